@@ -1,0 +1,272 @@
+/**
+ * ArchConfig: the one typed description of the machine. The simulator, the ISA
+ * field widths, the compiler's tiling limits and the Verilog parameters are all
+ * derived from it (see `deriveArch`), in the spirit of VTA's hw_spec header: one
+ * place defines every number.
+ */
+import { createHash } from 'node:crypto';
+import { ConfigError } from './errors.js';
+
+export interface ArchConfig {
+  /** Systolic array: rows = input channels per pass, cols = output channels per pass. */
+  array: { rows: number; cols: number };
+  bits: {
+    /** signed weight width (paper: 4) */
+    weight: number;
+    /** activation width held in the scratchpads (paper: 4) */
+    activation: number;
+    /** accumulator width (<= 32) */
+    accumulator: number;
+  };
+  /** Scratchpad depths, in entries (one entry = one vector of `array.cols`/`rows` lanes). */
+  scratchpad: {
+    /** INP: entries of rows x activation bits (one pixel, one input-channel block) */
+    inputEntries: number;
+    /** WGT: entries of cols x weight bits (one row of a rows x cols weight tile) */
+    weightEntries: number;
+    /** ACC: entries of cols x accumulator bits */
+    accEntries: number;
+    /** OUT: entries of cols x activation bits */
+    outputEntries: number;
+    /** PARAM: entries of cols x 64 bits (bias, shift) */
+    paramEntries: number;
+  };
+  dram: {
+    /** read and write channels each move this many bytes per cycle */
+    busBytes: number;
+    /** cycles from a request to its first data beat */
+    latency: number;
+    /** DRAM size the address fields must cover (bytes, power of two) */
+    sizeBytes: number;
+  };
+  /** instruction queue depths in front of each unit */
+  queues: { load: number; compute: number; store: number };
+  /** pipeline stages of the requant lane (bias-subtract, shift, clamp registered) */
+  requantStages: number;
+  /** clock for reports (MHz); does not change cycle counts */
+  clockMHz: number;
+  /** technology node for the energy model */
+  techNodeNm: 45 | 28 | 22;
+}
+
+export const DEFAULT_CONFIG: ArchConfig = Object.freeze({
+  array: { rows: 16, cols: 16 },
+  bits: { weight: 4, activation: 4, accumulator: 32 },
+  scratchpad: {
+    inputEntries: 2048,
+    weightEntries: 2048,
+    accEntries: 1024,
+    outputEntries: 2048,
+    paramEntries: 64,
+  },
+  dram: { busBytes: 8, latency: 24, sizeBytes: 1 << 28 },
+  queues: { load: 8, compute: 8, store: 8 },
+  requantStages: 3,
+  clockMHz: 500,
+  techNodeNm: 45,
+}) as ArchConfig;
+
+/** Numbers every consumer derives from the config; computed in one place. */
+export interface DerivedArch {
+  /** N: rows == cols */
+  n: number;
+  weightBits: number;
+  activationBits: number;
+  accBits: number;
+  inpEntryBytes: number;
+  wgtEntryBytes: number;
+  accEntryBytes: number;
+  outEntryBytes: number;
+  paramEntryBytes: number;
+  inpAddrBits: number;
+  wgtAddrBits: number;
+  accAddrBits: number;
+  outAddrBits: number;
+  paramAddrBits: number;
+  /** widest SRAM address field (LOAD/STORE) */
+  sramAddrBits: number;
+  dramAddrBits: number;
+  /** bits of an input-side tile dimension (GEMM in_h/in_w, DMA counts): holds up to the largest buffer depth */
+  dimBits: number;
+  /** bits of an output-side tile dimension (GEMM out_h/out_w, REQUANT/POOL dims): holds up to max(accEntries, outputEntries) */
+  outDimBits: number;
+  /** GEMM pipeline depth: cycles from a pixel's INP read to its ACC write (see docs/architecture.md) */
+  gemmDepth: number;
+  /** cycles from a window's last ACC read to its OUT write in REQUANT */
+  requantDepth: number;
+  accMin: number;
+  accMax: number;
+}
+
+export function log2Exact(x: number): number {
+  return Math.round(Math.log2(x));
+}
+
+export function isPowerOfTwo(x: number): boolean {
+  return Number.isInteger(x) && x > 0 && 2 ** Math.round(Math.log2(x)) === x;
+}
+
+function bitsFor(maxValue: number): number {
+  return Math.max(1, Math.ceil(Math.log2(maxValue + 1)));
+}
+
+export function deriveArch(cfg: ArchConfig): DerivedArch {
+  const n = cfg.array.rows;
+  const sp = cfg.scratchpad;
+  const maxDepth = Math.max(sp.inputEntries, sp.weightEntries, sp.accEntries, sp.outputEntries, sp.paramEntries);
+  return {
+    n,
+    weightBits: cfg.bits.weight,
+    activationBits: cfg.bits.activation,
+    accBits: cfg.bits.accumulator,
+    inpEntryBytes: (n * cfg.bits.activation) / 8,
+    wgtEntryBytes: (n * cfg.bits.weight) / 8,
+    accEntryBytes: (n * cfg.bits.accumulator) / 8,
+    outEntryBytes: (n * cfg.bits.activation) / 8,
+    paramEntryBytes: n * 8,
+    inpAddrBits: log2Exact(sp.inputEntries),
+    wgtAddrBits: log2Exact(sp.weightEntries),
+    accAddrBits: log2Exact(sp.accEntries),
+    outAddrBits: log2Exact(sp.outputEntries),
+    paramAddrBits: Math.max(1, log2Exact(sp.paramEntries)),
+    sramAddrBits: log2Exact(
+      Math.max(sp.inputEntries, sp.weightEntries, sp.accEntries, sp.outputEntries, sp.paramEntries),
+    ),
+    dramAddrBits: log2Exact(cfg.dram.sizeBytes),
+    dimBits: bitsFor(maxDepth),
+    outDimBits: bitsFor(Math.max(sp.accEntries, sp.outputEntries)),
+    gemmDepth: 2 * n + 2,
+    requantDepth: cfg.requantStages + 2,
+    accMin: -(2 ** (cfg.bits.accumulator - 1)),
+    accMax: 2 ** (cfg.bits.accumulator - 1) - 1,
+  };
+}
+
+type Path = string;
+
+function checkInt(v: unknown, path: Path, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new ConfigError(`must be an integer, got ${JSON.stringify(v)}`, `config.${path}`);
+  }
+  if (v < lo || v > hi) throw new ConfigError(`must be in [${lo}, ${hi}], got ${v}`, `config.${path}`);
+  return v;
+}
+
+function checkPow2(v: unknown, path: Path, lo: number, hi: number): number {
+  const x = checkInt(v, path, lo, hi);
+  if (!isPowerOfTwo(x)) throw new ConfigError(`must be a power of two (the hardware indexes it with address bits), got ${x}`, `config.${path}`);
+  return x;
+}
+
+/**
+ * Validate a full config. Throws ConfigError naming the field and the reason.
+ * Instruction-word fit is checked by the ISA (isa/fields.ts) which calls this first.
+ */
+export function validateConfig(cfg: ArchConfig): ArchConfig {
+  const n = checkPow2(cfg.array.rows, 'array.rows', 2, 64);
+  checkPow2(cfg.array.cols, 'array.cols', 2, 64);
+  if (cfg.array.cols !== n) {
+    throw new ConfigError(
+      `non-square arrays are not supported yet (rows ${n}, cols ${cfg.array.cols}): set array.cols = array.rows`,
+      'config.array.cols',
+    );
+  }
+  const wb = checkInt(cfg.bits.weight, 'bits.weight', 2, 8);
+  const ab = checkInt(cfg.bits.activation, 'bits.activation', 2, 8);
+  checkInt(cfg.bits.accumulator, 'bits.accumulator', 16, 32);
+  if ((n * wb) % 8 !== 0) throw new ConfigError(`array.cols x bits.weight = ${n * wb} bits is not a whole number of bytes`, 'config.bits.weight');
+  if ((n * ab) % 8 !== 0) throw new ConfigError(`array.rows x bits.activation = ${n * ab} bits is not a whole number of bytes`, 'config.bits.activation');
+  const sp = cfg.scratchpad;
+  checkPow2(sp.inputEntries, 'scratchpad.inputEntries', 2, 1 << 20);
+  const we = checkPow2(sp.weightEntries, 'scratchpad.weightEntries', 2, 1 << 20);
+  if (we < n) {
+    throw new ConfigError(`${we} entries cannot hold one ${n}x${n} weight tile (needs ${n})`, 'config.scratchpad.weightEntries');
+  }
+  checkPow2(sp.accEntries, 'scratchpad.accEntries', 2, 1 << 20);
+  checkPow2(sp.outputEntries, 'scratchpad.outputEntries', 2, 1 << 20);
+  checkPow2(sp.paramEntries, 'scratchpad.paramEntries', 1, 1 << 16);
+  checkPow2(cfg.dram.busBytes, 'dram.busBytes', 1, 256);
+  checkInt(cfg.dram.latency, 'dram.latency', 1, 1000);
+  checkPow2(cfg.dram.sizeBytes, 'dram.sizeBytes', 1 << 16, 2 ** 32);
+  checkInt(cfg.queues.load, 'queues.load', 1, 256);
+  checkInt(cfg.queues.compute, 'queues.compute', 1, 256);
+  checkInt(cfg.queues.store, 'queues.store', 1, 256);
+  checkInt(cfg.requantStages, 'requantStages', 1, 8);
+  if (typeof cfg.clockMHz !== 'number' || !(cfg.clockMHz > 0) || cfg.clockMHz > 10000) {
+    throw new ConfigError(`must be a positive number of MHz, got ${JSON.stringify(cfg.clockMHz)}`, 'config.clockMHz');
+  }
+  if (![45, 28, 22].includes(cfg.techNodeNm)) {
+    throw new ConfigError(`must be 45, 28 or 22, got ${JSON.stringify(cfg.techNodeNm)}`, 'config.techNodeNm');
+  }
+  return cfg;
+}
+
+const SHAPE: Record<string, Record<string, true> | true> = {
+  array: { rows: true, cols: true },
+  bits: { weight: true, activation: true, accumulator: true },
+  scratchpad: { inputEntries: true, weightEntries: true, accEntries: true, outputEntries: true, paramEntries: true },
+  dram: { busBytes: true, latency: true, sizeBytes: true },
+  queues: { load: true, compute: true, store: true },
+  requantStages: true,
+  clockMHz: true,
+  techNodeNm: true,
+};
+
+/**
+ * Merge a partial config (e.g. parsed from a user's JSON) over the defaults.
+ * Unknown keys are rejected so a typo never silently falls back to a default.
+ */
+export function resolveConfig(partial: unknown, source = 'config'): ArchConfig {
+  if (partial === undefined || partial === null) return validateConfig(structuredClone(DEFAULT_CONFIG));
+  if (typeof partial !== 'object' || Array.isArray(partial)) {
+    throw new ConfigError('must be a JSON object', source);
+  }
+  const out = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(partial as Record<string, unknown>)) {
+    if (k === '$schema' || k === 'comment') continue;
+    const shape = SHAPE[k];
+    if (!shape) throw new ConfigError(`unknown field '${k}' (known: ${Object.keys(SHAPE).join(', ')})`, `${source}.${k}`);
+    if (shape === true) {
+      out[k] = v;
+      continue;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('must be an object', `${source}.${k}`);
+    const sub = out[k] as Record<string, unknown>;
+    for (const [kk, vv] of Object.entries(v as Record<string, unknown>)) {
+      if (!shape[kk]) throw new ConfigError(`unknown field '${kk}' (known: ${Object.keys(shape).join(', ')})`, `${source}.${k}.${kk}`);
+      sub[kk] = vv;
+    }
+  }
+  return validateConfig(out as unknown as ArchConfig);
+}
+
+/** Parse a config file's text. */
+export function parseConfigJson(text: string, file = 'config'): ArchConfig {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`not valid JSON (${(e as Error).message})`, file);
+  }
+  return resolveConfig(parsed, file);
+}
+
+/** Canonical JSON: keys in the fixed SHAPE order, so the hash is stable. */
+export function canonicalConfigJson(cfg: ArchConfig): string {
+  const ordered: Record<string, unknown> = {};
+  const src = cfg as unknown as Record<string, unknown>;
+  for (const [k, shape] of Object.entries(SHAPE)) {
+    if (shape === true) ordered[k] = src[k];
+    else {
+      const sub: Record<string, unknown> = {};
+      for (const kk of Object.keys(shape)) sub[kk] = (src[k] as Record<string, unknown>)[kk];
+      ordered[k] = sub;
+    }
+  }
+  return JSON.stringify(ordered);
+}
+
+/** Stable 16-hex-digit hash of the config (SHA-256 of its canonical JSON, truncated). */
+export function configHash(cfg: ArchConfig): string {
+  return createHash('sha256').update(canonicalConfigJson(cfg)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,176 @@
+/**
+ * Table-driven encoder and decoder for the 128-bit instruction word (layout in
+ * isa/table.ts). Every field is range-checked against the config on encode and
+ * on decode, so a word the hardware would misread never gets through.
+ */
+import { deriveArch, type ArchConfig, type DerivedArch } from '../arch/config.js';
+import { IsaError } from '../arch/errors.js';
+import {
+  DEP_FLAG_NAMES,
+  HEADER_BITS,
+  INSTRUCTION_BITS,
+  INSTRUCTION_BYTES,
+  OP_BY_OPCODE,
+  OPS,
+  nextUnit,
+  prevUnit,
+  unitOf,
+  type FieldDef,
+  type Instruction,
+  type Mnemonic,
+  type OpDef,
+} from './table.js';
+
+export interface FieldLayout {
+  name: string;
+  lsb: number;
+  width: number;
+  min: number;
+  max: number;
+  enumNames?: readonly string[];
+  doc: string;
+}
+
+export interface OpLayout {
+  mnemonic: Mnemonic;
+  opcode: number;
+  fields: FieldLayout[];
+  usedBits: number;
+}
+
+/** Bit positions of every field of every opcode for one config. Throws if an opcode no longer fits 128 bits. */
+export function isaLayout(cfgOrDerived: ArchConfig | DerivedArch): Map<Mnemonic, OpLayout> {
+  const a = 'n' in cfgOrDerived ? cfgOrDerived : deriveArch(cfgOrDerived);
+  const out = new Map<Mnemonic, OpLayout>();
+  for (const [mn, def] of Object.entries(OPS) as [Mnemonic, OpDef][]) {
+    let lsb = HEADER_BITS;
+    const fields: FieldLayout[] = [];
+    for (const f of def.fields as readonly FieldDef[]) {
+      const width = f.width(a);
+      const widthMax = 2 ** width - 1;
+      const max = f.enumNames ? f.enumNames.length - 1 : Math.min(widthMax, f.max ? f.max(a) : widthMax);
+      fields.push({ name: f.name, lsb, width, min: f.min ?? 0, max, ...(f.enumNames ? { enumNames: f.enumNames } : {}), doc: f.doc });
+      lsb += width;
+    }
+    if (lsb > INSTRUCTION_BITS) {
+      const widest = [...fields].sort((x, y) => y.width - x.width)[0];
+      throw new IsaError(
+        `${mn} needs ${lsb} bits but the instruction word has ${INSTRUCTION_BITS}; the config's buffer/DRAM sizes make its fields too wide (widest: ${widest?.name}, ${widest?.width} bits): shrink the scratchpads or dram.sizeBytes`,
+        'config',
+      );
+    }
+    out.set(mn, { mnemonic: mn, opcode: def.opcode, fields, usedBits: lsb });
+  }
+  return out;
+}
+
+const layoutCache = new WeakMap<object, Map<Mnemonic, OpLayout>>();
+function cachedLayout(cfg: ArchConfig): Map<Mnemonic, OpLayout> {
+  let l = layoutCache.get(cfg);
+  if (!l) {
+    l = isaLayout(cfg);
+    layoutCache.set(cfg, l);
+  }
+  return l;
+}
+
+/** Check an instruction's fields against the table and config; throws IsaError naming `where` and the field. */
+export function checkInstruction(inst: Instruction, cfg: ArchConfig, where = 'instruction'): void {
+  const layout = cachedLayout(cfg).get(inst.op as Mnemonic);
+  if (!layout) throw new IsaError(`unknown operation '${String((inst as { op: unknown }).op)}'`, where);
+  const rec = inst as unknown as Record<string, unknown>;
+  for (const flag of DEP_FLAG_NAMES) {
+    const v = rec[flag];
+    if (v !== 0 && v !== 1) throw new IsaError(`${inst.op}: ${flag} must be 0 or 1, got ${JSON.stringify(v)}`, where);
+  }
+  const known = new Set<string>(['op', ...DEP_FLAG_NAMES, ...layout.fields.map((f) => f.name)]);
+  for (const k of Object.keys(rec)) {
+    if (!known.has(k)) throw new IsaError(`${inst.op} has no field '${k}'`, where);
+  }
+  for (const f of layout.fields) {
+    const v = rec[f.name];
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      throw new IsaError(`${inst.op}.${f.name} must be an integer, got ${JSON.stringify(v)}`, where);
+    }
+    if (v < f.min || v > f.max) {
+      throw new IsaError(`${inst.op}.${f.name} = ${v} is out of range [${f.min}, ${f.max}] (${f.width}-bit field)`, where);
+    }
+  }
+  if (inst.op === 'HALT') {
+    if (inst.pop_prev || inst.pop_next || inst.push_prev || inst.push_next) {
+      throw new IsaError('HALT cannot pop or push dependency tokens', where);
+    }
+    return;
+  }
+  const u = unitOf(inst)!;
+  if ((inst.pop_prev || inst.push_prev) && !prevUnit(u)) {
+    throw new IsaError(`${inst.op} runs on the ${u} unit, which has no previous unit to exchange tokens with (pop_prev/push_prev must be 0)`, where);
+  }
+  if ((inst.pop_next || inst.push_next) && !nextUnit(u)) {
+    throw new IsaError(`${inst.op} runs on the ${u} unit, which has no next unit to exchange tokens with (pop_next/push_next must be 0)`, where);
+  }
+}
+
+/** Encode one instruction into 16 little-endian bytes. */
+export function encodeInstruction(inst: Instruction, cfg: ArchConfig, where?: string): Uint8Array {
+  checkInstruction(inst, cfg, where);
+  const layout = cachedLayout(cfg).get(inst.op)!;
+  let word = BigInt(layout.opcode);
+  word |= BigInt(inst.pop_prev) << 4n;
+  word |= BigInt(inst.pop_next) << 5n;
+  word |= BigInt(inst.push_prev) << 6n;
+  word |= BigInt(inst.push_next) << 7n;
+  const rec = inst as unknown as Record<string, number>;
+  for (const f of layout.fields) word |= BigInt(rec[f.name]!) << BigInt(f.lsb);
+  const bytes = new Uint8Array(INSTRUCTION_BYTES);
+  for (let i = 0; i < INSTRUCTION_BYTES; i++) {
+    bytes[i] = Number(word & 0xffn);
+    word >>= 8n;
+  }
+  return bytes;
+}
+
+/** Decode 16 bytes at `offset`. Throws IsaError (naming `where`) for an illegal opcode, out-of-range field or non-zero unused bits. */
+export function decodeInstruction(bytes: Uint8Array, cfg: ArchConfig, offset = 0, where = `byte ${offset}`): Instruction {
+  if (offset < 0 || offset + INSTRUCTION_BYTES > bytes.length) {
+    throw new IsaError(`truncated instruction: need ${INSTRUCTION_BYTES} bytes, have ${Math.max(0, bytes.length - offset)}`, where);
+  }
+  let word = 0n;
+  for (let i = INSTRUCTION_BYTES - 1; i >= 0; i--) word = (word << 8n) | BigInt(bytes[offset + i]!);
+  const opcode = Number(word & 0xfn);
+  const def = OP_BY_OPCODE.get(opcode);
+  if (!def) throw new IsaError(`illegal opcode ${opcode}`, where);
+  const layout = cachedLayout(cfg).get(def.mnemonic)!;
+  const rec: Record<string, number | string> = {
+    op: def.mnemonic,
+    pop_prev: Number((word >> 4n) & 1n),
+    pop_next: Number((word >> 5n) & 1n),
+    push_prev: Number((word >> 6n) & 1n),
+    push_next: Number((word >> 7n) & 1n),
+  };
+  for (const f of layout.fields) rec[f.name] = Number((word >> BigInt(f.lsb)) & ((1n << BigInt(f.width)) - 1n));
+  if (word >> BigInt(layout.usedBits) !== 0n) {
+    throw new IsaError(`${def.mnemonic}: unused bits [127:${layout.usedBits}] must be zero`, where);
+  }
+  const inst = rec as unknown as Instruction;
+  checkInstruction(inst, cfg, where);
+  return inst;
+}
+
+/** Encode a whole program's code section. */
+export function encodeProgramCode(code: readonly Instruction[], cfg: ArchConfig): Uint8Array {
+  const out = new Uint8Array(code.length * INSTRUCTION_BYTES);
+  code.forEach((inst, i) => out.set(encodeInstruction(inst, cfg, `instruction ${i}`), i * INSTRUCTION_BYTES));
+  return out;
+}
+
+export function decodeProgramCode(bytes: Uint8Array, cfg: ArchConfig): Instruction[] {
+  if (bytes.length % INSTRUCTION_BYTES !== 0) {
+    throw new IsaError(`code section is ${bytes.length} bytes, not a multiple of ${INSTRUCTION_BYTES}`, 'code');
+  }
+  const out: Instruction[] = [];
+  for (let i = 0; i < bytes.length / INSTRUCTION_BYTES; i++) {
+    out.push(decodeInstruction(bytes, cfg, i * INSTRUCTION_BYTES, `instruction ${i}`));
+  }
+  return out;
+}

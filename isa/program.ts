@@ -1,0 +1,63 @@
+/**
+ * In-memory form of a program file (.nbl). The binary container (isa/program-file.ts)
+ * serializes exactly this. The compiler produces it; the simulator, the RTL
+ * testbench and the tools consume it.
+ */
+import type { ArchConfig } from '../arch/config.js';
+import type { Instruction } from './table.js';
+
+/**
+ * How a tensor is laid out in DRAM. N = array size (config.array.rows).
+ * - 'blocked': per image, [cblock][h][w] entries of N lanes x `bits`; lane l of
+ *   block cb is channel cb*N + l; lanes are packed little-endian within the entry
+ *   (lane 0 in the lowest bits of the first byte); channels beyond `shape[1]` are 0.
+ * - 'nibble-planes': an 8-bit unsigned tensor as two 4-bit 'blocked' tensors, per
+ *   image: low nibbles (all blocks) then high nibbles (all blocks). The GEMM runs a
+ *   pass over each plane, the high one with pshift = 4.
+ */
+export type TensorLayout = 'blocked' | 'nibble-planes';
+
+export interface TensorDescriptor {
+  name: string;
+  /** byte address of image 0 */
+  dramAddr: number;
+  /** [batch, channels, height, width] */
+  shape: [number, number, number, number];
+  layout: TensorLayout;
+  /** element width of the logical tensor (8 for nibble-planes inputs) */
+  bits: number;
+  signed: boolean;
+  /** bytes from one image to the next */
+  imageStrideBytes: number;
+}
+
+/** A piece of the initial DRAM image (weights, params, ...). */
+export interface DramSegment {
+  name: string;
+  dramAddr: number;
+  bytes: Uint8Array;
+}
+
+/** Per-layer metadata so tools report per layer. */
+export interface LayerInfo {
+  name: string;
+  kind: string;
+  /** MACs of the layer in the network (batch included), i.e. useful work */
+  macs: number;
+  /** instruction index range [first, last] (inclusive) */
+  firstInstruction: number;
+  lastInstruction: number;
+}
+
+export interface Program {
+  config: ArchConfig;
+  /** configHash(config) at compile time; checked on load */
+  configHash: string;
+  code: Instruction[];
+  segments: DramSegment[];
+  inputs: TensorDescriptor[];
+  outputs: TensorDescriptor[];
+  layers: LayerInfo[];
+  /** free-form provenance (model name, compiler version, batch) */
+  meta: Record<string, string | number>;
+}
