@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from './errors.js';
+// Runtime import of pure table data only (isa/table.ts imports nothing at runtime), so no cycle.
+import { HEADER_BITS, INSTRUCTION_BITS, OPS, type FieldDef } from '../isa/table.js';
 
 export interface ArchConfig {
   /** Systolic array: rows = input channels per pass, cols = output channels per pass. */
@@ -159,10 +161,38 @@ function checkPow2(v: unknown, path: Path, lo: number, hi: number): number {
 }
 
 /**
- * Validate a full config. Throws ConfigError naming the field and the reason.
- * Instruction-word fit is checked by the ISA (isa/fields.ts) which calls this first.
+ * Every opcode's fields must fit the 128-bit instruction word; address and
+ * dimension widths grow with the scratchpad depths and dram.sizeBytes.
+ */
+function checkInstructionWordFit(cfg: ArchConfig): void {
+  const a = deriveArch(cfg);
+  for (const def of Object.values(OPS)) {
+    const fields = (def.fields as readonly FieldDef[]).map((f) => ({ name: f.name, width: f.width(a) }));
+    const bits = HEADER_BITS + fields.reduce((s, f) => s + f.width, 0);
+    if (bits > INSTRUCTION_BITS) {
+      const wide = fields
+        .filter((f) => f.width > 8)
+        .map((f) => `${f.name} ${f.width}`)
+        .join(', ');
+      throw new ConfigError(
+        `${def.mnemonic} needs ${bits} bits but the instruction word has ${INSTRUCTION_BITS} (wide fields: ${wide}): ` +
+          'shrink the scratchpad depths (they set the address and tile-dimension widths) or dram.sizeBytes',
+        'config.scratchpad',
+      );
+    }
+  }
+}
+
+/**
+ * Validate a full config. Throws ConfigError naming the field and the reason,
+ * including when the derived ISA fields no longer fit the 128-bit word.
  */
 export function validateConfig(cfg: ArchConfig): ArchConfig {
+  if (typeof cfg !== 'object' || cfg === null) throw new ConfigError('must be an object', 'config');
+  for (const group of ['array', 'bits', 'scratchpad', 'dram', 'queues'] as const) {
+    const v: unknown = cfg[group];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('must be an object', `config.${group}`);
+  }
   const n = checkPow2(cfg.array.rows, 'array.rows', 2, 64);
   checkPow2(cfg.array.cols, 'array.cols', 2, 64);
   if (cfg.array.cols !== n) {
@@ -198,6 +228,7 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
   if (![45, 28, 22].includes(cfg.techNodeNm)) {
     throw new ConfigError(`must be 45, 28 or 22, got ${JSON.stringify(cfg.techNodeNm)}`, 'config.techNodeNm');
   }
+  checkInstructionWordFit(cfg);
   return cfg;
 }
 
