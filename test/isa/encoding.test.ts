@@ -1,0 +1,78 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../arch/config.js';
+import { IsaError } from '../../arch/errors.js';
+import { decodeInstruction, decodeProgramCode, encodeInstruction, encodeProgramCode, isaLayout } from '../../isa/index.js';
+import { arbConfig, arbConfigAndCode, arbInstruction } from './arbitraries.js';
+
+describe('encode/decode', () => {
+  it('decode(encode(x)) == x for random valid instructions under random valid configs', () => {
+    fc.assert(
+      fc.property(
+        arbConfig.chain((cfg) => fc.tuple(fc.constant(cfg), arbInstruction(cfg))),
+        ([cfg, inst]) => {
+          const bytes = encodeInstruction(inst, cfg);
+          expect(bytes.length).toBe(16);
+          expect(decodeInstruction(bytes, cfg)).toEqual(inst);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('whole code sections round trip', () => {
+    fc.assert(
+      fc.property(arbConfigAndCode, ([cfg, code]) => {
+        expect(decodeProgramCode(encodeProgramCode(code, cfg), cfg)).toEqual(code);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('random 16-byte words decode or fail with IsaError only; accepted words re-encode to the same bytes', () => {
+    fc.assert(
+      fc.property(arbConfig, fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.nat(15), (cfg, bytes, opcode) => {
+        // Half the time force a legal opcode so the field checks get exercised too.
+        if (opcode < 7) bytes[0] = (bytes[0]! & 0xf0) | opcode;
+        try {
+          const inst = decodeInstruction(bytes, cfg);
+          expect(encodeInstruction(inst, cfg)).toEqual(bytes);
+        } catch (e) {
+          expect(e).toBeInstanceOf(IsaError);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('random byte strings never crash the code decoder', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        try {
+          decodeProgramCode(bytes, DEFAULT_CONFIG);
+        } catch (e) {
+          expect(e).toBeInstanceOf(IsaError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('rejects out-of-range fields, illegal opcodes and non-zero unused bits with the place', () => {
+    const flags = { pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 } as const;
+    expect(() =>
+      encodeInstruction({ op: 'NOP', ...flags, unit: 3 } as never, DEFAULT_CONFIG, 'instruction 4'),
+    ).toThrow(/instruction 4: NOP.unit = 3 is out of range \[0, 2\]/);
+    const word = new Uint8Array(16);
+    word[0] = 0x0f;
+    expect(() => decodeInstruction(word, DEFAULT_CONFIG)).toThrow(/illegal opcode 15/);
+    word[0] = 6; // HALT
+    word[15] = 0x80;
+    expect(() => decodeInstruction(word, DEFAULT_CONFIG)).toThrow(/unused bits \[127:8\] must be zero/);
+    expect(() => decodeInstruction(new Uint8Array(10), DEFAULT_CONFIG)).toThrow(IsaError);
+  });
+
+  it('the default config fits every opcode into the word', () => {
+    for (const l of isaLayout(DEFAULT_CONFIG).values()) expect(l.usedBits).toBeLessThanOrEqual(128);
+  });
+});
