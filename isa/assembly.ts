@@ -49,10 +49,16 @@ function editDistance(a: string, b: string): number {
 
 /** The closest candidate, if it is close enough to be a plausible typo. */
 export function closestName(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  // An abbreviation (sram for sram_addr) is a likelier intent than an equally distant other name.
+  if (w.length >= 3) {
+    const prefixed = candidates.filter((c) => c.toLowerCase().startsWith(w));
+    if (prefixed.length === 1) return prefixed[0];
+  }
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    const d = editDistance(w, c.toLowerCase());
     if (d < bestD) {
       bestD = d;
       best = c;
