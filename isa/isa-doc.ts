@@ -41,6 +41,7 @@ function example(cfg: ArchConfig): string {
   const n = cfg.array.rows;
   const code: Instruction[] = [
     { op: 'LOAD', ...flags, buf: 1, sram_addr: 0, dram_addr: 0x1000, x_count: 9 * n, y_count: 1, dram_stride: 0 },
+    { op: 'LOAD', ...flags, buf: 2, sram_addr: 0, dram_addr: 0x8000, x_count: 1, y_count: 1, dram_stride: 0 },
     { op: 'LOAD', ...flags, push_next: 1, buf: 0, sram_addr: 0, dram_addr: 0x20000, x_count: 10, y_count: 10, dram_stride: 10 * ((n * cfg.bits.activation) / 8) },
     { op: 'GEMM', ...flags, pop_prev: 1, wgt_addr: 0, inp_addr: 0, acc_addr: 0, in_h: 10, in_w: 10, out_h: 8, out_w: 8, kernel_h: 3, kernel_w: 3, stride_h: 1, stride_w: 1, pad_top: 0, pad_left: 0, ci_blocks: 1, accumulate: 0, act_signed: 0, pshift: 0 },
     { op: 'REQUANT', ...flags, push_next: 1, acc_addr: 0, out_addr: 0, param_addr: 0, in_h: 8, in_w: 8, out_h: 4, out_w: 4, pool_k: 2, pool_s: 2, out_signed: 0, clamp_bits: cfg.bits.activation },
@@ -48,7 +49,8 @@ function example(cfg: ArchConfig): string {
     { op: 'HALT', ...flags },
   ] as Instruction[];
   const comments = [
-    'nine 3x3 weight tiles',
+    `nine ${n}x${n} weight tiles (one per kernel tap)`,
+    'bias and shift of the output channels',
     'a 10x10 input tile; tell compute it is there',
     'wait for the input; 3x3 conv -> 8x8 accumulators',
     'bias, shift, clamp, 2x2 max pool -> 4x4; tell store',

@@ -1,0 +1,202 @@
+import { crc32 } from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, configHash, type ArchConfig } from '../../arch/config.js';
+import { IsaError } from '../../arch/errors.js';
+import { assembleProgram, readProgramFile, writeProgramFile, type Program } from '../../isa/index.js';
+import { arbProgram } from './arbitraries.js';
+
+function sample(): Program {
+  const cfg = structuredClone(DEFAULT_CONFIG);
+  return {
+    config: cfg,
+    configHash: configHash(cfg),
+    code: assembleProgram(
+      'LOAD push_next buf=inp sram_addr=0 dram_addr=0x1000 x_count=4 y_count=1 dram_stride=0\nNOP unit=compute pop_prev\nHALT',
+      cfg,
+    ),
+    segments: [
+      { name: 'weights', dramAddr: 0x100000, bytes: new Uint8Array([1, 2, 3, 4, 5]) },
+      { name: 'params', dramAddr: 0x200000, bytes: new Uint8Array(64).fill(7) },
+    ],
+    inputs: [{ name: 'x', dramAddr: 0x1000, shape: [1, 1, 2, 2], layout: 'blocked', bits: 4, signed: false, imageStrideBytes: 32 }],
+    outputs: [{ name: 'y', dramAddr: 0x3000, shape: [2, 10, 1, 1], layout: 'blocked', bits: 4, signed: true, imageStrideBytes: 8 }],
+    layers: [{ name: 'conv1', kind: 'conv2d', macs: 100, firstInstruction: 0, lastInstruction: 2 }],
+    meta: { model: 'test', batch: 2 },
+  };
+}
+
+function readError(bytes: Uint8Array, config?: ArchConfig): string {
+  try {
+    readProgramFile(bytes, { file: 'p.nbl', ...(config ? { config } : {}) });
+  } catch (e) {
+    expect(e).toBeInstanceOf(IsaError);
+    return (e as Error).message;
+  }
+  throw new Error('read without error');
+}
+
+/** Rewrite the JSON header (then fix the sizes and CRC) so the semantic checks behind the CRC are reached. */
+function withHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const hlen = view.getUint32(8, true);
+  const header = JSON.parse(Buffer.from(bytes.subarray(16, 16 + hlen)).toString('utf8'));
+  edit(header);
+  const json = Buffer.from(JSON.stringify(header));
+  const payload = bytes.subarray(16 + hlen, bytes.length - 4);
+  const out = new Uint8Array(16 + json.length + payload.length + 4);
+  out.set(bytes.subarray(0, 16));
+  new DataView(out.buffer).setUint32(8, json.length, true);
+  out.set(json, 16);
+  out.set(payload, 16 + json.length);
+  return resealed(out);
+}
+
+function resealed(out: Uint8Array): Uint8Array {
+  new DataView(out.buffer, out.byteOffset).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)) >>> 0, true);
+  return out;
+}
+
+describe('.nbl program file', () => {
+  it('round trips random programs exactly', () => {
+    fc.assert(
+      fc.property(arbProgram, (p) => {
+        const bytes = writeProgramFile(p);
+        const back = readProgramFile(bytes, { config: p.config });
+        expect(back).toEqual(p);
+        expect(writeProgramFile(back)).toEqual(bytes);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('has the documented layout', () => {
+    const bytes = writeProgramFile(sample());
+    const view = new DataView(bytes.buffer);
+    expect(Buffer.from(bytes.subarray(0, 4)).toString('latin1')).toBe('NBL1');
+    expect(view.getUint32(4, true)).toBe(1);
+    const hlen = view.getUint32(8, true);
+    expect(hlen % 16).toBe(0);
+    expect(view.getUint32(12, true)).toBe(3 * 16 + 5 + 64);
+    expect(bytes.length).toBe(16 + hlen + 3 * 16 + 5 + 64 + 4);
+    expect(bytes[16 + hlen]).toBe(0x81); // LOAD (opcode 1) with push_next (bit 7)
+  });
+
+  it('rejects a wrong magic', () => {
+    expect(readError(new TextEncoder().encode('{"config": 1}'))).toMatch(/^p\.nbl: not a nibble program file/);
+    expect(readError(new Uint8Array(0))).toMatch(/^p\.nbl: not a nibble program file/);
+  });
+
+  it('rejects an unsupported version', () => {
+    const bytes = writeProgramFile(sample());
+    new DataView(bytes.buffer).setUint32(4, 2, true);
+    expect(readError(bytes)).toBe('p.nbl: unsupported format version 2 (this nibble reads version 1)');
+  });
+
+  it('rejects truncation with expected vs actual size, and trailing bytes', () => {
+    const bytes = writeProgramFile(sample());
+    expect(readError(bytes.subarray(0, bytes.length - 10))).toBe(`p.nbl: truncated: expected ${bytes.length} bytes, the file has ${bytes.length - 10}`);
+    expect(readError(bytes.subarray(0, 9))).toMatch(/truncated: the fixed prefix needs 16 bytes, the file has 9/);
+    const longer = new Uint8Array(bytes.length + 3);
+    longer.set(bytes);
+    expect(readError(longer)).toMatch(/3 unexpected trailing bytes/);
+  });
+
+  it('rejects corruption (CRC mismatch) anywhere', () => {
+    const bytes = writeProgramFile(sample());
+    fc.assert(
+      fc.property(fc.nat(bytes.length - 17), fc.integer({ min: 1, max: 255 }), (i, x) => {
+        const bad = bytes.slice();
+        bad[16 + i] = bad[16 + i]! ^ x;
+        expect(readError(bad)).toMatch(/^p\.nbl: corrupted: CRC-32 is 0x[0-9a-f]{8}, the file says 0x[0-9a-f]{8}$/);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('random bytes never crash the reader with anything but IsaError', () => {
+    const good = writeProgramFile(sample());
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (junk, keepPrefix) => {
+        let bytes = junk;
+        if (keepPrefix && junk.length >= 16) {
+          bytes = junk.slice();
+          bytes.set(good.subarray(0, 8));
+          bytes = resealed(bytes);
+        }
+        try {
+          readProgramFile(bytes);
+        } catch (e) {
+          expect(e).toBeInstanceOf(IsaError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('rejects a config mismatch, naming the differing fields', () => {
+    const other = structuredClone(DEFAULT_CONFIG);
+    other.array = { rows: 8, cols: 8 };
+    other.queues.store = 2;
+    expect(readError(writeProgramFile(sample()), other)).toBe(
+      'p.nbl: compiled for a different machine (file vs expected): array.rows: 16 vs 8, array.cols: 16 vs 8, queues.store: 8 vs 2',
+    );
+  });
+
+  it('rejects a tampered config (hash mismatch) and invalid configs', () => {
+    const bytes = writeProgramFile(sample());
+    expect(readError(withHeader(bytes, (h) => (h.config.queues.load = 4)))).toMatch(
+      /^p\.nbl: configHash [0-9a-f]{16} does not match the config it is stored with/,
+    );
+    expect(readError(withHeader(bytes, (h) => (h.config.array.rows = 3)))).toMatch(/^p\.nbl: header config: .*array\.rows.*power of two/);
+    expect(readError(withHeader(bytes, (h) => delete h.config.dram.latency))).toBe('p.nbl: header config.dram.latency: missing');
+    expect(readError(withHeader(bytes, (h) => (h.config.extra = 1)))).toMatch(/^p\.nbl: header config\.extra: unknown field/);
+  });
+
+  it('rejects invalid JSON and missing or mistyped header fields', () => {
+    const bytes = writeProgramFile(sample());
+    const bad = bytes.slice();
+    bad[16] = 0x7b + 1; // '|' instead of '{'
+    expect(readError(resealed(bad))).toMatch(/^p\.nbl: header is not valid JSON/);
+    expect(readError(withHeader(bytes, (h) => delete h.layers))).toBe('p.nbl: header (root).layers: missing');
+    expect(readError(withHeader(bytes, (h) => (h.segments[1].dramAddr = '0x10')))).toBe(
+      'p.nbl: header segments[1].dramAddr: must be an integer, got "0x10"',
+    );
+    expect(readError(withHeader(bytes, (h) => (h.inputs[0].shape = [1, 2, 3])))).toMatch(/header inputs\[0\]\.shape: must be \[batch, channels, height, width\]/);
+    expect(readError(withHeader(bytes, (h) => (h.outputs[0].layout = 'nchw')))).toMatch(/header outputs\[0\]\.layout: must be 'blocked' or 'nibble-planes'/);
+    expect(readError(withHeader(bytes, (h) => (h.meta.x = null)))).toBe('p.nbl: header meta.x: must be a number, got null');
+    expect(readError(withHeader(bytes, (h) => (h.code.instructions = 100)))).toMatch(/header says 100 instructions \(1600 bytes\) but the payload has 117 bytes/);
+  });
+
+  it('rejects overlapping segments and segments or tensors outside DRAM', () => {
+    const p = sample();
+    p.segments[1]!.dramAddr = 0x100004;
+    expect(() => writeProgramFile(p)).toThrow(/segments 0 'weights' \[1048576, 1048581\) and 1 'params' \[1048580, 1048644\) overlap/);
+    const bytes = writeProgramFile(sample());
+    expect(readError(withHeader(bytes, (h) => (h.segments[1].dramAddr = 0x100002)))).toMatch(/segments 0 'weights' .* overlap/);
+    expect(readError(withHeader(bytes, (h) => (h.segments[0].dramAddr = 2 ** 28 - 2)))).toMatch(
+      /segment 0 'weights' \[268435454, 268435459\) lies outside DRAM \(268435456 bytes\)/,
+    );
+    expect(readError(withHeader(bytes, (h) => (h.segments[0].offset = 1000)))).toMatch(/segment 0 'weights' bytes \[1000, 1005\) are not inside the payload/);
+    expect(readError(withHeader(bytes, (h) => (h.outputs[0].dramAddr = 2 ** 28 - 8)))).toMatch(/output 0 'y' \[268435448, 268435464\) lies outside DRAM/);
+    expect(readError(withHeader(bytes, (h) => (h.inputs[0].imageStrideBytes = 4)))).toMatch(/input 0 'x': imageStrideBytes 4 is smaller than one image \(32 bytes\)/);
+    expect(readError(withHeader(bytes, (h) => (h.layers[0].lastInstruction = 3)))).toMatch(/layer 0 'conv1': instruction range \[0, 3\] is not inside the code \(3 instructions\)/);
+  });
+
+  it('rejects undecodable instructions with their index', () => {
+    const bytes = writeProgramFile(sample());
+    const hlen = new DataView(bytes.buffer).getUint32(8, true);
+    const bad = bytes.slice();
+    bad[16 + hlen + 16] = 0x0e; // instruction 1: opcode 14
+    expect(readError(resealed(bad))).toBe('p.nbl: instruction 1: illegal opcode 14');
+  });
+
+  it('refuses to write what it could not read', () => {
+    const p = sample();
+    p.configHash = '0000000000000000';
+    expect(() => writeProgramFile(p)).toThrow(/configHash 0000000000000000 does not match/);
+    const q = sample();
+    (q.code[0] as { x_count: number }).x_count = 0;
+    expect(() => writeProgramFile(q)).toThrow(/instruction 0: LOAD\.x_count = 0 is out of range/);
+  });
+});
