@@ -62,7 +62,7 @@ describe('ArchConfig validation', () => {
     });
     expect(msg).toMatch(/^config\.scratchpad: LOAD needs 136 bits but the instruction word has 128 \(wide fields: sram_addr 20, dram_addr 32, x_count 21, y_count 21, dram_stride 32\)/);
     // Big, but still fitting.
-    expect(() => resolveConfig({ scratchpad: { inputEntries: 8192, weightEntries: 8192 }, dram: { sizeBytes: 2 ** 32 } })).not.toThrow();
+    expect(() => resolveConfig({ scratchpad: { inputEntries: 4096, weightEntries: 4096 }, dram: { sizeBytes: 2 ** 32 } })).not.toThrow();
   });
 
   it('derives widths and hashes stably', () => {
