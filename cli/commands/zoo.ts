@@ -1,0 +1,48 @@
+/** `nibble zoo`: list the model zoo, export a zoo network to the JSON model format. */
+import type { Network } from '../../models/ir.js';
+import { analyzeNetwork, formatShape } from '../../models/ir.js';
+import { bool, str, withJson, type CommandSpec } from '../command.js';
+import { CliUsageError, parseNonNegativeInt, parsePositiveInt, writeOutput } from '../inputs.js';
+import { zooApi } from '../zoo-models.js';
+import { formatNumber, Terminal } from '../terminal.js';
+
+export const zooCommand: CommandSpec = {
+  command: 'zoo <action> [name]',
+  describe: 'list the model zoo, or export a zoo network as a JSON model',
+  builder: (y) =>
+    withJson(y)
+      .positional('action', { type: 'string', choices: ['list', 'export'], describe: 'list | export' })
+      .positional('name', { type: 'string', describe: 'zoo network to export (see nibble zoo list)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'JSON model file to write (export)', normalize: true })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of the random weights' })
+      .option('input-size', { type: 'number', describe: 'input height and width (default: the network\'s own)' })
+      .example('$0 zoo list', 'the networks with their shapes and MACs')
+      .example('$0 zoo export cifar10 -o cifar10.json', 'export for nibble compile / run / report')
+      .example('$0 zoo export vgg16 --input-size 32 -o vgg16-32.json', 'a smaller input'),
+  handler: async (args) => {
+    const term = new Terminal(bool(args, 'json'));
+    const zoo = await zooApi('nibble zoo');
+    if (str(args, 'action') === 'list') {
+      const rows = zoo.names().map((name) => {
+        const net = zoo.build(name, {});
+        const a = analyzeNetwork(net);
+        return { name, description: zoo.describe(name), input: formatShape(a.input.shape), inputBits: a.input.bits, layers: net.layers.length, macs: a.macs };
+      });
+      if (term.json) return term.document({ networks: rows });
+      term.heading('model zoo (seeded random weights, calibrated requant; for performance studies, not accuracy)');
+      term.table(['name', 'input', 'layers', 'MACs/image', 'description'], rows.map((r) => [r.name, r.input, r.layers, r.macs, r.description]));
+      return;
+    }
+    const name = str(args, 'name');
+    if (!name) throw new CliUsageError(`nibble zoo export needs a network name (${zoo.names().join(', ')})`);
+    const out = str(args, 'output');
+    if (!out) throw new CliUsageError('nibble zoo export needs -o FILE.json');
+    const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
+    const inputSize = parsePositiveInt(args['input-size'], 'input-size');
+    const net: Network = zoo.build(name, { seed, ...(inputSize !== undefined ? { inputSize } : {}) });
+    const a = analyzeNetwork(net);
+    writeOutput(out, zoo.toJson(net));
+    if (term.json) return term.document({ name, output: out, seed, input: formatShape(a.input.shape), macs: a.macs, layers: net.layers.length });
+    term.line(`wrote ${name} (${formatShape(a.input.shape)} input, ${net.layers.length} layers, ${formatNumber(a.macs)} MACs/image, seed ${seed}) to ${out}`);
+  },
+};

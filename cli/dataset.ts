@@ -1,0 +1,42 @@
+/** Datasets the CLI can evaluate a model on. */
+import { DatasetError } from '../arch/errors.js';
+import { analyzeNetwork, formatShape, type Network } from '../models/ir.js';
+import { loadMnist } from '../models/mnist.js';
+
+export const DATASETS = ['mnist-test', 'mnist-train'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+export interface Dataset {
+  name: DatasetName;
+  /** count * C*H*W unsigned pixel values, NCHW */
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+  imageSize: number;
+}
+
+export function loadDataset(name: string, limit: number | undefined): Dataset {
+  if (name !== 'mnist-test' && name !== 'mnist-train') {
+    throw new DatasetError(`unknown dataset '${name}' (known: ${DATASETS.join(', ')})`, '--dataset');
+  }
+  const d = loadMnist({ set: name === 'mnist-test' ? 'test' : 'train', ...(limit !== undefined ? { limit } : {}) });
+  return { name, images: d.images, labels: d.labels, count: d.count, imageSize: d.shape.c * d.shape.h * d.shape.w };
+}
+
+/**
+ * The dataset's images as network inputs: shapes must agree; 4-bit networks
+ * get the pixels' high nibble (the usual 8 -> 4 bit input quantisation).
+ */
+export function datasetInputsFor(net: Network, data: Dataset): Uint8Array {
+  const a = analyzeNetwork(net);
+  const s = a.input.shape;
+  if (s.c !== 1 || s.h !== 28 || s.w !== 28) {
+    throw new DatasetError(`the model's input is ${formatShape(s)} but ${data.name} images are 1x28x28`, '--dataset');
+  }
+  const out = a.output.shape;
+  if (out.c * out.h * out.w !== 10) {
+    throw new DatasetError(`the model has ${out.c * out.h * out.w} outputs but ${data.name} has 10 classes`, '--dataset');
+  }
+  if (a.input.bits === 8) return data.images;
+  return data.images.map((v) => v >> 4);
+}

@@ -1,0 +1,163 @@
+/**
+ * Reading the files a user names on the command line: configs, models,
+ * programs and input tensors. Every failure is a NibbleError naming the file.
+ */
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
+import { DEFAULT_CONFIG, parseConfigJson, resolveConfig, type ArchConfig } from '../arch/config.js';
+import { ConfigError, DatasetError, ModelError, NibbleError } from '../arch/errors.js';
+import type { Network } from '../models/ir.js';
+import { loadIntegerNetFile } from '../models/integernet.js';
+import type { Program } from '../isa/program.js';
+import { isaApi, requirePart } from './modules.js';
+
+/** A file the user named could not be read or written. */
+export class FileError extends NibbleError {}
+
+export function readText(path: string, what: string): string {
+  if (!existsSync(path)) throw new FileError(`${what} not found`, path);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FileError(`cannot read ${what}: ${(e as Error).message}`, path);
+  }
+}
+
+export function readBytes(path: string, what: string): Uint8Array {
+  if (!existsSync(path)) throw new FileError(`${what} not found`, path);
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new FileError(`cannot read ${what}: ${(e as Error).message}`, path);
+  }
+}
+
+export function writeOutput(path: string, data: string | Uint8Array): void {
+  try {
+    const dir = dirname(path);
+    if (dir && !existsSync(dir)) mkdirSync(dir, { recursive: true });
+    writeFileSync(path, data);
+  } catch (e) {
+    throw new FileError(`cannot write: ${(e as Error).message}`, path);
+  }
+}
+
+/** The --config file, or the default configuration. */
+export function loadConfig(path: string | undefined): ArchConfig {
+  if (path === undefined) return resolveConfig(structuredClone(DEFAULT_CONFIG));
+  const text = readText(path, 'config file');
+  try {
+    return parseConfigJson(text, path);
+  } catch (e) {
+    if (e instanceof NibbleError) throw e;
+    throw new ConfigError(`invalid config: ${(e as Error).message}`, path);
+  }
+}
+
+export type ModelFormat = 'integernet' | 'json';
+export const MODEL_FORMATS: readonly ModelFormat[] = ['integernet', 'json'];
+
+export function detectModelFormat(path: string, format: string | undefined): ModelFormat {
+  if (format !== undefined) {
+    if (format === 'integernet' || format === 'json') return format;
+    throw new ModelError(`unknown model format '${format}' (known: integernet, json)`, path);
+  }
+  const ext = extname(path).toLowerCase();
+  if (ext === '.txt') return 'integernet';
+  if (ext === '.json') return 'json';
+  throw new ModelError(`cannot tell the model format from the extension '${ext}': pass --format integernet|json`, path);
+}
+
+interface ModelsJsonApi {
+  loadModelFile?: (path: string) => Network;
+  parseModelJson?: (text: string, file?: string) => Network;
+}
+
+export async function loadModel(path: string, format: string | undefined): Promise<Network> {
+  const fmt = detectModelFormat(path, format);
+  if (!existsSync(path)) throw new ModelError('model file not found', path);
+  if (fmt === 'integernet') return loadIntegerNetFile(path);
+  const api = await requirePart<ModelsJsonApi>('models', [], 'reading a JSON model');
+  if (typeof api.parseModelJson === 'function') return api.parseModelJson(readText(path, 'model file'), path);
+  if (typeof api.loadModelFile === 'function') return api.loadModelFile(path);
+  throw new ModelError('JSON models need the models package (parseModelJson), which is not available yet', path);
+}
+
+/** True if the file starts like a nibble program file rather than a model. */
+export function looksLikeProgramFile(path: string): boolean {
+  return extname(path).toLowerCase() === '.nbl';
+}
+
+export async function loadProgram(path: string, config?: ArchConfig): Promise<Program> {
+  const api = await isaApi('reading a program file', ['readProgramFile']);
+  const bytes = readBytes(path, 'program file');
+  return api.readProgramFile(bytes, { file: path, ...(config ? { config } : {}) });
+}
+
+export async function saveProgram(path: string, program: Program): Promise<void> {
+  const api = await isaApi('writing a program file', ['writeProgramFile']);
+  writeOutput(path, api.writeProgramFile(program, path));
+}
+
+/**
+ * Input tensors for `nibble sim --input FILE.json`: an object mapping input
+ * names to flat arrays of integers (logical NCHW order), or a bare array for
+ * a program with a single input.
+ */
+export function loadInputTensors(path: string, program: Program): Record<string, Int32Array> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readText(path, 'input file'));
+  } catch (e) {
+    if (e instanceof NibbleError) throw e;
+    throw new DatasetError(`not valid JSON (${(e as Error).message})`, path);
+  }
+  const names = program.inputs.map((d) => d.name);
+  const obj: Record<string, unknown> = Array.isArray(parsed)
+    ? names.length === 1
+      ? { [names[0]!]: parsed }
+      : (() => {
+          throw new DatasetError(`the program has ${names.length} inputs (${names.join(', ')}): give an object keyed by input name`, path);
+        })()
+    : typeof parsed === 'object' && parsed !== null
+      ? (parsed as Record<string, unknown>)
+      : (() => {
+          throw new DatasetError('expected an object mapping input names to arrays of integers', path);
+        })();
+  const out: Record<string, Int32Array> = {};
+  for (const [name, value] of Object.entries(obj)) {
+    const desc = program.inputs.find((d) => d.name === name);
+    if (!desc) throw new DatasetError(`unknown input '${name}' (the program's inputs: ${names.join(', ') || 'none'})`, path);
+    const flat = Array.isArray(value) ? (value as unknown[]).flat(Infinity) : undefined;
+    if (!flat) throw new DatasetError(`input '${name}' must be an array of integers`, path);
+    const size = desc.shape.reduce((a, b) => a * b, 1);
+    if (flat.length !== size) {
+      throw new DatasetError(`input '${name}' needs ${size} values (shape ${desc.shape.join('x')}), got ${flat.length}`, path);
+    }
+    const arr = new Int32Array(size);
+    for (let i = 0; i < size; i++) {
+      const v = flat[i];
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new DatasetError(`input '${name}'[${i}] is not an integer: ${JSON.stringify(v)}`, path);
+      arr[i] = v;
+    }
+    out[name] = arr;
+  }
+  return out;
+}
+
+export function parsePositiveInt(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`--${option} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function parseNonNegativeInt(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CliUsageError(`--${option} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Bad command-line usage found after parsing (exit 1, like a yargs usage error). */
+export class CliUsageError extends NibbleError {}

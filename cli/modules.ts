@@ -1,0 +1,73 @@
+/**
+ * The CLI sits on top of every other part of nibble. Those parts are loaded
+ * lazily: `nibble config` should not pay for loading the Verilog generator,
+ * and a part that is missing from an installation (or not written yet) makes
+ * only the commands that need it fail, with a clear user-facing message.
+ */
+import { NibbleError } from '../arch/errors.js';
+
+/** A command needs a part of nibble that is not available in this build. */
+export class UnavailableError extends NibbleError {
+  constructor(
+    message: string,
+    /** which part is missing, for re-phrasing per feature */
+    readonly missing?: string,
+  ) {
+    super(message);
+  }
+}
+
+const PARTS = {
+  models: { path: '../models/index.js', what: 'the models package (models/index.ts)' },
+  isa: { path: '../isa/index.js', what: 'the ISA tools (isa/index.ts: assembler, program files, token checker)' },
+  compiler: { path: '../compiler/index.js', what: 'the compiler (compiler/index.ts)' },
+  sim: { path: '../sim/index.js', what: 'the simulator (sim/index.ts)' },
+  rtl: { path: '../rtl-gen/index.js', what: 'the Verilog generator (rtl-gen/index.ts)' },
+} as const;
+
+export type Part = keyof typeof PARTS;
+
+const cache = new Map<Part, Promise<Record<string, unknown>>>();
+
+async function importPart(part: Part): Promise<Record<string, unknown>> {
+  const url = new URL(PARTS[part].path, import.meta.url).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(PARTS[part].path.slice(3))) {
+      throw new UnavailableError(`${PARTS[part].what} is not available in this build yet`, PARTS[part].what);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Load a part and check that it exports `names` as functions; `T` is the
+ * slice of its API the caller uses.
+ */
+export async function requirePart<T>(part: Part, names: readonly string[], feature: string): Promise<T> {
+  let p = cache.get(part);
+  if (!p) {
+    p = importPart(part);
+    cache.set(part, p);
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await p;
+  } catch (e) {
+    if (e instanceof UnavailableError) throw new UnavailableError(`${feature} needs ${e.missing ?? 'a part of nibble'}, which is not available in this build yet`, e.missing);
+    throw e;
+  }
+  const missing = names.filter((n) => typeof mod[n] !== 'function');
+  if (missing.length > 0) {
+    throw new UnavailableError(`${feature} needs ${missing.join(', ')} from ${PARTS[part].what}, which is not available yet`);
+  }
+  return mod as T;
+}
+
+export type IsaApi = typeof import('../isa/index.js');
+
+export function isaApi(feature: string, names: readonly (keyof IsaApi)[]): Promise<IsaApi> {
+  return requirePart<IsaApi>('isa', names, feature);
+}

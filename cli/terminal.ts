@@ -1,0 +1,104 @@
+/**
+ * Everything the CLI writes goes through here, so `--json` can guarantee one
+ * JSON document on stdout and colours/progress bars appear only on terminals.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import cliProgress from 'cli-progress';
+
+function colourLevel(): 0 | 1 | 2 | 3 {
+  if (process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '') return 0;
+  if (process.env['FORCE_COLOR'] !== undefined && process.env['FORCE_COLOR'] !== '0') return 1;
+  return process.stdout.isTTY ? 1 : 0;
+}
+
+/** Colours for stdout text: plain when stdout is not a terminal or NO_COLOR is set. */
+export const colour: ChalkInstance = new Chalk({ level: colourLevel() });
+
+export class Terminal {
+  constructor(readonly json: boolean) {}
+
+  /** A human-readable line on stdout; suppressed in --json mode (stdout is the JSON document then). */
+  line(text = ''): void {
+    if (!this.json) process.stdout.write(`${text}\n`);
+  }
+
+  /** A notice that must be seen even in --json mode: goes to stderr. */
+  note(text: string): void {
+    process.stderr.write(`${text}\n`);
+  }
+
+  /** The one JSON document of a --json run. */
+  document(value: unknown): void {
+    process.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+  }
+
+  heading(text: string): void {
+    this.line(colour.bold(text));
+  }
+
+  /** Aligned two-column key/value lines. */
+  pairs(rows: [string, string][], indent = '  '): void {
+    const width = Math.max(0, ...rows.map(([k]) => k.length));
+    for (const [k, v] of rows) this.line(`${indent}${colour.dim(k.padEnd(width))}  ${v}`);
+  }
+
+  /** A plain text table; numbers right-aligned. */
+  table(header: string[], rows: (string | number)[][], indent = '  '): void {
+    const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
+    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+    const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
+    const fmt = (r: string[]) =>
+      r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    this.line(indent + colour.bold(fmt(header)));
+    for (const r of cells) this.line(indent + fmt(r));
+  }
+
+  /**
+   * A progress bar on stderr for work longer than about a second; only when
+   * stderr is a terminal, so logs and pipes stay clean.
+   */
+  progress(label: string, total: number): Progress {
+    if (!process.stderr.isTTY || total <= 0) return { tick() {}, stop() {} };
+    const bar = new cliProgress.SingleBar(
+      { format: `${label} [{bar}] {value}/{total} {eta_formatted}`, stream: process.stderr, clearOnComplete: true, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0);
+    let value = 0;
+    return {
+      tick(n = 1) {
+        value += n;
+        bar.update(value);
+      },
+      stop() {
+        bar.stop();
+      },
+    };
+  }
+}
+
+export interface Progress {
+  tick(n?: number): void;
+  stop(): void;
+}
+
+/** Typed arrays become plain arrays, bigints numbers, in JSON output. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Map) return Object.fromEntries(value);
+  return value;
+}
+
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Number.isInteger(x)) return x.toLocaleString('en-US');
+  const abs = Math.abs(x);
+  if (abs >= 100) return x.toFixed(1);
+  if (abs >= 1) return x.toFixed(3);
+  return x.toPrecision(3);
+}
+
+export function percent(x: number, digits = 2): string {
+  return `${(100 * x).toFixed(digits)} %`;
+}
