@@ -118,14 +118,46 @@ describe('.nbl program file', () => {
     const good = writeProgramFile(sample());
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (junk, keepPrefix) => {
-        let bytes = junk;
-        if (keepPrefix && junk.length >= 16) {
+        let bytes: Uint8Array = junk;
+        if (keepPrefix && junk.length >= 20) {
+          // Valid prefix, sizes and CRC around random header/payload bytes: reaches the JSON checks.
           bytes = junk.slice();
           bytes.set(good.subarray(0, 8));
+          const view = new DataView(bytes.buffer);
+          const h = Math.floor((junk.length - 20) / 2);
+          view.setUint32(8, h, true);
+          view.setUint32(12, junk.length - 20 - h, true);
           bytes = resealed(bytes);
         }
         try {
           readProgramFile(bytes);
+        } catch (e) {
+          expect(e).toBeInstanceOf(IsaError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('mutated headers (any value at any path) are read or rejected with IsaError, never crash', () => {
+    const bytes = writeProgramFile(sample());
+    const paths: (string | number)[][] = [];
+    const walk = (v: unknown, path: (string | number)[]) => {
+      paths.push(path);
+      if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, Array.isArray(v) ? Number(k) : k]);
+    };
+    const hlen = new DataView(bytes.buffer).getUint32(8, true);
+    walk(JSON.parse(Buffer.from(bytes.subarray(16, 16 + hlen)).toString('utf8')), []);
+    fc.assert(
+      fc.property(fc.constantFrom(...paths.filter((p) => p.length)), fc.jsonValue(), fc.boolean(), (path, value, remove) => {
+        const mutated = withHeader(bytes, (h) => {
+          let o = h;
+          for (const k of path.slice(0, -1)) o = o[k];
+          if (remove) delete o[path[path.length - 1]!];
+          else o[path[path.length - 1]!] = value;
+        });
+        try {
+          readProgramFile(mutated);
         } catch (e) {
           expect(e).toBeInstanceOf(IsaError);
         }
