@@ -156,6 +156,7 @@ function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => str
       }
     } else {
       v = parseNumber(valueText!);
+      if (v === undefined && NUMBER_RE.test(valueText!)) v = Infinity; // well-formed but huge: report the range
       if (v === undefined) {
         throw new IsaError(`${mnemonic}.${name}: bad number '${valueText}' (decimal or 0x hex)`, at(valueCol));
       }

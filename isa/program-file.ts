@@ -282,7 +282,10 @@ export function writeProgramFile(p: Program, file = '<program>'): Uint8Array {
     layers: p.layers,
     meta: p.meta,
   };
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  const jsonText = JSON.stringify(header);
+  // The reader's header checks, run here so a bad field (NaN MACs, a 3-D shape, ...) fails at write time.
+  parseHeader(new HeaderReader(file), jsonText);
+  let json = Buffer.from(jsonText, 'utf8');
   // Pad with spaces (valid trailing JSON whitespace) so the code starts 16-byte aligned.
   const padded = Math.ceil(json.length / 16) * 16;
   if (padded !== json.length) json = Buffer.concat([json, Buffer.alloc(padded - json.length, 0x20)]);

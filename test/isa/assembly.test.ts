@@ -108,6 +108,9 @@ describe('assembler', () => {
       expect(asmError('LOAD buf=inp sram_addr=0 dram_addr=0x10000000 x_count=1 y_count=1 dram_stride=0')).toBe(
         'k.s:1:36: LOAD.dram_addr = 0x10000000 is out of range [0, 268435455] (28-bit field)',
       );
+      expect(asmError('LOAD buf=inp sram_addr=99999999999999999999 dram_addr=0 x_count=1 y_count=1 dram_stride=0')).toBe(
+        'k.s:1:24: LOAD.sram_addr = 99999999999999999999 is out of range [0, 2047] (11-bit field)',
+      );
       expect(asmError('NOP unit=3')).toMatch(/^k\.s:1:10: NOP\.unit = 3 is out of range \[0, 2\] \(2-bit field\) \(load=0, compute=1, store=2\)/);
       expect(asmError('REQUANT acc_addr=0 out_addr=0 param_addr=0 in_h=1 in_w=1 out_h=1 out_w=1 pool_k=1 pool_s=1 out_signed=0 clamp_bits=5')).toMatch(
         /^k\.s:1:\d+: REQUANT\.clamp_bits = 5 is out of range \[1, 4\] \(4-bit field\)/,

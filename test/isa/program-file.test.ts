@@ -227,6 +227,12 @@ describe('.nbl program file', () => {
     const p = sample();
     p.configHash = '0000000000000000';
     expect(() => writeProgramFile(p)).toThrow(/configHash 0000000000000000 does not match/);
+    const m = sample();
+    m.meta['ratio'] = NaN;
+    expect(() => writeProgramFile(m, 'out.nbl')).toThrow(/^out\.nbl: header meta\.ratio: must be a number, got null/);
+    const t = sample();
+    t.layers[0]!.macs = 1.5;
+    expect(() => writeProgramFile(t)).toThrow(/header layers\[0\]\.macs: must be an integer, got 1\.5/);
     const q = sample();
     (q.code[0] as { x_count: number }).x_count = 0;
     expect(() => writeProgramFile(q)).toThrow(/instruction 0: LOAD\.x_count = 0 is out of range/);
