@@ -1,0 +1,155 @@
+/**
+ * DRAM layout: weight and parameter blobs (read-only segments), the network
+ * input and output tensors, and intermediate activations placed by a
+ * lifetime-aware first-fit planner, so buffers ping-pong between layers and a
+ * residual block's input stays alive until its shortcut has read it.
+ */
+import type { ArchConfig } from '../arch/config.js';
+import { CompileError } from '../arch/errors.js';
+import { packEntry, packParamEntry, tensorImageBytes } from '../isa/layout.js';
+import type { DramSegment } from '../isa/program.js';
+import type { ActTensor, Lowered } from './lower.js';
+import type { OpPlan } from './tiling.js';
+
+export const DRAM_ALIGN = 64;
+const align = (x: number) => Math.ceil(x / DRAM_ALIGN) * DRAM_ALIGN;
+
+/** Where one op's constant data lives. */
+export interface OpConstants {
+  /** byte address of the WGT item (co block o, term k, chunk c) */
+  weightAddr: (o: number, k: number, c: number) => number;
+  /** byte address of co block o's PARAM entry */
+  paramAddr: (o: number) => number;
+}
+
+export interface DramPlan {
+  segments: DramSegment[];
+  constants: OpConstants[];
+  /** bytes used */
+  size: number;
+}
+
+/** Pack an op's weights as WGT items in GEMM read order: [co block][term][chunk][cb][kh][kw] tiles of N entries. */
+function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offsets: number[][][] } {
+  const n = cfg.array.rows;
+  const wb = cfg.bits.weight;
+  const eb = (n * wb) / 8;
+  const op = plan.op;
+  let total = 0;
+  for (let o = 0; o < plan.coBlocks; o++) {
+    for (const tp of plan.terms) total += tp.ciBlocks * tp.term.kh * tp.term.kw * n * eb;
+  }
+  const bytes = new Uint8Array(total);
+  const offsets: number[][][] = [];
+  const lanes = new Int32Array(n);
+  let off = 0;
+  for (let o = 0; o < plan.coBlocks; o++) {
+    const perTerm: number[][] = [];
+    for (const tp of plan.terms) {
+      const t = tp.term;
+      const perChunk: number[] = [];
+      for (const ch of tp.chunks) {
+        perChunk.push(off);
+        for (let cb = ch.c0; cb < ch.c1; cb++) {
+          for (let y = 0; y < t.kh; y++) {
+            for (let x = 0; x < t.kw; x++) {
+              for (let r = 0; r < n; r++) {
+                const ci = cb * n + r;
+                for (let c = 0; c < n; c++) {
+                  const co = o * n + c;
+                  lanes[c] = ci < t.ci && co < op.co ? t.weights[((co * t.ci + ci) * t.kh + y) * t.kw + x]! : 0;
+                }
+                packEntry(lanes, n, wb, bytes, off);
+                off += eb;
+              }
+            }
+          }
+        }
+      }
+      perTerm.push(perChunk);
+    }
+    offsets.push(perTerm);
+  }
+  return { bytes, offsets };
+}
+
+function packParams(plan: OpPlan, cfg: ArchConfig): Uint8Array {
+  const n = cfg.array.rows;
+  const op = plan.op;
+  const bytes = new Uint8Array(plan.coBlocks * n * 8);
+  const bias = new Int32Array(n);
+  const shift = new Int8Array(n);
+  for (let o = 0; o < plan.coBlocks; o++) {
+    for (let c = 0; c < n; c++) {
+      const ch = o * n + c;
+      bias[c] = ch < op.co ? op.bias[ch]! : 0;
+      shift[c] = ch < op.co ? op.shift[ch]! : 0;
+    }
+    packParamEntry(bias, shift, n, bytes, o * n * 8);
+  }
+  return bytes;
+}
+
+export function planDram(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, batch: number): DramPlan {
+  const segments: DramSegment[] = [];
+  const constants: OpConstants[] = [];
+  let top = 0;
+  for (const plan of plans) {
+    const w = packWeights(plan, cfg);
+    const p = packParams(plan, cfg);
+    const wAddr = top;
+    top = align(top + w.bytes.length);
+    const pAddr = top;
+    top = align(top + p.length);
+    segments.push({ name: `${plan.op.name}.weights`, dramAddr: wAddr, bytes: w.bytes });
+    segments.push({ name: `${plan.op.name}.params`, dramAddr: pAddr, bytes: p });
+    const pBytes = cfg.array.rows * 8;
+    constants.push({
+      weightAddr: (o, k, c) => wAddr + w.offsets[o]![k]![c]!,
+      paramAddr: (o) => pAddr + o * pBytes,
+    });
+  }
+  // Segment names must be unique even if two ops share a layer name.
+  const seen = new Map<string, number>();
+  for (const s of segments) {
+    const k = seen.get(s.name) ?? 0;
+    seen.set(s.name, k + 1);
+    if (k) s.name = `${s.name}#${k}`;
+  }
+
+  const sizeOf = (t: ActTensor) => {
+    t.imageStrideBytes = align(tensorImageBytes({ shape: [batch, t.c, t.h, t.w], layout: t.layout }, cfg));
+    return t.imageStrideBytes * batch;
+  };
+  for (const t of [lowered.input, lowered.output]) {
+    sizeOf(t);
+    t.dramAddr = top;
+    top = align(top + t.imageStrideBytes * batch);
+  }
+  // Intermediates: first fit among tensors whose lifetimes [producer, lastUse] intersect.
+  const placed: { t: ActTensor; size: number }[] = [];
+  const inter = lowered.tensors.filter((t) => t.role === 'intermediate');
+  const base = top;
+  for (const t of inter) {
+    const size = sizeOf(t);
+    const live = placed
+      .filter((p) => !(Math.max(p.t.lastUse, p.t.producer) < t.producer || Math.max(t.lastUse, t.producer) < p.t.producer))
+      .map((p) => [p.t.dramAddr, p.t.dramAddr + p.size] as const)
+      .sort((a, b) => a[0] - b[0]);
+    let addr = base;
+    for (const [s, e] of live) {
+      if (addr + size <= s) break;
+      addr = Math.max(addr, align(e));
+    }
+    t.dramAddr = addr;
+    placed.push({ t, size });
+    top = Math.max(top, align(addr + size));
+  }
+  if (top > cfg.dram.sizeBytes) {
+    throw new CompileError(
+      `the program needs ${top} bytes of DRAM (weights, parameters and activations for batch ${batch}) but dram.sizeBytes is ${cfg.dram.sizeBytes}: raise dram.sizeBytes or lower the batch`,
+      'compiler',
+    );
+  }
+  return { segments, constants, size: top };
+}

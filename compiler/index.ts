@@ -1,0 +1,113 @@
+/**
+ * The compiler: network IR + ArchConfig -> Program (docs/compiler.md).
+ *
+ *   lower (IR layer groups -> ConvOps) -> tile (per op, to the scratchpads)
+ *   -> DRAM plan (weights, params, activations) -> schedule (three unit
+ *   streams, rings, tokens, program order).
+ */
+import { configHash, validateConfig, type ArchConfig } from '../arch/config.js';
+import { CompileError } from '../arch/errors.js';
+import { checkInstruction } from '../isa/encoding.js';
+import { disassembleProgram } from '../isa/assembly.js';
+import type { LayerInfo, Program, TensorDescriptor } from '../isa/program.js';
+import type { Network } from '../models/ir.js';
+import { planDram } from './dram.js';
+import { lowerNetwork, type ActTensor } from './lower.js';
+import { Scheduler } from './schedule.js';
+import { planOp } from './tiling.js';
+
+export { ISA_LIMITS } from './lower.js';
+
+export interface CompileOptions {
+  /** images per run (default 1) */
+  batch?: number;
+}
+
+export const COMPILER_VERSION = '1';
+
+/** Per-instruction comments of programs compiled in this process (for compileListing). */
+const notesOf = new WeakMap<Program, (string | undefined)[]>();
+
+function descriptor(t: ActTensor, batch: number): TensorDescriptor {
+  return {
+    name: t.name,
+    dramAddr: t.dramAddr,
+    shape: [batch, t.c, t.h, t.w],
+    layout: t.layout,
+    bits: t.bits,
+    signed: t.signed,
+    imageStrideBytes: t.imageStrideBytes,
+  };
+}
+
+/**
+ * Compile a network for a machine. Throws ModelError for a malformed network
+ * and CompileError (naming the layer, the limit and the config field to change)
+ * when it does not fit the machine.
+ */
+export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptions = {}): Program {
+  validateConfig(cfg);
+  const batch = opts.batch ?? 1;
+  if (!Number.isInteger(batch) || batch < 1 || batch > 65536) {
+    throw new CompileError(`batch must be an integer in [1, 65536], got ${JSON.stringify(batch)}`, 'compile options');
+  }
+  const lowered = lowerNetwork(net, cfg);
+  const plans = lowered.ops.map((op) => planOp(op, cfg, batch));
+  const dram = planDram(lowered, plans, cfg, batch);
+  const sched = new Scheduler(cfg, dram);
+  plans.forEach((p, i) => sched.emitOp(p, i));
+  const s = sched.finish();
+  s.code.forEach((inst, i) => checkInstruction(inst, cfg, `compiled instruction ${i}`));
+
+  const layers: LayerInfo[] = lowered.groups.map((g, gi) => {
+    let first = -1;
+    let last = -1;
+    s.groupOf.forEach((x, i) => {
+      if (x !== gi) return;
+      if (first < 0) first = i;
+      last = i;
+    });
+    if (first < 0) {
+      first = 0;
+      last = -1;
+    }
+    return { name: g.name, kind: g.kind, macs: g.macs * batch, firstInstruction: first, lastInstruction: last };
+  });
+  const program: Program = {
+    config: cfg,
+    configHash: configHash(cfg),
+    code: s.code,
+    segments: dram.segments,
+    inputs: [descriptor(lowered.input, batch)],
+    outputs: [descriptor(lowered.output, batch)],
+    layers,
+    meta: {
+      model: net.name,
+      compiler: `nibble-compiler ${COMPILER_VERSION}`,
+      batch,
+      estimatedCycles: s.estimatedCycles,
+      dramBytes: dram.size,
+    },
+  };
+  notesOf.set(program, s.notes);
+  return program;
+}
+
+/** Assembly text of a program with per-layer headers and per-tile comments. */
+export function compileListing(program: Program): string {
+  const text = disassembleProgram(program.code, program.config, { layers: program.layers });
+  const notes = notesOf.get(program);
+  if (!notes) return text;
+  const lines = text.split('\n');
+  const out: string[] = [];
+  let i = 0;
+  for (const line of lines) {
+    if (line.startsWith(';') || line === '') {
+      out.push(line);
+      continue;
+    }
+    const note = notes[i++];
+    out.push(note ? `${line}  ; ${note}` : line);
+  }
+  return out.join('\n');
+}

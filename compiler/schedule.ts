@@ -1,0 +1,525 @@
+/**
+ * Scheduling: turn tiled ConvOps into the three unit instruction streams,
+ * connect them with dependency tokens, and interleave them into one program.
+ *
+ * Every scratchpad is managed as a ring of items (an INP band, a WGT chunk, a
+ * PARAM chunk, an OUT tile). An item is loaded when a step first needs it and
+ * stays until the ring wraps over it, so data still resident is reused (e.g.
+ * the input band across co blocks, or a layer's weights across tiles when
+ * they all fit). Overwriting an item waits for its last reader.
+ *
+ * Dependencies are recorded as "this instruction waits for that one" and
+ * turned into token flags at the end: per channel, a consumer pops only when
+ * it waits for a producer later than the last one it already popped, and
+ * exactly those producers push. Pushes and pops therefore balance by
+ * construction, with at most one pop per channel per instruction.
+ *
+ * A LOAD of activations stored by an earlier layer has no direct token path
+ * (store and load do not talk): it waits for a compute instruction that
+ * itself waited for the STORE (a REQUANT recycling that STORE's OUT item, or
+ * a compute NOP inserted for the purpose).
+ */
+import { deriveArch, type ArchConfig } from '../arch/config.js';
+import type { Instruction, Unit } from '../isa/table.js';
+import type { ActTensor } from './lower.js';
+import type { DramPlan } from './dram.js';
+import type { OpPlan, Tile } from './tiling.js';
+
+export interface Node {
+  inst: Instruction;
+  unit: Unit;
+  group: number;
+  waits: Node[];
+  note?: string;
+  pos: number;
+  start: number;
+  end: number;
+  /** GEMM: passes and pixels per pass (for the timing estimate) */
+  passes: number;
+  pixels: number;
+  /** STORE: order among stores */
+  storeIndex: number;
+  /** compute: largest STORE index it waits for (-1: none) */
+  waitsStore: number;
+}
+
+const flags = { pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 } as const;
+
+interface Item {
+  key: string;
+  start: number;
+  len: number;
+  valid: boolean;
+  /** last instruction that reads the item */
+  lastUser?: Node;
+  /** last LOAD that fills it */
+  ready?: Node;
+}
+
+class Ring {
+  private ptr = 0;
+  private items: Item[] = [];
+  private byKey = new Map<string, Item>();
+  constructor(
+    readonly name: string,
+    readonly size: number,
+  ) {}
+
+  lookup(key: string): Item | undefined {
+    const it = this.byKey.get(key);
+    return it && it.valid ? it : undefined;
+  }
+
+  /** Allocate a new item; returns it and the readers that must finish before it is overwritten. */
+  alloc(key: string, len: number): { item: Item; waits: Node[] } {
+    if (len > this.size) throw new Error(`internal: ${this.name} item of ${len} entries exceeds ${this.size}`);
+    if (this.ptr + len > this.size) this.ptr = 0;
+    const start = this.ptr;
+    const end = start + len;
+    const waits: Node[] = [];
+    const keep: Item[] = [];
+    for (const it of this.items) {
+      if (it.start < end && start < it.start + it.len) {
+        it.valid = false;
+        if (it.lastUser) waits.push(it.lastUser);
+        this.byKey.delete(it.key);
+      } else keep.push(it);
+    }
+    const item: Item = { key, start, len, valid: true };
+    keep.push(item);
+    this.items = keep;
+    this.byKey.set(key, item);
+    this.ptr = end;
+    return { item, waits };
+  }
+}
+
+interface TensorWrite {
+  b0: number;
+  nb: number;
+  y0: number;
+  y1: number;
+  store: Node;
+}
+
+export interface Scheduled {
+  code: Instruction[];
+  /** per instruction: layer group index (-1 for HALT) */
+  groupOf: number[];
+  /** per instruction: optional comment */
+  notes: (string | undefined)[];
+  /** estimated total cycles */
+  estimatedCycles: number;
+}
+
+export class Scheduler {
+  readonly load: Node[] = [];
+  readonly compute: Node[] = [];
+  readonly store: Node[] = [];
+  private readonly inp: Ring;
+  private readonly wgt: Ring;
+  private readonly param: Ring;
+  private readonly out: Ring;
+  private readonly writes = new Map<number, TensorWrite[]>();
+  /** compute nodes that wait for a STORE, in compute order (their waitsStore increases) */
+  private readonly storeWaiters: Node[] = [];
+  private lastRequant: Node | undefined;
+  private relayAnchor: Node | undefined;
+  private readonly n: number;
+  private readonly eb: number;
+
+  constructor(
+    readonly cfg: ArchConfig,
+    readonly dram: DramPlan,
+  ) {
+    const sp = cfg.scratchpad;
+    this.inp = new Ring('INP', sp.inputEntries);
+    this.wgt = new Ring('WGT', sp.weightEntries);
+    this.param = new Ring('PARAM', sp.paramEntries);
+    this.out = new Ring('OUT', sp.outputEntries);
+    this.n = cfg.array.rows;
+    this.eb = (this.n * cfg.bits.activation) / 8;
+  }
+
+  private node(inst: Instruction, unit: Unit, group: number, waits: Node[], note?: string): Node {
+    const nd: Node = { inst, unit, group, waits, pos: -1, start: -1, end: -1, passes: 0, pixels: 0, storeIndex: -1, waitsStore: -1 };
+    if (note !== undefined) nd.note = note;
+    if (unit === 'load') this.load.push(nd);
+    else if (unit === 'compute') this.compute.push(nd);
+    else {
+      nd.storeIndex = this.store.length;
+      this.store.push(nd);
+    }
+    return nd;
+  }
+
+  private loadInst(buf: number, sram: number, dram: number, x: number, y: number, stride: number): Instruction {
+    return { op: 'LOAD', ...flags, buf, sram_addr: sram, dram_addr: dram, x_count: x, y_count: y, dram_stride: stride };
+  }
+
+  /** The compute instruction a LOAD of data stored by `store` must wait for. */
+  private relayFor(store: Node, group: number): Node {
+    const w = this.storeWaiters;
+    let lo = 0;
+    let hi = w.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (w[mid]!.waitsStore >= store.storeIndex) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo < w.length) return w[lo]!;
+    // Insert a compute NOP right after the latest REQUANT (the array is drained there, so it costs one cycle).
+    const nop = this.node({ op: 'NOP', ...flags, unit: 1 }, 'compute', group, [store], 'wait for stored activations');
+    this.compute.pop();
+    const anchor = this.relayAnchor ?? this.lastRequant!;
+    const at = this.compute.indexOf(anchor);
+    this.compute.splice(at + 1, 0, nop);
+    nop.waitsStore = store.storeIndex;
+    this.storeWaiters.push(nop);
+    this.relayAnchor = nop;
+    return nop;
+  }
+
+  /** Waits for the STOREs that wrote rows [y0, y1) of images [b0, b0+nb) of tensor t. */
+  private dataWaits(t: ActTensor, b0: number, nb: number, y0: number, y1: number, group: number): Node[] {
+    const ws = this.writes.get(t.id);
+    if (!ws) return [];
+    let latest: Node | undefined;
+    for (const w of ws) {
+      if (w.b0 < b0 + nb && b0 < w.b0 + w.nb && w.y0 < y1 && y0 < w.y1) {
+        if (!latest || w.store.storeIndex > latest.storeIndex) latest = w.store;
+      }
+    }
+    return latest ? [this.relayFor(latest, group)] : [];
+  }
+
+  emitOp(plan: OpPlan, opIndex: number): void {
+    const op = plan.op;
+    const n = this.n;
+    const eb = this.eb;
+    const group = op.group;
+    const consts = this.dram.constants[opIndex]!;
+    const wEntry = (n * this.cfg.bits.weight) / 8;
+    void wEntry;
+    plan.tiles.forEach((tile, ti) => {
+      for (let o = 0; o < plan.coBlocks; o++) {
+        let first = true;
+        const stepNote = plan.stacked
+          ? `${op.name}: images ${tile.b0}..${tile.b0 + tile.nb - 1}, co block ${o}`
+          : `${op.name}: image ${tile.b0}, rows ${tile.py0}..${tile.py1 - 1}, co block ${o}`;
+        let noted = false;
+        plan.terms.forEach((tp, k) => {
+          const t = tp.term;
+          const src = t.src;
+          const tt = tile.terms[k]!;
+          tp.chunks.forEach((ch, c) => {
+            const cc = ch.c1 - ch.c0;
+            // WGT item
+            const wKey = `w${opIndex}:${o}:${k}:${c}`;
+            let w = this.wgt.lookup(wKey);
+            if (!w) {
+              const len = cc * t.kh * t.kw * n;
+              const a = this.wgt.alloc(wKey, len);
+              w = a.item;
+              w.ready = this.node(this.loadInst(1, w.start, consts.weightAddr(o, k, c), len, 1, len * ((n * this.cfg.bits.weight) / 8)), 'load', group, a.waits, `${op.name}: weights co block ${o}, ci blocks ${ch.c0}..${ch.c1 - 1}`);
+            }
+            // INP item
+            const rowsPer = plan.stacked ? tile.nb * src.h : tt.inH;
+            const planeLen = cc * rowsPer * src.w;
+            const iKey = `i${opIndex}:${ti}:${k}:${c}`;
+            let inp = this.inp.lookup(iKey);
+            if (!inp) {
+              const a = this.inp.alloc(iKey, planeLen * tp.planes);
+              inp = a.item;
+              const waits = [
+                ...a.waits,
+                ...this.dataWaits(src, tile.b0, tile.nb, plan.stacked ? 0 : tt.iy0, plan.stacked ? src.h : tt.iy0 + tt.inH, group),
+              ];
+              const planeBytes = Math.ceil(src.c / n) * src.h * src.w * eb;
+              const blockBytes = src.h * src.w * eb;
+              const note = `${op.name}: input ${src.name} ci blocks ${ch.c0}..${ch.c1 - 1}`;
+              for (let p = 0; p < tp.planes; p++) {
+                const base = src.dramAddr + tile.b0 * src.imageStrideBytes + p * planeBytes;
+                const sram = inp.start + p * planeLen;
+                if (plan.stacked && tile.nb > 1) {
+                  for (let cb = ch.c0; cb < ch.c1; cb++) {
+                    inp.ready = this.node(
+                      this.loadInst(0, sram + (cb - ch.c0) * tile.nb * src.h * src.w, base + cb * blockBytes, src.h * src.w, tile.nb, src.imageStrideBytes),
+                      'load',
+                      group,
+                      waits,
+                      note,
+                    );
+                  }
+                } else {
+                  inp.ready = this.node(
+                    this.loadInst(0, sram, base + (ch.c0 * src.h + tt.iy0) * src.w * eb, tt.inH * src.w, cc, blockBytes),
+                    'load',
+                    group,
+                    waits,
+                    note,
+                  );
+                }
+              }
+            }
+            for (let p = 0; p < tp.planes; p++) {
+              const gemm: Instruction = plan.stacked
+                ? {
+                    op: 'GEMM',
+                    ...flags,
+                    wgt_addr: w.start,
+                    inp_addr: inp.start + p * planeLen,
+                    acc_addr: 0,
+                    in_h: tile.nb * src.h,
+                    in_w: src.w,
+                    out_h: tile.nb,
+                    out_w: 1,
+                    kernel_h: t.kh,
+                    kernel_w: t.kw,
+                    stride_h: tile.nb > 1 ? src.h : 1,
+                    stride_w: 1,
+                    pad_top: 0,
+                    pad_left: 0,
+                    ci_blocks: cc,
+                    accumulate: first ? 0 : 1,
+                    act_signed: src.signed ? 1 : 0,
+                    pshift: 4 * p,
+                  }
+                : {
+                    op: 'GEMM',
+                    ...flags,
+                    wgt_addr: w.start,
+                    inp_addr: inp.start + p * planeLen,
+                    acc_addr: 0,
+                    in_h: tt.inH,
+                    in_w: src.w,
+                    out_h: tile.convRows,
+                    out_w: plan.owc,
+                    kernel_h: t.kh,
+                    kernel_w: t.kw,
+                    stride_h: t.sh,
+                    stride_w: t.sw,
+                    pad_top: tt.padTop,
+                    pad_left: t.pw,
+                    ci_blocks: cc,
+                    accumulate: first ? 0 : 1,
+                    act_signed: src.signed ? 1 : 0,
+                    pshift: 4 * p,
+                  };
+              const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
+              noted = true;
+              g.passes = cc * t.kh * t.kw;
+              g.pixels = plan.stacked ? tile.nb : tile.convRows * plan.owc;
+              w.lastUser = g;
+              inp.lastUser = g;
+              first = false;
+            }
+          });
+        });
+        this.requantAndStore(plan, opIndex, tile, o);
+      }
+    });
+  }
+
+  private requantAndStore(plan: OpPlan, opIndex: number, tile: Tile, o: number): void {
+    const op = plan.op;
+    const group = op.group;
+    const consts = this.dram.constants[opIndex]!;
+    const pc = Math.floor(o / plan.paramChunk);
+    const pKey = `p${opIndex}:${pc}`;
+    let prm = this.param.lookup(pKey);
+    if (!prm) {
+      const c0 = pc * plan.paramChunk;
+      const len = Math.min(plan.paramChunk, plan.coBlocks - c0);
+      const a = this.param.alloc(pKey, len);
+      prm = a.item;
+      prm.ready = this.node(this.loadInst(2, prm.start, consts.paramAddr(c0), len, 1, len * this.n * 8), 'load', group, a.waits, `${op.name}: bias/shift co blocks ${c0}..${c0 + len - 1}`);
+    }
+    const outH = plan.stacked ? tile.nb : tile.py1 - tile.py0;
+    const outW = plan.stacked ? 1 : op.pow;
+    const a = this.out.alloc(`o${this.store.length}`, outH * outW);
+    const rq: Instruction = {
+      op: 'REQUANT',
+      ...flags,
+      acc_addr: 0,
+      out_addr: a.item.start,
+      param_addr: prm.start + (o - pc * plan.paramChunk),
+      in_h: plan.stacked ? tile.nb : tile.convRows,
+      in_w: plan.stacked ? 1 : plan.owc,
+      out_h: outH,
+      out_w: outW,
+      pool_k: op.poolK,
+      pool_s: op.poolS,
+      out_signed: op.outSigned ? 1 : 0,
+      clamp_bits: op.outBits,
+    };
+    const rqNode = this.node(rq, 'compute', group, [prm.ready!, ...a.waits]);
+    rqNode.pixels = outH * outW * op.poolK * op.poolK;
+    if (a.waits.length) {
+      rqNode.waitsStore = Math.max(...a.waits.map((w) => w.storeIndex));
+      this.storeWaiters.push(rqNode);
+    }
+    prm.lastUser = rqNode;
+    this.lastRequant = rqNode;
+    this.relayAnchor = undefined;
+    const dst = op.dst;
+    const eb = this.eb;
+    const st: Instruction = plan.stacked
+      ? {
+          op: 'STORE',
+          ...flags,
+          sram_addr: a.item.start,
+          dram_addr: dst.dramAddr + tile.b0 * dst.imageStrideBytes + o * eb,
+          x_count: 1,
+          y_count: tile.nb,
+          dram_stride: dst.imageStrideBytes,
+        }
+      : {
+          op: 'STORE',
+          ...flags,
+          sram_addr: a.item.start,
+          dram_addr: dst.dramAddr + tile.b0 * dst.imageStrideBytes + (o * op.poh + tile.py0) * op.pow * eb,
+          x_count: outH * outW,
+          y_count: 1,
+          dram_stride: outH * outW * eb,
+        };
+    const stNode = this.node(st, 'store', group, [rqNode]);
+    a.item.lastUser = stNode;
+    const list = this.writes.get(dst.id) ?? [];
+    list.push({ b0: tile.b0, nb: tile.nb, y0: plan.stacked ? 0 : tile.py0, y1: plan.stacked ? 1 : tile.py1, store: stNode });
+    this.writes.set(dst.id, list);
+  }
+
+  /** Estimate start/end of every instruction (docs/architecture.md sections 5-7, fetch ignored). */
+  private estimate(): number {
+    const cfg = this.cfg;
+    const arch = deriveArch(cfg);
+    const n = this.n;
+    const L = cfg.dram.latency;
+    const bus = cfg.dram.busBytes;
+    const seqs: Record<Unit, Node[]> = { load: this.load, compute: this.compute, store: this.store };
+    const ptr: Record<Unit, number> = { load: 0, compute: 0, store: 0 };
+    const free: Record<Unit, number> = { load: 0, compute: 0, store: 0 };
+    const entryBytes = [arch.inpEntryBytes, arch.wgtEntryBytes, arch.paramEntryBytes];
+    // compute pipeline state
+    let lastEnd = 0; // latest E of any compute instruction
+    let prevWasGemm = false;
+    let prevEnd = 0;
+    const pl: number[] = []; // PL of the last two passes
+    const is: number[] = [];
+    const pp: number[] = [];
+    let total = 0;
+    const ready = (nd: Node) => nd.waits.every((w) => w.end >= 0);
+    const depTime = (nd: Node) => nd.waits.reduce((m, w) => Math.max(m, w.end), 0);
+    let remaining = this.load.length + this.compute.length + this.store.length;
+    while (remaining > 0) {
+      let progress = false;
+      for (const u of ['load', 'compute', 'store'] as const) {
+        const seq = seqs[u];
+        while (ptr[u] < seq.length && ready(seq[ptr[u]]!)) {
+          const nd = seq[ptr[u]!]!;
+          const dep = depTime(nd);
+          const inst = nd.inst;
+          if (u !== 'compute') {
+            const s = Math.max(free[u], dep);
+            let d = 1;
+            if (inst.op === 'LOAD') d = L + inst.x_count * inst.y_count * Math.ceil(entryBytes[inst.buf]! / bus);
+            else if (inst.op === 'STORE') d = L + inst.x_count * inst.y_count * Math.ceil(arch.outEntryBytes / bus) + 1;
+            nd.start = s;
+            nd.end = s + d;
+            free[u] = nd.end;
+          } else if (inst.op === 'GEMM') {
+            const P = nd.pixels;
+            let s = dep;
+            if (!prevWasGemm) s = Math.max(s, prevEnd);
+            let first = -1;
+            let last = 0;
+            for (let j = 0; j < nd.passes; j++) {
+              const k = pl.length;
+              let PL = s;
+              if (k >= 1) PL = Math.max(PL, pl[k - 1]! + n);
+              if (k >= 2) PL = Math.max(PL, is[k - 2]! + pp[k - 2]! + n);
+              let IS = PL + n;
+              if (k >= 1) IS = Math.max(IS, is[k - 1]! + pp[k - 1]!);
+              pl.push(PL);
+              is.push(IS);
+              pp.push(P);
+              if (pl.length > 2) {
+                pl.shift();
+                is.shift();
+                pp.shift();
+              }
+              if (first < 0) first = PL;
+              last = IS + P + arch.gemmDepth;
+            }
+            nd.start = first;
+            nd.end = last;
+            prevWasGemm = true;
+            prevEnd = last;
+            lastEnd = Math.max(lastEnd, last);
+          } else {
+            const s = Math.max(dep, lastEnd);
+            const d = inst.op === 'REQUANT' ? nd.pixels + cfg.requantStages + 2 : 1;
+            nd.start = s;
+            nd.end = s + d;
+            prevWasGemm = false;
+            prevEnd = nd.end;
+            lastEnd = Math.max(lastEnd, nd.end);
+            // a non-GEMM resets the pass history only through prevEnd
+          }
+          total = Math.max(total, nd.end);
+          ptr[u]++;
+          remaining--;
+          progress = true;
+        }
+      }
+      if (!progress) throw new Error('internal: compiler schedule deadlocks');
+    }
+    return total;
+  }
+
+  /** Token flags from waits; program order from estimated start times. */
+  finish(): Scheduled {
+    const seqs: Record<Unit, Node[]> = { load: this.load, compute: this.compute, store: this.store };
+    for (const u of ['load', 'compute', 'store'] as const) seqs[u].forEach((nd, i) => (nd.pos = i));
+    const est = this.estimate();
+    const pop = (nd: Node, prodUnit: Unit): 'pop_prev' | 'pop_next' => {
+      if (nd.unit === 'compute') return prodUnit === 'load' ? 'pop_prev' : 'pop_next';
+      return nd.unit === 'load' ? 'pop_next' : 'pop_prev';
+    };
+    const push = (prod: Node, consUnit: Unit): 'push_prev' | 'push_next' => {
+      if (prod.unit === 'compute') return consUnit === 'load' ? 'push_prev' : 'push_next';
+      return prod.unit === 'load' ? 'push_next' : 'push_prev';
+    };
+    for (const u of ['load', 'compute', 'store'] as const) {
+      const lastPopped: Partial<Record<Unit, number>> = {};
+      for (const nd of seqs[u]) {
+        const best: Partial<Record<Unit, Node>> = {};
+        for (const w of nd.waits) {
+          if (w.unit === u) continue;
+          const b = best[w.unit];
+          if (!b || w.pos > b.pos) best[w.unit] = w;
+        }
+        for (const pu of ['load', 'compute', 'store'] as const) {
+          const p = best[pu];
+          if (!p) continue;
+          if (p.pos <= (lastPopped[pu] ?? -1)) continue;
+          (nd.inst as unknown as Record<string, number>)[pop(nd, pu)] = 1;
+          (p.inst as unknown as Record<string, number>)[push(p, u)] = 1;
+          lastPopped[pu] = p.pos;
+        }
+      }
+    }
+    const all = [...this.load, ...this.compute, ...this.store];
+    const rank: Record<Unit, number> = { load: 0, compute: 1, store: 2 };
+    all.sort((a, b) => a.start - b.start || rank[a.unit] - rank[b.unit] || a.pos - b.pos);
+    const code = all.map((nd) => nd.inst);
+    code.push({ op: 'HALT', ...flags });
+    return {
+      code,
+      groupOf: [...all.map((nd) => nd.group), -1],
+      notes: [...all.map((nd) => nd.note), undefined],
+      estimatedCycles: est,
+    };
+  }
+}

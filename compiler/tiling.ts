@@ -1,0 +1,212 @@
+/**
+ * Tiling: how one ConvOp is cut to fit the scratchpads.
+ *
+ * Spatial tiles are bands of final (pooled) output rows over the full width;
+ * for a dense op (1x1 output) a tile is a group of images stacked vertically
+ * in INP. Input channels are cut into chunks of ci blocks: a chunk's weight
+ * tiles (chunk * kh * kw tiles of N entries) are one WGT item, its input band
+ * (chunk * planes * in_h * W entries) one INP item. Items are sized to half a
+ * scratchpad when possible so the next one loads while this one computes.
+ */
+import type { ArchConfig } from '../arch/config.js';
+import { CompileError } from '../arch/errors.js';
+import { ISA_LIMITS, type ConvOp, type ConvTerm } from './lower.js';
+
+export interface TermPlan {
+  term: ConvTerm;
+  planes: number;
+  ciBlocks: number;
+  /** ci blocks per chunk (the last chunk may be smaller) */
+  chunk: number;
+  chunks: { c0: number; c1: number }[];
+}
+
+export interface TermTile {
+  /** first input row loaded (per image) */
+  iy0: number;
+  /** rows loaded */
+  inH: number;
+  padTop: number;
+}
+
+export interface Tile {
+  /** first image and image count */
+  b0: number;
+  nb: number;
+  /** pooled output rows [py0, py1) */
+  py0: number;
+  py1: number;
+  /** conv rows computed [cy0, cy0 + convRows) */
+  cy0: number;
+  convRows: number;
+  terms: TermTile[];
+}
+
+export interface OpPlan {
+  op: ConvOp;
+  coBlocks: number;
+  terms: TermPlan[];
+  /** conv columns computed (pool windows only) */
+  owc: number;
+  tiles: Tile[];
+  /** images stacked per GEMM (dense ops) */
+  stacked: boolean;
+  /** co blocks per PARAM item */
+  paramChunk: number;
+  /** entries of the OUT item of one (tile, co block) step, upper bound */
+  outItem: number;
+}
+
+const cdiv = (a: number, b: number) => Math.ceil(a / b);
+
+/** Cut `total` into the fewest pieces of at most `max`, as even as possible. */
+function evenChunks(total: number, max: number): { c0: number; c1: number }[] {
+  const count = cdiv(total, max);
+  const size = cdiv(total, count);
+  const out: { c0: number; c1: number }[] = [];
+  for (let c0 = 0; c0 < total; c0 += size) out.push({ c0, c1: Math.min(total, c0 + size) });
+  return out;
+}
+
+function termRows(t: ConvTerm, h: number, cy0: number, convRows: number): TermTile {
+  const top = cy0 * t.sh - t.ph;
+  const iy0 = Math.max(0, top);
+  const iy1 = Math.min(h, (cy0 + convRows - 1) * t.sh - t.ph + t.kh);
+  return { iy0, inH: iy1 - iy0, padTop: Math.max(0, t.ph - cy0 * t.sh) };
+}
+
+/** Worst-case input rows of a band of `convRows` conv rows. */
+function maxInH(t: ConvTerm, convRows: number): number {
+  return Math.min(t.src.h, (convRows - 1) * t.sh + t.kh);
+}
+
+export function planOp(op: ConvOp, cfg: ArchConfig, batch: number): OpPlan {
+  const n = cfg.array.rows;
+  const sp = cfg.scratchpad;
+  const where = op.where;
+  const coBlocks = cdiv(op.co, n);
+  const owc = (op.pow - 1) * op.poolS + op.poolK;
+  const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
+
+  // Weight chunks: prefer half of WGT so the next chunk loads during this one.
+  const wChunk = (t: ConvTerm) => {
+    const perBlock = t.kh * t.kw * n;
+    if (perBlock > sp.weightEntries) {
+      throw new CompileError(
+        `one ${n}-channel block of its ${t.kh}x${t.kw} kernel needs ${perBlock} WGT entries but scratchpad.weightEntries is ${sp.weightEntries}: raise scratchpad.weightEntries`,
+        where,
+      );
+    }
+    const cap = perBlock <= sp.weightEntries / 2 ? sp.weightEntries / 2 : sp.weightEntries;
+    return Math.min(ISA_LIMITS.ciBlocks, Math.floor(cap / perBlock));
+  };
+  const termInfo = op.terms.map((t) => ({
+    t,
+    planes: t.src.layout === 'nibble-planes' ? 2 : 1,
+    ciBlocks: cdiv(t.ci, n),
+    wmax: wChunk(t),
+  }));
+
+  const outCap = (entries: number) => (entries <= sp.outputEntries / 2 ? true : entries <= sp.outputEntries);
+  const stacked = op.dense && op.terms.length === 1;
+
+  let tiles: Tile[] = [];
+  let inpChunkMax: number[];
+  let outItem: number;
+
+  if (stacked) {
+    const t = op.terms[0]!;
+    const info = termInfo[0]!;
+    const perImageBlock = t.src.h * t.src.w * info.planes;
+    const canStack = t.src.h <= ISA_LIMITS.stride;
+    const fitsWhole = (nb: number) =>
+      nb <= sp.accEntries && nb <= sp.outputEntries / 2 && info.ciBlocks * perImageBlock * nb <= sp.inputEntries / 2;
+    let nb = 1;
+    if (canStack) {
+      nb = Math.min(batch, sp.accEntries, Math.max(1, sp.outputEntries / 2));
+      while (nb > 1 && !fitsWhole(nb)) nb--;
+    }
+    if (perImageBlock > sp.inputEntries) {
+      throw new CompileError(
+        `one ${n}-channel block of its ${t.src.h}x${t.src.w} input needs ${perImageBlock} INP entries but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
+        where,
+      );
+    }
+    const icap = perImageBlock * nb <= sp.inputEntries / 2 ? sp.inputEntries / 2 : sp.inputEntries;
+    inpChunkMax = [Math.max(1, Math.floor(icap / (perImageBlock * nb)))];
+    const groups = cdiv(batch, nb);
+    const even = cdiv(batch, groups);
+    for (let b0 = 0; b0 < batch; b0 += even) {
+      tiles.push({ b0, nb: Math.min(even, batch - b0), py0: 0, py1: 1, cy0: 0, convRows: 1, terms: [{ iy0: 0, inH: t.src.h, padTop: 0 }] });
+    }
+    outItem = nb;
+  } else {
+    const rows = op.poh;
+    const accNeed = (r: number) => convRowsOf(r) * owc;
+    const outNeed = (r: number) => r * op.pow;
+    const inpWhole = (r: number) =>
+      termInfo.reduce((s, ti) => s + ti.planes * ti.ciBlocks * maxInH(ti.t, convRowsOf(r)) * ti.t.src.w, 0);
+    const inpBlock = (r: number) => Math.max(...termInfo.map((ti) => ti.planes * maxInH(ti.t, convRowsOf(r)) * ti.t.src.w));
+    if (accNeed(1) > sp.accEntries) {
+      throw new CompileError(
+        `one output row needs ${accNeed(1)} ACC entries (${convRowsOf(1)} conv rows x ${owc}) but scratchpad.accEntries is ${sp.accEntries}: raise scratchpad.accEntries`,
+        where,
+      );
+    }
+    if (outNeed(1) > sp.outputEntries) {
+      throw new CompileError(
+        `one output row needs ${outNeed(1)} OUT entries but scratchpad.outputEntries is ${sp.outputEntries}: raise scratchpad.outputEntries`,
+        where,
+      );
+    }
+    if (inpBlock(1) > sp.inputEntries) {
+      throw new CompileError(
+        `one output row needs ${inpBlock(1)} INP entries with halo (per ${n}-channel block) but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
+        where,
+      );
+    }
+    const largest = (ok: (r: number) => boolean): number => {
+      let best = 0;
+      for (let r = 1; r <= rows; r++) if (ok(r)) best = r;
+      return best;
+    };
+    const base = (r: number) => accNeed(r) <= sp.accEntries && outCap(outNeed(r)) && outNeed(r) <= sp.outputEntries;
+    const outHalf = (r: number) => outNeed(r) <= sp.outputEntries / 2 || r === 1;
+    let r = largest((r) => base(r) && outHalf(r) && inpWhole(r) <= sp.inputEntries / 2);
+    let icap = sp.inputEntries / 2;
+    if (r === 0) r = largest((r) => base(r) && outHalf(r) && inpBlock(r) <= sp.inputEntries / 2);
+    if (r === 0) {
+      icap = sp.inputEntries;
+      r = largest((r) => base(r) && outHalf(r) && inpBlock(r) <= sp.inputEntries);
+    }
+    if (r === 0) r = 1;
+    const count = cdiv(rows, r);
+    r = cdiv(rows, count);
+    const convRows = convRowsOf(r);
+    inpChunkMax = termInfo.map((ti) => Math.max(1, Math.floor(icap / (ti.planes * maxInH(ti.t, convRows) * ti.t.src.w))));
+    for (let b = 0; b < batch; b++) {
+      for (let py0 = 0; py0 < rows; py0 += r) {
+        const py1 = Math.min(rows, py0 + r);
+        const cy0 = py0 * op.poolS;
+        const cr = convRowsOf(py1 - py0);
+        tiles.push({
+          b0: b,
+          nb: 1,
+          py0,
+          py1,
+          cy0,
+          convRows: cr,
+          terms: op.terms.map((t) => termRows(t, t.src.h, cy0, cr)),
+        });
+      }
+    }
+    outItem = r * op.pow;
+  }
+
+  const terms: TermPlan[] = termInfo.map((ti, k) => {
+    const chunk = Math.max(1, Math.min(ti.wmax, inpChunkMax[k]!, ti.ciBlocks));
+    return { term: ti.t, planes: ti.planes, ciBlocks: ti.ciBlocks, chunk, chunks: evenChunks(ti.ciBlocks, chunk) };
+  });
+  const paramChunk = Math.max(1, Math.min(coBlocks, Math.floor(sp.paramEntries / 2) || 1));
+  return { op, coBlocks, terms, owc, tiles, stacked, paramChunk, outItem };
+}

@@ -1,0 +1,56 @@
+/** Shared test plumbing: compile, simulate, compare with the golden reference. */
+import { expect } from 'vitest';
+import type { ArchConfig } from '../../arch/config.js';
+import { checkTokenBalance } from '../../isa/tokens.js';
+import type { Program } from '../../isa/program.js';
+import { runReference } from '../../models/reference.js';
+import { analyzeNetwork, type Network } from '../../models/ir.js';
+import { simulate, type SimResult } from '../../sim/index.js';
+import { compileNetwork } from '../../compiler/index.js';
+
+/** Deterministic pseudo-random generator (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomInputs(net: Network, batch: number, seed: number): Int32Array {
+  const r = rng(seed);
+  const n = batch * net.input.channels * net.input.height * net.input.width;
+  const hi = 2 ** net.input.bits - 1;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(r() * (hi + 1));
+  return out;
+}
+
+export interface RunResult {
+  program: Program;
+  sim: SimResult;
+  expected: Int32Array;
+  actual: Int32Array;
+}
+
+/** Compile, check tokens, run the fast simulator and the reference; assert bit-identical outputs. */
+export function compileAndCompare(net: Network, cfg: ArchConfig, batch: number, inputs?: Int32Array | Uint8Array, seed = 1): RunResult {
+  const program = compileNetwork(net, cfg, { batch });
+  checkTokenBalance(program.code, { queues: cfg.queues, strict: true });
+  const x = inputs ?? randomInputs(net, batch, seed);
+  const sim = simulate(program, { engine: 'fast', inputs: { input: x } });
+  const ref = runReference(net, x, batch);
+  const actual = sim.outputs['output']!;
+  const expected = ref.output;
+  const out = program.outputs[0]!;
+  const a = analyzeNetwork(net).output.shape;
+  expect(out.shape).toEqual([batch, a.c, a.h, a.w]);
+  if (actual.length !== expected.length || actual.some((v, i) => v !== expected[i])) {
+    const i = actual.findIndex((v, k) => v !== expected[k]);
+    expect.fail(`output mismatch at ${i}: sim ${actual[i]} reference ${expected[i]} (of ${expected.length})`);
+  }
+  return { program, sim, expected, actual };
+}
