@@ -1,0 +1,157 @@
+/**
+ * simulate(): one entry point, three engines over one timing model.
+ *  - 'timing': schedule only (no data);
+ *  - 'fast':   schedule + functional execution of each instruction in start order;
+ *  - 'cycle':  every unit stepped every cycle (the software twin of the RTL).
+ */
+import { NibbleError, SimError } from '../arch/errors.js';
+import { unpackTensor } from '../isa/layout.js';
+import type { Program } from '../isa/program.js';
+import { countersFromSchedule, type Counters } from './counters.js';
+import { runCycleEngine, type CycleSnapshot } from './cycle.js';
+import { FunctionalUnit } from './execute.js';
+import { buildDram, newScratchpads, type Scratchpads } from './memory.js';
+import { prepareProgram, U_HALT } from './prepare.js';
+import { computeSchedule } from './schedule.js';
+
+export type Engine = 'fast' | 'cycle' | 'timing';
+
+export interface SimOptions {
+  engine: Engine;
+  /** logical NCHW values per input tensor name; missing inputs are filled with seeded random values */
+  inputs?: Record<string, Int32Array | Uint8Array>;
+  /** seed of the random input fill (default 1) */
+  seed?: number;
+  /** stop with SimError when the program needs more cycles (default 2e9; 'cycle': 2e7) */
+  maxCycles?: number;
+  collect?: {
+    /** kept for API stability: per-instruction D/S/E are always returned */
+    perInstruction?: boolean;
+    /** 'cycle' only: keep one CycleSnapshot per cycle in result.trace */
+    trace?: boolean;
+  };
+  /** 'cycle' only: called after every cycle with the machine's main signals */
+  onCycle?: (snap: CycleSnapshot) => void;
+}
+
+export interface SimResult {
+  engine: Engine;
+  /** T of docs/architecture.md section 3: the cycle in which `done` rises */
+  cycles: number;
+  /** per instruction (up to and including HALT): dispatch D, start S, end E, retire E-1. HALT: S = D, E = D + 1 */
+  dispatch: Float64Array;
+  start: Float64Array;
+  end: Float64Array;
+  retire: Float64Array;
+  counters: Counters;
+  /** unpacked output tensors (empty for 'timing') */
+  outputs: Record<string, Int32Array>;
+  /** final DRAM image: only the bytes the program touches, from address 0 (undefined for 'timing') */
+  dram: Uint8Array | undefined;
+  /** final scratchpad contents (undefined for 'timing') */
+  scratchpads: Scratchpads | undefined;
+  /** inputs that were not given and were filled with seeded random values */
+  randomInputs: string[];
+  /** 'cycle' with collect.trace: one snapshot per cycle */
+  trace?: CycleSnapshot[];
+  /** the simulated program (trace writers name instructions from it) */
+  program: Program;
+}
+
+export const DEFAULT_MAX_CYCLES = 2e9;
+export const DEFAULT_MAX_CYCLES_CYCLE_ENGINE = 2e7;
+
+export function simulate(program: Program, opts: SimOptions): SimResult {
+  try {
+    return simulateInner(program, opts);
+  } catch (e) {
+    if (e instanceof NibbleError) throw e;
+    if (e instanceof RangeError) throw new SimError(`simulation ran out of memory or range: ${e.message}`);
+    throw e;
+  }
+}
+
+function simulateInner(program: Program, opts: SimOptions): SimResult {
+  const engine = opts.engine;
+  if (engine !== 'fast' && engine !== 'cycle' && engine !== 'timing') {
+    throw new SimError(`unknown engine '${String(engine)}' (use fast, cycle or timing)`, 'options.engine');
+  }
+  const maxCycles = opts.maxCycles ?? (engine === 'cycle' ? DEFAULT_MAX_CYCLES_CYCLE_ENGINE : DEFAULT_MAX_CYCLES);
+  const p = prepareProgram(program);
+  const seed = opts.seed ?? 1;
+  if (engine === 'timing') {
+    const sch = computeSchedule(p, maxCycles);
+    const counters = countersFromSchedule(p, program, sch);
+    return {
+      engine,
+      cycles: sch.cycles,
+      dispatch: sch.dispatch,
+      start: sch.start,
+      end: sch.end,
+      retire: sch.end.map((e) => e - 1),
+      counters,
+      outputs: {},
+      dram: undefined,
+      scratchpads: undefined,
+      randomInputs: program.inputs.filter((d) => !opts.inputs?.[d.name]).map((d) => d.name),
+      program,
+    };
+  }
+  const { dram, randomInputs } = buildDram(program, p, opts.inputs, seed);
+  const sp = newScratchpads(p);
+  if (engine === 'fast') {
+    const sch = computeSchedule(p, maxCycles);
+    const counters = countersFromSchedule(p, program, sch);
+    const order = Array.from({ length: p.count }, (_, i) => i).filter((i) => p.unit[i] !== U_HALT);
+    const S = sch.start;
+    order.sort((x, y) => S[x]! - S[y]! || x - y);
+    const fu = new FunctionalUnit(p, sp, dram);
+    for (const i of order) fu.run(i, p.code[i]!);
+    return finish(program, p.cfg, engine, sch.cycles, sch.dispatch, sch.start, sch.end, counters, dram, sp, randomInputs);
+  }
+  const r = runCycleEngine(p, program, dram, sp, {
+    maxCycles,
+    keepTrace: opts.collect?.trace === true,
+    ...(opts.onCycle ? { onCycle: opts.onCycle } : {}),
+  });
+  const res = finish(program, p.cfg, engine, r.cycles, r.dispatch, r.start, r.end, r.counters, dram, sp, randomInputs);
+  if (r.trace) res.trace = r.trace;
+  return res;
+}
+
+function finish(
+  program: Program,
+  cfg: Program['config'],
+  engine: Engine,
+  cycles: number,
+  D: Float64Array,
+  S: Float64Array,
+  E: Float64Array,
+  counters: Counters,
+  dram: Uint8Array,
+  sp: Scratchpads,
+  randomInputs: string[],
+): SimResult {
+  const outputs: Record<string, Int32Array> = {};
+  for (const d of program.outputs) {
+    try {
+      outputs[d.name] = unpackTensor(d, dram, cfg);
+    } catch (e) {
+      throw new SimError((e as Error).message, `output '${d.name}'`);
+    }
+  }
+  return {
+    engine,
+    cycles,
+    dispatch: D,
+    start: S,
+    end: E,
+    retire: E.map((e) => e - 1),
+    counters,
+    outputs,
+    dram,
+    scratchpads: sp,
+    randomInputs,
+    program,
+  };
+}
