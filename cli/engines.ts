@@ -24,25 +24,15 @@ export async function compileNetwork(net: Network, cfg: ArchConfig, batch: numbe
   return api.compileNetwork(net, cfg, { batch });
 }
 
-export interface SimOptions {
-  engine: SimEngine;
-  inputs?: Record<string, Int32Array | Uint8Array>;
-  collect?: { perInstruction?: boolean; trace?: boolean };
-  energyTable?: unknown;
+export type SimApi = typeof import('../sim/index.js');
+export type SimResult = import('../sim/index.js').SimResult;
+
+export async function simulator(feature: string): Promise<SimApi> {
+  return requirePart<SimApi>('sim', ['simulate'], feature);
 }
 
-/** The parts of a simulation result the CLI reads; the rest is passed through to --json. */
-export interface SimResultLike {
-  cycles: number;
-  outputs?: Record<string, Int32Array>;
-  counters?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-interface SimApi {
-  simulate(program: Program, opts: SimOptions): SimResultLike;
-}
-
-export async function simulator(feature: string): Promise<SimApi & Record<string, unknown>> {
-  return requirePart<SimApi & Record<string, unknown>>('sim', ['simulate'], feature);
+/** Optional simulator extras (energy model, trace writers), looked up by name so a missing one fails only its feature. */
+export async function simulatorExtra<T>(name: string, feature: string): Promise<T> {
+  const api = await requirePart<Record<string, unknown>>('sim', [name], feature);
+  return api[name] as T;
 }

@@ -69,18 +69,15 @@ export function detectModelFormat(path: string, format: string | undefined): Mod
 }
 
 interface ModelsJsonApi {
-  loadModelFile?: (path: string) => Network;
-  parseModelJson?: (text: string, file?: string) => Network;
+  loadModelJson(text: string, source?: string): Network;
 }
 
 export async function loadModel(path: string, format: string | undefined): Promise<Network> {
   const fmt = detectModelFormat(path, format);
   if (!existsSync(path)) throw new ModelError('model file not found', path);
   if (fmt === 'integernet') return loadIntegerNetFile(path);
-  const api = await requirePart<ModelsJsonApi>('models', [], 'reading a JSON model');
-  if (typeof api.parseModelJson === 'function') return api.parseModelJson(readText(path, 'model file'), path);
-  if (typeof api.loadModelFile === 'function') return api.loadModelFile(path);
-  throw new ModelError('JSON models need the models package (parseModelJson), which is not available yet', path);
+  const api = await requirePart<ModelsJsonApi>('models', ['loadModelJson'], 'reading a JSON model');
+  return api.loadModelJson(readText(path, 'model file'), path);
 }
 
 /** True if the file starts like a nibble program file rather than a model. */

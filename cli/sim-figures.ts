@@ -2,7 +2,7 @@
  * Reading figures out of a simulation result for printing and reports. Kept in
  * one place so the CLI follows the simulator's result shape in one file.
  */
-import type { SimResultLike } from './engines.js';
+import type { SimResult } from './engines.js';
 
 export interface EnergyFigures {
   totalPj: number;
@@ -13,26 +13,17 @@ export interface EnergyFigures {
   requant?: { shiftPj: number; multiplierPj: number };
 }
 
-function numberAt(obj: unknown, ...path: string[]): number | undefined {
-  let cur: unknown = obj;
-  for (const k of path) {
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return typeof cur === 'number' && Number.isFinite(cur) ? cur : undefined;
-}
-
-export function energyOf(r: SimResultLike): EnergyFigures | undefined {
-  const e = r['energy'] as Record<string, unknown> | undefined;
+/** Energy of a run, when the simulator attached an energy estimate to its result. */
+export function energyOf(r: SimResult): EnergyFigures | undefined {
+  const e = (r as unknown as Record<string, unknown>)['energy'] as Record<string, unknown> | undefined;
   if (!e || typeof e !== 'object') return undefined;
-  const total = numberAt(e, 'totalPj') ?? numberAt(e, 'total');
-  if (total === undefined) return undefined;
-  const comp = (e['byComponent'] ?? e['components']) as Record<string, number> | undefined;
-  return { totalPj: total, byComponent: comp ?? {} };
+  const total = e['totalPj'];
+  if (typeof total !== 'number') return undefined;
+  return { totalPj: total, byComponent: (e['byComponent'] as Record<string, number> | undefined) ?? {} };
 }
 
-export function utilizationOf(r: SimResultLike): number | undefined {
-  return numberAt(r.counters, 'utilization') ?? numberAt(r.counters, 'array', 'utilization');
+export function utilizationOf(r: SimResult): number {
+  return r.counters.array.utilization;
 }
 
 export interface InstructionTimes {
@@ -40,11 +31,7 @@ export interface InstructionTimes {
   end: ArrayLike<number>;
 }
 
-/** Per-instruction start S and end E (docs/architecture.md section 2), if the result has them. */
-export function perInstructionTimes(r: SimResultLike): InstructionTimes | undefined {
-  const src = (r['perInstruction'] as Record<string, unknown> | undefined) ?? r;
-  const start = (src['start'] ?? src['S']) as ArrayLike<number> | undefined;
-  const end = (src['end'] ?? src['E']) as ArrayLike<number> | undefined;
-  if (!start || !end || typeof start.length !== 'number') return undefined;
-  return { start, end };
+/** Per-instruction start S and end E (docs/architecture.md section 2). */
+export function perInstructionTimes(r: SimResult): InstructionTimes {
+  return { start: r.start, end: r.end };
 }

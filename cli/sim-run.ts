@@ -3,7 +3,7 @@ import type { ArchConfig } from '../arch/config.js';
 import { SimError } from '../arch/errors.js';
 import type { Program } from '../isa/program.js';
 import type { Network } from '../models/ir.js';
-import { compileNetwork, simulator, type SimEngine, type SimResultLike } from './engines.js';
+import { compileNetwork, simulator, type SimEngine, type SimResult } from './engines.js';
 import { energyOf, utilizationOf } from './sim-figures.js';
 import type { Terminal } from './terminal.js';
 
@@ -13,7 +13,7 @@ export interface DatasetSimulation {
   figures: Record<string, unknown>;
   /** the full-batch program and one of its results, for reports */
   program: Program;
-  lastResult: SimResultLike;
+  lastResult: SimResult;
 }
 
 export async function simulateDataset(
@@ -42,17 +42,17 @@ export async function simulateDataset(
   let haveEnergy = true;
   let usefulMacs = 0;
   let fullBatchCycles = 0;
-  let lastResult: SimResultLike | undefined;
+  let lastResult: SimResult | undefined;
   const outputs = engine === 'timing' ? undefined : new Int32Array(count * outSize);
   const bar = term.progress(`simulating (${engine})`, count);
   const t0 = performance.now();
   // The timing of a program does not depend on its data: with the timing
   // engine each distinct program is simulated once and its figures reused.
-  const timingCache = new Map<Program, SimResultLike>();
+  const timingCache = new Map<Program, SimResult>();
   for (let first = 0; first < count; first += b) {
     const n = Math.min(b, count - first);
     const p = n === b ? program : tail!;
-    let r: SimResultLike;
+    let r: SimResult;
     if (engine === 'timing') {
       r = timingCache.get(p) ?? sim.simulate(p, { engine });
       timingCache.set(p, r);

@@ -11,6 +11,7 @@ export interface ZooOptions {
 export interface Zoo {
   names(): string[];
   describe(name: string): string;
+  defaultInputSize(name: string): number | undefined;
   build(name: string, opts: ZooOptions): Network;
   toJson(net: Network): string;
 }
@@ -20,23 +21,26 @@ type Fn = (...a: unknown[]) => unknown;
 export async function zooApi(feature: string): Promise<Zoo> {
   const m = await requirePart<Record<string, unknown>>('models', ['zooNetwork'], feature);
   const names = (): string[] => {
-    const v = m['ZOO_NAMES'] ?? m['zooNames'];
+    const v = m['zooNames'];
     if (typeof v === 'function') return (v as () => string[])();
-    if (Array.isArray(v)) return v as string[];
     return ['mnist', 'cifar10', 'vgg16', 'resnet'];
   };
   return {
     names,
     describe(name) {
-      const d = m['ZOO_DESCRIPTIONS'] as Record<string, string> | undefined;
-      return d?.[name] ?? '';
+      const info = typeof m['zooInfo'] === 'function' ? ((m['zooInfo'] as Fn)(name) as { description?: string; defaultInputSize?: number }) : undefined;
+      return info?.description ?? '';
+    },
+    defaultInputSize(name) {
+      const info = typeof m['zooInfo'] === 'function' ? ((m['zooInfo'] as Fn)(name) as { defaultInputSize?: number }) : undefined;
+      return info?.defaultInputSize;
     },
     build(name, opts) {
       if (!names().includes(name)) throw new ModelError(`unknown zoo network '${name}' (known: ${names().join(', ')})`, 'zoo');
       return (m['zooNetwork'] as Fn)(name, opts) as Network;
     },
     toJson(net) {
-      for (const k of ['serializeModelJson', 'modelToJson', 'networkToJson', 'saveModelJson']) {
+      for (const k of ['saveModelJson']) {
         if (typeof m[k] === 'function') {
           const r = (m[k] as Fn)(net);
           return typeof r === 'string' ? r : JSON.stringify(r, null, 2);

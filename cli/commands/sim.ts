@@ -1,10 +1,9 @@
 /** `nibble sim`: run a program file on the simulator. */
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { SIM_ENGINES, simulator, type SimEngine, type SimResultLike } from '../engines.js';
+import { SIM_ENGINES, simulator, simulatorExtra, type SimEngine, type SimResult } from '../engines.js';
 import { loadInputTensors, loadProgram, writeOutput } from '../inputs.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
-import { UnavailableError } from '../modules.js';
 import type { Program } from '../../isa/program.js';
 
 export const simCommand: CommandSpec = {
@@ -36,27 +35,19 @@ export const simCommand: CommandSpec = {
     const inputs = inputFile ? loadInputTensors(inputFile, program) : undefined;
     const sim = await simulator('nibble sim');
     const energyPath = str(args, 'energy');
-    let energyTable: unknown;
-    if (energyPath) {
-      if (typeof sim['loadEnergyTable'] !== 'function') throw new UnavailableError('--energy needs loadEnergyTable from the simulator, which is not available yet');
-      energyTable = (sim['loadEnergyTable'] as (p: string) => unknown)(energyPath);
-    }
+    if (energyPath) await simulatorExtra<(p: string) => unknown>('loadEnergyTable', 'nibble sim --energy');
     const trace = str(args, 'trace');
+    // Check the writers exist before a possibly long simulation.
+    const writeTrace = trace ? await simulatorExtra<(r: SimResult) => string>('writeChromeTrace', 'nibble sim --trace') : undefined;
+    const writeVcd = vcd ? await simulatorExtra<(r: SimResult) => string>('writeVcd', 'nibble sim --vcd') : undefined;
     const result = sim.simulate(program, {
       engine,
       ...(inputs ? { inputs } : {}),
-      ...(energyTable !== undefined ? { energyTable } : {}),
-      collect: { perInstruction: true, trace: Boolean(trace || vcd) },
+      collect: { perInstruction: true, trace: Boolean(vcd) },
     });
-    if (trace) {
-      if (typeof sim['writeChromeTrace'] !== 'function') throw new UnavailableError('--trace needs writeChromeTrace from the simulator, which is not available yet');
-      writeOutput(trace, (sim['writeChromeTrace'] as (r: unknown, p: Program) => string)(result, program));
-    }
-    if (vcd) {
-      if (typeof sim['writeVcd'] !== 'function') throw new UnavailableError('--vcd needs writeVcd from the simulator, which is not available yet');
-      writeOutput(vcd, (sim['writeVcd'] as (r: unknown, p: Program) => string)(result, program));
-    }
-    const randomInputs = randomInputsOf(result, program, inputs);
+    if (trace) writeOutput(trace, writeTrace!(result));
+    if (vcd) writeOutput(vcd, writeVcd!(result));
+    const randomInputs = result.randomInputs;
     const doc = simDocument(file, program, engine, result, randomInputs);
     if (term.json) return term.document({ ...doc, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
     printSim(term, program, engine, result, randomInputs);
@@ -65,13 +56,7 @@ export const simCommand: CommandSpec = {
   },
 };
 
-function randomInputsOf(result: SimResultLike, program: Program, given: Record<string, unknown> | undefined): string[] {
-  const r = result['randomInputs'] ?? result['randomFilled'];
-  if (Array.isArray(r)) return r.map(String);
-  return program.inputs.map((d) => d.name).filter((n) => !given || !(n in given));
-}
-
-export function simDocument(file: string, program: Program, engine: SimEngine, result: SimResultLike, randomInputs: string[]) {
+export function simDocument(file: string, program: Program, engine: SimEngine, result: SimResult, randomInputs: string[]) {
   const { cycles, counters, outputs } = result;
   const cfg = program.config;
   return {
@@ -82,32 +67,38 @@ export function simDocument(file: string, program: Program, engine: SimEngine, r
     latencyUs: cycles / cfg.clockMHz,
     clockMHz: cfg.clockMHz,
     randomInputs,
-    counters: counters ?? null,
-    layers: result['layers'] ?? null,
-    energy: energyOf(result) ?? result['energy'] ?? null,
+    counters: { ...counters, layers: undefined },
+    layers: counters.layers,
+    energy: energyOf(result) ?? null,
     outputs: outputs ?? {},
   };
 }
 
-function printSim(term: Terminal, program: Program, engine: SimEngine, result: SimResultLike, randomInputs: string[]): void {
+function printSim(term: Terminal, program: Program, engine: SimEngine, result: SimResult, randomInputs: string[]): void {
   const cfg = program.config;
   term.heading(`simulated ${program.code.length} instructions (${engine} engine)`);
   if (randomInputs.length > 0) term.line(colour.yellow(`  inputs ${randomInputs.join(', ')}: seeded random values (pass --input FILE.json for real data)`));
-  const util = utilizationOf(result);
+  const c = result.counters;
   const rows: [string, string][] = [
     ['cycles', formatNumber(result.cycles)],
     ['latency', `${formatNumber(result.cycles / cfg.clockMHz)} us at ${cfg.clockMHz} MHz`],
+    ['array utilization', `${percent(utilizationOf(result), 1)} (issue ${percent(c.array.issueUtilization, 1)})`],
+    ['MACs', `${formatNumber(c.array.usefulMacs)} useful, ${formatNumber(c.array.macsIssued)} issued`],
+    ['DRAM', `${formatNumber(c.dram.readBytes)} bytes read, ${formatNumber(c.dram.writeBytes)} written`],
   ];
-  if (util !== undefined) rows.push(['array utilization', percent(util, 1)]);
   const e = energyOf(result);
   if (e) rows.push(['energy', `${formatNumber(e.totalPj / 1e6)} uJ`]);
   term.pairs(rows);
-  const layers = result['layers'];
-  if (Array.isArray(layers) && layers.length > 0) {
+  term.line();
+  term.table(
+    ['unit', 'busy', 'idle', 'token stall', 'DRAM stall', 'queue-full stall', 'instructions'],
+    (['fetch', 'load', 'compute', 'store'] as const).map((u) => [u, c[u].busy, c[u].idle, c[u].stallToken, c[u].stallDram, c[u].stallQueueFull, c[u].instructions]),
+  );
+  if (c.layers.length > 0) {
     term.line();
     term.table(
-      ['layer', 'cycles', 'MACs', 'utilization'],
-      layers.map((l: Record<string, unknown>) => [String(l['name']), Number(l['cycles'] ?? 0), Number(l['macs'] ?? 0), typeof l['utilization'] === 'number' ? percent(l['utilization'] as number, 1) : '']),
+      ['layer', 'kind', 'cycles', 'MACs', 'utilization'],
+      c.layers.map((l) => [l.name, l.kind, l.cycles, l.macs, percent(l.utilization, 1)]),
     );
   }
   if (e && Object.keys(e.byComponent).length > 0) {

@@ -23,14 +23,11 @@ export const zooCommand: CommandSpec = {
     const term = new Terminal(bool(args, 'json'));
     const zoo = await zooApi('nibble zoo');
     if (str(args, 'action') === 'list') {
-      const rows = zoo.names().map((name) => {
-        const net = zoo.build(name, {});
-        const a = analyzeNetwork(net);
-        return { name, description: zoo.describe(name), input: formatShape(a.input.shape), inputBits: a.input.bits, layers: net.layers.length, macs: a.macs };
-      });
+      // Building a network calibrates it (seconds for VGG-16 at 224x224): list from the zoo's metadata only.
+      const rows = zoo.names().map((name) => ({ name, defaultInputSize: zoo.defaultInputSize(name) ?? null, description: zoo.describe(name) }));
       if (term.json) return term.document({ networks: rows });
-      term.heading('model zoo (seeded random weights, calibrated requant; for performance studies, not accuracy)');
-      term.table(['name', 'input', 'layers', 'MACs/image', 'description'], rows.map((r) => [r.name, r.input, r.layers, r.macs, r.description]));
+      term.heading('model zoo (seeded random weights, calibrated requant: workloads for performance studies, not trained models)');
+      term.table(['name', 'input size', 'description'], rows.map((r) => [r.name, r.defaultInputSize === null ? '' : `${r.defaultInputSize}x${r.defaultInputSize}`, r.description]));
       return;
     }
     const name = str(args, 'name');

@@ -2,7 +2,7 @@
 import { canonicalConfigJson, configHash, deriveArch } from '../../arch/config.js';
 import type { Program } from '../../isa/program.js';
 import { unitOf } from '../../isa/table.js';
-import type { SimResultLike } from '../engines.js';
+import type { SimResult } from '../engines.js';
 import { energyOf, perInstructionTimes, utilizationOf } from '../sim-figures.js';
 import type { ReportData, ReportLayer } from './html.js';
 import type { TimelineLane } from './charts.js';
@@ -26,7 +26,7 @@ export interface ReportInputs {
   title: string;
   source: string;
   program: Program;
-  result: SimResultLike;
+  result: SimResult;
   resources?: Record<string, unknown>;
   notes?: string[];
 }
@@ -39,21 +39,19 @@ export function buildReportData(x: ReportInputs): ReportData {
   const bytes = dramBytesPerInstruction(program);
   const energy = energyOf(result);
   const layerEnergy = energy?.byLayer;
-  const simLayers = Array.isArray(result['layers']) ? (result['layers'] as Record<string, unknown>[]) : undefined;
+  const simLayers = result.counters.layers;
   const layers: ReportLayer[] = program.layers.map((l, li) => {
     let first = Infinity;
     let last = 0;
     let dram = 0;
     for (let i = l.firstInstruction; i <= l.lastInstruction; i++) {
-      if (times) {
-        first = Math.min(first, times.start[i]!);
-        last = Math.max(last, times.end[i]!);
-      }
+      first = Math.min(first, times.start[i]!);
+      last = Math.max(last, times.end[i]!);
       dram += bytes[i]!;
     }
     const sim = simLayers?.[li];
-    const cycles = typeof sim?.['cycles'] === 'number' ? (sim['cycles'] as number) : times && last > first ? last - first : 0;
-    const e = layerEnergy?.[li] ?? (layerEnergy as Record<string, number> | undefined)?.[l.name];
+    const cycles = sim ? sim.cycles : last > first ? last - first : 0;
+    const e = layerEnergy?.[li];
     return {
       name: l.name,
       kind: l.kind,
@@ -65,16 +63,13 @@ export function buildReportData(x: ReportInputs): ReportData {
     };
   });
   const lanes: TimelineLane[] = (['load', 'compute', 'store'] as const).map((u) => ({ name: u, spans: [] }));
-  if (times) {
-    program.code.forEach((inst, i) => {
-      const u = unitOf(inst);
-      if (!u) return;
-      lanes.find((l) => l.name === u)!.spans.push({ start: times.start[i]!, end: times.end[i]!, op: inst.op, index: i });
-    });
-  }
+  program.code.forEach((inst, i) => {
+    const u = unitOf(inst);
+    if (!u) return;
+    lanes.find((l) => l.name === u)!.spans.push({ start: times.start[i]!, end: times.end[i]!, op: inst.op, index: i });
+  });
   const macs = program.layers.reduce((s, l) => s + l.macs, 0);
   const notes = [...(x.notes ?? [])];
-  if (!times) notes.push('The simulator gave no per-instruction start/end times: the timeline is empty.');
   const batch = program.meta['batch'];
   return {
     title: x.title,
@@ -88,7 +83,7 @@ export function buildReportData(x: ReportInputs): ReportData {
     totals: {
       cycles: result.cycles,
       macs,
-      utilization: utilizationOf(result) ?? (result.cycles > 0 ? macs / (result.cycles * n * n) : 0),
+      utilization: utilizationOf(result),
       instructions: program.code.length,
       ...(typeof batch === 'number' ? { batch } : {}),
       ...(energy ? { energyPj: energy.totalPj } : {}),
