@@ -59,19 +59,17 @@ export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptio
   const s = sched.finish();
   s.code.forEach((inst, i) => checkInstruction(inst, cfg, `compiled instruction ${i}`));
 
+  // Layer ranges partition the code at each layer's first compute instruction, so a
+  // layer's span (first start .. last end) runs from its own compute to the next
+  // layer's, with prefetched loads counted where they happen.
+  const firstCompute = lowered.groups.map(() => -1);
+  s.groupOf.forEach((g, i) => {
+    if (g >= 0 && s.isCompute[i] && firstCompute[g]! < 0) firstCompute[g] = i;
+  });
   const layers: LayerInfo[] = lowered.groups.map((g, gi) => {
-    let first = -1;
-    let last = -1;
-    s.groupOf.forEach((x, i) => {
-      if (x !== gi) return;
-      if (first < 0) first = i;
-      last = i;
-    });
-    if (first < 0) {
-      first = 0;
-      last = -1;
-    }
-    return { name: g.name, kind: g.kind, macs: g.macs * batch, firstInstruction: first, lastInstruction: last };
+    const first = gi === 0 ? 0 : firstCompute[gi]!;
+    const next = gi + 1 < lowered.groups.length ? firstCompute[gi + 1]! : s.code.length - 1;
+    return { name: g.name, kind: g.kind, macs: g.macs * batch, firstInstruction: first, lastInstruction: next - 1 };
   });
   const program: Program = {
     config: cfg,

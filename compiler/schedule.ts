@@ -106,6 +106,8 @@ export interface Scheduled {
   code: Instruction[];
   /** per instruction: layer group index (-1 for HALT) */
   groupOf: number[];
+  /** per instruction: runs on the compute unit */
+  isCompute: boolean[];
   /** per instruction: optional comment */
   notes: (string | undefined)[];
   /** estimated total cycles */
@@ -519,6 +521,7 @@ export class Scheduler {
       code,
       groupOf: [...all.map((nd) => nd.group), -1],
       notes: [...all.map((nd) => nd.note), undefined],
+      isCompute: [...all.map((nd) => nd.unit === 'compute'), false],
       estimatedCycles: est,
     };
   }
