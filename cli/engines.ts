@@ -10,13 +10,10 @@ import { requirePart } from './modules.js';
 export type SimEngine = 'fast' | 'cycle' | 'timing';
 export const SIM_ENGINES: readonly SimEngine[] = ['fast', 'timing', 'cycle'];
 
-interface CompilerApi {
-  compileNetwork(net: Network, cfg: ArchConfig, opts?: { batch?: number }): Program;
-  compileListing?(program: Program): string;
-}
+export type CompilerApi = typeof import('../compiler/index.js');
 
 export async function compiler(feature: string): Promise<CompilerApi> {
-  return requirePart<CompilerApi>('compiler', ['compileNetwork'], feature);
+  return requirePart<CompilerApi>('compiler', ['compileNetwork', 'compileListing'], feature);
 }
 
 export async function compileNetwork(net: Network, cfg: ArchConfig, batch: number, feature: string): Promise<Program> {

@@ -27,7 +27,6 @@ export const compileCommand: CommandSpec = {
     await saveProgram(out, program);
     const listing = str(args, 'listing');
     if (listing) {
-      if (!api.compileListing) throw new Error('compileListing is missing from compiler/index.ts');
       writeOutput(listing, api.compileListing(program));
     }
     const macs = program.layers.reduce((s, l) => s + l.macs, 0);
