@@ -57,8 +57,14 @@ export async function zooApi(feature: string): Promise<Zoo> {
  */
 export async function demoNetwork(): Promise<{ net: Network; trained: boolean; description: string }> {
   const m = await requirePart<Record<string, unknown>>('models', ['zooNetwork'], 'nibble demo');
-  for (const k of ['trainedMnistNetwork', 'embeddedMnistModel']) {
-    if (typeof m[k] === 'function') return { net: (m[k] as Fn)() as Network, trained: true, description: 'trained 4-bit MNIST network shipped with nibble' };
+  if (typeof m['loadEmbeddedMnistModel'] === 'function') {
+    try {
+      const net = (m['loadEmbeddedMnistModel'] as Fn)() as Network;
+      return { net, trained: true, description: 'the 4-bit MNIST network trained by nibble (shift-batch-norm QAT, models/embedded/)' };
+    } catch (e) {
+      // A missing embedded model is not fatal for the demo: fall back to the zoo network.
+      if (!(e instanceof ModelError)) throw e;
+    }
   }
   return {
     net: (m['zooNetwork'] as Fn)('mnist', { seed: 1 }) as Network,
