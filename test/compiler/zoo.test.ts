@@ -1,0 +1,39 @@
+/** Issue #5 acceptance: every zoo network and the authors' MNIST model compile and match the reference. */
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { DEFAULT_CONFIG } from '../../arch/config.js';
+import { top1Accuracy } from '../../models/accuracy.js';
+import { loadIntegerNetFile } from '../../models/integernet.js';
+import { loadMnist } from '../../models/mnist.js';
+import { zooNetwork } from '../../models/zoo.js';
+import { compileAndCompare } from './harness.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+describe('zoo networks on the default config', () => {
+  const cases = [
+    ['mnist', 28, 3],
+    ['cifar10', 32, 2],
+    ['resnet', 32, 1],
+    ['vgg16', 32, 1],
+  ] as const;
+  for (const [name, size, batch] of cases) {
+    test(`${name} ${size}x${size}, batch ${batch}`, () => {
+      const net = zooNetwork(name, { inputSize: size });
+      const r = compileAndCompare(net, DEFAULT_CONFIG, batch, undefined, 3);
+      expect(r.program.layers.reduce((s, l) => s + l.macs, 0)).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe("the authors' MNIST model (IntegerNet export)", () => {
+  test('300 test images through the fast simulator match the reference', () => {
+    const net = loadIntegerNetFile(path.resolve(repoRoot, '../shared/reference/integernet-mnist-4bit.txt'));
+    const data = loadMnist({ set: 'test' });
+    const count = 300;
+    const images = data.images.subarray(0, count * 784);
+    const r = compileAndCompare(net, DEFAULT_CONFIG, count, images);
+    const acc = top1Accuracy(r.actual, 10, data.labels.subarray(0, count));
+    expect(acc.accuracy).toBeGreaterThan(0.97);
+  });
+});
