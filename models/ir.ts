@@ -287,24 +287,23 @@ function weightedSumBound(
   rowLength: number,
   input: ActivationValue,
 ): { lo: number; hi: number } {
+  // Per row: with P = sum of positive weights and N = sum of negative ones,
+  // the extremes are P*hi + N*lo and P*lo + N*hi (one pass, no per-term min/max).
   let lo = 0;
   let hi = 0;
   for (let r = 0; r < rows; r++) {
-    let rlo = 0;
-    let rhi = 0;
-    const base = r * rowLength;
-    for (let i = 0; i < rowLength; i++) {
-      const w = weights[base + i]!;
-      const a = w * input.lo;
-      const b = w * input.hi;
-      if (a < b) {
-        rlo += a;
-        rhi += b;
-      } else {
-        rlo += b;
-        rhi += a;
-      }
+    let sum = 0;
+    let sumAbs = 0;
+    const end = (r + 1) * rowLength;
+    for (let i = r * rowLength; i < end; i++) {
+      const w = weights[i]!;
+      sum += w;
+      sumAbs += w < 0 ? -w : w;
     }
+    const pos = (sum + sumAbs) / 2;
+    const neg = (sum - sumAbs) / 2;
+    const rhi = pos * input.hi + neg * input.lo;
+    const rlo = pos * input.lo + neg * input.hi;
     if (rlo < lo) lo = rlo;
     if (rhi > hi) hi = rhi;
   }
