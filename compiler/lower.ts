@@ -331,6 +331,12 @@ class Lowering {
             j++;
           }
           const rq = infos[j];
+          if (rq && rq.layer.kind === 'flatten') {
+            throw new CompileError(
+              'flatten of accumulators between a conv and its requant is only supported for 1x1 maps: move the flatten after the requant',
+              rq.where,
+            );
+          }
           if (!rq || rq.layer.kind !== 'requant') {
             const what = rq ? `is followed by ${rq.layer.kind} '${rq.layer.name}'` : 'ends the network';
             throw new CompileError(
