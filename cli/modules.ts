@@ -23,6 +23,7 @@ const PARTS = {
   compiler: { path: '../compiler/index.js', what: 'the compiler (compiler/index.ts)' },
   sim: { path: '../sim/index.js', what: 'the simulator (sim/index.ts)' },
   rtl: { path: '../rtl-gen/index.js', what: 'the Verilog generator (rtl-gen/index.ts)' },
+  training: { path: '../models/training/index.js', what: 'the trained-model package (models/training/index.ts)' },
 } as const;
 
 export type Part = keyof typeof PARTS;
@@ -70,4 +71,17 @@ export type IsaApi = typeof import('../isa/index.js');
 
 export function isaApi(feature: string, names: readonly (keyof IsaApi)[]): Promise<IsaApi> {
   return requirePart<IsaApi>('isa', names, feature);
+}
+
+/** The slice of rtl-gen's public surface the CLI uses (rtl-gen/index.ts re-exports these). */
+export type RtlApi = typeof import('../rtl-gen/synth.js') & typeof import('../rtl-gen/cosim.js') & { writeVerilog: typeof import('../rtl-gen/verilog.js').writeVerilog };
+
+export function rtlApi(feature: string, names: readonly (keyof RtlApi)[]): Promise<RtlApi> {
+  return requirePart<RtlApi>('rtl', names, feature);
+}
+
+export type ModelsApi = typeof import('../models/index.js');
+
+export function modelsApi(feature: string, names: readonly (keyof ModelsApi)[]): Promise<ModelsApi> {
+  return requirePart<ModelsApi>('models', names, feature);
 }

@@ -94,7 +94,7 @@ export function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (Number.isInteger(x)) return x.toLocaleString('en-US');
   const abs = Math.abs(x);
-  if (abs >= 100) return x.toFixed(1);
+  if (abs >= 100) return x.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
   if (abs >= 1) return x.toFixed(3);
   return x.toPrecision(3);
 }

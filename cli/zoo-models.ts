@@ -1,73 +1,33 @@
-/** The model zoo and JSON model format, over models/index.ts (loaded lazily). */
+/** The model zoo, the JSON model format and the demo's network, over models/ (loaded lazily). */
 import { ModelError } from '../arch/errors.js';
 import type { Network } from '../models/ir.js';
-import { requirePart } from './modules.js';
+import { modelsApi, requirePart, UnavailableError } from './modules.js';
 
-export interface ZooOptions {
-  seed?: number;
-  inputSize?: number;
-}
-
-export interface Zoo {
-  names(): string[];
-  describe(name: string): string;
-  defaultInputSize(name: string): number | undefined;
-  build(name: string, opts: ZooOptions): Network;
-  toJson(net: Network): string;
-}
-
-type Fn = (...a: unknown[]) => unknown;
-
-export async function zooApi(feature: string): Promise<Zoo> {
-  const m = await requirePart<Record<string, unknown>>('models', ['zooNetwork'], feature);
-  const names = (): string[] => {
-    const v = m['zooNames'];
-    if (typeof v === 'function') return (v as () => string[])();
-    return ['mnist', 'cifar10', 'vgg16', 'resnet'];
-  };
-  return {
-    names,
-    describe(name) {
-      const info = typeof m['zooInfo'] === 'function' ? ((m['zooInfo'] as Fn)(name) as { description?: string; defaultInputSize?: number }) : undefined;
-      return info?.description ?? '';
-    },
-    defaultInputSize(name) {
-      const info = typeof m['zooInfo'] === 'function' ? ((m['zooInfo'] as Fn)(name) as { defaultInputSize?: number }) : undefined;
-      return info?.defaultInputSize;
-    },
-    build(name, opts) {
-      if (!names().includes(name)) throw new ModelError(`unknown zoo network '${name}' (known: ${names().join(', ')})`, 'zoo');
-      return (m['zooNetwork'] as Fn)(name, opts) as Network;
-    },
-    toJson(net) {
-      for (const k of ['saveModelJson']) {
-        if (typeof m[k] === 'function') {
-          const r = (m[k] as Fn)(net);
-          return typeof r === 'string' ? r : JSON.stringify(r, null, 2);
-        }
-      }
-      throw new ModelError('writing JSON models needs the models package serializer, which is not available yet', 'zoo');
-    },
-  };
-}
+export type TrainingApi = typeof import('../models/training/index.js');
 
 /**
- * The demo's network: a trained model shipped in the repository if the models
- * package provides one, else the seeded MNIST zoo network (random weights).
+ * The demo's network: the trained model shipped in the repository
+ * (models/embedded/) when present, else the seeded MNIST zoo network (random weights).
  */
-export async function demoNetwork(): Promise<{ net: Network; trained: boolean; description: string }> {
-  const m = await requirePart<Record<string, unknown>>('models', ['zooNetwork'], 'nibble demo');
-  if (typeof m['loadEmbeddedMnistModel'] === 'function') {
+export async function demoNetwork(): Promise<{ net: Network; trained: boolean; description: string; measured?: string }> {
+  try {
+    const t = await requirePart<TrainingApi>('training', ['loadEmbeddedMnistModel'], 'nibble demo');
+    const net = t.loadEmbeddedMnistModel();
+    let measured: string | undefined;
     try {
-      const net = (m['loadEmbeddedMnistModel'] as Fn)() as Network;
-      return { net, trained: true, description: 'the 4-bit MNIST network trained by nibble (shift-batch-norm QAT, models/embedded/)' };
-    } catch (e) {
-      // A missing embedded model is not fatal for the demo: fall back to the zoo network.
-      if (!(e instanceof ModelError)) throw e;
+      const a = t.loadEmbeddedMnistMetadata().testAccuracy;
+      measured = `${(100 * a.accuracy).toFixed(2)} % on ${a.images} test images (reference executor)`;
+    } catch {
+      // metadata is optional for the demo
     }
+    return { net, trained: true, description: 'the 4-bit MNIST network trained by nibble (shift-batch-norm QAT, models/embedded/)', ...(measured ? { measured } : {}) };
+  } catch (e) {
+    // No embedded model in this build: the zoo network still shows the whole flow.
+    if (!(e instanceof ModelError) && !(e instanceof UnavailableError)) throw e;
   }
+  const m = await modelsApi('nibble demo', ['zooNetwork']);
   return {
-    net: (m['zooNetwork'] as Fn)('mnist', { seed: 1 }) as Network,
+    net: m.zooNetwork('mnist', { seed: 1 }),
     trained: false,
     description: 'zoo MNIST network with seeded random weights (calibrated requant)',
   };

