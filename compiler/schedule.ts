@@ -355,10 +355,15 @@ export class Scheduler {
       out_signed: op.outSigned ? 1 : 0,
       clamp_bits: op.outBits,
     };
-    const rqNode = this.node(rq, 'compute', group, [prm.ready!, ...a.waits]);
+    // REQUANT r also waits for STORE r-2 (normally long done): it then relays that
+    // STORE's completion to any later LOAD of the stored rows at no cost.
+    const storeWaits = [...a.waits];
+    const lagging = this.store[this.store.length - 2];
+    if (lagging) storeWaits.push(lagging);
+    const rqNode = this.node(rq, 'compute', group, [prm.ready!, ...storeWaits]);
     rqNode.pixels = outH * outW * op.poolK * op.poolK;
-    if (a.waits.length) {
-      rqNode.waitsStore = Math.max(...a.waits.map((w) => w.storeIndex));
+    if (storeWaits.length) {
+      rqNode.waitsStore = Math.max(...storeWaits.map((w) => w.storeIndex));
       this.storeWaiters.push(rqNode);
     }
     prm.lastUser = rqNode;
