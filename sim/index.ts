@@ -9,3 +9,6 @@ export type { CycleSnapshot, UnitState } from './cycle.js';
 export type { Scratchpads } from './memory.js';
 export { randomConfig, randomProgram } from './random-program.js';
 export type { RandomProgramOptions } from './random-program.js';
+export { estimateEnergy, loadEnergyTable, validateEnergyTable, sramPjPerBit, DEFAULT_ENERGY_TABLE } from './energy.js';
+export type { EnergyTable, EnergyReport, EnergyOptions } from './energy.js';
+export { writeChromeTrace, writeVcd, vcdFromSnapshots } from './trace.js';

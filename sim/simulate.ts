@@ -9,9 +9,10 @@ import { unpackTensor } from '../isa/layout.js';
 import type { Program } from '../isa/program.js';
 import { countersFromSchedule, type Counters } from './counters.js';
 import { runCycleEngine, type CycleSnapshot } from './cycle.js';
+import { computeEnergy, type EnergyOptions, type EnergyReport } from './energy.js';
 import { FunctionalUnit } from './execute.js';
 import { buildDram, newScratchpads, type Scratchpads } from './memory.js';
-import { prepareProgram, U_HALT } from './prepare.js';
+import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
 import { computeSchedule } from './schedule.js';
 
 export type Engine = 'fast' | 'cycle' | 'timing';
@@ -32,6 +33,8 @@ export interface SimOptions {
   };
   /** 'cycle' only: called after every cycle with the machine's main signals */
   onCycle?: (snap: CycleSnapshot) => void;
+  /** energy estimate options (table from loadEnergyTable, DRAM kind); false = no estimate */
+  energy?: EnergyOptions | false;
 }
 
 export interface SimResult {
@@ -56,6 +59,8 @@ export interface SimResult {
   trace?: CycleSnapshot[];
   /** the simulated program (trace writers name instructions from it) */
   program: Program;
+  /** energy estimate (sim/energy.ts) unless options.energy === false */
+  energy?: EnergyReport;
 }
 
 export const DEFAULT_MAX_CYCLES = 2e9;
@@ -72,12 +77,18 @@ export function simulate(program: Program, opts: SimOptions): SimResult {
 }
 
 function simulateInner(program: Program, opts: SimOptions): SimResult {
+  const p = prepareProgram(program);
+  const r = runEngine(program, p, opts);
+  if (opts.energy !== false) r.energy = computeEnergy(program, p, r.counters, opts.energy ?? {});
+  return r;
+}
+
+function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimResult {
   const engine = opts.engine;
   if (engine !== 'fast' && engine !== 'cycle' && engine !== 'timing') {
     throw new SimError(`unknown engine '${String(engine)}' (use fast, cycle or timing)`, 'options.engine');
   }
   const maxCycles = opts.maxCycles ?? (engine === 'cycle' ? DEFAULT_MAX_CYCLES_CYCLE_ENGINE : DEFAULT_MAX_CYCLES);
-  const p = prepareProgram(program);
   const seed = opts.seed ?? 1;
   if (engine === 'timing') {
     const sch = computeSchedule(p, maxCycles);

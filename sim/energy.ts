@@ -1,0 +1,242 @@
+/**
+ * Energy model: per-action energies (sim/energy-table.json, overridable) times
+ * the action counts the simulator measured. Dynamic energy only (leakage is
+ * left out, about 11-14 % in the Bit Fusion data). Everything but DRAM scales
+ * with the technology node.
+ */
+import { readFileSync } from 'node:fs';
+import { deriveArch } from '../arch/config.js';
+import { ConfigError } from '../arch/errors.js';
+import type { Program } from '../isa/program.js';
+import { addAccessCounts, emptyCounters, type Counters } from './counters.js';
+import defaultTableJson from './energy-table.json' with { type: 'json' };
+import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
+import type { SimResult } from './simulate.js';
+
+export interface EnergyTable {
+  description?: string;
+  nodeNm: number;
+  nodeScaling: Record<string, number>;
+  actions: Record<'mac.int4' | 'mac.int8' | 'requant.shift' | 'requant.mult' | 'compare' | 'reg', { pJ: number; per?: string; source?: string }>;
+  sram: { points: { bytes: number; pJ: number }[]; per?: string; source?: string };
+  dram: { default: string; kinds: Record<string, { pJ: number; source?: string }>; per?: string };
+  [k: string]: unknown;
+}
+
+export const DEFAULT_ENERGY_TABLE: EnergyTable = defaultTableJson as unknown as EnergyTable;
+
+export interface EnergyReport {
+  totalPj: number;
+  /** mac, requant, pool, sram.inp, sram.wgt, sram.param, sram.acc, sram.out, dram, registers, fetch */
+  byComponent: Record<string, number>;
+  /** per instruction class (LOAD, STORE, GEMM, REQUANT, POOL, NOP, HALT) */
+  byClass: Record<string, number>;
+  /** per program layer, index order */
+  byLayer: number[];
+  /** useful MACs (program.layers) if known, else issued MACs */
+  pjPerMac: number;
+  /** 2 ops per useful MAC per joule, in tera (dynamic energy only; independent of the clock) */
+  topsPerWatt: number;
+  /** average power at config.clockMHz over the program's cycles */
+  powerMw: number;
+  /** the paper's claim: shift-based requant against a multiplier-based one for the same outputs */
+  requant: { outputs: number; shiftPj: number; multiplierPj: number; ratio: number; multiplierTotalPj: number };
+  /** per-bit SRAM energy used for each scratchpad (after node scaling) */
+  sramPjPerBit: Record<string, number>;
+  nodeNm: number;
+  dramKind: string;
+}
+
+function fail(msg: string, where: string): never {
+  throw new ConfigError(msg, where);
+}
+
+function num(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`must be a non-negative number, got ${JSON.stringify(v)}`, where);
+  return v;
+}
+
+/** Validate a parsed energy table; throws ConfigError naming the field. */
+export function validateEnergyTable(t: unknown, where = 'energy table'): EnergyTable {
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) fail('must be a JSON object', where);
+  const o = t as Record<string, unknown>;
+  num(o['nodeNm'], `${where}.nodeNm`);
+  const sc = o['nodeScaling'];
+  if (typeof sc !== 'object' || sc === null) fail('must be an object {"45": 1, "28": 0.51, "22": 0.3}', `${where}.nodeScaling`);
+  for (const [k, v] of Object.entries(sc as object)) num(v, `${where}.nodeScaling.${k}`);
+  const acts = o['actions'];
+  if (typeof acts !== 'object' || acts === null) fail('must be an object of actions', `${where}.actions`);
+  for (const k of ['mac.int4', 'mac.int8', 'requant.shift', 'requant.mult', 'compare', 'reg']) {
+    const a = (acts as Record<string, unknown>)[k];
+    if (typeof a !== 'object' || a === null) fail(`missing action '${k}' ({"pJ": number})`, `${where}.actions`);
+    num((a as Record<string, unknown>)['pJ'], `${where}.actions.${k}.pJ`);
+  }
+  const sram = o['sram'] as Record<string, unknown> | undefined;
+  const pts = sram?.['points'];
+  if (!Array.isArray(pts) || pts.length === 0) fail('must be a non-empty list of {"bytes", "pJ"}', `${where}.sram.points`);
+  let last = 0;
+  pts.forEach((p: unknown, i) => {
+    const pp = p as Record<string, unknown>;
+    const b = num(pp?.['bytes'], `${where}.sram.points[${i}].bytes`);
+    if (!(num(pp['pJ'], `${where}.sram.points[${i}].pJ`) > 0)) fail('must be positive', `${where}.sram.points[${i}].pJ`);
+    if (!(b > last)) fail('sizes must be positive and increasing', `${where}.sram.points[${i}].bytes`);
+    last = b;
+  });
+  const dram = o['dram'] as Record<string, unknown> | undefined;
+  const kinds = dram?.['kinds'];
+  if (typeof kinds !== 'object' || kinds === null) fail('must be an object {"lpddr4": {"pJ": 8}, ...}', `${where}.dram.kinds`);
+  for (const [k, v] of Object.entries(kinds as object)) num((v as Record<string, unknown>)?.['pJ'], `${where}.dram.kinds.${k}.pJ`);
+  const def = dram?.['default'];
+  if (typeof def !== 'string' || !(def in (kinds as object))) {
+    fail(`must name one of ${Object.keys(kinds as object).join(', ')}, got ${JSON.stringify(def)}`, `${where}.dram.default`);
+  }
+  return t as EnergyTable;
+}
+
+/** Read and validate an energy table file (same shape as sim/energy-table.json). */
+export function loadEnergyTable(path: string): EnergyTable {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read energy table (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`not valid JSON (${(e as Error).message})`, path);
+  }
+  return validateEnergyTable(parsed, path);
+}
+
+/** SRAM energy per bit for a buffer of `bytes`, interpolated in log-log space (clamped at the ends). */
+export function sramPjPerBit(table: EnergyTable, bytes: number): number {
+  const pts = table.sram.points;
+  if (bytes <= pts[0]!.bytes) return pts[0]!.pJ;
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]!;
+    const b = pts[i]!;
+    if (bytes <= b.bytes) {
+      const f = (Math.log(bytes) - Math.log(a.bytes)) / (Math.log(b.bytes) - Math.log(a.bytes));
+      return Math.exp(Math.log(a.pJ) + f * (Math.log(b.pJ) - Math.log(a.pJ)));
+    }
+  }
+  return pts[pts.length - 1]!.pJ;
+}
+
+function nodeScale(table: EnergyTable, nodeNm: number): number {
+  const base = table.nodeScaling[String(table.nodeNm)] ?? 1;
+  const s = table.nodeScaling[String(nodeNm)];
+  if (s === undefined) throw new ConfigError(`has no factor for ${nodeNm} nm (config.techNodeNm)`, 'energy table.nodeScaling');
+  return s / base;
+}
+
+export interface EnergyOptions {
+  table?: EnergyTable;
+  /** DRAM kind from table.dram.kinds (default: table.dram.default) */
+  dram?: string;
+}
+
+/**
+ * Energy of a run from its counters and the program. Per-instruction action
+ * counts are static (they depend only on the fields), so per-class and
+ * per-layer splits need no engine support.
+ */
+export function computeEnergy(program: Program, p: PreparedProgram, counters: Counters, opts: EnergyOptions = {}): EnergyReport {
+  const table = opts.table ?? DEFAULT_ENERGY_TABLE;
+  const cfg = program.config;
+  const a = deriveArch(cfg);
+  const n = a.n;
+  const k = nodeScale(table, cfg.techNodeNm);
+  const dramKind = opts.dram ?? table.dram.default;
+  const dk = table.dram.kinds[dramKind];
+  if (!dk) throw new ConfigError(`unknown DRAM kind '${dramKind}' (known: ${Object.keys(table.dram.kinds).join(', ')})`, 'energy.dram');
+  const dramBit = dk.pJ;
+  const act = table.actions;
+  const bits = Math.max(a.weightBits, a.activationBits);
+  // 4x4-bit MAC anchor; wider operands interpolate linearly towards the 8x8 anchor
+  const macPj = k * (bits <= 4 ? act['mac.int4'].pJ : act['mac.int4'].pJ + ((act['mac.int8'].pJ - act['mac.int4'].pJ) * (bits - 4)) / 4);
+  const rqPj = k * act['requant.shift'].pJ;
+  const rqMultPj = k * act['requant.mult'].pJ;
+  const cmpPj = k * act['compare'].pJ;
+  const regPj = k * act['reg'].pJ;
+  const sp = cfg.scratchpad;
+  const sramBit = {
+    inp: k * sramPjPerBit(table, sp.inputEntries * a.inpEntryBytes),
+    wgt: k * sramPjPerBit(table, sp.weightEntries * a.wgtEntryBytes),
+    param: k * sramPjPerBit(table, sp.paramEntries * a.paramEntryBytes),
+    acc: k * sramPjPerBit(table, sp.accEntries * a.accEntryBytes),
+    out: k * sramPjPerBit(table, sp.outputEntries * a.outEntryBytes),
+  };
+  // registers outside the PEs: row skew (activations) and column de-skew (sums) per issued pixel, requant pipeline per output
+  const skewBitsPerPixel = ((n * (n - 1)) / 2) * (a.activationBits + a.accBits);
+  const byComponent: Record<string, number> = {
+    mac: 0, requant: 0, pool: 0, 'sram.inp': 0, 'sram.wgt': 0, 'sram.param': 0, 'sram.acc': 0, 'sram.out': 0, dram: 0, registers: 0, fetch: 0,
+  };
+  const byClass: Record<string, number> = {};
+  const perInst = new Float64Array(p.count);
+  let rqOutputs = 0;
+  for (let i = 0; i < p.count; i++) {
+    const inst = p.code[i]!;
+    const c = emptyCounters();
+    addAccessCounts(p, i, c);
+    const parts: Record<string, number> = {
+      'sram.inp': (c.sram.inp.reads + c.sram.inp.writes) * n * a.activationBits * sramBit.inp,
+      'sram.wgt': (c.sram.wgt.reads + c.sram.wgt.writes) * n * a.weightBits * sramBit.wgt,
+      'sram.param': (c.sram.param.reads + c.sram.param.writes) * n * 64 * sramBit.param,
+      'sram.acc': (c.sram.acc.reads + c.sram.acc.writes) * n * a.accBits * sramBit.acc,
+      'sram.out': (c.sram.out.reads + c.sram.out.writes) * n * a.activationBits * sramBit.out,
+      dram: (c.dram.readBytes + c.dram.writeBytes) * 8 * dramBit,
+      // every instruction word (128 bits) streams in through the instruction port from DRAM
+      fetch: 128 * dramBit,
+      mac: c.array.issueCycles * n * n * macPj,
+      registers: c.array.issueCycles * skewBitsPerPixel * regPj,
+      requant: 0,
+      pool: 0,
+    };
+    if (inst.op === 'REQUANT') {
+      const outs = p.pixels[i]! * n;
+      rqOutputs += outs;
+      parts['requant'] = outs * rqPj;
+      parts['registers']! += outs * cfg.requantStages * a.accBits * regPj;
+      parts['pool'] = outs * (inst.pool_k * inst.pool_k - 1) * cmpPj;
+    } else if (inst.op === 'POOL') {
+      parts['pool'] = p.pixels[i]! * n * (inst.pool_k * inst.pool_k - 1) * cmpPj;
+    }
+    let sum = 0;
+    for (const [key, v] of Object.entries(parts)) {
+      byComponent[key]! += v;
+      sum += v;
+    }
+    perInst[i] = sum;
+    byClass[inst.op] = (byClass[inst.op] ?? 0) + sum;
+  }
+  const totalPj = Object.values(byComponent).reduce((x, y) => x + y, 0);
+  const byLayer = program.layers.map((l) => {
+    let s = 0;
+    for (let i = Math.max(0, l.firstInstruction); i <= Math.min(l.lastInstruction, p.count - 1); i++) if (p.unit[i] !== U_HALT) s += perInst[i]!;
+    return s;
+  });
+  const macs = counters.array.usefulMacs > 0 ? counters.array.usefulMacs : counters.array.macsIssued;
+  const shiftPj = rqOutputs * rqPj;
+  const multiplierPj = rqOutputs * rqMultPj;
+  return {
+    totalPj,
+    byComponent,
+    byClass,
+    byLayer,
+    pjPerMac: macs > 0 ? totalPj / macs : 0,
+    topsPerWatt: totalPj > 0 ? (2 * macs) / totalPj : 0,
+    powerMw: counters.cycles > 0 ? (totalPj * cfg.clockMHz) / counters.cycles / 1000 : 0,
+    requant: { outputs: rqOutputs, shiftPj, multiplierPj, ratio: shiftPj > 0 ? multiplierPj / shiftPj : 0, multiplierTotalPj: totalPj - shiftPj + multiplierPj },
+    sramPjPerBit: sramBit,
+    nodeNm: cfg.techNodeNm,
+    dramKind,
+  };
+}
+
+/** Energy of a finished simulation with another table or DRAM kind (simulate() already attaches one with the defaults). */
+export function estimateEnergy(result: SimResult, opts: EnergyOptions = {}): EnergyReport {
+  return computeEnergy(result.program, prepareProgram(result.program), result.counters, opts);
+}
