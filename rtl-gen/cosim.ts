@@ -22,6 +22,8 @@ export interface VerifyOptions {
   maxCycles?: number;
   /** Verilator build cache root (default <repo>/.cache/rtl) */
   cacheDir?: string;
+  /** build the RTL (and its DRAM model) of this machine instead of program.config: only for testing the checker itself */
+  rtlConfig?: ArchConfig;
 }
 
 export interface VerifyResult {
@@ -62,9 +64,10 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
   const seed = opts.seed ?? 1;
   const sim = simulate(program, { engine: 'fast', seed, ...(opts.inputs ? { inputs: opts.inputs } : {}) });
   const { dram } = buildDram(program, prepareProgram(program), opts.inputs, seed);
-  const build = buildVerilator(cfg, opts.cacheDir ? { cacheDir: opts.cacheDir } : {});
+  const rtlCfg = opts.rtlConfig ?? cfg;
+  const build = buildVerilator(rtlCfg, opts.cacheDir ? { cacheDir: opts.cacheDir } : {});
   const rtl = runHarness(build, {
-    code: encodeProgramCode(program.code, cfg),
+    code: encodeProgramCode(program.code, rtlCfg),
     segments: [{ addr: 0, bytes: dram }],
     regions: [{ addr: 0, length: dram.length }],
     maxCycles: opts.maxCycles ?? sim.cycles * 2 + 1000,
@@ -114,17 +117,22 @@ export interface VerifyRandomOptions {
 }
 
 export interface VerifyRandomResult {
+  /** true when every program matched */
+  ok: boolean;
   count: number;
   passed: number;
   /** failing programs with their seeds (reproduce: randomProgram(seed, config)) */
   failures: { seed: number; configHash: string; mismatch: string }[];
+  /** the failures again, under the name the CLI counts */
+  mismatches: { seed: number; configHash: string; mismatch: string }[];
   totalSimCycles: number;
 }
 
 /** Co-simulate `count` random valid programs (sim/random-program.ts), seeds seed, seed+1, ... */
 export function verifyRandom(opts: VerifyRandomOptions): VerifyRandomResult {
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new RtlError(`count must be a positive integer, got ${opts.count}`, 'verifyRandom');
-  const out: VerifyRandomResult = { count: opts.count, passed: 0, failures: [], totalSimCycles: 0 };
+  const failures: VerifyRandomResult['failures'] = [];
+  const out: VerifyRandomResult = { ok: true, count: opts.count, passed: 0, failures, mismatches: failures, totalSimCycles: 0 };
   for (let i = 0; i < opts.count; i++) {
     const s = opts.seed + i;
     const cfg = opts.config ?? randomConfig(s);
@@ -135,5 +143,6 @@ export function verifyRandom(opts: VerifyRandomOptions): VerifyRandomResult {
     else out.failures.push({ seed: s, configHash: r.configHash, mismatch: r.mismatch! });
     opts.onProgram?.(i, s, r);
   }
+  out.ok = failures.length === 0;
   return out;
 }

@@ -1,0 +1,293 @@
+/**
+ * Tool flows on the generated Verilog: Verilator lint, Yosys synthesis
+ * (ice40 / xilinx / generic) with cell-count parsing, nextpnr-ice40 place and
+ * route with utilisation and Fmax, and the shift-vs-multiplier requant study.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, validateConfig, type ArchConfig } from '../arch/config.js';
+import { RtlError } from '../arch/errors.js';
+import { runTool } from './verilator.js';
+import { generateVerilog, requantStagePlan } from './verilog.js';
+
+function withDir<T>(f: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'nibble-synth-'));
+  try {
+    return f(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function writeRtl(cfg: ArchConfig, dir: string): string[] {
+  const g = generateVerilog(cfg);
+  for (const f of g.files) writeFileSync(join(dir, f.name), f.text);
+  return g.files.map((f) => f.name);
+}
+
+export interface LintResult {
+  clean: boolean;
+  /** Verilator's warning/error lines */
+  messages: string[];
+}
+
+/** `verilator --lint-only -Wall` on the generated Verilog. */
+export function lint(cfg: ArchConfig): LintResult {
+  validateConfig(cfg);
+  return withDir((dir) => {
+    const files = writeRtl(cfg, dir);
+    try {
+      runTool('verilator', ['--lint-only', '-Wall', '--top-module', 'nibble_top', ...files], dir, 'verilator lint');
+      return { clean: true, messages: [] };
+    } catch (e) {
+      if (!(e instanceof RtlError) || /not installed/.test(e.message)) throw e;
+      return { clean: false, messages: e.message.split('\n').filter((l) => /%(Warning|Error)/.test(l)) };
+    }
+  });
+}
+
+export type SynthTarget = 'ice40' | 'xilinx' | 'generic';
+
+export interface SynthResult {
+  target: SynthTarget;
+  cells: number;
+  /** cell type -> count */
+  cellTypes: Record<string, number>;
+  luts: number;
+  ffs: number;
+  brams: number;
+  dsps: number;
+  seconds: number;
+}
+
+/** Parse the last `stat` block of a Yosys log. */
+export function parseYosysStat(log: string, target: SynthTarget): Omit<SynthResult, 'seconds'> {
+  const idx = log.lastIndexOf('Number of cells:');
+  if (idx < 0) throw new RtlError('no cell statistics in the Yosys log', 'yosys');
+  const cells = Number(/Number of cells:\s+(\d+)/.exec(log.slice(idx))![1]);
+  const cellTypes: Record<string, number> = {};
+  for (const line of log.slice(idx).split('\n').slice(1)) {
+    const m = /^\s+(\$?[A-Za-z_][\w$]*)\s+(\d+)\s*$/.exec(line);
+    if (m) cellTypes[m[1]!] = Number(m[2]);
+    else if (line.trim() === '' && Object.keys(cellTypes).length) break;
+  }
+  const sum = (re: RegExp) => Object.entries(cellTypes).filter(([k]) => re.test(k)).reduce((s, [, v]) => s + v, 0);
+  if (target === 'ice40') {
+    return { target, cells, cellTypes, luts: sum(/^SB_LUT4$/), ffs: sum(/^SB_DFF/), brams: sum(/^SB_RAM/), dsps: sum(/^SB_MAC16$/) };
+  }
+  if (target === 'xilinx') {
+    return { target, cells, cellTypes, luts: sum(/^LUT[1-6]$/), ffs: sum(/^FD[A-Z]*$/), brams: sum(/^RAMB/), dsps: sum(/^DSP/) };
+  }
+  return { target, cells, cellTypes, luts: sum(/^\$_(AND|OR|XOR|NAND|NOR|XNOR|ANDNOT|ORNOT|MUX|NOT|NMUX|AOI|OAI)/), ffs: sum(/^\$_.*DFF/), brams: sum(/^\$mem/), dsps: sum(/^\$mul/) };
+}
+
+function synthScript(target: SynthTarget, top: string, files: string[], json?: string, dsp = false): string {
+  const read = `read_verilog ${files.join(' ')}`;
+  const cmd =
+    target === 'ice40'
+      ? `synth_ice40 -top ${top}${dsp ? ' -dsp' : ''}${json ? ` -json ${json}` : ''}`
+      : target === 'xilinx'
+        ? `synth_xilinx -top ${top} -flatten`
+        : `synth -top ${top} -flatten`;
+  return `${read}; ${cmd}; stat`;
+}
+
+/** Yosys synthesis of the generated core. */
+export function synth(cfg: ArchConfig, target: SynthTarget = 'generic'): SynthResult {
+  validateConfig(cfg);
+  if (!['ice40', 'xilinx', 'generic'].includes(target)) throw new RtlError(`unknown synthesis target '${target}' (ice40, xilinx, generic)`, 'synth');
+  return withDir((dir) => {
+    const files = writeRtl(cfg, dir);
+    const t0 = Date.now();
+    const log = runTool('yosys', ['-q', '-p', `${synthScript(target, 'nibble_top', files)}; tee -o stat.txt stat`], dir, `yosys synth (${target})`);
+    void log;
+    const stat = runTool('cat', ['stat.txt'], dir, 'yosys stat');
+    return { ...parseYosysStat(stat, target), seconds: (Date.now() - t0) / 1000 };
+  });
+}
+
+export type PnrDevice = 'ice40-up5k' | 'ice40-hx8k';
+
+export interface PnrResult {
+  device: PnrDevice;
+  /** resource -> [used, available] from nextpnr's utilisation report */
+  utilisation: Record<string, [number, number]>;
+  fmaxMHz: number;
+  seconds: number;
+}
+
+const DEVICE_ARGS: Record<PnrDevice, string[]> = {
+  'ice40-up5k': ['--up5k', '--package', 'sg48'],
+  'ice40-hx8k': ['--hx8k', '--package', 'ct256'],
+};
+
+export function parseNextpnr(log: string): { utilisation: Record<string, [number, number]>; fmaxMHz: number } {
+  const utilisation: Record<string, [number, number]> = {};
+  for (const m of log.matchAll(/Info:\s+(\w+):\s+(\d+)\/\s*(\d+)\s+\d+%/g)) utilisation[m[1]!] = [Number(m[2]), Number(m[3])];
+  const f = [...log.matchAll(/Max frequency for clock\s+'[^']*':\s+([\d.]+) MHz/g)];
+  if (!f.length) throw new RtlError('nextpnr reported no clock frequency', 'nextpnr');
+  return { utilisation, fmaxMHz: Number(f[f.length - 1]![1]) };
+}
+
+function placeAndRoute(dir: string, json: string, device: PnrDevice, seed = 1): { utilisation: Record<string, [number, number]>; fmaxMHz: number } {
+  const log = runTool(
+    'nextpnr-ice40',
+    [...DEVICE_ARGS[device], '--json', json, '--freq', '12', '--seed', String(seed), '--ignore-loops', '-q', '-l', 'pnr.log'],
+    dir,
+    `nextpnr-ice40 (${device})`,
+  );
+  void log;
+  return parseNextpnr(runTool('cat', ['pnr.log'], dir, 'nextpnr log'));
+}
+
+/** A config small enough to place on an iCE40 UP5K / HX8K (N = 4, small buffers). */
+export function ice40Config(): ArchConfig {
+  return validateConfig({
+    ...structuredClone(DEFAULT_CONFIG),
+    array: { rows: 4, cols: 4 },
+    bits: { weight: 4, activation: 4, accumulator: 16 },
+    scratchpad: { inputEntries: 256, weightEntries: 64, accEntries: 64, outputEntries: 256, paramEntries: 4 },
+    dram: { busBytes: 2, latency: 8, sizeBytes: 1 << 16 },
+    queues: { load: 2, compute: 2, store: 2 },
+    requantStages: 3,
+  });
+}
+
+/** Synthesize for iCE40 and place and route with nextpnr-ice40. */
+export function pnr(cfg: ArchConfig, device: PnrDevice = 'ice40-up5k'): PnrResult {
+  validateConfig(cfg);
+  if (!DEVICE_ARGS[device]) throw new RtlError(`unknown device '${device}' (ice40-up5k, ice40-hx8k)`, 'pnr');
+  return withDir((dir) => {
+    const files = writeRtl(cfg, dir);
+    const t0 = Date.now();
+    runTool('yosys', ['-q', '-p', synthScript('ice40', 'nibble_top', files, 'top.json', device === 'ice40-up5k')], dir, 'yosys synth_ice40');
+    return { device, ...placeAndRoute(dir, 'top.json', device), seconds: (Date.now() - t0) / 1000 };
+  });
+}
+
+// ---------------------------------------------------------------- requant lane study
+
+/**
+ * One requant lane as a standalone module. Operands are shifted in serially
+ * (one pin) so every measured path is register to register and the design
+ * fits a 48-pin package; the 4-bit result leaves through registered pins.
+ */
+function requantLaneModule(kind: 'shift' | 'multiplier', stages: number): string {
+  const serial = (w: number) => `
+  reg [${w - 1}:0] sr;
+  always @(posedge clk) sr <= {sr[${w - 2}:0], din};`;
+  if (kind === 'shift') {
+    // acc 32 | bias 32 | shift 8 -> clamp to 4-bit unsigned, as one lane of nibble_top
+    const plan = requantStagePlan(stages);
+    const body: string[] = [];
+    let cur = 'mx';
+    let w = 32;
+    plan.forEach((ops, si) => {
+      const k = si + 1;
+      let expr = cur;
+      for (const op of ops) {
+        if (op === 'sub') {
+          body.push(`  wire signed [32:0] s${k}_sub = {${expr}[31], ${expr}} - {bias[31], bias};`);
+          expr = `s${k}_sub`;
+          w = 33;
+        } else if (op === 'shift' || op === 'shiftHi') {
+          const aR = op === 'shift' ? 'rs' : `{rs[5:3], 3'b000}`;
+          const aL = op === 'shift' ? 'ls' : `{ls[3], 3'b000}`;
+          body.push(`  wire signed [41:0] s${k}_i = ${w === 33 ? `{{9{${expr}[32]}}, ${expr}}` : expr};`);
+          body.push(`  wire signed [41:0] s${k}_sh = shf[7] ? (s${k}_i <<< ${aL}) : (s${k}_i >>> ${aR});`);
+          expr = `s${k}_sh`;
+          w = 42;
+        } else if (op === 'shiftLo') {
+          body.push(`  wire signed [41:0] s${k}_sl = shf[7] ? (${expr} <<< {1'b0, ls[2:0]}) : (${expr} >>> {3'b000, rs[2:0]});`);
+          expr = `s${k}_sl`;
+        } else if (op === 'clamp') {
+          body.push(`  wire signed [41:0] s${k}_c = ${expr};`);
+          body.push(`  wire [3:0] s${k}_y = (s${k}_c > 42'sd15) ? 4'd15 : (s${k}_c < 42'sd0) ? 4'd0 : s${k}_c[3:0];`);
+          expr = `s${k}_y`;
+          w = 4;
+        }
+      }
+      body.push(`  reg ${w === 4 ? '' : 'signed '}[${w - 1}:0] r${k};`, `  always @(posedge clk) r${k} <= ${expr};`);
+      cur = `r${k}`;
+    });
+    return `module lane_top (input wire clk, input wire din, output reg [3:0] y);${serial(72)}
+  wire signed [31:0] mx = sr[31:0];
+  wire signed [31:0] bias = sr[63:32];
+  wire signed [7:0] shf = sr[71:64];
+  wire [5:0] rs = shf[7] ? 6'd0 : (shf > 8'sd32 ? 6'd32 : shf[5:0]);
+  wire [8:0] nshf = 9'd0 - {shf[7], shf};
+  wire [3:0] ls = shf[7] ? (nshf > 9'd9 ? 4'd9 : nshf[3:0]) : 4'd0;
+${body.join('\n')}
+  always @(posedge clk) y <= ${cur};
+endmodule
+`;
+  }
+  // gemmlowp / TFLite: y = clamp(zp + RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc + bias, M), s))
+  const st = Math.max(1, Math.min(3, stages));
+  const r = (k: number, e: string, w: number, name: string) =>
+    k <= st ? `  reg signed [${w - 1}:0] ${name}; always @(posedge clk) ${name} <= ${e};` : `  wire signed [${w - 1}:0] ${name} = ${e};`;
+  return `module lane_top (input wire clk, input wire din, output reg [3:0] y);${serial(110)}
+  wire signed [31:0] acc = sr[31:0];
+  wire signed [31:0] bias = sr[63:32];
+  wire signed [31:0] m = sr[95:64];
+  wire [4:0] s = sr[100:96];
+  wire signed [8:0] zp = sr[109:101];
+  wire signed [31:0] x = acc + bias;
+  wire signed [63:0] p = x * m;
+${r(st >= 2 ? 1 : 9, 'p', 64, 'p_r')}
+  wire signed [31:0] hi = (p_r + 64'sd1073741824) >>> 31;
+  wire signed [31:0] rnd = (s == 0) ? hi : ((hi + (32'sd1 <<< (s - 1))) >>> s);
+  wire signed [32:0] z = rnd + zp;
+${r(st >= 3 ? 2 : 9, 'z', 33, 'z_r')}
+  wire [3:0] yc = (z_r > 33'sd15) ? 4'd15 : (z_r < 33'sd0) ? 4'd0 : z_r[3:0];
+  always @(posedge clk) y <= yc;
+endmodule
+`;
+}
+
+export interface RequantRow {
+  lane: string;
+  stages: number;
+  luts: number;
+  ffs: number;
+  dsps: number;
+  fmaxMHz: number;
+}
+
+/**
+ * Synthesize and place one shift/add/clamp requant lane next to a
+ * multiplier-based (gemmlowp/TFLite) lane on an iCE40 UP5K (DSPs enabled), for
+ * 1 and 3 pipeline stages each.
+ */
+export function compareRequant(device: PnrDevice = 'ice40-up5k'): RequantRow[] {
+  const rows: RequantRow[] = [];
+  for (const kind of ['shift', 'multiplier'] as const) {
+    for (const stages of [1, 3]) {
+      rows.push(
+        withDir((dir) => {
+          writeFileSync(join(dir, 'lane.v'), requantLaneModule(kind, stages));
+          const log = runTool(
+            'yosys',
+            ['-q', '-p', `${synthScript('ice40', 'lane_top', ['lane.v'], 'lane.json', device === 'ice40-up5k')}; tee -o stat.txt stat`],
+            dir,
+            `yosys (${kind} lane)`,
+          );
+          void log;
+          const st = parseYosysStat(runTool('cat', ['stat.txt'], dir, 'stat'), 'ice40');
+          const p = placeAndRoute(dir, 'lane.json', device);
+          return {
+            lane: kind === 'shift' ? 'shift/add/clamp (nibble)' : 'int32 x int32 multiplier (gemmlowp)',
+            stages,
+            luts: st.luts,
+            // pipeline registers only: the operand shift register and the output register are test scaffolding
+            ffs: st.ffs - (kind === 'shift' ? 72 : 110) - 4,
+            dsps: st.dsps,
+            fmaxMHz: p.fmaxMHz,
+          };
+        }),
+      );
+    }
+  }
+  return rows;
+}
