@@ -1,0 +1,109 @@
+/** Command line of `npm run bench -- [section ...] [options]`. */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NibbleError } from '../arch/errors.js';
+import type { BenchOptions } from './section.js';
+import { SECTIONS, SECTION_ALIASES } from './sections/index.js';
+
+/** A bad bench command line. */
+export class BenchUsageError extends NibbleError {}
+
+export interface BenchArgs {
+  sections: string[];
+  options: BenchOptions;
+  json: string | undefined;
+  markdown: string | undefined;
+  help: boolean;
+}
+
+/** Repository root: bench/ or dist/bench/ lives one or two levels below it. */
+export function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    d = dirname(d);
+  }
+  return process.cwd();
+}
+
+export function defaultReferenceModel(): string {
+  return join(repoRoot(), '..', 'shared', 'reference', 'integernet-mnist-4bit.txt');
+}
+
+export const USAGE = `usage: npm run bench -- [section ...] [options]
+
+sections (default: all, in this order):
+${SECTIONS.map((s) => `  ${s.name.padEnd(18)}${s.title}`).join('\n')}
+  (aliases: ${Object.entries(SECTION_ALIASES).map(([a, n]) => `${a} = ${n}`).join(', ')})
+
+options:
+  --skip NAME[,NAME]   run every section except these
+  --json FILE          also write all figures as JSON
+  --markdown FILE      also write the tables as Markdown (for docs/performance.md)
+  --quick              small workloads and short timing loops (a smoke run, not figures to quote)
+  --mnist-batch N      images per compiled program in mnist-end-to-end (default 100)
+  --model FILE         the authors' MNIST model (default ../shared/reference/integernet-mnist-4bit.txt)
+  --help               this text`;
+
+function canonical(name: string, where: string): string {
+  const n = SECTION_ALIASES[name] ?? name;
+  if (!SECTIONS.some((s) => s.name === n)) {
+    throw new BenchUsageError(`unknown section '${name}' (sections: ${SECTIONS.map((s) => s.name).join(', ')})`, where);
+  }
+  return n;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const picked: string[] = [];
+  const skipped: string[] = [];
+  const out: BenchArgs = {
+    sections: [],
+    options: { quick: false, mnistBatch: 100, referenceModel: defaultReferenceModel() },
+    json: undefined,
+    markdown: undefined,
+    help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new BenchUsageError(`${a} needs a value`, 'bench arguments');
+      return v;
+    };
+    switch (a) {
+      case '--help':
+      case '-h':
+        out.help = true;
+        break;
+      case '--quick':
+        out.options.quick = true;
+        break;
+      case '--json':
+        out.json = value();
+        break;
+      case '--markdown':
+        out.markdown = value();
+        break;
+      case '--model':
+        out.options.referenceModel = value();
+        break;
+      case '--skip':
+        for (const s of value().split(',')) if (s) skipped.push(canonical(s, '--skip'));
+        break;
+      case '--mnist-batch': {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 10000) throw new BenchUsageError(`must be an integer in [1, 10000], got '${v}'`, '--mnist-batch');
+        out.options.mnistBatch = n;
+        break;
+      }
+      default:
+        if (a.startsWith('-')) throw new BenchUsageError(`unknown option '${a}' (see --help)`, 'bench arguments');
+        picked.push(canonical(a, 'bench arguments'));
+    }
+  }
+  const base = picked.length > 0 ? SECTIONS.filter((s) => picked.includes(s.name)) : SECTIONS;
+  out.sections = base.filter((s) => !skipped.includes(s.name)).map((s) => s.name);
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * Wall-clock and memory measurement. Timings use performance.now(); memory is
+ * sampled (process.memoryUsage().rss) after every measured step, because the
+ * measured code is synchronous and a timer could never fire inside it.
+ */
+
+export class RssSampler {
+  private peakBytes = 0;
+
+  constructor() {
+    this.sample();
+  }
+
+  sample(): void {
+    const rss = process.memoryUsage().rss;
+    if (rss > this.peakBytes) this.peakBytes = rss;
+  }
+
+  get peakMiB(): number {
+    return this.peakBytes / (1 << 20);
+  }
+}
+
+export interface Timed<T> {
+  /** result of the last run */
+  value: T;
+  /** mean wall time of the measured runs */
+  ms: number;
+  /** measured runs (the cold first run is excluded whenever there was time for more) */
+  runs: number;
+  /** wall time of the first (cold, JIT-warming) run */
+  firstMs: number;
+}
+
+export interface RepeatOptions {
+  /** keep repeating warm runs until they add up to this (default 1000 ms) */
+  minMs?: number;
+  /** at most this many warm runs (default 50) */
+  maxRuns?: number;
+  /** a first run slower than this is reported on its own, without repeats (default 3000 ms) */
+  slowMs?: number;
+  sampler?: RssSampler;
+}
+
+/**
+ * Time `fn`: one cold run, then warm runs until minMs have passed; a cold run
+ * slower than slowMs is the figure by itself (its JIT share is then small).
+ */
+export function timeRepeated<T>(fn: () => T, opts: RepeatOptions = {}): Timed<T> {
+  const minMs = opts.minMs ?? 1000;
+  const maxRuns = opts.maxRuns ?? 50;
+  const slowMs = opts.slowMs ?? 3000;
+  let t0 = performance.now();
+  let value = fn();
+  const firstMs = performance.now() - t0;
+  opts.sampler?.sample();
+  if (firstMs >= slowMs || maxRuns < 1) return { value, ms: firstMs, runs: 1, firstMs };
+  let total = 0;
+  let runs = 0;
+  while (runs < maxRuns && (total < minMs || runs === 0)) {
+    t0 = performance.now();
+    value = fn();
+    total += performance.now() - t0;
+    runs++;
+    opts.sampler?.sample();
+  }
+  return { value, ms: total / runs, runs, firstMs };
+}
+
+/** Time one run. */
+export function timeOnce<T>(fn: () => T, sampler?: RssSampler): { value: T; ms: number } {
+  const t0 = performance.now();
+  const value = fn();
+  const ms = performance.now() - t0;
+  sampler?.sample();
+  return { value, ms };
+}

@@ -1,0 +1,18 @@
+/** The benchmark sections, in the order `npm run bench` runs them. */
+import type { Section } from '../section.js';
+import { ceilingSection } from './ceiling.js';
+import { compilerQualitySection } from './compiler-quality.js';
+import { mnistSection } from './mnist.js';
+import { simSection } from './sim.js';
+import { timingSection } from './timing.js';
+import { verilatorSection } from './verilator.js';
+
+export const SECTIONS: readonly Section[] = [ceilingSection, simSection, mnistSection, timingSection, compilerQualitySection, verilatorSection];
+
+/** Short names accepted on the command line besides the section names. */
+export const SECTION_ALIASES: Readonly<Record<string, string>> = {
+  mnist: 'mnist-end-to-end',
+  timing: 'timing-engine',
+  'compiler-quality': 'compiler',
+  rtl: 'verilator',
+};

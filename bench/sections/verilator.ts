@@ -1,0 +1,159 @@
+/**
+ * Verilator simulation speed of the generated RTL beside the simulator's
+ * engines, on the same programs: random valid programs on 4x4 and 8x8 arrays
+ * and the authors' MNIST model (or the zoo MNIST network when the model file
+ * is absent) compiled for 4x4, 8x8 and the default 16x16. Every run is also a
+ * co-simulation: cycles and DRAM must match.
+ */
+import { existsSync } from 'node:fs';
+import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
+import { compileNetwork } from '../../compiler/index.js';
+import type { Program } from '../../isa/program.js';
+import { loadIntegerNetFile, zooNetwork, type Network } from '../../models/index.js';
+import { randomProgram } from '../../sim/index.js';
+import { timeOnce } from '../measure.js';
+import { ms, si, type Goal, type Table } from '../report.js';
+import { SectionUnavailable, type BenchContext, type Section, type SectionOutput } from '../section.js';
+import { measureEngine, type EngineRun } from './sim.js';
+
+type RtlApi = typeof import('../../rtl-gen/index.js');
+
+/** Load rtl-gen at run time so the other sections work in a build without it. */
+export async function loadRtlGen(): Promise<RtlApi> {
+  try {
+    const api = (await import(new URL('../../rtl-gen/index.js', import.meta.url).href)) as RtlApi;
+    if (typeof api.verifyProgram !== 'function' || typeof api.toolAvailable !== 'function') {
+      throw new SectionUnavailable('rtl-gen/index.ts does not export verifyProgram and toolAvailable yet');
+    }
+    return api;
+  } catch (e) {
+    if (e instanceof SectionUnavailable) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new SectionUnavailable('rtl-gen (rtl-gen/index.ts) is not available in this build');
+    throw e;
+  }
+}
+
+export function arrayConfig(n: number): ArchConfig {
+  return { ...DEFAULT_CONFIG, array: { rows: n, cols: n } };
+}
+
+export interface RtlRow {
+  program: string;
+  config: string;
+  instructions: number;
+  cycles: number;
+  /** the co-simulation matched (cycles, every instruction's D/S/E, DRAM) */
+  match: boolean;
+  mismatch?: string;
+  buildMs: number;
+  /** Verilator process wall time, startup included */
+  rtlMs: number;
+  /** rtlMs minus the same config's startup time (a one-instruction program) */
+  rtlNetMs: number;
+  fast: EngineRun;
+  cycle: EngineRun | undefined;
+  rtlCyclesPerSecond: number;
+  /** fast cycles/s over Verilator net cycles/s */
+  fastOverRtl: number;
+}
+
+function haltOnly(cfg: ArchConfig): Program {
+  const flags = { pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 };
+  const p = randomProgram(1, cfg, { rounds: 1 });
+  return { ...p, code: [{ op: 'HALT', ...flags }], layers: [] } as Program;
+}
+
+function mnistNetwork(path: string): { net: Network; label: string } {
+  if (existsSync(path)) return { net: loadIntegerNetFile(path), label: 'authors MNIST' };
+  return { net: zooNetwork('mnist'), label: 'zoo mnist' };
+}
+
+export const verilatorSection: Section = {
+  name: 'verilator',
+  title: 'Verilator (generated RTL) speed beside the simulator engines',
+  async run(ctx: BenchContext): Promise<SectionOutput> {
+    const rtl = await loadRtlGen();
+    if (!rtl.toolAvailable('verilator')) throw new SectionUnavailable('verilator is not installed (apt-get install verilator): skipped');
+    const quick = ctx.options.quick;
+    const mnist = mnistNetwork(ctx.options.referenceModel);
+    const cases: { label: string; cfg: ArchConfig; make: (cfg: ArchConfig) => Program }[] = [];
+    for (const n of quick ? [4] : [4, 8]) {
+      cases.push({ label: `random (seed 7, ${quick ? 20 : 1500} rounds)`, cfg: arrayConfig(n), make: (c) => randomProgram(7, c, { rounds: quick ? 20 : 1500, maxDim: 8 }) });
+    }
+    const batch = quick ? 1 : 16;
+    for (const n of quick ? [] : [4, 8, 16]) {
+      cases.push({ label: `${mnist.label} batch ${batch}`, cfg: arrayConfig(n), make: (c) => compileNetwork(mnist.net, c, { batch }) });
+    }
+    const startup = new Map<number, number>();
+    const buildMs = new Map<number, number>();
+    const rows: RtlRow[] = [];
+    for (const c of cases) {
+      const n = c.cfg.array.rows;
+      const program = c.make(c.cfg);
+      ctx.log(`verilator: ${c.label} on ${n}x${n} (the first use of a config builds its Verilator model)`);
+      if (!startup.has(n)) {
+        const warm = rtl.verifyProgram(haltOnly(c.cfg)); // builds the model if needed
+        const again = timeOnce(() => rtl.verifyProgram(haltOnly(c.cfg)));
+        startup.set(n, Math.min(warm.runMs, again.value.runMs));
+        buildMs.set(n, warm.buildMs);
+      }
+      const v = rtl.verifyProgram(program);
+      ctx.sampler.sample();
+      const fast = measureEngine(c.label, program, 'fast', { minMs: quick ? 50 : 1000, sampler: ctx.sampler });
+      const cycle = quick || v.simCycles > 3e6 ? undefined : measureEngine(c.label, program, 'cycle', { minMs: 500, sampler: ctx.sampler });
+      const net = Math.max(1, v.runMs - startup.get(n)!);
+      const rtlCps = (v.rtlCycles / net) * 1000;
+      rows.push({
+        program: c.label,
+        config: `${n}x${n}`,
+        instructions: program.code.length,
+        cycles: v.rtlCycles,
+        match: v.ok,
+        ...(v.mismatch ? { mismatch: v.mismatch } : {}),
+        buildMs: buildMs.get(n) ?? 0,
+        rtlMs: v.runMs,
+        rtlNetMs: net,
+        fast,
+        cycle,
+        rtlCyclesPerSecond: rtlCps,
+        fastOverRtl: fast.cyclesPerSecond / rtlCps,
+      });
+    }
+    const table: Table = {
+      title: 'simulated cycles per second on the same programs (Verilator: process time minus its startup, build excluded)',
+      columns: ['program', 'array', 'instr', 'cycles', 'co-sim', 'Verilator run', 'startup', 'Verilator cycles/s', 'fast cycles/s', 'cycle cycles/s', 'fast/Verilator'],
+      rows: rows.map((r) => [
+        r.program,
+        r.config,
+        r.instructions,
+        r.cycles,
+        r.match ? 'match' : 'MISMATCH',
+        ms(r.rtlMs),
+        ms(startup.get(Number(r.config.split('x')[0]))!),
+        si(r.rtlCyclesPerSecond),
+        si(r.fast.cyclesPerSecond),
+        r.cycle ? si(r.cycle.cyclesPerSecond) : '-',
+        `${r.fastOverRtl.toFixed(1)}x`,
+      ]),
+    };
+    const goals: Goal[] = rows.map((r) => ({
+      name: `fast / Verilator, ${r.program} ${r.config}`,
+      target: '>= 3x',
+      actual: `${r.fastOverRtl.toFixed(1)}x`,
+      met: r.fastOverRtl >= 3,
+    }));
+    goals.push({ name: 'co-simulation of every program above', target: 'match', actual: `${rows.filter((r) => r.match).length}/${rows.length} match`, met: rows.every((r) => r.match) });
+    const notes = [
+      `Verilator model builds (0 = cached in .cache/rtl): ${[...buildMs].map(([n, t]) => `${n}x${n} ${ms(t)}`).join(', ')}`,
+      "startup = the Verilator binary's wall time on a one-instruction (HALT) program of the same config: process start, DRAM image load, result dump; it is subtracted so the figure is simulation speed",
+      'the fast engine is timed as simulate(program) (schedule + functional execution + counters), mean of warm runs',
+    ];
+    for (const r of rows) if (r.mismatch) notes.push(`${r.program} ${r.config}: ${r.mismatch}`);
+    return {
+      tables: [table],
+      goals,
+      notes,
+      data: { buildMs: Object.fromEntries(buildMs), startupMs: Object.fromEntries(startup), rows: rows.map((r) => ({ ...r, fast: { ms: r.fast.ms, cyclesPerSecond: r.fast.cyclesPerSecond }, cycle: r.cycle ? { ms: r.cycle.ms, cyclesPerSecond: r.cycle.cyclesPerSecond } : undefined })) },
+    };
+  },
+};
