@@ -4,22 +4,11 @@
  */
 import type { SimResult } from './engines.js';
 
-export interface EnergyFigures {
-  totalPj: number;
-  byComponent: Record<string, number>;
-  /** per program layer (index order), pJ */
-  byLayer?: number[];
-  /** requant energy: shift-based vs the multiplier-based counterfactual */
-  requant?: { shiftPj: number; multiplierPj: number };
-}
+export type EnergyReport = import('../sim/index.js').EnergyReport;
 
-/** Energy of a run, when the simulator attached an energy estimate to its result. */
-export function energyOf(r: SimResult): EnergyFigures | undefined {
-  const e = (r as unknown as Record<string, unknown>)['energy'] as Record<string, unknown> | undefined;
-  if (!e || typeof e !== 'object') return undefined;
-  const total = e['totalPj'];
-  if (typeof total !== 'number') return undefined;
-  return { totalPj: total, byComponent: (e['byComponent'] as Record<string, number> | undefined) ?? {} };
+/** The energy estimate the simulator attaches to its result (sim/energy.ts). */
+export function energyOf(r: SimResult): EnergyReport | undefined {
+  return r.energy;
 }
 
 export function utilizationOf(r: SimResult): number {

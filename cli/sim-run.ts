@@ -4,7 +4,7 @@ import { SimError } from '../arch/errors.js';
 import type { Program } from '../isa/program.js';
 import type { Network } from '../models/ir.js';
 import { compileNetwork, simulator, type SimEngine, type SimResult } from './engines.js';
-import { energyOf, utilizationOf } from './sim-figures.js';
+import { energyOf, utilizationOf, type EnergyReport } from './sim-figures.js';
 import type { Terminal } from './terminal.js';
 
 export interface DatasetSimulation {
@@ -38,7 +38,7 @@ export async function simulateDataset(
   const outSize = outDesc.shape[1] * outDesc.shape[2] * outDesc.shape[3];
 
   let cycles = 0;
-  let energyPj = 0;
+  const energy: EnergyTotals = { totalPj: 0, byComponent: {}, requantShiftPj: 0, requantMultiplierPj: 0 };
   let haveEnergy = true;
   let usefulMacs = 0;
   let fullBatchCycles = 0;
@@ -70,7 +70,7 @@ export async function simulateDataset(
     cycles += r.cycles;
     const e = energyOf(r);
     if (e === undefined) haveEnergy = false;
-    else energyPj += e.totalPj;
+    else addEnergy(energy, e);
     usefulMacs += p.layers.reduce((s, l) => s + l.macs, 0);
     bar.tick(n);
   }
@@ -88,9 +88,36 @@ export async function simulateDataset(
     inferencesPerSecond: (count * cfg.clockMHz * 1e6) / cycles,
     macsPerInference: usefulMacs / count,
     utilization: utilizationOf(lastResult!) ?? usefulMacs / (cycles * n * n),
-    ...(haveEnergy ? { energyPerInferenceUj: energyPj / count / 1e6, energyUj: energyPj / 1e6 } : {}),
-    ...(haveEnergy && lastResult ? { energyBreakdownPerBatch: energyOf(lastResult) } : {}),
+    ...(haveEnergy ? energyFigures(energy, count, usefulMacs, cycles, cfg.clockMHz) : {}),
     seconds: (performance.now() - t0) / 1000,
   };
   return { outputs, figures, program, lastResult: lastResult! };
+}
+
+/** Energy figures of a dataset run: totals, per inference, and the per-inference breakdown. */
+function energyFigures(e: EnergyTotals, count: number, usefulMacs: number, cycles: number, clockMHz: number) {
+  const per = (x: number) => x / count;
+  return {
+    energyUj: e.totalPj / 1e6,
+    energyPerInferenceUj: e.totalPj / count / 1e6,
+    pjPerMac: usefulMacs > 0 ? e.totalPj / usefulMacs : 0,
+    topsPerWatt: e.totalPj > 0 ? (2 * usefulMacs) / e.totalPj : 0,
+    averagePowerMw: cycles > 0 ? (e.totalPj / (cycles / clockMHz)) * 1e-3 : 0,
+    energyPerInferenceByComponentPj: Object.fromEntries(Object.entries(e.byComponent).map(([k, v]) => [k, per(v)])),
+    requantPerInference: { shiftPj: per(e.requantShiftPj), multiplierPj: per(e.requantMultiplierPj) },
+  };
+}
+
+interface EnergyTotals {
+  totalPj: number;
+  byComponent: Record<string, number>;
+  requantShiftPj: number;
+  requantMultiplierPj: number;
+}
+
+function addEnergy(t: EnergyTotals, r: EnergyReport): void {
+  t.totalPj += r.totalPj;
+  for (const [k, v] of Object.entries(r.byComponent)) t.byComponent[k] = (t.byComponent[k] ?? 0) + v;
+  t.requantShiftPj += r.requant.shiftPj;
+  t.requantMultiplierPj += r.requant.multiplierPj;
 }

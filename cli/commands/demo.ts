@@ -6,7 +6,6 @@ import { bool, type CommandSpec, withJson } from '../command.js';
 import { datasetInputsFor, loadDataset } from '../dataset.js';
 import { parsePositiveInt } from '../inputs.js';
 import { simulateDataset } from '../sim-run.js';
-import { energyOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 import { demoNetwork } from '../zoo-models.js';
 
@@ -34,7 +33,6 @@ export const demoCommand: CommandSpec = {
     const s = await simulateDataset(term, net, cfg, inputs, data.count, 1, 'fast');
     const acc = top1Accuracy(s.outputs!, 10, data.labels);
     const f = s.figures;
-    const e = energyOf(s.lastResult);
     term.line();
     term.heading('results (compiled, then run on the fast simulator: bit-exact and cycle-exact)');
     term.pairs([
@@ -45,14 +43,28 @@ export const demoCommand: CommandSpec = {
       ['array utilization', percent(f['utilization'] as number, 1)],
       ...(typeof f['energyPerInferenceUj'] === 'number' ? ([['energy / inference', `${formatNumber(f['energyPerInferenceUj'] as number)} uJ`]] as [string, string][]) : []),
     ]);
-    if (e && Object.keys(e.byComponent).length > 0) {
+    const byComponent = f['energyPerInferenceByComponentPj'] as Record<string, number> | undefined;
+    const perInference = typeof f['energyPerInferenceUj'] === 'number' ? (f['energyPerInferenceUj'] as number) * 1e6 : 0;
+    if (byComponent && perInference > 0) {
       term.line();
-      term.heading('energy per inference by component');
-      term.table(['component', 'nJ', 'share'], Object.entries(e.byComponent).map(([k, v]) => [k, v / 1000, percent(v / e.totalPj, 1)]));
+      term.heading(`energy per inference by component (${cfg.techNodeNm} nm, dynamic; sim/energy-table.json)`);
+      term.table(
+        ['component', 'nJ', 'share'],
+        Object.entries(byComponent)
+          .filter(([, v]) => v > 0)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => [k, v / 1000, percent(v / perInference, 1)]),
+      );
+      term.pairs([
+        ['pJ per MAC (all in)', formatNumber(f['pjPerMac'] as number)],
+        ['TOPS/W', formatNumber(f['topsPerWatt'] as number)],
+      ]);
     }
-    if (e?.requant) {
-      const r = e.requant;
-      term.line(`  requant: shift-based ${formatNumber(r.shiftPj / 1000)} nJ vs multiplier-based ${formatNumber(r.multiplierPj / 1000)} nJ (${formatNumber(r.multiplierPj / Math.max(1e-12, r.shiftPj))}x): the paper's point`);
+    const rq = f['requantPerInference'] as { shiftPj: number; multiplierPj: number } | undefined;
+    if (rq && rq.shiftPj > 0) {
+      term.line(
+        `  requant: shift-based ${formatNumber(rq.shiftPj / 1000)} nJ vs a multiplier-based requant ${formatNumber(rq.multiplierPj / 1000)} nJ per inference (${formatNumber(rq.multiplierPj / rq.shiftPj)}x): the paper's point`,
+      );
     }
     const next = [
       'nibble run --model ../shared/reference/integernet-mnist-4bit.txt --engine sim   # the authors\' trained 4-bit model: 99.39 %',
@@ -61,7 +73,7 @@ export const demoCommand: CommandSpec = {
       'nibble config                                                                   # the machine\'s parameters',
     ];
     if (term.json) {
-      return term.document({ network: net.name, trained, images: data.count, correct: acc.correct, accuracy: acc.accuracy, config: { hash: configHash(cfg), clockMHz: cfg.clockMHz }, sim: f, energy: e ?? null, next });
+      return term.document({ network: net.name, trained, images: data.count, correct: acc.correct, accuracy: acc.accuracy, config: { hash: configHash(cfg), clockMHz: cfg.clockMHz }, sim: f, next });
     }
     term.line();
     term.heading('next');

@@ -108,6 +108,10 @@ export function printSimFigures(term: Terminal, f: Record<string, unknown>): voi
     ['throughput', `${formatNumber(num('inferencesPerSecond'))} inferences/s`],
     ['array utilization', typeof f['utilization'] === 'number' ? percent(f['utilization'] as number, 1) : 'n/a'],
   ];
-  if (typeof f['energyPerInferenceUj'] === 'number') rows.push(['energy per inference', `${formatNumber(num('energyPerInferenceUj'))} uJ`]);
+  if (typeof f['energyPerInferenceUj'] === 'number') {
+    rows.push(['energy per inference', `${formatNumber(num('energyPerInferenceUj'))} uJ (${formatNumber(num('pjPerMac'))} pJ/MAC, ${formatNumber(num('topsPerWatt'))} TOPS/W)`]);
+    const rq = f['requantPerInference'] as { shiftPj: number; multiplierPj: number } | undefined;
+    if (rq && rq.shiftPj > 0) rows.push(['requant energy', `${formatNumber(rq.shiftPj / 1000)} nJ shift-based vs ${formatNumber(rq.multiplierPj / 1000)} nJ multiplier-based per inference`]);
+  }
   term.pairs(rows);
 }

@@ -1,6 +1,6 @@
 /** `nibble sim`: run a program file on the simulator. */
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { SIM_ENGINES, simulator, simulatorExtra, type SimEngine, type SimResult } from '../engines.js';
+import { SIM_ENGINES, simulator, simulatorExtra, type SimApi, type SimEngine, type SimResult } from '../engines.js';
 import { loadInputTensors, loadProgram, writeOutput } from '../inputs.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
@@ -35,7 +35,7 @@ export const simCommand: CommandSpec = {
     const inputs = inputFile ? loadInputTensors(inputFile, program) : undefined;
     const sim = await simulator('nibble sim');
     const energyPath = str(args, 'energy');
-    if (energyPath) await simulatorExtra<(p: string) => unknown>('loadEnergyTable', 'nibble sim --energy');
+    const energyTable = energyPath ? (await simulatorExtra<SimApi['loadEnergyTable']>('loadEnergyTable', 'nibble sim --energy'))(energyPath) : undefined;
     const trace = str(args, 'trace');
     // Check the writers exist before a possibly long simulation.
     const writeTrace = trace ? await simulatorExtra<(r: SimResult) => string>('writeChromeTrace', 'nibble sim --trace') : undefined;
@@ -44,6 +44,7 @@ export const simCommand: CommandSpec = {
       engine,
       ...(inputs ? { inputs } : {}),
       collect: { perInstruction: true, trace: Boolean(vcd) },
+      ...(energyTable ? { energy: { table: energyTable } } : {}),
     });
     if (trace) writeOutput(trace, writeTrace!(result));
     if (vcd) writeOutput(vcd, writeVcd!(result));
@@ -87,7 +88,10 @@ function printSim(term: Terminal, program: Program, engine: SimEngine, result: S
     ['DRAM', `${formatNumber(c.dram.readBytes)} bytes read, ${formatNumber(c.dram.writeBytes)} written`],
   ];
   const e = energyOf(result);
-  if (e) rows.push(['energy', `${formatNumber(e.totalPj / 1e6)} uJ`]);
+  if (e) {
+    rows.push(['energy', `${formatNumber(e.totalPj / 1e6)} uJ (${formatNumber(e.pjPerMac)} pJ/MAC, ${formatNumber(e.topsPerWatt)} TOPS/W, ${formatNumber(e.powerMw)} mW at ${cfg.clockMHz} MHz; ${e.nodeNm} nm, DRAM ${e.dramKind})`]);
+    if (e.requant.outputs > 0) rows.push(['requant energy', `${formatNumber(e.requant.shiftPj)} pJ shift-based vs ${formatNumber(e.requant.multiplierPj)} pJ multiplier-based (${formatNumber(e.requant.ratio)}x)`]);
+  }
   term.pairs(rows);
   term.line();
   term.table(
@@ -103,6 +107,6 @@ function printSim(term: Terminal, program: Program, engine: SimEngine, result: S
   }
   if (e && Object.keys(e.byComponent).length > 0) {
     term.line();
-    term.table(['component', 'energy (nJ)', 'share'], Object.entries(e.byComponent).map(([k, v]) => [k, v / 1000, percent(v / e.totalPj, 1)]));
+    term.table(['component', 'energy (nJ)', 'share'], Object.entries(e.byComponent).filter(([, v]) => v > 0).map(([k, v]) => [k, v / 1000, percent(v / e.totalPj, 1)]));
   }
 }

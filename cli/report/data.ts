@@ -90,7 +90,7 @@ export function buildReportData(x: ReportInputs): ReportData {
     },
     layers,
     ...(energy ? { energyByComponent: energy.byComponent } : {}),
-    ...(energy?.requant ? { requantComparison: energy.requant } : {}),
+    ...(energy ? { requantComparison: { shiftPj: energy.requant.shiftPj, multiplierPj: energy.requant.multiplierPj } } : {}),
     lanes,
     ...(x.resources ? { resources: x.resources } : {}),
     notes,
