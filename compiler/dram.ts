@@ -16,8 +16,8 @@ const align = (x: number) => Math.ceil(x / DRAM_ALIGN) * DRAM_ALIGN;
 
 /** Where one op's constant data lives. */
 export interface OpConstants {
-  /** byte address of the WGT item (co block o, term k, chunk c) */
-  weightAddr: (o: number, k: number, c: number) => number;
+  /** byte address of the WGT item (co block o, term k, chunk c, kernel window v) */
+  weightAddr: (o: number, k: number, c: number, v: number) => number;
   /** byte address of co block o's PARAM entry */
   paramAddr: (o: number) => number;
 }
@@ -30,7 +30,7 @@ export interface DramPlan {
 }
 
 /** Pack an op's weights as WGT items in GEMM read order: [co block][term][chunk][cb][kh][kw] tiles of N entries. */
-function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offsets: number[][][] } {
+function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offsets: number[][][][] } {
   const n = cfg.array.rows;
   const wb = cfg.bits.weight;
   const eb = (n * wb) / 8;
@@ -40,31 +40,35 @@ function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offset
     for (const tp of plan.terms) total += tp.ciBlocks * tp.term.kh * tp.term.kw * n * eb;
   }
   const bytes = new Uint8Array(total);
-  const offsets: number[][][] = [];
+  const offsets: number[][][][] = [];
   const lanes = new Int32Array(n);
   let off = 0;
   for (let o = 0; o < plan.coBlocks; o++) {
-    const perTerm: number[][] = [];
+    const perTerm: number[][][] = [];
     for (const tp of plan.terms) {
       const t = tp.term;
-      const perChunk: number[] = [];
+      const perChunk: number[][] = [];
       for (const ch of tp.chunks) {
-        perChunk.push(off);
-        for (let cb = ch.c0; cb < ch.c1; cb++) {
-          for (let y = 0; y < t.kh; y++) {
-            for (let x = 0; x < t.kw; x++) {
-              for (let r = 0; r < n; r++) {
-                const ci = cb * n + r;
-                for (let c = 0; c < n; c++) {
-                  const co = o * n + c;
-                  lanes[c] = ci < t.ci && co < op.co ? t.weights[((co * t.ci + ci) * t.kh + y) * t.kw + x]! : 0;
+        const perWindow: number[] = [];
+        for (const win of tp.windows) {
+          perWindow.push(off);
+          for (let cb = ch.c0; cb < ch.c1; cb++) {
+            for (let y = win.y0; y < win.y1; y++) {
+              for (let x = win.x0; x < win.x1; x++) {
+                for (let r = 0; r < n; r++) {
+                  const ci = cb * n + r;
+                  for (let c = 0; c < n; c++) {
+                    const co = o * n + c;
+                    lanes[c] = ci < t.ci && co < op.co ? t.weights[((co * t.ci + ci) * t.kh + y) * t.kw + x]! : 0;
+                  }
+                  packEntry(lanes, n, wb, bytes, off);
+                  off += eb;
                 }
-                packEntry(lanes, n, wb, bytes, off);
-                off += eb;
               }
             }
           }
         }
+        perChunk.push(perWindow);
       }
       perTerm.push(perChunk);
     }
@@ -105,7 +109,7 @@ export function planDram(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, bat
     segments.push({ name: `${plan.op.name}.params`, dramAddr: pAddr, bytes: p });
     const pBytes = cfg.array.rows * 8;
     constants.push({
-      weightAddr: (o, k, c) => wAddr + w.offsets[o]![k]![c]!,
+      weightAddr: (o, k, c, v) => wAddr + w.offsets[o]![k]![c]![v]!,
       paramAddr: (o) => pAddr + o * pBytes,
     });
   }

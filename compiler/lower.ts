@@ -290,12 +290,6 @@ class Lowering {
           } else if (layer.kind === 'dense') {
             this.checkAccumulator(info);
             const src = flow.tensor;
-            if (src.h > ISA_LIMITS.kernel || src.w > ISA_LIMITS.kernel) {
-              throw new CompileError(
-                `dense over a flattened ${src.c}x${src.h}x${src.w} map needs a ${src.h}x${src.w} kernel but the GEMM kernel fields hold at most ${ISA_LIMITS.kernel}`,
-                info.where,
-              );
-            }
             terms = [{ src, ci: src.c, kh: src.h, kw: src.w, sh: 1, sw: 1, ph: 0, pw: 0, weights: layer.weights }];
             dense = true;
           } else {

@@ -198,11 +198,8 @@ export class Scheduler {
   emitOp(plan: OpPlan, opIndex: number): void {
     const op = plan.op;
     const n = this.n;
-    const eb = this.eb;
     const group = op.group;
     const consts = this.dram.constants[opIndex]!;
-    const wEntry = (n * this.cfg.bits.weight) / 8;
-    void wEntry;
     plan.tiles.forEach((tile, ti) => {
       for (let o = 0; o < plan.coBlocks; o++) {
         let first = true;
@@ -216,111 +213,124 @@ export class Scheduler {
           const tt = tile.terms[k]!;
           tp.chunks.forEach((ch, c) => {
             const cc = ch.c1 - ch.c0;
-            // WGT item
-            const wKey = `w${opIndex}:${o}:${k}:${c}`;
-            let w = this.wgt.lookup(wKey);
-            if (!w) {
-              const len = cc * t.kh * t.kw * n;
-              const a = this.wgt.alloc(wKey, len);
-              w = a.item;
-              w.ready = this.node(this.loadInst(1, w.start, consts.weightAddr(o, k, c), len, 1, len * ((n * this.cfg.bits.weight) / 8)), 'load', group, a.waits, `${op.name}: weights co block ${o}, ci blocks ${ch.c0}..${ch.c1 - 1}`);
-            }
-            // INP item
             const rowsPer = plan.stacked ? tile.nb * src.h : tt.inH;
-            const planeLen = cc * rowsPer * src.w;
-            const iKey = `i${opIndex}:${ti}:${k}:${c}`;
-            let inp = this.inp.lookup(iKey);
-            if (!inp) {
-              const a = this.inp.alloc(iKey, planeLen * tp.planes);
-              inp = a.item;
-              const waits = [
-                ...a.waits,
-                ...this.dataWaits(src, tile.b0, tile.nb, plan.stacked ? 0 : tt.iy0, plan.stacked ? src.h : tt.iy0 + tt.inH, group),
-              ];
-              const planeBytes = Math.ceil(src.c / n) * src.h * src.w * eb;
-              const blockBytes = src.h * src.w * eb;
-              const note = `${op.name}: input ${src.name} ci blocks ${ch.c0}..${ch.c1 - 1}`;
-              for (let p = 0; p < tp.planes; p++) {
-                const base = src.dramAddr + tile.b0 * src.imageStrideBytes + p * planeBytes;
-                const sram = inp.start + p * planeLen;
-                if (plan.stacked && tile.nb > 1) {
-                  for (let cb = ch.c0; cb < ch.c1; cb++) {
-                    inp.ready = this.node(
-                      this.loadInst(0, sram + (cb - ch.c0) * tile.nb * src.h * src.w, base + cb * blockBytes, src.h * src.w, tile.nb, src.imageStrideBytes),
-                      'load',
-                      group,
-                      waits,
-                      note,
-                    );
-                  }
-                } else {
-                  inp.ready = this.node(
-                    this.loadInst(0, sram, base + (ch.c0 * src.h + tt.iy0) * src.w * eb, tt.inH * src.w, cc, blockBytes),
-                    'load',
-                    group,
-                    waits,
-                    note,
-                  );
-                }
+            const blockLen = rowsPer * src.w;
+            const planeLen = cc * blockLen;
+            const wBytes = (n * this.cfg.bits.weight) / 8;
+            tp.windows.forEach((win, v) => {
+              const kh = win.y1 - win.y0;
+              const kw = win.x1 - win.x0;
+              // WGT item: this window's taps of the chunk's blocks
+              const wKey = `w${opIndex}:${o}:${k}:${c}:${v}`;
+              let w = this.wgt.lookup(wKey);
+              if (!w) {
+                const len = cc * kh * kw * n;
+                const a = this.wgt.alloc(wKey, len);
+                w = a.item;
+                const what = tp.windows.length > 1 ? `, kernel rows ${win.y0}..${win.y1 - 1} cols ${win.x0}..${win.x1 - 1}` : '';
+                w.ready = this.node(
+                  this.loadInst(1, w.start, consts.weightAddr(o, k, c, v), len, 1, len * wBytes),
+                  'load',
+                  group,
+                  a.waits,
+                  `${op.name}: weights co block ${o}, ci blocks ${ch.c0}..${ch.c1 - 1}${what}`,
+                );
               }
-            }
-            for (let p = 0; p < tp.planes; p++) {
-              const gemm: Instruction = plan.stacked
-                ? {
+              // INP item: the band of the chunk's blocks, shared by every window and co block
+              const iKey = `i${opIndex}:${ti}:${k}:${c}`;
+              let inp = this.inp.lookup(iKey);
+              if (!inp) inp = this.loadBand(plan, tile, k, ch, iKey, planeLen, group);
+              // A window starting below the top padding reads from a shifted base; the
+              // shift changes in_h, hence the block pitch, so it runs one GEMM per block.
+              const padTop = plan.stacked ? 0 : tt.padTop;
+              const padLeft = plan.stacked ? 0 : t.pw;
+              const rowShift = Math.max(0, win.y0 - padTop);
+              const colShift = Math.max(0, win.x0 - padLeft);
+              const inH = rowsPer - rowShift;
+              if (inH < 1) return; // the window only sees rows below the map: zeros
+              const perBlock = rowShift > 0;
+              for (let p = 0; p < tp.planes; p++) {
+                const blocks = perBlock ? cc : 1;
+                for (let b = 0; b < blocks; b++) {
+                  const gemm: Instruction = {
                     op: 'GEMM',
                     ...flags,
-                    wgt_addr: w.start,
-                    inp_addr: inp.start + p * planeLen,
+                    wgt_addr: w.start + b * kh * kw * n,
+                    inp_addr: inp.start + p * planeLen + b * blockLen + rowShift * src.w + colShift,
                     acc_addr: 0,
-                    in_h: tile.nb * src.h,
+                    in_h: inH,
                     in_w: src.w,
-                    out_h: tile.nb,
-                    out_w: 1,
-                    kernel_h: t.kh,
-                    kernel_w: t.kw,
-                    stride_h: tile.nb > 1 ? src.h : 1,
-                    stride_w: 1,
-                    pad_top: 0,
-                    pad_left: 0,
-                    ci_blocks: cc,
-                    accumulate: first ? 0 : 1,
-                    act_signed: src.signed ? 1 : 0,
-                    pshift: 4 * p,
-                  }
-                : {
-                    op: 'GEMM',
-                    ...flags,
-                    wgt_addr: w.start,
-                    inp_addr: inp.start + p * planeLen,
-                    acc_addr: 0,
-                    in_h: tt.inH,
-                    in_w: src.w,
-                    out_h: tile.convRows,
-                    out_w: plan.owc,
-                    kernel_h: t.kh,
-                    kernel_w: t.kw,
-                    stride_h: t.sh,
-                    stride_w: t.sw,
-                    pad_top: tt.padTop,
-                    pad_left: t.pw,
-                    ci_blocks: cc,
+                    out_h: plan.stacked ? tile.nb : tile.convRows,
+                    out_w: plan.stacked ? 1 : plan.owc,
+                    kernel_h: kh,
+                    kernel_w: kw,
+                    stride_h: plan.stacked ? (tile.nb > 1 ? src.h : 1) : t.sh,
+                    stride_w: plan.stacked ? 1 : t.sw,
+                    pad_top: Math.max(0, padTop - win.y0),
+                    pad_left: Math.max(0, padLeft - win.x0),
+                    ci_blocks: perBlock ? 1 : cc,
                     accumulate: first ? 0 : 1,
                     act_signed: src.signed ? 1 : 0,
                     pshift: 4 * p,
                   };
-              const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
-              noted = true;
-              g.passes = cc * t.kh * t.kw;
-              g.pixels = plan.stacked ? tile.nb : tile.convRows * plan.owc;
-              w.lastUser = g;
-              inp.lastUser = g;
-              first = false;
-            }
+                  const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
+                  noted = true;
+                  g.passes = gemm.ci_blocks * kh * kw;
+                  g.pixels = gemm.out_h * gemm.out_w;
+                  w.lastUser = g;
+                  inp.lastUser = g;
+                  first = false;
+                }
+              }
+            });
           });
         });
         this.requantAndStore(plan, opIndex, tile, o);
       }
     });
+  }
+
+  /** Allocate and load the INP item of one band and ci chunk (both nibble planes). */
+  private loadBand(plan: OpPlan, tile: Tile, k: number, ch: { c0: number; c1: number }, key: string, planeLen: number, group: number): Item {
+    const n = this.n;
+    const eb = this.eb;
+    const tp = plan.terms[k]!;
+    const src = tp.term.src;
+    const tt = tile.terms[k]!;
+    const cc = ch.c1 - ch.c0;
+    const a = this.inp.alloc(key, planeLen * tp.planes);
+    const inp = a.item;
+    const waits = [
+      ...a.waits,
+      ...this.dataWaits(src, tile.b0, tile.nb, plan.stacked ? 0 : tt.iy0, plan.stacked ? src.h : tt.iy0 + tt.inH, group),
+    ];
+    const planeBytes = Math.ceil(src.c / n) * src.h * src.w * eb;
+    const blockBytes = src.h * src.w * eb;
+    const note = `${plan.op.name}: input ${src.name} ci blocks ${ch.c0}..${ch.c1 - 1}`;
+    for (let p = 0; p < tp.planes; p++) {
+      const base = src.dramAddr + tile.b0 * src.imageStrideBytes + p * planeBytes;
+      const sram = inp.start + p * planeLen;
+      if (plan.stacked && tile.nb > 1) {
+        for (let cb = ch.c0; cb < ch.c1; cb++) {
+          inp.ready = this.node(
+            this.loadInst(0, sram + (cb - ch.c0) * tile.nb * src.h * src.w, base + cb * blockBytes, src.h * src.w, tile.nb, src.imageStrideBytes),
+            'load',
+            group,
+            waits,
+            note,
+          );
+        }
+      } else {
+        inp.ready = this.node(
+          this.loadInst(0, sram, base + (ch.c0 * src.h + tt.iy0) * src.w * eb, tt.inH * src.w, cc, blockBytes),
+          'load',
+          group,
+          waits,
+          note,
+        );
+      }
+    }
+    return inp;
   }
 
   private requantAndStore(plan: OpPlan, opIndex: number, tile: Tile, o: number): void {

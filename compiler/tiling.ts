@@ -12,8 +12,17 @@ import type { ArchConfig } from '../arch/config.js';
 import { CompileError } from '../arch/errors.js';
 import { ISA_LIMITS, type ConvOp, type ConvTerm } from './lower.js';
 
+/** Kernel taps [y0, y1) x [x0, x1) computed by one GEMM. */
+export interface KernelWindow {
+  y0: number;
+  y1: number;
+  x0: number;
+  x1: number;
+}
+
 export interface TermPlan {
   term: ConvTerm;
+  windows: KernelWindow[];
   planes: number;
   ciBlocks: number;
   /** ci blocks per chunk (the last chunk may be smaller) */
@@ -88,24 +97,46 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number): OpPlan {
   const owc = (op.pow - 1) * op.poolS + op.poolK;
   const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
 
-  // Weight chunks: prefer half of WGT so the next chunk loads during this one.
-  const wChunk = (t: ConvTerm) => {
-    const perBlock = t.kh * t.kw * n;
-    if (perBlock > sp.weightEntries) {
+  // Kernel windows: a kernel whose taps of one channel block do not fit WGT (or
+  // whose dense map exceeds the 4-bit kernel fields) is cut into windows, each
+  // its own GEMM accumulating into the same ACC tile. Convs cut rows only (the
+  // right-edge zero padding needs the full width); dense ops (no padding) cut both.
+  const windowsOf = (t: ConvTerm, denseTerm: boolean): KernelWindow[] => {
+    const half = sp.weightEntries / 2;
+    const maxK = ISA_LIMITS.kernel;
+    if (t.kh * t.kw * n <= half && t.kh <= maxK && t.kw <= maxK) return [{ y0: 0, y1: t.kh, x0: 0, x1: t.kw }];
+    const fitRows = (cols: number, cap: number) => Math.min(maxK, t.kh, Math.floor(cap / (cols * n)));
+    let cols = denseTerm ? Math.min(t.kw, maxK) : t.kw;
+    let cap = half;
+    if (fitRows(cols, cap) < 1) cap = sp.weightEntries;
+    if (denseTerm) while (cols > 1 && fitRows(cols, cap) < 1) cols--;
+    const rows = fitRows(cols, cap);
+    if (rows < 1) {
       throw new CompileError(
-        `one ${n}-channel block of its ${t.kh}x${t.kw} kernel needs ${perBlock} WGT entries but scratchpad.weightEntries is ${sp.weightEntries}: raise scratchpad.weightEntries`,
+        `one ${n}-channel block of one ${cols}-wide kernel row needs ${cols * n} WGT entries but scratchpad.weightEntries is ${sp.weightEntries}: raise scratchpad.weightEntries`,
         where,
       );
     }
+    const out: KernelWindow[] = [];
+    for (const r of evenChunks(t.kh, rows)) for (const c of evenChunks(t.kw, cols)) out.push({ y0: r.c0, y1: r.c1, x0: c.c0, x1: c.c1 });
+    return out;
+  };
+  // Weight chunks: prefer half of WGT so the next chunk loads during this one.
+  const wChunk = (windows: KernelWindow[]) => {
+    const perBlock = Math.max(...windows.map((w) => (w.y1 - w.y0) * (w.x1 - w.x0))) * n;
     const cap = perBlock <= sp.weightEntries / 2 ? sp.weightEntries / 2 : sp.weightEntries;
     return Math.min(ISA_LIMITS.ciBlocks, Math.floor(cap / perBlock));
   };
-  const termInfo = op.terms.map((t) => ({
-    t,
-    planes: t.src.layout === 'nibble-planes' ? 2 : 1,
-    ciBlocks: cdiv(t.ci, n),
-    wmax: wChunk(t),
-  }));
+  const termInfo = op.terms.map((t) => {
+    const windows = windowsOf(t, op.dense);
+    return {
+      t,
+      planes: t.src.layout === 'nibble-planes' ? 2 : 1,
+      ciBlocks: cdiv(t.ci, n),
+      windows,
+      wmax: wChunk(windows),
+    };
+  });
 
   const outCap = (entries: number) => (entries <= sp.outputEntries / 2 ? true : entries <= sp.outputEntries);
   const stacked = op.dense && op.terms.length === 1;
@@ -205,7 +236,7 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number): OpPlan {
 
   const terms: TermPlan[] = termInfo.map((ti, k) => {
     const chunk = Math.max(1, Math.min(ti.wmax, inpChunkMax[k]!, ti.ciBlocks));
-    return { term: ti.t, planes: ti.planes, ciBlocks: ti.ciBlocks, chunk, chunks: evenChunks(ti.ciBlocks, chunk) };
+    return { term: ti.t, windows: ti.windows, planes: ti.planes, ciBlocks: ti.ciBlocks, chunk, chunks: evenChunks(ti.ciBlocks, chunk) };
   });
   const paramChunk = Math.max(1, Math.min(coBlocks, Math.floor(sp.paramEntries / 2) || 1));
   return { op, coBlocks, terms, owc, tiles, stacked, paramChunk, outItem };

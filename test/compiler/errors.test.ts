@@ -83,10 +83,10 @@ describe('CompileError', () => {
     expect(compileError(n, cfgWith((c) => (c.scratchpad.accEntries = 64))).message).toMatch(/one output row needs 100 ACC entries .* raise scratchpad\.accEntries/);
     expect(compileError(n, cfgWith((c) => (c.scratchpad.outputEntries = 64))).message).toMatch(/one output row needs 100 OUT entries .* raise scratchpad\.outputEntries/);
   });
-  test('a kernel block that does not fit WGT names scratchpad.weightEntries', () => {
+  test('a kernel row that does not fit WGT names scratchpad.weightEntries', () => {
     const n = net([conv('c1', 4, 4, 7), requant('r1', 4)], { height: 9, width: 9 });
-    const e = compileError(n, cfgWith((c) => (c.scratchpad.weightEntries = 512)));
-    expect(e.message).toMatch(/layer 0 'c1'.*7x7 kernel needs 784 WGT entries .* raise scratchpad\.weightEntries/);
+    const e = compileError(n, cfgWith((c) => (c.scratchpad.weightEntries = 64)));
+    expect(e.message).toMatch(/layer 0 'c1'.*one 7-wide kernel row needs 112 WGT entries .* raise scratchpad\.weightEntries/);
   });
   test('DRAM too small names dram.sizeBytes', () => {
     const n = net([conv('c1', 4, 64, 3, 1, 1), requant('r1', 64)], { height: 64, width: 64 });
