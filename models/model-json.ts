@@ -46,7 +46,7 @@ function layerToJson(layer: Layer): Record<string, unknown> {
         strideW: layer.strideW,
         padH: layer.padH,
         padW: layer.padW,
-        weights: Array.from(layer.weights),
+        weights: layer.weights,
       };
     case 'dense':
       return {
@@ -54,7 +54,7 @@ function layerToJson(layer: Layer): Record<string, unknown> {
         name: layer.name,
         inFeatures: layer.inFeatures,
         outFeatures: layer.outFeatures,
-        weights: Array.from(layer.weights),
+        weights: layer.weights,
       };
     case 'maxpool':
       return { kind: layer.kind, name: layer.name, kernel: layer.kernel, stride: layer.stride };
@@ -64,8 +64,8 @@ function layerToJson(layer: Layer): Record<string, unknown> {
         name: layer.name,
         signed: layer.signed,
         bits: layer.bits,
-        bias: Array.from(layer.bias),
-        shift: Array.from(layer.shift),
+        bias: layer.bias,
+        shift: layer.shift,
       };
     case 'flatten':
       return { kind: layer.kind, name: layer.name };
@@ -79,10 +79,14 @@ function layerToJson(layer: Layer): Record<string, unknown> {
   }
 }
 
-/** Pretty-prints objects one key per line but keeps number arrays on one line, so files stay diffable and compact. */
+/**
+ * Pretty-prints objects one key per line but keeps number arrays (the IR's
+ * typed arrays) on one line, so files stay diffable and compact. Typed arrays
+ * use the native join: models can hold tens of millions of weights.
+ */
 function pretty(value: unknown, indent: string): string {
+  if (value instanceof Int8Array || value instanceof Int32Array) return `[${value.join(', ')}]`;
   if (Array.isArray(value)) {
-    if (value.every((v) => typeof v === 'number')) return `[${value.join(', ')}]`;
     if (value.length === 0) return '[]';
     const inner = indent + '  ';
     return `[\n${value.map((v) => inner + pretty(v, inner)).join(',\n')}\n${indent}]`;

@@ -1,0 +1,59 @@
+/**
+ * Public surface of the models package: the network IR and its validation,
+ * the golden integer reference, model file formats, MNIST, accuracy and the
+ * model zoo. Other packages should import from here, not from the files.
+ */
+
+export type {
+  AccumulatorValue,
+  ActivationValue,
+  Conv2dLayer,
+  DenseLayer,
+  FlattenLayer,
+  InputSpec,
+  Layer,
+  LayerInfo,
+  LayerKind,
+  MaxPoolLayer,
+  Network,
+  NetworkAnalysis,
+  RequantLayer,
+  ResidualLayer,
+  TensorShape,
+  ValueInfo,
+} from './ir.js';
+export {
+  MAX_ACCUMULATOR_BITS,
+  MAX_SHIFT,
+  accumulatorRange,
+  analyzeNetwork,
+  formatShape,
+  requantRange,
+  signedRange,
+  slidingOutputSize,
+  tensorSize,
+  unsignedRange,
+  validateNetwork,
+} from './ir.js';
+
+export type { LayerTrace, ReferenceLayersResult, ReferenceOptions, ReferenceResult } from './reference.js';
+export { runReference, runReferenceLayers } from './reference.js';
+
+export { MODEL_FORMAT, MODEL_VERSION, loadModelJson, loadModelJsonFile, saveModelJson } from './model-json.js';
+
+export type { IntegerNetOptions } from './integernet.js';
+export { loadIntegerNetFile, parseIntegerNet } from './integernet.js';
+
+export type { MnistData, MnistOptions } from './mnist.js';
+export { defaultMnistDir, loadMnist } from './mnist.js';
+
+export type { Top1Result } from './accuracy.js';
+export { argmaxLowest, predictTop1, top1Accuracy } from './accuracy.js';
+
+export type { CalibrationMethod, CalibrationOptions, CalibrationReport } from './calibration.js';
+export { calibrateNetwork, randomInputs } from './calibration.js';
+
+export type { ZooBuildResult, ZooInfo, ZooName, ZooOptions } from './zoo.js';
+export { buildZooNetwork, zooInfo, zooNames, zooNetwork } from './zoo.js';
+
+export { SeededRandom } from './seeded-random.js';
