@@ -78,11 +78,30 @@ export class FunctionalUnit {
     const accMin = a.accMin;
     const accMax = a.accMax;
     const blockEntries = g.in_h * g.in_w;
+    // SWAR: k column sums share one double in f-bit fields (exact: every partial sum stays below 2^52)
+    const amax = g.act_signed ? 2 ** (a.activationBits - 1) : 2 ** a.activationBits - 1;
+    const f = Math.ceil(Math.log2(n * amax * 2 ** (a.weightBits - 1) + 1)) + 2;
+    let k = Math.floor(52 / f);
+    while (k > 1 && n % k !== 0) k--;
+    const groups = n / k;
+    const B = 2 ** f;
+    const invB = 1 / B;
+    const packed = k > 1 ? new Float64Array(n * groups) : undefined;
+    const psum = new Float64Array(groups);
     let pass = 0;
     for (let cb = 0; cb < g.ci_blocks; cb++) {
       for (let kh = 0; kh < g.kernel_h; kh++) {
         for (let kw = 0; kw < g.kernel_w; kw++, pass++) {
           const wBase = (g.wgt_addr + pass * n) * n;
+          if (packed) {
+            for (let r = 0; r < n; r++) {
+              for (let q = 0; q < groups; q++) {
+                let v = 0;
+                for (let j = k - 1; j >= 0; j--) v = v * B + wgt[wBase + r * n + q * k + j]!;
+                packed[r * groups + q] = v;
+              }
+            }
+          }
           const overwrite = pass === 0 && g.accumulate === 0;
           for (let oy = 0; oy < g.out_h; oy++) {
             const iy = oy * g.stride_h + kh - g.pad_top;
@@ -95,11 +114,29 @@ export class FunctionalUnit {
               if (rowInside && ix >= 0 && ix < g.in_w) {
                 const inBase = (g.inp_addr + cb * blockEntries + iy * g.in_w + ix) * n;
                 for (let r = 0; r < n; r++) act[r] = ext[inp[inBase + r]!]!;
-                for (let r = 0; r < n; r++) {
-                  const ar = act[r]!;
-                  if (ar === 0) continue;
-                  const wr = wBase + r * n;
-                  for (let c = 0; c < n; c++) sum[c] += ar * wgt[wr + c]!;
+                if (packed) {
+                  psum.fill(0);
+                  for (let r = 0; r < n; r++) {
+                    const ar = act[r]!;
+                    if (ar === 0) continue;
+                    const pr = r * groups;
+                    for (let q = 0; q < groups; q++) psum[q] += ar * packed[pr + q]!;
+                  }
+                  for (let q = 0; q < groups; q++) {
+                    let x = psum[q]!;
+                    for (let j = 0; j < k; j++) {
+                      const y = Math.round(x * invB);
+                      sum[q * k + j] = x - y * B;
+                      x = y;
+                    }
+                  }
+                } else {
+                  for (let r = 0; r < n; r++) {
+                    const ar = act[r]!;
+                    if (ar === 0) continue;
+                    const wr = wBase + r * n;
+                    for (let c = 0; c < n; c++) sum[c] += ar * wgt[wr + c]!;
+                  }
                 }
               }
               for (let c = 0; c < n; c++) {
