@@ -177,7 +177,7 @@ export interface AccumulatorValue {
 export type ValueInfo = ActivationValue | AccumulatorValue;
 
 export interface LayerInfo {
-  /** top-level layer index */
+  /** index in its list: the network's layers, or a residual's main (a shortcut carries its block's index) */
   index: number;
   /** "3" for top-level layers, "5.main[1]" / "5.shortcut" inside a residual */
   path: string;

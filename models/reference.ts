@@ -17,7 +17,7 @@
  * activations (padding, unsigned requant outputs, MNIST background) cost nothing.
  */
 
-import { ArithmeticError, DatasetError } from '../arch/errors.js';
+import { ArithmeticError, DatasetError, ModelError } from '../arch/errors.js';
 import {
   MAX_ACCUMULATOR_BITS,
   MIN_ACCUMULATOR_BITS,
@@ -435,7 +435,7 @@ function prepareLayer(info: LayerInfo, accBits: number, chunk: number): Prepared
 function resolveAccumulatorBits(net: Network, opts: ReferenceOptions | undefined): number {
   const bits = opts?.accumulatorBits ?? net.accumulatorBits;
   if (!Number.isInteger(bits) || bits < MIN_ACCUMULATOR_BITS || bits > MAX_ACCUMULATOR_BITS) {
-    throw new ArithmeticError(
+    throw new ModelError(
       `accumulatorBits must be an integer in [${MIN_ACCUMULATOR_BITS}, ${MAX_ACCUMULATOR_BITS}], got ${bits}`,
       'reference options',
     );

@@ -164,6 +164,11 @@ describe('reference input checks', () => {
     const bad = { ...net, layers: net.layers.slice(1) };
     expect(() => runReference(bad, new Uint8Array(16), 1)).toThrow(ModelError);
   });
+  it('rejects an accumulatorBits option outside [2, 32]', () => {
+    const e = catchError(() => runReference(net, new Uint8Array(16), 1, { accumulatorBits: 40 }));
+    expect(e).toBeInstanceOf(ModelError);
+    expect((e as Error).message).toBe('reference options: accumulatorBits must be an integer in [2, 32], got 40');
+  });
   it('handles an empty batch', () => {
     expect(runReference(net, new Uint8Array(0), 0).output.length).toBe(0);
   });
