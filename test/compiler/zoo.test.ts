@@ -6,6 +6,8 @@ import { top1Accuracy } from '../../models/accuracy.js';
 import { loadIntegerNetFile } from '../../models/integernet.js';
 import { loadMnist } from '../../models/mnist.js';
 import { zooNetwork } from '../../models/zoo.js';
+import { compileNetwork } from '../../compiler/index.js';
+import { simulate } from '../../sim/index.js';
 import { compileAndCompare } from './harness.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -36,4 +38,20 @@ describe("the authors' MNIST model (IntegerNet export)", () => {
     const acc = top1Accuracy(r.actual, 10, data.labels.subarray(0, count));
     expect(acc.accuracy).toBeGreaterThan(0.97);
   });
+
+  // ~100 s on one core, so opt-in: NIBBLE_FULL_MNIST=1 npx vitest run test/compiler/zoo.test.ts
+  test.runIf(process.env['NIBBLE_FULL_MNIST'] === '1')('all 10,000 test images: 99.39 % (opt-in: NIBBLE_FULL_MNIST=1)', () => {
+    const net = loadIntegerNetFile(path.resolve(repoRoot, '../shared/reference/integernet-mnist-4bit.txt'));
+    const data = loadMnist({ set: 'test' });
+    const batch = 1000;
+    const program = compileNetwork(net, DEFAULT_CONFIG, { batch });
+    const out = new Int32Array(data.count * 10);
+    for (let i = 0; i < data.count / batch; i++) {
+      const images = data.images.subarray(i * batch * 784, (i + 1) * batch * 784);
+      const sim = simulate(program, { engine: 'fast', inputs: { input: images } });
+      out.set(sim.outputs['output']!, i * batch * 10);
+    }
+    const acc = top1Accuracy(out, 10, data.labels);
+    expect(acc.correct).toBe(9939);
+  }, 600_000);
 });
