@@ -9,7 +9,7 @@
  */
 import type { Program } from '../isa/program.js';
 import type { GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/table.js';
-import { addAccessCounts, emptyCounters, finishCounters, type Counters } from './counters.js';
+import { emptyCounters, finishCounters, type Counters } from './counters.js';
 import { clampRange, loadEntry, overflowError, requantValue, writeLanes, type Scratchpads } from './memory.js';
 import { U_COMPUTE, U_HALT, U_LOAD, U_STORE, type PreparedProgram } from './prepare.js';
 import { budgetError, deadlockError } from './schedule.js';
@@ -114,7 +114,6 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
     S[i] = t;
     if (p.pop0[i]! >= 0) tokens[p.pop0[i]!]!--;
     if (p.pop1[i]! >= 0) tokens[p.pop1[i]!]!--;
-    addAccessCounts(p, i, c);
     return i;
   };
 
@@ -247,6 +246,8 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
             ldBeatInEntry = 0;
             loadEntry(sp, a, ld.buf, dram, ld.dram_addr + ldRowServe * ld.dram_stride + ldEntryInRow * eb, ld.sram_addr + ldEntry);
             ldEntry++;
+            (ld.buf === 0 ? c.sram.inp : ld.buf === 1 ? c.sram.wgt : c.sram.param).writes++;
+            c.dram.readBytes += eb;
             if (++ldEntryInRow === ld.x_count) {
               ldEntryInRow = 0;
               ldRowServe++;
@@ -291,11 +292,13 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
             const row = Math.floor(e / st.x_count);
             const col = e % st.x_count;
             writeLanes(stBuf[e & 1]!, 0, n, ab, dram, st.dram_addr + row * st.dram_stride + col * eb);
+            c.dram.writeBytes += eb;
           }
         }
         if (k < beats && k % bpe === 0) {
           const e = k / bpe;
           stBuf[e & 1]!.set(sp.out.subarray((st.sram_addr + e) * n, (st.sram_addr + e + 1) * n));
+          c.sram.out.reads++;
         }
         ustate[U_STORE] = k <= beats ? 'busy' : 'dram';
         if (k === beats + L) {
@@ -358,6 +361,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
         };
         bankFree[globalPass & 1] = Infinity;
         globalPass++;
+        c.array.passes++;
         plPrev = t;
       }
     }
@@ -369,6 +373,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
       const r = t - preload.pl;
       const entry = preload.g.wgt_addr + preload.index * n + r;
       pendingWeight = { bank: preload.bank, row: r, values: sp.wgt.slice(entry * n, entry * n + n) };
+      c.sram.wgt.reads++;
       if (r === n - 1) {
         issueQueue.push(preload);
         preload = undefined;
@@ -386,6 +391,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
       const ps = issuing;
       const g = ps.g;
       issueInst = ps.inst;
+      c.array.issueCycles++;
       const px = t - issueStart;
       const oy = Math.floor(px / g.out_w);
       const ox = px % g.out_w;
@@ -396,6 +402,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
       const base = hs * n;
       if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
         const e = (g.inp_addr + ps.cb * g.in_h * g.in_w + iy * g.in_w + ix) * n;
+        c.sram.inp.reads++;
         for (let r = 0; r < n; r++) {
           const raw = sp.inp[e + r]!;
           histVec[base + r] = g.act_signed ? signExt(raw) : raw;
@@ -463,6 +470,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
         if (v < a.accMin || v > a.accMax) throw overflowError(w.inst, l, w.entry, v, a);
         sp.acc[base + l] = v;
       }
+      c.sram.acc.writes++;
       if (w.last) gemmRetireAt.push({ inst: w.inst, cycle: t + 1 });
       accPending = undefined;
     }
@@ -470,6 +478,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
     if (metaValid[ms]) {
       metaValid[ms] = 0;
       accRead = metaOverwrite[ms] === 0;
+      if (accRead) c.sram.acc.reads++;
       const entry = metaEntry[ms]!;
       const sum = colRing.slice(ms * n, ms * n + n);
       const old = sp.acc.slice(entry * n, entry * n + n);
@@ -511,9 +520,13 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
           ngReadReg = -1;
         }
         if (k === 0) {
+          c.sram.param.reads++;
           ngParamBias = sp.bias.slice(rq.param_addr * n, rq.param_addr * n + n);
           ngParamShift = sp.shift.slice(rq.param_addr * n, rq.param_addr * n + n);
-        } else if (k <= ngR) ngReadReg = k - 1;
+        } else if (k <= ngR) {
+          ngReadReg = k - 1;
+          c.sram.acc.reads++;
+        }
       } else {
         const pq = inst as PoolInst;
         const win = pq.pool_k * pq.pool_k;
@@ -534,11 +547,15 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
           }
           ngReadReg = -1;
         }
-        if (k < ngR) ngReadReg = k;
+        if (k < ngR) {
+          ngReadReg = k;
+          c.sram.out.reads++;
+        }
       }
       while (ngWrites.length > 0 && ngWrites[0]!.cycle === t) {
         const w = ngWrites.shift()!;
         sp.out.set(w.lanes, w.entry * n);
+        c.sram.out.writes++;
         outWrite = true;
         ngWritten++;
       }
