@@ -31,11 +31,11 @@ export function datasetInputsFor(net: Network, data: Dataset): Uint8Array {
   const a = analyzeNetwork(net);
   const s = a.input.shape;
   if (s.c !== 1 || s.h !== 28 || s.w !== 28) {
-    throw new DatasetError(`the model's input is ${formatShape(s)} but ${data.name} images are 1x28x28`, '--dataset');
+    throw new DatasetError(`the model's input is ${formatShape(s)} but ${data.name} images are 1x28x28`, data.name);
   }
   const out = a.output.shape;
   if (out.c * out.h * out.w !== 10) {
-    throw new DatasetError(`the model has ${out.c * out.h * out.w} outputs but ${data.name} has 10 classes`, '--dataset');
+    throw new DatasetError(`the model has ${out.c * out.h * out.w} outputs but ${data.name} has 10 classes`, data.name);
   }
   if (a.input.bits === 8) return data.images;
   return data.images.map((v) => v >> 4);

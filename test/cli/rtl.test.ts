@@ -1,0 +1,93 @@
+/** nibble rtl / verify on a small machine (Verilator builds are cached per config under .cache/rtl). */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { ensureBuilt, expectUserError, nibble } from './nibble.js';
+
+const haveVerilator = spawnSync('verilator', ['--version']).status === 0;
+if (!haveVerilator) console.warn('[test/cli/rtl] SKIPPED nibble rtl --lint / verify: verilator is not installed (CI installs it)');
+
+const SMALL = {
+  array: { rows: 4, cols: 4 },
+  scratchpad: { inputEntries: 256, weightEntries: 256, accEntries: 256, outputEntries: 256, paramEntries: 16 },
+  dram: { sizeBytes: 1 << 20 },
+};
+let tmp: string;
+let cfg: string;
+
+beforeAll(async () => {
+  await ensureBuilt();
+  tmp = mkdtempSync(join(tmpdir(), 'nibble-rtl-'));
+  cfg = join(tmp, 'small.json');
+  writeFileSync(cfg, JSON.stringify(SMALL));
+});
+
+describe('nibble rtl', () => {
+  test('-o writes Verilog carrying the config hash', async () => {
+    const dir = join(tmp, 'rtl');
+    const r = await nibble(['rtl', '--config', cfg, '-o', dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.output.files.length).toBeGreaterThan(0);
+    const top = doc.output.files.find((f: string) => f.endsWith('nibble_top.v'));
+    expect(readFileSync(top, 'utf8')).toContain(doc.configHash);
+  });
+
+  test.skipIf(!haveVerilator)('--lint is clean', { timeout: 120_000 }, async () => {
+    const r = await nibble(['rtl', '--config', cfg, '--lint', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).lint.clean).toBe(true);
+  });
+
+  test('a config the ISA cannot encode is a user error', async () => {
+    const bad = join(tmp, 'huge.json');
+    writeFileSync(bad, JSON.stringify({ scratchpad: { inputEntries: 1 << 20, weightEntries: 1 << 20, accEntries: 1 << 20, outputEntries: 1 << 20 }, dram: { sizeBytes: 2 ** 32 } }));
+    expectUserError(await nibble(['rtl', '--config', bad, '-o', join(tmp, 'x')]), /config/);
+  });
+});
+
+describe.skipIf(!haveVerilator)('nibble verify --rtl', () => {
+  test('random programs: --json with programs and mismatches, exit 0', { timeout: 300_000 }, async () => {
+    const r = await nibble(['verify', '--random', '4', '--seed', '11', '--config', cfg, '--rtl', '--json'], { timeoutMs: 290_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.programs).toBe(4);
+    expect(doc.mismatches).toBe(0);
+  });
+
+  test('a compiled program file and a model on real test images', { timeout: 300_000 }, async () => {
+    const model = join(tmp, 'mnist.json');
+    expect((await nibble(['zoo', 'export', 'mnist', '-o', model])).code).toBe(0);
+    const prog = join(tmp, 'mnist.nbl');
+    expect((await nibble(['compile', model, '--config', cfg, '-o', prog])).code).toBe(0);
+    const p = await nibble(['verify', prog, '--rtl']);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/1 program run\(s\) verified/);
+    const m = await nibble(['verify', model, '--config', cfg, '--rtl', '--images', '2', '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    const doc = JSON.parse(m.stdout);
+    expect(doc.programs).toBe(2);
+    expect(doc.mismatches).toBe(0);
+  });
+
+  test('usage: neither a target nor --random', async () => expectUserError(await nibble(['verify', '--rtl']), /either a program\/model file or --random/));
+});
+
+describe('report with synthesis results', () => {
+  test('--resources adds the resource table', async () => {
+    const model = join(tmp, 'm.json');
+    expect((await nibble(['zoo', 'export', 'mnist', '-o', model, '--input-size', '12'])).code).toBe(0);
+    const res = join(tmp, 'synth.json');
+    writeFileSync(res, JSON.stringify({ configHash: 'x', synth: { target: 'ice40', luts: 8564, ffs: 6784, brams: 24, dsps: 0 } }));
+    const html = join(tmp, 'r.html');
+    const r = await nibble(['report', model, '--config', cfg, '--resources', res, '-o', html]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(html, 'utf8');
+    expect(text).toContain('Resources (synthesis)');
+    expect(text).toContain('<td>synth.luts</td><td>8564</td>');
+    writeFileSync(res, '{ nope');
+    expectUserError(await nibble(['report', model, '--config', cfg, '--resources', res, '-o', html]), /synth\.json: not valid JSON/);
+  });
+});
