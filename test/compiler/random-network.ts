@@ -134,6 +134,11 @@ export function randomConfig(seed: number): ArchConfig {
       dram: { busBytes: pow2(r, 0, 5), latency: 1 + Math.floor(r() * 40), sizeBytes: 1 << 22 },
       queues: { load: 1 + Math.floor(r() * 8), compute: 1 + Math.floor(r() * 8), store: 1 + Math.floor(r() * 8) },
       requantStages: 1 + Math.floor(r() * 4),
+      bits: {
+        weight: r() < 0.8 ? 4 : 8,
+        activation: r() < 0.8 ? 4 : 8,
+        accumulator: r() < 0.8 ? 32 : 24,
+      },
     };
     try {
       return validateConfig(cfg);
