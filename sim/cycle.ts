@@ -158,6 +158,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
   let pendingWeight: { bank: number; row: number; values: Int8Array } | undefined;
   const issueQueue: PassRec[] = [];
   let issuing: PassRec | undefined;
+  let lastIssue = -Infinity;
   let issueStart = 0;
   let issueFreeAt = 0;
   const bankFree = [0, 0];
@@ -391,6 +392,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
       const ps = issuing;
       const g = ps.g;
       issueInst = ps.inst;
+      lastIssue = t;
       c.array.issueCycles++;
       const px = t - issueStart;
       const oy = Math.floor(px / g.out_w);
@@ -423,7 +425,9 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
     }
     // 4e. the array: PE(r, c) takes a from the left (row r of the data out r + 1 cycles ago at c = 0) and psum from above
     let occupancy = 0;
-    for (let r = n - 1; r >= 0; r--) {
+    // a pixel issued at t0 leaves the last PE at t0 + 2N: skip the array while it is certainly empty
+    const arrayLive = t <= lastIssue + 2 * n + 1;
+    for (let r = arrayLive ? n - 1 : -1; r >= 0; r--) {
       const srcSlot = (((t - 1 - r) % H) + H) % H;
       for (let col = n - 1; col >= 0; col--) {
         const k = r * n + col;
@@ -453,7 +457,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
       }
     }
     // bottom row leaves through the de-skew: column c delayed N - 1 - c cycles
-    for (let col = 0; col < n; col++) {
+    for (let col = 0; arrayLive && col < n; col++) {
       const k = (n - 1) * n + col;
       colRing[((t + n - 1 - col) % H) * n + col] = peV[k] ? peP[k]! : 0;
     }
