@@ -141,15 +141,15 @@ function placeAndRoute(dir: string, json: string, device: PnrDevice, seed = 1): 
   return parseNextpnr(runTool('cat', ['pnr.log'], dir, 'nextpnr log'));
 }
 
-/** A config small enough to place on an iCE40 UP5K / HX8K (N = 4, small buffers). */
+/** A config small enough to place on an iCE40 UP5K / HX8K (N = 2, 16-bit accumulators, small buffers). */
 export function ice40Config(): ArchConfig {
   return validateConfig({
     ...structuredClone(DEFAULT_CONFIG),
-    array: { rows: 4, cols: 4 },
+    array: { rows: 2, cols: 2 },
     bits: { weight: 4, activation: 4, accumulator: 16 },
-    scratchpad: { inputEntries: 256, weightEntries: 64, accEntries: 64, outputEntries: 256, paramEntries: 4 },
-    dram: { busBytes: 2, latency: 8, sizeBytes: 1 << 16 },
-    queues: { load: 2, compute: 2, store: 2 },
+    scratchpad: { inputEntries: 512, weightEntries: 64, accEntries: 64, outputEntries: 256, paramEntries: 4 },
+    dram: { busBytes: 1, latency: 8, sizeBytes: 1 << 16 },
+    queues: { load: 1, compute: 1, store: 1 },
     requantStages: 3,
   });
 }

@@ -1,0 +1,33 @@
+/**
+ * The authors' 4-bit MNIST model, compiled for the default machine, on the
+ * generated RTL: 20 test images, RTL == simulator on every DRAM byte and
+ * every instruction's cycles.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../arch/config.js';
+import { compileNetwork } from '../../compiler/index.js';
+import { loadIntegerNetFile } from '../../models/integernet.js';
+import { loadMnist } from '../../models/mnist.js';
+import { toolAvailable, verifyProgram } from '../../rtl-gen/index.js';
+
+const MODEL = path.resolve(import.meta.dirname, '../../../shared/reference/integernet-mnist-4bit.txt');
+const HAVE_VERILATOR = toolAvailable('verilator');
+const HAVE_MODEL = existsSync(MODEL);
+if (!HAVE_VERILATOR) console.warn('SKIPPED test/rtl/mnist.test.ts: verilator is not installed');
+if (!HAVE_MODEL) console.warn(`SKIPPED test/rtl/mnist.test.ts: the authors' model is missing (${MODEL})`);
+
+describe.skipIf(!HAVE_VERILATOR || !HAVE_MODEL)("the authors' MNIST model on the RTL", () => {
+  it('20 test images: RTL == simulator, bits and cycles', () => {
+    const count = 20;
+    const net = loadIntegerNetFile(MODEL);
+    const data = loadMnist({ set: 'test' });
+    const program = compileNetwork(net, DEFAULT_CONFIG, { batch: count });
+    const r = verifyProgram(program, { inputs: { input: data.images.subarray(0, count * 784) } });
+    console.log(`MNIST x${count} on the default machine: ${r.rtlCycles} cycles, ${r.instructions} instructions, RTL run ${r.runMs} ms`);
+    if (!r.ok) throw new Error(`RTL != simulator: ${r.mismatch}`);
+    expect(r.rtlCycles).toBe(r.simCycles);
+    expect(r.perf['macs']).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * Generated Verilog: headers, Verilator -Wall lint (default and small machines),
+ * Yosys synthesis of a tiny machine, and the tool-output parsers.
+ */
+import { describe, expect, it } from 'vitest';
+import { canonicalConfigJson, configHash, DEFAULT_CONFIG, validateConfig, type ArchConfig } from '../../arch/config.js';
+import { generateVerilog, lint, parseNextpnr, parseYosysStat, synth, toolAvailable } from '../../rtl-gen/index.js';
+import { randomConfig } from '../../sim/index.js';
+import { CFG4, CFG8 } from './programs.js';
+
+const HAVE_VERILATOR = toolAvailable('verilator');
+const HAVE_YOSYS = toolAvailable('yosys');
+if (!HAVE_VERILATOR) console.warn('SKIPPED lint tests in test/rtl/tools.test.ts: verilator is not installed');
+if (!HAVE_YOSYS) console.warn('SKIPPED synthesis test in test/rtl/tools.test.ts: yosys is not installed');
+
+/** Two PEs a side, tiny buffers: synthesizes in seconds. */
+const TINY: ArchConfig = validateConfig({
+  ...structuredClone(DEFAULT_CONFIG),
+  array: { rows: 2, cols: 2 },
+  bits: { weight: 4, activation: 4, accumulator: 16 },
+  scratchpad: { inputEntries: 32, weightEntries: 8, accEntries: 16, outputEntries: 32, paramEntries: 2 },
+  dram: { busBytes: 1, latency: 2, sizeBytes: 1 << 16 },
+  queues: { load: 1, compute: 1, store: 1 },
+  requantStages: 1,
+});
+
+describe('generated Verilog', () => {
+  it('every file carries the config JSON and configHash', () => {
+    const g = generateVerilog(CFG4);
+    expect(g.files.map((f) => f.name).sort()).toEqual(['nibble_pe.v', 'nibble_queue.v', 'nibble_sdp_ram.v', 'nibble_top.v']);
+    for (const f of g.files) {
+      expect(f.text).toContain(`configHash: ${configHash(CFG4)}`);
+      expect(f.text).toContain(canonicalConfigJson(CFG4));
+    }
+  });
+
+  it('is deterministic and differs between configs', () => {
+    expect(generateVerilog(CFG8).files).toEqual(generateVerilog(CFG8).files);
+    expect(generateVerilog(CFG8).files[3]!.text).not.toEqual(generateVerilog(CFG4).files[3]!.text);
+  });
+
+  it('rejects an invalid config with a ConfigError naming the field', () => {
+    expect(() => generateVerilog({ ...CFG4, array: { rows: 3, cols: 3 } })).toThrow(/config\.array\.rows/);
+  });
+});
+
+describe.skipIf(!HAVE_VERILATOR)('verilator --lint-only -Wall', () => {
+  const cases: [string, ArchConfig][] = [
+    ['default', DEFAULT_CONFIG],
+    ['4x4', CFG4],
+    ['8x8', CFG8],
+    ['tiny', TINY],
+    ...[1, 2, 5].map((s) => [`randomConfig(${s})`, randomConfig(s)] as [string, ArchConfig]),
+  ];
+  for (const [name, cfg] of cases) {
+    it(`${name} is clean`, () => {
+      const r = lint(cfg);
+      expect(r.messages).toEqual([]);
+      expect(r.clean).toBe(true);
+    });
+  }
+});
+
+describe.skipIf(!HAVE_YOSYS)('yosys', () => {
+  it('synthesizes a tiny machine (generic)', () => {
+    const r = synth(TINY, 'generic');
+    expect(r.cells).toBeGreaterThan(100);
+    expect(r.ffs).toBeGreaterThan(50);
+  });
+});
+
+describe('tool-output parsers', () => {
+  it('reads a Yosys stat block', () => {
+    const log = `
+=== nibble_top ===
+
+   Number of wires:               1000
+   Number of cells:               1234
+     SB_CARRY                       10
+     SB_DFF                          5
+     SB_DFFESR                       7
+     SB_LUT4                       900
+     SB_MAC16                        1
+     SB_RAM40_4K                     4
+
+`;
+    const r = parseYosysStat(log, 'ice40');
+    expect(r).toMatchObject({ cells: 1234, luts: 900, ffs: 12, brams: 4, dsps: 1 });
+  });
+
+  it('reads nextpnr utilisation and Fmax', () => {
+    const log = `Info: Device utilisation:
+Info: 	         ICESTORM_LC:  1234/ 5280    23%
+Info: 	        ICESTORM_RAM:     8/   30    26%
+Info: Max frequency for clock 'clk$SB_IO_IN_$glb_clk': 31.50 MHz (PASS at 12.00 MHz)
+Info: Max frequency for clock 'clk$SB_IO_IN_$glb_clk': 33.25 MHz (PASS at 12.00 MHz)`;
+    const r = parseNextpnr(log);
+    expect(r.fmaxMHz).toBe(33.25);
+    expect(r.utilisation['ICESTORM_LC']).toEqual([1234, 5280]);
+    expect(r.utilisation['ICESTORM_RAM']).toEqual([8, 30]);
+  });
+});
