@@ -52,17 +52,43 @@ function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offset
         const perWindow: number[] = [];
         for (const win of tp.windows) {
           perWindow.push(off);
-          for (let cb = ch.c0; cb < ch.c1; cb++) {
-            for (let y = win.y0; y < win.y1; y++) {
-              for (let x = win.x0; x < win.x1; x++) {
-                for (let r = 0; r < n; r++) {
-                  const ci = cb * n + r;
-                  for (let c = 0; c < n; c++) {
-                    const co = o * n + c;
-                    lanes[c] = ci < t.ci && co < op.co ? t.weights[((co * t.ci + ci) * t.kh + y) * t.kw + x]! : 0;
+          const wh = win.y1 - win.y0;
+          const ww = win.x1 - win.x0;
+          const lanesUsed = Math.max(0, Math.min(n, op.co - o * n));
+          const kk = t.kh * t.kw;
+          if (wb === 4) {
+            // Fast path, cache friendly: read each output channel's weights in source
+            // order and drop them into their nibble (lane 0 in the low nibble, as packEntry).
+            for (let cb = ch.c0; cb < ch.c1; cb++) {
+              const blockOff = off + (cb - ch.c0) * wh * ww * n * eb;
+              const rows = Math.min(n, t.ci - cb * n);
+              for (let c = 0; c < lanesUsed; c++) {
+                const shift = (c & 1) << 2;
+                const lane = c >> 1;
+                for (let r = 0; r < rows; r++) {
+                  const src = ((o * n + c) * t.ci + cb * n + r) * kk;
+                  for (let y = win.y0; y < win.y1; y++) {
+                    for (let x = win.x0; x < win.x1; x++) {
+                      const v = t.weights[src + y * t.kw + x]! & 15;
+                      const at = blockOff + (((y - win.y0) * ww + (x - win.x0)) * n + r) * eb + lane;
+                      bytes[at] = bytes[at]! | (v << shift);
+                    }
                   }
-                  packEntry(lanes, n, wb, bytes, off);
-                  off += eb;
+                }
+              }
+            }
+            off += (ch.c1 - ch.c0) * wh * ww * n * eb;
+          } else {
+            for (let cb = ch.c0; cb < ch.c1; cb++) {
+              for (let y = win.y0; y < win.y1; y++) {
+                for (let x = win.x0; x < win.x1; x++) {
+                  for (let r = 0; r < n; r++) {
+                    const ci = cb * n + r;
+                    lanes.fill(0);
+                    if (ci < t.ci) for (let c = 0; c < lanesUsed; c++) lanes[c] = t.weights[((o * n + c) * t.ci + ci) * kk + y * t.kw + x]!;
+                    packEntry(lanes, n, wb, bytes, off);
+                    off += eb;
+                  }
                 }
               }
             }
