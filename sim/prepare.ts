@@ -3,7 +3,7 @@
  * address range an instruction can touch is checked once, before anything
  * runs, so the engines never disagree about which instruction is out of range.
  */
-import { configHash, deriveArch, type ArchConfig, type DerivedArch } from '../arch/config.js';
+import { configHash, deriveArch, validateConfig, type ArchConfig, type DerivedArch } from '../arch/config.js';
 import { NibbleError, SimError } from '../arch/errors.js';
 import { checkInstruction } from '../isa/encoding.js';
 import { tensorImageBytes } from '../isa/layout.js';
@@ -111,6 +111,7 @@ function checkWindows(i: number, inst: Instruction & { in_h: number; in_w: numbe
 export function prepareProgram(program: Program): PreparedProgram {
   const cfg = program.config;
   if (!cfg) throw new SimError('program has no config');
+  validateConfig(cfg);
   if (program.configHash && program.configHash !== configHash(cfg)) {
     throw new SimError(`program configHash ${program.configHash} does not match its config (${configHash(cfg)})`, 'program');
   }
