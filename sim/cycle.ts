@@ -12,7 +12,7 @@ import type { GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst 
 import { emptyCounters, finishCounters, type Counters } from './counters.js';
 import { clampRange, loadEntry, overflowError, requantValue, writeLanes, type Scratchpads } from './memory.js';
 import { U_COMPUTE, U_HALT, U_LOAD, U_STORE, type PreparedProgram } from './prepare.js';
-import { budgetError, deadlockError } from './schedule.js';
+import { budgetError, deadlockError, TOKEN_COUNTER_MAX, tokenOverflowError } from './schedule.js';
 
 export type UnitState = 'idle' | 'busy' | 'token' | 'dram';
 
@@ -102,11 +102,11 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
   const tokens = [0, 0, 0, 0];
   let pc = 0;
   let halted = false;
-  const pendingPush: number[] = [];
+  const pendingPush: number[] = []; // channel, instruction pairs
   const retire = (i: number, t: number) => {
     E[i] = t + 1;
-    if (p.push0[i]! >= 0) pendingPush.push(p.push0[i]!);
-    if (p.push1[i]! >= 0) pendingPush.push(p.push1[i]!);
+    if (p.push0[i]! >= 0) pendingPush.push(p.push0[i]!, i);
+    if (p.push1[i]! >= 0) pendingPush.push(p.push1[i]!, i);
   };
   const tokensOk = (i: number) => (p.pop0[i]! < 0 || tokens[p.pop0[i]!]! > 0) && (p.pop1[i]! < 0 || tokens[p.pop1[i]!]! > 0);
   const startInst = (u: number, t: number): number => {
@@ -572,7 +572,11 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
     } else if (cq.length > 0) ustate[U_COMPUTE] = 'token';
 
     // 5. end of cycle: pushes become visible, the dispatched instruction enters its queue
-    for (const ch of pendingPush) tokens[ch]!++;
+    // at most one push per channel per cycle (one pushing unit per channel, one retire per cycle each)
+    for (let k = 0; k < pendingPush.length; k += 2) {
+      const ch = pendingPush[k]!;
+      if (++tokens[ch]! > TOKEN_COUNTER_MAX) throw tokenOverflowError(ch, pendingPush[k + 1]!);
+    }
     pendingPush.length = 0;
     if (dispatch >= 0 && unit[dispatch] !== U_HALT) queues[unit[dispatch]!]!.push(dispatch);
 

@@ -57,6 +57,16 @@ export function deadlockError(p: PreparedProgram, st: DeadlockState): SimError {
   return new SimError(`token deadlock, nothing can progress. ${parts.join('; ')}`, `instruction ${first < 0 ? st.fetchPc : first}`);
 }
 
+/** The hardware token counters are 16 bits wide. */
+export const TOKEN_COUNTER_MAX = 0xffff;
+
+export function tokenOverflowError(ch: number, inst: number): SimError {
+  return new SimError(
+    `the ${CHANNEL_NAMES[ch]} token counter would exceed ${TOKEN_COUNTER_MAX} (16-bit counter): too many pushes before their pops`,
+    `instruction ${inst}`,
+  );
+}
+
 export function budgetError(maxCycles: number): SimError {
   return new SimError(`cycle budget exceeded: the program did not finish within ${maxCycles} cycles (raise maxCycles if this is expected)`);
 }
@@ -82,6 +92,8 @@ export function computeSchedule(p: PreparedProgram, maxCycles: number): Schedule
   }
   const head = [0, 0, 0];
   const pushTimes: number[][] = [[], [], [], []];
+  const pushInst: number[][] = [[], [], [], []];
+  const popTimes: number[][] = [[], [], [], []];
   const pops = [0, 0, 0, 0];
   const unitEnd = [0, 0, 0];
   // compute unit: max E so far, whether the last compute instruction was a GEMM, pass pipeline state
@@ -183,10 +195,19 @@ export function computeSchedule(p: PreparedProgram, maxCycles: number): Schedule
         if (e > maxCycles) throw budgetError(maxCycles);
         S[i] = s;
         E[i] = e;
-        if (c0 >= 0) pops[c0]!++;
-        if (c1 >= 0) pops[c1]!++;
-        if (p.push0[i]! >= 0) pushTimes[p.push0[i]!]!.push(e);
-        if (p.push1[i]! >= 0) pushTimes[p.push1[i]!]!.push(e);
+        if (c0 >= 0) {
+          pops[c0]!++;
+          popTimes[c0]!.push(s);
+        }
+        if (c1 >= 0) {
+          pops[c1]!++;
+          popTimes[c1]!.push(s);
+        }
+        for (const ch of [p.push0[i]!, p.push1[i]!]) {
+          if (ch < 0) continue;
+          pushTimes[ch]!.push(e);
+          pushInst[ch]!.push(i);
+        }
         head[u]!++;
         progress = true;
       }
@@ -200,6 +221,21 @@ export function computeSchedule(p: PreparedProgram, maxCycles: number): Schedule
   }
   let T = 0;
   for (let i = 0; i < count; i++) if (E[i]! > T) T = E[i]!;
+  // counter after cycle E_k - 1 (push k lands): k + 1 pushes minus the pops started by then; report the earliest overflow
+  let worst: [number, number, number] | undefined; // [cycle, channel, instruction]
+  for (let ch = 0; ch < 4; ch++) {
+    const pt = pushTimes[ch]!;
+    const pp = popTimes[ch]!;
+    let popped = 0;
+    for (let k = 0; k < pt.length; k++) {
+      while (popped < pp.length && pp[popped]! <= pt[k]! - 1) popped++;
+      if (k + 1 - popped > TOKEN_COUNTER_MAX) {
+        if (!worst || pt[k]! < worst[0] || (pt[k] === worst[0] && ch < worst[1])) worst = [pt[k]!, ch, pushInst[ch]![k]!];
+        break;
+      }
+    }
+  }
+  if (worst) throw tokenOverflowError(worst[1], worst[2]);
   if (T > maxCycles) throw budgetError(maxCycles);
   return { dispatch: D, start: S, end: E, firstIssue, cycles: T };
 }

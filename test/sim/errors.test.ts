@@ -81,6 +81,16 @@ describe('simulator errors', () => {
     expect(simulate(p, { engine: 'timing', maxCycles: 222 }).cycles).toBe(222);
   });
 
+  it('a 16-bit token counter overflow names the pushing instruction', () => {
+    // 65536 pushes on load->compute, nobody pops: the 65536th push (instruction 65535) overflows
+    const code = Array.from({ length: 65536 }, () => ins('NOP', { unit: 0, push_next: 1 }));
+    const msg = errorOfAll(makeProgram([...code, HALT]));
+    expect(msg).toBe('SimError: instruction 65535: the load->compute token counter would exceed 65535 (16-bit counter): too many pushes before their pops');
+    // one pop in between keeps it at 65535
+    const ok = makeProgram([...code.slice(0, 10), ins('NOP', { unit: 1, pop_prev: 1 }), ...code.slice(10), HALT]);
+    expect(simulate(ok, { engine: 'timing' }).cycles).toBeGreaterThan(65536);
+  });
+
   it('errors are SimErrors', () => {
     expect(() => simulate(makeProgram([ins('NOP', { unit: 1, pop_prev: 1 }), HALT]), { engine: 'timing' })).toThrow(SimError);
   });
