@@ -10,6 +10,8 @@ export interface MachineInfo {
   node: string;
   platform: string;
   date: string;
+  /** 1-minute load average when the run started: other work on the machine skews every timing */
+  loadAverage: number;
 }
 
 function cpuModel(): string {
@@ -30,9 +32,10 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     date: new Date().toISOString(),
+    loadAverage: os.loadavg()[0]!,
   };
 }
 
 export function describeMachine(m: MachineInfo): string {
-  return `${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB.toFixed(1)} GiB RAM, node ${m.node}, ${m.platform}, ${m.date}`;
+  return `${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB.toFixed(1)} GiB RAM, node ${m.node}, ${m.platform}, ${m.date}, load average ${m.loadAverage.toFixed(2)}`;
 }

@@ -34,6 +34,8 @@ export interface SectionReport {
   seconds: number;
   /** largest process RSS sampled while the section ran (MiB) */
   peakRssMiB: number;
+  /** 1-minute load average when the section ended (2 = both cores of this machine busy) */
+  loadAverage?: number;
   /** raw figures for --json */
   data: Record<string, unknown>;
 }
@@ -81,6 +83,10 @@ export function renderTable(t: Table): string {
   return out.join('\n');
 }
 
+function loadText(s: SectionReport): string {
+  return s.loadAverage === undefined ? '' : `, load average ${s.loadAverage.toFixed(2)} at its end`;
+}
+
 function goalMark(g: Goal): string {
   return g.met === undefined ? 'n/a' : g.met ? 'PASS' : 'MISS';
 }
@@ -100,7 +106,7 @@ export function renderSection(s: SectionReport): string {
     );
   }
   for (const n of s.notes) parts.push(`note: ${n}`);
-  parts.push(`section time ${s.seconds.toFixed(1)} s, peak RSS ${s.peakRssMiB.toFixed(0)} MiB`);
+  parts.push(`section time ${s.seconds.toFixed(1)} s, peak RSS ${s.peakRssMiB.toFixed(0)} MiB${loadText(s)}`);
   return parts.join('\n\n') + '\n';
 }
 
@@ -134,6 +140,6 @@ export function markdownSection(s: SectionReport): string {
     );
   }
   for (const n of s.notes) parts.push(`- ${n}`);
-  parts.push(`Section time ${s.seconds.toFixed(1)} s, peak RSS ${s.peakRssMiB.toFixed(0)} MiB.`);
+  parts.push(`Section time ${s.seconds.toFixed(1)} s, peak RSS ${s.peakRssMiB.toFixed(0)} MiB${loadText(s)}.`);
   return parts.join('\n\n') + '\n';
 }

@@ -1,4 +1,5 @@
 /** Run benchmark sections one after another, each with its own time and peak RSS. */
+import os from 'node:os';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { NibbleError } from '../arch/errors.js';
@@ -24,7 +25,7 @@ export async function runSection(section: Section, ctx: BenchContext): Promise<S
   try {
     const out = await section.run(ctx);
     ctx.sampler.sample();
-    return { ...base, ...out, status: 'ok', seconds: (performance.now() - t0) / 1000, peakRssMiB: ctx.sampler.peakMiB };
+    return { ...base, ...out, status: 'ok', seconds: (performance.now() - t0) / 1000, peakRssMiB: ctx.sampler.peakMiB, loadAverage: os.loadavg()[0]! };
   } catch (e) {
     const seconds = (performance.now() - t0) / 1000;
     if (e instanceof SectionUnavailable) return { ...base, status: 'unavailable', message: e.message, seconds, peakRssMiB: ctx.sampler.peakMiB };

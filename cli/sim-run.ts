@@ -1,19 +1,52 @@
-/** Compile a network once per batch size and simulate it over a whole dataset. */
+/**
+ * Compile a network once per batch size and simulate it over a whole dataset;
+ * large runs are split across worker threads (one chunk of whole batches each).
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { ArchConfig } from '../arch/config.js';
 import { SimError } from '../arch/errors.js';
 import type { Program } from '../isa/program.js';
 import type { Network } from '../models/ir.js';
-import { compileNetwork, simulator, type SimEngine, type SimResult } from './engines.js';
-import { energyOf, utilizationOf, type EnergyReport } from './sim-figures.js';
+import { compileNetwork, simulator, type SimEngine } from './engines.js';
+import { emptyEnergy, mergeEnergy, simulateChunk, type ChunkJob, type ChunkResult, type EnergyTotals } from './sim-chunk.js';
 import type { Terminal } from './terminal.js';
 
 export interface DatasetSimulation {
   /** count * classes outputs (undefined for the timing engine, which moves no data) */
   outputs: Int32Array | undefined;
   figures: Record<string, unknown>;
-  /** the full-batch program and one of its results, for reports */
+  /** the full-batch program */
   program: Program;
-  lastResult: SimResult;
+}
+
+/** Below this many images a worker's start-up (loading the simulator) is not worth it. */
+const MIN_IMAGES_PER_WORKER = 250;
+
+function workerCount(images: number, engine: SimEngine): number {
+  const env = Number(process.env['NIBBLE_WORKERS']);
+  const cores = Number.isInteger(env) && env >= 1 ? env : Math.min(availableParallelism(), 8);
+  if (engine === 'timing') return 1;
+  return Math.max(1, Math.min(cores, Math.floor(images / MIN_IMAGES_PER_WORKER)));
+}
+
+function runWorker(job: ChunkJob, tick: (n: number) => void): Promise<ChunkResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./sim-worker.js', import.meta.url), { workerData: job });
+    w.on('message', (m: { tick?: number; done?: ChunkResult; error?: { nibble: boolean; message: string; stack: string } }) => {
+      if (m.tick !== undefined) tick(m.tick);
+      else if (m.done) resolve(m.done);
+      else if (m.error) {
+        // Typed errors do not survive the thread boundary: re-raise as a user error or an internal one.
+        if (m.error.nibble) reject(new SimError(m.error.message));
+        else reject(Object.assign(new Error(m.error.message), { stack: m.error.stack }));
+      }
+    });
+    w.on('error', reject);
+    w.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`simulation worker exited with code ${code}`));
+    });
+  });
 }
 
 export async function simulateDataset(
@@ -25,56 +58,58 @@ export async function simulateDataset(
   batch: number,
   engine: SimEngine,
 ): Promise<DatasetSimulation> {
-  const feature = `simulating a model`;
+  const feature = 'simulating a model';
   const sim = await simulator(feature);
   const b = Math.min(batch, count);
   const program = await compileNetwork(net, cfg, b, feature);
   const remainder = count % b;
   const tail = remainder > 0 ? await compileNetwork(net, cfg, remainder, feature) : undefined;
   const inDesc = program.inputs[0];
-  const outDesc = program.outputs[0];
-  if (!inDesc || !outDesc) throw new SimError('the compiled program has no input or output tensor', 'compiler');
+  if (!inDesc || !program.outputs[0]) throw new SimError('the compiled program has no input or output tensor', 'compiler');
   const imageSize = inDesc.shape[1] * inDesc.shape[2] * inDesc.shape[3];
-  const outSize = outDesc.shape[1] * outDesc.shape[2] * outDesc.shape[3];
 
-  let cycles = 0;
-  const energy: EnergyTotals = { totalPj: 0, byComponent: {}, requantShiftPj: 0, requantMultiplierPj: 0 };
-  let haveEnergy = true;
-  let usefulMacs = 0;
-  let fullBatchCycles = 0;
-  let lastResult: SimResult | undefined;
-  const outputs = engine === 'timing' ? undefined : new Int32Array(count * outSize);
-  const bar = term.progress(`simulating (${engine})`, count);
   const t0 = performance.now();
-  // The timing of a program does not depend on its data: with the timing
-  // engine each distinct program is simulated once and its figures reused.
-  const timingCache = new Map<Program, SimResult>();
-  for (let first = 0; first < count; first += b) {
-    const n = Math.min(b, count - first);
-    const p = n === b ? program : tail!;
-    let r: SimResult;
-    if (engine === 'timing') {
-      r = timingCache.get(p) ?? sim.simulate(p, { engine });
-      timingCache.set(p, r);
-    } else {
-      const slice = inputs.subarray(first * imageSize, (first + n) * imageSize);
-      r = sim.simulate(p, { engine, inputs: { [inDesc.name]: slice } });
-      const out = r.outputs?.[outDesc.name];
-      if (!out) throw new SimError(`the simulator returned no output '${outDesc.name}'`, 'simulator');
-      outputs!.set(out.subarray(0, n * outSize), first * outSize);
+  const bar = term.progress(`simulating (${engine})`, count);
+  const workers = workerCount(count, engine);
+  let parts: ChunkResult[];
+  if (workers === 1) {
+    parts = [simulateChunk(sim, { program, tail, engine, inputs, count }, (n) => bar.tick(n))];
+  } else {
+    // Chunks of whole batches; only the last chunk holds the partial batch.
+    const batches = Math.ceil(count / b);
+    const jobs: ChunkJob[] = [];
+    let firstBatch = 0;
+    for (let w = 0; w < workers; w++) {
+      const nb = Math.floor(batches / workers) + (w < batches % workers ? 1 : 0);
+      const first = firstBatch * b;
+      const end = Math.min(count, (firstBatch + nb) * b);
+      firstBatch += nb;
+      if (end <= first) continue;
+      jobs.push({ program, tail: end === count ? tail : undefined, engine, inputs: inputs.slice(first * imageSize, end * imageSize), count: end - first });
     }
-    if (p === program) {
-      fullBatchCycles = r.cycles;
-      lastResult = r;
+    try {
+      parts = await Promise.all(jobs.map((j) => runWorker(j, (n) => bar.tick(n))));
+    } finally {
+      bar.stop();
     }
-    cycles += r.cycles;
-    const e = energyOf(r);
-    if (e === undefined) haveEnergy = false;
-    else addEnergy(energy, e);
-    usefulMacs += p.layers.reduce((s, l) => s + l.macs, 0);
-    bar.tick(n);
   }
   bar.stop();
+
+  const outputs = engine === 'timing' ? undefined : new Int32Array(parts.reduce((s, p) => s + p.outputs.length, 0));
+  let offset = 0;
+  let cycles = 0;
+  let usefulMacs = 0;
+  let batchCycles = 0;
+  let energy: EnergyTotals | undefined = emptyEnergy();
+  for (const p of parts) {
+    outputs?.set(p.outputs, offset);
+    offset += p.outputs.length;
+    cycles += p.cycles;
+    usefulMacs += p.usefulMacs;
+    batchCycles = Math.max(batchCycles, p.batchCycles);
+    if (p.energy && energy) mergeEnergy(energy, p.energy);
+    else energy = undefined;
+  }
   const n = cfg.array.rows;
   const figures: Record<string, unknown> = {
     engine,
@@ -82,16 +117,17 @@ export async function simulateDataset(
     clockMHz: cfg.clockMHz,
     instructions: program.code.length,
     cycles,
-    batchCycles: fullBatchCycles,
+    batchCycles,
     cyclesPerInference: cycles / count,
-    latencyUs: fullBatchCycles / cfg.clockMHz,
+    latencyUs: batchCycles / cfg.clockMHz,
     inferencesPerSecond: (count * cfg.clockMHz * 1e6) / cycles,
     macsPerInference: usefulMacs / count,
-    utilization: utilizationOf(lastResult!) ?? usefulMacs / (cycles * n * n),
-    ...(haveEnergy ? energyFigures(energy, count, usefulMacs, cycles, cfg.clockMHz) : {}),
+    utilization: usefulMacs / (cycles * n * n),
+    ...(energy ? energyFigures(energy, count, usefulMacs, cycles, cfg.clockMHz) : {}),
     seconds: (performance.now() - t0) / 1000,
+    workers: parts.length,
   };
-  return { outputs, figures, program, lastResult: lastResult! };
+  return { outputs, figures, program };
 }
 
 /** Energy figures of a dataset run: totals, per inference, and the per-inference breakdown. */
@@ -106,18 +142,4 @@ function energyFigures(e: EnergyTotals, count: number, usefulMacs: number, cycle
     energyPerInferenceByComponentPj: Object.fromEntries(Object.entries(e.byComponent).map(([k, v]) => [k, per(v)])),
     requantPerInference: { shiftPj: per(e.requantShiftPj), multiplierPj: per(e.requantMultiplierPj) },
   };
-}
-
-interface EnergyTotals {
-  totalPj: number;
-  byComponent: Record<string, number>;
-  requantShiftPj: number;
-  requantMultiplierPj: number;
-}
-
-function addEnergy(t: EnergyTotals, r: EnergyReport): void {
-  t.totalPj += r.totalPj;
-  for (const [k, v] of Object.entries(r.byComponent)) t.byComponent[k] = (t.byComponent[k] ?? 0) + v;
-  t.requantShiftPj += r.requant.shiftPj;
-  t.requantMultiplierPj += r.requant.multiplierPj;
 }

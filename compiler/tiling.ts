@@ -138,10 +138,9 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number): OpPlan {
     };
   });
 
-  const outCap = (entries: number) => (entries <= sp.outputEntries / 2 ? true : entries <= sp.outputEntries);
   const stacked = op.dense && op.terms.length === 1;
 
-  let tiles: Tile[] = [];
+  const tiles: Tile[] = [];
   let inpChunkMax: number[];
   let outItem: number;
 
@@ -192,7 +191,7 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number): OpPlan {
     }
     if (inpBlock(1) > sp.inputEntries) {
       throw new CompileError(
-        `one output row needs ${inpBlock(1)} INP entries with halo (per ${n}-channel block) but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
+        `one output row needs ${inpBlock(1)} INP entries with halo (per ${n}-channel block${termInfo.some((ti) => ti.planes === 2) ? ', both nibble planes of the 8-bit input' : ''}) but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
         where,
       );
     }
@@ -201,7 +200,7 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number): OpPlan {
       for (let r = 1; r <= rows; r++) if (ok(r)) best = r;
       return best;
     };
-    const base = (r: number) => accNeed(r) <= sp.accEntries && outCap(outNeed(r)) && outNeed(r) <= sp.outputEntries;
+    const base = (r: number) => accNeed(r) <= sp.accEntries && outNeed(r) <= sp.outputEntries;
     const outHalf = (r: number) => outNeed(r) <= sp.outputEntries / 2 || r === 1;
     let r = largest((r) => base(r) && outHalf(r) && inpWhole(r) <= sp.inputEntries / 2);
     let icap = sp.inputEntries / 2;

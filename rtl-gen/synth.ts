@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DEFAULT_CONFIG, validateConfig, type ArchConfig } from '../arch/config.js';
 import { RtlError } from '../arch/errors.js';
 import { runTool } from './verilator.js';
-import { generateVerilog, requantStagePlan } from './verilog.js';
+import { generateVerilog, requantStagePlan, rtlWidths } from './verilog.js';
 
 function withDir<T>(f: (dir: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'nibble-synth-'));
@@ -79,7 +79,7 @@ export function parseYosysStat(log: string, target: SynthTarget): Omit<SynthResu
   if (target === 'xilinx') {
     return { target, cells, cellTypes, luts: sum(/^LUT[1-6]$/), ffs: sum(/^FD[A-Z]*$/), brams: sum(/^RAMB/), dsps: sum(/^DSP/) };
   }
-  return { target, cells, cellTypes, luts: sum(/^\$_(AND|OR|XOR|NAND|NOR|XNOR|ANDNOT|ORNOT|MUX|NOT|NMUX|AOI|OAI)/), ffs: sum(/^\$_.*DFF/), brams: sum(/^\$mem/), dsps: sum(/^\$mul/) };
+  return { target, cells, cellTypes, luts: sum(/^\$_(AND|OR|XOR|NAND|NOR|XNOR|ANDNOT|ORNOT|MUX|NOT|NMUX|AOI|OAI)/), ffs: sum(/^\$_.*(DFF|SDFF|DLATCH)/), brams: sum(/^\$mem/), dsps: sum(/^\$mul/) };
 }
 
 function synthScript(target: SynthTarget, top: string, files: string[], json?: string, dsp = false): string {
@@ -89,7 +89,8 @@ function synthScript(target: SynthTarget, top: string, files: string[], json?: s
       ? `synth_ice40 -top ${top}${dsp ? ' -dsp' : ''}${json ? ` -json ${json}` : ''}`
       : target === 'xilinx'
         ? `synth_xilinx -top ${top} -flatten`
-        : `synth -top ${top} -flatten`;
+        : // generic: memories stay $mem cells (mapping a 1024 x 512-bit ACC to flip-flops says nothing useful)
+          `synth -top ${top} -flatten -run begin:fine; opt -fast -full; techmap; opt -fast; abc -fast; opt -fast`;
   return `${read}; ${cmd}; stat`;
 }
 
@@ -154,14 +155,53 @@ export function ice40Config(): ArchConfig {
   });
 }
 
-/** Synthesize for iCE40 and place and route with nextpnr-ice40. */
+/**
+ * Board wrapper for place and route: the core's ~600 port bits do not fit a
+ * 48-pin package, so its inputs come from a shift register fed by one pin and
+ * its outputs (except the simulation-only trace ports, which synthesis then
+ * removes) are XOR-reduced into one registered pin. Every path stays real.
+ */
+export function fpgaWrapper(cfg: ArchConfig): string {
+  const w = rtlWidths(cfg);
+  const busW = cfg.dram.busBytes * 8;
+  const inW = 128 + 4 + busW;
+  return `module nibble_fpga (input wire clk, input wire rst, input wire start, input wire din, output reg dout, output wire done);
+  reg [${inW - 1}:0] sr;
+  always @(posedge clk) sr <= {sr[${inW - 2}:0], din};
+  wire err, insn_rd, rd_req_valid, rd_resp_ready, wr_valid, wr_last;
+  wire [31:0] insn_addr, rd_req_addr, wr_addr;
+  wire [${w.dimBits - 1}:0] rd_req_entries;
+  wire [15:0] rd_req_entry_bytes;
+  wire [${busW - 1}:0] wr_data;
+  wire [${cfg.dram.busBytes - 1}:0] wr_strb;
+  wire [63:0] p0, p1, p2, p3, p4, p5;
+  nibble_top u_core (
+    .clk(clk), .rst(rst), .start(start), .done(done), .err(err),
+    .insn_rd(insn_rd), .insn_addr(insn_addr), .insn_data(sr[127:0]),
+    .rd_req_valid(rd_req_valid), .rd_req_ready(sr[128]), .rd_req_addr(rd_req_addr), .rd_req_entries(rd_req_entries),
+    .rd_req_entry_bytes(rd_req_entry_bytes), .rd_resp_valid(sr[129]), .rd_resp_data(sr[${inW - 1}:132]), .rd_resp_ready(rd_resp_ready),
+    .wr_valid(wr_valid), .wr_ready(sr[130]), .wr_addr(wr_addr), .wr_data(wr_data), .wr_strb(wr_strb), .wr_last(wr_last),
+    .wr_resp_valid(sr[131]),
+    .tr_disp(), .tr_disp_idx(), .tr_ld_start(), .tr_ld_start_idx(), .tr_cp_start(), .tr_cp_start_idx(),
+    .tr_st_start(), .tr_st_start_idx(), .tr_ld_ret(), .tr_ld_ret_idx(), .tr_cp_ret(), .tr_cp_ret_idx(),
+    .tr_st_ret(), .tr_st_ret_idx(),
+    .perf_cycles(p0), .perf_busy_load(p1), .perf_busy_compute(p2), .perf_busy_store(p3), .perf_array_active(p4), .perf_macs(p5));
+  always @(posedge clk) dout <= ^{err, insn_rd, rd_req_valid, rd_resp_ready, wr_valid, wr_last, insn_addr, rd_req_addr, wr_addr,
+    rd_req_entries, rd_req_entry_bytes, wr_data, wr_strb, p0, p1, p2, p3, p4, p5};
+endmodule
+`;
+}
+
+/** Synthesize for iCE40 and place and route with nextpnr-ice40 (core inside fpgaWrapper). */
 export function pnr(cfg: ArchConfig, device: PnrDevice = 'ice40-up5k'): PnrResult {
   validateConfig(cfg);
   if (!DEVICE_ARGS[device]) throw new RtlError(`unknown device '${device}' (ice40-up5k, ice40-hx8k)`, 'pnr');
   return withDir((dir) => {
     const files = writeRtl(cfg, dir);
+    writeFileSync(join(dir, 'nibble_fpga.v'), fpgaWrapper(cfg));
+    files.push('nibble_fpga.v');
     const t0 = Date.now();
-    runTool('yosys', ['-q', '-p', synthScript('ice40', 'nibble_top', files, 'top.json', device === 'ice40-up5k')], dir, 'yosys synth_ice40');
+    runTool('yosys', ['-q', '-p', synthScript('ice40', 'nibble_fpga', files, 'top.json', device === 'ice40-up5k')], dir, 'yosys synth_ice40');
     return { device, ...placeAndRoute(dir, 'top.json', device), seconds: (Date.now() - t0) / 1000 };
   });
 }
