@@ -5,7 +5,7 @@
  * data hazards this gives the same memories as the cycle engine.
  */
 import type { GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/table.js';
-import { clampRange, loadEntry, overflowError, requantValue, writeLanes, type Scratchpads } from './memory.js';
+import { clampRange, loadEntry, overflowError, writeLanes, type Scratchpads } from './memory.js';
 import type { PreparedProgram } from './prepare.js';
 
 export class FunctionalUnit {
@@ -13,6 +13,8 @@ export class FunctionalUnit {
   private readonly act: Int32Array;
   private readonly signExt: Int32Array;
   private readonly unsignedExt: Int32Array;
+  private readonly requantScale: Float64Array;
+  private readonly requantBias: Float64Array;
 
   constructor(
     private readonly p: PreparedProgram,
@@ -22,6 +24,8 @@ export class FunctionalUnit {
     const n = p.arch.n;
     this.colSum = new Float64Array(n);
     this.act = new Int32Array(n);
+    this.requantScale = new Float64Array(n);
+    this.requantBias = new Float64Array(n);
     const ab = p.arch.activationBits;
     this.signExt = new Int32Array(1 << ab);
     this.unsignedExt = new Int32Array(1 << ab);
@@ -158,19 +162,31 @@ export class FunctionalUnit {
     const { lo, hi } = clampRange(r.out_signed === 1, r.clamp_bits);
     const mask = (1 << a.activationBits) - 1;
     const pBase = r.param_addr * n;
+    // per lane: multiplying by 2^-shift is exact in doubles, so floor(v * 2^-s) == floor(v / 2^s) (requantValue)
+    const scale = this.requantScale;
+    const b = this.requantBias;
+    for (let c = 0; c < n; c++) {
+      scale[c] = 2 ** -shift[pBase + c]!;
+      b[c] = bias[pBase + c]!;
+    }
+    const k = r.pool_k;
     for (let oy = 0; oy < r.out_h; oy++) {
       for (let ox = 0; ox < r.out_w; ox++) {
         const outBase = (r.out_addr + oy * r.out_w + ox) * n;
+        const first = (r.acc_addr + oy * r.pool_s * r.in_w + ox * r.pool_s) * n;
         for (let c = 0; c < n; c++) {
-          let m = -Infinity;
-          for (let ky = 0; ky < r.pool_k; ky++) {
-            const row = r.acc_addr + (oy * r.pool_s + ky) * r.in_w + ox * r.pool_s;
-            for (let kx = 0; kx < r.pool_k; kx++) {
-              const v = acc[(row + kx) * n + c]!;
-              if (v > m) m = v;
+          let m = acc[first + c]!;
+          if (k > 1) {
+            for (let ky = 0; ky < k; ky++) {
+              const row = first + ky * r.in_w * n + c;
+              for (let kx = 0; kx < k; kx++) {
+                const v = acc[row + kx * n]!;
+                if (v > m) m = v;
+              }
             }
           }
-          out[outBase + c] = requantValue(m, bias[pBase + c]!, shift[pBase + c]!, lo, hi) & mask;
+          const q = Math.floor((m - b[c]!) * scale[c]!);
+          out[outBase + c] = (q < lo ? lo : q > hi ? hi : q) & mask;
         }
       }
     }

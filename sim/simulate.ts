@@ -104,7 +104,8 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
       outputs: {},
       dram: undefined,
       scratchpads: undefined,
-      randomInputs: program.inputs.filter((d) => !opts.inputs?.[d.name]).map((d) => d.name),
+      // no data, so nothing was filled
+      randomInputs: [],
       program,
     };
   }
