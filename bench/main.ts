@@ -7,12 +7,12 @@
 import { writeFileSync } from 'node:fs';
 import { BenchUsageError, parseBenchArgs, USAGE } from './args.js';
 import { describeMachine, machineInfo } from './machine.js';
-import { markdownSection, renderSection, type SectionReport } from './report.js';
+import { goalSummary, markdownSection, markdownTable, renderSection, renderTable, type SectionReport } from './report.js';
 import { runSections } from './run.js';
 import { SECTIONS } from './sections/index.js';
 
 function markdown(reports: SectionReport[], machine: string, command: string): string {
-  return [`Machine: ${machine}`, '', `Command: \`${command}\``, '', ...reports.map(markdownSection)].join('\n');
+  return [`Machine: ${machine}`, '', `Command: \`${command}\``, '', markdownTable(goalSummary(reports)), '', ...reports.map(markdownSection)].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -40,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     onSection: (r) => process.stdout.write(`${renderSection(r)}\n`),
   });
   const totalSeconds = (performance.now() - t0) / 1000;
+  process.stdout.write(`${renderTable(goalSummary(reports))}\n\n`);
   process.stdout.write(`total ${totalSeconds.toFixed(1)} s, process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
   if (args.json) {
     writeFileSync(args.json, JSON.stringify({ machine, command, options: args.options, totalSeconds, sections: reports }, null, 2) + '\n');

@@ -118,7 +118,8 @@ export function markdownTable(t: Table): string {
   const rows = [t.columns, ...t.rows.map((r) => r.map(cellText))];
   const out = [`**${mdEscape(t.title)}**`, ''];
   out.push(`| ${rows[0]!.map(mdEscape).join(' | ')} |`);
-  out.push(`|${rows[0]!.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+  const right = rows[0]!.map((_, i) => rows.slice(1).every((r) => (r[i] ?? '') === '' || r[i] === '-' || numeric(r[i]!)));
+  out.push(`|${right.map((r) => (r ? '---:' : '---')).join('|')}|`);
   for (const r of rows.slice(1)) out.push(`| ${r.map(mdEscape).join(' | ')} |`);
   return out.join('\n');
 }
@@ -142,4 +143,17 @@ export function markdownSection(s: SectionReport): string {
   for (const n of s.notes) parts.push(`- ${n}`);
   parts.push(`Section time ${s.seconds.toFixed(1)} s, peak RSS ${s.peakRssMiB.toFixed(0)} MiB${loadText(s)}.`);
   return parts.join('\n\n') + '\n';
+}
+
+/** Every goal of every section in one table (the end of a run, the top of docs/performance.md). */
+export function goalSummary(reports: readonly SectionReport[]): Table {
+  const rows: Cell[][] = [];
+  for (const r of reports) {
+    if (r.status !== 'ok') {
+      rows.push([r.name, `(section ${r.status})`, '', '', 'n/a']);
+      continue;
+    }
+    for (const g of r.goals) rows.push([r.name, g.name, g.target, g.actual, goalMark(g)]);
+  }
+  return { title: 'goal summary', columns: ['section', 'goal', 'target', 'actual', 'result'], rows };
 }

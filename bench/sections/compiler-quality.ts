@@ -115,9 +115,11 @@ export const compilerQualitySection: Section = {
     const w = zooWorkload('cifar10', cfg, { ...(ctx.options.quick ? { inputSize: 8 } : {}), sampler: ctx.sampler });
     const r = simulate(w.program, { engine: 'timing' });
     const rows = layerQuality(w.net, r.counters.layers, cfg);
+    // the goals are about the 32x32 network: a quick run's 8x8 input is not judged
+    const goals = qualityGoals(rows).map((g) => (ctx.options.quick ? { ...g, met: undefined } : g));
     return {
       tables: [qualityTable(rows, w.program, r.cycles, cfg)],
-      goals: qualityGoals(rows),
+      goals,
       notes: [
         'cycles per layer = the simulator\'s layer span (first start to last end of the layer\'s instructions: its loads, GEMMs, requant/pool and stores), so DMA is included',
         `* = conv layer with >= 16 input and output channels, the layers the goals apply to; compile time ${w.compileMs.toFixed(0)} ms`,

@@ -43,7 +43,7 @@ export const timingSection: Section = {
         `${((cycles / cfg.clockMHz) / 1000).toFixed(2)} ms`,
         `${((100 * macs) / (cycles * cfg.array.rows * cfg.array.cols)).toFixed(1)} %`,
       ]);
-      goals.push({ name: `timing engine, ${w.label}`, target: '< 2 s', actual: ms(t.firstMs), met: t.firstMs < 2000 });
+      goals.push({ name: `timing engine, ${w.label}`, target: '< 2 s', actual: ms(t.firstMs), met: ctx.options.quick ? undefined : t.firstMs < 2000 });
       data.push({ network: w.label, instructions: w.program.code.length, macs, buildMs: w.buildMs, compileMs: w.compileMs, timingColdMs: t.firstMs, timingWarmMs: t.runs > 1 ? t.ms : undefined, cycles });
     }
     return {
