@@ -53,6 +53,16 @@ export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptio
   }
   const lowered = lowerNetwork(net, cfg);
   const plans = lowered.ops.map((op) => planOp(op, cfg, batch));
+  // Align each layer's bands to the rows its successor's first band reads, so
+  // that band can load while this layer still computes its last band.
+  for (let j = 0; j + 1 < plans.length; j++) {
+    const next = plans[j + 1]!;
+    if (plans[j]!.stacked || next.stacked) continue;
+    const k = next.op.terms.findIndex((t) => t.src === lowered.ops[j]!.dst);
+    const first = next.tiles[0]?.terms[k];
+    if (k < 0 || !first) continue;
+    plans[j] = planOp(lowered.ops[j]!, cfg, batch, first.iy0 + first.inH);
+  }
   const dram = planDram(lowered, plans, cfg, batch);
   const sched = new Scheduler(cfg, dram);
   plans.forEach((p, i) => sched.emitOp(p, i));

@@ -89,7 +89,12 @@ function maxInH(t: ConvTerm, convRows: number): number {
   return Math.min(t.src.h, (convRows - 1) * t.sh + t.kh);
 }
 
-export function planOp(op: ConvOp, cfg: ArchConfig, batch: number): OpPlan {
+/**
+ * Plan one op. `cutAt` (pooled output rows): put a band boundary there, so the
+ * next layer's first band, which reads only rows [0, cutAt), does not wait for
+ * this layer's last band.
+ */
+export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: number): OpPlan {
   const n = cfg.array.rows;
   const sp = cfg.scratchpad;
   const where = op.where;
@@ -214,9 +219,14 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number): OpPlan {
     r = cdiv(rows, count);
     const convRows = convRowsOf(r);
     inpChunkMax = termInfo.map((ti) => Math.max(1, Math.floor(icap / (ti.planes * maxInH(ti.t, convRows) * ti.t.src.w))));
+    const bands: [number, number][] = [];
+    const cut = cutAt !== undefined && cutAt > 0 && cutAt < rows ? cutAt : rows;
+    for (const [lo, hi] of [[0, cut], [cut, rows]] as const) {
+      if (hi <= lo) continue;
+      for (const piece of evenChunks(hi - lo, r)) bands.push([lo + piece.c0, lo + piece.c1]);
+    }
     for (let b = 0; b < batch; b++) {
-      for (let py0 = 0; py0 < rows; py0 += r) {
-        const py1 = Math.min(rows, py0 + r);
+      for (const [py0, py1] of bands) {
         const cy0 = py0 * op.poolS;
         const cr = convRowsOf(py1 - py0);
         tiles.push({
