@@ -67,11 +67,13 @@ export function timeRepeated<T>(fn: () => T, opts: RepeatOptions = {}): Timed<T>
   return { value, ms: total / runs, runs, firstMs };
 }
 
-/** Time one run. */
-export function timeOnce<T>(fn: () => T, sampler?: RssSampler): { value: T; ms: number } {
+/** Time one run: wall time, and this process's CPU time (all its threads, GC included). */
+export function timeOnce<T>(fn: () => T, sampler?: RssSampler): { value: T; ms: number; cpuMs: number } {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const value = fn();
   const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
   sampler?.sample();
-  return { value, ms };
+  return { value, ms, cpuMs: (c.user + c.system) / 1000 };
 }

@@ -32,6 +32,8 @@ export interface SectionReport {
   goals: Goal[];
   notes: string[];
   seconds: number;
+  /** CPU seconds of this process in the section: well below `seconds` means other work shared the CPUs */
+  cpuSeconds?: number;
   /** largest process RSS sampled while the section ran (MiB) */
   peakRssMiB: number;
   /** 1-minute load average when the section ended (2 = both cores of this machine busy) */
@@ -84,7 +86,8 @@ export function renderTable(t: Table): string {
 }
 
 function loadText(s: SectionReport): string {
-  return s.loadAverage === undefined ? '' : `, load average ${s.loadAverage.toFixed(2)} at its end`;
+  const cpu = s.cpuSeconds === undefined ? '' : ` (CPU ${s.cpuSeconds.toFixed(1)} s)`;
+  return `${cpu}${s.loadAverage === undefined ? '' : `, load average ${s.loadAverage.toFixed(2)} at its end`}`;
 }
 
 function goalMark(g: Goal): string {
@@ -106,7 +109,7 @@ export function renderSection(s: SectionReport): string {
     );
   }
   for (const n of s.notes) parts.push(`note: ${n}`);
-  parts.push(`section time ${s.seconds.toFixed(1)} s, peak RSS ${s.peakRssMiB.toFixed(0)} MiB${loadText(s)}`);
+  parts.push(`section time ${s.seconds.toFixed(1)} s${loadText(s)}, peak RSS ${s.peakRssMiB.toFixed(0)} MiB`);
   return parts.join('\n\n') + '\n';
 }
 
@@ -141,7 +144,7 @@ export function markdownSection(s: SectionReport): string {
     );
   }
   for (const n of s.notes) parts.push(`- ${n}`);
-  parts.push(`Section time ${s.seconds.toFixed(1)} s, peak RSS ${s.peakRssMiB.toFixed(0)} MiB${loadText(s)}.`);
+  parts.push(`Section time ${s.seconds.toFixed(1)} s${loadText(s)}, peak RSS ${s.peakRssMiB.toFixed(0)} MiB.`);
   return parts.join('\n\n') + '\n';
 }
 

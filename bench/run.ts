@@ -21,11 +21,21 @@ export async function runSection(section: Section, ctx: BenchContext): Promise<S
   collectGarbage();
   ctx.sampler = new RssSampler();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const base = { name: section.name, title: section.title, tables: [], goals: [], notes: [], data: {} };
   try {
     const out = await section.run(ctx);
     ctx.sampler.sample();
-    return { ...base, ...out, status: 'ok', seconds: (performance.now() - t0) / 1000, peakRssMiB: ctx.sampler.peakMiB, loadAverage: os.loadavg()[0]! };
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      ...base,
+      ...out,
+      status: 'ok',
+      seconds: (performance.now() - t0) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakRssMiB: ctx.sampler.peakMiB,
+      loadAverage: os.loadavg()[0]!,
+    };
   } catch (e) {
     const seconds = (performance.now() - t0) / 1000;
     if (e instanceof SectionUnavailable) return { ...base, status: 'unavailable', message: e.message, seconds, peakRssMiB: ctx.sampler.peakMiB };
