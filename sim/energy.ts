@@ -176,10 +176,13 @@ export function computeEnergy(program: Program, p: PreparedProgram, counters: Co
   };
   const byClass: Record<string, number> = {};
   const perInst = new Float64Array(p.count);
+  const c = emptyCounters(); // reused: per-instruction action counts
   let rqOutputs = 0;
   for (let i = 0; i < p.count; i++) {
     const inst = p.code[i]!;
-    const c = emptyCounters();
+    for (const b of Object.values(c.sram)) b.reads = b.writes = 0;
+    c.dram.readBytes = c.dram.writeBytes = 0;
+    c.array.issueCycles = c.array.passes = 0;
     addAccessCounts(p, i, c);
     const parts: Record<string, number> = {
       'sram.inp': (c.sram.inp.reads + c.sram.inp.writes) * n * a.activationBits * sramBit.inp,
