@@ -1,97 +1,12 @@
 #!/usr/bin/env node
 /**
- * `nibble`: the command line of the toolkit. Exit codes: 0 ok, 1 user error
- * (a NibbleError or a usage error: one line on stderr), 2 internal error
- * (stack trace: a bug in nibble).
+ * Entry point of the `nibble` executable (package.json "bin"). Exit codes:
+ * 0 ok, 1 user error (one line on stderr), 2 internal error (stack trace).
+ * The program itself is in cli/nibble.ts.
  */
-import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { isNibbleError } from '../arch/errors.js';
-import type { CommandSpec } from './command.js';
-import { CliUsageError } from './inputs.js';
-import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, ExitCodeError } from './exit.js';
-import { asmCommand } from './commands/asm.js';
-import { compileCommand } from './commands/compile.js';
-import { configCommand } from './commands/config.js';
-import { demoCommand } from './commands/demo.js';
-import { disasmCommand } from './commands/disasm.js';
-import { reportCommand } from './commands/report.js';
-import { rtlCommand } from './commands/rtl.js';
-import { runCommand } from './commands/run.js';
-import { simCommand } from './commands/sim.js';
-import { verifyCommand } from './commands/verify.js';
-import { zooCommand } from './commands/zoo.js';
-
-
-const COMMANDS: CommandSpec[] = [
-  demoCommand,
-  runCommand,
-  compileCommand,
-  simCommand,
-  asmCommand,
-  disasmCommand,
-  rtlCommand,
-  verifyCommand,
-  reportCommand,
-  zooCommand,
-  configCommand,
-];
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-function oneLine(message: string): string {
-  return message.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ').trim();
-}
-
-export async function main(argv: string[]): Promise<number> {
-  let cli = yargs(argv)
-    .scriptName('nibble')
-    .usage('$0 <command> [options]\n\nCo-design toolkit for 4-bit integer-only neural-network accelerators.')
-    .wrap(Math.min(110, process.stdout.columns || 100))
-    .strict()
-    .recommendCommands()
-    .demandCommand(1, 'give a command (nibble --help lists them)')
-    .version(packageVersion())
-    .help()
-    .alias('h', 'help')
-    // Usage errors become CliUsageError (exit 1, one line); errors from handlers pass through.
-    .fail((msg, err) => {
-      if (err) throw err;
-      throw new CliUsageError(`${msg} (see nibble --help)`);
-    })
-    .epilogue(
-      'Exit codes: 0 ok, 1 user error (bad file, config, model, program, or usage; one line on stderr), 2 internal error (a bug: please report it).\nDocs: docs/cli.md',
-    );
-  for (const c of COMMANDS) {
-    cli = cli.command(c.command, c.describe, c.builder, async (args) => c.handler(args as Record<string, unknown>));
-  }
-  try {
-    await cli.parseAsync();
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
-  } catch (e) {
-    if (e instanceof ExitCodeError) {
-      if (e.line) process.stderr.write(`nibble: error: ${oneLine(e.line)}\n`);
-      return e.code;
-    }
-    if (isNibbleError(e)) {
-      process.stderr.write(`nibble: error: ${oneLine(e.message)}\n`);
-      return EXIT_USER_ERROR;
-    }
-    const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    process.stderr.write(
-      `nibble: internal error: ${stack}\nThis is a bug in nibble. Please report it with the command line you ran.\n`,
-    );
-    return EXIT_INTERNAL_ERROR;
-  }
-}
+import { EXIT_OK } from './exit.js';
+import { runNibble } from './nibble.js';
 
 // `nibble ... | head` closes stdout early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -99,6 +14,5 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-const code = await main(hideBin(process.argv));
-// Let pending stdout writes drain before exiting (large --json documents to a pipe).
-process.exitCode = code;
+// Set the code rather than exit, so pending stdout writes (large --json documents to a pipe) drain.
+process.exitCode = await runNibble(hideBin(process.argv));

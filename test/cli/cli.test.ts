@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ensureBuilt, expectUserError, nibble } from './nibble.js';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { ensureBuilt, expectUserError, nibble, REPO } from './nibble.js';
 
 const COMMANDS = ['demo', 'run', 'compile', 'sim', 'asm', 'disasm', 'rtl', 'verify', 'report', 'zoo', 'config'];
 let tmp: string;
@@ -127,4 +129,21 @@ describe('bad inputs', () => {
   });
 
   test('missing program file', async () => expectUserError(await nibble(['sim', join(tmp, 'none.nbl')]), /not found/));
+});
+
+describe('internal errors', () => {
+  test('a bug (a non-NibbleError) exits 2 with the stack trace and a request to report it', () => {
+    const program = pathToFileURL(join(REPO, 'dist/cli/nibble.js')).href;
+    const script = `
+      import { runNibble, COMMANDS } from ${JSON.stringify(program)};
+      const boom = { command: 'boom', describe: 'throws a TypeError', builder: (y) => y, handler: async () => { const o = undefined; o.field; } };
+      process.exitCode = await runNibble(['boom'], [...COMMANDS, boom]);
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^nibble: internal error: TypeError/);
+    expect(r.stderr).toMatch(/\n\s+at /);
+    expect(r.stderr).toMatch(/This is a bug in nibble/);
+    expect(r.stdout).toBe('');
+  });
 });
