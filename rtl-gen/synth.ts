@@ -297,13 +297,14 @@ export interface RequantRow {
 
 /**
  * Synthesize and place one shift/add/clamp requant lane next to a
- * multiplier-based (gemmlowp/TFLite) lane on an iCE40 UP5K (DSPs enabled), for
- * 1 and 3 pipeline stages each.
+ * multiplier-based (gemmlowp/TFLite) lane on an iCE40 UP5K (DSPs enabled):
+ * shift lane with 1, 3 and 4 stages (the stage plans of requantStages),
+ * multiplier lane with 1 and 3.
  */
 export function compareRequant(device: PnrDevice = 'ice40-up5k'): RequantRow[] {
   const rows: RequantRow[] = [];
   for (const kind of ['shift', 'multiplier'] as const) {
-    for (const stages of [1, 3]) {
+    for (const stages of kind === 'shift' ? [1, 3, 4] : [1, 3]) {
       rows.push(
         withDir((dir) => {
           writeFileSync(join(dir, 'lane.v'), requantLaneModule(kind, stages));

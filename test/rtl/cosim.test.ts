@@ -15,6 +15,7 @@ if (!HAVE_VERILATOR) console.warn('SKIPPED test/rtl/cosim.test.ts: verilator is 
 function expectOk(r: VerifyResult, what: string): void {
   if (!r.ok) throw new Error(`${what}: RTL != simulator: ${r.mismatch}`);
   expect(r.rtlCycles).toBe(r.simCycles);
+  expect(r.perf['cycles']).toBe(r.rtlCycles);
 }
 
 describe.skipIf(!HAVE_VERILATOR)('co-simulation: directed programs', () => {
