@@ -46,7 +46,8 @@ export class Terminal {
   table(header: string[], rows: (string | number)[][], indent = '  '): void {
     const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-    const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
+    const looksNumeric = (c: string | number | undefined) => typeof c === 'number' || (typeof c === 'string' && /^-?[\d,]+(\.\d+)?( %)?$/.test(c));
+    const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => looksNumeric(r[i])));
     const fmt = (r: string[]) =>
       r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
     this.line(indent + colour.bold(fmt(header)));

@@ -17,7 +17,7 @@ export const rtlCommand: CommandSpec = {
       .option('output', { alias: 'o', type: 'string', describe: 'write the Verilog to this directory', normalize: true })
       .option('lint', { type: 'boolean', default: false, describe: 'run verilator --lint-only -Wall on the generated design (exit 1 if not clean)' })
       .option('synth', { type: 'string', choices: [...SYNTH_TARGETS], describe: 'synthesize with Yosys and report LUT/FF/BRAM/DSP' })
-      .option('pnr', { type: 'string', choices: [...PNR_DEVICES], describe: 'place and route with nextpnr-ice40: utilization and Fmax (use a small config)' })
+      .option('pnr', { type: 'string', choices: [...PNR_DEVICES], describe: 'place and route with nextpnr-ice40: utilization and Fmax (without --config: a 2x2 iCE40-sized machine)' })
       .option('compare-requant', { type: 'boolean', default: false, describe: 'synthesize a shift requant lane next to a multiplier-based one (iCE40 UP5K)' })
       .example('$0 rtl -o build/rtl', 'Verilog for the default config')
       .example('$0 rtl --config small.json --lint', 'lint the design of a config')
@@ -72,10 +72,13 @@ export const rtlCommand: CommandSpec = {
       ]);
     }
     if (pnr) {
-      const api = await rtlApi('nibble rtl --pnr', ['pnr']);
-      const r = api.pnr(cfg, pnr);
-      doc['pnr'] = r;
-      term.heading(`place and route (nextpnr, ${pnr}), config ${hash}`);
+      const api = await rtlApi('nibble rtl --pnr', ['pnr', 'ice40Config']);
+      // The default machine does not fit an iCE40: without --config, place and route rtl-gen's iCE40-sized one.
+      const pnrCfg = str(args, 'config') ? cfg : api.ice40Config();
+      if (!str(args, 'config')) term.note(`nibble: note: --pnr without --config uses the iCE40-sized config (${pnrCfg.array.rows}x${pnrCfg.array.cols} array, hash ${configHash(pnrCfg)})`);
+      const r = api.pnr(pnrCfg, pnr);
+      doc['pnr'] = { configHash: configHash(pnrCfg), config: pnrCfg, ...r };
+      term.heading(`place and route (nextpnr, ${pnr}), config ${configHash(pnrCfg)}`);
       term.pairs([
         ['Fmax', `${formatNumber(r.fmaxMHz)} MHz`],
         ...Object.entries(r.utilisation).map(([k, [used, avail]]) => [k, `${used} / ${avail} (${((100 * used) / Math.max(1, avail)).toFixed(0)} %)`] as [string, string]),
@@ -86,7 +89,7 @@ export const rtlCommand: CommandSpec = {
       const rows = api.compareRequant();
       doc['compareRequant'] = rows;
       term.heading('requant lane: shift/add/clamp vs multiplier-based (iCE40 UP5K)');
-      term.table(['lane', 'stages', 'LUTs', 'FFs', 'DSPs', 'Fmax MHz'], rows.map((r) => [r.lane, r.stages, r.luts, r.ffs, r.dsps, Number(r.fmaxMHz.toFixed(1))]));
+      term.table(['lane', 'stages', 'LUTs', 'FFs', 'DSPs', 'Fmax MHz'], rows.map((r) => [r.lane, r.stages, r.luts, r.ffs, r.dsps, r.fmaxMHz.toFixed(1)]));
     }
     if (term.json) term.document(doc);
     if (failed) throw new ExitCodeError(1, failed);
