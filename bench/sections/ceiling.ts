@@ -3,7 +3,7 @@
  * typed-array Int8 x Int8 -> Int32 matmul, shaped like the array's work (P
  * pixels x K input lanes x N output lanes per pass), measured in the same run.
  */
-import { si, type Table } from '../report.js';
+import { pct, si, type Table } from '../report.js';
 import { timeRepeated, type RssSampler } from '../measure.js';
 import type { BenchContext, Section, SectionOutput } from '../section.js';
 
@@ -21,6 +21,8 @@ export interface CeilingRow {
   shape: MatmulShape;
   macs: number;
   ms: number;
+  /** CPU time / wall time of the measured runs (below 1: the CPU was shared) */
+  cpuShare: number;
   runs: number;
   macPerSecond: number;
 }
@@ -118,7 +120,7 @@ export function measureCeiling(
       // read the result so the loop cannot be optimized away
       if (c.reduce((s, x) => s + x, 0) === 0.5) throw new Error('unreachable');
       const macs = pixels * k * n;
-      rows.push({ kernel, shape, macs, ms: t.ms, runs: t.runs, macPerSecond: (macs / t.ms) * 1000 });
+      rows.push({ kernel, shape, macs, ms: t.ms, cpuShare: t.cpuMs / t.ms, runs: t.runs, macPerSecond: (macs / t.ms) * 1000 });
     }
   }
   return rows;
@@ -127,8 +129,16 @@ export function measureCeiling(
 export function ceilingTable(rows: CeilingRow[]): Table {
   return {
     title: 'Int8 x Int8 -> Int32 matmul (plain typed-array loops)',
-    columns: ['kernel', 'pixels x K x N', 'MACs/run', 'ms/run', 'runs', 'MAC/s'],
-    rows: rows.map((r) => [`${r.kernel} (${MATMUL_KERNELS[r.kernel].describe})`, `${r.shape.pixels} x ${r.shape.k} x ${r.shape.n}`, r.macs, r.ms.toFixed(3), r.runs, si(r.macPerSecond)]),
+    columns: ['kernel', 'pixels x K x N', 'MACs/run', 'ms/run', 'runs', 'CPU/wall', 'MAC/s'],
+    rows: rows.map((r) => [
+      `${r.kernel} (${MATMUL_KERNELS[r.kernel].describe})`,
+      `${r.shape.pixels} x ${r.shape.k} x ${r.shape.n}`,
+      r.macs,
+      r.ms.toFixed(3),
+      r.runs,
+      pct(r.cpuShare, 0),
+      si(r.macPerSecond),
+    ]),
   };
 }
 

@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
 import type { Program } from '../../isa/program.js';
 import { simulate, type Engine } from '../../sim/index.js';
 import { timeRepeated, type RssSampler } from '../measure.js';
-import { si, type Goal, type Table } from '../report.js';
+import { pct, si, type Goal, type Table } from '../report.js';
 import type { BenchContext, Section, SectionOutput } from '../section.js';
 import { usefulMacs, zooWorkload, type Workload } from '../workloads.js';
 import { ensureCeiling } from './ceiling.js';
@@ -21,6 +21,8 @@ export interface EngineRun {
   /** N*N MACs per issue cycle, padding and idle lanes included */
   arrayMacs: number;
   ms: number;
+  /** CPU time / wall time of the measured runs (below 1: the CPU was shared) */
+  cpuShare: number;
   runs: number;
   firstMs: number;
   cyclesPerSecond: number;
@@ -53,6 +55,7 @@ export function measureEngine(
     usefulMacs: macs,
     arrayMacs: r.counters.array.macsIssued,
     ms: t.ms,
+    cpuShare: t.cpuMs / t.ms,
     runs: t.runs,
     firstMs: t.firstMs,
     cyclesPerSecond: r.cycles / sec,
@@ -65,7 +68,7 @@ export function measureEngine(
 export function engineTable(runs: EngineRun[], ceiling: number | undefined): Table {
   return {
     title: `simulator engines${ceiling ? ` (ceiling ${si(ceiling)} MAC/s)` : ''}`,
-    columns: ['network', 'engine', 'instr', 'cycles', 'ms/run', 'runs', 'cycles/s', 'instr/s', 'useful MAC/s', 'array MAC/s', 'useful/ceiling'],
+    columns: ['network', 'engine', 'instr', 'cycles', 'ms/run', 'runs', 'CPU/wall', 'cycles/s', 'instr/s', 'useful MAC/s', 'array MAC/s', 'useful/ceiling'],
     rows: runs.map((r) => [
       r.workload,
       r.engine,
@@ -73,6 +76,7 @@ export function engineTable(runs: EngineRun[], ceiling: number | undefined): Tab
       r.cycles,
       r.ms.toFixed(1),
       r.runs,
+      pct(r.cpuShare, 0),
       si(r.cyclesPerSecond),
       si(r.instructionsPerSecond),
       r.engine === 'timing' ? '-' : si(r.usefulMacPerSecond),
