@@ -123,6 +123,7 @@ export const simSection: Section = {
     notes.push(
       'useful MAC/s counts the network\'s MACs (program.layers); array MAC/s counts N x N per issued pixel (zero padding and unused lanes included); ' +
         'ms/run is the mean of warm runs after one cold run, or the cold run alone when it took over 3 s',
+      'the cycle engine runs the same programs on the same default config as the others (fast enough here: a few seconds each); its figure is one cold run when that took over 3 s',
       `compile times: ${workloads.map((w) => `${w.label} ${w.compileMs.toFixed(0)} ms`).join(', ')}`,
     );
     return {
