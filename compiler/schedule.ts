@@ -200,94 +200,93 @@ export class Scheduler {
     const n = this.n;
     const group = op.group;
     const consts = this.dram.constants[opIndex]!;
-    plan.tiles.forEach((tile, ti) => {
-      for (let o = 0; o < plan.coBlocks; o++) {
-        let first = true;
-        const stepNote = plan.stacked
-          ? `${op.name}: images ${tile.b0}..${tile.b0 + tile.nb - 1}, co block ${o}`
-          : `${op.name}: image ${tile.b0}, rows ${tile.py0}..${tile.py1 - 1}, co block ${o}`;
-        let noted = false;
-        plan.terms.forEach((tp, k) => {
-          const t = tp.term;
-          const src = t.src;
-          const tt = tile.terms[k]!;
-          tp.chunks.forEach((ch, c) => {
-            const cc = ch.c1 - ch.c0;
-            const rowsPer = plan.stacked ? tile.nb * src.h : tt.inH;
-            const blockLen = rowsPer * src.w;
-            const planeLen = cc * blockLen;
-            const wBytes = (n * this.cfg.bits.weight) / 8;
-            tp.windows.forEach((win, v) => {
-              const kh = win.y1 - win.y0;
-              const kw = win.x1 - win.x0;
-              // WGT item: this window's taps of the chunk's blocks
-              const wKey = `w${opIndex}:${o}:${k}:${c}:${v}`;
-              let w = this.wgt.lookup(wKey);
-              if (!w) {
-                const len = cc * kh * kw * n;
-                const a = this.wgt.alloc(wKey, len);
-                w = a.item;
-                const what = tp.windows.length > 1 ? `, kernel rows ${win.y0}..${win.y1 - 1} cols ${win.x0}..${win.x1 - 1}` : '';
-                w.ready = this.node(
-                  this.loadInst(1, w.start, consts.weightAddr(o, k, c, v), len, 1, len * wBytes),
-                  'load',
-                  group,
-                  a.waits,
-                  `${op.name}: weights co block ${o}, ci blocks ${ch.c0}..${ch.c1 - 1}${what}`,
-                );
+    for (const { tile: ti, o } of plan.steps) {
+      const tile = plan.tiles[ti]!;
+      let first = true;
+      const stepNote = plan.stacked
+        ? `${op.name}: images ${tile.b0}..${tile.b0 + tile.nb - 1}, co block ${o}`
+        : `${op.name}: image ${tile.b0}, rows ${tile.py0}..${tile.py1 - 1}, co block ${o}`;
+      let noted = false;
+      plan.terms.forEach((tp, k) => {
+        const t = tp.term;
+        const src = t.src;
+        const tt = tile.terms[k]!;
+        tp.chunks.forEach((ch, c) => {
+          const cc = ch.c1 - ch.c0;
+          const rowsPer = plan.stacked ? tile.nb * src.h : tt.inH;
+          const blockLen = rowsPer * src.w;
+          const planeLen = cc * blockLen;
+          const wBytes = (n * this.cfg.bits.weight) / 8;
+          tp.windows.forEach((win, v) => {
+            const kh = win.y1 - win.y0;
+            const kw = win.x1 - win.x0;
+            // WGT item: this window's taps of the chunk's blocks
+            const wKey = `w${opIndex}:${o}:${k}:${c}:${v}`;
+            let w = this.wgt.lookup(wKey);
+            if (!w) {
+              const len = cc * kh * kw * n;
+              const a = this.wgt.alloc(wKey, len);
+              w = a.item;
+              const what = tp.windows.length > 1 ? `, kernel rows ${win.y0}..${win.y1 - 1} cols ${win.x0}..${win.x1 - 1}` : '';
+              w.ready = this.node(
+                this.loadInst(1, w.start, consts.weightAddr(o, k, c, v), len, 1, len * wBytes),
+                'load',
+                group,
+                a.waits,
+                `${op.name}: weights co block ${o}, ci blocks ${ch.c0}..${ch.c1 - 1}${what}`,
+              );
+            }
+            // INP item: the band of the chunk's blocks, shared by every window and co block
+            const iKey = `i${opIndex}:${ti}:${k}:${c}`;
+            let inp = this.inp.lookup(iKey);
+            if (!inp) inp = this.loadBand(plan, tile, k, ch, iKey, planeLen, group);
+            // A window starting below the top padding reads from a shifted base; the
+            // shift changes in_h, hence the block pitch, so it runs one GEMM per block.
+            const padTop = plan.stacked ? 0 : tt.padTop;
+            const padLeft = plan.stacked ? 0 : t.pw;
+            const rowShift = Math.max(0, win.y0 - padTop);
+            const colShift = Math.max(0, win.x0 - padLeft);
+            const inH = rowsPer - rowShift;
+            if (inH < 1) return; // the window only sees rows below the map: zeros
+            const perBlock = rowShift > 0;
+            for (let p = 0; p < tp.planes; p++) {
+              const blocks = perBlock ? cc : 1;
+              for (let b = 0; b < blocks; b++) {
+                const gemm: Instruction = {
+                  op: 'GEMM',
+                  ...flags,
+                  wgt_addr: w.start + b * kh * kw * n,
+                  inp_addr: inp.start + p * planeLen + b * blockLen + rowShift * src.w + colShift,
+                  acc_addr: 0,
+                  in_h: inH,
+                  in_w: src.w,
+                  out_h: plan.stacked ? tile.nb : tile.convRows,
+                  out_w: plan.stacked ? 1 : plan.owc,
+                  kernel_h: kh,
+                  kernel_w: kw,
+                  stride_h: plan.stacked ? (tile.nb > 1 ? src.h : 1) : t.sh,
+                  stride_w: plan.stacked ? 1 : t.sw,
+                  pad_top: Math.max(0, padTop - win.y0),
+                  pad_left: Math.max(0, padLeft - win.x0),
+                  ci_blocks: perBlock ? 1 : cc,
+                  accumulate: first ? 0 : 1,
+                  act_signed: src.signed ? 1 : 0,
+                  pshift: 4 * p,
+                };
+                const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
+                noted = true;
+                g.passes = gemm.ci_blocks * kh * kw;
+                g.pixels = gemm.out_h * gemm.out_w;
+                w.lastUser = g;
+                inp.lastUser = g;
+                first = false;
               }
-              // INP item: the band of the chunk's blocks, shared by every window and co block
-              const iKey = `i${opIndex}:${ti}:${k}:${c}`;
-              let inp = this.inp.lookup(iKey);
-              if (!inp) inp = this.loadBand(plan, tile, k, ch, iKey, planeLen, group);
-              // A window starting below the top padding reads from a shifted base; the
-              // shift changes in_h, hence the block pitch, so it runs one GEMM per block.
-              const padTop = plan.stacked ? 0 : tt.padTop;
-              const padLeft = plan.stacked ? 0 : t.pw;
-              const rowShift = Math.max(0, win.y0 - padTop);
-              const colShift = Math.max(0, win.x0 - padLeft);
-              const inH = rowsPer - rowShift;
-              if (inH < 1) return; // the window only sees rows below the map: zeros
-              const perBlock = rowShift > 0;
-              for (let p = 0; p < tp.planes; p++) {
-                const blocks = perBlock ? cc : 1;
-                for (let b = 0; b < blocks; b++) {
-                  const gemm: Instruction = {
-                    op: 'GEMM',
-                    ...flags,
-                    wgt_addr: w.start + b * kh * kw * n,
-                    inp_addr: inp.start + p * planeLen + b * blockLen + rowShift * src.w + colShift,
-                    acc_addr: 0,
-                    in_h: inH,
-                    in_w: src.w,
-                    out_h: plan.stacked ? tile.nb : tile.convRows,
-                    out_w: plan.stacked ? 1 : plan.owc,
-                    kernel_h: kh,
-                    kernel_w: kw,
-                    stride_h: plan.stacked ? (tile.nb > 1 ? src.h : 1) : t.sh,
-                    stride_w: plan.stacked ? 1 : t.sw,
-                    pad_top: Math.max(0, padTop - win.y0),
-                    pad_left: Math.max(0, padLeft - win.x0),
-                    ci_blocks: perBlock ? 1 : cc,
-                    accumulate: first ? 0 : 1,
-                    act_signed: src.signed ? 1 : 0,
-                    pshift: 4 * p,
-                  };
-                  const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
-                  noted = true;
-                  g.passes = gemm.ci_blocks * kh * kw;
-                  g.pixels = gemm.out_h * gemm.out_w;
-                  w.lastUser = g;
-                  inp.lastUser = g;
-                  first = false;
-                }
-              }
-            });
+            }
           });
         });
-        this.requantAndStore(plan, opIndex, tile, o);
-      }
-    });
+      });
+      this.requantAndStore(plan, opIndex, tile, o);
+    }
   }
 
   /** Allocate and load the INP item of one band and ci chunk (both nibble planes). */

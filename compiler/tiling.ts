@@ -60,6 +60,8 @@ export interface OpPlan {
   tiles: Tile[];
   /** images stacked per GEMM (dense ops) */
   stacked: boolean;
+  /** (tile, co block) steps in execution order */
+  steps: { tile: number; o: number }[];
   /** co blocks per PARAM item */
   paramChunk: number;
   /** entries of the OUT item of one (tile, co block) step, upper bound */
@@ -248,5 +250,12 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
     return { term: ti.t, windows: ti.windows, planes: ti.planes, ciBlocks: ti.ciBlocks, chunk, chunks: evenChunks(ti.ciBlocks, chunk) };
   });
   const paramChunk = Math.max(1, Math.min(coBlocks, Math.floor(sp.paramEntries / 2) || 1));
-  return { op, coBlocks, terms, owc, tiles, stacked, paramChunk, outItem };
+  // Image-major steps: one image's band stays in INP for all co blocks. (A
+  // weight-major order, band x co block x image, was measured: it moves fewer
+  // weights at batch > 1 but no layer here is limited by that traffic.)
+  const steps: { tile: number; o: number }[] = [];
+  tiles.forEach((_, t) => {
+    for (let o = 0; o < coBlocks; o++) steps.push({ tile: t, o });
+  });
+  return { op, coBlocks, terms, owc, tiles, stacked, paramChunk, outItem, steps };
 }
