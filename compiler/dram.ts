@@ -27,6 +27,8 @@ export interface DramPlan {
   constants: OpConstants[];
   /** bytes used */
   size: number;
+  /** byte address of an all-zero region (the gaps between stacked images are loaded from it) */
+  zerosAddr: number;
 }
 
 /** Pack an op's weights as WGT items in GEMM read order: [co block][term][chunk][cb][kh][kw] tiles of N entries. */
@@ -139,6 +141,21 @@ export function planDram(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, bat
       paramAddr: (o) => pAddr + o * pBytes,
     });
   }
+  // Zero rows between images stacked in INP come from here.
+  const eb = (cfg.array.rows * cfg.bits.activation) / 8;
+  let zeroBytes = 0;
+  for (const plan of plans) {
+    for (const tile of plan.tiles) {
+      if (!tile.stackPitch) continue;
+      const src = plan.terms[0]!.term.src;
+      zeroBytes = Math.max(zeroBytes, (tile.stackPitch - src.h) * src.w * eb);
+    }
+  }
+  const zerosAddr = top;
+  if (zeroBytes > 0) {
+    segments.push({ name: 'zeros', dramAddr: zerosAddr, bytes: new Uint8Array(zeroBytes) });
+    top = align(top + zeroBytes);
+  }
   // Segment names must be unique even if two ops share a layer name.
   const seen = new Map<string, number>();
   for (const s of segments) {
@@ -181,5 +198,5 @@ export function planDram(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, bat
       'compiler',
     );
   }
-  return { segments, constants, size: top };
+  return { segments, constants, size: top, zerosAddr };
 }

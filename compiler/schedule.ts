@@ -260,7 +260,7 @@ export class Scheduler {
                   acc_addr: 0,
                   in_h: inH,
                   in_w: src.w,
-                  out_h: plan.stacked ? tile.nb : tile.convRows,
+                  out_h: plan.stacked ? tile.nb : tile.stackPitch ? ((tile.nb - 1) * tile.stackPitch) / t.sh + tile.convRows : tile.convRows,
                   out_w: plan.stacked ? 1 : plan.owc,
                   kernel_h: kh,
                   kernel_w: kw,
@@ -309,7 +309,27 @@ export class Scheduler {
     for (let p = 0; p < tp.planes; p++) {
       const base = src.dramAddr + tile.b0 * src.imageStrideBytes + p * planeBytes;
       const sram = inp.start + p * planeLen;
-      if (plan.stacked && tile.nb > 1) {
+      if (tile.stackPitch) {
+        // conv image stack: per block, each image's rows then zero rows up to the pitch
+        const pitch = tile.stackPitch;
+        const blockLen = tt.inH * src.w;
+        for (let cb = ch.c0; cb < ch.c1; cb++) {
+          for (let i = 0; i < tile.nb; i++) {
+            const at = sram + (cb - ch.c0) * blockLen + i * pitch * src.w;
+            inp.ready = this.node(
+              this.loadInst(0, at, base + i * src.imageStrideBytes + cb * blockBytes, src.h * src.w, 1, blockBytes),
+              'load',
+              group,
+              waits,
+              note,
+            );
+            if (i + 1 < tile.nb && pitch > src.h) {
+              const len = (pitch - src.h) * src.w;
+              inp.ready = this.node(this.loadInst(0, at + src.h * src.w, this.dram.zerosAddr, len, 1, len * eb), 'load', group, waits, 'zero rows between stacked images');
+            }
+          }
+        }
+      } else if (plan.stacked && tile.nb > 1) {
         for (let cb = ch.c0; cb < ch.c1; cb++) {
           inp.ready = this.node(
             this.loadInst(0, sram + (cb - ch.c0) * tile.nb * src.h * src.w, base + cb * blockBytes, src.h * src.w, tile.nb, src.imageStrideBytes),
@@ -346,16 +366,29 @@ export class Scheduler {
       prm = a.item;
       prm.ready = this.node(this.loadInst(2, prm.start, consts.paramAddr(c0), len, 1, len * this.n * 8), 'load', group, a.waits, `${op.name}: bias/shift co blocks ${c0}..${c0 + len - 1}`);
     }
-    const outH = plan.stacked ? tile.nb : tile.py1 - tile.py0;
+    // A conv image stack is requantized and stored image by image.
+    const images = tile.stackPitch ? tile.nb : 1;
+    for (let i = 0; i < images; i++) {
+      const b0 = tile.b0 + i;
+      const nb = tile.stackPitch ? 1 : tile.nb;
+      const accAddr = tile.stackPitch ? ((i * tile.stackPitch) / plan.terms[0]!.term.sh) * plan.owc : 0;
+      this.requantStore(plan, tile, o, prm, pc, b0, nb, accAddr);
+    }
+  }
+
+  private requantStore(plan: OpPlan, tile: Tile, o: number, prm: Item, pc: number, b0: number, nb: number, accAddr: number): void {
+    const op = plan.op;
+    const group = op.group;
+    const outH = plan.stacked ? nb : tile.py1 - tile.py0;
     const outW = plan.stacked ? 1 : op.pow;
     const a = this.out.alloc(`o${this.store.length}`, outH * outW);
     const rq: Instruction = {
       op: 'REQUANT',
       ...flags,
-      acc_addr: 0,
+      acc_addr: accAddr,
       out_addr: a.item.start,
       param_addr: prm.start + (o - pc * plan.paramChunk),
-      in_h: plan.stacked ? tile.nb : tile.convRows,
+      in_h: plan.stacked ? nb : tile.convRows,
       in_w: plan.stacked ? 1 : plan.owc,
       out_h: outH,
       out_w: outW,
@@ -385,16 +418,16 @@ export class Scheduler {
           op: 'STORE',
           ...flags,
           sram_addr: a.item.start,
-          dram_addr: dst.dramAddr + tile.b0 * dst.imageStrideBytes + o * eb,
+          dram_addr: dst.dramAddr + b0 * dst.imageStrideBytes + o * eb,
           x_count: 1,
-          y_count: tile.nb,
+          y_count: nb,
           dram_stride: dst.imageStrideBytes,
         }
       : {
           op: 'STORE',
           ...flags,
           sram_addr: a.item.start,
-          dram_addr: dst.dramAddr + tile.b0 * dst.imageStrideBytes + (o * op.poh + tile.py0) * op.pow * eb,
+          dram_addr: dst.dramAddr + b0 * dst.imageStrideBytes + (o * op.poh + tile.py0) * op.pow * eb,
           x_count: outH * outW,
           y_count: 1,
           dram_stride: outH * outW * eb,
@@ -402,7 +435,7 @@ export class Scheduler {
     const stNode = this.node(st, 'store', group, [rqNode]);
     a.item.lastUser = stNode;
     const list = this.writes.get(dst.id) ?? [];
-    list.push({ b0: tile.b0, nb: tile.nb, y0: plan.stacked ? 0 : tile.py0, y1: plan.stacked ? 1 : tile.py1, store: stNode });
+    list.push({ b0, nb, y0: plan.stacked ? 0 : tile.py0, y1: plan.stacked ? 1 : tile.py1, store: stNode });
     this.writes.set(dst.id, list);
   }
 

@@ -49,6 +49,12 @@ export interface Tile {
   cy0: number;
   convRows: number;
   terms: TermTile[];
+  /**
+   * Conv image stack (nb > 1, small maps): INP rows per image, i.e. the H map
+   * rows then zero rows that pad between images. Stacked output row
+   * i * stackPitch / stride + y is row y of image b0 + i.
+   */
+  stackPitch?: number;
 }
 
 export interface OpPlan {
@@ -227,7 +233,19 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
       if (hi <= lo) continue;
       for (const piece of evenChunks(hi - lo, r)) bands.push([lo + piece.c0, lo + piece.c1]);
     }
-    for (let b = 0; b < batch; b++) {
+    const stack = bands.length === 1 ? imageStack(op, termInfo[0]!.windows.length, convRows, owc, batch, cfg) : undefined;
+    if (stack) {
+      const t = op.terms[0]!;
+      const groups = cdiv(batch, stack.nb);
+      const even = cdiv(batch, groups);
+      for (let b0 = 0; b0 < batch; b0 += even) {
+        const nb = Math.min(even, batch - b0);
+        const pitch = nb > 1 ? stack.pitch : undefined;
+        tiles.push({ b0, nb, py0: 0, py1: rows, cy0: 0, convRows, terms: [{ iy0: 0, inH: (nb - 1) * stack.pitch + t.src.h, padTop: t.ph }], ...(pitch ? { stackPitch: pitch } : {}) });
+      }
+      inpChunkMax = [Math.max(1, Math.floor(stack.icap / (termInfo[0]!.planes * ((stack.nb - 1) * stack.pitch + t.src.h) * t.src.w)))];
+    }
+    for (let b = 0; b < batch && !stack; b++) {
       for (const [py0, py1] of bands) {
         const cy0 = py0 * op.poolS;
         const cr = convRowsOf(py1 - py0);
@@ -258,4 +276,45 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
     for (let o = 0; o < coBlocks; o++) steps.push({ tile: t, o });
   });
   return { op, coBlocks, terms, owc, tiles, stacked, paramChunk, outItem, steps };
+}
+
+/**
+ * Small maps give passes of fewer than 2N pixels, which cannot hide the
+ * N-cycle weight preload. With a batch, whole images of a single-term,
+ * single-band conv are stacked vertically in INP, separated by zero rows (the
+ * bottom padding of one image and the top padding of the next), so one GEMM
+ * computes several images: pass length nb x map instead of one map.
+ */
+function imageStack(
+  op: ConvOp,
+  windows: number,
+  convRows: number,
+  owc: number,
+  batch: number,
+  cfg: ArchConfig,
+): { nb: number; pitch: number; icap: number } | undefined {
+  const n = cfg.array.rows;
+  const sp = cfg.scratchpad;
+  if (batch < 2 || op.terms.length !== 1 || windows !== 1 || op.dense) return undefined;
+  if (convRows * owc >= 2 * n) return undefined;
+  const t = op.terms[0]!;
+  const h = t.src.h;
+  const bottom = Math.max(0, (convRows - 1) * t.sh - t.ph + t.kh - h);
+  let pitch = h + Math.max(t.ph, bottom);
+  pitch = cdiv(pitch, t.sh) * t.sh;
+  const planes = t.src.layout === 'nibble-planes' ? 2 : 1;
+  const blocks = cdiv(t.ci, n);
+  const inH = (nb: number) => (nb - 1) * pitch + h;
+  const accRows = (nb: number) => ((nb - 1) * pitch) / t.sh + convRows;
+  const fits = (nb: number, icap: number, allBlocks: boolean) =>
+    accRows(nb) * owc <= sp.accEntries && planes * (allBlocks ? blocks : 1) * inH(nb) * t.src.w <= icap;
+  let nb = Math.min(batch, ISA_LIMITS.ciBlocks);
+  let icap = sp.inputEntries / 2;
+  while (nb > 1 && !fits(nb, icap, true)) nb--;
+  if (nb === 1) {
+    nb = Math.min(batch, ISA_LIMITS.ciBlocks);
+    while (nb > 1 && !fits(nb, icap, false)) nb--;
+  }
+  if (nb === 1) return undefined;
+  return { nb, pitch, icap };
 }
