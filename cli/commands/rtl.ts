@@ -50,9 +50,10 @@ export const rtlCommand: CommandSpec = {
       doc['lint'] = r;
       if (r.clean) term.line(`lint (verilator -Wall): ${colour.green('clean')}`);
       else {
-        term.line(`lint (verilator -Wall): ${colour.red(`${r.messages.length} message(s)`)}`);
+        const issues = r.messages.filter((m) => !/Exiting due to/.test(m)).length || r.messages.length;
+        term.line(`lint (verilator -Wall): ${colour.red(`${issues} issue(s)`)}`);
         for (const m of r.messages) term.line(`  ${m}`);
-        failed = `lint found ${r.messages.length} issue(s)`;
+        failed = `verilator lint found ${issues} issue(s) in the generated Verilog (config ${hash})`;
       }
     }
     if (synth) {
