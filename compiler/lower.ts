@@ -14,7 +14,6 @@ import type { ArchConfig } from '../arch/config.js';
 import { CompileError } from '../arch/errors.js';
 import {
   analyzeNetwork,
-  signedRange,
   type ActivationValue,
   type Conv2dLayer,
   type LayerInfo,
@@ -113,14 +112,10 @@ class Lowering {
   readonly ops: ConvOp[] = [];
   readonly groups: LayerGroup[] = [];
   readonly tensors: ActTensor[] = [];
-  private readonly wMax: number;
-
   constructor(
     readonly net: Network,
     readonly cfg: ArchConfig,
-  ) {
-    this.wMax = signedRange(cfg.bits.weight).hi;
-  }
+  ) {}
 
   tensor(name: string, c: number, h: number, w: number, signed: boolean, bits: number, role: ActTensor['role'], layout: ActTensor['layout'] = 'blocked'): ActTensor {
     const t: ActTensor = {
@@ -190,7 +185,7 @@ class Lowering {
     }
   }
 
-  /** The activation a flow carries into a conv (source tensor as the GEMM sees it). */
+  /** Register an op: its sources stay alive until it, its output starts with it. */
   addOp(op: Omit<ConvOp, 'index'>): ConvOp {
     const full = { ...op, index: this.ops.length } as ConvOp;
     this.ops.push(full);
@@ -235,15 +230,6 @@ class Lowering {
     return dst;
   }
 
-  checkWeights(where: string, w: Int8Array): void {
-    for (let i = 0; i < w.length; i++) {
-      const v = w[i]!;
-      if (v > this.wMax || v < -this.wMax) {
-        throw new CompileError(`weight ${v} does not fit bits.weight = ${this.cfg.bits.weight}`, where);
-      }
-    }
-  }
-
   convTerm(info: LayerInfo, flow: Flow, group: number): ConvTerm {
     const layer = info.layer as Conv2dLayer;
     this.checkConvFields(info.where, layer);
@@ -263,9 +249,9 @@ class Lowering {
   }
 
   /**
-   * Lower a chain of layers starting from `flow`. Returns the flow after the
-   * chain. `mainOfResidual`: the chain is a residual's main path without its
-   * last conv.
+   * Lower a chain of layers starting from `flow`; returns the flow after it.
+   * `topLevel`: the network's own layers (each run of layers is one group);
+   * otherwise a residual's main path before its last conv (the residual's group).
    */
   chain(infos: LayerInfo[], flow: Flow, outName: (i: number) => string, isLast: (i: number) => boolean, topLevel: boolean): Flow {
     let i = 0;
