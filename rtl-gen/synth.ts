@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DEFAULT_CONFIG, validateConfig, type ArchConfig } from '../arch/config.js';
 import { RtlError } from '../arch/errors.js';
 import { runTool } from './verilator.js';
-import { generateVerilog, requantStagePlan, rtlWidths } from './verilog.js';
+import { generateVerilog, requantLane, rtlWidths } from './verilog.js';
 
 function withDir<T>(f: (dir: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'nibble-synth-'));
@@ -132,6 +132,20 @@ export function parseNextpnr(log: string): { utilisation: Record<string, [number
 }
 
 function placeAndRoute(dir: string, json: string, device: PnrDevice, seed = 1): { utilisation: Record<string, [number, number]>; fmaxMHz: number } {
+  try {
+    return placeAndRouteOnce(dir, json, device, seed);
+  } catch (e) {
+    if (e instanceof RtlError && /Unable to place|Failed to expand region|no BELs remaining/.test(e.message)) {
+      throw new RtlError(
+        `the design does not fit the ${device}; use a smaller machine (e.g. ice40Config(): N = 2, small buffers, 16-bit accumulators)`,
+        `nextpnr-ice40 (${device})`,
+      );
+    }
+    throw e;
+  }
+}
+
+function placeAndRouteOnce(dir: string, json: string, device: PnrDevice, seed: number): { utilisation: Record<string, [number, number]>; fmaxMHz: number } {
   const log = runTool(
     'nextpnr-ice40',
     [...DEVICE_ARGS[device], '--json', json, '--freq', '12', '--seed', String(seed), '--ignore-loops', '-q', '-l', 'pnr.log'],
@@ -218,48 +232,23 @@ function requantLaneModule(kind: 'shift' | 'multiplier', stages: number): string
   reg [${w - 1}:0] sr;
   always @(posedge clk) sr <= {sr[${w - 2}:0], din};`;
   if (kind === 'shift') {
-    // acc 32 | bias 32 | shift 8 -> clamp to 4-bit unsigned, as one lane of nibble_top
-    const plan = requantStagePlan(stages);
-    const body: string[] = [];
-    let cur = 'mx';
-    let w = 32;
-    plan.forEach((ops, si) => {
-      const k = si + 1;
-      let expr = cur;
-      for (const op of ops) {
-        if (op === 'sub') {
-          body.push(`  wire signed [32:0] s${k}_sub = {${expr}[31], ${expr}} - {bias[31], bias};`);
-          expr = `s${k}_sub`;
-          w = 33;
-        } else if (op === 'shift' || op === 'shiftHi') {
-          const aR = op === 'shift' ? 'rs' : `{rs[5:3], 3'b000}`;
-          const aL = op === 'shift' ? 'ls' : `{ls[3], 3'b000}`;
-          body.push(`  wire signed [41:0] s${k}_i = ${w === 33 ? `{{9{${expr}[32]}}, ${expr}}` : expr};`);
-          body.push(`  wire signed [41:0] s${k}_sh = shf[7] ? (s${k}_i <<< ${aL}) : (s${k}_i >>> ${aR});`);
-          expr = `s${k}_sh`;
-          w = 42;
-        } else if (op === 'shiftLo') {
-          body.push(`  wire signed [41:0] s${k}_sl = shf[7] ? (${expr} <<< {1'b0, ls[2:0]}) : (${expr} >>> {3'b000, rs[2:0]});`);
-          expr = `s${k}_sl`;
-        } else if (op === 'clamp') {
-          body.push(`  wire signed [41:0] s${k}_c = ${expr};`);
-          body.push(`  wire [3:0] s${k}_y = (s${k}_c > 42'sd15) ? 4'd15 : (s${k}_c < 42'sd0) ? 4'd0 : s${k}_c[3:0];`);
-          expr = `s${k}_y`;
-          w = 4;
-        }
-      }
-      body.push(`  reg ${w === 4 ? '' : 'signed '}[${w - 1}:0] r${k};`, `  always @(posedge clk) r${k} <= ${expr};`);
-      cur = `r${k}`;
-    });
+    // exactly the lane of nibble_top (requantLane), one lane, 32-bit accumulator, clamp to 4-bit unsigned
     return `module lane_top (input wire clk, input wire din, output reg [3:0] y);${serial(72)}
-  wire signed [31:0] mx = sr[31:0];
-  wire signed [31:0] bias = sr[63:32];
-  wire signed [7:0] shf = sr[71:64];
-  wire [5:0] rs = shf[7] ? 6'd0 : (shf > 8'sd32 ? 6'd32 : shf[5:0]);
-  wire [8:0] nshf = 9'd0 - {shf[7], shf};
-  wire [3:0] ls = shf[7] ? (nshf > 9'd9 ? 4'd9 : nshf[3:0]) : 4'd0;
-${body.join('\n')}
-  always @(posedge clk) y <= ${cur};
+  localparam ACCB = 32;
+  localparam AB = 4;
+  wire rst = 1'b0;
+  wire [63:0] par_q = {24'd0, sr[71:32]};
+  wire [9:0] rq_hi = 10'd15;
+  wire [9:0] rq_lo = 10'd0;
+  wire signed [31:0] rq_mx_l = sr[31:0];
+  wire [3:0] rq_y;
+  genvar l;
+  generate
+    for (l = 0; l < 1; l = l + 1) begin : g_lane
+${requantLane(stages)}
+    end
+  endgenerate
+  always @(posedge clk) y <= rq_y;
 endmodule
 `;
   }

@@ -95,59 +95,68 @@ export function requantStagePlan(stages: number): string[][] {
 }
 
 /**
- * One requant lane as Verilog statements inside a generate loop body.
- * Inputs: `mx` (ACCB signed), `bias` (32 signed), `shf` (8 signed), rq_hi/rq_lo.
- * Stage registers rqs<k>_v (33), rqs<k>_q (42), rqs<k>_y (AB) per lane; valid and
- * bookkeeping travel in per-stage scalars outside the lane.
+ * One requant lane as Verilog statements inside a generate loop body (genvar l).
+ * Inputs: `rq_mx_l` (ACCB signed window max), PARAM lane l of `par_q`, `rq_hi` /
+ * `rq_lo` (10-bit clamp bounds); output `rq_y[l*AB +: AB]`. Widths are cut to
+ * what the clamp can observe (bounds lie in [-127, 255]):
+ *  - v = m - bias is exact in 33 bits;
+ *  - right shift: 33-bit arithmetic shift, amount capped at 32 (|v| < 2^32);
+ *  - left shift (saturating): if v fits 10 signed bits the shift by at most 9
+ *    is exact in 19 bits; otherwise |v| >= 512 already lies beyond the clamp
+ *    range with the right sign, and so does v itself (amounts above 9 likewise);
+ *  - clamp: a value outside 10 signed bits clamps by its sign; inside, two
+ *    10-bit comparisons decide.
  */
-function requantLane(stages: number, ab: number, accb: number): string {
+export function requantLane(stages: number): string {
   const plan = requantStagePlan(stages);
   const lines: string[] = [];
-  // value kinds: 'm' (accumulator), 'v' (33-bit difference), 'q' (42-bit shifted), 'y' (clamped)
-  let kind = 'm';
+  let kind = 'm'; // m: accumulator, v: 33-bit value, y: clamped output
   let cur = 'mx';
-  // shift amounts derived combinationally from the (constant during the instruction) param
   lines.push(`      wire signed [7:0] shf = $signed(par_q[l*64+32 +: 8]);`);
   lines.push(`      wire signed [31:0] bias = $signed(par_q[l*64 +: 32]);`);
   lines.push(`      wire [5:0] rs = shf[7] ? 6'd0 : (shf > 8'sd32 ? 6'd32 : shf[5:0]);`);
   lines.push(`      wire [8:0] nshf = 9'd0 - {shf[7], shf};`);
   lines.push(`      wire [3:0] ls = shf[7] ? (nshf > 9'd9 ? 4'd9 : nshf[3:0]) : 4'd0;`);
   lines.push(`      wire signed [ACCB-1:0] mx = rq_mx_l;`);
+  const left = (k: number, x: string) => {
+    lines.push(`      wire s${k}_f10 = ${x}[32:9] == {24{${x}[9]}};`);
+    lines.push(`      wire signed [18:0] s${k}_l10 = {{9{${x}[9]}}, ${x}[9:0]};`);
+    lines.push(`      wire signed [18:0] s${k}_l = s${k}_l10 <<< ls;`);
+    lines.push(`      wire signed [32:0] s${k}_left = s${k}_f10 ? {{14{s${k}_l[18]}}, s${k}_l} : ${x};`);
+    return `s${k}_left`;
+  };
   plan.forEach((ops, si) => {
     const k = si + 1;
     let expr = cur;
-    let ek = kind;
     for (const op of ops) {
       if (op === 'sub') {
         lines.push(`      wire signed [32:0] s${k}_sub = {{(33-ACCB){${expr}[ACCB-1]}}, ${expr}} - {bias[31], bias};`);
         expr = `s${k}_sub`;
-        ek = 'v';
+        kind = 'v';
       } else if (op === 'shift' || op === 'shiftHi') {
-        const amtR = op === 'shift' ? 'rs' : `{rs[5:3], 3'b000}`;
-        const amtL = op === 'shift' ? 'ls' : `{ls[3], 3'b000}`;
-        const src = ek === 'v' ? `{{9{${expr}[32]}}, ${expr}}` : expr;
-        lines.push(`      wire signed [41:0] s${k}_shi = $signed(${src});`);
-        lines.push(`      wire signed [41:0] s${k}_sh = shf[7] ? (s${k}_shi <<< ${amtL}) : (s${k}_shi >>> ${amtR});`);
+        const l = left(k, expr);
+        const amt = op === 'shift' ? 'rs' : `{rs[5:3], 3'b000}`;
+        lines.push(`      wire signed [32:0] s${k}_sh = shf[7] ? ${l} : (${expr} >>> ${amt});`);
         expr = `s${k}_sh`;
-        ek = 'q';
       } else if (op === 'shiftLo') {
-        lines.push(`      wire signed [41:0] s${k}_sl = shf[7] ? (${expr} <<< {1'b0, ls[2:0]}) : (${expr} >>> {3'b000, rs[2:0]});`);
+        lines.push(`      wire signed [32:0] s${k}_sl = shf[7] ? ${expr} : (${expr} >>> {3'b000, rs[2:0]});`);
         expr = `s${k}_sl`;
-        ek = 'q';
       } else if (op === 'clamp') {
         lines.push(
-          `      wire signed [41:0] s${k}_cq = ${expr};`,
-          `      wire [AB-1:0] s${k}_cl = (s${k}_cq > $signed({{32{rq_hi[9]}}, rq_hi})) ? rq_hi[AB-1:0] : (s${k}_cq < $signed({{32{rq_lo[9]}}, rq_lo})) ? rq_lo[AB-1:0] : s${k}_cq[AB-1:0];`,
+          `      wire s${k}_cf = ${expr}[32:9] == {24{${expr}[9]}};`,
+          `      wire signed [9:0] s${k}_c10 = ${expr}[9:0];`,
+          `      wire s${k}_over = s${k}_cf ? (s${k}_c10 > $signed(rq_hi)) : !${expr}[32];`,
+          `      wire s${k}_under = s${k}_cf ? (s${k}_c10 < $signed(rq_lo)) : ${expr}[32];`,
+          `      wire [AB-1:0] s${k}_cl = s${k}_over ? rq_hi[AB-1:0] : s${k}_under ? rq_lo[AB-1:0] : ${expr}[AB-1:0];`,
         );
         expr = `s${k}_cl`;
-        ek = 'y';
+        kind = 'y';
       }
     }
-    const w = ek === 'm' ? accb : ek === 'v' ? 33 : ek === 'q' ? 42 : ab;
-    lines.push(`      reg ${ek === 'y' ? '' : 'signed '}[${w - 1}:0] r${k};`);
+    const w = kind === 'm' ? 'ACCB' : kind === 'v' ? '33' : 'AB';
+    lines.push(`      reg ${kind === 'y' ? '' : 'signed '}[${w}-1:0] r${k};`);
     lines.push(`      always @(posedge clk) if (rst) r${k} <= 0; else r${k} <= ${expr};`);
     cur = `r${k}`;
-    kind = ek;
   });
   lines.push(`      assign rq_y[l*AB +: AB] = ${cur};`);
   return lines.join('\n');
@@ -1003,7 +1012,7 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
       reg signed [ACCB-1:0] mx_r;
       wire signed [ACCB-1:0] rq_mx_l = (r_first || acc_l > mx_r) ? acc_l : mx_r;
       always @(posedge clk) if (rst) mx_r <= 0; else if (r_v) mx_r <= rq_mx_l;
-${requantLane(stages, ab, accb)}
+${requantLane(stages)}
       // POOL lane: max of OUT activations (signed or unsigned)
       wire [AB-1:0] pv = outp_q[l*AB +: AB];
       reg [AB-1:0] pmx_r;
