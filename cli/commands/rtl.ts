@@ -57,10 +57,10 @@ export const rtlCommand: CommandSpec = {
       }
     }
     if (synth) {
-      const bar = term.progress(`yosys synth (${synth})`, 1);
       const api = await rtlApi('nibble rtl --synth', ['synth']);
+      // Yosys runs synchronously (no progress to show): say what is happening on a terminal.
+      if (process.stderr.isTTY) term.note(`synthesizing config ${hash} with yosys (${synth}); this takes minutes for large arrays...`);
       const r = api.synth(cfg, synth);
-      bar.stop();
       doc['synth'] = r;
       term.heading(`synthesis (yosys, ${synth}), config ${hash}`);
       term.pairs([
@@ -76,6 +76,7 @@ export const rtlCommand: CommandSpec = {
       const api = await rtlApi('nibble rtl --pnr', ['pnr', 'ice40Config']);
       // The default machine does not fit an iCE40: without --config, place and route rtl-gen's iCE40-sized one.
       const pnrCfg = str(args, 'config') ? cfg : api.ice40Config();
+      if (process.stderr.isTTY) term.note(`placing and routing with nextpnr (${pnr}); this takes a minute or more...`);
       if (!str(args, 'config')) term.note(`nibble: note: --pnr without --config uses the iCE40-sized config (${pnrCfg.array.rows}x${pnrCfg.array.cols} array, hash ${configHash(pnrCfg)})`);
       const r = api.pnr(pnrCfg, pnr);
       doc['pnr'] = { configHash: configHash(pnrCfg), config: pnrCfg, ...r };
@@ -87,6 +88,7 @@ export const rtlCommand: CommandSpec = {
     }
     if (compare) {
       const api = await rtlApi('nibble rtl --compare-requant', ['compareRequant']);
+      if (process.stderr.isTTY) term.note('synthesizing and placing requant lanes (shift and multiplier, several pipeline depths); about a minute...');
       const rows = api.compareRequant();
       doc['compareRequant'] = rows;
       term.heading('requant lane: shift/add/clamp vs multiplier-based (iCE40 UP5K)');

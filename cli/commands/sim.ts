@@ -80,6 +80,7 @@ function printSim(term: Terminal, program: Program, engine: SimEngine, result: S
   term.heading(`simulated ${program.code.length} instructions (${engine} engine)`);
   if (randomInputs.length > 0) term.line(colour.yellow(`  inputs ${randomInputs.join(', ')}: seeded random values (pass --input FILE.json for real data)`));
   const c = result.counters;
+  const e = energyOf(result);
   const rows: [string, string][] = [
     ['cycles', formatNumber(result.cycles)],
     ['latency', `${formatNumber(result.cycles / cfg.clockMHz)} us at ${cfg.clockMHz} MHz`],
@@ -87,7 +88,6 @@ function printSim(term: Terminal, program: Program, engine: SimEngine, result: S
     ['MACs', `${formatNumber(c.array.usefulMacs)} useful, ${formatNumber(c.array.macsIssued)} issued`],
     ['DRAM', `${formatNumber(c.dram.readBytes)} bytes read, ${formatNumber(c.dram.writeBytes)} written`],
   ];
-  const e = energyOf(result);
   if (e) {
     rows.push(['energy', `${formatNumber(e.totalPj / 1e6)} uJ (${formatNumber(e.pjPerMac)} pJ/MAC, ${formatNumber(e.topsPerWatt)} TOPS/W, ${formatNumber(e.powerMw)} mW at ${cfg.clockMHz} MHz; ${e.nodeNm} nm, DRAM ${e.dramKind})`]);
     if (e.requant.outputs > 0) rows.push(['requant energy', `${formatNumber(e.requant.shiftPj)} pJ shift-based vs ${formatNumber(e.requant.multiplierPj)} pJ multiplier-based (${formatNumber(e.requant.ratio)}x)`]);
@@ -101,8 +101,8 @@ function printSim(term: Terminal, program: Program, engine: SimEngine, result: S
   if (c.layers.length > 0) {
     term.line();
     term.table(
-      ['layer', 'kind', 'cycles', 'MACs', 'utilization'],
-      c.layers.map((l) => [l.name, l.kind, l.cycles, l.macs, percent(l.utilization, 1)]),
+      ['layer', 'kind', 'cycles', 'MACs', 'utilization', ...(e ? ['energy (nJ)'] : [])],
+      c.layers.map((l, i) => [l.name, l.kind, l.cycles, l.macs, percent(l.utilization, 1), ...(e ? [(e.byLayer[i] ?? 0) / 1000] : [])]),
     );
   }
   if (e && Object.keys(e.byComponent).length > 0) {
