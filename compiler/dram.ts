@@ -6,8 +6,7 @@
  */
 import type { ArchConfig } from '../arch/config.js';
 import { CompileError } from '../arch/errors.js';
-import { packEntry, packParamEntry, tensorImageBytes } from '../isa/layout.js';
-import type { DramSegment } from '../isa/program.js';
+import { packEntry, packParamEntry, tensorImageBytes, type DramSegment } from '../isa/index.js';
 import type { ActTensor, Lowered } from './lower.js';
 import type { OpPlan } from './tiling.js';
 

@@ -7,10 +7,8 @@
  */
 import { configHash, validateConfig, type ArchConfig } from '../arch/config.js';
 import { CompileError } from '../arch/errors.js';
-import { checkInstruction } from '../isa/encoding.js';
-import { disassembleProgram } from '../isa/assembly.js';
-import type { LayerInfo, Program, TensorDescriptor } from '../isa/program.js';
-import type { Network } from '../models/ir.js';
+import { checkInstruction, disassembleProgram, type LayerInfo, type Program, type TensorDescriptor } from '../isa/index.js';
+import type { Network } from '../models/index.js';
 import { planDram } from './dram.js';
 import { lowerNetwork, type ActTensor } from './lower.js';
 import { Scheduler } from './schedule.js';

@@ -20,7 +20,7 @@ import {
   type Network,
   type RequantLayer,
   type ValueInfo,
-} from '../models/ir.js';
+} from '../models/index.js';
 
 /** Largest values of the GEMM / REQUANT fields that are fixed by the ISA, not by the config. */
 export const ISA_LIMITS = { kernel: 15, stride: 7, pad: 7, poolK: 3, poolS: 3, ciBlocks: 255 } as const;

@@ -20,7 +20,7 @@
  * a compute NOP inserted for the purpose).
  */
 import { deriveArch, type ArchConfig } from '../arch/config.js';
-import type { Instruction, Unit } from '../isa/table.js';
+import type { Instruction, Unit } from '../isa/index.js';
 import type { ActTensor } from './lower.js';
 import type { DramPlan } from './dram.js';
 import type { OpPlan, Tile } from './tiling.js';
