@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ensureBuilt, expectUserError, nibble } from './nibble.js';
+import { ensureBuilt, expectUserError, nibble, REPO } from './nibble.js';
 
 const KERNEL = `; one 3x3 convolution tile with fused requant and pooling
 LOAD buf=wgt sram_addr=0 dram_addr=0x1000 x_count=144 y_count=1 dram_stride=0
@@ -41,6 +41,37 @@ describe('asm / disasm', () => {
     const j = JSON.parse((await nibble(['disasm', p1, '--json'])).stdout);
     expect(j.instructions).toBe(7);
     expect(j.text).toBe(d.stdout.trimEnd() + (j.text.endsWith('\n') ? '\n' : ''));
+  });
+
+  test('sim of the kernel: --trace (Chrome JSON), --vcd (cycle engine), --energy table override', { timeout: 120_000 }, async () => {
+    const src = join(tmp, 'kt.s');
+    writeFileSync(src, KERNEL);
+    const prog = join(tmp, 'kt.nbl');
+    expect((await nibble(['asm', src, '-o', prog])).code).toBe(0);
+    const trace = join(tmp, 'kt.trace.json');
+    const vcd = join(tmp, 'kt.vcd');
+    const r = await nibble(['sim', prog, '--trace', trace, '--vcd', vcd, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.engine).toBe('cycle');
+    expect(r.stderr).toMatch(/--vcd needs the cycle engine/);
+    expect(JSON.parse(readFileSync(trace, 'utf8'))).toBeTruthy();
+    expect(readFileSync(vcd, 'utf8')).toMatch(/\$enddefinitions/);
+    const fast = JSON.parse((await nibble(['sim', prog, '--json'])).stdout);
+    expect(fast.cycles).toBe(doc.cycles);
+    expect(fast.energy.totalPj).toBeGreaterThan(0);
+    // an energy table with free MACs changes the energy and nothing else
+    const table = JSON.parse(readFileSync(join(REPO, 'sim/energy-table.json'), 'utf8'));
+    table.actions['mac.int4'].pJ = 0;
+    const tfile = join(tmp, 'table.json');
+    writeFileSync(tfile, JSON.stringify(table));
+    const e = JSON.parse((await nibble(['sim', prog, '--energy', tfile, '--json'])).stdout);
+    expect(e.cycles).toBe(fast.cycles);
+    expect(e.energy.byComponent.mac).toBe(0);
+    expect(e.energy.totalPj).toBeLessThan(fast.energy.totalPj);
+    table.actions['mac.int4'].pJ = -1;
+    writeFileSync(tfile, JSON.stringify(table));
+    expectUserError(await nibble(['sim', prog, '--energy', tfile]), /mac\.int4/);
   });
 
   test('assembly errors name file:line:col', async () => {

@@ -67,6 +67,14 @@ describe('zoo', () => {
     expect(rdoc.correct).toBe(ref.correct);
   });
 
+  test('a model that does not fit the machine: one-line CompileError naming the layer and the config field', async () => {
+    const tiny = join(tmp, 'tiny.json');
+    writeFileSync(tiny, JSON.stringify({ array: { rows: 4, cols: 4 }, scratchpad: { inputEntries: 16, weightEntries: 16, accEntries: 16, outputEntries: 16, paramEntries: 1 }, dram: { sizeBytes: 1 << 20 } }));
+    const model = join(tmp, 'fit.json');
+    expect((await nibble(['zoo', 'export', 'mnist', '-o', model])).code).toBe(0);
+    expectUserError(await nibble(['compile', model, '--config', tiny, '-o', join(tmp, 'nofit.nbl')]), /layer \d+ '.*'.*scratchpad\./);
+  });
+
   test('unknown zoo network', async () => expectUserError(await nibble(['zoo', 'export', 'alexnet', '-o', join(tmp, 'x.json')]), /alexnet/));
   test('bad --input file', async () => {
     const model = join(tmp, 'm2.json');
