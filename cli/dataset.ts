@@ -1,7 +1,6 @@
 /** Datasets the CLI can evaluate a model on. */
 import { DatasetError } from '../arch/errors.js';
-import { analyzeNetwork, formatShape, type Network } from '../models/ir.js';
-import { loadMnist } from '../models/mnist.js';
+import { analyzeNetwork, formatShape, type Network, loadMnist } from '../models/index.js';
 
 export const DATASETS = ['mnist-test', 'mnist-train'] as const;
 export type DatasetName = (typeof DATASETS)[number];

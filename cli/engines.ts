@@ -3,8 +3,8 @@
  * simulator APIs (loaded lazily, see modules.ts).
  */
 import type { ArchConfig } from '../arch/config.js';
-import type { Program } from '../isa/program.js';
-import type { Network } from '../models/ir.js';
+import type { Program } from '../isa/index.js';
+import type { Network } from '../models/index.js';
 import { requirePart } from './modules.js';
 
 export type SimEngine = 'fast' | 'cycle' | 'timing';

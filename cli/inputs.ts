@@ -6,9 +6,8 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { DEFAULT_CONFIG, parseConfigJson, resolveConfig, type ArchConfig } from '../arch/config.js';
 import { ConfigError, DatasetError, ModelError, NibbleError } from '../arch/errors.js';
-import type { Network } from '../models/ir.js';
-import { loadIntegerNetFile } from '../models/integernet.js';
-import type { Program } from '../isa/program.js';
+import { type Network, loadIntegerNetFile } from '../models/index.js';
+import type { Program } from '../isa/index.js';
 import { isaApi, requirePart } from './modules.js';
 
 /** A file the user named could not be read or written. */

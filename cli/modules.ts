@@ -73,8 +73,8 @@ export function isaApi(feature: string, names: readonly (keyof IsaApi)[]): Promi
   return requirePart<IsaApi>('isa', names, feature);
 }
 
-/** The slice of rtl-gen's public surface the CLI uses (rtl-gen/index.ts re-exports these). */
-export type RtlApi = typeof import('../rtl-gen/synth.js') & typeof import('../rtl-gen/cosim.js') & { writeVerilog: typeof import('../rtl-gen/verilog.js').writeVerilog };
+/** rtl-gen's public surface. */
+export type RtlApi = typeof import('../rtl-gen/index.js');
 
 export function rtlApi(feature: string, names: readonly (keyof RtlApi)[]): Promise<RtlApi> {
   return requirePart<RtlApi>('rtl', names, feature);

@@ -4,7 +4,7 @@
  * plain data so it crosses the thread boundary.
  */
 import { SimError } from '../arch/errors.js';
-import type { Program } from '../isa/program.js';
+import type { Program } from '../isa/index.js';
 import type { SimApi, SimEngine, SimResult } from './engines.js';
 
 export interface ChunkJob {

@@ -1,6 +1,6 @@
 /** The model zoo, the JSON model format and the demo's network, over models/ (loaded lazily). */
 import { ModelError } from '../arch/errors.js';
-import type { Network } from '../models/ir.js';
+import type { Network } from '../models/index.js';
 import { modelsApi, requirePart, UnavailableError } from './modules.js';
 
 export type TrainingApi = typeof import('../models/training/index.js');

@@ -1,6 +1,6 @@
 /** `nibble asm`: assembly text -> program file (code only, no DRAM segments). */
 import { configHash } from '../../arch/config.js';
-import type { Program } from '../../isa/program.js';
+import type { Program } from '../../isa/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { loadConfig, readText, saveProgram } from '../inputs.js';
 import { isaApi } from '../modules.js';

@@ -1,7 +1,6 @@
 /** `nibble demo`: the first thing a new user runs; needs nothing outside the repository. */
 import { configHash, DEFAULT_CONFIG, resolveConfig } from '../../arch/config.js';
-import { top1Accuracy } from '../../models/accuracy.js';
-import { analyzeNetwork, formatShape } from '../../models/ir.js';
+import { top1Accuracy, analyzeNetwork, formatShape } from '../../models/index.js';
 import { bool, type CommandSpec, withJson } from '../command.js';
 import { datasetInputsFor, loadDataset } from '../dataset.js';
 import { parsePositiveInt } from '../inputs.js';

@@ -1,5 +1,5 @@
 /** `nibble report`: one self-contained HTML file with per-layer, energy, roofline and timeline charts. */
-import type { Program } from '../../isa/program.js';
+import type { Program } from '../../isa/index.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { compileNetwork, SIM_ENGINES, simulator, type SimEngine } from '../engines.js';
 import { DatasetError } from '../../arch/errors.js';

@@ -1,8 +1,6 @@
 /** `nibble run`: evaluate a model on a dataset with the reference executor or the simulator. */
 import { configHash } from '../../arch/config.js';
-import { top1Accuracy } from '../../models/accuracy.js';
-import { analyzeNetwork } from '../../models/ir.js';
-import { runReference } from '../../models/reference.js';
+import { top1Accuracy, analyzeNetwork, runReference } from '../../models/index.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { DATASETS, datasetInputsFor, loadDataset } from '../dataset.js';
 import { SIM_ENGINES, type SimEngine } from '../engines.js';

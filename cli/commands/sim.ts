@@ -4,7 +4,7 @@ import { SIM_ENGINES, simulator, simulatorExtra, type SimApi, type SimEngine, ty
 import { loadInputTensors, loadProgram, writeOutput } from '../inputs.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
-import type { Program } from '../../isa/program.js';
+import type { Program } from '../../isa/index.js';
 
 export const simCommand: CommandSpec = {
   command: 'sim <program>',

@@ -1,6 +1,5 @@
 /** `nibble zoo`: list the model zoo, export a zoo network to the JSON model format. */
-import type { Network } from '../../models/ir.js';
-import { analyzeNetwork, formatShape } from '../../models/ir.js';
+import { type Network, analyzeNetwork, formatShape } from '../../models/index.js';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import { CliUsageError, parseNonNegativeInt, parsePositiveInt, writeOutput } from '../inputs.js';
 import { modelsApi } from '../modules.js';

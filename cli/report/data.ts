@@ -1,7 +1,6 @@
 /** Gather the report's figures from a program and its simulation result. */
 import { canonicalConfigJson, configHash, deriveArch } from '../../arch/config.js';
-import type { Program } from '../../isa/program.js';
-import { unitOf } from '../../isa/table.js';
+import { type Program, unitOf } from '../../isa/index.js';
 import type { SimResult } from '../engines.js';
 import { energyOf, perInstructionTimes, utilizationOf } from '../sim-figures.js';
 import type { ReportData, ReportLayer } from './html.js';
