@@ -1,7 +1,7 @@
 /** Networks compiled for the benchmarks, with how long building and compiling took. */
 import type { ArchConfig } from '../arch/config.js';
 import { compileNetwork } from '../compiler/index.js';
-import type { Program } from '../isa/program.js';
+import type { Program } from '../isa/index.js';
 import { zooNetwork, type Network } from '../models/index.js';
 import { timeOnce, type RssSampler } from './measure.js';
 

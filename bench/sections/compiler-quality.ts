@@ -4,7 +4,7 @@
  * busy. Layer cycles are the simulator's per-layer spans, DMA included.
  */
 import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
-import type { Program } from '../../isa/program.js';
+import type { Program } from '../../isa/index.js';
 import type { Layer, Network } from '../../models/index.js';
 import { simulate, type LayerCounters } from '../../sim/index.js';
 import { pct, type Goal, type Table } from '../report.js';

@@ -4,7 +4,7 @@
  * instructions/s, next to the JS matmul ceiling.
  */
 import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
-import type { Program } from '../../isa/program.js';
+import type { Program } from '../../isa/index.js';
 import { simulate, type Engine } from '../../sim/index.js';
 import { timeRepeated, type RssSampler } from '../measure.js';
 import { pct, si, type Goal, type Table } from '../report.js';

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
 import { compileNetwork } from '../../compiler/index.js';
-import type { Program } from '../../isa/program.js';
+import type { Program } from '../../isa/index.js';
 import { loadIntegerNetFile, zooNetwork, type Network } from '../../models/index.js';
 import { randomProgram } from '../../sim/index.js';
 import { timeOnce } from '../measure.js';
