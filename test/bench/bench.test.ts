@@ -11,6 +11,7 @@ import {
   SECTIONS,
   countMismatches,
   int8Matmul,
+  int8MatmulDot8,
   layerQuality,
   markdownSection,
   measureCeiling,
@@ -22,11 +23,10 @@ import {
   renderTable,
   runSection,
   simulateDataset,
+  zooWorkload,
   type BenchContext,
   type Section,
 } from '../../bench/index.js';
-import { int8MatmulDot8 } from '../../bench/sections/ceiling.js';
-import { zooWorkload } from '../../bench/workloads.js';
 import { runReference, zooNetwork } from '../../models/index.js';
 import { simulate } from '../../sim/index.js';
 
