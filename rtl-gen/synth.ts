@@ -136,8 +136,10 @@ function placeAndRoute(dir: string, json: string, device: PnrDevice, seed = 1): 
     return placeAndRouteOnce(dir, json, device, seed);
   } catch (e) {
     if (e instanceof RtlError && /Unable to place|Failed to expand region|no BELs remaining/.test(e.message)) {
+      const need = /of (\d+) ICESTORM_LCs/.exec(e.message)?.[1];
       throw new RtlError(
-        `the design does not fit the ${device}; use a smaller machine (e.g. ice40Config(): N = 2, small buffers, 16-bit accumulators)`,
+        `the design does not fit the ${device}${need ? ` (it needs ${need} logic cells)` : ''}: use a smaller machine ` +
+          `(ice40Config(), N = 2, fits an ice40-hx8k; see docs/synthesis.md)`,
         `nextpnr-ice40 (${device})`,
       );
     }
