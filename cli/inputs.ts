@@ -109,17 +109,17 @@ export function loadInputTensors(path: string, program: Program): Record<string,
     throw new DatasetError(`not valid JSON (${(e as Error).message})`, path);
   }
   const names = program.inputs.map((d) => d.name);
-  const obj: Record<string, unknown> = Array.isArray(parsed)
-    ? names.length === 1
-      ? { [names[0]!]: parsed }
-      : (() => {
-          throw new DatasetError(`the program has ${names.length} inputs (${names.join(', ')}): give an object keyed by input name`, path);
-        })()
-    : typeof parsed === 'object' && parsed !== null
-      ? (parsed as Record<string, unknown>)
-      : (() => {
-          throw new DatasetError('expected an object mapping input names to arrays of integers', path);
-        })();
+  let obj: Record<string, unknown>;
+  if (Array.isArray(parsed)) {
+    if (names.length !== 1) {
+      throw new DatasetError(`the program has ${names.length} inputs (${names.join(', ') || 'none'}): give an object keyed by input name`, path);
+    }
+    obj = { [names[0]!]: parsed };
+  } else if (typeof parsed === 'object' && parsed !== null) {
+    obj = parsed as Record<string, unknown>;
+  } else {
+    throw new DatasetError('expected an object mapping input names to arrays of integers', path);
+  }
   const out: Record<string, Int32Array> = {};
   for (const [name, value] of Object.entries(obj)) {
     const desc = program.inputs.find((d) => d.name === name);
