@@ -40,6 +40,8 @@ export interface ReportData {
   /** shift-based requant vs the multiplier-based counterfactual, pJ */
   requantComparison?: { shiftPj: number; multiplierPj: number };
   lanes: TimelineLane[];
+  /** per-unit cycle counters (docs/simulator.md) */
+  units?: { unit: string; busy: number; idle: number; stallToken: number; stallDram: number; stallQueueFull: number; instructions: number }[];
   /** synthesis results, any flat key -> value table */
   resources?: Record<string, unknown>;
   notes: string[];
@@ -131,7 +133,16 @@ export function renderReportHtml(d: ReportData): string {
   sections.push(
     `<h2>Roofline</h2><p class="note">Peak ${peak} MAC/cycle = ${2 * peak} ops/cycle; DRAM ${d.dramBytesPerCycle} bytes/cycle per channel; ridge at ${num((2 * peak) / d.dramBytesPerCycle, 1)} ops/byte. One point per layer (2 ops per MAC).</p>${roofline('chart-roofline', 'roofline', points, 2 * peak, d.dramBytesPerCycle)}`,
   );
-  sections.push(`<h2>Unit activity</h2><p class="note">Each instruction from its start S to its end E (docs/architecture.md section 2).</p>${timeline('chart-timeline', 'unit activity timeline', d.lanes, d.totals.cycles)}`);
+  sections.push(
+    `<h2>Unit activity</h2><p class="note">Each instruction from its start S to its end E (docs/architecture.md section 2).</p>${timeline('chart-timeline', 'unit activity timeline', d.lanes, d.totals.cycles)}${
+      d.units
+        ? table(
+            ['unit', 'busy', 'idle', 'token stall', 'DRAM stall', 'queue-full stall', 'instructions'],
+            d.units.map((u) => [u.unit, u.busy, u.idle, u.stallToken, u.stallDram, u.stallQueueFull, u.instructions]),
+          )
+        : ''
+    }`,
+  );
   sections.push(
     `<h2>Layers</h2>${table(
       ['layer', 'kind', 'cycles', 'MACs', 'utilization %', 'DRAM bytes', 'energy nJ'],
