@@ -56,14 +56,17 @@ export async function runNibble(argv: string[], commands: readonly CommandSpec[]
     .wrap(Math.min(110, process.stdout.columns || 100))
     .strict()
     .recommendCommands()
-    .demandCommand(1, 'give a command (nibble --help lists them)')
+    .demandCommand(1, 'give a command')
     .version(packageVersion())
     .help()
     .alias('h', 'help')
     // Usage errors become CliUsageError (exit 1, one line); errors from handlers pass through.
     .fail((msg, err) => {
       if (err) throw err;
-      throw new CliUsageError(`${msg} (see nibble --help)`);
+      const name = argv[0] ?? '';
+      const known = commands.some((c) => c.command.split(' ')[0] === name);
+      const text = /^Did you mean/.test(msg) ? `unknown command '${name}': ${msg.charAt(0).toLowerCase()}${msg.slice(1)}` : msg;
+      throw new CliUsageError(`${text} (see nibble ${known ? `${name} ` : ''}--help)`);
     })
     .epilogue(
       'Exit codes: 0 ok, 1 user error (bad file, config, model, program, or usage; one line on stderr), 2 internal error (a bug: please report it).\nDocs: docs/cli.md',
