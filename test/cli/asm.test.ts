@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { dumpDom, findChromium } from './chromium.js';
 import { ensureBuilt, expectUserError, nibble, REPO } from './nibble.js';
 
 const KERNEL = `; one 3x3 convolution tile with fused requant and pooling
@@ -72,6 +73,20 @@ describe('asm / disasm', () => {
     table.actions['mac.int4'].pJ = -1;
     writeFileSync(tfile, JSON.stringify(table));
     expectUserError(await nibble(['sim', prog, '--energy', tfile]), /mac\.int4/);
+  });
+
+  test('report of a hand-written program (no layers, no tensors) still renders every chart', { timeout: 90_000 }, async (ctx) => {
+    const src = join(tmp, 'kr.s');
+    writeFileSync(src, KERNEL);
+    const prog = join(tmp, 'kr.nbl');
+    expect((await nibble(['asm', src, '-o', prog])).code).toBe(0);
+    const html = join(tmp, 'kr.html');
+    const r = await nibble(['report', prog, '-o', html]);
+    expect(r.code, r.stderr).toBe(0);
+    const chromium = findChromium();
+    if (!chromium) return ctx.skip();
+    const { dom } = dumpDom(chromium, html);
+    expect(dom).toContain('data-rendered="ok"');
   });
 
   test('assembly errors name file:line:col', async () => {
