@@ -4,7 +4,8 @@ import { top1Accuracy, analyzeNetwork, runReference } from '../../models/index.j
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { DATASETS, datasetInputsFor, loadDataset } from '../dataset.js';
 import { SIM_ENGINES, type SimEngine } from '../engines.js';
-import { loadConfig, loadModel, parsePositiveInt, writeOutput } from '../inputs.js';
+import { CliUsageError, loadConfig, loadModel, parsePositiveInt, writeOutput } from '../inputs.js';
+import { ExitCodeError } from '../exit.js';
 import { simulateDataset } from '../sim-run.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 
@@ -22,6 +23,7 @@ export const runCommand: CommandSpec = {
       .option('engine', { type: 'string', choices: ['reference', 'sim'], default: 'reference', describe: 'reference: the golden integer executor; sim: compile and simulate' })
       .option('sim-engine', { type: 'string', choices: [...SIM_ENGINES], default: 'fast', describe: 'simulator engine for --engine sim (timing: cycles only, outputs from the reference)' })
       .option('batch', { type: 'number', default: 1, describe: 'images per compiled program (--engine sim)' })
+      .option('check', { type: 'boolean', default: false, describe: 'with --engine sim: also run the reference executor and require bit-identical outputs (exit 1 otherwise)' })
       .option('save-outputs', { type: 'string', describe: 'write every image\'s final output tensor as a JSON array of integer arrays', normalize: true })
       .example('$0 run --model ../shared/reference/integernet-mnist-4bit.txt --limit 1000', 'reference accuracy on 1000 test images')
       .example('$0 run --model ../shared/reference/integernet-mnist-4bit.txt --engine sim --json', 'compile, simulate all 10,000 test images: accuracy, cycles, latency, energy')
@@ -40,27 +42,36 @@ export const runCommand: CommandSpec = {
     const inputs = datasetInputsFor(net, data);
     const classes = 10;
 
+    const check = bool(args, 'check');
+    if (check && engine !== 'sim') throw new CliUsageError('--check compares the simulator with the reference: use it with --engine sim');
+
     const t0 = performance.now();
-    let outputs: Int32Array;
+    let outputs: Int32Array = new Int32Array(0);
+    let referenceOutputs: Int32Array | undefined;
     let simFigures: Record<string, unknown> | undefined;
     let referenceFigures: Record<string, unknown> | undefined;
-    if (engine === 'reference' || simEngine === 'timing') {
-      outputs = new Int32Array(data.count * classes);
+    if (engine === 'reference' || simEngine === 'timing' || check) {
+      referenceOutputs = new Int32Array(data.count * classes);
       const bar = term.progress('reference', data.count);
       for (let first = 0; first < data.count; first += REFERENCE_CHUNK) {
         const n = Math.min(REFERENCE_CHUNK, data.count - first);
         const r = runReference(net, inputs.subarray(first * data.imageSize, (first + n) * data.imageSize), n);
-        outputs.set(r.output, first * classes);
+        referenceOutputs.set(r.output, first * classes);
         bar.tick(n);
       }
       bar.stop();
       referenceFigures = { seconds: (performance.now() - t0) / 1000, macsPerInference: analysis.macs };
-    } else {
-      outputs = new Int32Array(0);
+      outputs = referenceOutputs;
     }
+    let mismatchedImages: number[] | undefined;
     if (engine === 'sim') {
       const s = await simulateDataset(term, net, cfg, inputs, data.count, batch, simEngine);
-      if (s.outputs) outputs = s.outputs;
+      if (s.outputs) {
+        outputs = s.outputs;
+        if (check) mismatchedImages = differingImages(s.outputs, referenceOutputs!, classes);
+      } else if (check) {
+        mismatchedImages = []; // the timing engine's outputs are the reference's
+      }
       simFigures = s.figures;
     }
     const acc = top1Accuracy(outputs, classes, data.labels);
@@ -84,18 +95,39 @@ export const runCommand: CommandSpec = {
       ...(simFigures ? { sim: simFigures } : {}),
       seconds: (performance.now() - t0) / 1000,
       ...(saveTo ? { savedOutputs: saveTo } : {}),
+      ...(mismatchedImages ? { check: { bitExact: mismatchedImages.length === 0, mismatchedImages: mismatchedImages.length, firstMismatches: mismatchedImages.slice(0, 10) } } : {}),
     };
+    const failure = mismatchedImages && mismatchedImages.length > 0
+      ? `simulator and reference outputs differ on ${mismatchedImages.length} of ${data.count} images (first: image ${mismatchedImages[0]})`
+      : undefined;
     if (term.json) {
       term.document(doc);
+      if (failure) throw new ExitCodeError(1, failure);
       return;
     }
     term.heading(`${net.name} on ${data.name} (${formatNumber(data.count)} images), ${engine === 'sim' ? `simulator (${simEngine})` : 'reference executor'}`);
     term.pairs([['top-1 accuracy', `${colour.bold(percent(acc.accuracy))} (${acc.correct} / ${acc.total}; ties -> lowest class)`]]);
     if (simFigures) printSimFigures(term, simFigures);
     if (engine === 'sim' && simEngine === 'timing') term.line(colour.dim('  (timing engine: no data path; outputs from the reference executor, bit-exact by contract)'));
+    if (mismatchedImages && !failure) term.line(`  check: simulator outputs are bit-identical to the reference executor on all ${data.count} images`);
     if (saveTo) term.line(`  outputs written to ${saveTo}`);
+    if (failure) throw new ExitCodeError(1, failure);
   },
 };
+
+/** Images whose output rows differ. */
+function differingImages(a: Int32Array, b: Int32Array, classes: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i * classes < a.length; i++) {
+    for (let c = 0; c < classes; c++) {
+      if (a[i * classes + c] !== b[i * classes + c]) {
+        out.push(i);
+        break;
+      }
+    }
+  }
+  return out;
+}
 
 export function printSimFigures(term: Terminal, f: Record<string, unknown>): void {
   const num = (k: string) => (typeof f[k] === 'number' ? (f[k] as number) : NaN);

@@ -59,6 +59,14 @@ describe.skipIf(!haveModel)('nibble run --engine reference (authors\' MNIST mode
     expect(da.sim.latencyUs).toBeCloseTo(da.sim.batchCycles / 500, 6);
     expect(da.sim.energyPerInferenceUj).toBeGreaterThan(0);
     expect(da.sim.requantPerInference.multiplierPj).toBeGreaterThan(da.sim.requantPerInference.shiftPj);
+    // --check runs the reference next to the simulator and requires identical outputs
+    const c = await nibble(['run', '--model', AUTHORS_MODEL, '--engine', 'sim', '--limit', '60', '--batch', '7', '--check', '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout).check).toEqual({ bitExact: true, mismatchedImages: 0, firstMismatches: [] });
+  });
+
+  test('--check needs --engine sim', async () => {
+    expectUserError(await nibble(['run', '--model', AUTHORS_MODEL, '--limit', '3', '--check']), /--engine sim/);
   });
 
   test('--limit 0 is a usage error', async () => {
