@@ -117,13 +117,14 @@ describe.skipIf(!haveModel)('the authors\' MNIST model through the compiler and 
     expect(dom).toMatch(/<pre id="report-errors"><\/pre>/);
   });
 
-  test('flagship: all 10,000 test images through compiler + fast simulator = 99.39 %', { timeout: 300_000 }, async () => {
-    const r = await nibble(['run', '--model', AUTHORS_MODEL, '--format', 'integernet', '--dataset', 'mnist-test', '--engine', 'sim', '--json'], { timeoutMs: 290_000 });
+  test('flagship: all 10,000 test images through compiler + fast simulator = 99.39 %, bit-identical to the reference', { timeout: 300_000 }, async () => {
+    const r = await nibble(['run', '--model', AUTHORS_MODEL, '--format', 'integernet', '--dataset', 'mnist-test', '--engine', 'sim', '--check', '--json'], { timeoutMs: 290_000 });
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.images).toBe(10000);
     expect(doc.correct).toBe(9939);
     expect(doc.accuracyPercent).toBe(99.39);
+    expect(doc.check.bitExact).toBe(true);
     expect(doc.sim.cyclesPerInference).toBeGreaterThan(0);
     expect(doc.sim.latencyUs).toBeCloseTo(doc.sim.batchCycles / 500, 6);
     expect(doc.sim.inferencesPerSecond).toBeGreaterThan(0);
