@@ -6,7 +6,7 @@ import { datasetInputsFor, loadDataset } from '../dataset.js';
 import { parsePositiveInt } from '../inputs.js';
 import { simulateDataset } from '../sim-run.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
-import { demoNetwork } from '../zoo-models.js';
+import { demoNetwork } from '../demo-network.js';
 
 export const demoCommand: CommandSpec = {
   command: 'demo',

@@ -1,4 +1,4 @@
-/** The model zoo, the JSON model format and the demo's network, over models/ (loaded lazily). */
+/** The demo's network: the trained model the repository embeds, else the seeded MNIST zoo network. */
 import { ModelError } from '../arch/errors.js';
 import type { Network } from '../models/index.js';
 import { modelsApi, requirePart, UnavailableError } from './modules.js';
