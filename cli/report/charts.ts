@@ -93,6 +93,9 @@ export interface RooflinePoint {
   perf: number;
 }
 
+/** Points of neighbouring layers often coincide: stagger their labels vertically. */
+const LABEL_OFFSETS = [0, 12, -12, 24, -24];
+
 /** Log-log roofline: peak ops/cycle and DRAM bytes/cycle against each layer's achieved point. */
 export function roofline(id: string, title: string, points: RooflinePoint[], peakOpsPerCycle: number, bytesPerCycle: number): string {
   const w = 640;
@@ -128,7 +131,7 @@ export function roofline(id: string, title: string, points: RooflinePoint[], pea
   s += `<polyline class="roof" points="${X(xs0).toFixed(1)},${Y(y0).toFixed(1)} ${X(ridge).toFixed(1)},${Y(peakOpsPerCycle).toFixed(1)} ${X(xMax).toFixed(1)},${Y(peakOpsPerCycle).toFixed(1)}"><title>${escapeXml(`roof: min(${fmt(peakOpsPerCycle)} ops/cycle, ${fmt(bytesPerCycle)} B/cycle x intensity); ridge at ${fmt(ridge)} ops/B`)}</title></polyline>`;
   s += `<text x="${(X(xMax) - 4).toFixed(1)}" y="${(Y(peakOpsPerCycle) - 6).toFixed(1)}" text-anchor="end" class="axis">peak ${fmt(peakOpsPerCycle)} ops/cycle (N x N MACs)</text>`;
   valid.forEach((p, i) => {
-    s += `<g><title>${escapeXml(`${p.label}: ${fmt(p.intensity)} ops/B, ${fmt(p.perf)} ops/cycle (${((100 * p.perf) / peakOpsPerCycle).toFixed(1)} % of peak)`)}</title><circle cx="${X(p.intensity).toFixed(1)}" cy="${Y(p.perf).toFixed(1)}" r="5" fill="${colourAt(i)}"/><text x="${(X(p.intensity) + 7).toFixed(1)}" y="${(Y(p.perf) + 4).toFixed(1)}" class="value">${escapeXml(p.label)}</text></g>`;
+    s += `<g><title>${escapeXml(`${p.label}: ${fmt(p.intensity)} ops/B, ${fmt(p.perf)} ops/cycle (${((100 * p.perf) / peakOpsPerCycle).toFixed(1)} % of peak)`)}</title><circle cx="${X(p.intensity).toFixed(1)}" cy="${Y(p.perf).toFixed(1)}" r="5" fill="${colourAt(i)}"/><text x="${(X(p.intensity) + 7).toFixed(1)}" y="${(Y(p.perf) + 4 + LABEL_OFFSETS[i % LABEL_OFFSETS.length]!).toFixed(1)}" class="value">${escapeXml(p.label)}</text></g>`;
   });
   return `${s}</svg>`;
 }
