@@ -99,6 +99,8 @@ export function writeModelFiles(dir: string, files: TrainedModelFiles): void {
   writeFileSync(join(dir, EMBEDDED_MNIST_METADATA), JSON.stringify(files.metadata, null, 2) + '\n');
 }
 
+const OPTIONS = '--out DIR, --seed N, --train-limit N, --epochs N, --frozen-epochs N, --batch-size N, --lr X, --frozen-lr X';
+
 function parseArgs(argv: string[]): { out: string; opts: TrainingOptions } {
   let out = embeddedModelDir();
   const opts: TrainingOptions = { ...DEFAULT_TRAINING };
@@ -114,12 +116,21 @@ function parseArgs(argv: string[]): { out: string; opts: TrainingOptions } {
       if (!/^\d+$/.test(v)) throw new NibbleError(`${a} expects a non-negative integer, got '${v}'`, 'train-mnist');
       return Number(v);
     };
+    const num = (): number => {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new NibbleError(`${a} expects a positive number, got '${v}'`, 'train-mnist');
+      return n;
+    };
     if (a === '--out') out = value();
     else if (a === '--seed') opts.seed = int();
     else if (a === '--train-limit') opts.trainLimit = int();
     else if (a === '--epochs') opts.batchNormEpochs = int();
     else if (a === '--frozen-epochs') opts.frozenEpochs = int();
-    else throw new NibbleError(`unknown option '${a}' (options: --out DIR, --seed N, --train-limit N, --epochs N, --frozen-epochs N)`, 'train-mnist');
+    else if (a === '--batch-size') opts.batchSize = Math.max(1, int());
+    else if (a === '--lr') opts.learningRate = num();
+    else if (a === '--frozen-lr') opts.frozenLearningRate = num();
+    else throw new NibbleError(`unknown option '${a}' (options: ${OPTIONS})`, 'train-mnist');
   }
   return { out, opts };
 }

@@ -31,11 +31,11 @@ export interface TrainingOptions {
 export const DEFAULT_TRAINING: TrainingOptions = {
   shape: { conv: [16, 16, 16], hidden: 128 },
   seed: 20210601,
-  batchNormEpochs: 3,
+  batchNormEpochs: 2,
   frozenEpochs: 1,
   batchSize: 64,
-  learningRate: 0.03,
-  frozenLearningRate: 0.005,
+  learningRate: 0.1,
+  frozenLearningRate: 0.01,
 };
 
 export interface TrainingData {
