@@ -22,6 +22,8 @@ export interface VerifyOptions {
   maxCycles?: number;
   /** Verilator build cache root (default <repo>/.cache/rtl) */
   cacheDir?: string;
+  /** randomize the RTL's initial register state (Verilator +verilator+rand+reset+2) with this seed */
+  randomInitSeed?: number;
   /** build the RTL (and its DRAM model) of this machine instead of program.config: only for testing the checker itself */
   rtlConfig?: ArchConfig;
 }
@@ -71,6 +73,7 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
     segments: [{ addr: 0, bytes: dram }],
     regions: [{ addr: 0, length: dram.length }],
     maxCycles: opts.maxCycles ?? sim.cycles * 2 + 1000,
+    ...(opts.randomInitSeed !== undefined ? { randomInitSeed: opts.randomInitSeed } : {}),
   });
   const base = {
     configHash: configHash(cfg),
@@ -112,6 +115,8 @@ export interface VerifyRandomOptions {
   /** fixed machine; default: randomConfig(seed + i) per program */
   config?: ArchConfig;
   cacheDir?: string;
+  /** randomize the RTL's initial state per program (seed = the program's seed) */
+  randomInit?: boolean;
   /** called after each program */
   onProgram?: (index: number, programSeed: number, result: VerifyResult) => void;
 }
@@ -137,7 +142,10 @@ export function verifyRandom(opts: VerifyRandomOptions): VerifyRandomResult {
     const s = opts.seed + i;
     const cfg = opts.config ?? randomConfig(s);
     const program = randomProgram(s, cfg);
-    const r = verifyProgram(program, opts.cacheDir ? { cacheDir: opts.cacheDir } : {});
+    const r = verifyProgram(program, {
+      ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+      ...(opts.randomInit ? { randomInitSeed: s } : {}),
+    });
     out.totalSimCycles += r.simCycles;
     if (r.ok) out.passed++;
     else out.failures.push({ seed: s, configHash: r.configHash, mismatch: r.mismatch! });

@@ -72,8 +72,8 @@ static std::vector<uint8_t> readFile(const char* path) {
 struct Beat { uint64_t t; uint64_t addr; };
 
 int main(int argc, char** argv) {
-  if (argc < 6) die("usage: sim code.bin dram.bin regions.txt outdir max_cycles", nullptr);
-  Verilated::commandArgs(1, argv);
+  if (argc < 6) die("usage: sim code.bin dram.bin regions.txt outdir max_cycles [+verilator+...]", nullptr);
+  Verilated::commandArgs(argc, argv);  // +verilator+rand+reset+2 +verilator+seed+N randomize the initial state
   std::vector<uint8_t> code = readFile(argv[1]);
   if (code.size() % 16) die("code.bin is not a whole number of 16-byte words: ", argv[1]);
   uint8_t* dram = (uint8_t*)calloc(DRAM_SIZE, 1);

@@ -80,7 +80,7 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
     run(
       'verilator',
       [
-        '--cc', '--exe', '--build', '-j', '2', '-Wno-fatal', '-O3', '--x-assign', 'fast', '--x-initial', 'fast',
+        '--cc', '--exe', '--build', '-j', '2', '-Wno-fatal', '-O3', '--x-assign', 'fast', '--x-initial', 'unique',
         '--top-module', 'nibble_top', '-Mdir', 'obj',
         '-MAKEFLAGS', 'OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1',
         ...rtl.files.map((f) => f.name), 'harness.cpp',
@@ -124,6 +124,8 @@ export interface HarnessInput {
   /** regions to dump after the run */
   regions: { addr: number; length: number }[];
   maxCycles: number;
+  /** randomize every register and RAM bit before reset (+verilator+rand+reset+2) with this seed: finds state that reset misses */
+  randomInitSeed?: number;
 }
 
 /** Run a built model once. */
@@ -141,7 +143,8 @@ export function runHarness(build: VerilatorBuild, input: HarnessInput): HarnessR
     writeFileSync(join(work, 'dram.bin'), Buffer.concat(parts));
     writeFileSync(join(work, 'regions.txt'), input.regions.map((r) => `${r.addr} ${r.length}\n`).join(''));
     const t0 = Date.now();
-    run(resolve(build.binary), ['code.bin', 'dram.bin', 'regions.txt', '.', String(input.maxCycles)], work, 'verilator run');
+    const plus = input.randomInitSeed === undefined ? [] : ['+verilator+rand+reset+2', `+verilator+seed+${input.randomInitSeed}`];
+    run(resolve(build.binary), ['code.bin', 'dram.bin', 'regions.txt', '.', String(input.maxCycles), ...plus], work, 'verilator run');
     const runMs = Date.now() - t0;
     const text = readFileSync(join(work, 'result.txt'), 'utf8');
     const res: HarnessRun = {

@@ -478,7 +478,7 @@ ${fieldWires(cfg, 'LOAD', 'lq_head', 'lh')}
   wire [31:0] rq_stride_c = ld_start_load ? ${pad('lh_dram_stride', fieldWidth(cfg, 'LOAD', 'dram_stride'), 32)} : rq_stride;
   wire [DIMB-1:0] rq_x_c = ld_start_load ? lh_x_count : rq_x;
   wire [1:0] ld_buf_c = ld_start_load ? lh_buf : ld_buf;
-  assign rd_req_valid = ld_start_load || (ld_busy && rq_left != 0);
+  assign rd_req_valid = !rst && (ld_start_load || (ld_busy && rq_left != 0));
   assign rd_req_addr = rq_addr_c;
   assign rd_req_entries = rq_x_c;
   assign rd_req_entry_bytes = (ld_buf_c == 2'd0) ? 16'd${a.inpEntryBytes} : (ld_buf_c == 2'd1) ? 16'd${a.wgtEntryBytes} : 16'd${a.paramEntryBytes};
@@ -504,9 +504,10 @@ ${fieldWires(cfg, 'LOAD', 'lq_head', 'lh')}
       assign rs_entry[gs*BUSW +: BUSW] = (rs_slot == gs) ? rd_resp_data : slot_r;
     end
   endgenerate
-  assign inp_we = rs_entry_done && ld_buf == 2'd0;
-  assign wgt_we = rs_entry_done && ld_buf == 2'd1;
-  assign par_we = rs_entry_done && ld_buf == 2'd2;
+  // RAM contents are not reset: gate every write enable with rst so unreset state cannot write during reset
+  assign inp_we = !rst && rs_entry_done && ld_buf == 2'd0;
+  assign wgt_we = !rst && rs_entry_done && ld_buf == 2'd1;
+  assign par_we = !rst && rs_entry_done && ld_buf == 2'd2;
   assign inp_wa = rs_ptr[INP_AW-1:0];
   assign wgt_wa = rs_ptr[WGT_AW-1:0];
   assign par_wa = rs_ptr[PAR_AW-1:0];
@@ -575,7 +576,7 @@ ${strbCase}
       default: st_strb_c = 0;
     endcase
   end
-  assign wr_valid = st_send;
+  assign wr_valid = !rst && st_send;
   assign wr_addr = st_ent + (${pad('st_b', clog2(wd.bpeOut + 1), 32)} << ${Math.log2(cfg.dram.busBytes)});
   assign wr_data = st_q_pad[st_b*BUSW +: BUSW];
   assign wr_strb = st_strb_c;
@@ -900,7 +901,7 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
       assign gemm_wd[gc*ACCB +: ACCB] = old + (ext << mW_psh);
     end
   endgenerate
-  assign acc_we = dl_v[2*N+1];
+  assign acc_we = !rst && dl_v[2*N+1];
   assign acc_wa = mW_acc;
   assign acc_wd = gemm_wd;
   always @(posedge clk) begin
@@ -1030,7 +1031,7 @@ ${requantLane(stages)}
   end
   reg [OUT_AW-1:0] ow_ptr;
   wire rq_wr = rqp_v[${stages}];
-  assign out_we = rq_wr || pw_v;
+  assign out_we = !rst && (rq_wr || pw_v);
   assign out_wa = ow_ptr;
   assign out_wd = rq_wr ? rq_y : pool_y;
   wire ng_done = (rq_wr && rqp_last[${stages}]) || (pw_v && pw_last);

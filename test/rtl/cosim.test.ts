@@ -46,7 +46,8 @@ describe.skipIf(!HAVE_VERILATOR)('co-simulation: random valid programs', () => {
   for (const [label, cfg, seed] of [['4x4', CFG4, 1000], ['8x8', CFG8, 2000]] as [string, ArchConfig, number][]) {
     it(`100 random programs on ${label} (seeds ${seed}..${seed + 99})`, () => {
       console.log(`random co-simulation on ${label}: seeds ${seed}..${seed + 99}`);
-      const r = verifyRandom({ count: 100, seed, config: cfg });
+      // 8x8 also starts from random register and RAM contents before reset (+verilator+rand+reset+2)
+      const r = verifyRandom({ count: 100, seed, config: cfg, randomInit: label === '8x8' });
       expect(r.failures).toEqual([]);
       expect(r.passed).toBe(100);
     });
