@@ -16,7 +16,7 @@ export async function demoNetwork(): Promise<{ net: Network; trained: boolean; d
     let measured: string | undefined;
     try {
       const a = t.loadEmbeddedMnistMetadata().testAccuracy;
-      measured = `${(100 * a.accuracy).toFixed(2)} % on ${a.images} test images (reference executor)`;
+      measured = `${(100 * a.accuracy).toFixed(2)} % on ${a.images.toLocaleString('en-US')} test images (reference executor)`;
     } catch {
       // metadata is optional for the demo
     }

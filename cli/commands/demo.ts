@@ -72,7 +72,7 @@ export const demoCommand: CommandSpec = {
       'nibble config                                                                   # the machine\'s parameters',
     ];
     if (term.json) {
-      return term.document({ network: net.name, trained, images: data.count, correct: acc.correct, accuracy: acc.accuracy, config: { hash: configHash(cfg), clockMHz: cfg.clockMHz }, sim: f, next });
+      return term.document({ network: net.name, trained, ...(measured ? { trainedAccuracy: measured } : {}), images: data.count, correct: acc.correct, accuracy: acc.accuracy, config: { hash: configHash(cfg), clockMHz: cfg.clockMHz }, sim: f, next });
     }
     term.line();
     term.heading('next');

@@ -100,6 +100,9 @@ describe('demo', () => {
     const j = JSON.parse((await nibble(['demo', '--images', '20', '--json'])).stdout);
     expect(j.images).toBe(20);
     expect(j.sim.cyclesPerInference).toBeGreaterThan(0);
+    // the trained model the repository embeds (if present) must actually classify
+    if (j.trained) expect(j.accuracy).toBeGreaterThan(0.9);
+    else expect(r.stdout).toMatch(/random weights/);
   });
 });
 
