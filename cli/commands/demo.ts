@@ -66,6 +66,7 @@ export const demoCommand: CommandSpec = {
       );
     }
     const next = [
+      ...(trained ? ['nibble run --model models/embedded/mnist-4bit.json --engine sim --limit 1000     # this trained model on 1,000 test images'] : []),
       'nibble run --model ../shared/reference/integernet-mnist-4bit.txt --engine sim   # the authors\' trained 4-bit model: 99.39 %',
       'nibble report ../shared/reference/integernet-mnist-4bit.txt -o mnist.html       # HTML report: per-layer cycles, energy, roofline',
       'nibble rtl -o build/rtl && nibble rtl --lint                                    # the Verilog of this machine',
