@@ -231,21 +231,31 @@ module nibble_queue #(parameter W = 8, parameter DEPTH = 2, parameter PW = 1, pa
   output wire nonempty,
   output wire full
 );
-  reg [W-1:0] q [0:DEPTH-1];
   reg [PW-1:0] rp, wp;
   reg [CW-1:0] cnt;
-  assign head = q[rp];
+  // one register per entry (a generate loop, not a reset for-loop: Verilator cannot unroll delayed array writes past 64)
+  wire [W*DEPTH-1:0] qv;
+  genvar k;
+  generate
+    for (k = 0; k < DEPTH; k = k + 1) begin : g_ent
+      reg [W-1:0] e;
+      always @(posedge clk) begin
+        if (rst) e <= {W{1'b0}};
+        else if (push && wp == k) e <= din;
+      end
+      assign qv[k*W +: W] = e;
+    end
+  endgenerate
+  assign head = qv[rp*W +: W];
   assign nonempty = cnt != 0;
   assign full = cnt == DEPTH[CW-1:0];
   wire [PW-1:0] rp_n = (rp == DEPTH[PW-1:0] - 1'b1) ? {PW{1'b0}} : rp + 1'b1;
   wire [PW-1:0] wp_n = (wp == DEPTH[PW-1:0] - 1'b1) ? {PW{1'b0}} : wp + 1'b1;
-  integer k;
   always @(posedge clk) begin
     if (rst) begin
       rp <= 0; wp <= 0; cnt <= 0;
-      for (k = 0; k < DEPTH; k = k + 1) q[k] <= {W{1'b0}};
     end else begin
-      if (push) begin q[wp] <= din; wp <= wp_n; end
+      if (push) wp <= wp_n;
       if (pop) rp <= rp_n;
       cnt <= cnt + {{(CW-1){1'b0}}, push} - {{(CW-1){1'b0}}, pop};
     end
@@ -816,29 +826,37 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   // ---------------------------------------------------------------- pixel metadata delay line (stage k = cycle IS+p+k)
   localparam MW = 1 + 1 + 1 + ACC_AW + 1 + 3 + 1 + 32 + 1 + 1;
   wire [MW-1:0] e_meta = {e_intile, d_asig, d_bank, e_acc, d_ovw, d_psh, e_pass_end && d_last, d_idx, d_pp, d_pn};
-  reg [MW-1:0] dl [1:G];
-  integer di;
-  always @(posedge clk) begin
-    if (rst) begin
-      dl_v <= 0;
-      for (di = 1; di <= G; di = di + 1) dl[di] <= 0;
-    end else begin
-      dl_v <= {dl_v[G-1:1], e_valid};
-      dl[1] <= e_meta;
-      for (di = 2; di <= G; di = di + 1) dl[di] <= dl[di-1];
+  // stage k of the line is dlv[k*MW +: MW] (stage 0 = the pixel being issued); one register per stage
+  wire [MW*(G+1)-1:0] dlv;
+  assign dlv[MW-1:0] = e_meta;
+  genvar gd;
+  generate
+    for (gd = 1; gd <= G; gd = gd + 1) begin : g_dl
+      reg [MW-1:0] m;
+      always @(posedge clk) begin
+        if (rst) m <= {MW{1'b0}};
+        else m <= dlv[(gd-1)*MW +: MW];
+      end
+      assign dlv[gd*MW +: MW] = m;
     end
+  endgenerate
+  always @(posedge clk) begin
+    if (rst) dl_v <= 0;
+    else dl_v <= {dl_v[G-1:1], e_valid};
   end
-  wire m1_intile = dl[1][MW-1];
-  wire m1_asig = dl[1][MW-2];
-  wire m1_bank = dl[1][MW-3];
-  wire [ACC_AW-1:0] mR_acc = dl[2*N][MW-4 -: ACC_AW];
-  wire [ACC_AW-1:0] mW_acc = dl[2*N+1][MW-4 -: ACC_AW];
-  wire mW_ovw = dl[2*N+1][MW-4-ACC_AW];
-  wire [2:0] mW_psh = dl[2*N+1][MW-5-ACC_AW -: 3];
-  wire mG_last = dl[G][34];
-  wire [31:0] mG_idx = dl[G][33:2];
-  wire mG_pp = dl[G][1];
-  wire mG_pn = dl[G][0];
+  wire [MW-1:0] dl1 = dlv[MW +: MW];
+  wire [MW-1:0] dlW = dlv[(2*N+1)*MW +: MW];
+  wire m1_intile = dl1[MW-1];
+  wire m1_asig = dl1[MW-2];
+  wire m1_bank = dl1[MW-3];
+  wire [ACC_AW-1:0] mR_acc = dlv[2*N*MW + MW-4 -: ACC_AW];
+  wire [ACC_AW-1:0] mW_acc = dlW[MW-4 -: ACC_AW];
+  wire mW_ovw = dlW[MW-4-ACC_AW];
+  wire [2:0] mW_psh = dlW[MW-5-ACC_AW -: 3];
+  wire mG_last = dlv[G*MW + 34];
+  wire [31:0] mG_idx = dlv[G*MW + 2 +: 32];
+  wire mG_pp = dlv[G*MW + 1];
+  wire mG_pn = dlv[G*MW];
 
   // ---------------------------------------------------------------- systolic array
   genvar gr, gc, gk;

@@ -51,6 +51,31 @@ describe.skipIf(!HAVE_VERILATOR)('verilator --lint-only -Wall', () => {
     ['8x8', CFG8],
     ['tiny', TINY],
     ...[1, 2, 5].map((s) => [`randomConfig(${s})`, randomConfig(s)] as [string, ArchConfig]),
+    // extremes: 8-bit lanes, 256-byte bus, 4 GB DRAM, 256-deep queue, 8 requant stages, one PARAM entry, G = 66 > 64
+    [
+      'extreme 32x32',
+      validateConfig({
+        ...structuredClone(DEFAULT_CONFIG),
+        array: { rows: 32, cols: 32 },
+        bits: { weight: 8, activation: 8, accumulator: 32 },
+        scratchpad: { inputEntries: 1024, weightEntries: 1024, accEntries: 512, outputEntries: 512, paramEntries: 1 },
+        dram: { busBytes: 256, latency: 1000, sizeBytes: 2 ** 32 },
+        queues: { load: 256, compute: 255, store: 1 },
+        requantStages: 8,
+      }),
+    ],
+    [
+      'odd widths 8x8',
+      validateConfig({
+        ...structuredClone(DEFAULT_CONFIG),
+        array: { rows: 8, cols: 8 },
+        bits: { weight: 3, activation: 5, accumulator: 16 },
+        scratchpad: { inputEntries: 2, weightEntries: 8, accEntries: 2, outputEntries: 2, paramEntries: 1 },
+        dram: { busBytes: 4, latency: 1, sizeBytes: 1 << 16 },
+        queues: { load: 5, compute: 7, store: 3 },
+        requantStages: 6,
+      }),
+    ],
   ];
   for (const [name, cfg] of cases) {
     it(`${name} is clean`, () => {
