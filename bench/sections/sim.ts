@@ -65,10 +65,16 @@ export function measureEngine(
   };
 }
 
+function ratio(x: number | undefined, ceiling: number | undefined): string {
+  if (x === undefined || !ceiling) return '-';
+  const r = x / ceiling;
+  return r >= 0.1 ? r.toFixed(2) : r.toFixed(3);
+}
+
 export function engineTable(runs: EngineRun[], ceiling: number | undefined): Table {
   return {
     title: `simulator engines${ceiling ? ` (ceiling ${si(ceiling)} MAC/s)` : ''}`,
-    columns: ['network', 'engine', 'instr', 'cycles', 'ms/run', 'runs', 'CPU/wall', 'cycles/s', 'instr/s', 'useful MAC/s', 'array MAC/s', 'useful/ceiling'],
+    columns: ['network', 'engine', 'instr', 'cycles', 'ms/run', 'runs', 'CPU/wall', 'cycles/s', 'instr/s', 'useful MAC/s', 'array MAC/s', 'useful/ceiling', 'array/ceiling'],
     rows: runs.map((r) => [
       r.workload,
       r.engine,
@@ -81,7 +87,8 @@ export function engineTable(runs: EngineRun[], ceiling: number | undefined): Tab
       si(r.instructionsPerSecond),
       r.engine === 'timing' ? '-' : si(r.usefulMacPerSecond),
       r.engine === 'timing' ? '-' : si(r.arrayMacPerSecond),
-      r.engine === 'timing' || !ceiling ? '-' : r.usefulMacPerSecond / ceiling >= 0.1 ? `${(r.usefulMacPerSecond / ceiling).toFixed(2)}` : `${(r.usefulMacPerSecond / ceiling).toFixed(3)}`,
+      ratio(r.engine === 'timing' ? undefined : r.usefulMacPerSecond, ceiling),
+      ratio(r.engine === 'timing' ? undefined : r.arrayMacPerSecond, ceiling),
     ]),
   };
 }
@@ -121,7 +128,7 @@ export const simSection: Section = {
     const mismatch = workloads.filter((w) => new Set(runs.filter((r) => r.workload === w.label).map((r) => r.cycles)).size !== 1);
     if (mismatch.length > 0) notes.push(`engines disagree on the cycle count of ${mismatch.map((w) => w.label).join(', ')}`);
     notes.push(
-      'useful MAC/s counts the network\'s MACs (program.layers); array MAC/s counts N x N per issued pixel (zero padding and unused lanes included); ' +
+      'useful MAC/s counts the network\'s MACs (program.layers), the figure the goal uses; array MAC/s counts N x N per issued pixel (zero padding and unused lanes included); ' +
         'ms/run is the mean of warm runs after one cold run, or the cold run alone when it took over 3 s',
       'the cycle engine runs the same programs on the same default config as the others (fast enough here: a few seconds each); its figure is one cold run when that took over 3 s',
       `compile times: ${workloads.map((w) => `${w.label} ${w.compileMs.toFixed(0)} ms`).join(', ')}`,
