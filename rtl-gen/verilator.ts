@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,11 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
   }
   const t0 = Date.now();
   mkdirSync(root, { recursive: true });
+  // leftovers of interrupted builds (an hour old: no build takes that long)
+  for (const d of readdirSync(root)) {
+    const p = join(root, d);
+    if (d.includes('.tmp-') && Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { recursive: true, force: true });
+  }
   const tmp = mkdtempSync(join(root, `${hash}.tmp-`));
   try {
     for (const f of rtl.files) writeFileSync(join(tmp, f.name), f.text);
