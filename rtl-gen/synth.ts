@@ -209,7 +209,7 @@ endmodule
 }
 
 /** Synthesize for iCE40 and place and route with nextpnr-ice40 (core inside fpgaWrapper). */
-export function pnr(cfg: ArchConfig, device: PnrDevice = 'ice40-up5k'): PnrResult {
+export function pnr(cfg: ArchConfig, device: PnrDevice = 'ice40-hx8k'): PnrResult {
   validateConfig(cfg);
   if (!DEVICE_ARGS[device]) throw new RtlError(`unknown device '${device}' (ice40-up5k, ice40-hx8k)`, 'pnr');
   return withDir((dir) => {
