@@ -31,8 +31,8 @@ export interface TrainingOptions {
 export const DEFAULT_TRAINING: TrainingOptions = {
   shape: { conv: [16, 16, 16], hidden: 128 },
   seed: 20210601,
-  batchNormEpochs: 2,
-  frozenEpochs: 1,
+  batchNormEpochs: 4,
+  frozenEpochs: 2,
   batchSize: 64,
   learningRate: 0.1,
   frozenLearningRate: 0.01,
