@@ -246,7 +246,14 @@ module nibble_queue #(parameter W = 8, parameter DEPTH = 2, parameter PW = 1, pa
       assign qv[k*W +: W] = e;
     end
   endgenerate
-  assign head = qv[rp*W +: W];
+  // the head is a multiplexer over the entries (a variable part-select would synthesize to a wide shifter)
+  reg [W-1:0] head_r;
+  integer j;
+  always @(*) begin
+    head_r = {W{1'b0}};
+    for (j = 0; j < DEPTH; j = j + 1) if (rp == j[PW-1:0]) head_r = qv[j*W +: W];
+  end
+  assign head = head_r;
   assign nonempty = cnt != 0;
   assign full = cnt == DEPTH[CW-1:0];
   wire [PW-1:0] rp_n = (rp == DEPTH[PW-1:0] - 1'b1) ? {PW{1'b0}} : rp + 1'b1;
