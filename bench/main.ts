@@ -42,11 +42,18 @@ async function main(argv: string[]): Promise<number> {
   const totalSeconds = (performance.now() - t0) / 1000;
   process.stdout.write(`${renderTable(goalSummary(reports))}\n\n`);
   process.stdout.write(`total ${totalSeconds.toFixed(1)} s, process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
-  if (args.json) {
-    writeFileSync(args.json, JSON.stringify({ machine, command, options: args.options, totalSeconds, sections: reports }, null, 2) + '\n');
-  }
-  if (args.markdown) writeFileSync(args.markdown, markdown(reports, describeMachine(machine), command));
-  return reports.some((r) => r.status === 'failed') ? 1 : 0;
+  let ok = !reports.some((r) => r.status === 'failed');
+  const write = (file: string, text: string, what: string) => {
+    try {
+      writeFileSync(file, text);
+    } catch (e) {
+      process.stderr.write(`bench: ${file}: cannot write the ${what}: ${(e as Error).message}\n`);
+      ok = false;
+    }
+  };
+  if (args.json) write(args.json, JSON.stringify({ machine, command, options: args.options, totalSeconds, sections: reports }, null, 2) + '\n', 'JSON figures');
+  if (args.markdown) write(args.markdown, markdown(reports, describeMachine(machine), command), 'Markdown tables');
+  return ok ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(
