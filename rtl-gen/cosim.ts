@@ -12,6 +12,7 @@ import { randomConfig, randomProgram, simulate, type SimResult } from '../sim/in
 import { buildDram } from '../sim/memory.js';
 import { prepareProgram } from '../sim/prepare.js';
 import { buildVerilator, runHarness, type HarnessRun } from './verilator.js';
+import { rtlOptions, type RtlOptions } from './verilog.js';
 
 export interface VerifyOptions {
   /** logical input tensors by name (missing ones: the simulator's seeded random fill) */
@@ -26,6 +27,8 @@ export interface VerifyOptions {
   randomInitSeed?: number;
   /** build the RTL (and its DRAM model) of this machine instead of program.config: only for testing the checker itself */
   rtlConfig?: ArchConfig;
+  /** generation parameters of the RTL build (index and counter widths; defaults: rtlOptions) */
+  rtl?: RtlOptions;
 }
 
 export interface VerifyResult {
@@ -67,7 +70,21 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
   const sim = simulate(program, { engine: 'fast', seed, ...(opts.inputs ? { inputs: opts.inputs } : {}) });
   const { dram } = buildDram(program, prepareProgram(program), opts.inputs, seed);
   const rtlCfg = opts.rtlConfig ?? cfg;
-  const build = buildVerilator(rtlCfg, opts.cacheDir ? { cacheDir: opts.cacheDir } : {});
+  // the RTL's bookkeeping widths are generation parameters: refuse a program they cannot represent
+  const widths = rtlOptions(rtlCfg, opts.rtl);
+  if (program.code.length > 2 ** widths.indexBits) {
+    throw new RtlError(
+      `the program has ${program.code.length} instructions; the RTL's ${widths.indexBits}-bit instruction index holds at most ${2 ** widths.indexBits} (build with a larger rtl.indexBits)`,
+      'verifyProgram',
+    );
+  }
+  if (sim.cycles >= 2 ** widths.counterBits) {
+    throw new RtlError(
+      `the program runs ${sim.cycles} cycles; the RTL's ${widths.counterBits}-bit performance counters hold at most ${2 ** widths.counterBits - 1} (build with a larger rtl.counterBits)`,
+      'verifyProgram',
+    );
+  }
+  const build = buildVerilator(rtlCfg, { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), rtl: widths });
   const rtl = runHarness(build, {
     code: encodeProgramCode(program.code, rtlCfg),
     segments: [{ addr: 0, bytes: dram }],

@@ -1,8 +1,8 @@
 /**
  * Verilog generator and Verilator co-simulation (docs/rtl.md, docs/synthesis.md).
  */
-export { generateVerilog, writeVerilog, rtlWidths, requantStagePlan } from './verilog.js';
-export type { GeneratedRtl, RtlWidths } from './verilog.js';
+export { generateVerilog, writeVerilog, rtlWidths, rtlOptions, requantStagePlan } from './verilog.js';
+export type { GeneratedRtl, RtlWidths, RtlOptions } from './verilog.js';
 export { generateHarness } from './harness.js';
 export { buildVerilator, runHarness, toolAvailable } from './verilator.js';
 export type { VerilatorBuild, BuildOptions, HarnessRun, HarnessInput } from './verilator.js';

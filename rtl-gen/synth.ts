@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, validateConfig, type ArchConfig } from '../arch/config.js';
+import { DEFAULT_CONFIG, deriveArch, validateConfig, type ArchConfig } from '../arch/config.js';
 import { RtlError } from '../arch/errors.js';
 import { runTool } from './verilator.js';
-import { generateVerilog, requantLane, rtlWidths } from './verilog.js';
+import { generateVerilog, requantLane, rtlOptions, rtlWidths, type RtlOptions } from './verilog.js';
 
 function withDir<T>(f: (dir: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'nibble-synth-'));
@@ -20,8 +20,8 @@ function withDir<T>(f: (dir: string) => T): T {
   }
 }
 
-function writeRtl(cfg: ArchConfig, dir: string): string[] {
-  const g = generateVerilog(cfg);
+function writeRtl(cfg: ArchConfig, dir: string, opts: RtlOptions = {}): string[] {
+  const g = generateVerilog(cfg, opts);
   for (const f of g.files) writeFileSync(join(dir, f.name), f.text);
   return g.files.map((f) => f.name);
 }
@@ -177,20 +177,24 @@ export function ice40Config(): ArchConfig {
  * its outputs (except the simulation-only trace ports, which synthesis then
  * removes) are XOR-reduced into one registered pin. Every path stays real.
  */
-export function fpgaWrapper(cfg: ArchConfig): string {
+export function fpgaWrapper(cfg: ArchConfig, opts: RtlOptions = {}): string {
   const w = rtlWidths(cfg);
+  const o = rtlOptions(cfg, opts);
+  const daw = deriveArch(cfg).dramAddrBits;
   const busW = cfg.dram.busBytes * 8;
   const inW = 128 + 4 + busW;
   return `module nibble_fpga (input wire clk, input wire rst, input wire start, input wire din, output reg dout, output wire done);
   reg [${inW - 1}:0] sr;
   always @(posedge clk) sr <= {sr[${inW - 2}:0], din};
   wire err, insn_rd, rd_req_valid, rd_resp_ready, wr_valid, wr_last;
-  wire [31:0] insn_addr, rd_req_addr, wr_addr;
+  wire [${o.indexBits - 1}:0] insn_addr;
+  wire [${daw - 1}:0] rd_req_addr, wr_addr;
   wire [${w.dimBits - 1}:0] rd_req_entries;
   wire [15:0] rd_req_entry_bytes;
   wire [${busW - 1}:0] wr_data;
   wire [${cfg.dram.busBytes - 1}:0] wr_strb;
-  wire [63:0] p0, p1, p2, p3, p4, p5;
+  wire [${o.counterBits - 1}:0] p0, p1, p2, p3, p4;
+  wire [${o.counterBits + 2 * Math.log2(w.n) - 1}:0] p5;
   nibble_top u_core (
     .clk(clk), .rst(rst), .start(start), .done(done), .err(err),
     .insn_rd(insn_rd), .insn_addr(insn_addr), .insn_data(sr[127:0]),
@@ -209,12 +213,12 @@ endmodule
 }
 
 /** Synthesize for iCE40 and place and route with nextpnr-ice40 (core inside fpgaWrapper). */
-export function pnr(cfg: ArchConfig, device: PnrDevice = 'ice40-hx8k'): PnrResult {
+export function pnr(cfg: ArchConfig, device: PnrDevice = 'ice40-hx8k', opts: RtlOptions = {}): PnrResult {
   validateConfig(cfg);
   if (!DEVICE_ARGS[device]) throw new RtlError(`unknown device '${device}' (ice40-up5k, ice40-hx8k)`, 'pnr');
   return withDir((dir) => {
-    const files = writeRtl(cfg, dir);
-    writeFileSync(join(dir, 'nibble_fpga.v'), fpgaWrapper(cfg));
+    const files = writeRtl(cfg, dir, opts);
+    writeFileSync(join(dir, 'nibble_fpga.v'), fpgaWrapper(cfg, opts));
     files.push('nibble_fpga.v');
     const t0 = Date.now();
     runTool('yosys', ['-q', '-p', synthScript('ice40', 'nibble_fpga', files, 'top.json', device === 'ice40-up5k')], dir, 'yosys synth_ice40');
@@ -239,7 +243,7 @@ function requantLaneModule(kind: 'shift' | 'multiplier', stages: number): string
   localparam ACCB = 32;
   localparam AB = 4;
   wire rst = 1'b0;
-  wire [63:0] par_q = {24'd0, sr[71:32]};
+  wire [39:0] par_q = sr[71:32];
   wire [9:0] rq_hi = 10'd15;
   wire [9:0] rq_lo = 10'd0;
   wire signed [31:0] rq_mx_l = sr[31:0];

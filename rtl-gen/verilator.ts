@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { configHash, type ArchConfig } from '../arch/config.js';
 import { RtlError } from '../arch/errors.js';
 import { generateHarness } from './harness.js';
-import { generateVerilog } from './verilog.js';
+import { generateVerilog, rtlOptions, type RtlOptions } from './verilog.js';
 
 /** Repository root (rtl-gen/ or dist/rtl-gen/ lives one or two levels below it). */
 export function repoRoot(): string {
@@ -40,6 +40,8 @@ export interface VerilatorBuild {
 export interface BuildOptions {
   /** cache root (default <repo>/.cache/rtl) */
   cacheDir?: string;
+  /** generation parameters (index and counter widths); non-default ones get their own cache directory */
+  rtl?: RtlOptions;
 }
 
 function run(cmd: string, args: string[], cwd: string, what: string, timeoutMs = 900_000): string {
@@ -59,8 +61,10 @@ export { run as runTool };
 /** Build (or reuse) the Verilator model of `cfg`. */
 export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): VerilatorBuild {
   const root = opts.cacheDir ?? join(repoRoot(), '.cache', 'rtl');
-  const hash = configHash(cfg);
-  const rtl = generateVerilog(cfg);
+  const o = rtlOptions(cfg, opts.rtl);
+  const d = rtlOptions(cfg);
+  const hash = configHash(cfg) + (o.indexBits === d.indexBits && o.counterBits === d.counterBits ? '' : `-i${o.indexBits}-c${o.counterBits}`);
+  const rtl = generateVerilog(cfg, o);
   const harness = generateHarness(cfg);
   const stamp = createHash('sha256')
     .update(rtl.files.map((f) => f.text).join('\n'))

@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalConfigJson, configHash, deriveArch, validateConfig, type ArchConfig } from '../arch/config.js';
+import { RtlError } from '../arch/errors.js';
 import { isaLayout } from '../isa/encoding.js';
 import { OPS, type Mnemonic } from '../isa/table.js';
 
@@ -112,8 +113,8 @@ export function requantLane(stages: number): string {
   const lines: string[] = [];
   let kind = 'm'; // m: accumulator, v: 33-bit value, y: clamped output
   let cur = 'mx';
-  lines.push(`      wire signed [7:0] shf = $signed(par_q[l*64+32 +: 8]);`);
-  lines.push(`      wire signed [31:0] bias = $signed(par_q[l*64 +: 32]);`);
+  lines.push(`      wire signed [7:0] shf = $signed(par_q[l*40+32 +: 8]);`);
+  lines.push(`      wire signed [31:0] bias = $signed(par_q[l*40 +: 32]);`);
   lines.push(`      wire [5:0] rs = shf[7] ? 6'd0 : (shf > 8'sd32 ? 6'd32 : shf[5:0]);`);
   lines.push(`      wire [8:0] nshf = 9'd0 - {shf[7], shf};`);
   lines.push(`      wire [3:0] ls = shf[7] ? (nshf > 9'd9 ? 4'd9 : nshf[3:0]) : 4'd0;`);
@@ -162,8 +163,30 @@ export function requantLane(stages: number): string {
   return lines.join('\n');
 }
 
-export function generateVerilog(cfgIn: ArchConfig): GeneratedRtl {
+/** Generation parameters that do not change the machine's behaviour, only how wide its bookkeeping is. */
+export interface RtlOptions {
+  /** width of instruction indices (insn_addr, the trace ports, the indices carried through the queues); default 16: programs of at most 2^16 words */
+  indexBits?: number;
+  /** width of the performance counters (perf_macs has 2 log2 N more bits); default 32, 48 for N >= 16 */
+  counterBits?: number;
+}
+
+/** The options with defaults filled in and checked. */
+export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): Required<RtlOptions> {
+  const indexBits = opts.indexBits ?? 16;
+  const counterBits = opts.counterBits ?? (cfg.array.rows >= 16 ? 48 : 32);
+  if (!Number.isInteger(indexBits) || indexBits < 4 || indexBits > 32) throw new RtlError(`indexBits must be an integer in 4..32, got ${indexBits}`, 'rtl options');
+  const maxCounter = 64 - 2 * Math.log2(cfg.array.rows); // perf_macs = counterBits + 2 log2 N bits must fit 64
+  if (!Number.isInteger(counterBits) || counterBits < 8 || counterBits > maxCounter) {
+    throw new RtlError(`counterBits must be an integer in 8..${maxCounter} for N = ${cfg.array.rows}, got ${counterBits}`, 'rtl options');
+  }
+  return { indexBits, counterBits };
+}
+
+export function generateVerilog(cfgIn: ArchConfig, optsIn: RtlOptions = {}): GeneratedRtl {
   const cfg = validateConfig(cfgIn);
+  const { indexBits: IX, counterBits: PC } = rtlOptions(cfg, optsIn);
+  const daw = deriveArch(cfg).dramAddrBits;
   const a = deriveArch(cfg);
   const wd = rtlWidths(cfg);
   const n = a.n;
@@ -307,12 +330,12 @@ module nibble_top (
   output wire err,
   // instruction port: word insn_addr appears on insn_data the cycle after insn_rd
   output wire insn_rd,
-  output wire [31:0] insn_addr,
+  output wire [${IX - 1}:0] insn_addr,
   input wire [127:0] insn_data,
   // DRAM read channel (LOAD): request = entries of entry_bytes from addr; response = beats
   output wire rd_req_valid,
   input wire rd_req_ready,
-  output wire [31:0] rd_req_addr,
+  output wire [${daw - 1}:0] rd_req_addr,
   output wire [${a.dimBits - 1}:0] rd_req_entries,
   output wire [15:0] rd_req_entry_bytes,
   input wire rd_resp_valid,
@@ -321,27 +344,27 @@ module nibble_top (
   // DRAM write channel (STORE): one beat per cycle, byte strobes, response after the last beat
   output wire wr_valid,
   input wire wr_ready,
-  output wire [31:0] wr_addr,
+  output wire [${daw - 1}:0] wr_addr,
   output wire [${busW - 1}:0] wr_data,
   output wire [${cfg.dram.busBytes - 1}:0] wr_strb,
   output wire wr_last,
   input wire wr_resp_valid,
   // trace: dispatch / start / retire events with instruction indices
   output wire tr_disp,
-  output wire [31:0] tr_disp_idx,
-  output wire tr_ld_start, output wire [31:0] tr_ld_start_idx,
-  output wire tr_cp_start, output wire [31:0] tr_cp_start_idx,
-  output wire tr_st_start, output wire [31:0] tr_st_start_idx,
-  output wire tr_ld_ret, output wire [31:0] tr_ld_ret_idx,
-  output wire tr_cp_ret, output wire [31:0] tr_cp_ret_idx,
-  output wire tr_st_ret, output wire [31:0] tr_st_ret_idx,
+  output wire [${IX - 1}:0] tr_disp_idx,
+  output wire tr_ld_start, output wire [${IX - 1}:0] tr_ld_start_idx,
+  output wire tr_cp_start, output wire [${IX - 1}:0] tr_cp_start_idx,
+  output wire tr_st_start, output wire [${IX - 1}:0] tr_st_start_idx,
+  output wire tr_ld_ret, output wire [${IX - 1}:0] tr_ld_ret_idx,
+  output wire tr_cp_ret, output wire [${IX - 1}:0] tr_cp_ret_idx,
+  output wire tr_st_ret, output wire [${IX - 1}:0] tr_st_ret_idx,
   // performance counters
-  output reg [63:0] perf_cycles,
-  output reg [63:0] perf_busy_load,
-  output reg [63:0] perf_busy_compute,
-  output reg [63:0] perf_busy_store,
-  output reg [63:0] perf_array_active,
-  output reg [63:0] perf_macs
+  output reg [${PC - 1}:0] perf_cycles,
+  output reg [${PC - 1}:0] perf_busy_load,
+  output reg [${PC - 1}:0] perf_busy_compute,
+  output reg [${PC - 1}:0] perf_busy_store,
+  output reg [${PC - 1}:0] perf_array_active,
+  output wire [${PC + 2 * Math.log2(n) - 1}:0] perf_macs
 );
   localparam N = ${n};
   localparam LN = ${Math.log2(n)};
@@ -362,14 +385,16 @@ module nibble_top (
   localparam WGT_W = ${wd.wgtW};
   localparam ACC_W = ${wd.accW};
   localparam OUT_W = ${wd.outW};
-  localparam PAR_W = ${wd.parW};
+  localparam PAR_W = ${40 * n};  // PARAM RAM keeps the 5 meaningful bytes of each 8-byte lane (bias, shift)
   localparam DIMB = ${a.dimBits};
   localparam ODIMB = ${a.outDimBits};
   localparam GA = ${ga};
   localparam IW = ${iw};
   localparam BPE_MAX = ${bpeMax};
   localparam BPE_OUT = ${wd.bpeOut};
-  localparam QW = 160;
+  localparam IX = ${IX};
+  localparam DAW = ${daw};
+  localparam QW = 128 + IX;
 
   // ---------------------------------------------------------------- run state
   reg running;
@@ -381,7 +406,7 @@ module nibble_top (
 
   // ---------------------------------------------------------------- fetch / dispatch
   reg fv;              // insn_data holds word fidx
-  reg [31:0] fidx;
+  reg [IX-1:0] fidx;
   wire [3:0] f_op = insn_data[3:0];
   wire [${nopUnit.width - 1}:0] f_nop_unit = insn_data[${nopUnit.lsb + nopUnit.width - 1}:${nopUnit.lsb}];
   // target: 0 load, 1 compute, 2 store, 3 halt, 4 illegal
@@ -400,17 +425,17 @@ module nibble_top (
   wire f_space = (f_tgt == 3'd0) ? !lq_full : (f_tgt == 3'd1) ? !cq_full : (f_tgt == 3'd2) ? !sq_full : 1'b1;
   wire f_fire = running && fv && !halted && f_space;
   assign insn_rd = running && !halted;
-  assign insn_addr = f_fire ? fidx + 32'd1 : fidx;
+  assign insn_addr = f_fire ? fidx + 1'b1 : fidx;
   assign tr_disp = f_fire;
   assign tr_disp_idx = fidx;
   always @(posedge clk) begin
     if (rst) begin
-      running <= 1'b0; halted <= 1'b0; err_r <= 1'b0; fv <= 1'b0; fidx <= 32'd0;
+      running <= 1'b0; halted <= 1'b0; err_r <= 1'b0; fv <= 1'b0; fidx <= {IX{1'b0}};
     end else begin
       if (start) running <= 1'b1;
       if (running && !halted) fv <= 1'b1;
       if (f_fire) begin
-        fidx <= fidx + 32'd1;
+        fidx <= fidx + 1'b1;
         if (f_tgt == 3'd3 || f_tgt == 3'd4) begin halted <= 1'b1; fv <= 1'b0; end
         if (f_tgt == 3'd4) err_r <= 1'b1;
       end
@@ -464,9 +489,7 @@ module nibble_top (
   nibble_sdp_ram #(.W(WGT_W), .AW(WGT_AW)) u_wgt (.clk(clk), .we(wgt_we), .wa(wgt_wa), .wd(wgt_wd), .re(wgt_re), .ra(wgt_ra), .rd(wgt_q));
   wire par_we; wire [PAR_AW-1:0] par_wa; wire [PAR_W-1:0] par_wd;
   wire par_re; wire [PAR_AW-1:0] par_ra;
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [PAR_W-1:0] par_q;  // bytes 5-7 of each lane are zero padding
-  /* verilator lint_on UNUSEDSIGNAL */
+  wire [PAR_W-1:0] par_q;
   nibble_sdp_ram #(.W(PAR_W), .AW(PAR_AW)) u_par (.clk(clk), .we(par_we), .wa(par_wa), .wd(par_wd), .re(par_re), .ra(par_ra), .rd(par_q));
   wire acc_we; wire [ACC_AW-1:0] acc_wa; wire [ACC_W-1:0] acc_wd;
   wire acc_re; wire [ACC_AW-1:0] acc_ra; wire [ACC_W-1:0] acc_q;
@@ -488,11 +511,11 @@ ${fieldWires(cfg, 'LOAD', 'lq_head', 'lh')}
   wire ld_start_load = ld_start && lh_is_load;
   wire ld_start_nop = ld_start && !lh_is_load;
   reg [1:0] ld_buf;
-  reg [31:0] ld_idx;
-  reg [31:0] rq_addr; reg [DIMB-1:0] rq_left; reg [31:0] rq_stride; reg [DIMB-1:0] rq_x;
-  wire [31:0] rq_addr_c = ld_start_load ? ${pad('lh_dram_addr', fieldWidth(cfg, 'LOAD', 'dram_addr'), 32)} : rq_addr;
+  reg [IX-1:0] ld_idx;
+  reg [DAW-1:0] rq_addr; reg [DIMB-1:0] rq_left; reg [DAW-1:0] rq_stride; reg [DIMB-1:0] rq_x;
+  wire [DAW-1:0] rq_addr_c = ld_start_load ? lh_dram_addr : rq_addr;
   wire [DIMB-1:0] rq_left_c = ld_start_load ? lh_y_count : rq_left;
-  wire [31:0] rq_stride_c = ld_start_load ? ${pad('lh_dram_stride', fieldWidth(cfg, 'LOAD', 'dram_stride'), 32)} : rq_stride;
+  wire [DAW-1:0] rq_stride_c = ld_start_load ? lh_dram_stride : rq_stride;
   wire [DIMB-1:0] rq_x_c = ld_start_load ? lh_x_count : rq_x;
   wire [1:0] ld_buf_c = ld_start_load ? lh_buf : ld_buf;
   assign rd_req_valid = !rst && (ld_start_load || (ld_busy && rq_left != 0));
@@ -509,7 +532,9 @@ ${fieldWires(cfg, 'LOAD', 'lq_head', 'lh')}
   wire rs_last_slot = rs_slot == rs_bpe - 1'b1;
   wire rs_entry_done = ld_busy && rd_resp_valid && rs_last_slot;
   wire rs_all_done = rs_entry_done && rs_x == 1 && rs_y == 1;
-  wire [BPE_MAX*BUSW-1:0] rs_entry;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [BPE_MAX*BUSW-1:0] rs_entry;  // the PARAM padding bytes and the bus padding of the last beat are not stored
+  /* verilator lint_on UNUSEDSIGNAL */
   genvar gs;
   generate
     for (gs = 0; gs < BPE_MAX; gs = gs + 1) begin : g_slot
@@ -530,12 +555,17 @@ ${fieldWires(cfg, 'LOAD', 'lq_head', 'lh')}
   assign par_wa = rs_ptr[PAR_AW-1:0];
   assign inp_wd = rs_entry[INP_W-1:0];
   assign wgt_wd = rs_entry[WGT_W-1:0];
-  assign par_wd = rs_entry[PAR_W-1:0];
+  genvar gp;
+  generate
+    for (gp = 0; gp < N; gp = gp + 1) begin : g_parw
+      assign par_wd[gp*40 +: 40] = rs_entry[gp*64 +: 40];  // bytes 5-7 of a lane are padding: not stored
+    end
+  endgenerate
   assign ld_ret = ld_start_nop || rs_all_done;
   assign tr_ld_ret = ld_ret;
-  assign tr_ld_ret_idx = ld_start_nop ? lq_head[159:128] : ld_idx;
+  assign tr_ld_ret_idx = ld_start_nop ? lq_head[QW-1:128] : ld_idx;
   assign tr_ld_start = ld_start;
-  assign tr_ld_start_idx = lq_head[159:128];
+  assign tr_ld_start_idx = lq_head[QW-1:128];
   reg ld_push_r;
   always @(*) ld_ret_push = ld_start_nop ? lq_head[7] : ld_push_r;
   always @(posedge clk) begin
@@ -545,7 +575,7 @@ ${fieldWires(cfg, 'LOAD', 'lq_head', 'lh')}
       rs_slot <= 0; rs_x <= 0; rs_y <= 0; rs_ptr <= 0;
     end else begin
       if (ld_start_load) begin
-        ld_busy <= 1'b1; ld_buf <= lh_buf; ld_idx <= lq_head[159:128]; ld_push_r <= lq_head[7];
+        ld_busy <= 1'b1; ld_buf <= lh_buf; ld_idx <= lq_head[QW-1:128]; ld_push_r <= lq_head[7];
         rs_slot <= 0; rs_x <= lh_x_count; rs_y <= lh_y_count; rs_ptr <= lh_sram_addr;
       end
       if (ld_start_load || ld_busy) begin
@@ -575,11 +605,11 @@ ${fieldWires(cfg, 'STORE', 'sq_head', 'sh')}
   assign st_start = running && sq_ne && !st_busy && (!sq_pop_prev || tk_c2s != 0);
   wire st_start_store = st_start && sh_is_store;
   wire st_start_nop = st_start && !sh_is_store;
-  reg [31:0] st_idx; reg st_push_r;
+  reg [IX-1:0] st_idx; reg st_push_r;
   reg [${clog2(wd.bpeOut + 1) - 1}:0] st_b;
   reg [DIMB-1:0] st_x, st_y, st_xn;
   reg [OUT_AW-1:0] st_ra;
-  reg [31:0] st_row, st_ent, st_stride;
+  reg [DAW-1:0] st_row, st_ent, st_stride;
   wire st_fire = st_send && wr_ready;
   wire st_last_b = st_b == BPE_OUT - 1;
   wire st_last_all = st_last_b && st_x == 1 && st_y == 1;
@@ -594,16 +624,16 @@ ${strbCase}
     endcase
   end
   assign wr_valid = !rst && st_send;
-  assign wr_addr = st_ent + (${pad('st_b', clog2(wd.bpeOut + 1), 32)} << ${Math.log2(cfg.dram.busBytes)});
+  assign wr_addr = st_ent + (${pad('st_b', clog2(wd.bpeOut + 1), daw)} << ${Math.log2(cfg.dram.busBytes)});
   assign wr_data = st_q_pad[st_b*BUSW +: BUSW];
   assign wr_strb = st_strb_c;
   assign wr_last = st_last_all;
   wire st_done = st_wait && wr_resp_valid;
   assign st_ret = st_start_nop || st_done;
   assign tr_st_ret = st_ret;
-  assign tr_st_ret_idx = st_start_nop ? sq_head[159:128] : st_idx;
+  assign tr_st_ret_idx = st_start_nop ? sq_head[QW-1:128] : st_idx;
   assign tr_st_start = st_start;
-  assign tr_st_start_idx = sq_head[159:128];
+  assign tr_st_start_idx = sq_head[QW-1:128];
   always @(*) st_ret_push = st_start_nop ? sq_head[6] : st_push_r;
   always @(posedge clk) begin
     if (rst) begin
@@ -611,12 +641,12 @@ ${strbCase}
       st_x <= 0; st_y <= 0; st_xn <= 0; st_ra <= 0; st_row <= 0; st_ent <= 0; st_stride <= 0;
     end else begin
       if (st_start_store) begin
-        st_busy <= 1'b1; st_send <= 1'b1; st_idx <= sq_head[159:128]; st_push_r <= sq_head[6];
+        st_busy <= 1'b1; st_send <= 1'b1; st_idx <= sq_head[QW-1:128]; st_push_r <= sq_head[6];
         st_b <= 0; st_x <= sh_x_count; st_xn <= sh_x_count; st_y <= sh_y_count;
         st_ra <= sh_sram_addr + 1'b1;
-        st_row <= ${pad('sh_dram_addr', fieldWidth(cfg, 'STORE', 'dram_addr'), 32)};
-        st_ent <= ${pad('sh_dram_addr', fieldWidth(cfg, 'STORE', 'dram_addr'), 32)};
-        st_stride <= ${pad('sh_dram_stride', fieldWidth(cfg, 'STORE', 'dram_stride'), 32)};
+        st_row <= sh_dram_addr;
+        st_ent <= sh_dram_addr;
+        st_stride <= sh_dram_stride;
       end
       if (st_fire) begin
         if (!st_last_b) st_b <= st_b + 1'b1;
@@ -628,7 +658,7 @@ ${strbCase}
             st_x <= st_xn; st_y <= st_y - 1'b1;
             st_row <= st_row + st_stride; st_ent <= st_row + st_stride;
           end else begin
-            st_x <= st_x - 1'b1; st_ent <= st_ent + 32'd${outBytes};
+            st_x <= st_x - 1'b1; st_ent <= st_ent + ${daw}'d${outBytes};
           end
         end
       end
@@ -661,7 +691,7 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   wire cp_start_ng = running && cq_ne && !ch_gemm && cp_tok && !ng_busy && !gemm_any;
   assign cp_start = cp_start_gemm || cp_start_ng;
   assign tr_cp_start = cp_start;
-  assign tr_cp_start_idx = cq_head[159:128];
+  assign tr_cp_start_idx = cq_head[QW-1:128];
 
   // ---------------------------------------------------------------- preload engine (one pass = N WGT reads)
   reg [${fieldWidth(cfg, 'GEMM', 'kernel_h') - 1}:0] g_kh_n, g_kw_n, pl_kh, pl_kw;
@@ -671,7 +701,7 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   reg [2:0] g_sh, g_sw, g_pt, g_pl, g_psh;
   reg [ACC_AW-1:0] g_acc;
   reg g_accum, g_asig, g_pp, g_pn;
-  reg [31:0] g_idx;
+  reg [IX-1:0] g_idx;
   reg [WGT_AW-1:0] pl_wbase, pl_rd;
   reg [INP_AW-1:0] pl_blk;
   reg pl_first;
@@ -699,7 +729,7 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   wire v_asig = v_new ? gh_act_signed : g_asig;
   wire v_pp = v_new ? cq_head[6] : g_pp;
   wire v_pn = v_new ? cq_head[7] : g_pn;
-  wire [31:0] v_idx = v_new ? cq_head[159:128] : g_idx;
+  wire [IX-1:0] v_idx = v_new ? cq_head[QW-1:128] : g_idx;
   wire [WGT_AW-1:0] v_wbase = v_new ? gh_wgt_addr : pl_wbase;
   wire [INP_AW-1:0] v_blk = v_new ? gh_inp_addr : pl_blk;
   wire v_first = v_new ? 1'b1 : pl_first;
@@ -720,7 +750,7 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   wire [DIMB+2:0] v_rowstep_f = v_in_w * v_sh;
   /* verilator lint_on UNUSEDSIGNAL */
   wire [INP_AW-1:0] v_rowstep = v_rowstep_f[INP_AW-1:0];
-  localparam PDW = 1 + 1 + 1 + 32 + IW + IW + INP_AW + INP_AW + DIMB + DIMB + ODIMB + ODIMB + 3 + 3 + ACC_AW + 3 + 1 + 1 + 1;
+  localparam PDW = 1 + 1 + 1 + IX + IW + IW + INP_AW + INP_AW + DIMB + DIMB + ODIMB + ODIMB + 3 + 3 + ACC_AW + 3 + 1 + 1 + 1;
   wire [PDW-1:0] v_pd = {pl_next_bank, v_first && !v_accum, v_last, v_idx, v_iy0, v_ix0, v_rowbase0, v_rowstep,
                          v_in_h, v_in_w, v_out_h, v_out_w, v_sh, v_sw, v_acc, v_psh, v_asig, v_pp, v_pn};
   reg [PDW-1:0] pd_r;
@@ -779,7 +809,7 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   reg [PDW-1:0] is_d;
   wire [PDW-1:0] d = is_start ? pf_head : is_d;
   wire d_bank, d_ovw, d_last, d_asig, d_pp, d_pn;
-  wire [31:0] d_idx;
+  wire [IX-1:0] d_idx;
   wire signed [IW-1:0] d_iy0, d_ix0;
   wire [INP_AW-1:0] d_rowbase0, d_rowstep;
   wire [DIMB-1:0] d_in_h, d_in_w;
@@ -831,7 +861,7 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   end
 
   // ---------------------------------------------------------------- pixel metadata delay line (stage k = cycle IS+p+k)
-  localparam MW = 1 + 1 + 1 + ACC_AW + 1 + 3 + 1 + 32 + 1 + 1;
+  localparam MW = 1 + 1 + 1 + ACC_AW + 1 + 3 + 1 + IX + 1 + 1;
   wire [MW-1:0] e_meta = {e_intile, d_asig, d_bank, e_acc, d_ovw, d_psh, e_pass_end && d_last, d_idx, d_pp, d_pn};
   // stage k of the line is dlv[k*MW +: MW] (stage 0 = the pixel being issued); one register per stage
   wire [MW*(G+1)-1:0] dlv;
@@ -860,8 +890,8 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   wire [ACC_AW-1:0] mW_acc = dlW[MW-4 -: ACC_AW];
   wire mW_ovw = dlW[MW-4-ACC_AW];
   wire [2:0] mW_psh = dlW[MW-5-ACC_AW -: 3];
-  wire mG_last = dlv[G*MW + 34];
-  wire [31:0] mG_idx = dlv[G*MW + 2 +: 32];
+  wire mG_last = dlv[G*MW + IX + 2];
+  wire [IX-1:0] mG_idx = dlv[G*MW + 2 +: IX];
   wire mG_pp = dlv[G*MW + 1];
   wire mG_pn = dlv[G*MW];
 
@@ -939,7 +969,7 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
 
   // ---------------------------------------------------------------- REQUANT / POOL: window address generator
   reg ng_rq, ng_pool;
-  reg [31:0] ng_idx;
+  reg [IX-1:0] ng_idx;
   reg ng_pp, ng_pn;
   reg rq_go_d;
   reg [ACC_AW-1:0] rq_base;
@@ -1068,7 +1098,7 @@ ${requantLane(stages)}
     end else begin
       rq_go_d <= cp_start_ng && ch_rq;
       if (cp_start_ng && (ch_rq || ch_pool)) begin
-        ng_busy <= 1'b1; ng_rq <= ch_rq; ng_pool <= ch_pool; ng_idx <= cq_head[159:128];
+        ng_busy <= 1'b1; ng_rq <= ch_rq; ng_pool <= ch_pool; ng_idx <= cq_head[QW-1:128];
         ng_pp <= cq_head[6]; ng_pn <= cq_head[7]; ng_pasig <= ph_act_signed;
         rq_base <= rh_acc_addr; rq_in_w <= rh_in_w; rq_oh <= rh_out_h; rq_ow <= rh_out_w; rq_k <= rh_pool_k; rq_s <= rh_pool_s;
         rq_hi <= rh_out_signed ? ((10'd1 << (rh_clamp_bits - 1'b1)) - 10'd1) : ((10'd1 << rh_clamp_bits) - 10'd1);
@@ -1083,7 +1113,7 @@ ${requantLane(stages)}
   wire g_ret = dl_v[G] && mG_last;
   assign cp_ret = cp_start_nop || g_ret || ng_done;
   assign tr_cp_ret = cp_ret;
-  assign tr_cp_ret_idx = cp_start_nop ? cq_head[159:128] : g_ret ? mG_idx : ng_idx;
+  assign tr_cp_ret_idx = cp_start_nop ? cq_head[QW-1:128] : g_ret ? mG_idx : ng_idx;
   always @(*) begin
     cp_ret_push_prev = cp_start_nop ? cq_head[6] : g_ret ? mG_pp : ng_pp;
     cp_ret_push_next = cp_start_nop ? cq_head[7] : g_ret ? mG_pn : ng_pn;
@@ -1093,16 +1123,17 @@ ${requantLane(stages)}
   assign all_idle = !lq_ne && !cq_ne && !sq_ne && !ld_busy && !st_busy && !ng_busy && !gemm_any;
   always @(posedge clk) begin
     if (rst) begin
-      perf_cycles <= 0; perf_busy_load <= 0; perf_busy_compute <= 0; perf_busy_store <= 0; perf_array_active <= 0; perf_macs <= 0;
+      perf_cycles <= 0; perf_busy_load <= 0; perf_busy_compute <= 0; perf_busy_store <= 0; perf_array_active <= 0;
     end else if (running && !done) begin
-      perf_cycles <= perf_cycles + 64'd1;
-      perf_busy_load <= perf_busy_load + {63'd0, ld_busy || ld_start};
-      perf_busy_compute <= perf_busy_compute + {63'd0, ng_busy || gemm_any || cp_start};
-      perf_busy_store <= perf_busy_store + {63'd0, st_busy || st_start};
-      perf_array_active <= perf_array_active + {63'd0, e_valid};
-      if (e_valid) perf_macs <= perf_macs + 64'd${n * n};
+      perf_cycles <= perf_cycles + 1'b1;
+      if (ld_busy || ld_start) perf_busy_load <= perf_busy_load + 1'b1;
+      if (ng_busy || gemm_any || cp_start) perf_busy_compute <= perf_busy_compute + 1'b1;
+      if (st_busy || st_start) perf_busy_store <= perf_busy_store + 1'b1;
+      if (e_valid) perf_array_active <= perf_array_active + 1'b1;
     end
   end
+  // every issued pixel is N x N MACs: the MAC count is the array-active count times N^2 (no adder of its own)
+  assign perf_macs = {perf_array_active, {(2*LN){1'b0}}};
 endmodule
 `;
   // one file per module (Verilator's DECLFILENAME rule); the top file is last
@@ -1114,9 +1145,9 @@ endmodule
 }
 
 /** Write the generated Verilog into `dir` (created); returns the written paths. */
-export function writeVerilog(cfg: ArchConfig, dir: string): string[] {
+export function writeVerilog(cfg: ArchConfig, dir: string, opts: RtlOptions = {}): string[] {
   mkdirSync(dir, { recursive: true });
-  const g = generateVerilog(cfg);
+  const g = generateVerilog(cfg, opts);
   return g.files.map((f) => {
     const p = join(dir, f.name);
     writeFileSync(p, f.text);
