@@ -236,7 +236,8 @@ module nibble_sdp_ram #(parameter W = 8, parameter AW = 4) (
   input wire [AW-1:0] ra,
   output reg [W-1:0] rd
 );
-  reg [W-1:0] mem [0:(1<<AW)-1];
+  // block RAM even when small: flip-flop memories (and their read multiplexers) cost an iCE40 hundreds of logic cells
+  (* ram_style = "block" *) reg [W-1:0] mem [0:(1<<AW)-1];
   always @(posedge clk) begin
     if (we) mem[wa] <= wd;
     if (re) rd <= mem[ra];
@@ -753,7 +754,6 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   localparam PDW = 1 + 1 + 1 + IX + IW + IW + INP_AW + INP_AW + DIMB + DIMB + ODIMB + ODIMB + 3 + 3 + ACC_AW + 3 + 1 + 1 + 1;
   wire [PDW-1:0] v_pd = {pl_next_bank, v_first && !v_accum, v_last, v_idx, v_iy0, v_ix0, v_rowbase0, v_rowstep,
                          v_in_h, v_in_w, v_out_h, v_out_w, v_sh, v_sw, v_acc, v_psh, v_asig, v_pp, v_pn};
-  reg [PDW-1:0] pd_r;
   assign wgt_re = pl_go || pl_active;
   assign wgt_ra = pl_go ? v_wbase : pl_rd;
   wire pf_push = pl_active && pl_row == LN_MAX;
@@ -766,7 +766,7 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
       pl_active <= 0; pl_more <= 0; pl_next_bank <= 0; pl_row <= 0; pl_rd <= 0; pl_wbase <= 0; pl_blk <= 0;
       pl_first <= 0; pl_kh <= 0; pl_kw <= 0; pl_cb <= 0; g_kh_n <= 0; g_kw_n <= 0; g_cb_n <= 0;
       g_in_h <= 0; g_in_w <= 0; g_out_h <= 0; g_out_w <= 0; g_sh <= 0; g_sw <= 0; g_pt <= 0; g_pl <= 0; g_psh <= 0;
-      g_acc <= 0; g_accum <= 0; g_asig <= 0; g_pp <= 0; g_pn <= 0; g_idx <= 0; pd_r <= 0;
+      g_acc <= 0; g_accum <= 0; g_asig <= 0; g_pp <= 0; g_pn <= 0; g_idx <= 0;
       pl_wr_v <= 0; pl_wr_bank <= 0; pl_wr_row <= 0; pl_bank_cur <= 0;
     end else begin
       pl_wr_v <= wgt_re;
@@ -776,7 +776,6 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
         g_kh_n <= v_kh_n; g_kw_n <= v_kw_n; g_cb_n <= v_cb_n; g_in_h <= v_in_h; g_in_w <= v_in_w;
         g_out_h <= v_out_h; g_out_w <= v_out_w; g_sh <= v_sh; g_sw <= v_sw; g_pt <= v_pt; g_pl <= v_pl;
         g_psh <= v_psh; g_acc <= v_acc; g_accum <= v_accum; g_asig <= v_asig; g_pp <= v_pp; g_pn <= v_pn; g_idx <= v_idx;
-        pd_r <= v_pd;
         pl_active <= 1'b1; pl_row <= 1; pl_rd <= v_wbase + 1'b1; pl_bank_cur <= pl_next_bank;
         pl_next_bank <= !pl_next_bank;
         pl_more <= !v_last; pl_first <= 1'b0;
@@ -792,22 +791,23 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   end
 
   // ---------------------------------------------------------------- pass FIFO (2 entries)
+  // Pass j's descriptor lives in slot j mod 2, written at its PL and counted at PL+N-1 (pf_push). Slot and
+  // weight bank share the parity j mod 2, and pass j+2 preloads only once bank j mod 2 is free (N cycles after
+  // pass j's last issue), so the issue engine reads its pass straight from the slot: no staging or copy registers.
   reg [PDW-1:0] pf0, pf1;
-  reg pf_rp, pf_wp;
-  wire [PDW-1:0] pf_head = pf_rp ? pf1 : pf0;
+  reg pf_rp, is_slot;
   wire is_start = pf_cnt != 0 && !is_active;
   always @(posedge clk) begin
-    if (rst) begin pf0 <= 0; pf1 <= 0; pf_rp <= 0; pf_wp <= 0; pf_cnt <= 0; end
+    if (rst) begin pf0 <= 0; pf1 <= 0; pf_rp <= 0; is_slot <= 0; pf_cnt <= 0; end
     else begin
-      if (pf_push) begin if (pf_wp) pf1 <= pd_r; else pf0 <= pd_r; pf_wp <= !pf_wp; end
-      if (is_start) pf_rp <= !pf_rp;
+      if (pl_go) begin if (pl_next_bank) pf1 <= v_pd; else pf0 <= v_pd; end
+      if (is_start) begin pf_rp <= !pf_rp; is_slot <= pf_rp; end
       pf_cnt <= pf_cnt + {1'b0, pf_push} - {1'b0, is_start};
     end
   end
 
   // ---------------------------------------------------------------- issue engine (one pixel per cycle)
-  reg [PDW-1:0] is_d;
-  wire [PDW-1:0] d = is_start ? pf_head : is_d;
+  wire [PDW-1:0] d = (is_start ? pf_rp : is_slot) ? pf1 : pf0;
   wire d_bank, d_ovw, d_last, d_asig, d_pp, d_pn;
   wire [IX-1:0] d_idx;
   wire signed [IW-1:0] d_iy0, d_ix0;
@@ -836,10 +836,9 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   assign inp_ra = e_rowbase + e_ix[INP_AW-1:0];
   always @(posedge clk) begin
     if (rst) begin
-      is_d <= 0; is_active <= 0; is_y <= 0; is_x <= 0; is_iy <= 0; is_ix <= 0; is_rowbase <= 0; is_acc <= 0;
+      is_active <= 0; is_y <= 0; is_x <= 0; is_iy <= 0; is_ix <= 0; is_rowbase <= 0; is_acc <= 0;
       bank_inuse <= 0; bank_cnt0 <= 0; bank_cnt1 <= 0;
     end else begin
-      if (is_start) is_d <= pf_head;
       if (e_valid) begin
         is_active <= !e_pass_end;
         is_acc <= e_acc + 1'b1;
