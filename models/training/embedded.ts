@@ -45,6 +45,8 @@ export interface EmbeddedModelMetadata {
     batchSize: number;
     learningRate: number;
     frozenLearningRate: number;
+    /** random-translation augmentation, in pixels (0 = none) */
+    shiftPixels: number;
     trainImages: number;
     seconds: number;
     /** node version the run used (float rounding of the training itself depends only on IEEE arithmetic) */

@@ -83,6 +83,7 @@ export function trainEmbeddedMnistModel(opts: TrainingOptions, log: (line: strin
       batchSize: opts.batchSize,
       learningRate: opts.learningRate,
       frozenLearningRate: opts.frozenLearningRate,
+      shiftPixels: opts.shiftPixels ?? 0,
       trainImages,
       seconds: Math.round(seconds),
       node: process.version,
@@ -99,7 +100,7 @@ export function writeModelFiles(dir: string, files: TrainedModelFiles): void {
   writeFileSync(join(dir, EMBEDDED_MNIST_METADATA), JSON.stringify(files.metadata, null, 2) + '\n');
 }
 
-const OPTIONS = '--out DIR, --seed N, --train-limit N, --epochs N, --frozen-epochs N, --batch-size N, --lr X, --frozen-lr X';
+const OPTIONS = '--out DIR, --seed N, --train-limit N, --epochs N, --frozen-epochs N, --batch-size N, --lr X, --frozen-lr X, --shift N';
 
 function parseArgs(argv: string[]): { out: string; opts: TrainingOptions } {
   let out = embeddedModelDir();
@@ -127,6 +128,7 @@ function parseArgs(argv: string[]): { out: string; opts: TrainingOptions } {
     else if (a === '--train-limit') opts.trainLimit = int();
     else if (a === '--epochs') opts.batchNormEpochs = int();
     else if (a === '--frozen-epochs') opts.frozenEpochs = int();
+    else if (a === '--shift') opts.shiftPixels = int();
     else if (a === '--batch-size') opts.batchSize = Math.max(1, int());
     else if (a === '--lr') opts.learningRate = num();
     else if (a === '--frozen-lr') opts.frozenLearningRate = num();

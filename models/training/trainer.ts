@@ -26,16 +26,19 @@ export interface TrainingOptions {
   frozenLearningRate: number;
   /** train on the first `trainLimit` images only */
   trainLimit?: number;
+  /** augmentation: translate each training image by up to this many pixels (seeded; 0 = off) */
+  shiftPixels?: number;
 }
 
 export const DEFAULT_TRAINING: TrainingOptions = {
   shape: { conv: [16, 16, 16], hidden: 128 },
   seed: 20210601,
-  batchNormEpochs: 4,
-  frozenEpochs: 2,
+  batchNormEpochs: 1,
+  frozenEpochs: 5,
   batchSize: 64,
   learningRate: 0.1,
-  frozenLearningRate: 0.01,
+  frozenLearningRate: 0.02,
+  shiftPixels: 2,
 };
 
 export interface TrainingData {
@@ -75,6 +78,9 @@ export function trainMnistNet(data: TrainingData, opts: TrainingOptions, hooks: 
   for (let i = 0; i < count; i++) order[i] = i;
   const labels = new Uint8Array(opts.batchSize);
   const steps = Math.ceil(count / opts.batchSize);
+  const shift = opts.shiftPixels ?? 0;
+  const shifted = new Uint8Array(opts.batchSize * 784);
+  const identity = Int32Array.from({ length: opts.batchSize }, (_, i) => i);
 
   const phases: { phase: 'batch-norm' | 'frozen'; epochs: number; lr: number }[] = [
     { phase: 'batch-norm', epochs: opts.batchNormEpochs, lr: opts.learningRate },
@@ -96,7 +102,14 @@ export function trainMnistNet(data: TrainingData, opts: TrainingOptions, hooks: 
         const idx = order.subarray(start, start + batch);
         for (let n = 0; n < batch; n++) labels[n] = data.labels[idx[n]!]!;
         net.zeroGrads();
-        net.forward(data.images, idx, batch, true);
+        if (shift > 0) {
+          for (let n = 0; n < batch; n++) {
+            translateImage(data.images, idx[n]!, shifted, n, rng.int(2 * shift + 1) - shift, rng.int(2 * shift + 1) - shift);
+          }
+          net.forward(shifted, identity, batch, true);
+        } else {
+          net.forward(data.images, idx, batch, true);
+        }
         const r = net.backward(labels.subarray(0, batch));
         const progress = (epoch * steps + s) / total;
         adam.update(net.parameters(), lr * 0.5 * (1 + Math.cos(Math.PI * progress)));
@@ -129,4 +142,18 @@ export function countCorrect(net: MnistQatNet, data: TrainingData, limit = data.
     }
   }
   return correct;
+}
+
+/** Copies 28x28 image `src` into slot `dst` of `out`, moved by (dx, dy) pixels with zero fill. */
+function translateImage(images: Uint8Array, src: number, out: Uint8Array, dst: number, dx: number, dy: number): void {
+  const o = dst * 784;
+  out.fill(0, o, o + 784);
+  for (let y = 0; y < 28; y++) {
+    const sy = y - dy;
+    if (sy < 0 || sy >= 28) continue;
+    for (let x = 0; x < 28; x++) {
+      const sx = x - dx;
+      if (sx >= 0 && sx < 28) out[o + y * 28 + x] = images[src * 784 + sy * 28 + sx]!;
+    }
+  }
 }

@@ -53,6 +53,7 @@ describe('MNIST quantisation-aware trainer', () => {
       learningRate: 0.1,
       frozenLearningRate: 0.01,
       trainLimit: 128,
+      shiftPixels: 2,
     };
     const a = trainMnistNet(data, opts).toNetwork('a');
     const b = trainMnistNet(data, opts).toNetwork('a');
