@@ -139,7 +139,7 @@ function placeAndRoute(dir: string, json: string, device: PnrDevice, seed = 1): 
       const need = /of (\d+) ICESTORM_LCs/.exec(e.message)?.[1];
       throw new RtlError(
         `the design does not fit the ${device}${need ? ` (it needs ${need} logic cells)` : ''}: use a smaller machine ` +
-          `(ice40Config(), N = 2, fits an ice40-hx8k; see docs/synthesis.md)`,
+          `(ice40Config(): 4 x 4, small buffers, fits an ice40-hx8k; see docs/synthesis.md)`,
         `nextpnr-ice40 (${device})`,
       );
     }
@@ -158,16 +158,21 @@ function placeAndRouteOnce(dir: string, json: string, device: PnrDevice, seed: n
   return parseNextpnr(runTool('cat', ['pnr.log'], dir, 'nextpnr log'));
 }
 
-/** A config small enough to place on an iCE40 UP5K / HX8K (N = 2, 16-bit accumulators, small buffers). */
-export function ice40Config(): ArchConfig {
+/**
+ * A 4 x 4 machine that places and routes on an iCE40 HX8K (16-bit accumulators,
+ * small buffers: at most 128 entries, so dimensions are 8 bits; 8-byte bus, so a
+ * PARAM entry assembles from 4 beats; one-deep queues). `requantStages`
+ * defaults to 3; pass 1 for the unpipelined lane.
+ */
+export function ice40Config(requantStages = 3): ArchConfig {
   return validateConfig({
     ...structuredClone(DEFAULT_CONFIG),
-    array: { rows: 2, cols: 2 },
+    array: { rows: 4, cols: 4 },
     bits: { weight: 4, activation: 4, accumulator: 16 },
-    scratchpad: { inputEntries: 512, weightEntries: 64, accEntries: 64, outputEntries: 256, paramEntries: 4 },
-    dram: { busBytes: 1, latency: 8, sizeBytes: 1 << 16 },
+    scratchpad: { inputEntries: 128, weightEntries: 64, accEntries: 64, outputEntries: 128, paramEntries: 4 },
+    dram: { busBytes: 8, latency: 8, sizeBytes: 1 << 16 },
     queues: { load: 1, compute: 1, store: 1 },
-    requantStages: 3,
+    requantStages,
   });
 }
 

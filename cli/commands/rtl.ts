@@ -22,7 +22,7 @@ export const rtlCommand: CommandSpec = {
       .example('$0 rtl -o build/rtl', 'Verilog for the default config')
       .example('$0 rtl --config small.json --lint', 'lint the design of a config')
       .example('$0 rtl --config small.json --synth ice40 --json > synth.json', 'resource counts as JSON (nibble report --resources synth.json)')
-      .example('$0 rtl --config tiny.json --pnr ice40-up5k', 'Fmax on an iCE40 UP5K')
+      .example('$0 rtl --pnr ice40-hx8k', 'Fmax of the iCE40-sized 4x4 machine (ice40Config) on an iCE40 HX8K')
       .example('$0 rtl --compare-requant', 'the paper\'s claim in LUTs and MHz'),
   handler: async (args) => {
     const term = new Terminal(bool(args, 'json'));

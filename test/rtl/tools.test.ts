@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { canonicalConfigJson, configHash, DEFAULT_CONFIG, validateConfig, type ArchConfig } from '../../arch/config.js';
-import { generateVerilog, lint, parseNextpnr, parseYosysStat, synth, toolAvailable } from '../../rtl-gen/index.js';
+import { generateVerilog, ice40Config, lint, parseNextpnr, parseYosysStat, rtlOptions, synth, toolAvailable, verifyProgram } from '../../rtl-gen/index.js';
 import { randomConfig } from '../../sim/index.js';
-import { CFG4, CFG8 } from './programs.js';
+import { CFG4, CFG8, directedPrograms } from './programs.js';
 
 const HAVE_VERILATOR = toolAvailable('verilator');
 const HAVE_YOSYS = toolAvailable('yosys');
@@ -44,12 +44,41 @@ describe('generated Verilog', () => {
   });
 });
 
+describe('generation parameters (index and counter widths)', () => {
+  it('defaults: 16-bit instruction indices, 32-bit counters (48 for N >= 16); DRAM addresses as wide as the DRAM', () => {
+    expect(rtlOptions(CFG4)).toEqual({ indexBits: 16, counterBits: 32 });
+    expect(rtlOptions(DEFAULT_CONFIG)).toEqual({ indexBits: 16, counterBits: 48 });
+    const top = generateVerilog(CFG4, { indexBits: 12, counterBits: 24 }).files.find((f) => f.name === 'nibble_top.v')!.text;
+    expect(top).toContain('output wire [11:0] insn_addr');
+    expect(top).toContain('output wire [11:0] tr_cp_ret_idx');
+    expect(top).toContain('output reg [23:0] perf_cycles');
+    expect(top).toContain('output wire [27:0] perf_macs'); // 24 + 2 log2 4
+    expect(top).toContain('output wire [19:0] rd_req_addr'); // 1 MB DRAM
+  });
+
+  it('rejects widths out of range with an RtlError naming the option', () => {
+    expect(() => generateVerilog(CFG4, { indexBits: 2 })).toThrow(/indexBits must be an integer in 4\.\.32/);
+    expect(() => generateVerilog(CFG4, { counterBits: 61 })).toThrow(/counterBits must be an integer in 8\.\.60 for N = 4/);
+  });
+
+  it('co-simulation refuses a program longer than the index width or longer-running than the counters', () => {
+    const prog = directedPrograms(CFG4)['load-gemm-requant-store']!;
+    expect(prog.code.length).toBeGreaterThan(4);
+    // both checks run before any Verilator build
+    const long = { ...prog, code: [...Array.from({ length: 16 }, () => prog.code[0]!), ...prog.code] };
+    expect(() => verifyProgram(long, { rtl: { indexBits: 4 } })).toThrow(/has 2\d instructions; the RTL's 4-bit instruction index holds at most 16/);
+    expect(() => verifyProgram(long, { rtl: { counterBits: 8 } })).toThrow(/cycles; the RTL's 8-bit performance counters hold at most 255/);
+  });
+});
+
 describe.skipIf(!HAVE_VERILATOR)('verilator --lint-only -Wall', () => {
   const cases: [string, ArchConfig][] = [
     ['default', DEFAULT_CONFIG],
     ['4x4', CFG4],
     ['8x8', CFG8],
     ['tiny', TINY],
+    ['ice40Config() (4x4, 3 requant stages)', ice40Config()],
+    ['ice40Config(1) (unpipelined requant)', ice40Config(1)],
     ...[1, 2, 5].map((s) => [`randomConfig(${s})`, randomConfig(s)] as [string, ArchConfig]),
     // extremes: 8-bit lanes, 256-byte bus, 4 GB DRAM, 256-deep queue, 8 requant stages, one PARAM entry, G = 66 > 64
     [
