@@ -25,6 +25,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { ModelError } from '../arch/errors.js';
 import {
   MAX_SHIFT,
@@ -41,7 +42,7 @@ import {
 export interface IntegerNetOptions {
   /** file name used in error messages (default '<integernet>') */
   file?: string;
-  /** network name (default 'integernet') */
+  /** network name (default 'integernet'; loadIntegerNetFile uses the file name) */
   name?: string;
   /** width of the unsigned input pixels (default 8) */
   inputBits?: 4 | 8;
@@ -374,5 +375,7 @@ export function loadIntegerNetFile(path: string, opts: Omit<IntegerNetOptions, '
     const code = (e as NodeJS.ErrnoException).code;
     throw new ModelError(code === 'ENOENT' ? 'file not found' : `cannot read file: ${(e as Error).message}`, path);
   }
-  return parseIntegerNet(text, { ...opts, file: path });
+  // name the network after its file so reports and listings say which model they describe
+  const name = opts.name ?? basename(path).replace(/\.[^.]*$/, '');
+  return parseIntegerNet(text, { ...opts, name, file: path });
 }
