@@ -6,7 +6,7 @@
  */
 import type { GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/table.js';
 import { clampRange, loadEntry, overflowError, writeLanes, type Scratchpads } from './memory.js';
-import type { PreparedProgram } from './prepare.js';
+import { BUF_INP, BUF_WGT, type PreparedProgram } from './prepare.js';
 
 export class FunctionalUnit {
   private readonly colSum: Float64Array;
@@ -53,25 +53,248 @@ export class FunctionalUnit {
   }
 
   load(inst: LoadInst): void {
+    const a = this.p.arch;
+    const n = a.n;
     const eb = this.p.loadEntryBytes[inst.buf]!;
+    const bits = inst.buf === BUF_INP ? a.activationBits : inst.buf === BUF_WGT ? a.weightBits : 0;
+    const rowEntries = inst.x_count;
+    if ((bits === 4 || bits === 8) && eb * 8 === n * bits) {
+      // entries of one row are contiguous in DRAM and in the buffer: convert the whole row at once
+      const rowBytes = rowEntries * eb;
+      const dram = this.dram;
+      for (let y = 0; y < inst.y_count; y++) {
+        const off = inst.dram_addr + y * inst.dram_stride;
+        const dst = (inst.sram_addr + y * rowEntries) * n;
+        if (inst.buf === BUF_INP) {
+          const inp = this.sp.inp;
+          if (bits === 8) inp.set(dram.subarray(off, off + rowBytes), dst);
+          else {
+            for (let b = 0, d = dst; b < rowBytes; b++, d += 2) {
+              const v = dram[off + b]!;
+              inp[d] = v & 15;
+              inp[d + 1] = v >> 4;
+            }
+          }
+        } else {
+          const wgt = this.sp.wgt;
+          if (bits === 8) wgt.set(new Int8Array(dram.buffer, dram.byteOffset + off, rowBytes), dst);
+          else {
+            for (let b = 0, d = dst; b < rowBytes; b++, d += 2) {
+              const v = dram[off + b]!;
+              wgt[d] = (v << 28) >> 28;
+              wgt[d + 1] = (v << 24) >> 28;
+            }
+          }
+        }
+      }
+      return;
+    }
     let entry = inst.sram_addr;
     for (let y = 0; y < inst.y_count; y++) {
       let off = inst.dram_addr + y * inst.dram_stride;
-      for (let x = 0; x < inst.x_count; x++, off += eb, entry++) loadEntry(this.sp, this.p.arch, inst.buf, this.dram, off, entry);
+      for (let x = 0; x < inst.x_count; x++, off += eb, entry++) loadEntry(this.sp, a, inst.buf, this.dram, off, entry);
     }
   }
 
   store(inst: StoreInst): void {
     const a = this.p.arch;
+    const n = a.n;
     const eb = a.outEntryBytes;
+    const out = this.sp.out;
+    const dram = this.dram;
+    if (a.activationBits === 4 && eb * 2 === n) {
+      const rowBytes = inst.x_count * eb;
+      for (let y = 0; y < inst.y_count; y++) {
+        const off = inst.dram_addr + y * inst.dram_stride;
+        const src = (inst.sram_addr + y * inst.x_count) * n;
+        for (let b = 0, s = src; b < rowBytes; b++, s += 2) dram[off + b] = (out[s]! & 15) | ((out[s + 1]! & 15) << 4);
+      }
+      return;
+    }
     let entry = inst.sram_addr;
     for (let y = 0; y < inst.y_count; y++) {
       let off = inst.dram_addr + y * inst.dram_stride;
-      for (let x = 0; x < inst.x_count; x++, off += eb, entry++) writeLanes(this.sp.out, entry * a.n, a.n, a.activationBits, this.dram, off);
+      for (let x = 0; x < inst.x_count; x++, off += eb, entry++) writeLanes(out, entry * n, n, a.activationBits, dram, off);
     }
   }
 
   gemm(i: number, g: GemmInst): void {
+    if (!this.gemmUnchecked(g)) this.gemmChecked(i, g);
+  }
+
+  /** Grow-only scratch arrays of the unchecked GEMM (no allocation per instruction). */
+  private nzRows = new Int32Array(0);
+  private nzStart = new Int32Array(0);
+  private gatherW = new Int32Array(0);
+  private gatherA = new Int32Array(0);
+
+  /**
+   * GEMM without per-pass overflow checks, used when a bound proves no ACC
+   * value can leave the accumulator range in any pass: then integer sums can
+   * be regrouped freely, so each pixel gathers its nonzero (activation, weight
+   * row) pairs over all passes once (padding, zero activations and all-zero
+   * weight rows skipped) and runs dot products with 8 lanes in registers,
+   * writing ACC once instead of once per pass. Returns false when the bound
+   * does not hold (the checked, pass-by-pass path then runs and names the
+   * overflowing lane exactly as the other engines do).
+   */
+  private gemmUnchecked(g: GemmInst): boolean {
+    const a = this.p.arch;
+    const n = a.n;
+    const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
+    const scale = 2 ** g.pshift;
+    const amax = g.act_signed ? 2 ** (a.activationBits - 1) : 2 ** a.activationBits - 1;
+    const limit = Math.min(-a.accMin, a.accMax);
+    const bound = passes * n * amax * 2 ** (a.weightBits - 1) * scale;
+    if (!(bound <= limit) || bound > 2 ** 52) return false;
+    const { inp, wgt, acc } = this.sp;
+    const pixels = g.out_h * g.out_w;
+    const acc0 = g.acc_addr * n;
+    if (g.accumulate) {
+      let m = 0;
+      for (let j = acc0, e = acc0 + pixels * n; j < e; j++) {
+        const v = acc[j]!;
+        if (v > m) m = v;
+        else if (-v > m) m = -v;
+      }
+      if (!(bound + m <= limit)) return false;
+    }
+    const rows = passes * n;
+    if (this.nzRows.length < rows) {
+      this.nzRows = new Int32Array(rows);
+      this.gatherW = new Int32Array(rows);
+      this.gatherA = new Int32Array(rows);
+    }
+    if (this.nzStart.length < passes + 1) this.nzStart = new Int32Array(passes + 1);
+    const nzRows = this.nzRows;
+    const nzStart = this.nzStart;
+    const gw = this.gatherW;
+    const ga = this.gatherA;
+    // nonzero weight rows of each pass (padded input channels have all-zero rows)
+    const w0 = g.wgt_addr * n;
+    let cntRows = 0;
+    for (let pass = 0; pass < passes; pass++) {
+      nzStart[pass] = cntRows;
+      for (let r = 0; r < n; r++) {
+        const base = w0 + (pass * n + r) * n;
+        for (let c = 0; c < n; c++) {
+          if (wgt[base + c] !== 0) {
+            nzRows[cntRows++] = r;
+            break;
+          }
+        }
+      }
+    }
+    nzStart[passes] = cntRows;
+    const ext = g.act_signed ? this.signExt : this.unsignedExt;
+    const overwrite = g.accumulate === 0;
+    const blockEntries = g.in_h * g.in_w;
+    const { in_h, in_w, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, ci_blocks, out_w } = g;
+    const n8 = n & ~7;
+    const n4 = n & ~3;
+    for (let oy = 0; oy < g.out_h; oy++) {
+      for (let ox = 0; ox < out_w; ox++) {
+        // gather: weight offset and activation of every nonzero product of this pixel
+        let cnt = 0;
+        let pass = 0;
+        for (let cb = 0; cb < ci_blocks; cb++) {
+          const blockBase = g.inp_addr + cb * blockEntries;
+          for (let kh = 0; kh < kernel_h; kh++) {
+            const iy = oy * stride_h + kh - pad_top;
+            if (iy < 0 || iy >= in_h) {
+              pass += kernel_w;
+              continue;
+            }
+            for (let kw = 0; kw < kernel_w; kw++, pass++) {
+              const ix = ox * stride_w + kw - pad_left;
+              if (ix < 0 || ix >= in_w) continue;
+              const inBase = (blockBase + iy * in_w + ix) * n;
+              const wBase = w0 + pass * n * n;
+              for (let z = nzStart[pass]!, ze = nzStart[pass + 1]!; z < ze; z++) {
+                const r = nzRows[z]!;
+                const v = ext[inp[inBase + r]!]!;
+                if (v !== 0) {
+                  gw[cnt] = wBase + r * n;
+                  ga[cnt] = v;
+                  cnt++;
+                }
+              }
+            }
+          }
+        }
+        const accBase = acc0 + (oy * out_w + ox) * n;
+        let c = 0;
+        for (; c < n8; c += 8) {
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+          for (let j = 0; j < cnt; j++) {
+            const v = ga[j]!;
+            const b = gw[j]! + c;
+            s0 += v * wgt[b]!;
+            s1 += v * wgt[b + 1]!;
+            s2 += v * wgt[b + 2]!;
+            s3 += v * wgt[b + 3]!;
+            s4 += v * wgt[b + 4]!;
+            s5 += v * wgt[b + 5]!;
+            s6 += v * wgt[b + 6]!;
+            s7 += v * wgt[b + 7]!;
+          }
+          const o = accBase + c;
+          if (overwrite) {
+            acc[o] = s0 * scale;
+            acc[o + 1] = s1 * scale;
+            acc[o + 2] = s2 * scale;
+            acc[o + 3] = s3 * scale;
+            acc[o + 4] = s4 * scale;
+            acc[o + 5] = s5 * scale;
+            acc[o + 6] = s6 * scale;
+            acc[o + 7] = s7 * scale;
+          } else {
+            acc[o] = acc[o]! + s0 * scale;
+            acc[o + 1] = acc[o + 1]! + s1 * scale;
+            acc[o + 2] = acc[o + 2]! + s2 * scale;
+            acc[o + 3] = acc[o + 3]! + s3 * scale;
+            acc[o + 4] = acc[o + 4]! + s4 * scale;
+            acc[o + 5] = acc[o + 5]! + s5 * scale;
+            acc[o + 6] = acc[o + 6]! + s6 * scale;
+            acc[o + 7] = acc[o + 7]! + s7 * scale;
+          }
+        }
+        for (; c < n4; c += 4) {
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          for (let j = 0; j < cnt; j++) {
+            const v = ga[j]!;
+            const b = gw[j]! + c;
+            s0 += v * wgt[b]!;
+            s1 += v * wgt[b + 1]!;
+            s2 += v * wgt[b + 2]!;
+            s3 += v * wgt[b + 3]!;
+          }
+          const o = accBase + c;
+          if (overwrite) {
+            acc[o] = s0 * scale;
+            acc[o + 1] = s1 * scale;
+            acc[o + 2] = s2 * scale;
+            acc[o + 3] = s3 * scale;
+          } else {
+            acc[o] = acc[o]! + s0 * scale;
+            acc[o + 1] = acc[o + 1]! + s1 * scale;
+            acc[o + 2] = acc[o + 2]! + s2 * scale;
+            acc[o + 3] = acc[o + 3]! + s3 * scale;
+          }
+        }
+        for (; c < n; c++) {
+          let s = 0;
+          for (let j = 0; j < cnt; j++) s += ga[j]! * wgt[gw[j]! + c]!;
+          const o = accBase + c;
+          acc[o] = overwrite ? s * scale : acc[o]! + s * scale;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Pass by pass, checking every ACC write against the accumulator range (the hardware's order). */
+  gemmChecked(i: number, g: GemmInst): void {
     const a = this.p.arch;
     const n = a.n;
     const { inp, wgt, acc } = this.sp;
