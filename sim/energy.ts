@@ -5,7 +5,6 @@
  * with the technology node.
  */
 import { readFileSync } from 'node:fs';
-import { deriveArch } from '../arch/config.js';
 import { ConfigError } from '../arch/errors.js';
 import type { Program } from '../isa/program.js';
 import { addAccessCounts, emptyCounters, type Counters } from './counters.js';
@@ -146,7 +145,7 @@ export interface EnergyOptions {
 export function computeEnergy(program: Program, p: PreparedProgram, counters: Counters, opts: EnergyOptions = {}): EnergyReport {
   const table = opts.table ?? DEFAULT_ENERGY_TABLE;
   const cfg = program.config;
-  const a = deriveArch(cfg);
+  const a = p.arch;
   const n = a.n;
   const k = nodeScale(table, cfg.techNodeNm);
   const dramKind = opts.dram ?? table.dram.default;
@@ -171,50 +170,59 @@ export function computeEnergy(program: Program, p: PreparedProgram, counters: Co
   };
   // registers outside the PEs: row skew (activations) and column de-skew (sums) per issued pixel, requant pipeline per output
   const skewBitsPerPixel = ((n * (n - 1)) / 2) * (a.activationBits + a.accBits);
-  const byComponent: Record<string, number> = {
-    mac: 0, requant: 0, pool: 0, 'sram.inp': 0, 'sram.wgt': 0, 'sram.param': 0, 'sram.acc': 0, 'sram.out': 0, dram: 0, registers: 0, fetch: 0,
-  };
   const byClass: Record<string, number> = {};
   const perInst = new Float64Array(p.count);
   const c = emptyCounters(); // reused: per-instruction action counts
+  const { inp, wgt, param, acc, out } = c.sram;
+  const ab = a.activationBits;
+  // per component, summed in plain locals (this loop runs once per instruction of every simulation)
+  let eInp = 0, eWgt = 0, eParam = 0, eAcc = 0, eOut = 0, eDram = 0, eFetch = 0, eMac = 0, eReg = 0, eRq = 0, ePool = 0;
   let rqOutputs = 0;
+  const fetchPj = 128 * dramBit; // every instruction word (128 bits) streams in through the instruction port from DRAM
   for (let i = 0; i < p.count; i++) {
     const inst = p.code[i]!;
-    for (const b of Object.values(c.sram)) b.reads = b.writes = 0;
+    inp.reads = inp.writes = wgt.reads = wgt.writes = param.reads = param.writes = 0;
+    acc.reads = acc.writes = out.reads = out.writes = 0;
     c.dram.readBytes = c.dram.writeBytes = 0;
     c.array.issueCycles = c.array.passes = 0;
     addAccessCounts(p, i, c);
-    const parts: Record<string, number> = {
-      'sram.inp': (c.sram.inp.reads + c.sram.inp.writes) * n * a.activationBits * sramBit.inp,
-      'sram.wgt': (c.sram.wgt.reads + c.sram.wgt.writes) * n * a.weightBits * sramBit.wgt,
-      'sram.param': (c.sram.param.reads + c.sram.param.writes) * n * 64 * sramBit.param,
-      'sram.acc': (c.sram.acc.reads + c.sram.acc.writes) * n * a.accBits * sramBit.acc,
-      'sram.out': (c.sram.out.reads + c.sram.out.writes) * n * a.activationBits * sramBit.out,
-      dram: (c.dram.readBytes + c.dram.writeBytes) * 8 * dramBit,
-      // every instruction word (128 bits) streams in through the instruction port from DRAM
-      fetch: 128 * dramBit,
-      mac: c.array.issueCycles * n * n * macPj,
-      registers: c.array.issueCycles * skewBitsPerPixel * regPj,
-      requant: 0,
-      pool: 0,
-    };
+    const vInp = (inp.reads + inp.writes) * n * ab * sramBit.inp;
+    const vWgt = (wgt.reads + wgt.writes) * n * a.weightBits * sramBit.wgt;
+    const vParam = (param.reads + param.writes) * n * 64 * sramBit.param;
+    const vAcc = (acc.reads + acc.writes) * n * a.accBits * sramBit.acc;
+    const vOut = (out.reads + out.writes) * n * ab * sramBit.out;
+    const vDram = (c.dram.readBytes + c.dram.writeBytes) * 8 * dramBit;
+    const vMac = c.array.issueCycles * n * n * macPj;
+    let vReg = c.array.issueCycles * skewBitsPerPixel * regPj;
+    let vRq = 0;
+    let vPool = 0;
     if (inst.op === 'REQUANT') {
       const outs = p.pixels[i]! * n;
       rqOutputs += outs;
-      parts['requant'] = outs * rqPj;
-      parts['registers']! += outs * cfg.requantStages * a.accBits * regPj;
-      parts['pool'] = outs * (inst.pool_k * inst.pool_k - 1) * cmpPj;
+      vRq = outs * rqPj;
+      vReg += outs * cfg.requantStages * a.accBits * regPj;
+      vPool = outs * (inst.pool_k * inst.pool_k - 1) * cmpPj;
     } else if (inst.op === 'POOL') {
-      parts['pool'] = p.pixels[i]! * n * (inst.pool_k * inst.pool_k - 1) * cmpPj;
+      vPool = p.pixels[i]! * n * (inst.pool_k * inst.pool_k - 1) * cmpPj;
     }
-    let sum = 0;
-    for (const [key, v] of Object.entries(parts)) {
-      byComponent[key]! += v;
-      sum += v;
-    }
+    eInp += vInp;
+    eWgt += vWgt;
+    eParam += vParam;
+    eAcc += vAcc;
+    eOut += vOut;
+    eDram += vDram;
+    eFetch += fetchPj;
+    eMac += vMac;
+    eReg += vReg;
+    eRq += vRq;
+    ePool += vPool;
+    const sum = vInp + vWgt + vParam + vAcc + vOut + vDram + fetchPj + vMac + vReg + vRq + vPool;
     perInst[i] = sum;
     byClass[inst.op] = (byClass[inst.op] ?? 0) + sum;
   }
+  const byComponent: Record<string, number> = {
+    mac: eMac, requant: eRq, pool: ePool, 'sram.inp': eInp, 'sram.wgt': eWgt, 'sram.param': eParam, 'sram.acc': eAcc, 'sram.out': eOut, dram: eDram, registers: eReg, fetch: eFetch,
+  };
   const totalPj = Object.values(byComponent).reduce((x, y) => x + y, 0);
   const byLayer = program.layers.map((l) => {
     let s = 0;

@@ -114,11 +114,9 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
   if (engine === 'fast') {
     const sch = computeSchedule(p, maxCycles);
     const counters = countersFromSchedule(p, program, sch);
-    const order = Array.from({ length: p.count }, (_, i) => i).filter((i) => p.unit[i] !== U_HALT);
-    const S = sch.start;
-    order.sort((x, y) => S[x]! - S[y]! || x - y);
+    const order = startOrder(p, sch.start, sch.cycles);
     const fu = new FunctionalUnit(p, sp, dram);
-    for (const i of order) fu.run(i, p.code[i]!);
+    for (let k = 0; k < order.length; k++) fu.run(order[k]!, p.code[order[k]!]!);
     return finish(program, p.cfg, engine, sch.cycles, sch.dispatch, sch.start, sch.end, counters, dram, sp, randomInputs);
   }
   const r = runCycleEngine(p, program, dram, sp, {
@@ -129,6 +127,26 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
   const res = finish(program, p.cfg, engine, r.cycles, r.dispatch, r.start, r.end, r.counters, dram, sp, randomInputs);
   if (r.trace) res.trace = r.trace;
   return res;
+}
+
+/** Non-HALT instructions by start cycle, ties in program order (a numeric sort of start * count + index when that is exact). */
+function startOrder(p: PreparedProgram, S: Float64Array, cycles: number): Int32Array {
+  const count = p.count;
+  let m = 0;
+  for (let i = 0; i < count; i++) if (p.unit[i] !== U_HALT) m++;
+  const order = new Int32Array(m);
+  if ((cycles + 1) * count < 2 ** 52) {
+    const keys = new Float64Array(m);
+    for (let i = 0, k = 0; i < count; i++) if (p.unit[i] !== U_HALT) keys[k++] = S[i]! * count + i;
+    keys.sort();
+    for (let k = 0; k < m; k++) order[k] = keys[k]! % count;
+    return order;
+  }
+  const list: number[] = [];
+  for (let i = 0; i < count; i++) if (p.unit[i] !== U_HALT) list.push(i);
+  list.sort((x, y) => S[x]! - S[y]! || x - y);
+  order.set(list);
+  return order;
 }
 
 function finish(
