@@ -1,8 +1,7 @@
 /** Command line of `npm run bench -- [section ...] [options]`. */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { NibbleError } from '../arch/errors.js';
+import { packageRoot } from '../arch/package-root.js';
 import type { BenchOptions } from './section.js';
 import { SECTIONS, SECTION_ALIASES } from './sections/index.js';
 
@@ -17,18 +16,8 @@ export interface BenchArgs {
   help: boolean;
 }
 
-/** Repository root: bench/ or dist/bench/ lives one or two levels below it. */
-export function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(d, 'package.json'))) return d;
-    d = dirname(d);
-  }
-  return process.cwd();
-}
-
 export function defaultReferenceModel(): string {
-  return join(repoRoot(), '..', 'shared', 'reference', 'integernet-mnist-4bit.txt');
+  return join(packageRoot(), '..', 'shared', 'reference', 'integernet-mnist-4bit.txt');
 }
 
 export const USAGE = `usage: npm run bench -- [section ...] [options]

@@ -7,9 +7,9 @@
  */
 
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ModelError } from '../../arch/errors.js';
+import { packageRoot } from '../../arch/package-root.js';
 import type { Network } from '../ir.js';
 import { loadModelJsonFile } from '../model-json.js';
 import type { MnistNetShape } from './mnist-qat-net.js';
@@ -59,18 +59,8 @@ export interface EmbeddedModelMetadata {
 }
 
 /** Directory of the nearest package.json at or above `start`. */
-export function findPackageRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = start;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new ModelError('no package.json above this module: cannot locate models/embedded', start);
-    dir = parent;
-  }
-}
-
 export function embeddedModelDir(): string {
-  return join(findPackageRoot(), 'models', 'embedded');
+  return join(packageRoot(), 'models', 'embedded');
 }
 
 /** The trained 4-bit MNISTNET_INT network (validated on load). */

@@ -7,7 +7,6 @@ export {
   EMBEDDED_MNIST_METADATA,
   EMBEDDED_MNIST_MODEL,
   embeddedModelDir,
-  findPackageRoot,
   loadEmbeddedMnistMetadata,
   loadEmbeddedMnistModel,
   type EmbeddedModelMetadata,
