@@ -28,4 +28,24 @@ export class SeededRandom {
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
+
+  /** uniform in [lo, hi) */
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** integer in [0, n) */
+  below(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** Fisher-Yates shuffle in place */
+  shuffle(a: Int32Array): void {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.below(i + 1);
+      const t = a[i]!;
+      a[i] = a[j]!;
+      a[j] = t;
+    }
+  }
 }

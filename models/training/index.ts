@@ -13,7 +13,7 @@ export {
   type MeasuredAccuracy,
 } from './embedded.js';
 export { MNISTNET_INT_SHAPE, MnistQatNet, type MnistNetShape } from './mnist-qat-net.js';
-export { SeededRandom } from './random.js';
+export { SeededRandom } from '../seeded-random.js';
 export { ShiftBatchNorm, type NormMode } from './shift-batch-norm.js';
 export {
   DEFAULT_TRAINING,

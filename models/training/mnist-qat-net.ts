@@ -23,7 +23,7 @@ import {
   softmaxCrossEntropy,
   type ConvShape,
 } from './layers.js';
-import type { SeededRandom } from './random.js';
+import type { SeededRandom } from '../seeded-random.js';
 import { ShiftBatchNorm, type NormMode } from './shift-batch-norm.js';
 
 export interface MnistNetShape {

@@ -11,7 +11,7 @@
 
 import { Adam } from './adam.js';
 import { MnistQatNet, type MnistNetShape } from './mnist-qat-net.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../seeded-random.js';
 
 export interface TrainingOptions {
   shape: MnistNetShape;
@@ -104,7 +104,7 @@ export function trainMnistNet(data: TrainingData, opts: TrainingOptions, hooks: 
         net.zeroGrads();
         if (shift > 0) {
           for (let n = 0; n < batch; n++) {
-            translateImage(data.images, idx[n]!, shifted, n, rng.int(2 * shift + 1) - shift, rng.int(2 * shift + 1) - shift);
+            translateImage(data.images, idx[n]!, shifted, n, rng.below(2 * shift + 1) - shift, rng.below(2 * shift + 1) - shift);
           }
           net.forward(shifted, identity, batch, true);
         } else {
