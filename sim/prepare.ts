@@ -5,10 +5,10 @@
  */
 import { configHash, deriveArch, validateConfig, type ArchConfig, type DerivedArch } from '../arch/config.js';
 import { NibbleError, SimError } from '../arch/errors.js';
-import { checkInstruction } from '../isa/encoding.js';
+import { checkInstruction, isaLayout, type FieldLayout } from '../isa/encoding.js';
 import { tensorImageBytes } from '../isa/layout.js';
 import type { Program, TensorDescriptor } from '../isa/program.js';
-import type { Instruction } from '../isa/table.js';
+import { DEP_FLAG_NAMES, nextUnit, prevUnit, unitOf, type Instruction } from '../isa/table.js';
 
 /** Unit codes used in typed arrays: 0 load, 1 compute, 2 store, 3 HALT. */
 export const U_LOAD = 0;
@@ -108,6 +108,46 @@ function checkWindows(i: number, inst: Instruction & { in_h: number; in_w: numbe
   }
 }
 
+/**
+ * A quick acceptance test with exactly checkInstruction's conditions
+ * (isa/encoding.ts), built once per program: it only answers "certainly
+ * legal", so anything it rejects goes through checkInstruction, which names
+ * the field and reason. (checkInstruction builds a Set per call, which made
+ * validation the biggest per-instruction cost of a fast-engine run.)
+ */
+function legalityFilter(cfg: ArchConfig): (inst: Instruction) => boolean {
+  let layouts: ReturnType<typeof isaLayout>;
+  try {
+    layouts = isaLayout(cfg);
+  } catch {
+    return () => false;
+  }
+  // one generated checker per opcode: its property reads see a single object shape, so they stay fast
+  const byOp = new Map<string, (rec: Record<string, unknown>) => boolean>();
+  for (const [op, l] of layouts) {
+    const names = ['op', ...DEP_FLAG_NAMES, ...l.fields.map((f: FieldLayout) => f.name)];
+    if (!names.every((k) => /^[a-z_][a-z0-9_]*$/.test(k))) return () => false;
+    const lines = [
+      `var c = 0; for (var k in r) c++; if (c !== ${names.length}) return false;`,
+      ...names.map((k) => `if (!own.call(r, '${k}')) return false;`),
+      ...DEP_FLAG_NAMES.map((k) => `if (r.${k} !== 0 && r.${k} !== 1) return false;`),
+      ...l.fields.map((f: FieldLayout) => `v = r.${f.name}; if (typeof v !== 'number' || !Number.isInteger(v) || v < ${f.min} || v > ${f.max}) return false;`),
+    ];
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    byOp.set(op, new Function('own', `return function (r) { var v; ${lines.join(' ')} return true; };`)(Object.prototype.hasOwnProperty) as (rec: Record<string, unknown>) => boolean);
+  }
+  return (inst) => {
+    const check = byOp.get(inst.op);
+    if (!check || !check(inst as unknown as Record<string, unknown>)) return false;
+    if (inst.op === 'HALT') return !(inst.pop_prev || inst.pop_next || inst.push_prev || inst.push_next);
+    const u = unitOf(inst);
+    if (!u) return false;
+    if ((inst.pop_prev || inst.push_prev) && !prevUnit(u)) return false;
+    if ((inst.pop_next || inst.push_next) && !nextUnit(u)) return false;
+    return true;
+  };
+}
+
 export function prepareProgram(program: Program): PreparedProgram {
   const cfg = program.config;
   if (!cfg) throw new SimError('program has no config');
@@ -152,10 +192,11 @@ export function prepareProgram(program: Program): PreparedProgram {
     }
     if (end > dramBytes) dramBytes = end;
   };
+  const legal = legalityFilter(cfg);
   for (let i = 0; i < count; i++) {
     const inst = code[i]!;
     try {
-      checkInstruction(inst, cfg, `instruction ${i}`);
+      if (!legal(inst)) checkInstruction(inst, cfg, `instruction ${i}`);
     } catch (e) {
       if (e instanceof NibbleError) throw new SimError(`illegal instruction: ${e.message}`);
       throw e;
