@@ -128,13 +128,13 @@ function legalityFilter(cfg: ArchConfig): (inst: Instruction) => boolean {
     const names = ['op', ...DEP_FLAG_NAMES, ...l.fields.map((f: FieldLayout) => f.name)];
     if (!names.every((k) => /^[a-z_][a-z0-9_]*$/.test(k))) return () => false;
     const lines = [
-      `var c = 0; for (var k in r) c++; if (c !== ${names.length}) return false;`,
-      ...names.map((k) => `if (!own.call(r, '${k}')) return false;`),
+      // every enumerable key (own ones included, which is what checkInstruction looks at) must be a known one
+      `for (var k in r) { switch (k) { ${names.map((k) => `case '${k}':`).join(' ')} break; default: return false; } }`,
       ...DEP_FLAG_NAMES.map((k) => `if (r.${k} !== 0 && r.${k} !== 1) return false;`),
       ...l.fields.map((f: FieldLayout) => `v = r.${f.name}; if (typeof v !== 'number' || !Number.isInteger(v) || v < ${f.min} || v > ${f.max}) return false;`),
     ];
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    byOp.set(op, new Function('own', `return function (r) { var v; ${lines.join(' ')} return true; };`)(Object.prototype.hasOwnProperty) as (rec: Record<string, unknown>) => boolean);
+    byOp.set(op, new Function(`return function (r) { var v; ${lines.join(' ')} return true; };`)() as (rec: Record<string, unknown>) => boolean);
   }
   return (inst) => {
     const check = byOp.get(inst.op);
