@@ -127,6 +127,7 @@ export class FunctionalUnit {
   private nzStart = new Int32Array(0);
   private gatherW = new Int32Array(0);
   private gatherA = new Int32Array(0);
+  private packedW = new Float64Array(0);
 
   /**
    * GEMM without per-pass overflow checks, used when a bound proves no ACC
@@ -192,6 +193,38 @@ export class FunctionalUnit {
     const { in_h, in_w, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, ci_blocks, out_w } = g;
     const n8 = n & ~7;
     const n4 = n & ~3;
+    // SWAR: k output lanes share one double in f-bit signed fields; exact because every per-lane sum of
+    // the pixel stays within +-laneBound < 2^(f-1) and every packed sum below 2^52
+    const laneBound = rows * amax * 2 ** (a.weightBits - 1);
+    const f = Math.ceil(Math.log2(2 * laneBound + 1));
+    const k = Math.min(n, Math.floor(52 / f));
+    const swar = k >= 2;
+    const G = swar ? Math.ceil(n / k) : 0;
+    const B = 2 ** f;
+    const invB = 1 / B;
+    let packed = this.packedW;
+    if (swar) {
+      if (packed.length < rows * G) packed = this.packedW = new Float64Array(rows * G);
+      for (let row = 0; row < rows; row++) {
+        const wr = w0 + row * n;
+        for (let q = 0; q < G; q++) {
+          let v = 0;
+          for (let j = Math.min(k, n - q * k) - 1; j >= 0; j--) v = v * B + wgt[wr + q * k + j]!;
+          packed[row * G + q] = v;
+        }
+      }
+    }
+    const gStride = swar ? G : n;
+    const gBase = swar ? 0 : w0;
+    /** the k lanes of group q, packed in x, into ACC */
+    const emit = (x: number, q: number, accBase: number): void => {
+      for (let lane = q * k, e = Math.min(n, lane + k); lane < e; lane++) {
+        const y = Math.round(x * invB);
+        const v = (x - y * B) * scale;
+        x = y;
+        acc[accBase + lane] = overwrite ? v : acc[accBase + lane]! + v;
+      }
+    };
     for (let oy = 0; oy < g.out_h; oy++) {
       for (let ox = 0; ox < out_w; ox++) {
         // gather: weight offset and activation of every nonzero product of this pixel
@@ -209,12 +242,12 @@ export class FunctionalUnit {
               const ix = ox * stride_w + kw - pad_left;
               if (ix < 0 || ix >= in_w) continue;
               const inBase = (blockBase + iy * in_w + ix) * n;
-              const wBase = w0 + pass * n * n;
+              const wBase = gBase + pass * n * gStride;
               for (let z = nzStart[pass]!, ze = nzStart[pass + 1]!; z < ze; z++) {
                 const r = nzRows[z]!;
                 const v = ext[inp[inBase + r]!]!;
                 if (v !== 0) {
-                  gw[cnt] = wBase + r * n;
+                  gw[cnt] = wBase + r * gStride;
                   ga[cnt] = v;
                   cnt++;
                 }
@@ -223,6 +256,41 @@ export class FunctionalUnit {
           }
         }
         const accBase = acc0 + (oy * out_w + ox) * n;
+        if (swar) {
+          let q = 0;
+          for (; q + 4 <= G; q += 4) {
+            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (let j = 0; j < cnt; j++) {
+              const v = ga[j]!;
+              const b = gw[j]! + q;
+              s0 += v * packed[b]!;
+              s1 += v * packed[b + 1]!;
+              s2 += v * packed[b + 2]!;
+              s3 += v * packed[b + 3]!;
+            }
+            emit(s0, q, accBase);
+            emit(s1, q + 1, accBase);
+            emit(s2, q + 2, accBase);
+            emit(s3, q + 3, accBase);
+          }
+          for (; q + 2 <= G; q += 2) {
+            let s0 = 0, s1 = 0;
+            for (let j = 0; j < cnt; j++) {
+              const v = ga[j]!;
+              const b = gw[j]! + q;
+              s0 += v * packed[b]!;
+              s1 += v * packed[b + 1]!;
+            }
+            emit(s0, q, accBase);
+            emit(s1, q + 1, accBase);
+          }
+          if (q < G) {
+            let s0 = 0;
+            for (let j = 0; j < cnt; j++) s0 += ga[j]! * packed[gw[j]! + q]!;
+            emit(s0, q, accBase);
+          }
+          continue;
+        }
         let c = 0;
         for (; c < n8; c += 8) {
           let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
