@@ -134,8 +134,8 @@ export class FunctionalUnit {
    * value can leave the accumulator range in any pass: then integer sums can
    * be regrouped freely, so each pixel gathers its nonzero (activation, weight
    * row) pairs over all passes once (padding, zero activations and all-zero
-   * weight rows skipped) and runs dot products with 8 lanes in registers,
-   * writing ACC once instead of once per pass. Returns false when the bound
+   * weight rows skipped) and runs dot products on weights packed k output
+   * lanes per double (four doubles in registers), writing ACC once instead of once per pass. Returns false when the bound
    * does not hold (the checked, pass-by-pass path then runs and names the
    * overflowing lane exactly as the other engines do).
    */
@@ -191,19 +191,16 @@ export class FunctionalUnit {
     const overwrite = g.accumulate === 0;
     const blockEntries = g.in_h * g.in_w;
     const { in_h, in_w, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, ci_blocks, out_w } = g;
-    const n8 = n & ~7;
-    const n4 = n & ~3;
-    // SWAR: k output lanes share one double in f-bit signed fields; exact because every per-lane sum of
+    // SWAR: k output lanes share one double in f-bit signed fields (k = 1 when the sums are too wide); exact because every per-lane sum of
     // the pixel stays within +-laneBound < 2^(f-1) and every packed sum below 2^52
     const laneBound = rows * amax * 2 ** (a.weightBits - 1);
     const f = Math.ceil(Math.log2(2 * laneBound + 1));
-    const k = Math.min(n, Math.floor(52 / f));
-    const swar = k >= 2;
-    const G = swar ? Math.ceil(n / k) : 0;
+    const k = Math.max(1, Math.min(n, Math.floor(52 / f)));
+    const G = Math.ceil(n / k);
     const B = 2 ** f;
     const invB = 1 / B;
     let packed = this.packedW;
-    if (swar) {
+    {
       if (packed.length < rows * G) packed = this.packedW = new Float64Array(rows * G);
       for (let row = 0; row < rows; row++) {
         const wr = w0 + row * n;
@@ -214,8 +211,6 @@ export class FunctionalUnit {
         }
       }
     }
-    const gStride = swar ? G : n;
-    const gBase = swar ? 0 : w0;
     /** the k lanes of group q, packed in x, into ACC */
     const emit = (x: number, q: number, accBase: number): void => {
       for (let lane = q * k, e = Math.min(n, lane + k); lane < e; lane++) {
@@ -242,12 +237,12 @@ export class FunctionalUnit {
               const ix = ox * stride_w + kw - pad_left;
               if (ix < 0 || ix >= in_w) continue;
               const inBase = (blockBase + iy * in_w + ix) * n;
-              const wBase = gBase + pass * n * gStride;
+              const wBase = pass * n * G;
               for (let z = nzStart[pass]!, ze = nzStart[pass + 1]!; z < ze; z++) {
                 const r = nzRows[z]!;
                 const v = ext[inp[inBase + r]!]!;
                 if (v !== 0) {
-                  gw[cnt] = wBase + r * gStride;
+                  gw[cnt] = wBase + r * G;
                   ga[cnt] = v;
                   cnt++;
                 }
@@ -256,7 +251,7 @@ export class FunctionalUnit {
           }
         }
         const accBase = acc0 + (oy * out_w + ox) * n;
-        if (swar) {
+        {
           let q = 0;
           for (; q + 4 <= G; q += 4) {
             let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -289,72 +284,6 @@ export class FunctionalUnit {
             for (let j = 0; j < cnt; j++) s0 += ga[j]! * packed[gw[j]! + q]!;
             emit(s0, q, accBase);
           }
-          continue;
-        }
-        let c = 0;
-        for (; c < n8; c += 8) {
-          let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-          for (let j = 0; j < cnt; j++) {
-            const v = ga[j]!;
-            const b = gw[j]! + c;
-            s0 += v * wgt[b]!;
-            s1 += v * wgt[b + 1]!;
-            s2 += v * wgt[b + 2]!;
-            s3 += v * wgt[b + 3]!;
-            s4 += v * wgt[b + 4]!;
-            s5 += v * wgt[b + 5]!;
-            s6 += v * wgt[b + 6]!;
-            s7 += v * wgt[b + 7]!;
-          }
-          const o = accBase + c;
-          if (overwrite) {
-            acc[o] = s0 * scale;
-            acc[o + 1] = s1 * scale;
-            acc[o + 2] = s2 * scale;
-            acc[o + 3] = s3 * scale;
-            acc[o + 4] = s4 * scale;
-            acc[o + 5] = s5 * scale;
-            acc[o + 6] = s6 * scale;
-            acc[o + 7] = s7 * scale;
-          } else {
-            acc[o] = acc[o]! + s0 * scale;
-            acc[o + 1] = acc[o + 1]! + s1 * scale;
-            acc[o + 2] = acc[o + 2]! + s2 * scale;
-            acc[o + 3] = acc[o + 3]! + s3 * scale;
-            acc[o + 4] = acc[o + 4]! + s4 * scale;
-            acc[o + 5] = acc[o + 5]! + s5 * scale;
-            acc[o + 6] = acc[o + 6]! + s6 * scale;
-            acc[o + 7] = acc[o + 7]! + s7 * scale;
-          }
-        }
-        for (; c < n4; c += 4) {
-          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-          for (let j = 0; j < cnt; j++) {
-            const v = ga[j]!;
-            const b = gw[j]! + c;
-            s0 += v * wgt[b]!;
-            s1 += v * wgt[b + 1]!;
-            s2 += v * wgt[b + 2]!;
-            s3 += v * wgt[b + 3]!;
-          }
-          const o = accBase + c;
-          if (overwrite) {
-            acc[o] = s0 * scale;
-            acc[o + 1] = s1 * scale;
-            acc[o + 2] = s2 * scale;
-            acc[o + 3] = s3 * scale;
-          } else {
-            acc[o] = acc[o]! + s0 * scale;
-            acc[o + 1] = acc[o + 1]! + s1 * scale;
-            acc[o + 2] = acc[o + 2]! + s2 * scale;
-            acc[o + 3] = acc[o + 3]! + s3 * scale;
-          }
-        }
-        for (; c < n; c++) {
-          let s = 0;
-          for (let j = 0; j < cnt; j++) s += ga[j]! * wgt[gw[j]! + c]!;
-          const o = accBase + c;
-          acc[o] = overwrite ? s * scale : acc[o]! + s * scale;
         }
       }
     }

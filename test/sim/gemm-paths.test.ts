@@ -11,6 +11,7 @@ import { randomConfig, randomProgram } from '../../sim/index.js';
 import { FunctionalUnit } from '../../sim/execute.js';
 import { mulberry32, newScratchpads } from '../../sim/memory.js';
 import { prepareProgram } from '../../sim/prepare.js';
+import { ins, makeProgram } from './helpers.js';
 
 describe('fast GEMM: unchecked path == checked path', () => {
   it('on every GEMM of 150 random programs', () => {
@@ -42,5 +43,32 @@ describe('fast GEMM: unchecked path == checked path', () => {
       }
     }
     expect(compared).toBeGreaterThan(300);
+  });
+
+  it('with wide sums (one lane per double: 8-bit operands, 135 passes) and with odd lane groups', () => {
+    for (const [bits, ciBlocks, acc] of [[8, 15, 32], [8, 8, 32], [4, 2, 24], [8, 1, 20]] as const) {
+      const config = { bits: { weight: bits, activation: bits, accumulator: acc }, scratchpad: { weightEntries: 4096 } };
+      const g = ins('GEMM', {
+        wgt_addr: 0, inp_addr: 0, acc_addr: 0, in_h: 6, in_w: 5, out_h: 3, out_w: 4, kernel_h: 3, kernel_w: 3,
+        stride_h: 2, stride_w: 1, pad_top: 1, pad_left: 1, ci_blocks: ciBlocks, accumulate: 1, act_signed: bits === 8 ? 1 : 0, pshift: 1,
+      }) as GemmInst;
+      const p = prepareProgram(makeProgram([g, ins('HALT')], { config }));
+      const a = p.arch;
+      const rnd = mulberry32(bits * 100 + ciBlocks);
+      const sp = newScratchpads(p);
+      for (let j = 0; j < sp.inp.length; j++) sp.inp[j] = Math.floor(rnd() * 2 ** a.activationBits);
+      for (let j = 0; j < sp.wgt.length; j++) sp.wgt[j] = Math.floor(rnd() * 2 ** a.weightBits) - 2 ** (a.weightBits - 1);
+      for (let j = 0; j < sp.acc.length; j++) sp.acc[j] = Math.floor((rnd() - 0.5) * 1000);
+      const fu = new FunctionalUnit(p, sp, new Uint8Array(0));
+      const before = sp.acc.slice();
+      const took = (fu as unknown as { gemmUnchecked(g: GemmInst): boolean }).gemmUnchecked(g);
+      // 20-bit accumulator: the bound does not hold, so the checked path must be the one that runs
+      expect(took, `bits ${bits}`).toBe(acc !== 20);
+      if (!took) continue;
+      const fast = sp.acc.slice();
+      sp.acc.set(before);
+      fu.gemmChecked(0, g);
+      expect(Array.from(fast), `bits ${bits} ci_blocks ${ciBlocks}`).toEqual(Array.from(sp.acc));
+    }
   });
 });
