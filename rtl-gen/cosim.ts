@@ -27,7 +27,7 @@ export interface VerifyOptions {
   randomInitSeed?: number;
   /** build the RTL (and its DRAM model) of this machine instead of program.config: only for testing the checker itself */
   rtlConfig?: ArchConfig;
-  /** generation parameters of the RTL build (index and counter widths; defaults: rtlOptions) */
+  /** generation parameters of the RTL build (index and counter widths); unset ones: the rtlOptions defaults, widened when the program needs more */
   rtl?: RtlOptions;
 }
 
@@ -70,8 +70,13 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
   const sim = simulate(program, { engine: 'fast', seed, ...(opts.inputs ? { inputs: opts.inputs } : {}) });
   const { dram } = buildDram(program, prepareProgram(program), opts.inputs, seed);
   const rtlCfg = opts.rtlConfig ?? cfg;
-  // the RTL's bookkeeping widths are generation parameters: refuse a program they cannot represent
-  const widths = rtlOptions(rtlCfg, opts.rtl);
+  // the RTL's bookkeeping widths are generation parameters: unless given, widen the defaults to what the
+  // program needs (a separately cached build); refuse a program that explicit widths cannot represent
+  const defaults = rtlOptions(rtlCfg);
+  const widths = rtlOptions(rtlCfg, {
+    indexBits: opts.rtl?.indexBits ?? Math.max(defaults.indexBits, Math.ceil(Math.log2(program.code.length))),
+    counterBits: opts.rtl?.counterBits ?? Math.max(defaults.counterBits, Math.ceil(Math.log2(sim.cycles + 1))),
+  });
   if (program.code.length > 2 ** widths.indexBits) {
     throw new RtlError(
       `the program has ${program.code.length} instructions; the RTL's ${widths.indexBits}-bit instruction index holds at most ${2 ** widths.indexBits} (build with a larger rtl.indexBits)`,
