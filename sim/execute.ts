@@ -192,17 +192,19 @@ export class FunctionalUnit {
     const blockEntries = g.in_h * g.in_w;
     const { in_h, in_w, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, ci_blocks, out_w } = g;
     // SWAR: k output lanes share one double in f-bit signed fields (k = 1 when the sums are too wide); exact because every per-lane sum of
-    // the pixel stays within +-laneBound < 2^(f-1) and every packed sum below 2^52
-    const laneBound = rows * amax * 2 ** (a.weightBits - 1);
+    // the pixel stays within +-laneBound < 2^(f-1) and every packed sum below 2^52 (at most one term per nonzero row)
+    const laneBound = cntRows * amax * 2 ** (a.weightBits - 1);
     const f = Math.ceil(Math.log2(2 * laneBound + 1));
     const k = Math.max(1, Math.min(n, Math.floor(52 / f)));
     const G = Math.ceil(n / k);
     const B = 2 ** f;
     const invB = 1 / B;
     let packed = this.packedW;
-    {
-      if (packed.length < rows * G) packed = this.packedW = new Float64Array(rows * G);
-      for (let row = 0; row < rows; row++) {
+    if (packed.length < rows * G) packed = this.packedW = new Float64Array(rows * G);
+    // only nonzero rows are ever read
+    for (let pass = 0; pass < passes; pass++) {
+      for (let z = nzStart[pass]!, ze = nzStart[pass + 1]!; z < ze; z++) {
+        const row = pass * n + nzRows[z]!;
         const wr = w0 + row * n;
         for (let q = 0; q < G; q++) {
           let v = 0;
@@ -251,6 +253,11 @@ export class FunctionalUnit {
           }
         }
         const accBase = acc0 + (oy * out_w + ox) * n;
+        if (cnt === 0) {
+          // all products zero (padding, zero activations: e.g. an image's background)
+          if (overwrite) acc.fill(0, accBase, accBase + n);
+          continue;
+        }
         {
           let q = 0;
           for (; q + 4 <= G; q += 4) {

@@ -115,6 +115,9 @@ function checkWindows(i: number, inst: Instruction & { in_h: number; in_w: numbe
  * the field and reason. (checkInstruction builds a Set per call, which made
  * validation the biggest per-instruction cost of a fast-engine run.)
  */
+/** Generated checkers by source text: a config's checkers are compiled once, not on every run. */
+const generatedCheckers = new Map<string, (rec: Record<string, unknown>) => boolean>();
+
 function legalityFilter(cfg: ArchConfig): (inst: Instruction) => boolean {
   let layouts: ReturnType<typeof isaLayout>;
   try {
@@ -133,8 +136,14 @@ function legalityFilter(cfg: ArchConfig): (inst: Instruction) => boolean {
       ...DEP_FLAG_NAMES.map((k) => `if (r.${k} !== 0 && r.${k} !== 1) return false;`),
       ...l.fields.map((f: FieldLayout) => `v = r.${f.name}; if (typeof v !== 'number' || !Number.isInteger(v) || v < ${f.min} || v > ${f.max}) return false;`),
     ];
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    byOp.set(op, new Function(`return function (r) { var v; ${lines.join(' ')} return true; };`)() as (rec: Record<string, unknown>) => boolean);
+    const src = `return function (r) { var v; ${lines.join(' ')} return true; };`;
+    let fn = generatedCheckers.get(src);
+    if (!fn) {
+      if (generatedCheckers.size > 256) generatedCheckers.clear();
+      fn = new Function(src)() as (rec: Record<string, unknown>) => boolean;
+      generatedCheckers.set(src, fn);
+    }
+    byOp.set(op, fn);
   }
   return (inst) => {
     const check = byOp.get(inst.op);
