@@ -88,7 +88,7 @@ export function buildDram(
 
 /**
  * packTensor (isa/layout.ts) for the common case, written straight into the
- * DRAM image: a 'blocked' tensor of 4-bit activations on an even-width array,
+ * DRAM image: a 'blocked' or 'nibble-planes' tensor of 4-bit activations on an even-width array,
  * two lanes per byte, with the same bytes (the whole batch x stride region,
  * gaps zeroed, cut at the end of the image). Returns false (nothing written)
  * for anything else, or for any value packTensor would reject, so packTensor
@@ -97,14 +97,15 @@ export function buildDram(
  */
 export function packBlocked4Into(desc: TensorDescriptor, data: ArrayLike<number>, cfg: ArchConfig, dram: Uint8Array): boolean {
   const n = cfg.array.rows;
-  if (desc.layout !== 'blocked' || cfg.bits.activation !== 4 || n % 2 !== 0) return false;
+  if ((desc.layout !== 'blocked' && desc.layout !== 'nibble-planes') || cfg.bits.activation !== 4 || n % 2 !== 0) return false;
+  const planes = desc.layout === 'nibble-planes' ? 2 : 1;
   const [batch, c, h, w] = desc.shape;
   if (data.length !== batch * c * h * w) return false;
   const entryBytes = n / 2;
   const blocks = Math.ceil(c / n);
   const planeBytes = blocks * h * w * entryBytes;
   const stride = desc.imageStrideBytes;
-  if (stride < planeBytes) return false;
+  if (stride < planes * planeBytes) return false;
   const lo = desc.signed ? -(2 ** (desc.bits - 1)) : 0;
   const hi = desc.signed ? 2 ** (desc.bits - 1) - 1 : 2 ** desc.bits - 1;
   for (let i = 0; i < data.length; i++) {
@@ -116,14 +117,17 @@ export function packBlocked4Into(desc: TensorDescriptor, data: ArrayLike<number>
   dram.fill(0, base, end);
   const hw = h * w;
   for (let b = 0; b < batch; b++) {
-    for (let cb = 0; cb < blocks; cb++) {
-      for (let l = 0; l < n && cb * n + l < c; l++) {
-        const ch = cb * n + l;
-        const src = (b * c + ch) * hw;
-        const shift = (l & 1) * 4;
-        let off = base + b * stride + cb * hw * entryBytes + (l >> 1);
-        for (let px = 0; px < hw; px++, off += entryBytes) {
-          if (off < end) dram[off] = dram[off]! | ((data[src + px]! & 15) << shift);
+    for (let plane = 0; plane < planes; plane++) {
+      // nibble planes: the low nibbles, then the high nibbles (v >> 4), each masked to 4 bits
+      const down = plane * 4;
+      for (let cb = 0; cb < blocks; cb++) {
+        for (let l = 0; l < n && cb * n + l < c; l++) {
+          const src = (b * c + cb * n + l) * hw;
+          const shift = (l & 1) * 4;
+          let off = base + b * stride + plane * planeBytes + cb * hw * entryBytes + (l >> 1);
+          for (let px = 0; px < hw; px++, off += entryBytes) {
+            if (off < end) dram[off] = dram[off]! | (((data[src + px]! >> down) & 15) << shift);
+          }
         }
       }
     }

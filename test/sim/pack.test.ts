@@ -6,17 +6,18 @@ import type { TensorDescriptor } from '../../isa/program.js';
 import { mulberry32, packBlocked4Into } from '../../sim/memory.js';
 
 describe('packBlocked4Into == packTensor', () => {
-  it('on 300 random blocked tensors (channels not a multiple of N, gaps between images, the last image cut)', () => {
+  it('on 300 random blocked and nibble-planes tensors (channels not a multiple of N, gaps between images, the last image cut)', () => {
     for (let seed = 1; seed <= 300; seed++) {
       const rnd = mulberry32(seed);
       const n = [2, 4, 8, 16][Math.floor(rnd() * 4)]!;
       const cfg: ArchConfig = { ...DEFAULT_CONFIG, array: { rows: n, cols: n } };
       const shape: [number, number, number, number] = [1 + Math.floor(rnd() * 3), 1 + Math.floor(rnd() * 20), 1 + Math.floor(rnd() * 6), 1 + Math.floor(rnd() * 6)];
       const signed = rnd() < 0.5;
-      const bits = 1 + Math.floor(rnd() * 4);
-      const imageBytes = Math.ceil(shape[1] / n) * shape[2] * shape[3] * (n / 2);
+      const planes = rnd() < 0.4;
+      const bits = 1 + Math.floor(rnd() * (planes ? 8 : 4));
+      const imageBytes = (planes ? 2 : 1) * Math.ceil(shape[1] / n) * shape[2] * shape[3] * (n / 2);
       const desc: TensorDescriptor = {
-        name: 'x', shape, bits, signed, layout: 'blocked', dramAddr: Math.floor(rnd() * 40), imageStrideBytes: imageBytes + Math.floor(rnd() * 3) * 5,
+        name: 'x', shape, bits, signed, layout: planes ? 'nibble-planes' : 'blocked', dramAddr: Math.floor(rnd() * 40), imageStrideBytes: imageBytes + Math.floor(rnd() * 3) * 5,
       } as TensorDescriptor;
       const lo = signed ? -(2 ** (bits - 1)) : 0;
       const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
