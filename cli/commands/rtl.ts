@@ -17,7 +17,7 @@ export const rtlCommand: CommandSpec = {
       .option('output', { alias: 'o', type: 'string', describe: 'write the Verilog to this directory', normalize: true })
       .option('lint', { type: 'boolean', default: false, describe: 'run verilator --lint-only -Wall on the generated design (exit 1 if not clean)' })
       .option('synth', { type: 'string', choices: [...SYNTH_TARGETS], describe: 'synthesize with Yosys and report LUT/FF/BRAM/DSP' })
-      .option('pnr', { type: 'string', choices: [...PNR_DEVICES], describe: 'place and route with nextpnr-ice40: utilization and Fmax (without --config: a 2x2 iCE40-sized machine)' })
+      .option('pnr', { type: 'string', choices: [...PNR_DEVICES], describe: 'place and route with nextpnr-ice40: utilization and Fmax (without --config: the 4x4 iCE40-sized machine of rtl-gen ice40Config())' })
       .option('compare-requant', { type: 'boolean', default: false, describe: 'synthesize a shift requant lane next to a multiplier-based one (iCE40 UP5K)' })
       .example('$0 rtl -o build/rtl', 'Verilog for the default config')
       .example('$0 rtl --config small.json --lint', 'lint the design of a config')
