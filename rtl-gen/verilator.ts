@@ -7,22 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { configHash, type ArchConfig } from '../arch/config.js';
 import { RtlError } from '../arch/errors.js';
+import { packageRoot } from '../arch/package-root.js';
 import { generateHarness } from './harness.js';
 import { generateVerilog, rtlOptions, type RtlOptions } from './verilog.js';
-
-/** Repository root (rtl-gen/ or dist/rtl-gen/ lives one or two levels below it). */
-export function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(d, 'package.json'))) return d;
-    d = dirname(d);
-  }
-  return process.cwd();
-}
 
 export function toolAvailable(tool: string): boolean {
   const r = spawnSync(tool, ['--version'], { encoding: 'utf8' });
@@ -60,7 +50,7 @@ export { run as runTool };
 
 /** Build (or reuse) the Verilator model of `cfg`. */
 export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): VerilatorBuild {
-  const root = opts.cacheDir ?? join(repoRoot(), '.cache', 'rtl');
+  const root = opts.cacheDir ?? join(packageRoot(), '.cache', 'rtl');
   const o = rtlOptions(cfg, opts.rtl);
   const d = rtlOptions(cfg);
   const hash = configHash(cfg) + (o.indexBits === d.indexBits && o.counterBits === d.counterBits ? '' : `-i${o.indexBits}-c${o.counterBits}`);
