@@ -135,9 +135,10 @@ export class FunctionalUnit {
    * be regrouped freely, so each pixel gathers its nonzero (activation, weight
    * row) pairs over all passes once (padding, zero activations and all-zero
    * weight rows skipped) and runs dot products on weights packed k output
-   * lanes per double (four doubles in registers), writing ACC once instead of once per pass. Returns false when the bound
-   * does not hold (the checked, pass-by-pass path then runs and names the
-   * overflowing lane exactly as the other engines do).
+   * lanes per double (four doubles in registers), writing ACC once instead
+   * of once per pass. Returns false when the bound does not hold (the
+   * checked, pass-by-pass path then runs and names the overflowing lane
+   * exactly as the other engines do).
    */
   private gemmUnchecked(g: GemmInst): boolean {
     const a = this.p.arch;
@@ -191,8 +192,9 @@ export class FunctionalUnit {
     const overwrite = g.accumulate === 0;
     const blockEntries = g.in_h * g.in_w;
     const { in_h, in_w, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, ci_blocks, out_w } = g;
-    // SWAR: k output lanes share one double in f-bit signed fields (k = 1 when the sums are too wide); exact because every per-lane sum of
-    // the pixel stays within +-laneBound < 2^(f-1) and every packed sum below 2^52 (at most one term per nonzero row)
+    // SWAR: k output lanes share one double in f-bit signed fields (k = 1 when the sums are too wide). Exact:
+    // each lane's sum over the pixel (one term per nonzero row at most) stays within +-laneBound < 2^(f-1),
+    // so every packed partial sum stays below 2^52 and rounding x / 2^f peels off the low field exactly
     const laneBound = cntRows * amax * 2 ** (a.weightBits - 1);
     const f = Math.ceil(Math.log2(2 * laneBound + 1));
     const k = Math.max(1, Math.min(n, Math.floor(52 / f)));
