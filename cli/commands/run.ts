@@ -1,6 +1,7 @@
 /** `nibble run`: evaluate a model on a dataset with the reference executor or the simulator. */
 import { configHash } from '../../arch/config.js';
 import { top1Accuracy, analyzeNetwork, runReference } from '../../models/index.js';
+import { differingImages } from '../output-compare.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { DATASETS, datasetInputsFor, loadDataset } from '../dataset.js';
 import { SIM_ENGINES, type SimEngine } from '../engines.js';
@@ -114,20 +115,6 @@ export const runCommand: CommandSpec = {
     if (failure) throw new ExitCodeError(1, failure);
   },
 };
-
-/** Images whose output rows differ. */
-function differingImages(a: Int32Array, b: Int32Array, classes: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i * classes < a.length; i++) {
-    for (let c = 0; c < classes; c++) {
-      if (a[i * classes + c] !== b[i * classes + c]) {
-        out.push(i);
-        break;
-      }
-    }
-  }
-  return out;
-}
 
 export function printSimFigures(term: Terminal, f: Record<string, unknown>): void {
   const num = (k: string) => (typeof f[k] === 'number' ? (f[k] as number) : NaN);

@@ -94,12 +94,15 @@ describe('demo', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/top-1 accuracy\s+\d+\.\d\d %/);
     expect(r.stdout).toMatch(/cycles \/ inference/);
+    expect(r.stdout).toMatch(/bit-exact\s+yes: outputs identical to the reference executor on all 100 images/);
     expect(r.stdout).toMatch(/inferences\/s/);
     expect(r.stdout).toMatch(/nibble run --model/);
     expect(Date.now() - t0).toBeLessThan(60_000);
     const j = JSON.parse((await nibble(['demo', '--images', '20', '--json'])).stdout);
     expect(j.images).toBe(20);
     expect(j.sim.cyclesPerInference).toBeGreaterThan(0);
+    expect(j.bitExact).toBe(true);
+    expect(j.mismatchedImages).toBe(0);
     // the trained model the repository embeds (if present) must actually classify
     if (j.trained) expect(j.accuracy).toBeGreaterThan(0.9);
     else expect(r.stdout).toMatch(/random weights/);
