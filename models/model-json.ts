@@ -129,6 +129,8 @@ export function saveModelJson(net: Network): string {
  * after JSON.parse failed: V8's messages do not always carry a position and
  * may quote the whole (possibly huge) text.
  */
+const MAX_JSON_SCAN_DEPTH = 1000;
+
 function locateJsonError(text: string): { offset: number; reason: string } {
   let i = 0;
   const n = text.length;
@@ -145,9 +147,21 @@ function locateJsonError(text: string): { offset: number; reason: string } {
     while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
   };
   const show = (at: number) => JSON.stringify(text[at] ?? '');
+  // The scan recurses per nesting level: a pathological `[[[[...` file must
+  // end in a located error, not a stack overflow.
+  let depth = 0;
   const value = (): void => {
     ws();
     const ch = text[i];
+    if ((ch === '{' || ch === '[') && depth >= MAX_JSON_SCAN_DEPTH) stop(`nesting deeper than ${MAX_JSON_SCAN_DEPTH} levels`);
+    depth++;
+    try {
+      valueAt(ch);
+    } finally {
+      depth--;
+    }
+  };
+  const valueAt = (ch: string | undefined): void => {
     if (ch === '{') {
       i++;
       ws();

@@ -93,6 +93,10 @@ describe('loadModelJson rejects bad files, naming the place', () => {
     );
   });
 
+  it('pathologically deep nesting is a located syntax error, not a stack overflow', () => {
+    expect(modelError(() => loadModelJson('['.repeat(100_000), 'net.json'))).toBe('net.json:1:1001: not valid JSON: nesting deeper than 1000 levels');
+  });
+
   it('not a model object', () => {
     expect(modelError(() => loadModelJson('[1,2]', 'net.json'))).toBe('net.json: expected a nibble model (a JSON object), got an array');
   });
