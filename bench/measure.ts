@@ -41,17 +41,21 @@ export interface RepeatOptions {
   maxRuns?: number;
   /** a first run slower than this is reported on its own, without repeats (default 3000 ms) */
   slowMs?: number;
+  /** discard warm-up runs until they add up to this (default 300 ms), so the JIT's optimizing tier is measured, not its warm-up */
+  warmupMs?: number;
   sampler?: RssSampler;
 }
 
 /**
- * Time `fn`: one cold run, then warm runs until minMs have passed; a cold run
- * slower than slowMs is the figure by itself (its JIT share is then small).
+ * Time `fn`: one cold run, warm-up runs (discarded) until warmupMs have passed,
+ * then measured runs until minMs have passed; a cold run slower than slowMs is
+ * the figure by itself (its JIT share is then small).
  */
 export function timeRepeated<T>(fn: () => T, opts: RepeatOptions = {}): Timed<T> {
   const minMs = opts.minMs ?? 1000;
   const maxRuns = opts.maxRuns ?? 50;
   const slowMs = opts.slowMs ?? 3000;
+  const warmupMs = opts.warmupMs ?? 300;
   const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
   let c0 = process.cpuUsage();
   let t0 = performance.now();
@@ -60,6 +64,12 @@ export function timeRepeated<T>(fn: () => T, opts: RepeatOptions = {}): Timed<T>
   const firstCpu = cpuMs(process.cpuUsage(c0));
   opts.sampler?.sample();
   if (firstMs >= slowMs || maxRuns < 1) return { value, ms: firstMs, cpuMs: firstCpu, runs: 1, firstMs };
+  // the cold run above counts toward the warm-up; a cold run slower than warmupMs means no further warm-up
+  for (let warm = firstMs, n = 0; warm < warmupMs && n < maxRuns; n++) {
+    t0 = performance.now();
+    fn();
+    warm += performance.now() - t0;
+  }
   let total = 0;
   let runs = 0;
   c0 = process.cpuUsage();

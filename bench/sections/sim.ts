@@ -41,7 +41,7 @@ export function measureEngine(
   const t = timeRepeated(() => simulate(program, { engine }), {
     minMs: opts.minMs ?? 1000,
     slowMs: opts.slowMs ?? 3000,
-    maxRuns: 20,
+    maxRuns: 1000, // minMs bounds the time; short programs need many runs to be measured warm
     ...(opts.sampler ? { sampler: opts.sampler } : {}),
   });
   const r = t.value;
@@ -129,7 +129,7 @@ export const simSection: Section = {
     if (mismatch.length > 0) notes.push(`engines disagree on the cycle count of ${mismatch.map((w) => w.label).join(', ')}`);
     notes.push(
       'useful MAC/s counts the network\'s MACs (program.layers), the figure the goal uses; array MAC/s counts N x N per issued pixel (zero padding and unused lanes included); ' +
-        'ms/run is the mean of warm runs after one cold run, or the cold run alone when it took over 3 s',
+        'ms/run is the mean of measured runs after one cold run and 300 ms of discarded warm-up runs (steady-state speed), or the cold run alone when it took over 3 s',
       'the cycle engine runs the same programs on the same default config as the others (fast enough here: a few seconds each); its figure is one cold run when that took over 3 s',
       `compile times: ${workloads.map((w) => `${w.label} ${w.compileMs.toFixed(0)} ms`).join(', ')}`,
     );
