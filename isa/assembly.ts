@@ -195,15 +195,26 @@ function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => str
  */
 export function assembleProgram(text: string, cfg: ArchConfig, file = '<input>'): Instruction[] {
   const out: Instruction[] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    const cut = raw.search(/[;#]/);
-    const line = cut < 0 ? raw : raw.slice(0, cut);
-    const tokens = tokenize(line);
-    if (!tokens.length) return;
-    out.push(assembleLine(tokens, cfg, (col) => `${file}:${i + 1}:${col}`));
-  });
+  forEachInstructionLine(text, (tokens, i) => out.push(assembleLine(tokens, cfg, (col) => `${file}:${i + 1}:${col}`)));
   return out;
+}
+
+/**
+ * The 1-based source line of every instruction `assembleProgram` produces, in
+ * order: lets whole-program checks (the token checker) name `file:line`.
+ */
+export function assemblySourceLines(text: string): number[] {
+  const lines: number[] = [];
+  forEachInstructionLine(text, (_tokens, i) => lines.push(i + 1));
+  return lines;
+}
+
+function forEachInstructionLine(text: string, visit: (tokens: ReturnType<typeof tokenize>, lineIndex: number) => void): void {
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const cut = raw.search(/[;#]/);
+    const tokens = tokenize(cut < 0 ? raw : raw.slice(0, cut));
+    if (tokens.length) visit(tokens, i);
+  });
 }
 
 export interface DisassembleOptions {

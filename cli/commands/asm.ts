@@ -1,10 +1,23 @@
 /** `nibble asm`: assembly text -> program file (code only, no DRAM segments). */
 import { configHash } from '../../arch/config.js';
+import { IsaError } from '../../arch/errors.js';
 import type { Program } from '../../isa/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { loadConfig, readText, saveProgram } from '../inputs.js';
 import { isaApi } from '../modules.js';
 import { Terminal } from '../terminal.js';
+
+/**
+ * The token checker names `instruction N`; for a text file the place is its
+ * line, so `instruction N` becomes `file:line (instruction N)`.
+ */
+function locateInSource(e: unknown, file: string, lines: readonly number[]): unknown {
+  if (!(e instanceof IsaError) || e.where === undefined) return e;
+  const m = /^instruction (\d+)$/.exec(e.where);
+  const line = m ? lines[Number(m[1])] : undefined;
+  if (line === undefined) return new IsaError(e.message.slice(e.where.length + 2), `${file}: ${e.where}`);
+  return new IsaError(e.message.slice(e.where.length + 2), `${file}:${line} (${e.where})`);
+}
 
 export const asmCommand: CommandSpec = {
   command: 'asm <file>',
@@ -20,9 +33,14 @@ export const asmCommand: CommandSpec = {
     const file = str(args, 'file')!;
     const cfg = loadConfig(str(args, 'config'));
     const text = readText(file, 'assembly file');
-    const api = await isaApi('nibble asm', ['assembleProgram', 'checkTokenBalance']);
+    const api = await isaApi('nibble asm', ['assembleProgram', 'assemblySourceLines', 'checkTokenBalance']);
     const code = api.assembleProgram(text, cfg, file);
-    const tokens = api.checkTokenBalance(code, { queues: cfg.queues });
+    let tokens: ReturnType<typeof api.checkTokenBalance>;
+    try {
+      tokens = api.checkTokenBalance(code, { queues: cfg.queues });
+    } catch (e) {
+      throw locateInSource(e, file, api.assemblySourceLines(text));
+    }
     const program: Program = {
       config: cfg,
       configHash: configHash(cfg),
