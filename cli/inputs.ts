@@ -2,8 +2,8 @@
  * Reading the files a user names on the command line: configs, models,
  * programs and input tensors. Every failure is a NibbleError naming the file.
  */
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, extname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { DEFAULT_CONFIG, parseConfigJson, resolveConfig, type ArchConfig } from '../arch/config.js';
 import { ConfigError, DatasetError, ModelError, NibbleError } from '../arch/errors.js';
 import { type Network, loadIntegerNetFile } from '../models/index.js';
@@ -32,12 +32,54 @@ export function readBytes(path: string, what: string): Uint8Array {
 }
 
 export function writeOutput(path: string, data: string | Uint8Array): void {
+  // Written next to the target and renamed over it, so a failure (disk full,
+  // a directory in the way) never leaves a half-written file or destroys the old one.
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   try {
-    const dir = dirname(path);
+    if (existsSync(path) && statSync(path).isDirectory()) throw new Error('it is a directory');
     if (dir && !existsSync(dir)) mkdirSync(dir, { recursive: true });
-    writeFileSync(path, data);
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
   } catch (e) {
+    rmSync(tmp, { force: true });
     throw new FileError(`cannot write: ${(e as Error).message}`, path);
+  }
+}
+
+/** Options naming files a command writes (yargs also sets their camelCase and alias keys). */
+const OUTPUT_OPTIONS = ['output', 'listing', 'trace', 'vcd', 'save-outputs'] as const;
+
+/**
+ * Refuses, before any work starts, a command line whose output file is one of
+ * its input files (`nibble sim p.nbl --trace p.nbl`, `-o` onto the model) or
+ * names the same file for two outputs: the input would be lost.
+ */
+export function checkOutputPaths(args: Record<string, unknown>): void {
+  const identity = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const outputs = new Map<string, string>();
+  for (const opt of OUTPUT_OPTIONS) {
+    const v = args[opt];
+    if (typeof v !== 'string' || v === '') continue;
+    const id = identity(v);
+    const other = outputs.get(id);
+    if (other !== undefined) throw new FileError(`--${opt} and --${other} name the same file`, v);
+    outputs.set(id, opt);
+  }
+  if (!outputs.size) return;
+  const skip = new Set<string>([...OUTPUT_OPTIONS, 'o', 'saveOutputs', '$0', '_']);
+  const values = Object.entries(args).flatMap(([k, v]) => (skip.has(k) ? [] : typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []));
+  values.push(...(Array.isArray(args['_']) ? args['_'].filter((x): x is string => typeof x === 'string') : []));
+  for (const v of values) {
+    if (v === '' || !existsSync(v) || statSync(v).isDirectory()) continue;
+    const opt = outputs.get(identity(v));
+    if (opt !== undefined) throw new FileError(`--${opt} would overwrite an input file of this command; write the output elsewhere`, v);
   }
 }
 

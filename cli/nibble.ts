@@ -19,7 +19,7 @@ import { simCommand } from './commands/sim.js';
 import { verifyCommand } from './commands/verify.js';
 import { zooCommand } from './commands/zoo.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, ExitCodeError } from './exit.js';
-import { CliUsageError } from './inputs.js';
+import { CliUsageError, checkOutputPaths } from './inputs.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   demoCommand,
@@ -72,7 +72,10 @@ export async function runNibble(argv: string[], commands: readonly CommandSpec[]
       'Exit codes: 0 ok, 1 user error (bad file, config, model, program, or usage; one line on stderr), 2 internal error (a bug: please report it).\nDocs: docs/cli.md',
     );
   for (const c of commands) {
-    cli = cli.command(c.command, c.describe, c.builder, async (args) => c.handler(args as Record<string, unknown>));
+    cli = cli.command(c.command, c.describe, c.builder, async (args) => {
+      checkOutputPaths(args as Record<string, unknown>);
+      return c.handler(args as Record<string, unknown>);
+    });
   }
   try {
     await cli.parseAsync();

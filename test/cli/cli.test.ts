@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -131,6 +131,32 @@ describe('bad inputs', () => {
   });
 
   test('missing program file', async () => expectUserError(await nibble(['sim', join(tmp, 'none.nbl')]), /not found/));
+});
+
+describe('outputs never destroy inputs', () => {
+  test('an output onto an input file, or two outputs onto one file, is refused before any work', async () => {
+    const model = join(tmp, 'clobber.json');
+    expect((await nibble(['zoo', 'export', 'mnist', '--input-size', '8', '-o', model])).code).toBe(0);
+    const before = readFileSync(model, 'utf8');
+    expectUserError(await nibble(['compile', model, '-o', model]), /clobber\.json: --output would overwrite an input file of this command/);
+    expectUserError(await nibble(['run', '--model', model, '--limit', '1', '--save-outputs', model]), /--save-outputs would overwrite an input file/);
+    const prog = join(tmp, 'clobber.nbl');
+    expectUserError(await nibble(['compile', model, '-o', prog, '--listing', prog]), /clobber\.nbl: --listing and --output name the same file/);
+    expect(existsSync(prog)).toBe(false);
+    expect((await nibble(['compile', model, '-o', prog])).code).toBe(0);
+    const progBytes = readFileSync(prog);
+    expectUserError(await nibble(['sim', prog, '--trace', prog]), /--trace would overwrite an input file/);
+    expectUserError(await nibble(['disasm', prog, '-o', prog]), /--output would overwrite an input file/);
+    expect(readFileSync(model, 'utf8')).toBe(before);
+    expect(readFileSync(prog).equals(progBytes)).toBe(true);
+  });
+
+  test('-o onto a directory is an error and leaves no temporary file behind', async () => {
+    const dir = join(tmp, 'outdir');
+    mkdirSync(dir);
+    expectUserError(await nibble(['config', '-o', dir]), /outdir: cannot write: it is a directory/);
+    expect(readdirSync(tmp).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
 });
 
 describe('internal errors', () => {
