@@ -56,11 +56,18 @@ export function zooInfo(name: ZooName): ZooInfo {
   return ZOO[name];
 }
 
+/** Larger inputs exhaust memory in calibration and export (workloads, not a limit of the machine). */
+export const MAX_ZOO_INPUT_SIZE = 1024;
+
+/** Twice VGG-16's 138 M weights at 224 x 224. */
+const MAX_ZOO_WEIGHTS = 2 ** 28;
+
 /** Accumulates layers with sequential per-kind names (conv1, requant1, pool1, fc1, ...). */
 class NetworkBuilder {
   readonly layers: Layer[] = [];
   private readonly counters = new Map<string, number>();
   private readonly wHi: number;
+  private totalWeights = 0;
 
   constructor(
     private readonly rng: SeededRandom,
@@ -76,7 +83,16 @@ class NetworkBuilder {
   }
 
   /** Uniform in [-wHi, wHi]; two weights per 32-bit draw (16 bits each is plenty for 15 levels), for speed on VGG-sized layers. */
-  weights(n: number): Int8Array {
+  weights(n: number, layer: string): Int8Array {
+    // A huge inputSize grows the first FC layer quadratically: fail with the
+    // layer's name before allocating gigabytes (or overflowing a typed array).
+    this.totalWeights += n;
+    if (this.totalWeights > MAX_ZOO_WEIGHTS) {
+      throw new ModelError(
+        `the network would hold ${this.totalWeights.toLocaleString('en-US')} weights by this layer, more than the zoo builds (${MAX_ZOO_WEIGHTS.toLocaleString('en-US')}): use a smaller inputSize`,
+        `zoo: layer '${layer}'`,
+      );
+    }
     const w = new Int8Array(n);
     const span = 2 * this.wHi + 1;
     const hi = this.wHi;
@@ -100,12 +116,12 @@ class NetworkBuilder {
       strideW: stride,
       padH: pad,
       padW: pad,
-      weights: this.weights(co * ci * k * k),
+      weights: this.weights(co * ci * k * k, name),
     };
   }
 
   dense(name: string, inF: number, outF: number): DenseLayer {
-    return { kind: 'dense', name, inFeatures: inF, outFeatures: outF, weights: this.weights(outF * inF) };
+    return { kind: 'dense', name, inFeatures: inF, outFeatures: outF, weights: this.weights(outF * inF, name) };
   }
 
   /** Placeholder parameters; calibration sets them. */
@@ -237,8 +253,8 @@ export function buildZooNetwork(name: string, opts: ZooOptions = {}): ZooBuildRe
   }
   const info = ZOO[name as ZooName];
   const size = opts.inputSize ?? info.defaultInputSize;
-  if (!Number.isInteger(size) || size < info.minInputSize) {
-    throw new ModelError(`inputSize must be an integer >= ${info.minInputSize} for ${name}, got ${size}`, 'zoo');
+  if (!Number.isInteger(size) || size < info.minInputSize || size > MAX_ZOO_INPUT_SIZE) {
+    throw new ModelError(`inputSize must be an integer in [${info.minInputSize}, ${MAX_ZOO_INPUT_SIZE}] for ${name}, got ${size}`, 'zoo');
   }
   const seed = opts.seed ?? 1;
   if (!Number.isInteger(seed)) throw new ModelError(`seed must be an integer, got ${seed}`, 'zoo');

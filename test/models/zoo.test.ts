@@ -122,7 +122,10 @@ describe('zoo', () => {
   it('rejects bad options', () => {
     expect(() => zooNetwork('alexnet')).toThrow(ModelError);
     expect(() => zooNetwork('alexnet')).toThrow("zoo: unknown zoo network 'alexnet' (available: mnist, cifar10, vgg16, resnet)");
-    expect(() => zooNetwork('vgg16', { inputSize: 16 })).toThrow('zoo: inputSize must be an integer >= 32 for vgg16, got 16');
+    expect(() => zooNetwork('vgg16', { inputSize: 16 })).toThrow('zoo: inputSize must be an integer in [32, 1024] for vgg16, got 16');
+    // huge inputs fail fast with a typed error instead of a RangeError / out-of-memory
+    expect(() => zooNetwork('mnist', { inputSize: 100_000 })).toThrow('zoo: inputSize must be an integer in [8, 1024] for mnist, got 100000');
+    expect(() => zooNetwork('vgg16', { inputSize: 1024 })).toThrow(/^zoo: layer 'fc1': the network would hold [\d,]+ weights by this layer, more than the zoo builds \(268,435,456\): use a smaller inputSize$/);
   });
 });
 
