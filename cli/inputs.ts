@@ -173,9 +173,13 @@ export function loadInputTensors(path: string, program: Program): Record<string,
       throw new DatasetError(`input '${name}' needs ${size} values (shape ${desc.shape.join('x')}), got ${flat.length}`, path);
     }
     const arr = new Int32Array(size);
+    const lo = desc.signed ? -(2 ** (desc.bits - 1)) : 0;
+    const hi = desc.signed ? 2 ** (desc.bits - 1) - 1 : 2 ** desc.bits - 1;
     for (let i = 0; i < size; i++) {
       const v = flat[i];
       if (typeof v !== 'number' || !Number.isInteger(v)) throw new DatasetError(`input '${name}'[${i}] is not an integer: ${JSON.stringify(v)}`, path);
+      // Checked here, before Int32Array storage would wrap e.g. 1e300 to 0 silently.
+      if (v < lo || v > hi) throw new DatasetError(`input '${name}'[${i}] = ${v} is outside the ${desc.bits}-bit ${desc.signed ? 'signed' : 'unsigned'} range [${lo}, ${hi}]`, path);
       arr[i] = v;
     }
     out[name] = arr;
@@ -186,14 +190,14 @@ export function loadInputTensors(path: string, program: Program): Record<string,
 export function parsePositiveInt(value: unknown, option: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`--${option} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`--${option} must be a positive integer, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
   return n;
 }
 
 export function parseNonNegativeInt(value: unknown, option: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new CliUsageError(`--${option} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0) throw new CliUsageError(`--${option} must be a non-negative integer, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
   return n;
 }
 

@@ -84,6 +84,16 @@ describe('zoo', () => {
     const input = join(tmp, 'short.json');
     writeFileSync(input, JSON.stringify({ input: [1, 2, 3] }));
     expectUserError(await nibble(['sim', prog, '--input', input]), /needs 784 values/);
+    // out-of-range values name the file and the index; 1e300 must not wrap to 0 in an Int32Array
+    for (const [v, shown] of [[256, '256'], [-1, '-1'], [1e300, '1e+300']] as const) {
+      const values = new Array<number>(784).fill(0);
+      values[5] = v;
+      writeFileSync(input, JSON.stringify({ input: values }));
+      expectUserError(
+        await nibble(['sim', prog, '--input', input]),
+        new RegExp(`short\\.json: input 'input'\\[5\\] = ${shown.replace('+', '\\+')} is outside the 8-bit unsigned range \\[0, 255\\]`),
+      );
+    }
   });
 });
 
