@@ -213,8 +213,37 @@ function parseHeader(h: HeaderReader, text: string): ProgramFileHeader {
 }
 
 /**
+ * The host writes every input tensor into the DRAM image next to the segments
+ * before the run, so an input that overlaps a segment or another input would
+ * silently overwrite it: reject it. (Outputs may reuse DRAM the program no
+ * longer needs; that is the compiler's memory planning, not a file error.)
+ * Checked per image, since images may be strided with gaps between them.
+ */
+function checkInputsDisjoint(
+  p: Pick<Program, 'config' | 'inputs'> & { segments: { name: string; dramAddr: number; size: number }[] },
+  file: string,
+): void {
+  const regions: { what: string; start: number; end: number }[] = p.segments
+    .filter((s) => s.size > 0)
+    .map((s, i) => ({ what: `segment ${i} '${s.name}'`, start: s.dramAddr, end: s.dramAddr + s.size }));
+  p.inputs.forEach((t, i) => {
+    const image = tensorImageBytes(t, p.config);
+    for (let b = 0; b < t.shape[0]; b++) {
+      const start = t.dramAddr + b * t.imageStrideBytes;
+      const what = `input ${i} '${t.name}' image ${b}`;
+      const clash = regions.find((r) => r.start < start + image && start < r.end);
+      if (clash) {
+        throw new IsaError(`${what} [${start}, ${start + image}) overlaps ${clash.what} [${clash.start}, ${clash.end}): loading the input would overwrite it`, file);
+      }
+      regions.push({ what, start, end: start + image });
+    }
+  });
+}
+
+/**
  * Checks shared by writer and reader: the config hash, segments inside DRAM and
- * disjoint, tensors inside DRAM, layer ranges inside the code.
+ * disjoint, tensors inside DRAM, inputs disjoint from segments and each other,
+ * layer ranges inside the code.
  */
 function checkProgramShape(
   p: Pick<Program, 'config' | 'configHash' | 'inputs' | 'outputs' | 'layers'> & { segments: { name: string; dramAddr: number; size: number }[]; codeLength: number },
@@ -250,6 +279,7 @@ function checkProgramShape(
       if (end > dram) throw new IsaError(`${kind} ${i} '${t.name}' [${t.dramAddr}, ${end}) lies outside DRAM (${dram} bytes)`, file);
     });
   }
+  checkInputsDisjoint(p, file);
   p.layers.forEach((l, i) => {
     if (l.firstInstruction > l.lastInstruction + 1 || l.lastInstruction >= p.codeLength) {
       throw new IsaError(

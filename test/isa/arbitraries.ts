@@ -72,7 +72,7 @@ export const arbConfigAndCode = arbConfig.chain((cfg) =>
 
 const arbName = fc.string({ minLength: 0, maxLength: 12 });
 
-/** Random valid programs: disjoint segments, tensors and layers inside their ranges. */
+/** Random valid programs: disjoint segments, inputs disjoint from them and each other, tensors and layers inside their ranges. */
 export const arbProgram: fc.Arbitrary<Program> = arbConfigAndCode.chain(([cfg, code]) => {
   const dram = cfg.dram.sizeBytes;
   const segs = fc.array(fc.tuple(arbName, fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 0, max: 4096 })), { maxLength: 5 });
@@ -114,12 +114,20 @@ export const arbProgram: fc.Arbitrary<Program> = arbConfigAndCode.chain(([cfg, c
         const dramAddr = Math.min(t.dramAddr, dram - stride * t.shape[0]);
         return { name: t.name, dramAddr, shape: t.shape, layout: t.layout, bits: t.bits, signed: t.signed, imageStrideBytes: stride };
       };
+      // inputs are loaded into DRAM beside the segments, so they must not overlap them or each other
+      const inputs = r.inputs.map(fixTensor).flatMap((t) => {
+        const start = addr + (t.dramAddr % 1024);
+        const end = start + t.imageStrideBytes * t.shape[0];
+        if (end > dram) return [];
+        addr = end;
+        return [{ ...t, dramAddr: start }];
+      });
       return {
         config: cfg,
         configHash: configHash(cfg),
         code,
         segments,
-        inputs: r.inputs.map(fixTensor),
+        inputs,
         outputs: r.outputs.map(fixTensor),
         layers: r.layers.map((l) => {
           const x = l.a % code.length;

@@ -200,6 +200,22 @@ describe('.nbl program file', () => {
     expect(readError(withHeader(bytes, (h) => (h.code.instructions = 100)))).toMatch(/header says 100 instructions \(1600 bytes\) but the payload has 117 bytes/);
   });
 
+  it('rejects an input that overlaps a segment or another input (loading it would overwrite data)', () => {
+    const good = writeProgramFile(sample());
+    const onWeights = withHeader(good, (h) => {
+      h.inputs[0].dramAddr = 0x100003;
+    });
+    expect(readError(onWeights)).toMatch(/p\.nbl: input 0 'x' image 0 \[1048579, 1048611\) overlaps segment 0 'weights' \[1048576, 1048581\): loading the input would overwrite it/);
+    const twoInputs = withHeader(good, (h) => {
+      h.inputs.push({ ...h.inputs[0], name: 'x2', dramAddr: 0x1010 });
+    });
+    expect(readError(twoInputs)).toMatch(/input 1 'x2' image 0 \[4112, 4144\) overlaps input 0 'x' image 0 \[4096, 4128\)/);
+    // the writer refuses the same program
+    const p = sample();
+    p.inputs[0]!.dramAddr = 0x200010;
+    expect(() => writeProgramFile(p)).toThrow(/overlaps segment 1 'params'/);
+  });
+
   it('rejects overlapping segments and segments or tensors outside DRAM', () => {
     const p = sample();
     p.segments[1]!.dramAddr = 0x100004;
