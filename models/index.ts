@@ -31,6 +31,7 @@ export {
   requantRange,
   signedRange,
   slidingOutputSize,
+  squareConv2d,
   tensorSize,
   unsignedRange,
   validateNetwork,

@@ -201,6 +201,31 @@ export interface NetworkAnalysis {
   macs: number;
 }
 
+/** A conv2d with a square kernel and the same stride and padding in both directions (the common case, built in one place). */
+export function squareConv2d(
+  name: string,
+  inChannels: number,
+  outChannels: number,
+  kernel: number,
+  stride: number,
+  pad: number,
+  weights: Int8Array,
+): Conv2dLayer {
+  return {
+    kind: 'conv2d',
+    name,
+    inChannels,
+    outChannels,
+    kernelH: kernel,
+    kernelW: kernel,
+    strideH: stride,
+    strideW: stride,
+    padH: pad,
+    padW: pad,
+    weights,
+  };
+}
+
 export function tensorSize(shape: TensorShape): number {
   return shape.c * shape.h * shape.w;
 }

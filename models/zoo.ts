@@ -16,7 +16,7 @@
 
 import { ModelError } from '../arch/errors.js';
 import { calibrateNetwork, type CalibrationOptions, type CalibrationReport } from './calibration.js';
-import { signedRange, type Conv2dLayer, type DenseLayer, type Layer, type Network, type RequantLayer } from './ir.js';
+import { signedRange, squareConv2d, type Conv2dLayer, type DenseLayer, type Layer, type Network, type RequantLayer } from './ir.js';
 import { SeededRandom } from './seeded-random.js';
 
 export type ZooName = 'mnist' | 'cifar10' | 'vgg16' | 'resnet';
@@ -105,19 +105,7 @@ class NetworkBuilder {
   }
 
   conv(name: string, ci: number, co: number, k: number, stride: number, pad: number): Conv2dLayer {
-    return {
-      kind: 'conv2d',
-      name,
-      inChannels: ci,
-      outChannels: co,
-      kernelH: k,
-      kernelW: k,
-      strideH: stride,
-      strideW: stride,
-      padH: pad,
-      padW: pad,
-      weights: this.weights(co * ci * k * k, name),
-    };
+    return squareConv2d(name, ci, co, k, stride, pad, this.weights(co * ci * k * k, name));
   }
 
   dense(name: string, inF: number, outF: number): DenseLayer {

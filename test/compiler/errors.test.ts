@@ -2,23 +2,11 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
 import { CompileError, ModelError, NibbleError } from '../../arch/errors.js';
-import type { Conv2dLayer, Layer, Network, RequantLayer } from '../../models/ir.js';
+import { squareConv2d, type Conv2dLayer, type Layer, type Network, type RequantLayer } from '../../models/ir.js';
 import { compileNetwork } from '../../compiler/index.js';
 
 function conv(name: string, ci: number, co: number, k: number, stride = 1, pad = 0, value = 1): Conv2dLayer {
-  return {
-    kind: 'conv2d',
-    name,
-    inChannels: ci,
-    outChannels: co,
-    kernelH: k,
-    kernelW: k,
-    strideH: stride,
-    strideW: stride,
-    padH: pad,
-    padW: pad,
-    weights: new Int8Array(co * ci * k * k).fill(value),
-  };
+  return squareConv2d(name, ci, co, k, stride, pad, new Int8Array(co * ci * k * k).fill(value));
 }
 function requant(name: string, c: number, bits = 4, signed = false): RequantLayer {
   return { kind: 'requant', name, signed, bits, bias: new Int32Array(c), shift: new Int8Array(c).fill(4) };

@@ -7,17 +7,12 @@ import { runReference } from '../../models/reference.js';
 import { analyzeNetwork, type Network } from '../../models/ir.js';
 import { simulate, type SimResult } from '../../sim/index.js';
 import { compileNetwork } from '../../compiler/index.js';
+import { SeededRandom } from '../../models/seeded-random.js';
 
-/** Deterministic pseudo-random generator (mulberry32). */
+/** Deterministic pseudo-random generator (the project's mulberry32, models/seeded-random.ts). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new SeededRandom(seed);
+  return () => r.next();
 }
 
 export function randomInputs(net: Network, batch: number, seed: number): Int32Array {

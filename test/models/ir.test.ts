@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../arch/errors.js';
 import {
   analyzeNetwork,
+  squareConv2d,
   validateNetwork,
   type Conv2dLayer,
   type Layer,
@@ -10,19 +11,7 @@ import {
 } from '../../models/ir.js';
 
 function conv(name: string, ci: number, co: number, k = 3, stride = 1, pad = 1, fill = 1): Conv2dLayer {
-  return {
-    kind: 'conv2d',
-    name,
-    inChannels: ci,
-    outChannels: co,
-    kernelH: k,
-    kernelW: k,
-    strideH: stride,
-    strideW: stride,
-    padH: pad,
-    padW: pad,
-    weights: new Int8Array(co * ci * k * k).fill(fill),
-  };
+  return squareConv2d(name, ci, co, k, stride, pad, new Int8Array(co * ci * k * k).fill(fill));
 }
 
 function requant(name: string, c: number, signed = false): RequantLayer {
