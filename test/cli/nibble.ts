@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(REPO, 'dist/cli/main.js');
-export const AUTHORS_MODEL = resolve(REPO, '../shared/reference/integernet-mnist-4bit.txt');
+export { AUTHORS_MODEL } from '../reference-data.js';
 const SOURCE_DIRS = ['arch', 'isa', 'sim', 'compiler', 'rtl-gen', 'models', 'cli'];
 const LOCK = join(REPO, 'dist/.cli-test-build.lock');
 

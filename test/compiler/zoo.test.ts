@@ -1,5 +1,4 @@
 /** Issue #5 acceptance: every zoo network and the authors' MNIST model compile and match the reference. */
-import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_CONFIG } from '../../arch/config.js';
 import { top1Accuracy } from '../../models/accuracy.js';
@@ -9,8 +8,8 @@ import { zooNetwork } from '../../models/zoo.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { simulate } from '../../sim/index.js';
 import { compileAndCompare } from './harness.js';
+import { AUTHORS_MODEL } from '../reference-data.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 describe('zoo networks on the default config', () => {
   const cases = [
@@ -30,7 +29,7 @@ describe('zoo networks on the default config', () => {
 
 describe("the authors' MNIST model (IntegerNet export)", () => {
   test('300 test images through the fast simulator match the reference', () => {
-    const net = loadIntegerNetFile(path.resolve(repoRoot, '../shared/reference/integernet-mnist-4bit.txt'));
+    const net = loadIntegerNetFile(AUTHORS_MODEL);
     const data = loadMnist({ set: 'test' });
     const count = 300;
     const images = data.images.subarray(0, count * 784);
@@ -41,7 +40,7 @@ describe("the authors' MNIST model (IntegerNet export)", () => {
 
   // ~100 s on one core, so opt-in: NIBBLE_FULL_MNIST=1 npx vitest run test/compiler/zoo.test.ts
   test.runIf(process.env['NIBBLE_FULL_MNIST'] === '1')('all 10,000 test images: 99.39 % (opt-in: NIBBLE_FULL_MNIST=1)', () => {
-    const net = loadIntegerNetFile(path.resolve(repoRoot, '../shared/reference/integernet-mnist-4bit.txt'));
+    const net = loadIntegerNetFile(AUTHORS_MODEL);
     const data = loadMnist({ set: 'test' });
     const batch = 1000;
     const program = compileNetwork(net, DEFAULT_CONFIG, { batch });

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../arch/errors.js';
 import { top1Accuracy } from '../../models/accuracy.js';
@@ -7,19 +6,11 @@ import { loadIntegerNetFile, parseIntegerNet } from '../../models/integernet.js'
 import type { Conv2dLayer, DenseLayer, RequantLayer } from '../../models/ir.js';
 import { loadMnist } from '../../models/mnist.js';
 import { runReference } from '../../models/reference.js';
+import { AUTHORS_MODEL } from '../reference-data.js';
+import { thrownMessage } from '../thrown.js';
 
-/** The authors' export lives next to the repository, not in it. */
-const AUTHORS_MODEL = fileURLToPath(new URL('../../../shared/reference/integernet-mnist-4bit.txt', import.meta.url));
 
-function modelError(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ModelError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a ModelError');
-}
+const modelError = (f: () => unknown): string => thrownMessage(f, ModelError);
 
 describe("the authors' 4-bit MNIST model", () => {
   const net = loadIntegerNetFile(AUTHORS_MODEL);

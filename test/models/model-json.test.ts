@@ -7,18 +7,11 @@ import { loadIntegerNetFile } from '../../models/integernet.js';
 import { loadModelJson, loadModelJsonFile, saveModelJson } from '../../models/model-json.js';
 import { runReferenceLayers } from '../../models/reference.js';
 import { randomCaseArb } from './random-networks.js';
+import { AUTHORS_MODEL } from '../reference-data.js';
+import { thrownMessage } from '../thrown.js';
 
-const AUTHORS_MODEL = fileURLToPath(new URL('../../../shared/reference/integernet-mnist-4bit.txt', import.meta.url));
 
-function modelError(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ModelError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a ModelError');
-}
+const modelError = (f: () => unknown): string => thrownMessage(f, ModelError);
 
 describe('JSON model round trip', () => {
   it('save -> load gives the same network, and saving again the same text (random networks)', () => {

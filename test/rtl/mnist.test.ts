@@ -4,15 +4,15 @@
  * every instruction's cycles.
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../arch/config.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { loadIntegerNetFile } from '../../models/integernet.js';
 import { loadMnist } from '../../models/mnist.js';
 import { toolAvailable, verifyProgram } from '../../rtl-gen/index.js';
+import { AUTHORS_MODEL } from '../reference-data.js';
 
-const MODEL = path.resolve(import.meta.dirname, '../../../shared/reference/integernet-mnist-4bit.txt');
+const MODEL = AUTHORS_MODEL;
 const HAVE_VERILATOR = toolAvailable('verilator');
 const HAVE_MODEL = existsSync(MODEL);
 if (!HAVE_VERILATOR) console.warn('SKIPPED test/rtl/mnist.test.ts: verilator is not installed');
