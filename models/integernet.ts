@@ -32,6 +32,7 @@ import {
   analyzeNetwork,
   formatShape,
   signedRange,
+  squareConv2d,
   type InputSpec,
   type Layer,
   type Network,
@@ -251,19 +252,7 @@ export function parseIntegerNet(text: string, opts: IntegerNetOptions = {}): Net
         if (value === 'acc') fail(rec.line, 'CONV applied to accumulators: a requant must come first');
         const n = ++counters.conv;
         push(
-          {
-            kind: 'conv2d',
-            name: `conv${n}`,
-            inChannels: hd['CI']!,
-            outChannels: hd['CO']!,
-            kernelH: 3,
-            kernelW: 3,
-            strideH: 1,
-            strideW: 1,
-            padH: 1,
-            padW: 1,
-            weights: Int8Array.from(rec.weights!),
-          },
+          squareConv2d(`conv${n}`, hd['CI']!, hd['CO']!, 3, 1, 1, Int8Array.from(rec.weights!)),
           rec.line,
         );
         shape = { c: hd['CO']!, h: shape.h, w: shape.w };

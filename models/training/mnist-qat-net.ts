@@ -12,7 +12,7 @@
  *   FC 9*c3->hidden, requant u4, FC hidden->10, requant s4
  */
 
-import type { Layer, Network } from '../ir.js';
+import { squareConv2d, type Layer, type Network } from '../ir.js';
 import {
   conv3x3Backward,
   conv3x3Forward,
@@ -219,19 +219,7 @@ export class MnistQatNet {
       const { bias, shift } = this.norms[i]!.integerParams();
       return { kind: 'requant', name: `requant${i + 1}`, signed, bits: 4, bias, shift };
     };
-    const conv = (i: number, ci: number, co: number): Layer => ({
-      kind: 'conv2d',
-      name: `conv${i + 1}`,
-      inChannels: ci,
-      outChannels: co,
-      kernelH: 3,
-      kernelW: 3,
-      strideH: 1,
-      strideW: 1,
-      padH: 1,
-      padW: 1,
-      weights: q[i]!,
-    });
+    const conv = (i: number, ci: number, co: number): Layer => squareConv2d(`conv${i + 1}`, ci, co, 3, 1, 1, q[i]!);
     const pool = (i: number): Layer => ({ kind: 'maxpool', name: `pool${i + 1}`, kernel: 2, stride: 2 });
     const layers: Layer[] = [
       conv(0, 1, c1),

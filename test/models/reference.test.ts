@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArithmeticError, DatasetError, ModelError } from '../../arch/errors.js';
-import type { Network } from '../../models/ir.js';
+import { squareConv2d, type Network } from '../../models/ir.js';
 import { runReference, runReferenceLayers } from '../../models/reference.js';
 import { naiveRun } from './naive-reference.js';
 import { randomCaseArb } from './random-networks.js';
@@ -70,19 +70,7 @@ function wideNet(accumulatorBits: number): Network {
     weightBits: 4,
     accumulatorBits,
     layers: [
-      {
-        kind: 'conv2d',
-        name: 'conv1',
-        inChannels: 1,
-        outChannels: 2,
-        kernelH: 3,
-        kernelW: 3,
-        strideH: 1,
-        strideW: 1,
-        padH: 1,
-        padW: 1,
-        weights: new Int8Array(18).fill(7),
-      },
+      squareConv2d('conv1', 1, 2, 3, 1, 1, new Int8Array(18).fill(7)),
       { kind: 'requant', name: 'rq1', signed: false, bits: 4, bias: new Int32Array(2), shift: new Int8Array(2).fill(10) },
       { kind: 'flatten', name: 'flat' },
       { kind: 'dense', name: 'fc1', inFeatures: 32, outFeatures: 3, weights: new Int8Array(96).fill(-7) },
