@@ -156,7 +156,11 @@ function checkInt(v: unknown, path: Path, lo: number, hi: number): number {
 
 function checkPow2(v: unknown, path: Path, lo: number, hi: number): number {
   const x = checkInt(v, path, lo, hi);
-  if (!isPowerOfTwo(x)) throw new ConfigError(`must be a power of two (the hardware indexes it with address bits), got ${x}`, `config.${path}`);
+  if (!isPowerOfTwo(x))
+    throw new ConfigError(
+      `must be a power of two (the hardware indexes it with address bits), got ${x}`,
+      `config.${path}`,
+    );
   return x;
 }
 
@@ -191,7 +195,8 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
   if (typeof cfg !== 'object' || cfg === null) throw new ConfigError('must be an object', 'config');
   for (const group of ['array', 'bits', 'scratchpad', 'dram', 'queues'] as const) {
     const v: unknown = cfg[group];
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('must be an object', `config.${group}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new ConfigError('must be an object', `config.${group}`);
   }
   const n = checkPow2(cfg.array.rows, 'array.rows', 2, 64);
   checkPow2(cfg.array.cols, 'array.cols', 2, 64);
@@ -204,13 +209,24 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
   const wb = checkInt(cfg.bits.weight, 'bits.weight', 2, 8);
   const ab = checkInt(cfg.bits.activation, 'bits.activation', 2, 8);
   checkInt(cfg.bits.accumulator, 'bits.accumulator', 16, 32);
-  if ((n * wb) % 8 !== 0) throw new ConfigError(`array.cols x bits.weight = ${n * wb} bits is not a whole number of bytes`, 'config.bits.weight');
-  if ((n * ab) % 8 !== 0) throw new ConfigError(`array.rows x bits.activation = ${n * ab} bits is not a whole number of bytes`, 'config.bits.activation');
+  if ((n * wb) % 8 !== 0)
+    throw new ConfigError(
+      `array.cols x bits.weight = ${n * wb} bits is not a whole number of bytes`,
+      'config.bits.weight',
+    );
+  if ((n * ab) % 8 !== 0)
+    throw new ConfigError(
+      `array.rows x bits.activation = ${n * ab} bits is not a whole number of bytes`,
+      'config.bits.activation',
+    );
   const sp = cfg.scratchpad;
   checkPow2(sp.inputEntries, 'scratchpad.inputEntries', 2, 1 << 20);
   const we = checkPow2(sp.weightEntries, 'scratchpad.weightEntries', 2, 1 << 20);
   if (we < n) {
-    throw new ConfigError(`${we} entries cannot hold one ${n}x${n} weight tile (needs ${n})`, 'config.scratchpad.weightEntries');
+    throw new ConfigError(
+      `${we} entries cannot hold one ${n}x${n} weight tile (needs ${n})`,
+      'config.scratchpad.weightEntries',
+    );
   }
   checkPow2(sp.accEntries, 'scratchpad.accEntries', 2, 1 << 20);
   checkPow2(sp.outputEntries, 'scratchpad.outputEntries', 2, 1 << 20);
@@ -256,15 +272,21 @@ export function resolveConfig(partial: unknown, source = 'config'): ArchConfig {
   for (const [k, v] of Object.entries(partial as Record<string, unknown>)) {
     if (k === '$schema' || k === 'comment') continue;
     const shape = SHAPE[k];
-    if (!shape) throw new ConfigError(`unknown field '${k}' (known: ${Object.keys(SHAPE).join(', ')})`, `${source}.${k}`);
+    if (!shape)
+      throw new ConfigError(`unknown field '${k}' (known: ${Object.keys(SHAPE).join(', ')})`, `${source}.${k}`);
     if (shape === true) {
       out[k] = v;
       continue;
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('must be an object', `${source}.${k}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new ConfigError('must be an object', `${source}.${k}`);
     const sub = out[k] as Record<string, unknown>;
     for (const [kk, vv] of Object.entries(v as Record<string, unknown>)) {
-      if (!shape[kk]) throw new ConfigError(`unknown field '${kk}' (known: ${Object.keys(shape).join(', ')})`, `${source}.${k}.${kk}`);
+      if (!shape[kk])
+        throw new ConfigError(
+          `unknown field '${kk}' (known: ${Object.keys(shape).join(', ')})`,
+          `${source}.${k}.${kk}`,
+        );
       sub[kk] = vv;
     }
   }

@@ -14,7 +14,8 @@ export function packageRoot(start: string = dirname(fileURLToPath(import.meta.ur
   for (;;) {
     if (existsSync(join(dir, 'package.json'))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new NibbleError('no package.json above this module: cannot locate the nibble package', start);
+    if (parent === dir)
+      throw new NibbleError('no package.json above this module: cannot locate the nibble package', start);
     dir = parent;
   }
 }

@@ -24,7 +24,9 @@ export const USAGE = `usage: npm run bench -- [section ...] [options]
 
 sections (default: all, in this order):
 ${SECTIONS.map((s) => `  ${s.name.padEnd(18)}${s.title}`).join('\n')}
-  (aliases: ${Object.entries(SECTION_ALIASES).map(([a, n]) => `${a} = ${n}`).join(', ')})
+  (aliases: ${Object.entries(SECTION_ALIASES)
+    .map(([a, n]) => `${a} = ${n}`)
+    .join(', ')})
 
 options:
   --skip NAME[,NAME]   run every section except these
@@ -83,7 +85,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--mnist-batch': {
         const v = value();
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 10000) throw new BenchUsageError(`must be an integer in [1, 10000], got '${v}'`, '--mnist-batch');
+        if (!Number.isInteger(n) || n < 1 || n > 10000)
+          throw new BenchUsageError(`must be an integer in [1, 10000], got '${v}'`, '--mnist-batch');
         out.options.mnistBatch = n;
         break;
       }

@@ -7,12 +7,27 @@
 import { writeFileSync } from 'node:fs';
 import { BenchUsageError, parseBenchArgs, USAGE } from './args.js';
 import { describeMachine, machineInfo } from './machine.js';
-import { goalSummary, markdownSection, markdownTable, renderSection, renderTable, type SectionReport } from './report.js';
+import {
+  goalSummary,
+  markdownSection,
+  markdownTable,
+  renderSection,
+  renderTable,
+  type SectionReport,
+} from './report.js';
 import { runSections } from './run.js';
 import { SECTIONS } from './sections/index.js';
 
 function markdown(reports: SectionReport[], machine: string, command: string): string {
-  return [`Machine: ${machine}`, '', `Command: \`${command}\``, '', markdownTable(goalSummary(reports)), '', ...reports.map(markdownSection)].join('\n');
+  return [
+    `Machine: ${machine}`,
+    '',
+    `Command: \`${command}\``,
+    '',
+    markdownTable(goalSummary(reports)),
+    '',
+    ...reports.map(markdownSection),
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -41,7 +56,9 @@ async function main(argv: string[]): Promise<number> {
   });
   const totalSeconds = (performance.now() - t0) / 1000;
   process.stdout.write(`${renderTable(goalSummary(reports))}\n\n`);
-  process.stdout.write(`total ${totalSeconds.toFixed(1)} s, process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
+  process.stdout.write(
+    `total ${totalSeconds.toFixed(1)} s, process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`,
+  );
   let ok = !reports.some((r) => r.status === 'failed');
   const write = (file: string, text: string, what: string) => {
     try {
@@ -51,7 +68,12 @@ async function main(argv: string[]): Promise<number> {
       ok = false;
     }
   };
-  if (args.json) write(args.json, JSON.stringify({ machine, command, options: args.options, totalSeconds, sections: reports }, null, 2) + '\n', 'JSON figures');
+  if (args.json)
+    write(
+      args.json,
+      JSON.stringify({ machine, command, options: args.options, totalSeconds, sections: reports }, null, 2) + '\n',
+      'JSON figures',
+    );
   if (args.markdown) write(args.markdown, markdown(reports, describeMachine(machine), command), 'Markdown tables');
   return ok ? 0 : 1;
 }

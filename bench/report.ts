@@ -79,7 +79,10 @@ export function renderTable(t: Table): string {
   const cells = t.rows.map((r) => r.map(cellText));
   const widths = t.columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>
-    r.map((s, i) => (numeric(s) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))).join('  ').trimEnd();
+    r
+      .map((s, i) => (numeric(s) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [t.title, line(t.columns), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of cells) out.push(line(r));
   return out.join('\n');
@@ -121,7 +124,9 @@ export function markdownTable(t: Table): string {
   const rows = [t.columns, ...t.rows.map((r) => r.map(cellText))];
   const out = [`**${mdEscape(t.title)}**`, ''];
   out.push(`| ${rows[0]!.map(mdEscape).join(' | ')} |`);
-  const right = rows[0]!.map((_, i) => rows.slice(1).every((r) => (r[i] ?? '') === '' || r[i] === '-' || numeric(r[i]!)));
+  const right = rows[0]!.map((_, i) =>
+    rows.slice(1).every((r) => (r[i] ?? '') === '' || r[i] === '-' || numeric(r[i]!)),
+  );
   out.push(`|${right.map((r) => (r ? '---:' : '---')).join('|')}|`);
   for (const r of rows.slice(1)) out.push(`| ${r.map(mdEscape).join(' | ')} |`);
   return out.join('\n');

@@ -38,9 +38,11 @@ export async function runSection(section: Section, ctx: BenchContext): Promise<S
     };
   } catch (e) {
     const seconds = (performance.now() - t0) / 1000;
-    if (e instanceof SectionUnavailable) return { ...base, status: 'unavailable', message: e.message, seconds, peakRssMiB: ctx.sampler.peakMiB };
+    if (e instanceof SectionUnavailable)
+      return { ...base, status: 'unavailable', message: e.message, seconds, peakRssMiB: ctx.sampler.peakMiB };
     // a user-facing error from the measured code is reported as such; anything else is a bug, with its stack
-    const message = e instanceof NibbleError ? `${e.name}: ${e.message}` : e instanceof Error ? (e.stack ?? e.message) : String(e);
+    const message =
+      e instanceof NibbleError ? `${e.name}: ${e.message}` : e instanceof Error ? (e.stack ?? e.message) : String(e);
     return { ...base, status: 'failed', message, seconds, peakRssMiB: ctx.sampler.peakMiB };
   }
 }
@@ -50,7 +52,12 @@ export async function runSections(
   options: BenchOptions,
   hooks: { log?: (m: string) => void; onSection?: (r: SectionReport) => void } = {},
 ): Promise<SectionReport[]> {
-  const ctx: BenchContext = { options, sampler: new RssSampler(), ceilingMacPerSecond: undefined, log: hooks.log ?? (() => {}) };
+  const ctx: BenchContext = {
+    options,
+    sampler: new RssSampler(),
+    ceilingMacPerSecond: undefined,
+    log: hooks.log ?? (() => {}),
+  };
   const reports: SectionReport[] = [];
   for (const s of sections) {
     const r = await runSection(s, ctx);

@@ -15,7 +15,13 @@ export interface Workload {
   compileMs: number;
 }
 
-export function compiledWorkload(label: string, net: Network, cfg: ArchConfig, batch: number, sampler?: RssSampler): Workload {
+export function compiledWorkload(
+  label: string,
+  net: Network,
+  cfg: ArchConfig,
+  batch: number,
+  sampler?: RssSampler,
+): Workload {
   const c = timeOnce(() => compileNetwork(net, cfg, { batch }), sampler);
   return { label, net, program: c.value, buildMs: 0, compileMs: c.ms };
 }
@@ -25,7 +31,10 @@ export function zooWorkload(
   cfg: ArchConfig,
   opts: { inputSize?: number; batch?: number; sampler?: RssSampler } = {},
 ): Workload {
-  const b = timeOnce(() => zooNetwork(name, opts.inputSize !== undefined ? { inputSize: opts.inputSize } : {}), opts.sampler);
+  const b = timeOnce(
+    () => zooNetwork(name, opts.inputSize !== undefined ? { inputSize: opts.inputSize } : {}),
+    opts.sampler,
+  );
   const w = compiledWorkload(b.value.name, b.value, cfg, opts.batch ?? 1, opts.sampler);
   return { ...w, buildMs: b.ms };
 }

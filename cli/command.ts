@@ -12,7 +12,11 @@ export interface CommandSpec {
 
 /** Options shared by most commands. */
 export function withJson(y: Argv): Argv {
-  return y.option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout (and nothing else there)' });
+  return y.option('json', {
+    type: 'boolean',
+    default: false,
+    describe: 'print one JSON document on stdout (and nothing else there)',
+  });
 }
 
 export function withConfig(y: Argv, describe = 'ArchConfig JSON file (default: the built-in default config)'): Argv {

@@ -9,7 +9,12 @@ export type TrainingApi = typeof import('../models/training/index.js');
  * The demo's network: the trained model shipped in the repository
  * (models/embedded/) when present, else the seeded MNIST zoo network (random weights).
  */
-export async function demoNetwork(): Promise<{ net: Network; trained: boolean; description: string; measured?: string }> {
+export async function demoNetwork(): Promise<{
+  net: Network;
+  trained: boolean;
+  description: string;
+  measured?: string;
+}> {
   try {
     const t = await requirePart<TrainingApi>('training', ['loadEmbeddedMnistModel'], 'nibble demo');
     const net = t.loadEmbeddedMnistModel();
@@ -20,7 +25,12 @@ export async function demoNetwork(): Promise<{ net: Network; trained: boolean; d
     } catch {
       // metadata is optional for the demo
     }
-    return { net, trained: true, description: 'the 4-bit MNIST network trained by nibble (shift-batch-norm QAT, models/embedded/)', ...(measured ? { measured } : {}) };
+    return {
+      net,
+      trained: true,
+      description: 'the 4-bit MNIST network trained by nibble (shift-batch-norm QAT, models/embedded/)',
+      ...(measured ? { measured } : {}),
+    };
   } catch (e) {
     // No embedded model in this build: the zoo network still shows the whole flow.
     if (!(e instanceof ModelError) && !(e instanceof UnavailableError)) throw e;

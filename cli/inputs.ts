@@ -2,7 +2,16 @@
  * Reading the files a user names on the command line: configs, models,
  * programs and input tensors. Every failure is a NibbleError naming the file.
  */
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { DEFAULT_CONFIG, parseConfigJson, resolveConfig, type ArchConfig } from '../arch/config.js';
 import { ConfigError, DatasetError, ModelError, NibbleError } from '../arch/errors.js';
@@ -74,12 +83,21 @@ export function checkOutputPaths(args: Record<string, unknown>): void {
   }
   if (!outputs.size) return;
   const skip = new Set<string>([...OUTPUT_OPTIONS, 'o', 'saveOutputs', '$0', '_']);
-  const values = Object.entries(args).flatMap(([k, v]) => (skip.has(k) ? [] : typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []));
+  const values = Object.entries(args).flatMap(([k, v]) =>
+    skip.has(k)
+      ? []
+      : typeof v === 'string'
+        ? [v]
+        : Array.isArray(v)
+          ? v.filter((x): x is string => typeof x === 'string')
+          : [],
+  );
   values.push(...(Array.isArray(args['_']) ? args['_'].filter((x): x is string => typeof x === 'string') : []));
   for (const v of values) {
     if (v === '' || !existsSync(v) || statSync(v).isDirectory()) continue;
     const opt = outputs.get(identity(v));
-    if (opt !== undefined) throw new FileError(`--${opt} would overwrite an input file of this command; write the output elsewhere`, v);
+    if (opt !== undefined)
+      throw new FileError(`--${opt} would overwrite an input file of this command; write the output elsewhere`, v);
   }
 }
 
@@ -154,7 +172,10 @@ export function loadInputTensors(path: string, program: Program): Record<string,
   let obj: Record<string, unknown>;
   if (Array.isArray(parsed)) {
     if (names.length !== 1) {
-      throw new DatasetError(`the program has ${names.length} inputs (${names.join(', ') || 'none'}): give an object keyed by input name`, path);
+      throw new DatasetError(
+        `the program has ${names.length} inputs (${names.join(', ') || 'none'}): give an object keyed by input name`,
+        path,
+      );
     }
     obj = { [names[0]!]: parsed };
   } else if (typeof parsed === 'object' && parsed !== null) {
@@ -165,21 +186,30 @@ export function loadInputTensors(path: string, program: Program): Record<string,
   const out: Record<string, Int32Array> = {};
   for (const [name, value] of Object.entries(obj)) {
     const desc = program.inputs.find((d) => d.name === name);
-    if (!desc) throw new DatasetError(`unknown input '${name}' (the program's inputs: ${names.join(', ') || 'none'})`, path);
+    if (!desc)
+      throw new DatasetError(`unknown input '${name}' (the program's inputs: ${names.join(', ') || 'none'})`, path);
     const flat = Array.isArray(value) ? (value as unknown[]).flat(Infinity) : undefined;
     if (!flat) throw new DatasetError(`input '${name}' must be an array of integers`, path);
     const size = desc.shape.reduce((a, b) => a * b, 1);
     if (flat.length !== size) {
-      throw new DatasetError(`input '${name}' needs ${size} values (shape ${desc.shape.join('x')}), got ${flat.length}`, path);
+      throw new DatasetError(
+        `input '${name}' needs ${size} values (shape ${desc.shape.join('x')}), got ${flat.length}`,
+        path,
+      );
     }
     const arr = new Int32Array(size);
     const lo = desc.signed ? -(2 ** (desc.bits - 1)) : 0;
     const hi = desc.signed ? 2 ** (desc.bits - 1) - 1 : 2 ** desc.bits - 1;
     for (let i = 0; i < size; i++) {
       const v = flat[i];
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new DatasetError(`input '${name}'[${i}] is not an integer: ${JSON.stringify(v)}`, path);
+      if (typeof v !== 'number' || !Number.isInteger(v))
+        throw new DatasetError(`input '${name}'[${i}] is not an integer: ${JSON.stringify(v)}`, path);
       // Checked here, before Int32Array storage would wrap e.g. 1e300 to 0 silently.
-      if (v < lo || v > hi) throw new DatasetError(`input '${name}'[${i}] = ${v} is outside the ${desc.bits}-bit ${desc.signed ? 'signed' : 'unsigned'} range [${lo}, ${hi}]`, path);
+      if (v < lo || v > hi)
+        throw new DatasetError(
+          `input '${name}'[${i}] = ${v} is outside the ${desc.bits}-bit ${desc.signed ? 'signed' : 'unsigned'} range [${lo}, ${hi}]`,
+          path,
+        );
       arr[i] = v;
     }
     out[name] = arr;
@@ -190,14 +220,20 @@ export function loadInputTensors(path: string, program: Program): Record<string,
 export function parsePositiveInt(value: unknown, option: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`--${option} must be a positive integer, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CliUsageError(
+      `--${option} must be a positive integer, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
+    );
   return n;
 }
 
 export function parseNonNegativeInt(value: unknown, option: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new CliUsageError(`--${option} must be a non-negative integer, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new CliUsageError(
+      `--${option} must be a non-negative integer, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
+    );
   return n;
 }
 

@@ -57,12 +57,18 @@ export async function requirePart<T>(part: Part, names: readonly string[], featu
   try {
     mod = await p;
   } catch (e) {
-    if (e instanceof UnavailableError) throw new UnavailableError(`${feature} needs ${e.missing ?? 'a part of nibble'}, which is not available in this build yet`, e.missing);
+    if (e instanceof UnavailableError)
+      throw new UnavailableError(
+        `${feature} needs ${e.missing ?? 'a part of nibble'}, which is not available in this build yet`,
+        e.missing,
+      );
     throw e;
   }
   const missing = names.filter((n) => typeof mod[n] !== 'function');
   if (missing.length > 0) {
-    throw new UnavailableError(`${feature} needs ${missing.join(', ')} from ${PARTS[part].what}, which is not available yet`);
+    throw new UnavailableError(
+      `${feature} needs ${missing.join(', ')} from ${PARTS[part].what}, which is not available yet`,
+    );
   }
   return mod as T;
 }

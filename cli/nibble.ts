@@ -37,7 +37,9 @@ export const COMMANDS: readonly CommandSpec[] = [
 
 function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';
@@ -45,7 +47,10 @@ function packageVersion(): string {
 }
 
 function oneLine(message: string): string {
-  return message.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ').trim();
+  return message
+    .replace(/:\s*\n\s*/g, ': ')
+    .replace(/\s*\n\s*/g, '; ')
+    .trim();
 }
 
 /** Run the CLI on `argv` (without node and script); returns the exit code. Never throws. */
@@ -65,7 +70,9 @@ export async function runNibble(argv: string[], commands: readonly CommandSpec[]
       if (err) throw err;
       const name = argv[0] ?? '';
       const known = commands.some((c) => c.command.split(' ')[0] === name);
-      const text = /^Did you mean/.test(msg) ? `unknown command '${name}': ${msg.charAt(0).toLowerCase()}${msg.slice(1)}` : msg;
+      const text = /^Did you mean/.test(msg)
+        ? `unknown command '${name}': ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`
+        : msg;
       throw new CliUsageError(`${text} (see nibble ${known ? `${name} ` : ''}--help)`);
     })
     .epilogue(
@@ -90,7 +97,9 @@ export async function runNibble(argv: string[], commands: readonly CommandSpec[]
       return EXIT_USER_ERROR;
     }
     const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    process.stderr.write(`nibble: internal error: ${stack}\nThis is a bug in nibble. Please report it with the command line you ran.\n`);
+    process.stderr.write(
+      `nibble: internal error: ${stack}\nThis is a bug in nibble. Please report it with the command line you ran.\n`,
+    );
     return EXIT_INTERNAL_ERROR;
   }
 }

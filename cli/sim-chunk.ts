@@ -53,7 +53,11 @@ export function mergeEnergy(into: EnergyTotals, e: EnergyTotals): void {
   into.requantMultiplierPj += e.requantMultiplierPj;
 }
 
-export function simulateChunk(sim: Pick<SimApi, 'simulate'>, job: ChunkJob, tick: (images: number) => void): ChunkResult {
+export function simulateChunk(
+  sim: Pick<SimApi, 'simulate'>,
+  job: ChunkJob,
+  tick: (images: number) => void,
+): ChunkResult {
   const { program, tail, engine, inputs, count } = job;
   const b = program.inputs[0]!.shape[0];
   const inDesc = program.inputs[0]!;
@@ -78,7 +82,10 @@ export function simulateChunk(sim: Pick<SimApi, 'simulate'>, job: ChunkJob, tick
       r = timingCache.get(p) ?? sim.simulate(p, { engine });
       timingCache.set(p, r);
     } else {
-      r = sim.simulate(p, { engine, inputs: { [inDesc.name]: inputs.subarray(first * imageSize, (first + n) * imageSize) } });
+      r = sim.simulate(p, {
+        engine,
+        inputs: { [inDesc.name]: inputs.subarray(first * imageSize, (first + n) * imageSize) },
+      });
       const out = r.outputs[outDesc.name];
       if (!out) throw new SimError(`the simulator returned no output '${outDesc.name}'`, 'simulator');
       outputs.set(out.subarray(0, n * outSize), first * outSize);

@@ -9,7 +9,14 @@ import { SimError } from '../arch/errors.js';
 import type { Program } from '../isa/index.js';
 import type { Network } from '../models/index.js';
 import { compileNetwork, simulator, type SimEngine } from './engines.js';
-import { emptyEnergy, mergeEnergy, simulateChunk, type ChunkJob, type ChunkResult, type EnergyTotals } from './sim-chunk.js';
+import {
+  emptyEnergy,
+  mergeEnergy,
+  simulateChunk,
+  type ChunkJob,
+  type ChunkResult,
+  type EnergyTotals,
+} from './sim-chunk.js';
 import type { Terminal } from './terminal.js';
 
 export interface DatasetSimulation {
@@ -33,15 +40,18 @@ function workerCount(images: number, engine: SimEngine): number {
 function runWorker(job: ChunkJob, tick: (n: number) => void): Promise<ChunkResult> {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL('./sim-worker.js', import.meta.url), { workerData: job });
-    w.on('message', (m: { tick?: number; done?: ChunkResult; error?: { nibble: boolean; message: string; stack: string } }) => {
-      if (m.tick !== undefined) tick(m.tick);
-      else if (m.done) resolve(m.done);
-      else if (m.error) {
-        // Typed errors do not survive the thread boundary: re-raise as a user error or an internal one.
-        if (m.error.nibble) reject(new SimError(m.error.message));
-        else reject(Object.assign(new Error(m.error.message), { stack: m.error.stack }));
-      }
-    });
+    w.on(
+      'message',
+      (m: { tick?: number; done?: ChunkResult; error?: { nibble: boolean; message: string; stack: string } }) => {
+        if (m.tick !== undefined) tick(m.tick);
+        else if (m.done) resolve(m.done);
+        else if (m.error) {
+          // Typed errors do not survive the thread boundary: re-raise as a user error or an internal one.
+          if (m.error.nibble) reject(new SimError(m.error.message));
+          else reject(Object.assign(new Error(m.error.message), { stack: m.error.stack }));
+        }
+      },
+    );
     w.on('error', reject);
     w.on('exit', (code) => {
       if (code !== 0) reject(new Error(`simulation worker exited with code ${code}`));
@@ -65,7 +75,8 @@ export async function simulateDataset(
   const remainder = count % b;
   const tail = remainder > 0 ? await compileNetwork(net, cfg, remainder, feature) : undefined;
   const inDesc = program.inputs[0];
-  if (!inDesc || !program.outputs[0]) throw new SimError('the compiled program has no input or output tensor', 'compiler');
+  if (!inDesc || !program.outputs[0])
+    throw new SimError('the compiled program has no input or output tensor', 'compiler');
   const imageSize = inDesc.shape[1] * inDesc.shape[2] * inDesc.shape[3];
 
   const t0 = performance.now();
@@ -85,7 +96,13 @@ export async function simulateDataset(
       const end = Math.min(count, (firstBatch + nb) * b);
       firstBatch += nb;
       if (end <= first) continue;
-      jobs.push({ program, tail: end === count ? tail : undefined, engine, inputs: inputs.slice(first * imageSize, end * imageSize), count: end - first });
+      jobs.push({
+        program,
+        tail: end === count ? tail : undefined,
+        engine,
+        inputs: inputs.slice(first * imageSize, end * imageSize),
+        count: end - first,
+      });
     }
     try {
       parts = await Promise.all(jobs.map((j) => runWorker(j, (n) => bar.tick(n))));

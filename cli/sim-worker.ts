@@ -10,5 +10,7 @@ try {
   parentPort!.postMessage({ done: r }, [r.outputs.buffer as ArrayBuffer]);
 } catch (e) {
   const err = e as Error;
-  parentPort!.postMessage({ error: { nibble: isNibbleError(e), message: err.message ?? String(e), stack: err.stack ?? String(e) } });
+  parentPort!.postMessage({
+    error: { nibble: isNibbleError(e), message: err.message ?? String(e), stack: err.stack ?? String(e) },
+  });
 }

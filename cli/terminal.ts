@@ -46,10 +46,14 @@ export class Terminal {
   table(header: string[], rows: (string | number)[][], indent = '  '): void {
     const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-    const looksNumeric = (c: string | number | undefined) => typeof c === 'number' || (typeof c === 'string' && /^-?[\d,]+(\.\d+)?( %)?$/.test(c));
+    const looksNumeric = (c: string | number | undefined) =>
+      typeof c === 'number' || (typeof c === 'string' && /^-?[\d,]+(\.\d+)?( %)?$/.test(c));
     const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => looksNumeric(r[i])));
     const fmt = (r: string[]) =>
-      r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+      r
+        .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd();
     this.line(indent + colour.bold(fmt(header)));
     for (const r of cells) this.line(indent + fmt(r));
   }
@@ -61,7 +65,12 @@ export class Terminal {
   progress(label: string, total: number): Progress {
     if (!process.stderr.isTTY || total <= 0) return { tick() {}, stop() {} };
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {value}/{total} {eta_formatted}`, stream: process.stderr, clearOnComplete: true, hideCursor: true },
+      {
+        format: `${label} [{bar}] {value}/{total} {eta_formatted}`,
+        stream: process.stderr,
+        clearOnComplete: true,
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(total, 0);
@@ -85,7 +94,8 @@ export interface Progress {
 
 /** Typed arrays become plain arrays, bigints numbers, in JSON output. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return Array.from(value as unknown as ArrayLike<number>);
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Map) return Object.fromEntries(value);
   return value;

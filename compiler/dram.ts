@@ -86,7 +86,9 @@ function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offset
                   for (let r = 0; r < n; r++) {
                     const ci = cb * n + r;
                     lanes.fill(0);
-                    if (ci < t.ci) for (let c = 0; c < lanesUsed; c++) lanes[c] = t.weights[((o * n + c) * t.ci + ci) * kk + y * t.kw + x]!;
+                    if (ci < t.ci)
+                      for (let c = 0; c < lanesUsed; c++)
+                        lanes[c] = t.weights[((o * n + c) * t.ci + ci) * kk + y * t.kw + x]!;
                     packEntry(lanes, n, wb, bytes, off);
                     off += eb;
                   }
@@ -179,7 +181,9 @@ export function planDram(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, bat
   for (const t of inter) {
     const size = sizeOf(t);
     const live = placed
-      .filter((p) => !(Math.max(p.t.lastUse, p.t.producer) < t.producer || Math.max(t.lastUse, t.producer) < p.t.producer))
+      .filter(
+        (p) => !(Math.max(p.t.lastUse, p.t.producer) < t.producer || Math.max(t.lastUse, t.producer) < p.t.producer),
+      )
       .map((p) => [p.t.dramAddr, p.t.dramAddr + p.size] as const)
       .sort((a, b) => a[0] - b[0]);
     let addr = base;

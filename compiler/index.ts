@@ -7,7 +7,13 @@
  */
 import { configHash, validateConfig, type ArchConfig } from '../arch/config.js';
 import { CompileError } from '../arch/errors.js';
-import { checkInstruction, disassembleProgram, type LayerInfo, type Program, type TensorDescriptor } from '../isa/index.js';
+import {
+  checkInstruction,
+  disassembleProgram,
+  type LayerInfo,
+  type Program,
+  type TensorDescriptor,
+} from '../isa/index.js';
 import type { Network } from '../models/index.js';
 import { planDram } from './dram.js';
 import { lowerNetwork, type ActTensor } from './lower.js';

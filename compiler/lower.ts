@@ -117,7 +117,16 @@ class Lowering {
     readonly cfg: ArchConfig,
   ) {}
 
-  tensor(name: string, c: number, h: number, w: number, signed: boolean, bits: number, role: ActTensor['role'], layout: ActTensor['layout'] = 'blocked'): ActTensor {
+  tensor(
+    name: string,
+    c: number,
+    h: number,
+    w: number,
+    signed: boolean,
+    bits: number,
+    role: ActTensor['role'],
+    layout: ActTensor['layout'] = 'blocked',
+  ): ActTensor {
     const t: ActTensor = {
       id: this.tensors.length,
       name,
@@ -151,7 +160,10 @@ class Lowering {
     }
   }
 
-  checkConvFields(where: string, l: { kernelH: number; kernelW: number; strideH: number; strideW: number; padH: number; padW: number }): void {
+  checkConvFields(
+    where: string,
+    l: { kernelH: number; kernelW: number; strideH: number; strideW: number; padH: number; padW: number },
+  ): void {
     const lim = ISA_LIMITS;
     const bad = (what: string, v: number, max: number, field: string) => {
       throw new CompileError(`${what} ${v} exceeds the GEMM ${field} field (at most ${max})`, where);
@@ -253,7 +265,13 @@ class Lowering {
    * `topLevel`: the network's own layers (each run of layers is one group);
    * otherwise a residual's main path before its last conv (the residual's group).
    */
-  chain(infos: LayerInfo[], flow: Flow, outName: (i: number) => string, isLast: (i: number) => boolean, topLevel: boolean): Flow {
+  chain(
+    infos: LayerInfo[],
+    flow: Flow,
+    outName: (i: number) => string,
+    isLast: (i: number) => boolean,
+    topLevel: boolean,
+  ): Flow {
     let i = 0;
     while (i < infos.length) {
       const info = infos[i]!;
@@ -288,13 +306,19 @@ class Lowering {
             const inFlow: Flow = { tensor: blockIn, flat: false };
             const prefix = mainInfos.slice(0, -1);
             const mid = prefix.length
-              ? this.chain(prefix, inFlow, (k) => `${layer.name}.main${k}`, () => false, false)
+              ? this.chain(
+                  prefix,
+                  inFlow,
+                  (k) => `${layer.name}.main${k}`,
+                  () => false,
+                  false,
+                )
               : inFlow;
             terms = [this.convTerm(lastMain, mid, group), this.convTerm(scInfo, inFlow, group)];
           }
           addMacs(info.macs);
           // conv output (accumulators) -> [maxpool] -> requant -> [maxpool]
-          let acc = info.output;
+          const acc = info.output;
           let poolK = 1;
           let poolS = 1;
           let j = i + 1;
@@ -307,7 +331,6 @@ class Lowering {
           while (j < infos.length && infos[j]!.layer.kind === 'flatten' && acc.shape.h === 1 && acc.shape.w === 1) j++;
           if (j < infos.length && infos[j]!.layer.kind === 'maxpool') {
             takePool(infos[j]!);
-            acc = infos[j]!.output;
             j++;
           }
           const rq = infos[j];
@@ -378,7 +401,15 @@ class Lowering {
           this.checkActivationWidth(info.where, src.bits, 'the pooled activation');
           const out = info.output.shape;
           const last = isLast(i);
-          const dst = this.tensor(last ? 'output' : outName(i), out.c, out.h, out.w, src.signed, src.bits, last ? 'output' : 'intermediate');
+          const dst = this.tensor(
+            last ? 'output' : outName(i),
+            out.c,
+            out.h,
+            out.w,
+            src.signed,
+            src.bits,
+            last ? 'output' : 'intermediate',
+          );
           this.addOp({
             group,
             name: layer.name,
@@ -414,7 +445,8 @@ class Lowering {
           flow = { tensor: t, flat };
           const next = infos[i + 1];
           if (!next) {
-            if (!flat && t.producer < 0) throw new CompileError('the network ends with a flatten of its input: nothing to compute', info.where);
+            if (!flat && t.producer < 0)
+              throw new CompileError('the network ends with a flatten of its input: nothing to compute', info.where);
             const dst = flat ? this.materialize(flow, group, info.where, layer.name) : t;
             dst.name = 'output';
             dst.role = 'output';
@@ -426,7 +458,10 @@ class Lowering {
           break;
         }
         case 'requant':
-          throw new CompileError('a requant must directly follow a conv2d, dense or residual (or a max pool of one)', info.where);
+          throw new CompileError(
+            'a requant must directly follow a conv2d, dense or residual (or a max pool of one)',
+            info.where,
+          );
       }
       if (topLevel && this.groups[group]!.ops.length === 0 && startI === i - 1 && layer.kind === 'flatten') {
         // no-data-movement flatten: no group of its own
@@ -449,7 +484,10 @@ export function lowerNetwork(net: Network, cfg: ArchConfig): Lowered {
   }
   const ab = cfg.bits.activation;
   if (ab < 4) {
-    throw new CompileError(`network inputs are ${net.input.bits}-bit (fed as 4-bit nibbles) but bits.activation is ${ab}: raise bits.activation to 4`, netWhere);
+    throw new CompileError(
+      `network inputs are ${net.input.bits}-bit (fed as 4-bit nibbles) but bits.activation is ${ab}: raise bits.activation to 4`,
+      netWhere,
+    );
   }
   const lw = new Lowering(net, cfg);
   const inBits = net.input.bits;
@@ -464,10 +502,19 @@ export function lowerNetwork(net: Network, cfg: ArchConfig): Lowered {
     inBits === 8 ? 'nibble-planes' : 'blocked',
   );
   const n = analysis.layers.length;
-  const flow = lw.chain(analysis.layers, { tensor: input, flat: false }, (i) => `${analysis.layers[i]!.layer.name}.out`, (i) => i === n - 1, true);
+  const flow = lw.chain(
+    analysis.layers,
+    { tensor: input, flat: false },
+    (i) => `${analysis.layers[i]!.layer.name}.out`,
+    (i) => i === n - 1,
+    true,
+  );
   const output = flow.tensor;
   if (output.role !== 'output') {
-    throw new CompileError('the network must end with activations (a requant, or a pool of one)', `layer ${n - 1} '${net.layers[n - 1]!.name}'`);
+    throw new CompileError(
+      'the network must end with activations (a requant, or a pool of one)',
+      `layer ${n - 1} '${net.layers[n - 1]!.name}'`,
+    );
   }
   return { ops: lw.ops, groups: lw.groups, tensors: lw.tensors, input, output };
 }

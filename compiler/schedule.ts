@@ -144,7 +144,19 @@ export class Scheduler {
   }
 
   private node(inst: Instruction, unit: Unit, group: number, waits: Node[], note?: string): Node {
-    const nd: Node = { inst, unit, group, waits, pos: -1, start: -1, end: -1, passes: 0, pixels: 0, storeIndex: -1, waitsStore: -1 };
+    const nd: Node = {
+      inst,
+      unit,
+      group,
+      waits,
+      pos: -1,
+      start: -1,
+      end: -1,
+      passes: 0,
+      pixels: 0,
+      storeIndex: -1,
+      waitsStore: -1,
+    };
     if (note !== undefined) nd.note = note;
     if (unit === 'load') this.load.push(nd);
     else if (unit === 'compute') this.compute.push(nd);
@@ -227,7 +239,8 @@ export class Scheduler {
               const len = cc * kh * kw * n;
               const a = this.wgt.alloc(wKey, len);
               w = a.item;
-              const what = tp.windows.length > 1 ? `, kernel rows ${win.y0}..${win.y1 - 1} cols ${win.x0}..${win.x1 - 1}` : '';
+              const what =
+                tp.windows.length > 1 ? `, kernel rows ${win.y0}..${win.y1 - 1} cols ${win.x0}..${win.x1 - 1}` : '';
               w.ready = this.node(
                 this.loadInst(1, w.start, consts.weightAddr(o, k, c, v), len, 1, len * wBytes),
                 'load',
@@ -260,7 +273,11 @@ export class Scheduler {
                   acc_addr: 0,
                   in_h: inH,
                   in_w: src.w,
-                  out_h: plan.stacked ? tile.nb : tile.stackPitch ? ((tile.nb - 1) * tile.stackPitch) / t.sh + tile.convRows : tile.convRows,
+                  out_h: plan.stacked
+                    ? tile.nb
+                    : tile.stackPitch
+                      ? ((tile.nb - 1) * tile.stackPitch) / t.sh + tile.convRows
+                      : tile.convRows,
                   out_w: plan.stacked ? 1 : plan.owc,
                   kernel_h: kh,
                   kernel_w: kw,
@@ -290,7 +307,15 @@ export class Scheduler {
   }
 
   /** Allocate and load the INP item of one band and ci chunk (both nibble planes). */
-  private loadBand(plan: OpPlan, tile: Tile, k: number, ch: { c0: number; c1: number }, key: string, planeLen: number, group: number): Item {
+  private loadBand(
+    plan: OpPlan,
+    tile: Tile,
+    k: number,
+    ch: { c0: number; c1: number },
+    key: string,
+    planeLen: number,
+    group: number,
+  ): Item {
     const n = this.n;
     const eb = this.eb;
     const tp = plan.terms[k]!;
@@ -301,7 +326,14 @@ export class Scheduler {
     const inp = a.item;
     const waits = [
       ...a.waits,
-      ...this.dataWaits(src, tile.b0, tile.nb, plan.stacked ? 0 : tt.iy0, plan.stacked ? src.h : tt.iy0 + tt.inH, group),
+      ...this.dataWaits(
+        src,
+        tile.b0,
+        tile.nb,
+        plan.stacked ? 0 : tt.iy0,
+        plan.stacked ? src.h : tt.iy0 + tt.inH,
+        group,
+      ),
     ];
     const planeBytes = Math.ceil(src.c / n) * src.h * src.w * eb;
     const blockBytes = src.h * src.w * eb;
@@ -325,14 +357,27 @@ export class Scheduler {
             );
             if (i + 1 < tile.nb && pitch > src.h) {
               const len = (pitch - src.h) * src.w;
-              inp.ready = this.node(this.loadInst(0, at + src.h * src.w, this.dram.zerosAddr, len, 1, len * eb), 'load', group, waits, 'zero rows between stacked images');
+              inp.ready = this.node(
+                this.loadInst(0, at + src.h * src.w, this.dram.zerosAddr, len, 1, len * eb),
+                'load',
+                group,
+                waits,
+                'zero rows between stacked images',
+              );
             }
           }
         }
       } else if (plan.stacked && tile.nb > 1) {
         for (let cb = ch.c0; cb < ch.c1; cb++) {
           inp.ready = this.node(
-            this.loadInst(0, sram + (cb - ch.c0) * tile.nb * src.h * src.w, base + cb * blockBytes, src.h * src.w, tile.nb, src.imageStrideBytes),
+            this.loadInst(
+              0,
+              sram + (cb - ch.c0) * tile.nb * src.h * src.w,
+              base + cb * blockBytes,
+              src.h * src.w,
+              tile.nb,
+              src.imageStrideBytes,
+            ),
             'load',
             group,
             waits,
@@ -364,7 +409,13 @@ export class Scheduler {
       const len = Math.min(plan.paramChunk, plan.coBlocks - c0);
       const a = this.param.alloc(pKey, len);
       prm = a.item;
-      prm.ready = this.node(this.loadInst(2, prm.start, consts.paramAddr(c0), len, 1, len * this.n * 8), 'load', group, a.waits, `${op.name}: bias/shift co blocks ${c0}..${c0 + len - 1}`);
+      prm.ready = this.node(
+        this.loadInst(2, prm.start, consts.paramAddr(c0), len, 1, len * this.n * 8),
+        'load',
+        group,
+        a.waits,
+        `${op.name}: bias/shift co blocks ${c0}..${c0 + len - 1}`,
+      );
     }
     // A conv image stack is requantized and stored image by image.
     const images = tile.stackPitch ? tile.nb : 1;
@@ -376,7 +427,16 @@ export class Scheduler {
     }
   }
 
-  private requantStore(plan: OpPlan, tile: Tile, o: number, prm: Item, pc: number, b0: number, nb: number, accAddr: number): void {
+  private requantStore(
+    plan: OpPlan,
+    tile: Tile,
+    o: number,
+    prm: Item,
+    pc: number,
+    b0: number,
+    nb: number,
+    accAddr: number,
+  ): void {
     const op = plan.op;
     const group = op.group;
     const outH = plan.stacked ? nb : tile.py1 - tile.py0;

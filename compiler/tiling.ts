@@ -131,7 +131,8 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
       );
     }
     const out: KernelWindow[] = [];
-    for (const r of evenChunks(t.kh, rows)) for (const c of evenChunks(t.kw, cols)) out.push({ y0: r.c0, y1: r.c1, x0: c.c0, x1: c.c1 });
+    for (const r of evenChunks(t.kh, rows))
+      for (const c of evenChunks(t.kw, cols)) out.push({ y0: r.c0, y1: r.c1, x0: c.c0, x1: c.c1 });
     return out;
   };
   // Weight chunks: prefer half of WGT so the next chunk loads during this one.
@@ -180,7 +181,15 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
     const groups = cdiv(batch, nb);
     const even = cdiv(batch, groups);
     for (let b0 = 0; b0 < batch; b0 += even) {
-      tiles.push({ b0, nb: Math.min(even, batch - b0), py0: 0, py1: 1, cy0: 0, convRows: 1, terms: [{ iy0: 0, inH: t.src.h, padTop: 0 }] });
+      tiles.push({
+        b0,
+        nb: Math.min(even, batch - b0),
+        py0: 0,
+        py1: 1,
+        cy0: 0,
+        convRows: 1,
+        terms: [{ iy0: 0, inH: t.src.h, padTop: 0 }],
+      });
     }
     outItem = nb;
   } else {
@@ -189,7 +198,8 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
     const outNeed = (r: number) => r * op.pow;
     const inpWhole = (r: number) =>
       termInfo.reduce((s, ti) => s + ti.planes * ti.ciBlocks * maxInH(ti.t, convRowsOf(r)) * ti.t.src.w, 0);
-    const inpBlock = (r: number) => Math.max(...termInfo.map((ti) => ti.planes * maxInH(ti.t, convRowsOf(r)) * ti.t.src.w));
+    const inpBlock = (r: number) =>
+      Math.max(...termInfo.map((ti) => ti.planes * maxInH(ti.t, convRowsOf(r)) * ti.t.src.w));
     if (accNeed(1) > sp.accEntries) {
       throw new CompileError(
         `one output row needs ${accNeed(1)} ACC entries (${convRowsOf(1)} conv rows x ${owc}) but scratchpad.accEntries is ${sp.accEntries}: raise scratchpad.accEntries`,
@@ -226,14 +236,20 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
     const count = cdiv(rows, r);
     r = cdiv(rows, count);
     const convRows = convRowsOf(r);
-    inpChunkMax = termInfo.map((ti) => Math.max(1, Math.floor(icap / (ti.planes * maxInH(ti.t, convRows) * ti.t.src.w))));
+    inpChunkMax = termInfo.map((ti) =>
+      Math.max(1, Math.floor(icap / (ti.planes * maxInH(ti.t, convRows) * ti.t.src.w))),
+    );
     const bands: [number, number][] = [];
     const cut = cutAt !== undefined && cutAt > 0 && cutAt < rows ? cutAt : rows;
-    for (const [lo, hi] of [[0, cut], [cut, rows]] as const) {
+    for (const [lo, hi] of [
+      [0, cut],
+      [cut, rows],
+    ] as const) {
       if (hi <= lo) continue;
       for (const piece of evenChunks(hi - lo, r)) bands.push([lo + piece.c0, lo + piece.c1]);
     }
-    const stack = bands.length === 1 ? imageStack(op, termInfo[0]!.windows.length, convRows, owc, batch, cfg) : undefined;
+    const stack =
+      bands.length === 1 ? imageStack(op, termInfo[0]!.windows.length, convRows, owc, batch, cfg) : undefined;
     if (stack) {
       const t = op.terms[0]!;
       const groups = cdiv(batch, stack.nb);
@@ -241,9 +257,23 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
       for (let b0 = 0; b0 < batch; b0 += even) {
         const nb = Math.min(even, batch - b0);
         const pitch = nb > 1 ? stack.pitch : undefined;
-        tiles.push({ b0, nb, py0: 0, py1: rows, cy0: 0, convRows, terms: [{ iy0: 0, inH: (nb - 1) * stack.pitch + t.src.h, padTop: t.ph }], ...(pitch ? { stackPitch: pitch } : {}) });
+        tiles.push({
+          b0,
+          nb,
+          py0: 0,
+          py1: rows,
+          cy0: 0,
+          convRows,
+          terms: [{ iy0: 0, inH: (nb - 1) * stack.pitch + t.src.h, padTop: t.ph }],
+          ...(pitch ? { stackPitch: pitch } : {}),
+        });
       }
-      inpChunkMax = [Math.max(1, Math.floor(stack.icap / (termInfo[0]!.planes * ((stack.nb - 1) * stack.pitch + t.src.h) * t.src.w)))];
+      inpChunkMax = [
+        Math.max(
+          1,
+          Math.floor(stack.icap / (termInfo[0]!.planes * ((stack.nb - 1) * stack.pitch + t.src.h) * t.src.w)),
+        ),
+      ];
     }
     for (let b = 0; b < batch && !stack; b++) {
       for (const [py0, py1] of bands) {
@@ -265,7 +295,14 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
 
   const terms: TermPlan[] = termInfo.map((ti, k) => {
     const chunk = Math.max(1, Math.min(ti.wmax, inpChunkMax[k]!, ti.ciBlocks));
-    return { term: ti.t, windows: ti.windows, planes: ti.planes, ciBlocks: ti.ciBlocks, chunk, chunks: evenChunks(ti.ciBlocks, chunk) };
+    return {
+      term: ti.t,
+      windows: ti.windows,
+      planes: ti.planes,
+      ciBlocks: ti.ciBlocks,
+      chunk,
+      chunks: evenChunks(ti.ciBlocks, chunk),
+    };
   });
   const paramChunk = Math.max(1, Math.min(coBlocks, Math.floor(sp.paramEntries / 2) || 1));
   // Image-major steps: one image's band stays in INP for all co blocks. (A
@@ -309,7 +346,7 @@ function imageStack(
   const fits = (nb: number, icap: number, allBlocks: boolean) =>
     accRows(nb) * owc <= sp.accEntries && planes * (allBlocks ? blocks : 1) * inH(nb) * t.src.w <= icap;
   let nb = Math.min(batch, ISA_LIMITS.ciBlocks);
-  let icap = sp.inputEntries / 2;
+  const icap = sp.inputEntries / 2;
   while (nb > 1 && !fits(nb, icap, true)) nb--;
   if (nb === 1) {
     nb = Math.min(batch, ISA_LIMITS.ciBlocks);

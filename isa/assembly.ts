@@ -12,7 +12,17 @@ import type { ArchConfig } from '../arch/config.js';
 import { IsaError } from '../arch/errors.js';
 import { checkInstruction, isaLayout, type FieldLayout, type OpLayout } from './encoding.js';
 import type { LayerInfo } from './program.js';
-import { DEP_FLAG_NAMES, MNEMONICS, OPS, UNITS, nextUnit, prevUnit, type Instruction, type Mnemonic, type Unit } from './table.js';
+import {
+  DEP_FLAG_NAMES,
+  MNEMONICS,
+  OPS,
+  UNITS,
+  nextUnit,
+  prevUnit,
+  type Instruction,
+  type Mnemonic,
+  type Unit,
+} from './table.js';
 
 type DepFlagName = (typeof DEP_FLAG_NAMES)[number];
 
@@ -104,7 +114,8 @@ function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => str
   const rec: Record<string, number | string> = { op: mnemonic, pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 };
   const flagCol = new Map<DepFlagName, number>();
   const seen = new Map<string, number>();
-  const validFields = () => (layout.fields.length ? layout.fields.map((f) => f.name).join(', ') : `none: ${mnemonic} has no fields`);
+  const validFields = () =>
+    layout.fields.length ? layout.fields.map((f) => f.name).join(', ') : `none: ${mnemonic} has no fields`;
 
   for (const tok of tokens.slice(1)) {
     const eq = tok.text.indexOf('=');
@@ -123,7 +134,10 @@ function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => str
       throw new IsaError(`malformed '${tok.text}': expected field=value with no spaces around '='`, at(tok.col));
     }
     if (seen.has(name)) {
-      throw new IsaError(`duplicate ${isFlag ? 'flag' : 'field'} '${name}' (first given at column ${seen.get(name)})`, at(tok.col));
+      throw new IsaError(
+        `duplicate ${isFlag ? 'flag' : 'field'} '${name}' (first given at column ${seen.get(name)})`,
+        at(tok.col),
+      );
     }
     seen.set(name, tok.col);
     if (isFlag) {
@@ -140,7 +154,10 @@ function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => str
     }
     const f = fieldByName.get(name);
     if (!f) {
-      const guess = closestName(name, layout.fields.map((x) => x.name));
+      const guess = closestName(
+        name,
+        layout.fields.map((x) => x.name),
+      );
       throw new IsaError(
         `${mnemonic} has no field '${name}'${guess ? ` (did you mean ${guess}?)` : ''}; valid fields: ${validFields()}`,
         at(tok.col),
@@ -152,7 +169,10 @@ function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => str
       const idx = f.enumNames.indexOf(valueText!.toLowerCase());
       v = idx >= 0 ? idx : parseNumber(valueText!);
       if (v === undefined) {
-        throw new IsaError(`${mnemonic}.${name}: '${valueText}' is not one of ${f.enumNames.join(', ')} or a number`, at(valueCol));
+        throw new IsaError(
+          `${mnemonic}.${name}: '${valueText}' is not one of ${f.enumNames.join(', ')} or a number`,
+          at(valueCol),
+        );
       }
     } else {
       v = parseNumber(valueText!);
@@ -168,11 +188,19 @@ function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => str
   }
   const missing = layout.fields.filter((f) => !seen.has(f.name)).map((f) => f.name);
   if (missing.length) {
-    throw new IsaError(`${mnemonic} is missing field${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (all fields are required)`, at(head.col));
+    throw new IsaError(
+      `${mnemonic} is missing field${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (all fields are required)`,
+      at(head.col),
+    );
   }
 
   // Dependency flags must name a neighbour the executing unit actually has.
-  const unit: Unit | undefined = mnemonic === 'NOP' ? UNITS[rec['unit'] as number] : OPS[mnemonic].unit === 'halt' ? undefined : (OPS[mnemonic].unit as Unit);
+  const unit: Unit | undefined =
+    mnemonic === 'NOP'
+      ? UNITS[rec['unit'] as number]
+      : OPS[mnemonic].unit === 'halt'
+        ? undefined
+        : (OPS[mnemonic].unit as Unit);
   for (const [flag, col] of flagCol) {
     if (rec[flag] === 0) continue;
     if (!unit) throw new IsaError(`HALT cannot pop or push dependency tokens (${flag})`, at(col));
@@ -209,7 +237,10 @@ export function assemblySourceLines(text: string): number[] {
   return lines;
 }
 
-function forEachInstructionLine(text: string, visit: (tokens: ReturnType<typeof tokenize>, lineIndex: number) => void): void {
+function forEachInstructionLine(
+  text: string,
+  visit: (tokens: ReturnType<typeof tokenize>, lineIndex: number) => void,
+): void {
   text.split(/\r?\n/).forEach((raw, i) => {
     const cut = raw.search(/[;#]/);
     const tokens = tokenize(cut < 0 ? raw : raw.slice(0, cut));
@@ -227,7 +258,11 @@ export interface DisassembleOptions {
 }
 
 /** Format one instruction as a line of assembly (no comment). */
-export function formatInstruction(inst: Instruction, cfg: ArchConfig, hexFields: readonly string[] = ['dram_addr']): string {
+export function formatInstruction(
+  inst: Instruction,
+  cfg: ArchConfig,
+  hexFields: readonly string[] = ['dram_addr'],
+): string {
   const layout = layoutFor(cfg).get(inst.op);
   if (!layout) throw new IsaError(`unknown operation '${String((inst as { op: unknown }).op)}'`);
   const rec = inst as unknown as Record<string, number>;
@@ -242,7 +277,11 @@ export function formatInstruction(inst: Instruction, cfg: ArchConfig, hexFields:
 }
 
 /** Disassemble to text that assembleProgram turns back into identical instructions. */
-export function disassembleProgram(code: readonly Instruction[], cfg: ArchConfig, opts: DisassembleOptions = {}): string {
+export function disassembleProgram(
+  code: readonly Instruction[],
+  cfg: ArchConfig,
+  opts: DisassembleOptions = {},
+): string {
   const headers = new Map<number, LayerInfo[]>();
   for (const l of opts.layers ?? []) {
     const list = headers.get(l.firstInstruction) ?? [];
@@ -257,6 +296,7 @@ export function disassembleProgram(code: readonly Instruction[], cfg: ArchConfig
     lines.push(opts.indices ? `${text}  ; [${i}]` : text);
   });
   // Layers that start after the last instruction (e.g. instruction-less layers at the end).
-  for (const [first, list] of headers) if (first >= code.length) for (const l of list) lines.push(`; layer ${l.name} (${l.kind})`);
+  for (const [first, list] of headers)
+    if (first >= code.length) for (const l of list) lines.push(`; layer ${l.name} (${l.kind})`);
   return lines.length ? lines.join('\n') + '\n' : '';
 }

@@ -49,7 +49,15 @@ export function isaLayout(cfgOrDerived: ArchConfig | DerivedArch): Map<Mnemonic,
       const width = f.width(a);
       const widthMax = 2 ** width - 1;
       const max = f.enumNames ? f.enumNames.length - 1 : Math.min(widthMax, f.max ? f.max(a) : widthMax);
-      fields.push({ name: f.name, lsb, width, min: f.min ?? 0, max, ...(f.enumNames ? { enumNames: f.enumNames } : {}), doc: f.doc });
+      fields.push({
+        name: f.name,
+        lsb,
+        width,
+        min: f.min ?? 0,
+        max,
+        ...(f.enumNames ? { enumNames: f.enumNames } : {}),
+        doc: f.doc,
+      });
       lsb += width;
     }
     if (lsb > INSTRUCTION_BITS) {
@@ -93,7 +101,10 @@ export function checkInstruction(inst: Instruction, cfg: ArchConfig, where = 'in
       throw new IsaError(`${inst.op}.${f.name} must be an integer, got ${JSON.stringify(v)}`, where);
     }
     if (v < f.min || v > f.max) {
-      throw new IsaError(`${inst.op}.${f.name} = ${v} is out of range [${f.min}, ${f.max}] (${f.width}-bit field)`, where);
+      throw new IsaError(
+        `${inst.op}.${f.name} = ${v} is out of range [${f.min}, ${f.max}] (${f.width}-bit field)`,
+        where,
+      );
     }
   }
   if (inst.op === 'HALT') {
@@ -104,10 +115,16 @@ export function checkInstruction(inst: Instruction, cfg: ArchConfig, where = 'in
   }
   const u = unitOf(inst)!;
   if ((inst.pop_prev || inst.push_prev) && !prevUnit(u)) {
-    throw new IsaError(`${inst.op} runs on the ${u} unit, which has no previous unit to exchange tokens with (pop_prev/push_prev must be 0)`, where);
+    throw new IsaError(
+      `${inst.op} runs on the ${u} unit, which has no previous unit to exchange tokens with (pop_prev/push_prev must be 0)`,
+      where,
+    );
   }
   if ((inst.pop_next || inst.push_next) && !nextUnit(u)) {
-    throw new IsaError(`${inst.op} runs on the ${u} unit, which has no next unit to exchange tokens with (pop_next/push_next must be 0)`, where);
+    throw new IsaError(
+      `${inst.op} runs on the ${u} unit, which has no next unit to exchange tokens with (pop_next/push_next must be 0)`,
+      where,
+    );
   }
 }
 
@@ -131,9 +148,17 @@ export function encodeInstruction(inst: Instruction, cfg: ArchConfig, where?: st
 }
 
 /** Decode 16 bytes at `offset`. Throws IsaError (naming `where`) for an illegal opcode, out-of-range field or non-zero unused bits. */
-export function decodeInstruction(bytes: Uint8Array, cfg: ArchConfig, offset = 0, where = `byte ${offset}`): Instruction {
+export function decodeInstruction(
+  bytes: Uint8Array,
+  cfg: ArchConfig,
+  offset = 0,
+  where = `byte ${offset}`,
+): Instruction {
   if (offset < 0 || offset + INSTRUCTION_BYTES > bytes.length) {
-    throw new IsaError(`truncated instruction: need ${INSTRUCTION_BYTES} bytes, have ${Math.max(0, bytes.length - offset)}`, where);
+    throw new IsaError(
+      `truncated instruction: need ${INSTRUCTION_BYTES} bytes, have ${Math.max(0, bytes.length - offset)}`,
+      where,
+    );
   }
   let word = 0n;
   for (let i = INSTRUCTION_BYTES - 1; i >= 0; i--) word = (word << 8n) | BigInt(bytes[offset + i]!);

@@ -43,7 +43,13 @@ export {
   isaLayout,
 } from './encoding.js';
 export type { FieldLayout, OpLayout } from './encoding.js';
-export { assembleProgram, assemblySourceLines, closestName, disassembleProgram, formatInstruction } from './assembly.js';
+export {
+  assembleProgram,
+  assemblySourceLines,
+  closestName,
+  disassembleProgram,
+  formatInstruction,
+} from './assembly.js';
 export type { DisassembleOptions } from './assembly.js';
 export { TOKEN_CHANNELS, TOKEN_COUNTER_MAX, checkTokenBalance, tokenChannel } from './tokens.js';
 export type { TokenChannel, TokenCheckOptions, TokenCheckResult } from './tokens.js';

@@ -5,7 +5,17 @@
 import { DEFAULT_CONFIG, deriveArch, type ArchConfig, type DerivedArch } from '../arch/config.js';
 import { formatInstruction } from './assembly.js';
 import { isaLayout } from './encoding.js';
-import { DEP_FLAG_NAMES, HEADER_BITS, INSTRUCTION_BITS, MNEMONICS, OPS, UNITS, type FieldDef, type Instruction, type OpDef } from './table.js';
+import {
+  DEP_FLAG_NAMES,
+  HEADER_BITS,
+  INSTRUCTION_BITS,
+  MNEMONICS,
+  OPS,
+  UNITS,
+  type FieldDef,
+  type Instruction,
+  type OpDef,
+} from './table.js';
 import { tokenChannel } from './tokens.js';
 
 /** How each derived width comes from the config (keys of DerivedArch that are bit widths). */
@@ -42,9 +52,55 @@ function example(cfg: ArchConfig): string {
   const code: Instruction[] = [
     { op: 'LOAD', ...flags, buf: 1, sram_addr: 0, dram_addr: 0x1000, x_count: 9 * n, y_count: 1, dram_stride: 0 },
     { op: 'LOAD', ...flags, buf: 2, sram_addr: 0, dram_addr: 0x8000, x_count: 1, y_count: 1, dram_stride: 0 },
-    { op: 'LOAD', ...flags, push_next: 1, buf: 0, sram_addr: 0, dram_addr: 0x20000, x_count: 10, y_count: 10, dram_stride: 10 * ((n * cfg.bits.activation) / 8) },
-    { op: 'GEMM', ...flags, pop_prev: 1, wgt_addr: 0, inp_addr: 0, acc_addr: 0, in_h: 10, in_w: 10, out_h: 8, out_w: 8, kernel_h: 3, kernel_w: 3, stride_h: 1, stride_w: 1, pad_top: 0, pad_left: 0, ci_blocks: 1, accumulate: 0, act_signed: 0, pshift: 0 },
-    { op: 'REQUANT', ...flags, push_next: 1, acc_addr: 0, out_addr: 0, param_addr: 0, in_h: 8, in_w: 8, out_h: 4, out_w: 4, pool_k: 2, pool_s: 2, out_signed: 0, clamp_bits: cfg.bits.activation },
+    {
+      op: 'LOAD',
+      ...flags,
+      push_next: 1,
+      buf: 0,
+      sram_addr: 0,
+      dram_addr: 0x20000,
+      x_count: 10,
+      y_count: 10,
+      dram_stride: 10 * ((n * cfg.bits.activation) / 8),
+    },
+    {
+      op: 'GEMM',
+      ...flags,
+      pop_prev: 1,
+      wgt_addr: 0,
+      inp_addr: 0,
+      acc_addr: 0,
+      in_h: 10,
+      in_w: 10,
+      out_h: 8,
+      out_w: 8,
+      kernel_h: 3,
+      kernel_w: 3,
+      stride_h: 1,
+      stride_w: 1,
+      pad_top: 0,
+      pad_left: 0,
+      ci_blocks: 1,
+      accumulate: 0,
+      act_signed: 0,
+      pshift: 0,
+    },
+    {
+      op: 'REQUANT',
+      ...flags,
+      push_next: 1,
+      acc_addr: 0,
+      out_addr: 0,
+      param_addr: 0,
+      in_h: 8,
+      in_w: 8,
+      out_h: 4,
+      out_w: 4,
+      pool_k: 2,
+      pool_s: 2,
+      out_signed: 0,
+      clamp_bits: cfg.bits.activation,
+    },
     { op: 'STORE', ...flags, pop_prev: 1, sram_addr: 0, dram_addr: 0x30000, x_count: 16, y_count: 1, dram_stride: 0 },
     { op: 'HALT', ...flags },
   ] as Instruction[];
@@ -178,11 +234,19 @@ export function renderIsaMarkdown(cfg: ArchConfig = DEFAULT_CONFIG): string {
   L.push('MNEMONIC [pop_prev] [pop_next] [push_prev] [push_next] field=value ...   ; comment');
   L.push('```');
   L.push('');
-  L.push('- one instruction per line; blank lines are fine; `;` or `#` starts a comment that runs to the end of the line;');
-  L.push('- mnemonics are case-insensitive; field names are lower case, written `name=value` with no spaces around `=`;');
-  L.push('- every field of the opcode is required, in any order; dependency flags are bare words (or `flag=0|1`) and default to 0;');
+  L.push(
+    '- one instruction per line; blank lines are fine; `;` or `#` starts a comment that runs to the end of the line;',
+  );
+  L.push(
+    '- mnemonics are case-insensitive; field names are lower case, written `name=value` with no spaces around `=`;',
+  );
+  L.push(
+    '- every field of the opcode is required, in any order; dependency flags are bare words (or `flag=0|1`) and default to 0;',
+  );
   L.push('- values are decimal or `0x` hex; enum fields (`buf`, `unit`) also take their names;');
-  L.push('- errors name `file:line:column` of the offending token: unknown mnemonic (with the closest match), unknown, duplicate or missing field, bad number, value out of range (with the range and width), a flag the unit cannot use.');
+  L.push(
+    '- errors name `file:line:column` of the offending token: unknown mnemonic (with the closest match), unknown, duplicate or missing field, bad number, value out of range (with the range and width), a flag the unit cannot use.',
+  );
   L.push('');
   L.push('Example (one 3 x 3 convolution tile with fused requant and 2 x 2 pooling):');
   L.push('');

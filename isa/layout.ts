@@ -9,7 +9,13 @@ import { IsaError } from '../arch/errors.js';
 import type { TensorDescriptor } from './program.js';
 
 /** Write `lanes` values of `bits` each, lane 0 in the lowest bits, into out[offset...]. Values are masked (two's complement). */
-export function packEntry(values: ArrayLike<number>, lanes: number, bits: number, out: Uint8Array, offset: number): void {
+export function packEntry(
+  values: ArrayLike<number>,
+  lanes: number,
+  bits: number,
+  out: Uint8Array,
+  offset: number,
+): void {
   const bytes = (lanes * bits) / 8;
   out.fill(0, offset, offset + bytes);
   const mask = (1 << bits) - 1;
@@ -61,7 +67,13 @@ export function unpackEntry(
 }
 
 /** PARAM entry: per lane 8 bytes: int32 bias LE, int8 shift, 3 zero bytes. */
-export function packParamEntry(bias: ArrayLike<number>, shift: ArrayLike<number>, lanes: number, out: Uint8Array, offset: number): void {
+export function packParamEntry(
+  bias: ArrayLike<number>,
+  shift: ArrayLike<number>,
+  lanes: number,
+  out: Uint8Array,
+  offset: number,
+): void {
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let l = 0; l < lanes; l++) {
     view.setInt32(offset + 8 * l, bias[l] ?? 0, true);
@@ -70,7 +82,11 @@ export function packParamEntry(bias: ArrayLike<number>, shift: ArrayLike<number>
   }
 }
 
-export function unpackParamEntry(bytes: Uint8Array, offset: number, lanes: number): { bias: Int32Array; shift: Int8Array } {
+export function unpackParamEntry(
+  bytes: Uint8Array,
+  offset: number,
+  lanes: number,
+): { bias: Int32Array; shift: Int8Array } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bias = new Int32Array(lanes);
   const shift = new Int8Array(lanes);
@@ -100,7 +116,9 @@ export function packTensor(desc: TensorDescriptor, data: ArrayLike<number>, cfg:
   const ab = cfg.bits.activation;
   const [batch, c, h, w] = desc.shape;
   if (data.length !== batch * c * h * w) {
-    throw new IsaError(`tensor '${desc.name}' needs ${batch * c * h * w} values (${desc.shape.join('x')}), got ${data.length}`);
+    throw new IsaError(
+      `tensor '${desc.name}' needs ${batch * c * h * w} values (${desc.shape.join('x')}), got ${data.length}`,
+    );
   }
   const lo = desc.signed ? -(2 ** (desc.bits - 1)) : 0;
   const hi = desc.signed ? 2 ** (desc.bits - 1) - 1 : 2 ** desc.bits - 1;
@@ -125,7 +143,9 @@ export function packTensor(desc: TensorDescriptor, data: ArrayLike<number>, cfg:
               if (ch < c) {
                 v = data[((b * c + ch) * h + y) * w + x]!;
                 if (!Number.isInteger(v) || v < lo || v > hi) {
-                  throw new IsaError(`tensor '${desc.name}': value ${v} at [${b},${ch},${y},${x}] is outside [${lo}, ${hi}]`);
+                  throw new IsaError(
+                    `tensor '${desc.name}': value ${v} at [${b},${ch},${y},${x}] is outside [${lo}, ${hi}]`,
+                  );
                 }
                 if (planes === 2) v = plane === 0 ? v & 15 : v >> 4;
               }
@@ -150,7 +170,8 @@ export function unpackTensor(desc: TensorDescriptor, dram: Uint8Array, cfg: Arch
   const blocks = Math.ceil(c / n);
   const entryBytes = (n * ab) / 8;
   const end = desc.dramAddr + (batch - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg);
-  if (end > dram.length) throw new IsaError(`tensor '${desc.name}' ends at byte ${end}, beyond DRAM (${dram.length} bytes)`);
+  if (end > dram.length)
+    throw new IsaError(`tensor '${desc.name}' ends at byte ${end}, beyond DRAM (${dram.length} bytes)`);
   const out = new Int32Array(batch * c * h * w);
   const lanes = new Int32Array(n);
   for (let b = 0; b < batch; b++) {

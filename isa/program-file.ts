@@ -84,7 +84,8 @@ class HeaderReader {
     throw new IsaError(`header ${path}: ${reason}`, this.file);
   }
   object(v: unknown, path: string): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, `must be an object, got ${describe(v)}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      this.fail(path, `must be an object, got ${describe(v)}`);
     return v as Record<string, unknown>;
   }
   array(v: unknown, path: string): unknown[] {
@@ -111,7 +112,8 @@ class HeaderReader {
   /** Rejects missing and unknown keys so a typo or a stripped field never reads as a default. */
   keys(o: Record<string, unknown>, path: string, required: readonly string[]): void {
     for (const k of required) if (!(k in o)) this.fail(`${path}.${k}`, 'missing');
-    for (const k of Object.keys(o)) if (!required.includes(k)) this.fail(`${path}.${k}`, `unknown field (known: ${required.join(', ')})`);
+    for (const k of Object.keys(o))
+      if (!required.includes(k)) this.fail(`${path}.${k}`, `unknown field (known: ${required.join(', ')})`);
   }
 }
 
@@ -146,9 +148,11 @@ function readTensor(h: HeaderReader, v: unknown, path: string): TensorDescriptor
   const o = h.object(v, path);
   h.keys(o, path, TENSOR_KEYS);
   const shape = h.array(o['shape'], `${path}.shape`);
-  if (shape.length !== 4) h.fail(`${path}.shape`, `must be [batch, channels, height, width], got ${shape.length} numbers`);
+  if (shape.length !== 4)
+    h.fail(`${path}.shape`, `must be [batch, channels, height, width], got ${shape.length} numbers`);
   const layout = h.string(o['layout'], `${path}.layout`);
-  if (layout !== 'blocked' && layout !== 'nibble-planes') h.fail(`${path}.layout`, `must be 'blocked' or 'nibble-planes', got '${layout}'`);
+  if (layout !== 'blocked' && layout !== 'nibble-planes')
+    h.fail(`${path}.layout`, `must be 'blocked' or 'nibble-planes', got '${layout}'`);
   return {
     name: h.string(o['name'], `${path}.name`),
     dramAddr: h.int(o['dramAddr'], `${path}.dramAddr`),
@@ -175,7 +179,9 @@ function readLayer(h: HeaderReader, v: unknown, path: string): LayerInfo {
 function readMeta(h: HeaderReader, v: unknown): Record<string, string | number> {
   const o = h.object(v, 'meta');
   // fromEntries defines own properties, so a key like "__proto__" stays data.
-  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, typeof x === 'string' ? x : h.number(x, `meta.${k}`)]));
+  return Object.fromEntries(
+    Object.entries(o).map(([k, x]) => [k, typeof x === 'string' ? x : h.number(x, `meta.${k}`)]),
+  );
 }
 
 function parseHeader(h: HeaderReader, text: string): ProgramFileHeader {
@@ -233,7 +239,10 @@ function checkInputsDisjoint(
       const what = `input ${i} '${t.name}' image ${b}`;
       const clash = regions.find((r) => r.start < start + image && start < r.end);
       if (clash) {
-        throw new IsaError(`${what} [${start}, ${start + image}) overlaps ${clash.what} [${clash.start}, ${clash.end}): loading the input would overwrite it`, file);
+        throw new IsaError(
+          `${what} [${start}, ${start + image}) overlaps ${clash.what} [${clash.start}, ${clash.end}): loading the input would overwrite it`,
+          file,
+        );
       }
       regions.push({ what, start, end: start + image });
     }
@@ -246,19 +255,28 @@ function checkInputsDisjoint(
  * layer ranges inside the code.
  */
 function checkProgramShape(
-  p: Pick<Program, 'config' | 'configHash' | 'inputs' | 'outputs' | 'layers'> & { segments: { name: string; dramAddr: number; size: number }[]; codeLength: number },
+  p: Pick<Program, 'config' | 'configHash' | 'inputs' | 'outputs' | 'layers'> & {
+    segments: { name: string; dramAddr: number; size: number }[];
+    codeLength: number;
+  },
   file: string,
 ): void {
   const actual = configHash(p.config);
   if (p.configHash !== actual) {
-    throw new IsaError(`configHash ${p.configHash} does not match the config it is stored with (${actual}): the header was tampered with or the config was edited after compiling`, file);
+    throw new IsaError(
+      `configHash ${p.configHash} does not match the config it is stored with (${actual}): the header was tampered with or the config was edited after compiling`,
+      file,
+    );
   }
   const dram = p.config.dram.sizeBytes;
   const sorted = [...p.segments].map((s, i) => ({ ...s, i })).sort((a, b) => a.dramAddr - b.dramAddr);
   let prev: (typeof sorted)[number] | undefined;
   for (const s of sorted) {
     if (s.dramAddr + s.size > dram) {
-      throw new IsaError(`segment ${s.i} '${s.name}' [${s.dramAddr}, ${s.dramAddr + s.size}) lies outside DRAM (${dram} bytes)`, file);
+      throw new IsaError(
+        `segment ${s.i} '${s.name}' [${s.dramAddr}, ${s.dramAddr + s.size}) lies outside DRAM (${dram} bytes)`,
+        file,
+      );
     }
     if (s.size === 0) continue;
     if (prev && prev.dramAddr + prev.size > s.dramAddr) {
@@ -269,14 +287,21 @@ function checkProgramShape(
     }
     prev = s;
   }
-  for (const [kind, list] of [['input', p.inputs], ['output', p.outputs]] as const) {
+  for (const [kind, list] of [
+    ['input', p.inputs],
+    ['output', p.outputs],
+  ] as const) {
     list.forEach((t, i) => {
       const image = tensorImageBytes(t, p.config);
       if (t.imageStrideBytes < image) {
-        throw new IsaError(`${kind} ${i} '${t.name}': imageStrideBytes ${t.imageStrideBytes} is smaller than one image (${image} bytes)`, file);
+        throw new IsaError(
+          `${kind} ${i} '${t.name}': imageStrideBytes ${t.imageStrideBytes} is smaller than one image (${image} bytes)`,
+          file,
+        );
       }
       const end = t.dramAddr + (t.shape[0] - 1) * t.imageStrideBytes + image;
-      if (end > dram) throw new IsaError(`${kind} ${i} '${t.name}' [${t.dramAddr}, ${end}) lies outside DRAM (${dram} bytes)`, file);
+      if (end > dram)
+        throw new IsaError(`${kind} ${i} '${t.name}' [${t.dramAddr}, ${end}) lies outside DRAM (${dram} bytes)`, file);
     });
   }
   checkInputsDisjoint(p, file);
@@ -301,7 +326,8 @@ export function writeProgramFile(p: Program, file = '<program>'): Uint8Array {
   }
   checkProgramShape({ ...p, segments, codeLength: p.code.length }, file);
   const payloadBytes = offset;
-  if (payloadBytes > U32_MAX) throw new IsaError(`payload of ${payloadBytes} bytes exceeds the format's 4 GiB limit`, file);
+  if (payloadBytes > U32_MAX)
+    throw new IsaError(`payload of ${payloadBytes} bytes exceeds the format's 4 GiB limit`, file);
   const header: ProgramFileHeader = {
     config: JSON.parse(canonicalConfigJson(p.config)) as ArchConfig,
     configHash: p.configHash,
@@ -339,31 +365,49 @@ export function readProgramFile(bytes: Uint8Array, opts: ReadProgramOptions = {}
   const file = opts.file ?? '<program>';
   const magic = Buffer.from(bytes.subarray(0, 4)).toString('latin1');
   if (bytes.length < 4 || magic !== PROGRAM_FILE_MAGIC) {
-    throw new IsaError(`not a nibble program file (expected magic "${PROGRAM_FILE_MAGIC}", found ${JSON.stringify(magic)})`, file);
+    throw new IsaError(
+      `not a nibble program file (expected magic "${PROGRAM_FILE_MAGIC}", found ${JSON.stringify(magic)})`,
+      file,
+    );
   }
   if (bytes.length < PROGRAM_FILE_PREFIX_BYTES) {
-    throw new IsaError(`truncated: the fixed prefix needs ${PROGRAM_FILE_PREFIX_BYTES} bytes, the file has ${bytes.length}`, file);
+    throw new IsaError(
+      `truncated: the fixed prefix needs ${PROGRAM_FILE_PREFIX_BYTES} bytes, the file has ${bytes.length}`,
+      file,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
   if (version !== PROGRAM_FILE_VERSION) {
-    throw new IsaError(`unsupported format version ${version} (this nibble reads version ${PROGRAM_FILE_VERSION})`, file);
+    throw new IsaError(
+      `unsupported format version ${version} (this nibble reads version ${PROGRAM_FILE_VERSION})`,
+      file,
+    );
   }
   const headerBytes = view.getUint32(8, true);
   const payloadBytes = view.getUint32(12, true);
   const expected = PROGRAM_FILE_PREFIX_BYTES + headerBytes + payloadBytes + PROGRAM_FILE_CRC_BYTES;
-  if (bytes.length < expected) throw new IsaError(`truncated: expected ${expected} bytes, the file has ${bytes.length}`, file);
+  if (bytes.length < expected)
+    throw new IsaError(`truncated: expected ${expected} bytes, the file has ${bytes.length}`, file);
   if (bytes.length > expected) {
-    throw new IsaError(`expected ${expected} bytes, the file has ${bytes.length} (${bytes.length - expected} unexpected trailing bytes)`, file);
+    throw new IsaError(
+      `expected ${expected} bytes, the file has ${bytes.length} (${bytes.length - expected} unexpected trailing bytes)`,
+      file,
+    );
   }
   const stored = view.getUint32(expected - 4, true);
   const actual = crc32(bytes.subarray(0, expected - 4)) >>> 0;
   if (stored !== actual) {
-    throw new IsaError(`corrupted: CRC-32 is 0x${actual.toString(16).padStart(8, '0')}, the file says 0x${stored.toString(16).padStart(8, '0')}`, file);
+    throw new IsaError(
+      `corrupted: CRC-32 is 0x${actual.toString(16).padStart(8, '0')}, the file says 0x${stored.toString(16).padStart(8, '0')}`,
+      file,
+    );
   }
 
   const h = new HeaderReader(file);
-  const headerText = Buffer.from(bytes.subarray(PROGRAM_FILE_PREFIX_BYTES, PROGRAM_FILE_PREFIX_BYTES + headerBytes)).toString('utf8');
+  const headerText = Buffer.from(
+    bytes.subarray(PROGRAM_FILE_PREFIX_BYTES, PROGRAM_FILE_PREFIX_BYTES + headerBytes),
+  ).toString('utf8');
   const header = parseHeader(h, headerText);
   checkProgramShape({ ...header, codeLength: header.code.instructions }, file);
   if (opts.config) {
@@ -376,7 +420,10 @@ export function readProgramFile(bytes: Uint8Array, opts: ReadProgramOptions = {}
   const payload = bytes.subarray(PROGRAM_FILE_PREFIX_BYTES + headerBytes, expected - 4);
   const codeBytes = header.code.instructions * INSTRUCTION_BYTES;
   if (codeBytes > payload.length) {
-    throw new IsaError(`header says ${header.code.instructions} instructions (${codeBytes} bytes) but the payload has ${payload.length} bytes`, file);
+    throw new IsaError(
+      `header says ${header.code.instructions} instructions (${codeBytes} bytes) but the payload has ${payload.length} bytes`,
+      file,
+    );
   }
   const code: Instruction[] = [];
   for (let i = 0; i < header.code.instructions; i++) {

@@ -63,7 +63,11 @@ export const OPS = {
       { name: 'dram_addr', width: (a) => a.dramAddrBits, doc: 'byte address of the first row' },
       { name: 'x_count', width: (a) => a.dimBits, min: 1, doc: 'entries per row (contiguous in DRAM)' },
       { name: 'y_count', width: (a) => a.dimBits, min: 1, doc: 'rows' },
-      { name: 'dram_stride', width: (a) => a.dramAddrBits, doc: 'bytes between the starts of consecutive rows in DRAM' },
+      {
+        name: 'dram_stride',
+        width: (a) => a.dramAddrBits,
+        doc: 'bytes between the starts of consecutive rows in DRAM',
+      },
     ],
   },
   STORE: {
@@ -76,7 +80,11 @@ export const OPS = {
       { name: 'dram_addr', width: (a) => a.dramAddrBits, doc: 'byte address of the first row' },
       { name: 'x_count', width: (a) => a.dimBits, min: 1, doc: 'entries per row (contiguous in DRAM)' },
       { name: 'y_count', width: (a) => a.dimBits, min: 1, doc: 'rows' },
-      { name: 'dram_stride', width: (a) => a.dramAddrBits, doc: 'bytes between the starts of consecutive rows in DRAM' },
+      {
+        name: 'dram_stride',
+        width: (a) => a.dramAddrBits,
+        doc: 'bytes between the starts of consecutive rows in DRAM',
+      },
     ],
   },
   GEMM: {
@@ -104,7 +112,7 @@ export const OPS = {
       { name: 'pad_left', width: w(3), doc: 'zero columns left of the tile' },
       { name: 'ci_blocks', width: w(8), min: 1, doc: 'input-channel blocks (each in_h*in_w INP entries, consecutive)' },
       { name: 'accumulate', width: w(1), doc: '1: add to ACC from the first pass; 0: first pass overwrites' },
-      { name: 'act_signed', width: w(1), doc: '1: INP lanes are two\'s-complement signed; 0: unsigned' },
+      { name: 'act_signed', width: w(1), doc: "1: INP lanes are two's-complement signed; 0: unsigned" },
       { name: 'pshift', width: w(3), doc: 'product left shift (4 for the high-nibble pass of 8-bit inputs)' },
     ],
   },
@@ -127,7 +135,13 @@ export const OPS = {
       { name: 'pool_k', width: w(2), min: 1, doc: 'pool window (1 = no pooling)' },
       { name: 'pool_s', width: w(2), min: 1, doc: 'pool stride' },
       { name: 'out_signed', width: w(1), doc: '1: clamp to [-(2^(b-1)-1), 2^(b-1)-1]; 0: [0, 2^b-1]' },
-      { name: 'clamp_bits', width: w(4), min: 1, max: (a) => a.activationBits, doc: 'b: output width (<= activation bits)' },
+      {
+        name: 'clamp_bits',
+        width: w(4),
+        min: 1,
+        max: (a) => a.activationBits,
+        doc: 'b: output width (<= activation bits)',
+      },
     ],
   },
   POOL: {

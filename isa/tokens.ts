@@ -15,14 +15,32 @@ import { IsaError } from '../arch/errors.js';
 import { UNITS, unitOf, type Instruction, type Unit } from './table.js';
 
 export type TokenChannel = 'load->compute' | 'compute->load' | 'compute->store' | 'store->compute';
-export const TOKEN_CHANNELS: readonly TokenChannel[] = ['load->compute', 'compute->load', 'compute->store', 'store->compute'];
+export const TOKEN_CHANNELS: readonly TokenChannel[] = [
+  'load->compute',
+  'compute->load',
+  'compute->store',
+  'store->compute',
+];
 
 /** The hardware token counters are 16 bits wide. */
 export const TOKEN_COUNTER_MAX = 0xffff;
 
 /** Channel an instruction on `unit` pops with pop_prev / pop_next, or pushes with push_prev / push_next. */
-export function tokenChannel(unit: Unit, flag: 'pop_prev' | 'pop_next' | 'push_prev' | 'push_next'): TokenChannel | undefined {
-  const towards = flag.endsWith('prev') ? (unit === 'compute' ? 'load' : unit === 'store' ? 'compute' : undefined) : unit === 'load' ? 'compute' : unit === 'compute' ? 'store' : undefined;
+export function tokenChannel(
+  unit: Unit,
+  flag: 'pop_prev' | 'pop_next' | 'push_prev' | 'push_next',
+): TokenChannel | undefined {
+  const towards = flag.endsWith('prev')
+    ? unit === 'compute'
+      ? 'load'
+      : unit === 'store'
+        ? 'compute'
+        : undefined
+    : unit === 'load'
+      ? 'compute'
+      : unit === 'compute'
+        ? 'store'
+        : undefined;
   if (!towards) return undefined;
   return (flag.startsWith('pop') ? `${towards}->${unit}` : `${unit}->${towards}`) as TokenChannel;
 }
@@ -45,7 +63,12 @@ export interface TokenCheckResult {
   fetched: number;
 }
 
-const zeroCounts = (): Record<TokenChannel, number> => ({ 'load->compute': 0, 'compute->load': 0, 'compute->store': 0, 'store->compute': 0 });
+const zeroCounts = (): Record<TokenChannel, number> => ({
+  'load->compute': 0,
+  'compute->load': 0,
+  'compute->store': 0,
+  'store->compute': 0,
+});
 
 interface Decoded {
   unit: Unit | undefined;
@@ -62,10 +85,12 @@ function decode(inst: Instruction, i: number): Decoded {
     if (v !== 0 && v !== 1) throw new IsaError(`${flag} must be 0 or 1, got ${JSON.stringify(v)}`, `instruction ${i}`);
     if (!v) continue;
     const ch = unit ? tokenChannel(unit, flag) : undefined;
-    if (!ch) throw new IsaError(`${inst.op}${unit ? ` on the ${unit} unit` : ''} cannot use ${flag}`, `instruction ${i}`);
+    if (!ch)
+      throw new IsaError(`${inst.op}${unit ? ` on the ${unit} unit` : ''} cannot use ${flag}`, `instruction ${i}`);
     (flag.startsWith('pop') ? pops : pushes).push(ch);
   }
-  if (unit === undefined && inst.op !== 'HALT') throw new IsaError(`cannot tell which unit runs ${String(inst.op)}`, `instruction ${i}`);
+  if (unit === undefined && inst.op !== 'HALT')
+    throw new IsaError(`cannot tell which unit runs ${String(inst.op)}`, `instruction ${i}`);
   return { unit, pops, pushes };
 }
 
@@ -81,7 +106,9 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
   const warnings: string[] = [];
   if (haltAt < 0) warnings.push('the program has no HALT: fetch runs to the end of the code');
   else if (haltAt < code.length - 1) {
-    warnings.push(`instructions ${haltAt + 1}..${code.length - 1} come after the HALT at ${haltAt} and are never fetched`);
+    warnings.push(
+      `instructions ${haltAt + 1}..${code.length - 1} come after the HALT at ${haltAt} and are never fetched`,
+    );
   }
 
   const capacity = (u: Unit) => opts.queues?.[u] ?? Infinity;
@@ -140,9 +167,10 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
       if (head[u] >= queue[u].length) continue;
       const i = queue[u][head[u]]!;
       if (first < 0 || i < first) first = i;
-      const waits = dec[i]!.pops
-        .filter((ch) => tokens[ch] === 0)
-        .map((ch) => `a ${ch} token (0 available, ${pending[ch]} more push${pending[ch] === 1 ? '' : 'es'} in the program, none of which can happen first)`);
+      const waits = dec[i]!.pops.filter((ch) => tokens[ch] === 0).map(
+        (ch) =>
+          `a ${ch} token (0 available, ${pending[ch]} more push${pending[ch] === 1 ? '' : 'es'} in the program, none of which can happen first)`,
+      );
       stuck.push(`instruction ${i} (${code[i]!.op}, ${u} unit) waits for ${waits.join(' and ')}`);
     }
     if (fetch < end) {
@@ -169,9 +197,7 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
   const leftover = { ...tokens };
   const left = TOKEN_CHANNELS.filter((ch) => leftover[ch] > 0);
   if (left.length) {
-    warnings.push(
-      `tokens pushed but never popped: ${left.map((ch) => `${leftover[ch]} on ${ch}`).join(', ')}`,
-    );
+    warnings.push(`tokens pushed but never popped: ${left.map((ch) => `${leftover[ch]} on ${ch}`).join(', ')}`);
   }
   if (opts.strict && warnings.length) throw new IsaError(warnings.join('; '), 'token checker (strict)');
   return { leftover, peak, warnings, fetched: end };

@@ -102,7 +102,12 @@ function setRequant(layer: RequantLayer, mean: ArrayLike<number>, variance: Arra
 // Sample-based calibration
 // ---------------------------------------------------------------------------
 
-function channelMoments(x: Int32Array, count: number, c: number, hw: number): { mean: Float64Array; variance: Float64Array } {
+function channelMoments(
+  x: Int32Array,
+  count: number,
+  c: number,
+  hw: number,
+): { mean: Float64Array; variance: Float64Array } {
   const mean = new Float64Array(c);
   const variance = new Float64Array(c);
   const n = count * hw;
@@ -201,14 +206,20 @@ function actStats(lo: number, probs: Float64Array[]): ActStats {
 function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
 }
 
 function inputStats(input: ActivationValue, inputs?: { data: Uint8Array | Int32Array; count: number }): ActStats {
   const levels = input.hi - input.lo + 1;
   const c = input.shape.c;
-  if (!inputs) return actStats(input.lo, Array.from({ length: c }, () => new Float64Array(levels).fill(1 / levels)));
+  if (!inputs)
+    return actStats(
+      input.lo,
+      Array.from({ length: c }, () => new Float64Array(levels).fill(1 / levels)),
+    );
   const hw = input.shape.h * input.shape.w;
   const probs = Array.from({ length: c }, () => new Float64Array(levels));
   for (let k = 0; k < inputs.count; k++) {

@@ -142,7 +142,8 @@ class RecordParser {
       if (k.text !== key) this.fail(k.line, `${kind} header: expected '${key}', got '${k.text}'`);
       this.pos++;
       const v = this.tokens[this.pos];
-      if (v === undefined) this.fail(this.lastLine(), `truncated ${kind} header (line ${tok.line}): missing the value of ${key}`);
+      if (v === undefined)
+        this.fail(this.lastLine(), `truncated ${kind} header (line ${tok.line}): missing the value of ${key}`);
       this.pos++;
       const n = INTEGER.test(v.text) ? Number(v.text) : NaN;
       if (!Number.isSafeInteger(n) || n < 1) {
@@ -154,10 +155,22 @@ class RecordParser {
     const wRange = signedRange(this.weightBits);
     if (kind === 'CONV') {
       const { CO, CI } = header as { CO: number; CI: number };
-      rec.weights = this.integers(CO * CI * 9, `${kind} record (line ${tok.line})`, `weights (CO ${CO} x CI ${CI} x 3 x 3)`, wRange, 'weight');
+      rec.weights = this.integers(
+        CO * CI * 9,
+        `${kind} record (line ${tok.line})`,
+        `weights (CO ${CO} x CI ${CI} x 3 x 3)`,
+        wRange,
+        'weight',
+      );
     } else if (kind === 'FC') {
       const { CO, CI } = header as { CO: number; CI: number };
-      rec.weights = this.integers(CI * CO, `${kind} record (line ${tok.line})`, `weights (CI ${CI} x CO ${CO})`, wRange, 'weight');
+      rec.weights = this.integers(
+        CI * CO,
+        `${kind} record (line ${tok.line})`,
+        `weights (CI ${CI} x CO ${CO})`,
+        wRange,
+        'weight',
+      );
     } else if (kind === 'UNSIGNEDQUAN' || kind === 'SIGNEDQUAN') {
       const C = header['C']!;
       const what = `${kind} record (line ${tok.line})`;
@@ -198,7 +211,10 @@ class RecordParser {
       }
       if (n < range.lo || n > range.hi) {
         const extra = valueName === 'weight' ? ` for ${this.weightBits}-bit weights` : '';
-        this.fail(t.line, `${what}: ${valueName} ${out.length + 1} of ${count} is ${n}, outside [${range.lo}, ${range.hi}]${extra}`);
+        this.fail(
+          t.line,
+          `${what}: ${valueName} ${out.length + 1} of ${count} is ${n}, outside [${range.lo}, ${range.hi}]${extra}`,
+        );
       }
       out.push(n);
     }
@@ -251,10 +267,7 @@ export function parseIntegerNet(text: string, opts: IntegerNetOptions = {}): Net
         checkHeader(rec, hd['CI']!, hd['H']!, hd['W']!);
         if (value === 'acc') fail(rec.line, 'CONV applied to accumulators: a requant must come first');
         const n = ++counters.conv;
-        push(
-          squareConv2d(`conv${n}`, hd['CI']!, hd['CO']!, 3, 1, 1, Int8Array.from(rec.weights!)),
-          rec.line,
-        );
+        push(squareConv2d(`conv${n}`, hd['CI']!, hd['CO']!, 3, 1, 1, Int8Array.from(rec.weights!)), rec.line);
         shape = { c: hd['CO']!, h: shape.h, w: shape.w };
         value = 'acc';
         break;
@@ -295,7 +308,10 @@ export function parseIntegerNet(text: string, opts: IntegerNetOptions = {}): Net
         const ci = hd['CI']!;
         const co = hd['CO']!;
         if (ci !== shape.c || shape.h !== 1 || shape.w !== 1) {
-          fail(rec.line, `FC header says CI ${ci}, but the previous records produce ${shape.c * shape.h * shape.w} features`);
+          fail(
+            rec.line,
+            `FC header says CI ${ci}, but the previous records produce ${shape.c * shape.h * shape.w} features`,
+          );
         }
         if (value === 'acc') fail(rec.line, 'FC applied to accumulators: a requant must come first');
         // file order [ci][co] -> IR order [co][ci]

@@ -95,13 +95,7 @@ export interface ResidualLayer {
   shortcut: Conv2dLayer;
 }
 
-export type Layer =
-  | Conv2dLayer
-  | DenseLayer
-  | MaxPoolLayer
-  | RequantLayer
-  | FlattenLayer
-  | ResidualLayer;
+export type Layer = Conv2dLayer | DenseLayer | MaxPoolLayer | RequantLayer | FlattenLayer | ResidualLayer;
 
 export type LayerKind = Layer['kind'];
 
@@ -136,7 +130,6 @@ export function requantRange(layer: Pick<RequantLayer, 'signed' | 'bits'>): { lo
 // every field and records, per layer, what flows in and out. The compiler and
 // the simulator rely on these invariants instead of re-checking them.
 // ---------------------------------------------------------------------------
-
 
 /** Largest |shift| a requant may use; keeps 2^shift exact and hardware shifters small. */
 export const MAX_SHIFT = 31;
@@ -354,7 +347,12 @@ interface ChainContext {
   names: Map<string, string>;
 }
 
-function analyzeConv(ck: Checker, layer: Conv2dLayer, input: ValueInfo, ctx: ChainContext): { output: ValueInfo; macs: number } {
+function analyzeConv(
+  ck: Checker,
+  layer: Conv2dLayer,
+  input: ValueInfo,
+  ctx: ChainContext,
+): { output: ValueInfo; macs: number } {
   const act = requireActivation(ck, 'conv2d', input);
   const l = layer as unknown as Record<string, unknown>;
   const ci = ck.int('inChannels', 1);
@@ -395,7 +393,8 @@ function analyzeLayer(
   }
   const l = layer as unknown as Record<string, unknown>;
   const ck = checker(where, l);
-  if (typeof l['name'] !== 'string' || l['name'] === '') ck.fail('name', `expected a non-empty string, got ${describe(l['name'])}`);
+  if (typeof l['name'] !== 'string' || l['name'] === '')
+    ck.fail('name', `expected a non-empty string, got ${describe(l['name'])}`);
   const previous = ctx.names.get(layer.name);
   if (previous !== undefined) ck.fail('name', `'${layer.name}' is already used by ${previous}`);
   ctx.names.set(layer.name, where);
@@ -446,10 +445,12 @@ function analyzeLayer(
       if (!(l['bias'] instanceof Int32Array)) ck.fail('bias', `expected an Int32Array, got ${describe(l['bias'])}`);
       if (layer.bias.length !== c) ck.fail('bias', `expected ${c} values (one per channel), got ${layer.bias.length}`);
       if (!(l['shift'] instanceof Int8Array)) ck.fail('shift', `expected an Int8Array, got ${describe(l['shift'])}`);
-      if (layer.shift.length !== c) ck.fail('shift', `expected ${c} values (one per channel), got ${layer.shift.length}`);
+      if (layer.shift.length !== c)
+        ck.fail('shift', `expected ${c} values (one per channel), got ${layer.shift.length}`);
       for (let i = 0; i < c; i++) {
         const s = layer.shift[i]!;
-        if (s < -MAX_SHIFT || s > MAX_SHIFT) ck.fail(`shift[${i}]`, `value ${s} is outside [${-MAX_SHIFT}, ${MAX_SHIFT}]`);
+        if (s < -MAX_SHIFT || s > MAX_SHIFT)
+          ck.fail(`shift[${i}]`, `value ${s} is outside [${-MAX_SHIFT}, ${MAX_SHIFT}]`);
       }
       const { lo, hi } = requantRange({ signed: layer.signed, bits });
       const output: ActivationValue = { kind: 'act', shape: input.shape, signed: layer.signed, bits, lo, hi };
@@ -463,7 +464,10 @@ function analyzeLayer(
       const children = analyzeChain(layer.main, act, ctx, where, path);
       const last = children[children.length - 1]!;
       if (last.layer.kind !== 'conv2d') {
-        ck.fail('main', `must end with a conv2d (its accumulator is summed with the shortcut), ends with ${last.layer.kind}`);
+        ck.fail(
+          'main',
+          `must end with a conv2d (its accumulator is summed with the shortcut), ends with ${last.layer.kind}`,
+        );
       }
       const sc = layer.shortcut as unknown;
       if (typeof sc !== 'object' || sc === null || (sc as { kind?: unknown }).kind !== 'conv2d') {

@@ -153,7 +153,8 @@ function locateJsonError(text: string): { offset: number; reason: string } {
   const value = (): void => {
     ws();
     const ch = text[i];
-    if ((ch === '{' || ch === '[') && depth >= MAX_JSON_SCAN_DEPTH) stop(`nesting deeper than ${MAX_JSON_SCAN_DEPTH} levels`);
+    if ((ch === '{' || ch === '[') && depth >= MAX_JSON_SCAN_DEPTH)
+      stop(`nesting deeper than ${MAX_JSON_SCAN_DEPTH} levels`);
     depth++;
     try {
       valueAt(ch);
@@ -332,7 +333,8 @@ class Fields {
     if (a.length !== length) this.fail(key, `expected ${length} values (${dims}), got ${a.length}`);
     for (let i = 0; i < a.length; i++) {
       const x = a[i];
-      if (typeof x !== 'number' || !Number.isInteger(x)) this.fail(`${key}[${i}]`, `expected an integer, got ${describe(x)}`);
+      if (typeof x !== 'number' || !Number.isInteger(x))
+        this.fail(`${key}[${i}]`, `expected an integer, got ${describe(x)}`);
       if ((x as number) < lo || (x as number) > hi) {
         this.fail(`${key}[${i}]`, `value ${x} is outside [${lo}, ${hi}]${rangeNote}`);
       }
@@ -342,7 +344,19 @@ class Fields {
 }
 
 const LAYER_KEYS: Record<Layer['kind'], readonly string[]> = {
-  conv2d: ['kind', 'name', 'inChannels', 'outChannels', 'kernelH', 'kernelW', 'strideH', 'strideW', 'padH', 'padW', 'weights'],
+  conv2d: [
+    'kind',
+    'name',
+    'inChannels',
+    'outChannels',
+    'kernelH',
+    'kernelW',
+    'strideH',
+    'strideW',
+    'padH',
+    'padW',
+    'weights',
+  ],
   dense: ['kind', 'name', 'inFeatures', 'outFeatures', 'weights'],
   maxpool: ['kind', 'name', 'kernel', 'stride'],
   requant: ['kind', 'name', 'signed', 'bits', 'bias', 'shift'],
@@ -373,13 +387,39 @@ function parseLayer(value: unknown, where: string, weightBits: number): Layer {
       const padH = f.int('padH', 0);
       const padW = f.int('padW', 0);
       const count = outChannels * inChannels * kernelH * kernelW;
-      const weights = f.ints('weights', count, `outChannels x inChannels x kernelH x kernelW = ${outChannels}x${inChannels}x${kernelH}x${kernelW}`, w.lo, w.hi, wNote);
-      return { kind: k, name, inChannels, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, weights: Int8Array.from(weights) };
+      const weights = f.ints(
+        'weights',
+        count,
+        `outChannels x inChannels x kernelH x kernelW = ${outChannels}x${inChannels}x${kernelH}x${kernelW}`,
+        w.lo,
+        w.hi,
+        wNote,
+      );
+      return {
+        kind: k,
+        name,
+        inChannels,
+        outChannels,
+        kernelH,
+        kernelW,
+        strideH,
+        strideW,
+        padH,
+        padW,
+        weights: Int8Array.from(weights),
+      };
     }
     case 'dense': {
       const inFeatures = f.int('inFeatures', 1);
       const outFeatures = f.int('outFeatures', 1);
-      const weights = f.ints('weights', outFeatures * inFeatures, `outFeatures x inFeatures = ${outFeatures}x${inFeatures}`, w.lo, w.hi, wNote);
+      const weights = f.ints(
+        'weights',
+        outFeatures * inFeatures,
+        `outFeatures x inFeatures = ${outFeatures}x${inFeatures}`,
+        w.lo,
+        w.hi,
+        wNote,
+      );
       return { kind: k, name, inFeatures, outFeatures, weights: Int8Array.from(weights) };
     }
     case 'maxpool':
@@ -398,7 +438,8 @@ function parseLayer(value: unknown, where: string, weightBits: number): Layer {
     }
     case 'residual': {
       const main = f.obj['main'];
-      if (!Array.isArray(main) || main.length === 0) f.fail('main', `expected a non-empty array of layers, got ${describe(main)}`);
+      if (!Array.isArray(main) || main.length === 0)
+        f.fail('main', `expected a non-empty array of layers, got ${describe(main)}`);
       const layers = (main as unknown[]).map((m, i) =>
         parseLayer(m, layerWhere(i, (m as { name?: unknown } | null)?.name, where), weightBits),
       );
@@ -432,7 +473,10 @@ export function loadModelJson(text: string, source = '<model.json>'): Network {
     top.fail('format', `expected "${MODEL_FORMAT}", got ${describe(top.obj['format'])} (not a nibble model file?)`);
   }
   if (top.obj['version'] !== MODEL_VERSION) {
-    top.fail('version', `unsupported version ${describe(top.obj['version'])}: this build reads version ${MODEL_VERSION}`);
+    top.fail(
+      'version',
+      `unsupported version ${describe(top.obj['version'])}: this build reads version ${MODEL_VERSION}`,
+    );
   }
   top.exactly(TOP_KEYS, 'a nibble model');
   const name = top.obj['name'];
@@ -443,7 +487,8 @@ export function loadModelJson(text: string, source = '<model.json>'): Network {
   inp.exactly(INPUT_KEYS, 'the input description');
   const bits = inp.int('bits', 4, 8);
   if (bits !== 4 && bits !== 8) inp.fail('bits', `must be 4 or 8, got ${bits}`);
-  if (inp.obj['signed'] !== false) inp.fail('signed', `network inputs are unsigned: must be false, got ${describe(inp.obj['signed'])}`);
+  if (inp.obj['signed'] !== false)
+    inp.fail('signed', `network inputs are unsigned: must be false, got ${describe(inp.obj['signed'])}`);
   const input: InputSpec = {
     channels: inp.int('channels', 1),
     height: inp.int('height', 1),

@@ -499,7 +499,9 @@ function prepareTopLevel(infos: LayerInfo[], accBits: number, chunk: number, fus
     const next = infos[i + 1];
     if (fuse && next?.layer.kind === 'requant' && (info.layer.kind === 'conv2d' || info.layer.kind === 'dense')) {
       const epilogue = requantEpilogue(next.layer);
-      out.push(info.layer.kind === 'conv2d' ? prepareConv(info, accBits, epilogue) : prepareDense(info, accBits, epilogue));
+      out.push(
+        info.layer.kind === 'conv2d' ? prepareConv(info, accBits, epilogue) : prepareDense(info, accBits, epilogue),
+      );
       i++;
     } else {
       out.push(prepareLayer(info, accBits, chunk));

@@ -16,7 +16,15 @@
 
 import { ModelError } from '../arch/errors.js';
 import { calibrateNetwork, type CalibrationOptions, type CalibrationReport } from './calibration.js';
-import { signedRange, squareConv2d, type Conv2dLayer, type DenseLayer, type Layer, type Network, type RequantLayer } from './ir.js';
+import {
+  signedRange,
+  squareConv2d,
+  type Conv2dLayer,
+  type DenseLayer,
+  type Layer,
+  type Network,
+  type RequantLayer,
+} from './ir.js';
 import { SeededRandom } from './seeded-random.js';
 
 export type ZooName = 'mnist' | 'cifar10' | 'vgg16' | 'resnet';
@@ -42,10 +50,30 @@ export interface ZooInfo {
 }
 
 const ZOO: Record<ZooName, ZooInfo> = {
-  mnist: { name: 'mnist', description: 'MNISTNET_INT: 3 conv3x3(16) + pool blocks, FC 128, FC classes; 1 channel', defaultInputSize: 28, minInputSize: 8 },
-  cifar10: { name: 'cifar10', description: 'CIFAR10NET_INT: conv 64,64,P,128,128,P,256,256,P, FC 512, FC classes; 3 channels', defaultInputSize: 32, minInputSize: 8 },
-  vgg16: { name: 'vgg16', description: 'VGG-16: 13 conv3x3 in 5 pooled blocks, 3 FC; 3 channels', defaultInputSize: 224, minInputSize: 32 },
-  resnet: { name: 'resnet', description: 'RESNET_INT: stem conv, 9 basic blocks with 1x1-conv shortcuts, FC 1024, FC classes; 3 channels', defaultInputSize: 32, minInputSize: 8 },
+  mnist: {
+    name: 'mnist',
+    description: 'MNISTNET_INT: 3 conv3x3(16) + pool blocks, FC 128, FC classes; 1 channel',
+    defaultInputSize: 28,
+    minInputSize: 8,
+  },
+  cifar10: {
+    name: 'cifar10',
+    description: 'CIFAR10NET_INT: conv 64,64,P,128,128,P,256,256,P, FC 512, FC classes; 3 channels',
+    defaultInputSize: 32,
+    minInputSize: 8,
+  },
+  vgg16: {
+    name: 'vgg16',
+    description: 'VGG-16: 13 conv3x3 in 5 pooled blocks, 3 FC; 3 channels',
+    defaultInputSize: 224,
+    minInputSize: 32,
+  },
+  resnet: {
+    name: 'resnet',
+    description: 'RESNET_INT: stem conv, 9 basic blocks with 1x1-conv shortcuts, FC 1024, FC classes; 3 channels',
+    defaultInputSize: 32,
+    minInputSize: 8,
+  },
 };
 
 export function zooNames(): ZooName[] {
@@ -172,7 +200,13 @@ function buildCifar10(b: NetworkBuilder, s: number, classes: number): void {
 }
 
 function buildVgg16(b: NetworkBuilder, s: number, classes: number, hidden: number): void {
-  const blocks = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]];
+  const blocks = [
+    [64, 64],
+    [128, 128],
+    [256, 256, 256],
+    [512, 512, 512],
+    [512, 512, 512],
+  ];
   let ci = 3;
   for (const block of blocks) {
     for (const co of block) {
@@ -242,14 +276,19 @@ export function buildZooNetwork(name: string, opts: ZooOptions = {}): ZooBuildRe
   const info = ZOO[name as ZooName];
   const size = opts.inputSize ?? info.defaultInputSize;
   if (!Number.isInteger(size) || size < info.minInputSize || size > MAX_ZOO_INPUT_SIZE) {
-    throw new ModelError(`inputSize must be an integer in [${info.minInputSize}, ${MAX_ZOO_INPUT_SIZE}] for ${name}, got ${size}`, 'zoo');
+    throw new ModelError(
+      `inputSize must be an integer in [${info.minInputSize}, ${MAX_ZOO_INPUT_SIZE}] for ${name}, got ${size}`,
+      'zoo',
+    );
   }
   const seed = opts.seed ?? 1;
   if (!Number.isInteger(seed)) throw new ModelError(`seed must be an integer, got ${seed}`, 'zoo');
   const classes = opts.classes ?? (name === 'vgg16' ? 1000 : 10);
-  if (!Number.isInteger(classes) || classes < 1) throw new ModelError(`classes must be a positive integer, got ${classes}`, 'zoo');
+  if (!Number.isInteger(classes) || classes < 1)
+    throw new ModelError(`classes must be a positive integer, got ${classes}`, 'zoo');
   const hidden = opts.fcHidden ?? Math.min(4096, 512 * Math.max(1, Math.floor(size / 32)) ** 2);
-  if (!Number.isInteger(hidden) || hidden < 1) throw new ModelError(`fcHidden must be a positive integer, got ${hidden}`, 'zoo');
+  if (!Number.isInteger(hidden) || hidden < 1)
+    throw new ModelError(`fcHidden must be a positive integer, got ${hidden}`, 'zoo');
 
   const b = new NetworkBuilder(new SeededRandom(seed), 4);
   switch (name as ZooName) {

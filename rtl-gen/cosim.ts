@@ -111,7 +111,10 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
   if (rtl.err) return fail('the RTL flagged an illegal instruction (err output)');
   const timing = firstTimingMismatch(program, sim, rtl);
   if (timing) return fail(timing);
-  if (!rtl.finished) return fail(`RTL did not finish within ${opts.maxCycles ?? sim.cycles * 2 + 1000} cycles (simulator: ${sim.cycles})`);
+  if (!rtl.finished)
+    return fail(
+      `RTL did not finish within ${opts.maxCycles ?? sim.cycles * 2 + 1000} cycles (simulator: ${sim.cycles})`,
+    );
   if (rtl.cycles !== sim.cycles) return fail(`total cycles T: simulator ${sim.cycles}, RTL ${rtl.cycles}`);
   const simDram = sim.dram!;
   for (let i = 0; i < dram.length; i++) {
@@ -120,7 +123,8 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
     if (a !== b) {
       const eb = deriveArch(cfg).outEntryBytes;
       const writer = program.code.findIndex(
-        (x) => x.op === 'STORE' && i >= x.dram_addr && i < x.dram_addr + x.dram_stride * (x.y_count - 1) + x.x_count * eb,
+        (x) =>
+          x.op === 'STORE' && i >= x.dram_addr && i < x.dram_addr + x.dram_stride * (x.y_count - 1) + x.x_count * eb,
       );
       return fail(
         `DRAM byte ${i} (0x${i.toString(16)}): simulator 0x${a.toString(16)}, RTL 0x${b.toString(16)}` +
@@ -157,9 +161,17 @@ export interface VerifyRandomResult {
 
 /** Co-simulate `count` random valid programs (sim/random-program.ts), seeds seed, seed+1, ... */
 export function verifyRandom(opts: VerifyRandomOptions): VerifyRandomResult {
-  if (!Number.isInteger(opts.count) || opts.count < 1) throw new RtlError(`count must be a positive integer, got ${opts.count}`, 'verifyRandom');
+  if (!Number.isInteger(opts.count) || opts.count < 1)
+    throw new RtlError(`count must be a positive integer, got ${opts.count}`, 'verifyRandom');
   const failures: VerifyRandomResult['failures'] = [];
-  const out: VerifyRandomResult = { ok: true, count: opts.count, passed: 0, failures, mismatches: failures, totalSimCycles: 0 };
+  const out: VerifyRandomResult = {
+    ok: true,
+    count: opts.count,
+    passed: 0,
+    failures,
+    mismatches: failures,
+    totalSimCycles: 0,
+  };
   for (let i = 0; i < opts.count; i++) {
     const s = opts.seed + i;
     const cfg = opts.config ?? randomConfig(s);

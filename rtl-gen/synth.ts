@@ -72,14 +72,41 @@ export function parseYosysStat(log: string, target: SynthTarget): Omit<SynthResu
     if (m) cellTypes[m[1]!] = Number(m[2]);
     else if (line.trim() === '' && Object.keys(cellTypes).length) break;
   }
-  const sum = (re: RegExp) => Object.entries(cellTypes).filter(([k]) => re.test(k)).reduce((s, [, v]) => s + v, 0);
+  const sum = (re: RegExp) =>
+    Object.entries(cellTypes)
+      .filter(([k]) => re.test(k))
+      .reduce((s, [, v]) => s + v, 0);
   if (target === 'ice40') {
-    return { target, cells, cellTypes, luts: sum(/^SB_LUT4$/), ffs: sum(/^SB_DFF/), brams: sum(/^SB_RAM/), dsps: sum(/^SB_MAC16$/) };
+    return {
+      target,
+      cells,
+      cellTypes,
+      luts: sum(/^SB_LUT4$/),
+      ffs: sum(/^SB_DFF/),
+      brams: sum(/^SB_RAM/),
+      dsps: sum(/^SB_MAC16$/),
+    };
   }
   if (target === 'xilinx') {
-    return { target, cells, cellTypes, luts: sum(/^LUT[1-6]$/), ffs: sum(/^FD[A-Z]*$/), brams: sum(/^RAMB/), dsps: sum(/^DSP/) };
+    return {
+      target,
+      cells,
+      cellTypes,
+      luts: sum(/^LUT[1-6]$/),
+      ffs: sum(/^FD[A-Z]*$/),
+      brams: sum(/^RAMB/),
+      dsps: sum(/^DSP/),
+    };
   }
-  return { target, cells, cellTypes, luts: sum(/^\$_(AND|OR|XOR|NAND|NOR|XNOR|ANDNOT|ORNOT|MUX|NOT|NMUX|AOI|OAI)/), ffs: sum(/^\$_.*(DFF|SDFF|DLATCH)/), brams: sum(/^\$mem/), dsps: sum(/^\$mul/) };
+  return {
+    target,
+    cells,
+    cellTypes,
+    luts: sum(/^\$_(AND|OR|XOR|NAND|NOR|XNOR|ANDNOT|ORNOT|MUX|NOT|NMUX|AOI|OAI)/),
+    ffs: sum(/^\$_.*(DFF|SDFF|DLATCH)/),
+    brams: sum(/^\$mem/),
+    dsps: sum(/^\$mul/),
+  };
 }
 
 function synthScript(target: SynthTarget, top: string, files: string[], json?: string, dsp = false): string {
@@ -97,11 +124,17 @@ function synthScript(target: SynthTarget, top: string, files: string[], json?: s
 /** Yosys synthesis of the generated core. */
 export function synth(cfg: ArchConfig, target: SynthTarget = 'generic'): SynthResult {
   validateConfig(cfg);
-  if (!['ice40', 'xilinx', 'generic'].includes(target)) throw new RtlError(`unknown synthesis target '${target}' (ice40, xilinx, generic)`, 'synth');
+  if (!['ice40', 'xilinx', 'generic'].includes(target))
+    throw new RtlError(`unknown synthesis target '${target}' (ice40, xilinx, generic)`, 'synth');
   return withDir((dir) => {
     const files = writeRtl(cfg, dir);
     const t0 = Date.now();
-    const log = runTool('yosys', ['-q', '-p', `${synthScript(target, 'nibble_top', files)}; tee -o stat.txt stat`], dir, `yosys synth (${target})`);
+    const log = runTool(
+      'yosys',
+      ['-q', '-p', `${synthScript(target, 'nibble_top', files)}; tee -o stat.txt stat`],
+      dir,
+      `yosys synth (${target})`,
+    );
     void log;
     const stat = runTool('cat', ['stat.txt'], dir, 'yosys stat');
     return { ...parseYosysStat(stat, target), seconds: (Date.now() - t0) / 1000 };
@@ -125,13 +158,19 @@ const DEVICE_ARGS: Record<PnrDevice, string[]> = {
 
 export function parseNextpnr(log: string): { utilisation: Record<string, [number, number]>; fmaxMHz: number } {
   const utilisation: Record<string, [number, number]> = {};
-  for (const m of log.matchAll(/Info:\s+(\w+):\s+(\d+)\/\s*(\d+)\s+\d+%/g)) utilisation[m[1]!] = [Number(m[2]), Number(m[3])];
+  for (const m of log.matchAll(/Info:\s+(\w+):\s+(\d+)\/\s*(\d+)\s+\d+%/g))
+    utilisation[m[1]!] = [Number(m[2]), Number(m[3])];
   const f = [...log.matchAll(/Max frequency for clock\s+'[^']*':\s+([\d.]+) MHz/g)];
   if (!f.length) throw new RtlError('nextpnr reported no clock frequency', 'nextpnr');
   return { utilisation, fmaxMHz: Number(f[f.length - 1]![1]) };
 }
 
-function placeAndRoute(dir: string, json: string, device: PnrDevice, seed = 1): { utilisation: Record<string, [number, number]>; fmaxMHz: number } {
+function placeAndRoute(
+  dir: string,
+  json: string,
+  device: PnrDevice,
+  seed = 1,
+): { utilisation: Record<string, [number, number]>; fmaxMHz: number } {
   try {
     return placeAndRouteOnce(dir, json, device, seed);
   } catch (e) {
@@ -147,10 +186,27 @@ function placeAndRoute(dir: string, json: string, device: PnrDevice, seed = 1): 
   }
 }
 
-function placeAndRouteOnce(dir: string, json: string, device: PnrDevice, seed: number): { utilisation: Record<string, [number, number]>; fmaxMHz: number } {
+function placeAndRouteOnce(
+  dir: string,
+  json: string,
+  device: PnrDevice,
+  seed: number,
+): { utilisation: Record<string, [number, number]>; fmaxMHz: number } {
   const log = runTool(
     'nextpnr-ice40',
-    [...DEVICE_ARGS[device], '--json', json, '--freq', '12', '--seed', String(seed), '--ignore-loops', '-q', '-l', 'pnr.log'],
+    [
+      ...DEVICE_ARGS[device],
+      '--json',
+      json,
+      '--freq',
+      '12',
+      '--seed',
+      String(seed),
+      '--ignore-loops',
+      '-q',
+      '-l',
+      'pnr.log',
+    ],
     dir,
     `nextpnr-ice40 (${device})`,
   );
@@ -226,7 +282,12 @@ export function pnr(cfg: ArchConfig, device: PnrDevice = 'ice40-hx8k', opts: Rtl
     writeFileSync(join(dir, 'nibble_fpga.v'), fpgaWrapper(cfg, opts));
     files.push('nibble_fpga.v');
     const t0 = Date.now();
-    runTool('yosys', ['-q', '-p', synthScript('ice40', 'nibble_fpga', files, 'top.json', device === 'ice40-up5k')], dir, 'yosys synth_ice40');
+    runTool(
+      'yosys',
+      ['-q', '-p', synthScript('ice40', 'nibble_fpga', files, 'top.json', device === 'ice40-up5k')],
+      dir,
+      'yosys synth_ice40',
+    );
     return { device, ...placeAndRoute(dir, 'top.json', device), seconds: (Date.now() - t0) / 1000 };
   });
 }
@@ -266,7 +327,9 @@ endmodule
   // gemmlowp / TFLite: y = clamp(zp + RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc + bias, M), s))
   const st = Math.max(1, Math.min(3, stages));
   const r = (k: number, e: string, w: number, name: string) =>
-    k <= st ? `  reg signed [${w - 1}:0] ${name}; always @(posedge clk) ${name} <= ${e};` : `  wire signed [${w - 1}:0] ${name} = ${e};`;
+    k <= st
+      ? `  reg signed [${w - 1}:0] ${name}; always @(posedge clk) ${name} <= ${e};`
+      : `  wire signed [${w - 1}:0] ${name} = ${e};`;
   return `module lane_top (input wire clk, input wire din, output reg [3:0] y);${serial(110)}
   wire signed [31:0] acc = sr[31:0];
   wire signed [31:0] bias = sr[63:32];
@@ -310,7 +373,11 @@ export function compareRequant(device: PnrDevice = 'ice40-up5k'): RequantRow[] {
           writeFileSync(join(dir, 'lane.v'), requantLaneModule(kind, stages));
           const log = runTool(
             'yosys',
-            ['-q', '-p', `${synthScript('ice40', 'lane_top', ['lane.v'], 'lane.json', device === 'ice40-up5k')}; tee -o stat.txt stat`],
+            [
+              '-q',
+              '-p',
+              `${synthScript('ice40', 'lane_top', ['lane.v'], 'lane.json', device === 'ice40-up5k')}; tee -o stat.txt stat`,
+            ],
             dir,
             `yosys (${kind} lane)`,
           );

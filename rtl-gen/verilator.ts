@@ -5,7 +5,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configHash, type ArchConfig } from '../arch/config.js';
@@ -38,7 +48,10 @@ function run(cmd: string, args: string[], cwd: string, what: string, timeoutMs =
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28, timeout: timeoutMs });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
-    throw new RtlError(code === 'ENOENT' ? `${cmd} is not installed (needed for ${what})` : `${cmd} failed: ${r.error.message}`, what);
+    throw new RtlError(
+      code === 'ENOENT' ? `${cmd} is not installed (needed for ${what})` : `${cmd} failed: ${r.error.message}`,
+      what,
+    );
   }
   if (r.status !== 0) {
     const tail = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
@@ -53,7 +66,9 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
   const root = opts.cacheDir ?? join(packageRoot(), '.cache', 'rtl');
   const o = rtlOptions(cfg, opts.rtl);
   const d = rtlOptions(cfg);
-  const hash = configHash(cfg) + (o.indexBits === d.indexBits && o.counterBits === d.counterBits ? '' : `-i${o.indexBits}-c${o.counterBits}`);
+  const hash =
+    configHash(cfg) +
+    (o.indexBits === d.indexBits && o.counterBits === d.counterBits ? '' : `-i${o.indexBits}-c${o.counterBits}`);
   const rtl = generateVerilog(cfg, o);
   const harness = generateHarness(cfg);
   const stamp = createHash('sha256')
@@ -70,7 +85,8 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
   // leftovers of interrupted builds (an hour old: no build takes that long)
   for (const d of readdirSync(root)) {
     const p = join(root, d);
-    if (d.includes('.tmp-') && Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { recursive: true, force: true });
+    if (d.includes('.tmp-') && Date.now() - statSync(p).mtimeMs > 3_600_000)
+      rmSync(p, { recursive: true, force: true });
   }
   const tmp = mkdtempSync(join(root, `${hash}.tmp-`));
   try {
@@ -79,10 +95,25 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
     run(
       'verilator',
       [
-        '--cc', '--exe', '--build', '-j', '2', '-Wno-fatal', '-O3', '--x-assign', 'fast', '--x-initial', 'unique',
-        '--top-module', 'nibble_top', '-Mdir', 'obj',
-        '-MAKEFLAGS', 'OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1',
-        ...rtl.files.map((f) => f.name), 'harness.cpp',
+        '--cc',
+        '--exe',
+        '--build',
+        '-j',
+        '2',
+        '-Wno-fatal',
+        '-O3',
+        '--x-assign',
+        'fast',
+        '--x-initial',
+        'unique',
+        '--top-module',
+        'nibble_top',
+        '-Mdir',
+        'obj',
+        '-MAKEFLAGS',
+        'OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1',
+        ...rtl.files.map((f) => f.name),
+        'harness.cpp',
       ],
       tmp,
       `verilator build of config ${hash}`,
@@ -142,8 +173,14 @@ export function runHarness(build: VerilatorBuild, input: HarnessInput): HarnessR
     writeFileSync(join(work, 'dram.bin'), Buffer.concat(parts));
     writeFileSync(join(work, 'regions.txt'), input.regions.map((r) => `${r.addr} ${r.length}\n`).join(''));
     const t0 = Date.now();
-    const plus = input.randomInitSeed === undefined ? [] : ['+verilator+rand+reset+2', `+verilator+seed+${input.randomInitSeed}`];
-    run(resolve(build.binary), ['code.bin', 'dram.bin', 'regions.txt', '.', String(input.maxCycles), ...plus], work, 'verilator run');
+    const plus =
+      input.randomInitSeed === undefined ? [] : ['+verilator+rand+reset+2', `+verilator+seed+${input.randomInitSeed}`];
+    run(
+      resolve(build.binary),
+      ['code.bin', 'dram.bin', 'regions.txt', '.', String(input.maxCycles), ...plus],
+      work,
+      'verilator run',
+    );
     const runMs = Date.now() - t0;
     const text = readFileSync(join(work, 'result.txt'), 'utf8');
     const res: HarnessRun = {

@@ -73,7 +73,9 @@ function fieldWires(cfg: ArchConfig, op: Mnemonic, word: string, prefix: string)
 }
 
 function fieldWidth(cfg: ArchConfig, op: Mnemonic, name: string): number {
-  const f = isaLayout(cfg).get(op)!.fields.find((x) => x.name === name);
+  const f = isaLayout(cfg)
+    .get(op)!
+    .fields.find((x) => x.name === name);
   if (!f) throw new Error(`internal: ${op} has no field ${name}`);
   return f.width;
 }
@@ -175,10 +177,14 @@ export interface RtlOptions {
 export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): Required<RtlOptions> {
   const indexBits = opts.indexBits ?? 16;
   const counterBits = opts.counterBits ?? (cfg.array.rows >= 16 ? 48 : 32);
-  if (!Number.isInteger(indexBits) || indexBits < 4 || indexBits > 32) throw new RtlError(`indexBits must be an integer in 4..32, got ${indexBits}`, 'rtl options');
+  if (!Number.isInteger(indexBits) || indexBits < 4 || indexBits > 32)
+    throw new RtlError(`indexBits must be an integer in 4..32, got ${indexBits}`, 'rtl options');
   const maxCounter = 64 - 2 * Math.log2(cfg.array.rows); // perf_macs = counterBits + 2 log2 N bits must fit 64
   if (!Number.isInteger(counterBits) || counterBits < 8 || counterBits > maxCounter) {
-    throw new RtlError(`counterBits must be an integer in 8..${maxCounter} for N = ${cfg.array.rows}, got ${counterBits}`, 'rtl options');
+    throw new RtlError(
+      `counterBits must be an integer in 8..${maxCounter} for N = ${cfg.array.rows}, got ${counterBits}`,
+      'rtl options',
+    );
   }
   return { indexBits, counterBits };
 }
@@ -202,7 +208,9 @@ export function generateVerilog(cfgIn: ArchConfig, optsIn: RtlOptions = {}): Gen
   const stages = cfg.requantStages;
   const G = a.gemmDepth;
   const qd = cfg.queues;
-  const nopUnit = isaLayout(cfg).get('NOP')!.fields.find((f) => f.name === 'unit')!;
+  const nopUnit = isaLayout(cfg)
+    .get('NOP')!
+    .fields.find((f) => f.name === 'unit')!;
   const ldBuf = fieldWidth(cfg, 'LOAD', 'buf');
   void ldBuf;
 
@@ -212,7 +220,10 @@ export function generateVerilog(cfgIn: ArchConfig, optsIn: RtlOptions = {}): Gen
     const nb = Math.min(cfg.dram.busBytes, outBytes - b * cfg.dram.busBytes);
     return `${cfg.dram.busBytes}'h${((1n << BigInt(nb)) - 1n).toString(16)}`;
   };
-  const strbCase = Array.from({ length: wd.bpeOut }, (_, b) => `      ${clog2(wd.bpeOut + 1)}'d${b}: st_strb_c = ${strb(b)};`).join('\n');
+  const strbCase = Array.from(
+    { length: wd.bpeOut },
+    (_, b) => `      ${clog2(wd.bpeOut + 1)}'d${b}: st_strb_c = ${strb(b)};`,
+  ).join('\n');
 
   const ramInit = `
 \`ifndef SYNTHESIS

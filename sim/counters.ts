@@ -155,10 +155,22 @@ export function addAccessCounts(p: PreparedProgram, i: number, c: Counters): voi
 }
 
 /** Fill the derived fields: bits, MACs, utilizations, per-layer numbers. */
-export function finishCounters(c: Counters, p: PreparedProgram, program: Program, start: Float64Array, end: Float64Array): void {
+export function finishCounters(
+  c: Counters,
+  p: PreparedProgram,
+  program: Program,
+  start: Float64Array,
+  end: Float64Array,
+): void {
   const a = p.arch;
   const n = a.n;
-  const entryBits = { inp: n * a.activationBits, wgt: n * a.weightBits, param: n * 64, acc: n * a.accBits, out: n * a.activationBits };
+  const entryBits = {
+    inp: n * a.activationBits,
+    wgt: n * a.weightBits,
+    param: n * 64,
+    acc: n * a.accBits,
+    out: n * a.activationBits,
+  };
   for (const k of Object.keys(entryBits) as (keyof typeof entryBits)[]) {
     c.sram[k].readBits = c.sram[k].reads * entryBits[k];
     c.sram[k].writeBits = c.sram[k].writes * entryBits[k];

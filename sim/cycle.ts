@@ -84,7 +84,13 @@ interface GemmRun {
   preloaded: number;
 }
 
-export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8Array, sp: Scratchpads, opts: CycleRunOptions): CycleRunResult {
+export function runCycleEngine(
+  p: PreparedProgram,
+  program: Program,
+  dram: Uint8Array,
+  sp: Scratchpads,
+  opts: CycleRunOptions,
+): CycleRunResult {
   const { cfg, arch: a, count, unit, code } = p;
   const n = a.n;
   const L = cfg.dram.latency;
@@ -108,7 +114,8 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
     if (p.push0[i]! >= 0) pendingPush.push(p.push0[i]!, i);
     if (p.push1[i]! >= 0) pendingPush.push(p.push1[i]!, i);
   };
-  const tokensOk = (i: number) => (p.pop0[i]! < 0 || tokens[p.pop0[i]!]! > 0) && (p.pop1[i]! < 0 || tokens[p.pop1[i]!]! > 0);
+  const tokensOk = (i: number) =>
+    (p.pop0[i]! < 0 || tokens[p.pop0[i]!]! > 0) && (p.pop1[i]! < 0 || tokens[p.pop1[i]!]! > 0);
   const startInst = (u: number, t: number): number => {
     const i = queues[u]!.shift()!;
     S[i] = t;
@@ -162,7 +169,17 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
   let issueStart = 0;
   let issueFreeAt = 0;
   const bankFree = [0, 0];
-  let accPending: { entry: number; sum: Int32Array; old: Int32Array; overwrite: boolean; shift: number; inst: number; last: boolean } | undefined;
+  let accPending:
+    | {
+        entry: number;
+        sum: Int32Array;
+        old: Int32Array;
+        overwrite: boolean;
+        shift: number;
+        inst: number;
+        last: boolean;
+      }
+    | undefined;
   const gemmRetireAt: { inst: number; cycle: number }[] = [];
 
   // ---- COMPUTE: REQUANT / POOL / NOP engine
@@ -171,7 +188,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
   let ngR = 0;
   let ngOuts = 0;
   let ngWritten = 0;
-  let ngMax: Float64Array = new Float64Array(n);
+  const ngMax: Float64Array = new Float64Array(n);
   let ngReadReg = -1; // index into ngReads of the read issued last cycle, or -1
   const ngWrites: { cycle: number; entry: number; lanes: Uint8Array }[] = [];
   let ngParamBias = new Int32Array(n);
@@ -183,12 +200,13 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
     for (let oy = 0; oy < inst.out_h; oy++)
       for (let ox = 0; ox < inst.out_w; ox++)
         for (let ky = 0; ky < inst.pool_k; ky++)
-          for (let kx = 0; kx < inst.pool_k; kx++) out[k++] = base + (oy * inst.pool_s + ky) * inst.in_w + ox * inst.pool_s + kx;
+          for (let kx = 0; kx < inst.pool_k; kx++)
+            out[k++] = base + (oy * inst.pool_s + ky) * inst.in_w + ox * inst.pool_s + kx;
     return out;
   };
 
   const unitCounters = [c.load, c.compute, c.store];
-  let T = -1;
+  let T: number;
   for (let t = 0; ; t++) {
     if (t >= opts.maxCycles) throw budgetError(opts.maxCycles);
     let progress = false;
@@ -245,7 +263,14 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
           ldBeats++;
           if (++ldBeatInEntry === bpe) {
             ldBeatInEntry = 0;
-            loadEntry(sp, a, ld.buf, dram, ld.dram_addr + ldRowServe * ld.dram_stride + ldEntryInRow * eb, ld.sram_addr + ldEntry);
+            loadEntry(
+              sp,
+              a,
+              ld.buf,
+              dram,
+              ld.dram_addr + ldRowServe * ld.dram_stride + ldEntryInRow * eb,
+              ld.sram_addr + ldEntry,
+            );
             ldEntry++;
             (ld.buf === 0 ? c.sram.inp : ld.buf === 1 ? c.sram.wgt : c.sram.param).writes++;
             c.dram.readBytes += eb;
@@ -367,7 +392,7 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
       }
     }
     // 4c. preload step: WGT row r read at PL + r, written into the PE bank at PL + r + 1
-    let weightWrite = pendingWeight;
+    const weightWrite = pendingWeight;
     pendingWeight = undefined;
     if (preload) {
       preloadInst = preload.inst;
@@ -486,11 +511,18 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
       const entry = metaEntry[ms]!;
       const sum = colRing.slice(ms * n, ms * n + n);
       const old = sp.acc.slice(entry * n, entry * n + n);
-      accPending = { entry, sum, old, overwrite: metaOverwrite[ms] === 1, shift: metaShift[ms]!, inst: metaInst[ms]!, last: metaLast[ms] === 1 };
+      accPending = {
+        entry,
+        sum,
+        old,
+        overwrite: metaOverwrite[ms] === 1,
+        shift: metaShift[ms]!,
+        inst: metaInst[ms]!,
+        last: metaLast[ms] === 1,
+      };
     }
     // 4g. weight row written into its bank (after this cycle's multiplies used the old value)
     if (weightWrite) W.set(weightWrite.values, (weightWrite.bank * n + weightWrite.row) * n);
-    weightWrite = undefined;
     // GEMM retire: one cycle after its last ACC write (E = DR = IS + P + G)
     if (gemmRetireAt.length > 0 && gemmRetireAt[0]!.cycle === t) {
       const { inst } = gemmRetireAt.shift()!;
@@ -518,7 +550,8 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
           for (let l = 0; l < n; l++) if (sp.acc[base + l]! > ngMax[l]!) ngMax[l] = sp.acc[base + l]!;
           if (idx % win === win - 1) {
             const lanes = new Uint8Array(n);
-            for (let l = 0; l < n; l++) lanes[l] = requantValue(ngMax[l]!, ngParamBias[l]!, ngParamShift[l]!, lo, hi) & mask;
+            for (let l = 0; l < n; l++)
+              lanes[l] = requantValue(ngMax[l]!, ngParamBias[l]!, ngParamShift[l]!, lo, hi) & mask;
             ngWrites.push({ cycle: t + cfg.requantStages, entry: rq.out_addr + Math.floor(idx / win), lanes });
           }
           ngReadReg = -1;
@@ -621,7 +654,8 @@ export function runCycleEngine(p: PreparedProgram, program: Program, dram: Uint8
       opts.onCycle?.(snap);
     }
 
-    const busyAnywhere = ldInst >= 0 || stInst >= 0 || gemms.length > 0 || ngInst >= 0 || occupancy > 0 || accPending !== undefined;
+    const busyAnywhere =
+      ldInst >= 0 || stInst >= 0 || gemms.length > 0 || ngInst >= 0 || occupancy > 0 || accPending !== undefined;
     if (halted && !busyAnywhere && queues.every((q) => q.length === 0)) {
       T = t + 1;
       break;

@@ -16,7 +16,10 @@ export interface EnergyTable {
   description?: string;
   nodeNm: number;
   nodeScaling: Record<string, number>;
-  actions: Record<'mac.int4' | 'mac.int8' | 'requant.shift' | 'requant.mult' | 'compare' | 'reg', { pJ: number; per?: string; source?: string }>;
+  actions: Record<
+    'mac.int4' | 'mac.int8' | 'requant.shift' | 'requant.mult' | 'compare' | 'reg',
+    { pJ: number; per?: string; source?: string }
+  >;
   sram: { points: { bytes: number; pJ: number }[]; per?: string; source?: string };
   dram: { default: string; kinds: Record<string, { pJ: number; source?: string }>; per?: string };
   [k: string]: unknown;
@@ -51,7 +54,8 @@ function fail(msg: string, where: string): never {
 }
 
 function num(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`must be a non-negative number, got ${JSON.stringify(v)}`, where);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    fail(`must be a non-negative number, got ${JSON.stringify(v)}`, where);
   return v;
 }
 
@@ -61,7 +65,8 @@ export function validateEnergyTable(t: unknown, where = 'energy table'): EnergyT
   const o = t as Record<string, unknown>;
   num(o['nodeNm'], `${where}.nodeNm`);
   const sc = o['nodeScaling'];
-  if (typeof sc !== 'object' || sc === null) fail('must be an object {"45": 1, "28": 0.51, "22": 0.3}', `${where}.nodeScaling`);
+  if (typeof sc !== 'object' || sc === null)
+    fail('must be an object {"45": 1, "28": 0.51, "22": 0.3}', `${where}.nodeScaling`);
   for (const [k, v] of Object.entries(sc as object)) num(v, `${where}.nodeScaling.${k}`);
   const acts = o['actions'];
   if (typeof acts !== 'object' || acts === null) fail('must be an object of actions', `${where}.actions`);
@@ -72,22 +77,29 @@ export function validateEnergyTable(t: unknown, where = 'energy table'): EnergyT
   }
   const sram = o['sram'] as Record<string, unknown> | undefined;
   const pts = sram?.['points'];
-  if (!Array.isArray(pts) || pts.length === 0) fail('must be a non-empty list of {"bytes", "pJ"}', `${where}.sram.points`);
+  if (!Array.isArray(pts) || pts.length === 0)
+    fail('must be a non-empty list of {"bytes", "pJ"}', `${where}.sram.points`);
   let last = 0;
   pts.forEach((p: unknown, i) => {
     const pp = p as Record<string, unknown>;
     const b = num(pp?.['bytes'], `${where}.sram.points[${i}].bytes`);
-    if (!(num(pp['pJ'], `${where}.sram.points[${i}].pJ`) > 0)) fail('must be positive', `${where}.sram.points[${i}].pJ`);
+    if (!(num(pp['pJ'], `${where}.sram.points[${i}].pJ`) > 0))
+      fail('must be positive', `${where}.sram.points[${i}].pJ`);
     if (!(b > last)) fail('sizes must be positive and increasing', `${where}.sram.points[${i}].bytes`);
     last = b;
   });
   const dram = o['dram'] as Record<string, unknown> | undefined;
   const kinds = dram?.['kinds'];
-  if (typeof kinds !== 'object' || kinds === null) fail('must be an object {"lpddr4": {"pJ": 8}, ...}', `${where}.dram.kinds`);
-  for (const [k, v] of Object.entries(kinds as object)) num((v as Record<string, unknown>)?.['pJ'], `${where}.dram.kinds.${k}.pJ`);
+  if (typeof kinds !== 'object' || kinds === null)
+    fail('must be an object {"lpddr4": {"pJ": 8}, ...}', `${where}.dram.kinds`);
+  for (const [k, v] of Object.entries(kinds as object))
+    num((v as Record<string, unknown>)?.['pJ'], `${where}.dram.kinds.${k}.pJ`);
   const def = dram?.['default'];
   if (typeof def !== 'string' || !(def in (kinds as object))) {
-    fail(`must name one of ${Object.keys(kinds as object).join(', ')}, got ${JSON.stringify(def)}`, `${where}.dram.default`);
+    fail(
+      `must name one of ${Object.keys(kinds as object).join(', ')}, got ${JSON.stringify(def)}`,
+      `${where}.dram.default`,
+    );
   }
   return t as EnergyTable;
 }
@@ -98,7 +110,10 @@ export function loadEnergyTable(path: string): EnergyTable {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read energy table (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
+    throw new ConfigError(
+      `cannot read energy table (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      path,
+    );
   }
   let parsed: unknown;
   try {
@@ -127,7 +142,8 @@ export function sramPjPerBit(table: EnergyTable, bytes: number): number {
 function nodeScale(table: EnergyTable, nodeNm: number): number {
   const base = table.nodeScaling[String(table.nodeNm)] ?? 1;
   const s = table.nodeScaling[String(nodeNm)];
-  if (s === undefined) throw new ConfigError(`has no factor for ${nodeNm} nm (config.techNodeNm)`, 'energy table.nodeScaling');
+  if (s === undefined)
+    throw new ConfigError(`has no factor for ${nodeNm} nm (config.techNodeNm)`, 'energy table.nodeScaling');
   return s / base;
 }
 
@@ -142,7 +158,12 @@ export interface EnergyOptions {
  * counts are static (they depend only on the fields), so per-class and
  * per-layer splits need no engine support.
  */
-export function computeEnergy(program: Program, p: PreparedProgram, counters: Counters, opts: EnergyOptions = {}): EnergyReport {
+export function computeEnergy(
+  program: Program,
+  p: PreparedProgram,
+  counters: Counters,
+  opts: EnergyOptions = {},
+): EnergyReport {
   const table = opts.table ?? DEFAULT_ENERGY_TABLE;
   const cfg = program.config;
   const a = p.arch;
@@ -150,12 +171,20 @@ export function computeEnergy(program: Program, p: PreparedProgram, counters: Co
   const k = nodeScale(table, cfg.techNodeNm);
   const dramKind = opts.dram ?? table.dram.default;
   const dk = table.dram.kinds[dramKind];
-  if (!dk) throw new ConfigError(`unknown DRAM kind '${dramKind}' (known: ${Object.keys(table.dram.kinds).join(', ')})`, 'energy.dram');
+  if (!dk)
+    throw new ConfigError(
+      `unknown DRAM kind '${dramKind}' (known: ${Object.keys(table.dram.kinds).join(', ')})`,
+      'energy.dram',
+    );
   const dramBit = dk.pJ;
   const act = table.actions;
   const bits = Math.max(a.weightBits, a.activationBits);
   // 4x4-bit MAC anchor; wider operands interpolate linearly towards the 8x8 anchor
-  const macPj = k * (bits <= 4 ? act['mac.int4'].pJ : act['mac.int4'].pJ + ((act['mac.int8'].pJ - act['mac.int4'].pJ) * (bits - 4)) / 4);
+  const macPj =
+    k *
+    (bits <= 4
+      ? act['mac.int4'].pJ
+      : act['mac.int4'].pJ + ((act['mac.int8'].pJ - act['mac.int4'].pJ) * (bits - 4)) / 4);
   const rqPj = k * act['requant.shift'].pJ;
   const rqMultPj = k * act['requant.mult'].pJ;
   const cmpPj = k * act['compare'].pJ;
@@ -176,7 +205,17 @@ export function computeEnergy(program: Program, p: PreparedProgram, counters: Co
   const { inp, wgt, param, acc, out } = c.sram;
   const ab = a.activationBits;
   // per component, summed in plain locals (this loop runs once per instruction of every simulation)
-  let eInp = 0, eWgt = 0, eParam = 0, eAcc = 0, eOut = 0, eDram = 0, eFetch = 0, eMac = 0, eReg = 0, eRq = 0, ePool = 0;
+  let eInp = 0,
+    eWgt = 0,
+    eParam = 0,
+    eAcc = 0,
+    eOut = 0,
+    eDram = 0,
+    eFetch = 0,
+    eMac = 0,
+    eReg = 0,
+    eRq = 0,
+    ePool = 0;
   let rqOutputs = 0;
   const fetchPj = 128 * dramBit; // every instruction word (128 bits) streams in through the instruction port from DRAM
   for (let i = 0; i < p.count; i++) {
@@ -221,12 +260,23 @@ export function computeEnergy(program: Program, p: PreparedProgram, counters: Co
     byClass[inst.op] = (byClass[inst.op] ?? 0) + sum;
   }
   const byComponent: Record<string, number> = {
-    mac: eMac, requant: eRq, pool: ePool, 'sram.inp': eInp, 'sram.wgt': eWgt, 'sram.param': eParam, 'sram.acc': eAcc, 'sram.out': eOut, dram: eDram, registers: eReg, fetch: eFetch,
+    mac: eMac,
+    requant: eRq,
+    pool: ePool,
+    'sram.inp': eInp,
+    'sram.wgt': eWgt,
+    'sram.param': eParam,
+    'sram.acc': eAcc,
+    'sram.out': eOut,
+    dram: eDram,
+    registers: eReg,
+    fetch: eFetch,
   };
   const totalPj = Object.values(byComponent).reduce((x, y) => x + y, 0);
   const byLayer = program.layers.map((l) => {
     let s = 0;
-    for (let i = Math.max(0, l.firstInstruction); i <= Math.min(l.lastInstruction, p.count - 1); i++) if (p.unit[i] !== U_HALT) s += perInst[i]!;
+    for (let i = Math.max(0, l.firstInstruction); i <= Math.min(l.lastInstruction, p.count - 1); i++)
+      if (p.unit[i] !== U_HALT) s += perInst[i]!;
     return s;
   });
   const macs = counters.array.usefulMacs > 0 ? counters.array.usefulMacs : counters.array.macsIssued;
@@ -240,7 +290,13 @@ export function computeEnergy(program: Program, p: PreparedProgram, counters: Co
     pjPerMac: macs > 0 ? totalPj / macs : 0,
     topsPerWatt: totalPj > 0 ? (2 * macs) / totalPj : 0,
     powerMw: counters.cycles > 0 ? (totalPj * cfg.clockMHz) / counters.cycles / 1000 : 0,
-    requant: { outputs: rqOutputs, shiftPj, multiplierPj, ratio: shiftPj > 0 ? multiplierPj / shiftPj : 0, multiplierTotalPj: totalPj - shiftPj + multiplierPj },
+    requant: {
+      outputs: rqOutputs,
+      shiftPj,
+      multiplierPj,
+      ratio: shiftPj > 0 ? multiplierPj / shiftPj : 0,
+      multiplierTotalPj: totalPj - shiftPj + multiplierPj,
+    },
     sramPjPerBit: sramBit,
     nodeNm: cfg.techNodeNm,
     dramKind,

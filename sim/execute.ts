@@ -43,7 +43,10 @@ function dotPixel(d: PackedDot, cnt: number, accBase: number): void {
   const { ga, gw, packed, G } = d;
   let q = 0;
   for (; q + 4 <= G; q += 4) {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     for (let j = 0; j < cnt; j++) {
       const v = ga[j]!;
       const b = gw[j]! + q;
@@ -58,7 +61,8 @@ function dotPixel(d: PackedDot, cnt: number, accBase: number): void {
     emitGroup(d, s3, q + 3, accBase);
   }
   for (; q + 2 <= G; q += 2) {
-    let s0 = 0, s1 = 0;
+    let s0 = 0,
+      s1 = 0;
     for (let j = 0; j < cnt; j++) {
       const v = ga[j]!;
       const b = gw[j]! + q;
@@ -181,7 +185,8 @@ export class FunctionalUnit {
     let entry = inst.sram_addr;
     for (let y = 0; y < inst.y_count; y++) {
       let off = inst.dram_addr + y * inst.dram_stride;
-      for (let x = 0; x < inst.x_count; x++, off += eb, entry++) writeLanes(out, entry * n, n, a.activationBits, dram, off);
+      for (let x = 0; x < inst.x_count; x++, off += eb, entry++)
+        writeLanes(out, entry * n, n, a.activationBits, dram, off);
     }
   }
 

@@ -64,7 +64,10 @@ export function buildDram(
   const given = inputs ?? {};
   for (const name of Object.keys(given)) {
     if (!program.inputs.some((d) => d.name === name)) {
-      throw new SimError(`unknown input '${name}' (program inputs: ${program.inputs.map((d) => d.name).join(', ') || 'none'})`, 'inputs');
+      throw new SimError(
+        `unknown input '${name}' (program inputs: ${program.inputs.map((d) => d.name).join(', ') || 'none'})`,
+        'inputs',
+      );
     }
   }
   program.inputs.forEach((desc, k) => {
@@ -95,9 +98,15 @@ export function buildDram(
  * runs and reports it. (The generic bit loop cost more than a small network's
  * whole simulation.)
  */
-export function packBlocked4Into(desc: TensorDescriptor, data: ArrayLike<number>, cfg: ArchConfig, dram: Uint8Array): boolean {
+export function packBlocked4Into(
+  desc: TensorDescriptor,
+  data: ArrayLike<number>,
+  cfg: ArchConfig,
+  dram: Uint8Array,
+): boolean {
   const n = cfg.array.rows;
-  if ((desc.layout !== 'blocked' && desc.layout !== 'nibble-planes') || cfg.bits.activation !== 4 || n % 2 !== 0) return false;
+  if ((desc.layout !== 'blocked' && desc.layout !== 'nibble-planes') || cfg.bits.activation !== 4 || n % 2 !== 0)
+    return false;
   const planes = desc.layout === 'nibble-planes' ? 2 : 1;
   const [batch, c, h, w] = desc.shape;
   if (data.length !== batch * c * h * w) return false;
@@ -149,7 +158,15 @@ export function randomTensor(desc: TensorDescriptor, seed: number): Int32Array {
  * DRAM entry <-> scratchpad lanes. `bits` per lane, lane 0 in the low bits;
  * fast paths for 4 and 8 bits, a generic bit loop otherwise.
  */
-export function readLanes(dram: Uint8Array, off: number, n: number, bits: number, signed: boolean, dst: Uint8Array | Int8Array, dstOff: number): void {
+export function readLanes(
+  dram: Uint8Array,
+  off: number,
+  n: number,
+  bits: number,
+  signed: boolean,
+  dst: Uint8Array | Int8Array,
+  dstOff: number,
+): void {
   if (bits === 4) {
     for (let l = 0; l < n; l += 2) {
       const b = dram[off + (l >> 1)]!;
@@ -179,7 +196,14 @@ export function readLanes(dram: Uint8Array, off: number, n: number, bits: number
   }
 }
 
-export function writeLanes(src: Uint8Array, srcOff: number, n: number, bits: number, dram: Uint8Array, off: number): void {
+export function writeLanes(
+  src: Uint8Array,
+  srcOff: number,
+  n: number,
+  bits: number,
+  dram: Uint8Array,
+  off: number,
+): void {
   if (bits === 4) {
     for (let l = 0; l < n; l += 2) dram[off + (l >> 1)] = (src[srcOff + l]! & 15) | ((src[srcOff + l + 1]! & 15) << 4);
     return;
@@ -201,7 +225,14 @@ export function writeLanes(src: Uint8Array, srcOff: number, n: number, bits: num
 }
 
 /** Move one DRAM entry into a LOAD destination buffer entry. */
-export function loadEntry(sp: Scratchpads, a: DerivedArch, buf: number, dram: Uint8Array, off: number, entry: number): void {
+export function loadEntry(
+  sp: Scratchpads,
+  a: DerivedArch,
+  buf: number,
+  dram: Uint8Array,
+  off: number,
+  entry: number,
+): void {
   const n = a.n;
   if (buf === 0) readLanes(dram, off, n, a.activationBits, false, sp.inp, entry * n);
   else if (buf === 1) readLanes(dram, off, n, a.weightBits, true, sp.wgt, entry * n);

@@ -97,7 +97,10 @@ function tensorEnd(desc: TensorDescriptor, cfg: ArchConfig): number {
 }
 
 /** Pool / window geometry check shared by REQUANT and POOL. */
-function checkWindows(i: number, inst: Instruction & { in_h: number; in_w: number; out_h: number; out_w: number; pool_k: number; pool_s: number }): void {
+function checkWindows(
+  i: number,
+  inst: Instruction & { in_h: number; in_w: number; out_h: number; out_w: number; pool_k: number; pool_s: number },
+): void {
   const needH = (inst.out_h - 1) * inst.pool_s + inst.pool_k;
   const needW = (inst.out_w - 1) * inst.pool_s + inst.pool_k;
   if (needH > inst.in_h || needW > inst.in_w) {
@@ -134,7 +137,10 @@ function legalityFilter(cfg: ArchConfig): (inst: Instruction) => boolean {
       // every enumerable key (own ones included, which is what checkInstruction looks at) must be a known one
       `for (var k in r) { switch (k) { ${names.map((k) => `case '${k}':`).join(' ')} break; default: return false; } }`,
       ...DEP_FLAG_NAMES.map((k) => `if (r.${k} !== 0 && r.${k} !== 1) return false;`),
-      ...l.fields.map((f: FieldLayout) => `v = r.${f.name}; if (typeof v !== 'number' || !Number.isInteger(v) || v < ${f.min} || v > ${f.max}) return false;`),
+      ...l.fields.map(
+        (f: FieldLayout) =>
+          `v = r.${f.name}; if (typeof v !== 'number' || !Number.isInteger(v) || v < ${f.min} || v > ${f.max}) return false;`,
+      ),
     ];
     const src = `return function (r) { var v; ${lines.join(' ')} return true; };`;
     let fn = generatedCheckers.get(src);
@@ -162,7 +168,10 @@ export function prepareProgram(program: Program): PreparedProgram {
   if (!cfg) throw new SimError('program has no config');
   validateConfig(cfg);
   if (program.configHash && program.configHash !== configHash(cfg)) {
-    throw new SimError(`program configHash ${program.configHash} does not match its config (${configHash(cfg)})`, 'program');
+    throw new SimError(
+      `program configHash ${program.configHash} does not match its config (${configHash(cfg)})`,
+      'program',
+    );
   }
   const arch = deriveArch(cfg);
   const n = arch.n;
@@ -174,7 +183,8 @@ export function prepareProgram(program: Program): PreparedProgram {
       break;
     }
   }
-  if (halt < 0) throw new SimError('program has no HALT: fetch would run past the code', `instruction ${program.code.length}`);
+  if (halt < 0)
+    throw new SimError('program has no HALT: fetch would run past the code', `instruction ${program.code.length}`);
   const code = program.code.slice(0, halt + 1);
   const count = code.length;
   const unit = new Uint8Array(count);
@@ -191,7 +201,11 @@ export function prepareProgram(program: Program): PreparedProgram {
   const bus = cfg.dram.busBytes;
   let dramBytes = 0;
   const dramLimit = cfg.dram.sizeBytes;
-  const dmaRange = (i: number, inst: Instruction & { dram_addr: number; dram_stride: number; x_count: number; y_count: number }, eb: number) => {
+  const dmaRange = (
+    i: number,
+    inst: Instruction & { dram_addr: number; dram_stride: number; x_count: number; y_count: number },
+    eb: number,
+  ) => {
     const end = inst.dram_addr + (inst.y_count - 1) * inst.dram_stride + inst.x_count * eb;
     if (end > dramLimit) {
       throw new SimError(
@@ -221,7 +235,14 @@ export function prepareProgram(program: Program): PreparedProgram {
       case 'LOAD': {
         const entries = inst.x_count * inst.y_count;
         if (inst.sram_addr + entries > loadEntries[inst.buf]!) {
-          throw rangeError(i, inst, `${['INP', 'WGT', 'PARAM'][inst.buf]} write`, inst.sram_addr, entries, loadEntries[inst.buf]!);
+          throw rangeError(
+            i,
+            inst,
+            `${['INP', 'WGT', 'PARAM'][inst.buf]} write`,
+            inst.sram_addr,
+            entries,
+            loadEntries[inst.buf]!,
+          );
         }
         const eb = loadEntryBytes[inst.buf]!;
         dmaRange(i, inst, eb);
@@ -231,7 +252,8 @@ export function prepareProgram(program: Program): PreparedProgram {
       }
       case 'STORE': {
         const entries = inst.x_count * inst.y_count;
-        if (inst.sram_addr + entries > sp.outputEntries) throw rangeError(i, inst, 'OUT read', inst.sram_addr, entries, sp.outputEntries);
+        if (inst.sram_addr + entries > sp.outputEntries)
+          throw rangeError(i, inst, 'OUT read', inst.sram_addr, entries, sp.outputEntries);
         dmaRange(i, inst, arch.outEntryBytes);
         beats[i] = entries * Math.ceil(arch.outEntryBytes / bus);
         reads[i] = entries;
@@ -239,9 +261,11 @@ export function prepareProgram(program: Program): PreparedProgram {
       }
       case 'GEMM': {
         const inpCount = inst.ci_blocks * inst.in_h * inst.in_w;
-        if (inst.inp_addr + inpCount > sp.inputEntries) throw rangeError(i, inst, 'INP read', inst.inp_addr, inpCount, sp.inputEntries);
+        if (inst.inp_addr + inpCount > sp.inputEntries)
+          throw rangeError(i, inst, 'INP read', inst.inp_addr, inpCount, sp.inputEntries);
         const p = inst.ci_blocks * inst.kernel_h * inst.kernel_w;
-        if (inst.wgt_addr + p * n > sp.weightEntries) throw rangeError(i, inst, 'WGT read', inst.wgt_addr, p * n, sp.weightEntries);
+        if (inst.wgt_addr + p * n > sp.weightEntries)
+          throw rangeError(i, inst, 'WGT read', inst.wgt_addr, p * n, sp.weightEntries);
         const px = inst.out_h * inst.out_w;
         if (inst.acc_addr + px > sp.accEntries) throw rangeError(i, inst, 'ACC', inst.acc_addr, px, sp.accEntries);
         passes[i] = p;
@@ -251,10 +275,13 @@ export function prepareProgram(program: Program): PreparedProgram {
       case 'REQUANT': {
         checkWindows(i, inst);
         const inCount = inst.in_h * inst.in_w;
-        if (inst.acc_addr + inCount > sp.accEntries) throw rangeError(i, inst, 'ACC read', inst.acc_addr, inCount, sp.accEntries);
+        if (inst.acc_addr + inCount > sp.accEntries)
+          throw rangeError(i, inst, 'ACC read', inst.acc_addr, inCount, sp.accEntries);
         const outCount = inst.out_h * inst.out_w;
-        if (inst.out_addr + outCount > sp.outputEntries) throw rangeError(i, inst, 'OUT write', inst.out_addr, outCount, sp.outputEntries);
-        if (inst.param_addr >= sp.paramEntries) throw rangeError(i, inst, 'PARAM read', inst.param_addr, 1, sp.paramEntries);
+        if (inst.out_addr + outCount > sp.outputEntries)
+          throw rangeError(i, inst, 'OUT write', inst.out_addr, outCount, sp.outputEntries);
+        if (inst.param_addr >= sp.paramEntries)
+          throw rangeError(i, inst, 'PARAM read', inst.param_addr, 1, sp.paramEntries);
         reads[i] = outCount * inst.pool_k * inst.pool_k;
         pixels[i] = outCount;
         break;
@@ -262,9 +289,11 @@ export function prepareProgram(program: Program): PreparedProgram {
       case 'POOL': {
         checkWindows(i, inst);
         const inCount = inst.in_h * inst.in_w;
-        if (inst.src_addr + inCount > sp.outputEntries) throw rangeError(i, inst, 'OUT read', inst.src_addr, inCount, sp.outputEntries);
+        if (inst.src_addr + inCount > sp.outputEntries)
+          throw rangeError(i, inst, 'OUT read', inst.src_addr, inCount, sp.outputEntries);
         const outCount = inst.out_h * inst.out_w;
-        if (inst.dst_addr + outCount > sp.outputEntries) throw rangeError(i, inst, 'OUT write', inst.dst_addr, outCount, sp.outputEntries);
+        if (inst.dst_addr + outCount > sp.outputEntries)
+          throw rangeError(i, inst, 'OUT write', inst.dst_addr, outCount, sp.outputEntries);
         if (inst.src_addr < inst.dst_addr + outCount && inst.dst_addr < inst.src_addr + inCount) {
           throw new SimError(
             `POOL source [${inst.src_addr}, ${inst.src_addr + inCount - 1}] and destination [${inst.dst_addr}, ${inst.dst_addr + outCount - 1}] overlap`,
@@ -281,13 +310,37 @@ export function prepareProgram(program: Program): PreparedProgram {
   }
   for (const s of program.segments) {
     const end = s.dramAddr + s.bytes.length;
-    if (s.dramAddr < 0 || end > dramLimit) throw new SimError(`segment '${s.name}' [${s.dramAddr}, ${end - 1}] is outside the ${dramLimit}-byte DRAM`, 'program');
+    if (s.dramAddr < 0 || end > dramLimit)
+      throw new SimError(
+        `segment '${s.name}' [${s.dramAddr}, ${end - 1}] is outside the ${dramLimit}-byte DRAM`,
+        'program',
+      );
     if (end > dramBytes) dramBytes = end;
   }
   for (const d of [...program.inputs, ...program.outputs]) {
     const end = tensorEnd(d, cfg);
-    if (d.dramAddr < 0 || end > dramLimit) throw new SimError(`tensor '${d.name}' [${d.dramAddr}, ${end - 1}] is outside the ${dramLimit}-byte DRAM`, 'program');
+    if (d.dramAddr < 0 || end > dramLimit)
+      throw new SimError(
+        `tensor '${d.name}' [${d.dramAddr}, ${end - 1}] is outside the ${dramLimit}-byte DRAM`,
+        'program',
+      );
     if (end > dramBytes) dramBytes = end;
   }
-  return { cfg, arch, code, count, unit, pop0, pop1, push0, push1, beats, passes, pixels, reads, dramBytes, loadEntryBytes };
+  return {
+    cfg,
+    arch,
+    code,
+    count,
+    unit,
+    pop0,
+    pop1,
+    push0,
+    push1,
+    beats,
+    passes,
+    pixels,
+    reads,
+    dramBytes,
+    loadEntryBytes,
+  };
 }

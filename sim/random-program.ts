@@ -242,13 +242,21 @@ export function randomProgram(seed: number, cfg: ArchConfig, opts: RandomProgram
       maybeNop(L, 0);
     }
     const paramBase = half * paramHalf;
-    let paramLoaded = r === 0 || paramHalf > 0;
+    const paramLoaded = r === 0 || paramHalf > 0;
     const pCount = paramLoaded ? int(rnd, 1, Math.max(1, Math.min(paramHalf || 1, paramCount))) : 1;
     if (paramLoaded) {
       const p0 = int(rnd, 0, paramCount - pCount);
-      L.push({ op: 'LOAD', ...flags, buf: 2, sram_addr: paramBase, dram_addr: paramAddr + p0 * a.paramEntryBytes, x_count: pCount, y_count: 1, dram_stride: 0 });
+      L.push({
+        op: 'LOAD',
+        ...flags,
+        buf: 2,
+        sram_addr: paramBase,
+        dram_addr: paramAddr + p0 * a.paramEntryBytes,
+        x_count: pCount,
+        y_count: 1,
+        dram_stride: 0,
+      });
     }
-    paramLoaded = true;
     L[L.length - 1] = { ...L[L.length - 1]!, push_next: 1 };
     // --- COMPUTE block
     maybeNop(C, 1);

@@ -54,7 +54,10 @@ export function deadlockError(p: PreparedProgram, st: DeadlockState): SimError {
     parts.push(`fetch: instruction ${st.fetchPc} (${p.code[st.fetchPc]!.op}) waits for a ${UNIT_NAMES[u]} queue slot`);
   }
   parts.push(`token counters: ${CHANNEL_NAMES.map((c, i) => `${c} ${st.tokens[i]}`).join(', ')}`);
-  return new SimError(`token deadlock, nothing can progress. ${parts.join('; ')}`, `instruction ${first < 0 ? st.fetchPc : first}`);
+  return new SimError(
+    `token deadlock, nothing can progress. ${parts.join('; ')}`,
+    `instruction ${first < 0 ? st.fetchPc : first}`,
+  );
 }
 
 /** The hardware token counters are 16 bits wide. */
@@ -68,7 +71,9 @@ export function tokenOverflowError(ch: number, inst: number): SimError {
 }
 
 export function budgetError(maxCycles: number): SimError {
-  return new SimError(`cycle budget exceeded: the program did not finish within ${maxCycles} cycles (raise maxCycles if this is expected)`);
+  return new SimError(
+    `cycle budget exceeded: the program did not finish within ${maxCycles} cycles (raise maxCycles if this is expected)`,
+  );
 }
 
 export function computeSchedule(p: PreparedProgram, maxCycles: number): Schedule {
@@ -161,7 +166,7 @@ export function computeSchedule(p: PreparedProgram, maxCycles: number): Schedule
           const P = p.pixels[i]!;
           const passes = p.passes[i]!;
           let pl = plPrev;
-          let is = 0;
+          let is: number;
           for (let j = 0; j < passes; j++) {
             pl = Math.max(s, pl + n, isp2 + n);
             is = Math.max(pl + n, isp1);
@@ -230,7 +235,8 @@ export function computeSchedule(p: PreparedProgram, maxCycles: number): Schedule
     for (let k = 0; k < pt.length; k++) {
       while (popped < pp.length && pp[popped]! <= pt[k]! - 1) popped++;
       if (k + 1 - popped > TOKEN_COUNTER_MAX) {
-        if (!worst || pt[k]! < worst[0] || (pt[k] === worst[0] && ch < worst[1])) worst = [pt[k]!, ch, pushInst[ch]![k]!];
+        if (!worst || pt[k]! < worst[0] || (pt[k] === worst[0] && ch < worst[1]))
+          worst = [pt[k]!, ch, pushInst[ch]![k]!];
         break;
       }
     }

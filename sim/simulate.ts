@@ -117,7 +117,19 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
     const order = startOrder(p, sch.start, sch.cycles);
     const fu = new FunctionalUnit(p, sp, dram);
     for (let k = 0; k < order.length; k++) fu.run(order[k]!, p.code[order[k]!]!);
-    return finish(program, p.cfg, engine, sch.cycles, sch.dispatch, sch.start, sch.end, counters, dram, sp, randomInputs);
+    return finish(
+      program,
+      p.cfg,
+      engine,
+      sch.cycles,
+      sch.dispatch,
+      sch.start,
+      sch.end,
+      counters,
+      dram,
+      sp,
+      randomInputs,
+    );
   }
   const r = runCycleEngine(p, program, dram, sp, {
     maxCycles,

@@ -35,7 +35,14 @@ export function writeChromeTrace(result: SimResult): string {
     events.push({ name: 'thread_name', ph: 'M', pid, tid, ts: 0, args: { name } });
     events.push({ name: 'thread_sort_index', ph: 'M', pid, tid, ts: 0, args: { sort_index: tid } });
   };
-  events.push({ name: 'process_name', ph: 'M', pid, tid: 0, ts: 0, args: { name: `nibble (${result.engine} engine, ${result.cycles} cycles)` } });
+  events.push({
+    name: 'process_name',
+    ph: 'M',
+    pid,
+    tid: 0,
+    ts: 0,
+    args: { name: `nibble (${result.engine} engine, ${result.cycles} cycles)` },
+  });
   meta(1, 'fetch');
   meta(2, 'load');
   meta(4, 'store');
@@ -46,7 +53,14 @@ export function writeChromeTrace(result: SimResult): string {
   for (let i = 0; i < p.count; i++) {
     const inst = p.code[i]!;
     const u = p.unit[i]!;
-    events.push({ name: inst.op, ph: 'i', pid, tid: 1, ts: D[i]! * us, args: { instruction: i, cycle: D[i] } } as TraceEvent & { s?: string });
+    events.push({
+      name: inst.op,
+      ph: 'i',
+      pid,
+      tid: 1,
+      ts: D[i]! * us,
+      args: { instruction: i, cycle: D[i] },
+    } as TraceEvent & { s?: string });
     if (u === U_HALT) continue;
     let tid = u === 0 ? 2 : u === 2 ? 4 : 3;
     if (u === 1) {
@@ -60,7 +74,16 @@ export function writeChromeTrace(result: SimResult): string {
       tid = 100 + lane;
     }
     const fields: Record<string, unknown> = { instruction: i, dispatch: D[i], start: S[i], end: E[i], ...inst };
-    events.push({ name: inst.op, cat: UNIT_NAMES[u], ph: 'X', pid, tid, ts: S[i]! * us, dur: (E[i]! - S[i]!) * us, args: fields });
+    events.push({
+      name: inst.op,
+      cat: UNIT_NAMES[u],
+      ph: 'X',
+      pid,
+      tid,
+      ts: S[i]! * us,
+      dur: (E[i]! - S[i]!) * us,
+      args: fields,
+    });
     queueDelta.push([D[i]! + 1, u, 1], [S[i]! + 1, u, -1]);
     for (const ch of [p.pop0[i]!, p.pop1[i]!]) if (ch >= 0) tokenDelta.push([S[i]! + 1, ch, -1]);
     for (const ch of [p.push0[i]!, p.push1[i]!]) if (ch >= 0) tokenDelta.push([E[i]!, ch, 1]);
@@ -68,7 +91,7 @@ export function writeChromeTrace(result: SimResult): string {
   const counterTrack = (deltas: [number, number, number][], names: readonly string[], title: string) => {
     deltas.sort((x, y) => x[0] - y[0]);
     const value = names.map(() => 0);
-    for (let k = 0; k < deltas.length; ) {
+    for (let k = 0; k < deltas.length;) {
       const t = deltas[k]![0];
       while (k < deltas.length && deltas[k]![0] === t) {
         value[deltas[k]![1]]! += deltas[k]![2];
@@ -84,7 +107,12 @@ export function writeChromeTrace(result: SimResult): string {
   return JSON.stringify({
     traceEvents: events,
     displayTimeUnit: 'ns',
-    otherData: { engine: result.engine, cycles: result.cycles, clockMHz: program.config.clockMHz, counters: { ...result.counters, layers: undefined } },
+    otherData: {
+      engine: result.engine,
+      cycles: result.cycles,
+      clockMHz: program.config.clockMHz,
+      counters: { ...result.counters, layers: undefined },
+    },
   });
 }
 
@@ -100,7 +128,10 @@ const FETCH_CODE = { idle: 0, dispatch: 1, stall: 2 } as const;
 /** VCD of the cycle engine's main signals; needs simulate(..., { engine: 'cycle', collect: { trace: true } }). */
 export function writeVcd(result: SimResult): string {
   const trace = result.trace;
-  if (!trace) throw new SimError("a VCD needs the cycle engine's per-cycle trace: simulate with engine 'cycle' and collect.trace = true");
+  if (!trace)
+    throw new SimError(
+      "a VCD needs the cycle engine's per-cycle trace: simulate with engine 'cycle' and collect.trace = true",
+    );
   return vcdFromSnapshots(trace, result.program.config.clockMHz);
 }
 
@@ -152,7 +183,8 @@ export function vcdFromSnapshots(trace: readonly CycleSnapshot[], clockMHz = 500
     '$upscope $end',
     '$enddefinitions $end',
   ];
-  const fmt = (s: VcdSignal, v: number, id: string) => (s.width === 1 ? `${v & 1}${id}` : `b${(v >>> 0).toString(2)} ${id}`);
+  const fmt = (s: VcdSignal, v: number, id: string) =>
+    s.width === 1 ? `${v & 1}${id}` : `b${(v >>> 0).toString(2)} ${id}`;
   const last = signals.map(() => NaN);
   for (const snap of trace) {
     const t = snap.cycle * periodPs;

@@ -2,4 +2,6 @@
 import { fileURLToPath } from 'node:url';
 
 /** The authors' 4-bit MNIST model (IntegerNet raw-text export), see ../shared/reference/README.md. */
-export const AUTHORS_MODEL = fileURLToPath(new URL('../../shared/reference/integernet-mnist-4bit.txt', import.meta.url));
+export const AUTHORS_MODEL = fileURLToPath(
+  new URL('../../shared/reference/integernet-mnist-4bit.txt', import.meta.url),
+);

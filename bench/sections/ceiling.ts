@@ -57,8 +57,22 @@ export function int8MatmulDot8(a: Int8Array, wT: Int8Array, c: Int32Array, pixel
   for (let p = 0; p < pixels; p++) {
     const aRow = p * k;
     for (let j = 0; j < n; j += 8) {
-      const w0 = j * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k, w4 = w3 + k, w5 = w4 + k, w6 = w5 + k, w7 = w6 + k;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      const w0 = j * k,
+        w1 = w0 + k,
+        w2 = w1 + k,
+        w3 = w2 + k,
+        w4 = w3 + k,
+        w5 = w4 + k,
+        w6 = w5 + k,
+        w7 = w6 + k;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        s4 = 0,
+        s5 = 0,
+        s6 = 0,
+        s7 = 0;
       for (let kk = 0; kk < k; kk++) {
         const x = a[aRow + kk]!;
         s0 = (s0 + x * wT[w0 + kk]!) | 0;
@@ -116,11 +130,23 @@ export function measureCeiling(
       const w = filled(k * n, 2, -7, 7);
       const c = new Int32Array(pixels * n);
       const run = MATMUL_KERNELS[kernel].run;
-      const t = timeRepeated(() => run(a, w, c, pixels, k, n), { minMs: opts.minMs ?? 500, maxRuns: 100000, ...(opts.sampler ? { sampler: opts.sampler } : {}) });
+      const t = timeRepeated(() => run(a, w, c, pixels, k, n), {
+        minMs: opts.minMs ?? 500,
+        maxRuns: 100000,
+        ...(opts.sampler ? { sampler: opts.sampler } : {}),
+      });
       // read the result so the loop cannot be optimized away
       if (c.reduce((s, x) => s + x, 0) === 0.5) throw new Error('unreachable');
       const macs = pixels * k * n;
-      rows.push({ kernel, shape, macs, ms: t.ms, cpuShare: t.cpuMs / t.ms, runs: t.runs, macPerSecond: (macs / t.ms) * 1000 });
+      rows.push({
+        kernel,
+        shape,
+        macs,
+        ms: t.ms,
+        cpuShare: t.cpuMs / t.ms,
+        runs: t.runs,
+        macPerSecond: (macs / t.ms) * 1000,
+      });
     }
   }
   return rows;
@@ -149,7 +175,10 @@ export function ceilingMacPerSecond(rows: CeilingRow[]): number {
 
 /** Measure the ceiling (quick: one shape, short loop) and remember it in the context. */
 export function ensureCeiling(ctx: BenchContext, quick = ctx.options.quick): { rows: CeilingRow[]; ceiling: number } {
-  const rows = measureCeiling(quick ? CEILING_SHAPES.slice(0, 2) : CEILING_SHAPES, { minMs: quick ? 100 : 500, sampler: ctx.sampler });
+  const rows = measureCeiling(quick ? CEILING_SHAPES.slice(0, 2) : CEILING_SHAPES, {
+    minMs: quick ? 100 : 500,
+    sampler: ctx.sampler,
+  });
   const ceiling = ceilingMacPerSecond(rows);
   ctx.ceilingMacPerSecond = ceiling;
   return { rows, ceiling };
@@ -163,7 +192,9 @@ export const ceilingSection: Section = {
     return {
       tables: [ceilingTable(rows)],
       goals: [],
-      notes: [`ceiling = best kernel and shape: ${si(ceiling)} MAC/s (one thread; the simulator is single-threaded too)`],
+      notes: [
+        `ceiling = best kernel and shape: ${si(ceiling)} MAC/s (one thread; the simulator is single-threaded too)`,
+      ],
       data: { rows, ceilingMacPerSecond: ceiling },
     };
   },

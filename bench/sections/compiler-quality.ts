@@ -40,7 +40,12 @@ function findLayer(layers: readonly Layer[], name: string): Layer | undefined {
 }
 
 /** Per-layer quality figures from the simulator's layer counters. */
-export function layerQuality(net: Network, layers: readonly LayerCounters[], cfg: ArchConfig, minChannels = 16): LayerQuality[] {
+export function layerQuality(
+  net: Network,
+  layers: readonly LayerCounters[],
+  cfg: ArchConfig,
+  minChannels = 16,
+): LayerQuality[] {
   const nn = cfg.array.rows * cfg.array.cols;
   return layers.map((l) => {
     const ir = findLayer(net.layers, l.name);
@@ -82,7 +87,12 @@ export function qualityGoals(rows: readonly LayerQuality[], minUtil = 0.85, maxR
   return goals;
 }
 
-export function qualityTable(rows: readonly LayerQuality[], program: Program, totalCycles: number, cfg: ArchConfig): Table {
+export function qualityTable(
+  rows: readonly LayerQuality[],
+  program: Program,
+  totalCycles: number,
+  cfg: ArchConfig,
+): Table {
   const nn = cfg.array.rows * cfg.array.cols;
   const macs = rows.reduce((s, r) => s + r.macs, 0);
   const ch = (x: number | undefined) => (x === undefined ? '-' : String(x));
@@ -101,7 +111,17 @@ export function qualityTable(rows: readonly LayerQuality[], program: Program, to
         `${r.ratio.toFixed(3)}x`,
         pct(r.utilization),
       ]),
-      ['whole program', '', '', '', macs, totalCycles, Math.round(macs / nn), `${(totalCycles / (macs / nn)).toFixed(3)}x`, pct(macs / (totalCycles * nn))],
+      [
+        'whole program',
+        '',
+        '',
+        '',
+        macs,
+        totalCycles,
+        Math.round(macs / nn),
+        `${(totalCycles / (macs / nn)).toFixed(3)}x`,
+        pct(macs / (totalCycles * nn)),
+      ],
     ],
   };
 }
@@ -121,7 +141,7 @@ export const compilerQualitySection: Section = {
       tables: [qualityTable(rows, w.program, r.cycles, cfg)],
       goals,
       notes: [
-        'cycles per layer = the simulator\'s layer span (first start to last end of the layer\'s instructions: its loads, GEMMs, requant/pool and stores), so DMA is included',
+        "cycles per layer = the simulator's layer span (first start to last end of the layer's instructions: its loads, GEMMs, requant/pool and stores), so DMA is included",
         `* = conv layer with >= 16 input and output channels, the layers the goals apply to; compile time ${w.compileMs.toFixed(0)} ms`,
       ],
       data: { network: w.label, cycles: r.cycles, layers: rows },

@@ -7,7 +7,14 @@ import { simSection } from './sim.js';
 import { timingSection } from './timing.js';
 import { verilatorSection } from './verilator.js';
 
-export const SECTIONS: readonly Section[] = [ceilingSection, simSection, mnistSection, timingSection, compilerQualitySection, verilatorSection];
+export const SECTIONS: readonly Section[] = [
+  ceilingSection,
+  simSection,
+  mnistSection,
+  timingSection,
+  compilerQualitySection,
+  verilatorSection,
+];
 
 /** Short names accepted on the command line besides the section names. */
 export const SECTION_ALIASES: Readonly<Record<string, string>> = {

@@ -29,7 +29,14 @@ export interface DatasetRun {
  * Compile `net` for `batch` images (plus one program for the remainder) and
  * run the fast engine over `count` images of `images` (NCHW bytes).
  */
-export function simulateDataset(net: Network, cfg: ArchConfig, images: Uint8Array, count: number, batch: number, sampler?: RssSampler): DatasetRun {
+export function simulateDataset(
+  net: Network,
+  cfg: ArchConfig,
+  images: Uint8Array,
+  count: number,
+  batch: number,
+  sampler?: RssSampler,
+): DatasetRun {
   const b = Math.min(batch, count);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -47,7 +54,10 @@ export function simulateDataset(net: Network, cfg: ArchConfig, images: Uint8Arra
   for (let first = 0; first < count; first += b) {
     const n = Math.min(b, count - first);
     const p = n === b ? program : tail!;
-    const r = simulate(p, { engine: 'fast', inputs: { [inDesc.name]: images.subarray(first * imageSize, (first + n) * imageSize) } });
+    const r = simulate(p, {
+      engine: 'fast',
+      inputs: { [inDesc.name]: images.subarray(first * imageSize, (first + n) * imageSize) },
+    });
     const out = r.outputs[outDesc.name];
     if (!out) throw new SimError(`no output '${outDesc.name}'`, 'bench mnist-end-to-end');
     outputs.set(out.subarray(0, n * outSize), first * outSize);
@@ -87,17 +97,27 @@ export const mnistSection: Section = {
     const wallMs = sim.compileMs + sim.simulateMs;
     const seconds = (x: number) => (x / 1000).toFixed(2);
     const goals: Goal[] = [
-      { name: 'compile + simulate all images', target: '< 60 s', actual: `${seconds(wallMs)} s`, met: data.count === 10000 ? wallMs < 60000 : undefined },
+      {
+        name: 'compile + simulate all images',
+        target: '< 60 s',
+        actual: `${seconds(wallMs)} s`,
+        met: data.count === 10000 ? wallMs < 60000 : undefined,
+      },
       {
         name: 'simulator accuracy',
         target: pct(PUBLISHED_MNIST_ACCURACY, 2),
         actual: pct(simAcc.accuracy, 2),
         met: data.count === 10000 ? simAcc.correct === 9939 : undefined,
       },
-      { name: 'simulator outputs == reference outputs', target: '0 differing values', actual: String(mismatches), met: mismatches === 0 },
+      {
+        name: 'simulator outputs == reference outputs',
+        target: '0 differing values',
+        actual: String(mismatches),
+        met: mismatches === 0,
+      },
     ];
     const notes = [
-      'CPU time is this process\'s (all threads, GC included); wall time well above it means other work shared the 2 CPUs',
+      "CPU time is this process's (all threads, GC included); wall time well above it means other work shared the 2 CPUs",
       `program batch ${sim.batch} images (--mnist-batch); the simulator reads the images as its input tensor, one program run per batch`,
     ];
     if (data.count !== 10000) notes.push(`quick run: ${data.count} images only, time and accuracy goals not judged`);
@@ -105,9 +125,27 @@ export const mnistSection: Section = {
       tables: [
         {
           title: `MNIST test set (${data.count} images)`,
-          columns: ['executor', 'wall time', 'CPU time', 'images/s', 'accuracy', 'simulated cycles', 'cycles/image', 'sim cycles/s'],
+          columns: [
+            'executor',
+            'wall time',
+            'CPU time',
+            'images/s',
+            'accuracy',
+            'simulated cycles',
+            'cycles/image',
+            'sim cycles/s',
+          ],
           rows: [
-            ['reference (models/reference.ts)', ms(ref.ms), ms(ref.cpuMs), si((data.count / ref.ms) * 1000), pct(refAcc.accuracy, 2), '-', '-', '-'],
+            [
+              'reference (models/reference.ts)',
+              ms(ref.ms),
+              ms(ref.cpuMs),
+              si((data.count / ref.ms) * 1000),
+              pct(refAcc.accuracy, 2),
+              '-',
+              '-',
+              '-',
+            ],
             [
               `compile (${sim.batch}/program) + fast engine`,
               `${ms(sim.compileMs)} + ${ms(sim.simulateMs)}`,

@@ -74,7 +74,21 @@ function ratio(x: number | undefined, ceiling: number | undefined): string {
 export function engineTable(runs: EngineRun[], ceiling: number | undefined): Table {
   return {
     title: `simulator engines${ceiling ? ` (ceiling ${si(ceiling)} MAC/s)` : ''}`,
-    columns: ['network', 'engine', 'instr', 'cycles', 'ms/run', 'runs', 'CPU/wall', 'cycles/s', 'instr/s', 'useful MAC/s', 'array MAC/s', 'useful/ceiling', 'array/ceiling'],
+    columns: [
+      'network',
+      'engine',
+      'instr',
+      'cycles',
+      'ms/run',
+      'runs',
+      'CPU/wall',
+      'cycles/s',
+      'instr/s',
+      'useful MAC/s',
+      'array MAC/s',
+      'useful/ceiling',
+      'array/ceiling',
+    ],
     rows: runs.map((r) => [
       r.workload,
       r.engine,
@@ -93,7 +107,11 @@ export function engineTable(runs: EngineRun[], ceiling: number | undefined): Tab
   };
 }
 
-export const SIM_NETWORKS: readonly { name: string; inputSize?: number }[] = [{ name: 'mnist' }, { name: 'cifar10' }, { name: 'resnet' }];
+export const SIM_NETWORKS: readonly { name: string; inputSize?: number }[] = [
+  { name: 'mnist' },
+  { name: 'cifar10' },
+  { name: 'resnet' },
+];
 
 export const simSection: Section = {
   name: 'sim',
@@ -110,7 +128,10 @@ export const simSection: Section = {
     const networks = quick ? [{ name: 'mnist', inputSize: 16 }] : SIM_NETWORKS;
     const workloads: Workload[] = networks.map((n) => {
       ctx.log(`sim: compiling ${n.name}`);
-      return zooWorkload(n.name, cfg, { ...(n.inputSize !== undefined ? { inputSize: n.inputSize } : {}), sampler: ctx.sampler });
+      return zooWorkload(n.name, cfg, {
+        ...(n.inputSize !== undefined ? { inputSize: n.inputSize } : {}),
+        sampler: ctx.sampler,
+      });
     });
     const runs: EngineRun[] = [];
     for (const w of workloads) {
@@ -123,12 +144,20 @@ export const simSection: Section = {
       .filter((r) => r.engine === 'fast')
       .map((r) => {
         const ratio = r.usefulMacPerSecond / ceiling;
-        return { name: `fast engine / ceiling, ${r.workload}`, target: '>= 0.5', actual: ratio.toFixed(2), met: ratio >= 0.5 };
+        return {
+          name: `fast engine / ceiling, ${r.workload}`,
+          target: '>= 0.5',
+          actual: ratio.toFixed(2),
+          met: ratio >= 0.5,
+        };
       });
-    const mismatch = workloads.filter((w) => new Set(runs.filter((r) => r.workload === w.label).map((r) => r.cycles)).size !== 1);
-    if (mismatch.length > 0) notes.push(`engines disagree on the cycle count of ${mismatch.map((w) => w.label).join(', ')}`);
+    const mismatch = workloads.filter(
+      (w) => new Set(runs.filter((r) => r.workload === w.label).map((r) => r.cycles)).size !== 1,
+    );
+    if (mismatch.length > 0)
+      notes.push(`engines disagree on the cycle count of ${mismatch.map((w) => w.label).join(', ')}`);
     notes.push(
-      'useful MAC/s counts the network\'s MACs (program.layers), the figure the goal uses; array MAC/s counts N x N per issued pixel (zero padding and unused lanes included); ' +
+      "useful MAC/s counts the network's MACs (program.layers), the figure the goal uses; array MAC/s counts N x N per issued pixel (zero padding and unused lanes included); " +
         'ms/run is the mean of measured runs after one cold run and 300 ms of discarded warm-up runs (steady-state speed), or the cold run alone when it took over 3 s',
       'the cycle engine runs the same programs on the same default config as the others (fast enough here: a few seconds each); its figure is one cold run when that took over 3 s',
       `compile times: ${workloads.map((w) => `${w.label} ${w.compileMs.toFixed(0)} ms`).join(', ')}`,
@@ -137,8 +166,11 @@ export const simSection: Section = {
       tables: [engineTable(runs, ceiling)],
       goals,
       notes,
-      data: { ceilingMacPerSecond: ceiling, runs, compileMs: Object.fromEntries(workloads.map((w) => [w.label, w.compileMs])) },
+      data: {
+        ceilingMacPerSecond: ceiling,
+        runs,
+        compileMs: Object.fromEntries(workloads.map((w) => [w.label, w.compileMs])),
+      },
     };
   },
 };
-

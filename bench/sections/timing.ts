@@ -28,7 +28,11 @@ export const timingSection: Section = {
       ctx.log(`timing-engine: building and compiling ${n.name}-${n.inputSize}`);
       const w = zooWorkload(n.name, cfg, { inputSize: n.inputSize, sampler: ctx.sampler });
       ctx.log(`timing-engine: simulating ${w.label}`);
-      const t = timeRepeated(() => simulate(w.program, { engine: 'timing' }), { minMs: 500, maxRuns: 5, sampler: ctx.sampler });
+      const t = timeRepeated(() => simulate(w.program, { engine: 'timing' }), {
+        minMs: 500,
+        maxRuns: 5,
+        sampler: ctx.sampler,
+      });
       const cycles = t.value.cycles;
       const macs = usefulMacs(w.program);
       rows.push([
@@ -40,17 +44,42 @@ export const timingSection: Section = {
         ms(t.firstMs),
         t.runs > 1 ? ms(t.ms) : '-',
         cycles,
-        `${((cycles / cfg.clockMHz) / 1000).toFixed(2)} ms`,
+        `${(cycles / cfg.clockMHz / 1000).toFixed(2)} ms`,
         `${((100 * macs) / (cycles * cfg.array.rows * cfg.array.cols)).toFixed(1)} %`,
       ]);
-      goals.push({ name: `timing engine, ${w.label}`, target: '< 2 s', actual: ms(t.firstMs), met: ctx.options.quick ? undefined : t.firstMs < 2000 });
-      data.push({ network: w.label, instructions: w.program.code.length, macs, buildMs: w.buildMs, compileMs: w.compileMs, timingColdMs: t.firstMs, timingWarmMs: t.runs > 1 ? t.ms : undefined, cycles });
+      goals.push({
+        name: `timing engine, ${w.label}`,
+        target: '< 2 s',
+        actual: ms(t.firstMs),
+        met: ctx.options.quick ? undefined : t.firstMs < 2000,
+      });
+      data.push({
+        network: w.label,
+        instructions: w.program.code.length,
+        macs,
+        buildMs: w.buildMs,
+        compileMs: w.compileMs,
+        timingColdMs: t.firstMs,
+        timingWarmMs: t.runs > 1 ? t.ms : undefined,
+        cycles,
+      });
     }
     return {
       tables: [
         {
           title: 'timing engine on large networks',
-          columns: ['network', 'instr', 'MACs', 'build net', 'compile', 'timing (cold)', 'timing (warm)', 'cycles', `latency @ ${cfg.clockMHz} MHz`, 'array util'],
+          columns: [
+            'network',
+            'instr',
+            'MACs',
+            'build net',
+            'compile',
+            'timing (cold)',
+            'timing (warm)',
+            'cycles',
+            `latency @ ${cfg.clockMHz} MHz`,
+            'array util',
+          ],
           rows,
         },
       ],

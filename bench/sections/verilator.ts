@@ -28,7 +28,8 @@ export async function loadRtlGen(): Promise<RtlApi> {
     return api;
   } catch (e) {
     if (e instanceof SectionUnavailable) throw e;
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new SectionUnavailable('rtl-gen (rtl-gen/index.ts) is not available in this build');
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND')
+      throw new SectionUnavailable('rtl-gen (rtl-gen/index.ts) is not available in this build');
     throw e;
   }
 }
@@ -73,16 +74,25 @@ export const verilatorSection: Section = {
   title: 'Verilator (generated RTL) speed beside the simulator engines',
   async run(ctx: BenchContext): Promise<SectionOutput> {
     const rtl = await loadRtlGen();
-    if (!rtl.toolAvailable('verilator')) throw new SectionUnavailable('verilator is not installed (apt-get install verilator): skipped');
+    if (!rtl.toolAvailable('verilator'))
+      throw new SectionUnavailable('verilator is not installed (apt-get install verilator): skipped');
     const quick = ctx.options.quick;
     const mnist = mnistNetwork(ctx.options.referenceModel);
     const cases: { label: string; cfg: ArchConfig; make: (cfg: ArchConfig) => Program }[] = [];
     for (const n of quick ? [4] : [4, 8]) {
-      cases.push({ label: `random (seed 7, ${quick ? 20 : 1500} rounds)`, cfg: arrayConfig(n), make: (c) => randomProgram(7, c, { rounds: quick ? 20 : 1500, maxDim: 8 }) });
+      cases.push({
+        label: `random (seed 7, ${quick ? 20 : 1500} rounds)`,
+        cfg: arrayConfig(n),
+        make: (c) => randomProgram(7, c, { rounds: quick ? 20 : 1500, maxDim: 8 }),
+      });
     }
     const batch = quick ? 1 : 16;
     for (const n of quick ? [] : [4, 8, 16]) {
-      cases.push({ label: `${mnist.label} batch ${batch}`, cfg: arrayConfig(n), make: (c) => compileNetwork(mnist.net, c, { batch }) });
+      cases.push({
+        label: `${mnist.label} batch ${batch}`,
+        cfg: arrayConfig(n),
+        make: (c) => compileNetwork(mnist.net, c, { batch }),
+      });
     }
     const startup = new Map<number, number>();
     const buildMs = new Map<number, number>();
@@ -100,7 +110,10 @@ export const verilatorSection: Section = {
       const v = rtl.verifyProgram(program);
       ctx.sampler.sample();
       const fast = measureEngine(c.label, program, 'fast', { minMs: quick ? 50 : 1000, sampler: ctx.sampler });
-      const cycle = quick || v.simCycles > 3e6 ? undefined : measureEngine(c.label, program, 'cycle', { minMs: 500, sampler: ctx.sampler });
+      const cycle =
+        quick || v.simCycles > 3e6
+          ? undefined
+          : measureEngine(c.label, program, 'cycle', { minMs: 500, sampler: ctx.sampler });
       const net = Math.max(1, v.runMs - startup.get(n)!);
       const rtlCps = (v.rtlCycles / net) * 1000;
       rows.push({
@@ -120,8 +133,21 @@ export const verilatorSection: Section = {
       });
     }
     const table: Table = {
-      title: 'simulated cycles per second on the same programs (Verilator: process time minus its startup, build excluded)',
-      columns: ['program', 'array', 'instr', 'cycles', 'co-sim', 'Verilator run', 'startup', 'Verilator cycles/s', 'fast cycles/s', 'cycle cycles/s', 'fast/Verilator'],
+      title:
+        'simulated cycles per second on the same programs (Verilator: process time minus its startup, build excluded)',
+      columns: [
+        'program',
+        'array',
+        'instr',
+        'cycles',
+        'co-sim',
+        'Verilator run',
+        'startup',
+        'Verilator cycles/s',
+        'fast cycles/s',
+        'cycle cycles/s',
+        'fast/Verilator',
+      ],
       rows: rows.map((r) => [
         r.program,
         r.config,
@@ -142,7 +168,12 @@ export const verilatorSection: Section = {
       actual: `${r.fastOverRtl.toFixed(1)}x`,
       met: r.fastOverRtl >= 3,
     }));
-    goals.push({ name: 'co-simulation of every program above', target: 'match', actual: `${rows.filter((r) => r.match).length}/${rows.length} match`, met: rows.every((r) => r.match) });
+    goals.push({
+      name: 'co-simulation of every program above',
+      target: 'match',
+      actual: `${rows.filter((r) => r.match).length}/${rows.length} match`,
+      met: rows.every((r) => r.match),
+    });
     const notes = [
       `Verilator model builds (0 = cached in .cache/rtl): ${[...buildMs].map(([n, t]) => `${n}x${n} ${ms(t)}`).join(', ')}`,
       "startup = the Verilator binary's wall time on a one-instruction (HALT) program of the same config: process start, DRAM image load, result dump; it is subtracted so the figure is simulation speed",
@@ -153,7 +184,15 @@ export const verilatorSection: Section = {
       tables: [table],
       goals,
       notes,
-      data: { buildMs: Object.fromEntries(buildMs), startupMs: Object.fromEntries(startup), rows: rows.map((r) => ({ ...r, fast: { ms: r.fast.ms, cyclesPerSecond: r.fast.cyclesPerSecond }, cycle: r.cycle ? { ms: r.cycle.ms, cyclesPerSecond: r.cycle.cyclesPerSecond } : undefined })) },
+      data: {
+        buildMs: Object.fromEntries(buildMs),
+        startupMs: Object.fromEntries(startup),
+        rows: rows.map((r) => ({
+          ...r,
+          fast: { ms: r.fast.ms, cyclesPerSecond: r.fast.cyclesPerSecond },
+          cycle: r.cycle ? { ms: r.cycle.ms, cyclesPerSecond: r.cycle.cyclesPerSecond } : undefined,
+        })),
+      },
     };
   },
 };

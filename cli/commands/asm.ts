@@ -25,7 +25,13 @@ export const asmCommand: CommandSpec = {
   builder: (y) =>
     withJson(withConfig(y))
       .positional('file', { type: 'string', describe: 'assembly text (.s)', normalize: true })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'program file to write (.nbl)', normalize: true })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        demandOption: true,
+        describe: 'program file to write (.nbl)',
+        normalize: true,
+      })
       .example('$0 asm kernel.s -o kernel.nbl', 'assemble for the default config')
       .example('$0 asm kernel.s --config small.json -o kernel.nbl', 'for another config (field widths follow it)'),
   handler: async (args) => {
@@ -55,7 +61,9 @@ export const asmCommand: CommandSpec = {
     await saveProgram(out, program);
     const doc = { program: out, source: file, instructions: code.length, configHash: program.configHash, tokens };
     if (term.json) return term.document(doc);
-    term.line(`assembled ${code.length} instructions from ${file} -> ${out} (config ${program.configHash}); token check passed`);
+    term.line(
+      `assembled ${code.length} instructions from ${file} -> ${out} (config ${program.configHash}); token check passed`,
+    );
     for (const w of tokens.warnings) term.line(`  warning: ${w}`);
   },
 };

@@ -10,11 +10,28 @@ export const compileCommand: CommandSpec = {
   describe: 'compile a model for a configuration into a program file',
   builder: (y) =>
     withJson(withConfig(withFormat(y)))
-      .positional('model', { type: 'string', describe: 'model file (.txt IntegerNet, .json nibble model)', normalize: true })
+      .positional('model', {
+        type: 'string',
+        describe: 'model file (.txt IntegerNet, .json nibble model)',
+        normalize: true,
+      })
       .option('batch', { type: 'number', default: 1, describe: 'images per program run' })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'program file to write (.nbl)', normalize: true })
-      .option('listing', { type: 'string', describe: 'also write the assembly listing (per-layer comments) to this file', normalize: true })
-      .example('$0 compile ../shared/reference/integernet-mnist-4bit.txt -o mnist.nbl', 'compile for the default config')
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        demandOption: true,
+        describe: 'program file to write (.nbl)',
+        normalize: true,
+      })
+      .option('listing', {
+        type: 'string',
+        describe: 'also write the assembly listing (per-layer comments) to this file',
+        normalize: true,
+      })
+      .example(
+        '$0 compile ../shared/reference/integernet-mnist-4bit.txt -o mnist.nbl',
+        'compile for the default config',
+      )
       .example('$0 compile net.json --config small.json --batch 4 -o net.nbl --listing net.s', 'with a listing'),
   handler: async (args) => {
     const term = new Terminal(bool(args, 'json'));
@@ -39,7 +56,12 @@ export const compileCommand: CommandSpec = {
       instructions: program.code.length,
       segments: program.segments.length,
       segmentBytes: program.segments.reduce((s, g) => s + g.bytes.length, 0),
-      layers: program.layers.map((l) => ({ name: l.name, kind: l.kind, macs: l.macs, instructions: l.lastInstruction - l.firstInstruction + 1 })),
+      layers: program.layers.map((l) => ({
+        name: l.name,
+        kind: l.kind,
+        macs: l.macs,
+        instructions: l.lastInstruction - l.firstInstruction + 1,
+      })),
       macs,
     };
     if (term.json) return term.document(doc);
@@ -50,7 +72,10 @@ export const compileCommand: CommandSpec = {
       ['MACs', formatNumber(macs)],
       ['config hash', doc.configHash],
     ]);
-    term.table(['layer', 'kind', 'MACs', 'instructions'], doc.layers.map((l) => [l.name, l.kind, l.macs, l.instructions]));
+    term.table(
+      ['layer', 'kind', 'MACs', 'instructions'],
+      doc.layers.map((l) => [l.name, l.kind, l.macs, l.instructions]),
+    );
     if (listing) term.line(`  listing written to ${listing}`);
   },
 };

@@ -33,8 +33,17 @@ export const configCommand: CommandSpec = {
   describe: 'print the default ArchConfig, or validate one; show derived numbers and hash',
   builder: (y) =>
     withJson(y)
-      .positional('file', { type: 'string', describe: 'ArchConfig JSON file (fields not given take their defaults)', normalize: true })
-      .option('output', { alias: 'o', type: 'string', describe: 'write the full resolved config as JSON to this file', normalize: true })
+      .positional('file', {
+        type: 'string',
+        describe: 'ArchConfig JSON file (fields not given take their defaults)',
+        normalize: true,
+      })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        describe: 'write the full resolved config as JSON to this file',
+        normalize: true,
+      })
       .example('$0 config', 'show the default configuration')
       .example('$0 config my-arch.json', 'validate a config, show derived numbers and its hash')
       .example('$0 config -o arch.json', 'write the default config as a starting point')
@@ -50,10 +59,21 @@ export const configCommand: CommandSpec = {
     const out = str(args, 'output');
     if (out) writeOutput(out, `${JSON.stringify(JSON.parse(canonicalConfigJson(cfg)), null, 2)}\n`);
     const fields = Object.fromEntries(
-      [...layout].map(([mn, l]) => [mn, { usedBits: l.usedBits, fields: Object.fromEntries(l.fields.map((f) => [f.name, f.width])) }]),
+      [...layout].map(([mn, l]) => [
+        mn,
+        { usedBits: l.usedBits, fields: Object.fromEntries(l.fields.map((f) => [f.name, f.width])) },
+      ]),
     );
     if (term.json) {
-      term.document({ source: file ?? 'default', valid: true, hash, config: JSON.parse(canonicalConfigJson(cfg)), derived, summary, instructionFields: fields });
+      term.document({
+        source: file ?? 'default',
+        valid: true,
+        hash,
+        config: JSON.parse(canonicalConfigJson(cfg)),
+        derived,
+        summary,
+        instructionFields: fields,
+      });
       return;
     }
     term.heading(`${file ? `config ${file}` : 'default config'}: ${colour.green('valid')}, hash ${hash}`);
@@ -63,12 +83,20 @@ export const configCommand: CommandSpec = {
     term.pairs([
       ['array', `${summary.n} x ${summary.n} PEs, ${summary.peakMacsPerCycle} MAC/cycle`],
       ['peak', `${formatNumber(summary.peakGops)} GOPS at ${cfg.clockMHz} MHz (2 ops per MAC)`],
-      ['DRAM', `${cfg.dram.busBytes} B/cycle per channel = ${formatNumber(summary.dramGBps)} GB/s, latency ${cfg.dram.latency} cycles`],
+      [
+        'DRAM',
+        `${cfg.dram.busBytes} B/cycle per channel = ${formatNumber(summary.dramGBps)} GB/s, latency ${cfg.dram.latency} cycles`,
+      ],
       ['GEMM pipeline depth', `${derived.gemmDepth} cycles (2N + 2)`],
       ['requant depth', `${derived.requantDepth} cycles`],
       ['accumulator range', `[${derived.accMin}, ${derived.accMax}]`],
-      ...Object.entries(summary.scratchpadKiB).map(([k, v]) => [`${k.toUpperCase()} scratchpad`, `${formatNumber(v)} KiB`] as [string, string]),
-      ['address bits', `INP ${derived.inpAddrBits}, WGT ${derived.wgtAddrBits}, ACC ${derived.accAddrBits}, OUT ${derived.outAddrBits}, PARAM ${derived.paramAddrBits}, DRAM ${derived.dramAddrBits}`],
+      ...Object.entries(summary.scratchpadKiB).map(
+        ([k, v]) => [`${k.toUpperCase()} scratchpad`, `${formatNumber(v)} KiB`] as [string, string],
+      ),
+      [
+        'address bits',
+        `INP ${derived.inpAddrBits}, WGT ${derived.wgtAddrBits}, ACC ${derived.accAddrBits}, OUT ${derived.outAddrBits}, PARAM ${derived.paramAddrBits}, DRAM ${derived.dramAddrBits}`,
+      ],
       ['instruction bits used', [...layout].map(([mn, l]) => `${mn} ${l.usedBits}`).join(', ') + ' (of 128)'],
     ]);
     if (out) term.line(`\nwrote ${out}`);

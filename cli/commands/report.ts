@@ -3,7 +3,15 @@ import type { Program } from '../../isa/index.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { compileNetwork, SIM_ENGINES, simulator, type SimEngine } from '../engines.js';
 import { DatasetError } from '../../arch/errors.js';
-import { loadConfig, loadModel, loadProgram, looksLikeProgramFile, parsePositiveInt, readText, writeOutput } from '../inputs.js';
+import {
+  loadConfig,
+  loadModel,
+  loadProgram,
+  looksLikeProgramFile,
+  parsePositiveInt,
+  readText,
+  writeOutput,
+} from '../inputs.js';
 import { buildReportData } from '../report/data.js';
 import { CHART_IDS, renderReportHtml } from '../report/html.js';
 import { Terminal } from '../terminal.js';
@@ -11,15 +19,38 @@ import { basename } from 'node:path';
 
 export const reportCommand: CommandSpec = {
   command: 'report <input>',
-  describe: 'write a self-contained HTML report (cycles, utilization, energy, roofline, timeline) for a model or program',
+  describe:
+    'write a self-contained HTML report (cycles, utilization, energy, roofline, timeline) for a model or program',
   builder: (y) =>
     withJson(withConfig(withFormat(y)))
-      .positional('input', { type: 'string', describe: 'model file (.txt / .json) or program file (.nbl)', normalize: true })
-      .option('output', { alias: 'o', type: 'string', default: 'report.html', describe: 'HTML file to write', normalize: true })
+      .positional('input', {
+        type: 'string',
+        describe: 'model file (.txt / .json) or program file (.nbl)',
+        normalize: true,
+      })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        default: 'report.html',
+        describe: 'HTML file to write',
+        normalize: true,
+      })
       .option('batch', { type: 'number', default: 1, describe: 'images per program (model input)' })
-      .option('engine', { type: 'string', choices: [...SIM_ENGINES], default: 'timing', describe: 'simulator engine (the figures are the same; timing is fastest)' })
-      .option('resources', { type: 'string', describe: 'synthesis results JSON (from nibble rtl --synth ... --json) to include', normalize: true })
-      .example('$0 report ../shared/reference/integernet-mnist-4bit.txt -o mnist.html', 'report for the authors\' MNIST model on the default config')
+      .option('engine', {
+        type: 'string',
+        choices: [...SIM_ENGINES],
+        default: 'timing',
+        describe: 'simulator engine (the figures are the same; timing is fastest)',
+      })
+      .option('resources', {
+        type: 'string',
+        describe: 'synthesis results JSON (from nibble rtl --synth ... --json) to include',
+        normalize: true,
+      })
+      .example(
+        '$0 report ../shared/reference/integernet-mnist-4bit.txt -o mnist.html',
+        "report for the authors' MNIST model on the default config",
+      )
       .example('$0 report net.nbl --resources synth.json -o net.html', 'a compiled program, with a resource table'),
   handler: async (args) => {
     const term = new Terminal(bool(args, 'json'));
@@ -52,7 +83,16 @@ export const reportCommand: CommandSpec = {
     const data = buildReportData({ title, source: input, program, result, ...(resources ? { resources } : {}), notes });
     const out = str(args, 'output')!;
     writeOutput(out, renderReportHtml(data));
-    if (term.json) return term.document({ output: out, charts: CHART_IDS, cycles: data.totals.cycles, utilization: data.totals.utilization, layers: data.layers.length });
-    term.line(`report written to ${out} (${data.layers.length} layers, ${data.totals.cycles.toLocaleString('en-US')} cycles); open it in a browser`);
+    if (term.json)
+      return term.document({
+        output: out,
+        charts: CHART_IDS,
+        cycles: data.totals.cycles,
+        utilization: data.totals.utilization,
+        layers: data.layers.length,
+      });
+    term.line(
+      `report written to ${out} (${data.layers.length} layers, ${data.totals.cycles.toLocaleString('en-US')} cycles); open it in a browser`,
+    );
   },
 };

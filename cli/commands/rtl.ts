@@ -14,16 +14,41 @@ export const rtlCommand: CommandSpec = {
   describe: 'generate Verilog for a config (-o DIR); lint, synthesize, place and route, compare requant lanes',
   builder: (y) =>
     withJson(withConfig(y))
-      .option('output', { alias: 'o', type: 'string', describe: 'write the Verilog to this directory', normalize: true })
-      .option('lint', { type: 'boolean', default: false, describe: 'run verilator --lint-only -Wall on the generated design (exit 1 if not clean)' })
-      .option('synth', { type: 'string', choices: [...SYNTH_TARGETS], describe: 'synthesize with Yosys and report LUT/FF/BRAM/DSP' })
-      .option('pnr', { type: 'string', choices: [...PNR_DEVICES], describe: 'place and route with nextpnr-ice40: utilization and Fmax (without --config: the 4x4 iCE40-sized machine of rtl-gen ice40Config())' })
-      .option('compare-requant', { type: 'boolean', default: false, describe: 'synthesize a shift requant lane next to a multiplier-based one (iCE40 UP5K)' })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        describe: 'write the Verilog to this directory',
+        normalize: true,
+      })
+      .option('lint', {
+        type: 'boolean',
+        default: false,
+        describe: 'run verilator --lint-only -Wall on the generated design (exit 1 if not clean)',
+      })
+      .option('synth', {
+        type: 'string',
+        choices: [...SYNTH_TARGETS],
+        describe: 'synthesize with Yosys and report LUT/FF/BRAM/DSP',
+      })
+      .option('pnr', {
+        type: 'string',
+        choices: [...PNR_DEVICES],
+        describe:
+          'place and route with nextpnr-ice40: utilization and Fmax (without --config: the 4x4 iCE40-sized machine of rtl-gen ice40Config())',
+      })
+      .option('compare-requant', {
+        type: 'boolean',
+        default: false,
+        describe: 'synthesize a shift requant lane next to a multiplier-based one (iCE40 UP5K)',
+      })
       .example('$0 rtl -o build/rtl', 'Verilog for the default config')
       .example('$0 rtl --config small.json --lint', 'lint the design of a config')
-      .example('$0 rtl --config small.json --synth ice40 --json > synth.json', 'resource counts as JSON (nibble report --resources synth.json)')
+      .example(
+        '$0 rtl --config small.json --synth ice40 --json > synth.json',
+        'resource counts as JSON (nibble report --resources synth.json)',
+      )
       .example('$0 rtl --pnr ice40-hx8k', 'Fmax of the iCE40-sized 4x4 machine (ice40Config) on an iCE40 HX8K')
-      .example('$0 rtl --compare-requant', 'the paper\'s claim in LUTs and MHz'),
+      .example('$0 rtl --compare-requant', "the paper's claim in LUTs and MHz"),
   handler: async (args) => {
     const term = new Terminal(bool(args, 'json'));
     const cfg = loadConfig(str(args, 'config'));
@@ -33,7 +58,9 @@ export const rtlCommand: CommandSpec = {
     const lint = bool(args, 'lint');
     const compare = bool(args, 'compare-requant');
     if (!out && !synth && !pnr && !lint && !compare) {
-      throw new CliUsageError('nibble rtl needs at least one of -o DIR, --lint, --synth TARGET, --pnr DEVICE, --compare-requant');
+      throw new CliUsageError(
+        'nibble rtl needs at least one of -o DIR, --lint, --synth TARGET, --pnr DEVICE, --compare-requant',
+      );
     }
     const hash = configHash(cfg);
     const doc: Record<string, unknown> = { configHash: hash };
@@ -59,7 +86,8 @@ export const rtlCommand: CommandSpec = {
     if (synth) {
       const api = await rtlApi('nibble rtl --synth', ['synth']);
       // Yosys runs synchronously (no progress to show): say what is happening on a terminal.
-      if (process.stderr.isTTY) term.note(`synthesizing config ${hash} with yosys (${synth}); this takes minutes for large arrays...`);
+      if (process.stderr.isTTY)
+        term.note(`synthesizing config ${hash} with yosys (${synth}); this takes minutes for large arrays...`);
       const r = api.synth(cfg, synth);
       doc['synth'] = r;
       term.heading(`synthesis (yosys, ${synth}), config ${hash}`);
@@ -77,22 +105,34 @@ export const rtlCommand: CommandSpec = {
       // The default machine does not fit an iCE40: without --config, place and route rtl-gen's iCE40-sized one.
       const pnrCfg = str(args, 'config') ? cfg : api.ice40Config();
       if (process.stderr.isTTY) term.note(`placing and routing with nextpnr (${pnr}); this takes a minute or more...`);
-      if (!str(args, 'config')) term.note(`nibble: note: --pnr without --config uses the iCE40-sized config (${pnrCfg.array.rows}x${pnrCfg.array.cols} array, hash ${configHash(pnrCfg)})`);
+      if (!str(args, 'config'))
+        term.note(
+          `nibble: note: --pnr without --config uses the iCE40-sized config (${pnrCfg.array.rows}x${pnrCfg.array.cols} array, hash ${configHash(pnrCfg)})`,
+        );
       const r = api.pnr(pnrCfg, pnr);
       doc['pnr'] = { configHash: configHash(pnrCfg), config: pnrCfg, ...r };
       term.heading(`place and route (nextpnr, ${pnr}), config ${configHash(pnrCfg)}`);
       term.pairs([
         ['Fmax', `${formatNumber(r.fmaxMHz)} MHz`],
-        ...Object.entries(r.utilisation).map(([k, [used, avail]]) => [k, `${used} / ${avail} (${((100 * used) / Math.max(1, avail)).toFixed(0)} %)`] as [string, string]),
+        ...Object.entries(r.utilisation).map(
+          ([k, [used, avail]]) =>
+            [k, `${used} / ${avail} (${((100 * used) / Math.max(1, avail)).toFixed(0)} %)`] as [string, string],
+        ),
       ]);
     }
     if (compare) {
       const api = await rtlApi('nibble rtl --compare-requant', ['compareRequant']);
-      if (process.stderr.isTTY) term.note('synthesizing and placing requant lanes (shift and multiplier, several pipeline depths); about a minute...');
+      if (process.stderr.isTTY)
+        term.note(
+          'synthesizing and placing requant lanes (shift and multiplier, several pipeline depths); about a minute...',
+        );
       const rows = api.compareRequant();
       doc['compareRequant'] = rows;
       term.heading('requant lane: shift/add/clamp vs multiplier-based (iCE40 UP5K)');
-      term.table(['lane', 'stages', 'LUTs', 'FFs', 'DSPs', 'Fmax MHz'], rows.map((r) => [r.lane, r.stages, r.luts, r.ffs, r.dsps, r.fmaxMHz.toFixed(1)]));
+      term.table(
+        ['lane', 'stages', 'LUTs', 'FFs', 'DSPs', 'Fmax MHz'],
+        rows.map((r) => [r.lane, r.stages, r.luts, r.ffs, r.dsps, r.fmaxMHz.toFixed(1)]),
+      );
     }
     if (term.json) term.document(doc);
     if (failed) throw new ExitCodeError(1, failed);

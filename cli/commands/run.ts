@@ -18,16 +18,51 @@ export const runCommand: CommandSpec = {
   describe: 'evaluate a model on a dataset (top-1 accuracy) with the reference executor or the simulator',
   builder: (y) =>
     withJson(withConfig(withFormat(y)))
-      .option('model', { type: 'string', demandOption: true, describe: 'model file (.txt IntegerNet, .json nibble model)', normalize: true })
-      .option('dataset', { type: 'string', choices: [...DATASETS], default: 'mnist-test', describe: 'dataset to evaluate on' })
+      .option('model', {
+        type: 'string',
+        demandOption: true,
+        describe: 'model file (.txt IntegerNet, .json nibble model)',
+        normalize: true,
+      })
+      .option('dataset', {
+        type: 'string',
+        choices: [...DATASETS],
+        default: 'mnist-test',
+        describe: 'dataset to evaluate on',
+      })
       .option('limit', { type: 'number', describe: 'use only the first N images' })
-      .option('engine', { type: 'string', choices: ['reference', 'sim'], default: 'reference', describe: 'reference: the golden integer executor; sim: compile and simulate' })
-      .option('sim-engine', { type: 'string', choices: [...SIM_ENGINES], default: 'fast', describe: 'simulator engine for --engine sim (timing: cycles only, outputs from the reference)' })
+      .option('engine', {
+        type: 'string',
+        choices: ['reference', 'sim'],
+        default: 'reference',
+        describe: 'reference: the golden integer executor; sim: compile and simulate',
+      })
+      .option('sim-engine', {
+        type: 'string',
+        choices: [...SIM_ENGINES],
+        default: 'fast',
+        describe: 'simulator engine for --engine sim (timing: cycles only, outputs from the reference)',
+      })
       .option('batch', { type: 'number', default: 1, describe: 'images per compiled program (--engine sim)' })
-      .option('check', { type: 'boolean', default: false, describe: 'with --engine sim: also run the reference executor and require bit-identical outputs (exit 1 otherwise)' })
-      .option('save-outputs', { type: 'string', describe: 'write every image\'s final output tensor as a JSON array of integer arrays', normalize: true })
-      .example('$0 run --model ../shared/reference/integernet-mnist-4bit.txt --limit 1000', 'reference accuracy on 1000 test images')
-      .example('$0 run --model ../shared/reference/integernet-mnist-4bit.txt --engine sim --json', 'compile, simulate all 10,000 test images: accuracy, cycles, latency, energy')
+      .option('check', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'with --engine sim: also run the reference executor and require bit-identical outputs (exit 1 otherwise)',
+      })
+      .option('save-outputs', {
+        type: 'string',
+        describe: "write every image's final output tensor as a JSON array of integer arrays",
+        normalize: true,
+      })
+      .example(
+        '$0 run --model ../shared/reference/integernet-mnist-4bit.txt --limit 1000',
+        'reference accuracy on 1000 test images',
+      )
+      .example(
+        '$0 run --model ../shared/reference/integernet-mnist-4bit.txt --engine sim --json',
+        'compile, simulate all 10,000 test images: accuracy, cycles, latency, energy',
+      )
       .example('$0 run --model net.json --engine sim --sim-engine timing --batch 8', 'cycle figures for batch 8'),
   handler: async (args) => {
     const term = new Terminal(bool(args, 'json'));
@@ -44,7 +79,8 @@ export const runCommand: CommandSpec = {
     const classes = 10;
 
     const check = bool(args, 'check');
-    if (check && engine !== 'sim') throw new CliUsageError('--check compares the simulator with the reference: use it with --engine sim');
+    if (check && engine !== 'sim')
+      throw new CliUsageError('--check compares the simulator with the reference: use it with --engine sim');
 
     const t0 = performance.now();
     let outputs: Int32Array = new Int32Array(0);
@@ -96,21 +132,38 @@ export const runCommand: CommandSpec = {
       ...(simFigures ? { sim: simFigures } : {}),
       seconds: (performance.now() - t0) / 1000,
       ...(saveTo ? { savedOutputs: saveTo } : {}),
-      ...(mismatchedImages ? { check: { bitExact: mismatchedImages.length === 0, mismatchedImages: mismatchedImages.length, firstMismatches: mismatchedImages.slice(0, 10) } } : {}),
+      ...(mismatchedImages
+        ? {
+            check: {
+              bitExact: mismatchedImages.length === 0,
+              mismatchedImages: mismatchedImages.length,
+              firstMismatches: mismatchedImages.slice(0, 10),
+            },
+          }
+        : {}),
     };
-    const failure = mismatchedImages && mismatchedImages.length > 0
-      ? `simulator and reference outputs differ on ${mismatchedImages.length} of ${data.count} images (first: image ${mismatchedImages[0]})`
-      : undefined;
+    const failure =
+      mismatchedImages && mismatchedImages.length > 0
+        ? `simulator and reference outputs differ on ${mismatchedImages.length} of ${data.count} images (first: image ${mismatchedImages[0]})`
+        : undefined;
     if (term.json) {
       term.document(doc);
       if (failure) throw new ExitCodeError(1, failure);
       return;
     }
-    term.heading(`${net.name} on ${data.name} (${formatNumber(data.count)} images), ${engine === 'sim' ? `simulator (${simEngine})` : 'reference executor'}`);
-    term.pairs([['top-1 accuracy', `${colour.bold(percent(acc.accuracy))} (${acc.correct} / ${acc.total}; ties -> lowest class)`]]);
+    term.heading(
+      `${net.name} on ${data.name} (${formatNumber(data.count)} images), ${engine === 'sim' ? `simulator (${simEngine})` : 'reference executor'}`,
+    );
+    term.pairs([
+      ['top-1 accuracy', `${colour.bold(percent(acc.accuracy))} (${acc.correct} / ${acc.total}; ties -> lowest class)`],
+    ]);
     if (simFigures) printSimFigures(term, simFigures);
-    if (engine === 'sim' && simEngine === 'timing') term.line(colour.dim('  (timing engine: no data path; outputs from the reference executor, bit-exact by contract)'));
-    if (mismatchedImages && !failure) term.line(`  check: simulator outputs are bit-identical to the reference executor on all ${data.count} images`);
+    if (engine === 'sim' && simEngine === 'timing')
+      term.line(
+        colour.dim('  (timing engine: no data path; outputs from the reference executor, bit-exact by contract)'),
+      );
+    if (mismatchedImages && !failure)
+      term.line(`  check: simulator outputs are bit-identical to the reference executor on all ${data.count} images`);
     if (saveTo) term.line(`  outputs written to ${saveTo}`);
     if (failure) throw new ExitCodeError(1, failure);
   },
@@ -121,14 +174,24 @@ export function printSimFigures(term: Terminal, f: Record<string, unknown>): voi
   const rows: [string, string][] = [
     ['cycles (all images)', formatNumber(num('cycles'))],
     ['cycles per inference', formatNumber(num('cyclesPerInference'))],
-    ['latency per batch', `${formatNumber(num('latencyUs'))} us (batch ${String(f['batch'])}, ${formatNumber(num('batchCycles'))} cycles at ${String(f['clockMHz'])} MHz)`],
+    [
+      'latency per batch',
+      `${formatNumber(num('latencyUs'))} us (batch ${String(f['batch'])}, ${formatNumber(num('batchCycles'))} cycles at ${String(f['clockMHz'])} MHz)`,
+    ],
     ['throughput', `${formatNumber(num('inferencesPerSecond'))} inferences/s`],
     ['array utilization', typeof f['utilization'] === 'number' ? percent(f['utilization'] as number, 1) : 'n/a'],
   ];
   if (typeof f['energyPerInferenceUj'] === 'number') {
-    rows.push(['energy per inference', `${formatNumber(num('energyPerInferenceUj'))} uJ (${formatNumber(num('pjPerMac'))} pJ/MAC, ${formatNumber(num('topsPerWatt'))} TOPS/W)`]);
+    rows.push([
+      'energy per inference',
+      `${formatNumber(num('energyPerInferenceUj'))} uJ (${formatNumber(num('pjPerMac'))} pJ/MAC, ${formatNumber(num('topsPerWatt'))} TOPS/W)`,
+    ]);
     const rq = f['requantPerInference'] as { shiftPj: number; multiplierPj: number } | undefined;
-    if (rq && rq.shiftPj > 0) rows.push(['requant energy', `${formatNumber(rq.shiftPj / 1000)} nJ shift-based vs ${formatNumber(rq.multiplierPj / 1000)} nJ multiplier-based per inference`]);
+    if (rq && rq.shiftPj > 0)
+      rows.push([
+        'requant energy',
+        `${formatNumber(rq.shiftPj / 1000)} nJ shift-based vs ${formatNumber(rq.multiplierPj / 1000)} nJ multiplier-based per inference`,
+      ]);
   }
   term.pairs(rows);
 }

@@ -12,11 +12,32 @@ export const simCommand: CommandSpec = {
   builder: (y) =>
     withJson(y)
       .positional('program', { type: 'string', describe: 'program file (.nbl)', normalize: true })
-      .option('engine', { type: 'string', choices: [...SIM_ENGINES], default: 'fast', describe: 'fast: data + timing; timing: timing only; cycle: cycle-by-cycle model (slow; needed for --vcd)' })
-      .option('input', { type: 'string', describe: 'JSON file: {"<input name>": [integers in NCHW order]} (default: seeded random inputs)', normalize: true })
-      .option('trace', { type: 'string', describe: 'write a Chrome trace (chrome://tracing, Perfetto) to this file', normalize: true })
-      .option('vcd', { type: 'string', describe: 'write a VCD waveform of the main signals (cycle engine) to this file', normalize: true })
-      .option('energy', { type: 'string', describe: 'energy table JSON overriding the default per-action energies', normalize: true })
+      .option('engine', {
+        type: 'string',
+        choices: [...SIM_ENGINES],
+        default: 'fast',
+        describe: 'fast: data + timing; timing: timing only; cycle: cycle-by-cycle model (slow; needed for --vcd)',
+      })
+      .option('input', {
+        type: 'string',
+        describe: 'JSON file: {"<input name>": [integers in NCHW order]} (default: seeded random inputs)',
+        normalize: true,
+      })
+      .option('trace', {
+        type: 'string',
+        describe: 'write a Chrome trace (chrome://tracing, Perfetto) to this file',
+        normalize: true,
+      })
+      .option('vcd', {
+        type: 'string',
+        describe: 'write a VCD waveform of the main signals (cycle engine) to this file',
+        normalize: true,
+      })
+      .option('energy', {
+        type: 'string',
+        describe: 'energy table JSON overriding the default per-action energies',
+        normalize: true,
+      })
       .example('$0 sim mnist.nbl', 'cycles, utilization and energy with random inputs')
       .example('$0 sim mnist.nbl --input image.json --json', 'with given inputs; the outputs are in the JSON')
       .example('$0 sim mnist.nbl --trace mnist.trace.json', 'open the trace in https://ui.perfetto.dev')
@@ -35,10 +56,14 @@ export const simCommand: CommandSpec = {
     const inputs = inputFile ? loadInputTensors(inputFile, program) : undefined;
     const sim = await simulator('nibble sim');
     const energyPath = str(args, 'energy');
-    const energyTable = energyPath ? (await simulatorExtra<SimApi['loadEnergyTable']>('loadEnergyTable', 'nibble sim --energy'))(energyPath) : undefined;
+    const energyTable = energyPath
+      ? (await simulatorExtra<SimApi['loadEnergyTable']>('loadEnergyTable', 'nibble sim --energy'))(energyPath)
+      : undefined;
     const trace = str(args, 'trace');
     // Check the writers exist before a possibly long simulation.
-    const writeTrace = trace ? await simulatorExtra<(r: SimResult) => string>('writeChromeTrace', 'nibble sim --trace') : undefined;
+    const writeTrace = trace
+      ? await simulatorExtra<(r: SimResult) => string>('writeChromeTrace', 'nibble sim --trace')
+      : undefined;
     const writeVcd = vcd ? await simulatorExtra<(r: SimResult) => string>('writeVcd', 'nibble sim --vcd') : undefined;
     const result = sim.simulate(program, {
       engine,
@@ -57,7 +82,13 @@ export const simCommand: CommandSpec = {
   },
 };
 
-export function simDocument(file: string, program: Program, engine: SimEngine, result: SimResult, randomInputs: string[]) {
+export function simDocument(
+  file: string,
+  program: Program,
+  engine: SimEngine,
+  result: SimResult,
+  randomInputs: string[],
+) {
   const { cycles, counters, outputs } = result;
   const cfg = program.config;
   return {
@@ -75,10 +106,19 @@ export function simDocument(file: string, program: Program, engine: SimEngine, r
   };
 }
 
-function printSim(term: Terminal, program: Program, engine: SimEngine, result: SimResult, randomInputs: string[]): void {
+function printSim(
+  term: Terminal,
+  program: Program,
+  engine: SimEngine,
+  result: SimResult,
+  randomInputs: string[],
+): void {
   const cfg = program.config;
   term.heading(`simulated ${program.code.length} instructions (${engine} engine)`);
-  if (randomInputs.length > 0) term.line(colour.yellow(`  inputs ${randomInputs.join(', ')}: seeded random values (pass --input FILE.json for real data)`));
+  if (randomInputs.length > 0)
+    term.line(
+      colour.yellow(`  inputs ${randomInputs.join(', ')}: seeded random values (pass --input FILE.json for real data)`),
+    );
   const c = result.counters;
   const e = energyOf(result);
   const rows: [string, string][] = [
@@ -89,24 +129,51 @@ function printSim(term: Terminal, program: Program, engine: SimEngine, result: S
     ['DRAM', `${formatNumber(c.dram.readBytes)} bytes read, ${formatNumber(c.dram.writeBytes)} written`],
   ];
   if (e) {
-    rows.push(['energy', `${formatNumber(e.totalPj / 1e6)} uJ (${formatNumber(e.pjPerMac)} pJ/MAC, ${formatNumber(e.topsPerWatt)} TOPS/W, ${formatNumber(e.powerMw)} mW at ${cfg.clockMHz} MHz; ${e.nodeNm} nm, DRAM ${e.dramKind})`]);
-    if (e.requant.outputs > 0) rows.push(['requant energy', `${formatNumber(e.requant.shiftPj)} pJ shift-based vs ${formatNumber(e.requant.multiplierPj)} pJ multiplier-based (${formatNumber(e.requant.ratio)}x)`]);
+    rows.push([
+      'energy',
+      `${formatNumber(e.totalPj / 1e6)} uJ (${formatNumber(e.pjPerMac)} pJ/MAC, ${formatNumber(e.topsPerWatt)} TOPS/W, ${formatNumber(e.powerMw)} mW at ${cfg.clockMHz} MHz; ${e.nodeNm} nm, DRAM ${e.dramKind})`,
+    ]);
+    if (e.requant.outputs > 0)
+      rows.push([
+        'requant energy',
+        `${formatNumber(e.requant.shiftPj)} pJ shift-based vs ${formatNumber(e.requant.multiplierPj)} pJ multiplier-based (${formatNumber(e.requant.ratio)}x)`,
+      ]);
   }
   term.pairs(rows);
   term.line();
   term.table(
     ['unit', 'busy', 'idle', 'token stall', 'DRAM stall', 'queue-full stall', 'instructions'],
-    (['fetch', 'load', 'compute', 'store'] as const).map((u) => [u, c[u].busy, c[u].idle, c[u].stallToken, c[u].stallDram, c[u].stallQueueFull, c[u].instructions]),
+    (['fetch', 'load', 'compute', 'store'] as const).map((u) => [
+      u,
+      c[u].busy,
+      c[u].idle,
+      c[u].stallToken,
+      c[u].stallDram,
+      c[u].stallQueueFull,
+      c[u].instructions,
+    ]),
   );
   if (c.layers.length > 0) {
     term.line();
     term.table(
       ['layer', 'kind', 'cycles', 'MACs', 'utilization', ...(e ? ['energy (nJ)'] : [])],
-      c.layers.map((l, i) => [l.name, l.kind, l.cycles, l.macs, percent(l.utilization, 1), ...(e ? [(e.byLayer[i] ?? 0) / 1000] : [])]),
+      c.layers.map((l, i) => [
+        l.name,
+        l.kind,
+        l.cycles,
+        l.macs,
+        percent(l.utilization, 1),
+        ...(e ? [(e.byLayer[i] ?? 0) / 1000] : []),
+      ]),
     );
   }
   if (e && Object.keys(e.byComponent).length > 0) {
     term.line();
-    term.table(['component', 'energy (nJ)', 'share'], Object.entries(e.byComponent).filter(([, v]) => v > 0).map(([k, v]) => [k, v / 1000, percent(v / e.totalPj, 1)]));
+    term.table(
+      ['component', 'energy (nJ)', 'share'],
+      Object.entries(e.byComponent)
+        .filter(([, v]) => v > 0)
+        .map(([k, v]) => [k, v / 1000, percent(v / e.totalPj, 1)]),
+    );
   }
 }

@@ -3,7 +3,15 @@ import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '.
 import { datasetInputsFor, loadDataset } from '../dataset.js';
 import { compileNetwork } from '../engines.js';
 import { ExitCodeError } from '../exit.js';
-import { CliUsageError, loadConfig, loadModel, loadProgram, looksLikeProgramFile, parseNonNegativeInt, parsePositiveInt } from '../inputs.js';
+import {
+  CliUsageError,
+  loadConfig,
+  loadModel,
+  loadProgram,
+  looksLikeProgramFile,
+  parseNonNegativeInt,
+  parsePositiveInt,
+} from '../inputs.js';
 import { rtlApi } from '../modules.js';
 import { colour, Terminal } from '../terminal.js';
 
@@ -20,20 +28,42 @@ export const verifyCommand: CommandSpec = {
   describe: 'co-simulate on the generated RTL (Verilator) and compare with the simulator, bit and cycle exact',
   builder: (y) =>
     withJson(withConfig(withFormat(y)))
-      .positional('target', { type: 'string', describe: 'program file (.nbl) or model file (.txt / .json)', normalize: true })
-      .option('rtl', { type: 'boolean', default: false, describe: 'co-simulate against the Verilator model of the generated RTL (required)' })
-      .option('images', { type: 'number', default: 1, describe: 'model target: verify on the first N MNIST test images' })
+      .positional('target', {
+        type: 'string',
+        describe: 'program file (.nbl) or model file (.txt / .json)',
+        normalize: true,
+      })
+      .option('rtl', {
+        type: 'boolean',
+        default: false,
+        describe: 'co-simulate against the Verilator model of the generated RTL (required)',
+      })
+      .option('images', {
+        type: 'number',
+        default: 1,
+        describe: 'model target: verify on the first N MNIST test images',
+      })
       .option('random', { type: 'number', describe: 'verify N random valid programs instead of a target' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the first random program (then seed+1, ...)' })
       .example('$0 verify mnist.nbl --rtl', 'co-simulate a program (seeded random inputs)')
-      .example('$0 verify ../shared/reference/integernet-mnist-4bit.txt --rtl --images 20', 'the authors\' model on 20 test images')
-      .example('$0 verify --random 200 --seed 7 --config small.json --rtl --json', 'random programs: exit 0 only if none mismatch'),
+      .example(
+        '$0 verify ../shared/reference/integernet-mnist-4bit.txt --rtl --images 20',
+        "the authors' model on 20 test images",
+      )
+      .example(
+        '$0 verify --random 200 --seed 7 --config small.json --rtl --json',
+        'random programs: exit 0 only if none mismatch',
+      ),
   handler: async (args) => {
     const term = new Terminal(bool(args, 'json'));
-    if (!bool(args, 'rtl')) throw new CliUsageError('nibble verify needs --rtl (co-simulation against Verilator is the verification backend)');
+    if (!bool(args, 'rtl'))
+      throw new CliUsageError(
+        'nibble verify needs --rtl (co-simulation against Verilator is the verification backend)',
+      );
     const target = str(args, 'target');
     const random = parsePositiveInt(args['random'], 'random');
-    if ((target === undefined) === (random === undefined)) throw new CliUsageError('nibble verify needs either a program/model file or --random N');
+    if ((target === undefined) === (random === undefined))
+      throw new CliUsageError('nibble verify needs either a program/model file or --random N');
     const cfg = loadConfig(str(args, 'config'));
     const results: Checked[] = [];
     if (random !== undefined) {
@@ -46,17 +76,31 @@ export const verifyCommand: CommandSpec = {
         seed,
         ...(str(args, 'config') ? { config: cfg } : {}),
         onProgram: (_i, s, v) => {
-          results.push({ name: `random program seed ${s} (config ${v.configHash})`, ok: v.ok, simCycles: v.simCycles, rtlCycles: v.rtlCycles, ...(v.mismatch ? { mismatch: v.mismatch } : {}) });
+          results.push({
+            name: `random program seed ${s} (config ${v.configHash})`,
+            ok: v.ok,
+            simCycles: v.simCycles,
+            rtlCycles: v.rtlCycles,
+            ...(v.mismatch ? { mismatch: v.mismatch } : {}),
+          });
           bar.tick();
         },
       });
       bar.stop();
-      if (results.length === 0) for (const f of r.failures) results.push({ name: `random program seed ${f.seed}`, ok: false, mismatch: f.mismatch });
+      if (results.length === 0)
+        for (const f of r.failures)
+          results.push({ name: `random program seed ${f.seed}`, ok: false, mismatch: f.mismatch });
     } else if (looksLikeProgramFile(target!)) {
       const program = await loadProgram(target!);
       const api = await rtlApi('nibble verify PROGRAM', ['verifyProgram']);
       const v = api.verifyProgram(program);
-      results.push({ name: target!, ok: v.ok, simCycles: v.simCycles, rtlCycles: v.rtlCycles, ...(v.mismatch ? { mismatch: v.mismatch } : {}) });
+      results.push({
+        name: target!,
+        ok: v.ok,
+        simCycles: v.simCycles,
+        rtlCycles: v.rtlCycles,
+        ...(v.mismatch ? { mismatch: v.mismatch } : {}),
+      });
     } else {
       const images = parsePositiveInt(args['images'], 'images') ?? 1;
       const net = await loadModel(target!, str(args, 'format'));
@@ -68,7 +112,13 @@ export const verifyCommand: CommandSpec = {
       for (let i = 0; i < data.count; i++) {
         const slice = inputs.subarray(i * data.imageSize, (i + 1) * data.imageSize);
         const v = api.verifyProgram(program, { inputs: { [program.inputs[0]!.name]: slice } });
-        results.push({ name: `test image ${i}`, ok: v.ok, simCycles: v.simCycles, rtlCycles: v.rtlCycles, ...(v.mismatch ? { mismatch: v.mismatch } : {}) });
+        results.push({
+          name: `test image ${i}`,
+          ok: v.ok,
+          simCycles: v.simCycles,
+          rtlCycles: v.rtlCycles,
+          ...(v.mismatch ? { mismatch: v.mismatch } : {}),
+        });
         bar.tick();
       }
       bar.stop();
@@ -77,14 +127,19 @@ export const verifyCommand: CommandSpec = {
     if (term.json) term.document({ programs: results.length, mismatches, results });
     else {
       for (const r of results) {
-        term.line(`  ${r.ok ? colour.green('ok      ') : colour.red('MISMATCH')} ${r.name}: ${r.simCycles ?? '?'} cycles${r.ok ? '' : `: ${r.mismatch}`}`);
+        term.line(
+          `  ${r.ok ? colour.green('ok      ') : colour.red('MISMATCH')} ${r.name}: ${r.simCycles ?? '?'} cycles${r.ok ? '' : `: ${r.mismatch}`}`,
+        );
       }
       term.line(
         mismatches === 0
-          ? colour.green(`${results.length} program run(s) verified: RTL == simulator (outputs, total cycles, per-instruction timing)`)
+          ? colour.green(
+              `${results.length} program run(s) verified: RTL == simulator (outputs, total cycles, per-instruction timing)`,
+            )
           : colour.red(`${mismatches} of ${results.length} program run(s) mismatch`),
       );
     }
-    if (mismatches > 0) throw new ExitCodeError(1, `verification failed: ${mismatches} of ${results.length} program run(s) mismatch`);
+    if (mismatches > 0)
+      throw new ExitCodeError(1, `verification failed: ${mismatches} of ${results.length} program run(s) mismatch`);
   },
 };

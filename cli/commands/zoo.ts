@@ -14,7 +14,7 @@ export const zooCommand: CommandSpec = {
       .positional('name', { type: 'string', describe: 'zoo network to export (see nibble zoo list)' })
       .option('output', { alias: 'o', type: 'string', describe: 'JSON model file to write (export)', normalize: true })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the random weights' })
-      .option('input-size', { type: 'number', describe: 'input height and width (default: the network\'s own)' })
+      .option('input-size', { type: 'number', describe: "input height and width (default: the network's own)" })
       .example('$0 zoo list', 'the networks with their shapes and MACs')
       .example('$0 zoo export cifar10 -o cifar10.json', 'export for nibble compile / run / report')
       .example('$0 zoo export vgg16 --input-size 32 -o vgg16-32.json', 'a smaller input'),
@@ -25,11 +25,21 @@ export const zooCommand: CommandSpec = {
       // Building a network calibrates it (seconds for VGG-16 at 224x224): list from the zoo's metadata only.
       const rows = zoo.zooNames().map((name) => {
         const info = zoo.zooInfo(name);
-        return { name, defaultInputSize: info.defaultInputSize, minInputSize: info.minInputSize, description: info.description };
+        return {
+          name,
+          defaultInputSize: info.defaultInputSize,
+          minInputSize: info.minInputSize,
+          description: info.description,
+        };
       });
       if (term.json) return term.document({ networks: rows });
-      term.heading('model zoo (seeded random weights, calibrated requant: workloads for performance studies, not trained models)');
-      term.table(['name', 'input size', 'description'], rows.map((r) => [r.name, `${r.defaultInputSize}x${r.defaultInputSize}`, r.description]));
+      term.heading(
+        'model zoo (seeded random weights, calibrated requant: workloads for performance studies, not trained models)',
+      );
+      term.table(
+        ['name', 'input size', 'description'],
+        rows.map((r) => [r.name, `${r.defaultInputSize}x${r.defaultInputSize}`, r.description]),
+      );
       return;
     }
     const name = str(args, 'name');
@@ -41,7 +51,17 @@ export const zooCommand: CommandSpec = {
     const net: Network = zoo.zooNetwork(name, { seed, ...(inputSize !== undefined ? { inputSize } : {}) });
     const a = analyzeNetwork(net);
     writeOutput(out, zoo.saveModelJson(net));
-    if (term.json) return term.document({ name, output: out, seed, input: formatShape(a.input.shape), macs: a.macs, layers: net.layers.length });
-    term.line(`wrote ${name} (${formatShape(a.input.shape)} input, ${net.layers.length} layers, ${formatNumber(a.macs)} MACs/image, seed ${seed}) to ${out}`);
+    if (term.json)
+      return term.document({
+        name,
+        output: out,
+        seed,
+        input: formatShape(a.input.shape),
+        macs: a.macs,
+        layers: net.layers.length,
+      });
+    term.line(
+      `wrote ${name} (${formatShape(a.input.shape)} input, ${net.layers.length} layers, ${formatNumber(a.macs)} MACs/image, seed ${seed}) to ${out}`,
+    );
   },
 };

@@ -7,7 +7,22 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#1b9e77', '#7570b3', '#d95f02', '#66a61e'];
+const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+  '#1b9e77',
+  '#7570b3',
+  '#d95f02',
+  '#66a61e',
+];
 export function colourAt(i: number): string {
   return PALETTE[i % PALETTE.length]!;
 }
@@ -43,7 +58,13 @@ export interface Bar {
 }
 
 /** Horizontal bar chart (one bar per label), values formatted with `unit`. */
-export function barChart(id: string, title: string, bars: Bar[], unit: string, opts: { max?: number; percent?: boolean } = {}): string {
+export function barChart(
+  id: string,
+  title: string,
+  bars: Bar[],
+  unit: string,
+  opts: { max?: number; percent?: boolean } = {},
+): string {
   const rowH = 22;
   const labelW = Math.min(220, 10 + 7 * Math.max(4, ...bars.map((b) => b.label.length)));
   const plotW = 460;
@@ -97,7 +118,13 @@ export interface RooflinePoint {
 const LABEL_OFFSETS = [0, 12, -12, 24, -24];
 
 /** Log-log roofline: peak ops/cycle and DRAM bytes/cycle against each layer's achieved point. */
-export function roofline(id: string, title: string, points: RooflinePoint[], peakOpsPerCycle: number, bytesPerCycle: number): string {
+export function roofline(
+  id: string,
+  title: string,
+  points: RooflinePoint[],
+  peakOpsPerCycle: number,
+  bytesPerCycle: number,
+): string {
   const w = 640;
   const h = 380;
   const m = { l: 70, r: 20, t: 20, b: 50 };
@@ -109,7 +136,9 @@ export function roofline(id: string, title: string, points: RooflinePoint[], pea
   const xMin = 10 ** Math.floor(Math.log10(Math.min(...xs) / 2));
   const xMax = 10 ** Math.ceil(Math.log10(Math.max(...xs) * 2));
   const yMax = 10 ** Math.ceil(Math.log10(peakOpsPerCycle * 1.5));
-  const yMin = 10 ** Math.floor(Math.log10(Math.min(peakOpsPerCycle / 100, ...valid.map((p) => p.perf / 2), bytesPerCycle * xMin)));
+  const yMin =
+    10 **
+    Math.floor(Math.log10(Math.min(peakOpsPerCycle / 100, ...valid.map((p) => p.perf / 2), bytesPerCycle * xMin)));
   const X = (v: number) => m.l + ((Math.log10(v) - Math.log10(xMin)) / (Math.log10(xMax) - Math.log10(xMin))) * pw;
   const Y = (v: number) => m.t + ph - ((Math.log10(v) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * ph;
   let s = svgOpen(id, w, h, title);

@@ -89,7 +89,9 @@ export function buildReportData(x: ReportInputs): ReportData {
     },
     layers,
     ...(energy ? { energyByComponent: energy.byComponent } : {}),
-    ...(energy ? { requantComparison: { shiftPj: energy.requant.shiftPj, multiplierPj: energy.requant.multiplierPj } } : {}),
+    ...(energy
+      ? { requantComparison: { shiftPj: energy.requant.shiftPj, multiplierPj: energy.requant.multiplierPj } }
+      : {}),
     lanes,
     units: (['fetch', 'load', 'compute', 'store'] as const).map((u) => ({ unit: u, ...result.counters[u] })),
     ...(x.resources ? { resources: x.resources } : {}),

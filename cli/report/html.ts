@@ -41,13 +41,28 @@ export interface ReportData {
   requantComparison?: { shiftPj: number; multiplierPj: number };
   lanes: TimelineLane[];
   /** per-unit cycle counters (docs/simulator.md) */
-  units?: { unit: string; busy: number; idle: number; stallToken: number; stallDram: number; stallQueueFull: number; instructions: number }[];
+  units?: {
+    unit: string;
+    busy: number;
+    idle: number;
+    stallToken: number;
+    stallDram: number;
+    stallQueueFull: number;
+    instructions: number;
+  }[];
   /** synthesis results, any flat key -> value table */
   resources?: Record<string, unknown>;
   notes: string[];
 }
 
-export const CHART_IDS = ['chart-layer-cycles', 'chart-layer-utilization', 'chart-energy-components', 'chart-energy-layers', 'chart-roofline', 'chart-timeline'] as const;
+export const CHART_IDS = [
+  'chart-layer-cycles',
+  'chart-layer-utilization',
+  'chart-energy-components',
+  'chart-energy-layers',
+  'chart-roofline',
+  'chart-timeline',
+] as const;
 
 const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1000px;color:#222;padding:0 16px}
@@ -80,18 +95,22 @@ const SCRIPT = `
 `;
 
 function num(x: number, digits = 0): string {
-  return Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 }) : '-';
+  return Number.isFinite(x)
+    ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 })
+    : '-';
 }
 
 function table(header: string[], rows: (string | number)[][]): string {
-  const cell = (c: string | number) => (typeof c === 'number' ? `<td class="num">${num(c, 2)}</td>` : `<td>${escapeXml(c)}</td>`);
+  const cell = (c: string | number) =>
+    typeof c === 'number' ? `<td class="num">${num(c, 2)}</td>` : `<td>${escapeXml(c)}</td>`;
   return `<table><thead><tr>${header.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
 function flatten(obj: Record<string, unknown>, prefix = ''): [string, string][] {
   const out: [string, string][] = [];
   for (const [k, v] of Object.entries(obj)) {
-    if (v && typeof v === 'object' && !Array.isArray(v)) out.push(...flatten(v as Record<string, unknown>, `${prefix}${k}.`));
+    if (v && typeof v === 'object' && !Array.isArray(v))
+      out.push(...flatten(v as Record<string, unknown>, `${prefix}${k}.`));
     else out.push([`${prefix}${k}`, Array.isArray(v) ? JSON.stringify(v) : String(v)]);
   }
   return out;
@@ -99,11 +118,15 @@ function flatten(obj: Record<string, unknown>, prefix = ''): [string, string][] 
 
 export function renderReportHtml(d: ReportData): string {
   const peak = d.n * d.n;
-  const kpi = (value: string, label: string) => `<div class="kpi"><b>${escapeXml(value)}</b><span>${escapeXml(label)}</span></div>`;
+  const kpi = (value: string, label: string) =>
+    `<div class="kpi"><b>${escapeXml(value)}</b><span>${escapeXml(label)}</span></div>`;
   const latencyUs = d.totals.cycles / d.clockMHz;
   const kpis = [
     kpi(num(d.totals.cycles), 'cycles'),
-    kpi(`${num(latencyUs, 2)} us`, `latency at ${d.clockMHz} MHz${d.totals.batch && d.totals.batch > 1 ? ` (batch ${d.totals.batch})` : ''}`),
+    kpi(
+      `${num(latencyUs, 2)} us`,
+      `latency at ${d.clockMHz} MHz${d.totals.batch && d.totals.batch > 1 ? ` (batch ${d.totals.batch})` : ''}`,
+    ),
     kpi(`${(100 * d.totals.utilization).toFixed(1)} %`, `array utilization (${d.n}x${d.n})`),
     kpi(num(d.totals.macs), 'useful MACs'),
     kpi(num(d.totals.instructions), 'instructions'),
@@ -118,17 +141,42 @@ export function renderReportHtml(d: ReportData): string {
     .filter((l) => l.macs > 0 && (l.dramBytes ?? 0) > 0 && l.cycles > 0)
     .map((l) => ({ label: l.name, intensity: (2 * l.macs) / l.dramBytes!, perf: (2 * l.macs) / l.cycles }));
   const sections: string[] = [];
-  sections.push(`<h2>Per-layer cycles</h2>${barChart('chart-layer-cycles', 'cycles per layer', d.layers.map((l) => ({ label: l.name, value: l.cycles, detail: l.kind })), 'cycles')}`);
-  sections.push(`<h2>Per-layer array utilization</h2><p class="note">Useful MACs / (layer cycles x ${peak} PEs). Layers without MACs (pooling) show 0.</p>${barChart('chart-layer-utilization', 'array utilization per layer', d.layers.map((l) => ({ label: l.name, value: l.utilization })), '', { max: 1, percent: true })}`);
+  sections.push(
+    `<h2>Per-layer cycles</h2>${barChart(
+      'chart-layer-cycles',
+      'cycles per layer',
+      d.layers.map((l) => ({ label: l.name, value: l.cycles, detail: l.kind })),
+      'cycles',
+    )}`,
+  );
+  sections.push(
+    `<h2>Per-layer array utilization</h2><p class="note">Useful MACs / (layer cycles x ${peak} PEs). Layers without MACs (pooling) show 0.</p>${barChart(
+      'chart-layer-utilization',
+      'array utilization per layer',
+      d.layers.map((l) => ({ label: l.name, value: l.utilization })),
+      '',
+      { max: 1, percent: true },
+    )}`,
+  );
   sections.push(
     `<h2>Energy by component</h2>${
       energyComponents.length > 0
-        ? stackedBar('chart-energy-components', 'energy by component', energyComponents.map(([k, v]) => ({ label: k, value: v })), 'pJ')
+        ? stackedBar(
+            'chart-energy-components',
+            'energy by component',
+            energyComponents.map(([k, v]) => ({ label: k, value: v })),
+            'pJ',
+          )
         : `<p class="note">No energy figures in this run.</p>${stackedBar('chart-energy-components', 'energy by component (none)', [], 'pJ')}`
     }${d.requantComparison ? `<p>Requantization: shift-based (this design) <b>${num(d.requantComparison.shiftPj / 1000, 3)} nJ</b> vs a multiplier-based requant <b>${num(d.requantComparison.multiplierPj / 1000, 3)} nJ</b> (${num(d.requantComparison.multiplierPj / Math.max(1e-12, d.requantComparison.shiftPj), 1)}x).</p>` : ''}`,
   );
   sections.push(
-    `<h2>Energy by layer</h2>${barChart('chart-energy-layers', 'energy per layer', layerEnergy.map((l) => ({ label: l.name, value: (l.energyPj ?? 0) / 1000 })), 'nJ')}${layerEnergy.length === 0 ? '<p class="note">No per-layer energy in this run.</p>' : ''}`,
+    `<h2>Energy by layer</h2>${barChart(
+      'chart-energy-layers',
+      'energy per layer',
+      layerEnergy.map((l) => ({ label: l.name, value: (l.energyPj ?? 0) / 1000 })),
+      'nJ',
+    )}${layerEnergy.length === 0 ? '<p class="note">No per-layer energy in this run.</p>' : ''}`,
   );
   sections.push(
     `<h2>Roofline</h2><p class="note">Peak ${peak} MAC/cycle = ${2 * peak} ops/cycle; DRAM ${d.dramBytesPerCycle} bytes/cycle per channel; ridge at ${num((2 * peak) / d.dramBytesPerCycle, 1)} ops/byte. One point per layer (2 ops per MAC).</p>${roofline('chart-roofline', 'roofline', points, 2 * peak, d.dramBytesPerCycle)}`,
@@ -146,12 +194,23 @@ export function renderReportHtml(d: ReportData): string {
   sections.push(
     `<h2>Layers</h2>${table(
       ['layer', 'kind', 'cycles', 'MACs', 'utilization %', 'DRAM bytes', 'energy nJ'],
-      d.layers.map((l) => [l.name, l.kind, l.cycles, l.macs, Number((100 * l.utilization).toFixed(1)), l.dramBytes ?? '-', l.energyPj !== undefined ? l.energyPj / 1000 : '-']),
+      d.layers.map((l) => [
+        l.name,
+        l.kind,
+        l.cycles,
+        l.macs,
+        Number((100 * l.utilization).toFixed(1)),
+        l.dramBytes ?? '-',
+        l.energyPj !== undefined ? l.energyPj / 1000 : '-',
+      ]),
     )}`,
   );
-  sections.push(`<h2>Configuration</h2><p>hash <code>${escapeXml(d.configHash)}</code></p>${table(['field', 'value'], flatten(d.config))}`);
+  sections.push(
+    `<h2>Configuration</h2><p>hash <code>${escapeXml(d.configHash)}</code></p>${table(['field', 'value'], flatten(d.config))}`,
+  );
   if (d.resources) sections.push(`<h2>Resources (synthesis)</h2>${table(['resource', 'value'], flatten(d.resources))}`);
-  const notes = d.notes.length > 0 ? `<ul class="note">${d.notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>` : '';
+  const notes =
+    d.notes.length > 0 ? `<ul class="note">${d.notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>` : '';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">

@@ -185,7 +185,13 @@ export function maxPool2Forward(
   }
 }
 
-export function maxPool2Backward(outSize: number, gradOut: Float32Array, argmax: Int32Array, gradIn: Float32Array, inSize: number): void {
+export function maxPool2Backward(
+  outSize: number,
+  gradOut: Float32Array,
+  argmax: Int32Array,
+  gradIn: Float32Array,
+  inSize: number,
+): void {
   gradIn.fill(0, 0, inSize);
   for (let o = 0; o < outSize; o++) gradIn[argmax[o]!] += gradOut[o]!;
 }

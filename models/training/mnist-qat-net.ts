@@ -205,7 +205,16 @@ export class MnistQatNet {
       maxPool2Backward(outSize, g, this.argmax[l]!, h, inSize);
       this.norms[l]!.backward(h, batch, spatial[l]!, g);
       // g now: gradient of the conv accumulator; write its input gradient into h
-      conv3x3Backward(s, batch, this.padded[l]!, this.q[l]!, g, this.weightGrads[l]!, l > 0 ? h : null, this.gradPadded[l]!);
+      conv3x3Backward(
+        s,
+        batch,
+        this.padded[l]!,
+        this.q[l]!,
+        g,
+        this.weightGrads[l]!,
+        l > 0 ? h : null,
+        this.gradPadded[l]!,
+      );
       if (l > 0) g.set(h.subarray(0, batch * s.inChannels * s.h * s.w));
     }
     return result;

@@ -54,7 +54,8 @@ export function trainEmbeddedMnistModel(opts: TrainingOptions, log: (line: strin
   log(`training ${EMBEDDED_MODEL_NAME} on ${trainImages} images (seed ${opts.seed})`);
   const net = trainMnistNet(train, opts, {
     onStep: (r) => {
-      if (r.step % 200 === 0) log(`  ${r.phase} epoch ${r.epoch + 1} step ${r.step}/${r.steps} loss ${r.loss.toFixed(4)}`);
+      if (r.step % 200 === 0)
+        log(`  ${r.phase} epoch ${r.epoch + 1} step ${r.step}/${r.steps} loss ${r.loss.toFixed(4)}`);
     },
     onEpoch: (r) =>
       log(
@@ -100,7 +101,8 @@ export function writeModelFiles(dir: string, files: TrainedModelFiles): void {
   writeFileSync(join(dir, EMBEDDED_MNIST_METADATA), JSON.stringify(files.metadata, null, 2) + '\n');
 }
 
-const OPTIONS = '--out DIR, --seed N, --train-limit N, --epochs N, --frozen-epochs N, --batch-size N, --lr X, --frozen-lr X, --shift N';
+const OPTIONS =
+  '--out DIR, --seed N, --train-limit N, --epochs N, --frozen-epochs N, --batch-size N, --lr X, --frozen-lr X, --shift N';
 
 function parseArgs(argv: string[]): { out: string; opts: TrainingOptions } {
   let out = embeddedModelDir();
@@ -120,7 +122,8 @@ function parseArgs(argv: string[]): { out: string; opts: TrainingOptions } {
     const num = (): number => {
       const v = value();
       const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) throw new NibbleError(`${a} expects a positive number, got '${v}'`, 'train-mnist');
+      if (!Number.isFinite(n) || n <= 0)
+        throw new NibbleError(`${a} expects a positive number, got '${v}'`, 'train-mnist');
       return n;
     };
     if (a === '--out') out = value();
@@ -143,7 +146,9 @@ function main(): void {
     const files = trainEmbeddedMnistModel(opts, (line) => console.log(line));
     writeModelFiles(out, files);
     const pct = (a: MeasuredAccuracy) => `${(100 * a.accuracy).toFixed(2)} % (${a.correct}/${a.images})`;
-    console.log(`test accuracy ${pct(files.metadata.testAccuracy)}, first 1000: ${pct(files.metadata.testAccuracyFirst1000)}`);
+    console.log(
+      `test accuracy ${pct(files.metadata.testAccuracy)}, first 1000: ${pct(files.metadata.testAccuracyFirst1000)}`,
+    );
     console.log(`wrote ${join(out, EMBEDDED_MNIST_MODEL)} and ${EMBEDDED_MNIST_METADATA}`);
   } catch (e) {
     if (e instanceof NibbleError) {

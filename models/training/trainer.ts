@@ -104,7 +104,14 @@ export function trainMnistNet(data: TrainingData, opts: TrainingOptions, hooks: 
         net.zeroGrads();
         if (shift > 0) {
           for (let n = 0; n < batch; n++) {
-            translateImage(data.images, idx[n]!, shifted, n, rng.below(2 * shift + 1) - shift, rng.below(2 * shift + 1) - shift);
+            translateImage(
+              data.images,
+              idx[n]!,
+              shifted,
+              n,
+              rng.below(2 * shift + 1) - shift,
+              rng.below(2 * shift + 1) - shift,
+            );
           }
           net.forward(shifted, identity, batch, true);
         } else {

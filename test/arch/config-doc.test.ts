@@ -10,6 +10,7 @@ describe('docs/config.md', () => {
       if (typeof v === 'object') for (const kk of Object.keys(v)) expect(md).toContain(`| \`${k}.${kk}\` |`);
       else expect(md).toContain(`| \`${k}\` |`);
     }
-    for (const k of Object.keys(deriveArch(DEFAULT_CONFIG))) if (!['weightBits', 'activationBits', 'accBits'].includes(k)) expect(md).toContain(`\`${k}\``);
+    for (const k of Object.keys(deriveArch(DEFAULT_CONFIG)))
+      if (!['weightBits', 'activationBits', 'accBits'].includes(k)) expect(md).toContain(`\`${k}\``);
   });
 });

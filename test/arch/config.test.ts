@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, configHash, deriveArch, parseConfigJson, resolveConfig, validateConfig, type ArchConfig } from '../../arch/config.js';
+import {
+  DEFAULT_CONFIG,
+  configHash,
+  deriveArch,
+  parseConfigJson,
+  resolveConfig,
+  validateConfig,
+  type ArchConfig,
+} from '../../arch/config.js';
 import { ConfigError } from '../../arch/errors.js';
 
 function configError(edit: (c: ArchConfig) => void): string {
@@ -21,13 +29,19 @@ describe('ArchConfig validation', () => {
   });
 
   it('rejects zero', () => {
-    expect(configError((c) => (c.scratchpad.accEntries = 0))).toBe('config.scratchpad.accEntries: must be in [2, 1048576], got 0');
+    expect(configError((c) => (c.scratchpad.accEntries = 0))).toBe(
+      'config.scratchpad.accEntries: must be in [2, 1048576], got 0',
+    );
     expect(configError((c) => (c.queues.load = 0))).toBe('config.queues.load: must be in [1, 256], got 0');
   });
 
   it('rejects non-powers of two', () => {
-    expect(configError((c) => (c.scratchpad.inputEntries = 1000))).toMatch(/^config\.scratchpad\.inputEntries: must be a power of two/);
-    expect(configError((c) => (c.dram.sizeBytes = 3 << 20))).toMatch(/^config\.dram\.sizeBytes: must be a power of two/);
+    expect(configError((c) => (c.scratchpad.inputEntries = 1000))).toMatch(
+      /^config\.scratchpad\.inputEntries: must be a power of two/,
+    );
+    expect(configError((c) => (c.dram.sizeBytes = 3 << 20))).toMatch(
+      /^config\.dram\.sizeBytes: must be a power of two/,
+    );
   });
 
   it('rejects a weight buffer too small for one tile', () => {
@@ -37,14 +51,20 @@ describe('ArchConfig validation', () => {
   });
 
   it('rejects non-square arrays', () => {
-    expect(configError((c) => (c.array.cols = 8))).toMatch(/^config\.array\.cols: non-square arrays are not supported yet \(rows 16, cols 8\)/);
+    expect(configError((c) => (c.array.cols = 8))).toMatch(
+      /^config\.array\.cols: non-square arrays are not supported yet \(rows 16, cols 8\)/,
+    );
   });
 
   it('rejects non-integers, wrong types and missing groups', () => {
     expect(configError((c) => (c.dram.latency = 2.5))).toBe('config.dram.latency: must be an integer, got 2.5');
-    expect(configError((c) => ((c.bits as unknown as Record<string, unknown>).weight = '4'))).toBe('config.bits.weight: must be an integer, got "4"');
+    expect(configError((c) => ((c.bits as unknown as Record<string, unknown>).weight = '4'))).toBe(
+      'config.bits.weight: must be an integer, got "4"',
+    );
     expect(configError((c) => delete (c as Partial<ArchConfig>).queues)).toBe('config.queues: must be an object');
-    expect(configError((c) => ((c as { techNodeNm: number }).techNodeNm = 7))).toMatch(/^config\.techNodeNm: must be 45, 28 or 22/);
+    expect(configError((c) => ((c as { techNodeNm: number }).techNodeNm = 7))).toMatch(
+      /^config\.techNodeNm: must be 45, 28 or 22/,
+    );
   });
 
   it('rejects unknown fields', () => {
@@ -57,17 +77,36 @@ describe('ArchConfig validation', () => {
 
   it('rejects configs whose fields no longer fit the 128-bit instruction word', () => {
     const msg = configError((c) => {
-      c.scratchpad = { inputEntries: 1 << 20, weightEntries: 1 << 20, accEntries: 1 << 20, outputEntries: 1 << 20, paramEntries: 1 << 16 };
+      c.scratchpad = {
+        inputEntries: 1 << 20,
+        weightEntries: 1 << 20,
+        accEntries: 1 << 20,
+        outputEntries: 1 << 20,
+        paramEntries: 1 << 16,
+      };
       c.dram.sizeBytes = 2 ** 32;
     });
-    expect(msg).toMatch(/^config\.scratchpad: LOAD needs 136 bits but the instruction word has 128 \(wide fields: sram_addr 20, dram_addr 32, x_count 21, y_count 21, dram_stride 32\)/);
+    expect(msg).toMatch(
+      /^config\.scratchpad: LOAD needs 136 bits but the instruction word has 128 \(wide fields: sram_addr 20, dram_addr 32, x_count 21, y_count 21, dram_stride 32\)/,
+    );
     // Big, but still fitting.
-    expect(() => resolveConfig({ scratchpad: { inputEntries: 4096, weightEntries: 4096 }, dram: { sizeBytes: 2 ** 32 } })).not.toThrow();
+    expect(() =>
+      resolveConfig({ scratchpad: { inputEntries: 4096, weightEntries: 4096 }, dram: { sizeBytes: 2 ** 32 } }),
+    ).not.toThrow();
   });
 
   it('derives widths and hashes stably', () => {
     const a = deriveArch(DEFAULT_CONFIG);
-    expect(a).toMatchObject({ n: 16, inpAddrBits: 11, accAddrBits: 10, dramAddrBits: 28, dimBits: 12, gemmDepth: 34, inpEntryBytes: 8, paramEntryBytes: 128 });
+    expect(a).toMatchObject({
+      n: 16,
+      inpAddrBits: 11,
+      accAddrBits: 10,
+      dramAddrBits: 28,
+      dimBits: 12,
+      gemmDepth: 34,
+      inpEntryBytes: 8,
+      paramEntryBytes: 128,
+    });
     const reordered = JSON.parse(JSON.stringify({ ...DEFAULT_CONFIG, array: { cols: 16, rows: 16 } })) as ArchConfig;
     expect(configHash(reordered)).toBe(configHash(DEFAULT_CONFIG));
     expect(configHash({ ...DEFAULT_CONFIG, requantStages: 2 })).not.toBe(configHash(DEFAULT_CONFIG));

@@ -65,7 +65,8 @@ describe('bench harness', () => {
     int8Matmul(a, w, c1, p, k, n);
     int8MatmulDot8(a, wT, c2, p, k, n);
     const naive = new Int32Array(p * n);
-    for (let i = 0; i < p; i++) for (let j = 0; j < n; j++) for (let r = 0; r < k; r++) naive[i * n + j]! += a[i * k + r]! * w[r * n + j]!;
+    for (let i = 0; i < p; i++)
+      for (let j = 0; j < n; j++) for (let r = 0; r < k; r++) naive[i * n + j]! += a[i * k + r]! * w[r * n + j]!;
     expect(c1).toEqual(naive);
     expect(c2).toEqual(naive);
     const rows = measureCeiling([{ pixels: 4, k: 8, n: 8 }], { minMs: 1 });
@@ -106,7 +107,10 @@ describe('bench harness', () => {
     expect(c.ceilingMacPerSecond).toBeGreaterThan(0);
     expect(renderSection(ok)).toContain('MAC/s');
     expect(markdownSection(ok)).toContain('| kernel |');
-    const mnist = await runSection(SECTIONS.find((s) => s.name === 'mnist-end-to-end')!, c);
+    const mnist = await runSection(
+      SECTIONS.find((s) => s.name === 'mnist-end-to-end')!,
+      c,
+    );
     expect(mnist.status).toBe('unavailable');
     expect(mnist.message).toContain('/nonexistent/model.txt');
     const broken: Section = {

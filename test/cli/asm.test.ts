@@ -44,50 +44,58 @@ describe('asm / disasm', () => {
     expect(j.text).toBe(d.stdout.trimEnd() + (j.text.endsWith('\n') ? '\n' : ''));
   });
 
-  test('sim of the kernel: --trace (Chrome JSON), --vcd (cycle engine), --energy table override', { timeout: 120_000 }, async () => {
-    const src = join(tmp, 'kt.s');
-    writeFileSync(src, KERNEL);
-    const prog = join(tmp, 'kt.nbl');
-    expect((await nibble(['asm', src, '-o', prog])).code).toBe(0);
-    const trace = join(tmp, 'kt.trace.json');
-    const vcd = join(tmp, 'kt.vcd');
-    const r = await nibble(['sim', prog, '--trace', trace, '--vcd', vcd, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout);
-    expect(doc.engine).toBe('cycle');
-    expect(r.stderr).toMatch(/--vcd needs the cycle engine/);
-    expect(JSON.parse(readFileSync(trace, 'utf8'))).toBeTruthy();
-    expect(readFileSync(vcd, 'utf8')).toMatch(/\$enddefinitions/);
-    const fast = JSON.parse((await nibble(['sim', prog, '--json'])).stdout);
-    expect(fast.cycles).toBe(doc.cycles);
-    expect(fast.energy.totalPj).toBeGreaterThan(0);
-    // an energy table with free MACs changes the energy and nothing else
-    const table = JSON.parse(readFileSync(join(REPO, 'sim/energy-table.json'), 'utf8'));
-    table.actions['mac.int4'].pJ = 0;
-    const tfile = join(tmp, 'table.json');
-    writeFileSync(tfile, JSON.stringify(table));
-    const e = JSON.parse((await nibble(['sim', prog, '--energy', tfile, '--json'])).stdout);
-    expect(e.cycles).toBe(fast.cycles);
-    expect(e.energy.byComponent.mac).toBe(0);
-    expect(e.energy.totalPj).toBeLessThan(fast.energy.totalPj);
-    table.actions['mac.int4'].pJ = -1;
-    writeFileSync(tfile, JSON.stringify(table));
-    expectUserError(await nibble(['sim', prog, '--energy', tfile]), /mac\.int4/);
-  });
+  test(
+    'sim of the kernel: --trace (Chrome JSON), --vcd (cycle engine), --energy table override',
+    { timeout: 120_000 },
+    async () => {
+      const src = join(tmp, 'kt.s');
+      writeFileSync(src, KERNEL);
+      const prog = join(tmp, 'kt.nbl');
+      expect((await nibble(['asm', src, '-o', prog])).code).toBe(0);
+      const trace = join(tmp, 'kt.trace.json');
+      const vcd = join(tmp, 'kt.vcd');
+      const r = await nibble(['sim', prog, '--trace', trace, '--vcd', vcd, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.engine).toBe('cycle');
+      expect(r.stderr).toMatch(/--vcd needs the cycle engine/);
+      expect(JSON.parse(readFileSync(trace, 'utf8'))).toBeTruthy();
+      expect(readFileSync(vcd, 'utf8')).toMatch(/\$enddefinitions/);
+      const fast = JSON.parse((await nibble(['sim', prog, '--json'])).stdout);
+      expect(fast.cycles).toBe(doc.cycles);
+      expect(fast.energy.totalPj).toBeGreaterThan(0);
+      // an energy table with free MACs changes the energy and nothing else
+      const table = JSON.parse(readFileSync(join(REPO, 'sim/energy-table.json'), 'utf8'));
+      table.actions['mac.int4'].pJ = 0;
+      const tfile = join(tmp, 'table.json');
+      writeFileSync(tfile, JSON.stringify(table));
+      const e = JSON.parse((await nibble(['sim', prog, '--energy', tfile, '--json'])).stdout);
+      expect(e.cycles).toBe(fast.cycles);
+      expect(e.energy.byComponent.mac).toBe(0);
+      expect(e.energy.totalPj).toBeLessThan(fast.energy.totalPj);
+      table.actions['mac.int4'].pJ = -1;
+      writeFileSync(tfile, JSON.stringify(table));
+      expectUserError(await nibble(['sim', prog, '--energy', tfile]), /mac\.int4/);
+    },
+  );
 
-  test('report of a hand-written program (no layers, no tensors) still renders every chart', { timeout: 90_000 }, async (ctx) => {
-    const src = join(tmp, 'kr.s');
-    writeFileSync(src, KERNEL);
-    const prog = join(tmp, 'kr.nbl');
-    expect((await nibble(['asm', src, '-o', prog])).code).toBe(0);
-    const html = join(tmp, 'kr.html');
-    const r = await nibble(['report', prog, '-o', html]);
-    expect(r.code, r.stderr).toBe(0);
-    const chromium = findChromium();
-    if (!chromium) return ctx.skip();
-    const { dom } = dumpDom(chromium, html);
-    expect(dom).toContain('data-rendered="ok"');
-  });
+  test(
+    'report of a hand-written program (no layers, no tensors) still renders every chart',
+    { timeout: 90_000 },
+    async (ctx) => {
+      const src = join(tmp, 'kr.s');
+      writeFileSync(src, KERNEL);
+      const prog = join(tmp, 'kr.nbl');
+      expect((await nibble(['asm', src, '-o', prog])).code).toBe(0);
+      const html = join(tmp, 'kr.html');
+      const r = await nibble(['report', prog, '-o', html]);
+      expect(r.code, r.stderr).toBe(0);
+      const chromium = findChromium();
+      if (!chromium) return ctx.skip();
+      const { dom } = dumpDom(chromium, html);
+      expect(dom).toContain('data-rendered="ok"');
+    },
+  );
 
   test('assembly errors name file:line:col', async () => {
     const src = join(tmp, 'bad.s');
@@ -99,12 +107,21 @@ describe('asm / disasm', () => {
     const src = join(tmp, 'dead.s');
     // comments and blank lines do not count: the error names the source line of the stuck instruction
     writeFileSync(src, '; header\n\nNOP pop_prev unit=compute\nHALT\n');
-    expectUserError(await nibble(['asm', src, '-o', join(tmp, 'dead.nbl')]), /dead\.s:3 \(instruction 0\): token deadlock/);
+    expectUserError(
+      await nibble(['asm', src, '-o', join(tmp, 'dead.nbl')]),
+      /dead\.s:3 \(instruction 0\): token deadlock/,
+    );
   });
 
-  test('a program for another config is assembled with that config\'s field widths', async () => {
+  test("a program for another config is assembled with that config's field widths", async () => {
     const cfg = join(tmp, 'small.json');
-    writeFileSync(cfg, JSON.stringify({ array: { rows: 4, cols: 4 }, scratchpad: { inputEntries: 64, weightEntries: 64, accEntries: 64, outputEntries: 64, paramEntries: 4 } }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        array: { rows: 4, cols: 4 },
+        scratchpad: { inputEntries: 64, weightEntries: 64, accEntries: 64, outputEntries: 64, paramEntries: 4 },
+      }),
+    );
     const src = join(tmp, 'wide.s');
     writeFileSync(src, 'LOAD buf=inp sram_addr=100 dram_addr=0 x_count=1 y_count=1 dram_stride=0\nHALT\n');
     expectUserError(await nibble(['asm', src, '--config', cfg, '-o', join(tmp, 'w.nbl')]), /sram_addr/);

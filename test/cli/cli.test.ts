@@ -40,10 +40,14 @@ describe('help', () => {
 describe('usage errors: exit 1, one line', () => {
   test('no command', async () => expectUserError(await nibble([]), /give a command/));
   test('unknown command', async () => expectUserError(await nibble(['bogus']), /Unknown argument: bogus/));
-  test('a typo suggests the command', async () => expectUserError(await nibble(['demoo']), /unknown command 'demoo': did you mean demo\?/));
-  test('missing positional points at the command\'s help', async () => expectUserError(await nibble(['sim']), /see nibble sim --help/));
-  test('missing required option', async () => expectUserError(await nibble(['run']), /Missing required argument: model/));
-  test('bad choice', async () => expectUserError(await nibble(['run', '--model', 'x.txt', '--engine', 'nope']), /engine/));
+  test('a typo suggests the command', async () =>
+    expectUserError(await nibble(['demoo']), /unknown command 'demoo': did you mean demo\?/));
+  test("missing positional points at the command's help", async () =>
+    expectUserError(await nibble(['sim']), /see nibble sim --help/));
+  test('missing required option', async () =>
+    expectUserError(await nibble(['run']), /Missing required argument: model/));
+  test('bad choice', async () =>
+    expectUserError(await nibble(['run', '--model', 'x.txt', '--engine', 'nope']), /engine/));
   test('bad --limit', async () => expectUserError(await nibble(['run', '--model', 'x.txt', '--limit', '-3']), /limit/));
   test('rtl without an action', async () => expectUserError(await nibble(['rtl']), /needs at least one of/));
   test('verify without --rtl', async () => expectUserError(await nibble(['verify', 'x.nbl']), /--rtl/));
@@ -100,7 +104,8 @@ describe('config', () => {
     expectUserError(await nibble(['config', f]), /not valid JSON/);
   });
 
-  test('missing config file', async () => expectUserError(await nibble(['config', join(tmp, 'nope.json')]), /not found/));
+  test('missing config file', async () =>
+    expectUserError(await nibble(['config', join(tmp, 'nope.json')]), /not found/));
 
   test('--json with an error prints nothing on stdout', async () => {
     const r = await nibble(['config', join(tmp, 'nope.json'), '--json']);
@@ -110,7 +115,8 @@ describe('config', () => {
 });
 
 describe('bad inputs', () => {
-  test('missing model file', async () => expectUserError(await nibble(['run', '--model', join(tmp, 'missing.txt')]), /not found/));
+  test('missing model file', async () =>
+    expectUserError(await nibble(['run', '--model', join(tmp, 'missing.txt')]), /not found/));
 
   test('bad model file names the line', async () => {
     const f = join(tmp, 'bad-model.txt');
@@ -138,10 +144,19 @@ describe('outputs never destroy inputs', () => {
     const model = join(tmp, 'clobber.json');
     expect((await nibble(['zoo', 'export', 'mnist', '--input-size', '8', '-o', model])).code).toBe(0);
     const before = readFileSync(model, 'utf8');
-    expectUserError(await nibble(['compile', model, '-o', model]), /clobber\.json: --output would overwrite an input file of this command/);
-    expectUserError(await nibble(['run', '--model', model, '--limit', '1', '--save-outputs', model]), /--save-outputs would overwrite an input file/);
+    expectUserError(
+      await nibble(['compile', model, '-o', model]),
+      /clobber\.json: --output would overwrite an input file of this command/,
+    );
+    expectUserError(
+      await nibble(['run', '--model', model, '--limit', '1', '--save-outputs', model]),
+      /--save-outputs would overwrite an input file/,
+    );
     const prog = join(tmp, 'clobber.nbl');
-    expectUserError(await nibble(['compile', model, '-o', prog, '--listing', prog]), /clobber\.nbl: --listing and --output name the same file/);
+    expectUserError(
+      await nibble(['compile', model, '-o', prog, '--listing', prog]),
+      /clobber\.nbl: --listing and --output name the same file/,
+    );
     expect(existsSync(prog)).toBe(false);
     expect((await nibble(['compile', model, '-o', prog])).code).toBe(0);
     const progBytes = readFileSync(prog);

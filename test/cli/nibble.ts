@@ -41,7 +41,8 @@ export async function ensureBuilt(): Promise<void> {
       mkdirSync(LOCK);
       break;
     } catch {
-      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 300_000) rmSync(LOCK, { recursive: true, force: true });
+      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 300_000)
+        rmSync(LOCK, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error('timed out waiting for another test process to build dist/');
       await new Promise((r) => setTimeout(r, 500));
       if (isFresh()) return;
@@ -51,7 +52,8 @@ export async function ensureBuilt(): Promise<void> {
     if (isFresh()) return;
     const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, encoding: 'utf8' });
     if (!existsSync(BIN)) throw new Error(`build failed, no ${BIN}:\n${r.stdout}\n${r.stderr}`);
-    if (r.status !== 0) process.stderr.write(`[test/cli] tsc reported errors (dist was emitted anyway):\n${r.stdout.slice(0, 2000)}\n`);
+    if (r.status !== 0)
+      process.stderr.write(`[test/cli] tsc reported errors (dist was emitted anyway):\n${r.stdout.slice(0, 2000)}\n`);
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
   }
@@ -63,14 +65,26 @@ export interface RunResult {
   stderr: string;
 }
 
-export function nibble(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
+export function nibble(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((res) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: opts.cwd ?? REPO, env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024 },
+      {
+        cwd: opts.cwd ?? REPO,
+        env: { ...process.env, NO_COLOR: '1', ...opts.env },
+        timeout: opts.timeoutMs ?? 120_000,
+        maxBuffer: 256 * 1024 * 1024,
+      },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : -1
+          : 0;
         res({ code, stdout, stderr });
       },
     );
@@ -80,7 +94,15 @@ export function nibble(args: string[], opts: { cwd?: string; env?: Record<string
 /** A user error: exit 1, exactly one line `nibble: error: ...` on stderr, no stack trace. */
 export function expectUserError(r: RunResult, pattern: RegExp): void {
   const lines = r.stderr.trimEnd().split('\n');
-  if (r.code !== 1 || lines.length !== 1 || !lines[0]!.startsWith('nibble: error: ') || !pattern.test(lines[0]!) || /\n\s+at /.test(r.stderr)) {
-    throw new Error(`expected a one-line user error matching ${pattern} with exit 1, got exit ${r.code}:\n${r.stderr}\nstdout:\n${r.stdout.slice(0, 500)}`);
+  if (
+    r.code !== 1 ||
+    lines.length !== 1 ||
+    !lines[0]!.startsWith('nibble: error: ') ||
+    !pattern.test(lines[0]!) ||
+    /\n\s+at /.test(r.stderr)
+  ) {
+    throw new Error(
+      `expected a one-line user error matching ${pattern} with exit 1, got exit ${r.code}:\n${r.stderr}\nstdout:\n${r.stdout.slice(0, 500)}`,
+    );
   }
 }

@@ -8,7 +8,10 @@ import { AUTHORS_MODEL, ensureBuilt, expectUserError, nibble } from './nibble.js
 
 const haveModel = existsSync(AUTHORS_MODEL);
 const chromium = findChromium();
-if (!chromium) console.warn('[test/cli/pipeline] SKIPPED the Chromium rendering of `nibble report`: no chromium found (CI installs /usr/bin/chromium)');
+if (!chromium)
+  console.warn(
+    '[test/cli/pipeline] SKIPPED the Chromium rendering of `nibble report`: no chromium found (CI installs /usr/bin/chromium)',
+  );
 let tmp: string;
 
 beforeAll(async () => {
@@ -69,13 +72,24 @@ describe('zoo', () => {
 
   test('a model that does not fit the machine: one-line CompileError naming the layer and the config field', async () => {
     const tiny = join(tmp, 'tiny.json');
-    writeFileSync(tiny, JSON.stringify({ array: { rows: 4, cols: 4 }, scratchpad: { inputEntries: 16, weightEntries: 16, accEntries: 16, outputEntries: 16, paramEntries: 1 }, dram: { sizeBytes: 1 << 20 } }));
+    writeFileSync(
+      tiny,
+      JSON.stringify({
+        array: { rows: 4, cols: 4 },
+        scratchpad: { inputEntries: 16, weightEntries: 16, accEntries: 16, outputEntries: 16, paramEntries: 1 },
+        dram: { sizeBytes: 1 << 20 },
+      }),
+    );
     const model = join(tmp, 'fit.json');
     expect((await nibble(['zoo', 'export', 'mnist', '-o', model])).code).toBe(0);
-    expectUserError(await nibble(['compile', model, '--config', tiny, '-o', join(tmp, 'nofit.nbl')]), /layer \d+ '.*'.*scratchpad\./);
+    expectUserError(
+      await nibble(['compile', model, '--config', tiny, '-o', join(tmp, 'nofit.nbl')]),
+      /layer \d+ '.*'.*scratchpad\./,
+    );
   });
 
-  test('unknown zoo network', async () => expectUserError(await nibble(['zoo', 'export', 'alexnet', '-o', join(tmp, 'x.json')]), /alexnet/));
+  test('unknown zoo network', async () =>
+    expectUserError(await nibble(['zoo', 'export', 'alexnet', '-o', join(tmp, 'x.json')]), /alexnet/));
   test('bad --input file', async () => {
     const model = join(tmp, 'm2.json');
     expect((await nibble(['zoo', 'export', 'mnist', '-o', model])).code).toBe(0);
@@ -85,13 +99,19 @@ describe('zoo', () => {
     writeFileSync(input, JSON.stringify({ input: [1, 2, 3] }));
     expectUserError(await nibble(['sim', prog, '--input', input]), /needs 784 values/);
     // out-of-range values name the file and the index; 1e300 must not wrap to 0 in an Int32Array
-    for (const [v, shown] of [[256, '256'], [-1, '-1'], [1e300, '1e+300']] as const) {
+    for (const [v, shown] of [
+      [256, '256'],
+      [-1, '-1'],
+      [1e300, '1e+300'],
+    ] as const) {
       const values = new Array<number>(784).fill(0);
       values[5] = v;
       writeFileSync(input, JSON.stringify({ input: values }));
       expectUserError(
         await nibble(['sim', prog, '--input', input]),
-        new RegExp(`short\\.json: input 'input'\\[5\\] = ${shown.replace('+', '\\+')} is outside the 8-bit unsigned range \\[0, 255\\]`),
+        new RegExp(
+          `short\\.json: input 'input'\\[5\\] = ${shown.replace('+', '\\+')} is outside the 8-bit unsigned range \\[0, 255\\]`,
+        ),
       );
     }
   });
@@ -119,7 +139,7 @@ describe('demo', () => {
   });
 });
 
-describe.skipIf(!haveModel)('the authors\' MNIST model through the compiler and simulator', () => {
+describe.skipIf(!haveModel)("the authors' MNIST model through the compiler and simulator", () => {
   test('report: one self-contained HTML file that renders in Chromium', { timeout: 120_000 }, async (ctx) => {
     const html = join(tmp, 'mnist.html');
     const r = await nibble(['report', AUTHORS_MODEL, '-o', html, '--json']);
@@ -133,16 +153,35 @@ describe.skipIf(!haveModel)('the authors\' MNIST model through the compiler and 
     expect(dom).toMatch(/<pre id="report-errors"><\/pre>/);
   });
 
-  test('flagship: all 10,000 test images through compiler + fast simulator = 99.39 %, bit-identical to the reference', { timeout: 300_000 }, async () => {
-    const r = await nibble(['run', '--model', AUTHORS_MODEL, '--format', 'integernet', '--dataset', 'mnist-test', '--engine', 'sim', '--check', '--json'], { timeoutMs: 290_000 });
-    expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout);
-    expect(doc.images).toBe(10000);
-    expect(doc.correct).toBe(9939);
-    expect(doc.accuracyPercent).toBe(99.39);
-    expect(doc.check.bitExact).toBe(true);
-    expect(doc.sim.cyclesPerInference).toBeGreaterThan(0);
-    expect(doc.sim.latencyUs).toBeCloseTo(doc.sim.batchCycles / 500, 6);
-    expect(doc.sim.inferencesPerSecond).toBeGreaterThan(0);
-  });
+  test(
+    'flagship: all 10,000 test images through compiler + fast simulator = 99.39 %, bit-identical to the reference',
+    { timeout: 300_000 },
+    async () => {
+      const r = await nibble(
+        [
+          'run',
+          '--model',
+          AUTHORS_MODEL,
+          '--format',
+          'integernet',
+          '--dataset',
+          'mnist-test',
+          '--engine',
+          'sim',
+          '--check',
+          '--json',
+        ],
+        { timeoutMs: 290_000 },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.images).toBe(10000);
+      expect(doc.correct).toBe(9939);
+      expect(doc.accuracyPercent).toBe(99.39);
+      expect(doc.check.bitExact).toBe(true);
+      expect(doc.sim.cyclesPerInference).toBeGreaterThan(0);
+      expect(doc.sim.latencyUs).toBeCloseTo(doc.sim.batchCycles / 500, 6);
+      expect(doc.sim.inferencesPerSecond).toBeGreaterThan(0);
+    },
+  );
 });

@@ -7,11 +7,19 @@ import { CHART_IDS, renderReportHtml, type ReportData } from '../../cli/report/h
 import { dumpDom, findChromium } from './chromium.js';
 
 const chromium = findChromium();
-if (!chromium) console.warn('[test/cli/report] SKIPPED the Chromium rendering checks: no chromium found (CI installs /usr/bin/chromium)');
+if (!chromium)
+  console.warn(
+    '[test/cli/report] SKIPPED the Chromium rendering checks: no chromium found (CI installs /usr/bin/chromium)',
+  );
 
 /** Synthetic figures shaped like a small CNN, including awkward cases (a layer without MACs, empty lanes). */
 function sampleData(): ReportData {
-  const spans = Array.from({ length: 3000 }, (_, i) => ({ start: i * 10, end: i * 10 + 8 + (i % 7), op: i % 3 === 0 ? 'GEMM' : 'REQUANT', index: i }));
+  const spans = Array.from({ length: 3000 }, (_, i) => ({
+    start: i * 10,
+    end: i * 10 + 8 + (i % 7),
+    op: i % 3 === 0 ? 'GEMM' : 'REQUANT',
+    index: i,
+  }));
   return {
     title: 'nibble report: <sample> & "quotes"',
     source: 'sample.txt',
@@ -23,8 +31,24 @@ function sampleData(): ReportData {
     dramBytesPerCycle: 8,
     totals: { cycles: 30_020, macs: 4_000_000, utilization: 0.52, instructions: 3100, batch: 1, energyPj: 1.5e6 },
     layers: [
-      { name: 'conv1', kind: 'conv2d', cycles: 10_000, macs: 2_000_000, utilization: 0.78, dramBytes: 20_000, energyPj: 7e5 },
-      { name: 'conv2', kind: 'conv2d', cycles: 15_000, macs: 2_000_000, utilization: 0.52, dramBytes: 90_000, energyPj: 6e5 },
+      {
+        name: 'conv1',
+        kind: 'conv2d',
+        cycles: 10_000,
+        macs: 2_000_000,
+        utilization: 0.78,
+        dramBytes: 20_000,
+        energyPj: 7e5,
+      },
+      {
+        name: 'conv2',
+        kind: 'conv2d',
+        cycles: 15_000,
+        macs: 2_000_000,
+        utilization: 0.52,
+        dramBytes: 90_000,
+        energyPj: 6e5,
+      },
       { name: 'pool', kind: 'maxpool', cycles: 20, macs: 0, utilization: 0, dramBytes: 100, energyPj: 1e3 },
       { name: 'fc', kind: 'dense', cycles: 5000, macs: 1000, utilization: 0.001, dramBytes: 5000 },
     ],
@@ -65,7 +89,9 @@ describe('HTML report', () => {
   test('the error hook catches a broken page (the check is not vacuous)', { timeout: 90_000 }, (ctx) => {
     if (!chromium) return ctx.skip();
     const file = join(dir, 'broken.html');
-    const html = renderReportHtml(sampleData()).replace('<svg id="chart-roofline"', '<svg id="chart-roofline-gone"').replace('</body>', '<script>null.boom()</script></body>');
+    const html = renderReportHtml(sampleData())
+      .replace('<svg id="chart-roofline"', '<svg id="chart-roofline-gone"')
+      .replace('</body>', '<script>null.boom()</script></body>');
     writeFileSync(file, html);
     const { dom } = dumpDom(chromium, file);
     expect(dom).toContain('data-rendered="errors"');

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { ensureBuilt, expectUserError, nibble } from './nibble.js';
 
 const haveVerilator = spawnSync('verilator', ['--version']).status === 0;
-if (!haveVerilator) console.warn('[test/cli/rtl] SKIPPED nibble rtl --lint / verify: verilator is not installed (CI installs it)');
+if (!haveVerilator)
+  console.warn('[test/cli/rtl] SKIPPED nibble rtl --lint / verify: verilator is not installed (CI installs it)');
 
 const SMALL = {
   array: { rows: 4, cols: 4 },
@@ -43,14 +44,22 @@ describe('nibble rtl', () => {
 
   test('a config the ISA cannot encode is a user error', async () => {
     const bad = join(tmp, 'huge.json');
-    writeFileSync(bad, JSON.stringify({ scratchpad: { inputEntries: 1 << 20, weightEntries: 1 << 20, accEntries: 1 << 20, outputEntries: 1 << 20 }, dram: { sizeBytes: 2 ** 32 } }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        scratchpad: { inputEntries: 1 << 20, weightEntries: 1 << 20, accEntries: 1 << 20, outputEntries: 1 << 20 },
+        dram: { sizeBytes: 2 ** 32 },
+      }),
+    );
     expectUserError(await nibble(['rtl', '--config', bad, '-o', join(tmp, 'x')]), /config/);
   });
 });
 
 describe.skipIf(!haveVerilator)('nibble verify --rtl', () => {
   test('random programs: --json with programs and mismatches, exit 0', { timeout: 300_000 }, async () => {
-    const r = await nibble(['verify', '--random', '4', '--seed', '11', '--config', cfg, '--rtl', '--json'], { timeoutMs: 290_000 });
+    const r = await nibble(['verify', '--random', '4', '--seed', '11', '--config', cfg, '--rtl', '--json'], {
+      timeoutMs: 290_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.programs).toBe(4);
@@ -72,7 +81,8 @@ describe.skipIf(!haveVerilator)('nibble verify --rtl', () => {
     expect(doc.mismatches).toBe(0);
   });
 
-  test('usage: neither a target nor --random', async () => expectUserError(await nibble(['verify', '--rtl']), /either a program\/model file or --random/));
+  test('usage: neither a target nor --random', async () =>
+    expectUserError(await nibble(['verify', '--rtl']), /either a program\/model file or --random/));
 });
 
 describe('report with synthesis results', () => {
@@ -80,7 +90,10 @@ describe('report with synthesis results', () => {
     const model = join(tmp, 'm.json');
     expect((await nibble(['zoo', 'export', 'mnist', '-o', model, '--input-size', '12'])).code).toBe(0);
     const res = join(tmp, 'synth.json');
-    writeFileSync(res, JSON.stringify({ configHash: 'x', synth: { target: 'ice40', luts: 8564, ffs: 6784, brams: 24, dsps: 0 } }));
+    writeFileSync(
+      res,
+      JSON.stringify({ configHash: 'x', synth: { target: 'ice40', luts: 8564, ffs: 6784, brams: 24, dsps: 0 } }),
+    );
     const html = join(tmp, 'r.html');
     const r = await nibble(['report', model, '--config', cfg, '--resources', res, '-o', html]);
     expect(r.code, r.stderr).toBe(0);
@@ -88,6 +101,9 @@ describe('report with synthesis results', () => {
     expect(text).toContain('Resources (synthesis)');
     expect(text).toContain('<td>synth.luts</td><td>8564</td>');
     writeFileSync(res, '{ nope');
-    expectUserError(await nibble(['report', model, '--config', cfg, '--resources', res, '-o', html]), /synth\.json: not valid JSON/);
+    expectUserError(
+      await nibble(['report', model, '--config', cfg, '--resources', res, '-o', html]),
+      /synth\.json: not valid JSON/,
+    );
   });
 });

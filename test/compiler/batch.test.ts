@@ -12,20 +12,47 @@ function weights(n: number, seed: number): Int8Array {
   return Int8Array.from({ length: n }, () => Math.floor(r() * 15) - 7);
 }
 const conv = (name: string, ci: number, co: number, k: number, s: number, p: number): Layer => ({
-  kind: 'conv2d', name, inChannels: ci, outChannels: co, kernelH: k, kernelW: k, strideH: s, strideW: s, padH: p, padW: p, weights: weights(co * ci * k * k, co + k),
+  kind: 'conv2d',
+  name,
+  inChannels: ci,
+  outChannels: co,
+  kernelH: k,
+  kernelW: k,
+  strideH: s,
+  strideW: s,
+  padH: p,
+  padW: p,
+  weights: weights(co * ci * k * k, co + k),
 });
-const requant = (name: string, c: number, signed = false): Layer => ({ kind: 'requant', name, signed, bits: 4, bias: new Int32Array(c), shift: new Int8Array(c) });
+const requant = (name: string, c: number, signed = false): Layer => ({
+  kind: 'requant',
+  name,
+  signed,
+  bits: 4,
+  bias: new Int32Array(c),
+  shift: new Int8Array(c),
+});
 
 function smallMapNet(): Network {
   const layers: Layer[] = [
-    conv('c1', 40, 64, 3, 1, 1), requant('r1', 64),
-    conv('c2', 64, 48, 3, 2, 1), requant('r2', 48), { kind: 'maxpool', name: 'p2', kernel: 2, stride: 1 },
-    conv('c3', 48, 32, 1, 1, 0), requant('r3', 32, true),
+    conv('c1', 40, 64, 3, 1, 1),
+    requant('r1', 64),
+    conv('c2', 64, 48, 3, 2, 1),
+    requant('r2', 48),
+    { kind: 'maxpool', name: 'p2', kernel: 2, stride: 1 },
+    conv('c3', 48, 32, 1, 1, 0),
+    requant('r3', 32, true),
     { kind: 'flatten', name: 'f' },
     { kind: 'dense', name: 'fc', inFeatures: 32 * 2 * 2, outFeatures: 10, weights: weights(1280, 9) },
     requant('r4', 10, true),
   ];
-  const net: Network = { name: 'small-map', input: { channels: 40, height: 5, width: 5, bits: 4, signed: false }, layers, weightBits: 4, accumulatorBits: 32 };
+  const net: Network = {
+    name: 'small-map',
+    input: { channels: 40, height: 5, width: 5, bits: 4, signed: false },
+    layers,
+    weightBits: 4,
+    accumulatorBits: 32,
+  };
   calibrateNetwork(net, { method: 'samples', samples: 4, seed: 5 });
   return net;
 }

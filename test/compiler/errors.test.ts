@@ -47,7 +47,9 @@ describe('CompileError', () => {
   });
   test('kernel, stride and padding beyond the GEMM fields', () => {
     const big = net([conv('c1', 1, 4, 17), requant('r1', 4)], { channels: 1, height: 20, width: 20 });
-    expect(compileError(big).message).toMatch(/layer 0 'c1': kernel height 17 exceeds the GEMM 4-bit kernel_h field \(at most 15\)/);
+    expect(compileError(big).message).toMatch(
+      /layer 0 'c1': kernel height 17 exceeds the GEMM 4-bit kernel_h field \(at most 15\)/,
+    );
     const stride = net([conv('c1', 4, 4, 1, 8), requant('r1', 4)], { height: 20, width: 20 });
     expect(compileError(stride).message).toMatch(/layer 0 'c1': stride 8 exceeds the GEMM 3-bit stride_h field/);
     const pad = net([conv('c1', 4, 4, 9, 1, 8), requant('r1', 4)]);
@@ -63,31 +65,65 @@ describe('CompileError', () => {
   });
   test('a row that does not fit INP names scratchpad.inputEntries', () => {
     const n = net([conv('c1', 4, 8, 3, 1, 1), requant('r1', 8)], { height: 8, width: 200 });
-    const e = compileError(n, cfgWith((c) => (c.scratchpad.inputEntries = 256)));
-    expect(e.message).toMatch(/layer 0 'c1': one output row needs 600 INP entries with halo .* scratchpad\.inputEntries is 256: raise scratchpad\.inputEntries/);
+    const e = compileError(
+      n,
+      cfgWith((c) => (c.scratchpad.inputEntries = 256)),
+    );
+    expect(e.message).toMatch(
+      /layer 0 'c1': one output row needs 600 INP entries with halo .* scratchpad\.inputEntries is 256: raise scratchpad\.inputEntries/,
+    );
   });
   test('a row that does not fit ACC or OUT names the field', () => {
     const n = net([conv('c1', 4, 8, 1), requant('r1', 8)], { height: 4, width: 100 });
-    expect(compileError(n, cfgWith((c) => (c.scratchpad.accEntries = 64))).message).toMatch(/one output row needs 100 ACC entries .* raise scratchpad\.accEntries/);
-    expect(compileError(n, cfgWith((c) => (c.scratchpad.outputEntries = 64))).message).toMatch(/one output row needs 100 OUT entries .* raise scratchpad\.outputEntries/);
+    expect(
+      compileError(
+        n,
+        cfgWith((c) => (c.scratchpad.accEntries = 64)),
+      ).message,
+    ).toMatch(/one output row needs 100 ACC entries .* raise scratchpad\.accEntries/);
+    expect(
+      compileError(
+        n,
+        cfgWith((c) => (c.scratchpad.outputEntries = 64)),
+      ).message,
+    ).toMatch(/one output row needs 100 OUT entries .* raise scratchpad\.outputEntries/);
   });
   test('a kernel row that does not fit WGT names scratchpad.weightEntries', () => {
     const n = net([conv('c1', 4, 4, 7), requant('r1', 4)], { height: 9, width: 9 });
-    const e = compileError(n, cfgWith((c) => (c.scratchpad.weightEntries = 64)));
-    expect(e.message).toMatch(/layer 0 'c1'.*one 7-wide kernel row needs 112 WGT entries .* raise scratchpad\.weightEntries/);
+    const e = compileError(
+      n,
+      cfgWith((c) => (c.scratchpad.weightEntries = 64)),
+    );
+    expect(e.message).toMatch(
+      /layer 0 'c1'.*one 7-wide kernel row needs 112 WGT entries .* raise scratchpad\.weightEntries/,
+    );
   });
   test('DRAM too small names dram.sizeBytes', () => {
     const n = net([conv('c1', 4, 64, 3, 1, 1), requant('r1', 64)], { height: 64, width: 64 });
-    const e = compileError(n, cfgWith((c) => (c.dram.sizeBytes = 1 << 16)), 8);
+    const e = compileError(
+      n,
+      cfgWith((c) => (c.dram.sizeBytes = 1 << 16)),
+      8,
+    );
     expect(e.message).toMatch(/needs \d+ bytes of DRAM .* dram\.sizeBytes is 65536: raise dram\.sizeBytes/);
   });
   test('accumulator narrower than the network allows', () => {
     const layers = [conv('c1', 64, 4, 3, 1, 1, 7), requant('r1', 4)];
     const n = net(layers, { channels: 64 });
-    const e = compileError(n, cfgWith((c) => (c.bits.accumulator = 16)));
-    expect(e.message).toMatch(/layer 0 'c1': accumulator values may reach .*bits\.accumulator is 16: raise bits\.accumulator/);
+    const e = compileError(
+      n,
+      cfgWith((c) => (c.bits.accumulator = 16)),
+    );
+    expect(e.message).toMatch(
+      /layer 0 'c1': accumulator values may reach .*bits\.accumulator is 16: raise bits\.accumulator/,
+    );
     // A network that promises 16-bit sums fits a 16-bit machine.
-    expect(() => compileNetwork({ ...n, accumulatorBits: 16 }, cfgWith((c) => (c.bits.accumulator = 16)))).not.toThrow();
+    expect(() =>
+      compileNetwork(
+        { ...n, accumulatorBits: 16 },
+        cfgWith((c) => (c.bits.accumulator = 16)),
+      ),
+    ).not.toThrow();
   });
   test('flatten between a conv and its requant', () => {
     const n = net([conv('c1', 4, 4, 3), { kind: 'flatten', name: 'f' }, requant('r1', 144)]);
@@ -101,6 +137,11 @@ describe('CompileError', () => {
     const bad = net([conv('c1', 5, 4, 3), requant('r1', 4)]);
     expect(() => compileNetwork(bad, DEFAULT_CONFIG)).toThrow(ModelError);
     const n = net([conv('c1', 4, 4, 3), requant('r1', 4)]);
-    expect(() => compileNetwork(n, cfgWith((c) => (c.array.rows = 3)))).toThrow(NibbleError);
+    expect(() =>
+      compileNetwork(
+        n,
+        cfgWith((c) => (c.array.rows = 3)),
+      ),
+    ).toThrow(NibbleError);
   });
 });

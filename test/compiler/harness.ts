@@ -32,7 +32,13 @@ export interface RunResult {
 }
 
 /** Compile, check tokens, run the fast simulator and the reference; assert bit-identical outputs. */
-export function compileAndCompare(net: Network, cfg: ArchConfig, batch: number, inputs?: Int32Array | Uint8Array, seed = 1): RunResult {
+export function compileAndCompare(
+  net: Network,
+  cfg: ArchConfig,
+  batch: number,
+  inputs?: Int32Array | Uint8Array,
+  seed = 1,
+): RunResult {
   const program = compileNetwork(net, cfg, { batch });
   checkTokenBalance(program.code, { queues: cfg.queues, strict: true });
   const x = inputs ?? randomInputs(net, batch, seed);

@@ -20,15 +20,38 @@ function small(patch: Partial<ArchConfig['scratchpad']>): ArchConfig {
 }
 
 describe('kernel windows', () => {
-  for (const [k, pad, stride] of [[13, 6, 1], [15, 7, 2], [15, 3, 1], [9, 4, 1]] as const) {
+  for (const [k, pad, stride] of [
+    [13, 6, 1],
+    [15, 7, 2],
+    [15, 3, 1],
+    [9, 4, 1],
+  ] as const) {
     test(`${k}x${k} conv, pad ${pad}, stride ${stride}, 8-bit input`, () => {
       const ci = 5;
       const co = 20;
       const layers: Layer[] = [
-        { kind: 'conv2d', name: 'big', inChannels: ci, outChannels: co, kernelH: k, kernelW: k, strideH: stride, strideW: stride, padH: pad, padW: pad, weights: weights(co * ci * k * k, k) },
+        {
+          kind: 'conv2d',
+          name: 'big',
+          inChannels: ci,
+          outChannels: co,
+          kernelH: k,
+          kernelW: k,
+          strideH: stride,
+          strideW: stride,
+          padH: pad,
+          padW: pad,
+          weights: weights(co * ci * k * k, k),
+        },
         { kind: 'requant', name: 'rq', signed: false, bits: 4, bias: new Int32Array(co), shift: new Int8Array(co) },
       ];
-      const net = calibrated({ name: 'big', input: { channels: ci, height: 21, width: 19, bits: 8, signed: false }, layers, weightBits: 4, accumulatorBits: 32 });
+      const net = calibrated({
+        name: 'big',
+        input: { channels: ci, height: 21, width: 19, bits: 8, signed: false },
+        layers,
+        weightBits: 4,
+        accumulatorBits: 32,
+      });
       compileAndCompare(net, DEFAULT_CONFIG, 2);
       compileAndCompare(net, small({ weightEntries: 512, inputEntries: 1024, accEntries: 256 }), 1);
     });
@@ -42,7 +65,13 @@ describe('kernel windows', () => {
       { kind: 'dense', name: 'fc2', inFeatures: 40, outFeatures: 10, weights: weights(400, 2) },
       { kind: 'requant', name: 'rq2', signed: true, bits: 4, bias: new Int32Array(10), shift: new Int8Array(10) },
     ];
-    const net = calibrated({ name: 'mlp', input: { channels: 1, height: 28, width: 28, bits: 8, signed: false }, layers, weightBits: 4, accumulatorBits: 32 });
+    const net = calibrated({
+      name: 'mlp',
+      input: { channels: 1, height: 28, width: 28, bits: 8, signed: false },
+      layers,
+      weightBits: 4,
+      accumulatorBits: 32,
+    });
     compileAndCompare(net, DEFAULT_CONFIG, 3);
     compileAndCompare(net, small({ weightEntries: 256 }), 2);
   });

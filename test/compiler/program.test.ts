@@ -22,11 +22,20 @@ describe('compiled program structure', () => {
   test('input and output descriptors', () => {
     expect(program.inputs).toHaveLength(1);
     const inp = program.inputs[0]!;
-    expect(inp).toMatchObject({ name: 'input', shape: [2, 1, 28, 28], layout: 'nibble-planes', bits: 8, signed: false });
+    expect(inp).toMatchObject({
+      name: 'input',
+      shape: [2, 1, 28, 28],
+      layout: 'nibble-planes',
+      bits: 8,
+      signed: false,
+    });
     expect(inp.imageStrideBytes).toBeGreaterThanOrEqual(tensorImageBytes(inp, DEFAULT_CONFIG));
     const out = program.outputs[0]!;
     expect(out).toMatchObject({ name: 'output', shape: [2, 10, 1, 1], layout: 'blocked', bits: 4, signed: true });
-    const four = compileNetwork({ ...randomNetwork(11), input: { ...randomNetwork(11).input, bits: 4 } }, DEFAULT_CONFIG);
+    const four = compileNetwork(
+      { ...randomNetwork(11), input: { ...randomNetwork(11).input, bits: 4 } },
+      DEFAULT_CONFIG,
+    );
     expect(four.inputs[0]!.layout).toBe('blocked');
   });
 
@@ -91,7 +100,10 @@ describe('compiled program structure', () => {
     const p = compileNetwork(cifar, DEFAULT_CONFIG, { batch: 1 });
     const constBytes = p.segments.reduce((s, x) => s + x.bytes.length, 0);
     const a = analyzeNetwork(cifar);
-    const allActivations = a.layers.reduce((s, l) => s + (l.layer.kind === 'requant' ? (l.output.shape.c * l.output.shape.h * l.output.shape.w) / 2 : 0), 0);
+    const allActivations = a.layers.reduce(
+      (s, l) => s + (l.layer.kind === 'requant' ? (l.output.shape.c * l.output.shape.h * l.output.shape.w) / 2 : 0),
+      0,
+    );
     const used = Number(p.meta['dramBytes']) - constBytes;
     expect(used).toBeLessThan(0.8 * allActivations);
   });

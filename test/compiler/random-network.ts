@@ -85,13 +85,21 @@ export function randomNetwork(seed: number, maxSide = 13): Network {
       if (layers.length === 0 && bits === 8) continue;
       if (h < 2 || w < 2) continue;
       layers.push({ kind: 'maxpool', name: name('pool'), kernel: 2, stride: int(1, 2) });
-      h = slidingOutputSize(h, 2, layers[layers.length - 1]!.kind === 'maxpool' ? (layers[layers.length - 1] as { stride: number }).stride : 2, 0);
+      h = slidingOutputSize(
+        h,
+        2,
+        layers[layers.length - 1]!.kind === 'maxpool' ? (layers[layers.length - 1] as { stride: number }).stride : 2,
+        0,
+      );
       w = slidingOutputSize(w, 2, (layers[layers.length - 1] as { stride: number }).stride, 0);
       continue;
     }
     c = co;
   }
-  if (layers.length === 0 || layers[layers.length - 1]!.kind === 'maxpool' && layers.every((l) => l.kind === 'maxpool')) {
+  if (
+    layers.length === 0 ||
+    (layers[layers.length - 1]!.kind === 'maxpool' && layers.every((l) => l.kind === 'maxpool'))
+  ) {
     const l = conv(c, 5, 1, 1, 0);
     layers.push(l, requant(5));
     c = 5;

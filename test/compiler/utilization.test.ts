@@ -38,7 +38,9 @@ test('CIFAR10NET_INT conv layers run near peak on the default config', () => {
     expect(l.utilization, l.name).toBeGreaterThan(0.8);
   }
   const ideal = macs / (n * n);
-  rows.push(`counted layers: ${cycles} cycles, ideal ${ideal}, ratio ${(cycles / ideal).toFixed(3)}, utilization ${((100 * ideal) / cycles).toFixed(1)} %`);
+  rows.push(
+    `counted layers: ${cycles} cycles, ideal ${ideal}, ratio ${(cycles / ideal).toFixed(3)}, utilization ${((100 * ideal) / cycles).toFixed(1)} %`,
+  );
   rows.push(`whole network: ${sim.cycles} cycles, utilization ${(100 * sim.counters.array.utilization).toFixed(1)} %`);
   console.log(rows.join('\n'));
   expect(wide.size).toBe(5);

@@ -10,7 +10,6 @@ import { simulate } from '../../sim/index.js';
 import { compileAndCompare } from './harness.js';
 import { AUTHORS_MODEL } from '../reference-data.js';
 
-
 describe('zoo networks on the default config', () => {
   const cases = [
     ['mnist', 28, 3],
@@ -39,18 +38,22 @@ describe("the authors' MNIST model (IntegerNet export)", () => {
   });
 
   // ~100 s on one core, so opt-in: NIBBLE_FULL_MNIST=1 npx vitest run test/compiler/zoo.test.ts
-  test.runIf(process.env['NIBBLE_FULL_MNIST'] === '1')('all 10,000 test images: 99.39 % (opt-in: NIBBLE_FULL_MNIST=1)', () => {
-    const net = loadIntegerNetFile(AUTHORS_MODEL);
-    const data = loadMnist({ set: 'test' });
-    const batch = 1000;
-    const program = compileNetwork(net, DEFAULT_CONFIG, { batch });
-    const out = new Int32Array(data.count * 10);
-    for (let i = 0; i < data.count / batch; i++) {
-      const images = data.images.subarray(i * batch * 784, (i + 1) * batch * 784);
-      const sim = simulate(program, { engine: 'fast', inputs: { input: images } });
-      out.set(sim.outputs['output']!, i * batch * 10);
-    }
-    const acc = top1Accuracy(out, 10, data.labels);
-    expect(acc.correct).toBe(9939);
-  }, 600_000);
+  test.runIf(process.env['NIBBLE_FULL_MNIST'] === '1')(
+    'all 10,000 test images: 99.39 % (opt-in: NIBBLE_FULL_MNIST=1)',
+    () => {
+      const net = loadIntegerNetFile(AUTHORS_MODEL);
+      const data = loadMnist({ set: 'test' });
+      const batch = 1000;
+      const program = compileNetwork(net, DEFAULT_CONFIG, { batch });
+      const out = new Int32Array(data.count * 10);
+      for (let i = 0; i < data.count / batch; i++) {
+        const images = data.images.subarray(i * batch * 784, (i + 1) * batch * 784);
+        const sim = simulate(program, { engine: 'fast', inputs: { input: images } });
+        out.set(sim.outputs['output']!, i * batch * 10);
+      }
+      const acc = top1Accuracy(out, 10, data.labels);
+      expect(acc.correct).toBe(9939);
+    },
+    600_000,
+  );
 });

@@ -3,7 +3,16 @@ import fc from 'fast-check';
 import { DEFAULT_CONFIG, configHash, validateConfig, type ArchConfig } from '../../arch/config.js';
 import { isaLayout, type OpLayout } from '../../isa/encoding.js';
 import type { Program } from '../../isa/program.js';
-import { MNEMONICS, nextUnit, prevUnit, UNITS, OPS, type Instruction, type Mnemonic, type Unit } from '../../isa/table.js';
+import {
+  MNEMONICS,
+  nextUnit,
+  prevUnit,
+  UNITS,
+  OPS,
+  type Instruction,
+  type Mnemonic,
+  type Unit,
+} from '../../isa/table.js';
 
 const pow2 = (lo: number, hi: number) => fc.integer({ min: lo, max: hi }).map((e) => 2 ** e);
 
@@ -28,7 +37,13 @@ export const arbConfig: fc.Arbitrary<ArchConfig> = fc
     ...structuredClone(DEFAULT_CONFIG),
     array: { rows: r.n, cols: r.n },
     bits: { weight: r.weight, activation: r.activation, accumulator: r.accumulator },
-    scratchpad: { inputEntries: r.inp, weightEntries: r.wgt, accEntries: r.acc, outputEntries: r.out, paramEntries: r.param },
+    scratchpad: {
+      inputEntries: r.inp,
+      weightEntries: r.wgt,
+      accEntries: r.acc,
+      outputEntries: r.out,
+      paramEntries: r.param,
+    },
     dram: { busBytes: r.bus, latency: r.latency, sizeBytes: r.dram },
     queues: { load: r.q[0], compute: r.q[1], store: r.q[2] },
   }))
@@ -45,7 +60,12 @@ function arbFlags(unit: Unit | undefined) {
   const bit = (ok: boolean) => (ok ? fc.constantFrom<0 | 1>(0, 1) : fc.constant<0 | 1>(0));
   const hasPrev = !!unit && !!prevUnit(unit);
   const hasNext = !!unit && !!nextUnit(unit);
-  return fc.record({ pop_prev: bit(hasPrev), pop_next: bit(hasNext), push_prev: bit(hasPrev), push_next: bit(hasNext) });
+  return fc.record({
+    pop_prev: bit(hasPrev),
+    pop_next: bit(hasNext),
+    push_prev: bit(hasPrev),
+    push_next: bit(hasNext),
+  });
 }
 
 /** A random valid instruction of opcode `m` for the given layout. */
@@ -56,7 +76,8 @@ export function arbInstructionOf(m: Mnemonic, layout: OpLayout): fc.Arbitrary<In
     fields[f.name] = fc.oneof(fc.constantFrom(f.min, f.max), fc.integer({ min: f.min, max: f.max }));
   }
   return fc.record(fields).chain((vals) => {
-    const unit: Unit | undefined = m === 'NOP' ? UNITS[vals['unit']!] : OPS[m].unit === 'halt' ? undefined : (OPS[m].unit as Unit);
+    const unit: Unit | undefined =
+      m === 'NOP' ? UNITS[vals['unit']!] : OPS[m].unit === 'halt' ? undefined : (OPS[m].unit as Unit);
     return arbFlags(unit).map((flags) => ({ op: m, ...flags, ...vals }) as unknown as Instruction);
   });
 }
@@ -75,11 +96,18 @@ const arbName = fc.string({ minLength: 0, maxLength: 12 });
 /** Random valid programs: disjoint segments, inputs disjoint from them and each other, tensors and layers inside their ranges. */
 export const arbProgram: fc.Arbitrary<Program> = arbConfigAndCode.chain(([cfg, code]) => {
   const dram = cfg.dram.sizeBytes;
-  const segs = fc.array(fc.tuple(arbName, fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 0, max: 4096 })), { maxLength: 5 });
+  const segs = fc.array(fc.tuple(arbName, fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 0, max: 4096 })), {
+    maxLength: 5,
+  });
   const tensor = fc.record({
     name: arbName,
     dramAddr: fc.integer({ min: 0, max: dram / 2 }),
-    shape: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 })),
+    shape: fc.tuple(
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 1, max: 8 }),
+      fc.integer({ min: 1, max: 8 }),
+    ),
     layout: fc.constantFrom('blocked' as const, 'nibble-planes' as const),
     bits: fc.constantFrom(4, 8),
     signed: fc.boolean(),
@@ -109,10 +137,23 @@ export const arbProgram: fc.Arbitrary<Program> = arbConfigAndCode.chain(([cfg, c
       });
       const fixTensor = (t: (typeof r.inputs)[number]) => {
         const n = cfg.array.rows;
-        const image = Math.ceil(t.shape[1] / n) * t.shape[2] * t.shape[3] * ((n * cfg.bits.activation) / 8) * (t.layout === 'nibble-planes' ? 2 : 1);
+        const image =
+          Math.ceil(t.shape[1] / n) *
+          t.shape[2] *
+          t.shape[3] *
+          ((n * cfg.bits.activation) / 8) *
+          (t.layout === 'nibble-planes' ? 2 : 1);
         const stride = image + t.extraStride;
         const dramAddr = Math.min(t.dramAddr, dram - stride * t.shape[0]);
-        return { name: t.name, dramAddr, shape: t.shape, layout: t.layout, bits: t.bits, signed: t.signed, imageStrideBytes: stride };
+        return {
+          name: t.name,
+          dramAddr,
+          shape: t.shape,
+          layout: t.layout,
+          bits: t.bits,
+          signed: t.signed,
+          imageStrideBytes: stride,
+        };
       };
       // inputs are loaded into DRAM beside the segments, so they must not overlap them or each other
       const inputs = r.inputs.map(fixTensor).flatMap((t) => {
@@ -132,7 +173,13 @@ export const arbProgram: fc.Arbitrary<Program> = arbConfigAndCode.chain(([cfg, c
         layers: r.layers.map((l) => {
           const x = l.a % code.length;
           const y = l.b % code.length;
-          return { name: l.name, kind: l.kind, macs: l.macs, firstInstruction: Math.min(x, y), lastInstruction: Math.max(x, y) };
+          return {
+            name: l.name,
+            kind: l.kind,
+            macs: l.macs,
+            firstInstruction: Math.min(x, y),
+            lastInstruction: Math.max(x, y),
+          };
         }),
         meta: r.meta,
       };

@@ -82,7 +82,9 @@ describe('assembler', () => {
       );
     });
     it('duplicate field', () => {
-      expect(asmError(`${LOAD} buf=wgt`)).toMatch(new RegExp(`^k\\.s:1:${LOAD.length + 2}: duplicate field 'buf' \\(first given at column 6\\)`));
+      expect(asmError(`${LOAD} buf=wgt`)).toMatch(
+        new RegExp(`^k\\.s:1:${LOAD.length + 2}: duplicate field 'buf' \\(first given at column 6\\)`),
+      );
     });
     it('duplicate flag', () => {
       expect(asmError('NOP unit=compute pop_prev pop_prev')).toMatch(/^k\.s:1:27: duplicate flag 'pop_prev'/);
@@ -96,10 +98,14 @@ describe('assembler', () => {
       expect(asmError('LOAD buf=inp sram_addr=12a dram_addr=0 x_count=1 y_count=1 dram_stride=0')).toMatch(
         /^k\.s:1:24: LOAD\.sram_addr: bad number '12a' \(decimal or 0x hex\)/,
       );
-      expect(asmError('LOAD buf=inp sram_addr=-1 dram_addr=0 x_count=1 y_count=1 dram_stride=0')).toMatch(/^k\.s:1:24: .*bad number '-1'/);
+      expect(asmError('LOAD buf=inp sram_addr=-1 dram_addr=0 x_count=1 y_count=1 dram_stride=0')).toMatch(
+        /^k\.s:1:24: .*bad number '-1'/,
+      );
     });
     it('bad enum name', () => {
-      expect(asmError('NOP unit=fetch')).toMatch(/^k\.s:1:10: NOP\.unit: 'fetch' is not one of load, compute, store or a number/);
+      expect(asmError('NOP unit=fetch')).toMatch(
+        /^k\.s:1:10: NOP\.unit: 'fetch' is not one of load, compute, store or a number/,
+      );
     });
     it('value out of range, with range and width', () => {
       expect(asmError('LOAD buf=inp sram_addr=0 dram_addr=0 x_count=0 y_count=1 dram_stride=0')).toBe(
@@ -108,21 +114,31 @@ describe('assembler', () => {
       expect(asmError('LOAD buf=inp sram_addr=0 dram_addr=0x10000000 x_count=1 y_count=1 dram_stride=0')).toBe(
         'k.s:1:36: LOAD.dram_addr = 0x10000000 is out of range [0, 268435455] (28-bit field)',
       );
-      expect(asmError('LOAD buf=inp sram_addr=99999999999999999999 dram_addr=0 x_count=1 y_count=1 dram_stride=0')).toBe(
-        'k.s:1:24: LOAD.sram_addr = 99999999999999999999 is out of range [0, 2047] (11-bit field)',
+      expect(
+        asmError('LOAD buf=inp sram_addr=99999999999999999999 dram_addr=0 x_count=1 y_count=1 dram_stride=0'),
+      ).toBe('k.s:1:24: LOAD.sram_addr = 99999999999999999999 is out of range [0, 2047] (11-bit field)');
+      expect(asmError('NOP unit=3')).toMatch(
+        /^k\.s:1:10: NOP\.unit = 3 is out of range \[0, 2\] \(2-bit field\) \(load=0, compute=1, store=2\)/,
       );
-      expect(asmError('NOP unit=3')).toMatch(/^k\.s:1:10: NOP\.unit = 3 is out of range \[0, 2\] \(2-bit field\) \(load=0, compute=1, store=2\)/);
-      expect(asmError('REQUANT acc_addr=0 out_addr=0 param_addr=0 in_h=1 in_w=1 out_h=1 out_w=1 pool_k=1 pool_s=1 out_signed=0 clamp_bits=5')).toMatch(
-        /^k\.s:1:\d+: REQUANT\.clamp_bits = 5 is out of range \[1, 4\] \(4-bit field\)/,
-      );
+      expect(
+        asmError(
+          'REQUANT acc_addr=0 out_addr=0 param_addr=0 in_h=1 in_w=1 out_h=1 out_w=1 pool_k=1 pool_s=1 out_signed=0 clamp_bits=5',
+        ),
+      ).toMatch(/^k\.s:1:\d+: REQUANT\.clamp_bits = 5 is out of range \[1, 4\] \(4-bit field\)/);
     });
     it('dependency flag illegal for the unit', () => {
-      expect(asmError(`LOAD pop_prev ${LOAD.slice(5)}`)).toMatch(/^k\.s:1:6: pop_prev is illegal here: LOAD runs on the load unit, which has no previous unit/);
-      expect(asmError('NOP push_next unit=store')).toMatch(/^k\.s:1:5: push_next is illegal here: NOP runs on the store unit, which has no next unit/);
+      expect(asmError(`LOAD pop_prev ${LOAD.slice(5)}`)).toMatch(
+        /^k\.s:1:6: pop_prev is illegal here: LOAD runs on the load unit, which has no previous unit/,
+      );
+      expect(asmError('NOP push_next unit=store')).toMatch(
+        /^k\.s:1:5: push_next is illegal here: NOP runs on the store unit, which has no next unit/,
+      );
       expect(asmError('HALT pop_next')).toMatch(/^k\.s:1:6: HALT cannot pop or push dependency tokens/);
     });
     it('garbage tokens', () => {
-      expect(asmError('NOP unit=load foo')).toMatch(/^k\.s:1:15: unexpected 'foo': expected field=value or a dependency flag/);
+      expect(asmError('NOP unit=load foo')).toMatch(
+        /^k\.s:1:15: unexpected 'foo': expected field=value or a dependency flag/,
+      );
       expect(asmError('NOP unit=load =4')).toMatch(/^k\.s:1:15: malformed '=4'/);
       expect(asmError('NOP unit==load')).toMatch(/^k\.s:1:5: malformed 'unit==load'/);
       expect(asmError('NOP unit=')).toMatch(/^k\.s:1:5: malformed 'unit='/);
@@ -130,22 +146,40 @@ describe('assembler', () => {
       expect(asmError('HALT x=1')).toMatch(/^k\.s:1:6: HALT has no field 'x'; valid fields: none/);
     });
     it('errors after the first line report the right line', () => {
-      expect(asmError(`${LOAD}\n${LOAD}\n\nNOP unit=compute pop_prev push_next\nNOP unit=load push_next=1 bogus=1`)).toMatch(
-        /^k\.s:5:27: NOP has no field 'bogus'/,
-      );
+      expect(
+        asmError(`${LOAD}\n${LOAD}\n\nNOP unit=compute pop_prev push_next\nNOP unit=load push_next=1 bogus=1`),
+      ).toMatch(/^k\.s:5:27: NOP has no field 'bogus'/);
     });
   });
 
   it('random text never crashes the assembler with anything but IsaError', () => {
-    const words = ['LOAD', 'NOP', 'HALT', 'GEMM', 'unit=load', 'buf=wgt', 'pop_prev', 'x_count=0x10', '=', ';', '#', 'sram_addr=99999999999999999999', '\n', ' '];
+    const words = [
+      'LOAD',
+      'NOP',
+      'HALT',
+      'GEMM',
+      'unit=load',
+      'buf=wgt',
+      'pop_prev',
+      'x_count=0x10',
+      '=',
+      ';',
+      '#',
+      'sram_addr=99999999999999999999',
+      '\n',
+      ' ',
+    ];
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constantFrom(...words), fc.string({ maxLength: 6 })), { maxLength: 20 }), (parts) => {
-        try {
-          assembleProgram(parts.join(' '), cfg);
-        } catch (e) {
-          expect(e).toBeInstanceOf(IsaError);
-        }
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom(...words), fc.string({ maxLength: 6 })), { maxLength: 20 }),
+        (parts) => {
+          try {
+            assembleProgram(parts.join(' '), cfg);
+          } catch (e) {
+            expect(e).toBeInstanceOf(IsaError);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../arch/config.js';
 import { IsaError } from '../../arch/errors.js';
-import { decodeInstruction, decodeProgramCode, encodeInstruction, encodeProgramCode, isaLayout } from '../../isa/index.js';
+import {
+  decodeInstruction,
+  decodeProgramCode,
+  encodeInstruction,
+  encodeProgramCode,
+  isaLayout,
+} from '../../isa/index.js';
 import { arbConfig, arbConfigAndCode, arbInstruction } from './arbitraries.js';
 
 describe('encode/decode', () => {
@@ -60,9 +66,9 @@ describe('encode/decode', () => {
 
   it('rejects out-of-range fields, illegal opcodes and non-zero unused bits with the place', () => {
     const flags = { pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 } as const;
-    expect(() =>
-      encodeInstruction({ op: 'NOP', ...flags, unit: 3 } as never, DEFAULT_CONFIG, 'instruction 4'),
-    ).toThrow(/instruction 4: NOP.unit = 3 is out of range \[0, 2\]/);
+    expect(() => encodeInstruction({ op: 'NOP', ...flags, unit: 3 } as never, DEFAULT_CONFIG, 'instruction 4')).toThrow(
+      /instruction 4: NOP.unit = 3 is out of range \[0, 2\]/,
+    );
     const word = new Uint8Array(16);
     word[0] = 0x0f;
     expect(() => decodeInstruction(word, DEFAULT_CONFIG)).toThrow(/illegal opcode 15/);

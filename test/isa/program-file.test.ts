@@ -19,8 +19,28 @@ function sample(): Program {
       { name: 'weights', dramAddr: 0x100000, bytes: new Uint8Array([1, 2, 3, 4, 5]) },
       { name: 'params', dramAddr: 0x200000, bytes: new Uint8Array(64).fill(7) },
     ],
-    inputs: [{ name: 'x', dramAddr: 0x1000, shape: [1, 1, 2, 2], layout: 'blocked', bits: 4, signed: false, imageStrideBytes: 32 }],
-    outputs: [{ name: 'y', dramAddr: 0x3000, shape: [2, 10, 1, 1], layout: 'blocked', bits: 4, signed: true, imageStrideBytes: 8 }],
+    inputs: [
+      {
+        name: 'x',
+        dramAddr: 0x1000,
+        shape: [1, 1, 2, 2],
+        layout: 'blocked',
+        bits: 4,
+        signed: false,
+        imageStrideBytes: 32,
+      },
+    ],
+    outputs: [
+      {
+        name: 'y',
+        dramAddr: 0x3000,
+        shape: [2, 10, 1, 1],
+        layout: 'blocked',
+        bits: 4,
+        signed: true,
+        imageStrideBytes: 8,
+      },
+    ],
     layers: [{ name: 'conv1', kind: 'conv2d', macs: 100, firstInstruction: 0, lastInstruction: 2 }],
     meta: { model: 'test', batch: 2 },
   };
@@ -37,6 +57,7 @@ function readError(bytes: Uint8Array, config?: ArchConfig): string {
 }
 
 /** Rewrite the JSON header (then fix the sizes and CRC) so the semantic checks behind the CRC are reached. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests corrupt arbitrary header fields
 function withHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hlen = view.getUint32(8, true);
@@ -53,7 +74,11 @@ function withHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void): 
 }
 
 function resealed(out: Uint8Array): Uint8Array {
-  new DataView(out.buffer, out.byteOffset).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)) >>> 0, true);
+  new DataView(out.buffer, out.byteOffset).setUint32(
+    out.length - 4,
+    crc32(out.subarray(0, out.length - 4)) >>> 0,
+    true,
+  );
   return out;
 }
 
@@ -95,7 +120,9 @@ describe('.nbl program file', () => {
 
   it('rejects truncation with expected vs actual size, and trailing bytes', () => {
     const bytes = writeProgramFile(sample());
-    expect(readError(bytes.subarray(0, bytes.length - 10))).toBe(`p.nbl: truncated: expected ${bytes.length} bytes, the file has ${bytes.length - 10}`);
+    expect(readError(bytes.subarray(0, bytes.length - 10))).toBe(
+      `p.nbl: truncated: expected ${bytes.length} bytes, the file has ${bytes.length - 10}`,
+    );
     expect(readError(bytes.subarray(0, 9))).toMatch(/truncated: the fixed prefix needs 16 bytes, the file has 9/);
     const longer = new Uint8Array(bytes.length + 3);
     longer.set(bytes);
@@ -144,24 +171,30 @@ describe('.nbl program file', () => {
     const paths: (string | number)[][] = [];
     const walk = (v: unknown, path: (string | number)[]) => {
       paths.push(path);
-      if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, Array.isArray(v) ? Number(k) : k]);
+      if (v && typeof v === 'object')
+        for (const [k, x] of Object.entries(v)) walk(x, [...path, Array.isArray(v) ? Number(k) : k]);
     };
     const hlen = new DataView(bytes.buffer).getUint32(8, true);
     walk(JSON.parse(Buffer.from(bytes.subarray(16, 16 + hlen)).toString('utf8')), []);
     fc.assert(
-      fc.property(fc.constantFrom(...paths.filter((p) => p.length)), fc.jsonValue(), fc.boolean(), (path, value, remove) => {
-        const mutated = withHeader(bytes, (h) => {
-          let o = h;
-          for (const k of path.slice(0, -1)) o = o[k];
-          if (remove) delete o[path[path.length - 1]!];
-          else o[path[path.length - 1]!] = value;
-        });
-        try {
-          readProgramFile(mutated);
-        } catch (e) {
-          expect(e).toBeInstanceOf(IsaError);
-        }
-      }),
+      fc.property(
+        fc.constantFrom(...paths.filter((p) => p.length)),
+        fc.jsonValue(),
+        fc.boolean(),
+        (path, value, remove) => {
+          const mutated = withHeader(bytes, (h) => {
+            let o = h;
+            for (const k of path.slice(0, -1)) o = o[k];
+            if (remove) delete o[path[path.length - 1]!];
+            else o[path[path.length - 1]!] = value;
+          });
+          try {
+            readProgramFile(mutated);
+          } catch (e) {
+            expect(e).toBeInstanceOf(IsaError);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -180,9 +213,15 @@ describe('.nbl program file', () => {
     expect(readError(withHeader(bytes, (h) => (h.config.queues.load = 4)))).toMatch(
       /^p\.nbl: configHash [0-9a-f]{16} does not match the config it is stored with/,
     );
-    expect(readError(withHeader(bytes, (h) => (h.config.array.rows = 3)))).toMatch(/^p\.nbl: header config: .*array\.rows.*power of two/);
-    expect(readError(withHeader(bytes, (h) => delete h.config.dram.latency))).toBe('p.nbl: header config.dram.latency: missing');
-    expect(readError(withHeader(bytes, (h) => (h.config.extra = 1)))).toMatch(/^p\.nbl: header config\.extra: unknown field/);
+    expect(readError(withHeader(bytes, (h) => (h.config.array.rows = 3)))).toMatch(
+      /^p\.nbl: header config: .*array\.rows.*power of two/,
+    );
+    expect(readError(withHeader(bytes, (h) => delete h.config.dram.latency))).toBe(
+      'p.nbl: header config.dram.latency: missing',
+    );
+    expect(readError(withHeader(bytes, (h) => (h.config.extra = 1)))).toMatch(
+      /^p\.nbl: header config\.extra: unknown field/,
+    );
   });
 
   it('rejects invalid JSON and missing or mistyped header fields', () => {
@@ -194,10 +233,18 @@ describe('.nbl program file', () => {
     expect(readError(withHeader(bytes, (h) => (h.segments[1].dramAddr = '0x10')))).toBe(
       'p.nbl: header segments[1].dramAddr: must be an integer, got "0x10"',
     );
-    expect(readError(withHeader(bytes, (h) => (h.inputs[0].shape = [1, 2, 3])))).toMatch(/header inputs\[0\]\.shape: must be \[batch, channels, height, width\]/);
-    expect(readError(withHeader(bytes, (h) => (h.outputs[0].layout = 'nchw')))).toMatch(/header outputs\[0\]\.layout: must be 'blocked' or 'nibble-planes'/);
-    expect(readError(withHeader(bytes, (h) => (h.meta.x = null)))).toBe('p.nbl: header meta.x: must be a number, got null');
-    expect(readError(withHeader(bytes, (h) => (h.code.instructions = 100)))).toMatch(/header says 100 instructions \(1600 bytes\) but the payload has 117 bytes/);
+    expect(readError(withHeader(bytes, (h) => (h.inputs[0].shape = [1, 2, 3])))).toMatch(
+      /header inputs\[0\]\.shape: must be \[batch, channels, height, width\]/,
+    );
+    expect(readError(withHeader(bytes, (h) => (h.outputs[0].layout = 'nchw')))).toMatch(
+      /header outputs\[0\]\.layout: must be 'blocked' or 'nibble-planes'/,
+    );
+    expect(readError(withHeader(bytes, (h) => (h.meta.x = null)))).toBe(
+      'p.nbl: header meta.x: must be a number, got null',
+    );
+    expect(readError(withHeader(bytes, (h) => (h.code.instructions = 100)))).toMatch(
+      /header says 100 instructions \(1600 bytes\) but the payload has 117 bytes/,
+    );
   });
 
   it('rejects an input that overlaps a segment or another input (loading it would overwrite data)', () => {
@@ -205,11 +252,15 @@ describe('.nbl program file', () => {
     const onWeights = withHeader(good, (h) => {
       h.inputs[0].dramAddr = 0x100003;
     });
-    expect(readError(onWeights)).toMatch(/p\.nbl: input 0 'x' image 0 \[1048579, 1048611\) overlaps segment 0 'weights' \[1048576, 1048581\): loading the input would overwrite it/);
+    expect(readError(onWeights)).toMatch(
+      /p\.nbl: input 0 'x' image 0 \[1048579, 1048611\) overlaps segment 0 'weights' \[1048576, 1048581\): loading the input would overwrite it/,
+    );
     const twoInputs = withHeader(good, (h) => {
       h.inputs.push({ ...h.inputs[0], name: 'x2', dramAddr: 0x1010 });
     });
-    expect(readError(twoInputs)).toMatch(/input 1 'x2' image 0 \[4112, 4144\) overlaps input 0 'x' image 0 \[4096, 4128\)/);
+    expect(readError(twoInputs)).toMatch(
+      /input 1 'x2' image 0 \[4112, 4144\) overlaps input 0 'x' image 0 \[4096, 4128\)/,
+    );
     // the writer refuses the same program
     const p = sample();
     p.inputs[0]!.dramAddr = 0x200010;
@@ -219,16 +270,28 @@ describe('.nbl program file', () => {
   it('rejects overlapping segments and segments or tensors outside DRAM', () => {
     const p = sample();
     p.segments[1]!.dramAddr = 0x100004;
-    expect(() => writeProgramFile(p)).toThrow(/segments 0 'weights' \[1048576, 1048581\) and 1 'params' \[1048580, 1048644\) overlap/);
+    expect(() => writeProgramFile(p)).toThrow(
+      /segments 0 'weights' \[1048576, 1048581\) and 1 'params' \[1048580, 1048644\) overlap/,
+    );
     const bytes = writeProgramFile(sample());
-    expect(readError(withHeader(bytes, (h) => (h.segments[1].dramAddr = 0x100002)))).toMatch(/segments 0 'weights' .* overlap/);
+    expect(readError(withHeader(bytes, (h) => (h.segments[1].dramAddr = 0x100002)))).toMatch(
+      /segments 0 'weights' .* overlap/,
+    );
     expect(readError(withHeader(bytes, (h) => (h.segments[0].dramAddr = 2 ** 28 - 2)))).toMatch(
       /segment 0 'weights' \[268435454, 268435459\) lies outside DRAM \(268435456 bytes\)/,
     );
-    expect(readError(withHeader(bytes, (h) => (h.segments[0].offset = 1000)))).toMatch(/segment 0 'weights' bytes \[1000, 1005\) are not inside the payload/);
-    expect(readError(withHeader(bytes, (h) => (h.outputs[0].dramAddr = 2 ** 28 - 8)))).toMatch(/output 0 'y' \[268435448, 268435464\) lies outside DRAM/);
-    expect(readError(withHeader(bytes, (h) => (h.inputs[0].imageStrideBytes = 4)))).toMatch(/input 0 'x': imageStrideBytes 4 is smaller than one image \(32 bytes\)/);
-    expect(readError(withHeader(bytes, (h) => (h.layers[0].lastInstruction = 3)))).toMatch(/layer 0 'conv1': instruction range \[0, 3\] is not inside the code \(3 instructions\)/);
+    expect(readError(withHeader(bytes, (h) => (h.segments[0].offset = 1000)))).toMatch(
+      /segment 0 'weights' bytes \[1000, 1005\) are not inside the payload/,
+    );
+    expect(readError(withHeader(bytes, (h) => (h.outputs[0].dramAddr = 2 ** 28 - 8)))).toMatch(
+      /output 0 'y' \[268435448, 268435464\) lies outside DRAM/,
+    );
+    expect(readError(withHeader(bytes, (h) => (h.inputs[0].imageStrideBytes = 4)))).toMatch(
+      /input 0 'x': imageStrideBytes 4 is smaller than one image \(32 bytes\)/,
+    );
+    expect(readError(withHeader(bytes, (h) => (h.layers[0].lastInstruction = 3)))).toMatch(
+      /layer 0 'conv1': instruction range \[0, 3\] is not inside the code \(3 instructions\)/,
+    );
   });
 
   it('rejects undecodable instructions with their index', () => {

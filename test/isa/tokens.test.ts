@@ -49,7 +49,9 @@ describe('token checker', () => {
   it('rejects a pop that is never pushed, naming the instruction, unit and channel', () => {
     const msg = tokenError([L('push_next'), C('pop_prev'), C('pop_prev'), 'HALT']);
     expect(msg).toMatch(/^instruction 2: token deadlock after 2 of 3 instructions/);
-    expect(msg).toMatch(/instruction 2 \(NOP, compute unit\) waits for a load->compute token \(0 available, 0 more pushes/);
+    expect(msg).toMatch(
+      /instruction 2 \(NOP, compute unit\) waits for a load->compute token \(0 available, 0 more pushes/,
+    );
   });
 
   it('rejects circular waits', () => {
@@ -63,7 +65,9 @@ describe('token checker', () => {
     expect(checkTokenBalance(asm(lines)).warnings).toEqual([]);
     expect(() => checkTokenBalance(asm(lines), { queues: { load: 8, compute: 3, store: 8 } })).not.toThrow();
     const msg = tokenError(lines, { load: 8, compute: 2, store: 8 });
-    expect(msg).toMatch(/instruction 0 \(NOP, compute unit\) waits for a store->compute token \(0 available, 1 more push/);
+    expect(msg).toMatch(
+      /instruction 0 \(NOP, compute unit\) waits for a store->compute token \(0 available, 1 more push/,
+    );
     expect(msg).toMatch(/fetch is stalled at instruction 2 \(NOP\): the compute queue is full \(depth 2\)/);
   });
 
@@ -87,7 +91,9 @@ describe('token checker', () => {
   it('rejects token counts beyond the 16-bit counters', () => {
     const code = asm([L('push_next'), 'HALT']);
     const many = Array.from({ length: 70000 }, () => code[0]!);
-    expect(() => checkTokenBalance([...many, code[1]!])).toThrow(/load->compute can hold 70000 tokens at once, more than its 16-bit counter/);
+    expect(() => checkTokenBalance([...many, code[1]!])).toThrow(
+      /load->compute can hold 70000 tokens at once, more than its 16-bit counter/,
+    );
   });
 
   it('never throws anything but IsaError on random programs', () => {

@@ -9,7 +9,6 @@ import { runReference } from '../../models/reference.js';
 import { AUTHORS_MODEL } from '../reference-data.js';
 import { thrownMessage } from '../thrown.js';
 
-
 const modelError = (f: () => unknown): string => thrownMessage(f, ModelError);
 
 describe("the authors' 4-bit MNIST model", () => {
@@ -17,8 +16,20 @@ describe("the authors' 4-bit MNIST model", () => {
 
   it('imports as MNISTNET_INT', () => {
     expect(net.layers.map((l) => l.name)).toEqual([
-      'conv1', 'requant1', 'pool1', 'conv2', 'requant2', 'pool2', 'conv3', 'requant3', 'pool3',
-      'flatten', 'fc1', 'requant4', 'fc2', 'requant5',
+      'conv1',
+      'requant1',
+      'pool1',
+      'conv2',
+      'requant2',
+      'pool2',
+      'conv3',
+      'requant3',
+      'pool3',
+      'flatten',
+      'fc1',
+      'requant4',
+      'fc2',
+      'requant5',
     ]);
     expect(net.input).toEqual({ channels: 1, height: 28, width: 28, bits: 8, signed: false });
     expect(net.weightBits).toBe(4);
@@ -34,7 +45,13 @@ describe("the authors' 4-bit MNIST model", () => {
     const text = readFileSync(AUTHORS_MODEL, 'utf8').split('\n');
     const fileWeights = text[35]!.trim().split(/\s+/).map(Number); // FC CI 128 CO 10 payload
     const fc2 = net.layers[12] as DenseLayer;
-    for (const [ci, co] of [[0, 0], [0, 1], [1, 0], [127, 9], [64, 3]] as const) {
+    for (const [ci, co] of [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [127, 9],
+      [64, 3],
+    ] as const) {
       expect(fc2.weights[co * 128 + ci]).toBe(fileWeights[ci * 10 + co]);
     }
   });
@@ -94,25 +111,35 @@ describe('parseIntegerNet', () => {
   it('bad count: header disagrees with the previous records', () => {
     const lines = tiny();
     lines[3] = 'UNSIGNEDQUAN C 2 H 5 W 4';
-    expect(modelError(() => parse(lines))).toBe('m.txt:4: UNSIGNEDQUAN header says C 2 H 5 W 4, but the previous records produce 2x4x4');
+    expect(modelError(() => parse(lines))).toBe(
+      'm.txt:4: UNSIGNEDQUAN header says C 2 H 5 W 4, but the previous records produce 2x4x4',
+    );
     const fc = tiny();
     fc[9] = 'FC CI 9 CO 3';
-    expect(modelError(() => parse(fc))).toBe('m.txt:11: truncated FC record (line 10): declares 27 weights (CI 9 x CO 3) but only 24 follow');
+    expect(modelError(() => parse(fc))).toBe(
+      'm.txt:11: truncated FC record (line 10): declares 27 weights (CI 9 x CO 3) but only 24 follow',
+    );
     const conv = tiny();
     conv[9] = 'FC CI 6 CO 4';
-    expect(modelError(() => parse(conv))).toBe('m.txt:10: FC header says CI 6, but the previous records produce 8 features');
+    expect(modelError(() => parse(conv))).toBe(
+      'm.txt:10: FC header says CI 6, but the previous records produce 8 features',
+    );
   });
 
   it('bad count: too few BIAS values', () => {
     const lines = tiny();
     lines[4] = 'BIAS 0';
-    expect(modelError(() => parse(lines))).toBe('m.txt:5: truncated UNSIGNEDQUAN record (line 4): declares 2 BIAS values (C 2) but only 1 follow');
+    expect(modelError(() => parse(lines))).toBe(
+      'm.txt:5: truncated UNSIGNEDQUAN record (line 4): declares 2 BIAS values (C 2) but only 1 follow',
+    );
   });
 
   it('non-integer values', () => {
     const lines = tiny();
     lines[1] = lines[1]!.replace('1 0 0 0 1', '1 0 0.5 0 1');
-    expect(modelError(() => parse(lines))).toBe("m.txt:2: CONV record (line 1): weight 3 of 18 is not an integer: '0.5'");
+    expect(modelError(() => parse(lines))).toBe(
+      "m.txt:2: CONV record (line 1): weight 3 of 18 is not an integer: '0.5'",
+    );
     const header = tiny();
     header[0] = 'CONV CO two CI 1 H 4 W 4';
     expect(modelError(() => parse(header))).toBe("m.txt:1: CONV header: CO must be a positive integer, got 'two'");
@@ -121,7 +148,9 @@ describe('parseIntegerNet', () => {
   it('weight out of range', () => {
     const lines = tiny();
     lines[10] = lines[10]!.replace(/^1 2 3/, '1 2 8');
-    expect(modelError(() => parse(lines))).toBe('m.txt:11: FC record (line 10): weight 3 of 24 is 8, outside [-7, 7] for 4-bit weights');
+    expect(modelError(() => parse(lines))).toBe(
+      'm.txt:11: FC record (line 10): weight 3 of 24 is 8, outside [-7, 7] for 4-bit weights',
+    );
   });
 
   it('unknown record', () => {
@@ -135,11 +164,15 @@ describe('parseIntegerNet', () => {
   it('truncated payload', () => {
     const lines = tiny().slice(0, 11);
     lines[10] = '1 2 3 1 2 3';
-    expect(modelError(() => parse(lines))).toBe('m.txt:11: truncated FC record (line 10): declares 24 weights (CI 8 x CO 3) but only 6 follow');
+    expect(modelError(() => parse(lines))).toBe(
+      'm.txt:11: truncated FC record (line 10): declares 24 weights (CI 8 x CO 3) but only 6 follow',
+    );
   });
 
   it('truncated header and empty file', () => {
-    expect(modelError(() => parse(['CONV CO 2 CI']))).toBe("m.txt:1: truncated CONV header (line 1): missing the value of CI");
+    expect(modelError(() => parse(['CONV CO 2 CI']))).toBe(
+      'm.txt:1: truncated CONV header (line 1): missing the value of CI',
+    );
     expect(modelError(() => parse(['', '  ']))).toBe('m.txt:1: no records: the file is empty');
   });
 
@@ -152,11 +185,15 @@ describe('parseIntegerNet', () => {
   it('requant on activations is reported at its line', () => {
     const lines = tiny();
     lines.splice(7, 0, 'UNSIGNEDQUAN C 2 H 4 W 4', 'BIAS 0 0', 'SHIFT 0 0');
-    expect(modelError(() => parse(lines))).toBe('m.txt:8: UNSIGNEDQUAN applied to activations: it must follow a CONV or FC');
+    expect(modelError(() => parse(lines))).toBe(
+      'm.txt:8: UNSIGNEDQUAN applied to activations: it must follow a CONV or FC',
+    );
   });
 
   it('missing file', () => {
-    expect(modelError(() => loadIntegerNetFile('/nonexistent/model.txt'))).toBe('/nonexistent/model.txt: file not found');
+    expect(modelError(() => loadIntegerNetFile('/nonexistent/model.txt'))).toBe(
+      '/nonexistent/model.txt: file not found',
+    );
   });
 });
 

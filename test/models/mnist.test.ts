@@ -16,7 +16,10 @@ function idx(magic: number, dims: number[], payload: number[]): Buffer {
 /** A directory with a 3-image 2x2 "MNIST" test set, optionally corrupted. */
 function fakeMnist(opts: { images?: Buffer; labels?: Buffer; skipLabels?: boolean } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'nibble-mnist-'));
-  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), opts.images ?? idx(0x803, [3, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
+  writeFileSync(
+    join(dir, 't10k-images-idx3-ubyte'),
+    opts.images ?? idx(0x803, [3, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+  );
   if (!opts.skipLabels) writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), opts.labels ?? idx(0x801, [3], [7, 2, 1]));
   return dir;
 }
@@ -71,7 +74,9 @@ describe('loadMnist', () => {
   it('truncated images', () => {
     const dir = fakeMnist({ images: idx(0x803, [3, 2, 2], new Array(11).fill(0)) });
     const e = datasetError(() => loadMnist({ set: 'test', dir }));
-    expect(e.message).toMatch(/t10k-images-idx3-ubyte: truncated: 27 bytes, header promises 3 images of 2x2 \(28 bytes\)/);
+    expect(e.message).toMatch(
+      /t10k-images-idx3-ubyte: truncated: 27 bytes, header promises 3 images of 2x2 \(28 bytes\)/,
+    );
   });
 
   it('truncated header', () => {
@@ -82,7 +87,9 @@ describe('loadMnist', () => {
 
   it('trailing bytes', () => {
     const dir = fakeMnist({ labels: idx(0x801, [3], [1, 2, 3, 4]) });
-    expect(datasetError(() => loadMnist({ set: 'test', dir })).message).toMatch(/1 unexpected bytes after the 3 labels/);
+    expect(datasetError(() => loadMnist({ set: 'test', dir })).message).toMatch(
+      /1 unexpected bytes after the 3 labels/,
+    );
   });
 
   it('image/label count mismatch', () => {

@@ -68,7 +68,12 @@ export function naiveRun(net: Network, inputs: ArrayLike<number>, batch: number,
     return { c: l.outChannels, h: oh, w: ow, data };
   };
 
-  const runLayers = (list: Layer[], x: NaiveTensor, parentWhere: string | null, parentPath: string | null): NaiveTensor => {
+  const runLayers = (
+    list: Layer[],
+    x: NaiveTensor,
+    parentWhere: string | null,
+    parentPath: string | null,
+  ): NaiveTensor => {
     list.forEach((layer, i) => {
       const where = parentWhere === null ? `layer ${i} '${layer.name}'` : `${parentWhere} main[${i}] '${layer.name}'`;
       const path = parentPath === null ? `${i}` : `${parentPath}.main[${i}]`;

@@ -28,7 +28,10 @@ const planArb = fc.record({
   accumulatorBits: fc.oneof(fc.constant(32), fc.constant(32), fc.integer({ min: 6, max: 20 })),
   batch: fc.integer({ min: 1, max: 3 }),
   ops: fc.array(
-    fc.record({ kind: fc.constantFrom(...opKinds), p: fc.array(fc.nat({ max: 1000 }), { minLength: 12, maxLength: 12 }) }),
+    fc.record({
+      kind: fc.constantFrom(...opKinds),
+      p: fc.array(fc.nat({ max: 1000 }), { minLength: 12, maxLength: 12 }),
+    }),
     { minLength: 1, maxLength: 6 },
   ),
 });
@@ -48,7 +51,16 @@ export function buildRandomCase(plan: RandomPlan): RandomCase {
   const name = (k: string) => `${k}${++n}`;
   const weights = (count: number) => Int8Array.from({ length: count }, () => rng.int(-wHi, wHi));
 
-  const conv = (ci: number, co: number, kH: number, kW: number, sH: number, sW: number, pH: number, pW: number): Conv2dLayer => ({
+  const conv = (
+    ci: number,
+    co: number,
+    kH: number,
+    kW: number,
+    sH: number,
+    sW: number,
+    pH: number,
+    pW: number,
+  ): Conv2dLayer => ({
     kind: 'conv2d',
     name: name('conv'),
     inChannels: ci,

@@ -71,10 +71,24 @@ function wideNet(accumulatorBits: number): Network {
     accumulatorBits,
     layers: [
       squareConv2d('conv1', 1, 2, 3, 1, 1, new Int8Array(18).fill(7)),
-      { kind: 'requant', name: 'rq1', signed: false, bits: 4, bias: new Int32Array(2), shift: new Int8Array(2).fill(10) },
+      {
+        kind: 'requant',
+        name: 'rq1',
+        signed: false,
+        bits: 4,
+        bias: new Int32Array(2),
+        shift: new Int8Array(2).fill(10),
+      },
       { kind: 'flatten', name: 'flat' },
       { kind: 'dense', name: 'fc1', inFeatures: 32, outFeatures: 3, weights: new Int8Array(96).fill(-7) },
-      { kind: 'requant', name: 'rq2', signed: true, bits: 4, bias: new Int32Array(3), shift: new Int8Array(3).fill(-2) },
+      {
+        kind: 'requant',
+        name: 'rq2',
+        signed: true,
+        bits: 4,
+        bias: new Int32Array(3),
+        shift: new Int8Array(3).fill(-2),
+      },
     ],
   };
 }
@@ -118,11 +132,47 @@ describe('accumulator overflow', () => {
           kind: 'residual',
           name: 'block1',
           main: [
-            { kind: 'conv2d', name: 'a', inChannels: 1, outChannels: 1, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, weights: Int8Array.of(127) },
+            {
+              kind: 'conv2d',
+              name: 'a',
+              inChannels: 1,
+              outChannels: 1,
+              kernelH: 1,
+              kernelW: 1,
+              strideH: 1,
+              strideW: 1,
+              padH: 0,
+              padW: 0,
+              weights: Int8Array.of(127),
+            },
             { kind: 'requant', name: 'a_rq', signed: false, bits: 8, bias: Int32Array.of(0), shift: Int8Array.of(0) },
-            { kind: 'conv2d', name: 'b', inChannels: 1, outChannels: 1, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, weights: Int8Array.of(127) },
+            {
+              kind: 'conv2d',
+              name: 'b',
+              inChannels: 1,
+              outChannels: 1,
+              kernelH: 1,
+              kernelW: 1,
+              strideH: 1,
+              strideW: 1,
+              padH: 0,
+              padW: 0,
+              weights: Int8Array.of(127),
+            },
           ],
-          shortcut: { kind: 'conv2d', name: 'sc', inChannels: 1, outChannels: 1, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, weights: Int8Array.of(127) },
+          shortcut: {
+            kind: 'conv2d',
+            name: 'sc',
+            inChannels: 1,
+            outChannels: 1,
+            kernelH: 1,
+            kernelW: 1,
+            strideH: 1,
+            strideW: 1,
+            padH: 0,
+            padW: 0,
+            weights: Int8Array.of(127),
+          },
         },
         { kind: 'requant', name: 'rq', signed: false, bits: 4, bias: Int32Array.of(0), shift: Int8Array.of(12) },
       ],
@@ -146,7 +196,9 @@ describe('reference input checks', () => {
   it('rejects values outside the input range', () => {
     const e = catchError(() => runReference(net, new Int32Array(32).fill(3).fill(256, 20, 21), 2));
     expect(e).toBeInstanceOf(DatasetError);
-    expect((e as Error).message).toMatch(/input value 256 at image 1, element 4 is outside the unsigned input range \[0, 255\]/);
+    expect((e as Error).message).toMatch(
+      /input value 256 at image 1, element 4 is outside the unsigned input range \[0, 255\]/,
+    );
   });
   it('rejects an invalid network before running', () => {
     const bad = { ...net, layers: net.layers.slice(1) };

@@ -24,7 +24,13 @@ function requantUsage(net: Network, images: number) {
       if (v === t.value.lo) min++;
     }
     const n = t.data.length;
-    return { where: t.where, zero: zero / n, max: max / n, min: min / n, signed: t.value.kind === 'act' && t.value.signed };
+    return {
+      where: t.where,
+      zero: zero / n,
+      max: max / n,
+      min: min / n,
+      signed: t.value.kind === 'act' && t.value.signed,
+    };
   });
 }
 
@@ -52,7 +58,12 @@ describe('zoo', () => {
       const { network, calibration } = buildZooNetwork(name, { inputSize: size });
       expect(network.name).toBe(`${name}-${size}`);
       const a = analyzeNetwork(network);
-      expect(a.output).toMatchObject({ kind: 'act', signed: true, bits: 4, shape: { c: name === 'vgg16' ? 1000 : 10, h: 1, w: 1 } });
+      expect(a.output).toMatchObject({
+        kind: 'act',
+        signed: true,
+        bits: 4,
+        shape: { c: name === 'vgg16' ? 1000 : 10, h: 1, w: 1 },
+      });
       expect(calibration.method).toBe(name === 'vgg16' ? 'analytic' : 'samples');
       expectUsesRange(network, images);
     });
@@ -60,18 +71,48 @@ describe('zoo', () => {
 
   it('has the paper shapes', () => {
     const mnist = analyzeNetwork(zooNetwork('mnist', { calibration: 'analytic' }));
-    expect(mnist.layers.map((l) => `${l.layer.name}:${l.output.shape.c}x${l.output.shape.h}x${l.output.shape.w}`)).toEqual([
-      'conv1:16x28x28', 'requant1:16x28x28', 'pool1:16x14x14', 'conv2:16x14x14', 'requant2:16x14x14', 'pool2:16x7x7',
-      'conv3:16x7x7', 'requant3:16x7x7', 'pool3:16x3x3', 'flatten:144x1x1', 'fc1:128x1x1', 'requant4:128x1x1',
-      'fc2:10x1x1', 'requant5:10x1x1',
+    expect(
+      mnist.layers.map((l) => `${l.layer.name}:${l.output.shape.c}x${l.output.shape.h}x${l.output.shape.w}`),
+    ).toEqual([
+      'conv1:16x28x28',
+      'requant1:16x28x28',
+      'pool1:16x14x14',
+      'conv2:16x14x14',
+      'requant2:16x14x14',
+      'pool2:16x7x7',
+      'conv3:16x7x7',
+      'requant3:16x7x7',
+      'pool3:16x3x3',
+      'flatten:144x1x1',
+      'fc1:128x1x1',
+      'requant4:128x1x1',
+      'fc2:10x1x1',
+      'requant5:10x1x1',
     ]);
     const cifar = zooNetwork('cifar10', { calibration: 'analytic' });
-    expect(cifar.layers.filter((l) => l.kind === 'conv2d').map((l) => (l as { outChannels: number }).outChannels)).toEqual([64, 64, 128, 128, 256, 256]);
-    expect(cifar.layers.filter((l): l is DenseLayer => l.kind === 'dense').map((l) => `${l.inFeatures}->${l.outFeatures}`)).toEqual(['4096->512', '512->10']);
+    expect(
+      cifar.layers.filter((l) => l.kind === 'conv2d').map((l) => (l as { outChannels: number }).outChannels),
+    ).toEqual([64, 64, 128, 128, 256, 256]);
+    expect(
+      cifar.layers.filter((l): l is DenseLayer => l.kind === 'dense').map((l) => `${l.inFeatures}->${l.outFeatures}`),
+    ).toEqual(['4096->512', '512->10']);
     const resnet = analyzeNetwork(zooNetwork('resnet', { calibration: 'analytic' }));
     const blocks = resnet.layers.filter((l) => l.layer.kind === 'residual');
-    expect(blocks.map((b) => `${b.output.shape.c}x${b.output.shape.h}`)).toEqual(['32x16', '32x16', '64x8', '64x8', '128x4', '128x4', '256x4', '256x4', '256x4']);
-    expect(resnet.layers.find((l) => l.layer.name === 'fc1')!.layer).toMatchObject({ inFeatures: 4096, outFeatures: 1024 });
+    expect(blocks.map((b) => `${b.output.shape.c}x${b.output.shape.h}`)).toEqual([
+      '32x16',
+      '32x16',
+      '64x8',
+      '64x8',
+      '128x4',
+      '128x4',
+      '256x4',
+      '256x4',
+      '256x4',
+    ]);
+    expect(resnet.layers.find((l) => l.layer.name === 'fc1')!.layer).toMatchObject({
+      inFeatures: 4096,
+      outFeatures: 1024,
+    });
   });
 
   it('vgg16 at 224x224 builds quickly with the full VGG-16 shape (analytic calibration)', () => {
@@ -83,9 +124,9 @@ describe('zoo', () => {
     expect(ms).toBeLessThan(15000); // ~2 s on an idle machine; generous for loaded CI
     const a = analyzeNetwork(network);
     expect(a.layers.filter((l) => l.layer.kind === 'conv2d').length).toBe(13);
-    expect(network.layers.filter((l): l is DenseLayer => l.kind === 'dense').map((l) => `${l.inFeatures}->${l.outFeatures}`)).toEqual([
-      '25088->4096', '4096->4096', '4096->1000',
-    ]);
+    expect(
+      network.layers.filter((l): l is DenseLayer => l.kind === 'dense').map((l) => `${l.inFeatures}->${l.outFeatures}`),
+    ).toEqual(['25088->4096', '4096->4096', '4096->1000']);
     expect(a.macs).toBeGreaterThan(15e9);
   });
 
@@ -121,11 +162,19 @@ describe('zoo', () => {
 
   it('rejects bad options', () => {
     expect(() => zooNetwork('alexnet')).toThrow(ModelError);
-    expect(() => zooNetwork('alexnet')).toThrow("zoo: unknown zoo network 'alexnet' (available: mnist, cifar10, vgg16, resnet)");
-    expect(() => zooNetwork('vgg16', { inputSize: 16 })).toThrow('zoo: inputSize must be an integer in [32, 1024] for vgg16, got 16');
+    expect(() => zooNetwork('alexnet')).toThrow(
+      "zoo: unknown zoo network 'alexnet' (available: mnist, cifar10, vgg16, resnet)",
+    );
+    expect(() => zooNetwork('vgg16', { inputSize: 16 })).toThrow(
+      'zoo: inputSize must be an integer in [32, 1024] for vgg16, got 16',
+    );
     // huge inputs fail fast with a typed error instead of a RangeError / out-of-memory
-    expect(() => zooNetwork('mnist', { inputSize: 100_000 })).toThrow('zoo: inputSize must be an integer in [8, 1024] for mnist, got 100000');
-    expect(() => zooNetwork('vgg16', { inputSize: 1024 })).toThrow(/^zoo: layer 'fc1': the network would hold [\d,]+ weights by this layer, more than the zoo builds \(268,435,456\): use a smaller inputSize$/);
+    expect(() => zooNetwork('mnist', { inputSize: 100_000 })).toThrow(
+      'zoo: inputSize must be an integer in [8, 1024] for mnist, got 100000',
+    );
+    expect(() => zooNetwork('vgg16', { inputSize: 1024 })).toThrow(
+      /^zoo: layer 'fc1': the network would hold [\d,]+ weights by this layer, more than the zoo builds \(268,435,456\): use a smaller inputSize$/,
+    );
   });
 });
 
@@ -145,7 +194,19 @@ describe('calibration', () => {
       weightBits: 4,
       accumulatorBits: 32,
       layers: [
-        { kind: 'conv2d', name: 'c', inChannels: 1, outChannels: 2, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, weights: Int8Array.of(1, -2) },
+        {
+          kind: 'conv2d',
+          name: 'c',
+          inChannels: 1,
+          outChannels: 2,
+          kernelH: 1,
+          kernelW: 1,
+          strideH: 1,
+          strideW: 1,
+          padH: 0,
+          padW: 0,
+          weights: Int8Array.of(1, -2),
+        },
         { kind: 'requant', name: 'rq', signed: false, bits: 4, bias: new Int32Array(2), shift: new Int8Array(2) },
       ],
     };

@@ -19,7 +19,10 @@ function expectOk(r: VerifyResult, what: string): void {
 }
 
 describe.skipIf(!HAVE_VERILATOR)('co-simulation: directed programs', () => {
-  for (const [label, cfg] of [['4x4', CFG4], ['8x8', CFG8]] as [string, ArchConfig][]) {
+  for (const [label, cfg] of [
+    ['4x4', CFG4],
+    ['8x8', CFG8],
+  ] as [string, ArchConfig][]) {
     const programs = directedPrograms(cfg);
     for (const [name, prog] of Object.entries(programs)) {
       it(`${label} ${name}`, () => {
@@ -43,7 +46,10 @@ describe.skipIf(!HAVE_VERILATOR)('co-simulation: directed programs', () => {
 });
 
 describe.skipIf(!HAVE_VERILATOR)('co-simulation: random valid programs', () => {
-  for (const [label, cfg, seed] of [['4x4', CFG4, 1000], ['8x8', CFG8, 2000]] as [string, ArchConfig, number][]) {
+  for (const [label, cfg, seed] of [
+    ['4x4', CFG4, 1000],
+    ['8x8', CFG8, 2000],
+  ] as [string, ArchConfig, number][]) {
     it(`100 random programs on ${label} (seeds ${seed}..${seed + 99})`, () => {
       console.log(`random co-simulation on ${label}: seeds ${seed}..${seed + 99}`);
       // 8x8 also starts from random register and RAM contents before reset (+verilator+rand+reset+2)
@@ -56,7 +62,9 @@ describe.skipIf(!HAVE_VERILATOR)('co-simulation: random valid programs', () => {
   it('random machines (randomConfig), 4 programs each', () => {
     for (const s of [3, 4]) {
       const cfg = randomConfig(s);
-      console.log(`random machine seed ${s}: ${configHash(cfg)} N=${cfg.array.rows} bus=${cfg.dram.busBytes} L=${cfg.dram.latency}`);
+      console.log(
+        `random machine seed ${s}: ${configHash(cfg)} N=${cfg.array.rows} bus=${cfg.dram.busBytes} L=${cfg.dram.latency}`,
+      );
       const r = verifyRandom({ count: 4, seed: 100 * s, config: cfg });
       expect(r.failures).toEqual([]);
     }

@@ -25,7 +25,9 @@ describe.skipIf(!HAVE_VERILATOR || !HAVE_MODEL)("the authors' MNIST model on the
     const data = loadMnist({ set: 'test' });
     const program = compileNetwork(net, DEFAULT_CONFIG, { batch: count });
     const r = verifyProgram(program, { inputs: { input: data.images.subarray(0, count * 784) } });
-    console.log(`MNIST x${count} on the default machine: ${r.rtlCycles} cycles, ${r.instructions} instructions, RTL run ${r.runMs} ms`);
+    console.log(
+      `MNIST x${count} on the default machine: ${r.rtlCycles} cycles, ${r.instructions} instructions, RTL run ${r.runMs} ms`,
+    );
     if (!r.ok) throw new Error(`RTL != simulator: ${r.mismatch}`);
     expect(r.rtlCycles).toBe(r.simCycles);
     expect(r.perf['macs']).toBeGreaterThan(0);

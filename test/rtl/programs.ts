@@ -33,31 +33,100 @@ const F = { pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 } as const;
 type Flags = Partial<Record<'pop_prev' | 'pop_next' | 'push_prev' | 'push_next', 0 | 1>>;
 
 export const nop = (unit: number, f: Flags = {}): Instruction => ({ op: 'NOP', ...F, ...f, unit });
-export const load = (buf: number, sram_addr: number, dram_addr: number, x_count: number, y_count: number, dram_stride: number, f: Flags = {}): Instruction => ({
-  op: 'LOAD', ...F, ...f, buf, sram_addr, dram_addr, x_count, y_count, dram_stride,
+export const load = (
+  buf: number,
+  sram_addr: number,
+  dram_addr: number,
+  x_count: number,
+  y_count: number,
+  dram_stride: number,
+  f: Flags = {},
+): Instruction => ({
+  op: 'LOAD',
+  ...F,
+  ...f,
+  buf,
+  sram_addr,
+  dram_addr,
+  x_count,
+  y_count,
+  dram_stride,
 });
-export const store = (sram_addr: number, dram_addr: number, x_count: number, y_count: number, dram_stride: number, f: Flags = {}): Instruction => ({
-  op: 'STORE', ...F, ...f, sram_addr, dram_addr, x_count, y_count, dram_stride,
+export const store = (
+  sram_addr: number,
+  dram_addr: number,
+  x_count: number,
+  y_count: number,
+  dram_stride: number,
+  f: Flags = {},
+): Instruction => ({
+  op: 'STORE',
+  ...F,
+  ...f,
+  sram_addr,
+  dram_addr,
+  x_count,
+  y_count,
+  dram_stride,
 });
 export function gemm(g: Partial<Record<string, number>>, f: Flags = {}): Instruction {
   return {
-    op: 'GEMM', ...F, ...f,
-    wgt_addr: 0, inp_addr: 0, acc_addr: 0, in_h: 1, in_w: 1, out_h: 1, out_w: 1, kernel_h: 1, kernel_w: 1,
-    stride_h: 1, stride_w: 1, pad_top: 0, pad_left: 0, ci_blocks: 1, accumulate: 0, act_signed: 0, pshift: 0,
+    op: 'GEMM',
+    ...F,
+    ...f,
+    wgt_addr: 0,
+    inp_addr: 0,
+    acc_addr: 0,
+    in_h: 1,
+    in_w: 1,
+    out_h: 1,
+    out_w: 1,
+    kernel_h: 1,
+    kernel_w: 1,
+    stride_h: 1,
+    stride_w: 1,
+    pad_top: 0,
+    pad_left: 0,
+    ci_blocks: 1,
+    accumulate: 0,
+    act_signed: 0,
+    pshift: 0,
     ...g,
   } as Instruction;
 }
 export function requant(r: Partial<Record<string, number>>, f: Flags = {}): Instruction {
   return {
-    op: 'REQUANT', ...F, ...f,
-    acc_addr: 0, out_addr: 0, param_addr: 0, in_h: 1, in_w: 1, out_h: 1, out_w: 1, pool_k: 1, pool_s: 1, out_signed: 0, clamp_bits: 4,
+    op: 'REQUANT',
+    ...F,
+    ...f,
+    acc_addr: 0,
+    out_addr: 0,
+    param_addr: 0,
+    in_h: 1,
+    in_w: 1,
+    out_h: 1,
+    out_w: 1,
+    pool_k: 1,
+    pool_s: 1,
+    out_signed: 0,
+    clamp_bits: 4,
     ...r,
   } as Instruction;
 }
 export function pool(p: Partial<Record<string, number>>, f: Flags = {}): Instruction {
   return {
-    op: 'POOL', ...F, ...f,
-    src_addr: 0, dst_addr: 0, in_h: 1, in_w: 1, out_h: 1, out_w: 1, pool_k: 1, pool_s: 1, act_signed: 0,
+    op: 'POOL',
+    ...F,
+    ...f,
+    src_addr: 0,
+    dst_addr: 0,
+    in_h: 1,
+    in_w: 1,
+    out_h: 1,
+    out_w: 1,
+    pool_k: 1,
+    pool_s: 1,
+    act_signed: 0,
     ...p,
   } as Instruction;
 }
@@ -92,7 +161,16 @@ function program(cfg: ArchConfig, code: Instruction[], params: { bias: number[];
     // makes the output region part of the compared DRAM image
     { name: 'out', dramAddr: A_OUT, bytes: new Uint8Array(0x800) },
   ];
-  return { config: cfg, configHash: configHash(cfg), code: [...code, halt()], segments, inputs: [], outputs: [], layers: [], meta: { name: 'directed' } };
+  return {
+    config: cfg,
+    configHash: configHash(cfg),
+    code: [...code, halt()],
+    segments,
+    inputs: [],
+    outputs: [],
+    layers: [],
+    meta: { name: 'directed' },
+  };
 }
 
 const lanes = (n: number, f: (l: number) => number) => Array.from({ length: n }, (_, l) => f(l));
@@ -111,7 +189,10 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
   ];
   const extreme = [
     // huge right shifts, negative (saturating left) shifts, extreme biases
-    { bias: lanes(n, (l) => [0, 2 ** 31 - 1, -(2 ** 31), 7][l % 4]!), shift: lanes(n, (l) => [127, -128, 40, -10, 33, -1, 0, 31][l % 8]!) },
+    {
+      bias: lanes(n, (l) => [0, 2 ** 31 - 1, -(2 ** 31), 7][l % 4]!),
+      shift: lanes(n, (l) => [127, -128, 40, -10, 33, -1, 0, 31][l % 8]!),
+    },
     { bias: lanes(n, (l) => [-3, 100, -(2 ** 20), 2 ** 20][l % 4]!), shift: lanes(n, (l) => [-9, -8, 32, 5][l % 4]!) },
   ];
   const all = [...normal, ...extreme];
@@ -142,18 +223,68 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
       load(1, 0, A_WGT, 18 * n, 1, 0),
       load(2, 0, A_PAR, 2, 1, 0, { push_next: 1 }),
       gemm(
-        { in_h: 5, in_w: 6, out_h: 3, out_w: 3, kernel_h: 3, kernel_w: 3, stride_h: 2, stride_w: 2, pad_top: 1, pad_left: 1, ci_blocks: 2, act_signed: 1, pshift: 2, acc_addr: 10 },
+        {
+          in_h: 5,
+          in_w: 6,
+          out_h: 3,
+          out_w: 3,
+          kernel_h: 3,
+          kernel_w: 3,
+          stride_h: 2,
+          stride_w: 2,
+          pad_top: 1,
+          pad_left: 1,
+          ci_blocks: 2,
+          act_signed: 1,
+          pshift: 2,
+          acc_addr: 10,
+        },
         { pop_prev: 1 },
       ),
       gemm({ in_h: 5, in_w: 6, out_h: 1, out_w: 1, wgt_addr: 4 * n, inp_addr: 7, acc_addr: 14, accumulate: 1 }),
-      gemm({ in_h: 5, in_w: 6, out_h: 1, out_w: 1, wgt_addr: 5 * n, inp_addr: 8, acc_addr: 14, accumulate: 1, pshift: 1 }),
-      requant({ acc_addr: 10, in_h: 3, in_w: 3, out_h: 1, out_w: 1, pool_k: 2, pool_s: 2, out_addr: 0, out_signed: 1, clamp_bits: 4 }),
-      requant({ acc_addr: 10, in_h: 3, in_w: 3, out_h: 2, out_w: 2, pool_k: 2, pool_s: 1, out_addr: 4, param_addr: 1, clamp_bits: 3 }),
+      gemm({
+        in_h: 5,
+        in_w: 6,
+        out_h: 1,
+        out_w: 1,
+        wgt_addr: 5 * n,
+        inp_addr: 8,
+        acc_addr: 14,
+        accumulate: 1,
+        pshift: 1,
+      }),
+      requant({
+        acc_addr: 10,
+        in_h: 3,
+        in_w: 3,
+        out_h: 1,
+        out_w: 1,
+        pool_k: 2,
+        pool_s: 2,
+        out_addr: 0,
+        out_signed: 1,
+        clamp_bits: 4,
+      }),
+      requant({
+        acc_addr: 10,
+        in_h: 3,
+        in_w: 3,
+        out_h: 2,
+        out_w: 2,
+        pool_k: 2,
+        pool_s: 1,
+        out_addr: 4,
+        param_addr: 1,
+        clamp_bits: 3,
+      }),
       requant({ acc_addr: 10, in_h: 3, in_w: 3, out_h: 3, out_w: 3, out_addr: 16, param_addr: 1, clamp_bits: 4 }),
       pool({ src_addr: 16, dst_addr: 40, in_h: 3, in_w: 3, out_h: 1, out_w: 1, pool_k: 3, pool_s: 1 }),
       pool({ src_addr: 4, dst_addr: 48, in_h: 2, in_w: 2, out_h: 1, out_w: 1, pool_k: 2, pool_s: 1, act_signed: 1 }),
       pool({ src_addr: 4, dst_addr: 49, in_h: 2, in_w: 2, out_h: 2, out_w: 2, pool_k: 1, pool_s: 1, act_signed: 1 }),
-      pool({ src_addr: 16, dst_addr: 56, in_h: 3, in_w: 3, out_h: 2, out_w: 2, pool_k: 2, pool_s: 1 }, { push_next: 1 }),
+      pool(
+        { src_addr: 16, dst_addr: 56, in_h: 3, in_w: 3, out_h: 2, out_w: 2, pool_k: 2, pool_s: 1 },
+        { push_next: 1 },
+      ),
       store(0, A_OUT, 5, 1, 0, { pop_prev: 1 }),
       store(16, A_OUT + 0x40, 9, 1, 0),
       store(40, A_OUT + 0x100, 1, 1, 0),
@@ -166,8 +297,26 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
   // extreme requant parameters: shift >= 32, shift = -128, |bias| = 2^31, every clamp width
   const rq: Instruction[] = [];
   for (let p = 0; p < 4; p++) {
-    for (const [signed, bits] of [[0, 4], [1, 4], [0, 1], [1, 2], [1, 1]] as const) {
-      rq.push(requant({ acc_addr: 0, in_h: 2, in_w: 4, out_h: 2, out_w: 4, param_addr: p, out_signed: signed, clamp_bits: bits, out_addr: rq.length * 8 }));
+    for (const [signed, bits] of [
+      [0, 4],
+      [1, 4],
+      [0, 1],
+      [1, 2],
+      [1, 1],
+    ] as const) {
+      rq.push(
+        requant({
+          acc_addr: 0,
+          in_h: 2,
+          in_w: 4,
+          out_h: 2,
+          out_w: 4,
+          param_addr: p,
+          out_signed: signed,
+          clamp_bits: bits,
+          out_addr: rq.length * 8,
+        }),
+      );
     }
   }
   rq[rq.length - 1]!.push_next = 1;
@@ -188,9 +337,35 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
   // back-to-back GEMMs with P = 1, 2 and many passes: bank alternation, pass FIFO, bypass
   const bb: Instruction[] = [];
   for (let i = 0; i < 6; i++) {
-    bb.push(gemm({ in_h: 3, in_w: 3, out_h: 1 + (i % 2), out_w: 1, kernel_h: 1 + (i % 3), kernel_w: 2, acc_addr: 0, accumulate: i === 0 ? 0 : 1, wgt_addr: i * n, inp_addr: i }));
+    bb.push(
+      gemm({
+        in_h: 3,
+        in_w: 3,
+        out_h: 1 + (i % 2),
+        out_w: 1,
+        kernel_h: 1 + (i % 3),
+        kernel_w: 2,
+        acc_addr: 0,
+        accumulate: i === 0 ? 0 : 1,
+        wgt_addr: i * n,
+        inp_addr: i,
+      }),
+    );
   }
-  bb.push(gemm({ in_h: 3, in_w: 3, out_h: 3, out_w: 3, kernel_h: 3, kernel_w: 3, pad_top: 1, pad_left: 1, acc_addr: 0, accumulate: 1 }));
+  bb.push(
+    gemm({
+      in_h: 3,
+      in_w: 3,
+      out_h: 3,
+      out_w: 3,
+      kernel_h: 3,
+      kernel_w: 3,
+      pad_top: 1,
+      pad_left: 1,
+      acc_addr: 0,
+      accumulate: 1,
+    }),
+  );
   out['gemm-back-to-back'] = program(
     cfg,
     [
@@ -214,9 +389,27 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
     const h = r & 1;
     ov.push(load(0, h * 64, A_INP + r * 40 * ie, 20, 2, 20 * ie, { push_next: 1, pop_next: r >= 2 ? 1 : 0 }));
     ov.push(
-      gemm({ in_h: 4, in_w: 5, out_h: 4, out_w: 5, inp_addr: h * 64, acc_addr: h * 32, wgt_addr: 0, ci_blocks: 2, kernel_w: 1 }, { pop_prev: 1, pop_next: r >= 2 ? 1 : 0 }),
+      gemm(
+        {
+          in_h: 4,
+          in_w: 5,
+          out_h: 4,
+          out_w: 5,
+          inp_addr: h * 64,
+          acc_addr: h * 32,
+          wgt_addr: 0,
+          ci_blocks: 2,
+          kernel_w: 1,
+        },
+        { pop_prev: 1, pop_next: r >= 2 ? 1 : 0 },
+      ),
     );
-    ov.push(requant({ acc_addr: h * 32, out_addr: h * 32, in_h: 4, in_w: 5, out_h: 4, out_w: 5, param_addr: r & 1 }, { push_prev: 1, push_next: 1 }));
+    ov.push(
+      requant(
+        { acc_addr: h * 32, out_addr: h * 32, in_h: 4, in_w: 5, out_h: 4, out_w: 5, param_addr: r & 1 },
+        { push_prev: 1, push_next: 1 },
+      ),
+    );
     ov.push(store(h * 32, A_OUT + r * 20 * oe, 20, 1, 0, { pop_prev: 1, push_prev: 1 }));
   }
   // drain the last two store->compute and compute->load tokens

@@ -4,7 +4,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { canonicalConfigJson, configHash, DEFAULT_CONFIG, validateConfig, type ArchConfig } from '../../arch/config.js';
-import { generateVerilog, ice40Config, lint, parseNextpnr, parseYosysStat, rtlOptions, synth, toolAvailable, verifyProgram } from '../../rtl-gen/index.js';
+import {
+  generateVerilog,
+  ice40Config,
+  lint,
+  parseNextpnr,
+  parseYosysStat,
+  rtlOptions,
+  synth,
+  toolAvailable,
+  verifyProgram,
+} from '../../rtl-gen/index.js';
 import { randomConfig } from '../../sim/index.js';
 import { CFG4, CFG8, directedPrograms } from './programs.js';
 
@@ -27,7 +37,12 @@ const TINY: ArchConfig = validateConfig({
 describe('generated Verilog', () => {
   it('every file carries the config JSON and configHash', () => {
     const g = generateVerilog(CFG4);
-    expect(g.files.map((f) => f.name).sort()).toEqual(['nibble_pe.v', 'nibble_queue.v', 'nibble_sdp_ram.v', 'nibble_top.v']);
+    expect(g.files.map((f) => f.name).sort()).toEqual([
+      'nibble_pe.v',
+      'nibble_queue.v',
+      'nibble_sdp_ram.v',
+      'nibble_top.v',
+    ]);
     for (const f of g.files) {
       expect(f.text).toContain(`configHash: ${configHash(CFG4)}`);
       expect(f.text).toContain(canonicalConfigJson(CFG4));
@@ -48,7 +63,9 @@ describe('generation parameters (index and counter widths)', () => {
   it('defaults: 16-bit instruction indices, 32-bit counters (48 for N >= 16); DRAM addresses as wide as the DRAM', () => {
     expect(rtlOptions(CFG4)).toEqual({ indexBits: 16, counterBits: 32 });
     expect(rtlOptions(DEFAULT_CONFIG)).toEqual({ indexBits: 16, counterBits: 48 });
-    const top = generateVerilog(CFG4, { indexBits: 12, counterBits: 24 }).files.find((f) => f.name === 'nibble_top.v')!.text;
+    const top = generateVerilog(CFG4, { indexBits: 12, counterBits: 24 }).files.find(
+      (f) => f.name === 'nibble_top.v',
+    )!.text;
     expect(top).toContain('output wire [11:0] insn_addr');
     expect(top).toContain('output wire [11:0] tr_cp_ret_idx');
     expect(top).toContain('output reg [23:0] perf_cycles');
@@ -58,7 +75,9 @@ describe('generation parameters (index and counter widths)', () => {
 
   it('rejects widths out of range with an RtlError naming the option', () => {
     expect(() => generateVerilog(CFG4, { indexBits: 2 })).toThrow(/indexBits must be an integer in 4\.\.32/);
-    expect(() => generateVerilog(CFG4, { counterBits: 61 })).toThrow(/counterBits must be an integer in 8\.\.60 for N = 4/);
+    expect(() => generateVerilog(CFG4, { counterBits: 61 })).toThrow(
+      /counterBits must be an integer in 8\.\.60 for N = 4/,
+    );
   });
 
   it('co-simulation refuses a program longer than the index width or longer-running than the counters', () => {
@@ -66,8 +85,12 @@ describe('generation parameters (index and counter widths)', () => {
     expect(prog.code.length).toBeGreaterThan(4);
     // both checks run before any Verilator build
     const long = { ...prog, code: [...Array.from({ length: 16 }, () => prog.code[0]!), ...prog.code] };
-    expect(() => verifyProgram(long, { rtl: { indexBits: 4 } })).toThrow(/has 2\d instructions; the RTL's 4-bit instruction index holds at most 16/);
-    expect(() => verifyProgram(long, { rtl: { counterBits: 8 } })).toThrow(/cycles; the RTL's 8-bit performance counters hold at most 255/);
+    expect(() => verifyProgram(long, { rtl: { indexBits: 4 } })).toThrow(
+      /has 2\d instructions; the RTL's 4-bit instruction index holds at most 16/,
+    );
+    expect(() => verifyProgram(long, { rtl: { counterBits: 8 } })).toThrow(
+      /cycles; the RTL's 8-bit performance counters hold at most 255/,
+    );
   });
 });
 

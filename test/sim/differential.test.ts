@@ -23,10 +23,13 @@ describe('fast == cycle == timing on random programs', () => {
         compare(f, c, `${msg} fast/cycle`);
         expect(Buffer.from(c.dram!).equals(Buffer.from(f.dram!)), `${msg}: DRAM`).toBe(true);
         for (const k of Object.keys(f.scratchpads!) as (keyof NonNullable<SimResult['scratchpads']>)[]) {
-          expect(Buffer.from(c.scratchpads![k].buffer).equals(Buffer.from(f.scratchpads![k].buffer)), `${msg}: ${k}`).toBe(true);
+          expect(
+            Buffer.from(c.scratchpads![k].buffer).equals(Buffer.from(f.scratchpads![k].buffer)),
+            `${msg}: ${k}`,
+          ).toBe(true);
         }
       } catch (e) {
-        throw new Error(`${msg}: ${(e as Error).message}`);
+        throw new Error(`${msg}: ${(e as Error).message}`, { cause: e });
       }
     }
   });

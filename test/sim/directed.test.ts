@@ -17,12 +17,24 @@ const arr = (x: Float64Array) => Array.from(x);
 describe('LOAD / STORE', () => {
   it('LOAD of a 14x14 tile: L + beats = 24 + 196', () => {
     // D0 = max(1, 0) = 1; S0 = D0 + 1 = 2; E0 = S0 + L + 196 = 222. HALT: D = 2, E = 3. T = max(3, 222) = 222.
-    const r = runAll(makeProgram([ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 14, y_count: 14, dram_stride: 112 }), HALT]));
+    const r = runAll(
+      makeProgram([
+        ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 14, y_count: 14, dram_stride: 112 }),
+        HALT,
+      ]),
+    );
     expect(arr(r.dispatch)).toEqual([1, 2]);
     expect(arr(r.start)).toEqual([2, 2]);
     expect(arr(r.end)).toEqual([222, 3]);
     expect(r.cycles).toBe(222);
-    expect(r.counters.load).toEqual({ busy: 196, idle: 2, stallToken: 0, stallDram: 24, stallQueueFull: 0, instructions: 1 });
+    expect(r.counters.load).toEqual({
+      busy: 196,
+      idle: 2,
+      stallToken: 0,
+      stallDram: 24,
+      stallQueueFull: 0,
+      instructions: 1,
+    });
     expect(r.counters.fetch).toMatchObject({ busy: 2, idle: 220, stallQueueFull: 0 });
     expect(r.counters.sram.inp).toEqual({ reads: 0, writes: 196, readBits: 0, writeBits: 196 * 64 });
     expect(r.counters.dram.readBytes).toBe(196 * 8);
@@ -30,22 +42,35 @@ describe('LOAD / STORE', () => {
 
   it('LOAD of PARAM entries: 16 beats per 128-byte entry', () => {
     // 2 entries x ceil(128 / 8) = 32 beats: E = 2 + 24 + 32 = 58
-    const r = runAll(makeProgram([ins('LOAD', { buf: 2, sram_addr: 0, dram_addr: 0, x_count: 2, y_count: 1, dram_stride: 0 }), HALT]));
+    const r = runAll(
+      makeProgram([ins('LOAD', { buf: 2, sram_addr: 0, dram_addr: 0, x_count: 2, y_count: 1, dram_stride: 0 }), HALT]),
+    );
     expect(arr(r.end)).toEqual([58, 3]);
   });
 
   it('an entry narrower than the bus still costs whole beats; wider costs several', () => {
     // busBytes 2: an 8-byte INP entry is 4 beats; 3 entries in 3 rows = 12 beats: E = 2 + 24 + 12 = 38
-    const r = runAll(makeProgram([ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 1, y_count: 3, dram_stride: 64 }), HALT], { config: { dram: { busBytes: 2 } } }));
+    const r = runAll(
+      makeProgram(
+        [ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 1, y_count: 3, dram_stride: 64 }), HALT],
+        { config: { dram: { busBytes: 2 } } },
+      ),
+    );
     expect(arr(r.end)).toEqual([38, 3]);
     // busBytes 64: 1 beat per entry
-    const r2 = runAll(makeProgram([ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 5, y_count: 1, dram_stride: 0 }), HALT], { config: { dram: { busBytes: 64 } } }));
+    const r2 = runAll(
+      makeProgram([ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 5, y_count: 1, dram_stride: 0 }), HALT], {
+        config: { dram: { busBytes: 64 } },
+      }),
+    );
     expect(arr(r2.end)).toEqual([2 + 24 + 5, 3]);
   });
 
   it('STORE: L + beats + 1, data lands in DRAM', () => {
     // 8 entries: E = 2 + 24 + 8 + 1 = 35
-    const r = runAll(makeProgram([ins('STORE', { sram_addr: 0, dram_addr: 64, x_count: 4, y_count: 2, dram_stride: 32 }), HALT]));
+    const r = runAll(
+      makeProgram([ins('STORE', { sram_addr: 0, dram_addr: 64, x_count: 4, y_count: 2, dram_stride: 32 }), HALT]),
+    );
     expect(arr(r.end)).toEqual([35, 3]);
     expect(r.counters.store).toMatchObject({ busy: 9, stallDram: 24 });
     expect(r.counters.dram.writeBytes).toBe(64);
@@ -55,11 +80,33 @@ describe('LOAD / STORE', () => {
     // a 1-pixel pipeline with tokens: LOAD param (push) -> REQUANT (pop, push) -> STORE (pop)
     const params = new Uint8Array(128);
     packParamEntry(new Array(16).fill(-5), new Array(16).fill(0), 16, params, 0);
-    const out: TensorDescriptor = { name: 'y', dramAddr: 4096, shape: [1, 16, 1, 1], layout: 'blocked', bits: 4, signed: false, imageStrideBytes: 8 };
+    const out: TensorDescriptor = {
+      name: 'y',
+      dramAddr: 4096,
+      shape: [1, 16, 1, 1],
+      layout: 'blocked',
+      bits: 4,
+      signed: false,
+      imageStrideBytes: 8,
+    };
     const p = makeProgram(
       [
         ins('LOAD', { buf: 2, sram_addr: 0, dram_addr: 0, x_count: 1, y_count: 1, dram_stride: 0, push_next: 1 }),
-        ins('REQUANT', { pop_prev: 1, push_next: 1, acc_addr: 0, out_addr: 3, param_addr: 0, in_h: 1, in_w: 1, out_h: 1, out_w: 1, pool_k: 1, pool_s: 1, out_signed: 0, clamp_bits: 4 }),
+        ins('REQUANT', {
+          pop_prev: 1,
+          push_next: 1,
+          acc_addr: 0,
+          out_addr: 3,
+          param_addr: 0,
+          in_h: 1,
+          in_w: 1,
+          out_h: 1,
+          out_w: 1,
+          pool_k: 1,
+          pool_s: 1,
+          out_signed: 0,
+          clamp_bits: 4,
+        }),
         ins('STORE', { pop_prev: 1, sram_addr: 3, dram_addr: 4096, x_count: 1, y_count: 1, dram_stride: 0 }),
         HALT,
       ],
@@ -80,8 +127,24 @@ describe('LOAD / STORE', () => {
 /** A default-config GEMM with every field given. */
 function gemm(f: Record<string, number>) {
   return ins('GEMM', {
-    wgt_addr: 0, inp_addr: 0, acc_addr: 0, in_h: 1, in_w: 1, out_h: 1, out_w: 1, kernel_h: 1, kernel_w: 1,
-    stride_h: 1, stride_w: 1, pad_top: 0, pad_left: 0, ci_blocks: 1, accumulate: 0, act_signed: 0, pshift: 0, ...f,
+    wgt_addr: 0,
+    inp_addr: 0,
+    acc_addr: 0,
+    in_h: 1,
+    in_w: 1,
+    out_h: 1,
+    out_w: 1,
+    kernel_h: 1,
+    kernel_w: 1,
+    stride_h: 1,
+    stride_w: 1,
+    pad_top: 0,
+    pad_left: 0,
+    ci_blocks: 1,
+    accumulate: 0,
+    act_signed: 0,
+    pshift: 0,
+    ...f,
   });
 }
 
@@ -119,7 +182,25 @@ describe('GEMM timing (docs/architecture.md 7.2-7.4)', () => {
 
   it('a REQUANT waits for all earlier GEMMs to drain', () => {
     // GEMM (P = 1) E = 18 + 1 + 34 = 53; REQUANT S = 53, R = 1: E = 53 + 1 + 3 + 2 = 59
-    const r = runAll(makeProgram([gemm({}), ins('REQUANT', { acc_addr: 0, out_addr: 0, param_addr: 0, in_h: 1, in_w: 1, out_h: 1, out_w: 1, pool_k: 1, pool_s: 1, out_signed: 0, clamp_bits: 4 }), HALT]));
+    const r = runAll(
+      makeProgram([
+        gemm({}),
+        ins('REQUANT', {
+          acc_addr: 0,
+          out_addr: 0,
+          param_addr: 0,
+          in_h: 1,
+          in_w: 1,
+          out_h: 1,
+          out_w: 1,
+          pool_k: 1,
+          pool_s: 1,
+          out_signed: 0,
+          clamp_bits: 4,
+        }),
+        HALT,
+      ]),
+    );
     expect(arr(r.start).slice(0, 2)).toEqual([2, 53]);
     expect(arr(r.end).slice(0, 2)).toEqual([53, 59]);
   });
@@ -131,18 +212,90 @@ describe('GEMM timing (docs/architecture.md 7.2-7.4)', () => {
     const wgtBytes = new Uint8Array(2 * 9 * n * 8);
     for (let i = 0; i < wgtBytes.length; i++) wgtBytes[i] = (i * 101 + 7) & 255;
     const params = new Uint8Array(128);
-    packParamEntry(Array.from({ length: n }, (_, l) => l * 13 - 100), Array.from({ length: n }, (_, l) => 4 + (l % 6)), n, params, 0);
-    const out: TensorDescriptor = { name: 'y', dramAddr: 8192, shape: [1, 16, 2, 2], layout: 'blocked', bits: 4, signed: true, imageStrideBytes: 32 };
-    const acc: TensorDescriptor = { name: 'z', dramAddr: 8192 + 64, shape: [1, 16, 3, 3], layout: 'blocked', bits: 4, signed: false, imageStrideBytes: 72 };
+    packParamEntry(
+      Array.from({ length: n }, (_, l) => l * 13 - 100),
+      Array.from({ length: n }, (_, l) => 4 + (l % 6)),
+      n,
+      params,
+      0,
+    );
+    const out: TensorDescriptor = {
+      name: 'y',
+      dramAddr: 8192,
+      shape: [1, 16, 2, 2],
+      layout: 'blocked',
+      bits: 4,
+      signed: true,
+      imageStrideBytes: 32,
+    };
+    const acc: TensorDescriptor = {
+      name: 'z',
+      dramAddr: 8192 + 64,
+      shape: [1, 16, 3, 3],
+      layout: 'blocked',
+      bits: 4,
+      signed: false,
+      imageStrideBytes: 72,
+    };
     const p = makeProgram(
       [
         ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 50, y_count: 1, dram_stride: 0 }),
         ins('LOAD', { buf: 1, sram_addr: 0, dram_addr: 1024, x_count: 16, y_count: 18, dram_stride: 128 }),
         ins('LOAD', { buf: 2, sram_addr: 0, dram_addr: 4096, x_count: 1, y_count: 1, dram_stride: 0, push_next: 1 }),
-        gemm({ pop_prev: 1, in_h: 5, in_w: 5, out_h: 3, out_w: 3, kernel_h: 3, kernel_w: 3, stride_h: 2, stride_w: 2, pad_top: 1, pad_left: 1, ci_blocks: 2, act_signed: 1 }),
-        gemm({ in_h: 5, in_w: 5, out_h: 3, out_w: 3, stride_h: 2, stride_w: 1, ci_blocks: 1, accumulate: 1, pshift: 2, wgt_addr: 32 }),
-        ins('REQUANT', { acc_addr: 0, out_addr: 0, param_addr: 0, in_h: 3, in_w: 3, out_h: 2, out_w: 2, pool_k: 2, pool_s: 1, out_signed: 1, clamp_bits: 4 }),
-        ins('REQUANT', { push_next: 1, acc_addr: 0, out_addr: 10, param_addr: 0, in_h: 3, in_w: 3, out_h: 3, out_w: 3, pool_k: 1, pool_s: 1, out_signed: 0, clamp_bits: 3 }),
+        gemm({
+          pop_prev: 1,
+          in_h: 5,
+          in_w: 5,
+          out_h: 3,
+          out_w: 3,
+          kernel_h: 3,
+          kernel_w: 3,
+          stride_h: 2,
+          stride_w: 2,
+          pad_top: 1,
+          pad_left: 1,
+          ci_blocks: 2,
+          act_signed: 1,
+        }),
+        gemm({
+          in_h: 5,
+          in_w: 5,
+          out_h: 3,
+          out_w: 3,
+          stride_h: 2,
+          stride_w: 1,
+          ci_blocks: 1,
+          accumulate: 1,
+          pshift: 2,
+          wgt_addr: 32,
+        }),
+        ins('REQUANT', {
+          acc_addr: 0,
+          out_addr: 0,
+          param_addr: 0,
+          in_h: 3,
+          in_w: 3,
+          out_h: 2,
+          out_w: 2,
+          pool_k: 2,
+          pool_s: 1,
+          out_signed: 1,
+          clamp_bits: 4,
+        }),
+        ins('REQUANT', {
+          push_next: 1,
+          acc_addr: 0,
+          out_addr: 10,
+          param_addr: 0,
+          in_h: 3,
+          in_w: 3,
+          out_h: 3,
+          out_w: 3,
+          pool_k: 1,
+          pool_s: 1,
+          out_signed: 0,
+          clamp_bits: 3,
+        }),
         ins('STORE', { pop_prev: 1, sram_addr: 0, dram_addr: 8192, x_count: 4, y_count: 1, dram_stride: 0 }),
         ins('STORE', { sram_addr: 10, dram_addr: 8192 + 64, x_count: 3, y_count: 3, dram_stride: 24 }),
         HALT,
@@ -170,14 +323,41 @@ describe('GEMM timing (docs/architecture.md 7.2-7.4)', () => {
 describe('REQUANT / POOL / NOP / HALT', () => {
   it('REQUANT with pooling: R = out_h * out_w * pool_k^2, E = S + R + stages + 2', () => {
     // 2x2 -> 1x1, pool 2: R = 4, E = 2 + 4 + 3 + 2 = 11; with requantStages 1: 9
-    const rq = ins('REQUANT', { acc_addr: 0, out_addr: 0, param_addr: 0, in_h: 2, in_w: 2, out_h: 1, out_w: 1, pool_k: 2, pool_s: 2, out_signed: 0, clamp_bits: 4 });
+    const rq = ins('REQUANT', {
+      acc_addr: 0,
+      out_addr: 0,
+      param_addr: 0,
+      in_h: 2,
+      in_w: 2,
+      out_h: 1,
+      out_w: 1,
+      pool_k: 2,
+      pool_s: 2,
+      out_signed: 0,
+      clamp_bits: 4,
+    });
     expect(arr(runAll(makeProgram([rq, HALT])).end)).toEqual([11, 3]);
     expect(arr(runAll(makeProgram([rq, HALT], { config: { requantStages: 1 } })).end)).toEqual([9, 3]);
   });
 
   it('POOL: E = S + R + 2', () => {
     // 4x4 -> 2x2 with 2x2 windows: R = 16, E = 2 + 16 + 2 = 20
-    const r = runAll(makeProgram([ins('POOL', { src_addr: 0, dst_addr: 100, in_h: 4, in_w: 4, out_h: 2, out_w: 2, pool_k: 2, pool_s: 2, act_signed: 1 }), HALT]));
+    const r = runAll(
+      makeProgram([
+        ins('POOL', {
+          src_addr: 0,
+          dst_addr: 100,
+          in_h: 4,
+          in_w: 4,
+          out_h: 2,
+          out_w: 2,
+          pool_k: 2,
+          pool_s: 2,
+          act_signed: 1,
+        }),
+        HALT,
+      ]),
+    );
     expect(arr(r.end)).toEqual([20, 3]);
     expect(r.counters.sram.out).toMatchObject({ reads: 16, writes: 4 });
   });
@@ -212,7 +392,11 @@ describe('queues and tokens', () => {
   it('a token wait delays the consumer until the producer ends', () => {
     // LOAD (push_next) S 2, E 27. GEMM (pop_prev) D 2: S = max(3, 27) = 27, IS 43, E = 43 + 1 + 34 = 78.
     const r = runAll(
-      makeProgram([ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 1, y_count: 1, dram_stride: 0, push_next: 1 }), gemm({ pop_prev: 1 }), HALT]),
+      makeProgram([
+        ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 1, y_count: 1, dram_stride: 0, push_next: 1 }),
+        gemm({ pop_prev: 1 }),
+        HALT,
+      ]),
     );
     expect(arr(r.start)).toEqual([2, 27, 3]);
     expect(arr(r.end)).toEqual([27, 78, 4]);
@@ -232,7 +416,15 @@ describe('queues and tokens', () => {
 
 describe('inputs and outputs', () => {
   it('missing inputs are filled with seeded random values and reported; given inputs are used', () => {
-    const desc: TensorDescriptor = { name: 'x', dramAddr: 0, shape: [1, 16, 1, 2], layout: 'blocked', bits: 4, signed: false, imageStrideBytes: 16 };
+    const desc: TensorDescriptor = {
+      name: 'x',
+      dramAddr: 0,
+      shape: [1, 16, 1, 2],
+      layout: 'blocked',
+      bits: 4,
+      signed: false,
+      imageStrideBytes: 16,
+    };
     const echo: TensorDescriptor = { ...desc, name: 'x_out', dramAddr: 256 };
     // LOAD INP isn't needed: just read the input back as an output at the same bytes
     const p = makeProgram([HALT], { inputs: [desc], outputs: [{ ...echo, dramAddr: 0 }] });

@@ -3,17 +3,60 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../arch/errors.js';
-import { DEFAULT_ENERGY_TABLE, estimateEnergy, loadEnergyTable, randomConfig, randomProgram, simulate, sramPjPerBit, writeChromeTrace, writeVcd } from '../../sim/index.js';
+import {
+  DEFAULT_ENERGY_TABLE,
+  estimateEnergy,
+  loadEnergyTable,
+  randomConfig,
+  randomProgram,
+  simulate,
+  sramPjPerBit,
+  writeChromeTrace,
+  writeVcd,
+} from '../../sim/index.js';
 import { HALT, ins, makeProgram } from './helpers.js';
 
 const gemmProgram = (config?: unknown) =>
   makeProgram(
     [
-      ins('GEMM', { wgt_addr: 0, inp_addr: 0, acc_addr: 0, in_h: 3, in_w: 3, out_h: 3, out_w: 3, kernel_h: 3, kernel_w: 3, stride_h: 1, stride_w: 1, pad_top: 1, pad_left: 1, ci_blocks: 1, accumulate: 0, act_signed: 0, pshift: 0 }),
-      ins('REQUANT', { acc_addr: 0, out_addr: 0, param_addr: 0, in_h: 3, in_w: 3, out_h: 3, out_w: 3, pool_k: 1, pool_s: 1, out_signed: 0, clamp_bits: 4 }),
+      ins('GEMM', {
+        wgt_addr: 0,
+        inp_addr: 0,
+        acc_addr: 0,
+        in_h: 3,
+        in_w: 3,
+        out_h: 3,
+        out_w: 3,
+        kernel_h: 3,
+        kernel_w: 3,
+        stride_h: 1,
+        stride_w: 1,
+        pad_top: 1,
+        pad_left: 1,
+        ci_blocks: 1,
+        accumulate: 0,
+        act_signed: 0,
+        pshift: 0,
+      }),
+      ins('REQUANT', {
+        acc_addr: 0,
+        out_addr: 0,
+        param_addr: 0,
+        in_h: 3,
+        in_w: 3,
+        out_h: 3,
+        out_w: 3,
+        pool_k: 1,
+        pool_s: 1,
+        out_signed: 0,
+        clamp_bits: 4,
+      }),
       HALT,
     ],
-    { ...(config ? { config } : {}), layers: [{ name: 'conv', kind: 'conv2d', macs: 9 * 9 * 256, firstInstruction: 0, lastInstruction: 1 }] },
+    {
+      ...(config ? { config } : {}),
+      layers: [{ name: 'conv', kind: 'conv2d', macs: 9 * 9 * 256, firstInstruction: 0, lastInstruction: 1 }],
+    },
   );
 
 describe('energy', () => {
@@ -51,18 +94,30 @@ describe('energy', () => {
   it('loadEnergyTable validates with clear errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nibble-energy-'));
     const good = join(dir, 'good.json');
-    writeFileSync(good, JSON.stringify({ ...DEFAULT_ENERGY_TABLE, actions: { ...DEFAULT_ENERGY_TABLE.actions, 'mac.int4': { pJ: 0.2 } } }));
+    writeFileSync(
+      good,
+      JSON.stringify({
+        ...DEFAULT_ENERGY_TABLE,
+        actions: { ...DEFAULT_ENERGY_TABLE.actions, 'mac.int4': { pJ: 0.2 } },
+      }),
+    );
     const t = loadEnergyTable(good);
     const r = simulate(gemmProgram(), { engine: 'timing', energy: { table: t } });
     expect(r.energy!.byComponent['mac']).toBeCloseTo(81 * 256 * 0.2, 6);
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ ...DEFAULT_ENERGY_TABLE, actions: { ...DEFAULT_ENERGY_TABLE.actions, reg: { pJ: -1 } } }));
+    writeFileSync(
+      bad,
+      JSON.stringify({ ...DEFAULT_ENERGY_TABLE, actions: { ...DEFAULT_ENERGY_TABLE.actions, reg: { pJ: -1 } } }),
+    );
     expect(() => loadEnergyTable(bad)).toThrow(ConfigError);
     expect(() => loadEnergyTable(bad)).toThrow(/bad\.json\.actions\.reg\.pJ: must be a non-negative number, got -1/);
     writeFileSync(bad, '{"nodeNm": 45,');
     expect(() => loadEnergyTable(bad)).toThrow(/not valid JSON/);
     expect(() => loadEnergyTable(join(dir, 'missing.json'))).toThrow(/cannot read energy table \(ENOENT\)/);
-    writeFileSync(bad, JSON.stringify({ ...DEFAULT_ENERGY_TABLE, dram: { default: 'sdram', kinds: { lpddr4: { pJ: 8 } } } }));
+    writeFileSync(
+      bad,
+      JSON.stringify({ ...DEFAULT_ENERGY_TABLE, dram: { default: 'sdram', kinds: { lpddr4: { pJ: 8 } } } }),
+    );
     expect(() => loadEnergyTable(bad)).toThrow(/dram\.default: must name one of lpddr4, got "sdram"/);
   });
 });
@@ -72,7 +127,9 @@ describe('traces', () => {
     const cfg = randomConfig(3);
     const p = randomProgram(3, cfg);
     const r = simulate(p, { engine: 'fast' });
-    const doc = JSON.parse(writeChromeTrace(r)) as { traceEvents: { ph: string; name: string; args?: Record<string, unknown> }[] };
+    const doc = JSON.parse(writeChromeTrace(r)) as {
+      traceEvents: { ph: string; name: string; args?: Record<string, unknown> }[];
+    };
     const complete = doc.traceEvents.filter((e) => e.ph === 'X');
     expect(complete.length).toBe(p.code.length - 1);
     const threads = doc.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args!['name']);

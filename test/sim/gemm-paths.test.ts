@@ -22,10 +22,12 @@ describe('fast GEMM: unchecked path == checked path', () => {
       const rnd = mulberry32(seed);
       const sp = newScratchpads(p);
       const zeroBias = rnd() * 0.6;
-      for (let j = 0; j < sp.inp.length; j++) sp.inp[j] = rnd() < zeroBias ? 0 : Math.floor(rnd() * 2 ** a.activationBits);
+      for (let j = 0; j < sp.inp.length; j++)
+        sp.inp[j] = rnd() < zeroBias ? 0 : Math.floor(rnd() * 2 ** a.activationBits);
       for (let j = 0; j < sp.wgt.length; j += a.n) {
         const zeroRow = rnd() < 0.3;
-        for (let c = 0; c < a.n; c++) sp.wgt[j + c] = zeroRow ? 0 : Math.floor(rnd() * 2 ** a.weightBits) - 2 ** (a.weightBits - 1);
+        for (let c = 0; c < a.n; c++)
+          sp.wgt[j + c] = zeroRow ? 0 : Math.floor(rnd() * 2 ** a.weightBits) - 2 ** (a.weightBits - 1);
       }
       for (let j = 0; j < sp.acc.length; j++) sp.acc[j] = Math.floor((rnd() - 0.5) * 2000);
       const fu = new FunctionalUnit(p, sp, new Uint8Array(0));
@@ -38,7 +40,10 @@ describe('fast GEMM: unchecked path == checked path', () => {
         const fast = sp.acc.slice();
         sp.acc.set(before);
         fu.gemmChecked(i, g);
-        expect(Buffer.compare(Buffer.from(fast.buffer), Buffer.from(sp.acc.buffer)), `seed ${seed} instruction ${i}`).toBe(0);
+        expect(
+          Buffer.compare(Buffer.from(fast.buffer), Buffer.from(sp.acc.buffer)),
+          `seed ${seed} instruction ${i}`,
+        ).toBe(0);
         compared++;
       }
     }
@@ -46,18 +51,42 @@ describe('fast GEMM: unchecked path == checked path', () => {
   });
 
   it('with wide sums (one lane per double: 8-bit operands, 135 passes) and with odd lane groups', () => {
-    for (const [bits, ciBlocks, acc] of [[8, 15, 32], [8, 8, 32], [4, 2, 24], [8, 1, 20]] as const) {
-      const config = { bits: { weight: bits, activation: bits, accumulator: acc }, scratchpad: { weightEntries: 4096 } };
+    for (const [bits, ciBlocks, acc] of [
+      [8, 15, 32],
+      [8, 8, 32],
+      [4, 2, 24],
+      [8, 1, 20],
+    ] as const) {
+      const config = {
+        bits: { weight: bits, activation: bits, accumulator: acc },
+        scratchpad: { weightEntries: 4096 },
+      };
       const g = ins('GEMM', {
-        wgt_addr: 0, inp_addr: 0, acc_addr: 0, in_h: 6, in_w: 5, out_h: 3, out_w: 4, kernel_h: 3, kernel_w: 3,
-        stride_h: 2, stride_w: 1, pad_top: 1, pad_left: 1, ci_blocks: ciBlocks, accumulate: 1, act_signed: bits === 8 ? 1 : 0, pshift: 1,
+        wgt_addr: 0,
+        inp_addr: 0,
+        acc_addr: 0,
+        in_h: 6,
+        in_w: 5,
+        out_h: 3,
+        out_w: 4,
+        kernel_h: 3,
+        kernel_w: 3,
+        stride_h: 2,
+        stride_w: 1,
+        pad_top: 1,
+        pad_left: 1,
+        ci_blocks: ciBlocks,
+        accumulate: 1,
+        act_signed: bits === 8 ? 1 : 0,
+        pshift: 1,
       }) as GemmInst;
       const p = prepareProgram(makeProgram([g, ins('HALT')], { config }));
       const a = p.arch;
       const rnd = mulberry32(bits * 100 + ciBlocks);
       const sp = newScratchpads(p);
       for (let j = 0; j < sp.inp.length; j++) sp.inp[j] = Math.floor(rnd() * 2 ** a.activationBits);
-      for (let j = 0; j < sp.wgt.length; j++) sp.wgt[j] = Math.floor(rnd() * 2 ** a.weightBits) - 2 ** (a.weightBits - 1);
+      for (let j = 0; j < sp.wgt.length; j++)
+        sp.wgt[j] = Math.floor(rnd() * 2 ** a.weightBits) - 2 ** (a.weightBits - 1);
       for (let j = 0; j < sp.acc.length; j++) sp.acc[j] = Math.floor((rnd() - 0.5) * 1000);
       const fu = new FunctionalUnit(p, sp, new Uint8Array(0));
       const before = sp.acc.slice();

@@ -15,7 +15,13 @@ export const HALT = ins('HALT');
 
 export function makeProgram(
   code: Instruction[],
-  opts: { config?: unknown; segments?: DramSegment[]; inputs?: TensorDescriptor[]; outputs?: TensorDescriptor[]; layers?: LayerInfo[] } = {},
+  opts: {
+    config?: unknown;
+    segments?: DramSegment[];
+    inputs?: TensorDescriptor[];
+    outputs?: TensorDescriptor[];
+    layers?: LayerInfo[];
+  } = {},
 ): Program {
   const config: ArchConfig = opts.config ? resolveConfig(opts.config) : structuredClone(DEFAULT_CONFIG);
   return {
@@ -38,8 +44,10 @@ export function runAll(p: Program, inputs?: Record<string, Int32Array>): SimResu
   const [t, f, c] = rs as [SimResult, SimResult, SimResult];
   for (const r of [f, c]) {
     if (r.cycles !== t.cycles) throw new Error(`${r.engine}: cycles ${r.cycles} != timing ${t.cycles}`);
-    if (Array.from(r.start).join() !== Array.from(t.start).join()) throw new Error(`${r.engine}: S ${Array.from(r.start)} != timing ${Array.from(t.start)}`);
-    if (Array.from(r.end).join() !== Array.from(t.end).join()) throw new Error(`${r.engine}: E ${Array.from(r.end)} != timing ${Array.from(t.end)}`);
+    if (Array.from(r.start).join() !== Array.from(t.start).join())
+      throw new Error(`${r.engine}: S ${Array.from(r.start)} != timing ${Array.from(t.start)}`);
+    if (Array.from(r.end).join() !== Array.from(t.end).join())
+      throw new Error(`${r.engine}: E ${Array.from(r.end)} != timing ${Array.from(t.end)}`);
     if (Array.from(r.dispatch).join() !== Array.from(t.dispatch).join()) throw new Error(`${r.engine}: D differs`);
     if (JSON.stringify(r.counters) !== JSON.stringify(t.counters)) {
       throw new Error(`${r.engine}: counters differ:\n${JSON.stringify(r.counters)}\n${JSON.stringify(t.counters)}`);

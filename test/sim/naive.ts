@@ -9,7 +9,11 @@ import { deriveArch } from '../../arch/config.js';
 import { packEntry, packTensor, unpackEntry, unpackParamEntry, unpackTensor } from '../../isa/layout.js';
 import type { Program } from '../../isa/program.js';
 
-export function naiveRun(p: Program, inputs: Record<string, Int32Array>, dramSize: number): { dram: Uint8Array; outputs: Record<string, Int32Array> } {
+export function naiveRun(
+  p: Program,
+  inputs: Record<string, Int32Array>,
+  dramSize: number,
+): { dram: Uint8Array; outputs: Record<string, Int32Array> } {
   const cfg = p.config;
   const a = deriveArch(cfg);
   const n = a.n;
@@ -33,15 +37,24 @@ export function naiveRun(p: Program, inputs: Record<string, Int32Array>, dramSiz
   for (const inst of p.code) {
     if (inst.op === 'HALT') break;
     if (inst.op === 'LOAD') {
-      const [buf, eb] = inst.buf === 0 ? [inp, a.inpEntryBytes] : inst.buf === 1 ? [wgt, a.wgtEntryBytes] : [param, a.paramEntryBytes];
+      const [buf, eb] =
+        inst.buf === 0 ? [inp, a.inpEntryBytes] : inst.buf === 1 ? [wgt, a.wgtEntryBytes] : [param, a.paramEntryBytes];
       let e = inst.sram_addr;
       for (let y = 0; y < inst.y_count; y++)
-        for (let x = 0; x < inst.x_count; x++, e++) buf.set(dram.subarray(inst.dram_addr + y * inst.dram_stride + x * eb, inst.dram_addr + y * inst.dram_stride + (x + 1) * eb), e * eb);
+        for (let x = 0; x < inst.x_count; x++, e++)
+          buf.set(
+            dram.subarray(
+              inst.dram_addr + y * inst.dram_stride + x * eb,
+              inst.dram_addr + y * inst.dram_stride + (x + 1) * eb,
+            ),
+            e * eb,
+          );
     } else if (inst.op === 'STORE') {
       const eb = a.outEntryBytes;
       let e = inst.sram_addr;
       for (let y = 0; y < inst.y_count; y++)
-        for (let x = 0; x < inst.x_count; x++, e++) dram.set(out.subarray(e * eb, (e + 1) * eb), inst.dram_addr + y * inst.dram_stride + x * eb);
+        for (let x = 0; x < inst.x_count; x++, e++)
+          dram.set(out.subarray(e * eb, (e + 1) * eb), inst.dram_addr + y * inst.dram_stride + x * eb);
     } else if (inst.op === 'GEMM') {
       const g = inst;
       let pass = 0;
@@ -53,11 +66,20 @@ export function naiveRun(p: Program, inputs: Record<string, Int32Array>, dramSiz
                 const iy = oy * g.stride_h + kh - g.pad_top;
                 const ix = ox * g.stride_w + kw - g.pad_left;
                 const inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
-                const av = inside ? lane(inp, a.inpEntryBytes, g.inp_addr + cb * g.in_h * g.in_w + iy * g.in_w + ix, a.activationBits, g.act_signed === 1) : new Array<number>(n).fill(0);
+                const av = inside
+                  ? lane(
+                      inp,
+                      a.inpEntryBytes,
+                      g.inp_addr + cb * g.in_h * g.in_w + iy * g.in_w + ix,
+                      a.activationBits,
+                      g.act_signed === 1,
+                    )
+                  : new Array<number>(n).fill(0);
                 const accRow = acc[g.acc_addr + oy * g.out_w + ox]!;
                 for (let c = 0; c < n; c++) {
                   let s = 0;
-                  for (let r = 0; r < n; r++) s += av[r]! * lane(wgt, a.wgtEntryBytes, g.wgt_addr + pass * n + r, a.weightBits, true)[c]!;
+                  for (let r = 0; r < n; r++)
+                    s += av[r]! * lane(wgt, a.wgtEntryBytes, g.wgt_addr + pass * n + r, a.weightBits, true)[c]!;
                   const v = s * 2 ** g.pshift + (pass === 0 && !g.accumulate ? 0 : accRow[c]!);
                   if (v < a.accMin || v > a.accMax) throw new Error(`naive: overflow`);
                   accRow[c] = v;
@@ -75,7 +97,8 @@ export function naiveRun(p: Program, inputs: Record<string, Int32Array>, dramSiz
           for (let c = 0; c < n; c++) {
             let m = -Infinity;
             for (let ky = 0; ky < inst.pool_k; ky++)
-              for (let kx = 0; kx < inst.pool_k; kx++) m = Math.max(m, acc[inst.acc_addr + (oy * inst.pool_s + ky) * inst.in_w + ox * inst.pool_s + kx]![c]!);
+              for (let kx = 0; kx < inst.pool_k; kx++)
+                m = Math.max(m, acc[inst.acc_addr + (oy * inst.pool_s + ky) * inst.in_w + ox * inst.pool_s + kx]![c]!);
             const v = BigInt(m) - BigInt(bias[c]!);
             const s = shift[c]!;
             // floor division by 2^s with BigInt (>> on negative BigInt is floor)
@@ -92,7 +115,13 @@ export function naiveRun(p: Program, inputs: Record<string, Int32Array>, dramSiz
           const res = new Array<number>(n).fill(-Infinity);
           for (let ky = 0; ky < inst.pool_k; ky++)
             for (let kx = 0; kx < inst.pool_k; kx++) {
-              const v = lane(out, a.outEntryBytes, inst.src_addr + (oy * inst.pool_s + ky) * inst.in_w + ox * inst.pool_s + kx, a.activationBits, inst.act_signed === 1);
+              const v = lane(
+                out,
+                a.outEntryBytes,
+                inst.src_addr + (oy * inst.pool_s + ky) * inst.in_w + ox * inst.pool_s + kx,
+                a.activationBits,
+                inst.act_signed === 1,
+              );
               for (let c = 0; c < n; c++) res[c] = Math.max(res[c]!, v[c]!);
             }
           packEntry(res, n, a.activationBits, out, (inst.dst_addr + oy * inst.out_w + ox) * a.outEntryBytes);

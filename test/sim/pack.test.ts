@@ -11,17 +11,31 @@ describe('packBlocked4Into == packTensor', () => {
       const rnd = mulberry32(seed);
       const n = [2, 4, 8, 16][Math.floor(rnd() * 4)]!;
       const cfg: ArchConfig = { ...DEFAULT_CONFIG, array: { rows: n, cols: n } };
-      const shape: [number, number, number, number] = [1 + Math.floor(rnd() * 3), 1 + Math.floor(rnd() * 20), 1 + Math.floor(rnd() * 6), 1 + Math.floor(rnd() * 6)];
+      const shape: [number, number, number, number] = [
+        1 + Math.floor(rnd() * 3),
+        1 + Math.floor(rnd() * 20),
+        1 + Math.floor(rnd() * 6),
+        1 + Math.floor(rnd() * 6),
+      ];
       const signed = rnd() < 0.5;
       const planes = rnd() < 0.4;
       const bits = 1 + Math.floor(rnd() * (planes ? 8 : 4));
       const imageBytes = (planes ? 2 : 1) * Math.ceil(shape[1] / n) * shape[2] * shape[3] * (n / 2);
       const desc: TensorDescriptor = {
-        name: 'x', shape, bits, signed, layout: planes ? 'nibble-planes' : 'blocked', dramAddr: Math.floor(rnd() * 40), imageStrideBytes: imageBytes + Math.floor(rnd() * 3) * 5,
+        name: 'x',
+        shape,
+        bits,
+        signed,
+        layout: planes ? 'nibble-planes' : 'blocked',
+        dramAddr: Math.floor(rnd() * 40),
+        imageStrideBytes: imageBytes + Math.floor(rnd() * 3) * 5,
       } as TensorDescriptor;
       const lo = signed ? -(2 ** (bits - 1)) : 0;
       const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
-      const data = Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + Math.floor(rnd() * (hi - lo + 1)));
+      const data = Int32Array.from(
+        { length: shape.reduce((a, b) => a * b, 1) },
+        () => lo + Math.floor(rnd() * (hi - lo + 1)),
+      );
       const size = desc.dramAddr + (shape[0] - 1) * desc.imageStrideBytes + imageBytes + Math.floor(rnd() * 4);
       const expected = new Uint8Array(size).fill(0xa5);
       const bytes = packTensor(desc, data, cfg);
@@ -33,7 +47,15 @@ describe('packBlocked4Into == packTensor', () => {
   });
   it('declines what packTensor would reject, writing nothing', () => {
     const cfg = DEFAULT_CONFIG;
-    const desc = { name: 'x', shape: [1, 1, 2, 2], bits: 4, signed: false, layout: 'blocked', dramAddr: 0, imageStrideBytes: 32 } as unknown as TensorDescriptor;
+    const desc = {
+      name: 'x',
+      shape: [1, 1, 2, 2],
+      bits: 4,
+      signed: false,
+      layout: 'blocked',
+      dramAddr: 0,
+      imageStrideBytes: 32,
+    } as unknown as TensorDescriptor;
     const dram = new Uint8Array(64).fill(7);
     expect(packBlocked4Into(desc, [1, 2, 16, 3], cfg, dram)).toBe(false);
     expect(packBlocked4Into(desc, [1, 2, 0.5, 3], cfg, dram)).toBe(false);

@@ -19,10 +19,20 @@ describe('embedded MNIST model', () => {
     expect(net.weightBits).toBe(4);
     expect(net.input).toEqual({ channels: 1, height: 28, width: 28, bits: 8, signed: false });
     expect(net.layers.map((l) => l.kind)).toEqual([
-      'conv2d', 'requant', 'maxpool',
-      'conv2d', 'requant', 'maxpool',
-      'conv2d', 'requant', 'maxpool',
-      'flatten', 'dense', 'requant', 'dense', 'requant',
+      'conv2d',
+      'requant',
+      'maxpool',
+      'conv2d',
+      'requant',
+      'maxpool',
+      'conv2d',
+      'requant',
+      'maxpool',
+      'flatten',
+      'dense',
+      'requant',
+      'dense',
+      'requant',
     ]);
     expect(a.output.shape).toEqual({ c: 10, h: 1, w: 1 });
     expect(a.output.kind === 'act' && a.output.signed && a.output.lo === -7 && a.output.hi === 7).toBe(true);
