@@ -1,7 +1,6 @@
 /** Command line of `npm run bench -- [section ...] [options]`. */
 import { join } from 'node:path';
-import { NibbleError } from '../arch/errors.js';
-import { packageRoot } from '../arch/package-root.js';
+import { NibbleError, packageRoot } from '../arch/index.js';
 import type { BenchOptions } from './section.js';
 import { SECTIONS, SECTION_ALIASES } from './sections/index.js';
 

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { NibbleError } from '../arch/errors.js';
+import { NibbleError } from '../arch/index.js';
 import { RssSampler } from './measure.js';
 import type { SectionReport } from './report.js';
 import { SectionUnavailable, type BenchContext, type BenchOptions, type Section } from './section.js';

@@ -1,5 +1,5 @@
 /** Networks compiled for the benchmarks, with how long building and compiling took. */
-import type { ArchConfig } from '../arch/config.js';
+import type { ArchConfig } from '../arch/index.js';
 import { compileNetwork } from '../compiler/index.js';
 import type { Program } from '../isa/index.js';
 import { zooNetwork, type Network } from '../models/index.js';

@@ -1,5 +1,5 @@
 /** Datasets the CLI can evaluate a model on. */
-import { DatasetError } from '../arch/errors.js';
+import { DatasetError } from '../arch/index.js';
 import { analyzeNetwork, formatShape, type Network, loadMnist } from '../models/index.js';
 
 export const DATASETS = ['mnist-test', 'mnist-train'] as const;

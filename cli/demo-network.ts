@@ -1,5 +1,5 @@
 /** The demo's network: the trained model the repository embeds, else the seeded MNIST zoo network. */
-import { ModelError } from '../arch/errors.js';
+import { ModelError } from '../arch/index.js';
 import type { Network } from '../models/index.js';
 import { modelsApi, requirePart, UnavailableError } from './modules.js';
 

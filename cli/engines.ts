@@ -2,7 +2,7 @@
  * The compile and simulate steps the commands share, over the compiler and
  * simulator APIs (loaded lazily, see modules.ts).
  */
-import type { ArchConfig } from '../arch/config.js';
+import type { ArchConfig } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
 import type { Network } from '../models/index.js';
 import { requirePart } from './modules.js';

@@ -13,8 +13,16 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { DEFAULT_CONFIG, parseConfigJson, resolveConfig, type ArchConfig } from '../arch/config.js';
-import { ConfigError, DatasetError, ModelError, NibbleError } from '../arch/errors.js';
+import {
+  DEFAULT_CONFIG,
+  parseConfigJson,
+  resolveConfig,
+  type ArchConfig,
+  ConfigError,
+  DatasetError,
+  ModelError,
+  NibbleError,
+} from '../arch/index.js';
 import { type Network, loadIntegerNetFile } from '../models/index.js';
 import type { Program } from '../isa/index.js';
 import { isaApi, requirePart } from './modules.js';

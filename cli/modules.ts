@@ -4,7 +4,7 @@
  * and a part that is missing from an installation (or not written yet) makes
  * only the commands that need it fail, with a clear user-facing message.
  */
-import { NibbleError } from '../arch/errors.js';
+import { NibbleError } from '../arch/index.js';
 
 /** A command needs a part of nibble that is not available in this build. */
 export class UnavailableError extends NibbleError {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
-import { isNibbleError } from '../arch/errors.js';
+import { isNibbleError } from '../arch/index.js';
 import type { CommandSpec } from './command.js';
 import { asmCommand } from './commands/asm.js';
 import { compileCommand } from './commands/compile.js';

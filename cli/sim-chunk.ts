@@ -3,7 +3,7 @@
  * main thread or in a worker (cli/sim-worker.ts); everything it returns is
  * plain data so it crosses the thread boundary.
  */
-import { SimError } from '../arch/errors.js';
+import { SimError } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
 import type { SimApi, SimEngine, SimResult } from './engines.js';
 

@@ -4,8 +4,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { ArchConfig } from '../arch/config.js';
-import { SimError } from '../arch/errors.js';
+import type { ArchConfig } from '../arch/index.js';
+import { SimError } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
 import type { Network } from '../models/index.js';
 import { compileNetwork, simulator, type SimEngine } from './engines.js';

@@ -1,6 +1,6 @@
 /** Worker thread of `nibble run --engine sim`: simulates one chunk of the dataset (cli/sim-chunk.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isNibbleError } from '../arch/errors.js';
+import { isNibbleError } from '../arch/index.js';
 import { simulate } from '../sim/index.js';
 import { simulateChunk, type ChunkJob } from './sim-chunk.js';
 

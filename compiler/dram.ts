@@ -4,8 +4,8 @@
  * lifetime-aware first-fit planner, so buffers ping-pong between layers and a
  * residual block's input stays alive until its shortcut has read it.
  */
-import type { ArchConfig } from '../arch/config.js';
-import { CompileError } from '../arch/errors.js';
+import type { ArchConfig } from '../arch/index.js';
+import { CompileError } from '../arch/index.js';
 import { packEntry, packParamEntry, tensorImageBytes, type DramSegment } from '../isa/index.js';
 import type { ActTensor, Lowered } from './lower.js';
 import type { OpPlan } from './tiling.js';

@@ -5,8 +5,7 @@
  *   -> DRAM plan (weights, params, activations) -> schedule (three unit
  *   streams, rings, tokens, program order).
  */
-import { configHash, validateConfig, type ArchConfig } from '../arch/config.js';
-import { CompileError } from '../arch/errors.js';
+import { configHash, validateConfig, type ArchConfig, CompileError } from '../arch/index.js';
 import {
   checkInstruction,
   disassembleProgram,

@@ -10,8 +10,8 @@
  *  - maxpool of activations                     -> identity 1x1 ConvOp + pooled REQUANT
  *  - flatten not followed by dense              -> identity dense (no-op when H = W = 1)
  */
-import type { ArchConfig } from '../arch/config.js';
-import { CompileError } from '../arch/errors.js';
+import type { ArchConfig } from '../arch/index.js';
+import { CompileError } from '../arch/index.js';
 import {
   analyzeNetwork,
   type ActivationValue,

@@ -19,7 +19,7 @@
  * itself waited for the STORE (a REQUANT recycling that STORE's OUT item, or
  * a compute NOP inserted for the purpose).
  */
-import { deriveArch, type ArchConfig } from '../arch/config.js';
+import { deriveArch, type ArchConfig } from '../arch/index.js';
 import type { Instruction, Unit } from '../isa/index.js';
 import type { ActTensor } from './lower.js';
 import type { DramPlan } from './dram.js';

@@ -8,8 +8,8 @@
  * (chunk * planes * in_h * W entries) one INP item. Items are sized to half a
  * scratchpad when possible so the next one loads while this one computes.
  */
-import type { ArchConfig } from '../arch/config.js';
-import { CompileError } from '../arch/errors.js';
+import type { ArchConfig } from '../arch/index.js';
+import { CompileError } from '../arch/index.js';
 import { ISA_LIMITS, type ConvOp, type ConvTerm } from './lower.js';
 
 /** Kernel taps [y0, y1) x [x0, x1) computed by one GEMM. */

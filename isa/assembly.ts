@@ -8,8 +8,8 @@
  * fields also take their names. `;` or `#` start a comment. The disassembler's
  * output re-assembles to the identical bits.
  */
-import type { ArchConfig } from '../arch/config.js';
-import { IsaError } from '../arch/errors.js';
+import type { ArchConfig } from '../arch/index.js';
+import { IsaError } from '../arch/index.js';
 import { checkInstruction, isaLayout, type FieldLayout, type OpLayout } from './encoding.js';
 import type { LayerInfo } from './program.js';
 import {

@@ -3,8 +3,7 @@
  * isa/table.ts). Every field is range-checked against the config on encode and
  * on decode, so a word the hardware would misread never gets through.
  */
-import { deriveArch, type ArchConfig, type DerivedArch } from '../arch/config.js';
-import { IsaError } from '../arch/errors.js';
+import { deriveArch, type ArchConfig, type DerivedArch, IsaError } from '../arch/index.js';
 import {
   DEP_FLAG_NAMES,
   HEADER_BITS,

@@ -2,7 +2,7 @@
  * Generates docs/isa.md from the instruction table, so the reference can never
  * drift from the encoder (a test compares the file with this output).
  */
-import { DEFAULT_CONFIG, deriveArch, type ArchConfig, type DerivedArch } from '../arch/config.js';
+import { DEFAULT_CONFIG, deriveArch, type ArchConfig, type DerivedArch } from '../arch/index.js';
 import { formatInstruction } from './assembly.js';
 import { isaLayout } from './encoding.js';
 import {

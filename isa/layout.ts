@@ -4,8 +4,8 @@
  * compiler (laying out weights and params), the simulator (inputs/outputs,
  * DMA) and the RTL testbench (memory images).
  */
-import type { ArchConfig } from '../arch/config.js';
-import { IsaError } from '../arch/errors.js';
+import type { ArchConfig } from '../arch/index.js';
+import { IsaError } from '../arch/index.js';
 import type { TensorDescriptor } from './program.js';
 
 /** Write `lanes` values of `bits` each, lane 0 in the lowest bits, into out[offset...]. Values are masked (two's complement). */

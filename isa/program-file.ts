@@ -15,8 +15,15 @@
  * writer, so a file that is written can always be read back.
  */
 import { crc32 } from 'node:zlib';
-import { DEFAULT_CONFIG, canonicalConfigJson, configHash, resolveConfig, type ArchConfig } from '../arch/config.js';
-import { IsaError, NibbleError } from '../arch/errors.js';
+import {
+  DEFAULT_CONFIG,
+  canonicalConfigJson,
+  configHash,
+  resolveConfig,
+  type ArchConfig,
+  IsaError,
+  NibbleError,
+} from '../arch/index.js';
 import { decodeInstruction, encodeProgramCode } from './encoding.js';
 import { tensorImageBytes } from './layout.js';
 import type { DramSegment, LayerInfo, Program, TensorDescriptor } from './program.js';

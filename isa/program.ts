@@ -3,7 +3,7 @@
  * serializes exactly this. The compiler produces it; the simulator, the RTL
  * testbench and the tools consume it.
  */
-import type { ArchConfig } from '../arch/config.js';
+import type { ArchConfig } from '../arch/index.js';
 import type { Instruction } from './table.js';
 
 /**

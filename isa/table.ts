@@ -8,7 +8,7 @@
  * [5] pop_next, [6] push_prev, [7] push_next, then each field of the opcode's
  * list packed upward from bit 8 in table order. Unused high bits must be zero.
  */
-import type { DerivedArch } from '../arch/config.js';
+import type { DerivedArch } from '../arch/index.js';
 
 export const INSTRUCTION_BITS = 128;
 export const INSTRUCTION_BYTES = INSTRUCTION_BITS / 8;

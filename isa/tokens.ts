@@ -11,7 +11,7 @@
  * order in which the abstract machine takes steps does not change whether it
  * finishes, and neither does the real machine's timing. The check is exact.
  */
-import { IsaError } from '../arch/errors.js';
+import { IsaError } from '../arch/index.js';
 import { UNITS, unitOf, type Instruction, type Unit } from './table.js';
 
 export type TokenChannel = 'load->compute' | 'compute->load' | 'compute->store' | 'store->compute';

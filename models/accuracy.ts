@@ -5,7 +5,7 @@
  * is how the authors' 99.39 % MNIST figure is reproduced exactly).
  */
 
-import { DatasetError } from '../arch/errors.js';
+import { DatasetError } from '../arch/index.js';
 
 /** Index of the largest of values[offset .. offset+count), lowest index on ties. */
 export function argmaxLowest(values: ArrayLike<number>, offset: number, count: number): number {

@@ -25,7 +25,7 @@
  * 'auto' uses samples while the forward passes stay cheap and analytic beyond.
  */
 
-import { ArithmeticError, ModelError } from '../arch/errors.js';
+import { ArithmeticError, ModelError } from '../arch/index.js';
 import {
   MAX_SHIFT,
   accumulatorRange,

@@ -26,7 +26,7 @@
 
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ModelError } from '../arch/errors.js';
+import { ModelError } from '../arch/index.js';
 import {
   MAX_SHIFT,
   analyzeNetwork,

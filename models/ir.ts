@@ -9,7 +9,7 @@
  * requant, which is the only place wide values become narrow again.
  */
 
-import { ModelError } from '../arch/errors.js';
+import { ModelError } from '../arch/index.js';
 
 export interface TensorShape {
   /** channels */

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DatasetError } from '../arch/errors.js';
+import { DatasetError } from '../arch/index.js';
 import type { TensorShape } from './ir.js';
 
 export interface MnistOptions {

@@ -13,7 +13,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { ModelError } from '../arch/errors.js';
+import { ModelError } from '../arch/index.js';
 import {
   MAX_SHIFT,
   analyzeNetwork,

@@ -17,7 +17,7 @@
  * activations (padding, unsigned requant outputs, MNIST background) cost nothing.
  */
 
-import { ArithmeticError, DatasetError, ModelError } from '../arch/errors.js';
+import { ArithmeticError, DatasetError, ModelError } from '../arch/index.js';
 import {
   MAX_ACCUMULATOR_BITS,
   MIN_ACCUMULATOR_BITS,

@@ -14,7 +14,7 @@
  * which is signed 4-bit (the logits). Inputs are unsigned 8-bit pixels.
  */
 
-import { ModelError } from '../arch/errors.js';
+import { ModelError } from '../arch/index.js';
 import { calibrateNetwork, type CalibrationOptions, type CalibrationReport } from './calibration.js';
 import {
   signedRange,

@@ -4,10 +4,9 @@
  * total cycle count and every instruction's dispatch, start and retire cycle
  * to be identical. A mismatch names the first differing instruction.
  */
-import { configHash, deriveArch, type ArchConfig } from '../arch/config.js';
-import { RtlError } from '../arch/errors.js';
-import { encodeProgramCode } from '../isa/encoding.js';
-import type { Program } from '../isa/program.js';
+import { configHash, deriveArch, type ArchConfig, RtlError } from '../arch/index.js';
+import { encodeProgramCode } from '../isa/index.js';
+import type { Program } from '../isa/index.js';
 import { randomConfig, randomProgram, simulate, type SimResult } from '../sim/index.js';
 import { buildDram } from '../sim/memory.js';
 import { prepareProgram } from '../sim/prepare.js';

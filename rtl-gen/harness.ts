@@ -17,7 +17,7 @@
  * Output: result.txt (cycles, perf counters, trace lines "D|S|R index cycle")
  * and dump.bin (the regions, concatenated).
  */
-import type { ArchConfig } from '../arch/config.js';
+import type { ArchConfig } from '../arch/index.js';
 import { headerComment } from './verilog.js';
 
 export function generateHarness(cfg: ArchConfig): string {

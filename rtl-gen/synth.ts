@@ -6,8 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, deriveArch, validateConfig, type ArchConfig } from '../arch/config.js';
-import { RtlError } from '../arch/errors.js';
+import { DEFAULT_CONFIG, deriveArch, validateConfig, type ArchConfig, RtlError } from '../arch/index.js';
 import { runTool } from './verilator.js';
 import { generateVerilog, requantLane, rtlOptions, rtlWidths, type RtlOptions } from './verilog.js';
 

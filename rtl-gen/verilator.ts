@@ -18,9 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { configHash, type ArchConfig } from '../arch/config.js';
-import { RtlError } from '../arch/errors.js';
-import { packageRoot } from '../arch/package-root.js';
+import { configHash, type ArchConfig, RtlError, packageRoot } from '../arch/index.js';
 import { generateHarness } from './harness.js';
 import { generateVerilog, rtlOptions, type RtlOptions } from './verilog.js';
 

@@ -6,10 +6,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalConfigJson, configHash, deriveArch, validateConfig, type ArchConfig } from '../arch/config.js';
-import { RtlError } from '../arch/errors.js';
-import { isaLayout } from '../isa/encoding.js';
-import { OPS, type Mnemonic } from '../isa/table.js';
+import {
+  canonicalConfigJson,
+  configHash,
+  deriveArch,
+  validateConfig,
+  type ArchConfig,
+  RtlError,
+} from '../arch/index.js';
+import { isaLayout, OPS, type Mnemonic } from '../isa/index.js';
 
 export interface GeneratedRtl {
   /** top module name */

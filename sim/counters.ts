@@ -3,8 +3,7 @@
  * 'timing' and 'fast' derive them in closed form from the schedule; the cycle
  * engine counts them cycle by cycle and must arrive at the same numbers.
  */
-import type { Program } from '../isa/program.js';
-import type { GemmInst } from '../isa/table.js';
+import type { Program, GemmInst } from '../isa/index.js';
 import { BUF_INP, BUF_PARAM, BUF_WGT, U_COMPUTE, U_HALT, U_LOAD, type PreparedProgram } from './prepare.js';
 import type { Schedule } from './schedule.js';
 

@@ -7,8 +7,7 @@
  * cycle, decisions read the state left by earlier cycles ("X at cycle t" is a
  * register update at the end of t, visible from t + 1).
  */
-import type { Program } from '../isa/program.js';
-import type { GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/table.js';
+import type { Program, GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/index.js';
 import { emptyCounters, finishCounters, type Counters } from './counters.js';
 import { clampRange, loadEntry, overflowError, requantValue, writeLanes, type Scratchpads } from './memory.js';
 import { U_COMPUTE, U_HALT, U_LOAD, U_STORE, type PreparedProgram } from './prepare.js';

@@ -5,8 +5,8 @@
  * with the technology node.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../arch/errors.js';
-import type { Program } from '../isa/program.js';
+import { ConfigError } from '../arch/index.js';
+import type { Program } from '../isa/index.js';
 import { addAccessCounts, emptyCounters, type Counters } from './counters.js';
 import defaultTableJson from './energy-table.json' with { type: 'json' };
 import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';

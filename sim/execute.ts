@@ -4,7 +4,7 @@
  * order the timing model starts them. For a program whose tokens cover its
  * data hazards this gives the same memories as the cycle engine.
  */
-import type { GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/table.js';
+import type { GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/index.js';
 import { clampRange, loadEntry, overflowError, writeLanes, type Scratchpads } from './memory.js';
 import { BUF_INP, BUF_WGT, type PreparedProgram } from './prepare.js';
 

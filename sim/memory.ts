@@ -4,10 +4,10 @@
  * touch bits; DRAM is bytes, packed exactly as in docs/architecture.md
  * section 1. The DMA converts between the two on every entry it moves.
  */
-import type { ArchConfig, DerivedArch } from '../arch/config.js';
-import { SimError } from '../arch/errors.js';
-import { packTensor } from '../isa/layout.js';
-import type { Program, TensorDescriptor } from '../isa/program.js';
+import type { ArchConfig, DerivedArch } from '../arch/index.js';
+import { SimError } from '../arch/index.js';
+import { packTensor } from '../isa/index.js';
+import type { Program, TensorDescriptor } from '../isa/index.js';
 import type { PreparedProgram } from './prepare.js';
 
 /** Final scratchpad contents; INP and OUT hold raw lane bit patterns (unsigned), WGT signed weights. */

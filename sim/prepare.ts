@@ -3,12 +3,27 @@
  * address range an instruction can touch is checked once, before anything
  * runs, so the engines never disagree about which instruction is out of range.
  */
-import { configHash, deriveArch, validateConfig, type ArchConfig, type DerivedArch } from '../arch/config.js';
-import { NibbleError, SimError } from '../arch/errors.js';
-import { checkInstruction, isaLayout, type FieldLayout } from '../isa/encoding.js';
-import { tensorImageBytes } from '../isa/layout.js';
-import type { Program, TensorDescriptor } from '../isa/program.js';
-import { DEP_FLAG_NAMES, nextUnit, prevUnit, unitOf, type Instruction } from '../isa/table.js';
+import {
+  configHash,
+  deriveArch,
+  validateConfig,
+  type ArchConfig,
+  type DerivedArch,
+  NibbleError,
+  SimError,
+} from '../arch/index.js';
+import {
+  checkInstruction,
+  isaLayout,
+  type FieldLayout,
+  tensorImageBytes,
+  DEP_FLAG_NAMES,
+  nextUnit,
+  prevUnit,
+  unitOf,
+  type Instruction,
+} from '../isa/index.js';
+import type { Program, TensorDescriptor } from '../isa/index.js';
 
 /** Unit codes used in typed arrays: 0 load, 1 compute, 2 store, 3 HALT. */
 export const U_LOAD = 0;

@@ -8,11 +8,21 @@
  * which makes the program deadlock-free for any queue depth while still
  * letting the loads of round r+1 overlap the compute of round r.
  */
-import { configHash, deriveArch, validateConfig, type ArchConfig } from '../arch/config.js';
-import { isaLayout } from '../isa/encoding.js';
-import { packParamEntry } from '../isa/layout.js';
-import type { DramSegment, LayerInfo, Program, TensorDescriptor } from '../isa/program.js';
-import type { GemmInst, Instruction, LoadInst, NopInst, PoolInst, RequantInst, StoreInst } from '../isa/table.js';
+import { configHash, deriveArch, validateConfig, type ArchConfig } from '../arch/index.js';
+import { isaLayout, packParamEntry } from '../isa/index.js';
+import type {
+  DramSegment,
+  LayerInfo,
+  Program,
+  TensorDescriptor,
+  GemmInst,
+  Instruction,
+  LoadInst,
+  NopInst,
+  PoolInst,
+  RequantInst,
+  StoreInst,
+} from '../isa/index.js';
 import { mulberry32 } from './memory.js';
 
 export interface RandomProgramOptions {

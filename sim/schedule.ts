@@ -6,7 +6,7 @@
  * simply waits until that one is known; if nothing can be computed any more
  * while instructions remain, the program deadlocks in hardware too.
  */
-import { SimError } from '../arch/errors.js';
+import { SimError } from '../arch/index.js';
 import { CHANNEL_NAMES, U_COMPUTE, U_HALT, U_LOAD, U_STORE, UNIT_NAMES, type PreparedProgram } from './prepare.js';
 
 export interface Schedule {

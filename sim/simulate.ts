@@ -4,9 +4,9 @@
  *  - 'fast':   schedule + functional execution of each instruction in start order;
  *  - 'cycle':  every unit stepped every cycle (the software twin of the RTL).
  */
-import { NibbleError, SimError } from '../arch/errors.js';
-import { unpackTensor } from '../isa/layout.js';
-import type { Program } from '../isa/program.js';
+import { NibbleError, SimError } from '../arch/index.js';
+import { unpackTensor } from '../isa/index.js';
+import type { Program } from '../isa/index.js';
 import { countersFromSchedule, type Counters } from './counters.js';
 import { runCycleEngine, type CycleSnapshot } from './cycle.js';
 import { computeEnergy, type EnergyOptions, type EnergyReport } from './energy.js';

@@ -3,7 +3,7 @@
  * from any engine's per-instruction times, and VCD of the cycle engine's main
  * signals for waveform viewers (GTKWave, Surfer).
  */
-import { SimError } from '../arch/errors.js';
+import { SimError } from '../arch/index.js';
 import type { CycleSnapshot } from './cycle.js';
 import { CHANNEL_NAMES, prepareProgram, U_HALT, UNIT_NAMES } from './prepare.js';
 import type { SimResult } from './simulate.js';

@@ -3,7 +3,7 @@
  * 16x16 config, how close the compiled schedule comes to keeping the array
  * busy. Layer cycles are the simulator's per-layer spans, DMA included.
  */
-import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
+import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/index.js';
 import type { Program } from '../../isa/index.js';
 import type { Layer, Network } from '../../models/index.js';
 import { simulate, type LayerCounters } from '../../sim/index.js';

@@ -4,8 +4,7 @@
  * against the reference executor and for the published 99.39 % accuracy.
  */
 import { existsSync } from 'node:fs';
-import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
-import { SimError } from '../../arch/errors.js';
+import { DEFAULT_CONFIG, type ArchConfig, SimError } from '../../arch/index.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { loadIntegerNetFile, loadMnist, runReference, top1Accuracy, type Network } from '../../models/index.js';
 import { simulate } from '../../sim/index.js';

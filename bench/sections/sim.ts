@@ -3,7 +3,7 @@
  * fast and cycle engines in MAC/s and simulated cycles/s, the timing engine in
  * instructions/s, next to the JS matmul ceiling.
  */
-import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
+import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/index.js';
 import type { Program } from '../../isa/index.js';
 import { simulate, type Engine } from '../../sim/index.js';
 import { timeRepeated, type RssSampler } from '../measure.js';

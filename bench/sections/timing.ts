@@ -2,7 +2,7 @@
  * Big networks through the timing engine: VGG-16 at 224x224 and ResNet on the
  * default config: compile time, timing-engine time (goal < 2 s) and cycles.
  */
-import { DEFAULT_CONFIG } from '../../arch/config.js';
+import { DEFAULT_CONFIG } from '../../arch/index.js';
 import { simulate } from '../../sim/index.js';
 import { timeRepeated } from '../measure.js';
 import { ms, si, type Goal } from '../report.js';

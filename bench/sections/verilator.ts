@@ -6,7 +6,7 @@
  * co-simulation: cycles and DRAM must match.
  */
 import { existsSync } from 'node:fs';
-import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
+import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/index.js';
 import { compileNetwork } from '../../compiler/index.js';
 import type { Program } from '../../isa/index.js';
 import { loadIntegerNetFile, zooNetwork, type Network } from '../../models/index.js';

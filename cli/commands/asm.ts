@@ -1,6 +1,5 @@
 /** `nibble asm`: assembly text -> program file (code only, no DRAM segments). */
-import { configHash } from '../../arch/config.js';
-import { IsaError } from '../../arch/errors.js';
+import { configHash, IsaError } from '../../arch/index.js';
 import type { Program } from '../../isa/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { loadConfig, readText, saveProgram } from '../inputs.js';

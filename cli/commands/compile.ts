@@ -1,5 +1,5 @@
 /** `nibble compile`: network -> program file (.nbl), optionally with an assembly listing. */
-import { configHash } from '../../arch/config.js';
+import { configHash } from '../../arch/index.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { compiler } from '../engines.js';
 import { loadConfig, loadModel, parsePositiveInt, saveProgram, writeOutput } from '../inputs.js';

@@ -1,5 +1,5 @@
 /** `nibble config`: print the default config or validate a given one, with derived numbers and hash. */
-import { canonicalConfigJson, configHash, deriveArch, type ArchConfig } from '../../arch/config.js';
+import { canonicalConfigJson, configHash, deriveArch, type ArchConfig } from '../../arch/index.js';
 import { isaLayout } from '../../isa/index.js';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import { loadConfig, writeOutput } from '../inputs.js';

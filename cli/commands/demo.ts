@@ -1,5 +1,5 @@
 /** `nibble demo`: the first thing a new user runs; needs nothing outside the repository. */
-import { configHash, DEFAULT_CONFIG, resolveConfig } from '../../arch/config.js';
+import { configHash, DEFAULT_CONFIG, resolveConfig } from '../../arch/index.js';
 import { top1Accuracy, analyzeNetwork, formatShape, runReference } from '../../models/index.js';
 import { differingImages } from '../output-compare.js';
 import { bool, type CommandSpec, withJson } from '../command.js';

@@ -2,7 +2,7 @@
 import type { Program } from '../../isa/index.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { compileNetwork, SIM_ENGINES, simulator, type SimEngine } from '../engines.js';
-import { DatasetError } from '../../arch/errors.js';
+import { DatasetError } from '../../arch/index.js';
 import {
   loadConfig,
   loadModel,

@@ -1,5 +1,5 @@
 /** `nibble rtl`: generate Verilog for a config; lint, synthesize, place and route, compare requant lanes. */
-import { configHash } from '../../arch/config.js';
+import { configHash } from '../../arch/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { ExitCodeError } from '../exit.js';
 import { CliUsageError, loadConfig } from '../inputs.js';

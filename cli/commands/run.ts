@@ -1,5 +1,5 @@
 /** `nibble run`: evaluate a model on a dataset with the reference executor or the simulator. */
-import { configHash } from '../../arch/config.js';
+import { configHash } from '../../arch/index.js';
 import { top1Accuracy, analyzeNetwork, runReference } from '../../models/index.js';
 import { differingImages } from '../output-compare.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';

@@ -1,5 +1,5 @@
 /** Gather the report's figures from a program and its simulation result. */
-import { canonicalConfigJson, configHash, deriveArch } from '../../arch/config.js';
+import { canonicalConfigJson, configHash, deriveArch } from '../../arch/index.js';
 import { type Program, unitOf } from '../../isa/index.js';
 import type { SimResult } from '../engines.js';
 import { energyOf, perInstructionTimes, utilizationOf } from '../sim-figures.js';

@@ -8,8 +8,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelError } from '../../arch/errors.js';
-import { packageRoot } from '../../arch/package-root.js';
+import { ModelError, packageRoot } from '../../arch/index.js';
 import type { Network } from '../ir.js';
 import { loadModelJsonFile } from '../model-json.js';
 import type { MnistNetShape } from './mnist-qat-net.js';

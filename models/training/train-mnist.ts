@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NibbleError } from '../../arch/errors.js';
+import { NibbleError } from '../../arch/index.js';
 import { top1Accuracy } from '../accuracy.js';
 import type { Network } from '../ir.js';
 import { loadMnist, type MnistData } from '../mnist.js';

@@ -1,0 +1,8 @@
+/**
+ * Public surface of arch/: the typed machine configuration (ArchConfig and what
+ * is derived from it), the error classes every package throws, and where the
+ * package lives on disk.
+ */
+export * from './config.js';
+export * from './errors.js';
+export * from './package-root.js';
