@@ -18,6 +18,7 @@ import {
   TOKEN_CHANNELS,
   TOKEN_COUNTER_MAX,
   UNITS,
+  depFlagError,
   tokenChannel,
   type TokenChannel,
   type Unit,
@@ -63,8 +64,7 @@ function decode(inst: Instruction, i: number): Decoded {
     if (v !== 0 && v !== 1) throw new IsaError(`${flag} must be 0 or 1, got ${JSON.stringify(v)}`, `instruction ${i}`);
     if (!v) continue;
     const ch = unit ? tokenChannel(unit, flag) : undefined;
-    if (!ch)
-      throw new IsaError(`${inst.op}${unit ? ` on the ${unit} unit` : ''} cannot use ${flag}`, `instruction ${i}`);
+    if (!ch) throw new IsaError(depFlagError(inst.op, unit, flag)!, `instruction ${i}`);
     (flag.startsWith('pop') ? pops : pushes).push(ch);
   }
   if (unit === undefined && inst.op !== 'HALT')

@@ -96,11 +96,16 @@ export function tokenChannel(unit: Unit, flag: DepFlagName): TokenChannel | unde
   return (flag.startsWith('pop') ? `${towards}->${unit}` : `${unit}->${towards}`) as TokenChannel;
 }
 
-/** Why `flag` is illegal on `unit` (undefined when legal): a flag towards a neighbour the unit does not have. */
-export function depFlagProblem(unit: Unit, flag: DepFlagName): string | undefined {
+/**
+ * Why a set `flag` is illegal for `op` running on `unit` (undefined: legal):
+ * HALT (no unit) has no flags, and a flag must point at a neighbour the unit
+ * has. The one message the encoder, assembler, token checker and simulator give.
+ */
+export function depFlagError(op: string, unit: Unit | undefined, flag: DepFlagName): string | undefined {
+  if (!unit) return `${op} cannot pop or push dependency tokens (${flag})`;
   if (tokenChannel(unit, flag)) return undefined;
   const side = flag.endsWith('prev') ? 'previous' : 'next';
-  return `the ${unit} unit has no ${side} unit in the chain load - compute - store`;
+  return `${flag} is illegal here: ${op} runs on the ${unit} unit, which has no ${side} unit in the chain load - compute - store`;
 }
 
 // ---------------------------------------------------------------- lane codecs
