@@ -7,7 +7,7 @@
  */
 import type { GemmInst } from '../isa/index.js';
 import { overflowError, type Scratchpads } from './memory.js';
-import type { PreparedProgram } from './prepare.js';
+import type { DerivedArch } from '../arch/index.js';
 
 /** What the per-pixel packed dot products need (one object per GEMM). */
 interface PackedDot {
@@ -93,7 +93,7 @@ export class FunctionalUnit {
   readonly unsignedExt: Int32Array;
 
   constructor(
-    readonly p: PreparedProgram,
+    readonly p: { readonly arch: DerivedArch },
     readonly sp: Scratchpads,
     readonly dram: Uint8Array,
   ) {
