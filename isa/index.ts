@@ -3,7 +3,7 @@
  * text, the static token checker, the .nbl program file, DRAM/scratchpad
  * packing and the Program types.
  */
-export { MNEMONICS, OPS, OP_BY_OPCODE, opOf, unitOf } from './table.js';
+export { MNEMONICS, OPS, OP_BY_OPCODE, opOf, stopsFetch, unitOf } from './table.js';
 export { loadEntryBytes } from './ops/load.js';
 export type {
   AnyOp,

@@ -61,9 +61,14 @@ export const OP_BY_OPCODE: ReadonlyMap<number, AnyOp> = new Map(
   MNEMONICS.map((m) => [OPS[m].opcode, OPS[m] as unknown as AnyOp]),
 );
 
-/** The unit that executes an instruction (NOP: its `unit` field); undefined for HALT. */
+/** The unit that executes an instruction (its `unit` field when the opcode names one there); undefined for HALT. */
 export function unitOf(inst: Instruction): Unit | undefined {
-  if (inst.op === 'NOP') return UNITS[inst.unit];
-  const u = OPS[inst.op].unit;
+  const u = opOf(inst).unit;
+  if (u === 'field') return UNITS[(inst as { unit?: number }).unit ?? -1];
   return u === 'halt' ? undefined : u;
+}
+
+/** The instruction stops fetch (HALT). */
+export function stopsFetch(inst: Instruction): boolean {
+  return opOf(inst).unit === 'halt';
 }

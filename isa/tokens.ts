@@ -12,7 +12,7 @@
  * finishes, and neither does the real machine's timing. The check is exact.
  */
 import { IsaError } from '../arch/index.js';
-import { unitOf, type Instruction } from './table.js';
+import { stopsFetch, unitOf, type Instruction } from './table.js';
 import {
   DEP_FLAG_NAMES,
   TOKEN_CHANNELS,
@@ -67,7 +67,7 @@ function decode(inst: Instruction, i: number): Decoded {
     if (!ch) throw new IsaError(depFlagError(inst.op, unit, flag)!, `instruction ${i}`);
     (flag.startsWith('pop') ? pops : pushes).push(ch);
   }
-  if (unit === undefined && inst.op !== 'HALT')
+  if (unit === undefined && !stopsFetch(inst))
     throw new IsaError(`cannot tell which unit runs ${String(inst.op)}`, `instruction ${i}`);
   return { unit, pops, pushes };
 }
@@ -79,7 +79,7 @@ function decode(inst: Instruction, i: number): Decoded {
  */
 export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheckOptions = {}): TokenCheckResult {
   const dec = code.map(decode);
-  const haltAt = code.findIndex((inst) => inst.op === 'HALT');
+  const haltAt = code.findIndex(stopsFetch);
   const end = haltAt < 0 ? code.length : haltAt + 1;
   const warnings: string[] = [];
   if (haltAt < 0) warnings.push('the program has no HALT: fetch runs to the end of the code');

@@ -18,6 +18,7 @@ import {
   depFlagError,
   isaLayout,
   opOf,
+  stopsFetch,
   type FieldLayout,
   tensorImageBytes,
   DEP_FLAG_NAMES,
@@ -155,7 +156,7 @@ function checkedConfig(program: Program): ArchConfig {
 
 /** The instructions fetch reaches: up to and including the first HALT. */
 function fetchedCode(program: Program): Instruction[] {
-  const halt = program.code.findIndex((inst) => inst.op === 'HALT');
+  const halt = program.code.findIndex(stopsFetch);
   if (halt < 0)
     throw new SimError('program has no HALT: fetch would run past the code', `instruction ${program.code.length}`);
   return program.code.slice(0, halt + 1);
