@@ -204,7 +204,9 @@ describe('GEMM timing (docs/architecture.md 7.2-7.4)', () => {
     expect(arr(r.start).slice(0, 2)).toEqual([2, 53]);
     expect(arr(r.end).slice(0, 2)).toEqual([53, 59]);
   });
+});
 
+describe('GEMM data', () => {
   it('computes the right numbers (against a naive re-implementation), with padding, stride, signed inputs, pshift, accumulate', () => {
     const n = 16;
     const inpBytes = new Uint8Array(2 * 5 * 5 * 8);
