@@ -70,6 +70,25 @@ export function defineOp<const D extends OpDef>(def: D, rules: OpRules<Instructi
 /** Fixed-width field. */
 export const bits = (n: number) => (): number => n;
 
+/**
+ * The fields of a 2-D strided DMA (LOAD, STORE): y_count rows of x_count
+ * consecutive entries, SRAM entries consecutive from sram_addr, DRAM rows
+ * dram_stride bytes apart.
+ */
+export function dmaFields<const Doc extends string>(sramAddrBits: (a: DerivedArch) => number, sramDoc: Doc) {
+  return [
+    { name: 'sram_addr', width: sramAddrBits, doc: sramDoc },
+    { name: 'dram_addr', width: (a: DerivedArch) => a.dramAddrBits, doc: 'byte address of the first row' },
+    { name: 'x_count', width: (a: DerivedArch) => a.dimBits, min: 1, doc: 'entries per row (contiguous in DRAM)' },
+    { name: 'y_count', width: (a: DerivedArch) => a.dimBits, min: 1, doc: 'rows' },
+    {
+      name: 'dram_stride',
+      width: (a: DerivedArch) => a.dramAddrBits,
+      doc: 'bytes between the starts of consecutive rows in DRAM',
+    },
+  ] as const;
+}
+
 /** For opcodes with nothing to check beyond their fields. */
 export const NO_RANGES = (): void => undefined;
 export const NO_DRAM = (): undefined => undefined;

@@ -1,7 +1,7 @@
 /** LOAD: 2-D strided DMA from DRAM into INP, WGT or PARAM. */
 import type { DerivedArch } from '../../arch/index.js';
 import { BUFFER_NAMES, BUF_INP, BUF_WGT } from '../word.js';
-import { bits, checkRange, defineOp, dmaSpan } from './define.js';
+import { bits, checkRange, defineOp, dmaFields, dmaSpan } from './define.js';
 
 /** Entry width in bytes of a LOAD destination buffer (by `buf` code). */
 export function loadEntryBytes(a: DerivedArch, buf: number): number {
@@ -16,15 +16,7 @@ export const LOAD = defineOp(
     doc: '2-D strided DMA from DRAM into INP, WGT or PARAM: y_count rows of x_count consecutive entries; SRAM entries are written consecutively from sram_addr.',
     fields: [
       { name: 'buf', width: bits(2), enumNames: BUFFER_NAMES, doc: 'destination scratchpad' },
-      { name: 'sram_addr', width: (a) => a.sramAddrBits, doc: 'first destination entry' },
-      { name: 'dram_addr', width: (a) => a.dramAddrBits, doc: 'byte address of the first row' },
-      { name: 'x_count', width: (a) => a.dimBits, min: 1, doc: 'entries per row (contiguous in DRAM)' },
-      { name: 'y_count', width: (a) => a.dimBits, min: 1, doc: 'rows' },
-      {
-        name: 'dram_stride',
-        width: (a) => a.dramAddrBits,
-        doc: 'bytes between the starts of consecutive rows in DRAM',
-      },
+      ...dmaFields((a) => a.sramAddrBits, 'first destination entry'),
     ],
   },
   {

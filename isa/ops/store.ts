@@ -1,5 +1,5 @@
 /** STORE: 2-D strided DMA from OUT to DRAM. */
-import { checkRange, defineOp, dmaSpan } from './define.js';
+import { checkRange, defineOp, dmaFields, dmaSpan } from './define.js';
 
 export const STORE = defineOp(
   {
@@ -7,17 +7,7 @@ export const STORE = defineOp(
     mnemonic: 'STORE',
     unit: 'store',
     doc: '2-D strided DMA from OUT to DRAM: y_count rows of x_count consecutive entries read from sram_addr upward.',
-    fields: [
-      { name: 'sram_addr', width: (a) => a.outAddrBits, doc: 'first OUT entry' },
-      { name: 'dram_addr', width: (a) => a.dramAddrBits, doc: 'byte address of the first row' },
-      { name: 'x_count', width: (a) => a.dimBits, min: 1, doc: 'entries per row (contiguous in DRAM)' },
-      { name: 'y_count', width: (a) => a.dimBits, min: 1, doc: 'rows' },
-      {
-        name: 'dram_stride',
-        width: (a) => a.dramAddrBits,
-        doc: 'bytes between the starts of consecutive rows in DRAM',
-      },
-    ],
+    fields: dmaFields((a) => a.outAddrBits, 'first OUT entry'),
   },
   {
     checkRanges(inst, m, reject) {

@@ -4,18 +4,14 @@
  * request, one bus beat per cycle in order; an entry is written into its
  * buffer with its last beat. A NOP on this unit takes one cycle.
  */
-import { assertNever } from '../../arch/index.js';
 import { BUF_INP, BUF_WGT, loadEntryBytes, type LoadInst } from '../../isa/index.js';
 import { loadEntries } from '../memory.js';
 import { U_LOAD } from '../prepare.js';
-import type { CycleContext, UnitState } from './context.js';
+import type { CycleContext } from './context.js';
+import { DmaUnit } from './dma-unit.js';
 
-export class LoadUnit {
-  /** the instruction in flight, or -1 */
-  inst = -1;
-  /** shown in the snapshot: the instruction active this cycle, its state, whether a read beat arrived */
-  active = -1;
-  state: UnitState = 'idle';
+export class LoadUnit extends DmaUnit {
+  /** a read beat arrived this cycle (snapshot) */
   readBeat = false;
 
   private rowsRequested = 0;
@@ -26,58 +22,27 @@ export class LoadUnit {
   private beats = 0;
   private entry = 0;
 
-  constructor(private readonly ctx: CycleContext) {}
-
-  get busy(): boolean {
-    return this.inst >= 0;
+  constructor(ctx: CycleContext) {
+    super(ctx, U_LOAD, 'dma-read');
   }
 
-  /** One cycle; returns whether the unit made progress. */
-  step(t: number): boolean {
-    const ctx = this.ctx;
+  protected beginCycle(): void {
     this.readBeat = false;
-    this.active = -1;
-    this.state = 'idle';
-    let progress = false;
-    if (this.inst < 0 && ctx.startable(U_LOAD) >= 0) {
-      this.inst = ctx.start(U_LOAD, t);
-      this.rowsRequested = 0;
-      this.requestTime.length = 0;
-      this.rowServed = 0;
-      this.entryInRow = 0;
-      this.beatInEntry = 0;
-      this.beats = 0;
-      this.entry = 0;
-      progress = true;
-    }
-    if (this.inst < 0) {
-      if (ctx.queues[U_LOAD]!.length > 0) this.state = 'token';
-      return progress;
-    }
-    this.active = this.inst;
-    const b = ctx.behaviour(this.inst);
-    switch (b.unit) {
-      case 'token':
-        this.state = 'busy';
-        ctx.retire(this.inst, t);
-        this.inst = -1;
-        break;
-      case 'dma-read':
-        this.dma(t, ctx.p.code[this.inst] as LoadInst);
-        break;
-      case 'dma-write':
-      case 'array':
-      case 'vector':
-      case 'fetch':
-        throw new Error(`internal error: instruction ${this.inst} (${b.unit}) in the load queue`);
-      default:
-        assertNever(b, 'cycle behaviour');
-    }
-    return true;
   }
 
-  private dma(t: number, ld: LoadInst): void {
+  protected beginInstruction(): void {
+    this.rowsRequested = 0;
+    this.requestTime.length = 0;
+    this.rowServed = 0;
+    this.entryInRow = 0;
+    this.beatInEntry = 0;
+    this.beats = 0;
+    this.entry = 0;
+  }
+
+  protected transfer(t: number): void {
     const { p, sp, dram, c } = this.ctx;
+    const ld = p.code[this.inst] as LoadInst;
     const eb = loadEntryBytes(p.arch, ld.buf);
     const bpe = Math.ceil(eb / p.cfg.dram.busBytes);
     if (this.rowsRequested < ld.y_count) this.requestTime[this.rowsRequested++] = t;
@@ -98,9 +63,6 @@ export class LoadUnit {
       }
     }
     this.state = this.beats === 0 ? 'dram' : 'busy';
-    if (this.beats === ld.x_count * ld.y_count * bpe) {
-      this.ctx.retire(this.inst, t);
-      this.inst = -1;
-    }
+    if (this.beats === ld.x_count * ld.y_count * bpe) this.finish(t);
   }
 }

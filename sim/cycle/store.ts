@@ -4,64 +4,30 @@
  * and an entry lands in DRAM with its last beat; the write response of the
  * last beat comes `dram.latency` cycles later. A NOP on this unit takes one cycle.
  */
-import { assertNever } from '../../arch/index.js';
 import { packLanes, type StoreInst } from '../../isa/index.js';
 import { U_STORE } from '../prepare.js';
-import type { CycleContext, UnitState } from './context.js';
+import type { CycleContext } from './context.js';
+import { DmaUnit } from './dma-unit.js';
 
-export class StoreUnit {
-  inst = -1;
-  active = -1;
-  state: UnitState = 'idle';
+export class StoreUnit extends DmaUnit {
+  /** a write beat went out this cycle (snapshot) */
   writeBeat = false;
   private readonly buffer: Uint8Array[];
 
-  constructor(private readonly ctx: CycleContext) {
+  constructor(ctx: CycleContext) {
+    super(ctx, U_STORE, 'dma-write');
     this.buffer = [new Uint8Array(ctx.p.arch.n), new Uint8Array(ctx.p.arch.n)];
   }
 
-  get busy(): boolean {
-    return this.inst >= 0;
-  }
-
-  step(t: number): boolean {
-    const ctx = this.ctx;
+  protected beginCycle(): void {
     this.writeBeat = false;
-    this.active = -1;
-    this.state = 'idle';
-    let progress = false;
-    if (this.inst < 0 && ctx.startable(U_STORE) >= 0) {
-      this.inst = ctx.start(U_STORE, t);
-      progress = true;
-    }
-    if (this.inst < 0) {
-      if (ctx.queues[U_STORE]!.length > 0) this.state = 'token';
-      return progress;
-    }
-    this.active = this.inst;
-    const b = ctx.behaviour(this.inst);
-    switch (b.unit) {
-      case 'token':
-        this.state = 'busy';
-        ctx.retire(this.inst, t);
-        this.inst = -1;
-        break;
-      case 'dma-write':
-        this.dma(t, ctx.p.code[this.inst] as StoreInst);
-        break;
-      case 'dma-read':
-      case 'array':
-      case 'vector':
-      case 'fetch':
-        throw new Error(`internal error: instruction ${this.inst} (${b.unit}) in the store queue`);
-      default:
-        assertNever(b, 'cycle behaviour');
-    }
-    return true;
   }
 
-  private dma(t: number, st: StoreInst): void {
+  protected beginInstruction(): void {}
+
+  protected transfer(t: number): void {
     const { p, sp, dram, c, S } = this.ctx;
+    const st = p.code[this.inst] as StoreInst;
     const n = p.arch.n;
     const eb = p.arch.outEntryBytes;
     const bpe = Math.ceil(eb / p.cfg.dram.busBytes);
@@ -86,9 +52,6 @@ export class StoreUnit {
       c.sram.out.reads++;
     }
     this.state = k <= beats ? 'busy' : 'dram';
-    if (k === beats + p.cfg.dram.latency) {
-      this.ctx.retire(this.inst, t);
-      this.inst = -1;
-    }
+    if (k === beats + p.cfg.dram.latency) this.finish(t);
   }
 }
