@@ -89,11 +89,19 @@ export type TokenChannel = (typeof TOKEN_CHANNELS)[number];
 /** The hardware token counters are 16 bits wide. */
 export const TOKEN_COUNTER_MAX = 0xffff;
 
-/** Channel an instruction on `unit` pops with pop_prev / pop_next, or pushes with push_prev / push_next; undefined: illegal. */
-export function tokenChannel(unit: Unit, flag: DepFlagName): TokenChannel | undefined {
+function channelOf(unit: Unit, flag: DepFlagName): TokenChannel | undefined {
   const towards = flag.endsWith('prev') ? prevUnit(unit) : nextUnit(unit);
   if (!towards) return undefined;
   return (flag.startsWith('pop') ? `${towards}->${unit}` : `${unit}->${towards}`) as TokenChannel;
+}
+
+const CHANNELS = Object.fromEntries(
+  UNITS.map((u) => [u, Object.fromEntries(DEP_FLAG_NAMES.map((f) => [f, channelOf(u, f)]))]),
+) as Record<Unit, Record<DepFlagName, TokenChannel | undefined>>;
+
+/** Channel an instruction on `unit` pops with pop_prev / pop_next, or pushes with push_prev / push_next; undefined: illegal. */
+export function tokenChannel(unit: Unit, flag: DepFlagName): TokenChannel | undefined {
+  return CHANNELS[unit][flag];
 }
 
 /**

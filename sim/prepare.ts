@@ -5,6 +5,7 @@
  * disagree about which instruction is out of range.
  */
 import {
+  canonicalConfigJson,
   configHash,
   deriveArch,
   validateConfig,
@@ -73,16 +74,24 @@ function unitCode(inst: Instruction): number {
   return u === undefined ? U_HALT : UNITS.indexOf(u);
 }
 
-/** The channels an instruction pops and pushes (isa tokenChannel), as channel codes. */
-function channelsOf(u: number, inst: Instruction): { pops: number[]; pushes: number[] } {
-  const pops: number[] = [];
-  const pushes: number[] = [];
-  if (u === U_HALT) return { pops, pushes };
-  for (const flag of DEP_FLAG_NAMES) {
-    const ch = inst[flag] ? tokenChannel(UNITS[u]!, flag) : undefined;
-    if (ch) (flag.startsWith('pop') ? pops : pushes).push(TOKEN_CHANNELS.indexOf(ch));
-  }
-  return { pops, pushes };
+/** Channel code (-1: none) of each dependency flag on each unit: CHANNEL_CODE[unit * 4 + flag]. */
+const CHANNEL_CODE = Int8Array.from(
+  UNITS.flatMap((u) =>
+    DEP_FLAG_NAMES.map((f) => {
+      const ch = tokenChannel(u, f);
+      return ch ? TOKEN_CHANNELS.indexOf(ch) : -1;
+    }),
+  ),
+);
+
+/** Record instruction i's popped and pushed channels (legal flags only: checked before). */
+function setChannels(p: PreparedProgram, i: number, u: number, inst: Instruction): void {
+  if (u === U_HALT) return;
+  const base = u * 4;
+  if (inst.pop_prev) p.pop0[i] = CHANNEL_CODE[base]!;
+  if (inst.pop_next) p[p.pop0[i]! < 0 ? 'pop0' : 'pop1'][i] = CHANNEL_CODE[base + 1]!;
+  if (inst.push_prev) p.push0[i] = CHANNEL_CODE[base + 2]!;
+  if (inst.push_next) p[p.push0[i]! < 0 ? 'push0' : 'push1'][i] = CHANNEL_CODE[base + 3]!;
 }
 
 function tensorEnd(desc: TensorDescriptor, cfg: ArchConfig): number {
@@ -123,35 +132,44 @@ function fieldChecker(
  * the field and reason. (checkInstruction builds a Set per call, which made
  * validation the biggest per-instruction cost of a fast-engine run.)
  */
-function legalityFilter(cfg: ArchConfig): (inst: Instruction) => boolean {
+function legalityFilter(cfg: ArchConfig, layouts: ReturnType<typeof isaLayout>): (inst: Instruction) => boolean {
+  const key = canonicalConfigJson(cfg);
+  const cached = filters.get(key);
+  if (cached) return cached;
   const byOp = new Map<string, (rec: Record<string, unknown>) => boolean>();
-  for (const [op, l] of isaLayout(cfg)) {
-    const names = ['op', ...DEP_FLAG_NAMES, ...l.fields.map((f) => f.name)];
-    if (!names.every((k) => /^[a-z_][a-z0-9_]*$/.test(k))) return () => false;
-    byOp.set(op, fieldChecker(names, l.fields));
-  }
-  return (inst) => {
+  const filter = (inst: Instruction) => {
     const check = byOp.get(inst.op);
     if (!check || !check(inst as unknown as Record<string, unknown>)) return false;
     const unit = unitOf(inst);
     for (const flag of DEP_FLAG_NAMES) if (inst[flag] && depFlagError(inst.op, unit, flag)) return false;
     return true;
   };
+  if (filters.size > 64) filters.clear();
+  filters.set(key, filter);
+  for (const [op, l] of layouts) {
+    const names = ['op', ...DEP_FLAG_NAMES, ...l.fields.map((f) => f.name)];
+    // a name that is no identifier never appears: its opcode's instructions all take the slow path
+    if (names.every((k) => /^[a-z_][a-z0-9_]*$/.test(k))) byOp.set(op, fieldChecker(names, l.fields));
+  }
+  return filter;
 }
 
-/** The program's config, checked: valid, encodable, and the one its hash names. */
-function checkedConfig(program: Program): ArchConfig {
+/** The filter of each config, by its canonical JSON (a simulation of many images reuses its program's config). */
+const filters = new Map<string, (inst: Instruction) => boolean>();
+
+/** The program's config, checked: valid, encodable (its layout), and the one its hash names. */
+function checkedConfig(program: Program): { cfg: ArchConfig; layouts: ReturnType<typeof isaLayout> } {
   const cfg = program.config;
   if (!cfg) throw new SimError('program has no config');
   validateConfig(cfg);
-  isaLayout(cfg); // ConfigError when the config's fields no longer fit the word
+  const layouts = isaLayout(cfg); // ConfigError when the config's fields no longer fit the word
   if (program.configHash && program.configHash !== configHash(cfg)) {
     throw new SimError(
       `program configHash ${program.configHash} does not match its config (${configHash(cfg)})`,
       'program',
     );
   }
-  return cfg;
+  return { cfg, layouts };
 }
 
 /** The instructions fetch reaches: up to and including the first HALT. */
@@ -192,7 +210,7 @@ function dataBytes(program: Program, cfg: ArchConfig): number {
  * DRAM ranges, in program order) and precompute what the engines need.
  */
 export function prepareProgram(program: Program): PreparedProgram {
-  const cfg = checkedConfig(program);
+  const { cfg, layouts } = checkedConfig(program);
   const arch = deriveArch(cfg);
   const m = { cfg, arch };
   const code = fetchedCode(program);
@@ -216,36 +234,33 @@ export function prepareProgram(program: Program): PreparedProgram {
   };
   const dramLimit = cfg.dram.sizeBytes;
   let dramBytes = 0;
-  const legal = legalityFilter(cfg);
+  const legal = legalityFilter(cfg, layouts);
+  let at = 0;
+  const reject = (message: string): never => {
+    throw new SimError(message, `instruction ${at}`);
+  };
   for (let i = 0; i < count; i++) {
     const inst = code[i]!;
-    const where = `instruction ${i}`;
+    at = i;
     try {
-      if (!legal(inst)) checkInstruction(inst, cfg, where);
+      if (!legal(inst)) checkInstruction(inst, cfg, `instruction ${i}`);
     } catch (e) {
       if (e instanceof NibbleError) throw new SimError(`illegal instruction: ${e.message}`);
       throw e;
     }
-    const reject = (message: string): never => {
-      throw new SimError(message, where);
-    };
     const op = opOf(inst);
     op.checkRanges(inst, m, reject);
     const span = op.dramSpan(inst, m);
     if (span) {
       if (span.end > dramLimit)
         reject(
-          `${inst.op} DRAM range [${span.first}, ${span.end - 1}] (${span.shape}) is outside the ${dramLimit}-byte DRAM`,
+          `${inst.op} DRAM range [${span.first}, ${span.end - 1}] (${span.shape()}) is outside the ${dramLimit}-byte DRAM`,
         );
       if (span.end > dramBytes) dramBytes = span.end;
     }
     const u = unitCode(inst);
     p.unit[i] = u;
-    const { pops, pushes } = channelsOf(u, inst);
-    if (pops[0] !== undefined) p.pop0[i] = pops[0];
-    if (pops[1] !== undefined) p.pop1[i] = pops[1];
-    if (pushes[0] !== undefined) p.push0[i] = pushes[0];
-    if (pushes[1] !== undefined) p.push1[i] = pushes[1];
+    setChannels(p, i, u, inst);
     const o = instructionTiming(inst, m);
     p.occupancy[i] = OCCUPANCY_CODE[o.kind];
     p.cycles[i] = o.cycles;

@@ -50,7 +50,7 @@ export type Reject = (message: string) => never;
 export interface DramSpan {
   first: number;
   end: number;
-  shape: string;
+  shape: () => string;
 }
 
 export interface OpRules<I> {
@@ -111,7 +111,7 @@ export function dmaSpan(
   return {
     first: inst.dram_addr,
     end: inst.dram_addr + (inst.y_count - 1) * inst.dram_stride + inst.x_count * entryBytes,
-    shape: `${inst.y_count} rows of ${inst.x_count} x ${entryBytes} bytes, stride ${inst.dram_stride}`,
+    shape: () => `${inst.y_count} rows of ${inst.x_count} x ${entryBytes} bytes, stride ${inst.dram_stride}`,
   };
 }
 
