@@ -51,6 +51,7 @@ export {
   UNIT_LOAD,
   UNIT_STORE,
   depFlagError,
+  depFlagProblem,
   nextUnit,
   packEntry,
   packLanes,

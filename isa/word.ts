@@ -104,6 +104,12 @@ export function tokenChannel(unit: Unit, flag: DepFlagName): TokenChannel | unde
   return CHANNELS[unit][flag];
 }
 
+/** Why `flag` is illegal on `unit` (undefined when legal): a flag towards a neighbour the unit does not have. */
+export function depFlagProblem(unit: Unit, flag: DepFlagName): string | undefined {
+  if (tokenChannel(unit, flag)) return undefined;
+  return `the ${unit} unit has no ${flag.endsWith('prev') ? 'previous' : 'next'} unit in the chain load - compute - store`;
+}
+
 /**
  * Why a set `flag` is illegal for `op` running on `unit` (undefined: legal):
  * HALT (no unit) has no flags, and a flag must point at a neighbour the unit
@@ -111,9 +117,8 @@ export function tokenChannel(unit: Unit, flag: DepFlagName): TokenChannel | unde
  */
 export function depFlagError(op: string, unit: Unit | undefined, flag: DepFlagName): string | undefined {
   if (!unit) return `${op} cannot pop or push dependency tokens (${flag})`;
-  if (tokenChannel(unit, flag)) return undefined;
-  const side = flag.endsWith('prev') ? 'previous' : 'next';
-  return `${flag} is illegal here: ${op} runs on the ${unit} unit, which has no ${side} unit in the chain load - compute - store`;
+  const problem = depFlagProblem(unit, flag);
+  return problem && `${flag} is illegal here: ${op} runs on ${problem.replace(' has ', ', which has ')}`;
 }
 
 // ---------------------------------------------------------------- lane codecs

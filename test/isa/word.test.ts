@@ -17,6 +17,7 @@ import {
   requantValue,
   tokenChannel,
   depFlagError,
+  depFlagProblem,
   unpackLanes,
   unpackParamEntry,
 } from '../../isa/index.js';
@@ -49,6 +50,10 @@ describe('header', () => {
     );
     expect(depFlagError('HALT', undefined, 'push_next')).toBe('HALT cannot pop or push dependency tokens (push_next)');
     expect(depFlagError('GEMM', 'compute', 'pop_next')).toBeUndefined();
+    expect(depFlagProblem('load', 'pop_prev')).toBe(
+      'the load unit has no previous unit in the chain load - compute - store',
+    );
+    expect(depFlagProblem('compute', 'push_next')).toBeUndefined();
   });
 });
 
