@@ -7,6 +7,10 @@
  * keeps every token pop after the push that satisfies it in program order,
  * which makes the program deadlock-free for any queue depth while still
  * letting the loads of round r+1 overlap the compute of round r.
+ *
+ * Each opcode module generates its own instructions (sim/ops/<op>.ts
+ * `random`): per round, phase by phase (plan, load, compute, store), the
+ * generators run in registry order and share the round (sim/ops/random-round.ts).
  */
 import { configHash, deriveArch, validateConfig, type ArchConfig } from '../arch/index.js';
 import {
