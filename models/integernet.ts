@@ -29,16 +29,16 @@ import { basename } from 'node:path';
 import { ModelError } from '../arch/index.js';
 import {
   MAX_SHIFT,
-  analyzeNetwork,
   formatShape,
   signedRange,
-  squareConv2d,
   type InputSpec,
   type Layer,
   type Network,
-  type RequantLayer,
   type TensorShape,
 } from './ir.js';
+import { analyzeNetwork } from './analysis.js';
+import { squareConv2d } from './layers/conv2d.js';
+import type { RequantLayer } from './layers/requant.js';
 
 export interface IntegerNetOptions {
   /** file name used in error messages (default '<integernet>') */

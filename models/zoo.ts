@@ -16,15 +16,10 @@
 
 import { ModelError } from '../arch/index.js';
 import { calibrateNetwork, type CalibrationOptions, type CalibrationReport } from './calibration.js';
-import {
-  signedRange,
-  squareConv2d,
-  type Conv2dLayer,
-  type DenseLayer,
-  type Layer,
-  type Network,
-  type RequantLayer,
-} from './ir.js';
+import { signedRange, type Layer, type Network } from './ir.js';
+import { squareConv2d, type Conv2dLayer } from './layers/conv2d.js';
+import type { DenseLayer } from './layers/dense.js';
+import type { RequantLayer } from './layers/requant.js';
 import { SeededRandom } from './seeded-random.js';
 
 export type ZooName = 'mnist' | 'cifar10' | 'vgg16' | 'resnet';

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../arch/errors.js';
+import type { Layer, Network } from '../../models/ir.js';
 import {
   analyzeNetwork,
   squareConv2d,
   validateNetwork,
   type Conv2dLayer,
-  type Layer,
-  type Network,
   type RequantLayer,
-} from '../../models/ir.js';
+} from '../../models/index.js';
 
 function conv(name: string, ci: number, co: number, k = 3, stride = 1, pad = 1, fill = 1): Conv2dLayer {
   return squareConv2d(name, ci, co, k, stride, pad, new Int8Array(co * ci * k * k).fill(fill));

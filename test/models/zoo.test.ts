@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../arch/errors.js';
 import { calibrateNetwork, randomInputs, requantParamsFromStats } from '../../models/calibration.js';
-import { analyzeNetwork, type DenseLayer, type Network, type RequantLayer } from '../../models/ir.js';
+import type { Network } from '../../models/ir.js';
+import { analyzeNetwork, type DenseLayer, type RequantLayer } from '../../models/index.js';
 import { loadModelJson, saveModelJson } from '../../models/model-json.js';
 import { runReference, runReferenceLayers } from '../../models/reference.js';
 import { buildZooNetwork, zooNames, zooNetwork } from '../../models/zoo.js';
