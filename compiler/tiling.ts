@@ -10,7 +10,7 @@
  */
 import type { ArchConfig } from '../arch/index.js';
 import { CompileError } from '../arch/index.js';
-import { ISA_LIMITS, type ConvOp, type ConvTerm } from './lower.js';
+import { ISA_LIMITS, type ConvOp, type ConvTerm } from './conv-op.js';
 
 /** Kernel taps [y0, y1) x [x0, x1) computed by one GEMM. */
 export interface KernelWindow {
