@@ -116,13 +116,10 @@ describe('zoo', () => {
     });
   });
 
-  it('vgg16 at 224x224 builds quickly with the full VGG-16 shape (analytic calibration)', () => {
-    const t0 = performance.now();
+  // Its build time ('build net') is measured by `npm run bench` (timing section), not asserted here.
+  it('vgg16 at 224x224 has the full VGG-16 shape (analytic calibration)', () => {
     const { network, calibration } = buildZooNetwork('vgg16');
-    const ms = performance.now() - t0;
-    console.log(`vgg16@224 built in ${ms.toFixed(0)} ms`);
     expect(calibration.method).toBe('analytic');
-    expect(ms).toBeLessThan(15000); // ~2 s on an idle machine; generous for loaded CI
     const a = analyzeNetwork(network);
     expect(a.layers.filter((l) => l.layer.kind === 'conv2d').length).toBe(13);
     expect(
