@@ -14,6 +14,8 @@
  * requant, which is the only place wide values become narrow again.
  */
 
+import { requantClampRange } from '../isa/index.js';
+
 export interface TensorShape {
   /** channels */
   c: number;
@@ -71,8 +73,9 @@ export function unsignedRange(bits: number): { lo: number; hi: number } {
   return { lo: 0, hi: 2 ** bits - 1 };
 }
 
+/** Output range of a requant (the ISA's clamp bounds, isa/word.ts). */
 export function requantRange(layer: { signed: boolean; bits: number }): { lo: number; hi: number } {
-  return layer.signed ? signedRange(layer.bits) : unsignedRange(layer.bits);
+  return requantClampRange(layer.signed, layer.bits);
 }
 
 /** Largest |shift| a requant may use; keeps 2^shift exact and hardware shifters small. */

@@ -3,6 +3,7 @@
  * padding and strides (docs/model-format.md section 4.1).
  */
 
+import { requantScaled } from '../../isa/index.js';
 import { accumulatorRange, formatShape, slidingOutputSize, type LayerInfoOf } from '../ir.js';
 import { expectActStats, type AccStats, type ActStats } from './calibration-stats.js';
 import { accValue, checkWeights, requireActivation, weightedSumBound } from './checks.js';
@@ -159,8 +160,7 @@ function prepareConv(info: LayerInfoOf<Conv2dLayer>, accBits: number, epilogue?:
             for (let p = 0, a = co; p < OHW; p++, a += COP) {
               const v = acc[a]!;
               if (v < accLo || v > accHi) overflow(where, firstImage + k, info.output.shape, co * OHW + p, v, accBits);
-              const y = Math.floor((v - b) * s);
-              output[ob + p] = y < lo ? lo : y > hi ? hi : y;
+              output[ob + p] = requantScaled(v, b, s, lo, hi);
             }
           }
         }

@@ -4,6 +4,7 @@
  */
 
 import { ModelError } from '../../arch/index.js';
+import { requantScaled } from '../../isa/index.js';
 import { accumulatorRange, formatShape, type LayerInfoOf } from '../ir.js';
 import { expectActStats, type AccStats, type ActStats } from './calibration-stats.js';
 import { accValue, checkWeights, requireActivation, weightedSumBound } from './checks.js';
@@ -57,8 +58,7 @@ function prepareDense(info: LayerInfoOf<DenseLayer>, accBits: number, epilogue?:
           if (epilogue === undefined) {
             output[outOff + o] = v;
           } else {
-            const y = Math.floor((v - epilogue.bias[o]!) * epilogue.scale[o]!);
-            output[outOff + o] = y < epilogue.lo ? epilogue.lo : y > epilogue.hi ? epilogue.hi : y;
+            output[outOff + o] = requantScaled(v, epilogue.bias[o]!, epilogue.scale[o]!, epilogue.lo, epilogue.hi);
           }
         }
       }

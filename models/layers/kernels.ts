@@ -7,7 +7,8 @@
  */
 
 import { ArithmeticError } from '../../arch/index.js';
-import { accumulatorRange, requantRange, type LayerInfo, type TensorShape } from '../ir.js';
+import { requantClampRange, requantScale } from '../../isa/index.js';
+import { accumulatorRange, type LayerInfo, type TensorShape } from '../ir.js';
 
 /**
  * A layer compiled for one input shape. `run` processes `count` consecutive
@@ -99,6 +100,6 @@ export function requantEpilogue(layer: {
   bias: Int32Array;
   shift: Int8Array;
 }): RequantEpilogue {
-  const { lo, hi } = requantRange(layer);
-  return { bias: layer.bias, scale: Float64Array.from(layer.shift, (s) => 2 ** -s), lo, hi };
+  const { lo, hi } = requantClampRange(layer.signed, layer.bits);
+  return { bias: layer.bias, scale: Float64Array.from(layer.shift, requantScale), lo, hi };
 }

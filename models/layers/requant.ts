@@ -6,6 +6,7 @@
  */
 
 import { ModelError } from '../../arch/index.js';
+import { requantScaled } from '../../isa/index.js';
 import { MAX_ACTIVATION_BITS, MAX_SHIFT, requantRange, type ActivationValue, type LayerInfoOf } from '../ir.js';
 import { actStats, expectAccStats, normalCdf, type AccStats, type ActStats } from './calibration-stats.js';
 import { describeValue } from './checks.js';
@@ -49,10 +50,7 @@ function prepareRequant(info: LayerInfoOf<RequantLayer>): PreparedLayer {
           const s = scale[c]!;
           let i = (k * C + c) * HW;
           const end = i + HW;
-          for (; i < end; i++) {
-            const y = Math.floor((input[i]! - b) * s);
-            output[i] = y < lo ? lo : y > hi ? hi : y;
-          }
+          for (; i < end; i++) output[i] = requantScaled(input[i]!, b, s, lo, hi);
         }
       }
     },
