@@ -163,6 +163,10 @@ describe('zoo', () => {
     expect(() => zooNetwork('alexnet')).toThrow(
       "zoo: unknown zoo network 'alexnet' (available: mnist, cifar10, vgg16, resnet)",
     );
+    // names of Object properties are no zoo networks either
+    expect(() => zooNetwork('constructor')).toThrow(
+      "zoo: unknown zoo network 'constructor' (available: mnist, cifar10, vgg16, resnet)",
+    );
     expect(() => zooNetwork('vgg16', { inputSize: 16 })).toThrow(
       'zoo: inputSize must be an integer in [32, 1024] for vgg16, got 16',
     );
