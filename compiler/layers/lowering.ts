@@ -47,16 +47,6 @@ export interface LayerLowering<L extends Layer> {
   lower(info: LayerInfoOf<L>, step: ChainStep): StepResult;
 }
 
-/** The conv-like fields the GEMM instruction encodes. */
-interface ConvFields {
-  kernelH: number;
-  kernelW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-}
-
 /** Collects tensors, groups and ops, and checks layers against the machine. */
 export class Lowering {
   readonly ops: ConvOp[] = [];
@@ -130,7 +120,8 @@ export class Lowering {
     }
   }
 
-  checkConvFields(where: string, l: ConvFields): void {
+  /** The kernel, stride and padding fields the GEMM instruction encodes. */
+  checkConvFields(where: string, l: Conv2dLayer): void {
     const lim = ISA_LIMITS;
     const bad = (what: string, v: number, max: number, field: string) => {
       throw new CompileError(`${what} ${v} exceeds the GEMM ${field} field (at most ${max})`, where);

@@ -8,7 +8,7 @@ import { accumulatorRange, formatShape, slidingOutputSize, type LayerInfoOf } fr
 import { expectActStats, type AccStats, type ActStats } from './calibration-stats.js';
 import { accValue, checkWeights, requireActivation, weightedSumBound } from './checks.js';
 import { axpy, overflow, padChannels, type PreparedLayer, type RequantEpilogue } from './kernels.js';
-import { plainJson, runOnSamples, type LayerModule } from './layer-module.js';
+import { layerFields, plainJson, runOnSamples, type LayerModule } from './layer-module.js';
 
 export interface Conv2dLayer {
   kind: 'conv2d';
@@ -57,7 +57,7 @@ export function squareConv2d(
   };
 }
 
-const FIELDS = [
+const FIELDS = layerFields<Conv2dLayer>()(
   'kind',
   'name',
   'inChannels',
@@ -69,7 +69,7 @@ const FIELDS = [
   'padH',
   'padW',
   'weights',
-] as const;
+);
 
 /**
  * Scatter-form conv: for every non-zero input x[ci][ih][iw] and every kernel

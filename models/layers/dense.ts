@@ -9,7 +9,7 @@ import { accumulatorRange, formatShape, type LayerInfoOf } from '../ir.js';
 import { expectActStats, type AccStats, type ActStats } from './calibration-stats.js';
 import { accValue, checkWeights, requireActivation, weightedSumBound } from './checks.js';
 import { axpy, overflow, padChannels, type PreparedLayer, type RequantEpilogue } from './kernels.js';
-import { plainJson, runOnSamples, type LayerModule } from './layer-module.js';
+import { layerFields, plainJson, runOnSamples, type LayerModule } from './layer-module.js';
 
 export interface DenseLayer {
   kind: 'dense';
@@ -26,7 +26,7 @@ declare module '../ir.js' {
   }
 }
 
-const FIELDS = ['kind', 'name', 'inFeatures', 'outFeatures', 'weights'] as const;
+const FIELDS = layerFields<DenseLayer>()('kind', 'name', 'inFeatures', 'outFeatures', 'weights');
 
 /** Scatter-form dense: acc[:] += w[:][i] * x[i] for non-zero x[i]. */
 function prepareDense(info: LayerInfoOf<DenseLayer>, accBits: number, epilogue?: RequantEpilogue): PreparedLayer {

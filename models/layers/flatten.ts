@@ -6,7 +6,7 @@
 import { tensorSize, type LayerInfoOf } from '../ir.js';
 import type { Stats } from './calibration-stats.js';
 import type { PreparedLayer } from './kernels.js';
-import { plainJson, runOnSamples, type LayerModule } from './layer-module.js';
+import { layerFields, plainJson, runOnSamples, type LayerModule } from './layer-module.js';
 
 export interface FlattenLayer {
   kind: 'flatten';
@@ -20,7 +20,7 @@ declare module '../ir.js' {
   }
 }
 
-const FIELDS = ['kind', 'name'] as const;
+const FIELDS = layerFields<FlattenLayer>()('kind', 'name');
 
 function prepareFlatten(info: LayerInfoOf<FlattenLayer>): PreparedLayer {
   const n = tensorSize(info.input.shape);

@@ -80,6 +80,19 @@ export interface LayerModule<L extends Layer> {
   fromJson(f: Fields, ctx: JsonReadContext): L;
 }
 
+/**
+ * A kind's `fields`, checked to name every key of the layer type: a field
+ * added to the type but not to the list (so neither written nor accepted in
+ * JSON files) is a compile error naming it. Usage:
+ * `const FIELDS = layerFields<MaxPoolLayer>()('kind', 'name', 'kernel', 'stride')`.
+ */
+export function layerFields<L extends Layer>() {
+  return <const F extends readonly (keyof L & string)[]>(
+    ...fields: F &
+      (Exclude<keyof L, F[number]> extends never ? unknown : { missingFields: Exclude<keyof L, F[number]> })
+  ): F => fields;
+}
+
 /** The JSON object of a layer whose fields are all plain values or typed arrays. */
 export function plainJson<L extends Layer>(layer: L, fields: readonly (keyof L & string)[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

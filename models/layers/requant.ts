@@ -12,7 +12,7 @@ import { actStats, expectAccStats, normalCdf, type AccStats, type ActStats } fro
 import { describeValue } from './checks.js';
 import { describeJson } from './json-fields.js';
 import { requantEpilogue, type PreparedLayer } from './kernels.js';
-import { plainJson, type LayerModule } from './layer-module.js';
+import { layerFields, plainJson, type LayerModule } from './layer-module.js';
 
 export interface RequantLayer {
   kind: 'requant';
@@ -32,7 +32,7 @@ declare module '../ir.js' {
   }
 }
 
-const FIELDS = ['kind', 'name', 'signed', 'bits', 'bias', 'shift'] as const;
+const FIELDS = layerFields<RequantLayer>()('kind', 'name', 'signed', 'bits', 'bias', 'shift');
 
 /** y = clamp(floor((acc - bias) * 2^-shift), lo, hi); the power-of-two scale is exact. */
 function prepareRequant(info: LayerInfoOf<RequantLayer>): PreparedLayer {

@@ -12,7 +12,7 @@ import { accValue, describeValue, requireActivation } from './checks.js';
 import type { Conv2dLayer } from './conv2d.js';
 import { describeJson } from './json-fields.js';
 import { overflow, type PrepareContext, type PreparedLayer } from './kernels.js';
-import type { LayerModule } from './layer-module.js';
+import { layerFields, type LayerModule } from './layer-module.js';
 
 /**
  * `main` is a list of layers ending in a conv2d whose accumulator is summed
@@ -32,7 +32,7 @@ declare module '../ir.js' {
   }
 }
 
-const FIELDS = ['kind', 'name', 'main', 'shortcut'] as const;
+const FIELDS = layerFields<ResidualLayer>()('kind', 'name', 'main', 'shortcut');
 
 function prepareResidual(info: LayerInfoOf<ResidualLayer>, ctx: PrepareContext): PreparedLayer {
   const { accBits, chunk } = ctx;

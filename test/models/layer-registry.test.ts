@@ -19,7 +19,7 @@ const MODEL_FIXTURE = join(ROOT, 'models/layers/negate.ts');
 const LOWERING_FIXTURE = join(ROOT, 'compiler/layers/negate.ts');
 
 /** The models side of a new kind: `negate`, y = -x on accumulators. */
-function modelModule(omit?: string): string {
+function modelModule(omit?: string, unlistedField = false): string {
   const pieces: Record<string, string> = {
     analyze: `analyze(ck, _layer, input) {
       if (input.kind !== 'acc') ck.fail('kind', 'negate needs accumulators');
@@ -43,11 +43,11 @@ function modelModule(omit?: string): string {
     .map(([, text]) => `  ${text}`)
     .join('\n');
   return `import { tensorSize } from '../ir.js';
-import { plainJson, runOnSamples, type LayerModule } from './layer-module.js';
+import { layerFields, plainJson, runOnSamples, type LayerModule } from './layer-module.js';
 
 export interface NegateLayer {
   kind: 'negate';
-  name: string;
+  name: string;${unlistedField ? '\n  gain: number;' : ''}
 }
 
 declare module '../ir.js' {
@@ -56,7 +56,7 @@ declare module '../ir.js' {
   }
 }
 
-const FIELDS = ['kind', 'name'] as const;
+const FIELDS = layerFields<NegateLayer>()('kind', 'name');
 
 export const negateLayer: LayerModule<NegateLayer> = {
   kind: 'negate',
@@ -87,6 +87,8 @@ function register(path: string, constName: string, entry: string, importLine: st
 
 interface Variant {
   omitPiece?: string;
+  /** a field in the layer type that FIELDS does not list */
+  unlistedField?: boolean;
   registerModel?: boolean;
   registerLowering?: boolean;
 }
@@ -102,7 +104,7 @@ const sourceCache = new Map<string, ts.SourceFile>();
 /** Type-checks the two registries and the fixture files; returns `file: message` lines. */
 function typeCheck(variant: Variant): string[] {
   const virtual = new Map<string, string>([
-    [MODEL_FIXTURE, modelModule(variant.omitPiece)],
+    [MODEL_FIXTURE, modelModule(variant.omitPiece, variant.unlistedField)],
     [LOWERING_FIXTURE, LOWERING_MODULE],
   ]);
   if (variant.registerModel !== false) {
@@ -167,6 +169,11 @@ describe('adding a layer kind is checked by the compiler', () => {
       );
     });
   }
+
+  it('a field of the layer type missing from its JSON field list fails, naming the field', () => {
+    const errors = typeCheck({ unlistedField: true });
+    expect(errors.join('\n')).toMatch(/^models\/layers\/negate\.ts: .*missingFields: "gain"/m);
+  });
 
   it('a kind the models registry does not list fails in models/layers/index.ts', () => {
     const errors = typeCheck({ registerModel: false });
