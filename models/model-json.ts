@@ -4,7 +4,8 @@
  *   { "format": "nibble-model", "version": 1, "name": ..., "weightBits": 4,
  *     "accumulatorBits": 32, "input": {...}, "layers": [...] }
  *
- * Each layer object carries exactly the fields of the IR layer (models/ir.ts),
+ * Each layer object carries exactly the fields of its kind's IR type (the
+ * kind's `fields`, models/layers/<kind>.ts, which also reads and writes it),
  * with weights, bias and shift as flat integer arrays. Loading is strict: a
  * missing, extra or mistyped field is an error naming the layer and field, so
  * that a hand-edited or truncated file can never load as a subtly different
@@ -221,7 +222,11 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
   return { line, col: end - last };
 }
 
-/** Channel count of each requant is only known from the shapes; the structural pass checks bias/shift against each other. */
+/**
+ * One layer object: what all kinds share (an object, a known kind, exactly its
+ * fields, a name), then its kind's `fromJson`. Shapes are checked afterwards by
+ * analyzeNetwork (a requant's channel count, for one, is only known from them).
+ */
 function parseLayer(value: unknown, where: string, weightBits: number): Layer {
   const f = Fields.of(value, where, 'a layer');
   const kind = f.obj['kind'];
