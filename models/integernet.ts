@@ -347,6 +347,11 @@ export function parseIntegerNet(text: string, opts: IntegerNetOptions = {}): Net
         }
         break;
       }
+      default: {
+        // every RecordKind has a case above: a new kind is a compile error here, not a silently skipped record
+        const unhandled: never = rec.kind;
+        throw new Error(`internal: unhandled IntegerNet record kind ${String(unhandled)}`);
+      }
     }
   }
 
