@@ -235,6 +235,15 @@ const REJECTED: [string, () => Network, RegExp][] = [
     /^layer 3 'block1': a residual must be followed directly by a requant/,
   ],
   [
+    'residual followed by a null layer (from JavaScript)',
+    () => {
+      const net = sample();
+      net.layers[4] = null as unknown as Layer;
+      return net;
+    },
+    /^layer 3 'block1': a residual must be followed directly by a requant$/,
+  ],
+  [
     'output too small',
     () => withLayer(2, (l) => ((l as { kernel: number }).kernel = 9)),
     /^layer 2 'pool1': field kernel: pool kernel 9 does not fit the 8x8 input/,
