@@ -8,7 +8,11 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from './errors.js';
 
 export interface ArchConfig {
-  /** Systolic array: rows = input channels per pass, cols = output channels per pass. */
+  /**
+   * Systolic array: rows = input lanes per pass (INP entry width, weight tile
+   * height), cols = output lanes per pass (WGT, ACC, OUT and PARAM entry width).
+   * Both powers of two; rows != cols is allowed (docs/architecture.md section 1).
+   */
   array: { rows: number; cols: number };
   bits: {
     /** signed weight width (paper: 4) */
@@ -18,7 +22,7 @@ export interface ArchConfig {
     /** accumulator width (<= 32) */
     accumulator: number;
   };
-  /** Scratchpad depths, in entries (one entry = one vector of `array.cols`/`rows` lanes). */
+  /** Scratchpad depths, in entries (INP: `array.rows` lanes; WGT, ACC, OUT, PARAM: `array.cols` lanes). */
   scratchpad: {
     /** INP: entries of rows x activation bits (one pixel, one input-channel block) */
     inputEntries: number;
@@ -74,8 +78,14 @@ export const PARAM_LANE_BYTES = 8;
 
 /** Numbers every consumer derives from the config; computed in one place. */
 export interface DerivedArch {
-  /** N: rows == cols */
-  n: number;
+  /** R: array rows = INP lanes = entries of one weight tile */
+  rows: number;
+  /** C: array columns = WGT / ACC / OUT / PARAM lanes */
+  cols: number;
+  /** lanes of a DRAM activation entry, max(R, C): channels are blocked by this many (both powers of two, so a block of either divides it) */
+  dramLanes: number;
+  /** bytes of one DRAM activation entry (dramLanes x activation bits) */
+  dramEntryBytes: number;
   weightBits: number;
   activationBits: number;
   accBits: number;
@@ -117,19 +127,24 @@ function bitsFor(maxValue: number): number {
 }
 
 export function deriveArch(cfg: ArchConfig): DerivedArch {
-  const n = cfg.array.rows;
+  const rows = cfg.array.rows;
+  const cols = cfg.array.cols;
+  const dramLanes = Math.max(rows, cols);
   const sp = cfg.scratchpad;
   const maxDepth = Math.max(sp.inputEntries, sp.weightEntries, sp.accEntries, sp.outputEntries, sp.paramEntries);
   return {
-    n,
+    rows,
+    cols,
+    dramLanes,
+    dramEntryBytes: (dramLanes * cfg.bits.activation) / 8,
     weightBits: cfg.bits.weight,
     activationBits: cfg.bits.activation,
     accBits: cfg.bits.accumulator,
-    inpEntryBytes: (n * cfg.bits.activation) / 8,
-    wgtEntryBytes: (n * cfg.bits.weight) / 8,
-    accEntryBytes: (n * cfg.bits.accumulator) / 8,
-    outEntryBytes: (n * cfg.bits.activation) / 8,
-    paramEntryBytes: n * PARAM_LANE_BYTES,
+    inpEntryBytes: (rows * cfg.bits.activation) / 8,
+    wgtEntryBytes: (cols * cfg.bits.weight) / 8,
+    accEntryBytes: (cols * cfg.bits.accumulator) / 8,
+    outEntryBytes: (cols * cfg.bits.activation) / 8,
+    paramEntryBytes: cols * PARAM_LANE_BYTES,
     inpAddrBits: log2Exact(sp.inputEntries),
     wgtAddrBits: log2Exact(sp.weightEntries),
     accAddrBits: log2Exact(sp.accEntries),
@@ -141,7 +156,7 @@ export function deriveArch(cfg: ArchConfig): DerivedArch {
     dramAddrBits: log2Exact(cfg.dram.sizeBytes),
     dimBits: bitsFor(maxDepth),
     outDimBits: bitsFor(Math.max(sp.accEntries, sp.outputEntries)),
-    gemmDepth: 2 * n + 2,
+    gemmDepth: rows + cols + 2,
     requantDepth: cfg.requantStages + 2,
     accMin: -(2 ** (cfg.bits.accumulator - 1)),
     accMax: 2 ** (cfg.bits.accumulator - 1) - 1,
@@ -180,33 +195,33 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
     if (typeof v !== 'object' || v === null || Array.isArray(v))
       throw new ConfigError('must be an object', `config.${group}`);
   }
-  const n = checkPow2(cfg.array.rows, 'array.rows', 2, 64);
-  checkPow2(cfg.array.cols, 'array.cols', 2, 64);
-  if (cfg.array.cols !== n) {
-    throw new ConfigError(
-      `non-square arrays are not supported yet (rows ${n}, cols ${cfg.array.cols}): set array.cols = array.rows`,
-      'config.array.cols',
-    );
-  }
+  // Powers of two, so that a channel block of either side divides a DRAM entry of the larger one.
+  const rows = checkPow2(cfg.array.rows, 'array.rows', 2, 64);
+  const cols = checkPow2(cfg.array.cols, 'array.cols', 2, 64);
   const wb = checkInt(cfg.bits.weight, 'bits.weight', 2, 8);
   const ab = checkInt(cfg.bits.activation, 'bits.activation', 2, 8);
   checkInt(cfg.bits.accumulator, 'bits.accumulator', 16, 32);
-  if ((n * wb) % 8 !== 0)
+  if ((cols * wb) % 8 !== 0)
     throw new ConfigError(
-      `array.cols x bits.weight = ${n * wb} bits is not a whole number of bytes`,
+      `array.cols x bits.weight = ${cols * wb} bits is not a whole number of bytes`,
       'config.bits.weight',
     );
-  if ((n * ab) % 8 !== 0)
-    throw new ConfigError(
-      `array.rows x bits.activation = ${n * ab} bits is not a whole number of bytes`,
-      'config.bits.activation',
-    );
+  for (const [side, lanes] of [
+    ['rows', rows],
+    ['cols', cols],
+  ] as const) {
+    if ((lanes * ab) % 8 !== 0)
+      throw new ConfigError(
+        `array.${side} x bits.activation = ${lanes * ab} bits is not a whole number of bytes`,
+        'config.bits.activation',
+      );
+  }
   const sp = cfg.scratchpad;
   checkPow2(sp.inputEntries, 'scratchpad.inputEntries', 2, 1 << 20);
   const we = checkPow2(sp.weightEntries, 'scratchpad.weightEntries', 2, 1 << 20);
-  if (we < n) {
+  if (we < rows) {
     throw new ConfigError(
-      `${we} entries cannot hold one ${n}x${n} weight tile (needs ${n})`,
+      `${we} entries cannot hold one ${rows}x${cols} weight tile (needs ${rows})`,
       'config.scratchpad.weightEntries',
     );
   }

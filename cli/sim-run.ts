@@ -127,7 +127,7 @@ export async function simulateDataset(
     if (p.energy && energy) mergeEnergy(energy, p.energy);
     else energy = undefined;
   }
-  const n = cfg.array.rows;
+  const peak = cfg.array.rows * cfg.array.cols;
   const figures: Record<string, unknown> = {
     engine,
     batch: b,
@@ -139,7 +139,7 @@ export async function simulateDataset(
     latencyUs: batchCycles / cfg.clockMHz,
     inferencesPerSecond: (count * cfg.clockMHz * 1e6) / cycles,
     macsPerInference: usefulMacs / count,
-    utilization: usefulMacs / (cycles * n * n),
+    utilization: usefulMacs / (cycles * peak),
     ...(energy ? energyFigures(energy, count, usefulMacs, cycles, cfg.clockMHz) : {}),
     seconds: (performance.now() - t0) / 1000,
     workers: parts.length,

@@ -30,15 +30,19 @@ export interface DramPlan {
   zerosAddr: number;
 }
 
-/** Pack an op's weights as WGT items in GEMM read order: [co block][term][chunk][cb][kh][kw] tiles of N entries. */
+/**
+ * Pack an op's weights as WGT items in GEMM read order: [co block][term][chunk][cb][kh][kw]
+ * tiles of R entries (input lanes) of C lanes (output channels).
+ */
 function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offsets: number[][][][] } {
-  const n = cfg.array.rows;
+  const R = cfg.array.rows;
+  const n = cfg.array.cols;
   const wb = cfg.bits.weight;
   const eb = (n * wb) / 8;
   const op = plan.op;
   let total = 0;
   for (let o = 0; o < plan.coBlocks; o++) {
-    for (const tp of plan.terms) total += tp.ciBlocks * tp.term.kh * tp.term.kw * n * eb;
+    for (const tp of plan.terms) total += tp.ciBlocks * tp.term.kh * tp.term.kw * R * eb;
   }
   const bytes = new Uint8Array(total);
   const offsets: number[][][][] = [];
@@ -61,30 +65,30 @@ function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offset
             // Fast path, cache friendly: read each output channel's weights in source
             // order and drop them into their nibble (lane 0 in the low nibble, as packEntry).
             for (let cb = ch.c0; cb < ch.c1; cb++) {
-              const blockOff = off + (cb - ch.c0) * wh * ww * n * eb;
-              const rows = Math.min(n, t.ci - cb * n);
+              const blockOff = off + (cb - ch.c0) * wh * ww * R * eb;
+              const rows = Math.min(R, t.ci - cb * R);
               for (let c = 0; c < lanesUsed; c++) {
                 const shift = (c & 1) << 2;
                 const lane = c >> 1;
                 for (let r = 0; r < rows; r++) {
-                  const src = ((o * n + c) * t.ci + cb * n + r) * kk;
+                  const src = ((o * n + c) * t.ci + cb * R + r) * kk;
                   for (let y = win.y0; y < win.y1; y++) {
                     for (let x = win.x0; x < win.x1; x++) {
                       const v = t.weights[src + y * t.kw + x]! & 15;
-                      const at = blockOff + (((y - win.y0) * ww + (x - win.x0)) * n + r) * eb + lane;
+                      const at = blockOff + (((y - win.y0) * ww + (x - win.x0)) * R + r) * eb + lane;
                       bytes[at] = bytes[at]! | (v << shift);
                     }
                   }
                 }
               }
             }
-            off += (ch.c1 - ch.c0) * wh * ww * n * eb;
+            off += (ch.c1 - ch.c0) * wh * ww * R * eb;
           } else {
             for (let cb = ch.c0; cb < ch.c1; cb++) {
               for (let y = win.y0; y < win.y1; y++) {
                 for (let x = win.x0; x < win.x1; x++) {
-                  for (let r = 0; r < n; r++) {
-                    const ci = cb * n + r;
+                  for (let r = 0; r < R; r++) {
+                    const ci = cb * R + r;
                     lanes.fill(0);
                     if (ci < t.ci)
                       for (let c = 0; c < lanesUsed; c++)
@@ -107,7 +111,7 @@ function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offset
 }
 
 function packParams(plan: OpPlan, cfg: ArchConfig): Uint8Array {
-  const n = cfg.array.rows;
+  const n = cfg.array.cols;
   const op = plan.op;
   const bytes = new Uint8Array(plan.coBlocks * n * PARAM_LANE_BYTES);
   const bias = new Int32Array(n);
@@ -136,13 +140,13 @@ export function planDram(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, bat
     top = align(top + p.length);
     segments.push({ name: `${plan.op.name}.weights`, dramAddr: wAddr, bytes: w.bytes });
     segments.push({ name: `${plan.op.name}.params`, dramAddr: pAddr, bytes: p });
-    const pBytes = cfg.array.rows * PARAM_LANE_BYTES;
+    const pBytes = cfg.array.cols * PARAM_LANE_BYTES;
     constants.push({
       weightAddr: (o, k, c, v) => wAddr + w.offsets[o]![k]![c]![v]!,
       paramAddr: (o) => pAddr + o * pBytes,
     });
   }
-  // Zero rows between images stacked in INP come from here.
+  // Zero rows between images stacked in INP come from here (read as INP entries).
   const eb = (cfg.array.rows * cfg.bits.activation) / 8;
   let zeroBytes = 0;
   for (const plan of plans) {

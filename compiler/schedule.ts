@@ -132,8 +132,16 @@ export class Scheduler {
   private readonly storeWaiters: Node[] = [];
   private lastRequant: Node | undefined;
   private relayAnchor: Node | undefined;
+  /** R: channels per INP block, entries per weight tile */
   private readonly n: number;
+  /** C: channels per co block (OUT entry) */
+  private readonly cols: number;
+  /** DRAM activation entries: L = max(R, C) lanes of eb bytes (isa/program.ts TensorLayout) */
+  private readonly lanes: number;
   private readonly eb: number;
+  /** bytes of one INP entry and of one OUT entry (an INP / OUT block's part of a DRAM entry) */
+  private readonly inpBytes: number;
+  private readonly outBytes: number;
 
   constructor(
     readonly cfg: ArchConfig,
@@ -144,8 +152,13 @@ export class Scheduler {
     this.wgt = new Ring('WGT', sp.weightEntries);
     this.param = new Ring('PARAM', sp.paramEntries);
     this.out = new Ring('OUT', sp.outputEntries);
-    this.n = cfg.array.rows;
-    this.eb = (this.n * cfg.bits.activation) / 8;
+    const a = deriveArch(cfg);
+    this.n = a.rows;
+    this.cols = a.cols;
+    this.lanes = a.dramLanes;
+    this.eb = a.dramEntryBytes;
+    this.inpBytes = a.inpEntryBytes;
+    this.outBytes = a.outEntryBytes;
   }
 
   private node(inst: Instruction, unit: Unit, group: number, waits: Node[], note?: string): Node {
@@ -237,7 +250,7 @@ export class Scheduler {
           const rowsPer = plan.stacked ? tile.nb * src.h : tt.inH;
           const blockLen = rowsPer * src.w;
           const planeLen = cc * blockLen;
-          const wBytes = (n * this.cfg.bits.weight) / 8;
+          const wBytes = (this.cols * this.cfg.bits.weight) / 8;
           tp.windows.forEach((win, v) => {
             const kh = win.y1 - win.y0;
             const kw = win.x1 - win.x0;
@@ -313,6 +326,25 @@ export class Scheduler {
     }
   }
 
+  /**
+   * DRAM byte of pixel `px` of INP block `cb` (channels cb*R ..) in the image plane at `base`:
+   * its L-lane DRAM entry, then the block's part of that entry.
+   */
+  private blockPixel(src: ActTensor, base: number, cb: number, px: number): number {
+    const ch = cb * this.n;
+    const entry = Math.floor(ch / this.lanes) * src.h * src.w + px;
+    return base + entry * this.eb + (ch % this.lanes) * (this.inpBytes / this.n);
+  }
+
+  /** One LOAD of `count` consecutive pixels of INP block `cb` into INP from `sram` on. */
+  private pixelRun(sram: number, src: ActTensor, base: number, cb: number, px: number, count: number): Instruction {
+    const at = this.blockPixel(src, base, cb, px);
+    // a DRAM entry wider than an INP entry: one row per pixel, pixels one DRAM entry apart
+    return this.lanes === this.n
+      ? this.loadInst(BUF_INP, sram, at, count, 1, count * this.inpBytes)
+      : this.loadInst(BUF_INP, sram, at, 1, count, this.eb);
+  }
+
   /** Allocate and load the INP item of one band and ci chunk (both nibble planes). */
   private loadBand(
     plan: OpPlan,
@@ -342,9 +374,10 @@ export class Scheduler {
         group,
       ),
     ];
-    const planeBytes = Math.ceil(src.c / n) * src.h * src.w * eb;
-    const blockBytes = src.h * src.w * eb;
+    const planeBytes = Math.ceil(src.c / this.lanes) * src.h * src.w * eb;
+    const hw = src.h * src.w;
     const note = `${plan.op.name}: input ${src.name} ci blocks ${ch.c0}..${ch.c1 - 1}`;
+    const load = (inst: Instruction, what = note) => (inp.ready = this.node(inst, 'load', group, waits, what));
     for (let p = 0; p < tp.planes; p++) {
       const base = src.dramAddr + tile.b0 * src.imageStrideBytes + p * planeBytes;
       const sram = inp.start + p * planeLen;
@@ -355,27 +388,11 @@ export class Scheduler {
         for (let cb = ch.c0; cb < ch.c1; cb++) {
           for (let i = 0; i < tile.nb; i++) {
             const at = sram + (cb - ch.c0) * blockLen + i * pitch * src.w;
-            inp.ready = this.node(
-              this.loadInst(
-                BUF_INP,
-                at,
-                base + i * src.imageStrideBytes + cb * blockBytes,
-                src.h * src.w,
-                1,
-                blockBytes,
-              ),
-              'load',
-              group,
-              waits,
-              note,
-            );
+            load(this.pixelRun(at, src, base + i * src.imageStrideBytes, cb, 0, hw));
             if (i + 1 < tile.nb && pitch > src.h) {
               const len = (pitch - src.h) * src.w;
-              inp.ready = this.node(
-                this.loadInst(BUF_INP, at + src.h * src.w, this.dram.zerosAddr, len, 1, len * eb),
-                'load',
-                group,
-                waits,
+              load(
+                this.loadInst(BUF_INP, at + hw, this.dram.zerosAddr, len, 1, len * this.inpBytes),
                 'zero rows between stacked images',
               );
             }
@@ -383,29 +400,23 @@ export class Scheduler {
         }
       } else if (plan.stacked && tile.nb > 1) {
         for (let cb = ch.c0; cb < ch.c1; cb++) {
-          inp.ready = this.node(
-            this.loadInst(
-              BUF_INP,
-              sram + (cb - ch.c0) * tile.nb * src.h * src.w,
-              base + cb * blockBytes,
-              src.h * src.w,
-              tile.nb,
-              src.imageStrideBytes,
-            ),
-            'load',
-            group,
-            waits,
-            note,
-          );
+          const at = sram + (cb - ch.c0) * tile.nb * hw;
+          if (this.lanes === n) {
+            // one row per image, images one stride apart
+            load(this.loadInst(BUF_INP, at, this.blockPixel(src, base, cb, 0), hw, tile.nb, src.imageStrideBytes));
+          } else {
+            for (let i = 0; i < tile.nb; i++)
+              load(this.pixelRun(at + i * hw, src, base + i * src.imageStrideBytes, cb, 0, hw));
+          }
         }
+      } else if (this.lanes === n) {
+        // one row per block, blocks one map apart in DRAM
+        const at = this.blockPixel(src, base, ch.c0, tt.iy0 * src.w);
+        load(this.loadInst(BUF_INP, sram, at, tt.inH * src.w, cc, hw * eb));
       } else {
-        inp.ready = this.node(
-          this.loadInst(BUF_INP, sram, base + (ch.c0 * src.h + tt.iy0) * src.w * eb, tt.inH * src.w, cc, blockBytes),
-          'load',
-          group,
-          waits,
-          note,
-        );
+        for (let cb = ch.c0; cb < ch.c1; cb++) {
+          load(this.pixelRun(sram + (cb - ch.c0) * tt.inH * src.w, src, base, cb, tt.iy0 * src.w, tt.inH * src.w));
+        }
       }
     }
     return inp;
@@ -486,25 +497,29 @@ export class Scheduler {
     this.relayAnchor = undefined;
     const dst = op.dst;
     const eb = this.eb;
-    const st: Instruction = plan.stacked
-      ? {
-          op: 'STORE',
-          ...flags,
-          sram_addr: a.item.start,
-          dram_addr: dst.dramAddr + b0 * dst.imageStrideBytes + o * eb,
-          x_count: 1,
-          y_count: nb,
-          dram_stride: dst.imageStrideBytes,
-        }
-      : {
-          op: 'STORE',
-          ...flags,
-          sram_addr: a.item.start,
-          dram_addr: dst.dramAddr + b0 * dst.imageStrideBytes + (o * op.poh + tile.py0) * op.pow * eb,
-          x_count: outH * outW,
-          y_count: 1,
-          dram_stride: outH * outW * eb,
-        };
+    // co block o (channels o*C ..) is DRAM entry block floor(o*C / L), at its part of the entry
+    const ch = o * this.cols;
+    const at = (px: number) =>
+      dst.dramAddr +
+      b0 * dst.imageStrideBytes +
+      (Math.floor(ch / this.lanes) * op.poh * op.pow + px) * eb +
+      (ch % this.lanes) * (this.outBytes / this.cols);
+    const store = (x: number, y: number, stride: number): Instruction => ({
+      op: 'STORE',
+      ...flags,
+      sram_addr: a.item.start,
+      dram_addr: at(plan.stacked ? 0 : tile.py0 * op.pow),
+      x_count: x,
+      y_count: y,
+      dram_stride: stride,
+    });
+    const px = outH * outW;
+    // a DRAM entry wider than an OUT entry (rows > cols): one row per pixel, one DRAM entry apart
+    const st = plan.stacked
+      ? store(1, nb, dst.imageStrideBytes)
+      : this.lanes === this.cols
+        ? store(px, 1, px * eb)
+        : store(1, px, eb);
     const stNode = this.node(st, 'store', group, [rqNode]);
     a.item.lastUser = stNode;
     const list = this.writes.get(dst.id) ?? [];

@@ -121,7 +121,7 @@ interface TilePlan {
  * right-edge zero padding needs the full width); dense ops (no padding) cut both.
  */
 function kernelWindows(t: ConvTerm, denseTerm: boolean, cfg: ArchConfig, where: string): KernelWindow[] {
-  const n = cfg.array.rows;
+  const n = cfg.array.rows; // WGT entries per tap of one channel block
   const sp = cfg.scratchpad;
   const half = sp.weightEntries / 2;
   const maxK = ISA_LIMITS.kernel;
@@ -154,7 +154,7 @@ function weightChunk(windows: KernelWindow[], cfg: ArchConfig): number {
 
 /** A dense op: each tile is a group of images stacked vertically in INP. */
 function planStackedTiles(op: ConvOp, info: TermInfo, cfg: ArchConfig, batch: number): TilePlan {
-  const n = cfg.array.rows;
+  const n = cfg.array.rows; // channels per INP block
   const sp = cfg.scratchpad;
   const t = op.terms[0]!;
   const perImageBlock = t.src.h * t.src.w * info.planes;
@@ -193,7 +193,7 @@ function planStackedTiles(op: ConvOp, info: TermInfo, cfg: ArchConfig, batch: nu
 
 /** Band height r (pooled rows) and the INP budget its chunks are sized to. */
 function bandRows(op: ConvOp, termInfo: TermInfo[], owc: number, cfg: ArchConfig): { r: number; icap: number } {
-  const n = cfg.array.rows;
+  const n = cfg.array.rows; // channels per INP block
   const sp = cfg.scratchpad;
   const where = op.where;
   const rows = op.poh;
@@ -314,16 +314,15 @@ function planBandTiles(
  * this layer's last band.
  */
 export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: number): OpPlan {
-  const n = cfg.array.rows;
   const sp = cfg.scratchpad;
-  const coBlocks = cdiv(op.co, n);
+  const coBlocks = cdiv(op.co, cfg.array.cols);
   const owc = (op.pow - 1) * op.poolS + op.poolK;
   const termInfo: TermInfo[] = op.terms.map((t) => {
     const windows = kernelWindows(t, op.dense, cfg, op.where);
     return {
       t,
       planes: t.src.layout === 'nibble-planes' ? 2 : 1,
-      ciBlocks: cdiv(t.ci, n),
+      ciBlocks: cdiv(t.ci, cfg.array.rows),
       windows,
       wmax: weightChunk(windows, cfg),
     };
@@ -357,8 +356,8 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
 }
 
 /**
- * Small maps give passes of fewer than 2N pixels, which cannot hide the
- * N-cycle weight preload. With a batch, whole images of a single-term,
+ * Small maps give passes of fewer than R + C pixels, which cannot hide the
+ * R-cycle weight preload. With a batch, whole images of a single-term,
  * single-band conv are stacked vertically in INP, separated by zero rows (the
  * bottom padding of one image and the top padding of the next), so one GEMM
  * computes several images: pass length nb x map instead of one map.
@@ -371,17 +370,18 @@ function imageStack(
   batch: number,
   cfg: ArchConfig,
 ): { nb: number; pitch: number; icap: number } | undefined {
-  const n = cfg.array.rows;
+  const { rows, cols } = cfg.array;
   const sp = cfg.scratchpad;
   if (batch < 2 || op.terms.length !== 1 || windows !== 1 || op.dense) return undefined;
-  if (convRows * owc >= 2 * n) return undefined;
+  // passes of P >= R + C pixels issue back to back (docs/architecture.md 7.2): nothing to gain
+  if (convRows * owc >= rows + cols) return undefined;
   const t = op.terms[0]!;
   const h = t.src.h;
   const bottom = Math.max(0, (convRows - 1) * t.sh - t.ph + t.kh - h);
   let pitch = h + Math.max(t.ph, bottom);
   pitch = cdiv(pitch, t.sh) * t.sh;
   const planes = t.src.layout === 'nibble-planes' ? 2 : 1;
-  const blocks = cdiv(t.ci, n);
+  const blocks = cdiv(t.ci, rows);
   const inH = (nb: number) => (nb - 1) * pitch + h;
   const accRows = (nb: number) => ((nb - 1) * pitch) / t.sh + convRows;
   const fits = (nb: number, icap: number, allBlocks: boolean) =>

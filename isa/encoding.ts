@@ -38,7 +38,7 @@ export interface OpLayout {
  * widths grow with the scratchpad depths and dram.sizeBytes.
  */
 export function isaLayout(cfgOrDerived: ArchConfig | DerivedArch): Map<Mnemonic, OpLayout> {
-  const a = 'n' in cfgOrDerived ? cfgOrDerived : deriveArch(cfgOrDerived);
+  const a = 'gemmDepth' in cfgOrDerived ? cfgOrDerived : deriveArch(cfgOrDerived);
   const out = new Map<Mnemonic, OpLayout>();
   for (const [mn, def] of Object.entries(OPS) as [Mnemonic, OpDef][]) {
     let lsb = HEADER_BITS;

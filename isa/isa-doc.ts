@@ -121,7 +121,7 @@ export function renderIsaMarkdown(cfg: ArchConfig = DEFAULT_CONFIG): string {
   L.push('');
   L.push(
     `Field widths below are for the ${isDefault ? 'default config (`DEFAULT_CONFIG` in arch/config.ts)' : 'given config'}: ` +
-      `N = ${a.n}, INP/WGT/ACC/OUT/PARAM depths ${cfg.scratchpad.inputEntries}/${cfg.scratchpad.weightEntries}/` +
+      `array ${a.rows} x ${a.cols} (R x C), INP/WGT/ACC/OUT/PARAM depths ${cfg.scratchpad.inputEntries}/${cfg.scratchpad.weightEntries}/` +
       `${cfg.scratchpad.accEntries}/${cfg.scratchpad.outputEntries}/${cfg.scratchpad.paramEntries} entries, ` +
       `DRAM ${cfg.dram.sizeBytes} bytes. Other configs move the fields (see "How widths derive from the config"). ` +
       'Cycle timing of every instruction is specified in [architecture.md](architecture.md).',

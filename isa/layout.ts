@@ -4,7 +4,7 @@
  * compiler (laying out weights and params), the simulator (inputs/outputs,
  * DMA) and the RTL testbench (memory images).
  */
-import type { ArchConfig } from '../arch/index.js';
+import { deriveArch, type ArchConfig } from '../arch/index.js';
 import { IsaError } from '../arch/index.js';
 import type { TensorDescriptor } from './program.js';
 import { packLanes, unpackEntry } from './word.js';
@@ -14,10 +14,9 @@ export { packEntry, packParamEntry, unpackEntry, unpackParamEntry } from './word
 
 /** Bytes one image of a tensor occupies in DRAM under its layout. */
 export function tensorImageBytes(desc: Pick<TensorDescriptor, 'shape' | 'layout'>, cfg: ArchConfig): number {
-  const n = cfg.array.rows;
+  const { dramLanes: n, dramEntryBytes: entryBytes } = deriveArch(cfg);
   const [, c, h, w] = desc.shape;
   const blocks = Math.ceil(c / n);
-  const entryBytes = (n * cfg.bits.activation) / 8;
   const planeBytes = blocks * h * w * entryBytes;
   return desc.layout === 'nibble-planes' ? 2 * planeBytes : planeBytes;
 }
@@ -46,7 +45,7 @@ export function packTensorInto(
   out: Uint8Array,
   offset: number,
 ): void {
-  const n = cfg.array.rows;
+  const { dramLanes: n, dramEntryBytes: entryBytes } = deriveArch(cfg);
   const ab = cfg.bits.activation;
   const [batch, c, h, w] = desc.shape;
   if (data.length !== batch * c * h * w) {
@@ -61,7 +60,6 @@ export function packTensorInto(
   checkTensorValues(desc, data);
   out.fill(0, offset, Math.min(out.length, offset + batch * desc.imageStrideBytes));
   const blocks = Math.ceil(c / n);
-  const entryBytes = (n * ab) / 8;
   const planeBytes = blocks * h * w * entryBytes;
   const lanes = new Int32Array(n);
   const planes = desc.layout === 'nibble-planes' ? 2 : 1;
@@ -100,11 +98,10 @@ function checkTensorValues(desc: TensorDescriptor, data: ArrayLike<number>): voi
 /** Inverse of packTensor for 'blocked' tensors: read a logical NCHW tensor out of DRAM bytes (absolute addresses). */
 export function unpackTensor(desc: TensorDescriptor, dram: Uint8Array, cfg: ArchConfig): Int32Array {
   if (desc.layout !== 'blocked') throw new IsaError(`tensor '${desc.name}': only 'blocked' tensors can be read back`);
-  const n = cfg.array.rows;
+  const { dramLanes: n, dramEntryBytes: entryBytes } = deriveArch(cfg);
   const ab = cfg.bits.activation;
   const [batch, c, h, w] = desc.shape;
   const blocks = Math.ceil(c / n);
-  const entryBytes = (n * ab) / 8;
   const end = desc.dramAddr + (batch - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg);
   if (end > dram.length)
     throw new IsaError(`tensor '${desc.name}' ends at byte ${end}, beyond DRAM (${dram.length} bytes)`);

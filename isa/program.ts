@@ -7,9 +7,11 @@ import type { ArchConfig } from '../arch/index.js';
 import type { Instruction } from './table.js';
 
 /**
- * How a tensor is laid out in DRAM. N = array size (config.array.rows).
- * - 'blocked': per image, [cblock][h][w] entries of N lanes x `bits`; lane l of
- *   block cb is channel cb*N + l; lanes are packed little-endian within the entry
+ * How a tensor is laid out in DRAM. L = max(array.rows, array.cols) lanes per
+ * entry (deriveArch().dramLanes): an INP block of R channels and an OUT block of
+ * C channels are each one entry or a whole part of one.
+ * - 'blocked': per image, [cblock][h][w] entries of L lanes x `bits`; lane l of
+ *   block cb is channel cb*L + l; lanes are packed little-endian within the entry
  *   (lane 0 in the lowest bits of the first byte); channels beyond `shape[1]` are 0.
  * - 'nibble-planes': an 8-bit unsigned tensor as two 4-bit 'blocked' tensors, per
  *   image: low nibbles (all blocks) then high nibbles (all blocks). The GEMM runs a

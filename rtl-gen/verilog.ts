@@ -12,6 +12,7 @@ import {
   deriveArch,
   validateConfig,
   type ArchConfig,
+  ConfigError,
   RtlError,
 } from '../arch/index.js';
 import { isaLayout, OPS, type Mnemonic } from '../isa/index.js';
@@ -44,11 +45,11 @@ export function rtlWidths(cfg: ArchConfig): RtlWidths {
   const a = deriveArch(cfg);
   const bus = cfg.dram.busBytes;
   return {
-    n: a.n,
+    n: a.rows,
     busBytes: bus,
     inpW: a.inpEntryBytes * 8,
     wgtW: a.wgtEntryBytes * 8,
-    accW: a.n * a.accBits,
+    accW: a.accEntryBytes * 8,
     outW: a.outEntryBytes * 8,
     parW: a.paramEntryBytes * 8,
     bpeInp: Math.ceil(a.inpEntryBytes / bus),
@@ -196,11 +197,17 @@ export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): Required<Rtl
 
 export function generateVerilog(cfgIn: ArchConfig, optsIn: RtlOptions = {}): GeneratedRtl {
   const cfg = validateConfig(cfgIn);
+  if (cfg.array.rows !== cfg.array.cols) {
+    throw new ConfigError(
+      `the Verilog generator builds square arrays only so far (array.rows ${cfg.array.rows}, array.cols ${cfg.array.cols}); the simulator and compiler take any`,
+      'config.array.cols',
+    );
+  }
   const { indexBits: IX, counterBits: PC } = rtlOptions(cfg, optsIn);
   const daw = deriveArch(cfg).dramAddrBits;
   const a = deriveArch(cfg);
   const wd = rtlWidths(cfg);
-  const n = a.n;
+  const n = a.rows;
   const ab = a.activationBits;
   const wb = a.weightBits;
   const accb = a.accBits;

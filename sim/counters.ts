@@ -103,22 +103,22 @@ export function finishCounters(
   end: Float64Array,
 ): void {
   const a = p.arch;
-  const n = a.n;
+  const { rows, cols } = a;
   const entryBits = {
-    inp: n * a.activationBits,
-    wgt: n * a.weightBits,
-    param: n * 64,
-    acc: n * a.accBits,
-    out: n * a.activationBits,
+    inp: rows * a.activationBits,
+    wgt: cols * a.weightBits,
+    param: cols * 64,
+    acc: cols * a.accBits,
+    out: cols * a.activationBits,
   };
   for (const k of Object.keys(entryBits) as (keyof typeof entryBits)[]) {
     c.sram[k].readBits = c.sram[k].reads * entryBits[k];
     c.sram[k].writeBits = c.sram[k].writes * entryBits[k];
   }
-  c.array.macsIssued = c.array.issueCycles * n * n;
+  c.array.macsIssued = c.array.issueCycles * rows * cols;
   c.array.usefulMacs = program.layers.reduce((s, l) => s + l.macs, 0);
   const T = c.cycles;
-  c.array.utilization = T > 0 ? c.array.usefulMacs / (T * n * n) : 0;
+  c.array.utilization = T > 0 ? c.array.usefulMacs / (T * rows * cols) : 0;
   c.array.issueUtilization = T > 0 ? c.array.issueCycles / T : 0;
   c.layers = program.layers.map((l) => {
     let s0 = Infinity;
@@ -139,7 +139,7 @@ export function finishCounters(
       end: Number.isFinite(e0) ? e0 : 0,
       cycles,
       macs: l.macs,
-      utilization: cycles > 0 ? l.macs / (cycles * n * n) : 0,
+      utilization: cycles > 0 ? l.macs / (cycles * rows * cols) : 0,
     };
   });
 }

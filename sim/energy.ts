@@ -167,7 +167,7 @@ export function computeEnergy(
   const table = opts.table ?? DEFAULT_ENERGY_TABLE;
   const cfg = program.config;
   const a = p.arch;
-  const n = a.n;
+  const { rows, cols } = a;
   const k = nodeScale(table, cfg.techNodeNm);
   const dramKind = opts.dram ?? table.dram.default;
   const dk = table.dram.kinds[dramKind];
@@ -198,7 +198,7 @@ export function computeEnergy(
     out: k * sramPjPerBit(table, sp.outputEntries * a.outEntryBytes),
   };
   // registers outside the PEs: row skew (activations) and column de-skew (sums) per issued pixel, requant pipeline per output
-  const skewBitsPerPixel = ((n * (n - 1)) / 2) * (a.activationBits + a.accBits);
+  const skewBitsPerPixel = ((rows * (rows - 1)) / 2) * a.activationBits + ((cols * (cols - 1)) / 2) * a.accBits;
   const byClass: Record<string, number> = {};
   const perInst = new Float64Array(p.count);
   const c = emptyCounters(); // reused: per-instruction action counts
@@ -225,13 +225,13 @@ export function computeEnergy(
     c.dram.readBytes = c.dram.writeBytes = 0;
     c.array.issueCycles = c.array.passes = 0;
     addAccessCounts(p, i, c);
-    const vInp = (inp.reads + inp.writes) * n * ab * sramBit.inp;
-    const vWgt = (wgt.reads + wgt.writes) * n * a.weightBits * sramBit.wgt;
-    const vParam = (param.reads + param.writes) * n * 64 * sramBit.param;
-    const vAcc = (acc.reads + acc.writes) * n * a.accBits * sramBit.acc;
-    const vOut = (out.reads + out.writes) * n * ab * sramBit.out;
+    const vInp = (inp.reads + inp.writes) * rows * ab * sramBit.inp;
+    const vWgt = (wgt.reads + wgt.writes) * cols * a.weightBits * sramBit.wgt;
+    const vParam = (param.reads + param.writes) * cols * 64 * sramBit.param;
+    const vAcc = (acc.reads + acc.writes) * cols * a.accBits * sramBit.acc;
+    const vOut = (out.reads + out.writes) * cols * ab * sramBit.out;
     const vDram = (c.dram.readBytes + c.dram.writeBytes) * 8 * dramBit;
-    const vMac = c.array.issueCycles * n * n * macPj;
+    const vMac = c.array.issueCycles * rows * cols * macPj;
     // requant lanes and pooling compares (the module's laneActions); requant pipeline registers per output lane
     const la = simOpOf(inst).laneActions(inst as never, p);
     rqOutputs += la.requantLanes;

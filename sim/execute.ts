@@ -97,9 +97,8 @@ export class FunctionalUnit {
     readonly sp: Scratchpads,
     readonly dram: Uint8Array,
   ) {
-    const n = p.arch.n;
-    this.colSum = new Float64Array(n);
-    this.act = new Int32Array(n);
+    this.colSum = new Float64Array(p.arch.cols);
+    this.act = new Int32Array(p.arch.rows);
     const ab = p.arch.activationBits;
     this.signExt = new Int32Array(1 << ab);
     this.unsignedExt = new Int32Array(1 << ab);
@@ -133,12 +132,13 @@ export class FunctionalUnit {
    */
   private gemmUnchecked(g: GemmInst): boolean {
     const a = this.p.arch;
-    const n = a.n;
+    const R = a.rows;
+    const n = a.cols;
     const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
     const scale = 2 ** g.pshift;
     const amax = g.act_signed ? 2 ** (a.activationBits - 1) : 2 ** a.activationBits - 1;
     const limit = Math.min(-a.accMin, a.accMax);
-    const bound = passes * n * amax * 2 ** (a.weightBits - 1) * scale;
+    const bound = passes * R * amax * 2 ** (a.weightBits - 1) * scale;
     if (!(bound <= limit) || bound > 2 ** 52) return false;
     const { inp, wgt, acc } = this.sp;
     const pixels = g.out_h * g.out_w;
@@ -152,7 +152,7 @@ export class FunctionalUnit {
       }
       if (!(bound + m <= limit)) return false;
     }
-    const rows = passes * n;
+    const rows = passes * R;
     if (this.nzRows.length < rows) {
       this.nzRows = new Int32Array(rows);
       this.gatherW = new Int32Array(rows);
@@ -168,8 +168,8 @@ export class FunctionalUnit {
     let cntRows = 0;
     for (let pass = 0; pass < passes; pass++) {
       nzStart[pass] = cntRows;
-      for (let r = 0; r < n; r++) {
-        const base = w0 + (pass * n + r) * n;
+      for (let r = 0; r < R; r++) {
+        const base = w0 + (pass * R + r) * n;
         for (let c = 0; c < n; c++) {
           if (wgt[base + c] !== 0) {
             nzRows[cntRows++] = r;
@@ -197,7 +197,7 @@ export class FunctionalUnit {
     // only nonzero rows are ever read
     for (let pass = 0; pass < passes; pass++) {
       for (let z = nzStart[pass]!, ze = nzStart[pass + 1]!; z < ze; z++) {
-        const row = pass * n + nzRows[z]!;
+        const row = pass * R + nzRows[z]!;
         const wr = w0 + row * n;
         for (let q = 0; q < G; q++) {
           let v = 0;
@@ -223,8 +223,8 @@ export class FunctionalUnit {
             for (let kw = 0; kw < kernel_w; kw++, pass++) {
               const ix = ox * stride_w + kw - pad_left;
               if (ix < 0 || ix >= in_w) continue;
-              const inBase = (blockBase + iy * in_w + ix) * n;
-              const wBase = pass * n * G;
+              const inBase = (blockBase + iy * in_w + ix) * R;
+              const wBase = pass * R * G;
               for (let z = nzStart[pass]!, ze = nzStart[pass + 1]!; z < ze; z++) {
                 const r = nzRows[z]!;
                 const v = ext[inp[inBase + r]!]!;
@@ -252,7 +252,8 @@ export class FunctionalUnit {
   /** Pass by pass, checking every ACC write against the accumulator range (the hardware's order). */
   gemmChecked(i: number, g: GemmInst): void {
     const a = this.p.arch;
-    const n = a.n;
+    const R = a.rows;
+    const n = a.cols;
     const { inp, wgt, acc } = this.sp;
     const sum = this.colSum;
     const act = this.act;
@@ -263,21 +264,21 @@ export class FunctionalUnit {
     const blockEntries = g.in_h * g.in_w;
     // SWAR: k column sums share one double in f-bit fields (exact: every partial sum stays below 2^52)
     const amax = g.act_signed ? 2 ** (a.activationBits - 1) : 2 ** a.activationBits - 1;
-    const f = Math.ceil(Math.log2(n * amax * 2 ** (a.weightBits - 1) + 1)) + 2;
+    const f = Math.ceil(Math.log2(R * amax * 2 ** (a.weightBits - 1) + 1)) + 2;
     let k = Math.floor(52 / f);
     while (k > 1 && n % k !== 0) k--;
     const groups = n / k;
     const B = 2 ** f;
     const invB = 1 / B;
-    const packed = k > 1 ? new Float64Array(n * groups) : undefined;
+    const packed = k > 1 ? new Float64Array(R * groups) : undefined;
     const psum = new Float64Array(groups);
     let pass = 0;
     for (let cb = 0; cb < g.ci_blocks; cb++) {
       for (let kh = 0; kh < g.kernel_h; kh++) {
         for (let kw = 0; kw < g.kernel_w; kw++, pass++) {
-          const wBase = (g.wgt_addr + pass * n) * n;
+          const wBase = (g.wgt_addr + pass * R) * n;
           if (packed) {
-            for (let r = 0; r < n; r++) {
+            for (let r = 0; r < R; r++) {
               for (let q = 0; q < groups; q++) {
                 let v = 0;
                 for (let j = k - 1; j >= 0; j--) v = v * B + wgt[wBase + r * n + q * k + j]!;
@@ -295,11 +296,11 @@ export class FunctionalUnit {
               const accBase = accEntry * n;
               sum.fill(0);
               if (rowInside && ix >= 0 && ix < g.in_w) {
-                const inBase = (g.inp_addr + cb * blockEntries + iy * g.in_w + ix) * n;
-                for (let r = 0; r < n; r++) act[r] = ext[inp[inBase + r]!]!;
+                const inBase = (g.inp_addr + cb * blockEntries + iy * g.in_w + ix) * R;
+                for (let r = 0; r < R; r++) act[r] = ext[inp[inBase + r]!]!;
                 if (packed) {
                   psum.fill(0);
-                  for (let r = 0; r < n; r++) {
+                  for (let r = 0; r < R; r++) {
                     const ar = act[r]!;
                     if (ar === 0) continue;
                     const pr = r * groups;
@@ -314,7 +315,7 @@ export class FunctionalUnit {
                     }
                   }
                 } else {
-                  for (let r = 0; r < n; r++) {
+                  for (let r = 0; r < R; r++) {
                     const ar = act[r]!;
                     if (ar === 0) continue;
                     const wr = wBase + r * n;

@@ -11,17 +11,17 @@ import type { Program, TensorDescriptor } from '../isa/index.js';
 
 /** Final scratchpad contents; INP and OUT hold raw lane bit patterns (unsigned), WGT signed weights. */
 export interface Scratchpads {
-  /** inputEntries x N raw activation bit patterns */
+  /** inputEntries x R raw activation bit patterns */
   inp: Uint8Array;
-  /** weightEntries x N signed weights */
+  /** weightEntries x C signed weights */
   wgt: Int8Array;
-  /** paramEntries x N biases */
+  /** paramEntries x C biases */
   bias: Int32Array;
-  /** paramEntries x N shifts */
+  /** paramEntries x C shifts */
   shift: Int8Array;
-  /** accEntries x N accumulators */
+  /** accEntries x C accumulators */
   acc: Int32Array;
-  /** outputEntries x N raw activation bit patterns */
+  /** outputEntries x C raw activation bit patterns */
   out: Uint8Array;
 }
 
@@ -35,14 +35,14 @@ export interface MemoryShape {
 
 export function newScratchpads(p: Pick<MemoryShape, 'cfg' | 'arch'>): Scratchpads {
   const sp = p.cfg.scratchpad;
-  const n = p.arch.n;
+  const { rows, cols } = p.arch;
   return {
-    inp: new Uint8Array(sp.inputEntries * n),
-    wgt: new Int8Array(sp.weightEntries * n),
-    bias: new Int32Array(sp.paramEntries * n),
-    shift: new Int8Array(sp.paramEntries * n),
-    acc: new Int32Array(sp.accEntries * n),
-    out: new Uint8Array(sp.outputEntries * n),
+    inp: new Uint8Array(sp.inputEntries * rows),
+    wgt: new Int8Array(sp.weightEntries * cols),
+    bias: new Int32Array(sp.paramEntries * cols),
+    shift: new Int8Array(sp.paramEntries * cols),
+    acc: new Int32Array(sp.accEntries * cols),
+    out: new Uint8Array(sp.outputEntries * cols),
   };
 }
 
@@ -116,7 +116,7 @@ export function loadEntries(
   entry: number,
   entries: number,
 ): void {
-  const n = a.n;
+  const n = buf === BUF_INP ? a.rows : a.cols;
   const lanes = entries * n;
   if (buf === BUF_INP) unpackLanes(dram, off, lanes, a.activationBits, false, sp.inp, entry * n);
   else if (buf === BUF_WGT) unpackLanes(dram, off, lanes, a.weightBits, true, sp.wgt, entry * n);
@@ -132,7 +132,7 @@ export function storeEntries(
   dram: Uint8Array,
   off: number,
 ): void {
-  packLanes(sp.out, entry * a.n, entries * a.n, a.activationBits, dram, off);
+  packLanes(sp.out, entry * a.cols, entries * a.cols, a.activationBits, dram, off);
 }
 
 export function overflowError(i: number, lane: number, entry: number, value: number, a: DerivedArch): SimError {

@@ -71,6 +71,12 @@ export function randomConfig(seed: number): ArchConfig {
     clockMHz: pick(rnd, [100, 250, 500, 800]),
     techNodeNm: pick(rnd, [45, 28, 22] as const),
   };
+  // drawn last, so a seed's other choices are what they were before rectangular arrays: a third of the
+  // machines get cols = rows / 2, 2 rows or 4 rows where the entries stay whole bytes
+  if (rnd() < 1 / 3) {
+    const ok = [n / 2, 2 * n, 4 * n].filter((c) => c >= 2 && c <= 64 && (c * wb) % 8 === 0 && (c * ab) % 8 === 0);
+    if (ok.length > 0) cfg.array.cols = pick(rnd, ok);
+  }
   validateConfig(cfg);
   isaLayout(cfg);
   return cfg;
@@ -84,7 +90,7 @@ interface Block {
 
 /** The program-wide DRAM image: the input tensor, random weights and params; output tensors follow. */
 function layOutDram(round: RandomRound): DramSegment[] {
-  const { a, n, sp, maxDim } = round;
+  const { a, rows: n, cols, sp, maxDim } = round;
   const inBlocks = round.int(1, 3);
   const inH = round.int(1, maxDim + 2);
   const inW = round.int(1, maxDim + 2);
@@ -95,7 +101,8 @@ function layOutDram(round: RandomRound): DramSegment[] {
     layout: 'blocked',
     bits: a.activationBits,
     signed: false,
-    imageStrideBytes: inBlocks * inH * inW * a.inpEntryBytes,
+    // LOADs read it as INP entries one after another; its blocked layout may use wider DRAM entries (cols > rows)
+    imageStrideBytes: inBlocks * inH * inW * Math.max(a.inpEntryBytes, a.dramEntryBytes),
   };
   round.input = { desc, blocks: inBlocks, h: inH, w: inW };
   let cursor = desc.dramAddr + desc.imageStrideBytes;
@@ -108,9 +115,9 @@ function layOutDram(round: RandomRound): DramSegment[] {
   const paramCount = 8;
   const paramBytes = new Uint8Array(paramCount * a.paramEntryBytes);
   for (let e = 0; e < paramCount; e++) {
-    const bias = Array.from({ length: n }, () => round.int(-(2 ** 10), 2 ** 10));
-    const shift = Array.from({ length: n }, () => round.int(-4, 10));
-    packParamEntry(bias, shift, n, paramBytes, e * a.paramEntryBytes);
+    const bias = Array.from({ length: cols }, () => round.int(-(2 ** 10), 2 ** 10));
+    const shift = Array.from({ length: cols }, () => round.int(-4, 10));
+    packParamEntry(bias, shift, cols, paramBytes, e * a.paramEntryBytes);
   }
   const paramAddr = cursor + round.int(0, 7);
   round.cursor = paramAddr + paramBytes.length;

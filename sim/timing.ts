@@ -11,12 +11,13 @@
  *      S = max(ready, end of the unit's previous instruction), E = S + cycles.
  *  - Vector (REQUANT, POOL, compute NOP): after all earlier compute work:
  *      S = max(ready, latest compute E), E = S + cycles.
- *  - Array (GEMM): passes of P pixels. Pass j preloads its weights at
- *      PL_j = max(S, PL_{j-1} + N, IS_{j-2} + P_{j-2} + N)  (two weight banks)
+ *  - Array (GEMM): passes of P pixels on an R x C array. Pass j preloads its
+ *    R weight rows at
+ *      PL_j = max(S, PL_{j-1} + R, IS_{j-2} + P_{j-2} + C)  (two weight banks)
  *    and issues its pixels from
- *      IS_j = max(PL_j + N, IS_{j-1} + P_{j-1}),
- *    across GEMMs; S = max(ready, PL_prev + N, IS_{-2} + P_{-2} + N) and, after a
- *    non-GEMM, the latest compute E; E = IS_last + P + G (G = arch.gemmDepth).
+ *      IS_j = max(PL_j + R, IS_{j-1} + P_{j-1}),
+ *    across GEMMs; S = max(ready, PL_prev + R, IS_{-2} + P_{-2} + C) and, after a
+ *    non-GEMM, the latest compute E; E = IS_last + P + G (G = arch.gemmDepth = R + C + 2).
  */
 import type { DerivedArch } from '../arch/index.js';
 import { UNITS, unitOf, type Instruction, type Machine } from '../isa/index.js';
@@ -82,15 +83,15 @@ export class UnitTimeline {
   }
 
   private placeGemm(ready: number, passes: number, P: number): void {
-    const n = this.arch.n;
-    const s = Math.max(ready, this.plPrev + n, this.isp2 + n, this.lastWasGemm ? 0 : this.computeEnd);
+    const { rows, cols } = this.arch;
+    const s = Math.max(ready, this.plPrev + rows, this.isp2 + cols, this.lastWasGemm ? 0 : this.computeEnd);
     let pl = this.plPrev;
     let isp1 = this.isp1;
     let isp2 = this.isp2;
     let plPrev = this.plPrev;
     for (let j = 0; j < passes; j++) {
-      pl = Math.max(s, pl + n, isp2 + n);
-      const is = Math.max(pl + n, isp1);
+      pl = Math.max(s, pl + rows, isp2 + cols);
+      const is = Math.max(pl + rows, isp1);
       // closed form once the pass recurrence has settled into a fixed period
       if (j >= 2 && is - isp1 + P === isp1 - isp2 && pl - plPrev === is + P - isp1 && j < passes - 1) {
         const delta = is + P - isp1;

@@ -100,7 +100,9 @@ export const verilatorSection: Section = {
     for (const c of cases) {
       const n = c.cfg.array.rows;
       const program = c.make(c.cfg);
-      ctx.log(`verilator: ${c.label} on ${n}x${n} (the first use of a config builds its Verilator model)`);
+      ctx.log(
+        `verilator: ${c.label} on ${n}x${c.cfg.array.cols} (the first use of a config builds its Verilator model)`,
+      );
       if (!startup.has(n)) {
         const warm = rtl.verifyProgram(haltOnly(c.cfg)); // builds the model if needed
         const again = timeOnce(() => rtl.verifyProgram(haltOnly(c.cfg)));

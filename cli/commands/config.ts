@@ -11,9 +11,10 @@ export function configSummary(cfg: ArchConfig) {
   const kib = (entries: number, bytes: number) => (entries * bytes) / 1024;
   const sp = cfg.scratchpad;
   return {
-    n: d.n,
-    peakMacsPerCycle: d.n * d.n,
-    peakGops: (2 * d.n * d.n * cfg.clockMHz) / 1000,
+    rows: d.rows,
+    cols: d.cols,
+    peakMacsPerCycle: d.rows * d.cols,
+    peakGops: (2 * d.rows * d.cols * cfg.clockMHz) / 1000,
     dramBytesPerCycle: cfg.dram.busBytes,
     dramGBps: (cfg.dram.busBytes * cfg.clockMHz) / 1000,
     gemmPipelineDepth: d.gemmDepth,
@@ -81,7 +82,7 @@ export const configCommand: CommandSpec = {
     term.line();
     term.heading('derived');
     term.pairs([
-      ['array', `${summary.n} x ${summary.n} PEs, ${summary.peakMacsPerCycle} MAC/cycle`],
+      ['array', `${summary.rows} x ${summary.cols} PEs, ${summary.peakMacsPerCycle} MAC/cycle`],
       ['peak', `${formatNumber(summary.peakGops)} GOPS at ${cfg.clockMHz} MHz (2 ops per MAC)`],
       [
         'DRAM',

@@ -33,7 +33,7 @@ export interface ReportInputs {
 export function buildReportData(x: ReportInputs): ReportData {
   const { program, result } = x;
   const cfg = program.config;
-  const n = cfg.array.rows;
+  const peak = cfg.array.rows * cfg.array.cols;
   const times = perInstructionTimes(result);
   const bytes = dramBytesPerInstruction(program);
   const energy = energyOf(result);
@@ -56,7 +56,7 @@ export function buildReportData(x: ReportInputs): ReportData {
       kind: l.kind,
       cycles,
       macs: l.macs,
-      utilization: cycles > 0 ? l.macs / (cycles * n * n) : 0,
+      utilization: cycles > 0 ? l.macs / (cycles * peak) : 0,
       dramBytes: dram,
       ...(typeof e === 'number' ? { energyPj: e } : {}),
     };
@@ -76,7 +76,8 @@ export function buildReportData(x: ReportInputs): ReportData {
     generatedBy: `nibble report, ${new Date().toISOString().slice(0, 19)}Z`,
     config: JSON.parse(canonicalConfigJson(cfg)) as Record<string, unknown>,
     configHash: configHash(cfg),
-    n,
+    rows: cfg.array.rows,
+    cols: cfg.array.cols,
     clockMHz: cfg.clockMHz,
     dramBytesPerCycle: cfg.dram.busBytes,
     totals: {

@@ -23,7 +23,8 @@ export interface ReportData {
   generatedBy: string;
   config: Record<string, unknown>;
   configHash: string;
-  n: number;
+  rows: number;
+  cols: number;
   clockMHz: number;
   dramBytesPerCycle: number;
   totals: {
@@ -117,7 +118,7 @@ function flatten(obj: Record<string, unknown>, prefix = ''): [string, string][] 
 }
 
 export function renderReportHtml(d: ReportData): string {
-  const peak = d.n * d.n;
+  const peak = d.rows * d.cols;
   const kpi = (value: string, label: string) =>
     `<div class="kpi"><b>${escapeXml(value)}</b><span>${escapeXml(label)}</span></div>`;
   const latencyUs = d.totals.cycles / d.clockMHz;
@@ -127,7 +128,7 @@ export function renderReportHtml(d: ReportData): string {
       `${num(latencyUs, 2)} us`,
       `latency at ${d.clockMHz} MHz${d.totals.batch && d.totals.batch > 1 ? ` (batch ${d.totals.batch})` : ''}`,
     ),
-    kpi(`${(100 * d.totals.utilization).toFixed(1)} %`, `array utilization (${d.n}x${d.n})`),
+    kpi(`${(100 * d.totals.utilization).toFixed(1)} %`, `array utilization (${d.rows}x${d.cols})`),
     kpi(num(d.totals.macs), 'useful MACs'),
     kpi(num(d.totals.instructions), 'instructions'),
   ];

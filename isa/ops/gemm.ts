@@ -8,11 +8,15 @@ export const GEMM = defineOp(
     unit: 'compute',
     doc:
       'Convolution tile on the systolic array: for cb < ci_blocks, kh < kernel_h, kw < kernel_w (one pass each, weight tile ' +
-      '((cb*kernel_h+kh)*kernel_w+kw) at wgt_addr + tile*N), every output pixel (y, x) of out_h x out_w reads input ' +
+      '((cb*kernel_h+kh)*kernel_w+kw) at wgt_addr + tile*R), every output pixel (y, x) of out_h x out_w reads input ' +
       '(y*stride_h+kh-pad_top, x*stride_w+kw-pad_left) of the in_h x in_w tile of block cb (zero outside) and ' +
       'accumulates (a*w) << pshift into ACC[acc_addr + y*out_w + x]; the first pass overwrites unless accumulate=1.',
     fields: [
-      { name: 'wgt_addr', width: (a) => a.wgtAddrBits, doc: 'WGT entry of the first weight tile (N entries per tile)' },
+      {
+        name: 'wgt_addr',
+        width: (a) => a.wgtAddrBits,
+        doc: 'WGT entry of the first weight tile (R = array.rows entries per tile)',
+      },
       { name: 'inp_addr', width: (a) => a.inpAddrBits, doc: 'INP entry of pixel (0,0) of input-channel block 0' },
       { name: 'acc_addr', width: (a) => a.accAddrBits, doc: 'ACC entry of output pixel (0,0)' },
       { name: 'in_h', width: (a) => a.dimBits, min: 1, doc: 'input tile height (rows in INP)' },
@@ -39,10 +43,9 @@ export const GEMM = defineOp(
   {
     checkRanges(g, m, reject) {
       const sp = m.cfg.scratchpad;
-      const n = m.arch.n;
       checkRange(reject, g.op, 'INP read', g.inp_addr, g.ci_blocks * g.in_h * g.in_w, sp.inputEntries);
       const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
-      checkRange(reject, g.op, 'WGT read', g.wgt_addr, passes * n, sp.weightEntries);
+      checkRange(reject, g.op, 'WGT read', g.wgt_addr, passes * m.arch.rows, sp.weightEntries);
       checkRange(reject, g.op, 'ACC', g.acc_addr, g.out_h * g.out_w, sp.accEntries);
     },
     dramSpan: NO_DRAM,

@@ -1,10 +1,10 @@
 /**
  * The COMPUTE unit's GEMM machinery (docs/architecture.md 7.1-7.3), register
- * by register: the preload sequencer reads a pass's N weight rows into one of
+ * by register: the preload sequencer reads a pass's R weight rows into one of
  * two PE weight banks; the issue sequencer sends one pixel per cycle into the
- * skewed N x N array (row r delayed r cycles); PE(r, c) adds a * w to the
+ * skewed R x C array (row r delayed r cycles); PE(r, c) adds a * w to the
  * partial sum from above; the bottom row leaves through the de-skew (column c
- * delayed N - 1 - c cycles) into the ACC read-modify-write (with bypass).
+ * delayed C - 1 - c cycles) into the ACC read-modify-write (with bypass).
  * Nothing here uses the closed-form schedule.
  */
 import type { GemmInst } from '../../isa/index.js';
@@ -52,10 +52,12 @@ export class ArrayUnit {
   accRead = false;
   accWrite = false;
 
-  private readonly n: number;
+  /** R rows (INP lanes, weight rows per tile) and C columns (output lanes) */
+  private readonly R: number;
+  private readonly C: number;
   /** ring length of the skew / de-skew / ACC metadata histories */
   private readonly H: number;
-  /** two weight banks of N x N */
+  /** two weight banks of R x C */
   private readonly W: Int8Array;
   /** per PE: activation, partial sum, valid, bank */
   private readonly peA: Int32Array;
@@ -92,18 +94,19 @@ export class ArrayUnit {
   private readonly retireAt: { inst: number; cycle: number }[] = [];
 
   constructor(private readonly ctx: CycleContext) {
-    const n = ctx.p.arch.n;
-    this.n = n;
-    this.H = 2 * n + 4;
-    this.W = new Int8Array(2 * n * n);
-    this.peA = new Int32Array(n * n);
-    this.peP = new Int32Array(n * n);
-    this.peV = new Uint8Array(n * n);
-    this.peB = new Uint8Array(n * n);
+    const { rows: R, cols: C } = ctx.p.arch;
+    this.R = R;
+    this.C = C;
+    this.H = R + C + 4;
+    this.W = new Int8Array(2 * R * C);
+    this.peA = new Int32Array(R * C);
+    this.peP = new Int32Array(R * C);
+    this.peV = new Uint8Array(R * C);
+    this.peB = new Uint8Array(R * C);
     this.histValid = new Uint8Array(this.H);
     this.histBank = new Uint8Array(this.H);
-    this.histVec = new Int32Array(this.H * n);
-    this.colRing = new Int32Array(this.H * n);
+    this.histVec = new Int32Array(this.H * R);
+    this.colRing = new Int32Array(this.H * C);
     this.metaValid = new Uint8Array(this.H);
     this.metaEntry = new Int32Array(this.H);
     this.metaOverwrite = new Uint8Array(this.H);
@@ -139,7 +142,7 @@ export class ArrayUnit {
     this.propagate(t);
     this.accumulate(t);
     // the weight row is written into its bank after this cycle's multiplies used the old value
-    if (weightWrite) this.W.set(weightWrite.values, (weightWrite.bank * this.n + weightWrite.row) * this.n);
+    if (weightWrite) this.W.set(weightWrite.values, (weightWrite.bank * this.R + weightWrite.row) * this.C);
     // GEMM retire: one cycle after its last ACC write (E = DR = IS + P + G)
     if (this.retireAt.length > 0 && this.retireAt[0]!.cycle === t) {
       const { inst } = this.retireAt.shift()!;
@@ -154,9 +157,9 @@ export class ArrayUnit {
 
   /** Preload start: the next pass of the newest GEMM, or a new GEMM from the queue. */
   private preloadStart(t: number, mayStart: boolean): boolean {
-    const { ctx, n } = this;
+    const { ctx, R } = this;
     this.preloadInst = -1;
-    if (this.preload || t < this.plPrev + n || this.bankFree[this.globalPass & 1]! > t) return false;
+    if (this.preload || t < this.plPrev + R || this.bankFree[this.globalPass & 1]! > t) return false;
     let started = false;
     let run = this.gemms.length > 0 ? this.gemms[this.gemms.length - 1]! : undefined;
     if (run && run.preloaded >= run.passes) run = undefined;
@@ -195,25 +198,25 @@ export class ArrayUnit {
   private preloadStep(t: number): void {
     const pre = this.preload;
     if (!pre) return;
-    const { n } = this;
+    const { R, C } = this;
     this.preloadInst = pre.inst;
     const r = t - pre.pl;
-    const entry = pre.g.wgt_addr + pre.index * n + r;
-    this.pendingWeight = { bank: pre.bank, row: r, values: this.ctx.sp.wgt.slice(entry * n, entry * n + n) };
+    const entry = pre.g.wgt_addr + pre.index * R + r;
+    this.pendingWeight = { bank: pre.bank, row: r, values: this.ctx.sp.wgt.slice(entry * C, entry * C + C) };
     this.ctx.c.sram.wgt.reads++;
-    if (r === n - 1) {
+    if (r === R - 1) {
       this.issueQueue.push(pre);
       this.preload = undefined;
     }
   }
 
-  /** Issue: one pixel per cycle; INP address at IS + p, data at IS + p + 1; its ACC metadata due 2N later. */
+  /** Issue: one pixel per cycle; INP address at IS + p, data at IS + p + 1; its ACC metadata due R + C later. */
   private issue(t: number): void {
-    const { ctx, n, H } = this;
+    const { ctx, R, C, H } = this;
     const hs = (t + 1) % H;
     this.histValid[hs] = 0;
     this.issueInst = -1;
-    if (!this.issuing && this.issueQueue.length > 0 && this.issueQueue[0]!.pl + n <= t && t >= this.issueFreeAt) {
+    if (!this.issuing && this.issueQueue.length > 0 && this.issueQueue[0]!.pl + R <= t && t >= this.issueFreeAt) {
       this.issuing = this.issueQueue.shift()!;
       this.issueStart = t;
     }
@@ -230,17 +233,17 @@ export class ArrayUnit {
     const ix = ox * g.stride_w + ps.kw - g.pad_left;
     this.histValid[hs] = 1;
     this.histBank[hs] = ps.bank;
-    const base = hs * n;
+    const base = hs * R;
     if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
-      const e = (g.inp_addr + ps.cb * g.in_h * g.in_w + iy * g.in_w + ix) * n;
+      const e = (g.inp_addr + ps.cb * g.in_h * g.in_w + iy * g.in_w + ix) * R;
       ctx.c.sram.inp.reads++;
       const ab = ctx.p.arch.activationBits;
-      for (let r = 0; r < n; r++) {
+      for (let r = 0; r < R; r++) {
         const raw = ctx.sp.inp[e + r]!;
         this.histVec[base + r] = g.act_signed && raw >= 1 << (ab - 1) ? raw - (1 << ab) : raw;
       }
-    } else this.histVec.fill(0, base, base + n);
-    const ms = (t + 2 * n) % H;
+    } else this.histVec.fill(0, base, base + R);
+    const ms = (t + R + C) % H;
     this.metaValid[ms] = 1;
     this.metaEntry[ms] = g.acc_addr + px;
     this.metaOverwrite[ms] = ps.overwrite ? 1 : 0;
@@ -248,7 +251,7 @@ export class ArrayUnit {
     this.metaInst[ms] = ps.inst;
     this.metaLast[ms] = ps.lastOfGemm && px === ps.p - 1 ? 1 : 0;
     if (px === ps.p - 1) {
-      this.bankFree[ps.bank] = t + 1 + n;
+      this.bankFree[ps.bank] = t + 1 + C;
       this.issueFreeAt = t + 1;
       this.issuing = undefined;
     }
@@ -260,20 +263,20 @@ export class ArrayUnit {
    * through the de-skew.
    */
   private propagate(t: number): void {
-    const { n, H, peA, peP, peV, peB, W } = this;
+    const { R, C, H, peA, peP, peV, peB, W } = this;
     let occupancy = 0;
-    // a pixel issued at t0 leaves the last PE at t0 + 2N: skip the array while it is certainly empty
-    const arrayLive = t <= this.lastIssue + 2 * n + 1;
-    for (let r = arrayLive ? n - 1 : -1; r >= 0; r--) {
+    // a pixel issued at t0 leaves the last PE at t0 + R + C: skip the array while it is certainly empty
+    const arrayLive = t <= this.lastIssue + R + C + 1;
+    for (let r = arrayLive ? R - 1 : -1; r >= 0; r--) {
       const srcSlot = (((t - 1 - r) % H) + H) % H;
-      for (let col = n - 1; col >= 0; col--) {
-        const k = r * n + col;
+      for (let col = C - 1; col >= 0; col--) {
+        const k = r * C + col;
         let valid: number;
         let av: number;
         let bk: number;
         if (col === 0) {
           valid = this.histValid[srcSlot]!;
-          av = this.histVec[srcSlot * n + r]!;
+          av = this.histVec[srcSlot * R + r]!;
           bk = this.histBank[srcSlot]!;
         } else {
           valid = peV[k - 1]!;
@@ -283,10 +286,10 @@ export class ArrayUnit {
         peV[k] = valid;
         if (valid) {
           occupancy++;
-          const pin = r === 0 ? 0 : peP[k - n]!;
+          const pin = r === 0 ? 0 : peP[k - C]!;
           peA[k] = av;
           peB[k] = bk;
-          peP[k] = pin + av * W[(bk * n + r) * n + col]!;
+          peP[k] = pin + av * W[(bk * R + r) * C + col]!;
         } else {
           peA[k] = 0;
           peP[k] = 0;
@@ -294,16 +297,16 @@ export class ArrayUnit {
       }
     }
     this.occupancy = occupancy;
-    // column c of the bottom row is delayed N - 1 - c cycles
-    for (let col = 0; arrayLive && col < n; col++) {
-      const k = (n - 1) * n + col;
-      this.colRing[((t + n - 1 - col) % H) * n + col] = peV[k] ? peP[k]! : 0;
+    // column c of the bottom row is delayed C - 1 - c cycles
+    for (let col = 0; arrayLive && col < C; col++) {
+      const k = (R - 1) * C + col;
+      this.colRing[((t + C - 1 - col) % H) * C + col] = peV[k] ? peP[k]! : 0;
     }
   }
 
   /** ACC: the write of the pixel read last cycle, then this cycle's read (bypass: the read sees the write). */
   private accumulate(t: number): void {
-    const { ctx, n, H } = this;
+    const { ctx, C: n, H } = this;
     const a = ctx.p.arch;
     const { sp, c } = ctx;
     this.accRead = false;

@@ -16,7 +16,7 @@ export class StoreUnit extends DmaUnit {
 
   constructor(ctx: CycleContext) {
     super(ctx, U_STORE, 'dma-write');
-    this.buffer = [new Uint8Array(ctx.p.arch.n), new Uint8Array(ctx.p.arch.n)];
+    this.buffer = [new Uint8Array(ctx.p.arch.cols), new Uint8Array(ctx.p.arch.cols)];
   }
 
   protected beginCycle(): void {
@@ -28,7 +28,7 @@ export class StoreUnit extends DmaUnit {
   protected transfer(t: number): void {
     const { p, sp, dram, c, S } = this.ctx;
     const st = p.code[this.inst] as StoreInst;
-    const n = p.arch.n;
+    const n = p.arch.cols;
     const eb = p.arch.outEntryBytes;
     const bpe = Math.ceil(eb / p.cfg.dram.busBytes);
     const beats = st.x_count * st.y_count * bpe;

@@ -35,7 +35,7 @@ export class VectorUnit {
   private readonly writes: { cycle: number; entry: number; lanes: Uint8Array }[] = [];
 
   constructor(private readonly ctx: CycleContext) {
-    this.max = new Float64Array(ctx.p.arch.n);
+    this.max = new Float64Array(ctx.p.arch.cols);
   }
 
   get busy(): boolean {
@@ -103,10 +103,15 @@ export class VectorUnit {
       return;
     }
     const { sp, c } = ctx;
-    const n = ctx.p.arch.n;
+    const n = ctx.p.arch.cols;
     const src = v.source === 'acc' ? sp.acc : sp.out;
     if (k === 0) {
-      run.lanes = v.start(ctx.p.code[run.inst]!, { sp, n, activationBits: ctx.p.arch.activationBits, counters: c });
+      run.lanes = v.start(ctx.p.code[run.inst]!, {
+        sp,
+        lanes: n,
+        activationBits: ctx.p.arch.activationBits,
+        counters: c,
+      });
     }
     const lanes = run.lanes!;
     // data of last cycle's read arrives: running max; a finished window enters the pipeline

@@ -77,7 +77,8 @@ export interface VectorBehaviour<I> {
 
 export interface VectorContext {
   sp: Scratchpads;
-  n: number;
+  /** lanes of ACC / OUT / PARAM entries (array.cols) */
+  lanes: number;
   activationBits: number;
   counters: AccessCounts;
 }

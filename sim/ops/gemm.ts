@@ -28,7 +28,7 @@ export const gemmPasses = (g: GemmInst): number => g.ci_blocks * g.kernel_h * g.
 
 /** The round's GEMMs: one ACC region per round; the first GEMM may overwrite, later ones accumulate. */
 function planGemms(round: RandomRound): void {
-  const { a, n, sp, wgtHalf, accBound } = round;
+  const { a, rows: n, cols, sp, wgtHalf, accBound } = round;
   const { cbs, h: tH, w: tW, inpBase } = round.tile;
   const wgtTiles = round.weights.tiles;
   const wmax = 2 ** (a.weightBits - 1);
@@ -86,7 +86,7 @@ function planGemms(round: RandomRound): void {
       pshift,
     });
     wgtUsed += tiles * n;
-    macs += tiles * P * n * n;
+    macs += tiles * P * n * cols;
   }
   round.gemm = { outH, outW, accAddr, wgtBase, list: gemms, macs };
 }
@@ -99,7 +99,7 @@ export const GEMM_SIM: SimOp<'GEMM'> = {
     const passes = gemmPasses(g);
     const px = g.out_h * g.out_w;
     c.sram.inp.reads += gemmInpReads(g);
-    c.sram.wgt.reads += passes * m.arch.n;
+    c.sram.wgt.reads += passes * m.arch.rows;
     // the first pass of an overwriting GEMM does not need the old ACC value
     c.sram.acc.reads += (g.accumulate ? passes : passes - 1) * px;
     c.sram.acc.writes += passes * px;

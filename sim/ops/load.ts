@@ -19,7 +19,7 @@ function planInputTile(round: RandomRound): void {
 
 /** The LOAD block: the input tile's blocks, each GEMM's weight tiles, and a few PARAM entries. */
 function emitLoads(round: RandomRound): void {
-  const { a, n, load: L } = round;
+  const { a, rows: n, load: L } = round;
   const { desc, blocks, h: inH, w: inW } = round.input;
   const { cbs, h: tH, w: tW, inpBase } = round.tile;
   for (let cb = 0; cb < cbs; cb++) {
@@ -41,16 +41,16 @@ function emitLoads(round: RandomRound): void {
   for (const g of round.gemm.list) {
     const tiles = g.ci_blocks * g.kernel_h * g.kernel_w;
     const t0 = round.int(0, round.weights.tiles - tiles);
-    const rows = round.rnd() < 0.5;
+    const perTile = round.rnd() < 0.5;
     L.push({
       op: 'LOAD',
       ...NO_FLAGS,
       buf: BUF_WGT,
       sram_addr: round.gemm.wgtBase + wOff,
       dram_addr: round.weights.addr + t0 * n * a.wgtEntryBytes,
-      x_count: rows ? n : tiles * n,
-      y_count: rows ? tiles : 1,
-      dram_stride: rows ? n * a.wgtEntryBytes : 0,
+      x_count: perTile ? n : tiles * n,
+      y_count: perTile ? tiles : 1,
+      dram_stride: perTile ? n * a.wgtEntryBytes : 0,
     });
     wOff += tiles * n;
     round.maybeNop(L, UNIT_LOAD);

@@ -6,7 +6,7 @@ import type { RandomRound } from './random-round.js';
 
 function executePool(fu: FunctionalUnit, q: PoolInst): void {
   const a = fu.p.arch;
-  const n = a.n;
+  const n = a.cols;
   const out = fu.sp.out;
   const ext = q.act_signed ? fu.signExt : fu.unsignedExt;
   const mask = (1 << a.activationBits) - 1;
@@ -63,7 +63,7 @@ export const POOL_SIM: SimOp<'POOL'> = {
       start(q, ctx) {
         const ab = ctx.activationBits;
         const mask = (1 << ab) - 1;
-        const n = ctx.n;
+        const n = ctx.lanes;
         return {
           lane: q.act_signed ? (raw) => (raw >= 1 << (ab - 1) ? raw - (1 << ab) : raw) : (raw) => raw,
           output(max, out) {
@@ -80,7 +80,7 @@ export const POOL_SIM: SimOp<'POOL'> = {
   },
   laneActions: (q, m) => ({
     requantLanes: 0,
-    compares: q.out_h * q.out_w * m.arch.n * (q.pool_k * q.pool_k - 1),
+    compares: q.out_h * q.out_w * m.arch.cols * (q.pool_k * q.pool_k - 1),
     pipelineRegisterBits: 0,
   }),
   random: { compute: emitPool },

@@ -20,7 +20,9 @@ export interface OutTile {
 
 export class RandomRound {
   // ---- program-wide
-  readonly n: number;
+  /** array rows R (INP lanes, entries per weight tile) and cols C (WGT / ACC / OUT / PARAM lanes) */
+  readonly rows: number;
+  readonly cols: number;
   readonly sp: ArchConfig['scratchpad'];
   readonly inpHalf: number;
   readonly wgtHalf: number;
@@ -58,7 +60,8 @@ export class RandomRound {
     readonly maxDim: number,
     readonly nopRate: number,
   ) {
-    this.n = a.n;
+    this.rows = a.rows;
+    this.cols = a.cols;
     this.sp = cfg.scratchpad;
     this.inpHalf = this.sp.inputEntries / 2;
     this.wgtHalf = this.sp.weightEntries / 2;

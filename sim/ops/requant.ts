@@ -15,7 +15,7 @@ import type { RandomRound } from './random-round.js';
 /** The fast engine: per lane scale and bias precomputed, windows maxed in place. */
 function executeRequant(fu: FunctionalUnit, r: RequantInst): void {
   const a = fu.p.arch;
-  const n = a.n;
+  const n = a.cols;
   const { acc, bias, shift, out } = fu.sp;
   const { lo, hi } = requantClampRange(r.out_signed === 1, r.clamp_bits);
   const mask = (1 << a.activationBits) - 1;
@@ -90,8 +90,8 @@ export const REQUANT_SIM: SimOp<'REQUANT'> = {
       latency: (_r, cfg) => cfg.requantStages,
       windows: (r) => ({ entries: windowEntries(r, r.acc_addr), size: r.pool_k * r.pool_k, outFirst: r.out_addr }),
       start(r, ctx) {
-        // cycle 0 reads the PARAM entry: bias and shift of the N lanes
-        const { n, sp } = ctx;
+        // cycle 0 reads the PARAM entry: bias and shift of the C lanes
+        const { lanes: n, sp } = ctx;
         ctx.counters.sram.param.reads++;
         const bias = sp.bias.slice(r.param_addr * n, r.param_addr * n + n);
         const shift = sp.shift.slice(r.param_addr * n, r.param_addr * n + n);
@@ -113,7 +113,7 @@ export const REQUANT_SIM: SimOp<'REQUANT'> = {
     c.sram.out.writes += outs;
   },
   laneActions(r, m) {
-    const lanes = r.out_h * r.out_w * m.arch.n;
+    const lanes = r.out_h * r.out_w * m.arch.cols;
     return {
       requantLanes: lanes,
       compares: lanes * (r.pool_k * r.pool_k - 1),

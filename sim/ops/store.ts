@@ -6,16 +6,17 @@ import type { RandomRound } from './random-round.js';
 
 /** The STORE block: the round's output tile is one output tensor, stored in one or two row ranges. */
 function emitStores(round: RandomRound): void {
-  const { a, n } = round;
+  const { a, cols } = round;
   const { addr: stAddr, h: stH, w: stW, signed } = round.out;
   const desc: TensorDescriptor = {
     name: `out${round.r}`,
     dramAddr: round.cursor + round.int(0, 3) * 4,
-    shape: [1, n, stH, stW],
+    shape: [1, cols, stH, stW],
     layout: 'blocked',
     bits: a.activationBits,
     signed,
-    imageStrideBytes: stH * stW * a.outEntryBytes,
+    // the STOREs write OUT entries one after another; a DRAM entry of the blocked layout may be wider (rows > cols)
+    imageStrideBytes: stH * stW * Math.max(a.outEntryBytes, a.dramEntryBytes),
   };
   round.cursor = desc.dramAddr + desc.imageStrideBytes;
   round.outputs.push(desc);

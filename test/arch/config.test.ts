@@ -51,9 +51,29 @@ describe('ArchConfig validation', () => {
     );
   });
 
-  it('rejects non-square arrays', () => {
-    expect(configError((c) => (c.array.cols = 8))).toMatch(
-      /^config\.array\.cols: non-square arrays are not supported yet \(rows 16, cols 8\)/,
+  it('accepts rectangular arrays and derives each side where it belongs', () => {
+    const cfg = resolveConfig({ array: { rows: 32, cols: 8 } });
+    expect(deriveArch(cfg)).toMatchObject({
+      rows: 32,
+      cols: 8,
+      dramLanes: 32,
+      dramEntryBytes: 16,
+      inpEntryBytes: 16,
+      wgtEntryBytes: 4,
+      outEntryBytes: 4,
+      accEntryBytes: 32,
+      paramEntryBytes: 64,
+      gemmDepth: 42,
+    });
+    expect(configError((c) => (c.array.cols = 12))).toMatch(/^config\.array\.cols: must be a power of two/);
+    expect(configError((c) => ((c.array.rows = 2), (c.bits.activation = 3)))).toBe(
+      'config.bits.activation: array.rows x bits.activation = 6 bits is not a whole number of bytes',
+    );
+    expect(configError((c) => ((c.array.cols = 2), (c.bits.weight = 8), (c.bits.activation = 3)))).toBe(
+      'config.bits.activation: array.cols x bits.activation = 6 bits is not a whole number of bytes',
+    );
+    expect(configError((c) => ((c.array.rows = 64), (c.scratchpad.weightEntries = 32)))).toBe(
+      'config.scratchpad.weightEntries: 32 entries cannot hold one 64x16 weight tile (needs 64)',
     );
   });
 
@@ -79,7 +99,8 @@ describe('ArchConfig validation', () => {
   it('derives widths and hashes stably', () => {
     const a = deriveArch(DEFAULT_CONFIG);
     expect(a).toMatchObject({
-      n: 16,
+      rows: 16,
+      cols: 16,
       inpAddrBits: 11,
       accAddrBits: 10,
       dramAddrBits: 28,

@@ -124,7 +124,7 @@ export function randomNetwork(seed: number, maxSide = 13): Network {
 
 const pow2 = (r: () => number, lo: number, hi: number) => 2 ** (lo + Math.floor(r() * (hi - lo + 1)));
 
-/** A random valid config: array 4x4 .. 16x16, small and large buffers, any DRAM timing. */
+/** A random valid config: array 4 .. 16 rows, 2 .. 32 columns, small and large buffers, any DRAM timing. */
 export function randomConfig(seed: number): ArchConfig {
   const r = rng(seed ^ 0x5bd1e995);
   const n = pow2(r, 2, 4);
@@ -149,6 +149,8 @@ export function randomConfig(seed: number): ArchConfig {
         accumulator: r() < 0.8 ? 32 : 24,
       },
     };
+    // a third of the machines are rectangular (drawn last: the other choices stay what they were)
+    if (r() < 1 / 3) cfg.array.cols = r() < 0.5 ? n / 2 : 2 * n;
     try {
       return validateConfig(cfg);
     } catch {

@@ -151,9 +151,8 @@ export const A_OUT = 0x6000;
 
 function program(cfg: ArchConfig, code: Instruction[], params: { bias: number[]; shift: number[] }[]): Program {
   const a = deriveArch(cfg);
-  const n = a.n;
   const par = new Uint8Array(params.length * a.paramEntryBytes);
-  params.forEach((p, e) => packParamEntry(p.bias, p.shift, n, par, e * a.paramEntryBytes));
+  params.forEach((p, e) => packParamEntry(p.bias, p.shift, a.cols, par, e * a.paramEntryBytes));
   const segments: DramSegment[] = [
     { name: 'inp', dramAddr: A_INP, bytes: bytes(0x1000, 11) },
     { name: 'wgt', dramAddr: A_WGT, bytes: bytes(0x1000, 23) },
@@ -178,22 +177,24 @@ const lanes = (n: number, f: (l: number) => number) => Array.from({ length: n },
 /** The directed programs for one config: name -> program. */
 export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
   const a = deriveArch(cfg);
-  const n = a.n;
+  // n: entries per weight tile (rows); c: lanes of a PARAM entry (cols)
+  const n = a.rows;
+  const c = a.cols;
   const ie = a.inpEntryBytes;
   const we = a.wgtEntryBytes;
   const oe = a.outEntryBytes;
   const pe = a.paramEntryBytes;
   const normal = [
-    { bias: lanes(n, (l) => 3 * l - 5), shift: lanes(n, (l) => l % 4) },
-    { bias: lanes(n, (l) => -40 + l), shift: lanes(n, (l) => 2 + (l % 3)) },
+    { bias: lanes(c, (l) => 3 * l - 5), shift: lanes(c, (l) => l % 4) },
+    { bias: lanes(c, (l) => -40 + l), shift: lanes(c, (l) => 2 + (l % 3)) },
   ];
   const extreme = [
     // huge right shifts, negative (saturating left) shifts, extreme biases
     {
-      bias: lanes(n, (l) => [0, 2 ** 31 - 1, -(2 ** 31), 7][l % 4]!),
-      shift: lanes(n, (l) => [127, -128, 40, -10, 33, -1, 0, 31][l % 8]!),
+      bias: lanes(c, (l) => [0, 2 ** 31 - 1, -(2 ** 31), 7][l % 4]!),
+      shift: lanes(c, (l) => [127, -128, 40, -10, 33, -1, 0, 31][l % 8]!),
     },
-    { bias: lanes(n, (l) => [-3, 100, -(2 ** 20), 2 ** 20][l % 4]!), shift: lanes(n, (l) => [-9, -8, 32, 5][l % 4]!) },
+    { bias: lanes(c, (l) => [-3, 100, -(2 ** 20), 2 ** 20][l % 4]!), shift: lanes(c, (l) => [-9, -8, 32, 5][l % 4]!) },
   ];
   const all = [...normal, ...extreme];
   const out: Record<string, Program> = {};

@@ -102,7 +102,7 @@ describe.skipIf(!HAVE_VERILATOR)('verilator --lint-only -Wall', () => {
     ['tiny', TINY],
     ['ice40Config() (4x4, 3 requant stages)', ice40Config()],
     ['ice40Config(1) (unpipelined requant)', ice40Config(1)],
-    ...[1, 2, 5].map((s) => [`randomConfig(${s})`, randomConfig(s)] as [string, ArchConfig]),
+    ...[1, 2, 9].map((s) => [`randomConfig(${s})`, randomConfig(s)] as [string, ArchConfig]),
     // extremes: 8-bit lanes, 256-byte bus, 4 GB DRAM, 256-deep queue, 8 requant stages, one PARAM entry, G = 66 > 64
     [
       'extreme 32x32',

@@ -24,9 +24,9 @@ describe('fast GEMM: unchecked path == checked path', () => {
       const zeroBias = rnd() * 0.6;
       for (let j = 0; j < sp.inp.length; j++)
         sp.inp[j] = rnd() < zeroBias ? 0 : Math.floor(rnd() * 2 ** a.activationBits);
-      for (let j = 0; j < sp.wgt.length; j += a.n) {
+      for (let j = 0; j < sp.wgt.length; j += a.cols) {
         const zeroRow = rnd() < 0.3;
-        for (let c = 0; c < a.n; c++)
+        for (let c = 0; c < a.cols; c++)
           sp.wgt[j + c] = zeroRow ? 0 : Math.floor(rnd() * 2 ** a.weightBits) - 2 ** (a.weightBits - 1);
       }
       for (let j = 0; j < sp.acc.length; j++) sp.acc[j] = Math.floor((rnd() - 0.5) * 2000);

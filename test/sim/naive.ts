@@ -16,7 +16,8 @@ export function naiveRun(
 ): { dram: Uint8Array; outputs: Record<string, Int32Array> } {
   const cfg = p.config;
   const a = deriveArch(cfg);
-  const n = a.n;
+  const R = a.rows;
+  const n = a.cols;
   const dram = new Uint8Array(dramSize);
   for (const s of p.segments) dram.set(s.bytes, s.dramAddr);
   for (const d of p.inputs) {
@@ -29,9 +30,9 @@ export function naiveRun(
   const param = new Uint8Array(sp.paramEntries * a.paramEntryBytes);
   const acc: number[][] = Array.from({ length: sp.accEntries }, () => new Array<number>(n).fill(0));
   const out = new Uint8Array(sp.outputEntries * a.outEntryBytes);
-  const lane = (buf: Uint8Array, eb: number, entry: number, bits: number, signed: boolean): number[] => {
-    const v = new Array<number>(n);
-    unpackEntry(buf, entry * eb, n, bits, signed, v);
+  const lane = (buf: Uint8Array, eb: number, entry: number, bits: number, signed: boolean, lanes = n): number[] => {
+    const v = new Array<number>(lanes);
+    unpackEntry(buf, entry * eb, lanes, bits, signed, v);
     return v;
   };
   for (const inst of p.code) {
@@ -73,13 +74,14 @@ export function naiveRun(
                       g.inp_addr + cb * g.in_h * g.in_w + iy * g.in_w + ix,
                       a.activationBits,
                       g.act_signed === 1,
+                      R,
                     )
-                  : new Array<number>(n).fill(0);
+                  : new Array<number>(R).fill(0);
                 const accRow = acc[g.acc_addr + oy * g.out_w + ox]!;
                 for (let c = 0; c < n; c++) {
                   let s = 0;
-                  for (let r = 0; r < n; r++)
-                    s += av[r]! * lane(wgt, a.wgtEntryBytes, g.wgt_addr + pass * n + r, a.weightBits, true)[c]!;
+                  for (let r = 0; r < R; r++)
+                    s += av[r]! * lane(wgt, a.wgtEntryBytes, g.wgt_addr + pass * R + r, a.weightBits, true)[c]!;
                   const v = s * 2 ** g.pshift + (pass === 0 && !g.accumulate ? 0 : accRow[c]!);
                   if (v < a.accMin || v > a.accMax) throw new Error(`naive: overflow`);
                   accRow[c] = v;
