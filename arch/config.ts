@@ -104,8 +104,14 @@ export interface DerivedArch {
   dramAddrBits: number;
   /** bits of an input-side tile dimension (GEMM in_h/in_w, DMA counts): holds up to the largest buffer depth */
   dimBits: number;
-  /** bits of an output-side tile dimension (GEMM out_h/out_w, REQUANT/POOL dims): holds up to max(accEntries, outputEntries) */
+  /** bits of an output-side tile dimension (REQUANT/POOL dims): holds up to max(accEntries, outputEntries) */
   outDimBits: number;
+  /** bits of a GEMM output dimension (out_h, out_w): holds up to accEntries, the most a GEMM's ACC tile can have */
+  accDimBits: number;
+  /** largest tap group of tap packing (GEMM tap_lanes, LOAD replicate): R / 2, so that a pass holds at least two taps */
+  maxTapLanes: number;
+  /** bits of the tap_lanes and replicate fields: hold up to maxTapLanes */
+  tapBits: number;
   /** GEMM pipeline depth: cycles from a pixel's INP read to its ACC write (see docs/architecture.md) */
   gemmDepth: number;
   /** cycles from a window's last ACC read to its OUT write in REQUANT */
@@ -156,6 +162,9 @@ export function deriveArch(cfg: ArchConfig): DerivedArch {
     dramAddrBits: log2Exact(cfg.dram.sizeBytes),
     dimBits: bitsFor(maxDepth),
     outDimBits: bitsFor(Math.max(sp.accEntries, sp.outputEntries)),
+    accDimBits: bitsFor(sp.accEntries),
+    maxTapLanes: Math.floor(rows / 2),
+    tapBits: bitsFor(Math.floor(rows / 2)),
     gemmDepth: rows + cols + 2,
     requantDepth: cfg.requantStages + 2,
     accMin: -(2 ** (cfg.bits.accumulator - 1)),

@@ -183,8 +183,26 @@ export class Scheduler {
     return nd;
   }
 
-  private loadInst(buf: number, sram: number, dram: number, x: number, y: number, stride: number): Instruction {
-    return { op: 'LOAD', ...flags, buf, sram_addr: sram, dram_addr: dram, x_count: x, y_count: y, dram_stride: stride };
+  private loadInst(
+    buf: number,
+    sram: number,
+    dram: number,
+    x: number,
+    y: number,
+    stride: number,
+    replicate = 0,
+  ): Instruction {
+    return {
+      op: 'LOAD',
+      ...flags,
+      buf,
+      sram_addr: sram,
+      dram_addr: dram,
+      x_count: x,
+      y_count: y,
+      dram_stride: stride,
+      replicate,
+    };
   }
 
   /** The compute instruction a LOAD of data stored by `store` must wait for. */
@@ -311,6 +329,8 @@ export class Scheduler {
                   accumulate: first ? 0 : 1,
                   act_signed: src.signed ? 1 : 0,
                   pshift: 4 * p,
+                  tap_lanes: 0,
+                  nibble_lanes: 0,
                 };
                 const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
                 noted = true;

@@ -19,6 +19,9 @@ const WIDTH_SOURCES: Partial<Record<keyof DerivedArch, string>> = {
   dramAddrBits: 'log2(dram.sizeBytes)',
   dimBits: 'bits to hold the largest scratchpad depth: ceil(log2(max depth + 1))',
   outDimBits: 'ceil(log2(max(accEntries, outputEntries) + 1))',
+  accDimBits: 'ceil(log2(accEntries + 1)): a GEMM output tile never has more pixels than ACC entries',
+  tapBits: 'ceil(log2(floor(array.rows / 2) + 1)): tap groups hold at most half the rows',
+  maxTapLanes: 'floor(array.rows / 2)',
   activationBits: 'bits.activation (the clamp_bits limit)',
 };
 
@@ -40,8 +43,28 @@ function example(cfg: ArchConfig): string {
   const flags = { pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 } as const;
   const n = cfg.array.rows;
   const code: Instruction[] = [
-    { op: 'LOAD', ...flags, buf: 1, sram_addr: 0, dram_addr: 0x1000, x_count: 9 * n, y_count: 1, dram_stride: 0 },
-    { op: 'LOAD', ...flags, buf: 2, sram_addr: 0, dram_addr: 0x8000, x_count: 1, y_count: 1, dram_stride: 0 },
+    {
+      op: 'LOAD',
+      ...flags,
+      buf: 1,
+      sram_addr: 0,
+      dram_addr: 0x1000,
+      x_count: 9 * n,
+      y_count: 1,
+      dram_stride: 0,
+      replicate: 0,
+    },
+    {
+      op: 'LOAD',
+      ...flags,
+      buf: 2,
+      sram_addr: 0,
+      dram_addr: 0x8000,
+      x_count: 1,
+      y_count: 1,
+      dram_stride: 0,
+      replicate: 0,
+    },
     {
       op: 'LOAD',
       ...flags,
@@ -52,6 +75,7 @@ function example(cfg: ArchConfig): string {
       x_count: 10,
       y_count: 10,
       dram_stride: 10 * ((n * cfg.bits.activation) / 8),
+      replicate: 0,
     },
     {
       op: 'GEMM',
@@ -74,6 +98,8 @@ function example(cfg: ArchConfig): string {
       accumulate: 0,
       act_signed: 0,
       pshift: 0,
+      tap_lanes: 0,
+      nibble_lanes: 0,
     },
     {
       op: 'REQUANT',

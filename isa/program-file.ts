@@ -3,7 +3,7 @@
  * Byte layout (docs/program-file.md):
  *
  *   0   4  magic "NBL1"
- *   4   4  u32 LE format version (1)
+ *   4   4  u32 LE format version (2)
  *   8   4  u32 LE header length H (multiple of 16; JSON padded with spaces)
  *   12  4  u32 LE payload length P
  *   16  H  UTF-8 JSON header
@@ -31,7 +31,8 @@ import type { Instruction } from './table.js';
 import { INSTRUCTION_BYTES } from './word.js';
 
 export const PROGRAM_FILE_MAGIC = 'NBL1';
-export const PROGRAM_FILE_VERSION = 1;
+/** 2: GEMM out_h/out_w sized to ACC, tap packing fields (GEMM tap_lanes, nibble_lanes; LOAD replicate) */
+export const PROGRAM_FILE_VERSION = 2;
 /** magic, version, header length, payload length */
 export const PROGRAM_FILE_PREFIX_BYTES = 16;
 export const PROGRAM_FILE_CRC_BYTES = 4;
@@ -388,7 +389,7 @@ export function readProgramFile(bytes: Uint8Array, opts: ReadProgramOptions = {}
   const version = view.getUint32(4, true);
   if (version !== PROGRAM_FILE_VERSION) {
     throw new IsaError(
-      `unsupported format version ${version} (this nibble reads version ${PROGRAM_FILE_VERSION})`,
+      `unsupported format version ${version} (this nibble reads version ${PROGRAM_FILE_VERSION}${version < PROGRAM_FILE_VERSION ? ': compile the model again' : ''})`,
       file,
     );
   }

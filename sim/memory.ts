@@ -105,7 +105,8 @@ export function randomTensor(desc: TensorDescriptor, seed: number): Int32Array {
 /**
  * Move `entries` consecutive DRAM entries into LOAD destination buffer entries
  * from `entry` on (the lane codecs of isa/word.ts). Consecutive entries are
- * contiguous lanes, so a whole row converts in one call.
+ * contiguous lanes, so a whole row converts in one call. `replicate` = g >= 1
+ * (INP): lane l of each entry is then lane l mod g of the entry read.
  */
 export function loadEntries(
   sp: Scratchpads,
@@ -115,11 +116,18 @@ export function loadEntries(
   off: number,
   entry: number,
   entries: number,
+  replicate = 0,
 ): void {
   const n = buf === BUF_INP ? a.rows : a.cols;
   const lanes = entries * n;
-  if (buf === BUF_INP) unpackLanes(dram, off, lanes, a.activationBits, false, sp.inp, entry * n);
-  else if (buf === BUF_WGT) unpackLanes(dram, off, lanes, a.weightBits, true, sp.wgt, entry * n);
+  if (buf === BUF_INP) {
+    const inp = sp.inp;
+    unpackLanes(dram, off, lanes, a.activationBits, false, inp, entry * n);
+    if (replicate > 0) {
+      for (let e = entry * n, end = e + lanes; e < end; e += n)
+        for (let l = replicate; l < n; l++) inp[e + l] = inp[e + (l % replicate)]!;
+    }
+  } else if (buf === BUF_WGT) unpackLanes(dram, off, lanes, a.weightBits, true, sp.wgt, entry * n);
   else unpackParamLanes(dram, off, lanes, sp.bias, sp.shift, entry * n);
 }
 

@@ -35,6 +35,13 @@ export interface RandomProgramOptions {
   maxDim?: number;
   /** probability of inserting a NOP at each opportunity (default 0.1) */
   nopRate?: number;
+  /** tap-packed GEMMs and replicating LOADs (default true) */
+  tapPacking?: boolean;
+}
+
+export interface RandomConfigOptions {
+  /** machines with rows != cols (default true: a third of them) */
+  rectangular?: boolean;
 }
 
 type Rnd = () => number;
@@ -43,7 +50,7 @@ const pick = <T>(rnd: Rnd, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.leng
 const pow2 = (rnd: Rnd, loLog: number, hiLog: number) => 2 ** int(rnd, loLog, hiLog);
 
 /** A random valid ArchConfig (small buffers so the cycle engine stays fast). */
-export function randomConfig(seed: number): ArchConfig {
+export function randomConfig(seed: number, opts: RandomConfigOptions = {}): ArchConfig {
   const rnd = mulberry32(seed ^ 0x5eed);
   const n = pick(rnd, [2, 2, 4, 4, 4, 8, 8, 16]);
   const bitsFor = () => {
@@ -73,7 +80,7 @@ export function randomConfig(seed: number): ArchConfig {
   };
   // drawn last, so a seed's other choices are what they were before rectangular arrays: a third of the
   // machines get cols = rows / 2, 2 rows or 4 rows where the entries stay whole bytes
-  if (rnd() < 1 / 3) {
+  if (rnd() < 1 / 3 && opts.rectangular !== false) {
     const ok = [n / 2, 2 * n, 4 * n].filter((c) => c >= 2 && c <= 64 && (c * wb) % 8 === 0 && (c * ab) % 8 === 0);
     if (ok.length > 0) cfg.array.cols = pick(rnd, ok);
   }
@@ -150,7 +157,14 @@ function buildRound(round: RandomRound): Block[] {
 /** A random valid program for `cfg` (see the file comment for its structure). */
 export function randomProgram(seed: number, cfg: ArchConfig, opts: RandomProgramOptions = {}): Program {
   const rnd = mulberry32(seed);
-  const round = new RandomRound(rnd, cfg, deriveArch(cfg), opts.maxDim ?? 6, opts.nopRate ?? 0.1);
+  const round = new RandomRound(
+    rnd,
+    cfg,
+    deriveArch(cfg),
+    opts.maxDim ?? 6,
+    opts.nopRate ?? 0.1,
+    opts.tapPacking ?? true,
+  );
   const rounds = opts.rounds ?? round.int(1, 6);
   const segments = layOutDram(round);
   const blocks: Block[] = [];

@@ -83,7 +83,7 @@ export const verilatorSection: Section = {
       cases.push({
         label: `random (seed 7, ${quick ? 20 : 1500} rounds)`,
         cfg: arrayConfig(n),
-        make: (c) => randomProgram(7, c, { rounds: quick ? 20 : 1500, maxDim: 8 }),
+        make: (c) => randomProgram(7, c, { rounds: quick ? 20 : 1500, maxDim: 8, tapPacking: false }),
       });
     }
     const batch = quick ? 1 : 16;

@@ -1,6 +1,29 @@
 /** GEMM: one convolution tile on the systolic array, pass by pass. */
 import { NO_DRAM, bits, checkRange, defineOp } from './define.js';
 
+/** The GEMM fields that shape its passes. */
+interface PassShape {
+  ci_blocks: number;
+  kernel_h: number;
+  kernel_w: number;
+  tap_lanes: number;
+}
+
+/** Taps one pass of a tap-packed GEMM holds on an array of `rows` rows: floor(rows / tap_lanes). */
+export function tapsPerPass(g: Pick<PassShape, 'tap_lanes'>, rows: number): number {
+  return Math.floor(rows / g.tap_lanes);
+}
+
+/**
+ * Passes (weight tiles) of a GEMM: per ci block one per kernel tap, or, tap-packed
+ * (tap_lanes >= 1), ceil(kernel taps / taps per pass). Pass order: ci block, then
+ * tap (row-major over kernel_h x kernel_w) or tap group.
+ */
+export function gemmPassCount(g: PassShape, rows: number): number {
+  const taps = g.kernel_h * g.kernel_w;
+  return g.ci_blocks * (g.tap_lanes ? Math.ceil(taps / tapsPerPass(g, rows)) : taps);
+}
+
 export const GEMM = defineOp(
   {
     opcode: 3,
@@ -10,7 +33,10 @@ export const GEMM = defineOp(
       'Convolution tile on the systolic array: for cb < ci_blocks, kh < kernel_h, kw < kernel_w (one pass each, weight tile ' +
       '((cb*kernel_h+kh)*kernel_w+kw) at wgt_addr + tile*R), every output pixel (y, x) of out_h x out_w reads input ' +
       '(y*stride_h+kh-pad_top, x*stride_w+kw-pad_left) of the in_h x in_w tile of block cb (zero outside) and ' +
-      'accumulates (a*w) << pshift into ACC[acc_addr + y*out_w + x]; the first pass overwrites unless accumulate=1.',
+      'accumulates (a*w) << pshift into ACC[acc_addr + y*out_w + x]; the first pass overwrites unless accumulate=1. ' +
+      'Tap-packed (tap_lanes = g >= 1): each pass holds T = floor(R/g) taps, row j*g + l reading lane j*g + l of the ' +
+      "entry of its own tap (tap q*T + j of pass q, row-major), so a block's passes are ceil(kernel_h*kernel_w / T); " +
+      'rows past the last tap read zero.',
     fields: [
       {
         name: 'wgt_addr',
@@ -21,8 +47,8 @@ export const GEMM = defineOp(
       { name: 'acc_addr', width: (a) => a.accAddrBits, doc: 'ACC entry of output pixel (0,0)' },
       { name: 'in_h', width: (a) => a.dimBits, min: 1, doc: 'input tile height (rows in INP)' },
       { name: 'in_w', width: (a) => a.dimBits, min: 1, doc: 'input tile width (entries per INP row)' },
-      { name: 'out_h', width: (a) => a.outDimBits, min: 1, doc: 'output pixels per column' },
-      { name: 'out_w', width: (a) => a.outDimBits, min: 1, doc: 'output pixels per row' },
+      { name: 'out_h', width: (a) => a.accDimBits, min: 1, doc: 'output pixels per column' },
+      { name: 'out_w', width: (a) => a.accDimBits, min: 1, doc: 'output pixels per row' },
       { name: 'kernel_h', width: bits(4), min: 1, doc: 'kernel height' },
       { name: 'kernel_w', width: bits(4), min: 1, doc: 'kernel width' },
       { name: 'stride_h', width: bits(3), min: 1, doc: 'vertical stride' },
@@ -38,14 +64,29 @@ export const GEMM = defineOp(
       { name: 'accumulate', width: bits(1), doc: '1: add to ACC from the first pass; 0: first pass overwrites' },
       { name: 'act_signed', width: bits(1), doc: "1: INP lanes are two's-complement signed; 0: unsigned" },
       { name: 'pshift', width: bits(3), doc: 'product left shift (4 for the high-nibble pass of 8-bit inputs)' },
+      {
+        name: 'tap_lanes',
+        width: (a) => a.tapBits,
+        max: (a) => a.maxTapLanes,
+        doc: '0: one tap per pass; g >= 1: tap packing, g rows (lanes) per tap, floor(R/g) taps per pass',
+      },
+      {
+        name: 'nibble_lanes',
+        width: bits(1),
+        doc: 'tap-packed only: odd lanes of each tap group are high nibbles (products shifted 4 more bits)',
+      },
     ],
   },
   {
     checkRanges(g, m, reject) {
       const sp = m.cfg.scratchpad;
+      if (g.nibble_lanes && (g.tap_lanes < 2 || g.tap_lanes % 2 !== 0)) {
+        reject(
+          `GEMM nibble_lanes=1 needs an even tap_lanes >= 2 (a low and a high nibble lane per channel), got tap_lanes=${g.tap_lanes}`,
+        );
+      }
       checkRange(reject, g.op, 'INP read', g.inp_addr, g.ci_blocks * g.in_h * g.in_w, sp.inputEntries);
-      const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
-      checkRange(reject, g.op, 'WGT read', g.wgt_addr, passes * m.arch.rows, sp.weightEntries);
+      checkRange(reject, g.op, 'WGT read', g.wgt_addr, gemmPassCount(g, m.arch.rows) * m.arch.rows, sp.weightEntries);
       checkRange(reject, g.op, 'ACC', g.acc_addr, g.out_h * g.out_w, sp.accEntries);
     },
     dramSpan: NO_DRAM,

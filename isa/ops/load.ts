@@ -13,15 +13,27 @@ export const LOAD = defineOp(
     opcode: 1,
     mnemonic: 'LOAD',
     unit: 'load',
-    doc: '2-D strided DMA from DRAM into INP, WGT or PARAM: y_count rows of x_count consecutive entries; SRAM entries are written consecutively from sram_addr.',
+    doc:
+      '2-D strided DMA from DRAM into INP, WGT or PARAM: y_count rows of x_count consecutive entries; SRAM entries are ' +
+      'written consecutively from sram_addr. replicate = g >= 1 (INP only): lane l of each entry written is lane l mod g ' +
+      'of the entry read, so every group of g lanes holds the first g (the tap groups of a tap-packed GEMM).',
     fields: [
       { name: 'buf', width: bits(2), enumNames: BUFFER_NAMES, doc: 'destination scratchpad' },
       ...dmaFields((a) => a.sramAddrBits, 'first destination entry'),
+      {
+        name: 'replicate',
+        width: (a) => a.tapBits,
+        max: (a) => a.maxTapLanes,
+        doc: 'INP only: 0 copies the entry; g >= 1 writes lane l from lane l mod g',
+      },
     ],
   },
   {
     checkRanges(inst, m, reject) {
       const sp = m.cfg.scratchpad;
+      if (inst.replicate && inst.buf !== BUF_INP) {
+        reject(`LOAD replicate=${inst.replicate} applies to INP only, not ${BUFFER_NAMES[inst.buf]!.toUpperCase()}`);
+      }
       const depth = [sp.inputEntries, sp.weightEntries, sp.paramEntries][inst.buf]!;
       const what = `${BUFFER_NAMES[inst.buf]!.toUpperCase()} write`;
       checkRange(reject, inst.op, what, inst.sram_addr, inst.x_count * inst.y_count, depth);

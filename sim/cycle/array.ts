@@ -7,8 +7,9 @@
  * delayed C - 1 - c cycles) into the ACC read-modify-write (with bypass).
  * Nothing here uses the closed-form schedule.
  */
-import type { GemmInst } from '../../isa/index.js';
+import { gemmPassCount, type GemmInst } from '../../isa/index.js';
 import { overflowError } from '../memory.js';
+import { passRowTaps, rowNibbleShift } from '../ops/gemm.js';
 import { U_COMPUTE } from '../prepare.js';
 import type { CycleContext } from './context.js';
 
@@ -18,8 +19,10 @@ interface Pass {
   g: GemmInst;
   index: number;
   cb: number;
-  kh: number;
-  kw: number;
+  /** per array row: the kernel tap offset it reads (dy < 0: the row reads zero) and its product shift */
+  dy: Int32Array;
+  dx: Int32Array;
+  shift: Int32Array;
   bank: number;
   pl: number;
   p: number;
@@ -166,7 +169,7 @@ export class ArrayUnit {
     if (!run && mayStart && ctx.startable(U_COMPUTE) >= 0) {
       const i = ctx.start(U_COMPUTE, t);
       const g = ctx.p.code[i] as GemmInst;
-      run = { inst: i, g, passes: g.ci_blocks * g.kernel_h * g.kernel_w, preloaded: 0 };
+      run = { inst: i, g, passes: gemmPassCount(g, this.R), preloaded: 0 };
       this.gemms.push(run);
       started = true;
     }
@@ -174,13 +177,17 @@ export class ArrayUnit {
     const g = run.g;
     const j = run.preloaded++;
     const bank = this.globalPass & 1;
+    const perBlock = run.passes / g.ci_blocks;
+    const taps = passRowTaps(g, R, j % perBlock);
+    const dy = taps.map((t) => (t < 0 ? -1 : Math.floor(t / g.kernel_w)));
     this.preload = {
       inst: run.inst,
       g,
       index: j,
-      cb: Math.floor(j / (g.kernel_w * g.kernel_h)),
-      kh: Math.floor(j / g.kernel_w) % g.kernel_h,
-      kw: j % g.kernel_w,
+      cb: Math.floor(j / perBlock),
+      dy,
+      dx: taps.map((t) => (t < 0 ? 0 : t % g.kernel_w)),
+      shift: taps.map((_, r) => rowNibbleShift(g, r)),
       bank,
       pl: t,
       p: g.out_h * g.out_w,
@@ -229,20 +236,26 @@ export class ArrayUnit {
     const px = t - this.issueStart;
     const oy = Math.floor(px / g.out_w);
     const ox = px % g.out_w;
-    const iy = oy * g.stride_h + ps.kh - g.pad_top;
-    const ix = ox * g.stride_w + ps.kw - g.pad_left;
     this.histValid[hs] = 1;
     this.histBank[hs] = ps.bank;
+    // every row addresses INP itself (lane RAMs): its own tap when tap-packed, the pass's tap otherwise
     const base = hs * R;
-    if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
-      const e = (g.inp_addr + ps.cb * g.in_h * g.in_w + iy * g.in_w + ix) * R;
-      ctx.c.sram.inp.reads++;
-      const ab = ctx.p.arch.activationBits;
-      for (let r = 0; r < R; r++) {
-        const raw = ctx.sp.inp[e + r]!;
-        this.histVec[base + r] = g.act_signed && raw >= 1 << (ab - 1) ? raw - (1 << ab) : raw;
+    const block = g.inp_addr + ps.cb * g.in_h * g.in_w;
+    const ab = ctx.p.arch.activationBits;
+    let read = false;
+    for (let r = 0; r < R; r++) {
+      const iy = oy * g.stride_h + ps.dy[r]! - g.pad_top;
+      const ix = ox * g.stride_w + ps.dx[r]! - g.pad_left;
+      if (ps.dy[r]! < 0 || iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
+        this.histVec[base + r] = 0;
+        continue;
       }
-    } else this.histVec.fill(0, base, base + R);
+      read = true;
+      const raw = ctx.sp.inp[(block + iy * g.in_w + ix) * R + r]!;
+      const v = g.act_signed && raw >= 1 << (ab - 1) ? raw - (1 << ab) : raw;
+      this.histVec[base + r] = v * 2 ** ps.shift[r]!;
+    }
+    if (read) ctx.c.sram.inp.reads++;
     const ms = (t + R + C) % H;
     this.metaValid[ms] = 1;
     this.metaEntry[ms] = g.acc_addr + px;

@@ -52,7 +52,7 @@ export class LoadUnit extends DmaUnit {
       if (++this.beatInEntry === bpe) {
         this.beatInEntry = 0;
         const off = ld.dram_addr + this.rowServed * ld.dram_stride + this.entryInRow * eb;
-        loadEntries(sp, p.arch, ld.buf, dram, off, ld.sram_addr + this.entry, 1);
+        loadEntries(sp, p.arch, ld.buf, dram, off, ld.sram_addr + this.entry, 1, ld.replicate);
         this.entry++;
         (ld.buf === BUF_INP ? c.sram.inp : ld.buf === BUF_WGT ? c.sram.wgt : c.sram.param).writes++;
         c.dram.readBytes += eb;

@@ -1,30 +1,72 @@
 /** GEMM in the engines: passes through the array pipeline; the fast engine's kernel is in sim/execute.ts. */
-import { NO_FLAGS, type GemmInst } from '../../isa/index.js';
+import { NO_FLAGS, gemmPassCount, tapsPerPass, type GemmInst } from '../../isa/index.js';
 import { noLaneActions, occupancy, type SimOp } from './define.js';
 import type { RandomRound } from './random-round.js';
 
-/** Number of (pass, pixel) pairs of a GEMM whose input lies inside the tile (the INP reads; padding reads nothing). */
-export function gemmInpReads(g: GemmInst): number {
+/**
+ * The kernel tap each array row reads in pass q of a block (q < passes per ci block):
+ * row-major tap index into kernel_h x kernel_w, or -1 for a row that reads zero.
+ * One tap for every row, or, tap-packed (tap_lanes = g), tap q*T + floor(r/g) for
+ * row r of the first T*g rows (T = taps per pass).
+ */
+export function passRowTaps(g: GemmInst, rows: number, q: number): Int32Array {
+  const out = new Int32Array(rows);
+  if (!g.tap_lanes) return out.fill(q);
+  const taps = g.kernel_h * g.kernel_w;
+  const per = tapsPerPass(g, rows);
+  for (let r = 0; r < rows; r++) {
+    const j = Math.floor(r / g.tap_lanes);
+    const t = q * per + j;
+    out[r] = j < per && t < taps ? t : -1;
+  }
+  return out;
+}
+
+/** Extra product shift of each row: 4 for the high-nibble lanes of a nibble_lanes GEMM, else 0. */
+export function rowNibbleShift(g: GemmInst, r: number): number {
+  return g.nibble_lanes && (r % g.tap_lanes) % 2 === 1 ? 4 : 0;
+}
+
+/** Passes per ci block. */
+export const blockPasses = (g: GemmInst, rows: number): number => gemmPassCount(g, rows) / g.ci_blocks;
+
+/**
+ * Number of (pass, pixel) pairs of a GEMM that read INP: whose input lies inside the tile
+ * (padding reads nothing); tap-packed, whose input of at least one row's tap does.
+ */
+export function gemmInpReads(g: GemmInst, rows: number): number {
+  const inY = (oy: number, kh: number) => {
+    const iy = oy * g.stride_h + kh - g.pad_top;
+    return iy >= 0 && iy < g.in_h;
+  };
+  const inX = (ox: number, kw: number) => {
+    const ix = ox * g.stride_w + kw - g.pad_left;
+    return ix >= 0 && ix < g.in_w;
+  };
   let total = 0;
-  for (let kh = 0; kh < g.kernel_h; kh++) {
-    let rows = 0;
-    for (let oy = 0; oy < g.out_h; oy++) {
-      const iy = oy * g.stride_h + kh - g.pad_top;
-      if (iy >= 0 && iy < g.in_h) rows++;
-    }
-    for (let kw = 0; kw < g.kernel_w; kw++) {
-      let cols = 0;
-      for (let ox = 0; ox < g.out_w; ox++) {
-        const ix = ox * g.stride_w + kw - g.pad_left;
-        if (ix >= 0 && ix < g.in_w) cols++;
+  if (!g.tap_lanes) {
+    for (let kh = 0; kh < g.kernel_h; kh++) {
+      let ys = 0;
+      for (let oy = 0; oy < g.out_h; oy++) if (inY(oy, kh)) ys++;
+      for (let kw = 0; kw < g.kernel_w; kw++) {
+        let xs = 0;
+        for (let ox = 0; ox < g.out_w; ox++) if (inX(ox, kw)) xs++;
+        total += ys * xs;
       }
-      total += rows * cols;
+    }
+    return total * g.ci_blocks;
+  }
+  for (let q = 0, Q = blockPasses(g, rows); q < Q; q++) {
+    const taps = [...new Set(passRowTaps(g, rows, q))].filter((t) => t >= 0);
+    for (let oy = 0; oy < g.out_h; oy++) {
+      const rowTaps = taps.filter((t) => inY(oy, Math.floor(t / g.kernel_w)));
+      for (let ox = 0; ox < g.out_w; ox++) if (rowTaps.some((t) => inX(ox, t % g.kernel_w))) total++;
     }
   }
   return total * g.ci_blocks;
 }
 
-export const gemmPasses = (g: GemmInst): number => g.ci_blocks * g.kernel_h * g.kernel_w;
+export const gemmPasses = (g: GemmInst, rows: number): number => gemmPassCount(g, rows);
 
 /** The round's GEMMs: one ACC region per round; the first GEMM may overwrite, later ones accumulate. */
 function planGemms(round: RandomRound): void {
@@ -42,18 +84,22 @@ function planGemms(round: RandomRound): void {
   const gemms: GemmInst[] = [];
   let macs = 0;
   for (let k = 0; k < nG; k++) {
-    let kh = round.int(1, 3);
-    let kw = round.int(1, 3);
+    // a third of the GEMMs are tap-packed (g rows per tap), some of those with nibble lanes
+    const tapLanes = round.tapPacking && a.maxTapLanes >= 1 && round.rnd() < 1 / 3 ? round.int(1, a.maxTapLanes) : 0;
+    const nibbleLanes = tapLanes >= 2 && tapLanes % 2 === 0 && round.rnd() < 0.4 ? 1 : 0;
+    let kh = round.int(1, tapLanes ? 4 : 3);
+    let kw = round.int(1, tapLanes ? 4 : 3);
     let ci = round.int(1, cbs);
-    while (ci * kh * kw * n > Math.min(wgtHalf - wgtUsed, wgtTiles * n) && (ci > 1 || kh > 1 || kw > 1)) {
+    const passes = () => gemmPassCount({ ci_blocks: ci, kernel_h: kh, kernel_w: kw, tap_lanes: tapLanes }, n);
+    while (passes() * n > Math.min(wgtHalf - wgtUsed, wgtTiles * n) && (ci > 1 || kh > 1 || kw > 1)) {
       if (ci > 1) ci--;
       else if (kh > 1) kh--;
       else kw--;
     }
-    const tiles = ci * kh * kw;
+    const tiles = passes();
     if (tiles * n > wgtHalf - wgtUsed || tiles > wgtTiles) break;
     const actSigned = round.rnd() < 0.4 ? 1 : 0;
-    const amax = actSigned ? 2 ** (a.activationBits - 1) : 2 ** a.activationBits - 1;
+    const amax = (actSigned ? 2 ** (a.activationBits - 1) : 2 ** a.activationBits - 1) * (nibbleLanes ? 16 : 1);
     let pshift = round.rnd() < 0.3 ? round.int(1, 3) : 0;
     let accumulate = k === 0 ? (round.rnd() < 0.2 ? 1 : 0) : round.rnd() < 0.8 ? 1 : 0;
     let prior = 0;
@@ -84,6 +130,8 @@ function planGemms(round: RandomRound): void {
       accumulate,
       act_signed: actSigned,
       pshift,
+      tap_lanes: tapLanes,
+      nibble_lanes: nibbleLanes,
     });
     wgtUsed += tiles * n;
     macs += tiles * P * n * cols;
@@ -92,13 +140,13 @@ function planGemms(round: RandomRound): void {
 }
 
 export const GEMM_SIM: SimOp<'GEMM'> = {
-  timing: (g) => occupancy('array', 0, 0, gemmPasses(g), g.out_h * g.out_w),
+  timing: (g, m) => occupancy('array', 0, 0, gemmPasses(g, m.arch.rows), g.out_h * g.out_w),
   execute: (fu, i, g) => fu.gemm(i, g),
   cycle: { unit: 'array' },
   access(g, m, c) {
-    const passes = gemmPasses(g);
+    const passes = gemmPasses(g, m.arch.rows);
     const px = g.out_h * g.out_w;
-    c.sram.inp.reads += gemmInpReads(g);
+    c.sram.inp.reads += gemmInpReads(g, m.arch.rows);
     c.sram.wgt.reads += passes * m.arch.rows;
     // the first pass of an overwriting GEMM does not need the old ACC value
     c.sram.acc.reads += (g.accumulate ? passes : passes - 1) * px;

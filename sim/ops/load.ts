@@ -1,5 +1,5 @@
 /** LOAD in the engines: DRAM read channel DMA into INP, WGT or PARAM. */
-import { BUF_INP, BUF_PARAM, BUF_WGT, NO_FLAGS, UNIT_LOAD, loadEntryBytes } from '../../isa/index.js';
+import { BUF_INP, BUF_PARAM, BUF_WGT, NO_FLAGS, UNIT_LOAD, gemmPassCount, loadEntryBytes } from '../../isa/index.js';
 import { loadEntries } from '../memory.js';
 import { dmaBeats, noLaneActions, occupancy, type SimOp } from './define.js';
 import type { RandomRound } from './random-round.js';
@@ -22,10 +22,18 @@ function emitLoads(round: RandomRound): void {
   const { a, rows: n, load: L } = round;
   const { desc, blocks, h: inH, w: inW } = round.input;
   const { cbs, h: tH, w: tW, inpBase } = round.tile;
+  // replicate the input for the round's tap-packed GEMM (mostly), or now and then for no reason
+  const tapped = round.gemm.list.find((g) => g.tap_lanes > 0)?.tap_lanes ?? 0;
   for (let cb = 0; cb < cbs; cb++) {
     const src = round.int(0, blocks - 1);
     const y0 = round.int(0, inH - tH);
     const x0 = round.int(0, inW - tW);
+    const replicate =
+      tapped && round.rnd() < 0.8
+        ? tapped
+        : round.tapPacking && a.maxTapLanes >= 1 && round.rnd() < 0.1
+          ? round.int(1, a.maxTapLanes)
+          : 0;
     L.push({
       op: 'LOAD',
       ...NO_FLAGS,
@@ -35,11 +43,12 @@ function emitLoads(round: RandomRound): void {
       x_count: tW,
       y_count: tH,
       dram_stride: inW * a.inpEntryBytes,
+      replicate,
     });
   }
   let wOff = 0;
   for (const g of round.gemm.list) {
-    const tiles = g.ci_blocks * g.kernel_h * g.kernel_w;
+    const tiles = gemmPassCount(g, n);
     const t0 = round.int(0, round.weights.tiles - tiles);
     const perTile = round.rnd() < 0.5;
     L.push({
@@ -51,6 +60,7 @@ function emitLoads(round: RandomRound): void {
       x_count: perTile ? n : tiles * n,
       y_count: perTile ? tiles : 1,
       dram_stride: perTile ? n * a.wgtEntryBytes : 0,
+      replicate: 0,
     });
     wOff += tiles * n;
     round.maybeNop(L, UNIT_LOAD);
@@ -71,6 +81,7 @@ function emitLoads(round: RandomRound): void {
       x_count: pCount,
       y_count: 1,
       dram_stride: 0,
+      replicate: 0,
     });
   }
   round.param = { base: paramBase, count: pCount };
@@ -85,7 +96,7 @@ export const LOAD_SIM: SimOp<'LOAD'> = {
   execute(fu, _i, ld) {
     for (let y = 0; y < ld.y_count; y++) {
       const off = ld.dram_addr + y * ld.dram_stride;
-      loadEntries(fu.sp, fu.p.arch, ld.buf, fu.dram, off, ld.sram_addr + y * ld.x_count, ld.x_count);
+      loadEntries(fu.sp, fu.p.arch, ld.buf, fu.dram, off, ld.sram_addr + y * ld.x_count, ld.x_count, ld.replicate);
     }
   },
   cycle: { unit: 'dma-read' },

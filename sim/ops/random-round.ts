@@ -59,6 +59,8 @@ export class RandomRound {
     readonly a: DerivedArch,
     readonly maxDim: number,
     readonly nopRate: number,
+    /** generate tap-packed GEMMs and replicating LOADs */
+    readonly tapPacking: boolean,
   ) {
     this.rows = a.rows;
     this.cols = a.cols;

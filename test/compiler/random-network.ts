@@ -4,6 +4,7 @@
  * 2, 1x1 and 3x3 kernels, residual blocks, pools, dense heads, 4- and 8-bit inputs.
  */
 import { DEFAULT_CONFIG, validateConfig, type ArchConfig } from '../../arch/config.js';
+import { isaLayout } from '../../isa/encoding.js';
 import { calibrateNetwork } from '../../models/calibration.js';
 import { slidingOutputSize, type Layer, type Network } from '../../models/ir.js';
 import type { Conv2dLayer, RequantLayer } from '../../models/index.js';
@@ -152,7 +153,9 @@ export function randomConfig(seed: number): ArchConfig {
     // a third of the machines are rectangular (drawn last: the other choices stay what they were)
     if (r() < 1 / 3) cfg.array.cols = r() < 0.5 ? n / 2 : 2 * n;
     try {
-      return validateConfig(cfg);
+      validateConfig(cfg);
+      isaLayout(cfg);
+      return cfg;
     } catch {
       // an instruction field no longer fits 128 bits: draw again
     }

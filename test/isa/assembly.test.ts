@@ -18,7 +18,7 @@ function asmError(text: string): string {
   throw new Error('assembled without error');
 }
 
-const LOAD = 'LOAD buf=inp sram_addr=0 dram_addr=0x100 x_count=4 y_count=2 dram_stride=64';
+const LOAD = 'LOAD buf=inp sram_addr=0 dram_addr=0x100 x_count=4 y_count=2 dram_stride=64 replicate=0';
 
 describe('assembler', () => {
   it('disassemble -> assemble gives identical bits (random programs, random configs)', () => {
@@ -63,7 +63,7 @@ describe('assembler', () => {
     expect(text).toBe(
       [
         '; layer conv1 (conv2d)',
-        'LOAD buf=inp sram_addr=0 dram_addr=0x100 x_count=4 y_count=2 dram_stride=64  ; [0]',
+        'LOAD buf=inp sram_addr=0 dram_addr=0x100 x_count=4 y_count=2 dram_stride=64 replicate=0  ; [0]',
         '; layer fc (dense)',
         'NOP unit=load  ; [1]',
         'HALT  ; [2]',
@@ -78,7 +78,7 @@ describe('assembler', () => {
     });
     it('unknown field, listing the valid ones', () => {
       expect(asmError(`${LOAD} sram=3`)).toBe(
-        `k.s:1:${LOAD.length + 2}: LOAD has no field 'sram' (did you mean sram_addr?); valid fields: buf, sram_addr, dram_addr, x_count, y_count, dram_stride`,
+        `k.s:1:${LOAD.length + 2}: LOAD has no field 'sram' (did you mean sram_addr?); valid fields: buf, sram_addr, dram_addr, x_count, y_count, dram_stride, replicate`,
       );
     });
     it('duplicate field', () => {
@@ -91,14 +91,14 @@ describe('assembler', () => {
     });
     it('missing fields, all named', () => {
       expect(asmError('; c\n LOAD buf=inp x_count=1')).toBe(
-        'k.s:2:2: LOAD is missing fields sram_addr, dram_addr, y_count, dram_stride (all fields are required)',
+        'k.s:2:2: LOAD is missing fields sram_addr, dram_addr, y_count, dram_stride, replicate (all fields are required)',
       );
     });
     it('bad number', () => {
-      expect(asmError('LOAD buf=inp sram_addr=12a dram_addr=0 x_count=1 y_count=1 dram_stride=0')).toMatch(
+      expect(asmError('LOAD buf=inp sram_addr=12a dram_addr=0 x_count=1 y_count=1 dram_stride=0 replicate=0')).toMatch(
         /^k\.s:1:24: LOAD\.sram_addr: bad number '12a' \(decimal or 0x hex\)/,
       );
-      expect(asmError('LOAD buf=inp sram_addr=-1 dram_addr=0 x_count=1 y_count=1 dram_stride=0')).toMatch(
+      expect(asmError('LOAD buf=inp sram_addr=-1 dram_addr=0 x_count=1 y_count=1 dram_stride=0 replicate=0')).toMatch(
         /^k\.s:1:24: .*bad number '-1'/,
       );
     });
@@ -108,14 +108,16 @@ describe('assembler', () => {
       );
     });
     it('value out of range, with range and width', () => {
-      expect(asmError('LOAD buf=inp sram_addr=0 dram_addr=0 x_count=0 y_count=1 dram_stride=0')).toBe(
+      expect(asmError('LOAD buf=inp sram_addr=0 dram_addr=0 x_count=0 y_count=1 dram_stride=0 replicate=0')).toBe(
         'k.s:1:46: LOAD.x_count = 0 is out of range [1, 4095] (12-bit field)',
       );
-      expect(asmError('LOAD buf=inp sram_addr=0 dram_addr=0x10000000 x_count=1 y_count=1 dram_stride=0')).toBe(
-        'k.s:1:36: LOAD.dram_addr = 0x10000000 is out of range [0, 268435455] (28-bit field)',
-      );
       expect(
-        asmError('LOAD buf=inp sram_addr=99999999999999999999 dram_addr=0 x_count=1 y_count=1 dram_stride=0'),
+        asmError('LOAD buf=inp sram_addr=0 dram_addr=0x10000000 x_count=1 y_count=1 dram_stride=0 replicate=0'),
+      ).toBe('k.s:1:36: LOAD.dram_addr = 0x10000000 is out of range [0, 268435455] (28-bit field)');
+      expect(
+        asmError(
+          'LOAD buf=inp sram_addr=99999999999999999999 dram_addr=0 x_count=1 y_count=1 dram_stride=0 replicate=0',
+        ),
       ).toBe('k.s:1:24: LOAD.sram_addr = 99999999999999999999 is out of range [0, 2047] (11-bit field)');
       expect(asmError('NOP unit=3')).toMatch(
         /^k\.s:1:10: NOP\.unit = 3 is out of range \[0, 2\] \(2-bit field\) \(load=0, compute=1, store=2\)/,

@@ -100,7 +100,7 @@ describe('encode/decode', () => {
     expect(validateConfig(cfg)).toBe(cfg);
     expect(() => isaLayout(cfg)).toThrow(ConfigError);
     expect(() => isaLayout(cfg)).toThrow(
-      /^config\.scratchpad: LOAD needs 136 bits but the instruction word has 128 \(wide fields: sram_addr 20, dram_addr 32, x_count 21, y_count 21, dram_stride 32\)/,
+      /^config\.scratchpad: LOAD needs 140 bits but the instruction word has 128 \(wide fields: sram_addr 20, dram_addr 32, x_count 21, y_count 21, dram_stride 32\)/,
     );
     // Big, but still fitting.
     expect(

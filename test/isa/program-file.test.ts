@@ -12,7 +12,7 @@ function sample(): Program {
     config: cfg,
     configHash: configHash(cfg),
     code: assembleProgram(
-      'LOAD push_next buf=inp sram_addr=0 dram_addr=0x1000 x_count=4 y_count=1 dram_stride=0\nNOP unit=compute pop_prev\nHALT',
+      'LOAD push_next buf=inp sram_addr=0 dram_addr=0x1000 x_count=4 y_count=1 dram_stride=0 replicate=0\nNOP unit=compute pop_prev\nHALT',
       cfg,
     ),
     segments: [
@@ -99,7 +99,7 @@ describe('.nbl program file', () => {
     const bytes = writeProgramFile(sample());
     const view = new DataView(bytes.buffer);
     expect(Buffer.from(bytes.subarray(0, 4)).toString('latin1')).toBe('NBL1');
-    expect(view.getUint32(4, true)).toBe(1);
+    expect(view.getUint32(4, true)).toBe(2);
     const hlen = view.getUint32(8, true);
     expect(hlen % 16).toBe(0);
     expect(view.getUint32(12, true)).toBe(3 * 16 + 5 + 64);
@@ -114,8 +114,13 @@ describe('.nbl program file', () => {
 
   it('rejects an unsupported version', () => {
     const bytes = writeProgramFile(sample());
-    new DataView(bytes.buffer).setUint32(4, 2, true);
-    expect(readError(bytes)).toBe('p.nbl: unsupported format version 2 (this nibble reads version 1)');
+    new DataView(bytes.buffer).setUint32(4, 3, true);
+    expect(readError(bytes)).toBe('p.nbl: unsupported format version 3 (this nibble reads version 2)');
+    // version 1 encoded GEMM differently (before tap packing)
+    new DataView(bytes.buffer).setUint32(4, 1, true);
+    expect(readError(bytes)).toBe(
+      'p.nbl: unsupported format version 1 (this nibble reads version 2: compile the model again)',
+    );
   });
 
   it('rejects truncation with expected vs actual size, and trailing bytes', () => {

@@ -41,6 +41,7 @@ export const load = (
   y_count: number,
   dram_stride: number,
   f: Flags = {},
+  replicate = 0,
 ): Instruction => ({
   op: 'LOAD',
   ...F,
@@ -51,6 +52,7 @@ export const load = (
   x_count,
   y_count,
   dram_stride,
+  replicate,
 });
 export const store = (
   sram_addr: number,
@@ -91,6 +93,8 @@ export function gemm(g: Partial<Record<string, number>>, f: Flags = {}): Instruc
     accumulate: 0,
     act_signed: 0,
     pshift: 0,
+    tap_lanes: 0,
+    nibble_lanes: 0,
     ...g,
   } as Instruction;
 }

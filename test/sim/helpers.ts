@@ -6,9 +6,15 @@ import { simulate, type Engine, type SimResult } from '../../sim/index.js';
 
 export const F = { pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 } as const;
 
-/** An instruction with zero token flags unless given. */
+/** The fields whose 0 leaves the instruction as it was before they existed (tap packing): defaulted here. */
+const OFF: Partial<Record<Mnemonic, Record<string, number>>> = {
+  LOAD: { replicate: 0 },
+  GEMM: { tap_lanes: 0, nibble_lanes: 0 },
+};
+
+/** An instruction with zero token flags unless given (and tap packing off unless given). */
 export function ins<M extends Mnemonic>(op: M, fields: Record<string, number> = {}): Instruction {
-  return { op, ...F, ...fields } as unknown as Instruction;
+  return { op, ...F, ...OFF[op], ...fields } as unknown as Instruction;
 }
 
 export const HALT = ins('HALT');

@@ -42,7 +42,7 @@ export function naiveRun(
         inst.buf === 0 ? [inp, a.inpEntryBytes] : inst.buf === 1 ? [wgt, a.wgtEntryBytes] : [param, a.paramEntryBytes];
       let e = inst.sram_addr;
       for (let y = 0; y < inst.y_count; y++)
-        for (let x = 0; x < inst.x_count; x++, e++)
+        for (let x = 0; x < inst.x_count; x++, e++) {
           buf.set(
             dram.subarray(
               inst.dram_addr + y * inst.dram_stride + x * eb,
@@ -50,6 +50,18 @@ export function naiveRun(
             ),
             e * eb,
           );
+          if (inst.replicate) {
+            // lane l of the entry becomes lane l mod g
+            const v = lane(inp, eb, e, a.activationBits, false, R);
+            packEntry(
+              v.map((_, l) => v[l % inst.replicate]!),
+              R,
+              a.activationBits,
+              inp,
+              e * eb,
+            );
+          }
+        }
     } else if (inst.op === 'STORE') {
       const eb = a.outEntryBytes;
       let e = inst.sram_addr;
@@ -58,36 +70,49 @@ export function naiveRun(
           dram.set(out.subarray(e * eb, (e + 1) * eb), inst.dram_addr + y * inst.dram_stride + x * eb);
     } else if (inst.op === 'GEMM') {
       const g = inst;
+      // the taps of each pass: one per pass, or floor(R / g) per pass tap-packed (row j*g + l: tap j of the pass)
+      const T = g.kernel_h * g.kernel_w;
+      const per = g.tap_lanes ? Math.floor(R / g.tap_lanes) : 1;
+      const groups = Math.ceil(T / per);
       let pass = 0;
       for (let cb = 0; cb < g.ci_blocks; cb++)
-        for (let kh = 0; kh < g.kernel_h; kh++)
-          for (let kw = 0; kw < g.kernel_w; kw++, pass++) {
-            for (let oy = 0; oy < g.out_h; oy++)
-              for (let ox = 0; ox < g.out_w; ox++) {
-                const iy = oy * g.stride_h + kh - g.pad_top;
-                const ix = ox * g.stride_w + kw - g.pad_left;
-                const inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
-                const av = inside
-                  ? lane(
-                      inp,
-                      a.inpEntryBytes,
-                      g.inp_addr + cb * g.in_h * g.in_w + iy * g.in_w + ix,
-                      a.activationBits,
-                      g.act_signed === 1,
-                      R,
-                    )
-                  : new Array<number>(R).fill(0);
-                const accRow = acc[g.acc_addr + oy * g.out_w + ox]!;
-                for (let c = 0; c < n; c++) {
-                  let s = 0;
-                  for (let r = 0; r < R; r++)
-                    s += av[r]! * lane(wgt, a.wgtEntryBytes, g.wgt_addr + pass * R + r, a.weightBits, true)[c]!;
-                  const v = s * 2 ** g.pshift + (pass === 0 && !g.accumulate ? 0 : accRow[c]!);
-                  if (v < a.accMin || v > a.accMax) throw new Error(`naive: overflow`);
-                  accRow[c] = v;
-                }
+        for (let q = 0; q < groups; q++, pass++) {
+          const rowTap = (r: number): number => {
+            if (!g.tap_lanes) return q;
+            const j = Math.floor(r / g.tap_lanes);
+            return j < per && q * per + j < T ? q * per + j : -1;
+          };
+          for (let oy = 0; oy < g.out_h; oy++)
+            for (let ox = 0; ox < g.out_w; ox++) {
+              const av = new Array<number>(R).fill(0);
+              for (let r = 0; r < R; r++) {
+                const t = rowTap(r);
+                if (t < 0) continue;
+                const iy = oy * g.stride_h + Math.floor(t / g.kernel_w) - g.pad_top;
+                const ix = ox * g.stride_w + (t % g.kernel_w) - g.pad_left;
+                if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+                const entry = lane(
+                  inp,
+                  a.inpEntryBytes,
+                  g.inp_addr + cb * g.in_h * g.in_w + iy * g.in_w + ix,
+                  a.activationBits,
+                  g.act_signed === 1,
+                  R,
+                );
+                const high = g.nibble_lanes && (r % g.tap_lanes) % 2 === 1;
+                av[r] = entry[r]! * (high ? 16 : 1);
               }
-          }
+              const accRow = acc[g.acc_addr + oy * g.out_w + ox]!;
+              for (let c = 0; c < n; c++) {
+                let s = 0;
+                for (let r = 0; r < R; r++)
+                  s += av[r]! * lane(wgt, a.wgtEntryBytes, g.wgt_addr + pass * R + r, a.weightBits, true)[c]!;
+                const v = s * 2 ** g.pshift + (pass === 0 && !g.accumulate ? 0 : accRow[c]!);
+                if (v < a.accMin || v > a.accMax) throw new Error(`naive: overflow`);
+                accRow[c] = v;
+              }
+            }
+        }
     } else if (inst.op === 'REQUANT') {
       const { bias, shift } = unpackParamEntry(param, inst.param_addr * a.paramEntryBytes, n);
       const b = inst.clamp_bits;

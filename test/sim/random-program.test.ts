@@ -29,9 +29,20 @@ describe('random programs', () => {
     let overlapGemms = 0;
     let queueFull = 0;
     let tokenStalls = 0;
+    // tap packing: tap-packed GEMMs (with and without nibble lanes), fed by replicating LOADs
+    const tap = { gemms: 0, nibble: 0, replicate: 0, rectangular: 0 };
     for (let seed = 1; seed <= 100; seed++) {
-      const p = randomProgram(seed, randomConfig(seed));
+      const cfg = randomConfig(seed);
+      const p = randomProgram(seed, cfg);
       p.code.forEach((i) => ops.add(i.op));
+      for (const i of p.code) {
+        if (i.op === 'GEMM' && i.tap_lanes > 0) {
+          tap.gemms++;
+          if (i.nibble_lanes) tap.nibble++;
+          if (cfg.array.rows !== cfg.array.cols) tap.rectangular++;
+        }
+        if (i.op === 'LOAD' && i.replicate > 0) tap.replicate++;
+      }
       const r = simulate(p, { engine: 'timing' });
       if (r.counters.fetch.stallQueueFull > 0) queueFull++;
       if (r.counters.load.stallToken + r.counters.compute.stallToken + r.counters.store.stallToken > 0) tokenStalls++;
@@ -47,5 +58,9 @@ describe('random programs', () => {
     expect(overlapGemms).toBeGreaterThan(20);
     expect(queueFull).toBeGreaterThan(50);
     expect(tokenStalls).toBeGreaterThan(50);
+    expect(tap.gemms).toBeGreaterThan(100);
+    expect(tap.nibble).toBeGreaterThan(20);
+    expect(tap.replicate).toBeGreaterThan(100);
+    expect(tap.rectangular).toBeGreaterThan(20);
   });
 });
