@@ -208,6 +208,9 @@ export function generateVerilog(cfgIn: ArchConfig, optsIn: RtlOptions = {}): Gen
   const a = deriveArch(cfg);
   const wd = rtlWidths(cfg);
   const n = a.rows;
+  // GEMM out_h / out_w are accDimBits wide (they index ACC): zero-extended to the ODIMB-wide registers
+  const gemmOutPad = a.outDimBits - fieldWidth(cfg, 'GEMM', 'out_h');
+  const gemmOutDim = (w: string) => (gemmOutPad > 0 ? `{${gemmOutPad}'d0, ${w}}` : w);
   const ab = a.activationBits;
   const wb = a.weightBits;
   const accb = a.accBits;
@@ -741,8 +744,8 @@ ${fieldWires(cfg, 'POOL', 'cq_head', 'ph')}
   wire [${fieldWidth(cfg, 'GEMM', 'ci_blocks') - 1}:0] v_cb = v_new ? 0 : pl_cb;
   wire [DIMB-1:0] v_in_h = v_new ? gh_in_h : g_in_h;
   wire [DIMB-1:0] v_in_w = v_new ? gh_in_w : g_in_w;
-  wire [ODIMB-1:0] v_out_h = v_new ? gh_out_h : g_out_h;
-  wire [ODIMB-1:0] v_out_w = v_new ? gh_out_w : g_out_w;
+  wire [ODIMB-1:0] v_out_h = v_new ? ${gemmOutDim('gh_out_h')} : g_out_h;
+  wire [ODIMB-1:0] v_out_w = v_new ? ${gemmOutDim('gh_out_w')} : g_out_w;
   wire [2:0] v_sh = v_new ? gh_stride_h : g_sh;
   wire [2:0] v_sw = v_new ? gh_stride_w : g_sw;
   wire [2:0] v_pt = v_new ? gh_pad_top : g_pt;
