@@ -12,7 +12,7 @@ import type { Network } from '../ir.js';
 import { runReference } from '../reference.js';
 import { runGraph } from './execute/index.js';
 import type { OnnxGraph } from './graph.js';
-import type { LoweredModel } from './lower/index.js';
+import type { GraphInput, LoweredModel } from './lower/index.js';
 import { DATA_TYPE } from './schema.js';
 import type { Tensor } from './tensor.js';
 
@@ -34,10 +34,10 @@ export interface CheckResult {
 }
 
 /** The ONNX graph input for one raw image (canonical C,H,W order), as the model sees it. */
-export function modelInput(lowered: Pick<LoweredModel, 'input'>, host: HostStages, raw: Uint8Array): Tensor {
-  const { dims, order, float } = lowered.input;
-  const s = host.input?.rawScale ?? 1 / 255;
-  const o = host.input?.rawOffset ?? 0;
+export function modelInput(input: GraphInput, rawScale: number, rawOffset: number, raw: Uint8Array): Tensor {
+  const { dims, order, float } = input;
+  const s = rawScale;
+  const o = rawOffset;
   const data = new Float64Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const r = raw[order ? order[i]! : i]!;
@@ -57,7 +57,12 @@ export function modelOutputs(
   const size = raw.length / count;
   const chunks: Float64Array[] = [];
   for (let k = 0; k < count; k++) {
-    const x = modelInput(lowered, host, raw.subarray(k * size, (k + 1) * size));
+    const x = modelInput(
+      lowered.input,
+      host.input?.rawScale ?? 1 / 255,
+      host.input?.rawOffset ?? 0,
+      raw.subarray(k * size, (k + 1) * size),
+    );
     const out = runGraph(graph, new Map([[lowered.input.name, x]]));
     chunks.push(out.get(lowered.output)!.data);
   }
@@ -135,4 +140,58 @@ export function checkImport(
   const model = modelOutputs(graph, lowered, lowered.host, raw, count);
   const nibble = nibbleOutputs(lowered.network, lowered.host, raw, count);
   return compareOutputs(model, nibble, count, labels);
+}
+
+/** The float values of the named ONNX tensors on count raw images (one tensor per image each). */
+export function probeValues(
+  graph: OnnxGraph,
+  lowered: LoweredModel,
+  raw: Uint8Array,
+  count: number,
+  names: readonly string[],
+): Map<string, Tensor[]> {
+  const size = raw.length / count;
+  const keep = new Set(names);
+  const out = new Map<string, Tensor[]>(names.map((n) => [n, []]));
+  for (let k = 0; k < count; k++) {
+    const h = lowered.host.input;
+    const x = modelInput(
+      lowered.input,
+      h?.rawScale ?? 1 / 255,
+      h?.rawOffset ?? 0,
+      raw.subarray(k * size, (k + 1) * size),
+    );
+    const values = runGraph(graph, new Map([[lowered.input.name, x]]), { keep });
+    for (const n of names) {
+      const t = values.get(n);
+      if (t) out.get(n)!.push(t);
+    }
+  }
+  return out;
+}
+
+/** Per ONNX value, the smallest and largest float over count raw images (post-training quantization ranges). */
+export function valueRanges(
+  graph: OnnxGraph,
+  input: GraphInput,
+  rawScale: number,
+  rawOffset: number,
+  raw: Uint8Array,
+  count: number,
+): Map<string, { min: number; max: number }> {
+  const size = raw.length / count;
+  const ranges = new Map<string, { min: number; max: number }>();
+  for (let k = 0; k < count; k++) {
+    const x = modelInput(input, rawScale, rawOffset, raw.subarray(k * size, (k + 1) * size));
+    for (const [name, t] of runGraph(graph, new Map([[input.name, x]]), { keep: 'all' })) {
+      if (graph.initializers.has(name)) continue;
+      const r = ranges.get(name) ?? { min: Infinity, max: -Infinity };
+      for (const v of t.data) {
+        if (v < r.min) r.min = v;
+        if (v > r.max) r.max = v;
+      }
+      ranges.set(name, r);
+    }
+  }
+  return ranges;
 }

@@ -18,6 +18,13 @@ export interface LowerOptions {
   calibration?: ReadonlyMap<string, Tensor[]>;
   /** most network channels one wide output value may be spread over */
   maxOutputSlices: number;
+  /**
+   * Post-training quantization of a float model: float weights are quantized
+   * per output channel on a grid chosen with the next quantizer, and every
+   * float value a layer reads is quantized with a scale from these
+   * calibration ranges (per ONNX value).
+   */
+  quantize?: { stats: ReadonlyMap<string, { min: number; max: number }> };
   name: string;
 }
 
@@ -37,6 +44,10 @@ export class Lowering {
   inputBits: 4 | 8 | undefined;
   inputTables: Int32Array[] | null = null;
   inputDescription = '';
+  /** ONNX values whose calibration histograms would weight inexact requant fits */
+  readonly probes = new Set<string>();
+  /** post-training quantization: a calibrated quantizer for an accumulator a layer reads */
+  autoQuantize?: (node: OnnxNode, value: string, acc: import('./state.js').AccSym) => import('./state.js').ActSym;
 
   constructor(
     readonly graph: OnnxGraph,

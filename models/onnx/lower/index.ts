@@ -27,7 +27,8 @@ import { lowerArithmetic, lowerBatchNorm, lowerClip, lowerDequantize, lowerRelu 
 import { lowerPassThrough, lowerReshape } from './ops-layout.js';
 import { lowerConv, lowerDense } from './ops-linear.js';
 import { lowerAveragePool, lowerMaxPool } from './ops-pool.js';
-import { lowerQuantizer } from './ops-quant.js';
+import { lowerQuantizer, requantize } from './ops-quant.js';
+import { autoQuantizer } from './ptq.js';
 import { lowerHead, networkOutput } from './output.js';
 import { lowerResidualAdd } from './residual.js';
 import { pathLayers, type HostSym, type ImportStep, type RequantReport } from './state.js';
@@ -185,8 +186,15 @@ function inputIsChannelsLast(graph: OnnxGraph, name: string): boolean {
   return walk(name);
 }
 
-function hostInput(lw: Lowering): HostSym {
-  const g = lw.graph;
+/** The graph input as nibble feeds it: dims (batch 1), layout, and whether it is float (else uint8). */
+export interface GraphInput {
+  name: string;
+  dims: number[];
+  order: Int32Array | null;
+  float: boolean;
+}
+
+export function graphInput(g: OnnxGraph): GraphInput {
   if (g.inputs.length !== 1) {
     throw new ModelError(
       `the graph has ${g.inputs.length} inputs (${g.inputs.map((i) => i.name).join(', ')}): nibble networks have one`,
@@ -208,10 +216,10 @@ function hostInput(lw: Lowering): HostSym {
   });
   if (dims.length < 2 || dims.length > 4)
     throw new ModelError(`rank ${dims.length}: nibble inputs are N x C (x H) x W`, where);
-  const floatInput = [DATA_TYPE.FLOAT, DATA_TYPE.DOUBLE, DATA_TYPE.FLOAT16, DATA_TYPE.BFLOAT16, 0].includes(
+  const float = [DATA_TYPE.FLOAT, DATA_TYPE.DOUBLE, DATA_TYPE.FLOAT16, DATA_TYPE.BFLOAT16, 0].includes(
     vi.elemType as 1,
   );
-  if (!floatInput && vi.elemType !== DATA_TYPE.UINT8) {
+  if (!float && vi.elemType !== DATA_TYPE.UINT8) {
     throw new ModelError(
       `element type ${dataTypeName(vi.elemType)}: nibble feeds float inputs (from raw 8-bit values) or uint8`,
       where,
@@ -219,12 +227,17 @@ function hostInput(lw: Lowering): HostSym {
   }
   const nhwc = dims.length === 4 && inputIsChannelsLast(g, vi.name);
   const layout = nhwc ? channelsLastLayout(dims) : plainLayout(dims);
+  return { name: vi.name, dims: layout.dims, order: layout.order, float };
+}
+
+function hostInput(lw: Lowering, gi: GraphInput): HostSym {
+  const layout = gi.order ? channelsLastLayout(gi.dims) : plainLayout(gi.dims);
   const { inputScale: s, inputOffset: o } = lw.opts;
   return {
     kind: 'host',
     layout,
-    value: floatInput ? (r) => r * s + o : (r) => r,
-    steps: [floatInput ? `x = raw * ${s} + ${o}` : 'x = raw (uint8 input)'],
+    value: gi.float ? (r) => r * s + o : (r) => r,
+    steps: [gi.float ? `x = raw * ${s} + ${o}` : 'x = raw (uint8 input)'],
   };
 }
 
@@ -237,14 +250,18 @@ export interface LoweredModel {
   /** every step exact: the integer network computes the model's outputs exactly */
   exact: boolean;
   /** the graph input's dims (batch 1) and where each element sits in the network input (null: same order) */
-  input: { name: string; dims: number[]; order: Int32Array | null; float: boolean };
+  input: GraphInput;
   /** the graph output the network computes */
   output: string;
+  /** ONNX values whose calibration histograms weight the inexact fits */
+  probes: string[];
 }
 
 export function lowerGraph(graph: OnnxGraph, opts: LowerOptions): LoweredModel {
   const lw = new Lowering(graph, opts);
-  const host = hostInput(lw);
+  if (opts.quantize) lw.autoQuantize = autoQuantizer(lw, requantize);
+  const gi = graphInput(graph);
+  const host = hostInput(lw, gi);
   for (const [name, t] of graph.initializers) lw.syms.set(name, { kind: 'const', t });
   checkSupported(lw);
   lw.syms.set(graph.inputs[0]!.name, host);
@@ -303,5 +320,6 @@ export function lowerGraph(graph: OnnxGraph, opts: LowerOptions): LoweredModel {
       float: host.steps[0] !== 'x = raw (uint8 input)',
     },
     output: outName,
+    probes: [...lw.probes],
   };
 }

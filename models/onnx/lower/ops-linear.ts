@@ -125,7 +125,7 @@ export function lowerConv(lw: Lowering, node: OnnxNode, channelsLast: boolean): 
       for (let t = 0; t < taps; t++) full[(o * ci + gi * cig + c) * taps + t] = w.codes[(o * cig + c) * taps + t]!;
     }
   }
-  const weights = toInt8(lw, node, full);
+  const weights = w.pending ? new Int8Array(full.length) : toInt8(lw, node, full);
   lw.noteWeights(weights);
   const layer: Conv2dLayer = {
     kind: 'conv2d',
@@ -156,14 +156,16 @@ export function lowerConv(lw: Lowering, node: OnnxNode, channelsLast: boolean): 
       if (xOffset[c] === 0) continue;
       offsets = true;
       let sum = 0;
-      for (let k = 0; k < taps; k++) sum += weights[(o * ci + c) * taps + k]!;
+      for (let k = 0; k < taps; k++) sum += full[(o * ci + c) * taps + k]!;
       t += sum * xOffset[c]!;
     }
     beta[o] = bias[o]! + w.scale[o]! * s * t;
   }
   const outDims = one ? [1, co, ow] : [1, co, oh, ow];
   const layout = channelsLast ? { ...plainLayout(outDims), ...nhwcOf(outDims) } : plainLayout(outDims);
-  lw.set(node, accFrom(node, layout, extend(x.path, layer), layer, alpha, beta, x));
+  const acc = accFrom(node, layout, extend(x.path, layer), layer, alpha, beta, x);
+  if (w.pending) acc.pending = { layer, rows: co, values: full, inLo: x.lo, inHi: x.hi };
+  lw.set(node, acc);
   const exactBorders = !(offsets && (padH > 0 || padW > 0));
   if (!exactBorders) {
     lw.approximate(
@@ -230,12 +232,12 @@ export function lowerDense(lw: Lowering, node: OnnxNode): void {
   if (inF !== f) lw.fail(node, `weights [${w.dims.join(',')}] take ${inF} features but the input has ${f}`);
   const viewLayout = x.layout;
   x = flattened(lw, node, x);
-  const weights = new Int8Array(outF * inF);
-  const codes = toInt8(lw, node, w.codes);
+  const values = new Float64Array(outF * inF);
   for (let i = 0; i < inF; i++) {
     const j = orderAt(viewLayout, i);
-    for (let o = 0; o < outF; o++) weights[o * inF + j] = codes[transB ? o * inF + i : i * outF + o]!;
+    for (let o = 0; o < outF; o++) values[o * inF + j] = w.codes[transB ? o * inF + i : i * outF + o]!;
   }
+  const weights = w.pending ? new Int8Array(values.length) : toInt8(lw, node, values);
   lw.noteWeights(weights);
   const layer: DenseLayer = { kind: 'dense', name: lw.layerName(node), inFeatures: inF, outFeatures: outF, weights };
   const integer = op === 'MatMulInteger';
@@ -253,13 +255,15 @@ export function lowerDense(lw: Lowering, node: OnnxNode): void {
   const beta = new Float64Array(outF);
   for (let o = 0; o < outF; o++) {
     let t = 0;
-    for (let j = 0; j < inF; j++) t += weights[o * inF + j]! * offset[j]!;
+    for (let j = 0; j < inF; j++) t += values[o * inF + j]! * offset[j]!;
     beta[o] = bias[o]! + w.scale[o]! * s * gain * t;
   }
   const dims =
     op === 'Gemm' ? [1, outF] : viewLayout.dims.length === 1 ? [outF] : [...viewLayout.dims.slice(0, -1), outF];
   const layout: Layout = { dims, canon: { c: outF, h: 1, w: 1 }, order: null };
-  lw.set(node, accFrom(node, layout, extend(x.path, layer), layer, alpha, beta, x));
+  const acc = accFrom(node, layout, extend(x.path, layer), layer, alpha, beta, x);
+  if (w.pending) acc.pending = { layer, rows: outF, values, inLo: x.lo, inHi: x.hi };
+  lw.set(node, acc);
   lw.step(
     node,
     `dense '${layer.name}' ${inF}->${outF}${x.path && x.path.layer.kind === 'flatten' ? ' (after a flatten layer)' : ''}`,

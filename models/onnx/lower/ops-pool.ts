@@ -55,7 +55,11 @@ function spatialInput(lw: Lowering, node: OnnxNode, x: ActSym | AccSym, channels
 
 export function lowerMaxPool(lw: Lowering, node: OnnxNode, channelsLast: boolean, global: boolean): void {
   const s0 = lw.sym(node, 0);
-  const x = s0.kind === 'acc' ? s0 : layerInput(lw, node, s0);
+  const settled =
+    s0.kind === 'acc' && s0.path.layer.kind === 'residual' && lw.autoQuantize
+      ? lw.autoQuantize(node, node.inputs[0]!, s0)
+      : s0;
+  const x = settled.kind === 'acc' ? settled : layerInput(lw, node, settled);
   spatialInput(lw, node, x, channelsLast);
   const { c, h, w } = x.layout.canon;
   const win = poolWindow(lw, node, h, w, global);
@@ -101,6 +105,11 @@ export function negateChannel(x: AccSym, ch: number): void {
   x.range.lo[ch] = -x.range.hi[ch]!;
   x.range.hi[ch] = -lo;
   x.negated[ch] = x.negated[ch] ? 0 : 1;
+  const p = x.pending;
+  if (p) {
+    const row = p.values.length / p.rows;
+    for (let i = ch * row; i < (ch + 1) * row; i++) p.values[i] = -p.values[i]!;
+  }
 }
 
 export function lowerAveragePool(lw: Lowering, node: OnnxNode, global: boolean): void {

@@ -16,6 +16,7 @@ import type { Lowering } from './context.js';
 import { fitChannel, type FitProblem, type FitResult } from './fit.js';
 import { channelOf, perChannel, type Layout } from './layout.js';
 import { negateChannel } from './ops-pool.js';
+import { resolvePending } from './ptq.js';
 import {
   bipolarSpec,
   channelParams,
@@ -182,6 +183,7 @@ function candidates(r0: number, r1: number): Representation[] {
 
 /** Per channel: sorted distinct x = acc / gcd values seen on the calibration data, with counts. */
 function histograms(lw: Lowering, acc: AccSym, g: Int32Array): FitProblem['histogram'][] {
+  if (acc.probe.tensor) lw.probes.add(acc.probe.tensor);
   const samples = lw.opts.calibration?.get(acc.probe.tensor);
   const c = acc.layout.canon.c;
   if (!samples || acc.rearranged) return new Array(c).fill(undefined);
@@ -231,6 +233,7 @@ export function requantize(lw: Lowering, node: OnnxNode, acc: AccSym, spec: Quan
   if (acc.consumed)
     lw.fail(node, 'an accumulator quantized twice (it feeds two quantizers): nibble requantizes each sum once');
   acc.consumed = true;
+  resolvePending(lw, acc, spec.step);
   const c = acc.layout.canon.c;
   for (let ch = 0; ch < c; ch++) {
     if (acc.alpha[ch]! >= 0) continue;

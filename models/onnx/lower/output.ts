@@ -14,6 +14,7 @@ import { attrInt } from '../attrs.js';
 import { elementCount } from '../tensor.js';
 import type { Lowering } from './context.js';
 import { channelOf, orderAt, type Layout } from './layout.js';
+import { resolvePending } from './ptq.js';
 import { extend, type AccSym, type ActSym, type PathNode, type Sym } from './state.js';
 
 export interface NetworkOutput {
@@ -61,8 +62,32 @@ function repeatRows(l: Conv2dLayer | DenseLayer, k: number): void {
   else l.outFeatures = n * k;
 }
 
+/** The accumulator range to slice: the static bound, narrowed to the calibration range (+25 %) when quantizing a float model. */
+function outputRange(lw: Lowering, x: AccSym, value: string): { lo: Float64Array; hi: Float64Array } {
+  const lo = x.range.lo.slice();
+  const hi = x.range.hi.slice();
+  const stats = lw.opts.quantize?.stats.get(value);
+  if (!stats) return { lo, hi };
+  for (let ch = 0; ch < lo.length; ch++) {
+    const a = x.alpha[ch]!;
+    if (a === 0) continue;
+    const e1 = (stats.min - x.beta[ch]!) / a;
+    const e2 = (stats.max - x.beta[ch]!) / a;
+    const margin = 0.25 * Math.abs(e2 - e1);
+    lo[ch] = Math.max(lo[ch]!, Math.floor(Math.min(e1, e2) - margin));
+    hi[ch] = Math.min(hi[ch]!, Math.ceil(Math.max(e1, e2) + margin));
+  }
+  return { lo, hi };
+}
+
 function accOutput(lw: Lowering, node: OnnxNode | undefined, x: AccSym, heads: HostHead[]): NetworkOutput {
   const where = node ?? lw.graph.nodes[lw.graph.nodes.length - 1]!;
+  if (lw.autoQuantize && (x.rearranged || x.path.layer.kind === 'maxpool' || x.clampLo.some((v) => v !== -Infinity))) {
+    const act = lw.autoQuantize(where, where.outputs[0]!, x);
+    return actOutput(act, heads)!;
+  }
+  resolvePending(lw, x);
+  const range = outputRange(lw, x, where.outputs[0]!);
   if (x.rearranged)
     lw.fail(where, 'the output is a flattened accumulator without a quantizer: add a Quant before the output');
   if (x.path.layer.kind === 'residual' || x.path.layer.kind === 'maxpool') {
@@ -74,8 +99,8 @@ function accOutput(lw: Lowering, node: OnnxNode | undefined, x: AccSym, heads: H
   let lo = Infinity;
   let hi = -Infinity;
   for (let ch = 0; ch < c; ch++) {
-    lo = Math.min(lo, x.range.lo[ch]!);
-    hi = Math.max(hi, x.range.hi[ch]!);
+    lo = Math.min(lo, range.lo[ch]!);
+    hi = Math.max(hi, range.hi[ch]!);
   }
   const span = hi - lo;
   let shift = 0;
@@ -85,7 +110,7 @@ function accOutput(lw: Lowering, node: OnnxNode | undefined, x: AccSym, heads: H
   for (const s of x.sources) repeatRows(s, k);
   const bias = new Int32Array(c * k);
   for (let ch = 0; ch < c; ch++) {
-    for (let j = 0; j < k; j++) bias[ch * k + j] = x.range.lo[ch]! + j * q * 2 ** shift;
+    for (let j = 0; j < k; j++) bias[ch * k + j] = range.lo[ch]! + j * q * 2 ** shift;
   }
   const layer: RequantLayer = {
     kind: 'requant',
@@ -96,8 +121,9 @@ function accOutput(lw: Lowering, node: OnnxNode | undefined, x: AccSym, heads: H
     shift: new Int8Array(c * k).fill(shift),
   };
   const gain = x.alpha.map((a) => a * 2 ** shift);
-  const b0 = x.alpha.map((a, ch) => a * x.range.lo[ch]! + x.beta[ch]!);
-  const exact = shift === 0 && !clamped;
+  const b0 = x.alpha.map((a, ch) => a * range.lo[ch]! + x.beta[ch]!);
+  const narrowed = range.lo.some((v, ch) => v > x.range.lo[ch]!) || range.hi.some((v, ch) => v < x.range.hi[ch]!);
+  const exact = shift === 0 && !clamped && !narrowed;
   const why =
     shift > 0
       ? `each slice drops ${shift} low bits (the range ${lo}..${hi} needs more than ${lw.opts.maxOutputSlices} slices)`

@@ -11,6 +11,7 @@ import type { Conv2dLayer, ResidualLayer } from '../../ir.js';
 import type { OnnxNode } from '../graph.js';
 import type { Lowering } from './context.js';
 import { negateChannel } from './ops-pool.js';
+import { resolvePending } from './ptq.js';
 import { extend, pathLayers, type AccSym, type ActSym, type PathNode, type Sym } from './state.js';
 
 function identityConv(lw: Lowering, node: OnnxNode, x: ActSym, which: string): AccSym {
@@ -50,8 +51,19 @@ function identityConv(lw: Lowering, node: OnnxNode, x: ActSym, which: string): A
   };
 }
 
-function asAcc(lw: Lowering, node: OnnxNode, s: Sym, which: string): AccSym {
+function asAcc(lw: Lowering, node: OnnxNode, s: Sym, which: string, value: string): AccSym {
   if (s.kind === 'act') return identityConv(lw, node, s, which);
+  if (s.kind === 'acc' && lw.autoQuantize) {
+    const fresh =
+      !s.consumed &&
+      !s.rearranged &&
+      !s.signFixed &&
+      s.path.layer.kind === 'conv2d' &&
+      s.clampLo.every((v) => v === -Infinity) &&
+      s.clampHi.every((v) => v === Infinity);
+    if (!fresh) return identityConv(lw, node, lw.autoQuantize(node, value, s), which);
+    resolvePending(lw, s);
+  }
   if (s.kind === 'acc') {
     if (s.consumed) lw.fail(node, 'an accumulator used twice');
     if (s.rearranged || s.signFixed || s.path.layer.kind !== 'conv2d') {
@@ -115,8 +127,10 @@ function fork(a: PathNode | null, b: PathNode | null): { base: PathNode | null; 
 }
 
 export function lowerResidualAdd(lw: Lowering, node: OnnxNode): void {
-  let a = asAcc(lw, node, lw.sym(node, 0), 'left');
-  let b = asAcc(lw, node, lw.sym(node, 1), 'right');
+  let a = asAcc(lw, node, lw.sym(node, 0), 'left', node.inputs[0]!);
+  let b = asAcc(lw, node, lw.sym(node, 1), 'right', node.inputs[1]!);
+  a.consumed = true;
+  b.consumed = true;
   const la = a.layout;
   const lb = b.layout;
   if (

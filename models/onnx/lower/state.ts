@@ -101,9 +101,21 @@ export interface AccSym {
   signFixed: boolean;
   /** channels whose weights were negated since the probe (their accumulators changed sign) */
   negated: Uint8Array;
+  /** float weights still to be quantized (post-training quantization), per source layer */
+  pending?: PendingWeights;
   /** the ONNX value where acc was produced and its affine then, to read calibration histograms */
   probe: { tensor: string; alpha: Float64Array; beta: Float64Array; layout: Layout };
   consumed: boolean;
+}
+
+/** Float weights of a layer, in the layer's [row][...] order, quantized once the output grid is known. */
+export interface PendingWeights {
+  layer: Conv2dLayer | DenseLayer;
+  rows: number;
+  values: Float64Array;
+  /** input code range, for the accumulator bound */
+  inLo: number;
+  inHi: number;
 }
 
 export interface HeadSym {

@@ -9,8 +9,10 @@ import type { Lowering } from './context.js';
 import type { AccRange, ActSym, Sym } from './state.js';
 
 export interface Weights {
-  /** integer codes, same dims as the ONNX weight tensor */
+  /** integer codes, same dims as the ONNX weight tensor (float values while `pending`) */
   codes: Float64Array;
+  /** float weights to be quantized later (post-training quantization) */
+  pending?: boolean;
   dims: number[];
   /** per output channel */
   scale: Float64Array;
@@ -30,6 +32,9 @@ function gcd(a: number, b: number): number {
  */
 export function layerWeights(lw: Lowering, node: OnnxNode, s: Sym, outAxis: number, what = 'weights'): Weights {
   if (s.kind === 'const') {
+    if (lw.opts.quantize && !s.t.data.every((v) => Number.isInteger(v))) {
+      return { codes: s.t.data, dims: s.t.dims, scale: new Float64Array(s.t.dims[outAxis]!).fill(1), pending: true };
+    }
     if (!s.t.data.every((v) => Number.isInteger(v))) {
       lw.fail(
         node,
@@ -150,6 +155,7 @@ export function layerInput(lw: Lowering, node: OnnxNode, s: Sym): ActSym {
     return act;
   }
   if (s.kind === 'acc') {
+    if (lw.autoQuantize) return lw.autoQuantize(node, node.inputs[0]!, s);
     return lw.fail(
       node,
       'its input is an accumulator (a convolution or matrix product not followed by a quantizer): nibble needs activations between layers; add a Quant',
