@@ -76,3 +76,4 @@ export type {
 export { DEFAULT_LOWER_OPTIONS, importOnnxGraph, looksLikeOnnx, readOnnxFile, readOnnxGraph } from './onnx/index.js';
 export type { CheckResult } from './onnx/check.js';
 export { checkImport, compareOutputs, modelOutputs, nibbleOutputs } from './onnx/check.js';
+export { exportQonnx } from './onnx/export.js';

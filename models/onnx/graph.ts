@@ -73,6 +73,8 @@ export interface OnnxGraph {
   valueInfo: Map<string, ValueInfo>;
   /** names of model-local functions (ops defined by them are refused) */
   functions: Set<string>;
+  /** ModelProto.metadata_props */
+  metadata: Map<string, string>;
 }
 
 export function nodeWhere(file: string, index: number, name: string, opType: string): string {
@@ -132,6 +134,7 @@ interface ModelProto {
   opset_import?: { domain?: string; version?: number | Int64Like }[];
   graph?: GraphProto;
   functions?: { name?: string; domain?: string }[];
+  metadata_props?: { key?: string; value?: string }[];
 }
 
 const utf8 = new TextDecoder();
@@ -339,6 +342,7 @@ export function readOnnxGraph(bytes: Uint8Array, file: string): OnnxGraph {
     outputs,
     valueInfo,
     functions,
+    metadata: new Map((m.metadata_props ?? []).map((e) => [e.key ?? '', e.value ?? ''])),
   };
 }
 

@@ -6,10 +6,13 @@ import { readFileSync } from 'node:fs';
 import { ModelError } from '../../arch/index.js';
 import { readOnnxGraph, type OnnxGraph } from './graph.js';
 import { probeValues, valueRanges } from './check.js';
+import { RAW_SCALE_KEY } from './export.js';
 import { graphInput, lowerGraph, type LoweredModel, type LowerOptions } from './lower/index.js';
 
 export { readOnnxGraph, looksLikeOnnx, type OnnxGraph, type OnnxNode } from './graph.js';
 export { runGraph } from './execute/index.js';
+export { exportQonnx, QONNX_DOMAIN, RAW_SCALE_KEY } from './export.js';
+export { encodeModel, floatTensor, type AttrSpec, type GraphSpec, type NodeSpec, type ValueSpec } from './encode.js';
 export type { LoweredModel, LowerOptions, ImportStep, RequantReport, RequantChannelReport } from './lower/index.js';
 export type { Tensor } from './tensor.js';
 
@@ -33,8 +36,22 @@ export function readOnnxFile(path: string): OnnxGraph {
   return readOnnxGraph(bytes, path);
 }
 
+/**
+ * Options with their defaults: the raw input scale recorded by `nibble export`
+ * (metadata nibble.raw_input_scale) when not given, the graph's name as the network's.
+ */
+export function resolveOptions(graph: OnnxGraph, opts: Partial<LowerOptions>): LowerOptions {
+  const hinted = Number(graph.metadata.get(RAW_SCALE_KEY));
+  return {
+    ...DEFAULT_LOWER_OPTIONS,
+    ...(Number.isFinite(hinted) && hinted > 0 ? { inputScale: hinted } : {}),
+    ...(graph.name ? { name: graph.name } : {}),
+    ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+  };
+}
+
 export function lowerOnnx(graph: OnnxGraph, opts: Partial<LowerOptions> = {}): LoweredModel {
-  return lowerGraph(graph, { ...DEFAULT_LOWER_OPTIONS, ...opts });
+  return lowerGraph(graph, resolveOptions(graph, opts));
 }
 
 /** Calibration images for an import: raw 8-bit inputs in the network input's C,H,W order. */
@@ -56,7 +73,7 @@ export function importOnnxGraph(
 ): LoweredModel {
   if (quantize) {
     if (!calibration) throw new ModelError('--quantize needs calibration data (--calibrate DATASET)', graph.file);
-    const o = { ...DEFAULT_LOWER_OPTIONS, ...opts };
+    const o = resolveOptions(graph, opts);
     const stats = valueRanges(
       graph,
       graphInput(graph),

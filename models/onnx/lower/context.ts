@@ -80,6 +80,15 @@ export class Lowering {
     throw new ModelError(reason, node.where);
   }
 
+  /** `base`, or base_2, base_3, ... if taken. */
+  uniqueName(base: string): string {
+    const clean = base.replace(/[^A-Za-z0-9_.-]+/g, '_') || 'layer';
+    let name = clean;
+    for (let k = 2; this.names.has(name); k++) name = `${clean}_${k}`;
+    this.names.add(name);
+    return name;
+  }
+
   /** A unique layer name derived from the node's name (or op and index). */
   layerName(node: OnnxNode, suffix = ''): string {
     const base =

@@ -34,6 +34,12 @@ export interface FitProblem {
   maxMultiplier: number;
   /** sorted distinct x values seen on calibration data, with counts (weights the inexact cost) */
   histogram?: { xs: Float64Array; counts: Float64Array };
+  /**
+   * Solutions to try first: the model's own parameters when its scale ratio
+   * is a power of two, so that an exact model keeps its bias and shift (and
+   * an exported network imports back identically).
+   */
+  preferred?: { m: number; shift: number; bias: number }[];
 }
 
 export interface FitResult {
@@ -154,10 +160,23 @@ function totalOf(pb: FitProblem): number {
 }
 
 /** Fit one channel; null when no requant can hold the target's code range (it leaves [clampLo, clampHi]). */
+function satisfies(ths: Threshold[], mg: number, step: number, bias: number): boolean {
+  return ths.every((th) => {
+    const [a, b] = biasInterval(th, mg, step);
+    return bias >= a && bias <= b;
+  });
+}
+
 export function fitChannel(pb: FitProblem): FitResult | null {
   const ths = thresholds(pb);
   if (!ths) return null;
   const total = totalOf(pb);
+  for (const p of pb.preferred ?? []) {
+    if (p.m > pb.maxMultiplier || Math.abs(p.shift) > MAX_SHIFT || p.bias < INT32_MIN || p.bias > INT32_MAX) continue;
+    if (satisfies(ths, p.m * pb.g, 2 ** p.shift, p.bias)) {
+      return { ...p, exact: true, wrong: 0, total, step: 2 ** p.shift / p.m };
+    }
+  }
   let best: FitResult | null = null;
   const maxAcc = Math.max(Math.abs(pb.xLo), Math.abs(pb.xHi)) * pb.g;
   for (let m = 1; m <= pb.maxMultiplier; m++) {

@@ -20,6 +20,8 @@ export interface Layout {
   dims: number[];
   canon: Canon;
   order: Int32Array | null;
+  /** the node that viewed a feature map as a vector (names the flatten layer a dense layer then needs) */
+  flatten?: string;
 }
 
 export function canonSize(c: Canon): number {

@@ -77,6 +77,9 @@ export function lowerReshape(lw: Lowering, node: OnnxNode): void {
     return;
   }
   const dims = outputDims(lw, node, layout.dims);
-  lw.set(node, withLayout(s, reshapeLayout(layout, dims)));
+  const out = reshapeLayout(layout, dims);
+  if (layout.canon.h * layout.canon.w > 1 && dims.filter((d) => d !== 1).length <= 1 && node.name)
+    out.flatten = node.name;
+  lw.set(node, withLayout(s, out));
   lw.step(node, `view as [${dims.join(',')}] (no data movement)`, true);
 }

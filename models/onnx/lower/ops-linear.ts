@@ -197,7 +197,10 @@ function nhwcOf(outDims: number[]): Pick<Layout, 'dims' | 'order'> {
 function flattened(lw: Lowering, node: OnnxNode, x: ActSym): ActSym {
   const { c, h, w } = x.layout.canon;
   if (h * w === 1) return x;
-  const layer: FlattenLayer = { kind: 'flatten', name: lw.layerName(node, '_flatten') };
+  const layer: FlattenLayer = {
+    kind: 'flatten',
+    name: x.layout.flatten ? lw.uniqueName(x.layout.flatten) : lw.layerName(node, '_flatten'),
+  };
   const per = (a: Float64Array) => Float64Array.from({ length: c * h * w }, (_, j) => a[Math.floor(j / (h * w))]!);
   return {
     ...x,

@@ -173,12 +173,58 @@ function signedBits(n: number): number {
   return Math.max(2, Math.ceil(Math.log2(n + 1)) + 1);
 }
 
-function candidates(r0: number, r1: number): Representation[] {
+/** The representation the quantizer declares (its own bit width), if nibble has one. */
+function declared(spec: QuantizerSpec): Representation | undefined {
+  const { lo, hi } = spec;
+  if (lo === 0 && (hi === 2 ** unsignedBits(hi) - 1 || hi === 2 ** unsignedBits(hi) - 2)) {
+    return { signed: false, bits: unsignedBits(hi), offset: 0 };
+  }
+  if (lo === -hi && hi === 2 ** (signedBits(hi) - 1) - 1) return { signed: true, bits: signedBits(hi), offset: 0 };
+  if (lo === -(hi + 1) && hi + 1 === 2 ** (signedBits(hi) - 1))
+    return { signed: false, bits: unsignedBits(hi - lo), offset: lo };
+  return undefined;
+}
+
+function candidates(r0: number, r1: number, spec: QuantizerSpec): Representation[] {
   const out: Representation[] = [];
+  const d = declared(spec);
+  if (d) out.push(d);
   if (r0 >= 0) out.push({ signed: false, bits: unsignedBits(r1), offset: 0 });
   else out.push({ signed: true, bits: signedBits(Math.max(-r0, r1)), offset: 0 });
   if (r0 !== 0) out.push({ signed: false, bits: unsignedBits(r1 - r0), offset: r0 });
-  return out.filter((r) => r.bits <= MAX_ACTIVATION_BITS);
+  return out.filter(
+    (r, i) =>
+      r.bits <= MAX_ACTIVATION_BITS &&
+      out.findIndex((q) => q.signed === r.signed && q.bits === r.bits && q.offset === r.offset) === i,
+  );
+}
+
+/**
+ * The model's own requant parameters for channel ch, when its scale ratio is
+ * a power of two 2^-k: biases for floor-like and half-rounding modes (the
+ * feasibility check decides which, if any, is exact).
+ */
+function preferredFor(
+  spec: QuantizerSpec,
+  acc: AccSym,
+  ch: number,
+  offset: number,
+): { m: number; shift: number; bias: number }[] {
+  const a = spec.affine;
+  if (!a) return [];
+  const ratio = acc.alpha[ch]! / a.scale[ch]!;
+  if (!(ratio > 0)) return [];
+  const k = -Math.log2(ratio);
+  if (!Number.isInteger(k) || Math.abs(k) > MAX_SHIFT || 2 ** -k * a.scale[ch]! !== acc.alpha[ch]) return [];
+  const b = (acc.beta[ch]! / a.scale[ch]! + a.zp[ch]!) * 2 ** k;
+  const out: number[] =
+    k >= 0
+      ? [-Math.floor(b), -Math.floor(b + 2 ** (k - 1)), -Math.floor(b + 2 ** k - 1)]
+      : [-Math.floor(b) * 2 ** k, -Math.round(b) * 2 ** k];
+  return out
+    .map((bias) => bias + offset * 2 ** k)
+    .filter((bias) => Number.isInteger(bias))
+    .map((bias) => ({ m: 1, shift: k, bias }));
 }
 
 /** Per channel: sorted distinct x = acc / gcd values seen on the calibration data, with counts. */
@@ -214,11 +260,15 @@ interface Choice {
   wrongFraction: number;
 }
 
-function rank(c: Choice, activationBits: number): number[] {
+/** Exact first (within the machine's activation width first), the quantizer's own width first, then fewer bits. */
+function rank(c: Choice, activationBits: number, decl: Representation | undefined): number[] {
   const clean = c.exact && c.padSafe;
+  const isDecl =
+    decl && decl.signed === c.rep.signed && decl.bits === c.rep.bits && decl.offset === c.rep.offset ? 0 : 1;
   return [
     clean ? 0 : 1,
     clean ? (c.rep.bits > activationBits ? 1 : 0) : c.wrongFraction + (c.padSafe ? 0 : 1e-9),
+    clean ? isDecl : 0,
     c.rep.bits,
   ];
 }
@@ -268,7 +318,8 @@ export function requantize(lw: Lowering, node: OnnxNode, acc: AccSym, spec: Quan
   const hist = histograms(lw, acc, g);
   const padSafeZero = !lw.feedsPadding(node.outputs[0]!);
   let best: Choice | undefined;
-  for (const rep of candidates(r0, r1)) {
+  const decl = declared(spec);
+  for (const rep of candidates(r0, r1, spec)) {
     const lo = rep.signed ? -(2 ** (rep.bits - 1) - 1) : 0;
     const hi = rep.signed ? 2 ** (rep.bits - 1) - 1 : 2 ** rep.bits - 1;
     const fits: FitResult[] = [];
@@ -283,6 +334,7 @@ export function requantize(lw: Lowering, node: OnnxNode, acc: AccSym, spec: Quan
         clampLo: lo,
         clampHi: hi,
         maxMultiplier: maxMult[ch]!,
+        preferred: preferredFor(spec, acc, ch, rep.offset),
         ...(h ? { histogram: h } : {}),
       });
       if (!fit) break;
@@ -298,7 +350,8 @@ export function requantize(lw: Lowering, node: OnnxNode, acc: AccSym, spec: Quan
       padSafe: rep.offset === 0 || padSafeZero,
       wrongFraction: total ? wrong / total : 0,
     };
-    if (!best || better(rank(choice, lw.opts.activationBits), rank(best, lw.opts.activationBits))) best = choice;
+    const ab = lw.opts.activationBits;
+    if (!best || better(rank(choice, ab, decl), rank(best, ab, decl))) best = choice;
   }
   if (!best) return lw.fail(node, `no requant holds codes ${r0}..${r1} (more than ${MAX_ACTIVATION_BITS} bits)`);
   return emitRequant(lw, node, acc, spec, best);

@@ -52,6 +52,8 @@ export interface QuantizerSpec {
   voffset: Float64Array;
   /** the float step of one code, per channel, in the value domain (for ratio reports) */
   step: Float64Array;
+  /** set when code(x) = clamp(round(x / scale[c] + zp[c])): lets the fit try the model's own parameters first */
+  affine?: { scale: Float64Array; zp: Float64Array };
   describe: string;
 }
 
@@ -110,6 +112,7 @@ export function quantSpec(node: OnnxNode, param: ChannelParam): QuantizerSpec {
     vkappa: 1,
     voffset: zp.map((z) => -z),
     step: scale,
+    affine: { scale, zp },
     describe: `${signed ? 'signed' : 'unsigned'}${narrow ? ' narrow' : ''} ${bits}-bit, ${rounding}`,
   };
 }
@@ -209,6 +212,7 @@ export function quantizeLinearSpec(node: OnnxNode, param: ChannelParam, zpType: 
     vkappa: 1,
     voffset: scale.map(() => 0),
     step: scale,
+    affine: { scale, zp },
     describe: `QuantizeLinear to [${lo}, ${hi}]`,
   };
 }
