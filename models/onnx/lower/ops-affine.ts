@@ -79,21 +79,14 @@ function clampAct(lw: Lowering, node: OnnxNode, s: ActSym, lo: number, hi: numbe
     return s;
   }
   const rq = s.requant;
+  const shared = (lw.consumers.get(node.inputs[0]!) ?? []).length > 1;
+  if (rq && shared)
+    lw.fail(
+      node,
+      'clamps activations that other nodes also read: the producing requant cannot change for this reader alone',
+    );
   // A requant's clamp can become any unsigned [0, 2^b - 1] or signed symmetric range.
   const bits = (n: number) => Math.max(1, Math.ceil(Math.log2(n + 1)));
-  if (rq && newLo === 0) {
-    const b = bits(newHi);
-    if (2 ** b - 1 === newHi) {
-      rq.layer.signed = false;
-      rq.layer.bits = b;
-      lw.step(
-        node,
-        `folded into requant '${rq.layer.name}': its clamp becomes unsigned ${b}-bit [0, ${newHi}]`,
-        rq.exact,
-      );
-      return { ...s, signed: false, bits: b, lo: 0, hi: newHi };
-    }
-  }
   if (rq && newLo === -newHi && newHi > 0) {
     const b = bits(newHi) + 1;
     if (2 ** (b - 1) - 1 === newHi) {
@@ -102,6 +95,24 @@ function clampAct(lw: Lowering, node: OnnxNode, s: ActSym, lo: number, hi: numbe
       lw.step(node, `folded into requant '${rq.layer.name}': its clamp becomes signed ${b}-bit`, rq.exact);
       return { ...s, signed: true, bits: b, lo: -newHi, hi: newHi };
     }
+  }
+  const b = bits(newHi - newLo);
+  // clamp(floor((acc - bias) / 2^shift), newLo, newHi) - newLo = clamp(floor((acc - bias') / 2^shift), 0, newHi - newLo)
+  // with bias' = bias + newLo * 2^shift: the codes move down by newLo, the value map keeps them
+  const moved = rq ? Array.from(rq.layer.bias, (v, c) => v + newLo * 2 ** rq.layer.shift[c]!) : [];
+  if (rq && 2 ** b - 1 === newHi - newLo && moved.every((v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31)) {
+    rq.layer.signed = false;
+    rq.layer.bits = b;
+    rq.layer.bias = Int32Array.from(moved);
+    const offset = s.offset.map((v) => v + s.kappa * newLo);
+    const padded = newLo !== 0 && offset.some((v) => v !== 0) && lw.feedsPadding(node.outputs[0]!);
+    if (padded) lw.approximate(node, 'the clamped codes carry an offset and a later convolution pads with zeros');
+    lw.step(
+      node,
+      `folded into requant '${rq.layer.name}': its clamp becomes unsigned ${b}-bit (codes ${newLo}..${newHi})`,
+      rq.exact && !padded,
+    );
+    return { ...s, signed: false, bits: b, lo: 0, hi: newHi - newLo, offset };
   }
   return lw.fail(
     node,
