@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { ModelError } from '../../arch/index.js';
 import { DATA_TYPE } from '../../models/onnx/schema.js';
 import { thrownMessage } from '../thrown.js';
-import { GraphBuilder, QONNX, compare, expectExact, importGraph, randomInts } from './builder.js';
+import { GraphBuilder, compare, expectExact, importGraph, randomInts } from './builder.js';
 
 /** input (raw 0..255) -> unsigned 4-bit input quantizer (scale 16) -> value codes 0..15 */
 function quantizedInput(b: GraphBuilder, dims: number[]): string {
