@@ -279,7 +279,7 @@ function better(a: number[], b: number[]): boolean {
 }
 
 /** The per-channel requant for a quantizer on accumulators. */
-export function requantize(lw: Lowering, node: OnnxNode, acc: AccSym, spec: QuantizerSpec): ActSym {
+export function requantize(lw: Lowering, node: OnnxNode, acc: AccSym, spec: QuantizerSpec, name?: string): ActSym {
   if (acc.consumed)
     lw.fail(node, 'an accumulator quantized twice (it feeds two quantizers): nibble requantizes each sum once');
   acc.consumed = true;
@@ -354,10 +354,17 @@ export function requantize(lw: Lowering, node: OnnxNode, acc: AccSym, spec: Quan
     if (!best || better(rank(choice, ab, decl), rank(best, ab, decl))) best = choice;
   }
   if (!best) return lw.fail(node, `no requant holds codes ${r0}..${r1} (more than ${MAX_ACTIVATION_BITS} bits)`);
-  return emitRequant(lw, node, acc, spec, best);
+  return emitRequant(lw, node, acc, spec, best, name);
 }
 
-function emitRequant(lw: Lowering, node: OnnxNode, acc: AccSym, spec: QuantizerSpec, best: Choice): ActSym {
+function emitRequant(
+  lw: Lowering,
+  node: OnnxNode,
+  acc: AccSym,
+  spec: QuantizerSpec,
+  best: Choice,
+  name?: string,
+): ActSym {
   const c = acc.layout.canon.c;
   const { rep, fits } = best;
   for (let ch = 0; ch < c; ch++) {
@@ -372,7 +379,7 @@ function emitRequant(lw: Lowering, node: OnnxNode, acc: AccSym, spec: QuantizerS
   for (const l of acc.sources) lw.noteWeights(l.weights);
   const layer: RequantLayer = {
     kind: 'requant',
-    name: lw.layerName(node),
+    name: name ? lw.uniqueName(name) : lw.layerName(node),
     signed: rep.signed,
     bits: rep.bits,
     bias: Int32Array.from(fits, (f) => f.bias),

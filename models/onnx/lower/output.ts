@@ -80,14 +80,20 @@ function outputRange(lw: Lowering, x: AccSym, value: string): { lo: Float64Array
   return { lo, hi };
 }
 
-function accOutput(lw: Lowering, node: OnnxNode | undefined, x: AccSym, heads: HostHead[]): NetworkOutput {
+function accOutput(
+  lw: Lowering,
+  node: OnnxNode | undefined,
+  x: AccSym,
+  heads: HostHead[],
+  value: string,
+): NetworkOutput {
   const where = node ?? lw.graph.nodes[lw.graph.nodes.length - 1]!;
   if (lw.autoQuantize && (x.rearranged || x.path.layer.kind === 'maxpool' || x.clampLo.some((v) => v !== -Infinity))) {
-    const act = lw.autoQuantize(where, where.outputs[0]!, x);
+    const act = lw.autoQuantize(where, value, x);
     return actOutput(act, heads)!;
   }
   resolvePending(lw, x);
-  const range = outputRange(lw, x, where.outputs[0]!);
+  const range = outputRange(lw, x, value);
   if (x.rearranged)
     lw.fail(where, 'the output is a flattened accumulator without a quantizer: add a Quant before the output');
   if (x.path.layer.kind === 'residual' || x.path.layer.kind === 'maxpool') {
@@ -152,7 +158,8 @@ export function networkOutput(lw: Lowering, s: Sym, node: OnnxNode | undefined):
     if (!out) lw.fail(where, 'the graph output is the (quantized) input itself: nothing runs on the accelerator');
     return out;
   }
-  if (base.kind === 'acc') return accOutput(lw, node, base, heads);
+  if (base.kind === 'acc')
+    return accOutput(lw, node, base, heads, s.kind === 'head' ? s.baseValue : (node?.outputs[0] ?? ''));
   return lw.fail(
     where,
     `the graph output is ${base.kind === 'host' ? 'computed on the host only' : 'a constant'}: nothing runs on the accelerator`,
@@ -197,9 +204,10 @@ export function lowerHead(lw: Lowering, node: OnnxNode): void {
     heads.push({ kind: 'topk', k });
   } else heads.push({ kind: node.opType === 'ArgMax' ? 'argmax' : 'softmax' });
   if (node.opType === 'LogSoftmax') lw.notes.push('LogSoftmax is recorded as a softmax head (the same ranking)');
-  lw.set(node, { kind: 'head', base, heads, layout: base.layout });
+  const baseValue = s.kind === 'head' ? s.baseValue : node.inputs[0]!;
+  lw.set(node, { kind: 'head', base, baseValue, heads, layout: base.layout });
   if (node.opType === 'TopK' && node.outputs[1])
-    lw.syms.set(node.outputs[1], { kind: 'head', base, heads, layout: base.layout });
+    lw.syms.set(node.outputs[1], { kind: 'head', base, baseValue, heads, layout: base.layout });
   lw.step(node, `${node.opType} at the output: runs on the host after the accelerator`);
 }
 

@@ -75,7 +75,7 @@ export function calibratedSpec(lw: Lowering, node: OnnxNode, value: string, acc:
   };
 }
 
-export type Requantize = (lw: Lowering, node: OnnxNode, acc: AccSym, spec: QuantizerSpec) => ActSym;
+export type Requantize = (lw: Lowering, node: OnnxNode, acc: AccSym, spec: QuantizerSpec, name?: string) => ActSym;
 
 /** The autoQuantize hook of the lowering: one calibrated requant per ONNX value, reused by every reader. */
 export function autoQuantizer(lw: Lowering, requantize: Requantize): NonNullable<Lowering['autoQuantize']> {
@@ -83,7 +83,8 @@ export function autoQuantizer(lw: Lowering, requantize: Requantize): NonNullable
   return (node, value, acc) => {
     const prev = done.get(value);
     if (prev) return prev;
-    const act = requantize(lw, node, acc, calibratedSpec(lw, node, value, acc));
+    const producer = lw.graph.nodes.find((n) => n.outputs.includes(value));
+    const act = requantize(lw, node, acc, calibratedSpec(lw, node, value, acc), `${producer?.name || value}_quant`);
     done.set(value, act);
     return act;
   };

@@ -121,6 +121,8 @@ export interface PendingWeights {
 export interface HeadSym {
   kind: 'head';
   base: ActSym | AccSym;
+  /** the ONNX value the heads read (the network's output) */
+  baseValue: string;
   heads: HostHead[];
   layout: Layout;
 }
