@@ -273,6 +273,14 @@ export const importCommand: CommandSpec = {
     const term = new Terminal(bool(args, 'json'));
     const model = str(args, 'model')!;
     const cfg = loadConfig(str(args, 'config'));
+    // options first: a usage error needs no model
+    const quantize = bool(args, 'quantize');
+    const calArg = str(args, 'calibrate');
+    if (quantize && !calArg)
+      throw new CliUsageError('--quantize needs calibration images: --calibrate mnist-train[:N]');
+    const calData = calArg ? parseDataArg(calArg, 'calibrate', 1000) : undefined;
+    const checkArg = str(args, 'check-data');
+    const checkData = checkArg ? parseDataArg(checkArg, 'check-data', 1000) : undefined;
     const api = await modelsApi('nibble import', [
       'readOnnxFile',
       'importOnnxGraph',
@@ -282,15 +290,11 @@ export const importCommand: CommandSpec = {
     ]);
     const graph = api.readOnnxFile(model);
     const opts = lowerOptions(args, cfg, model, graph);
-    const quantize = bool(args, 'quantize');
-    const calArg = str(args, 'calibrate');
-    if (quantize && !calArg)
-      throw new CliUsageError('--quantize needs calibration images: --calibrate mnist-train[:N]');
     const shape = graphInputShape(graph);
-    const cal = calArg
+    const cal = calData
       ? imagesFor(
           { network: { input: { channels: shape[1] ?? 1, height: shape[2] ?? 1, width: shape[3] ?? 1 } } },
-          parseDataArg(calArg, 'calibrate', 1000),
+          calData,
           'calibrate',
         )
       : undefined;
@@ -299,14 +303,9 @@ export const importCommand: CommandSpec = {
     const seconds = (performance.now() - t0) / 1000;
     let check: (CheckResult & { source: string }) | undefined;
     if (bool(args, 'check')) {
-      const checkArg = str(args, 'check-data');
       const { channels, height, width } = lowered.network.input;
       const mnistShaped = channels === 1 && height === 28 && width === 28;
-      const data = checkArg
-        ? parseDataArg(checkArg, 'check-data', 1000)
-        : mnistShaped
-          ? { name: 'mnist-test', count: 1000 }
-          : undefined;
+      const data = checkData ?? (mnistShaped ? { name: 'mnist-test', count: 1000 } : undefined);
       const imgs = imagesFor(lowered, data, 'check-data');
       check = { ...api.checkImport(graph, lowered, imgs.raw, imgs.count, imgs.labels), source: imgs.source };
     }

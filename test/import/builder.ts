@@ -107,6 +107,7 @@ export class GraphBuilder {
   encode(output: string, outDims?: number[]): Uint8Array {
     return encodeModel({
       name: 'test',
+      producer: 'vitest graph builder',
       nodes: this.nodes,
       initializers: this.inits,
       inputs: this.inputs.map((i) => ({
