@@ -1,5 +1,5 @@
 /**
- * Model format version 2 (`.nbm`, docs/model-format.md section 9): the JSON
+ * Model format version 2 (`.nbm`, docs/model-format.md section 10): the JSON
  * model's structure in a small header, every integer array bit-packed at the
  * width its values need (4-bit weights two per byte), each array a
  * CRC-32-checked section. Written and read in chunks through a file
@@ -24,7 +24,8 @@ import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ModelError } from '../arch/index.js';
 import { checkHostStages, type HostStages, type WithHost } from './host.js';
-import { analyzeNetwork, tensorSize, type Network } from './ir.js';
+import { tensorSize, type Network } from './ir.js';
+import { analyzeNetwork } from './analysis.js';
 
 export const BINARY_MAGIC = 'NIBBLEM2';
 export const BINARY_VERSION = 2;

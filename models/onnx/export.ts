@@ -15,8 +15,10 @@
  * recorded in the model's metadata (nibble.raw_input_scale).
  */
 import { ModelError } from '../../arch/index.js';
-import type { Conv2dLayer, Layer, Network } from '../ir.js';
-import { analyzeNetwork, type LayerInfo } from '../ir.js';
+import type { Layer, Network } from '../ir.js';
+import type { Conv2dLayer } from '../layers/conv2d.js';
+import { type LayerInfo } from '../ir.js';
+import { analyzeNetwork } from '../analysis.js';
 import { encodeModel, floatTensor, type NodeSpec } from './encode.js';
 import type { TensorProtoFields } from './tensor.js';
 

@@ -9,7 +9,8 @@
  */
 import { ModelError } from '../../../arch/index.js';
 import type { HostStages } from '../../host.js';
-import { analyzeNetwork, type Network } from '../../ir.js';
+import { type Network } from '../../ir.js';
+import { analyzeNetwork } from '../../analysis.js';
 import { executorOp } from '../execute/index.js';
 import {
   CHANNELS_LAST_DOMAIN,

@@ -4,7 +4,9 @@
  * input scales, Gemm's alpha, the input's offset, the bias) goes into the
  * accumulator's affine value map, to be folded into the next requant.
  */
-import type { Conv2dLayer, DenseLayer, FlattenLayer } from '../../ir.js';
+import type { Conv2dLayer } from '../../layers/conv2d.js';
+import type { DenseLayer } from '../../layers/dense.js';
+import type { FlattenLayer } from '../../layers/flatten.js';
 import { attrFloat, attrInt, windowGeometry } from '../attrs.js';
 import { transpose } from '../execute/index.js';
 import type { OnnxNode } from '../graph.js';

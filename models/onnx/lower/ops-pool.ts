@@ -6,7 +6,8 @@
  * convolution with weights of one per channel; the divisor folds into the
  * next requant, exactly.
  */
-import type { Conv2dLayer, MaxPoolLayer } from '../../ir.js';
+import type { Conv2dLayer } from '../../layers/conv2d.js';
+import type { MaxPoolLayer } from '../../layers/maxpool.js';
 import { attrInt, windowGeometry } from '../attrs.js';
 import type { OnnxNode } from '../graph.js';
 import type { Lowering } from './context.js';

@@ -7,7 +7,8 @@
  *    code offset) chosen to be exact where any is;
  *  - on activations: an identity 1x1 convolution, then a requant.
  */
-import type { Conv2dLayer, RequantLayer } from '../../ir.js';
+import type { Conv2dLayer } from '../../layers/conv2d.js';
+import type { RequantLayer } from '../../layers/requant.js';
 import { MAX_SHIFT, MAX_ACTIVATION_BITS } from '../../ir.js';
 import { attrInt } from '../attrs.js';
 import type { OnnxNode } from '../graph.js';

@@ -8,7 +8,9 @@
  * heads (Softmax, ArgMax, TopK) are recorded for the host.
  */
 import type { HostHead, OutputTransform } from '../../host.js';
-import type { Conv2dLayer, DenseLayer, RequantLayer } from '../../ir.js';
+import type { Conv2dLayer } from '../../layers/conv2d.js';
+import type { DenseLayer } from '../../layers/dense.js';
+import type { RequantLayer } from '../../layers/requant.js';
 import type { OnnxNode } from '../graph.js';
 import { attrInt } from '../attrs.js';
 import { elementCount } from '../tensor.js';

@@ -7,7 +7,8 @@
  * each branch's weights makes alpha_A / m_A = alpha_B / m_B, exactly when the
  * ratio is one of small integers.
  */
-import type { Conv2dLayer, ResidualLayer } from '../../ir.js';
+import type { Conv2dLayer } from '../../layers/conv2d.js';
+import type { ResidualLayer } from '../../layers/residual.js';
 import type { OnnxNode } from '../graph.js';
 import type { Lowering } from './context.js';
 import { negateChannel } from './ops-pool.js';

@@ -16,7 +16,9 @@
  * Layers form persistent paths (linked lists) from the network input, so that
  * a residual Add can find where its two branches fork.
  */
-import type { Conv2dLayer, DenseLayer, Layer } from '../../ir.js';
+import type { Layer } from '../../ir.js';
+import type { Conv2dLayer } from '../../layers/conv2d.js';
+import type { DenseLayer } from '../../layers/dense.js';
 import type { HostHead } from '../../host.js';
 import type { Tensor } from '../tensor.js';
 import type { Layout } from './layout.js';
@@ -74,7 +76,7 @@ export interface ActSym {
   kappa: number;
   offset: Float64Array;
   /** the requant that produced it, while a following Relu/Clip may still tighten its clamp */
-  requant?: { layer: import('../../ir.js').RequantLayer; exact: boolean };
+  requant?: { layer: import('../../layers/requant.js').RequantLayer; exact: boolean };
 }
 
 export interface AccRange {
