@@ -12,7 +12,7 @@ import { transpose } from '../execute/index.js';
 import type { OnnxNode } from '../graph.js';
 import type { Lowering } from './context.js';
 import { isNchw, isNhwc, orderAt, plainLayout, vectorLength, type Layout } from './layout.js';
-import { extend, type AccSym, type ActSym, type Sym } from './state.js';
+import { extend, newAcc, type AccSym, type ActSym, type Sym } from './state.js';
 import { accRange, layerInput, layerWeights, toInt8 } from './weights.js';
 
 /** One scale for all input channels (the weights then see plain integer codes). */
@@ -47,22 +47,8 @@ function accFrom(
   x: ActSym,
 ): AccSym {
   const rows = layer.kind === 'conv2d' ? layer.outChannels : layer.outFeatures;
-  return {
-    kind: 'acc',
-    layout,
-    path,
-    alpha,
-    beta,
-    clampLo: new Float64Array(rows).fill(-Infinity),
-    clampHi: new Float64Array(rows).fill(Infinity),
-    sources: [layer],
-    range: accRange(layer.weights, rows, x.lo, x.hi),
-    rearranged: false,
-    signFixed: false,
-    negated: new Uint8Array(rows),
-    probe: { tensor: node.outputs[0]!, alpha: alpha.slice(), beta: beta.slice(), layout },
-    consumed: false,
-  };
+  const range = accRange(layer.weights, rows, x.lo, x.hi);
+  return newAcc({ layout, path, alpha, beta, sources: [layer], range, probe: node.outputs[0]! });
 }
 
 /** Conv (group 1, grouped and depthwise as block-diagonal weights), ConvInteger, and qonnx's channels-last Conv. */

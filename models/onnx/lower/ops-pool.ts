@@ -12,7 +12,7 @@ import { attrInt, windowGeometry } from '../attrs.js';
 import type { OnnxNode } from '../graph.js';
 import type { Lowering } from './context.js';
 import { channelsLastLayout, isNchw, isNhwc, plainLayout } from './layout.js';
-import { extend, type AccSym, type ActSym } from './state.js';
+import { extend, newAcc, type AccSym, type ActSym } from './state.js';
 import { accRange, layerInput } from './weights.js';
 
 interface Window {
@@ -148,22 +148,15 @@ export function lowerAveragePool(lw: Lowering, node: OnnxNode, global: boolean):
   const alpha = x.scale.map((s) => (s * x.kappa) / taps);
   const beta = x.scale.map((s, ch) => s * x.offset[ch]!);
   const layout = plainLayout([1, c, win.oh, win.ow]);
-  const acc: AccSym = {
-    kind: 'acc',
+  const acc = newAcc({
     layout,
     path: extend(x.path, layer),
     alpha,
     beta,
-    clampLo: new Float64Array(c).fill(-Infinity),
-    clampHi: new Float64Array(c).fill(Infinity),
     sources: [layer],
     range: accRange(weights, c, x.lo, x.hi),
-    rearranged: false,
-    signFixed: false,
-    negated: new Uint8Array(c),
-    probe: { tensor: node.outputs[0]!, alpha: alpha.slice(), beta: beta.slice(), layout },
-    consumed: false,
-  };
+    probe: node.outputs[0]!,
+  });
   lw.set(node, acc);
   lw.step(
     node,

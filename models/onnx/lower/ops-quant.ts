@@ -7,7 +7,6 @@
  *    code offset) chosen to be exact where any is;
  *  - on activations: an identity 1x1 convolution, then a requant.
  */
-import type { Conv2dLayer } from '../../layers/conv2d.js';
 import type { RequantLayer } from '../../layers/requant.js';
 import { MAX_SHIFT, MAX_ACTIVATION_BITS } from '../../ir.js';
 import { attrInt } from '../attrs.js';
@@ -18,6 +17,7 @@ import { fitChannel, type FitProblem, type FitResult } from './fit.js';
 import { channelOf, perChannel, type Layout } from './layout.js';
 import { negateChannel } from './ops-pool.js';
 import { resolvePending } from './ptq.js';
+import { identityAcc } from './weights.js';
 import {
   bipolarSpec,
   channelParams,
@@ -71,7 +71,11 @@ export function lowerQuantizer(lw: Lowering, node: OnnxNode): void {
   }
   const spec = specFor(lw, node, data.layout);
   if (data.kind === 'host') return quantizeHost(lw, node, data, spec);
-  const acc = data.kind === 'acc' ? data : identityAcc(lw, node, data);
+  let acc: AccSym;
+  if (data.kind === 'act') {
+    acc = identityAcc(lw, node, data, '_identity', node.inputs[0]!);
+    lw.step(node, `requantizing activations: identity conv2d '${acc.path.layer.name}' first`, true);
+  } else acc = data;
   lw.set(node, requantize(lw, node, acc, spec));
 }
 
@@ -113,50 +117,6 @@ function quantizeHost(lw: Lowering, node: OnnxNode, host: HostSym, spec: Quantiz
     `host-side input transform: a table from the raw 8-bit input to ${bits}-bit codes ${lo - o}..${hi - o} (${lw.inputDescription})`,
     exact,
   );
-}
-
-/** acc = u through an identity 1x1 convolution (a requant needs accumulators). */
-function identityAcc(lw: Lowering, node: OnnxNode, x: ActSym): AccSym {
-  const c = x.layout.canon.c;
-  const weights = new Int8Array(c * c);
-  for (let i = 0; i < c; i++) weights[i * c + i] = 1;
-  const layer: Conv2dLayer = {
-    kind: 'conv2d',
-    name: lw.layerName(node, '_identity'),
-    inChannels: c,
-    outChannels: c,
-    kernelH: 1,
-    kernelW: 1,
-    strideH: 1,
-    strideW: 1,
-    padH: 0,
-    padW: 0,
-    weights,
-  };
-  const alpha = x.scale.map((s) => s * x.kappa);
-  const beta = x.scale.map((s, i) => s * x.offset[i]!);
-  lw.steps.push({
-    node: `${node.index}`,
-    op: node.opType,
-    action: `requantizing activations: identity conv2d '${layer.name}' first`,
-    exact: true,
-  });
-  return {
-    kind: 'acc',
-    layout: x.layout,
-    path: extend(x.path, layer),
-    alpha,
-    beta,
-    clampLo: new Float64Array(c).fill(-Infinity),
-    clampHi: new Float64Array(c).fill(Infinity),
-    sources: [layer],
-    range: { lo: new Float64Array(c).fill(x.lo), hi: new Float64Array(c).fill(x.hi), gcd: new Int32Array(c).fill(1) },
-    rearranged: false,
-    signFixed: false,
-    negated: new Uint8Array(c),
-    probe: { tensor: node.inputs[0]!, alpha: alpha.slice(), beta: beta.slice(), layout: x.layout },
-    consumed: false,
-  };
 }
 
 interface Representation {

@@ -13,47 +13,11 @@ import type { OnnxNode } from '../graph.js';
 import type { Lowering } from './context.js';
 import { negateChannel } from './ops-pool.js';
 import { resolvePending } from './ptq.js';
-import { extend, pathLayers, type AccSym, type ActSym, type PathNode, type Sym } from './state.js';
-
-function identityConv(lw: Lowering, node: OnnxNode, x: ActSym, which: string): AccSym {
-  const c = x.layout.canon.c;
-  const weights = new Int8Array(c * c);
-  for (let i = 0; i < c; i++) weights[i * c + i] = 1;
-  const layer: Conv2dLayer = {
-    kind: 'conv2d',
-    name: lw.layerName(node, `_${which}`),
-    inChannels: c,
-    outChannels: c,
-    kernelH: 1,
-    kernelW: 1,
-    strideH: 1,
-    strideW: 1,
-    padH: 0,
-    padW: 0,
-    weights,
-  };
-  const alpha = x.scale.map((s) => s * x.kappa);
-  const beta = x.scale.map((s, i) => s * x.offset[i]!);
-  return {
-    kind: 'acc',
-    layout: x.layout,
-    path: extend(x.path, layer),
-    alpha,
-    beta,
-    clampLo: new Float64Array(c).fill(-Infinity),
-    clampHi: new Float64Array(c).fill(Infinity),
-    sources: [layer],
-    range: { lo: new Float64Array(c).fill(x.lo), hi: new Float64Array(c).fill(x.hi), gcd: new Int32Array(c).fill(1) },
-    rearranged: false,
-    signFixed: false,
-    negated: new Uint8Array(c),
-    probe: { tensor: '', alpha, beta, layout: x.layout },
-    consumed: false,
-  };
-}
+import { extend, pathLayers, type AccSym, type PathNode, type Sym } from './state.js';
+import { identityAcc } from './weights.js';
 
 function asAcc(lw: Lowering, node: OnnxNode, s: Sym, which: string, value: string): AccSym {
-  if (s.kind === 'act') return identityConv(lw, node, s, which);
+  if (s.kind === 'act') return identityAcc(lw, node, s, `_${which}`, '');
   if (s.kind === 'acc' && lw.autoQuantize) {
     const fresh =
       !s.consumed &&
@@ -62,7 +26,7 @@ function asAcc(lw: Lowering, node: OnnxNode, s: Sym, which: string, value: strin
       s.path.layer.kind === 'conv2d' &&
       s.clampLo.every((v) => v === -Infinity) &&
       s.clampHi.every((v) => v === Infinity);
-    if (!fresh) return identityConv(lw, node, lw.autoQuantize(node, value, s), which);
+    if (!fresh) return identityAcc(lw, node, lw.autoQuantize(node, value, s), `_${which}`, '');
     resolvePending(lw, s);
   }
   if (s.kind === 'acc') {

@@ -169,3 +169,21 @@ export interface RequantReport {
   channels: RequantChannelReport[];
   notes: string[];
 }
+
+/** A fresh accumulator value produced by `sources` (nothing folded yet, no clamp, not consumed). */
+export function newAcc(
+  fields: Pick<AccSym, 'layout' | 'path' | 'alpha' | 'beta' | 'sources' | 'range'> & { probe: string },
+): AccSym {
+  const c = fields.alpha.length;
+  return {
+    kind: 'acc',
+    ...fields,
+    clampLo: new Float64Array(c).fill(-Infinity),
+    clampHi: new Float64Array(c).fill(Infinity),
+    rearranged: false,
+    signFixed: false,
+    negated: new Uint8Array(c),
+    probe: { tensor: fields.probe, alpha: fields.alpha.slice(), beta: fields.beta.slice(), layout: fields.layout },
+    consumed: false,
+  };
+}

@@ -6,7 +6,8 @@
 import type { OnnxNode } from '../graph.js';
 import { elementCount } from '../tensor.js';
 import type { Lowering } from './context.js';
-import type { AccRange, ActSym, Sym } from './state.js';
+import { squareConv2d } from '../../layers/conv2d.js';
+import { extend, newAcc, type AccRange, type AccSym, type ActSym, type Sym } from './state.js';
 
 export interface Weights {
   /** integer codes, same dims as the ONNX weight tensor (float values while `pending`) */
@@ -162,4 +163,21 @@ export function layerInput(lw: Lowering, node: OnnxNode, s: Sym): ActSym {
     );
   }
   return lw.fail(node, 'its data input is a constant: nothing to compute on the accelerator');
+}
+
+/** acc = u through an identity 1x1 convolution: how activations reach a requant or a residual sum. */
+export function identityAcc(lw: Lowering, node: OnnxNode, x: ActSym, suffix: string, probe: string): AccSym {
+  const c = x.layout.canon.c;
+  const weights = new Int8Array(c * c);
+  for (let i = 0; i < c; i++) weights[i * c + i] = 1;
+  const layer = squareConv2d(lw.layerName(node, suffix), c, c, 1, 1, 0, weights);
+  return newAcc({
+    layout: x.layout,
+    path: extend(x.path, layer),
+    alpha: x.scale.map((s) => s * x.kappa),
+    beta: x.scale.map((s, i) => s * x.offset[i]!),
+    sources: [layer],
+    range: { lo: new Float64Array(c).fill(x.lo), hi: new Float64Array(c).fill(x.hi), gcd: new Int32Array(c).fill(1) },
+    probe,
+  });
 }
