@@ -231,8 +231,8 @@ export const importCommand: CommandSpec = {
       })
       .option('check', {
         type: 'boolean',
-        default: false,
-        describe: 'compare with the float executor of the ONNX/QONNX semantics',
+        describe:
+          "compare with the float executor of the ONNX/QONNX semantics (default with --quantize: the accuracy next to the float model's)",
       })
       .option('check-data', {
         type: 'string',
@@ -302,7 +302,8 @@ export const importCommand: CommandSpec = {
     const lowered = api.importOnnxGraph(graph, opts, cal, quantize);
     const seconds = (performance.now() - t0) / 1000;
     let check: (CheckResult & { source: string }) | undefined;
-    if (bool(args, 'check')) {
+    // a quantized float model is reported next to the float model unless --no-check
+    if (args['check'] === true || (quantize && args['check'] !== false)) {
       const { channels, height, width } = lowered.network.input;
       const mnistShaped = channels === 1 && height === 28 && width === 28;
       const data = checkData ?? (mnistShaped ? { name: 'mnist-test', count: 1000 } : undefined);

@@ -288,4 +288,35 @@ describe('dense: Gemm, MatMul + Add, MatMulInteger', () => {
     expect(check.equalValues).toBe(check.values);
     expect(lowered.network.layers.some((l) => l.kind === 'requant' && !l.signed && l.bits === 3)).toBe(true);
   });
+
+  test('ConvInteger and MatMulInteger with zero points, then Cast and a scale', () => {
+    for (const op of ['ConvInteger', 'MatMulInteger']) {
+      const b = new GraphBuilder();
+      const x = b.node('QuantizeLinear', [b.input([1, 2, 3, 3]), b.scalar(16), b.constant([], [3], DATA_TYPE.UINT8)]);
+      const acc =
+        op === 'ConvInteger'
+          ? b.node(
+              'ConvInteger',
+              [
+                x,
+                b.constant([2, 2, 3, 3], randomInts(36, -7, 7), DATA_TYPE.INT8),
+                b.constant([], [3], DATA_TYPE.UINT8),
+              ],
+              {
+                kernel_shape: { ints: [3, 3] },
+              },
+            )
+          : b.node('MatMulInteger', [
+              b.node('Flatten', [x], { axis: { i: 1 } }),
+              b.constant([18, 4], randomInts(72, -5, 9), DATA_TYPE.INT8),
+              b.constant([], [3], DATA_TYPE.UINT8),
+              b.constant([], [2], DATA_TYPE.INT8),
+            ]);
+      const f = b.node('Mul', [b.node('Cast', [acc], { to: { i: DATA_TYPE.FLOAT } }), b.scalar(0.5)]);
+      b.node('QuantizeLinear', [f, b.scalar(8), b.constant([], [0], DATA_TYPE.INT8)]);
+      const { lowered, check } = compare(b.graph(lastOut(b)), {}, 8);
+      expect(check.equalValues / check.values).toBeGreaterThan(0.9);
+      expect(lowered.network.layers.some((l) => l.kind === (op === 'ConvInteger' ? 'conv2d' : 'dense'))).toBe(true);
+    }
+  });
 });

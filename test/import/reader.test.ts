@@ -233,4 +233,13 @@ describe('malformed files: one line naming the place and the reason', () => {
       "test.onnx: node 1 'pool' (MaxPool): attribute 'kernel_shape' must be INTS, got FLOAT",
     );
   });
+
+  test('a Reshape to a shape beyond 2^53 (int64 overflow) is located', () => {
+    const b = new GraphBuilder();
+    const x = b.quant(b.input([1, 1, 2, 2]), { scale: 16 });
+    b.node('Reshape', [x, b.constant([2], [1, 2 ** 62], DATA_TYPE.INT64)], undefined, { name: 'big' });
+    expect(thrownMessage(() => importGraph(b.graph(b.nodes.at(-1)!.outputs[0]!)), ModelError)).toMatch(
+      /node 1 'big' \(Reshape\): shape value 4611686018427388000 is not an exact integer \(int64 overflow\?\)/,
+    );
+  });
 });
