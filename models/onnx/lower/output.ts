@@ -143,7 +143,7 @@ function accOutput(
     exact,
   );
   lw.notes.push(
-    `the last layer's ${c} outputs are computed ${k}x (${k} slices each) so the ${lw.opts.activationBits}-bit machine returns them exactly`,
+    `the last layer's ${c} outputs are computed ${k}x (${k} slices each) so the ${lw.opts.activationBits}-bit machine returns them ${exact ? 'exactly' : 'with the measured loss above'}`,
   );
   const layout: Layout = x.layout;
   const t = transformOf(layout, gain, b0, k, heads);
