@@ -57,6 +57,18 @@ export interface RunOptions {
  * Values that do not depend on the graph inputs (initializers and nodes fed
  * only by them, e.g. weight quantizers), computed once per graph.
  */
+/** Runs a node on the values table and stores its outputs there. */
+function evaluate(graph: OnnxGraph, node: OnnxNode, values: Map<string, Tensor>): void {
+  const outs = runNode(
+    graph,
+    node,
+    node.inputs.map((x) => (x === '' ? undefined : values.get(x))),
+  );
+  node.outputs.forEach((o, k) => {
+    if (o !== '' && outs[k]) values.set(o, outs[k]);
+  });
+}
+
 const constantCache = new WeakMap<OnnxGraph, { values: Map<string, Tensor>; nodes: Set<OnnxNode> }>();
 
 function constants(graph: OnnxGraph): { values: Map<string, Tensor>; nodes: Set<OnnxNode> } {
@@ -66,14 +78,7 @@ function constants(graph: OnnxGraph): { values: Map<string, Tensor>; nodes: Set<
   const nodes = new Set<OnnxNode>();
   for (const node of graph.nodes) {
     if (!node.inputs.every((x) => x === '' || values.has(x))) continue;
-    const outs = runNode(
-      graph,
-      node,
-      node.inputs.map((x) => (x === '' ? undefined : values.get(x))),
-    );
-    node.outputs.forEach((o, k) => {
-      if (o !== '' && outs[k]) values.set(o, outs[k]);
-    });
+    evaluate(graph, node, values);
     nodes.add(node);
   }
   c = { values, nodes };
@@ -103,14 +108,7 @@ export function runGraph(
   graph.nodes.forEach((n, i) => n.inputs.forEach((x) => lastUse.set(x, i)));
   graph.nodes.forEach((node, i) => {
     if (fixed.nodes.has(node)) return;
-    const outs = runNode(
-      graph,
-      node,
-      node.inputs.map((x) => (x === '' ? undefined : values.get(x))),
-    );
-    node.outputs.forEach((o, k) => {
-      if (o !== '' && outs[k]) values.set(o, outs[k]);
-    });
+    evaluate(graph, node, values);
     if (keepAll) return;
     for (const x of node.inputs) {
       if (lastUse.get(x) === i && !keep.has(x) && !fixed.values.has(x)) values.delete(x);
