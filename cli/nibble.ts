@@ -16,6 +16,7 @@ import { reportCommand } from './commands/report.js';
 import { rtlCommand } from './commands/rtl.js';
 import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
+import { sweepCommand } from './commands/sweep.js';
 import { verifyCommand } from './commands/verify.js';
 import { zooCommand } from './commands/zoo.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, ExitCodeError } from './exit.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   reportCommand,
   zooCommand,
   configCommand,
+  sweepCommand,
 ];
 
 function packageVersion(): string {
