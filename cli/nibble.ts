@@ -17,6 +17,8 @@ import { rtlCommand } from './commands/rtl.js';
 import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
 import { sweepCommand } from './commands/sweep.js';
+import { workerCommand } from './commands/worker.js';
+import { compareCommand } from './commands/compare.js';
 import { verifyCommand } from './commands/verify.js';
 import { zooCommand } from './commands/zoo.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, ExitCodeError } from './exit.js';
@@ -35,6 +37,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   zooCommand,
   configCommand,
   sweepCommand,
+  workerCommand,
+  compareCommand,
 ];
 
 function packageVersion(): string {

@@ -20,7 +20,7 @@ import {
 import { closestName } from '../isa/index.js';
 import { zooNames } from '../models/index.js';
 import { SweepSpecError } from './errors.js';
-import { configPathsOf, SWEEP_FIELDS, withField } from './fields.js';
+import { ARRAY_SIZE_FIELD, configPathsOf, SWEEP_FIELDS, withField } from './fields.js';
 import { FPGA_DEVICES, FPGA_TARGETS, type FpgaTarget } from './fpga-devices.js';
 import { DEFAULT_OBJECTIVES, isMetricName, METRIC_NAMES, METRICS, type MetricName } from './metrics.js';
 
@@ -83,10 +83,10 @@ class SpecSource {
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
     const err = this.doc.errors[0];
     if (err) {
-      const pos = err.linePos?.[0];
+      const pos = this.lines.linePos(err.pos[0]);
       const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       const kind = extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML';
-      throw new SweepSpecError(`not valid ${kind}: ${what}`, pos ? `${file}:${pos.line}:${pos.col}` : file);
+      throw new SweepSpecError(`not valid ${kind}: ${what}`, `${file}:${pos.line}:${pos.col}`);
     }
   }
 
@@ -313,12 +313,15 @@ function parseFpga(src: SpecSource, v: unknown, constraints: Constraint[], path:
  * an error here; combinations that fail elsewhere become failed points.
  */
 function checkAxisValues(src: SpecSource, axis: SpecAxis, bases: SpecBase[], path: Path): void {
-  const own = configPathsOf(axis.field).map((p) => `config.${p}`);
+  // rows and cols must agree, so either one alone is judged on both
+  const square = axis.field === 'array.rows' || axis.field === 'array.cols';
+  const own = (square ? ['array.rows', 'array.cols'] : configPathsOf(axis.field)).map((p) => `config.${p}`);
+  const hint = square ? ` (sweep ${ARRAY_SIZE_FIELD} to set both)` : '';
   axis.values.forEach((value, i) => {
     for (const b of bases) {
       const err = configErrorOf(withField(b.config, axis.field, value));
       if (err && own.some((w) => err.where === w || err.where?.startsWith(`${w}.`)))
-        src.fail([...path, i], `${value} is impossible: ${err.message.replace(/^config\.[\w.]+: /, '')}`);
+        src.fail([...path, i], `${value} is impossible: ${err.message.replace(/^config\.[\w.]+: /, '')}${hint}`);
     }
   });
 }

@@ -15,6 +15,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -147,6 +148,7 @@ export class ResultsStore {
 
   private load(): void {
     if (!existsSync(this.file)) return;
+    if (!statSync(this.file).isFile()) throw new ResultsStoreError('not a regular file', this.file);
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');

@@ -217,7 +217,17 @@ export const sweepCommand: CommandSpec = {
     writeOutput(html, api.renderSweepHtml(run, a));
     for (const n of run.storeNotes) term.note(`nibble: note: ${n}`);
     if (term.json) term.document(summaryDocument(run, a, top, html));
-    else printSummary(term, api, run, a, top, html, sortBy);
+    else
+      printSummary(
+        term,
+        api,
+        run,
+        a,
+        top,
+        html,
+        sortBy,
+        queue ? `via ${queue}` : collect ? `from the job array in ${collect}` : undefined,
+      );
     if (run.crashed.length > 0)
       throw new ExitCodeError(
         EXIT_USER_ERROR,
@@ -234,8 +244,10 @@ function printSummary(
   top: { record: PointRecord; rank: number }[],
   html: string,
   sortBy: MetricName | undefined,
+  via: string | undefined,
 ): void {
   const spec = run.spec;
+  const where = via ?? `on ${run.workers} worker${run.workers === 1 ? '' : 's'}`;
   const rate =
     run.workers > 0 && run.seconds > 0
       ? `, ${(run.ran / run.seconds / run.workers).toFixed(1)} points/s per worker`
@@ -246,7 +258,7 @@ function printSummary(
   term.pairs([
     [
       'ran',
-      `${run.ran} points in ${run.seconds.toFixed(1)} s on ${run.workers || 0} workers${rate}; ${run.reused} from ${basename(run.resultsFile)}`,
+      `${run.ran} points in ${run.seconds.toFixed(1)} s ${where}${rate}; ${run.reused} from ${basename(run.resultsFile)}`,
     ],
     [
       'outcome',
