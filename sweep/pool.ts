@@ -21,8 +21,10 @@ export interface ExecutorCallbacks {
 }
 
 export interface Executor {
-  /** how many points run at once */
+  /** how many points run at once (0: unknown, e.g. remote workers) */
   readonly workers: number;
+  /** points that had to be started again because a worker stopped in the middle of them */
+  readonly retried?: number;
   run(tasks: readonly PointTask[], cb: ExecutorCallbacks): Promise<void>;
   close(): Promise<void>;
 }
@@ -39,12 +41,14 @@ export class LocalExecutor implements Executor {
   private stopped = false;
   readonly workers: number;
 
+  /** `alwaysThreads`: a thread even for one worker, so this thread stays free (queue workers renew job locks from it) */
   constructor(
     workers: number,
     private readonly options: EvaluateOptions,
+    alwaysThreads = false,
   ) {
     this.workers = Math.max(1, workers);
-    if (this.workers > 1 && existsSync(WORKER_FILE)) {
+    if ((this.workers > 1 || alwaysThreads) && existsSync(WORKER_FILE)) {
       this.pool = new Piscina({
         filename: WORKER_FILE,
         minThreads: this.workers,

@@ -93,13 +93,17 @@ export class RedisMonitor {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: Math.min(timeoutMs, 5000),
-      retryStrategy: (times: number) => Math.min(100 * times, 1000),
+      // fail the first connect at once; reconnect quietly once connected
+      retryStrategy: () => null,
     });
     const m = new RedisMonitor(client, target, timeoutMs);
     client.on('error', (e: NodeJS.ErrnoException) => (m.lastError = e.code ?? e.message));
+    client.on('close', () => (m.lastError ||= 'connection closed'));
+    client.on('ready', () => (m.lastError = ''));
     try {
       await client.connect();
       await client.ping();
+      client.options.retryStrategy = (times: number) => Math.min(100 * times, 1000);
     } catch (e) {
       client.disconnect();
       const code = (e as NodeJS.ErrnoException).code ?? m.lastError ?? (e as Error).message;
@@ -109,9 +113,10 @@ export class RedisMonitor {
       );
     }
     m.timer = setInterval(() => {
+      // a failed ping only says "not connected": the reason comes from the client's error event
       client.ping().then(
         () => (m.lastOk = Date.now()),
-        (e: Error) => (m.lastError = (e as NodeJS.ErrnoException).code ?? e.message),
+        () => undefined,
       );
     }, 250);
     return m;
@@ -163,6 +168,7 @@ export class QueueExecutor implements Executor {
 
   private constructor(
     private readonly monitor: RedisMonitor,
+    private readonly redis: Redis,
     private readonly queue: Queue,
     private readonly opts: QueueExecutorOptions,
     private readonly models: LoadedModel[],
@@ -176,13 +182,23 @@ export class QueueExecutor implements Executor {
   ): Promise<QueueExecutor> {
     const target = parseRedisUrl(url);
     const monitor = await RedisMonitor.open(target, opts.redisTimeoutMs);
-    const queue = new Queue(opts.queueName ?? QUEUE_NAME, { connection: connection(target) });
-    queue.on('error', () => {}); // connection errors: RedisMonitor reports them
-    return new QueueExecutor(monitor, queue, opts, models);
+    // our own client, so close() can end its reconnect attempts even while Redis is away
+    const redis = new Redis(connection(target));
+    redis.on('error', () => {}); // RedisMonitor reports connection errors
+    const queue = new Queue(opts.queueName ?? QUEUE_NAME, { connection: redis });
+    queue.on('error', () => {});
+    return new QueueExecutor(monitor, redis, queue, opts, models);
+  }
+
+  private open = 0;
+  private total = 0;
+
+  private resumeHint(): string {
+    return `the points finished so far are saved: run the same command again to resume (${this.open} of ${this.total} points still open)`;
   }
 
   /** Run a Redis call, giving up with a QueueError when Redis stays away. */
-  private async call<T>(f: () => Promise<T>, what: string): Promise<T> {
+  private async call<T>(f: () => Promise<T>): Promise<T> {
     for (;;) {
       const r = await withTimeout(
         f().then(
@@ -192,18 +208,18 @@ export class QueueExecutor implements Executor {
         1000,
       );
       if (r && 'v' in r) return r.v;
-      this.monitor.check(what);
+      this.monitor.check(this.resumeHint());
       await sleep(200);
     }
   }
 
   async run(tasks: readonly PointTask[], cb: ExecutorCallbacks): Promise<void> {
-    const resume = 'the points finished so far are saved: run the same command again to resume';
+    this.open = this.total = tasks.length;
     // file models travel through Redis, so workers need no shared file system
     for (const m of this.models) {
       if (m.ref.kind !== 'file' || !tasks.some((t) => t.modelHash === m.hash)) continue;
       const text = saveModelJson(m.network);
-      await this.call(() => this.monitor.redis.set(MODEL_KEY(m.hash), text, 'EX', 7 * 86400), resume);
+      await this.call(() => this.monitor.redis.set(MODEL_KEY(m.hash), text, 'EX', 7 * 86400));
     }
     const version = toolVersion();
     const open = new Map(tasks.map((t) => [t.key, t]));
@@ -213,16 +229,17 @@ export class QueueExecutor implements Executor {
         data: { task, toolVersion: version } satisfies JobData,
         opts: { jobId: task.key, removeOnComplete: false, removeOnFail: false, attempts: 1 },
       }));
-      await this.call(() => this.queue.addBulk(chunk), resume);
+      await this.call(() => this.queue.addBulk(chunk));
     }
     this.opts.log(
       `queued ${tasks.length} points on ${this.monitor.target.url} (queue ${this.queue.name}); waiting for nibble worker`,
     );
     const poll = this.opts.pollMs ?? 200;
     while (open.size > 0) {
-      this.monitor.check(`${resume} (${open.size} of ${tasks.length} points still open)`);
-      const done = await this.call(() => this.queue.getJobs(['completed'], 0, 999), resume);
-      const failed = await this.call(() => this.queue.getJobs(['failed'], 0, 999), resume);
+      this.open = open.size;
+      this.monitor.check(this.resumeHint());
+      const done = await this.call(() => this.queue.getJobs(['completed'], 0, 999));
+      const failed = await this.call(() => this.queue.getJobs(['failed'], 0, 999));
       let mine = 0;
       for (const job of [...done, ...failed] as Job[]) {
         const task = job.id ? open.get(job.id) : undefined;
@@ -232,7 +249,7 @@ export class QueueExecutor implements Executor {
         if (failed.includes(job)) cb.onCrash(task, `a worker could not run it: ${job.failedReason}`);
         else cb.onOutcome(task, job.returnvalue as PointOutcome, (job.processedBy as string | undefined) ?? 'queue');
         open.delete(task.key);
-        await this.call(() => job.remove(), resume);
+        await this.call(() => job.remove());
       }
       if (mine === 0) await sleep(poll);
     }
@@ -240,6 +257,7 @@ export class QueueExecutor implements Executor {
 
   async close(): Promise<void> {
     await closeQuietly(this.queue);
+    this.redis.disconnect();
     this.monitor.close();
   }
 }
@@ -279,10 +297,15 @@ async function localModel(monitor: RedisMonitor, hash: string): Promise<string> 
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> {
   const target = parseRedisUrl(opts.url);
   const monitor = await RedisMonitor.open(target, opts.redisTimeoutMs);
-  const pool = new LocalExecutor(opts.workers, {
-    synthCacheDir: opts.synthCacheDir ?? join(tmpdir(), 'nibble-synth-cache'),
-  });
+  const pool = new LocalExecutor(
+    opts.workers,
+    { synthCacheDir: opts.synthCacheDir ?? join(tmpdir(), 'nibble-synth-cache') },
+    true,
+  );
   const version = toolVersion();
+  // our own client (BullMQ duplicates it for its blocking reads), so stopping ends every reconnect loop
+  const redis = new Redis(connection(target));
+  redis.on('error', () => {});
   let processed = 0;
   let active = 0;
   let lastBusy = Date.now();
@@ -321,7 +344,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
       }
     },
     {
-      connection: connection(target),
+      connection: redis,
       concurrency: pool.workers,
       lockDuration: opts.lockMs,
       stalledInterval: Math.max(500, Math.floor(opts.lockMs / 2)),
@@ -342,7 +365,15 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
       if (opts.idleExitMs !== undefined && active === 0 && Date.now() - lastBusy > opts.idleExitMs) break;
     }
   } finally {
-    await closeQuietly(worker);
+    await withTimeout(
+      worker.close(stopping ? false : true).catch(() => undefined),
+      stopping ? 60_000 : 1500,
+    );
+    await withTimeout(
+      worker.disconnect().catch(() => undefined),
+      500,
+    );
+    redis.disconnect();
     await pool.close();
     monitor.close();
   }

@@ -45,6 +45,8 @@ export interface SweepRun {
   ran: number;
   reused: number;
   workers: number;
+  /** points restarted after a worker stopped mid-point (queue runs) */
+  retried: number;
   seconds: number;
   storeNotes: string[];
   csvFile: string;
@@ -86,6 +88,7 @@ export async function runSweep(spec: SweepSpec, opts: SweepRunOptions): Promise<
   const crashed: SweepRun['crashed'] = [];
   let ran = 0;
   let workers = 0;
+  let retried = 0;
   try {
     const pre = staticConstraints(spec);
     const todo: SweepPoint[] = [];
@@ -137,6 +140,7 @@ export async function runSweep(spec: SweepSpec, opts: SweepRunOptions): Promise<
           },
         });
       } finally {
+        retried = ex.retried ?? 0;
         await ex.close();
       }
     } else opts.onStart?.(0, 0);
@@ -155,6 +159,7 @@ export async function runSweep(spec: SweepSpec, opts: SweepRunOptions): Promise<
       ran,
       reused,
       workers,
+      retried,
       seconds: (performance.now() - t0) / 1000,
       storeNotes: store.notes,
       csvFile,

@@ -75,6 +75,7 @@ function summaryDocument(run: SweepRun, a: SweepAnalysis, top: { record: PointRe
     ran: run.ran,
     reused: run.reused,
     workers: run.workers,
+    retried: run.retried,
     seconds: run.seconds,
     pointsPerSecondPerWorker: run.workers > 0 && run.seconds > 0 ? run.ran / run.seconds / run.workers : 0,
     objectives: a.objectives,
@@ -190,7 +191,7 @@ export const sweepCommand: CommandSpec = {
           ) =>
             api.QueueExecutor.connect(queue, spec, models, {
               redisTimeoutMs: redisTimeout * 1000,
-              log: (l) => term.note(`nibble: ${l}`),
+              log: (l) => term.line(l),
             })
         : (opts: import('../../sweep/index.js').EvaluateOptions) =>
             new api.LocalExecutor(workersArg ?? api.defaultWorkers(), opts);
@@ -264,6 +265,14 @@ function printSummary(
       'outcome',
       `${a.ok.length} ok, ${a.failed.length} failed, ${a.infeasible.length} break a constraint, ${run.excluded.length} excluded before running`,
     ],
+    ...(run.retried > 0
+      ? [
+          ['retried', `${run.retried} points were started again after a worker stopped in the middle of them`] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
     ['objectives', `${a.objectives.join(', ')}: ${a.front.size} points on the Pareto front`],
     ...(spec.constraints.length
       ? [['constraints', spec.constraints.map((c) => c.text).join(', ')] as [string, string]]
