@@ -7,6 +7,7 @@
  */
 import { canonicalConfigJson } from '../arch/index.js';
 import type { SweepAnalysis } from './analysis.js';
+import { staticFigures } from './evaluate.js';
 import { METRIC_NAMES, METRICS } from './metrics.js';
 import type { SweepRun } from './run.js';
 
@@ -25,7 +26,8 @@ export interface SweepReportData {
     params: Record<string, number>;
     model: string;
     batch: number;
-    status: 'ok' | 'failed';
+    /** excluded: broke a constraint on a config-only figure, so it never ran */
+    status: 'ok' | 'failed' | 'excluded';
     feasible: boolean;
     front: boolean;
     reason?: string;
@@ -48,21 +50,42 @@ export function sweepReportData(run: SweepRun, a: SweepAnalysis): SweepReportDat
       better: METRICS[m].better,
     })),
     params: run.spec.axes.map((x) => x.field),
-    points: run.records.map((r) => ({
-      key: r.key,
-      base: r.base,
-      params: r.params,
-      model: r.model,
-      batch: r.batch,
-      status: r.status,
-      feasible: r.status === 'ok' && !infeasible.has(r.key),
-      front: a.front.has(r.key),
-      ...(r.reason || infeasible.has(r.key) ? { reason: r.reason ?? `breaks ${infeasible.get(r.key)}` } : {}),
-      metrics: r.metrics as Record<string, number>,
-      config: JSON.parse(canonicalConfigJson(r.config)) as Record<string, unknown>,
-      layers: r.layers,
-    })),
+    points: [
+      ...run.records.map((r) => ({
+        key: r.key,
+        base: r.base,
+        params: r.params,
+        model: r.model,
+        batch: r.batch,
+        status: r.status,
+        feasible: r.status === 'ok' && !infeasible.has(r.key),
+        front: a.front.has(r.key),
+        ...(r.reason || infeasible.has(r.key) ? { reason: r.reason ?? `breaks ${infeasible.get(r.key)}` } : {}),
+        metrics: r.metrics as Record<string, number>,
+        config: JSON.parse(canonicalConfigJson(r.config)) as Record<string, unknown>,
+        layers: r.layers,
+      })),
+      ...excludedRows(run),
+    ],
   };
+}
+
+/** Points excluded before running, as report rows (their config-only figures, no layers). */
+function excludedRows(run: SweepRun): SweepReportData['points'] {
+  return run.excluded.map(({ point: p, reason }) => ({
+    key: p.key,
+    base: p.base,
+    params: p.params,
+    model: p.modelLabel,
+    batch: p.batch,
+    status: 'excluded' as const,
+    feasible: false,
+    front: false,
+    reason: `excluded before running: breaks ${reason}`,
+    metrics: staticFigures(p.config, p.fpga, undefined).metrics as Record<string, number>,
+    config: JSON.parse(canonicalConfigJson(p.config)) as Record<string, unknown>,
+    layers: [],
+  }));
 }
 
 const CSS = `
@@ -78,7 +101,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}
 #scatter text{font-size:11px;fill:#444}#scatter line{stroke:#999}
 #tooltip{position:fixed;pointer-events:none;background:#fffbe6;border:1px solid #c9a;padding:6px 8px;font-size:12px;display:none;white-space:pre;z-index:2}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:2px 6px;text-align:right}
-td:first-child,th:first-child,td.l{text-align:left}tr.front td{background:#fff0e6}tr.failed td{color:#a00}
+td:first-child,th:first-child,td.l{text-align:left}tr.front td{background:#fff0e6}tr.failed td{color:#a00}tr.excluded td{color:#888}
 #points tbody tr{cursor:pointer}#detail{margin-top:12px}
 .legend span{margin-right:12px}.sw{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px}
 `;
@@ -96,7 +119,8 @@ var o=D.objectives;opt($('x-axis'),'m:'+o[0]);opt($('y-axis'),'m:'+(o[1]||o[0]))
 function axis(id){return axes.filter(function(a){return a.id===id})[0]}
 function fmt(v){if(v===undefined||v===null)return '-';var a=Math.abs(v);return Number.isInteger(v)?v.toLocaleString('en-US'):a>=100?v.toFixed(1):a>=1?v.toFixed(3):v.toPrecision(3)}
 function pointText(p){var s=[p.base+'  '+p.model+'  batch '+p.batch];for(var k in p.params)s.push(k+'='+p.params[k]);
- s.push('');D.metrics.forEach(function(m){if(p.metrics[m.name]!==undefined)s.push(m.name+' '+fmt(p.metrics[m.name])+(m.unit?' '+m.unit:''))});
+ s.push('');D.metrics.forEach(function(m){var v=p.metrics[m.name];if(v===undefined)return;
+  s.push(m.name+' '+(m.name==='utilization'?(100*v).toFixed(1)+' %':fmt(v)+(m.unit&&m.unit!=='cycles'?' '+m.unit:'')))});
  if(p.reason)s.push(p.reason);return s.join('\\n')}
 var selected=null;
 function detail(p){selected=p.key;draw();var h='<h2>'+esc(p.base+' '+Object.keys(p.params).map(function(k){return k+'='+p.params[k]}).join(' '))+' &middot; '+esc(p.model)+' &middot; batch '+p.batch+'</h2>';
@@ -119,7 +143,8 @@ function draw(){var X=axis($('x-axis').value),Y=axis($('y-axis').value),lx=$('x-
  if(mx&&my){var f=pts.filter(function(p){return p.feasible}).map(function(p){return [mx.better==='max'?-X.get(p):X.get(p),my.better==='max'?-Y.get(p):Y.get(p),p]}).sort(function(a,b){return a[0]-b[0]||a[1]-b[1]});
   var best=Infinity,line=[];f.forEach(function(q){if(q[1]<best){best=q[1];line.push(q[2])}});
   if(line.length>1)s+='<polyline class="front2d" points="'+line.map(function(p){return sx.f(X.get(p))+','+sy.f(Y.get(p))}).join(' ')+'"/>'}
- pts.forEach(function(p){var c=p.front?'front':p.feasible?'':'infeasible';if(p.key===selected)c+=' selected';
+ var layer=function(p){return p.key===selected?3:p.front?2:p.feasible?1:0};
+ pts.slice().sort(function(a,b){return layer(a)-layer(b)}).forEach(function(p){var c=p.front?'front':p.feasible?'':'infeasible';if(p.key===selected)c+=' selected';
   s+='<circle data-key="'+p.key+'" class="'+c+'" cx="'+sx.f(X.get(p)).toFixed(1)+'" cy="'+sy.f(Y.get(p)).toFixed(1)+'" r="'+(p.front?5:3.5)+'"/>'});
  svg.innerHTML=s;$('shown').textContent=pts.length+' of '+D.points.length+' points shown'}
 var byKey={};D.points.forEach(function(p){byKey[p.key]=p});
@@ -156,14 +181,16 @@ function pointsTable(d: SweepReportData): string {
   const rows = d.points.map((p) => {
     const label = [p.base, ...Object.entries(p.params).map(([k, v]) => `${k}=${v}`)].join(' ');
     const status =
-      p.status === 'failed'
-        ? `failed: ${p.reason ?? ''}`
-        : p.front
+      p.status === 'ok'
+        ? p.front
           ? 'Pareto'
           : p.feasible
             ? 'ok'
-            : (p.reason ?? 'infeasible');
-    const cls = p.status === 'failed' ? 'failed' : p.front ? 'front' : '';
+            : (p.reason ?? 'infeasible')
+        : p.status === 'failed'
+          ? `failed: ${p.reason ?? ''}`
+          : (p.reason ?? 'excluded');
+    const cls = p.status === 'ok' ? (p.front ? 'front' : '') : p.status;
     return `<tr data-key="${p.key}" class="${cls}"><td>${esc(label)}</td><td class="l">${esc(p.model)}</td><td>${p.batch}</td><td class="l">${esc(status)}</td>${ms.map((m) => `<td>${fmt(p.metrics[m])}</td>`).join('')}</tr>`;
   });
   return `<table id="points"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
