@@ -4,6 +4,7 @@ import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
 import { mnistSection } from './mnist.js';
 import { simSection } from './sim.js';
+import { sweepSection } from './sweep.js';
 import { timingSection } from './timing.js';
 import { verilatorSection } from './verilator.js';
 
@@ -14,6 +15,7 @@ export const SECTIONS: readonly Section[] = [
   timingSection,
   compilerQualitySection,
   verilatorSection,
+  sweepSection,
 ];
 
 /** Short names accepted on the command line besides the section names. */
