@@ -11,9 +11,9 @@
  * placement density and leakage are left out: this is a comparative estimate,
  * not a floorplan (docs/sweep.md, "Area model").
  */
-import { readFileSync } from 'node:fs';
 import { ConfigError, deriveArch, type ArchConfig } from '../arch/index.js';
 import defaultAreaJson from './area-table.json' with { type: 'json' };
+import { readJsonTable } from './json-table.js';
 
 interface Primitive {
   um2: number;
@@ -129,22 +129,7 @@ export function validateAreaTable(t: unknown, where = 'area table'): AreaTable {
 
 /** Read and validate an area table file (same shape as sim/area-table.json). */
 export function loadAreaTable(path: string): AreaTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(
-      `cannot read area table (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      path,
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`not valid JSON (${(e as Error).message})`, path);
-  }
-  return validateAreaTable(parsed, path);
+  return readJsonTable(path, 'area table', validateAreaTable);
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { configHash, presetConfig } from '../../arch/index.js';
 import { ensureBuilt, expectUserError, nibble, BIN } from '../cli/nibble.js';
-import { keyCounts, resultLines, specDir, startNibble, waitFor } from './helpers.js';
+import { expectEachPointOnce, resultLines, specDir, startNibble, waitFor } from './helpers.js';
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -115,9 +115,7 @@ describe('nibble sweep', () => {
     expect(doc.points).toBe(50);
     expect(doc.reused).toBe(before);
     expect(doc.ran).toBe(50 - before);
-    const counts = keyCounts(resultLines(out));
-    expect(counts.size).toBe(50);
-    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    expectEachPointOnce(out, 50);
   });
 
   test('a full disk while appending: one line, only whole records on disk, the next run completes', async () => {
@@ -146,7 +144,7 @@ describe('nibble sweep', () => {
     const again = await nibble(['sweep', file, '--out', out, '--json'], { cwd: dir });
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as { ran: number }).ran).toBe(12 - saved);
-    expect(keyCounts(resultLines(out)).size).toBe(12);
+    expectEachPointOnce(out, 12);
   });
 });
 

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 import { BIN, REPO } from '../cli/nibble.js';
 import type { PointRecord } from '../../sweep/index.js';
@@ -53,9 +54,11 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_
   }
 }
 
-/** Every key exactly once. */
-export function keyCounts(records: PointRecord[]): Map<string, number> {
+/** The results folder holds `points` records, every key exactly once; returns the keys with their counts. */
+export function expectEachPointOnce(out: string, points: number): Map<string, number> {
   const m = new Map<string, number>();
-  for (const r of records) m.set(r.key, (m.get(r.key) ?? 0) + 1);
+  for (const r of resultLines(out)) m.set(r.key, (m.get(r.key) ?? 0) + 1);
+  expect(m.size).toBe(points);
+  expect([...m.entries()].filter(([, c]) => c !== 1)).toEqual([]);
   return m;
 }

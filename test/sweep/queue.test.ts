@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ensureBuilt, expectUserError, nibble } from '../cli/nibble.js';
-import { keyCounts, resultLines, specDir, startNibble, waitFor, type Running } from './helpers.js';
+import { expectEachPointOnce, resultLines, specDir, startNibble, waitFor, type Running } from './helpers.js';
 
 const HAVE_REDIS = spawnSync('redis-server', ['--version']).status === 0;
 if (!HAVE_REDIS) console.warn('[test/sweep/queue] SKIPPED: redis-server is not installed (CI installs it)');
@@ -121,9 +121,7 @@ describe.skipIf(!HAVE_REDIS)('BullMQ queue', () => {
       expect(doc.points).toBe(POINTS);
       expect(doc.ran).toBe(POINTS);
       expect(doc.retried).toBeGreaterThanOrEqual(1);
-      const counts = keyCounts(resultLines(out));
-      expect(counts.size).toBe(POINTS);
-      expect([...counts.values()].every((c) => c === 1)).toBe(true);
+      const counts = expectEachPointOnce(out, POINTS);
       expect(counts.get(inHand[0]!)).toBe(1);
       // worker B did the killed worker's point
       expect(b.stdout()).toContain(`done ${inHand[0]}`);
@@ -183,9 +181,7 @@ describe.skipIf(!HAVE_REDIS)('BullMQ queue', () => {
       const doc = JSON.parse(again.stdout) as { reused: number; ran: number };
       expect(doc.reused).toBe(saved);
       expect(doc.ran).toBe(POINTS - saved);
-      const counts = keyCounts(resultLines(out));
-      expect(counts.size).toBe(POINTS);
-      expect([...counts.values()].every((c) => c === 1)).toBe(true);
+      expectEachPointOnce(out, POINTS);
       await w2.exited;
       await r.stop();
     },

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { ensureBuilt, expectUserError, nibble } from '../cli/nibble.js';
-import { keyCounts, resultLines, specDir } from './helpers.js';
+import { expectEachPointOnce, resultLines, specDir } from './helpers.js';
 
 beforeAll(async () => {
   await ensureBuilt();
@@ -49,9 +49,7 @@ describe('Slurm job array', () => {
       const all = await nibble(['sweep', file, '--out', out, '--collect', slurm, '--json'], { cwd: dir });
       expect(all.code, all.stderr).toBe(0);
       expect((JSON.parse(all.stdout) as { ran: number; reused: number }).ran).toBe(1);
-      const counts = keyCounts(resultLines(out));
-      expect(counts.size).toBe(6);
-      expect([...counts.values()].every((c) => c === 1)).toBe(true);
+      expectEachPointOnce(out, 6);
       const again = await nibble(['sweep', file, '--out', out, '--slurm', slurm], { cwd: dir });
       expect(again.stdout).toMatch(/nothing to run: all 6 points of sl are in /);
     },
