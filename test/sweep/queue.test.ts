@@ -65,6 +65,13 @@ function start(args: string[], cwd: string): Running {
   return r;
 }
 
+/** SIGTERM: a worker finishes the points in hand and exits 0. */
+async function stopWorker(w: Running): Promise<void> {
+  w.child.kill('SIGTERM');
+  expect(await w.exited).toBe(0);
+  expect(w.stdout()).toMatch(/worker stopped after \d+ points\n$/);
+}
+
 const servers: RedisServer[] = [];
 async function redis(): Promise<RedisServer> {
   const s = new RedisServer(await freePort());
@@ -93,7 +100,8 @@ describe.skipIf(!HAVE_REDIS)('BullMQ queue', () => {
       const r = await redis();
       const { dir, file, out } = specDir(SPEC);
       const coord = start(['sweep', file, '--out', out, '--queue', r.url, '--json'], dir);
-      const worker = ['worker', '--queue', r.url, '--workers', '1', '--lock-seconds', '2', '--idle-exit', '5'];
+      // no --idle-exit: a worker may start long before the coordinator has queued anything
+      const worker = ['worker', '--queue', r.url, '--workers', '1', '--lock-seconds', '2'];
       const a = start(worker, dir);
       const b = start(worker, dir);
       // kill A while it holds a point it has not finished
@@ -125,7 +133,7 @@ describe.skipIf(!HAVE_REDIS)('BullMQ queue', () => {
       expect(counts.get(inHand[0]!)).toBe(1);
       // worker B did the killed worker's point
       expect(b.stdout()).toContain(`done ${inHand[0]}`);
-      await b.exited;
+      await stopWorker(b);
       await r.stop();
     },
   );
@@ -172,7 +180,7 @@ describe.skipIf(!HAVE_REDIS)('BullMQ queue', () => {
       expect(saved).toBeGreaterThanOrEqual(3);
       // Redis is back (empty: it kept nothing): the same command finishes the sweep
       await r.start();
-      const w2 = start(['worker', '--queue', r.url, '--workers', '2', '--idle-exit', '3'], dir);
+      const w2 = start(['worker', '--queue', r.url, '--workers', '2'], dir);
       const again = await nibble(['sweep', file, '--out', out, '--queue', r.url, '--json'], {
         cwd: dir,
         timeoutMs: 200_000,
@@ -182,7 +190,7 @@ describe.skipIf(!HAVE_REDIS)('BullMQ queue', () => {
       expect(doc.reused).toBe(saved);
       expect(doc.ran).toBe(POINTS - saved);
       expectEachPointOnce(out, POINTS);
-      await w2.exited;
+      await stopWorker(w2);
       await r.stop();
     },
   );
