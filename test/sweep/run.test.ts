@@ -1,9 +1,9 @@
 /** Running sweeps in this process: failed points, invalid combinations, resume, constraints, an empty space, crashes. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ModelError } from '../../arch/index.js';
+import { configHash, ModelError } from '../../arch/index.js';
 import { saveModelJson, zooNetwork } from '../../models/index.js';
 import {
   analyze,
@@ -13,6 +13,7 @@ import {
   runSweep,
   SweepSpecError,
   topPoints,
+  withField,
   type Executor,
   type SweepRunOptions,
 } from '../../sweep/index.js';
@@ -94,6 +95,26 @@ describe('runSweep', () => {
       expect(r.fpga).toMatchObject({ target: 'ice40', source: 'model' });
       expect(r.metrics.luts).toBeGreaterThan(1000);
     }
+  });
+
+  test('fpga synth: true reads real synthesis results from the cache by config hash (no Yosys run here)', async () => {
+    const { spec, out } = setup('models: [mnist]\naxes:\n  array.size: [4, 8]\nfpga: {target: ice40, synth: true}\n');
+    mkdirSync(join(out, 'synth-cache'), { recursive: true });
+    const cached = (rows: number) => ({
+      luts: 1000 * rows,
+      ffs: 10 * rows,
+      brams: rows,
+      dsps: 0,
+      target: 'ice40',
+      source: 'synth',
+    });
+    for (const n of [4, 8]) {
+      const cfg = withField(spec.bases[0]!.config, 'array.size', n);
+      writeFileSync(join(out, 'synth-cache', `${configHash(cfg)}-ice40.json`), JSON.stringify(cached(n)));
+    }
+    const run = await runSweep(spec, { outDir: out, executor: inline });
+    expect(run.records.map((r) => r.fpga)).toEqual([cached(4), cached(8)]);
+    expect(run.records.map((r) => r.metrics.luts)).toEqual([4000, 8000]);
   });
 
   test('a point whose worker crashed is not stored, is reported, and runs again next time', async () => {
