@@ -86,8 +86,16 @@ export class LocalExecutor implements Executor {
       }
       if (!this.stopped) cb.onOutcome(task, o, who);
     };
-    if (!this.pool) for (const t of tasks) await one(t);
-    else await Promise.all(tasks.map(one));
+    if (!this.pool) {
+      for (const t of tasks) await one(t);
+      return;
+    }
+    // a few points per thread in flight, not the whole space: bounded memory, and a stop is prompt
+    let next = 0;
+    const lane = async () => {
+      while (next < tasks.length && !this.stopped) await one(tasks[next++]!);
+    };
+    await Promise.all(Array.from({ length: this.workers * 2 }, lane));
   }
 
   async close(): Promise<void> {

@@ -69,7 +69,7 @@ type Path = (string | number)[];
 
 const TOP_KEYS = ['name', 'models', 'base', 'presets', 'axes', 'batch', 'engine', 'constraints', 'objectives', 'fpga'];
 /** Bounds the cartesian product before it is built: a typo like `range: [1, 1e9]` fails fast. */
-export const MAX_POINTS = 1_000_000;
+export const MAX_POINTS = 200_000;
 
 /** Locates paths of the parsed document for error messages. */
 class SpecSource {
@@ -423,7 +423,7 @@ export function parseSpec(text: string, file: string): SweepSpec {
   if (size > MAX_POINTS)
     src.fail(
       ['axes'],
-      `spans ${size.toLocaleString('en-US')} points, more than ${MAX_POINTS.toLocaleString('en-US')}`,
+      `spans ${size.toLocaleString('en-US')} points, more than ${MAX_POINTS.toLocaleString('en-US')}: split the space into several specs`,
       true,
     );
   return { name, file, models, bases, axes, batches, engine: engine as SweepEngine, constraints, objectives, fpga };
