@@ -105,6 +105,8 @@ export const sweepSection: Section = {
             'wall',
             'points/s',
             'points/s per worker',
+            'CPU (all threads)',
+            'points per CPU-s',
             'Pareto front',
           ],
           rows,
