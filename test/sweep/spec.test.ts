@@ -81,7 +81,9 @@ describe('sweep spec', () => {
       synth: false,
     });
   });
+});
 
+describe('sweep spec: bad input', () => {
   test('an axis naming an unknown field: located, with did-you-mean and the field list', () => {
     const m = errorOf('models: [mnist]\naxes:\n  array.size: [8]\n  scratchpad.inputEntrys: [1024]\n');
     expect(m).toMatch(
