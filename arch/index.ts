@@ -7,3 +7,4 @@ export * from './assert-never.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './package-root.js';
+export * from './presets.js';

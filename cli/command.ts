@@ -19,7 +19,10 @@ export function withJson(y: Argv): Argv {
   });
 }
 
-export function withConfig(y: Argv, describe = 'ArchConfig JSON file (default: the built-in default config)'): Argv {
+export function withConfig(
+  y: Argv,
+  describe = 'ArchConfig JSON file or preset:NAME (arch/presets.ts; default: the built-in default config)',
+): Argv {
   return y.option('config', { type: 'string', describe, normalize: true });
 }
 

@@ -18,6 +18,8 @@ import {
 import { basename, dirname, extname, join } from 'node:path';
 import {
   DEFAULT_CONFIG,
+  configFromPresetReference,
+  isPresetReference,
   parseConfigJson,
   resolveConfig,
   type ArchConfig,
@@ -112,9 +114,10 @@ export function checkOutputPaths(args: Record<string, unknown>): void {
   }
 }
 
-/** The --config file, or the default configuration. */
+/** The --config file, a machine preset (`preset:NAME`, arch/presets.ts), or the default configuration. */
 export function loadConfig(path: string | undefined): ArchConfig {
   if (path === undefined) return resolveConfig(structuredClone(DEFAULT_CONFIG));
+  if (isPresetReference(path)) return configFromPresetReference(path);
   const text = readText(path, 'config file');
   try {
     return parseConfigJson(text, path);

@@ -24,6 +24,7 @@ const PARTS = {
   sim: { path: '../sim/index.js', what: 'the simulator (sim/index.ts)' },
   rtl: { path: '../rtl-gen/index.js', what: 'the Verilog generator (rtl-gen/index.ts)' },
   training: { path: '../models/training/index.js', what: 'the trained-model package (models/training/index.ts)' },
+  sweep: { path: '../sweep/index.js', what: 'the design-space explorer (sweep/index.ts)' },
 } as const;
 
 export type Part = keyof typeof PARTS;

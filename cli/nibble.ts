@@ -18,6 +18,9 @@ import { reportCommand } from './commands/report.js';
 import { rtlCommand } from './commands/rtl.js';
 import { runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
+import { sweepCommand } from './commands/sweep.js';
+import { workerCommand } from './commands/worker.js';
+import { compareCommand } from './commands/compare.js';
 import { verifyCommand } from './commands/verify.js';
 import { zooCommand } from './commands/zoo.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, ExitCodeError } from './exit.js';
@@ -37,6 +40,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   reportCommand,
   zooCommand,
   configCommand,
+  sweepCommand,
+  workerCommand,
+  compareCommand,
 ];
 
 function packageVersion(): string {

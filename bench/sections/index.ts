@@ -5,6 +5,7 @@ import { compilerQualitySection } from './compiler-quality.js';
 import { importSection } from './import.js';
 import { mnistSection } from './mnist.js';
 import { simSection } from './sim.js';
+import { sweepSection } from './sweep.js';
 import { timingSection } from './timing.js';
 import { verilatorSection } from './verilator.js';
 
@@ -16,6 +17,7 @@ export const SECTIONS: readonly Section[] = [
   timingSection,
   compilerQualitySection,
   verilatorSection,
+  sweepSection,
 ];
 
 /** Short names accepted on the command line besides the section names. */

@@ -12,6 +12,7 @@ import {
   readText,
   writeOutput,
 } from '../inputs.js';
+import { areaLine, areaOf } from '../area-figures.js';
 import { buildReportData } from '../report/data.js';
 import { CHART_IDS, renderReportHtml } from '../report/html.js';
 import { Terminal } from '../terminal.js';
@@ -79,7 +80,9 @@ export const reportCommand: CommandSpec = {
         throw e;
       }
     }
+    const area = await areaOf(program.config, 'nibble report');
     const notes = engine === 'timing' ? [] : [`simulated with the ${engine} engine on seeded random inputs`];
+    notes.push(`area ${areaLine(area)}`);
     const data = buildReportData({ title, source: input, program, result, ...(resources ? { resources } : {}), notes });
     const out = str(args, 'output')!;
     writeOutput(out, renderReportHtml(data));
@@ -90,6 +93,7 @@ export const reportCommand: CommandSpec = {
         cycles: data.totals.cycles,
         utilization: data.totals.utilization,
         layers: data.layers.length,
+        areaMm2: area.totalMm2,
       });
     term.line(
       `report written to ${out} (${data.layers.length} layers, ${data.totals.cycles.toLocaleString('en-US')} cycles); open it in a browser`,

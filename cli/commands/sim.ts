@@ -2,6 +2,7 @@
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import { SIM_ENGINES, simulator, simulatorExtra, type SimApi, type SimEngine, type SimResult } from '../engines.js';
 import { loadInputTensors, loadProgram, writeOutput } from '../inputs.js';
+import { areaLine, areaOf, type AreaReport } from '../area-figures.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 import type { Program } from '../../isa/index.js';
@@ -74,9 +75,10 @@ export const simCommand: CommandSpec = {
     if (trace) writeOutput(trace, writeTrace!(result));
     if (vcd) writeOutput(vcd, writeVcd!(result));
     const randomInputs = result.randomInputs;
+    const area = await areaOf(program.config, 'nibble sim');
     const doc = simDocument(file, program, engine, result, randomInputs);
-    if (term.json) return term.document({ ...doc, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
-    printSim(term, program, engine, result, randomInputs);
+    if (term.json) return term.document({ ...doc, area, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
+    printSim(term, program, engine, result, randomInputs, area);
     if (trace) term.line(`  trace written to ${trace}`);
     if (vcd) term.line(`  VCD written to ${vcd}`);
   },
@@ -112,6 +114,7 @@ function printSim(
   engine: SimEngine,
   result: SimResult,
   randomInputs: string[],
+  area: AreaReport,
 ): void {
   const cfg = program.config;
   term.heading(`simulated ${program.code.length} instructions (${engine} engine)`);
@@ -139,6 +142,7 @@ function printSim(
         `${formatNumber(e.requant.shiftPj)} pJ shift-based vs ${formatNumber(e.requant.multiplierPj)} pJ multiplier-based (${formatNumber(e.requant.ratio)}x)`,
       ]);
   }
+  rows.push(['area', areaLine(area)]);
   term.pairs(rows);
   term.line();
   term.table(
