@@ -6,3 +6,5 @@
 export * from './config.js';
 export * from './errors.js';
 export * from './package-root.js';
+export * from './json.js';
+export * from './names.js';
