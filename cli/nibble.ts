@@ -4,8 +4,8 @@
  * tools) can run the CLI with extra or replaced commands.
  */
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { isNibbleError } from '../arch/index.js';
+import yargs, { type Argv } from 'yargs';
+import { didYouMean, isNibbleError } from '../arch/index.js';
 import type { CommandSpec } from './command.js';
 import { asmCommand } from './commands/asm.js';
 import { compileCommand } from './commands/compile.js';
@@ -53,11 +53,31 @@ function oneLine(message: string): string {
     .trim();
 }
 
+/**
+ * yargs's "Unknown arguments: batc, engin" as "unknown option --batc (did you
+ * mean --batch?)" for the ones typed as options; undefined if none was.
+ */
+function unknownOptions(msg: string, argv: readonly string[], known: readonly string[]): string | undefined {
+  const m = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (!m) return undefined;
+  const names = m[1]!.split(', ');
+  const typed = (n: string) => argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`) || a === `-${n}`);
+  if (!names.some(typed)) return undefined;
+  const parts = names.map((n) =>
+    typed(n)
+      ? `unknown option ${n.length === 1 ? '-' : '--'}${n}${didYouMean(n, known).replace(/mean (\S+)\?/, 'mean --$1?')}`
+      : `unexpected argument '${n}'`,
+  );
+  return parts.join('; ');
+}
+
 /** Run the CLI on `argv` (without node and script); returns the exit code. Never throws. */
 export async function runNibble(argv: string[], commands: readonly CommandSpec[] = COMMANDS): Promise<number> {
   let cli = yargs(argv)
     .scriptName('nibble')
     .usage('$0 <command> [options]\n\nCo-design toolkit for 4-bit integer-only neural-network accelerators.')
+    // Numbers stay as typed, so a bad one is echoed verbatim ("--images abc", not NaN).
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
     .wrap(Math.min(110, process.stdout.columns || 100))
     .strict()
     .recommendCommands()
@@ -72,15 +92,24 @@ export async function runNibble(argv: string[], commands: readonly CommandSpec[]
       const known = commands.some((c) => c.command.split(' ')[0] === name);
       const text = /^Did you mean/.test(msg)
         ? `unknown command '${name}': ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`
-        : msg;
+        : (unknownOptions(msg, argv, activeOptions) ?? msg);
       throw new CliUsageError(`${text} (see nibble ${known ? `${name} ` : ''}--help)`);
     })
     .epilogue(
       'Exit codes: 0 ok, 1 user error (bad file, config, model, program, or usage; one line on stderr), 2 internal error (a bug: please report it).\nDocs: docs/cli.md',
     );
+  // The options of the command being parsed, for did-you-mean on a mistyped one.
+  let activeOptions: string[] = [];
   for (const c of commands) {
-    cli = cli.command(c.command, c.describe, c.builder, async (args) => {
-      checkOutputPaths(args as Record<string, unknown>);
+    const builder = (y: Argv): Argv => {
+      const built = c.builder(y);
+      // getOptions() is public yargs API that @types/yargs does not declare.
+      const opts = (built as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions();
+      activeOptions = Object.keys(opts.key).filter((k) => k.length > 1);
+      return built;
+    };
+    cli = cli.command(c.command, c.describe, builder, async (args) => {
+      checkOutputPaths(args as Record<string, unknown>, c.outputKinds);
       return c.handler(args as Record<string, unknown>);
     });
   }

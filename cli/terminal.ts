@@ -4,6 +4,18 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
+import { errnoReason } from '../io/index.js';
+import { EXIT_OK, EXIT_USER_ERROR } from './exit.js';
+
+/**
+ * stdout failed: `nibble ... | head` closing the pipe early is not an error
+ * (exit 0, nothing printed); anything else (`> /dev/full`) is one line on stderr.
+ */
+export function stdoutFailed(e: NodeJS.ErrnoException): void {
+  if (e.code === 'EPIPE') process.exit(EXIT_OK);
+  process.stderr.write(`nibble: error: cannot write to standard output: ${errnoReason(e)}\n`);
+  process.exit(EXIT_USER_ERROR);
+}
 
 function colourLevel(): 0 | 1 | 2 | 3 {
   if (process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '') return 0;

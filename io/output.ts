@@ -62,7 +62,8 @@ export const NODE_OUTPUT_FS: OutputFs = {
     }
   },
   writeDevice(path, data) {
-    const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    // Blocking, like a shell redirection: a FIFO waits for its reader.
+    const fd = openSync(path, constants.O_WRONLY);
     try {
       writeAll(fd, data);
     } finally {
@@ -99,7 +100,8 @@ function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return undefined;
+    // ENOTDIR: a parent is a file; the parent check names it.
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
     throw new FileError(`cannot write: ${errnoReason(e)}`, path);
   }
 }
@@ -243,8 +245,12 @@ export function writeOutputs(
       // Build the whole missing chain under a temporary name, then rename it into place.
       const { topMissing } = existingAncestor(d.path);
       const tmpRoot = tempNameFor(topMissing);
+      try {
+        fs.mkdir(tmpRoot);
+      } catch (e) {
+        throw new FileError(`cannot create a directory in ${dirname(topMissing)}: ${errnoReason(e)}`, d.path);
+      }
       staged.push({ tmp: tmpRoot, target: topMissing });
-      fs.mkdir(tmpRoot);
       let inner = tmpRoot;
       for (const part of relative(topMissing, resolve(d.path)).split(/[/\\]/).filter(Boolean)) {
         inner = join(inner, part);

@@ -1,5 +1,7 @@
 /** `nibble rtl`: generate Verilog for a config; lint, synthesize, place and route, compare requant lanes. */
+import { join } from 'node:path';
 import { configHash } from '../../arch/index.js';
+import { writeOutputs } from '../../io/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { ExitCodeError } from '../exit.js';
 import { CliUsageError, loadConfig } from '../inputs.js';
@@ -12,6 +14,7 @@ export const PNR_DEVICES = ['ice40-up5k', 'ice40-hx8k'] as const;
 export const rtlCommand: CommandSpec = {
   command: 'rtl',
   describe: 'generate Verilog for a config (-o DIR); lint, synthesize, place and route, compare requant lanes',
+  outputKinds: { output: 'directory' },
   builder: (y) =>
     withJson(withConfig(y))
       .option('output', {
@@ -66,10 +69,14 @@ export const rtlCommand: CommandSpec = {
     const doc: Record<string, unknown> = { configHash: hash };
     let failed: string | undefined;
     if (out) {
-      const api = await rtlApi('nibble rtl -o', ['writeVerilog']);
-      const files = api.writeVerilog(cfg, out);
-      doc['output'] = { dir: out, files };
-      term.line(`Verilog for config ${hash} written to ${out}: ${files.join(', ')}`);
+      const api = await rtlApi('nibble rtl -o', ['generateVerilog']);
+      const generated = api.generateVerilog(cfg).files.map((f) => ({ name: f.name, data: f.text }));
+      // The directory appears whole or not at all; an existing one gets all new files or none.
+      const { createdDirectories } = writeOutputs({ directories: [{ path: out, files: generated }] });
+      const files = generated.map((f) => join(out, f.name));
+      doc['output'] = { dir: out, files, createdDirectories };
+      const created = createdDirectories.length ? ` (created ${createdDirectories.join(', ')})` : '';
+      term.line(`Verilog for config ${hash} written to ${out}${created}: ${files.join(', ')}`);
     }
     if (lint) {
       const api = await rtlApi('nibble rtl --lint', ['lint']);

@@ -1,7 +1,8 @@
 /** `nibble sim`: run a program file on the simulator. */
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import { SIM_ENGINES, simulator, simulatorExtra, type SimApi, type SimEngine, type SimResult } from '../engines.js';
-import { loadInputTensors, loadProgram, writeOutput } from '../inputs.js';
+import { writeOutputs, type OutputFile } from '../../io/index.js';
+import { loadInputTensors, loadProgram } from '../inputs.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 import type { Program } from '../../isa/index.js';
@@ -71,8 +72,11 @@ export const simCommand: CommandSpec = {
       collect: { perInstruction: true, trace: Boolean(vcd) },
       ...(energyTable ? { energy: { table: energyTable } } : {}),
     });
-    if (trace) writeOutput(trace, writeTrace!(result));
-    if (vcd) writeOutput(vcd, writeVcd!(result));
+    // Both traces or neither: a bad --vcd path must not replace an existing --trace file.
+    const files: OutputFile[] = [];
+    if (trace) files.push({ path: trace, data: writeTrace!(result) });
+    if (vcd) files.push({ path: vcd, data: writeVcd!(result) });
+    writeOutputs({ files });
     const randomInputs = result.randomInputs;
     const doc = simDocument(file, program, engine, result, randomInputs);
     if (term.json) return term.document({ ...doc, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });

@@ -4,6 +4,7 @@ import { datasetInputsFor, loadDataset } from '../dataset.js';
 import { compileNetwork } from '../engines.js';
 import { ExitCodeError } from '../exit.js';
 import {
+  checkProgramConfig,
   CliUsageError,
   loadConfig,
   loadModel,
@@ -11,6 +12,7 @@ import {
   looksLikeProgramFile,
   parseNonNegativeInt,
   parsePositiveInt,
+  refuseModelOptions,
 } from '../inputs.js';
 import { rtlApi } from '../modules.js';
 import { colour, Terminal } from '../terminal.js';
@@ -39,12 +41,15 @@ export const verifyCommand: CommandSpec = {
         describe: 'co-simulate against the Verilator model of the generated RTL (required)',
       })
       .option('images', {
-        type: 'number',
-        default: 1,
-        describe: 'model target: verify on the first N MNIST test images',
+        requiresArg: true,
+        describe: 'model target: verify on the first N MNIST test images (default 1)',
       })
-      .option('random', { type: 'number', describe: 'verify N random valid programs instead of a target' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the first random program (then seed+1, ...)' })
+      .option('random', { requiresArg: true, describe: 'verify N random valid programs instead of a target' })
+      .option('seed', {
+        requiresArg: true,
+        default: 1,
+        describe: 'seed of the first random program (then seed+1, ...)',
+      })
       .example('$0 verify mnist.nbl --rtl', 'co-simulate a program (seeded random inputs)')
       .example(
         '$0 verify ../shared/reference/integernet-mnist-4bit.txt --rtl --images 20',
@@ -92,6 +97,8 @@ export const verifyCommand: CommandSpec = {
           results.push({ name: `random program seed ${f.seed}`, ok: false, mismatch: f.mismatch });
     } else if (looksLikeProgramFile(target!)) {
       const program = await loadProgram(target!);
+      refuseModelOptions(args, target!, program, ['images', 'format']);
+      checkProgramConfig(target!, program, str(args, 'config'), cfg);
       const api = await rtlApi('nibble verify PROGRAM', ['verifyProgram']);
       const v = api.verifyProgram(program);
       results.push({

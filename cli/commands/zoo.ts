@@ -1,7 +1,8 @@
 /** `nibble zoo`: list the model zoo, export a zoo network to the JSON model format. */
 import { type Network, analyzeNetwork, formatShape } from '../../models/index.js';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { CliUsageError, parseNonNegativeInt, parsePositiveInt, writeOutput } from '../inputs.js';
+import { writeOutputFile } from '../../io/index.js';
+import { CliUsageError, parseNonNegativeInt, parsePositiveInt } from '../inputs.js';
 import { modelsApi } from '../modules.js';
 import { formatNumber, Terminal } from '../terminal.js';
 
@@ -13,8 +14,8 @@ export const zooCommand: CommandSpec = {
       .positional('action', { type: 'string', choices: ['list', 'export'], describe: 'list | export' })
       .positional('name', { type: 'string', describe: 'zoo network to export (see nibble zoo list)' })
       .option('output', { alias: 'o', type: 'string', describe: 'JSON model file to write (export)', normalize: true })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the random weights' })
-      .option('input-size', { type: 'number', describe: "input height and width (default: the network's own)" })
+      .option('seed', { requiresArg: true, default: 1, describe: 'seed of the random weights' })
+      .option('input-size', { requiresArg: true, describe: "input height and width (default: the network's own)" })
       .example('$0 zoo list', 'the networks with their shapes and MACs')
       .example('$0 zoo export cifar10 -o cifar10.json', 'export for nibble compile / run / report')
       .example('$0 zoo export vgg16 --input-size 32 -o vgg16-32.json', 'a smaller input'),
@@ -50,7 +51,7 @@ export const zooCommand: CommandSpec = {
     const inputSize = parsePositiveInt(args['input-size'], 'input-size');
     const net: Network = zoo.zooNetwork(name, { seed, ...(inputSize !== undefined ? { inputSize } : {}) });
     const a = analyzeNetwork(net);
-    writeOutput(out, zoo.saveModelJson(net));
+    writeOutputFile(out, zoo.saveModelJson(net));
     if (term.json)
       return term.document({
         name,
