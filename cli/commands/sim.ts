@@ -1,6 +1,7 @@
 /** `nibble sim`: run a program file on the simulator. */
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { SIM_ENGINES, simulator, simulatorExtra, type SimApi, type SimEngine, type SimResult } from '../engines.js';
+import { loadEnergyFile } from '../energy-file.js';
+import { SIM_ENGINES, simulator, simulatorExtra, type SimEngine, type SimResult } from '../engines.js';
 import { writeOutputs, type OutputFile } from '../../io/index.js';
 import { loadInputTensors, loadProgram } from '../inputs.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
@@ -57,9 +58,7 @@ export const simCommand: CommandSpec = {
     const inputs = inputFile ? loadInputTensors(inputFile, program) : undefined;
     const sim = await simulator('nibble sim');
     const energyPath = str(args, 'energy');
-    const energyTable = energyPath
-      ? (await simulatorExtra<SimApi['loadEnergyTable']>('loadEnergyTable', 'nibble sim --energy'))(energyPath)
-      : undefined;
+    const energyTable = energyPath ? loadEnergyFile(energyPath, sim) : undefined;
     const trace = str(args, 'trace');
     // Check the writers exist before a possibly long simulation.
     const writeTrace = trace
