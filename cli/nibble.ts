@@ -86,13 +86,16 @@ export async function runNibble(argv: string[], commands: readonly CommandSpec[]
     .help()
     .alias('h', 'help')
     // Usage errors become CliUsageError (exit 1, one line); errors from handlers pass through.
-    .fail((msg, err) => {
-      if (err) throw err;
+    .fail((msgIn, err) => {
+      // yargs's own usage errors (YError, e.g. "Not enough arguments following: seed") are usage errors too.
+      if (err && err.name !== 'YError') throw err;
+      const msg = msgIn ?? err?.message ?? 'bad usage';
       const name = argv[0] ?? '';
       const known = commands.some((c) => c.command.split(' ')[0] === name);
       const text = /^Did you mean/.test(msg)
         ? `unknown command '${name}': ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`
-        : (unknownOptions(msg, argv, activeOptions) ?? msg);
+        : (unknownOptions(msg, argv, activeOptions) ??
+          msg.replace(/^Not enough arguments following: (\S+)$/, (_, o: string) => `--${o} needs a value`));
       throw new CliUsageError(`${text} (see nibble ${known ? `${name} ` : ''}--help)`);
     })
     .epilogue(

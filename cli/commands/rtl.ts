@@ -6,6 +6,7 @@ import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js
 import { ExitCodeError } from '../exit.js';
 import { CliUsageError, loadConfig } from '../inputs.js';
 import { rtlApi } from '../modules.js';
+import { requireTools } from '../tools.js';
 import { colour, formatNumber, Terminal } from '../terminal.js';
 
 export const SYNTH_TARGETS = ['ice40', 'xilinx', 'generic'] as const;
@@ -79,6 +80,7 @@ export const rtlCommand: CommandSpec = {
       term.line(`Verilog for config ${hash} written to ${out}${created}: ${files.join(', ')}`);
     }
     if (lint) {
+      requireTools('nibble rtl --lint', ['verilator']);
       const api = await rtlApi('nibble rtl --lint', ['lint']);
       const r = api.lint(cfg);
       doc['lint'] = r;
@@ -91,6 +93,7 @@ export const rtlCommand: CommandSpec = {
       }
     }
     if (synth) {
+      requireTools('nibble rtl --synth', ['yosys']);
       const api = await rtlApi('nibble rtl --synth', ['synth']);
       // Yosys runs synchronously (no progress to show): say what is happening on a terminal.
       if (process.stderr.isTTY)
@@ -108,6 +111,7 @@ export const rtlCommand: CommandSpec = {
       ]);
     }
     if (pnr) {
+      requireTools('nibble rtl --pnr', ['yosys', 'nextpnr-ice40']);
       const api = await rtlApi('nibble rtl --pnr', ['pnr', 'ice40Config']);
       // The default machine does not fit an iCE40: without --config, place and route rtl-gen's iCE40-sized one.
       const pnrCfg = str(args, 'config') ? cfg : api.ice40Config();
@@ -128,6 +132,7 @@ export const rtlCommand: CommandSpec = {
       ]);
     }
     if (compare) {
+      requireTools('nibble rtl --compare-requant', ['yosys', 'nextpnr-ice40']);
       const api = await rtlApi('nibble rtl --compare-requant', ['compareRequant']);
       if (process.stderr.isTTY)
         term.note(

@@ -15,6 +15,7 @@ import {
   refuseModelOptions,
 } from '../inputs.js';
 import { rtlApi } from '../modules.js';
+import { requireTools, VERILATOR_BUILD } from '../tools.js';
 import { colour, Terminal } from '../terminal.js';
 
 interface Checked {
@@ -73,6 +74,7 @@ export const verifyCommand: CommandSpec = {
     const results: Checked[] = [];
     if (random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
+      requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify --random', ['verifyRandom']);
       const bar = term.progress('co-simulating', random);
       // A given --config fixes the machine; without it every program gets its own random config.
@@ -99,6 +101,7 @@ export const verifyCommand: CommandSpec = {
       const program = await loadProgram(target!);
       refuseModelOptions(args, target!, program, ['images', 'format']);
       checkProgramConfig(target!, program, str(args, 'config'), cfg);
+      requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify PROGRAM', ['verifyProgram']);
       const v = api.verifyProgram(program);
       results.push({
@@ -114,6 +117,7 @@ export const verifyCommand: CommandSpec = {
       const data = loadDataset('mnist-test', images);
       const inputs = datasetInputsFor(net, data);
       const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+      requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify MODEL', ['verifyProgram']);
       const bar = term.progress('co-simulating', data.count);
       for (let i = 0; i < data.count; i++) {
