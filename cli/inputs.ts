@@ -7,6 +7,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import {
+  configErrorIn,
   configHash,
   DEFAULT_CONFIG,
   parseConfigJson,
@@ -27,7 +28,7 @@ import {
   type OutputKind,
 } from '../io/index.js';
 import { type Network, parseIntegerNet } from '../models/index.js';
-import type { Program } from '../isa/index.js';
+import { isaLayout, type Program } from '../isa/index.js';
 import { isaApi, requirePart } from './modules.js';
 
 export { FileError };
@@ -107,7 +108,13 @@ function isFile(p: string): boolean {
 /** The --config file, or the default configuration. */
 export function loadConfig(path: string | undefined): ArchConfig {
   if (path === undefined) return resolveConfig(structuredClone(DEFAULT_CONFIG));
-  return parseConfigJson(readText(path, 'config file'), path);
+  const cfg = parseConfigJson(readText(path, 'config file'), path);
+  try {
+    isaLayout(cfg); // every instruction must still fit the 128-bit word
+  } catch (e) {
+    throw configErrorIn(e, path);
+  }
+  return cfg;
 }
 
 interface ModelsJsonApi {

@@ -12,22 +12,11 @@ import type { ArchConfig } from '../arch/index.js';
 import { closestName, IsaError } from '../arch/index.js';
 import { checkInstruction, isaLayout, type FieldLayout, type OpLayout } from './encoding.js';
 import type { LayerInfo } from './program.js';
-import {
-  DEP_FLAG_NAMES,
-  MNEMONICS,
-  OPS,
-  UNITS,
-  nextUnit,
-  prevUnit,
-  type Instruction,
-  type Mnemonic,
-  type Unit,
-} from './table.js';
+import { MNEMONICS, OPS, type Instruction, type Mnemonic } from './table.js';
+import { DEP_FLAG_NAMES, UNITS, nextUnit, prevUnit, type DepFlagName, type Unit } from './word.js';
 
 /** Re-exported from arch/ (one implementation for every did-you-mean). */
 export { closestName };
-
-type DepFlagName = (typeof DEP_FLAG_NAMES)[number];
 
 interface Token {
   text: string;
