@@ -20,6 +20,7 @@ import { verifyCommand } from './commands/verify.js';
 import { zooCommand } from './commands/zoo.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, ExitCodeError } from './exit.js';
 import { CliUsageError, checkOutputPaths } from './inputs.js';
+import { setVerbosity } from './terminal.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   demoCommand,
@@ -78,10 +79,22 @@ export async function runNibble(argv: string[], commands: readonly CommandSpec[]
     .usage('$0 <command> [options]\n\nCo-design toolkit for 4-bit integer-only neural-network accelerators.')
     // Numbers stay as typed, so a bad one is echoed verbatim ("--images abc", not NaN).
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(process.stdout.columns ? Math.min(process.stdout.columns, 140) : 100)
     .strict()
     .recommendCommands()
     .demandCommand(1, 'give a command')
+    .option('quiet', {
+      alias: 'q',
+      type: 'boolean',
+      global: true,
+      describe: 'print results and errors only (no progress, steps or notes)',
+    })
+    .option('verbose', {
+      alias: 'v',
+      type: 'boolean',
+      global: true,
+      describe: 'also print every step with its time, even when stderr is not a terminal',
+    })
     .version(packageVersion())
     .help()
     .alias('h', 'help')
@@ -112,6 +125,7 @@ export async function runNibble(argv: string[], commands: readonly CommandSpec[]
       return built;
     };
     cli = cli.command(c.command, c.describe, builder, async (args) => {
+      setVerbosity(args['quiet'] ? 'quiet' : args['verbose'] ? 'verbose' : 'normal');
       checkOutputPaths(args as Record<string, unknown>, c.outputKinds);
       return c.handler(args as Record<string, unknown>);
     });

@@ -1,7 +1,7 @@
 /** `nibble report`: one self-contained HTML file with per-layer, energy, roofline and timeline charts. */
 import type { Program } from '../../isa/index.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
-import { compileNetwork, SIM_ENGINES, simulator, type SimEngine } from '../engines.js';
+import { compiler, SIM_ENGINES, simulator, type SimEngine } from '../engines.js';
 import { DatasetError } from '../../arch/index.js';
 import { writeOutputFile } from '../../io/index.js';
 import {
@@ -68,7 +68,9 @@ export const reportCommand: CommandSpec = {
       checkProgramConfig(input, program, str(args, 'config'), cfg);
     } else {
       const net = await loadModel(input, str(args, 'format'));
-      program = await compileNetwork(net, cfg, parsePositiveInt(args['batch'], 'batch') ?? 1, 'nibble report');
+      const batch = parsePositiveInt(args['batch'], 'batch') ?? 1;
+      const api = await compiler('nibble report');
+      program = term.step(`compiling ${net.name}`, () => api.compileNetwork(net, cfg, { batch }));
       title = `nibble report: ${net.name}`;
     }
     // Checked before the simulation: a wrong file should not cost a long run.
@@ -82,7 +84,10 @@ export const reportCommand: CommandSpec = {
       : undefined;
     const sim = await simulator('nibble report');
     const engine = (str(args, 'engine') ?? 'timing') as SimEngine;
-    const result = sim.simulate(program, { engine, collect: { perInstruction: true } });
+    const result = term.step(
+      `simulating ${program.code.length.toLocaleString('en-US')} instructions (${engine} engine)`,
+      () => sim.simulate(program, { engine, collect: { perInstruction: true } }),
+    );
     const notes = engine === 'timing' ? [] : [`simulated with the ${engine} engine on seeded random inputs`];
     const data = buildReportData({ title, source: input, program, result, ...(resources ? { resources } : {}), notes });
     const out = str(args, 'output')!;

@@ -82,7 +82,7 @@ export const rtlCommand: CommandSpec = {
     if (lint) {
       requireTools('nibble rtl --lint', ['verilator']);
       const api = await rtlApi('nibble rtl --lint', ['lint']);
-      const r = api.lint(cfg);
+      const r = term.step(`linting config ${hash} with verilator -Wall`, () => api.lint(cfg));
       doc['lint'] = r;
       if (r.clean) term.line(`lint (verilator -Wall): ${colour.green('clean')}`);
       else {
@@ -95,10 +95,9 @@ export const rtlCommand: CommandSpec = {
     if (synth) {
       requireTools('nibble rtl --synth', ['yosys']);
       const api = await rtlApi('nibble rtl --synth', ['synth']);
-      // Yosys runs synchronously (no progress to show): say what is happening on a terminal.
-      if (process.stderr.isTTY)
-        term.note(`synthesizing config ${hash} with yosys (${synth}); this takes minutes for large arrays...`);
-      const r = api.synth(cfg, synth);
+      const r = term.step(`synthesizing config ${hash} with yosys (${synth}; minutes for large arrays)`, () =>
+        api.synth(cfg, synth),
+      );
       doc['synth'] = r;
       term.heading(`synthesis (yosys, ${synth}), config ${hash}`);
       term.pairs([
@@ -115,12 +114,13 @@ export const rtlCommand: CommandSpec = {
       const api = await rtlApi('nibble rtl --pnr', ['pnr', 'ice40Config']);
       // The default machine does not fit an iCE40: without --config, place and route rtl-gen's iCE40-sized one.
       const pnrCfg = str(args, 'config') ? cfg : api.ice40Config();
-      if (process.stderr.isTTY) term.note(`placing and routing with nextpnr (${pnr}); this takes a minute or more...`);
       if (!str(args, 'config'))
         term.note(
           `nibble: note: --pnr without --config uses the iCE40-sized config (${pnrCfg.array.rows}x${pnrCfg.array.cols} array, hash ${configHash(pnrCfg)})`,
         );
-      const r = api.pnr(pnrCfg, pnr);
+      const r = term.step(`synthesizing, placing and routing with yosys and nextpnr (${pnr}; a minute or more)`, () =>
+        api.pnr(pnrCfg, pnr),
+      );
       doc['pnr'] = { configHash: configHash(pnrCfg), config: pnrCfg, ...r };
       term.heading(`place and route (nextpnr, ${pnr}), config ${configHash(pnrCfg)}`);
       term.pairs([
@@ -134,11 +134,10 @@ export const rtlCommand: CommandSpec = {
     if (compare) {
       requireTools('nibble rtl --compare-requant', ['yosys', 'nextpnr-ice40']);
       const api = await rtlApi('nibble rtl --compare-requant', ['compareRequant']);
-      if (process.stderr.isTTY)
-        term.note(
-          'synthesizing and placing requant lanes (shift and multiplier, several pipeline depths); about a minute...',
-        );
-      const rows = api.compareRequant();
+      const rows = term.step(
+        'synthesizing and placing requant lanes (shift and multiplier, several pipeline depths; about a minute)',
+        () => api.compareRequant(),
+      );
       doc['compareRequant'] = rows;
       term.heading('requant lane: shift/add/clamp vs multiplier-based (iCE40 UP5K)');
       term.table(

@@ -65,12 +65,16 @@ export const simCommand: CommandSpec = {
       ? await simulatorExtra<(r: SimResult) => string>('writeChromeTrace', 'nibble sim --trace')
       : undefined;
     const writeVcd = vcd ? await simulatorExtra<(r: SimResult) => string>('writeVcd', 'nibble sim --vcd') : undefined;
-    const result = sim.simulate(program, {
-      engine,
-      ...(inputs ? { inputs } : {}),
-      collect: { perInstruction: true, trace: Boolean(vcd) },
-      ...(energyTable ? { energy: { table: energyTable } } : {}),
-    });
+    const result = term.step(
+      `simulating ${program.code.length.toLocaleString('en-US')} instructions (${engine} engine)`,
+      () =>
+        sim.simulate(program, {
+          engine,
+          ...(inputs ? { inputs } : {}),
+          collect: { perInstruction: true, trace: Boolean(vcd) },
+          ...(energyTable ? { energy: { table: energyTable } } : {}),
+        }),
+    );
     // Both traces or neither: a bad --vcd path must not replace an existing --trace file.
     const files: OutputFile[] = [];
     if (trace) files.push({ path: trace, data: writeTrace!(result) });

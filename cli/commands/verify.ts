@@ -76,6 +76,8 @@ export const verifyCommand: CommandSpec = {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
       requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify --random', ['verifyRandom']);
+      if (process.stderr.isTTY && term.verbosity !== 'quiet')
+        term.note('building the Verilator model of each new config first (minutes each; cached in .cache/rtl)...');
       const bar = term.progress('co-simulating', random);
       // A given --config fixes the machine; without it every program gets its own random config.
       const r = api.verifyRandom({
@@ -103,7 +105,10 @@ export const verifyCommand: CommandSpec = {
       checkProgramConfig(target!, program, str(args, 'config'), cfg);
       requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify PROGRAM', ['verifyProgram']);
-      const v = api.verifyProgram(program);
+      const v = term.step(
+        `co-simulating ${target} (building the Verilator model of config ${program.configHash} first if not cached: minutes)`,
+        () => api.verifyProgram(program),
+      );
       results.push({
         name: target!,
         ok: v.ok,
@@ -119,6 +124,8 @@ export const verifyCommand: CommandSpec = {
       const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
       requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify MODEL', ['verifyProgram']);
+      if (process.stderr.isTTY && term.verbosity !== 'quiet')
+        term.note(`building the Verilator model of config ${program.configHash} first if not cached (minutes)...`);
       const bar = term.progress('co-simulating', data.count);
       for (let i = 0; i < data.count; i++) {
         const slice = inputs.subarray(i * data.imageSize, (i + 1) * data.imageSize);

@@ -180,6 +180,20 @@ describe('messages', () => {
     expect(r.stderr).not.toMatch(/undefined/);
   });
 
+  test('--verbose prints each step with its time; --quiet prints no notes', async () => {
+    const v = await nibble(['compile', AUTHORS_MODEL, '-o', join(tmp, 'v.nbl'), '--verbose']);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stderr).toMatch(
+      /^compiling integernet-mnist-4bit \(batch 1\)\.\.\.\ncompiling integernet-mnist-4bit \(batch 1\): done \(\d+\.\d s\)\n$/,
+    );
+    const normal = await nibble(['sim', prog, '--vcd', join(tmp, 'q.vcd')]);
+    expect(normal.stderr).toMatch(/note: --vcd needs the cycle engine/);
+    const q = await nibble(['sim', prog, '--vcd', join(tmp, 'q.vcd'), '-q']);
+    expect(q.code).toBe(0);
+    expect(q.stderr).toBe('');
+    expect(q.stdout).toMatch(/VCD written to/);
+  });
+
   test('a missing tool is one line with the install command', async () => {
     const env = { PATH: '/nonexistent' };
     expectUserError(
