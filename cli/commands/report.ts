@@ -1,7 +1,7 @@
 /** `nibble report`: one self-contained HTML file with per-layer, energy, roofline and timeline charts. */
 import type { Program } from '../../isa/index.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
-import { compiler, SIM_ENGINES, simulator, type SimEngine } from '../engines.js';
+import { compiler, SIM_ENGINES, simulateWithProgress, simulator, type SimEngine } from '../engines.js';
 import { DatasetError } from '../../arch/index.js';
 import { writeOutputFile } from '../../io/index.js';
 import {
@@ -84,10 +84,7 @@ export const reportCommand: CommandSpec = {
       : undefined;
     const sim = await simulator('nibble report');
     const engine = (str(args, 'engine') ?? 'timing') as SimEngine;
-    const result = term.step(
-      `simulating ${program.code.length.toLocaleString('en-US')} instructions (${engine} engine)`,
-      () => sim.simulate(program, { engine, collect: { perInstruction: true } }),
-    );
+    const result = simulateWithProgress(term, sim, program, { engine, collect: { perInstruction: true } });
     const notes = engine === 'timing' ? [] : [`simulated with the ${engine} engine on seeded random inputs`];
     const data = buildReportData({ title, source: input, program, result, ...(resources ? { resources } : {}), notes });
     const out = str(args, 'output')!;

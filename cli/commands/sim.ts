@@ -1,7 +1,14 @@
 /** `nibble sim`: run a program file on the simulator. */
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import { loadEnergyFile } from '../energy-file.js';
-import { SIM_ENGINES, simulator, simulatorExtra, type SimEngine, type SimResult } from '../engines.js';
+import {
+  SIM_ENGINES,
+  simulateWithProgress,
+  simulator,
+  simulatorExtra,
+  type SimEngine,
+  type SimResult,
+} from '../engines.js';
 import { writeOutputs, type OutputFile } from '../../io/index.js';
 import { loadInputTensors, loadProgram } from '../inputs.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
@@ -65,16 +72,12 @@ export const simCommand: CommandSpec = {
       ? await simulatorExtra<(r: SimResult) => string>('writeChromeTrace', 'nibble sim --trace')
       : undefined;
     const writeVcd = vcd ? await simulatorExtra<(r: SimResult) => string>('writeVcd', 'nibble sim --vcd') : undefined;
-    const result = term.step(
-      `simulating ${program.code.length.toLocaleString('en-US')} instructions (${engine} engine)`,
-      () =>
-        sim.simulate(program, {
-          engine,
-          ...(inputs ? { inputs } : {}),
-          collect: { perInstruction: true, trace: Boolean(vcd) },
-          ...(energyTable ? { energy: { table: energyTable } } : {}),
-        }),
-    );
+    const result = simulateWithProgress(term, sim, program, {
+      engine,
+      ...(inputs ? { inputs } : {}),
+      collect: { perInstruction: true, trace: Boolean(vcd) },
+      ...(energyTable ? { energy: { table: energyTable } } : {}),
+    });
     // Both traces or neither: a bad --vcd path must not replace an existing --trace file.
     const files: OutputFile[] = [];
     if (trace) files.push({ path: trace, data: writeTrace!(result) });
