@@ -1,4 +1,5 @@
 /** The figures an HTML report shows (built by data.ts, drawn by html.ts). */
+import type { UnitCounters } from '../../sim/index.js';
 import type { TimelineLane } from './timeline.js';
 
 /** Where a layer's cycles go (they add up to the layer's cycles). */
@@ -60,15 +61,7 @@ export interface ReportData {
   requantComparison?: { shiftPj: number; multiplierPj: number };
   lanes: TimelineLane[];
   /** per-unit cycle counters (docs/simulator.md) */
-  units?: {
-    unit: string;
-    busy: number;
-    idle: number;
-    stallToken: number;
-    stallDram: number;
-    stallQueueFull: number;
-    instructions: number;
-  }[];
+  units?: ({ unit: string } & UnitCounters)[];
   /** synthesis results, label -> value */
   resources?: Record<string, unknown>;
   notes: string[];

@@ -62,13 +62,12 @@ function pick(max: number, units: readonly Unit[]): Unit {
   return best;
 }
 
-const ENERGY_UNITS: readonly Unit[] = [
-  { scale: 1, name: 'pJ' },
-  { scale: 1e-3, name: 'nJ' },
-  { scale: 1e-6, name: 'µJ' },
-  { scale: 1e-9, name: 'mJ' },
-  { scale: 1e-12, name: 'J' },
-];
+/** Units a factor of 1000 apart, from the base unit up. */
+function thousands(names: readonly string[]): Unit[] {
+  return names.map((name, i) => ({ scale: 1000 ** -i, name }));
+}
+
+const ENERGY_UNITS = thousands(['pJ', 'nJ', 'µJ', 'mJ', 'J']);
 
 /** The energy unit for values up to `maxPj` picojoules. */
 export function energyUnit(maxPj: number): Unit {
@@ -97,13 +96,7 @@ export function formatTime(cycles: number, clockMHz: number): string {
   return `${sig3(cycles * u.scale)} ${u.name}`;
 }
 
-const COUNT_UNITS: readonly Unit[] = [
-  { scale: 1, name: '' },
-  { scale: 1e-3, name: 'k' },
-  { scale: 1e-6, name: 'M' },
-  { scale: 1e-9, name: 'G' },
-  { scale: 1e-12, name: 'T' },
-];
+const COUNT_UNITS = thousands(['', 'k', 'M', 'G', 'T']);
 
 /** A count with an SI suffix: 72.5M, 3.50k, 812. */
 export function formatCount(x: number): string {
