@@ -72,6 +72,14 @@ function unknownOptions(msg: string, argv: readonly string[], known: readonly st
   return parts.join('; ');
 }
 
+/** yargs's "Invalid values: Argument: engine, Given: "cycl", Choices: ..." as one line with a suggestion. */
+function invalidChoice(msg: string): string | undefined {
+  const m = /^Invalid values:\s*Argument: (\S+), Given: "(.*)", Choices: (.*)$/s.exec(msg.trim());
+  if (!m) return undefined;
+  const choices = [...m[3]!.matchAll(/"([^"]*)"/g)].map((c) => c[1]!);
+  return `--${m[1]} ${JSON.stringify(m[2])} is not one of ${choices.join(', ')}${didYouMean(m[2]!, choices)}`;
+}
+
 /** Run the CLI on `argv` (without node and script); returns the exit code. Never throws. */
 export async function runNibble(argv: string[], commands: readonly CommandSpec[] = COMMANDS): Promise<number> {
   let cli = yargs(argv)
@@ -108,6 +116,7 @@ export async function runNibble(argv: string[], commands: readonly CommandSpec[]
       const text = /^Did you mean/.test(msg)
         ? `unknown command '${name}': ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`
         : (unknownOptions(msg, argv, activeOptions) ??
+          invalidChoice(msg) ??
           msg.replace(/^Not enough arguments following: (\S+)$/, (_, o: string) => `--${o} needs a value`));
       throw new CliUsageError(`${text} (see nibble ${known ? `${name} ` : ''}--help)`);
     })

@@ -1,4 +1,5 @@
 /** `nibble zoo`: list the model zoo, export a zoo network to the JSON model format. */
+import { didYouMean } from '../../arch/index.js';
 import { type Network, analyzeNetwork, formatShape } from '../../models/index.js';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import { writeOutputFile } from '../../io/index.js';
@@ -47,6 +48,10 @@ export const zooCommand: CommandSpec = {
     if (!name) throw new CliUsageError(`nibble zoo export needs a network name (${zoo.zooNames().join(', ')})`);
     const out = str(args, 'output');
     if (!out) throw new CliUsageError('nibble zoo export needs -o FILE.json');
+    if (!(zoo.zooNames() as string[]).includes(name))
+      throw new CliUsageError(
+        `unknown zoo network '${name}'${didYouMean(name, zoo.zooNames())} (available: ${zoo.zooNames().join(', ')})`,
+      );
     const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
     const inputSize = parsePositiveInt(args['input-size'], 'input-size');
     const net: Network = zoo.zooNetwork(name, { seed, ...(inputSize !== undefined ? { inputSize } : {}) });

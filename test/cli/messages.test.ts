@@ -107,6 +107,14 @@ describe('messages', () => {
       await nibble(['sim', prog, '--engin', 'fast']),
       /unknown option --engin \(did you mean --engine\?\)/,
     );
+    expectUserError(
+      await nibble(['sim', prog, '--engine', 'cycl']),
+      /--engine "cycl" is not one of fast, timing, cycle \(did you mean cycle\?\)/,
+    );
+    expectUserError(
+      await nibble(['zoo', 'export', 'vgg', '-o', join(tmp, 'v.json')]),
+      /unknown zoo network 'vgg' \(did you mean vgg16\?\)/,
+    );
     const cfg = join(tmp, 'typo.json');
     writeFileSync(cfg, '{"scratchpad": {"inputEntrys": 4096}}');
     expectUserError(
