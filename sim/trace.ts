@@ -5,7 +5,7 @@
  */
 import { SimError } from '../arch/index.js';
 import { BUFFER_NAMES } from '../isa/index.js';
-import type { CycleSnapshot } from './cycle.js';
+import type { CycleSnapshot } from './cycle/index.js';
 import { CHANNEL_NAMES, prepareProgram, U_HALT, UNIT_NAMES } from './prepare.js';
 import type { SimResult } from './simulate.js';
 

@@ -205,7 +205,9 @@ describe('.nbl program file', () => {
       { numRuns: 500 },
     );
   });
+});
 
+describe('.nbl program file: config, header, segment and code checks', () => {
   it('rejects a config mismatch, naming the differing fields', () => {
     const other = structuredClone(DEFAULT_CONFIG);
     other.array = { rows: 8, cols: 8 };
@@ -274,50 +276,6 @@ describe('.nbl program file', () => {
     expect(() => writeProgramFile(p)).toThrow(/overlaps segment 1 'params'/);
   });
 
-  it('checks strided images against each other and segments in linear time (huge batches, huge header shapes)', () => {
-    const good = writeProgramFile(sample());
-    // image 99,999 of a 1,048,576-image input lands on the weights: found, named, and quickly
-    const huge = withHeader(good, (h) => {
-      h.inputs[0].shape = [1_048_576, 1, 1, 1];
-      h.inputs[0].imageStrideBytes = 8;
-      h.inputs[0].dramAddr = 0x100000 - 8 * 100_000 + 2;
-    });
-    const t0 = performance.now();
-    expect(readError(huge)).toMatch(/input 0 'x' image 99999 \[1048570, 1048578\) overlaps segment 0 'weights'/);
-    const clean = withHeader(good, (h) => {
-      h.inputs[0].shape = [1_048_576, 1, 1, 1];
-      h.inputs[0].imageStrideBytes = 8;
-      h.inputs[0].dramAddr = 0x200100;
-      h.inputs.push({ ...h.inputs[0], name: 'y', dramAddr: 0x200104 });
-    });
-    expect(readError(clean)).toMatch(/input 1 'y' image 0 \[2097412, 2097420\) overlaps input 0 'x' image 0/);
-    expect(performance.now() - t0).toBeLessThan(5000); // was hours: quadratic in the images
-  });
-
-  it('rejects a tensor whose bits do not fit its layout (values would be cut silently)', () => {
-    const good = writeProgramFile(sample());
-    expect(readError(withHeader(good, (h) => (h.inputs[0].bits = 16)))).toMatch(
-      /p\.nbl: header inputs\[0\]\.bits: 16 bits do not fit the 'blocked' layout of 4-bit activations/,
-    );
-    expect(
-      readError(
-        withHeader(good, (h) => {
-          h.inputs[0].layout = 'nibble-planes';
-          h.inputs[0].bits = 16;
-        }),
-      ),
-    ).toMatch(/inputs\[0\]\.bits: a 'nibble-planes' tensor holds 5 to 8 bits, got 16/);
-    expect(readError(withHeader(good, (h) => (h.outputs[0].bits = 5)))).toMatch(
-      /outputs\[0\]\.bits: 5 bits do not fit/,
-    );
-  });
-
-  it('rejects a header with duplicate keys', () => {
-    const good = writeProgramFile(sample());
-    const dup = withHeaderText(good, (t) => t.replace('"meta":{', '"meta":{"a":1,"a":2,'));
-    expect(readError(dup)).toMatch(/p\.nbl: header:1:\d+: not valid JSON: duplicate key "a" in meta/);
-  });
-
   it('rejects overlapping segments and segments or tensors outside DRAM', () => {
     const p = sample();
     p.segments[1]!.dramAddr = 0x100004;
@@ -366,5 +324,51 @@ describe('.nbl program file', () => {
     const q = sample();
     (q.code[0] as { x_count: number }).x_count = 0;
     expect(() => writeProgramFile(q)).toThrow(/instruction 0: LOAD\.x_count = 0 is out of range/);
+  });
+});
+
+describe('.nbl program file: tensor descriptors and a strict header', () => {
+  it('checks strided images against each other and segments in linear time (huge batches, huge header shapes)', () => {
+    const good = writeProgramFile(sample());
+    // image 99,999 of a 1,048,576-image input lands on the weights: found, named, and quickly
+    const huge = withHeader(good, (h) => {
+      h.inputs[0].shape = [1_048_576, 1, 1, 1];
+      h.inputs[0].imageStrideBytes = 8;
+      h.inputs[0].dramAddr = 0x100000 - 8 * 100_000 + 2;
+    });
+    const t0 = performance.now();
+    expect(readError(huge)).toMatch(/input 0 'x' image 99999 \[1048570, 1048578\) overlaps segment 0 'weights'/);
+    const clean = withHeader(good, (h) => {
+      h.inputs[0].shape = [1_048_576, 1, 1, 1];
+      h.inputs[0].imageStrideBytes = 8;
+      h.inputs[0].dramAddr = 0x200100;
+      h.inputs.push({ ...h.inputs[0], name: 'y', dramAddr: 0x200104 });
+    });
+    expect(readError(clean)).toMatch(/input 1 'y' image 0 \[2097412, 2097420\) overlaps input 0 'x' image 0/);
+    expect(performance.now() - t0).toBeLessThan(5000); // was hours: quadratic in the images
+  });
+
+  it('rejects a tensor whose bits do not fit its layout (values would be cut silently)', () => {
+    const good = writeProgramFile(sample());
+    expect(readError(withHeader(good, (h) => (h.inputs[0].bits = 16)))).toMatch(
+      /p\.nbl: header inputs\[0\]\.bits: 16 bits do not fit the 'blocked' layout of 4-bit activations/,
+    );
+    expect(
+      readError(
+        withHeader(good, (h) => {
+          h.inputs[0].layout = 'nibble-planes';
+          h.inputs[0].bits = 16;
+        }),
+      ),
+    ).toMatch(/inputs\[0\]\.bits: a 'nibble-planes' tensor holds 5 to 8 bits, got 16/);
+    expect(readError(withHeader(good, (h) => (h.outputs[0].bits = 5)))).toMatch(
+      /outputs\[0\]\.bits: 5 bits do not fit/,
+    );
+  });
+
+  it('rejects a header with duplicate keys', () => {
+    const good = writeProgramFile(sample());
+    const dup = withHeaderText(good, (t) => t.replace('"meta":{', '"meta":{"a":1,"a":2,'));
+    expect(readError(dup)).toMatch(/p\.nbl: header:1:\d+: not valid JSON: duplicate key "a" in meta/);
   });
 });
