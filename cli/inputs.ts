@@ -4,7 +4,7 @@
  * oversized files are refused with one line), and checking the output paths
  * before any work starts. Every failure is a NibbleError naming the file.
  */
-import { realpathSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import {
   configErrorIn,
@@ -27,9 +27,9 @@ import {
   writeOutputFile,
   type OutputKind,
 } from '../io/index.js';
-import { type Network, parseIntegerNet } from '../models/index.js';
+import { type Network, type WithHost, parseIntegerNet } from '../models/index.js';
 import { isaLayout, type Program } from '../isa/index.js';
-import { isaApi, requirePart } from './modules.js';
+import { isaApi, modelsApi, requirePart } from './modules.js';
 
 export { FileError };
 
@@ -117,54 +117,91 @@ export function loadConfig(path: string | undefined): ArchConfig {
   return cfg;
 }
 
-interface ModelsJsonApi {
-  loadModelJson(text: string, source?: string): Network;
+export type ModelFormat = 'integernet' | 'json' | 'nbm' | 'onnx';
+export const MODEL_FORMATS: readonly ModelFormat[] = ['integernet', 'json', 'nbm', 'onnx'];
+
+const EXTENSIONS: Record<string, ModelFormat> = {
+  '.txt': 'integernet',
+  '.json': 'json',
+  '.nbm': 'nbm',
+  '.onnx': 'onnx',
+};
+
+/** The format a model file's first bytes show (undefined when they do not tell, or the file is unreadable). */
+export function sniffModelFormat(path: string): ModelFormat | undefined {
+  let head: Buffer;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      head = Buffer.alloc(64);
+      head = head.subarray(0, readSync(fd, head, 0, 64, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (head.toString('latin1', 0, 8) === 'NIBBLEM2') return 'nbm';
+  const text = head.toString('latin1').trimStart();
+  if (text.startsWith('{')) return 'json';
+  if (/^(CONV|FC|POOL|RELU|UNSIGNEDQUAN|SIGNEDQUAN)\b/.test(text)) return 'integernet';
+  // an ONNX ModelProto starts with field 1 (ir_version, varint) or another small field tag
+  if (head.length > 2 && (head[0] === 0x08 || head[0] === 0x12 || head[0] === 0x3a || head[0] === 0x42)) return 'onnx';
+  return undefined;
 }
-
-/** A model file format: the extensions that select it and how it is read. Add a format here. */
-interface ModelFormatSpec {
-  extensions: readonly string[];
-  load(path: string): Promise<Network>;
-}
-
-export const MODEL_FORMATS = {
-  integernet: {
-    extensions: ['.txt'],
-    load: async (path) =>
-      // named after its file so reports and listings say which model they describe
-      parseIntegerNet(readText(path, 'model file'), { file: path, name: basename(path).replace(/\.[^.]*$/, '') }),
-  },
-  json: {
-    extensions: ['.json'],
-    load: async (path) => {
-      const api = await requirePart<ModelsJsonApi>('models', ['loadModelJson'], 'reading a JSON model');
-      return api.loadModelJson(readText(path, 'model file'), path);
-    },
-  },
-} satisfies Record<string, ModelFormatSpec>;
-
-export type ModelFormat = keyof typeof MODEL_FORMATS;
-export const MODEL_FORMAT_NAMES = Object.keys(MODEL_FORMATS) as ModelFormat[];
 
 export function detectModelFormat(path: string, format: string | undefined): ModelFormat {
   if (format !== undefined) {
-    if (format in MODEL_FORMATS) return format as ModelFormat;
-    throw new ModelError(`unknown model format '${format}' (known: ${MODEL_FORMAT_NAMES.join(', ')})`, path);
+    if ((MODEL_FORMATS as readonly string[]).includes(format)) return format as ModelFormat;
+    throw new ModelError(`unknown model format '${format}' (known: ${MODEL_FORMATS.join(', ')})`, path);
   }
+  const sniffed = sniffModelFormat(path);
+  if (sniffed) return sniffed;
   const ext = extname(path).toLowerCase();
-  const found = MODEL_FORMAT_NAMES.find((f) => MODEL_FORMATS[f].extensions.includes(ext));
-  if (found) return found;
-  const known = MODEL_FORMAT_NAMES.map((f) => `${MODEL_FORMATS[f].extensions.join('/')} = ${f}`).join(', ');
+  const byExt = EXTENSIONS[ext];
+  if (byExt) return byExt;
   throw new ModelError(
-    `cannot tell the model format from the extension '${ext}' (${known}): pass --format ${MODEL_FORMAT_NAMES.join('|')}`,
+    `cannot tell the model format from the content or the extension '${ext}': pass --format ${MODEL_FORMATS.join('|')}`,
     path,
   );
 }
 
-export async function loadModel(path: string, format: string | undefined): Promise<Network> {
-  // A missing file or a directory is named before its extension is looked at.
+interface ModelsJsonApi {
+  loadModelJson(text: string, source?: string): Network;
+}
+
+export async function loadModel(path: string, format: string | undefined): Promise<Network & WithHost> {
+  // A missing file, a directory or a device is named before the format is looked at (sniffing opens the file).
   checkInputFile(path, 'model file');
-  return MODEL_FORMATS[detectModelFormat(path, format)].load(path);
+  const fmt = detectModelFormat(path, format);
+  if (fmt === 'integernet')
+    // named after its file so reports and listings say which model they describe
+    return parseIntegerNet(readText(path, 'model file'), { file: path, name: basename(path).replace(/\.[^.]*$/, '') });
+  if (fmt === 'nbm') {
+    const api = await modelsApi('reading a binary model', ['loadModelBinaryFile']);
+    return api.loadModelBinaryFile(path);
+  }
+  if (fmt === 'onnx') return importOnnxModel(path);
+  const api = await requirePart<ModelsJsonApi>('models', ['loadModelJson'], 'reading a JSON model');
+  return api.loadModelJson(readText(path, 'model file'), path);
+}
+
+/**
+ * An ONNX file where a model is expected: imported with the default options
+ * (`nibble import` gives the choices and the full report). A converted
+ * import says so on stderr, so a result never silently differs from the model.
+ */
+async function importOnnxModel(path: string): Promise<Network & WithHost> {
+  const api = await modelsApi('importing an ONNX model', ['readOnnxFile', 'importOnnxGraph']);
+  const graph = api.readOnnxFile(path);
+  const name = graph.producer.startsWith('nibble') && graph.name ? graph.name : basename(path, extname(path));
+  const lowered = api.importOnnxGraph(graph, { name });
+  if (!lowered.exact) {
+    process.stderr.write(
+      `nibble: note: ${path} was imported with converted (inexact) steps; see nibble import ${path} --report --check\n`,
+    );
+  }
+  return { ...lowered.network, host: lowered.host };
 }
 
 /**
