@@ -8,4 +8,4 @@ export { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR } from './exit.js';
 export { buildReportData, dramBytesPerInstruction } from './report/data.js';
 export type { ReportInputs } from './report/data.js';
 export { CHART_IDS, renderReportHtml } from './report/html.js';
-export type { ReportData, ReportLayer } from './report/html.js';
+export type { ReportData, ReportLayer } from './report/model.js';

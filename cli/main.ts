@@ -5,14 +5,11 @@
  * The program itself is in cli/nibble.ts.
  */
 import { hideBin } from 'yargs/helpers';
-import { EXIT_OK } from './exit.js';
 import { runNibble } from './nibble.js';
+import { stdoutFailed } from './terminal.js';
 
-// `nibble ... | head` closes stdout early: that is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(EXIT_OK);
-  throw e;
-});
+// A closed pipe (`| head`) ends quietly; a full disk is one error line.
+process.stdout.on('error', stdoutFailed);
 
 // Set the code rather than exit, so pending stdout writes (large --json documents to a pipe) drain.
 process.exitCode = await runNibble(hideBin(process.argv));

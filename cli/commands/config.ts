@@ -3,7 +3,8 @@ import { canonicalConfigJson, configHash, deriveArch, type ArchConfig } from '..
 import { isaLayout } from '../../isa/index.js';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import { areaLine, areaOf } from '../area-figures.js';
-import { loadConfig, writeOutput } from '../inputs.js';
+import { writeOutputFile } from '../../io/index.js';
+import { loadConfig } from '../inputs.js';
 import { colour, formatNumber, Terminal } from '../terminal.js';
 
 /** Headline figures of a configuration, shared with `report` and `demo`. */
@@ -59,7 +60,7 @@ export const configCommand: CommandSpec = {
     const summary = configSummary(cfg);
     const area = await areaOf(cfg, 'nibble config');
     const out = str(args, 'output');
-    if (out) writeOutput(out, `${JSON.stringify(JSON.parse(canonicalConfigJson(cfg)), null, 2)}\n`);
+    if (out) writeOutputFile(out, `${JSON.stringify(JSON.parse(canonicalConfigJson(cfg)), null, 2)}\n`);
     const fields = Object.fromEntries(
       [...layout].map(([mn, l]) => [
         mn,

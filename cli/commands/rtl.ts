@@ -1,9 +1,12 @@
 /** `nibble rtl`: generate Verilog for a config; lint, synthesize, place and route, compare requant lanes. */
+import { join } from 'node:path';
 import { configHash } from '../../arch/index.js';
+import { writeOutputs } from '../../io/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { ExitCodeError } from '../exit.js';
 import { CliUsageError, loadConfig } from '../inputs.js';
 import { rtlApi } from '../modules.js';
+import { requireTools } from '../tools.js';
 import { colour, formatNumber, Terminal } from '../terminal.js';
 
 export const SYNTH_TARGETS = ['ice40', 'xilinx', 'generic'] as const;
@@ -12,6 +15,7 @@ export const PNR_DEVICES = ['ice40-up5k', 'ice40-hx8k'] as const;
 export const rtlCommand: CommandSpec = {
   command: 'rtl',
   describe: 'generate Verilog for a config (-o DIR); lint, synthesize, place and route, compare requant lanes',
+  outputKinds: { output: 'directory' },
   builder: (y) =>
     withJson(withConfig(y))
       .option('output', {
@@ -66,14 +70,19 @@ export const rtlCommand: CommandSpec = {
     const doc: Record<string, unknown> = { configHash: hash };
     let failed: string | undefined;
     if (out) {
-      const api = await rtlApi('nibble rtl -o', ['writeVerilog']);
-      const files = api.writeVerilog(cfg, out);
-      doc['output'] = { dir: out, files };
-      term.line(`Verilog for config ${hash} written to ${out}: ${files.join(', ')}`);
+      const api = await rtlApi('nibble rtl -o', ['generateVerilog']);
+      const generated = api.generateVerilog(cfg).files.map((f) => ({ name: f.name, data: f.text }));
+      // The directory appears whole or not at all; an existing one gets all new files or none.
+      const { createdDirectories } = writeOutputs({ directories: [{ path: out, files: generated }] });
+      const files = generated.map((f) => join(out, f.name));
+      doc['output'] = { dir: out, files, createdDirectories };
+      const created = createdDirectories.length ? ` (created ${createdDirectories.join(', ')})` : '';
+      term.line(`Verilog for config ${hash} written to ${out}${created}: ${files.join(', ')}`);
     }
     if (lint) {
+      requireTools('nibble rtl --lint', ['verilator']);
       const api = await rtlApi('nibble rtl --lint', ['lint']);
-      const r = api.lint(cfg);
+      const r = term.step(`linting config ${hash} with verilator -Wall`, () => api.lint(cfg));
       doc['lint'] = r;
       if (r.clean) term.line(`lint (verilator -Wall): ${colour.green('clean')}`);
       else {
@@ -84,11 +93,11 @@ export const rtlCommand: CommandSpec = {
       }
     }
     if (synth) {
+      requireTools('nibble rtl --synth', ['yosys']);
       const api = await rtlApi('nibble rtl --synth', ['synth']);
-      // Yosys runs synchronously (no progress to show): say what is happening on a terminal.
-      if (process.stderr.isTTY)
-        term.note(`synthesizing config ${hash} with yosys (${synth}); this takes minutes for large arrays...`);
-      const r = api.synth(cfg, synth);
+      const r = term.step(`synthesizing config ${hash} with yosys (${synth}; minutes for large arrays)`, () =>
+        api.synth(cfg, synth),
+      );
       doc['synth'] = r;
       term.heading(`synthesis (yosys, ${synth}), config ${hash}`);
       term.pairs([
@@ -101,15 +110,17 @@ export const rtlCommand: CommandSpec = {
       ]);
     }
     if (pnr) {
+      requireTools('nibble rtl --pnr', ['yosys', 'nextpnr-ice40']);
       const api = await rtlApi('nibble rtl --pnr', ['pnr', 'ice40Config']);
       // The default machine does not fit an iCE40: without --config, place and route rtl-gen's iCE40-sized one.
       const pnrCfg = str(args, 'config') ? cfg : api.ice40Config();
-      if (process.stderr.isTTY) term.note(`placing and routing with nextpnr (${pnr}); this takes a minute or more...`);
       if (!str(args, 'config'))
         term.note(
           `nibble: note: --pnr without --config uses the iCE40-sized config (${pnrCfg.array.rows}x${pnrCfg.array.cols} array, hash ${configHash(pnrCfg)})`,
         );
-      const r = api.pnr(pnrCfg, pnr);
+      const r = term.step(`synthesizing, placing and routing with yosys and nextpnr (${pnr}; a minute or more)`, () =>
+        api.pnr(pnrCfg, pnr),
+      );
       doc['pnr'] = { configHash: configHash(pnrCfg), config: pnrCfg, ...r };
       term.heading(`place and route (nextpnr, ${pnr}), config ${configHash(pnrCfg)}`);
       term.pairs([
@@ -121,12 +132,12 @@ export const rtlCommand: CommandSpec = {
       ]);
     }
     if (compare) {
+      requireTools('nibble rtl --compare-requant', ['yosys', 'nextpnr-ice40']);
       const api = await rtlApi('nibble rtl --compare-requant', ['compareRequant']);
-      if (process.stderr.isTTY)
-        term.note(
-          'synthesizing and placing requant lanes (shift and multiplier, several pipeline depths); about a minute...',
-        );
-      const rows = api.compareRequant();
+      const rows = term.step(
+        'synthesizing and placing requant lanes (shift and multiplier, several pipeline depths; about a minute)',
+        () => api.compareRequant(),
+      );
       doc['compareRequant'] = rows;
       term.heading('requant lane: shift/add/clamp vs multiplier-based (iCE40 UP5K)');
       term.table(

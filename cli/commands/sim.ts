@@ -1,7 +1,16 @@
 /** `nibble sim`: run a program file on the simulator. */
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { SIM_ENGINES, simulator, simulatorExtra, type SimApi, type SimEngine, type SimResult } from '../engines.js';
-import { loadInputTensors, loadProgram, writeOutput } from '../inputs.js';
+import { loadEnergyFile } from '../energy-file.js';
+import {
+  SIM_ENGINES,
+  simulateWithProgress,
+  simulator,
+  simulatorExtra,
+  type SimEngine,
+  type SimResult,
+} from '../engines.js';
+import { writeOutputs, type OutputFile } from '../../io/index.js';
+import { loadInputTensors, loadProgram } from '../inputs.js';
 import { areaLine, areaOf, type AreaReport } from '../area-figures.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
@@ -57,23 +66,24 @@ export const simCommand: CommandSpec = {
     const inputs = inputFile ? loadInputTensors(inputFile, program) : undefined;
     const sim = await simulator('nibble sim');
     const energyPath = str(args, 'energy');
-    const energyTable = energyPath
-      ? (await simulatorExtra<SimApi['loadEnergyTable']>('loadEnergyTable', 'nibble sim --energy'))(energyPath)
-      : undefined;
+    const energyTable = energyPath ? loadEnergyFile(energyPath, sim) : undefined;
     const trace = str(args, 'trace');
     // Check the writers exist before a possibly long simulation.
     const writeTrace = trace
       ? await simulatorExtra<(r: SimResult) => string>('writeChromeTrace', 'nibble sim --trace')
       : undefined;
     const writeVcd = vcd ? await simulatorExtra<(r: SimResult) => string>('writeVcd', 'nibble sim --vcd') : undefined;
-    const result = sim.simulate(program, {
+    const result = simulateWithProgress(term, sim, program, {
       engine,
       ...(inputs ? { inputs } : {}),
       collect: { perInstruction: true, trace: Boolean(vcd) },
       ...(energyTable ? { energy: { table: energyTable } } : {}),
     });
-    if (trace) writeOutput(trace, writeTrace!(result));
-    if (vcd) writeOutput(vcd, writeVcd!(result));
+    // Both traces or neither: a bad --vcd path must not replace an existing --trace file.
+    const files: OutputFile[] = [];
+    if (trace) files.push({ path: trace, data: writeTrace!(result) });
+    if (vcd) files.push({ path: vcd, data: writeVcd!(result) });
+    writeOutputs({ files });
     const randomInputs = result.randomInputs;
     const area = await areaOf(program.config, 'nibble sim');
     const doc = simDocument(file, program, engine, result, randomInputs);

@@ -3,7 +3,8 @@ import { basename } from 'node:path';
 import type { MetricName } from '../../sweep/index.js';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import { ExitCodeError, EXIT_USER_ERROR } from '../exit.js';
-import { CliUsageError, parsePositiveInt, writeOutput } from '../inputs.js';
+import { writeOutputFile } from '../../io/index.js';
+import { CliUsageError, parsePositiveInt } from '../inputs.js';
 import { requirePart } from '../modules.js';
 import { colour, Terminal } from '../terminal.js';
 
@@ -215,7 +216,7 @@ export const sweepCommand: CommandSpec = {
     const a = api.analyze(run.records, spec.constraints, spec.objectives);
     const top = api.topPoints(a, topN, sortBy);
     const html = str(args, 'html') ?? `${outDir}/report.html`;
-    writeOutput(html, api.renderSweepHtml(run, a));
+    writeOutputFile(html, api.renderSweepHtml(run, a));
     for (const n of run.storeNotes) term.note(`nibble: note: ${n}`);
     if (term.json) term.document(summaryDocument(run, a, top, html));
     else

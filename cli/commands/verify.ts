@@ -4,6 +4,7 @@ import { datasetInputsFor, loadDataset } from '../dataset.js';
 import { compileNetwork } from '../engines.js';
 import { ExitCodeError } from '../exit.js';
 import {
+  checkProgramConfig,
   CliUsageError,
   loadConfig,
   loadModel,
@@ -11,8 +12,10 @@ import {
   looksLikeProgramFile,
   parseNonNegativeInt,
   parsePositiveInt,
+  refuseModelOptions,
 } from '../inputs.js';
 import { rtlApi } from '../modules.js';
+import { requireTools, VERILATOR_BUILD } from '../tools.js';
 import { colour, Terminal } from '../terminal.js';
 
 interface Checked {
@@ -39,12 +42,15 @@ export const verifyCommand: CommandSpec = {
         describe: 'co-simulate against the Verilator model of the generated RTL (required)',
       })
       .option('images', {
-        type: 'number',
-        default: 1,
-        describe: 'model target: verify on the first N MNIST test images',
+        requiresArg: true,
+        describe: 'model target: verify on the first N MNIST test images (default 1)',
       })
-      .option('random', { type: 'number', describe: 'verify N random valid programs instead of a target' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the first random program (then seed+1, ...)' })
+      .option('random', { requiresArg: true, describe: 'verify N random valid programs instead of a target' })
+      .option('seed', {
+        requiresArg: true,
+        default: 1,
+        describe: 'seed of the first random program (then seed+1, ...)',
+      })
       .example('$0 verify mnist.nbl --rtl', 'co-simulate a program (seeded random inputs)')
       .example(
         '$0 verify ../shared/reference/integernet-mnist-4bit.txt --rtl --images 20',
@@ -68,7 +74,10 @@ export const verifyCommand: CommandSpec = {
     const results: Checked[] = [];
     if (random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
+      requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify --random', ['verifyRandom']);
+      if (process.stderr.isTTY && term.verbosity !== 'quiet')
+        term.note('building the Verilator model of each new config first (minutes each; cached in .cache/rtl)...');
       const bar = term.progress('co-simulating', random);
       // A given --config fixes the machine; without it every program gets its own random config.
       const r = api.verifyRandom({
@@ -92,8 +101,14 @@ export const verifyCommand: CommandSpec = {
           results.push({ name: `random program seed ${f.seed}`, ok: false, mismatch: f.mismatch });
     } else if (looksLikeProgramFile(target!)) {
       const program = await loadProgram(target!);
+      refuseModelOptions(args, target!, program, ['images', 'format']);
+      checkProgramConfig(target!, program, str(args, 'config'), cfg);
+      requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify PROGRAM', ['verifyProgram']);
-      const v = api.verifyProgram(program);
+      const v = term.step(
+        `co-simulating ${target} (building the Verilator model of config ${program.configHash} first if not cached: minutes)`,
+        () => api.verifyProgram(program),
+      );
       results.push({
         name: target!,
         ok: v.ok,
@@ -107,7 +122,10 @@ export const verifyCommand: CommandSpec = {
       const data = loadDataset('mnist-test', images);
       const inputs = datasetInputsFor(net, data);
       const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+      requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify MODEL', ['verifyProgram']);
+      if (process.stderr.isTTY && term.verbosity !== 'quiet')
+        term.note(`building the Verilator model of config ${program.configHash} first if not cached (minutes)...`);
       const bar = term.progress('co-simulating', data.count);
       for (let i = 0; i < data.count; i++) {
         const slice = inputs.subarray(i * data.imageSize, (i + 1) * data.imageSize);

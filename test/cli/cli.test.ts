@@ -169,7 +169,7 @@ describe('outputs never destroy inputs', () => {
   test('-o onto a directory is an error and leaves no temporary file behind', async () => {
     const dir = join(tmp, 'outdir');
     mkdirSync(dir);
-    expectUserError(await nibble(['config', '-o', dir]), /outdir: cannot write: it is a directory/);
+    expectUserError(await nibble(['config', '-o', dir]), /outdir: cannot write: this is a directory; give a file name/);
     expect(readdirSync(tmp).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 });
