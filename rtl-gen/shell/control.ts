@@ -10,8 +10,7 @@ import { COUNTERS, ERROR_BITS } from './registers.js';
 /** The read value of one register as a 32-bit Verilog expression. */
 function readExpr(r: RegisterDef, addrBits: number): string {
   const s = r.source;
-  const half = (sig: string, h: 0 | 1) =>
-    addrBits > 32 || h === 0 ? `${sig}_64[${h * 32 + 31}:${h * 32}]` : "32'd0";
+  const half = (sig: string, h: 0 | 1) => (addrBits > 32 || h === 0 ? `${sig}_64[${h * 32 + 31}:${h * 32}]` : "32'd0");
   switch (s.kind) {
     case 'ctrl':
       return "{28'd0, ready_r, idle, done_r, !idle}";

@@ -25,8 +25,13 @@ import { runTool } from '../verilator.js';
 import { generateShell, SHELL_TOP } from './generate.js';
 import { generateShellHarness } from './harness.js';
 import { alignProgram, shellBusBytes, shellImage } from './image.js';
-import { SHELL_READ_OVERHEAD, SHELL_WRITE_OVERHEAD, shellParams, type ShellOptions, type ShellParams } from './options.js';
-import { COUNTERS } from './registers.js';
+import {
+  SHELL_READ_OVERHEAD,
+  SHELL_WRITE_OVERHEAD,
+  shellParams,
+  type ShellOptions,
+  type ShellParams,
+} from './options.js';
 
 export interface ShellBuild {
   dir: string;
@@ -173,7 +178,12 @@ export function runShellHarness(build: ShellBuild, input: ShellRunInput): ShellR
       ...(input.faults?.length ? [input.faults.map((f) => `${hex(f.lo)}:${hex(f.hi)}:${f.resp}`).join(',')] : []),
     ];
     const t0 = Date.now();
-    const r = spawnSync(resolve(build.binary), args, { cwd: work, encoding: 'utf8', maxBuffer: 1 << 28, timeout: 900_000 });
+    const r = spawnSync(resolve(build.binary), args, {
+      cwd: work,
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+      timeout: 900_000,
+    });
     const runMs = Date.now() - t0;
     if (r.error) throw new RtlError(`the shell testbench failed to run: ${r.error.message}`, 'verilator run');
     const violation = r.status === 4 ? /protocol violation[^\n]*/.exec(r.stderr ?? '')?.[0] : undefined;
@@ -196,7 +206,9 @@ export function runShellHarness(build: ShellBuild, input: ShellRunInput): ShellR
       bus: {},
       busMode: '',
       simCycles: 0,
-      dump: existsSync(join(work, 'dump.bin')) ? new Uint8Array(readFileSync(join(work, 'dump.bin'))) : new Uint8Array(0),
+      dump: existsSync(join(work, 'dump.bin'))
+        ? new Uint8Array(readFileSync(join(work, 'dump.bin')))
+        : new Uint8Array(0),
       ...(violation ? { violation } : {}),
       runMs,
     };
@@ -256,12 +268,20 @@ export interface VerifyShellResult {
   buildMs: number;
 }
 
-function firstTimingMismatch(program: Program, words: number, sim: ReturnType<typeof simulate>, run: ShellRun): string | undefined {
+function firstTimingMismatch(
+  program: Program,
+  words: number,
+  sim: ReturnType<typeof simulate>,
+  run: ShellRun,
+): string | undefined {
   for (let i = 0; i < words; i++) {
     const name = `instruction ${i} (${program.code[i]!.op})`;
     const pairs: [string, number, number | undefined][] = [['dispatch cycle D', sim.dispatch[i]!, run.dispatch.get(i)]];
     if (program.code[i]!.op !== 'HALT') {
-      pairs.push(['start cycle S', sim.start[i]!, run.start.get(i)], ['retire cycle E-1', sim.retire[i]!, run.retire.get(i)]);
+      pairs.push(
+        ['start cycle S', sim.start[i]!, run.start.get(i)],
+        ['retire cycle E-1', sim.retire[i]!, run.retire.get(i)],
+      );
     }
     for (const [what, s, r] of pairs) if (s !== r) return `${name}: ${what}: simulator ${s}, RTL ${r ?? 'never'}`;
   }
@@ -282,13 +302,18 @@ export function verifyShellProgram(program: Program, opts: VerifyShellOptions = 
     );
   const seed = opts.seed ?? 1;
   const img = shellImage(program, p, opts.inputs, seed);
-  const sim = simulate(program, { engine: 'fast', seed, ...(opts.inputs ? { inputs: opts.inputs } : {}), energy: false });
+  const sim = simulate(program, {
+    engine: 'fast',
+    seed,
+    ...(opts.inputs ? { inputs: opts.inputs } : {}),
+    energy: false,
+  });
   const build = buildShellVerilator(cfg, opts.shell, opts.cacheDir);
   // the bus map: data at an odd 4 KiB offset (so the 4 KiB rule cuts bursts where core addresses do not), program after it
   const wide = p.addrBits > 32;
   const memBase = wide ? 0x1_0000_0000 : 0x4000_0000;
   const beat = Math.max(16, p.busBytes);
-  const dataBase = opts.dataBase ?? memBase + 0x3000 + (typeof bus === 'number' ? (bus * 37 % 64) * p.busBytes : 0);
+  const dataBase = opts.dataBase ?? memBase + 0x3000 + (typeof bus === 'number' ? ((bus * 37) % 64) * p.busBytes : 0);
   const programBase = opts.programBase ?? Math.ceil((dataBase + img.data.length + 0x1100) / beat) * beat;
   const memSize = programBase + img.code.length + 0x2000 - memBase;
   const fetchBound = Math.ceil((img.words * 16) / p.busBytes) * 8 + 1000;
@@ -324,7 +349,8 @@ export function verifyShellProgram(program: Program, opts: VerifyShellOptions = 
   if (bus === 'deterministic') {
     const t = firstTimingMismatch(program, img.words, sim, run);
     if (t) return fail(t);
-    if (run.counters['cycles'] !== sim.cycles) return fail(`total cycles T: simulator ${sim.cycles}, RTL ${run.counters['cycles']}`);
+    if (run.counters['cycles'] !== sim.cycles)
+      return fail(`total cycles T: simulator ${sim.cycles}, RTL ${run.counters['cycles']}`);
     const c = sim.counters;
     const expect: [string, number][] = [
       // the RTL's LOAD/STORE busy counts the whole S..E-1, DRAM latency included (docs/simulator.md: busy + stallDram)
@@ -334,13 +360,15 @@ export function verifyShellProgram(program: Program, opts: VerifyShellOptions = 
       ['array_active', c.array.issueCycles],
       ['macs', c.array.macsIssued],
     ];
-    for (const [k, v] of expect) if (run.counters[k] !== v) return fail(`counter ${k}: simulator ${v}, RTL ${run.counters[k]}`);
+    for (const [k, v] of expect)
+      if (run.counters[k] !== v) return fail(`counter ${k}: simulator ${v}, RTL ${run.counters[k]}`);
   }
   const simDram = sim.dram!;
   for (let i = 0; i < img.data.length; i++) {
     const a = simDram[i] ?? 0;
     const b = run.dump[i] ?? 0;
-    if (a !== b) return fail(`DRAM byte ${i} (0x${i.toString(16)}): simulator 0x${a.toString(16)}, RTL 0x${b.toString(16)}`);
+    if (a !== b)
+      return fail(`DRAM byte ${i} (0x${i.toString(16)}): simulator 0x${a.toString(16)}, RTL 0x${b.toString(16)}`);
   }
   return { ok: true, ...base };
 }
@@ -400,5 +428,3 @@ export function verifyShellRandom(opts: VerifyShellRandomOptions): VerifyShellRa
   out.ok = out.failures.length === 0;
   return out;
 }
-
-export { COUNTERS };

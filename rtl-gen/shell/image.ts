@@ -29,7 +29,11 @@ export function checkShellAlignment(program: Program, p: ShellParams): void {
     const entry = inst.op === 'STORE' ? p.entries[3]! : p.entries[(inst as Extract<Instruction, { op: 'LOAD' }>).buf]!;
     const beat = 2 ** entry.size;
     const bad =
-      d.dram_addr % beat !== 0 ? `dram_addr ${d.dram_addr}` : d.y_count > 1 && d.dram_stride % beat !== 0 ? `dram_stride ${d.dram_stride}` : '';
+      d.dram_addr % beat !== 0
+        ? `dram_addr ${d.dram_addr}`
+        : d.y_count > 1 && d.dram_stride % beat !== 0
+          ? `dram_stride ${d.dram_stride}`
+          : '';
     if (bad) {
       throw new RtlError(
         `${inst.op} ${bad} is not a multiple of its ${beat}-byte AXI beat (${entry.kind.toUpperCase()} entries of ${entry.bytes} bytes on a ${p.busBytes}-byte bus): ` +

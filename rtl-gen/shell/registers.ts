@@ -20,7 +20,7 @@ export interface RegisterField {
 
 /** Performance counters: the core's (docs/simulator.md) and the shell's own. */
 export const COUNTERS = [
-  ['CYCLES', 'core cycles from its start until done (the simulator\'s T)'],
+  ['CYCLES', "core cycles from its start until done (the simulator's T)"],
   ['BUSY_LOAD', 'cycles the LOAD unit has an instruction in flight'],
   ['BUSY_COMPUTE', 'cycles the COMPUTE unit has an instruction in flight'],
   ['BUSY_STORE', 'cycles the STORE unit has an instruction in flight'],
@@ -70,7 +70,10 @@ export const ERROR_BITS = [
   ['FETCH_RESP', 'the program fetch returned SLVERR or DECERR: the core was not started'],
   ['ILLEGAL', 'the core fetched an illegal instruction (or ran past PROGRAM_LENGTH) and stopped fetching'],
   ['LENGTH', 'PROGRAM_LENGTH is 0 or larger than INSN_WORDS: the run was refused'],
-  ['ALIGN', 'PROGRAM_BASE is not aligned to 16 bytes and the bus width, or DATA_BASE not to the bus width: the run was refused'],
+  [
+    'ALIGN',
+    'PROGRAM_BASE is not aligned to 16 bytes and the bus width, or DATA_BASE not to the bus width: the run was refused',
+  ],
 ] as const;
 
 const lo32 = (x: bigint) => Number(x & 0xffffffffn);
@@ -81,7 +84,11 @@ function configNumbers(p: ShellParams): [string, number, string][] {
   const sp = c.scratchpad;
   return [
     ['ARRAY', c.array.rows | (c.array.cols << 16), 'array.rows in [15:0], array.cols in [31:16]'],
-    ['BITS', c.bits.weight | (c.bits.activation << 8) | (c.bits.accumulator << 16), 'bits.weight [7:0], bits.activation [15:8], bits.accumulator [23:16]'],
+    [
+      'BITS',
+      c.bits.weight | (c.bits.activation << 8) | (c.bits.accumulator << 16),
+      'bits.weight [7:0], bits.activation [15:8], bits.accumulator [23:16]',
+    ],
     ['INP_ENTRIES', sp.inputEntries, 'scratchpad.inputEntries'],
     ['WGT_ENTRIES', sp.weightEntries, 'scratchpad.weightEntries'],
     ['ACC_ENTRIES', sp.accEntries, 'scratchpad.accEntries'],
@@ -90,7 +97,11 @@ function configNumbers(p: ShellParams): [string, number, string][] {
     ['BUS_BYTES', c.dram.busBytes, 'dram.busBytes: the m_axi_gmem data width in bytes'],
     ['DRAM_LATENCY', c.dram.latency, 'dram.latency the simulator assumes (cycles from request to first beat)'],
     ['DRAM_ADDR_BITS', p.dramAddrBits, 'log2 dram.sizeBytes: the core addresses DATA_BASE .. DATA_BASE + 2^this - 1'],
-    ['QUEUES', c.queues.load | (c.queues.compute << 8) | (c.queues.store << 16), 'queues.load [7:0], queues.compute [15:8], queues.store [23:16]'],
+    [
+      'QUEUES',
+      c.queues.load | (c.queues.compute << 8) | (c.queues.store << 16),
+      'queues.load [7:0], queues.compute [15:8], queues.store [23:16]',
+    ],
     ['REQUANT_STAGES', c.requantStages, 'requantStages'],
     ['CLOCK_KHZ', Math.round(c.clockMHz * 1000), 'clockMHz x 1000 (the clock the reports assume)'],
     ['INSN_WORDS', p.insnWords, 'instruction memory depth: the longest program, in 128-bit words'],
@@ -117,20 +128,39 @@ export function registerMap(cfg: ShellParams['cfg'], opts: ShellOptions = {}): R
     reset: 0x4,
     doc: 'control: write 1 to AP_START to run the program; AP_DONE is cleared by reading CTRL',
     fields: [
-      { name: 'AP_START', lsb: 0, width: 1, doc: 'write 1: fetch the program and run it (ignored unless AP_IDLE); reads 1 while a run is in progress' },
+      {
+        name: 'AP_START',
+        lsb: 0,
+        width: 1,
+        doc: 'write 1: fetch the program and run it (ignored unless AP_IDLE); reads 1 while a run is in progress',
+      },
       { name: 'AP_DONE', lsb: 1, width: 1, doc: 'the run finished (with or without an error); clear on read' },
       { name: 'AP_IDLE', lsb: 2, width: 1, doc: 'no run in progress' },
       { name: 'AP_READY', lsb: 3, width: 1, doc: 'as AP_DONE (a new start is accepted); clear on read' },
     ],
     source: { kind: 'ctrl' },
   });
-  add({ name: 'GIE', access: 'RW', reset: 0, doc: 'global interrupt enable', fields: [{ name: 'ENABLE', lsb: 0, width: 1, doc: 'drive `interrupt` from ISR & IER' }], source: { kind: 'gie' } });
+  add({
+    name: 'GIE',
+    access: 'RW',
+    reset: 0,
+    doc: 'global interrupt enable',
+    fields: [{ name: 'ENABLE', lsb: 0, width: 1, doc: 'drive `interrupt` from ISR & IER' }],
+    source: { kind: 'gie' },
+  });
   const irqFields: RegisterField[] = [
     { name: 'DONE', lsb: 0, width: 1, doc: 'the run finished' },
     { name: 'ERROR', lsb: 1, width: 1, doc: 'an error was recorded in ERROR' },
   ];
   add({ name: 'IER', access: 'RW', reset: 0, doc: 'interrupt enable', fields: irqFields, source: { kind: 'ier' } });
-  add({ name: 'ISR', access: 'W1C', reset: 0, doc: 'interrupt status: set by the events, write 1 to clear (Vitis toggles on write: writing back the bits read clears them in both)', fields: irqFields, source: { kind: 'isr' } });
+  add({
+    name: 'ISR',
+    access: 'W1C',
+    reset: 0,
+    doc: 'interrupt status: set by the events, write 1 to clear (Vitis toggles on write: writing back the bits read clears them in both)',
+    fields: irqFields,
+    source: { kind: 'isr' },
+  });
   cst('ID', SHELL_ID, "'NIBL': identifies a nibble AXI shell");
   cst('VERSION', REGISTER_MAP_VERSION, 'register map version');
   cst('CONFIG_HASH_LO', lo32(hash), `configHash ${configHash(p.cfg)}, low word`);
@@ -167,18 +197,69 @@ export function registerMap(cfg: ShellParams['cfg'], opts: ShellOptions = {}): R
     ],
     source: { kind: 'errorResp' },
   });
-  add({ name: 'ERROR_ADDR_LO', access: 'RO', reset: 0, doc: 'AXI address of the latest burst (AR or AW) accepted when the first error response arrived, low word', source: { kind: 'errorAddr', half: 0 } });
+  add({
+    name: 'ERROR_ADDR_LO',
+    access: 'RO',
+    reset: 0,
+    doc: 'AXI address of the latest burst (AR or AW) accepted when the first error response arrived, low word',
+    source: { kind: 'errorAddr', half: 0 },
+  });
   add({ name: 'ERROR_ADDR_HI', access: 'RO', reset: 0, doc: 'high word', source: { kind: 'errorAddr', half: 1 } });
   const wide = p.addrBits > 32;
-  add({ name: 'PROGRAM_BASE_LO', access: 'RW', reset: 0, doc: 'AXI address of instruction word 0 (16-byte and bus aligned), low word', source: { kind: 'programBase', half: 0 } }, 0x40);
-  add({ name: 'PROGRAM_BASE_HI', access: wide ? 'RW' : 'RO', reset: 0, doc: wide ? 'high word' : 'high word (reads 0: 32-bit addresses)', source: { kind: 'programBase', half: 1 } });
-  add({ name: 'PROGRAM_LENGTH', access: 'RW', reset: 0, doc: `instruction words to fetch and run (1 .. INSN_WORDS = ${p.insnWords}); the program ends with HALT`, source: { kind: 'programLength' } });
-  add({ name: 'DATA_BASE_LO', access: 'RW', reset: 0, doc: "AXI address of the core's DRAM address 0 (bus aligned), low word", source: { kind: 'dataBase', half: 0 } });
-  add({ name: 'DATA_BASE_HI', access: wide ? 'RW' : 'RO', reset: 0, doc: wide ? 'high word' : 'high word (reads 0: 32-bit addresses)', source: { kind: 'dataBase', half: 1 } });
+  add(
+    {
+      name: 'PROGRAM_BASE_LO',
+      access: 'RW',
+      reset: 0,
+      doc: 'AXI address of instruction word 0 (16-byte and bus aligned), low word',
+      source: { kind: 'programBase', half: 0 },
+    },
+    0x40,
+  );
+  add({
+    name: 'PROGRAM_BASE_HI',
+    access: wide ? 'RW' : 'RO',
+    reset: 0,
+    doc: wide ? 'high word' : 'high word (reads 0: 32-bit addresses)',
+    source: { kind: 'programBase', half: 1 },
+  });
+  add({
+    name: 'PROGRAM_LENGTH',
+    access: 'RW',
+    reset: 0,
+    doc: `instruction words to fetch and run (1 .. INSN_WORDS = ${p.insnWords}); the program ends with HALT`,
+    source: { kind: 'programLength' },
+  });
+  add({
+    name: 'DATA_BASE_LO',
+    access: 'RW',
+    reset: 0,
+    doc: "AXI address of the core's DRAM address 0 (bus aligned), low word",
+    source: { kind: 'dataBase', half: 0 },
+  });
+  add({
+    name: 'DATA_BASE_HI',
+    access: wide ? 'RW' : 'RO',
+    reset: 0,
+    doc: wide ? 'high word' : 'high word (reads 0: 32-bit addresses)',
+    source: { kind: 'dataBase', half: 1 },
+  });
   at = 0x60;
   COUNTERS.forEach(([counter, doc], index) => {
-    add({ name: `${counter}_LO`, access: 'RO', reset: 0, doc: `${doc}; reading _LO latches _HI`, source: { kind: 'counter', counter, index, half: 0 } });
-    add({ name: `${counter}_HI`, access: 'RO', reset: 0, doc: 'high word, as latched by the last _LO read', source: { kind: 'counter', counter, index, half: 1 } });
+    add({
+      name: `${counter}_LO`,
+      access: 'RO',
+      reset: 0,
+      doc: `${doc}; reading _LO latches _HI`,
+      source: { kind: 'counter', counter, index, half: 0 },
+    });
+    add({
+      name: `${counter}_HI`,
+      access: 'RO',
+      reset: 0,
+      doc: 'high word, as latched by the last _LO read',
+      source: { kind: 'counter', counter, index, half: 1 },
+    });
   });
   at = 0xc0;
   for (const [name, value, doc] of configNumbers(p)) cst(name, value, doc);
@@ -210,7 +291,8 @@ export function renderRegistersMarkdown(cfg: ShellParams['cfg'], opts: ShellOpti
     '| offset | name | access | reset / value | description |',
     '|---|---|---|---|---|',
   ];
-  for (const r of m.registers) lines.push(`| ${hex(r.offset, 2)} | \`${r.name}\` | ${r.access} | ${hex(r.reset)} | ${r.doc} |`);
+  for (const r of m.registers)
+    lines.push(`| ${hex(r.offset, 2)} | \`${r.name}\` | ${r.access} | ${hex(r.reset)} | ${r.doc} |`);
   lines.push('', '## Fields', '');
   for (const r of m.registers.filter((x) => x.fields)) {
     lines.push(`### ${r.name} (${hex(r.offset, 2)})`, '', '| bits | field | meaning |', '|---|---|---|');

@@ -15,7 +15,10 @@ import { ERROR_BITS, COUNTERS, type RegisterMap } from './registers.js';
 import type { ShellParams } from './options.js';
 
 const zext = (expr: string, from: number, to: number) => (to > from ? `{${to - from}'d0, ${expr}}` : expr);
-const E = Object.fromEntries(ERROR_BITS.map(([name], i) => [name, i])) as Record<(typeof ERROR_BITS)[number][0], number>;
+const E = Object.fromEntries(ERROR_BITS.map(([name], i) => [name, i])) as Record<
+  (typeof ERROR_BITS)[number][0],
+  number
+>;
 
 function ports(p: ShellParams, m: RegisterMap): string {
   const AW = p.addrBits;
@@ -226,7 +229,8 @@ export function axiTopModule(p: ShellParams, m: RegisterMap): string {
     ? `
   assign tr_core_start = core_start;`
     : '';
-  const tr = (name: string) => (p.trace ? `.${name}(${name}), .${name}_idx(${name}_idx)` : `.${name}(), .${name}_idx()`);
+  const tr = (name: string) =>
+    p.trace ? `.${name}(${name}), .${name}_idx(${name}_idx)` : `.${name}(), .${name}_idx()`;
   return `${ports(p, m)}
   wire rst = !ap_rst_n;
   localparam [1:0] S_IDLE = 2'd0, S_FETCH = 2'd1, S_RUN = 2'd2;
