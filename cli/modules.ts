@@ -24,6 +24,7 @@ const PARTS = {
   sim: { path: '../sim/index.js', what: 'the simulator (sim/index.ts)' },
   rtl: { path: '../rtl-gen/index.js', what: 'the Verilog generator (rtl-gen/index.ts)' },
   shell: { path: '../rtl-gen/shell/index.js', what: 'the AXI shell and its driver (rtl-gen/shell/index.ts)' },
+  fpga: { path: '../fpga/index.js', what: 'the board flows (fpga/index.ts)' },
   training: { path: '../models/training/index.js', what: 'the trained-model package (models/training/index.ts)' },
 } as const;
 

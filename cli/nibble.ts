@@ -12,6 +12,7 @@ import { compileCommand } from './commands/compile.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { disasmCommand } from './commands/disasm.js';
+import { fpgaCommand } from './commands/fpga.js';
 import { reportCommand } from './commands/report.js';
 import { rtlCommand } from './commands/rtl.js';
 import { runCommand } from './commands/run.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   asmCommand,
   disasmCommand,
   rtlCommand,
+  fpgaCommand,
   verifyCommand,
   reportCommand,
   zooCommand,

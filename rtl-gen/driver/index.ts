@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ArchConfig } from '../../arch/index.js';
 import type { ShellOptions } from '../shell/options.js';
 import { generateRegsHeader } from './header.js';
-import { DRIVER_C, DRIVER_H, EXAMPLE_C, IO_BAREMETAL_C, IO_LINUX_C } from './sources.js';
+import { DRIVER_C, DRIVER_H, EXAMPLE_C, IO_BAREMETAL_C, IO_LINUX_C, IO_UART_C } from './sources.js';
 
 export { generateRegsHeader } from './header.js';
 export { DRIVER_C, DRIVER_H } from './sources.js';
@@ -25,6 +25,7 @@ export function driverFiles(cfg: ArchConfig, opts: ShellOptions = {}): DriverFil
     { name: 'nibble_driver.c', text: DRIVER_C },
     { name: 'nibble_io_baremetal.c', text: IO_BAREMETAL_C },
     { name: 'nibble_io_linux.c', text: IO_LINUX_C },
+    { name: 'nibble_io_uart.c', text: IO_UART_C },
     { name: 'nibble_run.c', text: EXAMPLE_C },
   ];
 }

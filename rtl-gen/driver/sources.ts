@@ -100,6 +100,8 @@ void nibble_io_baremetal(nibble_io *io, uintptr_t regs, uintptr_t mem_virt, uint
    memory window [mem_phys, mem_phys + mem_size) through /dev/mem (a reserved, physically contiguous region). */
 int nibble_io_devmem(nibble_io *io, uint64_t regs_phys, uint64_t mem_phys, size_t mem_size);
 int nibble_io_uio(nibble_io *io, const char *uio_path, uint64_t mem_phys, size_t mem_size);
+/* Linux: a board's UART host link (nibble fpga build): registers and the board's memory over the link. */
+int nibble_io_uart(nibble_io *io, const char *tty, size_t mem_size);
 void nibble_io_close(nibble_io *io);
 #endif
 
@@ -523,5 +525,123 @@ int main(int argc, char **argv) {
   fclose(out);
   nibble_io_close(&io);
   return 0;
+}
+`;
+
+export const IO_UART_C = String.raw`/*
+ * nibble_io_uart.c: the host side of a board's UART link (nibble fpga build; docs/board.md). The board
+ * bridges four byte commands to its AXI-Lite registers and its on-chip memory:
+ *   'w' idx d0..d3 -> 'k'    'r' idx -> d0..d3    'W' a0 a1 a2 n0 n1 bytes -> 'k'    'R' a0 a1 a2 n0 n1 -> bytes
+ * Polling only (the interrupt drives an LED, not the link).
+ */
+#define _DEFAULT_SOURCE
+#include <fcntl.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "nibble_driver.h"
+
+static int ux_put(const nibble_io *io, const uint8_t *b, size_t n) {
+  while (n) {
+    ssize_t k = write(io->fd, b, n);
+    if (k <= 0) return NIBBLE_E_IO;
+    b += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+static int ux_get(const nibble_io *io, uint8_t *b, size_t n) {
+  while (n) {
+    ssize_t k = read(io->fd, b, n); /* VTIME bounds each read */
+    if (k <= 0) return NIBBLE_E_IO;
+    b += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+static uint32_t ux_read32(void *ctx, uint32_t off) {
+  const nibble_io *io = (const nibble_io *)ctx;
+  uint8_t c[2], d[4];
+  c[0] = 'r';
+  c[1] = (uint8_t)(off >> 2);
+  if (ux_put(io, c, 2) || ux_get(io, d, 4)) return 0xFFFFFFFFu;
+  return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+}
+
+static void ux_write32(void *ctx, uint32_t off, uint32_t v) {
+  const nibble_io *io = (const nibble_io *)ctx;
+  uint8_t c[6], k;
+  c[0] = 'w';
+  c[1] = (uint8_t)(off >> 2);
+  c[2] = (uint8_t)v;
+  c[3] = (uint8_t)(v >> 8);
+  c[4] = (uint8_t)(v >> 16);
+  c[5] = (uint8_t)(v >> 24);
+  if (!ux_put(io, c, 6)) (void)ux_get(io, &k, 1);
+}
+
+static int ux_mem(const nibble_io *io, char cmd, uint64_t addr, uint8_t *buf, size_t len) {
+  while (len) {
+    size_t n = len > 0xFFFFu ? 0xFFFFu : len;
+    uint8_t c[6], k;
+    int r;
+    if (addr + n > io->mem_size) return NIBBLE_E_RANGE;
+    c[0] = (uint8_t)cmd;
+    c[1] = (uint8_t)addr;
+    c[2] = (uint8_t)(addr >> 8);
+    c[3] = (uint8_t)(addr >> 16);
+    c[4] = (uint8_t)n;
+    c[5] = (uint8_t)(n >> 8);
+    r = ux_put(io, c, 6);
+    if (!r) r = cmd == 'W' ? ux_put(io, buf, n) : ux_get(io, buf, n);
+    if (!r && cmd == 'W') r = ux_get(io, &k, 1);
+    if (r) return r;
+    addr += n;
+    buf += n;
+    len -= n;
+  }
+  return 0;
+}
+
+static int ux_mem_write(void *ctx, uint64_t addr, const void *src, size_t len) {
+  return ux_mem((const nibble_io *)ctx, 'W', addr, (uint8_t *)(uintptr_t)src, len);
+}
+
+static int ux_mem_read(void *ctx, uint64_t addr, void *dst, size_t len) {
+  return ux_mem((const nibble_io *)ctx, 'R', addr, (uint8_t *)dst, len);
+}
+
+static uint64_t ux_now_ms(void *ctx) {
+  struct timespec ts;
+  (void)ctx;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* tty: the board's UART (e.g. /dev/ttyUSB1); mem_size: the board's memory (nibble fpga boards). */
+int nibble_io_uart(nibble_io *io, const char *tty, size_t mem_size) {
+  struct termios t;
+  memset(io, 0, sizeof *io);
+  io->ctx = io;
+  io->read32 = ux_read32;
+  io->write32 = ux_write32;
+  io->mem_write = ux_mem_write;
+  io->mem_read = ux_mem_read;
+  io->now_ms = ux_now_ms;
+  io->mem_size = mem_size;
+  io->mem_fd = -1;
+  io->fd = open(tty, O_RDWR | O_NOCTTY);
+  if (io->fd < 0 || tcgetattr(io->fd, &t)) return NIBBLE_E_IO;
+  cfmakeraw(&t);
+  cfsetispeed(&t, B115200);
+  cfsetospeed(&t, B115200);
+  t.c_cc[VMIN] = 0;
+  t.c_cc[VTIME] = 20; /* 2 s without a byte is a dead link */
+  if (tcsetattr(io->fd, TCSANOW, &t)) return NIBBLE_E_IO;
+  tcflush(io->fd, TCIOFLUSH);
+  return NIBBLE_OK;
 }
 `;

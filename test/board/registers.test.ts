@@ -89,7 +89,13 @@ describe('generated C header', () => {
         ['gcc', ['-std=c99', '-Wall', '-Wextra', '-pedantic', '-Werror']],
         ['g++', ['-x', 'c++', '-Wall', '-Wextra', '-Werror']],
       ] as const) {
-        for (const src of ['nibble_driver.c', 'nibble_io_baremetal.c', 'nibble_io_linux.c', 'nibble_run.c']) {
+        for (const src of [
+          'nibble_driver.c',
+          'nibble_io_baremetal.c',
+          'nibble_io_linux.c',
+          'nibble_io_uart.c',
+          'nibble_run.c',
+        ]) {
           const r = spawnSync(cc, [...flags, '-c', src, '-o', `${src}.${cc}.o`], { cwd: dir, encoding: 'utf8' });
           expect(r.stderr, `${cc} ${src}`).toBe('');
           expect(r.status).toBe(0);
