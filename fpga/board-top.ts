@@ -59,7 +59,7 @@ module nibble_board_top (
       else begin rx_busy <= 1'b0; rx_valid <= 1'b1; rx_byte <= rx_sh; end
     end
   end
-  reg [15:0] tx_cnt; reg [9:0] tx_sh; reg [3:0] tx_left;
+  reg [15:0] tx_cnt; reg [9:0] tx_sh = 10'h3ff; reg [3:0] tx_left;  // the line idles high from configuration on
   wire tx_idle = tx_left == 4'd0;
   reg tx_go; reg [7:0] tx_byte;
   assign tx = tx_sh[0];
@@ -113,10 +113,12 @@ module nibble_board_top (
 
   // ---------------------------------------------------------------- memory: ${b.memBytes} bytes of block RAM, ${SB}-byte words
   (* ram_style = "block" *) reg [${DW - 1}:0] mem [0:${memWords - 1}];
-  reg [${MA - 1}:0] mem_ra, mem_wa;
-  reg [${DW - 1}:0] mem_q, mem_wd;
-  reg [${SB - 1}:0] mem_we;
-  reg mem_re;
+  // one read and one write port, shared by the AXI slave and the host link (the host reaches memory only while the slave is idle)
+  wire mem_re;
+  wire [${MA - 1}:0] mem_ra, mem_wa;
+  wire [${DW - 1}:0] mem_wd;
+  wire [${SB - 1}:0] mem_we;
+  reg [${DW - 1}:0] mem_q;
   integer k;
   always @(posedge clk) begin
     for (k = 0; k < ${SB}; k = k + 1) if (mem_we[k]) mem[mem_wa][k*8 +: 8] <= mem_wd[k*8 +: 8];
@@ -146,26 +148,29 @@ module nibble_board_top (
   assign s_wdata = args[39:8];
   wire host_mem_ok = !r_act && !r_v && !w_act;
   reg hr_pend;
+  wire host_rd = bs == B_MEMR && n != 16'd0 && host_mem_ok && !hr_pend && tx_idle && !tx_go;
+  wire host_wr = bs == B_MEMW && n != 16'd0 && rx_valid && host_mem_ok;
+  assign mem_re = r_issue || host_rd;
+  assign mem_ra = r_issue ? ${word('r_addr')} : ${word('ma')};
+  assign mem_we = w_hs ? m_wstrb : host_wr ? ${SB === 1 ? "1'b1" : `{{${SB - 1}{1'b0}}, 1'b1} << ${lane('ma')}`} : ${SB}'d0;
+  assign mem_wa = w_hs ? ${word('w_addr')} : ${word('ma')};
+  assign mem_wd = w_hs ? m_wdata : {${SB}{rx_byte}};
   always @(posedge clk) begin
     tx_go <= 1'b0;
-    mem_we <= {${SB}{1'b0}};
-    mem_re <= 1'b0;
     if (rst) begin
       bs <= B_CMD; cmd <= 8'd0; idx <= 8'd0; argc <= 3'd0; args <= 40'd0; n <= 16'd0; ma <= 24'd0; lawv <= 1'b0; lwv <= 1'b0; larv <= 1'b0;
       rword <= 32'd0; sendc <= 3'd0; tx_byte <= 8'd0; hr_pend <= 1'b0;
       r_act <= 1'b0; r_v <= 1'b0; r_addr <= 0; r_left <= 8'd0; r_size <= 3'd0; w_act <= 1'b0; b_v <= 1'b0; w_addr <= 0; w_size <= 3'd0;
-      mem_ra <= 0; mem_wa <= 0; mem_wd <= 0;
     end else begin
       // ---- AXI slave
       if (m_arvalid && m_arready) begin r_act <= 1'b1; r_addr <= m_araddr; r_left <= m_arlen; r_size <= m_arsize; end
       if (r_issue) begin
-        mem_re <= 1'b1; mem_ra <= ${word('r_addr')}; r_v <= 1'b1;
+        r_v <= 1'b1;
         r_addr <= r_addr + (${AW}'d1 << r_size);
         if (r_left == 8'd0) r_act <= 1'b0; else r_left <= r_left - 8'd1;
       end else r_v <= 1'b0;
       if (m_awvalid && m_awready) begin w_act <= 1'b1; w_addr <= m_awaddr; w_size <= m_awsize; end
       if (w_hs) begin
-        mem_we <= m_wstrb; mem_wa <= ${word('w_addr')}; mem_wd <= m_wdata;
         w_addr <= w_addr + (${AW}'d1 << w_size);
         if (m_wlast) begin w_act <= 1'b0; b_v <= 1'b1; end
       end
@@ -199,12 +204,9 @@ module nibble_board_top (
           else begin tx_byte <= rword[7:0]; tx_go <= 1'b1; rword <= {8'd0, rword[31:8]}; sendc <= sendc - 3'd1; end
         end
         B_MEMW: if (n == 16'd0) bs <= B_ACK;
-          else if (rx_valid && host_mem_ok) begin
-            mem_we <= ${SB === 1 ? "1'b1" : `{{${SB - 1}{1'b0}}, 1'b1} << ${lane('ma')}`}; mem_wa <= ${word('ma')}; mem_wd <= {${SB}{rx_byte}};
-            ma <= ma + 24'd1; n <= n - 16'd1;
-          end
+          else if (host_wr) begin ma <= ma + 24'd1; n <= n - 16'd1; end
         B_MEMR: if (n == 16'd0) bs <= B_CMD;
-          else if (host_mem_ok && !hr_pend && tx_idle && !tx_go) begin mem_re <= 1'b1; mem_ra <= ${word('ma')}; hr_pend <= 1'b1; bs <= B_MEMR2; end
+          else if (host_rd) begin hr_pend <= 1'b1; bs <= B_MEMR2; end
         B_MEMR2: begin
           hr_pend <= 1'b0;
           tx_byte <= mem_q[${lane('ma')}*8 +: 8]; tx_go <= 1'b1; ma <= ma + 24'd1; n <= n - 16'd1; bs <= B_MEMR;

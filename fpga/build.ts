@@ -76,7 +76,7 @@ function timingSummary(log: string): { fmax: number; text: string } {
   const f = [...log.matchAll(/Max frequency for clock\s+'[^']*':\s+([\d.]+) MHz/g)];
   if (!f.length) throw new FpgaError('nextpnr reported no clock frequency (see nextpnr.log)', 'nextpnr-ice40');
   const fmax = Number(f[f.length - 1]![1]);
-  const start = log.lastIndexOf('Critical path report');
+  const start = log.search(/Critical path report for clock/);
   const path = start >= 0 ? log.slice(start).split('\n').slice(0, 60).join('\n') : '';
   return { fmax, text: `${f.map((m) => m[0]).join('\n')}\n\n${path}\n` };
 }
@@ -108,6 +108,20 @@ function placeAndRoute(b: Board, tool: Tool, dir: string, seed: number): string 
   return readFileSync(join(dir, 'nextpnr.log'), 'utf8');
 }
 
+/** What a placed Fmax means for the config's clock (the simulator's reports) and the board's oscillator. */
+export function clockWarnings(fmaxMHz: number, configClockMHz: number, boardClockMHz: number): string[] {
+  const w: string[] = [];
+  if (configClockMHz > fmaxMHz)
+    w.push(
+      `config.clockMHz is ${configClockMHz} MHz but the placed design's Fmax is ${fmaxMHz.toFixed(2)} MHz: the simulator's latencies assume a clock the board cannot run; use --clock-from-pnr or set clockMHz <= ${Math.floor(fmaxMHz)}`,
+    );
+  if (boardClockMHz > fmaxMHz)
+    w.push(
+      `the board clock (${boardClockMHz} MHz) exceeds the placed design's Fmax (${fmaxMHz.toFixed(2)} MHz): the bitstream will not run reliably`,
+    );
+  return w;
+}
+
 /** The whole flow in `dir` (created), or a cached copy. */
 export function buildBoard(opts: FpgaBuildOptions): FpgaBuildResult {
   const b = boardByName(opts.board);
@@ -132,6 +146,9 @@ export function buildBoard(opts: FpgaBuildOptions): FpgaBuildResult {
   const cached = cacheRoot ? join(cacheRoot, `${b.name}-${key}`) : undefined;
   const t0 = Date.now();
   let hit = false;
+  // a design that failed (does not fit, a tool error) fails again from the cache, with the same message
+  if (cached && existsSync(join(cached, 'error.txt')))
+    throw new FpgaError(readFileSync(join(cached, 'error.txt'), 'utf8'));
   if (cached && existsSync(join(cached, 'build.json'))) hit = true;
   else {
     const work = cached ? `${cached}.tmp-${process.pid}` : out;
@@ -144,7 +161,11 @@ export function buildBoard(opts: FpgaBuildOptions): FpgaBuildResult {
         renameSync(work, cached);
       }
     } catch (e) {
-      if (cached) rmSync(work, { recursive: true, force: true });
+      if (cached && e instanceof FpgaError) {
+        writeFileSync(join(work, 'error.txt'), e.message);
+        rmSync(cached, { recursive: true, force: true });
+        renameSync(work, cached);
+      } else if (cached) rmSync(work, { recursive: true, force: true });
       throw e;
     }
   }
@@ -207,7 +228,6 @@ function runFlow(
     fmaxMHz: t.fmax,
     boardClockMHz: b.clockMHz,
     configClockMHz: cfg.clockMHz,
-    warnings,
     tools: Object.values(tools).map((x) => ({ name: x.name, via: x.via })),
   };
   writeFileSync(join(dir, 'build.json'), `${JSON.stringify(summary, null, 2)}\n`);

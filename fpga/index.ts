@@ -5,7 +5,9 @@
 export { BOARDS, boardByName, pcf, FpgaError } from './boards.js';
 export type { Board } from './boards.js';
 export { boardTopModule } from './board-top.js';
-export { buildBoard, DEVICE_CAPACITY } from './build.js';
+export { buildBoard, clockWarnings, DEVICE_CAPACITY } from './build.js';
 export type { FpgaBuildOptions, FpgaBuildResult } from './build.js';
 export { locateTool, requireTool, relevantLines, runLogged } from './tools.js';
 export type { Tool, ToolName } from './tools.js';
+export { buildBoardSim, runBoardSim, SIM_CLOCKS_PER_BIT } from './board-sim.js';
+export type { BoardSimBuild, BoardSimResult } from './board-sim.js';

@@ -1,5 +1,6 @@
 /** The benchmark sections, in the order `npm run bench` runs them. */
 import type { Section } from '../section.js';
+import { boardSection } from './board.js';
 import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
 import { mnistSection } from './mnist.js';
@@ -14,6 +15,7 @@ export const SECTIONS: readonly Section[] = [
   timingSection,
   compilerQualitySection,
   verilatorSection,
+  boardSection,
 ];
 
 /** Short names accepted on the command line besides the section names. */

@@ -457,12 +457,14 @@ export const EXAMPLE_C = String.raw`/*
  * nibble_run.c: run a program image on the accelerator from Linux and write the DRAM back.
  *   nibble_run uio /dev/uio0 MEM_PHYS MEM_SIZE code.bin data.bin out.bin
  *   nibble_run devmem REGS_PHYS MEM_PHYS MEM_SIZE code.bin data.bin out.bin
+ *   nibble_run uart /dev/ttyUSB1 MEM_SIZE code.bin data.bin out.bin      (a board: nibble fpga build)
  * code.bin: the instruction words (16 bytes each); data.bin: the core's DRAM image from address 0
- * (write both with: nibble fpga image PROGRAM.nbl -o DIR). The program goes at MEM_PHYS, the data
- * at MEM_PHYS + the program size rounded up to 4 KiB; out.bin receives the DRAM after the run.
+ * (write both with: nibble fpga image PROGRAM.nbl -o DIR). The program goes at the start of the memory
+ * window, the data right after it (64-byte aligned); out.bin receives the DRAM after the run.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "nibble_driver.h"
 
 static void *slurp(const char *path, size_t *len) {
@@ -487,30 +489,34 @@ int main(int argc, char **argv) {
   nibble_io io;
   nibble_dev dev;
   nibble_counters c;
-  size_t code_len, data_len;
+  size_t code_len, data_len, mem_size;
   void *code, *data;
-  uint64_t mem_phys, code_span;
-  size_t mem_size;
-  int uio, r, i, a;
+  uint64_t mem_base;
+  int mode, r, i, a, k;
   FILE *out;
-  if (argc != 8) {
+  mode = argc > 1 ? argv[1][0] : 0; /* 'u' uio, 'd' devmem, 'a' uart (argv[1] = "uart") */
+  if (argc > 1 && !strcmp(argv[1], "uart")) mode = 'a';
+  if (!((mode == 'a' && argc == 7) || ((mode == 'u' || mode == 'd') && argc == 8))) {
     fprintf(stderr, "usage: nibble_run uio /dev/uioN MEM_PHYS MEM_SIZE code.bin data.bin out.bin\n"
-                    "       nibble_run devmem REGS_PHYS MEM_PHYS MEM_SIZE code.bin data.bin out.bin\n");
+                    "       nibble_run devmem REGS_PHYS MEM_PHYS MEM_SIZE code.bin data.bin out.bin\n"
+                    "       nibble_run uart /dev/ttyUSBn MEM_SIZE code.bin data.bin out.bin\n");
     return 2;
   }
-  uio = argv[1][0] == 'u';
-  mem_phys = strtoull(argv[3], NULL, 0);
-  mem_size = (size_t)strtoull(argv[4], NULL, 0);
-  r = uio ? nibble_io_uio(&io, argv[2], mem_phys, mem_size) : nibble_io_devmem(&io, strtoull(argv[2], NULL, 0), mem_phys, mem_size);
+  k = mode == 'a' ? 4 : 5; /* first file argument */
+  mem_base = mode == 'a' ? 0 : strtoull(argv[3], NULL, 0);
+  mem_size = (size_t)strtoull(argv[k - 1], NULL, 0);
+  if (mode == 'a') r = nibble_io_uart(&io, argv[2], mem_size);
+  else if (mode == 'u') r = nibble_io_uio(&io, argv[2], mem_base, mem_size);
+  else r = nibble_io_devmem(&io, strtoull(argv[2], NULL, 0), mem_base, mem_size);
   if (r) return fail("open", r);
   if ((r = nibble_open(&dev, &io))) return fail("probe", r);
-  code = slurp(argv[5], &code_len);
-  data = slurp(argv[6], &data_len);
-  if (!code || !data || code_len % NIBBLE_INSN_BYTES) { fprintf(stderr, "nibble_run: cannot read %s or %s\n", argv[5], argv[6]); return 1; }
-  code_span = (code_len + 4095u) & ~(uint64_t)4095u;
-  r = nibble_load(&dev, code, (uint32_t)(code_len / NIBBLE_INSN_BYTES), mem_phys, data, data_len, mem_phys + code_span);
+  code = slurp(argv[k], &code_len);
+  data = slurp(argv[k + 1], &data_len);
+  if (!code || !data || code_len % NIBBLE_INSN_BYTES) { fprintf(stderr, "nibble_run: cannot read %s or %s\n", argv[k], argv[k + 1]); return 1; }
+  r = nibble_load(&dev, code, (uint32_t)(code_len / NIBBLE_INSN_BYTES), mem_base, data, data_len,
+                  mem_base + ((code_len + 63u) & ~(size_t)63u));
   if (r) return fail("load", r);
-  r = nibble_run(&dev, uio, 10000u);
+  r = nibble_run(&dev, mode == 'u', 10000u);
   if (r == NIBBLE_E_RUN) {
     for (a = 0; a < 32; a++)
       if (nibble_error_bits(&dev) >> a & 1u) fprintf(stderr, "nibble_run: error: %s\n", nibble_error_name((unsigned)a));
@@ -520,8 +526,8 @@ int main(int argc, char **argv) {
   nibble_read_counters(&dev, &c);
   for (i = 0; i < NIBBLE_COUNTER_COUNT; i++) printf("%-14s %llu\n", nibble_counter_name((unsigned)i), (unsigned long long)c.value[i]);
   if ((r = nibble_read_data(&dev, 0, data, data_len))) return fail("read back", r);
-  out = fopen(argv[7], "wb");
-  if (!out || fwrite(data, 1, data_len, out) != data_len) { fprintf(stderr, "nibble_run: cannot write %s\n", argv[7]); return 1; }
+  out = fopen(argv[k + 2], "wb");
+  if (!out || fwrite(data, 1, data_len, out) != data_len) { fprintf(stderr, "nibble_run: cannot write %s\n", argv[k + 2]); return 1; }
   fclose(out);
   nibble_io_close(&io);
   return 0;
