@@ -8,14 +8,14 @@
  * and the DRAM back. The outputs must equal the simulator's.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot, type ArchConfig } from '../arch/index.js';
+import type { ArchConfig } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
-import { driverFiles, generateShell, shellImage } from '../rtl-gen/shell/index.js';
+import { cachedBuild, driverFiles, generateShell, shellImage, verilatorBuildArgs } from '../rtl-gen/shell/index.js';
 import { runTool } from '../rtl-gen/verilator.js';
+
 import { simulate } from '../sim/index.js';
 import { boardTopModule } from './board-top.js';
 import { boardByName, FpgaError, type Board } from './boards.js';
@@ -101,42 +101,24 @@ export function buildBoardSim(boardName: string, cfg?: ArchConfig, cacheDir?: st
   ];
   const driver = driverFiles(board.config, board.shell);
   const sources = [...rtl, { name: 'bench.cpp', text: harness() }, ...driver];
-  const stamp = createHash('sha256')
-    .update(sources.map((f) => `${f.name}\n${f.text}`).join('\n'))
-    .digest('hex')
-    .slice(0, 16);
-  const root = cacheDir ?? join(packageRoot(), '.cache', 'rtl');
-  const dir = join(root, `board-${board.name}-${stamp}`);
-  const out: BoardSimBuild = { dir, sim: join(dir, 'obj', 'Vnibble_board_top'), host: join(dir, 'nibble_run'), board };
-  if (existsSync(out.sim) && existsSync(out.host)) return out;
-  mkdirSync(root, { recursive: true });
-  const tmp = mkdtempSync(join(root, `board-${board.name}.tmp-`));
-  try {
-    for (const f of sources) writeFileSync(join(tmp, f.name), f.text);
-    runTool(
-      'verilator',
-      ['--cc', '--exe', '--build', '-j', '2', '-Wno-fatal', '-O3', '--top-module', 'nibble_board_top', '-Mdir', 'obj']
-        .concat(['-MAKEFLAGS', 'OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1'])
-        .concat(
-          rtl.map((f) => f.name),
-          ['bench.cpp'],
-        ),
-      tmp,
-      `verilator build of the ${board.name} board design`,
-    );
-    const c = ['nibble_run.c', 'nibble_driver.c', 'nibble_io_linux.c', 'nibble_io_uart.c'];
-    runTool('gcc', ['-std=c99', '-O2', '-Wall', '-o', 'nibble_run', ...c], tmp, 'gcc (the host program)');
-    rmSync(dir, { recursive: true, force: true });
-    try {
-      renameSync(tmp, dir);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  return out;
+  const b = cachedBuild(
+    `board-${board.name}`,
+    sources,
+    (dir) => existsSync(join(dir, 'obj', 'Vnibble_board_top')) && existsSync(join(dir, 'nibble_run')),
+    (tmp) => {
+      const files = [...rtl.map((f) => f.name), 'bench.cpp'];
+      runTool(
+        'verilator',
+        verilatorBuildArgs('nibble_board_top', files),
+        tmp,
+        `verilator build of the ${board.name} board design`,
+      );
+      const c = ['nibble_run.c', 'nibble_driver.c', 'nibble_io_linux.c', 'nibble_io_uart.c'];
+      runTool('gcc', ['-std=c99', '-O2', '-Wall', '-o', 'nibble_run', ...c], tmp, 'gcc (the host program)');
+    },
+    ...(cacheDir ? [cacheDir] : []),
+  );
+  return { dir: b.dir, sim: join(b.dir, 'obj', 'Vnibble_board_top'), host: join(b.dir, 'nibble_run'), board };
 }
 
 export interface BoardSimResult {

@@ -175,11 +175,12 @@ export function buildBoard(opts: FpgaBuildOptions): FpgaBuildResult {
   }
   const summary = JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')) as Omit<
     FpgaBuildResult,
-    'cached' | 'seconds' | 'dir'
+    'cached' | 'seconds' | 'dir' | 'warnings'
   >;
   const abs = (f: string) => join(out, f);
   return {
     ...summary,
+    warnings: clockWarnings(summary.fmaxMHz, cfg.clockMHz, b.clockMHz),
     dir: out,
     bitstream: abs('nibble.bin'),
     files: {
@@ -211,15 +212,6 @@ function runFlow(
   const util = parseUtilisation(log);
   const t = timingSummary(log);
   writeFileSync(join(dir, 'timing.txt'), t.text);
-  const warnings: string[] = [];
-  if (cfg.clockMHz > t.fmax)
-    warnings.push(
-      `config.clockMHz is ${cfg.clockMHz} MHz but the placed design's Fmax is ${t.fmax.toFixed(2)} MHz: the simulator's latencies assume a clock the board cannot run; use --clock-from-pnr or set clockMHz <= ${Math.floor(t.fmax)}`,
-    );
-  if (b.clockMHz > t.fmax)
-    warnings.push(
-      `the board clock (${b.clockMHz} MHz) exceeds the placed design's Fmax (${t.fmax.toFixed(2)} MHz): the bitstream will not run reliably`,
-    );
   const summary = {
     board: b.name,
     device: `iCE40${b.device.toUpperCase()}-${b.package.toUpperCase()}`,

@@ -67,12 +67,12 @@ export const rtlCommand: CommandSpec = {
     const compare = bool(args, 'compare-requant');
     const shell = str(args, 'shell') === 'axi';
     const driver = bool(args, 'driver');
+    if (driver && !out) throw new CliUsageError('nibble rtl --driver needs -o DIR (where to write the C driver)');
     if (!out && !synth && !pnr && !lint && !compare) {
       throw new CliUsageError(
         'nibble rtl needs at least one of -o DIR, --lint, --synth TARGET, --pnr DEVICE, --compare-requant',
       );
     }
-    if (driver && !out) throw new CliUsageError('nibble rtl --driver needs -o DIR (where to write the C driver)');
     if (shell && (synth || pnr || compare))
       throw new CliUsageError('nibble rtl --shell axi goes with -o DIR or --lint; for resources use nibble fpga build');
     const hash = configHash(cfg);

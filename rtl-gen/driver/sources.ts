@@ -92,6 +92,9 @@ const char *nibble_strerror(int status);
 const char *nibble_error_name(unsigned bit);
 const char *nibble_counter_name(unsigned index);
 
+/* For transports: copy between buf and the mapped window [mem_bus, mem_bus + mem_size) at io->mem_virt. */
+int nibble_window_copy(const nibble_io *io, uint64_t bus_addr, void *buf, size_t len, int to_device);
+
 /* Bare metal: registers and memory mapped at these addresses (mem_virt is where the CPU sees bus address
    mem_bus). With a non-coherent port, flush the data cache after nibble_load and invalidate before reading. */
 void nibble_io_baremetal(nibble_io *io, uintptr_t regs, uintptr_t mem_virt, uint64_t mem_bus, size_t mem_size);
@@ -114,6 +117,7 @@ void nibble_io_close(nibble_io *io);
 export const DRIVER_C = String.raw`/*
  * nibble_driver.c: host driver of the nibble AXI shell (docs/board.md). Transport independent.
  */
+#include <string.h>
 #include "nibble_driver.h"
 
 static uint32_t rd(const nibble_dev *d, uint32_t off) { return d->io->read32(d->io->ctx, off); }
@@ -235,6 +239,15 @@ int nibble_write_data(nibble_dev *dev, uint64_t dram_addr, const void *src, size
   return dev->io->mem_write(dev->io->ctx, dev->data_base + dram_addr, src, len);
 }
 
+int nibble_window_copy(const nibble_io *io, uint64_t bus_addr, void *buf, size_t len, int to_device) {
+  unsigned char *at;
+  if (bus_addr < io->mem_bus || bus_addr + len > io->mem_bus + io->mem_size) return NIBBLE_E_RANGE;
+  at = (unsigned char *)(io->mem_virt + (uintptr_t)(bus_addr - io->mem_bus));
+  if (to_device) memcpy(at, buf, len);
+  else memcpy(buf, at, len);
+  return NIBBLE_OK;
+}
+
 const char *nibble_strerror(int status) {
   switch (status) {
     case NIBBLE_OK: return "ok";
@@ -283,24 +296,12 @@ static void bm_write32(void *ctx, uint32_t off, uint32_t v) {
   *(volatile uint32_t *)(io->regs + off) = v;
 }
 
-static int bm_window(const nibble_io *io, uint64_t addr, size_t len, uintptr_t *at) {
-  if (addr < io->mem_bus || addr + len > io->mem_bus + io->mem_size) return NIBBLE_E_RANGE;
-  *at = io->mem_virt + (uintptr_t)(addr - io->mem_bus);
-  return 0;
-}
-
 static int bm_mem_write(void *ctx, uint64_t addr, const void *src, size_t len) {
-  uintptr_t at;
-  int r = bm_window((const nibble_io *)ctx, addr, len, &at);
-  if (!r) memcpy((void *)at, src, len);
-  return r;
+  return nibble_window_copy((const nibble_io *)ctx, addr, (void *)(uintptr_t)src, len, 1);
 }
 
 static int bm_mem_read(void *ctx, uint64_t addr, void *dst, size_t len) {
-  uintptr_t at;
-  int r = bm_window((const nibble_io *)ctx, addr, len, &at);
-  if (!r) memcpy(dst, (const void *)at, len);
-  return r;
+  return nibble_window_copy((const nibble_io *)ctx, addr, dst, len, 0);
 }
 
 void nibble_io_baremetal(nibble_io *io, uintptr_t regs, uintptr_t mem_virt, uint64_t mem_bus, size_t mem_size) {
@@ -346,28 +347,15 @@ static void lx_write32(void *ctx, uint32_t off, uint32_t v) {
   *(volatile uint32_t *)(io->regs + off) = v;
 }
 
-static int lx_window(const nibble_io *io, uint64_t addr, size_t len, uintptr_t *at) {
-  if (addr < io->mem_bus || addr + len > io->mem_bus + io->mem_size) return NIBBLE_E_RANGE;
-  *at = io->mem_virt + (uintptr_t)(addr - io->mem_bus);
-  return 0;
-}
-
 static int lx_mem_write(void *ctx, uint64_t addr, const void *src, size_t len) {
-  uintptr_t at;
-  int r = lx_window((const nibble_io *)ctx, addr, len, &at);
-  if (r) return r;
-  memcpy((void *)at, src, len);
+  int r = nibble_window_copy((const nibble_io *)ctx, addr, (void *)(uintptr_t)src, len, 1);
   __sync_synchronize();
-  return 0;
+  return r;
 }
 
 static int lx_mem_read(void *ctx, uint64_t addr, void *dst, size_t len) {
-  uintptr_t at;
-  int r = lx_window((const nibble_io *)ctx, addr, len, &at);
-  if (r) return r;
   __sync_synchronize();
-  memcpy(dst, (const void *)at, len);
-  return 0;
+  return nibble_window_copy((const nibble_io *)ctx, addr, dst, len, 0);
 }
 
 static uint64_t lx_now_ms(void *ctx) {
@@ -645,7 +633,7 @@ int nibble_io_uart(nibble_io *io, const char *tty, size_t mem_size) {
   cfsetispeed(&t, B115200);
   cfsetospeed(&t, B115200);
   t.c_cc[VMIN] = 0;
-  t.c_cc[VTIME] = 20; /* 2 s without a byte is a dead link */
+  t.c_cc[VTIME] = 100; /* 10 s without a byte is a dead link */
   if (tcsetattr(io->fd, TCSANOW, &t)) return NIBBLE_E_IO;
   tcflush(io->fd, TCIOFLUSH);
   return NIBBLE_OK;

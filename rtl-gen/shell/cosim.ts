@@ -13,15 +13,15 @@
  * Either way a protocol violation is a mismatch naming the rule and cycle.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { configHash, deriveArch, packageRoot, RtlError, type ArchConfig } from '../../arch/index.js';
+import { configHash, deriveArch, RtlError, type ArchConfig } from '../../arch/index.js';
 import type { Program } from '../../isa/index.js';
 import { randomConfig, randomProgram, simulate } from '../../sim/index.js';
 import { driverFiles } from '../driver/index.js';
 import { runTool } from '../verilator.js';
+import { cachedBuild, verilatorBuildArgs } from './build-cache.js';
 import { generateShell, SHELL_TOP } from './generate.js';
 import { generateShellHarness } from './harness.js';
 import { alignProgram, shellBusBytes, shellImage } from './image.js';
@@ -48,59 +48,21 @@ export function buildShellVerilator(cfg: ArchConfig, opts: ShellOptions = {}, ca
   const harness = generateShellHarness(p.cfg, p);
   const driver = driverFiles(p.cfg, { ...opts, trace: true }).filter((f) => /^nibble_(regs|driver)\./.test(f.name));
   const sources = [...g.files, { name: 'harness.cpp', text: harness }, ...driver];
-  const stamp = createHash('sha256')
-    .update(sources.map((f) => `${f.name}\n${f.text}`).join('\n'))
-    .digest('hex');
-  const root = cacheDir ?? join(packageRoot(), '.cache', 'rtl');
-  const dir = join(root, `shell-${configHash(p.cfg)}-${stamp.slice(0, 12)}`);
-  const binary = join(dir, 'obj', `V${SHELL_TOP}`);
-  if (existsSync(binary) && existsSync(join(dir, 'stamp')) && readFileSync(join(dir, 'stamp'), 'utf8') === stamp)
-    return { dir, binary, built: false, buildMs: 0, params: p };
-  const t0 = Date.now();
-  mkdirSync(root, { recursive: true });
-  const tmp = mkdtempSync(join(root, `shell-${configHash(p.cfg)}.tmp-`));
-  try {
-    for (const f of sources) writeFileSync(join(tmp, f.name), f.text);
-    runTool(
-      'verilator',
-      [
-        '--cc',
-        '--exe',
-        '--build',
-        '-j',
-        '2',
-        '-Wno-fatal',
-        '-O3',
-        '--x-assign',
-        'fast',
-        '--x-initial',
-        'unique',
-        '--top-module',
-        SHELL_TOP,
-        '-Mdir',
-        'obj',
-        '-CFLAGS',
-        '-I..',
-        '-MAKEFLAGS',
-        'OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1',
-        ...g.files.map((f) => f.name),
-        'harness.cpp',
-      ],
-      tmp,
-      `verilator build of the AXI shell for config ${configHash(p.cfg)}`,
-    );
-    writeFileSync(join(tmp, 'stamp'), stamp);
-    rmSync(dir, { recursive: true, force: true });
-    try {
-      renameSync(tmp, dir);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true }); // a parallel build finished first
-    }
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  return { dir, binary, built: true, buildMs: Date.now() - t0, params: p };
+  const binary = (dir: string) => join(dir, 'obj', `V${SHELL_TOP}`);
+  const b = cachedBuild(
+    `shell-${configHash(p.cfg)}`,
+    sources,
+    (dir) => existsSync(binary(dir)),
+    (tmp) =>
+      runTool(
+        'verilator',
+        verilatorBuildArgs(SHELL_TOP, [...g.files.map((f) => f.name), 'harness.cpp'], ['-CFLAGS', '-I..']),
+        tmp,
+        `verilator build of the AXI shell for config ${configHash(p.cfg)}`,
+      ),
+    ...(cacheDir ? [cacheDir] : []),
+  );
+  return { ...b, binary: binary(b.dir), params: p };
 }
 
 /** A bus address range that answers SLVERR (2) or DECERR (3). */

@@ -89,7 +89,7 @@ describe('boards', () => {
       expect(list.stdout).toMatch(/hx8k-breakout +iCE40HX8K-CT256 +2x2/);
       expectUserError(
         await nibble(['fpga', 'build', '--board', 'de10']),
-        /^--board: unknown board 'de10' \(known: hx8k-breakout, icebreaker\)$/,
+        /^nibble: error: --board: unknown board 'de10' \(known: hx8k-breakout, icebreaker\)$/,
       );
       expectUserError(await nibble(['rtl', '--driver']), /needs -o DIR/);
       expectUserError(

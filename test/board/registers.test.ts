@@ -101,10 +101,14 @@ describe('generated C header', () => {
           expect(r.status).toBe(0);
         }
       }
-      const link = spawnSync('gcc', ['-o', 'nibble_run', 'nibble_run.c', 'nibble_driver.c', 'nibble_io_linux.c'], {
-        cwd: dir,
-        encoding: 'utf8',
-      });
+      const link = spawnSync(
+        'gcc',
+        ['-o', 'nibble_run', 'nibble_run.c', 'nibble_driver.c', 'nibble_io_linux.c', 'nibble_io_uart.c'],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+        },
+      );
       expect(link.status, link.stderr).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
