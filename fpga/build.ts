@@ -162,10 +162,13 @@ export function buildBoard(opts: FpgaBuildOptions): FpgaBuildResult {
       }
     } catch (e) {
       if (cached && e instanceof FpgaError) {
-        writeFileSync(join(work, 'error.txt'), e.message);
+        // the logs stay in the cache entry: name them there
+        writeFileSync(join(work, 'error.txt'), e.message.split(work).join(cached));
         rmSync(cached, { recursive: true, force: true });
         renameSync(work, cached);
-      } else if (cached) rmSync(work, { recursive: true, force: true });
+        throw new FpgaError(readFileSync(join(cached, 'error.txt'), 'utf8'));
+      }
+      if (cached) rmSync(work, { recursive: true, force: true });
       throw e;
     }
   }
