@@ -11,3 +11,5 @@ export { locateTool, requireTool, relevantLines, runLogged } from './tools.js';
 export type { Tool, ToolName } from './tools.js';
 export { buildBoardSim, runBoardSim, SIM_CLOCKS_PER_BIT } from './board-sim.js';
 export type { BoardSimBuild, BoardSimResult } from './board-sim.js';
+export { synthXilinx, xilinxPart, XILINX_PARTS } from './xilinx.js';
+export type { XilinxPart, XilinxResult } from './xilinx.js';

@@ -3,6 +3,7 @@
  *   nibble fpga boards                      the boards and their machines
  *   nibble fpga build --board NAME [-o DIR] [--config F] [--clock-from-pnr] [--program P.nbl]
  *   nibble fpga image PROGRAM.nbl -o DIR    code.bin + data.bin for the C driver (nibble_run)
+ *   nibble fpga synth --part NAME [--config F]   Yosys synth_xilinx resources and a clock estimate
  */
 import { join } from 'node:path';
 import { configHash, type ArchConfig } from '../../arch/index.js';
@@ -63,6 +64,31 @@ async function build(term: Terminal, args: Record<string, unknown>): Promise<voi
   if (term.json) term.document(doc);
 }
 
+async function synth(term: Terminal, args: Record<string, unknown>): Promise<void> {
+  const api = await requirePart<FpgaApi>('fpga', ['synthXilinx'], 'nibble fpga synth');
+  const part = str(args, 'part');
+  if (!part)
+    throw new CliUsageError(`nibble fpga synth needs --part NAME (${Object.keys(api.XILINX_PARTS).join(', ')})`);
+  const cfg = loadConfig(str(args, 'config'));
+  const out = str(args, 'output') ?? join('build', 'xilinx', part);
+  if (process.stderr.isTTY) term.note(`synthesizing the AXI shell for ${part} with yosys synth_xilinx; minutes...`);
+  const r = api.synthXilinx(cfg, part, out);
+  term.heading(`AXI shell on ${r.part} (yosys synth_xilinx), config ${r.configHash}`);
+  term.pairs([
+    ...Object.entries(r.utilisation).map(
+      ([k, [u, a]]) => [k, `${u} / ${a} (${((100 * u) / a).toFixed(1)} %)`] as [string, string],
+    ),
+    ['logic levels', `${r.logicLevels} (longest register-to-register path)`],
+    ['clock estimate', `${r.estimatedMHz} MHz (from the logic depth; Vivado's timing report decides)`],
+    ['log', r.log],
+  ]);
+  if (cfg.clockMHz > r.estimatedMHz)
+    term.note(
+      `nibble: warning: config.clockMHz ${cfg.clockMHz} MHz is above the ${r.estimatedMHz} MHz estimate for ${r.part}`,
+    );
+  if (term.json) term.document(r);
+}
+
 async function image(term: Terminal, args: Record<string, unknown>): Promise<void> {
   const target = str(args, 'target');
   const out = str(args, 'output');
@@ -89,10 +115,11 @@ async function image(term: Terminal, args: Record<string, unknown>): Promise<voi
 
 export const fpgaCommand: CommandSpec = {
   command: 'fpga <action> [target]',
-  describe: 'board flows with open tools: build a bitstream for a board, list boards, write a program image',
+  describe:
+    'board flows with open tools: build a bitstream for a board, list boards, write a program image, Xilinx resources',
   builder: (y) =>
     withJson(withConfig(y))
-      .positional('action', { type: 'string', choices: ['build', 'boards', 'image'], describe: 'what to do' })
+      .positional('action', { type: 'string', choices: ['build', 'boards', 'image', 'synth'], describe: 'what to do' })
       .positional('target', { type: 'string', describe: 'image: the program file (.nbl)', normalize: true })
       .option('board', { type: 'string', describe: 'build: the board (nibble fpga boards)' })
       .option('output', { alias: 'o', type: 'string', describe: 'output directory', normalize: true })
@@ -107,6 +134,7 @@ export const fpgaCommand: CommandSpec = {
         normalize: true,
       })
       .option('seed', { type: 'number', describe: 'build: nextpnr placement seed (default 1)' })
+      .option('part', { type: 'string', describe: 'synth: a Xilinx part (xc7a35t, xc7z020, xczu3eg)' })
       .example(
         '$0 fpga build --board hx8k-breakout --clock-from-pnr',
         'bitstream, logs and timing in build/fpga/hx8k-breakout',
@@ -117,6 +145,7 @@ export const fpgaCommand: CommandSpec = {
     const action = str(args, 'action');
     if (action === 'build') return build(term, args);
     if (action === 'image') return image(term, args);
+    if (action === 'synth') return synth(term, args);
     const api = await fpgaApi('nibble fpga boards');
     const rows = Object.values(api.BOARDS).map((b) => [
       b.name,

@@ -22,6 +22,8 @@ import {
   requireTool,
   runBoardSim,
   runLogged,
+  synthXilinx,
+  xilinxPart,
 } from '../../fpga/index.js';
 import { toolAvailable } from '../../rtl-gen/index.js';
 import { shellRandomProgram } from '../../rtl-gen/shell/index.js';
@@ -139,6 +141,36 @@ describe.skipIf(!HAVE_ICE40)('iCE40 builds (Yosys, nextpnr-ice40, icepack)', () 
         );
       } finally {
         rmSync(out, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe('Xilinx parts (Yosys synth_xilinx)', () => {
+  it('names the known parts when given another', () => {
+    expect(thrownMessage(() => xilinxPart('xc7k325t'), FpgaError)).toBe(
+      "--part: unknown Xilinx part 'xc7k325t' (known: xc7a35t, xc7z020, xczu3eg)",
+    );
+  });
+
+  it.skipIf(!locateTool('yosys'))(
+    'resources of the shell on an xc7a35t and a clock estimate from the logic depth',
+    { timeout: 900_000 },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'nibble-xc7-'));
+      try {
+        const r = synthXilinx(BOARDS['hx8k-breakout']!.config, 'xc7a35t', dir, BOARDS['hx8k-breakout']!.shell);
+        expect(r.luts).toBeGreaterThan(500);
+        expect(r.ffs).toBeGreaterThan(500);
+        expect(r.logicLevels).toBeGreaterThan(3);
+        expect(r.estimatedMHz).toBeGreaterThan(20);
+        expect(r.estimatedMHz).toBeLessThan(800);
+        expect(existsSync(r.log)).toBe(true);
+        console.log(
+          `xc7a35t: ${r.luts} LUTs, ${r.ffs} FFs, ${r.bram36} RAMB36, ${r.dsps} DSPs, ${r.logicLevels} levels, ~${r.estimatedMHz} MHz (${r.seconds} s)`,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   );
