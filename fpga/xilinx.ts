@@ -1,13 +1,15 @@
 /**
  * Xilinx parts: Yosys `synth_xilinx` of the AXI shell (nibble_axi_top with the
  * core) for a named part, its resources against the part's, and a clock
- * estimate from the longest register-to-register logic path (Yosys `ltp`),
+ * estimate from the longest register-to-register logic path (Yosys `ltp` on a
+ * generic 6-input-LUT mapping of the same design),
  * at a per-level delay of the part's family and speed grade. The estimate is a
  * first look for sizing a design, not timing closure: Vivado's report decides.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configHash, type ArchConfig } from '../arch/index.js';
+import { configHash, packageRoot, type ArchConfig } from '../arch/index.js';
 import { generateShell, SHELL_TOP, type ShellOptions } from '../rtl-gen/shell/index.js';
 import { FpgaError } from './boards.js';
 import { requireTool, runLogged } from './tools.js';
@@ -88,11 +90,41 @@ function count(stat: string, re: RegExp): number {
   return n;
 }
 
-/** synth_xilinx of the shell for `partName`; the log stays in `dir`. Throws FpgaError when the design does not fit. */
+/**
+ * synth_xilinx of the shell for `partName`; the logs stay in `dir`. Throws FpgaError when the design does not fit.
+ * Results are cached in <repo>/.cache/fpga/ by the hash of the design and the part.
+ */
 export function synthXilinx(cfg: ArchConfig, partName: string, dir: string, shell: ShellOptions = {}): XilinxResult {
   const part = xilinxPart(partName);
-  const yosys = requireTool('yosys');
   const g = generateShell(cfg, shell);
+  const key = createHash('sha256')
+    .update(JSON.stringify([part, g.files.map((f) => f.text)]))
+    .digest('hex')
+    .slice(0, 16);
+  const cache = join(packageRoot(), '.cache', 'fpga', `xilinx-${part.name}-${key}`);
+  if (existsSync(join(cache, 'result.json'))) {
+    mkdirSync(dir, { recursive: true });
+    cpSync(cache, dir, { recursive: true });
+    return {
+      ...(JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as XilinxResult),
+      log: join(dir, 'yosys-xilinx.log'),
+      seconds: 0,
+    };
+  }
+  const r = synthXilinxUncached(cfg, part, g, dir);
+  writeFileSync(join(dir, 'result.json'), `${JSON.stringify(r, null, 2)}\n`);
+  mkdirSync(cache, { recursive: true });
+  cpSync(dir, cache, { recursive: true });
+  return r;
+}
+
+function synthXilinxUncached(
+  cfg: ArchConfig,
+  part: XilinxPart,
+  g: ReturnType<typeof generateShell>,
+  dir: string,
+): XilinxResult {
+  const yosys = requireTool('yosys');
   mkdirSync(join(dir, 'rtl'), { recursive: true });
   for (const f of g.files) writeFileSync(join(dir, 'rtl', f.name), f.text);
   const t0 = Date.now();
@@ -100,9 +132,20 @@ export function synthXilinx(cfg: ArchConfig, partName: string, dir: string, shel
     `read_verilog ${g.files.map((f) => `rtl/${f.name}`).join(' ')}`,
     `synth_xilinx -family ${part.family} -top ${SHELL_TOP} -flatten`,
     'tee -o stat.txt stat',
-    'tee -o ltp.txt ltp -noff',
   ].join('; ');
   runLogged(yosys, ['-q', '-l', 'yosys-xilinx.log', '-p', script], dir, 'yosys-xilinx.stdout.log');
+  // logic depth on a generic 6-input-LUT mapping, where ltp can tell flip-flops from logic (it cannot for FDRE cells)
+  const depth = [
+    `read_verilog ${g.files.map((f) => `rtl/${f.name}`).join(' ')}`,
+    `synth -top ${SHELL_TOP} -flatten -run begin:fine`,
+    'opt -fast',
+    'memory -nomap',
+    'techmap',
+    'abc -lut 6',
+    'opt -fast',
+    'tee -o ltp.txt ltp -noff',
+  ].join('; ');
+  runLogged(yosys, ['-q', '-l', 'yosys-depth.log', '-p', depth], dir, 'yosys-depth.stdout.log');
   const stat = readFileSync(join(dir, 'stat.txt'), 'utf8');
   const ltp = /length=(\d+)/.exec(readFileSync(join(dir, 'ltp.txt'), 'utf8'));
   const levels = ltp ? Number(ltp[1]) : NaN;
