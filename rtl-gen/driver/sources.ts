@@ -92,8 +92,11 @@ const char *nibble_strerror(int status);
 const char *nibble_error_name(unsigned bit);
 const char *nibble_counter_name(unsigned index);
 
-/* For transports: copy between buf and the mapped window [mem_bus, mem_bus + mem_size) at io->mem_virt. */
+/* For transports: copy between buf and the mapped window [mem_bus, mem_bus + mem_size) at io->mem_virt, and
+   32-bit accesses to registers mapped at io->regs (ctx is the nibble_io). */
 int nibble_window_copy(const nibble_io *io, uint64_t bus_addr, void *buf, size_t len, int to_device);
+uint32_t nibble_mmio_read32(void *ctx, uint32_t offset);
+void nibble_mmio_write32(void *ctx, uint32_t offset, uint32_t value);
 
 /* Bare metal: registers and memory mapped at these addresses (mem_virt is where the CPU sees bus address
    mem_bus). With a non-coherent port, flush the data cache after nibble_load and invalidate before reading. */
@@ -248,6 +251,16 @@ int nibble_window_copy(const nibble_io *io, uint64_t bus_addr, void *buf, size_t
   return NIBBLE_OK;
 }
 
+uint32_t nibble_mmio_read32(void *ctx, uint32_t offset) {
+  const nibble_io *io = (const nibble_io *)ctx;
+  return *(volatile const uint32_t *)(io->regs + offset);
+}
+
+void nibble_mmio_write32(void *ctx, uint32_t offset, uint32_t value) {
+  const nibble_io *io = (const nibble_io *)ctx;
+  *(volatile uint32_t *)(io->regs + offset) = value;
+}
+
 const char *nibble_strerror(int status) {
   switch (status) {
     case NIBBLE_OK: return "ok";
@@ -286,16 +299,6 @@ export const IO_BAREMETAL_C = String.raw`/*
 #include <string.h>
 #include "nibble_driver.h"
 
-static uint32_t bm_read32(void *ctx, uint32_t off) {
-  const nibble_io *io = (const nibble_io *)ctx;
-  return *(volatile const uint32_t *)(io->regs + off);
-}
-
-static void bm_write32(void *ctx, uint32_t off, uint32_t v) {
-  const nibble_io *io = (const nibble_io *)ctx;
-  *(volatile uint32_t *)(io->regs + off) = v;
-}
-
 static int bm_mem_write(void *ctx, uint64_t addr, const void *src, size_t len) {
   return nibble_window_copy((const nibble_io *)ctx, addr, (void *)(uintptr_t)src, len, 1);
 }
@@ -307,8 +310,8 @@ static int bm_mem_read(void *ctx, uint64_t addr, void *dst, size_t len) {
 void nibble_io_baremetal(nibble_io *io, uintptr_t regs, uintptr_t mem_virt, uint64_t mem_bus, size_t mem_size) {
   memset(io, 0, sizeof *io);
   io->ctx = io;
-  io->read32 = bm_read32;
-  io->write32 = bm_write32;
+  io->read32 = nibble_mmio_read32;
+  io->write32 = nibble_mmio_write32;
   io->mem_write = bm_mem_write;
   io->mem_read = bm_mem_read;
   io->regs = regs;
@@ -336,16 +339,6 @@ export const IO_LINUX_C = String.raw`/*
 #include "nibble_driver.h"
 
 #define NIBBLE_REGS_SPAN 4096u
-
-static uint32_t lx_read32(void *ctx, uint32_t off) {
-  const nibble_io *io = (const nibble_io *)ctx;
-  return *(volatile const uint32_t *)(io->regs + off);
-}
-
-static void lx_write32(void *ctx, uint32_t off, uint32_t v) {
-  const nibble_io *io = (const nibble_io *)ctx;
-  *(volatile uint32_t *)(io->regs + off) = v;
-}
 
 static int lx_mem_write(void *ctx, uint64_t addr, const void *src, size_t len) {
   int r = nibble_window_copy((const nibble_io *)ctx, addr, (void *)(uintptr_t)src, len, 1);
@@ -405,8 +398,8 @@ static int lx_open_mem(nibble_io *io, uint64_t mem_phys, size_t mem_size) {
 static void lx_init(nibble_io *io) {
   memset(io, 0, sizeof *io);
   io->ctx = io;
-  io->read32 = lx_read32;
-  io->write32 = lx_write32;
+  io->read32 = nibble_mmio_read32;
+  io->write32 = nibble_mmio_write32;
   io->mem_write = lx_mem_write;
   io->mem_read = lx_mem_read;
   io->now_ms = lx_now_ms;
