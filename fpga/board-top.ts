@@ -15,7 +15,8 @@
 import type { ShellParams } from '../rtl-gen/shell/index.js';
 import type { Board } from './boards.js';
 
-export function boardTopModule(b: Board, p: ShellParams, controlAddrBits: number): string {
+/** Widths and constants the parts of nibble_board_top use. */
+function boardFacts(b: Board, p: ShellParams, controlAddrBits: number) {
   const SB = p.busBytes;
   const DW = p.busBits;
   const AW = p.addrBits;
@@ -28,6 +29,13 @@ export function boardTopModule(b: Board, p: ShellParams, controlAddrBits: number
   const inv = b.ledsActiveLow ? '~' : '';
   const lane = (addr: string) => (LB > 0 ? `${addr}[${LB - 1}:0]` : "1'b0");
   const word = (addr: string) => `${addr}[${MA + LB - 1}:${LB}]`;
+  return { b, SB, DW, AW, memWords, MA, LB, div, A, nl, inv, lane, word };
+}
+type BoardFacts = ReturnType<typeof boardFacts>;
+
+/** nibble_board_top: ports, power-on reset and the UART. */
+function boardUart(k: BoardFacts): string {
+  const { b, div, nl } = k;
   return `// Board top: AXI shell + block RAM memory + UART host link (fpga/board-top.ts)
 module nibble_board_top (
   input wire clk,
@@ -72,7 +80,13 @@ module nibble_board_top (
     end
   end
 
-  // ---------------------------------------------------------------- the shell
+`;
+}
+
+/** nibble_board_top: the AXI shell. */
+function boardShell(k: BoardFacts): string {
+  const { SB, DW, AW, MA, LB, A } = k;
+  return `  // ---------------------------------------------------------------- the shell
   wire s_awvalid, s_awready, s_wvalid, s_wready, s_bvalid, s_arvalid, s_arready, s_rvalid;
   wire [${A - 1}:0] s_addr;
   wire [31:0] s_wdata, s_rdata;
@@ -111,7 +125,13 @@ module nibble_board_top (
   wire unused = ^{s_bresp, s_rresp, m_rready, m_bready, m_awlen, idx, args[7:0], m_awaddr[${AW - 1}:${Math.min(AW - 1, MA + LB)}], m_araddr[${AW - 1}:${Math.min(AW - 1, MA + LB)}]};
   /* verilator lint_on UNUSEDSIGNAL */
 
-  // ---------------------------------------------------------------- memory: ${b.memBytes} bytes of block RAM, ${SB}-byte words
+`;
+}
+
+/** nibble_board_top: the block RAM and the AXI4 slave. */
+function boardMemory(k: BoardFacts): string {
+  const { b, SB, DW, AW, memWords, MA } = k;
+  return `  // ---------------------------------------------------------------- memory: ${b.memBytes} bytes of block RAM, ${SB}-byte words
   (* ram_style = "block" *) reg [${DW - 1}:0] mem [0:${memWords - 1}];
   // one read and one write port, shared by the AXI slave and the host link (the host reaches memory only while the slave is idle)
   wire mem_re;
@@ -139,7 +159,13 @@ module nibble_board_top (
   assign m_bvalid = b_v;
   wire w_hs = m_wvalid && w_act;
 
-  // ---------------------------------------------------------------- bridge: UART commands to AXI-Lite and memory
+`;
+}
+
+/** nibble_board_top: the host bridge and the LEDs. */
+function boardBridge(k: BoardFacts): string {
+  const { SB, AW, A, nl, inv, lane, word } = k;
+  return `  // ---------------------------------------------------------------- bridge: UART commands to AXI-Lite and memory
   localparam [3:0] B_CMD = 4'd0, B_ARG = 4'd1, B_REGW = 4'd2, B_REGR = 4'd3, B_SEND = 4'd4, B_MEMW = 4'd5, B_MEMR = 4'd6, B_MEMR2 = 4'd7, B_ACK = 4'd8;
   reg [3:0] bs; reg [7:0] cmd, idx; reg [2:0] argc; reg [39:0] args; reg [15:0] n; reg [23:0] ma;
   reg lawv, lwv, larv; reg [31:0] rword; reg [2:0] sendc;
@@ -226,6 +252,10 @@ module nibble_board_top (
   end
   wire [${nl - 1}:0] led_on = ${nl >= 3 ? `{${nl > 3 ? `${nl - 3}'d0, ` : ''}seen, irq, beat[23]}` : '{irq, beat[23]}'};
   assign led = ${inv}led_on;
-endmodule
-`;
+endmodule`;
+}
+
+export function boardTopModule(b: Board, p: ShellParams, controlAddrBits: number): string {
+  const k = boardFacts(b, p, controlAddrBits);
+  return boardUart(k) + boardShell(k) + boardMemory(k) + boardBridge(k) + '\n';
 }

@@ -82,7 +82,17 @@ static std::vector<uint8_t> readFile(const char* path) {
   return out;
 }
 
-// ---------------------------------------------------------------- seeded randomness (xorshift64*)
+${harnessSlaveState()}
+${harnessBus()}
+${harnessTick()}
+${harnessTransport()}
+${harnessMain()}
+`;
+}
+
+/** Testbench part: the slave and checker state, seeded randomness, burst rules and held-payload checks. */
+function harnessSlaveState(): string {
+  return `// ---------------------------------------------------------------- seeded randomness (xorshift64*)
 static uint64_t rngState = 1;
 static uint64_t rnd() {
   rngState ^= rngState >> 12; rngState ^= rngState << 25; rngState ^= rngState >> 27;
@@ -171,7 +181,12 @@ template <typename T> static void pushBytes(std::vector<uint8_t>& v, const T& x,
   v.insert(v.end(), b, b + n);
 }
 
-// ---------------------------------------------------------------- AXI-Lite master (the host's register accesses)
+`;
+}
+
+/** Testbench part: the AXI-Lite master state, the slave driving its outputs, writes matched to AWs, trace lines. */
+function harnessBus(): string {
+  return `// ---------------------------------------------------------------- AXI-Lite master (the host's register accesses)
 static bool lAw = false, lW = false, lAr = false, lB = false, lR = false;
 static uint32_t lAddr = 0, lData = 0;
 static int lOutR = 0, lOutW = 0, lAwDone = 0, lWDone = 0;
@@ -256,7 +271,12 @@ static void traceEvent(char kind, unsigned idx, uint64_t t) {
   fprintf(res, "%c %u %lld\\n", kind, idx, (long long)t - coreStart - 1);
 }
 
-static void tick() {
+`;
+}
+
+/** Testbench part: one clock cycle: drive, sample and check, clock, update the slave. */
+function harnessTick(): string {
+  return `static void tick() {
   driveSlave();
   top->ap_clk = 0;
   top->eval();
@@ -349,7 +369,12 @@ static void tick() {
   (void)d;
 }
 
-// ---------------------------------------------------------------- the driver's transport over the simulated bus
+`;
+}
+
+/** Testbench part: the driver's transport over the simulated bus. */
+function harnessTransport(): string {
+  return `// ---------------------------------------------------------------- the driver's transport over the simulated bus
 static uint64_t tickBudget = 0;
 static void waitTicks(int n) { for (int i = 0; i < n; i++) tick(); }
 static void guard() { if (cyc > tickBudget) { fprintf(res, "budget_exceeded 1\\n"); fflush(res); die("cycle budget exceeded in a register access", nullptr); } }
@@ -398,7 +423,12 @@ static int simWaitIrq(void*, uint32_t timeoutMs) {
 // one simulated millisecond = 1000 cycles
 static uint64_t simNowMs(void*) { return cyc / 1000; }
 
-int main(int argc, char** argv) {
+`;
+}
+
+/** Testbench part: main: load the files, run the driver, write result.txt and dump.bin. */
+function harnessMain(): string {
+  return `int main(int argc, char** argv) {
   if (argc < 13)
     die("usage: sim code.bin data.bin regions.txt outdir max_cycles bus(det|SEED) rd_latency wr_latency mem_base mem_size program_base data_base [irq] [faults]", nullptr);
   Verilated::commandArgs(argc, argv);

@@ -110,6 +110,44 @@ function configNumbers(p: ShellParams): [string, number, string][] {
   ];
 }
 
+/** STATUS, ERROR and ERROR_RESP: what the shell is doing and what went wrong. */
+function statusRegisters(): Omit<RegisterDef, 'offset'>[] {
+  return [
+    {
+      name: 'STATUS',
+      access: 'RO',
+      reset: 0,
+      doc: 'what the shell is doing',
+      fields: [
+        { name: 'FETCHING', lsb: 0, width: 1, doc: 'the program is being fetched into the instruction memory' },
+        { name: 'RUNNING', lsb: 1, width: 1, doc: 'the core is running' },
+        { name: 'DONE', lsb: 2, width: 1, doc: 'the last run finished (sticky until the next AP_START)' },
+        { name: 'ERROR', lsb: 3, width: 1, doc: 'ERROR is not zero' },
+      ],
+      source: { kind: 'status' },
+    },
+    {
+      name: 'ERROR',
+      access: 'RO',
+      reset: 0,
+      doc: 'error causes of the last run (sticky until the next AP_START)',
+      fields: ERROR_BITS.map(([name, doc], i) => ({ name, lsb: i, width: 1, doc })),
+      source: { kind: 'error' },
+    },
+    {
+      name: 'ERROR_RESP',
+      access: 'RO',
+      reset: 0,
+      doc: 'the first bus error: its xRESP and channel',
+      fields: [
+        { name: 'RESP', lsb: 0, width: 2, doc: 'RRESP or BRESP (2 SLVERR, 3 DECERR)' },
+        { name: 'WRITE', lsb: 2, width: 1, doc: '1: a write response (B), 0: a read (R)' },
+      ],
+      source: { kind: 'errorResp' },
+    },
+  ];
+}
+
 /** The register map of the shell for this config and these shell options. */
 export function registerMap(cfg: ShellParams['cfg'], opts: ShellOptions = {}): RegisterMap {
   const p = shellParams(cfg, opts);
@@ -165,38 +203,7 @@ export function registerMap(cfg: ShellParams['cfg'], opts: ShellOptions = {}): R
   cst('VERSION', REGISTER_MAP_VERSION, 'register map version');
   cst('CONFIG_HASH_LO', lo32(hash), `configHash ${configHash(p.cfg)}, low word`);
   cst('CONFIG_HASH_HI', hi32(hash), 'configHash, high word (the driver refuses a mismatch with its header)');
-  add({
-    name: 'STATUS',
-    access: 'RO',
-    reset: 0,
-    doc: 'what the shell is doing',
-    fields: [
-      { name: 'FETCHING', lsb: 0, width: 1, doc: 'the program is being fetched into the instruction memory' },
-      { name: 'RUNNING', lsb: 1, width: 1, doc: 'the core is running' },
-      { name: 'DONE', lsb: 2, width: 1, doc: 'the last run finished (sticky until the next AP_START)' },
-      { name: 'ERROR', lsb: 3, width: 1, doc: 'ERROR is not zero' },
-    ],
-    source: { kind: 'status' },
-  });
-  add({
-    name: 'ERROR',
-    access: 'RO',
-    reset: 0,
-    doc: 'error causes of the last run (sticky until the next AP_START)',
-    fields: ERROR_BITS.map(([name, doc], i) => ({ name, lsb: i, width: 1, doc })),
-    source: { kind: 'error' },
-  });
-  add({
-    name: 'ERROR_RESP',
-    access: 'RO',
-    reset: 0,
-    doc: 'the first bus error: its xRESP and channel',
-    fields: [
-      { name: 'RESP', lsb: 0, width: 2, doc: 'RRESP or BRESP (2 SLVERR, 3 DECERR)' },
-      { name: 'WRITE', lsb: 2, width: 1, doc: '1: a write response (B), 0: a read (R)' },
-    ],
-    source: { kind: 'errorResp' },
-  });
+  for (const r of statusRegisters()) add(r);
   add({
     name: 'ERROR_ADDR_LO',
     access: 'RO',

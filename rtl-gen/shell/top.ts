@@ -193,7 +193,8 @@ function requestShape(p: ShellParams): string {
                       rd_req_entry_bytes == 16'd${wgt!.bytes} ? 3'd${wgt!.size} : 3'd${par!.size};`;
 }
 
-export function axiTopModule(p: ShellParams, m: RegisterMap): string {
+/** Widths and expressions every part of nibble_axi_top uses. */
+function topFacts(p: ShellParams) {
   const AW = p.addrBits;
   const DW = p.busBits;
   const IX = p.indexBits;
@@ -231,6 +232,13 @@ export function axiTopModule(p: ShellParams, m: RegisterMap): string {
     : '';
   const tr = (name: string) =>
     p.trace ? `.${name}(${name}), .${name}_idx(${name}_idx)` : `.${name}(), .${name}_idx()`;
+  return { AW, DW, IX, IA, BC, PC, n, macW, NE, bus, alignBits, perWord, fetchBeats, cnt, counters, trace, tr };
+}
+type TopFacts = ReturnType<typeof topFacts>;
+
+/** nibble_axi_top: ports, register file, constant AXI signals and the core. */
+function topRegsAndCore(p: ShellParams, m: RegisterMap, k: TopFacts): string {
+  const { AW, DW, IX, PC, macW, NE, bus, counters, trace, tr } = k;
   return `${ports(p, m)}
   wire rst = !ap_rst_n;
   localparam [1:0] S_IDLE = 2'd0, S_FETCH = 2'd1, S_RUN = 2'd2;
@@ -308,7 +316,13 @@ export function axiTopModule(p: ShellParams, m: RegisterMap): string {
     .perf_busy_store(perf_busy_store), .perf_array_active(perf_array_active), .perf_macs(perf_macs));
   /* verilator lint_on PINCONNECTEMPTY */${trace}
 
-  // ---------------------------------------------------------------- instruction memory (written by the fetch, read by the core)
+`;
+}
+
+/** nibble_axi_top: instruction memory, the AR splitter, R and the W/B path. */
+function topMemoryPaths(p: ShellParams, k: TopFacts): string {
+  const { AW, IX, IA, BC, alignBits, fetchBeats } = k;
+  return `  // ---------------------------------------------------------------- instruction memory (written by the fetch, read by the core)
   wire imem_we;
   wire [${IA - 1}:0] imem_wa;
   wire [127:0] imem_wd, imem_q;
@@ -377,7 +391,13 @@ ${fetchAssembly(p)}
     .bvalid(m_axi_gmem_BVALID), .bresp(m_axi_gmem_BRESP),
     .resp_err(w_err), .resp_code(w_code), .burst_addr(w_addr), .beat_sent(w_beat));
 
-  // ---------------------------------------------------------------- sequencer, errors and counters
+`;
+}
+
+/** nibble_axi_top: the run sequencer, errors and the shell's counters. */
+function topSequencer(k: TopFacts): string {
+  const { NE, fetchBeats } = k;
+  return `  // ---------------------------------------------------------------- sequencer, errors and counters
   reg [${NE - 1}:0] err_n;
   always @(*) begin
     err_n = err;
@@ -431,4 +451,9 @@ ${fetchAssembly(p)}
   end
 endmodule
 `;
+}
+
+export function axiTopModule(p: ShellParams, m: RegisterMap): string {
+  const k = topFacts(p);
+  return topRegsAndCore(p, m, k) + topMemoryPaths(p, k) + topSequencer(k);
 }
