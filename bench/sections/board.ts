@@ -5,6 +5,9 @@
  * deterministic and on a random bus; and the HX8K breakout board design's
  * resources and Fmax from Yosys + nextpnr-ice40 (cached in .cache/fpga/).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/index.js';
 import { si, ms, type Goal, type Table } from '../report.js';
 import { SectionUnavailable, type BenchContext, type Section, type SectionOutput } from '../section.js';
@@ -107,7 +110,9 @@ export const boardSection: Section = {
     const tools = ['yosys', 'nextpnr-ice40', 'icepack'] as const;
     if (tools.every((t) => fpga.locateTool(t))) {
       ctx.log('board: hx8k-breakout through yosys + nextpnr-ice40 (cached after the first run)');
-      const b = fpga.buildBoard({ board: 'hx8k-breakout', out: 'build/fpga/hx8k-breakout' });
+      const out = mkdtempSync(join(tmpdir(), 'nibble-bench-board-'));
+      const b = fpga.buildBoard({ board: 'hx8k-breakout', out });
+      rmSync(out, { recursive: true, force: true });
       const [lc, lcCap] = b.utilisation['ICESTORM_LC']!;
       const [ram, ramCap] = b.utilisation['ICESTORM_RAM']!;
       tables.push({
