@@ -13,6 +13,7 @@ import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { disasmCommand } from './commands/disasm.js';
 import { exportCommand } from './commands/export.js';
+import { fpgaCommand } from './commands/fpga.js';
 import { importCommand } from './commands/import.js';
 import { reportCommand } from './commands/report.js';
 import { rtlCommand } from './commands/rtl.js';
@@ -37,6 +38,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   asmCommand,
   disasmCommand,
   rtlCommand,
+  fpgaCommand,
   verifyCommand,
   reportCommand,
   zooCommand,

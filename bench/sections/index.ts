@@ -1,5 +1,6 @@
 /** The benchmark sections, in the order `npm run bench` runs them. */
 import type { Section } from '../section.js';
+import { boardSection } from './board.js';
 import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
 import { importSection } from './import.js';
@@ -18,6 +19,7 @@ export const SECTIONS: readonly Section[] = [
   compilerQualitySection,
   verilatorSection,
   sweepSection,
+  boardSection,
 ];
 
 /** Short names accepted on the command line besides the section names. */

@@ -5,7 +5,8 @@ import { writeOutputs } from '../../io/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { ExitCodeError } from '../exit.js';
 import { CliUsageError, loadConfig } from '../inputs.js';
-import { rtlApi } from '../modules.js';
+import { rtlApi, shellApi } from '../modules.js';
+import { shellOptionsFrom, withShellOptions } from '../shell-args.js';
 import { requireTools } from '../tools.js';
 import { colour, formatNumber, Terminal } from '../terminal.js';
 
@@ -17,7 +18,13 @@ export const rtlCommand: CommandSpec = {
   describe: 'generate Verilog for a config (-o DIR); lint, synthesize, place and route, compare requant lanes',
   outputKinds: { output: 'directory' },
   builder: (y) =>
-    withJson(withConfig(y))
+    withShellOptions(withJson(withConfig(y)))
+      .option('driver', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'with -o DIR: also write the C driver (nibble_regs.h generated from the config, nibble_driver.c, transports)',
+      })
       .option('output', {
         alias: 'o',
         type: 'string',
@@ -47,6 +54,7 @@ export const rtlCommand: CommandSpec = {
       })
       .example('$0 rtl -o build/rtl', 'Verilog for the default config')
       .example('$0 rtl --config small.json --lint', 'lint the design of a config')
+      .example('$0 rtl --shell axi --driver -o build/ip', 'the AXI shell (Vitis-style ports) and its C driver')
       .example(
         '$0 rtl --config small.json --synth ice40 --json > synth.json',
         'resource counts as JSON (nibble report --resources synth.json)',
@@ -61,15 +69,22 @@ export const rtlCommand: CommandSpec = {
     const pnr = str(args, 'pnr') as (typeof PNR_DEVICES)[number] | undefined;
     const lint = bool(args, 'lint');
     const compare = bool(args, 'compare-requant');
+    const shell = str(args, 'shell') === 'axi';
+    const driver = bool(args, 'driver');
+    if (driver && !out) throw new CliUsageError('nibble rtl --driver needs -o DIR (where to write the C driver)');
     if (!out && !synth && !pnr && !lint && !compare) {
       throw new CliUsageError(
         'nibble rtl needs at least one of -o DIR, --lint, --synth TARGET, --pnr DEVICE, --compare-requant',
       );
     }
+    if (shell && (synth || pnr || compare))
+      throw new CliUsageError('nibble rtl --shell axi goes with -o DIR or --lint; for resources use nibble fpga build');
     const hash = configHash(cfg);
     const doc: Record<string, unknown> = { configHash: hash };
     let failed: string | undefined;
-    if (out) {
+    if (shell || driver) {
+      failed = await shellOutputs(term, doc, cfg, out, lint && shell, shell, driver, args);
+    } else if (out) {
       const api = await rtlApi('nibble rtl -o', ['generateVerilog']);
       const generated = api.generateVerilog(cfg).files.map((f) => ({ name: f.name, data: f.text }));
       // The directory appears whole or not at all; an existing one gets all new files or none.
@@ -79,7 +94,7 @@ export const rtlCommand: CommandSpec = {
       const created = createdDirectories.length ? ` (created ${createdDirectories.join(', ')})` : '';
       term.line(`Verilog for config ${hash} written to ${out}${created}: ${files.join(', ')}`);
     }
-    if (lint) {
+    if (lint && !shell) {
       requireTools('nibble rtl --lint', ['verilator']);
       const api = await rtlApi('nibble rtl --lint', ['lint']);
       const r = term.step(`linting config ${hash} with verilator -Wall`, () => api.lint(cfg));
@@ -149,3 +164,43 @@ export const rtlCommand: CommandSpec = {
     if (failed) throw new ExitCodeError(1, failed);
   },
 };
+
+/** -o DIR / --lint with --shell axi, and --driver: returns a failure line when the lint is not clean. */
+async function shellOutputs(
+  term: Terminal,
+  doc: Record<string, unknown>,
+  cfg: Parameters<ShellApiT['writeShell']>[0],
+  out: string | undefined,
+  lint: boolean,
+  shell: boolean,
+  driver: boolean,
+  args: Record<string, unknown>,
+): Promise<string | undefined> {
+  const api = await shellApi('nibble rtl --shell', ['writeShell', 'writeDriver', 'lintShell']);
+  const opts = shellOptionsFrom(args);
+  if (shell && out) {
+    const files = api.writeShell(cfg, out, opts);
+    doc['output'] = { dir: out, files };
+    term.line(
+      `AXI shell (nibble_axi_top) for config ${configHash(cfg)} written to ${out}: ${files.length} Verilog files`,
+    );
+  }
+  if (driver && out) {
+    const files = api.writeDriver(cfg, out, opts);
+    doc['driver'] = { dir: out, files };
+    term.line(
+      `C driver for config ${configHash(cfg)} written to ${out}: ${files.map((f) => f.split('/').pop()).join(', ')}`,
+    );
+  }
+  if (!lint) return undefined;
+  const r = api.lintShell(cfg, opts);
+  doc['lint'] = r;
+  if (r.clean) {
+    term.line(`lint of the AXI shell (verilator -Wall): ${colour.green('clean')}`);
+    return undefined;
+  }
+  for (const m of r.messages) term.line(`  ${m}`);
+  return `verilator lint found ${r.messages.length} issue(s) in the AXI shell (config ${configHash(cfg)})`;
+}
+
+type ShellApiT = Awaited<ReturnType<typeof shellApi>>;

@@ -16,7 +16,9 @@ import {
 } from '../inputs.js';
 import { rtlApi } from '../modules.js';
 import { requireTools, VERILATOR_BUILD } from '../tools.js';
+import { withShellOptions } from '../shell-args.js';
 import { colour, Terminal } from '../terminal.js';
+import { verifyShellPrograms, verifyShellRandomCli } from './verify-shell.js';
 
 interface Checked {
   name: string;
@@ -30,7 +32,16 @@ export const verifyCommand: CommandSpec = {
   command: 'verify [target]',
   describe: 'co-simulate on the generated RTL (Verilator) and compare with the simulator, bit and cycle exact',
   builder: (y) =>
-    withJson(withConfig(withFormat(y)))
+    withShellOptions(withJson(withConfig(withFormat(y))))
+      .option('bus-seed', {
+        type: 'number',
+        describe: 'with --shell axi: random AXI timing from this seed (default: the deterministic bus, cycle-exact)',
+      })
+      .option('irq', {
+        type: 'boolean',
+        default: false,
+        describe: 'with --shell axi: the driver waits for the interrupt',
+      })
       .positional('target', {
         type: 'string',
         describe: 'program file (.nbl) or model file (.txt / .json)',
@@ -59,6 +70,10 @@ export const verifyCommand: CommandSpec = {
       .example(
         '$0 verify --random 200 --seed 7 --config small.json --rtl --json',
         'random programs: exit 0 only if none mismatch',
+      )
+      .example(
+        '$0 verify --rtl --shell axi --random 20 --seed 3 --bus-seed 9',
+        'through the AXI shell, random bus timing',
       ),
   handler: async (args) => {
     const term = new Terminal(bool(args, 'json'));
@@ -72,7 +87,29 @@ export const verifyCommand: CommandSpec = {
       throw new CliUsageError('nibble verify needs either a program/model file or --random N');
     const cfg = loadConfig(str(args, 'config'));
     const results: Checked[] = [];
-    if (random !== undefined) {
+    const shell = str(args, 'shell') === 'axi';
+    if (!shell && (args['bus-seed'] !== undefined || bool(args, 'irq')))
+      throw new CliUsageError('--bus-seed and --irq go with --shell axi');
+    if (shell && random !== undefined) {
+      const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
+      results.push(...(await verifyShellRandomCli(term, args, random, seed, str(args, 'config') ? cfg : undefined)));
+    } else if (shell && looksLikeProgramFile(target!)) {
+      results.push(...(await verifyShellPrograms(args, [{ name: target!, program: await loadProgram(target!) }])));
+    } else if (shell) {
+      const images = parsePositiveInt(args['images'], 'images') ?? 1;
+      const net = await loadModel(target!, str(args, 'format'));
+      const data = loadDataset('mnist-test', images);
+      const inputs = datasetInputsFor(net, data);
+      const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+      const bar = term.progress('co-simulating (AXI shell)', data.count);
+      const runs = Array.from({ length: data.count }, (_, i) => ({
+        name: `test image ${i}`,
+        program,
+        inputs: { [program.inputs[0]!.name]: inputs.subarray(i * data.imageSize, (i + 1) * data.imageSize) },
+      }));
+      results.push(...(await verifyShellPrograms(args, runs, () => bar.tick())));
+      bar.stop();
+    } else if (random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
       requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify --random', ['verifyRandom']);
@@ -152,7 +189,7 @@ export const verifyCommand: CommandSpec = {
       term.line(
         mismatches === 0
           ? colour.green(
-              `${results.length} program run(s) verified: RTL == simulator (outputs, total cycles, per-instruction timing)`,
+              `${results.length} program run(s) verified: RTL == simulator (${shell && args['bus-seed'] !== undefined ? 'outputs, under random AXI timing' : 'outputs, total cycles, per-instruction timing'})`,
             )
           : colour.red(`${mismatches} of ${results.length} program run(s) mismatch`),
       );
