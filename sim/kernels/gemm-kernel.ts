@@ -1,0 +1,179 @@
+/**
+ * The WebAssembly SIMD GEMM kernel (sim/kernels/gemm.wat, built to
+ * dist/sim/kernels/gemm.wasm by `npm run build`) behind a typed-array
+ * interface: it copies one GEMM instruction's INP, WGT and ACC regions into
+ * its memory, runs, and copies ACC back. It computes exact i32 sums in its
+ * own order, so the caller must only use it where the fast engine's
+ * no-overflow bound holds (the checked, pass-by-pass JavaScript path handles
+ * the rest and names the overflowing lane). Unavailable (undefined) when the
+ * .wasm file is missing or the runtime has no WebAssembly SIMD: the
+ * JavaScript path then runs, with the same results.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageRoot, type DerivedArch } from '../../arch/index.js';
+import type { GemmInst } from '../../isa/index.js';
+import type { Scratchpads } from '../memory.js';
+
+/** The exports of gemm.wat. */
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  pack(wgt: number, passes: number, n: number, pstart: number, pact: number, packed: number): number;
+  gemm(...args: number[]): void;
+}
+
+/** The kernel works on 16-lane chunks: smaller arrays are padded with zero lanes. */
+const CHUNK = 16;
+const PAGE = 65536;
+
+function align(x: number): number {
+  return Math.ceil(x / 64) * 64;
+}
+
+/** Where the built kernel is: next to this module (dist/), else in dist/ of the package (tests run the sources). */
+function wasmFile(): string | undefined {
+  const candidates = [fileURLToPath(new URL('./gemm.wasm', import.meta.url))];
+  try {
+    candidates.push(join(packageRoot(), 'dist', 'sim', 'kernels', 'gemm.wasm'));
+  } catch {
+    // no package.json above: only the file next to this module counts
+  }
+  return candidates.find((f) => existsSync(f));
+}
+
+export class GemmKernel {
+  private readonly x: KernelExports;
+  private u8 = new Uint8Array(0);
+  private i8 = new Int8Array(0);
+  private i32 = new Int32Array(0);
+
+  constructor(module: WebAssembly.Module) {
+    this.x = new WebAssembly.Instance(module).exports as unknown as KernelExports;
+  }
+
+  /** Bytes of kernel memory one GEMM needs; offsets of its regions. */
+  private layout(g: GemmInst, lanes: number) {
+    const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
+    const pairs = passes * (lanes / 2);
+    let at = 0;
+    const take = (bytes: number) => {
+      const off = at;
+      at += align(bytes);
+      return off;
+    };
+    return {
+      passes,
+      inp: take(g.ci_blocks * g.in_h * g.in_w * lanes),
+      wgt: take(passes * lanes * lanes),
+      acc: take(g.out_h * g.out_w * lanes * 4),
+      pstart: take((passes + 1) * 4),
+      pact: take(pairs * 4),
+      packed: take(pairs * lanes * 4),
+      scratch: take(2 * passes * (2 * lanes + 4)),
+      total: at,
+    };
+  }
+
+  private reserve(bytes: number): boolean {
+    const mem = this.x.memory;
+    if (mem.buffer.byteLength < bytes) {
+      try {
+        mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / PAGE));
+      } catch {
+        return false;
+      }
+    }
+    if (this.u8.buffer !== mem.buffer) {
+      this.u8 = new Uint8Array(mem.buffer);
+      this.i8 = new Int8Array(mem.buffer);
+      this.i32 = new Int32Array(mem.buffer);
+    }
+    return true;
+  }
+
+  /**
+   * ACC[acc_addr ..] (+)= the GEMM's sums << pshift, exactly as the hardware
+   * computes them when no value overflows. Returns false (nothing changed)
+   * when the kernel's memory cannot grow to this GEMM's size.
+   */
+  gemm(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean {
+    const n = a.n;
+    const lanes = Math.max(CHUNK, n);
+    const L = this.layout(g, lanes);
+    if (!this.reserve(L.total)) return false;
+    const { u8, i8, i32 } = this;
+    const inpEntries = g.ci_blocks * g.in_h * g.in_w;
+    const wgtRows = L.passes * n;
+    const pixels = g.out_h * g.out_w;
+    if (lanes === n) {
+      u8.set(sp.inp.subarray(g.inp_addr * n, (g.inp_addr + inpEntries) * n), L.inp);
+      i8.set(sp.wgt.subarray(g.wgt_addr * n, (g.wgt_addr + wgtRows) * n), L.wgt);
+      if (g.accumulate) i32.set(sp.acc.subarray(g.acc_addr * n, (g.acc_addr + pixels) * n), L.acc / 4);
+    } else {
+      // n < 16: every entry padded to 16 lanes, every pass to 16 rows (zero rows are skipped as pairs)
+      u8.fill(0, L.inp, L.inp + inpEntries * lanes);
+      for (let e = 0; e < inpEntries; e++)
+        u8.set(sp.inp.subarray((g.inp_addr + e) * n, (g.inp_addr + e + 1) * n), L.inp + e * lanes);
+      i8.fill(0, L.wgt, L.wgt + L.passes * lanes * lanes);
+      for (let r = 0; r < wgtRows; r++) {
+        const dst = L.wgt + (Math.floor(r / n) * lanes + (r % n)) * lanes;
+        i8.set(sp.wgt.subarray((g.wgt_addr + r) * n, (g.wgt_addr + r + 1) * n), dst);
+      }
+      if (g.accumulate)
+        for (let k = 0; k < pixels; k++)
+          i32.set(sp.acc.subarray((g.acc_addr + k) * n, (g.acc_addr + k + 1) * n), L.acc / 4 + k * lanes);
+    }
+    this.x.pack(L.wgt, L.passes, lanes, L.pstart, L.pact, L.packed);
+    const sext = g.act_signed ? 16 - a.activationBits : 0;
+    this.x.gemm(
+      L.inp,
+      g.in_h,
+      g.in_w,
+      g.ci_blocks,
+      g.kernel_h,
+      g.kernel_w,
+      g.stride_h,
+      g.stride_w,
+      g.pad_top,
+      g.pad_left,
+      g.out_h,
+      g.out_w,
+      lanes,
+      sext,
+      L.acc,
+      g.accumulate,
+      g.pshift,
+      L.pstart,
+      L.pact,
+      L.packed,
+      L.scratch,
+    );
+    if (lanes === n) sp.acc.set(i32.subarray(L.acc / 4, L.acc / 4 + pixels * n), g.acc_addr * n);
+    else
+      for (let k = 0; k < pixels; k++)
+        sp.acc.set(i32.subarray(L.acc / 4 + k * lanes, L.acc / 4 + k * lanes + n), (g.acc_addr + k) * n);
+    return true;
+  }
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The compiled kernel module, or undefined (no .wasm file, or no WebAssembly SIMD here). Compiled once per process. */
+export function gemmKernelModule(): WebAssembly.Module | undefined {
+  if (compiled === undefined) {
+    compiled = null;
+    const file = wasmFile();
+    if (file) {
+      const bytes = readFileSync(file);
+      if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+    }
+  }
+  return compiled ?? undefined;
+}
+
+/** A kernel instance with its own memory (one per fast-engine run or worker), or undefined when unavailable. */
+export function newGemmKernel(): GemmKernel | undefined {
+  const m = gemmKernelModule();
+  return m ? new GemmKernel(m) : undefined;
+}

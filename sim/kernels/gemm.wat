@@ -1,0 +1,289 @@
+;; nibble's GEMM kernel: one GEMM instruction (a whole convolution tile: kernel
+;; window, stride, padding, input-channel blocks) in WebAssembly SIMD, for the
+;; fast engine. Built by `npm run build` (sim/kernels/build-wasm.mjs, wabt's
+;; wat2wasm); loaded by sim/kernels/gemm-kernel.ts, which lays out the memory
+;; and is the only caller.
+;;
+;; Arithmetic: i32x4.dot_i16x8_s multiplies two (activation, weight) pairs per
+;; i32 lane and adds them, so a pair of weight rows (2j, 2j+1) is packed as
+;; interleaved i16 [w(2j,c), w(2j+1,c)] and the activation pair of those rows is
+;; one i32 (a(2j) | a(2j+1) << 16) splatted over the four lanes. All sums are
+;; exact i32 sums: the caller runs this kernel only when a bound proves that no
+;; accumulator value can leave the accumulator range in any pass (the fast
+;; engine's unchecked path), so the order of the additions does not matter.
+;;
+;; Lanes: n is a multiple of 16 (the caller pads smaller arrays); the output
+;; lanes are done in chunks of 16 (four i32x4 accumulators), two output pixels
+;; at a time (eight accumulators), so each weight vector loaded feeds two dots.
+;;
+;; Memory layout (byte offsets chosen by the caller):
+;;   inp      u8 lanes, entry e at inp + e*n (the INP region of the GEMM)
+;;   acc      i32 lanes, pixel k at acc + k*n*4
+;;   wgt      i8 weights, pass p row r at wgt + (p*n + r)*n
+;;   pstart   i32[passes+1]: nonzero row pairs of pass p are z in [pstart[p], pstart[p+1])
+;;   pact     i32 per nonzero pair z: byte offset of its activation pair in a pixel's
+;;            scratch block (p*2n + j*4)
+;;   packed   4n bytes per nonzero pair z: n/4 v128 of interleaved i16 weights
+;;   scratch  two pixel blocks of passes*(2n+4) bytes: i16 activations of every pass
+;;            (2n bytes each), then one i32 flag per pass (1 = inside the image)
+(module
+  (memory (export "memory") 1)
+
+  ;; Pack the nonzero row pairs of every pass; returns how many there are.
+  ;; A pair whose two weight rows are all zero (padded input channels) is left out.
+  (func (export "pack")
+    (param $wgt i32) (param $passes i32) (param $n i32)
+    (param $pstart i32) (param $pact i32) (param $packed i32)
+    (result i32)
+    (local $p i32) (local $j i32) (local $c i32) (local $z i32)
+    (local $row0 i32) (local $dst i32) (local $a v128) (local $b v128) (local $any v128)
+    (local.set $z (i32.const 0))
+    (local.set $p (i32.const 0))
+    (block $passes_done
+      (loop $pass
+        (br_if $passes_done (i32.ge_u (local.get $p) (local.get $passes)))
+        (i32.store
+          (i32.add (local.get $pstart) (i32.shl (local.get $p) (i32.const 2)))
+          (local.get $z))
+        (local.set $j (i32.const 0))
+        (block $pairs_done
+          (loop $pair
+            (br_if $pairs_done (i32.ge_u (i32.shl (local.get $j) (i32.const 1)) (local.get $n)))
+            ;; rows 2j and 2j+1 of pass p
+            (local.set $row0
+              (i32.add (local.get $wgt)
+                (i32.mul
+                  (i32.add (i32.mul (local.get $p) (local.get $n)) (i32.shl (local.get $j) (i32.const 1)))
+                  (local.get $n))))
+            (local.set $dst (i32.add (local.get $packed) (i32.mul (local.get $z) (i32.shl (local.get $n) (i32.const 2)))))
+            (local.set $any (v128.const i32x4 0 0 0 0))
+            (local.set $c (i32.const 0))
+            (block $cols_done
+              (loop $cols
+                (br_if $cols_done (i32.ge_u (local.get $c) (local.get $n)))
+                (local.set $a (v128.load8x8_s (i32.add (local.get $row0) (local.get $c))))
+                (local.set $b (v128.load8x8_s (i32.add (i32.add (local.get $row0) (local.get $n)) (local.get $c))))
+                (local.set $any (v128.or (local.get $any) (v128.or (local.get $a) (local.get $b))))
+                ;; columns c..c+3 and c+4..c+7 as (row 2j, row 2j+1) i16 pairs
+                (v128.store (i32.add (local.get $dst) (i32.shl (local.get $c) (i32.const 2)))
+                  (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $a) (local.get $b)))
+                (v128.store offset=16 (i32.add (local.get $dst) (i32.shl (local.get $c) (i32.const 2)))
+                  (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $a) (local.get $b)))
+                (local.set $c (i32.add (local.get $c) (i32.const 8)))
+                (br $cols)))
+            (if (v128.any_true (local.get $any))
+              (then
+                (i32.store
+                  (i32.add (local.get $pact) (i32.shl (local.get $z) (i32.const 2)))
+                  (i32.add
+                    (i32.mul (local.get $p) (i32.shl (local.get $n) (i32.const 1)))
+                    (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $z (i32.add (local.get $z) (i32.const 1)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $pair)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pass)))
+    (i32.store
+      (i32.add (local.get $pstart) (i32.shl (local.get $passes) (i32.const 2)))
+      (local.get $z))
+    (local.get $z))
+
+  ;; Activations of output pixel k for every pass into a scratch block: n lanes of
+  ;; raw bit patterns widened to i16 (sign-extended from `bits` when sext = 16 - bits,
+  ;; unchanged when sext = 0), and the pass's inside-the-image flag. A pass that
+  ;; falls on padding gets zeros, so a two-pixel block can run it for the other pixel.
+  (func $im2col
+    (param $k i32) (param $blk i32) (param $passes i32) (param $n i32)
+    (param $inp i32) (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (param $out_w i32) (param $sext i32)
+    (local $oy i32) (local $ox i32) (local $cb i32) (local $ky i32) (local $kx i32)
+    (local $iy i32) (local $ix i32) (local $dst i32) (local $flag i32) (local $src i32) (local $c i32)
+    (local $flags i32)
+    (local.set $oy (i32.div_u (local.get $k) (local.get $out_w)))
+    (local.set $ox (i32.rem_u (local.get $k) (local.get $out_w)))
+    (local.set $dst (local.get $blk))
+    (local.set $flags (i32.add (local.get $blk) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1)))))
+    (local.set $cb (i32.const 0))
+    (block $cb_done
+      (loop $cb_loop
+        (br_if $cb_done (i32.ge_u (local.get $cb) (local.get $ci_blocks)))
+        (local.set $ky (i32.const 0))
+        (block $ky_done
+          (loop $ky_loop
+            (br_if $ky_done (i32.ge_u (local.get $ky) (local.get $kh)))
+            (local.set $iy
+              (i32.sub (i32.add (i32.mul (local.get $oy) (local.get $sh)) (local.get $ky)) (local.get $pt)))
+            (local.set $kx (i32.const 0))
+            (block $kx_done
+              (loop $kx_loop
+                (br_if $kx_done (i32.ge_u (local.get $kx) (local.get $kw)))
+                (local.set $ix
+                  (i32.sub (i32.add (i32.mul (local.get $ox) (local.get $sw)) (local.get $kx)) (local.get $pl)))
+                ;; unsigned compares: a negative coordinate is a huge unsigned number
+                (local.set $flag
+                  (i32.and
+                    (i32.lt_u (local.get $iy) (local.get $in_h))
+                    (i32.lt_u (local.get $ix) (local.get $in_w))))
+                (i32.store (local.get $flags) (local.get $flag))
+                (local.set $c (i32.const 0))
+                (if (local.get $flag)
+                  (then
+                    (local.set $src
+                      (i32.add (local.get $inp)
+                        (i32.mul
+                          (i32.add
+                            (i32.mul (i32.add (i32.mul (local.get $cb) (local.get $in_h)) (local.get $iy)) (local.get $in_w))
+                            (local.get $ix))
+                          (local.get $n))))
+                    (block $c_done
+                      (loop $c_loop
+                        (br_if $c_done (i32.ge_u (local.get $c) (local.get $n)))
+                        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $c) (i32.const 1)))
+                          (i16x8.shr_s
+                            (i16x8.shl (v128.load8x8_u (i32.add (local.get $src) (local.get $c))) (local.get $sext))
+                            (local.get $sext)))
+                        (local.set $c (i32.add (local.get $c) (i32.const 8)))
+                        (br $c_loop))))
+                  (else
+                    (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $n) (i32.const 1)))))
+                (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 1))))
+                (local.set $flags (i32.add (local.get $flags) (i32.const 4)))
+                (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                (br $kx_loop)))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $ky_loop)))
+        (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
+        (br $cb_loop))))
+
+  ;; Store one pixel's 16-lane chunk: ACC = sum << pshift, or ACC += sum << pshift.
+  (func $emit
+    (param $addr i32) (param $accumulate i32) (param $pshift i32)
+    (param $s0 v128) (param $s1 v128) (param $s2 v128) (param $s3 v128)
+    (local.set $s0 (i32x4.shl (local.get $s0) (local.get $pshift)))
+    (local.set $s1 (i32x4.shl (local.get $s1) (local.get $pshift)))
+    (local.set $s2 (i32x4.shl (local.get $s2) (local.get $pshift)))
+    (local.set $s3 (i32x4.shl (local.get $s3) (local.get $pshift)))
+    (if (local.get $accumulate)
+      (then
+        (local.set $s0 (i32x4.add (local.get $s0) (v128.load offset=0 (local.get $addr))))
+        (local.set $s1 (i32x4.add (local.get $s1) (v128.load offset=16 (local.get $addr))))
+        (local.set $s2 (i32x4.add (local.get $s2) (v128.load offset=32 (local.get $addr))))
+        (local.set $s3 (i32x4.add (local.get $s3) (v128.load offset=48 (local.get $addr))))))
+    (v128.store offset=0 (local.get $addr) (local.get $s0))
+    (v128.store offset=16 (local.get $addr) (local.get $s1))
+    (v128.store offset=32 (local.get $addr) (local.get $s2))
+    (v128.store offset=48 (local.get $addr) (local.get $s3)))
+
+  ;; One GEMM instruction over all out_h x out_w pixels (pack must have run on its weights).
+  (func (export "gemm")
+    (param $inp i32) (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (param $out_h i32) (param $out_w i32) (param $n i32) (param $sext i32)
+    (param $acc i32) (param $accumulate i32) (param $pshift i32)
+    (param $pstart i32) (param $pact i32) (param $packed i32) (param $scratch i32)
+    (local $passes i32) (local $pixels i32) (local $k i32) (local $blkA i32) (local $blkB i32)
+    (local $flagsA i32) (local $flagsB i32) (local $two i32) (local $chunk i32) (local $p i32)
+    (local $pa i32) (local $pe i32) (local $pw i32) (local $wstride i32) (local $addr i32)
+    (local $sa v128) (local $sb v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local.set $passes (i32.mul (local.get $ci_blocks) (i32.mul (local.get $kh) (local.get $kw))))
+    (local.set $pixels (i32.mul (local.get $out_h) (local.get $out_w)))
+    (local.set $blkA (local.get $scratch))
+    (local.set $blkB
+      (i32.add (local.get $scratch)
+        (i32.mul (local.get $passes) (i32.add (i32.shl (local.get $n) (i32.const 1)) (i32.const 4)))))
+    (local.set $flagsA (i32.add (local.get $blkA) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1)))))
+    (local.set $flagsB (i32.add (local.get $blkB) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1)))))
+    (local.set $wstride (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $k (i32.const 0))
+    (block $pixels_done
+      (loop $pixel
+        (br_if $pixels_done (i32.ge_u (local.get $k) (local.get $pixels)))
+        (call $im2col (local.get $k) (local.get $blkA) (local.get $passes) (local.get $n)
+          (local.get $inp) (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
+          (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
+          (local.get $out_w) (local.get $sext))
+        (local.set $two (i32.lt_u (i32.add (local.get $k) (i32.const 1)) (local.get $pixels)))
+        (if (local.get $two)
+          (then
+            (call $im2col (i32.add (local.get $k) (i32.const 1)) (local.get $blkB) (local.get $passes) (local.get $n)
+              (local.get $inp) (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
+              (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
+              (local.get $out_w) (local.get $sext)))
+          (else
+            ;; no second pixel: a block of zeros with every pass outside the image
+            (memory.fill (local.get $blkB) (i32.const 0)
+              (i32.mul (local.get $passes) (i32.add (i32.shl (local.get $n) (i32.const 1)) (i32.const 4))))))
+        (local.set $chunk (i32.const 0))
+        (block $chunks_done
+          (loop $chunk_loop
+            (br_if $chunks_done (i32.ge_u (local.get $chunk) (local.get $n)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0))
+            (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $b0 (v128.const i32x4 0 0 0 0))
+            (local.set $b1 (v128.const i32x4 0 0 0 0))
+            (local.set $b2 (v128.const i32x4 0 0 0 0))
+            (local.set $b3 (v128.const i32x4 0 0 0 0))
+            (local.set $p (i32.const 0))
+            (block $passes_done
+              (loop $pass
+                (br_if $passes_done (i32.ge_u (local.get $p) (local.get $passes)))
+                (if (i32.or
+                      (i32.load (i32.add (local.get $flagsA) (i32.shl (local.get $p) (i32.const 2))))
+                      (i32.load (i32.add (local.get $flagsB) (i32.shl (local.get $p) (i32.const 2)))))
+                  (then
+                    (local.set $pa
+                      (i32.load (i32.add (local.get $pstart) (i32.shl (local.get $p) (i32.const 2)))))
+                    (local.set $pe
+                      (i32.load offset=4 (i32.add (local.get $pstart) (i32.shl (local.get $p) (i32.const 2)))))
+                    (local.set $pw
+                      (i32.add (i32.add (local.get $packed) (i32.mul (local.get $pa) (local.get $wstride)))
+                        (i32.shl (local.get $chunk) (i32.const 2))))
+                    (local.set $pa (i32.add (local.get $pact) (i32.shl (local.get $pa) (i32.const 2))))
+                    (local.set $pe (i32.add (local.get $pact) (i32.shl (local.get $pe) (i32.const 2))))
+                    (block $pairs_done
+                      (loop $pair
+                        (br_if $pairs_done (i32.ge_u (local.get $pa) (local.get $pe)))
+                        (local.set $addr (i32.load (local.get $pa)))
+                        (local.set $sa (v128.load32_splat (i32.add (local.get $blkA) (local.get $addr))))
+                        (local.set $sb (v128.load32_splat (i32.add (local.get $blkB) (local.get $addr))))
+                        (local.set $w0 (v128.load offset=0 (local.get $pw)))
+                        (local.set $w1 (v128.load offset=16 (local.get $pw)))
+                        (local.set $w2 (v128.load offset=32 (local.get $pw)))
+                        (local.set $w3 (v128.load offset=48 (local.get $pw)))
+                        (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w0))))
+                        (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w1))))
+                        (local.set $a2 (i32x4.add (local.get $a2) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w2))))
+                        (local.set $a3 (i32x4.add (local.get $a3) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w3))))
+                        (local.set $b0 (i32x4.add (local.get $b0) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w0))))
+                        (local.set $b1 (i32x4.add (local.get $b1) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w1))))
+                        (local.set $b2 (i32x4.add (local.get $b2) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w2))))
+                        (local.set $b3 (i32x4.add (local.get $b3) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w3))))
+                        (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+                        (local.set $pw (i32.add (local.get $pw) (local.get $wstride)))
+                        (br $pair)))))
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                (br $pass)))
+            (call $emit
+              (i32.add (local.get $acc)
+                (i32.shl (i32.add (i32.mul (local.get $k) (local.get $n)) (local.get $chunk)) (i32.const 2)))
+              (local.get $accumulate) (local.get $pshift)
+              (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3))
+            (if (local.get $two)
+              (then
+                (call $emit
+                  (i32.add (local.get $acc)
+                    (i32.shl
+                      (i32.add (i32.mul (i32.add (local.get $k) (i32.const 1)) (local.get $n)) (local.get $chunk))
+                      (i32.const 2)))
+                  (local.get $accumulate) (local.get $pshift)
+                  (local.get $b0) (local.get $b1) (local.get $b2) (local.get $b3))))
+            (local.set $chunk (i32.add (local.get $chunk) (i32.const 16)))
+            (br $chunk_loop)))
+        (local.set $k (i32.add (local.get $k) (i32.const 2)))
+        (br $pixel))))
+)
