@@ -70,7 +70,7 @@ export class GemmKernel {
       pstart: take((passes + 1) * 4),
       pact: take(pairs * 4),
       packed: take(pairs * lanes * 4),
-      scratch: take(2 * passes * (2 * lanes + 4)),
+      scratch: take(2 * passes * 2 * lanes),
       total: at,
     };
   }

@@ -24,8 +24,7 @@
 ;;   pact     i32 per nonzero pair z: byte offset of its activation pair in a pixel's
 ;;            scratch block (p*2n + j*4)
 ;;   packed   4n bytes per nonzero pair z: n/4 v128 of interleaved i16 weights
-;;   scratch  two pixel blocks of passes*(2n+4) bytes: i16 activations of every pass
-;;            (2n bytes each), then one i32 flag per pass (1 = inside the image)
+;;   scratch  two pixel blocks of passes*2n bytes: the i16 activations of every pass
 (module
   (memory (export "memory") 1)
 
@@ -90,20 +89,18 @@
 
   ;; Activations of output pixel k for every pass into a scratch block: n lanes of
   ;; raw bit patterns widened to i16 (sign-extended from `bits` when sext = 16 - bits,
-  ;; unchanged when sext = 0), and the pass's inside-the-image flag. A pass that
-  ;; falls on padding gets zeros, so a two-pixel block can run it for the other pixel.
+  ;; unchanged when sext = 0). A pass that falls on padding gets zeros, so the dot
+  ;; loop runs every pass without a test (the waste is at the tile's edges only).
   (func $im2col
     (param $k i32) (param $blk i32) (param $passes i32) (param $n i32)
     (param $inp i32) (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
     (param $out_w i32) (param $sext i32)
     (local $oy i32) (local $ox i32) (local $cb i32) (local $ky i32) (local $kx i32)
-    (local $iy i32) (local $ix i32) (local $dst i32) (local $flag i32) (local $src i32) (local $c i32)
-    (local $flags i32)
+    (local $iy i32) (local $ix i32) (local $dst i32) (local $src i32) (local $c i32)
     (local.set $oy (i32.div_u (local.get $k) (local.get $out_w)))
     (local.set $ox (i32.rem_u (local.get $k) (local.get $out_w)))
     (local.set $dst (local.get $blk))
-    (local.set $flags (i32.add (local.get $blk) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1)))))
     (local.set $cb (i32.const 0))
     (block $cb_done
       (loop $cb_loop
@@ -121,14 +118,12 @@
                 (local.set $ix
                   (i32.sub (i32.add (i32.mul (local.get $ox) (local.get $sw)) (local.get $kx)) (local.get $pl)))
                 ;; unsigned compares: a negative coordinate is a huge unsigned number
-                (local.set $flag
+                (if
                   (i32.and
                     (i32.lt_u (local.get $iy) (local.get $in_h))
-                    (i32.lt_u (local.get $ix) (local.get $in_w))))
-                (i32.store (local.get $flags) (local.get $flag))
-                (local.set $c (i32.const 0))
-                (if (local.get $flag)
+                    (i32.lt_u (local.get $ix) (local.get $in_w)))
                   (then
+                    (local.set $c (i32.const 0))
                     (local.set $src
                       (i32.add (local.get $inp)
                         (i32.mul
@@ -148,7 +143,6 @@
                   (else
                     (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $n) (i32.const 1)))))
                 (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 1))))
-                (local.set $flags (i32.add (local.get $flags) (i32.const 4)))
                 (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
                 (br $kx_loop)))
             (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
@@ -182,20 +176,17 @@
     (param $out_h i32) (param $out_w i32) (param $n i32) (param $sext i32)
     (param $acc i32) (param $accumulate i32) (param $pshift i32)
     (param $pstart i32) (param $pact i32) (param $packed i32) (param $scratch i32)
-    (local $passes i32) (local $pixels i32) (local $k i32) (local $blkA i32) (local $blkB i32)
-    (local $flagsA i32) (local $flagsB i32) (local $two i32) (local $chunk i32) (local $p i32)
+    (local $passes i32) (local $npairs i32) (local $pixels i32) (local $k i32) (local $blkA i32) (local $blkB i32)
+    (local $two i32) (local $chunk i32)
     (local $pa i32) (local $pe i32) (local $pw i32) (local $wstride i32) (local $addr i32)
     (local $sa v128) (local $sb v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
     (local.set $passes (i32.mul (local.get $ci_blocks) (i32.mul (local.get $kh) (local.get $kw))))
     (local.set $pixels (i32.mul (local.get $out_h) (local.get $out_w)))
+    (local.set $npairs (i32.load (i32.add (local.get $pstart) (i32.shl (local.get $passes) (i32.const 2)))))
     (local.set $blkA (local.get $scratch))
-    (local.set $blkB
-      (i32.add (local.get $scratch)
-        (i32.mul (local.get $passes) (i32.add (i32.shl (local.get $n) (i32.const 1)) (i32.const 4)))))
-    (local.set $flagsA (i32.add (local.get $blkA) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1)))))
-    (local.set $flagsB (i32.add (local.get $blkB) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1)))))
+    (local.set $blkB (i32.add (local.get $scratch) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1)))))
     (local.set $wstride (i32.shl (local.get $n) (i32.const 2)))
     (local.set $k (i32.const 0))
     (block $pixels_done
@@ -213,9 +204,8 @@
               (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
               (local.get $out_w) (local.get $sext)))
           (else
-            ;; no second pixel: a block of zeros with every pass outside the image
-            (memory.fill (local.get $blkB) (i32.const 0)
-              (i32.mul (local.get $passes) (i32.add (i32.shl (local.get $n) (i32.const 1)) (i32.const 4))))))
+            ;; no second pixel: a block of zeros
+            (memory.fill (local.get $blkB) (i32.const 0) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1))))))
         (local.set $chunk (i32.const 0))
         (block $chunks_done
           (loop $chunk_loop
@@ -228,46 +218,31 @@
             (local.set $b1 (v128.const i32x4 0 0 0 0))
             (local.set $b2 (v128.const i32x4 0 0 0 0))
             (local.set $b3 (v128.const i32x4 0 0 0 0))
-            (local.set $p (i32.const 0))
-            (block $passes_done
-              (loop $pass
-                (br_if $passes_done (i32.ge_u (local.get $p) (local.get $passes)))
-                (if (i32.or
-                      (i32.load (i32.add (local.get $flagsA) (i32.shl (local.get $p) (i32.const 2))))
-                      (i32.load (i32.add (local.get $flagsB) (i32.shl (local.get $p) (i32.const 2)))))
-                  (then
-                    (local.set $pa
-                      (i32.load (i32.add (local.get $pstart) (i32.shl (local.get $p) (i32.const 2)))))
-                    (local.set $pe
-                      (i32.load offset=4 (i32.add (local.get $pstart) (i32.shl (local.get $p) (i32.const 2)))))
-                    (local.set $pw
-                      (i32.add (i32.add (local.get $packed) (i32.mul (local.get $pa) (local.get $wstride)))
-                        (i32.shl (local.get $chunk) (i32.const 2))))
-                    (local.set $pa (i32.add (local.get $pact) (i32.shl (local.get $pa) (i32.const 2))))
-                    (local.set $pe (i32.add (local.get $pact) (i32.shl (local.get $pe) (i32.const 2))))
-                    (block $pairs_done
-                      (loop $pair
-                        (br_if $pairs_done (i32.ge_u (local.get $pa) (local.get $pe)))
-                        (local.set $addr (i32.load (local.get $pa)))
-                        (local.set $sa (v128.load32_splat (i32.add (local.get $blkA) (local.get $addr))))
-                        (local.set $sb (v128.load32_splat (i32.add (local.get $blkB) (local.get $addr))))
-                        (local.set $w0 (v128.load offset=0 (local.get $pw)))
-                        (local.set $w1 (v128.load offset=16 (local.get $pw)))
-                        (local.set $w2 (v128.load offset=32 (local.get $pw)))
-                        (local.set $w3 (v128.load offset=48 (local.get $pw)))
-                        (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w0))))
-                        (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w1))))
-                        (local.set $a2 (i32x4.add (local.get $a2) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w2))))
-                        (local.set $a3 (i32x4.add (local.get $a3) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w3))))
-                        (local.set $b0 (i32x4.add (local.get $b0) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w0))))
-                        (local.set $b1 (i32x4.add (local.get $b1) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w1))))
-                        (local.set $b2 (i32x4.add (local.get $b2) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w2))))
-                        (local.set $b3 (i32x4.add (local.get $b3) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w3))))
-                        (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
-                        (local.set $pw (i32.add (local.get $pw) (local.get $wstride)))
-                        (br $pair)))))
-                (local.set $p (i32.add (local.get $p) (i32.const 1)))
-                (br $pass)))
+            ;; every nonzero pair of every pass: a pass on padding has zero activations
+            (local.set $pw (i32.add (local.get $packed) (i32.shl (local.get $chunk) (i32.const 2))))
+            (local.set $pa (local.get $pact))
+            (local.set $pe (i32.add (local.get $pact) (i32.shl (local.get $npairs) (i32.const 2))))
+            (block $pairs_done
+              (loop $pair
+                (br_if $pairs_done (i32.ge_u (local.get $pa) (local.get $pe)))
+                (local.set $addr (i32.load (local.get $pa)))
+                (local.set $sa (v128.load32_splat (i32.add (local.get $blkA) (local.get $addr))))
+                (local.set $sb (v128.load32_splat (i32.add (local.get $blkB) (local.get $addr))))
+                (local.set $w0 (v128.load offset=0 (local.get $pw)))
+                (local.set $w1 (v128.load offset=16 (local.get $pw)))
+                (local.set $w2 (v128.load offset=32 (local.get $pw)))
+                (local.set $w3 (v128.load offset=48 (local.get $pw)))
+                (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w0))))
+                (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w1))))
+                (local.set $a2 (i32x4.add (local.get $a2) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w2))))
+                (local.set $a3 (i32x4.add (local.get $a3) (i32x4.dot_i16x8_s (local.get $sa) (local.get $w3))))
+                (local.set $b0 (i32x4.add (local.get $b0) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w0))))
+                (local.set $b1 (i32x4.add (local.get $b1) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w1))))
+                (local.set $b2 (i32x4.add (local.get $b2) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w2))))
+                (local.set $b3 (i32x4.add (local.get $b3) (i32x4.dot_i16x8_s (local.get $sb) (local.get $w3))))
+                (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+                (local.set $pw (i32.add (local.get $pw) (local.get $wstride)))
+                (br $pair)))
             (call $emit
               (i32.add (local.get $acc)
                 (i32.shl (i32.add (i32.mul (local.get $k) (local.get $n)) (local.get $chunk)) (i32.const 2)))
