@@ -5,6 +5,7 @@
  * data hazards this gives the same memories as the cycle engine.
  */
 import type { GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/index.js';
+import type { GemmKernel } from './kernels/gemm-kernel.js';
 import { clampRange, loadEntry, overflowError, writeLanes, type Scratchpads } from './memory.js';
 import { BUF_INP, BUF_WGT, type PreparedProgram } from './prepare.js';
 
@@ -91,6 +92,8 @@ export class FunctionalUnit {
     private readonly p: PreparedProgram,
     readonly sp: Scratchpads,
     readonly dram: Uint8Array,
+    /** the WebAssembly GEMM core for GEMMs the no-overflow bound covers; undefined: JavaScript loops only */
+    private readonly kernel?: GemmKernel,
   ) {
     const n = p.arch.n;
     this.colSum = new Float64Array(n);
@@ -233,6 +236,7 @@ export class FunctionalUnit {
       }
       if (!(bound + m <= limit)) return false;
     }
+    if (this.kernel?.gemm(g, this.sp, a)) return true;
     const rows = passes * n;
     if (this.nzRows.length < rows) {
       this.nzRows = new Int32Array(rows);

@@ -11,6 +11,7 @@ import { countersFromSchedule, type Counters } from './counters.js';
 import { runCycleEngine, type CycleSnapshot } from './cycle.js';
 import { computeEnergy, type EnergyOptions, type EnergyReport } from './energy.js';
 import { FunctionalUnit } from './execute.js';
+import { sharedGemmKernel } from './kernels/gemm-kernel.js';
 import { buildDram, newScratchpads, type Scratchpads } from './memory.js';
 import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
 import { computeSchedule } from './schedule.js';
@@ -33,6 +34,12 @@ export interface SimOptions {
   };
   /** 'cycle' only: called after every cycle with the machine's main signals */
   onCycle?: (snap: CycleSnapshot) => void;
+  /**
+   * 'fast' only: the GEMM core. 'wasm' (default): the WebAssembly SIMD kernel wherever the no-overflow bound
+   * holds (it falls back to 'js' when the kernel is not built or the runtime lacks SIMD); 'js': the JavaScript
+   * loops alone (the fallback, and the oracle the kernel is tested against). Results are identical.
+   */
+  gemm?: 'wasm' | 'js';
   /** energy estimate options (table from loadEnergyTable, DRAM kind); false = no estimate */
   energy?: EnergyOptions | false;
 }
@@ -115,7 +122,7 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
     const sch = computeSchedule(p, maxCycles);
     const counters = countersFromSchedule(p, program, sch);
     const order = startOrder(p, sch.start, sch.cycles);
-    const fu = new FunctionalUnit(p, sp, dram);
+    const fu = new FunctionalUnit(p, sp, dram, opts.gemm === 'js' ? undefined : sharedGemmKernel());
     for (let k = 0; k < order.length; k++) fu.run(order[k]!, p.code[order[k]!]!);
     return finish(
       program,

@@ -70,6 +70,8 @@ export class GemmKernel {
       pstart: take((passes + 1) * 4),
       pact: take(pairs * 4),
       packed: take(pairs * lanes * 4),
+      wide: take(g.ci_blocks * g.in_h * g.in_w * lanes * 2),
+      pdir: take(pairs * 4),
       scratch: take(2 * passes * 2 * lanes),
       total: at,
     };
@@ -147,6 +149,8 @@ export class GemmKernel {
       L.pstart,
       L.pact,
       L.packed,
+      L.wide,
+      L.pdir,
       L.scratch,
     );
     if (lanes === n) sp.acc.set(i32.subarray(L.acc / 4, L.acc / 4 + pixels * n), g.acc_addr * n);
@@ -176,4 +180,12 @@ export function gemmKernelModule(): WebAssembly.Module | undefined {
 export function newGemmKernel(): GemmKernel | undefined {
   const m = gemmKernelModule();
   return m ? new GemmKernel(m) : undefined;
+}
+
+let shared: GemmKernel | null | undefined;
+
+/** One kernel instance per thread, reused by every fast-engine run (its memory grows to the largest GEMM seen). */
+export function sharedGemmKernel(): GemmKernel | undefined {
+  if (shared === undefined) shared = newGemmKernel() ?? null;
+  return shared ?? undefined;
 }

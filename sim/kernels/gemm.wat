@@ -24,7 +24,11 @@
 ;;   pact     i32 per nonzero pair z: byte offset of its activation pair in a pixel's
 ;;            scratch block (p*2n + j*4)
 ;;   packed   4n bytes per nonzero pair z: n/4 v128 of interleaved i16 weights
-;;   scratch  two pixel blocks of passes*2n bytes: the i16 activations of every pass
+;;   wide     the INP region widened to i16 lanes (2n bytes per entry)
+;;   pdir     i32 per nonzero pair z: byte offset of its activation pair from a pixel's
+;;            window origin in `wide` (pixels whose window lies inside the tile)
+;;   scratch  two pixel blocks of passes*2n bytes: the i16 activations of every pass of
+;;            a pixel whose window crosses the tile's edge (zeros on padding)
 (module
   (memory (export "memory") 1)
 
@@ -87,19 +91,48 @@
       (local.get $z))
     (local.get $z))
 
-  ;; Activations of output pixel k for every pass into a scratch block: n lanes of
-  ;; raw bit patterns widened to i16 (sign-extended from `bits` when sext = 16 - bits,
-  ;; unchanged when sext = 0). A pass that falls on padding gets zeros, so the dot
-  ;; loop runs every pass without a test (the waste is at the tile's edges only).
+  ;; The GEMM's whole INP region widened once to i16 lanes (sign-extended from
+  ;; `bits` when sext = 16 - bits, unchanged when sext = 0): 2 bytes per lane.
+  (func $widen (param $src i32) (param $lanes i32) (param $sext i32) (param $dst i32)
+    (local $i i32)
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $lanes)))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1)))
+          (i16x8.shr_s
+            (i16x8.shl (v128.load8x8_u (i32.add (local.get $src) (local.get $i))) (local.get $sext))
+            (local.get $sext)))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $next))))
+
+  ;; Copy (or zero) 2n bytes: one pass's activations of one pixel.
+  (func $copy_pass (param $dst i32) (param $src i32) (param $bytes i32) (param $inside i32)
+    (local $i i32)
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (v128.store (i32.add (local.get $dst) (local.get $i))
+          (if (result v128) (local.get $inside)
+            (then (v128.load (i32.add (local.get $src) (local.get $i))))
+            (else (v128.const i32x4 0 0 0 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  ;; Activations of output pixel k for every pass into a scratch block (2n bytes per
+  ;; pass), for pixels whose kernel window crosses the tile's edge: a pass that falls
+  ;; on padding gets zeros, so the dot loop runs every pass without a test.
   (func $im2col
-    (param $k i32) (param $blk i32) (param $passes i32) (param $n i32)
-    (param $inp i32) (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
+    (param $k i32) (param $blk i32) (param $n i32) (param $wide i32)
+    (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
-    (param $out_w i32) (param $sext i32)
+    (param $out_w i32)
     (local $oy i32) (local $ox i32) (local $cb i32) (local $ky i32) (local $kx i32)
-    (local $iy i32) (local $ix i32) (local $dst i32) (local $src i32) (local $c i32)
+    (local $iy i32) (local $ix i32) (local $dst i32) (local $bytes i32)
     (local.set $oy (i32.div_u (local.get $k) (local.get $out_w)))
     (local.set $ox (i32.rem_u (local.get $k) (local.get $out_w)))
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 1)))
     (local.set $dst (local.get $blk))
     (local.set $cb (i32.const 0))
     (block $cb_done
@@ -118,31 +151,67 @@
                 (local.set $ix
                   (i32.sub (i32.add (i32.mul (local.get $ox) (local.get $sw)) (local.get $kx)) (local.get $pl)))
                 ;; unsigned compares: a negative coordinate is a huge unsigned number
-                (if
+                (call $copy_pass (local.get $dst)
+                  (i32.add (local.get $wide)
+                    (i32.mul
+                      (i32.add
+                        (i32.mul (i32.add (i32.mul (local.get $cb) (local.get $in_h)) (local.get $iy)) (local.get $in_w))
+                        (local.get $ix))
+                      (local.get $bytes)))
+                  (local.get $bytes)
                   (i32.and
                     (i32.lt_u (local.get $iy) (local.get $in_h))
-                    (i32.lt_u (local.get $ix) (local.get $in_w)))
-                  (then
-                    (local.set $c (i32.const 0))
-                    (local.set $src
-                      (i32.add (local.get $inp)
-                        (i32.mul
-                          (i32.add
-                            (i32.mul (i32.add (i32.mul (local.get $cb) (local.get $in_h)) (local.get $iy)) (local.get $in_w))
-                            (local.get $ix))
-                          (local.get $n))))
-                    (block $c_done
-                      (loop $c_loop
-                        (br_if $c_done (i32.ge_u (local.get $c) (local.get $n)))
-                        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $c) (i32.const 1)))
-                          (i16x8.shr_s
-                            (i16x8.shl (v128.load8x8_u (i32.add (local.get $src) (local.get $c))) (local.get $sext))
-                            (local.get $sext)))
-                        (local.set $c (i32.add (local.get $c) (i32.const 8)))
-                        (br $c_loop))))
-                  (else
-                    (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $n) (i32.const 1)))))
-                (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 1))))
+                    (i32.lt_u (local.get $ix) (local.get $in_w))))
+                (local.set $dst (i32.add (local.get $dst) (local.get $bytes)))
+                (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                (br $kx_loop)))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $ky_loop)))
+        (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
+        (br $cb_loop))))
+
+  ;; Activation offsets of every nonzero pair relative to a pixel's window origin in
+  ;; the widened INP region, for pixels whose window lies inside the tile: pair z of
+  ;; pass (cb, ky, kx) reads entry (cb*in_h + ky)*in_w + kx from the origin.
+  (func $direct_offsets
+    (param $pstart i32) (param $pact i32) (param $pdir i32) (param $n i32)
+    (param $in_h i32) (param $in_w i32) (param $ci_blocks i32) (param $kh i32) (param $kw i32)
+    (local $p i32) (local $cb i32) (local $ky i32) (local $kx i32) (local $z i32) (local $ze i32)
+    (local $delta i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 1)))
+    (local.set $p (i32.const 0))
+    (local.set $cb (i32.const 0))
+    (block $cb_done
+      (loop $cb_loop
+        (br_if $cb_done (i32.ge_u (local.get $cb) (local.get $ci_blocks)))
+        (local.set $ky (i32.const 0))
+        (block $ky_done
+          (loop $ky_loop
+            (br_if $ky_done (i32.ge_u (local.get $ky) (local.get $kh)))
+            (local.set $kx (i32.const 0))
+            (block $kx_done
+              (loop $kx_loop
+                (br_if $kx_done (i32.ge_u (local.get $kx) (local.get $kw)))
+                ;; pact holds p*2n + j*4: replace the scratch pass offset by the entry offset
+                (local.set $delta
+                  (i32.sub
+                    (i32.mul
+                      (i32.add
+                        (i32.mul (i32.add (i32.mul (local.get $cb) (local.get $in_h)) (local.get $ky)) (local.get $in_w))
+                        (local.get $kx))
+                      (local.get $bytes))
+                    (i32.mul (local.get $p) (local.get $bytes))))
+                (local.set $z (i32.load (i32.add (local.get $pstart) (i32.shl (local.get $p) (i32.const 2)))))
+                (local.set $ze (i32.load offset=4 (i32.add (local.get $pstart) (i32.shl (local.get $p) (i32.const 2)))))
+                (block $z_done
+                  (loop $z_loop
+                    (br_if $z_done (i32.ge_u (local.get $z) (local.get $ze)))
+                    (i32.store (i32.add (local.get $pdir) (i32.shl (local.get $z) (i32.const 2)))
+                      (i32.add (i32.load (i32.add (local.get $pact) (i32.shl (local.get $z) (i32.const 2))))
+                        (local.get $delta)))
+                    (local.set $z (i32.add (local.get $z) (i32.const 1)))
+                    (br $z_loop)))
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))
                 (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
                 (br $kx_loop)))
             (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
@@ -169,15 +238,40 @@
     (v128.store offset=32 (local.get $addr) (local.get $s2))
     (v128.store offset=48 (local.get $addr) (local.get $s3)))
 
+  ;; Byte offset of pixel k's window origin in the widened INP region, or -1 when
+  ;; its window crosses the tile's edge (padding).
+  (func $origin
+    (param $k i32) (param $n i32) (param $in_h i32) (param $in_w i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (param $out_w i32)
+    (result i32)
+    (local $iy i32) (local $ix i32)
+    (local.set $iy
+      (i32.sub (i32.mul (i32.div_u (local.get $k) (local.get $out_w)) (local.get $sh)) (local.get $pt)))
+    (local.set $ix
+      (i32.sub (i32.mul (i32.rem_u (local.get $k) (local.get $out_w)) (local.get $sw)) (local.get $pl)))
+    (if (result i32)
+      (i32.and
+        (i32.and (i32.ge_s (local.get $iy) (i32.const 0))
+          (i32.le_s (i32.add (local.get $iy) (local.get $kh)) (local.get $in_h)))
+        (i32.and (i32.ge_s (local.get $ix) (i32.const 0))
+          (i32.le_s (i32.add (local.get $ix) (local.get $kw)) (local.get $in_w))))
+      (then
+        (i32.mul (i32.add (i32.mul (local.get $iy) (local.get $in_w)) (local.get $ix))
+          (i32.shl (local.get $n) (i32.const 1))))
+      (else (i32.const -1))))
+
   ;; One GEMM instruction over all out_h x out_w pixels (pack must have run on its weights).
   (func (export "gemm")
     (param $inp i32) (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
     (param $out_h i32) (param $out_w i32) (param $n i32) (param $sext i32)
     (param $acc i32) (param $accumulate i32) (param $pshift i32)
-    (param $pstart i32) (param $pact i32) (param $packed i32) (param $scratch i32)
-    (local $passes i32) (local $npairs i32) (local $pixels i32) (local $k i32) (local $blkA i32) (local $blkB i32)
-    (local $two i32) (local $chunk i32)
+    (param $pstart i32) (param $pact i32) (param $packed i32)
+    (param $wide i32) (param $pdir i32) (param $scratch i32)
+    (local $passes i32) (local $npairs i32) (local $pixels i32) (local $k i32)
+    (local $blkA i32) (local $blkB i32) (local $baseA i32) (local $baseB i32) (local $table i32)
+    (local $oA i32) (local $oB i32) (local $two i32) (local $chunk i32)
     (local $pa i32) (local $pe i32) (local $pw i32) (local $wstride i32) (local $addr i32)
     (local $sa v128) (local $sb v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
@@ -188,24 +282,46 @@
     (local.set $blkA (local.get $scratch))
     (local.set $blkB (i32.add (local.get $scratch) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1)))))
     (local.set $wstride (i32.shl (local.get $n) (i32.const 2)))
+    (call $widen (local.get $inp)
+      (i32.mul (i32.mul (local.get $ci_blocks) (i32.mul (local.get $in_h) (local.get $in_w))) (local.get $n))
+      (local.get $sext) (local.get $wide))
+    (call $direct_offsets (local.get $pstart) (local.get $pact) (local.get $pdir) (local.get $n)
+      (local.get $in_h) (local.get $in_w) (local.get $ci_blocks) (local.get $kh) (local.get $kw))
     (local.set $k (i32.const 0))
     (block $pixels_done
       (loop $pixel
         (br_if $pixels_done (i32.ge_u (local.get $k) (local.get $pixels)))
-        (call $im2col (local.get $k) (local.get $blkA) (local.get $passes) (local.get $n)
-          (local.get $inp) (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
-          (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
-          (local.get $out_w) (local.get $sext))
         (local.set $two (i32.lt_u (i32.add (local.get $k) (i32.const 1)) (local.get $pixels)))
+        (local.set $oA (call $origin (local.get $k) (local.get $n) (local.get $in_h) (local.get $in_w)
+          (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
+          (local.get $out_w)))
+        ;; without a second pixel, B repeats A (its sums are not stored)
+        (local.set $oB (local.get $oA))
         (if (local.get $two)
           (then
-            (call $im2col (i32.add (local.get $k) (i32.const 1)) (local.get $blkB) (local.get $passes) (local.get $n)
-              (local.get $inp) (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
-              (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
-              (local.get $out_w) (local.get $sext)))
+            (local.set $oB (call $origin (i32.add (local.get $k) (i32.const 1)) (local.get $n)
+              (local.get $in_h) (local.get $in_w) (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw)
+              (local.get $pt) (local.get $pl) (local.get $out_w)))))
+        (if (i32.and (i32.ge_s (local.get $oA) (i32.const 0)) (i32.ge_s (local.get $oB) (i32.const 0)))
+          (then
+            ;; both windows inside the tile: read the widened region directly
+            (local.set $table (local.get $pdir))
+            (local.set $baseA (i32.add (local.get $wide) (local.get $oA)))
+            (local.set $baseB (i32.add (local.get $wide) (local.get $oB))))
           (else
-            ;; no second pixel: a block of zeros
-            (memory.fill (local.get $blkB) (i32.const 0) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1))))))
+            (call $im2col (local.get $k) (local.get $blkA) (local.get $n) (local.get $wide)
+              (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
+              (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
+              (local.get $out_w))
+            (if (local.get $two)
+              (then
+                (call $im2col (i32.add (local.get $k) (i32.const 1)) (local.get $blkB) (local.get $n) (local.get $wide)
+                  (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
+                  (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
+                  (local.get $out_w))))
+            (local.set $table (local.get $pact))
+            (local.set $baseA (local.get $blkA))
+            (local.set $baseB (select (local.get $blkB) (local.get $blkA) (local.get $two)))))
         (local.set $chunk (i32.const 0))
         (block $chunks_done
           (loop $chunk_loop
@@ -218,16 +334,16 @@
             (local.set $b1 (v128.const i32x4 0 0 0 0))
             (local.set $b2 (v128.const i32x4 0 0 0 0))
             (local.set $b3 (v128.const i32x4 0 0 0 0))
-            ;; every nonzero pair of every pass: a pass on padding has zero activations
+            ;; every nonzero pair of every pass (a pass on padding has zero activations)
             (local.set $pw (i32.add (local.get $packed) (i32.shl (local.get $chunk) (i32.const 2))))
-            (local.set $pa (local.get $pact))
-            (local.set $pe (i32.add (local.get $pact) (i32.shl (local.get $npairs) (i32.const 2))))
+            (local.set $pa (local.get $table))
+            (local.set $pe (i32.add (local.get $table) (i32.shl (local.get $npairs) (i32.const 2))))
             (block $pairs_done
               (loop $pair
                 (br_if $pairs_done (i32.ge_u (local.get $pa) (local.get $pe)))
                 (local.set $addr (i32.load (local.get $pa)))
-                (local.set $sa (v128.load32_splat (i32.add (local.get $blkA) (local.get $addr))))
-                (local.set $sb (v128.load32_splat (i32.add (local.get $blkB) (local.get $addr))))
+                (local.set $sa (v128.load32_splat (i32.add (local.get $baseA) (local.get $addr))))
+                (local.set $sb (v128.load32_splat (i32.add (local.get $baseB) (local.get $addr))))
                 (local.set $w0 (v128.load offset=0 (local.get $pw)))
                 (local.set $w1 (v128.load offset=16 (local.get $pw)))
                 (local.set $w2 (v128.load offset=32 (local.get $pw)))
