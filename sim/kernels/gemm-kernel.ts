@@ -56,6 +56,9 @@ export class GemmKernel {
   private layout(g: GemmInst, lanes: number) {
     const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
     const pairs = passes * (lanes / 2);
+    // the zero-bordered image covers the tile and every window (padding on all sides)
+    const hp = Math.max(g.pad_top + g.in_h, (g.out_h - 1) * g.stride_h + g.kernel_h);
+    const wp = Math.max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.kernel_w);
     let at = 0;
     const take = (bytes: number) => {
       const off = at;
@@ -64,15 +67,16 @@ export class GemmKernel {
     };
     return {
       passes,
+      hp,
+      wp,
       inp: take(g.ci_blocks * g.in_h * g.in_w * lanes),
       wgt: take(passes * lanes * lanes),
       acc: take(g.out_h * g.out_w * lanes * 4),
       pstart: take((passes + 1) * 4),
       pact: take(pairs * 4),
       packed: take(pairs * lanes * 4),
-      wide: take(g.ci_blocks * g.in_h * g.in_w * lanes * 2),
+      wide: take(g.ci_blocks * hp * wp * lanes * 2),
       pdir: take(pairs * 4),
-      scratch: take(2 * passes * 2 * lanes),
       total: at,
     };
   }
@@ -150,8 +154,9 @@ export class GemmKernel {
       L.pact,
       L.packed,
       L.wide,
+      L.hp,
+      L.wp,
       L.pdir,
-      L.scratch,
     );
     if (lanes === n) sp.acc.set(i32.subarray(L.acc / 4, L.acc / 4 + pixels * n), g.acc_addr * n);
     else

@@ -21,14 +21,13 @@
 ;;   acc      i32 lanes, pixel k at acc + k*n*4
 ;;   wgt      i8 weights, pass p row r at wgt + (p*n + r)*n
 ;;   pstart   i32[passes+1]: nonzero row pairs of pass p are z in [pstart[p], pstart[p+1])
-;;   pact     i32 per nonzero pair z: byte offset of its activation pair in a pixel's
-;;            scratch block (p*2n + j*4)
+;;   pact     i32 per nonzero pair z: its pass p and pair j as p*2n + j*4 (gemm turns
+;;            these into pdir for the GEMM's geometry)
 ;;   packed   4n bytes per nonzero pair z: n/4 v128 of interleaved i16 weights
-;;   wide     the INP region widened to i16 lanes (2n bytes per entry)
+;;   wide     the INP region widened to i16 lanes (2n bytes per entry) in a zero-bordered
+;;            hp x wp image per input-channel block (the tile's padding as zero entries)
 ;;   pdir     i32 per nonzero pair z: byte offset of its activation pair from a pixel's
-;;            window origin in `wide` (pixels whose window lies inside the tile)
-;;   scratch  two pixel blocks of passes*2n bytes: the i16 activations of every pass of
-;;            a pixel whose window crosses the tile's edge (zeros on padding)
+;;            window origin in `wide`
 (module
   (memory (export "memory") 1)
 
@@ -91,91 +90,58 @@
       (local.get $z))
     (local.get $z))
 
-  ;; The GEMM's whole INP region widened once to i16 lanes (sign-extended from
-  ;; `bits` when sext = 16 - bits, unchanged when sext = 0): 2 bytes per lane.
-  (func $widen (param $src i32) (param $lanes i32) (param $sext i32) (param $dst i32)
-    (local $i i32)
-    (local.set $i (i32.const 0))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $lanes)))
-        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1)))
-          (i16x8.shr_s
-            (i16x8.shl (v128.load8x8_u (i32.add (local.get $src) (local.get $i))) (local.get $sext))
-            (local.get $sext)))
-        (local.set $i (i32.add (local.get $i) (i32.const 8)))
-        (br $next))))
-
-  ;; Copy (or zero) 2n bytes: one pass's activations of one pixel.
-  (func $copy_pass (param $dst i32) (param $src i32) (param $bytes i32) (param $inside i32)
-    (local $i i32)
-    (local.set $i (i32.const 0))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
-        (v128.store (i32.add (local.get $dst) (local.get $i))
-          (if (result v128) (local.get $inside)
-            (then (v128.load (i32.add (local.get $src) (local.get $i))))
-            (else (v128.const i32x4 0 0 0 0))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $next))))
-
-  ;; Activations of output pixel k for every pass into a scratch block (2n bytes per
-  ;; pass), for pixels whose kernel window crosses the tile's edge: a pass that falls
-  ;; on padding gets zeros, so the dot loop runs every pass without a test.
-  (func $im2col
-    (param $k i32) (param $blk i32) (param $n i32) (param $wide i32)
-    (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
-    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
-    (param $out_w i32)
-    (local $oy i32) (local $ox i32) (local $cb i32) (local $ky i32) (local $kx i32)
-    (local $iy i32) (local $ix i32) (local $dst i32) (local $bytes i32)
-    (local.set $oy (i32.div_u (local.get $k) (local.get $out_w)))
-    (local.set $ox (i32.rem_u (local.get $k) (local.get $out_w)))
-    (local.set $bytes (i32.shl (local.get $n) (i32.const 1)))
-    (local.set $dst (local.get $blk))
+  ;; The GEMM's INP region widened once to i16 lanes (sign-extended from `bits`
+  ;; when sext = 16 - bits, unchanged when sext = 0) into a zero-bordered image of
+  ;; hp x wp entries per input-channel block: the tile's padding becomes real zero
+  ;; entries, so every pixel's window is read the same way, without a test.
+  (func $widen
+    (param $src i32) (param $n i32) (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
+    (param $pt i32) (param $pl i32) (param $hp i32) (param $wp i32) (param $sext i32) (param $dst i32)
+    (local $cb i32) (local $y i32) (local $i i32) (local $row i32) (local $to i32) (local $lanes i32)
+    (memory.fill (local.get $dst) (i32.const 0)
+      (i32.mul (i32.mul (local.get $ci_blocks) (i32.mul (local.get $hp) (local.get $wp)))
+        (i32.shl (local.get $n) (i32.const 1))))
+    (local.set $lanes (i32.mul (local.get $in_w) (local.get $n)))
+    (local.set $row (local.get $src))
     (local.set $cb (i32.const 0))
     (block $cb_done
       (loop $cb_loop
         (br_if $cb_done (i32.ge_u (local.get $cb) (local.get $ci_blocks)))
-        (local.set $ky (i32.const 0))
-        (block $ky_done
-          (loop $ky_loop
-            (br_if $ky_done (i32.ge_u (local.get $ky) (local.get $kh)))
-            (local.set $iy
-              (i32.sub (i32.add (i32.mul (local.get $oy) (local.get $sh)) (local.get $ky)) (local.get $pt)))
-            (local.set $kx (i32.const 0))
-            (block $kx_done
-              (loop $kx_loop
-                (br_if $kx_done (i32.ge_u (local.get $kx) (local.get $kw)))
-                (local.set $ix
-                  (i32.sub (i32.add (i32.mul (local.get $ox) (local.get $sw)) (local.get $kx)) (local.get $pl)))
-                ;; unsigned compares: a negative coordinate is a huge unsigned number
-                (call $copy_pass (local.get $dst)
-                  (i32.add (local.get $wide)
+        (local.set $y (i32.const 0))
+        (block $y_done
+          (loop $y_loop
+            (br_if $y_done (i32.ge_u (local.get $y) (local.get $in_h)))
+            (local.set $to
+              (i32.add (local.get $dst)
+                (i32.mul
+                  (i32.add
                     (i32.mul
-                      (i32.add
-                        (i32.mul (i32.add (i32.mul (local.get $cb) (local.get $in_h)) (local.get $iy)) (local.get $in_w))
-                        (local.get $ix))
-                      (local.get $bytes)))
-                  (local.get $bytes)
-                  (i32.and
-                    (i32.lt_u (local.get $iy) (local.get $in_h))
-                    (i32.lt_u (local.get $ix) (local.get $in_w))))
-                (local.set $dst (i32.add (local.get $dst) (local.get $bytes)))
-                (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
-                (br $kx_loop)))
-            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
-            (br $ky_loop)))
+                      (i32.add (i32.mul (local.get $cb) (local.get $hp)) (i32.add (local.get $y) (local.get $pt)))
+                      (local.get $wp))
+                    (local.get $pl))
+                  (i32.shl (local.get $n) (i32.const 1)))))
+            (local.set $i (i32.const 0))
+            (block $i_done
+              (loop $i_loop
+                (br_if $i_done (i32.ge_u (local.get $i) (local.get $lanes)))
+                (v128.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 1)))
+                  (i16x8.shr_s
+                    (i16x8.shl (v128.load8x8_u (i32.add (local.get $row) (local.get $i))) (local.get $sext))
+                    (local.get $sext)))
+                (local.set $i (i32.add (local.get $i) (i32.const 8)))
+                (br $i_loop)))
+            (local.set $row (i32.add (local.get $row) (local.get $lanes)))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (br $y_loop)))
         (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
         (br $cb_loop))))
 
-  ;; Activation offsets of every nonzero pair relative to a pixel's window origin in
-  ;; the widened INP region, for pixels whose window lies inside the tile: pair z of
-  ;; pass (cb, ky, kx) reads entry (cb*in_h + ky)*in_w + kx from the origin.
-  (func $direct_offsets
+  ;; Activation offsets of every nonzero pair from a pixel's window origin in the
+  ;; widened image: pair z of pass (cb, ky, kx) reads entry (cb*hp + ky)*wp + kx
+  ;; from the origin (pact holds p*2n + j*4; the pass offset is replaced).
+  (func $offsets
     (param $pstart i32) (param $pact i32) (param $pdir i32) (param $n i32)
-    (param $in_h i32) (param $in_w i32) (param $ci_blocks i32) (param $kh i32) (param $kw i32)
+    (param $hp i32) (param $wp i32) (param $ci_blocks i32) (param $kh i32) (param $kw i32)
     (local $p i32) (local $cb i32) (local $ky i32) (local $kx i32) (local $z i32) (local $ze i32)
     (local $delta i32) (local $bytes i32)
     (local.set $bytes (i32.shl (local.get $n) (i32.const 1)))
@@ -192,12 +158,11 @@
             (block $kx_done
               (loop $kx_loop
                 (br_if $kx_done (i32.ge_u (local.get $kx) (local.get $kw)))
-                ;; pact holds p*2n + j*4: replace the scratch pass offset by the entry offset
                 (local.set $delta
                   (i32.sub
                     (i32.mul
                       (i32.add
-                        (i32.mul (i32.add (i32.mul (local.get $cb) (local.get $in_h)) (local.get $ky)) (local.get $in_w))
+                        (i32.mul (i32.add (i32.mul (local.get $cb) (local.get $hp)) (local.get $ky)) (local.get $wp))
                         (local.get $kx))
                       (local.get $bytes))
                     (i32.mul (local.get $p) (local.get $bytes))))
@@ -238,40 +203,27 @@
     (v128.store offset=32 (local.get $addr) (local.get $s2))
     (v128.store offset=48 (local.get $addr) (local.get $s3)))
 
-  ;; Byte offset of pixel k's window origin in the widened INP region, or -1 when
-  ;; its window crosses the tile's edge (padding).
-  (func $origin
-    (param $k i32) (param $n i32) (param $in_h i32) (param $in_w i32)
-    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
-    (param $out_w i32)
+  ;; Byte offset of output pixel k's window origin in the widened image.
+  (func $origin (param $k i32) (param $n i32) (param $wp i32) (param $sh i32) (param $sw i32) (param $out_w i32)
     (result i32)
-    (local $iy i32) (local $ix i32)
-    (local.set $iy
-      (i32.sub (i32.mul (i32.div_u (local.get $k) (local.get $out_w)) (local.get $sh)) (local.get $pt)))
-    (local.set $ix
-      (i32.sub (i32.mul (i32.rem_u (local.get $k) (local.get $out_w)) (local.get $sw)) (local.get $pl)))
-    (if (result i32)
-      (i32.and
-        (i32.and (i32.ge_s (local.get $iy) (i32.const 0))
-          (i32.le_s (i32.add (local.get $iy) (local.get $kh)) (local.get $in_h)))
-        (i32.and (i32.ge_s (local.get $ix) (i32.const 0))
-          (i32.le_s (i32.add (local.get $ix) (local.get $kw)) (local.get $in_w))))
-      (then
-        (i32.mul (i32.add (i32.mul (local.get $iy) (local.get $in_w)) (local.get $ix))
-          (i32.shl (local.get $n) (i32.const 1))))
-      (else (i32.const -1))))
+    (i32.mul
+      (i32.add
+        (i32.mul (i32.mul (i32.div_u (local.get $k) (local.get $out_w)) (local.get $sh)) (local.get $wp))
+        (i32.mul (i32.rem_u (local.get $k) (local.get $out_w)) (local.get $sw)))
+      (i32.shl (local.get $n) (i32.const 1))))
 
-  ;; One GEMM instruction over all out_h x out_w pixels (pack must have run on its weights).
+  ;; One GEMM instruction over all out_h x out_w pixels (pack must have run on its
+  ;; weights). hp x wp is the zero-bordered image (the caller sizes it to cover
+  ;; every window: hp >= (out_h - 1)*sh + kh, wp >= (out_w - 1)*sw + kw).
   (func (export "gemm")
     (param $inp i32) (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
     (param $out_h i32) (param $out_w i32) (param $n i32) (param $sext i32)
     (param $acc i32) (param $accumulate i32) (param $pshift i32)
     (param $pstart i32) (param $pact i32) (param $packed i32)
-    (param $wide i32) (param $pdir i32) (param $scratch i32)
+    (param $wide i32) (param $hp i32) (param $wp i32) (param $pdir i32)
     (local $passes i32) (local $npairs i32) (local $pixels i32) (local $k i32)
-    (local $blkA i32) (local $blkB i32) (local $baseA i32) (local $baseB i32) (local $table i32)
-    (local $oA i32) (local $oB i32) (local $two i32) (local $chunk i32)
+    (local $baseA i32) (local $baseB i32) (local $two i32) (local $chunk i32)
     (local $pa i32) (local $pe i32) (local $pw i32) (local $wstride i32) (local $addr i32)
     (local $sa v128) (local $sb v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
@@ -279,49 +231,27 @@
     (local.set $passes (i32.mul (local.get $ci_blocks) (i32.mul (local.get $kh) (local.get $kw))))
     (local.set $pixels (i32.mul (local.get $out_h) (local.get $out_w)))
     (local.set $npairs (i32.load (i32.add (local.get $pstart) (i32.shl (local.get $passes) (i32.const 2)))))
-    (local.set $blkA (local.get $scratch))
-    (local.set $blkB (i32.add (local.get $scratch) (i32.mul (local.get $passes) (i32.shl (local.get $n) (i32.const 1)))))
     (local.set $wstride (i32.shl (local.get $n) (i32.const 2)))
-    (call $widen (local.get $inp)
-      (i32.mul (i32.mul (local.get $ci_blocks) (i32.mul (local.get $in_h) (local.get $in_w))) (local.get $n))
-      (local.get $sext) (local.get $wide))
-    (call $direct_offsets (local.get $pstart) (local.get $pact) (local.get $pdir) (local.get $n)
-      (local.get $in_h) (local.get $in_w) (local.get $ci_blocks) (local.get $kh) (local.get $kw))
+    (call $widen (local.get $inp) (local.get $n) (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
+      (local.get $pt) (local.get $pl) (local.get $hp) (local.get $wp) (local.get $sext) (local.get $wide))
+    (call $offsets (local.get $pstart) (local.get $pact) (local.get $pdir) (local.get $n)
+      (local.get $hp) (local.get $wp) (local.get $ci_blocks) (local.get $kh) (local.get $kw))
     (local.set $k (i32.const 0))
     (block $pixels_done
       (loop $pixel
         (br_if $pixels_done (i32.ge_u (local.get $k) (local.get $pixels)))
         (local.set $two (i32.lt_u (i32.add (local.get $k) (i32.const 1)) (local.get $pixels)))
-        (local.set $oA (call $origin (local.get $k) (local.get $n) (local.get $in_h) (local.get $in_w)
-          (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
-          (local.get $out_w)))
+        (local.set $baseA
+          (i32.add (local.get $wide)
+            (call $origin (local.get $k) (local.get $n) (local.get $wp) (local.get $sh) (local.get $sw) (local.get $out_w))))
         ;; without a second pixel, B repeats A (its sums are not stored)
-        (local.set $oB (local.get $oA))
-        (if (local.get $two)
-          (then
-            (local.set $oB (call $origin (i32.add (local.get $k) (i32.const 1)) (local.get $n)
-              (local.get $in_h) (local.get $in_w) (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw)
-              (local.get $pt) (local.get $pl) (local.get $out_w)))))
-        (if (i32.and (i32.ge_s (local.get $oA) (i32.const 0)) (i32.ge_s (local.get $oB) (i32.const 0)))
-          (then
-            ;; both windows inside the tile: read the widened region directly
-            (local.set $table (local.get $pdir))
-            (local.set $baseA (i32.add (local.get $wide) (local.get $oA)))
-            (local.set $baseB (i32.add (local.get $wide) (local.get $oB))))
-          (else
-            (call $im2col (local.get $k) (local.get $blkA) (local.get $n) (local.get $wide)
-              (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
-              (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
-              (local.get $out_w))
-            (if (local.get $two)
-              (then
-                (call $im2col (i32.add (local.get $k) (i32.const 1)) (local.get $blkB) (local.get $n) (local.get $wide)
-                  (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
-                  (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $pt) (local.get $pl)
-                  (local.get $out_w))))
-            (local.set $table (local.get $pact))
-            (local.set $baseA (local.get $blkA))
-            (local.set $baseB (select (local.get $blkB) (local.get $blkA) (local.get $two)))))
+        (local.set $baseB
+          (select
+            (i32.add (local.get $wide)
+              (call $origin (i32.add (local.get $k) (i32.const 1)) (local.get $n) (local.get $wp)
+                (local.get $sh) (local.get $sw) (local.get $out_w)))
+            (local.get $baseA)
+            (local.get $two)))
         (local.set $chunk (i32.const 0))
         (block $chunks_done
           (loop $chunk_loop
@@ -334,10 +264,10 @@
             (local.set $b1 (v128.const i32x4 0 0 0 0))
             (local.set $b2 (v128.const i32x4 0 0 0 0))
             (local.set $b3 (v128.const i32x4 0 0 0 0))
-            ;; every nonzero pair of every pass (a pass on padding has zero activations)
+            ;; every nonzero weight pair of every pass, for both pixels
             (local.set $pw (i32.add (local.get $packed) (i32.shl (local.get $chunk) (i32.const 2))))
-            (local.set $pa (local.get $table))
-            (local.set $pe (i32.add (local.get $table) (i32.shl (local.get $npairs) (i32.const 2))))
+            (local.set $pa (local.get $pdir))
+            (local.set $pe (i32.add (local.get $pdir) (i32.shl (local.get $npairs) (i32.const 2))))
             (block $pairs_done
               (loop $pair
                 (br_if $pairs_done (i32.ge_u (local.get $pa) (local.get $pe)))
