@@ -1,6 +1,7 @@
 /** The contract between bench/main.ts and the sections it runs. */
 import type { RssSampler } from './measure.js';
 import type { Goal, Table } from './report.js';
+import type { MachineCeiling } from './sections/ceiling.js';
 
 export interface SectionOutput {
   tables: Table[];
@@ -21,8 +22,8 @@ export interface BenchOptions {
 export interface BenchContext {
   options: BenchOptions;
   sampler: RssSampler;
-  /** MAC/s of the ceiling section, when it ran earlier in this process */
-  ceilingMacPerSecond: number | undefined;
+  /** the machine's ceiling (ceiling section), once measured in this process */
+  ceiling: MachineCeiling | undefined;
   /** progress line on stderr (tables go to stdout) */
   log(message: string): void;
 }
