@@ -23,9 +23,9 @@ import {
   ModelError,
   NibbleError,
 } from '../arch/index.js';
-import { type Network, loadIntegerNetFile } from '../models/index.js';
+import type { Network } from '../models/index.js';
 import type { Program } from '../isa/index.js';
-import { isaApi, requirePart } from './modules.js';
+import { isaApi, modelsApi, requirePart } from './modules.js';
 
 /** A file the user named could not be read or written. */
 export class FileError extends NibbleError {}
@@ -142,7 +142,10 @@ interface ModelsJsonApi {
 export async function loadModel(path: string, format: string | undefined): Promise<Network> {
   const fmt = detectModelFormat(path, format);
   if (!existsSync(path)) throw new ModelError('model file not found', path);
-  if (fmt === 'integernet') return loadIntegerNetFile(path);
+  if (fmt === 'integernet') {
+    const m = await modelsApi('reading an IntegerNet model', ['loadIntegerNetFile']);
+    return m.loadIntegerNetFile(path);
+  }
   const api = await requirePart<ModelsJsonApi>('models', ['loadModelJson'], 'reading a JSON model');
   return api.loadModelJson(readText(path, 'model file'), path);
 }

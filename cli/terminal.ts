@@ -2,8 +2,13 @@
  * Everything the CLI writes goes through here, so `--json` can guarantee one
  * JSON document on stdout and colours/progress bars appear only on terminals.
  */
+import { createRequire } from 'node:module';
 import { Chalk, type ChalkInstance } from 'chalk';
-import cliProgress from 'cli-progress';
+
+/** cli-progress, loaded on the first progress bar: most commands never draw one (start-up time). */
+function progressBars(): typeof import('cli-progress') {
+  return createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+}
 
 function colourLevel(): 0 | 1 | 2 | 3 {
   if (process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '') return 0;
@@ -64,6 +69,7 @@ export class Terminal {
    */
   progress(label: string, total: number): Progress {
     if (!process.stderr.isTTY || total <= 0) return { tick() {}, stop() {} };
+    const cliProgress = progressBars();
     const bar = new cliProgress.SingleBar(
       {
         format: `${label} [{bar}] {value}/{total} {eta_formatted}`,

@@ -5,17 +5,33 @@
  * signed and unsigned activations of 2..8 bits, padding, strides, pshift,
  * accumulate, zero activations and all-zero weight rows.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../arch/index.js';
 import type { GemmInst } from '../../isa/index.js';
 import { randomConfig, randomProgram } from '../../sim/index.js';
 import { FunctionalUnit } from '../../sim/execute.js';
-import { newGemmKernel } from '../../sim/kernels/gemm-kernel.js';
+import { newGemmKernel, type GemmKernel } from '../../sim/kernels/gemm-kernel.js';
 import { mulberry32, newScratchpads, type Scratchpads } from '../../sim/memory.js';
 import { prepareProgram, type PreparedProgram } from '../../sim/prepare.js';
 import { ins, makeProgram } from './helpers.js';
 
-const kernel = newGemmKernel();
+let kernel: GemmKernel | undefined;
+
+beforeAll(() => {
+  // the kernel the tests load is dist/'s: assemble it again when gemm.wat is newer (vitest run without npm run build)
+  const root = packageRoot();
+  const wat = join(root, 'sim', 'kernels', 'gemm.wat');
+  const wasm = join(root, 'dist', 'sim', 'kernels', 'gemm.wasm');
+  if (!existsSync(wasm) || statSync(wasm).mtimeMs < statSync(wat).mtimeMs) {
+    const r = spawnSync(process.execPath, [join(root, 'sim', 'kernels', 'build-wasm.mjs')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  }
+  kernel = newGemmKernel();
+});
 
 function fillRandom(p: PreparedProgram, sp: Scratchpads, seed: number): void {
   const a = p.arch;
