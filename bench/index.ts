@@ -2,7 +2,7 @@
  * The benchmark harness (entry: bench/main.ts, `npm run bench`). Exported for
  * the smoke test and for anyone who wants one section's figures in a script.
  */
-export { parseBenchArgs, BenchUsageError, USAGE, defaultReferenceModel } from './args.js';
+export { parseBenchArgs, BenchUsageError, USAGE, defaultReferenceModel, defaultCli } from './args.js';
 export type { BenchArgs } from './args.js';
 export { RssSampler, timeRepeated, timeOnce } from './measure.js';
 export type { Timed, RepeatOptions } from './measure.js';

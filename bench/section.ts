@@ -17,6 +17,8 @@ export interface BenchOptions {
   mnistBatch: number;
   /** the authors' MNIST model file */
   referenceModel: string;
+  /** the `nibble` executable the startup section times (default: this build's dist/cli/main.js) */
+  cli: string;
 }
 
 export interface BenchContext {

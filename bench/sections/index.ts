@@ -4,6 +4,7 @@ import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
 import { mnistSection } from './mnist.js';
 import { simSection } from './sim.js';
+import { startupSection } from './startup.js';
 import { timingSection } from './timing.js';
 import { verilatorSection } from './verilator.js';
 
@@ -12,6 +13,7 @@ export const SECTIONS: readonly Section[] = [
   simSection,
   mnistSection,
   timingSection,
+  startupSection,
   compilerQualitySection,
   verilatorSection,
 ];

@@ -10,6 +10,7 @@ import {
   RssSampler,
   SECTIONS,
   countMismatches,
+  defaultCli,
   int8Matmul,
   int8MatmulDot8,
   layerQuality,
@@ -32,7 +33,7 @@ import { simulate } from '../../sim/index.js';
 
 function ctx(): BenchContext {
   return {
-    options: { quick: true, mnistBatch: 2, referenceModel: '/nonexistent/model.txt' },
+    options: { quick: true, mnistBatch: 2, referenceModel: '/nonexistent/model.txt', cli: defaultCli() },
     sampler: new RssSampler(),
     ceiling: undefined,
     log: () => {},
