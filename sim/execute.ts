@@ -5,7 +5,7 @@
  * data hazards this gives the same memories as the cycle engine.
  */
 import type { GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/index.js';
-import type { GemmKernel } from './kernels/gemm-kernel.js';
+import type { GemmCore } from './kernels/gemm-kernel.js';
 import { clampRange, loadEntry, overflowError, writeLanes, type Scratchpads } from './memory.js';
 import { BUF_INP, BUF_WGT, type PreparedProgram } from './prepare.js';
 
@@ -92,8 +92,8 @@ export class FunctionalUnit {
     private readonly p: PreparedProgram,
     readonly sp: Scratchpads,
     readonly dram: Uint8Array,
-    /** the WebAssembly GEMM core for GEMMs the no-overflow bound covers; undefined: JavaScript loops only */
-    private readonly kernel?: GemmKernel,
+    /** the WebAssembly GEMM core (one thread or a team) for GEMMs the no-overflow bound covers; undefined: JavaScript loops only */
+    private readonly core?: GemmCore,
   ) {
     const n = p.arch.n;
     this.colSum = new Float64Array(n);
@@ -110,6 +110,8 @@ export class FunctionalUnit {
   }
 
   run(i: number, inst: Instruction): void {
+    // a GEMM still running on another thread must land before anything reads or writes its ACC range
+    this.core?.before(inst);
     switch (inst.op) {
       case 'LOAD':
         return this.load(inst);
@@ -124,6 +126,11 @@ export class FunctionalUnit {
       default:
         return;
     }
+  }
+
+  /** Wait for every GEMM still running on another thread (end of a run). */
+  finish(): void {
+    this.core?.finish();
   }
 
   load(inst: LoadInst): void {
@@ -236,7 +243,7 @@ export class FunctionalUnit {
       }
       if (!(bound + m <= limit)) return false;
     }
-    if (this.kernel?.gemm(g, this.sp, a)) return true;
+    if (this.core?.gemm(g, this.sp, a)) return true;
     const rows = passes * n;
     if (this.nzRows.length < rows) {
       this.nzRows = new Int32Array(rows);

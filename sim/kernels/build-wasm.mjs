@@ -10,13 +10,15 @@ import initWabt from 'wabt';
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, '..', '..', 'dist', 'sim', 'kernels');
 const wabt = await initWabt();
+// SIMD (the arithmetic), bulk memory (memory.fill), threads (a shared memory for the worker threads)
+const FEATURES = { simd: true, bulk_memory: true, threads: true };
 mkdirSync(outDir, { recursive: true });
 for (const file of readdirSync(here).filter((f) => f.endsWith('.wat'))) {
   const source = readFileSync(join(here, file), 'utf8');
   let bytes;
   try {
-    const mod = wabt.parseWat(file, source, { simd: true, bulk_memory: true });
-    mod.validate();
+    const mod = wabt.parseWat(file, source, FEATURES);
+    mod.validate(FEATURES);
     bytes = mod.toBinary({}).buffer;
     mod.destroy();
   } catch (e) {

@@ -2,87 +2,121 @@
  * The WebAssembly SIMD GEMM kernel (sim/kernels/gemm.wat, built to
  * dist/sim/kernels/gemm.wasm by `npm run build`) behind a typed-array
  * interface: it copies one GEMM instruction's INP, WGT and ACC regions into
- * its memory, runs, and copies ACC back. It computes exact i32 sums in its
- * own order, so the caller must only use it where the fast engine's
- * no-overflow bound holds (the checked, pass-by-pass JavaScript path handles
- * the rest and names the overflowing lane). Unavailable (undefined) when the
- * .wasm file is missing or the runtime has no WebAssembly SIMD: the
- * JavaScript path then runs, with the same results.
+ * its memory (stage), runs (compute), and copies ACC back (unstage). It
+ * computes exact i32 sums in its own order, so the caller must only use it
+ * where the fast engine's no-overflow bound holds (the checked, pass-by-pass
+ * JavaScript path handles the rest and names the overflowing lane).
+ * Unavailable (undefined) when the .wasm file is missing or the runtime has no
+ * WebAssembly SIMD: the JavaScript path then runs, with the same results.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot, type DerivedArch } from '../../arch/index.js';
-import type { GemmInst } from '../../isa/index.js';
+import type { GemmInst, Instruction } from '../../isa/index.js';
 import type { Scratchpads } from '../memory.js';
 
 /** The exports of gemm.wat. */
-interface KernelExports {
-  memory: WebAssembly.Memory;
+export interface KernelExports {
   pack(wgt: number, passes: number, n: number, pstart: number, pact: number, packed: number): number;
   gemm(...args: number[]): void;
+}
+
+/** How the fast engine runs the GEMMs the no-overflow bound covers (one kernel, or a team of threads). */
+export interface GemmCore {
+  /** Wait for any GEMM still running elsewhere whose ACC range `inst` reads or writes (results land in the scratchpads). */
+  before(inst: Instruction): void;
+  /** Run (or start) g on sp; false: the kernel cannot take it (memory), the JavaScript path must. */
+  gemm(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean;
+  /** Wait for everything still running: called at the end of a run. */
+  finish(): void;
 }
 
 /** The kernel works on 16-lane chunks: smaller arrays are padded with zero lanes. */
 const CHUNK = 16;
 const PAGE = 65536;
+/** Must match the memory import of gemm.wat (1 GiB). */
+export const MAX_PAGES = 16384;
+/** Arguments of one staged GEMM: 6 for pack, 24 for gemm. */
+export const STAGED_ARGS = 30;
 
 function align(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
 
-/** Where the built kernel is: next to this module (dist/), else in dist/ of the package (tests run the sources). */
-function wasmFile(): string | undefined {
-  const candidates = [fileURLToPath(new URL('./gemm.wasm', import.meta.url))];
+/**
+ * A file built into dist/sim/kernels/: next to this module when it runs from
+ * dist/, else in dist/ of the package (the tests run the sources).
+ */
+export function builtKernelFile(name: string): string | undefined {
+  const candidates = [fileURLToPath(new URL(`./${name}`, import.meta.url))];
   try {
-    candidates.push(join(packageRoot(), 'dist', 'sim', 'kernels', 'gemm.wasm'));
+    candidates.push(join(packageRoot(), 'dist', 'sim', 'kernels', name));
   } catch {
     // no package.json above: only the file next to this module counts
   }
   return candidates.find((f) => existsSync(f));
 }
 
-export class GemmKernel {
-  private readonly x: KernelExports;
+export function newKernelMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+}
+
+/** A GEMM whose data is in kernel memory: the arguments of its pack and gemm calls, and where its ACC goes. */
+export interface StagedGemm {
+  args: Int32Array;
+  /** ACC region in kernel memory (i32 index), in the scratchpad (entry), pixels, lanes in kernel memory, lanes n */
+  accIndex: number;
+  accAddr: number;
+  pixels: number;
+  lanes: number;
+  n: number;
+}
+
+/** Bytes of kernel memory one GEMM needs; offsets of its regions. */
+function layout(g: GemmInst, lanes: number) {
+  const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
+  const pairs = passes * (lanes / 2);
+  // the zero-bordered image covers the tile and every window (padding on all sides)
+  const hp = Math.max(g.pad_top + g.in_h, (g.out_h - 1) * g.stride_h + g.kernel_h);
+  const wp = Math.max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.kernel_w);
+  let at = 0;
+  const take = (bytes: number) => {
+    const off = at;
+    at += align(bytes);
+    return off;
+  };
+  return {
+    passes,
+    hp,
+    wp,
+    inp: take(g.ci_blocks * g.in_h * g.in_w * lanes),
+    wgt: take(passes * lanes * lanes),
+    acc: take(g.out_h * g.out_w * lanes * 4),
+    pstart: take((passes + 1) * 4),
+    pact: take(pairs * 4),
+    packed: take(pairs * lanes * 4),
+    wide: take(g.ci_blocks * hp * wp * lanes * 2),
+    pdir: take(pairs * 4),
+    total: at,
+  };
+}
+
+export class GemmKernel implements GemmCore {
+  readonly x: KernelExports;
   private u8 = new Uint8Array(0);
   private i8 = new Int8Array(0);
   private i32 = new Int32Array(0);
 
-  constructor(module: WebAssembly.Module) {
-    this.x = new WebAssembly.Instance(module).exports as unknown as KernelExports;
-  }
-
-  /** Bytes of kernel memory one GEMM needs; offsets of its regions. */
-  private layout(g: GemmInst, lanes: number) {
-    const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
-    const pairs = passes * (lanes / 2);
-    // the zero-bordered image covers the tile and every window (padding on all sides)
-    const hp = Math.max(g.pad_top + g.in_h, (g.out_h - 1) * g.stride_h + g.kernel_h);
-    const wp = Math.max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.kernel_w);
-    let at = 0;
-    const take = (bytes: number) => {
-      const off = at;
-      at += align(bytes);
-      return off;
-    };
-    return {
-      passes,
-      hp,
-      wp,
-      inp: take(g.ci_blocks * g.in_h * g.in_w * lanes),
-      wgt: take(passes * lanes * lanes),
-      acc: take(g.out_h * g.out_w * lanes * 4),
-      pstart: take((passes + 1) * 4),
-      pact: take(pairs * 4),
-      packed: take(pairs * lanes * 4),
-      wide: take(g.ci_blocks * hp * wp * lanes * 2),
-      pdir: take(pairs * 4),
-      total: at,
-    };
+  constructor(
+    module: WebAssembly.Module,
+    readonly memory: WebAssembly.Memory = newKernelMemory(),
+  ) {
+    this.x = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
   }
 
   private reserve(bytes: number): boolean {
-    const mem = this.x.memory;
+    const mem = this.memory;
     if (mem.buffer.byteLength < bytes) {
       try {
         mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / PAGE));
@@ -90,7 +124,7 @@ export class GemmKernel {
         return false;
       }
     }
-    if (this.u8.buffer !== mem.buffer) {
+    if (this.u8.byteLength !== mem.buffer.byteLength) {
       this.u8 = new Uint8Array(mem.buffer);
       this.i8 = new Int8Array(mem.buffer);
       this.i32 = new Int32Array(mem.buffer);
@@ -98,16 +132,12 @@ export class GemmKernel {
     return true;
   }
 
-  /**
-   * ACC[acc_addr ..] (+)= the GEMM's sums << pshift, exactly as the hardware
-   * computes them when no value overflows. Returns false (nothing changed)
-   * when the kernel's memory cannot grow to this GEMM's size.
-   */
-  gemm(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean {
+  /** Copy g's INP, WGT (and ACC when it accumulates) into kernel memory; undefined when memory cannot grow that far. */
+  stage(g: GemmInst, sp: Scratchpads, a: DerivedArch): StagedGemm | undefined {
     const n = a.n;
     const lanes = Math.max(CHUNK, n);
-    const L = this.layout(g, lanes);
-    if (!this.reserve(L.total)) return false;
+    const L = layout(g, lanes);
+    if (!this.reserve(L.total)) return undefined;
     const { u8, i8, i32 } = this;
     const inpEntries = g.ci_blocks * g.in_h * g.in_w;
     const wgtRows = L.passes * n;
@@ -130,9 +160,16 @@ export class GemmKernel {
         for (let k = 0; k < pixels; k++)
           i32.set(sp.acc.subarray((g.acc_addr + k) * n, (g.acc_addr + k + 1) * n), L.acc / 4 + k * lanes);
     }
-    this.x.pack(L.wgt, L.passes, lanes, L.pstart, L.pact, L.packed);
     const sext = g.act_signed ? 16 - a.activationBits : 0;
-    this.x.gemm(
+    const args = Int32Array.of(
+      // pack
+      L.wgt,
+      L.passes,
+      lanes,
+      L.pstart,
+      L.pact,
+      L.packed,
+      // gemm
       L.inp,
       g.in_h,
       g.in_w,
@@ -158,12 +195,42 @@ export class GemmKernel {
       L.wp,
       L.pdir,
     );
-    if (lanes === n) sp.acc.set(i32.subarray(L.acc / 4, L.acc / 4 + pixels * n), g.acc_addr * n);
+    return { args, accIndex: L.acc / 4, accAddr: g.acc_addr, pixels, lanes, n };
+  }
+
+  /** ACC[acc_addr ..] (+)= the GEMM's sums << pshift, in kernel memory. */
+  static compute(x: KernelExports, args: Int32Array): void {
+    x.pack(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
+    x.gemm(...args.subarray(6, STAGED_ARGS));
+  }
+
+  /** Copy a computed GEMM's ACC back into the scratchpad. */
+  unstage(s: StagedGemm, sp: Scratchpads): void {
+    if (this.i32.byteLength !== this.memory.buffer.byteLength) this.reserve(0);
+    const { i32 } = this;
+    const { n, lanes, pixels, accIndex } = s;
+    if (lanes === n) sp.acc.set(i32.subarray(accIndex, accIndex + pixels * n), s.accAddr * n);
     else
       for (let k = 0; k < pixels; k++)
-        sp.acc.set(i32.subarray(L.acc / 4 + k * lanes, L.acc / 4 + k * lanes + n), (g.acc_addr + k) * n);
+        sp.acc.set(i32.subarray(accIndex + k * lanes, accIndex + k * lanes + n), (s.accAddr + k) * n);
+  }
+
+  before(): void {}
+
+  /**
+   * ACC[acc_addr ..] (+)= the GEMM's sums << pshift, exactly as the hardware
+   * computes them when no value overflows. Returns false (nothing changed)
+   * when the kernel's memory cannot grow to this GEMM's size.
+   */
+  gemm(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean {
+    const s = this.stage(g, sp, a);
+    if (!s) return false;
+    GemmKernel.compute(this.x, s.args);
+    this.unstage(s, sp);
     return true;
   }
+
+  finish(): void {}
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -172,7 +239,7 @@ let compiled: WebAssembly.Module | null | undefined;
 export function gemmKernelModule(): WebAssembly.Module | undefined {
   if (compiled === undefined) {
     compiled = null;
-    const file = wasmFile();
+    const file = builtKernelFile('gemm.wasm');
     if (file) {
       const bytes = readFileSync(file);
       if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
@@ -181,7 +248,7 @@ export function gemmKernelModule(): WebAssembly.Module | undefined {
   return compiled ?? undefined;
 }
 
-/** A kernel instance with its own memory (one per fast-engine run or worker), or undefined when unavailable. */
+/** A kernel instance with its own memory, or undefined when unavailable. */
 export function newGemmKernel(): GemmKernel | undefined {
   const m = gemmKernelModule();
   return m ? new GemmKernel(m) : undefined;

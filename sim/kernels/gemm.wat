@@ -29,7 +29,8 @@
 ;;   pdir     i32 per nonzero pair z: byte offset of its activation pair from a pixel's
 ;;            window origin in `wide`
 (module
-  (memory (export "memory") 1)
+  ;; shared, so a worker thread's instance can run GEMMs on the memory the main thread fills
+  (import "env" "memory" (memory 1 16384 shared))
 
   ;; Pack the nonzero row pairs of every pass; returns how many there are.
   ;; A pair whose two weight rows are all zero (padded input channels) is left out.
