@@ -2,9 +2,10 @@
  * One side of the program-loading comparison (bench/sections/timing.ts), in a
  * fresh worker so its engine code has seen only one kind of program object,
  * as in a real process: 'compiled' builds and compiles the zoo network here,
- * 'loaded' reads the .nbl bytes it is given. Posts the fastest warm
- * timing-engine run (wall ms): the minimum over many runs is what load on a
- * shared machine and background JIT threads disturb least.
+ * 'loaded' reads the .nbl bytes it is given. Posts the cheapest warm
+ * timing-engine run in CPU ms: CPU time is what other processes on a shared
+ * machine do not change, and the minimum over many runs is what this
+ * process's background JIT and GC threads disturb least.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { DEFAULT_CONFIG } from '../arch/index.js';
@@ -31,9 +32,10 @@ const program =
         { batch: 1 },
       );
 const run = () => {
-  const t0 = performance.now();
+  const c0 = process.cpuUsage();
   simulate(program, { engine: 'timing' });
-  return performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
 };
 // warm up (the JIT's optimizing tier), then keep the fastest of the measured runs
 for (let spent = 0, i = 0; spent < 300 && i < 1000; i++) spent += run();

@@ -208,7 +208,7 @@ export function measureWasmKernel(
       out: new Uint8Array(0),
     };
     const arch = deriveArch({ ...DEFAULT_CONFIG, array: { rows: n, cols: n } });
-    const t = timeRepeated(() => kernel.gemm(g, sp, arch), {
+    const t = timeRepeated(() => kernel.run(g, sp, arch), {
       minMs: opts.minMs ?? 500,
       maxRuns: 100000,
       ...(opts.sampler ? { sampler: opts.sampler } : {}),

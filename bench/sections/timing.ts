@@ -42,9 +42,9 @@ function runLoadingWorker(job: LoadingJob): Promise<number> {
 }
 
 /**
- * The fastest warm timing-engine run of the compiler's program and of the
- * same program read from its .nbl bytes, each in a fresh worker (so the
- * engine's code has seen one kind of object, as in a real process), twice
+ * The cheapest warm timing-engine run (CPU ms) of the compiler's program and
+ * of the same program read from its .nbl bytes, each in a fresh worker (so
+ * the engine's code has seen one kind of object, as in a real process), twice
  * alternately, best of each.
  */
 export async function measureLoading(
@@ -68,7 +68,7 @@ export async function measureLoading(
 export function loadingTable(rows: LoadingRow[]): Table {
   return {
     title: "program loading: timing engine on the program read from its .nbl file vs the compiler's own",
-    columns: ['network', 'in-process', 'loaded .nbl', 'loaded / in-process'],
+    columns: ['network', 'in-process (CPU)', 'loaded .nbl (CPU)', 'loaded / in-process'],
     rows: rows.map((r) => [r.network, ms(r.inProcessMs), ms(r.loadedMs), `${r.ratio.toFixed(2)}x`]),
   };
 }
@@ -176,7 +176,7 @@ export const timingSection: Section = {
       goals,
       notes: [
         "'build net' is constructing the zoo network (seeded weights, calibration), not a compiler cost; the goal is judged on the cold (first) timing-engine run",
-        'loading: the fastest warm timing-engine run of the compiled program and of the same program written to .nbl bytes and read back (readProgramFile), each in a fresh worker thread (as in a real process, the engine sees one kind of program object), two rounds alternately, best of each; reading the file itself is not timed',
+        'loading: the cheapest warm timing-engine run (CPU time: other processes on the machine do not change it) of the compiled program and of the same program written to .nbl bytes and read back (readProgramFile), each in a fresh worker thread (as in a real process, the engine sees one kind of program object), two rounds alternately, best of each; reading the file itself is not timed',
       ],
       data: { networks: data, loading },
     };

@@ -40,6 +40,21 @@ export const MAX_PAGES = 16384;
 /** Arguments of one staged GEMM: 6 for pack, 24 for gemm. */
 export const STAGED_ARGS = 30;
 
+/** N x N MACs of all of g's passes and pixels: the work the kernel does (lanes padded to 16 below 16). */
+export function gemmArrayMacs(g: GemmInst, n: number): number {
+  return g.ci_blocks * g.kernel_h * g.kernel_w * g.out_h * g.out_w * n * n;
+}
+
+/**
+ * Below these sizes the JavaScript loops are quicker than the kernel's fixed
+ * costs (copies, a call, and below 16 lanes the padding): measured on this
+ * project's machine, a 16-lane GEMM of 2 pixels x 9 passes is already 2x
+ * quicker in the kernel, an 8-lane one needs about 30 k MACs.
+ */
+export function kernelTakes(g: GemmInst, n: number): boolean {
+  return gemmArrayMacs(g, n) >= (n >= CHUNK ? 4096 : 32768);
+}
+
 function align(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
@@ -219,15 +234,20 @@ export class GemmKernel implements GemmCore {
 
   /**
    * ACC[acc_addr ..] (+)= the GEMM's sums << pshift, exactly as the hardware
-   * computes them when no value overflows. Returns false (nothing changed)
-   * when the kernel's memory cannot grow to this GEMM's size.
+   * computes them when no value overflows, whatever the GEMM's size. Returns
+   * false (nothing changed) when the kernel's memory cannot grow to its size.
    */
-  gemm(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean {
+  run(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean {
     const s = this.stage(g, sp, a);
     if (!s) return false;
     GemmKernel.compute(this.x, s.args);
     this.unstage(s, sp);
     return true;
+  }
+
+  /** run(), for a GEMM big enough to be quicker here than in the JavaScript loops (false: not taken). */
+  gemm(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean {
+    return kernelTakes(g, a.n) && this.run(g, sp, a);
   }
 
   finish(): void {}

@@ -18,6 +18,7 @@ import type { Scratchpads } from '../memory.js';
 import type { PreparedProgram } from '../prepare.js';
 import {
   builtKernelFile,
+  gemmArrayMacs,
   gemmKernelModule,
   GemmKernel,
   newKernelMemory,
@@ -35,6 +36,9 @@ function accRange(inst: Instruction): [number, number] {
   return [0, 0];
 }
 
+/** GEMMs below this many array MACs stay on the main thread: handing one over costs about as much as running it. */
+export const HANDOFF_MIN_MACS = 256 * 1024;
+
 /** How long the main thread waits for one GEMM before calling the helper lost (a GEMM takes milliseconds). */
 const HELPER_TIMEOUT_MS = 120_000;
 
@@ -46,6 +50,8 @@ export class GemmTeam implements GemmCore {
   private readonly worker: Worker;
   /** GEMMs the helper thread ran, since the team was made */
   helped = 0;
+  /** smaller GEMMs stay on the main thread (tests set 0 to hand over every GEMM the kernel takes) */
+  handoffMinMacs = HANDOFF_MIN_MACS;
 
   constructor(
     module: WebAssembly.Module,
@@ -93,8 +99,9 @@ export class GemmTeam implements GemmCore {
   gemm(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean {
     this.before(g);
     if (this.inFlight && Atomics.load(this.ctl, STATE) !== JOB) this.complete();
-    // the helper is busy (or still starting): the main thread runs this one itself
-    if (this.inFlight || Atomics.load(this.ctl, STATE) !== IDLE) return this.own.gemm(g, sp, a);
+    // a small GEMM, or the helper is busy (or still starting): the main thread runs this one itself
+    if (gemmArrayMacs(g, a.n) < this.handoffMinMacs || this.inFlight || Atomics.load(this.ctl, STATE) !== IDLE)
+      return this.own.gemm(g, sp, a);
     const s = this.staging.stage(g, sp, a);
     if (!s) return this.own.gemm(g, sp, a);
     this.ctl.set(s.args.subarray(0, STAGED_ARGS), ARGS_AT);
@@ -128,7 +135,7 @@ export function sharedGemmTeam(module: WebAssembly.Module, own: GemmKernel): Gem
   return team ?? undefined;
 }
 
-/** Below this many array MACs a program runs on one thread: the helper's start-up and hand-overs would cost more. */
+/** Below this many array MACs in GEMMs big enough to hand over, a program runs on one thread. */
 export const TEAM_MIN_MACS = 20e6;
 
 /** The fast engine's GEMM core for a program: the kernel alone, a team of two threads, or undefined (no kernel built). */
@@ -138,7 +145,10 @@ export function fastEngineGemmCore(p: PreparedProgram, threads: number | undefin
   let want = threads;
   if (want === undefined) {
     let macs = 0;
-    for (let i = 0; i < p.count; i++) macs += p.passes[i]! * p.pixels[i]! * p.arch.n * p.arch.n;
+    for (let i = 0; i < p.count; i++) {
+      const m = p.passes[i]! * p.pixels[i]! * p.arch.n * p.arch.n;
+      if (m >= HANDOFF_MIN_MACS) macs += m;
+    }
     want = isMainThread && availableParallelism() > 1 && macs >= TEAM_MIN_MACS ? 2 : 1;
   }
   if (want < 2) return own;

@@ -53,7 +53,7 @@ function compareOne(p: PreparedProgram, sp: Scratchpads, g: GemmInst, what: stri
   if (!(fu as unknown as { gemmUnchecked(g: GemmInst): boolean }).gemmUnchecked(g)) return false;
   const js = sp.acc.slice();
   sp.acc.set(before);
-  expect(kernel!.gemm(g, sp, p.arch), what).toBe(true);
+  expect(kernel!.run(g, sp, p.arch), what).toBe(true);
   const wasm = sp.acc;
   if (Buffer.compare(Buffer.from(js.buffer), Buffer.from(wasm.buffer)) !== 0) {
     const k = js.findIndex((v, j) => v !== wasm[j]);
