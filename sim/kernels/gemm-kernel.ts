@@ -19,7 +19,32 @@ import type { Scratchpads } from '../memory.js';
 /** The exports of gemm.wat. */
 export interface KernelExports {
   pack(wgt: number, passes: number, n: number, pstart: number, pact: number, packed: number): number;
-  gemm(...args: number[]): void;
+  gemm(
+    inp: number,
+    inH: number,
+    inW: number,
+    ciBlocks: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+    outH: number,
+    outW: number,
+    n: number,
+    sext: number,
+    acc: number,
+    accumulate: number,
+    pshift: number,
+    pstart: number,
+    pact: number,
+    packed: number,
+    wide: number,
+    hp: number,
+    wp: number,
+    pdir: number,
+  ): void;
 }
 
 /** How the fast engine runs the GEMMs the no-overflow bound covers (one kernel, or a team of threads). */
@@ -215,8 +240,35 @@ export class GemmKernel implements GemmCore {
 
   /** ACC[acc_addr ..] (+)= the GEMM's sums << pshift, in kernel memory. */
   static compute(x: KernelExports, args: Int32Array): void {
-    x.pack(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
-    x.gemm(...args.subarray(6, STAGED_ARGS));
+    const a = args;
+    x.pack(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
+    // spelled out: a spread call over a typed array is a slow generic path, once per GEMM
+    x.gemm(
+      a[6]!,
+      a[7]!,
+      a[8]!,
+      a[9]!,
+      a[10]!,
+      a[11]!,
+      a[12]!,
+      a[13]!,
+      a[14]!,
+      a[15]!,
+      a[16]!,
+      a[17]!,
+      a[18]!,
+      a[19]!,
+      a[20]!,
+      a[21]!,
+      a[22]!,
+      a[23]!,
+      a[24]!,
+      a[25]!,
+      a[26]!,
+      a[27]!,
+      a[28]!,
+      a[29]!,
+    );
   }
 
   /** Copy a computed GEMM's ACC back into the scratchpad. */
