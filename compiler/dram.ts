@@ -7,7 +7,7 @@
 import type { ArchConfig } from '../arch/index.js';
 import { CompileError } from '../arch/index.js';
 import { PARAM_LANE_BYTES, packEntry, packParamEntry, tensorImageBytes, type DramSegment } from '../isa/index.js';
-import type { ActTensor, Lowered } from './lower.js';
+import type { ActTensor, Lowered } from './conv-op.js';
 import type { OpPlan } from './tiling.js';
 
 export const DRAM_ALIGN = 64;
