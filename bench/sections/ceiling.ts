@@ -221,7 +221,7 @@ export function measureWasmKernel(
 export function ceilingTable(rows: CeilingRow[]): Table {
   return {
     title: 'int8 GEMM, 4-bit values (one thread each)',
-    columns: ['kernel', 'pixels x K x N', 'MACs/run', 'ms/run', 'runs', 'CPU/wall', 'MAC/s'],
+    columns: ['kernel', 'pixels x K x N', 'MACs/run', 'ms/run', 'runs', 'CPU/wall', 'MAC/s', 'MAC per CPU s'],
     rows: rows.map((r) => [
       r.kernel,
       `${r.shape.pixels} x ${r.shape.k} x ${r.shape.n}`,
@@ -230,6 +230,7 @@ export function ceilingTable(rows: CeilingRow[]): Table {
       r.runs,
       pct(r.cpuShare, 0),
       si(r.macPerSecond),
+      si(r.macPerSecond / r.cpuShare),
     ]),
   };
 }

@@ -19,6 +19,8 @@ export interface EngineRun {
   engine: Engine;
   /** the fast engine's GEMM core ('js': the JavaScript loops alone) */
   gemm: 'wasm' | 'js';
+  /** the fast engine's GEMM threads (undefined: simulate()'s default) */
+  threads: number | undefined;
   instructions: number;
   cycles: number;
   usefulMacs: number;
@@ -40,10 +42,11 @@ export function measureEngine(
   label: string,
   program: Program,
   engine: Engine,
-  opts: { minMs?: number; slowMs?: number; sampler?: RssSampler; gemm?: 'wasm' | 'js' } = {},
+  opts: { minMs?: number; slowMs?: number; sampler?: RssSampler; gemm?: 'wasm' | 'js'; threads?: number } = {},
 ): EngineRun {
   const gemm = opts.gemm ?? 'wasm';
-  const t = timeRepeated(() => simulate(program, { engine, gemm }), {
+  const threads = opts.threads;
+  const t = timeRepeated(() => simulate(program, { engine, gemm, ...(threads ? { threads } : {}) }), {
     minMs: opts.minMs ?? 1000,
     slowMs: opts.slowMs ?? 3000,
     maxRuns: 1000, // minMs bounds the time; short programs need many runs to be measured warm
@@ -56,6 +59,7 @@ export function measureEngine(
     workload: label,
     engine,
     gemm,
+    threads,
     instructions: program.code.length,
     cycles: r.cycles,
     usefulMacs: macs,
@@ -77,9 +81,10 @@ function ratio(x: number | undefined, ceiling: number | undefined): string {
   return r >= 0.1 ? r.toFixed(2) : r.toFixed(3);
 }
 
-/** 'fast' or 'fast, JS GEMM' */
+/** 'fast', 'fast, 1 thread' or 'fast, JS GEMM' */
 export function engineLabel(r: EngineRun): string {
-  return r.engine === 'fast' && r.gemm === 'js' ? 'fast, JS GEMM' : r.engine;
+  if (r.engine !== 'fast') return r.engine;
+  return r.gemm === 'js' ? 'fast, JS GEMM' : r.threads === 1 ? 'fast, 1 thread' : 'fast';
 }
 
 export function engineTable(runs: EngineRun[], ceiling: MachineCeiling): Table {
@@ -100,6 +105,7 @@ export function engineTable(runs: EngineRun[], ceiling: MachineCeiling): Table {
       'array MAC/s',
       'useful/ceiling',
       'useful/kernel',
+      'useful MAC per CPU s',
     ],
     rows: runs.map((r) => [
       r.workload,
@@ -115,6 +121,7 @@ export function engineTable(runs: EngineRun[], ceiling: MachineCeiling): Table {
       data(r) ? si(r.arrayMacPerSecond) : '-',
       ratio(data(r) ? r.usefulMacPerSecond : undefined, ceiling.macPerSecond),
       ratio(data(r) ? r.usefulMacPerSecond : undefined, ceiling.wasmMacPerSecond),
+      data(r) ? si(r.usefulMacPerSecond / r.cpuShare) : '-',
     ]),
   };
 }
@@ -133,7 +140,8 @@ const GOAL_NETWORKS = ['cifar10-32', 'vgg16-224'];
 export function simGoals(runs: EngineRun[], ceiling: MachineCeiling, quick: boolean): Goal[] {
   const goals: Goal[] = [];
   for (const r of runs) {
-    if (r.engine !== 'fast' || r.gemm !== 'wasm' || (!quick && !GOAL_NETWORKS.includes(r.workload))) continue;
+    if (r.engine !== 'fast' || r.gemm !== 'wasm' || r.threads !== undefined) continue;
+    if (!quick && !GOAL_NETWORKS.includes(r.workload)) continue;
     const c = r.usefulMacPerSecond / ceiling.macPerSecond;
     goals.push({
       name: `fast engine / ${ceiling.source} ceiling, ${r.workload}`,
@@ -175,15 +183,25 @@ export const simSection: Section = {
     });
     const runs: EngineRun[] = [];
     for (const { w, cycle } of workloads) {
-      const plan: [Engine, 'wasm' | 'js'][] = [
-        ['timing', 'wasm'],
-        ['fast', 'wasm'],
-        ['fast', 'js'],
-        ...(cycle ? [['cycle', 'wasm'] as [Engine, 'wasm']] : []),
+      const plan: [Engine, 'wasm' | 'js', number | undefined][] = [
+        ['timing', 'wasm', undefined],
+        ['fast', 'wasm', undefined],
+        ['fast', 'wasm', 1],
+        ['fast', 'js', undefined],
+        ...(cycle ? [['cycle', 'wasm', undefined] as [Engine, 'wasm', undefined]] : []),
       ];
-      for (const [engine, gemm] of plan) {
-        ctx.log(`sim: ${w.label} ${engine}${engine === 'fast' ? ` (${gemm} GEMM)` : ''}`);
-        runs.push(measureEngine(w.label, w.program, engine, { minMs: quick ? 50 : 1000, sampler: ctx.sampler, gemm }));
+      for (const [engine, gemm, threads] of plan) {
+        ctx.log(
+          `sim: ${w.label} ${engine}${engine === 'fast' ? ` (${gemm} GEMM${threads ? `, ${threads} thread` : ''})` : ''}`,
+        );
+        runs.push(
+          measureEngine(w.label, w.program, engine, {
+            minMs: quick ? 50 : 1000,
+            sampler: ctx.sampler,
+            gemm,
+            ...(threads ? { threads } : {}),
+          }),
+        );
       }
     }
     const goals = simGoals(runs, ceiling, quick);
@@ -196,7 +214,8 @@ export const simSection: Section = {
       "useful MAC/s counts the network's MACs (program.layers), the figure the goals use; array MAC/s counts N x N per issued pixel (zero padding and unused lanes included); " +
         "useful/ceiling is over the ceiling section's figure, useful/kernel over the WebAssembly kernel alone; " +
         'ms/run is the mean of measured runs after one cold run and 300 ms of discarded warm-up runs (steady-state speed), or the cold run alone when it took over 3 s',
-      "'fast, JS GEMM' is the fast engine with its JavaScript GEMM loops only (simulate(..., { gemm: 'js' })): the fallback, and the engine before the WebAssembly kernel",
+      "'fast' is simulate()'s default (two GEMM threads for a program of >= 20 M array MACs in big GEMMs), 'fast, 1 thread' the kernel on the main thread alone (threads: 1), 'fast, JS GEMM' the JavaScript GEMM loops only (gemm: 'js'): the fallback, and the engine before the WebAssembly kernel",
+      'useful MAC per CPU s = useful MAC/s over CPU/wall: what the row does per second of CPU it got (this process, all threads), the figure other work on the machine changes least',
       'the cycle engine runs the same programs on the same default config as the others (VGG-16 excepted); its figure is one cold run when that took over 3 s',
       `compile times: ${workloads.map(({ w }) => `${w.label} ${w.compileMs.toFixed(0)} ms`).join(', ')}`,
     );
