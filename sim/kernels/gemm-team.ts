@@ -146,7 +146,9 @@ export function fastEngineGemmCore(p: PreparedProgram, threads: number | undefin
   if (want === undefined) {
     let macs = 0;
     for (let i = 0; i < p.count; i++) {
-      const m = p.passes[i]! * p.pixels[i]! * p.arch.n * p.arch.n;
+      const g = p.code[i]!;
+      if (g.op !== 'GEMM') continue;
+      const m = gemmArrayMacs(g, p.arch.n);
       if (m >= HANDOFF_MIN_MACS) macs += m;
     }
     want = isMainThread && availableParallelism() > 1 && macs >= TEAM_MIN_MACS ? 2 : 1;
