@@ -29,7 +29,7 @@ import {
   writeOutputFile,
   type OutputKind,
 } from '../io/index.js';
-import { type Network, type WithHost, parseIntegerNet } from '../models/index.js';
+import type { Network, WithHost } from '../models/index.js';
 import { isaLayout, type Program } from '../isa/index.js';
 import { isaApi, modelsApi, requirePart } from './modules.js';
 
@@ -177,9 +177,14 @@ export async function loadModel(path: string, format: string | undefined): Promi
   // A missing file, a directory or a device is named before the format is looked at (sniffing opens the file).
   checkInputFile(path, 'model file');
   const fmt = detectModelFormat(path, format);
-  if (fmt === 'integernet')
+  if (fmt === 'integernet') {
+    const m = await modelsApi('reading an IntegerNet model', ['parseIntegerNet']);
     // named after its file so reports and listings say which model they describe
-    return parseIntegerNet(readText(path, 'model file'), { file: path, name: basename(path).replace(/\.[^.]*$/, '') });
+    return m.parseIntegerNet(readText(path, 'model file'), {
+      file: path,
+      name: basename(path).replace(/\.[^.]*$/, ''),
+    });
+  }
   if (fmt === 'nbm') {
     const api = await modelsApi('reading a binary model', ['loadModelBinaryFile']);
     return api.loadModelBinaryFile(path);

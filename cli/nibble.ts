@@ -3,60 +3,50 @@
  * policy. cli/main.ts is only the executable entry point, so tests (and other
  * tools) can run the CLI with extra or replaced commands.
  */
-import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { didYouMean, isNibbleError } from '../arch/index.js';
 import type { CommandSpec } from './command.js';
-import { asmCommand } from './commands/asm.js';
-import { compileCommand } from './commands/compile.js';
-import { configCommand } from './commands/config.js';
-import { demoCommand } from './commands/demo.js';
-import { disasmCommand } from './commands/disasm.js';
-import { exportCommand } from './commands/export.js';
-import { fpgaCommand } from './commands/fpga.js';
-import { importCommand } from './commands/import.js';
-import { reportCommand } from './commands/report.js';
-import { rtlCommand } from './commands/rtl.js';
-import { runCommand } from './commands/run.js';
-import { simCommand } from './commands/sim.js';
-import { sweepCommand } from './commands/sweep.js';
-import { workerCommand } from './commands/worker.js';
-import { compareCommand } from './commands/compare.js';
-import { verifyCommand } from './commands/verify.js';
-import { zooCommand } from './commands/zoo.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, ExitCodeError } from './exit.js';
 import { CliUsageError, checkOutputPaths } from './inputs.js';
 import { setVerbosity } from './terminal.js';
+import { packageVersion } from './version.js';
 
-export const COMMANDS: readonly CommandSpec[] = [
-  demoCommand,
-  runCommand,
-  compileCommand,
-  importCommand,
-  exportCommand,
-  simCommand,
-  asmCommand,
-  disasmCommand,
-  rtlCommand,
-  fpgaCommand,
-  verifyCommand,
-  reportCommand,
-  zooCommand,
-  configCommand,
-  sweepCommand,
-  workerCommand,
-  compareCommand,
-];
+/**
+ * Every command by name, in --help order. A command module is loaded only when
+ * it runs (or for the command list of `nibble --help`), so `nibble sim` does
+ * not pay for the compiler, the models, the report renderer or rtl-gen.
+ * Each key is the first word of its spec's `command` (test/cli/startup.test.ts).
+ */
+export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CommandSpec>>> = {
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
+  compile: async () => (await import('./commands/compile.js')).compileCommand,
+  import: async () => (await import('./commands/import.js')).importCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  sim: async () => (await import('./commands/sim.js')).simCommand,
+  asm: async () => (await import('./commands/asm.js')).asmCommand,
+  disasm: async () => (await import('./commands/disasm.js')).disasmCommand,
+  rtl: async () => (await import('./commands/rtl.js')).rtlCommand,
+  fpga: async () => (await import('./commands/fpga.js')).fpgaCommand,
+  verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
+  zoo: async () => (await import('./commands/zoo.js')).zooCommand,
+  config: async () => (await import('./commands/config.js')).configCommand,
+  sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
+  worker: async () => (await import('./commands/worker.js')).workerCommand,
+  compare: async () => (await import('./commands/compare.js')).compareCommand,
+};
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
+/** Load command specs (default: all of them, in --help order). */
+export function loadCommands(names: readonly string[] = Object.keys(COMMAND_LOADERS)): Promise<CommandSpec[]> {
+  return Promise.all(names.map((n) => COMMAND_LOADERS[n]!()));
+}
+
+/** The commands a command line needs: the one it names, or all (help, version, an unknown or missing command). */
+function commandsFor(argv: readonly string[]): Promise<CommandSpec[]> {
+  const name = argv[0];
+  const only = name !== undefined && Object.hasOwn(COMMAND_LOADERS, name);
+  return loadCommands(only ? [name] : undefined);
 }
 
 function oneLine(message: string): string {
@@ -93,7 +83,8 @@ function invalidChoice(msg: string): string | undefined {
 }
 
 /** Run the CLI on `argv` (without node and script); returns the exit code. Never throws. */
-export async function runNibble(argv: string[], commands: readonly CommandSpec[] = COMMANDS): Promise<number> {
+export async function runNibble(argv: string[], given?: readonly CommandSpec[]): Promise<number> {
+  const commands = given ?? (await commandsFor(argv));
   let cli = yargs(argv)
     .scriptName('nibble')
     .usage('$0 <command> [options]\n\nCo-design toolkit for 4-bit integer-only neural-network accelerators.')

@@ -2,19 +2,12 @@
  * Everything the CLI writes goes through here, so `--json` can guarantee one
  * JSON document on stdout and colours/progress bars appear only on terminals.
  */
+import { createRequire } from 'node:module';
 import { Chalk, type ChalkInstance } from 'chalk';
-import cliProgress from 'cli-progress';
-import { errnoReason } from '../io/index.js';
-import { EXIT_OK, EXIT_USER_ERROR } from './exit.js';
 
-/**
- * stdout failed: `nibble ... | head` closing the pipe early is not an error
- * (exit 0, nothing printed); anything else (`> /dev/full`) is one line on stderr.
- */
-export function stdoutFailed(e: NodeJS.ErrnoException): void {
-  if (e.code === 'EPIPE') process.exit(EXIT_OK);
-  process.stderr.write(`nibble: error: cannot write to standard output: ${errnoReason(e)}\n`);
-  process.exit(EXIT_USER_ERROR);
+/** cli-progress, loaded on the first progress bar: most commands never draw one (start-up time). */
+function progressBars(): typeof import('cli-progress') {
+  return createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
 }
 
 function colourLevel(): 0 | 1 | 2 | 3 {
@@ -120,6 +113,7 @@ export class Terminal {
    */
   progress(label: string, total: number): Progress {
     if (!process.stderr.isTTY || total <= 0 || verbosity === 'quiet') return { tick() {}, stop() {} };
+    const cliProgress = progressBars();
     const bar = new cliProgress.SingleBar(
       {
         format: `${label} [{bar}] {value}/{total} {eta_formatted}`,

@@ -7,6 +7,7 @@ import { importSection } from './import.js';
 import { mnistSection } from './mnist.js';
 import { simSection } from './sim.js';
 import { sweepSection } from './sweep.js';
+import { startupSection } from './startup.js';
 import { timingSection } from './timing.js';
 import { verilatorSection } from './verilator.js';
 
@@ -16,6 +17,7 @@ export const SECTIONS: readonly Section[] = [
   mnistSection,
   importSection,
   timingSection,
+  startupSection,
   compilerQualitySection,
   verilatorSection,
   sweepSection,
