@@ -5,7 +5,8 @@
  * program whose tokens cover its data hazards this gives the same memories
  * as the cycle engine.
  */
-import type { GemmInst } from '../isa/index.js';
+import type { GemmInst, Instruction } from '../isa/index.js';
+import type { GemmCore } from './kernels/gemm-kernel.js';
 import { overflowError, type Scratchpads } from './memory.js';
 import { dotPixel, type PackedDot } from './packed-dot.js';
 import { gemmTapped } from './tap-gemm.js';
@@ -27,6 +28,8 @@ export class FunctionalUnit {
     readonly p: { readonly arch: DerivedArch },
     readonly sp: Scratchpads,
     readonly dram: Uint8Array,
+    /** the WebAssembly GEMM core (one thread or a team) for GEMMs the no-overflow bound covers; undefined: JavaScript loops only */
+    private readonly core?: GemmCore,
   ) {
     this.colSum = new Float64Array(p.arch.cols);
     this.act = new Int32Array(p.arch.rows);
@@ -37,6 +40,16 @@ export class FunctionalUnit {
       this.unsignedExt[v] = v;
       this.signExt[v] = v >= 1 << (ab - 1) ? v - (1 << ab) : v;
     }
+  }
+
+  /** A GEMM still running on another thread must land before anything reads or writes its ACC range. */
+  before(inst: Instruction): void {
+    this.core?.before(inst);
+  }
+
+  /** Wait for every GEMM still running on another thread (end of a run). */
+  finish(): void {
+    this.core?.finish();
   }
 
   gemm(i: number, g: GemmInst): void {
@@ -85,6 +98,7 @@ export class FunctionalUnit {
       }
       if (!(bound + m <= limit)) return false;
     }
+    if (this.core?.gemm(g, this.sp, a)) return true;
     const rows = passes * R;
     if (this.nzRows.length < rows) {
       this.nzRows = new Int32Array(rows);

@@ -22,3 +22,13 @@ export type { RandomProgramOptions } from './random-program.js';
 export { loadEnergyTable, validateEnergyTable, sramPjPerBit, DEFAULT_ENERGY_TABLE } from './energy.js';
 export type { EnergyTable, EnergyReport, EnergyOptions } from './energy.js';
 export { writeChromeTrace, writeVcd, vcdFromSnapshots } from './trace.js';
+export {
+  estimateArea,
+  loadAreaTable,
+  validateAreaTable,
+  sramBanking,
+  logLogInterpolate,
+  AREA_COMPONENTS,
+  DEFAULT_AREA_TABLE,
+} from './area.js';
+export type { AreaTable, AreaReport, AreaComponent, SramBanking } from './area.js';
