@@ -244,7 +244,7 @@ function parseBase(src: SpecSource, v: unknown, path: Path): SpecBase {
       }
       return { preset: undefined, label: v, config: resolveConfig(parsed, v) };
     }
-    if (isObject(v)) return { preset: undefined, label: 'inline', config: resolveConfig(v, 'base') };
+    if (isObject(v)) return { preset: undefined, label: 'inline', config: resolveConfig(v) };
   } catch (e) {
     if (e instanceof SweepSpecError || !isNibbleError(e)) throw e;
     src.fail(path, e.message);
