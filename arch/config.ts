@@ -110,9 +110,9 @@ export interface DerivedArch {
   outDimBits: number;
   /** bits of a GEMM output dimension (out_h, out_w): holds up to accEntries, the most a GEMM's ACC tile can have */
   accDimBits: number;
-  /** largest tap group of tap packing (GEMM tap_lanes, LOAD replicate): R / 2, so that a pass holds at least two taps */
+  /** largest tap group of tap packing (GEMM ci_blocks with taps = 1, LOAD replicate): R / 2, so that a pass holds at least two taps */
   maxTapLanes: number;
-  /** bits of the tap_lanes and replicate fields: hold up to maxTapLanes */
+  /** bits of the LOAD replicate field: holds up to maxTapLanes */
   tapBits: number;
   /** GEMM pipeline depth: cycles from a pixel's INP read to its ACC write (see docs/architecture.md) */
   gemmDepth: number;

@@ -329,7 +329,7 @@ export class Scheduler {
                   accumulate: first ? 0 : 1,
                   act_signed: src.signed ? 1 : 0,
                   pshift: 4 * p,
-                  tap_lanes: 0,
+                  taps: 0,
                   nibble_lanes: 0,
                 };
                 const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);

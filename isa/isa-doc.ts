@@ -98,7 +98,7 @@ function example(cfg: ArchConfig): string {
       accumulate: 0,
       act_signed: 0,
       pshift: 0,
-      tap_lanes: 0,
+      taps: 0,
       nibble_lanes: 0,
     },
     {

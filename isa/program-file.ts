@@ -32,7 +32,7 @@ import type { Instruction } from './table.js';
 import { INSTRUCTION_BYTES } from './word.js';
 
 export const PROGRAM_FILE_MAGIC = 'NBL1';
-/** 2: GEMM out_h/out_w sized to ACC, tap packing fields (GEMM tap_lanes, nibble_lanes; LOAD replicate) */
+/** 2: GEMM out_h/out_w sized to ACC, tap packing fields (GEMM taps, nibble_lanes; LOAD replicate) */
 export const PROGRAM_FILE_VERSION = 2;
 /** magic, version, header length, payload length */
 export const PROGRAM_FILE_PREFIX_BYTES = 16;

@@ -54,7 +54,7 @@ export class FunctionalUnit {
 
   gemm(i: number, g: GemmInst): void {
     // tap-packed GEMMs address INP per row: their own kernel (sim/tap-gemm.ts)
-    if (g.tap_lanes) gemmTapped(this, i, g);
+    if (g.taps) gemmTapped(this, i, g);
     else if (!this.gemmUnchecked(g)) this.gemmChecked(i, g);
   }
 

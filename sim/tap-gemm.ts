@@ -1,5 +1,5 @@
 /**
- * The fast engine's kernel for tap-packed GEMMs (tap_lanes >= 1,
+ * The fast engine's kernel for tap-packed GEMMs (taps = 1,
  * docs/architecture.md 7.6): every array row addresses INP itself, reading
  * lane r of the entry of its own kernel tap. Same two paths as the ordinary
  * kernel (sim/execute.ts): when a bound proves no ACC value can leave the
@@ -7,7 +7,7 @@
  * pairs over all passes and runs packed dot products; otherwise the pass-by-pass
  * loop checks every ACC write in the hardware's order.
  */
-import { gemmPassCount, type GemmInst } from '../isa/index.js';
+import { gemmBlocks, gemmPassCount, type GemmInst } from '../isa/index.js';
 import type { DerivedArch } from '../arch/index.js';
 import { overflowError, type Scratchpads } from './memory.js';
 import { dotPixel, type PackedDot } from './packed-dot.js';
@@ -32,7 +32,7 @@ interface RowPlan {
 
 function rowPlan(g: GemmInst, R: number): RowPlan {
   const passes = gemmPassCount(g, R);
-  const perBlock = passes / g.ci_blocks;
+  const perBlock = passes / gemmBlocks(g);
   const dy = new Int32Array(perBlock * R);
   const dx = new Int32Array(perBlock * R);
   const factor = new Int32Array(perBlock * R);

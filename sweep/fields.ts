@@ -1,7 +1,8 @@
 /**
  * The ArchConfig fields a sweep axis can name, found by walking DEFAULT_CONFIG
  * (so a field added to the config is sweepable without touching this file),
- * plus `array.size`, which sets rows and cols together (arrays are square).
+ * plus `array.size`, which sets rows and cols together (a square array; `array.rows` and
+ * `array.cols` are axes of their own for rectangular ones).
  */
 import { DEFAULT_CONFIG, type ArchConfig } from '../arch/index.js';
 

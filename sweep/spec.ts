@@ -20,7 +20,7 @@ import {
 import { closestName } from '../isa/index.js';
 import { zooNames } from '../models/index.js';
 import { SweepSpecError } from './errors.js';
-import { ARRAY_SIZE_FIELD, configPathsOf, SWEEP_FIELDS, withField } from './fields.js';
+import { configPathsOf, SWEEP_FIELDS, withField } from './fields.js';
 import { FPGA_DEVICES, FPGA_TARGETS, type FpgaTarget } from './fpga-devices.js';
 import { DEFAULT_OBJECTIVES, isMetricName, METRIC_NAMES, METRICS, type MetricName } from './metrics.js';
 
@@ -313,15 +313,12 @@ function parseFpga(src: SpecSource, v: unknown, constraints: Constraint[], path:
  * an error here; combinations that fail elsewhere become failed points.
  */
 function checkAxisValues(src: SpecSource, axis: SpecAxis, bases: SpecBase[], path: Path): void {
-  // rows and cols must agree, so either one alone is judged on both
-  const square = axis.field === 'array.rows' || axis.field === 'array.cols';
-  const own = (square ? ['array.rows', 'array.cols'] : configPathsOf(axis.field)).map((p) => `config.${p}`);
-  const hint = square ? ` (sweep ${ARRAY_SIZE_FIELD} to set both)` : '';
+  const own = configPathsOf(axis.field).map((p) => `config.${p}`);
   axis.values.forEach((value, i) => {
     for (const b of bases) {
       const err = configErrorOf(withField(b.config, axis.field, value));
       if (err && own.some((w) => err.where === w || err.where?.startsWith(`${w}.`)))
-        src.fail([...path, i], `${value} is impossible: ${err.message.replace(/^config\.[\w.]+: /, '')}${hint}`);
+        src.fail([...path, i], `${value} is impossible: ${err.message.replace(/^config\.[\w.]+: /, '')}`);
     }
   });
 }

@@ -187,7 +187,7 @@ function matmulGemm(shape: MatmulShape): GemmInst {
     accumulate: 0,
     act_signed: 0,
     pshift: 0,
-    tap_lanes: 0,
+    taps: 0,
     nibble_lanes: 0,
   } as GemmInst;
 }

@@ -6,22 +6,36 @@ interface PassShape {
   ci_blocks: number;
   kernel_h: number;
   kernel_w: number;
-  tap_lanes: number;
-}
-
-/** Taps one pass of a tap-packed GEMM holds on an array of `rows` rows: floor(rows / tap_lanes). */
-export function tapsPerPass(g: Pick<PassShape, 'tap_lanes'>, rows: number): number {
-  return Math.floor(rows / g.tap_lanes);
+  taps: number;
 }
 
 /**
- * Passes (weight tiles) of a GEMM: per ci block one per kernel tap, or, tap-packed
- * (tap_lanes >= 1), ceil(kernel taps / taps per pass). Pass order: ci block, then
- * tap (row-major over kernel_h x kernel_w) or tap group.
+ * Lanes per tap of a tap-packed GEMM (taps = 1): its ci_blocks field, since a
+ * tap-packed GEMM reads one channel block (the word has no room for a field of
+ * its own); 0 for an ordinary GEMM.
+ */
+export function tapLanesOf(g: Pick<PassShape, 'ci_blocks' | 'taps'>): number {
+  return g.taps ? g.ci_blocks : 0;
+}
+
+/** Input-channel blocks a GEMM reads: ci_blocks, or the one block of a tap-packed GEMM. */
+export function gemmBlocks(g: Pick<PassShape, 'ci_blocks' | 'taps'>): number {
+  return g.taps ? 1 : g.ci_blocks;
+}
+
+/** Taps one pass of a tap-packed GEMM holds on an array of `rows` rows: floor(rows / tap lanes). */
+export function tapsPerPass(g: Pick<PassShape, 'ci_blocks' | 'taps'>, rows: number): number {
+  return Math.floor(rows / tapLanesOf(g));
+}
+
+/**
+ * Passes (weight tiles) of a GEMM: per ci block one per kernel tap, or, tap-packed,
+ * ceil(kernel taps / taps per pass). Pass order: ci block, then tap (row-major over
+ * kernel_h x kernel_w) or tap group.
  */
 export function gemmPassCount(g: PassShape, rows: number): number {
   const taps = g.kernel_h * g.kernel_w;
-  return g.ci_blocks * (g.tap_lanes ? Math.ceil(taps / tapsPerPass(g, rows)) : taps);
+  return g.taps ? Math.ceil(taps / tapsPerPass(g, rows)) : g.ci_blocks * taps;
 }
 
 export const GEMM = defineOp(
@@ -34,9 +48,9 @@ export const GEMM = defineOp(
       '((cb*kernel_h+kh)*kernel_w+kw) at wgt_addr + tile*R), every output pixel (y, x) of out_h x out_w reads input ' +
       '(y*stride_h+kh-pad_top, x*stride_w+kw-pad_left) of the in_h x in_w tile of block cb (zero outside) and ' +
       'accumulates (a*w) << pshift into ACC[acc_addr + y*out_w + x]; the first pass overwrites unless accumulate=1. ' +
-      'Tap-packed (tap_lanes = g >= 1): each pass holds T = floor(R/g) taps, row j*g + l reading lane j*g + l of the ' +
-      "entry of its own tap (tap q*T + j of pass q, row-major), so a block's passes are ceil(kernel_h*kernel_w / T); " +
-      'rows past the last tap read zero.',
+      'Tap-packed (taps = 1, tap group g = ci_blocks, one channel block): each pass holds T = floor(R/g) taps, row ' +
+      'j*g + l reading lane j*g + l of the entry of its own tap (tap q*T + j of pass q, row-major), so there are ' +
+      'ceil(kernel_h*kernel_w / T) passes; rows past the last tap read zero.',
     fields: [
       {
         name: 'wgt_addr',
@@ -59,33 +73,37 @@ export const GEMM = defineOp(
         name: 'ci_blocks',
         width: bits(8),
         min: 1,
-        doc: 'input-channel blocks (each in_h*in_w INP entries, consecutive)',
+        doc: 'input-channel blocks (each in_h*in_w INP entries, consecutive); with taps = 1: the tap group g (lanes per tap, 1 .. R/2)',
       },
       { name: 'accumulate', width: bits(1), doc: '1: add to ACC from the first pass; 0: first pass overwrites' },
       { name: 'act_signed', width: bits(1), doc: "1: INP lanes are two's-complement signed; 0: unsigned" },
       { name: 'pshift', width: bits(3), doc: 'product left shift (4 for the high-nibble pass of 8-bit inputs)' },
       {
-        name: 'tap_lanes',
-        width: (a) => a.tapBits,
-        max: (a) => a.maxTapLanes,
-        doc: '0: one tap per pass; g >= 1: tap packing, g rows (lanes) per tap, floor(R/g) taps per pass',
+        name: 'taps',
+        width: bits(1),
+        doc: '1: tap packing, ci_blocks = g rows (lanes) per tap, floor(R/g) taps per pass, one channel block',
       },
       {
         name: 'nibble_lanes',
         width: bits(1),
-        doc: 'tap-packed only: odd lanes of each tap group are high nibbles (products shifted 4 more bits)',
+        doc: 'with taps = 1: odd lanes of each tap group are high nibbles (products shifted 4 more bits)',
       },
     ],
   },
   {
     checkRanges(g, m, reject) {
       const sp = m.cfg.scratchpad;
-      if (g.nibble_lanes && (g.tap_lanes < 2 || g.tap_lanes % 2 !== 0)) {
+      if (g.taps && g.ci_blocks > m.arch.maxTapLanes) {
         reject(
-          `GEMM nibble_lanes=1 needs an even tap_lanes >= 2 (a low and a high nibble lane per channel), got tap_lanes=${g.tap_lanes}`,
+          `GEMM taps=1 takes its tap group from ci_blocks, which must be at most R/2 = ${m.arch.maxTapLanes} lanes (two taps per pass), got ${g.ci_blocks}`,
         );
       }
-      checkRange(reject, g.op, 'INP read', g.inp_addr, g.ci_blocks * g.in_h * g.in_w, sp.inputEntries);
+      if (g.nibble_lanes && !(g.taps && g.ci_blocks % 2 === 0)) {
+        reject(
+          `GEMM nibble_lanes=1 needs taps=1 with an even tap group (ci_blocks: a low and a high nibble lane per channel), got taps=${g.taps} ci_blocks=${g.ci_blocks}`,
+        );
+      }
+      checkRange(reject, g.op, 'INP read', g.inp_addr, gemmBlocks(g) * g.in_h * g.in_w, sp.inputEntries);
       checkRange(reject, g.op, 'WGT read', g.wgt_addr, gemmPassCount(g, m.arch.rows) * m.arch.rows, sp.weightEntries);
       checkRange(reject, g.op, 'ACC', g.acc_addr, g.out_h * g.out_w, sp.accEntries);
     },

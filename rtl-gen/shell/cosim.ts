@@ -21,6 +21,7 @@ import type { Program } from '../../isa/index.js';
 import { randomConfig, randomProgram, simulate } from '../../sim/index.js';
 import { driverFiles } from '../driver/index.js';
 import { runTool } from '../verilator.js';
+import { RTL_RANDOM } from '../cosim.js';
 import { cachedBuild, verilatorBuildArgs } from './build-cache.js';
 import { generateShell, SHELL_TOP } from './generate.js';
 import { generateShellHarness } from './harness.js';
@@ -337,7 +338,7 @@ export function verifyShellProgram(program: Program, opts: VerifyShellOptions = 
 
 /** A random config the shell can run: the bus narrowed until it divides every entry, the latency at least the shell's overhead + 1. */
 export function shellRandomConfig(seed: number): ArchConfig {
-  const cfg = randomConfig(seed);
+  const cfg = randomConfig(seed, RTL_RANDOM.config);
   const a = deriveArch(cfg);
   const bus = shellBusBytes(cfg, [a.inpEntryBytes, a.wgtEntryBytes, a.paramEntryBytes, a.outEntryBytes]);
   const latency = Math.max(cfg.dram.latency, Math.max(SHELL_READ_OVERHEAD, SHELL_WRITE_OVERHEAD) + 1);
@@ -346,7 +347,7 @@ export function shellRandomConfig(seed: number): ArchConfig {
 
 /** A random valid program (sim/random-program.ts) with its DRAM regions on beat boundaries. */
 export function shellRandomProgram(seed: number, cfg: ArchConfig): Program {
-  return alignProgram(randomProgram(seed, cfg), Math.max(64, cfg.dram.busBytes));
+  return alignProgram(randomProgram(seed, cfg, RTL_RANDOM.program), Math.max(64, cfg.dram.busBytes));
 }
 
 export interface VerifyShellRandomOptions {

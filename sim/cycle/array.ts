@@ -7,7 +7,7 @@
  * delayed C - 1 - c cycles) into the ACC read-modify-write (with bypass).
  * Nothing here uses the closed-form schedule.
  */
-import { gemmPassCount, type GemmInst } from '../../isa/index.js';
+import { gemmBlocks, gemmPassCount, type GemmInst } from '../../isa/index.js';
 import { overflowError } from '../memory.js';
 import { passRowTaps, rowNibbleShift } from '../ops/gemm.js';
 import { U_COMPUTE } from '../prepare.js';
@@ -177,7 +177,7 @@ export class ArrayUnit {
     const g = run.g;
     const j = run.preloaded++;
     const bank = this.globalPass & 1;
-    const perBlock = run.passes / g.ci_blocks;
+    const perBlock = run.passes / gemmBlocks(g);
     const taps = passRowTaps(g, R, j % perBlock);
     const dy = taps.map((t) => (t < 0 ? -1 : Math.floor(t / g.kernel_w)));
     this.preload = {

@@ -78,7 +78,7 @@ export function gemmArrayMacs(g: GemmInst, a: Pick<DerivedArch, 'rows' | 'cols'>
  */
 export function kernelTakes(g: GemmInst, a: Pick<DerivedArch, 'rows' | 'cols'>): boolean {
   // the kernel runs square arrays' ordinary GEMMs (tap-packed ones have their own JavaScript kernel)
-  if (a.rows !== a.cols || g.tap_lanes) return false;
+  if (a.rows !== a.cols || g.taps) return false;
   return gemmArrayMacs(g, a) >= (a.rows >= CHUNK ? 4096 : 32768);
 }
 

@@ -1,21 +1,22 @@
 /** GEMM in the engines: passes through the array pipeline; the fast engine's kernel is in sim/execute.ts. */
-import { NO_FLAGS, gemmPassCount, tapsPerPass, type GemmInst } from '../../isa/index.js';
+import { NO_FLAGS, gemmBlocks, gemmPassCount, tapLanesOf, tapsPerPass, type GemmInst } from '../../isa/index.js';
 import { noLaneActions, occupancy, type SimOp } from './define.js';
 import type { RandomRound } from './random-round.js';
 
 /**
  * The kernel tap each array row reads in pass q of a block (q < passes per ci block):
  * row-major tap index into kernel_h x kernel_w, or -1 for a row that reads zero.
- * One tap for every row, or, tap-packed (tap_lanes = g), tap q*T + floor(r/g) for
+ * One tap for every row, or, tap-packed (g lanes per tap), tap q*T + floor(r/g) for
  * row r of the first T*g rows (T = taps per pass).
  */
 export function passRowTaps(g: GemmInst, rows: number, q: number): Int32Array {
   const out = new Int32Array(rows);
-  if (!g.tap_lanes) return out.fill(q);
+  const lanes = tapLanesOf(g);
+  if (!lanes) return out.fill(q);
   const taps = g.kernel_h * g.kernel_w;
   const per = tapsPerPass(g, rows);
   for (let r = 0; r < rows; r++) {
-    const j = Math.floor(r / g.tap_lanes);
+    const j = Math.floor(r / lanes);
     const t = q * per + j;
     out[r] = j < per && t < taps ? t : -1;
   }
@@ -24,11 +25,11 @@ export function passRowTaps(g: GemmInst, rows: number, q: number): Int32Array {
 
 /** Extra product shift of each row: 4 for the high-nibble lanes of a nibble_lanes GEMM, else 0. */
 export function rowNibbleShift(g: GemmInst, r: number): number {
-  return g.nibble_lanes && (r % g.tap_lanes) % 2 === 1 ? 4 : 0;
+  return g.nibble_lanes && (r % tapLanesOf(g)) % 2 === 1 ? 4 : 0;
 }
 
 /** Passes per ci block. */
-export const blockPasses = (g: GemmInst, rows: number): number => gemmPassCount(g, rows) / g.ci_blocks;
+export const blockPasses = (g: GemmInst, rows: number): number => gemmPassCount(g, rows) / gemmBlocks(g);
 
 /**
  * Number of (pass, pixel) pairs of a GEMM that read INP: whose input lies inside the tile
@@ -44,7 +45,7 @@ export function gemmInpReads(g: GemmInst, rows: number): number {
     return ix >= 0 && ix < g.in_w;
   };
   let total = 0;
-  if (!g.tap_lanes) {
+  if (!g.taps) {
     for (let kh = 0; kh < g.kernel_h; kh++) {
       let ys = 0;
       for (let oy = 0; oy < g.out_h; oy++) if (inY(oy, kh)) ys++;
@@ -63,7 +64,7 @@ export function gemmInpReads(g: GemmInst, rows: number): number {
       for (let ox = 0; ox < g.out_w; ox++) if (rowTaps.some((t) => inX(ox, t % g.kernel_w))) total++;
     }
   }
-  return total * g.ci_blocks;
+  return total;
 }
 
 export const gemmPasses = (g: GemmInst, rows: number): number => gemmPassCount(g, rows);
@@ -90,9 +91,11 @@ function planGemms(round: RandomRound): void {
     let kh = round.int(1, tapLanes ? 4 : 3);
     let kw = round.int(1, tapLanes ? 4 : 3);
     let ci = round.int(1, cbs);
-    const passes = () => gemmPassCount({ ci_blocks: ci, kernel_h: kh, kernel_w: kw, tap_lanes: tapLanes }, n);
-    while (passes() * n > Math.min(wgtHalf - wgtUsed, wgtTiles * n) && (ci > 1 || kh > 1 || kw > 1)) {
-      if (ci > 1) ci--;
+    if (tapLanes) ci = tapLanes; // a tap-packed GEMM's ci_blocks is its tap group (one channel block)
+    const taps = tapLanes ? 1 : 0;
+    const passes = () => gemmPassCount({ ci_blocks: ci, kernel_h: kh, kernel_w: kw, taps }, n);
+    while (passes() * n > Math.min(wgtHalf - wgtUsed, wgtTiles * n) && ((ci > 1 && !taps) || kh > 1 || kw > 1)) {
+      if (ci > 1 && !taps) ci--;
       else if (kh > 1) kh--;
       else kw--;
     }
@@ -130,7 +133,7 @@ function planGemms(round: RandomRound): void {
       accumulate,
       act_signed: actSigned,
       pshift,
-      tap_lanes: tapLanes,
+      taps,
       nibble_lanes: nibbleLanes,
     });
     wgtUsed += tiles * n;

@@ -1,5 +1,14 @@
 /** LOAD in the engines: DRAM read channel DMA into INP, WGT or PARAM. */
-import { BUF_INP, BUF_PARAM, BUF_WGT, NO_FLAGS, UNIT_LOAD, gemmPassCount, loadEntryBytes } from '../../isa/index.js';
+import {
+  BUF_INP,
+  BUF_PARAM,
+  BUF_WGT,
+  NO_FLAGS,
+  UNIT_LOAD,
+  gemmPassCount,
+  loadEntryBytes,
+  tapLanesOf,
+} from '../../isa/index.js';
 import { loadEntries } from '../memory.js';
 import { dmaBeats, noLaneActions, occupancy, type SimOp } from './define.js';
 import type { RandomRound } from './random-round.js';
@@ -23,7 +32,7 @@ function emitLoads(round: RandomRound): void {
   const { desc, blocks, h: inH, w: inW } = round.input;
   const { cbs, h: tH, w: tW, inpBase } = round.tile;
   // replicate the input for the round's tap-packed GEMM (mostly), or now and then for no reason
-  const tapped = round.gemm.list.find((g) => g.tap_lanes > 0)?.tap_lanes ?? 0;
+  const tapped = tapLanesOf(round.gemm.list.find((g) => g.taps) ?? { taps: 0, ci_blocks: 0 });
   for (let cb = 0; cb < cbs; cb++) {
     const src = round.int(0, blocks - 1);
     const y0 = round.int(0, inH - tH);

@@ -93,7 +93,7 @@ export function gemm(g: Partial<Record<string, number>>, f: Flags = {}): Instruc
     accumulate: 0,
     act_signed: 0,
     pshift: 0,
-    tap_lanes: 0,
+    taps: 0,
     nibble_lanes: 0,
     ...g,
   } as Instruction;

@@ -72,14 +72,17 @@ export function naiveRun(
       const g = inst;
       // the taps of each pass: one per pass, or floor(R / g) per pass tap-packed (row j*g + l: tap j of the pass)
       const T = g.kernel_h * g.kernel_w;
-      const per = g.tap_lanes ? Math.floor(R / g.tap_lanes) : 1;
+      // tap-packed (taps = 1): ci_blocks is the tap group g, one channel block
+      const lanes = g.taps ? g.ci_blocks : 0;
+      const blocks = g.taps ? 1 : g.ci_blocks;
+      const per = lanes ? Math.floor(R / lanes) : 1;
       const groups = Math.ceil(T / per);
       let pass = 0;
-      for (let cb = 0; cb < g.ci_blocks; cb++)
+      for (let cb = 0; cb < blocks; cb++)
         for (let q = 0; q < groups; q++, pass++) {
           const rowTap = (r: number): number => {
-            if (!g.tap_lanes) return q;
-            const j = Math.floor(r / g.tap_lanes);
+            if (!lanes) return q;
+            const j = Math.floor(r / lanes);
             return j < per && q * per + j < T ? q * per + j : -1;
           };
           for (let oy = 0; oy < g.out_h; oy++)
@@ -99,7 +102,7 @@ export function naiveRun(
                   g.act_signed === 1,
                   R,
                 );
-                const high = g.nibble_lanes && (r % g.tap_lanes) % 2 === 1;
+                const high = g.nibble_lanes && (r % lanes) % 2 === 1;
                 av[r] = entry[r]! * (high ? 16 : 1);
               }
               const accRow = acc[g.acc_addr + oy * g.out_w + ox]!;

@@ -36,7 +36,7 @@ describe('random programs', () => {
       const p = randomProgram(seed, cfg);
       p.code.forEach((i) => ops.add(i.op));
       for (const i of p.code) {
-        if (i.op === 'GEMM' && i.tap_lanes > 0) {
+        if (i.op === 'GEMM' && i.taps) {
           tap.gemms++;
           if (i.nibble_lanes) tap.nibble++;
           if (cfg.array.rows !== cfg.array.cols) tap.rectangular++;

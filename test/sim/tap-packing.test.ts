@@ -1,6 +1,6 @@
 /**
  * Tap packing (docs/architecture.md 7.6): a LOAD with `replicate` copies a
- * pixel's first g lanes into every group of g lanes; a GEMM with `tap_lanes = g`
+ * pixel's first g lanes into every group of g lanes; a GEMM with `taps = 1` and `ci_blocks = g`
  * puts floor(R / g) kernel taps on the array rows, every row reading its own
  * tap's entry. The worked example of the doc, checked in all three engines and
  * against a direct convolution; and the errors.
@@ -83,11 +83,11 @@ function example(mode: 'normal' | 'taps' | 'nibbles') {
       stride_w: 1,
       pad_top: 1,
       pad_left: 1,
-      ci_blocks: 1,
+      ci_blocks: g || 1,
       accumulate: 0,
       act_signed: 0,
       pshift: 0,
-      tap_lanes: g,
+      taps: g ? 1 : 0,
       nibble_lanes: mode === 'nibbles' ? 1 : 0,
     }),
     HALT,
@@ -185,16 +185,16 @@ describe('tap packing (docs/architecture.md 7.6)', () => {
     const { p } = example('nibbles');
     const gemmAt = (f: Record<string, number>) =>
       makeProgram([{ ...p.code[2]!, pop_prev: 0, ...f } as (typeof p.code)[number], HALT], { segments: p.segments });
-    expect(errorOfAll(gemmAt({ tap_lanes: 3 }))).toBe(
-      'SimError: instruction 0: GEMM nibble_lanes=1 needs an even tap_lanes >= 2 (a low and a high nibble lane per channel), got tap_lanes=3',
+    expect(errorOfAll(gemmAt({ ci_blocks: 3 }))).toBe(
+      'SimError: instruction 0: GEMM nibble_lanes=1 needs taps=1 with an even tap group (ci_blocks: a low and a high nibble lane per channel), got taps=1 ci_blocks=3',
     );
-    expect(errorOfAll(gemmAt({ tap_lanes: 9 }))).toBe(
-      'SimError: illegal instruction: instruction 0: GEMM.tap_lanes = 9 is out of range [0, 8] (4-bit field)',
+    expect(errorOfAll(gemmAt({ nibble_lanes: 0, ci_blocks: 9 }))).toBe(
+      'SimError: instruction 0: GEMM taps=1 takes its tap group from ci_blocks, which must be at most R/2 = 8 lanes (two taps per pass), got 9',
     );
     const ld = makeProgram([{ ...p.code[1]!, push_next: 0, replicate: 2 } as (typeof p.code)[number], HALT], {
       segments: p.segments,
     });
     expect(errorOfAll(ld)).toBe('SimError: instruction 0: LOAD replicate=2 applies to INP only, not WGT');
-    expect(() => simulate(gemmAt({ tap_lanes: 2, nibble_lanes: 1 }), { engine: 'timing' })).not.toThrow();
+    expect(() => simulate(gemmAt({ ci_blocks: 2, nibble_lanes: 1 }), { engine: 'timing' })).not.toThrow();
   });
 });

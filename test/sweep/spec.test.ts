@@ -106,8 +106,9 @@ describe('sweep spec: bad input', () => {
     expect(errorOf('models: [mnist]\naxes:\n  techNodeNm: [45, 7]\n')).toMatch(
       /axes\.techNodeNm\.1: 7 is impossible: must be 45, 28 or 22, got 7$/,
     );
-    expect(errorOf('models: [mnist]\naxes:\n  array.rows: [8]\n')).toBe(
-      `${file}:3:16: axes.array.rows.0: 8 is impossible: non-square arrays are not supported yet (rows 8, cols 16): set array.cols = array.rows (sweep array.size to set both)`,
+    // rows and cols are axes of their own (rectangular arrays); each must still be a power of two
+    expect(errorOf('models: [mnist]\naxes:\n  array.rows: [8, 18]\n')).toBe(
+      `${file}:3:19: axes.array.rows.1: 18 is impossible: must be a power of two (the hardware indexes it with address bits), got 18`,
     );
     expect(errorOf('models: [mnist]\naxes:\n  clockMHz: ["fast"]\n')).toBe(
       `${file}:3:14: axes.clockMHz.0: must be a number, got "fast"`,
