@@ -23,6 +23,7 @@ const PARTS = {
   compiler: { path: '../compiler/index.js', what: 'the compiler (compiler/index.ts)' },
   sim: { path: '../sim/index.js', what: 'the simulator (sim/index.ts)' },
   rtl: { path: '../rtl-gen/index.js', what: 'the Verilog generator (rtl-gen/index.ts)' },
+  cosim: { path: '../cosim/index.js', what: 'the co-simulation (cosim/index.ts)' },
   training: { path: '../models/training/index.js', what: 'the trained-model package (models/training/index.ts)' },
 } as const;
 
@@ -84,6 +85,13 @@ export type RtlApi = typeof import('../rtl-gen/index.js');
 
 export function rtlApi(feature: string, names: readonly (keyof RtlApi)[]): Promise<RtlApi> {
   return requirePart<RtlApi>('rtl', names, feature);
+}
+
+/** cosim's public surface. */
+export type CosimApi = typeof import('../cosim/index.js');
+
+export function cosimApi(feature: string, names: readonly (keyof CosimApi)[]): Promise<CosimApi> {
+  return requirePart<CosimApi>('cosim', names, feature);
 }
 
 export type ModelsApi = typeof import('../models/index.js');

@@ -18,7 +18,7 @@
  * and dump.bin (the regions, concatenated).
  */
 import type { ArchConfig } from '../arch/index.js';
-import { headerComment } from './verilog.js';
+import { headerComment } from './generate.js';
 
 export function generateHarness(cfg: ArchConfig): string {
   return `${headerComment(cfg, 'Verilator testbench for nibble_top (docs/rtl.md)')}

@@ -12,7 +12,7 @@ import {
   parseNonNegativeInt,
   parsePositiveInt,
 } from '../inputs.js';
-import { rtlApi } from '../modules.js';
+import { cosimApi } from '../modules.js';
 import { colour, Terminal } from '../terminal.js';
 
 interface Checked {
@@ -68,7 +68,7 @@ export const verifyCommand: CommandSpec = {
     const results: Checked[] = [];
     if (random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
-      const api = await rtlApi('nibble verify --random', ['verifyRandom']);
+      const api = await cosimApi('nibble verify --random', ['verifyRandom']);
       const bar = term.progress('co-simulating', random);
       // A given --config fixes the machine; without it every program gets its own random config.
       const r = api.verifyRandom({
@@ -92,7 +92,7 @@ export const verifyCommand: CommandSpec = {
           results.push({ name: `random program seed ${f.seed}`, ok: false, mismatch: f.mismatch });
     } else if (looksLikeProgramFile(target!)) {
       const program = await loadProgram(target!);
-      const api = await rtlApi('nibble verify PROGRAM', ['verifyProgram']);
+      const api = await cosimApi('nibble verify PROGRAM', ['verifyProgram']);
       const v = api.verifyProgram(program);
       results.push({
         name: target!,
@@ -107,7 +107,7 @@ export const verifyCommand: CommandSpec = {
       const data = loadDataset('mnist-test', images);
       const inputs = datasetInputsFor(net, data);
       const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
-      const api = await rtlApi('nibble verify MODEL', ['verifyProgram']);
+      const api = await cosimApi('nibble verify MODEL', ['verifyProgram']);
       const bar = term.progress('co-simulating', data.count);
       for (let i = 0; i < data.count; i++) {
         const slice = inputs.subarray(i * data.imageSize, (i + 1) * data.imageSize);

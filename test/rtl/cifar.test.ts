@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, validateConfig } from '../../arch/config.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { zooNetwork } from '../../models/index.js';
-import { toolAvailable, verifyProgram } from '../../rtl-gen/index.js';
+import { toolAvailable, verifyProgram } from '../../cosim/index.js';
 
 const HAVE_VERILATOR = toolAvailable('verilator');
 if (!HAVE_VERILATOR) console.warn('SKIPPED test/rtl/cifar.test.ts: verilator is not installed');

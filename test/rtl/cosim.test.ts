@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { configHash, type ArchConfig } from '../../arch/config.js';
-import { verifyProgram, verifyRandom, toolAvailable, type VerifyResult } from '../../rtl-gen/index.js';
+import { verifyProgram, verifyRandom, toolAvailable, type VerifyResult } from '../../cosim/index.js';
 import { randomConfig } from '../../sim/index.js';
 import { CFG4, CFG8, directedPrograms } from './programs.js';
 

@@ -9,7 +9,7 @@ import { DEFAULT_CONFIG } from '../../arch/config.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { loadIntegerNetFile } from '../../models/integernet.js';
 import { loadMnist } from '../../models/mnist.js';
-import { toolAvailable, verifyProgram } from '../../rtl-gen/index.js';
+import { toolAvailable, verifyProgram } from '../../cosim/index.js';
 import { AUTHORS_MODEL } from '../reference-data.js';
 
 const MODEL = AUTHORS_MODEL;

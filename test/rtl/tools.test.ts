@@ -13,10 +13,11 @@ import {
   rtlOptions,
   synth,
   toolAvailable,
-  verifyProgram,
 } from '../../rtl-gen/index.js';
+import { verifyProgram } from '../../cosim/index.js';
 import { randomConfig } from '../../sim/index.js';
 import { CFG4, CFG8, directedPrograms } from './programs.js';
+import { declaredWidth } from './verilog-text.js';
 
 const HAVE_VERILATOR = toolAvailable('verilator');
 const HAVE_YOSYS = toolAvailable('yosys');
@@ -35,23 +36,38 @@ const TINY: ArchConfig = validateConfig({
 });
 
 describe('generated Verilog', () => {
-  it('every file carries the config JSON and configHash', () => {
+  it('one file per module, each carrying the config JSON and configHash; the top last', () => {
     const g = generateVerilog(CFG4);
-    expect(g.files.map((f) => f.name).sort()).toEqual([
-      'nibble_pe.v',
-      'nibble_queue.v',
-      'nibble_sdp_ram.v',
-      'nibble_top.v',
-    ]);
+    expect(g.files.map((f) => f.name).sort()).toEqual(
+      [
+        'array',
+        'compute',
+        'fetch',
+        'gemm',
+        'load',
+        'pe',
+        'perf',
+        'queue',
+        'requant',
+        'requant_lane',
+        'scratchpads',
+        'sdp_ram',
+        'store',
+        'tokens',
+        'top',
+      ].map((m) => `nibble_${m}.v`),
+    );
+    expect(g.files.at(-1)!.name).toBe('nibble_top.v');
     for (const f of g.files) {
       expect(f.text).toContain(`configHash: ${configHash(CFG4)}`);
       expect(f.text).toContain(canonicalConfigJson(CFG4));
+      expect(f.text).toContain(`module ${f.name.slice(0, -2)} `);
     }
   });
 
   it('is deterministic and differs between configs', () => {
     expect(generateVerilog(CFG8).files).toEqual(generateVerilog(CFG8).files);
-    expect(generateVerilog(CFG8).files[3]!.text).not.toEqual(generateVerilog(CFG4).files[3]!.text);
+    expect(generateVerilog(CFG8).files.at(-1)!.text).not.toEqual(generateVerilog(CFG4).files.at(-1)!.text);
   });
 
   it('rejects an invalid config with a ConfigError naming the field', () => {
@@ -66,11 +82,11 @@ describe('generation parameters (index and counter widths)', () => {
     const top = generateVerilog(CFG4, { indexBits: 12, counterBits: 24 }).files.find(
       (f) => f.name === 'nibble_top.v',
     )!.text;
-    expect(top).toContain('output wire [11:0] insn_addr');
-    expect(top).toContain('output wire [11:0] tr_cp_ret_idx');
-    expect(top).toContain('output reg [23:0] perf_cycles');
-    expect(top).toContain('output wire [27:0] perf_macs'); // 24 + 2 log2 4
-    expect(top).toContain('output wire [19:0] rd_req_addr'); // 1 MB DRAM
+    expect(declaredWidth(top, 'insn_addr')).toBe(12);
+    expect(declaredWidth(top, 'tr_cp_ret_idx')).toBe(12);
+    expect(declaredWidth(top, 'perf_cycles')).toBe(24);
+    expect(declaredWidth(top, 'perf_macs')).toBe(28); // 24 + 2 log2 4
+    expect(declaredWidth(top, 'rd_req_addr')).toBe(20); // 1 MB DRAM
   });
 
   it('rejects widths out of range with an RtlError naming the option', () => {
