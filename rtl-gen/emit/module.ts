@@ -369,6 +369,8 @@ export class VerilogModule extends Block {
   private readonly portComments = new Map<number, string>();
   private readonly genvars: string[] = [];
   private readonly autoNets = new Map<string, Signal>();
+  /** instance name -> the nets its outputs drive */
+  private readonly netsByInstance = new Map<string, Signal[]>();
 
   constructor(
     readonly name: string,
@@ -425,6 +427,7 @@ export class VerilogModule extends Block {
   /** Declare the nets that instances' unlisted output ports drive. */
   private resolveNets(): void {
     this.autoNets.clear();
+    this.netsByInstance.clear();
     for (const inst of this.instances) {
       for (const p of inst.child.ports) {
         if (p.kind !== 'output' || inst.ports[p.name] !== undefined || this.signals.has(p.name)) continue;
@@ -434,7 +437,9 @@ export class VerilogModule extends Block {
           throw new Error(
             `internal: ${this.name}.${inst.name}: connect '${p.name}' explicitly (its width uses parameter ${names[0]})`,
           );
-        this.autoNets.set(p.name, new Signal(p.name, p.width, 'wire', p.signed, false, undefined, undefined));
+        const net = new Signal(p.name, p.width, 'wire', p.signed, false, undefined, undefined);
+        this.autoNets.set(p.name, net);
+        this.netsByInstance.set(inst.name, [...(this.netsByInstance.get(inst.name) ?? []), net]);
       }
     }
   }
@@ -486,7 +491,7 @@ export class VerilogModule extends Block {
     out.push(...this.renderPorts(portRows));
     out.push(');');
     if (localConsts.length) out.push(...commaFree(localConsts));
-    if (nets.length) out.push('  // nets between the instances (driven by their output ports)', ...nets);
+    if (nets.length) out.push(...nets);
     out.push(...body, 'endmodule');
     return out.join('\n') + '\n';
   }

@@ -84,7 +84,7 @@ export function computeModule(
   m.instance(units.gemm, 'u_gemm', { ports: { gemm_start: 'cp_start_gemm' } });
   m.instance(units.array, 'u_array');
   m.instance(units.requant, 'u_rq', {
-    ports: { rq_start: 'cp_start_ng && ch_rq', pool_start: 'cp_start_ng && ch_pool' },
+    ports: { ng_start: 'cp_start_ng' },
   });
   m.comment('the ACC read port: REQUANT while it runs, else the GEMM read-modify-write');
   m.assign('acc_re', 'ng_rq ? rq_acc_re : gemm_acc_re');

@@ -107,8 +107,9 @@ function requantPorts(m: VerilogModule, f: CoreFacts): void {
   const { d } = f;
   m.input('clk');
   m.input('rst');
-  m.input('rq_start', 1, { doc: 'the compute queue head (a REQUANT) starts this cycle' });
-  m.input('pool_start', 1, { doc: 'the compute queue head (a POOL) starts this cycle' });
+  m.input('ng_start', 1, { doc: 'the compute queue head, not a GEMM, starts this cycle' });
+  m.input('ch_rq', 1, { doc: 'the head is a REQUANT' });
+  m.input('ch_pool', 1, { doc: 'the head is a POOL' });
   m.input('cq_head', d.QW, { lintOff: ['UNUSEDSIGNAL'], doc: 'REQUANT / POOL fields decoded here' });
   m.output('ng_busy', 1, { reg: true, doc: 'a REQUANT or POOL is running' });
   m.output('ng_rq', 1, { reg: true, doc: 'it is a REQUANT: the ACC read port is ours' });
@@ -169,6 +170,8 @@ function windowGenerator(m: VerilogModule, f: CoreFacts): void {
   m.reg('rq_k', K);
   m.reg('rq_s', S);
   m.regs(['rq_hi', 'rq_lo'], d.CLAMP_W);
+  m.wire('rq_start', 1, { value: 'ng_start && ch_rq' });
+  m.wire('pool_start', 1, { value: 'ng_start && ch_pool' });
   m.wire('wg_go', 1, { value: 'rq_go_d || pool_start' });
   m.wire('p_base', d.GA, {
     value: `rq_go_d ? ${zext('rq_base', d.ACC_AW, d.GA)} : ${zext('ph_src_addr', d.OUT_AW, d.GA)}`,
@@ -299,12 +302,12 @@ function outWrite(m: VerilogModule, f: CoreFacts): void {
   const one = lit(C, 1);
   m.clocked(`
     rq_go_d <= rq_start;
-    if (rq_start || pool_start) begin
-      ng_busy <= 1'b1; ng_rq <= rq_start; ng_pool <= pool_start; ng_pasig <= ph_act_signed;
+    if (ng_start && (ch_rq || ch_pool)) begin
+      ng_busy <= 1'b1; ng_rq <= ch_rq; ng_pool <= ch_pool; ng_pasig <= ph_act_signed;
       rq_base <= rh_acc_addr; rq_in_w <= rh_in_w; rq_oh <= rh_out_h; rq_ow <= rh_out_w; rq_k <= rh_pool_k; rq_s <= rh_pool_s;
       rq_hi <= rh_out_signed ? ((${one} << (rh_clamp_bits - 1'b1)) - ${one}) : ((${one} << rh_clamp_bits) - ${one});
       rq_lo <= rh_out_signed ? (${one} - (${one} << (rh_clamp_bits - 1'b1))) : ${lit(C, 0)};
-      ow_ptr <= rq_start ? rh_out_addr : ph_dst_addr;
+      ow_ptr <= ch_rq ? rh_out_addr : ph_dst_addr;
     end else if (out_we) ow_ptr <= ow_ptr + 1'b1;
     if (ng_done) begin ng_busy <= 1'b0; ng_rq <= 1'b0; ng_pool <= 1'b0; end
   `);
