@@ -6,8 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from './errors.js';
-// Runtime import of pure table data only (isa/table.ts imports nothing at runtime), so no cycle.
-import { HEADER_BITS, INSTRUCTION_BITS, OPS, type FieldDef } from '../isa/table.js';
 
 export interface ArchConfig {
   /** Systolic array: rows = input channels per pass, cols = output channels per pass. */
@@ -30,7 +28,7 @@ export interface ArchConfig {
     accEntries: number;
     /** OUT: entries of cols x activation bits */
     outputEntries: number;
-    /** PARAM: entries of cols x 64 bits (bias, shift) */
+    /** PARAM: entries of cols x PARAM_LANE_BYTES bytes (bias, shift) */
     paramEntries: number;
   };
   dram: {
@@ -67,6 +65,12 @@ export const DEFAULT_CONFIG: ArchConfig = Object.freeze({
   clockMHz: 500,
   techNodeNm: 45,
 }) as ArchConfig;
+
+/**
+ * Bytes of one PARAM lane (int32 bias, int8 shift, padding; the lane layout is
+ * in isa/word.ts). A storage fact, so it lives here where entry sizes derive.
+ */
+export const PARAM_LANE_BYTES = 8;
 
 /** Numbers every consumer derives from the config; computed in one place. */
 export interface DerivedArch {
@@ -125,7 +129,7 @@ export function deriveArch(cfg: ArchConfig): DerivedArch {
     wgtEntryBytes: (n * cfg.bits.weight) / 8,
     accEntryBytes: (n * cfg.bits.accumulator) / 8,
     outEntryBytes: (n * cfg.bits.activation) / 8,
-    paramEntryBytes: n * 8,
+    paramEntryBytes: n * PARAM_LANE_BYTES,
     inpAddrBits: log2Exact(sp.inputEntries),
     wgtAddrBits: log2Exact(sp.weightEntries),
     accAddrBits: log2Exact(sp.accEntries),
@@ -165,31 +169,9 @@ function checkPow2(v: unknown, path: Path, lo: number, hi: number): number {
 }
 
 /**
- * Every opcode's fields must fit the 128-bit instruction word; address and
- * dimension widths grow with the scratchpad depths and dram.sizeBytes.
- */
-function checkInstructionWordFit(cfg: ArchConfig): void {
-  const a = deriveArch(cfg);
-  for (const def of Object.values(OPS)) {
-    const fields = (def.fields as readonly FieldDef[]).map((f) => ({ name: f.name, width: f.width(a) }));
-    const bits = HEADER_BITS + fields.reduce((s, f) => s + f.width, 0);
-    if (bits > INSTRUCTION_BITS) {
-      const wide = fields
-        .filter((f) => f.width > 8)
-        .map((f) => `${f.name} ${f.width}`)
-        .join(', ');
-      throw new ConfigError(
-        `${def.mnemonic} needs ${bits} bits but the instruction word has ${INSTRUCTION_BITS} (wide fields: ${wide}): ` +
-          'shrink the scratchpad depths (they set the address and tile-dimension widths) or dram.sizeBytes',
-        'config.scratchpad',
-      );
-    }
-  }
-}
-
-/**
- * Validate a full config. Throws ConfigError naming the field and the reason,
- * including when the derived ISA fields no longer fit the 128-bit word.
+ * Validate a full config. Throws ConfigError naming the field and the reason.
+ * Whether the derived ISA fields still fit the 128-bit word is the ISA's
+ * question: `isaLayout` (isa/encoding.ts) answers it with a ConfigError too.
  */
 export function validateConfig(cfg: ArchConfig): ArchConfig {
   if (typeof cfg !== 'object' || cfg === null) throw new ConfigError('must be an object', 'config');
@@ -244,7 +226,6 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
   if (![45, 28, 22].includes(cfg.techNodeNm)) {
     throw new ConfigError(`must be 45, 28 or 22, got ${JSON.stringify(cfg.techNodeNm)}`, 'config.techNodeNm');
   }
-  checkInstructionWordFit(cfg);
   return cfg;
 }
 

@@ -6,8 +6,8 @@
  */
 import type { ArchConfig } from '../arch/index.js';
 import { CompileError } from '../arch/index.js';
-import { packEntry, packParamEntry, tensorImageBytes, type DramSegment } from '../isa/index.js';
-import type { ActTensor, Lowered } from './lower.js';
+import { PARAM_LANE_BYTES, packEntry, packParamEntry, tensorImageBytes, type DramSegment } from '../isa/index.js';
+import type { ActTensor, Lowered } from './conv-op.js';
 import type { OpPlan } from './tiling.js';
 
 export const DRAM_ALIGN = 64;
@@ -109,7 +109,7 @@ function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offset
 function packParams(plan: OpPlan, cfg: ArchConfig): Uint8Array {
   const n = cfg.array.rows;
   const op = plan.op;
-  const bytes = new Uint8Array(plan.coBlocks * n * 8);
+  const bytes = new Uint8Array(plan.coBlocks * n * PARAM_LANE_BYTES);
   const bias = new Int32Array(n);
   const shift = new Int8Array(n);
   for (let o = 0; o < plan.coBlocks; o++) {
@@ -118,7 +118,7 @@ function packParams(plan: OpPlan, cfg: ArchConfig): Uint8Array {
       bias[c] = ch < op.co ? op.bias[ch]! : 0;
       shift[c] = ch < op.co ? op.shift[ch]! : 0;
     }
-    packParamEntry(bias, shift, n, bytes, o * n * 8);
+    packParamEntry(bias, shift, n, bytes, o * n * PARAM_LANE_BYTES);
   }
   return bytes;
 }
@@ -136,7 +136,7 @@ export function planDram(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, bat
     top = align(top + p.length);
     segments.push({ name: `${plan.op.name}.weights`, dramAddr: wAddr, bytes: w.bytes });
     segments.push({ name: `${plan.op.name}.params`, dramAddr: pAddr, bytes: p });
-    const pBytes = cfg.array.rows * 8;
+    const pBytes = cfg.array.rows * PARAM_LANE_BYTES;
     constants.push({
       weightAddr: (o, k, c, v) => wAddr + w.offsets[o]![k]![c]![v]!,
       paramAddr: (o) => pAddr + o * pBytes,

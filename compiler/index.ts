@@ -9,6 +9,7 @@ import { configHash, validateConfig, type ArchConfig, CompileError } from '../ar
 import {
   checkInstruction,
   disassembleProgram,
+  isaLayout,
   type LayerInfo,
   type Program,
   type TensorDescriptor,
@@ -50,6 +51,7 @@ function descriptor(t: ActTensor, batch: number): TensorDescriptor {
  */
 export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptions = {}): Program {
   validateConfig(cfg);
+  isaLayout(cfg); // ConfigError when the config's fields no longer fit the word
   const batch = opts.batch ?? 1;
   if (!Number.isInteger(batch) || batch < 1 || batch > 65536) {
     throw new CompileError(`batch must be an integer in [1, 65536], got ${JSON.stringify(batch)}`, 'compile options');

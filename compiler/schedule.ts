@@ -20,7 +20,7 @@
  * a compute NOP inserted for the purpose).
  */
 import { deriveArch, type ArchConfig } from '../arch/index.js';
-import type { Instruction, Unit } from '../isa/index.js';
+import { BUF_INP, BUF_PARAM, BUF_WGT, NO_FLAGS, UNIT_COMPUTE, type Instruction, type Unit } from '../isa/index.js';
 import type { ActTensor } from './lower.js';
 import type { DramPlan } from './dram.js';
 import type { OpPlan, Tile } from './tiling.js';
@@ -43,7 +43,7 @@ export interface Node {
   waitsStore: number;
 }
 
-const flags = { pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 } as const;
+const flags = NO_FLAGS;
 
 interface Item {
   key: string;
@@ -183,7 +183,13 @@ export class Scheduler {
     }
     if (lo < w.length) return w[lo]!;
     // Insert a compute NOP right after the latest REQUANT (the array is drained there, so it costs one cycle).
-    const nop = this.node({ op: 'NOP', ...flags, unit: 1 }, 'compute', group, [store], 'wait for stored activations');
+    const nop = this.node(
+      { op: 'NOP', ...flags, unit: UNIT_COMPUTE },
+      'compute',
+      group,
+      [store],
+      'wait for stored activations',
+    );
     this.compute.pop();
     const anchor = this.relayAnchor ?? this.lastRequant!;
     const at = this.compute.indexOf(anchor);
@@ -242,7 +248,7 @@ export class Scheduler {
               const what =
                 tp.windows.length > 1 ? `, kernel rows ${win.y0}..${win.y1 - 1} cols ${win.x0}..${win.x1 - 1}` : '';
               w.ready = this.node(
-                this.loadInst(1, w.start, consts.weightAddr(o, k, c, v), len, 1, len * wBytes),
+                this.loadInst(BUF_WGT, w.start, consts.weightAddr(o, k, c, v), len, 1, len * wBytes),
                 'load',
                 group,
                 a.waits,
@@ -349,7 +355,14 @@ export class Scheduler {
           for (let i = 0; i < tile.nb; i++) {
             const at = sram + (cb - ch.c0) * blockLen + i * pitch * src.w;
             inp.ready = this.node(
-              this.loadInst(0, at, base + i * src.imageStrideBytes + cb * blockBytes, src.h * src.w, 1, blockBytes),
+              this.loadInst(
+                BUF_INP,
+                at,
+                base + i * src.imageStrideBytes + cb * blockBytes,
+                src.h * src.w,
+                1,
+                blockBytes,
+              ),
               'load',
               group,
               waits,
@@ -358,7 +371,7 @@ export class Scheduler {
             if (i + 1 < tile.nb && pitch > src.h) {
               const len = (pitch - src.h) * src.w;
               inp.ready = this.node(
-                this.loadInst(0, at + src.h * src.w, this.dram.zerosAddr, len, 1, len * eb),
+                this.loadInst(BUF_INP, at + src.h * src.w, this.dram.zerosAddr, len, 1, len * eb),
                 'load',
                 group,
                 waits,
@@ -371,7 +384,7 @@ export class Scheduler {
         for (let cb = ch.c0; cb < ch.c1; cb++) {
           inp.ready = this.node(
             this.loadInst(
-              0,
+              BUF_INP,
               sram + (cb - ch.c0) * tile.nb * src.h * src.w,
               base + cb * blockBytes,
               src.h * src.w,
@@ -386,7 +399,7 @@ export class Scheduler {
         }
       } else {
         inp.ready = this.node(
-          this.loadInst(0, sram, base + (ch.c0 * src.h + tt.iy0) * src.w * eb, tt.inH * src.w, cc, blockBytes),
+          this.loadInst(BUF_INP, sram, base + (ch.c0 * src.h + tt.iy0) * src.w * eb, tt.inH * src.w, cc, blockBytes),
           'load',
           group,
           waits,
@@ -410,7 +423,7 @@ export class Scheduler {
       const a = this.param.alloc(pKey, len);
       prm = a.item;
       prm.ready = this.node(
-        this.loadInst(2, prm.start, consts.paramAddr(c0), len, 1, len * this.n * 8),
+        this.loadInst(BUF_PARAM, prm.start, consts.paramAddr(c0), len, 1, len * deriveArch(this.cfg).paramEntryBytes),
         'load',
         group,
         a.waits,

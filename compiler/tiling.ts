@@ -10,7 +10,7 @@
  */
 import type { ArchConfig } from '../arch/index.js';
 import { CompileError } from '../arch/index.js';
-import { ISA_LIMITS, type ConvOp, type ConvTerm } from './lower.js';
+import { ISA_LIMITS, type ConvOp, type ConvTerm } from './conv-op.js';
 
 /** Kernel taps [y0, y1) x [x0, x1) computed by one GEMM. */
 export interface KernelWindow {
@@ -97,6 +97,217 @@ function maxInH(t: ConvTerm, convRows: number): number {
   return Math.min(t.src.h, (convRows - 1) * t.sh + t.kh);
 }
 
+/** Per-term facts the tile planners share. */
+interface TermInfo {
+  t: ConvTerm;
+  planes: number;
+  ciBlocks: number;
+  windows: KernelWindow[];
+  /** most ci blocks per chunk the weight scratchpad allows */
+  wmax: number;
+}
+
+/** Tiles of one op, the largest INP chunk (ci blocks) per term, and the OUT item size. */
+interface TilePlan {
+  tiles: Tile[];
+  inpChunkMax: number[];
+  outItem: number;
+}
+
+/**
+ * Kernel windows: a kernel whose taps of one channel block do not fit WGT (or
+ * whose dense map exceeds the 4-bit kernel fields) is cut into windows, each
+ * its own GEMM accumulating into the same ACC tile. Convs cut rows only (the
+ * right-edge zero padding needs the full width); dense ops (no padding) cut both.
+ */
+function kernelWindows(t: ConvTerm, denseTerm: boolean, cfg: ArchConfig, where: string): KernelWindow[] {
+  const n = cfg.array.rows;
+  const sp = cfg.scratchpad;
+  const half = sp.weightEntries / 2;
+  const maxK = ISA_LIMITS.kernel;
+  if (t.kh * t.kw * n <= half && t.kh <= maxK && t.kw <= maxK) return [{ y0: 0, y1: t.kh, x0: 0, x1: t.kw }];
+  const fitRows = (cols: number, cap: number) => Math.min(maxK, t.kh, Math.floor(cap / (cols * n)));
+  let cols = denseTerm ? Math.min(t.kw, maxK) : t.kw;
+  let cap = half;
+  if (fitRows(cols, cap) < 1) cap = sp.weightEntries;
+  if (denseTerm) while (cols > 1 && fitRows(cols, cap) < 1) cols--;
+  const rows = fitRows(cols, cap);
+  if (rows < 1) {
+    throw new CompileError(
+      `one ${n}-channel block of one ${cols}-wide kernel row needs ${cols * n} WGT entries but scratchpad.weightEntries is ${sp.weightEntries}: raise scratchpad.weightEntries`,
+      where,
+    );
+  }
+  const out: KernelWindow[] = [];
+  for (const r of evenChunks(t.kh, rows))
+    for (const c of evenChunks(t.kw, cols)) out.push({ y0: r.c0, y1: r.c1, x0: c.c0, x1: c.c1 });
+  return out;
+}
+
+/** Weight chunks: prefer half of WGT so the next chunk loads during this one. */
+function weightChunk(windows: KernelWindow[], cfg: ArchConfig): number {
+  const sp = cfg.scratchpad;
+  const perBlock = Math.max(...windows.map((w) => (w.y1 - w.y0) * (w.x1 - w.x0))) * cfg.array.rows;
+  const cap = perBlock <= sp.weightEntries / 2 ? sp.weightEntries / 2 : sp.weightEntries;
+  return Math.min(ISA_LIMITS.ciBlocks, Math.floor(cap / perBlock));
+}
+
+/** A dense op: each tile is a group of images stacked vertically in INP. */
+function planStackedTiles(op: ConvOp, info: TermInfo, cfg: ArchConfig, batch: number): TilePlan {
+  const n = cfg.array.rows;
+  const sp = cfg.scratchpad;
+  const t = op.terms[0]!;
+  const perImageBlock = t.src.h * t.src.w * info.planes;
+  const canStack = t.src.h <= ISA_LIMITS.stride;
+  const fitsWhole = (nb: number) =>
+    nb <= sp.accEntries && nb <= sp.outputEntries / 2 && info.ciBlocks * perImageBlock * nb <= sp.inputEntries / 2;
+  let nb = 1;
+  if (canStack) {
+    nb = Math.min(batch, sp.accEntries, Math.max(1, sp.outputEntries / 2));
+    while (nb > 1 && !fitsWhole(nb)) nb--;
+  }
+  if (perImageBlock > sp.inputEntries) {
+    throw new CompileError(
+      `one ${n}-channel block of its ${t.src.h}x${t.src.w} input needs ${perImageBlock} INP entries but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
+      op.where,
+    );
+  }
+  const icap = perImageBlock * nb <= sp.inputEntries / 2 ? sp.inputEntries / 2 : sp.inputEntries;
+  const inpChunkMax = [Math.max(1, Math.floor(icap / (perImageBlock * nb)))];
+  const tiles: Tile[] = [];
+  const groups = cdiv(batch, nb);
+  const even = cdiv(batch, groups);
+  for (let b0 = 0; b0 < batch; b0 += even) {
+    tiles.push({
+      b0,
+      nb: Math.min(even, batch - b0),
+      py0: 0,
+      py1: 1,
+      cy0: 0,
+      convRows: 1,
+      terms: [{ iy0: 0, inH: t.src.h, padTop: 0 }],
+    });
+  }
+  return { tiles, inpChunkMax, outItem: nb };
+}
+
+/** Band height r (pooled rows) and the INP budget its chunks are sized to. */
+function bandRows(op: ConvOp, termInfo: TermInfo[], owc: number, cfg: ArchConfig): { r: number; icap: number } {
+  const n = cfg.array.rows;
+  const sp = cfg.scratchpad;
+  const where = op.where;
+  const rows = op.poh;
+  const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
+  const accNeed = (r: number) => convRowsOf(r) * owc;
+  const outNeed = (r: number) => r * op.pow;
+  const inpWhole = (r: number) =>
+    termInfo.reduce((s, ti) => s + ti.planes * ti.ciBlocks * maxInH(ti.t, convRowsOf(r)) * ti.t.src.w, 0);
+  const inpBlock = (r: number) =>
+    Math.max(...termInfo.map((ti) => ti.planes * maxInH(ti.t, convRowsOf(r)) * ti.t.src.w));
+  if (accNeed(1) > sp.accEntries) {
+    throw new CompileError(
+      `one output row needs ${accNeed(1)} ACC entries (${convRowsOf(1)} conv rows x ${owc}) but scratchpad.accEntries is ${sp.accEntries}: raise scratchpad.accEntries`,
+      where,
+    );
+  }
+  if (outNeed(1) > sp.outputEntries) {
+    throw new CompileError(
+      `one output row needs ${outNeed(1)} OUT entries but scratchpad.outputEntries is ${sp.outputEntries}: raise scratchpad.outputEntries`,
+      where,
+    );
+  }
+  if (inpBlock(1) > sp.inputEntries) {
+    throw new CompileError(
+      `one output row needs ${inpBlock(1)} INP entries with halo (per ${n}-channel block${termInfo.some((ti) => ti.planes === 2) ? ', both nibble planes of the 8-bit input' : ''}) but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
+      where,
+    );
+  }
+  const largest = (ok: (r: number) => boolean): number => {
+    let best = 0;
+    for (let r = 1; r <= rows; r++) if (ok(r)) best = r;
+    return best;
+  };
+  const base = (r: number) => accNeed(r) <= sp.accEntries && outNeed(r) <= sp.outputEntries;
+  const outHalf = (r: number) => outNeed(r) <= sp.outputEntries / 2 || r === 1;
+  let r = largest((r) => base(r) && outHalf(r) && inpWhole(r) <= sp.inputEntries / 2);
+  let icap = sp.inputEntries / 2;
+  if (r === 0) r = largest((r) => base(r) && outHalf(r) && inpBlock(r) <= sp.inputEntries / 2);
+  if (r === 0) {
+    icap = sp.inputEntries;
+    r = largest((r) => base(r) && outHalf(r) && inpBlock(r) <= sp.inputEntries);
+  }
+  if (r === 0) r = 1;
+  const count = cdiv(rows, r);
+  return { r: cdiv(rows, count), icap };
+}
+
+/** A conv op: tiles are bands of pooled output rows (or, for small maps, stacks of whole images). */
+function planBandTiles(
+  op: ConvOp,
+  termInfo: TermInfo[],
+  owc: number,
+  cfg: ArchConfig,
+  batch: number,
+  cutAt: number | undefined,
+): TilePlan {
+  const rows = op.poh;
+  const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
+  const { r, icap } = bandRows(op, termInfo, owc, cfg);
+  const convRows = convRowsOf(r);
+  let inpChunkMax = termInfo.map((ti) =>
+    Math.max(1, Math.floor(icap / (ti.planes * maxInH(ti.t, convRows) * ti.t.src.w))),
+  );
+  const bands: [number, number][] = [];
+  const cut = cutAt !== undefined && cutAt > 0 && cutAt < rows ? cutAt : rows;
+  for (const [lo, hi] of [
+    [0, cut],
+    [cut, rows],
+  ] as const) {
+    if (hi <= lo) continue;
+    for (const piece of evenChunks(hi - lo, r)) bands.push([lo + piece.c0, lo + piece.c1]);
+  }
+  const tiles: Tile[] = [];
+  const stack = bands.length === 1 ? imageStack(op, termInfo[0]!.windows.length, convRows, owc, batch, cfg) : undefined;
+  if (stack) {
+    const t = op.terms[0]!;
+    const groups = cdiv(batch, stack.nb);
+    const even = cdiv(batch, groups);
+    for (let b0 = 0; b0 < batch; b0 += even) {
+      const nb = Math.min(even, batch - b0);
+      const pitch = nb > 1 ? stack.pitch : undefined;
+      tiles.push({
+        b0,
+        nb,
+        py0: 0,
+        py1: rows,
+        cy0: 0,
+        convRows,
+        terms: [{ iy0: 0, inH: (nb - 1) * stack.pitch + t.src.h, padTop: t.ph }],
+        ...(pitch ? { stackPitch: pitch } : {}),
+      });
+    }
+    inpChunkMax = [
+      Math.max(1, Math.floor(stack.icap / (termInfo[0]!.planes * ((stack.nb - 1) * stack.pitch + t.src.h) * t.src.w))),
+    ];
+  }
+  for (let b = 0; b < batch && !stack; b++) {
+    for (const [py0, py1] of bands) {
+      const cy0 = py0 * op.poolS;
+      const cr = convRowsOf(py1 - py0);
+      tiles.push({
+        b0: b,
+        nb: 1,
+        py0,
+        py1,
+        cy0,
+        convRows: cr,
+        terms: op.terms.map((t) => termRows(t, t.src.h, cy0, cr)),
+      });
+    }
+  }
+  return { tiles, inpChunkMax, outItem: r * op.pow };
+}
+
 /**
  * Plan one op. `cutAt` (pooled output rows): put a band boundary there, so the
  * next layer's first band, which reads only rows [0, cutAt), does not wait for
@@ -105,193 +316,23 @@ function maxInH(t: ConvTerm, convRows: number): number {
 export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: number): OpPlan {
   const n = cfg.array.rows;
   const sp = cfg.scratchpad;
-  const where = op.where;
   const coBlocks = cdiv(op.co, n);
   const owc = (op.pow - 1) * op.poolS + op.poolK;
-  const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
-
-  // Kernel windows: a kernel whose taps of one channel block do not fit WGT (or
-  // whose dense map exceeds the 4-bit kernel fields) is cut into windows, each
-  // its own GEMM accumulating into the same ACC tile. Convs cut rows only (the
-  // right-edge zero padding needs the full width); dense ops (no padding) cut both.
-  const windowsOf = (t: ConvTerm, denseTerm: boolean): KernelWindow[] => {
-    const half = sp.weightEntries / 2;
-    const maxK = ISA_LIMITS.kernel;
-    if (t.kh * t.kw * n <= half && t.kh <= maxK && t.kw <= maxK) return [{ y0: 0, y1: t.kh, x0: 0, x1: t.kw }];
-    const fitRows = (cols: number, cap: number) => Math.min(maxK, t.kh, Math.floor(cap / (cols * n)));
-    let cols = denseTerm ? Math.min(t.kw, maxK) : t.kw;
-    let cap = half;
-    if (fitRows(cols, cap) < 1) cap = sp.weightEntries;
-    if (denseTerm) while (cols > 1 && fitRows(cols, cap) < 1) cols--;
-    const rows = fitRows(cols, cap);
-    if (rows < 1) {
-      throw new CompileError(
-        `one ${n}-channel block of one ${cols}-wide kernel row needs ${cols * n} WGT entries but scratchpad.weightEntries is ${sp.weightEntries}: raise scratchpad.weightEntries`,
-        where,
-      );
-    }
-    const out: KernelWindow[] = [];
-    for (const r of evenChunks(t.kh, rows))
-      for (const c of evenChunks(t.kw, cols)) out.push({ y0: r.c0, y1: r.c1, x0: c.c0, x1: c.c1 });
-    return out;
-  };
-  // Weight chunks: prefer half of WGT so the next chunk loads during this one.
-  const wChunk = (windows: KernelWindow[]) => {
-    const perBlock = Math.max(...windows.map((w) => (w.y1 - w.y0) * (w.x1 - w.x0))) * n;
-    const cap = perBlock <= sp.weightEntries / 2 ? sp.weightEntries / 2 : sp.weightEntries;
-    return Math.min(ISA_LIMITS.ciBlocks, Math.floor(cap / perBlock));
-  };
-  const termInfo = op.terms.map((t) => {
-    const windows = windowsOf(t, op.dense);
+  const termInfo: TermInfo[] = op.terms.map((t) => {
+    const windows = kernelWindows(t, op.dense, cfg, op.where);
     return {
       t,
       planes: t.src.layout === 'nibble-planes' ? 2 : 1,
       ciBlocks: cdiv(t.ci, n),
       windows,
-      wmax: wChunk(windows),
+      wmax: weightChunk(windows, cfg),
     };
   });
 
   const stacked = op.dense && op.terms.length === 1;
-
-  const tiles: Tile[] = [];
-  let inpChunkMax: number[];
-  let outItem: number;
-
-  if (stacked) {
-    const t = op.terms[0]!;
-    const info = termInfo[0]!;
-    const perImageBlock = t.src.h * t.src.w * info.planes;
-    const canStack = t.src.h <= ISA_LIMITS.stride;
-    const fitsWhole = (nb: number) =>
-      nb <= sp.accEntries && nb <= sp.outputEntries / 2 && info.ciBlocks * perImageBlock * nb <= sp.inputEntries / 2;
-    let nb = 1;
-    if (canStack) {
-      nb = Math.min(batch, sp.accEntries, Math.max(1, sp.outputEntries / 2));
-      while (nb > 1 && !fitsWhole(nb)) nb--;
-    }
-    if (perImageBlock > sp.inputEntries) {
-      throw new CompileError(
-        `one ${n}-channel block of its ${t.src.h}x${t.src.w} input needs ${perImageBlock} INP entries but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
-        where,
-      );
-    }
-    const icap = perImageBlock * nb <= sp.inputEntries / 2 ? sp.inputEntries / 2 : sp.inputEntries;
-    inpChunkMax = [Math.max(1, Math.floor(icap / (perImageBlock * nb)))];
-    const groups = cdiv(batch, nb);
-    const even = cdiv(batch, groups);
-    for (let b0 = 0; b0 < batch; b0 += even) {
-      tiles.push({
-        b0,
-        nb: Math.min(even, batch - b0),
-        py0: 0,
-        py1: 1,
-        cy0: 0,
-        convRows: 1,
-        terms: [{ iy0: 0, inH: t.src.h, padTop: 0 }],
-      });
-    }
-    outItem = nb;
-  } else {
-    const rows = op.poh;
-    const accNeed = (r: number) => convRowsOf(r) * owc;
-    const outNeed = (r: number) => r * op.pow;
-    const inpWhole = (r: number) =>
-      termInfo.reduce((s, ti) => s + ti.planes * ti.ciBlocks * maxInH(ti.t, convRowsOf(r)) * ti.t.src.w, 0);
-    const inpBlock = (r: number) =>
-      Math.max(...termInfo.map((ti) => ti.planes * maxInH(ti.t, convRowsOf(r)) * ti.t.src.w));
-    if (accNeed(1) > sp.accEntries) {
-      throw new CompileError(
-        `one output row needs ${accNeed(1)} ACC entries (${convRowsOf(1)} conv rows x ${owc}) but scratchpad.accEntries is ${sp.accEntries}: raise scratchpad.accEntries`,
-        where,
-      );
-    }
-    if (outNeed(1) > sp.outputEntries) {
-      throw new CompileError(
-        `one output row needs ${outNeed(1)} OUT entries but scratchpad.outputEntries is ${sp.outputEntries}: raise scratchpad.outputEntries`,
-        where,
-      );
-    }
-    if (inpBlock(1) > sp.inputEntries) {
-      throw new CompileError(
-        `one output row needs ${inpBlock(1)} INP entries with halo (per ${n}-channel block${termInfo.some((ti) => ti.planes === 2) ? ', both nibble planes of the 8-bit input' : ''}) but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
-        where,
-      );
-    }
-    const largest = (ok: (r: number) => boolean): number => {
-      let best = 0;
-      for (let r = 1; r <= rows; r++) if (ok(r)) best = r;
-      return best;
-    };
-    const base = (r: number) => accNeed(r) <= sp.accEntries && outNeed(r) <= sp.outputEntries;
-    const outHalf = (r: number) => outNeed(r) <= sp.outputEntries / 2 || r === 1;
-    let r = largest((r) => base(r) && outHalf(r) && inpWhole(r) <= sp.inputEntries / 2);
-    let icap = sp.inputEntries / 2;
-    if (r === 0) r = largest((r) => base(r) && outHalf(r) && inpBlock(r) <= sp.inputEntries / 2);
-    if (r === 0) {
-      icap = sp.inputEntries;
-      r = largest((r) => base(r) && outHalf(r) && inpBlock(r) <= sp.inputEntries);
-    }
-    if (r === 0) r = 1;
-    const count = cdiv(rows, r);
-    r = cdiv(rows, count);
-    const convRows = convRowsOf(r);
-    inpChunkMax = termInfo.map((ti) =>
-      Math.max(1, Math.floor(icap / (ti.planes * maxInH(ti.t, convRows) * ti.t.src.w))),
-    );
-    const bands: [number, number][] = [];
-    const cut = cutAt !== undefined && cutAt > 0 && cutAt < rows ? cutAt : rows;
-    for (const [lo, hi] of [
-      [0, cut],
-      [cut, rows],
-    ] as const) {
-      if (hi <= lo) continue;
-      for (const piece of evenChunks(hi - lo, r)) bands.push([lo + piece.c0, lo + piece.c1]);
-    }
-    const stack =
-      bands.length === 1 ? imageStack(op, termInfo[0]!.windows.length, convRows, owc, batch, cfg) : undefined;
-    if (stack) {
-      const t = op.terms[0]!;
-      const groups = cdiv(batch, stack.nb);
-      const even = cdiv(batch, groups);
-      for (let b0 = 0; b0 < batch; b0 += even) {
-        const nb = Math.min(even, batch - b0);
-        const pitch = nb > 1 ? stack.pitch : undefined;
-        tiles.push({
-          b0,
-          nb,
-          py0: 0,
-          py1: rows,
-          cy0: 0,
-          convRows,
-          terms: [{ iy0: 0, inH: (nb - 1) * stack.pitch + t.src.h, padTop: t.ph }],
-          ...(pitch ? { stackPitch: pitch } : {}),
-        });
-      }
-      inpChunkMax = [
-        Math.max(
-          1,
-          Math.floor(stack.icap / (termInfo[0]!.planes * ((stack.nb - 1) * stack.pitch + t.src.h) * t.src.w)),
-        ),
-      ];
-    }
-    for (let b = 0; b < batch && !stack; b++) {
-      for (const [py0, py1] of bands) {
-        const cy0 = py0 * op.poolS;
-        const cr = convRowsOf(py1 - py0);
-        tiles.push({
-          b0: b,
-          nb: 1,
-          py0,
-          py1,
-          cy0,
-          convRows: cr,
-          terms: op.terms.map((t) => termRows(t, t.src.h, cy0, cr)),
-        });
-      }
-    }
-    outItem = r * op.pow;
-  }
+  const { tiles, inpChunkMax, outItem } = stacked
+    ? planStackedTiles(op, termInfo[0]!, cfg, batch)
+    : planBandTiles(op, termInfo, owc, cfg, batch, cutAt);
 
   const terms: TermPlan[] = termInfo.map((ti, k) => {
     const chunk = Math.max(1, Math.min(ti.wmax, inpChunkMax[k]!, ti.ciBlocks));

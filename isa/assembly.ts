@@ -12,19 +12,8 @@ import type { ArchConfig } from '../arch/index.js';
 import { IsaError } from '../arch/index.js';
 import { checkInstruction, isaLayout, type FieldLayout, type OpLayout } from './encoding.js';
 import type { LayerInfo } from './program.js';
-import {
-  DEP_FLAG_NAMES,
-  MNEMONICS,
-  OPS,
-  UNITS,
-  nextUnit,
-  prevUnit,
-  type Instruction,
-  type Mnemonic,
-  type Unit,
-} from './table.js';
-
-type DepFlagName = (typeof DEP_FLAG_NAMES)[number];
+import { MNEMONICS, OPS, type Instruction, type Mnemonic } from './table.js';
+import { DEP_FLAG_NAMES, UNITS, nextUnit, prevUnit, type DepFlagName, type Unit } from './word.js';
 
 interface Token {
   text: string;

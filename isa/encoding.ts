@@ -3,22 +3,18 @@
  * isa/table.ts). Every field is range-checked against the config on encode and
  * on decode, so a word the hardware would misread never gets through.
  */
-import { deriveArch, type ArchConfig, type DerivedArch, IsaError } from '../arch/index.js';
+import { ConfigError, deriveArch, type ArchConfig, type DerivedArch, IsaError } from '../arch/index.js';
+import { OP_BY_OPCODE, OPS, unitOf, type FieldDef, type Instruction, type Mnemonic, type OpDef } from './table.js';
 import {
+  DEP_FLAG_BIT,
   DEP_FLAG_NAMES,
   HEADER_BITS,
   INSTRUCTION_BITS,
   INSTRUCTION_BYTES,
-  OP_BY_OPCODE,
-  OPS,
+  OPCODE_MASK,
   nextUnit,
   prevUnit,
-  unitOf,
-  type FieldDef,
-  type Instruction,
-  type Mnemonic,
-  type OpDef,
-} from './table.js';
+} from './word.js';
 
 export interface FieldLayout {
   name: string;
@@ -37,7 +33,11 @@ export interface OpLayout {
   usedBits: number;
 }
 
-/** Bit positions of every field of every opcode for one config. Throws if an opcode no longer fits 128 bits. */
+/**
+ * Bit positions of every field of every opcode for one config. Throws
+ * ConfigError if an opcode no longer fits the word: address and dimension
+ * widths grow with the scratchpad depths and dram.sizeBytes.
+ */
 export function isaLayout(cfgOrDerived: ArchConfig | DerivedArch): Map<Mnemonic, OpLayout> {
   const a = 'n' in cfgOrDerived ? cfgOrDerived : deriveArch(cfgOrDerived);
   const out = new Map<Mnemonic, OpLayout>();
@@ -60,10 +60,14 @@ export function isaLayout(cfgOrDerived: ArchConfig | DerivedArch): Map<Mnemonic,
       lsb += width;
     }
     if (lsb > INSTRUCTION_BITS) {
-      const widest = [...fields].sort((x, y) => y.width - x.width)[0];
-      throw new IsaError(
-        `${mn} needs ${lsb} bits but the instruction word has ${INSTRUCTION_BITS}; the config's buffer/DRAM sizes make its fields too wide (widest: ${widest?.name}, ${widest?.width} bits): shrink the scratchpads or dram.sizeBytes`,
-        'config',
+      const wide = fields
+        .filter((f) => f.width > 8)
+        .map((f) => `${f.name} ${f.width}`)
+        .join(', ');
+      throw new ConfigError(
+        `${mn} needs ${lsb} bits but the instruction word has ${INSTRUCTION_BITS} (wide fields: ${wide}): ` +
+          'shrink the scratchpad depths (they set the address and tile-dimension widths) or dram.sizeBytes',
+        'config.scratchpad',
       );
     }
     out.set(mn, { mnemonic: mn, opcode: def.opcode, fields, usedBits: lsb });
@@ -132,10 +136,7 @@ export function encodeInstruction(inst: Instruction, cfg: ArchConfig, where?: st
   checkInstruction(inst, cfg, where);
   const layout = cachedLayout(cfg).get(inst.op)!;
   let word = BigInt(layout.opcode);
-  word |= BigInt(inst.pop_prev) << 4n;
-  word |= BigInt(inst.pop_next) << 5n;
-  word |= BigInt(inst.push_prev) << 6n;
-  word |= BigInt(inst.push_next) << 7n;
+  for (const flag of DEP_FLAG_NAMES) word |= BigInt(inst[flag]) << BigInt(DEP_FLAG_BIT[flag]);
   const rec = inst as unknown as Record<string, number>;
   for (const f of layout.fields) word |= BigInt(rec[f.name]!) << BigInt(f.lsb);
   const bytes = new Uint8Array(INSTRUCTION_BYTES);
@@ -161,17 +162,12 @@ export function decodeInstruction(
   }
   let word = 0n;
   for (let i = INSTRUCTION_BYTES - 1; i >= 0; i--) word = (word << 8n) | BigInt(bytes[offset + i]!);
-  const opcode = Number(word & 0xfn);
+  const opcode = Number(word & BigInt(OPCODE_MASK));
   const def = OP_BY_OPCODE.get(opcode);
   if (!def) throw new IsaError(`illegal opcode ${opcode}`, where);
   const layout = cachedLayout(cfg).get(def.mnemonic)!;
-  const rec: Record<string, number | string> = {
-    op: def.mnemonic,
-    pop_prev: Number((word >> 4n) & 1n),
-    pop_next: Number((word >> 5n) & 1n),
-    push_prev: Number((word >> 6n) & 1n),
-    push_next: Number((word >> 7n) & 1n),
-  };
+  const rec: Record<string, number | string> = { op: def.mnemonic };
+  for (const flag of DEP_FLAG_NAMES) rec[flag] = Number((word >> BigInt(DEP_FLAG_BIT[flag])) & 1n);
   for (const f of layout.fields) rec[f.name] = Number((word >> BigInt(f.lsb)) & ((1n << BigInt(f.width)) - 1n));
   if (word >> BigInt(layout.usedBits) !== 0n) {
     throw new IsaError(`${def.mnemonic}: unused bits [127:${layout.usedBits}] must be zero`, where);

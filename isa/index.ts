@@ -1,30 +1,15 @@
 /**
- * Public surface of the ISA: the instruction table, its encoding, assembly
+ * Public surface of the ISA: the word's fixed parts (isa/word.ts), the instruction table, its encoding, assembly
  * text, the static token checker, the .nbl program file, DRAM/scratchpad
  * packing and the Program types.
  */
-export {
-  BUFFER_NAMES,
-  DEP_FLAG_NAMES,
-  HEADER_BITS,
-  INSTRUCTION_BITS,
-  INSTRUCTION_BYTES,
-  MNEMONICS,
-  OPS,
-  OP_BY_OPCODE,
-  UNITS,
-  nextUnit,
-  prevUnit,
-  unitOf,
-} from './table.js';
+export { MNEMONICS, OPS, OP_BY_OPCODE, unitOf } from './table.js';
 export type {
-  DepFlags,
   FieldDef,
   GemmInst,
   HaltInst,
   Instruction,
   InstructionOf,
-  LoadBuffer,
   LoadInst,
   Mnemonic,
   NopInst,
@@ -32,8 +17,49 @@ export type {
   PoolInst,
   RequantInst,
   StoreInst,
-  Unit,
 } from './table.js';
+export {
+  BUFFER_NAMES,
+  BUF_INP,
+  BUF_PARAM,
+  BUF_WGT,
+  DEP_FLAG_BIT,
+  DEP_FLAG_NAMES,
+  HEADER_BITS,
+  INSTRUCTION_BITS,
+  INSTRUCTION_BYTES,
+  NO_FLAGS,
+  OPCODE_BITS,
+  OPCODE_MASK,
+  PARAM_BIAS_BITS,
+  PARAM_BIAS_BYTE,
+  PARAM_LANE_BYTES,
+  PARAM_LANE_USED_BITS,
+  PARAM_SHIFT_BITS,
+  PARAM_SHIFT_BYTE,
+  TOKEN_CHANNELS,
+  TOKEN_COUNTER_MAX,
+  UNITS,
+  UNIT_COMPUTE,
+  UNIT_LOAD,
+  UNIT_STORE,
+  depFlagProblem,
+  nextUnit,
+  packEntry,
+  packLanes,
+  packParamEntry,
+  prevUnit,
+  requantClampRange,
+  requantScale,
+  requantScaled,
+  requantValue,
+  tokenChannel,
+  unpackEntry,
+  unpackLanes,
+  unpackParamEntry,
+  unpackParamLanes,
+} from './word.js';
+export type { DepFlagName, DepFlags, LoadBuffer, TokenChannel, Unit } from './word.js';
 export {
   checkInstruction,
   decodeInstruction,
@@ -51,8 +77,8 @@ export {
   formatInstruction,
 } from './assembly.js';
 export type { DisassembleOptions } from './assembly.js';
-export { TOKEN_CHANNELS, TOKEN_COUNTER_MAX, checkTokenBalance, tokenChannel } from './tokens.js';
-export type { TokenChannel, TokenCheckOptions, TokenCheckResult } from './tokens.js';
+export { checkTokenBalance } from './tokens.js';
+export type { TokenCheckOptions, TokenCheckResult } from './tokens.js';
 export {
   PROGRAM_FILE_CRC_BYTES,
   PROGRAM_FILE_MAGIC,
@@ -63,14 +89,6 @@ export {
   writeProgramFile,
 } from './program-file.js';
 export type { ProgramFileHeader, ReadProgramOptions, SegmentEntry } from './program-file.js';
-export {
-  packEntry,
-  packParamEntry,
-  packTensor,
-  tensorImageBytes,
-  unpackEntry,
-  unpackParamEntry,
-  unpackTensor,
-} from './layout.js';
+export { packTensor, packTensorInto, tensorImageBytes, unpackTensor } from './layout.js';
 export type { DramSegment, LayerInfo, Program, TensorDescriptor, TensorLayout } from './program.js';
 export { renderIsaMarkdown } from './isa-doc.js';

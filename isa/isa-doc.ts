@@ -5,18 +5,8 @@
 import { DEFAULT_CONFIG, deriveArch, type ArchConfig, type DerivedArch } from '../arch/index.js';
 import { formatInstruction } from './assembly.js';
 import { isaLayout } from './encoding.js';
-import {
-  DEP_FLAG_NAMES,
-  HEADER_BITS,
-  INSTRUCTION_BITS,
-  MNEMONICS,
-  OPS,
-  UNITS,
-  type FieldDef,
-  type Instruction,
-  type OpDef,
-} from './table.js';
-import { tokenChannel } from './tokens.js';
+import { MNEMONICS, OPS, type FieldDef, type Instruction, type OpDef } from './table.js';
+import { DEP_FLAG_NAMES, HEADER_BITS, INSTRUCTION_BITS, UNITS, tokenChannel } from './word.js';
 
 /** How each derived width comes from the config (keys of DerivedArch that are bit widths). */
 const WIDTH_SOURCES: Partial<Record<keyof DerivedArch, string>> = {
@@ -197,7 +187,7 @@ export function renderIsaMarkdown(cfg: ArchConfig = DEFAULT_CONFIG): string {
   L.push('');
   L.push(
     'Address and tile-dimension fields are exactly as wide as the config needs, computed by `deriveArch` (arch/config.ts). ' +
-      '`validateConfig` rejects a config whose widest opcode no longer fits the word.',
+      '`isaLayout` (isa/encoding.ts), which every tool runs on a config before using it, rejects a config whose widest opcode no longer fits the word.',
   );
   L.push('');
   L.push('| derived width | from | default config |');

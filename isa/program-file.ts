@@ -27,7 +27,8 @@ import {
 import { decodeInstruction, encodeProgramCode } from './encoding.js';
 import { tensorImageBytes } from './layout.js';
 import type { DramSegment, LayerInfo, Program, TensorDescriptor } from './program.js';
-import { INSTRUCTION_BYTES, type Instruction } from './table.js';
+import type { Instruction } from './table.js';
+import { INSTRUCTION_BYTES } from './word.js';
 
 export const PROGRAM_FILE_MAGIC = 'NBL1';
 export const PROGRAM_FILE_VERSION = 1;

@@ -9,13 +9,7 @@
  * list packed upward from bit 8 in table order. Unused high bits must be zero.
  */
 import type { DerivedArch } from '../arch/index.js';
-
-export const INSTRUCTION_BITS = 128;
-export const INSTRUCTION_BYTES = INSTRUCTION_BITS / 8;
-export const HEADER_BITS = 8;
-
-export type Unit = 'load' | 'compute' | 'store';
-export const UNITS: readonly Unit[] = ['load', 'compute', 'store'];
+import { BUFFER_NAMES, UNITS, type DepFlags, type Unit } from './word.js';
 
 export interface FieldDef {
   readonly name: string;
@@ -41,16 +35,13 @@ export interface OpDef {
 
 const w = (n: number) => () => n;
 
-export const BUFFER_NAMES = ['inp', 'wgt', 'param'] as const;
-export type LoadBuffer = (typeof BUFFER_NAMES)[number];
-
 export const OPS = {
   NOP: {
     opcode: 0,
     mnemonic: 'NOP',
     unit: 'field',
     doc: 'Token-only instruction (SYNC): pops and pushes dependency tokens in the named unit, nothing else. 1 cycle.',
-    fields: [{ name: 'unit', width: w(2), enumNames: ['load', 'compute', 'store'], doc: 'unit that executes it' }],
+    fields: [{ name: 'unit', width: w(2), enumNames: UNITS, doc: 'unit that executes it' }],
   },
   LOAD: {
     opcode: 1,
@@ -58,7 +49,7 @@ export const OPS = {
     unit: 'load',
     doc: '2-D strided DMA from DRAM into INP, WGT or PARAM: y_count rows of x_count consecutive entries; SRAM entries are written consecutively from sram_addr.',
     fields: [
-      { name: 'buf', width: w(2), enumNames: ['inp', 'wgt', 'param'], doc: 'destination scratchpad' },
+      { name: 'buf', width: w(2), enumNames: BUFFER_NAMES, doc: 'destination scratchpad' },
       { name: 'sram_addr', width: (a) => a.sramAddrBits, doc: 'first destination entry' },
       { name: 'dram_addr', width: (a) => a.dramAddrBits, doc: 'byte address of the first row' },
       { name: 'x_count', width: (a) => a.dimBits, min: 1, doc: 'entries per row (contiguous in DRAM)' },
@@ -175,14 +166,6 @@ export const MNEMONICS = Object.keys(OPS) as Mnemonic[];
 
 type FieldNames<M extends Mnemonic> = (typeof OPS)[M]['fields'][number]['name'];
 
-export interface DepFlags {
-  pop_prev: 0 | 1;
-  pop_next: 0 | 1;
-  push_prev: 0 | 1;
-  push_next: 0 | 1;
-}
-export const DEP_FLAG_NAMES = ['pop_prev', 'pop_next', 'push_prev', 'push_next'] as const;
-
 /** A decoded instruction: flat object, field names as in the table and the assembly text. */
 export type InstructionOf<M extends Mnemonic> = { op: M } & DepFlags & { [K in FieldNames<M>]: number };
 
@@ -205,12 +188,4 @@ export function unitOf(inst: Instruction): Unit | undefined {
   if (inst.op === 'NOP') return UNITS[inst.unit];
   const u = OPS[inst.op].unit;
   return u === 'halt' ? undefined : (u as Unit);
-}
-
-/** Token neighbours: load <-> compute <-> store (as in VTA). */
-export function prevUnit(u: Unit): Unit | undefined {
-  return u === 'compute' ? 'load' : u === 'store' ? 'compute' : undefined;
-}
-export function nextUnit(u: Unit): Unit | undefined {
-  return u === 'load' ? 'compute' : u === 'compute' ? 'store' : undefined;
 }

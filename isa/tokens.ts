@@ -12,38 +12,16 @@
  * finishes, and neither does the real machine's timing. The check is exact.
  */
 import { IsaError } from '../arch/index.js';
-import { UNITS, unitOf, type Instruction, type Unit } from './table.js';
-
-export type TokenChannel = 'load->compute' | 'compute->load' | 'compute->store' | 'store->compute';
-export const TOKEN_CHANNELS: readonly TokenChannel[] = [
-  'load->compute',
-  'compute->load',
-  'compute->store',
-  'store->compute',
-];
-
-/** The hardware token counters are 16 bits wide. */
-export const TOKEN_COUNTER_MAX = 0xffff;
-
-/** Channel an instruction on `unit` pops with pop_prev / pop_next, or pushes with push_prev / push_next. */
-export function tokenChannel(
-  unit: Unit,
-  flag: 'pop_prev' | 'pop_next' | 'push_prev' | 'push_next',
-): TokenChannel | undefined {
-  const towards = flag.endsWith('prev')
-    ? unit === 'compute'
-      ? 'load'
-      : unit === 'store'
-        ? 'compute'
-        : undefined
-    : unit === 'load'
-      ? 'compute'
-      : unit === 'compute'
-        ? 'store'
-        : undefined;
-  if (!towards) return undefined;
-  return (flag.startsWith('pop') ? `${towards}->${unit}` : `${unit}->${towards}`) as TokenChannel;
-}
+import { unitOf, type Instruction } from './table.js';
+import {
+  DEP_FLAG_NAMES,
+  TOKEN_CHANNELS,
+  TOKEN_COUNTER_MAX,
+  UNITS,
+  tokenChannel,
+  type TokenChannel,
+  type Unit,
+} from './word.js';
 
 export interface TokenCheckOptions {
   /** queue depths (config.queues); omitted = unbounded (deadlocks caused by full queues are then not found) */
@@ -80,7 +58,7 @@ function decode(inst: Instruction, i: number): Decoded {
   const unit = unitOf(inst);
   const pops: TokenChannel[] = [];
   const pushes: TokenChannel[] = [];
-  for (const flag of ['pop_prev', 'pop_next', 'push_prev', 'push_next'] as const) {
+  for (const flag of DEP_FLAG_NAMES) {
     const v = inst[flag];
     if (v !== 0 && v !== 1) throw new IsaError(`${flag} must be 0 or 1, got ${JSON.stringify(v)}`, `instruction ${i}`);
     if (!v) continue;

@@ -7,18 +7,15 @@
 export type {
   AccumulatorValue,
   ActivationValue,
-  Conv2dLayer,
-  DenseLayer,
-  FlattenLayer,
   InputSpec,
   Layer,
   LayerInfo,
+  LayerInfoOf,
   LayerKind,
-  MaxPoolLayer,
+  LayerOfKind,
+  LayerTypes,
   Network,
   NetworkAnalysis,
-  RequantLayer,
-  ResidualLayer,
   TensorShape,
   ValueInfo,
 } from './ir.js';
@@ -26,16 +23,23 @@ export {
   MAX_ACCUMULATOR_BITS,
   MAX_SHIFT,
   accumulatorRange,
-  analyzeNetwork,
   formatShape,
   requantRange,
   signedRange,
   slidingOutputSize,
-  squareConv2d,
   tensorSize,
   unsignedRange,
-  validateNetwork,
 } from './ir.js';
+export { analyzeNetwork, validateNetwork } from './analysis.js';
+
+export type { Conv2dLayer } from './layers/conv2d.js';
+export { squareConv2d } from './layers/conv2d.js';
+export type { DenseLayer } from './layers/dense.js';
+export type { FlattenLayer } from './layers/flatten.js';
+export type { MaxPoolLayer } from './layers/maxpool.js';
+export type { RequantLayer } from './layers/requant.js';
+export type { ResidualLayer } from './layers/residual.js';
+export { LAYER_KINDS } from './layers/index.js';
 
 export type { LayerTrace, ReferenceLayersResult, ReferenceOptions, ReferenceResult } from './reference.js';
 export { runReference, runReferenceLayers } from './reference.js';

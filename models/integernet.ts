@@ -29,16 +29,16 @@ import { basename } from 'node:path';
 import { ModelError } from '../arch/index.js';
 import {
   MAX_SHIFT,
-  analyzeNetwork,
   formatShape,
   signedRange,
-  squareConv2d,
   type InputSpec,
   type Layer,
   type Network,
-  type RequantLayer,
   type TensorShape,
 } from './ir.js';
+import { analyzeNetwork } from './analysis.js';
+import { squareConv2d } from './layers/conv2d.js';
+import type { RequantLayer } from './layers/requant.js';
 
 export interface IntegerNetOptions {
   /** file name used in error messages (default '<integernet>') */
@@ -346,6 +346,11 @@ export function parseIntegerNet(text: string, opts: IntegerNetOptions = {}): Net
           );
         }
         break;
+      }
+      default: {
+        // every RecordKind has a case above: a new kind is a compile error here, not a silently skipped record
+        const unhandled: never = rec.kind;
+        throw new Error(`internal: unhandled IntegerNet record kind ${String(unhandled)}`);
       }
     }
   }

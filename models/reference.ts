@@ -12,31 +12,27 @@
  *
  * Layout: per image, tensors are C,H,W (NCHW over the batch), in Int32Array.
  * Speed: the batch is processed one image at a time through prepared
- * per-layer kernels with preallocated buffers; conv and dense scatter each
+ * per-layer kernels with preallocated buffers (each kind's `prepare`,
+ * models/layers/<kind>.ts; this file chunks, fuses and traces); conv and dense scatter each
  * non-zero input value into a position-major accumulator, so the many zero
  * activations (padding, unsigned requant outputs, MNIST background) cost nothing.
  */
 
-import { ArithmeticError, DatasetError, ModelError } from '../arch/index.js';
+import { DatasetError, ModelError } from '../arch/index.js';
+import { analyzeNetwork } from './analysis.js';
 import {
   MAX_ACCUMULATOR_BITS,
   MIN_ACCUMULATOR_BITS,
-  accumulatorRange,
-  analyzeNetwork,
   formatShape,
-  requantRange,
   tensorSize,
-  type Conv2dLayer,
-  type DenseLayer,
   type Layer,
   type LayerInfo,
-  type MaxPoolLayer,
   type Network,
-  type RequantLayer,
-  type ResidualLayer,
   type TensorShape,
   type ValueInfo,
 } from './ir.js';
+import { knownLayerModule } from './layers/index.js';
+import { requantEpilogue, type PrepareContext, type PreparedLayer } from './layers/kernels.js';
 
 export interface ReferenceOptions {
   /** accumulator width; overrides the network's accumulatorBits */
@@ -70,366 +66,13 @@ export interface ReferenceLayersResult extends ReferenceResult {
   layers: LayerTrace[];
 }
 
-/**
- * A layer compiled for one input shape. `run` processes `count` consecutive
- * images: image k is read at input[k*inSize ..] and written at
- * output[k*outSize ..]; `firstImage` only numbers images in error messages.
- * Each kernel owns its image loop, so every hot loop stays monomorphic
- * (a shared per-image driver calling many different closures optimizes badly).
- */
-interface PreparedLayer {
-  info: LayerInfo;
-  inSize: number;
-  outSize: number;
-  run(input: Int32Array, output: Int32Array, count: number, firstImage: number): void;
-  /** residual only: prepared sub-layers and their chunk output buffers, for tracing */
-  children?: { prepared: PreparedLayer; buffer: Int32Array }[];
-}
-
-function overflow(where: string, image: number, shape: TensorShape, index: number, value: number, bits: number): never {
-  const { lo, hi } = accumulatorRange(bits);
-  const hw = shape.h * shape.w;
-  const c = Math.floor(index / hw);
-  const y = Math.floor((index % hw) / shape.w);
-  const x = index % shape.w;
-  throw new ArithmeticError(
-    `accumulator overflow at image ${image}, channel ${c}, y ${y}, x ${x}: value ${value} is outside the signed ${bits}-bit range [${lo}, ${hi}]`,
-    where,
-  );
-}
-
-/** Channel loops are unrolled by this much; channel counts are padded up to a multiple of it. */
-const UNROLL = 8;
-
-function padChannels(n: number): number {
-  return Math.ceil(n / UNROLL) * UNROLL;
-}
-
-/**
- * acc[a .. a+n) += w[b .. b+n) * x, n a multiple of UNROLL. Unrolled by hand:
- * this is the innermost loop of the whole reference and V8 does not unroll it.
- */
-function axpy(acc: Float64Array, a: number, w: Float64Array, b: number, n: number, x: number): void {
-  const end = a + n;
-  for (; a < end; a += 8, b += 8) {
-    acc[a] += w[b]! * x;
-    acc[a + 1] += w[b + 1]! * x;
-    acc[a + 2] += w[b + 2]! * x;
-    acc[a + 3] += w[b + 3]! * x;
-    acc[a + 4] += w[b + 4]! * x;
-    acc[a + 5] += w[b + 5]! * x;
-    acc[a + 6] += w[b + 6]! * x;
-    acc[a + 7] += w[b + 7]! * x;
-  }
-}
-
-/**
- * A requant folded into the output stage of the conv/dense before it, so the
- * accumulators never take a trip through memory. Only runReference fuses;
- * runReferenceLayers keeps every layer separate so each output can be traced.
- */
-interface RequantEpilogue {
-  bias: Int32Array;
-  /** 2^-shift per channel (exact) */
-  scale: Float64Array;
-  lo: number;
-  hi: number;
-}
-
-function requantEpilogue(layer: RequantLayer): RequantEpilogue {
-  const { lo, hi } = requantRange(layer);
-  return { bias: layer.bias, scale: Float64Array.from(layer.shift, (s) => 2 ** -s), lo, hi };
-}
-
-/**
- * Scatter-form conv: for every non-zero input x[ci][ih][iw] and every kernel
- * tap that maps it to a valid output, acc[oh][ow][:] += w[ci][kh][kw][:] * x.
- * The (output position, tap) pairs each input position feeds are precomputed
- * once (this also handles stride and padding), so the hot loop has no bounds
- * tests. The accumulator is position-major (HWC) so the innermost loop over
- * output channels is contiguous.
- */
-function prepareConv(info: LayerInfo, accBits: number, epilogue?: RequantEpilogue): PreparedLayer {
-  const layer = info.layer as Conv2dLayer;
-  const { c: CI, h: H, w: W } = info.input.shape;
-  const { c: CO, h: OH, w: OW } = info.output.shape;
-  const { kernelH: KH, kernelW: KW, strideH: SH, strideW: SW, padH: PH, padW: PW } = layer;
-  const where = info.where;
-  const { lo: accLo, hi: accHi } = accumulatorRange(accBits);
-  const COP = padChannels(CO);
-  const taps = KH * KW;
-
-  // weights transposed to [ci][kh][kw][co], co padded to COP with zeros
-  const wt = new Float64Array(CI * taps * COP);
-  for (let co = 0; co < CO; co++)
-    for (let ci = 0; ci < CI; ci++)
-      for (let t = 0; t < taps; t++) wt[(ci * taps + t) * COP + co] = layer.weights[(co * CI + ci) * taps + t]!;
-
-  // For each input position p: entries start[p] .. start[p+1] give the
-  // accumulator offset it feeds and the weight offset (within a ci block).
-  const HW = H * W;
-  const start = new Int32Array(HW + 1);
-  const accOffsets: number[] = [];
-  const tapOffsets: number[] = [];
-  for (let ih = 0; ih < H; ih++) {
-    for (let iw = 0; iw < W; iw++) {
-      start[ih * W + iw] = accOffsets.length;
-      for (let kh = 0; kh < KH; kh++) {
-        const nh = ih + PH - kh;
-        if (nh < 0 || nh % SH !== 0 || nh / SH >= OH) continue;
-        for (let kw = 0; kw < KW; kw++) {
-          const nw = iw + PW - kw;
-          if (nw < 0 || nw % SW !== 0 || nw / SW >= OW) continue;
-          accOffsets.push(((nh / SH) * OW + nw / SW) * COP);
-          tapOffsets.push((kh * KW + kw) * COP);
-        }
-      }
-    }
-  }
-  start[HW] = accOffsets.length;
-  const AO = Int32Array.from(accOffsets);
-  const TO = Int32Array.from(tapOffsets);
-  const OHW = OH * OW;
-  const acc = new Float64Array(OHW * COP);
-
-  const inSize = CI * HW;
-  const outSize = CO * OHW;
-  return {
-    info,
-    inSize,
-    outSize,
-    run(input, output, count, firstImage) {
-      for (let k = 0; k < count; k++) {
-        acc.fill(0);
-        for (let ci = 0; ci < CI; ci++) {
-          const plane = k * inSize + ci * HW;
-          const wci = ci * taps * COP;
-          for (let p = 0; p < HW; p++) {
-            const x = input[plane + p]!;
-            if (x === 0) continue;
-            const t1 = start[p + 1]!;
-            for (let t = start[p]!; t < t1; t++) axpy(acc, AO[t]!, wt, wci + TO[t]!, COP, x);
-          }
-        }
-        const outOff = k * outSize;
-        if (epilogue === undefined) {
-          for (let p = 0; p < OHW; p++) {
-            const ab = p * COP;
-            for (let co = 0; co < CO; co++) {
-              const v = acc[ab + co]!;
-              if (v < accLo || v > accHi) overflow(where, firstImage + k, info.output.shape, co * OHW + p, v, accBits);
-              output[outOff + co * OHW + p] = v;
-            }
-          }
-        } else {
-          const { bias, scale, lo, hi } = epilogue;
-          for (let co = 0; co < CO; co++) {
-            const b = bias[co]!;
-            const s = scale[co]!;
-            const ob = outOff + co * OHW;
-            for (let p = 0, a = co; p < OHW; p++, a += COP) {
-              const v = acc[a]!;
-              if (v < accLo || v > accHi) overflow(where, firstImage + k, info.output.shape, co * OHW + p, v, accBits);
-              const y = Math.floor((v - b) * s);
-              output[ob + p] = y < lo ? lo : y > hi ? hi : y;
-            }
-          }
-        }
-      }
-    },
-  };
-}
-
-/** Scatter-form dense: acc[:] += w[:][i] * x[i] for non-zero x[i]. */
-function prepareDense(info: LayerInfo, accBits: number, epilogue?: RequantEpilogue): PreparedLayer {
-  const layer = info.layer as DenseLayer;
-  const IN = layer.inFeatures;
-  const OUT = layer.outFeatures;
-  const OUTP = padChannels(OUT);
-  const where = info.where;
-  const { lo: accLo, hi: accHi } = accumulatorRange(accBits);
-  const wt = new Float64Array(IN * OUTP);
-  for (let o = 0; o < OUT; o++) for (let i = 0; i < IN; i++) wt[i * OUTP + o] = layer.weights[o * IN + i]!;
-  const acc = new Float64Array(OUTP);
-  return {
-    info,
-    inSize: IN,
-    outSize: OUT,
-    run(input, output, count, firstImage) {
-      for (let k = 0; k < count; k++) {
-        acc.fill(0);
-        const inOff = k * IN;
-        for (let i = 0; i < IN; i++) {
-          const x = input[inOff + i]!;
-          if (x !== 0) axpy(acc, 0, wt, i * OUTP, OUTP, x);
-        }
-        const outOff = k * OUT;
-        for (let o = 0; o < OUT; o++) {
-          const v = acc[o]!;
-          if (v < accLo || v > accHi) overflow(where, firstImage + k, info.output.shape, o, v, accBits);
-          if (epilogue === undefined) {
-            output[outOff + o] = v;
-          } else {
-            const y = Math.floor((v - epilogue.bias[o]!) * epilogue.scale[o]!);
-            output[outOff + o] = y < epilogue.lo ? epilogue.lo : y > epilogue.hi ? epilogue.hi : y;
-          }
-        }
-      }
-    },
-  };
-}
-
-function prepareMaxPool(info: LayerInfo): PreparedLayer {
-  const layer = info.layer as MaxPoolLayer;
-  const { c: C, h: H, w: W } = info.input.shape;
-  const { h: OH, w: OW } = info.output.shape;
-  const K = layer.kernel;
-  const S = layer.stride;
-  const HW = H * W;
-  return {
-    info,
-    inSize: C * HW,
-    outSize: C * OH * OW,
-    run(input, output, count) {
-      // channels of consecutive images are consecutive planes
-      let o = 0;
-      const n = count * C;
-      if (K === 2 && S === 2) {
-        // the common case, without the inner kernel loops
-        for (let c = 0; c < n; c++) {
-          for (let oh = 0; oh < OH; oh++) {
-            let r0 = c * HW + 2 * oh * W;
-            const end = r0 + 2 * OW;
-            for (; r0 < end; r0 += 2) {
-              const r1 = r0 + W;
-              const a = input[r0]!;
-              const b = input[r0 + 1]!;
-              const d = input[r1]!;
-              const e = input[r1 + 1]!;
-              const m1 = a > b ? a : b;
-              const m2 = d > e ? d : e;
-              output[o++] = m1 > m2 ? m1 : m2;
-            }
-          }
-        }
-        return;
-      }
-      for (let c = 0; c < n; c++) {
-        const plane = c * HW;
-        for (let oh = 0; oh < OH; oh++) {
-          for (let ow = 0; ow < OW; ow++) {
-            const base = plane + oh * S * W + ow * S;
-            let m = input[base]!;
-            for (let kh = 0; kh < K; kh++) {
-              const rb = base + kh * W;
-              for (let kw = 0; kw < K; kw++) {
-                const v = input[rb + kw]!;
-                if (v > m) m = v;
-              }
-            }
-            output[o++] = m;
-          }
-        }
-      }
-    },
-  };
-}
-
-/** y = clamp(floor((acc - bias) * 2^-shift), lo, hi); the power-of-two scale is exact. */
-function prepareRequant(info: LayerInfo): PreparedLayer {
-  const layer = info.layer as RequantLayer;
-  const { c: C, h: H, w: W } = info.input.shape;
-  const HW = H * W;
-  const { bias, scale, lo, hi } = requantEpilogue(layer);
-  return {
-    info,
-    inSize: C * HW,
-    outSize: C * HW,
-    run(input, output, count) {
-      for (let k = 0; k < count; k++) {
-        for (let c = 0; c < C; c++) {
-          const b = bias[c]!;
-          const s = scale[c]!;
-          let i = (k * C + c) * HW;
-          const end = i + HW;
-          for (; i < end; i++) {
-            const y = Math.floor((input[i]! - b) * s);
-            output[i] = y < lo ? lo : y > hi ? hi : y;
-          }
-        }
-      }
-    },
-  };
-}
-
-function prepareFlatten(info: LayerInfo): PreparedLayer {
-  const n = tensorSize(info.input.shape);
-  return {
-    info,
-    inSize: n,
-    outSize: n,
-    run(input, output, count) {
-      // C,H,W storage order already is the flatten order.
-      output.set(input.subarray(0, count * n));
-    },
-  };
-}
-
-function prepareResidual(info: LayerInfo, accBits: number, chunk: number): PreparedLayer {
-  const where = info.where;
-  const { lo: accLo, hi: accHi } = accumulatorRange(accBits);
-  const children = info.children!.map((child) => {
-    const prepared = prepareLayer(child, accBits, chunk);
-    return { prepared, buffer: new Int32Array(chunk * prepared.outSize) };
-  });
-  const mainCount = (info.layer as ResidualLayer).main.length;
-  const mainOut = children[mainCount - 1]!.buffer;
-  const short = children[mainCount]!;
-  const n = tensorSize(info.output.shape);
-  return {
-    info,
-    inSize: tensorSize(info.input.shape),
-    outSize: n,
-    children,
-    run(input, output, count, firstImage) {
-      if (count > chunk) throw new Error(`internal: residual prepared for ${chunk} images, got ${count}`);
-      let src = input;
-      for (let i = 0; i < mainCount; i++) {
-        const child = children[i]!;
-        child.prepared.run(src, child.buffer, count, firstImage);
-        src = child.buffer;
-      }
-      short.prepared.run(input, short.buffer, count, firstImage);
-      const sc = short.buffer;
-      const total = count * n;
-      for (let i = 0; i < total; i++) {
-        const v = mainOut[i]! + sc[i]!;
-        if (v < accLo || v > accHi) {
-          const k = Math.floor(i / n);
-          overflow(where, firstImage + k, info.output.shape, i - k * n, v, accBits);
-        }
-        output[i] = v;
-      }
-    },
-  };
-}
-
 /** `chunk` bounds how many images one run() call may process (sizes the residual's internal buffers). */
 function prepareLayer(info: LayerInfo, accBits: number, chunk: number): PreparedLayer {
-  switch (info.layer.kind) {
-    case 'conv2d':
-      return prepareConv(info, accBits);
-    case 'dense':
-      return prepareDense(info, accBits);
-    case 'maxpool':
-      return prepareMaxPool(info);
-    case 'requant':
-      return prepareRequant(info);
-    case 'flatten':
-      return prepareFlatten(info);
-    case 'residual':
-      return prepareResidual(info, accBits, chunk);
-  }
+  return knownLayerModule(info.layer).prepare(info, prepareContext(accBits, chunk));
+}
+
+function prepareContext(accBits: number, chunk: number): PrepareContext {
+  return { accBits, chunk, prepare: (child) => prepareLayer(child, accBits, chunk) };
 }
 
 function resolveAccumulatorBits(net: Network, opts: ReferenceOptions | undefined): number {
@@ -491,17 +134,19 @@ interface Session {
   outShape: TensorShape;
 }
 
-/** Prepares top-level layers; with `fuse`, a conv/dense directly followed by a requant becomes one kernel. */
+/**
+ * Prepares top-level layers; with `fuse`, a layer whose kind can fold a
+ * requant (conv2d, dense) directly followed by one becomes one kernel.
+ */
 function prepareTopLevel(infos: LayerInfo[], accBits: number, chunk: number, fuse: boolean): PreparedLayer[] {
   const out: PreparedLayer[] = [];
+  const ctx = prepareContext(accBits, chunk);
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i]!;
     const next = infos[i + 1];
-    if (fuse && next?.layer.kind === 'requant' && (info.layer.kind === 'conv2d' || info.layer.kind === 'dense')) {
-      const epilogue = requantEpilogue(next.layer);
-      out.push(
-        info.layer.kind === 'conv2d' ? prepareConv(info, accBits, epilogue) : prepareDense(info, accBits, epilogue),
-      );
+    const fused = knownLayerModule(info.layer).prepareWithRequant;
+    if (fuse && next?.layer.kind === 'requant' && fused !== undefined) {
+      out.push(fused(info, ctx, requantEpilogue(next.layer)));
       i++;
     } else {
       out.push(prepareLayer(info, accBits, chunk));

@@ -16,15 +16,10 @@
 
 import { ModelError } from '../arch/index.js';
 import { calibrateNetwork, type CalibrationOptions, type CalibrationReport } from './calibration.js';
-import {
-  signedRange,
-  squareConv2d,
-  type Conv2dLayer,
-  type DenseLayer,
-  type Layer,
-  type Network,
-  type RequantLayer,
-} from './ir.js';
+import { signedRange, type Layer, type Network } from './ir.js';
+import { squareConv2d, type Conv2dLayer } from './layers/conv2d.js';
+import type { DenseLayer } from './layers/dense.js';
+import type { RequantLayer } from './layers/requant.js';
 import { SeededRandom } from './seeded-random.js';
 
 export type ZooName = 'mnist' | 'cifar10' | 'vgg16' | 'resnet';
@@ -268,9 +263,17 @@ export interface ZooBuildResult {
   calibration: CalibrationReport;
 }
 
+/** How each zoo network's layers are built (one entry per name: a missing one is a compile error). */
+const BUILDERS: Record<ZooName, (b: NetworkBuilder, size: number, classes: number, hidden: number) => void> = {
+  mnist: buildMnist,
+  cifar10: buildCifar10,
+  vgg16: buildVgg16,
+  resnet: buildResnet,
+};
+
 /** Build a zoo network and report how it was calibrated. */
 export function buildZooNetwork(name: string, opts: ZooOptions = {}): ZooBuildResult {
-  if (!(name in ZOO)) {
+  if (!Object.hasOwn(ZOO, name)) {
     throw new ModelError(`unknown zoo network '${name}' (available: ${zooNames().join(', ')})`, 'zoo');
   }
   const info = ZOO[name as ZooName];
@@ -291,20 +294,7 @@ export function buildZooNetwork(name: string, opts: ZooOptions = {}): ZooBuildRe
     throw new ModelError(`fcHidden must be a positive integer, got ${hidden}`, 'zoo');
 
   const b = new NetworkBuilder(new SeededRandom(seed), 4);
-  switch (name as ZooName) {
-    case 'mnist':
-      buildMnist(b, size, classes);
-      break;
-    case 'cifar10':
-      buildCifar10(b, size, classes);
-      break;
-    case 'vgg16':
-      buildVgg16(b, size, classes, hidden);
-      break;
-    case 'resnet':
-      buildResnet(b, size, classes);
-      break;
-  }
+  BUILDERS[name as ZooName](b, size, classes, hidden);
   const network: Network = {
     name: `${name}-${size}`,
     input: { channels: name === 'mnist' ? 1 : 3, height: size, width: size, bits: 8, signed: false },

@@ -3,8 +3,8 @@
  * 'timing' and 'fast' derive them in closed form from the schedule; the cycle
  * engine counts them cycle by cycle and must arrive at the same numbers.
  */
-import type { Program, GemmInst } from '../isa/index.js';
-import { BUF_INP, BUF_PARAM, BUF_WGT, U_COMPUTE, U_HALT, U_LOAD, type PreparedProgram } from './prepare.js';
+import { BUF_INP, BUF_WGT, type GemmInst, type Program } from '../isa/index.js';
+import { U_COMPUTE, U_HALT, U_LOAD, type PreparedProgram } from './prepare.js';
 import type { Schedule } from './schedule.js';
 
 export interface UnitCounters {
@@ -150,7 +150,6 @@ export function addAccessCounts(p: PreparedProgram, i: number, c: Counters): voi
     default:
       break;
   }
-  void BUF_PARAM;
 }
 
 /** Fill the derived fields: bits, MACs, utilizations, per-layer numbers. */

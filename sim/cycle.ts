@@ -7,11 +7,23 @@
  * cycle, decisions read the state left by earlier cycles ("X at cycle t" is a
  * register update at the end of t, visible from t + 1).
  */
-import type { Program, GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/index.js';
+import {
+  TOKEN_COUNTER_MAX,
+  packLanes,
+  requantClampRange,
+  requantValue,
+  type GemmInst,
+  type Instruction,
+  type LoadInst,
+  type PoolInst,
+  type Program,
+  type RequantInst,
+  type StoreInst,
+} from '../isa/index.js';
 import { emptyCounters, finishCounters, type Counters } from './counters.js';
-import { clampRange, loadEntry, overflowError, requantValue, writeLanes, type Scratchpads } from './memory.js';
+import { loadEntries, overflowError, type Scratchpads } from './memory.js';
 import { U_COMPUTE, U_HALT, U_LOAD, U_STORE, type PreparedProgram } from './prepare.js';
-import { budgetError, deadlockError, TOKEN_COUNTER_MAX, tokenOverflowError } from './schedule.js';
+import { budgetError, deadlockError, tokenOverflowError } from './schedule.js';
 
 export type UnitState = 'idle' | 'busy' | 'token' | 'dram';
 
@@ -262,13 +274,14 @@ export function runCycleEngine(
           ldBeats++;
           if (++ldBeatInEntry === bpe) {
             ldBeatInEntry = 0;
-            loadEntry(
+            loadEntries(
               sp,
               a,
               ld.buf,
               dram,
               ld.dram_addr + ldRowServe * ld.dram_stride + ldEntryInRow * eb,
               ld.sram_addr + ldEntry,
+              1,
             );
             ldEntry++;
             (ld.buf === 0 ? c.sram.inp : ld.buf === 1 ? c.sram.wgt : c.sram.param).writes++;
@@ -316,7 +329,7 @@ export function runCycleEngine(
             const e = (j + 1) / bpe - 1;
             const row = Math.floor(e / st.x_count);
             const col = e % st.x_count;
-            writeLanes(stBuf[e & 1]!, 0, n, ab, dram, st.dram_addr + row * st.dram_stride + col * eb);
+            packLanes(stBuf[e & 1]!, 0, n, ab, dram, st.dram_addr + row * st.dram_stride + col * eb);
             c.dram.writeBytes += eb;
           }
         }
@@ -539,7 +552,7 @@ export function runCycleEngine(
       else if (inst.op === 'REQUANT') {
         const rq = inst as RequantInst;
         const win = rq.pool_k * rq.pool_k;
-        const { lo, hi } = clampRange(rq.out_signed === 1, rq.clamp_bits);
+        const { lo, hi } = requantClampRange(rq.out_signed === 1, rq.clamp_bits);
         const mask = (1 << ab) - 1;
         // data of last cycle's read arrives: running max; a finished window enters the requant pipeline
         if (ngReadReg >= 0) {

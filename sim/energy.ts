@@ -9,8 +9,7 @@ import { ConfigError } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
 import { addAccessCounts, emptyCounters, type Counters } from './counters.js';
 import defaultTableJson from './energy-table.json' with { type: 'json' };
-import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
-import type { SimResult } from './simulate.js';
+import { U_HALT, type PreparedProgram } from './prepare.js';
 
 export interface EnergyTable {
   description?: string;
@@ -301,9 +300,4 @@ export function computeEnergy(
     nodeNm: cfg.techNodeNm,
     dramKind,
   };
-}
-
-/** Energy of a finished simulation with another table or DRAM kind (simulate() already attaches one with the defaults). */
-export function estimateEnergy(result: SimResult, opts: EnergyOptions = {}): EnergyReport {
-  return computeEnergy(result.program, prepareProgram(result.program), result.counters, opts);
 }

@@ -4,9 +4,19 @@
  * order the timing model starts them. For a program whose tokens cover its
  * data hazards this gives the same memories as the cycle engine.
  */
-import type { GemmInst, Instruction, LoadInst, PoolInst, RequantInst, StoreInst } from '../isa/index.js';
-import { clampRange, loadEntry, overflowError, writeLanes, type Scratchpads } from './memory.js';
-import { BUF_INP, BUF_WGT, type PreparedProgram } from './prepare.js';
+import {
+  requantClampRange,
+  requantScale,
+  requantScaled,
+  type GemmInst,
+  type Instruction,
+  type LoadInst,
+  type PoolInst,
+  type RequantInst,
+  type StoreInst,
+} from '../isa/index.js';
+import { loadEntries, overflowError, storeEntries, type Scratchpads } from './memory.js';
+import type { PreparedProgram } from './prepare.js';
 
 /** What the per-pixel packed dot products need (one object per GEMM). */
 interface PackedDot {
@@ -123,70 +133,18 @@ export class FunctionalUnit {
     }
   }
 
+  /** Rows of consecutive entries are contiguous in DRAM and in the buffer, so each row converts at once. */
   load(inst: LoadInst): void {
-    const a = this.p.arch;
-    const n = a.n;
-    const eb = this.p.loadEntryBytes[inst.buf]!;
-    const bits = inst.buf === BUF_INP ? a.activationBits : inst.buf === BUF_WGT ? a.weightBits : 0;
-    const rowEntries = inst.x_count;
-    if ((bits === 4 || bits === 8) && eb * 8 === n * bits) {
-      // entries of one row are contiguous in DRAM and in the buffer: convert the whole row at once
-      const rowBytes = rowEntries * eb;
-      const dram = this.dram;
-      for (let y = 0; y < inst.y_count; y++) {
-        const off = inst.dram_addr + y * inst.dram_stride;
-        const dst = (inst.sram_addr + y * rowEntries) * n;
-        if (inst.buf === BUF_INP) {
-          const inp = this.sp.inp;
-          if (bits === 8) inp.set(dram.subarray(off, off + rowBytes), dst);
-          else {
-            for (let b = 0, d = dst; b < rowBytes; b++, d += 2) {
-              const v = dram[off + b]!;
-              inp[d] = v & 15;
-              inp[d + 1] = v >> 4;
-            }
-          }
-        } else {
-          const wgt = this.sp.wgt;
-          if (bits === 8) wgt.set(new Int8Array(dram.buffer, dram.byteOffset + off, rowBytes), dst);
-          else {
-            for (let b = 0, d = dst; b < rowBytes; b++, d += 2) {
-              const v = dram[off + b]!;
-              wgt[d] = (v << 28) >> 28;
-              wgt[d + 1] = (v << 24) >> 28;
-            }
-          }
-        }
-      }
-      return;
-    }
-    let entry = inst.sram_addr;
     for (let y = 0; y < inst.y_count; y++) {
-      let off = inst.dram_addr + y * inst.dram_stride;
-      for (let x = 0; x < inst.x_count; x++, off += eb, entry++) loadEntry(this.sp, a, inst.buf, this.dram, off, entry);
+      const off = inst.dram_addr + y * inst.dram_stride;
+      loadEntries(this.sp, this.p.arch, inst.buf, this.dram, off, inst.sram_addr + y * inst.x_count, inst.x_count);
     }
   }
 
   store(inst: StoreInst): void {
-    const a = this.p.arch;
-    const n = a.n;
-    const eb = a.outEntryBytes;
-    const out = this.sp.out;
-    const dram = this.dram;
-    if (a.activationBits === 4 && eb * 2 === n) {
-      const rowBytes = inst.x_count * eb;
-      for (let y = 0; y < inst.y_count; y++) {
-        const off = inst.dram_addr + y * inst.dram_stride;
-        const src = (inst.sram_addr + y * inst.x_count) * n;
-        for (let b = 0, s = src; b < rowBytes; b++, s += 2) dram[off + b] = (out[s]! & 15) | ((out[s + 1]! & 15) << 4);
-      }
-      return;
-    }
-    let entry = inst.sram_addr;
     for (let y = 0; y < inst.y_count; y++) {
-      let off = inst.dram_addr + y * inst.dram_stride;
-      for (let x = 0; x < inst.x_count; x++, off += eb, entry++)
-        writeLanes(out, entry * n, n, a.activationBits, dram, off);
+      const off = inst.dram_addr + y * inst.dram_stride;
+      storeEntries(this.sp, this.p.arch, inst.sram_addr + y * inst.x_count, inst.x_count, this.dram, off);
     }
   }
 
@@ -419,14 +377,14 @@ export class FunctionalUnit {
     const a = this.p.arch;
     const n = a.n;
     const { acc, bias, shift, out } = this.sp;
-    const { lo, hi } = clampRange(r.out_signed === 1, r.clamp_bits);
+    const { lo, hi } = requantClampRange(r.out_signed === 1, r.clamp_bits);
     const mask = (1 << a.activationBits) - 1;
     const pBase = r.param_addr * n;
-    // per lane: multiplying by 2^-shift is exact in doubles, so floor(v * 2^-s) == floor(v / 2^s) (requantValue)
+    // per lane scale and bias, precomputed (requantScaled of isa/word.ts)
     const scale = this.requantScale;
     const b = this.requantBias;
     for (let c = 0; c < n; c++) {
-      scale[c] = 2 ** -shift[pBase + c]!;
+      scale[c] = requantScale(shift[pBase + c]!);
       b[c] = bias[pBase + c]!;
     }
     const k = r.pool_k;
@@ -445,8 +403,7 @@ export class FunctionalUnit {
               }
             }
           }
-          const q = Math.floor((m - b[c]!) * scale[c]!);
-          out[outBase + c] = (q < lo ? lo : q > hi ? hi : q) & mask;
+          out[outBase + c] = requantScaled(m, b[c]!, scale[c]!, lo, hi) & mask;
         }
       }
     }

@@ -2,14 +2,14 @@
  * The nibble simulator: one timing model (docs/architecture.md), three engines.
  * Counters are documented in docs/simulator.md.
  */
-export { simulate, DEFAULT_MAX_CYCLES, DEFAULT_MAX_CYCLES_CYCLE_ENGINE } from './simulate.js';
+export { simulate, estimateEnergy, DEFAULT_MAX_CYCLES, DEFAULT_MAX_CYCLES_CYCLE_ENGINE } from './simulate.js';
 export type { Engine, SimOptions, SimResult } from './simulate.js';
 export type { Counters, UnitCounters, SramCounters, LayerCounters } from './counters.js';
 export type { CycleSnapshot, UnitState } from './cycle.js';
 export type { Scratchpads } from './memory.js';
 export { randomConfig, randomProgram } from './random-program.js';
 export type { RandomProgramOptions } from './random-program.js';
-export { estimateEnergy, loadEnergyTable, validateEnergyTable, sramPjPerBit, DEFAULT_ENERGY_TABLE } from './energy.js';
+export { loadEnergyTable, validateEnergyTable, sramPjPerBit, DEFAULT_ENERGY_TABLE } from './energy.js';
 export type { EnergyTable, EnergyReport, EnergyOptions } from './energy.js';
 export { writeChromeTrace, writeVcd, vcdFromSnapshots } from './trace.js';
 // the initial DRAM image exactly as the simulator builds it (co-simulation loads the same bytes into the RTL)

@@ -18,30 +18,28 @@ import {
   type FieldLayout,
   tensorImageBytes,
   DEP_FLAG_NAMES,
+  TOKEN_CHANNELS,
+  UNIT_COMPUTE,
+  UNIT_LOAD,
+  UNIT_STORE,
+  UNITS,
   nextUnit,
   prevUnit,
+  tokenChannel,
   unitOf,
   type Instruction,
 } from '../isa/index.js';
 import type { Program, TensorDescriptor } from '../isa/index.js';
 
-/** Unit codes used in typed arrays: 0 load, 1 compute, 2 store, 3 HALT. */
-export const U_LOAD = 0;
-export const U_COMPUTE = 1;
-export const U_STORE = 2;
+/** Unit codes used in typed arrays: the ISA's unit codes (0 load, 1 compute, 2 store), and 3 for HALT. */
+export const U_LOAD = UNIT_LOAD;
+export const U_COMPUTE = UNIT_COMPUTE;
+export const U_STORE = UNIT_STORE;
 export const U_HALT = 3;
-export const UNIT_NAMES = ['load', 'compute', 'store', 'halt'] as const;
+export const UNIT_NAMES = [...UNITS, 'halt'] as const;
 
-/** Token channels: 0 load->compute, 1 compute->load, 2 compute->store, 3 store->compute. */
-export const CH_L2C = 0;
-export const CH_C2L = 1;
-export const CH_C2S = 2;
-export const CH_S2C = 3;
-export const CHANNEL_NAMES = ['load->compute', 'compute->load', 'compute->store', 'store->compute'] as const;
-
-export const BUF_INP = 0;
-export const BUF_WGT = 1;
-export const BUF_PARAM = 2;
+/** Token channel codes: indices into the ISA's TOKEN_CHANNELS. */
+export const CHANNEL_NAMES = TOKEN_CHANNELS;
 
 /** What the engines need to know about one instruction, precomputed. */
 export interface PreparedProgram {
@@ -68,34 +66,18 @@ export interface PreparedProgram {
 }
 
 function unitCode(inst: Instruction): number {
-  switch (inst.op) {
-    case 'NOP':
-      return inst.unit;
-    case 'LOAD':
-      return U_LOAD;
-    case 'STORE':
-      return U_STORE;
-    case 'HALT':
-      return U_HALT;
-    default:
-      return U_COMPUTE;
-  }
+  const u = unitOf(inst);
+  return u === undefined ? U_HALT : UNITS.indexOf(u);
 }
 
+/** The channels an instruction pops and pushes (isa tokenChannel), as channel codes. */
 function channelsOf(u: number, inst: Instruction): { pops: number[]; pushes: number[] } {
   const pops: number[] = [];
   const pushes: number[] = [];
-  if (u === U_LOAD) {
-    if (inst.pop_next) pops.push(CH_C2L);
-    if (inst.push_next) pushes.push(CH_L2C);
-  } else if (u === U_COMPUTE) {
-    if (inst.pop_prev) pops.push(CH_L2C);
-    if (inst.pop_next) pops.push(CH_S2C);
-    if (inst.push_prev) pushes.push(CH_C2L);
-    if (inst.push_next) pushes.push(CH_C2S);
-  } else if (u === U_STORE) {
-    if (inst.pop_prev) pops.push(CH_C2S);
-    if (inst.push_prev) pushes.push(CH_S2C);
+  if (u === U_HALT) return { pops, pushes };
+  for (const flag of DEP_FLAG_NAMES) {
+    const ch = inst[flag] ? tokenChannel(UNITS[u]!, flag) : undefined;
+    if (ch) (flag.startsWith('pop') ? pops : pushes).push(TOKEN_CHANNELS.indexOf(ch));
   }
   return { pops, pushes };
 }
@@ -182,6 +164,7 @@ export function prepareProgram(program: Program): PreparedProgram {
   const cfg = program.config;
   if (!cfg) throw new SimError('program has no config');
   validateConfig(cfg);
+  isaLayout(cfg); // ConfigError when the config's fields no longer fit the word
   if (program.configHash && program.configHash !== configHash(cfg)) {
     throw new SimError(
       `program configHash ${program.configHash} does not match its config (${configHash(cfg)})`,

@@ -7,6 +7,7 @@
  * while instructions remain, the program deadlocks in hardware too.
  */
 import { SimError } from '../arch/index.js';
+import { TOKEN_COUNTER_MAX } from '../isa/index.js';
 import { CHANNEL_NAMES, U_COMPUTE, U_HALT, U_LOAD, U_STORE, UNIT_NAMES, type PreparedProgram } from './prepare.js';
 
 export interface Schedule {
@@ -59,9 +60,6 @@ export function deadlockError(p: PreparedProgram, st: DeadlockState): SimError {
     `instruction ${first < 0 ? st.fetchPc : first}`,
   );
 }
-
-/** The hardware token counters are 16 bits wide. */
-export const TOKEN_COUNTER_MAX = 0xffff;
 
 export function tokenOverflowError(ch: number, inst: number): SimError {
   return new SimError(

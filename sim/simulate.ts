@@ -76,6 +76,11 @@ export function simulate(program: Program, opts: SimOptions): SimResult {
   }
 }
 
+/** Energy of a finished simulation with another table or DRAM kind (simulate() already attaches one with the defaults). */
+export function estimateEnergy(result: SimResult, opts: EnergyOptions = {}): EnergyReport {
+  return computeEnergy(result.program, prepareProgram(result.program), result.counters, opts);
+}
+
 function simulateInner(program: Program, opts: SimOptions): SimResult {
   const p = prepareProgram(program);
   const r = runEngine(program, p, opts);

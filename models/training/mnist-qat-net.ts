@@ -12,7 +12,8 @@
  *   FC 9*c3->hidden, requant u4, FC hidden->10, requant s4
  */
 
-import { squareConv2d, type Layer, type Network } from '../ir.js';
+import type { Layer, Network } from '../ir.js';
+import { squareConv2d } from '../layers/conv2d.js';
 import {
   conv3x3Backward,
   conv3x3Forward,

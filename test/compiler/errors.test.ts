@@ -2,7 +2,8 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
 import { CompileError, ModelError, NibbleError } from '../../arch/errors.js';
-import { squareConv2d, type Conv2dLayer, type Layer, type Network, type RequantLayer } from '../../models/ir.js';
+import type { Layer, Network } from '../../models/ir.js';
+import { squareConv2d, type Conv2dLayer, type RequantLayer } from '../../models/index.js';
 import { compileNetwork } from '../../compiler/index.js';
 
 function conv(name: string, ci: number, co: number, k: number, stride = 1, pad = 0, value = 1): Conv2dLayer {

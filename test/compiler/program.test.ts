@@ -4,7 +4,7 @@ import { DEFAULT_CONFIG } from '../../arch/config.js';
 import { assembleProgram } from '../../isa/assembly.js';
 import { readProgramFile, writeProgramFile } from '../../isa/program-file.js';
 import { tensorImageBytes } from '../../isa/layout.js';
-import { analyzeNetwork } from '../../models/ir.js';
+import { analyzeNetwork } from '../../models/index.js';
 import { zooNetwork } from '../../models/zoo.js';
 import { compileListing, compileNetwork } from '../../compiler/index.js';
 import { planDram } from '../../compiler/dram.js';

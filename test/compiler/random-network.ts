@@ -5,7 +5,8 @@
  */
 import { DEFAULT_CONFIG, validateConfig, type ArchConfig } from '../../arch/config.js';
 import { calibrateNetwork } from '../../models/calibration.js';
-import { slidingOutputSize, type Conv2dLayer, type Layer, type Network, type RequantLayer } from '../../models/ir.js';
+import { slidingOutputSize, type Layer, type Network } from '../../models/ir.js';
+import type { Conv2dLayer, RequantLayer } from '../../models/index.js';
 import { rng } from './harness.js';
 
 export function randomNetwork(seed: number, maxSide = 13): Network {

@@ -2,7 +2,8 @@
 import { describe, test } from 'vitest';
 import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
 import { calibrateNetwork } from '../../models/calibration.js';
-import type { Conv2dLayer, Layer, Network } from '../../models/ir.js';
+import type { Layer, Network } from '../../models/ir.js';
+import type { Conv2dLayer } from '../../models/index.js';
 import { compileAndCompare, rng } from './harness.js';
 
 let seedCounter = 1;

@@ -7,7 +7,7 @@
  */
 import { expect, test } from 'vitest';
 import { DEFAULT_CONFIG } from '../../arch/config.js';
-import { analyzeNetwork } from '../../models/ir.js';
+import { analyzeNetwork } from '../../models/index.js';
 import { zooNetwork } from '../../models/zoo.js';
 import { simulate } from '../../sim/index.js';
 import { compileNetwork } from '../../compiler/index.js';

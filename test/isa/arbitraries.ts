@@ -1,22 +1,23 @@
 /** fast-check generators for configs, instructions and programs, built from the ISA table. */
 import fc from 'fast-check';
 import { DEFAULT_CONFIG, configHash, validateConfig, type ArchConfig } from '../../arch/config.js';
-import { isaLayout, type OpLayout } from '../../isa/encoding.js';
-import type { Program } from '../../isa/program.js';
 import {
   MNEMONICS,
+  OPS,
+  UNITS,
+  isaLayout,
   nextUnit,
   prevUnit,
-  UNITS,
-  OPS,
   type Instruction,
   type Mnemonic,
+  type OpLayout,
+  type Program,
   type Unit,
-} from '../../isa/table.js';
+} from '../../isa/index.js';
 
 const pow2 = (lo: number, hi: number) => fc.integer({ min: lo, max: hi }).map((e) => 2 ** e);
 
-/** Random configs that pass validateConfig (those that don't fit the word are filtered out). */
+/** Random configs that pass validateConfig and whose opcodes fit the word (isaLayout); the others are filtered out. */
 export const arbConfig: fc.Arbitrary<ArchConfig> = fc
   .record({
     n: pow2(1, 5),
@@ -50,6 +51,7 @@ export const arbConfig: fc.Arbitrary<ArchConfig> = fc
   .filter((c) => {
     try {
       validateConfig(c);
+      isaLayout(c);
       return true;
     } catch {
       return false;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../arch/config.js';
-import { IsaError } from '../../arch/errors.js';
+import { DEFAULT_CONFIG, resolveConfig, validateConfig } from '../../arch/config.js';
+import { ConfigError, IsaError } from '../../arch/errors.js';
 import {
   decodeInstruction,
   decodeProgramCode,
@@ -80,5 +80,29 @@ describe('encode/decode', () => {
 
   it('the default config fits every opcode into the word', () => {
     for (const l of isaLayout(DEFAULT_CONFIG).values()) expect(l.usedBits).toBeLessThanOrEqual(128);
+  });
+
+  it('a config whose fields no longer fit the 128-bit word is a ConfigError naming the opcode and its wide fields', () => {
+    const cfg = structuredClone(DEFAULT_CONFIG);
+    cfg.scratchpad = {
+      inputEntries: 1 << 20,
+      weightEntries: 1 << 20,
+      accEntries: 1 << 20,
+      outputEntries: 1 << 20,
+      paramEntries: 1 << 16,
+    };
+    cfg.dram.sizeBytes = 2 ** 32;
+    // the config itself is well-formed; the ISA is what it no longer fits
+    expect(validateConfig(cfg)).toBe(cfg);
+    expect(() => isaLayout(cfg)).toThrow(ConfigError);
+    expect(() => isaLayout(cfg)).toThrow(
+      /^config\.scratchpad: LOAD needs 136 bits but the instruction word has 128 \(wide fields: sram_addr 20, dram_addr 32, x_count 21, y_count 21, dram_stride 32\)/,
+    );
+    // Big, but still fitting.
+    expect(
+      isaLayout(
+        resolveConfig({ scratchpad: { inputEntries: 4096, weightEntries: 4096 }, dram: { sizeBytes: 2 ** 32 } }),
+      ).size,
+    ).toBe(7);
   });
 });

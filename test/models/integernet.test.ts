@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../arch/errors.js';
 import { top1Accuracy } from '../../models/accuracy.js';
 import { loadIntegerNetFile, parseIntegerNet } from '../../models/integernet.js';
-import type { Conv2dLayer, DenseLayer, RequantLayer } from '../../models/ir.js';
+import type { Conv2dLayer, DenseLayer, RequantLayer } from '../../models/index.js';
 import { loadMnist } from '../../models/mnist.js';
 import { runReference } from '../../models/reference.js';
 import { AUTHORS_MODEL } from '../reference-data.js';

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../arch/errors.js';
+import type { Layer, Network } from '../../models/ir.js';
 import {
   analyzeNetwork,
   squareConv2d,
   validateNetwork,
   type Conv2dLayer,
-  type Layer,
-  type Network,
   type RequantLayer,
-} from '../../models/ir.js';
+} from '../../models/index.js';
 
 function conv(name: string, ci: number, co: number, k = 3, stride = 1, pad = 1, fill = 1): Conv2dLayer {
   return squareConv2d(name, ci, co, k, stride, pad, new Int8Array(co * ci * k * k).fill(fill));
@@ -112,173 +111,189 @@ describe('analyzeNetwork: shapes and value kinds', () => {
   });
 });
 
+/** Malformed networks and the message each must give. */
+const REJECTED: [string, () => Network, RegExp][] = [
+  [
+    'channel mismatch',
+    () => withLayer(0, (l) => ((l as Conv2dLayer).inChannels = 2)),
+    /^layer 0 'conv1': field inChannels: is 2 but the input has 1 channels/,
+  ],
+  [
+    'weights length',
+    () => withLayer(0, (l) => ((l as Conv2dLayer).weights = new Int8Array(35))),
+    /^layer 0 'conv1': field weights: expected 36 values \(4x1x3x3\), got 35/,
+  ],
+  [
+    'weight range',
+    () => withLayer(0, (l) => ((l as Conv2dLayer).weights[5] = 8)),
+    /^layer 0 'conv1': field weights\[5\]: value 8 is outside \[-7, 7\] for weightBits 4/,
+  ],
+  [
+    'weights type',
+    () => withLayer(0, (l) => ((l as unknown as { weights: number[] }).weights = [1])),
+    /^layer 0 'conv1': field weights: expected an Int8Array/,
+  ],
+  [
+    'padding >= kernel',
+    () => withLayer(0, (l) => ((l as Conv2dLayer).padH = 3)),
+    /^layer 0 'conv1': field padH: must be <= 2, got 3/,
+  ],
+  [
+    'zero stride',
+    () => withLayer(0, (l) => ((l as Conv2dLayer).strideW = 0)),
+    /^layer 0 'conv1': field strideW: must be >= 1, got 0/,
+  ],
+  [
+    'non-integer',
+    () => withLayer(2, (l) => ((l as { kernel: number }).kernel = 1.5)),
+    /^layer 2 'pool1': field kernel: expected an integer, got 1.5/,
+  ],
+  [
+    'bias length',
+    () => withLayer(1, (l) => ((l as RequantLayer).bias = new Int32Array(3))),
+    /^layer 1 'rq1': field bias: expected 4 values \(one per channel\), got 3/,
+  ],
+  [
+    'shift length',
+    () => withLayer(1, (l) => ((l as RequantLayer).shift = new Int8Array(5))),
+    /^layer 1 'rq1': field shift: expected 4 values \(one per channel\), got 5/,
+  ],
+  [
+    'shift range',
+    () => withLayer(1, (l) => ((l as RequantLayer).shift[2] = -32)),
+    /^layer 1 'rq1': field shift\[2\]: value -32 is outside \[-31, 31\]/,
+  ],
+  [
+    'requant bits',
+    () => withLayer(7, (l) => ((l as RequantLayer).bits = 1)),
+    /^layer 7 'rq3': field bits: must be >= 2, got 1/,
+  ],
+  [
+    'requant on activations',
+    () => {
+      const net = sample();
+      net.layers.splice(2, 0, requant('extra', 4));
+      return net;
+    },
+    /^layer 2 'extra': requant needs accumulators as input, but receives activations/,
+  ],
+  [
+    'conv on accumulators',
+    () => {
+      const net = sample();
+      net.layers.splice(1, 1);
+      return net;
+    },
+    /^layer 2 'block1': residual needs activations as input, but receives accumulators \(insert a requant before it\)/,
+  ],
+  [
+    'dense before flatten',
+    () => {
+      const net = sample();
+      net.layers.splice(5, 1);
+      return net;
+    },
+    /^layer 5 'fc1': dense needs a Cx1x1 input \(insert a flatten before it\), got 6x2x2/,
+  ],
+  [
+    'dense inFeatures',
+    () => withLayer(6, (l) => ((l as { inFeatures: number }).inFeatures = 25)),
+    /^layer 6 'fc1': field inFeatures: is 25 but the input has 24 features/,
+  ],
+  [
+    'residual main must end with conv',
+    () => withLayer(3, (l) => (l as { main: Layer[] }).main.pop()),
+    /^layer 3 'block1': field main: must end with a conv2d .* ends with requant/,
+  ],
+  [
+    'residual shortcut shape',
+    () => withLayer(3, (l) => ((l as { shortcut: Conv2dLayer }).shortcut = conv('b_sc', 4, 6, 1, 1, 0))),
+    /^layer 3 'block1': field shortcut: output shape 6x4x4 differs from the main path output shape 6x2x2/,
+  ],
+  [
+    'residual shortcut kind',
+    () =>
+      withLayer(
+        3,
+        (l) => ((l as { shortcut: unknown }).shortcut = { kind: 'maxpool', name: 'x', kernel: 1, stride: 1 }),
+      ),
+    /^layer 3 'block1': field shortcut: expected a conv2d layer/,
+  ],
+  [
+    'nested field',
+    () => withLayer(3, (l) => ((l as { main: Conv2dLayer[] }).main[2]!.weights[0] = -8)),
+    /^layer 3 'block1' main\[2\] 'b_conv2': field weights\[0\]: value -8 is outside \[-7, 7\]/,
+  ],
+  [
+    'residual not followed by requant',
+    () => {
+      const net = sample();
+      net.layers.splice(4, 1);
+      net.layers.splice(4, 0, { kind: 'maxpool', name: 'accpool', kernel: 1, stride: 1 });
+      return net;
+    },
+    /^layer 3 'block1': a residual must be followed directly by a requant/,
+  ],
+  [
+    'residual followed by a null layer (from JavaScript)',
+    () => {
+      const net = sample();
+      net.layers[4] = null as unknown as Layer;
+      return net;
+    },
+    /^layer 3 'block1': a residual must be followed directly by a requant$/,
+  ],
+  [
+    'output too small',
+    () => withLayer(2, (l) => ((l as { kernel: number }).kernel = 9)),
+    /^layer 2 'pool1': field kernel: pool kernel 9 does not fit the 8x8 input/,
+  ],
+  [
+    'conv output too small',
+    () => {
+      const net = sample();
+      net.input.height = 2;
+      (net.layers[0] as Conv2dLayer).padH = 0;
+      return net;
+    },
+    /^layer 0 'conv1': field kernelH: kernel 3x3 with padding 0,1 does not fit the 2x8 input \(output 0x8\)/,
+  ],
+  [
+    'duplicate names',
+    () => withLayer(2, (l) => (l.name = 'conv1')),
+    /^layer 2 'conv1': field name: 'conv1' is already used by layer 0 'conv1'/,
+  ],
+  [
+    'unknown kind',
+    () => withLayer(5, (l) => ((l as { kind: string }).kind = 'relu')),
+    /^layer 5 'flat': field kind: unknown layer kind "relu"/,
+  ],
+  [
+    'a kind named like an Object property',
+    () => withLayer(5, (l) => ((l as { kind: string }).kind = 'constructor')),
+    /^layer 5 'flat': field kind: unknown layer kind "constructor" \(a string\)$/,
+  ],
+  ['weightBits', () => ({ ...sample(), weightBits: 9 }), /^network 'sample': field weightBits: must be <= 8, got 9/],
+  [
+    'accumulatorBits',
+    () => ({ ...sample(), accumulatorBits: 33 }),
+    /^network 'sample': field accumulatorBits: must be <= 32, got 33/,
+  ],
+  [
+    'input bits',
+    () => ({ ...sample(), input: { ...sample().input, bits: 6 as 8 } }),
+    /^network 'sample': field input.bits: must be 4 or 8, got 6/,
+  ],
+  [
+    'input size',
+    () => ({ ...sample(), input: { ...sample().input, height: 0 } }),
+    /^network 'sample': field input.height: expected a positive integer, got 0/,
+  ],
+  ['no layers', () => ({ ...sample(), layers: [] }), /^network 'sample': field layers: expected a non-empty list/],
+];
+
 describe('validateNetwork rejects, naming layer and field', () => {
-  const cases: [string, () => Network, RegExp][] = [
-    [
-      'channel mismatch',
-      () => withLayer(0, (l) => ((l as Conv2dLayer).inChannels = 2)),
-      /^layer 0 'conv1': field inChannels: is 2 but the input has 1 channels/,
-    ],
-    [
-      'weights length',
-      () => withLayer(0, (l) => ((l as Conv2dLayer).weights = new Int8Array(35))),
-      /^layer 0 'conv1': field weights: expected 36 values \(4x1x3x3\), got 35/,
-    ],
-    [
-      'weight range',
-      () => withLayer(0, (l) => ((l as Conv2dLayer).weights[5] = 8)),
-      /^layer 0 'conv1': field weights\[5\]: value 8 is outside \[-7, 7\] for weightBits 4/,
-    ],
-    [
-      'weights type',
-      () => withLayer(0, (l) => ((l as unknown as { weights: number[] }).weights = [1])),
-      /^layer 0 'conv1': field weights: expected an Int8Array/,
-    ],
-    [
-      'padding >= kernel',
-      () => withLayer(0, (l) => ((l as Conv2dLayer).padH = 3)),
-      /^layer 0 'conv1': field padH: must be <= 2, got 3/,
-    ],
-    [
-      'zero stride',
-      () => withLayer(0, (l) => ((l as Conv2dLayer).strideW = 0)),
-      /^layer 0 'conv1': field strideW: must be >= 1, got 0/,
-    ],
-    [
-      'non-integer',
-      () => withLayer(2, (l) => ((l as { kernel: number }).kernel = 1.5)),
-      /^layer 2 'pool1': field kernel: expected an integer, got 1.5/,
-    ],
-    [
-      'bias length',
-      () => withLayer(1, (l) => ((l as RequantLayer).bias = new Int32Array(3))),
-      /^layer 1 'rq1': field bias: expected 4 values \(one per channel\), got 3/,
-    ],
-    [
-      'shift length',
-      () => withLayer(1, (l) => ((l as RequantLayer).shift = new Int8Array(5))),
-      /^layer 1 'rq1': field shift: expected 4 values \(one per channel\), got 5/,
-    ],
-    [
-      'shift range',
-      () => withLayer(1, (l) => ((l as RequantLayer).shift[2] = -32)),
-      /^layer 1 'rq1': field shift\[2\]: value -32 is outside \[-31, 31\]/,
-    ],
-    [
-      'requant bits',
-      () => withLayer(7, (l) => ((l as RequantLayer).bits = 1)),
-      /^layer 7 'rq3': field bits: must be >= 2, got 1/,
-    ],
-    [
-      'requant on activations',
-      () => {
-        const net = sample();
-        net.layers.splice(2, 0, requant('extra', 4));
-        return net;
-      },
-      /^layer 2 'extra': requant needs accumulators as input, but receives activations/,
-    ],
-    [
-      'conv on accumulators',
-      () => {
-        const net = sample();
-        net.layers.splice(1, 1);
-        return net;
-      },
-      /^layer 2 'block1': residual needs activations as input, but receives accumulators \(insert a requant before it\)/,
-    ],
-    [
-      'dense before flatten',
-      () => {
-        const net = sample();
-        net.layers.splice(5, 1);
-        return net;
-      },
-      /^layer 5 'fc1': dense needs a Cx1x1 input \(insert a flatten before it\), got 6x2x2/,
-    ],
-    [
-      'dense inFeatures',
-      () => withLayer(6, (l) => ((l as { inFeatures: number }).inFeatures = 25)),
-      /^layer 6 'fc1': field inFeatures: is 25 but the input has 24 features/,
-    ],
-    [
-      'residual main must end with conv',
-      () => withLayer(3, (l) => (l as { main: Layer[] }).main.pop()),
-      /^layer 3 'block1': field main: must end with a conv2d .* ends with requant/,
-    ],
-    [
-      'residual shortcut shape',
-      () => withLayer(3, (l) => ((l as { shortcut: Conv2dLayer }).shortcut = conv('b_sc', 4, 6, 1, 1, 0))),
-      /^layer 3 'block1': field shortcut: output shape 6x4x4 differs from the main path output shape 6x2x2/,
-    ],
-    [
-      'residual shortcut kind',
-      () =>
-        withLayer(
-          3,
-          (l) => ((l as { shortcut: unknown }).shortcut = { kind: 'maxpool', name: 'x', kernel: 1, stride: 1 }),
-        ),
-      /^layer 3 'block1': field shortcut: expected a conv2d layer/,
-    ],
-    [
-      'nested field',
-      () => withLayer(3, (l) => ((l as { main: Conv2dLayer[] }).main[2]!.weights[0] = -8)),
-      /^layer 3 'block1' main\[2\] 'b_conv2': field weights\[0\]: value -8 is outside \[-7, 7\]/,
-    ],
-    [
-      'residual not followed by requant',
-      () => {
-        const net = sample();
-        net.layers.splice(4, 1);
-        net.layers.splice(4, 0, { kind: 'maxpool', name: 'accpool', kernel: 1, stride: 1 });
-        return net;
-      },
-      /^layer 3 'block1': a residual must be followed directly by a requant/,
-    ],
-    [
-      'output too small',
-      () => withLayer(2, (l) => ((l as { kernel: number }).kernel = 9)),
-      /^layer 2 'pool1': field kernel: pool kernel 9 does not fit the 8x8 input/,
-    ],
-    [
-      'conv output too small',
-      () => {
-        const net = sample();
-        net.input.height = 2;
-        (net.layers[0] as Conv2dLayer).padH = 0;
-        return net;
-      },
-      /^layer 0 'conv1': field kernelH: kernel 3x3 with padding 0,1 does not fit the 2x8 input \(output 0x8\)/,
-    ],
-    [
-      'duplicate names',
-      () => withLayer(2, (l) => (l.name = 'conv1')),
-      /^layer 2 'conv1': field name: 'conv1' is already used by layer 0 'conv1'/,
-    ],
-    [
-      'unknown kind',
-      () => withLayer(5, (l) => ((l as { kind: string }).kind = 'relu')),
-      /^layer 5 'flat': field kind: unknown layer kind "relu"/,
-    ],
-    ['weightBits', () => ({ ...sample(), weightBits: 9 }), /^network 'sample': field weightBits: must be <= 8, got 9/],
-    [
-      'accumulatorBits',
-      () => ({ ...sample(), accumulatorBits: 33 }),
-      /^network 'sample': field accumulatorBits: must be <= 32, got 33/,
-    ],
-    [
-      'input bits',
-      () => ({ ...sample(), input: { ...sample().input, bits: 6 as 8 } }),
-      /^network 'sample': field input.bits: must be 4 or 8, got 6/,
-    ],
-    [
-      'input size',
-      () => ({ ...sample(), input: { ...sample().input, height: 0 } }),
-      /^network 'sample': field input.height: expected a positive integer, got 0/,
-    ],
-    ['no layers', () => ({ ...sample(), layers: [] }), /^network 'sample': field layers: expected a non-empty list/],
-  ];
-  for (const [what, make, pattern] of cases) {
+  for (const [what, make, pattern] of REJECTED) {
     it(what, () => {
       expect(messageOf(() => validateNetwork(make()))).toMatch(pattern);
     });

@@ -153,12 +153,28 @@ describe('loadModelJson rejects bad files, naming the place', () => {
     expect(modelError(() => load(e))).toMatch(/^net.json: input: field depth: unknown field for the input description/);
   });
 
+  it('missing file', () => {
+    expect(modelError(() => loadModelJsonFile('/nonexistent/net.json'))).toBe('/nonexistent/net.json: file not found');
+  });
+});
+
+describe('loadModelJson rejects bad layers, naming the layer and field', () => {
   it('unknown layer kind', () => {
     const d = doc();
     d.layers[4].kind = 'avgpool';
     expect(modelError(() => load(d))).toBe(
       'net.json: layer 4 \'pool1\': field kind: unknown layer kind the string "avgpool" (expected one of conv2d, dense, maxpool, requant, flatten, residual)',
     );
+  });
+
+  it('a kind named like an Object property is unknown too (not a TypeError)', () => {
+    for (const kind of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const d = doc();
+      d.layers[4].kind = kind;
+      expect(modelError(() => load(d))).toBe(
+        `net.json: layer 4 'pool1': field kind: unknown layer kind the string "${kind}" (expected one of conv2d, dense, maxpool, requant, flatten, residual)`,
+      );
+    }
   });
 
   it('missing layer parameter', () => {
@@ -258,10 +274,6 @@ describe('loadModelJson rejects bad files, naming the place', () => {
     expect(modelError(() => load(s))).toMatch(
       /^net.json: layer 2 'block1' shortcut 'b_sc': field inFeatures: missing \(required for a dense layer\)/,
     );
-  });
-
-  it('missing file', () => {
-    expect(modelError(() => loadModelJsonFile('/nonexistent/net.json'))).toBe('/nonexistent/net.json: file not found');
   });
 });
 

@@ -4,7 +4,8 @@
  * time, textbook nested loops, requant with BigInt floor division. It shares
  * no code with models/reference.ts (only the IR types).
  */
-import type { Conv2dLayer, Layer, Network } from '../../models/ir.js';
+import type { Layer, Network } from '../../models/ir.js';
+import type { Conv2dLayer } from '../../models/index.js';
 
 export interface NaiveTensor {
   c: number;

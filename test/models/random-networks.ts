@@ -7,7 +7,8 @@
  * so that overflow paths are exercised too.
  */
 import fc from 'fast-check';
-import type { Conv2dLayer, Layer, Network, RequantLayer } from '../../models/ir.js';
+import type { Layer, Network } from '../../models/ir.js';
+import type { Conv2dLayer, RequantLayer } from '../../models/index.js';
 import { SeededRandom } from '../../models/seeded-random.js';
 
 export interface RandomCase {

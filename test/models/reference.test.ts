@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArithmeticError, DatasetError, ModelError } from '../../arch/errors.js';
-import { squareConv2d, type Network } from '../../models/ir.js';
+import type { Network } from '../../models/ir.js';
+import { squareConv2d } from '../../models/index.js';
 import { runReference, runReferenceLayers } from '../../models/reference.js';
 import { naiveRun } from './naive-reference.js';
 import { randomCaseArb } from './random-networks.js';

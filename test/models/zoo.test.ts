@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../arch/errors.js';
 import { calibrateNetwork, randomInputs, requantParamsFromStats } from '../../models/calibration.js';
-import { analyzeNetwork, type DenseLayer, type Network, type RequantLayer } from '../../models/ir.js';
+import type { Network } from '../../models/ir.js';
+import { analyzeNetwork, type DenseLayer, type RequantLayer } from '../../models/index.js';
 import { loadModelJson, saveModelJson } from '../../models/model-json.js';
 import { runReference, runReferenceLayers } from '../../models/reference.js';
 import { buildZooNetwork, zooNames, zooNetwork } from '../../models/zoo.js';
@@ -115,13 +116,10 @@ describe('zoo', () => {
     });
   });
 
-  it('vgg16 at 224x224 builds quickly with the full VGG-16 shape (analytic calibration)', () => {
-    const t0 = performance.now();
+  // Its build time ('build net') is measured by `npm run bench` (timing section), not asserted here.
+  it('vgg16 at 224x224 has the full VGG-16 shape (analytic calibration)', () => {
     const { network, calibration } = buildZooNetwork('vgg16');
-    const ms = performance.now() - t0;
-    console.log(`vgg16@224 built in ${ms.toFixed(0)} ms`);
     expect(calibration.method).toBe('analytic');
-    expect(ms).toBeLessThan(15000); // ~2 s on an idle machine; generous for loaded CI
     const a = analyzeNetwork(network);
     expect(a.layers.filter((l) => l.layer.kind === 'conv2d').length).toBe(13);
     expect(
@@ -164,6 +162,10 @@ describe('zoo', () => {
     expect(() => zooNetwork('alexnet')).toThrow(ModelError);
     expect(() => zooNetwork('alexnet')).toThrow(
       "zoo: unknown zoo network 'alexnet' (available: mnist, cifar10, vgg16, resnet)",
+    );
+    // names of Object properties are no zoo networks either
+    expect(() => zooNetwork('constructor')).toThrow(
+      "zoo: unknown zoo network 'constructor' (available: mnist, cifar10, vgg16, resnet)",
     );
     expect(() => zooNetwork('vgg16', { inputSize: 16 })).toThrow(
       'zoo: inputSize must be an integer in [32, 1024] for vgg16, got 16',

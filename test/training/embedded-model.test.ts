@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { analyzeNetwork } from '../../models/ir.js';
+import { analyzeNetwork } from '../../models/analysis.js';
 import { loadMnist } from '../../models/mnist.js';
 import {
   EMBEDDED_MNIST_MODEL,
