@@ -59,7 +59,7 @@ export function coreFacts(cfgIn: ArchConfig, optsIn: RtlOptions = {}, sources: F
   const cfg = validateConfig(cfgIn);
   const opts = rtlOptions(cfg, optsIn);
   const a = sources.arch ?? deriveArch(cfg);
-  const isa = new IsaView(cfg, a, sources.layouts);
+  const isa = new IsaView(a, sources.layouts);
   const c = new Constants();
   const w = (op: Mnemonic, field: string) => isa.width(op, field);
   const n = a.n;

@@ -1,26 +1,32 @@
 /**
  * Every fact about the instruction word and the memory images that the RTL
- * needs, read from the ISA's one definition (isa/index.ts) rather than retyped:
- * field positions from isaLayout, opcodes and units from OPS, enumerations
- * from the fields' enumNames, header flag positions and the PARAM lane layout
- * measured on the ISA's own encoder and packer (so they cannot drift from it).
+ * needs, read from the ISA's one definition rather than retyped: the word's
+ * fixed parts (header flag bits, unit and buffer codes, token channels, PARAM
+ * lane layout, clamp bounds) from isa/word.ts, field positions from
+ * isaLayout, opcodes and units from the opcode table.
  */
-import type { ArchConfig, DerivedArch } from '../arch/index.js';
+import type { DerivedArch } from '../arch/index.js';
 import {
   BUFFER_NAMES,
+  DEP_FLAG_BIT,
   DEP_FLAG_NAMES,
   INSTRUCTION_BITS,
   MNEMONICS,
+  OPCODE_BITS,
   OPS,
+  PARAM_BIAS_BITS,
+  PARAM_BIAS_BYTE,
+  PARAM_LANE_BYTES,
+  PARAM_SHIFT_BITS,
+  PARAM_SHIFT_BYTE,
   TOKEN_CHANNELS,
   TOKEN_COUNTER_MAX,
   UNITS,
-  encodeInstruction,
   isaLayout,
-  packParamEntry,
+  requantClampRange,
   tokenChannel,
+  type DepFlagName,
   type FieldLayout,
-  type Instruction,
   type LoadBuffer,
   type Mnemonic,
   type OpLayout,
@@ -29,48 +35,12 @@ import {
 } from '../isa/index.js';
 import { BitFields, type BitField } from './emit/fields.js';
 
-export type DepFlag = (typeof DEP_FLAG_NAMES)[number];
+export type DepFlag = DepFlagName;
 
 /** A contiguous bit range. */
 export interface BitRange {
   readonly lsb: number;
   readonly width: number;
-}
-
-/** Bits set in `a` xor `b` (little-endian bytes) as one contiguous range; throws if they are not contiguous. */
-function differingBits(a: Uint8Array, b: Uint8Array, what: string): BitRange {
-  const bits: number[] = [];
-  for (let i = 0; i < a.length * 8; i++) if (((a[i >> 3]! ^ b[i >> 3]!) >> (i & 7)) & 1) bits.push(i);
-  const lsb = bits[0];
-  if (lsb === undefined || bits.some((x, k) => x !== lsb + k))
-    throw new Error(`internal: the ${what} bits are not one contiguous range`);
-  return { lsb, width: bits.length };
-}
-
-/** The PARAM lane layout, measured on packParamEntry: where bias and shift sit in one lane's bytes. */
-function measureParamLane(laneBytes: number): { bias: BitRange; shift: BitRange } {
-  const zero = new Uint8Array(laneBytes);
-  packParamEntry([0], [0], 1, zero, 0);
-  const bias = new Uint8Array(laneBytes);
-  packParamEntry([-1], [0], 1, bias, 0);
-  const shift = new Uint8Array(laneBytes);
-  packParamEntry([0], [-1], 1, shift, 0);
-  return { bias: differingBits(zero, bias, 'PARAM bias'), shift: differingBits(zero, shift, 'PARAM shift') };
-}
-
-/** Header flag positions, measured on encodeInstruction (a compute-unit NOP may carry every flag). */
-function measureFlags(cfg: ArchConfig): Record<DepFlag, number> {
-  const unit = (OPS.NOP.fields[0].enumNames as readonly string[]).indexOf('compute');
-  const nop = (flags: Partial<Record<DepFlag, 0 | 1>>): Instruction =>
-    ({ op: 'NOP', pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0, unit, ...flags }) as Instruction;
-  const base = encodeInstruction(nop({}), cfg);
-  const out = {} as Record<DepFlag, number>;
-  for (const f of DEP_FLAG_NAMES) {
-    const r = differingBits(base, encodeInstruction(nop({ [f]: 1 }), cfg), `header flag ${f}`);
-    if (r.width !== 1) throw new Error(`internal: header flag ${f} is ${r.width} bits`);
-    out[f] = r.lsb;
-  }
-  return out;
 }
 
 /** Where a dispatched instruction goes (fetch's target code = index in this list). */
@@ -81,23 +51,31 @@ export class IsaView {
   /** instruction word bits */
   readonly wordBits = INSTRUCTION_BITS;
   readonly opcode: BitRange;
-  readonly flags: Record<DepFlag, number>;
+  readonly flags: Readonly<Record<DepFlag, number>>;
   readonly layouts: ReadonlyMap<Mnemonic, OpLayout>;
   readonly paramLane: { bytes: number; bias: BitRange; shift: BitRange };
   /** token counters hold 0..tokenMax */
   readonly tokenMax = TOKEN_COUNTER_MAX;
   readonly channels: readonly TokenChannel[] = TOKEN_CHANNELS;
 
-  constructor(cfg: ArchConfig, arch: DerivedArch, layouts?: ReadonlyMap<Mnemonic, OpLayout>) {
+  constructor(arch: DerivedArch, layouts?: ReadonlyMap<Mnemonic, OpLayout>) {
     this.layouts = layouts ?? isaLayout(arch);
-    this.flags = measureFlags(cfg);
-    // the opcode is the header below the lowest flag bit
-    this.opcode = { lsb: 0, width: Math.min(...Object.values(this.flags)) };
+    this.flags = DEP_FLAG_BIT;
+    this.opcode = { lsb: 0, width: OPCODE_BITS };
     for (const m of MNEMONICS)
       if (OPS[m].opcode >= 2 ** this.opcode.width)
         throw new Error(`internal: opcode ${OPS[m].opcode} of ${m} does not fit ${this.opcode.width} bits`);
-    const laneBytes = arch.paramEntryBytes / arch.n;
-    this.paramLane = { bytes: laneBytes, ...measureParamLane(laneBytes) };
+    this.paramLane = {
+      bytes: PARAM_LANE_BYTES,
+      bias: { lsb: 8 * PARAM_BIAS_BYTE, width: PARAM_BIAS_BITS },
+      shift: { lsb: 8 * PARAM_SHIFT_BYTE, width: PARAM_SHIFT_BITS },
+    };
+  }
+
+  /** The widest clamp bounds REQUANT can ask for: clamp_bits up to its legal maximum, signed or not. */
+  clampBounds(): { lo: number; hi: number } {
+    const most = this.field('REQUANT', 'clamp_bits').max;
+    return { lo: requantClampRange(true, most).lo, hi: requantClampRange(false, most).hi };
   }
 
   field(op: Mnemonic, name: string): FieldLayout {
@@ -119,19 +97,14 @@ export class IsaView {
     return OPS[op].unit;
   }
 
-  /** The code a unit has in NOP's `unit` field. */
+  /** The code a unit has in NOP's `unit` field (isa/word.ts: its index in UNITS). */
   nopUnitCode(u: Unit): number {
-    const names = this.field('NOP', 'unit').enumNames!;
-    const code = names.indexOf(u);
-    if (code < 0) throw new Error(`internal: NOP.unit has no code for ${u}`);
-    return code;
+    return UNITS.indexOf(u);
   }
 
-  /** The code of a LOAD destination in the `buf` field. */
+  /** The code of a LOAD destination in the `buf` field (isa/word.ts: its index in BUFFER_NAMES). */
   bufferCode(b: LoadBuffer): number {
-    const code = this.field('LOAD', 'buf').enumNames!.indexOf(b);
-    if (code < 0) throw new Error(`internal: LOAD.buf has no code for ${b}`);
-    return code;
+    return BUFFER_NAMES.indexOf(b);
   }
 
   readonly buffers: readonly LoadBuffer[] = BUFFER_NAMES;
