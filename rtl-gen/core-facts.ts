@@ -52,6 +52,26 @@ export function requantStagePlan(stages: number): string[][] {
   return plan;
 }
 
+/**
+ * Bits of the issue engine's signed input coordinates iy = y*stride_h + kh - pad_top
+ * (and ix likewise): every value a pixel can use, the kernel and pad offsets it
+ * starts from, and one more than DIMB so a tile dimension compares as positive.
+ */
+function inputCoordinateBits(isa: IsaView, dimBits: number): number {
+  const max = (f: string) => isa.field('GEMM', f).max;
+  const most = Math.max(
+    ...(['h', 'w'] as const).map((a) => {
+      const out = max(`out_${a}`);
+      const stride = max(`stride_${a}`);
+      const kernel = max(`kernel_${a}`);
+      return (out - 1) * stride + kernel - 1;
+    }),
+  );
+  const padMost = Math.max(max('pad_top'), max('pad_left'));
+  const fieldBits = Math.max(...['kernel_h', 'kernel_w', 'pad_top', 'pad_left'].map((f) => isa.width('GEMM', f)));
+  return 1 + Math.max(dimBits, bitsFor(most), bitsFor(padMost), fieldBits);
+}
+
 export type CoreFacts = ReturnType<typeof coreFacts>;
 
 /** The named constants of the core and the layouts built on them. */
@@ -69,7 +89,9 @@ export function coreFacts(cfgIn: ArchConfig, optsIn: RtlOptions = {}, sources: F
   const dimb = w('LOAD', 'x_count');
   const odimb = w('GEMM', 'out_h');
   const bias = lane.bias.width;
-  const clampW = 10; // fixed: holds the clamp bounds of every activation width up to 8 bits
+  // the clamp bounds REQUANT can ask for, as signed numbers (isa/word.ts requantClampRange)
+  const bounds = isa.clampBounds();
+  const clampW = 1 + Math.max(bitsFor(bounds.hi), bitsFor(-bounds.lo - 1));
   const diffW = Math.max(a.accBits, bias) + 1;
   const keep = Math.max(lane.bias.lsb + bias, lane.shift.lsb + lane.shift.width);
   const d = {
@@ -98,16 +120,16 @@ export function coreFacts(cfgIn: ArchConfig, optsIn: RtlOptions = {}, sources: F
     ACC_W: c.define('ACC_W', n * a.accBits, 'ACC entry: N accumulators'),
     OUT_W: c.define('OUT_W', a.outEntryBytes * 8, 'OUT entry: N activations'),
     PLANE_W: c.define('PLANE_W', lane.bytes * 8, 'bits of one PARAM lane in DRAM'),
-    BIAS_W: c.define('BIAS_W', bias, 'PARAM lane bias bits (isa packParamEntry)'),
-    SHIFT_W: c.define('SHIFT_W', lane.shift.width, 'PARAM lane shift bits (isa packParamEntry)'),
-    BIAS_LSB: c.define('BIAS_LSB', lane.bias.lsb, 'PARAM lane bias position'),
-    SHIFT_LSB: c.define('SHIFT_LSB', lane.shift.lsb, 'PARAM lane shift position'),
+    BIAS_W: c.define('BIAS_W', bias, 'PARAM lane bias bits (isa/word.ts)'),
+    SHIFT_W: c.define('SHIFT_W', lane.shift.width, 'PARAM lane shift bits (isa/word.ts)'),
+    BIAS_LSB: c.define('BIAS_LSB', lane.bias.lsb, 'PARAM lane bias position (isa/word.ts)'),
+    SHIFT_LSB: c.define('SHIFT_LSB', lane.shift.lsb, 'PARAM lane shift position (isa/word.ts)'),
     PKEEP_W: c.define('PKEEP_W', keep, 'low bits of a PARAM lane the RAM keeps: bias and shift, not the padding'),
     PAR_W: c.define('PAR_W', n * keep, 'PARAM RAM entry: N lanes of PKEEP_W bits'),
     DIMB: c.define('DIMB', dimb, 'input-side tile dimension bits (DMA counts, GEMM in_h/in_w)'),
     ODIMB: c.define('ODIMB', odimb, 'output-side tile dimension bits (GEMM out_h/out_w, REQUANT/POOL)'),
     GA: c.define('GA', odimb + w('REQUANT', 'pool_s'), 'window address: ODIMB-bit width times a pool_s stride'),
-    IW: c.define('IW', Math.max(dimb, odimb) + 6, 'signed input coordinate y*stride + k - pad'),
+    IW: c.define('IW', inputCoordinateBits(isa, dimb), 'signed input coordinate y*stride + k - pad (and > DIMB)'),
     BPE_INP: c.define('BPE_INP', bpe(a.inpEntryBytes), 'bus beats per INP entry'),
     BPE_WGT: c.define('BPE_WGT', bpe(a.wgtEntryBytes), 'bus beats per WGT entry'),
     BPE_PAR: c.define('BPE_PAR', bpe(a.paramEntryBytes), 'bus beats per PARAM entry'),
@@ -119,17 +141,17 @@ export function coreFacts(cfgIn: ArchConfig, optsIn: RtlOptions = {}, sources: F
     BPE_OUT: c.define('BPE_OUT', bpe(a.outEntryBytes), 'bus beats per OUT entry'),
     IX: c.define('IX', opts.indexBits, 'instruction index bits (rtl indexBits)'),
     DAW: c.define('DAW', w('LOAD', 'dram_addr'), 'DRAM byte address bits (log2 dram.sizeBytes)'),
-    INSN_W: c.define('INSN_W', isa.wordBits, 'instruction word bits'),
+    INSN_W: c.define('INSN_W', isa.wordBits, 'instruction word bits (isa/word.ts)'),
     QW: c.define('QW', isa.wordBits + opts.indexBits, 'queue entry: the word and its instruction index'),
     PC: c.define('PC', opts.counterBits, 'performance counter bits (rtl counterBits)'),
     MACW: c.define('MACW', opts.counterBits + 2 * Math.log2(n), 'perf_macs bits: PC + 2 log2 N'),
-    TOKW: c.define('TOKW', bitsFor(isa.tokenMax), 'token counter bits (isa TOKEN_COUNTER_MAX)'),
+    TOKW: c.define('TOKW', bitsFor(isa.tokenMax), 'token counter bits (isa/word.ts TOKEN_COUNTER_MAX)'),
     EBW: c.define('EBW', 16, 'rd_req_entry_bytes bits (port contract, docs/rtl.md)'),
     TGT_W: c.define('TGT_W', indexBits(TARGETS.length), `dispatch target code: ${TARGETS.join(', ')}`),
-    OPC_W: c.define('OPC_W', isa.opcode.width, 'opcode bits'),
+    OPC_W: c.define('OPC_W', isa.opcode.width, 'opcode bits (isa/word.ts)'),
     DIFF_W: c.define('DIFF_W', diffW, 'requant m - bias, exact: max(ACCB, BIAS_W) + 1'),
     RS_W: c.define('RS_W', bitsFor(diffW - 1), 'requant right-shift amount (capped at DIFF_W-1)'),
-    CLAMP_W: c.define('CLAMP_W', clampW, 'requant clamp bounds and comparisons (signed)'),
+    CLAMP_W: c.define('CLAMP_W', clampW, `requant clamp bounds (signed): [${bounds.lo}, ${bounds.hi}] at most`),
     LS_W: c.define('LS_W', bitsFor(clampW - 1), 'requant left-shift amount (capped at CLAMP_W-1)'),
   } satisfies Record<string, Dim>;
   /** queue entry: the instruction index above the word */

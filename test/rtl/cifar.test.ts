@@ -32,5 +32,5 @@ describe.skipIf(!HAVE_VERILATOR)('CIFAR10NET_INT on the RTL', () => {
     if (!r.ok) throw new Error(`RTL != simulator: ${r.mismatch}`);
     expect(r.rtlCycles).toBe(r.simCycles);
     expect(r.perf['macs']).toBeGreaterThan(0);
-  }, 180_000);
+  }, 600_000);
 });

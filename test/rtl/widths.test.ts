@@ -86,11 +86,11 @@ const HAVE_VERILATOR = toolAvailable('verilator');
 
 describe('RTL widths follow the derived architecture', () => {
   const base: DerivedArch = deriveArch(CFG4);
-  const arch: DerivedArch = { ...base, dimBits: base.dimBits + 3 };
+  const arch: DerivedArch = { ...base, dimBits: base.dimBits + 6 };
   const files = generate({ arch });
   const before = generate({});
 
-  it('wider tile dimensions (dimBits + 3) widen the port, the counters and the descriptor', () => {
+  it('wider tile dimensions (dimBits + 6) widen the port, the counters and the descriptor', () => {
     const d = arch.dimBits;
     expect(declaredWidth(files.get('nibble_top')!, 'rd_req_entries')).toBe(d);
     for (const r of ['rs_x', 'rs_y', 'rq_left', 'rq_x']) expect(declaredWidth(files.get('nibble_load')!, r)).toBe(d);
@@ -98,10 +98,10 @@ describe('RTL widths follow the derived architecture', () => {
     for (const r of ['g_in_h', 'g_in_w', 'd_in_h', 'v_in_w'])
       expect(declaredWidth(files.get('nibble_gemm')!, r)).toBe(d);
     expect(declaredWidth(files.get('nibble_gemm')!, 'v_hw_f')).toBe(2 * d);
-    // the pass descriptor carries in_h and in_w, and the input coordinates iy0, ix0 (IW follows DIMB)
+    // the pass descriptor carries in_h and in_w, and the input coordinates iy0, ix0, which now need DIMB + 1 bits
     const c = (f: Map<string, string>, name: string) => constantsOf(f.get('nibble_gemm')!).get(name)!;
-    expect(c(files, 'IW') - c(before, 'IW')).toBe(3);
-    expect(c(files, 'PDW') - c(before, 'PDW')).toBe(12);
+    expect(c(files, 'IW')).toBe(d + 1);
+    expect(c(files, 'PDW') - c(before, 'PDW')).toBe(2 * 6 + 2 * (d + 1 - c(before, 'IW')));
   });
 
   it('every decoded field sits where the widened layout puts it', () => {
