@@ -20,6 +20,7 @@ export { BitFields } from './emit/fields.js';
 export type { BitField } from './emit/fields.js';
 export { Dim, bitsFor, indexBits, lit, range, sext, widthValue, zext } from './emit/width.js';
 export type { Width } from './emit/width.js';
+export { renderRtlConstants, renderRtlModules } from './docs.js';
 export { generateHarness } from './harness.js';
 export { buildVerilator, runHarness, toolAvailable } from './verilator.js';
 export type { VerilatorBuild, BuildOptions, HarnessRun, HarnessInput } from './verilator.js';

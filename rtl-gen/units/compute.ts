@@ -7,46 +7,18 @@
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { lit } from '../emit/width.js';
-import { tokenEvents, tokenPorts, tokensReady } from './tokens.js';
+import { readPort, traceEvents, tracePorts, unitPorts, writePort } from './ports.js';
+import { tokenEvents, tokensReady } from './tokens.js';
 
 function ports(m: VerilogModule, f: CoreFacts): void {
-  const { d } = f;
-  m.input('clk');
-  m.input('rst');
-  m.input('running');
-  m.input('cq_head', d.QW, { doc: 'compute queue head' });
-  m.input('cq_ne');
-  m.output('cp_start', 1, { doc: 'the head starts (pops the queue)' });
-  m.output('cp_busy', 1, { doc: 'an instruction is between its start and its retire' });
-  tokenPorts(m, f, 'compute');
+  unitPorts(m, f, 'compute', { decodesPart: false, busyReg: false });
   m.portGroup('scratchpad ports');
-  m.output('inp_re');
-  m.output('inp_ra', d.INP_AW);
-  m.input('inp_q', d.INP_W);
-  m.output('wgt_re');
-  m.output('wgt_ra', d.WGT_AW);
-  m.input('wgt_q', d.WGT_W);
-  m.output('acc_re');
-  m.output('acc_ra', d.ACC_AW);
-  m.input('acc_q', d.ACC_W);
-  m.output('acc_we');
-  m.output('acc_wa', d.ACC_AW);
-  m.output('acc_wd', d.ACC_W);
-  m.output('par_re');
-  m.output('par_ra', d.PAR_AW);
-  m.input('par_q', d.PAR_W);
-  m.output('outp_re');
-  m.output('outp_ra', d.OUT_AW);
-  m.input('outp_q', d.OUT_W);
-  m.output('out_we');
-  m.output('out_wa', d.OUT_AW);
-  m.output('out_wd', d.OUT_W);
+  for (const r of ['inp', 'wgt', 'acc', 'par', 'outp'] as const) readPort(m, f, r);
+  writePort(m, f, 'acc');
+  writePort(m, f, 'out');
   m.portGroup('activity and trace');
   m.output('array_active', 1, { doc: 'a pixel is issued into the array this cycle' });
-  m.output('tr_cp_start');
-  m.output('tr_cp_start_idx', d.IX);
-  m.output('tr_cp_ret');
-  m.output('tr_cp_ret_idx', d.IX);
+  tracePorts(m, f, 'cp', ['start', 'ret']);
 }
 
 export function computeModule(
@@ -78,8 +50,6 @@ export function computeModule(
   m.wire('cp_start_nop', 1, { value: 'cp_start_ng && !ch_rq && !ch_pool' });
   m.assign('cp_start', 'cp_start_gemm || cp_start_ng');
   m.assign('cp_busy', 'ng_busy || gemm_any');
-  m.assign('tr_cp_start', 'cp_start');
-  m.assign('tr_cp_start_idx', 'ch_idx');
   m.section('GEMM and the array; REQUANT / POOL');
   m.instance(units.gemm, 'u_gemm', { ports: { gemm_start: 'cp_start_gemm' } });
   m.instance(units.array, 'u_array');
@@ -98,8 +68,11 @@ export function computeModule(
     end
   `);
   m.wire('cp_ret', 1, { value: 'cp_start_nop || g_ret || ng_done' });
-  m.assign('tr_cp_ret', 'cp_ret');
-  m.assign('tr_cp_ret_idx', 'cp_start_nop ? ch_idx : g_ret ? g_ret_idx : ng_idx');
+  traceEvents(m, 'cp', {
+    headIdx: 'ch_idx',
+    ret: 'cp_ret',
+    retIdx: 'cp_start_nop ? ch_idx : g_ret ? g_ret_idx : ng_idx',
+  });
   const retFlag = { push_prev: ['g_ret_pp', 'ng_pp'], push_next: ['g_ret_pn', 'ng_pn'] } as const;
   tokenEvents(m, f, 'compute', 'cp_start', head, 'cq_head', 'cp_ret', (flag) => {
     const [g, n] = retFlag[flag as keyof typeof retFlag];

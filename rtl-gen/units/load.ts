@@ -7,42 +7,17 @@ import type { LoadBuffer } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { Dim, bitsFor, lit } from '../emit/width.js';
-import { tokenEvents, tokenPorts, tokensReady } from './tokens.js';
+import { dramReadPorts, traceEvents, tracePorts, unitPorts, writePort } from './ports.js';
+import { tokenEvents, tokensReady } from './tokens.js';
 
 function ports(m: VerilogModule, f: CoreFacts): void {
-  const { d } = f;
-  m.input('clk');
-  m.input('rst');
-  m.input('running');
-  m.input('lq_head', d.QW, { lintOff: ['UNUSEDSIGNAL'], doc: 'load queue head: only the LOAD fields are decoded' });
-  m.input('lq_ne');
-  m.output('ld_start', 1, { doc: 'the head starts (pops the queue)' });
-  m.output('ld_busy', 1, { reg: true });
-  tokenPorts(m, f, 'load');
+  unitPorts(m, f, 'load', { decodesPart: true, busyReg: true });
   m.portGroup('DRAM read channel');
-  m.output('rd_req_valid');
-  m.input('rd_req_ready');
-  m.output('rd_req_addr', d.DAW);
-  m.output('rd_req_entries', d.DIMB);
-  m.output('rd_req_entry_bytes', d.EBW);
-  m.input('rd_resp_valid');
-  m.input('rd_resp_data', d.BUSW);
-  m.output('rd_resp_ready');
+  dramReadPorts(m, f);
   m.portGroup('scratchpad writes');
-  m.output('inp_we');
-  m.output('inp_wa', d.INP_AW);
-  m.output('inp_wd', d.INP_W);
-  m.output('wgt_we');
-  m.output('wgt_wa', d.WGT_AW);
-  m.output('wgt_wd', d.WGT_W);
-  m.output('par_we');
-  m.output('par_wa', d.PAR_AW);
-  m.output('par_wd', d.PAR_W);
+  for (const b of ['inp', 'wgt', 'par'] as const) writePort(m, f, b);
   m.portGroup('trace');
-  m.output('tr_ld_start');
-  m.output('tr_ld_start_idx', d.IX);
-  m.output('tr_ld_ret');
-  m.output('tr_ld_ret_idx', d.IX);
+  tracePorts(m, f, 'ld', ['start', 'ret']);
 }
 
 /** `(sel == code(b0)) ? v0 : (sel == code(b1)) ? v1 : v2` over the LOAD destinations. */
@@ -134,10 +109,7 @@ export function loadModule(f: CoreFacts): VerilogModule {
   responseSide(m, f);
   m.section('retire');
   m.wire('ld_ret', 1, { value: 'ld_start_nop || rs_all_done' });
-  m.assign('tr_ld_ret', 'ld_ret');
-  m.assign('tr_ld_ret_idx', 'ld_start_nop ? lh_idx : ld_idx');
-  m.assign('tr_ld_start', 'ld_start');
-  m.assign('tr_ld_start_idx', 'lh_idx');
+  traceEvents(m, 'ld', { headIdx: 'lh_idx', ret: 'ld_ret', retIdx: 'ld_start_nop ? lh_idx : ld_idx' });
   m.reg('ld_push_r', 1, { doc: 'push_next of the LOAD in flight' });
   tokenEvents(
     m,

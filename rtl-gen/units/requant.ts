@@ -7,6 +7,7 @@
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { lit, sext, zext, type Width } from '../emit/width.js';
+import { readPort, writePort } from './ports.js';
 
 /**
  * One requant lane. Widths are cut to what the clamp can observe (its bounds
@@ -115,19 +116,11 @@ function requantPorts(m: VerilogModule, f: CoreFacts): void {
   m.output('ng_rq', 1, { reg: true, doc: 'it is a REQUANT: the ACC read port is ours' });
   m.output('ng_done', 1, { doc: 'its last output is written this cycle' });
   m.portGroup('reads');
-  m.output('rq_acc_re');
-  m.output('rq_acc_ra', d.ACC_AW);
-  m.input('acc_q', d.ACC_W);
-  m.output('par_re');
-  m.output('par_ra', d.PAR_AW);
-  m.input('par_q', d.PAR_W);
-  m.output('outp_re');
-  m.output('outp_ra', d.OUT_AW);
-  m.input('outp_q', d.OUT_W);
+  readPort(m, f, 'acc', 'unit', 'rq_acc');
+  readPort(m, f, 'par');
+  readPort(m, f, 'outp');
   m.portGroup('OUT write');
-  m.output('out_we');
-  m.output('out_wa', d.OUT_AW);
-  m.output('out_wd', d.OUT_W);
+  writePort(m, f, 'out');
 }
 
 /** The fields both operations share must have one width: the window generator holds either. */

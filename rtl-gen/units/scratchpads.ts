@@ -5,7 +5,7 @@
  */
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule, type Constants } from '../emit/module.js';
-import type { Dim } from '../emit/width.js';
+import { geometry, READS, readPort, writePort, type Buffer, type Reader } from './ports.js';
 
 export function sdpRamModule(c: Constants): VerilogModule {
   const m = new VerilogModule(
@@ -45,20 +45,7 @@ export function sdpRamModule(c: Constants): VerilogModule {
   return m;
 }
 
-/** A buffer's RAM ports: `<p>_we/_wa/_wd` written, `<r>_re/_ra/_q` read, for each reader prefix r. */
-function bufferPorts(m: VerilogModule, p: string, aw: Dim, w: Dim, readers: readonly string[]): void {
-  m.input(`${p}_we`);
-  m.input(`${p}_wa`, aw);
-  m.input(`${p}_wd`, w);
-  for (const r of readers) {
-    m.input(`${r}_re`);
-    m.input(`${r}_ra`, aw);
-    m.output(`${r}_q`, w);
-  }
-}
-
 export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModule {
-  const { d } = f;
   const m = new VerilogModule(
     'nibble_scratchpads',
     'The scratchpads: INP, WGT, PARAM, ACC and OUT, one simple dual-port RAM each; OUT has two\n' +
@@ -66,31 +53,22 @@ export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModu
     f.c,
   );
   m.input('clk');
-  const buffers = [
-    { p: 'inp', aw: d.INP_AW, w: d.INP_W, readers: ['inp'] },
-    { p: 'wgt', aw: d.WGT_AW, w: d.WGT_W, readers: ['wgt'] },
-    { p: 'par', aw: d.PAR_AW, w: d.PAR_W, readers: ['par'] },
-    { p: 'acc', aw: d.ACC_AW, w: d.ACC_W, readers: ['acc'] },
-    { p: 'out', aw: d.OUT_AW, w: d.OUT_W, readers: ['outs', 'outp'] },
-  ] as const;
+  const buffers = ['inp', 'wgt', 'par', 'acc', 'out'] as const;
+  const readers = (b: Buffer) => (Object.keys(READS) as Reader[]).filter((r) => READS[r] === b);
   for (const b of buffers) {
-    m.portGroup(`${b.p.toUpperCase()}: ${b.readers.length > 1 ? `readers ${b.readers.join(', ')}` : 'one reader'}`);
-    bufferPorts(m, b.p, b.aw, b.w, b.readers);
+    const rs = readers(b);
+    m.portGroup(`${b.toUpperCase()}: ${rs.length > 1 ? `readers ${rs.join(', ')}` : 'one reader'}`);
+    writePort(m, f, b, 'ram');
+    for (const r of rs) readPort(m, f, r, 'ram');
   }
   for (const b of buffers) {
-    for (const r of b.readers) {
-      const name = b.readers.length > 1 ? `u_${b.p}_${r === 'outs' ? 'st' : 'pl'}` : `u_${b.p}`;
+    const rs = readers(b);
+    const { aw, w } = geometry(f, b);
+    for (const r of rs) {
+      const name = rs.length > 1 ? `u_${b}_${r === 'outs' ? 'st' : 'pl'}` : `u_${b}`;
       m.instance(ram, name, {
-        params: { W: b.w, AW: b.aw },
-        ports: {
-          clk: 'clk',
-          we: `${b.p}_we`,
-          wa: `${b.p}_wa`,
-          wd: `${b.p}_wd`,
-          re: `${r}_re`,
-          ra: `${r}_ra`,
-          rd: `${r}_q`,
-        },
+        params: { W: w, AW: aw },
+        ports: { clk: 'clk', we: `${b}_we`, wa: `${b}_wa`, wd: `${b}_wd`, re: `${r}_re`, ra: `${r}_ra`, rd: `${r}_q` },
       });
     }
   }

@@ -6,35 +6,17 @@
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { Dim, bitsFor, lit, zext } from '../emit/width.js';
-import { tokenEvents, tokenPorts, tokensReady } from './tokens.js';
+import { dramWritePorts, readPort, traceEvents, tracePorts, unitPorts } from './ports.js';
+import { tokenEvents, tokensReady } from './tokens.js';
 
 function ports(m: VerilogModule, f: CoreFacts): void {
-  const { d } = f;
-  m.input('clk');
-  m.input('rst');
-  m.input('running');
-  m.input('sq_head', d.QW, { lintOff: ['UNUSEDSIGNAL'], doc: 'store queue head: only the STORE fields are decoded' });
-  m.input('sq_ne');
-  m.output('st_start', 1, { doc: 'the head starts (pops the queue)' });
-  m.output('st_busy', 1, { reg: true });
-  tokenPorts(m, f, 'store');
+  unitPorts(m, f, 'store', { decodesPart: true, busyReg: true });
   m.portGroup('OUT read (STORE port)');
-  m.output('outs_re');
-  m.output('outs_ra', d.OUT_AW);
-  m.input('outs_q', d.OUT_W);
+  readPort(m, f, 'outs');
   m.portGroup('DRAM write channel');
-  m.output('wr_valid');
-  m.input('wr_ready');
-  m.output('wr_addr', d.DAW);
-  m.output('wr_data', d.BUSW);
-  m.output('wr_strb', d.BUSB);
-  m.output('wr_last');
-  m.input('wr_resp_valid');
+  dramWritePorts(m, f);
   m.portGroup('trace');
-  m.output('tr_st_start');
-  m.output('tr_st_start_idx', d.IX);
-  m.output('tr_st_ret');
-  m.output('tr_st_ret_idx', d.IX);
+  tracePorts(m, f, 'st', ['start', 'ret']);
 }
 
 /** Byte strobes of each beat of an OUT entry (a short last beat writes only the entry's bytes). */
@@ -88,10 +70,7 @@ export function storeModule(f: CoreFacts): VerilogModule {
   m.section('retire');
   m.wire('st_done', 1, { value: 'st_wait && wr_resp_valid' });
   m.wire('st_ret', 1, { value: 'st_start_nop || st_done' });
-  m.assign('tr_st_ret', 'st_ret');
-  m.assign('tr_st_ret_idx', 'st_start_nop ? sh_idx : st_idx');
-  m.assign('tr_st_start', 'st_start');
-  m.assign('tr_st_start_idx', 'sh_idx');
+  traceEvents(m, 'st', { headIdx: 'sh_idx', ret: 'st_ret', retIdx: 'st_start_nop ? sh_idx : st_idx' });
   tokenEvents(
     m,
     f,

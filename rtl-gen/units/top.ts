@@ -7,6 +7,7 @@ import { UNITS } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { PERF_COUNTERS } from './perf.js';
+import { dramReadPorts, dramWritePorts, tracePorts } from './ports.js';
 import { queueParams } from './queue.js';
 import { QUEUE_PREFIX, UNIT_PREFIX } from './tokens.js';
 
@@ -23,30 +24,13 @@ function corePorts(m: VerilogModule, f: CoreFacts): void {
   m.output('insn_addr', d.IX);
   m.input('insn_data', d.INSN_W);
   m.portGroup('DRAM read channel (LOAD): request = entries of entry_bytes from addr; response = beats');
-  m.output('rd_req_valid');
-  m.input('rd_req_ready');
-  m.output('rd_req_addr', d.DAW);
-  m.output('rd_req_entries', d.DIMB);
-  m.output('rd_req_entry_bytes', d.EBW);
-  m.input('rd_resp_valid');
-  m.input('rd_resp_data', d.BUSW);
-  m.output('rd_resp_ready');
+  dramReadPorts(m, f);
   m.portGroup('DRAM write channel (STORE): one beat per cycle, byte strobes, response after the last beat');
-  m.output('wr_valid');
-  m.input('wr_ready');
-  m.output('wr_addr', d.DAW);
-  m.output('wr_data', d.BUSW);
-  m.output('wr_strb', d.BUSB);
-  m.output('wr_last');
-  m.input('wr_resp_valid');
+  dramWritePorts(m, f);
   m.portGroup('trace: dispatch / start / retire events with instruction indices');
   m.output('tr_disp');
   m.output('tr_disp_idx', d.IX);
-  for (const ev of ['start', 'ret'])
-    for (const u of UNITS) {
-      m.output(`tr_${UNIT_PREFIX[u]}_${ev}`);
-      m.output(`tr_${UNIT_PREFIX[u]}_${ev}_idx`, d.IX);
-    }
+  for (const ev of ['start', 'ret'] as const) for (const u of UNITS) tracePorts(m, f, UNIT_PREFIX[u], [ev]);
   m.portGroup('performance counters');
   for (const c of PERF_COUNTERS) m.output(`perf_${c}`, d.PC);
   m.output('perf_macs', d.MACW);
