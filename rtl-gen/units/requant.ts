@@ -50,10 +50,10 @@ export function requantLaneModule(f: CoreFacts): VerilogModule {
   /** v fits CLAMP_W signed bits */
   const fits = (x: string) => `${x}[DIFF_W-1:CLAMP_W-1] == {(DIFF_W-CLAMP_W+1){${x}[CLAMP_W-1]}}`;
   const left = (k: number, x: string) => {
-    m.wire(`s${k}_f10`, 1, { value: fits(x) });
-    m.wire(`s${k}_l10`, 2 * C - 1, { signed: true, value: sext(`${x}_lo`, C, 2 * C - 1) });
-    m.wire(`s${k}_l`, 2 * C - 1, { signed: true, value: `s${k}_l10 <<< ls` });
-    m.wire(`s${k}_left`, d.DIFF_W, { signed: true, value: `s${k}_f10 ? ${sext(`s${k}_l`, 2 * C - 1, DIFF)} : ${x}` });
+    m.wire(`s${k}_fit`, 1, { value: fits(x) });
+    m.wire(`s${k}_lin`, 2 * C - 1, { signed: true, value: sext(`${x}_lo`, C, 2 * C - 1) });
+    m.wire(`s${k}_l`, 2 * C - 1, { signed: true, value: `s${k}_lin <<< ls` });
+    m.wire(`s${k}_left`, d.DIFF_W, { signed: true, value: `s${k}_fit ? ${sext(`s${k}_l`, 2 * C - 1, DIFF)} : ${x}` });
     return `s${k}_left`;
   };
   const lowBits = (x: string) => m.wire(`${x}_lo`, d.CLAMP_W, { signed: true, value: `${x}[CLAMP_W-1:0]` });
@@ -85,9 +85,9 @@ export function requantLaneModule(f: CoreFacts): VerilogModule {
         x = `s${k}_sl`;
       } else if (op === 'clamp') {
         m.wire(`s${k}_cf`, 1, { value: fits(x) });
-        m.wire(`s${k}_c10`, d.CLAMP_W, { signed: true, value: `${x}[CLAMP_W-1:0]` });
-        m.wire(`s${k}_over`, 1, { value: `s${k}_cf ? (s${k}_c10 > $signed(hi)) : !${x}[DIFF_W-1]` });
-        m.wire(`s${k}_under`, 1, { value: `s${k}_cf ? (s${k}_c10 < $signed(lo)) : ${x}[DIFF_W-1]` });
+        m.wire(`s${k}_cv`, d.CLAMP_W, { signed: true, value: `${x}[CLAMP_W-1:0]` });
+        m.wire(`s${k}_over`, 1, { value: `s${k}_cf ? (s${k}_cv > $signed(hi)) : !${x}[DIFF_W-1]` });
+        m.wire(`s${k}_under`, 1, { value: `s${k}_cf ? (s${k}_cv < $signed(lo)) : ${x}[DIFF_W-1]` });
         m.wire(`s${k}_cl`, d.AB, {
           value: `s${k}_over ? hi[AB-1:0] : s${k}_under ? lo[AB-1:0] : ${x}[AB-1:0]`,
         });
