@@ -448,9 +448,10 @@ export class VerilogModule extends Block {
   renderModule(): string {
     this.resolveNets();
     const body = this.render('  ');
-    const nets = [...this.autoNets.values()].map(
-      (s) => `  ${['wire', declType(s), s.name].filter(Boolean).join(' ')};`,
-    );
+    const nets = [...this.netsByInstance].flatMap(([inst, sigs]) => [
+      `  // driven by ${inst}`,
+      ...sigs.map((s) => `  ${['wire', declType(s), s.name].filter(Boolean).join(' ')};`),
+    ]);
     const portRows = this.ports.map((p) => ({
       dir: p.kind === 'input' ? 'input' : 'output',
       type: [p.isReg ? 'reg' : 'wire', p.signed ? 'signed' : ''].filter(Boolean).join(' '),
@@ -459,6 +460,27 @@ export class VerilogModule extends Block {
       doc: p.doc,
     }));
     const portText = portRows.map((r) => `${r.dir} ${r.type} ${r.range}`).join('\n');
+    const { header: headerConsts, local: localConsts } = this.constantsUsed(portText, [...nets, ...body].join('\n'));
+    const paramRows = [...this.params, ...headerConsts].map((p) => ({
+      text: `parameter ${p.name} = ${p.value}`,
+      doc: p.doc,
+    }));
+    const out: string[] = [...this.doc.split('\n').map((l) => `// ${l}`)];
+    if (paramRows.length) {
+      out.push(`module ${this.name} #(`);
+      out.push(...commaRows(paramRows, '  '));
+      out.push(') (');
+    } else out.push(`module ${this.name} (`);
+    out.push(...this.renderPorts(portRows));
+    out.push(');');
+    if (localConsts.length) out.push(...commaFree(localConsts));
+    if (nets.length) out.push(...nets);
+    out.push(...body, 'endmodule');
+    return out.join('\n') + '\n';
+  }
+
+  /** The constants this module declares: those its ports use (as parameters) and those only its body uses. */
+  private constantsUsed(portText: string, bodyText: string): { header: ConstantDef[]; local: ConstantDef[] } {
     // identifiers outside comments, sized literals ('d12) and named connections (.W(...))
     const code = (t: string) =>
       t
@@ -468,32 +490,13 @@ export class VerilogModule extends Block {
         .replace(/\.[A-Za-z_]\w*/g, '');
     const used = (t: string) => new Set(code(t).match(/\b[A-Za-z_]\w*\b/g) ?? []);
     const inPorts = used(portText);
-    const inBody = used([...nets, ...body].join('\n'));
+    const inBody = used(bodyText);
     const own = new Set(this.params.map((p) => p.name));
     const consts = [...this.constants].filter((c) => !own.has(c.name));
-    const headerConsts = consts.filter((c) => inPorts.has(c.name));
-    const localConsts = consts.filter((c) => !inPorts.has(c.name) && inBody.has(c.name));
-    const paramRows = [...this.params, ...headerConsts].map((p) => ({
-      text: `parameter ${p.name} = ${p.value}`,
-      doc: p.doc,
-    }));
-    const out: string[] = [...this.doc.split('\n').map((l) => `// ${l}`)];
-    if (paramRows.length) {
-      out.push(`module ${this.name} #(`);
-      out.push(
-        ...commaRows(
-          paramRows.map((p) => ({ ...p, comment: undefined })),
-          '  ',
-        ),
-      );
-      out.push(') (');
-    } else out.push(`module ${this.name} (`);
-    out.push(...this.renderPorts(portRows));
-    out.push(');');
-    if (localConsts.length) out.push(...commaFree(localConsts));
-    if (nets.length) out.push(...nets);
-    out.push(...body, 'endmodule');
-    return out.join('\n') + '\n';
+    return {
+      header: consts.filter((c) => inPorts.has(c.name)),
+      local: consts.filter((c) => !inPorts.has(c.name) && inBody.has(c.name)),
+    };
   }
 
   private renderPorts(
@@ -518,9 +521,10 @@ export class VerilogModule extends Block {
 }
 
 /** `parameter` rows with commas between and a trailing comment each. */
-function commaRows(rows: { text: string; doc: string; comment: undefined }[], ind: string): string[] {
-  const w = Math.max(...rows.map((r) => r.text.length)) + 1;
-  return rows.map((r, i) => `${ind}${(r.text + (i < rows.length - 1 ? ',' : '')).padEnd(w)}  // ${r.doc}`);
+function commaRows(rows: readonly { text: string; doc: string }[], ind: string): string[] {
+  const texts = rows.map((r, i) => r.text + (i < rows.length - 1 ? ',' : ''));
+  const w = Math.max(...texts.map((t) => t.length));
+  return rows.map((r, i) => `${ind}${texts[i]!.padEnd(w)}  // ${r.doc}`);
 }
 
 function commaFree(consts: ConstantDef[]): string[] {
