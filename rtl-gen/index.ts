@@ -6,6 +6,7 @@
  * - the emitter (rtl-gen/emit/): VerilogModule, Constants, BitFields, Dim and
  *   the width helpers, for writing new modules (bus shells, wrappers);
  * - tools: Verilator build and harness run, lint, Yosys synthesis, nextpnr.
+ * - the AXI shell around the core and its C driver (rtl-gen/shell, rtl-gen/driver).
  * Co-simulation against the simulator lives above this package, in cosim/.
  */
 export { generateVerilog, writeVerilog, coreModules, verilogFile, headerComment } from './generate.js';
@@ -22,7 +23,8 @@ export { Dim, bitsFor, indexBits, lit, range, sext, widthValue, zext } from './e
 export type { Width } from './emit/width.js';
 export { renderRtlConstants, renderRtlModules } from './docs.js';
 export { generateHarness } from './harness.js';
-export { buildVerilator, runHarness, toolAvailable } from './verilator.js';
+export { buildVerilator, runHarness, runTool, toolAvailable } from './verilator.js';
 export type { VerilatorBuild, BuildOptions, HarnessRun, HarnessInput } from './verilator.js';
 export { lint, synth, pnr, compareRequant, ice40Config, fpgaWrapper, parseYosysStat, parseNextpnr } from './synth.js';
 export type { LintResult, SynthTarget, SynthResult, PnrDevice, PnrResult, RequantRow } from './synth.js';
+export * from './shell/index.js';

@@ -25,3 +25,13 @@ export { writeChromeTrace, writeVcd, vcdFromSnapshots } from './trace.js';
 // the initial DRAM image exactly as the simulator builds it (co-simulation loads the same bytes into the RTL)
 export { buildDram } from './memory.js';
 export { prepareProgram } from './prepare.js';
+export {
+  estimateArea,
+  loadAreaTable,
+  validateAreaTable,
+  sramBanking,
+  logLogInterpolate,
+  AREA_COMPONENTS,
+  DEFAULT_AREA_TABLE,
+} from './area.js';
+export type { AreaTable, AreaReport, AreaComponent, SramBanking } from './area.js';

@@ -1,6 +1,7 @@
 /** `nibble disasm`: program file -> assembly text. */
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { loadProgram, writeOutput } from '../inputs.js';
+import { writeOutputFile } from '../../io/index.js';
+import { loadProgram } from '../inputs.js';
 import { isaApi } from '../modules.js';
 import { Terminal } from '../terminal.js';
 
@@ -28,7 +29,7 @@ export const disasmCommand: CommandSpec = {
       layers: program.layers,
     });
     const out = str(args, 'output');
-    if (out) writeOutput(out, text.endsWith('\n') ? text : `${text}\n`);
+    if (out) writeOutputFile(out, text.endsWith('\n') ? text : `${text}\n`);
     if (term.json) {
       return term.document({
         program: str(args, 'program'),

@@ -5,7 +5,8 @@ import { differingImages } from '../output-compare.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { DATASETS, classCount, datasetInputsFor, loadDataset } from '../dataset.js';
 import { SIM_ENGINES, type SimEngine } from '../engines.js';
-import { CliUsageError, loadConfig, loadModel, parsePositiveInt, writeOutput } from '../inputs.js';
+import { writeOutputFile } from '../../io/index.js';
+import { CliUsageError, loadConfig, loadModel, parsePositiveInt } from '../inputs.js';
 import { ExitCodeError } from '../exit.js';
 import { simulateDataset } from '../sim-run.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
@@ -30,7 +31,7 @@ export const runCommand: CommandSpec = {
         default: 'mnist-test',
         describe: 'dataset to evaluate on',
       })
-      .option('limit', { type: 'number', describe: 'use only the first N images' })
+      .option('limit', { requiresArg: true, describe: 'use only the first N images' })
       .option('engine', {
         type: 'string',
         choices: ['reference', 'sim'],
@@ -43,7 +44,7 @@ export const runCommand: CommandSpec = {
         default: 'fast',
         describe: 'simulator engine for --engine sim (timing: cycles only, outputs from the reference)',
       })
-      .option('batch', { type: 'number', default: 1, describe: 'images per compiled program (--engine sim)' })
+      .option('batch', { requiresArg: true, default: 1, describe: 'images per compiled program (--engine sim)' })
       .option('check', {
         type: 'boolean',
         default: false,
@@ -118,7 +119,7 @@ export const runCommand: CommandSpec = {
     if (saveTo) {
       const rows: number[][] = [];
       for (let i = 0; i < data.count; i++) rows.push(Array.from(outputs.subarray(i * classes, (i + 1) * classes)));
-      writeOutput(saveTo, `[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
+      writeOutputFile(saveTo, `[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
     }
     const doc = {
       model: modelPath,
