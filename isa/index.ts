@@ -5,7 +5,7 @@
  */
 export { MNEMONICS, OPS, OP_BY_OPCODE, opOf, stopsFetch, unitOf } from './table.js';
 export { loadEntryBytes } from './ops/load.js';
-export { gemmBlocks, gemmPassCount, tapLanesOf, tapsPerPass } from './ops/gemm.js';
+export { gemmBlocks, gemmPassCount, passRowTaps, rowNibbleShift, tapLanesOf, tapsPerPass } from './ops/gemm.js';
 export type {
   AnyOp,
   DramSpan,

@@ -7,11 +7,10 @@
  * pairs over all passes and runs packed dot products; otherwise the pass-by-pass
  * loop checks every ACC write in the hardware's order.
  */
-import { gemmBlocks, gemmPassCount, type GemmInst } from '../isa/index.js';
+import { gemmBlocks, gemmPassCount, passRowTaps, rowNibbleShift, type GemmInst } from '../isa/index.js';
 import type { DerivedArch } from '../arch/index.js';
 import { overflowError, type Scratchpads } from './memory.js';
 import { dotPixel, type PackedDot } from './packed-dot.js';
-import { passRowTaps, rowNibbleShift } from './ops/gemm.js';
 
 /** What the kernel uses of the fast engine's functional unit (sim/execute.ts). */
 interface Machine {

@@ -7,6 +7,7 @@ interface PassShape {
   kernel_h: number;
   kernel_w: number;
   taps: number;
+  nibble_lanes?: number;
 }
 
 /**
@@ -36,6 +37,31 @@ export function tapsPerPass(g: Pick<PassShape, 'ci_blocks' | 'taps'>, rows: numb
 export function gemmPassCount(g: PassShape, rows: number): number {
   const taps = g.kernel_h * g.kernel_w;
   return g.taps ? Math.ceil(taps / tapsPerPass(g, rows)) : g.ci_blocks * taps;
+}
+
+/**
+ * The kernel tap each array row reads in pass q of a block (q < passes per ci block):
+ * row-major tap index into kernel_h x kernel_w, or -1 for a row that reads zero.
+ * One tap for every row, or, tap-packed (g lanes per tap), tap q*T + floor(r/g) for
+ * row r of the first T*g rows (T = taps per pass).
+ */
+export function passRowTaps(g: PassShape, rows: number, q: number): Int32Array {
+  const out = new Int32Array(rows);
+  const lanes = tapLanesOf(g);
+  if (!lanes) return out.fill(q);
+  const taps = g.kernel_h * g.kernel_w;
+  const per = tapsPerPass(g, rows);
+  for (let r = 0; r < rows; r++) {
+    const j = Math.floor(r / lanes);
+    const t = q * per + j;
+    out[r] = j < per && t < taps ? t : -1;
+  }
+  return out;
+}
+
+/** Extra product shift of each row: 4 for the high-nibble lanes of a nibble_lanes GEMM, else 0. */
+export function rowNibbleShift(g: Pick<PassShape, 'ci_blocks' | 'taps' | 'nibble_lanes'>, r: number): number {
+  return g.nibble_lanes && (r % tapLanesOf(g)) % 2 === 1 ? 4 : 0;
 }
 
 export const GEMM = defineOp(

@@ -7,9 +7,8 @@
  * delayed C - 1 - c cycles) into the ACC read-modify-write (with bypass).
  * Nothing here uses the closed-form schedule.
  */
-import { gemmBlocks, gemmPassCount, type GemmInst } from '../../isa/index.js';
+import { gemmBlocks, gemmPassCount, passRowTaps, rowNibbleShift, type GemmInst } from '../../isa/index.js';
 import { overflowError } from '../memory.js';
-import { passRowTaps, rowNibbleShift } from '../ops/gemm.js';
 import { U_COMPUTE } from '../prepare.js';
 import type { CycleContext } from './context.js';
 

@@ -9,20 +9,20 @@
 import { describe, expect, it } from 'vitest';
 import { configHash, DEFAULT_CONFIG, RtlError, validateConfig, type ArchConfig } from '../../arch/index.js';
 import type { Program } from '../../isa/index.js';
-import { RTL_RANDOM, toolAvailable } from '../../rtl-gen/index.js';
+import { toolAvailable } from '../../rtl-gen/index.js';
 import {
   alignProgram,
+  RTL_RANDOM,
   buildShellVerilator,
-  lintShell,
   runShellHarness,
   shellImage,
-  shellParams,
   shellRandomConfig,
   shellRandomProgram,
   verifyShellProgram,
   verifyShellRandom,
   type VerifyShellResult,
-} from '../../rtl-gen/shell/index.js';
+} from '../../cosim/index.js';
+import { lintShell, shellParams } from '../../rtl-gen/index.js';
 import { randomProgram } from '../../sim/index.js';
 import { CFG4, CFG8, A_OUT, A_WGT, directedPrograms, halt, load, store } from '../rtl/programs.js';
 import { thrownMessage } from '../thrown.js';

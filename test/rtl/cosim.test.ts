@@ -4,13 +4,14 @@
  * machines, and a few random machines. Needs Verilator (CI installs it).
  */
 import { describe, expect, it } from 'vitest';
-import { configHash, type ArchConfig } from '../../arch/config.js';
-import { verifyProgram, verifyRandom, toolAvailable, type VerifyResult } from '../../rtl-gen/index.js';
+import { configHash, RtlError, type ArchConfig } from '../../arch/index.js';
+import { verifyProgram, verifyRandom, verifyShellProgram, type VerifyResult } from '../../cosim/index.js';
+import { thrownMessage } from '../thrown.js';
+import { haveTools } from './tools-required.js';
 import { randomConfig } from '../../sim/index.js';
 import { CFG4, CFG8, directedPrograms } from './programs.js';
 
-const HAVE_VERILATOR = toolAvailable('verilator');
-if (!HAVE_VERILATOR) console.warn('SKIPPED test/rtl/cosim.test.ts: verilator is not installed');
+const HAVE_VERILATOR = haveTools('test/rtl/cosim.test.ts', ['verilator']);
 
 function expectOk(r: VerifyResult, what: string): void {
   if (!r.ok) throw new Error(`${what}: RTL != simulator: ${r.mismatch}`);
@@ -42,6 +43,23 @@ describe.skipIf(!HAVE_VERILATOR)('co-simulation: directed programs', () => {
     expect(r.mismatch).toMatch(/^instruction 0 \(LOAD\): retire cycle E-1: simulator (\d+), RTL (\d+)$/);
     const [, a, b] = /simulator (\d+), RTL (\d+)/.exec(r.mismatch!)!;
     expect(Number(a) - Number(b)).toBe(1);
+  });
+});
+
+describe('co-simulation: what the generated RTL does not run yet', () => {
+  it('refuses tap packing (GEMM taps, LOAD replicate) before building, naming the instruction', () => {
+    const prog = directedPrograms(CFG4)['load-gemm-requant-store']!;
+    const at = (i: number, f: Record<string, number>) => ({
+      ...prog,
+      code: prog.code.map((x, j) => (j === i ? ({ ...x, ...f } as typeof x) : x)),
+    });
+    const gemmAt = prog.code.findIndex((x) => x.op === 'GEMM');
+    expect(thrownMessage(() => verifyProgram(at(gemmAt, { taps: 1, ci_blocks: 2 })), RtlError)).toBe(
+      `verifyProgram: instruction ${gemmAt}: GEMM taps=1 (tap packing) is not in the generated RTL yet: the simulator runs it, the co-simulation cannot`,
+    );
+    expect(thrownMessage(() => verifyShellProgram(at(0, { replicate: 2 })), RtlError)).toBe(
+      'verifyShellProgram: instruction 0: LOAD replicate=2 (tap packing) is not in the generated RTL yet: the simulator runs it, the co-simulation cannot',
+    );
   });
 });
 

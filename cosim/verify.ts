@@ -7,11 +7,15 @@
 import { configHash, deriveArch, type ArchConfig, RtlError } from '../arch/index.js';
 import { encodeProgramCode } from '../isa/index.js';
 import type { Program } from '../isa/index.js';
-import { randomConfig, randomProgram, simulate, type SimResult } from '../sim/index.js';
-import { buildDram } from '../sim/memory.js';
-import { prepareProgram } from '../sim/prepare.js';
-import { buildVerilator, runHarness, type HarnessRun } from './verilator.js';
-import { rtlOptions, type RtlOptions } from './verilog.js';
+import {
+  buildVerilator,
+  rtlOptions,
+  rtlPendingUse,
+  runHarness,
+  type HarnessRun,
+  type RtlOptions,
+} from '../rtl-gen/index.js';
+import { buildDram, prepareProgram, randomConfig, randomProgram, simulate, type SimResult } from '../sim/index.js';
 
 export interface VerifyOptions {
   /** logical input tensors by name (missing ones: the simulator's seeded random fill) */
@@ -65,6 +69,8 @@ function firstTimingMismatch(program: Program, sim: SimResult, rtl: HarnessRun):
 /** Co-simulate one program. Throws RtlError only when a tool fails; a mismatch is reported in the result. */
 export function verifyProgram(program: Program, opts: VerifyOptions = {}): VerifyResult {
   const cfg = program.config;
+  const pending = rtlPendingUse(program.code);
+  if (pending) throw new RtlError(pending, 'verifyProgram');
   const seed = opts.seed ?? 1;
   const sim = simulate(program, { engine: 'fast', seed, ...(opts.inputs ? { inputs: opts.inputs } : {}) });
   const { dram } = buildDram(program, prepareProgram(program), opts.inputs, seed);
