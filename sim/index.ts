@@ -15,6 +15,8 @@ export { SIM_OPS, instructionTiming } from './ops/index.js';
 export type { Occupancy, OccupancyKind, SimOp } from './ops/index.js';
 export type { Engine, SimOptions, SimResult } from './simulate.js';
 export type { Counters, UnitCounters, SramCounters, LayerCounters } from './counters.js';
+export { rooflineOf } from './roofline.js';
+export type { Roofline, RooflineRow } from './roofline.js';
 export type { CycleSnapshot, UnitState } from './cycle/index.js';
 export type { Scratchpads } from './memory.js';
 export { randomConfig, randomProgram } from './random-program.js';

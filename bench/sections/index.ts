@@ -5,6 +5,7 @@ import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
 import { importSection } from './import.js';
 import { mnistSection } from './mnist.js';
+import { rooflineSection } from './roofline.js';
 import { simSection } from './sim.js';
 import { sweepSection } from './sweep.js';
 import { startupSection } from './startup.js';
@@ -19,6 +20,7 @@ export const SECTIONS: readonly Section[] = [
   timingSection,
   startupSection,
   compilerQualitySection,
+  rooflineSection,
   verilatorSection,
   sweepSection,
   boardSection,

@@ -15,6 +15,7 @@ import { areaLine, areaOf, type AreaReport } from '../area-figures.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 import type { Program } from '../../isa/index.js';
+import type { Roofline } from '../../sim/index.js';
 
 export const simCommand: CommandSpec = {
   command: 'sim <program>',
@@ -86,9 +87,12 @@ export const simCommand: CommandSpec = {
     writeOutputs({ files });
     const randomInputs = result.randomInputs;
     const area = await areaOf(program.config, 'nibble sim');
+    const roofline = sim.rooflineOf(program, result.counters);
     const doc = simDocument(file, program, engine, result, randomInputs);
-    if (term.json) return term.document({ ...doc, area, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
+    if (term.json)
+      return term.document({ ...doc, roofline, area, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
     printSim(term, program, engine, result, randomInputs, area);
+    printRoofline(term, roofline);
     if (trace) term.line(`  trace written to ${trace}`);
     if (vcd) term.line(`  VCD written to ${vcd}`);
   },
@@ -116,6 +120,23 @@ export function simDocument(
     energy: energyOf(result) ?? null,
     outputs: outputs ?? {},
   };
+}
+
+/** Per layer and whole: the compute and DRAM bounds (sim/roofline.ts) and the achieved cycles over the larger. */
+function printRoofline(term: Terminal, r: Roofline): void {
+  if (r.layers.length === 0) return;
+  term.line();
+  term.table(
+    ['roofline', 'cycles', 'compute bound', 'DRAM bound', 'bound by', 'cycles/bound'],
+    [...r.layers, r.network].map((l) => [
+      l.name,
+      l.cycles,
+      Math.round(l.computeBound),
+      Math.round(l.dramBound),
+      l.boundBy,
+      `${l.ratio.toFixed(2)}x`,
+    ]),
+  );
 }
 
 function printSim(

@@ -91,6 +91,21 @@ describe('bench harness', () => {
     expect(text).toContain('conv2 *');
   });
 
+  it('roofline section (quick): a table per network with a whole-program row, goals not judged on 8x8 inputs', async () => {
+    const out = await runSection(
+      SECTIONS.find((s) => s.name === 'roofline')!,
+      ctx(),
+    );
+    expect(out.status).toBe('ok');
+    const text = renderSection(out);
+    // no authors' model at the quick context's path: CIFAR-10 at batch 1 and 16 only, said in a note
+    expect(text).toMatch(/cifar10-8, batch 1, 16x16, 8 bytes\/cycle/);
+    expect(text).toMatch(/cifar10-8, batch 16, 16x16/);
+    expect(text).toMatch(/whole program .* (compute|dram) .* \d+\.\d\dx/);
+    expect(text).toContain("the authors' model is not at /nonexistent/model.txt");
+    expect(text).toContain('n/a');
+  });
+
   it('simulates a tiny dataset bit-exactly against the reference', () => {
     const net = zooNetwork('mnist', { inputSize: 8 });
     const images = Uint8Array.from({ length: 3 * 64 }, (_, i) => (i * 37) % 256);

@@ -50,6 +50,13 @@ describe('zoo', () => {
     expect(sdoc.counters.array.usefulMacs).toBe(697088);
     expect(sdoc.layers.length).toBe(cdoc.layers.length);
     expect(sdoc.outputs.output).toHaveLength(10);
+    // roofline accounting (sim/roofline.ts): a row per layer, the whole program at T, nothing below its bound
+    expect(sdoc.roofline.layers.map((l: { name: string }) => l.name)).toEqual(
+      sdoc.layers.map((l: { name: string }) => l.name),
+    );
+    expect(sdoc.roofline.network.cycles).toBe(sdoc.cycles);
+    expect(sdoc.roofline.layers[0].inputPasses).toBe(2); // 8-bit pixels: two nibble planes
+    for (const l of [...sdoc.roofline.layers, sdoc.roofline.network]) expect(l.ratio).toBeGreaterThanOrEqual(1);
 
     // the same cycles from the timing engine; given inputs are used and reported as such
     const t = JSON.parse((await nibble(['sim', prog, '--engine', 'timing', '--json'])).stdout);
@@ -62,6 +69,8 @@ describe('zoo', () => {
 
     const human = await nibble(['sim', prog]);
     expect(human.stdout).toMatch(/seeded random values/);
+    expect(human.stdout).toMatch(/roofline +cycles +compute bound +DRAM bound +bound by +cycles\/bound/);
+    expect(human.stdout).toMatch(/whole program +[\d,]+ +[\d,]+ +[\d,]+ +(compute|dram) +\d+\.\d\dx/);
 
     const run = await nibble(['run', '--model', model, '--engine', 'sim', '--limit', '20', '--json']);
     expect(run.code, run.stderr).toBe(0);
