@@ -89,7 +89,16 @@ export const reportCommand: CommandSpec = {
     const area = await areaOf(program.config, 'nibble report');
     const notes = engine === 'timing' ? [] : [`simulated with the ${engine} engine on seeded random inputs`];
     notes.push(`area ${areaLine(area)}`);
-    const data = buildReportData({ title, source: input, program, result, ...(resources ? { resources } : {}), notes });
+    const roofline = sim.rooflineOf(program, result.counters);
+    const data = buildReportData({
+      title,
+      source: input,
+      program,
+      result,
+      roofline,
+      ...(resources ? { resources } : {}),
+      notes,
+    });
     const out = str(args, 'output')!;
     writeOutputFile(out, renderReportHtml(data));
     if (term.json)

@@ -27,6 +27,7 @@ export interface ReportInputs {
   program: Program;
   result: SimResult;
   resources?: Record<string, unknown>;
+  roofline?: ReportData['roofline'];
   notes?: string[];
 }
 
@@ -183,6 +184,7 @@ export function buildReportData(x: ReportInputs): ReportData {
     lanes,
     units: (['fetch', 'load', 'compute', 'store'] as const).map((u) => ({ unit: u, ...result.counters[u] })),
     ...(x.resources ? { resources: x.resources } : {}),
+    ...(x.roofline ? { roofline: x.roofline } : {}),
     notes,
   };
 }

@@ -244,6 +244,20 @@ export function renderReportHtml(d: ReportData): string {
       ]),
     )}`,
   );
+  if (d.roofline)
+    sections.push(
+      `<h2>Roofline bounds</h2><p>compute bound = MACs x input nibble passes / (rows x cols); DRAM bound = distinct DRAM bytes on the busier channel / ${d.dramBytesPerCycle} bytes per cycle</p>${table(
+        ['layer', 'cycles', 'compute bound', 'DRAM bound', 'bound by', 'cycles / bound'],
+        [...d.roofline.layers, d.roofline.network].map((l) => [
+          l.name,
+          l.cycles,
+          Math.round(l.computeBound),
+          Math.round(l.dramBound),
+          l.boundBy,
+          Number(l.ratio.toFixed(2)),
+        ]),
+      )}`,
+    );
   sections.push(
     `<h2>Configuration</h2><p>hash <code>${escapeXml(d.configHash)}</code></p>${table(['field', 'value'], flatten(d.config))}`,
   );

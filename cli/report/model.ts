@@ -66,5 +66,7 @@ export interface ReportData {
   units?: ({ unit: string } & UnitCounters)[];
   /** synthesis results, label -> value */
   resources?: Record<string, unknown>;
+  /** per layer and whole: compute and DRAM bounds and cycles over the larger (sim/roofline.ts) */
+  roofline?: import('../../sim/index.js').Roofline;
   notes: string[];
 }

@@ -15,7 +15,7 @@ import { formatCount, formatEnergy, formatTime, palette } from '../../cli/report
 import { busyColumns } from '../../cli/report/timeline.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { zooNetwork } from '../../models/index.js';
-import { simulate } from '../../sim/index.js';
+import { rooflineOf, simulate } from '../../sim/index.js';
 import { findChromium } from './chromium.js';
 import { checkReportPage } from './report-check.js';
 
@@ -34,7 +34,11 @@ function zooReport(name: string, inputSize?: number) {
   const net = zooNetwork(name, { seed: 1, ...(inputSize ? { inputSize } : {}) });
   const program = compileNetwork(net, resolveConfig({}), { batch: 1 });
   const result = simulate(program, { engine: 'timing', collect: { perInstruction: true } });
-  return { program, data: buildReportData({ title: `nibble report: ${net.name}`, source: name, program, result }) };
+  const roofline = rooflineOf(program, result.counters);
+  return {
+    program,
+    data: buildReportData({ title: `nibble report: ${net.name}`, source: name, program, result, roofline }),
+  };
 }
 
 describe('report building blocks', () => {
@@ -82,6 +86,9 @@ describe('the report of VGG-16 at 224x224', () => {
     expect(text).not.toMatch(/(src|href)\s*=\s*["']?(https?:|\/\/)/i);
     expect(text).not.toMatch(/<link\b/i);
     for (const id of CHART_IDS) expect(text).toContain(`<svg id="${id}"`);
+    // the roofline bounds (sim/roofline.ts): a row per layer and the whole program
+    expect(text).toContain('<h2>Roofline bounds</h2>');
+    expect(text).toMatch(/<td>whole program<\/td><td class="num">[\d,]+<\/td>/);
   });
 
   test('reads as a person sees it in Chromium', { timeout: 120_000 }, async (ctx) => {
