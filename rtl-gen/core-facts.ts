@@ -61,7 +61,8 @@ function inputCoordinateBits(isa: IsaView, dimBits: number): number {
   const max = (f: string) => isa.field('GEMM', f).max;
   const most = Math.max(
     ...(['h', 'w'] as const).map((a) => {
-      const out = max(`out_${a}`);
+      // the GEMM's output dimensions sit in ODIMB-wide registers (REQUANT's width)
+      const out = isa.field('REQUANT', `out_${a}`).max;
       const stride = max(`stride_${a}`);
       const kernel = max(`kernel_${a}`);
       return (out - 1) * stride + kernel - 1;

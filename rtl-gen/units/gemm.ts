@@ -30,8 +30,10 @@ function gemmWidths(f: CoreFacts) {
     psh: w('pshift'),
     inH: dim('in_h', f.d.DIMB),
     inW: dim('in_w', f.d.DIMB),
-    outH: dim('out_h', f.d.GODIMB),
-    outW: dim('out_w', f.d.GODIMB),
+    // out_h / out_w are ACC-sized fields (GODIMB bits), held in ODIMB-wide registers like REQUANT's
+    outField: dim('out_w', dim('out_h', f.d.GODIMB)),
+    outH: f.d.ODIMB,
+    outW: f.d.ODIMB,
     acc: dim('acc_addr', f.d.ACC_AW),
     wgt: dim('wgt_addr', f.d.WGT_AW),
     inp: dim('inp_addr', f.d.INP_AW),
@@ -174,8 +176,8 @@ function passSelect(m: VerilogModule, f: CoreFacts): void {
   sel('v_cb', g.cb, '0', 'pl_cb');
   sel('v_in_h', g.inH, 'gh_in_h', 'g_in_h');
   sel('v_in_w', g.inW, 'gh_in_w', 'g_in_w');
-  sel('v_out_h', g.outH, 'gh_out_h', 'g_out_h');
-  sel('v_out_w', g.outW, 'gh_out_w', 'g_out_w');
+  sel('v_out_h', g.outH, zext('gh_out_h', g.outField, g.outH), 'g_out_h');
+  sel('v_out_w', g.outW, zext('gh_out_w', g.outField, g.outW), 'g_out_w');
   sel('v_sh', g.sh, 'gh_stride_h', 'g_sh');
   sel('v_sw', g.sw, 'gh_stride_w', 'g_sw');
   sel('v_pt', g.pt, 'gh_pad_top', 'g_pt');
