@@ -33,7 +33,7 @@ export {
 export { analyzeNetwork, validateNetwork } from './analysis.js';
 
 export type { Conv2dLayer } from './layers/conv2d.js';
-export { squareConv2d } from './layers/conv2d.js';
+export { squareConv2d, convPadding, formatPadding } from './layers/conv2d.js';
 export type { DenseLayer } from './layers/dense.js';
 export type { FlattenLayer } from './layers/flatten.js';
 export type { MaxPoolLayer } from './layers/maxpool.js';

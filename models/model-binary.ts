@@ -24,8 +24,10 @@ import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ModelError } from '../arch/index.js';
 import { checkHostStages, type HostStages, type WithHost } from './host.js';
-import { tensorSize, type Network } from './ir.js';
+import { layerWhere, tensorSize, type Network } from './ir.js';
 import { analyzeNetwork } from './analysis.js';
+import { Fields } from './layers/json-fields.js';
+import { layerModule } from './layers/index.js';
 
 export const BINARY_MAGIC = 'NIBBLEM2';
 export const BINARY_VERSION = 2;
@@ -362,10 +364,38 @@ export function loadModelBinaryFile(path: string): Network & WithHost {
   }
 }
 
+/**
+ * Every layer object holds exactly its kind's fields (optional ones may be
+ * absent), as in the JSON format: a file from a later version with a field
+ * this build does not know is refused, never misread without it.
+ */
+function checkLayerFields(layers: unknown, parent?: string): void {
+  if (!Array.isArray(layers)) return; // analyzeNetwork names the problem
+  layers.forEach((l: unknown, i) => checkLayerObject(l, layerWhere(i, (l as { name?: unknown })?.name, parent)));
+}
+
+function checkLayerObject(l: unknown, where: string): void {
+  if (typeof l !== 'object' || l === null) return;
+  const module = layerModule((l as { kind?: unknown }).kind);
+  if (!module) return;
+  const f = new Fields(l as Record<string, unknown>, where);
+  for (const k of Object.keys(f.obj)) {
+    if (!module.fields.includes(k as never))
+      f.fail(k, `unknown field for a ${module.kind} layer (allowed: ${module.fields.join(', ')})`);
+  }
+  for (const [k, v] of Object.entries(f.obj)) {
+    if (Array.isArray(v) && v.some((x) => typeof x === 'object' && x !== null && 'kind' in x))
+      checkLayerFields(v, where);
+    else if (typeof v === 'object' && v !== null && 'kind' in v)
+      checkLayerObject(v, `${where} ${k} '${String((v as { name?: unknown }).name)}'`);
+  }
+}
+
 function networkFrom(value: unknown, path: string): Network & WithHost {
   if (typeof value !== 'object' || value === null) throw new ModelError('header: network must be an object', path);
   const net = value as Network & WithHost;
   try {
+    checkLayerFields(net.layers);
     const a = analyzeNetwork(net);
     if (net.host) checkHostStages(net.host as HostStages, net.input.channels, tensorSize(a.output.shape), path);
   } catch (e) {

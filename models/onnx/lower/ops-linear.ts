@@ -4,7 +4,7 @@
  * input scales, Gemm's alpha, the input's offset, the bias) goes into the
  * accumulator's affine value map, to be folded into the next requant.
  */
-import type { Conv2dLayer } from '../../layers/conv2d.js';
+import { formatPadding, type Conv2dLayer } from '../../layers/conv2d.js';
 import type { DenseLayer } from '../../layers/dense.js';
 import type { FlattenLayer } from '../../layers/flatten.js';
 import { attrFloat, attrInt, windowGeometry } from '../attrs.js';
@@ -89,19 +89,8 @@ export function lowerConv(lw: Lowering, node: OnnxNode, channelsLast: boolean): 
   const [oh, ow] = one ? [1, g.out[0]!] : (g.out as [number, number]);
   if (g.dilations.some((d) => d !== 1))
     lw.fail(node, `dilations ${g.dilations.join(',')}: only dilation 1 is supported`);
-  const sym = (begin: number, end: number, size: number, k: number, s: number, out: number, axis: string) => {
-    if (begin === end) return begin;
-    // more padding at the start than at the end is exact when the symmetric form gives the same output size
-    if (begin > end && Math.floor((size + 2 * begin - k) / s) + 1 === out) return begin;
-    return lw.fail(
-      node,
-      `asymmetric ${axis} padding (${begin} before, ${end} after) has no nibble form (its conv2d pads both sides equally)`,
-    );
-  };
-  const padH = sym(padT, padB, h, kh, sh, oh, 'vertical');
-  const padW = sym(padL, padR, width, kw, sw, ow, 'horizontal');
-  if (padH > kh - 1 || padW > kw - 1)
-    lw.fail(node, `padding ${padH},${padW} is not smaller than the ${kh}x${kw} kernel`);
+  if (Math.max(padT, padB) > kh - 1 || Math.max(padL, padR) > kw - 1)
+    lw.fail(node, `padding ${[padT, padL, padB, padR].join(',')} is not smaller than the ${kh}x${kw} kernel`);
 
   // dense [co][ci][kh][kw] codes: grouped convs become block-diagonal
   const taps = kh * kw;
@@ -124,8 +113,10 @@ export function lowerConv(lw: Lowering, node: OnnxNode, channelsLast: boolean): 
     kernelW: kw,
     strideH: sh,
     strideW: sw,
-    padH,
-    padW,
+    padH: padT,
+    padW: padL,
+    ...(padB !== padT ? { padBottom: padB } : {}),
+    ...(padR !== padL ? { padRight: padR } : {}),
     weights,
   };
   const s = integer ? 1 : uniformScale(lw, node, x);
@@ -154,7 +145,7 @@ export function lowerConv(lw: Lowering, node: OnnxNode, channelsLast: boolean): 
   const acc = accFrom(node, layout, extend(x.path, layer), layer, alpha, beta, x);
   if (w.pending) acc.pending = { layer, rows: co, values: full, inLo: x.lo, inHi: x.hi };
   lw.set(node, acc);
-  const exactBorders = !(offsets && (padH > 0 || padW > 0));
+  const exactBorders = !(offsets && padT + padB + padL + padR > 0);
   if (!exactBorders) {
     lw.approximate(
       node,
@@ -167,7 +158,7 @@ export function lowerConv(lw: Lowering, node: OnnxNode, channelsLast: boolean): 
   const grouped = group > 1 ? `, group ${group} as block-diagonal weights (${group}x the MACs)` : '';
   lw.step(
     node,
-    `conv2d '${layer.name}' ${ci}->${co} ${kh}x${kw} stride ${sh},${sw} pad ${padH},${padW}${grouped}`,
+    `conv2d '${layer.name}' ${ci}->${co} ${kh}x${kw} stride ${sh},${sw} pad ${formatPadding(layer)}${grouped}`,
     exactBorders,
   );
 }
