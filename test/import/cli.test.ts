@@ -158,4 +158,15 @@ describe('model files everywhere', () => {
     expect(r.stderr).toMatch(/note: .*tfc\.onnx was imported with converted \(inexact\) steps/);
     expect(JSON.parse(r.stdout).accuracy).toBeGreaterThan(0.9);
   });
+
+  test("a .onnx given to compile is imported for the --config's widths (8-bit weights: TFC-2W2A is exact)", async () => {
+    const cfg = join(dir, 'w8.json');
+    writeFileSync(cfg, JSON.stringify({ bits: { weight: 8, activation: 8 } }));
+    const onnx = join(SHARED_ONNX, 'tfc-2w2a.onnx');
+    const r = await nibble(['compile', onnx, '--config', cfg, '-o', join(dir, 'tfc8.nbl')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/converted/); // multipliers up to 127 make every requant channel exact
+    const d = await nibble(['compile', onnx, '-o', join(dir, 'tfc4.nbl')]);
+    expect(d.stderr).toMatch(/was imported with converted \(inexact\) steps/);
+  });
 });
