@@ -66,7 +66,14 @@ export { SeededRandom } from './seeded-random.js';
 export type { HostHead, HostStages, InputTransform, OutputTransform, WithHost } from './host.js';
 export { applyHeads, applyInputTransform, applyOutputTransform, checkHostStages, hostScores } from './host.js';
 
-export { BINARY_MAGIC, BINARY_VERSION, isModelBinary, loadModelBinaryFile, saveModelBinary } from './model-binary.js';
+export {
+  BINARY_MAGIC,
+  BINARY_VERSION,
+  isModelBinary,
+  loadModelBinaryFile,
+  modelBinaryData,
+  saveModelBinary,
+} from './model-binary.js';
 
 export type {
   CalibrationImages,
