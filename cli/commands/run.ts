@@ -1,9 +1,17 @@
 /** `nibble run`: evaluate a model on a dataset with the reference executor or the simulator. */
 import { configHash } from '../../arch/index.js';
-import { top1Accuracy, analyzeNetwork, hostScores, runReference } from '../../models/index.js';
+import {
+  top1Accuracy,
+  analyzeNetwork,
+  classCount,
+  DATASETS,
+  datasetInputsFor,
+  hostScores,
+  loadDataset,
+  runReference,
+} from '../../models/index.js';
 import { differingImages } from '../output-compare.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
-import { DATASETS, classCount, datasetInputsFor, loadDataset } from '../dataset.js';
 import { SIM_ENGINES, type SimEngine } from '../engines.js';
 import { writeOutputFile } from '../../io/index.js';
 import { CliUsageError, loadConfig, loadModel, parsePositiveInt } from '../inputs.js';

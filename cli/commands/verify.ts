@@ -1,6 +1,6 @@
 /** `nibble verify`: co-simulate programs on the generated RTL (Verilator) against the simulator. */
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
-import { datasetInputsFor, loadDataset } from '../dataset.js';
+import { datasetInputsFor, loadDataset } from '../../models/index.js';
 import { compileNetwork } from '../engines.js';
 import { ExitCodeError } from '../exit.js';
 import {

@@ -1,13 +1,12 @@
-/** Datasets the CLI can evaluate a model on. */
+/**
+ * Datasets a model is evaluated on (nibble run, verify, import --calibrate,
+ * sweep accuracy objectives), and their images as a network's inputs.
+ */
 import { DatasetError } from '../arch/index.js';
-import {
-  analyzeNetwork,
-  applyInputTransform,
-  formatShape,
-  type Network,
-  type WithHost,
-  loadMnist,
-} from '../models/index.js';
+import { analyzeNetwork } from './analysis.js';
+import { applyInputTransform, type WithHost } from './host.js';
+import { formatShape, type Network } from './ir.js';
+import { loadMnist } from './mnist.js';
 
 export const DATASETS = ['mnist-test', 'mnist-train'] as const;
 export type DatasetName = (typeof DATASETS)[number];
