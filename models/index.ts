@@ -65,7 +65,15 @@ export { SeededRandom } from './seeded-random.js';
 
 export type { HostHead, HostStages, InputTransform, OutputTransform, WithHost } from './host.js';
 export { applyHeads, applyInputTransform, applyOutputTransform, checkHostStages, hostScores } from './host.js';
-export { classCount, datasetInputsFor, DATASETS, loadDataset, type Dataset, type DatasetName } from './dataset.js';
+export {
+  classCount,
+  datasetAccuracy,
+  datasetInputsFor,
+  DATASETS,
+  loadDataset,
+  type Dataset,
+  type DatasetName,
+} from './dataset.js';
 
 export {
   BINARY_MAGIC,
