@@ -45,6 +45,7 @@ export interface KernelExports {
     wp: number,
     pdir: number,
   ): void;
+  zero(dst: number, len: number): void;
   unpack4(src: number, stride: number, rowBytes: number, rows: number, dst: number, signed: number): void;
   pack4(src: number, rowBytes: number, rows: number, dst: number, stride: number): void;
   requant(
@@ -257,7 +258,7 @@ export class GemmKernel implements GemmCore {
     const buf = this.memory.buffer;
     const s = p.cfg.scratchpad;
     const n = p.arch.n;
-    this.u8.fill(0, 0, L.total);
+    this.x.zero(0, L.total);
     const sp: Scratchpads = {
       inp: new Uint8Array(buf, L.inp, s.inputEntries * n),
       wgt: new Int8Array(buf, L.wgt, s.weightEntries * n),

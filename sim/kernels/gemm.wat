@@ -310,6 +310,10 @@
         (br $pixel))))
 
   ;; ---------------------------------------------------------------- the other units' data paths
+  ;; Zero len bytes from dst (a memset: TypedArray fill on a shared memory is a slow generic path).
+  (func (export "zero") (param $dst i32) (param $len i32)
+    (memory.fill (local.get $dst) (i32.const 0) (local.get $len)))
+
   ;; With the scratchpads and the DRAM image resident in this memory (sim/kernels/resident.ts),
   ;; the fast engine runs LOAD and STORE of 4-bit lanes, REQUANT and POOL here too. Each is
   ;; bit-identical to its JavaScript loop (sim/ops/<op>.ts), the fallback and the oracle.
