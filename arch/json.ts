@@ -232,20 +232,30 @@ function validate(text: string, maxDepth: number): void {
  * strings and brackets; the full validator then names the problem.
  */
 function hasKeyOrDepthProblem(text: string, maxDepth: number): boolean {
-  const n = text.length;
   // per open level: its keys (objects) or undefined (arrays)
   const stack: (Set<string> | undefined)[] = [];
   let expectKey = false;
-  for (let i = 0; i < n; i++) {
+  // the next character that matters, found by the regular-expression engine (numbers fill most of a model):
+  // in an array brackets and quotes, elsewhere commas too (they start the next key)
+  const inArray = /["{}[\]]/g;
+  const elsewhere = /["{}[\],]/g;
+  const stringEnd = /["\\]/g;
+  for (let i = 0; ; i++) {
+    const next = stack.length > 0 && stack[stack.length - 1] === undefined ? inArray : elsewhere;
+    next.lastIndex = i;
+    if (!next.exec(text)) return false;
+    i = next.lastIndex - 1;
     const c = text.charCodeAt(i);
     if (c === 34) {
       let j = i + 1;
       let escaped = false;
-      for (let d = text.charCodeAt(j); d !== 34; d = text.charCodeAt(++j)) {
-        if (d === 92) {
-          escaped = true;
-          j++;
-        }
+      for (;;) {
+        stringEnd.lastIndex = j;
+        if (!stringEnd.exec(text)) return true;
+        j = stringEnd.lastIndex - 1;
+        if (text.charCodeAt(j) === 34) break;
+        escaped = true;
+        j += 2;
       }
       if (expectKey) {
         const raw = text.slice(i + 1, j);
@@ -267,7 +277,6 @@ function hasKeyOrDepthProblem(text: string, maxDepth: number): boolean {
       expectKey = stack[stack.length - 1] !== undefined;
     }
   }
-  return false;
 }
 
 /**
