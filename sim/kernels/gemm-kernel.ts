@@ -9,10 +9,8 @@
  * Unavailable (undefined) when the .wasm file is missing or the runtime has no
  * WebAssembly SIMD: the JavaScript path then runs, with the same results.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { packageRoot, type DerivedArch } from '../../arch/index.js';
+import { readFileSync } from 'node:fs';
+import { builtFile, type DerivedArch } from '../../arch/index.js';
 import type { GemmInst, Instruction } from '../../isa/index.js';
 import type { MemoryShape, Scratchpads } from '../memory.js';
 
@@ -116,18 +114,9 @@ function align(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
 
-/**
- * A file built into dist/sim/kernels/: next to this module when it runs from
- * dist/, else in dist/ of the package (the tests run the sources).
- */
+/** A file built into dist/sim/kernels/ (the .wasm kernel, the helper thread's entry). */
 export function builtKernelFile(name: string): string | undefined {
-  const candidates = [fileURLToPath(new URL(`./${name}`, import.meta.url))];
-  try {
-    candidates.push(join(packageRoot(), 'dist', 'sim', 'kernels', name));
-  } catch {
-    // no package.json above: only the file next to this module counts
-  }
-  return candidates.find((f) => existsSync(f));
+  return builtFile(`sim/kernels/${name}`, import.meta.url);
 }
 
 export function newKernelMemory(): WebAssembly.Memory {

@@ -4,7 +4,7 @@
  * start-up times themselves are figures of `npm run bench -- startup`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -39,6 +39,21 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** What a folder-relative source path (cli/inputs.ts, node_modules/yargs/...) counts as: its folder, or its package. */
+function partOf(source: string): string {
+  const rel = source.split('/');
+  if (rel[0] === 'node_modules') return `npm:${rel[1]!.startsWith('@') ? `${rel[1]}/${rel[2]}` : rel[1]}`;
+  return rel[0] === 'cli' && rel.length > 2 ? `cli/${rel[1]}` : rel[0]!;
+}
+
+/**
+ * The sources in each chunk of the bundled executable (cli/build-bundle.mjs writes the list): a chunk that
+ * loads stands for the modules bundled into it.
+ */
+function bundledSources(): Record<string, string[]> {
+  return JSON.parse(readFileSync(join(REPO, 'dist/cli/bundle-meta.json'), 'utf8')) as Record<string, string[]>;
+}
+
 /** The repository folders (arch, cli, isa, ...) and packages whose modules `nibble args` loads. */
 function loadedParts(args: string[]): { parts: Set<string>; stdout: string; code: number | null } {
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, BIN, ...args], {
@@ -49,17 +64,33 @@ function loadedParts(args: string[]): { parts: Set<string>; stdout: string; code
   const parts = new Set<string>();
   const dist = pathToFileURL(join(REPO, 'dist')).href + '/';
   const modules = pathToFileURL(join(REPO, 'node_modules')).href + '/';
+  const chunks = bundledSources();
   for (const m of r.stderr.matchAll(/^LOADED (\S+)$/gm)) {
     const url = m[1]!;
     if (url.startsWith(dist)) {
-      const rel = url.slice(dist.length).split('/');
-      parts.add(rel[0] === 'cli' && rel.length > 2 ? `cli/${rel[1]}` : rel[0]!);
-    } else if (url.startsWith(modules)) parts.add(`npm:${url.slice(modules.length).split('/')[0]}`);
+      const rel = url.slice(dist.length);
+      const chunk = rel.startsWith('cli/') ? chunks[rel.slice(4)] : undefined;
+      if (chunk) for (const s of chunk) parts.add(partOf(s));
+      else parts.add(partOf(rel));
+    } else if (url.startsWith(modules)) parts.add(partOf(`node_modules/${url.slice(modules.length)}`));
   }
   return { parts, stdout: r.stdout, code: r.status };
 }
 
 describe('start-up', () => {
+  it('the bundled executable prints the same help as the modules tsc built (string-width stand-in, cli/string-width-fast.ts)', () => {
+    const tscBuilt = pathToFileURL(join(REPO, 'dist/cli/nibble.js')).href;
+    for (const args of [['--help'], ['sim', '--help'], ['compile', '--help']]) {
+      const env = { ...process.env, NO_COLOR: '1' };
+      const bundled = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
+      const script = `import { runNibble } from ${JSON.stringify(tscBuilt)}; process.exitCode = await runNibble(${JSON.stringify(args)});`;
+      const modules = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
+      expect(bundled.status).toBe(0);
+      expect(bundled.stdout).toBe(modules.stdout);
+      expect(bundled.stdout).toContain('Options:');
+    }
+  }, 60_000);
+
   it('every command loader names its command', async () => {
     const specs = await loadCommands();
     expect(specs.map((s) => s.command.split(' ')[0])).toEqual(Object.keys(COMMAND_LOADERS));
