@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG } from '../../arch/index.js';
 import { COMMAND_LOADERS, loadCommands } from '../../cli/nibble.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { writeProgramFile } from '../../isa/index.js';
-import { zooNetwork } from '../../models/index.js';
+import { saveModelJson, zooNetwork } from '../../models/index.js';
 import { BIN, ensureBuilt, REPO } from './nibble.js';
 
 let dir: string;
@@ -23,10 +23,11 @@ beforeAll(async () => {
   await ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'nibble-startup-'));
   const hooks = join(dir, 'hooks.mjs');
-  // every module URL the process resolves, one per line on stderr
+  // every module URL the process resolves, one per line on stderr; written synchronously (the hooks run on a
+  // thread of their own, whose process.stderr output can be lost when the process exits right after its last import)
   writeFileSync(
     hooks,
-    "export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('LOADED ' + r.url + '\\n'); return r; }\n",
+    "import { writeSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); writeSync(2, 'LOADED ' + r.url + '\\n'); return r; }\n",
   );
   register = join(dir, 'register.mjs');
   writeFileSync(
@@ -35,6 +36,7 @@ beforeAll(async () => {
   );
   const program = compileNetwork(zooNetwork('mnist', { inputSize: 16 }), DEFAULT_CONFIG, { batch: 1 });
   writeFileSync(join(dir, 'small.nbl'), writeProgramFile(program));
+  writeFileSync(join(dir, 'small.json'), saveModelJson(zooNetwork('mnist', { inputSize: 16 })));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,5 +112,22 @@ describe('start-up', () => {
     for (const p of ['arch', 'isa', 'sim', 'npm:yargs']) expect(r.parts).toContain(p);
     for (const p of ['compiler', 'models', 'rtl-gen', 'cli/report', 'npm:cli-progress'])
       expect(r.parts).not.toContain(p);
+  });
+
+  it('compiling a JSON model loads the models and the compiler, not protobufjs (ONNX only)', () => {
+    const r = loadedParts(['compile', 'small.json', '-o', 'small-compiled.nbl']);
+    expect(r.code).toBe(0);
+    for (const p of ['models', 'compiler']) expect(r.parts).toContain(p);
+    expect(r.parts).not.toContain('npm:protobufjs');
+    // protobufjs is require()d on first use, which the resolve hook does not see: Node's module debug log does
+    const env = { ...process.env, NODE_DEBUG: 'module' };
+    const c = spawnSync(process.execPath, [BIN, 'compile', 'small.json', '-o', 'small-compiled.nbl'], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+    });
+    expect(c.status).toBe(0);
+    expect(c.stderr).toMatch(/^MODULE \d+:/m);
+    expect(c.stderr).not.toMatch(/protobufjs/);
   });
 });
