@@ -157,7 +157,7 @@ function groupThousands(digits: string): string {
 }
 
 /**
- * What toLocaleString('en-US') prints for |x| < 1e15, in plain JavaScript: the
+ * What toLocaleString('en-US') prints, in plain JavaScript below 1e15 (integers) or 1e14: the
  * first toLocaleString of a process costs about 10 ms of CPU (ICU's number
  * formatter starts), more than the rest of a small command's output. One
  * fraction digit rounds the shortest decimal form half away from zero, as
@@ -165,7 +165,8 @@ function groupThousands(digits: string): string {
  */
 function localeNumber(x: number, fractionDigits: 0 | 1): string {
   const abs = Math.abs(x);
-  if (abs >= 1e15)
+  // beyond these integers stop being safe, or tenths stop being exact doubles (1e14 * 10 < 2^53)
+  if (abs >= (fractionDigits === 0 ? 1e15 : 1e14))
     return x.toLocaleString('en-US', { maximumFractionDigits: fractionDigits, minimumFractionDigits: fractionDigits });
   const sign = x < 0 || Object.is(x, -0) ? '-' : '';
   if (fractionDigits === 0) return sign + groupThousands(String(abs));

@@ -44,6 +44,8 @@ describe('formatNumber', () => {
       Infinity,
       -Infinity,
       1e14 + 0.5,
+      902996913977941.1,
+      99999999999999.95,
     ];
     for (const x of cases) expect(formatNumber(x), String(x)).toBe(viaIntl(x));
   });
