@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import type { ToolRunInfo, ToolWatcher } from '../rtl-gen/index.js';
 import { rtlApi } from './modules.js';
-import { colour, type Terminal, type Verbosity } from './terminal.js';
+import { colour, seconds, type Terminal, type Verbosity } from './terminal.js';
 
 /** The helper: argv = log file, label, rules (JSON [source, flags, name][]), first phase, mode, delay ms, interval ms. */
 const FOLLOWER = `
@@ -59,11 +59,6 @@ export interface ToolProgressOptions {
   delayMs?: number;
   /** redraw interval (default 500 ms) */
   intervalMs?: number;
-}
-
-function seconds(ms: number): string {
-  const s = ms / 1000;
-  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
 /** The watcher for these settings, or undefined when nothing is to be shown. */
