@@ -21,7 +21,7 @@ const [file, label, rulesJson, first, mode, delayText, everyText] = process.argv
 const rules = JSON.parse(rulesJson).map(([src, flags, name]) => [new RegExp(src, flags), name]);
 const t0 = Date.now();
 let phase = first, shown = '', pos = 0, rest = '';
-const seconds = (ms) => { const s = ms / 1000; return s < 60 ? s.toFixed(0) + ' s' : Math.floor(s / 60) + ' min ' + String(Math.round(s % 60)).padStart(2, '0') + ' s'; };
+const seconds = (ms) => { const s = ms / 1000; return s < 60 ? s.toFixed(0) + ' s' : Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s'; };
 function scan() {
   let fd;
   try { fd = fs.openSync(file, 'r'); } catch { return; }
