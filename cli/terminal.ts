@@ -28,7 +28,8 @@ export function setVerbosity(v: Verbosity): void {
   verbosity = v;
 }
 
-function seconds(ms: number): string {
+/** A duration as a step line says it: `4.2 s`, `3 min 5 s`. */
+export function seconds(ms: number): string {
   const s = ms / 1000;
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }

@@ -63,6 +63,7 @@ export function buildShellVerilator(cfg: ArchConfig, opts: ShellOptions = {}, ca
         verilatorBuildArgs(SHELL_TOP, [...g.files.map((f) => f.name), 'harness.cpp'], ['-CFLAGS', '-I..']),
         tmp,
         `verilator build of the AXI shell for config ${configHash(p.cfg)}`,
+        { phases: 'verilator' },
       ),
     ...(cacheDir ? [cacheDir] : []),
   );

@@ -25,6 +25,10 @@ export interface VerifyOptions {
   rtlConfig?: ArchConfig;
   /** generation parameters of the RTL build (index and counter widths); unset ones: the rtlOptions defaults, widened when the program needs more */
   rtl?: RtlOptions;
+  /** also dump the RTL's own waveform (a separately cached Verilator --trace build): VerifyResult.vcd */
+  vcd?: boolean;
+  /** copy the Verilator build log here when this call builds (it is always kept in the build cache) */
+  logDir?: string;
 }
 
 export interface VerifyResult {
@@ -42,6 +46,8 @@ export interface VerifyResult {
   perf: Record<string, number>;
   buildMs: number;
   runMs: number;
+  /** the RTL's waveform (VCD text), when asked for */
+  vcd?: Uint8Array;
 }
 
 function firstTimingMismatch(program: Program, sim: SimResult, rtl: HarnessRun): string | undefined {
@@ -85,13 +91,19 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
       'verifyProgram',
     );
   }
-  const build = buildVerilator(rtlCfg, { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), rtl: widths });
+  const build = buildVerilator(rtlCfg, {
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.logDir ? { logDir: opts.logDir } : {}),
+    rtl: widths,
+    trace: opts.vcd === true,
+  });
   const rtl = runHarness(build, {
     code: encodeProgramCode(program.code, rtlCfg),
     segments: [{ addr: 0, bytes: dram }],
     regions: [{ addr: 0, length: dram.length }],
     maxCycles: opts.maxCycles ?? sim.cycles * 2 + 1000,
     ...(opts.randomInitSeed !== undefined ? { randomInitSeed: opts.randomInitSeed } : {}),
+    vcd: opts.vcd === true,
   });
   const base = {
     configHash: configHash(cfg),
@@ -102,6 +114,7 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
     perf: rtl.perf,
     buildMs: build.buildMs,
     runMs: rtl.runMs,
+    ...(rtl.vcd ? { vcd: rtl.vcd } : {}),
   };
   const fail = (mismatch: string): VerifyResult => ({ ok: false, ...base, mismatch });
   if (rtl.err) return fail('the RTL flagged an illegal instruction (err output)');
@@ -139,6 +152,8 @@ export interface VerifyRandomOptions {
   cacheDir?: string;
   /** randomize the RTL's initial state per program (seed = the program's seed) */
   randomInit?: boolean;
+  /** copy the Verilator build logs here */
+  logDir?: string;
   /** called after each program */
   onProgram?: (index: number, programSeed: number, result: VerifyResult) => void;
 }
@@ -175,6 +190,7 @@ export function verifyRandom(opts: VerifyRandomOptions): VerifyRandomResult {
     const r = verifyProgram(program, {
       ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
       ...(opts.randomInit ? { randomInitSeed: s } : {}),
+      ...(opts.logDir ? { logDir: opts.logDir } : {}),
     });
     out.totalSimCycles += r.simCycles;
     if (r.ok) out.passed++;

@@ -6,9 +6,10 @@
  * tool, the log file and the log's relevant lines.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../arch/index.js';
+import { toolRunInfo, watchTool } from '../rtl-gen/index.js';
 import { FpgaError } from './boards.js';
 
 export type ToolName = 'yosys' | 'nextpnr-ice40' | 'icepack';
@@ -56,11 +57,27 @@ export function relevantLines(log: string, max = 12): string[] {
   return pick.slice(-max);
 }
 
-/** Run a tool in `cwd`, its output kept in `log`; throws FpgaError with the relevant lines on failure. */
+/** Run a tool in `cwd`, its output kept in `log` as it comes; throws FpgaError with the relevant lines on failure. */
 export function runLogged(tool: Tool, args: string[], cwd: string, log: string, timeoutMs = 1_800_000): string {
-  const r = spawnSync(tool.command, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28, timeout: timeoutMs });
-  const text = `$ ${tool.name} ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}`;
-  writeFileSync(join(cwd, log), text);
+  const fd = openSync(join(cwd, log), 'w');
+  writeSync(fd, `$ ${tool.name} ${args.join(' ')}\n`);
+  // the tool's own log (-l FILE) has the phases; its stdout is quiet under -q
+  const own = args[args.indexOf('-l') + 1];
+  const shown = watchTool(
+    toolRunInfo(
+      `${tool.name} ${args.includes('-p') ? '(synthesis)' : ''}`.trim(),
+      join(cwd, args.includes('-l') && own ? own : log),
+      tool.name === 'yosys' ? 'yosys' : tool.name === 'nextpnr-ice40' ? 'nextpnr' : undefined,
+    ),
+  );
+  let r: ReturnType<typeof spawnSync>;
+  try {
+    r = spawnSync(tool.command, args, { cwd, stdio: ['ignore', fd, fd], timeout: timeoutMs });
+  } finally {
+    closeSync(fd);
+  }
+  shown.stop(!r.error && r.status === 0);
+  const text = readFileSync(join(cwd, log), 'utf8');
   if (r.error || r.status !== 0) {
     const why = r.error ? r.error.message : `exited with ${r.status ?? r.signal}`;
     throw new FpgaError(`${tool.name} ${why}; from ${join(cwd, log)}:\n${relevantLines(text).join('\n')}`, tool.name);

@@ -17,6 +17,7 @@ export {
 } from './input.js';
 export {
   checkOutputTarget,
+  ensureOutputDirectory,
   NODE_OUTPUT_FS,
   writeOutputFile,
   writeOutputs,

@@ -306,3 +306,20 @@ export function writeOutputs(
 export function writeOutputFile(path: string, data: OutputData, fs: OutputFs = NODE_OUTPUT_FS): void {
   writeOutputs({ files: [{ path, data }] }, fs);
 }
+
+/**
+ * A directory other outputs are copied into as they appear (tool logs): used
+ * if it exists, else created, one level only (a missing parent is an error,
+ * never created silently).
+ */
+export function ensureOutputDirectory(path: string): void {
+  checkOutputTarget(path, 'directory');
+  if (lstatOrUndefined(path)) return;
+  if (lstatOrUndefined(dirname(resolve(path))) === undefined)
+    throw new FileError(`cannot create the directory: ${dirname(resolve(path))} does not exist`, path);
+  try {
+    mkdirSync(path);
+  } catch (e) {
+    throw new FileError(`cannot create the directory: ${errnoReason(e)}`, path);
+  }
+}

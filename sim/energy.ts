@@ -104,9 +104,12 @@ export function validateEnergyTable(t: unknown, where = 'energy table'): EnergyT
   return t as EnergyTable;
 }
 
+/** The fields an energy table may have: the default's, plus new nodes and DRAM kinds. */
+const ENERGY_TABLE_SHAPE = { template: DEFAULT_ENERGY_TABLE, openMaps: ['nodeScaling', 'dram.kinds'] } as const;
+
 /** Read and validate an energy table file (same shape as sim/energy-table.json). */
 export function loadEnergyTable(path: string): EnergyTable {
-  return readJsonTable(path, 'energy table', validateEnergyTable);
+  return readJsonTable(path, 'energy table', ENERGY_TABLE_SHAPE, validateEnergyTable);
 }
 
 /** SRAM energy per bit for a buffer of `bytes`, interpolated in log-log space (clamped at the ends). */

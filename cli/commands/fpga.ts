@@ -12,6 +12,7 @@ import { writeOutputFile } from '../../io/index.js';
 import { CliUsageError, loadConfig, loadProgram, parsePositiveInt } from '../inputs.js';
 import { cosimApi, requirePart, shellApi } from '../modules.js';
 import { colour, formatNumber, Terminal } from '../terminal.js';
+import { showToolProgress } from '../tool-progress.js';
 
 type FpgaApi = typeof import('../../fpga/index.js');
 type SimApi = typeof import('../../sim/index.js');
@@ -26,6 +27,7 @@ async function build(term: Terminal, args: Record<string, unknown>): Promise<voi
   const cfg: ArchConfig = str(args, 'config') ? loadConfig(str(args, 'config')) : board.config;
   const out = str(args, 'output') ?? join('build', 'fpga', board.name);
   if (process.stderr.isTTY) term.note(`synthesizing, placing and routing for ${board.description}; minutes...`);
+  await showToolProgress(term, 'nibble fpga build');
   const r = api.buildBoard({ board: board.name, out, config: cfg, seed: parsePositiveInt(args['seed'], 'seed') ?? 1 });
   const clock = bool(args, 'clock-from-pnr') ? Math.floor(r.fmaxMHz * 100) / 100 : cfg.clockMHz;
   const doc: Record<string, unknown> = { ...r, reportClockMHz: clock };
@@ -73,6 +75,7 @@ async function synth(term: Terminal, args: Record<string, unknown>): Promise<voi
   const cfg = loadConfig(str(args, 'config'));
   const out = str(args, 'output') ?? join('build', 'xilinx', part);
   if (process.stderr.isTTY) term.note(`synthesizing the AXI shell for ${part} with yosys synth_xilinx; minutes...`);
+  await showToolProgress(term, 'nibble fpga synth');
   const r = api.synthXilinx(cfg, part, out);
   term.heading(`AXI shell on ${r.part} (yosys synth_xilinx), config ${r.configHash}`);
   term.pairs([

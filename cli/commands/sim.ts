@@ -1,6 +1,5 @@
 /** `nibble sim`: run a program file on the simulator. */
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { loadEnergyFile } from '../energy-file.js';
 import {
   SIM_ENGINES,
   simulateWithProgress,
@@ -66,7 +65,7 @@ export const simCommand: CommandSpec = {
     const inputs = inputFile ? loadInputTensors(inputFile, program) : undefined;
     const sim = await simulator('nibble sim');
     const energyPath = str(args, 'energy');
-    const energyTable = energyPath ? loadEnergyFile(energyPath, sim) : undefined;
+    const energyTable = energyPath ? sim.loadEnergyTable(energyPath) : undefined;
     const trace = str(args, 'trace');
     // Check the writers exist before a possibly long simulation.
     const writeTrace = trace

@@ -18,6 +18,8 @@ import { cosimApi } from '../modules.js';
 import { requireTools, VERILATOR_BUILD } from '../tools.js';
 import { withShellOptions } from '../shell-args.js';
 import { colour, Terminal } from '../terminal.js';
+import { showToolProgress } from '../tool-progress.js';
+import { ensureOutputDirectory, writeOutputFile } from '../../io/index.js';
 import { verifyShellPrograms, verifyShellRandomCli } from './verify-shell.js';
 
 interface Checked {
@@ -30,6 +32,7 @@ interface Checked {
 
 export const verifyCommand: CommandSpec = {
   command: 'verify [target]',
+  outputKinds: { 'log-dir': 'directory' },
   describe: 'co-simulate on the generated RTL (Verilator) and compare with the simulator, bit and cycle exact',
   builder: (y) =>
     withShellOptions(withJson(withConfig(withFormat(y))))
@@ -57,6 +60,16 @@ export const verifyCommand: CommandSpec = {
         describe: 'model target: verify on the first N MNIST test images (default 1)',
       })
       .option('random', { requiresArg: true, describe: 'verify N random valid programs instead of a target' })
+      .option('vcd', {
+        type: 'string',
+        describe: "write the RTL's own waveform (Verilator --trace; one program run) to this file",
+        normalize: true,
+      })
+      .option('log-dir', {
+        type: 'string',
+        describe: 'also keep the Verilator build logs here (they are always kept in .cache/rtl)',
+        normalize: true,
+      })
       .option('seed', {
         requiresArg: true,
         default: 1,
@@ -71,6 +84,7 @@ export const verifyCommand: CommandSpec = {
         '$0 verify --random 200 --seed 7 --config small.json --rtl --json',
         'random programs: exit 0 only if none mismatch',
       )
+      .example('$0 verify mnist.nbl --rtl --vcd mnist-rtl.vcd', "the RTL's waveform of the run (GTKWave)")
       .example(
         '$0 verify --rtl --shell axi --random 20 --seed 3 --bus-seed 9',
         'through the AXI shell, random bus timing',
@@ -90,6 +104,13 @@ export const verifyCommand: CommandSpec = {
     const shell = str(args, 'shell') === 'axi';
     if (!shell && (args['bus-seed'] !== undefined || bool(args, 'irq')))
       throw new CliUsageError('--bus-seed and --irq go with --shell axi');
+    const vcd = str(args, 'vcd');
+    if (vcd && (shell || random !== undefined || (parsePositiveInt(args['images'], 'images') ?? 1) > 1))
+      throw new CliUsageError('--vcd dumps one program run: give a program or a model with one image, without --shell');
+    const logDir = str(args, 'log-dir');
+    if (logDir) ensureOutputDirectory(logDir);
+    const cosimOpts = { ...(logDir ? { logDir } : {}), ...(vcd ? { vcd: true } : {}) };
+    await showToolProgress(term, 'nibble verify');
     if (shell && random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
       results.push(...(await verifyShellRandomCli(term, args, random, seed, str(args, 'config') ? cfg : undefined)));
@@ -120,6 +141,7 @@ export const verifyCommand: CommandSpec = {
       const r = api.verifyRandom({
         count: random,
         seed,
+        ...(logDir ? { logDir } : {}),
         ...(str(args, 'config') ? { config: cfg } : {}),
         onProgram: (_i, s, v) => {
           results.push({
@@ -144,8 +166,9 @@ export const verifyCommand: CommandSpec = {
       const api = await cosimApi('nibble verify PROGRAM', ['verifyProgram']);
       const v = term.step(
         `co-simulating ${target} (building the Verilator model of config ${program.configHash} first if not cached: minutes)`,
-        () => api.verifyProgram(program),
+        () => api.verifyProgram(program, cosimOpts),
       );
+      if (vcd && v.vcd) writeOutputFile(vcd, v.vcd);
       results.push({
         name: target!,
         ok: v.ok,
@@ -166,7 +189,8 @@ export const verifyCommand: CommandSpec = {
       const bar = term.progress('co-simulating', data.count);
       for (let i = 0; i < data.count; i++) {
         const slice = inputs.subarray(i * data.imageSize, (i + 1) * data.imageSize);
-        const v = api.verifyProgram(program, { inputs: { [program.inputs[0]!.name]: slice } });
+        const v = api.verifyProgram(program, { inputs: { [program.inputs[0]!.name]: slice }, ...cosimOpts });
+        if (vcd && v.vcd) writeOutputFile(vcd, v.vcd);
         results.push({
           name: `test image ${i}`,
           ok: v.ok,

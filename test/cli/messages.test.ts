@@ -7,8 +7,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { AUTHORS_MODEL, ensureBuilt, expectUserError, nibble } from './nibble.js';
+import { AUTHORS_MODEL, BIN, ensureBuilt, expectUserError, nibble } from './nibble.js';
 
 let tmp: string;
 let prog: string;
@@ -200,6 +202,21 @@ describe('messages', () => {
     expect(q.code).toBe(0);
     expect(q.stderr).toBe('');
     expect(q.stdout).toMatch(/VCD written to/);
+  });
+
+  test("help wraps to the terminal's width (100 columns when stdout is not a terminal)", () => {
+    const preload = join(tmp, 'columns.mjs');
+    writeFileSync(preload, 'Object.defineProperty(process.stdout, "columns", { value: 60 });\n');
+    const widest = (extra: string[]) => {
+      const r = spawnSync(process.execPath, [...extra, BIN, 'sim', '--help'], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return Math.max(...r.stdout.split('\n').map((l) => l.length));
+    };
+    expect(widest(['--import', pathToFileURL(preload).href])).toBe(60);
+    expect(widest([])).toBe(100);
   });
 
   test('a missing tool is one line with the install command', async () => {

@@ -1,8 +1,11 @@
 /** nibble rtl / verify on a small machine (Verilator builds are cached per config under .cache/rtl). */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { configHash, DEFAULT_CONFIG, validateConfig } from '../../arch/index.js';
+import { writeProgramFile } from '../../isa/index.js';
+import { randomProgram } from '../../sim/index.js';
 import { haveTools } from '../rtl/tools-required.js';
 import { ensureBuilt, expectUserError, nibble } from './nibble.js';
 
@@ -12,6 +15,15 @@ const SMALL = {
   array: { rows: 4, cols: 4 },
   scratchpad: { inputEntries: 256, weightEntries: 256, accEntries: 256, outputEntries: 256, paramEntries: 16 },
   dram: { sizeBytes: 1 << 20 },
+};
+/** Two PEs a side, tiny buffers: builds in well under a minute. */
+const TINY = {
+  array: { rows: 2, cols: 2 },
+  bits: { weight: 4, activation: 4, accumulator: 16 },
+  scratchpad: { inputEntries: 32, weightEntries: 8, accEntries: 16, outputEntries: 32, paramEntries: 2 },
+  dram: { busBytes: 1, latency: 2, sizeBytes: 1 << 16 },
+  queues: { load: 1, compute: 1, store: 1 },
+  requantStages: 1,
 };
 let tmp: string;
 let cfg: string;
@@ -34,11 +46,20 @@ describe('nibble rtl', () => {
     expect(readFileSync(top, 'utf8')).toContain(doc.configHash);
   });
 
-  test.skipIf(!haveVerilator)('--lint is clean', { timeout: 120_000 }, async () => {
-    const r = await nibble(['rtl', '--config', cfg, '--lint', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).lint.clean).toBe(true);
-  });
+  test.skipIf(!haveVerilator)(
+    '--lint is clean; its log is kept in the -o directory or --log-dir',
+    { timeout: 120_000 },
+    async () => {
+      const r = await nibble(['rtl', '--config', cfg, '--lint', '--json', '--log-dir', join(tmp, 'lint-logs')]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).lint.clean).toBe(true);
+      expect(readdirSync(join(tmp, 'lint-logs'))).toEqual(['verilator-lint.log']);
+      expectUserError(
+        await nibble(['rtl', '--config', cfg, '--lint', '--log-dir', join(tmp, 'no', 'such')]),
+        /no\/such: cannot create the directory: .*\/no does not exist/,
+      );
+    },
+  );
 
   test('a config the ISA cannot encode is a user error', async () => {
     const bad = join(tmp, 'huge.json');
@@ -82,6 +103,43 @@ describe.skipIf(!haveVerilator)('nibble verify --rtl', () => {
 
   test('usage: neither a target nor --random', async () =>
     expectUserError(await nibble(['verify', '--rtl']), /either a program\/model file or --random/));
+
+  test("--vcd: the RTL's own waveform of one run; the build log kept in --log-dir", { timeout: 300_000 }, async () => {
+    // a tiny machine: its --trace build takes under a minute
+    const tiny = validateConfig({ ...structuredClone(DEFAULT_CONFIG), ...TINY });
+    const prog = join(tmp, 'tiny.nbl');
+    writeFileSync(prog, writeProgramFile(randomProgram(3, tiny)));
+    const vcd = join(tmp, 'tiny.vcd');
+    const logs = join(tmp, 'logs');
+    const r = await nibble(['verify', prog, '--rtl', '--vcd', vcd, '--log-dir', logs, '--json'], {
+      timeoutMs: 290_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.mismatches).toBe(0);
+    const text = readFileSync(vcd, 'utf8');
+    expect(text).toMatch(/\$var wire +1 \S+ clk \$end/);
+    expect(text).toContain('$enddefinitions $end');
+    // one dump per clock edge: reset (4 cycles), start, then the program's cycles up to done
+    const stamps = text.match(/^#\d+$/gm)!.length;
+    expect(stamps).toBeGreaterThanOrEqual(2 * doc.results[0].simCycles);
+    expect(stamps).toBeLessThanOrEqual(2 * doc.results[0].simCycles + 14);
+    expect(readdirSync(logs)).toEqual([`verilator-${configHash(tiny)}-trace.log`]);
+    expect(readFileSync(join(logs, readdirSync(logs)[0]!), 'utf8')).toMatch(/make: Leaving directory/);
+  });
+
+  test('--vcd is for one run; --log-dir under a file is refused before any work', async () => {
+    expectUserError(
+      await nibble(['verify', '--random', '2', '--rtl', '--vcd', join(tmp, 'r.vcd')]),
+      /--vcd dumps one program run: give a program or a model with one image, without --shell/,
+    );
+    const file = join(tmp, 'plain.txt');
+    writeFileSync(file, 'x');
+    expectUserError(
+      await nibble(['verify', '--random', '2', '--rtl', '--log-dir', join(file, 'logs')]),
+      /plain\.txt\/logs: cannot create the directory: .*plain\.txt is a file, not a directory/,
+    );
+  });
 });
 
 describe('report with synthesis results', () => {
