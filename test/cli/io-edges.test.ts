@@ -195,7 +195,9 @@ describe('standard output', () => {
   test('stdout to a full disk is one line and exit 1; a closed pipe stays quiet', () => {
     const full = spawnSync('sh', ['-c', `${process.execPath} ${BIN} config > /dev/full`], { encoding: 'utf8' });
     expect(full.status).toBe(1);
-    expect(full.stderr).toBe('nibble: error: cannot write to standard output: no space left on the device (ENOSPC)\n');
+    expect(full.stderr).toBe(
+      'nibble: error[NB-F005]: cannot write to standard output: no space left on the device (ENOSPC)\n',
+    );
     const pipe = spawnSync('bash', ['-c', `${process.execPath} ${BIN} zoo list | head -1; exit \${PIPESTATUS[0]}`], {
       encoding: 'utf8',
     });
