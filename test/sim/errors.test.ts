@@ -149,6 +149,9 @@ describe('simulator errors', () => {
     expect(msg).toBe('SimError: instruction 0: POOL source [0, 3] and destination [3, 3] overlap');
   });
 
+});
+
+describe('simulator errors: programs that cannot start or finish', () => {
   it('illegal instructions, a missing HALT and an unknown input are rejected', () => {
     expect(errorOfAll(makeProgram([gemm({ kernel_h: 0 }), HALT]))).toContain(
       'illegal instruction: instruction 0: GEMM.kernel_h = 0 is out of range',
