@@ -148,7 +148,6 @@ describe('simulator errors', () => {
     );
     expect(msg).toBe('SimError: instruction 0: POOL source [0, 3] and destination [3, 3] overlap');
   });
-
 });
 
 describe('simulator errors: programs that cannot start or finish', () => {
