@@ -41,11 +41,6 @@ export function setSuppressed(codes: ReadonlySet<WarningCode>): void {
   suppressed = codes;
 }
 
-/** The warnings that are not suppressed (what --json documents list). */
-export function shownWarnings(ws: readonly Warning[]): Warning[] {
-  return ws.filter((w) => !suppressed.has(w.code));
-}
-
 export class Terminal {
   constructor(readonly json: boolean) {}
 

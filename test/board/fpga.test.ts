@@ -93,7 +93,7 @@ describe('boards', () => {
       expect(list.stdout).toMatch(/hx8k-breakout +iCE40HX8K-CT256 +2x2/);
       expectUserError(
         await nibble(['fpga', 'build', '--board', 'de10']),
-        /^nibble: error\[NB-U000\]: --board: unknown board 'de10' \(known: hx8k-breakout, icebreaker\)$/,
+        /^nibble: error\[NB-P000\]: --board: unknown board 'de10' \(known: hx8k-breakout, icebreaker\)$/,
       );
       expectUserError(await nibble(['rtl', '--driver']), /needs -o DIR/);
       expectUserError(

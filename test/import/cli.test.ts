@@ -155,7 +155,10 @@ describe('model files everywhere', () => {
     copyFileSync(join(SHARED_ONNX, 'tfc-2w2a.onnx'), copy);
     const r = await nibble(['run', '--model', copy, '--limit', '200', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/note: .*tfc\.onnx was imported with converted \(inexact\) steps/);
+    expect(r.stderr).toMatch(/^nibble: warning\[NB-M101\]: .*tfc\.onnx was imported with converted \(inexact\) steps/m);
     expect(JSON.parse(r.stdout).accuracy).toBeGreaterThan(0.9);
+    const quiet = await nibble(['run', '--model', copy, '--limit', '10', '--json', '--suppress', 'NB-M101']);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toBe('');
   });
 });
