@@ -23,7 +23,7 @@ function fullDiskAfter(budget: number): OutputFs {
   return {
     ...NODE_OUTPUT_FS,
     writeNewFile(path, data) {
-      used += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      used += typeof data === 'string' ? Buffer.byteLength(data) : data instanceof Uint8Array ? data.length : 0;
       if (used > budget) {
         // like a real full disk, the file exists (partly written) when write() fails
         writeFileSync(path, '');
