@@ -143,7 +143,7 @@ describe('nibble import', () => {
     expect(doc.layers.map((l: { kind: string }) => l.kind)).toContain('conv2d');
     expectUserError(
       await nibble(['import', src, '--quantize', '--calibrate', 'mnist-train:8']),
-      /^nibble: error: --calibrate: mnist-train images are 1x28x28 but the model input is 3x8x8 \(random:N gives seeded inputs of any shape\)$/,
+      /^nibble: error\[NB-D000\]: --calibrate: mnist-train images are 1x28x28 but the model input is 3x8x8 \(random:N gives seeded inputs of any shape\)$/,
     );
   });
 });
