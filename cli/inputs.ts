@@ -19,6 +19,7 @@ import {
   DatasetError,
   ModelError,
   NibbleError,
+  type DiagnosticCode,
 } from '../arch/index.js';
 import {
   checkInputFile,
@@ -32,6 +33,7 @@ import {
 import type { Network, WithHost } from '../models/index.js';
 import { isaLayout, type Program } from '../isa/index.js';
 import { isaApi, modelsApi, requirePart } from './modules.js';
+import { Terminal } from './terminal.js';
 
 export { FileError };
 
@@ -218,9 +220,10 @@ async function importOnnxModel(path: string, cfg = DEFAULT_CONFIG): Promise<Netw
     activationBits: cfg.bits.activation,
   });
   if (!lowered.exact) {
-    process.stderr.write(
-      `nibble: note: ${path} was imported with converted (inexact) steps; see nibble import ${path} --report --check\n`,
-    );
+    new Terminal(false).warn({
+      code: 'NB-M101',
+      message: `${path} was imported with converted (inexact) steps; see nibble import ${path} --report --check`,
+    });
   }
   return { ...lowered.network, host: lowered.host };
 }
@@ -357,4 +360,6 @@ export function parseNonNegativeInt(value: unknown, option: string): number | un
 }
 
 /** Bad command-line usage found after parsing (exit 1, like a yargs usage error). */
-export class CliUsageError extends NibbleError {}
+export class CliUsageError extends NibbleError {
+  static override readonly defaultCode: DiagnosticCode = 'NB-U000';
+}

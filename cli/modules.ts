@@ -4,10 +4,11 @@
  * and a part that is missing from an installation (or not written yet) makes
  * only the commands that need it fail, with a clear user-facing message.
  */
-import { NibbleError } from '../arch/index.js';
+import { NibbleError, type DiagnosticCode } from '../arch/index.js';
 
 /** A command needs a part of nibble that is not available in this build. */
 export class UnavailableError extends NibbleError {
+  static override readonly defaultCode: DiagnosticCode = 'NB-N000';
   constructor(
     message: string,
     /** which part is missing, for re-phrasing per feature */

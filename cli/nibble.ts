@@ -8,8 +8,9 @@ import { didYouMean, isNibbleError } from '../arch/index.js';
 import type { CommandSpec } from './command.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, ExitCodeError } from './exit.js';
 import { CliUsageError, checkOutputPaths } from './inputs.js';
+import { errorLine, parseSuppressions } from './diagnostics.js';
 import { sourceMappedStack } from './stack.js';
-import { setVerbosity } from './terminal.js';
+import { setSuppressed, setVerbosity } from './terminal.js';
 import { packageVersion } from './version.js';
 
 /**
@@ -36,6 +37,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CommandSpec>
   sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
   worker: async () => (await import('./commands/worker.js')).workerCommand,
   compare: async () => (await import('./commands/compare.js')).compareCommand,
+  explain: async () => (await import('./commands/explain.js')).explainCommand,
 };
 
 /** Load command specs (default: all of them, in --help order). */
@@ -124,6 +126,12 @@ export async function runNibble(argv: string[], given?: readonly CommandSpec[]):
       global: true,
       describe: 'also print every step with its time, even when stderr is not a terminal',
     })
+    .option('suppress', {
+      type: 'string',
+      requiresArg: true,
+      global: true,
+      describe: 'do not print warnings with this code (repeat, or CODE,CODE; also NIBBLE_SUPPRESS); see nibble explain',
+    })
     .version(packageVersion())
     .help()
     .alias('h', 'help')
@@ -157,6 +165,7 @@ export async function runNibble(argv: string[], given?: readonly CommandSpec[]):
     };
     cli = cli.command(c.command, c.describe, builder, async (args) => {
       setVerbosity(args['quiet'] ? 'quiet' : args['verbose'] ? 'verbose' : 'normal');
+      setSuppressed(parseSuppressions([args['suppress'] ?? []].flat().map(String), process.env['NIBBLE_SUPPRESS']));
       checkOutputPaths(args as Record<string, unknown>, c.outputKinds);
       return c.handler(args as Record<string, unknown>);
     });
@@ -166,11 +175,11 @@ export async function runNibble(argv: string[], given?: readonly CommandSpec[]):
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {
     if (e instanceof ExitCodeError) {
-      if (e.line) process.stderr.write(`nibble: error: ${oneLine(e.line)}\n`);
+      if (e.line) process.stderr.write(`${errorLine(e.diagnostic, oneLine(e.line))}\n`);
       return e.code;
     }
     if (isNibbleError(e)) {
-      process.stderr.write(`nibble: error: ${oneLine(e.message)}\n`);
+      process.stderr.write(`${errorLine(e.code, oneLine(e.message))}\n`);
       return EXIT_USER_ERROR;
     }
     const stack = e instanceof Error ? sourceMappedStack(e.stack ?? e.message) : String(e);

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { Chalk, type ChalkInstance } from 'chalk';
+import type { Warning, WarningCode } from '../arch/index.js';
 
 /** cli-progress, loaded on the first progress bar: most commands never draw one (start-up time). */
 function progressBars(): typeof import('cli-progress') {
@@ -32,6 +33,13 @@ export function setVerbosity(v: Verbosity): void {
 export function seconds(ms: number): string {
   const s = ms / 1000;
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+let suppressed: ReadonlySet<WarningCode> = new Set();
+
+/** Set once per run from --suppress and NIBBLE_SUPPRESS (cli/nibble.ts, parsed by cli/diagnostics.ts). */
+export function setSuppressed(codes: ReadonlySet<WarningCode>): void {
+  suppressed = codes;
 }
 
 export class Terminal {
@@ -75,6 +83,11 @@ export class Terminal {
   /** A notice that must be seen even in --json mode: goes to stderr (not with --quiet). */
   note(text: string): void {
     if (verbosity !== 'quiet') process.stderr.write(`${text}\n`);
+  }
+
+  /** A coded warning on stderr, `nibble: warning[CODE]: ...`, unless its code is suppressed (or --quiet). */
+  warn(w: Warning): void {
+    if (!suppressed.has(w.code)) this.note(`nibble: warning[${w.code}]: ${w.message}`);
   }
 
   /** The one JSON document of a --json run. */

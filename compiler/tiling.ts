@@ -136,6 +136,7 @@ function kernelWindows(t: ConvTerm, denseTerm: boolean, cfg: ArchConfig, where: 
     throw new CompileError(
       `one ${n}-channel block of one ${cols}-wide kernel row needs ${cols * n} WGT entries but scratchpad.weightEntries is ${sp.weightEntries}: raise scratchpad.weightEntries`,
       where,
+      'NB-C002',
     );
   }
   const out: KernelWindow[] = [];
@@ -170,6 +171,7 @@ function planStackedTiles(op: ConvOp, info: TermInfo, cfg: ArchConfig, batch: nu
     throw new CompileError(
       `one ${n}-channel block of its ${t.src.h}x${t.src.w} input needs ${perImageBlock} INP entries but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
       op.where,
+      'NB-C002',
     );
   }
   const icap = perImageBlock * nb <= sp.inputEntries / 2 ? sp.inputEntries / 2 : sp.inputEntries;
@@ -208,18 +210,21 @@ function bandRows(op: ConvOp, termInfo: TermInfo[], owc: number, cfg: ArchConfig
     throw new CompileError(
       `one output row needs ${accNeed(1)} ACC entries (${convRowsOf(1)} conv rows x ${owc}) but scratchpad.accEntries is ${sp.accEntries}: raise scratchpad.accEntries`,
       where,
+      'NB-C002',
     );
   }
   if (outNeed(1) > sp.outputEntries) {
     throw new CompileError(
       `one output row needs ${outNeed(1)} OUT entries but scratchpad.outputEntries is ${sp.outputEntries}: raise scratchpad.outputEntries`,
       where,
+      'NB-C002',
     );
   }
   if (inpBlock(1) > sp.inputEntries) {
     throw new CompileError(
       `one output row needs ${inpBlock(1)} INP entries with halo (per ${n}-channel block${termInfo.some((ti) => ti.planes === 2) ? ', both nibble planes of the 8-bit input' : ''}) but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
       where,
+      'NB-C002',
     );
   }
   const largest = (ok: (r: number) => boolean): number => {

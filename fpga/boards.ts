@@ -3,11 +3,13 @@
  * and the machine (an ArchConfig plus shell options) that fits the device.
  * Pins are from the boards' schematics (12 MHz oscillator, FTDI UART, LEDs).
  */
-import { DEFAULT_CONFIG, validateConfig, type ArchConfig, NibbleError } from '../arch/index.js';
+import { DEFAULT_CONFIG, validateConfig, type ArchConfig, type DiagnosticCode, NibbleError } from '../arch/index.js';
 import type { ShellOptions } from '../rtl-gen/index.js';
 
 /** A board flow failed or cannot start: a missing tool, a design that does not fit, an unknown board. */
-export class FpgaError extends NibbleError {}
+export class FpgaError extends NibbleError {
+  static override readonly defaultCode: DiagnosticCode = 'NB-P000';
+}
 
 export interface Board {
   name: string;

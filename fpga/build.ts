@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configHash, packageRoot, type ArchConfig } from '../arch/index.js';
+import { configHash, packageRoot, type ArchConfig, type Warning } from '../arch/index.js';
 import { generateShell, headerComment, type ShellOptions } from '../rtl-gen/index.js';
 import { boardTopModule } from './board-top.js';
 import { boardByName, FpgaError, pcf, type Board } from './boards.js';
@@ -47,7 +47,7 @@ export interface FpgaBuildResult {
   /** the board's clock (the oscillator, no PLL) and the config's clockMHz (what the simulator's reports assume) */
   boardClockMHz: number;
   configClockMHz: number;
-  warnings: string[];
+  warnings: Warning[];
   tools: { name: string; via: string }[];
   cached: boolean;
   seconds: number;
@@ -108,16 +108,18 @@ function placeAndRoute(b: Board, tool: Tool, dir: string, seed: number): string 
 }
 
 /** What a placed Fmax means for the config's clock (the simulator's reports) and the board's oscillator. */
-export function clockWarnings(fmaxMHz: number, configClockMHz: number, boardClockMHz: number): string[] {
-  const w: string[] = [];
+export function clockWarnings(fmaxMHz: number, configClockMHz: number, boardClockMHz: number): Warning[] {
+  const w: Warning[] = [];
   if (configClockMHz > fmaxMHz)
-    w.push(
-      `config.clockMHz is ${configClockMHz} MHz but the placed design's Fmax is ${fmaxMHz.toFixed(2)} MHz: the simulator's latencies assume a clock the board cannot run; use --clock-from-pnr or set clockMHz <= ${Math.floor(fmaxMHz)}`,
-    );
+    w.push({
+      code: 'NB-P101',
+      message: `config.clockMHz is ${configClockMHz} MHz but the placed design's Fmax is ${fmaxMHz.toFixed(2)} MHz: the simulator's latencies assume a clock the board cannot run; use --clock-from-pnr or set clockMHz <= ${Math.floor(fmaxMHz)}`,
+    });
   if (boardClockMHz > fmaxMHz)
-    w.push(
-      `the board clock (${boardClockMHz} MHz) exceeds the placed design's Fmax (${fmaxMHz.toFixed(2)} MHz): the bitstream will not run reliably`,
-    );
+    w.push({
+      code: 'NB-P102',
+      message: `the board clock (${boardClockMHz} MHz) exceeds the placed design's Fmax (${fmaxMHz.toFixed(2)} MHz): the bitstream will not run reliably`,
+    });
   return w;
 }
 

@@ -30,7 +30,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { errnoCode, errnoReason, FileError } from './errors.js';
+import { errnoCode, errnoDiagnostic, errnoReason, FileError } from './errors.js';
 
 /**
  * What an output file holds: text, bytes, or a stream of byte chunks (a large
@@ -115,7 +115,7 @@ function lstatOrUndefined(path: string): Stats | undefined {
   } catch (e) {
     // ENOTDIR: a parent is a file; the parent check names it.
     if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
-    throw new FileError(`cannot write: ${errnoReason(e)}`, path);
+    throw new FileError(`cannot write: ${errnoReason(e)}`, path, errnoDiagnostic(e));
   }
 }
 
@@ -130,7 +130,8 @@ function existingAncestor(path: string): { existing: string; topMissing: string 
       return { existing: parent, topMissing: missing };
     } catch (e) {
       const code = errnoCode(e);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new FileError(`cannot write: ${errnoReason(e)}`, parent);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        throw new FileError(`cannot write: ${errnoReason(e)}`, parent, errnoDiagnostic(e));
       missing = parent;
     }
   }
@@ -147,16 +148,16 @@ function checkWritableDirectory(dir: string, target: string): void {
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       const { existing } = existingAncestor(dir);
       if (!statSync(existing).isDirectory())
-        throw new FileError(`cannot write: ${existing} is a file, not a directory`, target);
-      throw new FileError(`cannot write: the directory ${dir} does not exist (create it first)`, target);
+        throw new FileError(`cannot write: ${existing} is a file, not a directory`, target, 'NB-F002');
+      throw new FileError(`cannot write: the directory ${dir} does not exist (create it first)`, target, 'NB-F001');
     }
-    throw new FileError(`cannot write: ${errnoReason(e)}`, target);
+    throw new FileError(`cannot write: ${errnoReason(e)}`, target, errnoDiagnostic(e));
   }
-  if (!s.isDirectory()) throw new FileError(`cannot write: ${dir} is a file, not a directory`, target);
+  if (!s.isDirectory()) throw new FileError(`cannot write: ${dir} is a file, not a directory`, target, 'NB-F002');
   try {
     accessSync(dir, constants.W_OK);
   } catch (e) {
-    throw new FileError(`cannot write into ${dir}: ${errnoReason(e)}`, target);
+    throw new FileError(`cannot write into ${dir}: ${errnoReason(e)}`, target, errnoDiagnostic(e));
   }
 }
 
@@ -173,7 +174,7 @@ export function checkOutputTarget(path: string, kind: OutputKind): void {
   const s = lstatOrUndefined(path);
   if (kind === 'file') {
     if (s?.isDirectory() || (s === undefined && /[/\\]$/.test(path)))
-      throw new FileError('cannot write: this is a directory; give a file name', path);
+      throw new FileError('cannot write: this is a directory; give a file name', path, 'NB-F002');
     if (s && !s.isSymbolicLink() && !s.isFile()) return; // a device or FIFO: written directly
     checkWritableDirectory(dirname(path), path);
     return;
@@ -184,13 +185,13 @@ export function checkOutputTarget(path: string, kind: OutputKind): void {
     try {
       accessSync(path, constants.W_OK);
     } catch (e) {
-      throw new FileError(`cannot write into the directory: ${errnoReason(e)}`, path);
+      throw new FileError(`cannot write into the directory: ${errnoReason(e)}`, path, errnoDiagnostic(e));
     }
     return;
   }
   const { existing } = existingAncestor(path);
   if (!statSync(existing).isDirectory())
-    throw new FileError(`cannot create the directory: ${existing} is a file, not a directory`, path);
+    throw new FileError(`cannot create the directory: ${existing} is a file, not a directory`, path, 'NB-F002');
   checkWritableDirectory(existing, path);
 }
 
@@ -225,7 +226,7 @@ export function writeOutputs(
       }
     }
     if (e instanceof FileError) throw e;
-    throw new FileError(`cannot write: ${errnoReason(e)}; no output was written`, current);
+    throw new FileError(`cannot write: ${errnoReason(e)}; no output was written`, current, errnoDiagnostic(e));
   };
   try {
     for (const f of outputs.files ?? []) {
@@ -261,7 +262,11 @@ export function writeOutputs(
       try {
         fs.mkdir(tmpRoot);
       } catch (e) {
-        throw new FileError(`cannot create a directory in ${dirname(topMissing)}: ${errnoReason(e)}`, d.path);
+        throw new FileError(
+          `cannot create a directory in ${dirname(topMissing)}: ${errnoReason(e)}`,
+          d.path,
+          errnoDiagnostic(e),
+        );
       }
       staged.push({ tmp: tmpRoot, target: topMissing });
       let inner = tmpRoot;
@@ -295,6 +300,7 @@ export function writeOutputs(
         new FileError(
           `cannot replace the file: ${errnoReason(e)}${done.length ? ` (already replaced: ${done.join(', ')})` : ''}`,
           s.target,
+          errnoDiagnostic(e),
         ),
       );
     }

@@ -19,6 +19,7 @@ export type {
   InstructionOf,
   LoadInst,
   Mnemonic,
+  MnemonicOn,
   NopInst,
   OpDef,
   PoolInst,

@@ -11,7 +11,7 @@
  * order in which the abstract machine takes steps does not change whether it
  * finishes, and neither does the real machine's timing. The check is exact.
  */
-import { IsaError } from '../arch/index.js';
+import { IsaError, type Warning } from '../arch/index.js';
 import { stopsFetch, unitOf, type Instruction } from './table.js';
 import {
   DEP_FLAG_NAMES,
@@ -36,8 +36,8 @@ export interface TokenCheckResult {
   leftover: Record<TokenChannel, number>;
   /** most tokens each channel held in the abstract schedule (producers run ahead first); must fit the 16-bit counters */
   peak: Record<TokenChannel, number>;
-  /** suspicious but harmless findings (errors in strict mode) */
-  warnings: string[];
+  /** suspicious but harmless findings (errors in strict mode): NB-I101, NB-I102, NB-I103 */
+  warnings: Warning[];
   /** instructions that are fetched (up to and including the first HALT) */
   fetched: number;
 }
@@ -81,12 +81,14 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
   const dec = code.map(decode);
   const haltAt = code.findIndex(stopsFetch);
   const end = haltAt < 0 ? code.length : haltAt + 1;
-  const warnings: string[] = [];
-  if (haltAt < 0) warnings.push('the program has no HALT: fetch runs to the end of the code');
+  const warnings: Warning[] = [];
+  if (haltAt < 0)
+    warnings.push({ code: 'NB-I101', message: 'the program has no HALT: fetch runs to the end of the code' });
   else if (haltAt < code.length - 1) {
-    warnings.push(
-      `instructions ${haltAt + 1}..${code.length - 1} come after the HALT at ${haltAt} and are never fetched`,
-    );
+    warnings.push({
+      code: 'NB-I102',
+      message: `instructions ${haltAt + 1}..${code.length - 1} come after the HALT at ${haltAt} and are never fetched`,
+    });
   }
 
   const capacity = (u: Unit) => opts.queues?.[u] ?? Infinity;
@@ -161,6 +163,7 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
     throw new IsaError(
       `token deadlock after ${done} of ${runnable} instructions: ${stuck.join('; ')}`,
       `instruction ${first}`,
+      'NB-I001',
     );
   }
 
@@ -169,14 +172,19 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
       throw new IsaError(
         `channel ${ch} can hold ${peak[ch]} tokens at once, more than its 16-bit counter (${TOKEN_COUNTER_MAX}): the producer can run too far ahead of its consumer`,
         'token checker',
+        'NB-I002',
       );
     }
   }
   const leftover = { ...tokens };
   const left = TOKEN_CHANNELS.filter((ch) => leftover[ch] > 0);
   if (left.length) {
-    warnings.push(`tokens pushed but never popped: ${left.map((ch) => `${leftover[ch]} on ${ch}`).join(', ')}`);
+    warnings.push({
+      code: 'NB-I103',
+      message: `tokens pushed but never popped: ${left.map((ch) => `${leftover[ch]} on ${ch}`).join(', ')}`,
+    });
   }
-  if (opts.strict && warnings.length) throw new IsaError(warnings.join('; '), 'token checker (strict)');
+  if (opts.strict && warnings.length)
+    throw new IsaError(warnings.map((w) => `${w.message} [${w.code}]`).join('; '), 'token checker (strict)', 'NB-I003');
   return { leftover, peak, warnings, fetched: end };
 }

@@ -152,5 +152,6 @@ export function overflowError(i: number, lane: number, entry: number, value: num
   return new SimError(
     `accumulator overflow: ACC entry ${entry} lane ${lane} would become ${value}, outside the ${a.accBits}-bit range [${a.accMin}, ${a.accMax}]`,
     `instruction ${i}`,
+    'NB-S004',
   );
 }

@@ -167,6 +167,7 @@ function checkedConfig(program: Program): { cfg: ArchConfig; layouts: ReturnType
     throw new SimError(
       `program configHash ${program.configHash} does not match its config (${configHash(cfg)})`,
       'program',
+      'NB-S005',
     );
   }
   return { cfg, layouts };
@@ -176,7 +177,11 @@ function checkedConfig(program: Program): { cfg: ArchConfig; layouts: ReturnType
 function fetchedCode(program: Program): Instruction[] {
   const halt = program.code.findIndex(stopsFetch);
   if (halt < 0)
-    throw new SimError('program has no HALT: fetch would run past the code', `instruction ${program.code.length}`);
+    throw new SimError(
+      'program has no HALT: fetch would run past the code',
+      `instruction ${program.code.length}`,
+      'NB-S007',
+    );
   return program.code.slice(0, halt + 1);
 }
 
@@ -237,7 +242,7 @@ export function prepareProgram(program: Program): PreparedProgram {
   const legal = legalityFilter(cfg, layouts);
   let at = 0;
   const reject = (message: string): never => {
-    throw new SimError(message, `instruction ${at}`);
+    throw new SimError(message, `instruction ${at}`, 'NB-S006');
   };
   for (let i = 0; i < count; i++) {
     const inst = code[i]!;
@@ -245,7 +250,7 @@ export function prepareProgram(program: Program): PreparedProgram {
     try {
       if (!legal(inst)) checkInstruction(inst, cfg, `instruction ${i}`);
     } catch (e) {
-      if (e instanceof NibbleError) throw new SimError(`illegal instruction: ${e.message}`);
+      if (e instanceof NibbleError) throw new SimError(`illegal instruction: ${e.message}`, undefined, 'NB-S006');
       throw e;
     }
     const op = opOf(inst);

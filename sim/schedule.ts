@@ -59,6 +59,7 @@ export function deadlockError(p: PreparedProgram, st: DeadlockState): SimError {
   return new SimError(
     `token deadlock, nothing can progress. ${parts.join('; ')}`,
     `instruction ${first < 0 ? st.fetchPc : first}`,
+    'NB-S001',
   );
 }
 
@@ -66,12 +67,15 @@ export function tokenOverflowError(ch: number, inst: number): SimError {
   return new SimError(
     `the ${CHANNEL_NAMES[ch]} token counter would exceed ${TOKEN_COUNTER_MAX} (16-bit counter): too many pushes before their pops`,
     `instruction ${inst}`,
+    'NB-S002',
   );
 }
 
 export function budgetError(maxCycles: number): SimError {
   return new SimError(
     `cycle budget exceeded: the program did not finish within ${maxCycles} cycles (raise maxCycles if this is expected)`,
+    undefined,
+    'NB-S003',
   );
 }
 

@@ -63,6 +63,6 @@ export const asmCommand: CommandSpec = {
     term.line(
       `assembled ${code.length} instructions from ${file} -> ${out} (config ${program.configHash}); token check passed`,
     );
-    for (const w of tokens.warnings) term.line(`  warning: ${w}`);
+    for (const w of tokens.warnings) term.warn(w);
   },
 };

@@ -42,8 +42,8 @@ async function build(term: Terminal, args: Record<string, unknown>): Promise<voi
     ['timing', r.files.timing],
     ['tools', r.tools.map((t) => `${t.name} (${t.via})`).join(', ')],
   ]);
-  for (const w of r.warnings)
-    if (!(bool(args, 'clock-from-pnr') && w.startsWith('config.clockMHz'))) term.note(`nibble: warning: ${w}`);
+  // --clock-from-pnr takes the clock from the placed design, so the config clock's warning does not apply
+  for (const w of r.warnings) if (!(bool(args, 'clock-from-pnr') && w.code === 'NB-P101')) term.warn(w);
   const prog = str(args, 'program');
   if (prog) {
     const program = await loadProgram(prog);
@@ -87,9 +87,10 @@ async function synth(term: Terminal, args: Record<string, unknown>): Promise<voi
     ['log', r.log],
   ]);
   if (cfg.clockMHz > r.estimatedMHz)
-    term.note(
-      `nibble: warning: config.clockMHz ${cfg.clockMHz} MHz is above the ${r.estimatedMHz} MHz estimate for ${r.part}`,
-    );
+    term.warn({
+      code: 'NB-P103',
+      message: `config.clockMHz ${cfg.clockMHz} MHz is above the ${r.estimatedMHz} MHz estimate for ${r.part}`,
+    });
   if (term.json) term.document(r);
 }
 

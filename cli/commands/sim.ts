@@ -58,7 +58,7 @@ export const simCommand: CommandSpec = {
     let engine = (str(args, 'engine') ?? 'fast') as SimEngine;
     const vcd = str(args, 'vcd');
     if (vcd && engine !== 'cycle') {
-      term.note('nibble: note: --vcd needs the cycle engine; using --engine cycle');
+      term.warn({ code: 'NB-S101', message: '--vcd needs the cycle engine; using --engine cycle' });
       engine = 'cycle';
     }
     const inputFile = str(args, 'input');

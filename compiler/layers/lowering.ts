@@ -116,6 +116,7 @@ export class Lowering {
       throw new CompileError(
         `${what} is ${bits} bits wide but bits.activation is ${this.cfg.bits.activation}: raise bits.activation to ${bits}`,
         where,
+        'NB-C004',
       );
     }
   }
@@ -124,7 +125,7 @@ export class Lowering {
   checkConvFields(where: string, l: Conv2dLayer): void {
     const lim = ISA_LIMITS;
     const bad = (what: string, v: number, max: number, field: string) => {
-      throw new CompileError(`${what} ${v} exceeds the GEMM ${field} field (at most ${max})`, where);
+      throw new CompileError(`${what} ${v} exceeds the GEMM ${field} field (at most ${max})`, where, 'NB-C003');
     };
     if (l.kernelH > lim.kernel) bad('kernel height', l.kernelH, lim.kernel, '4-bit kernel_h');
     if (l.kernelW > lim.kernel) bad('kernel width', l.kernelW, lim.kernel, '4-bit kernel_w');
@@ -139,6 +140,7 @@ export class Lowering {
       throw new CompileError(
         `max pool ${k}x${k} stride ${s} exceeds the 2-bit REQUANT pool_k/pool_s fields (at most ${ISA_LIMITS.poolK})`,
         where,
+        'NB-C003',
       );
     }
   }
@@ -151,6 +153,7 @@ export class Lowering {
       throw new CompileError(
         `accumulator values may reach [${info.output.lo}, ${info.output.hi}] (${info.output.bits} bits) and the network allows ${this.net.accumulatorBits}-bit sums, but bits.accumulator is ${hw}: raise bits.accumulator`,
         info.where,
+        'NB-C004',
       );
     }
   }

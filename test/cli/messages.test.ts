@@ -197,7 +197,7 @@ describe('messages', () => {
       /^compiling integernet-mnist-4bit \(batch 1\)\.\.\.\ncompiling integernet-mnist-4bit \(batch 1\): done \(\d+\.\d s\)\n$/,
     );
     const normal = await nibble(['sim', prog, '--vcd', join(tmp, 'q.vcd')]);
-    expect(normal.stderr).toMatch(/note: --vcd needs the cycle engine/);
+    expect(normal.stderr).toMatch(/^nibble: warning\[NB-S101\]: --vcd needs the cycle engine; using --engine cycle$/m);
     const q = await nibble(['sim', prog, '--vcd', join(tmp, 'q.vcd'), '-q']);
     expect(q.code).toBe(0);
     expect(q.stderr).toBe('');

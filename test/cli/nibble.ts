@@ -7,6 +7,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDiagnosticCode, type DiagnosticCode } from '../../arch/index.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(REPO, 'dist/cli/main.js');
@@ -99,18 +100,24 @@ export function nibble(
   });
 }
 
-/** A user error: exit 1, exactly one line `nibble: error: ...` on stderr, no stack trace. */
-export function expectUserError(r: RunResult, pattern: RegExp): void {
+/**
+ * A user error: exit 1, exactly one line `nibble: error[NB-X000]: ...` on
+ * stderr with a registered code (`code`, when given), no stack trace.
+ */
+export function expectUserError(r: RunResult, pattern: RegExp, code?: DiagnosticCode): void {
   const lines = r.stderr.trimEnd().split('\n');
+  const m = /^nibble: error\[(NB-[A-Z]\d{3})\]: /.exec(lines[0] ?? '');
   if (
     r.code !== 1 ||
     lines.length !== 1 ||
-    !lines[0]!.startsWith('nibble: error: ') ||
+    !m ||
+    !isDiagnosticCode(m[1]!) ||
+    (code !== undefined && m[1] !== code) ||
     !pattern.test(lines[0]!) ||
     /\n\s+at /.test(r.stderr)
   ) {
     throw new Error(
-      `expected a one-line user error matching ${pattern} with exit 1, got exit ${r.code}:\n${r.stderr}\nstdout:\n${r.stdout.slice(0, 500)}`,
+      `expected a one-line user error${code ? ` ${code}` : ''} matching ${pattern} with exit 1, got exit ${r.code}:\n${r.stderr}\nstdout:\n${r.stdout.slice(0, 500)}`,
     );
   }
 }

@@ -58,6 +58,20 @@ export function runAll(p: Program, inputs?: Record<string, Int32Array>): SimResu
 }
 
 /** Expect the same SimError message from every engine; returns it. */
+/** The diagnostic code every engine stops `p` with (they must agree). */
+export function errorCodeOfAll(p: Program, opts: { maxCycles?: number } = {}, engines: Engine[] = ENGINES): string {
+  const codes = engines.map((engine) => {
+    try {
+      simulate(p, { engine, ...opts });
+    } catch (e) {
+      return String((e as { code?: unknown }).code);
+    }
+    return `${engine}: no error`;
+  });
+  if (new Set(codes).size !== 1) throw new Error(`engines disagree:\n${codes.join('\n')}`);
+  return codes[0]!;
+}
+
 export function errorOfAll(p: Program, opts: { maxCycles?: number } = {}, engines: Engine[] = ENGINES): string {
   const msgs = engines.map((engine) => {
     try {

@@ -5,6 +5,7 @@
  * program order (valid for programs whose tokens order every hazard in program
  * order, as randomProgram's do).
  */
+import { assertNever } from '../../arch/index.js';
 import { deriveArch } from '../../arch/config.js';
 import { packEntry, packTensor, unpackEntry, unpackParamEntry, unpackTensor } from '../../isa/layout.js';
 import type { Program } from '../../isa/program.js';
@@ -126,6 +127,9 @@ export function naiveRun(
             }
           packEntry(res, n, a.activationBits, out, (inst.dst_addr + oy * inst.out_w + ox) * a.outEntryBytes);
         }
+    } else if (inst.op !== 'NOP') {
+      // a new opcode needs its naive semantics here (docs/extending.md)
+      assertNever(inst, 'opcode');
     }
   }
   const outputs: Record<string, Int32Array> = {};
