@@ -10,3 +10,4 @@ export * from './package-root.js';
 export * from './json.js';
 export * from './names.js';
 export * from './presets.js';
+export * from './bus.js';

@@ -57,7 +57,7 @@ export const BOARDS: Record<string, Board> = {
     baud: 115200,
     memBytes: 4096,
     config: boardMachine(),
-    shell: { addrBits: 16, insnWords: 64, writeBurstBeats: 4, readRequests: 4 },
+    shell: { addrBits: 16, insnWords: 64, writeBurstBeats: 4 },
     flash: 'iceprog nibble.bin (jumpers J6 horizontal, J7 in place: flash mode; or iceprog -S nibble.bin to load SRAM)',
   },
   icebreaker: {
@@ -71,7 +71,7 @@ export const BOARDS: Record<string, Board> = {
     baud: 115200,
     memBytes: 4096,
     config: boardMachine(),
-    shell: { addrBits: 16, insnWords: 64, writeBurstBeats: 4, readRequests: 4 },
+    shell: { addrBits: 16, insnWords: 64, writeBurstBeats: 4 },
     flash: 'iceprog nibble.bin',
   },
 };

@@ -23,6 +23,11 @@ export interface UnitCounters {
   instructions: number;
 }
 
+export interface FetchCounters extends UnitCounters {
+  /** the next instruction word has not arrived yet (bus model: a program longer than the instruction buffer streams) */
+  stallInstruction: number;
+}
+
 export interface SramCounters {
   reads: number;
   writes: number;
@@ -45,7 +50,7 @@ export interface LayerCounters {
 
 export interface Counters {
   cycles: number;
-  fetch: UnitCounters;
+  fetch: FetchCounters;
   load: UnitCounters;
   compute: UnitCounters;
   store: UnitCounters;
@@ -77,7 +82,7 @@ function sramCounters(): SramCounters {
 export function emptyCounters(): Counters {
   return {
     cycles: 0,
-    fetch: unitCounters(),
+    fetch: { ...unitCounters(), stallInstruction: 0 },
     load: unitCounters(),
     compute: unitCounters(),
     store: unitCounters(),
@@ -156,7 +161,9 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
   for (let i = 0; i < p.count; i++) {
     c.fetch.instructions++;
     const base = i === 0 ? 1 : D[i - 1]! + 1;
-    c.fetch.stallQueueFull += D[i]! - base;
+    const word = sch.fetchWait ? sch.fetchWait[i]! : 0;
+    c.fetch.stallQueueFull += D[i]! - base - word;
+    c.fetch.stallInstruction += word;
     const u = p.unit[i]!;
     if (u === U_HALT) continue;
     const uc = units[u]!;
@@ -170,7 +177,7 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
       prevEnd[u] = computeCover;
     } else {
       // a DMA waits for DRAM during its latency (its occupancy's dramWait; 0 for a NOP)
-      const wait = p.dramWait[i]!;
+      const wait = sch.dramWait ? sch.dramWait[i]! : p.dramWait[i]!;
       uc.busy += E[i]! - S[i]! - wait;
       uc.stallDram += wait;
       prevEnd[u] = E[i]!;
@@ -178,7 +185,7 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
     addAccessCounts(p, i, c);
   }
   c.fetch.busy = c.fetch.instructions;
-  c.fetch.idle = T - c.fetch.busy - c.fetch.stallQueueFull;
+  c.fetch.idle = T - c.fetch.busy - c.fetch.stallQueueFull - c.fetch.stallInstruction;
   for (const uc of units) uc.idle = T - uc.busy - uc.stallToken - uc.stallDram;
   finishCounters(c, p, program, S, E);
   return c;
