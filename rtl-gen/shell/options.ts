@@ -15,7 +15,7 @@ import {
   type EntryTransfer,
   RtlError,
 } from '../../arch/index.js';
-import { rtlOptions, type RtlOptions } from '../verilog.js';
+import { rtlOptions, type RtlOptions } from '../core-facts.js';
 
 export type { EntryTransfer } from '../../arch/index.js';
 export { SHELL_READ_OVERHEAD, SHELL_WRITE_OVERHEAD } from '../../arch/index.js';
