@@ -12,9 +12,8 @@
  *  - the shell: read bursts of at most `readBurst` beats, at most
  *    `readOutstanding` of them in flight; write bursts of at most `writeBurst`
  *    beats (its write buffer), at most `writeOutstanding` awaiting B; an
- *    instruction buffer of `fetchWords` words, filled before the core starts
- *    and, for a longer program, refilled over the same AXI master in requests
- *    of `fetchBurst` words while the core runs.
+ *    instruction memory of `fetchWords` words, filled over the same AXI
+ *    master before the core starts (a longer program is refused).
  *
  * The beat width is dram.busBytes. How each kind of DMA entry becomes AXI
  * beats is `entryTransfers` (also the shell generator's rule).
@@ -34,10 +33,8 @@ export interface BusConfig {
   readOutstanding: number;
   /** write bursts awaiting their B at most */
   writeOutstanding: number;
-  /** instruction buffer depth (128-bit words, power of two); longer programs stream through it */
+  /** instruction memory depth (128-bit words, power of two): the longest program the shell runs */
   fetchWords: number;
-  /** words per instruction refill request (power of two, at most fetchWords / 2) */
-  fetchBurst: number;
 }
 
 /** Field order (canonical JSON, docs, error messages). */
@@ -49,7 +46,6 @@ export const BUS_FIELDS = [
   'readOutstanding',
   'writeOutstanding',
   'fetchWords',
-  'fetchBurst',
 ] as const satisfies readonly (keyof BusConfig)[];
 
 /**
@@ -66,7 +62,7 @@ export const SHELL_WRITE_OVERHEAD = 3;
  * Defaults of a `bus` section, for a config's dram.latency L: a slave that
  * answers L - 3 cycles after the request (so the core sees L, as without a
  * bus section), limits that do not bind on it, and a 4096-word instruction
- * buffer.
+ * memory.
  */
 export function defaultBus(dramLatency: number): BusConfig {
   const lat = Math.max(1, dramLatency - SHELL_READ_OVERHEAD);
@@ -80,7 +76,6 @@ export function defaultBus(dramLatency: number): BusConfig {
     readOutstanding: outstanding,
     writeOutstanding: outstanding,
     fetchWords: 4096,
-    fetchBurst: 4,
   };
 }
 
@@ -91,8 +86,7 @@ function busInt(bus: BusConfig, k: keyof BusConfig, lo: number, hi: number, pow2
   if (typeof v !== 'number' || !Number.isInteger(v))
     throw new ConfigError(`must be an integer, got ${JSON.stringify(v)}`, `config.bus.${k}`);
   if (v < lo || v > hi) throw new ConfigError(`must be in [${lo}, ${hi}], got ${v}`, `config.bus.${k}`);
-  if (pow2 && !isPow2(v))
-    throw new ConfigError(`must be a power of two (the shell indexes it with address bits), got ${v}`, `config.bus.${k}`);
+  if (pow2 && !isPow2(v)) throw new ConfigError(`must be a power of two, got ${v}`, `config.bus.${k}`);
   return v;
 }
 
@@ -109,8 +103,7 @@ export function validateBus(bus: BusConfig): void {
   busInt(bus, 'writeBurst', 2, 256, true);
   busInt(bus, 'readOutstanding', 1, 256);
   busInt(bus, 'writeOutstanding', 1, 256);
-  const words = busInt(bus, 'fetchWords', 2, 1 << 20, true);
-  busInt(bus, 'fetchBurst', 1, Math.max(1, words / 2), true);
+  busInt(bus, 'fetchWords', 2, 1 << 20, true);
 }
 
 /** One kind of DMA entry as the AXI master moves it: whole bus beats, or one narrow transfer per entry. */

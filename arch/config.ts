@@ -263,13 +263,6 @@ function validateBusOf(cfg: ArchConfig): void {
     param: a.paramEntryBytes,
     out: a.outEntryBytes,
   });
-  const perBeat = Math.max(1, cfg.dram.busBytes / 16);
-  const request = Math.max(bus.fetchBurst, perBeat);
-  if (bus.fetchWords < 2 * request)
-    throw new ConfigError(
-      `must be at least twice the ${request}-word refill request (fetchBurst, or the ${perBeat} words of one ${cfg.dram.busBytes}-byte beat), got ${bus.fetchWords}`,
-      'config.bus.fetchWords',
-    );
 }
 
 const SHAPE: Record<string, Record<string, true> | true> = {

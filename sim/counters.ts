@@ -23,11 +23,6 @@ export interface UnitCounters {
   instructions: number;
 }
 
-export interface FetchCounters extends UnitCounters {
-  /** the next instruction word has not arrived yet (bus model: a program longer than the instruction buffer streams) */
-  stallInstruction: number;
-}
-
 export interface SramCounters {
   reads: number;
   writes: number;
@@ -50,7 +45,7 @@ export interface LayerCounters {
 
 export interface Counters {
   cycles: number;
-  fetch: FetchCounters;
+  fetch: UnitCounters;
   load: UnitCounters;
   compute: UnitCounters;
   store: UnitCounters;
@@ -82,7 +77,7 @@ function sramCounters(): SramCounters {
 export function emptyCounters(): Counters {
   return {
     cycles: 0,
-    fetch: { ...unitCounters(), stallInstruction: 0 },
+    fetch: unitCounters(),
     load: unitCounters(),
     compute: unitCounters(),
     store: unitCounters(),
@@ -161,9 +156,7 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
   for (let i = 0; i < p.count; i++) {
     c.fetch.instructions++;
     const base = i === 0 ? 1 : D[i - 1]! + 1;
-    const word = sch.fetchWait ? sch.fetchWait[i]! : 0;
-    c.fetch.stallQueueFull += D[i]! - base - word;
-    c.fetch.stallInstruction += word;
+    c.fetch.stallQueueFull += D[i]! - base;
     const u = p.unit[i]!;
     if (u === U_HALT) continue;
     const uc = units[u]!;
@@ -176,7 +169,7 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
       if (E[i]! > computeCover) computeCover = E[i]!;
       prevEnd[u] = computeCover;
     } else {
-      // a DMA waits for DRAM during its latency (its occupancy's dramWait; 0 for a NOP)
+      // a DMA waits for DRAM during its latency (its occupancy's dramWait, or the bus model's; 0 for a NOP)
       const wait = sch.dramWait ? sch.dramWait[i]! : p.dramWait[i]!;
       uc.busy += E[i]! - S[i]! - wait;
       uc.stallDram += wait;
@@ -185,7 +178,7 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
     addAccessCounts(p, i, c);
   }
   c.fetch.busy = c.fetch.instructions;
-  c.fetch.idle = T - c.fetch.busy - c.fetch.stallQueueFull - c.fetch.stallInstruction;
+  c.fetch.idle = T - c.fetch.busy - c.fetch.stallQueueFull;
   for (const uc of units) uc.idle = T - uc.busy - uc.stallToken - uc.stallDram;
   finishCounters(c, p, program, S, E);
   return c;

@@ -14,7 +14,7 @@ export { UnitTimeline } from './timing.js';
 export { SIM_OPS, instructionTiming } from './ops/index.js';
 export type { Occupancy, OccupancyKind, SimOp } from './ops/index.js';
 export type { Engine, SimOptions, SimResult } from './simulate.js';
-export type { Counters, UnitCounters, FetchCounters, SramCounters, LayerCounters } from './counters.js';
+export type { Counters, UnitCounters, SramCounters, LayerCounters } from './counters.js';
 export type { CycleSnapshot, UnitState } from './cycle/index.js';
 export type { Scratchpads } from './memory.js';
 export { randomConfig, randomProgram } from './random-program.js';

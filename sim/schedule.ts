@@ -21,8 +21,6 @@ export interface Schedule {
   cycles: number;
   /** with a bus model (sim/bus/): per DMA instruction, the cycles of S..E-1 it waited for the bus (otherwise its occupancy's dramWait) */
   dramWait?: Float64Array;
-  /** with a bus model: per instruction, the cycles fetch waited for its word to arrive */
-  fetchWait?: Float64Array;
 }
 
 /** Machine state at a deadlock, from either engine; both build the same message from it. */

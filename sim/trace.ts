@@ -168,7 +168,7 @@ interface VcdSignal {
 }
 
 const STATE_CODE = { idle: 0, busy: 1, token: 2, dram: 3 } as const;
-const FETCH_CODE = { idle: 0, dispatch: 1, stall: 2, wait: 3 } as const;
+const FETCH_CODE = { idle: 0, dispatch: 1, stall: 2 } as const;
 
 /** VCD of the cycle engine's main signals; needs simulate(..., { engine: 'cycle', collect: { trace: true } }). */
 export function writeVcd(result: SimResult): string {

@@ -71,7 +71,6 @@ export interface ShellParams {
   beatCountBits: number;
 }
 
-
 const clog2 = (x: number) => Math.max(1, Math.ceil(Math.log2(x)));
 
 function checkPow2Option(v: number, name: string, lo: number, hi: number): number {

@@ -1,19 +1,16 @@
 /**
  * The shell's read side and the deterministic slave, register by register
- * (rtl-gen/shell/read.ts and top.ts are the hardware): an arbiter in front of
- * one burst splitter (the core's LOAD rows first, then instruction refills),
- * INCR bursts of at most `readBurst` beats that never cross 4 KiB, at most
- * `readOutstanding` of them in flight, and a slave that returns the first
- * beat of a burst `readLatency` cycles after its AR and then one beat per
- * cycle, bursts in order. A core beat reaches the core the cycle after the
- * shell takes it; an instruction word is in the instruction buffer the cycle
- * after its last beat, and the core can dispatch it one cycle later still.
+ * (rtl-gen/shell/read.ts and top.ts are the hardware): one burst splitter
+ * taking the core's LOAD rows, INCR bursts of at most `readBurst` beats that
+ * never cross 4 KiB, at most `readOutstanding` of them in flight, and a slave
+ * that returns the first beat of a burst `readLatency` cycles after its AR and
+ * then one beat per cycle, bursts in order. A beat reaches the core the cycle
+ * after the shell takes it.
  *
- * Bus addresses are the core's (DATA_BASE and PROGRAM_BASE on 4 KiB
- * boundaries): data byte a is at a, instruction word i at 16 i.
- * Cycles are the core's: the shell runs from cycle -1 (the cycle the core's
- * start pulse is high), with the program's first `prefillWords` words
- * already in the buffer.
+ * Bus addresses are the core's (DATA_BASE on a 4 KiB boundary). Cycles are
+ * the core's: the shell runs from cycle -1 (the cycle the core's start pulse
+ * is high); the program fetch has finished before it (the instruction memory
+ * holds the whole program, config.bus.fetchWords words at most).
  */
 import type { BusParams } from './params.js';
 
@@ -22,7 +19,6 @@ interface Burst {
   ar: number;
   beats: number;
   received: number;
-  fetch: boolean;
 }
 
 /** A read request as the core offers it: the bus address, its beats and their AxSIZE. */
@@ -43,31 +39,14 @@ export class ReadPath {
   private sAddr = 0;
   private sLeft = 0;
   private sSize = 0;
-  private sFetch = false;
   private issueNow = false;
   private outstanding = 0;
   private readonly bursts: Burst[] = [];
   private head = 0;
   private lastBeat = -Infinity;
   private respNext = false;
-  // the instruction buffer
-  private pfNext: number;
-  private beatInWord = 0;
-  private arrived: number;
-  /** words in the buffer as the core's fetch sees them this cycle */
-  private visible: number;
-  /** words became visible to the fetch at the end of this cycle */
-  private fresh = false;
-  /** the core's instruction address last cycle: words below it are consumed */
-  private consumed = 0;
-  private readonly lineWords: number;
 
-  constructor(private readonly p: BusParams) {
-    this.pfNext = p.prefillWords;
-    this.arrived = p.prefillWords;
-    this.visible = p.prefillWords;
-    this.lineWords = Math.ceil(p.programWords / p.wordsPerBeat) * p.wordsPerBeat;
-  }
+  constructor(private readonly p: BusParams) {}
 
   /** Start of cycle t: what the core sees from the registers. */
   begin(): void {
@@ -76,57 +55,33 @@ export class ReadPath {
     this.coreBeat = this.respNext;
   }
 
-  /** Whether the core's fetch can take instruction word `pc` this cycle (insn_valid). */
-  wordReady(pc: number): boolean {
-    return pc < this.visible || pc >= this.p.programWords;
-  }
-
-  /** Nothing in flight and nothing the refill logic would start. */
+  /** Nothing in flight. */
   get idle(): boolean {
-    return (
-      !this.act &&
-      this.head === this.bursts.length &&
-      !this.respNext &&
-      this.visible === this.arrived &&
-      !this.fresh &&
-      !this.refillWanted()
-    );
+    return !this.act && this.head === this.bursts.length && !this.respNext;
   }
 
-  /**
-   * End of cycle t: the core offered `offer` (accepted when `ready`), its
-   * instruction address is now `insnAddr` (the next word it wants).
-   */
-  end(t: number, offer: ReadRequest | undefined, insnAddr: number): void {
-    const bus = this.p.bus;
+  /** End of cycle t: the core offered `offer` (accepted when `ready`). */
+  end(t: number, offer: ReadRequest | undefined): void {
     if (this.issueNow) {
       const len = this.burstBeats();
-      this.bursts.push({ ar: t + 1, beats: len, received: 0, fetch: this.sFetch });
+      this.bursts.push({ ar: t + 1, beats: len, received: 0 });
       this.sAddr += len * 2 ** this.sSize;
       this.sLeft -= len;
       this.outstanding++;
       if (this.sLeft === 0) this.act = false;
     }
-    if (this.ready) {
-      if (offer) this.take(offer.addr, offer.beats, offer.size, false);
-      else if (this.refillWanted()) {
-        const words = Math.min(this.p.requestWords, this.lineWords - this.pfNext);
-        this.take(this.pfNext * 16, (words / this.p.wordsPerBeat) * this.p.beatsPerWord, Math.log2(this.p.busBytes), true);
-        this.pfNext += words;
-      }
+    if (this.ready && offer) {
+      this.act = offer.beats !== 0;
+      this.sAddr = offer.addr;
+      this.sLeft = offer.beats;
+      this.sSize = offer.size;
     }
-    this.fresh = this.visible !== this.arrived;
-    this.visible = this.arrived;
     this.respNext = false;
     const b = this.bursts[this.head];
-    if (b && t > this.lastBeat && t >= (b.received === 0 ? b.ar + bus.readLatency : -Infinity)) {
+    if (b && t > this.lastBeat && (b.received > 0 || t >= b.ar + this.p.bus.readLatency)) {
       b.received++;
       this.lastBeat = t;
-      if (!b.fetch) this.respNext = true;
-      else if (++this.beatInWord === this.p.beatsPerWord) {
-        this.beatInWord = 0;
-        this.arrived += this.p.wordsPerBeat;
-      }
+      this.respNext = true;
       if (b.received === b.beats) {
         this.head++;
         this.outstanding--;
@@ -136,27 +91,11 @@ export class ReadPath {
         }
       }
     }
-    this.consumed = insnAddr;
   }
 
   /** Beats of the burst the splitter would issue now: up to readBurst, up to the 4 KiB boundary. */
   private burstBeats(): number {
     const to4k = (4096 - (this.sAddr % 4096)) / 2 ** this.sSize;
     return Math.min(this.sLeft, to4k, this.p.bus.readBurst);
-  }
-
-  private take(addr: number, beats: number, size: number, fetch: boolean): void {
-    this.act = beats !== 0;
-    this.sAddr = addr;
-    this.sLeft = beats;
-    this.sSize = size;
-    this.sFetch = fetch;
-  }
-
-  /** The refill logic asks for the next words: some are left and the buffer has room for them. */
-  private refillWanted(): boolean {
-    if (this.pfNext >= this.p.programWords) return false;
-    const words = Math.min(this.p.requestWords, this.lineWords - this.pfNext);
-    return this.pfNext + words <= this.consumed + this.p.bus.fetchWords;
   }
 }

@@ -28,7 +28,6 @@ class BusScheduler {
   readonly S: Float64Array;
   readonly E: Float64Array;
   readonly dramWait: Float64Array;
-  readonly fetchWait: Float64Array;
   readonly read: ReadPath;
   readonly write: WritePath;
   private readonly tokens = new TokenTimes();
@@ -50,7 +49,6 @@ class BusScheduler {
     this.S = new Float64Array(n).fill(NaN);
     this.E = new Float64Array(n).fill(NaN);
     this.dramWait = new Float64Array(n);
-    this.fetchWait = new Float64Array(n);
     this.read = new ReadPath(bp);
     this.write = new WritePath(bp);
     this.timeline = new UnitTimeline(p.arch);
@@ -78,7 +76,7 @@ class BusScheduler {
     const offer = this.loadUnit(t);
     if (offer.progress) progress = true;
     if (this.storeUnit(t)) progress = true;
-    this.read.end(t, offer.request, this.pc);
+    this.read.end(t, offer.request);
     return progress || !this.read.idle || !this.write.idle;
   }
 
@@ -117,10 +115,6 @@ class BusScheduler {
   private fetch(t: number): boolean {
     if (t < 1 || this.halted) return false;
     const i = this.pc;
-    if (!this.read.wordReady(i)) {
-      this.fetchWait[i]!++;
-      return false;
-    }
     const u = this.p.unit[i]!;
     if (u !== U_HALT) {
       const k = this.pos[i]!;
@@ -187,9 +181,14 @@ class BusScheduler {
     this.head[u]!++;
     this.begin(i, t);
     const inst = this.p.code[i]!;
-    if (inst.op === 'LOAD') return (this.dma[u] = { inst: i, load: new LoadTraffic(inst as LoadInst, this.bp), waiting: false });
+    if (inst.op === 'LOAD')
+      return (this.dma[u] = { inst: i, load: new LoadTraffic(inst as LoadInst, this.bp), waiting: false });
     if (inst.op === 'STORE')
-      return (this.dma[u] = { inst: i, store: new StoreTraffic(inst as StoreInst, this.bp, this.p.arch), waiting: false });
+      return (this.dma[u] = {
+        inst: i,
+        store: new StoreTraffic(inst as StoreInst, this.bp, this.p.arch),
+        waiting: false,
+      });
     this.retire(i, t + 1);
     return undefined;
   }
@@ -219,19 +218,17 @@ class BusScheduler {
 
   /** The STORE unit in cycle t (the write path steps exactly once). */
   private storeUnit(t: number): boolean {
-    let s = this.dma[U_STORE];
-    let progress = false;
+    const s = this.dma[U_STORE];
     if (!s && this.head[U_STORE]! < this.lists[U_STORE]!.length) {
       const before = this.head[U_STORE]!;
-      s = this.startDma(U_STORE, t);
-      progress = this.head[U_STORE]! !== before;
+      this.startDma(U_STORE, t);
       // the first beat goes out the cycle after the start
       this.write.cycle(t, false, 0, false);
-      return progress;
+      return this.head[U_STORE]! !== before;
     }
     if (!s?.store) {
       this.write.cycle(t, false, 0, false);
-      return progress;
+      return false;
     }
     const st = s.store;
     if (s.waiting) {
@@ -264,5 +261,5 @@ export function computeBusSchedule(p: PreparedProgram, maxCycles: number): Sched
   for (let i = 0; i < p.count; i++) if (m.E[i]! > T) T = m.E[i]!;
   m.checkTokens();
   if (T > maxCycles) throw budgetError(maxCycles);
-  return { dispatch: m.D, start: m.S, end: m.E, cycles: T, dramWait: m.dramWait, fetchWait: m.fetchWait };
+  return { dispatch: m.D, start: m.S, end: m.E, cycles: T, dramWait: m.dramWait };
 }

@@ -74,8 +74,10 @@ export class WritePath {
       this.lastB = t;
       this.bNext++;
     }
-    // register updates
-    this.awValid = move && close;
+    // register updates (every right-hand side is this cycle's register value)
+    const closing = move && close;
+    const closingLast = closing && this.hLast;
+    this.awValid = closing;
     if (move) {
       this.bCnt = close ? 0 : this.bCnt + 1;
       this.wq.push(close);
@@ -86,9 +88,9 @@ export class WritePath {
       this.hLast = last;
       this.hAddr = addr;
     } else if (move) this.hv = false;
-    this.bOut += (move && close ? 1 : 0) - (bHs ? 1 : 0);
+    this.bOut += (closing ? 1 : 0) - (bHs ? 1 : 0);
     if (this.response) this.lastPend = false;
-    else if (move && close && this.hLast) this.lastPend = true;
+    else if (closingLast) this.lastPend = true;
     return ready;
   }
 

@@ -113,7 +113,7 @@ class CycleMachine {
     // end of cycle: pushes become visible, the dispatched instruction enters its queue
     this.ctx.tokens.commit();
     this.fetch.commit();
-    if (bus) busEnd(bus, t, this.fetch.pc);
+    if (bus) busEnd(bus, t);
     return progress;
   }
 
@@ -132,7 +132,6 @@ class CycleMachine {
     const f = this.fetch.state;
     if (f === 'dispatch') c.fetch.busy++;
     else if (f === 'stall') c.fetch.stallQueueFull++;
-    else if (f === 'wait') c.fetch.stallInstruction++;
     else c.fetch.idle++;
     countState(c.load, this.load.state);
     countState(c.compute, this.compute);
@@ -175,17 +174,23 @@ function busBegin(bus: CycleBus): void {
 }
 
 /** End of cycle t: the write path steps once (idle unless the STORE unit offered a beat), then the read path. */
-function busEnd(bus: CycleBus, t: number, insnAddr: number): void {
+function busEnd(bus: CycleBus, t: number): void {
   if (!bus.wrote) bus.write.cycle(t, false, 0, false);
-  bus.read.end(t, bus.offer, insnAddr);
+  bus.read.end(t, bus.offer);
 }
 
 function newBus(p: PreparedProgram): CycleBus {
   const params = busParams(p.cfg, p.count);
-  const bus: CycleBus = { params, read: new ReadPath(params), write: new WritePath(params), offer: undefined, wrote: false };
+  const bus: CycleBus = {
+    params,
+    read: new ReadPath(params),
+    write: new WritePath(params),
+    offer: undefined,
+    wrote: false,
+  };
   // the shell's first cycle of the run is the one in which the core's start pulse is high
   busBegin(bus);
-  busEnd(bus, -1, 0);
+  busEnd(bus, -1);
   return bus;
 }
 

@@ -1,11 +1,8 @@
-/**
- * Fetch and dispatch: one instruction per cycle from cycle 1, in order, into its unit's queue; HALT stops it.
- * With the bus model an instruction also waits for its word to arrive in the shell's instruction buffer.
- */
+/** Fetch and dispatch: one instruction per cycle from cycle 1, in order, into its unit's queue; HALT stops it. */
 import { U_HALT } from '../prepare.js';
 import type { CycleContext } from './context.js';
 
-export type FetchState = 'idle' | 'dispatch' | 'stall' | 'wait';
+export type FetchState = 'idle' | 'dispatch' | 'stall';
 
 export class FetchUnit {
   pc = 0;
@@ -23,11 +20,6 @@ export class FetchUnit {
     this.dispatched = -1;
     this.state = 'idle';
     if (t < 1 || this.halted || this.pc >= p.count) return false;
-    if (this.ctx.bus && !this.ctx.bus.read.wordReady(this.pc)) {
-      // the instruction word has not arrived over the bus yet
-      this.state = 'wait';
-      return false;
-    }
     const u = p.unit[this.pc]!;
     if (u !== U_HALT && queues[u]!.length >= Q[u]!) {
       this.state = 'stall';

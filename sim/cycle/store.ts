@@ -91,7 +91,14 @@ export class StoreUnit extends DmaUnit {
       const e = tr.sent / bpe - 1;
       const eb = p.arch.outEntryBytes;
       const off = st.dram_addr + Math.floor(e / st.x_count) * st.dram_stride + (e % st.x_count) * eb;
-      packLanes(sp.out.subarray((st.sram_addr + e) * n, (st.sram_addr + e + 1) * n), 0, n, p.arch.activationBits, dram, off);
+      packLanes(
+        sp.out.subarray((st.sram_addr + e) * n, (st.sram_addr + e + 1) * n),
+        0,
+        n,
+        p.arch.activationBits,
+        dram,
+        off,
+      );
       c.sram.out.reads++;
       c.dram.writeBytes += eb;
     }

@@ -43,7 +43,7 @@ describe('VCD', () => {
     const date = /^\$date (.+) \$end$/m.exec(vcd)![1]!;
     expect(Math.abs(Date.parse(date) - Date.now())).toBeLessThan(600_000);
     expect(vcd).toMatch(
-      /\$comment fetch_state: 0 = idle, 1 = dispatch, 2 = stall, 3 = wait; load_state, compute_state, store_state: 0 = idle, 1 = busy, 2 = token, 3 = dram/,
+      /\$comment fetch_state: 0 = idle, 1 = dispatch, 2 = stall; load_state, compute_state, store_state: 0 = idle, 1 = busy, 2 = token, 3 = dram/,
     );
   });
 });
