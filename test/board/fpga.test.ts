@@ -25,6 +25,7 @@ import {
   synthXilinx,
   xilinxPart,
 } from '../../fpga/index.js';
+import { FileError } from '../../io/index.js';
 import { toolAvailable } from '../../rtl-gen/index.js';
 import { shellRandomProgram } from '../../cosim/index.js';
 import { ensureBuilt, expectUserError, nibble } from '../cli/nibble.js';
@@ -67,6 +68,22 @@ describe('boards', () => {
       expect(m).toMatch(new RegExp(`^yosys: yosys exited with 1; from ${join(dir, 'yosys.log')}:\\n`));
       expect(m).toMatch(/ERROR/);
       expect(readFileSync(join(dir, 'yosys.log'), 'utf8')).toMatch(/ERROR/); // the log is kept
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an output that cannot become a directory is refused before any tool runs, naming the path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nibble-fpga-out-'));
+    try {
+      const file = join(dir, 'taken');
+      writeFileSync(file, 'mine');
+      const m = thrownMessage(() => buildBoard({ board: 'hx8k-breakout', out: file }), FileError);
+      expect(m).toBe(`${file}: cannot write the output directory: a file of this name already exists (EEXIST)`);
+      expect(
+        thrownMessage(() => synthXilinx(BOARDS['hx8k-breakout']!.config, 'xc7a35t', join(file, 'x')), FileError),
+      ).toMatch(new RegExp(`^${join(file, 'x')}: cannot create the directory: ${file} is a file, not a directory$`));
+      expect(readFileSync(file, 'utf8')).toBe('mine');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
