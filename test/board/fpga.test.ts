@@ -24,6 +24,7 @@ import {
   runLogged,
   synthXilinx,
   xilinxPart,
+  type Tool,
 } from '../../fpga/index.js';
 import { FileError } from '../../io/index.js';
 import { toolAvailable } from '../../rtl-gen/index.js';
@@ -33,6 +34,12 @@ import { thrownMessage } from '../thrown.js';
 
 const HAVE_ICE40 = ['yosys', 'nextpnr-ice40', 'icepack'].every((t) => locateTool(t as 'yosys') !== undefined);
 const HAVE_VERILATOR = toolAvailable('verilator');
+const YOWASP = (['yosys', 'nextpnr-ice40', 'icepack'] as const).map((t) => locateTool(t, true));
+const HAVE_YOWASP = YOWASP.every((t) => t?.via === 'yowasp');
+if (!HAVE_YOWASP)
+  console.warn(
+    'SKIPPED the YoWASP flow in test/board/fpga.test.ts: npm install @yowasp/yosys @yowasp/nextpnr-ice40 (and npm run build) to run it',
+  );
 if (!HAVE_ICE40)
   console.warn('SKIPPED the iCE40 builds in test/board/fpga.test.ts: yosys, nextpnr-ice40 or icepack missing');
 if (!HAVE_VERILATOR)
@@ -158,6 +165,46 @@ describe.skipIf(!HAVE_ICE40)('iCE40 builds (Yosys, nextpnr-ice40, icepack)', () 
         );
       } finally {
         rmSync(out, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe.skipIf(!HAVE_YOWASP)('YoWASP tools (npm packages, WebAssembly, no system tools)', () => {
+  it(
+    'synthesizes, places, routes and packs a small design through the npm packages, logs kept',
+    { timeout: 600_000 },
+    () => {
+      const [yosys, nextpnr, icepack] = YOWASP as [Tool, Tool, Tool];
+      const dir = mkdtempSync(join(tmpdir(), 'nibble-yowasp-'));
+      try {
+        writeFileSync(
+          join(dir, 'blink.v'),
+          'module blink(input wire clk, output reg led);\n  reg [3:0] c;\n  always @(posedge clk) begin c <= c + 1; led <= c[3]; end\nendmodule\n',
+        );
+        runLogged(
+          yosys,
+          ['-q', '-l', 'yosys.log', '-p', 'read_verilog blink.v; synth_ice40 -top blink -json blink.json'],
+          dir,
+          'y.out',
+        );
+        const pnr = runLogged(
+          nextpnr,
+          ['--hx8k', '--package', 'ct256', '--json', 'blink.json', '--asc', 'blink.asc', '--pcf-allow-unconstrained'],
+          dir,
+          'nextpnr.log',
+        );
+        runLogged(icepack, ['blink.asc', 'blink.bin'], dir, 'icepack.log');
+        expect(pnr).toMatch(/Max frequency for clock/);
+        expect(readFileSync(join(dir, 'blink.bin')).length).toBeGreaterThan(100_000);
+        expect(existsSync(join(dir, 'yosys.log'))).toBe(true);
+        // a failing run is one error with the log's relevant lines, as for the native tools
+        writeFileSync(join(dir, 'bad.v'), 'module bad(input wire a); assign b = ; endmodule\n');
+        expect(thrownMessage(() => runLogged(yosys, ['-p', 'read_verilog bad.v'], dir, 'bad.log'), FpgaError)).toMatch(
+          /^yosys: yosys exited with 1; from .*bad\.log:\n[\s\S]*ERROR/,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   );
