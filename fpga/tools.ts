@@ -34,8 +34,15 @@ function onPath(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
 }
 
-/** Where a tool comes from, or undefined. `preferYowasp` tries the npm package first (tests of that path). */
+/**
+ * Where a tool comes from, or undefined. `preferYowasp` tries the npm package
+ * first (tests of that path); NIBBLE_FPGA_TOOLS=debian or =yowasp allows only
+ * that path.
+ */
 export function locateTool(name: ToolName, preferYowasp = false): Tool | undefined {
+  const only = process.env['NIBBLE_FPGA_TOOLS'];
+  if (only !== undefined && only !== 'debian' && only !== 'yowasp')
+    throw new FpgaError(`must be debian or yowasp, got '${only}'`, 'NIBBLE_FPGA_TOOLS');
   const root = packageRoot();
   const runner = join(root, 'dist', 'fpga', 'yowasp-run.js');
   const installed = existsSync(join(root, 'node_modules', YOWASP[name], 'package.json')) && existsSync(runner);
@@ -43,6 +50,7 @@ export function locateTool(name: ToolName, preferYowasp = false): Tool | undefin
     ? { name, command: process.execPath, prefix: [runner, name], via: 'yowasp' }
     : undefined;
   const debian: Tool | undefined = onPath(name) ? { name, command: name, prefix: [], via: 'debian' } : undefined;
+  if (only) return only === 'debian' ? debian : yowasp;
   return preferYowasp ? (yowasp ?? debian) : (debian ?? yowasp);
 }
 

@@ -57,12 +57,19 @@ describe('boards', () => {
     );
     const path = process.env['PATH'];
     process.env['PATH'] = '/nonexistent';
+    // the YoWASP packages may be installed here: allow only the (now missing) Debian tools
+    process.env['NIBBLE_FPGA_TOOLS'] = 'debian';
     try {
       expect(thrownMessage(() => requireTool('nextpnr-ice40'), FpgaError)).toBe(
         'nextpnr-ice40: nextpnr-ice40 is not installed: apt-get install nextpnr-ice40 (Debian), or npm install @yowasp/nextpnr-ice40 (YoWASP, no system packages)',
       );
+      process.env['NIBBLE_FPGA_TOOLS'] = 'wasm';
+      expect(thrownMessage(() => requireTool('yosys'), FpgaError)).toBe(
+        "NIBBLE_FPGA_TOOLS: must be debian or yowasp, got 'wasm'",
+      );
     } finally {
       process.env['PATH'] = path;
+      delete process.env['NIBBLE_FPGA_TOOLS'];
     }
     if (!locateTool('yosys')) return;
     const dir = mkdtempSync(join(tmpdir(), 'nibble-fpga-'));
