@@ -73,7 +73,7 @@ describe('FPGA resource model', () => {
   });
 
   test.skipIf(!HAVE_YOSYS)(
-    'one tiny real synthesis: the measured counts of the fitting sample, then the cache',
+    'one tiny real synthesis: the fitting sample measures within the stated fit error, then the cache',
     { timeout: 300_000 },
     () => {
       const sample = FPGA_FIT.targets.ice40.samples.find(
@@ -81,13 +81,19 @@ describe('FPGA resource model', () => {
       )!;
       const cache = mkdtempSync(join(tmpdir(), 'nibble-synth-'));
       const r = synthesizeFpga(sample.config, 'ice40', cache);
-      expect(r).toEqual({ ...sample.measured, target: 'ice40', source: 'synth' });
+      // Within the stated error, not equal: a small RTL change (a few cells) must not
+      // force a 36-minute refit on every branch; a change the fit no longer describes fails.
+      const fits = FPGA_FIT.targets.ice40.fits;
+      expect(r).toMatchObject({ target: 'ice40', source: 'synth' });
+      for (const k of FPGA_RESOURCES)
+        expect(Math.abs(r[k] - sample.measured[k]), k).toBeLessThanOrEqual(
+          fits[k].maxRelError * Math.max(sample.measured[k], 1) + 1,
+        );
       expect(existsSync(join(cache, `${sample.configHash}-ice40.json`))).toBe(true);
       const t0 = performance.now();
       expect(synthesizeFpga(sample.config, 'ice40', cache)).toEqual(r);
       expect(performance.now() - t0).toBeLessThan(1000);
       const model = estimateFpga(sample.config, 'ice40');
-      const fits = FPGA_FIT.targets.ice40.fits;
       for (const k of FPGA_RESOURCES)
         expect(Math.abs(model[k] - r[k])).toBeLessThanOrEqual(fits[k].maxRelError * Math.max(r[k], 1) + 1);
     },
