@@ -173,7 +173,15 @@ interface ModelsJsonApi {
   loadModelJson(text: string, source?: string): Network;
 }
 
-export async function loadModel(path: string, format: string | undefined): Promise<Network & WithHost> {
+/**
+ * A model file of any format. `cfg` is the machine the command targets: an
+ * ONNX file is imported for its weight and activation widths.
+ */
+export async function loadModel(
+  path: string,
+  format: string | undefined,
+  cfg?: ArchConfig,
+): Promise<Network & WithHost> {
   // A missing file, a directory or a device is named before the format is looked at (sniffing opens the file).
   checkInputFile(path, 'model file');
   const fmt = detectModelFormat(path, format);
@@ -189,21 +197,26 @@ export async function loadModel(path: string, format: string | undefined): Promi
     const api = await modelsApi('reading a binary model', ['loadModelBinaryFile']);
     return api.loadModelBinaryFile(path);
   }
-  if (fmt === 'onnx') return importOnnxModel(path);
+  if (fmt === 'onnx') return importOnnxModel(path, cfg);
   const api = await requirePart<ModelsJsonApi>('models', ['loadModelJson'], 'reading a JSON model');
   return api.loadModelJson(readText(path, 'model file'), path);
 }
 
 /**
  * An ONNX file where a model is expected: imported with the default options
- * (`nibble import` gives the choices and the full report). A converted
- * import says so on stderr, so a result never silently differs from the model.
+ * for the command's machine widths (`nibble import` gives the choices and the
+ * full report). A converted import says so on stderr, so a result never
+ * silently differs from the model.
  */
-async function importOnnxModel(path: string): Promise<Network & WithHost> {
+async function importOnnxModel(path: string, cfg = DEFAULT_CONFIG): Promise<Network & WithHost> {
   const api = await modelsApi('importing an ONNX model', ['readOnnxFile', 'importOnnxGraph']);
   const graph = api.readOnnxFile(path);
   const name = graph.producer.startsWith('nibble') && graph.name ? graph.name : basename(path, extname(path));
-  const lowered = api.importOnnxGraph(graph, { name });
+  const lowered = api.importOnnxGraph(graph, {
+    name,
+    weightBits: cfg.bits.weight,
+    activationBits: cfg.bits.activation,
+  });
   if (!lowered.exact) {
     process.stderr.write(
       `nibble: note: ${path} was imported with converted (inexact) steps; see nibble import ${path} --report --check\n`,

@@ -8,6 +8,7 @@ import { didYouMean, isNibbleError } from '../arch/index.js';
 import type { CommandSpec } from './command.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, ExitCodeError } from './exit.js';
 import { CliUsageError, checkOutputPaths } from './inputs.js';
+import { sourceMappedStack } from './stack.js';
 import { setVerbosity } from './terminal.js';
 import { packageVersion } from './version.js';
 
@@ -82,6 +83,23 @@ function invalidChoice(msg: string): string | undefined {
   return `--${m[1]} ${JSON.stringify(m[2])} is not one of ${choices.join(', ')}${didYouMean(m[2]!, choices)}`;
 }
 
+/** What skipHelpCache reaches of yargs's internals (not in @types/yargs). */
+interface YargsInternals {
+  getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } };
+}
+
+/**
+ * yargs renders a command's whole help text before running its handler, to
+ * show it should the handler fail later (about 15 ms and most of a small
+ * run's garbage: string-width on every word). nibble never shows help on a
+ * failure (its fail() turns every failure into one line), so that rendering
+ * is skipped; `--help` renders as before.
+ */
+function skipHelpCache(y: Argv): void {
+  const usage = (y as unknown as YargsInternals).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+}
+
 /** Run the CLI on `argv` (without node and script); returns the exit code. Never throws. */
 export async function runNibble(argv: string[], given?: readonly CommandSpec[]): Promise<number> {
   const commands = given ?? (await commandsFor(argv));
@@ -134,6 +152,7 @@ export async function runNibble(argv: string[], given?: readonly CommandSpec[]):
       // getOptions() is public yargs API that @types/yargs does not declare.
       const opts = (built as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions();
       activeOptions = Object.keys(opts.key).filter((k) => k.length > 1);
+      skipHelpCache(built);
       return built;
     };
     cli = cli.command(c.command, c.describe, builder, async (args) => {
@@ -154,7 +173,7 @@ export async function runNibble(argv: string[], given?: readonly CommandSpec[]):
       process.stderr.write(`nibble: error: ${oneLine(e.message)}\n`);
       return EXIT_USER_ERROR;
     }
-    const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    const stack = e instanceof Error ? sourceMappedStack(e.stack ?? e.message) : String(e);
     process.stderr.write(
       `nibble: internal error: ${stack}\nThis is a bug in nibble. Please report it with the command line you ran.\n`,
     );

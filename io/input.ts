@@ -64,8 +64,12 @@ export function checkInputFile(path: string, what: string): void {
   if (err) throw err;
 }
 
-/** The bytes of a regular file, at most `maxBytes`. */
-export function readInputBytes(path: string, what: string, opts: ReadInputOptions = {}): Buffer {
+/**
+ * An open regular file of at most `maxBytes`, for readers that take a large
+ * file in pieces (the binary model format): its descriptor and size. The
+ * caller closes `fd`.
+ */
+export function openInputFile(path: string, what: string, opts: ReadInputOptions = {}): { fd: number; size: number } {
   checkInputFile(path, what);
   const max = opts.maxBytes ?? MAX_BINARY_BYTES;
   let fd: number;
@@ -80,8 +84,21 @@ export function readInputBytes(path: string, what: string, opts: ReadInputOption
     if (!s.isFile()) throw new FileError(`cannot read ${what}: ${kindOf(s)}, not a regular file`, path);
     if (s.size > max)
       throw new FileError(`${what} is too large: ${sizeText(s.size)} (the limit is ${sizeText(max)})`, path);
+    return { fd, size: s.size };
+  } catch (e) {
+    closeSync(fd);
+    if (e instanceof FileError) throw e;
+    throw new FileError(`cannot read ${what}: ${errnoReason(e)}`, path);
+  }
+}
+
+/** The bytes of a regular file, at most `maxBytes`. */
+export function readInputBytes(path: string, what: string, opts: ReadInputOptions = {}): Buffer {
+  const max = opts.maxBytes ?? MAX_BINARY_BYTES;
+  const { fd, size } = openInputFile(path, what, opts);
+  try {
     // Read at most max + 1 bytes: a file that grows while being read is still capped.
-    const buf = Buffer.allocUnsafe(Math.min(max + 1, Math.max(s.size, 64 * 1024)));
+    const buf = Buffer.allocUnsafe(Math.min(max + 1, Math.max(size, 64 * 1024)));
     let n = 0;
     for (;;) {
       if (n === buf.length) break;

@@ -32,7 +32,16 @@ import {
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { errnoCode, errnoReason, FileError } from './errors.js';
 
-export type OutputData = string | Uint8Array;
+/**
+ * What an output file holds: text, bytes, or a stream of byte chunks (a large
+ * binary model written in pieces, never one buffer; each chunk is written
+ * before the next is asked for, so a producer may reuse its buffer).
+ */
+export type OutputData = string | Uint8Array | OutputChunks;
+
+export interface OutputChunks {
+  chunks(): Iterable<Uint8Array>;
+}
 
 /** The file-system operations output writing uses (injectable for tests). */
 export interface OutputFs {
@@ -46,6 +55,10 @@ export interface OutputFs {
 }
 
 function writeAll(fd: number, data: OutputData): void {
+  if (typeof data === 'object' && !(data instanceof Uint8Array)) {
+    for (const chunk of data.chunks()) writeAll(fd, chunk);
+    return;
+  }
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
 }

@@ -33,7 +33,7 @@ export {
 export { analyzeNetwork, validateNetwork } from './analysis.js';
 
 export type { Conv2dLayer } from './layers/conv2d.js';
-export { squareConv2d } from './layers/conv2d.js';
+export { squareConv2d, convPadding, formatPadding } from './layers/conv2d.js';
 export type { DenseLayer } from './layers/dense.js';
 export type { FlattenLayer } from './layers/flatten.js';
 export type { MaxPoolLayer } from './layers/maxpool.js';
@@ -65,8 +65,24 @@ export { SeededRandom } from './seeded-random.js';
 
 export type { HostHead, HostStages, InputTransform, OutputTransform, WithHost } from './host.js';
 export { applyHeads, applyInputTransform, applyOutputTransform, checkHostStages, hostScores } from './host.js';
+export {
+  classCount,
+  datasetAccuracy,
+  datasetInputsFor,
+  DATASETS,
+  loadDataset,
+  type Dataset,
+  type DatasetName,
+} from './dataset.js';
 
-export { BINARY_MAGIC, BINARY_VERSION, isModelBinary, loadModelBinaryFile, saveModelBinary } from './model-binary.js';
+export {
+  BINARY_MAGIC,
+  BINARY_VERSION,
+  isModelBinary,
+  loadModelBinaryFile,
+  modelBinaryData,
+  saveModelBinary,
+} from './model-binary.js';
 
 export type {
   CalibrationImages,

@@ -19,13 +19,15 @@
  * values and typed arrays round-trips), and the result is validated by
  * analyzeNetwork and checkHostStages like any other model.
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { ModelError } from '../arch/index.js';
+import { errnoReason, FileError, openInputFile, writeOutputFile, type OutputChunks } from '../io/index.js';
 import { checkHostStages, type HostStages, type WithHost } from './host.js';
-import { tensorSize, type Network } from './ir.js';
+import { layerWhere, tensorSize, type Network } from './ir.js';
 import { analyzeNetwork } from './analysis.js';
+import { Fields } from './layers/json-fields.js';
+import { layerModule } from './layers/index.js';
 
 export const BINARY_MAGIC = 'NIBBLEM2';
 export const BINARY_VERSION = 2;
@@ -97,11 +99,11 @@ function fromHeader(value: unknown, arrays: Typed[], where: string): unknown {
   return value;
 }
 
-/** Packs `a` at `bits` per value (LSB first) into chunks handed to `emit`. */
-function packInto(a: Typed, bits: number, emit: (bytes: Uint8Array) => void): void {
+/** `a` packed at `bits` per value (LSB first), in chunks (one reused buffer: consume each before the next). */
+function* packed(a: Typed, bits: number): Generator<Uint8Array> {
   if (a instanceof Float64Array) {
     const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    for (let o = 0; o < bytes.length; o += CHUNK) emit(bytes.subarray(o, o + CHUNK));
+    for (let o = 0; o < bytes.length; o += CHUNK) yield bytes.subarray(o, o + CHUNK);
     return;
   }
   const buf = new Uint8Array(CHUNK);
@@ -111,7 +113,7 @@ function packInto(a: Typed, bits: number, emit: (bytes: Uint8Array) => void): vo
       let n = 0;
       for (; n < CHUNK && i < a.length; n++, i += 2)
         buf[n] = (a[i]! & 0xf) | (i + 1 < a.length ? (a[i + 1]! & 0xf) << 4 : 0);
-      emit(buf.subarray(0, n));
+      yield buf.subarray(0, n);
     }
     return;
   }
@@ -133,14 +135,14 @@ function packInto(a: Typed, bits: number, emit: (bytes: Uint8Array) => void): vo
         acc = 0;
         filled = 0;
         if (n === CHUNK) {
-          emit(buf);
+          yield buf;
           n = 0;
         }
       }
     }
   }
   if (filled > 0) buf[n++] = acc;
-  if (n > 0) emit(buf.subarray(0, n));
+  if (n > 0) yield buf.subarray(0, n);
 }
 
 function byteLength(type: ArrayType, count: number, bits: number): number {
@@ -148,10 +150,11 @@ function byteLength(type: ArrayType, count: number, bits: number): number {
 }
 
 /**
- * Writes the network (with its host stages) as format v2, through a temporary
- * file renamed into place: a failure never leaves a half-written model.
+ * The network (with its host stages) as format-v2 bytes, produced chunk by
+ * chunk when written (writeOutputFile): the checksums are computed in a first
+ * pass, so no more than one chunk of packed data exists at a time.
  */
-export function saveModelBinary(path: string, net: Network & WithHost): void {
+export function modelBinaryData(net: Network & WithHost): OutputChunks {
   analyzeNetwork(net);
   const arrays: Typed[] = [];
   const { host, ...plain } = net;
@@ -163,7 +166,7 @@ export function saveModelBinary(path: string, net: Network & WithHost): void {
     const bits = type === 'f64' ? 64 : widthOf(a as Int8Array | Int32Array);
     const bytes = byteLength(type, a.length, bits);
     let crc = 0;
-    packInto(a, bits, (chunk) => (crc = crc32(chunk, crc)));
+    for (const chunk of packed(a, bits)) crc = crc32(chunk, crc);
     sections.push({ type, count: a.length, bits, offset, bytes, crc });
     offset += Math.ceil(bytes / 8) * 8;
   }
@@ -175,29 +178,29 @@ export function saveModelBinary(path: string, net: Network & WithHost): void {
   prefix.writeUInt32LE(BINARY_VERSION, 8);
   prefix.writeUInt32LE(header.length, 12);
   prefix.writeUInt32LE(crc32(header), 16);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w');
-    const out = fd;
-    writeSync(out, prefix);
-    writeSync(out, header);
-    let written = 0;
-    const pad = new Uint8Array(8);
-    arrays.forEach((a, k) => {
-      const s = sections[k]!;
-      if (written < s.offset) writeSync(out, pad, 0, s.offset - written);
-      packInto(a, s.bits, (chunk) => writeSync(out, chunk));
-      written = s.offset + s.bytes;
-    });
-    closeSync(out);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw new ModelError(`cannot write: ${(e as Error).message}`, path);
-  }
+  return {
+    *chunks() {
+      yield prefix;
+      yield header;
+      let written = 0;
+      const pad = new Uint8Array(8);
+      for (let k = 0; k < arrays.length; k++) {
+        const s = sections[k]!;
+        if (written < s.offset) yield pad.subarray(0, s.offset - written);
+        yield* packed(arrays[k]!, s.bits);
+        written = s.offset + s.bytes;
+      }
+    },
+  };
+}
+
+/**
+ * Writes the network as format v2 through the io discipline (a temporary file
+ * renamed into place: a failure, a full disk included, never leaves a
+ * half-written model; devices such as /dev/null are written directly).
+ */
+export function saveModelBinary(path: string, net: Network & WithHost): void {
+  writeOutputFile(path, modelBinaryData(net));
 }
 
 /** True if the bytes start with the format-2 magic. */
@@ -208,7 +211,12 @@ export function isModelBinary(bytes: Uint8Array): boolean {
 function readExactly(fd: number, into: Uint8Array, position: number, path: string, what: string): void {
   let got = 0;
   while (got < into.length) {
-    const n = readSync(fd, into, got, into.length - got, position + got);
+    let n: number;
+    try {
+      n = readSync(fd, into, got, into.length - got, position + got);
+    } catch (e) {
+      throw new FileError(`cannot read ${what}: ${errnoReason(e)}`, path);
+    }
     if (n === 0)
       throw new ModelError(
         `truncated: ${what} ends at byte ${position + into.length} but the file ends at byte ${position + got}`,
@@ -306,15 +314,8 @@ function checkSections(raw: unknown, dataStart: number, fileSize: number, path: 
 
 /** Reads a format-2 model file in chunks, verifying every checksum, then validates it. */
 export function loadModelBinaryFile(path: string): Network & WithHost {
-  let fd: number;
+  const { fd, size } = openInputFile(path, 'model file');
   try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelError(code === 'ENOENT' ? 'file not found' : `cannot read file: ${(e as Error).message}`, path);
-  }
-  try {
-    const size = fstatSync(fd).size;
     const prefix = Buffer.alloc(PREFIX_BYTES);
     readExactly(fd, prefix, 0, path, 'the file prefix');
     if (prefix.toString('latin1', 0, 8) !== BINARY_MAGIC)
@@ -327,6 +328,11 @@ export function loadModelBinaryFile(path: string): Network & WithHost {
       );
     const hlen = prefix.readUInt32LE(12);
     if (hlen > MAX_HEADER_BYTES) throw new ModelError(`header length ${hlen} is not plausible (corrupt file?)`, path);
+    if (PREFIX_BYTES + hlen > size)
+      throw new ModelError(
+        `truncated: the header ends at byte ${PREFIX_BYTES + hlen} but the file has ${size} bytes`,
+        path,
+      );
     const header = Buffer.alloc(hlen);
     readExactly(fd, header, PREFIX_BYTES, path, 'the header');
     if (crc32(header) !== prefix.readUInt32LE(16))
@@ -362,10 +368,38 @@ export function loadModelBinaryFile(path: string): Network & WithHost {
   }
 }
 
+/**
+ * Every layer object holds exactly its kind's fields (optional ones may be
+ * absent), as in the JSON format: a file from a later version with a field
+ * this build does not know is refused, never misread without it.
+ */
+function checkLayerFields(layers: unknown, parent?: string): void {
+  if (!Array.isArray(layers)) return; // analyzeNetwork names the problem
+  layers.forEach((l: unknown, i) => checkLayerObject(l, layerWhere(i, (l as { name?: unknown })?.name, parent)));
+}
+
+function checkLayerObject(l: unknown, where: string): void {
+  if (typeof l !== 'object' || l === null) return;
+  const module = layerModule((l as { kind?: unknown }).kind);
+  if (!module) return;
+  const f = new Fields(l as Record<string, unknown>, where);
+  for (const k of Object.keys(f.obj)) {
+    if (!module.fields.includes(k as never))
+      f.fail(k, `unknown field for a ${module.kind} layer (allowed: ${module.fields.join(', ')})`);
+  }
+  for (const [k, v] of Object.entries(f.obj)) {
+    if (Array.isArray(v) && v.some((x) => typeof x === 'object' && x !== null && 'kind' in x))
+      checkLayerFields(v, where);
+    else if (typeof v === 'object' && v !== null && 'kind' in v)
+      checkLayerObject(v, `${where} ${k} '${String((v as { name?: unknown }).name)}'`);
+  }
+}
+
 function networkFrom(value: unknown, path: string): Network & WithHost {
   if (typeof value !== 'object' || value === null) throw new ModelError('header: network must be an object', path);
   const net = value as Network & WithHost;
   try {
+    checkLayerFields(net.layers);
     const a = analyzeNetwork(net);
     if (net.host) checkHostStages(net.host as HostStages, net.input.channels, tensorSize(a.output.shape), path);
   } catch (e) {

@@ -89,7 +89,7 @@ function parseLayer(value: unknown, where: string, weightBits: number): Layer {
   if (module === undefined) {
     return f.fail('kind', `unknown layer kind ${describeJson(kind)} (expected one of ${LAYER_KINDS.join(', ')})`);
   }
-  f.exactly(module.fields, `a ${module.kind} layer`);
+  f.exactly(module.fields, `a ${module.kind} layer`, module.optionalFields);
   const name = f.string('name');
   return module.fromJson(f, {
     name,

@@ -11,9 +11,11 @@ import { countersFromSchedule, type Counters } from './counters.js';
 import { runCycleEngine, type CycleSnapshot } from './cycle/index.js';
 import { computeEnergy, type EnergyOptions, type EnergyReport } from './energy.js';
 import { FunctionalUnit } from './execute.js';
+import { sharedGemmKernel } from './kernels/gemm-kernel.js';
 import { fastEngineGemmCore } from './kernels/gemm-team.js';
+import { ResidentUnits } from './kernels/units.js';
 import { simOpOf } from './ops/index.js';
-import { buildDram, newScratchpads, type Scratchpads } from './memory.js';
+import { buildDram, copyScratchpads, newScratchpads, type Scratchpads } from './memory.js';
 import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
 import { computeSchedule, type Schedule } from './schedule.js';
 import { computeBusSchedule } from './bus/index.js';
@@ -154,34 +156,9 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
       program,
     };
   }
+  if (engine === 'fast') return runFastEngine(program, p, opts, maxCycles, seed, bus);
   const { dram, randomInputs } = buildDram(program, p, opts.inputs, seed);
   const sp = newScratchpads(p);
-  if (engine === 'fast') {
-    const sch = schedule(p, maxCycles, bus);
-    const counters = countersFromSchedule(p, program, sch);
-    const order = startOrder(p, sch.start, sch.cycles);
-    const fu = new FunctionalUnit(p, sp, dram, opts.gemm === 'js' ? undefined : fastEngineGemmCore(p, opts.threads));
-    for (let k = 0; k < order.length; k++) {
-      const i = order[k]!;
-      const inst = p.code[i]!;
-      fu.before(inst);
-      simOpOf(inst).execute(fu, i, inst as never);
-    }
-    fu.finish();
-    return finish(
-      program,
-      p.cfg,
-      engine,
-      sch.cycles,
-      sch.dispatch,
-      sch.start,
-      sch.end,
-      counters,
-      dram,
-      sp,
-      randomInputs,
-    );
-  }
   const r = runCycleEngine(p, program, dram, sp, {
     maxCycles,
     bus,
@@ -191,6 +168,52 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
   const res = finish(program, p.cfg, engine, r.cycles, r.dispatch, r.start, r.end, r.counters, dram, sp, randomInputs);
   if (r.trace) res.trace = r.trace;
   return res;
+}
+
+/**
+ * The fast engine. With the WebAssembly kernels (the default) the
+ * scratchpads and the DRAM image live in the kernel's memory, so GEMMs read
+ * and write them in place and LOAD, STORE, REQUANT and POOL run there too;
+ * that memory is reused by the next run, so the run returns copies.
+ */
+function runFastEngine(
+  program: Program,
+  p: PreparedProgram,
+  opts: SimOptions,
+  maxCycles: number,
+  seed: number,
+  bus: boolean,
+) {
+  const sch = schedule(p, maxCycles, bus);
+  const counters = countersFromSchedule(p, program, sch);
+  const order = startOrder(p, sch.start, sch.cycles);
+  const own = opts.gemm === 'js' ? undefined : sharedGemmKernel();
+  const resident = own?.resident(p);
+  const { dram, randomInputs } = buildDram(program, p, opts.inputs, seed, resident?.dram);
+  const sp = resident?.sp ?? newScratchpads(p);
+  const core = own ? fastEngineGemmCore(p, opts.threads) : undefined;
+  const units = own && resident ? new ResidentUnits(own, resident, p.arch) : undefined;
+  const fu = new FunctionalUnit(p, sp, dram, core, units);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const inst = p.code[i]!;
+    fu.before(inst);
+    simOpOf(inst).execute(fu, i, inst as never);
+  }
+  fu.finish();
+  return finish(
+    program,
+    p.cfg,
+    'fast',
+    sch.cycles,
+    sch.dispatch,
+    sch.start,
+    sch.end,
+    counters,
+    resident ? dram.slice() : dram,
+    resident ? copyScratchpads(sp) : sp,
+    randomInputs,
+  );
 }
 
 /** Non-HALT instructions by start cycle, ties in program order (a numeric sort of start * count + index when that is exact). */

@@ -12,7 +12,7 @@ import type { MetricName } from './metrics.js';
 import type { ModelCache } from './models.js';
 import type { FpgaMode, PointTask } from './points.js';
 
-export type PointStage = 'config' | 'model' | 'compile' | 'simulate' | 'fpga';
+export type PointStage = 'config' | 'model' | 'compile' | 'simulate' | 'fpga' | 'accuracy';
 
 export interface LayerRow {
   name: string;
@@ -83,11 +83,16 @@ export function staticFigures(
 export function evaluatePoint(task: PointTask, models: ModelCache, opts: EvaluateOptions): PointOutcome {
   const t0 = performance.now();
   try {
-    const net = stage('model', () => models.get(task.model, task.modelHash));
     const cfg = task.config;
+    const net = stage('model', () => models.get(task.model, task.modelHash, cfg.bits));
     const program = stage('compile', () => compileNetwork(net, cfg, { batch: task.batch }));
     const r = stage('simulate', () => simulate(program, { engine: task.engine }));
     const s = stage('fpga', () => staticFigures(cfg, task.fpga, opts));
+    const dataset = task.dataset;
+    // the network's integer semantics, which every machine runs bit-exactly: measured once per network
+    const accuracy = dataset
+      ? stage('accuracy', () => models.accuracy(task.model, task.modelHash, cfg.bits, dataset))
+      : undefined;
     const e = r.energy!;
     const latency = r.cycles / cfg.clockMHz;
     const energy = e.totalPj / task.batch / 1e6;
@@ -102,6 +107,7 @@ export function evaluatePoint(task: PointTask, models: ModelCache, opts: Evaluat
       utilization: r.counters.array.utilization,
       dramBytes: (r.counters.dram.readBytes + r.counters.dram.writeBytes) / task.batch,
       ...s.metrics,
+      ...(accuracy !== undefined ? { accuracy } : {}),
     };
     const layers = r.counters.layers.map((l, i) => ({
       name: l.name,

@@ -17,7 +17,8 @@ export type MetricName =
   | 'luts'
   | 'ffs'
   | 'brams'
-  | 'dsps';
+  | 'dsps'
+  | 'accuracy';
 
 export interface MetricDef {
   name: MetricName;
@@ -28,6 +29,8 @@ export interface MetricDef {
   static: boolean;
   /** only with an `fpga` section in the spec */
   fpga?: true;
+  /** only with a `dataset` in the spec */
+  dataset?: true;
 }
 
 const defs: MetricDef[] = [
@@ -64,6 +67,14 @@ const defs: MetricDef[] = [
   { name: 'ffs', unit: 'FFs', better: 'min', describe: 'FPGA flip-flops', static: true, fpga: true },
   { name: 'brams', unit: 'BRAMs', better: 'min', describe: 'FPGA block RAMs', static: true, fpga: true },
   { name: 'dsps', unit: 'DSPs', better: 'min', describe: 'FPGA DSP blocks', static: true, fpga: true },
+  {
+    name: 'accuracy',
+    unit: '',
+    better: 'max',
+    describe: "top-1 accuracy on the spec's dataset (the network as run on this machine: bit widths matter)",
+    static: false,
+    dataset: true,
+  },
 ];
 
 export const METRICS: Readonly<Record<MetricName, MetricDef>> = Object.fromEntries(
@@ -83,6 +94,7 @@ export function formatMetric(name: MetricName, v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return '-';
   const d = METRICS[name];
   if (name === 'utilization') return `${(100 * v).toFixed(1)} %`;
+  if (name === 'accuracy') return `${(100 * v).toFixed(2)} %`;
   const abs = Math.abs(v);
   const text = Number.isInteger(v)
     ? v.toLocaleString('en-US')

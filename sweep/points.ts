@@ -12,7 +12,7 @@ import { COMPILER_VERSION } from '../compiler/index.js';
 import { DEFAULT_AREA_TABLE, DEFAULT_ENERGY_TABLE } from '../sim/index.js';
 import { withField } from './fields.js';
 import type { LoadedModel } from './models.js';
-import type { ModelRef, SweepEngine, SweepSpec } from './spec.js';
+import type { ModelRef, SpecDataset, SweepEngine, SweepSpec } from './spec.js';
 import type { FpgaTarget } from './fpga-devices.js';
 
 let version: string | undefined;
@@ -54,6 +54,8 @@ export interface PointTask {
   batch: number;
   engine: SweepEngine;
   fpga: FpgaMode | undefined;
+  /** measure the `accuracy` metric on this dataset */
+  dataset: SpecDataset | undefined;
 }
 
 export interface SweepPoint extends PointTask {
@@ -77,9 +79,12 @@ export function pointKey(
   engine: SweepEngine,
   fpga: FpgaMode | undefined,
   tool: string,
+  dataset?: SpecDataset,
 ): string {
   const f = fpga ? `${fpga.target}:${fpga.synth ? 'synth' : 'model'}` : 'none';
-  return createHash('sha256').update([cfgHash, modelHash, batch, engine, f, tool].join('|')).digest('hex').slice(0, 16);
+  // without a dataset the key is what it was before accuracy existed: old results stay valid
+  const parts = [cfgHash, modelHash, batch, engine, f, tool, ...(dataset ? [`${dataset.name}:${dataset.limit}`] : [])];
+  return createHash('sha256').update(parts.join('|')).digest('hex').slice(0, 16);
 }
 
 /** Every point of the spec, in order. */
@@ -109,7 +114,7 @@ export function expandPoints(spec: SweepSpec, models: LoadedModel[], tool = tool
       for (const batch of spec.batches) {
         for (const c of configs) {
           points.push({
-            key: pointKey(c.hash, m.hash, batch, spec.engine, spec.fpga, tool),
+            key: pointKey(c.hash, m.hash, batch, spec.engine, spec.fpga, tool, spec.dataset),
             index: points.length,
             base: base.label,
             params: c.params,
@@ -121,6 +126,7 @@ export function expandPoints(spec: SweepSpec, models: LoadedModel[], tool = tool
             batch,
             engine: spec.engine,
             fpga: spec.fpga,
+            dataset: spec.dataset,
             toolVersion: tool,
             configError: c.configError,
           });
@@ -141,5 +147,6 @@ export function taskOf(p: SweepPoint): PointTask {
     batch: p.batch,
     engine: p.engine,
     fpga: p.fpga,
+    dataset: p.dataset,
   };
 }

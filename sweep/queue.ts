@@ -14,7 +14,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { saveModelJson } from '../models/index.js';
+import { readInputBytes } from '../io/index.js';
+import { modelBinaryData, saveModelJson } from '../models/index.js';
 import { QueueError } from './errors.js';
 import type { PointOutcome } from './evaluate.js';
 import type { LoadedModel } from './models.js';
@@ -218,7 +219,7 @@ export class QueueExecutor implements Executor {
     // file models travel through Redis, so workers need no shared file system
     for (const m of this.models) {
       if (m.ref.kind !== 'file' || !tasks.some((t) => t.modelHash === m.hash)) continue;
-      const text = saveModelJson(m.network);
+      const text = transportText(m);
       await this.call(() => this.monitor.redis.set(MODEL_KEY(m.hash), text, 'EX', 7 * 86400));
     }
     const version = toolVersion();
@@ -278,19 +279,46 @@ export interface QueueWorkerOptions {
   stop?: Promise<void>;
 }
 
-/** A file model's JSON, fetched from Redis once per worker process into a local file. */
-async function localModel(monitor: RedisMonitor, hash: string): Promise<string> {
+/**
+ * How a file model travels: a fixed network as model JSON (format 1) or,
+ * with host stages, as format-2 bytes; an ONNX file as its own bytes (it is
+ * imported per point, for the point's widths, and hashed by its bytes).
+ */
+type TransportFormat = 'json' | 'nbm' | 'onnx';
+
+function transportFormat(m: { ref: LoadedModel['ref']; network?: LoadedModel['network'] }): TransportFormat {
+  if (m.ref.kind === 'file' && m.ref.format === 'onnx') return 'onnx';
+  return m.network?.host ? 'nbm' : 'json';
+}
+
+function transportText(m: LoadedModel): string {
+  const f = transportFormat(m);
+  if (f === 'json') return saveModelJson(m.network!);
+  const bytes =
+    f === 'onnx'
+      ? readInputBytes(m.ref.kind === 'file' ? m.ref.path : '', 'model file')
+      : Buffer.concat([...modelBinaryData(m.network!).chunks()].map((c) => Buffer.from(c)));
+  return `${f}:${Buffer.from(bytes).toString('base64')}`;
+}
+
+/** A file model, fetched from Redis once per worker process into a local file: its path and format. */
+async function localModel(monitor: RedisMonitor, hash: string): Promise<{ path: string; format: TransportFormat }> {
   const dir = join(tmpdir(), 'nibble-sweep-models');
-  const file = join(dir, `${hash}.json`);
-  if (existsSync(file)) return file;
+  for (const format of ['json', 'nbm', 'onnx'] as const) {
+    const path = join(dir, `${hash}.${format}`);
+    if (existsSync(path)) return { path, format };
+  }
   const text = await monitor.redis.get(MODEL_KEY(hash));
   if (text === null)
     throw new Error(`model ${hash} is not in Redis (the coordinator stores it when it queues the points)`);
+  const m = /^(nbm|onnx):/.exec(text);
+  const format: TransportFormat = m ? (m[1] as TransportFormat) : 'json';
+  const path = join(dir, `${hash}.${format}`);
   mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-  return file;
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, m ? Buffer.from(text.slice(m[0].length), 'base64') : text);
+  renameSync(tmp, path);
+  return { path, format };
 }
 
 /** `nibble worker --queue`: take points until stopped, idle or Redis is lost. Returns the points processed. */
@@ -325,11 +353,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
           task.model.kind === 'file'
             ? {
                 ...task,
-                model: {
-                  kind: 'file' as const,
-                  path: await localModel(monitor, task.modelHash),
-                  format: 'json' as const,
-                },
+                model: { kind: 'file' as const, ...(await localModel(monitor, task.modelHash)) },
               }
             : task;
         const o = await pool.runOne(t);

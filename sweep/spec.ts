@@ -18,7 +18,7 @@ import {
   type ArchConfig,
 } from '../arch/index.js';
 import { closestName } from '../isa/index.js';
-import { zooNames } from '../models/index.js';
+import { DATASETS, zooNames, type DatasetName } from '../models/index.js';
 import { SweepSpecError } from './errors.js';
 import { ARRAY_SIZE_FIELD, configPathsOf, SWEEP_FIELDS, withField } from './fields.js';
 import { FPGA_DEVICES, FPGA_TARGETS, type FpgaTarget } from './fpga-devices.js';
@@ -30,7 +30,26 @@ export const SWEEP_ENGINES: readonly SweepEngine[] = ['timing', 'fast', 'cycle']
 /** Where a model comes from; workers rebuild or reload it from this and check its hash. */
 export type ModelRef =
   | { kind: 'zoo'; zoo: string; inputSize?: number; seed?: number; classes?: number }
-  | { kind: 'file'; path: string; format: 'json' | 'integernet' };
+  | { kind: 'file'; path: string; format: FileModelFormat };
+
+/**
+ * File formats a sweep reads: an ONNX file is imported at each point's own
+ * weight and activation widths (its config's bits), the others are fixed networks.
+ */
+export type FileModelFormat = 'json' | 'integernet' | 'nbm' | 'onnx';
+export const FILE_MODEL_FORMATS: readonly FileModelFormat[] = ['json', 'integernet', 'nbm', 'onnx'];
+const FORMAT_OF_EXTENSION: Record<string, FileModelFormat> = {
+  '.json': 'json',
+  '.txt': 'integernet',
+  '.nbm': 'nbm',
+  '.onnx': 'onnx',
+};
+
+/** The dataset a sweep measures accuracy on (the `accuracy` metric): its first `limit` images. */
+export interface SpecDataset {
+  name: DatasetName;
+  limit: number;
+}
 
 export interface SpecAxis {
   field: string;
@@ -63,11 +82,24 @@ export interface SweepSpec {
   constraints: Constraint[];
   objectives: MetricName[];
   fpga: { target: FpgaTarget; synth: boolean } | undefined;
+  dataset: SpecDataset | undefined;
 }
 
 type Path = (string | number)[];
 
-const TOP_KEYS = ['name', 'models', 'base', 'presets', 'axes', 'batch', 'engine', 'constraints', 'objectives', 'fpga'];
+const TOP_KEYS = [
+  'name',
+  'models',
+  'base',
+  'presets',
+  'axes',
+  'batch',
+  'engine',
+  'constraints',
+  'objectives',
+  'fpga',
+  'dataset',
+];
 /** Bounds the cartesian product before it is built: a typo like `range: [1, 1e9]` fails fast. */
 export const MAX_POINTS = 200_000;
 
@@ -186,14 +218,18 @@ const ZOO_KEYS = ['zoo', 'inputSize', 'seed', 'classes'];
 function parseModel(src: SpecSource, v: unknown, path: Path, zooNames: readonly string[]): ModelRef {
   const dir = dirname(src.file);
   const fileRef = (p: string, format: unknown, at: Path): ModelRef => {
-    const ext = extname(p).toLowerCase();
-    const fmt = format ?? (ext === '.txt' ? 'integernet' : ext === '.json' ? 'json' : undefined);
-    if (fmt !== 'json' && fmt !== 'integernet')
-      src.fail(at, `cannot tell the model format of '${p}': add format: json or format: integernet`);
-    return { kind: 'file', path: resolve(dir, p), format: fmt };
+    const fmt = format ?? FORMAT_OF_EXTENSION[extname(p).toLowerCase()];
+    if (typeof fmt !== 'string' || !(FILE_MODEL_FORMATS as readonly string[]).includes(fmt))
+      src.fail(
+        at,
+        format === undefined
+          ? `cannot tell the model format of '${p}': add format: ${FILE_MODEL_FORMATS.join('|')}`
+          : `unknown model format ${show(format)}; formats: ${FILE_MODEL_FORMATS.join(', ')}`,
+      );
+    return { kind: 'file', path: resolve(dir, p), format: fmt as FileModelFormat };
   };
   if (typeof v === 'string') {
-    if (/[/\\]|\.(json|txt)$/i.test(v)) return fileRef(v, undefined, path);
+    if (/[/\\]|\.(json|txt|nbm|onnx)$/i.test(v)) return fileRef(v, undefined, path);
     if (!zooNames.includes(v))
       src.fail(
         path,
@@ -288,6 +324,31 @@ function parseObjectives(src: SpecSource, v: unknown, path: Path): MetricName[] 
       );
     return x;
   });
+}
+
+function parseDataset(src: SpecSource, v: unknown, path: Path): SpecDataset | undefined {
+  if (v === undefined) return undefined;
+  const usage = `must be NAME[:LIMIT] or {name: NAME, limit: N} with NAME one of ${DATASETS.join(', ')}`;
+  let name: unknown;
+  let limit: unknown;
+  if (typeof v === 'string') {
+    const m = /^([\w-]+)(?::(\d+))?$/.exec(v);
+    if (!m) src.fail(path, `${usage}, got ${show(v)}`);
+    name = m[1];
+    limit = m[2] === undefined ? undefined : Number(m[2]);
+  } else if (isObject(v)) {
+    checkKeys(src, v, ['name', 'limit'], path);
+    name = v['name'];
+    limit = v['limit'];
+  } else src.fail(path, `${usage}, got ${show(v)}`);
+  if (typeof name !== 'string' || !(DATASETS as readonly string[]).includes(name))
+    src.fail(
+      isObject(v) ? [...path, 'name'] : path,
+      `unknown dataset ${show(name)}${didYouMean(String(name), DATASETS)}; datasets: ${DATASETS.join(', ')}`,
+    );
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1))
+    src.fail(isObject(v) ? [...path, 'limit'] : path, `the limit must be a positive integer, got ${show(limit)}`);
+  return { name: name as DatasetName, limit: (limit as number | undefined) ?? 10_000 };
 }
 
 function parseFpga(src: SpecSource, v: unknown, constraints: Constraint[], path: Path): SweepSpec['fpga'] {
@@ -419,6 +480,17 @@ export function parseSpec(text: string, file: string): SweepSpec {
     ];
     if (needs.length) src.fail(['fpga'], `${needs[0]} needs an fpga section ({target: ${FPGA_TARGETS.join('|')}})`);
   }
+  const dataset = parseDataset(src, raw['dataset'], ['dataset']);
+  if (!dataset) {
+    const o = objectives.findIndex((m) => METRICS[m].dataset);
+    const c = constraints.findIndex((k) => k.kind === 'compare' && METRICS[k.metric].dataset);
+    if (o >= 0 || c >= 0) {
+      const at: Path =
+        o >= 0 ? ['objectives', o] : Array.isArray(raw['constraints']) ? ['constraints', c] : ['constraints'];
+      if (o >= 0 && !Array.isArray(raw['objectives'])) at.pop();
+      src.fail(at, `accuracy needs a dataset to measure it on: add dataset: ${DATASETS[0]}[:LIMIT]`);
+    }
+  }
   const size = bases.length * models.length * batches.length * axes.reduce((s, a) => s * a.values.length, 1);
   if (size > MAX_POINTS)
     src.fail(
@@ -426,7 +498,19 @@ export function parseSpec(text: string, file: string): SweepSpec {
       `spans ${size.toLocaleString('en-US')} points, more than ${MAX_POINTS.toLocaleString('en-US')}: split the space into several specs`,
       true,
     );
-  return { name, file, models, bases, axes, batches, engine: engine as SweepEngine, constraints, objectives, fpga };
+  return {
+    name,
+    file,
+    models,
+    bases,
+    axes,
+    batches,
+    engine: engine as SweepEngine,
+    constraints,
+    objectives,
+    fpga,
+    dataset,
+  };
 }
 
 /** Read and parse a spec file. */

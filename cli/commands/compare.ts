@@ -9,9 +9,9 @@ import { loadConfig, loadModel, parsePositiveInt } from '../inputs.js';
 import { modelsApi } from '../modules.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 
-/** A model file, or a zoo network by name (nibble zoo list). */
-async function modelArg(arg: string, format: string | undefined): Promise<Network> {
-  if (existsSync(arg)) return loadModel(arg, format);
+/** A model file (an ONNX file imported for machine A's widths), or a zoo network by name. */
+async function modelArg(arg: string, format: string | undefined, cfg: ArchConfig): Promise<Network> {
+  if (existsSync(arg)) return loadModel(arg, format, cfg);
   const models = await modelsApi('nibble compare', ['zooNetwork', 'zooNames']);
   if (models.zooNames().includes(arg as never)) return models.zooNetwork(arg);
   throw new ModelError(`neither a model file nor a zoo network (zoo: ${models.zooNames().join(', ')})`, arg);
@@ -81,7 +81,7 @@ export const compareCommand: CommandSpec = {
     const [a, b] = [str(args, 'a')!, str(args, 'b')!];
     const cfgA = loadConfig(a);
     const cfgB = loadConfig(b);
-    const net = await modelArg(str(args, 'model')!, str(args, 'format'));
+    const net = await modelArg(str(args, 'model')!, str(args, 'format'), cfgA);
     const batch = parsePositiveInt(args['batch'], 'batch') ?? 1;
     const engine = (str(args, 'engine') ?? 'timing') as SimEngine;
     const A = await runSide('A', a, cfgA, net, batch, engine);

@@ -38,7 +38,7 @@ export const compileCommand: CommandSpec = {
     const term = new Terminal(bool(args, 'json'));
     const cfg = loadConfig(str(args, 'config'));
     const batch = parsePositiveInt(args['batch'], 'batch') ?? 1;
-    const net = await loadModel(str(args, 'model')!, str(args, 'format'));
+    const net = await loadModel(str(args, 'model')!, str(args, 'format'), cfg);
     const api = await compiler('nibble compile');
     const program = term.step(`compiling ${net.name} (batch ${batch})`, () => api.compileNetwork(net, cfg, { batch }));
     const out = str(args, 'output')!;

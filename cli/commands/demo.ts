@@ -1,9 +1,15 @@
 /** `nibble demo`: the first thing a new user runs; needs nothing outside the repository. */
 import { configHash, DEFAULT_CONFIG, resolveConfig } from '../../arch/index.js';
-import { top1Accuracy, analyzeNetwork, formatShape, runReference } from '../../models/index.js';
+import {
+  top1Accuracy,
+  analyzeNetwork,
+  datasetInputsFor,
+  formatShape,
+  loadDataset,
+  runReference,
+} from '../../models/index.js';
 import { differingImages } from '../output-compare.js';
 import { bool, type CommandSpec, withJson } from '../command.js';
-import { datasetInputsFor, loadDataset } from '../dataset.js';
 import { parsePositiveInt } from '../inputs.js';
 import { simulateDataset } from '../sim-run.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';

@@ -7,21 +7,24 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { ArchConfig } from '../../arch/index.js';
 import { DatasetError, ModelError } from '../../arch/index.js';
 import type { CheckResult, LoweredModel, LowerOptions, OnnxGraph } from '../../models/index.js';
-import { SeededRandom } from '../../models/index.js';
+import { DATASETS, loadDataset, SeededRandom } from '../../models/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
-import { DATASETS, loadDataset } from '../dataset.js';
 import { ExitCodeError } from '../exit.js';
 import { checkInputFile, writeOutputFile } from '../../io/index.js';
 import { CliUsageError, loadConfig, parsePositiveInt } from '../inputs.js';
 import { modelsApi, type ModelsApi } from '../modules.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 
-/** `mnist-train` or `mnist-train:N`. */
+/** Seeded random raw 8-bit inputs of the model's own shape: for models whose input no dataset has. */
+const RANDOM_DATA = 'random';
+const DATA_NAMES: readonly string[] = [...DATASETS, RANDOM_DATA];
+
+/** `mnist-train`, `mnist-train:N` or `random:N`. */
 function parseDataArg(value: string, option: string, defaultCount: number): { name: string; count: number } {
   const m = /^([a-z0-9-]+)(?::(\d+))?$/.exec(value);
-  if (!m || !(DATASETS as readonly string[]).includes(m[1]!)) {
+  if (!m || !DATA_NAMES.includes(m[1]!)) {
     throw new CliUsageError(
-      `--${option} must be DATASET or DATASET:N with DATASET one of ${DATASETS.join(', ')}, got '${value}'`,
+      `--${option} must be DATASET or DATASET:N with DATASET one of ${DATA_NAMES.join(', ')}, got '${value}'`,
     );
   }
   const count = m[2] === undefined ? defaultCount : Number(m[2]);
@@ -45,17 +48,17 @@ function imagesFor(
   what: string,
 ): { raw: Uint8Array; count: number; labels?: Uint8Array; source: string } {
   const { channels, height, width } = lowered.network.input;
-  if (data) {
+  if (data && data.name !== RANDOM_DATA) {
     const d = loadDataset(data.name, data.count);
     if (channels * height * width !== d.imageSize || channels !== 1) {
       throw new DatasetError(
-        `${what}: ${data.name} images are 1x28x28 but the model input is ${channels}x${height}x${width}`,
+        `${data.name} images are 1x28x28 but the model input is ${channels}x${height}x${width} (random:N gives seeded inputs of any shape)`,
         `--${what}`,
       );
     }
     return { raw: d.images, count: d.count, labels: d.labels, source: `${d.count} ${data.name} images` };
   }
-  const count = 16;
+  const count = data?.count ?? 16;
   const rng = new SeededRandom(1);
   const raw = new Uint8Array(count * channels * height * width);
   for (let i = 0; i < raw.length; i++) raw[i] = rng.int(0, 255);
@@ -237,7 +240,8 @@ export const importCommand: CommandSpec = {
       })
       .option('check-data', {
         type: 'string',
-        describe: 'images for --check: DATASET[:N] (default mnist-test:1000 for 1x28x28 inputs, else 16 random inputs)',
+        describe:
+          'images for --check: DATASET[:N] or random:N (default mnist-test:1000 for 1x28x28 inputs, else random:16)',
       })
       .option('exact', {
         type: 'boolean',
@@ -252,7 +256,7 @@ export const importCommand: CommandSpec = {
       .option('calibrate', {
         type: 'string',
         describe:
-          'calibration images DATASET[:N] (default N = 1000): activation ranges for --quantize, histograms for converted requants',
+          'calibration images DATASET[:N] (default N = 1000), or random:N (seeded raw 8-bit inputs of any shape): activation ranges for --quantize, histograms for converted requants',
       })
       .option('input-scale', {
         type: 'string',

@@ -68,7 +68,7 @@ export const reportCommand: CommandSpec = {
       refuseModelOptions(args, input, program, ['batch', 'format']);
       checkProgramConfig(input, program, str(args, 'config'), cfg);
     } else {
-      const net = await loadModel(input, str(args, 'format'));
+      const net = await loadModel(input, str(args, 'format'), cfg);
       const batch = parsePositiveInt(args['batch'], 'batch') ?? 1;
       const api = await compiler('nibble report');
       program = term.step(`compiling ${net.name}`, () => api.compileNetwork(net, cfg, { batch }));

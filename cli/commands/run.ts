@@ -1,9 +1,17 @@
 /** `nibble run`: evaluate a model on a dataset with the reference executor or the simulator. */
 import { configHash } from '../../arch/index.js';
-import { top1Accuracy, analyzeNetwork, hostScores, runReference } from '../../models/index.js';
+import {
+  top1Accuracy,
+  analyzeNetwork,
+  classCount,
+  DATASETS,
+  datasetInputsFor,
+  hostScores,
+  loadDataset,
+  runReference,
+} from '../../models/index.js';
 import { differingImages } from '../output-compare.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
-import { DATASETS, classCount, datasetInputsFor, loadDataset } from '../dataset.js';
 import { SIM_ENGINES, type SimEngine } from '../engines.js';
 import { writeOutputFile } from '../../io/index.js';
 import { CliUsageError, loadConfig, loadModel, parsePositiveInt } from '../inputs.js';
@@ -73,7 +81,7 @@ export const runCommand: CommandSpec = {
     const engine = str(args, 'engine') as 'reference' | 'sim';
     const simEngine = (str(args, 'sim-engine') ?? 'fast') as SimEngine;
     const cfg = loadConfig(str(args, 'config'));
-    const net = await loadModel(modelPath, str(args, 'format'));
+    const net = await loadModel(modelPath, str(args, 'format'), cfg);
     const analysis = analyzeNetwork(net);
     const data = loadDataset(str(args, 'dataset') ?? 'mnist-test', limit);
     const inputs = datasetInputsFor(net, data);

@@ -1,6 +1,6 @@
 /** `nibble verify`: co-simulate programs on the generated RTL (Verilator) against the simulator. */
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
-import { datasetInputsFor, loadDataset } from '../dataset.js';
+import { datasetInputsFor, loadDataset } from '../../models/index.js';
 import { compileNetwork } from '../engines.js';
 import { ExitCodeError } from '../exit.js';
 import {
@@ -97,7 +97,7 @@ export const verifyCommand: CommandSpec = {
       results.push(...(await verifyShellPrograms(args, [{ name: target!, program: await loadProgram(target!) }])));
     } else if (shell) {
       const images = parsePositiveInt(args['images'], 'images') ?? 1;
-      const net = await loadModel(target!, str(args, 'format'));
+      const net = await loadModel(target!, str(args, 'format'), cfg);
       const data = loadDataset('mnist-test', images);
       const inputs = datasetInputsFor(net, data);
       const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
@@ -155,7 +155,7 @@ export const verifyCommand: CommandSpec = {
       });
     } else {
       const images = parsePositiveInt(args['images'], 'images') ?? 1;
-      const net = await loadModel(target!, str(args, 'format'));
+      const net = await loadModel(target!, str(args, 'format'), cfg);
       const data = loadDataset('mnist-test', images);
       const inputs = datasetInputsFor(net, data);
       const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');

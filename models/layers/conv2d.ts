@@ -4,7 +4,7 @@
  */
 
 import { requantScaled } from '../../isa/index.js';
-import { accumulatorRange, formatShape, slidingOutputSize, type LayerInfoOf } from '../ir.js';
+import { accumulatorRange, formatShape, type LayerInfoOf } from '../ir.js';
 import { expectActStats, type AccStats, type ActStats } from './calibration-stats.js';
 import { accValue, checkWeights, requireActivation, weightedSumBound } from './checks.js';
 import { axpy, overflow, padChannels, type PreparedLayer, type RequantEpilogue } from './kernels.js';
@@ -19,9 +19,13 @@ export interface Conv2dLayer {
   kernelW: number;
   strideH: number;
   strideW: number;
-  /** zero padding on top/bottom (padH) and left/right (padW) */
+  /** zero rows above (padH) and columns left (padW) of the input; also below and right unless padBottom / padRight say otherwise */
   padH: number;
   padW: number;
+  /** zero rows below the input when they differ from padH (asymmetric padding, e.g. TensorFlow SAME at stride 2) */
+  padBottom?: number;
+  /** zero columns right of the input when they differ from padW */
+  padRight?: number;
   /** length outChannels*inChannels*kernelH*kernelW, order [co][ci][kh][kw] */
   weights: Int8Array;
 }
@@ -57,6 +61,18 @@ export function squareConv2d(
   };
 }
 
+/** The four paddings of a conv2d: padBottom / padRight default to padH / padW (symmetric). */
+export function convPadding(l: Conv2dLayer): { top: number; bottom: number; left: number; right: number } {
+  return { top: l.padH, bottom: l.padBottom ?? l.padH, left: l.padW, right: l.padRight ?? l.padW };
+}
+
+/** The padding in reports: `1` (all four equal), `1,0` (per axis), `t0 b1 l0 r1` (asymmetric). */
+export function formatPadding(l: Conv2dLayer): string {
+  const p = convPadding(l);
+  if (p.top === p.bottom && p.left === p.right) return p.top === p.left ? `${p.top}` : `${p.top},${p.left}`;
+  return `t${p.top} b${p.bottom} l${p.left} r${p.right}`;
+}
+
 const FIELDS = layerFields<Conv2dLayer>()(
   'kind',
   'name',
@@ -68,8 +84,13 @@ const FIELDS = layerFields<Conv2dLayer>()(
   'strideW',
   'padH',
   'padW',
+  'padBottom',
+  'padRight',
   'weights',
 );
+
+/** Written only when the padding is asymmetric, so symmetric models stay readable by every version-1 reader. */
+const OPTIONAL_FIELDS = ['padBottom', 'padRight'] as const;
 
 /**
  * Scatter-form conv: for every non-zero input x[ci][ih][iw] and every kernel
@@ -209,7 +230,7 @@ function convStats(info: LayerInfoOf<Conv2dLayer>, x: ActStats): AccStats {
   const { h: H, w: W } = info.input.shape;
   const { h: OH, w: OW } = info.output.shape;
   const rows = tapClasses(H, KH, l.strideH, l.padH, OH);
-  const cols = tapClasses(W, KW, l.strideW, l.padW, OW);
+  const cols = tapClasses(W, KW, l.strideW, l.padW, OW); // bottom/right padding only adds output positions
   const mean = new Float64Array(CO);
   const variance = new Float64Array(CO);
   for (let co = 0; co < CO; co++) {
@@ -250,15 +271,18 @@ export const conv2dLayer: LayerModule<Conv2dLayer> = {
     const sw = ck.int('strideW', 1);
     const ph = ck.int('padH', 0, kh - 1);
     const pw = ck.int('padW', 0, kw - 1);
+    const pb = ck.value('padBottom') === undefined ? ph : ck.int('padBottom', 0, kh - 1);
+    const pr = ck.value('padRight') === undefined ? pw : ck.int('padRight', 0, kw - 1);
     if (ci !== act.shape.c) {
       ck.fail('inChannels', `is ${ci} but the input has ${act.shape.c} channels (shape ${formatShape(act.shape)})`);
     }
-    const oh = slidingOutputSize(act.shape.h, kh, sh, ph);
-    const ow = slidingOutputSize(act.shape.w, kw, sw, pw);
+    const oh = Math.floor((act.shape.h + ph + pb - kh) / sh) + 1;
+    const ow = Math.floor((act.shape.w + pw + pr - kw) / sw) + 1;
     if (oh < 1 || ow < 1) {
+      const pads = pb === ph && pr === pw ? `${ph},${pw}` : `top ${ph} bottom ${pb} left ${pw} right ${pr}`;
       ck.fail(
         'kernelH',
-        `kernel ${kh}x${kw} with padding ${ph},${pw} does not fit the ${act.shape.h}x${act.shape.w} input (output ${oh}x${ow})`,
+        `kernel ${kh}x${kw} with padding ${pads} does not fit the ${act.shape.h}x${act.shape.w} input (output ${oh}x${ow})`,
       );
     }
     const w = checkWeights(ck, co * ci * kh * kw, `${co}x${ci}x${kh}x${kw}`, ctx.net.weightBits);
@@ -273,7 +297,14 @@ export const conv2dLayer: LayerModule<Conv2dLayer> = {
   calibrateSamples: runOnSamples,
   calibrateAnalytic: (info, x) => convStats(info, expectActStats(x, info.where)),
 
-  toJson: (layer) => plainJson(layer, FIELDS),
+  optionalFields: OPTIONAL_FIELDS,
+  toJson(layer) {
+    const json = plainJson(layer, FIELDS);
+    const p = convPadding(layer);
+    if (p.bottom === p.top) delete json['padBottom'];
+    if (p.right === p.left) delete json['padRight'];
+    return json;
+  },
   fromJson(f, { name, weightBits }) {
     const inChannels = f.int('inChannels', 1);
     const outChannels = f.int('outChannels', 1);
@@ -283,6 +314,10 @@ export const conv2dLayer: LayerModule<Conv2dLayer> = {
     const strideW = f.int('strideW', 1);
     const padH = f.int('padH', 0);
     const padW = f.int('padW', 0);
+    const asymmetric = {
+      ...(f.obj['padBottom'] !== undefined ? { padBottom: f.int('padBottom', 0) } : {}),
+      ...(f.obj['padRight'] !== undefined ? { padRight: f.int('padRight', 0) } : {}),
+    };
     const weights = f.weights(
       outChannels * inChannels * kernelH * kernelW,
       `outChannels x inChannels x kernelH x kernelW = ${outChannels}x${inChannels}x${kernelH}x${kernelW}`,
@@ -299,6 +334,7 @@ export const conv2dLayer: LayerModule<Conv2dLayer> = {
       strideW,
       padH,
       padW,
+      ...asymmetric,
       weights,
     };
   },

@@ -35,9 +35,9 @@ export class Fields {
     throw new ModelError(`field ${field}: ${reason}`, this.where);
   }
 
-  /** Exactly these keys: reports the first missing one, then any extra one. */
-  exactly(keys: readonly string[], what: string): void {
-    for (const k of keys) if (!(k in this.obj)) this.fail(k, `missing (required for ${what})`);
+  /** Exactly these keys (those in `optional` may be absent): reports the first missing one, then any extra one. */
+  exactly(keys: readonly string[], what: string, optional: readonly string[] = []): void {
+    for (const k of keys) if (!(k in this.obj) && !optional.includes(k)) this.fail(k, `missing (required for ${what})`);
     for (const k of Object.keys(this.obj)) {
       if (!keys.includes(k)) this.fail(k, `unknown field for ${what} (allowed: ${keys.join(', ')})`);
     }

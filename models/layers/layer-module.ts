@@ -54,6 +54,8 @@ export interface LayerModule<L extends Layer> {
   readonly kind: L['kind'];
   /** every field of the layer object, `kind` and `name` first, in JSON file order */
   readonly fields: readonly (keyof L & string)[];
+  /** fields a JSON layer object may leave out (written only when they differ from their default) */
+  readonly optionalFields?: readonly (keyof L & string)[];
 
   /**
    * Checks every field of the layer except `kind` and `name` (type and range:

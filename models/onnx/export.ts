@@ -16,7 +16,7 @@
  */
 import { ModelError } from '../../arch/index.js';
 import type { Layer, Network } from '../ir.js';
-import type { Conv2dLayer } from '../layers/conv2d.js';
+import { convPadding, type Conv2dLayer } from '../layers/conv2d.js';
 import { type LayerInfo } from '../ir.js';
 import { analyzeNetwork } from '../analysis.js';
 import { encodeModel, floatTensor, type NodeSpec } from './encode.js';
@@ -77,10 +77,11 @@ class Builder {
 
 function conv(b: Builder, x: string, l: Conv2dLayer): string {
   const w = b.weights(l.name, [l.outChannels, l.inChannels, l.kernelH, l.kernelW], l.weights);
+  const pad = convPadding(l);
   return b.node('Conv', l.name, [x, w], {
     kernel_shape: { ints: [l.kernelH, l.kernelW] },
     strides: { ints: [l.strideH, l.strideW] },
-    pads: { ints: [l.padH, l.padW, l.padH, l.padW] },
+    pads: { ints: [pad.top, pad.left, pad.bottom, pad.right] },
     group: { i: 1 },
   });
 }

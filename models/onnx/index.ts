@@ -2,8 +2,8 @@
  * ONNX and QONNX import (docs/import.md): read a model file, lower it to a
  * nibble network with host stages, and check it against the float executor.
  */
-import { readFileSync } from 'node:fs';
 import { ModelError } from '../../arch/index.js';
+import { readInputBytes } from '../../io/index.js';
 import { readOnnxGraph, type OnnxGraph } from './graph.js';
 import { probeValues, valueRanges } from './check.js';
 import { RAW_SCALE_KEY } from './export.js';
@@ -27,13 +27,8 @@ export const DEFAULT_LOWER_OPTIONS: LowerOptions = {
 };
 
 export function readOnnxFile(path: string): OnnxGraph {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new ModelError(`cannot read the model: ${(e as Error).message}`, path);
-  }
-  return readOnnxGraph(bytes, path);
+  // a regular file of at most 2 GiB (protobuf's own limit for one message)
+  return readOnnxGraph(readInputBytes(path, 'model file'), path);
 }
 
 /**

@@ -31,7 +31,11 @@ function isFresh(): boolean {
   return SOURCE_DIRS.every((d) => newestSource(join(REPO, d)) <= built);
 }
 
-/** Build with `npm run build` unless dist/ is fresh. Type errors elsewhere do not stop the emit; a missing binary does. */
+/**
+ * Build as `npm run build` does (tsc, the WebAssembly kernel, the bundled
+ * executable) unless dist/ is fresh. Type errors elsewhere do not stop the
+ * emit; a failing kernel or bundle build, or a missing binary, does.
+ */
 export async function ensureBuilt(): Promise<void> {
   if (isFresh()) return;
   mkdirSync(join(REPO, 'dist'), { recursive: true });
@@ -51,9 +55,13 @@ export async function ensureBuilt(): Promise<void> {
   try {
     if (isFresh()) return;
     const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, encoding: 'utf8' });
-    if (!existsSync(BIN)) throw new Error(`build failed, no ${BIN}:\n${r.stdout}\n${r.stderr}`);
     if (r.status !== 0)
       process.stderr.write(`[test/cli] tsc reported errors (dist was emitted anyway):\n${r.stdout.slice(0, 2000)}\n`);
+    for (const script of ['sim/kernels/build-wasm.mjs', 'cli/build-bundle.mjs']) {
+      const s = spawnSync(process.execPath, [script], { cwd: REPO, encoding: 'utf8' });
+      if (s.status !== 0) throw new Error(`build failed: node ${script}:\n${s.stderr}`);
+    }
+    if (!existsSync(BIN)) throw new Error(`build failed, no ${BIN}:\n${r.stdout}\n${r.stderr}`);
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
   }

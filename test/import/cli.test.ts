@@ -117,6 +117,35 @@ describe('nibble import', () => {
     expect(r.stdout).toMatch(/model accuracy\s+\d+\.\d+ % \(the ONNX semantics, float executor\)/);
     expect(r.stdout).toMatch(/nibble accuracy\s+\d+\.\d+ %/);
   });
+
+  test('--calibrate random:N: a float model whose input no dataset has (seeded raw inputs of its shape)', async () => {
+    const b = new GraphBuilder();
+    const x = b.input([1, 3, 8, 8]);
+    const w = b.constant(
+      [4, 3, 3, 3],
+      randomInts(108, -20, 20).map((v) => v / 37),
+    );
+    const c = b.node('Relu', [b.node('Conv', [x, w], { kernel_shape: { ints: [3, 3] } })]);
+    const f = b.node('Flatten', [c], { axis: { i: 1 } });
+    b.node('MatMul', [
+      f,
+      b.constant(
+        [144, 5],
+        randomInts(720, -9, 9).map((v) => v / 50),
+      ),
+    ]);
+    const src = join(dir, 'float-rgb.onnx');
+    writeFileSync(src, b.encode(b.nodes.at(-1)!.outputs[0]!));
+    const r = await nibble(['import', src, '--quantize', '--calibrate', 'random:32', '--no-write', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.check.source).toBe('16 seeded random inputs');
+    expect(doc.layers.map((l: { kind: string }) => l.kind)).toContain('conv2d');
+    expectUserError(
+      await nibble(['import', src, '--quantize', '--calibrate', 'mnist-train:8']),
+      /^nibble: error: --calibrate: mnist-train images are 1x28x28 but the model input is 3x8x8 \(random:N gives seeded inputs of any shape\)$/,
+    );
+  });
 });
 
 describe('model files everywhere', () => {
@@ -157,5 +186,16 @@ describe('model files everywhere', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/note: .*tfc\.onnx was imported with converted \(inexact\) steps/);
     expect(JSON.parse(r.stdout).accuracy).toBeGreaterThan(0.9);
+  });
+
+  test("a .onnx given to compile is imported for the --config's widths (8-bit weights: TFC-2W2A is exact)", async () => {
+    const cfg = join(dir, 'w8.json');
+    writeFileSync(cfg, JSON.stringify({ bits: { weight: 8, activation: 8 } }));
+    const onnx = join(SHARED_ONNX, 'tfc-2w2a.onnx');
+    const r = await nibble(['compile', onnx, '--config', cfg, '-o', join(dir, 'tfc8.nbl')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/converted/); // multipliers up to 127 make every requant channel exact
+    const d = await nibble(['compile', onnx, '-o', join(dir, 'tfc4.nbl')]);
+    expect(d.stderr).toMatch(/was imported with converted \(inexact\) steps/);
   });
 });

@@ -1,11 +1,14 @@
 /** Model format 2 (.nbm): round trips, packing, and every corruption as a located error. */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { ModelError } from '../../arch/index.js';
+import { FileError, NODE_OUTPUT_FS, writeOutputFile, type OutputFs } from '../../io/index.js';
 import {
   loadModelBinaryFile,
+  modelBinaryData,
   saveModelBinary,
   saveModelJson,
   zooNetwork,
@@ -126,10 +129,67 @@ describe('corrupt files: one line naming the file and the reason', () => {
   test('nothing half-written when the target cannot be written', () => {
     const target = join(dir, 'isdir.nbm');
     mkdirSync(target);
-    expect(thrownMessage(() => saveModelBinary(target, zooNetwork('mnist', {})), ModelError)).toMatch(
-      /isdir\.nbm: cannot write: /,
+    expect(thrownMessage(() => saveModelBinary(target, zooNetwork('mnist', {})), FileError)).toMatch(
+      /isdir\.nbm: cannot write: this is a directory; give a file name$/,
     );
-    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.includes('tmp'))).toEqual([]);
     expect(existsSync(join(target))).toBe(true);
+  });
+});
+
+describe('io discipline: only regular files of a sane size are read; writes are all or nothing', () => {
+  test('a directory, a FIFO or a missing file given as a .nbm is one line naming it', () => {
+    const d = join(dir, 'adir.nbm');
+    mkdirSync(d);
+    expect(thrownMessage(() => loadModelBinaryFile(d), FileError)).toBe(
+      `${d}: model file expected, but this is a directory`,
+    );
+    const none = join(dir, 'none.nbm');
+    expect(thrownMessage(() => loadModelBinaryFile(none), FileError)).toBe(`${none}: model file not found`);
+    const fifo = join(dir, 'fifo.nbm');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    expect(thrownMessage(() => loadModelBinaryFile(fifo), FileError)).toBe(
+      `${fifo}: cannot read model file: a FIFO (named pipe), not a regular file`,
+    );
+  });
+
+  test('a header length beyond the end of the file is refused before it is allocated', () => {
+    const p = join(dir, 'hdr.nbm');
+    saveModelBinary(p, zooNetwork('mnist', {}));
+    const b = Buffer.from(readFileSync(p)).subarray(0, 400);
+    b.writeUInt32LE(60 << 20, 12);
+    writeFileSync(p, b);
+    expect(thrownMessage(() => loadModelBinaryFile(p), ModelError)).toMatch(
+      /hdr\.nbm: truncated: the header ends at byte 62914580 but the file has 400 bytes$/,
+    );
+  });
+
+  test('a full disk mid-model leaves neither the model nor a temporary file', () => {
+    const target = join(dir, 'full.nbm');
+    let used = 0;
+    const fs: OutputFs = {
+      ...NODE_OUTPUT_FS,
+      writeNewFile(path, data) {
+        const chunks = typeof data === 'object' && !(data instanceof Uint8Array) ? data.chunks() : [data];
+        writeFileSync(path, '');
+        for (const c of chunks) {
+          used += typeof c === 'string' ? c.length : c.length;
+          if (used > 2000) throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
+        }
+      },
+    };
+    expect(
+      thrownMessage(() => writeOutputFile(target, modelBinaryData(zooNetwork('mnist', {})), fs), FileError),
+    ).toMatch(/full\.nbm: cannot write: no space left on the device \(ENOSPC\); no output was written$/);
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('tmp'))).toEqual([]);
+  });
+
+  test('streamed output: the chunks are the bytes saveModelBinary writes', () => {
+    const net = zooNetwork('cifar10', { inputSize: 16 });
+    const p = join(dir, 'stream.nbm');
+    saveModelBinary(p, net);
+    const joined = Buffer.concat([...modelBinaryData(net).chunks()].map((c) => Buffer.from(c)));
+    expect(joined.equals(readFileSync(p))).toBe(true);
   });
 });

@@ -5,6 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { ModelError } from '../../arch/index.js';
+import { saveModelJson, type Conv2dLayer, type Network } from '../../models/index.js';
+import { exportQonnx, lowerOnnx, readOnnxGraph } from '../../models/onnx/index.js';
 import { DATA_TYPE } from '../../models/onnx/schema.js';
 import { thrownMessage } from '../thrown.js';
 import { GraphBuilder, compare, expectExact, importGraph, randomInts } from './builder.js';
@@ -145,11 +147,72 @@ describe('Conv', () => {
     expectExact(b.graph(lastOut(b)));
   });
 
-  test('asymmetric pads with more at the end: a located error', () => {
-    const b = convNet({ strides: [2, 2], pads: [0, 0, 1, 1] });
-    const msg = thrownMessage(() => importGraph(b.graph(lastOut(b))), ModelError);
-    expect(msg).toMatch(
-      /test\.onnx: node \d+ 'Conv\d+' \(Conv\): asymmetric vertical padding \(0 before, 1 after\) has no nibble form/,
+  test('asymmetric pads with more at the end (TensorFlow SAME at stride 2) are exact', () => {
+    for (const pads of [
+      [0, 0, 1, 1],
+      [0, 1, 2, 0],
+      [2, 0, 1, 2],
+    ]) {
+      const b = convNet({ strides: [2, 2], pads, rounding: 'FLOOR', size: 8 });
+      const lowered = expectExact(b.graph(lastOut(b)));
+      const conv = lowered.network.layers[0]!;
+      expect(
+        conv.kind === 'conv2d' && [conv.padH, conv.padBottom ?? conv.padH, conv.padW, conv.padRight ?? conv.padW],
+      ).toEqual([pads[0], pads[2], pads[1], pads[3]]);
+    }
+    const b = new GraphBuilder();
+    const x = quantizedInput(b, [1, 2, 8, 8]);
+    const y = b.node('Conv', [x, b.weights([3, 2, 3, 3], randomInts(54, -7, 7))], {
+      kernel_shape: { ints: [3, 3] },
+      strides: { ints: [2, 2] },
+      auto_pad: { s: 'SAME_UPPER' },
+    });
+    b.quant(y, { scale: 16, signed: true, rounding: 'FLOOR' });
+    const lowered = expectExact(b.graph(lastOut(b)));
+    expect(lowered.steps.some((st) => /pad t0 b1 l0 r1/.test(st.action))).toBe(true);
+  });
+
+  test('an asymmetric conv2d exports to QONNX and imports back identically', () => {
+    const conv: Conv2dLayer = {
+      kind: 'conv2d',
+      name: 'conv',
+      inChannels: 2,
+      outChannels: 3,
+      kernelH: 3,
+      kernelW: 3,
+      strideH: 2,
+      strideW: 2,
+      padH: 0,
+      padW: 1,
+      padBottom: 1,
+      weights: Int8Array.from(randomInts(54, -7, 7)),
+    };
+    const net: Network = {
+      name: 'asym',
+      input: { channels: 2, height: 8, width: 8, bits: 4, signed: false },
+      weightBits: 4,
+      accumulatorBits: 32,
+      layers: [
+        conv,
+        {
+          kind: 'requant',
+          name: 'rq',
+          signed: false,
+          bits: 4,
+          bias: new Int32Array(3),
+          shift: new Int8Array(3).fill(2),
+        },
+      ],
+    };
+    const back = lowerOnnx(readOnnxGraph(exportQonnx(net), 'asym.onnx'));
+    expect(back.exact).toBe(true);
+    expect(saveModelJson(back.network)).toBe(saveModelJson(net));
+  });
+
+  test('padding as large as the kernel: a located error', () => {
+    const b = convNet({ pads: [0, 0, 3, 0] });
+    expect(thrownMessage(() => importGraph(b.graph(lastOut(b))), ModelError)).toMatch(
+      /test\.onnx: node \d+ 'Conv\d+' \(Conv\): padding 0,0,3,0 is not smaller than the 3x3 kernel$/,
     );
   });
 

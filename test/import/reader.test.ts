@@ -2,9 +2,13 @@
  * Reading ONNX files: every tensor storage the specification allows, and
  * every malformed file as a one-line located error.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ModelError } from '../../arch/index.js';
-import { encodeModel, readOnnxGraph } from '../../models/onnx/index.js';
+import { FileError } from '../../io/index.js';
+import { encodeModel, readOnnxFile, readOnnxGraph } from '../../models/onnx/index.js';
 import { DATA_TYPE, modelProtoType } from '../../models/onnx/schema.js';
 import { decodeTensor, encodeTensor, type TensorProtoFields } from '../../models/onnx/tensor.js';
 import { thrownMessage } from '../thrown.js';
@@ -109,6 +113,20 @@ describe('tensor storage', () => {
       }),
     ).finish();
     expect(fail(bytes)).toBe("m.onnx: initializer 'w': dims[0] is 9223372036854775807, beyond 2^53 (int64 overflow)");
+  });
+});
+
+describe('reading the file: regular files only, through io', () => {
+  test('a directory, a missing file; a real file is read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nibble-onnx-'));
+    expect(thrownMessage(() => readOnnxFile(dir), FileError)).toBe(
+      `${dir}: model file expected, but this is a directory`,
+    );
+    const none = join(dir, 'none.onnx');
+    expect(thrownMessage(() => readOnnxFile(none), FileError)).toBe(`${none}: model file not found`);
+    const ok = join(dir, 'id.onnx');
+    writeFileSync(ok, identityModel());
+    expect(readOnnxFile(ok).nodes.map((n) => n.opType)).toEqual(['Identity']);
   });
 });
 

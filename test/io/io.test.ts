@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NibbleError, parseJsonStrict } from '../../arch/index.js';
 import {
@@ -23,7 +24,7 @@ function fullDiskAfter(budget: number): OutputFs {
   return {
     ...NODE_OUTPUT_FS,
     writeNewFile(path, data) {
-      used += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      used += typeof data === 'string' ? Buffer.byteLength(data) : data instanceof Uint8Array ? data.length : 0;
       if (used > budget) {
         // like a real full disk, the file exists (partly written) when write() fails
         writeFileSync(path, '');
@@ -203,6 +204,52 @@ describe('parseJsonStrict', () => {
     expect(err("{'a': 1}")).toBe("f.json:1:2: not valid JSON: expected a key in double quotes, got '''");
     expect(err('{} {}')).toBe("f.json:1:4: not valid JSON: unexpected '{' after the end of the JSON value");
     expect(err('\u0000')).toBe('f.json:1:1: not valid JSON: expected a value, got a NUL byte (is this a binary file?)');
+  });
+
+  it('the fast path (JSON.parse, then a scan of keys and depth) rejects exactly what the validator rejects', () => {
+    // objects whose keys may repeat, spelled plainly or with \u escapes, nested in arrays and objects
+    const key = fc.constantFrom('a', 'b', 'ab', '\\u0061', 'a\\"', '\\\\', ',', '{', ']');
+    const leaf = fc.oneof(fc.integer().map(String), fc.constantFrom('"x,}"', 'null', '[]', '{}', '"\\""'));
+    const doc = fc.letrec<{ value: string }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        fc.array(tie('value'), { maxLength: 4 }).map((xs) => `[${xs.join(', ')}]`),
+        fc
+          .array(fc.tuple(key, tie('value')), { maxLength: 4 })
+          .map((kv) => `{${kv.map(([k, v]) => `"${k}": ${v}`).join(',')}}`),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(doc, (text) => {
+        // the reference: JSON.parse with a reviver cannot see repeats, so count keys per object by hand
+        let dup = false;
+        const scan = (t: string) => {
+          const stack: Set<string>[] = [];
+          const re = /"((?:[^"\\]|\\.)*)"(\s*:)?|[{}]/g;
+          for (let m = re.exec(t); m; m = re.exec(t)) {
+            if (m[0] === '{') stack.push(new Set());
+            else if (m[0] === '}') stack.pop();
+            else if (m[2]) {
+              const k = JSON.parse(`"${m[1]}"`) as string;
+              if (stack[stack.length - 1]!.has(k)) dup = true;
+              stack[stack.length - 1]!.add(k);
+            }
+          }
+        };
+        scan(text);
+        const got = (() => {
+          try {
+            return { value: parseJsonStrict(text, 'f.json') };
+          } catch (e) {
+            return { error: (e as Error).message };
+          }
+        })();
+        if (dup) expect(got.error).toMatch(/duplicate key/);
+        else expect(got).toEqual({ value: JSON.parse(text) as unknown });
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('nesting 10,000 deep is a located error, not a stack overflow', () => {

@@ -44,8 +44,9 @@ export function naiveRun(net: Network, inputs: ArrayLike<number>, batch: number,
   };
 
   const conv = (l: Conv2dLayer, x: NaiveTensor): NaiveTensor => {
-    const oh = Math.floor((x.h + 2 * l.padH - l.kernelH) / l.strideH) + 1;
-    const ow = Math.floor((x.w + 2 * l.padW - l.kernelW) / l.strideW) + 1;
+    // padBottom / padRight: extra zero rows below and columns right (default: padH / padW)
+    const oh = Math.floor((x.h + l.padH + (l.padBottom ?? l.padH) - l.kernelH) / l.strideH) + 1;
+    const ow = Math.floor((x.w + l.padW + (l.padRight ?? l.padW) - l.kernelW) / l.strideW) + 1;
     const data: number[] = [];
     for (let co = 0; co < l.outChannels; co++) {
       for (let oy = 0; oy < oh; oy++) {

@@ -5,8 +5,20 @@
  * resumes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  datasetAccuracy,
+  exportQonnx,
+  importOnnxGraph,
+  loadDataset,
+  readOnnxGraph,
+  saveModelBinary,
+  zooNetwork,
+} from '../../models/index.js';
 import { ensureBuilt, expectUserError, nibble } from '../cli/nibble.js';
 import { expectEachPointOnce, resultLines, specDir, startNibble, waitFor, type Running } from './helpers.js';
 
@@ -134,6 +146,41 @@ describe.skipIf(!HAVE_REDIS)('BullMQ queue', () => {
       // worker B did the killed worker's point
       expect(b.stdout()).toContain(`done ${inHand[0]}`);
       await stopWorker(b);
+      await r.stop();
+    },
+  );
+
+  test(
+    'ONNX and .nbm models with host stages travel through Redis; accuracy is measured by the worker',
+    { timeout: 240_000 },
+    async () => {
+      const r = await redis();
+      const spec = [
+        'name: onnx',
+        'models: [net.onnx, lowered.nbm]',
+        'axes:',
+        '  array.size: [8, 16]',
+        'dataset: mnist-test:100',
+        'objectives: [latency, accuracy]',
+        '',
+      ].join('\n');
+      const { dir, file, out } = specDir(spec);
+      const onnx = exportQonnx(zooNetwork('mnist', { seed: 5 }));
+      writeFileSync(join(dir, 'net.onnx'), onnx);
+      const lowered = importOnnxGraph(readOnnxGraph(onnx, 'net.onnx'));
+      const net = { ...lowered.network, host: lowered.host };
+      saveModelBinary(join(dir, 'lowered.nbm'), net);
+      const expected = datasetAccuracy(net, loadDataset('mnist-test', 100)).accuracy;
+      const coord = start(['sweep', file, '--out', out, '--queue', r.url, '--json'], dir);
+      // the worker runs elsewhere: the model files are not where the spec says
+      const w = start(['worker', '--queue', r.url, '--workers', '1'], tmpdir());
+      const code = await coord.exited;
+      expect(code, coord.stderr()).toBe(0);
+      expectEachPointOnce(out, 4);
+      const recs = resultLines(out);
+      expect(recs.map((x) => [x.status, x.reason])).toEqual(Array(4).fill(['ok', undefined]));
+      for (const x of recs) expect(x.metrics.accuracy).toBe(expected);
+      await stopWorker(w);
       await r.stop();
     },
   );

@@ -139,13 +139,13 @@ describe('sweep spec: bad input', () => {
     expect(errorOf('- 1\n- 2\n')).toMatch(/a sweep spec must be a mapping/);
     expect(errorOf('axes: {}\n')).toMatch(/no `models`: name at least one model/);
     expect(errorOf('models: [mnist]\naxis: {}\n')).toBe(
-      `${file}:2:1: axis: unknown key 'axis' (did you mean axes?); known: name, models, base, presets, axes, batch, engine, constraints, objectives, fpga`,
+      `${file}:2:1: axis: unknown key 'axis' (did you mean axes?); known: name, models, base, presets, axes, batch, engine, constraints, objectives, fpga, dataset`,
     );
     expect(errorOf('models: [mnsit]\n')).toBe(
       `${file}:1:10: models.0: unknown zoo model 'mnsit' (did you mean mnist?); zoo: mnist, cifar10, vgg16, resnet; files: {file: PATH}`,
     );
-    expect(errorOf('models: [{file: net.onnx}]\n')).toMatch(
-      /models\.0\.format: cannot tell the model format of 'net\.onnx'/,
+    expect(errorOf('models: [{file: net.bin}]\n')).toMatch(
+      /models\.0\.format: cannot tell the model format of 'net\.bin': add format: json\|integernet\|nbm\|onnx$/,
     );
     expect(errorOf('models: [mnist]\npresets: [edge, tiny]\n')).toMatch(
       /presets\.1: unknown preset "tiny"; known: default, edge, large, xl, ice40-board$/,

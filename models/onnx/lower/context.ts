@@ -3,6 +3,7 @@ import { ModelError } from '../../../arch/index.js';
 import type { OnnxGraph, OnnxNode } from '../graph.js';
 import type { Tensor } from '../tensor.js';
 import { perChannel, type Layout } from './layout.js';
+import type { RequantLayer } from '../../layers/requant.js';
 import type { ImportStep, RequantReport, Sym } from './state.js';
 
 export interface LowerOptions {
@@ -36,6 +37,10 @@ export class Lowering {
   private readonly names = new Set<string>();
   /** node indices consuming each value */
   readonly consumers = new Map<string, OnnxNode[]>();
+  /** the node producing each value */
+  readonly producers = new Map<string, OnnxNode>();
+  /** the ONNX value each requant layer computes (its quantizer's output) */
+  readonly requantValues = new Map<RequantLayer, string>();
   /** inexact steps so far (for --exact and the summary) */
   inexact = 0;
   /** largest |weight| in the network (sets its weightBits) */
@@ -54,6 +59,7 @@ export class Lowering {
     readonly opts: LowerOptions,
   ) {
     for (const n of graph.nodes) {
+      for (const o of n.outputs) if (o) this.producers.set(o, n);
       for (const i of n.inputs) {
         const list = this.consumers.get(i) ?? [];
         list.push(n);
@@ -147,6 +153,42 @@ export class Lowering {
     if (!v)
       this.fail(node, `${what} of shape [${t.dims.join(',')}] varies within a channel: not a per-channel constant`);
     return v;
+  }
+
+  /**
+   * True if `value` is read by one node only, and so is every value back to
+   * `origin` through layout and value-map nodes: nothing else sees the tensor
+   * in between, so its producer may change for this reader.
+   */
+  soleReader(value: string, origin: string): boolean {
+    const outputs = new Set(this.graph.outputs.map((o) => o.name));
+    let v = value;
+    for (let i = 0; i <= this.graph.nodes.length; i++) {
+      if ((this.consumers.get(v) ?? []).length !== 1 || outputs.has(v)) return false;
+      if (v === origin) return true;
+      const p = this.producers.get(v);
+      if (!p || !PASS_THROUGH.has(p.opType)) return false;
+      const data = p.inputs.find((name) => {
+        const k = name ? this.syms.get(name)?.kind : undefined;
+        return k === 'act' || k === 'acc';
+      });
+      if (!data) return false;
+      v = data;
+    }
+    return false;
+  }
+
+  /** True if the value reaches an Add of two computed values through layout and value-map nodes only. */
+  feedsResidualAdd(value: string, seen = new Set<string>()): boolean {
+    if (seen.has(value)) return false;
+    seen.add(value);
+    for (const c of this.consumers.get(value) ?? []) {
+      const computed = c.inputs.filter((i) => i && this.syms.get(i)?.kind !== 'const').length;
+      if (c.opType === 'Add' && computed === 2) return true;
+      const through = PASS_THROUGH.has(c.opType) || c.opType === 'BatchNormalization';
+      if (through && c.outputs.some((o) => this.feedsResidualAdd(o, seen))) return true;
+    }
+    return false;
   }
 
   /** True if the value reaches a zero-padded convolution or pool before being requantized. */

@@ -104,13 +104,12 @@ function clampAct(lw: Lowering, node: OnnxNode, s: ActSym, lo: number, hi: numbe
     rq.layer.signed = false;
     rq.layer.bits = b;
     rq.layer.bias = Int32Array.from(moved);
+    // codes with an offset: a zero-padded convolution after them corrects its borders (lower/borders.ts)
     const offset = s.offset.map((v) => v + s.kappa * newLo);
-    const padded = newLo !== 0 && offset.some((v) => v !== 0) && lw.feedsPadding(node.outputs[0]!);
-    if (padded) lw.approximate(node, 'the clamped codes carry an offset and a later convolution pads with zeros');
     lw.step(
       node,
       `folded into requant '${rq.layer.name}': its clamp becomes unsigned ${b}-bit (codes ${newLo}..${newHi})`,
-      rq.exact && !padded,
+      rq.exact,
     );
     return { ...s, signed: false, bits: b, lo: 0, hi: newHi - newLo, offset };
   }

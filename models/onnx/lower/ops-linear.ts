@@ -4,7 +4,7 @@
  * input scales, Gemm's alpha, the input's offset, the bias) goes into the
  * accumulator's affine value map, to be folded into the next requant.
  */
-import type { Conv2dLayer } from '../../layers/conv2d.js';
+import { formatPadding, type Conv2dLayer } from '../../layers/conv2d.js';
 import type { DenseLayer } from '../../layers/dense.js';
 import type { FlattenLayer } from '../../layers/flatten.js';
 import { attrFloat, attrInt, windowGeometry } from '../attrs.js';
@@ -12,8 +12,9 @@ import { transpose } from '../execute/index.js';
 import type { OnnxNode } from '../graph.js';
 import type { Lowering } from './context.js';
 import { isNchw, isNhwc, orderAt, plainLayout, vectorLength, type Layout } from './layout.js';
-import { extend, newAcc, type AccSym, type ActSym, type Sym } from './state.js';
-import { accRange, layerInput, layerWeights, toInt8 } from './weights.js';
+import { fixBorders, type PaddedConv } from './borders.js';
+import { extend, newAcc, type AccRange, type AccSym, type ActSym, type Sym } from './state.js';
+import { accRange, layerInput, layerWeights, toInt8, type Weights } from './weights.js';
 
 /** One scale for all input channels (the weights then see plain integer codes). */
 function uniformScale(lw: Lowering, node: OnnxNode, x: ActSym): number {
@@ -45,9 +46,10 @@ function accFrom(
   alpha: Float64Array,
   beta: Float64Array,
   x: ActSym,
+  known?: AccRange,
 ): AccSym {
   const rows = layer.kind === 'conv2d' ? layer.outChannels : layer.outFeatures;
-  const range = accRange(layer.weights, rows, x.lo, x.hi);
+  const range = known ?? accRange(layer.weights, rows, x.lo, x.hi);
   return newAcc({ layout, path, alpha, beta, sources: [layer], range, probe: node.outputs[0]! });
 }
 
@@ -89,19 +91,8 @@ export function lowerConv(lw: Lowering, node: OnnxNode, channelsLast: boolean): 
   const [oh, ow] = one ? [1, g.out[0]!] : (g.out as [number, number]);
   if (g.dilations.some((d) => d !== 1))
     lw.fail(node, `dilations ${g.dilations.join(',')}: only dilation 1 is supported`);
-  const sym = (begin: number, end: number, size: number, k: number, s: number, out: number, axis: string) => {
-    if (begin === end) return begin;
-    // more padding at the start than at the end is exact when the symmetric form gives the same output size
-    if (begin > end && Math.floor((size + 2 * begin - k) / s) + 1 === out) return begin;
-    return lw.fail(
-      node,
-      `asymmetric ${axis} padding (${begin} before, ${end} after) has no nibble form (its conv2d pads both sides equally)`,
-    );
-  };
-  const padH = sym(padT, padB, h, kh, sh, oh, 'vertical');
-  const padW = sym(padL, padR, width, kw, sw, ow, 'horizontal');
-  if (padH > kh - 1 || padW > kw - 1)
-    lw.fail(node, `padding ${padH},${padW} is not smaller than the ${kh}x${kw} kernel`);
+  if (Math.max(padT, padB) > kh - 1 || Math.max(padL, padR) > kw - 1)
+    lw.fail(node, `padding ${[padT, padL, padB, padR].join(',')} is not smaller than the ${kh}x${kw} kernel`);
 
   // dense [co][ci][kh][kw] codes: grouped convs become block-diagonal
   const taps = kh * kw;
@@ -113,61 +104,87 @@ export function lowerConv(lw: Lowering, node: OnnxNode, channelsLast: boolean): 
       for (let t = 0; t < taps; t++) full[(o * ci + gi * cig + c) * taps + t] = w.codes[(o * cig + c) * taps + t]!;
     }
   }
-  const weights = w.pending ? new Int8Array(full.length) : toInt8(lw, node, full);
-  lw.noteWeights(weights);
-  const layer: Conv2dLayer = {
-    kind: 'conv2d',
-    name: lw.layerName(node),
-    inChannels: ci,
-    outChannels: co,
-    kernelH: kh,
-    kernelW: kw,
-    strideH: sh,
-    strideW: sw,
-    padH,
-    padW,
-    weights,
-  };
+  const geometry: ConvGeometry = { co, ci, kh, kw, sh, sw, padT, padL, padB, padR, oh, ow, one, group, channelsLast };
+  emitConv(lw, node, x, w, full, geometry);
+}
+
+interface ConvGeometry extends Omit<PaddedConv, 'weights' | 'codeOffset'> {
+  padB: number;
+  padR: number;
+  one: boolean;
+  group: number;
+  channelsLast: boolean;
+}
+
+/** The conv2d layer and its accumulator's value map; zero padding of codes with an offset made exact where it can be. */
+function emitConv(lw: Lowering, node: OnnxNode, x: ActSym, w: Weights, full: Float64Array, g: ConvGeometry): void {
+  const { co, ci, kh, kw } = g;
+  const taps = kh * kw;
+  const integer = node.opType === 'ConvInteger';
   const s = integer ? 1 : uniformScale(lw, node, x);
   let xOffset = x.offset;
   if (integer && lw.optionalSym(node, 2)) {
     const xz = lw.constant(node, 2, 'x_zero_point').data[0]!;
     xOffset = xOffset.map((v, c) => v - xz / x.scale[c]!);
   }
+  const offsets = xOffset.some((v) => v !== 0);
+  const padded = g.padT + g.padB + g.padL + g.padR > 0;
+  const fix =
+    offsets && padded && !w.pending
+      ? fixBorders(lw, node, x, { ...g, weights: full, codeOffset: xOffset.map((v) => v / x.kappa) })
+      : undefined;
+  const fixed = typeof fix === 'object' ? fix : undefined;
+  const input = fixed?.x ?? x;
+  const weights = w.pending ? new Int8Array(full.length) : toInt8(lw, node, fixed?.weights ?? full);
+  lw.noteWeights(weights);
+  const layer: Conv2dLayer = {
+    kind: 'conv2d',
+    name: lw.layerName(node),
+    inChannels: input.layout.canon.c,
+    outChannels: co,
+    kernelH: kh,
+    kernelW: kw,
+    strideH: g.sh,
+    strideW: g.sw,
+    padH: g.padT,
+    padW: g.padL,
+    ...(g.padB !== g.padT ? { padBottom: g.padB } : {}),
+    ...(g.padR !== g.padL ? { padRight: g.padR } : {}),
+    weights,
+  };
   const bias = biasValues(lw, node, integer ? undefined : lw.optionalSym(node, 2), co);
-  const alpha = w.scale.map((sw0) => sw0 * s * x.kappa);
+  const alpha = w.scale.map((sw0, o) => (sw0 * s * x.kappa) / (fixed?.factor[o] ?? 1));
   const beta = new Float64Array(co);
-  let offsets = false;
   for (let o = 0; o < co; o++) {
+    // the offsets' share: in the bias (every tap inside the image), or computed by the constant channels
     let t = 0;
-    for (let c = 0; c < ci; c++) {
+    for (let c = 0; c < ci && !fixed; c++) {
       if (xOffset[c] === 0) continue;
-      offsets = true;
       let sum = 0;
       for (let k = 0; k < taps; k++) sum += full[(o * ci + c) * taps + k]!;
       t += sum * xOffset[c]!;
     }
     beta[o] = bias[o]! + w.scale[o]! * s * t;
   }
-  const outDims = one ? [1, co, ow] : [1, co, oh, ow];
-  const layout = channelsLast ? { ...plainLayout(outDims), ...nhwcOf(outDims) } : plainLayout(outDims);
-  const acc = accFrom(node, layout, extend(x.path, layer), layer, alpha, beta, x);
+  const outDims = g.one ? [1, co, g.ow] : [1, co, g.oh, g.ow];
+  const layout = g.channelsLast ? { ...plainLayout(outDims), ...nhwcOf(outDims) } : plainLayout(outDims);
+  const acc = accFrom(node, layout, extend(input.path, layer), layer, alpha, beta, x, fixed?.range);
   if (w.pending) acc.pending = { layer, rows: co, values: full, inLo: x.lo, inHi: x.hi };
   lw.set(node, acc);
-  const exactBorders = !(offsets && (padH > 0 || padW > 0));
+  const exactBorders = !(offsets && padded) || fixed !== undefined;
   if (!exactBorders) {
-    lw.approximate(
-      node,
-      'the input has a nonzero zero point and the convolution pads with zeros: border outputs differ',
-    );
+    const why = typeof fix === 'string' ? fix : 'the weights are quantized later (--quantize)';
+    lw.approximate(node, `the input's codes carry an offset and the convolution pads with zeros: ${why}`);
     lw.notes.push(
-      `node ${node.index}: zero padding of an input with a nonzero zero point: border pixels see code 0, not the value 0`,
+      `node ${node.index}: zero padding of codes with an offset: border outputs see code 0, not the value 0 (${why})`,
     );
   }
-  const grouped = group > 1 ? `, group ${group} as block-diagonal weights (${group}x the MACs)` : '';
+  if (fixed) lw.notes.push(`node ${node.index}: ${fixed.how}`);
+  const grouped = g.group > 1 ? `, group ${g.group} as block-diagonal weights (${g.group}x the MACs)` : '';
+  const borders = fixed?.extra ? `, +${fixed.extra} constant input channels (exact borders)` : '';
   lw.step(
     node,
-    `conv2d '${layer.name}' ${ci}->${co} ${kh}x${kw} stride ${sh},${sw} pad ${padH},${padW}${grouped}`,
+    `conv2d '${layer.name}' ${input.layout.canon.c}->${co} ${kh}x${kw} stride ${g.sh},${g.sw} pad ${formatPadding(layer)}${grouped}${borders}`,
     exactBorders,
   );
 }

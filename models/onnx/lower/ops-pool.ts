@@ -12,6 +12,7 @@ import { attrInt, windowGeometry } from '../attrs.js';
 import type { OnnxNode } from '../graph.js';
 import type { Lowering } from './context.js';
 import { channelsLastLayout, isNchw, isNhwc, plainLayout } from './layout.js';
+import { fixBorders, type PaddedConv } from './borders.js';
 import { extend, newAcc, type AccSym, type ActSym } from './state.js';
 import { accRange, layerInput } from './weights.js';
 
@@ -22,30 +23,46 @@ interface Window {
   s: number;
   sh: number;
   sw: number;
+  /** top and left padding; bottom and right */
   padH: number;
   padW: number;
+  padB: number;
+  padR: number;
   oh: number;
   ow: number;
 }
 
 function poolWindow(lw: Lowering, node: OnnxNode, h: number, w: number, global: boolean): Window {
-  if (global) return { k: h === w ? h : -1, kh: h, kw: w, s: 1, sh: 1, sw: 1, padH: 0, padW: 0, oh: 1, ow: 1 };
+  if (global)
+    return { k: h === w ? h : -1, kh: h, kw: w, s: 1, sh: 1, sw: 1, padH: 0, padW: 0, padB: 0, padR: 0, oh: 1, ow: 1 };
   const g = windowGeometry(node, [h, w]);
   if (g.dilations.some((d) => d !== 1)) lw.fail(node, 'pooling with dilations is not supported');
   const [kh, kw] = g.kernel as [number, number];
   const [sh, sw] = g.strides as [number, number];
-  if (g.padBegin[0] !== g.padEnd[0] || g.padBegin[1] !== g.padEnd[1]) {
-    lw.fail(
-      node,
-      `asymmetric pooling pads (${g.padBegin.join(',')} before, ${g.padEnd.join(',')} after) are not supported`,
-    );
-  }
   const [padH, padW] = g.padBegin as [number, number];
+  const [padB, padR] = g.padEnd as [number, number];
   const [oh, ow] = g.out as [number, number];
-  const floorH = Math.floor((h + 2 * padH - kh) / sh) + 1;
-  const floorW = Math.floor((w + 2 * padW - kw) / sw) + 1;
+  const floorH = Math.floor((h + padH + padB - kh) / sh) + 1;
+  const floorW = Math.floor((w + padW + padR - kw) / sw) + 1;
   if (oh !== floorH || ow !== floorW) lw.fail(node, 'ceil_mode adds a partial window at the border: not supported');
-  return { k: kh === kw ? kh : -1, kh, kw, s: sh === sw ? sh : -1, sh, sw, padH, padW, oh, ow };
+  return { k: kh === kw ? kh : -1, kh, kw, s: sh === sw ? sh : -1, sh, sw, padH, padW, padB, padR, oh, ow };
+}
+
+function windowConv(win: Window, c: number, ones: Float64Array, x: ActSym): PaddedConv {
+  return {
+    co: c,
+    ci: c,
+    kh: win.kh,
+    kw: win.kw,
+    sh: win.sh,
+    sw: win.sw,
+    padT: win.padH,
+    padL: win.padW,
+    oh: win.oh,
+    ow: win.ow,
+    weights: ones,
+    codeOffset: x.offset.map((v) => v / x.kappa),
+  };
 }
 
 function spatialInput(lw: Lowering, node: OnnxNode, x: ActSym | AccSym, channelsLast: boolean): void {
@@ -66,7 +83,7 @@ export function lowerMaxPool(lw: Lowering, node: OnnxNode, channelsLast: boolean
   const win = poolWindow(lw, node, h, w, global);
   if (win.k < 0 || win.s < 0)
     lw.fail(node, `a ${win.kh}x${win.kw} window with strides ${win.sh},${win.sw}: nibble's max pool is square`);
-  if (win.padH || win.padW)
+  if (win.padH || win.padW || win.padB || win.padR)
     lw.fail(node, 'max pooling with padding is not supported (nibble pools valid windows only)');
   const layer: MaxPoolLayer = { kind: 'maxpool', name: lw.layerName(node), kernel: win.k, stride: win.s };
   const dims = [1, c, win.oh, win.ow];
@@ -119,23 +136,29 @@ export function lowerAveragePool(lw: Lowering, node: OnnxNode, global: boolean):
   const { c, h, w } = x.layout.canon;
   const win = poolWindow(lw, node, h, w, global);
   const includePad = attrInt(node, 'count_include_pad', 0) === 1;
-  if ((win.padH || win.padW) && !includePad) {
+  const padded = win.padH + win.padW + win.padB + win.padR > 0;
+  if (padded && !includePad) {
     lw.fail(
       node,
       'average pooling with padding and count_include_pad = 0 divides border windows by fewer elements: no exact nibble form',
     );
   }
-  if ((win.padH || win.padW) && x.offset.some((v) => v !== 0)) {
-    lw.fail(node, 'average pooling pads with zeros but the input has a nonzero zero point');
-  }
-  if (win.padH > win.kh - 1 || win.padW > win.kw - 1) lw.fail(node, 'padding is not smaller than the window');
+  if (Math.max(win.padH, win.padB) > win.kh - 1 || Math.max(win.padW, win.padR) > win.kw - 1)
+    lw.fail(node, 'padding is not smaller than the window');
   const taps = win.kh * win.kw;
-  const weights = new Int8Array(c * c * taps);
-  for (let ch = 0; ch < c; ch++) weights.fill(1, (ch * c + ch) * taps, (ch * c + ch + 1) * taps);
+  const ones = new Float64Array(c * c * taps);
+  for (let ch = 0; ch < c; ch++) ones.fill(1, (ch * c + ch) * taps, (ch * c + ch + 1) * taps);
+  const offsets = x.offset.some((v) => v !== 0);
+  const fix = offsets && padded ? fixBorders(lw, node, x, windowConv(win, c, ones, x)) : undefined;
+  if (typeof fix === 'string')
+    lw.fail(node, `average pooling pads with zeros but the input's codes carry an offset: ${fix}`);
+  const input = fix?.x ?? x;
+  const weights = Int8Array.from(fix?.weights ?? ones);
+  lw.noteWeights(weights);
   const layer: Conv2dLayer = {
     kind: 'conv2d',
     name: lw.layerName(node),
-    inChannels: c,
+    inChannels: input.layout.canon.c,
     outChannels: c,
     kernelH: win.kh,
     kernelW: win.kw,
@@ -143,20 +166,23 @@ export function lowerAveragePool(lw: Lowering, node: OnnxNode, global: boolean):
     strideW: win.sw,
     padH: win.padH,
     padW: win.padW,
+    ...(win.padB !== win.padH ? { padBottom: win.padB } : {}),
+    ...(win.padR !== win.padW ? { padRight: win.padR } : {}),
     weights,
   };
-  const alpha = x.scale.map((s) => (s * x.kappa) / taps);
-  const beta = x.scale.map((s, ch) => s * x.offset[ch]!);
+  const alpha = x.scale.map((s, ch) => (s * x.kappa) / taps / (fix?.factor[ch] ?? 1));
+  const beta = x.scale.map((s, ch) => (fix ? 0 : s * x.offset[ch]!));
   const layout = plainLayout([1, c, win.oh, win.ow]);
   const acc = newAcc({
     layout,
-    path: extend(x.path, layer),
+    path: extend(input.path, layer),
     alpha,
     beta,
     sources: [layer],
-    range: accRange(weights, c, x.lo, x.hi),
+    range: fix?.range ?? accRange(weights, c, x.lo, x.hi),
     probe: node.outputs[0]!,
   });
+  if (fix) lw.notes.push(`node ${node.index}: ${fix.how}`);
   lw.set(node, acc);
   lw.step(
     node,

@@ -97,8 +97,8 @@ function quantizeHost(lw: Lowering, node: OnnxNode, host: HostSym, spec: Quantiz
   lw.inputBits = bits;
   lw.inputTables = same ? [tables[0]!] : tables;
   lw.inputDescription = `${[...host.steps, `${spec.op} ${spec.describe}`].join(', ')}${o !== 0 ? `, code offset ${-o}` : ''}`;
-  const exact = o === 0 || !lw.feedsPadding(node.outputs[0]!);
-  if (!exact) lw.approximate(node, 'the input codes carry an offset and the first convolution pads with zeros');
+  // codes with an offset that reach a zero-padded convolution: that convolution makes its borders exact (lower/borders.ts)
+  const exact = true;
   const act: ActSym = {
     kind: 'act',
     layout: host.layout,
@@ -221,15 +221,20 @@ interface Choice {
   wrongFraction: number;
 }
 
-/** Exact first (within the machine's activation width first), the quantizer's own width first, then fewer bits. */
+/**
+ * Exact first (within the machine's activation width first), then codes
+ * without an offset where a zero-padded convolution follows (an offset costs
+ * that convolution constant channels, lower/borders.ts), the quantizer's own
+ * width first, then fewer bits.
+ */
 function rank(c: Choice, activationBits: number, decl: Representation | undefined): number[] {
-  const clean = c.exact && c.padSafe;
   const isDecl =
     decl && decl.signed === c.rep.signed && decl.bits === c.rep.bits && decl.offset === c.rep.offset ? 0 : 1;
   return [
-    clean ? 0 : 1,
-    clean ? (c.rep.bits > activationBits ? 1 : 0) : c.wrongFraction + (c.padSafe ? 0 : 1e-9),
-    clean ? isDecl : 0,
+    c.exact ? 0 : 1,
+    c.exact ? (c.rep.bits > activationBits ? 1 : 0) : c.wrongFraction,
+    c.padSafe ? 0 : 1,
+    c.exact ? isDecl : 0,
     c.rep.bits,
   ];
 }
@@ -363,19 +368,21 @@ function emitRequant(
   });
   const exactChannels = fits.filter((f) => f.exact).length;
   const notes: string[] = [];
-  if (!best.padSafe) notes.push('codes carry an offset and a later convolution pads with zeros: border outputs differ');
+  if (!best.padSafe)
+    notes.push('codes carry an offset and a later convolution pads with zeros (its borders are corrected there)');
+  lw.requantValues.set(layer, node.outputs[0]!);
   lw.requants.push({
     layer: layer.name,
     node: `${node.index}${node.name ? ` '${node.name}'` : ''}`,
     signed: rep.signed,
     bits: rep.bits,
     codeOffset: rep.offset,
-    exact: best.exact && best.padSafe,
+    exact: best.exact,
     exactChannels,
     channels,
     notes,
   });
-  const exact = best.exact && best.padSafe;
+  const exact = best.exact;
   if (!exact) {
     const worst = channels.reduce((a, b) => (Math.abs(b.stepError) > Math.abs(a.stepError) ? b : a));
     lw.approximate(

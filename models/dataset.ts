@@ -1,13 +1,14 @@
-/** Datasets the CLI can evaluate a model on. */
+/**
+ * Datasets a model is evaluated on (nibble run, verify, import --calibrate,
+ * sweep accuracy objectives), and their images as a network's inputs.
+ */
 import { DatasetError } from '../arch/index.js';
-import {
-  analyzeNetwork,
-  applyInputTransform,
-  formatShape,
-  type Network,
-  type WithHost,
-  loadMnist,
-} from '../models/index.js';
+import { analyzeNetwork } from './analysis.js';
+import { top1Accuracy, type Top1Result } from './accuracy.js';
+import { applyInputTransform, hostScores, type WithHost } from './host.js';
+import { formatShape, type Network } from './ir.js';
+import { loadMnist } from './mnist.js';
+import { runReference } from './reference.js';
 
 export const DATASETS = ['mnist-test', 'mnist-train'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -54,4 +55,23 @@ export function datasetInputsFor(net: Network & WithHost, data: Dataset): Uint8A
   if (net.host?.input) return applyInputTransform(net.host.input, data.images, s.c, data.count);
   if (a.input.bits === 8) return data.images;
   return data.images.map((v) => v >> 4);
+}
+
+/**
+ * Top-1 accuracy of the network's integer semantics on the dataset (the
+ * reference executor, which the simulator and the RTL match bit for bit),
+ * after an imported model's host output stage.
+ */
+export function datasetAccuracy(net: Network & WithHost, data: Dataset): Top1Result {
+  const inputs = datasetInputsFor(net, data);
+  const s = analyzeNetwork(net).output.shape;
+  const outSize = s.c * s.h * s.w;
+  const outputs = new Int32Array(data.count * outSize);
+  const chunk = 500; // bounded memory for the per-layer activations
+  for (let first = 0; first < data.count; first += chunk) {
+    const n = Math.min(chunk, data.count - first);
+    const r = runReference(net, inputs.subarray(first * data.imageSize, (first + n) * data.imageSize), n);
+    outputs.set(r.output, first * outSize);
+  }
+  return top1Accuracy(hostScores(net.host, outputs, data.count), classCount(net), data.labels);
 }
