@@ -12,3 +12,4 @@ export * from './names.js';
 export * from './presets.js';
 export * from './diagnostics.js';
 export { renderDiagnosticsMarkdown } from './diagnostics-doc.js';
+export * from './bus.js';

@@ -1,7 +1,9 @@
 /**
  * The open FPGA tools: found on PATH (Debian yosys, nextpnr-ice40,
  * fpga-icestorm), else from the YoWASP npm packages when they are installed
- * (@yowasp/yosys, @yowasp/nextpnr-ice40: `npm install` alone then suffices).
+ * (@yowasp/yosys, @yowasp/nextpnr-ice40: WebAssembly builds, so `npm install`
+ * alone then suffices; they are a JavaScript API, run through
+ * dist/fpga/yowasp-run.js as if they were the commands).
  * Every run keeps its log next to the build; a failure is one error naming the
  * tool, the log file and the log's relevant lines.
  */
@@ -17,13 +19,15 @@ export type ToolName = 'yosys' | 'nextpnr-ice40' | 'icepack';
 export interface Tool {
   name: ToolName;
   command: string;
+  /** arguments before the tool's own (the YoWASP runner and the tool's name) */
+  prefix: string[];
   via: 'debian' | 'yowasp';
 }
 
-const YOWASP: Record<ToolName, { pkg: string; bin: string }> = {
-  yosys: { pkg: '@yowasp/yosys', bin: 'yowasp-yosys' },
-  'nextpnr-ice40': { pkg: '@yowasp/nextpnr-ice40', bin: 'yowasp-nextpnr-ice40' },
-  icepack: { pkg: '@yowasp/nextpnr-ice40', bin: 'yowasp-icepack' },
+const YOWASP: Record<ToolName, string> = {
+  yosys: '@yowasp/yosys',
+  'nextpnr-ice40': '@yowasp/nextpnr-ice40',
+  icepack: '@yowasp/nextpnr-ice40',
 };
 const DEBIAN: Record<ToolName, string> = { yosys: 'yosys', 'nextpnr-ice40': 'nextpnr-ice40', icepack: 'fpga-icestorm' };
 
@@ -31,11 +35,23 @@ function onPath(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
 }
 
-/** Where a tool comes from, or undefined. `preferYowasp` tries the npm package first (tests of that path). */
+/**
+ * Where a tool comes from, or undefined. `preferYowasp` tries the npm package
+ * first (tests of that path); NIBBLE_FPGA_TOOLS=debian or =yowasp allows only
+ * that path.
+ */
 export function locateTool(name: ToolName, preferYowasp = false): Tool | undefined {
-  const y = join(packageRoot(), 'node_modules', '.bin', YOWASP[name].bin);
-  const yowasp = existsSync(y) ? ({ name, command: y, via: 'yowasp' } as const) : undefined;
-  const debian = onPath(name) ? ({ name, command: name, via: 'debian' } as const) : undefined;
+  const only = process.env['NIBBLE_FPGA_TOOLS'];
+  if (only !== undefined && only !== 'debian' && only !== 'yowasp')
+    throw new FpgaError(`must be debian or yowasp, got '${only}'`, 'NIBBLE_FPGA_TOOLS');
+  const root = packageRoot();
+  const runner = join(root, 'dist', 'fpga', 'yowasp-run.js');
+  const installed = existsSync(join(root, 'node_modules', YOWASP[name], 'package.json')) && existsSync(runner);
+  const yowasp: Tool | undefined = installed
+    ? { name, command: process.execPath, prefix: [runner, name], via: 'yowasp' }
+    : undefined;
+  const debian: Tool | undefined = onPath(name) ? { name, command: name, prefix: [], via: 'debian' } : undefined;
+  if (only) return only === 'debian' ? debian : yowasp;
   return preferYowasp ? (yowasp ?? debian) : (debian ?? yowasp);
 }
 
@@ -43,7 +59,7 @@ export function requireTool(name: ToolName): Tool {
   const t = locateTool(name);
   if (!t)
     throw new FpgaError(
-      `${name} is not installed: apt-get install ${DEBIAN[name]} (Debian), or npm install ${YOWASP[name].pkg} (YoWASP, no system packages)`,
+      `${name} is not installed: apt-get install ${DEBIAN[name]} (Debian), or npm install ${YOWASP[name]} (YoWASP, no system packages)`,
       name,
     );
   return t;
@@ -72,7 +88,7 @@ export function runLogged(tool: Tool, args: string[], cwd: string, log: string, 
   );
   let r: ReturnType<typeof spawnSync>;
   try {
-    r = spawnSync(tool.command, args, { cwd, stdio: ['ignore', fd, fd], timeout: timeoutMs });
+    r = spawnSync(tool.command, [...tool.prefix, ...args], { cwd, stdio: ['ignore', fd, fd], timeout: timeoutMs });
   } finally {
     closeSync(fd);
   }

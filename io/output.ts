@@ -101,6 +101,7 @@ export interface OutputFile {
 
 export interface OutputDirectory {
   path: string;
+  /** `name` may hold subdirectories (`rtl/top.v`): they are created with the directory, or staged like it */
   files: { name: string; data: OutputData }[];
 }
 
@@ -205,6 +206,15 @@ interface Staged {
   target: string;
 }
 
+/** Create the subdirectories of `name` inside the (temporary, new) directory `root`. */
+function writeInside(fs: OutputFs, root: string, name: string): void {
+  let dir = root;
+  for (const part of name.split(/[/\\]/).slice(0, -1)) {
+    dir = join(dir, part);
+    if (!lstatOrUndefined(dir)) fs.mkdir(dir);
+  }
+}
+
 /**
  * Write all `files` and `directories`, or none of them. Existing files are
  * replaced only after every output has been written in full.
@@ -247,12 +257,29 @@ export function writeOutputs(
       current = d.path;
       checkOutputTarget(d.path, 'directory');
       if (lstatOrUndefined(d.path)) {
+        // a missing subdirectory is built under a temporary name like a missing directory output
+        const subRoots = new Map<string, string>();
         for (const f of d.files) {
           const target = join(d.path, f.name);
           current = target;
-          const tmp = tempNameFor(target);
-          staged.push({ tmp, target });
-          fs.writeNewFile(tmp, f.data);
+          const sub = f.name.split(/[/\\]/).slice(0, -1);
+          const missing = sub.findIndex((_, k) => !lstatOrUndefined(join(d.path, ...sub.slice(0, k + 1))));
+          if (missing < 0) {
+            const tmp = tempNameFor(target);
+            staged.push({ tmp, target });
+            fs.writeNewFile(tmp, f.data);
+            continue;
+          }
+          const top = join(d.path, ...sub.slice(0, missing + 1));
+          let root = subRoots.get(top);
+          if (root === undefined) {
+            root = tempNameFor(top);
+            fs.mkdir(root);
+            subRoots.set(top, root);
+            staged.push({ tmp: root, target: top });
+          }
+          writeInside(fs, root, relative(top, target));
+          fs.writeNewFile(join(root, relative(top, target)), f.data);
         }
         continue;
       }
@@ -276,6 +303,7 @@ export function writeOutputs(
       }
       for (const f of d.files) {
         current = join(d.path, f.name);
+        writeInside(fs, inner, f.name);
         fs.writeNewFile(join(inner, f.name), f.data);
       }
       createdDirectories.push(relative(process.cwd(), topMissing) || topMissing);

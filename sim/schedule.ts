@@ -19,6 +19,8 @@ export interface Schedule {
   end: Float64Array;
   /** T: cycle in which `done` rises */
   cycles: number;
+  /** with a bus model (sim/bus/): per DMA instruction, the cycles of S..E-1 it waited for the bus (otherwise its occupancy's dramWait) */
+  dramWait?: Float64Array;
 }
 
 /** Machine state at a deadlock, from either engine; both build the same message from it. */
@@ -162,7 +164,7 @@ export function computeSchedule(p: PreparedProgram, maxCycles: number): Schedule
 }
 
 /** Push and pop times of the four token channels (a pop takes the oldest push: its time is the push's E). */
-class TokenTimes {
+export class TokenTimes {
   private readonly pushTimes: number[][] = [[], [], [], []];
   private readonly pushInst: number[][] = [[], [], [], []];
   private readonly popTimes: number[][] = [[], [], [], []];

@@ -18,6 +18,7 @@ import { simOpOf } from './ops/index.js';
 import { buildDram, copyScratchpads, newScratchpads, type Scratchpads } from './memory.js';
 import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
 import { computeSchedule, type Schedule } from './schedule.js';
+import { computeBusSchedule } from './bus/index.js';
 
 export type Engine = 'fast' | 'cycle' | 'timing';
 
@@ -51,6 +52,12 @@ export interface SimOptions {
   threads?: number;
   /** energy estimate options (table from loadEnergyTable, DRAM kind); false = no estimate */
   energy?: EnergyOptions | false;
+  /**
+   * For a config with a `bus` section: 'bus' (default) models the AXI shell's memory path and its deterministic
+   * slave (sim/bus/, docs/board.md); 'core' the core's own DRAM channels (dram.latency), as the bare core's RTL
+   * sees them. Without a bus section the core's channels are modelled either way.
+   */
+  memory?: 'bus' | 'core';
 }
 
 export interface SimResult {
@@ -97,7 +104,12 @@ export function simulate(program: Program, opts: SimOptions): SimResult {
  * the 'timing' engine computes, without counters. The compiler's estimate.
  */
 export function scheduleProgram(program: Program, maxCycles = DEFAULT_MAX_CYCLES): Schedule {
-  return computeSchedule(prepareProgram(program), maxCycles);
+  return schedule(prepareProgram(program), maxCycles, true);
+}
+
+/** The schedule engines' timing: the bus model when the config has one (and it is wanted), else the core's. */
+function schedule(p: PreparedProgram, maxCycles: number, bus: boolean): Schedule {
+  return bus && p.cfg.bus ? computeBusSchedule(p, maxCycles) : computeSchedule(p, maxCycles);
 }
 
 /** Energy of a finished simulation with another table or DRAM kind (simulate() already attaches one with the defaults). */
@@ -122,8 +134,11 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     throw new SimError(`must be a positive integer, got ${String(opts.threads)}`, 'options.threads');
   }
+  if (opts.memory !== undefined && opts.memory !== 'bus' && opts.memory !== 'core')
+    throw new SimError(`unknown memory model '${String(opts.memory)}' (use bus or core)`, 'options.memory');
+  const bus = p.cfg.bus !== undefined && opts.memory !== 'core';
   if (engine === 'timing') {
-    const sch = computeSchedule(p, maxCycles);
+    const sch = schedule(p, maxCycles, bus);
     const counters = countersFromSchedule(p, program, sch);
     return {
       engine,
@@ -141,11 +156,12 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
       program,
     };
   }
-  if (engine === 'fast') return runFastEngine(program, p, opts, maxCycles, seed);
+  if (engine === 'fast') return runFastEngine(program, p, opts, maxCycles, seed, bus);
   const { dram, randomInputs } = buildDram(program, p, opts.inputs, seed);
   const sp = newScratchpads(p);
   const r = runCycleEngine(p, program, dram, sp, {
     maxCycles,
+    bus,
     keepTrace: opts.collect?.trace === true,
     ...(opts.onCycle ? { onCycle: opts.onCycle } : {}),
   });
@@ -160,8 +176,15 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
  * and write them in place and LOAD, STORE, REQUANT and POOL run there too;
  * that memory is reused by the next run, so the run returns copies.
  */
-function runFastEngine(program: Program, p: PreparedProgram, opts: SimOptions, maxCycles: number, seed: number) {
-  const sch = computeSchedule(p, maxCycles);
+function runFastEngine(
+  program: Program,
+  p: PreparedProgram,
+  opts: SimOptions,
+  maxCycles: number,
+  seed: number,
+  bus: boolean,
+) {
+  const sch = schedule(p, maxCycles, bus);
   const counters = countersFromSchedule(p, program, sch);
   const order = startOrder(p, sch.start, sch.cycles);
   const own = opts.gemm === 'js' ? undefined : sharedGemmKernel();

@@ -81,6 +81,34 @@ describe('writeOutputs: all outputs or none', () => {
     noTemps(parent);
   });
 
+  it('a directory output with subdirectories: created whole, or (existing) with the missing subdirectory staged', () => {
+    const parent = join(tmp, 'nested');
+    mkdirSync(parent);
+    const files = [
+      { name: 'nibble.bin', data: 'bits' },
+      { name: 'rtl/a.v', data: 'a'.repeat(40) },
+      { name: 'rtl/b.v', data: 'b'.repeat(40) },
+    ];
+    expect(() => writeOutputs({ directories: [{ path: join(parent, 'out'), files }] }, fullDiskAfter(60))).toThrow(
+      /out\/rtl\/b\.v: cannot write: no space left on the device/,
+    );
+    expect(readdirSync(parent)).toEqual([]);
+    writeOutputs({ directories: [{ path: join(parent, 'out'), files }] });
+    expect(readdirSync(join(parent, 'out/rtl')).sort()).toEqual(['a.v', 'b.v']);
+    // an existing directory without rtl/: nothing appears when the disk fills, everything when it does not
+    const again = join(parent, 'again');
+    mkdirSync(again);
+    expect(() => writeOutputs({ directories: [{ path: again, files }] }, fullDiskAfter(60))).toThrow(/ENOSPC/);
+    expect(readdirSync(again)).toEqual([]);
+    writeOutputs({ directories: [{ path: again, files }] });
+    expect(readFileSync(join(again, 'rtl/b.v'), 'utf8')).toBe('b'.repeat(40));
+    writeOutputs({ directories: [{ path: again, files: files.map((f) => ({ ...f, data: 'new' })) }] });
+    expect(readFileSync(join(again, 'rtl/a.v'), 'utf8')).toBe('new');
+    noTemps(again);
+    noTemps(join(again, 'rtl'));
+    noTemps(parent);
+  });
+
   it('a failing rename names what was already replaced', () => {
     const d = join(tmp, 'rename');
     mkdirSync(d);
