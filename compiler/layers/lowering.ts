@@ -9,6 +9,74 @@ import { CompileError } from '../../arch/index.js';
 import type { Conv2dLayer, Layer, LayerInfo, LayerInfoOf, Network } from '../../models/index.js';
 import { ISA_LIMITS, type ActTensor, type ConvOp, type ConvTerm, type LayerGroup } from '../conv-op.js';
 
+/**
+ * The same DRAM tensor read as C x h x w instead of its own C x H x W, with
+ * h * w = H * W: within a channel block the blocked layout is one run of H*W
+ * entries, so only the row pitch the GEMM sees changes. Every other field
+ * (address, lifetime, name) is the base tensor's. A dense layer reads a wide
+ * flattened map this way (compiler/layers/dense.ts); it always loads and
+ * waits for whole images, so rows in the base's and the view's terms never
+ * need to be compared.
+ */
+class TensorView implements ActTensor {
+  constructor(
+    readonly base: ActTensor,
+    readonly h: number,
+    readonly w: number,
+  ) {}
+  get id() {
+    return this.base.id;
+  }
+  get c() {
+    return this.base.c;
+  }
+  get layout() {
+    return this.base.layout;
+  }
+  get signed() {
+    return this.base.signed;
+  }
+  get bits() {
+    return this.base.bits;
+  }
+  get name() {
+    return this.base.name;
+  }
+  set name(v: string) {
+    this.base.name = v;
+  }
+  get role() {
+    return this.base.role;
+  }
+  set role(v: ActTensor['role']) {
+    this.base.role = v;
+  }
+  get producer() {
+    return this.base.producer;
+  }
+  set producer(v: number) {
+    this.base.producer = v;
+  }
+  get lastUse() {
+    return this.base.lastUse;
+  }
+  set lastUse(v: number) {
+    this.base.lastUse = v;
+  }
+  get dramAddr() {
+    return this.base.dramAddr;
+  }
+  set dramAddr(v: number) {
+    this.base.dramAddr = v;
+  }
+  get imageStrideBytes() {
+    return this.base.imageStrideBytes;
+  }
+  set imageStrideBytes(v: number) {
+    this.base.imageStrideBytes = v;
+  }
+}
+
 /** What flows between layers while lowering: a DRAM tensor, possibly viewed as flattened. */
 export interface Flow {
   tensor: ActTensor;
@@ -45,6 +113,23 @@ export interface StepResult {
 /** How one layer kind becomes ConvOps. A rule may consume the layers after it (a conv's requant and pools). */
 export interface LayerLowering<L extends Layer> {
   lower(info: LayerInfoOf<L>, step: ChainStep): StepResult;
+}
+
+/**
+ * A layer that moves no data (a flatten read in place, an identity pool): the
+ * flow goes on unchanged; at the network's end its tensor becomes the output.
+ */
+export function passThrough(info: LayerInfo, step: ChainStep, flow: Flow = step.flow): StepResult {
+  const next = step.at + 1;
+  if (!step.isLast(step.at)) return { flow, next };
+  const t = flow.tensor;
+  if (!flow.flat && t.producer < 0) {
+    throw new CompileError(`the network ends with a ${info.layer.kind} of its input: nothing to compute`, info.where);
+  }
+  const dst = flow.flat ? step.lw.materialize(flow, step.group, info.where, info.layer.name) : t;
+  dst.name = 'output';
+  dst.role = 'output';
+  return { flow: { tensor: dst, flat: false }, next };
 }
 
 /** Collects tensors, groups and ops, and checks layers against the machine. */
@@ -106,6 +191,12 @@ export class Lowering {
     );
   }
 
+  /** `t` read as C x h x w (h * w must equal its H * W); see TensorView. */
+  view(t: ActTensor, h: number, w: number): ActTensor {
+    if (h * w !== t.h * t.w) throw new Error(`internal: a ${t.h}x${t.w} map viewed as ${h}x${w}`);
+    return new TensorView(t instanceof TensorView ? t.base : t, h, w);
+  }
+
   group(name: string, kind: string, macs: number): number {
     this.groups.push({ name, kind, macs, ops: [] });
     return this.groups.length - 1;
@@ -143,16 +234,31 @@ export class Lowering {
     }
   }
 
-  /** Static accumulator bound must fit the hardware when the network allows wider sums than the machine has. */
+  /**
+   * A compiled program never overflows: every layer's static accumulator bound
+   * (over all inputs in range, so also over every partial sum in any order)
+   * must fit both the machine's accumulators and the network's declared
+   * accumulatorBits. Then neither the reference nor the machine can report an
+   * overflow, so they cannot disagree about one (docs/architecture.md section 8).
+   */
   checkAccumulator(info: LayerInfo): void {
+    const out = info.output;
+    if (out.kind !== 'acc') return;
     const hw = this.cfg.bits.accumulator;
-    if (this.net.accumulatorBits <= hw) return;
-    if (info.output.kind === 'acc' && info.output.bits > hw) {
-      throw new CompileError(
-        `accumulator values may reach [${info.output.lo}, ${info.output.hi}] (${info.output.bits} bits) and the network allows ${this.net.accumulatorBits}-bit sums, but bits.accumulator is ${hw}: raise bits.accumulator`,
-        info.where,
-      );
+    const declared = this.net.accumulatorBits;
+    if (out.bits <= hw && out.bits <= declared) return;
+    const reach = `accumulator values may reach [${out.lo}, ${out.hi}] (${out.bits} bits)`;
+    let why: string;
+    if (out.bits > declared && out.bits > hw) {
+      why = `bits.accumulator is ${hw} and the network allows ${declared}-bit sums (accumulatorBits): raise both to ${out.bits}`;
+    } else if (out.bits > hw) {
+      why = `bits.accumulator is ${hw}: raise bits.accumulator to ${out.bits}`;
+    } else {
+      why =
+        `the network allows only ${declared}-bit sums (accumulatorBits): the reference reports an overflow where the machine's ` +
+        `${hw}-bit accumulators would not, so raise the network's accumulatorBits to ${out.bits}`;
     }
+    throw new CompileError(`${reach} but ${why}`, info.where);
   }
 
   /** Register an op: its sources stay alive until it, its output starts with it. */
