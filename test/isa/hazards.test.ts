@@ -101,7 +101,7 @@ const instArb = fc.record({
   ),
 });
 
-function build(insts: fc.infer<typeof fc.array<fc.infer<typeof instArb>>>): { uses: TokenUse[]; accesses: Access[][] } {
+function build(insts: fc.infer<typeof instArb>[]): { uses: TokenUse[]; accesses: Access[][] } {
   const uses = insts.map((x): TokenUse => {
     const ch = CHANNELS[x.unit];
     return {
