@@ -101,7 +101,9 @@ const instArb = fc.record({
   ),
 });
 
-function build(insts: fc.infer<typeof instArb>[]): { uses: TokenUse[]; accesses: Access[][] } {
+type InstPlan = typeof instArb extends fc.Arbitrary<infer T> ? T : never;
+
+function build(insts: InstPlan[]): { uses: TokenUse[]; accesses: Access[][] } {
   const uses = insts.map((x): TokenUse => {
     const ch = CHANNELS[x.unit];
     return {
