@@ -1,6 +1,6 @@
 // Lint rules for the whole tree: typescript-eslint's recommended set, plus the
 // project's habits (no silent switch defaults is enforced by the type checker
-// through assertNever, so it is not repeated here).
+// through assertNever, arch/assert-never.ts, so it is not repeated here).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -14,6 +14,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/switch-exhaustiveness-check': 'off',
       'no-constant-condition': ['error', { checkLoops: false }],
+      // functions stay short enough to read (DEVELOPERS.md)
+      'max-lines-per-function': ['error', { max: 150, skipBlankLines: true, skipComments: true }],
     },
+  },
+  {
+    // Still longer, being split up by issue 11 (the Verilog emitter); remove each entry when its file complies.
+    files: ['rtl-gen/harness.ts', 'rtl-gen/verilog.ts', 'test/rtl/programs.ts'],
+    rules: { 'max-lines-per-function': 'off' },
   },
 );

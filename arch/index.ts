@@ -3,6 +3,7 @@
  * is derived from it), the error classes every package throws, and where the
  * package lives on disk.
  */
+export * from './assert-never.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './package-root.js';

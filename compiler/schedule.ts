@@ -20,7 +20,17 @@
  * a compute NOP inserted for the purpose).
  */
 import { deriveArch, type ArchConfig } from '../arch/index.js';
-import { BUF_INP, BUF_PARAM, BUF_WGT, NO_FLAGS, UNIT_COMPUTE, type Instruction, type Unit } from '../isa/index.js';
+import {
+  BUF_INP,
+  BUF_PARAM,
+  BUF_WGT,
+  NO_FLAGS,
+  UNITS,
+  UNIT_COMPUTE,
+  type Instruction,
+  type Unit,
+} from '../isa/index.js';
+import { UnitTimeline } from '../sim/index.js';
 import type { ActTensor } from './lower.js';
 import type { DramPlan } from './dram.js';
 import type { OpPlan, Tile } from './tiling.js';
@@ -34,9 +44,6 @@ export interface Node {
   pos: number;
   start: number;
   end: number;
-  /** GEMM: passes and pixels per pass (for the timing estimate) */
-  passes: number;
-  pixels: number;
   /** STORE: order among stores */
   storeIndex: number;
   /** compute: largest STORE index it waits for (-1: none) */
@@ -110,8 +117,6 @@ export interface Scheduled {
   isCompute: boolean[];
   /** per instruction: optional comment */
   notes: (string | undefined)[];
-  /** estimated total cycles */
-  estimatedCycles: number;
 }
 
 export class Scheduler {
@@ -152,8 +157,6 @@ export class Scheduler {
       pos: -1,
       start: -1,
       end: -1,
-      passes: 0,
-      pixels: 0,
       storeIndex: -1,
       waitsStore: -1,
     };
@@ -298,8 +301,6 @@ export class Scheduler {
                 };
                 const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
                 noted = true;
-                g.passes = gemm.ci_blocks * kh * kw;
-                g.pixels = gemm.out_h * gemm.out_w;
                 w.lastUser = g;
                 inp.lastUser = g;
                 first = false;
@@ -476,7 +477,6 @@ export class Scheduler {
     const lagging = this.store[this.store.length - 2];
     if (lagging) storeWaits.push(lagging);
     const rqNode = this.node(rq, 'compute', group, [prm.ready!, ...storeWaits]);
-    rqNode.pixels = outH * outW * op.poolK * op.poolK;
     if (storeWaits.length) {
       rqNode.waitsStore = Math.max(...storeWaits.map((w) => w.storeIndex));
       this.storeWaiters.push(rqNode);
@@ -512,84 +512,32 @@ export class Scheduler {
     this.writes.set(dst.id, list);
   }
 
-  /** Estimate start/end of every instruction (docs/architecture.md sections 5-7, fetch ignored). */
-  private estimate(): number {
-    const cfg = this.cfg;
-    const arch = deriveArch(cfg);
-    const n = this.n;
-    const L = cfg.dram.latency;
-    const bus = cfg.dram.busBytes;
+  /**
+   * Start and end of every instruction in the simulator's timing model
+   * (sim/timing.ts), each unit's stream in order, an instruction ready when
+   * the instructions it waits for have ended. Fetch is left out: the program
+   * order is what this decides.
+   */
+  private estimate(): void {
+    const m = { cfg: this.cfg, arch: deriveArch(this.cfg) };
+    const timeline = new UnitTimeline(m.arch);
     const seqs: Record<Unit, Node[]> = { load: this.load, compute: this.compute, store: this.store };
     const ptr: Record<Unit, number> = { load: 0, compute: 0, store: 0 };
-    const free: Record<Unit, number> = { load: 0, compute: 0, store: 0 };
-    const entryBytes = [arch.inpEntryBytes, arch.wgtEntryBytes, arch.paramEntryBytes];
-    // compute pipeline state
-    let lastEnd = 0; // latest E of any compute instruction
-    let prevWasGemm = false;
-    let prevEnd = 0;
-    const pl: number[] = []; // PL of the last two passes
-    const is: number[] = [];
-    const pp: number[] = [];
-    let total = 0;
     const ready = (nd: Node) => nd.waits.every((w) => w.end >= 0);
-    const depTime = (nd: Node) => nd.waits.reduce((m, w) => Math.max(m, w.end), 0);
     let remaining = this.load.length + this.compute.length + this.store.length;
     while (remaining > 0) {
       let progress = false;
-      for (const u of ['load', 'compute', 'store'] as const) {
+      for (const u of UNITS) {
         const seq = seqs[u];
         while (ptr[u] < seq.length && ready(seq[ptr[u]]!)) {
           const nd = seq[ptr[u]!]!;
-          const dep = depTime(nd);
-          const inst = nd.inst;
-          if (u !== 'compute') {
-            const s = Math.max(free[u], dep);
-            let d = 1;
-            if (inst.op === 'LOAD') d = L + inst.x_count * inst.y_count * Math.ceil(entryBytes[inst.buf]! / bus);
-            else if (inst.op === 'STORE') d = L + inst.x_count * inst.y_count * Math.ceil(arch.outEntryBytes / bus) + 1;
-            nd.start = s;
-            nd.end = s + d;
-            free[u] = nd.end;
-          } else if (inst.op === 'GEMM') {
-            const P = nd.pixels;
-            let s = dep;
-            if (!prevWasGemm) s = Math.max(s, prevEnd);
-            let first = -1;
-            let last = 0;
-            for (let j = 0; j < nd.passes; j++) {
-              const k = pl.length;
-              let PL = s;
-              if (k >= 1) PL = Math.max(PL, pl[k - 1]! + n);
-              if (k >= 2) PL = Math.max(PL, is[k - 2]! + pp[k - 2]! + n);
-              let IS = PL + n;
-              if (k >= 1) IS = Math.max(IS, is[k - 1]! + pp[k - 1]!);
-              pl.push(PL);
-              is.push(IS);
-              pp.push(P);
-              if (pl.length > 2) {
-                pl.shift();
-                is.shift();
-                pp.shift();
-              }
-              if (first < 0) first = PL;
-              last = IS + P + arch.gemmDepth;
-            }
-            nd.start = first;
-            nd.end = last;
-            prevWasGemm = true;
-            prevEnd = last;
-            lastEnd = Math.max(lastEnd, last);
-          } else {
-            const s = Math.max(dep, lastEnd);
-            const d = inst.op === 'REQUANT' ? nd.pixels + cfg.requantStages + 2 : 1;
-            nd.start = s;
-            nd.end = s + d;
-            prevWasGemm = false;
-            prevEnd = nd.end;
-            lastEnd = Math.max(lastEnd, nd.end);
-            // a non-GEMM resets the pass history only through prevEnd
-          }
-          total = Math.max(total, nd.end);
+          timeline.placeInstruction(
+            nd.inst,
+            m,
+            nd.waits.reduce((t, w) => Math.max(t, w.end), 0),
+          );
+          nd.start = timeline.start;
+          nd.end = timeline.end;
           ptr[u]++;
           remaining--;
           progress = true;
@@ -597,14 +545,13 @@ export class Scheduler {
       }
       if (!progress) throw new Error('internal: compiler schedule deadlocks');
     }
-    return total;
   }
 
   /** Token flags from waits; program order from estimated start times. */
   finish(): Scheduled {
     const seqs: Record<Unit, Node[]> = { load: this.load, compute: this.compute, store: this.store };
     for (const u of ['load', 'compute', 'store'] as const) seqs[u].forEach((nd, i) => (nd.pos = i));
-    const est = this.estimate();
+    this.estimate();
     const pop = (nd: Node, prodUnit: Unit): 'pop_prev' | 'pop_next' => {
       if (nd.unit === 'compute') return prodUnit === 'load' ? 'pop_prev' : 'pop_next';
       return nd.unit === 'load' ? 'pop_next' : 'pop_prev';
@@ -642,7 +589,6 @@ export class Scheduler {
       groupOf: [...all.map((nd) => nd.group), -1],
       notes: [...all.map((nd) => nd.note), undefined],
       isCompute: [...all.map((nd) => nd.unit === 'compute'), false],
-      estimatedCycles: est,
     };
   }
 }

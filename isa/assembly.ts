@@ -12,8 +12,8 @@ import type { ArchConfig } from '../arch/index.js';
 import { IsaError } from '../arch/index.js';
 import { checkInstruction, isaLayout, type FieldLayout, type OpLayout } from './encoding.js';
 import type { LayerInfo } from './program.js';
-import { MNEMONICS, OPS, type Instruction, type Mnemonic } from './table.js';
-import { DEP_FLAG_NAMES, UNITS, nextUnit, prevUnit, type DepFlagName, type Unit } from './word.js';
+import { MNEMONICS, unitOf, type Instruction, type Mnemonic } from './table.js';
+import { DEP_FLAG_NAMES, depFlagError, type DepFlagName } from './word.js';
 
 interface Token {
   text: string;
@@ -184,24 +184,12 @@ function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => str
   }
 
   // Dependency flags must name a neighbour the executing unit actually has.
-  const unit: Unit | undefined =
-    mnemonic === 'NOP'
-      ? UNITS[rec['unit'] as number]
-      : OPS[mnemonic].unit === 'halt'
-        ? undefined
-        : (OPS[mnemonic].unit as Unit);
-  for (const [flag, col] of flagCol) {
-    if (rec[flag] === 0) continue;
-    if (!unit) throw new IsaError(`HALT cannot pop or push dependency tokens (${flag})`, at(col));
-    const hasNeighbour = flag.endsWith('prev') ? prevUnit(unit) : nextUnit(unit);
-    if (!hasNeighbour) {
-      throw new IsaError(
-        `${flag} is illegal here: ${mnemonic} runs on the ${unit} unit, which has no ${flag.endsWith('prev') ? 'previous' : 'next'} unit in the chain load - compute - store`,
-        at(col),
-      );
-    }
-  }
   const inst = rec as unknown as Instruction;
+  const unit = unitOf(inst);
+  for (const [flag, col] of flagCol) {
+    const problem = rec[flag] ? depFlagError(mnemonic, unit, flag) : undefined;
+    if (problem) throw new IsaError(problem, at(col));
+  }
   checkInstruction(inst, cfg, at(head.col));
   return inst;
 }

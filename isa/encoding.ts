@@ -12,8 +12,7 @@ import {
   INSTRUCTION_BITS,
   INSTRUCTION_BYTES,
   OPCODE_MASK,
-  nextUnit,
-  prevUnit,
+  depFlagError,
 } from './word.js';
 
 export interface FieldLayout {
@@ -110,24 +109,10 @@ export function checkInstruction(inst: Instruction, cfg: ArchConfig, where = 'in
       );
     }
   }
-  if (inst.op === 'HALT') {
-    if (inst.pop_prev || inst.pop_next || inst.push_prev || inst.push_next) {
-      throw new IsaError('HALT cannot pop or push dependency tokens', where);
-    }
-    return;
-  }
-  const u = unitOf(inst)!;
-  if ((inst.pop_prev || inst.push_prev) && !prevUnit(u)) {
-    throw new IsaError(
-      `${inst.op} runs on the ${u} unit, which has no previous unit to exchange tokens with (pop_prev/push_prev must be 0)`,
-      where,
-    );
-  }
-  if ((inst.pop_next || inst.push_next) && !nextUnit(u)) {
-    throw new IsaError(
-      `${inst.op} runs on the ${u} unit, which has no next unit to exchange tokens with (pop_next/push_next must be 0)`,
-      where,
-    );
+  const unit = unitOf(inst);
+  for (const flag of DEP_FLAG_NAMES) {
+    const problem = inst[flag] ? depFlagError(inst.op, unit, flag) : undefined;
+    if (problem) throw new IsaError(problem, where);
   }
 }
 

@@ -3,9 +3,16 @@
  * text, the static token checker, the .nbl program file, DRAM/scratchpad
  * packing and the Program types.
  */
-export { MNEMONICS, OPS, OP_BY_OPCODE, unitOf } from './table.js';
+export { MNEMONICS, OPS, OP_BY_OPCODE, opOf, stopsFetch, unitOf } from './table.js';
+export { loadEntryBytes } from './ops/load.js';
 export type {
+  AnyOp,
+  DramSpan,
   FieldDef,
+  FieldsOf,
+  Machine,
+  OpUnit,
+  Reject,
   GemmInst,
   HaltInst,
   Instruction,
@@ -43,6 +50,7 @@ export {
   UNIT_COMPUTE,
   UNIT_LOAD,
   UNIT_STORE,
+  depFlagError,
   depFlagProblem,
   nextUnit,
   packEntry,

@@ -12,12 +12,13 @@
  * finishes, and neither does the real machine's timing. The check is exact.
  */
 import { IsaError } from '../arch/index.js';
-import { unitOf, type Instruction } from './table.js';
+import { stopsFetch, unitOf, type Instruction } from './table.js';
 import {
   DEP_FLAG_NAMES,
   TOKEN_CHANNELS,
   TOKEN_COUNTER_MAX,
   UNITS,
+  depFlagError,
   tokenChannel,
   type TokenChannel,
   type Unit,
@@ -63,11 +64,10 @@ function decode(inst: Instruction, i: number): Decoded {
     if (v !== 0 && v !== 1) throw new IsaError(`${flag} must be 0 or 1, got ${JSON.stringify(v)}`, `instruction ${i}`);
     if (!v) continue;
     const ch = unit ? tokenChannel(unit, flag) : undefined;
-    if (!ch)
-      throw new IsaError(`${inst.op}${unit ? ` on the ${unit} unit` : ''} cannot use ${flag}`, `instruction ${i}`);
+    if (!ch) throw new IsaError(depFlagError(inst.op, unit, flag)!, `instruction ${i}`);
     (flag.startsWith('pop') ? pops : pushes).push(ch);
   }
-  if (unit === undefined && inst.op !== 'HALT')
+  if (unit === undefined && !stopsFetch(inst))
     throw new IsaError(`cannot tell which unit runs ${String(inst.op)}`, `instruction ${i}`);
   return { unit, pops, pushes };
 }
@@ -79,7 +79,7 @@ function decode(inst: Instruction, i: number): Decoded {
  */
 export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheckOptions = {}): TokenCheckResult {
   const dec = code.map(decode);
-  const haltAt = code.findIndex((inst) => inst.op === 'HALT');
+  const haltAt = code.findIndex(stopsFetch);
   const end = haltAt < 0 ? code.length : haltAt + 1;
   const warnings: string[] = [];
   if (haltAt < 0) warnings.push('the program has no HALT: fetch runs to the end of the code');

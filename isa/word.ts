@@ -89,18 +89,36 @@ export type TokenChannel = (typeof TOKEN_CHANNELS)[number];
 /** The hardware token counters are 16 bits wide. */
 export const TOKEN_COUNTER_MAX = 0xffff;
 
-/** Channel an instruction on `unit` pops with pop_prev / pop_next, or pushes with push_prev / push_next; undefined: illegal. */
-export function tokenChannel(unit: Unit, flag: DepFlagName): TokenChannel | undefined {
+function channelOf(unit: Unit, flag: DepFlagName): TokenChannel | undefined {
   const towards = flag.endsWith('prev') ? prevUnit(unit) : nextUnit(unit);
   if (!towards) return undefined;
   return (flag.startsWith('pop') ? `${towards}->${unit}` : `${unit}->${towards}`) as TokenChannel;
 }
 
+const CHANNELS = Object.fromEntries(
+  UNITS.map((u) => [u, Object.fromEntries(DEP_FLAG_NAMES.map((f) => [f, channelOf(u, f)]))]),
+) as Record<Unit, Record<DepFlagName, TokenChannel | undefined>>;
+
+/** Channel an instruction on `unit` pops with pop_prev / pop_next, or pushes with push_prev / push_next; undefined: illegal. */
+export function tokenChannel(unit: Unit, flag: DepFlagName): TokenChannel | undefined {
+  return CHANNELS[unit][flag];
+}
+
 /** Why `flag` is illegal on `unit` (undefined when legal): a flag towards a neighbour the unit does not have. */
 export function depFlagProblem(unit: Unit, flag: DepFlagName): string | undefined {
   if (tokenChannel(unit, flag)) return undefined;
-  const side = flag.endsWith('prev') ? 'previous' : 'next';
-  return `the ${unit} unit has no ${side} unit in the chain load - compute - store`;
+  return `the ${unit} unit has no ${flag.endsWith('prev') ? 'previous' : 'next'} unit in the chain load - compute - store`;
+}
+
+/**
+ * Why a set `flag` is illegal for `op` running on `unit` (undefined: legal):
+ * HALT (no unit) has no flags, and a flag must point at a neighbour the unit
+ * has. The one message the encoder, assembler, token checker and simulator give.
+ */
+export function depFlagError(op: string, unit: Unit | undefined, flag: DepFlagName): string | undefined {
+  if (!unit) return `${op} cannot pop or push dependency tokens (${flag})`;
+  const problem = depFlagProblem(unit, flag);
+  return problem && `${flag} is illegal here: ${op} runs on ${problem.replace(' has ', ', which has ')}`;
 }
 
 // ---------------------------------------------------------------- lane codecs

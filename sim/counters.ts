@@ -3,8 +3,9 @@
  * 'timing' and 'fast' derive them in closed form from the schedule; the cycle
  * engine counts them cycle by cycle and must arrive at the same numbers.
  */
-import { BUF_INP, BUF_WGT, type GemmInst, type Program } from '../isa/index.js';
-import { U_COMPUTE, U_HALT, U_LOAD, type PreparedProgram } from './prepare.js';
+import type { Program } from '../isa/index.js';
+import { simOpOf } from './ops/index.js';
+import { U_COMPUTE, U_HALT, type PreparedProgram } from './prepare.js';
 import type { Schedule } from './schedule.js';
 
 export interface UnitCounters {
@@ -87,69 +88,10 @@ export function emptyCounters(): Counters {
   };
 }
 
-/** Number of (pass, pixel) pairs of a GEMM whose input lies inside the tile (the INP reads; padding reads nothing). */
-export function gemmInpReads(g: GemmInst): number {
-  let total = 0;
-  for (let kh = 0; kh < g.kernel_h; kh++) {
-    let rows = 0;
-    for (let oy = 0; oy < g.out_h; oy++) {
-      const iy = oy * g.stride_h + kh - g.pad_top;
-      if (iy >= 0 && iy < g.in_h) rows++;
-    }
-    for (let kw = 0; kw < g.kernel_w; kw++) {
-      let cols = 0;
-      for (let ox = 0; ox < g.out_w; ox++) {
-        const ix = ox * g.stride_w + kw - g.pad_left;
-        if (ix >= 0 && ix < g.in_w) cols++;
-      }
-      total += rows * cols;
-    }
-  }
-  return total * g.ci_blocks;
-}
-
-/** Entry accesses of one instruction, added into `c` (static: they depend only on the fields). */
+/** Entry accesses of one instruction, added into `c` (static: they depend only on the fields; its module's `access`). */
 export function addAccessCounts(p: PreparedProgram, i: number, c: Counters): void {
   const inst = p.code[i]!;
-  const a = p.arch;
-  const n = a.n;
-  const s = c.sram;
-  switch (inst.op) {
-    case 'LOAD': {
-      const entries = p.reads[i]!;
-      const dst = inst.buf === BUF_INP ? s.inp : inst.buf === BUF_WGT ? s.wgt : s.param;
-      dst.writes += entries;
-      c.dram.readBytes += entries * p.loadEntryBytes[inst.buf]!;
-      break;
-    }
-    case 'STORE':
-      s.out.reads += p.reads[i]!;
-      c.dram.writeBytes += p.reads[i]! * a.outEntryBytes;
-      break;
-    case 'GEMM': {
-      const passes = p.passes[i]!;
-      const px = p.pixels[i]!;
-      s.inp.reads += gemmInpReads(inst);
-      s.wgt.reads += passes * n;
-      // the first pass of an overwriting GEMM does not need the old ACC value
-      s.acc.reads += (inst.accumulate ? passes : passes - 1) * px;
-      s.acc.writes += passes * px;
-      c.array.passes += passes;
-      c.array.issueCycles += passes * px;
-      break;
-    }
-    case 'REQUANT':
-      s.param.reads += 1;
-      s.acc.reads += p.reads[i]!;
-      s.out.writes += p.pixels[i]!;
-      break;
-    case 'POOL':
-      s.out.reads += p.reads[i]!;
-      s.out.writes += p.pixels[i]!;
-      break;
-    default:
-      break;
-  }
+  simOpOf(inst).access(inst as never, p, c);
 }
 
 /** Fill the derived fields: bits, MACs, utilizations, per-layer numbers. */
@@ -208,7 +150,6 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
   const T = sch.cycles;
   c.cycles = T;
   const { dispatch: D, start: S, end: E } = sch;
-  const L = p.cfg.dram.latency;
   const units = [c.load, c.compute, c.store];
   const prevEnd = [0, 0, 0];
   let computeCover = 0; // end of the union of compute [S, E) intervals so far
@@ -228,13 +169,10 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
       if (E[i]! > computeCover) computeCover = E[i]!;
       prevEnd[u] = computeCover;
     } else {
-      const op = p.code[i]!.op;
-      const dur = E[i]! - S[i]!;
-      if (op === 'NOP') uc.busy += dur;
-      else {
-        uc.busy += dur - L;
-        uc.stallDram += L;
-      }
+      // a DMA waits for DRAM during its latency (its occupancy's dramWait; 0 for a NOP)
+      const wait = p.dramWait[i]!;
+      uc.busy += E[i]! - S[i]! - wait;
+      uc.stallDram += wait;
       prevEnd[u] = E[i]!;
     }
     addAccessCounts(p, i, c);
@@ -243,6 +181,5 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
   c.fetch.idle = T - c.fetch.busy - c.fetch.stallQueueFull;
   for (const uc of units) uc.idle = T - uc.busy - uc.stallToken - uc.stallDram;
   finishCounters(c, p, program, S, E);
-  void U_LOAD;
   return c;
 }

@@ -9,6 +9,7 @@ import { ConfigError } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
 import { addAccessCounts, emptyCounters, type Counters } from './counters.js';
 import defaultTableJson from './energy-table.json' with { type: 'json' };
+import { simOpOf } from './ops/index.js';
 import { U_HALT, type PreparedProgram } from './prepare.js';
 
 export interface EnergyTable {
@@ -231,18 +232,13 @@ export function computeEnergy(
     const vOut = (out.reads + out.writes) * n * ab * sramBit.out;
     const vDram = (c.dram.readBytes + c.dram.writeBytes) * 8 * dramBit;
     const vMac = c.array.issueCycles * n * n * macPj;
+    // requant lanes and pooling compares (the module's laneActions); requant pipeline registers per output lane
+    const la = simOpOf(inst).laneActions(inst as never, p);
+    rqOutputs += la.requantLanes;
+    const vRq = la.requantLanes * rqPj;
+    const vPool = la.compares * cmpPj;
     let vReg = c.array.issueCycles * skewBitsPerPixel * regPj;
-    let vRq = 0;
-    let vPool = 0;
-    if (inst.op === 'REQUANT') {
-      const outs = p.pixels[i]! * n;
-      rqOutputs += outs;
-      vRq = outs * rqPj;
-      vReg += outs * cfg.requantStages * a.accBits * regPj;
-      vPool = outs * (inst.pool_k * inst.pool_k - 1) * cmpPj;
-    } else if (inst.op === 'POOL') {
-      vPool = p.pixels[i]! * n * (inst.pool_k * inst.pool_k - 1) * cmpPj;
-    }
+    if (la.pipelineRegisterBits > 0) vReg += la.pipelineRegisterBits * regPj;
     eInp += vInp;
     eWgt += vWgt;
     eParam += vParam;

@@ -1,22 +1,13 @@
 /**
- * Functional execution of one instruction at a time ('fast' engine): the data
- * effect of each instruction, computed with tight typed-array loops, in the
- * order the timing model starts them. For a program whose tokens cover its
- * data hazards this gives the same memories as the cycle engine.
+ * The 'fast' engine's functional unit and its GEMM kernel. The engine runs
+ * each instruction's data effect at once (its module's `execute`), with tight
+ * typed-array loops, in the order the timing model starts them. For a
+ * program whose tokens cover its data hazards this gives the same memories
+ * as the cycle engine.
  */
-import {
-  requantClampRange,
-  requantScale,
-  requantScaled,
-  type GemmInst,
-  type Instruction,
-  type LoadInst,
-  type PoolInst,
-  type RequantInst,
-  type StoreInst,
-} from '../isa/index.js';
-import { loadEntries, overflowError, storeEntries, type Scratchpads } from './memory.js';
-import type { PreparedProgram } from './prepare.js';
+import type { GemmInst } from '../isa/index.js';
+import { overflowError, type Scratchpads } from './memory.js';
+import type { DerivedArch } from '../arch/index.js';
 
 /** What the per-pixel packed dot products need (one object per GEMM). */
 interface PackedDot {
@@ -89,62 +80,32 @@ function dotPixel(d: PackedDot, cnt: number, accBase: number): void {
   }
 }
 
+/**
+ * The fast engine's machine: scratchpads, DRAM and the tables and scratch
+ * arrays the kernels share. Each opcode's data effect is its module's
+ * `execute` (sim/ops/<op>.ts); GEMM's kernel is here.
+ */
 export class FunctionalUnit {
   private readonly colSum: Float64Array;
   private readonly act: Int32Array;
-  private readonly signExt: Int32Array;
-  private readonly unsignedExt: Int32Array;
-  private readonly requantScale: Float64Array;
-  private readonly requantBias: Float64Array;
+  /** raw activation bit pattern -> signed / unsigned value */
+  readonly signExt: Int32Array;
+  readonly unsignedExt: Int32Array;
 
   constructor(
-    private readonly p: PreparedProgram,
+    readonly p: { readonly arch: DerivedArch },
     readonly sp: Scratchpads,
     readonly dram: Uint8Array,
   ) {
     const n = p.arch.n;
     this.colSum = new Float64Array(n);
     this.act = new Int32Array(n);
-    this.requantScale = new Float64Array(n);
-    this.requantBias = new Float64Array(n);
     const ab = p.arch.activationBits;
     this.signExt = new Int32Array(1 << ab);
     this.unsignedExt = new Int32Array(1 << ab);
     for (let v = 0; v < 1 << ab; v++) {
       this.unsignedExt[v] = v;
       this.signExt[v] = v >= 1 << (ab - 1) ? v - (1 << ab) : v;
-    }
-  }
-
-  run(i: number, inst: Instruction): void {
-    switch (inst.op) {
-      case 'LOAD':
-        return this.load(inst);
-      case 'STORE':
-        return this.store(inst);
-      case 'GEMM':
-        return this.gemm(i, inst);
-      case 'REQUANT':
-        return this.requant(inst);
-      case 'POOL':
-        return this.pool(inst);
-      default:
-        return;
-    }
-  }
-
-  /** Rows of consecutive entries are contiguous in DRAM and in the buffer, so each row converts at once. */
-  load(inst: LoadInst): void {
-    for (let y = 0; y < inst.y_count; y++) {
-      const off = inst.dram_addr + y * inst.dram_stride;
-      loadEntries(this.sp, this.p.arch, inst.buf, this.dram, off, inst.sram_addr + y * inst.x_count, inst.x_count);
-    }
-  }
-
-  store(inst: StoreInst): void {
-    for (let y = 0; y < inst.y_count; y++) {
-      const off = inst.dram_addr + y * inst.dram_stride;
-      storeEntries(this.sp, this.p.arch, inst.sram_addr + y * inst.x_count, inst.x_count, this.dram, off);
     }
   }
 
@@ -368,66 +329,6 @@ export class FunctionalUnit {
               }
             }
           }
-        }
-      }
-    }
-  }
-
-  requant(r: RequantInst): void {
-    const a = this.p.arch;
-    const n = a.n;
-    const { acc, bias, shift, out } = this.sp;
-    const { lo, hi } = requantClampRange(r.out_signed === 1, r.clamp_bits);
-    const mask = (1 << a.activationBits) - 1;
-    const pBase = r.param_addr * n;
-    // per lane scale and bias, precomputed (requantScaled of isa/word.ts)
-    const scale = this.requantScale;
-    const b = this.requantBias;
-    for (let c = 0; c < n; c++) {
-      scale[c] = requantScale(shift[pBase + c]!);
-      b[c] = bias[pBase + c]!;
-    }
-    const k = r.pool_k;
-    for (let oy = 0; oy < r.out_h; oy++) {
-      for (let ox = 0; ox < r.out_w; ox++) {
-        const outBase = (r.out_addr + oy * r.out_w + ox) * n;
-        const first = (r.acc_addr + oy * r.pool_s * r.in_w + ox * r.pool_s) * n;
-        for (let c = 0; c < n; c++) {
-          let m = acc[first + c]!;
-          if (k > 1) {
-            for (let ky = 0; ky < k; ky++) {
-              const row = first + ky * r.in_w * n + c;
-              for (let kx = 0; kx < k; kx++) {
-                const v = acc[row + kx * n]!;
-                if (v > m) m = v;
-              }
-            }
-          }
-          out[outBase + c] = requantScaled(m, b[c]!, scale[c]!, lo, hi) & mask;
-        }
-      }
-    }
-  }
-
-  pool(q: PoolInst): void {
-    const a = this.p.arch;
-    const n = a.n;
-    const out = this.sp.out;
-    const ext = q.act_signed ? this.signExt : this.unsignedExt;
-    const mask = (1 << a.activationBits) - 1;
-    for (let oy = 0; oy < q.out_h; oy++) {
-      for (let ox = 0; ox < q.out_w; ox++) {
-        const dst = (q.dst_addr + oy * q.out_w + ox) * n;
-        for (let c = 0; c < n; c++) {
-          let m = -Infinity;
-          for (let ky = 0; ky < q.pool_k; ky++) {
-            const row = q.src_addr + (oy * q.pool_s + ky) * q.in_w + ox * q.pool_s;
-            for (let kx = 0; kx < q.pool_k; kx++) {
-              const v = ext[out[(row + kx) * n + c]!]!;
-              if (v > m) m = v;
-            }
-          }
-          out[dst + c] = m & mask;
         }
       }
     }

@@ -2,10 +2,20 @@
  * The nibble simulator: one timing model (docs/architecture.md), three engines.
  * Counters are documented in docs/simulator.md.
  */
-export { simulate, estimateEnergy, DEFAULT_MAX_CYCLES, DEFAULT_MAX_CYCLES_CYCLE_ENGINE } from './simulate.js';
+export {
+  simulate,
+  estimateEnergy,
+  scheduleProgram,
+  DEFAULT_MAX_CYCLES,
+  DEFAULT_MAX_CYCLES_CYCLE_ENGINE,
+} from './simulate.js';
+export type { Schedule } from './schedule.js';
+export { UnitTimeline } from './timing.js';
+export { SIM_OPS, instructionTiming } from './ops/index.js';
+export type { Occupancy, OccupancyKind, SimOp } from './ops/index.js';
 export type { Engine, SimOptions, SimResult } from './simulate.js';
 export type { Counters, UnitCounters, SramCounters, LayerCounters } from './counters.js';
-export type { CycleSnapshot, UnitState } from './cycle.js';
+export type { CycleSnapshot, UnitState } from './cycle/index.js';
 export type { Scratchpads } from './memory.js';
 export { randomConfig, randomProgram } from './random-program.js';
 export type { RandomProgramOptions } from './random-program.js';

@@ -4,11 +4,10 @@
  * touch bits; DRAM is bytes, packed exactly as in docs/architecture.md
  * section 1. The DMA converts between the two on every entry it moves.
  */
-import type { DerivedArch } from '../arch/index.js';
+import type { ArchConfig, DerivedArch } from '../arch/index.js';
 import { SimError } from '../arch/index.js';
 import { BUF_INP, BUF_WGT, packLanes, packTensorInto, unpackLanes, unpackParamLanes } from '../isa/index.js';
 import type { Program, TensorDescriptor } from '../isa/index.js';
-import type { PreparedProgram } from './prepare.js';
 
 /** Final scratchpad contents; INP and OUT hold raw lane bit patterns (unsigned), WGT signed weights. */
 export interface Scratchpads {
@@ -26,7 +25,15 @@ export interface Scratchpads {
   out: Uint8Array;
 }
 
-export function newScratchpads(p: PreparedProgram): Scratchpads {
+/** The machine the memories belong to (a PreparedProgram is one). */
+export interface MemoryShape {
+  readonly cfg: ArchConfig;
+  readonly arch: DerivedArch;
+  /** bytes of DRAM the program touches */
+  readonly dramBytes: number;
+}
+
+export function newScratchpads(p: Pick<MemoryShape, 'cfg' | 'arch'>): Scratchpads {
   const sp = p.cfg.scratchpad;
   const n = p.arch.n;
   return {
@@ -54,7 +61,7 @@ export function mulberry32(seed: number): () => number {
 /** Build the initial DRAM image: segments, then inputs (given or seeded random). */
 export function buildDram(
   program: Program,
-  p: PreparedProgram,
+  p: MemoryShape,
   inputs: Record<string, Int32Array | Uint8Array> | undefined,
   seed: number,
 ): { dram: Uint8Array; randomInputs: string[] } {

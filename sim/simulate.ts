@@ -8,12 +8,13 @@ import { NibbleError, SimError } from '../arch/index.js';
 import { unpackTensor } from '../isa/index.js';
 import type { Program } from '../isa/index.js';
 import { countersFromSchedule, type Counters } from './counters.js';
-import { runCycleEngine, type CycleSnapshot } from './cycle.js';
+import { runCycleEngine, type CycleSnapshot } from './cycle/index.js';
 import { computeEnergy, type EnergyOptions, type EnergyReport } from './energy.js';
 import { FunctionalUnit } from './execute.js';
+import { simOpOf } from './ops/index.js';
 import { buildDram, newScratchpads, type Scratchpads } from './memory.js';
 import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
-import { computeSchedule } from './schedule.js';
+import { computeSchedule, type Schedule } from './schedule.js';
 
 export type Engine = 'fast' | 'cycle' | 'timing';
 
@@ -76,6 +77,14 @@ export function simulate(program: Program, opts: SimOptions): SimResult {
   }
 }
 
+/**
+ * The timing model over a whole program (fetch, queues, tokens, units): what
+ * the 'timing' engine computes, without counters. The compiler's estimate.
+ */
+export function scheduleProgram(program: Program, maxCycles = DEFAULT_MAX_CYCLES): Schedule {
+  return computeSchedule(prepareProgram(program), maxCycles);
+}
+
 /** Energy of a finished simulation with another table or DRAM kind (simulate() already attaches one with the defaults). */
 export function estimateEnergy(result: SimResult, opts: EnergyOptions = {}): EnergyReport {
   return computeEnergy(result.program, prepareProgram(result.program), result.counters, opts);
@@ -121,7 +130,11 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
     const counters = countersFromSchedule(p, program, sch);
     const order = startOrder(p, sch.start, sch.cycles);
     const fu = new FunctionalUnit(p, sp, dram);
-    for (let k = 0; k < order.length; k++) fu.run(order[k]!, p.code[order[k]!]!);
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
+      const inst = p.code[i]!;
+      simOpOf(inst).execute(fu, i, inst as never);
+    }
     return finish(
       program,
       p.cfg,

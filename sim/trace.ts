@@ -4,7 +4,7 @@
  * signals for waveform viewers (GTKWave, Surfer).
  */
 import { SimError } from '../arch/index.js';
-import type { CycleSnapshot } from './cycle.js';
+import type { CycleSnapshot } from './cycle/index.js';
 import { CHANNEL_NAMES, prepareProgram, U_HALT, UNIT_NAMES } from './prepare.js';
 import type { SimResult } from './simulate.js';
 

@@ -24,7 +24,8 @@ function configError(edit: (c: ArchConfig) => void): string {
 
 describe('ArchConfig validation', () => {
   it('accepts the default config', () => {
-    expect(validateConfig(structuredClone(DEFAULT_CONFIG))).toBeTruthy();
+    const cfg = structuredClone(DEFAULT_CONFIG);
+    expect(validateConfig(cfg)).toBe(cfg);
     expect(resolveConfig(undefined)).toEqual(DEFAULT_CONFIG);
   });
 

@@ -151,7 +151,9 @@ describe('assembler', () => {
       ).toMatch(/^k\.s:5:27: NOP has no field 'bogus'/);
     });
   });
+});
 
+describe('assembler robustness', () => {
   it('random text never crashes the assembler with anything but IsaError', () => {
     const words = [
       'LOAD',

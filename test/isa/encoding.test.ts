@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, resolveConfig, validateConfig } from '../../arch/config.js';
 import { ConfigError, IsaError } from '../../arch/errors.js';
 import {
+  MNEMONICS,
+  OPCODE_BITS,
+  OPS,
+  OP_BY_OPCODE,
   decodeInstruction,
   decodeProgramCode,
   encodeInstruction,
@@ -104,5 +108,15 @@ describe('encode/decode', () => {
         resolveConfig({ scratchpad: { inputEntries: 4096, weightEntries: 4096 }, dram: { sizeBytes: 2 ** 32 } }),
       ).size,
     ).toBe(7);
+  });
+
+  it('every opcode module has its own opcode, within the opcode bits, and its key as mnemonic', () => {
+    const opcodes = MNEMONICS.map((m) => OPS[m].opcode);
+    expect(new Set(opcodes).size).toBe(MNEMONICS.length);
+    for (const m of MNEMONICS) {
+      expect(OPS[m].mnemonic).toBe(m);
+      expect(OPS[m].opcode).toBeLessThan(2 ** OPCODE_BITS);
+      expect(OP_BY_OPCODE.get(OPS[m].opcode)!.mnemonic).toBe(m);
+    }
   });
 });

@@ -198,7 +198,9 @@ describe('.nbl program file', () => {
       { numRuns: 500 },
     );
   });
+});
 
+describe('.nbl program file: config, header, segment and code checks', () => {
   it('rejects a config mismatch, naming the differing fields', () => {
     const other = structuredClone(DEFAULT_CONFIG);
     other.array = { rows: 8, cols: 8 };

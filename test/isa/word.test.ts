@@ -16,6 +16,7 @@ import {
   requantClampRange,
   requantValue,
   tokenChannel,
+  depFlagError,
   depFlagProblem,
   unpackLanes,
   unpackParamEntry,
@@ -41,13 +42,18 @@ describe('header', () => {
     expect(tokenChannel('load', 'pop_next')).toBe('compute->load');
     expect(tokenChannel('store', 'push_prev')).toBe('store->compute');
     expect(tokenChannel('load', 'pop_prev')).toBeUndefined();
-    expect(depFlagProblem('load', 'push_prev')).toBe(
+    expect(depFlagError('LOAD', 'load', 'push_prev')).toBe(
+      'push_prev is illegal here: LOAD runs on the load unit, which has no previous unit in the chain load - compute - store',
+    );
+    expect(depFlagError('NOP', 'store', 'pop_next')).toBe(
+      'pop_next is illegal here: NOP runs on the store unit, which has no next unit in the chain load - compute - store',
+    );
+    expect(depFlagError('HALT', undefined, 'push_next')).toBe('HALT cannot pop or push dependency tokens (push_next)');
+    expect(depFlagError('GEMM', 'compute', 'pop_next')).toBeUndefined();
+    expect(depFlagProblem('load', 'pop_prev')).toBe(
       'the load unit has no previous unit in the chain load - compute - store',
     );
-    expect(depFlagProblem('store', 'pop_next')).toBe(
-      'the store unit has no next unit in the chain load - compute - store',
-    );
-    expect(depFlagProblem('compute', 'pop_next')).toBeUndefined();
+    expect(depFlagProblem('compute', 'push_next')).toBeUndefined();
   });
 });
 

@@ -1,0 +1,13 @@
+/** HALT: stops fetch. */
+import { NO_DRAM, NO_RANGES, defineOp } from './define.js';
+
+export const HALT = defineOp(
+  {
+    opcode: 6,
+    mnemonic: 'HALT',
+    unit: 'halt',
+    doc: 'Stops fetch; the machine is done when every queue is empty and every unit idle.',
+    fields: [],
+  },
+  { checkRanges: NO_RANGES, dramSpan: NO_DRAM },
+);

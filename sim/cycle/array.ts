@@ -1,0 +1,341 @@
+/**
+ * The COMPUTE unit's GEMM machinery (docs/architecture.md 7.1-7.3), register
+ * by register: the preload sequencer reads a pass's N weight rows into one of
+ * two PE weight banks; the issue sequencer sends one pixel per cycle into the
+ * skewed N x N array (row r delayed r cycles); PE(r, c) adds a * w to the
+ * partial sum from above; the bottom row leaves through the de-skew (column c
+ * delayed N - 1 - c cycles) into the ACC read-modify-write (with bypass).
+ * Nothing here uses the closed-form schedule.
+ */
+import type { GemmInst } from '../../isa/index.js';
+import { overflowError } from '../memory.js';
+import { U_COMPUTE } from '../prepare.js';
+import type { CycleContext } from './context.js';
+
+/** One pass: a weight tile preloaded at `pl`, then `p` pixels issued. */
+interface Pass {
+  inst: number;
+  g: GemmInst;
+  index: number;
+  cb: number;
+  kh: number;
+  kw: number;
+  bank: number;
+  pl: number;
+  p: number;
+  overwrite: boolean;
+  lastOfGemm: boolean;
+}
+
+interface GemmRun {
+  inst: number;
+  g: GemmInst;
+  passes: number;
+  preloaded: number;
+}
+
+interface AccWrite {
+  entry: number;
+  sum: Int32Array;
+  old: Int32Array;
+  overwrite: boolean;
+  shift: number;
+  inst: number;
+  last: boolean;
+}
+
+export class ArrayUnit {
+  // shown in the snapshot
+  preloadInst = -1;
+  issueInst = -1;
+  occupancy = 0;
+  accRead = false;
+  accWrite = false;
+
+  private readonly n: number;
+  /** ring length of the skew / de-skew / ACC metadata histories */
+  private readonly H: number;
+  /** two weight banks of N x N */
+  private readonly W: Int8Array;
+  /** per PE: activation, partial sum, valid, bank */
+  private readonly peA: Int32Array;
+  private readonly peP: Int32Array;
+  private readonly peV: Uint8Array;
+  private readonly peB: Uint8Array;
+  /** the pixel vectors issued (row skew source) */
+  private readonly histValid: Uint8Array;
+  private readonly histBank: Uint8Array;
+  private readonly histVec: Int32Array;
+  /** de-skewed column sums */
+  private readonly colRing: Int32Array;
+  /** per pixel: its ACC entry and how to write it, due when its sums leave the de-skew */
+  private readonly metaValid: Uint8Array;
+  private readonly metaEntry: Int32Array;
+  private readonly metaOverwrite: Uint8Array;
+  private readonly metaShift: Uint8Array;
+  private readonly metaInst: Int32Array;
+  private readonly metaLast: Uint8Array;
+
+  /** started, not retired */
+  readonly gemms: GemmRun[] = [];
+  private globalPass = 0;
+  private plPrev = -Infinity;
+  private preload: Pass | undefined;
+  private pendingWeight: { bank: number; row: number; values: Int8Array } | undefined;
+  private readonly issueQueue: Pass[] = [];
+  private issuing: Pass | undefined;
+  private lastIssue = -Infinity;
+  private issueStart = 0;
+  private issueFreeAt = 0;
+  private readonly bankFree = [0, 0];
+  private accPending: AccWrite | undefined;
+  private readonly retireAt: { inst: number; cycle: number }[] = [];
+
+  constructor(private readonly ctx: CycleContext) {
+    const n = ctx.p.arch.n;
+    this.n = n;
+    this.H = 2 * n + 4;
+    this.W = new Int8Array(2 * n * n);
+    this.peA = new Int32Array(n * n);
+    this.peP = new Int32Array(n * n);
+    this.peV = new Uint8Array(n * n);
+    this.peB = new Uint8Array(n * n);
+    this.histValid = new Uint8Array(this.H);
+    this.histBank = new Uint8Array(this.H);
+    this.histVec = new Int32Array(this.H * n);
+    this.colRing = new Int32Array(this.H * n);
+    this.metaValid = new Uint8Array(this.H);
+    this.metaEntry = new Int32Array(this.H);
+    this.metaOverwrite = new Uint8Array(this.H);
+    this.metaShift = new Uint8Array(this.H);
+    this.metaInst = new Int32Array(this.H);
+    this.metaLast = new Uint8Array(this.H);
+  }
+
+  get busy(): boolean {
+    return this.gemms.length > 0;
+  }
+
+  /** Data still in the array or the ACC write stage. */
+  get draining(): boolean {
+    return this.occupancy > 0 || this.accPending !== undefined;
+  }
+
+  /** The newest GEMM in flight, or -1. */
+  get newest(): number {
+    return this.gemms.length > 0 ? this.gemms[this.gemms.length - 1]!.inst : -1;
+  }
+
+  /**
+   * One cycle. `mayStart`: the compute queue head is a GEMM and no REQUANT /
+   * POOL / NOP is running. Returns whether a GEMM started.
+   */
+  step(t: number, mayStart: boolean): boolean {
+    const started = this.preloadStart(t, mayStart);
+    const weightWrite = this.pendingWeight;
+    this.pendingWeight = undefined;
+    this.preloadStep(t);
+    this.issue(t);
+    this.propagate(t);
+    this.accumulate(t);
+    // the weight row is written into its bank after this cycle's multiplies used the old value
+    if (weightWrite) this.W.set(weightWrite.values, (weightWrite.bank * this.n + weightWrite.row) * this.n);
+    // GEMM retire: one cycle after its last ACC write (E = DR = IS + P + G)
+    if (this.retireAt.length > 0 && this.retireAt[0]!.cycle === t) {
+      const { inst } = this.retireAt.shift()!;
+      this.ctx.retire(inst, t);
+      this.gemms.splice(
+        this.gemms.findIndex((r) => r.inst === inst),
+        1,
+      );
+    }
+    return started;
+  }
+
+  /** Preload start: the next pass of the newest GEMM, or a new GEMM from the queue. */
+  private preloadStart(t: number, mayStart: boolean): boolean {
+    const { ctx, n } = this;
+    this.preloadInst = -1;
+    if (this.preload || t < this.plPrev + n || this.bankFree[this.globalPass & 1]! > t) return false;
+    let started = false;
+    let run = this.gemms.length > 0 ? this.gemms[this.gemms.length - 1]! : undefined;
+    if (run && run.preloaded >= run.passes) run = undefined;
+    if (!run && mayStart && ctx.startable(U_COMPUTE) >= 0) {
+      const i = ctx.start(U_COMPUTE, t);
+      const g = ctx.p.code[i] as GemmInst;
+      run = { inst: i, g, passes: g.ci_blocks * g.kernel_h * g.kernel_w, preloaded: 0 };
+      this.gemms.push(run);
+      started = true;
+    }
+    if (!run) return started;
+    const g = run.g;
+    const j = run.preloaded++;
+    const bank = this.globalPass & 1;
+    this.preload = {
+      inst: run.inst,
+      g,
+      index: j,
+      cb: Math.floor(j / (g.kernel_w * g.kernel_h)),
+      kh: Math.floor(j / g.kernel_w) % g.kernel_h,
+      kw: j % g.kernel_w,
+      bank,
+      pl: t,
+      p: g.out_h * g.out_w,
+      overwrite: j === 0 && g.accumulate === 0,
+      lastOfGemm: j === run.passes - 1,
+    };
+    this.bankFree[bank] = Infinity;
+    this.globalPass++;
+    ctx.c.array.passes++;
+    this.plPrev = t;
+    return started;
+  }
+
+  /** Preload step: WGT row r is read at PL + r and written into the PE bank at PL + r + 1. */
+  private preloadStep(t: number): void {
+    const pre = this.preload;
+    if (!pre) return;
+    const { n } = this;
+    this.preloadInst = pre.inst;
+    const r = t - pre.pl;
+    const entry = pre.g.wgt_addr + pre.index * n + r;
+    this.pendingWeight = { bank: pre.bank, row: r, values: this.ctx.sp.wgt.slice(entry * n, entry * n + n) };
+    this.ctx.c.sram.wgt.reads++;
+    if (r === n - 1) {
+      this.issueQueue.push(pre);
+      this.preload = undefined;
+    }
+  }
+
+  /** Issue: one pixel per cycle; INP address at IS + p, data at IS + p + 1; its ACC metadata due 2N later. */
+  private issue(t: number): void {
+    const { ctx, n, H } = this;
+    const hs = (t + 1) % H;
+    this.histValid[hs] = 0;
+    this.issueInst = -1;
+    if (!this.issuing && this.issueQueue.length > 0 && this.issueQueue[0]!.pl + n <= t && t >= this.issueFreeAt) {
+      this.issuing = this.issueQueue.shift()!;
+      this.issueStart = t;
+    }
+    const ps = this.issuing;
+    if (!ps) return;
+    const g = ps.g;
+    this.issueInst = ps.inst;
+    this.lastIssue = t;
+    ctx.c.array.issueCycles++;
+    const px = t - this.issueStart;
+    const oy = Math.floor(px / g.out_w);
+    const ox = px % g.out_w;
+    const iy = oy * g.stride_h + ps.kh - g.pad_top;
+    const ix = ox * g.stride_w + ps.kw - g.pad_left;
+    this.histValid[hs] = 1;
+    this.histBank[hs] = ps.bank;
+    const base = hs * n;
+    if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
+      const e = (g.inp_addr + ps.cb * g.in_h * g.in_w + iy * g.in_w + ix) * n;
+      ctx.c.sram.inp.reads++;
+      const ab = ctx.p.arch.activationBits;
+      for (let r = 0; r < n; r++) {
+        const raw = ctx.sp.inp[e + r]!;
+        this.histVec[base + r] = g.act_signed && raw >= 1 << (ab - 1) ? raw - (1 << ab) : raw;
+      }
+    } else this.histVec.fill(0, base, base + n);
+    const ms = (t + 2 * n) % H;
+    this.metaValid[ms] = 1;
+    this.metaEntry[ms] = g.acc_addr + px;
+    this.metaOverwrite[ms] = ps.overwrite ? 1 : 0;
+    this.metaShift[ms] = g.pshift;
+    this.metaInst[ms] = ps.inst;
+    this.metaLast[ms] = ps.lastOfGemm && px === ps.p - 1 ? 1 : 0;
+    if (px === ps.p - 1) {
+      this.bankFree[ps.bank] = t + 1 + n;
+      this.issueFreeAt = t + 1;
+      this.issuing = undefined;
+    }
+  }
+
+  /**
+   * The array: PE(r, c) takes a from the left (row r of the data issued r + 1
+   * cycles ago at c = 0) and the partial sum from above; the bottom row leaves
+   * through the de-skew.
+   */
+  private propagate(t: number): void {
+    const { n, H, peA, peP, peV, peB, W } = this;
+    let occupancy = 0;
+    // a pixel issued at t0 leaves the last PE at t0 + 2N: skip the array while it is certainly empty
+    const arrayLive = t <= this.lastIssue + 2 * n + 1;
+    for (let r = arrayLive ? n - 1 : -1; r >= 0; r--) {
+      const srcSlot = (((t - 1 - r) % H) + H) % H;
+      for (let col = n - 1; col >= 0; col--) {
+        const k = r * n + col;
+        let valid: number;
+        let av: number;
+        let bk: number;
+        if (col === 0) {
+          valid = this.histValid[srcSlot]!;
+          av = this.histVec[srcSlot * n + r]!;
+          bk = this.histBank[srcSlot]!;
+        } else {
+          valid = peV[k - 1]!;
+          av = peA[k - 1]!;
+          bk = peB[k - 1]!;
+        }
+        peV[k] = valid;
+        if (valid) {
+          occupancy++;
+          const pin = r === 0 ? 0 : peP[k - n]!;
+          peA[k] = av;
+          peB[k] = bk;
+          peP[k] = pin + av * W[(bk * n + r) * n + col]!;
+        } else {
+          peA[k] = 0;
+          peP[k] = 0;
+        }
+      }
+    }
+    this.occupancy = occupancy;
+    // column c of the bottom row is delayed N - 1 - c cycles
+    for (let col = 0; arrayLive && col < n; col++) {
+      const k = (n - 1) * n + col;
+      this.colRing[((t + n - 1 - col) % H) * n + col] = peV[k] ? peP[k]! : 0;
+    }
+  }
+
+  /** ACC: the write of the pixel read last cycle, then this cycle's read (bypass: the read sees the write). */
+  private accumulate(t: number): void {
+    const { ctx, n, H } = this;
+    const a = ctx.p.arch;
+    const { sp, c } = ctx;
+    this.accRead = false;
+    this.accWrite = false;
+    const w = this.accPending;
+    if (w) {
+      this.accWrite = true;
+      const scale = 2 ** w.shift;
+      const base = w.entry * n;
+      for (let l = 0; l < n; l++) {
+        const v = w.sum[l]! * scale + (w.overwrite ? 0 : w.old[l]!);
+        if (v < a.accMin || v > a.accMax) throw overflowError(w.inst, l, w.entry, v, a);
+        sp.acc[base + l] = v;
+      }
+      c.sram.acc.writes++;
+      if (w.last) this.retireAt.push({ inst: w.inst, cycle: t + 1 });
+      this.accPending = undefined;
+    }
+    const ms = t % H;
+    if (!this.metaValid[ms]) return;
+    this.metaValid[ms] = 0;
+    this.accRead = this.metaOverwrite[ms] === 0;
+    if (this.accRead) c.sram.acc.reads++;
+    const entry = this.metaEntry[ms]!;
+    this.accPending = {
+      entry,
+      sum: this.colRing.slice(ms * n, ms * n + n),
+      old: sp.acc.slice(entry * n, entry * n + n),
+      overwrite: this.metaOverwrite[ms] === 1,
+      shift: this.metaShift[ms]!,
+      inst: this.metaInst[ms]!,
+      last: this.metaLast[ms] === 1,
+    };
+  }
+}

@@ -1,0 +1,46 @@
+/** Fetch and dispatch: one instruction per cycle from cycle 1, in order, into its unit's queue; HALT stops it. */
+import { U_HALT } from '../prepare.js';
+import type { CycleContext } from './context.js';
+
+export type FetchState = 'idle' | 'dispatch' | 'stall';
+
+export class FetchUnit {
+  pc = 0;
+  halted = false;
+  /** the instruction dispatched this cycle (entering its queue at the end of the cycle), or -1 */
+  dispatched = -1;
+  state: FetchState = 'idle';
+
+  constructor(private readonly ctx: CycleContext) {}
+
+  /** Queue lengths as left by earlier cycles decide; returns whether fetch made progress. */
+  step(t: number): boolean {
+    const { p, queues } = this.ctx;
+    const Q = [p.cfg.queues.load, p.cfg.queues.compute, p.cfg.queues.store];
+    this.dispatched = -1;
+    this.state = 'idle';
+    if (t < 1 || this.halted || this.pc >= p.count) return false;
+    const u = p.unit[this.pc]!;
+    if (u !== U_HALT && queues[u]!.length >= Q[u]!) {
+      this.state = 'stall';
+      return false;
+    }
+    this.dispatched = this.pc;
+    this.ctx.D[this.pc] = t;
+    this.state = 'dispatch';
+    if (u === U_HALT) {
+      this.ctx.S[this.pc] = t;
+      this.ctx.E[this.pc] = t + 1;
+      this.halted = true;
+    }
+    this.pc++;
+    return true;
+  }
+
+  /** End of cycle: the dispatched instruction enters its queue. */
+  commit(): void {
+    const i = this.dispatched;
+    const u = i >= 0 ? this.ctx.p.unit[i]! : U_HALT;
+    if (u !== U_HALT) this.ctx.queues[u]!.push(i);
+  }
+}

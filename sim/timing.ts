@@ -1,0 +1,117 @@
+/**
+ * THE timing model of the units (docs/architecture.md sections 5-7): given
+ * the cycle from which an instruction may start (dispatched and its tokens
+ * there), where it starts and ends. The timing and fast engines evaluate it
+ * per instruction in sim/schedule.ts (with fetch, queues and tokens); the
+ * compiler's estimator evaluates the same model over its unit streams
+ * (compiler/schedule.ts). The cycle engine (sim/cycle/) is an independent
+ * structural model that must arrive at the same cycles.
+ *
+ *  - DMA (load, store units): in order, one instruction at a time:
+ *      S = max(ready, end of the unit's previous instruction), E = S + cycles.
+ *  - Vector (REQUANT, POOL, compute NOP): after all earlier compute work:
+ *      S = max(ready, latest compute E), E = S + cycles.
+ *  - Array (GEMM): passes of P pixels. Pass j preloads its weights at
+ *      PL_j = max(S, PL_{j-1} + N, IS_{j-2} + P_{j-2} + N)  (two weight banks)
+ *    and issues its pixels from
+ *      IS_j = max(PL_j + N, IS_{j-1} + P_{j-1}),
+ *    across GEMMs; S = max(ready, PL_prev + N, IS_{-2} + P_{-2} + N) and, after a
+ *    non-GEMM, the latest compute E; E = IS_last + P + G (G = arch.gemmDepth).
+ */
+import type { DerivedArch } from '../arch/index.js';
+import { UNITS, unitOf, type Instruction, type Machine } from '../isa/index.js';
+import { instructionTiming, type OccupancyKind } from './ops/index.js';
+
+/** Occupancy kind codes in typed arrays. */
+export const OCC_DMA = 0;
+export const OCC_VECTOR = 1;
+export const OCC_ARRAY = 2;
+export const OCC_FETCH = 3;
+export const OCCUPANCY_CODE: Readonly<Record<OccupancyKind, number>> = {
+  dma: OCC_DMA,
+  vector: OCC_VECTOR,
+  array: OCC_ARRAY,
+  fetch: OCC_FETCH,
+};
+
+/** Per-unit state of the timing model; `place` one instruction after another in each unit's order. */
+export class UnitTimeline {
+  /** results of the last `place` */
+  start = 0;
+  end = 0;
+
+  private readonly dmaEnd = [0, 0, 0];
+  private computeEnd = 0;
+  private lastWasGemm = false;
+  /** PL of the previous pass, IS + P of the previous pass and of the one before it */
+  private plPrev = -Infinity;
+  private isp1 = -Infinity;
+  private isp2 = -Infinity;
+
+  constructor(private readonly arch: DerivedArch) {}
+
+  /** Place `inst` (not HALT) by its module's timing, from cycle `ready`; sets start and end. */
+  placeInstruction(inst: Instruction, m: Machine, ready: number): void {
+    const u = unitOf(inst);
+    const o = instructionTiming(inst, m);
+    this.place(u === undefined ? -1 : UNITS.indexOf(u), OCCUPANCY_CODE[o.kind], o.cycles, o.passes, o.pixels, ready);
+  }
+
+  /**
+   * Place an instruction of occupancy `kind` on `unit` (0 load, 1 compute,
+   * 2 store) that may start from cycle `ready`: sets start and end.
+   */
+  place(unit: number, kind: number, cycles: number, passes: number, pixels: number, ready: number): void {
+    if (kind === OCC_DMA) {
+      const s = Math.max(ready, this.dmaEnd[unit]!);
+      this.start = s;
+      this.end = s + cycles;
+      this.dmaEnd[unit] = this.end;
+    } else if (kind === OCC_ARRAY) {
+      this.placeGemm(ready, passes, pixels);
+    } else if (kind === OCC_VECTOR) {
+      const s = Math.max(ready, this.computeEnd);
+      this.start = s;
+      this.end = s + cycles;
+      this.computeEnd = this.end;
+      this.lastWasGemm = false;
+    } else {
+      this.start = ready;
+      this.end = ready + cycles;
+    }
+  }
+
+  private placeGemm(ready: number, passes: number, P: number): void {
+    const n = this.arch.n;
+    const s = Math.max(ready, this.plPrev + n, this.isp2 + n, this.lastWasGemm ? 0 : this.computeEnd);
+    let pl = this.plPrev;
+    let isp1 = this.isp1;
+    let isp2 = this.isp2;
+    let plPrev = this.plPrev;
+    for (let j = 0; j < passes; j++) {
+      pl = Math.max(s, pl + n, isp2 + n);
+      const is = Math.max(pl + n, isp1);
+      // closed form once the pass recurrence has settled into a fixed period
+      if (j >= 2 && is - isp1 + P === isp1 - isp2 && pl - plPrev === is + P - isp1 && j < passes - 1) {
+        const delta = is + P - isp1;
+        const rest = passes - 1 - j;
+        pl += rest * delta;
+        const last = is + rest * delta;
+        isp2 = last - delta + P;
+        isp1 = last + P;
+        plPrev = pl;
+        break;
+      }
+      plPrev = pl;
+      isp2 = isp1;
+      isp1 = is + P;
+    }
+    this.plPrev = plPrev;
+    this.isp1 = isp1;
+    this.isp2 = isp2;
+    this.start = s;
+    this.end = isp1 + this.arch.gemmDepth;
+    this.lastWasGemm = true;
+    if (this.end > this.computeEnd) this.computeEnd = this.end;
+  }
+}
