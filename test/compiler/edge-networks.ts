@@ -147,6 +147,7 @@ export function capacityCase(seed: number): EdgeCase {
       const { h, w } = factor(b, Math.max(1, Math.floor((cap + delta) / planes)), 64);
       input = { c: b.int(1, 2 * n), h, w };
       need = planes * h * w;
+      batch = b.pick([1, 1, 2, 4]);
       const f = input.c * h * w;
       const o = b.int(1, 12);
       layers.push(b.flatten(), b.dense(f, o), b.requant(o));

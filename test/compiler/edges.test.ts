@@ -59,6 +59,20 @@ describe('a dense layer on a map wider than 15 whose input needs just under the 
   test('1x16x16 8-bit at batch 4', () => {
     compileAndCompare(mlp(16, 16), DEFAULT_CONFIG, 4);
   });
+  test('a wide map of few rows keeps its rows at batch > 1 (images stack in one GEMM), its INP items sized with the slack', () => {
+    for (const [h, w, cfg] of [
+      [1, 64, DEFAULT_CONFIG],
+      [2, 64, { ...DEFAULT_CONFIG, array: { rows: 4, cols: 4 } }],
+    ] as const) {
+      const { program } = compileAndCompare(mlp(h, w), cfg, 8);
+      const gemms = program.code.filter((i) => i.op === 'GEMM');
+      expect(gemms.some((g) => g.op === 'GEMM' && g.out_h > 1 && g.stride_h === h)).toBe(true);
+      // no GEMM's tile reaches past the INP buffer
+      for (const g of gemms)
+        if (g.op === 'GEMM')
+          expect(g.inp_addr + g.ci_blocks * g.in_h * g.in_w).toBeLessThanOrEqual(cfg.scratchpad.inputEntries);
+    }
+  });
   test('its kernel windows are full-width bands of rows: no GEMM starts at a column offset', () => {
     const program = compileNetwork(mlp(32, 32), DEFAULT_CONFIG);
     const gemms = program.code.filter((i) => i.op === 'GEMM');
