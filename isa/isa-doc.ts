@@ -106,6 +106,42 @@ function example(cfg: ArchConfig): string {
   return code.map((inst, i) => formatInstruction(inst, cfg) + (comments[i] ? `  ; ${comments[i]}` : '')).join('\n');
 }
 
+/** The "Dependency tokens" section: channels per unit, the checker, races. */
+function tokenSection(L: string[]): void {
+  L.push('## Dependency tokens');
+  L.push('');
+  L.push(
+    'Four token counters (16 bits each) connect the units in the chain load - compute - store, as in VTA. ' +
+      '"prev" and "next" are relative to the executing unit. A pop flag makes the instruction wait at its start until the ' +
+      'channel holds a token and takes it; a push flag adds a token when the instruction ends. A flag towards a neighbour ' +
+      'that does not exist (load has no prev, store has no next) is illegal, and HALT has no flags.',
+  );
+  L.push('');
+  L.push('| unit | pop_prev takes from | pop_next takes from | push_prev adds to | push_next adds to |');
+  L.push('|---|---|---|---|---|');
+  for (const u of UNITS) {
+    const c = (f: 'pop_prev' | 'pop_next' | 'push_prev' | 'push_next') => tokenChannel(u, f) ?? '(illegal)';
+    L.push(`| ${u} | ${c('pop_prev')} | ${c('pop_next')} | ${c('push_prev')} | ${c('push_next')} |`);
+  }
+  L.push('');
+  L.push(
+    'Before a program runs, `checkTokenBalance` (isa/tokens.ts) executes its token flow abstractly, including the bounded ' +
+      'instruction queues (`config.queues`), and rejects any program that can deadlock; tokens left over at the end are a warning ' +
+      '(an error with `strict`).',
+  );
+  L.push('');
+  L.push(
+    'Tokens are the only order between units. Two instructions on different units that touch the same scratchpad entries ' +
+      'or DRAM bytes, at least one of them writing, must be ordered by a chain of unit order and push -> pop edges (the k-th ' +
+      'pop of a channel follows its k-th push); otherwise the result depends on timing and the program is a race. Given ' +
+      'the machine (`config`), the token checker refuses races, naming both instructions, and so does every simulator ' +
+      "engine before it runs anything (isa/hazards.ts; each opcode's regions are its module's `accesses`: LOAD writes " +
+      'its INP/WGT/PARAM range and reads its DRAM rows, GEMM reads its whole INP tile and weight tiles, REQUANT and POOL ' +
+      'write their OUT range, STORE reads its OUT range and writes its DRAM rows).',
+  );
+  L.push('');
+}
+
 /** docs/isa.md for a config (the checked-in file uses the default config). */
 export function renderIsaMarkdown(cfg: ArchConfig = DEFAULT_CONFIG): string {
   const a = deriveArch(cfg);
@@ -196,28 +232,7 @@ export function renderIsaMarkdown(cfg: ArchConfig = DEFAULT_CONFIG): string {
   L.push('');
   L.push('See [config.md](config.md) for every config field.');
   L.push('');
-  L.push('## Dependency tokens');
-  L.push('');
-  L.push(
-    'Four token counters (16 bits each) connect the units in the chain load - compute - store, as in VTA. ' +
-      '"prev" and "next" are relative to the executing unit. A pop flag makes the instruction wait at its start until the ' +
-      'channel holds a token and takes it; a push flag adds a token when the instruction ends. A flag towards a neighbour ' +
-      'that does not exist (load has no prev, store has no next) is illegal, and HALT has no flags.',
-  );
-  L.push('');
-  L.push('| unit | pop_prev takes from | pop_next takes from | push_prev adds to | push_next adds to |');
-  L.push('|---|---|---|---|---|');
-  for (const u of UNITS) {
-    const c = (f: 'pop_prev' | 'pop_next' | 'push_prev' | 'push_next') => tokenChannel(u, f) ?? '(illegal)';
-    L.push(`| ${u} | ${c('pop_prev')} | ${c('pop_next')} | ${c('push_prev')} | ${c('push_next')} |`);
-  }
-  L.push('');
-  L.push(
-    'Before a program runs, `checkTokenBalance` (isa/tokens.ts) executes its token flow abstractly, including the bounded ' +
-      'instruction queues (`config.queues`), and rejects any program that can deadlock; tokens left over at the end are a warning ' +
-      '(an error with `strict`).',
-  );
-  L.push('');
+  tokenSection(L);
   L.push('## Assembly syntax');
   L.push('');
   L.push('```');

@@ -6,16 +6,10 @@ import { loadConfig, readText, saveProgram } from '../inputs.js';
 import { isaApi } from '../modules.js';
 import { Terminal } from '../terminal.js';
 
-/**
- * The token checker names `instruction N`; for a text file the place is its
- * line, so `instruction N` becomes `file:line (instruction N)`.
- */
-function locateInSource(e: unknown, file: string, lines: readonly number[]): unknown {
-  if (!(e instanceof IsaError) || e.where === undefined) return e;
-  const m = /^instruction (\d+)$/.exec(e.where);
-  const line = m ? lines[Number(m[1])] : undefined;
-  if (line === undefined) return new IsaError(e.message.slice(e.where.length + 2), `${file}: ${e.where}`);
-  return new IsaError(e.message.slice(e.where.length + 2), `${file}:${line} (${e.where})`);
+/** A whole-program error of a text file without a line (the token counters) still names the file. */
+function inFile(e: unknown, file: string): unknown {
+  if (!(e instanceof IsaError) || e.where === undefined || e.where.startsWith(file)) return e;
+  return new IsaError(e.message.slice(e.where.length + 2), `${file}: ${e.where}`);
 }
 
 export const asmCommand: CommandSpec = {
@@ -41,10 +35,13 @@ export const asmCommand: CommandSpec = {
     const api = await isaApi('nibble asm', ['assembleProgram', 'assemblySourceLines', 'checkTokenBalance']);
     const code = api.assembleProgram(text, cfg, file);
     let tokens: ReturnType<typeof api.checkTokenBalance>;
+    // the token checker and the race detector name instructions by their line
+    const lines = api.assemblySourceLines(text);
+    const place = (i: number) => `${file}:${lines[i]} (instruction ${i})`;
     try {
-      tokens = api.checkTokenBalance(code, { queues: cfg.queues });
+      tokens = api.checkTokenBalance(code, { queues: cfg.queues, config: cfg, place });
     } catch (e) {
-      throw locateInSource(e, file, api.assemblySourceLines(text));
+      throw inFile(e, file);
     }
     const program: Program = {
       config: cfg,

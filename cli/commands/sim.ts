@@ -2,6 +2,7 @@
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import { SIM_ENGINES, simulator, simulatorExtra, type SimApi, type SimEngine, type SimResult } from '../engines.js';
 import { loadInputTensors, loadProgram, writeOutput } from '../inputs.js';
+import { isaApi } from '../modules.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 import type { Program } from '../../isa/index.js';
@@ -65,6 +66,7 @@ export const simCommand: CommandSpec = {
       ? await simulatorExtra<(r: SimResult) => string>('writeChromeTrace', 'nibble sim --trace')
       : undefined;
     const writeVcd = vcd ? await simulatorExtra<(r: SimResult) => string>('writeVcd', 'nibble sim --vcd') : undefined;
+    const tokenWarnings = await tokenCheckWarnings(program);
     const result = sim.simulate(program, {
       engine,
       ...(inputs ? { inputs } : {}),
@@ -74,13 +76,28 @@ export const simCommand: CommandSpec = {
     if (trace) writeOutput(trace, writeTrace!(result));
     if (vcd) writeOutput(vcd, writeVcd!(result));
     const randomInputs = result.randomInputs;
-    const doc = simDocument(file, program, engine, result, randomInputs);
+    const doc = { ...simDocument(file, program, engine, result, randomInputs), tokenWarnings };
     if (term.json) return term.document({ ...doc, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
     printSim(term, program, engine, result, randomInputs);
+    for (const w of tokenWarnings) term.line(colour.yellow(`  token warning: ${w}`));
     if (trace) term.line(`  trace written to ${trace}`);
     if (vcd) term.line(`  VCD written to ${vcd}`);
   },
 };
+
+/**
+ * The static token checker's warnings (leftover tokens, code after HALT).
+ * What it would refuse (a deadlock, a race) the simulator refuses too, with
+ * the run's detail, so only the warnings are taken from here.
+ */
+async function tokenCheckWarnings(program: Program): Promise<string[]> {
+  const api = await isaApi('nibble sim', ['checkTokenBalance']);
+  try {
+    return api.checkTokenBalance(program.code, { queues: program.config.queues }).warnings;
+  } catch {
+    return [];
+  }
+}
 
 export function simDocument(
   file: string,

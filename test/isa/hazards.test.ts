@@ -1,8 +1,29 @@
 /** The race detector's core (isa/hazards.ts) against a brute-force happens-before oracle. */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { findRace, type Access, type TokenUse } from '../../isa/hazards.js';
-import { UNITS, type TokenChannel, type Unit } from '../../isa/word.js';
+import { findRace as findRaceIn, type TokenGraph } from '../../isa/hazards.js';
+import type { Access } from '../../isa/ops/define.js';
+import { TOKEN_CHANNELS, UNITS, type TokenChannel, type Unit } from '../../isa/word.js';
+
+interface TokenUse {
+  unit: Unit | undefined;
+  pops: TokenChannel[];
+  pushes: TokenChannel[];
+}
+
+/** The detector on a token graph given as per-instruction units and channel names. */
+function findRace(uses: TokenUse[], accesses: Access[][]) {
+  const code = (ch: TokenChannel | undefined) => (ch ? TOKEN_CHANNELS.indexOf(ch) : -1);
+  const g: TokenGraph = {
+    count: uses.length,
+    unit: uses.map((u) => (u.unit ? UNITS.indexOf(u.unit) : 3)),
+    pop0: uses.map((u) => code(u.pops[0])),
+    pop1: uses.map((u) => code(u.pops[1])),
+    push0: uses.map((u) => code(u.pushes[0])),
+    push1: uses.map((u) => code(u.pushes[1])),
+  };
+  return findRaceIn(g, accesses);
+}
 
 const CHANNELS: Record<Unit, { pop: TokenChannel[]; push: TokenChannel[] }> = {
   load: { pop: ['compute->load'], push: ['load->compute'] },
@@ -93,6 +114,7 @@ const instArb = fc.record({
     fc.record({
       space: fc.constantFrom('inp' as const, 'out' as const, 'dram' as const),
       write: fc.boolean(),
+      what: fc.constant('access'),
       first: fc.integer({ min: 0, max: 20 }),
       count: fc.integer({ min: 1, max: 6 }),
       rows: fc.integer({ min: 1, max: 3 }),
@@ -138,6 +160,7 @@ describe('findRace', () => {
     const inp = (first: number, count: number, write: boolean): Access => ({
       space: 'inp',
       write,
+      what: write ? 'INP write' : 'INP read',
       first,
       count,
       rows: 1,
@@ -159,6 +182,7 @@ describe('findRace', () => {
     const rows = (first: number, write: boolean): Access => ({
       space: 'dram',
       write,
+      what: write ? 'DRAM write' : 'DRAM read',
       first,
       count: 8,
       rows: 4,
