@@ -2,6 +2,7 @@
 import type { Section } from '../section.js';
 import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
+import { engineFuzzSection } from './engine-fuzz.js';
 import { mnistSection } from './mnist.js';
 import { simSection } from './sim.js';
 import { timingSection } from './timing.js';
@@ -13,6 +14,7 @@ export const SECTIONS: readonly Section[] = [
   mnistSection,
   timingSection,
   compilerQualitySection,
+  engineFuzzSection,
   verilatorSection,
 ];
 
@@ -22,4 +24,5 @@ export const SECTION_ALIASES: Readonly<Record<string, string>> = {
   timing: 'timing-engine',
   'compiler-quality': 'compiler',
   rtl: 'verilator',
+  fuzz: 'engine-fuzz',
 };
