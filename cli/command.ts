@@ -26,8 +26,8 @@ export function withConfig(y: Argv, describe = 'ArchConfig JSON file (default: t
 export function withFormat(y: Argv): Argv {
   return y.option('format', {
     type: 'string',
-    choices: ['integernet', 'json'],
-    describe: 'model file format (default: from the extension: .txt = integernet, .json = json)',
+    choices: ['integernet', 'json', 'nbm', 'onnx'],
+    describe: 'model file format (default: from the content, else the extension: .txt, .json, .nbm, .onnx)',
   });
 }
 

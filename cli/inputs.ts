@@ -3,9 +3,12 @@
  * programs and input tensors. Every failure is a NibbleError naming the file.
  */
 import {
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   readFileSync,
+  readSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -23,9 +26,9 @@ import {
   ModelError,
   NibbleError,
 } from '../arch/index.js';
-import { type Network, loadIntegerNetFile } from '../models/index.js';
+import { type Network, type WithHost, loadIntegerNetFile } from '../models/index.js';
 import type { Program } from '../isa/index.js';
-import { isaApi, requirePart } from './modules.js';
+import { isaApi, modelsApi, requirePart } from './modules.js';
 
 /** A file the user named could not be read or written. */
 export class FileError extends NibbleError {}
@@ -121,30 +124,88 @@ export function loadConfig(path: string | undefined): ArchConfig {
   }
 }
 
-export type ModelFormat = 'integernet' | 'json';
-export const MODEL_FORMATS: readonly ModelFormat[] = ['integernet', 'json'];
+export type ModelFormat = 'integernet' | 'json' | 'nbm' | 'onnx';
+export const MODEL_FORMATS: readonly ModelFormat[] = ['integernet', 'json', 'nbm', 'onnx'];
+
+const EXTENSIONS: Record<string, ModelFormat> = {
+  '.txt': 'integernet',
+  '.json': 'json',
+  '.nbm': 'nbm',
+  '.onnx': 'onnx',
+};
+
+/** The format a model file's first bytes show (undefined when they do not tell, or the file is unreadable). */
+export function sniffModelFormat(path: string): ModelFormat | undefined {
+  let head: Buffer;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      head = Buffer.alloc(64);
+      head = head.subarray(0, readSync(fd, head, 0, 64, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (head.toString('latin1', 0, 8) === 'NIBBLEM2') return 'nbm';
+  const text = head.toString('latin1').trimStart();
+  if (text.startsWith('{')) return 'json';
+  if (/^(CONV|FC|POOL|RELU|UNSIGNEDQUAN|SIGNEDQUAN)\b/.test(text)) return 'integernet';
+  // an ONNX ModelProto starts with field 1 (ir_version, varint) or another small field tag
+  if (head.length > 2 && (head[0] === 0x08 || head[0] === 0x12 || head[0] === 0x3a || head[0] === 0x42)) return 'onnx';
+  return undefined;
+}
 
 export function detectModelFormat(path: string, format: string | undefined): ModelFormat {
   if (format !== undefined) {
-    if (format === 'integernet' || format === 'json') return format;
-    throw new ModelError(`unknown model format '${format}' (known: integernet, json)`, path);
+    if ((MODEL_FORMATS as readonly string[]).includes(format)) return format as ModelFormat;
+    throw new ModelError(`unknown model format '${format}' (known: ${MODEL_FORMATS.join(', ')})`, path);
   }
+  const sniffed = sniffModelFormat(path);
+  if (sniffed) return sniffed;
   const ext = extname(path).toLowerCase();
-  if (ext === '.txt') return 'integernet';
-  if (ext === '.json') return 'json';
-  throw new ModelError(`cannot tell the model format from the extension '${ext}': pass --format integernet|json`, path);
+  const byExt = EXTENSIONS[ext];
+  if (byExt) return byExt;
+  throw new ModelError(
+    `cannot tell the model format from the content or the extension '${ext}': pass --format ${MODEL_FORMATS.join('|')}`,
+    path,
+  );
 }
 
 interface ModelsJsonApi {
   loadModelJson(text: string, source?: string): Network;
 }
 
-export async function loadModel(path: string, format: string | undefined): Promise<Network> {
+export async function loadModel(path: string, format: string | undefined): Promise<Network & WithHost> {
   const fmt = detectModelFormat(path, format);
   if (!existsSync(path)) throw new ModelError('model file not found', path);
   if (fmt === 'integernet') return loadIntegerNetFile(path);
+  if (fmt === 'nbm') {
+    const api = await modelsApi('reading a binary model', ['loadModelBinaryFile']);
+    return api.loadModelBinaryFile(path);
+  }
+  if (fmt === 'onnx') return importOnnxModel(path);
   const api = await requirePart<ModelsJsonApi>('models', ['loadModelJson'], 'reading a JSON model');
   return api.loadModelJson(readText(path, 'model file'), path);
+}
+
+/**
+ * An ONNX file where a model is expected: imported with the default options
+ * (`nibble import` gives the choices and the full report). A converted
+ * import says so on stderr, so a result never silently differs from the model.
+ */
+async function importOnnxModel(path: string): Promise<Network & WithHost> {
+  const api = await modelsApi('importing an ONNX model', ['readOnnxFile', 'importOnnxGraph']);
+  const graph = api.readOnnxFile(path);
+  const name = graph.producer.startsWith('nibble') && graph.name ? graph.name : basename(path, extname(path));
+  const lowered = api.importOnnxGraph(graph, { name });
+  if (!lowered.exact) {
+    process.stderr.write(
+      `nibble: note: ${path} was imported with converted (inexact) steps; see nibble import ${path} --report --check\n`,
+    );
+  }
+  return { ...lowered.network, host: lowered.host };
 }
 
 /** True if the file starts like a nibble program file rather than a model. */

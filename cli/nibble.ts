@@ -12,6 +12,8 @@ import { compileCommand } from './commands/compile.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { disasmCommand } from './commands/disasm.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 import { reportCommand } from './commands/report.js';
 import { rtlCommand } from './commands/rtl.js';
 import { runCommand } from './commands/run.js';
@@ -25,6 +27,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   demoCommand,
   runCommand,
   compileCommand,
+  importCommand,
+  exportCommand,
   simCommand,
   asmCommand,
   disasmCommand,

@@ -62,3 +62,22 @@ export type { ZooBuildResult, ZooInfo, ZooName, ZooOptions } from './zoo.js';
 export { buildZooNetwork, zooInfo, zooNames, zooNetwork } from './zoo.js';
 
 export { SeededRandom } from './seeded-random.js';
+
+export type { HostHead, HostStages, InputTransform, OutputTransform, WithHost } from './host.js';
+export { applyHeads, applyInputTransform, applyOutputTransform, checkHostStages, hostScores } from './host.js';
+
+export { BINARY_MAGIC, BINARY_VERSION, isModelBinary, loadModelBinaryFile, saveModelBinary } from './model-binary.js';
+
+export type {
+  CalibrationImages,
+  ImportStep,
+  LoweredModel,
+  LowerOptions,
+  OnnxGraph,
+  RequantChannelReport,
+  RequantReport,
+} from './onnx/index.js';
+export { DEFAULT_LOWER_OPTIONS, importOnnxGraph, looksLikeOnnx, readOnnxFile, readOnnxGraph } from './onnx/index.js';
+export type { CheckResult } from './onnx/check.js';
+export { checkImport, compareOutputs, modelOutputs, nibbleOutputs } from './onnx/check.js';
+export { exportQonnx } from './onnx/export.js';

@@ -5,3 +5,6 @@ import { fileURLToPath } from 'node:url';
 export const AUTHORS_MODEL = fileURLToPath(
   new URL('../../shared/reference/integernet-mnist-4bit.txt', import.meta.url),
 );
+
+/** The real ONNX / QONNX models for the importer, see ../shared/onnx/README.md. */
+export const SHARED_ONNX = fileURLToPath(new URL('../../shared/onnx/', import.meta.url));

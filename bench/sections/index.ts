@@ -3,6 +3,7 @@ import type { Section } from '../section.js';
 import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
 import { engineFuzzSection } from './engine-fuzz.js';
+import { importSection } from './import.js';
 import { mnistSection } from './mnist.js';
 import { simSection } from './sim.js';
 import { timingSection } from './timing.js';
@@ -12,6 +13,7 @@ export const SECTIONS: readonly Section[] = [
   ceilingSection,
   simSection,
   mnistSection,
+  importSection,
   timingSection,
   compilerQualitySection,
   engineFuzzSection,

@@ -1,9 +1,9 @@
 /** `nibble run`: evaluate a model on a dataset with the reference executor or the simulator. */
 import { configHash } from '../../arch/index.js';
-import { top1Accuracy, analyzeNetwork, runReference } from '../../models/index.js';
+import { top1Accuracy, analyzeNetwork, hostScores, runReference } from '../../models/index.js';
 import { differingImages } from '../output-compare.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
-import { DATASETS, datasetInputsFor, loadDataset } from '../dataset.js';
+import { DATASETS, classCount, datasetInputsFor, loadDataset } from '../dataset.js';
 import { SIM_ENGINES, type SimEngine } from '../engines.js';
 import { CliUsageError, loadConfig, loadModel, parsePositiveInt, writeOutput } from '../inputs.js';
 import { ExitCodeError } from '../exit.js';
@@ -76,7 +76,9 @@ export const runCommand: CommandSpec = {
     const analysis = analyzeNetwork(net);
     const data = loadDataset(str(args, 'dataset') ?? 'mnist-test', limit);
     const inputs = datasetInputsFor(net, data);
-    const classes = 10;
+    // network outputs per image (an imported model's host transform turns them into its class scores)
+    const out = analysis.output.shape;
+    const classes = out.c * out.h * out.w;
 
     const check = bool(args, 'check');
     if (check && engine !== 'sim')
@@ -111,7 +113,7 @@ export const runCommand: CommandSpec = {
       }
       simFigures = s.figures;
     }
-    const acc = top1Accuracy(outputs, classes, data.labels);
+    const acc = top1Accuracy(hostScores(net.host, outputs, data.count), classCount(net), data.labels);
     const saveTo = str(args, 'save-outputs');
     if (saveTo) {
       const rows: number[][] = [];
