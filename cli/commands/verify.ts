@@ -43,6 +43,10 @@ export const verifyCommand: CommandSpec = {
         default: 1,
         describe: 'model target: verify on the first N MNIST test images',
       })
+      .option('input-shift', {
+        type: 'number',
+        describe: 'model target: pixels are shifted right by this many bits (default: 8 minus the input bits)',
+      })
       .option('random', { type: 'number', describe: 'verify N random valid programs instead of a target' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the first random program (then seed+1, ...)' })
       .example('$0 verify mnist.nbl --rtl', 'co-simulate a program (seeded random inputs)')
@@ -66,6 +70,8 @@ export const verifyCommand: CommandSpec = {
       throw new CliUsageError('nibble verify needs either a program/model file or --random N');
     const cfg = loadConfig(str(args, 'config'));
     const results: Checked[] = [];
+    /** how a model target's inputs were made from the dataset pixels */
+    let inputsNote: string | undefined;
     if (random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
       const api = await rtlApi('nibble verify --random', ['verifyRandom']);
@@ -105,7 +111,10 @@ export const verifyCommand: CommandSpec = {
       const images = parsePositiveInt(args['images'], 'images') ?? 1;
       const net = await loadModel(target!, str(args, 'format'));
       const data = loadDataset('mnist-test', images);
-      const inputs = datasetInputsFor(net, data);
+      // any output count: verification compares the RTL with the simulator, not with labels
+      const made = datasetInputsFor(net, data, parseNonNegativeInt(args['input-shift'], 'input-shift'));
+      const inputs = made.values;
+      inputsNote = made.transform;
       const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
       const api = await rtlApi('nibble verify MODEL', ['verifyProgram']);
       const bar = term.progress('co-simulating', data.count);
@@ -124,8 +133,10 @@ export const verifyCommand: CommandSpec = {
       bar.stop();
     }
     const mismatches = results.filter((r) => !r.ok).length;
-    if (term.json) term.document({ programs: results.length, mismatches, results });
+    if (term.json)
+      term.document({ programs: results.length, mismatches, ...(inputsNote ? { inputs: inputsNote } : {}), results });
     else {
+      if (inputsNote) term.line(`  inputs: ${inputsNote}`);
       for (const r of results) {
         term.line(
           `  ${r.ok ? colour.green('ok      ') : colour.red('MISMATCH')} ${r.name}: ${r.simCycles ?? '?'} cycles${r.ok ? '' : `: ${r.mismatch}`}`,

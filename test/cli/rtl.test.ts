@@ -81,6 +81,30 @@ describe.skipIf(!haveVerilator)('nibble verify --rtl', () => {
     expect(doc.mismatches).toBe(0);
   });
 
+  test(
+    'a model with 12 outputs and 4-bit inputs (any output count; the pixel transform is said)',
+    { timeout: 300_000 },
+    async () => {
+      const model = join(tmp, 'mlp12.json');
+      expect((await nibble(['zoo', 'export', 'mnist', '-o', model])).code).toBe(0);
+      const net = JSON.parse(readFileSync(model, 'utf8'));
+      // the zoo network with 4-bit inputs and 12 classes (two more output rows of zero weights)
+      net.input.bits = 4;
+      const fc = net.layers[net.layers.length - 2];
+      const rq = net.layers[net.layers.length - 1];
+      fc.outFeatures = 12;
+      fc.weights.push(...new Array(2 * fc.inFeatures).fill(0));
+      rq.bias.push(0, 0);
+      rq.shift.push(0, 0);
+      writeFileSync(model, JSON.stringify(net));
+      const m = await nibble(['verify', model, '--config', cfg, '--rtl', '--images', '1', '--json']);
+      expect(m.code, m.stderr).toBe(0);
+      const doc = JSON.parse(m.stdout);
+      expect(doc.mismatches).toBe(0);
+      expect(doc.inputs).toBe("MNIST pixels >> 4 (0..15; the model's inputs are 4-bit)");
+    },
+  );
+
   test('usage: neither a target nor --random', async () =>
     expectUserError(await nibble(['verify', '--rtl']), /either a program\/model file or --random/));
 });
