@@ -23,6 +23,7 @@ import {
   type ArchConfig,
   ConfigError,
   DatasetError,
+  IsaError,
   ModelError,
   NibbleError,
 } from '../arch/index.js';
@@ -208,12 +209,44 @@ async function importOnnxModel(path: string): Promise<Network & WithHost> {
   return { ...lowered.network, host: lowered.host };
 }
 
-/** True if the file starts like a nibble program file rather than a model. */
+/** Extensions of program assembly text (isa/program-text.ts). */
+const ASSEMBLY_EXTENSIONS = ['.s', '.asm'];
+
+/** True if the file is a program (a .nbl file, or its assembly text) rather than a model. */
 export function looksLikeProgramFile(path: string): boolean {
-  return extname(path).toLowerCase() === '.nbl';
+  const ext = extname(path).toLowerCase();
+  return ext === '.nbl' || ASSEMBLY_EXTENSIONS.includes(ext);
 }
 
+/**
+ * Assemble a program text file: segment `file=` paths are read relative to
+ * the text, `config` is the machine when the text has no `.config`. The
+ * program keeps its source lines, so errors name `file:line`.
+ */
+export async function assembleProgramFile(path: string, config: ArchConfig | undefined): Promise<Program> {
+  const api = await isaApi('reading program assembly', ['assembleProgramText']);
+  return api.assembleProgramText(readText(path, 'assembly file'), {
+    file: path,
+    ...(config ? { config } : {}),
+    readFile: (rel, where) => {
+      const full = join(dirname(path), rel);
+      if (!existsSync(full)) throw new FileError('segment data file not found', `${where}: ${full}`);
+      return readBytes(full, 'segment data file');
+    },
+    defaultMeta: { source: path, tool: 'nibble asm' },
+  });
+}
+
+/** A program from a .nbl file, or from its assembly text (`.s`: assembled for `config` when it has no `.config`). */
 export async function loadProgram(path: string, config?: ArchConfig): Promise<Program> {
+  if (ASSEMBLY_EXTENSIONS.includes(extname(path).toLowerCase())) {
+    const program = await assembleProgramFile(path, config ?? structuredClone(DEFAULT_CONFIG));
+    const diff = config
+      ? (await isaApi('reading program assembly', ['configDifferences'])).configDifferences(program.config, config)
+      : [];
+    if (diff.length) throw new IsaError(`written for a different machine (text vs expected): ${diff.join(', ')}`, path);
+    return program;
+  }
   const api = await isaApi('reading a program file', ['readProgramFile']);
   const bytes = readBytes(path, 'program file');
   return api.readProgramFile(bytes, { file: path, ...(config ? { config } : {}) });

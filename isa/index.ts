@@ -87,6 +87,8 @@ export {
   formatInstruction,
 } from './assembly.js';
 export type { DisassembleOptions } from './assembly.js';
+export { assembleProgramText, programText } from './program-text.js';
+export type { AssembleTextOptions, ProgramTextOptions } from './program-text.js';
 export { checkTokenBalance } from './tokens.js';
 export { describeRace, findProgramRace, findRace } from './hazards.js';
 export type { Race, TokenGraph } from './hazards.js';

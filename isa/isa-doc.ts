@@ -142,6 +142,57 @@ function tokenSection(L: string[]): void {
   L.push('');
 }
 
+/** "Whole programs": the directives of isa/program-text.ts. */
+function wholeProgramSection(L: string[]): void {
+  L.push('### Whole programs');
+  L.push('');
+  L.push(
+    'Directive lines (starting with `.`) carry everything else a program file holds, so `nibble disasm` (the default) ' +
+      'then `nibble asm` rebuilds a `.nbl` byte for byte (isa/program-text.ts):',
+  );
+  L.push('');
+  L.push('| directive | what | example |');
+  L.push('|---|---|---|');
+  const rows: [string, string, string][] = [
+    [
+      '`.config JSON`',
+      'the complete machine config, one line (before the first instruction)',
+      '`.config {"array":{"rows":16,"cols":16},...}`',
+    ],
+    ['`.config-hash H`', 'configHash of the config; checked', '`.config-hash 90b53b8444bdf957`'],
+    ['`.meta JSON`', 'provenance: an object of strings and numbers', '`.meta {"model":"mnist","batch":1}`'],
+    [
+      '`.input` / `.output`',
+      'a tensor: name, dram, shape NxCxHxW, layout, bits, signed, image-stride',
+      '`.input name=input dram=0x1000 shape=1x1x28x28 layout=nibble-planes bits=8 signed=0 image-stride=1600`',
+    ],
+    [
+      '`.segment ... hex`',
+      'initial DRAM bytes given by the `.data` lines after it',
+      '`.segment name=conv1.params dram=0x480 size=128 hex`',
+    ],
+    ['`.data HEX`', 'bytes of the open hex segment, in order', '`.data 00ff10...`'],
+    [
+      '`.segment ... file=PATH`',
+      'initial DRAM bytes from a binary file (relative to the text)',
+      '`.segment name=conv1.weights dram=0x0 size=1152 file=m.s.data/0-conv1.weights.bin`',
+    ],
+    [
+      '`.layer`',
+      'a layer starting at the next instruction: name, kind, macs (useful MACs), instructions (its count), optional first',
+      '`.layer name=conv1 kind=conv2d macs=97344 instructions=58`',
+    ],
+  ];
+  for (const [d, what, ex] of rows) L.push(`| ${d} | ${what} | ${ex} |`);
+  L.push('');
+  L.push(
+    'Values are decimal or `0x` numbers, bare words, or JSON strings (`name="a name; with anything"`). ' +
+      'Text without directives is a bare instruction list for the config given (`--config`); its program has no data, tensors ' +
+      'or layers, so figures that need useful MACs fall back (`nibble sim` prints the utilization as n/a and the energy per issued MAC).',
+  );
+  L.push('');
+}
+
 /** docs/isa.md for a config (the checked-in file uses the default config). */
 export function renderIsaMarkdown(cfg: ArchConfig = DEFAULT_CONFIG): string {
   const a = deriveArch(cfg);
@@ -260,8 +311,9 @@ export function renderIsaMarkdown(cfg: ArchConfig = DEFAULT_CONFIG): string {
   L.push('```');
   L.push('');
   L.push(
-    '`nibble disasm` prints this form (optionally with `; [index]` and `; layer <name>` comments); it assembles back to the identical words.',
+    '`nibble disasm --code-only` prints this form (optionally with `; [index]` and `; layer <name>` comments); it assembles back to the identical words.',
   );
   L.push('');
+  wholeProgramSection(L);
   return L.join('\n');
 }

@@ -141,14 +141,19 @@ function printSim(
   const rows: [string, string][] = [
     ['cycles', formatNumber(result.cycles)],
     ['latency', `${formatNumber(result.cycles / cfg.clockMHz)} us at ${cfg.clockMHz} MHz`],
-    ['array utilization', `${percent(utilizationOf(result), 1)} (issue ${percent(c.array.issueUtilization, 1)})`],
+    [
+      'array utilization',
+      c.array.usefulMacs > 0
+        ? `${percent(utilizationOf(result), 1)} (issue ${percent(c.array.issueUtilization, 1)})`
+        : `n/a: the program has no layer table, so no useful MACs (issue ${percent(c.array.issueUtilization, 1)})`,
+    ],
     ['MACs', `${formatNumber(c.array.usefulMacs)} useful, ${formatNumber(c.array.macsIssued)} issued`],
     ['DRAM', `${formatNumber(c.dram.readBytes)} bytes read, ${formatNumber(c.dram.writeBytes)} written`],
   ];
   if (e) {
     rows.push([
       'energy',
-      `${formatNumber(e.totalPj / 1e6)} uJ (${formatNumber(e.pjPerMac)} pJ/MAC, ${formatNumber(e.topsPerWatt)} TOPS/W, ${formatNumber(e.powerMw)} mW at ${cfg.clockMHz} MHz; ${e.nodeNm} nm, DRAM ${e.dramKind})`,
+      `${formatNumber(e.totalPj / 1e6)} uJ (${formatNumber(e.pjPerMac)} pJ/MAC, ${formatNumber(e.topsPerWatt)} TOPS/W${e.macBasis === 'issued' ? ' per issued MAC: no layer table' : ''}, ${formatNumber(e.powerMw)} mW at ${cfg.clockMHz} MHz; ${e.nodeNm} nm, DRAM ${e.dramKind})`,
     ]);
     if (e.requant.outputs > 0)
       rows.push([
