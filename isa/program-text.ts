@@ -296,22 +296,22 @@ const DIRECTIVES: Record<string, Directive> = {
 
 /** One directive line: `.data` feeds the open hex segment, any other closes it first. */
 function directive(p: TextProgram, content: string, at: (col: number) => string, opts: AssembleTextOptions): void {
-  const tokens = directiveTokens(content);
-  const name = tokens[0]!.text;
-  if (name === '.data') {
+  // .data lines are most of a big program's text: read them without the general tokenizer
+  if (/^\.data(?:\s|$)/.test(content)) {
     if (!p.hex) throw new IsaError('.data belongs after a `.segment ... hex` line', at(1));
-    const hex = tokens
-      .slice(1)
-      .map((t) => t.text)
-      .join('');
+    const rest = content.slice(5);
+    const hex = rest.replace(/\s+/g, '');
     if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex))
-      throw new IsaError('.data needs pairs of hex digits', at(tokens[1]?.col ?? 1));
+      throw new IsaError('.data needs pairs of hex digits', at(6 + Math.max(0, rest.search(/\S/))));
     const { seg } = p.hex;
     if (p.hex.filled + hex.length / 2 > seg.bytes.length)
       throw new IsaError(`segment '${seg.name}' has ${seg.bytes.length} bytes; this .data line goes past them`, at(1));
-    for (let i = 0; i < hex.length; i += 2) seg.bytes[p.hex.filled++] = parseInt(hex.slice(i, i + 2), 16);
+    seg.bytes.set(Buffer.from(hex, 'hex'), p.hex.filled);
+    p.hex.filled += hex.length / 2;
     return;
   }
+  const tokens = directiveTokens(content);
+  const name = tokens[0]!.text;
   p.finishHex();
   const handler = Object.hasOwn(DIRECTIVES, name) ? DIRECTIVES[name] : undefined;
   if (!handler) {
