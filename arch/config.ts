@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from './errors.js';
+import { parseJsonStrict } from './json.js';
+import { didYouMean } from './names.js';
 
 export interface ArchConfig {
   /** Systolic array: rows = input channels per pass, cols = output channels per pass. */
@@ -168,6 +170,10 @@ function checkPow2(v: unknown, path: Path, lo: number, hi: number): number {
   return x;
 }
 
+/** clockMHz bounds: 1 kHz to 10 GHz. */
+export const MIN_CLOCK_MHZ = 0.001;
+export const MAX_CLOCK_MHZ = 10000;
+
 /**
  * Validate a full config. Throws ConfigError naming the field and the reason.
  * Whether the derived ISA fields still fit the 128-bit word is the ISA's
@@ -220,8 +226,12 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
   checkInt(cfg.queues.compute, 'queues.compute', 1, 256);
   checkInt(cfg.queues.store, 'queues.store', 1, 256);
   checkInt(cfg.requantStages, 'requantStages', 1, 8);
-  if (typeof cfg.clockMHz !== 'number' || !(cfg.clockMHz > 0) || cfg.clockMHz > 10000) {
-    throw new ConfigError(`must be a positive number of MHz, got ${JSON.stringify(cfg.clockMHz)}`, 'config.clockMHz');
+  // A lower bound too: 5e-324 MHz would turn every latency into Infinity.
+  if (typeof cfg.clockMHz !== 'number' || !(cfg.clockMHz >= MIN_CLOCK_MHZ) || !(cfg.clockMHz <= MAX_CLOCK_MHZ)) {
+    throw new ConfigError(
+      `must be a number of MHz in [${MIN_CLOCK_MHZ}, ${MAX_CLOCK_MHZ}], got ${JSON.stringify(cfg.clockMHz)}`,
+      'config.clockMHz',
+    );
   }
   if (![45, 28, 22].includes(cfg.techNodeNm)) {
     throw new ConfigError(`must be 45, 28 or 22, got ${JSON.stringify(cfg.techNodeNm)}`, 'config.techNodeNm');
@@ -253,36 +263,48 @@ export function resolveConfig(partial: unknown, source = 'config'): ArchConfig {
   for (const [k, v] of Object.entries(partial as Record<string, unknown>)) {
     if (k === '$schema' || k === 'comment') continue;
     const shape = SHAPE[k];
-    if (!shape)
-      throw new ConfigError(`unknown field '${k}' (known: ${Object.keys(SHAPE).join(', ')})`, `${source}.${k}`);
+    if (!shape) throw new ConfigError(unknownField(k, Object.keys(SHAPE)), fieldWhere(source, k));
     if (shape === true) {
       out[k] = v;
       continue;
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v))
-      throw new ConfigError('must be an object', `${source}.${k}`);
+      throw new ConfigError('must be an object', fieldWhere(source, k));
     const sub = out[k] as Record<string, unknown>;
     for (const [kk, vv] of Object.entries(v as Record<string, unknown>)) {
-      if (!shape[kk])
-        throw new ConfigError(
-          `unknown field '${kk}' (known: ${Object.keys(shape).join(', ')})`,
-          `${source}.${k}.${kk}`,
-        );
+      if (!shape[kk]) throw new ConfigError(unknownField(kk, Object.keys(shape)), fieldWhere(source, `${k}.${kk}`));
       sub[kk] = vv;
     }
   }
-  return validateConfig(out as unknown as ArchConfig);
+  try {
+    return validateConfig(out as unknown as ArchConfig);
+  } catch (e) {
+    throw configErrorIn(e, source);
+  }
+}
+
+/**
+ * Checks name fields as `config.X`; for a config read from a file, the same
+ * error naming the file (`file: X`). Other errors pass unchanged.
+ */
+export function configErrorIn(e: unknown, source: string): unknown {
+  if (!(e instanceof ConfigError) || source === 'config' || !e.where?.startsWith('config')) return e;
+  const field = e.where.slice('config.'.length);
+  return new ConfigError(e.message.slice(e.where.length + 2), field ? fieldWhere(source, field) : source);
+}
+
+/** Where a config field is: `config.F` for the built-in source, `file: F` for a file. */
+function fieldWhere(source: string, field: string): string {
+  return source === 'config' ? `config.${field}` : `${source}: ${field}`;
+}
+
+function unknownField(name: string, known: readonly string[]): string {
+  return `unknown field '${name}'${didYouMean(name, known)} (known: ${known.join(', ')})`;
 }
 
 /** Parse a config file's text. */
 export function parseConfigJson(text: string, file = 'config'): ArchConfig {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`not valid JSON (${(e as Error).message})`, file);
-  }
-  return resolveConfig(parsed, file);
+  return resolveConfig(parseJsonStrict(text, file, ConfigError), file);
 }
 
 /** Canonical JSON: keys in the fixed SHAPE order, so the hash is stable. */

@@ -7,3 +7,6 @@ export * from './assert-never.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './package-root.js';
+export * from './json.js';
+export * from './names.js';
+export * from './presets.js';

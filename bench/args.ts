@@ -15,6 +15,10 @@ export interface BenchArgs {
   help: boolean;
 }
 
+export function defaultCli(): string {
+  return join(packageRoot(), 'dist', 'cli', 'main.js');
+}
+
 export function defaultReferenceModel(): string {
   return join(packageRoot(), '..', 'shared', 'reference', 'integernet-mnist-4bit.txt');
 }
@@ -34,6 +38,8 @@ options:
   --quick              small workloads and short timing loops (a smoke run, not figures to quote)
   --mnist-batch N      images per compiled program in mnist-end-to-end (default 100)
   --model FILE         the authors' MNIST model (default ../shared/reference/integernet-mnist-4bit.txt)
+  --cli FILE           the nibble executable the startup section times (default: dist/cli/main.js;
+                       another build's, for a before/after comparison)
   --help               this text`;
 
 function canonical(name: string, where: string): string {
@@ -49,7 +55,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const skipped: string[] = [];
   const out: BenchArgs = {
     sections: [],
-    options: { quick: false, mnistBatch: 100, referenceModel: defaultReferenceModel() },
+    options: { quick: false, mnistBatch: 100, referenceModel: defaultReferenceModel(), cli: defaultCli() },
     json: undefined,
     markdown: undefined,
     help: false,
@@ -77,6 +83,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--model':
         out.options.referenceModel = value();
+        break;
+      case '--cli':
+        out.options.cli = value();
         break;
       case '--skip':
         for (const s of value().split(',')) if (s) skipped.push(canonical(s, '--skip'));

@@ -55,7 +55,7 @@ export async function runSections(
   const ctx: BenchContext = {
     options,
     sampler: new RssSampler(),
-    ceilingMacPerSecond: undefined,
+    ceiling: undefined,
     log: hooks.log ?? (() => {}),
   };
   const reports: SectionReport[] = [];

@@ -1,6 +1,7 @@
 /** The contract between bench/main.ts and the sections it runs. */
 import type { RssSampler } from './measure.js';
 import type { Goal, Table } from './report.js';
+import type { MachineCeiling } from './sections/ceiling.js';
 
 export interface SectionOutput {
   tables: Table[];
@@ -16,13 +17,15 @@ export interface BenchOptions {
   mnistBatch: number;
   /** the authors' MNIST model file */
   referenceModel: string;
+  /** the `nibble` executable the startup section times (default: this build's dist/cli/main.js) */
+  cli: string;
 }
 
 export interface BenchContext {
   options: BenchOptions;
   sampler: RssSampler;
-  /** MAC/s of the ceiling section, when it ran earlier in this process */
-  ceilingMacPerSecond: number | undefined;
+  /** the machine's ceiling (ceiling section), once measured in this process */
+  ceiling: MachineCeiling | undefined;
   /** progress line on stderr (tables go to stdout) */
   log(message: string): void;
 }

@@ -1,5 +1,6 @@
 /** The shape every subcommand module exports, so main.ts can register them uniformly. */
 import type { Argv } from 'yargs';
+import type { OutputKind } from '../io/index.js';
 
 export interface CommandSpec {
   /** yargs command string, e.g. 'compile <model>' */
@@ -8,6 +9,8 @@ export interface CommandSpec {
   builder: (y: Argv) => Argv;
   // yargs hands over the parsed options; each command narrows them itself.
   handler: (args: Record<string, unknown>) => Promise<void>;
+  /** output options that name a directory rather than a file (checked before the handler runs) */
+  outputKinds?: Partial<Record<'output' | 'log-dir', OutputKind>>;
 }
 
 /** Options shared by most commands. */
@@ -19,7 +22,10 @@ export function withJson(y: Argv): Argv {
   });
 }
 
-export function withConfig(y: Argv, describe = 'ArchConfig JSON file (default: the built-in default config)'): Argv {
+export function withConfig(
+  y: Argv,
+  describe = 'ArchConfig JSON file or preset:NAME (arch/presets.ts; default: the built-in default config)',
+): Argv {
   return y.option('config', { type: 'string', describe, normalize: true });
 }
 

@@ -6,6 +6,7 @@ import type { ArchConfig } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
 import type { Network } from '../models/index.js';
 import { requirePart } from './modules.js';
+import type { Terminal } from './terminal.js';
 
 export type SimEngine = 'fast' | 'cycle' | 'timing';
 export const SIM_ENGINES: readonly SimEngine[] = ['fast', 'timing', 'cycle'];
@@ -32,4 +33,36 @@ export async function simulator(feature: string): Promise<SimApi> {
 export async function simulatorExtra<T>(name: string, feature: string): Promise<T> {
   const api = await requirePart<Record<string, unknown>>('sim', [name], feature);
   return api[name] as T;
+}
+
+/**
+ * simulate() with progress on a terminal: the cycle engine (minutes for large
+ * programs) shows a bar in cycles, its total known from the timing engine,
+ * which is cycle-exact with it and fast; other engines show a step line.
+ */
+export function simulateWithProgress(
+  term: Terminal,
+  sim: Pick<SimApi, 'simulate'>,
+  program: Program,
+  opts: Parameters<SimApi['simulate']>[1],
+): SimResult {
+  const label = `simulating ${program.code.length.toLocaleString('en-US')} instructions (${opts.engine} engine)`;
+  if (opts.engine !== 'cycle' || !process.stderr.isTTY || term.verbosity === 'quiet')
+    return term.step(label, () => sim.simulate(program, opts));
+  const total = sim.simulate(program, { engine: 'timing' }).cycles;
+  const bar = term.progress(`${label}, cycles`, total);
+  let shown = 0;
+  try {
+    return sim.simulate(program, {
+      ...opts,
+      onCycle: (s) => {
+        if (s.cycle - shown >= 4096) {
+          bar.tick(s.cycle - shown);
+          shown = s.cycle;
+        }
+      },
+    });
+  } finally {
+    bar.stop();
+  }
 }

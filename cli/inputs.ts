@@ -1,82 +1,64 @@
 /**
  * Reading the files a user names on the command line: configs, models,
- * programs and input tensors. Every failure is a NibbleError naming the file.
+ * programs and input tensors (through io/, so devices, FIFOs, directories and
+ * oversized files are refused with one line), and checking the output paths
+ * before any work starts. Every failure is a NibbleError naming the file.
  */
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import {
+  configErrorIn,
+  configHash,
   DEFAULT_CONFIG,
+  configFromPresetReference,
+  isPresetReference,
   parseConfigJson,
+  parseJsonStrict,
   resolveConfig,
   type ArchConfig,
-  ConfigError,
   DatasetError,
   IsaError,
   ModelError,
   NibbleError,
 } from '../arch/index.js';
-import { type Network, type WithHost, loadIntegerNetFile } from '../models/index.js';
-import type { Program } from '../isa/index.js';
+import {
+  checkInputFile,
+  checkOutputTarget,
+  FileError,
+  readInputBytes,
+  readInputText,
+  writeOutputFile,
+  type OutputKind,
+} from '../io/index.js';
+import type { Network, WithHost } from '../models/index.js';
+import { isaLayout, type Program } from '../isa/index.js';
 import { isaApi, modelsApi, requirePart } from './modules.js';
 
-/** A file the user named could not be read or written. */
-export class FileError extends NibbleError {}
+export { FileError };
 
+/** A text input file (UTF-8, regular, size-capped). */
 export function readText(path: string, what: string): string {
-  if (!existsSync(path)) throw new FileError(`${what} not found`, path);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new FileError(`cannot read ${what}: ${(e as Error).message}`, path);
-  }
+  return readInputText(path, what);
 }
 
-export function readBytes(path: string, what: string): Uint8Array {
-  if (!existsSync(path)) throw new FileError(`${what} not found`, path);
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new FileError(`cannot read ${what}: ${(e as Error).message}`, path);
-  }
-}
-
-export function writeOutput(path: string, data: string | Uint8Array): void {
-  // Written next to the target and renamed over it, so a failure (disk full,
-  // a directory in the way) never leaves a half-written file or destroys the old one.
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    if (existsSync(path) && statSync(path).isDirectory()) throw new Error('it is a directory');
-    if (dir && !existsSync(dir)) mkdirSync(dir, { recursive: true });
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new FileError(`cannot write: ${(e as Error).message}`, path);
-  }
+/** A JSON input file read strictly (duplicate keys, syntax errors at line:col), errors as `errorClass`. */
+export function readJsonFile(path: string, what: string, errorClass: typeof NibbleError = DatasetError): unknown {
+  return parseJsonStrict(readInputText(path, what), path, errorClass);
 }
 
 /** Options naming files a command writes (yargs also sets their camelCase and alias keys). */
-const OUTPUT_OPTIONS = ['output', 'listing', 'trace', 'vcd', 'save-outputs'] as const;
+export const OUTPUT_OPTIONS = ['output', 'listing', 'trace', 'vcd', 'save-outputs', 'log-dir'] as const;
+export type OutputOption = (typeof OUTPUT_OPTIONS)[number];
 
 /**
  * Refuses, before any work starts, a command line whose output file is one of
  * its input files (`nibble sim p.nbl --trace p.nbl`, `-o` onto the model) or
  * names the same file for two outputs: the input would be lost.
  */
-export function checkOutputPaths(args: Record<string, unknown>): void {
+export function checkOutputPaths(
+  args: Record<string, unknown>,
+  kinds: Partial<Record<OutputOption, OutputKind>> = {},
+): void {
   const identity = (p: string): string => {
     try {
       return realpathSync(p);
@@ -94,7 +76,12 @@ export function checkOutputPaths(args: Record<string, unknown>): void {
     outputs.set(id, opt);
   }
   if (!outputs.size) return;
-  const skip = new Set<string>([...OUTPUT_OPTIONS, 'o', 'saveOutputs', '$0', '_']);
+  // Each output can be written (parent directory exists, not a directory where a file goes, ...).
+  for (const opt of OUTPUT_OPTIONS) {
+    const v = args[opt];
+    if (typeof v === 'string' && v !== '') checkOutputTarget(v, kinds[opt] ?? 'file');
+  }
+  const skip = new Set<string>([...OUTPUT_OPTIONS, 'o', 'saveOutputs', 'logDir', '$0', '_']);
   const values = Object.entries(args).flatMap(([k, v]) =>
     skip.has(k)
       ? []
@@ -106,23 +93,32 @@ export function checkOutputPaths(args: Record<string, unknown>): void {
   );
   values.push(...(Array.isArray(args['_']) ? args['_'].filter((x): x is string => typeof x === 'string') : []));
   for (const v of values) {
-    if (v === '' || !existsSync(v) || statSync(v).isDirectory()) continue;
+    if (v === '' || !isFile(v)) continue;
     const opt = outputs.get(identity(v));
     if (opt !== undefined)
       throw new FileError(`--${opt} would overwrite an input file of this command; write the output elsewhere`, v);
   }
 }
 
-/** The --config file, or the default configuration. */
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The --config file, a machine preset (`preset:NAME`, arch/presets.ts), or the default configuration. */
 export function loadConfig(path: string | undefined): ArchConfig {
   if (path === undefined) return resolveConfig(structuredClone(DEFAULT_CONFIG));
-  const text = readText(path, 'config file');
+  if (isPresetReference(path)) return configFromPresetReference(path);
+  const cfg = parseConfigJson(readText(path, 'config file'), path);
   try {
-    return parseConfigJson(text, path);
+    isaLayout(cfg); // every instruction must still fit the 128-bit word
   } catch (e) {
-    if (e instanceof NibbleError) throw e;
-    throw new ConfigError(`invalid config: ${(e as Error).message}`, path);
+    throw configErrorIn(e, path);
   }
+  return cfg;
 }
 
 export type ModelFormat = 'integernet' | 'json' | 'nbm' | 'onnx';
@@ -179,9 +175,17 @@ interface ModelsJsonApi {
 }
 
 export async function loadModel(path: string, format: string | undefined): Promise<Network & WithHost> {
+  // A missing file, a directory or a device is named before the format is looked at (sniffing opens the file).
+  checkInputFile(path, 'model file');
   const fmt = detectModelFormat(path, format);
-  if (!existsSync(path)) throw new ModelError('model file not found', path);
-  if (fmt === 'integernet') return loadIntegerNetFile(path);
+  if (fmt === 'integernet') {
+    const m = await modelsApi('reading an IntegerNet model', ['parseIntegerNet']);
+    // named after its file so reports and listings say which model they describe
+    return m.parseIntegerNet(readText(path, 'model file'), {
+      file: path,
+      name: basename(path).replace(/\.[^.]*$/, ''),
+    });
+  }
   if (fmt === 'nbm') {
     const api = await modelsApi('reading a binary model', ['loadModelBinaryFile']);
     return api.loadModelBinaryFile(path);
@@ -209,6 +213,40 @@ async function importOnnxModel(path: string): Promise<Network & WithHost> {
   return { ...lowered.network, host: lowered.host };
 }
 
+/**
+ * A program file fixes its machine: a --config naming another one is an
+ * error (the figures would silently be the program's config, not the one asked for).
+ */
+export function checkProgramConfig(path: string, program: Program, configPath: string | undefined, cfg: ArchConfig) {
+  if (configPath === undefined) return;
+  const hash = configHash(cfg);
+  if (hash !== program.configHash)
+    throw new CliUsageError(
+      `--config ${configPath} is config ${hash}, but ${path} was compiled for config ${program.configHash}: recompile the model for that config, or drop --config`,
+    );
+}
+
+const MODEL_ONLY: Record<string, string> = {
+  batch: 'the batch of a program is fixed when it is compiled (nibble compile --batch N)',
+  images:
+    'a program runs on the inputs it is given (seeded random ones here); give the model file to verify on test images',
+  format: 'it names a model file format',
+};
+
+/** Options that only apply to a model target are refused for a program file, not ignored. */
+export function refuseModelOptions(
+  args: Record<string, unknown>,
+  path: string,
+  program: Program,
+  options: readonly (keyof typeof MODEL_ONLY)[],
+): void {
+  for (const o of options) {
+    if (args[o] === undefined) continue;
+    const batch = o === 'batch' ? ` (its batch is ${program.inputs[0]?.shape[0] ?? 1})` : '';
+    throw new CliUsageError(`--${o} applies to a model, and ${path} is a compiled program${batch}: ${MODEL_ONLY[o]}`);
+  }
+}
+
 /** Extensions of program assembly text (isa/program-text.ts). */
 const ASSEMBLY_EXTENSIONS = ['.s', '.asm'];
 
@@ -230,8 +268,12 @@ export async function assembleProgramFile(path: string, config: ArchConfig | und
     ...(config ? { config } : {}),
     readFile: (rel, where) => {
       const full = join(dirname(path), rel);
-      if (!existsSync(full)) throw new FileError('segment data file not found', `${where}: ${full}`);
-      return readBytes(full, 'segment data file');
+      try {
+        return readInputBytes(full, 'segment data file');
+      } catch (e) {
+        if (e instanceof NibbleError) throw new FileError(e.message, where);
+        throw e;
+      }
     },
     defaultMeta: { source: path, tool: 'nibble asm' },
   });
@@ -248,13 +290,18 @@ export async function loadProgram(path: string, config?: ArchConfig): Promise<Pr
     return program;
   }
   const api = await isaApi('reading a program file', ['readProgramFile']);
-  const bytes = readBytes(path, 'program file');
+  const bytes = readInputBytes(path, 'program file');
   return api.readProgramFile(bytes, { file: path, ...(config ? { config } : {}) });
 }
 
-export async function saveProgram(path: string, program: Program): Promise<void> {
+/** A program's file bytes (checked: a program that would not read back is an error here). */
+export async function programFileBytes(path: string, program: Program): Promise<Uint8Array> {
   const api = await isaApi('writing a program file', ['writeProgramFile']);
-  writeOutput(path, api.writeProgramFile(program, path));
+  return api.writeProgramFile(program, path);
+}
+
+export async function saveProgram(path: string, program: Program): Promise<void> {
+  writeOutputFile(path, await programFileBytes(path, program));
 }
 
 /**
@@ -263,13 +310,7 @@ export async function saveProgram(path: string, program: Program): Promise<void>
  * a program with a single input.
  */
 export function loadInputTensors(path: string, program: Program): Record<string, Int32Array> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readText(path, 'input file'));
-  } catch (e) {
-    if (e instanceof NibbleError) throw e;
-    throw new DatasetError(`not valid JSON (${(e as Error).message})`, path);
-  }
+  const parsed = readJsonFile(path, 'input file', DatasetError);
   const names = program.inputs.map((d) => d.name);
   let obj: Record<string, unknown>;
   if (Array.isArray(parsed)) {
@@ -344,13 +385,7 @@ export function loadModelInputFile(
   shape: { c: number; h: number; w: number },
   bits: number,
 ): { values: Int32Array; count: number } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readText(path, 'input file'));
-  } catch (e) {
-    if (e instanceof NibbleError) throw e;
-    throw new DatasetError(`not valid JSON (${(e as Error).message})`, path);
-  }
+  let parsed = readJsonFile(path, 'input file', DatasetError);
   if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
     const keys = Object.keys(parsed);
     if (keys.length !== 1 || keys[0] !== 'input')

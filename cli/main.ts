@@ -2,17 +2,20 @@
 /**
  * Entry point of the `nibble` executable (package.json "bin"). Exit codes:
  * 0 ok, 1 user error (one line on stderr), 2 internal error (stack trace).
- * The program itself is in cli/nibble.ts.
+ * The program itself is in cli/nibble.ts, loaded only when there is more to
+ * do than print the version (start-up time: yargs alone costs more than Node).
  */
-import { hideBin } from 'yargs/helpers';
-import { EXIT_OK } from './exit.js';
-import { runNibble } from './nibble.js';
+import { stdoutFailed } from './stdout.js';
+import { packageVersion } from './version.js';
 
-// `nibble ... | head` closes stdout early: that is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(EXIT_OK);
-  throw e;
-});
+// A closed pipe (`| head`) ends quietly; a full disk is one error line.
+process.stdout.on('error', stdoutFailed);
 
-// Set the code rather than exit, so pending stdout writes (large --json documents to a pipe) drain.
-process.exitCode = await runNibble(hideBin(process.argv));
+const args = process.argv.slice(2);
+if (args.length === 1 && args[0] === '--version') {
+  process.stdout.write(`${packageVersion()}\n`);
+} else {
+  const [{ hideBin }, { runNibble }] = await Promise.all([import('yargs/helpers'), import('./nibble.js')]);
+  // Set the code rather than exit, so pending stdout writes (large --json documents to a pipe) drain.
+  process.exitCode = await runNibble(hideBin(process.argv));
+}

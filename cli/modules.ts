@@ -23,7 +23,10 @@ const PARTS = {
   compiler: { path: '../compiler/index.js', what: 'the compiler (compiler/index.ts)' },
   sim: { path: '../sim/index.js', what: 'the simulator (sim/index.ts)' },
   rtl: { path: '../rtl-gen/index.js', what: 'the Verilog generator (rtl-gen/index.ts)' },
+  shell: { path: '../rtl-gen/shell/index.js', what: 'the AXI shell and its driver (rtl-gen/shell/index.ts)' },
+  fpga: { path: '../fpga/index.js', what: 'the board flows (fpga/index.ts)' },
   training: { path: '../models/training/index.js', what: 'the trained-model package (models/training/index.ts)' },
+  sweep: { path: '../sweep/index.js', what: 'the design-space explorer (sweep/index.ts)' },
 } as const;
 
 export type Part = keyof typeof PARTS;
@@ -84,6 +87,13 @@ export type RtlApi = typeof import('../rtl-gen/index.js');
 
 export function rtlApi(feature: string, names: readonly (keyof RtlApi)[]): Promise<RtlApi> {
   return requirePart<RtlApi>('rtl', names, feature);
+}
+
+/** The AXI shell's public surface (rtl-gen/shell). */
+export type ShellApi = typeof import('../rtl-gen/shell/index.js');
+
+export function shellApi(feature: string, names: readonly (keyof ShellApi)[]): Promise<ShellApi> {
+  return requirePart<ShellApi>('shell', names, feature);
 }
 
 export type ModelsApi = typeof import('../models/index.js');

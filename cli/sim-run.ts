@@ -8,7 +8,7 @@ import type { ArchConfig } from '../arch/index.js';
 import { SimError } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
 import type { Network } from '../models/index.js';
-import { compileNetwork, simulator, type SimEngine } from './engines.js';
+import { compiler, simulator, type SimEngine } from './engines.js';
 import {
   emptyEnergy,
   mergeEnergy,
@@ -71,9 +71,10 @@ export async function simulateDataset(
   const feature = 'simulating a model';
   const sim = await simulator(feature);
   const b = Math.min(batch, count);
-  const program = await compileNetwork(net, cfg, b, feature);
+  const api = await compiler(feature);
+  const program = term.step(`compiling ${net.name} (batch ${b})`, () => api.compileNetwork(net, cfg, { batch: b }));
   const remainder = count % b;
-  const tail = remainder > 0 ? await compileNetwork(net, cfg, remainder, feature) : undefined;
+  const tail = remainder > 0 ? api.compileNetwork(net, cfg, { batch: remainder }) : undefined;
   const inDesc = program.inputs[0];
   if (!inDesc || !program.outputs[0])
     throw new SimError('the compiled program has no input or output tensor', 'compiler');

@@ -2,8 +2,13 @@
  * Everything the CLI writes goes through here, so `--json` can guarantee one
  * JSON document on stdout and colours/progress bars appear only on terminals.
  */
+import { createRequire } from 'node:module';
 import { Chalk, type ChalkInstance } from 'chalk';
-import cliProgress from 'cli-progress';
+
+/** cli-progress, loaded on the first progress bar: most commands never draw one (start-up time). */
+function progressBars(): typeof import('cli-progress') {
+  return createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+}
 
 function colourLevel(): 0 | 1 | 2 | 3 {
   if (process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '') return 0;
@@ -14,17 +19,61 @@ function colourLevel(): 0 | 1 | 2 | 3 {
 /** Colours for stdout text: plain when stdout is not a terminal or NO_COLOR is set. */
 export const colour: ChalkInstance = new Chalk({ level: colourLevel() });
 
+/** --quiet: results and errors only; --verbose: also the time of every step, on any stderr. */
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+let verbosity: Verbosity = 'normal';
+
+/** Set once per run from the global --quiet / --verbose flags (cli/nibble.ts). */
+export function setVerbosity(v: Verbosity): void {
+  verbosity = v;
+}
+
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
 export class Terminal {
   constructor(readonly json: boolean) {}
+
+  get verbosity(): Verbosity {
+    return verbosity;
+  }
+
+  /**
+   * Run a step that may take seconds, saying so on stderr first: on a
+   * terminal `label...` then its time; with --verbose always; never with
+   * --quiet. Synchronous steps cannot animate, so the line comes before the
+   * wait, not after it.
+   */
+  step<T>(label: string, fn: () => T): T {
+    const show = verbosity === 'verbose' || (verbosity === 'normal' && process.stderr.isTTY === true);
+    if (!show) return fn();
+    const tty = process.stderr.isTTY === true;
+    process.stderr.write(tty ? `${colour.dim(`${label}...`)}` : `${label}...\n`);
+    const t0 = performance.now();
+    const done = (what: string) => {
+      const line = `${label}: ${what} (${seconds(performance.now() - t0)})`;
+      process.stderr.write(tty ? `\r\x1b[K${colour.dim(line)}\n` : `${line}\n`);
+    };
+    try {
+      const r = fn();
+      done('done');
+      return r;
+    } catch (e) {
+      done('failed');
+      throw e;
+    }
+  }
 
   /** A human-readable line on stdout; suppressed in --json mode (stdout is the JSON document then). */
   line(text = ''): void {
     if (!this.json) process.stdout.write(`${text}\n`);
   }
 
-  /** A notice that must be seen even in --json mode: goes to stderr. */
+  /** A notice that must be seen even in --json mode: goes to stderr (not with --quiet). */
   note(text: string): void {
-    process.stderr.write(`${text}\n`);
+    if (verbosity !== 'quiet') process.stderr.write(`${text}\n`);
   }
 
   /** The one JSON document of a --json run. */
@@ -63,7 +112,8 @@ export class Terminal {
    * stderr is a terminal, so logs and pipes stay clean.
    */
   progress(label: string, total: number): Progress {
-    if (!process.stderr.isTTY || total <= 0) return { tick() {}, stop() {} };
+    if (!process.stderr.isTTY || total <= 0 || verbosity === 'quiet') return { tick() {}, stop() {} };
+    const cliProgress = progressBars();
     const bar = new cliProgress.SingleBar(
       {
         format: `${label} [{bar}] {value}/{total} {eta_formatted}`,

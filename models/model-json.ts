@@ -14,7 +14,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { ModelError } from '../arch/index.js';
+import { ModelError, parseJsonStrict } from '../arch/index.js';
 import { analyzeNetwork } from './analysis.js';
 import { layerWhere, type InputSpec, type Layer, type Network } from './ir.js';
 import { LAYER_KINDS, knownLayerModule, layerModule } from './layers/index.js';
@@ -77,152 +77,6 @@ export function saveModelJson(net: Network): string {
 // ---------------------------------------------------------------------------
 
 /**
- * Finds the offset and reason of the first JSON syntax error. Only called
- * after JSON.parse failed: V8's messages do not always carry a position and
- * may quote the whole (possibly huge) text.
- */
-const MAX_JSON_SCAN_DEPTH = 1000;
-
-function locateJsonError(text: string): { offset: number; reason: string } {
-  let i = 0;
-  const n = text.length;
-  class Stop {
-    constructor(
-      readonly offset: number,
-      readonly reason: string,
-    ) {}
-  }
-  const stop = (reason: string, at = i): never => {
-    throw new Stop(at, at >= n ? 'unexpected end of input (is the file truncated?)' : reason);
-  };
-  const ws = () => {
-    while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  };
-  const show = (at: number) => JSON.stringify(text[at] ?? '');
-  // The scan recurses per nesting level: a pathological `[[[[...` file must
-  // end in a located error, not a stack overflow.
-  let depth = 0;
-  const value = (): void => {
-    ws();
-    const ch = text[i];
-    if ((ch === '{' || ch === '[') && depth >= MAX_JSON_SCAN_DEPTH)
-      stop(`nesting deeper than ${MAX_JSON_SCAN_DEPTH} levels`);
-    depth++;
-    try {
-      valueAt(ch);
-    } finally {
-      depth--;
-    }
-  };
-  const valueAt = (ch: string | undefined): void => {
-    if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') stop(`expected a property name in double quotes, got ${show(i)}`);
-        string();
-        ws();
-        if (text[i] !== ':') stop(`expected ':' after a property name, got ${show(i)}`);
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        stop(`expected ',' or '}' after a property value, got ${show(i)}`);
-      }
-    } else if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        stop(`expected ',' or ']' after an array element, got ${show(i)}`);
-      }
-    } else if (ch === '"') {
-      string();
-    } else if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) {
-      const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-      if (!m) stop(`malformed number`);
-      i += m![0].length;
-      const next = text[i];
-      if (next !== undefined && /[0-9.eE+-]/.test(next)) stop(`malformed number`);
-    } else {
-      for (const lit of ['true', 'false', 'null']) {
-        if (text.startsWith(lit, i)) {
-          i += lit.length;
-          return;
-        }
-      }
-      stop(`unexpected character ${show(i)}`);
-    }
-  };
-  const string = () => {
-    const open = i;
-    i++;
-    while (i < n && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 0x20) stop('control character in a string (unterminated string?)');
-      if (text[i] === '\\') {
-        i++;
-        if (i >= n) break;
-        if (text[i] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) stop('bad \\u escape');
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i]!)) stop(`bad escape \\${text[i]}`);
-      }
-      i++;
-    }
-    if (i >= n) stop(`unterminated string starting at offset ${open}`);
-    i++;
-  };
-  try {
-    value();
-    ws();
-    if (i < n) stop(`unexpected ${show(i)} after the end of the JSON document`);
-  } catch (e) {
-    if (e instanceof Stop) return { offset: e.offset, reason: e.reason };
-    throw e;
-  }
-  return { offset: 0, reason: 'unknown syntax error' };
-}
-
-function lineCol(text: string, offset: number): { line: number; col: number } {
-  let line = 1;
-  let last = -1;
-  const end = Math.min(offset, text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      last = i;
-    }
-  }
-  return { line, col: end - last };
-}
-
-/**
  * One layer object: what all kinds share (an object, a known kind, exactly its
  * fields, a name), then its kind's `fromJson`. Shapes are checked afterwards by
  * analyzeNetwork (a requant's channel count, for one, is only known from them).
@@ -230,6 +84,7 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
 function parseLayer(value: unknown, where: string, weightBits: number): Layer {
   const f = Fields.of(value, where, 'a layer');
   const kind = f.obj['kind'];
+  if (kind === undefined) f.fail('kind', `missing: every layer names its kind (${LAYER_KINDS.join(', ')})`);
   const module = layerModule(kind);
   if (module === undefined) {
     return f.fail('kind', `unknown layer kind ${describeJson(kind)} (expected one of ${LAYER_KINDS.join(', ')})`);
@@ -251,14 +106,8 @@ const INPUT_KEYS = ['channels', 'height', 'width', 'bits', 'signed'] as const;
  * error; syntax errors give `source:line:col`.
  */
 export function loadModelJson(text: string, source = '<model.json>'): Network {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    const { offset, reason } = locateJsonError(text);
-    const { line, col } = lineCol(text, offset);
-    throw new ModelError(`not valid JSON: ${reason}`, `${source}:${line}:${col}`);
-  }
+  // Strict: duplicate keys and nesting deeper than the readers below can follow are errors.
+  const doc = parseJsonStrict(text, source, ModelError);
   const top = Fields.of(doc, source, 'a nibble model');
   if (top.obj['format'] !== MODEL_FORMAT) {
     top.fail('format', `expected "${MODEL_FORMAT}", got ${describeJson(top.obj['format'])} (not a nibble model file?)`);

@@ -4,11 +4,11 @@
  * left out, about 11-14 % in the Bit Fusion data). Everything but DRAM scales
  * with the technology node.
  */
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
 import { addAccessCounts, emptyCounters, type Counters } from './counters.js';
 import defaultTableJson from './energy-table.json' with { type: 'json' };
+import { readJsonTable } from './json-table.js';
 import { simOpOf } from './ops/index.js';
 import { U_HALT, type PreparedProgram } from './prepare.js';
 
@@ -108,22 +108,7 @@ export function validateEnergyTable(t: unknown, where = 'energy table'): EnergyT
 
 /** Read and validate an energy table file (same shape as sim/energy-table.json). */
 export function loadEnergyTable(path: string): EnergyTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(
-      `cannot read energy table (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      path,
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`not valid JSON (${(e as Error).message})`, path);
-  }
-  return validateEnergyTable(parsed, path);
+  return readJsonTable(path, 'energy table', validateEnergyTable);
 }
 
 /** SRAM energy per bit for a buffer of `bytes`, interpolated in log-log space (clamped at the ends). */

@@ -5,7 +5,8 @@
  * program whose tokens cover its data hazards this gives the same memories
  * as the cycle engine.
  */
-import type { GemmInst } from '../isa/index.js';
+import type { GemmInst, Instruction } from '../isa/index.js';
+import type { GemmCore } from './kernels/gemm-kernel.js';
 import { overflowError, type Scratchpads } from './memory.js';
 import type { DerivedArch } from '../arch/index.js';
 
@@ -96,6 +97,8 @@ export class FunctionalUnit {
     readonly p: { readonly arch: DerivedArch },
     readonly sp: Scratchpads,
     readonly dram: Uint8Array,
+    /** the WebAssembly GEMM core (one thread or a team) for GEMMs the no-overflow bound covers; undefined: JavaScript loops only */
+    private readonly core?: GemmCore,
   ) {
     const n = p.arch.n;
     this.colSum = new Float64Array(n);
@@ -107,6 +110,16 @@ export class FunctionalUnit {
       this.unsignedExt[v] = v;
       this.signExt[v] = v >= 1 << (ab - 1) ? v - (1 << ab) : v;
     }
+  }
+
+  /** A GEMM still running on another thread must land before anything reads or writes its ACC range. */
+  before(inst: Instruction): void {
+    this.core?.before(inst);
+  }
+
+  /** Wait for every GEMM still running on another thread (end of a run). */
+  finish(): void {
+    this.core?.finish();
   }
 
   gemm(i: number, g: GemmInst): void {
@@ -152,6 +165,7 @@ export class FunctionalUnit {
       }
       if (!(bound + m <= limit)) return false;
     }
+    if (this.core?.gemm(g, this.sp, a)) return true;
     const rows = passes * n;
     if (this.nzRows.length < rows) {
       this.nzRows = new Int32Array(rows);

@@ -24,3 +24,13 @@ export type { Disagreement, FuzzOptions, FuzzReport, RefusalKind } from './engin
 export { loadEnergyTable, validateEnergyTable, sramPjPerBit, DEFAULT_ENERGY_TABLE } from './energy.js';
 export type { EnergyTable, EnergyReport, EnergyOptions } from './energy.js';
 export { writeChromeTrace, writeVcd, vcdFromSnapshots } from './trace.js';
+export {
+  estimateArea,
+  loadAreaTable,
+  validateAreaTable,
+  sramBanking,
+  logLogInterpolate,
+  AREA_COMPONENTS,
+  DEFAULT_AREA_TABLE,
+} from './area.js';
+export type { AreaTable, AreaReport, AreaComponent, SramBanking } from './area.js';

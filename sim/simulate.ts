@@ -11,6 +11,7 @@ import { countersFromSchedule, type Counters } from './counters.js';
 import { runCycleEngine, type CycleSnapshot } from './cycle/index.js';
 import { computeEnergy, type EnergyOptions, type EnergyReport } from './energy.js';
 import { FunctionalUnit } from './execute.js';
+import { fastEngineGemmCore } from './kernels/gemm-team.js';
 import { simOpOf } from './ops/index.js';
 import { buildDram, newScratchpads, type Scratchpads } from './memory.js';
 import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
@@ -34,6 +35,18 @@ export interface SimOptions {
   };
   /** 'cycle' only: called after every cycle with the machine's main signals */
   onCycle?: (snap: CycleSnapshot) => void;
+  /**
+   * 'fast' only: the GEMM core. 'wasm' (default): the WebAssembly SIMD kernel wherever the no-overflow bound
+   * holds (it falls back to 'js' when the kernel is not built or the runtime lacks SIMD); 'js': the JavaScript
+   * loops alone (the fallback, and the oracle the kernel is tested against). Results are identical.
+   */
+  gemm?: 'wasm' | 'js';
+  /**
+   * 'fast' with the 'wasm' core: threads that run GEMMs (1, or 2: the main thread and one helper). Default: 2 for a
+   * program of at least 20 M array MACs on a multi-core machine when simulate() runs on the main thread, else 1.
+   * Results and counters are identical either way.
+   */
+  threads?: number;
   /** energy estimate options (table from loadEnergyTable, DRAM kind); false = no estimate */
   energy?: EnergyOptions | false;
 }
@@ -104,6 +117,9 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
   }
   const maxCycles = opts.maxCycles ?? (engine === 'cycle' ? DEFAULT_MAX_CYCLES_CYCLE_ENGINE : DEFAULT_MAX_CYCLES);
   const seed = opts.seed ?? 1;
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    throw new SimError(`must be a positive integer, got ${String(opts.threads)}`, 'options.threads');
+  }
   if (engine === 'timing') {
     const sch = computeSchedule(p, maxCycles);
     const counters = countersFromSchedule(p, program, sch);
@@ -129,12 +145,14 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
     const sch = computeSchedule(p, maxCycles);
     const counters = countersFromSchedule(p, program, sch);
     const order = startOrder(p, sch.start, sch.cycles);
-    const fu = new FunctionalUnit(p, sp, dram);
+    const fu = new FunctionalUnit(p, sp, dram, opts.gemm === 'js' ? undefined : fastEngineGemmCore(p, opts.threads));
     for (let k = 0; k < order.length; k++) {
       const i = order[k]!;
       const inst = p.code[i]!;
+      fu.before(inst);
       simOpOf(inst).execute(fu, i, inst as never);
     }
+    fu.finish();
     return finish(
       program,
       p.cfg,

@@ -4,6 +4,7 @@
  * signals for waveform viewers (GTKWave, Surfer).
  */
 import { SimError } from '../arch/index.js';
+import { BUFFER_NAMES } from '../isa/index.js';
 import type { CycleSnapshot } from './cycle/index.js';
 import { CHANNEL_NAMES, prepareProgram, U_HALT, UNIT_NAMES } from './prepare.js';
 import type { SimResult } from './simulate.js';
@@ -19,11 +20,27 @@ interface TraceEvent {
   args?: Record<string, unknown>;
 }
 
+/** Each instruction's layer name (instructions outside every layer: undefined). */
+function layerOfInstruction(program: SimResult['program']): (string | undefined)[] {
+  const out: (string | undefined)[] = new Array(program.code.length).fill(undefined);
+  for (const l of program.layers) for (let i = l.firstInstruction; i <= l.lastInstruction; i++) out[i] = l.name;
+  return out;
+}
+
+/** An instruction's fields for the trace: the LOAD buffer by name (inp, wgt, param) rather than its code. */
+function traceFields(inst: SimResult['program']['code'][number]): Record<string, unknown> {
+  const f: Record<string, unknown> = { ...inst };
+  if (inst.op === 'LOAD') f['buf'] = BUFFER_NAMES[inst.buf] ?? inst.buf;
+  return f;
+}
+
 /**
- * One track per unit with every instruction as a complete event [S, E)
- * (overlapping GEMMs get extra compute lanes), fetch dispatches on their own
- * track, and counters for queue occupancy and token counts. Time is in
- * microseconds at config.clockMHz; args carry the cycle numbers.
+ * A layer track (one event per layer, from its first start to its last end),
+ * one track per unit with every instruction as a complete event [S, E)
+ * (overlapping GEMMs get extra compute lanes) carrying its layer's name,
+ * fetch dispatches on their own track, and counters for queue occupancy and
+ * token counts. Time is in microseconds at config.clockMHz; args carry the
+ * cycle numbers.
  */
 export function writeChromeTrace(result: SimResult): string {
   const program = result.program;
@@ -43,9 +60,11 @@ export function writeChromeTrace(result: SimResult): string {
     ts: 0,
     args: { name: `nibble (${result.engine} engine, ${result.cycles} cycles)` },
   });
+  meta(0, 'layers');
   meta(1, 'fetch');
   meta(2, 'load');
   meta(4, 'store');
+  const layerOf = layerOfInstruction(program);
   const computeLaneEnd: number[] = [];
   const { dispatch: D, start: S, end: E } = result;
   const queueDelta: [number, number, number][] = []; // [cycle, unit, delta]
@@ -59,7 +78,7 @@ export function writeChromeTrace(result: SimResult): string {
       pid,
       tid: 1,
       ts: D[i]! * us,
-      args: { instruction: i, cycle: D[i] },
+      args: { instruction: i, cycle: D[i], ...(layerOf[i] ? { layer: layerOf[i] } : {}) },
     } as TraceEvent & { s?: string });
     if (u === U_HALT) continue;
     let tid = u === 0 ? 2 : u === 2 ? 4 : 3;
@@ -73,7 +92,14 @@ export function writeChromeTrace(result: SimResult): string {
       computeLaneEnd[lane] = E[i]!;
       tid = 100 + lane;
     }
-    const fields: Record<string, unknown> = { instruction: i, dispatch: D[i], start: S[i], end: E[i], ...inst };
+    const fields: Record<string, unknown> = {
+      instruction: i,
+      ...(layerOf[i] ? { layer: layerOf[i] } : {}),
+      dispatch: D[i],
+      start: S[i],
+      end: E[i],
+      ...traceFields(inst),
+    };
     events.push({
       name: inst.op,
       cat: UNIT_NAMES[u],
@@ -102,6 +128,25 @@ export function writeChromeTrace(result: SimResult): string {
       events.push({ name: title, ph: 'C', pid, tid: 0, ts: t * us, args });
     }
   };
+  for (const l of program.layers) {
+    let a = Infinity;
+    let b = -Infinity;
+    for (let i = l.firstInstruction; i <= l.lastInstruction; i++) {
+      a = Math.min(a, S[i]!);
+      b = Math.max(b, E[i]!);
+    }
+    if (!(b >= a)) continue;
+    events.push({
+      name: l.name,
+      cat: 'layer',
+      ph: 'X',
+      pid,
+      tid: 0,
+      ts: a * us,
+      dur: (b - a) * us,
+      args: { kind: l.kind, macs: l.macs, start: a, end: b, instructions: [l.firstInstruction, l.lastInstruction] },
+    });
+  }
   counterTrack(queueDelta, ['load', 'compute', 'store'], 'queue occupancy');
   counterTrack(tokenDelta, CHANNEL_NAMES, 'tokens');
   return JSON.stringify({
@@ -173,9 +218,15 @@ export function vcdFromSnapshots(trace: readonly CycleSnapshot[], clockMHz = 500
     return id;
   });
   const periodPs = Math.round(1e6 / clockMHz);
+  const codes = (m: Record<string, number>) =>
+    Object.entries(m)
+      .map(([k, v]) => `${v} = ${k}`)
+      .join(', ');
   const lines: string[] = [
-    '$date nibble cycle engine $end',
-    '$version nibble sim $end',
+    `$date ${new Date().toUTCString()} $end`,
+    '$version nibble sim, cycle engine $end',
+    // the state signals are small integer codes; what each code means (also docs/simulator.md)
+    `$comment fetch_state: ${codes(FETCH_CODE)}; load_state, compute_state, store_state: ${codes(STATE_CODE)} (token = waiting for a dependency token, dram = waiting for DRAM); *_inst: instruction index, all ones when idle $end`,
     '$timescale 1ps $end',
     '$scope module nibble $end',
     ...signals.map((s, i) => `$var wire ${s.width} ${ids[i]} ${s.name} $end`),

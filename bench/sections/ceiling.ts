@@ -1,10 +1,21 @@
 /**
- * The practical JavaScript ceiling for the simulator's arithmetic: a plain
- * typed-array Int8 x Int8 -> Int32 matmul, shaped like the array's work (P
- * pixels x K input lanes x N output lanes per pass), measured in the same run.
+ * The machine's ceiling for the simulator's arithmetic, measured in the same
+ * run as everything it is compared with: an int8 GEMM shaped like the array's
+ * work (P pixels x K input lanes x N output lanes), as
+ *  - native C (bench/native/gemm.c, compiled by the bench when a C compiler
+ *    is present: AVX-512 VNNI / AVX2 where the CPU has them): the ceiling;
+ *  - the fast engine's WebAssembly SIMD kernel alone (sim/kernels/), called as
+ *    the engine calls it (copies and weight packing included): the ceiling
+ *    when there is no C compiler;
+ *  - plain typed-array JavaScript loops (the ceiling of earlier runs).
  */
+import { DEFAULT_CONFIG, deriveArch } from '../../arch/index.js';
+import type { GemmInst } from '../../isa/index.js';
+import { newGemmKernel, type GemmKernel } from '../../sim/kernels/gemm-kernel.js';
+import type { Scratchpads } from '../../sim/memory.js';
 import { pct, si, type Table } from '../report.js';
 import { timeRepeated, type RssSampler } from '../measure.js';
+import { buildNativeGemm, runNativeGemm } from '../native.js';
 import type { BenchContext, Section, SectionOutput } from '../section.js';
 
 export interface MatmulShape {
@@ -17,7 +28,8 @@ export interface MatmulShape {
 }
 
 export interface CeilingRow {
-  kernel: MatmulKernel;
+  /** 'native <isa>', 'wasm', or a JS kernel name */
+  kernel: string;
   shape: MatmulShape;
   macs: number;
   ms: number;
@@ -27,12 +39,12 @@ export interface CeilingRow {
   macPerSecond: number;
 }
 
-/** The shapes measured by default: one 16x16 pass, a deeper pass, a whole conv layer tile. */
+/** The shapes measured by default: one 16x16 pass, a 3x3 conv tile's depth, 64-lane arrays (N <= 64: the largest array). */
 export const CEILING_SHAPES: readonly MatmulShape[] = [
   { pixels: 256, k: 16, n: 16 },
   { pixels: 1024, k: 144, n: 16 },
   { pixels: 1024, k: 64, n: 64 },
-  { pixels: 256, k: 256, n: 256 },
+  { pixels: 256, k: 256, n: 64 },
 ];
 
 /** c[p][n] += sum_k a[p][k] * w[k][n]; the inner loop runs over n (contiguous in w and c). */
@@ -114,8 +126,13 @@ function filled(len: number, seed: number, lo: number, hi: number): Int8Array {
   return out;
 }
 
+function row(kernel: string, shape: MatmulShape, ms: number, cpuMs: number, runs: number): CeilingRow {
+  const macs = shape.pixels * shape.k * shape.n;
+  return { kernel, shape, macs, ms, cpuShare: cpuMs / ms, runs, macPerSecond: (macs / ms) * 1000 };
+}
+
 /**
- * MAC/s of each kernel on each shape (4-bit unsigned activations, 4-bit signed
+ * MAC/s of each JS kernel on each shape (4-bit unsigned activations, 4-bit signed
  * weights: the values do not change the loops' speed).
  */
 export function measureCeiling(
@@ -137,65 +154,162 @@ export function measureCeiling(
       });
       // read the result so the loop cannot be optimized away
       if (c.reduce((s, x) => s + x, 0) === 0.5) throw new Error('unreachable');
-      const macs = pixels * k * n;
-      rows.push({
-        kernel,
-        shape,
-        macs,
-        ms: t.ms,
-        cpuShare: t.cpuMs / t.ms,
-        runs: t.runs,
-        macPerSecond: (macs / t.ms) * 1000,
-      });
+      rows.push(row(`JS ${kernel} (${MATMUL_KERNELS[kernel].describe})`, shape, t.ms, t.cpuMs, t.runs));
     }
   }
   return rows;
 }
 
+/** A P x K x N matmul as one GEMM instruction: a 1x1 kernel over K/N input-channel blocks of an N-lane array. */
+function matmulGemm(shape: MatmulShape): GemmInst {
+  const outW = Math.min(32, shape.pixels);
+  const outH = shape.pixels / outW;
+  return {
+    op: 'GEMM',
+    pop_prev: 0,
+    pop_next: 0,
+    push_prev: 0,
+    push_next: 0,
+    wgt_addr: 0,
+    inp_addr: 0,
+    acc_addr: 0,
+    in_h: outH,
+    in_w: outW,
+    out_h: outH,
+    out_w: outW,
+    kernel_h: 1,
+    kernel_w: 1,
+    stride_h: 1,
+    stride_w: 1,
+    pad_top: 0,
+    pad_left: 0,
+    ci_blocks: shape.k / shape.n,
+    accumulate: 0,
+    act_signed: 0,
+    pshift: 0,
+  } as GemmInst;
+}
+
+/** MAC/s of the WebAssembly kernel alone on each shape (N lanes, K a multiple of N, pixels a multiple of 32 or below it). */
+export function measureWasmKernel(
+  kernel: GemmKernel,
+  shapes: readonly MatmulShape[],
+  opts: { minMs?: number; sampler?: RssSampler } = {},
+): CeilingRow[] {
+  return shapes.map((shape) => {
+    const { pixels, k, n } = shape;
+    const g = matmulGemm(shape);
+    const sp: Scratchpads = {
+      inp: Uint8Array.from(filled(pixels * k, 1, 1, 15)),
+      wgt: filled(k * n, 2, -7, 7),
+      acc: new Int32Array(pixels * n),
+      bias: new Int32Array(0),
+      shift: new Int8Array(0),
+      out: new Uint8Array(0),
+    };
+    const arch = deriveArch({ ...DEFAULT_CONFIG, array: { rows: n, cols: n } });
+    const t = timeRepeated(() => kernel.run(g, sp, arch), {
+      minMs: opts.minMs ?? 500,
+      maxRuns: 100000,
+      ...(opts.sampler ? { sampler: opts.sampler } : {}),
+    });
+    if (!t.value) throw new Error(`the WebAssembly kernel refused the ${pixels}x${k}x${n} GEMM (memory)`);
+    return row('WebAssembly kernel (i32x4.dot_i16x8_s)', shape, t.ms, t.cpuMs, t.runs);
+  });
+}
+
 export function ceilingTable(rows: CeilingRow[]): Table {
   return {
-    title: 'Int8 x Int8 -> Int32 matmul (plain typed-array loops)',
-    columns: ['kernel', 'pixels x K x N', 'MACs/run', 'ms/run', 'runs', 'CPU/wall', 'MAC/s'],
+    title: 'int8 GEMM, 4-bit values (one thread each)',
+    columns: ['kernel', 'pixels x K x N', 'MACs/run', 'ms/run', 'runs', 'CPU/wall', 'MAC/s', 'MAC per CPU s'],
     rows: rows.map((r) => [
-      `${r.kernel} (${MATMUL_KERNELS[r.kernel].describe})`,
+      r.kernel,
       `${r.shape.pixels} x ${r.shape.k} x ${r.shape.n}`,
       r.macs,
-      r.ms.toFixed(3),
+      r.ms.toPrecision(3),
       r.runs,
       pct(r.cpuShare, 0),
       si(r.macPerSecond),
+      si(r.macPerSecond / r.cpuShare),
     ]),
   };
 }
 
-/** The ceiling figure other sections compare against: the best kernel and shape's MAC/s. */
-export function ceilingMacPerSecond(rows: CeilingRow[]): number {
+/** The best MAC/s of a set of rows. */
+export function bestMacPerSecond(rows: CeilingRow[]): number {
   return Math.max(...rows.map((r) => r.macPerSecond));
 }
 
-/** Measure the ceiling (quick: one shape, short loop) and remember it in the context. */
-export function ensureCeiling(ctx: BenchContext, quick = ctx.options.quick): { rows: CeilingRow[]; ceiling: number } {
-  const rows = measureCeiling(quick ? CEILING_SHAPES.slice(0, 2) : CEILING_SHAPES, {
-    minMs: quick ? 100 : 500,
-    sampler: ctx.sampler,
-  });
-  const ceiling = ceilingMacPerSecond(rows);
-  ctx.ceilingMacPerSecond = ceiling;
+/** What the other sections compare against, from one measurement of every kernel. */
+export interface MachineCeiling {
+  /** MAC/s the goals use: the native C kernel's best shape, else the WebAssembly kernel's */
+  macPerSecond: number;
+  source: 'native C' | 'WebAssembly kernel';
+  /** the native kernel's vector path and compiler, when it ran */
+  native?: { macPerSecond: number; kernel: string; compiler: string };
+  /** why there is no native figure */
+  nativeUnavailable?: string;
+  /** the WebAssembly kernel alone (undefined: not built, or no WebAssembly SIMD here) */
+  wasmMacPerSecond?: number;
+  jsMacPerSecond: number;
+}
+
+/** Measure every ceiling kernel (quick: two shapes, short loops) and remember the result in the context. */
+export function ensureCeiling(
+  ctx: BenchContext,
+  quick = ctx.options.quick,
+): { rows: CeilingRow[]; ceiling: MachineCeiling } {
+  const shapes = quick ? CEILING_SHAPES.slice(0, 2) : CEILING_SHAPES;
+  const minMs = quick ? 100 : 500;
+  const rows: CeilingRow[] = [];
+  let native: MachineCeiling['native'];
+  const built = buildNativeGemm();
+  let nativeUnavailable = typeof built === 'string' ? built : undefined;
+  if (typeof built !== 'string') {
+    const nativeRows = shapes.map((s) => {
+      ctx.log(`ceiling: native C ${s.pixels}x${s.k}x${s.n}`);
+      const r = runNativeGemm(built, s.pixels, s.k, s.n, minMs);
+      return row(`native C (${r.kernel}, -O3 -march=native)`, s, r.wallNs / 1e6, r.cpuNs / 1e6, r.runs);
+    });
+    rows.push(...nativeRows);
+    native = { macPerSecond: bestMacPerSecond(nativeRows), kernel: nativeRows[0]!.kernel, compiler: built.compiler };
+  }
+  const kernel = newGemmKernel();
+  let wasmMacPerSecond: number | undefined;
+  if (kernel) {
+    ctx.log('ceiling: WebAssembly kernel');
+    const wasmRows = measureWasmKernel(kernel, shapes, { minMs, sampler: ctx.sampler });
+    rows.push(...wasmRows);
+    wasmMacPerSecond = bestMacPerSecond(wasmRows);
+  }
+  ctx.log('ceiling: JS loops');
+  const jsRows = measureCeiling(shapes, { minMs, sampler: ctx.sampler });
+  rows.push(...jsRows);
+  const jsMacPerSecond = bestMacPerSecond(jsRows);
+  if (!native && wasmMacPerSecond === undefined) nativeUnavailable ??= 'no native kernel';
+  const ceiling: MachineCeiling = {
+    macPerSecond: native?.macPerSecond ?? wasmMacPerSecond ?? jsMacPerSecond,
+    source: native ? 'native C' : 'WebAssembly kernel',
+    ...(native ? { native } : {}),
+    ...(nativeUnavailable ? { nativeUnavailable } : {}),
+    ...(wasmMacPerSecond !== undefined ? { wasmMacPerSecond } : {}),
+    jsMacPerSecond,
+  };
+  ctx.ceiling = ceiling;
   return { rows, ceiling };
 }
 
 export const ceilingSection: Section = {
   name: 'ceiling',
-  title: 'JS integer matmul ceiling',
+  title: "the machine's ceiling: native C, the WebAssembly kernel alone, plain JS",
   run(ctx): SectionOutput {
     const { rows, ceiling } = ensureCeiling(ctx);
-    return {
-      tables: [ceilingTable(rows)],
-      goals: [],
-      notes: [
-        `ceiling = best kernel and shape: ${si(ceiling)} MAC/s (one thread; the simulator is single-threaded too)`,
-      ],
-      data: { rows, ceilingMacPerSecond: ceiling },
-    };
+    const notes = [
+      `ceiling = ${ceiling.source}, best shape: ${si(ceiling.macPerSecond)} MAC/s` +
+        (ceiling.native ? ` (${ceiling.native.compiler})` : ` (native C unavailable: ${ceiling.nativeUnavailable})`),
+      `WebAssembly kernel alone: ${ceiling.wasmMacPerSecond !== undefined ? `${si(ceiling.wasmMacPerSecond)} MAC/s` : 'unavailable (not built, or no WebAssembly SIMD)'}; plain JS: ${si(ceiling.jsMacPerSecond)} MAC/s`,
+      'every kernel runs on one thread; the WebAssembly rows include what the fast engine pays per GEMM instruction (copying its INP, WGT and ACC regions, packing the weights); the native rows are the C program timing itself after a 100 ms warm-up, result checked against a scalar reference',
+    ];
+    return { tables: [ceilingTable(rows)], goals: [], notes, data: { rows, ceiling } };
   },
 };

@@ -1,11 +1,14 @@
 /** The benchmark sections, in the order `npm run bench` runs them. */
 import type { Section } from '../section.js';
+import { boardSection } from './board.js';
 import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
 import { engineFuzzSection } from './engine-fuzz.js';
 import { importSection } from './import.js';
 import { mnistSection } from './mnist.js';
 import { simSection } from './sim.js';
+import { sweepSection } from './sweep.js';
+import { startupSection } from './startup.js';
 import { timingSection } from './timing.js';
 import { verilatorSection } from './verilator.js';
 
@@ -15,9 +18,12 @@ export const SECTIONS: readonly Section[] = [
   mnistSection,
   importSection,
   timingSection,
+  startupSection,
   compilerQualitySection,
   engineFuzzSection,
   verilatorSection,
+  sweepSection,
+  boardSection,
 ];
 
 /** Short names accepted on the command line besides the section names. */

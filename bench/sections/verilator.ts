@@ -5,7 +5,7 @@
  * is absent) compiled for 4x4, 8x8 and the default 16x16. Every run is also a
  * co-simulation: cycles and DRAM must match.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/index.js';
 import { compileNetwork } from '../../compiler/index.js';
 import type { Program } from '../../isa/index.js';
@@ -56,6 +56,37 @@ export interface RtlRow {
   rtlCyclesPerSecond: number;
   /** fast cycles/s over Verilator net cycles/s */
   fastOverRtl: number;
+  /** Verilator CPU ms (its process, minus its startup's), when /proc tells */
+  rtlNetCpuMs: number | undefined;
+  /** fast cycles per CPU second over Verilator cycles per CPU second */
+  fastOverRtlCpu: number | undefined;
+}
+
+/**
+ * CPU ms of this process's waited-for children so far (utime + stime of the
+ * children, /proc/self/stat fields 16-17, in clock ticks of 10 ms): Node tells
+ * no child's CPU time, the kernel does. undefined off Linux.
+ */
+function childrenCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields after the command name start at field 3 (state): cutime is field 16, cstime 17
+    return ((Number(f[13]) + Number(f[14])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** verifyProgram with the Verilator child's CPU time. */
+function verifyTimed(
+  rtl: RtlApi,
+  program: Program,
+): { v: ReturnType<RtlApi['verifyProgram']>; cpuMs: number | undefined } {
+  const c0 = childrenCpuMs();
+  const v = rtl.verifyProgram(program);
+  const c1 = childrenCpuMs();
+  return { v, cpuMs: c0 === undefined || c1 === undefined ? undefined : c1 - c0 };
 }
 
 function haltOnly(cfg: ArchConfig): Program {
@@ -94,7 +125,12 @@ export const verilatorSection: Section = {
         make: (c) => compileNetwork(mnist.net, c, { batch }),
       });
     }
+    if (!quick) {
+      const cifar = zooNetwork('cifar10');
+      cases.push({ label: 'zoo cifar10', cfg: arrayConfig(16), make: (c) => compileNetwork(cifar, c, { batch: 1 }) });
+    }
     const startup = new Map<number, number>();
+    const startupCpu = new Map<number, number | undefined>();
     const buildMs = new Map<number, number>();
     const rows: RtlRow[] = [];
     for (const c of cases) {
@@ -103,11 +139,12 @@ export const verilatorSection: Section = {
       ctx.log(`verilator: ${c.label} on ${n}x${n} (the first use of a config builds its Verilator model)`);
       if (!startup.has(n)) {
         const warm = rtl.verifyProgram(haltOnly(c.cfg)); // builds the model if needed
-        const again = timeOnce(() => rtl.verifyProgram(haltOnly(c.cfg)));
-        startup.set(n, Math.min(warm.runMs, again.value.runMs));
+        const again = timeOnce(() => verifyTimed(rtl, haltOnly(c.cfg)));
+        startup.set(n, Math.min(warm.runMs, again.value.v.runMs));
+        startupCpu.set(n, again.value.cpuMs);
         buildMs.set(n, warm.buildMs);
       }
-      const v = rtl.verifyProgram(program);
+      const { v, cpuMs: rtlCpuMs } = verifyTimed(rtl, program);
       ctx.sampler.sample();
       const fast = measureEngine(c.label, program, 'fast', { minMs: quick ? 50 : 1000, sampler: ctx.sampler });
       const cycle =
@@ -116,6 +153,11 @@ export const verilatorSection: Section = {
           : measureEngine(c.label, program, 'cycle', { minMs: 500, sampler: ctx.sampler });
       const net = Math.max(1, v.runMs - startup.get(n)!);
       const rtlCps = (v.rtlCycles / net) * 1000;
+      const sCpu = startupCpu.get(n);
+      const rtlNetCpuMs = rtlCpuMs === undefined || sCpu === undefined ? undefined : Math.max(10, rtlCpuMs - sCpu);
+      const fastCpuMs = fast.ms * fast.cpuShare;
+      const fastOverRtlCpu =
+        rtlNetCpuMs === undefined ? undefined : v.rtlCycles / fastCpuMs / (v.rtlCycles / rtlNetCpuMs);
       rows.push({
         program: c.label,
         config: `${n}x${n}`,
@@ -130,6 +172,8 @@ export const verilatorSection: Section = {
         cycle,
         rtlCyclesPerSecond: rtlCps,
         fastOverRtl: fast.cyclesPerSecond / rtlCps,
+        rtlNetCpuMs,
+        fastOverRtlCpu,
       });
     }
     const table: Table = {
@@ -147,6 +191,8 @@ export const verilatorSection: Section = {
         'fast cycles/s',
         'cycle cycles/s',
         'fast/Verilator',
+        'Verilator CPU',
+        'fast/Verilator per CPU s',
       ],
       rows: rows.map((r) => [
         r.program,
@@ -160,14 +206,21 @@ export const verilatorSection: Section = {
         si(r.fast.cyclesPerSecond),
         r.cycle ? si(r.cycle.cyclesPerSecond) : '-',
         `${r.fastOverRtl.toFixed(1)}x`,
+        r.rtlNetCpuMs === undefined ? '-' : ms(r.rtlNetCpuMs),
+        r.fastOverRtlCpu === undefined ? '-' : `${r.fastOverRtlCpu.toFixed(1)}x`,
       ]),
     };
-    const goals: Goal[] = rows.map((r) => ({
-      name: `fast / Verilator, ${r.program} ${r.config}`,
-      target: '>= 3x',
-      actual: `${r.fastOverRtl.toFixed(1)}x`,
-      met: r.fastOverRtl >= 3,
-    }));
+    // issue 17: >= 50x per CPU second on 16x16 programs; the earlier >= 3x (wall) on the smaller arrays
+    const goals: Goal[] = rows.map((r) => {
+      const big = r.config === '16x16';
+      const x = r.fastOverRtlCpu ?? r.fastOverRtl;
+      return {
+        name: `fast / Verilator ${r.fastOverRtlCpu === undefined ? '(wall)' : 'per CPU s'}, ${r.program} ${r.config}`,
+        target: big ? '>= 50x' : '>= 3x',
+        actual: `${x.toFixed(1)}x`,
+        met: quick ? undefined : x >= (big ? 50 : 3),
+      };
+    });
     goals.push({
       name: 'co-simulation of every program above',
       target: 'match',
@@ -178,6 +231,7 @@ export const verilatorSection: Section = {
       `Verilator model builds (0 = cached in .cache/rtl): ${[...buildMs].map(([n, t]) => `${n}x${n} ${ms(t)}`).join(', ')}`,
       "startup = the Verilator binary's wall time on a one-instruction (HALT) program of the same config: process start, DRAM image load, result dump; it is subtracted so the figure is simulation speed",
       'the fast engine is timed as simulate(program) (schedule + functional execution + counters), mean of warm runs',
+      "per CPU second: Verilator's CPU time from the kernel's account of this process's children (/proc/self/stat, 10 ms ticks, so short runs are coarse; at least 10 ms is assumed), minus its startup's; the fast engine's is this process's CPU time over its measured runs (all threads)",
     ];
     for (const r of rows) if (r.mismatch) notes.push(`${r.program} ${r.config}: ${r.mismatch}`);
     return {

@@ -2,7 +2,8 @@
 import { configHash } from '../../arch/index.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { compiler } from '../engines.js';
-import { loadConfig, loadModel, parsePositiveInt, saveProgram, writeOutput } from '../inputs.js';
+import { writeOutputs, type OutputFile } from '../../io/index.js';
+import { loadConfig, loadModel, parsePositiveInt, programFileBytes } from '../inputs.js';
 import { formatNumber, Terminal } from '../terminal.js';
 
 export const compileCommand: CommandSpec = {
@@ -15,7 +16,7 @@ export const compileCommand: CommandSpec = {
         describe: 'model file (.txt IntegerNet, .json nibble model)',
         normalize: true,
       })
-      .option('batch', { type: 'number', default: 1, describe: 'images per program run' })
+      .option('batch', { requiresArg: true, default: 1, describe: 'images per program run' })
       .option('output', {
         alias: 'o',
         type: 'string',
@@ -39,13 +40,13 @@ export const compileCommand: CommandSpec = {
     const batch = parsePositiveInt(args['batch'], 'batch') ?? 1;
     const net = await loadModel(str(args, 'model')!, str(args, 'format'));
     const api = await compiler('nibble compile');
-    const program = api.compileNetwork(net, cfg, { batch });
+    const program = term.step(`compiling ${net.name} (batch ${batch})`, () => api.compileNetwork(net, cfg, { batch }));
     const out = str(args, 'output')!;
-    await saveProgram(out, program);
     const listing = str(args, 'listing');
-    if (listing) {
-      writeOutput(listing, api.compileListing(program));
-    }
+    // Both files or neither: a bad --listing path must not replace an existing program file.
+    const files: OutputFile[] = [{ path: out, data: await programFileBytes(out, program) }];
+    if (listing) files.push({ path: listing, data: api.compileListing(program) });
+    writeOutputs({ files });
     const macs = program.layers.reduce((s, l) => s + l.macs, 0);
     const doc = {
       program: out,

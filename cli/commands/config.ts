@@ -2,7 +2,9 @@
 import { canonicalConfigJson, configHash, deriveArch, type ArchConfig } from '../../arch/index.js';
 import { isaLayout } from '../../isa/index.js';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { loadConfig, writeOutput } from '../inputs.js';
+import { areaLine, areaOf } from '../area-figures.js';
+import { writeOutputFile } from '../../io/index.js';
+import { loadConfig } from '../inputs.js';
 import { colour, formatNumber, Terminal } from '../terminal.js';
 
 /** Headline figures of a configuration, shared with `report` and `demo`. */
@@ -56,8 +58,9 @@ export const configCommand: CommandSpec = {
     const derived = deriveArch(cfg);
     const hash = configHash(cfg);
     const summary = configSummary(cfg);
+    const area = await areaOf(cfg, 'nibble config');
     const out = str(args, 'output');
-    if (out) writeOutput(out, `${JSON.stringify(JSON.parse(canonicalConfigJson(cfg)), null, 2)}\n`);
+    if (out) writeOutputFile(out, `${JSON.stringify(JSON.parse(canonicalConfigJson(cfg)), null, 2)}\n`);
     const fields = Object.fromEntries(
       [...layout].map(([mn, l]) => [
         mn,
@@ -72,6 +75,7 @@ export const configCommand: CommandSpec = {
         config: JSON.parse(canonicalConfigJson(cfg)),
         derived,
         summary,
+        area,
         instructionFields: fields,
       });
       return;
@@ -97,6 +101,7 @@ export const configCommand: CommandSpec = {
         'address bits',
         `INP ${derived.inpAddrBits}, WGT ${derived.wgtAddrBits}, ACC ${derived.accAddrBits}, OUT ${derived.outAddrBits}, PARAM ${derived.paramAddrBits}, DRAM ${derived.dramAddrBits}`,
       ],
+      ['area', areaLine(area)],
       ['instruction bits used', [...layout].map(([mn, l]) => `${mn} ${l.usedBits}`).join(', ') + ' (of 128)'],
     ]);
     if (out) term.line(`\nwrote ${out}`);

@@ -14,7 +14,7 @@ export const demoCommand: CommandSpec = {
   describe: 'compile a small MNIST network, simulate real test images, show accuracy, cycles and energy',
   builder: (y) =>
     withJson(y)
-      .option('images', { type: 'number', default: 100, describe: 'MNIST test images to simulate' })
+      .option('images', { requiresArg: true, default: 100, describe: 'MNIST test images to simulate' })
       .example('$0 demo', 'the whole flow in a few seconds')
       .example('$0 demo --images 1000 --json', 'more images, machine-readable'),
   handler: async (args) => {

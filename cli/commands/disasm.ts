@@ -1,9 +1,13 @@
 /** `nibble disasm`: program file -> assembly text: the whole program (isa/program-text.ts), or its code only. */
 import { basename, dirname, join } from 'node:path';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { CliUsageError, loadProgram, writeOutput } from '../inputs.js';
+import { writeOutputs } from '../../io/index.js';
+import { CliUsageError, loadProgram } from '../inputs.js';
 import { isaApi } from '../modules.js';
 import { Terminal } from '../terminal.js';
+
+/** Where `--data files` puts the segments of FILE.s: FILE.s.data/ beside it. */
+const dataDirName = (out: string) => `${basename(out)}.data`;
 
 export const disasmCommand: CommandSpec = {
   command: 'disasm <program>',
@@ -49,16 +53,22 @@ export const disasmCommand: CommandSpec = {
         layers: program.layers,
       });
     } else {
-      const dataDir = out ? `${basename(out)}.data` : undefined;
+      const dataDir = out ? dataDirName(out) : undefined;
       ({ text, files } = api.programText(program, {
         indices: bool(args, 'indices'),
         ...(data === 'files' ? { data: 'files', dataDir } : {}),
       }));
     }
     if (out) {
-      // the data files first: the text that names them appears only once they are all there
-      for (const f of files) writeOutput(join(dirname(out), f.path), f.bytes);
-      writeOutput(out, text.endsWith('\n') ? text : `${text}\n`);
+      // the text and its data directory: all or none
+      const dir = join(dirname(out), dataDirName(out));
+      const prefix = `${dataDirName(out)}/`;
+      writeOutputs({
+        files: [{ path: out, data: text.endsWith('\n') ? text : `${text}\n` }],
+        directories: files.length
+          ? [{ path: dir, files: files.map((f) => ({ name: f.path.slice(prefix.length), data: f.bytes })) }]
+          : [],
+      });
     }
     if (term.json) {
       return term.document({
@@ -72,7 +82,7 @@ export const disasmCommand: CommandSpec = {
     }
     if (out)
       term.line(
-        `wrote ${program.code.length} instructions${codeOnly ? '' : ` and ${program.segments.length} data segments${files.length ? ` (${files.length} files in ${join(dirname(out), `${basename(out)}.data`)})` : ''}`} to ${out}`,
+        `wrote ${program.code.length} instructions${codeOnly ? '' : ` and ${program.segments.length} data segments${files.length ? ` (${files.length} files in ${join(dirname(out), dataDirName(out))})` : ''}`} to ${out}`,
       );
     else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   },

@@ -1,6 +1,7 @@
 /** `nibble export MODEL --format qonnx -o x.onnx`: a nibble network as QONNX (docs/import.md). */
 import { str, withJson, bool, type CommandSpec } from '../command.js';
-import { CliUsageError, loadModel, writeOutput } from '../inputs.js';
+import { writeOutputFile } from '../../io/index.js';
+import { CliUsageError, loadModel } from '../inputs.js';
 import { modelsApi } from '../modules.js';
 import { Terminal, formatNumber } from '../terminal.js';
 
@@ -35,7 +36,7 @@ export const exportCommand: CommandSpec = {
     const net = await loadModel(model, str(args, 'input-format'));
     const api = await modelsApi('nibble export', ['exportQonnx']);
     const bytes = api.exportQonnx(net);
-    writeOutput(out, bytes);
+    writeOutputFile(out, bytes);
     if (net.host?.input?.tables || (net.host?.output && net.host.output.slices > 1)) {
       term.note(
         'nibble: note: the host input/output stages of this model are not exported (the QONNX graph is the integer network)',

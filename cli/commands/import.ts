@@ -11,7 +11,8 @@ import { SeededRandom } from '../../models/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { DATASETS, loadDataset } from '../dataset.js';
 import { ExitCodeError } from '../exit.js';
-import { CliUsageError, loadConfig, parsePositiveInt, writeOutput } from '../inputs.js';
+import { checkInputFile, writeOutputFile } from '../../io/index.js';
+import { CliUsageError, loadConfig, parsePositiveInt } from '../inputs.js';
 import { modelsApi, type ModelsApi } from '../modules.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 
@@ -87,7 +88,7 @@ function save(api: ModelsApi, out: string, lowered: LoweredModel): void {
         out,
       );
     }
-    writeOutput(out, api.saveModelJson(lowered.network));
+    writeOutputFile(out, api.saveModelJson(lowered.network));
     return;
   }
   if (ext !== '.nbm') throw new CliUsageError(`-o ${out}: the model is written as .nbm (format 2) or .json (format 1)`);
@@ -288,6 +289,7 @@ export const importCommand: CommandSpec = {
       'saveModelJson',
       'checkImport',
     ]);
+    checkInputFile(model, 'ONNX model'); // a device, FIFO or directory is refused before reading
     const graph = api.readOnnxFile(model);
     const opts = lowerOptions(args, cfg, model, graph);
     const shape = graphInputShape(graph);

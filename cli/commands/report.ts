@@ -1,17 +1,21 @@
 /** `nibble report`: one self-contained HTML file with per-layer, energy, roofline and timeline charts. */
 import type { Program } from '../../isa/index.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
-import { compileNetwork, SIM_ENGINES, simulator, type SimEngine } from '../engines.js';
+import { compiler, SIM_ENGINES, simulateWithProgress, simulator, type SimEngine } from '../engines.js';
 import { DatasetError } from '../../arch/index.js';
+import { writeOutputFile } from '../../io/index.js';
 import {
+  checkProgramConfig,
   loadConfig,
   loadModel,
   loadProgram,
   looksLikeProgramFile,
   parsePositiveInt,
-  readText,
-  writeOutput,
+  readJsonFile,
+  refuseModelOptions,
 } from '../inputs.js';
+import { areaLine, areaOf } from '../area-figures.js';
+import { parseResources, resourceRows } from '../report/resources.js';
 import { buildReportData } from '../report/data.js';
 import { CHART_IDS, renderReportHtml } from '../report/html.js';
 import { Terminal } from '../terminal.js';
@@ -35,7 +39,7 @@ export const reportCommand: CommandSpec = {
         describe: 'HTML file to write',
         normalize: true,
       })
-      .option('batch', { type: 'number', default: 1, describe: 'images per program (model input)' })
+      .option('batch', { requiresArg: true, describe: 'images per program (model input; default 1)' })
       .option('engine', {
         type: 'string',
         choices: [...SIM_ENGINES],
@@ -61,28 +65,33 @@ export const reportCommand: CommandSpec = {
     if (looksLikeProgramFile(input)) {
       program = await loadProgram(input);
       title = `nibble report: ${basename(input)}`;
+      refuseModelOptions(args, input, program, ['batch', 'format']);
+      checkProgramConfig(input, program, str(args, 'config'), cfg);
     } else {
       const net = await loadModel(input, str(args, 'format'));
-      program = await compileNetwork(net, cfg, parsePositiveInt(args['batch'], 'batch') ?? 1, 'nibble report');
+      const batch = parsePositiveInt(args['batch'], 'batch') ?? 1;
+      const api = await compiler('nibble report');
+      program = term.step(`compiling ${net.name}`, () => api.compileNetwork(net, cfg, { batch }));
       title = `nibble report: ${net.name}`;
     }
+    // Checked before the simulation: a wrong file should not cost a long run.
+    const resPath = str(args, 'resources');
+    const resources = resPath
+      ? Object.fromEntries(
+          resourceRows(
+            parseResources(readJsonFile(resPath, 'resources file', DatasetError), resPath, program.configHash),
+          ),
+        )
+      : undefined;
     const sim = await simulator('nibble report');
     const engine = (str(args, 'engine') ?? 'timing') as SimEngine;
-    const result = sim.simulate(program, { engine, collect: { perInstruction: true } });
-    let resources: Record<string, unknown> | undefined;
-    const resPath = str(args, 'resources');
-    if (resPath) {
-      try {
-        resources = JSON.parse(readText(resPath, 'resources file')) as Record<string, unknown>;
-      } catch (e) {
-        if (e instanceof SyntaxError) throw new DatasetError(`not valid JSON (${e.message})`, resPath);
-        throw e;
-      }
-    }
+    const result = simulateWithProgress(term, sim, program, { engine, collect: { perInstruction: true } });
+    const area = await areaOf(program.config, 'nibble report');
     const notes = engine === 'timing' ? [] : [`simulated with the ${engine} engine on seeded random inputs`];
+    notes.push(`area ${areaLine(area)}`);
     const data = buildReportData({ title, source: input, program, result, ...(resources ? { resources } : {}), notes });
     const out = str(args, 'output')!;
-    writeOutput(out, renderReportHtml(data));
+    writeOutputFile(out, renderReportHtml(data));
     if (term.json)
       return term.document({
         output: out,
@@ -90,6 +99,7 @@ export const reportCommand: CommandSpec = {
         cycles: data.totals.cycles,
         utilization: data.totals.utilization,
         layers: data.layers.length,
+        areaMm2: area.totalMm2,
       });
     term.line(
       `report written to ${out} (${data.layers.length} layers, ${data.totals.cycles.toLocaleString('en-US')} cycles); open it in a browser`,

@@ -1,9 +1,13 @@
 /** `nibble rtl`: generate Verilog for a config; lint, synthesize, place and route, compare requant lanes. */
+import { join } from 'node:path';
 import { configHash } from '../../arch/index.js';
+import { writeOutputs } from '../../io/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { ExitCodeError } from '../exit.js';
 import { CliUsageError, loadConfig } from '../inputs.js';
-import { rtlApi } from '../modules.js';
+import { rtlApi, shellApi } from '../modules.js';
+import { shellOptionsFrom, withShellOptions } from '../shell-args.js';
+import { requireTools } from '../tools.js';
 import { colour, formatNumber, Terminal } from '../terminal.js';
 
 export const SYNTH_TARGETS = ['ice40', 'xilinx', 'generic'] as const;
@@ -12,8 +16,15 @@ export const PNR_DEVICES = ['ice40-up5k', 'ice40-hx8k'] as const;
 export const rtlCommand: CommandSpec = {
   command: 'rtl',
   describe: 'generate Verilog for a config (-o DIR); lint, synthesize, place and route, compare requant lanes',
+  outputKinds: { output: 'directory' },
   builder: (y) =>
-    withJson(withConfig(y))
+    withShellOptions(withJson(withConfig(y)))
+      .option('driver', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'with -o DIR: also write the C driver (nibble_regs.h generated from the config, nibble_driver.c, transports)',
+      })
       .option('output', {
         alias: 'o',
         type: 'string',
@@ -43,6 +54,7 @@ export const rtlCommand: CommandSpec = {
       })
       .example('$0 rtl -o build/rtl', 'Verilog for the default config')
       .example('$0 rtl --config small.json --lint', 'lint the design of a config')
+      .example('$0 rtl --shell axi --driver -o build/ip', 'the AXI shell (Vitis-style ports) and its C driver')
       .example(
         '$0 rtl --config small.json --synth ice40 --json > synth.json',
         'resource counts as JSON (nibble report --resources synth.json)',
@@ -57,23 +69,35 @@ export const rtlCommand: CommandSpec = {
     const pnr = str(args, 'pnr') as (typeof PNR_DEVICES)[number] | undefined;
     const lint = bool(args, 'lint');
     const compare = bool(args, 'compare-requant');
+    const shell = str(args, 'shell') === 'axi';
+    const driver = bool(args, 'driver');
+    if (driver && !out) throw new CliUsageError('nibble rtl --driver needs -o DIR (where to write the C driver)');
     if (!out && !synth && !pnr && !lint && !compare) {
       throw new CliUsageError(
         'nibble rtl needs at least one of -o DIR, --lint, --synth TARGET, --pnr DEVICE, --compare-requant',
       );
     }
+    if (shell && (synth || pnr || compare))
+      throw new CliUsageError('nibble rtl --shell axi goes with -o DIR or --lint; for resources use nibble fpga build');
     const hash = configHash(cfg);
     const doc: Record<string, unknown> = { configHash: hash };
     let failed: string | undefined;
-    if (out) {
-      const api = await rtlApi('nibble rtl -o', ['writeVerilog']);
-      const files = api.writeVerilog(cfg, out);
-      doc['output'] = { dir: out, files };
-      term.line(`Verilog for config ${hash} written to ${out}: ${files.join(', ')}`);
+    if (shell || driver) {
+      failed = await shellOutputs(term, doc, cfg, out, lint && shell, shell, driver, args);
+    } else if (out) {
+      const api = await rtlApi('nibble rtl -o', ['generateVerilog']);
+      const generated = api.generateVerilog(cfg).files.map((f) => ({ name: f.name, data: f.text }));
+      // The directory appears whole or not at all; an existing one gets all new files or none.
+      const { createdDirectories } = writeOutputs({ directories: [{ path: out, files: generated }] });
+      const files = generated.map((f) => join(out, f.name));
+      doc['output'] = { dir: out, files, createdDirectories };
+      const created = createdDirectories.length ? ` (created ${createdDirectories.join(', ')})` : '';
+      term.line(`Verilog for config ${hash} written to ${out}${created}: ${files.join(', ')}`);
     }
-    if (lint) {
+    if (lint && !shell) {
+      requireTools('nibble rtl --lint', ['verilator']);
       const api = await rtlApi('nibble rtl --lint', ['lint']);
-      const r = api.lint(cfg);
+      const r = term.step(`linting config ${hash} with verilator -Wall`, () => api.lint(cfg));
       doc['lint'] = r;
       if (r.clean) term.line(`lint (verilator -Wall): ${colour.green('clean')}`);
       else {
@@ -84,11 +108,11 @@ export const rtlCommand: CommandSpec = {
       }
     }
     if (synth) {
+      requireTools('nibble rtl --synth', ['yosys']);
       const api = await rtlApi('nibble rtl --synth', ['synth']);
-      // Yosys runs synchronously (no progress to show): say what is happening on a terminal.
-      if (process.stderr.isTTY)
-        term.note(`synthesizing config ${hash} with yosys (${synth}); this takes minutes for large arrays...`);
-      const r = api.synth(cfg, synth);
+      const r = term.step(`synthesizing config ${hash} with yosys (${synth}; minutes for large arrays)`, () =>
+        api.synth(cfg, synth),
+      );
       doc['synth'] = r;
       term.heading(`synthesis (yosys, ${synth}), config ${hash}`);
       term.pairs([
@@ -101,15 +125,17 @@ export const rtlCommand: CommandSpec = {
       ]);
     }
     if (pnr) {
+      requireTools('nibble rtl --pnr', ['yosys', 'nextpnr-ice40']);
       const api = await rtlApi('nibble rtl --pnr', ['pnr', 'ice40Config']);
       // The default machine does not fit an iCE40: without --config, place and route rtl-gen's iCE40-sized one.
       const pnrCfg = str(args, 'config') ? cfg : api.ice40Config();
-      if (process.stderr.isTTY) term.note(`placing and routing with nextpnr (${pnr}); this takes a minute or more...`);
       if (!str(args, 'config'))
         term.note(
           `nibble: note: --pnr without --config uses the iCE40-sized config (${pnrCfg.array.rows}x${pnrCfg.array.cols} array, hash ${configHash(pnrCfg)})`,
         );
-      const r = api.pnr(pnrCfg, pnr);
+      const r = term.step(`synthesizing, placing and routing with yosys and nextpnr (${pnr}; a minute or more)`, () =>
+        api.pnr(pnrCfg, pnr),
+      );
       doc['pnr'] = { configHash: configHash(pnrCfg), config: pnrCfg, ...r };
       term.heading(`place and route (nextpnr, ${pnr}), config ${configHash(pnrCfg)}`);
       term.pairs([
@@ -121,12 +147,12 @@ export const rtlCommand: CommandSpec = {
       ]);
     }
     if (compare) {
+      requireTools('nibble rtl --compare-requant', ['yosys', 'nextpnr-ice40']);
       const api = await rtlApi('nibble rtl --compare-requant', ['compareRequant']);
-      if (process.stderr.isTTY)
-        term.note(
-          'synthesizing and placing requant lanes (shift and multiplier, several pipeline depths); about a minute...',
-        );
-      const rows = api.compareRequant();
+      const rows = term.step(
+        'synthesizing and placing requant lanes (shift and multiplier, several pipeline depths; about a minute)',
+        () => api.compareRequant(),
+      );
       doc['compareRequant'] = rows;
       term.heading('requant lane: shift/add/clamp vs multiplier-based (iCE40 UP5K)');
       term.table(
@@ -138,3 +164,43 @@ export const rtlCommand: CommandSpec = {
     if (failed) throw new ExitCodeError(1, failed);
   },
 };
+
+/** -o DIR / --lint with --shell axi, and --driver: returns a failure line when the lint is not clean. */
+async function shellOutputs(
+  term: Terminal,
+  doc: Record<string, unknown>,
+  cfg: Parameters<ShellApiT['writeShell']>[0],
+  out: string | undefined,
+  lint: boolean,
+  shell: boolean,
+  driver: boolean,
+  args: Record<string, unknown>,
+): Promise<string | undefined> {
+  const api = await shellApi('nibble rtl --shell', ['writeShell', 'writeDriver', 'lintShell']);
+  const opts = shellOptionsFrom(args);
+  if (shell && out) {
+    const files = api.writeShell(cfg, out, opts);
+    doc['output'] = { dir: out, files };
+    term.line(
+      `AXI shell (nibble_axi_top) for config ${configHash(cfg)} written to ${out}: ${files.length} Verilog files`,
+    );
+  }
+  if (driver && out) {
+    const files = api.writeDriver(cfg, out, opts);
+    doc['driver'] = { dir: out, files };
+    term.line(
+      `C driver for config ${configHash(cfg)} written to ${out}: ${files.map((f) => f.split('/').pop()).join(', ')}`,
+    );
+  }
+  if (!lint) return undefined;
+  const r = api.lintShell(cfg, opts);
+  doc['lint'] = r;
+  if (r.clean) {
+    term.line(`lint of the AXI shell (verilator -Wall): ${colour.green('clean')}`);
+    return undefined;
+  }
+  for (const m of r.messages) term.line(`  ${m}`);
+  return `verilator lint found ${r.messages.length} issue(s) in the AXI shell (config ${configHash(cfg)})`;
+}
+
+type ShellApiT = Awaited<ReturnType<typeof shellApi>>;

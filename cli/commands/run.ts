@@ -16,6 +16,7 @@ import { differingImages } from '../output-compare.js';
 import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import { DATASETS, classCount, classNote, datasetInputsFor, loadDataset } from '../dataset.js';
 import { SIM_ENGINES, type SimEngine } from '../engines.js';
+import { writeOutputFile } from '../../io/index.js';
 import {
   CliUsageError,
   loadConfig,
@@ -23,7 +24,6 @@ import {
   loadModelInputFile,
   parseNonNegativeInt,
   parsePositiveInt,
-  writeOutput,
 } from '../inputs.js';
 import { ExitCodeError } from '../exit.js';
 import { simulateDataset } from '../sim-run.js';
@@ -48,7 +48,7 @@ export const runCommand: CommandSpec = {
         choices: [...DATASETS],
         describe: 'dataset to evaluate on (default mnist-test)',
       })
-      .option('limit', { type: 'number', describe: 'use only the first N images' })
+      .option('limit', { requiresArg: true, describe: 'use only the first N images' })
       .option('input', {
         type: 'string',
         describe:
@@ -72,7 +72,7 @@ export const runCommand: CommandSpec = {
         default: 'fast',
         describe: 'simulator engine for --engine sim (timing: cycles only, outputs from the reference)',
       })
-      .option('batch', { type: 'number', default: 1, describe: 'images per compiled program (--engine sim)' })
+      .option('batch', { requiresArg: true, default: 1, describe: 'images per compiled program (--engine sim)' })
       .option('check', {
         type: 'boolean',
         default: false,
@@ -144,7 +144,7 @@ export const runCommand: CommandSpec = {
     if (saveTo) {
       const rows: number[][] = [];
       for (let i = 0; i < count; i++) rows.push(Array.from(outputs.subarray(i * outSize, (i + 1) * outSize)));
-      writeOutput(saveTo, `[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
+      writeOutputFile(saveTo, `[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
     }
     const predictions = Array.from(predictTop1(scores, classes));
     const doc = {

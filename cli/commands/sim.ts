@@ -1,7 +1,17 @@
 /** `nibble sim`: run a program file on the simulator. */
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { SIM_ENGINES, simulator, simulatorExtra, type SimApi, type SimEngine, type SimResult } from '../engines.js';
-import { loadInputTensors, loadProgram, writeOutput } from '../inputs.js';
+import { loadEnergyFile } from '../energy-file.js';
+import {
+  SIM_ENGINES,
+  simulateWithProgress,
+  simulator,
+  simulatorExtra,
+  type SimEngine,
+  type SimResult,
+} from '../engines.js';
+import { writeOutputs, type OutputFile } from '../../io/index.js';
+import { loadInputTensors, loadProgram } from '../inputs.js';
+import { areaLine, areaOf, type AreaReport } from '../area-figures.js';
 import { isaApi } from '../modules.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
@@ -57,9 +67,7 @@ export const simCommand: CommandSpec = {
     const inputs = inputFile ? loadInputTensors(inputFile, program) : undefined;
     const sim = await simulator('nibble sim');
     const energyPath = str(args, 'energy');
-    const energyTable = energyPath
-      ? (await simulatorExtra<SimApi['loadEnergyTable']>('loadEnergyTable', 'nibble sim --energy'))(energyPath)
-      : undefined;
+    const energyTable = energyPath ? loadEnergyFile(energyPath, sim) : undefined;
     const trace = str(args, 'trace');
     // Check the writers exist before a possibly long simulation.
     const writeTrace = trace
@@ -67,18 +75,22 @@ export const simCommand: CommandSpec = {
       : undefined;
     const writeVcd = vcd ? await simulatorExtra<(r: SimResult) => string>('writeVcd', 'nibble sim --vcd') : undefined;
     const tokenWarnings = await tokenCheckWarnings(program);
-    const result = sim.simulate(program, {
+    const result = simulateWithProgress(term, sim, program, {
       engine,
       ...(inputs ? { inputs } : {}),
       collect: { perInstruction: true, trace: Boolean(vcd) },
       ...(energyTable ? { energy: { table: energyTable } } : {}),
     });
-    if (trace) writeOutput(trace, writeTrace!(result));
-    if (vcd) writeOutput(vcd, writeVcd!(result));
+    // Both traces or neither: a bad --vcd path must not replace an existing --trace file.
+    const files: OutputFile[] = [];
+    if (trace) files.push({ path: trace, data: writeTrace!(result) });
+    if (vcd) files.push({ path: vcd, data: writeVcd!(result) });
+    writeOutputs({ files });
     const randomInputs = result.randomInputs;
+    const area = await areaOf(program.config, 'nibble sim');
     const doc = { ...simDocument(file, program, engine, result, randomInputs), tokenWarnings };
-    if (term.json) return term.document({ ...doc, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
-    printSim(term, program, engine, result, randomInputs);
+    if (term.json) return term.document({ ...doc, area, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
+    printSim(term, program, engine, result, randomInputs, area);
     for (const w of tokenWarnings) term.line(colour.yellow(`  token warning: ${w}`));
     if (trace) term.line(`  trace written to ${trace}`);
     if (vcd) term.line(`  VCD written to ${vcd}`);
@@ -129,6 +141,7 @@ function printSim(
   engine: SimEngine,
   result: SimResult,
   randomInputs: string[],
+  area: AreaReport,
 ): void {
   const cfg = program.config;
   term.heading(`simulated ${program.code.length} instructions (${engine} engine)`);
@@ -161,6 +174,7 @@ function printSim(
         `${formatNumber(e.requant.shiftPj)} pJ shift-based vs ${formatNumber(e.requant.multiplierPj)} pJ multiplier-based (${formatNumber(e.requant.ratio)}x)`,
       ]);
   }
+  rows.push(['area', areaLine(area)]);
   term.pairs(rows);
   term.line();
   term.table(

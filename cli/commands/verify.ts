@@ -4,6 +4,7 @@ import { datasetInputsFor, loadDataset } from '../dataset.js';
 import { compileNetwork } from '../engines.js';
 import { ExitCodeError } from '../exit.js';
 import {
+  checkProgramConfig,
   CliUsageError,
   loadConfig,
   loadModel,
@@ -11,9 +12,13 @@ import {
   looksLikeProgramFile,
   parseNonNegativeInt,
   parsePositiveInt,
+  refuseModelOptions,
 } from '../inputs.js';
 import { rtlApi } from '../modules.js';
+import { requireTools, VERILATOR_BUILD } from '../tools.js';
+import { withShellOptions } from '../shell-args.js';
 import { colour, Terminal } from '../terminal.js';
+import { verifyShellPrograms, verifyShellRandomCli } from './verify-shell.js';
 
 interface Checked {
   name: string;
@@ -27,7 +32,16 @@ export const verifyCommand: CommandSpec = {
   command: 'verify [target]',
   describe: 'co-simulate on the generated RTL (Verilator) and compare with the simulator, bit and cycle exact',
   builder: (y) =>
-    withJson(withConfig(withFormat(y)))
+    withShellOptions(withJson(withConfig(withFormat(y))))
+      .option('bus-seed', {
+        type: 'number',
+        describe: 'with --shell axi: random AXI timing from this seed (default: the deterministic bus, cycle-exact)',
+      })
+      .option('irq', {
+        type: 'boolean',
+        default: false,
+        describe: 'with --shell axi: the driver waits for the interrupt',
+      })
       .positional('target', {
         type: 'string',
         describe: 'program file (.nbl) or model file (.txt / .json)',
@@ -39,16 +53,19 @@ export const verifyCommand: CommandSpec = {
         describe: 'co-simulate against the Verilator model of the generated RTL (required)',
       })
       .option('images', {
-        type: 'number',
-        default: 1,
-        describe: 'model target: verify on the first N MNIST test images',
+        requiresArg: true,
+        describe: 'model target: verify on the first N MNIST test images (default 1)',
       })
       .option('input-shift', {
-        type: 'number',
+        requiresArg: true,
         describe: 'model target: pixels are shifted right by this many bits (default: 8 minus the input bits)',
       })
-      .option('random', { type: 'number', describe: 'verify N random valid programs instead of a target' })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the first random program (then seed+1, ...)' })
+      .option('random', { requiresArg: true, describe: 'verify N random valid programs instead of a target' })
+      .option('seed', {
+        requiresArg: true,
+        default: 1,
+        describe: 'seed of the first random program (then seed+1, ...)',
+      })
       .example('$0 verify mnist.nbl --rtl', 'co-simulate a program (seeded random inputs)')
       .example(
         '$0 verify ../shared/reference/integernet-mnist-4bit.txt --rtl --images 20',
@@ -57,6 +74,10 @@ export const verifyCommand: CommandSpec = {
       .example(
         '$0 verify --random 200 --seed 7 --config small.json --rtl --json',
         'random programs: exit 0 only if none mismatch',
+      )
+      .example(
+        '$0 verify --rtl --shell axi --random 20 --seed 3 --bus-seed 9',
+        'through the AXI shell, random bus timing',
       ),
   handler: async (args) => {
     const term = new Terminal(bool(args, 'json'));
@@ -70,11 +91,41 @@ export const verifyCommand: CommandSpec = {
       throw new CliUsageError('nibble verify needs either a program/model file or --random N');
     const cfg = loadConfig(str(args, 'config'));
     const results: Checked[] = [];
-    /** how a model target's inputs were made from the dataset pixels */
+    /** how a model target's inputs were made from the dataset pixels (any output count: this compares RTL and simulator) */
     let inputsNote: string | undefined;
-    if (random !== undefined) {
+    const modelInputs = (net: Parameters<typeof datasetInputsFor>[0], data: Parameters<typeof datasetInputsFor>[1]) => {
+      const made = datasetInputsFor(net, data, parseNonNegativeInt(args['input-shift'], 'input-shift'));
+      inputsNote = made.transform;
+      return made.values;
+    };
+    const shell = str(args, 'shell') === 'axi';
+    if (!shell && (args['bus-seed'] !== undefined || bool(args, 'irq')))
+      throw new CliUsageError('--bus-seed and --irq go with --shell axi');
+    if (shell && random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
+      results.push(...(await verifyShellRandomCli(term, args, random, seed, str(args, 'config') ? cfg : undefined)));
+    } else if (shell && looksLikeProgramFile(target!)) {
+      results.push(...(await verifyShellPrograms(args, [{ name: target!, program: await loadProgram(target!) }])));
+    } else if (shell) {
+      const images = parsePositiveInt(args['images'], 'images') ?? 1;
+      const net = await loadModel(target!, str(args, 'format'));
+      const data = loadDataset('mnist-test', images);
+      const inputs = modelInputs(net, data);
+      const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+      const bar = term.progress('co-simulating (AXI shell)', data.count);
+      const runs = Array.from({ length: data.count }, (_, i) => ({
+        name: `test image ${i}`,
+        program,
+        inputs: { [program.inputs[0]!.name]: inputs.subarray(i * data.imageSize, (i + 1) * data.imageSize) },
+      }));
+      results.push(...(await verifyShellPrograms(args, runs, () => bar.tick())));
+      bar.stop();
+    } else if (random !== undefined) {
+      const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
+      requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify --random', ['verifyRandom']);
+      if (process.stderr.isTTY && term.verbosity !== 'quiet')
+        term.note('building the Verilator model of each new config first (minutes each; cached in .cache/rtl)...');
       const bar = term.progress('co-simulating', random);
       // A given --config fixes the machine; without it every program gets its own random config.
       const r = api.verifyRandom({
@@ -98,8 +149,14 @@ export const verifyCommand: CommandSpec = {
           results.push({ name: `random program seed ${f.seed}`, ok: false, mismatch: f.mismatch });
     } else if (looksLikeProgramFile(target!)) {
       const program = await loadProgram(target!);
+      refuseModelOptions(args, target!, program, ['images', 'format']);
+      checkProgramConfig(target!, program, str(args, 'config'), cfg);
+      requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify PROGRAM', ['verifyProgram']);
-      const v = api.verifyProgram(program);
+      const v = term.step(
+        `co-simulating ${target} (building the Verilator model of config ${program.configHash} first if not cached: minutes)`,
+        () => api.verifyProgram(program),
+      );
       results.push({
         name: target!,
         ok: v.ok,
@@ -111,12 +168,12 @@ export const verifyCommand: CommandSpec = {
       const images = parsePositiveInt(args['images'], 'images') ?? 1;
       const net = await loadModel(target!, str(args, 'format'));
       const data = loadDataset('mnist-test', images);
-      // any output count: verification compares the RTL with the simulator, not with labels
-      const made = datasetInputsFor(net, data, parseNonNegativeInt(args['input-shift'], 'input-shift'));
-      const inputs = made.values;
-      inputsNote = made.transform;
+      const inputs = modelInputs(net, data);
       const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+      requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await rtlApi('nibble verify MODEL', ['verifyProgram']);
+      if (process.stderr.isTTY && term.verbosity !== 'quiet')
+        term.note(`building the Verilator model of config ${program.configHash} first if not cached (minutes)...`);
       const bar = term.progress('co-simulating', data.count);
       for (let i = 0; i < data.count; i++) {
         const slice = inputs.subarray(i * data.imageSize, (i + 1) * data.imageSize);
@@ -145,7 +202,7 @@ export const verifyCommand: CommandSpec = {
       term.line(
         mismatches === 0
           ? colour.green(
-              `${results.length} program run(s) verified: RTL == simulator (outputs, total cycles, per-instruction timing)`,
+              `${results.length} program run(s) verified: RTL == simulator (${shell && args['bus-seed'] !== undefined ? 'outputs, under random AXI timing' : 'outputs, total cycles, per-instruction timing'})`,
             )
           : colour.red(`${mismatches} of ${results.length} program run(s) mismatch`),
       );

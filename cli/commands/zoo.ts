@@ -1,7 +1,9 @@
 /** `nibble zoo`: list the model zoo, export a zoo network to the JSON model format. */
+import { didYouMean } from '../../arch/index.js';
 import { type Network, analyzeNetwork, formatShape } from '../../models/index.js';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { CliUsageError, parseNonNegativeInt, parsePositiveInt, writeOutput } from '../inputs.js';
+import { writeOutputFile } from '../../io/index.js';
+import { CliUsageError, parseNonNegativeInt, parsePositiveInt } from '../inputs.js';
 import { modelsApi } from '../modules.js';
 import { formatNumber, Terminal } from '../terminal.js';
 
@@ -18,8 +20,8 @@ export const zooCommand: CommandSpec = {
         describe: 'model file to write (export): .json, or .nbm for the binary format',
         normalize: true,
       })
-      .option('seed', { type: 'number', default: 1, describe: 'seed of the random weights' })
-      .option('input-size', { type: 'number', describe: "input height and width (default: the network's own)" })
+      .option('seed', { requiresArg: true, default: 1, describe: 'seed of the random weights' })
+      .option('input-size', { requiresArg: true, describe: "input height and width (default: the network's own)" })
       .example('$0 zoo list', 'the networks with their shapes and MACs')
       .example('$0 zoo export cifar10 -o cifar10.json', 'export for nibble compile / run / report')
       .example('$0 zoo export vgg16 --input-size 32 -o vgg16-32.json', 'a smaller input'),
@@ -57,13 +59,17 @@ export const zooCommand: CommandSpec = {
     if (!name) throw new CliUsageError(`nibble zoo export needs a network name (${zoo.zooNames().join(', ')})`);
     const out = str(args, 'output');
     if (!out) throw new CliUsageError('nibble zoo export needs -o FILE.json');
+    if (!(zoo.zooNames() as string[]).includes(name))
+      throw new CliUsageError(
+        `unknown zoo network '${name}'${didYouMean(name, zoo.zooNames())} (available: ${zoo.zooNames().join(', ')})`,
+      );
     const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
     const inputSize = parsePositiveInt(args['input-size'], 'input-size');
     const net: Network = zoo.zooNetwork(name, { seed, ...(inputSize !== undefined ? { inputSize } : {}) });
     const a = analyzeNetwork(net);
     // a .nbm name gets the binary format 2 (VGG-16 at 224x224: 66 MiB instead of ~480 MB of JSON)
     if (out.toLowerCase().endsWith('.nbm')) zoo.saveModelBinary(out, net);
-    else writeOutput(out, zoo.saveModelJson(net));
+    else writeOutputFile(out, zoo.saveModelJson(net));
     if (term.json)
       return term.document({
         name,

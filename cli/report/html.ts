@@ -1,63 +1,21 @@
 /**
  * The HTML report: ONE self-contained file (inline CSS and SVG, a tiny inline
  * script that only records errors) so it can be mailed, archived or opened
- * offline.
+ * offline. Laid out to stay readable from a 3-layer kernel to VGG-16 and
+ * beyond: distinct colours per layer, labels that never overlap, units that
+ * scale, a timeline that shows density instead of solid blocks.
  */
-import { barChart, escapeXml, roofline, stackedBar, timeline, type TimelineLane } from './charts.js';
+import { barChart, heatmap, stackedBars } from './charts.js';
+import type { ReportData } from './model.js';
+import { roofline } from './roofline.js';
+import { escapeXml, formatBytes, formatCount, formatEnergy, formatTime, palette, sig3, timeUnit } from './svg.js';
+import { timeline } from './timeline.js';
 
-export interface ReportLayer {
-  name: string;
-  kind: string;
-  cycles: number;
-  macs: number;
-  /** useful MACs / (cycles * N * N) */
-  utilization: number;
-  /** DRAM bytes read + written by the layer's instructions */
-  dramBytes?: number;
-  energyPj?: number;
-}
-
-export interface ReportData {
-  title: string;
-  source: string;
-  generatedBy: string;
-  config: Record<string, unknown>;
-  configHash: string;
-  n: number;
-  clockMHz: number;
-  dramBytesPerCycle: number;
-  totals: {
-    cycles: number;
-    macs: number;
-    utilization: number;
-    instructions: number;
-    batch?: number;
-    energyPj?: number;
-  };
-  layers: ReportLayer[];
-  /** pJ per component */
-  energyByComponent?: Record<string, number>;
-  /** shift-based requant vs the multiplier-based counterfactual, pJ */
-  requantComparison?: { shiftPj: number; multiplierPj: number };
-  lanes: TimelineLane[];
-  /** per-unit cycle counters (docs/simulator.md) */
-  units?: {
-    unit: string;
-    busy: number;
-    idle: number;
-    stallToken: number;
-    stallDram: number;
-    stallQueueFull: number;
-    instructions: number;
-  }[];
-  /** synthesis results, any flat key -> value table */
-  resources?: Record<string, unknown>;
-  notes: string[];
-}
+export type { ReportData, ReportLayer, TimeBreakdown } from './model.js';
 
 export const CHART_IDS = [
-  'chart-layer-cycles',
-  'chart-layer-utilization',
+  'chart-layer-time',
+  'chart-utilization',
   'chart-energy-components',
   'chart-energy-layers',
   'chart-roofline',
@@ -73,6 +31,9 @@ th{background:#f4f4f4}.kpis{display:flex;flex-wrap:wrap;gap:12px}.kpi{border:1px
 .kpi b{display:block;font-size:1.3em}.kpi span{color:#666;font-size:.85em}
 svg.chart{max-width:100%;height:auto;font-size:11px}svg .axis{fill:#666}svg .label{fill:#222}svg .value{fill:#444}
 svg .grid{stroke:#eee}svg .plot{fill:none;stroke:#ccc}svg .roof{fill:none;stroke:#c00;stroke-width:2}
+svg .roof-sram{stroke:#7a3db8;stroke-dasharray:6 3}svg .net{fill:#222}svg .on-dark{fill:#fff}
+svg .lane{fill:#f6f6f6}svg .layer-rule{stroke:#fff;stroke-width:1}svg .band{stroke:#fff;stroke-width:.5}
+.chart-box{overflow-x:auto}
 .note{color:#555;font-size:.9em}#report-errors:empty{display:none}#report-errors{color:#c00}
 `;
 
@@ -116,73 +77,150 @@ function flatten(obj: Record<string, unknown>, prefix = ''): [string, string][] 
   return out;
 }
 
-export function renderReportHtml(d: ReportData): string {
-  const peak = d.n * d.n;
+const TIME_PARTS = [
+  { name: 'array computing', colour: '#4e79a7' },
+  { name: 'loading (array idle)', colour: '#f28e2b' },
+  { name: 'storing (array idle)', colour: '#59a14f' },
+  { name: 'waiting (latency, dependencies)', colour: '#bab0ac' },
+];
+
+function kpis(d: ReportData): string {
   const kpi = (value: string, label: string) =>
     `<div class="kpi"><b>${escapeXml(value)}</b><span>${escapeXml(label)}</span></div>`;
-  const latencyUs = d.totals.cycles / d.clockMHz;
-  const kpis = [
-    kpi(num(d.totals.cycles), 'cycles'),
+  const out = [
+    kpi(formatCount(d.totals.cycles), `cycles (${num(d.totals.cycles)})`),
     kpi(
-      `${num(latencyUs, 2)} us`,
+      formatTime(d.totals.cycles, d.clockMHz),
       `latency at ${d.clockMHz} MHz${d.totals.batch && d.totals.batch > 1 ? ` (batch ${d.totals.batch})` : ''}`,
     ),
     kpi(`${(100 * d.totals.utilization).toFixed(1)} %`, `array utilization (${d.n}x${d.n})`),
-    kpi(num(d.totals.macs), 'useful MACs'),
+    kpi(formatCount(d.totals.macs), 'useful MACs'),
     kpi(num(d.totals.instructions), 'instructions'),
+    kpi(formatBytes(d.totals.dramBytes), 'DRAM traffic'),
   ];
   if (d.totals.energyPj !== undefined) {
-    kpis.push(kpi(`${num(d.totals.energyPj / 1e6, 3)} uJ`, 'energy'));
-    if (d.totals.macs > 0) kpis.push(kpi(`${num(d.totals.energyPj / d.totals.macs, 3)} pJ`, 'per MAC (all in)'));
+    out.push(kpi(formatEnergy(d.totals.energyPj), 'energy'));
+    if (d.totals.macs > 0) out.push(kpi(`${sig3(d.totals.energyPj / d.totals.macs)} pJ`, 'per MAC (all in)'));
   }
-  const energyComponents = Object.entries(d.energyByComponent ?? {}).filter(([, v]) => v > 0);
-  const layerEnergy = d.layers.filter((l) => l.energyPj !== undefined);
-  const points = d.layers
-    .filter((l) => l.macs > 0 && (l.dramBytes ?? 0) > 0 && l.cycles > 0)
-    .map((l) => ({ label: l.name, intensity: (2 * l.macs) / l.dramBytes!, perf: (2 * l.macs) / l.cycles }));
-  const sections: string[] = [];
-  sections.push(
-    `<h2>Per-layer cycles</h2>${barChart(
-      'chart-layer-cycles',
-      'cycles per layer',
-      d.layers.map((l) => ({ label: l.name, value: l.cycles, detail: l.kind })),
-      'cycles',
+  return `<div class="kpis">${out.join('')}</div>`;
+}
+
+function chart(svg: string): string {
+  return `<div class="chart-box">${svg}</div>`;
+}
+
+function layerSections(d: ReportData, colours: string[]): string[] {
+  const maxCycles = Math.max(1, ...d.layers.map((l) => l.cycles));
+  const sections = [
+    `<h2>Where each layer's time goes</h2><p class="note">Each layer's cycles, from the first start to the last end of its instructions: the array computing, else the load unit working while the array waits (incl. DRAM latency), else only stores, else nothing of the layer running.</p>${chart(
+      stackedBars(
+        'chart-layer-time',
+        "where each layer's time goes",
+        TIME_PARTS,
+        d.layers.map((l) => ({
+          label: l.name,
+          values: [l.time.computing, l.time.loading, l.time.storing, l.time.waiting],
+        })),
+        timeUnit(maxCycles, d.clockMHz),
+      ),
     )}`,
-  );
-  sections.push(
-    `<h2>Per-layer array utilization</h2><p class="note">Useful MACs / (layer cycles x ${peak} PEs). Layers without MACs (pooling) show 0.</p>${barChart(
-      'chart-layer-utilization',
-      'array utilization per layer',
-      d.layers.map((l) => ({ label: l.name, value: l.utilization })),
-      '',
-      { max: 1, percent: true },
+    `<h2>Utilization per layer and unit</h2><p class="note">MAC array: useful MACs / (layer cycles x ${d.n * d.n} PEs). Units: the fraction of the layer's cycles each unit has an instruction running.</p>${chart(
+      heatmap(
+        'chart-utilization',
+        'utilization per layer and unit',
+        ['MAC array', 'compute unit', 'load unit', 'store unit'],
+        d.layers.map((l) => ({
+          label: l.name,
+          values: [l.utilization, l.busy.compute, l.busy.load, l.busy.store],
+        })),
+      ),
     )}`,
-  );
+  ];
+  const withEnergy = d.layers.map((l, i) => ({ l, i })).filter(({ l }) => l.energyPj !== undefined);
   sections.push(
-    `<h2>Energy by component</h2>${
-      energyComponents.length > 0
-        ? stackedBar(
-            'chart-energy-components',
-            'energy by component',
-            energyComponents.map(([k, v]) => ({ label: k, value: v })),
-            'pJ',
+    `<h2>Energy by layer</h2>${
+      withEnergy.length
+        ? chart(
+            barChart(
+              'chart-energy-layers',
+              'energy per layer',
+              withEnergy.map(({ l, i }) => ({ label: l.name, value: l.energyPj!, colour: colours[i]! })),
+              formatEnergy,
+              { share: true },
+            ),
           )
-        : `<p class="note">No energy figures in this run.</p>${stackedBar('chart-energy-components', 'energy by component (none)', [], 'pJ')}`
-    }${d.requantComparison ? `<p>Requantization: shift-based (this design) <b>${num(d.requantComparison.shiftPj / 1000, 3)} nJ</b> vs a multiplier-based requant <b>${num(d.requantComparison.multiplierPj / 1000, 3)} nJ</b> (${num(d.requantComparison.multiplierPj / Math.max(1e-12, d.requantComparison.shiftPj), 1)}x).</p>` : ''}`,
+        : '<p class="note">No per-layer energy in this run.</p>'
+    }`,
   );
+  return sections;
+}
+
+function energySection(d: ReportData): string {
+  const parts = Object.entries(d.energyByComponent ?? {})
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const colours = palette(parts.length);
+  const body = parts.length
+    ? chart(
+        barChart(
+          'chart-energy-components',
+          'energy by component',
+          parts.map(([k, v], i) => ({ label: k, value: v, colour: colours[i]! })),
+          formatEnergy,
+          { share: true },
+        ),
+      )
+    : '<p class="note">No energy figures in this run.</p>';
+  const rq = d.requantComparison;
+  const requant = rq
+    ? `<p>Requantization: shift-based (this design) <b>${formatEnergy(rq.shiftPj)}</b> vs a multiplier-based requant <b>${formatEnergy(rq.multiplierPj)}</b> (${num(rq.multiplierPj / Math.max(1e-12, rq.shiftPj), 1)}x).</p>`
+    : '';
+  return `<h2>Energy by component</h2>${body}${requant}`;
+}
+
+function rooflineSection(d: ReportData, colours: string[]): string {
+  const peak = 2 * d.n * d.n;
+  const points = d.layers
+    .map((l, i) => ({ l, colour: colours[i]! }))
+    .filter(({ l }) => l.macs > 0 && l.dramBytes > 0 && l.cycles > 0)
+    .map(({ l, colour }) => ({
+      label: l.name,
+      colour,
+      intensity: (2 * l.macs) / l.dramBytes,
+      perf: (2 * l.macs) / l.cycles,
+    }));
+  const ops = 2 * d.totals.macs;
+  const network =
+    ops > 0 && d.totals.cycles > 0 && d.totals.dramBytes > 0 && d.totals.sramBytes > 0
+      ? { dram: ops / d.totals.dramBytes, sram: ops / d.totals.sramBytes, perf: ops / d.totals.cycles }
+      : undefined;
+  return `<h2>Roofline</h2><p class="note">Peak ${d.n * d.n} MAC/cycle = ${peak} ops/cycle. DRAM roof: ${d.dramBytesPerCycle} bytes/cycle per channel (ridge at ${sig3(peak / d.dramBytesPerCycle)} ops/byte). SRAM roof: ${d.sramBytesPerCycle} bytes/cycle, one port per scratchpad (ridge at ${sig3(peak / d.sramBytesPerCycle)} ops/byte). Circles: layers against DRAM; the whole network against both (2 ops per MAC).</p>${chart(
+    roofline('chart-roofline', 'roofline', {
+      peakOpsPerCycle: peak,
+      dramBytesPerCycle: d.dramBytesPerCycle,
+      sramBytesPerCycle: d.sramBytesPerCycle,
+      layers: points,
+      ...(network ? { network } : {}),
+    }),
+  )}`;
+}
+
+export function renderReportHtml(d: ReportData): string {
+  const colours = palette(d.layers.length);
+  const sections = layerSections(d, colours);
+  sections.splice(2, 0, energySection(d));
+  sections.push(rooflineSection(d, colours));
   sections.push(
-    `<h2>Energy by layer</h2>${barChart(
-      'chart-energy-layers',
-      'energy per layer',
-      layerEnergy.map((l) => ({ label: l.name, value: (l.energyPj ?? 0) / 1000 })),
-      'nJ',
-    )}${layerEnergy.length === 0 ? '<p class="note">No per-layer energy in this run.</p>' : ''}`,
-  );
-  sections.push(
-    `<h2>Roofline</h2><p class="note">Peak ${peak} MAC/cycle = ${2 * peak} ops/cycle; DRAM ${d.dramBytesPerCycle} bytes/cycle per channel; ridge at ${num((2 * peak) / d.dramBytesPerCycle, 1)} ops/byte. One point per layer (2 ops per MAC).</p>${roofline('chart-roofline', 'roofline', points, 2 * peak, d.dramBytesPerCycle)}`,
-  );
-  sections.push(
-    `<h2>Unit activity</h2><p class="note">Each instruction from its start S to its end E (docs/architecture.md section 2).</p>${timeline('chart-timeline', 'unit activity timeline', d.lanes, d.totals.cycles)}${
+    `<h2>Unit activity</h2><p class="note">Each lane is cut into one-pixel columns; a column's height is the fraction of its cycles the lane had an instruction running (docs/architecture.md section 2). The band on top shows which layer runs.</p>${chart(
+      timeline(
+        'chart-timeline',
+        'unit activity timeline',
+        d.lanes,
+        d.layers.map((l, i) => ({ name: l.name, start: l.start, end: l.end, colour: colours[i]! })),
+        d.totals.cycles,
+        d.clockMHz,
+      ),
+    )}${
       d.units
         ? table(
             ['unit', 'busy', 'idle', 'token stall', 'DRAM stall', 'queue-full stall', 'instructions'],
@@ -193,15 +231,16 @@ export function renderReportHtml(d: ReportData): string {
   );
   sections.push(
     `<h2>Layers</h2>${table(
-      ['layer', 'kind', 'cycles', 'MACs', 'utilization %', 'DRAM bytes', 'energy nJ'],
+      ['layer', 'kind', 'cycles', 'time', 'MACs', 'utilization %', 'DRAM', 'energy'],
       d.layers.map((l) => [
         l.name,
         l.kind,
         l.cycles,
+        formatTime(l.cycles, d.clockMHz),
         l.macs,
         Number((100 * l.utilization).toFixed(1)),
-        l.dramBytes ?? '-',
-        l.energyPj !== undefined ? l.energyPj / 1000 : '-',
+        formatBytes(l.dramBytes),
+        l.energyPj !== undefined ? formatEnergy(l.energyPj) : '-',
       ]),
     )}`,
   );
@@ -217,7 +256,7 @@ export function renderReportHtml(d: ReportData): string {
 <title>${escapeXml(d.title)}</title><style>${CSS}</style><script>${SCRIPT}</script></head>
 <body><h1>${escapeXml(d.title)}</h1><p class="sub">${escapeXml(d.source)} &middot; ${escapeXml(d.generatedBy)}</p>
 <pre id="report-errors"></pre>
-<div class="kpis">${kpis.join('')}</div>${notes}
+${kpis(d)}${notes}
 ${sections.join('\n')}
 </body></html>
 `;

@@ -12,6 +12,7 @@ export function describeJson(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
+  if (v === undefined) return 'nothing (the field is missing)';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v)}`;
   return `${typeof v} ${String(v)}`;
 }

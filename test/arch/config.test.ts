@@ -70,10 +70,29 @@ describe('ArchConfig validation', () => {
 
   it('rejects unknown fields', () => {
     expect(() => resolveConfig({ scratchpad: { inputEntrys: 4096 } }, 'my.json')).toThrow(
-      /^my\.json\.scratchpad\.inputEntrys: unknown field 'inputEntrys' \(known: inputEntries, weightEntries/,
+      /^my\.json: scratchpad\.inputEntrys: unknown field 'inputEntrys' \(did you mean inputEntries\?\) \(known: inputEntries, weightEntries/,
     );
     expect(() => resolveConfig({ arrays: {} })).toThrow(/^config\.arrays: unknown field 'arrays'/);
-    expect(() => parseConfigJson('{ "array": ', 'c.json')).toThrow(/^c\.json: not valid JSON/);
+    expect(() => parseConfigJson('{ "array": ', 'c.json')).toThrow(/^c\.json:1:12: not valid JSON/);
+  });
+
+  it('rejects duplicate keys, names the file in range errors, and bounds clockMHz', () => {
+    expect(() => parseConfigJson('{"clockMHz": 100,\n "clockMHz": 200}', 'c.json')).toThrow(
+      /^c\.json:2:2: not valid JSON: duplicate key "clockMHz" in the top-level object/,
+    );
+    expect(() => parseConfigJson('{"array": {"rows": 16, "rows": 8}}', 'c.json')).toThrow(
+      /^c\.json:1:24: not valid JSON: duplicate key "rows" in array/,
+    );
+    expect(() => parseConfigJson('{"dram": {"latency": 0}}', 'c.json')).toThrow(
+      /^c\.json: dram\.latency: must be in \[1, 1000\], got 0$/,
+    );
+    for (const bad of ['5e-324', '0', '-1', '1e400', '20000'])
+      expect(() => parseConfigJson(`{"clockMHz": ${bad}}`, 'c.json')).toThrow(
+        /^c\.json: clockMHz: must be a number of MHz in \[0\.001, 10000\]/,
+      );
+    expect(() => resolveConfig({ clockMhz: 100 }, 'c.json')).toThrow(
+      /unknown field 'clockMhz' \(did you mean clockMHz\?\)/,
+    );
   });
 
   it('derives widths and hashes stably', () => {

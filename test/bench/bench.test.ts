@@ -10,6 +10,7 @@ import {
   RssSampler,
   SECTIONS,
   countMismatches,
+  defaultCli,
   int8Matmul,
   int8MatmulDot8,
   layerQuality,
@@ -32,9 +33,9 @@ import { simulate } from '../../sim/index.js';
 
 function ctx(): BenchContext {
   return {
-    options: { quick: true, mnistBatch: 2, referenceModel: '/nonexistent/model.txt' },
+    options: { quick: true, mnistBatch: 2, referenceModel: '/nonexistent/model.txt', cli: defaultCli() },
     sampler: new RssSampler(),
-    ceilingMacPerSecond: undefined,
+    ceiling: undefined,
     log: () => {},
   };
 }
@@ -104,7 +105,11 @@ describe('bench harness', () => {
     const ceiling = SECTIONS.find((s) => s.name === 'ceiling')!;
     const ok = await runSection(ceiling, c); // quick: two small shapes, 100 ms each
     expect(ok.status).toBe('ok');
-    expect(c.ceilingMacPerSecond).toBeGreaterThan(0);
+    expect(c.ceiling!.macPerSecond).toBeGreaterThan(0);
+    // the WebAssembly kernel is built by npm run build; a C compiler is on this machine (and CI's)
+    expect(c.ceiling!.wasmMacPerSecond).toBeGreaterThan(0);
+    expect(c.ceiling!.source).toBe('native C');
+    expect(renderSection(ok)).toMatch(/native C \((avx512-vnni|avx-vnni|avx2|scalar)/);
     expect(renderSection(ok)).toContain('MAC/s');
     expect(markdownSection(ok)).toContain('| kernel |');
     const mnist = await runSection(

@@ -1,9 +1,10 @@
-/** Render an HTML file in headless Chromium and return the DOM after its scripts ran. */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/**
+ * Debian's headless Chromium driven by playwright-core, for tests that look at
+ * a rendered page the way a person would: sizes, overlaps, screenshots.
+ */
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { chromium as driver, type Browser, type Page } from 'playwright-core';
 
 export function findChromium(): string | undefined {
   for (const c of [
@@ -17,31 +18,22 @@ export function findChromium(): string | undefined {
   return undefined;
 }
 
-export function dumpDom(chromium: string, htmlFile: string): { dom: string; stderr: string; status: number | null } {
-  const profile = mkdtempSync(join(tmpdir(), 'nibble-chromium-'));
+/** Open `htmlFile` in a fresh headless Chromium, run `fn` on the page, close everything. */
+export async function withPage<T>(
+  chromium: string,
+  htmlFile: string,
+  fn: (page: Page) => Promise<T>,
+  viewport = { width: 1100, height: 900 },
+): Promise<T> {
+  const browser: Browser = await driver.launch({
+    executablePath: chromium,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
   try {
-    const r = spawnSync(
-      chromium,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${profile}`,
-        '--enable-logging=stderr',
-        '--v=0',
-        '--virtual-time-budget=2000',
-        '--dump-dom',
-        pathToFileURL(htmlFile).href,
-      ],
-      { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-    );
-    return { dom: r.stdout, stderr: r.stderr, status: r.status };
+    const page = await browser.newPage({ viewport });
+    await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'load' });
+    return await fn(page);
   } finally {
-    rmSync(profile, { recursive: true, force: true });
+    await browser.close();
   }
 }

@@ -1,10 +1,23 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+/**
+ * The HTML report: self-contained, and readable as a person sees it in
+ * Chromium at the scale of VGG-16 at 224x224 (53,583 instructions, 16
+ * layers): every chart present and non-empty, no overlapping labels, units
+ * that scale, distinct layer colours, layer bands on the timeline.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
-import { canonicalConfigJson, DEFAULT_CONFIG } from '../../arch/config.js';
-import { CHART_IDS, renderReportHtml, type ReportData } from '../../cli/report/html.js';
-import { dumpDom, findChromium } from './chromium.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { resolveConfig } from '../../arch/index.js';
+import { buildReportData } from '../../cli/report/data.js';
+import { CHART_IDS, renderReportHtml } from '../../cli/report/html.js';
+import { formatCount, formatEnergy, formatTime, palette } from '../../cli/report/svg.js';
+import { busyColumns } from '../../cli/report/timeline.js';
+import { compileNetwork } from '../../compiler/index.js';
+import { zooNetwork } from '../../models/index.js';
+import { simulate } from '../../sim/index.js';
+import { findChromium } from './chromium.js';
+import { checkReportPage } from './report-check.js';
 
 const chromium = findChromium();
 if (!chromium)
@@ -12,90 +25,95 @@ if (!chromium)
     '[test/cli/report] SKIPPED the Chromium rendering checks: no chromium found (CI installs /usr/bin/chromium)',
   );
 
-/** Synthetic figures shaped like a small CNN, including awkward cases (a layer without MACs, empty lanes). */
-function sampleData(): ReportData {
-  const spans = Array.from({ length: 3000 }, (_, i) => ({
-    start: i * 10,
-    end: i * 10 + 8 + (i % 7),
-    op: i % 3 === 0 ? 'GEMM' : 'REQUANT',
-    index: i,
-  }));
-  return {
-    title: 'nibble report: <sample> & "quotes"',
-    source: 'sample.txt',
-    generatedBy: 'test',
-    config: JSON.parse(canonicalConfigJson(DEFAULT_CONFIG)),
-    configHash: '0123456789abcdef',
-    n: 16,
-    clockMHz: 500,
-    dramBytesPerCycle: 8,
-    totals: { cycles: 30_020, macs: 4_000_000, utilization: 0.52, instructions: 3100, batch: 1, energyPj: 1.5e6 },
-    layers: [
-      {
-        name: 'conv1',
-        kind: 'conv2d',
-        cycles: 10_000,
-        macs: 2_000_000,
-        utilization: 0.78,
-        dramBytes: 20_000,
-        energyPj: 7e5,
-      },
-      {
-        name: 'conv2',
-        kind: 'conv2d',
-        cycles: 15_000,
-        macs: 2_000_000,
-        utilization: 0.52,
-        dramBytes: 90_000,
-        energyPj: 6e5,
-      },
-      { name: 'pool', kind: 'maxpool', cycles: 20, macs: 0, utilization: 0, dramBytes: 100, energyPj: 1e3 },
-      { name: 'fc', kind: 'dense', cycles: 5000, macs: 1000, utilization: 0.001, dramBytes: 5000 },
-    ],
-    energyByComponent: { 'MAC array': 8e5, 'SRAM INP': 2e5, DRAM: 4e5, requant: 1e4, zero: 0 },
-    requantComparison: { shiftPj: 1e4, multiplierPj: 1.3e5 },
-    lanes: [
-      { name: 'load', spans: spans.slice(0, 1000) },
-      { name: 'compute', spans: spans.slice(1000) },
-      { name: 'store', spans: [] },
-    ],
-    resources: { lut: 1234, ff: 567, bram: 8 },
-    notes: ['a note'],
-  };
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nibble-report-'));
+});
+
+function zooReport(name: string, inputSize?: number) {
+  const net = zooNetwork(name, { seed: 1, ...(inputSize ? { inputSize } : {}) });
+  const program = compileNetwork(net, resolveConfig({}), { batch: 1 });
+  const result = simulate(program, { engine: 'timing', collect: { perInstruction: true } });
+  return { program, data: buildReportData({ title: `nibble report: ${net.name}`, source: name, program, result }) };
 }
 
-describe('HTML report', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nibble-report-'));
-
-  test('is self-contained: no external URLs, every chart present, text escaped', () => {
-    const html = renderReportHtml(sampleData());
-    expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:|\/\/)/i);
-    expect(html).not.toMatch(/<link\b/i);
-    for (const id of CHART_IDS) expect(html).toContain(`<svg id="${id}"`);
-    expect(html).toContain('&lt;sample&gt; &amp; &quot;quotes&quot;');
-    expect(html).toContain('<td>lut</td><td>1234</td>'); // resource table
+describe('report building blocks', () => {
+  test('units scale: mJ, not "4.6M nJ"; ms, not millions of us', () => {
+    expect(formatEnergy(4.6e9)).toBe('4.6 mJ');
+    expect(formatEnergy(1094)).toBe('1.09 nJ');
+    expect(formatEnergy(0.5)).toBe('0.5 pJ');
+    expect(formatTime(72_524_255, 500)).toBe('145 ms');
+    expect(formatTime(20_954, 500)).toBe('41.9 µs');
+    expect(formatCount(72_524_255)).toBe('72.5M');
   });
 
-  test('renders in headless Chromium without errors', { timeout: 90_000 }, (ctx) => {
-    if (!chromium) return ctx.skip();
-    const file = join(dir, 'sample.html');
-    writeFileSync(file, renderReportHtml(sampleData()));
-    const { dom } = dumpDom(chromium, file);
-    expect(dom).toContain('data-rendered="ok"');
-    expect(dom).toContain(`data-charts="${CHART_IDS.length}"`);
-    expect(dom).toMatch(/<pre id="report-errors"><\/pre>/);
+  test('layer colours never repeat', () => {
+    for (const n of [5, 12, 16, 40, 100]) expect(new Set(palette(n)).size).toBe(n);
   });
 
-  test('the error hook catches a broken page (the check is not vacuous)', { timeout: 90_000 }, (ctx) => {
+  test('timeline columns are busy fractions, overlapping spans counted once', () => {
+    const cols = busyColumns(
+      [
+        { start: 0, end: 50 },
+        { start: 25, end: 50 },
+        { start: 75, end: 100 },
+      ],
+      100,
+      4,
+    );
+    expect([...cols]).toEqual([1, 1, 0, 1]);
+  });
+});
+
+describe('the report of VGG-16 at 224x224', () => {
+  let html: string;
+  let layers: number;
+  beforeAll(() => {
+    const { program, data } = zooReport('vgg16');
+    expect(program.code.length).toBe(53_583);
+    layers = data.layers.length;
+    expect(layers).toBe(16);
+    html = join(dir, 'vgg16.html');
+    writeFileSync(html, renderReportHtml(data));
+  }, 120_000);
+
+  test('is self-contained: no external URLs, every chart present', () => {
+    const text = renderReportHtml(zooReport('mnist').data);
+    expect(text).not.toMatch(/(src|href)\s*=\s*["']?(https?:|\/\/)/i);
+    expect(text).not.toMatch(/<link\b/i);
+    for (const id of CHART_IDS) expect(text).toContain(`<svg id="${id}"`);
+  });
+
+  test('reads as a person sees it in Chromium', { timeout: 120_000 }, async (ctx) => {
     if (!chromium) return ctx.skip();
-    const file = join(dir, 'broken.html');
-    const html = renderReportHtml(sampleData())
-      .replace('<svg id="chart-roofline"', '<svg id="chart-roofline-gone"')
+    const shots = join(dir, 'vgg16-shots');
+    mkdirSync(shots);
+    const problems = await checkReportPage(chromium, html, { charts: CHART_IDS, layers }, shots);
+    expect(problems).toEqual([]);
+    console.log(`[test/cli/report] screenshots of the VGG-16 report: ${shots}`);
+  });
+});
+
+describe('the checks are not vacuous', () => {
+  test('overlapping labels, an empty chart, unscaled units and a script error are all caught', async (ctx) => {
+    if (!chromium) return ctx.skip();
+    const { data } = zooReport('mnist');
+    const broken = renderReportHtml(data)
+      .replace(
+        /(<svg id="chart-energy-layers"[^>]*>)/,
+        '$1<text x="10" y="14">overlap one</text><text x="12" y="15">overlap two</text><text x="10" y="40">4,600,000 nJ</text>',
+      )
+      .replace(
+        /<svg id="chart-utilization"([^>]*)>[\s\S]*?<\/svg>/,
+        '<svg id="chart-utilization"$1><text x="5" y="20">nothing</text></svg>',
+      )
       .replace('</body>', '<script>null.boom()</script></body>');
-    writeFileSync(file, html);
-    const { dom } = dumpDom(chromium, file);
-    expect(dom).toContain('data-rendered="errors"');
-    expect(dom).toMatch(/charts not rendered: chart-roofline/);
-    expect(readFileSync(file, 'utf8')).toContain('null.boom');
+    const file = join(dir, 'broken.html');
+    writeFileSync(file, broken);
+    const problems = await checkReportPage(chromium, file, { charts: CHART_IDS, layers: data.layers.length });
+    expect(problems.join('\n')).toMatch(/page reports errors/);
+    expect(problems.join('\n')).toMatch(/chart-energy-layers: labels 'overlap one' and 'overlap two' overlap/);
+    expect(problems.join('\n')).toMatch(/'4,600,000 nJ' is not in a unit that scales/);
+    expect(problems.join('\n')).toMatch(/chart-utilization: empty/);
   });
 });

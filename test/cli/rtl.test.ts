@@ -1,6 +1,6 @@
 /** nibble rtl / verify on a small machine (Verilator builds are cached per config under .cache/rtl). */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -51,7 +51,8 @@ describe('nibble rtl', () => {
         dram: { sizeBytes: 2 ** 32 },
       }),
     );
-    expectUserError(await nibble(['rtl', '--config', bad, '-o', join(tmp, 'x')]), /config/);
+    expectUserError(await nibble(['rtl', '--config', bad, '-o', join(tmp, 'x')]), /huge\.json: scratchpad: LOAD needs/);
+    expect(existsSync(join(tmp, 'x'))).toBe(false);
   });
 });
 
@@ -114,20 +115,41 @@ describe('report with synthesis results', () => {
     const model = join(tmp, 'm.json');
     expect((await nibble(['zoo', 'export', 'mnist', '-o', model, '--input-size', '12'])).code).toBe(0);
     const res = join(tmp, 'synth.json');
-    writeFileSync(
-      res,
-      JSON.stringify({ configHash: 'x', synth: { target: 'ice40', luts: 8564, ffs: 6784, brams: 24, dsps: 0 } }),
-    );
+    const hash = JSON.parse((await nibble(['config', cfg, '--json'])).stdout).hash as string;
+    const synth = {
+      target: 'ice40',
+      cells: 9000,
+      cellTypes: {},
+      luts: 8564,
+      ffs: 6784,
+      brams: 24,
+      dsps: 0,
+      seconds: 1,
+    };
+    writeFileSync(res, JSON.stringify({ configHash: hash, synth }));
     const html = join(tmp, 'r.html');
     const r = await nibble(['report', model, '--config', cfg, '--resources', res, '-o', html]);
     expect(r.code, r.stderr).toBe(0);
     const text = readFileSync(html, 'utf8');
     expect(text).toContain('Resources (synthesis)');
-    expect(text).toContain('<td>synth.luts</td><td>8564</td>');
+    expect(text).toContain('<td>LUTs</td><td>8564</td>');
+    const report = (...extra: string[]) => nibble(['report', model, '--resources', res, '-o', html, ...extra]);
     writeFileSync(res, '{ nope');
+    expectUserError(await report('--config', cfg), /synth\.json:1:3: not valid JSON: expected a key in double quotes/);
+    // results of another machine, any JSON, an unknown field: errors, not a silently wrong table
+    writeFileSync(res, JSON.stringify({ configHash: hash, synth }));
     expectUserError(
-      await nibble(['report', model, '--config', cfg, '--resources', res, '-o', html]),
-      /synth\.json: not valid JSON/,
+      await report(),
+      /synth\.json: configHash: these results are for config [0-9a-f]{16}, the report's machine is config 90b53b8444bdf957/,
+    );
+    writeFileSync(res, JSON.stringify({ hello: 'world' }));
+    expectUserError(await report('--config', cfg), /synth\.json: \(top level\)\.hello: unknown field/);
+    writeFileSync(res, JSON.stringify({ configHash: hash, synth: { ...synth, lut: 3 } }));
+    expectUserError(await report('--config', cfg), /synth\.json: synth\.lut: unknown field \(did you mean luts\?\)/);
+    writeFileSync(res, JSON.stringify({ configHash: hash, synth: { ...synth, luts: 'many' } }));
+    expectUserError(
+      await report('--config', cfg),
+      /synth\.json: synth\.luts: must be a non-negative number, got "many"/,
     );
   });
 });

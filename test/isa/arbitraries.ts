@@ -152,8 +152,9 @@ export const arbProgram: fc.Arbitrary<Program> = arbConfigAndCode.chain(([cfg, c
           dramAddr,
           shape: t.shape,
           layout: t.layout,
-          bits: t.bits,
-          signed: t.signed,
+          // the element width fits the layout (program-file.ts checkTensorLayout)
+          bits: t.layout === 'blocked' ? Math.min(t.bits, cfg.bits.activation) : 2 * cfg.bits.activation,
+          signed: t.layout === 'blocked' && t.signed,
           imageStrideBytes: stride,
         };
       };

@@ -59,11 +59,18 @@ function readError(bytes: Uint8Array, config?: ArchConfig): string {
 /** Rewrite the JSON header (then fix the sizes and CRC) so the semantic checks behind the CRC are reached. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests corrupt arbitrary header fields
 function withHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void): Uint8Array {
+  return withHeaderText(bytes, (text) => {
+    const header = JSON.parse(text);
+    edit(header);
+    return JSON.stringify(header);
+  });
+}
+
+/** Rewrite the header text itself (for what JSON.parse cannot express, such as duplicate keys). */
+function withHeaderText(bytes: Uint8Array, edit: (text: string) => string): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hlen = view.getUint32(8, true);
-  const header = JSON.parse(Buffer.from(bytes.subarray(16, 16 + hlen)).toString('utf8'));
-  edit(header);
-  const json = Buffer.from(JSON.stringify(header));
+  const json = Buffer.from(edit(Buffer.from(bytes.subarray(16, 16 + hlen)).toString('utf8')));
   const payload = bytes.subarray(16 + hlen, bytes.length - 4);
   const out = new Uint8Array(16 + json.length + payload.length + 4);
   out.set(bytes.subarray(0, 16));
@@ -230,7 +237,7 @@ describe('.nbl program file: config, header, segment and code checks', () => {
     const bytes = writeProgramFile(sample());
     const bad = bytes.slice();
     bad[16] = 0x7b + 1; // '|' instead of '{'
-    expect(readError(resealed(bad))).toMatch(/^p\.nbl: header is not valid JSON/);
+    expect(readError(resealed(bad))).toMatch(/^p\.nbl: header:1:1: not valid JSON: expected a value/);
     expect(readError(withHeader(bytes, (h) => delete h.layers))).toBe('p.nbl: header (root).layers: missing');
     expect(readError(withHeader(bytes, (h) => (h.segments[1].dramAddr = '0x10')))).toBe(
       'p.nbl: header segments[1].dramAddr: must be an integer, got "0x10"',
@@ -317,5 +324,51 @@ describe('.nbl program file: config, header, segment and code checks', () => {
     const q = sample();
     (q.code[0] as { x_count: number }).x_count = 0;
     expect(() => writeProgramFile(q)).toThrow(/instruction 0: LOAD\.x_count = 0 is out of range/);
+  });
+});
+
+describe('.nbl program file: tensor descriptors and a strict header', () => {
+  it('checks strided images against each other and segments in linear time (huge batches, huge header shapes)', () => {
+    const good = writeProgramFile(sample());
+    // image 99,999 of a 1,048,576-image input lands on the weights: found, named, and quickly
+    const huge = withHeader(good, (h) => {
+      h.inputs[0].shape = [1_048_576, 1, 1, 1];
+      h.inputs[0].imageStrideBytes = 8;
+      h.inputs[0].dramAddr = 0x100000 - 8 * 100_000 + 2;
+    });
+    const t0 = performance.now();
+    expect(readError(huge)).toMatch(/input 0 'x' image 99999 \[1048570, 1048578\) overlaps segment 0 'weights'/);
+    const clean = withHeader(good, (h) => {
+      h.inputs[0].shape = [1_048_576, 1, 1, 1];
+      h.inputs[0].imageStrideBytes = 8;
+      h.inputs[0].dramAddr = 0x200100;
+      h.inputs.push({ ...h.inputs[0], name: 'y', dramAddr: 0x200104 });
+    });
+    expect(readError(clean)).toMatch(/input 1 'y' image 0 \[2097412, 2097420\) overlaps input 0 'x' image 0/);
+    expect(performance.now() - t0).toBeLessThan(5000); // was hours: quadratic in the images
+  });
+
+  it('rejects a tensor whose bits do not fit its layout (values would be cut silently)', () => {
+    const good = writeProgramFile(sample());
+    expect(readError(withHeader(good, (h) => (h.inputs[0].bits = 16)))).toMatch(
+      /p\.nbl: header inputs\[0\]\.bits: 16 bits do not fit the 'blocked' layout of 4-bit activations/,
+    );
+    expect(
+      readError(
+        withHeader(good, (h) => {
+          h.inputs[0].layout = 'nibble-planes';
+          h.inputs[0].bits = 16;
+        }),
+      ),
+    ).toMatch(/inputs\[0\]\.bits: a 'nibble-planes' tensor holds 5 to 8 bits, got 16/);
+    expect(readError(withHeader(good, (h) => (h.outputs[0].bits = 5)))).toMatch(
+      /outputs\[0\]\.bits: 5 bits do not fit/,
+    );
+  });
+
+  it('rejects a header with duplicate keys', () => {
+    const good = writeProgramFile(sample());
+    const dup = withHeaderText(good, (t) => t.replace('"meta":{', '"meta":{"a":1,"a":2,'));
+    expect(readError(dup)).toMatch(/p\.nbl: header:1:\d+: not valid JSON: duplicate key "a" in meta/);
   });
 });

@@ -89,32 +89,45 @@ describe('loadModelJson rejects bad files, naming the place', () => {
 
   it('not JSON at all', () => {
     expect(modelError(() => loadModelJson('hello', 'net.json'))).toBe(
-      'net.json:1:1: not valid JSON: unexpected character "h"',
+      "net.json:1:1: not valid JSON: expected a value, got 'h'",
     );
   });
 
   it('syntax error with line and column', () => {
     expect(modelError(() => loadModelJson('{\n  "format": "nibble-model",\n  "version" 1\n}', 'net.json'))).toBe(
-      'net.json:3:13: not valid JSON: expected \':\' after a property name, got "1"',
+      "net.json:3:13: not valid JSON: expected ':' after the key, got '1'",
     );
     expect(modelError(() => loadModelJson('[1, 2,]', 'net.json'))).toBe(
-      'net.json:1:7: not valid JSON: unexpected character "]"',
+      "net.json:1:7: not valid JSON: a trailing comma before ']'",
     );
   });
 
   it('truncated file', () => {
     const text = saveModelJson(load(doc()));
-    const cut = text.slice(0, 300);
+    const cut = text.slice(0, text.lastIndexOf(',', 300) + 1);
     const lines = cut.split('\n');
     expect(modelError(() => loadModelJson(cut, 'net.json'))).toBe(
-      `net.json:${lines.length}:${lines[lines.length - 1]!.length + 1}: not valid JSON: unexpected end of input (is the file truncated?)`,
+      `net.json:${lines.length}:${lines[lines.length - 1]!.length + 1}: not valid JSON: unexpected end of the file (is it truncated?)`,
     );
   });
 
   it('pathologically deep nesting is a located syntax error, not a stack overflow', () => {
     expect(modelError(() => loadModelJson('['.repeat(100_000), 'net.json'))).toBe(
-      'net.json:1:1001: not valid JSON: nesting deeper than 1000 levels',
+      'net.json:1:257: not valid JSON: nested deeper than 256 levels of arrays and objects',
     );
+  });
+
+  it('duplicate keys are an error, not last-one-wins', () => {
+    const text = JSON.stringify(doc(), null, 1).replace('"name": "', '"name": "first", "name": "');
+    expect(modelError(() => loadModelJson(text, 'net.json'))).toMatch(
+      /^net\.json:\d+:\d+: not valid JSON: duplicate key "name" in the top-level object/,
+    );
+  });
+
+  it('a layer without a kind says the kind is missing', () => {
+    const d = doc();
+    delete (d.layers[0] as Record<string, unknown>)['kind'];
+    expect(modelError(() => load(d))).toMatch(/layer 0 .*kind.*missing: every layer names its kind \(conv2d, /);
   });
 
   it('not a model object', () => {

@@ -128,9 +128,9 @@ describe('traces', () => {
     const p = randomProgram(3, cfg);
     const r = simulate(p, { engine: 'fast' });
     const doc = JSON.parse(writeChromeTrace(r)) as {
-      traceEvents: { ph: string; name: string; args?: Record<string, unknown> }[];
+      traceEvents: { ph: string; name: string; cat?: string; args?: Record<string, unknown> }[];
     };
-    const complete = doc.traceEvents.filter((e) => e.ph === 'X');
+    const complete = doc.traceEvents.filter((e) => e.ph === 'X' && e.cat !== 'layer');
     expect(complete.length).toBe(p.code.length - 1);
     const threads = doc.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args!['name']);
     expect(threads).toEqual(expect.arrayContaining(['fetch', 'load', 'compute', 'store']));

@@ -1,0 +1,119 @@
+/**
+ * Whole `nibble` processes as a user runs them (issue 17): Node's own start,
+ * `nibble --version`, a small timing-engine run, and CIFAR10NET_INT compiled
+ * and run on the timing engine, in CPU time (each child reports its own, see
+ * bench/cpu-at-exit.ts), next to SCALE-Sim's 92 CPU seconds on that network.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_CONFIG } from '../../arch/index.js';
+import { compileNetwork } from '../../compiler/index.js';
+import { writeProgramFile } from '../../isa/index.js';
+import { saveModelJson, zooNetwork } from '../../models/index.js';
+import { ms, type Goal } from '../report.js';
+import type { BenchContext, Section, SectionOutput } from '../section.js';
+
+/** SCALE-Sim's CPU time for CIFAR10NET_INT as quoted in issue 17 (not measured by this bench: SCALE-Sim is not installed here). */
+export const SCALE_SIM_CIFAR10_CPU_SECONDS = 92;
+
+export interface ProcessTiming {
+  label: string;
+  command: string;
+  runs: number;
+  /** CPU ms of the child (its own report): minimum and median over the runs */
+  cpuMinMs: number;
+  cpuMedianMs: number;
+  wallMedianMs: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Run `node [--import cpu-at-exit] args` `runs` times in `cwd`; fails on a non-zero exit. */
+export function timeProcess(label: string, args: string[], cwd: string, runs: number): ProcessTiming {
+  const preload = pathToFileURL(fileURLToPath(new URL('../cpu-at-exit.js', import.meta.url))).href;
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--import', preload, ...args], { cwd, encoding: 'utf8' });
+    wall.push(performance.now() - t0);
+    const m = /NIBBLE_BENCH_CPU_US (\d+)\n$/.exec(r.stderr ?? '');
+    if (r.status !== 0 || !m) {
+      throw new Error(`${label}: '${args.join(' ')}' exited ${r.status}: ${(r.stderr ?? '').trim().split('\n')[0]}`);
+    }
+    cpu.push(Number(m[1]) / 1000);
+  }
+  return {
+    label,
+    command: args.join(' '),
+    runs,
+    cpuMinMs: Math.min(...cpu),
+    cpuMedianMs: median(cpu),
+    wallMedianMs: median(wall),
+  };
+}
+
+export const startupSection: Section = {
+  name: 'startup',
+  title: 'whole processes: start-up, a small timing-engine run, CIFAR10NET_INT compile + timing engine',
+  run(ctx: BenchContext): SectionOutput {
+    const runs = ctx.options.quick ? 2 : 7;
+    const cli = ctx.options.cli;
+    const dir = mkdtempSync(join(tmpdir(), 'nibble-bench-startup-'));
+    try {
+      const mnist = compileNetwork(zooNetwork('mnist'), DEFAULT_CONFIG, { batch: 1 });
+      writeFileSync(join(dir, 'mnist.nbl'), writeProgramFile(mnist));
+      writeFileSync(join(dir, 'cifar10.json'), saveModelJson(zooNetwork('cifar10')));
+      const steps: [string, string[]][] = [
+        ['Node itself (node -e 0)', ['-e', '0']],
+        ['nibble --version', [cli, '--version']],
+        ['nibble sim mnist.nbl --engine timing', [cli, 'sim', 'mnist.nbl', '--engine', 'timing']],
+        ['nibble compile cifar10.json', [cli, 'compile', 'cifar10.json', '-o', 'cifar10.nbl']],
+        ['nibble sim cifar10.nbl --engine timing', [cli, 'sim', 'cifar10.nbl', '--engine', 'timing']],
+      ];
+      const rows = steps.map(([label, args]) => {
+        ctx.log(`startup: ${label} (${runs} runs)`);
+        return timeProcess(label, args, dir, runs);
+      });
+      const cifar = rows[3]!.cpuMedianMs + rows[4]!.cpuMedianMs;
+      const ratio = (SCALE_SIM_CIFAR10_CPU_SECONDS * 1000) / cifar;
+      const goals: Goal[] = [
+        {
+          name: 'CIFAR10NET_INT compile + timing engine (processes) vs SCALE-Sim 92 CPU s',
+          target: '>= 200x',
+          actual: `${ratio.toFixed(0)}x (${ms(cifar)} CPU)`,
+          met: ctx.options.quick ? undefined : ratio >= 200,
+        },
+      ];
+      return {
+        tables: [
+          {
+            title: `whole processes (${runs} runs each; CPU time as the child reports it)`,
+            columns: ['process', 'CPU min', 'CPU median', 'wall median', 'over Node itself (median)'],
+            rows: rows.map((r) => [
+              r.label,
+              ms(r.cpuMinMs),
+              ms(r.cpuMedianMs),
+              ms(r.wallMedianMs),
+              ms(r.cpuMedianMs - rows[0]!.cpuMedianMs),
+            ]),
+          },
+        ],
+        goals,
+        notes: [
+          `nibble = ${cli}; each child loads bench/cpu-at-exit.js (--import) to report its CPU time (all threads), which adds about a millisecond`,
+          `SCALE-Sim's ${SCALE_SIM_CIFAR10_CPU_SECONDS} CPU seconds on CIFAR10NET_INT is the figure quoted in issue 17; SCALE-Sim is not run here`,
+        ],
+        data: { rows, cifarCpuMs: cifar, overScaleSim: ratio },
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,164 @@
+/**
+ * `nibble fpga`: board flows with the open tools (docs/board.md).
+ *   nibble fpga boards                      the boards and their machines
+ *   nibble fpga build --board NAME [-o DIR] [--config F] [--clock-from-pnr] [--program P.nbl]
+ *   nibble fpga image PROGRAM.nbl -o DIR    code.bin + data.bin for the C driver (nibble_run)
+ *   nibble fpga synth --part NAME [--config F]   Yosys synth_xilinx resources and a clock estimate
+ */
+import { join } from 'node:path';
+import { configHash, type ArchConfig } from '../../arch/index.js';
+import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
+import { writeOutputFile } from '../../io/index.js';
+import { CliUsageError, loadConfig, loadProgram, parsePositiveInt } from '../inputs.js';
+import { requirePart, shellApi } from '../modules.js';
+import { colour, formatNumber, Terminal } from '../terminal.js';
+
+type FpgaApi = typeof import('../../fpga/index.js');
+type SimApi = typeof import('../../sim/index.js');
+
+const fpgaApi = (feature: string) => requirePart<FpgaApi>('fpga', ['buildBoard', 'boardByName'], feature);
+
+async function build(term: Terminal, args: Record<string, unknown>): Promise<void> {
+  const api = await fpgaApi('nibble fpga build');
+  const name = str(args, 'board');
+  if (!name) throw new CliUsageError('nibble fpga build needs --board NAME (see nibble fpga boards)');
+  const board = api.boardByName(name);
+  const cfg: ArchConfig = str(args, 'config') ? loadConfig(str(args, 'config')) : board.config;
+  const out = str(args, 'output') ?? join('build', 'fpga', board.name);
+  if (process.stderr.isTTY) term.note(`synthesizing, placing and routing for ${board.description}; minutes...`);
+  const r = api.buildBoard({ board: board.name, out, config: cfg, seed: parsePositiveInt(args['seed'], 'seed') ?? 1 });
+  const clock = bool(args, 'clock-from-pnr') ? Math.floor(r.fmaxMHz * 100) / 100 : cfg.clockMHz;
+  const doc: Record<string, unknown> = { ...r, reportClockMHz: clock };
+  term.heading(`${board.description}: config ${r.configHash}${r.cached ? ' (cached build)' : ''}`);
+  term.pairs([
+    ['bitstream', r.bitstream],
+    ['Fmax', `${r.fmaxMHz.toFixed(2)} MHz (board clock ${r.boardClockMHz} MHz)`],
+    ...Object.entries(r.utilisation)
+      .filter(([, [u]]) => u > 0)
+      .map(([k, [u, a]]) => [k, `${u} / ${a} (${((100 * u) / a).toFixed(0)} %)`] as [string, string]),
+    ['logs', r.files.logs.join(', ')],
+    ['timing', r.files.timing],
+    ['tools', r.tools.map((t) => `${t.name} (${t.via})`).join(', ')],
+  ]);
+  for (const w of r.warnings)
+    if (!(bool(args, 'clock-from-pnr') && w.startsWith('config.clockMHz'))) term.note(`nibble: warning: ${w}`);
+  const prog = str(args, 'program');
+  if (prog) {
+    const program = await loadProgram(prog);
+    const sim = await requirePart<SimApi>('sim', ['simulate'], 'nibble fpga build --program');
+    const cycles = sim.simulate(program, { engine: 'timing', energy: false }).cycles;
+    doc['program'] = { file: prog, cycles, clockMHz: clock, latencyUs: cycles / clock };
+    term.pairs([
+      ['program', `${prog}: ${formatNumber(cycles)} cycles`],
+      [
+        'latency',
+        `${formatNumber(cycles / clock)} us at ${clock} MHz${bool(args, 'clock-from-pnr') ? ' (the placed Fmax)' : ''}`,
+      ],
+    ]);
+  }
+  if (bool(args, 'clock-from-pnr')) {
+    const placed = { ...cfg, clockMHz: clock };
+    writeOutputFile(join(out, 'config.json'), `${JSON.stringify(placed, null, 2)}\n`);
+    doc['placedConfig'] = { file: join(out, 'config.json'), configHash: configHash(placed) };
+    term.line(`config with clockMHz = ${clock} (the placed Fmax) written to ${join(out, 'config.json')}`);
+  }
+  if (term.json) term.document(doc);
+}
+
+async function synth(term: Terminal, args: Record<string, unknown>): Promise<void> {
+  const api = await requirePart<FpgaApi>('fpga', ['synthXilinx'], 'nibble fpga synth');
+  const part = str(args, 'part');
+  if (!part)
+    throw new CliUsageError(`nibble fpga synth needs --part NAME (${Object.keys(api.XILINX_PARTS).join(', ')})`);
+  const cfg = loadConfig(str(args, 'config'));
+  const out = str(args, 'output') ?? join('build', 'xilinx', part);
+  if (process.stderr.isTTY) term.note(`synthesizing the AXI shell for ${part} with yosys synth_xilinx; minutes...`);
+  const r = api.synthXilinx(cfg, part, out);
+  term.heading(`AXI shell on ${r.part} (yosys synth_xilinx), config ${r.configHash}`);
+  term.pairs([
+    ...Object.entries(r.utilisation).map(
+      ([k, [u, a]]) => [k, `${u} / ${a} (${((100 * u) / a).toFixed(1)} %)`] as [string, string],
+    ),
+    ['logic levels', `${r.logicLevels} (longest register-to-register path)`],
+    ['clock estimate', `${r.estimatedMHz} MHz (from the logic depth; Vivado's timing report decides)`],
+    ['log', r.log],
+  ]);
+  if (cfg.clockMHz > r.estimatedMHz)
+    term.note(
+      `nibble: warning: config.clockMHz ${cfg.clockMHz} MHz is above the ${r.estimatedMHz} MHz estimate for ${r.part}`,
+    );
+  if (term.json) term.document(r);
+}
+
+async function image(term: Terminal, args: Record<string, unknown>): Promise<void> {
+  const target = str(args, 'target');
+  const out = str(args, 'output');
+  if (!target || !out) throw new CliUsageError('nibble fpga image needs a program file and -o DIR');
+  const program = await loadProgram(target);
+  const api = await shellApi('nibble fpga image', ['shellImage', 'shellParams']);
+  const img = api.shellImage(program, api.shellParams(program.config));
+  writeOutputFile(join(out, 'code.bin'), img.code);
+  writeOutputFile(join(out, 'data.bin'), img.data);
+  const outputs = program.outputs.map((o) => ({
+    name: o.name,
+    dramAddr: o.dramAddr,
+    bytes: o.imageStrideBytes * o.shape[0],
+  }));
+  writeOutputFile(
+    join(out, 'image.json'),
+    `${JSON.stringify({ words: img.words, dataBytes: img.data.length, outputs }, null, 2)}\n`,
+  );
+  term.line(
+    `${img.words} instruction words and ${img.data.length} data bytes written to ${out} (code.bin, data.bin, image.json)`,
+  );
+  if (term.json) term.document({ dir: out, words: img.words, dataBytes: img.data.length, outputs });
+}
+
+export const fpgaCommand: CommandSpec = {
+  command: 'fpga <action> [target]',
+  describe:
+    'board flows with open tools: build a bitstream for a board, list boards, write a program image, Xilinx resources',
+  builder: (y) =>
+    withJson(withConfig(y))
+      .positional('action', { type: 'string', choices: ['build', 'boards', 'image', 'synth'], describe: 'what to do' })
+      .positional('target', { type: 'string', describe: 'image: the program file (.nbl)', normalize: true })
+      .option('board', { type: 'string', describe: 'build: the board (nibble fpga boards)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'output directory', normalize: true })
+      .option('clock-from-pnr', {
+        type: 'boolean',
+        default: false,
+        describe: 'build: report cycles and latency at the placed Fmax, and write the config with that clock',
+      })
+      .option('program', {
+        type: 'string',
+        describe: "build: report this program's cycles and latency at the clock",
+        normalize: true,
+      })
+      .option('seed', { type: 'number', describe: 'build: nextpnr placement seed (default 1)' })
+      .option('part', { type: 'string', describe: 'synth: a Xilinx part (xc7a35t, xc7z020, xczu3eg)' })
+      .example(
+        '$0 fpga build --board hx8k-breakout --clock-from-pnr',
+        'bitstream, logs and timing in build/fpga/hx8k-breakout',
+      )
+      .example('$0 fpga image mnist.nbl -o img', 'the files nibble_run (the C driver example) loads'),
+  handler: async (args) => {
+    const term = new Terminal(bool(args, 'json'));
+    const action = str(args, 'action');
+    if (action === 'build') return build(term, args);
+    if (action === 'image') return image(term, args);
+    if (action === 'synth') return synth(term, args);
+    const api = await fpgaApi('nibble fpga boards');
+    const rows = Object.values(api.BOARDS).map((b) => [
+      b.name,
+      `iCE40${b.device.toUpperCase()}-${b.package.toUpperCase()}`,
+      `${b.config.array.rows}x${b.config.array.cols}`,
+      `${b.memBytes} B`,
+      b.description,
+    ]);
+    if (term.json) term.document({ boards: Object.values(api.BOARDS) });
+    else {
+      term.table(['board', 'device', 'array', 'memory', 'description'], rows);
+      term.line(colour.dim('build one: nibble fpga build --board NAME'));
+    }
+  },
+};

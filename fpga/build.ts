@@ -1,0 +1,229 @@
+/**
+ * `nibble fpga build --board NAME`: the board design (the AXI shell, block RAM
+ * memory, UART host link; fpga/board-top.ts) through Yosys synth_ice40,
+ * nextpnr-ice40 and icepack. Everything stays next to the bitstream: the
+ * Verilog, the pin constraints, the three tool logs, nextpnr's JSON report, a
+ * timing summary and build.json. Builds are cached by the hash of their inputs
+ * (.cache/fpga/), so the tests and the bench place a design once.
+ */
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { configHash, packageRoot, type ArchConfig } from '../arch/index.js';
+import { generateShell, type ShellOptions } from '../rtl-gen/shell/index.js';
+import { headerComment } from '../rtl-gen/verilog.js';
+import { boardTopModule } from './board-top.js';
+import { boardByName, FpgaError, pcf, type Board } from './boards.js';
+import { relevantLines, requireTool, runLogged, type Tool } from './tools.js';
+
+/** Logic cells and block RAMs of the devices (iCE40 family data sheet). */
+export const DEVICE_CAPACITY: Record<Board['device'], { lc: number; ram: number }> = {
+  hx8k: { lc: 7680, ram: 32 },
+  up5k: { lc: 5280, ram: 30 },
+};
+
+export interface FpgaBuildOptions {
+  board: string;
+  /** output directory (default build/fpga/<board>) */
+  out?: string;
+  /** the machine (default: the board's) */
+  config?: ArchConfig;
+  shell?: ShellOptions;
+  /** nextpnr placement seed (default 1) */
+  seed?: number;
+  /** cache root (default <repo>/.cache/fpga); false: no cache */
+  cacheDir?: string | false;
+}
+
+export interface FpgaBuildResult {
+  board: string;
+  device: string;
+  dir: string;
+  bitstream: string;
+  files: { pcf: string; logs: string[]; timing: string; report: string };
+  configHash: string;
+  /** resource -> [used, available] (nextpnr) */
+  utilisation: Record<string, [number, number]>;
+  fmaxMHz: number;
+  /** the board's clock (the oscillator, no PLL) and the config's clockMHz (what the simulator's reports assume) */
+  boardClockMHz: number;
+  configClockMHz: number;
+  warnings: string[];
+  tools: { name: string; via: string }[];
+  cached: boolean;
+  seconds: number;
+}
+
+function designFiles(b: Board, cfg: ArchConfig, shell: ShellOptions): { name: string; text: string }[] {
+  const g = generateShell(cfg, shell);
+  const top = boardTopModule(b, g.params, g.registers.addrBits);
+  return [
+    ...g.files,
+    {
+      name: 'nibble_board_top.v',
+      text: `${headerComment(g.params.cfg, `nibble_board_top: ${b.description}`)}\`default_nettype none\n\n${top}\n\`default_nettype wire\n`,
+    },
+  ];
+}
+
+function parseUtilisation(log: string): Record<string, [number, number]> {
+  const u: Record<string, [number, number]> = {};
+  for (const m of log.matchAll(/Info:\s+(\w+):\s+(\d+)\/\s*(\d+)\s+\d+%/g)) u[m[1]!] = [Number(m[2]), Number(m[3])];
+  return u;
+}
+
+function timingSummary(log: string): { fmax: number; text: string } {
+  const f = [...log.matchAll(/Max frequency for clock\s+'[^']*':\s+([\d.]+) MHz/g)];
+  if (!f.length) throw new FpgaError('nextpnr reported no clock frequency (see nextpnr.log)', 'nextpnr-ice40');
+  const fmax = Number(f[f.length - 1]![1]);
+  const start = log.search(/Critical path report for clock/);
+  const path = start >= 0 ? log.slice(start).split('\n').slice(0, 60).join('\n') : '';
+  return { fmax, text: `${f.map((m) => m[0]).join('\n')}\n\n${path}\n` };
+}
+
+function placeAndRoute(b: Board, tool: Tool, dir: string, seed: number): string {
+  const dev = b.device === 'hx8k' ? '--hx8k' : '--up5k';
+  const args = [dev, '--package', b.package, '--json', 'nibble.json', '--pcf', `${b.name}.pcf`, '--asc', 'nibble.asc'];
+  args.push('--freq', String(b.clockMHz), '--seed', String(seed), '--report', 'report.json', '-l', 'nextpnr.log', '-q');
+  try {
+    runLogged(tool, args, dir, 'nextpnr.stdout.log');
+  } catch (e) {
+    const log = existsSync(join(dir, 'nextpnr.log')) ? readFileSync(join(dir, 'nextpnr.log'), 'utf8') : '';
+    const lc = parseUtilisation(log)['ICESTORM_LC'];
+    if (lc && lc[0] > lc[1]) {
+      throw new FpgaError(
+        `the design does not fit the ${b.description}: it needs ${lc[0]} logic cells, the device has ${lc[1]} ` +
+          `(log: ${join(dir, 'nextpnr.log')}): use a smaller machine (--config with a smaller array, shallower queues, ` +
+          'fewer requant stages) or the other board (nibble fpga boards)',
+        `nextpnr-ice40 (${b.name})`,
+      );
+    }
+    if (log && e instanceof FpgaError)
+      throw new FpgaError(
+        `${e.message.split(';')[0]}; from ${join(dir, 'nextpnr.log')}:\n${relevantLines(log).join('\n')}`,
+        'nextpnr-ice40',
+      );
+    throw e;
+  }
+  return readFileSync(join(dir, 'nextpnr.log'), 'utf8');
+}
+
+/** What a placed Fmax means for the config's clock (the simulator's reports) and the board's oscillator. */
+export function clockWarnings(fmaxMHz: number, configClockMHz: number, boardClockMHz: number): string[] {
+  const w: string[] = [];
+  if (configClockMHz > fmaxMHz)
+    w.push(
+      `config.clockMHz is ${configClockMHz} MHz but the placed design's Fmax is ${fmaxMHz.toFixed(2)} MHz: the simulator's latencies assume a clock the board cannot run; use --clock-from-pnr or set clockMHz <= ${Math.floor(fmaxMHz)}`,
+    );
+  if (boardClockMHz > fmaxMHz)
+    w.push(
+      `the board clock (${boardClockMHz} MHz) exceeds the placed design's Fmax (${fmaxMHz.toFixed(2)} MHz): the bitstream will not run reliably`,
+    );
+  return w;
+}
+
+/** The whole flow in `dir` (created), or a cached copy. */
+export function buildBoard(opts: FpgaBuildOptions): FpgaBuildResult {
+  const b = boardByName(opts.board);
+  const cfg = opts.config ?? b.config;
+  const shell = { ...b.shell, ...opts.shell };
+  const seed = opts.seed ?? 1;
+  const files = designFiles(b, cfg, shell);
+  const tools = { yosys: requireTool('yosys'), nextpnr: requireTool('nextpnr-ice40'), icepack: requireTool('icepack') };
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify({
+        b: b.name,
+        seed,
+        files: files.map((f) => f.text),
+        tools: Object.values(tools).map((t) => t.via),
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  const out = opts.out ?? join('build', 'fpga', b.name);
+  const cacheRoot = opts.cacheDir === false ? undefined : (opts.cacheDir ?? join(packageRoot(), '.cache', 'fpga'));
+  const cached = cacheRoot ? join(cacheRoot, `${b.name}-${key}`) : undefined;
+  const t0 = Date.now();
+  let hit = false;
+  // a design that failed (does not fit, a tool error) fails again from the cache, with the same message
+  if (cached && existsSync(join(cached, 'error.txt')))
+    throw new FpgaError(readFileSync(join(cached, 'error.txt'), 'utf8'));
+  if (cached && existsSync(join(cached, 'build.json'))) hit = true;
+  else {
+    const work = cached ? `${cached}.tmp-${process.pid}` : out;
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(join(work, 'rtl'), { recursive: true });
+    try {
+      runFlow(b, files, tools, work, seed, cfg);
+      if (cached) {
+        rmSync(cached, { recursive: true, force: true });
+        renameSync(work, cached);
+      }
+    } catch (e) {
+      if (cached && e instanceof FpgaError) {
+        // the logs stay in the cache entry: name them there
+        writeFileSync(join(work, 'error.txt'), e.message.split(work).join(cached));
+        rmSync(cached, { recursive: true, force: true });
+        renameSync(work, cached);
+        throw new FpgaError(readFileSync(join(cached, 'error.txt'), 'utf8'));
+      }
+      if (cached) rmSync(work, { recursive: true, force: true });
+      throw e;
+    }
+  }
+  if (cached) {
+    mkdirSync(out, { recursive: true });
+    cpSync(cached, out, { recursive: true });
+  }
+  const summary = JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')) as Omit<
+    FpgaBuildResult,
+    'cached' | 'seconds' | 'dir' | 'warnings'
+  >;
+  const abs = (f: string) => join(out, f);
+  return {
+    ...summary,
+    warnings: clockWarnings(summary.fmaxMHz, cfg.clockMHz, b.clockMHz),
+    dir: out,
+    bitstream: abs('nibble.bin'),
+    files: {
+      pcf: abs(`${b.name}.pcf`),
+      logs: ['yosys.log', 'nextpnr.log', 'icepack.log'].map(abs),
+      timing: abs('timing.txt'),
+      report: abs('report.json'),
+    },
+    cached: hit,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+function runFlow(
+  b: Board,
+  files: { name: string; text: string }[],
+  tools: { yosys: Tool; nextpnr: Tool; icepack: Tool },
+  dir: string,
+  seed: number,
+  cfg: ArchConfig,
+): void {
+  for (const f of files) writeFileSync(join(dir, 'rtl', f.name), f.text);
+  writeFileSync(join(dir, `${b.name}.pcf`), pcf(b));
+  const dsp = b.device === 'up5k' ? ' -dsp' : '';
+  const script = `read_verilog ${files.map((f) => `rtl/${f.name}`).join(' ')}; synth_ice40${dsp} -top nibble_board_top -json nibble.json; tee -o yosys-stat.txt stat`;
+  runLogged(tools.yosys, ['-q', '-l', 'yosys.log', '-p', script], dir, 'yosys.stdout.log');
+  const log = placeAndRoute(b, tools.nextpnr, dir, seed);
+  runLogged(tools.icepack, ['nibble.asc', 'nibble.bin'], dir, 'icepack.log');
+  const util = parseUtilisation(log);
+  const t = timingSummary(log);
+  writeFileSync(join(dir, 'timing.txt'), t.text);
+  const summary = {
+    board: b.name,
+    device: `iCE40${b.device.toUpperCase()}-${b.package.toUpperCase()}`,
+    configHash: configHash(cfg),
+    utilisation: util,
+    fmaxMHz: t.fmax,
+    boardClockMHz: b.clockMHz,
+    configClockMHz: cfg.clockMHz,
+    tools: Object.values(tools).map((x) => ({ name: x.name, via: x.via })),
+  };
+  writeFileSync(join(dir, 'build.json'), `${JSON.stringify(summary, null, 2)}\n`);
+}

@@ -1,0 +1,335 @@
+/**
+ * The WebAssembly SIMD GEMM kernel (sim/kernels/gemm.wat, built to
+ * dist/sim/kernels/gemm.wasm by `npm run build`) behind a typed-array
+ * interface: it copies one GEMM instruction's INP, WGT and ACC regions into
+ * its memory (stage), runs (compute), and copies ACC back (unstage). It
+ * computes exact i32 sums in its own order, so the caller must only use it
+ * where the fast engine's no-overflow bound holds (the checked, pass-by-pass
+ * JavaScript path handles the rest and names the overflowing lane).
+ * Unavailable (undefined) when the .wasm file is missing or the runtime has no
+ * WebAssembly SIMD: the JavaScript path then runs, with the same results.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageRoot, type DerivedArch } from '../../arch/index.js';
+import type { GemmInst, Instruction } from '../../isa/index.js';
+import type { Scratchpads } from '../memory.js';
+
+/** The exports of gemm.wat. */
+export interface KernelExports {
+  pack(wgt: number, passes: number, n: number, pstart: number, pact: number, packed: number): number;
+  gemm(
+    inp: number,
+    inH: number,
+    inW: number,
+    ciBlocks: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+    outH: number,
+    outW: number,
+    n: number,
+    sext: number,
+    acc: number,
+    accumulate: number,
+    pshift: number,
+    pstart: number,
+    pact: number,
+    packed: number,
+    wide: number,
+    hp: number,
+    wp: number,
+    pdir: number,
+  ): void;
+}
+
+/** How the fast engine runs the GEMMs the no-overflow bound covers (one kernel, or a team of threads). */
+export interface GemmCore {
+  /** Wait for any GEMM still running elsewhere whose ACC range `inst` reads or writes (results land in the scratchpads). */
+  before(inst: Instruction): void;
+  /** Run (or start) g on sp; false: the kernel cannot take it (memory), the JavaScript path must. */
+  gemm(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean;
+  /** Wait for everything still running: called at the end of a run. */
+  finish(): void;
+}
+
+/** The kernel works on 16-lane chunks: smaller arrays are padded with zero lanes. */
+const CHUNK = 16;
+const PAGE = 65536;
+/** Must match the memory import of gemm.wat (1 GiB). */
+export const MAX_PAGES = 16384;
+/** Arguments of one staged GEMM: 6 for pack, 24 for gemm. */
+export const STAGED_ARGS = 30;
+
+/** N x N MACs of all of g's passes and pixels: the work the kernel does (lanes padded to 16 below 16). */
+export function gemmArrayMacs(g: GemmInst, n: number): number {
+  return g.ci_blocks * g.kernel_h * g.kernel_w * g.out_h * g.out_w * n * n;
+}
+
+/**
+ * Below these sizes the JavaScript loops are quicker than the kernel's fixed
+ * costs (copies, a call, and below 16 lanes the padding): measured on this
+ * project's machine, a 16-lane GEMM of 2 pixels x 9 passes is already 2x
+ * quicker in the kernel, an 8-lane one needs about 30 k MACs.
+ */
+export function kernelTakes(g: GemmInst, n: number): boolean {
+  return gemmArrayMacs(g, n) >= (n >= CHUNK ? 4096 : 32768);
+}
+
+function align(x: number): number {
+  return Math.ceil(x / 64) * 64;
+}
+
+/**
+ * A file built into dist/sim/kernels/: next to this module when it runs from
+ * dist/, else in dist/ of the package (the tests run the sources).
+ */
+export function builtKernelFile(name: string): string | undefined {
+  const candidates = [fileURLToPath(new URL(`./${name}`, import.meta.url))];
+  try {
+    candidates.push(join(packageRoot(), 'dist', 'sim', 'kernels', name));
+  } catch {
+    // no package.json above: only the file next to this module counts
+  }
+  return candidates.find((f) => existsSync(f));
+}
+
+export function newKernelMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+}
+
+/** A GEMM whose data is in kernel memory: the arguments of its pack and gemm calls, and where its ACC goes. */
+export interface StagedGemm {
+  args: Int32Array;
+  /** ACC region in kernel memory (i32 index), in the scratchpad (entry), pixels, lanes in kernel memory, lanes n */
+  accIndex: number;
+  accAddr: number;
+  pixels: number;
+  lanes: number;
+  n: number;
+}
+
+/** Bytes of kernel memory one GEMM needs; offsets of its regions. */
+function layout(g: GemmInst, lanes: number) {
+  const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
+  const pairs = passes * (lanes / 2);
+  // the zero-bordered image covers the tile and every window (padding on all sides)
+  const hp = Math.max(g.pad_top + g.in_h, (g.out_h - 1) * g.stride_h + g.kernel_h);
+  const wp = Math.max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.kernel_w);
+  let at = 0;
+  const take = (bytes: number) => {
+    const off = at;
+    at += align(bytes);
+    return off;
+  };
+  return {
+    passes,
+    hp,
+    wp,
+    inp: take(g.ci_blocks * g.in_h * g.in_w * lanes),
+    wgt: take(passes * lanes * lanes),
+    acc: take(g.out_h * g.out_w * lanes * 4),
+    pstart: take((passes + 1) * 4),
+    pact: take(pairs * 4),
+    packed: take(pairs * lanes * 4),
+    wide: take(g.ci_blocks * hp * wp * lanes * 2),
+    pdir: take(pairs * 4),
+    total: at,
+  };
+}
+
+export class GemmKernel implements GemmCore {
+  readonly x: KernelExports;
+  private u8 = new Uint8Array(0);
+  private i8 = new Int8Array(0);
+  private i32 = new Int32Array(0);
+
+  constructor(
+    module: WebAssembly.Module,
+    readonly memory: WebAssembly.Memory = newKernelMemory(),
+  ) {
+    this.x = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+  }
+
+  private reserve(bytes: number): boolean {
+    const mem = this.memory;
+    if (mem.buffer.byteLength < bytes) {
+      try {
+        mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / PAGE));
+      } catch {
+        return false;
+      }
+    }
+    if (this.u8.byteLength !== mem.buffer.byteLength) {
+      this.u8 = new Uint8Array(mem.buffer);
+      this.i8 = new Int8Array(mem.buffer);
+      this.i32 = new Int32Array(mem.buffer);
+    }
+    return true;
+  }
+
+  /** Copy g's INP, WGT (and ACC when it accumulates) into kernel memory; undefined when memory cannot grow that far. */
+  stage(g: GemmInst, sp: Scratchpads, a: DerivedArch): StagedGemm | undefined {
+    const n = a.n;
+    const lanes = Math.max(CHUNK, n);
+    const L = layout(g, lanes);
+    if (!this.reserve(L.total)) return undefined;
+    const { u8, i8, i32 } = this;
+    const inpEntries = g.ci_blocks * g.in_h * g.in_w;
+    const wgtRows = L.passes * n;
+    const pixels = g.out_h * g.out_w;
+    if (lanes === n) {
+      u8.set(sp.inp.subarray(g.inp_addr * n, (g.inp_addr + inpEntries) * n), L.inp);
+      i8.set(sp.wgt.subarray(g.wgt_addr * n, (g.wgt_addr + wgtRows) * n), L.wgt);
+      if (g.accumulate) i32.set(sp.acc.subarray(g.acc_addr * n, (g.acc_addr + pixels) * n), L.acc / 4);
+    } else {
+      // n < 16: every entry padded to 16 lanes, every pass to 16 rows (zero rows are skipped as pairs)
+      u8.fill(0, L.inp, L.inp + inpEntries * lanes);
+      for (let e = 0; e < inpEntries; e++)
+        u8.set(sp.inp.subarray((g.inp_addr + e) * n, (g.inp_addr + e + 1) * n), L.inp + e * lanes);
+      i8.fill(0, L.wgt, L.wgt + L.passes * lanes * lanes);
+      for (let r = 0; r < wgtRows; r++) {
+        const dst = L.wgt + (Math.floor(r / n) * lanes + (r % n)) * lanes;
+        i8.set(sp.wgt.subarray((g.wgt_addr + r) * n, (g.wgt_addr + r + 1) * n), dst);
+      }
+      if (g.accumulate)
+        for (let k = 0; k < pixels; k++)
+          i32.set(sp.acc.subarray((g.acc_addr + k) * n, (g.acc_addr + k + 1) * n), L.acc / 4 + k * lanes);
+    }
+    const sext = g.act_signed ? 16 - a.activationBits : 0;
+    const args = Int32Array.of(
+      // pack
+      L.wgt,
+      L.passes,
+      lanes,
+      L.pstart,
+      L.pact,
+      L.packed,
+      // gemm
+      L.inp,
+      g.in_h,
+      g.in_w,
+      g.ci_blocks,
+      g.kernel_h,
+      g.kernel_w,
+      g.stride_h,
+      g.stride_w,
+      g.pad_top,
+      g.pad_left,
+      g.out_h,
+      g.out_w,
+      lanes,
+      sext,
+      L.acc,
+      g.accumulate,
+      g.pshift,
+      L.pstart,
+      L.pact,
+      L.packed,
+      L.wide,
+      L.hp,
+      L.wp,
+      L.pdir,
+    );
+    return { args, accIndex: L.acc / 4, accAddr: g.acc_addr, pixels, lanes, n };
+  }
+
+  /** ACC[acc_addr ..] (+)= the GEMM's sums << pshift, in kernel memory. */
+  static compute(x: KernelExports, args: Int32Array): void {
+    const a = args;
+    x.pack(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
+    // spelled out: a spread call over a typed array is a slow generic path, once per GEMM
+    x.gemm(
+      a[6]!,
+      a[7]!,
+      a[8]!,
+      a[9]!,
+      a[10]!,
+      a[11]!,
+      a[12]!,
+      a[13]!,
+      a[14]!,
+      a[15]!,
+      a[16]!,
+      a[17]!,
+      a[18]!,
+      a[19]!,
+      a[20]!,
+      a[21]!,
+      a[22]!,
+      a[23]!,
+      a[24]!,
+      a[25]!,
+      a[26]!,
+      a[27]!,
+      a[28]!,
+      a[29]!,
+    );
+  }
+
+  /** Copy a computed GEMM's ACC back into the scratchpad. */
+  unstage(s: StagedGemm, sp: Scratchpads): void {
+    if (this.i32.byteLength !== this.memory.buffer.byteLength) this.reserve(0);
+    const { i32 } = this;
+    const { n, lanes, pixels, accIndex } = s;
+    if (lanes === n) sp.acc.set(i32.subarray(accIndex, accIndex + pixels * n), s.accAddr * n);
+    else
+      for (let k = 0; k < pixels; k++)
+        sp.acc.set(i32.subarray(accIndex + k * lanes, accIndex + k * lanes + n), (s.accAddr + k) * n);
+  }
+
+  before(): void {}
+
+  /**
+   * ACC[acc_addr ..] (+)= the GEMM's sums << pshift, exactly as the hardware
+   * computes them when no value overflows, whatever the GEMM's size. Returns
+   * false (nothing changed) when the kernel's memory cannot grow to its size.
+   */
+  run(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean {
+    const s = this.stage(g, sp, a);
+    if (!s) return false;
+    GemmKernel.compute(this.x, s.args);
+    this.unstage(s, sp);
+    return true;
+  }
+
+  /** run(), for a GEMM big enough to be quicker here than in the JavaScript loops (false: not taken). */
+  gemm(g: GemmInst, sp: Scratchpads, a: DerivedArch): boolean {
+    return kernelTakes(g, a.n) && this.run(g, sp, a);
+  }
+
+  finish(): void {}
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The compiled kernel module, or undefined (no .wasm file, or no WebAssembly SIMD here). Compiled once per process. */
+export function gemmKernelModule(): WebAssembly.Module | undefined {
+  if (compiled === undefined) {
+    compiled = null;
+    const file = builtKernelFile('gemm.wasm');
+    if (file) {
+      const bytes = readFileSync(file);
+      if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+    }
+  }
+  return compiled ?? undefined;
+}
+
+/** A kernel instance with its own memory, or undefined when unavailable. */
+export function newGemmKernel(): GemmKernel | undefined {
+  const m = gemmKernelModule();
+  return m ? new GemmKernel(m) : undefined;
+}
+
+let shared: GemmKernel | null | undefined;
+
+/** One kernel instance per thread, reused by every fast-engine run (its memory grows to the largest GEMM seen). */
+export function sharedGemmKernel(): GemmKernel | undefined {
+  if (shared === undefined) shared = newGemmKernel() ?? null;
+  return shared ?? undefined;
+}

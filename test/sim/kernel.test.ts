@@ -1,0 +1,142 @@
+/**
+ * The WebAssembly SIMD GEMM kernel against the fast engine's JavaScript GEMM
+ * (the differential oracle): bit-identical ACC contents on every GEMM of
+ * random programs and on random GEMM shapes for every array size 2..64,
+ * signed and unsigned activations of 2..8 bits, padding, strides, pshift,
+ * accumulate, zero activations and all-zero weight rows.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../arch/index.js';
+import type { GemmInst } from '../../isa/index.js';
+import { randomConfig, randomProgram } from '../../sim/index.js';
+import { FunctionalUnit } from '../../sim/execute.js';
+import { newGemmKernel, type GemmKernel } from '../../sim/kernels/gemm-kernel.js';
+import { mulberry32, newScratchpads, type Scratchpads } from '../../sim/memory.js';
+import { prepareProgram, type PreparedProgram } from '../../sim/prepare.js';
+import { ins, makeProgram } from './helpers.js';
+
+let kernel: GemmKernel | undefined;
+
+beforeAll(() => {
+  // the kernel the tests load is dist/'s: assemble it again when gemm.wat is newer (vitest run without npm run build)
+  const root = packageRoot();
+  const wat = join(root, 'sim', 'kernels', 'gemm.wat');
+  const wasm = join(root, 'dist', 'sim', 'kernels', 'gemm.wasm');
+  if (!existsSync(wasm) || statSync(wasm).mtimeMs < statSync(wat).mtimeMs) {
+    const r = spawnSync(process.execPath, [join(root, 'sim', 'kernels', 'build-wasm.mjs')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  }
+  kernel = newGemmKernel();
+});
+
+function fillRandom(p: PreparedProgram, sp: Scratchpads, seed: number): void {
+  const a = p.arch;
+  const rnd = mulberry32(seed);
+  const zeroBias = rnd() * 0.6;
+  for (let j = 0; j < sp.inp.length; j++) sp.inp[j] = rnd() < zeroBias ? 0 : Math.floor(rnd() * 2 ** a.activationBits);
+  for (let j = 0; j < sp.wgt.length; j += a.n) {
+    const zeroRow = rnd() < 0.3;
+    for (let c = 0; c < a.n; c++)
+      sp.wgt[j + c] = zeroRow ? 0 : Math.floor(rnd() * 2 ** a.weightBits) - 2 ** (a.weightBits - 1);
+  }
+  for (let j = 0; j < sp.acc.length; j++) sp.acc[j] = Math.floor((rnd() - 0.5) * 2000);
+}
+
+/** Run g through the JS unchecked path and through the kernel from the same ACC; false when JS took the checked path. */
+function compareOne(p: PreparedProgram, sp: Scratchpads, g: GemmInst, what: string): boolean {
+  const fu = new FunctionalUnit(p, sp, new Uint8Array(0));
+  const before = sp.acc.slice();
+  if (!(fu as unknown as { gemmUnchecked(g: GemmInst): boolean }).gemmUnchecked(g)) return false;
+  const js = sp.acc.slice();
+  sp.acc.set(before);
+  expect(kernel!.run(g, sp, p.arch), what).toBe(true);
+  const wasm = sp.acc;
+  if (Buffer.compare(Buffer.from(js.buffer), Buffer.from(wasm.buffer)) !== 0) {
+    const k = js.findIndex((v, j) => v !== wasm[j]);
+    expect.fail(`${what}: ACC word ${k} is ${wasm[k]} from the kernel, ${js[k]} from JavaScript`);
+  }
+  return true;
+}
+
+describe('WebAssembly GEMM kernel == JavaScript GEMM', () => {
+  it('is built and loads (npm run build assembles sim/kernels/gemm.wat)', () => {
+    expect(kernel).toBeDefined();
+  });
+
+  it('on every GEMM of 150 random programs', () => {
+    let compared = 0;
+    for (let seed = 7000; seed < 7150; seed++) {
+      const p = prepareProgram(randomProgram(seed, randomConfig(seed)));
+      const sp = newScratchpads(p);
+      fillRandom(p, sp, seed);
+      for (let i = 0; i < p.count; i++) {
+        const g = p.code[i]!;
+        if (g.op === 'GEMM' && compareOne(p, sp, g, `seed ${seed} instruction ${i}`)) compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(300);
+  });
+
+  it('on random GEMM shapes for arrays of 2 to 64 lanes', () => {
+    const arb = fc.record({
+      n: fc.constantFrom(2, 4, 8, 16, 32, 64),
+      bits: fc.integer({ min: 2, max: 8 }),
+      actSigned: fc.integer({ min: 0, max: 1 }),
+      kernel: fc.integer({ min: 1, max: 3 }),
+      stride: fc.integer({ min: 1, max: 2 }),
+      pad: fc.integer({ min: 0, max: 1 }),
+      outH: fc.integer({ min: 1, max: 4 }),
+      outW: fc.integer({ min: 1, max: 5 }),
+      ciBlocks: fc.integer({ min: 1, max: 3 }),
+      accumulate: fc.integer({ min: 0, max: 1 }),
+      pshift: fc.integer({ min: 0, max: 4 }),
+      seed: fc.integer({ min: 1, max: 1 << 30 }),
+    });
+    fc.assert(
+      fc.property(arb, (s) => {
+        const inH = Math.max(1, (s.outH - 1) * s.stride + s.kernel - 2 * s.pad);
+        const inW = Math.max(1, (s.outW - 1) * s.stride + s.kernel - 2 * s.pad);
+        const passes = s.ciBlocks * s.kernel * s.kernel;
+        // lanes x bits must fill whole bytes (a config rule): 4 bits always do
+        const bits = (s.n * s.bits) % 8 === 0 ? s.bits : 4;
+        const config = {
+          array: { rows: s.n, cols: s.n },
+          bits: { weight: bits, activation: bits, accumulator: 32 },
+          scratchpad: {
+            inputEntries: 2 ** Math.ceil(Math.log2(s.ciBlocks * inH * inW + 1)),
+            weightEntries: 2 ** Math.ceil(Math.log2(passes * s.n + 1)),
+            accEntries: 64,
+          },
+        };
+        const g = ins('GEMM', {
+          wgt_addr: 0,
+          inp_addr: 0,
+          acc_addr: 1,
+          in_h: inH,
+          in_w: inW,
+          out_h: s.outH,
+          out_w: s.outW,
+          kernel_h: s.kernel,
+          kernel_w: s.kernel,
+          stride_h: s.stride,
+          stride_w: s.stride,
+          pad_top: s.pad,
+          pad_left: s.pad,
+          ci_blocks: s.ciBlocks,
+          accumulate: s.accumulate,
+          act_signed: s.actSigned,
+          pshift: s.pshift,
+        }) as GemmInst;
+        const p = prepareProgram(makeProgram([g, ins('HALT')], { config }));
+        const sp = newScratchpads(p);
+        fillRandom(p, sp, s.seed);
+        expect(compareOne(p, sp, g, JSON.stringify(s))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,122 @@
+/** The area model (sim/area.ts): sourced anchors, banking, node scaling, and the table's drift from ../shared/energy/README.md. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, presetConfig, type ArchConfig } from '../../arch/index.js';
+import {
+  AREA_COMPONENTS,
+  DEFAULT_AREA_TABLE,
+  estimateArea,
+  loadAreaTable,
+  sramBanking,
+  validateAreaTable,
+} from '../../sim/index.js';
+import { thrownMessage } from '../thrown.js';
+
+const README = fileURLToPath(new URL('../../../shared/energy/README.md', import.meta.url));
+
+function cfgWith(f: (c: ArchConfig) => void): ArchConfig {
+  const c = structuredClone(DEFAULT_CONFIG);
+  f(c);
+  return c;
+}
+
+describe('area model', () => {
+  test('components add up to the total and are all positive', () => {
+    const r = estimateArea(DEFAULT_CONFIG);
+    expect(Object.keys(r.byComponent)).toEqual([...AREA_COMPONENTS]);
+    const sum = Object.values(r.byComponent).reduce((s, v) => s + v, 0);
+    expect(r.totalMm2).toBeCloseTo(sum, 12);
+    for (const v of Object.values(r.byComponent)) expect(v).toBeGreaterThan(0);
+    expect(r.nodeNm).toBe(45);
+  });
+
+  test('the PE array is N^2 Bit Fusion int4 PEs at 45 nm', () => {
+    expect(estimateArea(DEFAULT_CONFIG).byComponent.pe).toBeCloseTo(256 * 192e-6, 12);
+    const c8 = cfgWith((c) => (c.bits = { weight: 8, activation: 8, accumulator: 32 }));
+    expect(estimateArea(c8).byComponent.pe).toBeCloseTo(256 * 511e-6, 12);
+  });
+
+  test('a wide scratchpad is built from 32-bit banks; one over 16 KB per bank from more banks', () => {
+    // ACC: 1024 entries x 16 lanes x 32 bits = 64 KB, 512 bits wide -> 16 banks of 4 KB
+    const acc = estimateArea(DEFAULT_CONFIG).sram.acc;
+    expect(acc).toEqual({ bytes: 65536, widthBits: 512, copies: 1, banks: 16, bankBytes: 4096 });
+    expect(estimateArea(DEFAULT_CONFIG).byComponent['sram.acc']).toBeCloseTo(16 * 0.03, 12);
+    // 2^20 entries x 8 bytes = 8 MB, 64 bits wide -> 512 banks of 16 KB
+    expect(sramBanking(DEFAULT_AREA_TABLE, 1 << 20, 8).banks).toBe(512);
+    expect(estimateArea(DEFAULT_CONFIG).sram.out.copies).toBe(2);
+  });
+
+  test('area grows with the array, the buffers and the accumulator; shrinks with the node', () => {
+    const base = estimateArea(DEFAULT_CONFIG);
+    const big = estimateArea(cfgWith((c) => (c.array = { rows: 32, cols: 32 })));
+    expect(big.byComponent.pe).toBeCloseTo(4 * base.byComponent.pe, 12);
+    const deep = estimateArea(cfgWith((c) => (c.scratchpad.inputEntries = 8192)));
+    expect(deep.byComponent['sram.inp']).toBeGreaterThan(base.byComponent['sram.inp']);
+    const acc16 = estimateArea(cfgWith((c) => (c.bits.accumulator = 16)));
+    expect(acc16.byComponent.requant).toBeLessThan(base.byComponent.requant);
+    const n28 = estimateArea(cfgWith((c) => (c.techNodeNm = 28)));
+    const n22 = estimateArea(cfgWith((c) => (c.techNodeNm = 22)));
+    expect(n28.totalMm2 / base.totalMm2).toBeCloseTo(0.38, 6);
+    expect(n22.totalMm2 / base.totalMm2).toBeCloseTo(0.25, 6);
+    expect(estimateArea(presetConfig('edge')).totalMm2).toBeLessThan(base.totalMm2);
+  });
+
+  test('the default table holds the README area anchors (drift test)', () => {
+    const text = readFileSync(README, 'utf8');
+    const section = text.slice(text.indexOf('## Area anchors'));
+    const row = (key: string) => {
+      const line = section.split('\n').find((l) => l.startsWith(`| ${key}`));
+      expect(line, key).toBeDefined();
+      return line!
+        .split('|')[2]!
+        .split('/')
+        .map((s) => Number(s.trim()));
+    };
+    expect(row('area.pe.int2 / int4 / int8 / int16')).toEqual(DEFAULT_AREA_TABLE.pe.points.map((p) => p.um2));
+    expect(row('sram 128 B')).toEqual(DEFAULT_AREA_TABLE.sram.points.map((p) => p.mm2));
+    expect(row('comparator.32b')).toEqual([DEFAULT_AREA_TABLE.logic['comparator.32b'].um2]);
+    expect(row('shifter.32b')).toEqual([DEFAULT_AREA_TABLE.logic['shifter.32b'].um2]);
+    expect(row('register')).toEqual([DEFAULT_AREA_TABLE.logic.register.um2]);
+    const [lo, hi] = section
+      .split('\n')
+      .find((l) => l.startsWith('| add.32b'))!
+      .split('|')[2]!
+      .split('-')
+      .map(Number);
+    expect(DEFAULT_AREA_TABLE.logic['add.32b'].um2).toBeGreaterThanOrEqual(lo!);
+    expect(DEFAULT_AREA_TABLE.logic['add.32b'].um2).toBeLessThanOrEqual(hi!);
+    for (const [nm, f] of [
+      ['40', 0.79],
+      ['32', 0.46],
+      ['28', 0.38],
+      ['22', 0.25],
+    ] as const) {
+      expect(section).toContain(`${nm} nm x${f}`);
+      expect(DEFAULT_AREA_TABLE.nodeScaling[nm]).toBe(f);
+    }
+  });
+
+  test('a malformed area table names the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nibble-area-'));
+    const bad = structuredClone(DEFAULT_AREA_TABLE) as unknown as Record<string, Record<string, unknown>>;
+    (bad['sram']!['points'] as { bytes: number }[])[2]!.bytes = 10;
+    const file = join(dir, 'area.json');
+    writeFileSync(file, JSON.stringify(bad));
+    expect(thrownMessage(() => loadAreaTable(file), ConfigError)).toBe(
+      `${file}.sram.points[2].bytes: bytes must be increasing`,
+    );
+    writeFileSync(file, '{');
+    expect(thrownMessage(() => loadAreaTable(file), ConfigError)).toMatch(new RegExp(`^${file}: not valid JSON`));
+    expect(thrownMessage(() => loadAreaTable(join(dir, 'none.json')), ConfigError)).toMatch(
+      /cannot read area table \(ENOENT\)/,
+    );
+    const noNode = structuredClone(DEFAULT_AREA_TABLE) as unknown as { logic: Record<string, { nodeNm: number }> };
+    noNode.logic['register']!.nodeNm = 65;
+    expect(thrownMessage(() => validateAreaTable(noNode), ConfigError)).toBe(
+      'area table.logic.register.nodeNm: node 65 nm has no factor in nodeScaling',
+    );
+  });
+});
