@@ -174,7 +174,7 @@ describe('whole programs in assembly (issue 15, part 3)', () => {
     writeFileSync(lost, `.segment name=w dram=0x1000 size=16 file=nowhere/w.bin\n${KERNEL}`);
     expectUserError(
       await nibble(['asm', lost, '-o', join(tmp, 'lost.nbl')]),
-      /lost\.s:1:42: .*nowhere\/w\.bin: segment data file not found$/,
+      /lost\.s:1:42: .*nowhere\/w\.bin: segment data file not found \(the directory .*nowhere does not exist\)$/,
     );
   });
 
