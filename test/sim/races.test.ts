@@ -12,33 +12,13 @@ import { checkTokenBalance } from '../../isa/tokens.js';
 import type { Instruction } from '../../isa/table.js';
 import { simulate } from '../../sim/index.js';
 import { thrownMessage } from '../thrown.js';
-import { HALT, errorOfAll, ins, makeProgram, runAll } from './helpers.js';
+import { HALT, errorOfAll, gemmIns, ins, makeProgram, runAll } from './helpers.js';
 
 const load = (buf: number, sram: number, dram: number, x: number, flags: Record<string, number> = {}) =>
   ins('LOAD', { buf, sram_addr: sram, dram_addr: dram, x_count: x, y_count: 1, dram_stride: 0, ...flags });
 const store = (sram: number, dram: number, x: number, flags: Record<string, number> = {}) =>
   ins('STORE', { sram_addr: sram, dram_addr: dram, x_count: x, y_count: 1, dram_stride: 0, ...flags });
-const gemm = (flags: Record<string, number> = {}) =>
-  ins('GEMM', {
-    wgt_addr: 0,
-    inp_addr: 0,
-    acc_addr: 0,
-    in_h: 2,
-    in_w: 2,
-    out_h: 2,
-    out_w: 2,
-    kernel_h: 1,
-    kernel_w: 1,
-    stride_h: 1,
-    stride_w: 1,
-    pad_top: 0,
-    pad_left: 0,
-    ci_blocks: 1,
-    accumulate: 0,
-    act_signed: 0,
-    pshift: 0,
-    ...flags,
-  });
+const gemm = (flags: Record<string, number> = {}) => gemmIns({ in_h: 2, in_w: 2, out_h: 2, out_w: 2, ...flags });
 const requant = (flags: Record<string, number> = {}) =>
   ins('REQUANT', {
     acc_addr: 0,
