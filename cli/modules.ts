@@ -23,7 +23,11 @@ const PARTS = {
   compiler: { path: '../compiler/index.js', what: 'the compiler (compiler/index.ts)' },
   sim: { path: '../sim/index.js', what: 'the simulator (sim/index.ts)' },
   rtl: { path: '../rtl-gen/index.js', what: 'the Verilog generator (rtl-gen/index.ts)' },
-  shell: { path: '../rtl-gen/shell/index.js', what: 'the AXI shell and its driver (rtl-gen/shell/index.ts)' },
+  cosim: { path: '../cosim/index.js', what: 'the co-simulation (cosim/index.ts)' },
+  shell: {
+    path: '../rtl-gen/index.js',
+    what: 'the AXI shell and its driver (rtl-gen/shell, exported by rtl-gen/index.ts)',
+  },
   fpga: { path: '../fpga/index.js', what: 'the board flows (fpga/index.ts)' },
   training: { path: '../models/training/index.js', what: 'the trained-model package (models/training/index.ts)' },
   sweep: { path: '../sweep/index.js', what: 'the design-space explorer (sweep/index.ts)' },
@@ -89,8 +93,15 @@ export function rtlApi(feature: string, names: readonly (keyof RtlApi)[]): Promi
   return requirePart<RtlApi>('rtl', names, feature);
 }
 
-/** The AXI shell's public surface (rtl-gen/shell). */
-export type ShellApi = typeof import('../rtl-gen/shell/index.js');
+/** cosim's public surface. */
+export type CosimApi = typeof import('../cosim/index.js');
+
+export function cosimApi(feature: string, names: readonly (keyof CosimApi)[]): Promise<CosimApi> {
+  return requirePart<CosimApi>('cosim', names, feature);
+}
+
+/** The AXI shell's public surface (rtl-gen/shell, through rtl-gen/index.ts). */
+export type ShellApi = typeof import('../rtl-gen/index.js');
 
 export function shellApi(feature: string, names: readonly (keyof ShellApi)[]): Promise<ShellApi> {
   return requirePart<ShellApi>('shell', names, feature);

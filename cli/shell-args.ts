@@ -1,6 +1,6 @@
 /** Command-line options of the AXI shell, shared by `nibble rtl`, `nibble verify` and `nibble fpga`. */
 import type { Argv } from 'yargs';
-import type { ShellOptions } from '../rtl-gen/shell/index.js';
+import type { ShellOptions } from '../rtl-gen/index.js';
 import { parsePositiveInt } from './inputs.js';
 
 export function withShellOptions(y: Argv): Argv {

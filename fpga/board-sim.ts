@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArchConfig } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
-import { cachedBuild, driverFiles, generateShell, shellImage, verilatorBuildArgs } from '../rtl-gen/shell/index.js';
-import { runTool } from '../rtl-gen/verilator.js';
+import { shellImage } from '../cosim/index.js';
+import { cachedBuild, driverFiles, generateShell, runTool, verilatorBuildArgs } from '../rtl-gen/index.js';
 
 import { simulate } from '../sim/index.js';
 import { boardTopModule } from './board-top.js';

@@ -12,7 +12,7 @@
  *
  * LEDs: 0 heartbeat, 1 interrupt, 2 a UART byte arrived, the rest off.
  */
-import type { ShellParams } from '../rtl-gen/shell/index.js';
+import type { ShellParams } from '../rtl-gen/index.js';
 import type { Board } from './boards.js';
 
 /** Widths and constants the parts of nibble_board_top use. */

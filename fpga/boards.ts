@@ -4,7 +4,7 @@
  * Pins are from the boards' schematics (12 MHz oscillator, FTDI UART, LEDs).
  */
 import { DEFAULT_CONFIG, validateConfig, type ArchConfig, NibbleError } from '../arch/index.js';
-import type { ShellOptions } from '../rtl-gen/shell/index.js';
+import type { ShellOptions } from '../rtl-gen/index.js';
 
 /** A board flow failed or cannot start: a missing tool, a design that does not fit, an unknown board. */
 export class FpgaError extends NibbleError {}

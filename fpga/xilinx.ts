@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configHash, packageRoot, type ArchConfig } from '../arch/index.js';
-import { generateShell, SHELL_TOP, type ShellOptions } from '../rtl-gen/shell/index.js';
+import { generateShell, SHELL_TOP, type ShellOptions } from '../rtl-gen/index.js';
 import { FpgaError } from './boards.js';
 import { requireTool, runLogged } from './tools.js';
 

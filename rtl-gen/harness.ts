@@ -18,9 +18,12 @@
  * and dump.bin (the regions, concatenated).
  */
 import type { ArchConfig } from '../arch/index.js';
-import { headerComment } from './verilog.js';
+import { INSTRUCTION_BYTES } from '../isa/index.js';
+import { coreFacts } from './core-facts.js';
+import { coreModules, headerComment } from './generate.js';
 
-export function generateHarness(cfg: ArchConfig): string {
+/** Includes, constants, port access helpers, file reading. */
+function prelude(cfg: ArchConfig): string {
   return `${headerComment(cfg, 'Verilator testbench for nibble_top (docs/rtl.md)')}
 #include "Vnibble_top.h"
 #include "verilated.h"
@@ -35,6 +38,7 @@ export function generateHarness(cfg: ArchConfig): string {
 static const uint64_t DRAM_SIZE = ${cfg.dram.sizeBytes}ULL;
 static const uint64_t LATENCY = ${cfg.dram.latency}ULL;
 static const int BUS = ${cfg.dram.busBytes};
+static const int WORD = ${INSTRUCTION_BYTES};  // bytes per instruction word
 
 template <typename T> static void setBytes(T& port, const uint8_t* b, int n) {
   uint64_t v = 0;
@@ -69,13 +73,18 @@ static std::vector<uint8_t> readFile(const char* path) {
   return out;
 }
 
-struct Beat { uint64_t t; uint64_t addr; };
+`;
+}
+
+/** main(): arguments, the program, the DRAM image, the regions to dump. */
+function loadInputs(): string {
+  return `struct Beat { uint64_t t; uint64_t addr; };
 
 int main(int argc, char** argv) {
   if (argc < 6) die("usage: sim code.bin dram.bin regions.txt outdir max_cycles [+verilator+...]", nullptr);
   Verilated::commandArgs(argc, argv);  // +verilator+rand+reset+2 +verilator+seed+N randomize the initial state
   std::vector<uint8_t> code = readFile(argv[1]);
-  if (code.size() % 16) die("code.bin is not a whole number of 16-byte words: ", argv[1]);
+  if (code.size() % WORD) die("code.bin is not a whole number of instruction words: ", argv[1]);
   uint8_t* dram = (uint8_t*)calloc(DRAM_SIZE, 1);
   if (!dram) die("cannot allocate DRAM", nullptr);
   {
@@ -106,7 +115,12 @@ int main(int argc, char** argv) {
   static char resbuf[1 << 20];
   setvbuf(res, resbuf, _IOFBF, sizeof resbuf);
 
-  Vnibble_top* top = new Vnibble_top;
+`;
+}
+
+/** The cycle loop: DRAM read beats and write responses in, requests, writes and trace events out. */
+function cycleLoop(traceLines: string): string {
+  return `  Vnibble_top* top = new Vnibble_top;
   top->clk = 0; top->rst = 1; top->start = 0;
   top->rd_req_ready = 1; top->wr_ready = 1; top->rd_resp_valid = 0; top->wr_resp_valid = 0;
   for (int i = 0; i < 4; i++) { top->clk = 0; top->eval(); top->clk = 1; top->eval(); }
@@ -119,8 +133,8 @@ int main(int argc, char** argv) {
   std::deque<uint64_t> wresp;
   uint64_t lastBeat = 0;
   bool anyBeat = false;
-  uint8_t zero16[16] = {0};
-  setBytes(top->insn_data, zero16, 16);
+  uint8_t zeros[WORD] = {0};
+  setBytes(top->insn_data, zeros, WORD);
   uint8_t bbuf[512];
   uint64_t T = 0;
   bool finished = false;
@@ -161,34 +175,28 @@ int main(int argc, char** argv) {
         if ((strb[i / 8] >> (i % 8)) & 1) dram[(a + i) & (DRAM_SIZE - 1)] = bbuf[i];
       if (top->wr_last) wresp.push_back(t + LATENCY);
     }
-    if (top->tr_disp) fprintf(res, "D %u %llu\\n", (unsigned)top->tr_disp_idx, (unsigned long long)t);
-    if (top->tr_ld_start) fprintf(res, "S %u %llu\\n", (unsigned)top->tr_ld_start_idx, (unsigned long long)t);
-    if (top->tr_cp_start) fprintf(res, "S %u %llu\\n", (unsigned)top->tr_cp_start_idx, (unsigned long long)t);
-    if (top->tr_st_start) fprintf(res, "S %u %llu\\n", (unsigned)top->tr_st_start_idx, (unsigned long long)t);
-    if (top->tr_ld_ret) fprintf(res, "R %u %llu\\n", (unsigned)top->tr_ld_ret_idx, (unsigned long long)t);
-    if (top->tr_cp_ret) fprintf(res, "R %u %llu\\n", (unsigned)top->tr_cp_ret_idx, (unsigned long long)t);
-    if (top->tr_st_ret) fprintf(res, "R %u %llu\\n", (unsigned)top->tr_st_ret_idx, (unsigned long long)t);
+${traceLines}
     // instruction port: one cycle of read latency
-    uint8_t word[16];
+    uint8_t word[WORD];
     bool load = top->insn_rd;
     uint64_t ia = top->insn_addr;
     if (load) {
-      if ((ia + 1) * 16 <= code.size()) memcpy(word, &code[ia * 16], 16);
-      else memset(word, 0, 16);
+      if ((ia + 1) * WORD <= code.size()) memcpy(word, &code[ia * WORD], WORD);
+      else memset(word, 0, WORD);
     }
     top->clk = 1;
     top->eval();
-    if (load) setBytes(top->insn_data, word, 16);
+    if (load) setBytes(top->insn_data, word, WORD);
   }
-  fprintf(res, "finished %d\\n", finished ? 1 : 0);
+`;
+}
+
+/** Cycles, counters and the DRAM regions out. */
+function results(perfLines: string): string {
+  return `  fprintf(res, "finished %d\\n", finished ? 1 : 0);
   fprintf(res, "cycles %llu\\n", (unsigned long long)T);
   fprintf(res, "err %d\\n", (int)top->err);
-  fprintf(res, "perf_cycles %llu\\n", (unsigned long long)top->perf_cycles);
-  fprintf(res, "perf_busy_load %llu\\n", (unsigned long long)top->perf_busy_load);
-  fprintf(res, "perf_busy_compute %llu\\n", (unsigned long long)top->perf_busy_compute);
-  fprintf(res, "perf_busy_store %llu\\n", (unsigned long long)top->perf_busy_store);
-  fprintf(res, "perf_array_active %llu\\n", (unsigned long long)top->perf_array_active);
-  fprintf(res, "perf_macs %llu\\n", (unsigned long long)top->perf_macs);
+${perfLines}
   fclose(res);
   FILE* d = fopen((outdir + "/dump.bin").c_str(), "wb");
   if (!d) die("cannot write dump.bin in ", argv[4]);
@@ -202,4 +210,22 @@ int main(int argc, char** argv) {
   return 0;
 }
 `;
+}
+
+/** The testbench of `cfg`'s core: the trace and counter ports are read off nibble_top's port list. */
+export function generateHarness(cfg: ArchConfig): string {
+  const top = coreModules(coreFacts(cfg)).at(-1)!;
+  const events = top.ports.filter((p) => /^tr_\w+$/.test(p.name) && !p.name.endsWith('_idx'));
+  const kind = (name: string) => (name === 'tr_disp' ? 'D' : name.endsWith('_start') ? 'S' : 'R');
+  const traceLines = events
+    .map(
+      (p) =>
+        `    if (top->${p.name}) fprintf(res, "${kind(p.name)} %u %llu\\n", (unsigned)top->${p.name}_idx, (unsigned long long)t);`,
+    )
+    .join('\n');
+  const perfLines = top.ports
+    .filter((p) => p.name.startsWith('perf_'))
+    .map((p) => `  fprintf(res, "${p.name} %llu\\n", (unsigned long long)top->${p.name});`)
+    .join('\n');
+  return prelude(cfg) + loadInputs() + cycleLoop(traceLines) + results(perfLines);
 }

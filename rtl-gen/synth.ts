@@ -6,9 +6,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, deriveArch, validateConfig, type ArchConfig, RtlError } from '../arch/index.js';
+import { DEFAULT_CONFIG, validateConfig, type ArchConfig, RtlError } from '../arch/index.js';
+import { coreFacts, type RtlOptions } from './core-facts.js';
+import { Constants, VerilogModule, type Signal } from './emit/module.js';
+import { widthValue } from './emit/width.js';
+import { coreModules, generateVerilog, verilogFile } from './generate.js';
+import { requantLaneModule } from './units/requant.js';
 import { runTool } from './verilator.js';
-import { generateVerilog, requantLane, rtlOptions, rtlWidths, type RtlOptions } from './verilog.js';
 
 function withDir<T>(f: (dir: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'nibble-synth-'));
@@ -21,8 +25,8 @@ function withDir<T>(f: (dir: string) => T): T {
 
 function writeRtl(cfg: ArchConfig, dir: string, opts: RtlOptions = {}): string[] {
   const g = generateVerilog(cfg, opts);
-  for (const f of g.files) writeFileSync(join(dir, f.name), f.text);
-  return g.files.map((f) => f.name);
+  for (const file of g.files) writeFileSync(join(dir, file.name), file.text);
+  return g.files.map((file) => file.name);
 }
 
 export interface LintResult {
@@ -238,38 +242,43 @@ export function ice40Config(requantStages = 3): ArchConfig {
  * removes) are XOR-reduced into one registered pin. Every path stays real.
  */
 export function fpgaWrapper(cfg: ArchConfig, opts: RtlOptions = {}): string {
-  const w = rtlWidths(cfg);
-  const o = rtlOptions(cfg, opts);
-  const daw = deriveArch(cfg).dramAddrBits;
-  const busW = cfg.dram.busBytes * 8;
-  const inW = 128 + 4 + busW;
-  return `module nibble_fpga (input wire clk, input wire rst, input wire start, input wire din, output reg dout, output wire done);
-  reg [${inW - 1}:0] sr;
-  always @(posedge clk) sr <= {sr[${inW - 2}:0], din};
-  wire err, insn_rd, rd_req_valid, rd_resp_ready, wr_valid, wr_last;
-  wire [${o.indexBits - 1}:0] insn_addr;
-  wire [${daw - 1}:0] rd_req_addr, wr_addr;
-  wire [${w.dimBits - 1}:0] rd_req_entries;
-  wire [15:0] rd_req_entry_bytes;
-  wire [${busW - 1}:0] wr_data;
-  wire [${cfg.dram.busBytes - 1}:0] wr_strb;
-  wire [${o.counterBits - 1}:0] p0, p1, p2, p3, p4;
-  wire [${o.counterBits + 2 * Math.log2(w.n) - 1}:0] p5;
-  nibble_top u_core (
-    .clk(clk), .rst(rst), .start(start), .done(done), .err(err),
-    .insn_rd(insn_rd), .insn_addr(insn_addr), .insn_data(sr[127:0]),
-    .rd_req_valid(rd_req_valid), .rd_req_ready(sr[128]), .rd_req_addr(rd_req_addr), .rd_req_entries(rd_req_entries),
-    .rd_req_entry_bytes(rd_req_entry_bytes), .rd_resp_valid(sr[129]), .rd_resp_data(sr[${inW - 1}:132]), .rd_resp_ready(rd_resp_ready),
-    .wr_valid(wr_valid), .wr_ready(sr[130]), .wr_addr(wr_addr), .wr_data(wr_data), .wr_strb(wr_strb), .wr_last(wr_last),
-    .wr_resp_valid(sr[131]),
-    .tr_disp(), .tr_disp_idx(), .tr_ld_start(), .tr_ld_start_idx(), .tr_cp_start(), .tr_cp_start_idx(),
-    .tr_st_start(), .tr_st_start_idx(), .tr_ld_ret(), .tr_ld_ret_idx(), .tr_cp_ret(), .tr_cp_ret_idx(),
-    .tr_st_ret(), .tr_st_ret_idx(),
-    .perf_cycles(p0), .perf_busy_load(p1), .perf_busy_compute(p2), .perf_busy_store(p3), .perf_array_active(p4), .perf_macs(p5));
-  always @(posedge clk) dout <= ^{err, insn_rd, rd_req_valid, rd_resp_ready, wr_valid, wr_last, insn_addr, rd_req_addr, wr_addr,
-    rd_req_entries, rd_req_entry_bytes, wr_data, wr_strb, p0, p1, p2, p3, p4, p5};
-endmodule
-`;
+  const core = coreModules(coreFacts(cfg, opts)).at(-1)!;
+  const m = new VerilogModule(
+    'nibble_fpga',
+    'Board wrapper: one-pin serial inputs, XOR-reduced outputs.',
+    new Constants(),
+  );
+  const direct = ['clk', 'rst', 'start'];
+  for (const p of direct) m.input(p);
+  m.input('din');
+  m.output('dout', 1, { reg: true });
+  m.output('done');
+  const fed = core.ports.filter((p) => p.kind === 'input' && !direct.includes(p.name));
+  // the instruction word first, then the handshakes, then the rest (the shift register's bit order)
+  const rank = (p: Signal) => (p.name === 'insn_data' ? 0 : widthValue(p.width) === 1 ? 1 : 2);
+  fed.sort((a, b) => rank(a) - rank(b));
+  const total = fed.reduce((n, p) => n + widthValue(p.width), 0);
+  m.reg('sr', total);
+  m.clocked(`sr <= {sr[${total - 2}:0], din};`, { reset: false });
+  const ports: Record<string, string> = {};
+  let lsb = 0;
+  for (const p of fed) {
+    const w = widthValue(p.width);
+    ports[p.name] = w === 1 ? `sr[${lsb}]` : `sr[${lsb + w - 1}:${lsb}]`;
+    lsb += w;
+  }
+  const observed: string[] = [];
+  for (const p of core.ports) {
+    if (p.kind !== 'output' || p.name === 'done') continue;
+    if (p.name.startsWith('tr_')) ports[p.name] = '';
+    else {
+      m.wire(p.name, widthValue(p.width));
+      observed.push(p.name);
+    }
+  }
+  m.instance(core, 'u_core', { ports });
+  m.clocked(`dout <= ^{${observed.join(', ')}};`, { reset: false });
+  return m.renderModule();
 }
 
 /** Synthesize for iCE40 and place and route with nextpnr-ice40 (core inside fpgaWrapper). */
@@ -293,35 +302,39 @@ export function pnr(cfg: ArchConfig, device: PnrDevice = 'ice40-hx8k', opts: Rtl
 
 // ---------------------------------------------------------------- requant lane study
 
+/** The machine whose requant lane the study measures: 32-bit accumulators, 4-bit activations. */
+function laneConfig(stages: number): ArchConfig {
+  return validateConfig({ ...ice40Config(stages), bits: { weight: 4, activation: 4, accumulator: 32 } });
+}
+
 /**
- * One requant lane as a standalone module. Operands are shifted in serially
- * (one pin) so every measured path is register to register and the design
- * fits a 48-pin package; the 4-bit result leaves through registered pins.
+ * One requant lane in a test bench for synthesis. Operands are shifted in
+ * serially (one pin) so every measured path is register to register and the
+ * design fits a 48-pin package; the 4-bit result leaves through registered pins.
+ * The shift lane is nibble_requant_lane itself (clamp to 4-bit unsigned).
  */
-function requantLaneModule(kind: 'shift' | 'multiplier', stages: number): string {
+function requantLaneFiles(kind: 'shift' | 'multiplier', stages: number): { name: string; text: string }[] {
   const serial = (w: number) => `
   reg [${w - 1}:0] sr;
   always @(posedge clk) sr <= {sr[${w - 2}:0], din};`;
   if (kind === 'shift') {
-    // exactly the lane of nibble_top (requantLane), one lane, 32-bit accumulator, clamp to 4-bit unsigned
-    return `module lane_top (input wire clk, input wire din, output reg [3:0] y);${serial(72)}
-  localparam ACCB = 32;
-  localparam AB = 4;
-  wire rst = 1'b0;
-  wire [39:0] par_q = sr[71:32];
-  wire [9:0] rq_hi = 10'd15;
-  wire [9:0] rq_lo = 10'd0;
-  wire signed [31:0] rq_mx_l = sr[31:0];
+    const cfg = laneConfig(stages);
+    const f = coreFacts(cfg);
+    const { ACCB, PKEEP_W, CLAMP_W } = f.d;
+    const w = ACCB.value + PKEEP_W.value;
+    return [
+      verilogFile(cfg, requantLaneModule(f)),
+      {
+        name: 'lane.v',
+        text: `module lane_top (input wire clk, input wire din, output reg [3:0] y);${serial(w)}
   wire [3:0] rq_y;
-  genvar l;
-  generate
-    for (l = 0; l < 1; l = l + 1) begin : g_lane
-${requantLane(stages)}
-    end
-  endgenerate
+  nibble_requant_lane u_lane (.clk(clk), .rst(1'b0), .mx(sr[${ACCB.value - 1}:0]), .par(sr[${w - 1}:${ACCB.value}]),
+    .hi(${CLAMP_W.value}'d15), .lo(${CLAMP_W.value}'d0), .y(rq_y));
   always @(posedge clk) y <= rq_y;
 endmodule
-`;
+`,
+      },
+    ];
   }
   // gemmlowp / TFLite: y = clamp(zp + RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc + bias, M), s))
   const st = Math.max(1, Math.min(3, stages));
@@ -329,7 +342,7 @@ endmodule
     k <= st
       ? `  reg signed [${w - 1}:0] ${name}; always @(posedge clk) ${name} <= ${e};`
       : `  wire signed [${w - 1}:0] ${name} = ${e};`;
-  return `module lane_top (input wire clk, input wire din, output reg [3:0] y);${serial(110)}
+  const text = `module lane_top (input wire clk, input wire din, output reg [3:0] y);${serial(110)}
   wire signed [31:0] acc = sr[31:0];
   wire signed [31:0] bias = sr[63:32];
   wire signed [31:0] m = sr[95:64];
@@ -346,6 +359,14 @@ ${r(st >= 3 ? 2 : 9, 'z', 33, 'z_r')}
   always @(posedge clk) y <= yc;
 endmodule
 `;
+  return [{ name: 'lane.v', text }];
+}
+
+/** Operand shift-register bits of a lane bench (not pipeline registers). */
+function laneSerialBits(kind: 'shift' | 'multiplier', stages: number): number {
+  if (kind === 'multiplier') return 110;
+  const f = coreFacts(laneConfig(stages));
+  return f.d.ACCB.value + f.d.PKEEP_W.value;
 }
 
 export interface RequantRow {
@@ -369,13 +390,15 @@ export function compareRequant(device: PnrDevice = 'ice40-up5k'): RequantRow[] {
     for (const stages of kind === 'shift' ? [1, 3, 4] : [1, 3]) {
       rows.push(
         withDir((dir) => {
-          writeFileSync(join(dir, 'lane.v'), requantLaneModule(kind, stages));
+          const files = requantLaneFiles(kind, stages);
+          for (const file of files) writeFileSync(join(dir, file.name), file.text);
+          const names = files.map((file) => file.name);
           const log = runTool(
             'yosys',
             [
               '-q',
               '-p',
-              `${synthScript('ice40', 'lane_top', ['lane.v'], 'lane.json', device === 'ice40-up5k')}; tee -o stat.txt stat`,
+              `${synthScript('ice40', 'lane_top', names, 'lane.json', device === 'ice40-up5k')}; tee -o stat.txt stat`,
             ],
             dir,
             `yosys (${kind} lane)`,
@@ -388,7 +411,7 @@ export function compareRequant(device: PnrDevice = 'ice40-up5k'): RequantRow[] {
             stages,
             luts: st.luts,
             // pipeline registers only: the operand shift register and the output register are test scaffolding
-            ffs: st.ffs - (kind === 'shift' ? 72 : 110) - 4,
+            ffs: st.ffs - laneSerialBits(kind, stages) - 4,
             dsps: st.dsps,
             fmaxMHz: p.fmaxMHz,
           };

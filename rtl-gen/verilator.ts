@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configHash, type ArchConfig, RtlError, packageRoot } from '../arch/index.js';
 import { generateHarness } from './harness.js';
-import { generateVerilog, rtlOptions, type RtlOptions } from './verilog.js';
+import { rtlOptions, type RtlOptions } from './core-facts.js';
+import { generateVerilog } from './generate.js';
 
 export function toolAvailable(tool: string): boolean {
   const r = spawnSync(tool, ['--version'], { encoding: 'utf8' });

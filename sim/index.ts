@@ -24,6 +24,9 @@ export type { Disagreement, FuzzOptions, FuzzReport, RefusalKind } from './engin
 export { loadEnergyTable, validateEnergyTable, sramPjPerBit, DEFAULT_ENERGY_TABLE } from './energy.js';
 export type { EnergyTable, EnergyReport, EnergyOptions } from './energy.js';
 export { writeChromeTrace, writeVcd, vcdFromSnapshots } from './trace.js';
+// the initial DRAM image exactly as the simulator builds it (co-simulation loads the same bytes into the RTL)
+export { buildDram } from './memory.js';
+export { prepareProgram } from './prepare.js';
 export {
   estimateArea,
   loadAreaTable,

@@ -13,7 +13,7 @@ import { si, ms, type Goal, type Table } from '../report.js';
 import { SectionUnavailable, type BenchContext, type Section, type SectionOutput } from '../section.js';
 import { loadRtlGen } from './verilator.js';
 
-type ShellApi = typeof import('../../rtl-gen/shell/index.js');
+type ShellApi = typeof import('../../cosim/index.js');
 type FpgaApi = typeof import('../../fpga/index.js');
 
 async function load<T>(path: string, what: string): Promise<T> {
@@ -70,7 +70,7 @@ export const boardSection: Section = {
   async run(ctx: BenchContext): Promise<SectionOutput> {
     const rtl = await loadRtlGen();
     if (!rtl.toolAvailable('verilator')) throw new SectionUnavailable('verilator is not installed');
-    const shell = await load<ShellApi>('../../rtl-gen/shell/index.js', 'rtl-gen/shell');
+    const shell = await load<ShellApi>('../../cosim/index.js', 'cosim/');
     const fpga = await load<FpgaApi>('../../fpga/index.js', 'fpga/');
     const count = ctx.options.quick ? 3 : 12;
     const rows: Row[] = [];

@@ -12,7 +12,7 @@
 import { DEFAULT_CONFIG, deriveArch } from '../../arch/index.js';
 import type { GemmInst } from '../../isa/index.js';
 import { newGemmKernel, type GemmKernel } from '../../sim/kernels/gemm-kernel.js';
-import type { Scratchpads } from '../../sim/memory.js';
+import type { Scratchpads } from '../../sim/index.js';
 import { pct, si, type Table } from '../report.js';
 import { timeRepeated, type RssSampler } from '../measure.js';
 import { buildNativeGemm, runNativeGemm } from '../native.js';

@@ -16,20 +16,20 @@ import { ms, si, type Goal, type Table } from '../report.js';
 import { SectionUnavailable, type BenchContext, type Section, type SectionOutput } from '../section.js';
 import { measureEngine, type EngineRun } from './sim.js';
 
-type RtlApi = typeof import('../../rtl-gen/index.js');
+type RtlApi = typeof import('../../cosim/index.js');
 
-/** Load rtl-gen at run time so the other sections work in a build without it. */
+/** Load the co-simulation at run time so the other sections work in a build without it. */
 export async function loadRtlGen(): Promise<RtlApi> {
   try {
-    const api = (await import(new URL('../../rtl-gen/index.js', import.meta.url).href)) as RtlApi;
+    const api = (await import(new URL('../../cosim/index.js', import.meta.url).href)) as RtlApi;
     if (typeof api.verifyProgram !== 'function' || typeof api.toolAvailable !== 'function') {
-      throw new SectionUnavailable('rtl-gen/index.ts does not export verifyProgram and toolAvailable yet');
+      throw new SectionUnavailable('cosim/index.ts does not export verifyProgram and toolAvailable yet');
     }
     return api;
   } catch (e) {
     if (e instanceof SectionUnavailable) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND')
-      throw new SectionUnavailable('rtl-gen (rtl-gen/index.ts) is not available in this build');
+      throw new SectionUnavailable('the co-simulation (cosim/index.ts) is not available in this build');
     throw e;
   }
 }

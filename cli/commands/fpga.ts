@@ -10,7 +10,7 @@ import { configHash, type ArchConfig } from '../../arch/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { writeOutputFile } from '../../io/index.js';
 import { CliUsageError, loadConfig, loadProgram, parsePositiveInt } from '../inputs.js';
-import { requirePart, shellApi } from '../modules.js';
+import { cosimApi, requirePart, shellApi } from '../modules.js';
 import { colour, formatNumber, Terminal } from '../terminal.js';
 
 type FpgaApi = typeof import('../../fpga/index.js');
@@ -95,8 +95,9 @@ async function image(term: Terminal, args: Record<string, unknown>): Promise<voi
   const out = str(args, 'output');
   if (!target || !out) throw new CliUsageError('nibble fpga image needs a program file and -o DIR');
   const program = await loadProgram(target);
-  const api = await shellApi('nibble fpga image', ['shellImage', 'shellParams']);
-  const img = api.shellImage(program, api.shellParams(program.config));
+  const api = await shellApi('nibble fpga image', ['shellParams']);
+  const cosim = await cosimApi('nibble fpga image', ['shellImage']);
+  const img = cosim.shellImage(program, api.shellParams(program.config));
   writeOutputFile(join(out, 'code.bin'), img.code);
   writeOutputFile(join(out, 'data.bin'), img.data);
   const outputs = program.outputs.map((o) => ({

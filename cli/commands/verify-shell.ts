@@ -1,15 +1,15 @@
 /**
  * `nibble verify --rtl --shell axi`: co-simulate through the AXI shell, driven
- * by the generated C driver against nibble's AXI slave model (rtl-gen/shell).
+ * by the generated C driver against nibble's AXI slave model (cosim/shell.ts).
  * Without --bus-seed the bus is the deterministic model and every instruction's
  * cycles must match the simulator; with --bus-seed S the bus timing is random
  * (seed S, S+1, ... per program) and the outputs must match.
  */
 import type { ArchConfig } from '../../arch/index.js';
 import type { Program } from '../../isa/index.js';
-import type { VerifyShellResult } from '../../rtl-gen/shell/index.js';
+import type { VerifyShellResult } from '../../cosim/index.js';
 import { parseNonNegativeInt } from '../inputs.js';
-import { shellApi } from '../modules.js';
+import { cosimApi } from '../modules.js';
 import { shellOptionsFrom } from '../shell-args.js';
 import type { Terminal } from '../terminal.js';
 
@@ -38,7 +38,7 @@ export async function verifyShellRandomCli(
   seed: number,
   cfg: ArchConfig | undefined,
 ): Promise<ShellChecked[]> {
-  const api = await shellApi('nibble verify --shell axi --random', ['verifyShellRandom']);
+  const api = await cosimApi('nibble verify --shell axi --random', ['verifyShellRandom']);
   const busSeed = parseNonNegativeInt(args['bus-seed'], 'bus-seed');
   const results: ShellChecked[] = [];
   const bar = term.progress('co-simulating (AXI shell)', count);
@@ -63,7 +63,7 @@ export async function verifyShellPrograms(
   runs: { name: string; program: Program; inputs?: Record<string, Int32Array | Uint8Array> }[],
   onRun?: () => void,
 ): Promise<ShellChecked[]> {
-  const api = await shellApi('nibble verify --shell axi', ['verifyShellProgram']);
+  const api = await cosimApi('nibble verify --shell axi', ['verifyShellProgram']);
   const busSeed = parseNonNegativeInt(args['bus-seed'], 'bus-seed');
   const shell = shellOptionsFrom(args);
   return runs.map((r, i) => {

@@ -14,7 +14,7 @@ import {
   parsePositiveInt,
   refuseModelOptions,
 } from '../inputs.js';
-import { rtlApi } from '../modules.js';
+import { cosimApi } from '../modules.js';
 import { requireTools, VERILATOR_BUILD } from '../tools.js';
 import { withShellOptions } from '../shell-args.js';
 import { colour, Terminal } from '../terminal.js';
@@ -123,7 +123,7 @@ export const verifyCommand: CommandSpec = {
     } else if (random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
       requireTools('nibble verify --rtl', VERILATOR_BUILD);
-      const api = await rtlApi('nibble verify --random', ['verifyRandom']);
+      const api = await cosimApi('nibble verify --random', ['verifyRandom']);
       if (process.stderr.isTTY && term.verbosity !== 'quiet')
         term.note('building the Verilator model of each new config first (minutes each; cached in .cache/rtl)...');
       const bar = term.progress('co-simulating', random);
@@ -152,7 +152,7 @@ export const verifyCommand: CommandSpec = {
       refuseModelOptions(args, target!, program, ['images', 'format']);
       checkProgramConfig(target!, program, str(args, 'config'), cfg);
       requireTools('nibble verify --rtl', VERILATOR_BUILD);
-      const api = await rtlApi('nibble verify PROGRAM', ['verifyProgram']);
+      const api = await cosimApi('nibble verify PROGRAM', ['verifyProgram']);
       const v = term.step(
         `co-simulating ${target} (building the Verilator model of config ${program.configHash} first if not cached: minutes)`,
         () => api.verifyProgram(program),
@@ -171,7 +171,7 @@ export const verifyCommand: CommandSpec = {
       const inputs = modelInputs(net, data);
       const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
       requireTools('nibble verify --rtl', VERILATOR_BUILD);
-      const api = await rtlApi('nibble verify MODEL', ['verifyProgram']);
+      const api = await cosimApi('nibble verify MODEL', ['verifyProgram']);
       if (process.stderr.isTTY && term.verbosity !== 'quiet')
         term.note(`building the Verilator model of config ${program.configHash} first if not cached (minutes)...`);
       const bar = term.progress('co-simulating', data.count);

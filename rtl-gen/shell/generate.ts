@@ -1,12 +1,12 @@
 /**
- * `generateShell(cfg, opts)`: the core's Verilog (rtl-gen/verilog.ts, ports
+ * `generateShell(cfg, opts)`: the core's Verilog (rtl-gen/generate.ts, ports
  * unchanged) plus the AXI shell around it, one file per module, each with the
  * config header. The shell only uses the core's top-level ports.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configHash, type ArchConfig } from '../../arch/index.js';
-import { generateVerilog, headerComment, type GeneratedRtl } from '../verilog.js';
+import { generateVerilog, headerComment, type GeneratedRtl } from '../generate.js';
 import { axilRegsModule } from './control.js';
 import { shellParams, type ShellOptions, type ShellParams } from './options.js';
 import { axiReadModule } from './read.js';

@@ -22,7 +22,7 @@
  * the driver). A protocol violation prints one line and exits with 4.
  */
 import type { ArchConfig } from '../../arch/index.js';
-import { headerComment } from '../verilog.js';
+import { headerComment } from '../generate.js';
 import type { ShellParams } from './options.js';
 
 export function generateShellHarness(cfg: ArchConfig, p: ShellParams): string {

@@ -4,7 +4,7 @@
  * generator, the testbench, the C header and the register map all read these.
  */
 import { deriveArch, isPowerOfTwo, validateConfig, type ArchConfig, RtlError } from '../../arch/index.js';
-import { rtlOptions, type RtlOptions } from '../verilog.js';
+import { rtlOptions, type RtlOptions } from '../core-facts.js';
 
 export interface ShellOptions {
   /** AXI4 address width of m_axi_gmem (Vitis uses 64); default 64 */

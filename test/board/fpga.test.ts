@@ -26,7 +26,7 @@ import {
   xilinxPart,
 } from '../../fpga/index.js';
 import { toolAvailable } from '../../rtl-gen/index.js';
-import { shellRandomProgram } from '../../rtl-gen/shell/index.js';
+import { shellRandomProgram } from '../../cosim/index.js';
 import { ensureBuilt, expectUserError, nibble } from '../cli/nibble.js';
 import { thrownMessage } from '../thrown.js';
 

@@ -13,16 +13,15 @@ import { toolAvailable } from '../../rtl-gen/index.js';
 import {
   alignProgram,
   buildShellVerilator,
-  lintShell,
   runShellHarness,
   shellImage,
-  shellParams,
   shellRandomConfig,
   shellRandomProgram,
   verifyShellProgram,
   verifyShellRandom,
   type VerifyShellResult,
-} from '../../rtl-gen/shell/index.js';
+} from '../../cosim/index.js';
+import { lintShell, shellParams } from '../../rtl-gen/index.js';
 import { randomProgram } from '../../sim/index.js';
 import { CFG4, CFG8, A_OUT, A_WGT, directedPrograms, halt, load, store } from '../rtl/programs.js';
 import { thrownMessage } from '../thrown.js';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(REPO, 'dist/cli/main.js');
 export { AUTHORS_MODEL } from '../reference-data.js';
-const SOURCE_DIRS = ['arch', 'io', 'isa', 'sim', 'compiler', 'rtl-gen', 'fpga', 'models', 'cli', 'sweep'];
+const SOURCE_DIRS = ['arch', 'io', 'isa', 'sim', 'compiler', 'rtl-gen', 'cosim', 'fpga', 'models', 'cli', 'sweep'];
 const LOCK = join(REPO, 'dist/.cli-test-build.lock');
 
 function newestSource(dir: string): number {

@@ -1,14 +1,12 @@
 /** nibble rtl / verify on a small machine (Verilator builds are cached per config under .cache/rtl). */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { haveTools } from '../rtl/tools-required.js';
 import { ensureBuilt, expectUserError, nibble } from './nibble.js';
 
-const haveVerilator = spawnSync('verilator', ['--version']).status === 0;
-if (!haveVerilator)
-  console.warn('[test/cli/rtl] SKIPPED nibble rtl --lint / verify: verilator is not installed (CI installs it)');
+const haveVerilator = haveTools('test/cli/rtl.test.ts', ['verilator']);
 
 const SMALL = {
   array: { rows: 4, cols: 4 },

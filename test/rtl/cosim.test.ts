@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { configHash, type ArchConfig } from '../../arch/config.js';
-import { verifyProgram, verifyRandom, toolAvailable, type VerifyResult } from '../../rtl-gen/index.js';
+import { verifyProgram, verifyRandom, type VerifyResult } from '../../cosim/index.js';
+import { haveTools } from './tools-required.js';
 import { randomConfig } from '../../sim/index.js';
 import { CFG4, CFG8, directedPrograms } from './programs.js';
 
-const HAVE_VERILATOR = toolAvailable('verilator');
-if (!HAVE_VERILATOR) console.warn('SKIPPED test/rtl/cosim.test.ts: verilator is not installed');
+const HAVE_VERILATOR = haveTools('test/rtl/cosim.test.ts', ['verilator']);
 
 function expectOk(r: VerifyResult, what: string): void {
   if (!r.ok) throw new Error(`${what}: RTL != simulator: ${r.mismatch}`);

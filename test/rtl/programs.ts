@@ -175,14 +175,20 @@ function program(cfg: ArchConfig, code: Instruction[], params: { bias: number[];
 
 const lanes = (n: number, f: (l: number) => number) => Array.from({ length: n }, (_, l) => f(l));
 
-/** The directed programs for one config: name -> program. */
-export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
+interface Ctx {
+  cfg: ArchConfig;
+  n: number;
+  /** INP and OUT entry bytes */
+  ie: number;
+  oe: number;
+  normal: { bias: number[]; shift: number[] }[];
+  /** normal and extreme PARAM entries */
+  all: { bias: number[]; shift: number[] }[];
+}
+
+function context(cfg: ArchConfig): Ctx {
   const a = deriveArch(cfg);
   const n = a.n;
-  const ie = a.inpEntryBytes;
-  const we = a.wgtEntryBytes;
-  const oe = a.outEntryBytes;
-  const pe = a.paramEntryBytes;
   const normal = [
     { bias: lanes(n, (l) => 3 * l - 5), shift: lanes(n, (l) => l % 4) },
     { bias: lanes(n, (l) => -40 + l), shift: lanes(n, (l) => 2 + (l % 3)) },
@@ -195,13 +201,13 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
     },
     { bias: lanes(n, (l) => [-3, 100, -(2 ** 20), 2 ** 20][l % 4]!), shift: lanes(n, (l) => [-9, -8, 32, 5][l % 4]!) },
   ];
-  const all = [...normal, ...extreme];
-  const out: Record<string, Program> = {};
+  return { cfg, n, ie: a.inpEntryBytes, oe: a.outEntryBytes, normal, all: [...normal, ...extreme] };
+}
 
-  out['nop-each-unit'] = program(cfg, [nop(0), nop(1), nop(2), nop(1), nop(0)], normal);
-
+function loadGemmRequantStore(c: Ctx): Program {
+  const { cfg, n, ie, oe, normal } = c;
   // LOAD into every buffer (2-D, strided), 1x1 GEMM, REQUANT, 2-D STORE
-  out['load-gemm-requant-store'] = program(
+  return program(
     cfg,
     [
       load(0, 0, A_INP + 3, 4, 3, 4 * ie + 5),
@@ -213,10 +219,13 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
     ],
     normal,
   );
+}
 
+function convPool(c: Ctx): Program {
+  const { cfg, n, ie, oe, normal } = c;
   // convolution: 3x3 kernel, padding, stride 2, two input-channel blocks, signed activations, pshift;
   // then an accumulating 1-pixel GEMM (ACC bypass), fused 2x2 pooling, POOL, several STOREs
-  out['conv-pool'] = program(
+  return program(
     cfg,
     [
       load(0, 0, A_INP, 5 * 6, 2, 5 * 6 * ie),
@@ -293,7 +302,10 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
     ],
     normal,
   );
+}
 
+function requantExtremes(c: Ctx): Program {
+  const { cfg, n, all } = c;
   // extreme requant parameters: shift >= 32, shift = -128, |bias| = 2^31, every clamp width
   const rq: Instruction[] = [];
   for (let p = 0; p < 4; p++) {
@@ -320,7 +332,7 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
     }
   }
   rq[rq.length - 1]!.push_next = 1;
-  out['requant-extremes'] = program(
+  return program(
     cfg,
     [
       load(0, 0, A_INP, 8, 1, 0),
@@ -333,7 +345,10 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
     ],
     all,
   );
+}
 
+function gemmBackToBack(c: Ctx): Program {
+  const { cfg, n, normal } = c;
   // back-to-back GEMMs with P = 1, 2 and many passes: bank alternation, pass FIFO, bypass
   const bb: Instruction[] = [];
   for (let i = 0; i < 6; i++) {
@@ -366,7 +381,7 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
       accumulate: 1,
     }),
   );
-  out['gemm-back-to-back'] = program(
+  return program(
     cfg,
     [
       load(0, 0, A_INP, 9, 1, 0),
@@ -379,7 +394,10 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
     ],
     normal,
   );
+}
 
+function tokenOverlap(c: Ctx): Program {
+  const { cfg, n, ie, oe, normal } = c;
   // token-synchronised overlap: double-buffered rounds; loads of round r+1 run under compute of round r,
   // stores of round r under compute of round r+1; compute->load and store->compute tokens free the buffers
   const ov: Instruction[] = [];
@@ -414,8 +432,18 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
   }
   // drain the last two store->compute and compute->load tokens
   ov.push(nop(1, { pop_next: 1 }), nop(1, { pop_next: 1 }), nop(0, { pop_next: 1 }), nop(0, { pop_next: 1 }));
-  out['token-overlap'] = program(cfg, ov, normal);
-  void we;
-  void pe;
-  return out;
+  return program(cfg, ov, normal);
+}
+
+/** The directed programs for one config: name -> program. */
+export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
+  const c = context(cfg);
+  return {
+    'nop-each-unit': program(cfg, [nop(0), nop(1), nop(2), nop(1), nop(0)], c.normal),
+    'load-gemm-requant-store': loadGemmRequantStore(c),
+    'conv-pool': convPool(c),
+    'requant-extremes': requantExtremes(c),
+    'gemm-back-to-back': gemmBackToBack(c),
+    'token-overlap': tokenOverlap(c),
+  };
 }

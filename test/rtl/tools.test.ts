@@ -1,6 +1,7 @@
 /**
  * Generated Verilog: headers, Verilator -Wall lint (default and small machines),
- * Yosys synthesis of a tiny machine, and the tool-output parsers.
+ * Yosys synthesis and nextpnr place and route of a tiny machine, the
+ * tool-output parsers, and what a missing tool does (skip, or fail under CI).
  */
 import { describe, expect, it } from 'vitest';
 import { canonicalConfigJson, configHash, DEFAULT_CONFIG, validateConfig, type ArchConfig } from '../../arch/config.js';
@@ -10,18 +11,20 @@ import {
   lint,
   parseNextpnr,
   parseYosysStat,
+  pnr,
   rtlOptions,
   synth,
-  toolAvailable,
-  verifyProgram,
 } from '../../rtl-gen/index.js';
+import { verifyProgram } from '../../cosim/index.js';
 import { randomConfig } from '../../sim/index.js';
 import { CFG4, CFG8, directedPrograms } from './programs.js';
+import { ciIsSet, haveTools, toolVerdict } from './tools-required.js';
+import { declaredWidth } from './verilog-text.js';
 
-const HAVE_VERILATOR = toolAvailable('verilator');
-const HAVE_YOSYS = toolAvailable('yosys');
-if (!HAVE_VERILATOR) console.warn('SKIPPED lint tests in test/rtl/tools.test.ts: verilator is not installed');
-if (!HAVE_YOSYS) console.warn('SKIPPED synthesis test in test/rtl/tools.test.ts: yosys is not installed');
+const FILE = 'test/rtl/tools.test.ts';
+const HAVE_VERILATOR = haveTools(FILE, ['verilator']);
+const HAVE_YOSYS = haveTools(FILE, ['yosys']);
+const HAVE_PNR = haveTools(FILE, ['yosys', 'nextpnr-ice40']);
 
 /** Two PEs a side, tiny buffers: synthesizes in seconds. */
 const TINY: ArchConfig = validateConfig({
@@ -35,23 +38,38 @@ const TINY: ArchConfig = validateConfig({
 });
 
 describe('generated Verilog', () => {
-  it('every file carries the config JSON and configHash', () => {
+  it('one file per module, each carrying the config JSON and configHash; the top last', () => {
     const g = generateVerilog(CFG4);
-    expect(g.files.map((f) => f.name).sort()).toEqual([
-      'nibble_pe.v',
-      'nibble_queue.v',
-      'nibble_sdp_ram.v',
-      'nibble_top.v',
-    ]);
+    expect(g.files.map((f) => f.name).sort()).toEqual(
+      [
+        'array',
+        'compute',
+        'fetch',
+        'gemm',
+        'load',
+        'pe',
+        'perf',
+        'queue',
+        'requant',
+        'requant_lane',
+        'scratchpads',
+        'sdp_ram',
+        'store',
+        'tokens',
+        'top',
+      ].map((m) => `nibble_${m}.v`),
+    );
+    expect(g.files.at(-1)!.name).toBe('nibble_top.v');
     for (const f of g.files) {
       expect(f.text).toContain(`configHash: ${configHash(CFG4)}`);
       expect(f.text).toContain(canonicalConfigJson(CFG4));
+      expect(f.text).toContain(`module ${f.name.slice(0, -2)} `);
     }
   });
 
   it('is deterministic and differs between configs', () => {
     expect(generateVerilog(CFG8).files).toEqual(generateVerilog(CFG8).files);
-    expect(generateVerilog(CFG8).files[3]!.text).not.toEqual(generateVerilog(CFG4).files[3]!.text);
+    expect(generateVerilog(CFG8).files.at(-1)!.text).not.toEqual(generateVerilog(CFG4).files.at(-1)!.text);
   });
 
   it('rejects an invalid config with a ConfigError naming the field', () => {
@@ -66,11 +84,11 @@ describe('generation parameters (index and counter widths)', () => {
     const top = generateVerilog(CFG4, { indexBits: 12, counterBits: 24 }).files.find(
       (f) => f.name === 'nibble_top.v',
     )!.text;
-    expect(top).toContain('output wire [11:0] insn_addr');
-    expect(top).toContain('output wire [11:0] tr_cp_ret_idx');
-    expect(top).toContain('output reg [23:0] perf_cycles');
-    expect(top).toContain('output wire [27:0] perf_macs'); // 24 + 2 log2 4
-    expect(top).toContain('output wire [19:0] rd_req_addr'); // 1 MB DRAM
+    expect(declaredWidth(top, 'insn_addr')).toBe(12);
+    expect(declaredWidth(top, 'tr_cp_ret_idx')).toBe(12);
+    expect(declaredWidth(top, 'perf_cycles')).toBe(24);
+    expect(declaredWidth(top, 'perf_macs')).toBe(28); // 24 + 2 log2 4
+    expect(declaredWidth(top, 'rd_req_addr')).toBe(20); // 1 MB DRAM
   });
 
   it('rejects widths out of range with an RtlError naming the option', () => {
@@ -143,6 +161,36 @@ describe.skipIf(!HAVE_YOSYS)('yosys', () => {
     const r = synth(TINY, 'generic');
     expect(r.cells).toBeGreaterThan(100);
     expect(r.ffs).toBeGreaterThan(50);
+  });
+});
+
+describe.skipIf(!HAVE_PNR)('nextpnr-ice40', () => {
+  it('places and routes a tiny machine inside fpgaWrapper on an iCE40 UP5K', { timeout: 600_000 }, () => {
+    const r = pnr(TINY, 'ice40-up5k');
+    expect(r.utilisation['ICESTORM_LC']![0]).toBeGreaterThan(500);
+    expect(r.utilisation['ICESTORM_RAM']![0]).toBeGreaterThan(0);
+    expect(r.fmaxMHz).toBeGreaterThan(1);
+  });
+});
+
+describe('a missing tool', () => {
+  it('skips its file with a line naming the install command, or fails under CI', () => {
+    expect(toolVerdict('f', [], true)).toEqual({ action: 'run' });
+    expect(toolVerdict('test/rtl/x.test.ts', ['verilator'], false)).toEqual({
+      action: 'skip',
+      message: 'SKIPPED test/rtl/x.test.ts: verilator is not installed (apt-get install -y verilator)',
+    });
+    expect(toolVerdict('test/rtl/x.test.ts', ['yosys', 'nextpnr-ice40'], true)).toEqual({
+      action: 'fail',
+      message:
+        'test/rtl/x.test.ts: CI is set, so the RTL tests must run, but yosys, nextpnr-ice40 are not installed ' +
+        '(apt-get install -y yosys; apt-get install -y nextpnr-ice40)',
+    });
+  });
+
+  it('CI counts as set unless empty or an explicit no', () => {
+    expect([{ CI: '1' }, { CI: 'true' }, { CI: 'yes' }].map((e) => ciIsSet(e))).toEqual([true, true, true]);
+    expect([{}, { CI: '' }, { CI: '0' }, { CI: 'false' }].map((e) => ciIsSet(e))).toEqual([false, false, false, false]);
   });
 });
 

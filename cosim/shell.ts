@@ -16,22 +16,26 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { configHash, deriveArch, RtlError, type ArchConfig } from '../../arch/index.js';
-import type { Program } from '../../isa/index.js';
-import { randomConfig, randomProgram, simulate } from '../../sim/index.js';
-import { driverFiles } from '../driver/index.js';
-import { runTool } from '../verilator.js';
-import { cachedBuild, verilatorBuildArgs } from './build-cache.js';
-import { generateShell, SHELL_TOP } from './generate.js';
-import { generateShellHarness } from './harness.js';
-import { alignProgram, shellBusBytes, shellImage } from './image.js';
+import { configHash, deriveArch, RtlError, type ArchConfig } from '../arch/index.js';
+import type { Program } from '../isa/index.js';
+import {
+  cachedBuild,
+  driverFiles,
+  generateShell,
+  generateShellHarness,
+  runTool,
+  SHELL_TOP,
+  verilatorBuildArgs,
+} from '../rtl-gen/index.js';
+import { randomConfig, randomProgram, simulate } from '../sim/index.js';
+import { alignProgram, shellBusBytes, shellImage } from './shell-image.js';
 import {
   SHELL_READ_OVERHEAD,
   SHELL_WRITE_OVERHEAD,
   shellParams,
   type ShellOptions,
   type ShellParams,
-} from './options.js';
+} from '../rtl-gen/index.js';
 
 export interface ShellBuild {
   dir: string;

@@ -5,11 +5,10 @@
  * a program longer than the instruction memory, or a DMA row whose address is
  * not aligned to its AXI beat, is refused naming the instruction and the fix.
  */
-import { RtlError, type ArchConfig } from '../../arch/index.js';
-import { encodeProgramCode, type Instruction, type Program } from '../../isa/index.js';
-import { buildDram } from '../../sim/memory.js';
-import { prepareProgram } from '../../sim/prepare.js';
-import type { ShellParams } from './options.js';
+import { RtlError, type ArchConfig } from '../arch/index.js';
+import { encodeProgramCode, type Instruction, type Program } from '../isa/index.js';
+import type { ShellParams } from '../rtl-gen/index.js';
+import { buildDram, prepareProgram } from '../sim/index.js';
 
 export interface ShellImage {
   /** instruction words up to and including HALT, 16 little-endian bytes each */

@@ -7,11 +7,8 @@
 import { configHash, deriveArch, type ArchConfig, RtlError } from '../arch/index.js';
 import { encodeProgramCode } from '../isa/index.js';
 import type { Program } from '../isa/index.js';
-import { randomConfig, randomProgram, simulate, type SimResult } from '../sim/index.js';
-import { buildDram } from '../sim/memory.js';
-import { prepareProgram } from '../sim/prepare.js';
-import { buildVerilator, runHarness, type HarnessRun } from './verilator.js';
-import { rtlOptions, type RtlOptions } from './verilog.js';
+import { buildVerilator, rtlOptions, runHarness, type HarnessRun, type RtlOptions } from '../rtl-gen/index.js';
+import { buildDram, prepareProgram, randomConfig, randomProgram, simulate, type SimResult } from '../sim/index.js';
 
 export interface VerifyOptions {
   /** logical input tensors by name (missing ones: the simulator's seeded random fill) */

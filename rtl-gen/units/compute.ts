@@ -1,0 +1,82 @@
+/**
+ * nibble_compute, the compute unit: decodes its queue head, starts a GEMM
+ * (nibble_gemm + nibble_array) or a REQUANT / POOL (nibble_requant) when the
+ * tokens and the units allow, shares the ACC read port between them, retires
+ * a compute NOP at once, and reports every retire with its instruction index.
+ */
+import type { CoreFacts } from '../core-facts.js';
+import { VerilogModule } from '../emit/module.js';
+import { lit } from '../emit/width.js';
+import { readPort, traceEvents, tracePorts, unitPorts, writePort } from './ports.js';
+import { tokenEvents, tokensReady } from './tokens.js';
+
+function ports(m: VerilogModule, f: CoreFacts): void {
+  unitPorts(m, f, 'compute', { decodesPart: false, busyReg: false });
+  m.portGroup('scratchpad ports');
+  for (const r of ['inp', 'wgt', 'acc', 'par', 'outp'] as const) readPort(m, f, r);
+  writePort(m, f, 'acc');
+  writePort(m, f, 'out');
+  m.portGroup('activity and trace');
+  m.output('array_active', 1, { doc: 'a pixel is issued into the array this cycle' });
+  tracePorts(m, f, 'cp', ['start', 'ret']);
+}
+
+export function computeModule(
+  f: CoreFacts,
+  units: { gemm: VerilogModule; array: VerilogModule; requant: VerilogModule },
+): VerilogModule {
+  const { d } = f;
+  const m = new VerilogModule(
+    'nibble_compute',
+    'Compute unit: GEMM on the systolic array, REQUANT / POOL, compute NOP (docs/rtl.md, "Compute unit").',
+    f.c,
+  );
+  ports(m, f);
+  const head = f.isa.entryView('GEMM', d.IX.value);
+  m.wire('ch_op', d.OPC_W, { value: head.slice('cq_head', 'opcode') });
+  for (const [name, op] of [
+    ['ch_gemm', 'GEMM'],
+    ['ch_rq', 'REQUANT'],
+    ['ch_pool', 'POOL'],
+  ] as const)
+    m.wire(name, 1, { value: `ch_op == ${lit(d.OPC_W, f.isa.opcodeOf(op))}` });
+  m.wire('ch_idx', d.IX, { value: head.slice('cq_head', 'idx') });
+  m.wire('cp_tok', 1, { value: tokensReady(f, 'compute', head, 'cq_head') });
+  m.comment(
+    'a GEMM starts while an earlier one drains (its next bank free); anything else waits for the array to drain',
+  );
+  m.wire('cp_start_gemm', 1, { value: 'running && cq_ne && ch_gemm && cp_tok && !ng_busy && gemm_ready' });
+  m.wire('cp_start_ng', 1, { value: 'running && cq_ne && !ch_gemm && cp_tok && !ng_busy && !gemm_any' });
+  m.wire('cp_start_nop', 1, { value: 'cp_start_ng && !ch_rq && !ch_pool' });
+  m.assign('cp_start', 'cp_start_gemm || cp_start_ng');
+  m.assign('cp_busy', 'ng_busy || gemm_any');
+  m.section('GEMM and the array; REQUANT / POOL');
+  m.instance(units.gemm, 'u_gemm', { ports: { gemm_start: 'cp_start_gemm' } });
+  m.instance(units.array, 'u_array');
+  m.instance(units.requant, 'u_rq', {
+    ports: { ng_start: 'cp_start_ng' },
+  });
+  m.comment('the ACC read port: REQUANT while it runs, else the GEMM read-modify-write');
+  m.assign('acc_re', 'ng_rq ? rq_acc_re : gemm_acc_re');
+  m.assign('acc_ra', 'ng_rq ? rq_acc_ra : gemm_acc_ra');
+  m.section('retire');
+  m.reg('ng_idx', d.IX, { doc: 'index and push flags of the REQUANT / POOL in flight' });
+  m.regs(['ng_pp', 'ng_pn']);
+  m.clocked(`
+    if (cp_start_ng && (ch_rq || ch_pool)) begin
+      ng_idx <= ch_idx; ng_pp <= ${head.slice('cq_head', 'push_prev')}; ng_pn <= ${head.slice('cq_head', 'push_next')};
+    end
+  `);
+  m.wire('cp_ret', 1, { value: 'cp_start_nop || g_ret || ng_done' });
+  traceEvents(m, 'cp', {
+    headIdx: 'ch_idx',
+    ret: 'cp_ret',
+    retIdx: 'cp_start_nop ? ch_idx : g_ret ? g_ret_idx : ng_idx',
+  });
+  const retFlag = { push_prev: ['g_ret_pp', 'ng_pp'], push_next: ['g_ret_pn', 'ng_pn'] } as const;
+  tokenEvents(m, f, 'compute', 'cp_start', head, 'cq_head', 'cp_ret', (flag) => {
+    const [g, n] = retFlag[flag as keyof typeof retFlag];
+    return `(cp_start_nop ? ${head.slice('cq_head', flag)} : g_ret ? ${g} : ${n})`;
+  });
+  return m;
+}

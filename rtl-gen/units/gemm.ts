@@ -1,0 +1,435 @@
+/**
+ * nibble_gemm, the GEMM controller (docs/rtl.md, "Compute unit"): the preload
+ * engine (one pass = N WGT reads into a weight bank), the 2-entry pass FIFO,
+ * the issue engine (one pixel per cycle, incremental addresses, zero padding),
+ * the G-deep pixel metadata delay line and the ACC read-modify-write with its
+ * same-cycle bypass. The array itself is nibble_array.
+ */
+import type { CoreFacts } from '../core-facts.js';
+import { BitFields } from '../emit/fields.js';
+import { VerilogModule } from '../emit/module.js';
+import { Dim, bitsFor, sext, zext, type Width } from '../emit/width.js';
+
+/** The GEMM fields a register or descriptor slot holds, with the field's own width. */
+function gemmWidths(f: CoreFacts) {
+  const w = (name: string) => f.isa.width('GEMM', name);
+  /** a field the RTL treats as one of the named dimensions: they must agree */
+  const dim = (name: string, d: Dim): Dim => {
+    if (w(name) !== d.value) throw new Error(`internal: GEMM.${name} has ${w(name)} bits, the RTL assumes ${d.value}`);
+    return d;
+  };
+  return {
+    kh: w('kernel_h'),
+    kw: w('kernel_w'),
+    cb: w('ci_blocks'),
+    sh: w('stride_h'),
+    sw: w('stride_w'),
+    pt: w('pad_top'),
+    pl: w('pad_left'),
+    psh: w('pshift'),
+    inH: dim('in_h', f.d.DIMB),
+    inW: dim('in_w', f.d.DIMB),
+    outH: dim('out_h', f.d.ODIMB),
+    outW: dim('out_w', f.d.ODIMB),
+    acc: dim('acc_addr', f.d.ACC_AW),
+    wgt: dim('wgt_addr', f.d.WGT_AW),
+    inp: dim('inp_addr', f.d.INP_AW),
+  };
+}
+
+const pdw = (f: CoreFacts) => f.c.define('PDW', passDescriptor(f).width, 'pass descriptor bits');
+const pfCountBits = (f: CoreFacts) => bitsFor(f.d.WBANKS.value);
+
+/** Pass descriptor: written at a pass's preload, read by the issue engine. */
+function passDescriptor(f: CoreFacts) {
+  const { d } = f;
+  const g = gemmWidths(f);
+  return BitFields.concat([
+    ['bank', 1],
+    ['ovw', 1],
+    ['last', 1],
+    ['idx', d.IX],
+    ['iy0', d.IW],
+    ['ix0', d.IW],
+    ['rowbase0', d.INP_AW],
+    ['rowstep', d.INP_AW],
+    ['in_h', g.inH],
+    ['in_w', g.inW],
+    ['out_h', g.outH],
+    ['out_w', g.outW],
+    ['sh', g.sh],
+    ['sw', g.sw],
+    ['acc', g.acc],
+    ['psh', g.psh],
+    ['asig', 1],
+    ['pp', 1],
+    ['pn', 1],
+  ]);
+}
+
+/** Pixel metadata carried down the delay line. */
+function pixelMeta(f: CoreFacts) {
+  const g = gemmWidths(f);
+  return BitFields.concat([
+    ['intile', 1],
+    ['asig', 1],
+    ['bank', 1],
+    ['acc', g.acc],
+    ['ovw', 1],
+    ['psh', g.psh],
+    ['last', 1],
+    ['idx', f.d.IX],
+    ['pp', 1],
+    ['pn', 1],
+  ]);
+}
+
+function ports(m: VerilogModule, f: CoreFacts): void {
+  const { d } = f;
+  m.input('clk');
+  m.input('rst');
+  m.input('gemm_start', 1, { doc: 'the compute queue head (a GEMM) starts this cycle' });
+  m.input('cq_head', d.QW, { lintOff: ['UNUSEDSIGNAL'], doc: 'GEMM fields decoded here' });
+  m.output('gemm_ready', 1, { doc: 'a GEMM may start: no preload pending and the next bank free' });
+  m.output('gemm_any', 1, { doc: 'a GEMM is in flight anywhere in the pipeline' });
+  m.portGroup('WGT and INP reads');
+  m.output('wgt_re');
+  m.output('wgt_ra', d.WGT_AW);
+  m.output('inp_re');
+  m.output('inp_ra', d.INP_AW);
+  m.portGroup('to the array: weight writes and the tags of the pixel at delay-line stage 1');
+  m.output('pl_wr_v', 1, { reg: true });
+  m.output('pl_wr_row', d.LN, { reg: true });
+  m.output('pl_wr_bank', 1, { reg: true });
+  m.output('m1_intile');
+  m.output('m1_asig');
+  m.output('m1_bank');
+  m.input('col_sums', Dim.product(d.N, d.CW));
+  m.portGroup('ACC: the read-modify-write (the read port is shared with REQUANT)');
+  m.output('gemm_acc_re');
+  m.output('gemm_acc_ra', d.ACC_AW);
+  m.input('acc_re', 1, { doc: 'the ACC read port as driven this cycle' });
+  m.input('acc_ra', d.ACC_AW);
+  m.input('acc_q', d.ACC_W);
+  m.output('acc_we');
+  m.output('acc_wa', d.ACC_AW);
+  m.output('acc_wd', d.ACC_W);
+  m.portGroup('retire of a GEMM (its last pixel at stage G) and activity');
+  m.output('g_ret');
+  m.output('g_ret_idx', d.IX);
+  m.output('g_ret_pp');
+  m.output('g_ret_pn');
+  m.output('array_active', 1, { doc: 'a pixel is issued into the array this cycle' });
+}
+
+/** The pass being started: from the queue head (first pass) or the registers (later passes). */
+function passSelect(m: VerilogModule, f: CoreFacts): void {
+  const { d } = f;
+  const g = gemmWidths(f);
+  const head = f.isa.entryView('GEMM', d.IX.value);
+  head.unpack(m, 'cq_head', 'gh', [
+    ...f.isa.layouts.get('GEMM')!.fields.map((x) => x.name),
+    'push_prev',
+    'push_next',
+    'idx',
+  ]);
+  const regs: [string, Width][] = [
+    ['g_kh_n', g.kh],
+    ['g_kw_n', g.kw],
+    ['pl_kh', g.kh],
+    ['pl_kw', g.kw],
+    ['g_cb_n', g.cb],
+    ['pl_cb', g.cb],
+    ['g_in_h', g.inH],
+    ['g_in_w', g.inW],
+    ['g_out_h', g.outH],
+    ['g_out_w', g.outW],
+    ['g_sh', g.sh],
+    ['g_sw', g.sw],
+    ['g_pt', g.pt],
+    ['g_pl', g.pl],
+    ['g_psh', g.psh],
+    ['g_acc', g.acc],
+    ['g_idx', d.IX],
+    ['pl_wbase', g.wgt],
+    ['pl_rd', g.wgt],
+    ['pl_blk', g.inp],
+    ['pl_row', d.LN],
+  ];
+  for (const [name, w] of regs) m.reg(name, w);
+  m.regs(['pl_first', 'g_accum', 'g_asig', 'g_pp', 'g_pn']);
+  m.wire('pl_go', 1, { value: 'gemm_start || (pl_more && !pl_active && bank_free[pl_next_bank])' });
+  m.wire('v_new', 1, { value: 'gemm_start' });
+  const sel = (name: string, w: Width, fromHead: string, reg: string) =>
+    m.wire(name, w, { value: `v_new ? ${fromHead} : ${reg}` });
+  sel('v_kh_n', g.kh, 'gh_kernel_h', 'g_kh_n');
+  sel('v_kw_n', g.kw, 'gh_kernel_w', 'g_kw_n');
+  sel('v_cb_n', g.cb, 'gh_ci_blocks', 'g_cb_n');
+  sel('v_kh', g.kh, '0', 'pl_kh');
+  sel('v_kw', g.kw, '0', 'pl_kw');
+  sel('v_cb', g.cb, '0', 'pl_cb');
+  sel('v_in_h', g.inH, 'gh_in_h', 'g_in_h');
+  sel('v_in_w', g.inW, 'gh_in_w', 'g_in_w');
+  sel('v_out_h', g.outH, 'gh_out_h', 'g_out_h');
+  sel('v_out_w', g.outW, 'gh_out_w', 'g_out_w');
+  sel('v_sh', g.sh, 'gh_stride_h', 'g_sh');
+  sel('v_sw', g.sw, 'gh_stride_w', 'g_sw');
+  sel('v_pt', g.pt, 'gh_pad_top', 'g_pt');
+  sel('v_pl', g.pl, 'gh_pad_left', 'g_pl');
+  sel('v_psh', g.psh, 'gh_pshift', 'g_psh');
+  sel('v_acc', g.acc, 'gh_acc_addr', 'g_acc');
+  sel('v_accum', 1, 'gh_accumulate', 'g_accum');
+  sel('v_asig', 1, 'gh_act_signed', 'g_asig');
+  sel('v_pp', 1, 'gh_push_prev', 'g_pp');
+  sel('v_pn', 1, 'gh_push_next', 'g_pn');
+  sel('v_idx', d.IX, 'gh_idx', 'g_idx');
+  sel('v_wbase', g.wgt, 'gh_wgt_addr', 'pl_wbase');
+  sel('v_blk', g.inp, 'gh_inp_addr', 'pl_blk');
+  sel('v_first', 1, "1'b1", 'pl_first');
+  m.wire('v_last_kw', 1, { value: "v_kw == v_kw_n - 1'b1" });
+  m.wire('v_last_kh', 1, { value: "v_kh == v_kh_n - 1'b1" });
+  m.wire('v_last_cb', 1, { value: "v_cb == v_cb_n - 1'b1" });
+  m.wire('v_last', 1, { value: 'v_last_kw && v_last_kh && v_last_cb' });
+}
+
+function preloadEngine(m: VerilogModule, f: CoreFacts): void {
+  const { d } = f;
+  const g = gemmWidths(f);
+  const pd = passDescriptor(f);
+  m.comment('address products are taken mod 2^INP_AW (scratchpad addresses wrap), so their high bits are unused');
+  m.lintOff(['UNUSEDSIGNAL'], () => {
+    m.wire('v_hw_f', d.DIMB.times(2), { value: 'v_in_h * v_in_w' });
+    m.wire('v_hw', d.INP_AW, { value: 'v_hw_f[INP_AW-1:0]' });
+    m.comment('pass descriptor (registered at PL, pushed to the pass FIFO at PL+N-1)');
+    m.wire('v_iy0', d.IW, {
+      signed: true,
+      value: `$signed(${zext('v_kh', g.kh, d.IW)}) - $signed(${zext('v_pt', g.pt, d.IW)})`,
+    });
+    m.wire('v_ix0', d.IW, {
+      signed: true,
+      value: `$signed(${zext('v_kw', g.kw, d.IW)}) - $signed(${zext('v_pl', g.pl, d.IW)})`,
+    });
+    m.wire('v_iy0_a', d.INP_AW, { value: 'v_iy0[INP_AW-1:0]' });
+    m.wire('v_iyw', d.INP_AW.plus(d.DIMB), { value: 'v_iy0_a * v_in_w' });
+    m.wire('v_rowbase0', d.INP_AW, { value: 'v_blk + v_iyw[INP_AW-1:0]' });
+    m.wire('v_rowstep_f', d.DIMB.plus(g.sh), { value: 'v_in_w * v_sh' });
+  });
+  m.wire('v_rowstep', d.INP_AW, { value: 'v_rowstep_f[INP_AW-1:0]' });
+  const PDW = pdw(f);
+  m.comment(`pass descriptor, msb first: ${pd.describe()}`);
+  m.wire('v_pd', PDW, {
+    value: pd.pack({
+      bank: 'pl_next_bank',
+      ovw: 'v_first && !v_accum',
+      last: 'v_last',
+      idx: 'v_idx',
+      iy0: 'v_iy0',
+      ix0: 'v_ix0',
+      rowbase0: 'v_rowbase0',
+      rowstep: 'v_rowstep',
+      in_h: 'v_in_h',
+      in_w: 'v_in_w',
+      out_h: 'v_out_h',
+      out_w: 'v_out_w',
+      sh: 'v_sh',
+      sw: 'v_sw',
+      acc: 'v_acc',
+      psh: 'v_psh',
+      asig: 'v_asig',
+      pp: 'v_pp',
+      pn: 'v_pn',
+    }),
+  });
+  m.assign('wgt_re', 'pl_go || pl_active');
+  m.assign('wgt_ra', 'pl_go ? v_wbase : pl_rd');
+  m.wire('pf_push', 1, { value: "pl_active && pl_row == {LN{1'b1}}" });
+  m.comment('WGT data of the row read last cycle goes into PE row pl_wr_row, bank pl_wr_bank');
+  m.reg('pl_bank_cur');
+  m.clocked(`
+    pl_wr_v <= wgt_re;
+    pl_wr_row <= pl_go ? {LN{1'b0}} : pl_row;
+    pl_wr_bank <= pl_go ? pl_next_bank : pl_bank_cur;
+    if (pl_go) begin
+      g_kh_n <= v_kh_n; g_kw_n <= v_kw_n; g_cb_n <= v_cb_n; g_in_h <= v_in_h; g_in_w <= v_in_w;
+      g_out_h <= v_out_h; g_out_w <= v_out_w; g_sh <= v_sh; g_sw <= v_sw; g_pt <= v_pt; g_pl <= v_pl;
+      g_psh <= v_psh; g_acc <= v_acc; g_accum <= v_accum; g_asig <= v_asig; g_pp <= v_pp; g_pn <= v_pn; g_idx <= v_idx;
+      pl_active <= 1'b1; pl_row <= 1; pl_rd <= v_wbase + 1'b1; pl_bank_cur <= pl_next_bank;
+      pl_next_bank <= !pl_next_bank;
+      pl_more <= !v_last; pl_first <= 1'b0;
+      pl_wbase <= v_wbase + N[WGT_AW-1:0];
+      if (!v_last_kw) begin pl_kw <= v_kw + 1'b1; pl_kh <= v_kh; pl_cb <= v_cb; pl_blk <= v_blk; end
+      else if (!v_last_kh) begin pl_kw <= 0; pl_kh <= v_kh + 1'b1; pl_cb <= v_cb; pl_blk <= v_blk; end
+      else begin pl_kw <= 0; pl_kh <= 0; pl_cb <= v_cb + 1'b1; pl_blk <= v_blk + v_hw; end
+    end else if (pl_active) begin
+      pl_row <= pl_row + 1'b1; pl_rd <= pl_rd + 1'b1;
+      if (pl_row == {LN{1'b1}}) pl_active <= 1'b0;
+    end
+  `);
+}
+
+function passFifo(m: VerilogModule, f: CoreFacts): void {
+  m.section('pass FIFO (one slot per weight bank)');
+  m.comment(
+    "Pass j's descriptor lives in slot j mod 2, written at its PL and counted at PL+N-1 (pf_push). Slot and\n" +
+      'weight bank share the parity j mod 2, and pass j+2 preloads only once bank j mod 2 is free (N cycles after\n' +
+      "pass j's last issue), so the issue engine reads its pass straight from the slot: no staging or copy registers.",
+  );
+  m.regs(['pf0', 'pf1'], pdw(f));
+  m.regs(['pf_rp', 'is_slot']);
+  m.wire('is_start', 1, { value: 'pf_cnt != 0 && !is_active' });
+  m.clocked(`
+    if (pl_go) begin if (pl_next_bank) pf1 <= v_pd; else pf0 <= v_pd; end
+    if (is_start) begin pf_rp <= !pf_rp; is_slot <= pf_rp; end
+    pf_cnt <= pf_cnt + ${zext('pf_push', 1, pfCountBits(f))} - ${zext('is_start', 1, pfCountBits(f))};
+  `);
+}
+
+function issueEngine(m: VerilogModule, f: CoreFacts): void {
+  const { d } = f;
+  const g = gemmWidths(f);
+  const pd = passDescriptor(f);
+  m.section('issue engine (one pixel per cycle)');
+  m.wire('d', pdw(f), { value: '(is_start ? pf_rp : is_slot) ? pf1 : pf0' });
+  pd.unpack(
+    m,
+    'd',
+    'd',
+    pd.fields.map((x) => x.name),
+    ['iy0', 'ix0'],
+  );
+  m.regs(['is_y', 'is_x'], g.outW);
+  m.regs(['is_iy', 'is_ix'], d.IW, { signed: true });
+  m.reg('is_rowbase', d.INP_AW);
+  m.reg('is_acc', g.acc);
+  m.wire('e_valid', 1, { value: 'is_start || is_active' });
+  m.wire('e_y', g.outH, { value: 'is_start ? 0 : is_y' });
+  m.wire('e_x', g.outW, { value: 'is_start ? 0 : is_x' });
+  m.wire('e_iy', d.IW, { signed: true, value: 'is_start ? d_iy0 : is_iy' });
+  m.wire('e_ix', d.IW, { signed: true, value: 'is_start ? d_ix0 : is_ix' });
+  m.wire('e_rowbase', d.INP_AW, { value: 'is_start ? d_rowbase0 : is_rowbase' });
+  m.wire('e_acc', g.acc, { value: 'is_start ? d_acc : is_acc' });
+  m.wire('e_intile', 1, {
+    value:
+      `!e_iy[IW-1] && !e_ix[IW-1] && (e_iy < $signed(${zext('d_in_h', g.inH, d.IW)})) && ` +
+      `(e_ix < $signed(${zext('d_in_w', g.inW, d.IW)}))`,
+  });
+  m.wire('e_row_end', 1, { value: "e_x == d_out_w - 1'b1" });
+  m.wire('e_pass_end', 1, { value: "e_row_end && e_y == d_out_h - 1'b1" });
+  m.assign('inp_re', 'e_valid');
+  m.assign('inp_ra', 'e_rowbase + e_ix[INP_AW-1:0]');
+  m.assign('array_active', 'e_valid');
+  m.clocked(`
+    if (e_valid) begin
+      is_active <= !e_pass_end;
+      is_acc <= e_acc + 1'b1;
+      if (e_row_end) begin
+        is_x <= 0; is_y <= e_y + 1'b1; is_ix <= d_ix0;
+        is_iy <= e_iy + $signed(${zext('d_sh', g.sh, d.IW)}); is_rowbase <= e_rowbase + d_rowstep;
+      end else begin
+        is_x <= e_x + 1'b1; is_y <= e_y; is_ix <= e_ix + $signed(${zext('d_sw', g.sw, d.IW)}); is_iy <= e_iy;
+        is_rowbase <= e_rowbase;
+      end
+    end
+    // bank j mod 2 is busy from its preload until N cycles after its pass's last issue
+    if (pl_go) bank_inuse[pl_next_bank] <= 1'b1;
+    if (e_valid && e_pass_end) bank_inuse[d_bank] <= 1'b0;
+    if (e_valid && e_pass_end && d_bank == 1'b0) bank_cnt0 <= N; else if (bank_cnt0 != 0) bank_cnt0 <= bank_cnt0 - 1'b1;
+    if (e_valid && e_pass_end && d_bank == 1'b1) bank_cnt1 <= N; else if (bank_cnt1 != 0) bank_cnt1 <= bank_cnt1 - 1'b1;
+  `);
+}
+
+function delayLine(m: VerilogModule, f: CoreFacts): void {
+  const meta = pixelMeta(f);
+  const MW = f.c.define('MW', meta.width, 'pixel metadata bits');
+  m.section('pixel metadata delay line (stage k = cycle IS+p+k)');
+  m.comment(`pixel metadata, msb first: ${meta.describe()}`);
+  m.wire('e_meta', MW, {
+    value: meta.pack({
+      intile: 'e_intile',
+      asig: 'd_asig',
+      bank: 'd_bank',
+      acc: 'e_acc',
+      ovw: 'd_ovw',
+      psh: 'd_psh',
+      last: 'e_pass_end && d_last',
+      idx: 'd_idx',
+      pp: 'd_pp',
+      pn: 'd_pn',
+    }),
+  });
+  m.comment('stage k of the line is dlv[k*MW +: MW] (stage 0 = the pixel being issued); one register per stage');
+  m.wire('dlv', MW.times(1).plus(Dim.product(MW, f.d.G)));
+  m.assign('dlv[MW-1:0]', 'e_meta');
+  m.forEach('g_dl', 'gd', f.d.G, (b) => {
+    b.reg('m', MW);
+    b.clocked('m <= dlv[gd*MW +: MW];');
+    b.assign('dlv[(gd+1)*MW +: MW]', 'm');
+  });
+  m.clocked('dl_v <= {dl_v[G-1:1], e_valid};');
+  const at = (stage: string, field: Parameters<typeof meta.field>[0]) => meta.sliceAt('dlv', stage, field);
+  m.assign('m1_intile', at('MW', 'intile'));
+  m.assign('m1_asig', at('MW', 'asig'));
+  m.assign('m1_bank', at('MW', 'bank'));
+  m.wire('mW_acc', f.d.ACC_AW, { value: at('(2*N+1)*MW', 'acc') });
+  m.wire('mW_ovw', 1, { value: at('(2*N+1)*MW', 'ovw') });
+  m.wire('mW_psh', meta.field('psh').width, { value: at('(2*N+1)*MW', 'psh') });
+  m.assign('gemm_acc_re', 'dl_v[2*N]');
+  m.assign('gemm_acc_ra', at('2*N*MW', 'acc'));
+  m.wire('mG_last', 1, { value: at('G*MW', 'last') });
+  m.assign('g_ret', 'dl_v[G] && mG_last');
+  m.assign('g_ret_idx', at('G*MW', 'idx'));
+  m.assign('g_ret_pp', at('G*MW', 'pp'));
+  m.assign('g_ret_pn', at('G*MW', 'pn'));
+}
+
+function accWriteback(m: VerilogModule, f: CoreFacts): void {
+  const { d } = f;
+  m.section('ACC read-modify-write');
+  m.wire('gemm_wd', d.ACC_W);
+  m.reg('byp_v');
+  m.reg('byp_d', d.ACC_W);
+  m.wire('acc_old', d.ACC_W, { value: 'byp_v ? byp_d : acc_q' });
+  m.forEach('g_rmw', 'gc', d.N, (b) => {
+    b.wire('col_sum', d.CW, { signed: true, value: 'col_sums[gc*CW +: CW]' });
+    b.wire('ext', d.ACCB, {
+      value: d.CW.value >= d.ACCB.value ? 'col_sum[ACCB-1:0]' : sext('col_sum', d.CW, d.ACCB),
+    });
+    b.wire('old', d.ACCB, { value: "mW_ovw ? {ACCB{1'b0}} : acc_old[gc*ACCB +: ACCB]" });
+    b.assign('gemm_wd[gc*ACCB +: ACCB]', 'old + (ext << mW_psh)');
+  });
+  m.assign('acc_we', '!rst && dl_v[2*N+1]');
+  m.assign('acc_wa', 'mW_acc');
+  m.assign('acc_wd', 'gemm_wd');
+  m.clocked(`
+    byp_v <= acc_we && acc_re && acc_wa == acc_ra;
+    byp_d <= acc_wd;
+  `);
+}
+
+export function gemmModule(f: CoreFacts): VerilogModule {
+  const { d } = f;
+  const m = new VerilogModule(
+    'nibble_gemm',
+    'GEMM controller: preload engine, pass FIFO, issue engine, metadata delay line and ACC\n' +
+      'read-modify-write around nibble_array (docs/rtl.md, "Compute unit").',
+    f.c,
+  );
+  ports(m, f);
+  m.section('banks and activity');
+  m.reg('bank_inuse', d.WBANKS);
+  m.regs(['bank_cnt0', 'bank_cnt1'], d.LN.plus(1));
+  m.wire('bank_free', d.WBANKS, { value: '{!bank_inuse[1] && bank_cnt1 == 0, !bank_inuse[0] && bank_cnt0 == 0}' });
+  m.regs(['pl_active', 'pl_more', 'pl_next_bank', 'is_active']);
+  m.reg('pf_cnt', pfCountBits(f), { doc: 'passes in the pass FIFO: 0..WBANKS' });
+  m.reg('dl_v', d.G, { lsb: 1, doc: 'dl_v[k]: a pixel is at delay-line stage k' });
+  m.assign('gemm_any', 'pl_active || pl_more || pf_cnt != 0 || is_active || (|dl_v)');
+  m.assign('gemm_ready', '!pl_active && !pl_more && bank_free[pl_next_bank]');
+  m.section('preload engine (one pass = N WGT reads)');
+  passSelect(m, f);
+  preloadEngine(m, f);
+  passFifo(m, f);
+  issueEngine(m, f);
+  delayLine(m, f);
+  accWriteback(m, f);
+  return m;
+}

@@ -1,0 +1,76 @@
+/**
+ * The scratchpads: nibble_sdp_ram (one simple dual-port block RAM) and
+ * nibble_scratchpads, the five buffers of docs/architecture.md section 1 with
+ * OUT built twice (docs/rtl.md, "POOL").
+ */
+import type { CoreFacts } from '../core-facts.js';
+import { VerilogModule, type Constants } from '../emit/module.js';
+import { geometry, READS, readPort, writePort, type Buffer, type Reader } from './ports.js';
+
+export function sdpRamModule(c: Constants): VerilogModule {
+  const m = new VerilogModule(
+    'nibble_sdp_ram',
+    'Simple dual-port RAM, synchronous read (1 cycle), read-enable holds the output.',
+    c,
+  );
+  const W = m.param('W', 8, 'entry bits');
+  const AW = m.param('AW', 4, 'address bits: 2^AW entries');
+  m.input('clk');
+  m.input('we');
+  m.input('wa', AW);
+  m.input('wd', W);
+  m.input('re');
+  m.input('ra', AW);
+  m.output('rd', W, { reg: true });
+  m.comment(
+    'block RAM even when small: flip-flop memories (and their read multiplexers) cost an iCE40 hundreds of logic cells',
+  );
+  m.verbatim('(* ram_style = "block" *) reg [W-1:0] mem [0:(1<<AW)-1];');
+  m.clocked(
+    `
+    if (we) mem[wa] <= wd;
+    if (re) rd <= mem[ra];
+  `,
+    { reset: false },
+  );
+  m.verbatim(`
+    \`ifndef SYNTHESIS
+      integer i;
+      initial begin
+        for (i = 0; i < (1 << AW); i = i + 1) mem[i] = {W{1'b0}};
+        rd = {W{1'b0}};
+      end
+    \`endif
+  `);
+  return m;
+}
+
+export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModule {
+  const m = new VerilogModule(
+    'nibble_scratchpads',
+    'The scratchpads: INP, WGT, PARAM, ACC and OUT, one simple dual-port RAM each; OUT has two\n' +
+      'readers (STORE and POOL), so it is two RAMs written together.',
+    f.c,
+  );
+  m.input('clk');
+  const buffers = ['inp', 'wgt', 'par', 'acc', 'out'] as const;
+  const readers = (b: Buffer) => (Object.keys(READS) as Reader[]).filter((r) => READS[r] === b);
+  for (const b of buffers) {
+    const rs = readers(b);
+    m.portGroup(`${b.toUpperCase()}: ${rs.length > 1 ? `readers ${rs.join(', ')}` : 'one reader'}`);
+    writePort(m, f, b, 'ram');
+    for (const r of rs) readPort(m, f, r, 'ram');
+  }
+  for (const b of buffers) {
+    const rs = readers(b);
+    const { aw, w } = geometry(f, b);
+    for (const r of rs) {
+      const name = rs.length > 1 ? `u_${b}_${r === 'outs' ? 'st' : 'pl'}` : `u_${b}`;
+      m.instance(ram, name, {
+        params: { W: w, AW: aw },
+        ports: { clk: 'clk', we: `${b}_we`, wa: `${b}_wa`, wd: `${b}_wd`, re: `${r}_re`, ra: `${r}_ra`, rd: `${r}_q` },
+      });
+    }
+  }
+  return m;
+}
