@@ -3,6 +3,7 @@ import type { Section } from '../section.js';
 import { boardSection } from './board.js';
 import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
+import { cosimRandomSection } from './cosim-random.js';
 import { engineFuzzSection } from './engine-fuzz.js';
 import { importSection } from './import.js';
 import { mnistSection } from './mnist.js';
@@ -22,6 +23,7 @@ export const SECTIONS: readonly Section[] = [
   compilerQualitySection,
   engineFuzzSection,
   verilatorSection,
+  cosimRandomSection,
   sweepSection,
   boardSection,
 ];
@@ -33,4 +35,5 @@ export const SECTION_ALIASES: Readonly<Record<string, string>> = {
   'compiler-quality': 'compiler',
   rtl: 'verilator',
   fuzz: 'engine-fuzz',
+  cosim: 'cosim-random',
 };

@@ -18,15 +18,8 @@ import { cosimApi } from '../modules.js';
 import { requireTools, VERILATOR_BUILD } from '../tools.js';
 import { withShellOptions } from '../shell-args.js';
 import { colour, Terminal } from '../terminal.js';
+import { checked, verifyRandomCli, throughputLine, type Checked, type RandomThroughput } from './verify-random.js';
 import { verifyShellPrograms, verifyShellRandomCli } from './verify-shell.js';
-
-interface Checked {
-  name: string;
-  ok: boolean;
-  simCycles?: number;
-  rtlCycles?: number;
-  mismatch?: string;
-}
 
 export const verifyCommand: CommandSpec = {
   command: 'verify [target]',
@@ -66,6 +59,15 @@ export const verifyCommand: CommandSpec = {
         default: 1,
         describe: 'seed of the first random program (then seed+1, ...)',
       })
+      .option('machines', {
+        requiresArg: true,
+        describe:
+          '--random without --config: spread the programs over this many random machines, one Verilator build each (default ceil(sqrt(N)))',
+      })
+      .option('machine-seed', {
+        requiresArg: true,
+        describe: '--random: run every program on the random machine of this seed (reproduces one machine of a run)',
+      })
       .example('$0 verify mnist.nbl --rtl', 'co-simulate a program (seeded random inputs)')
       .example(
         '$0 verify ../shared/reference/integernet-mnist-4bit.txt --rtl --images 20',
@@ -93,6 +95,8 @@ export const verifyCommand: CommandSpec = {
     const results: Checked[] = [];
     /** how a model target's inputs were made from the dataset pixels (any output count: this compares RTL and simulator) */
     let inputsNote: string | undefined;
+    /** a random run's machines, builds and programs per hour */
+    let throughput: RandomThroughput | undefined;
     const modelInputs = (net: Parameters<typeof datasetInputsFor>[0], data: Parameters<typeof datasetInputsFor>[1]) => {
       const made = datasetInputsFor(net, data, parseNonNegativeInt(args['input-shift'], 'input-shift'));
       inputsNote = made.transform;
@@ -101,6 +105,8 @@ export const verifyCommand: CommandSpec = {
     const shell = str(args, 'shell') === 'axi';
     if (!shell && (args['bus-seed'] !== undefined || bool(args, 'irq')))
       throw new CliUsageError('--bus-seed and --irq go with --shell axi');
+    if (!(random !== undefined && !shell) && (args['machines'] !== undefined || args['machine-seed'] !== undefined))
+      throw new CliUsageError('--machines and --machine-seed go with --random (without --shell)');
     if (shell && random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
       results.push(...(await verifyShellRandomCli(term, args, random, seed, str(args, 'config') ? cfg : undefined)));
@@ -122,31 +128,9 @@ export const verifyCommand: CommandSpec = {
       bar.stop();
     } else if (random !== undefined) {
       const seed = parseNonNegativeInt(args['seed'], 'seed') ?? 1;
-      requireTools('nibble verify --rtl', VERILATOR_BUILD);
-      const api = await cosimApi('nibble verify --random', ['verifyRandom']);
-      if (process.stderr.isTTY && term.verbosity !== 'quiet')
-        term.note('building the Verilator model of each new config first (minutes each; cached in .cache/rtl)...');
-      const bar = term.progress('co-simulating', random);
-      // A given --config fixes the machine; without it every program gets its own random config.
-      const r = api.verifyRandom({
-        count: random,
-        seed,
-        ...(str(args, 'config') ? { config: cfg } : {}),
-        onProgram: (_i, s, v) => {
-          results.push({
-            name: `random program seed ${s} (config ${v.configHash})`,
-            ok: v.ok,
-            simCycles: v.simCycles,
-            rtlCycles: v.rtlCycles,
-            ...(v.mismatch ? { mismatch: v.mismatch } : {}),
-          });
-          bar.tick();
-        },
-      });
-      bar.stop();
-      if (results.length === 0)
-        for (const f of r.failures)
-          results.push({ name: `random program seed ${f.seed}`, ok: false, mismatch: f.mismatch });
+      const r = await verifyRandomCli(term, args, random, seed, str(args, 'config') ? cfg : undefined);
+      results.push(...r.results);
+      throughput = r.throughput;
     } else if (looksLikeProgramFile(target!)) {
       const program = await loadProgram(target!);
       refuseModelOptions(args, target!, program, ['images', 'format']);
@@ -157,13 +141,7 @@ export const verifyCommand: CommandSpec = {
         `co-simulating ${target} (building the Verilator model of config ${program.configHash} first if not cached: minutes)`,
         () => api.verifyProgram(program),
       );
-      results.push({
-        name: target!,
-        ok: v.ok,
-        simCycles: v.simCycles,
-        rtlCycles: v.rtlCycles,
-        ...(v.mismatch ? { mismatch: v.mismatch } : {}),
-      });
+      results.push(checked(target!, v));
     } else {
       const images = parsePositiveInt(args['images'], 'images') ?? 1;
       const net = await loadModel(target!, str(args, 'format'));
@@ -178,20 +156,20 @@ export const verifyCommand: CommandSpec = {
       for (let i = 0; i < data.count; i++) {
         const slice = inputs.subarray(i * data.imageSize, (i + 1) * data.imageSize);
         const v = api.verifyProgram(program, { inputs: { [program.inputs[0]!.name]: slice } });
-        results.push({
-          name: `test image ${i}`,
-          ok: v.ok,
-          simCycles: v.simCycles,
-          rtlCycles: v.rtlCycles,
-          ...(v.mismatch ? { mismatch: v.mismatch } : {}),
-        });
+        results.push(checked(`test image ${i}`, v));
         bar.tick();
       }
       bar.stop();
     }
     const mismatches = results.filter((r) => !r.ok).length;
     if (term.json)
-      term.document({ programs: results.length, mismatches, ...(inputsNote ? { inputs: inputsNote } : {}), results });
+      term.document({
+        programs: results.length,
+        mismatches,
+        ...(inputsNote ? { inputs: inputsNote } : {}),
+        ...(throughput ? { throughput } : {}),
+        results,
+      });
     else {
       if (inputsNote) term.line(`  inputs: ${inputsNote}`);
       for (const r of results) {
@@ -206,6 +184,7 @@ export const verifyCommand: CommandSpec = {
             )
           : colour.red(`${mismatches} of ${results.length} program run(s) mismatch`),
       );
+      if (throughput) term.line(`  ${throughputLine(throughput, results.length)}`);
     }
     if (mismatches > 0)
       throw new ExitCodeError(1, `verification failed: ${mismatches} of ${results.length} program run(s) mismatch`);
