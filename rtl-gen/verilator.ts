@@ -136,8 +136,6 @@ export interface HarnessRun {
   finished: boolean;
   cycles: number;
   err: boolean;
-  /** the sticky accumulator-overflow flag */
-  accOverflow: boolean;
   perf: Record<string, number>;
   /** per instruction index: dispatch, start, retire cycles (NaN when absent) */
   dispatch: Map<number, number>;
@@ -188,7 +186,6 @@ export function runHarness(build: VerilatorBuild, input: HarnessInput): HarnessR
       finished: false,
       cycles: 0,
       err: false,
-      accOverflow: false,
       perf: {},
       dispatch: new Map(),
       start: new Map(),
@@ -205,7 +202,6 @@ export function runHarness(build: VerilatorBuild, input: HarnessInput): HarnessR
       } else if (k === 'finished') res.finished = a === '1';
       else if (k === 'cycles') res.cycles = Number(a);
       else if (k === 'err') res.err = a === '1';
-      else if (k === 'acc_ovf') res.accOverflow = a === '1';
       else if (k!.startsWith('perf_')) res.perf[k!.slice(5)] = Number(a);
     }
     return res;
