@@ -6,8 +6,8 @@
 export { MNEMONICS, OPS, OP_BY_OPCODE, opOf, stopsFetch, unitOf } from './table.js';
 export { loadEntryBytes } from './ops/load.js';
 export type {
+  Access,
   AnyOp,
-  DramSpan,
   FieldDef,
   FieldsOf,
   Machine,
@@ -24,8 +24,10 @@ export type {
   OpDef,
   PoolInst,
   RequantInst,
+  Space,
   StoreInst,
 } from './table.js';
+export { accessEnd, checkAccesses } from './ops/define.js';
 export {
   BUFFER_NAMES,
   BUF_INP,
@@ -86,7 +88,11 @@ export {
   formatInstruction,
 } from './assembly.js';
 export type { DisassembleOptions } from './assembly.js';
+export { assembleProgramText, programText } from './program-text.js';
+export type { AssembleTextOptions, ProgramTextOptions } from './program-text.js';
 export { checkTokenBalance } from './tokens.js';
+export { describeRace, findProgramRace, findRace } from './hazards.js';
+export type { Race, TokenGraph } from './hazards.js';
 export type { TokenCheckOptions, TokenCheckResult } from './tokens.js';
 export {
   PROGRAM_FILE_CRC_BYTES,
@@ -99,5 +105,6 @@ export {
 } from './program-file.js';
 export type { ProgramFileHeader, ReadProgramOptions, SegmentEntry } from './program-file.js';
 export { packTensor, packTensorInto, tensorImageBytes, unpackTensor } from './layout.js';
-export type { DramSegment, LayerInfo, Program, TensorDescriptor, TensorLayout } from './program.js';
+export type { DramSegment, LayerInfo, Program, ProgramSource, TensorDescriptor, TensorLayout } from './program.js';
+export { instructionPlace } from './program.js';
 export { renderIsaMarkdown } from './isa-doc.js';

@@ -22,7 +22,7 @@ import { STORE } from './ops/store.js';
 import type { FieldValues, InstructionFor, OpDef, OpRules, OpUnit } from './ops/define.js';
 import { UNITS, type Unit } from './word.js';
 
-export type { FieldDef, Machine, OpDef, OpUnit, Reject, DramSpan } from './ops/define.js';
+export type { Access, FieldDef, Machine, OpDef, OpUnit, Reject, Space } from './ops/define.js';
 
 export const OPS = { NOP, LOAD, STORE, GEMM, REQUANT, POOL, HALT } as const;
 

@@ -11,22 +11,19 @@
  * order in which the abstract machine takes steps does not change whether it
  * finishes, and neither does the real machine's timing. The check is exact.
  */
-import { IsaError, type Warning } from '../arch/index.js';
-import { stopsFetch, unitOf, type Instruction } from './table.js';
-import {
-  DEP_FLAG_NAMES,
-  TOKEN_CHANNELS,
-  TOKEN_COUNTER_MAX,
-  UNITS,
-  depFlagError,
-  tokenChannel,
-  type TokenChannel,
-  type Unit,
-} from './word.js';
+import { IsaError, type ArchConfig, type Warning } from '../arch/index.js';
+import { describeRace, findProgramRace } from './hazards.js';
+import { decodeTokens } from './token-use.js';
+import { stopsFetch, type Instruction } from './table.js';
+import { TOKEN_CHANNELS, TOKEN_COUNTER_MAX, UNITS, type TokenChannel, type Unit } from './word.js';
 
 export interface TokenCheckOptions {
   /** queue depths (config.queues); omitted = unbounded (deadlocks caused by full queues are then not found) */
   queues?: Readonly<Record<Unit, number>>;
+  /** the machine: with it, scratchpad and DRAM accesses no token orders are found too (isa/hazards.ts) */
+  config?: ArchConfig;
+  /** how an instruction is named in errors (default `instruction N`; assembled text: `file:line (instruction N)`) */
+  place?: (i: number) => string;
   /** leftover tokens, code after HALT and a missing HALT are errors instead of warnings */
   strict?: boolean;
 }
@@ -49,36 +46,14 @@ const zeroCounts = (): Record<TokenChannel, number> => ({
   'store->compute': 0,
 });
 
-interface Decoded {
-  unit: Unit | undefined;
-  pops: TokenChannel[];
-  pushes: TokenChannel[];
-}
-
-function decode(inst: Instruction, i: number): Decoded {
-  const unit = unitOf(inst);
-  const pops: TokenChannel[] = [];
-  const pushes: TokenChannel[] = [];
-  for (const flag of DEP_FLAG_NAMES) {
-    const v = inst[flag];
-    if (v !== 0 && v !== 1) throw new IsaError(`${flag} must be 0 or 1, got ${JSON.stringify(v)}`, `instruction ${i}`);
-    if (!v) continue;
-    const ch = unit ? tokenChannel(unit, flag) : undefined;
-    if (!ch) throw new IsaError(depFlagError(inst.op, unit, flag)!, `instruction ${i}`);
-    (flag.startsWith('pop') ? pops : pushes).push(ch);
-  }
-  if (unit === undefined && !stopsFetch(inst))
-    throw new IsaError(`cannot tell which unit runs ${String(inst.op)}`, `instruction ${i}`);
-  return { unit, pops, pushes };
-}
-
 /**
  * Check that the program's dependency tokens cannot deadlock. Throws IsaError
  * naming the stuck instructions (index, unit, the channel each waits for and
  * its token count). Returns leftover counts and warnings otherwise.
  */
 export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheckOptions = {}): TokenCheckResult {
-  const dec = code.map(decode);
+  const place = opts.place ?? ((i: number) => `instruction ${i}`);
+  const dec = code.map((inst, i) => decodeTokens(inst, place(i)));
   const haltAt = code.findIndex(stopsFetch);
   const end = haltAt < 0 ? code.length : haltAt + 1;
   const warnings: Warning[] = [];
@@ -151,18 +126,18 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
         (ch) =>
           `a ${ch} token (0 available, ${pending[ch]} more push${pending[ch] === 1 ? '' : 'es'} in the program, none of which can happen first)`,
       );
-      stuck.push(`instruction ${i} (${code[i]!.op}, ${u} unit) waits for ${waits.join(' and ')}`);
+      stuck.push(`${place(i)} (${code[i]!.op}, ${u} unit) waits for ${waits.join(' and ')}`);
     }
     if (fetch < end) {
       const u = dec[fetch]!.unit!;
       if (first < 0 || fetch < first) first = fetch;
       stuck.push(
-        `fetch is stalled at instruction ${fetch} (${code[fetch]!.op}): the ${u} queue is full (depth ${capacity(u)}), so later instructions are never dispatched`,
+        `fetch is stalled at ${place(fetch)} (${code[fetch]!.op}): the ${u} queue is full (depth ${capacity(u)}), so later instructions are never dispatched`,
       );
     }
     throw new IsaError(
       `token deadlock after ${done} of ${runnable} instructions: ${stuck.join('; ')}`,
-      `instruction ${first}`,
+      place(first),
       'NB-I001',
     );
   }
@@ -174,6 +149,13 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
         'token checker',
         'NB-I002',
       );
+    }
+  }
+  if (opts.config) {
+    const race = findProgramRace(code, opts.config);
+    if (race) {
+      const { where, message } = describeRace(race, code, place);
+      throw new IsaError(message, where);
     }
   }
   const leftover = { ...tokens };

@@ -3,6 +3,8 @@ import type { Section } from '../section.js';
 import { boardSection } from './board.js';
 import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
+import { cosimRandomSection } from './cosim-random.js';
+import { engineFuzzSection } from './engine-fuzz.js';
 import { importSection } from './import.js';
 import { mnistSection } from './mnist.js';
 import { simSection } from './sim.js';
@@ -19,7 +21,9 @@ export const SECTIONS: readonly Section[] = [
   timingSection,
   startupSection,
   compilerQualitySection,
+  engineFuzzSection,
   verilatorSection,
+  cosimRandomSection,
   sweepSection,
   boardSection,
 ];
@@ -30,4 +34,6 @@ export const SECTION_ALIASES: Readonly<Record<string, string>> = {
   timing: 'timing-engine',
   'compiler-quality': 'compiler',
   rtl: 'verilator',
+  fuzz: 'engine-fuzz',
+  cosim: 'cosim-random',
 };

@@ -11,9 +11,11 @@ import {
 import { writeOutputs, type OutputFile } from '../../io/index.js';
 import { loadInputTensors, loadProgram } from '../inputs.js';
 import { areaLine, areaOf, type AreaReport } from '../area-figures.js';
+import { isaApi } from '../modules.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 import type { Program } from '../../isa/index.js';
+import type { Warning } from '../../arch/index.js';
 
 export const simCommand: CommandSpec = {
   command: 'sim <program>',
@@ -72,6 +74,7 @@ export const simCommand: CommandSpec = {
       ? await simulatorExtra<(r: SimResult) => string>('writeChromeTrace', 'nibble sim --trace')
       : undefined;
     const writeVcd = vcd ? await simulatorExtra<(r: SimResult) => string>('writeVcd', 'nibble sim --vcd') : undefined;
+    const tokenWarnings = await tokenCheckWarnings(program);
     const result = simulateWithProgress(term, sim, program, {
       engine,
       ...(inputs ? { inputs } : {}),
@@ -85,13 +88,31 @@ export const simCommand: CommandSpec = {
     writeOutputs({ files });
     const randomInputs = result.randomInputs;
     const area = await areaOf(program.config, 'nibble sim');
-    const doc = simDocument(file, program, engine, result, randomInputs);
+    const doc = {
+      ...simDocument(file, program, engine, result, randomInputs),
+      tokenWarnings: tokenWarnings.map((w) => w.message),
+    };
     if (term.json) return term.document({ ...doc, area, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
     printSim(term, program, engine, result, randomInputs, area);
+    for (const w of tokenWarnings) term.line(colour.yellow(`  token warning: ${w.message} [${w.code}]`));
     if (trace) term.line(`  trace written to ${trace}`);
     if (vcd) term.line(`  VCD written to ${vcd}`);
   },
 };
+
+/**
+ * The static token checker's warnings (leftover tokens, code after HALT).
+ * What it would refuse (a deadlock, a race) the simulator refuses too, with
+ * the run's detail, so only the warnings are taken from here.
+ */
+async function tokenCheckWarnings(program: Program): Promise<Warning[]> {
+  const api = await isaApi('nibble sim', ['checkTokenBalance']);
+  try {
+    return api.checkTokenBalance(program.code, { queues: program.config.queues }).warnings;
+  } catch {
+    return [];
+  }
+}
 
 export function simDocument(
   file: string,
@@ -136,14 +157,19 @@ function printSim(
   const rows: [string, string][] = [
     ['cycles', formatNumber(result.cycles)],
     ['latency', `${formatNumber(result.cycles / cfg.clockMHz)} us at ${cfg.clockMHz} MHz`],
-    ['array utilization', `${percent(utilizationOf(result), 1)} (issue ${percent(c.array.issueUtilization, 1)})`],
+    [
+      'array utilization',
+      c.array.usefulMacs > 0
+        ? `${percent(utilizationOf(result), 1)} (issue ${percent(c.array.issueUtilization, 1)})`
+        : `n/a: the program has no layer table, so no useful MACs (issue ${percent(c.array.issueUtilization, 1)})`,
+    ],
     ['MACs', `${formatNumber(c.array.usefulMacs)} useful, ${formatNumber(c.array.macsIssued)} issued`],
     ['DRAM', `${formatNumber(c.dram.readBytes)} bytes read, ${formatNumber(c.dram.writeBytes)} written`],
   ];
   if (e) {
     rows.push([
       'energy',
-      `${formatNumber(e.totalPj / 1e6)} uJ (${formatNumber(e.pjPerMac)} pJ/MAC, ${formatNumber(e.topsPerWatt)} TOPS/W, ${formatNumber(e.powerMw)} mW at ${cfg.clockMHz} MHz; ${e.nodeNm} nm, DRAM ${e.dramKind})`,
+      `${formatNumber(e.totalPj / 1e6)} uJ (${formatNumber(e.pjPerMac)} pJ/MAC, ${formatNumber(e.topsPerWatt)} TOPS/W${e.macBasis === 'issued' ? ' per issued MAC: no layer table' : ''}, ${formatNumber(e.powerMw)} mW at ${cfg.clockMHz} MHz; ${e.nodeNm} nm, DRAM ${e.dramKind})`,
     ]);
     if (e.requant.outputs > 0)
       rows.push([

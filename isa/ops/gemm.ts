@@ -1,5 +1,5 @@
 /** GEMM: one convolution tile on the systolic array, pass by pass. */
-import { NO_DRAM, bits, checkRange, defineOp } from './define.js';
+import { NO_RANGES, bits, defineOp, sramAccess } from './define.js';
 
 export const GEMM = defineOp(
   {
@@ -37,14 +37,11 @@ export const GEMM = defineOp(
     ],
   },
   {
-    checkRanges(g, m, reject) {
-      const sp = m.cfg.scratchpad;
-      const n = m.arch.n;
-      checkRange(reject, g.op, 'INP read', g.inp_addr, g.ci_blocks * g.in_h * g.in_w, sp.inputEntries);
-      const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
-      checkRange(reject, g.op, 'WGT read', g.wgt_addr, passes * n, sp.weightEntries);
-      checkRange(reject, g.op, 'ACC', g.acc_addr, g.out_h * g.out_w, sp.accEntries);
-    },
-    dramSpan: NO_DRAM,
+    accesses: (g, m) => [
+      sramAccess('inp', false, 'INP read', g.inp_addr, g.ci_blocks * g.in_h * g.in_w),
+      sramAccess('wgt', false, 'WGT read', g.wgt_addr, g.ci_blocks * g.kernel_h * g.kernel_w * m.arch.n),
+      sramAccess('acc', true, 'ACC', g.acc_addr, g.out_h * g.out_w),
+    ],
+    checkRanges: NO_RANGES,
   },
 );

@@ -75,6 +75,28 @@ describe('nibble rtl', () => {
   });
 });
 
+describe('nibble verify --random: machine options', () => {
+  test('--machines and --machine-seed: bad mixes are usage errors naming the options', async () => {
+    expectUserError(
+      await nibble(['verify', '--random', '4', '--machines', '2', '--config', cfg, '--rtl']),
+      /--machines spreads the programs over random machines; --config fixes one/,
+    );
+    expectUserError(
+      await nibble(['verify', '--random', '4', '--machine-seed', '2', '--config', cfg, '--rtl']),
+      /--config and --machine-seed both fix the machine: give one/,
+    );
+    expectUserError(
+      await nibble(['verify', '--random', '3', '--machines', '4', '--rtl']),
+      /--machines 4 is more than the 3 program\(s\) of --random/,
+    );
+    expectUserError(
+      await nibble(['verify', 'x.nbl', '--machines', '2', '--rtl']),
+      /--machines and --machine-seed go with --random \(without --shell\)/,
+    );
+    expectUserError(await nibble(['verify', '--random', '3', '--machines', '0', '--rtl']), /machines/);
+  });
+});
+
 describe.skipIf(!haveVerilator)('nibble verify --rtl', () => {
   test('random programs: --json with programs and mismatches, exit 0', { timeout: 300_000 }, async () => {
     const r = await nibble(['verify', '--random', '4', '--seed', '11', '--config', cfg, '--rtl', '--json'], {
@@ -85,6 +107,52 @@ describe.skipIf(!haveVerilator)('nibble verify --rtl', () => {
     expect(doc.programs).toBe(4);
     expect(doc.mismatches).toBe(0);
   });
+
+  test(
+    'random machines: programs grouped by machine (one build per group), throughput reported',
+    { timeout: 300_000 },
+    async () => {
+      // seeds 113..116 on 2 machines: randomConfig(113) and randomConfig(115), both 2x2 arrays (quick builds)
+      const r = await nibble(['verify', '--random', '4', '--seed', '113', '--machines', '2', '--rtl', '--json'], {
+        timeoutMs: 290_000,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.programs).toBe(4);
+      expect(doc.mismatches).toBe(0);
+      expect(doc.throughput.machines).toBe(2);
+      expect(doc.throughput.builds).toBeLessThanOrEqual(2);
+      expect(doc.throughput.programsPerHour).toBeGreaterThan(0);
+      expect(doc.results.map((x: { name: string }) => x.name.replace(/ \(config .*/, ''))).toEqual([
+        'random program seed 113 on machine seed 113',
+        'random program seed 114 on machine seed 113',
+        'random program seed 115 on machine seed 115',
+        'random program seed 116 on machine seed 115',
+      ]);
+      // one machine of the run again, alone: the same config
+      const one = await nibble([
+        'verify',
+        '--random',
+        '1',
+        '--seed',
+        '116',
+        '--machine-seed',
+        '115',
+        '--rtl',
+        '--json',
+      ]);
+      expect(one.code, one.stderr).toBe(0);
+      const again = JSON.parse(one.stdout);
+      expect(again.results[0].name).toBe(doc.results[3].name);
+      expect(again.throughput.builds).toBe(0);
+      // the text form ends with the throughput line
+      const text = await nibble(['verify', '--random', '2', '--seed', '113', '--machines', '1', '--rtl']);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(
+        /2 program\(s\) on 1 machine\(s\) \(0 Verilator build\(s\), 0\.0 s; harness runs [\d.]+ s\) in [\d.]+ s: \d+ programs\/hour/,
+      );
+    },
+  );
 
   test('a compiled program file and a model on real test images', { timeout: 300_000 }, async () => {
     const model = join(tmp, 'mnist.json');
@@ -100,6 +168,30 @@ describe.skipIf(!haveVerilator)('nibble verify --rtl', () => {
     expect(doc.programs).toBe(2);
     expect(doc.mismatches).toBe(0);
   });
+
+  test(
+    'a model with 12 outputs and 4-bit inputs (any output count; the pixel transform is said)',
+    { timeout: 300_000 },
+    async () => {
+      const model = join(tmp, 'mlp12.json');
+      expect((await nibble(['zoo', 'export', 'mnist', '-o', model])).code).toBe(0);
+      const net = JSON.parse(readFileSync(model, 'utf8'));
+      // the zoo network with 4-bit inputs and 12 classes (two more output rows of zero weights)
+      net.input.bits = 4;
+      const fc = net.layers[net.layers.length - 2];
+      const rq = net.layers[net.layers.length - 1];
+      fc.outFeatures = 12;
+      fc.weights.push(...new Array(2 * fc.inFeatures).fill(0));
+      rq.bias.push(0, 0);
+      rq.shift.push(0, 0);
+      writeFileSync(model, JSON.stringify(net));
+      const m = await nibble(['verify', model, '--config', cfg, '--rtl', '--images', '1', '--json']);
+      expect(m.code, m.stderr).toBe(0);
+      const doc = JSON.parse(m.stdout);
+      expect(doc.mismatches).toBe(0);
+      expect(doc.inputs).toBe("MNIST pixels >> 4 (0..15; the model's inputs are 4-bit)");
+    },
+  );
 
   test('usage: neither a target nor --random', async () =>
     expectUserError(await nibble(['verify', '--rtl']), /either a program\/model file or --random/));

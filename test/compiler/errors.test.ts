@@ -117,14 +117,26 @@ describe('CompileError', () => {
       n,
       cfgWith((c) => (c.bits.accumulator = 16)),
     );
-    expect(e.message).toMatch(
-      /layer 0 'c1': accumulator values may reach .*bits\.accumulator is 16: raise bits\.accumulator/,
+    expect(e.message).toBe(
+      "layer 0 'c1': accumulator values may reach [0, 60480] (17 bits) but bits.accumulator is 16: raise bits.accumulator to 17",
     );
-    // A network that promises 16-bit sums fits a 16-bit machine.
-    expect(() =>
-      compileNetwork(
+    // A network that promises 16-bit sums its layers can exceed: neither side may be the one to report an overflow.
+    expect(
+      compileError(
         { ...n, accumulatorBits: 16 },
         cfgWith((c) => (c.bits.accumulator = 16)),
+      ).message,
+    ).toBe(
+      "layer 0 'c1': accumulator values may reach [0, 60480] (17 bits) but bits.accumulator is 16 and the network allows 16-bit sums (accumulatorBits): raise both to 17",
+    );
+    expect(compileError({ ...n, accumulatorBits: 16 }).message).toBe(
+      "layer 0 'c1': accumulator values may reach [0, 60480] (17 bits) but the network allows only 16-bit sums (accumulatorBits): the reference reports an overflow where the machine's 32-bit accumulators would not, so raise the network's accumulatorBits to 17",
+    );
+    // Sums that always fit both compile.
+    expect(() =>
+      compileNetwork(
+        { ...n, accumulatorBits: 17 },
+        cfgWith((c) => (c.bits.accumulator = 17)),
       ),
     ).not.toThrow();
   });

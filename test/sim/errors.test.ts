@@ -2,29 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { SimError } from '../../arch/errors.js';
 import { simulate } from '../../sim/index.js';
-import { HALT, errorCodeOfAll, errorOfAll, ins, makeProgram } from './helpers.js';
+import { HALT, errorCodeOfAll, errorOfAll, gemmIns, ins, makeProgram } from './helpers.js';
 
-const gemm = (f: Record<string, number>) =>
-  ins('GEMM', {
-    wgt_addr: 0,
-    inp_addr: 0,
-    acc_addr: 0,
-    in_h: 1,
-    in_w: 1,
-    out_h: 1,
-    out_w: 1,
-    kernel_h: 1,
-    kernel_w: 1,
-    stride_h: 1,
-    stride_w: 1,
-    pad_top: 0,
-    pad_left: 0,
-    ci_blocks: 1,
-    accumulate: 0,
-    act_signed: 0,
-    pshift: 0,
-    ...f,
-  });
+const gemm = gemmIns;
 
 describe('simulator errors', () => {
   it('token deadlock: a pop no push satisfies', () => {

@@ -13,6 +13,30 @@ export function ins<M extends Mnemonic>(op: M, fields: Record<string, number> = 
 
 export const HALT = ins('HALT');
 
+/** A GEMM of one 1x1 pass at address 0 of every buffer, with `f` overriding any field. */
+export function gemmIns(f: Record<string, number> = {}): Instruction {
+  return ins('GEMM', {
+    wgt_addr: 0,
+    inp_addr: 0,
+    acc_addr: 0,
+    in_h: 1,
+    in_w: 1,
+    out_h: 1,
+    out_w: 1,
+    kernel_h: 1,
+    kernel_w: 1,
+    stride_h: 1,
+    stride_w: 1,
+    pad_top: 0,
+    pad_left: 0,
+    ci_blocks: 1,
+    accumulate: 0,
+    act_signed: 0,
+    pshift: 0,
+    ...f,
+  });
+}
+
 export function makeProgram(
   code: Instruction[],
   opts: {
