@@ -25,7 +25,9 @@ describe('diagnostic codes on the command line', () => {
       /^nibble: error\[NB-F001\]: .*missing\.nbl: program file not found$/,
       'NB-F001',
     );
-    expectUserError(await nibble(['sim', leftover]), /not a nibble program file/, 'NB-I010');
+    const junk = join(tmp, 'junk.nbl');
+    writeFileSync(junk, 'these are not the bytes of a program file\n');
+    expectUserError(await nibble(['sim', junk]), /not a nibble program file/, 'NB-I010');
     expectUserError(await nibble(['sim', '--engin', 'fast', leftover]), /unknown option --engin/, 'NB-U000');
   });
 

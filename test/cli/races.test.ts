@@ -71,7 +71,7 @@ describe('races and token warnings in the CLI', () => {
     const prog = join(tmp, 'leftover.nbl');
     const a = await nibble(['asm', src, '-o', prog]);
     expect(a.code, a.stderr).toBe(0);
-    expect(a.stdout).toContain('warning: tokens pushed but never popped: 1 on compute->store');
+    expect(a.stderr).toMatch(/warning\[NB-I\d+\]: tokens pushed but never popped: 1 on compute->store/);
     const r = await nibble(['sim', prog]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('token warning: tokens pushed but never popped: 1 on compute->store');
