@@ -5,6 +5,7 @@
  * place defines every number.
  */
 import { createHash } from 'node:crypto';
+import { BUS_FIELDS, defaultBus, entryTransfers, validateBus, type BusConfig } from './bus.js';
 import { ConfigError } from './errors.js';
 import { parseJsonStrict } from './json.js';
 import { didYouMean } from './names.js';
@@ -53,6 +54,12 @@ export interface ArchConfig {
   clockMHz: number;
   /** technology node for the energy model */
   techNodeNm: 45 | 28 | 22;
+  /**
+   * Optional: the AXI shell's memory path (arch/bus.ts). Absent: the simulator
+   * models the core's own memory interface (dram.latency); present: the shell
+   * and a deterministic AXI slave with these limits and latencies.
+   */
+  bus?: BusConfig;
 }
 
 export const DEFAULT_CONFIG: ArchConfig = Object.freeze({
@@ -260,7 +267,26 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
   if (![45, 28, 22].includes(cfg.techNodeNm)) {
     throw new ConfigError(`must be 45, 28 or 22, got ${JSON.stringify(cfg.techNodeNm)}`, 'config.techNodeNm');
   }
+  if (cfg.bus !== undefined) validateBusOf(cfg);
   return cfg;
+}
+
+/** The bus section's own ranges, and what it needs from the rest of the config: a bus width the AXI master can move every entry with. */
+function validateBusOf(cfg: ArchConfig): void {
+  const bus = cfg.bus!;
+  validateBus(bus);
+  const a = deriveArch(cfg);
+  if (cfg.dram.busBytes > 128)
+    throw new ConfigError(
+      `${cfg.dram.busBytes} bytes is wider than AXI4's widest data bus (1024 bits): set dram.busBytes to at most 128 (or drop the bus section)`,
+      'config.dram.busBytes',
+    );
+  entryTransfers(cfg.dram.busBytes, {
+    inp: a.inpEntryBytes,
+    wgt: a.wgtEntryBytes,
+    param: a.paramEntryBytes,
+    out: a.outEntryBytes,
+  });
 }
 
 const SHAPE: Record<string, Record<string, true> | true> = {
@@ -272,7 +298,11 @@ const SHAPE: Record<string, Record<string, true> | true> = {
   requantStages: true,
   clockMHz: true,
   techNodeNm: true,
+  bus: Object.fromEntries(BUS_FIELDS.map((k) => [k, true])) as Record<string, true>,
 };
+
+/** Sections that may be absent (their defaults depend on the rest of the config). */
+const OPTIONAL_SECTIONS = new Set(['bus']);
 
 /**
  * Merge a partial config (e.g. parsed from a user's JSON) over the defaults.
@@ -294,11 +324,18 @@ export function resolveConfig(partial: unknown, source = 'config'): ArchConfig {
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v))
       throw new ConfigError('must be an object', fieldWhere(source, k));
+    if (OPTIONAL_SECTIONS.has(k) && out[k] === undefined) out[k] = {};
     const sub = out[k] as Record<string, unknown>;
     for (const [kk, vv] of Object.entries(v as Record<string, unknown>)) {
       if (!shape[kk]) throw new ConfigError(unknownField(kk, Object.keys(shape)), fieldWhere(source, `${k}.${kk}`));
       sub[kk] = vv;
     }
+  }
+  // the bus section's defaults follow dram.latency, wherever it came from
+  if (out['bus'] !== undefined) {
+    const dram = out['dram'] as { latency: unknown };
+    const lat = typeof dram.latency === 'number' ? dram.latency : DEFAULT_CONFIG.dram.latency;
+    out['bus'] = { ...defaultBus(lat), ...(out['bus'] as object) };
   }
   try {
     return validateConfig(out as unknown as ArchConfig);
@@ -336,6 +373,7 @@ export function canonicalConfigJson(cfg: ArchConfig): string {
   const ordered: Record<string, unknown> = {};
   const src = cfg as unknown as Record<string, unknown>;
   for (const [k, shape] of Object.entries(SHAPE)) {
+    if (OPTIONAL_SECTIONS.has(k) && src[k] === undefined) continue;
     if (shape === true) ordered[k] = src[k];
     else {
       const sub: Record<string, unknown> = {};

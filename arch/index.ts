@@ -10,3 +10,6 @@ export * from './package-root.js';
 export * from './json.js';
 export * from './names.js';
 export * from './presets.js';
+export * from './diagnostics.js';
+export { renderDiagnosticsMarkdown } from './diagnostics-doc.js';
+export * from './bus.js';

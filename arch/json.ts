@@ -4,8 +4,10 @@
  * rejects duplicate keys (JSON.parse keeps the last one silently, other tools
  * the first: a file must not mean two things), bounds the nesting depth (so no
  * reader downstream can overflow the stack), and places every error at
- * `file:line:col`. A non-recursive scan validates the text; the native
- * JSON.parse then builds the value, so a 500 MB model stays fast.
+ * `file:line:col`. The native JSON.parse checks the grammar and builds the
+ * value; a light structural scan then checks keys and depth. Only a document
+ * either rejects goes through the full non-recursive validator, which finds
+ * and places the first problem, so a 500 MB model stays fast.
  */
 import { NibbleError } from './errors.js';
 
@@ -225,6 +227,59 @@ function validate(text: string, maxDepth: number): void {
 }
 
 /**
+ * For a document JSON.parse accepted (so its grammar is right): true when an
+ * object repeats a key or the nesting is deeper than maxDepth. Looks only at
+ * strings and brackets; the full validator then names the problem.
+ */
+function hasKeyOrDepthProblem(text: string, maxDepth: number): boolean {
+  // per open level: its keys (objects) or undefined (arrays)
+  const stack: (Set<string> | undefined)[] = [];
+  let expectKey = false;
+  // the next character that matters, found by the regular-expression engine (numbers fill most of a model):
+  // in an array brackets and quotes, elsewhere commas too (they start the next key)
+  const inArray = /["{}[\]]/g;
+  const elsewhere = /["{}[\],]/g;
+  const stringEnd = /["\\]/g;
+  for (let i = 0; ; i++) {
+    const next = stack.length > 0 && stack[stack.length - 1] === undefined ? inArray : elsewhere;
+    next.lastIndex = i;
+    if (!next.exec(text)) return false;
+    i = next.lastIndex - 1;
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      let j = i + 1;
+      let escaped = false;
+      for (;;) {
+        stringEnd.lastIndex = j;
+        if (!stringEnd.exec(text)) return true;
+        j = stringEnd.lastIndex - 1;
+        if (text.charCodeAt(j) === 34) break;
+        escaped = true;
+        j += 2;
+      }
+      if (expectKey) {
+        const raw = text.slice(i + 1, j);
+        const key = escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
+        const keys = stack[stack.length - 1]!;
+        if (keys.has(key)) return true;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 123 || c === 91) {
+      if (stack.length >= maxDepth) return true;
+      stack.push(c === 123 ? new Set() : undefined);
+      expectKey = c === 123;
+    } else if (c === 125 || c === 93) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 44) {
+      expectKey = stack[stack.length - 1] !== undefined;
+    }
+  }
+}
+
+/**
  * Parse `text` strictly. Problems are thrown as `errorClass` with where =
  * `source:line:col`. A leading byte-order mark is ignored.
  */
@@ -235,12 +290,23 @@ export function parseJsonStrict(
   opts: JsonReadOptions = {},
 ): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const maxDepth = opts.maxDepth ?? JSON_MAX_DEPTH;
+  let value: unknown;
+  let parseError: unknown;
   try {
-    validate(body, opts.maxDepth ?? JSON_MAX_DEPTH);
+    value = JSON.parse(body) as unknown;
+    if (!hasKeyOrDepthProblem(body, maxDepth)) return value;
+  } catch (e) {
+    // the validator below names the problem (or, for a valid document, this was a resource limit)
+    parseError = e;
+  }
+  try {
+    validate(body, maxDepth);
   } catch (e) {
     if (!(e instanceof JsonSyntax)) throw e;
     const { line, col } = lineColumn(body, e.offset);
     throw new errorClass(`not valid JSON: ${e.reason}`, `${source}:${line}:${col}`);
   }
-  return JSON.parse(body) as unknown;
+  if (parseError !== undefined) throw parseError;
+  return value;
 }

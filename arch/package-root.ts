@@ -19,3 +19,20 @@ export function packageRoot(start: string = dirname(fileURLToPath(import.meta.ur
     dir = parent;
   }
 }
+
+/**
+ * A file tsc builds into dist/ (a worker's entry, the WebAssembly kernel), for
+ * the module at `moduleUrl`: next to it when it runs from its own dist/ folder,
+ * else at dist/`path` of the package (the module runs from its TypeScript
+ * source under vitest, or from a chunk of the bundled executable in dist/cli/).
+ * Undefined when neither exists.
+ */
+export function builtFile(path: string, moduleUrl: string): string | undefined {
+  const candidates = [fileURLToPath(new URL(`./${path.slice(path.lastIndexOf('/') + 1)}`, moduleUrl))];
+  try {
+    candidates.push(join(packageRoot(), 'dist', path));
+  } catch {
+    // no package.json above: only the file next to the module counts
+  }
+  return candidates.find((f) => existsSync(f));
+}

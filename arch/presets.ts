@@ -58,6 +58,20 @@ export const PRESETS: readonly MachinePreset[] = [
       techNodeNm: 22,
     },
   },
+  {
+    name: 'ice40-board',
+    description:
+      "the iCE40 boards' machine (boards hx8k-breakout and icebreaker): 2 x 2 array, 16-bit accumulators, small buffers, 1-byte bus, 12 MHz",
+    overrides: {
+      array: { rows: 2, cols: 2 },
+      bits: { weight: 4, activation: 4, accumulator: 16 },
+      scratchpad: { inputEntries: 256, weightEntries: 32, accEntries: 64, outputEntries: 128, paramEntries: 4 },
+      dram: { busBytes: 1, latency: 4, sizeBytes: 1 << 16 },
+      queues: { load: 1, compute: 1, store: 1 },
+      requantStages: 3,
+      clockMHz: 12,
+    },
+  },
 ];
 
 /** What `--config` accepts before a preset name. */

@@ -1,11 +1,13 @@
 /** Command line of `npm run bench -- [section ...] [options]`. */
 import { join } from 'node:path';
-import { NibbleError, packageRoot } from '../arch/index.js';
+import { NibbleError, packageRoot, type DiagnosticCode } from '../arch/index.js';
 import type { BenchOptions } from './section.js';
 import { SECTIONS, SECTION_ALIASES } from './sections/index.js';
 
 /** A bad bench command line. */
-export class BenchUsageError extends NibbleError {}
+export class BenchUsageError extends NibbleError {
+  static override readonly defaultCode: DiagnosticCode = 'NB-B000';
+}
 
 export interface BenchArgs {
   sections: string[];

@@ -21,7 +21,8 @@ export {
   CEILING_SHAPES,
   MATMUL_KERNELS,
 } from './sections/ceiling.js';
-export type { MatmulShape, MatmulKernel, CeilingRow, MachineCeiling } from './sections/ceiling.js';
+export type { MatmulShape, MatmulKernel, CeilingRow } from './sections/ceiling.js';
+export type { MachineCeiling } from './section.js';
 export { buildNativeGemm, runNativeGemm } from './native.js';
 export type { NativeGemm, NativeRun } from './native.js';
 export { zooWorkload, compiledWorkload, usefulMacs } from './workloads.js';

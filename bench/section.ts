@@ -1,7 +1,23 @@
 /** The contract between bench/main.ts and the sections it runs. */
 import type { RssSampler } from './measure.js';
 import type { Goal, Table } from './report.js';
-import type { MachineCeiling } from './sections/ceiling.js';
+
+/** What the other sections compare against, from one measurement of every kernel. */
+export interface MachineCeiling {
+  /** MAC/s the goals use: the native C kernel's best shape, else the WebAssembly kernel's */
+  macPerSecond: number;
+  source: 'native C' | 'WebAssembly kernel';
+  /** the native kernel's vector path and compiler, when it ran */
+  native?: { macPerSecond: number; kernel: string; compiler: string };
+  /** why there is no native figure */
+  nativeUnavailable?: string;
+  /** the WebAssembly kernel alone (undefined: not built, or no WebAssembly SIMD here) */
+  wasmMacPerSecond?: number;
+  /** the same two figures per CPU second (MAC/s over the CPU share): what a loaded machine changes least */
+  macPerCpuSecond: number;
+  wasmMacPerCpuSecond?: number;
+  jsMacPerSecond: number;
+}
 
 export interface SectionOutput {
   tables: Table[];

@@ -6,7 +6,7 @@ import type { ArchConfig } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
 import type { Network } from '../models/index.js';
 import { requirePart } from './modules.js';
-import type { Terminal } from './terminal.js';
+import { formatNumber, type Terminal } from './terminal.js';
 
 export type SimEngine = 'fast' | 'cycle' | 'timing';
 export const SIM_ENGINES: readonly SimEngine[] = ['fast', 'timing', 'cycle'];
@@ -46,7 +46,7 @@ export function simulateWithProgress(
   program: Program,
   opts: Parameters<SimApi['simulate']>[1],
 ): SimResult {
-  const label = `simulating ${program.code.length.toLocaleString('en-US')} instructions (${opts.engine} engine)`;
+  const label = `simulating ${formatNumber(program.code.length)} instructions (${opts.engine} engine)`;
   if (opts.engine !== 'cycle' || !process.stderr.isTTY || term.verbosity === 'quiet')
     return term.step(label, () => sim.simulate(program, opts));
   const total = sim.simulate(program, { engine: 'timing' }).cycles;

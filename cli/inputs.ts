@@ -5,7 +5,7 @@
  * before any work starts. Every failure is a NibbleError naming the file.
  */
 import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import {
   configErrorIn,
   configHash,
@@ -17,8 +17,10 @@ import {
   resolveConfig,
   type ArchConfig,
   DatasetError,
+  IsaError,
   ModelError,
   NibbleError,
+  type DiagnosticCode,
 } from '../arch/index.js';
 import {
   checkInputFile,
@@ -32,6 +34,7 @@ import {
 import type { Network, WithHost } from '../models/index.js';
 import { isaLayout, type Program } from '../isa/index.js';
 import { isaApi, modelsApi, requirePart } from './modules.js';
+import { Terminal } from './terminal.js';
 
 export { FileError };
 
@@ -218,9 +221,10 @@ async function importOnnxModel(path: string, cfg = DEFAULT_CONFIG): Promise<Netw
     activationBits: cfg.bits.activation,
   });
   if (!lowered.exact) {
-    process.stderr.write(
-      `nibble: note: ${path} was imported with converted (inexact) steps; see nibble import ${path} --report --check\n`,
-    );
+    new Terminal(false).warn({
+      code: 'NB-M101',
+      message: `${path} was imported with converted (inexact) steps; see nibble import ${path} --report --check`,
+    });
   }
   return { ...lowered.network, host: lowered.host };
 }
@@ -259,12 +263,48 @@ export function refuseModelOptions(
   }
 }
 
-/** True if the file starts like a nibble program file rather than a model. */
+/** Extensions of program assembly text (isa/program-text.ts). */
+const ASSEMBLY_EXTENSIONS = ['.s', '.asm'];
+
+/** True if the file is a program (a .nbl file, or its assembly text) rather than a model. */
 export function looksLikeProgramFile(path: string): boolean {
-  return extname(path).toLowerCase() === '.nbl';
+  const ext = extname(path).toLowerCase();
+  return ext === '.nbl' || ASSEMBLY_EXTENSIONS.includes(ext);
 }
 
+/**
+ * Assemble a program text file: segment `file=` paths are read relative to
+ * the text, `config` is the machine when the text has no `.config`. The
+ * program keeps its source lines, so errors name `file:line`.
+ */
+export async function assembleProgramFile(path: string, config: ArchConfig | undefined): Promise<Program> {
+  const api = await isaApi('reading program assembly', ['assembleProgramText']);
+  return api.assembleProgramText(readText(path, 'assembly file'), {
+    file: path,
+    ...(config ? { config } : {}),
+    readFile: (rel, where) => {
+      const full = join(dirname(path), rel);
+      try {
+        return readInputBytes(full, 'segment data file');
+      } catch (e) {
+        if (e instanceof NibbleError) throw new FileError(e.message, where);
+        throw e;
+      }
+    },
+    defaultMeta: { source: path, tool: 'nibble asm' },
+  });
+}
+
+/** A program from a .nbl file, or from its assembly text (`.s`: assembled for `config` when it has no `.config`). */
 export async function loadProgram(path: string, config?: ArchConfig): Promise<Program> {
+  if (ASSEMBLY_EXTENSIONS.includes(extname(path).toLowerCase())) {
+    const program = await assembleProgramFile(path, config ?? structuredClone(DEFAULT_CONFIG));
+    const diff = config
+      ? (await isaApi('reading program assembly', ['configDifferences'])).configDifferences(program.config, config)
+      : [];
+    if (diff.length) throw new IsaError(`written for a different machine (text vs expected): ${diff.join(', ')}`, path);
+    return program;
+  }
   const api = await isaApi('reading a program file', ['readProgramFile']);
   const bytes = readInputBytes(path, 'program file');
   return api.readProgramFile(bytes, { file: path, ...(config ? { config } : {}) });
@@ -316,24 +356,76 @@ export function loadInputTensors(path: string, program: Program): Record<string,
         path,
       );
     }
-    const arr = new Int32Array(size);
-    const lo = desc.signed ? -(2 ** (desc.bits - 1)) : 0;
-    const hi = desc.signed ? 2 ** (desc.bits - 1) - 1 : 2 ** desc.bits - 1;
-    for (let i = 0; i < size; i++) {
-      const v = flat[i];
-      if (typeof v !== 'number' || !Number.isInteger(v))
-        throw new DatasetError(`input '${name}'[${i}] is not an integer: ${JSON.stringify(v)}`, path);
-      // Checked here, before Int32Array storage would wrap e.g. 1e300 to 0 silently.
-      if (v < lo || v > hi)
-        throw new DatasetError(
-          `input '${name}'[${i}] = ${v} is outside the ${desc.bits}-bit ${desc.signed ? 'signed' : 'unsigned'} range [${lo}, ${hi}]`,
-          path,
-        );
-      arr[i] = v;
-    }
+    const arr = integerValues(flat, `input '${name}'`, desc.bits, desc.signed, path);
     out[name] = arr;
   }
   return out;
+}
+
+/**
+ * The values of a flattened JSON array as integers of a `bits`-wide tensor,
+ * each checked (an integer, in range) before Int32Array storage would wrap
+ * e.g. 1e300 to 0 silently; errors name `label[i]` and the file.
+ */
+export function integerValues(
+  flat: readonly unknown[],
+  label: string,
+  bits: number,
+  signed: boolean,
+  path: string,
+): Int32Array {
+  const arr = new Int32Array(flat.length);
+  const lo = signed ? -(2 ** (bits - 1)) : 0;
+  const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    if (typeof v !== 'number' || !Number.isInteger(v))
+      throw new DatasetError(`${label}[${i}] is not an integer: ${JSON.stringify(v)}`, path);
+    if (v < lo || v > hi)
+      throw new DatasetError(
+        `${label}[${i}] = ${v} is outside the ${bits}-bit ${signed ? 'signed' : 'unsigned'} range [${lo}, ${hi}]`,
+        path,
+      );
+    arr[i] = v;
+  }
+  return arr;
+}
+
+/**
+ * Input images for a model from `--input FILE.json`: the network's own input
+ * values (no transform), as an array of images (each any nesting of C*H*W
+ * integers) or one flat array of N*C*H*W; `{"input": [...]}` is accepted too.
+ */
+export function loadModelInputFile(
+  path: string,
+  shape: { c: number; h: number; w: number },
+  bits: number,
+): { values: Int32Array; count: number } {
+  let parsed = readJsonFile(path, 'input file', DatasetError);
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    const keys = Object.keys(parsed);
+    if (keys.length !== 1 || keys[0] !== 'input')
+      throw new DatasetError(`expected an array of images or {"input": [...]}, got keys ${keys.join(', ')}`, path);
+    parsed = (parsed as Record<string, unknown>)['input'];
+  }
+  if (!Array.isArray(parsed)) throw new DatasetError('expected an array of images (arrays of integers)', path);
+  const size = shape.c * shape.h * shape.w;
+  const dims = `${shape.c}x${shape.h}x${shape.w}`;
+  const nested = parsed.length > 0 && parsed.every((x) => Array.isArray(x));
+  const flat = (parsed as unknown[]).flat(Infinity);
+  if (nested) {
+    parsed.forEach((img, i) => {
+      const n = (img as unknown[]).flat(Infinity).length;
+      if (n !== size)
+        throw new DatasetError(`image ${i} has ${n} values but the model's input is ${dims} (${size})`, path);
+    });
+  } else if (flat.length === 0 || flat.length % size !== 0) {
+    throw new DatasetError(
+      `${flat.length} values are not a whole number of ${dims} images (${size} values each)`,
+      path,
+    );
+  }
+  return { values: integerValues(flat, 'input', bits, false, path), count: flat.length / size };
 }
 
 export function parsePositiveInt(value: unknown, option: string): number | undefined {
@@ -357,4 +449,6 @@ export function parseNonNegativeInt(value: unknown, option: string): number | un
 }
 
 /** Bad command-line usage found after parsing (exit 1, like a yargs usage error). */
-export class CliUsageError extends NibbleError {}
+export class CliUsageError extends NibbleError {
+  static override readonly defaultCode: DiagnosticCode = 'NB-U000';
+}

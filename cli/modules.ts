@@ -4,10 +4,11 @@
  * and a part that is missing from an installation (or not written yet) makes
  * only the commands that need it fail, with a clear user-facing message.
  */
-import { NibbleError } from '../arch/index.js';
+import { NibbleError, type DiagnosticCode } from '../arch/index.js';
 
 /** A command needs a part of nibble that is not available in this build. */
 export class UnavailableError extends NibbleError {
+  static override readonly defaultCode: DiagnosticCode = 'NB-N000';
   constructor(
     message: string,
     /** which part is missing, for re-phrasing per feature */
@@ -17,20 +18,53 @@ export class UnavailableError extends NibbleError {
   }
 }
 
+/**
+ * Each part's loader is a literal import(), so the build's bundler
+ * (cli/build-bundle.mjs) sees it and puts the part in chunks of its own.
+ */
 const PARTS = {
-  models: { path: '../models/index.js', what: 'the models package (models/index.ts)' },
-  isa: { path: '../isa/index.js', what: 'the ISA tools (isa/index.ts: assembler, program files, token checker)' },
-  compiler: { path: '../compiler/index.js', what: 'the compiler (compiler/index.ts)' },
-  sim: { path: '../sim/index.js', what: 'the simulator (sim/index.ts)' },
-  rtl: { path: '../rtl-gen/index.js', what: 'the Verilog generator (rtl-gen/index.ts)' },
-  cosim: { path: '../cosim/index.js', what: 'the co-simulation (cosim/index.ts)' },
+  models: {
+    path: '../models/index.js',
+    load: () => import('../models/index.js'),
+    what: 'the models package (models/index.ts)',
+  },
+  isa: {
+    path: '../isa/index.js',
+    load: () => import('../isa/index.js'),
+    what: 'the ISA tools (isa/index.ts: assembler, program files, token checker)',
+  },
+  compiler: {
+    path: '../compiler/index.js',
+    load: () => import('../compiler/index.js'),
+    what: 'the compiler (compiler/index.ts)',
+  },
+  sim: { path: '../sim/index.js', load: () => import('../sim/index.js'), what: 'the simulator (sim/index.ts)' },
+  rtl: {
+    path: '../rtl-gen/index.js',
+    load: () => import('../rtl-gen/index.js'),
+    what: 'the Verilog generator (rtl-gen/index.ts)',
+  },
+  cosim: {
+    path: '../cosim/index.js',
+    load: () => import('../cosim/index.js'),
+    what: 'the co-simulation (cosim/index.ts)',
+  },
   shell: {
     path: '../rtl-gen/index.js',
+    load: () => import('../rtl-gen/index.js'),
     what: 'the AXI shell and its driver (rtl-gen/shell, exported by rtl-gen/index.ts)',
   },
-  fpga: { path: '../fpga/index.js', what: 'the board flows (fpga/index.ts)' },
-  training: { path: '../models/training/index.js', what: 'the trained-model package (models/training/index.ts)' },
-  sweep: { path: '../sweep/index.js', what: 'the design-space explorer (sweep/index.ts)' },
+  fpga: { path: '../fpga/index.js', load: () => import('../fpga/index.js'), what: 'the board flows (fpga/index.ts)' },
+  training: {
+    path: '../models/training/index.js',
+    load: () => import('../models/training/index.js'),
+    what: 'the trained-model package (models/training/index.ts)',
+  },
+  sweep: {
+    path: '../sweep/index.js',
+    load: () => import('../sweep/index.js'),
+    what: 'the design-space explorer (sweep/index.ts)',
+  },
 } as const;
 
 export type Part = keyof typeof PARTS;
@@ -38,9 +72,8 @@ export type Part = keyof typeof PARTS;
 const cache = new Map<Part, Promise<Record<string, unknown>>>();
 
 async function importPart(part: Part): Promise<Record<string, unknown>> {
-  const url = new URL(PARTS[part].path, import.meta.url).href;
   try {
-    return (await import(url)) as Record<string, unknown>;
+    return (await PARTS[part].load()) as unknown as Record<string, unknown>;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(PARTS[part].path.slice(3))) {

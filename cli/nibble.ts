@@ -8,7 +8,9 @@ import { didYouMean, isNibbleError } from '../arch/index.js';
 import type { CommandSpec } from './command.js';
 import { EXIT_INTERNAL_ERROR, EXIT_OK, EXIT_USER_ERROR, ExitCodeError } from './exit.js';
 import { CliUsageError, checkOutputPaths } from './inputs.js';
-import { setVerbosity } from './terminal.js';
+import { errorLine, parseSuppressions } from './diagnostics.js';
+import { sourceMappedStack } from './stack.js';
+import { setSuppressed, setVerbosity } from './terminal.js';
 import { packageVersion } from './version.js';
 
 /**
@@ -35,6 +37,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<CommandSpec>
   sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
   worker: async () => (await import('./commands/worker.js')).workerCommand,
   compare: async () => (await import('./commands/compare.js')).compareCommand,
+  explain: async () => (await import('./commands/explain.js')).explainCommand,
 };
 
 /** Load command specs (default: all of them, in --help order). */
@@ -82,6 +85,23 @@ function invalidChoice(msg: string): string | undefined {
   return `--${m[1]} ${JSON.stringify(m[2])} is not one of ${choices.join(', ')}${didYouMean(m[2]!, choices)}`;
 }
 
+/** What skipHelpCache reaches of yargs's internals (not in @types/yargs). */
+interface YargsInternals {
+  getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } };
+}
+
+/**
+ * yargs renders a command's whole help text before running its handler, to
+ * show it should the handler fail later (about 15 ms and most of a small
+ * run's garbage: string-width on every word). nibble never shows help on a
+ * failure (its fail() turns every failure into one line), so that rendering
+ * is skipped; `--help` renders as before.
+ */
+function skipHelpCache(y: Argv): void {
+  const usage = (y as unknown as YargsInternals).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+}
+
 /** Run the CLI on `argv` (without node and script); returns the exit code. Never throws. */
 export async function runNibble(argv: string[], given?: readonly CommandSpec[]): Promise<number> {
   const commands = given ?? (await commandsFor(argv));
@@ -105,6 +125,12 @@ export async function runNibble(argv: string[], given?: readonly CommandSpec[]):
       type: 'boolean',
       global: true,
       describe: 'also print every step with its time, even when stderr is not a terminal',
+    })
+    .option('suppress', {
+      type: 'string',
+      requiresArg: true,
+      global: true,
+      describe: 'do not print warnings with this code (repeat, or CODE,CODE; also NIBBLE_SUPPRESS); see nibble explain',
     })
     .version(packageVersion())
     .help()
@@ -134,10 +160,12 @@ export async function runNibble(argv: string[], given?: readonly CommandSpec[]):
       // getOptions() is public yargs API that @types/yargs does not declare.
       const opts = (built as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions();
       activeOptions = Object.keys(opts.key).filter((k) => k.length > 1);
+      skipHelpCache(built);
       return built;
     };
     cli = cli.command(c.command, c.describe, builder, async (args) => {
       setVerbosity(args['quiet'] ? 'quiet' : args['verbose'] ? 'verbose' : 'normal');
+      setSuppressed(parseSuppressions([args['suppress'] ?? []].flat().map(String), process.env['NIBBLE_SUPPRESS']));
       checkOutputPaths(args as Record<string, unknown>, c.outputKinds);
       return c.handler(args as Record<string, unknown>);
     });
@@ -147,14 +175,14 @@ export async function runNibble(argv: string[], given?: readonly CommandSpec[]):
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {
     if (e instanceof ExitCodeError) {
-      if (e.line) process.stderr.write(`nibble: error: ${oneLine(e.line)}\n`);
+      if (e.line) process.stderr.write(`${errorLine(e.diagnostic, oneLine(e.line))}\n`);
       return e.code;
     }
     if (isNibbleError(e)) {
-      process.stderr.write(`nibble: error: ${oneLine(e.message)}\n`);
+      process.stderr.write(`${errorLine(e.code, oneLine(e.message))}\n`);
       return EXIT_USER_ERROR;
     }
-    const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    const stack = e instanceof Error ? sourceMappedStack(e.stack ?? e.message) : String(e);
     process.stderr.write(
       `nibble: internal error: ${stack}\nThis is a bug in nibble. Please report it with the command line you ran.\n`,
     );

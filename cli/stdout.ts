@@ -12,8 +12,8 @@ export function stdoutFailed(e: NodeJS.ErrnoException): void {
   if (e.code === 'EPIPE') process.exit(EXIT_OK);
   if (failed) return; // later writes fail the same way: one line is enough
   failed = true;
-  void import('../io/index.js').then(({ errnoReason }) => {
-    process.stderr.write(`nibble: error: cannot write to standard output: ${errnoReason(e)}\n`);
+  void import('../io/index.js').then(({ errnoDiagnostic, errnoReason }) => {
+    process.stderr.write(`nibble: error[${errnoDiagnostic(e)}]: cannot write to standard output: ${errnoReason(e)}\n`);
     process.exit(EXIT_USER_ERROR);
   });
 }

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { Chalk, type ChalkInstance } from 'chalk';
+import type { Warning, WarningCode } from '../arch/index.js';
 
 /** cli-progress, loaded on the first progress bar: most commands never draw one (start-up time). */
 function progressBars(): typeof import('cli-progress') {
@@ -28,9 +29,17 @@ export function setVerbosity(v: Verbosity): void {
   verbosity = v;
 }
 
-function seconds(ms: number): string {
+/** A duration as a step line says it: `4.2 s`, `3 min 5 s`. */
+export function seconds(ms: number): string {
   const s = ms / 1000;
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+let suppressed: ReadonlySet<WarningCode> = new Set();
+
+/** Set once per run from --suppress and NIBBLE_SUPPRESS (cli/nibble.ts, parsed by cli/diagnostics.ts). */
+export function setSuppressed(codes: ReadonlySet<WarningCode>): void {
+  suppressed = codes;
 }
 
 export class Terminal {
@@ -74,6 +83,11 @@ export class Terminal {
   /** A notice that must be seen even in --json mode: goes to stderr (not with --quiet). */
   note(text: string): void {
     if (verbosity !== 'quiet') process.stderr.write(`${text}\n`);
+  }
+
+  /** A coded warning on stderr, `nibble: warning[CODE]: ...`, unless its code is suppressed (or --quiet). */
+  warn(w: Warning): void {
+    if (!suppressed.has(w.code)) this.note(`nibble: warning[${w.code}]: ${w.message}`);
   }
 
   /** The one JSON document of a --json run. */
@@ -151,11 +165,35 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** Decimal digits with en-US thousands separators ("1234567" -> "1,234,567"). */
+function groupThousands(digits: string): string {
+  return digits.replace(/\B(?=(\d{3})+$)/g, ',');
+}
+
+/**
+ * What toLocaleString('en-US') prints, in plain JavaScript below 1e15 (integers) or 1e14: the
+ * first toLocaleString of a process costs about 10 ms of CPU (ICU's number
+ * formatter starts), more than the rest of a small command's output. One
+ * fraction digit rounds the shortest decimal form half away from zero, as
+ * Intl does; larger numbers still go to Intl.
+ */
+function localeNumber(x: number, fractionDigits: 0 | 1): string {
+  const abs = Math.abs(x);
+  // beyond these integers stop being safe, or tenths stop being exact doubles (1e14 * 10 < 2^53)
+  if (abs >= (fractionDigits === 0 ? 1e15 : 1e14))
+    return x.toLocaleString('en-US', { maximumFractionDigits: fractionDigits, minimumFractionDigits: fractionDigits });
+  const sign = x < 0 || Object.is(x, -0) ? '-' : '';
+  if (fractionDigits === 0) return sign + groupThousands(String(abs));
+  const [int, frac = ''] = String(abs).split('.') as [string, string?];
+  const tenths = Number(int) * 10 + Number(frac[0] ?? '0') + (frac[1] !== undefined && frac[1] >= '5' ? 1 : 0);
+  return `${sign}${groupThousands(String(Math.floor(tenths / 10)))}.${tenths % 10}`;
+}
+
 export function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return String(x);
-  if (Number.isInteger(x)) return x.toLocaleString('en-US');
+  if (Number.isInteger(x)) return localeNumber(x, 0);
   const abs = Math.abs(x);
-  if (abs >= 100) return x.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  if (abs >= 100) return localeNumber(x, 1);
   if (abs >= 1) return x.toFixed(3);
   return x.toPrecision(3);
 }

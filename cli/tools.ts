@@ -4,7 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { NibbleError } from '../arch/index.js';
+import { NibbleError, type DiagnosticCode } from '../arch/index.js';
 
 /** Tool -> the Debian package that provides it. */
 const PACKAGES = {
@@ -18,7 +18,9 @@ const PACKAGES = {
 export type Tool = keyof typeof PACKAGES;
 
 /** A command needs a tool that is not installed. */
-export class MissingToolError extends NibbleError {}
+export class MissingToolError extends NibbleError {
+  static override readonly defaultCode: DiagnosticCode = 'NB-T000';
+}
 
 function onPath(tool: string): boolean {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {

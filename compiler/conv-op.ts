@@ -28,6 +28,80 @@ export interface ActTensor {
   imageStrideBytes: number;
 }
 
+/**
+ * The same DRAM tensor read as C x h x w instead of its own C x H x W, with
+ * h * w = H * W: within a channel block the blocked layout is one run of H*W
+ * entries, so only the row pitch the GEMM sees changes. Every other field
+ * (address, lifetime, name) is the base tensor's. A dense layer reads a wide
+ * flattened map this way (compiler/tiling.ts); it always loads and
+ * waits for whole images, so rows in the base's and the view's terms never
+ * need to be compared.
+ */
+class TensorView implements ActTensor {
+  constructor(
+    readonly base: ActTensor,
+    readonly h: number,
+    readonly w: number,
+  ) {}
+  get id() {
+    return this.base.id;
+  }
+  get c() {
+    return this.base.c;
+  }
+  get layout() {
+    return this.base.layout;
+  }
+  get signed() {
+    return this.base.signed;
+  }
+  get bits() {
+    return this.base.bits;
+  }
+  get name() {
+    return this.base.name;
+  }
+  set name(v: string) {
+    this.base.name = v;
+  }
+  get role() {
+    return this.base.role;
+  }
+  set role(v: ActTensor['role']) {
+    this.base.role = v;
+  }
+  get producer() {
+    return this.base.producer;
+  }
+  set producer(v: number) {
+    this.base.producer = v;
+  }
+  get lastUse() {
+    return this.base.lastUse;
+  }
+  set lastUse(v: number) {
+    this.base.lastUse = v;
+  }
+  get dramAddr() {
+    return this.base.dramAddr;
+  }
+  set dramAddr(v: number) {
+    this.base.dramAddr = v;
+  }
+  get imageStrideBytes() {
+    return this.base.imageStrideBytes;
+  }
+  set imageStrideBytes(v: number) {
+    this.base.imageStrideBytes = v;
+  }
+}
+
+/** `t` read as C x h x w (h * w must equal its H * W); see TensorView. */
+export function viewTensor(t: ActTensor, h: number, w: number): ActTensor {
+  if (h * w !== t.h * t.w) throw new Error(`internal: a ${t.h}x${t.w} map viewed as ${h}x${w}`);
+  return new TensorView(t instanceof TensorView ? t.base : t, h, w);
+}
+
 /** One convolution summed into the op's accumulator tile. */
 export interface ConvTerm {
   src: ActTensor;

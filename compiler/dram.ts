@@ -62,23 +62,23 @@ function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offset
           const lanesUsed = Math.max(0, Math.min(n, op.co - o * n));
           const kk = t.kh * t.kw;
           if (wb === 4) {
-            // Fast path, cache friendly: read each output channel's weights in source
-            // order and drop them into their nibble (lane 0 in the low nibble, as packEntry).
+            // Fast path: each byte of an entry at once, lanes c and c + 1 (lane c in the low
+            // nibble, as packEntry); unused lanes and rows stay zero.
+            const w = t.weights;
+            const laneStride = t.ci * kk;
             for (let cb = ch.c0; cb < ch.c1; cb++) {
-              const blockOff = off + (cb - ch.c0) * wh * ww * R * eb;
               const rows = Math.min(R, t.ci - cb * R);
-              for (let c = 0; c < lanesUsed; c++) {
-                const shift = (c & 1) << 2;
-                const lane = c >> 1;
-                for (let r = 0; r < rows; r++) {
-                  const src = ((o * n + c) * t.ci + cb * R + r) * kk;
-                  for (let y = win.y0; y < win.y1; y++) {
-                    for (let x = win.x0; x < win.x1; x++) {
-                      const v = t.weights[src + y * t.kw + x]! & 15;
-                      const at = blockOff + (((y - win.y0) * ww + (x - win.x0)) * R + r) * eb + lane;
-                      bytes[at] = bytes[at]! | (v << shift);
-                    }
+              let at = off + (cb - ch.c0) * wh * ww * R * eb;
+              for (let y = win.y0; y < win.y1; y++) {
+                for (let x = win.x0; x < win.x1; x++) {
+                  for (let r = 0; r < rows; r++, at += eb) {
+                    let src = (o * n * t.ci + cb * R + r) * kk + y * t.kw + x;
+                    let c = 0;
+                    for (; c + 1 < lanesUsed; c += 2, src += 2 * laneStride)
+                      bytes[at + (c >> 1)] = (w[src]! & 15) | ((w[src + laneStride]! & 15) << 4);
+                    if (c < lanesUsed) bytes[at + (c >> 1)] = w[src]! & 15;
                   }
+                  at += (R - rows) * eb;
                 }
               }
             }

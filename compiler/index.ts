@@ -64,7 +64,7 @@ export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptio
   for (let j = 0; j + 1 < plans.length; j++) {
     const next = plans[j + 1]!;
     if (plans[j]!.stacked || next.stacked) continue;
-    const k = next.op.terms.findIndex((t) => t.src === lowered.ops[j]!.dst);
+    const k = next.op.terms.findIndex((t) => t.src.id === lowered.ops[j]!.dst.id);
     const first = next.tiles[0]?.terms[k];
     if (k < 0 || !first) continue;
     plans[j] = planOp(lowered.ops[j]!, cfg, batch, first.iy0 + first.inH);

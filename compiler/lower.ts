@@ -40,7 +40,11 @@ function lowerChain(
     const layer = info.layer;
     const rule = layerLowering(layer.kind);
     if (rule === undefined) {
-      throw new CompileError(`layer kind '${String(layer.kind)}' has no lowering to the machine`, info.where);
+      throw new CompileError(
+        `layer kind '${String(layer.kind)}' has no lowering to the machine`,
+        info.where,
+        'NB-C001',
+      );
     }
     // One group per top-level layer run; nested chains reuse the residual's group.
     const group = topLevel ? lw.group(layer.name, layer.kind, 0) : lw.groups.length - 1;

@@ -381,7 +381,7 @@ export class Scheduler {
     const src = tp.term.src;
     const tt = tile.terms[k]!;
     const cc = ch.c1 - ch.c0;
-    const a = this.inp.alloc(key, planeLen * tp.planes);
+    const a = this.inp.alloc(key, planeLen * tp.planes + tp.inpSlack);
     const inp = a.item;
     const waits = [
       ...a.waits,

@@ -10,7 +10,7 @@
  */
 import type { ArchConfig } from '../arch/index.js';
 import { CompileError } from '../arch/index.js';
-import { ISA_LIMITS, type ConvOp, type ConvTerm } from './conv-op.js';
+import { ISA_LIMITS, viewTensor, type ConvOp, type ConvTerm } from './conv-op.js';
 
 /** Kernel taps [y0, y1) x [x0, x1) computed by one GEMM. */
 export interface KernelWindow {
@@ -28,6 +28,13 @@ export interface TermPlan {
   /** ci blocks per chunk (the last chunk may be smaller) */
   chunk: number;
   chunks: { c0: number; c1: number }[];
+  /**
+   * INP entries past each band item a GEMM's tile may reach: a kernel window
+   * starting at column x0 > 0 reads from base + x0 with the map's row pitch,
+   * so its in_h x in_w tile ends x0 entries past the band (dense ops that
+   * keep the map's own rows; 0 otherwise)
+   */
+  inpSlack: number;
 }
 
 export interface TermTile {
@@ -105,6 +112,8 @@ interface TermInfo {
   windows: KernelWindow[];
   /** most ci blocks per chunk the weight scratchpad allows */
   wmax: number;
+  /** see TermPlan.inpSlack */
+  slack: number;
 }
 
 /** Tiles of one op, the largest INP chunk (ci blocks) per term, and the OUT item size. */
@@ -136,6 +145,7 @@ function kernelWindows(t: ConvTerm, denseTerm: boolean, cfg: ArchConfig, where: 
     throw new CompileError(
       `one ${n}-channel block of one ${cols}-wide kernel row needs ${cols * n} WGT entries but scratchpad.weightEntries is ${sp.weightEntries}: raise scratchpad.weightEntries`,
       where,
+      'NB-C002',
     );
   }
   const out: KernelWindow[] = [];
@@ -156,24 +166,28 @@ function weightChunk(windows: KernelWindow[], cfg: ArchConfig): number {
 function planStackedTiles(op: ConvOp, info: TermInfo, cfg: ArchConfig, batch: number): TilePlan {
   const n = cfg.array.rows; // channels per INP block
   const sp = cfg.scratchpad;
-  const t = op.terms[0]!;
+  const t = info.t;
+  const slack = info.slack;
   const perImageBlock = t.src.h * t.src.w * info.planes;
   const canStack = t.src.h <= ISA_LIMITS.stride;
   const fitsWhole = (nb: number) =>
-    nb <= sp.accEntries && nb <= sp.outputEntries / 2 && info.ciBlocks * perImageBlock * nb <= sp.inputEntries / 2;
+    nb <= sp.accEntries &&
+    nb <= sp.outputEntries / 2 &&
+    info.ciBlocks * perImageBlock * nb + slack <= sp.inputEntries / 2;
   let nb = 1;
   if (canStack) {
     nb = Math.min(batch, sp.accEntries, Math.max(1, sp.outputEntries / 2));
     while (nb > 1 && !fitsWhole(nb)) nb--;
   }
-  if (perImageBlock > sp.inputEntries) {
+  if (perImageBlock + slack > sp.inputEntries) {
     throw new CompileError(
-      `one ${n}-channel block of its ${t.src.h}x${t.src.w} input needs ${perImageBlock} INP entries but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
+      `one ${n}-channel block of its ${t.src.h}x${t.src.w} input needs ${perImageBlock + slack} INP entries but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
       op.where,
+      'NB-C002',
     );
   }
-  const icap = perImageBlock * nb <= sp.inputEntries / 2 ? sp.inputEntries / 2 : sp.inputEntries;
-  const inpChunkMax = [Math.max(1, Math.floor(icap / (perImageBlock * nb)))];
+  const icap = perImageBlock * nb + slack <= sp.inputEntries / 2 ? sp.inputEntries / 2 : sp.inputEntries;
+  const inpChunkMax = [Math.max(1, Math.floor((icap - slack) / (perImageBlock * nb)))];
   const tiles: Tile[] = [];
   const groups = cdiv(batch, nb);
   const even = cdiv(batch, groups);
@@ -189,6 +203,53 @@ function planStackedTiles(op: ConvOp, info: TermInfo, cfg: ArchConfig, batch: nu
     });
   }
   return { tiles, inpChunkMax, outItem: nb };
+}
+
+/**
+ * How a dense op reads its map. A map wider than a kernel window can be
+ * (the 4-bit kernel_w field, and one row of N-entry weight tiles in half of
+ * WGT) needs windows cut across columns, whose GEMM tiles reach past the band
+ * (TermPlan.inpSlack); read instead as C x H' x W' with W' a divisor of H*W
+ * that fits (the same linear order, TensorView), its windows are bands of
+ * whole rows. The map's own rows are kept only when they let a batch stack
+ * (H <= 7, the 3-bit stride_h field steps from image to image) where no such
+ * view would and two images with the slack fit half of INP.
+ */
+function denseTermInfo(op: ConvOp, cfg: ArchConfig, batch: number): TermInfo {
+  const n = cfg.array.rows;
+  const sp = cfg.scratchpad;
+  const t = op.terms[0]!;
+  const info = termInfo(t, true, cfg, op.where);
+  const maxW = Math.min(ISA_LIMITS.kernel, Math.max(1, Math.floor(sp.weightEntries / 2 / n)));
+  if (t.src.w <= maxW) return info;
+  const pixels = t.src.h * t.src.w;
+  const widths: number[] = [];
+  for (let w = maxW; w >= 1; w--) if (pixels % w === 0) widths.push(w);
+  const view = (w: number) => {
+    const h = pixels / w;
+    return termInfo({ ...t, src: viewTensor(t.src, h, w), kh: h, kw: w }, true, cfg, op.where);
+  };
+  if (batch > 1) {
+    const stacking = widths.find((w) => pixels / w <= ISA_LIMITS.stride);
+    if (stacking !== undefined) return view(stacking);
+    const two = info.ciBlocks * info.planes * pixels * 2 + info.slack;
+    if (t.src.h <= ISA_LIMITS.stride && 2 <= sp.accEntries && 2 <= sp.outputEntries / 2 && two <= sp.inputEntries / 2)
+      return info;
+  }
+  return view(widths[0]!);
+}
+
+/** The per-term facts of one term read as `t` says. */
+function termInfo(t: ConvTerm, denseTerm: boolean, cfg: ArchConfig, where: string): TermInfo {
+  const windows = kernelWindows(t, denseTerm, cfg, where);
+  return {
+    t,
+    planes: t.src.layout === 'nibble-planes' ? 2 : 1,
+    ciBlocks: cdiv(t.ci, cfg.array.rows),
+    windows,
+    wmax: weightChunk(windows, cfg),
+    slack: Math.max(0, ...windows.map((w) => w.x0 - t.pw)),
+  };
 }
 
 /** Band height r (pooled rows) and the INP budget its chunks are sized to. */
@@ -208,18 +269,21 @@ function bandRows(op: ConvOp, termInfo: TermInfo[], owc: number, cfg: ArchConfig
     throw new CompileError(
       `one output row needs ${accNeed(1)} ACC entries (${convRowsOf(1)} conv rows x ${owc}) but scratchpad.accEntries is ${sp.accEntries}: raise scratchpad.accEntries`,
       where,
+      'NB-C002',
     );
   }
   if (outNeed(1) > sp.outputEntries) {
     throw new CompileError(
       `one output row needs ${outNeed(1)} OUT entries but scratchpad.outputEntries is ${sp.outputEntries}: raise scratchpad.outputEntries`,
       where,
+      'NB-C002',
     );
   }
   if (inpBlock(1) > sp.inputEntries) {
     throw new CompileError(
       `one output row needs ${inpBlock(1)} INP entries with halo (per ${n}-channel block${termInfo.some((ti) => ti.planes === 2) ? ', both nibble planes of the 8-bit input' : ''}) but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
       where,
+      'NB-C002',
     );
   }
   const largest = (ok: (r: number) => boolean): number => {
@@ -317,23 +381,15 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
   const sp = cfg.scratchpad;
   const coBlocks = cdiv(op.co, cfg.array.cols);
   const owc = (op.pow - 1) * op.poolS + op.poolK;
-  const termInfo: TermInfo[] = op.terms.map((t) => {
-    const windows = kernelWindows(t, op.dense, cfg, op.where);
-    return {
-      t,
-      planes: t.src.layout === 'nibble-planes' ? 2 : 1,
-      ciBlocks: cdiv(t.ci, cfg.array.rows),
-      windows,
-      wmax: weightChunk(windows, cfg),
-    };
-  });
-
   const stacked = op.dense && op.terms.length === 1;
+  const infos: TermInfo[] = stacked
+    ? [denseTermInfo(op, cfg, batch)]
+    : op.terms.map((t) => termInfo(t, op.dense, cfg, op.where));
   const { tiles, inpChunkMax, outItem } = stacked
-    ? planStackedTiles(op, termInfo[0]!, cfg, batch)
-    : planBandTiles(op, termInfo, owc, cfg, batch, cutAt);
+    ? planStackedTiles(op, infos[0]!, cfg, batch)
+    : planBandTiles(op, infos, owc, cfg, batch, cutAt);
 
-  const terms: TermPlan[] = termInfo.map((ti, k) => {
+  const terms: TermPlan[] = infos.map((ti, k) => {
     const chunk = Math.max(1, Math.min(ti.wmax, inpChunkMax[k]!, ti.ciBlocks));
     return {
       term: ti.t,
@@ -342,6 +398,7 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
       ciBlocks: ti.ciBlocks,
       chunk,
       chunks: evenChunks(ti.ciBlocks, chunk),
+      inpSlack: ti.slack,
     };
   });
   const paramChunk = Math.max(1, Math.min(coBlocks, Math.floor(sp.paramEntries / 2) || 1));

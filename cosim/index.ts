@@ -4,8 +4,15 @@
  * "Co-simulation"), bare core or inside the AXI shell (docs/board.md). It sits
  * above both and uses only their public surfaces.
  */
-export { RTL_RANDOM, verifyProgram, verifyRandom } from './verify.js';
-export type { VerifyOptions, VerifyResult, VerifyRandomOptions, VerifyRandomResult } from './verify.js';
+export { RTL_RANDOM, verifyProgram, verifyRandom, machineGroups, defaultMachineCount } from './verify.js';
+export type {
+  VerifyOptions,
+  VerifyResult,
+  VerifyRandomOptions,
+  VerifyRandomResult,
+  RandomFailure,
+  MachineGroup,
+} from './verify.js';
 /** whether a tool the co-simulation needs (verilator) is installed */
 export { toolAvailable } from '../rtl-gen/index.js';
 export { shellImage, checkShellAlignment, alignProgram } from './shell-image.js';

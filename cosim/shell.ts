@@ -65,6 +65,7 @@ export function buildShellVerilator(cfg: ArchConfig, opts: ShellOptions = {}, ca
         verilatorBuildArgs(SHELL_TOP, [...g.files.map((f) => f.name), 'harness.cpp'], ['-CFLAGS', '-I..']),
         tmp,
         `verilator build of the AXI shell for config ${configHash(p.cfg)}`,
+        { phases: 'verilator' },
       ),
     ...(cacheDir ? [cacheDir] : []),
   );
@@ -128,7 +129,6 @@ export function runShellHarness(build: ShellBuild, input: ShellRunInput): ShellR
     writeFileSync(join(work, 'code.bin'), input.code);
     writeFileSync(join(work, 'data.bin'), input.data);
     writeFileSync(join(work, 'regions.txt'), input.regions.map((r) => `${r.addr} ${r.length}\n`).join(''));
-    const L = p.cfg.dram.latency;
     const args = [
       'code.bin',
       'data.bin',
@@ -136,8 +136,8 @@ export function runShellHarness(build: ShellBuild, input: ShellRunInput): ShellR
       '.',
       String(input.maxCycles),
       input.bus === 'deterministic' ? 'det' : String(input.bus),
-      String(Math.max(1, L - SHELL_READ_OVERHEAD)),
-      String(Math.max(1, L - SHELL_WRITE_OVERHEAD)),
+      String(p.bus.readLatency),
+      String(p.bus.writeLatency),
       hex(input.memBase),
       hex(input.memSize),
       hex(input.programBase),
@@ -265,7 +265,7 @@ export function verifyShellProgram(program: Program, opts: VerifyShellOptions = 
   const p = shellParams(cfg, opts.shell);
   const L = cfg.dram.latency;
   const minL = Math.max(SHELL_READ_OVERHEAD, SHELL_WRITE_OVERHEAD) + 1;
-  if (bus === 'deterministic' && L < minL)
+  if (bus === 'deterministic' && L < minL && !cfg.bus)
     throw new RtlError(
       `dram.latency ${L} is below what the AXI shell adds on its own (${minL - 1} cycles) plus one: the deterministic bus model cannot reproduce it; use dram.latency >= ${minL}, or a random bus (--bus-seed)`,
       'config.dram.latency',

@@ -32,6 +32,10 @@ export interface VerifyOptions {
   rtlConfig?: ArchConfig;
   /** generation parameters of the RTL build (index and counter widths); unset ones: the rtlOptions defaults, widened when the program needs more */
   rtl?: RtlOptions;
+  /** also dump the RTL's own waveform (a separately cached Verilator --trace build): VerifyResult.vcd */
+  vcd?: boolean;
+  /** copy the Verilator build log here when this call builds (it is always kept in the build cache) */
+  logDir?: string;
 }
 
 export interface VerifyResult {
@@ -47,8 +51,12 @@ export interface VerifyResult {
   mismatch?: string;
   /** RTL performance counters (cycles, busy_load, busy_compute, busy_store, array_active, macs) */
   perf: Record<string, number>;
+  /** true when this call built the Verilator model (false: cached) */
+  built: boolean;
   buildMs: number;
   runMs: number;
+  /** the RTL's waveform (VCD text), when asked for */
+  vcd?: Uint8Array;
 }
 
 function firstTimingMismatch(program: Program, sim: SimResult, rtl: HarnessRun): string | undefined {
@@ -66,6 +74,20 @@ function firstTimingMismatch(program: Program, sim: SimResult, rtl: HarnessRun):
   return undefined;
 }
 
+/**
+ * The RTL's bookkeeping widths are generation parameters: unless given, the
+ * defaults widened to what programs of `instructions` instructions running
+ * `cycles` cycles need (a separately cached build). verifyProgram refuses a
+ * program that explicit widths cannot represent.
+ */
+function rtlWidthsFor(cfg: ArchConfig, instructions: number, cycles: number, given?: RtlOptions): Required<RtlOptions> {
+  const defaults = rtlOptions(cfg);
+  return rtlOptions(cfg, {
+    indexBits: given?.indexBits ?? Math.max(defaults.indexBits, Math.ceil(Math.log2(instructions))),
+    counterBits: given?.counterBits ?? Math.max(defaults.counterBits, Math.ceil(Math.log2(cycles + 1))),
+  });
+}
+
 /** Co-simulate one program. Throws RtlError only when a tool fails; a mismatch is reported in the result. */
 export function verifyProgram(program: Program, opts: VerifyOptions = {}): VerifyResult {
   const cfg = program.config;
@@ -75,13 +97,7 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
   const sim = simulate(program, { engine: 'fast', seed, ...(opts.inputs ? { inputs: opts.inputs } : {}) });
   const { dram } = buildDram(program, prepareProgram(program), opts.inputs, seed);
   const rtlCfg = opts.rtlConfig ?? cfg;
-  // the RTL's bookkeeping widths are generation parameters: unless given, widen the defaults to what the
-  // program needs (a separately cached build); refuse a program that explicit widths cannot represent
-  const defaults = rtlOptions(rtlCfg);
-  const widths = rtlOptions(rtlCfg, {
-    indexBits: opts.rtl?.indexBits ?? Math.max(defaults.indexBits, Math.ceil(Math.log2(program.code.length))),
-    counterBits: opts.rtl?.counterBits ?? Math.max(defaults.counterBits, Math.ceil(Math.log2(sim.cycles + 1))),
-  });
+  const widths = rtlWidthsFor(rtlCfg, program.code.length, sim.cycles, opts.rtl);
   if (program.code.length > 2 ** widths.indexBits) {
     throw new RtlError(
       `the program has ${program.code.length} instructions; the RTL's ${widths.indexBits}-bit instruction index holds at most ${2 ** widths.indexBits} (build with a larger rtl.indexBits)`,
@@ -94,13 +110,19 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
       'verifyProgram',
     );
   }
-  const build = buildVerilator(rtlCfg, { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), rtl: widths });
+  const build = buildVerilator(rtlCfg, {
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.logDir ? { logDir: opts.logDir } : {}),
+    rtl: widths,
+    trace: opts.vcd === true,
+  });
   const rtl = runHarness(build, {
     code: encodeProgramCode(program.code, rtlCfg),
     segments: [{ addr: 0, bytes: dram }],
     regions: [{ addr: 0, length: dram.length }],
     maxCycles: opts.maxCycles ?? sim.cycles * 2 + 1000,
     ...(opts.randomInitSeed !== undefined ? { randomInitSeed: opts.randomInitSeed } : {}),
+    vcd: opts.vcd === true,
   });
   const base = {
     configHash: configHash(cfg),
@@ -109,8 +131,10 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
     rtlCycles: rtl.cycles,
     bytesCompared: dram.length,
     perf: rtl.perf,
+    built: build.built,
     buildMs: build.buildMs,
     runMs: rtl.runMs,
+    ...(rtl.vcd ? { vcd: rtl.vcd } : {}),
   };
   const fail = (mismatch: string): VerifyResult => ({ ok: false, ...base, mismatch });
   if (rtl.err) return fail('the RTL flagged an illegal instruction (err output)');
@@ -143,13 +167,34 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
 export interface VerifyRandomOptions {
   count: number;
   seed: number;
-  /** fixed machine; default: randomConfig(seed + i) per program */
+  /** fixed machine; default: random machines (see `machines`) */
   config?: ArchConfig;
+  /**
+   * without `config`: how many random machines the programs share (default
+   * defaultMachineCount(count)). Programs run in contiguous groups, one
+   * Verilator build per group; a group's machine is randomConfig of its first
+   * program's seed, so `machines = count` gives every program its own machine.
+   */
+  machines?: number;
+  /** every program on randomConfig(machineSeed) (reproduces one machine of a grouped run); not with `config` */
+  machineSeed?: number;
   cacheDir?: string;
   /** randomize the RTL's initial state per program (seed = the program's seed) */
   randomInit?: boolean;
-  /** called after each program */
-  onProgram?: (index: number, programSeed: number, result: VerifyResult) => void;
+  /** copy the Verilator build logs here */
+  logDir?: string;
+  /** called after each program, with the seed of its machine's randomConfig (undefined: the given config) */
+  onProgram?: (index: number, programSeed: number, result: VerifyResult, machineSeed?: number) => void;
+  /** called before each machine's programs run (before its Verilator build, if not cached) */
+  onMachine?: (index: number, machines: number, configHash: string) => void;
+}
+
+export interface RandomFailure {
+  seed: number;
+  /** seed of the machine's randomConfig (undefined: the given config) */
+  machineSeed?: number;
+  configHash: string;
+  mismatch: string;
 }
 
 export interface VerifyRandomResult {
@@ -157,11 +202,20 @@ export interface VerifyRandomResult {
   ok: boolean;
   count: number;
   passed: number;
-  /** failing programs with their seeds (reproduce: randomProgram(seed, config)) */
-  failures: { seed: number; configHash: string; mismatch: string }[];
+  /** failing programs with their seeds (reproduce: randomProgram(seed, config ?? randomConfig(machineSeed))) */
+  failures: RandomFailure[];
   /** the failures again, under the name the CLI counts */
-  mismatches: { seed: number; configHash: string; mismatch: string }[];
+  mismatches: RandomFailure[];
   totalSimCycles: number;
+  /** machines the programs ran on, and how many of them this call had to build (the rest were cached) */
+  machines: number;
+  builds: number;
+  /** wall time of Verilator builds, harness runs, and the whole call */
+  buildMs: number;
+  runMs: number;
+  wallMs: number;
+  /** count per hour of the whole call's wall time (builds included) */
+  programsPerHour: number;
 }
 
 /**
@@ -174,11 +228,44 @@ export const RTL_RANDOM = {
   program: { tapPacking: false },
 } as const;
 
-/** Co-simulate `count` random valid programs (sim/random-program.ts), seeds seed, seed+1, ... */
+/** The default number of random machines for `count` programs: ceil(sqrt(count)), so builds and runs grow alike. */
+export function defaultMachineCount(count: number): number {
+  return Math.ceil(Math.sqrt(count));
+}
+
+/** One machine's share of a random run: the seeds of its programs and the seed of its randomConfig. */
+export interface MachineGroup {
+  machineSeed: number;
+  seeds: number[];
+}
+
+/** Split seeds seed .. seed+count-1 into `machines` contiguous groups (sizes differ by at most one). */
+export function machineGroups(count: number, seed: number, machines: number): MachineGroup[] {
+  if (!Number.isInteger(machines) || machines < 1 || machines > count)
+    throw new RtlError(
+      `machines must be an integer in 1..${count} (the program count), got ${machines}`,
+      'verifyRandom',
+    );
+  const groups: MachineGroup[] = [];
+  for (let m = 0, first = 0; m < machines; m++) {
+    const size = Math.floor(count / machines) + (m < count % machines ? 1 : 0);
+    const seeds = Array.from({ length: size }, (_, k) => seed + first + k);
+    groups.push({ machineSeed: seeds[0]!, seeds });
+    first += size;
+  }
+  return groups;
+}
+
+/**
+ * Co-simulate `count` random valid programs (sim/random-program.ts), seeds
+ * seed, seed+1, ..., grouped by machine so that one Verilator build serves a
+ * whole group: the group's RTL widths are chosen for its largest program first.
+ */
 export function verifyRandom(opts: VerifyRandomOptions): VerifyRandomResult {
   if (!Number.isInteger(opts.count) || opts.count < 1)
     throw new RtlError(`count must be a positive integer, got ${opts.count}`, 'verifyRandom');
-  const failures: VerifyRandomResult['failures'] = [];
+  const t0 = Date.now();
+  const failures: RandomFailure[] = [];
   const out: VerifyRandomResult = {
     ok: true,
     count: opts.count,
@@ -186,20 +273,52 @@ export function verifyRandom(opts: VerifyRandomOptions): VerifyRandomResult {
     failures,
     mismatches: failures,
     totalSimCycles: 0,
+    machines: 0,
+    builds: 0,
+    buildMs: 0,
+    runMs: 0,
+    wallMs: 0,
+    programsPerHour: 0,
   };
-  for (let i = 0; i < opts.count; i++) {
-    const s = opts.seed + i;
-    const cfg = opts.config ?? randomConfig(s, RTL_RANDOM.config);
-    const program = randomProgram(s, cfg, RTL_RANDOM.program);
-    const r = verifyProgram(program, {
-      ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
-      ...(opts.randomInit ? { randomInitSeed: s } : {}),
-    });
-    out.totalSimCycles += r.simCycles;
-    if (r.ok) out.passed++;
-    else out.failures.push({ seed: s, configHash: r.configHash, mismatch: r.mismatch! });
-    opts.onProgram?.(i, s, r);
+  if (opts.config && opts.machineSeed !== undefined)
+    throw new RtlError('config and machineSeed both fix the machine: give one', 'verifyRandom');
+  const fixed = opts.config !== undefined || opts.machineSeed !== undefined;
+  const groups = machineGroups(opts.count, opts.seed, fixed ? 1 : (opts.machines ?? defaultMachineCount(opts.count)));
+  out.machines = groups.length;
+  let index = 0;
+  for (const [m, group] of groups.entries()) {
+    const machineSeed = opts.config ? undefined : (opts.machineSeed ?? group.machineSeed);
+    const cfg = opts.config ?? randomConfig(machineSeed!, RTL_RANDOM.config);
+    const programs = group.seeds.map((s) => randomProgram(s, cfg, RTL_RANDOM.program));
+    // one build for the group: widths for its longest program and its longest run (the timing engine's cycles)
+    const longest = Math.max(...programs.map((p) => simulate(p, { engine: 'timing' }).cycles));
+    const rtl = rtlWidthsFor(cfg, Math.max(...programs.map((p) => p.code.length)), longest);
+    opts.onMachine?.(m, groups.length, configHash(cfg));
+    for (const [k, program] of programs.entries()) {
+      const s = group.seeds[k]!;
+      const r = verifyProgram(program, {
+        rtl,
+        ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+        ...(opts.randomInit ? { randomInitSeed: s } : {}),
+        ...(opts.logDir ? { logDir: opts.logDir } : {}),
+      });
+      out.totalSimCycles += r.simCycles;
+      out.buildMs += r.buildMs;
+      out.runMs += r.runMs;
+      if (r.built) out.builds++;
+      if (r.ok) out.passed++;
+      else
+        failures.push({
+          seed: s,
+          ...(machineSeed !== undefined ? { machineSeed } : {}),
+          configHash: r.configHash,
+          mismatch: r.mismatch!,
+        });
+      opts.onProgram?.(index++, s, r, machineSeed);
+    }
   }
   out.ok = failures.length === 0;
+  out.wallMs = Date.now() - t0;
+  out.programsPerHour = Math.round((opts.count * 3_600_000) / Math.max(1, out.wallMs));
   return out;
 }

@@ -112,6 +112,7 @@ export function buildBoardSim(boardName: string, cfg?: ArchConfig, cacheDir?: st
         verilatorBuildArgs('nibble_board_top', files),
         tmp,
         `verilator build of the ${board.name} board design`,
+        { phases: 'verilator' },
       );
       const c = ['nibble_run.c', 'nibble_driver.c', 'nibble_io_linux.c', 'nibble_io_uart.c'];
       runTool('gcc', ['-std=c99', '-O2', '-Wall', '-o', 'nibble_run', ...c], tmp, 'gcc (the host program)');

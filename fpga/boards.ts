@@ -3,11 +3,13 @@
  * and the machine (an ArchConfig plus shell options) that fits the device.
  * Pins are from the boards' schematics (12 MHz oscillator, FTDI UART, LEDs).
  */
-import { DEFAULT_CONFIG, validateConfig, type ArchConfig, NibbleError } from '../arch/index.js';
+import { presetConfig, type ArchConfig, type DiagnosticCode, NibbleError } from '../arch/index.js';
 import type { ShellOptions } from '../rtl-gen/index.js';
 
 /** A board flow failed or cannot start: a missing tool, a design that does not fit, an unknown board. */
-export class FpgaError extends NibbleError {}
+export class FpgaError extends NibbleError {
+  static override readonly defaultCode: DiagnosticCode = 'NB-P000';
+}
 
 export interface Board {
   name: string;
@@ -31,19 +33,8 @@ export interface Board {
   flash: string;
 }
 
-/** 2 x 2 array, 16-bit accumulators, buffers deep enough for small layers, 1-byte bus (every entry whole beats). */
-function boardMachine(): ArchConfig {
-  return validateConfig({
-    ...structuredClone(DEFAULT_CONFIG),
-    array: { rows: 2, cols: 2 },
-    bits: { weight: 4, activation: 4, accumulator: 16 },
-    scratchpad: { inputEntries: 256, weightEntries: 32, accEntries: 64, outputEntries: 128, paramEntries: 4 },
-    dram: { busBytes: 1, latency: 4, sizeBytes: 1 << 16 },
-    queues: { load: 1, compute: 1, store: 1 },
-    requantStages: 3,
-    clockMHz: 12,
-  });
-}
+/** The boards' machine is the `ice40-board` preset (arch/presets.ts), so `--config preset:ice40-board` names it everywhere. */
+const boardMachine = (): ArchConfig => presetConfig('ice40-board');
 
 export const BOARDS: Record<string, Board> = {
   'hx8k-breakout': {
@@ -57,7 +48,7 @@ export const BOARDS: Record<string, Board> = {
     baud: 115200,
     memBytes: 4096,
     config: boardMachine(),
-    shell: { addrBits: 16, insnWords: 64, writeBurstBeats: 4, readRequests: 4 },
+    shell: { addrBits: 16, insnWords: 64, writeBurstBeats: 4 },
     flash: 'iceprog nibble.bin (jumpers J6 horizontal, J7 in place: flash mode; or iceprog -S nibble.bin to load SRAM)',
   },
   icebreaker: {
@@ -71,7 +62,7 @@ export const BOARDS: Record<string, Board> = {
     baud: 115200,
     memBytes: 4096,
     config: boardMachine(),
-    shell: { addrBits: 16, insnWords: 64, writeBurstBeats: 4, readRequests: 4 },
+    shell: { addrBits: 16, insnWords: 64, writeBurstBeats: 4 },
     flash: 'iceprog nibble.bin',
   },
 };

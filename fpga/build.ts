@@ -7,12 +7,14 @@
  * (.cache/fpga/), so the tests and the bench place a design once.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configHash, packageRoot, type ArchConfig } from '../arch/index.js';
+import { configHash, packageRoot, type ArchConfig, type Warning } from '../arch/index.js';
 import { generateShell, headerComment, type ShellOptions } from '../rtl-gen/index.js';
 import { boardTopModule } from './board-top.js';
 import { boardByName, FpgaError, pcf, type Board } from './boards.js';
+import { checkOutputDirectory, deliverDirectory } from './deliver.js';
 import { relevantLines, requireTool, runLogged, type Tool } from './tools.js';
 
 /** Logic cells and block RAMs of the devices (iCE40 family data sheet). */
@@ -47,7 +49,7 @@ export interface FpgaBuildResult {
   /** the board's clock (the oscillator, no PLL) and the config's clockMHz (what the simulator's reports assume) */
   boardClockMHz: number;
   configClockMHz: number;
-  warnings: string[];
+  warnings: Warning[];
   tools: { name: string; via: string }[];
   cached: boolean;
   seconds: number;
@@ -108,25 +110,33 @@ function placeAndRoute(b: Board, tool: Tool, dir: string, seed: number): string 
 }
 
 /** What a placed Fmax means for the config's clock (the simulator's reports) and the board's oscillator. */
-export function clockWarnings(fmaxMHz: number, configClockMHz: number, boardClockMHz: number): string[] {
-  const w: string[] = [];
+export function clockWarnings(fmaxMHz: number, configClockMHz: number, boardClockMHz: number): Warning[] {
+  const w: Warning[] = [];
   if (configClockMHz > fmaxMHz)
-    w.push(
-      `config.clockMHz is ${configClockMHz} MHz but the placed design's Fmax is ${fmaxMHz.toFixed(2)} MHz: the simulator's latencies assume a clock the board cannot run; use --clock-from-pnr or set clockMHz <= ${Math.floor(fmaxMHz)}`,
-    );
+    w.push({
+      code: 'NB-P101',
+      message: `config.clockMHz is ${configClockMHz} MHz but the placed design's Fmax is ${fmaxMHz.toFixed(2)} MHz: the simulator's latencies assume a clock the board cannot run; use --clock-from-pnr or set clockMHz <= ${Math.floor(fmaxMHz)}`,
+    });
   if (boardClockMHz > fmaxMHz)
-    w.push(
-      `the board clock (${boardClockMHz} MHz) exceeds the placed design's Fmax (${fmaxMHz.toFixed(2)} MHz): the bitstream will not run reliably`,
-    );
+    w.push({
+      code: 'NB-P102',
+      message: `the board clock (${boardClockMHz} MHz) exceeds the placed design's Fmax (${fmaxMHz.toFixed(2)} MHz): the bitstream will not run reliably`,
+    });
   return w;
 }
 
-/** The whole flow in `dir` (created), or a cached copy. */
+/**
+ * The whole flow in a work directory (the cache entry, or a temporary one),
+ * delivered to `out` (io/: checked first, all or none; a failed build
+ * delivers its logs too when there is no cache), or a cached copy.
+ */
 export function buildBoard(opts: FpgaBuildOptions): FpgaBuildResult {
   const b = boardByName(opts.board);
   const cfg = opts.config ?? b.config;
   const shell = { ...b.shell, ...opts.shell };
   const seed = opts.seed ?? 1;
+  const out = opts.out ?? join('build', 'fpga', b.name);
+  checkOutputDirectory(out);
   const files = designFiles(b, cfg, shell);
   const tools = { yosys: requireTool('yosys'), nextpnr: requireTool('nextpnr-ice40'), icepack: requireTool('icepack') };
   const key = createHash('sha256')
@@ -140,41 +150,61 @@ export function buildBoard(opts: FpgaBuildOptions): FpgaBuildResult {
     )
     .digest('hex')
     .slice(0, 16);
-  const out = opts.out ?? join('build', 'fpga', b.name);
   const cacheRoot = opts.cacheDir === false ? undefined : (opts.cacheDir ?? join(packageRoot(), '.cache', 'fpga'));
   const cached = cacheRoot ? join(cacheRoot, `${b.name}-${key}`) : undefined;
   const t0 = Date.now();
-  let hit = false;
   // a design that failed (does not fit, a tool error) fails again from the cache, with the same message
   if (cached && existsSync(join(cached, 'error.txt')))
     throw new FpgaError(readFileSync(join(cached, 'error.txt'), 'utf8'));
-  if (cached && existsSync(join(cached, 'build.json'))) hit = true;
-  else {
-    const work = cached ? `${cached}.tmp-${process.pid}` : out;
+  const hit = cached !== undefined && existsSync(join(cached, 'build.json'));
+  if (hit) deliverDirectory(cached, out);
+  else runFresh(b, files, tools, seed, cfg, cached, out);
+  return boardResult(b, cfg, out, hit, t0);
+}
+
+/** Run the flow in a new work directory and keep it in the cache (when there is one) and in `out`. */
+function runFresh(
+  b: Board,
+  files: { name: string; text: string }[],
+  tools: { yosys: Tool; nextpnr: Tool; icepack: Tool },
+  seed: number,
+  cfg: ArchConfig,
+  cached: string | undefined,
+  out: string,
+): void {
+  let work: string;
+  if (cached) {
+    work = `${cached}.tmp-${process.pid}`;
     rmSync(work, { recursive: true, force: true });
     mkdirSync(join(work, 'rtl'), { recursive: true });
-    try {
-      runFlow(b, files, tools, work, seed, cfg);
-      if (cached) {
-        rmSync(cached, { recursive: true, force: true });
-        renameSync(work, cached);
-      }
-    } catch (e) {
-      if (cached && e instanceof FpgaError) {
-        // the logs stay in the cache entry: name them there
-        writeFileSync(join(work, 'error.txt'), e.message.split(work).join(cached));
-        rmSync(cached, { recursive: true, force: true });
-        renameSync(work, cached);
-        throw new FpgaError(readFileSync(join(cached, 'error.txt'), 'utf8'));
-      }
-      if (cached) rmSync(work, { recursive: true, force: true });
-      throw e;
+  } else {
+    work = mkdtempSync(join(tmpdir(), 'nibble-fpga-'));
+    mkdirSync(join(work, 'rtl'));
+  }
+  try {
+    runFlow(b, files, tools, work, seed, cfg);
+    if (cached) {
+      rmSync(cached, { recursive: true, force: true });
+      renameSync(work, cached);
     }
+    deliverDirectory(cached ?? work, out);
+  } catch (e) {
+    if (!(e instanceof FpgaError)) throw e;
+    // the logs stay (in the cache entry, or in `out` without a cache): the message names them there
+    const keep = cached ?? out;
+    writeFileSync(join(work, 'error.txt'), e.message.split(work).join(keep));
+    if (cached) {
+      rmSync(cached, { recursive: true, force: true });
+      renameSync(work, cached);
+    } else deliverDirectory(work, out);
+    throw new FpgaError(readFileSync(join(keep, 'error.txt'), 'utf8'));
+  } finally {
+    // after a rename into the cache there is nothing left here
+    rmSync(work, { recursive: true, force: true });
   }
-  if (cached) {
-    mkdirSync(out, { recursive: true });
-    cpSync(cached, out, { recursive: true });
-  }
+}
+
+function boardResult(b: Board, cfg: ArchConfig, out: string, hit: boolean, t0: number): FpgaBuildResult {
   const summary = JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')) as Omit<
     FpgaBuildResult,
     'cached' | 'seconds' | 'dir' | 'warnings'

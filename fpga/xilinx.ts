@@ -7,11 +7,12 @@
  * first look for sizing a design, not timing closure: Vivado's report decides.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configHash, packageRoot, type ArchConfig } from '../arch/index.js';
 import { generateShell, SHELL_TOP, type ShellOptions } from '../rtl-gen/index.js';
 import { FpgaError } from './boards.js';
+import { checkOutputDirectory, deliverDirectory } from './deliver.js';
 import { requireTool, runLogged } from './tools.js';
 
 export interface XilinxPart {
@@ -91,11 +92,14 @@ function count(stat: string, re: RegExp): number {
 }
 
 /**
- * synth_xilinx of the shell for `partName`; the logs stay in `dir`. Throws FpgaError when the design does not fit.
- * Results are cached in <repo>/.cache/fpga/ by the hash of the design and the part.
+ * synth_xilinx of the shell for `partName`; the logs stay in `dir` (delivered
+ * through io/: checked before Yosys starts, all or none). Throws FpgaError when
+ * the design does not fit. Results are cached in <repo>/.cache/fpga/ by the
+ * hash of the design and the part.
  */
 export function synthXilinx(cfg: ArchConfig, partName: string, dir: string, shell: ShellOptions = {}): XilinxResult {
   const part = xilinxPart(partName);
+  checkOutputDirectory(dir);
   const g = generateShell(cfg, shell);
   const key = createHash('sha256')
     .update(JSON.stringify([part, g.files.map((f) => f.text)]))
@@ -103,19 +107,31 @@ export function synthXilinx(cfg: ArchConfig, partName: string, dir: string, shel
     .slice(0, 16);
   const cache = join(packageRoot(), '.cache', 'fpga', `xilinx-${part.name}-${key}`);
   if (existsSync(join(cache, 'result.json'))) {
-    mkdirSync(dir, { recursive: true });
-    cpSync(cache, dir, { recursive: true });
+    deliverDirectory(cache, dir);
     return {
       ...(JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as XilinxResult),
       log: join(dir, 'yosys-xilinx.log'),
       seconds: 0,
     };
   }
-  const r = synthXilinxUncached(cfg, part, g, dir);
-  writeFileSync(join(dir, 'result.json'), `${JSON.stringify(r, null, 2)}\n`);
-  mkdirSync(cache, { recursive: true });
-  cpSync(dir, cache, { recursive: true });
-  return r;
+  const work = `${cache}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(join(work, 'rtl'), { recursive: true });
+  try {
+    const r = { ...synthXilinxUncached(cfg, part, g, work), log: join(dir, 'yosys-xilinx.log') };
+    writeFileSync(join(work, 'result.json'), `${JSON.stringify(r, null, 2)}\n`);
+    rmSync(cache, { recursive: true, force: true });
+    renameSync(work, cache);
+    deliverDirectory(cache, dir);
+    return r;
+  } catch (e) {
+    if (!(e instanceof FpgaError)) throw e;
+    // the logs stay in `dir`: the message names them there
+    deliverDirectory(work, dir);
+    throw new FpgaError(e.message.split(work).join(dir));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 function synthXilinxUncached(
@@ -125,7 +141,6 @@ function synthXilinxUncached(
   dir: string,
 ): XilinxResult {
   const yosys = requireTool('yosys');
-  mkdirSync(join(dir, 'rtl'), { recursive: true });
   for (const f of g.files) writeFileSync(join(dir, 'rtl', f.name), f.text);
   const t0 = Date.now();
   const script = [

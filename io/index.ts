@@ -4,7 +4,7 @@
  * and rename, no silent mkdir). The JSON reader they pair with is
  * arch/json.ts (configs are parsed in arch/, below this package).
  */
-export { errnoCode, errnoReason, FileError } from './errors.js';
+export { errnoCode, errnoDiagnostic, errnoReason, FileError } from './errors.js';
 export {
   checkInputFile,
   describeBinary,
@@ -17,6 +17,7 @@ export {
 } from './input.js';
 export {
   checkOutputTarget,
+  ensureOutputDirectory,
   NODE_OUTPUT_FS,
   writeOutputFile,
   writeOutputs,

@@ -6,7 +6,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import { errnoCode, errnoReason, FileError } from './errors.js';
+import { errnoCode, errnoDiagnostic, errnoReason, FileError } from './errors.js';
 
 const MiB = 1024 * 1024;
 /** Largest text file read: V8 strings stop at 2^29 - 24 characters. */
@@ -49,13 +49,14 @@ function notReadable(path: string, what: string): FileError | undefined {
       return new FileError(
         parentMissing ? `${what} not found (the directory ${dir} does not exist)` : `${what} not found`,
         path,
+        'NB-F001',
       );
     }
-    return new FileError(`cannot read ${what}: ${errnoReason(e)}`, path);
+    return new FileError(`cannot read ${what}: ${errnoReason(e)}`, path, errnoDiagnostic(e));
   }
   if (s.isFile()) return undefined;
-  if (s.isDirectory()) return new FileError(`${what} expected, but this is a directory`, path);
-  return new FileError(`cannot read ${what}: ${kindOf(s)}, not a regular file`, path);
+  if (s.isDirectory()) return new FileError(`${what} expected, but this is a directory`, path, 'NB-F002');
+  return new FileError(`cannot read ${what}: ${kindOf(s)}, not a regular file`, path, 'NB-F002');
 }
 
 /** Throws FileError unless `path` names a readable regular file. Cheap: for checks before format detection. */
@@ -77,18 +78,18 @@ export function openInputFile(path: string, what: string, opts: ReadInputOptions
     // O_NONBLOCK: a FIFO swapped in after the check must not block the open.
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new FileError(`cannot read ${what}: ${errnoReason(e)}`, path);
+    throw new FileError(`cannot read ${what}: ${errnoReason(e)}`, path, errnoDiagnostic(e));
   }
   try {
     const s = fstatSync(fd);
-    if (!s.isFile()) throw new FileError(`cannot read ${what}: ${kindOf(s)}, not a regular file`, path);
+    if (!s.isFile()) throw new FileError(`cannot read ${what}: ${kindOf(s)}, not a regular file`, path, 'NB-F002');
     if (s.size > max)
-      throw new FileError(`${what} is too large: ${sizeText(s.size)} (the limit is ${sizeText(max)})`, path);
+      throw new FileError(`${what} is too large: ${sizeText(s.size)} (the limit is ${sizeText(max)})`, path, 'NB-F003');
     return { fd, size: s.size };
   } catch (e) {
     closeSync(fd);
     if (e instanceof FileError) throw e;
-    throw new FileError(`cannot read ${what}: ${errnoReason(e)}`, path);
+    throw new FileError(`cannot read ${what}: ${errnoReason(e)}`, path, errnoDiagnostic(e));
   }
 }
 
@@ -106,11 +107,12 @@ export function readInputBytes(path: string, what: string, opts: ReadInputOption
       if (r === 0) break;
       n += r;
     }
-    if (n > max) throw new FileError(`${what} is too large: over ${sizeText(max)} (it grew while being read)`, path);
+    if (n > max)
+      throw new FileError(`${what} is too large: over ${sizeText(max)} (it grew while being read)`, path, 'NB-F003');
     return buf.subarray(0, n);
   } catch (e) {
     if (e instanceof FileError) throw e;
-    throw new FileError(`cannot read ${what}: ${errnoReason(e)}`, path);
+    throw new FileError(`cannot read ${what}: ${errnoReason(e)}`, path, errnoDiagnostic(e));
   } finally {
     closeSync(fd);
   }
@@ -139,10 +141,11 @@ export function describeBinary(bytes: Uint8Array): string {
 export function readInputText(path: string, what: string, opts: ReadInputOptions = {}): string {
   const bytes = readInputBytes(path, what, { maxBytes: opts.maxBytes ?? MAX_TEXT_BYTES });
   const probe = bytes.subarray(0, 64 * 1024);
-  if (probe.includes(0)) throw new FileError(`${what} expected as text, but this is ${describeBinary(bytes)}`, path);
+  if (probe.includes(0))
+    throw new FileError(`${what} expected as text, but this is ${describeBinary(bytes)}`, path, 'NB-F004');
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new FileError(`${what} expected as UTF-8 text, but this is ${describeBinary(bytes)}`, path);
+    throw new FileError(`${what} expected as UTF-8 text, but this is ${describeBinary(bytes)}`, path, 'NB-F004');
   }
 }

@@ -30,7 +30,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { errnoCode, errnoReason, FileError } from './errors.js';
+import { errnoCode, errnoDiagnostic, errnoReason, FileError } from './errors.js';
 
 /**
  * What an output file holds: text, bytes, or a stream of byte chunks (a large
@@ -101,6 +101,7 @@ export interface OutputFile {
 
 export interface OutputDirectory {
   path: string;
+  /** `name` may hold subdirectories (`rtl/top.v`): they are created with the directory, or staged like it */
   files: { name: string; data: OutputData }[];
 }
 
@@ -115,7 +116,7 @@ function lstatOrUndefined(path: string): Stats | undefined {
   } catch (e) {
     // ENOTDIR: a parent is a file; the parent check names it.
     if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
-    throw new FileError(`cannot write: ${errnoReason(e)}`, path);
+    throw new FileError(`cannot write: ${errnoReason(e)}`, path, errnoDiagnostic(e));
   }
 }
 
@@ -130,7 +131,8 @@ function existingAncestor(path: string): { existing: string; topMissing: string 
       return { existing: parent, topMissing: missing };
     } catch (e) {
       const code = errnoCode(e);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new FileError(`cannot write: ${errnoReason(e)}`, parent);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        throw new FileError(`cannot write: ${errnoReason(e)}`, parent, errnoDiagnostic(e));
       missing = parent;
     }
   }
@@ -147,16 +149,16 @@ function checkWritableDirectory(dir: string, target: string): void {
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       const { existing } = existingAncestor(dir);
       if (!statSync(existing).isDirectory())
-        throw new FileError(`cannot write: ${existing} is a file, not a directory`, target);
-      throw new FileError(`cannot write: the directory ${dir} does not exist (create it first)`, target);
+        throw new FileError(`cannot write: ${existing} is a file, not a directory`, target, 'NB-F002');
+      throw new FileError(`cannot write: the directory ${dir} does not exist (create it first)`, target, 'NB-F001');
     }
-    throw new FileError(`cannot write: ${errnoReason(e)}`, target);
+    throw new FileError(`cannot write: ${errnoReason(e)}`, target, errnoDiagnostic(e));
   }
-  if (!s.isDirectory()) throw new FileError(`cannot write: ${dir} is a file, not a directory`, target);
+  if (!s.isDirectory()) throw new FileError(`cannot write: ${dir} is a file, not a directory`, target, 'NB-F002');
   try {
     accessSync(dir, constants.W_OK);
   } catch (e) {
-    throw new FileError(`cannot write into ${dir}: ${errnoReason(e)}`, target);
+    throw new FileError(`cannot write into ${dir}: ${errnoReason(e)}`, target, errnoDiagnostic(e));
   }
 }
 
@@ -173,7 +175,7 @@ export function checkOutputTarget(path: string, kind: OutputKind): void {
   const s = lstatOrUndefined(path);
   if (kind === 'file') {
     if (s?.isDirectory() || (s === undefined && /[/\\]$/.test(path)))
-      throw new FileError('cannot write: this is a directory; give a file name', path);
+      throw new FileError('cannot write: this is a directory; give a file name', path, 'NB-F002');
     if (s && !s.isSymbolicLink() && !s.isFile()) return; // a device or FIFO: written directly
     checkWritableDirectory(dirname(path), path);
     return;
@@ -184,13 +186,13 @@ export function checkOutputTarget(path: string, kind: OutputKind): void {
     try {
       accessSync(path, constants.W_OK);
     } catch (e) {
-      throw new FileError(`cannot write into the directory: ${errnoReason(e)}`, path);
+      throw new FileError(`cannot write into the directory: ${errnoReason(e)}`, path, errnoDiagnostic(e));
     }
     return;
   }
   const { existing } = existingAncestor(path);
   if (!statSync(existing).isDirectory())
-    throw new FileError(`cannot create the directory: ${existing} is a file, not a directory`, path);
+    throw new FileError(`cannot create the directory: ${existing} is a file, not a directory`, path, 'NB-F002');
   checkWritableDirectory(existing, path);
 }
 
@@ -202,6 +204,15 @@ function tempNameFor(target: string): string {
 interface Staged {
   tmp: string;
   target: string;
+}
+
+/** Create the subdirectories of `name` inside the (temporary, new) directory `root`. */
+function writeInside(fs: OutputFs, root: string, name: string): void {
+  let dir = root;
+  for (const part of name.split(/[/\\]/).slice(0, -1)) {
+    dir = join(dir, part);
+    if (!lstatOrUndefined(dir)) fs.mkdir(dir);
+  }
 }
 
 /**
@@ -225,7 +236,7 @@ export function writeOutputs(
       }
     }
     if (e instanceof FileError) throw e;
-    throw new FileError(`cannot write: ${errnoReason(e)}; no output was written`, current);
+    throw new FileError(`cannot write: ${errnoReason(e)}; no output was written`, current, errnoDiagnostic(e));
   };
   try {
     for (const f of outputs.files ?? []) {
@@ -246,12 +257,29 @@ export function writeOutputs(
       current = d.path;
       checkOutputTarget(d.path, 'directory');
       if (lstatOrUndefined(d.path)) {
+        // a missing subdirectory is built under a temporary name like a missing directory output
+        const subRoots = new Map<string, string>();
         for (const f of d.files) {
           const target = join(d.path, f.name);
           current = target;
-          const tmp = tempNameFor(target);
-          staged.push({ tmp, target });
-          fs.writeNewFile(tmp, f.data);
+          const sub = f.name.split(/[/\\]/).slice(0, -1);
+          const missing = sub.findIndex((_, k) => !lstatOrUndefined(join(d.path, ...sub.slice(0, k + 1))));
+          if (missing < 0) {
+            const tmp = tempNameFor(target);
+            staged.push({ tmp, target });
+            fs.writeNewFile(tmp, f.data);
+            continue;
+          }
+          const top = join(d.path, ...sub.slice(0, missing + 1));
+          let root = subRoots.get(top);
+          if (root === undefined) {
+            root = tempNameFor(top);
+            fs.mkdir(root);
+            subRoots.set(top, root);
+            staged.push({ tmp: root, target: top });
+          }
+          writeInside(fs, root, relative(top, target));
+          fs.writeNewFile(join(root, relative(top, target)), f.data);
         }
         continue;
       }
@@ -261,7 +289,11 @@ export function writeOutputs(
       try {
         fs.mkdir(tmpRoot);
       } catch (e) {
-        throw new FileError(`cannot create a directory in ${dirname(topMissing)}: ${errnoReason(e)}`, d.path);
+        throw new FileError(
+          `cannot create a directory in ${dirname(topMissing)}: ${errnoReason(e)}`,
+          d.path,
+          errnoDiagnostic(e),
+        );
       }
       staged.push({ tmp: tmpRoot, target: topMissing });
       let inner = tmpRoot;
@@ -271,6 +303,7 @@ export function writeOutputs(
       }
       for (const f of d.files) {
         current = join(d.path, f.name);
+        writeInside(fs, inner, f.name);
         fs.writeNewFile(join(inner, f.name), f.data);
       }
       createdDirectories.push(relative(process.cwd(), topMissing) || topMissing);
@@ -295,6 +328,7 @@ export function writeOutputs(
         new FileError(
           `cannot replace the file: ${errnoReason(e)}${done.length ? ` (already replaced: ${done.join(', ')})` : ''}`,
           s.target,
+          errnoDiagnostic(e),
         ),
       );
     }
@@ -305,4 +339,21 @@ export function writeOutputs(
 /** Write one output file (see writeOutputs). */
 export function writeOutputFile(path: string, data: OutputData, fs: OutputFs = NODE_OUTPUT_FS): void {
   writeOutputs({ files: [{ path, data }] }, fs);
+}
+
+/**
+ * A directory other outputs are copied into as they appear (tool logs): used
+ * if it exists, else created, one level only (a missing parent is an error,
+ * never created silently).
+ */
+export function ensureOutputDirectory(path: string): void {
+  checkOutputTarget(path, 'directory');
+  if (lstatOrUndefined(path)) return;
+  if (lstatOrUndefined(dirname(resolve(path))) === undefined)
+    throw new FileError(`cannot create the directory: ${dirname(resolve(path))} does not exist`, path);
+  try {
+    mkdirSync(path);
+  } catch (e) {
+    throw new FileError(`cannot create the directory: ${errnoReason(e)}`, path);
+  }
 }

@@ -18,7 +18,7 @@ import { DEP_FLAG_NAMES, depFlagError, type DepFlagName } from './word.js';
 /** Re-exported from arch/ (one implementation for every did-you-mean). */
 export { closestName };
 
-interface Token {
+export interface Token {
   text: string;
   /** 1-based column */
   col: number;
@@ -35,7 +35,7 @@ function layoutFor(cfg: ArchConfig): Map<Mnemonic, OpLayout> {
 }
 
 /** Split a line (comment already removed) into whitespace-separated tokens with their columns. */
-function tokenize(line: string): Token[] {
+export function tokenize(line: string): Token[] {
   const out: Token[] = [];
   const re = /\S+/g;
   for (let m = re.exec(line); m; m = re.exec(line)) out.push({ text: m[0], col: m.index + 1 });
@@ -44,7 +44,7 @@ function tokenize(line: string): Token[] {
 
 const NUMBER_RE = /^(?:0[xX][0-9a-fA-F]+|[0-9]+)$/;
 
-function parseNumber(text: string): number | undefined {
+export function parseNumber(text: string): number | undefined {
   if (!NUMBER_RE.test(text)) return undefined;
   const v = Number(text);
   return Number.isSafeInteger(v) ? v : undefined;
@@ -55,7 +55,8 @@ function rangeText(f: FieldLayout): string {
   return `[${f.min}, ${f.max}] (${f.width}-bit field)${names}`;
 }
 
-function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => string): Instruction {
+/** One instruction line (comment removed, tokenized); errors name `at(column)`. */
+export function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => string): Instruction {
   const layouts = layoutFor(cfg);
   const head = tokens[0]!;
   const mnemonic = MNEMONICS.find((m) => m === head.text.toUpperCase());
@@ -163,8 +164,9 @@ function assembleLine(tokens: Token[], cfg: ArchConfig, at: (col: number) => str
 }
 
 /**
- * Assemble program text. Throws IsaError with `file:line:col: reason` (col of
- * the offending token) for the first error.
+ * Assemble the instructions of program text (directive lines, `.name ...`,
+ * are skipped: isa/program-text.ts reads them). Throws IsaError with
+ * `file:line:col: reason` (col of the offending token) for the first error.
  */
 export function assembleProgram(text: string, cfg: ArchConfig, file = '<input>'): Instruction[] {
   const out: Instruction[] = [];
@@ -189,7 +191,7 @@ function forEachInstructionLine(
   text.split(/\r?\n/).forEach((raw, i) => {
     const cut = raw.search(/[;#]/);
     const tokens = tokenize(cut < 0 ? raw : raw.slice(0, cut));
-    if (tokens.length) visit(tokens, i);
+    if (tokens.length && !tokens[0]!.text.startsWith('.')) visit(tokens, i);
   });
 }
 

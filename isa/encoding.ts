@@ -84,6 +84,18 @@ function cachedLayout(cfg: ArchConfig): Map<Mnemonic, OpLayout> {
   return l;
 }
 
+/** The keys an instruction of a layout may have, built once per layout. */
+const knownKeys = new WeakMap<OpLayout, Set<string>>();
+
+function knownKeysOf(layout: OpLayout): Set<string> {
+  let known = knownKeys.get(layout);
+  if (!known) {
+    known = new Set<string>(['op', ...DEP_FLAG_NAMES, ...layout.fields.map((f) => f.name)]);
+    knownKeys.set(layout, known);
+  }
+  return known;
+}
+
 /** Check an instruction's fields against the table and config; throws IsaError naming `where` and the field. */
 export function checkInstruction(inst: Instruction, cfg: ArchConfig, where = 'instruction'): void {
   const layout = cachedLayout(cfg).get(inst.op as Mnemonic);
@@ -93,7 +105,7 @@ export function checkInstruction(inst: Instruction, cfg: ArchConfig, where = 'in
     const v = rec[flag];
     if (v !== 0 && v !== 1) throw new IsaError(`${inst.op}: ${flag} must be 0 or 1, got ${JSON.stringify(v)}`, where);
   }
-  const known = new Set<string>(['op', ...DEP_FLAG_NAMES, ...layout.fields.map((f) => f.name)]);
+  const known = knownKeysOf(layout);
   for (const k of Object.keys(rec)) {
     if (!known.has(k)) throw new IsaError(`${inst.op} has no field '${k}'`, where);
   }

@@ -7,8 +7,8 @@ export { MNEMONICS, OPS, OP_BY_OPCODE, opOf, stopsFetch, unitOf } from './table.
 export { loadEntryBytes } from './ops/load.js';
 export { gemmBlocks, gemmPassCount, passRowTaps, rowNibbleShift, tapLanesOf, tapsPerPass } from './ops/gemm.js';
 export type {
+  Access,
   AnyOp,
-  DramSpan,
   FieldDef,
   FieldsOf,
   Machine,
@@ -20,12 +20,15 @@ export type {
   InstructionOf,
   LoadInst,
   Mnemonic,
+  MnemonicOn,
   NopInst,
   OpDef,
   PoolInst,
   RequantInst,
+  Space,
   StoreInst,
 } from './table.js';
+export { accessEnd, checkAccesses } from './ops/define.js';
 export {
   BUFFER_NAMES,
   BUF_INP,
@@ -86,7 +89,11 @@ export {
   formatInstruction,
 } from './assembly.js';
 export type { DisassembleOptions } from './assembly.js';
+export { assembleProgramText, programText } from './program-text.js';
+export type { AssembleTextOptions, ProgramTextOptions } from './program-text.js';
 export { checkTokenBalance } from './tokens.js';
+export { describeRace, findProgramRace, findRace } from './hazards.js';
+export type { Race, TokenGraph } from './hazards.js';
 export type { TokenCheckOptions, TokenCheckResult } from './tokens.js';
 export {
   PROGRAM_FILE_CRC_BYTES,
@@ -99,5 +106,6 @@ export {
 } from './program-file.js';
 export type { ProgramFileHeader, ReadProgramOptions, SegmentEntry } from './program-file.js';
 export { packTensor, packTensorInto, tensorImageBytes, unpackTensor } from './layout.js';
-export type { DramSegment, LayerInfo, Program, TensorDescriptor, TensorLayout } from './program.js';
+export type { DramSegment, LayerInfo, Program, ProgramSource, TensorDescriptor, TensorLayout } from './program.js';
+export { instructionPlace } from './program.js';
 export { renderIsaMarkdown } from './isa-doc.js';

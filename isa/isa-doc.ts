@@ -132,6 +132,93 @@ function example(cfg: ArchConfig): string {
   return code.map((inst, i) => formatInstruction(inst, cfg) + (comments[i] ? `  ; ${comments[i]}` : '')).join('\n');
 }
 
+/** The "Dependency tokens" section: channels per unit, the checker, races. */
+function tokenSection(L: string[]): void {
+  L.push('## Dependency tokens');
+  L.push('');
+  L.push(
+    'Four token counters (16 bits each) connect the units in the chain load - compute - store, as in VTA. ' +
+      '"prev" and "next" are relative to the executing unit. A pop flag makes the instruction wait at its start until the ' +
+      'channel holds a token and takes it; a push flag adds a token when the instruction ends. A flag towards a neighbour ' +
+      'that does not exist (load has no prev, store has no next) is illegal, and HALT has no flags.',
+  );
+  L.push('');
+  L.push('| unit | pop_prev takes from | pop_next takes from | push_prev adds to | push_next adds to |');
+  L.push('|---|---|---|---|---|');
+  for (const u of UNITS) {
+    const c = (f: 'pop_prev' | 'pop_next' | 'push_prev' | 'push_next') => tokenChannel(u, f) ?? '(illegal)';
+    L.push(`| ${u} | ${c('pop_prev')} | ${c('pop_next')} | ${c('push_prev')} | ${c('push_next')} |`);
+  }
+  L.push('');
+  L.push(
+    'Before a program runs, `checkTokenBalance` (isa/tokens.ts) executes its token flow abstractly, including the bounded ' +
+      'instruction queues (`config.queues`), and rejects any program that can deadlock; tokens left over at the end are a warning ' +
+      '(an error with `strict`).',
+  );
+  L.push('');
+  L.push(
+    'Tokens are the only order between units. Two instructions on different units that touch the same scratchpad entries ' +
+      'or DRAM bytes, at least one of them writing, must be ordered by a chain of unit order and push -> pop edges (the k-th ' +
+      'pop of a channel follows its k-th push); otherwise the result depends on timing and the program is a race. Given ' +
+      'the machine (`config`), the token checker refuses races, naming both instructions, and so does every simulator ' +
+      "engine before it runs anything (isa/hazards.ts; each opcode's regions are its module's `accesses`: LOAD writes " +
+      'its INP/WGT/PARAM range and reads its DRAM rows, GEMM reads its whole INP tile and weight tiles, REQUANT and POOL ' +
+      'write their OUT range, STORE reads its OUT range and writes its DRAM rows).',
+  );
+  L.push('');
+}
+
+/** "Whole programs": the directives of isa/program-text.ts. */
+function wholeProgramSection(L: string[]): void {
+  L.push('### Whole programs');
+  L.push('');
+  L.push(
+    'Directive lines (starting with `.`) carry everything else a program file holds, so `nibble disasm` (the default) ' +
+      'then `nibble asm` rebuilds a `.nbl` byte for byte (isa/program-text.ts):',
+  );
+  L.push('');
+  L.push('| directive | what | example |');
+  L.push('|---|---|---|');
+  const rows: [string, string, string][] = [
+    [
+      '`.config JSON`',
+      'the complete machine config, one line (before the first instruction)',
+      '`.config {"array":{"rows":16,"cols":16},...}`',
+    ],
+    ['`.config-hash H`', 'configHash of the config; checked', '`.config-hash 90b53b8444bdf957`'],
+    ['`.meta JSON`', 'provenance: an object of strings and numbers', '`.meta {"model":"mnist","batch":1}`'],
+    [
+      '`.input` / `.output`',
+      'a tensor: name, dram, shape NxCxHxW, layout, bits, signed, image-stride',
+      '`.input name=input dram=0x1000 shape=1x1x28x28 layout=nibble-planes bits=8 signed=0 image-stride=1600`',
+    ],
+    [
+      '`.segment ... hex`',
+      'initial DRAM bytes given by the `.data` lines after it',
+      '`.segment name=conv1.params dram=0x480 size=128 hex`',
+    ],
+    ['`.data HEX`', 'bytes of the open hex segment, in order', '`.data 00ff10...`'],
+    [
+      '`.segment ... file=PATH`',
+      'initial DRAM bytes from a binary file (relative to the text)',
+      '`.segment name=conv1.weights dram=0x0 size=1152 file=m.s.data/0-conv1.weights.bin`',
+    ],
+    [
+      '`.layer`',
+      'a layer starting at the next instruction: name, kind, macs (useful MACs), instructions (its count), optional first',
+      '`.layer name=conv1 kind=conv2d macs=97344 instructions=58`',
+    ],
+  ];
+  for (const [d, what, ex] of rows) L.push(`| ${d} | ${what} | ${ex} |`);
+  L.push('');
+  L.push(
+    'Values are decimal or `0x` numbers, bare words, or JSON strings (`name="a name; with anything"`). ' +
+      'Text without directives is a bare instruction list for the config given (`--config`); its program has no data, tensors ' +
+      'or layers, so figures that need useful MACs fall back (`nibble sim` prints the utilization as n/a and the energy per issued MAC).',
+  );
+  L.push('');
+}
+
 /** docs/isa.md for a config (the checked-in file uses the default config). */
 export function renderIsaMarkdown(cfg: ArchConfig = DEFAULT_CONFIG): string {
   const a = deriveArch(cfg);
@@ -222,28 +309,7 @@ export function renderIsaMarkdown(cfg: ArchConfig = DEFAULT_CONFIG): string {
   L.push('');
   L.push('See [config.md](config.md) for every config field.');
   L.push('');
-  L.push('## Dependency tokens');
-  L.push('');
-  L.push(
-    'Four token counters (16 bits each) connect the units in the chain load - compute - store, as in VTA. ' +
-      '"prev" and "next" are relative to the executing unit. A pop flag makes the instruction wait at its start until the ' +
-      'channel holds a token and takes it; a push flag adds a token when the instruction ends. A flag towards a neighbour ' +
-      'that does not exist (load has no prev, store has no next) is illegal, and HALT has no flags.',
-  );
-  L.push('');
-  L.push('| unit | pop_prev takes from | pop_next takes from | push_prev adds to | push_next adds to |');
-  L.push('|---|---|---|---|---|');
-  for (const u of UNITS) {
-    const c = (f: 'pop_prev' | 'pop_next' | 'push_prev' | 'push_next') => tokenChannel(u, f) ?? '(illegal)';
-    L.push(`| ${u} | ${c('pop_prev')} | ${c('pop_next')} | ${c('push_prev')} | ${c('push_next')} |`);
-  }
-  L.push('');
-  L.push(
-    'Before a program runs, `checkTokenBalance` (isa/tokens.ts) executes its token flow abstractly, including the bounded ' +
-      'instruction queues (`config.queues`), and rejects any program that can deadlock; tokens left over at the end are a warning ' +
-      '(an error with `strict`).',
-  );
-  L.push('');
+  tokenSection(L);
   L.push('## Assembly syntax');
   L.push('');
   L.push('```');
@@ -271,8 +337,9 @@ export function renderIsaMarkdown(cfg: ArchConfig = DEFAULT_CONFIG): string {
   L.push('```');
   L.push('');
   L.push(
-    '`nibble disasm` prints this form (optionally with `; [index]` and `; layer <name>` comments); it assembles back to the identical words.',
+    '`nibble disasm --code-only` prints this form (optionally with `; [index]` and `; layer <name>` comments); it assembles back to the identical words.',
   );
   L.push('');
+  wholeProgramSection(L);
   return L.join('\n');
 }

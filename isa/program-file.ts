@@ -420,12 +420,14 @@ export function readProgramFile(bytes: Uint8Array, opts: ReadProgramOptions = {}
     throw new IsaError(
       `not a nibble program file (expected magic "${PROGRAM_FILE_MAGIC}", found ${JSON.stringify(magic)})`,
       file,
+      'NB-I010',
     );
   }
   if (bytes.length < PROGRAM_FILE_PREFIX_BYTES) {
     throw new IsaError(
       `truncated: the fixed prefix needs ${PROGRAM_FILE_PREFIX_BYTES} bytes, the file has ${bytes.length}`,
       file,
+      'NB-I012',
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -434,13 +436,14 @@ export function readProgramFile(bytes: Uint8Array, opts: ReadProgramOptions = {}
     throw new IsaError(
       `unsupported format version ${version} (this nibble reads version ${PROGRAM_FILE_VERSION}${version < PROGRAM_FILE_VERSION ? ': compile the model again' : ''})`,
       file,
+      'NB-I011',
     );
   }
   const headerBytes = view.getUint32(8, true);
   const payloadBytes = view.getUint32(12, true);
   const expected = PROGRAM_FILE_PREFIX_BYTES + headerBytes + payloadBytes + PROGRAM_FILE_CRC_BYTES;
   if (bytes.length < expected)
-    throw new IsaError(`truncated: expected ${expected} bytes, the file has ${bytes.length}`, file);
+    throw new IsaError(`truncated: expected ${expected} bytes, the file has ${bytes.length}`, file, 'NB-I012');
   if (bytes.length > expected) {
     throw new IsaError(
       `expected ${expected} bytes, the file has ${bytes.length} (${bytes.length - expected} unexpected trailing bytes)`,
@@ -453,6 +456,7 @@ export function readProgramFile(bytes: Uint8Array, opts: ReadProgramOptions = {}
     throw new IsaError(
       `corrupted: CRC-32 is 0x${actual.toString(16).padStart(8, '0')}, the file says 0x${stored.toString(16).padStart(8, '0')}`,
       file,
+      'NB-I012',
     );
   }
 
@@ -465,7 +469,7 @@ export function readProgramFile(bytes: Uint8Array, opts: ReadProgramOptions = {}
   if (opts.config) {
     const diff = configDifferences(header.config, opts.config);
     if (diff.length) {
-      throw new IsaError(`compiled for a different machine (file vs expected): ${diff.join(', ')}`, file);
+      throw new IsaError(`compiled for a different machine (file vs expected): ${diff.join(', ')}`, file, 'NB-I013');
     }
   }
 

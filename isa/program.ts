@@ -62,4 +62,18 @@ export interface Program {
   layers: LayerInfo[];
   /** free-form provenance (model name, compiler version, batch) */
   meta: Record<string, string | number>;
+  /** assembled programs: the text each instruction came from (kept in memory only, not in the .nbl) */
+  source?: ProgramSource;
+}
+
+/** The file and 1-based line of every instruction of an assembled program. */
+export interface ProgramSource {
+  file: string;
+  lines: readonly number[];
+}
+
+/** How errors name instruction i: `prog.s:12 (instruction 7)` for assembled programs, else `instruction 7`. */
+export function instructionPlace(program: Pick<Program, 'source'>, i: number): string {
+  const line = program.source?.lines[i];
+  return line === undefined ? `instruction ${i}` : `${program.source!.file}:${line} (instruction ${i})`;
 }

@@ -19,14 +19,16 @@ import { NOP } from './ops/nop.js';
 import { POOL } from './ops/pool.js';
 import { REQUANT } from './ops/requant.js';
 import { STORE } from './ops/store.js';
-import type { FieldValues, InstructionFor, OpDef, OpRules } from './ops/define.js';
+import type { FieldValues, InstructionFor, OpDef, OpRules, OpUnit } from './ops/define.js';
 import { UNITS, type Unit } from './word.js';
 
-export type { FieldDef, Machine, OpDef, OpUnit, Reject, DramSpan } from './ops/define.js';
+export type { Access, FieldDef, Machine, OpDef, OpUnit, Reject, Space } from './ops/define.js';
 
 export const OPS = { NOP, LOAD, STORE, GEMM, REQUANT, POOL, HALT } as const;
 
 export type Mnemonic = keyof typeof OPS;
+/** The opcodes whose words go to queue `U` (rtl-gen's units list theirs with `satisfies Record<MnemonicOn<U>, ...>`). */
+export type MnemonicOn<U extends OpUnit> = { [M in Mnemonic]: (typeof OPS)[M]['unit'] extends U ? M : never }[Mnemonic];
 export const MNEMONICS = Object.keys(OPS) as Mnemonic[];
 
 // Every key is its module's mnemonic (a mistyped key or mnemonic is a compile error).

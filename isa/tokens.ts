@@ -11,22 +11,19 @@
  * order in which the abstract machine takes steps does not change whether it
  * finishes, and neither does the real machine's timing. The check is exact.
  */
-import { IsaError } from '../arch/index.js';
-import { stopsFetch, unitOf, type Instruction } from './table.js';
-import {
-  DEP_FLAG_NAMES,
-  TOKEN_CHANNELS,
-  TOKEN_COUNTER_MAX,
-  UNITS,
-  depFlagError,
-  tokenChannel,
-  type TokenChannel,
-  type Unit,
-} from './word.js';
+import { IsaError, type ArchConfig, type Warning } from '../arch/index.js';
+import { describeRace, findProgramRace } from './hazards.js';
+import { decodeTokens } from './token-use.js';
+import { stopsFetch, type Instruction } from './table.js';
+import { TOKEN_CHANNELS, TOKEN_COUNTER_MAX, UNITS, type TokenChannel, type Unit } from './word.js';
 
 export interface TokenCheckOptions {
   /** queue depths (config.queues); omitted = unbounded (deadlocks caused by full queues are then not found) */
   queues?: Readonly<Record<Unit, number>>;
+  /** the machine: with it, scratchpad and DRAM accesses no token orders are found too (isa/hazards.ts) */
+  config?: ArchConfig;
+  /** how an instruction is named in errors (default `instruction N`; assembled text: `file:line (instruction N)`) */
+  place?: (i: number) => string;
   /** leftover tokens, code after HALT and a missing HALT are errors instead of warnings */
   strict?: boolean;
 }
@@ -36,8 +33,8 @@ export interface TokenCheckResult {
   leftover: Record<TokenChannel, number>;
   /** most tokens each channel held in the abstract schedule (producers run ahead first); must fit the 16-bit counters */
   peak: Record<TokenChannel, number>;
-  /** suspicious but harmless findings (errors in strict mode) */
-  warnings: string[];
+  /** suspicious but harmless findings (errors in strict mode): NB-I101, NB-I102, NB-I103 */
+  warnings: Warning[];
   /** instructions that are fetched (up to and including the first HALT) */
   fetched: number;
 }
@@ -49,44 +46,24 @@ const zeroCounts = (): Record<TokenChannel, number> => ({
   'store->compute': 0,
 });
 
-interface Decoded {
-  unit: Unit | undefined;
-  pops: TokenChannel[];
-  pushes: TokenChannel[];
-}
-
-function decode(inst: Instruction, i: number): Decoded {
-  const unit = unitOf(inst);
-  const pops: TokenChannel[] = [];
-  const pushes: TokenChannel[] = [];
-  for (const flag of DEP_FLAG_NAMES) {
-    const v = inst[flag];
-    if (v !== 0 && v !== 1) throw new IsaError(`${flag} must be 0 or 1, got ${JSON.stringify(v)}`, `instruction ${i}`);
-    if (!v) continue;
-    const ch = unit ? tokenChannel(unit, flag) : undefined;
-    if (!ch) throw new IsaError(depFlagError(inst.op, unit, flag)!, `instruction ${i}`);
-    (flag.startsWith('pop') ? pops : pushes).push(ch);
-  }
-  if (unit === undefined && !stopsFetch(inst))
-    throw new IsaError(`cannot tell which unit runs ${String(inst.op)}`, `instruction ${i}`);
-  return { unit, pops, pushes };
-}
-
 /**
  * Check that the program's dependency tokens cannot deadlock. Throws IsaError
  * naming the stuck instructions (index, unit, the channel each waits for and
  * its token count). Returns leftover counts and warnings otherwise.
  */
 export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheckOptions = {}): TokenCheckResult {
-  const dec = code.map(decode);
+  const place = opts.place ?? ((i: number) => `instruction ${i}`);
+  const dec = code.map((inst, i) => decodeTokens(inst, place(i)));
   const haltAt = code.findIndex(stopsFetch);
   const end = haltAt < 0 ? code.length : haltAt + 1;
-  const warnings: string[] = [];
-  if (haltAt < 0) warnings.push('the program has no HALT: fetch runs to the end of the code');
+  const warnings: Warning[] = [];
+  if (haltAt < 0)
+    warnings.push({ code: 'NB-I101', message: 'the program has no HALT: fetch runs to the end of the code' });
   else if (haltAt < code.length - 1) {
-    warnings.push(
-      `instructions ${haltAt + 1}..${code.length - 1} come after the HALT at ${haltAt} and are never fetched`,
-    );
+    warnings.push({
+      code: 'NB-I102',
+      message: `instructions ${haltAt + 1}..${code.length - 1} come after the HALT at ${haltAt} and are never fetched`,
+    });
   }
 
   const capacity = (u: Unit) => opts.queues?.[u] ?? Infinity;
@@ -149,18 +126,19 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
         (ch) =>
           `a ${ch} token (0 available, ${pending[ch]} more push${pending[ch] === 1 ? '' : 'es'} in the program, none of which can happen first)`,
       );
-      stuck.push(`instruction ${i} (${code[i]!.op}, ${u} unit) waits for ${waits.join(' and ')}`);
+      stuck.push(`${place(i)} (${code[i]!.op}, ${u} unit) waits for ${waits.join(' and ')}`);
     }
     if (fetch < end) {
       const u = dec[fetch]!.unit!;
       if (first < 0 || fetch < first) first = fetch;
       stuck.push(
-        `fetch is stalled at instruction ${fetch} (${code[fetch]!.op}): the ${u} queue is full (depth ${capacity(u)}), so later instructions are never dispatched`,
+        `fetch is stalled at ${place(fetch)} (${code[fetch]!.op}): the ${u} queue is full (depth ${capacity(u)}), so later instructions are never dispatched`,
       );
     }
     throw new IsaError(
       `token deadlock after ${done} of ${runnable} instructions: ${stuck.join('; ')}`,
-      `instruction ${first}`,
+      place(first),
+      'NB-I001',
     );
   }
 
@@ -169,14 +147,26 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
       throw new IsaError(
         `channel ${ch} can hold ${peak[ch]} tokens at once, more than its 16-bit counter (${TOKEN_COUNTER_MAX}): the producer can run too far ahead of its consumer`,
         'token checker',
+        'NB-I002',
       );
+    }
+  }
+  if (opts.config) {
+    const race = findProgramRace(code, opts.config);
+    if (race) {
+      const { where, message } = describeRace(race, code, place);
+      throw new IsaError(message, where);
     }
   }
   const leftover = { ...tokens };
   const left = TOKEN_CHANNELS.filter((ch) => leftover[ch] > 0);
   if (left.length) {
-    warnings.push(`tokens pushed but never popped: ${left.map((ch) => `${leftover[ch]} on ${ch}`).join(', ')}`);
+    warnings.push({
+      code: 'NB-I103',
+      message: `tokens pushed but never popped: ${left.map((ch) => `${leftover[ch]} on ${ch}`).join(', ')}`,
+    });
   }
-  if (opts.strict && warnings.length) throw new IsaError(warnings.join('; '), 'token checker (strict)');
+  if (opts.strict && warnings.length)
+    throw new IsaError(warnings.map((w) => `${w.message} [${w.code}]`).join('; '), 'token checker (strict)', 'NB-I003');
   return { leftover, peak, warnings, fetched: end };
 }

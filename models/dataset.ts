@@ -37,24 +37,63 @@ export function classCount(net: Network & WithHost): number {
   return out.c * out.h * out.w;
 }
 
+/** A dataset's images as network inputs, and how they were made from the pixels. */
+export interface DatasetInputs {
+  values: Uint8Array;
+  /** e.g. `MNIST pixels >> 4 (the model's inputs are 4-bit)` */
+  transform: string;
+}
+
 /**
  * The dataset's images as network inputs: shapes must agree; an imported
  * model's host input transform maps the pixels (its input quantizer); other
- * 4-bit networks get the pixels' high nibble (the usual 8 -> 4 bit input quantisation).
+ * networks get the pixels shifted right by `shift` bits (default: 8 minus the
+ * input width, i.e. the high nibble for 4-bit inputs), which must leave values
+ * that fit the inputs. The output count is not checked here (see classNote).
  */
-export function datasetInputsFor(net: Network & WithHost, data: Dataset): Uint8Array {
+export function datasetInputsFor(net: Network & WithHost, data: Dataset, shift?: number): DatasetInputs {
   const a = analyzeNetwork(net);
   const s = a.input.shape;
   if (s.c !== 1 || s.h !== 28 || s.w !== 28) {
     throw new DatasetError(`the model's input is ${formatShape(s)} but ${data.name} images are 1x28x28`, data.name);
   }
-  const classes = classCount(net);
-  if (classes !== 10) {
-    throw new DatasetError(`the model has ${classes} outputs but ${data.name} has 10 classes`, data.name);
+  const pixels = 'MNIST pixels';
+  if (net.host?.input) {
+    if (shift !== undefined)
+      throw new DatasetError("--input-shift does not apply: the imported model's input quantizer maps the pixels");
+    return {
+      values: applyInputTransform(net.host.input, data.images, s.c, data.count),
+      transform: `${pixels} through the imported model's input quantizer`,
+    };
   }
-  if (net.host?.input) return applyInputTransform(net.host.input, data.images, s.c, data.count);
-  if (a.input.bits === 8) return data.images;
-  return data.images.map((v) => v >> 4);
+  const bits = a.input.bits;
+  const k = shift ?? 8 - bits;
+  if (!Number.isInteger(k) || k < 0 || k > 7)
+    throw new DatasetError(`--input-shift must be an integer in [0, 7], got ${String(shift)}`);
+  if (255 >> k > 2 ** bits - 1) {
+    throw new DatasetError(
+      `--input-shift ${k} leaves pixel values up to ${255 >> k} but the model's inputs are ${bits}-bit (at most ${2 ** bits - 1}): shift by at least ${8 - bits}`,
+    );
+  }
+  const transform =
+    k === 0
+      ? `${pixels} as they are (0..255)`
+      : `${pixels} >> ${k} (0..${255 >> k}; the model's inputs are ${bits}-bit)`;
+  return { values: k === 0 ? data.images : data.images.map((v) => v >> k), transform };
+}
+
+/**
+ * Accuracy needs the model's class scores to be the dataset's classes: a
+ * model with another output count is still scored (top-1 over its outputs),
+ * and this says how the labels meet them; undefined when they match.
+ */
+export function classNote(net: Network & WithHost, data: Dataset): string | undefined {
+  const classes = classCount(net);
+  const labels = 10;
+  if (classes === labels) return undefined;
+  return classes < labels
+    ? `the model has ${classes} outputs but ${data.name} has ${labels} classes: images of classes ${classes}..${labels - 1} always count as wrong`
+    : `the model has ${classes} outputs but ${data.name} has ${labels} classes: a top-1 output ${labels}..${classes - 1} never matches a label`;
 }
 
 /**
@@ -63,7 +102,7 @@ export function datasetInputsFor(net: Network & WithHost, data: Dataset): Uint8A
  * after an imported model's host output stage.
  */
 export function datasetAccuracy(net: Network & WithHost, data: Dataset): Top1Result {
-  const inputs = datasetInputsFor(net, data);
+  const inputs = datasetInputsFor(net, data).values;
   const s = analyzeNetwork(net).output.shape;
   const outSize = s.c * s.h * s.w;
   const outputs = new Int32Array(data.count * outSize);

@@ -67,11 +67,13 @@ export type { HostHead, HostStages, InputTransform, OutputTransform, WithHost } 
 export { applyHeads, applyInputTransform, applyOutputTransform, checkHostStages, hostScores } from './host.js';
 export {
   classCount,
+  classNote,
   datasetAccuracy,
   datasetInputsFor,
   DATASETS,
   loadDataset,
   type Dataset,
+  type DatasetInputs,
   type DatasetName,
 } from './dataset.js';
 

@@ -22,8 +22,16 @@ import { INSTRUCTION_BYTES } from '../isa/index.js';
 import { coreFacts } from './core-facts.js';
 import { coreModules, headerComment } from './generate.js';
 
+/** With waveform support: the VCD writer and a clock edge that dumps after every evaluation. */
+const TRACE_PRELUDE = `#include "verilated_vcd_c.h"
+static VerilatedVcdC* vcd = nullptr;
+static uint64_t halfCycles = 0;
+// 10 time units (ps, Verilator's default timescale) per clock cycle: one dump per clock edge
+static void evalDump(Vnibble_top* top) { top->eval(); if (vcd) vcd->dump(5 * halfCycles++); }
+`;
+
 /** Includes, constants, port access helpers, file reading. */
-function prelude(cfg: ArchConfig): string {
+function prelude(cfg: ArchConfig, trace: boolean): string {
   return `${headerComment(cfg, 'Verilator testbench for nibble_top (docs/rtl.md)')}
 #include "Vnibble_top.h"
 #include "verilated.h"
@@ -34,7 +42,7 @@ function prelude(cfg: ArchConfig): string {
 #include <deque>
 #include <vector>
 #include <string>
-
+${trace ? TRACE_PRELUDE : ''}
 static const uint64_t DRAM_SIZE = ${cfg.dram.sizeBytes}ULL;
 static const uint64_t LATENCY = ${cfg.dram.latency}ULL;
 static const int BUS = ${cfg.dram.busBytes};
@@ -213,7 +221,8 @@ ${perfLines}
 }
 
 /** The testbench of `cfg`'s core: the trace and counter ports are read off nibble_top's port list. */
-export function generateHarness(cfg: ArchConfig): string {
+export function generateHarness(cfg: ArchConfig, opts: { trace?: boolean } = {}): string {
+  const trace = opts.trace === true;
   const top = coreModules(coreFacts(cfg)).at(-1)!;
   const events = top.ports.filter((p) => /^tr_\w+$/.test(p.name) && !p.name.endsWith('_idx'));
   const kind = (name: string) => (name === 'tr_disp' ? 'D' : name.endsWith('_start') ? 'S' : 'R');
@@ -227,5 +236,29 @@ export function generateHarness(cfg: ArchConfig): string {
     .filter((p) => p.name.startsWith('perf_'))
     .map((p) => `  fprintf(res, "${p.name} %llu\\n", (unsigned long long)top->${p.name});`)
     .join('\n');
-  return prelude(cfg) + loadInputs() + cycleLoop(traceLines) + results(perfLines);
+  const body = loadInputs() + cycleLoop(traceLines) + results(perfLines);
+  if (!trace) return prelude(cfg, false) + body;
+  // +vcd+FILE opens the waveform after the model exists; every eval() dumps; close() before final()
+  return (
+    prelude(cfg, true) +
+    body
+      .replaceAll('top->eval();', 'evalDump(top);')
+      .replace(
+        '  Verilated::commandArgs(argc, argv);',
+        '  Verilated::commandArgs(argc, argv);\n  Verilated::traceEverOn(true);',
+      )
+      .replace(
+        '  Vnibble_top* top = new Vnibble_top;\n',
+        `  Vnibble_top* top = new Vnibble_top;
+  for (int i = 6; i < argc; i++)
+    if (!strncmp(argv[i], "+vcd+", 5)) {
+      vcd = new VerilatedVcdC;
+      top->trace(vcd, 99);
+      vcd->open(argv[i] + 5);
+      if (!vcd->isOpen()) die("cannot write the waveform ", argv[i] + 5);
+    }
+`,
+      )
+      .replace('  top->final();\n', '  if (vcd) vcd->close();\n  top->final();\n')
+  );
 }

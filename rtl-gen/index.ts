@@ -24,8 +24,18 @@ export type { Width } from './emit/width.js';
 export { renderRtlConstants, renderRtlModules } from './docs.js';
 export { RTL_PENDING_FIELDS, rtlPendingUse, rtlReads } from './pending.js';
 export { generateHarness } from './harness.js';
-export { buildVerilator, runHarness, runTool, toolAvailable } from './verilator.js';
+export { buildVerilator, runHarness, toolAvailable } from './verilator.js';
+export { lastPhase, runTool, setToolWatcher, TOOL_PHASES, toolRunInfo, watchTool } from './tool-run.js';
+export type { PhaseRule, PhaseSet, ToolRunInfo, ToolRunOptions, ToolWatcher } from './tool-run.js';
 export type { VerilatorBuild, BuildOptions, HarnessRun, HarnessInput } from './verilator.js';
 export { lint, synth, pnr, compareRequant, ice40Config, fpgaWrapper, parseYosysStat, parseNextpnr } from './synth.js';
-export type { LintResult, SynthTarget, SynthResult, PnrDevice, PnrResult, RequantRow } from './synth.js';
+export type {
+  ToolLogOptions,
+  LintResult,
+  SynthTarget,
+  SynthResult,
+  PnrDevice,
+  PnrResult,
+  RequantRow,
+} from './synth.js';
 export * from './shell/index.js';

@@ -3,24 +3,54 @@
  * (ice40 / xilinx / generic) with cell-count parsing, nextpnr-ice40 place and
  * route with utilisation and Fmax, and the shift-vs-multiplier requant study.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, validateConfig, type ArchConfig, RtlError } from '../arch/index.js';
+import { DEFAULT_CONFIG, packageRoot, validateConfig, type ArchConfig, RtlError } from '../arch/index.js';
 import { coreFacts, type RtlOptions } from './core-facts.js';
 import { Constants, VerilogModule, type Signal } from './emit/module.js';
 import { widthValue } from './emit/width.js';
 import { coreModules, generateVerilog, verilogFile } from './generate.js';
 import { requantLaneModule } from './units/requant.js';
-import { runTool } from './verilator.js';
+import { runTool, withLogMoved } from './tool-run.js';
 
-function withDir<T>(f: (dir: string) => T): T {
+/** Where the tool flows keep their logs (the work directory itself is temporary). */
+export interface ToolLogOptions {
+  /** copy every tool log of the run here (an existing directory), on success and on failure; default <repo>/.cache/logs */
+  logDir?: string;
+  /** prefix of the copied log names (runs that share a directory) */
+  logPrefix?: string;
+}
+
+function withDir<T>(f: (dir: string) => T, logs: ToolLogOptions = {}): T {
   const dir = mkdtempSync(join(tmpdir(), 'nibble-synth-'));
+  const keep = logs.logDir ?? join(packageRoot(), '.cache', 'logs');
+  const kept = (name: string) => join(keep, `${logs.logPrefix ?? ''}${name}`);
+  const copyLogs = () => {
+    if (logs.logDir === undefined) mkdirSync(keep, { recursive: true });
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.log'))) copyFileSync(join(dir, name), kept(name));
+  };
   try {
-    return f(dir);
+    const r = f(dir);
+    copyLogs();
+    return r;
+  } catch (e) {
+    copyLogs();
+    // the message names the log where it stays, not in the work directory
+    throw withLogMoved(e, `${dir}/`, kept(''));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Yosys with its full log in yosys.log (-q keeps stdout empty), phases shown while it runs. */
+function runYosys(script: string, dir: string, what: string): string {
+  runTool('yosys', ['-q', '-l', 'yosys.log', '-p', script], dir, what, {
+    log: 'yosys.stdout.log',
+    watchFile: 'yosys.log',
+    phases: 'yosys',
+  });
+  return readFileSync(join(dir, 'yosys.log'), 'utf8');
 }
 
 function writeRtl(cfg: ArchConfig, dir: string, opts: RtlOptions = {}): string[] {
@@ -36,18 +66,21 @@ export interface LintResult {
 }
 
 /** `verilator --lint-only -Wall` on the generated Verilog. */
-export function lint(cfg: ArchConfig): LintResult {
+export function lint(cfg: ArchConfig, logs: ToolLogOptions = {}): LintResult {
   validateConfig(cfg);
   return withDir((dir) => {
     const files = writeRtl(cfg, dir);
     try {
-      runTool('verilator', ['--lint-only', '-Wall', '--top-module', 'nibble_top', ...files], dir, 'verilator lint');
+      runTool('verilator', ['--lint-only', '-Wall', '--top-module', 'nibble_top', ...files], dir, 'verilator lint', {
+        log: 'verilator-lint.log',
+        phases: 'lint',
+      });
       return { clean: true, messages: [] };
     } catch (e) {
       if (!(e instanceof RtlError) || /not installed/.test(e.message)) throw e;
       return { clean: false, messages: e.message.split('\n').filter((l) => /%(Warning|Error)/.test(l)) };
     }
-  });
+  }, logs);
 }
 
 export type SynthTarget = 'ice40' | 'xilinx' | 'generic';
@@ -125,23 +158,17 @@ function synthScript(target: SynthTarget, top: string, files: string[], json?: s
 }
 
 /** Yosys synthesis of the generated core. */
-export function synth(cfg: ArchConfig, target: SynthTarget = 'generic'): SynthResult {
+export function synth(cfg: ArchConfig, target: SynthTarget = 'generic', logs: ToolLogOptions = {}): SynthResult {
   validateConfig(cfg);
   if (!['ice40', 'xilinx', 'generic'].includes(target))
     throw new RtlError(`unknown synthesis target '${target}' (ice40, xilinx, generic)`, 'synth');
   return withDir((dir) => {
     const files = writeRtl(cfg, dir);
     const t0 = Date.now();
-    const log = runTool(
-      'yosys',
-      ['-q', '-p', `${synthScript(target, 'nibble_top', files)}; tee -o stat.txt stat`],
-      dir,
-      `yosys synth (${target})`,
-    );
-    void log;
-    const stat = runTool('cat', ['stat.txt'], dir, 'yosys stat');
+    runYosys(`${synthScript(target, 'nibble_top', files)}; tee -o stat.txt stat`, dir, `yosys synth (${target})`);
+    const stat = readFileSync(join(dir, 'stat.txt'), 'utf8');
     return { ...parseYosysStat(stat, target), seconds: (Date.now() - t0) / 1000 };
-  });
+  }, logs);
 }
 
 export type PnrDevice = 'ice40-up5k' | 'ice40-hx8k';
@@ -195,7 +222,7 @@ function placeAndRouteOnce(
   device: PnrDevice,
   seed: number,
 ): { utilisation: Record<string, [number, number]>; fmaxMHz: number } {
-  const log = runTool(
+  runTool(
     'nextpnr-ice40',
     [
       ...DEVICE_ARGS[device],
@@ -212,9 +239,9 @@ function placeAndRouteOnce(
     ],
     dir,
     `nextpnr-ice40 (${device})`,
+    { log: 'nextpnr.stdout.log', watchFile: 'pnr.log', phases: 'nextpnr' },
   );
-  void log;
-  return parseNextpnr(runTool('cat', ['pnr.log'], dir, 'nextpnr log'));
+  return parseNextpnr(readFileSync(join(dir, 'pnr.log'), 'utf8'));
 }
 
 /**
@@ -282,7 +309,12 @@ export function fpgaWrapper(cfg: ArchConfig, opts: RtlOptions = {}): string {
 }
 
 /** Synthesize for iCE40 and place and route with nextpnr-ice40 (core inside fpgaWrapper). */
-export function pnr(cfg: ArchConfig, device: PnrDevice = 'ice40-hx8k', opts: RtlOptions = {}): PnrResult {
+export function pnr(
+  cfg: ArchConfig,
+  device: PnrDevice = 'ice40-hx8k',
+  opts: RtlOptions = {},
+  logs: ToolLogOptions = {},
+): PnrResult {
   validateConfig(cfg);
   if (!DEVICE_ARGS[device]) throw new RtlError(`unknown device '${device}' (ice40-up5k, ice40-hx8k)`, 'pnr');
   return withDir((dir) => {
@@ -290,14 +322,9 @@ export function pnr(cfg: ArchConfig, device: PnrDevice = 'ice40-hx8k', opts: Rtl
     writeFileSync(join(dir, 'nibble_fpga.v'), fpgaWrapper(cfg, opts));
     files.push('nibble_fpga.v');
     const t0 = Date.now();
-    runTool(
-      'yosys',
-      ['-q', '-p', synthScript('ice40', 'nibble_fpga', files, 'top.json', device === 'ice40-up5k')],
-      dir,
-      'yosys synth_ice40',
-    );
+    runYosys(synthScript('ice40', 'nibble_fpga', files, 'top.json', device === 'ice40-up5k'), dir, 'yosys synth_ice40');
     return { device, ...placeAndRoute(dir, 'top.json', device), seconds: (Date.now() - t0) / 1000 };
-  });
+  }, logs);
 }
 
 // ---------------------------------------------------------------- requant lane study
@@ -384,38 +411,35 @@ export interface RequantRow {
  * shift lane with 1, 3 and 4 stages (the stage plans of requantStages),
  * multiplier lane with 1 and 3.
  */
-export function compareRequant(device: PnrDevice = 'ice40-up5k'): RequantRow[] {
+export function compareRequant(device: PnrDevice = 'ice40-up5k', logs: ToolLogOptions = {}): RequantRow[] {
   const rows: RequantRow[] = [];
   for (const kind of ['shift', 'multiplier'] as const) {
     for (const stages of kind === 'shift' ? [1, 3, 4] : [1, 3]) {
       rows.push(
-        withDir((dir) => {
-          const files = requantLaneFiles(kind, stages);
-          for (const file of files) writeFileSync(join(dir, file.name), file.text);
-          const names = files.map((file) => file.name);
-          const log = runTool(
-            'yosys',
-            [
-              '-q',
-              '-p',
+        withDir(
+          (dir) => {
+            const files = requantLaneFiles(kind, stages);
+            for (const file of files) writeFileSync(join(dir, file.name), file.text);
+            const names = files.map((file) => file.name);
+            runYosys(
               `${synthScript('ice40', 'lane_top', names, 'lane.json', device === 'ice40-up5k')}; tee -o stat.txt stat`,
-            ],
-            dir,
-            `yosys (${kind} lane)`,
-          );
-          void log;
-          const st = parseYosysStat(runTool('cat', ['stat.txt'], dir, 'stat'), 'ice40');
-          const p = placeAndRoute(dir, 'lane.json', device);
-          return {
-            lane: kind === 'shift' ? 'shift/add/clamp (nibble)' : 'int32 x int32 multiplier (gemmlowp)',
-            stages,
-            luts: st.luts,
-            // pipeline registers only: the operand shift register and the output register are test scaffolding
-            ffs: st.ffs - laneSerialBits(kind, stages) - 4,
-            dsps: st.dsps,
-            fmaxMHz: p.fmaxMHz,
-          };
-        }),
+              dir,
+              `yosys (${kind} lane, ${stages} stage(s))`,
+            );
+            const st = parseYosysStat(readFileSync(join(dir, 'stat.txt'), 'utf8'), 'ice40');
+            const p = placeAndRoute(dir, 'lane.json', device);
+            return {
+              lane: kind === 'shift' ? 'shift/add/clamp (nibble)' : 'int32 x int32 multiplier (gemmlowp)',
+              stages,
+              luts: st.luts,
+              // pipeline registers only: the operand shift register and the output register are test scaffolding
+              ffs: st.ffs - laneSerialBits(kind, stages) - 4,
+              dsps: st.dsps,
+              fmaxMHz: p.fmaxMHz,
+            };
+          },
+          { ...logs, logPrefix: `${logs.logPrefix ?? ''}${kind}-${stages}-` },
+        ),
       );
     }
   }

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -22,6 +23,10 @@ import { configHash, type ArchConfig, RtlError, packageRoot } from '../arch/inde
 import { generateHarness } from './harness.js';
 import { rtlOptions, type RtlOptions } from './core-facts.js';
 import { generateVerilog } from './generate.js';
+import { runTool, withLogMoved } from './tool-run.js';
+
+// the shell's lint imports the runner from here
+export { runTool };
 
 export function toolAvailable(tool: string): boolean {
   const r = spawnSync(tool, ['--version'], { encoding: 'utf8' });
@@ -34,6 +39,8 @@ export interface VerilatorBuild {
   /** true when this call compiled it (false: cache hit) */
   built: boolean;
   buildMs: number;
+  /** built with waveform support */
+  trace: boolean;
 }
 
 export interface BuildOptions {
@@ -41,24 +48,11 @@ export interface BuildOptions {
   cacheDir?: string;
   /** generation parameters (index and counter widths); non-default ones get their own cache directory */
   rtl?: RtlOptions;
+  /** build with waveform support (Verilator --trace; its own cache directory): runHarness can then dump a VCD */
+  trace?: boolean;
+  /** also copy the build's log here (verilator-<hash>.log, also on a cache hit); it is always kept in the build directory */
+  logDir?: string;
 }
-
-function run(cmd: string, args: string[], cwd: string, what: string, timeoutMs = 900_000): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28, timeout: timeoutMs });
-  if (r.error) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    throw new RtlError(
-      code === 'ENOENT' ? `${cmd} is not installed (needed for ${what})` : `${cmd} failed: ${r.error.message}`,
-      what,
-    );
-  }
-  if (r.status !== 0) {
-    const tail = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
-    throw new RtlError(`${cmd} exited with ${r.status ?? r.signal}:\n${tail}`, what);
-  }
-  return `${r.stdout ?? ''}${r.stderr ?? ''}`;
-}
-export { run as runTool };
 
 /** Build (or reuse) the Verilator model of `cfg`. */
 export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): VerilatorBuild {
@@ -67,17 +61,22 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
   const d = rtlOptions(cfg);
   const hash =
     configHash(cfg) +
-    (o.indexBits === d.indexBits && o.counterBits === d.counterBits ? '' : `-i${o.indexBits}-c${o.counterBits}`);
+    (o.indexBits === d.indexBits && o.counterBits === d.counterBits ? '' : `-i${o.indexBits}-c${o.counterBits}`) +
+    (opts.trace ? '-trace' : '');
   const rtl = generateVerilog(cfg, o);
-  const harness = generateHarness(cfg);
+  const harness = generateHarness(cfg, { trace: opts.trace === true });
   const stamp = createHash('sha256')
     .update(rtl.files.map((f) => f.text).join('\n'))
     .update(harness)
     .digest('hex');
   const dir = join(root, hash);
   const binary = join(dir, 'obj', 'Vnibble_top');
+  const keepLog = (from: string, name: string) => {
+    if (opts.logDir && existsSync(from)) copyFileSync(from, join(opts.logDir, name));
+  };
   if (existsSync(binary) && existsSync(join(dir, 'stamp')) && readFileSync(join(dir, 'stamp'), 'utf8') === stamp) {
-    return { dir, binary, built: false, buildMs: 0 };
+    keepLog(join(dir, 'verilator.log'), `verilator-${hash}.log`);
+    return { dir, binary, built: false, buildMs: 0, trace: opts.trace === true };
   }
   const t0 = Date.now();
   mkdirSync(root, { recursive: true });
@@ -88,12 +87,15 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
       rmSync(p, { recursive: true, force: true });
   }
   const tmp = mkdtempSync(join(root, `${hash}.tmp-`));
+  // the log sits beside the build directory while it runs: kept in the build on success, as <hash>.failed.log otherwise
+  const log = `${tmp}.log`;
   try {
     for (const f of rtl.files) writeFileSync(join(tmp, f.name), f.text);
     writeFileSync(join(tmp, 'harness.cpp'), harness);
-    run(
+    runTool(
       'verilator',
       [
+        ...(opts.trace ? ['--trace'] : []),
         '--cc',
         '--exe',
         '--build',
@@ -116,7 +118,9 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
       ],
       tmp,
       `verilator build of config ${hash}`,
+      { log, phases: 'verilator' },
     );
+    renameSync(log, join(tmp, 'verilator.log'));
     writeFileSync(join(tmp, 'stamp'), stamp);
     rmSync(dir, { recursive: true, force: true });
     try {
@@ -127,9 +131,14 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
     }
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    if (!existsSync(log)) throw e;
+    const failed = join(root, `${hash}.failed.log`);
+    renameSync(log, failed);
+    keepLog(failed, `verilator-${hash}.failed.log`);
+    throw withLogMoved(e, log, failed);
   }
-  return { dir, binary, built: true, buildMs: Date.now() - t0 };
+  keepLog(join(dir, 'verilator.log'), `verilator-${hash}.log`);
+  return { dir, binary, built: true, buildMs: Date.now() - t0, trace: opts.trace === true };
 }
 
 export interface HarnessRun {
@@ -144,6 +153,8 @@ export interface HarnessRun {
   /** bytes of each dumped region, concatenated */
   dump: Uint8Array;
   runMs: number;
+  /** the waveform, when HarnessInput.vcd asked for it */
+  vcd?: Uint8Array;
 }
 
 export interface HarnessInput {
@@ -155,6 +166,8 @@ export interface HarnessInput {
   maxCycles: number;
   /** randomize every register and RAM bit before reset (+verilator+rand+reset+2) with this seed: finds state that reset misses */
   randomInitSeed?: number;
+  /** dump the RTL's waveform (a build with `trace`): HarnessRun.vcd holds it */
+  vcd?: boolean;
 }
 
 /** Run a built model once. */
@@ -172,13 +185,20 @@ export function runHarness(build: VerilatorBuild, input: HarnessInput): HarnessR
     writeFileSync(join(work, 'dram.bin'), Buffer.concat(parts));
     writeFileSync(join(work, 'regions.txt'), input.regions.map((r) => `${r.addr} ${r.length}\n`).join(''));
     const t0 = Date.now();
-    const plus =
-      input.randomInitSeed === undefined ? [] : ['+verilator+rand+reset+2', `+verilator+seed+${input.randomInitSeed}`];
-    run(
+    if (input.vcd && !build.trace)
+      throw new RtlError('a waveform needs a build with waveform support (buildVerilator with trace)', 'runHarness');
+    const plus = [
+      ...(input.randomInitSeed === undefined
+        ? []
+        : ['+verilator+rand+reset+2', `+verilator+seed+${input.randomInitSeed}`]),
+      ...(input.vcd ? ['+vcd+wave.vcd'] : []),
+    ];
+    runTool(
       resolve(build.binary),
       ['code.bin', 'dram.bin', 'regions.txt', '.', String(input.maxCycles), ...plus],
       work,
       'verilator run',
+      { log: 'harness.log', logKept: false },
     );
     const runMs = Date.now() - t0;
     const text = readFileSync(join(work, 'result.txt'), 'utf8');
@@ -192,6 +212,7 @@ export function runHarness(build: VerilatorBuild, input: HarnessInput): HarnessR
       retire: new Map(),
       dump: new Uint8Array(readFileSync(join(work, 'dump.bin'))),
       runMs,
+      ...(input.vcd ? { vcd: new Uint8Array(readFileSync(join(work, 'wave.vcd'))) } : {}),
     };
     for (const line of text.split('\n')) {
       if (!line) continue;

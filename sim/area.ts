@@ -129,7 +129,12 @@ export function validateAreaTable(t: unknown, where = 'area table'): AreaTable {
 
 /** Read and validate an area table file (same shape as sim/area-table.json). */
 export function loadAreaTable(path: string): AreaTable {
-  return readJsonTable(path, 'area table', validateAreaTable);
+  return readJsonTable(
+    path,
+    'area table',
+    { template: DEFAULT_AREA_TABLE, openMaps: ['nodeScaling'] },
+    validateAreaTable,
+  );
 }
 
 /**

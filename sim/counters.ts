@@ -169,8 +169,8 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
       if (E[i]! > computeCover) computeCover = E[i]!;
       prevEnd[u] = computeCover;
     } else {
-      // a DMA waits for DRAM during its latency (its occupancy's dramWait; 0 for a NOP)
-      const wait = p.dramWait[i]!;
+      // a DMA waits for DRAM during its latency (its occupancy's dramWait, or the bus model's; 0 for a NOP)
+      const wait = sch.dramWait ? sch.dramWait[i]! : p.dramWait[i]!;
       uc.busy += E[i]! - S[i]! - wait;
       uc.stallDram += wait;
       prevEnd[u] = E[i]!;

@@ -35,8 +35,10 @@ export interface EnergyReport {
   byClass: Record<string, number>;
   /** per program layer, index order */
   byLayer: number[];
-  /** useful MACs (program.layers) if known, else issued MACs */
+  /** per useful MAC (program.layers) if known, else per issued MAC (see macBasis) */
   pjPerMac: number;
+  /** which MACs pjPerMac and topsPerWatt count: 'issued' for a program without a layer table (e.g. bare assembly) */
+  macBasis: 'useful' | 'issued';
   /** 2 ops per useful MAC per joule, in tera (dynamic energy only; independent of the clock) */
   topsPerWatt: number;
   /** average power at config.clockMHz over the program's cycles */
@@ -104,9 +106,12 @@ export function validateEnergyTable(t: unknown, where = 'energy table'): EnergyT
   return t as EnergyTable;
 }
 
+/** The fields an energy table may have: the default's, plus new nodes and DRAM kinds. */
+const ENERGY_TABLE_SHAPE = { template: DEFAULT_ENERGY_TABLE, openMaps: ['nodeScaling', 'dram.kinds'] } as const;
+
 /** Read and validate an energy table file (same shape as sim/energy-table.json). */
 export function loadEnergyTable(path: string): EnergyTable {
-  return readJsonTable(path, 'energy table', validateEnergyTable);
+  return readJsonTable(path, 'energy table', ENERGY_TABLE_SHAPE, validateEnergyTable);
 }
 
 /** SRAM energy per bit for a buffer of `bytes`, interpolated in log-log space (clamped at the ends). */
@@ -268,6 +273,7 @@ export function computeEnergy(
     byClass,
     byLayer,
     pjPerMac: macs > 0 ? totalPj / macs : 0,
+    macBasis: counters.array.usefulMacs > 0 ? 'useful' : 'issued',
     topsPerWatt: totalPj > 0 ? (2 * macs) / totalPj : 0,
     powerMw: counters.cycles > 0 ? (totalPj * cfg.clockMHz) / counters.cycles / 1000 : 0,
     requant: {

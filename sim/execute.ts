@@ -7,6 +7,7 @@
  */
 import type { GemmInst, Instruction } from '../isa/index.js';
 import type { GemmCore } from './kernels/gemm-kernel.js';
+import type { ResidentUnits } from './kernels/units.js';
 import { overflowError, type Scratchpads } from './memory.js';
 import { dotPixel, type PackedDot } from './packed-dot.js';
 import { gemmTapped } from './tap-gemm.js';
@@ -30,6 +31,8 @@ export class FunctionalUnit {
     readonly dram: Uint8Array,
     /** the WebAssembly GEMM core (one thread or a team) for GEMMs the no-overflow bound covers; undefined: JavaScript loops only */
     private readonly core?: GemmCore,
+    /** LOAD, STORE, REQUANT and POOL in WebAssembly (memories resident in the kernel's); undefined: JavaScript loops */
+    readonly units?: ResidentUnits,
   ) {
     this.colSum = new Float64Array(p.arch.cols);
     this.act = new Int32Array(p.arch.rows);

@@ -21,6 +21,8 @@ export type { CycleSnapshot, UnitState } from './cycle/index.js';
 export type { Scratchpads } from './memory.js';
 export { randomConfig, randomProgram } from './random-program.js';
 export type { RandomProgramOptions } from './random-program.js';
+export { REFUSAL_KINDS, fuzzEngines, fuzzPrograms, refusalKind } from './engine-fuzz.js';
+export type { Disagreement, FuzzOptions, FuzzReport, RefusalKind } from './engine-fuzz.js';
 export { loadEnergyTable, validateEnergyTable, sramPjPerBit, DEFAULT_ENERGY_TABLE } from './energy.js';
 export type { EnergyTable, EnergyReport, EnergyOptions } from './energy.js';
 export { writeChromeTrace, writeVcd, vcdFromSnapshots } from './trace.js';
@@ -37,3 +39,5 @@ export {
   DEFAULT_AREA_TABLE,
 } from './area.js';
 export type { AreaTable, AreaReport, AreaComponent, SramBanking } from './area.js';
+// the fast engine's WebAssembly GEMM kernel alone (the bench's ceiling section measures it)
+export { newGemmKernel, type GemmKernel } from './kernels/gemm-kernel.js';

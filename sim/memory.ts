@@ -58,14 +58,27 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Build the initial DRAM image: segments, then inputs (given or seeded random). */
+/** Copies of every scratchpad (plain typed arrays). */
+export function copyScratchpads(sp: Scratchpads): Scratchpads {
+  return {
+    inp: sp.inp.slice(),
+    wgt: sp.wgt.slice(),
+    bias: sp.bias.slice(),
+    shift: sp.shift.slice(),
+    acc: sp.acc.slice(),
+    out: sp.out.slice(),
+  };
+}
+
+/** Build the initial DRAM image (in `into`, zeroed, of p.dramBytes, when given): segments, then inputs (given or seeded random). */
 export function buildDram(
   program: Program,
   p: MemoryShape,
   inputs: Record<string, Int32Array | Uint8Array> | undefined,
   seed: number,
+  into?: Uint8Array,
 ): { dram: Uint8Array; randomInputs: string[] } {
-  const dram = new Uint8Array(p.dramBytes);
+  const dram = into ?? new Uint8Array(p.dramBytes);
   for (const s of program.segments) dram.set(s.bytes, s.dramAddr);
   const randomInputs: string[] = [];
   const given = inputs ?? {};
@@ -147,5 +160,6 @@ export function overflowError(i: number, lane: number, entry: number, value: num
   return new SimError(
     `accumulator overflow: ACC entry ${entry} lane ${lane} would become ${value}, outside the ${a.accBits}-bit range [${a.accMin}, ${a.accMax}]`,
     `instruction ${i}`,
+    'NB-S004',
   );
 }

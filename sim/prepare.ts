@@ -15,6 +15,12 @@ import {
   SimError,
 } from '../arch/index.js';
 import {
+  accessEnd,
+  checkAccesses,
+  describeRace,
+  findRace,
+  instructionPlace,
+  type Access,
   checkInstruction,
   depFlagError,
   isaLayout,
@@ -167,6 +173,7 @@ function checkedConfig(program: Program): { cfg: ArchConfig; layouts: ReturnType
     throw new SimError(
       `program configHash ${program.configHash} does not match its config (${configHash(cfg)})`,
       'program',
+      'NB-S005',
     );
   }
   return { cfg, layouts };
@@ -176,7 +183,11 @@ function checkedConfig(program: Program): { cfg: ArchConfig; layouts: ReturnType
 function fetchedCode(program: Program): Instruction[] {
   const halt = program.code.findIndex(stopsFetch);
   if (halt < 0)
-    throw new SimError('program has no HALT: fetch would run past the code', `instruction ${program.code.length}`);
+    throw new SimError(
+      'program has no HALT: fetch would run past the code',
+      `instruction ${program.code.length}`,
+      'NB-S007',
+    );
   return program.code.slice(0, halt + 1);
 }
 
@@ -232,32 +243,28 @@ export function prepareProgram(program: Program): PreparedProgram {
     pixels: new Float64Array(count),
     dramBytes: 0,
   };
-  const dramLimit = cfg.dram.sizeBytes;
   let dramBytes = 0;
   const legal = legalityFilter(cfg, layouts);
   let at = 0;
   const reject = (message: string): never => {
-    throw new SimError(message, `instruction ${at}`);
+    throw new SimError(message, instructionPlace(program, at), 'NB-S006');
   };
+  const accessesOf: (readonly Access[])[] = new Array<readonly Access[]>(count);
   for (let i = 0; i < count; i++) {
     const inst = code[i]!;
     at = i;
     try {
       if (!legal(inst)) checkInstruction(inst, cfg, `instruction ${i}`);
     } catch (e) {
-      if (e instanceof NibbleError) throw new SimError(`illegal instruction: ${e.message}`);
+      if (e instanceof NibbleError) throw new SimError(`illegal instruction: ${e.message}`, undefined, 'NB-S006');
       throw e;
     }
     const op = opOf(inst);
     op.checkRanges(inst, m, reject);
-    const span = op.dramSpan(inst, m);
-    if (span) {
-      if (span.end > dramLimit)
-        reject(
-          `${inst.op} DRAM range [${span.first}, ${span.end - 1}] (${span.shape()}) is outside the ${dramLimit}-byte DRAM`,
-        );
-      if (span.end > dramBytes) dramBytes = span.end;
-    }
+    const accesses = op.accesses(inst, m);
+    checkAccesses(inst.op, accesses, m, reject);
+    accessesOf[i] = accesses;
+    for (const a of accesses) if (a.space === 'dram' && accessEnd(a) > dramBytes) dramBytes = accessEnd(a);
     const u = unitCode(inst);
     p.unit[i] = u;
     setChannels(p, i, u, inst);
@@ -269,5 +276,11 @@ export function prepareProgram(program: Program): PreparedProgram {
     p.pixels[i] = o.pixels;
   }
   p.dramBytes = Math.max(dramBytes, dataBytes(program, cfg));
+  // a program whose result depends on timing: every engine refuses it, naming both instructions
+  const race = findRace(p, accessesOf);
+  if (race) {
+    const { where, message } = describeRace(race, code, (i) => instructionPlace(program, i));
+    throw new SimError(message, where);
+  }
   return p;
 }

@@ -19,6 +19,8 @@ export interface Schedule {
   end: Float64Array;
   /** T: cycle in which `done` rises */
   cycles: number;
+  /** with a bus model (sim/bus/): per DMA instruction, the cycles of S..E-1 it waited for the bus (otherwise its occupancy's dramWait) */
+  dramWait?: Float64Array;
 }
 
 /** Machine state at a deadlock, from either engine; both build the same message from it. */
@@ -59,6 +61,7 @@ export function deadlockError(p: PreparedProgram, st: DeadlockState): SimError {
   return new SimError(
     `token deadlock, nothing can progress. ${parts.join('; ')}`,
     `instruction ${first < 0 ? st.fetchPc : first}`,
+    'NB-S001',
   );
 }
 
@@ -66,12 +69,15 @@ export function tokenOverflowError(ch: number, inst: number): SimError {
   return new SimError(
     `the ${CHANNEL_NAMES[ch]} token counter would exceed ${TOKEN_COUNTER_MAX} (16-bit counter): too many pushes before their pops`,
     `instruction ${inst}`,
+    'NB-S002',
   );
 }
 
 export function budgetError(maxCycles: number): SimError {
   return new SimError(
     `cycle budget exceeded: the program did not finish within ${maxCycles} cycles (raise maxCycles if this is expected)`,
+    undefined,
+    'NB-S003',
   );
 }
 
@@ -158,7 +164,7 @@ export function computeSchedule(p: PreparedProgram, maxCycles: number): Schedule
 }
 
 /** Push and pop times of the four token channels (a pop takes the oldest push: its time is the push's E). */
-class TokenTimes {
+export class TokenTimes {
   private readonly pushTimes: number[][] = [[], [], [], []];
   private readonly pushInst: number[][] = [[], [], [], []];
   private readonly popTimes: number[][] = [[], [], [], []];

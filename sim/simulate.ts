@@ -11,11 +11,14 @@ import { countersFromSchedule, type Counters } from './counters.js';
 import { runCycleEngine, type CycleSnapshot } from './cycle/index.js';
 import { computeEnergy, type EnergyOptions, type EnergyReport } from './energy.js';
 import { FunctionalUnit } from './execute.js';
+import { sharedGemmKernel } from './kernels/gemm-kernel.js';
 import { fastEngineGemmCore } from './kernels/gemm-team.js';
+import { ResidentUnits } from './kernels/units.js';
 import { simOpOf } from './ops/index.js';
-import { buildDram, newScratchpads, type Scratchpads } from './memory.js';
+import { buildDram, copyScratchpads, newScratchpads, type Scratchpads } from './memory.js';
 import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
 import { computeSchedule, type Schedule } from './schedule.js';
+import { computeBusSchedule } from './bus/index.js';
 
 export type Engine = 'fast' | 'cycle' | 'timing';
 
@@ -49,6 +52,12 @@ export interface SimOptions {
   threads?: number;
   /** energy estimate options (table from loadEnergyTable, DRAM kind); false = no estimate */
   energy?: EnergyOptions | false;
+  /**
+   * For a config with a `bus` section: 'bus' (default) models the AXI shell's memory path and its deterministic
+   * slave (sim/bus/, docs/board.md); 'core' the core's own DRAM channels (dram.latency), as the bare core's RTL
+   * sees them. Without a bus section the core's channels are modelled either way.
+   */
+  memory?: 'bus' | 'core';
 }
 
 export interface SimResult {
@@ -95,7 +104,12 @@ export function simulate(program: Program, opts: SimOptions): SimResult {
  * the 'timing' engine computes, without counters. The compiler's estimate.
  */
 export function scheduleProgram(program: Program, maxCycles = DEFAULT_MAX_CYCLES): Schedule {
-  return computeSchedule(prepareProgram(program), maxCycles);
+  return schedule(prepareProgram(program), maxCycles, true);
+}
+
+/** The schedule engines' timing: the bus model when the config has one (and it is wanted), else the core's. */
+function schedule(p: PreparedProgram, maxCycles: number, bus: boolean): Schedule {
+  return bus && p.cfg.bus ? computeBusSchedule(p, maxCycles) : computeSchedule(p, maxCycles);
 }
 
 /** Energy of a finished simulation with another table or DRAM kind (simulate() already attaches one with the defaults). */
@@ -120,8 +134,11 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     throw new SimError(`must be a positive integer, got ${String(opts.threads)}`, 'options.threads');
   }
+  if (opts.memory !== undefined && opts.memory !== 'bus' && opts.memory !== 'core')
+    throw new SimError(`unknown memory model '${String(opts.memory)}' (use bus or core)`, 'options.memory');
+  const bus = p.cfg.bus !== undefined && opts.memory !== 'core';
   if (engine === 'timing') {
-    const sch = computeSchedule(p, maxCycles);
+    const sch = schedule(p, maxCycles, bus);
     const counters = countersFromSchedule(p, program, sch);
     return {
       engine,
@@ -139,42 +156,64 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
       program,
     };
   }
+  if (engine === 'fast') return runFastEngine(program, p, opts, maxCycles, seed, bus);
   const { dram, randomInputs } = buildDram(program, p, opts.inputs, seed);
   const sp = newScratchpads(p);
-  if (engine === 'fast') {
-    const sch = computeSchedule(p, maxCycles);
-    const counters = countersFromSchedule(p, program, sch);
-    const order = startOrder(p, sch.start, sch.cycles);
-    const fu = new FunctionalUnit(p, sp, dram, opts.gemm === 'js' ? undefined : fastEngineGemmCore(p, opts.threads));
-    for (let k = 0; k < order.length; k++) {
-      const i = order[k]!;
-      const inst = p.code[i]!;
-      fu.before(inst);
-      simOpOf(inst).execute(fu, i, inst as never);
-    }
-    fu.finish();
-    return finish(
-      program,
-      p.cfg,
-      engine,
-      sch.cycles,
-      sch.dispatch,
-      sch.start,
-      sch.end,
-      counters,
-      dram,
-      sp,
-      randomInputs,
-    );
-  }
   const r = runCycleEngine(p, program, dram, sp, {
     maxCycles,
+    bus,
     keepTrace: opts.collect?.trace === true,
     ...(opts.onCycle ? { onCycle: opts.onCycle } : {}),
   });
   const res = finish(program, p.cfg, engine, r.cycles, r.dispatch, r.start, r.end, r.counters, dram, sp, randomInputs);
   if (r.trace) res.trace = r.trace;
   return res;
+}
+
+/**
+ * The fast engine. With the WebAssembly kernels (the default) the
+ * scratchpads and the DRAM image live in the kernel's memory, so GEMMs read
+ * and write them in place and LOAD, STORE, REQUANT and POOL run there too;
+ * that memory is reused by the next run, so the run returns copies.
+ */
+function runFastEngine(
+  program: Program,
+  p: PreparedProgram,
+  opts: SimOptions,
+  maxCycles: number,
+  seed: number,
+  bus: boolean,
+) {
+  const sch = schedule(p, maxCycles, bus);
+  const counters = countersFromSchedule(p, program, sch);
+  const order = startOrder(p, sch.start, sch.cycles);
+  const own = opts.gemm === 'js' ? undefined : sharedGemmKernel();
+  const resident = own?.resident(p);
+  const { dram, randomInputs } = buildDram(program, p, opts.inputs, seed, resident?.dram);
+  const sp = resident?.sp ?? newScratchpads(p);
+  const core = own ? fastEngineGemmCore(p, opts.threads) : undefined;
+  const units = own && resident ? new ResidentUnits(own, resident, p.arch) : undefined;
+  const fu = new FunctionalUnit(p, sp, dram, core, units);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const inst = p.code[i]!;
+    fu.before(inst);
+    simOpOf(inst).execute(fu, i, inst as never);
+  }
+  fu.finish();
+  return finish(
+    program,
+    p.cfg,
+    'fast',
+    sch.cycles,
+    sch.dispatch,
+    sch.start,
+    sch.end,
+    counters,
+    resident ? dram.slice() : dram,
+    resident ? copyScratchpads(sp) : sp,
+    randomInputs,
+  );
 }
 
 /** Non-HALT instructions by start cycle, ties in program order (a numeric sort of start * count + index when that is exact). */

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { builtFile } from '../arch/index.js';
 import { evaluatePoint, type EvaluateOptions, type PointOutcome } from './evaluate.js';
 import { ModelCache } from './models.js';
 import type { PointTask } from './points.js';
@@ -33,7 +34,9 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-const WORKER_FILE = fileURLToPath(new URL('./point-worker.js', import.meta.url));
+// next to this module, or in dist/sweep/ when this runs from a chunk of the bundled executable (dist/cli/)
+const WORKER_FILE =
+  builtFile('sweep/point-worker.js', import.meta.url) ?? fileURLToPath(new URL('./point-worker.js', import.meta.url));
 
 export class LocalExecutor implements Executor {
   private pool: Piscina | undefined;

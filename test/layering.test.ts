@@ -37,18 +37,6 @@ const ALLOWED: readonly Allowed[] = [
     to: 'models/training/index.ts',
     owner: 'layers (issue 11 item 5, models/): the same entry, in the PARTS table',
   },
-  {
-    // the ceiling section measures the fast engine's GEMM kernel, which sim/index.ts does not export
-    from: 'bench/sections/ceiling.ts',
-    to: 'sim/kernels/gemm-kernel.ts',
-    owner: 'speed (issue 17, sim/kernels): export newGemmKernel from sim/index.ts',
-  },
-  {
-    // bench/section.ts takes the MachineCeiling type from the ceiling section, which imports section.ts
-    from: 'bench/section.ts',
-    to: 'bench/sections/ceiling.ts',
-    owner: 'speed (issue 17, bench/): move MachineCeiling next to BenchContext in bench/section.ts',
-  },
 ];
 
 function sourceFiles(): string[] {

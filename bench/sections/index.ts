@@ -3,6 +3,8 @@ import type { Section } from '../section.js';
 import { boardSection } from './board.js';
 import { ceilingSection } from './ceiling.js';
 import { compilerQualitySection } from './compiler-quality.js';
+import { cosimRandomSection } from './cosim-random.js';
+import { engineFuzzSection } from './engine-fuzz.js';
 import { importSection } from './import.js';
 import { mnistSection } from './mnist.js';
 import { rooflineSection } from './roofline.js';
@@ -20,8 +22,10 @@ export const SECTIONS: readonly Section[] = [
   timingSection,
   startupSection,
   compilerQualitySection,
+  engineFuzzSection,
   rooflineSection,
   verilatorSection,
+  cosimRandomSection,
   sweepSection,
   boardSection,
 ];
@@ -32,4 +36,6 @@ export const SECTION_ALIASES: Readonly<Record<string, string>> = {
   timing: 'timing-engine',
   'compiler-quality': 'compiler',
   rtl: 'verilator',
+  fuzz: 'engine-fuzz',
+  cosim: 'cosim-random',
 };

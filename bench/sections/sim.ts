@@ -10,9 +10,9 @@ import type { Program } from '../../isa/index.js';
 import { simulate, type Engine } from '../../sim/index.js';
 import { timeRepeated, type RssSampler } from '../measure.js';
 import { pct, si, type Goal, type Table } from '../report.js';
-import type { BenchContext, Section, SectionOutput } from '../section.js';
+import type { BenchContext, MachineCeiling, Section, SectionOutput } from '../section.js';
 import { usefulMacs, zooWorkload, type Workload } from '../workloads.js';
-import { ensureCeiling, type MachineCeiling } from './ceiling.js';
+import { ensureCeiling } from './ceiling.js';
 
 export interface EngineRun {
   workload: string;
@@ -143,17 +143,20 @@ export function simGoals(runs: EngineRun[], ceiling: MachineCeiling, quick: bool
     if (r.engine !== 'fast' || r.gemm !== 'wasm' || r.threads !== undefined) continue;
     if (!quick && !GOAL_NETWORKS.includes(r.workload)) continue;
     const c = r.usefulMacPerSecond / ceiling.macPerSecond;
+    // judged on MAC/s as the issue states them; the per-CPU-second ratio (all the engine's threads against one
+    // of the kernel's) is what a loaded machine changes least, shown next to it
+    const perCpu = r.usefulMacPerSecond / r.cpuShare;
     goals.push({
       name: `fast engine / ${ceiling.source} ceiling, ${r.workload}`,
       target: '>= 0.05',
-      actual: ratio(r.usefulMacPerSecond, ceiling.macPerSecond),
+      actual: `${ratio(r.usefulMacPerSecond, ceiling.macPerSecond)} (per CPU s ${ratio(perCpu, ceiling.macPerCpuSecond)})`,
       met: quick ? undefined : c >= 0.05,
     });
     const k = ceiling.wasmMacPerSecond ? r.usefulMacPerSecond / ceiling.wasmMacPerSecond : undefined;
     goals.push({
       name: `fast engine / WebAssembly kernel alone, ${r.workload}`,
       target: '>= 0.5',
-      actual: ratio(r.usefulMacPerSecond, ceiling.wasmMacPerSecond),
+      actual: `${ratio(r.usefulMacPerSecond, ceiling.wasmMacPerSecond)} (per CPU s ${ratio(perCpu, ceiling.wasmMacPerCpuSecond)})`,
       met: quick || k === undefined ? undefined : k >= 0.5,
     });
   }

@@ -30,7 +30,7 @@ export const demoCommand: CommandSpec = {
     const { net, trained, description, measured } = await demoNetwork();
     const analysis = analyzeNetwork(net);
     const data = loadDataset('mnist-test', images);
-    const inputs = datasetInputsFor(net, data);
+    const inputs = datasetInputsFor(net, data).values;
     term.heading('nibble demo');
     term.line(
       `  network   ${net.name}: ${description}; input ${formatShape(analysis.input.shape)}, ${net.layers.length} layers, ${formatNumber(analysis.macs)} MACs/image`,

@@ -38,9 +38,10 @@ export const exportCommand: CommandSpec = {
     const bytes = api.exportQonnx(net);
     writeOutputFile(out, bytes);
     if (net.host?.input?.tables || (net.host?.output && net.host.output.slices > 1)) {
-      term.note(
-        'nibble: note: the host input/output stages of this model are not exported (the QONNX graph is the integer network)',
-      );
+      term.warn({
+        code: 'NB-M102',
+        message: 'the host input/output stages of this model are not exported (the QONNX graph is the integer network)',
+      });
     }
     if (term.json)
       return term.document({ model, output: out, format: 'qonnx', bytes: bytes.length, layers: net.layers.length });

@@ -12,6 +12,7 @@ import { writeOutputFile } from '../../io/index.js';
 import { CliUsageError, loadConfig, loadProgram, parsePositiveInt } from '../inputs.js';
 import { cosimApi, requirePart, shellApi } from '../modules.js';
 import { colour, formatNumber, Terminal } from '../terminal.js';
+import { showToolProgress } from '../tool-progress.js';
 
 type FpgaApi = typeof import('../../fpga/index.js');
 type SimApi = typeof import('../../sim/index.js');
@@ -26,6 +27,7 @@ async function build(term: Terminal, args: Record<string, unknown>): Promise<voi
   const cfg: ArchConfig = str(args, 'config') ? loadConfig(str(args, 'config')) : board.config;
   const out = str(args, 'output') ?? join('build', 'fpga', board.name);
   if (process.stderr.isTTY) term.note(`synthesizing, placing and routing for ${board.description}; minutes...`);
+  await showToolProgress(term, 'nibble fpga build');
   const r = api.buildBoard({ board: board.name, out, config: cfg, seed: parsePositiveInt(args['seed'], 'seed') ?? 1 });
   const clock = bool(args, 'clock-from-pnr') ? Math.floor(r.fmaxMHz * 100) / 100 : cfg.clockMHz;
   const doc: Record<string, unknown> = { ...r, reportClockMHz: clock };
@@ -40,8 +42,8 @@ async function build(term: Terminal, args: Record<string, unknown>): Promise<voi
     ['timing', r.files.timing],
     ['tools', r.tools.map((t) => `${t.name} (${t.via})`).join(', ')],
   ]);
-  for (const w of r.warnings)
-    if (!(bool(args, 'clock-from-pnr') && w.startsWith('config.clockMHz'))) term.note(`nibble: warning: ${w}`);
+  // --clock-from-pnr takes the clock from the placed design, so the config clock's warning does not apply
+  for (const w of r.warnings) if (!(bool(args, 'clock-from-pnr') && w.code === 'NB-P101')) term.warn(w);
   const prog = str(args, 'program');
   if (prog) {
     const program = await loadProgram(prog);
@@ -73,6 +75,7 @@ async function synth(term: Terminal, args: Record<string, unknown>): Promise<voi
   const cfg = loadConfig(str(args, 'config'));
   const out = str(args, 'output') ?? join('build', 'xilinx', part);
   if (process.stderr.isTTY) term.note(`synthesizing the AXI shell for ${part} with yosys synth_xilinx; minutes...`);
+  await showToolProgress(term, 'nibble fpga synth');
   const r = api.synthXilinx(cfg, part, out);
   term.heading(`AXI shell on ${r.part} (yosys synth_xilinx), config ${r.configHash}`);
   term.pairs([
@@ -84,9 +87,10 @@ async function synth(term: Terminal, args: Record<string, unknown>): Promise<voi
     ['log', r.log],
   ]);
   if (cfg.clockMHz > r.estimatedMHz)
-    term.note(
-      `nibble: warning: config.clockMHz ${cfg.clockMHz} MHz is above the ${r.estimatedMHz} MHz estimate for ${r.part}`,
-    );
+    term.warn({
+      code: 'NB-P103',
+      message: `config.clockMHz ${cfg.clockMHz} MHz is above the ${r.estimatedMHz} MHz estimate for ${r.part}`,
+    });
   if (term.json) term.document(r);
 }
 

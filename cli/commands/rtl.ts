@@ -1,7 +1,7 @@
 /** `nibble rtl`: generate Verilog for a config; lint, synthesize, place and route, compare requant lanes. */
 import { join } from 'node:path';
 import { configHash } from '../../arch/index.js';
-import { writeOutputs } from '../../io/index.js';
+import { ensureOutputDirectory, writeOutputs } from '../../io/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { ExitCodeError } from '../exit.js';
 import { CliUsageError, loadConfig } from '../inputs.js';
@@ -9,6 +9,7 @@ import { rtlApi, shellApi } from '../modules.js';
 import { shellOptionsFrom, withShellOptions } from '../shell-args.js';
 import { requireTools } from '../tools.js';
 import { colour, formatNumber, Terminal } from '../terminal.js';
+import { showToolProgress } from '../tool-progress.js';
 
 export const SYNTH_TARGETS = ['ice40', 'xilinx', 'generic'] as const;
 export const PNR_DEVICES = ['ice40-up5k', 'ice40-hx8k'] as const;
@@ -16,7 +17,7 @@ export const PNR_DEVICES = ['ice40-up5k', 'ice40-hx8k'] as const;
 export const rtlCommand: CommandSpec = {
   command: 'rtl',
   describe: 'generate Verilog for a config (-o DIR); lint, synthesize, place and route, compare requant lanes',
-  outputKinds: { output: 'directory' },
+  outputKinds: { output: 'directory', 'log-dir': 'directory' },
   builder: (y) =>
     withShellOptions(withJson(withConfig(y)))
       .option('driver', {
@@ -46,6 +47,12 @@ export const rtlCommand: CommandSpec = {
         choices: [...PNR_DEVICES],
         describe:
           'place and route with nextpnr-ice40: utilization and Fmax (without --config: the 4x4 iCE40-sized machine of rtl-gen ice40Config())',
+      })
+      .option('log-dir', {
+        type: 'string',
+        describe:
+          'keep the tool logs (verilator, yosys, nextpnr) in this directory (default: the -o directory, else .cache/logs)',
+        normalize: true,
       })
       .option('compare-requant', {
         type: 'boolean',
@@ -81,6 +88,7 @@ export const rtlCommand: CommandSpec = {
       throw new CliUsageError('nibble rtl --shell axi goes with -o DIR or --lint; for resources use nibble fpga build');
     const hash = configHash(cfg);
     const doc: Record<string, unknown> = { configHash: hash };
+    if (synth || pnr || lint || compare) await showToolProgress(term, 'nibble rtl');
     let failed: string | undefined;
     if (shell || driver) {
       failed = await shellOutputs(term, doc, cfg, out, lint && shell, shell, driver, args);
@@ -94,10 +102,11 @@ export const rtlCommand: CommandSpec = {
       const created = createdDirectories.length ? ` (created ${createdDirectories.join(', ')})` : '';
       term.line(`Verilog for config ${hash} written to ${out}${created}: ${files.join(', ')}`);
     }
+    const logs = { ...(logDirOf(args, out) ? { logDir: logDirOf(args, out)! } : {}) };
     if (lint && !shell) {
       requireTools('nibble rtl --lint', ['verilator']);
       const api = await rtlApi('nibble rtl --lint', ['lint']);
-      const r = term.step(`linting config ${hash} with verilator -Wall`, () => api.lint(cfg));
+      const r = term.step(`linting config ${hash} with verilator -Wall`, () => api.lint(cfg, logs));
       doc['lint'] = r;
       if (r.clean) term.line(`lint (verilator -Wall): ${colour.green('clean')}`);
       else {
@@ -111,7 +120,7 @@ export const rtlCommand: CommandSpec = {
       requireTools('nibble rtl --synth', ['yosys']);
       const api = await rtlApi('nibble rtl --synth', ['synth']);
       const r = term.step(`synthesizing config ${hash} with yosys (${synth}; minutes for large arrays)`, () =>
-        api.synth(cfg, synth),
+        api.synth(cfg, synth, logs),
       );
       doc['synth'] = r;
       term.heading(`synthesis (yosys, ${synth}), config ${hash}`);
@@ -134,7 +143,7 @@ export const rtlCommand: CommandSpec = {
           `nibble: note: --pnr without --config uses the iCE40-sized config (${pnrCfg.array.rows}x${pnrCfg.array.cols} array, hash ${configHash(pnrCfg)})`,
         );
       const r = term.step(`synthesizing, placing and routing with yosys and nextpnr (${pnr}; a minute or more)`, () =>
-        api.pnr(pnrCfg, pnr),
+        api.pnr(pnrCfg, pnr, {}, logs),
       );
       doc['pnr'] = { configHash: configHash(pnrCfg), config: pnrCfg, ...r };
       term.heading(`place and route (nextpnr, ${pnr}), config ${configHash(pnrCfg)}`);
@@ -151,7 +160,7 @@ export const rtlCommand: CommandSpec = {
       const api = await rtlApi('nibble rtl --compare-requant', ['compareRequant']);
       const rows = term.step(
         'synthesizing and placing requant lanes (shift and multiplier, several pipeline depths; about a minute)',
-        () => api.compareRequant(),
+        () => api.compareRequant('ice40-up5k', logs),
       );
       doc['compareRequant'] = rows;
       term.heading('requant lane: shift/add/clamp vs multiplier-based (iCE40 UP5K)');
@@ -164,6 +173,14 @@ export const rtlCommand: CommandSpec = {
     if (failed) throw new ExitCodeError(1, failed);
   },
 };
+
+/** --log-dir (created if missing, its parent must exist), else the -o directory; undefined: rtl-gen's default. */
+function logDirOf(args: Record<string, unknown>, out: string | undefined): string | undefined {
+  const dir = str(args, 'log-dir');
+  if (dir === undefined) return out;
+  ensureOutputDirectory(dir);
+  return dir;
+}
 
 /** -o DIR / --lint with --shell axi, and --driver: returns a failure line when the lint is not clean. */
 async function shellOutputs(

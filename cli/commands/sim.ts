@@ -1,6 +1,5 @@
 /** `nibble sim`: run a program file on the simulator. */
 import { bool, str, withJson, type CommandSpec } from '../command.js';
-import { loadEnergyFile } from '../energy-file.js';
 import {
   SIM_ENGINES,
   simulateWithProgress,
@@ -12,10 +11,12 @@ import {
 import { writeOutputs, type OutputFile } from '../../io/index.js';
 import { loadInputTensors, loadProgram } from '../inputs.js';
 import { areaLine, areaOf, type AreaReport } from '../area-figures.js';
+import { isaApi } from '../modules.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 import type { Program } from '../../isa/index.js';
 import type { Roofline } from '../../sim/index.js';
+import type { Warning } from '../../arch/index.js';
 
 export const simCommand: CommandSpec = {
   command: 'sim <program>',
@@ -60,20 +61,21 @@ export const simCommand: CommandSpec = {
     let engine = (str(args, 'engine') ?? 'fast') as SimEngine;
     const vcd = str(args, 'vcd');
     if (vcd && engine !== 'cycle') {
-      term.note('nibble: note: --vcd needs the cycle engine; using --engine cycle');
+      term.warn({ code: 'NB-S101', message: '--vcd needs the cycle engine; using --engine cycle' });
       engine = 'cycle';
     }
     const inputFile = str(args, 'input');
     const inputs = inputFile ? loadInputTensors(inputFile, program) : undefined;
     const sim = await simulator('nibble sim');
     const energyPath = str(args, 'energy');
-    const energyTable = energyPath ? loadEnergyFile(energyPath, sim) : undefined;
+    const energyTable = energyPath ? sim.loadEnergyTable(energyPath) : undefined;
     const trace = str(args, 'trace');
     // Check the writers exist before a possibly long simulation.
     const writeTrace = trace
       ? await simulatorExtra<(r: SimResult) => string>('writeChromeTrace', 'nibble sim --trace')
       : undefined;
     const writeVcd = vcd ? await simulatorExtra<(r: SimResult) => string>('writeVcd', 'nibble sim --vcd') : undefined;
+    const tokenWarnings = await tokenCheckWarnings(program);
     const result = simulateWithProgress(term, sim, program, {
       engine,
       ...(inputs ? { inputs } : {}),
@@ -88,15 +90,33 @@ export const simCommand: CommandSpec = {
     const randomInputs = result.randomInputs;
     const area = await areaOf(program.config, 'nibble sim');
     const roofline = sim.rooflineOf(program, result.counters);
-    const doc = simDocument(file, program, engine, result, randomInputs);
+    const doc = {
+      ...simDocument(file, program, engine, result, randomInputs),
+      tokenWarnings: tokenWarnings.map((w) => w.message),
+    };
     if (term.json)
       return term.document({ ...doc, roofline, area, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
     printSim(term, program, engine, result, randomInputs, area);
     printRoofline(term, roofline);
+    for (const w of tokenWarnings) term.line(colour.yellow(`  token warning: ${w.message} [${w.code}]`));
     if (trace) term.line(`  trace written to ${trace}`);
     if (vcd) term.line(`  VCD written to ${vcd}`);
   },
 };
+
+/**
+ * The static token checker's warnings (leftover tokens, code after HALT).
+ * What it would refuse (a deadlock, a race) the simulator refuses too, with
+ * the run's detail, so only the warnings are taken from here.
+ */
+async function tokenCheckWarnings(program: Program): Promise<Warning[]> {
+  const api = await isaApi('nibble sim', ['checkTokenBalance']);
+  try {
+    return api.checkTokenBalance(program.code, { queues: program.config.queues }).warnings;
+  } catch {
+    return [];
+  }
+}
 
 export function simDocument(
   file: string,
@@ -158,14 +178,19 @@ function printSim(
   const rows: [string, string][] = [
     ['cycles', formatNumber(result.cycles)],
     ['latency', `${formatNumber(result.cycles / cfg.clockMHz)} us at ${cfg.clockMHz} MHz`],
-    ['array utilization', `${percent(utilizationOf(result), 1)} (issue ${percent(c.array.issueUtilization, 1)})`],
+    [
+      'array utilization',
+      c.array.usefulMacs > 0
+        ? `${percent(utilizationOf(result), 1)} (issue ${percent(c.array.issueUtilization, 1)})`
+        : `n/a: the program has no layer table, so no useful MACs (issue ${percent(c.array.issueUtilization, 1)})`,
+    ],
     ['MACs', `${formatNumber(c.array.usefulMacs)} useful, ${formatNumber(c.array.macsIssued)} issued`],
     ['DRAM', `${formatNumber(c.dram.readBytes)} bytes read, ${formatNumber(c.dram.writeBytes)} written`],
   ];
   if (e) {
     rows.push([
       'energy',
-      `${formatNumber(e.totalPj / 1e6)} uJ (${formatNumber(e.pjPerMac)} pJ/MAC, ${formatNumber(e.topsPerWatt)} TOPS/W, ${formatNumber(e.powerMw)} mW at ${cfg.clockMHz} MHz; ${e.nodeNm} nm, DRAM ${e.dramKind})`,
+      `${formatNumber(e.totalPj / 1e6)} uJ (${formatNumber(e.pjPerMac)} pJ/MAC, ${formatNumber(e.topsPerWatt)} TOPS/W${e.macBasis === 'issued' ? ' per issued MAC: no layer table' : ''}, ${formatNumber(e.powerMw)} mW at ${cfg.clockMHz} MHz; ${e.nodeNm} nm, DRAM ${e.dramKind})`,
     ]);
     if (e.requant.outputs > 0)
       rows.push([

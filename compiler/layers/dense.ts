@@ -1,7 +1,8 @@
 /**
  * [flatten] `dense` requant -> a ConvOp whose kernel covers the whole H x W of
  * the (possibly flattened) input: dense weights [out][c*H*W + h*W + w]
- * already are [co][ci][kh][kw], so nothing moves.
+ * already are [co][ci][kh][kw], so nothing moves. (How a map wider than a
+ * kernel window is read is the tiling's choice: compiler/tiling.ts.)
  */
 import type { DenseLayer } from '../../models/index.js';
 import { lowerAccumulatorOp } from './accumulator-op.js';

@@ -3,29 +3,22 @@
  * dense reads the flattened view); elsewhere (e.g. at the end) an identity
  * dense into the [C*H*W,1,1] blocked layout.
  */
-import { CompileError } from '../../arch/index.js';
 import type { FlattenLayer } from '../../models/index.js';
 import { flattenOfAccumulators } from './accumulator-op.js';
-import type { LayerLowering } from './lowering.js';
+import { passThrough, type LayerLowering } from './lowering.js';
 
 export const flattenLowering: LayerLowering<FlattenLayer> = {
   lower(info, step) {
     const { lw, group, infos, at } = step;
     if (info.input.kind !== 'act') throw flattenOfAccumulators(info.where);
     const t = step.flow.tensor;
-    const flat = step.flow.flat || t.h * t.w > 1;
-    let flow = { tensor: t, flat };
+    const flow = { tensor: t, flat: step.flow.flat || t.h * t.w > 1 };
     const next = infos[at + 1];
-    if (!next) {
-      if (!flat && t.producer < 0)
-        throw new CompileError('the network ends with a flatten of its input: nothing to compute', info.where);
-      const dst = flat ? lw.materialize(flow, group, info.where, info.layer.name) : t;
-      dst.name = 'output';
-      dst.role = 'output';
-      flow = { tensor: dst, flat: false };
-    } else if (next.layer.kind !== 'dense' && flat) {
-      flow = { tensor: lw.materialize(flow, group, info.where, info.layer.name), flat: false };
+    // before a dense the view is read in place; at the end of a residual's main prefix the block's last conv
+    // reads it (materializing a flat view); elsewhere it becomes real now
+    if (!step.isLast(at) && next !== undefined && next.layer.kind !== 'dense' && flow.flat) {
+      return { flow: { tensor: lw.materialize(flow, group, info.where, info.layer.name), flat: false }, next: at + 1 };
     }
-    return { flow, next: at + 1 };
+    return passThrough(info, step, flow);
   },
 };

@@ -47,6 +47,23 @@ export interface LayerLowering<L extends Layer> {
   lower(info: LayerInfoOf<L>, step: ChainStep): StepResult;
 }
 
+/**
+ * A layer that moves no data (a flatten read in place, an identity pool): the
+ * flow goes on unchanged; at the network's end its tensor becomes the output.
+ */
+export function passThrough(info: LayerInfo, step: ChainStep, flow: Flow = step.flow): StepResult {
+  const next = step.at + 1;
+  if (!step.isLast(step.at)) return { flow, next };
+  const t = flow.tensor;
+  if (!flow.flat && t.producer < 0) {
+    throw new CompileError(`the network ends with a ${info.layer.kind} of its input: nothing to compute`, info.where);
+  }
+  const dst = flow.flat ? step.lw.materialize(flow, step.group, info.where, info.layer.name) : t;
+  dst.name = 'output';
+  dst.role = 'output';
+  return { flow: { tensor: dst, flat: false }, next };
+}
+
 /** Collects tensors, groups and ops, and checks layers against the machine. */
 export class Lowering {
   readonly ops: ConvOp[] = [];
@@ -116,6 +133,7 @@ export class Lowering {
       throw new CompileError(
         `${what} is ${bits} bits wide but bits.activation is ${this.cfg.bits.activation}: raise bits.activation to ${bits}`,
         where,
+        'NB-C004',
       );
     }
   }
@@ -124,7 +142,7 @@ export class Lowering {
   checkConvFields(where: string, l: Conv2dLayer): void {
     const lim = ISA_LIMITS;
     const bad = (what: string, v: number, max: number, field: string) => {
-      throw new CompileError(`${what} ${v} exceeds the GEMM ${field} field (at most ${max})`, where);
+      throw new CompileError(`${what} ${v} exceeds the GEMM ${field} field (at most ${max})`, where, 'NB-C003');
     };
     if (l.kernelH > lim.kernel) bad('kernel height', l.kernelH, lim.kernel, '4-bit kernel_h');
     if (l.kernelW > lim.kernel) bad('kernel width', l.kernelW, lim.kernel, '4-bit kernel_w');
@@ -139,20 +157,36 @@ export class Lowering {
       throw new CompileError(
         `max pool ${k}x${k} stride ${s} exceeds the 2-bit REQUANT pool_k/pool_s fields (at most ${ISA_LIMITS.poolK})`,
         where,
+        'NB-C003',
       );
     }
   }
 
-  /** Static accumulator bound must fit the hardware when the network allows wider sums than the machine has. */
+  /**
+   * A compiled program never overflows: every layer's static accumulator bound
+   * (over all inputs in range, so also over every partial sum in any order)
+   * must fit both the machine's accumulators and the network's declared
+   * accumulatorBits. Then neither the reference nor the machine can report an
+   * overflow, so they cannot disagree about one (docs/architecture.md section 8).
+   */
   checkAccumulator(info: LayerInfo): void {
+    const out = info.output;
+    if (out.kind !== 'acc') return;
     const hw = this.cfg.bits.accumulator;
-    if (this.net.accumulatorBits <= hw) return;
-    if (info.output.kind === 'acc' && info.output.bits > hw) {
-      throw new CompileError(
-        `accumulator values may reach [${info.output.lo}, ${info.output.hi}] (${info.output.bits} bits) and the network allows ${this.net.accumulatorBits}-bit sums, but bits.accumulator is ${hw}: raise bits.accumulator`,
-        info.where,
-      );
+    const declared = this.net.accumulatorBits;
+    if (out.bits <= hw && out.bits <= declared) return;
+    const reach = `accumulator values may reach [${out.lo}, ${out.hi}] (${out.bits} bits)`;
+    let why: string;
+    if (out.bits > declared && out.bits > hw) {
+      why = `bits.accumulator is ${hw} and the network allows ${declared}-bit sums (accumulatorBits): raise both to ${out.bits}`;
+    } else if (out.bits > hw) {
+      why = `bits.accumulator is ${hw}: raise bits.accumulator to ${out.bits}`;
+    } else {
+      why =
+        `the network allows only ${declared}-bit sums (accumulatorBits): the reference reports an overflow where the machine's ` +
+        `${hw}-bit accumulators would not, so raise the network's accumulatorBits to ${out.bits}`;
     }
+    throw new CompileError(`${reach} but ${why}`, info.where, 'NB-C004');
   }
 
   /** Register an op: its sources stay alive until it, its output starts with it. */

@@ -46,18 +46,102 @@ export interface Machine {
 /** Throws the caller's error (which adds the place) with `message`. */
 export type Reject = (message: string) => never;
 
-/** DRAM bytes [first, end) a DMA instruction touches, and their shape for messages. */
-export interface DramSpan {
+/** Where an access lands: a scratchpad (in entries) or DRAM (in bytes). */
+export type Space = 'inp' | 'wgt' | 'param' | 'acc' | 'out' | 'dram';
+
+/**
+ * One region an instruction reads or writes: `rows` runs of `count`
+ * consecutive entries (DRAM: bytes), `stride` apart. Scratchpad regions are
+ * one run. The bounds check (checkAccesses) and the race detector
+ * (isa/hazards.ts) both read these, so an opcode states its footprint once.
+ */
+export interface Access {
+  space: Space;
+  write: boolean;
+  /** for messages: 'INP read', 'ACC', 'DRAM write' */
+  what: string;
   first: number;
-  end: number;
-  shape: () => string;
+  count: number;
+  rows: number;
+  stride: number;
+  /** DRAM: bytes per entry (messages give the shape in entries) */
+  entryBytes?: number;
+}
+
+/** `count` scratchpad entries from `first`. */
+export function sramAccess(
+  space: Exclude<Space, 'dram'>,
+  write: boolean,
+  what: string,
+  first: number,
+  count: number,
+): Access {
+  return { space, write, what, first, count, rows: 1, stride: 0 };
+}
+
+/** The DRAM side of a 2-D DMA: y_count rows of x_count entries of `entryBytes`, rows dram_stride apart. */
+export function dmaAccess(
+  inst: { dram_addr: number; dram_stride: number; x_count: number; y_count: number },
+  entryBytes: number,
+  write: boolean,
+): Access {
+  return {
+    space: 'dram',
+    write,
+    what: write ? 'DRAM write' : 'DRAM read',
+    first: inst.dram_addr,
+    count: inst.x_count * entryBytes,
+    rows: inst.y_count,
+    stride: inst.dram_stride,
+    entryBytes,
+  };
+}
+
+/** One past the last entry (byte) an access touches. */
+export function accessEnd(a: Access): number {
+  return a.first + (a.rows - 1) * a.stride + a.count;
+}
+
+/** Entries of each scratchpad in the machine. */
+export function spaceEntries(m: Machine, space: Exclude<Space, 'dram'>): number {
+  const sp = m.cfg.scratchpad;
+  switch (space) {
+    case 'inp':
+      return sp.inputEntries;
+    case 'wgt':
+      return sp.weightEntries;
+    case 'param':
+      return sp.paramEntries;
+    case 'acc':
+      return sp.accEntries;
+    case 'out':
+      return sp.outputEntries;
+  }
+}
+
+/** Every access inside its scratchpad or the configured DRAM. */
+export function checkAccesses(op: string, accesses: readonly Access[], m: Machine, reject: Reject): void {
+  for (const a of accesses) {
+    if (a.space !== 'dram') {
+      checkRange(reject, op, a.what, a.first, a.count, spaceEntries(m, a.space));
+      continue;
+    }
+    const end = accessEnd(a);
+    const limit = m.cfg.dram.sizeBytes;
+    if (end > limit) {
+      const eb = a.entryBytes ?? 1;
+      reject(
+        `${op} DRAM range [${a.first}, ${end - 1}] (${a.rows} rows of ${a.count / eb} x ${eb} bytes, stride ${a.stride}) is outside the ${limit}-byte DRAM`,
+      );
+    }
+  }
 }
 
 export interface OpRules<I> {
-  /** Legality beyond the field ranges: every scratchpad range the instruction can touch, window geometry. */
+  /** Every scratchpad and DRAM region the instruction reads or writes (checked against the buffers, and for races). */
+  accesses(inst: I, m: Machine): readonly Access[];
+  /** Legality beyond the field ranges and the accesses' bounds: window geometry, overlaps. */
   checkRanges(inst: I, m: Machine, reject: Reject): void;
-  /** DMA: the DRAM bytes it reads or writes (checked against dram.sizeBytes, sizing the DRAM image); others: undefined. */
-  dramSpan(inst: I, m: Machine): DramSpan | undefined;
 }
 
 export type OpSpec<D extends OpDef> = D & OpRules<InstructionFor<D>>;
@@ -89,9 +173,10 @@ export function dmaFields<const Doc extends string>(sramAddrBits: (a: DerivedArc
   ] as const;
 }
 
-/** For opcodes with nothing to check beyond their fields. */
+/** For opcodes with nothing to check beyond their fields and accesses. */
 export const NO_RANGES = (): void => undefined;
-export const NO_DRAM = (): undefined => undefined;
+/** For opcodes that touch no memory. */
+export const NO_ACCESSES = (): readonly Access[] => [];
 
 /** `OP what range [first, last] is outside the size-entry buffer`. */
 export function outside(op: string, what: string, first: number, count: number, size: number): string {
@@ -101,18 +186,6 @@ export function outside(op: string, what: string, first: number, count: number, 
 /** Reject when [first, first + count) does not fit a buffer of `size` entries. */
 export function checkRange(reject: Reject, op: string, what: string, first: number, count: number, size: number): void {
   if (first + count > size) reject(outside(op, what, first, count, size));
-}
-
-/** The DRAM bytes of a 2-D DMA: y_count rows of x_count entries of `entryBytes`, rows dram_stride apart. */
-export function dmaSpan(
-  inst: { dram_addr: number; dram_stride: number; x_count: number; y_count: number },
-  entryBytes: number,
-): DramSpan {
-  return {
-    first: inst.dram_addr,
-    end: inst.dram_addr + (inst.y_count - 1) * inst.dram_stride + inst.x_count * entryBytes,
-    shape: () => `${inst.y_count} rows of ${inst.x_count} x ${entryBytes} bytes, stride ${inst.dram_stride}`,
-  };
 }
 
 /** Pool windows (REQUANT, POOL): out_h x out_w windows of pool_k, pool_s apart, must lie inside the in_h x in_w tile. */

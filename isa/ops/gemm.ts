@@ -1,5 +1,5 @@
 /** GEMM: one convolution tile on the systolic array, pass by pass. */
-import { NO_DRAM, bits, checkRange, defineOp } from './define.js';
+import { bits, defineOp, sramAccess } from './define.js';
 
 /** The GEMM fields that shape its passes. */
 interface PassShape {
@@ -117,8 +117,12 @@ export const GEMM = defineOp(
     ],
   },
   {
+    accesses: (g, m) => [
+      sramAccess('inp', false, 'INP read', g.inp_addr, gemmBlocks(g) * g.in_h * g.in_w),
+      sramAccess('wgt', false, 'WGT read', g.wgt_addr, gemmPassCount(g, m.arch.rows) * m.arch.rows),
+      sramAccess('acc', true, 'ACC', g.acc_addr, g.out_h * g.out_w),
+    ],
     checkRanges(g, m, reject) {
-      const sp = m.cfg.scratchpad;
       if (g.taps && g.ci_blocks > m.arch.maxTapLanes) {
         reject(
           `GEMM taps=1 takes its tap group from ci_blocks, which must be at most R/2 = ${m.arch.maxTapLanes} lanes (two taps per pass), got ${g.ci_blocks}`,
@@ -129,10 +133,6 @@ export const GEMM = defineOp(
           `GEMM nibble_lanes=1 needs taps=1 with an even tap group (ci_blocks: a low and a high nibble lane per channel), got taps=${g.taps} ci_blocks=${g.ci_blocks}`,
         );
       }
-      checkRange(reject, g.op, 'INP read', g.inp_addr, gemmBlocks(g) * g.in_h * g.in_w, sp.inputEntries);
-      checkRange(reject, g.op, 'WGT read', g.wgt_addr, gemmPassCount(g, m.arch.rows) * m.arch.rows, sp.weightEntries);
-      checkRange(reject, g.op, 'ACC', g.acc_addr, g.out_h * g.out_w, sp.accEntries);
     },
-    dramSpan: NO_DRAM,
   },
 );

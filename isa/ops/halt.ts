@@ -1,5 +1,5 @@
 /** HALT: stops fetch. */
-import { NO_DRAM, NO_RANGES, defineOp } from './define.js';
+import { NO_ACCESSES, NO_RANGES, defineOp } from './define.js';
 
 export const HALT = defineOp(
   {
@@ -9,5 +9,5 @@ export const HALT = defineOp(
     doc: 'Stops fetch; the machine is done when every queue is empty and every unit idle.',
     fields: [],
   },
-  { checkRanges: NO_RANGES, dramSpan: NO_DRAM },
+  { accesses: NO_ACCESSES, checkRanges: NO_RANGES },
 );

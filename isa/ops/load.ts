@@ -1,7 +1,7 @@
 /** LOAD: 2-D strided DMA from DRAM into INP, WGT or PARAM. */
 import type { DerivedArch } from '../../arch/index.js';
 import { BUFFER_NAMES, BUF_INP, BUF_WGT } from '../word.js';
-import { bits, checkRange, defineOp, dmaFields, dmaSpan } from './define.js';
+import { bits, defineOp, dmaAccess, dmaFields, sramAccess } from './define.js';
 
 /** Entry width in bytes of a LOAD destination buffer (by `buf` code). */
 export function loadEntryBytes(a: DerivedArch, buf: number): number {
@@ -29,15 +29,20 @@ export const LOAD = defineOp(
     ],
   },
   {
-    checkRanges(inst, m, reject) {
-      const sp = m.cfg.scratchpad;
+    accesses: (inst, m) => [
+      sramAccess(
+        BUFFER_NAMES[inst.buf]!,
+        true,
+        `${BUFFER_NAMES[inst.buf]!.toUpperCase()} write`,
+        inst.sram_addr,
+        inst.x_count * inst.y_count,
+      ),
+      dmaAccess(inst, loadEntryBytes(m.arch, inst.buf), false),
+    ],
+    checkRanges(inst, _m, reject) {
       if (inst.replicate && inst.buf !== BUF_INP) {
         reject(`LOAD replicate=${inst.replicate} applies to INP only, not ${BUFFER_NAMES[inst.buf]!.toUpperCase()}`);
       }
-      const depth = [sp.inputEntries, sp.weightEntries, sp.paramEntries][inst.buf]!;
-      const what = `${BUFFER_NAMES[inst.buf]!.toUpperCase()} write`;
-      checkRange(reject, inst.op, what, inst.sram_addr, inst.x_count * inst.y_count, depth);
     },
-    dramSpan: (inst, m) => dmaSpan(inst, loadEntryBytes(m.arch, inst.buf)),
   },
 );

@@ -1,6 +1,6 @@
 /** NOP (SYNC): a token-only instruction on the unit its field names. */
 import { UNITS } from '../word.js';
-import { NO_DRAM, NO_RANGES, bits, defineOp } from './define.js';
+import { NO_ACCESSES, NO_RANGES, bits, defineOp } from './define.js';
 
 export const NOP = defineOp(
   {
@@ -10,5 +10,5 @@ export const NOP = defineOp(
     doc: 'Token-only instruction (SYNC): pops and pushes dependency tokens in the named unit, nothing else. 1 cycle.',
     fields: [{ name: 'unit', width: bits(2), enumNames: UNITS, doc: 'unit that executes it' }],
   },
-  { checkRanges: NO_RANGES, dramSpan: NO_DRAM },
+  { accesses: NO_ACCESSES, checkRanges: NO_RANGES },
 );

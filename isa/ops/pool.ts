@@ -1,5 +1,5 @@
 /** POOL: max pooling of activations OUT -> OUT. */
-import { NO_DRAM, bits, checkRange, checkWindows, defineOp } from './define.js';
+import { bits, checkWindows, defineOp, sramAccess } from './define.js';
 
 export const POOL = defineOp(
   {
@@ -20,19 +20,19 @@ export const POOL = defineOp(
     ],
   },
   {
-    checkRanges(q, m, reject) {
-      const depth = m.cfg.scratchpad.outputEntries;
+    accesses: (q) => [
+      sramAccess('out', false, 'OUT read', q.src_addr, q.in_h * q.in_w),
+      sramAccess('out', true, 'OUT write', q.dst_addr, q.out_h * q.out_w),
+    ],
+    checkRanges(q, _m, reject) {
       checkWindows(reject, q);
       const inCount = q.in_h * q.in_w;
       const outCount = q.out_h * q.out_w;
-      checkRange(reject, q.op, 'OUT read', q.src_addr, inCount, depth);
-      checkRange(reject, q.op, 'OUT write', q.dst_addr, outCount, depth);
       if (q.src_addr < q.dst_addr + outCount && q.dst_addr < q.src_addr + inCount) {
         reject(
           `POOL source [${q.src_addr}, ${q.src_addr + inCount - 1}] and destination [${q.dst_addr}, ${q.dst_addr + outCount - 1}] overlap`,
         );
       }
     },
-    dramSpan: NO_DRAM,
   },
 );

@@ -1,5 +1,5 @@
 /** REQUANT: shift-batch-norm requantization ACC -> OUT, with optional fused max pooling. */
-import { NO_DRAM, bits, checkRange, checkWindows, defineOp } from './define.js';
+import { bits, checkWindows, defineOp, sramAccess } from './define.js';
 
 export const REQUANT = defineOp(
   {
@@ -31,13 +31,11 @@ export const REQUANT = defineOp(
     ],
   },
   {
-    checkRanges(r, m, reject) {
-      const sp = m.cfg.scratchpad;
-      checkWindows(reject, r);
-      checkRange(reject, r.op, 'ACC read', r.acc_addr, r.in_h * r.in_w, sp.accEntries);
-      checkRange(reject, r.op, 'OUT write', r.out_addr, r.out_h * r.out_w, sp.outputEntries);
-      checkRange(reject, r.op, 'PARAM read', r.param_addr, 1, sp.paramEntries);
-    },
-    dramSpan: NO_DRAM,
+    accesses: (r) => [
+      sramAccess('acc', false, 'ACC read', r.acc_addr, r.in_h * r.in_w),
+      sramAccess('out', true, 'OUT write', r.out_addr, r.out_h * r.out_w),
+      sramAccess('param', false, 'PARAM read', r.param_addr, 1),
+    ],
+    checkRanges: (r, _m, reject) => checkWindows(reject, r),
   },
 );

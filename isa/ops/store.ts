@@ -1,5 +1,5 @@
 /** STORE: 2-D strided DMA from OUT to DRAM. */
-import { checkRange, defineOp, dmaFields, dmaSpan } from './define.js';
+import { NO_RANGES, defineOp, dmaAccess, dmaFields, sramAccess } from './define.js';
 
 export const STORE = defineOp(
   {
@@ -10,10 +10,10 @@ export const STORE = defineOp(
     fields: dmaFields((a) => a.outAddrBits, 'first OUT entry'),
   },
   {
-    checkRanges(inst, m, reject) {
-      const entries = inst.x_count * inst.y_count;
-      checkRange(reject, inst.op, 'OUT read', inst.sram_addr, entries, m.cfg.scratchpad.outputEntries);
-    },
-    dramSpan: (inst, m) => dmaSpan(inst, m.arch.outEntryBytes),
+    accesses: (inst, m) => [
+      sramAccess('out', false, 'OUT read', inst.sram_addr, inst.x_count * inst.y_count),
+      dmaAccess(inst, m.arch.outEntryBytes, true),
+    ],
+    checkRanges: NO_RANGES,
   },
 );

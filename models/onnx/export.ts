@@ -14,7 +14,7 @@
  * shift, and layers keep their names (node names). The raw input scale 1 is
  * recorded in the model's metadata (nibble.raw_input_scale).
  */
-import { ModelError } from '../../arch/index.js';
+import { assertNever, ModelError } from '../../arch/index.js';
 import type { Layer, Network } from '../ir.js';
 import { convPadding, type Conv2dLayer } from '../layers/conv2d.js';
 import { type LayerInfo } from '../ir.js';
@@ -141,6 +141,9 @@ function emit(b: Builder, x: string, info: LayerInfo, flat: boolean): { value: s
       const sc = conv(b, x, l.shortcut);
       return { value: b.node('Add', l.name, [v, sc]), flat: f };
     }
+    default:
+      // a new layer kind needs its QONNX form here (docs/extending.md)
+      return assertNever(l, 'layer kind');
   }
 }
 

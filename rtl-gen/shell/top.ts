@@ -353,7 +353,7 @@ ${coreReadPath(p)}
     .rq_beats(st == S_FETCH ? ${fetchBeats} : c_beats),
     .rq_size(st == S_FETCH ? 3'd${p.busSize} : c_size),
     .arvalid(m_axi_gmem_ARVALID), .arready(m_axi_gmem_ARREADY), .araddr(m_axi_gmem_ARADDR),
-    .arlen(m_axi_gmem_ARLEN), .arsize(m_axi_gmem_ARSIZE));
+    .arlen(m_axi_gmem_ARLEN), .arsize(m_axi_gmem_ARSIZE), .burst_done(r_hs && m_axi_gmem_RLAST));
   reg [${AW - 1}:0] ar_last;
   always @(posedge ap_clk) begin
     if (rst) ar_last <= 0;

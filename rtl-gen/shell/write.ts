@@ -14,6 +14,7 @@
  *    burst of the STORE is answered.
  * Narrow entries (OUT entries smaller than the bus) are narrow transfers
  * (AWSIZE = log2 entry bytes) on the byte lanes of their address.
+ * sim/bus/write-path.ts models it cycle by cycle.
  */
 import type { ShellParams } from './options.js';
 
@@ -37,8 +38,9 @@ export function axiWriteModule(p: ShellParams): string {
         }
       : { data: 'wr_data', strb: 'wr_strb' };
   const QW = DW + SB + 1;
-  // bursts awaiting B: enough for one burst per cycle over the deterministic model's response latency, so the limit never binds there
-  const OB = Math.max(DB + 2, Math.ceil(Math.log2(p.cfg.dram.latency + 8)));
+  // bursts awaiting B: at most bus.writeOutstanding (a closing beat waits while that many are out)
+  const KW = p.bus.writeOutstanding;
+  const OB = Math.max(2, Math.ceil(Math.log2(KW + 1)));
   return `// AXI4 write channels: bursts formed from the STORE beat stream (see rtl-gen/shell/write.ts)
 module nibble_axi_wr (
   input wire clk,
@@ -91,7 +93,7 @@ module nibble_axi_wr (
   wire close = h_last || page_end || cap || !contig;
   wire q_full;
   wire aw_free = !awvalid || awready;
-  wire b_room = b_out != {${OB}{1'b1}};
+  wire b_room = b_out != ${OB}'d${KW};
   wire move = hv && known && !q_full && (!close || (aw_free && b_room));
   assign wr_ready = !hv || move;
   wire take = wr_valid && wr_ready;

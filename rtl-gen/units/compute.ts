@@ -4,11 +4,23 @@
  * tokens and the units allow, shares the ACC read port between them, retires
  * a compute NOP at once, and reports every retire with its instruction index.
  */
+import type { MnemonicOn } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { lit } from '../emit/width.js';
 import { readPort, traceEvents, tracePorts, unitPorts, writePort } from './ports.js';
 import { tokenEvents, tokensReady } from './tokens.js';
+
+/**
+ * The decode wire of every compute opcode. A new compute opcode in isa/table.ts
+ * is a compile error here until it has one, and then needs its datapath (a
+ * unit's start and retire, like REQUANT and POOL in requant.ts): without it the
+ * word would retire as a compute NOP (docs/extending.md).
+ */
+const COMPUTE_HEADS = { GEMM: 'ch_gemm', REQUANT: 'ch_rq', POOL: 'ch_pool' } as const satisfies Record<
+  MnemonicOn<'compute'>,
+  string
+>;
 
 function ports(m: VerilogModule, f: CoreFacts): void {
   unitPorts(m, f, 'compute', { decodesPart: false, busyReg: false });
@@ -34,11 +46,7 @@ export function computeModule(
   ports(m, f);
   const head = f.isa.entryView('GEMM', d.IX.value);
   m.wire('ch_op', d.OPC_W, { value: head.slice('cq_head', 'opcode') });
-  for (const [name, op] of [
-    ['ch_gemm', 'GEMM'],
-    ['ch_rq', 'REQUANT'],
-    ['ch_pool', 'POOL'],
-  ] as const)
+  for (const [op, name] of Object.entries(COMPUTE_HEADS) as [keyof typeof COMPUTE_HEADS, string][])
     m.wire(name, 1, { value: `ch_op == ${lit(d.OPC_W, f.isa.opcodeOf(op))}` });
   m.wire('ch_idx', d.IX, { value: head.slice('cq_head', 'idx') });
   m.wire('cp_tok', 1, { value: tokensReady(f, 'compute', head, 'cq_head') });

@@ -3,7 +3,7 @@
  * from DRAM into INP, WGT or PARAM. The request side walks the rows; the
  * response side assembles each entry from its bus beats and writes it.
  */
-import type { LoadBuffer } from '../../isa/index.js';
+import type { LoadBuffer, MnemonicOn } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { rtlReads } from '../pending.js';
@@ -105,7 +105,9 @@ export function loadModule(f: CoreFacts): VerilogModule {
     .fields.map((x) => x.name)
     .filter((x) => rtlReads('LOAD', x));
   head.unpack(m, 'lq_head', 'lh', [...fields, 'idx']);
-  m.wire('lh_is_load', 1, { value: `${head.slice('lq_head', 'opcode')} == ${lit(d.OPC_W, f.isa.opcodeOf('LOAD'))}` });
+  // every load-unit opcode but NOP is a LOAD: a new one is a compile error here (docs/extending.md)
+  const loadOps = { LOAD: 'lh_is_load' } as const satisfies Record<MnemonicOn<'load'>, string>;
+  m.wire(loadOps.LOAD, 1, { value: `${head.slice('lq_head', 'opcode')} == ${lit(d.OPC_W, f.isa.opcodeOf('LOAD'))}` });
   m.assign('ld_start', `running && lq_ne && !ld_busy && ${tokensReady(f, 'load', head, 'lq_head')}`);
   m.wire('ld_start_load', 1, { value: 'ld_start && lh_is_load' });
   m.wire('ld_start_nop', 1, { value: 'ld_start && !lh_is_load' });

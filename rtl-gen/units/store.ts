@@ -3,6 +3,7 @@
  * DMA from OUT to DRAM, one beat per cycle with byte strobes, retiring on the
  * write response of its last beat.
  */
+import type { MnemonicOn } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { Dim, bitsFor, lit, zext } from '../emit/width.js';
@@ -42,7 +43,11 @@ export function storeModule(f: CoreFacts): VerilogModule {
   ports(m, f);
   const head = f.isa.entryView('STORE', d.IX.value);
   head.unpack(m, 'sq_head', 'sh', [...f.isa.layouts.get('STORE')!.fields.map((x) => x.name), 'idx']);
-  m.wire('sh_is_store', 1, { value: `${head.slice('sq_head', 'opcode')} == ${lit(d.OPC_W, f.isa.opcodeOf('STORE'))}` });
+  // every store-unit opcode but NOP is a STORE: a new one is a compile error here (docs/extending.md)
+  const storeOps = { STORE: 'sh_is_store' } as const satisfies Record<MnemonicOn<'store'>, string>;
+  m.wire(storeOps.STORE, 1, {
+    value: `${head.slice('sq_head', 'opcode')} == ${lit(d.OPC_W, f.isa.opcodeOf('STORE'))}`,
+  });
   m.regs(['st_send', 'st_wait']);
   m.assign('st_start', `running && sq_ne && !st_busy && ${tokensReady(f, 'store', head, 'sq_head')}`);
   m.wire('st_start_store', 1, { value: 'st_start && sh_is_store' });

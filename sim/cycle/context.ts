@@ -4,6 +4,7 @@
  * instruction's dispatch D, start S and end E as they happen.
  */
 import type { Program } from '../../isa/index.js';
+import type { BusParams, ReadPath, ReadRequest, WritePath } from '../bus/index.js';
 import { emptyCounters, type Counters } from '../counters.js';
 import type { Scratchpads } from '../memory.js';
 import { simOpOf, type CycleBehaviour } from '../ops/index.js';
@@ -11,6 +12,17 @@ import type { PreparedProgram } from '../prepare.js';
 import { TokenCounters } from './tokens.js';
 
 export type UnitState = 'idle' | 'busy' | 'token' | 'dram';
+
+/** The bus model's paths, when the config's bus section is modelled (sim/bus/). */
+export interface CycleBus {
+  params: BusParams;
+  read: ReadPath;
+  write: WritePath;
+  /** the LOAD unit's row request this cycle */
+  offer: ReadRequest | undefined;
+  /** the STORE unit stepped the write path this cycle */
+  wrote: boolean;
+}
 
 export class CycleContext {
   readonly D: Float64Array;
@@ -26,6 +38,7 @@ export class CycleContext {
     readonly program: Program,
     readonly dram: Uint8Array,
     readonly sp: Scratchpads,
+    readonly bus?: CycleBus,
   ) {
     this.D = new Float64Array(p.count).fill(NaN);
     this.S = new Float64Array(p.count).fill(NaN);

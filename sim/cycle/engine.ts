@@ -13,8 +13,9 @@ import { finishCounters, type Counters, type UnitCounters } from '../counters.js
 import type { Scratchpads } from '../memory.js';
 import { U_COMPUTE, U_HALT, type PreparedProgram } from '../prepare.js';
 import { budgetError, deadlockError } from '../schedule.js';
+import { busParams, ReadPath, WritePath } from '../bus/index.js';
 import { ArrayUnit } from './array.js';
-import { CycleContext, type UnitState } from './context.js';
+import { CycleContext, type CycleBus, type UnitState } from './context.js';
 import { FetchUnit, type FetchState } from './fetch.js';
 import { LoadUnit } from './load.js';
 import { StoreUnit } from './store.js';
@@ -56,6 +57,8 @@ export interface CycleSnapshot {
 
 export interface CycleRunOptions {
   maxCycles: number;
+  /** model the config's bus section (sim/bus/): fetch, LOAD and STORE through the shell's read and write paths */
+  bus?: boolean;
   keepTrace: boolean;
   onCycle?: (s: CycleSnapshot) => void;
 }
@@ -80,8 +83,8 @@ class CycleMachine {
   compute: UnitState = 'idle';
   computeInst = -1;
 
-  constructor(p: PreparedProgram, program: Program, dram: Uint8Array, sp: Scratchpads) {
-    this.ctx = new CycleContext(p, program, dram, sp);
+  constructor(p: PreparedProgram, program: Program, dram: Uint8Array, sp: Scratchpads, bus?: CycleBus) {
+    this.ctx = new CycleContext(p, program, dram, sp, bus);
     this.fetch = new FetchUnit(this.ctx);
     this.load = new LoadUnit(this.ctx);
     this.store = new StoreUnit(this.ctx);
@@ -91,6 +94,8 @@ class CycleMachine {
 
   /** One cycle of every unit, in the order their decisions depend on; returns whether anything progressed. */
   step(t: number): boolean {
+    const bus = this.ctx.bus;
+    if (bus) busBegin(bus);
     let progress = this.fetch.step(t);
     if (this.load.step(t)) progress = true;
     if (this.store.step(t)) progress = true;
@@ -108,7 +113,14 @@ class CycleMachine {
     // end of cycle: pushes become visible, the dispatched instruction enters its queue
     this.ctx.tokens.commit();
     this.fetch.commit();
+    if (bus) busEnd(bus, t);
     return progress;
+  }
+
+  /** Nothing in flight on the bus (always, without the bus model). */
+  get busIdle(): boolean {
+    const bus = this.ctx.bus;
+    return !bus || (bus.read.idle && bus.write.idle);
   }
 
   get busy(): boolean {
@@ -154,6 +166,34 @@ class CycleMachine {
   }
 }
 
+function busBegin(bus: CycleBus): void {
+  bus.read.begin();
+  bus.write.begin();
+  bus.offer = undefined;
+  bus.wrote = false;
+}
+
+/** End of cycle t: the write path steps once (idle unless the STORE unit offered a beat), then the read path. */
+function busEnd(bus: CycleBus, t: number): void {
+  if (!bus.wrote) bus.write.cycle(t, false, 0, false);
+  bus.read.end(t, bus.offer);
+}
+
+function newBus(p: PreparedProgram): CycleBus {
+  const params = busParams(p.cfg, p.count);
+  const bus: CycleBus = {
+    params,
+    read: new ReadPath(params),
+    write: new WritePath(params),
+    offer: undefined,
+    wrote: false,
+  };
+  // the shell's first cycle of the run is the one in which the core's start pulse is high
+  busBegin(bus);
+  busEnd(bus, -1);
+  return bus;
+}
+
 function countState(uc: UnitCounters, s: UnitState): void {
   if (s === 'busy') uc.busy++;
   else if (s === 'token') uc.stallToken++;
@@ -168,7 +208,7 @@ export function runCycleEngine(
   sp: Scratchpads,
   opts: CycleRunOptions,
 ): CycleRunResult {
-  const m = new CycleMachine(p, program, dram, sp);
+  const m = new CycleMachine(p, program, dram, sp, opts.bus && p.cfg.bus ? newBus(p) : undefined);
   const { ctx } = m;
   const trace: CycleSnapshot[] | undefined = opts.keepTrace ? [] : undefined;
   const wantSnap = opts.keepTrace || opts.onCycle !== undefined;
@@ -187,7 +227,7 @@ export function runCycleEngine(
       T = t + 1;
       break;
     }
-    if (t >= 1 && !progress && !busy) {
+    if (t >= 1 && !progress && !busy && m.busIdle) {
       throw deadlockError(p, {
         queues: ctx.queues.map((q) => [...q]),
         tokens: [...ctx.tokens.count],

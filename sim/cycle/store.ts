@@ -5,8 +5,9 @@
  * last beat comes `dram.latency` cycles later. A NOP on this unit takes one cycle.
  */
 import { packLanes, type StoreInst } from '../../isa/index.js';
+import { StoreTraffic } from '../bus/index.js';
 import { U_STORE } from '../prepare.js';
-import type { CycleContext } from './context.js';
+import type { CycleBus, CycleContext } from './context.js';
 import { DmaUnit } from './dma-unit.js';
 
 export class StoreUnit extends DmaUnit {
@@ -23,9 +24,18 @@ export class StoreUnit extends DmaUnit {
     this.writeBeat = false;
   }
 
-  protected beginInstruction(): void {}
+  private traffic: StoreTraffic | undefined;
+  private waiting = false;
+
+  protected beginInstruction(): void {
+    const bus = this.ctx.bus;
+    const inst = this.ctx.p.code[this.inst]!;
+    if (bus && inst.op === 'STORE') this.traffic = new StoreTraffic(inst as StoreInst, bus.params, this.ctx.p.arch);
+    this.waiting = false;
+  }
 
   protected transfer(t: number): void {
+    if (this.ctx.bus) return this.busTransfer(t, this.ctx.bus);
     const { p, sp, dram, c, S } = this.ctx;
     const st = p.code[this.inst] as StoreInst;
     const n = p.arch.cols;
@@ -53,5 +63,45 @@ export class StoreUnit extends DmaUnit {
     }
     this.state = k <= beats ? 'busy' : 'dram';
     if (k === beats + p.cfg.dram.latency) this.finish(t);
+  }
+
+  /**
+   * With the bus model: from the cycle after the start, one beat per cycle
+   * while the shell's write path is ready (an entry lands in DRAM with its
+   * last beat); then the write response.
+   */
+  private busTransfer(t: number, bus: CycleBus): void {
+    const { p, sp, dram, c, S } = this.ctx;
+    const tr = this.traffic!;
+    this.state = t === S[this.inst]! ? 'busy' : 'dram';
+    if (this.waiting) {
+      if (bus.write.response) this.finish(t);
+      return;
+    }
+    if (t === S[this.inst]!) return;
+    bus.wrote = true;
+    if (!bus.write.cycle(t, true, tr.address(), tr.last)) return;
+    this.writeBeat = true;
+    this.state = 'busy';
+    tr.fired();
+    const st = p.code[this.inst] as StoreInst;
+    const bpe = bus.params.entries[3]!.beats;
+    if (tr.sent % bpe === 0) {
+      const n = p.arch.cols;
+      const e = tr.sent / bpe - 1;
+      const eb = p.arch.outEntryBytes;
+      const off = st.dram_addr + Math.floor(e / st.x_count) * st.dram_stride + (e % st.x_count) * eb;
+      packLanes(
+        sp.out.subarray((st.sram_addr + e) * n, (st.sram_addr + e + 1) * n),
+        0,
+        n,
+        p.arch.activationBits,
+        dram,
+        off,
+      );
+      c.sram.out.reads++;
+      c.dram.writeBytes += eb;
+    }
+    if (tr.done) this.waiting = true;
   }
 }

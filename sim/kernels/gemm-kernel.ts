@@ -9,12 +9,10 @@
  * Unavailable (undefined) when the .wasm file is missing or the runtime has no
  * WebAssembly SIMD: the JavaScript path then runs, with the same results.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { packageRoot, type DerivedArch } from '../../arch/index.js';
+import { readFileSync } from 'node:fs';
+import { builtFile, type DerivedArch } from '../../arch/index.js';
 import { gemmPassCount, type GemmInst, type Instruction } from '../../isa/index.js';
-import type { Scratchpads } from '../memory.js';
+import type { MemoryShape, Scratchpads } from '../memory.js';
 
 /** The exports of gemm.wat. */
 export interface KernelExports {
@@ -44,6 +42,38 @@ export interface KernelExports {
     hp: number,
     wp: number,
     pdir: number,
+  ): void;
+  zero(dst: number, len: number): void;
+  unpack4(src: number, stride: number, rowBytes: number, rows: number, dst: number, signed: number): void;
+  pack4(src: number, rowBytes: number, rows: number, dst: number, stride: number): void;
+  requant(
+    acc: number,
+    out: number,
+    bias: number,
+    shift: number,
+    n: number,
+    inW: number,
+    outH: number,
+    outW: number,
+    k: number,
+    s: number,
+    lo: number,
+    hi: number,
+    mask: number,
+    work: number,
+  ): void;
+  pool(
+    src: number,
+    dst: number,
+    n: number,
+    inW: number,
+    outH: number,
+    outW: number,
+    k: number,
+    s: number,
+    signed: number,
+    sext: number,
+    mask: number,
   ): void;
 }
 
@@ -86,18 +116,9 @@ function align(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
 
-/**
- * A file built into dist/sim/kernels/: next to this module when it runs from
- * dist/, else in dist/ of the package (the tests run the sources).
- */
+/** A file built into dist/sim/kernels/ (the .wasm kernel, the helper thread's entry). */
 export function builtKernelFile(name: string): string | undefined {
-  const candidates = [fileURLToPath(new URL(`./${name}`, import.meta.url))];
-  try {
-    candidates.push(join(packageRoot(), 'dist', 'sim', 'kernels', name));
-  } catch {
-    // no package.json above: only the file next to this module counts
-  }
-  return candidates.find((f) => existsSync(f));
+  return builtFile(`sim/kernels/${name}`, import.meta.url);
 }
 
 export function newKernelMemory(): WebAssembly.Memory {
@@ -113,16 +134,22 @@ export interface StagedGemm {
   pixels: number;
   lanes: number;
   n: number;
+  /** the GEMM ran on resident scratchpads: its ACC is already in place */
+  inPlace: boolean;
 }
 
-/** Bytes of kernel memory one GEMM needs; offsets of its regions. */
-function layout(g: GemmInst, lanes: number) {
+/**
+ * Kernel memory one GEMM needs from `base` on: offsets of its regions. Direct
+ * (its INP, WGT and ACC are resident scratchpads, read and written in place):
+ * no copies of those.
+ */
+function layout(g: GemmInst, lanes: number, base: number, direct: boolean) {
   const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
   const pairs = passes * (lanes / 2);
   // the zero-bordered image covers the tile and every window (padding on all sides)
   const hp = Math.max(g.pad_top + g.in_h, (g.out_h - 1) * g.stride_h + g.kernel_h);
   const wp = Math.max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.kernel_w);
-  let at = 0;
+  let at = base;
   const take = (bytes: number) => {
     const off = at;
     at += align(bytes);
@@ -132,9 +159,9 @@ function layout(g: GemmInst, lanes: number) {
     passes,
     hp,
     wp,
-    inp: take(g.ci_blocks * g.in_h * g.in_w * lanes),
-    wgt: take(passes * lanes * lanes),
-    acc: take(g.out_h * g.out_w * lanes * 4),
+    inp: direct ? 0 : take(g.ci_blocks * g.in_h * g.in_w * lanes),
+    wgt: direct ? 0 : take(passes * lanes * lanes),
+    acc: direct ? 0 : take(g.out_h * g.out_w * lanes * 4),
     pstart: take((passes + 1) * 4),
     pact: take(pairs * 4),
     packed: take(pairs * lanes * 4),
@@ -144,11 +171,45 @@ function layout(g: GemmInst, lanes: number) {
   };
 }
 
+/** The scratchpads and DRAM image of one fast-engine run, as views into a kernel's memory. */
+export interface ResidentMemories {
+  sp: Scratchpads;
+  dram: Uint8Array;
+}
+
+/** Byte offsets of the resident memories: scratchpads, then DRAM, each 64-byte aligned. */
+function residentLayout(p: MemoryShape) {
+  const sp = p.cfg.scratchpad;
+  const { rows, cols: n } = p.arch; // INP entries hold R lanes, the other buffers C
+  let at = 0;
+  const take = (bytes: number) => {
+    const off = at;
+    at += align(bytes);
+    return off;
+  };
+  return {
+    inp: take(sp.inputEntries * rows),
+    wgt: take(sp.weightEntries * n),
+    bias: take(sp.paramEntries * n * 4),
+    shift: take(sp.paramEntries * n),
+    acc: take(sp.accEntries * n * 4),
+    out: take(sp.outputEntries * n),
+    dram: take(p.dramBytes),
+    total: at,
+  };
+}
+
 export class GemmKernel implements GemmCore {
   readonly x: KernelExports;
   private u8 = new Uint8Array(0);
   private i8 = new Int8Array(0);
   private i32 = new Int32Array(0);
+  /** where a GEMM's work regions start: after the resident memories of the current run */
+  private workBase = 0;
+  /** the scratchpads resident in this memory for the current run (their GEMMs need no copies) */
+  private residentSp: Scratchpads | undefined;
+  /** the staged GEMM's arguments, reused (they are consumed before the next GEMM is staged) */
+  private readonly args = new Int32Array(STAGED_ARGS);
 
   constructor(
     module: WebAssembly.Module,
@@ -174,12 +235,97 @@ export class GemmKernel implements GemmCore {
     return true;
   }
 
-  /** Copy g's INP, WGT (and ACC when it accumulates) into kernel memory; undefined when memory cannot grow that far. */
+  /**
+   * Zeroed scratchpads and a zeroed DRAM image of p's sizes at the start of
+   * this kernel's memory, for one fast-engine run (the previous run's views
+   * are overwritten: a run copies out what it returns). Undefined when the
+   * memory cannot grow that far: the run then uses plain typed arrays.
+   */
+  resident(p: MemoryShape): ResidentMemories | undefined {
+    const L = residentLayout(p);
+    this.residentSp = undefined;
+    this.workBase = 0;
+    if (!this.reserve(L.total)) return undefined;
+    const buf = this.memory.buffer;
+    const s = p.cfg.scratchpad;
+    const { rows, cols: n } = p.arch;
+    this.x.zero(0, L.total);
+    const sp: Scratchpads = {
+      inp: new Uint8Array(buf, L.inp, s.inputEntries * rows),
+      wgt: new Int8Array(buf, L.wgt, s.weightEntries * n),
+      bias: new Int32Array(buf, L.bias, s.paramEntries * n),
+      shift: new Int8Array(buf, L.shift, s.paramEntries * n),
+      acc: new Int32Array(buf, L.acc, s.accEntries * n),
+      out: new Uint8Array(buf, L.out, s.outputEntries * n),
+    };
+    this.residentSp = sp;
+    this.workBase = align(L.total);
+    return { sp, dram: new Uint8Array(buf, L.dram, p.dramBytes) };
+  }
+
+  /** Start of a scratch region of `bytes` after the resident memories (undefined: memory cannot grow). */
+  work(bytes: number): number | undefined {
+    return this.reserve(this.workBase + bytes) ? this.workBase : undefined;
+  }
+
+  /**
+   * The arguments of g's pack and gemm calls. Its INP, WGT (and ACC when it
+   * accumulates) are copied into kernel memory, except when they are this
+   * kernel's resident scratchpads with at least 16 lanes: then the kernel
+   * reads and writes them in place. Undefined when memory cannot grow that far.
+   */
   stage(g: GemmInst, sp: Scratchpads, a: DerivedArch): StagedGemm | undefined {
     const n = a.rows; // square arrays only (kernelTakes)
     const lanes = Math.max(CHUNK, n);
-    const L = layout(g, lanes);
+    const direct = lanes === n && sp === this.residentSp;
+    const L = layout(g, lanes, this.workBase, direct);
     if (!this.reserve(L.total)) return undefined;
+    const pixels = g.out_h * g.out_w;
+    let inp = L.inp;
+    let wgt = L.wgt;
+    let acc = L.acc;
+    if (direct) {
+      inp = sp.inp.byteOffset + g.inp_addr * n;
+      wgt = sp.wgt.byteOffset + g.wgt_addr * n;
+      acc = sp.acc.byteOffset + g.acc_addr * n * 4;
+    } else this.copyIn(g, sp, n, lanes, L);
+    const sext = g.act_signed ? 16 - a.activationBits : 0;
+    const args = this.args;
+    args[0] = wgt;
+    args[1] = L.passes;
+    args[2] = lanes;
+    args[3] = L.pstart;
+    args[4] = L.pact;
+    args[5] = L.packed;
+    args[6] = inp;
+    args[7] = g.in_h;
+    args[8] = g.in_w;
+    args[9] = g.ci_blocks;
+    args[10] = g.kernel_h;
+    args[11] = g.kernel_w;
+    args[12] = g.stride_h;
+    args[13] = g.stride_w;
+    args[14] = g.pad_top;
+    args[15] = g.pad_left;
+    args[16] = g.out_h;
+    args[17] = g.out_w;
+    args[18] = lanes;
+    args[19] = sext;
+    args[20] = acc;
+    args[21] = g.accumulate;
+    args[22] = g.pshift;
+    args[23] = L.pstart;
+    args[24] = L.pact;
+    args[25] = L.packed;
+    args[26] = L.wide;
+    args[27] = L.hp;
+    args[28] = L.wp;
+    args[29] = L.pdir;
+    return { args, accIndex: acc / 4, accAddr: g.acc_addr, pixels, lanes, n, inPlace: direct };
+  }
+
+  /** Copy g's INP, WGT (and ACC when it accumulates) into its regions of kernel memory (16 lanes at least). */
+  private copyIn(g: GemmInst, sp: Scratchpads, n: number, lanes: number, L: ReturnType<typeof layout>): void {
     const { u8, i8, i32 } = this;
     const inpEntries = g.ci_blocks * g.in_h * g.in_w;
     const wgtRows = L.passes * n;
@@ -188,56 +334,20 @@ export class GemmKernel implements GemmCore {
       u8.set(sp.inp.subarray(g.inp_addr * n, (g.inp_addr + inpEntries) * n), L.inp);
       i8.set(sp.wgt.subarray(g.wgt_addr * n, (g.wgt_addr + wgtRows) * n), L.wgt);
       if (g.accumulate) i32.set(sp.acc.subarray(g.acc_addr * n, (g.acc_addr + pixels) * n), L.acc / 4);
-    } else {
-      // n < 16: every entry padded to 16 lanes, every pass to 16 rows (zero rows are skipped as pairs)
-      u8.fill(0, L.inp, L.inp + inpEntries * lanes);
-      for (let e = 0; e < inpEntries; e++)
-        u8.set(sp.inp.subarray((g.inp_addr + e) * n, (g.inp_addr + e + 1) * n), L.inp + e * lanes);
-      i8.fill(0, L.wgt, L.wgt + L.passes * lanes * lanes);
-      for (let r = 0; r < wgtRows; r++) {
-        const dst = L.wgt + (Math.floor(r / n) * lanes + (r % n)) * lanes;
-        i8.set(sp.wgt.subarray((g.wgt_addr + r) * n, (g.wgt_addr + r + 1) * n), dst);
-      }
-      if (g.accumulate)
-        for (let k = 0; k < pixels; k++)
-          i32.set(sp.acc.subarray((g.acc_addr + k) * n, (g.acc_addr + k + 1) * n), L.acc / 4 + k * lanes);
+      return;
     }
-    const sext = g.act_signed ? 16 - a.activationBits : 0;
-    const args = Int32Array.of(
-      // pack
-      L.wgt,
-      L.passes,
-      lanes,
-      L.pstart,
-      L.pact,
-      L.packed,
-      // gemm
-      L.inp,
-      g.in_h,
-      g.in_w,
-      g.ci_blocks,
-      g.kernel_h,
-      g.kernel_w,
-      g.stride_h,
-      g.stride_w,
-      g.pad_top,
-      g.pad_left,
-      g.out_h,
-      g.out_w,
-      lanes,
-      sext,
-      L.acc,
-      g.accumulate,
-      g.pshift,
-      L.pstart,
-      L.pact,
-      L.packed,
-      L.wide,
-      L.hp,
-      L.wp,
-      L.pdir,
-    );
-    return { args, accIndex: L.acc / 4, accAddr: g.acc_addr, pixels, lanes, n };
+    // n < 16: every entry padded to 16 lanes, every pass to 16 rows (zero rows are skipped as pairs)
+    u8.fill(0, L.inp, L.inp + inpEntries * lanes);
+    for (let e = 0; e < inpEntries; e++)
+      u8.set(sp.inp.subarray((g.inp_addr + e) * n, (g.inp_addr + e + 1) * n), L.inp + e * lanes);
+    i8.fill(0, L.wgt, L.wgt + L.passes * lanes * lanes);
+    for (let r = 0; r < wgtRows; r++) {
+      const dst = L.wgt + (Math.floor(r / n) * lanes + (r % n)) * lanes;
+      i8.set(sp.wgt.subarray((g.wgt_addr + r) * n, (g.wgt_addr + r + 1) * n), dst);
+    }
+    if (g.accumulate)
+      for (let k = 0; k < pixels; k++)
+        i32.set(sp.acc.subarray((g.acc_addr + k) * n, (g.acc_addr + k + 1) * n), L.acc / 4 + k * lanes);
   }
 
   /** ACC[acc_addr ..] (+)= the GEMM's sums << pshift, in kernel memory. */
@@ -275,6 +385,7 @@ export class GemmKernel implements GemmCore {
 
   /** Copy a computed GEMM's ACC back into the scratchpad. */
   unstage(s: StagedGemm, sp: Scratchpads): void {
+    if (s.inPlace) return;
     if (this.i32.byteLength !== this.memory.buffer.byteLength) this.reserve(0);
     const { i32 } = this;
     const { n, lanes, pixels, accIndex } = s;

@@ -308,4 +308,273 @@
             (br $chunk_loop)))
         (local.set $k (i32.add (local.get $k) (i32.const 2)))
         (br $pixel))))
+
+  ;; ---------------------------------------------------------------- the other units' data paths
+  ;; Zero len bytes from dst (a memset: TypedArray fill on a shared memory is a slow generic path).
+  (func (export "zero") (param $dst i32) (param $len i32)
+    (memory.fill (local.get $dst) (i32.const 0) (local.get $len)))
+
+  ;; With the scratchpads and the DRAM image resident in this memory (sim/kernels/resident.ts),
+  ;; the fast engine runs LOAD and STORE of 4-bit lanes, REQUANT and POOL here too. Each is
+  ;; bit-identical to its JavaScript loop (sim/ops/<op>.ts), the fallback and the oracle.
+
+  ;; LOAD of 4-bit lanes: rows x rowBytes packed bytes (stride bytes apart from src) into
+  ;; contiguous lanes at dst, two per byte, low nibble first; signed: sign-extended into i8.
+  (func (export "unpack4")
+    (param $src i32) (param $stride i32) (param $rowBytes i32) (param $rows i32) (param $dst i32) (param $signed i32)
+    (local $y i32) (local $i i32) (local $v v128) (local $b i32) (local $lo i32) (local $hi i32)
+    (local.set $y (i32.const 0))
+    (block $rows_done
+      (loop $row
+        (br_if $rows_done (i32.ge_u (local.get $y) (local.get $rows)))
+        (local.set $i (i32.const 0))
+        (block $vec_done
+          (loop $vec
+            (br_if $vec_done (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $rowBytes)))
+            (local.set $v (v128.load8x8_u (i32.add (local.get $src) (local.get $i))))
+            (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1)))
+              (if (result v128) (local.get $signed)
+                (then
+                  ;; low nibble: (b << 12) >> 12; high nibble: (b << 8) >> 12 (arithmetic), as bytes
+                  (v128.or
+                    (v128.and (i16x8.shr_s (i16x8.shl (local.get $v) (i32.const 12)) (i32.const 12))
+                      (v128.const i16x8 255 255 255 255 255 255 255 255))
+                    (i16x8.shl (i16x8.shr_s (i16x8.shl (local.get $v) (i32.const 8)) (i32.const 12)) (i32.const 8))))
+                (else
+                  (v128.or
+                    (v128.and (local.get $v) (v128.const i16x8 15 15 15 15 15 15 15 15))
+                    (i16x8.shl (i16x8.shr_u (local.get $v) (i32.const 4)) (i32.const 8))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 8)))
+            (br $vec)))
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_u (local.get $i) (local.get $rowBytes)))
+            (local.set $b (i32.load8_u (i32.add (local.get $src) (local.get $i))))
+            (local.set $lo (i32.and (local.get $b) (i32.const 15)))
+            (local.set $hi (i32.shr_u (local.get $b) (i32.const 4)))
+            (if (local.get $signed)
+              (then
+                (local.set $lo (i32.shr_s (i32.shl (local.get $lo) (i32.const 28)) (i32.const 28)))
+                (local.set $hi (i32.shr_s (i32.shl (local.get $hi) (i32.const 28)) (i32.const 28)))))
+            (i32.store8 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))) (local.get $lo))
+            (i32.store8 offset=1 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1))) (local.get $hi))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $tail)))
+        (local.set $src (i32.add (local.get $src) (local.get $stride)))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $rowBytes) (i32.const 1))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row))))
+
+  ;; STORE of 4-bit lanes: rows x 2*rowBytes contiguous lanes from src packed two per byte
+  ;; (low nibble first, values masked to 4 bits) into rows stride bytes apart from dst.
+  (func (export "pack4")
+    (param $src i32) (param $rowBytes i32) (param $rows i32) (param $dst i32) (param $stride i32)
+    (local $y i32) (local $i i32) (local $v v128) (local $b i32)
+    (local.set $y (i32.const 0))
+    (block $rows_done
+      (loop $row
+        (br_if $rows_done (i32.ge_u (local.get $y) (local.get $rows)))
+        (local.set $i (i32.const 0))
+        (block $vec_done
+          (loop $vec
+            (br_if $vec_done (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $rowBytes)))
+            ;; i16 lane = l0 | l1 << 8  ->  (l0 & 15) | (l1 & 15) << 4
+            (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1)))))
+            (v128.store64_lane 0 (i32.add (local.get $dst) (local.get $i))
+              (i8x16.narrow_i16x8_u
+                (v128.or
+                  (v128.and (local.get $v) (v128.const i16x8 15 15 15 15 15 15 15 15))
+                  (v128.and (i16x8.shr_u (local.get $v) (i32.const 4))
+                    (v128.const i16x8 240 240 240 240 240 240 240 240)))
+                (v128.const i32x4 0 0 0 0)))
+            (local.set $i (i32.add (local.get $i) (i32.const 8)))
+            (br $vec)))
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_u (local.get $i) (local.get $rowBytes)))
+            (local.set $b (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1)))))
+            (i32.store8 (i32.add (local.get $dst) (local.get $i))
+              (i32.or (i32.and (local.get $b) (i32.const 15)) (i32.and (i32.shr_u (local.get $b) (i32.const 4)) (i32.const 240))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $tail)))
+        (local.set $src (i32.add (local.get $src) (i32.shl (local.get $rowBytes) (i32.const 1))))
+        (local.set $dst (i32.add (local.get $dst) (local.get $stride)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row))))
+
+  ;; Four i32 lanes m (a window's maxima) requantized as the JavaScript does it, in doubles:
+  ;; clamp(floor((m - bias) * 2^-shift), lo, hi), every step exact (|m - bias| < 2^33, the
+  ;; scale a power of two); $bs points at the lanes' (bias, scale) doubles.
+  (func $requant4 (param $m v128) (param $bs i32) (param $lo v128) (param $hi v128) (result v128)
+    (local $q0 v128) (local $q1 v128)
+    (local.set $q0
+      (f64x2.min (local.get $hi) (f64x2.max (local.get $lo)
+        (f64x2.floor (f64x2.mul
+          (f64x2.sub (f64x2.convert_low_i32x4_s (local.get $m)) (v128.load offset=0 (local.get $bs)))
+          (v128.load offset=16 (local.get $bs)))))))
+    (local.set $q1
+      (f64x2.min (local.get $hi) (f64x2.max (local.get $lo)
+        (f64x2.floor (f64x2.mul
+          (f64x2.sub
+            (f64x2.convert_low_i32x4_s
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m)))
+            (v128.load offset=32 (local.get $bs)))
+          (v128.load offset=48 (local.get $bs)))))))
+    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (i32x4.trunc_sat_f64x2_s_zero (local.get $q0)) (i32x4.trunc_sat_f64x2_s_zero (local.get $q1))))
+
+  ;; Max of a k x k window of i32 lanes (entries rowStep bytes apart in a row, in_w entries per row).
+  (func $windowMax (param $first i32) (param $k i32) (param $entry i32) (param $row i32) (result v128)
+    (local $m v128) (local $ky i32) (local $kx i32) (local $at i32)
+    (local.set $m (v128.load (local.get $first)))
+    (local.set $ky (i32.const 0))
+    (block $ky_done
+      (loop $ky_loop
+        (br_if $ky_done (i32.ge_u (local.get $ky) (local.get $k)))
+        (local.set $at (i32.add (local.get $first) (i32.mul (local.get $ky) (local.get $row))))
+        (local.set $kx (i32.const 0))
+        (block $kx_done
+          (loop $kx_loop
+            (br_if $kx_done (i32.ge_u (local.get $kx) (local.get $k)))
+            (local.set $m (i32x4.max_s (local.get $m) (v128.load (local.get $at))))
+            (local.set $at (i32.add (local.get $at) (local.get $entry)))
+            (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+            (br $kx_loop)))
+        (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+        (br $ky_loop)))
+    (local.get $m))
+
+  ;; REQUANT (n a multiple of 16): out_h x out_w windows of k x k ACC entries, s apart, from acc
+  ;; (in_w entries per row) into consecutive OUT entries from out, each lane
+  ;; clamp(floor((max - bias) / 2^shift), lo, hi) & mask. bias (i32) and shift (i8) are the
+  ;; PARAM entry's lanes; work holds 32n bytes of (bias, scale) doubles.
+  (func (export "requant")
+    (param $acc i32) (param $out i32) (param $bias i32) (param $shift i32) (param $n i32)
+    (param $in_w i32) (param $out_h i32) (param $out_w i32) (param $k i32) (param $s i32)
+    (param $lo i32) (param $hi i32) (param $mask i32) (param $work i32)
+    (local $c i32) (local $oy i32) (local $ox i32) (local $first i32) (local $entry i32) (local $row i32)
+    (local $vlo v128) (local $vhi v128) (local $vmask v128) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $bs i32)
+    ;; lanes c, c+1 of each group of four: bias at work + 8c (+0, +8), scale 2^-shift at +16 (+24)
+    (local.set $c (i32.const 0))
+    (block $lanes_done
+      (loop $lane
+        (br_if $lanes_done (i32.ge_u (local.get $c) (local.get $n)))
+        (local.set $bs
+          (i32.add (local.get $work)
+            (i32.add (i32.shl (i32.shr_u (local.get $c) (i32.const 1)) (i32.const 5)) (i32.shl (i32.and (local.get $c) (i32.const 1)) (i32.const 3)))))
+        (f64.store (local.get $bs) (f64.convert_i32_s (i32.load (i32.add (local.get $bias) (i32.shl (local.get $c) (i32.const 2))))))
+        (f64.store offset=16 (local.get $bs)
+          (f64.reinterpret_i64
+            (i64.shl
+              (i64.extend_i32_s (i32.sub (i32.const 1023) (i32.load8_s (i32.add (local.get $shift) (local.get $c)))))
+              (i64.const 52))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $lane)))
+    (local.set $vlo (f64x2.splat (f64.convert_i32_s (local.get $lo))))
+    (local.set $vhi (f64x2.splat (f64.convert_i32_s (local.get $hi))))
+    (local.set $vmask (i16x8.splat (local.get $mask)))
+    (local.set $entry (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $row (i32.mul (local.get $in_w) (local.get $entry)))
+    (local.set $oy (i32.const 0))
+    (block $oy_done
+      (loop $oy_loop
+        (br_if $oy_done (i32.ge_u (local.get $oy) (local.get $out_h)))
+        (local.set $ox (i32.const 0))
+        (block $ox_done
+          (loop $ox_loop
+            (br_if $ox_done (i32.ge_u (local.get $ox) (local.get $out_w)))
+            (local.set $first
+              (i32.add (local.get $acc)
+                (i32.mul
+                  (i32.add (i32.mul (i32.mul (local.get $oy) (local.get $s)) (local.get $in_w)) (i32.mul (local.get $ox) (local.get $s)))
+                  (local.get $entry))))
+            (local.set $c (i32.const 0))
+            (block $chunks_done
+              (loop $chunk
+                (br_if $chunks_done (i32.ge_u (local.get $c) (local.get $n)))
+                (local.set $bs (i32.add (local.get $work) (i32.shl (local.get $c) (i32.const 4))))
+                (local.set $r0 (call $requant4
+                  (call $windowMax (i32.add (local.get $first) (i32.shl (local.get $c) (i32.const 2))) (local.get $k) (local.get $entry) (local.get $row))
+                  (local.get $bs) (local.get $vlo) (local.get $vhi)))
+                (local.set $r1 (call $requant4
+                  (call $windowMax (i32.add (local.get $first) (i32.shl (i32.add (local.get $c) (i32.const 4)) (i32.const 2))) (local.get $k) (local.get $entry) (local.get $row))
+                  (i32.add (local.get $bs) (i32.const 64)) (local.get $vlo) (local.get $vhi)))
+                (local.set $r2 (call $requant4
+                  (call $windowMax (i32.add (local.get $first) (i32.shl (i32.add (local.get $c) (i32.const 8)) (i32.const 2))) (local.get $k) (local.get $entry) (local.get $row))
+                  (i32.add (local.get $bs) (i32.const 128)) (local.get $vlo) (local.get $vhi)))
+                (local.set $r3 (call $requant4
+                  (call $windowMax (i32.add (local.get $first) (i32.shl (i32.add (local.get $c) (i32.const 12)) (i32.const 2))) (local.get $k) (local.get $entry) (local.get $row))
+                  (i32.add (local.get $bs) (i32.const 192)) (local.get $vlo) (local.get $vhi)))
+                ;; values lie in [lo, hi] (within [-128, 255]): to i16, masked, to bytes
+                (v128.store (i32.add (local.get $out) (local.get $c))
+                  (i8x16.narrow_i16x8_u
+                    (v128.and (i16x8.narrow_i32x4_s (local.get $r0) (local.get $r1)) (local.get $vmask))
+                    (v128.and (i16x8.narrow_i32x4_s (local.get $r2) (local.get $r3)) (local.get $vmask))))
+                (local.set $c (i32.add (local.get $c) (i32.const 16)))
+                (br $chunk)))
+            (local.set $out (i32.add (local.get $out) (local.get $n)))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+            (br $ox_loop)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $oy_loop))))
+
+  ;; POOL (n a multiple of 16): max of k x k windows, s apart, of OUT entries from src (in_w
+  ;; per row) into consecutive entries from dst; lanes are activation codes, sign-extended
+  ;; from their bits when sext = 8 - bits > 0 is given with signed = 1; results & mask.
+  (func (export "pool")
+    (param $src i32) (param $dst i32) (param $n i32) (param $in_w i32) (param $out_h i32) (param $out_w i32)
+    (param $k i32) (param $s i32) (param $signed i32) (param $sext i32) (param $mask i32)
+    (local $oy i32) (local $ox i32) (local $c i32) (local $ky i32) (local $kx i32) (local $first i32) (local $at i32)
+    (local $m v128) (local $v v128) (local $vmask v128)
+    (local.set $vmask (i8x16.splat (local.get $mask)))
+    (local.set $oy (i32.const 0))
+    (block $oy_done
+      (loop $oy_loop
+        (br_if $oy_done (i32.ge_u (local.get $oy) (local.get $out_h)))
+        (local.set $ox (i32.const 0))
+        (block $ox_done
+          (loop $ox_loop
+            (br_if $ox_done (i32.ge_u (local.get $ox) (local.get $out_w)))
+            (local.set $first
+              (i32.add (local.get $src)
+                (i32.mul
+                  (i32.add (i32.mul (i32.mul (local.get $oy) (local.get $s)) (local.get $in_w)) (i32.mul (local.get $ox) (local.get $s)))
+                  (local.get $n))))
+            (local.set $c (i32.const 0))
+            (block $chunks_done
+              (loop $chunk
+                (br_if $chunks_done (i32.ge_u (local.get $c) (local.get $n)))
+                (local.set $m (select (v128.const i8x16 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128 -128)
+                  (v128.const i32x4 0 0 0 0) (local.get $signed)))
+                (local.set $ky (i32.const 0))
+                (block $ky_done
+                  (loop $ky_loop
+                    (br_if $ky_done (i32.ge_u (local.get $ky) (local.get $k)))
+                    (local.set $at
+                      (i32.add (i32.add (local.get $first) (local.get $c))
+                        (i32.mul (i32.mul (local.get $ky) (local.get $in_w)) (local.get $n))))
+                    (local.set $kx (i32.const 0))
+                    (block $kx_done
+                      (loop $kx_loop
+                        (br_if $kx_done (i32.ge_u (local.get $kx) (local.get $k)))
+                        (local.set $v (v128.load (local.get $at)))
+                        (local.set $m
+                          (if (result v128) (local.get $signed)
+                            (then (i8x16.max_s (local.get $m)
+                              (i8x16.shr_s (i8x16.shl (local.get $v) (local.get $sext)) (local.get $sext))))
+                            (else (i8x16.max_u (local.get $m) (local.get $v)))))
+                        (local.set $at (i32.add (local.get $at) (local.get $n)))
+                        (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                        (br $kx_loop)))
+                    (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                    (br $ky_loop)))
+                (v128.store (i32.add (local.get $dst) (local.get $c)) (v128.and (local.get $m) (local.get $vmask)))
+                (local.set $c (i32.add (local.get $c) (i32.const 16)))
+                (br $chunk)))
+            (local.set $dst (i32.add (local.get $dst) (local.get $n)))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+            (br $ox_loop)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $oy_loop))))
 )

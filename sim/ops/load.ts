@@ -103,6 +103,7 @@ export const LOAD_SIM: SimOp<'LOAD'> = {
   },
   /** Rows of consecutive entries are contiguous in DRAM and in the buffer, so each row converts at once. */
   execute(fu, _i, ld) {
+    if (fu.units?.load(ld)) return;
     for (let y = 0; y < ld.y_count; y++) {
       const off = ld.dram_addr + y * ld.dram_stride;
       loadEntries(fu.sp, fu.p.arch, ld.buf, fu.dram, off, ld.sram_addr + y * ld.x_count, ld.x_count, ld.replicate);

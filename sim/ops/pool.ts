@@ -52,7 +52,7 @@ function emitPool(round: RandomRound): void {
 
 export const POOL_SIM: SimOp<'POOL'> = {
   timing: (q) => occupancy('vector', q.out_h * q.out_w * q.pool_k * q.pool_k + 2),
-  execute: (fu, _i, q) => executePool(fu, q),
+  execute: (fu, _i, q) => fu.units?.pool(q) || executePool(fu, q),
   cycle: {
     unit: 'vector',
     vector: {

@@ -81,7 +81,7 @@ function emitRequant(round: RandomRound): void {
 
 export const REQUANT_SIM: SimOp<'REQUANT'> = {
   timing: (r, m) => occupancy('vector', r.out_h * r.out_w * r.pool_k * r.pool_k + m.cfg.requantStages + 2),
-  execute: (fu, _i, r) => executeRequant(fu, r),
+  execute: (fu, _i, r) => fu.units?.requant(r) || executeRequant(fu, r),
   cycle: {
     unit: 'vector',
     vector: {

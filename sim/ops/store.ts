@@ -44,6 +44,7 @@ export const STORE_SIM: SimOp<'STORE'> = {
     return occupancy('dma', L + dmaBeats(st.x_count * st.y_count, m.arch.outEntryBytes, m.cfg) + 1, L);
   },
   execute(fu, _i, st) {
+    if (fu.units?.store(st)) return;
     for (let y = 0; y < st.y_count; y++) {
       const off = st.dram_addr + y * st.dram_stride;
       storeEntries(fu.sp, fu.p.arch, st.sram_addr + y * st.x_count, st.x_count, fu.dram, off);

@@ -34,7 +34,7 @@ describe('machine presets', () => {
 
   test('an unknown preset names the known ones', () => {
     expect(() => configFromPresetReference('preset:egde')).toThrow(
-      /^preset:egde: unknown preset 'egde' \(known: default, edge, large, xl\)$/,
+      /^preset:egde: unknown preset 'egde' \(known: default, edge, large, xl, ice40-board\)$/,
     );
   });
 });

@@ -24,7 +24,9 @@ import {
   runLogged,
   synthXilinx,
   xilinxPart,
+  type Tool,
 } from '../../fpga/index.js';
+import { FileError } from '../../io/index.js';
 import { toolAvailable } from '../../rtl-gen/index.js';
 import { shellRandomProgram } from '../../cosim/index.js';
 import { ensureBuilt, expectUserError, nibble } from '../cli/nibble.js';
@@ -32,6 +34,12 @@ import { thrownMessage } from '../thrown.js';
 
 const HAVE_ICE40 = ['yosys', 'nextpnr-ice40', 'icepack'].every((t) => locateTool(t as 'yosys') !== undefined);
 const HAVE_VERILATOR = toolAvailable('verilator');
+const YOWASP = (['yosys', 'nextpnr-ice40', 'icepack'] as const).map((t) => locateTool(t, true));
+const HAVE_YOWASP = YOWASP.every((t) => t?.via === 'yowasp');
+if (!HAVE_YOWASP)
+  console.warn(
+    'SKIPPED the YoWASP flow in test/board/fpga.test.ts: npm install @yowasp/yosys @yowasp/nextpnr-ice40 (and npm run build) to run it',
+  );
 if (!HAVE_ICE40)
   console.warn('SKIPPED the iCE40 builds in test/board/fpga.test.ts: yosys, nextpnr-ice40 or icepack missing');
 if (!HAVE_VERILATOR)
@@ -49,12 +57,19 @@ describe('boards', () => {
     );
     const path = process.env['PATH'];
     process.env['PATH'] = '/nonexistent';
+    // the YoWASP packages may be installed here: allow only the (now missing) Debian tools
+    process.env['NIBBLE_FPGA_TOOLS'] = 'debian';
     try {
       expect(thrownMessage(() => requireTool('nextpnr-ice40'), FpgaError)).toBe(
         'nextpnr-ice40: nextpnr-ice40 is not installed: apt-get install nextpnr-ice40 (Debian), or npm install @yowasp/nextpnr-ice40 (YoWASP, no system packages)',
       );
+      process.env['NIBBLE_FPGA_TOOLS'] = 'wasm';
+      expect(thrownMessage(() => requireTool('yosys'), FpgaError)).toBe(
+        "NIBBLE_FPGA_TOOLS: must be debian or yowasp, got 'wasm'",
+      );
     } finally {
       process.env['PATH'] = path;
+      delete process.env['NIBBLE_FPGA_TOOLS'];
     }
     if (!locateTool('yosys')) return;
     const dir = mkdtempSync(join(tmpdir(), 'nibble-fpga-'));
@@ -72,13 +87,31 @@ describe('boards', () => {
     }
   });
 
+  it('an output that cannot become a directory is refused before any tool runs, naming the path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nibble-fpga-out-'));
+    try {
+      const file = join(dir, 'taken');
+      writeFileSync(file, 'mine');
+      const m = thrownMessage(() => buildBoard({ board: 'hx8k-breakout', out: file }), FileError);
+      expect(m).toBe(`${file}: cannot write the output directory: a file of this name already exists (EEXIST)`);
+      expect(
+        thrownMessage(() => synthXilinx(BOARDS['hx8k-breakout']!.config, 'xc7a35t', join(file, 'x')), FileError),
+      ).toMatch(new RegExp(`^${join(file, 'x')}: cannot create the directory: ${file} is a file, not a directory$`));
+      expect(readFileSync(file, 'utf8')).toBe('mine');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('warns when the config clock or the board clock exceeds the placed Fmax', () => {
     expect(clockWarnings(46.6, 12, 12)).toEqual([]);
     const [w] = clockWarnings(46.6, 500, 12);
-    expect(w).toBe(
-      "config.clockMHz is 500 MHz but the placed design's Fmax is 46.60 MHz: the simulator's latencies assume a clock the board cannot run; use --clock-from-pnr or set clockMHz <= 46",
-    );
-    expect(clockWarnings(10, 12, 12)).toHaveLength(2);
+    expect(w).toEqual({
+      code: 'NB-P101',
+      message:
+        "config.clockMHz is 500 MHz but the placed design's Fmax is 46.60 MHz: the simulator's latencies assume a clock the board cannot run; use --clock-from-pnr or set clockMHz <= 46",
+    });
+    expect(clockWarnings(10, 12, 12).map((x) => x.code)).toEqual(['NB-P101', 'NB-P102']);
   });
 
   it(
@@ -91,7 +124,7 @@ describe('boards', () => {
       expect(list.stdout).toMatch(/hx8k-breakout +iCE40HX8K-CT256 +2x2/);
       expectUserError(
         await nibble(['fpga', 'build', '--board', 'de10']),
-        /^nibble: error: --board: unknown board 'de10' \(known: hx8k-breakout, icebreaker\)$/,
+        /^nibble: error\[NB-P000\]: --board: unknown board 'de10' \(known: hx8k-breakout, icebreaker\)$/,
       );
       expectUserError(await nibble(['rtl', '--driver']), /needs -o DIR/);
       expectUserError(
@@ -141,6 +174,46 @@ describe.skipIf(!HAVE_ICE40)('iCE40 builds (Yosys, nextpnr-ice40, icepack)', () 
         );
       } finally {
         rmSync(out, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe.skipIf(!HAVE_YOWASP)('YoWASP tools (npm packages, WebAssembly, no system tools)', () => {
+  it(
+    'synthesizes, places, routes and packs a small design through the npm packages, logs kept',
+    { timeout: 600_000 },
+    () => {
+      const [yosys, nextpnr, icepack] = YOWASP as [Tool, Tool, Tool];
+      const dir = mkdtempSync(join(tmpdir(), 'nibble-yowasp-'));
+      try {
+        writeFileSync(
+          join(dir, 'blink.v'),
+          'module blink(input wire clk, output reg led);\n  reg [3:0] c;\n  always @(posedge clk) begin c <= c + 1; led <= c[3]; end\nendmodule\n',
+        );
+        runLogged(
+          yosys,
+          ['-q', '-l', 'yosys.log', '-p', 'read_verilog blink.v; synth_ice40 -top blink -json blink.json'],
+          dir,
+          'y.out',
+        );
+        const pnr = runLogged(
+          nextpnr,
+          ['--hx8k', '--package', 'ct256', '--json', 'blink.json', '--asc', 'blink.asc', '--pcf-allow-unconstrained'],
+          dir,
+          'nextpnr.log',
+        );
+        runLogged(icepack, ['blink.asc', 'blink.bin'], dir, 'icepack.log');
+        expect(pnr).toMatch(/Max frequency for clock/);
+        expect(readFileSync(join(dir, 'blink.bin')).length).toBeGreaterThan(100_000);
+        expect(existsSync(join(dir, 'yosys.log'))).toBe(true);
+        // a failing run is one error with the log's relevant lines, as for the native tools
+        writeFileSync(join(dir, 'bad.v'), 'module bad(input wire a); assign b = ; endmodule\n');
+        expect(thrownMessage(() => runLogged(yosys, ['-p', 'read_verilog bad.v'], dir, 'bad.log'), FpgaError)).toMatch(
+          /^yosys: yosys exited with 1; from .*bad\.log:\n[\s\S]*ERROR/,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   );

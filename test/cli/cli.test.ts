@@ -186,6 +186,8 @@ describe('internal errors', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^nibble: internal error: TypeError/);
     expect(r.stderr).toMatch(/\n\s+at /);
+    // frames point into the TypeScript sources (source maps, cli/stack.ts)
+    expect(r.stderr).toMatch(/cli\/nibble\.ts:\d+:\d+/);
     expect(r.stderr).toMatch(/This is a bug in nibble/);
     expect(r.stdout).toBe('');
   });

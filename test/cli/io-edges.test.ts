@@ -124,6 +124,7 @@ describe('an output that cannot be written is one line, before any work', () => 
     expectUserError(
       r,
       /rtl\/nibble_\w+\.v: cannot write: no space left on the device \(ENOSPC\); no output was written/,
+      'NB-F005',
     );
     expect(r.ls.trim()).toMatch(/:$/); // the disk is empty: no directory, no temporary file
     const z = onSmallDisk(['zoo', 'export', 'mnist', '-o', 'DISK/m.json'], {
@@ -193,7 +194,9 @@ describe('standard output', () => {
   test('stdout to a full disk is one line and exit 1; a closed pipe stays quiet', () => {
     const full = spawnSync('sh', ['-c', `${process.execPath} ${BIN} config > /dev/full`], { encoding: 'utf8' });
     expect(full.status).toBe(1);
-    expect(full.stderr).toBe('nibble: error: cannot write to standard output: no space left on the device (ENOSPC)\n');
+    expect(full.stderr).toBe(
+      'nibble: error[NB-F005]: cannot write to standard output: no space left on the device (ENOSPC)\n',
+    );
     const pipe = spawnSync('bash', ['-c', `${process.execPath} ${BIN} zoo list | head -1; exit \${PIPESTATUS[0]}`], {
       encoding: 'utf8',
     });

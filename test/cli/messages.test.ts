@@ -7,8 +7,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { AUTHORS_MODEL, ensureBuilt, expectUserError, nibble } from './nibble.js';
+import { AUTHORS_MODEL, BIN, ensureBuilt, expectUserError, nibble } from './nibble.js';
 
 let tmp: string;
 let prog: string;
@@ -195,11 +197,26 @@ describe('messages', () => {
       /^compiling integernet-mnist-4bit \(batch 1\)\.\.\.\ncompiling integernet-mnist-4bit \(batch 1\): done \(\d+\.\d s\)\n$/,
     );
     const normal = await nibble(['sim', prog, '--vcd', join(tmp, 'q.vcd')]);
-    expect(normal.stderr).toMatch(/note: --vcd needs the cycle engine/);
+    expect(normal.stderr).toMatch(/^nibble: warning\[NB-S101\]: --vcd needs the cycle engine; using --engine cycle$/m);
     const q = await nibble(['sim', prog, '--vcd', join(tmp, 'q.vcd'), '-q']);
     expect(q.code).toBe(0);
     expect(q.stderr).toBe('');
     expect(q.stdout).toMatch(/VCD written to/);
+  });
+
+  test("help wraps to the terminal's width (100 columns when stdout is not a terminal)", () => {
+    const preload = join(tmp, 'columns.mjs');
+    writeFileSync(preload, 'Object.defineProperty(process.stdout, "columns", { value: 60 });\n');
+    const widest = (extra: string[]) => {
+      const r = spawnSync(process.execPath, [...extra, BIN, 'sim', '--help'], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return Math.max(...r.stdout.split('\n').map((l) => l.length));
+    };
+    expect(widest(['--import', pathToFileURL(preload).href])).toBe(60);
+    expect(widest([])).toBe(100);
   });
 
   test('a missing tool is one line with the install command', async () => {

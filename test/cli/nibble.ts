@@ -7,6 +7,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDiagnosticCode, type DiagnosticCode } from '../../arch/index.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(REPO, 'dist/cli/main.js');
@@ -31,7 +32,11 @@ function isFresh(): boolean {
   return SOURCE_DIRS.every((d) => newestSource(join(REPO, d)) <= built);
 }
 
-/** Build with `npm run build` unless dist/ is fresh. Type errors elsewhere do not stop the emit; a missing binary does. */
+/**
+ * Build as `npm run build` does (tsc, the WebAssembly kernel, the bundled
+ * executable) unless dist/ is fresh. Type errors elsewhere do not stop the
+ * emit; a failing kernel or bundle build, or a missing binary, does.
+ */
 export async function ensureBuilt(): Promise<void> {
   if (isFresh()) return;
   mkdirSync(join(REPO, 'dist'), { recursive: true });
@@ -51,9 +56,13 @@ export async function ensureBuilt(): Promise<void> {
   try {
     if (isFresh()) return;
     const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, encoding: 'utf8' });
-    if (!existsSync(BIN)) throw new Error(`build failed, no ${BIN}:\n${r.stdout}\n${r.stderr}`);
     if (r.status !== 0)
       process.stderr.write(`[test/cli] tsc reported errors (dist was emitted anyway):\n${r.stdout.slice(0, 2000)}\n`);
+    for (const script of ['sim/kernels/build-wasm.mjs', 'cli/build-bundle.mjs']) {
+      const s = spawnSync(process.execPath, [script], { cwd: REPO, encoding: 'utf8' });
+      if (s.status !== 0) throw new Error(`build failed: node ${script}:\n${s.stderr}`);
+    }
+    if (!existsSync(BIN)) throw new Error(`build failed, no ${BIN}:\n${r.stdout}\n${r.stderr}`);
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
   }
@@ -91,18 +100,24 @@ export function nibble(
   });
 }
 
-/** A user error: exit 1, exactly one line `nibble: error: ...` on stderr, no stack trace. */
-export function expectUserError(r: RunResult, pattern: RegExp): void {
+/**
+ * A user error: exit 1, exactly one line `nibble: error[NB-X000]: ...` on
+ * stderr with a registered code (`code`, when given), no stack trace.
+ */
+export function expectUserError(r: RunResult, pattern: RegExp, code?: DiagnosticCode): void {
   const lines = r.stderr.trimEnd().split('\n');
+  const m = /^nibble: error\[(NB-[A-Z]\d{3})\]: /.exec(lines[0] ?? '');
   if (
     r.code !== 1 ||
     lines.length !== 1 ||
-    !lines[0]!.startsWith('nibble: error: ') ||
+    !m ||
+    !isDiagnosticCode(m[1]!) ||
+    (code !== undefined && m[1] !== code) ||
     !pattern.test(lines[0]!) ||
     /\n\s+at /.test(r.stderr)
   ) {
     throw new Error(
-      `expected a one-line user error matching ${pattern} with exit 1, got exit ${r.code}:\n${r.stderr}\nstdout:\n${r.stdout.slice(0, 500)}`,
+      `expected a one-line user error${code ? ` ${code}` : ''} matching ${pattern} with exit 1, got exit ${r.code}:\n${r.stderr}\nstdout:\n${r.stdout.slice(0, 500)}`,
     );
   }
 }

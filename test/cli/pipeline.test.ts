@@ -3,16 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { findChromium } from './chromium.js';
+import { requireChromium } from './chromium.js';
 import { checkReportPage } from './report-check.js';
 import { AUTHORS_MODEL, ensureBuilt, expectUserError, nibble } from './nibble.js';
 
 const haveModel = existsSync(AUTHORS_MODEL);
-const chromium = findChromium();
-if (!chromium)
-  console.warn(
-    '[test/cli/pipeline] SKIPPED the Chromium rendering of `nibble report`: no chromium found (CI installs /usr/bin/chromium)',
-  );
+const chromium = requireChromium('test/cli/pipeline.test.ts');
 let tmp: string;
 
 beforeAll(async () => {

@@ -16,14 +16,10 @@ import { busyColumns } from '../../cli/report/timeline.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { zooNetwork } from '../../models/index.js';
 import { rooflineOf, simulate } from '../../sim/index.js';
-import { findChromium } from './chromium.js';
+import { requireChromium } from './chromium.js';
 import { checkReportPage } from './report-check.js';
 
-const chromium = findChromium();
-if (!chromium)
-  console.warn(
-    '[test/cli/report] SKIPPED the Chromium rendering checks: no chromium found (CI installs /usr/bin/chromium)',
-  );
+const chromium = requireChromium('test/cli/report.test.ts');
 
 let dir: string;
 beforeAll(() => {

@@ -4,7 +4,7 @@
  * start-up times themselves are figures of `npm run bench -- startup`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG } from '../../arch/index.js';
 import { COMMAND_LOADERS, loadCommands } from '../../cli/nibble.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { writeProgramFile } from '../../isa/index.js';
-import { zooNetwork } from '../../models/index.js';
+import { saveModelJson, zooNetwork } from '../../models/index.js';
 import { BIN, ensureBuilt, REPO } from './nibble.js';
 
 let dir: string;
@@ -23,10 +23,11 @@ beforeAll(async () => {
   await ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'nibble-startup-'));
   const hooks = join(dir, 'hooks.mjs');
-  // every module URL the process resolves, one per line on stderr
+  // every module URL the process resolves, one per line on stderr; written synchronously (the hooks run on a
+  // thread of their own, whose process.stderr output can be lost when the process exits right after its last import)
   writeFileSync(
     hooks,
-    "export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('LOADED ' + r.url + '\\n'); return r; }\n",
+    "import { writeSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); writeSync(2, 'LOADED ' + r.url + '\\n'); return r; }\n",
   );
   register = join(dir, 'register.mjs');
   writeFileSync(
@@ -35,9 +36,25 @@ beforeAll(async () => {
   );
   const program = compileNetwork(zooNetwork('mnist', { inputSize: 16 }), DEFAULT_CONFIG, { batch: 1 });
   writeFileSync(join(dir, 'small.nbl'), writeProgramFile(program));
+  writeFileSync(join(dir, 'small.json'), saveModelJson(zooNetwork('mnist', { inputSize: 16 })));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What a folder-relative source path (cli/inputs.ts, node_modules/yargs/...) counts as: its folder, or its package. */
+function partOf(source: string): string {
+  const rel = source.split('/');
+  if (rel[0] === 'node_modules') return `npm:${rel[1]!.startsWith('@') ? `${rel[1]}/${rel[2]}` : rel[1]}`;
+  return rel[0] === 'cli' && rel.length > 2 ? `cli/${rel[1]}` : rel[0]!;
+}
+
+/**
+ * The sources in each chunk of the bundled executable (cli/build-bundle.mjs writes the list): a chunk that
+ * loads stands for the modules bundled into it.
+ */
+function bundledSources(): Record<string, string[]> {
+  return JSON.parse(readFileSync(join(REPO, 'dist/cli/bundle-meta.json'), 'utf8')) as Record<string, string[]>;
+}
 
 /** The repository folders (arch, cli, isa, ...) and packages whose modules `nibble args` loads. */
 function loadedParts(args: string[]): { parts: Set<string>; stdout: string; code: number | null } {
@@ -49,17 +66,33 @@ function loadedParts(args: string[]): { parts: Set<string>; stdout: string; code
   const parts = new Set<string>();
   const dist = pathToFileURL(join(REPO, 'dist')).href + '/';
   const modules = pathToFileURL(join(REPO, 'node_modules')).href + '/';
+  const chunks = bundledSources();
   for (const m of r.stderr.matchAll(/^LOADED (\S+)$/gm)) {
     const url = m[1]!;
     if (url.startsWith(dist)) {
-      const rel = url.slice(dist.length).split('/');
-      parts.add(rel[0] === 'cli' && rel.length > 2 ? `cli/${rel[1]}` : rel[0]!);
-    } else if (url.startsWith(modules)) parts.add(`npm:${url.slice(modules.length).split('/')[0]}`);
+      const rel = url.slice(dist.length);
+      const chunk = rel.startsWith('cli/') ? chunks[rel.slice(4)] : undefined;
+      if (chunk) for (const s of chunk) parts.add(partOf(s));
+      else parts.add(partOf(rel));
+    } else if (url.startsWith(modules)) parts.add(partOf(`node_modules/${url.slice(modules.length)}`));
   }
   return { parts, stdout: r.stdout, code: r.status };
 }
 
 describe('start-up', () => {
+  it('the bundled executable prints the same help as the modules tsc built (string-width stand-in, cli/string-width-fast.ts)', () => {
+    const tscBuilt = pathToFileURL(join(REPO, 'dist/cli/nibble.js')).href;
+    for (const args of [['--help'], ['sim', '--help'], ['compile', '--help']]) {
+      const env = { ...process.env, NO_COLOR: '1' };
+      const bundled = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
+      const script = `import { runNibble } from ${JSON.stringify(tscBuilt)}; process.exitCode = await runNibble(${JSON.stringify(args)});`;
+      const modules = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
+      expect(bundled.status).toBe(0);
+      expect(bundled.stdout).toBe(modules.stdout);
+      expect(bundled.stdout).toContain('Options:');
+    }
+  }, 60_000);
+
   it('every command loader names its command', async () => {
     const specs = await loadCommands();
     expect(specs.map((s) => s.command.split(' ')[0])).toEqual(Object.keys(COMMAND_LOADERS));
@@ -79,5 +112,22 @@ describe('start-up', () => {
     for (const p of ['arch', 'isa', 'sim', 'npm:yargs']) expect(r.parts).toContain(p);
     for (const p of ['compiler', 'models', 'rtl-gen', 'cli/report', 'npm:cli-progress'])
       expect(r.parts).not.toContain(p);
+  });
+
+  it('compiling a JSON model loads the models and the compiler, not protobufjs (ONNX only)', () => {
+    const r = loadedParts(['compile', 'small.json', '-o', 'small-compiled.nbl']);
+    expect(r.code).toBe(0);
+    for (const p of ['models', 'compiler']) expect(r.parts).toContain(p);
+    expect(r.parts).not.toContain('npm:protobufjs');
+    // protobufjs is require()d on first use, which the resolve hook does not see: Node's module debug log does
+    const env = { ...process.env, NODE_DEBUG: 'module' };
+    const c = spawnSync(process.execPath, [BIN, 'compile', 'small.json', '-o', 'small-compiled.nbl'], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+    });
+    expect(c.status).toBe(0);
+    expect(c.stderr).toMatch(/^MODULE \d+:/m);
+    expect(c.stderr).not.toMatch(/protobufjs/);
   });
 });

@@ -59,6 +59,7 @@ describe('CompileError', () => {
   test('pool window beyond the REQUANT fields', () => {
     const n = net([conv('c1', 4, 4, 1), requant('r1', 4), { kind: 'maxpool', name: 'p1', kernel: 4, stride: 4 }]);
     expect(compileError(n).message).toMatch(/layer 2 'p1': max pool 4x4 stride 4 exceeds the 2-bit REQUANT pool_k/);
+    expect(compileError(n).code).toBe('NB-C003');
   });
   test('network ending with accumulators', () => {
     const e = compileError(net([conv('c1', 4, 4, 3), requant('r1', 4), conv('c2', 4, 4, 1)]));
@@ -73,6 +74,7 @@ describe('CompileError', () => {
     expect(e.message).toMatch(
       /layer 0 'c1': one output row needs 600 INP entries with halo .* scratchpad\.inputEntries is 256: raise scratchpad\.inputEntries/,
     );
+    expect(e.code).toBe('NB-C002');
   });
   test('a row that does not fit ACC or OUT names the field', () => {
     const n = net([conv('c1', 4, 8, 1), requant('r1', 8)], { height: 4, width: 100 });
@@ -115,14 +117,26 @@ describe('CompileError', () => {
       n,
       cfgWith((c) => (c.bits.accumulator = 16)),
     );
-    expect(e.message).toMatch(
-      /layer 0 'c1': accumulator values may reach .*bits\.accumulator is 16: raise bits\.accumulator/,
+    expect(e.message).toBe(
+      "layer 0 'c1': accumulator values may reach [0, 60480] (17 bits) but bits.accumulator is 16: raise bits.accumulator to 17",
     );
-    // A network that promises 16-bit sums fits a 16-bit machine.
-    expect(() =>
-      compileNetwork(
+    // A network that promises 16-bit sums its layers can exceed: neither side may be the one to report an overflow.
+    expect(
+      compileError(
         { ...n, accumulatorBits: 16 },
         cfgWith((c) => (c.bits.accumulator = 16)),
+      ).message,
+    ).toBe(
+      "layer 0 'c1': accumulator values may reach [0, 60480] (17 bits) but bits.accumulator is 16 and the network allows 16-bit sums (accumulatorBits): raise both to 17",
+    );
+    expect(compileError({ ...n, accumulatorBits: 16 }).message).toBe(
+      "layer 0 'c1': accumulator values may reach [0, 60480] (17 bits) but the network allows only 16-bit sums (accumulatorBits): the reference reports an overflow where the machine's 32-bit accumulators would not, so raise the network's accumulatorBits to 17",
+    );
+    // Sums that always fit both compile.
+    expect(() =>
+      compileNetwork(
+        { ...n, accumulatorBits: 17 },
+        cfgWith((c) => (c.bits.accumulator = 17)),
       ),
     ).not.toThrow();
   });

@@ -12,7 +12,7 @@ import { CompileError } from '../../arch/errors.js';
 import { compileNetwork } from '../../compiler/index.js';
 import type { LayerLowering } from '../../compiler/layers/lowering.js';
 import { squareConv2d, type Layer, type Network } from '../../models/index.js';
-import { thrownMessage } from '../thrown.js';
+import { thrownDiagnostic, thrownMessage } from '../thrown.js';
 
 vi.mock('../../compiler/layers/index.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../compiler/layers/index.js')>();
@@ -48,6 +48,7 @@ describe('lowering a kind the compiler cannot lower', () => {
     expect(thrownMessage(() => compileNetwork(network(pools), DEFAULT_CONFIG), CompileError)).toBe(
       "layer 3 'p2': layer kind 'maxpool' has no lowering to the machine",
     );
+    expect(thrownDiagnostic(() => compileNetwork(network(pools), DEFAULT_CONFIG)).code).toBe('NB-C001');
   });
 
   test('a rule that consumes no layer is an internal error, not an endless loop', () => {

@@ -143,7 +143,7 @@ describe('nibble import', () => {
     expect(doc.layers.map((l: { kind: string }) => l.kind)).toContain('conv2d');
     expectUserError(
       await nibble(['import', src, '--quantize', '--calibrate', 'mnist-train:8']),
-      /^nibble: error: --calibrate: mnist-train images are 1x28x28 but the model input is 3x8x8 \(random:N gives seeded inputs of any shape\)$/,
+      /^nibble: error\[NB-D000\]: --calibrate: mnist-train images are 1x28x28 but the model input is 3x8x8 \(random:N gives seeded inputs of any shape\)$/,
     );
   });
 });
@@ -184,8 +184,11 @@ describe('model files everywhere', () => {
     copyFileSync(join(SHARED_ONNX, 'tfc-2w2a.onnx'), copy);
     const r = await nibble(['run', '--model', copy, '--limit', '200', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/note: .*tfc\.onnx was imported with converted \(inexact\) steps/);
+    expect(r.stderr).toMatch(/^nibble: warning\[NB-M101\]: .*tfc\.onnx was imported with converted \(inexact\) steps/m);
     expect(JSON.parse(r.stdout).accuracy).toBeGreaterThan(0.9);
+    const quiet = await nibble(['run', '--model', copy, '--limit', '10', '--json', '--suppress', 'NB-M101']);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toBe('');
   });
 
   test("a .onnx given to compile is imported for the --config's widths (8-bit weights: TFC-2W2A is exact)", async () => {

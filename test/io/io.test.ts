@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NibbleError, parseJsonStrict } from '../../arch/index.js';
 import {
@@ -77,6 +78,34 @@ describe('writeOutputs: all outputs or none', () => {
     expect(readFileSync(join(parent, 'new/rtl/a.v'), 'utf8')).toBe('a'.repeat(40));
     expect(readFileSync(join(parent, 'new/rtl/b.v'), 'utf8')).toBe('b'.repeat(40));
     noTemps(join(parent, 'new/rtl'));
+    noTemps(parent);
+  });
+
+  it('a directory output with subdirectories: created whole, or (existing) with the missing subdirectory staged', () => {
+    const parent = join(tmp, 'nested');
+    mkdirSync(parent);
+    const files = [
+      { name: 'nibble.bin', data: 'bits' },
+      { name: 'rtl/a.v', data: 'a'.repeat(40) },
+      { name: 'rtl/b.v', data: 'b'.repeat(40) },
+    ];
+    expect(() => writeOutputs({ directories: [{ path: join(parent, 'out'), files }] }, fullDiskAfter(60))).toThrow(
+      /out\/rtl\/b\.v: cannot write: no space left on the device/,
+    );
+    expect(readdirSync(parent)).toEqual([]);
+    writeOutputs({ directories: [{ path: join(parent, 'out'), files }] });
+    expect(readdirSync(join(parent, 'out/rtl')).sort()).toEqual(['a.v', 'b.v']);
+    // an existing directory without rtl/: nothing appears when the disk fills, everything when it does not
+    const again = join(parent, 'again');
+    mkdirSync(again);
+    expect(() => writeOutputs({ directories: [{ path: again, files }] }, fullDiskAfter(60))).toThrow(/ENOSPC/);
+    expect(readdirSync(again)).toEqual([]);
+    writeOutputs({ directories: [{ path: again, files }] });
+    expect(readFileSync(join(again, 'rtl/b.v'), 'utf8')).toBe('b'.repeat(40));
+    writeOutputs({ directories: [{ path: again, files: files.map((f) => ({ ...f, data: 'new' })) }] });
+    expect(readFileSync(join(again, 'rtl/a.v'), 'utf8')).toBe('new');
+    noTemps(again);
+    noTemps(join(again, 'rtl'));
     noTemps(parent);
   });
 
@@ -175,6 +204,52 @@ describe('parseJsonStrict', () => {
     expect(err("{'a': 1}")).toBe("f.json:1:2: not valid JSON: expected a key in double quotes, got '''");
     expect(err('{} {}')).toBe("f.json:1:4: not valid JSON: unexpected '{' after the end of the JSON value");
     expect(err('\u0000')).toBe('f.json:1:1: not valid JSON: expected a value, got a NUL byte (is this a binary file?)');
+  });
+
+  it('the fast path (JSON.parse, then a scan of keys and depth) rejects exactly what the validator rejects', () => {
+    // objects whose keys may repeat, spelled plainly or with \u escapes, nested in arrays and objects
+    const key = fc.constantFrom('a', 'b', 'ab', '\\u0061', 'a\\"', '\\\\', ',', '{', ']');
+    const leaf = fc.oneof(fc.integer().map(String), fc.constantFrom('"x,}"', 'null', '[]', '{}', '"\\""'));
+    const doc = fc.letrec<{ value: string }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        fc.array(tie('value'), { maxLength: 4 }).map((xs) => `[${xs.join(', ')}]`),
+        fc
+          .array(fc.tuple(key, tie('value')), { maxLength: 4 })
+          .map((kv) => `{${kv.map(([k, v]) => `"${k}": ${v}`).join(',')}}`),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(doc, (text) => {
+        // the reference: JSON.parse with a reviver cannot see repeats, so count keys per object by hand
+        let dup = false;
+        const scan = (t: string) => {
+          const stack: Set<string>[] = [];
+          const re = /"((?:[^"\\]|\\.)*)"(\s*:)?|[{}]/g;
+          for (let m = re.exec(t); m; m = re.exec(t)) {
+            if (m[0] === '{') stack.push(new Set());
+            else if (m[0] === '}') stack.pop();
+            else if (m[2]) {
+              const k = JSON.parse(`"${m[1]}"`) as string;
+              if (stack[stack.length - 1]!.has(k)) dup = true;
+              stack[stack.length - 1]!.add(k);
+            }
+          }
+        };
+        scan(text);
+        const got = (() => {
+          try {
+            return { value: parseJsonStrict(text, 'f.json') };
+          } catch (e) {
+            return { error: (e as Error).message };
+          }
+        })();
+        if (dup) expect(got.error).toMatch(/duplicate key/);
+        else expect(got).toEqual({ value: JSON.parse(text) as unknown });
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('nesting 10,000 deep is a located error, not a stack overflow', () => {

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, resolveConfig, validateConfig } from '../../arch/config.js';
+import type { ArchConfig } from '../../arch/index.js';
 import { ConfigError, IsaError } from '../../arch/errors.js';
 import {
+  DEP_FLAG_BIT,
+  DEP_FLAG_NAMES,
   MNEMONICS,
   OPCODE_BITS,
   OPS,
@@ -12,10 +15,55 @@ import {
   encodeInstruction,
   encodeProgramCode,
   isaLayout,
+  type Instruction,
 } from '../../isa/index.js';
 import { arbConfig, arbConfigAndCode, arbInstruction } from './arbitraries.js';
 
+/** The word as one BigInt, field by field from the layout table: an oracle independent of the 32-bit word code. */
+function referenceWord(inst: Instruction, cfg: ArchConfig): bigint {
+  const layout = isaLayout(cfg).get(inst.op)!;
+  let word = BigInt(layout.opcode);
+  for (const flag of DEP_FLAG_NAMES) word |= BigInt(inst[flag]) << BigInt(DEP_FLAG_BIT[flag]);
+  const rec = inst as unknown as Record<string, number>;
+  for (const f of layout.fields) word |= BigInt(rec[f.name]!) << BigInt(f.lsb);
+  return word;
+}
+
+function wordOf(bytes: Uint8Array): bigint {
+  let word = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) word = (word << 8n) | BigInt(bytes[i]!);
+  return word;
+}
+
 describe('encode/decode', () => {
+  it('every field sits at its layout bits: the bytes equal a BigInt reference encoding', () => {
+    fc.assert(
+      fc.property(
+        arbConfig.chain((cfg) => fc.tuple(fc.constant(cfg), arbInstruction(cfg))),
+        ([cfg, inst]) => {
+          expect(wordOf(encodeInstruction(inst, cfg))).toBe(referenceWord(inst, cfg));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a set bit above the used bits is refused, in every 32-bit word', () => {
+    fc.assert(
+      fc.property(
+        arbConfig.chain((cfg) => fc.tuple(fc.constant(cfg), arbInstruction(cfg), fc.nat(127))),
+        ([cfg, inst, bit]) => {
+          const used = isaLayout(cfg).get(inst.op)!.usedBits;
+          fc.pre(bit >= used);
+          const bytes = encodeInstruction(inst, cfg);
+          bytes[bit >> 3] = bytes[bit >> 3]! | (1 << (bit & 7));
+          expect(() => decodeInstruction(bytes, cfg)).toThrow(/unused bits/);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('decode(encode(x)) == x for random valid instructions under random valid configs', () => {
     fc.assert(
       fc.property(

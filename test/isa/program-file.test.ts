@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG, configHash, type ArchConfig } from '../../arch/config.j
 import { IsaError } from '../../arch/errors.js';
 import { assembleProgram, readProgramFile, writeProgramFile, type Program } from '../../isa/index.js';
 import { arbProgram } from './arbitraries.js';
+import { thrownDiagnostic } from '../thrown.js';
 
 function sample(): Program {
   const cfg = structuredClone(DEFAULT_CONFIG);
@@ -112,6 +113,19 @@ describe('.nbl program file', () => {
     expect(view.getUint32(12, true)).toBe(3 * 16 + 5 + 64);
     expect(bytes.length).toBe(16 + hlen + 3 * 16 + 5 + 64 + 4);
     expect(bytes[16 + hlen]).toBe(0x81); // LOAD (opcode 1) with push_next (bit 7)
+  });
+
+  it('rejects a wrong magic, another version, truncation and corruption with their codes', () => {
+    const bytes = writeProgramFile(sample());
+    const code = (b: Uint8Array) => thrownDiagnostic(() => readProgramFile(b, { file: 'p.nbl' })).code;
+    expect(code(new Uint8Array(0))).toBe('NB-I010');
+    const v2 = bytes.slice();
+    new DataView(v2.buffer).setUint32(4, 2, true);
+    expect(code(v2)).toBe('NB-I011');
+    expect(code(bytes.subarray(0, bytes.length - 10))).toBe('NB-I012');
+    const bad = bytes.slice();
+    bad[20] = bad[20]! ^ 1;
+    expect(code(bad)).toBe('NB-I012');
   });
 
   it('rejects a wrong magic', () => {

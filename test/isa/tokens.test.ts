@@ -16,6 +16,7 @@ function tokenError(lines: string[], queues?: { load: number; compute: number; s
     checkTokenBalance(asm(lines), queues ? { queues } : {});
   } catch (e) {
     expect(e).toBeInstanceOf(IsaError);
+    expect((e as IsaError).code).toBe('NB-I001');
     return (e as Error).message;
   }
   throw new Error('no deadlock found');
@@ -76,16 +77,23 @@ describe('token checker', () => {
     expect(r.fetched).toBe(2);
     expect(r.leftover['load->compute']).toBe(1);
     expect(r.warnings).toEqual([
-      'instructions 2..3 come after the HALT at 1 and are never fetched',
-      'tokens pushed but never popped: 1 on load->compute',
+      { code: 'NB-I102', message: 'instructions 2..3 come after the HALT at 1 and are never fetched' },
+      { code: 'NB-I103', message: 'tokens pushed but never popped: 1 on load->compute' },
     ]);
     expect(checkTokenBalance(asm([S('push_prev')])).warnings).toEqual([
-      'the program has no HALT: fetch runs to the end of the code',
-      'tokens pushed but never popped: 1 on store->compute',
+      { code: 'NB-I101', message: 'the program has no HALT: fetch runs to the end of the code' },
+      { code: 'NB-I103', message: 'tokens pushed but never popped: 1 on store->compute' },
     ]);
-    expect(() => checkTokenBalance(asm([S('push_prev'), 'HALT']), { strict: true })).toThrow(
-      /token checker \(strict\): tokens pushed but never popped: 1 on store->compute/,
-    );
+    let strict: unknown;
+    try {
+      checkTokenBalance(asm([S('push_prev'), 'HALT']), { strict: true });
+    } catch (e) {
+      strict = e;
+    }
+    expect(strict).toMatchObject({
+      code: 'NB-I003',
+      message: 'token checker (strict): tokens pushed but never popped: 1 on store->compute [NB-I103]',
+    });
   });
 
   it('rejects token counts beyond the 16-bit counters', () => {

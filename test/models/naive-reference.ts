@@ -4,6 +4,7 @@
  * time, textbook nested loops, requant with BigInt floor division. It shares
  * no code with models/reference.ts (only the IR types).
  */
+import { assertNever } from '../../arch/index.js';
 import type { Layer, Network } from '../../models/ir.js';
 import type { Conv2dLayer } from '../../models/index.js';
 
@@ -147,6 +148,9 @@ export function naiveRun(net: Network, inputs: ArrayLike<number>, batch: number,
         checkAcc(out, where);
         break;
       }
+      default:
+        // a new layer kind needs its naive reference here (docs/extending.md)
+        return assertNever(layer, 'layer kind');
     }
     record(path, out);
     return out;

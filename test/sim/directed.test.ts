@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { packParamEntry } from '../../isa/index.js';
 import type { TensorDescriptor } from '../../isa/program.js';
 import { simulate } from '../../sim/index.js';
-import { HALT, ins, makeProgram, runAll } from './helpers.js';
+import { HALT, gemmIns, ins, makeProgram, runAll } from './helpers.js';
 import { naiveRun } from './naive.js';
 
 const arr = (x: Float64Array) => Array.from(x);
@@ -125,28 +125,7 @@ describe('LOAD / STORE', () => {
 });
 
 /** A default-config GEMM with every field given. */
-function gemm(f: Record<string, number>) {
-  return ins('GEMM', {
-    wgt_addr: 0,
-    inp_addr: 0,
-    acc_addr: 0,
-    in_h: 1,
-    in_w: 1,
-    out_h: 1,
-    out_w: 1,
-    kernel_h: 1,
-    kernel_w: 1,
-    stride_h: 1,
-    stride_w: 1,
-    pad_top: 0,
-    pad_left: 0,
-    ci_blocks: 1,
-    accumulate: 0,
-    act_signed: 0,
-    pshift: 0,
-    ...f,
-  });
-}
+const gemm = (f: Record<string, number>) => gemmIns(f);
 
 describe('GEMM timing (docs/architecture.md 7.2-7.4)', () => {
   it('the worked example: P = 64, 3x3 kernel, 9 passes', () => {

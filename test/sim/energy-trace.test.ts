@@ -15,6 +15,8 @@ import {
   writeVcd,
 } from '../../sim/index.js';
 import { HALT, ins, makeProgram } from './helpers.js';
+import { thrownMessage } from '../thrown.js';
+import { FileError } from '../../io/index.js';
 
 const gemmProgram = (config?: unknown) =>
   makeProgram(
@@ -113,12 +115,42 @@ describe('energy', () => {
     expect(() => loadEnergyTable(bad)).toThrow(/bad\.json\.actions\.reg\.pJ: must be a non-negative number, got -1/);
     writeFileSync(bad, '{"nodeNm": 45,');
     expect(() => loadEnergyTable(bad)).toThrow(/not valid JSON/);
-    expect(() => loadEnergyTable(join(dir, 'missing.json'))).toThrow(/cannot read energy table \(ENOENT\)/);
+    expect(() => loadEnergyTable(join(dir, 'missing.json'))).toThrow(/missing\.json: energy table not found/);
     writeFileSync(
       bad,
       JSON.stringify({ ...DEFAULT_ENERGY_TABLE, dram: { default: 'sdram', kinds: { lpddr4: { pJ: 8 } } } }),
     );
     expect(() => loadEnergyTable(bad)).toThrow(/dram\.default: must name one of lpddr4, got "sdram"/);
+  });
+
+  it('loadEnergyTable reads strictly: duplicate keys and ignored fields are errors at the place', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nibble-energy-'));
+    const f = join(dir, 'e.json');
+    const text = JSON.stringify(DEFAULT_ENERGY_TABLE, null, 2).replace(
+      '"nodeNm": 45,',
+      '"nodeNm": 45,\n  "nodeNm": 28,',
+    );
+    writeFileSync(f, text);
+    expect(thrownMessage(() => loadEnergyTable(f), ConfigError)).toMatch(
+      new RegExp(`^${f}:4:3: not valid JSON: duplicate key "nodeNm"`),
+    );
+    const typo = structuredClone(DEFAULT_ENERGY_TABLE) as unknown as { actions: Record<string, object> };
+    typo.actions['mac.int4'] = { pj: 0.2, pJ: 0.1 };
+    writeFileSync(f, JSON.stringify(typo));
+    expect(thrownMessage(() => loadEnergyTable(f), ConfigError)).toMatch(
+      new RegExp(
+        `^${f}: actions\\.mac\\.int4\\.pj: unknown field 'pj' \\(did you mean pJ\\?\\) .*: it would be ignored$`,
+      ),
+    );
+    // a new node and a new DRAM kind are the user's to name
+    const open = structuredClone(DEFAULT_ENERGY_TABLE);
+    open.nodeScaling['16'] = 0.2;
+    open.dram.kinds['hbm2'] = { pJ: 4 };
+    writeFileSync(f, JSON.stringify(open));
+    expect(loadEnergyTable(f).dram.kinds['hbm2']!.pJ).toBe(4);
+    expect(thrownMessage(() => loadEnergyTable('/dev/zero'), FileError)).toMatch(
+      /^\/dev\/zero: cannot read energy table: a character device/,
+    );
   });
 });
 

@@ -2,29 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { SimError } from '../../arch/errors.js';
 import { simulate } from '../../sim/index.js';
-import { HALT, errorOfAll, ins, makeProgram } from './helpers.js';
+import { HALT, errorCodeOfAll, errorOfAll, gemmIns, ins, makeProgram } from './helpers.js';
 
-const gemm = (f: Record<string, number>) =>
-  ins('GEMM', {
-    wgt_addr: 0,
-    inp_addr: 0,
-    acc_addr: 0,
-    in_h: 1,
-    in_w: 1,
-    out_h: 1,
-    out_w: 1,
-    kernel_h: 1,
-    kernel_w: 1,
-    stride_h: 1,
-    stride_w: 1,
-    pad_top: 0,
-    pad_left: 0,
-    ci_blocks: 1,
-    accumulate: 0,
-    act_signed: 0,
-    pshift: 0,
-    ...f,
-  });
+const gemm = gemmIns;
 
 describe('simulator errors', () => {
   it('token deadlock: a pop no push satisfies', () => {
@@ -32,6 +12,7 @@ describe('simulator errors', () => {
     expect(msg).toContain('SimError: instruction 0: token deadlock');
     expect(msg).toContain('compute unit: instruction 0 (NOP) waits for a load->compute token (counter 0); queue [0]');
     expect(msg).toContain('token counters: load->compute 0');
+    expect(errorCodeOfAll(makeProgram([ins('NOP', { unit: 1, pop_prev: 1 }), HALT]))).toBe('NB-S001');
   });
 
   it('token deadlock through a full queue: the producer is never fetched', () => {
@@ -47,6 +28,7 @@ describe('simulator errors', () => {
     );
     const msg = errorOfAll(p);
     expect(msg).toContain('fetch: instruction 1 (NOP) waits for a compute queue slot');
+    expect(errorCodeOfAll(p)).toBe('NB-S001');
   });
 
   it('accumulator overflow names the instruction, entry and lane', () => {
@@ -68,6 +50,7 @@ describe('simulator errors', () => {
     expect(msg).toBe(
       'SimError: instruction 2: accumulator overflow: ACC entry 0 lane 0 would become 215040, outside the 16-bit range [-32768, 32767]',
     );
+    expect(errorCodeOfAll(p, {}, ['fast', 'cycle'])).toBe('NB-S004');
   });
 
   it('SRAM ranges of every buffer access are checked', () => {
@@ -145,7 +128,9 @@ describe('simulator errors', () => {
     );
     expect(msg).toBe('SimError: instruction 0: POOL source [0, 3] and destination [3, 3] overlap');
   });
+});
 
+describe('simulator errors: programs that cannot start or finish', () => {
   it('illegal instructions, a missing HALT and an unknown input are rejected', () => {
     expect(errorOfAll(makeProgram([gemm({ kernel_h: 0 }), HALT]))).toContain(
       'illegal instruction: instruction 0: GEMM.kernel_h = 0 is out of range',
@@ -153,6 +138,8 @@ describe('simulator errors', () => {
     expect(errorOfAll(makeProgram([ins('NOP', { unit: 0 })]))).toBe(
       'SimError: instruction 1: program has no HALT: fetch would run past the code',
     );
+    expect(errorCodeOfAll(makeProgram([gemm({ kernel_h: 0 }), HALT]))).toBe('NB-S006');
+    expect(errorCodeOfAll(makeProgram([ins('NOP', { unit: 0 })]))).toBe('NB-S007');
     expect(() => simulate(makeProgram([HALT]), { engine: 'fast', inputs: { nope: new Int32Array(1) } })).toThrow(
       /unknown input 'nope'/,
     );
@@ -166,6 +153,7 @@ describe('simulator errors', () => {
     expect(errorOfAll(p, { maxCycles: 100 })).toBe(
       'SimError: cycle budget exceeded: the program did not finish within 100 cycles (raise maxCycles if this is expected)',
     );
+    expect(errorCodeOfAll(p, { maxCycles: 100 })).toBe('NB-S003');
     // exactly enough is fine (T = 222)
     expect(simulate(p, { engine: 'cycle', maxCycles: 222 }).cycles).toBe(222);
     expect(simulate(p, { engine: 'timing', maxCycles: 222 }).cycles).toBe(222);
@@ -178,6 +166,7 @@ describe('simulator errors', () => {
     expect(msg).toBe(
       'SimError: instruction 65535: the load->compute token counter would exceed 65535 (16-bit counter): too many pushes before their pops',
     );
+    expect(errorCodeOfAll(makeProgram([...code, HALT]), {}, ['timing'])).toBe('NB-S002');
     // one pop in between keeps it at 65535
     const ok = makeProgram([...code.slice(0, 10), ins('NOP', { unit: 1, pop_prev: 1 }), ...code.slice(10), HALT]);
     expect(simulate(ok, { engine: 'timing' }).cycles).toBeGreaterThan(65536);

@@ -19,6 +19,30 @@ export function ins<M extends Mnemonic>(op: M, fields: Record<string, number> = 
 
 export const HALT = ins('HALT');
 
+/** A GEMM of one 1x1 pass at address 0 of every buffer, with `f` overriding any field. */
+export function gemmIns(f: Record<string, number> = {}): Instruction {
+  return ins('GEMM', {
+    wgt_addr: 0,
+    inp_addr: 0,
+    acc_addr: 0,
+    in_h: 1,
+    in_w: 1,
+    out_h: 1,
+    out_w: 1,
+    kernel_h: 1,
+    kernel_w: 1,
+    stride_h: 1,
+    stride_w: 1,
+    pad_top: 0,
+    pad_left: 0,
+    ci_blocks: 1,
+    accumulate: 0,
+    act_signed: 0,
+    pshift: 0,
+    ...f,
+  });
+}
+
 export function makeProgram(
   code: Instruction[],
   opts: {
@@ -64,6 +88,20 @@ export function runAll(p: Program, inputs?: Record<string, Int32Array>): SimResu
 }
 
 /** Expect the same SimError message from every engine; returns it. */
+/** The diagnostic code every engine stops `p` with (they must agree). */
+export function errorCodeOfAll(p: Program, opts: { maxCycles?: number } = {}, engines: Engine[] = ENGINES): string {
+  const codes = engines.map((engine) => {
+    try {
+      simulate(p, { engine, ...opts });
+    } catch (e) {
+      return String((e as { code?: unknown }).code);
+    }
+    return `${engine}: no error`;
+  });
+  if (new Set(codes).size !== 1) throw new Error(`engines disagree:\n${codes.join('\n')}`);
+  return codes[0]!;
+}
+
 export function errorOfAll(p: Program, opts: { maxCycles?: number } = {}, engines: Engine[] = ENGINES): string {
   const msgs = engines.map((engine) => {
     try {

@@ -5,6 +5,7 @@
  * program order (valid for programs whose tokens order every hazard in program
  * order, as randomProgram's do).
  */
+import { assertNever } from '../../arch/index.js';
 import { deriveArch } from '../../arch/config.js';
 import { packEntry, packTensor, unpackEntry, unpackParamEntry, unpackTensor } from '../../isa/layout.js';
 import type { Program } from '../../isa/program.js';
@@ -16,8 +17,7 @@ export function naiveRun(
 ): { dram: Uint8Array; outputs: Record<string, Int32Array> } {
   const cfg = p.config;
   const a = deriveArch(cfg);
-  const R = a.rows;
-  const n = a.cols;
+  const { rows: R, cols: n } = a;
   const dram = new Uint8Array(dramSize);
   for (const s of p.segments) dram.set(s.bytes, s.dramAddr);
   for (const d of p.inputs) {
@@ -156,6 +156,9 @@ export function naiveRun(
             }
           packEntry(res, n, a.activationBits, out, (inst.dst_addr + oy * inst.out_w + ox) * a.outEntryBytes);
         }
+    } else if (inst.op !== 'NOP') {
+      // a new opcode needs its naive semantics here (docs/extending.md)
+      assertNever(inst, 'opcode');
     }
   }
   const outputs: Record<string, Int32Array> = {};

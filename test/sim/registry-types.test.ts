@@ -144,11 +144,11 @@ describe('opcode registries are checked by the type checker', () => {
   });
 
   it('an ISA module missing a rule fails in that module', () => {
-    const isa = fixture('relu-isa.ts.txt').replace('    dramSpan: NO_DRAM,\n', '').replace('NO_DRAM, ', '');
+    const isa = fixture('relu-isa.ts.txt').replace('    checkRanges: NO_RANGES,\n', '').replace('NO_RANGES, ', '');
     const errors = typeErrors({ 'isa/ops/relu.ts': isa, 'isa/table.ts': tableWithRelu }, [], ['isa/ops/relu.ts']);
     const rule = errors.find((e) => e.file === 'isa/ops/relu.ts');
     expect(rule).toMatchObject({ code: 2345 });
-    expect(rule!.message).toMatch(/Property 'dramSpan' is missing in type/);
+    expect(rule!.message).toMatch(/Property 'checkRanges' is missing in type/);
   });
 
   it('a new kind of cycle behaviour fails at the assertNever of every cycle unit that dispatches on it', () => {

@@ -14,6 +14,7 @@ import {
   validateAreaTable,
 } from '../../sim/index.js';
 import { thrownMessage } from '../thrown.js';
+import { FileError } from '../../io/index.js';
 
 const README = fileURLToPath(new URL('../../../shared/energy/README.md', import.meta.url));
 
@@ -109,9 +110,9 @@ describe('area model', () => {
       `${file}.sram.points[2].bytes: bytes must be increasing`,
     );
     writeFileSync(file, '{');
-    expect(thrownMessage(() => loadAreaTable(file), ConfigError)).toMatch(new RegExp(`^${file}: not valid JSON`));
-    expect(thrownMessage(() => loadAreaTable(join(dir, 'none.json')), ConfigError)).toMatch(
-      /cannot read area table \(ENOENT\)/,
+    expect(thrownMessage(() => loadAreaTable(file), ConfigError)).toMatch(new RegExp(`^${file}:1:2: not valid JSON`));
+    expect(thrownMessage(() => loadAreaTable(join(dir, 'none.json')), FileError)).toMatch(
+      /none\.json: area table not found/,
     );
     const noNode = structuredClone(DEFAULT_AREA_TABLE) as unknown as { logic: Record<string, { nodeNm: number }> };
     noNode.logic['register']!.nodeNm = 65;

@@ -167,7 +167,7 @@ describe('presets, area and compare on the command line', () => {
     expect(s.stdout).toMatch(/area +0\.1\d+ mm2 at 28 nm/);
     expectUserError(
       await nibble(['config', 'preset:tiny']),
-      /preset:tiny: unknown preset 'tiny' \(known: default, edge, large, xl\)/,
+      /preset:tiny: unknown preset 'tiny' \(known: default, edge, large, xl, ice40-board\)/,
     );
   });
 

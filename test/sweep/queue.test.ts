@@ -221,7 +221,7 @@ describe.skipIf(!HAVE_REDIS)('BullMQ queue', () => {
       expect(wcode).toBe(1);
       expect(w.stderr().trimEnd().split('\n')).toHaveLength(1);
       expect(w.stderr()).toMatch(
-        /^nibble: error: --queue: lost the connection to Redis at .*: \d+ points done here; the jobs in hand go back to the queue/,
+        /^nibble: error\[NB-W002\]: --queue: lost the connection to Redis at .*: \d+ points done here; the jobs in hand go back to the queue/,
       );
       const saved = resultLines(out).length;
       expect(saved).toBeGreaterThanOrEqual(3);

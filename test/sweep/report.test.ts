@@ -17,12 +17,10 @@ import {
   runSweep,
   type SweepReportData,
 } from '../../sweep/index.js';
-import { findChromium } from '../cli/chromium.js';
+import { requireChromium } from '../cli/chromium.js';
 import { writeFileSync } from 'node:fs';
 
-const exe = findChromium();
-if (!exe)
-  console.warn('[test/sweep/report] SKIPPED the Chromium checks: no chromium found (CI installs /usr/bin/chromium)');
+const exe = requireChromium('test/sweep/report.test.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-sweep-report-'));
 const html = join(dir, 'report.html');

@@ -149,7 +149,7 @@ describe('sweep spec: bad input', () => {
       /models\.0\.format: cannot tell the model format of 'net\.bin': add format: json\|integernet\|nbm\|onnx$/,
     );
     expect(errorOf('models: [mnist]\npresets: [edge, tiny]\n')).toMatch(
-      /presets\.1: unknown preset "tiny"; known: default, edge, large, xl$/,
+      /presets\.1: unknown preset "tiny"; known: default, edge, large, xl, ice40-board$/,
     );
     expect(errorOf('models: [mnist]\nbase: preset:egde\n')).toMatch(/base: preset:egde: unknown preset 'egde'/);
     expect(errorOf('models: [mnist]\nbase: {array: {rows: 3}}\n')).toBe(

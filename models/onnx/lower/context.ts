@@ -1,5 +1,5 @@
 /** The lowering's working state: options, the value table, layer names, the report being written. */
-import { ModelError } from '../../../arch/index.js';
+import { ModelError, type DiagnosticCode } from '../../../arch/index.js';
 import type { OnnxGraph, OnnxNode } from '../graph.js';
 import type { Tensor } from '../tensor.js';
 import { perChannel, type Layout } from './layout.js';
@@ -82,8 +82,8 @@ export class Lowering {
     return 2 ** (b - 1) - 1;
   }
 
-  fail(node: OnnxNode, reason: string): never {
-    throw new ModelError(reason, node.where);
+  fail(node: OnnxNode, reason: string, code?: DiagnosticCode): never {
+    throw new ModelError(reason, node.where, code);
   }
 
   /** `base`, or base_2, base_3, ... if taken. */
@@ -143,7 +143,7 @@ export class Lowering {
 
   /** Records an approximation; under --exact it is an error instead. */
   approximate(node: OnnxNode, what: string): void {
-    if (this.opts.exact) this.fail(node, `--exact: ${what}`);
+    if (this.opts.exact) this.fail(node, `--exact: ${what}`, 'NB-M002');
     this.inexact++;
   }
 

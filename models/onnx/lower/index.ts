@@ -153,13 +153,13 @@ function unsupportedHint(node: OnnxNode): string {
 function checkSupported(lw: Lowering): void {
   for (const node of lw.graph.nodes) {
     if (isFoldable(lw, node)) {
-      if (!executorOp(node)) lw.fail(node, unsupportedMessage(lw, node));
+      if (!executorOp(node)) lw.fail(node, unsupportedMessage(lw, node), 'NB-M001');
       // mark outputs as constant for the check of later nodes; folded for real in the walk
       for (const o of node.outputs)
         if (o) lw.syms.set(o, { kind: 'const', t: { dims: [], data: new Float64Array(1), dataType: 1 } });
       continue;
     }
-    if (!handlerFor(node)) lw.fail(node, unsupportedMessage(lw, node));
+    if (!handlerFor(node)) lw.fail(node, unsupportedMessage(lw, node), 'NB-M001');
   }
   for (const node of lw.graph.nodes) for (const o of node.outputs) lw.syms.delete(o);
 }
