@@ -120,7 +120,7 @@ describe('.nbl program file', () => {
     const code = (b: Uint8Array) => thrownDiagnostic(() => readProgramFile(b, { file: 'p.nbl' })).code;
     expect(code(new Uint8Array(0))).toBe('NB-I010');
     const v2 = bytes.slice();
-    new DataView(v2.buffer).setUint32(4, 2, true);
+    new DataView(v2.buffer).setUint32(4, 3, true);
     expect(code(v2)).toBe('NB-I011');
     expect(code(bytes.subarray(0, bytes.length - 10))).toBe('NB-I012');
     const bad = bytes.slice();
