@@ -122,6 +122,10 @@ export const DIAGNOSTICS = {
     'token warning refused in strict mode',
     'With strict checking, the token warnings (NB-I101, NB-I102, NB-I103) are errors.',
   ),
+  'NB-I004': e(
+    'a scratchpad race between units',
+    'Two instructions on different units touch the same scratchpad range (read-after-write, write-after-read or write-after-write) and no dependency token orders them, so the result would depend on timing. The message names both instructions (with file:line for assembly) and the range. Add a push/pop pair between them.',
+  ),
   'NB-I010': e(
     'not a nibble program file',
     'The file does not start with the program-file magic "NBL1". Give sim, disasm, verify or report a .nbl file written by nibble compile or nibble asm (docs/program-file.md).',
@@ -227,6 +231,10 @@ export const DIAGNOSTICS = {
     'An instruction is illegal on this machine: a field, flag combination or scratchpad/DRAM range it touches is out of bounds. The message names the instruction and the field.',
   ),
   'NB-S007': e('the program has no HALT', 'Fetch would run past the end of the code. End the program with HALT.'),
+  'NB-S008': e(
+    'a scratchpad race between units',
+    'Every engine refuses a program whose result would depend on timing: two instructions on different units touch the same scratchpad range and no dependency token orders them. The message names both instructions and the range (the same check as NB-I004, made when the program is loaded).',
+  ),
   'NB-S101': w(
     'option implies the cycle engine',
     'An option that needs per-cycle state (--vcd) switched the run to the cycle engine. Pass --engine cycle to say so and silence this.',

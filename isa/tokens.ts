@@ -155,7 +155,7 @@ export function checkTokenBalance(code: readonly Instruction[], opts: TokenCheck
     const race = findProgramRace(code, opts.config);
     if (race) {
       const { where, message } = describeRace(race, code, place);
-      throw new IsaError(message, where);
+      throw new IsaError(message, where, 'NB-I004');
     }
   }
   const leftover = { ...tokens };

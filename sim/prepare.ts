@@ -280,7 +280,7 @@ export function prepareProgram(program: Program): PreparedProgram {
   const race = findRace(p, accessesOf);
   if (race) {
     const { where, message } = describeRace(race, code, (i) => instructionPlace(program, i));
-    throw new SimError(message, where);
+    throw new SimError(message, where, 'NB-S008');
   }
   return p;
 }

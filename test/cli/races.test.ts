@@ -33,6 +33,7 @@ describe('races and token warnings in the CLI', () => {
     expectUserError(
       r,
       /racy\.s:7 \(instruction 4\): LOAD \(load unit\) writes INP \[0, 3\] while .*racy\.s:5 \(instruction 3\), a GEMM \(compute unit\) reading INP \[0, 3\], may still run: no dependency token orders them \(write-after-read race on INP \[0, 3\]\)$/,
+      'NB-I004',
     );
   });
 
@@ -55,6 +56,7 @@ describe('races and token warnings in the CLI', () => {
     expectUserError(
       await nibble(['sim', file]),
       /instruction 4: LOAD \(load unit\) writes INP \[0, 3\] while instruction 3, a GEMM .*write-after-read race on INP \[0, 3\]\)$/,
+      'NB-S008',
     );
   });
 
