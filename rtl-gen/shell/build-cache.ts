@@ -5,9 +5,10 @@
  * leaves nothing behind that looks finished.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../arch/index.js';
+import { withLogMoved } from '../tool-run.js';
 
 export interface CachedBuild {
   dir: string;
@@ -45,10 +46,24 @@ export function cachedBuild(
       rmSync(tmp, { recursive: true, force: true }); // a parallel build finished first: use it
     }
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw keepFailedLogs(e, tmp, join(root, `${name}-${stamp}.failed`));
   }
   return { dir, built: true, buildMs: Date.now() - t0 };
+}
+
+/**
+ * A failed build's tool logs (`*.log` in its temporary directory) are kept as
+ * `<prefix>.<tool>.log` before the directory goes, and the error names them there.
+ */
+function keepFailedLogs(e: unknown, tmp: string, prefix: string): unknown {
+  let err = e;
+  for (const f of existsSync(tmp) ? readdirSync(tmp).filter((n) => n.endsWith('.log')) : []) {
+    const kept = `${prefix}.${f}`;
+    renameSync(join(tmp, f), kept);
+    err = withLogMoved(err, join(tmp, f), kept);
+  }
+  rmSync(tmp, { recursive: true, force: true });
+  return err;
 }
 
 /** The verilator --build arguments every nibble testbench uses. */
