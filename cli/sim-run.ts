@@ -72,7 +72,9 @@ export async function simulateDataset(
   const sim = await simulator(feature);
   const b = Math.min(batch, count);
   const api = await compiler(feature);
-  const program = term.step(`compiling ${net.name} (batch ${b})`, () => api.compileNetwork(net, cfg, { batch: b }));
+  const program = term.stepWithPhases(`compiling ${net.name} (batch ${b})`, (onPhase) =>
+    api.compileNetwork(net, cfg, { batch: b, onPhase }),
+  );
   const remainder = count % b;
   const tail = remainder > 0 ? api.compileNetwork(net, cfg, { batch: remainder }) : undefined;
   const inDesc = program.inputs[0];

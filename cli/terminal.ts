@@ -75,6 +75,22 @@ export class Terminal {
     }
   }
 
+  /**
+   * step() whose work reports its phases: on a terminal the step's line shows
+   * the current one (redrawn at most every 100 ms); elsewhere only the step lines.
+   */
+  stepWithPhases<T>(label: string, fn: (phase: (what: string) => void) => T): T {
+    const tty = process.stderr.isTTY === true && verbosity !== 'quiet';
+    let last = 0;
+    const phase = (what: string) => {
+      const now = performance.now();
+      if (!tty || now - last < 100) return;
+      last = now;
+      process.stderr.write(`\r\x1b[K${colour.dim(`${label}... ${what}`)}`);
+    };
+    return this.step(label, () => fn(phase));
+  }
+
   /** A human-readable line on stdout; suppressed in --json mode (stdout is the JSON document then). */
   line(text = ''): void {
     if (!this.json) process.stdout.write(`${text}\n`);

@@ -26,6 +26,8 @@ export { ISA_LIMITS } from './lower.js';
 export interface CompileOptions {
   /** images per run (default 1) */
   batch?: number;
+  /** told each phase as it starts ("planning layer 3 of 16", ...): the CLI shows it on a terminal */
+  onPhase?: (phase: string) => void;
 }
 
 export const COMPILER_VERSION = '1';
@@ -57,8 +59,14 @@ export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptio
   if (!Number.isInteger(batch) || batch < 1 || batch > 65536) {
     throw new CompileError(`batch must be an integer in [1, 65536], got ${JSON.stringify(batch)}`, 'compile options');
   }
+  const phase = opts.onPhase ?? (() => {});
+  phase('lowering the network');
   const lowered = lowerNetwork(net, cfg);
-  const plans = lowered.ops.map((op) => planOp(op, cfg, batch));
+  const ops = lowered.ops.length;
+  const plans = lowered.ops.map((op, i) => {
+    phase(`planning layer ${i + 1} of ${ops}`);
+    return planOp(op, cfg, batch);
+  });
   // Align each layer's bands to the rows its successor's first band reads, so
   // that band can load while this layer still computes its last band.
   for (let j = 0; j + 1 < plans.length; j++) {
@@ -71,8 +79,12 @@ export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptio
   }
   const dram = planDram(lowered, plans, cfg, batch);
   const sched = new Scheduler(cfg, dram);
-  plans.forEach((p, i) => sched.emitOp(p, i));
+  plans.forEach((p, i) => {
+    phase(`scheduling layer ${i + 1} of ${ops}`);
+    sched.emitOp(p, i);
+  });
   const s = sched.finish();
+  phase(`checking ${s.code.length} instructions`);
   s.code.forEach((inst, i) => checkInstruction(inst, cfg, `compiled instruction ${i}`));
 
   // Layer ranges partition the code at each layer's first compute instruction, so a
@@ -103,6 +115,7 @@ export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptio
       dramBytes: dram.size,
     },
   };
+  phase('estimating cycles');
   program.meta['estimatedCycles'] = estimateSchedule(program).cycles;
   notesOf.set(program, s.notes);
   return program;

@@ -40,7 +40,9 @@ export const compileCommand: CommandSpec = {
     const batch = parsePositiveInt(args['batch'], 'batch') ?? 1;
     const net = await loadModel(str(args, 'model')!, str(args, 'format'), cfg);
     const api = await compiler('nibble compile');
-    const program = term.step(`compiling ${net.name} (batch ${batch})`, () => api.compileNetwork(net, cfg, { batch }));
+    const program = term.stepWithPhases(`compiling ${net.name} (batch ${batch})`, (onPhase) =>
+      api.compileNetwork(net, cfg, { batch, onPhase }),
+    );
     const out = str(args, 'output')!;
     const listing = str(args, 'listing');
     // Both files or neither: a bad --listing path must not replace an existing program file.

@@ -71,7 +71,9 @@ export const reportCommand: CommandSpec = {
       const net = await loadModel(input, str(args, 'format'), cfg);
       const batch = parsePositiveInt(args['batch'], 'batch') ?? 1;
       const api = await compiler('nibble report');
-      program = term.step(`compiling ${net.name}`, () => api.compileNetwork(net, cfg, { batch }));
+      program = term.stepWithPhases(`compiling ${net.name}`, (onPhase) =>
+        api.compileNetwork(net, cfg, { batch, onPhase }),
+      );
       title = `nibble report: ${net.name}`;
     }
     // Checked before the simulation: a wrong file should not cost a long run.
