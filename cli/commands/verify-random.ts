@@ -21,7 +21,8 @@ export interface Checked {
 
 export function checked(name: string, v: VerifyResult): Checked {
   return {
-    name,
+    // a run both sides refuse alike is an agreement, but not a result: say so
+    name: v.accOverflow ? `${name} (simulator and RTL both report the ${v.accOverflow})` : name,
     ok: v.ok,
     simCycles: v.simCycles,
     rtlCycles: v.rtlCycles,

@@ -7,6 +7,8 @@ import { configHash, DEFAULT_CONFIG, validateConfig } from '../../arch/index.js'
 import { writeProgramFile } from '../../isa/index.js';
 import { randomProgram } from '../../sim/index.js';
 import { haveTools } from '../rtl/tools-required.js';
+import { writeProgramFile } from '../../isa/index.js';
+import { overflowProgram } from '../rtl/programs.js';
 import { ensureBuilt, expectUserError, nibble } from './nibble.js';
 
 const haveVerilator = haveTools('test/cli/rtl.test.ts', ['verilator']);
@@ -190,6 +192,20 @@ describe.skipIf(!haveVerilator)('nibble verify --rtl', () => {
       const doc = JSON.parse(m.stdout);
       expect(doc.mismatches).toBe(0);
       expect(doc.inputs).toBe("MNIST pixels >> 4 (0..15; the model's inputs are 4-bit)");
+    },
+  );
+
+  test(
+    'an overflowing program: the simulator and the RTL both report it, and the line says so',
+    { timeout: 300_000 },
+    async () => {
+      const prog = join(tmp, 'overflow.nbl');
+      writeFileSync(prog, writeProgramFile(overflowProgram([{ pshift: 7 }])));
+      const r = await nibble(['verify', prog, '--rtl']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        /overflow\.nbl \(simulator and RTL both report the accumulator overflow: ACC entry 0 lane 0 would become 53760, outside the 16-bit range \[-32768, 32767\]\)/,
+      );
     },
   );
 

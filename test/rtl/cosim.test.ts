@@ -9,7 +9,7 @@ import { verifyProgram, verifyRandom, verifyShellProgram, type VerifyResult } fr
 import { thrownMessage } from '../thrown.js';
 import { haveTools } from './tools-required.js';
 import { randomConfig } from '../../sim/index.js';
-import { CFG4, CFG8, directedPrograms } from './programs.js';
+import { CFG4, CFG8, directedPrograms, overflowProgram } from './programs.js';
 
 const HAVE_VERILATOR = haveTools('test/rtl/cosim.test.ts', ['verilator']);
 
@@ -86,5 +86,29 @@ describe.skipIf(!HAVE_VERILATOR)('co-simulation: random valid programs', () => {
       const r = verifyRandom({ count: 4, seed: 100 * s, config: cfg });
       expect(r.failures).toEqual([]);
     }
+  });
+});
+
+describe.skipIf(!HAVE_VERILATOR)('co-simulation: accumulator overflow is one outcome on both sides', () => {
+  // a column sum is 4 x 15 x 7 = 420; the 16-bit range ends at 32767
+  it('a sum that just fits (420 << 6 = 26880): no overflow on either side', () => {
+    const r = verifyProgram(overflowProgram([{ pshift: 6 }]));
+    expectOk(r, 'fits');
+    expect(r.accOverflow).toBeUndefined();
+  });
+
+  it('the shift overflows (420 << 7): the simulator refuses, the RTL raises acc_ovf, the timing agrees', () => {
+    const r = verifyProgram(overflowProgram([{ pshift: 7 }]));
+    expect(r.mismatch).toBeUndefined();
+    expect(r.ok).toBe(true);
+    expect(r.accOverflow).toBe(
+      'accumulator overflow: ACC entry 0 lane 0 would become 53760, outside the 16-bit range [-32768, 32767]',
+    );
+  });
+
+  it('the accumulation overflows (26880 + 26880): the same', () => {
+    const r = verifyProgram(overflowProgram([{ pshift: 6 }, { pshift: 6, accumulate: 1 }]));
+    expect(r.ok, r.mismatch).toBe(true);
+    expect(r.accOverflow).toMatch(/^accumulator overflow: ACC entry 0 lane 0 would become 53760/);
   });
 });

@@ -7,6 +7,7 @@ import { configHash, deriveArch, validateConfig, DEFAULT_CONFIG, type ArchConfig
 import { packParamEntry } from '../../isa/layout.js';
 import type { DramSegment, Program } from '../../isa/program.js';
 import type { Instruction } from '../../isa/table.js';
+import { HALT, gemmIns, ins, makeProgram } from '../sim/helpers.js';
 
 /** 4x4, entries narrower than the bus, shallow queues, 3 requant stages. */
 export const CFG4: ArchConfig = validateConfig({
@@ -451,4 +452,18 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
     'gemm-back-to-back': gemmBackToBack(c),
     'token-overlap': tokenOverlap(c),
   };
+}
+
+/** LOAD one INP entry of 15s and one pass of 7s, then the GEMMs; 16-bit accumulators on the 4x4 machine. */
+export function overflowProgram(gemms: Record<string, number>[]): Program {
+  const cfg = validateConfig({ ...structuredClone(CFG4), bits: { ...CFG4.bits, accumulator: 16 } });
+  return makeProgram(
+    [
+      ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 1, y_count: 1, dram_stride: 0 }),
+      ins('LOAD', { buf: 1, sram_addr: 0, dram_addr: 64, x_count: 4, y_count: 1, dram_stride: 0, push_next: 1 }),
+      ...gemms.map((g, i) => gemmIns({ pop_prev: i === 0 ? 1 : 0, ...g })),
+      HALT,
+    ],
+    { config: cfg, segments: [{ name: 'ones', dramAddr: 0, bytes: new Uint8Array(128).fill(0xff).fill(0x77, 64) }] },
+  );
 }
