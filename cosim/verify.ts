@@ -4,7 +4,7 @@
  * total cycle count and every instruction's dispatch, start and retire cycle
  * to be identical. A mismatch names the first differing instruction.
  */
-import { configHash, deriveArch, type ArchConfig, RtlError } from '../arch/index.js';
+import { configHash, deriveArch, type ArchConfig, RtlError, SimError } from '../arch/index.js';
 import { encodeProgramCode } from '../isa/index.js';
 import type { Program } from '../isa/index.js';
 import {
@@ -49,6 +49,12 @@ export interface VerifyResult {
   bytesCompared: number;
   /** first mismatch, naming the instruction or byte and both values */
   mismatch?: string;
+  /**
+   * the simulator's accumulator-overflow message when it refused the program
+   * and the RTL raised acc_ovf in the same run: they agree (timing compared,
+   * DRAM not: the overflowing values are no result)
+   */
+  accOverflow?: string;
   /** RTL performance counters (cycles, busy_load, busy_compute, busy_store, array_active, macs) */
   perf: Record<string, number>;
   /** true when this call built the Verilator model (false: cached) */
@@ -75,6 +81,25 @@ function firstTimingMismatch(program: Program, sim: SimResult, rtl: HarnessRun):
 }
 
 /**
+ * The simulator's run of the program, or, where the data engines refuse it for
+ * an accumulator overflow, the timing engine's run (the cycles do not depend on
+ * the data) and the overflow message without its instruction prefix.
+ */
+function simulateOrOverflow(
+  program: Program,
+  seed: number,
+  inputs: VerifyOptions['inputs'],
+): { sim: SimResult; overflow?: string } {
+  try {
+    return { sim: simulate(program, { engine: 'fast', seed, ...(inputs ? { inputs } : {}) }) };
+  } catch (e) {
+    const at = e instanceof SimError ? e.message.indexOf('accumulator overflow') : -1;
+    if (at < 0) throw e;
+    return { sim: simulate(program, { engine: 'timing' }), overflow: (e as SimError).message.slice(at) };
+  }
+}
+
+/**
  * The RTL's bookkeeping widths are generation parameters: unless given, the
  * defaults widened to what programs of `instructions` instructions running
  * `cycles` cycles need (a separately cached build). verifyProgram refuses a
@@ -94,7 +119,7 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
   const pending = rtlPendingUse(program.code);
   if (pending) throw new RtlError(pending, 'verifyProgram');
   const seed = opts.seed ?? 1;
-  const sim = simulate(program, { engine: 'fast', seed, ...(opts.inputs ? { inputs: opts.inputs } : {}) });
+  const { sim, overflow } = simulateOrOverflow(program, seed, opts.inputs);
   const { dram } = buildDram(program, prepareProgram(program), opts.inputs, seed);
   const rtlCfg = opts.rtlConfig ?? cfg;
   const widths = rtlWidthsFor(rtlCfg, program.code.length, sim.cycles, opts.rtl);
@@ -140,12 +165,21 @@ export function verifyProgram(program: Program, opts: VerifyOptions = {}): Verif
   if (rtl.err) return fail('the RTL flagged an illegal instruction (err output)');
   const timing = firstTimingMismatch(program, sim, rtl);
   if (timing) return fail(timing);
+  // an accumulator overflow is the one defined outcome of both: the simulator refuses, the RTL raises acc_ovf
+  if (overflow !== undefined && !rtl.accOverflow)
+    return fail(`the simulator reports an ${overflow}; the RTL did not raise acc_ovf`);
+  if (overflow === undefined && rtl.accOverflow)
+    return fail('the RTL raised acc_ovf (accumulator overflow); the simulator reports none');
+  if (overflow !== undefined)
+    return rtl.finished && rtl.cycles === sim.cycles
+      ? { ok: true, ...base, accOverflow: overflow }
+      : fail(`total cycles T: simulator ${sim.cycles}, RTL ${rtl.finished ? rtl.cycles : 'never finished'}`);
   if (!rtl.finished)
     return fail(
       `RTL did not finish within ${opts.maxCycles ?? sim.cycles * 2 + 1000} cycles (simulator: ${sim.cycles})`,
     );
   if (rtl.cycles !== sim.cycles) return fail(`total cycles T: simulator ${sim.cycles}, RTL ${rtl.cycles}`);
-  const simDram = sim.dram!;
+  const simDram = sim.dram!; // a data engine's result: only an overflowing run has none
   for (let i = 0; i < dram.length; i++) {
     const a = simDram[i] ?? 0;
     const b = rtl.dump[i] ?? 0;

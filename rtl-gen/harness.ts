@@ -204,6 +204,7 @@ function results(perfLines: string): string {
   return `  fprintf(res, "finished %d\\n", finished ? 1 : 0);
   fprintf(res, "cycles %llu\\n", (unsigned long long)T);
   fprintf(res, "err %d\\n", (int)top->err);
+  fprintf(res, "acc_ovf %d\\n", (int)top->acc_ovf);
 ${perfLines}
   fclose(res);
   FILE* d = fopen((outdir + "/dump.bin").c_str(), "wb");

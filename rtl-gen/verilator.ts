@@ -145,6 +145,8 @@ export interface HarnessRun {
   finished: boolean;
   cycles: number;
   err: boolean;
+  /** the sticky accumulator-overflow flag */
+  accOverflow: boolean;
   perf: Record<string, number>;
   /** per instruction index: dispatch, start, retire cycles (NaN when absent) */
   dispatch: Map<number, number>;
@@ -206,6 +208,7 @@ export function runHarness(build: VerilatorBuild, input: HarnessInput): HarnessR
       finished: false,
       cycles: 0,
       err: false,
+      accOverflow: false,
       perf: {},
       dispatch: new Map(),
       start: new Map(),
@@ -223,6 +226,7 @@ export function runHarness(build: VerilatorBuild, input: HarnessInput): HarnessR
       } else if (k === 'finished') res.finished = a === '1';
       else if (k === 'cycles') res.cycles = Number(a);
       else if (k === 'err') res.err = a === '1';
+      else if (k === 'acc_ovf') res.accOverflow = a === '1';
       else if (k!.startsWith('perf_')) res.perf[k!.slice(5)] = Number(a);
     }
     return res;

@@ -303,6 +303,7 @@ function topRegsAndCore(p: ShellParams, m: RegisterMap, k: TopFacts): string {
   /* verilator lint_off PINCONNECTEMPTY */
   nibble_top u_core (
     .clk(ap_clk), .rst(rst || core_hold), .start(core_start), .done(core_done), .err(core_err),
+    .acc_ovf(),  // not in the status register yet (docs/rtl.md, "Compute unit")
     .insn_rd(insn_rd), .insn_addr(insn_addr), .insn_data(insn_data),
     .rd_req_valid(rd_req_valid), .rd_req_ready(rd_req_ready), .rd_req_addr(rd_req_addr),
     .rd_req_entries(rd_req_entries), .rd_req_entry_bytes(rd_req_entry_bytes),

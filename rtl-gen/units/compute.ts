@@ -30,6 +30,7 @@ function ports(m: VerilogModule, f: CoreFacts): void {
   writePort(m, f, 'out');
   m.portGroup('activity and trace');
   m.output('array_active', 1, { doc: 'a pixel is issued into the array this cycle' });
+  m.output('acc_ovf', 1, { doc: 'sticky: a GEMM wrote an ACC lane outside the accumulator range' });
   tracePorts(m, f, 'cp', ['start', 'ret']);
 }
 

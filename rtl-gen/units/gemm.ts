@@ -117,6 +117,7 @@ function ports(m: VerilogModule, f: CoreFacts): void {
   m.output('acc_we');
   m.output('acc_wa', d.ACC_AW);
   m.output('acc_wd', d.ACC_W);
+  m.output('acc_ovf', 1, { reg: true, doc: 'sticky: an ACC write left the accumulator range' });
   m.portGroup('retire of a GEMM (its last pixel at stage G) and activity');
   m.output('g_ret');
   m.output('g_ret_idx', d.IX);
@@ -391,6 +392,11 @@ function delayLine(m: VerilogModule, f: CoreFacts): void {
 function accWriteback(m: VerilogModule, f: CoreFacts): void {
   const { d } = f;
   m.section('ACC read-modify-write');
+  // accumulator overflow (docs/rtl.md, "Compute unit"): each lane's exact sum old + (col_sum << psh), in bits
+  // enough for the largest pshift; one outside the ACCB-bit range sets the sticky acc_ovf (the ACC keeps the
+  // low ACCB bits), where the simulator and the reference refuse the program
+  const ovw = Math.max(d.ACCB.value, d.CW.value + 2 ** gemmWidths(f).psh - 1) + 1;
+  m.wire('ovf_lane', d.N, { doc: "this lane's sum leaves the ACCB-bit range" });
   m.wire('gemm_wd', d.ACC_W);
   m.reg('byp_v');
   m.reg('byp_d', d.ACC_W);
@@ -402,7 +408,11 @@ function accWriteback(m: VerilogModule, f: CoreFacts): void {
     });
     b.wire('old', d.ACCB, { value: "mW_ovw ? {ACCB{1'b0}} : acc_old[gc*ACCB +: ACCB]" });
     b.assign('gemm_wd[gc*ACCB +: ACCB]', 'old + (ext << mW_psh)');
+    b.wire('exact', ovw, { value: `${sext('old', d.ACCB, ovw)} + (${sext('col_sum', d.CW, ovw)} << mW_psh)` });
+    const top = d.ACCB.value - 1;
+    b.assign('ovf_lane[gc]', `exact != {{${ovw - d.ACCB.value}{exact[${top}]}}, exact[${top}:0]}`);
   });
+  m.clocked(`if (acc_we && |ovf_lane) acc_ovf <= 1'b1;`);
   m.assign('acc_we', '!rst && dl_v[2*N+1]');
   m.assign('acc_wa', 'mW_acc');
   m.assign('acc_wd', 'gemm_wd');

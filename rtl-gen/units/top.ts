@@ -19,6 +19,9 @@ function corePorts(m: VerilogModule, f: CoreFacts): void {
   m.input('start', 1, { doc: 'pulse for one cycle after reset; cycle 0 is the next cycle' });
   m.output('done');
   m.output('err');
+  m.output('acc_ovf', 1, {
+    doc: 'sticky: an accumulator overflowed (the simulator and reference refuse such a program)',
+  });
   m.portGroup('instruction port: word insn_addr appears on insn_data the cycle after insn_rd');
   m.output('insn_rd');
   m.output('insn_addr', d.IX);
