@@ -7,7 +7,6 @@ import { configHash, DEFAULT_CONFIG, validateConfig } from '../../arch/index.js'
 import { writeProgramFile } from '../../isa/index.js';
 import { randomProgram } from '../../sim/index.js';
 import { haveTools } from '../rtl/tools-required.js';
-import { writeProgramFile } from '../../isa/index.js';
 import { overflowProgram } from '../rtl/programs.js';
 import { ensureBuilt, expectUserError, nibble } from './nibble.js';
 
