@@ -81,7 +81,7 @@ export class Terminal {
    */
   stepWithPhases<T>(label: string, fn: (phase: (what: string) => void) => T): T {
     const tty = process.stderr.isTTY === true && verbosity !== 'quiet';
-    let last = 0;
+    let last = -Infinity; // the first phase always shows
     const phase = (what: string) => {
       const now = performance.now();
       if (!tty || now - last < 100) return;
