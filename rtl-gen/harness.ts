@@ -23,6 +23,27 @@ import { coreFacts } from './core-facts.js';
 import { coreModules, headerComment } from './generate.js';
 
 /** With waveform support: the VCD writer and a clock edge that dumps after every evaluation. */
+/**
+ * Byte access to a Verilator port of any width (plain integer or VlWide), little-endian:
+ * shared by the core's and the AXI shell's testbenches.
+ */
+export const PORT_BYTE_HELPERS = `template <typename T> static void setBytes(T& port, const uint8_t* b, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n && i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
+  port = (T)v;
+}
+template <std::size_t W> static void setBytes(VlWide<W>& port, const uint8_t* b, int n) {
+  for (std::size_t w = 0; w < W; w++) port[w] = 0;
+  for (int i = 0; i < n; i++) port[i / 4] |= (uint32_t)b[i] << (8 * (i % 4));
+}
+template <typename T> static void getBytes(const T& port, uint8_t* b, int n) {
+  uint64_t v = (uint64_t)port;
+  for (int i = 0; i < n; i++) b[i] = i < 8 ? (uint8_t)(v >> (8 * i)) : 0;
+}
+template <std::size_t W> static void getBytes(const VlWide<W>& port, uint8_t* b, int n) {
+  for (int i = 0; i < n; i++) b[i] = (uint8_t)(port[i / 4] >> (8 * (i % 4)));
+}`;
+
 const TRACE_PRELUDE = `#include "verilated_vcd_c.h"
 static VerilatedVcdC* vcd = nullptr;
 static uint64_t halfCycles = 0;
@@ -48,22 +69,7 @@ static const uint64_t LATENCY = ${cfg.dram.latency}ULL;
 static const int BUS = ${cfg.dram.busBytes};
 static const int WORD = ${INSTRUCTION_BYTES};  // bytes per instruction word
 
-template <typename T> static void setBytes(T& port, const uint8_t* b, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n && i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
-  port = (T)v;
-}
-template <std::size_t W> static void setBytes(VlWide<W>& port, const uint8_t* b, int n) {
-  for (std::size_t w = 0; w < W; w++) port[w] = 0;
-  for (int i = 0; i < n; i++) port[i / 4] |= (uint32_t)b[i] << (8 * (i % 4));
-}
-template <typename T> static void getBytes(const T& port, uint8_t* b, int n) {
-  uint64_t v = (uint64_t)port;
-  for (int i = 0; i < n; i++) b[i] = i < 8 ? (uint8_t)(v >> (8 * i)) : 0;
-}
-template <std::size_t W> static void getBytes(const VlWide<W>& port, uint8_t* b, int n) {
-  for (int i = 0; i < n; i++) b[i] = (uint8_t)(port[i / 4] >> (8 * (i % 4)));
-}
+${PORT_BYTE_HELPERS}
 
 static void die(const char* what, const char* arg) {
   fprintf(stderr, "harness: %s%s\\n", what, arg ? arg : "");

@@ -96,25 +96,7 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
       'verilator',
       [
         ...(opts.trace ? ['--trace'] : []),
-        '--cc',
-        '--exe',
-        '--build',
-        '-j',
-        '2',
-        '-Wno-fatal',
-        '-O3',
-        '--x-assign',
-        'fast',
-        '--x-initial',
-        'unique',
-        '--top-module',
-        'nibble_top',
-        '-Mdir',
-        'obj',
-        '-MAKEFLAGS',
-        'OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1',
-        ...rtl.files.map((f) => f.name),
-        'harness.cpp',
+        ...verilatorBuildArgs('nibble_top', [...rtl.files.map((f) => f.name), 'harness.cpp']),
       ],
       tmp,
       `verilator build of config ${hash}`,
@@ -233,4 +215,29 @@ export function runHarness(build: VerilatorBuild, input: HarnessInput): HarnessR
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The verilator --build arguments every nibble testbench uses. */
+export function verilatorBuildArgs(top: string, files: string[], extra: string[] = []): string[] {
+  return [
+    '--cc',
+    '--exe',
+    '--build',
+    '-j',
+    '2',
+    '-Wno-fatal',
+    '-O3',
+    '--x-assign',
+    'fast',
+    '--x-initial',
+    'unique',
+    '--top-module',
+    top,
+    '-Mdir',
+    'obj',
+    ...extra,
+    '-MAKEFLAGS',
+    'OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1',
+    ...files,
+  ];
 }

@@ -65,28 +65,3 @@ function keepFailedLogs(e: unknown, tmp: string, prefix: string): unknown {
   rmSync(tmp, { recursive: true, force: true });
   return err;
 }
-
-/** The verilator --build arguments every nibble testbench uses. */
-export function verilatorBuildArgs(top: string, files: string[], extra: string[] = []): string[] {
-  return [
-    '--cc',
-    '--exe',
-    '--build',
-    '-j',
-    '2',
-    '-Wno-fatal',
-    '-O3',
-    '--x-assign',
-    'fast',
-    '--x-initial',
-    'unique',
-    '--top-module',
-    top,
-    '-Mdir',
-    'obj',
-    ...extra,
-    '-MAKEFLAGS',
-    'OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1',
-    ...files,
-  ];
-}

@@ -23,6 +23,7 @@
  */
 import type { ArchConfig } from '../../arch/index.js';
 import { headerComment } from '../generate.js';
+import { PORT_BYTE_HELPERS } from '../harness.js';
 import type { ShellParams } from './options.js';
 
 export function generateShellHarness(cfg: ArchConfig, p: ShellParams): string {
@@ -44,22 +45,7 @@ static const int ADDR_BITS = ${p.addrBits};
 
 // ---------------------------------------------------------------- port helpers (Verilator widths)
 template <typename T> static uint64_t u64(const T& x) { return (uint64_t)x; }
-template <typename T> static void setBytes(T& port, const uint8_t* b, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n && i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
-  port = (T)v;
-}
-template <std::size_t W> static void setBytes(VlWide<W>& port, const uint8_t* b, int n) {
-  for (std::size_t w = 0; w < W; w++) port[w] = 0;
-  for (int i = 0; i < n; i++) port[i / 4] |= (uint32_t)b[i] << (8 * (i % 4));
-}
-template <typename T> static void getBytes(const T& port, uint8_t* b, int n) {
-  uint64_t v = (uint64_t)port;
-  for (int i = 0; i < n; i++) b[i] = i < 8 ? (uint8_t)(v >> (8 * i)) : 0;
-}
-template <std::size_t W> static void getBytes(const VlWide<W>& port, uint8_t* b, int n) {
-  for (int i = 0; i < n; i++) b[i] = (uint8_t)(port[i / 4] >> (8 * (i % 4)));
-}
+${PORT_BYTE_HELPERS}
 template <typename T> static bool sameBytes(const T& a, const std::vector<uint8_t>& b, int n) {
   uint8_t x[512];
   getBytes(a, x, n);

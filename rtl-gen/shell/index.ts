@@ -22,4 +22,5 @@ export { driverFiles, writeDriver, generateRegsHeader } from '../driver/index.js
 export type { DriverFile } from '../driver/index.js';
 export { lintShell } from './lint.js';
 export type { ShellLintResult } from './lint.js';
-export { cachedBuild, verilatorBuildArgs } from './build-cache.js';
+export { cachedBuild } from './build-cache.js';
+export { verilatorBuildArgs } from '../verilator.js';
