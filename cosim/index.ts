@@ -4,7 +4,7 @@
  * "Co-simulation"), bare core or inside the AXI shell (docs/board.md). It sits
  * above both and uses only their public surfaces.
  */
-export { RTL_RANDOM, verifyProgram, verifyRandom, machineGroups, defaultMachineCount } from './verify.js';
+export { verifyProgram, verifyRandom, machineGroups, defaultMachineCount } from './verify.js';
 export type {
   VerifyOptions,
   VerifyResult,

@@ -23,14 +23,12 @@ import {
   driverFiles,
   generateShell,
   generateShellHarness,
-  rtlPendingUse,
   runTool,
   SHELL_TOP,
   verilatorBuildArgs,
 } from '../rtl-gen/index.js';
 import { randomConfig, randomProgram, simulate } from '../sim/index.js';
 import { alignProgram, shellBusBytes, shellImage } from './shell-image.js';
-import { RTL_RANDOM } from './verify.js';
 import {
   SHELL_READ_OVERHEAD,
   SHELL_WRITE_OVERHEAD,
@@ -260,8 +258,6 @@ function firstTimingMismatch(
 export function verifyShellProgram(program: Program, opts: VerifyShellOptions = {}): VerifyShellResult {
   const bus = opts.bus ?? 'deterministic';
   const cfg = program.config;
-  const pending = rtlPendingUse(program.code);
-  if (pending) throw new RtlError(pending, 'verifyShellProgram');
   const p = shellParams(cfg, opts.shell);
   const L = cfg.dram.latency;
   const minL = Math.max(SHELL_READ_OVERHEAD, SHELL_WRITE_OVERHEAD) + 1;
@@ -345,7 +341,7 @@ export function verifyShellProgram(program: Program, opts: VerifyShellOptions = 
 
 /** A random config the shell can run: the bus narrowed until it divides every entry, the latency at least the shell's overhead + 1. */
 export function shellRandomConfig(seed: number): ArchConfig {
-  const cfg = randomConfig(seed, RTL_RANDOM.config);
+  const cfg = randomConfig(seed);
   const a = deriveArch(cfg);
   const bus = shellBusBytes(cfg, [a.inpEntryBytes, a.wgtEntryBytes, a.paramEntryBytes, a.outEntryBytes]);
   const latency = Math.max(cfg.dram.latency, Math.max(SHELL_READ_OVERHEAD, SHELL_WRITE_OVERHEAD) + 1);
@@ -354,7 +350,7 @@ export function shellRandomConfig(seed: number): ArchConfig {
 
 /** A random valid program (sim/random-program.ts) with its DRAM regions on beat boundaries. */
 export function shellRandomProgram(seed: number, cfg: ArchConfig): Program {
-  return alignProgram(randomProgram(seed, cfg, RTL_RANDOM.program), Math.max(64, cfg.dram.busBytes));
+  return alignProgram(randomProgram(seed, cfg), Math.max(64, cfg.dram.busBytes));
 }
 
 export interface VerifyShellRandomOptions {

@@ -7,14 +7,7 @@
 import { configHash, deriveArch, type ArchConfig, RtlError, SimError } from '../arch/index.js';
 import { encodeProgramCode } from '../isa/index.js';
 import type { Program } from '../isa/index.js';
-import {
-  buildVerilator,
-  rtlOptions,
-  rtlPendingUse,
-  runHarness,
-  type HarnessRun,
-  type RtlOptions,
-} from '../rtl-gen/index.js';
+import { buildVerilator, rtlOptions, runHarness, type HarnessRun, type RtlOptions } from '../rtl-gen/index.js';
 import { buildDram, prepareProgram, randomConfig, randomProgram, simulate, type SimResult } from '../sim/index.js';
 
 export interface VerifyOptions {
@@ -116,8 +109,6 @@ function rtlWidthsFor(cfg: ArchConfig, instructions: number, cycles: number, giv
 /** Co-simulate one program. Throws RtlError only when a tool fails; a mismatch is reported in the result. */
 export function verifyProgram(program: Program, opts: VerifyOptions = {}): VerifyResult {
   const cfg = program.config;
-  const pending = rtlPendingUse(program.code);
-  if (pending) throw new RtlError(pending, 'verifyProgram');
   const seed = opts.seed ?? 1;
   const { sim, overflow } = simulateOrOverflow(program, seed, opts.inputs);
   const { dram } = buildDram(program, prepareProgram(program), opts.inputs, seed);
@@ -252,16 +243,6 @@ export interface VerifyRandomResult {
   programsPerHour: number;
 }
 
-/**
- * The random machines and programs the generated RTL runs so far: square arrays,
- * no tap packing (the simulator and compiler have both; issue 12 brings them to the
- * RTL). Every co-simulation of random programs draws with these.
- */
-export const RTL_RANDOM = {
-  config: { rectangular: false },
-  program: { tapPacking: false },
-} as const;
-
 /** The default number of random machines for `count` programs: ceil(sqrt(count)), so builds and runs grow alike. */
 export function defaultMachineCount(count: number): number {
   return Math.ceil(Math.sqrt(count));
@@ -322,8 +303,8 @@ export function verifyRandom(opts: VerifyRandomOptions): VerifyRandomResult {
   let index = 0;
   for (const [m, group] of groups.entries()) {
     const machineSeed = opts.config ? undefined : (opts.machineSeed ?? group.machineSeed);
-    const cfg = opts.config ?? randomConfig(machineSeed!, RTL_RANDOM.config);
-    const programs = group.seeds.map((s) => randomProgram(s, cfg, RTL_RANDOM.program));
+    const cfg = opts.config ?? randomConfig(machineSeed!);
+    const programs = group.seeds.map((s) => randomProgram(s, cfg));
     // one build for the group: widths for its longest program and its longest run (the timing engine's cycles)
     const longest = Math.max(...programs.map((p) => simulate(p, { engine: 'timing' }).cycles));
     const rtl = rtlWidthsFor(cfg, Math.max(...programs.map((p) => p.code.length)), longest);

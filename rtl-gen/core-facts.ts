@@ -5,7 +5,7 @@
  * a module declares the ones it uses. The generator files never write a width:
  * they take it from here or from an instruction field (IsaView).
  */
-import { ConfigError, deriveArch, validateConfig, RtlError, type ArchConfig, type DerivedArch } from '../arch/index.js';
+import { deriveArch, validateConfig, RtlError, type ArchConfig, type DerivedArch } from '../arch/index.js';
 import type { Mnemonic, OpLayout } from '../isa/index.js';
 import { BitFields } from './emit/fields.js';
 import { Constants } from './emit/module.js';
@@ -16,7 +16,7 @@ import { IsaView, TARGETS } from './isa-view.js';
 export interface RtlOptions {
   /** width of instruction indices (insn_addr, the trace ports, the indices carried through the queues); default 16: programs of at most 2^16 words */
   indexBits?: number;
-  /** width of the performance counters (perf_macs has 2 log2 N more bits); default 32, 48 for N >= 16 */
+  /** width of the performance counters (perf_macs has log2(rows x cols) more bits); default 32, 48 for rows >= 16 */
   counterBits?: number;
 }
 
@@ -26,10 +26,11 @@ export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): Required<Rtl
   const counterBits = opts.counterBits ?? (cfg.array.rows >= 16 ? 48 : 32);
   if (!Number.isInteger(indexBits) || indexBits < 4 || indexBits > 32)
     throw new RtlError(`indexBits must be an integer in 4..32, got ${indexBits}`, 'rtl options');
-  const maxCounter = 64 - 2 * Math.log2(cfg.array.rows); // perf_macs = counterBits + 2 log2 N bits must fit 64
+  const macShift = Math.log2(cfg.array.rows * cfg.array.cols);
+  const maxCounter = 64 - macShift; // perf_macs = counterBits + log2(R C) bits must fit 64
   if (!Number.isInteger(counterBits) || counterBits < 8 || counterBits > maxCounter) {
     throw new RtlError(
-      `counterBits must be an integer in 8..${maxCounter} for N = ${cfg.array.rows}, got ${counterBits}`,
+      `counterBits must be an integer in 8..${maxCounter} for a ${cfg.array.rows} x ${cfg.array.cols} array, got ${counterBits}`,
       'rtl options',
     );
   }
@@ -75,21 +76,21 @@ function inputCoordinateBits(isa: IsaView, dimBits: number): number {
 
 export type CoreFacts = ReturnType<typeof coreFacts>;
 
+/** The extra product shift of a nibble_lanes GEMM's high-nibble rows (isa/ops/gemm.ts rowNibbleShift). */
+export const NIBBLE_SHIFT = 4;
+
 /** The named constants of the core and the layouts built on them. */
 export function coreFacts(cfgIn: ArchConfig, optsIn: RtlOptions = {}, sources: FactSources = {}) {
   const cfg = validateConfig(cfgIn);
-  if (cfg.array.rows !== cfg.array.cols) {
-    throw new ConfigError(
-      `the Verilog generator builds square arrays only so far (array.rows ${cfg.array.rows}, array.cols ${cfg.array.cols}); the simulator and compiler take any`,
-      'config.array.cols',
-    );
-  }
   const opts = rtlOptions(cfg, optsIn);
   const a = sources.arch ?? deriveArch(cfg);
   const isa = new IsaView(a, sources.layouts);
   const c = new Constants();
   const w = (op: Mnemonic, field: string) => isa.width(op, field);
-  const n = a.rows; // = a.cols (square, checked above)
+  const rows = a.rows;
+  const cols = a.cols;
+  // nibble_lanes needs an even tap group of at most R/2 lanes: R >= 4
+  const nibbleLanes = a.maxTapLanes >= 2;
   const bus = cfg.dram.busBytes;
   const bpe = (bytes: number) => Math.ceil(bytes / bus);
   const lane = isa.paramLane;
@@ -102,17 +103,21 @@ export function coreFacts(cfgIn: ArchConfig, optsIn: RtlOptions = {}, sources: F
   const diffW = Math.max(a.accBits, bias) + 1;
   const keep = Math.max(lane.bias.lsb + bias, lane.shift.lsb + lane.shift.width);
   const d = {
-    N: c.define('N', n, 'array rows = columns'),
-    LN: c.define('LN', Math.log2(n), 'log2 N'),
+    R: c.define('R', rows, 'array rows: INP lanes, weight rows per tile (config.array.rows)'),
+    C: c.define('C', cols, 'array columns: WGT, ACC, PARAM and OUT lanes (config.array.cols)'),
+    LR: c.define('LR', Math.log2(rows), 'log2 R'),
+    LC: c.define('LC', Math.log2(cols), 'log2 C'),
     AB: c.define('AB', a.activationBits, 'activation bits (config.bits.activation)'),
     WB: c.define('WB', a.weightBits, 'weight bits (config.bits.weight)'),
     ACCB: c.define('ACCB', a.accBits, 'accumulator bits (config.bits.accumulator)'),
     CW: c.define(
       'CW',
-      a.activationBits + 1 + a.weightBits + Math.log2(n),
-      'exact column sum: (AB+1) x WB products summed over N rows',
+      a.activationBits + 1 + a.weightBits + Math.log2(rows) + (nibbleLanes ? NIBBLE_SHIFT : 0),
+      nibbleLanes
+        ? 'exact column sum: (AB+1) x WB products, shifted 4 on nibble lanes, summed over R rows'
+        : 'exact column sum: (AB+1) x WB products summed over R rows',
     ),
-    G: c.define('G', a.gemmDepth, 'GEMM pipeline depth: INP read to ACC write (2N+2)'),
+    G: c.define('G', a.gemmDepth, 'GEMM pipeline depth: INP read to ACC write (R+C+2)'),
     WBANKS: c.define('WBANKS', 2, 'weight banks per PE: pass j preloads bank j mod 2 while pass j-1 computes'),
     BUSW: c.define('BUSW', bus * 8, 'DRAM bus bits (8 x config.dram.busBytes)'),
     BUSB: c.define('BUSB', bus, 'DRAM bus bytes'),
@@ -122,17 +127,17 @@ export function coreFacts(cfgIn: ArchConfig, optsIn: RtlOptions = {}, sources: F
     OUT_AW: c.define('OUT_AW', a.outAddrBits, 'OUT address bits (log2 outputEntries)'),
     PAR_AW: c.define('PAR_AW', a.paramAddrBits, 'PARAM address bits'),
     SRAM_AW: c.define('SRAM_AW', w('LOAD', 'sram_addr'), 'LOAD.sram_addr bits: the widest of INP, WGT, PARAM'),
-    INP_W: c.define('INP_W', a.inpEntryBytes * 8, 'INP entry: N activations'),
-    WGT_W: c.define('WGT_W', a.wgtEntryBytes * 8, 'WGT entry: N weights'),
-    ACC_W: c.define('ACC_W', n * a.accBits, 'ACC entry: N accumulators'),
-    OUT_W: c.define('OUT_W', a.outEntryBytes * 8, 'OUT entry: N activations'),
+    INP_W: c.define('INP_W', a.inpEntryBytes * 8, 'INP entry: R activations (R lane RAMs)'),
+    WGT_W: c.define('WGT_W', a.wgtEntryBytes * 8, 'WGT entry: C weights'),
+    ACC_W: c.define('ACC_W', cols * a.accBits, 'ACC entry: C accumulators'),
+    OUT_W: c.define('OUT_W', a.outEntryBytes * 8, 'OUT entry: C activations'),
     PLANE_W: c.define('PLANE_W', lane.bytes * 8, 'bits of one PARAM lane in DRAM'),
     BIAS_W: c.define('BIAS_W', bias, 'PARAM lane bias bits (isa/word.ts)'),
     SHIFT_W: c.define('SHIFT_W', lane.shift.width, 'PARAM lane shift bits (isa/word.ts)'),
     BIAS_LSB: c.define('BIAS_LSB', lane.bias.lsb, 'PARAM lane bias position (isa/word.ts)'),
     SHIFT_LSB: c.define('SHIFT_LSB', lane.shift.lsb, 'PARAM lane shift position (isa/word.ts)'),
     PKEEP_W: c.define('PKEEP_W', keep, 'low bits of a PARAM lane the RAM keeps: bias and shift, not the padding'),
-    PAR_W: c.define('PAR_W', n * keep, 'PARAM RAM entry: N lanes of PKEEP_W bits'),
+    PAR_W: c.define('PAR_W', cols * keep, 'PARAM RAM entry: C lanes of PKEEP_W bits'),
     DIMB: c.define('DIMB', dimb, 'input-side tile dimension bits (DMA counts, GEMM in_h/in_w)'),
     ODIMB: c.define('ODIMB', odimb, 'output-side tile dimension bits (REQUANT/POOL in_w, out_h, out_w)'),
     GODIMB: c.define('GODIMB', w('GEMM', 'out_h'), 'GEMM out_h/out_w bits: a GEMM output tile fits ACC'),
@@ -152,7 +157,8 @@ export function coreFacts(cfgIn: ArchConfig, optsIn: RtlOptions = {}, sources: F
     INSN_W: c.define('INSN_W', isa.wordBits, 'instruction word bits (isa/word.ts)'),
     QW: c.define('QW', isa.wordBits + opts.indexBits, 'queue entry: the word and its instruction index'),
     PC: c.define('PC', opts.counterBits, 'performance counter bits (rtl counterBits)'),
-    MACW: c.define('MACW', opts.counterBits + 2 * Math.log2(n), 'perf_macs bits: PC + 2 log2 N'),
+    MACW: c.define('MACW', opts.counterBits + Math.log2(rows * cols), 'perf_macs bits: PC + LR + LC'),
+    REPW: c.define('REPW', w('LOAD', 'replicate'), 'LOAD.replicate bits: tap groups up to R/2 lanes'),
     TOKW: c.define('TOKW', bitsFor(isa.tokenMax), 'token counter bits (isa/word.ts TOKEN_COUNTER_MAX)'),
     EBW: c.define('EBW', 16, 'rd_req_entry_bytes bits (port contract, docs/rtl.md)'),
     TGT_W: c.define('TGT_W', indexBits(TARGETS.length), `dispatch target code: ${TARGETS.join(', ')}`),
@@ -167,5 +173,16 @@ export function coreFacts(cfgIn: ArchConfig, optsIn: RtlOptions = {}, sources: F
     ['idx', d.IX],
     ['word', d.INSN_W],
   ]);
-  return { cfg, arch: a, opts, isa, c, d, entry, requantPlan: requantStagePlan(cfg.requantStages) };
+  return {
+    cfg,
+    arch: a,
+    opts,
+    isa,
+    c,
+    d,
+    entry,
+    /** the machine can run nibble_lanes GEMMs: odd array rows shift their products NIBBLE_SHIFT bits */
+    nibbleLanes,
+    requantPlan: requantStagePlan(cfg.requantStages),
+  };
 }

@@ -22,7 +22,6 @@ export type { BitField } from './emit/fields.js';
 export { Dim, bitsFor, indexBits, lit, range, sext, widthValue, zext } from './emit/width.js';
 export type { Width } from './emit/width.js';
 export { renderRtlConstants, renderRtlModules } from './docs.js';
-export { RTL_PENDING_FIELDS, rtlPendingUse, rtlReads } from './pending.js';
 export { generateHarness } from './harness.js';
 export { buildVerilator, runHarness, toolAvailable } from './verilator.js';
 export { lastPhase, runTool, setToolWatcher, TOOL_PHASES, toolRunInfo, watchTool } from './tool-run.js';

@@ -114,7 +114,7 @@ export const verilatorSection: Section = {
       cases.push({
         label: `random (seed 7, ${quick ? 20 : 1500} rounds)`,
         cfg: arrayConfig(n),
-        make: (c) => randomProgram(7, c, { rounds: quick ? 20 : 1500, maxDim: 8, ...rtl.RTL_RANDOM.program }),
+        make: (c) => randomProgram(7, c, { rounds: quick ? 20 : 1500, maxDim: 8 }),
       });
     }
     const batch = quick ? 1 : 16;

@@ -201,8 +201,7 @@ function topFacts(p: ShellParams) {
   const IA = p.insnAddrBits;
   const BC = p.beatCountBits;
   const PC = p.counterBits;
-  const n = p.cfg.array.rows;
-  const macW = PC + 2 * Math.log2(n);
+  const macW = PC + Math.log2(p.cfg.array.rows * p.cfg.array.cols);
   const NE = ERROR_BITS.length;
   const bus = p.busBytes;
   const alignBits = Math.max(4, p.busSize);
@@ -232,7 +231,7 @@ function topFacts(p: ShellParams) {
     : '';
   const tr = (name: string) =>
     p.trace ? `.${name}(${name}), .${name}_idx(${name}_idx)` : `.${name}(), .${name}_idx()`;
-  return { AW, DW, IX, IA, BC, PC, n, macW, NE, bus, alignBits, perWord, fetchBeats, cnt, counters, trace, tr };
+  return { AW, DW, IX, IA, BC, PC, macW, NE, bus, alignBits, perWord, fetchBeats, cnt, counters, trace, tr };
 }
 type TopFacts = ReturnType<typeof topFacts>;
 

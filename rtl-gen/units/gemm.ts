@@ -1,15 +1,15 @@
 /**
  * nibble_gemm, the GEMM controller (docs/rtl.md, "Compute unit"): the preload
- * engine (one pass = N WGT reads into a weight bank), the 2-entry pass FIFO,
- * the issue engine (one pixel per cycle, incremental addresses, zero padding),
- * the G-deep pixel metadata delay line and the ACC read-modify-write with its
- * same-cycle bypass. The array itself is nibble_array.
+ * engine (one pass = R WGT reads into a weight bank, and the row walk that gives
+ * every array row its kernel tap), the 2-entry pass FIFO, the issue engine (one
+ * pixel per cycle, incremental addresses, one INP address and padding test per
+ * row), the G-deep pixel metadata delay line and the ACC read-modify-write with
+ * its same-cycle bypass. The array itself is nibble_array.
  */
 import type { CoreFacts } from '../core-facts.js';
 import { BitFields } from '../emit/fields.js';
 import { VerilogModule } from '../emit/module.js';
-import { rtlReads } from '../pending.js';
-import { Dim, bitsFor, sext, zext, type Width } from '../emit/width.js';
+import { Dim, bitsFor, lit, sext, widthValue, zext, type Width } from '../emit/width.js';
 
 /** The GEMM fields a register or descriptor slot holds, with the field's own width. */
 function gemmWidths(f: CoreFacts) {
@@ -40,6 +40,9 @@ function gemmWidths(f: CoreFacts) {
   };
 }
 
+/** The nibble_lanes flag of a pass and its pixels, on a machine that can run it (R >= 4). */
+const nibField = (f: CoreFacts): (readonly ['nib', 1])[] => (f.nibbleLanes ? [['nib', 1]] : []);
+
 const pdw = (f: CoreFacts) => f.c.define('PDW', passDescriptor(f).width, 'pass descriptor bits');
 const pfCountBits = (f: CoreFacts) => bitsFor(f.d.WBANKS.value);
 
@@ -65,17 +68,29 @@ function passDescriptor(f: CoreFacts) {
     ['acc', g.acc],
     ['psh', g.psh],
     ['asig', 1],
+    ...nibField(f),
     ['pp', 1],
     ['pn', 1],
   ]);
 }
 
-/** Pixel metadata carried down the delay line. */
+/** What one array row reads in a pass (per weight bank): its tap's offsets, INP address offset, and whether it exists. */
+function rowTap(f: CoreFacts) {
+  const g = gemmWidths(f);
+  return BitFields.concat([
+    ['kh', g.kh],
+    ['kw', g.kw],
+    ['off', f.d.INP_AW],
+    ['v', 1],
+  ]);
+}
+
+/** Pixel metadata carried down the delay line (the rows' in-tile flags go to the array at stage 1 on their own). */
 function pixelMeta(f: CoreFacts) {
   const g = gemmWidths(f);
   return BitFields.concat([
-    ['intile', 1],
     ['asig', 1],
+    ...nibField(f),
     ['bank', 1],
     ['acc', g.acc],
     ['ovw', 1],
@@ -99,15 +114,16 @@ function ports(m: VerilogModule, f: CoreFacts): void {
   m.output('wgt_re');
   m.output('wgt_ra', d.WGT_AW);
   m.output('inp_re');
-  m.output('inp_ra', d.INP_AW);
+  m.output('inp_ra', Dim.product(d.R, d.INP_AW), { doc: 'row r reads INP lane RAM r at [r*INP_AW +: INP_AW]' });
   m.portGroup('to the array: weight writes and the tags of the pixel at delay-line stage 1');
   m.output('pl_wr_v', 1, { reg: true });
-  m.output('pl_wr_row', d.LN, { reg: true });
+  m.output('pl_wr_row', d.LR, { reg: true });
   m.output('pl_wr_bank', 1, { reg: true });
-  m.output('m1_intile');
+  m.output('m1_intile', d.R, { reg: true });
   m.output('m1_asig');
   m.output('m1_bank');
-  m.input('col_sums', Dim.product(d.N, d.CW));
+  if (f.nibbleLanes) m.output('m1_nib');
+  m.input('col_sums', Dim.product(d.C, d.CW));
   m.portGroup('ACC: the read-modify-write (the read port is shared with REQUANT)');
   m.output('gemm_acc_re');
   m.output('gemm_acc_ra', d.ACC_AW);
@@ -135,7 +151,7 @@ function passSelect(m: VerilogModule, f: CoreFacts): void {
     ...f.isa.layouts
       .get('GEMM')!
       .fields.map((x) => x.name)
-      .filter((x) => rtlReads('GEMM', x)),
+      .filter((x) => f.nibbleLanes || x !== 'nibble_lanes'),
     'push_prev',
     'push_next',
     'idx',
@@ -161,10 +177,12 @@ function passSelect(m: VerilogModule, f: CoreFacts): void {
     ['pl_wbase', g.wgt],
     ['pl_rd', g.wgt],
     ['pl_blk', g.inp],
-    ['pl_row', d.LN],
+    ['pl_off', d.INP_AW],
+    ['pl_offrow', d.INP_AW],
+    ['pl_row', d.LR],
   ];
   for (const [name, w] of regs) m.reg(name, w);
-  m.regs(['pl_first', 'g_accum', 'g_asig', 'g_pp', 'g_pn']);
+  m.regs(['pl_first', 'g_accum', 'g_asig', 'g_nib', 'g_taps', 'g_pp', 'g_pn']);
   m.wire('pl_go', 1, { value: 'gemm_start || (pl_more && !pl_active && bank_free[pl_next_bank])' });
   m.wire('v_new', 1, { value: 'gemm_start' });
   const sel = (name: string, w: Width, fromHead: string, reg: string) =>
@@ -187,6 +205,10 @@ function passSelect(m: VerilogModule, f: CoreFacts): void {
   sel('v_acc', g.acc, 'gh_acc_addr', 'g_acc');
   sel('v_accum', 1, 'gh_accumulate', 'g_accum');
   sel('v_asig', 1, 'gh_act_signed', 'g_asig');
+  sel('v_nib', 1, f.nibbleLanes ? 'gh_nibble_lanes' : "1'b0", 'g_nib');
+  sel('v_taps', 1, 'gh_taps', 'g_taps');
+  sel('v_off', d.INP_AW, '0', 'pl_off');
+  sel('v_offrow', d.INP_AW, '0', 'pl_offrow');
   sel('v_pp', 1, 'gh_push_prev', 'g_pp');
   sel('v_pn', 1, 'gh_push_next', 'g_pn');
   sel('v_idx', d.IX, 'gh_idx', 'g_idx');
@@ -196,7 +218,8 @@ function passSelect(m: VerilogModule, f: CoreFacts): void {
   m.wire('v_last_kw', 1, { value: "v_kw == v_kw_n - 1'b1" });
   m.wire('v_last_kh', 1, { value: "v_kh == v_kh_n - 1'b1" });
   m.wire('v_last_cb', 1, { value: "v_cb == v_cb_n - 1'b1" });
-  m.wire('v_last', 1, { value: 'v_last_kw && v_last_kh && v_last_cb' });
+  m.comment('a tap-packed pass learns whether it is the last at the end of its row walk (rowWalk)');
+  m.wire('v_last', 1, { value: '!v_taps && v_last_kw && v_last_kh && v_last_cb' });
 }
 
 function preloadEngine(m: VerilogModule, f: CoreFacts): void {
@@ -207,21 +230,21 @@ function preloadEngine(m: VerilogModule, f: CoreFacts): void {
   m.lintOff(['UNUSEDSIGNAL'], () => {
     m.wire('v_hw_f', d.DIMB.times(2), { value: 'v_in_h * v_in_w' });
     m.wire('v_hw', d.INP_AW, { value: 'v_hw_f[INP_AW-1:0]' });
-    m.comment('pass descriptor (registered at PL, pushed to the pass FIFO at PL+N-1)');
-    m.wire('v_iy0', d.IW, {
-      signed: true,
-      value: `$signed(${zext('v_kh', g.kh, d.IW)}) - $signed(${zext('v_pt', g.pt, d.IW)})`,
-    });
-    m.wire('v_ix0', d.IW, {
-      signed: true,
-      value: `$signed(${zext('v_kw', g.kw, d.IW)}) - $signed(${zext('v_pl', g.pl, d.IW)})`,
-    });
-    m.wire('v_iy0_a', d.INP_AW, { value: 'v_iy0[INP_AW-1:0]' });
-    m.wire('v_iyw', d.INP_AW.plus(d.DIMB), { value: 'v_iy0_a * v_in_w' });
-    m.wire('v_rowbase0', d.INP_AW, { value: 'v_blk + v_iyw[INP_AW-1:0]' });
+    m.comment('pass descriptor (registered at PL, pushed to the pass FIFO at PL+R-1); each row adds its tap');
+    m.wire('v_ptw', d.DIMB.plus(g.pt), { value: 'v_pt * v_in_w' });
     m.wire('v_rowstep_f', d.DIMB.plus(g.sh), { value: 'v_in_w * v_sh' });
   });
+  const ptw = d.DIMB.plus(g.pt);
+  m.wire('v_rowbase0', d.INP_AW, {
+    value: `v_blk - ${ptw.value >= d.INP_AW.value ? 'v_ptw[INP_AW-1:0]' : zext('v_ptw', ptw, d.INP_AW)}`,
+  });
   m.wire('v_rowstep', d.INP_AW, { value: 'v_rowstep_f[INP_AW-1:0]' });
+  m.lintOff(['UNUSEDSIGNAL'], () =>
+    m.wire('v_in_w_a', d.INP_AW, {
+      value: d.DIMB.value >= d.INP_AW.value ? 'v_in_w[INP_AW-1:0]' : zext('v_in_w', d.DIMB, d.INP_AW),
+      doc: 'in_w as an INP address step',
+    }),
+  );
   const PDW = pdw(f);
   m.comment(`pass descriptor, msb first: ${pd.describe()}`);
   m.wire('v_pd', PDW, {
@@ -230,8 +253,8 @@ function preloadEngine(m: VerilogModule, f: CoreFacts): void {
       ovw: 'v_first && !v_accum',
       last: 'v_last',
       idx: 'v_idx',
-      iy0: 'v_iy0',
-      ix0: 'v_ix0',
+      iy0: `-$signed(${zext('v_pt', g.pt, d.IW)})`,
+      ix0: `-$signed(${zext('v_pl', g.pl, d.IW)})`,
       rowbase0: 'v_rowbase0',
       rowstep: 'v_rowstep',
       in_h: 'v_in_h',
@@ -243,49 +266,128 @@ function preloadEngine(m: VerilogModule, f: CoreFacts): void {
       acc: 'v_acc',
       psh: 'v_psh',
       asig: 'v_asig',
+      nib: 'v_nib',
       pp: 'v_pp',
       pn: 'v_pn',
     }),
   });
   m.assign('wgt_re', 'pl_go || pl_active');
   m.assign('wgt_ra', 'pl_go ? v_wbase : pl_rd');
-  m.wire('pf_push', 1, { value: "pl_active && pl_row == {LN{1'b1}}" });
+  m.wire('pl_end', 1, { value: "pl_active && pl_row == {LR{1'b1}}", doc: 'the last row of a preload' });
+  m.wire('pf_push', 1, { value: 'pl_end' });
   m.comment('WGT data of the row read last cycle goes into PE row pl_wr_row, bank pl_wr_bank');
   m.reg('pl_bank_cur');
+  m.comment('an ordinary GEMM steps its pass here; a tap-packed one at the end of the row walk');
   m.clocked(`
     pl_wr_v <= wgt_re;
-    pl_wr_row <= pl_go ? {LN{1'b0}} : pl_row;
+    pl_wr_row <= pl_go ? {LR{1'b0}} : pl_row;
     pl_wr_bank <= pl_go ? pl_next_bank : pl_bank_cur;
     if (pl_go) begin
       g_kh_n <= v_kh_n; g_kw_n <= v_kw_n; g_cb_n <= v_cb_n; g_in_h <= v_in_h; g_in_w <= v_in_w;
       g_out_h <= v_out_h; g_out_w <= v_out_w; g_sh <= v_sh; g_sw <= v_sw; g_pt <= v_pt; g_pl <= v_pl;
-      g_psh <= v_psh; g_acc <= v_acc; g_accum <= v_accum; g_asig <= v_asig; g_pp <= v_pp; g_pn <= v_pn; g_idx <= v_idx;
+      g_psh <= v_psh; g_acc <= v_acc; g_accum <= v_accum; g_asig <= v_asig; g_nib <= v_nib; g_taps <= v_taps;
+      g_pp <= v_pp; g_pn <= v_pn; g_idx <= v_idx;
       pl_active <= 1'b1; pl_row <= 1; pl_rd <= v_wbase + 1'b1; pl_bank_cur <= pl_next_bank;
       pl_next_bank <= !pl_next_bank;
       pl_more <= !v_last; pl_first <= 1'b0;
-      pl_wbase <= v_wbase + N[WGT_AW-1:0];
-      if (!v_last_kw) begin pl_kw <= v_kw + 1'b1; pl_kh <= v_kh; pl_cb <= v_cb; pl_blk <= v_blk; end
-      else if (!v_last_kh) begin pl_kw <= 0; pl_kh <= v_kh + 1'b1; pl_cb <= v_cb; pl_blk <= v_blk; end
-      else begin pl_kw <= 0; pl_kh <= 0; pl_cb <= v_cb + 1'b1; pl_blk <= v_blk + v_hw; end
+      pl_wbase <= v_wbase + R[WGT_AW-1:0];
+      if (v_taps) begin pl_cb <= v_cb; pl_blk <= v_blk; end
+      else begin
+        if (!v_last_kw) begin
+          pl_kw <= v_kw + 1'b1; pl_kh <= v_kh; pl_cb <= v_cb; pl_blk <= v_blk; pl_off <= v_off + 1'b1; pl_offrow <= v_offrow;
+        end else if (!v_last_kh) begin
+          pl_kw <= 0; pl_kh <= v_kh + 1'b1; pl_cb <= v_cb; pl_blk <= v_blk;
+          pl_off <= v_offrow + v_in_w_a; pl_offrow <= v_offrow + v_in_w_a;
+        end else begin
+          pl_kw <= 0; pl_kh <= 0; pl_cb <= v_cb + 1'b1; pl_blk <= v_blk + v_hw; pl_off <= 0; pl_offrow <= 0;
+        end
+      end
     end else if (pl_active) begin
       pl_row <= pl_row + 1'b1; pl_rd <= pl_rd + 1'b1;
-      if (pl_row == {LN{1'b1}}) pl_active <= 1'b0;
+      if (pl_row == {LR{1'b1}}) pl_active <= 1'b0;
+      if (pl_end && g_taps) begin
+        pl_kh <= n_kh; pl_kw <= n_kw; pl_off <= n_off; pl_offrow <= n_offrow; pl_more <= !n_bey;
+      end
     end
   `);
+}
+
+/**
+ * The row walk (docs/architecture.md 7.6): while a pass preloads (row r at PL+r) it gives
+ * array row r, in the pass's weight bank, the kernel tap it reads. An ordinary GEMM: the
+ * pass's tap on every row. Tap-packed (taps = 1, tap group g = ci_blocks): rows in groups
+ * of g lanes, each group the next tap (row-major), a group that does not fit in R rows or
+ * a tap past the kernel reads zero. After T = floor(R/g) groups the walk stands at the next
+ * pass's first tap; past the kernel means this pass was the last.
+ */
+function rowWalk(m: VerilogModule, f: CoreFacts): void {
+  const { d } = f;
+  const g = gemmWidths(f);
+  const rt = rowTap(f);
+  m.section('row walk: the kernel tap of every array row of a pass');
+  const GSW = d.LR.plus(1);
+  m.regs(['wk_kh'], g.kh);
+  m.regs(['wk_kw'], g.kw);
+  m.regs(['wk_off', 'wk_offrow'], d.INP_AW);
+  m.reg('wk_l', g.cb, { doc: 'lane of the row in its tap group' });
+  m.reg('wk_gs', GSW, { doc: "the row's tap group starts at this row" });
+  m.reg('wk_bey', 1, { doc: 'the tap walked past the kernel' });
+  m.comment("the row being walked: row 0 at pl_go (the pass's first tap), then the walk registers");
+  m.wire('c_r', d.LR, { value: "pl_go ? {LR{1'b0}} : pl_row" });
+  m.wire('c_kh', g.kh, { value: 'pl_go ? v_kh : wk_kh' });
+  m.wire('c_kw', g.kw, { value: 'pl_go ? v_kw : wk_kw' });
+  m.wire('c_off', d.INP_AW, { value: 'pl_go ? v_off : wk_off' });
+  m.wire('c_offrow', d.INP_AW, { value: 'pl_go ? v_offrow : wk_offrow' });
+  m.wire('c_l', g.cb, { value: 'pl_go ? 0 : wk_l' });
+  m.wire('c_gs', GSW, { value: 'pl_go ? 0 : wk_gs' });
+  m.wire('c_bey', 1, { value: "pl_go ? 1'b0 : wk_bey" });
+  const FW = Math.max(GSW.value, widthValue(g.cb)) + 1;
+  m.wire('c_fits', 1, {
+    value: `${zext('c_gs', GSW, FW)} + ${zext('v_cb_n', g.cb, FW)} <= ${lit(FW, f.arch.rows)}`,
+    doc: "the row's whole tap group fits in the R rows",
+  });
+  m.wire('c_v', 1, { value: '!v_taps || (!c_bey && c_fits)' });
+  m.wire('c_gend', 1, { value: "v_taps && c_l == v_cb_n - 1'b1", doc: 'the last lane of a tap group' });
+  m.wire('c_adv', 1, { value: 'c_gend && !c_bey' });
+  m.wire('c_kw_end', 1, { value: "c_kw == v_kw_n - 1'b1" });
+  m.wire('c_kh_end', 1, { value: "c_kh == v_kh_n - 1'b1" });
+  m.comment('the next row: the same tap, or (after a group) the next tap of the kernel');
+  m.wire('n_kh', g.kh, { value: "c_adv && c_kw_end && !c_kh_end ? c_kh + 1'b1 : c_kh" });
+  m.wire('n_kw', g.kw, { value: "c_adv ? (c_kw_end ? 0 : c_kw + 1'b1) : c_kw" });
+  m.wire('n_offrow', d.INP_AW, { value: 'c_adv && c_kw_end && !c_kh_end ? c_offrow + v_in_w_a : c_offrow' });
+  m.wire('n_off', d.INP_AW, {
+    value: "c_adv ? (c_kw_end ? c_offrow + v_in_w_a : c_off + 1'b1) : c_off",
+  });
+  m.wire('n_bey', 1, { value: 'c_bey || (c_adv && c_kw_end && c_kh_end)' });
+  m.wire('wk_step', 1, { value: 'pl_go || pl_active' });
+  m.wire('wk_bank', 1, { value: 'pl_go ? pl_next_bank : pl_bank_cur' });
+  m.clocked(`
+    if (wk_step) begin
+      wk_kh <= n_kh; wk_kw <= n_kw; wk_off <= n_off; wk_offrow <= n_offrow; wk_bey <= n_bey;
+      wk_l <= c_gend ? 0 : c_l + 1'b1;
+      wk_gs <= c_gend ? ${zext('c_r', d.LR, GSW)} + 1'b1 : c_gs;
+    end
+  `);
+  m.comment(`row tap, msb first: ${rt.describe()}`);
+  const RTW = f.c.define('RTW', rt.width, 'row tap bits');
+  m.wire('c_rt', RTW, { value: rt.pack({ kh: 'c_kh', kw: 'c_kw', off: 'c_off', v: 'c_v' }) });
 }
 
 function passFifo(m: VerilogModule, f: CoreFacts): void {
   m.section('pass FIFO (one slot per weight bank)');
   m.comment(
-    "Pass j's descriptor lives in slot j mod 2, written at its PL and counted at PL+N-1 (pf_push). Slot and\n" +
-      'weight bank share the parity j mod 2, and pass j+2 preloads only once bank j mod 2 is free (N cycles after\n' +
+    "Pass j's descriptor lives in slot j mod 2, written at its PL and counted at PL+R-1 (pf_push). Slot and\n" +
+      'weight bank share the parity j mod 2, and pass j+2 preloads only once bank j mod 2 is free (C cycles after\n' +
       "pass j's last issue), so the issue engine reads its pass straight from the slot: no staging or copy registers.",
   );
   m.regs(['pf0', 'pf1'], pdw(f));
   m.regs(['pf_rp', 'is_slot']);
   m.wire('is_start', 1, { value: 'pf_cnt != 0 && !is_active' });
+  const last = (slot: string) => passDescriptor(f).slice(slot, 'last');
+  m.comment("a tap-packed pass's last flag is known at the end of its row walk, and read from PL+R on");
   m.clocked(`
     if (pl_go) begin if (pl_next_bank) pf1 <= v_pd; else pf0 <= v_pd; end
+    if (pl_end && g_taps) begin if (pl_bank_cur) ${last('pf1')} <= n_bey; else ${last('pf0')} <= n_bey; end
     if (is_start) begin pf_rp <= !pf_rp; is_slot <= pf_rp; end
     pf_cnt <= pf_cnt + ${zext('pf_push', 1, pfCountBits(f))} - ${zext('is_start', 1, pfCountBits(f))};
   `);
@@ -315,16 +417,14 @@ function issueEngine(m: VerilogModule, f: CoreFacts): void {
   m.wire('e_ix', d.IW, { signed: true, value: 'is_start ? d_ix0 : is_ix' });
   m.wire('e_rowbase', d.INP_AW, { value: 'is_start ? d_rowbase0 : is_rowbase' });
   m.wire('e_acc', g.acc, { value: 'is_start ? d_acc : is_acc' });
-  m.wire('e_intile', 1, {
-    value:
-      `!e_iy[IW-1] && !e_ix[IW-1] && (e_iy < $signed(${zext('d_in_h', g.inH, d.IW)})) && ` +
-      `(e_ix < $signed(${zext('d_in_w', g.inW, d.IW)}))`,
-  });
   m.wire('e_row_end', 1, { value: "e_x == d_out_w - 1'b1" });
   m.wire('e_pass_end', 1, { value: "e_row_end && e_y == d_out_h - 1'b1" });
+  m.wire('e_base', d.INP_AW, { value: 'e_rowbase + e_ix[INP_AW-1:0]', doc: 'INP entry of the pixel at tap (0, 0)' });
+  m.wire('e_intile', d.R, { doc: "row r's input lies inside the tile and its tap exists" });
   m.assign('inp_re', 'e_valid');
-  m.assign('inp_ra', 'e_rowbase + e_ix[INP_AW-1:0]');
   m.assign('array_active', 'e_valid');
+  rowTaps(m, f);
+  m.clocked('m1_intile <= e_intile;');
   m.clocked(`
     if (e_valid) begin
       is_active <= !e_pass_end;
@@ -337,12 +437,38 @@ function issueEngine(m: VerilogModule, f: CoreFacts): void {
         is_rowbase <= e_rowbase;
       end
     end
-    // bank j mod 2 is busy from its preload until N cycles after its pass's last issue
+    // bank j mod 2 is busy from its preload until C cycles after its pass's last issue
     if (pl_go) bank_inuse[pl_next_bank] <= 1'b1;
     if (e_valid && e_pass_end) bank_inuse[d_bank] <= 1'b0;
-    if (e_valid && e_pass_end && d_bank == 1'b0) bank_cnt0 <= N; else if (bank_cnt0 != 0) bank_cnt0 <= bank_cnt0 - 1'b1;
-    if (e_valid && e_pass_end && d_bank == 1'b1) bank_cnt1 <= N; else if (bank_cnt1 != 0) bank_cnt1 <= bank_cnt1 - 1'b1;
+    if (e_valid && e_pass_end && d_bank == 1'b0) bank_cnt0 <= C; else if (bank_cnt0 != 0) bank_cnt0 <= bank_cnt0 - 1'b1;
+    if (e_valid && e_pass_end && d_bank == 1'b1) bank_cnt1 <= C; else if (bank_cnt1 != 0) bank_cnt1 <= bank_cnt1 - 1'b1;
   `);
+}
+
+/**
+ * Per array row: its tap in each weight bank (written by the row walk at PL + r), and at
+ * issue its own INP address and padding test, the pixel's (y*stride - pad) plus its tap.
+ */
+function rowTaps(m: VerilogModule, f: CoreFacts): void {
+  const { d } = f;
+  const g = gemmWidths(f);
+  const rt = rowTap(f);
+  m.forEach('g_rows', 'gr', d.R, (b) => {
+    b.regs(['rk0', 'rk1'], rt.width, { doc: "this row's tap in weight bank 0 / 1" });
+    b.clocked(`
+      if (wk_step && c_r == gr) begin if (wk_bank) rk1 <= c_rt; else rk0 <= c_rt; end
+    `);
+    b.wire('rk', rt.width, { value: 'd_bank ? rk1 : rk0' });
+    const t = rt.unpack(b, 'rk', 'rt');
+    b.wire('iy', d.IW, { signed: true, value: `e_iy + $signed(${zext(t.kh.name, g.kh, d.IW)})` });
+    b.wire('ix', d.IW, { signed: true, value: `e_ix + $signed(${zext(t.kw.name, g.kw, d.IW)})` });
+    b.assign(
+      'e_intile[gr]',
+      `${t.v.name} && !iy[IW-1] && !ix[IW-1] && (iy < $signed(${zext('d_in_h', g.inH, d.IW)})) && ` +
+        `(ix < $signed(${zext('d_in_w', g.inW, d.IW)}))`,
+    );
+    b.assign('inp_ra[gr*INP_AW +: INP_AW]', `e_base + ${t.off.name}`);
+  });
 }
 
 function delayLine(m: VerilogModule, f: CoreFacts): void {
@@ -352,8 +478,8 @@ function delayLine(m: VerilogModule, f: CoreFacts): void {
   m.comment(`pixel metadata, msb first: ${meta.describe()}`);
   m.wire('e_meta', MW, {
     value: meta.pack({
-      intile: 'e_intile',
       asig: 'd_asig',
+      nib: 'd_nib',
       bank: 'd_bank',
       acc: 'e_acc',
       ovw: 'd_ovw',
@@ -374,14 +500,14 @@ function delayLine(m: VerilogModule, f: CoreFacts): void {
   });
   m.clocked('dl_v <= {dl_v[G-1:1], e_valid};');
   const at = (stage: string, field: Parameters<typeof meta.field>[0]) => meta.sliceAt('dlv', stage, field);
-  m.assign('m1_intile', at('MW', 'intile'));
   m.assign('m1_asig', at('MW', 'asig'));
+  if (f.nibbleLanes) m.assign('m1_nib', at('MW', 'nib'));
   m.assign('m1_bank', at('MW', 'bank'));
-  m.wire('mW_acc', f.d.ACC_AW, { value: at('(2*N+1)*MW', 'acc') });
-  m.wire('mW_ovw', 1, { value: at('(2*N+1)*MW', 'ovw') });
-  m.wire('mW_psh', meta.field('psh').width, { value: at('(2*N+1)*MW', 'psh') });
-  m.assign('gemm_acc_re', 'dl_v[2*N]');
-  m.assign('gemm_acc_ra', at('2*N*MW', 'acc'));
+  m.wire('mW_acc', f.d.ACC_AW, { value: at('(R+C+1)*MW', 'acc') });
+  m.wire('mW_ovw', 1, { value: at('(R+C+1)*MW', 'ovw') });
+  m.wire('mW_psh', meta.field('psh').width, { value: at('(R+C+1)*MW', 'psh') });
+  m.assign('gemm_acc_re', 'dl_v[R+C]');
+  m.assign('gemm_acc_ra', at('(R+C)*MW', 'acc'));
   m.wire('mG_last', 1, { value: at('G*MW', 'last') });
   m.assign('g_ret', 'dl_v[G] && mG_last');
   m.assign('g_ret_idx', at('G*MW', 'idx'));
@@ -396,12 +522,12 @@ function accWriteback(m: VerilogModule, f: CoreFacts): void {
   // enough for the largest pshift; one outside the ACCB-bit range sets the sticky acc_ovf (the ACC keeps the
   // low ACCB bits), where the simulator and the reference refuse the program
   const ovw = Math.max(d.ACCB.value, d.CW.value + 2 ** gemmWidths(f).psh - 1) + 1;
-  m.wire('ovf_lane', d.N, { doc: "this lane's sum leaves the ACCB-bit range" });
+  m.wire('ovf_lane', d.C, { doc: "this lane's sum leaves the ACCB-bit range" });
   m.wire('gemm_wd', d.ACC_W);
   m.reg('byp_v');
   m.reg('byp_d', d.ACC_W);
   m.wire('acc_old', d.ACC_W, { value: 'byp_v ? byp_d : acc_q' });
-  m.forEach('g_rmw', 'gc', d.N, (b) => {
+  m.forEach('g_rmw', 'gc', d.C, (b) => {
     b.wire('col_sum', d.CW, { signed: true, value: 'col_sums[gc*CW +: CW]' });
     b.wire('ext', d.ACCB, {
       value: d.CW.value >= d.ACCB.value ? 'col_sum[ACCB-1:0]' : sext('col_sum', d.CW, d.ACCB),
@@ -413,7 +539,7 @@ function accWriteback(m: VerilogModule, f: CoreFacts): void {
     b.assign('ovf_lane[gc]', `exact != {{${ovw - d.ACCB.value}{exact[${top}]}}, exact[${top}:0]}`);
   });
   m.clocked(`if (acc_we && |ovf_lane) acc_ovf <= 1'b1;`);
-  m.assign('acc_we', '!rst && dl_v[2*N+1]');
+  m.assign('acc_we', '!rst && dl_v[R+C+1]');
   m.assign('acc_wa', 'mW_acc');
   m.assign('acc_wd', 'gemm_wd');
   m.clocked(`
@@ -433,16 +559,17 @@ export function gemmModule(f: CoreFacts): VerilogModule {
   ports(m, f);
   m.section('banks and activity');
   m.reg('bank_inuse', d.WBANKS);
-  m.regs(['bank_cnt0', 'bank_cnt1'], d.LN.plus(1));
+  m.regs(['bank_cnt0', 'bank_cnt1'], d.LC.plus(1));
   m.wire('bank_free', d.WBANKS, { value: '{!bank_inuse[1] && bank_cnt1 == 0, !bank_inuse[0] && bank_cnt0 == 0}' });
   m.regs(['pl_active', 'pl_more', 'pl_next_bank', 'is_active']);
   m.reg('pf_cnt', pfCountBits(f), { doc: 'passes in the pass FIFO: 0..WBANKS' });
   m.reg('dl_v', d.G, { lsb: 1, doc: 'dl_v[k]: a pixel is at delay-line stage k' });
   m.assign('gemm_any', 'pl_active || pl_more || pf_cnt != 0 || is_active || (|dl_v)');
   m.assign('gemm_ready', '!pl_active && !pl_more && bank_free[pl_next_bank]');
-  m.section('preload engine (one pass = N WGT reads)');
+  m.section('preload engine (one pass = R WGT reads)');
   passSelect(m, f);
   preloadEngine(m, f);
+  rowWalk(m, f);
   passFifo(m, f);
   issueEngine(m, f);
   delayLine(m, f);

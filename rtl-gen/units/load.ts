@@ -1,12 +1,12 @@
 /**
  * nibble_load, the LOAD unit (docs/architecture.md section 5): a 2-D strided DMA
  * from DRAM into INP, WGT or PARAM. The request side walks the rows; the
- * response side assembles each entry from its bus beats and writes it.
+ * response side assembles each entry from its bus beats and writes it (an INP
+ * entry through the replicate multiplexers of tap packing).
  */
 import type { LoadBuffer, MnemonicOn } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
-import { rtlReads } from '../pending.js';
 import { Dim, bitsFor, lit } from '../emit/width.js';
 import { dramReadPorts, traceEvents, tracePorts, unitPorts, writePort } from './ports.js';
 import { tokenEvents, tokensReady } from './tokens.js';
@@ -60,6 +60,28 @@ function requestSide(m: VerilogModule, f: CoreFacts): void {
   m.wire('rq_fire', 1, { value: 'rd_req_valid && rd_req_ready' });
 }
 
+/**
+ * LOAD replicate = g (INP only): lane l of the entry written is lane l mod g of the
+ * entry read (0: lane l). Per lane a multiplexer over the g that move it, by source lane.
+ */
+function replicateLanes(m: VerilogModule, f: CoreFacts): void {
+  const { arch, d } = f;
+  const repW = d.REPW;
+  m.reg('ld_rep', repW, { doc: 'replicate of the LOAD in flight' });
+  const laneOf = (l: number) => `rs_entry[${l}*AB +: AB]`;
+  for (let l = 0; l < arch.rows; l++) {
+    const bySource = new Map<number, number[]>();
+    for (let g = 1; g <= arch.maxTapLanes; g++) {
+      const src = l % g;
+      if (src !== l) bySource.set(src, [...(bySource.get(src) ?? []), g]);
+    }
+    const terms = [...bySource].map(
+      ([src, gs]) => `(${gs.map((g) => `ld_rep == ${lit(repW, g)}`).join(' || ')}) ? ${laneOf(src)} : `,
+    );
+    m.assign(`inp_wd[${l}*AB +: AB]`, `${terms.join('')}${laneOf(l)}`);
+  }
+}
+
 function responseSide(m: VerilogModule, f: CoreFacts): void {
   const { d } = f;
   const slotW = bitsFor(d.BPE_MAX.value);
@@ -90,9 +112,9 @@ function responseSide(m: VerilogModule, f: CoreFacts): void {
   m.assign('inp_wa', 'rs_ptr[INP_AW-1:0]');
   m.assign('wgt_wa', 'rs_ptr[WGT_AW-1:0]');
   m.assign('par_wa', 'rs_ptr[PAR_AW-1:0]');
-  m.assign('inp_wd', 'rs_entry[INP_W-1:0]');
+  replicateLanes(m, f);
   m.assign('wgt_wd', 'rs_entry[WGT_W-1:0]');
-  m.forEach('g_parw', 'gp', d.N, (b) => b.assign('par_wd[gp*PKEEP_W +: PKEEP_W]', 'rs_entry[gp*PLANE_W +: PKEEP_W]'));
+  m.forEach('g_parw', 'gp', d.C, (b) => b.assign('par_wd[gp*PKEEP_W +: PKEEP_W]', 'rs_entry[gp*PLANE_W +: PKEEP_W]'));
 }
 
 export function loadModule(f: CoreFacts): VerilogModule {
@@ -100,10 +122,7 @@ export function loadModule(f: CoreFacts): VerilogModule {
   const m = new VerilogModule('nibble_load', 'LOAD unit: 2-D strided DMA from DRAM into INP, WGT or PARAM.', f.c);
   ports(m, f);
   const head = f.isa.entryView('LOAD', d.IX.value);
-  const fields = f.isa.layouts
-    .get('LOAD')!
-    .fields.map((x) => x.name)
-    .filter((x) => rtlReads('LOAD', x));
+  const fields = f.isa.layouts.get('LOAD')!.fields.map((x) => x.name);
   head.unpack(m, 'lq_head', 'lh', [...fields, 'idx']);
   // every load-unit opcode but NOP is a LOAD: a new one is a compile error here (docs/extending.md)
   const loadOps = { LOAD: 'lh_is_load' } as const satisfies Record<MnemonicOn<'load'>, string>;
@@ -129,7 +148,7 @@ export function loadModule(f: CoreFacts): VerilogModule {
   );
   m.clocked(`
     if (ld_start_load) begin
-      ld_busy <= 1'b1; ld_buf <= lh_buf; ld_idx <= lh_idx; ld_push_r <= ${head.slice('lq_head', 'push_next')};
+      ld_busy <= 1'b1; ld_buf <= lh_buf; ld_rep <= lh_replicate; ld_idx <= lh_idx; ld_push_r <= ${head.slice('lq_head', 'push_next')};
       rs_slot <= 0; rs_x <= lh_x_count; rs_y <= lh_y_count; rs_ptr <= lh_sram_addr;
     end
     if (ld_start_load || ld_busy) begin

@@ -32,8 +32,8 @@ export function perfModule(f: CoreFacts): VerilogModule {
     end
   `);
   m.comment(
-    'every issued pixel is N x N MACs: the MAC count is the array-active count times N^2 (no adder of its own)',
+    'every issued pixel is R x C MACs: the MAC count is the array-active count times R C (no adder of its own)',
   );
-  m.assign('perf_macs', "{perf_array_active, {(2*LN){1'b0}}}");
+  m.assign('perf_macs', "{perf_array_active, {(LR+LC){1'b0}}}");
   return m;
 }

@@ -6,7 +6,7 @@
  */
 import type { CoreFacts } from '../core-facts.js';
 import type { VerilogModule } from '../emit/module.js';
-import type { Dim } from '../emit/width.js';
+import { Dim } from '../emit/width.js';
 import type { Unit } from '../../isa/index.js';
 import { QUEUE_PREFIX, UNIT_PREFIX, tokenPorts } from './tokens.js';
 
@@ -110,6 +110,15 @@ export function writePort(m: VerilogModule, f: CoreFacts, b: Buffer, side: 'unit
   port(`${b}_wd`, w);
 }
 
+/**
+ * Read-address bits of a reader: one address, or for INP one per lane (INP is R
+ * lane RAMs, each array row addresses its own: tap packing, docs/architecture.md 7.6).
+ */
+export function readAddrWidth(f: CoreFacts, r: Reader): Dim {
+  const { aw } = geometry(f, READS[r]);
+  return r === 'inp' ? Dim.product(f.d.R, aw) : aw;
+}
+
 /** A scratchpad read port `<prefix>_re/_ra` with its data `<r>_q` (prefix defaults to the reader's name). */
 export function readPort(
   m: VerilogModule,
@@ -118,10 +127,10 @@ export function readPort(
   side: 'unit' | 'ram' = 'unit',
   prefix: string = r,
 ): void {
-  const { aw, w } = geometry(f, READS[r]);
+  const { w } = geometry(f, READS[r]);
   const request = side === 'unit' ? m.output.bind(m) : m.input.bind(m);
   request(`${prefix}_re`);
-  request(`${prefix}_ra`, aw);
+  request(`${prefix}_ra`, readAddrWidth(f, r));
   if (side === 'unit') m.input(`${r}_q`, w);
   else m.output(`${r}_q`, w);
 }

@@ -2,7 +2,7 @@
  * REQUANT and POOL (docs/rtl.md, "Requant lane", "POOL"): nibble_requant_lane,
  * one lane's shift-batch-norm requant `clamp(floor((m - bias) / 2^shift))` in
  * `requantStages` registers, and nibble_requant, the window address generator
- * over ACC or OUT, the N lanes (window max, requant, pool max) and the OUT write.
+ * over ACC or OUT, the C lanes (window max, requant, pool max) and the OUT write.
  */
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
@@ -252,7 +252,7 @@ function lanes(m: VerilogModule, f: CoreFacts, lane: VerilogModule): void {
     rqp_last <= ${S === 1 ? 'r_last_all' : `{rqp_last[${S - 1}:1], r_last_all}`};
   `);
   m.wire('pool_y', d.OUT_W);
-  m.forEach('g_lane', 'l', d.N, (b) => {
+  m.forEach('g_lane', 'l', d.C, (b) => {
     b.wire('acc_l', d.ACCB, { signed: true, value: '$signed(acc_q[l*ACCB +: ACCB])' });
     b.reg('mx_r', d.ACCB, { signed: true });
     b.wire('rq_mx_l', d.ACCB, { signed: true, value: '(r_first || acc_l > mx_r) ? acc_l : mx_r' });
@@ -309,7 +309,7 @@ function outWrite(m: VerilogModule, f: CoreFacts): void {
 export function requantModule(f: CoreFacts, lane: VerilogModule): VerilogModule {
   const m = new VerilogModule(
     'nibble_requant',
-    'REQUANT / POOL unit: window address generator, N lanes (window max, requant, pool max), OUT write.',
+    'REQUANT / POOL unit: window address generator, C lanes (window max, requant, pool max), OUT write.',
     f.c,
   );
   requantPorts(m, f);

@@ -48,8 +48,8 @@ export function sdpRamModule(c: Constants): VerilogModule {
 export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModule {
   const m = new VerilogModule(
     'nibble_scratchpads',
-    'The scratchpads: INP, WGT, PARAM, ACC and OUT, one simple dual-port RAM each; OUT has two\n' +
-      'readers (STORE and POOL), so it is two RAMs written together.',
+    'The scratchpads: INP (R lane RAMs with one read address each), WGT, PARAM, ACC and OUT, simple\n' +
+      'dual-port RAMs; OUT has two readers (STORE and POOL), so it is two RAMs written together.',
     f.c,
   );
   m.input('clk');
@@ -61,7 +61,25 @@ export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModu
     writePort(m, f, b, 'ram');
     for (const r of rs) readPort(m, f, r, 'ram');
   }
-  for (const b of buffers) {
+  m.comment(
+    'INP is R lane RAMs written together, each read at its own address: an array row reads its own kernel tap\n' +
+      '(tap packing, docs/architecture.md 7.6)',
+  );
+  m.forEach('g_inp', 'gl', f.d.R, (b) =>
+    b.instance(ram, 'u_inp', {
+      params: { W: f.d.AB, AW: f.d.INP_AW },
+      ports: {
+        clk: 'clk',
+        we: 'inp_we',
+        wa: 'inp_wa',
+        wd: 'inp_wd[gl*AB +: AB]',
+        re: 'inp_re',
+        ra: 'inp_ra[gl*INP_AW +: INP_AW]',
+        rd: 'inp_q[gl*AB +: AB]',
+      },
+    }),
+  );
+  for (const b of buffers.filter((x) => x !== 'inp')) {
     const rs = readers(b);
     const { aw, w } = geometry(f, b);
     for (const r of rs) {

@@ -12,7 +12,6 @@ import type { Program } from '../../isa/index.js';
 import { toolAvailable } from '../../rtl-gen/index.js';
 import {
   alignProgram,
-  RTL_RANDOM,
   buildShellVerilator,
   runShellHarness,
   shellImage,
@@ -66,7 +65,7 @@ describe('shell: argument and config checks', () => {
 
   it('refuses a DMA row off its AXI beat, naming the instruction', () => {
     const odd = (x: Program) => x.code.some((i) => (i.op === 'LOAD' || i.op === 'STORE') && i.dram_addr % 2 !== 0);
-    const prog = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((s) => randomProgram(s, CFG4, RTL_RANDOM.program)).find(odd)!;
+    const prog = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((s) => randomProgram(s, CFG4)).find(odd)!;
     const p = shellParams(CFG4);
     expect(thrownMessage(() => shellImage(prog, p), RtlError)).toMatch(
       /^instruction \d+: (LOAD|STORE) dram_addr \d+ is not a multiple of its \d+-byte AXI beat/,

@@ -87,14 +87,14 @@ describe('generation parameters (index and counter widths)', () => {
     expect(declaredWidth(top, 'insn_addr')).toBe(12);
     expect(declaredWidth(top, 'tr_cp_ret_idx')).toBe(12);
     expect(declaredWidth(top, 'perf_cycles')).toBe(24);
-    expect(declaredWidth(top, 'perf_macs')).toBe(28); // 24 + 2 log2 4
+    expect(declaredWidth(top, 'perf_macs')).toBe(28); // 24 + log2(4 x 4)
     expect(declaredWidth(top, 'rd_req_addr')).toBe(20); // 1 MB DRAM
   });
 
   it('rejects widths out of range with an RtlError naming the option', () => {
     expect(() => generateVerilog(CFG4, { indexBits: 2 })).toThrow(/indexBits must be an integer in 4\.\.32/);
     expect(() => generateVerilog(CFG4, { counterBits: 61 })).toThrow(
-      /counterBits must be an integer in 8\.\.60 for N = 4/,
+      /counterBits must be an integer in 8\.\.60 for a 4 x 4 array/,
     );
   });
 
