@@ -92,7 +92,7 @@ export class LoadUnit extends DmaUnit {
       const e = tr.beats / bpe - 1;
       const eb = loadEntryBytes(p.arch, ld.buf);
       const off = ld.dram_addr + Math.floor(e / ld.x_count) * ld.dram_stride + (e % ld.x_count) * eb;
-      loadEntries(sp, p.arch, ld.buf, dram, off, ld.sram_addr + e, 1);
+      loadEntries(sp, p.arch, ld.buf, dram, off, ld.sram_addr + e, 1, ld.replicate);
       (ld.buf === BUF_INP ? c.sram.inp : ld.buf === BUF_WGT ? c.sram.wgt : c.sram.param).writes++;
       c.dram.readBytes += eb;
     }
