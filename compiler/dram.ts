@@ -34,8 +34,8 @@ export interface DramPlan {
  * The weight each row of a weight tile holds: tile q of ci block cb of kernel
  * window `win`, row r -> (input channel, kernel y, kernel x), or undefined for
  * a zero row. Ordinary: tile q is the window's tap q (row-major), row r channel
- * cb*R + r. Tap-packed (g lanes): row j*g + l is tap q*T + j, channel l
- * (docs/architecture.md 7.6).
+ * cb*R + r. Tap-packed (g lanes): row j*g + l is tap q*T + j, channel l, or
+ * channel floor(l/2) with nibble lanes (docs/architecture.md 7.6).
  */
 function rowSource(
   tp: TermPlan,
@@ -49,10 +49,12 @@ function rowSource(
   const g = tp.taps.lanes;
   if (!g) return (cb, q, r) => (cb * R + r < t.ci ? at(cb * R + r, q) : undefined);
   const perPass = tp.taps.perPass;
+  // nibble lanes: lanes 2c and 2c+1 (low and high nibble of channel c) hold the same weight
+  const channel = tp.taps.nibbleLanes ? (l: number) => l >> 1 : (l: number) => l;
   return (_cb, q, r) => {
     const j = Math.floor(r / g);
     const tap = q * perPass + j;
-    return j < perPass && tap < taps ? at(r % g, tap) : undefined;
+    return j < perPass && tap < taps ? at(channel(r % g), tap) : undefined;
   };
 }
 

@@ -332,7 +332,7 @@ export class Scheduler {
                   act_signed: src.signed ? 1 : 0,
                   pshift: 4 * p,
                   taps: lanes ? 1 : 0,
-                  nibble_lanes: 0,
+                  nibble_lanes: tp.taps.nibbleLanes ? 1 : 0,
                 };
                 const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
                 noted = true;

@@ -26,15 +26,23 @@ export interface KernelWindow {
  * How a term's GEMMs put taps on the array rows (docs/compiler.md "Tap
  * packing"): `lanes` = 0, one tap per pass per ci block; `lanes` = g (the
  * term's input channels, 1 .. R/2), tap-packed: floor(R/g) taps per pass,
- * INP loaded with LOAD replicate = g (docs/architecture.md 7.6).
+ * INP loaded with LOAD replicate = g (docs/architecture.md 7.6). An input in
+ * the 'nibble-lanes' layout has two lanes per channel (g = 2 x channels,
+ * GEMM nibble_lanes = 1).
  */
 export interface TapPacking {
   lanes: number;
   /** taps per pass (1 when not packed) */
   perPass: number;
+  nibbleLanes: boolean;
 }
 
-const UNPACKED: TapPacking = { lanes: 0, perPass: 1 };
+const UNPACKED: TapPacking = { lanes: 0, perPass: 1, nibbleLanes: false };
+
+/** The tap packing of g lanes per tap on `rows` rows. */
+function tapPacking(g: number, rows: number, nibbleLanes: boolean): TapPacking {
+  return { lanes: g, perPass: Math.floor(rows / g), nibbleLanes };
+}
 
 /** Weight tiles (passes) of one ci block of a kernel window. */
 export function windowTiles(taps: TapPacking, w: KernelWindow): number {
@@ -247,11 +255,11 @@ function planStackedTiles(op: ConvOp, info: TermInfo, cfg: ArchConfig, batch: nu
  * (H <= 7, the 3-bit stride_h field steps from image to image) where no such
  * view would and two images with the slack fit half of INP.
  */
-function denseTermInfo(op: ConvOp, cfg: ArchConfig, batch: number): TermInfo {
+function denseTermInfo(op: ConvOp, cfg: ArchConfig, batch: number, packing: boolean): TermInfo {
   const n = cfg.array.rows;
   const sp = cfg.scratchpad;
   const t = op.terms[0]!;
-  const info = termInfo(t, true, 1, cfg, op.where);
+  const info = termInfo(t, true, 1, packing, cfg, op.where);
   const maxW = Math.min(ISA_LIMITS.kernel, Math.max(1, Math.floor(sp.weightEntries / 2 / n)));
   if (t.src.w <= maxW) return info;
   const pixels = t.src.h * t.src.w;
@@ -259,7 +267,7 @@ function denseTermInfo(op: ConvOp, cfg: ArchConfig, batch: number): TermInfo {
   for (let w = maxW; w >= 1; w--) if (pixels % w === 0) widths.push(w);
   const view = (w: number) => {
     const h = pixels / w;
-    return termInfo({ ...t, src: viewTensor(t.src, h, w), kh: h, kw: w }, true, 1, cfg, op.where);
+    return termInfo({ ...t, src: viewTensor(t.src, h, w), kh: h, kw: w }, true, 1, packing, cfg, op.where);
   };
   if (batch > 1) {
     const stacking = widths.find((w) => pixels / w <= ISA_LIMITS.stride);
@@ -271,13 +279,21 @@ function denseTermInfo(op: ConvOp, cfg: ArchConfig, batch: number): TermInfo {
   return view(widths[0]!);
 }
 
-/** The per-term facts of one term read as `t` says, tap-packed when that is faster. */
-function termInfo(t: ConvTerm, denseTerm: boolean, pixels: number, cfg: ArchConfig, where: string): TermInfo {
-  const unpacked = termInfoWith(t, denseTerm, UNPACKED, cfg, where);
-  const g = t.ci;
+/** The per-term facts of one term read as `t` says, tap-packed when `packing` allows and it is faster. */
+function termInfo(
+  t: ConvTerm,
+  denseTerm: boolean,
+  pixels: number,
+  packing: boolean,
+  cfg: ArchConfig,
+  where: string,
+): TermInfo {
   const R = cfg.array.rows;
-  if (g > deriveArch(cfg).maxTapLanes) return unpacked;
-  const packed = termInfoWith(t, denseTerm, { lanes: g, perPass: Math.floor(R / g) }, cfg, where);
+  // a 'nibble-lanes' input is read tap-packed only (compileNetwork chooses that layout)
+  if (t.src.layout === 'nibble-lanes') return termInfoWith(t, denseTerm, tapPacking(2 * t.ci, R, true), cfg, where);
+  const unpacked = termInfoWith(t, denseTerm, UNPACKED, cfg, where);
+  if (!packing || t.ci > deriveArch(cfg).maxTapLanes) return unpacked;
+  const packed = termInfoWith(t, denseTerm, tapPacking(t.ci, R, false), cfg, where);
   return gemmCycles(packed, pixels, cfg) < gemmCycles(unpacked, pixels, cfg) ? packed : unpacked;
 }
 
@@ -357,7 +373,7 @@ function gemmCycles(ti: TermInfo, pixels: number, cfg: ArchConfig): number {
         act_signed: 0,
         pshift: 0,
         taps: ti.taps.lanes ? 1 : 0,
-        nibble_lanes: 0,
+        nibble_lanes: ti.taps.nibbleLanes ? 1 : 0,
       };
       timeline.placeInstruction(gemm, m, 0);
     }
@@ -536,14 +552,14 @@ function planBandTiles(
  * next layer's first band, which reads only rows [0, cutAt), does not wait for
  * this layer's last band.
  */
-export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: number): OpPlan {
+export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, packing: boolean, cutAt?: number): OpPlan {
   const sp = cfg.scratchpad;
   const coBlocks = cdiv(op.co, cfg.array.cols);
   const owc = (op.pow - 1) * op.poolS + op.poolK;
   const stacked = op.dense && op.terms.length === 1;
   const infos: TermInfo[] = stacked
-    ? [denseTermInfo(op, cfg, batch)]
-    : op.terms.map((t) => termInfo(t, op.dense, Math.min(op.oh * op.ow, sp.accEntries), cfg, op.where));
+    ? [denseTermInfo(op, cfg, batch, packing)]
+    : op.terms.map((t) => termInfo(t, op.dense, Math.min(op.oh * op.ow, sp.accEntries), packing, cfg, op.where));
   const { tiles, inpChunkMax, outItem } = stacked
     ? planStackedTiles(op, infos[0]!, cfg, batch)
     : planBandTiles(op, infos, owc, cfg, batch, cutAt);

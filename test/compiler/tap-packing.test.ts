@@ -111,18 +111,23 @@ const convCase = (rows: number) =>
       w: Math.max(c.w, c.kw),
     }));
 
-/** Compile and compare; the layer is tap-packed exactly when it has taps to pack (g <= R/2, kernel > 1 tap). */
+/**
+ * Compile and compare. The layer is tap-packed exactly when it has taps to pack (g <= R/2,
+ * kernel > 1 tap), or when it reads an input laid out as nibble lanes (g = 2 x channels).
+ */
 function check(c: ConvCase, cfg: ArchConfig, batch: number, seed: number): void {
   const { program } = compileAndCompare(convNet(c, seed), cfg, batch, undefined, seed);
-  const packable = c.ci <= cfg.array.rows / 2 && c.kh * c.kw > 1;
+  const lanes = program.inputs[0]!.layout === 'nibble-lanes' && !c.signed;
+  const g = lanes ? 2 * c.ci : c.ci;
+  const packable = lanes || (c.ci <= cfg.array.rows / 2 && c.kh * c.kw > 1);
   const layer = program.layers[program.layers.length - 1]!; // the layer under test (after any prefix)
   const code = program.code.slice(layer.firstInstruction, layer.lastInstruction + 1);
   const gs = gemms(code);
-  expect(gs.every((g) => g.taps === (packable ? 1 : 0))).toBe(true);
+  expect(gs.every((i) => i.taps === (packable ? 1 : 0))).toBe(true);
   if (!packable) return;
-  expect(gs.every((g) => g.ci_blocks === c.ci)).toBe(true);
+  expect(gs.every((i) => i.ci_blocks === g && i.nibble_lanes === (lanes ? 1 : 0))).toBe(true);
   const replicas = code.flatMap((i) => (i.op === 'LOAD' && i.buf === BUF_INP ? [i.replicate] : []));
-  expect(replicas.every((g) => g === c.ci)).toBe(true);
+  expect(replicas.every((r) => r === g)).toBe(true);
 }
 
 describe('tap-packed conv layers match the reference executor', () => {
@@ -172,15 +177,26 @@ describe('tap-packed conv layers match the reference executor', () => {
     });
   });
 
-  test("the authors' MNIST model: conv1 (1 channel, 8-bit pixels) is one pass per nibble plane", () => {
+  test("the authors' MNIST model: conv1 (1 channel, 8-bit pixels) reads nibble lanes, 2 passes for 9 taps x 2 nibbles", () => {
     const net = loadIntegerNetFile('../shared/reference/integernet-mnist-4bit.txt');
     const program = compileNetwork(net, DEFAULT_CONFIG);
+    expect(program.inputs[0]!.layout).toBe('nibble-lanes');
     const conv1 = program.layers[0]!;
     const gs = gemms(program.code.slice(conv1.firstInstruction, conv1.lastInstruction + 1));
     expect(gs.length).toBeGreaterThan(0);
-    for (const g of gs) {
-      expect([g.taps, g.ci_blocks, gemmPassCount(g, 16)]).toEqual([1, 1, 1]);
-      expect(g.pshift === 0 || g.pshift === 4).toBe(true);
-    }
+    for (const g of gs) expect([g.taps, g.ci_blocks, g.nibble_lanes, gemmPassCount(g, 16)]).toEqual([1, 2, 1, 2]);
+  });
+
+  test('tapPacking: false compiles one tap per pass everywhere (the mapping of machines without tap packing)', () => {
+    const net = loadIntegerNetFile('../shared/reference/integernet-mnist-4bit.txt');
+    const plain = compileNetwork(net, DEFAULT_CONFIG, { tapPacking: false });
+    expect(plain.inputs[0]!.layout).toBe('nibble-planes');
+    expect(gemms(plain.code).every((g) => g.taps === 0 && g.nibble_lanes === 0)).toBe(true);
+    expect(plain.code.every((i) => i.op !== 'LOAD' || i.replicate === 0)).toBe(true);
+    const packed = compileNetwork(net, DEFAULT_CONFIG);
+    expect(Number(packed.meta['estimatedCycles'])).toBeLessThan(Number(plain.meta['estimatedCycles']));
+    const x = randomInputs(net, 1, 5);
+    const run = (p: typeof plain) => simulate(p, { engine: 'fast', inputs: { input: x } }).outputs['output'];
+    expect(run(packed)).toEqual(run(plain));
   });
 });
