@@ -31,7 +31,7 @@ import { verifyShellPrograms, verifyShellRandomCli } from './verify-shell.js';
  * runs it (RTL_RANDOM, cosim/verify.ts; rtl-gen/pending.ts).
  */
 async function compileForRtl(net: Network, cfg: ArchConfig): Promise<Program> {
-  const { RTL_RANDOM } = await cosimApi('nibble verify MODEL', ['RTL_RANDOM']);
+  const { RTL_RANDOM } = await cosimApi('nibble verify MODEL', ['verifyProgram']);
   return compileNetwork(net, cfg, 1, 'nibble verify MODEL', { tapPacking: RTL_RANDOM.program.tapPacking });
 }
 
