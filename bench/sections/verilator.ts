@@ -119,15 +119,13 @@ export const verilatorSection: Section = {
     }
     const batch = quick ? 1 : 16;
     for (const n of quick ? [] : [4, 8, 16]) {
-      cases.push({
-        label: `${mnist.label} batch ${batch}`,
-        cfg: arrayConfig(n),
-        make: (c) => compileNetwork(mnist.net, c, { batch }),
-      });
+      const make = (c: ArchConfig) => compileNetwork(mnist.net, c, { batch });
+      cases.push({ label: `${mnist.label} batch ${batch}`, cfg: arrayConfig(n), make });
     }
     if (!quick) {
       const cifar = zooNetwork('cifar10');
-      cases.push({ label: 'zoo cifar10', cfg: arrayConfig(16), make: (c) => compileNetwork(cifar, c, { batch: 1 }) });
+      const make = (c: ArchConfig) => compileNetwork(cifar, c, { batch: 1 });
+      cases.push({ label: 'zoo cifar10', cfg: arrayConfig(16), make });
     }
     const startup = new Map<number, number>();
     const startupCpu = new Map<number, number | undefined>();

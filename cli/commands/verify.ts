@@ -15,6 +15,9 @@ import {
   refuseModelOptions,
 } from '../inputs.js';
 import { cosimApi } from '../modules.js';
+import type { ArchConfig } from '../../arch/index.js';
+import type { Program } from '../../isa/index.js';
+import type { Network } from '../../models/index.js';
 import { requireTools, VERILATOR_BUILD } from '../tools.js';
 import { withShellOptions } from '../shell-args.js';
 import { colour, Terminal } from '../terminal.js';
@@ -22,6 +25,11 @@ import { showToolProgress } from '../tool-progress.js';
 import { ensureOutputDirectory, writeOutputFile } from '../../io/index.js';
 import { checked, verifyRandomCli, throughputLine, type Checked, type RandomThroughput } from './verify-random.js';
 import { verifyShellPrograms, verifyShellRandomCli } from './verify-shell.js';
+
+/** A model compiled for co-simulation (tap packing included: the generated RTL runs it). */
+async function compileForRtl(net: Network, cfg: ArchConfig): Promise<Program> {
+  return compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+}
 
 export const verifyCommand: CommandSpec = {
   command: 'verify [target]',
@@ -138,7 +146,7 @@ export const verifyCommand: CommandSpec = {
       const net = await loadModel(target!, str(args, 'format'), cfg);
       const data = loadDataset('mnist-test', images);
       const inputs = modelInputs(net, data);
-      const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+      const program = await compileForRtl(net, cfg);
       const bar = term.progress('co-simulating (AXI shell)', data.count);
       const runs = Array.from({ length: data.count }, (_, i) => ({
         name: `test image ${i}`,
@@ -169,7 +177,7 @@ export const verifyCommand: CommandSpec = {
       const net = await loadModel(target!, str(args, 'format'), cfg);
       const data = loadDataset('mnist-test', images);
       const inputs = modelInputs(net, data);
-      const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+      const program = await compileForRtl(net, cfg);
       requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await cosimApi('nibble verify MODEL', ['verifyProgram']);
       if (process.stderr.isTTY && term.verbosity !== 'quiet')
