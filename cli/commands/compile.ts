@@ -32,8 +32,7 @@ export const compileCommand: CommandSpec = {
       .option('tap-packing', {
         type: 'boolean',
         default: true,
-        describe:
-          'tap packing of layers with few input channels (--no-tap-packing: one tap per pass, for the generated RTL until it has tap packing)',
+        describe: 'tap packing of layers with few input channels (--no-tap-packing: one tap per pass)',
       })
       .example(
         '$0 compile ../shared/reference/integernet-mnist-4bit.txt -o mnist.nbl',
