@@ -293,10 +293,13 @@ export const DIAGNOSTICS = {
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;
 
-/** The codes of warnings: the only ones that can be suppressed. */
-export type WarningCode = {
-  [K in DiagnosticCode]: (typeof DIAGNOSTICS)[K]['severity'] extends 'warning' ? K : never;
+/** The codes of one severity. */
+type CodeOf<S extends Severity> = {
+  [K in DiagnosticCode]: (typeof DIAGNOSTICS)[K]['severity'] extends S ? K : never;
 }[DiagnosticCode];
+
+/** The codes of warnings (suppressible). */
+export type WarningCode = CodeOf<'warning'>;
 
 /** A warning as data: its code and one line that names the place. */
 export interface Warning {
@@ -305,9 +308,7 @@ export interface Warning {
 }
 
 /** The codes of notes (suppressible, like warnings). */
-export type NoteCode = {
-  [K in DiagnosticCode]: (typeof DIAGNOSTICS)[K]['severity'] extends 'note' ? K : never;
-}[DiagnosticCode];
+export type NoteCode = CodeOf<'note'>;
 
 /** A note as data: its code and one line. */
 export interface Note {
