@@ -4,13 +4,14 @@
  * generated from this table and drift-tested). Codes never change meaning and
  * are never reused; tests assert them, so a message may be reworded freely.
  *
- * A code is `NB-` + an area letter + three digits: 0xx errors, 1xx warnings.
- * Every error class has its area's `x000` code (arch/errors.ts and the classes
- * above arch/); errors worth telling apart carry their own. Only warnings can
- * be suppressed (`--suppress CODE`, NIBBLE_SUPPRESS): an error always stops.
+ * A code is `NB-` + an area letter + three digits: 0xx errors, 1xx warnings,
+ * 2xx notes (something the user may not expect, but nothing wrong). Every
+ * error class has its area's `x000` code (arch/errors.ts and the classes above
+ * arch/); errors worth telling apart carry their own. Only warnings and notes
+ * can be suppressed (`--suppress CODE`, NIBBLE_SUPPRESS): an error always stops.
  */
 
-export type Severity = 'error' | 'warning';
+export type Severity = 'error' | 'warning' | 'note';
 
 export interface DiagnosticInfo {
   readonly severity: Severity;
@@ -43,6 +44,7 @@ export const DIAGNOSTIC_AREAS = {
 
 const e = (summary: string, explanation: string) => ({ severity: 'error' as const, summary, explanation });
 const w = (summary: string, explanation: string) => ({ severity: 'warning' as const, summary, explanation });
+const n = (summary: string, explanation: string) => ({ severity: 'note' as const, summary, explanation });
 
 export const DIAGNOSTICS = {
   'NB-E000': e(
@@ -77,6 +79,10 @@ export const DIAGNOSTICS = {
   'NB-D000': e(
     'malformed or missing dataset',
     'A dataset file could not be read or does not match the model input. The message names the file and the record.',
+  ),
+  'NB-D201': n(
+    'the model and the dataset have different class counts',
+    'The model has more or fewer outputs than the dataset has classes, so some images always count as wrong or some outputs never match a label. The accuracy is still measured; use a model made for the dataset to compare it with published figures.',
   ),
   'NB-F000': e(
     'file or stream error',
@@ -178,6 +184,10 @@ export const DIAGNOSTICS = {
     'host stages not exported',
     "The model's host input or output stages (input tables, summed output slices) have no QONNX form, so the exported graph is the integer network only. Apply those stages on the host.",
   ),
+  'NB-M201': n(
+    'the importer took a step worth knowing',
+    'An import note says how a node was carried over when that is not obvious from the report: a raw 8-bit input without a quantizer, offset codes corrected at a later convolution, a LogSoftmax kept as a softmax head, an exact fix of a step. Nothing is lost; the line names the node.',
+  ),
   'NB-N000': e(
     'a part of nibble is missing from this build',
     'The command needs a package of nibble that this installation does not include. Reinstall nibble, or use a command that does not need it.',
@@ -201,6 +211,10 @@ export const DIAGNOSTICS = {
   'NB-R000': e(
     'Verilog generation or an RTL tool failed',
     'Generating Verilog, or running Verilator, Yosys or nextpnr on it, failed, or a co-simulation mismatched. The message names the tool and the first relevant log lines.',
+  ),
+  'NB-R201': n(
+    '--pnr without --config uses the iCE40-sized config',
+    'The default machine does not fit the iCE40 parts nextpnr-ice40 places, so `nibble rtl --pnr` without --config places a smaller one (the line gives its array size and config hash). Pass --config to place your own machine.',
   ),
   'NB-S000': e(
     'the simulator stopped the program',
@@ -253,7 +267,7 @@ export const DIAGNOSTICS = {
   ),
   'NB-U002': e(
     'an error cannot be suppressed',
-    'Only warnings can be suppressed with --suppress or NIBBLE_SUPPRESS; an error always stops the command.',
+    'Only warnings and notes can be suppressed with --suppress or NIBBLE_SUPPRESS; an error always stops the command.',
   ),
   'NB-V000': e(
     'a check failed',
@@ -271,20 +285,39 @@ export const DIAGNOSTICS = {
     'queue error',
     'Redis is unreachable or was lost, or a queue job is malformed. The message names the queue and what was done with the jobs in hand.',
   ),
+  'NB-W201': n(
+    'the results store dropped an incomplete last line',
+    'A sweep run was killed while appending to its results store, leaving a partial last line. The store drops that line when it is opened; the other results are kept.',
+  ),
 } as const satisfies Record<string, DiagnosticInfo>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;
 
-/** The codes of warnings: the only ones that can be suppressed. */
-export type WarningCode = {
-  [K in DiagnosticCode]: (typeof DIAGNOSTICS)[K]['severity'] extends 'warning' ? K : never;
+/** The codes of one severity. */
+type CodeOf<S extends Severity> = {
+  [K in DiagnosticCode]: (typeof DIAGNOSTICS)[K]['severity'] extends S ? K : never;
 }[DiagnosticCode];
+
+/** The codes of warnings (suppressible). */
+export type WarningCode = CodeOf<'warning'>;
 
 /** A warning as data: its code and one line that names the place. */
 export interface Warning {
   readonly code: WarningCode;
   readonly message: string;
 }
+
+/** The codes of notes (suppressible, like warnings). */
+export type NoteCode = CodeOf<'note'>;
+
+/** A note as data: its code and one line. */
+export interface Note {
+  readonly code: NoteCode;
+  readonly message: string;
+}
+
+/** The codes `--suppress` accepts. */
+export type SuppressibleCode = WarningCode | NoteCode;
 
 export function isDiagnosticCode(s: string): s is DiagnosticCode {
   return Object.hasOwn(DIAGNOSTICS, s);

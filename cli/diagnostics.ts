@@ -1,16 +1,17 @@
 /**
  * How the CLI shows diagnostics: `nibble: error[NB-S004]: ...` and
- * `nibble: warning[NB-I103]: ...`, one line each, with the stable code of
- * arch/diagnostics.ts that `nibble explain CODE` describes. Warnings can be
- * suppressed by code (`--suppress CODE,...` or NIBBLE_SUPPRESS); errors cannot.
- * Warnings are printed by Terminal.warn (cli/terminal.ts), which holds the set.
+ * `nibble: warning[NB-I103]: ...`, `nibble: note[NB-R201]: ...`, one line each,
+ * with the stable code of arch/diagnostics.ts that `nibble explain CODE`
+ * describes. Warnings and notes can be suppressed by code (`--suppress
+ * CODE,...` or NIBBLE_SUPPRESS); errors cannot. They are printed by
+ * Terminal.warn / notice / reportNote (cli/terminal.ts), which holds the set.
  */
 import {
   DIAGNOSTICS,
   isDiagnosticCode,
   normalizeDiagnosticCode,
   type DiagnosticCode,
-  type WarningCode,
+  type SuppressibleCode,
 } from '../arch/index.js';
 import { CliUsageError } from './inputs.js';
 
@@ -35,19 +36,19 @@ export function parseDiagnosticCode(typed: string, where: string): DiagnosticCod
  * list) and the NIBBLE_SUPPRESS variable. An unknown code or an error's code is
  * a usage error, so a typo never silently suppresses nothing.
  */
-export function parseSuppressions(values: readonly string[], env: string | undefined): Set<WarningCode> {
-  const out = new Set<WarningCode>();
+export function parseSuppressions(values: readonly string[], env: string | undefined): Set<SuppressibleCode> {
+  const out = new Set<SuppressibleCode>();
   const add = (list: string, where: string) => {
     for (const typed of list.split(',')) {
       if (typed.trim() === '') continue;
       const code = parseDiagnosticCode(typed, where);
-      if (DIAGNOSTICS[code].severity !== 'warning')
+      if (DIAGNOSTICS[code].severity === 'error')
         throw new CliUsageError(
-          `${where}: ${code} is an error (${DIAGNOSTICS[code].summary}); only warnings can be suppressed`,
+          `${where}: ${code} is an error (${DIAGNOSTICS[code].summary}); only warnings and notes can be suppressed`,
           undefined,
           'NB-U002',
         );
-      out.add(code as WarningCode);
+      out.add(code as SuppressibleCode);
     }
   };
   if (env) add(env, 'NIBBLE_SUPPRESS');

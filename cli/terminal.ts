@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Warning, WarningCode } from '../arch/index.js';
+import type { Note, SuppressibleCode, Warning } from '../arch/index.js';
 
 /** cli-progress, loaded on the first progress bar: most commands never draw one (start-up time). */
 function progressBars(): typeof import('cli-progress') {
@@ -35,10 +35,10 @@ export function seconds(ms: number): string {
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
-let suppressed: ReadonlySet<WarningCode> = new Set();
+let suppressed: ReadonlySet<SuppressibleCode> = new Set();
 
 /** Set once per run from --suppress and NIBBLE_SUPPRESS (cli/nibble.ts, parsed by cli/diagnostics.ts). */
-export function setSuppressed(codes: ReadonlySet<WarningCode>): void {
+export function setSuppressed(codes: ReadonlySet<SuppressibleCode>): void {
   suppressed = codes;
 }
 
@@ -104,6 +104,16 @@ export class Terminal {
   /** A coded warning on stderr, `nibble: warning[CODE]: ...`, unless its code is suppressed (or --quiet). */
   warn(w: Warning): void {
     if (!suppressed.has(w.code)) this.note(`nibble: warning[${w.code}]: ${w.message}`);
+  }
+
+  /** A coded note on stderr, `nibble: note[CODE]: ...`, unless its code is suppressed (or --quiet). */
+  notice(n: Note): void {
+    if (!suppressed.has(n.code)) this.note(`nibble: note[${n.code}]: ${n.message}`);
+  }
+
+  /** A coded note inside a report on stdout, `  note[CODE]: ...`, unless its code is suppressed. */
+  reportNote(n: Note, style: (text: string) => string = (t) => t): void {
+    if (!suppressed.has(n.code)) this.line(style(`  note[${n.code}]: ${n.message}`));
   }
 
   /** The one JSON document of a --json run. */

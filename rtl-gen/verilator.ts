@@ -1,29 +1,20 @@
 /**
  * Verilator build (cached per config and generator output) and one harness run.
- * Builds live in <repo>/.cache/rtl/<configHash>/; a stamp with the hash of the
- * generated sources invalidates a build whenever the generator changes.
+ * Builds live in <repo>/.cache/rtl/<configHash>/ (shell/build-cache.ts, the one
+ * cache of every Verilator build): a stamp with the hash of the generated
+ * sources rebuilds it whenever the generator changes; a failed build keeps its
+ * log as <configHash>.failed.verilator.log beside it, and the error names it.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configHash, type ArchConfig, RtlError, packageRoot } from '../arch/index.js';
 import { generateHarness } from './harness.js';
 import { rtlOptions, type RtlOptions } from './core-facts.js';
 import { generateVerilog } from './generate.js';
-import { runTool, withLogMoved } from './tool-run.js';
+import { cachedBuild, type CachedBuild } from './shell/build-cache.js';
+import { runTool } from './tool-run.js';
 
 // the shell's lint imports the runner from here
 export { runTool };
@@ -54,6 +45,9 @@ export interface BuildOptions {
   logDir?: string;
 }
 
+/** The build's log, kept in the build directory (and as `<dir>.failed.verilator.log` when it fails). */
+const VERILATOR_LOG = 'verilator.log';
+
 /** Build (or reuse) the Verilator model of `cfg`. */
 export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): VerilatorBuild {
   const root = opts.cacheDir ?? join(packageRoot(), '.cache', 'rtl');
@@ -65,62 +59,41 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
     (opts.trace ? '-trace' : '');
   const rtl = generateVerilog(cfg, o);
   const harness = generateHarness(cfg, { trace: opts.trace === true });
-  const stamp = createHash('sha256')
-    .update(rtl.files.map((f) => f.text).join('\n'))
-    .update(harness)
-    .digest('hex');
-  const dir = join(root, hash);
-  const binary = join(dir, 'obj', 'Vnibble_top');
   const keepLog = (from: string, name: string) => {
     if (opts.logDir && existsSync(from)) copyFileSync(from, join(opts.logDir, name));
   };
-  if (existsSync(binary) && existsSync(join(dir, 'stamp')) && readFileSync(join(dir, 'stamp'), 'utf8') === stamp) {
-    keepLog(join(dir, 'verilator.log'), `verilator-${hash}.log`);
-    return { dir, binary, built: false, buildMs: 0, trace: opts.trace === true };
-  }
-  const t0 = Date.now();
-  mkdirSync(root, { recursive: true });
-  // leftovers of interrupted builds (an hour old: no build takes that long)
-  for (const d of readdirSync(root)) {
-    const p = join(root, d);
-    if (d.includes('.tmp-') && Date.now() - statSync(p).mtimeMs > 3_600_000)
-      rmSync(p, { recursive: true, force: true });
-  }
-  const tmp = mkdtempSync(join(root, `${hash}.tmp-`));
-  // the log sits beside the build directory while it runs: kept in the build on success, as <hash>.failed.log otherwise
-  const log = `${tmp}.log`;
+  const sources = [...rtl.files, { name: 'harness.cpp', text: harness }];
+  const binaryIn = (d: string) => join(d, 'obj', 'Vnibble_top');
+  let b: CachedBuild;
   try {
-    for (const f of rtl.files) writeFileSync(join(tmp, f.name), f.text);
-    writeFileSync(join(tmp, 'harness.cpp'), harness);
-    runTool(
-      'verilator',
-      [
-        ...(opts.trace ? ['--trace'] : []),
-        ...verilatorBuildArgs('nibble_top', [...rtl.files.map((f) => f.name), 'harness.cpp']),
-      ],
-      tmp,
-      `verilator build of config ${hash}`,
-      { log, phases: 'verilator' },
+    // one directory per config, rebuilt in place when the generator's output changes
+    b = cachedBuild(
+      hash,
+      sources,
+      (d) => existsSync(binaryIn(d)),
+      (tmp) =>
+        runTool(
+          'verilator',
+          [
+            ...(opts.trace ? ['--trace'] : []),
+            ...verilatorBuildArgs(
+              'nibble_top',
+              sources.map((f) => f.name),
+            ),
+          ],
+          tmp,
+          `verilator build of config ${hash}`,
+          { log: VERILATOR_LOG, phases: 'verilator' },
+        ),
+      root,
+      { inPlace: true },
     );
-    renameSync(log, join(tmp, 'verilator.log'));
-    writeFileSync(join(tmp, 'stamp'), stamp);
-    rmSync(dir, { recursive: true, force: true });
-    try {
-      renameSync(tmp, dir);
-    } catch {
-      // another process finished the same build first: use theirs
-      rmSync(tmp, { recursive: true, force: true });
-    }
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (!existsSync(log)) throw e;
-    const failed = join(root, `${hash}.failed.log`);
-    renameSync(log, failed);
-    keepLog(failed, `verilator-${hash}.failed.log`);
-    throw withLogMoved(e, log, failed);
+    keepLog(join(root, `${hash}.failed.${VERILATOR_LOG}`), `verilator-${hash}.failed.log`);
+    throw e;
   }
-  keepLog(join(dir, 'verilator.log'), `verilator-${hash}.log`);
-  return { dir, binary, built: true, buildMs: Date.now() - t0, trace: opts.trace === true };
+  keepLog(join(b.dir, VERILATOR_LOG), `verilator-${hash}.log`);
+  return { dir: b.dir, binary: binaryIn(b.dir), built: b.built, buildMs: b.buildMs, trace: opts.trace === true };
 }
 
 export interface HarnessRun {

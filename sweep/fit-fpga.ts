@@ -146,6 +146,8 @@ function main(argv: string[]): void {
 try {
   main(process.argv.slice(2));
 } catch (e) {
-  process.stderr.write(`fit:fpga: error: ${isNibbleError(e) ? e.message : ((e as Error).stack ?? String(e))}\n`);
+  process.stderr.write(
+    `fit:fpga: ${isNibbleError(e) ? `error[${e.code}]: ${e.message}` : `internal error: ${(e as Error).stack ?? String(e)}`}\n`,
+  );
   process.exitCode = 1;
 }

@@ -35,7 +35,7 @@ export const explainCommand: CommandSpec = {
     term.line(d.explanation);
     term.line();
     term.line(
-      d.severity === 'warning'
+      d.severity !== 'error'
         ? `Suppress it with --suppress ${code} or NIBBLE_SUPPRESS=${code}.`
         : 'An error: it cannot be suppressed.',
     );

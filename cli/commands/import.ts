@@ -161,7 +161,7 @@ function printSummary(term: Terminal, lowered: LoweredModel, out: string | undef
       }
     }
   }
-  for (const n of lowered.notes) term.line(colour.dim(`  note: ${n}`));
+  for (const n of lowered.notes) term.reportNote({ code: 'NB-M201', message: n }, colour.dim);
 }
 
 function hostOutputText(lowered: LoweredModel): string {

@@ -139,9 +139,10 @@ export const rtlCommand: CommandSpec = {
       // The default machine does not fit an iCE40: without --config, place and route rtl-gen's iCE40-sized one.
       const pnrCfg = str(args, 'config') ? cfg : api.ice40Config();
       if (!str(args, 'config'))
-        term.note(
-          `nibble: note: --pnr without --config uses the iCE40-sized config (${pnrCfg.array.rows}x${pnrCfg.array.cols} array, hash ${configHash(pnrCfg)})`,
-        );
+        term.notice({
+          code: 'NB-R201',
+          message: `--pnr without --config uses the iCE40-sized config (${pnrCfg.array.rows}x${pnrCfg.array.cols} array, hash ${configHash(pnrCfg)})`,
+        });
       const r = term.step(`synthesizing, placing and routing with yosys and nextpnr (${pnr}; a minute or more)`, () =>
         api.pnr(pnrCfg, pnr, {}, logs),
       );

@@ -206,7 +206,7 @@ export const runCommand: CommandSpec = {
           `${colour.bold(percent(acc.accuracy))} (${acc.correct} / ${acc.total}; ties -> lowest class)`,
         ],
       ]);
-      if (source.note) term.line(colour.yellow(`  note: ${source.note}`));
+      if (source.note) term.reportNote({ code: 'NB-D201', message: source.note }, colour.yellow);
     } else {
       printOutputs(term, outputs, outSize, predictions);
     }

@@ -217,7 +217,7 @@ export const sweepCommand: CommandSpec = {
     const top = api.topPoints(a, topN, sortBy);
     const html = str(args, 'html') ?? `${outDir}/report.html`;
     writeOutputFile(html, api.renderSweepHtml(run, a));
-    for (const n of run.storeNotes) term.note(`nibble: note: ${n}`);
+    for (const n of run.storeNotes) term.notice({ code: 'NB-W201', message: n });
     if (term.json) term.document(summaryDocument(run, a, top, html));
     else
       printSummary(

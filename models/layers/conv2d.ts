@@ -9,6 +9,8 @@ import { expectActStats, type AccStats, type ActStats } from './calibration-stat
 import { accValue, checkWeights, requireActivation, weightedSumBound } from './checks.js';
 import { axpy, overflow, padChannels, type PreparedLayer, type RequantEpilogue } from './kernels.js';
 import { layerFields, plainJson, runOnSamples, type LayerModule } from './layer-module.js';
+import type { NaiveTensor } from './naive.js';
+import type { QonnxWriter } from './qonnx-form.js';
 
 export interface Conv2dLayer {
   kind: 'conv2d';
@@ -257,6 +259,45 @@ function convStats(info: LayerInfoOf<Conv2dLayer>, x: ActStats): AccStats {
   return { kind: 'acc', mean, variance };
 }
 
+/** Conv(x, Quant(W codes, scale 1, signed narrow, weight bits)), also a residual's shortcut. */
+function convToQonnx(q: QonnxWriter, x: string, l: Conv2dLayer): string {
+  const w = q.weights(l.name, [l.outChannels, l.inChannels, l.kernelH, l.kernelW], l.weights);
+  const pad = convPadding(l);
+  return q.node('Conv', l.name, [x, w], {
+    kernel_shape: { ints: [l.kernelH, l.kernelW] },
+    strides: { ints: [l.strideH, l.strideW] },
+    pads: { ints: [pad.top, pad.left, pad.bottom, pad.right] },
+    group: { i: 1 },
+  });
+}
+
+function naiveConv(l: Conv2dLayer, x: NaiveTensor): NaiveTensor {
+  // padBottom / padRight: extra zero rows below and columns right (default: padH / padW)
+  const oh = Math.floor((x.h + l.padH + (l.padBottom ?? l.padH) - l.kernelH) / l.strideH) + 1;
+  const ow = Math.floor((x.w + l.padW + (l.padRight ?? l.padW) - l.kernelW) / l.strideW) + 1;
+  const data: number[] = [];
+  for (let co = 0; co < l.outChannels; co++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let sum = 0;
+        for (let ci = 0; ci < l.inChannels; ci++) {
+          for (let ky = 0; ky < l.kernelH; ky++) {
+            for (let kx = 0; kx < l.kernelW; kx++) {
+              const iy = oy * l.strideH - l.padH + ky;
+              const ix = ox * l.strideW - l.padW + kx;
+              if (iy < 0 || iy >= x.h || ix < 0 || ix >= x.w) continue;
+              const wv = l.weights[((co * l.inChannels + ci) * l.kernelH + ky) * l.kernelW + kx]!;
+              sum += wv * x.data[(ci * x.h + iy) * x.w + ix]!;
+            }
+          }
+        }
+        data.push(sum);
+      }
+    }
+  }
+  return { c: l.outChannels, h: oh, w: ow, data };
+}
+
 export const conv2dLayer: LayerModule<Conv2dLayer> = {
   kind: 'conv2d',
   fields: FIELDS,
@@ -337,5 +378,12 @@ export const conv2dLayer: LayerModule<Conv2dLayer> = {
       ...asymmetric,
       weights,
     };
+  },
+
+  toQonnx: (info, x, q) => ({ value: convToQonnx(q, x.value, info.layer), flat: false }),
+  naive(l, x, ctx) {
+    const out = naiveConv(l, x);
+    ctx.checkAccumulator(out);
+    return out;
   },
 };

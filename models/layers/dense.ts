@@ -124,4 +124,22 @@ export const denseLayer: LayerModule<DenseLayer> = {
     );
     return { kind: 'dense', name, inFeatures, outFeatures, weights };
   },
+
+  toQonnx(info, x, q) {
+    const l = info.layer;
+    const v = x.flat ? x.value : q.node('Flatten', `${l.name}_flatten_view`, [x.value], { axis: { i: 1 } });
+    const w = q.weights(l.name, [l.outFeatures, l.inFeatures], l.weights);
+    return { value: q.node('Gemm', l.name, [v, w], { transB: { i: 1 } }), flat: true };
+  },
+  naive(l, x, ctx) {
+    const data: number[] = [];
+    for (let o = 0; o < l.outFeatures; o++) {
+      let sum = 0;
+      for (let i = 0; i < l.inFeatures; i++) sum += l.weights[o * l.inFeatures + i]! * x.data[i]!;
+      data.push(sum);
+    }
+    const out = { c: l.outFeatures, h: 1, w: 1, data };
+    ctx.checkAccumulator(out);
+    return out;
+  },
 };

@@ -67,4 +67,7 @@ export const flattenLayer: LayerModule<FlattenLayer> = {
 
   toJson: (layer) => plainJson(layer, FIELDS),
   fromJson: (_f, { name }) => ({ kind: 'flatten', name }),
+
+  toQonnx: (info, x, q) => ({ value: q.node('Flatten', info.layer.name, [x.value], { axis: { i: 1 } }), flat: true }),
+  naive: (_l, x) => ({ c: x.c * x.h * x.w, h: 1, w: 1, data: [...x.data] }),
 };

@@ -2,7 +2,8 @@
  * What one layer kind must provide to the models package: one object per
  * kind (models/layers/<kind>.ts), registered in models/layers/index.ts, which
  * checks that every kind of the IR has every piece. The drivers
- * (models/analysis.ts, reference.ts, calibration.ts, model-json.ts) walk the
+ * (models/analysis.ts, reference.ts, calibration.ts, model-json.ts,
+ * onnx/export.ts, and the tests' test/models/naive-reference.ts) walk the
  * network and dispatch to these; nested layers (a residual's main path) go
  * back through the drivers via the context each piece receives, so a kind
  * module never imports the registry (no import cycle).
@@ -13,6 +14,8 @@ import type { AnalyticContext, SampleContext, Stats } from './calibration-stats.
 import type { Checker } from './checks.js';
 import type { Fields } from './json-fields.js';
 import type { PrepareContext, PreparedLayer, RequantEpilogue } from './kernels.js';
+import type { NaiveContext, NaiveTensor } from './naive.js';
+import type { QonnxValue, QonnxWriter } from './qonnx-form.js';
 
 /** What a kind's `analyze` gets besides its layer and input. */
 export interface AnalysisContext {
@@ -80,6 +83,16 @@ export interface LayerModule<L extends Layer> {
   toJson(layer: L, ctx: JsonWriteContext): Record<string, unknown>;
   /** the layer from a JSON object whose keys are exactly `fields` */
   fromJson(f: Fields, ctx: JsonReadContext): L;
+
+  /**
+   * The layer's QONNX form (`nibble export --format qonnx`), which `nibble
+   * import` must read back to the identical layer. Throws ModelError naming
+   * the layer when this configuration of it has none.
+   */
+  toQonnx(info: LayerInfoOf<L>, x: QonnxValue, q: QonnxWriter): QonnxValue;
+
+  /** The layer in textbook loops: the test suite's independent oracle (see naive.ts). */
+  naive(layer: L, x: NaiveTensor, ctx: NaiveContext): NaiveTensor;
 }
 
 /**

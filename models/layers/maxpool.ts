@@ -140,4 +140,31 @@ export const maxpoolLayer: LayerModule<MaxPoolLayer> = {
 
   toJson: (layer) => plainJson(layer, FIELDS),
   fromJson: (f, { name }) => ({ kind: 'maxpool', name, kernel: f.int('kernel', 1), stride: f.int('stride', 1) }),
+
+  toQonnx: (info, x, q) => ({
+    value: q.node('MaxPool', info.layer.name, [x.value], {
+      kernel_shape: { ints: [info.layer.kernel, info.layer.kernel] },
+      strides: { ints: [info.layer.stride, info.layer.stride] },
+    }),
+    flat: false,
+  }),
+  naive(l, x) {
+    const oh = Math.floor((x.h - l.kernel) / l.stride) + 1;
+    const ow = Math.floor((x.w - l.kernel) / l.stride) + 1;
+    const data: number[] = [];
+    for (let c = 0; c < x.c; c++) {
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          let m = -Infinity;
+          for (let ky = 0; ky < l.kernel; ky++) {
+            for (let kx = 0; kx < l.kernel; kx++) {
+              m = Math.max(m, x.data[(c * x.h + oy * l.stride + ky) * x.w + ox * l.stride + kx]!);
+            }
+          }
+          data.push(m);
+        }
+      }
+    }
+    return { c: x.c, h: oh, w: ow, data };
+  },
 };

@@ -13,6 +13,7 @@ import { describeValue } from './checks.js';
 import { describeJson } from './json-fields.js';
 import { requantEpilogue, type PreparedLayer } from './kernels.js';
 import { layerFields, plainJson, type LayerModule } from './layer-module.js';
+import { naiveFloorDiv } from './naive.js';
 
 export interface RequantLayer {
   kind: 'requant';
@@ -185,5 +186,44 @@ export const requantLayer: LayerModule<RequantLayer> = {
     const bias = f.ints('bias', channels, 'one per channel', -(2 ** 31), 2 ** 31 - 1, ' (32-bit)');
     const shift = f.ints('shift', channels, `one per channel, as many as bias`, -MAX_SHIFT, MAX_SHIFT, '');
     return { kind: 'requant', name, signed, bits, bias: Int32Array.from(bias), shift: Int8Array.from(shift) };
+  },
+
+  toQonnx(info, x, q) {
+    // Add(-bias) -> Mul(2^-shift) -> Quant(scale 1, FLOOR, its signedness and width)
+    const l = info.layer;
+    const dims = x.flat ? [1, l.bias.length] : [1, l.bias.length, 1, 1];
+    if (x.flat && info.input.shape.h * info.input.shape.w !== 1) {
+      throw new ModelError(
+        'a requant after a flatten of accumulators has no QONNX export (per-feature parameters)',
+        info.where,
+      );
+    }
+    const negBias = q.constant(
+      `${l.name}_neg_bias`,
+      dims,
+      Array.from(l.bias, (v) => -v),
+    );
+    const biased = q.node('Add', `${l.name}_bias`, [x.value, negBias]);
+    const scale = q.constant(
+      `${l.name}_scale`,
+      dims,
+      Array.from(l.shift, (s) => 2 ** -s),
+    );
+    const scaled = q.node('Mul', `${l.name}_shift`, [biased, scale]);
+    return { value: q.quant(scaled, l.name, l.bits, l.signed, l.signed, 'FLOOR'), flat: x.flat };
+  },
+  naive(l, x) {
+    const lo = l.signed ? -(2n ** BigInt(l.bits - 1) - 1n) : 0n;
+    const hi = l.signed ? 2n ** BigInt(l.bits - 1) - 1n : 2n ** BigInt(l.bits) - 1n;
+    const data = x.data.map((v, i) => {
+      const c = Math.floor(i / (x.h * x.w));
+      const d = BigInt(v) - BigInt(l.bias[c]!);
+      const s = l.shift[c]!;
+      let y = s >= 0 ? naiveFloorDiv(d, 2n ** BigInt(s)) : d * 2n ** BigInt(-s);
+      if (y < lo) y = lo;
+      if (y > hi) y = hi;
+      return Number(y);
+    });
+    return { c: x.c, h: x.h, w: x.w, data };
   },
 };

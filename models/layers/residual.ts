@@ -164,4 +164,20 @@ export const residualLayer: LayerModule<ResidualLayer> = {
     if (shortcut.kind !== 'conv2d') f.fail('shortcut', `must be a conv2d layer, got a ${shortcut.kind}`);
     return { kind: 'residual', name, main: layers, shortcut: shortcut as Conv2dLayer };
   },
+
+  toQonnx(info, x, q) {
+    // its layers, the Conv shortcut on the block's input, Add
+    const children = info.children!;
+    let v = x;
+    for (const child of children.slice(0, -1)) v = q.layer(child, v);
+    const sc = q.layer(children[children.length - 1]!, x);
+    return { value: q.node('Add', info.layer.name, [v.value, sc.value]), flat: v.flat };
+  },
+  naive(l, x, ctx) {
+    const main = ctx.chain(l.main, x, ctx.where, ctx.path);
+    const short = ctx.layer(l.shortcut, x, `${ctx.where} shortcut '${l.shortcut.name}'`, `${ctx.path}.shortcut`);
+    const out = { c: main.c, h: main.h, w: main.w, data: main.data.map((v, i) => v + short.data[i]!) };
+    ctx.checkAccumulator(out);
+    return out;
+  },
 };

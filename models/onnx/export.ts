@@ -9,15 +9,17 @@
  *   requant -> Add(-bias) -> Mul(2^-shift) -> Quant(scale 1, FLOOR, its signedness and width)
  *   maxpool -> MaxPool;  flatten -> Flatten;  residual -> its layers, Conv shortcut, Add
  *
+ * Each kind's form is its module's `toQonnx` piece (models/layers/<kind>.ts);
+ * this file is the graph builder and the driver.
+ *
  * `nibble import` reads this back to the identical network: each requant's
  * scale ratio is exactly 2^-shift, so the fit keeps the layer's own bias and
  * shift, and layers keep their names (node names). The raw input scale 1 is
  * recorded in the model's metadata (nibble.raw_input_scale).
  */
-import { assertNever, ModelError } from '../../arch/index.js';
-import type { Layer, Network } from '../ir.js';
-import { convPadding, type Conv2dLayer } from '../layers/conv2d.js';
-import { type LayerInfo } from '../ir.js';
+import type { LayerInfo, Network } from '../ir.js';
+import { knownLayerModule } from '../layers/index.js';
+import type { QonnxAttrs, QonnxValue, QonnxWriter } from '../layers/qonnx-form.js';
 import { analyzeNetwork } from '../analysis.js';
 import { encodeModel, floatTensor, type NodeSpec } from './encode.js';
 import type { TensorProtoFields } from './tensor.js';
@@ -25,7 +27,7 @@ import type { TensorProtoFields } from './tensor.js';
 export const QONNX_DOMAIN = 'qonnx.custom_op.general';
 export const RAW_SCALE_KEY = 'nibble.raw_input_scale';
 
-class Builder {
+class Builder implements QonnxWriter {
   readonly nodes: NodeSpec[] = [];
   readonly inits: TensorProtoFields[] = [];
   private n = 0;
@@ -45,7 +47,7 @@ class Builder {
     return name;
   }
 
-  quant(x: string, name: string, bits: number, signed: boolean, narrow: boolean, rounding: string): string {
+  quant(x: string, name: string, bits: number, signed: boolean, narrow: boolean, rounding: 'FLOOR' | 'ROUND'): string {
     const out = this.value(`${name}_q`);
     this.nodes.push({
       op: 'Quant',
@@ -68,83 +70,20 @@ class Builder {
     return this.quant(codes, `${layer}_weight_quant`, this.weightBits, true, true, 'ROUND');
   }
 
-  node(op: string, name: string, inputs: string[], attrs?: NodeSpec['attrs']): string {
+  node(op: string, name: string, inputs: string[], attrs?: QonnxAttrs): string {
     const out = this.value(name);
     this.nodes.push({ op, name, inputs, outputs: [out], ...(attrs ? { attrs } : {}) });
     return out;
   }
-}
 
-function conv(b: Builder, x: string, l: Conv2dLayer): string {
-  const w = b.weights(l.name, [l.outChannels, l.inChannels, l.kernelH, l.kernelW], l.weights);
-  const pad = convPadding(l);
-  return b.node('Conv', l.name, [x, w], {
-    kernel_shape: { ints: [l.kernelH, l.kernelW] },
-    strides: { ints: [l.strideH, l.strideW] },
-    pads: { ints: [pad.top, pad.left, pad.bottom, pad.right] },
-    group: { i: 1 },
-  });
-}
-
-/** Emits one layer; `flat` tells whether the value is a 2-D [1, F] tensor (after a Flatten). */
-function emit(b: Builder, x: string, info: LayerInfo, flat: boolean): { value: string; flat: boolean } {
-  const l: Layer = info.layer;
-  switch (l.kind) {
-    case 'conv2d':
-      return { value: conv(b, x, l), flat: false };
-    case 'dense': {
-      const v = flat ? x : b.node('Flatten', `${l.name}_flatten_view`, [x], { axis: { i: 1 } });
-      const w = b.weights(l.name, [l.outFeatures, l.inFeatures], l.weights);
-      return { value: b.node('Gemm', l.name, [v, w], { transB: { i: 1 } }), flat: true };
-    }
-    case 'maxpool':
-      return {
-        value: b.node('MaxPool', l.name, [x], {
-          kernel_shape: { ints: [l.kernel, l.kernel] },
-          strides: { ints: [l.stride, l.stride] },
-        }),
-        flat: false,
-      };
-    case 'flatten':
-      return { value: b.node('Flatten', l.name, [x], { axis: { i: 1 } }), flat: true };
-    case 'requant': {
-      const c = l.bias.length;
-      const dims = flat ? [1, c] : [1, c, 1, 1];
-      if (flat && info.input.shape.h * info.input.shape.w !== 1) {
-        throw new ModelError(
-          'a requant after a flatten of accumulators has no QONNX export (per-feature parameters)',
-          info.where,
-        );
-      }
-      const biased = b.node('Add', `${l.name}_bias`, [
-        x,
-        b.constant(
-          `${l.name}_neg_bias`,
-          dims,
-          Array.from(l.bias, (v) => -v),
-        ),
-      ]);
-      const scaled = b.node('Mul', `${l.name}_shift`, [
-        biased,
-        b.constant(
-          `${l.name}_scale`,
-          dims,
-          Array.from(l.shift, (s) => 2 ** -s),
-        ),
-      ]);
-      return { value: b.quant(scaled, l.name, l.bits, l.signed, l.signed, 'FLOOR'), flat };
-    }
-    case 'residual': {
-      let v = x;
-      let f = flat;
-      for (const child of info.children!.slice(0, -1)) ({ value: v, flat: f } = emit(b, v, child, f));
-      const sc = conv(b, x, l.shortcut);
-      return { value: b.node('Add', l.name, [v, sc]), flat: f };
-    }
-    default:
-      // a new layer kind needs its QONNX form here (docs/extending.md)
-      return assertNever(l, 'layer kind');
+  layer(info: LayerInfo, x: QonnxValue): QonnxValue {
+    return emit(this, info, x);
   }
+}
+
+/** Emits one layer through its kind's `toQonnx` piece (models/layers/<kind>.ts). */
+function emit(b: Builder, info: LayerInfo, x: QonnxValue): QonnxValue {
+  return knownLayerModule(info.layer).toQonnx(info, x, b);
 }
 
 /** The network as QONNX model bytes. */
@@ -152,9 +91,9 @@ export function exportQonnx(net: Network): Uint8Array {
   const a = analyzeNetwork(net);
   const b = new Builder(net);
   const { channels, height, width, bits } = net.input;
-  let v = b.quant('input', 'input_quant', bits, false, false, 'FLOOR');
-  let flat = false;
-  for (const info of a.layers) ({ value: v, flat } = emit(b, v, info, flat));
+  let x: QonnxValue = { value: b.quant('input', 'input_quant', bits, false, false, 'FLOOR'), flat: false };
+  for (const info of a.layers) x = emit(b, info, x);
+  const { value: v, flat } = x;
   const out = a.output.shape;
   const outDims = flat ? [1, out.c] : [1, out.c, out.h, out.w];
   // the last value is renamed to the graph output

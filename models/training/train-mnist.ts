@@ -152,7 +152,7 @@ function main(): void {
     console.log(`wrote ${join(out, EMBEDDED_MNIST_MODEL)} and ${EMBEDDED_MNIST_METADATA}`);
   } catch (e) {
     if (e instanceof NibbleError) {
-      console.error(`error: ${e.message}`);
+      console.error(`error[${e.code}]: ${e.message}`);
       process.exit(1);
     }
     throw e;

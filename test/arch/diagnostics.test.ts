@@ -55,12 +55,12 @@ function sources(): { file: string; text: string }[] {
 describe('diagnostic registry', () => {
   const codes = diagnosticCodes();
 
-  it('codes are NB-, a known area letter and three digits: 0xx errors, 1xx warnings', () => {
+  it('codes are NB-, a known area letter and three digits: 0xx errors, 1xx warnings, 2xx notes', () => {
     for (const c of codes) {
       const m = /^NB-([A-Z])(\d)\d\d$/.exec(c);
       expect(m, c).not.toBeNull();
       expect(Object.keys(DIAGNOSTIC_AREAS), c).toContain(m![1]);
-      expect(DIAGNOSTICS[c].severity, c).toBe(m![2] === '1' ? 'warning' : 'error');
+      expect(DIAGNOSTICS[c].severity, c).toBe(m![2] === '1' ? 'warning' : m![2] === '2' ? 'note' : 'error');
       expect(DIAGNOSTICS[c].summary, c).toMatch(/[^.]$/);
       expect(DIAGNOSTICS[c].explanation.length, c).toBeGreaterThan(40);
     }
@@ -90,6 +90,30 @@ describe('diagnostic registry', () => {
     expect(classes).toEqual(
       expect.arrayContaining(['ModelError', 'SimError', 'FileError', 'CliUsageError', 'QueueError']),
     );
+  });
+
+  it('no error, warning or note line is printed without its code', () => {
+    // a string or template literal that starts (after spaces, or a `nibble: `-like prefix) with
+    // `error:`, `warning:` or `note:` is a diagnostic line without a code: `error[NB-...]:` is the form
+    const NOT_DIAGNOSTICS: Record<string, string> = {
+      'cli/report/html.ts': "the HTML report page's own script logs the browser's errors into the page",
+      'rtl-gen/driver/sources.ts':
+        "the generated C driver (nibble_run) names the device's error bits on the board host",
+      'bench/report.ts': "`note:` lines of a bench section's report are measurement remarks (docs/performance.md)",
+    };
+    const uncoded: string[] = [];
+    for (const { file, text } of sources()) {
+      const posix = file.split('\\').join('/');
+      if (Object.hasOwn(NOT_DIAGNOSTICS, posix)) continue;
+      text.split('\n').forEach((line, i) => {
+        if (/[`'"](?:\s*|[\w:.-]+: )(?:error|warning|note): /.test(line))
+          uncoded.push(`${posix}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(uncoded).toEqual([]);
+    // the allowance list only shrinks: each entry still matches
+    for (const file of Object.keys(NOT_DIAGNOSTICS))
+      expect(readFileSync(join(ROOT, file), 'utf8')).toMatch(/[`'"](?:\s*|[\w:.-]+: )(?:error|warning|note): /);
   });
 
   it('an error carries the code given, else its class default', () => {
@@ -131,7 +155,7 @@ describe('--suppress and NIBBLE_SUPPRESS', () => {
     });
     expect(thrownDiagnostic(() => parseSuppressions([], 'NB-S004'))).toEqual({
       code: 'NB-U002',
-      message: 'NIBBLE_SUPPRESS: NB-S004 is an error (accumulator overflow); only warnings can be suppressed',
+      message: 'NIBBLE_SUPPRESS: NB-S004 is an error (accumulator overflow); only warnings and notes can be suppressed',
     });
   });
 });

@@ -46,7 +46,7 @@ describe('diagnostic codes on the command line', () => {
     }
     expectUserError(
       await nibble(['asm', leftover, '-o', out, '--suppress', 'NB-S004']),
-      /NB-S004 is an error \(accumulator overflow\); only warnings can be suppressed/,
+      /NB-S004 is an error \(accumulator overflow\); only warnings and notes can be suppressed/,
       'NB-U002',
     );
     expectUserError(

@@ -55,7 +55,7 @@ describe('nibble run: inputs', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("inputs: MNIST pixels >> 4 (0..15; the model's inputs are 4-bit)");
     expect(r.stdout).toContain(
-      'note: the model has 12 outputs but mnist-test has 10 classes: a top-1 output 10..11 never matches a label',
+      'note[NB-D201]: the model has 12 outputs but mnist-test has 10 classes: a top-1 output 10..11 never matches a label',
     );
     const j = JSON.parse(
       (await nibble(['run', '--model', model, '--limit', '20', '--input-shift', '5', '--json'])).stdout,

@@ -1,9 +1,11 @@
 /**
  * Adding a layer kind is a type-checked change: a fixture kind is compiled
  * with the TypeScript compiler API together with the project, added the way
- * docs/model-format.md ("Adding a layer kind") says, in four files (its two
- * modules and one entry in each registry). Complete, it type-checks cleanly;
- * with any piece left out, the type check names what is missing.
+ * docs/extending.md ("Adding a layer kind") says, in four files (its two
+ * modules and one entry in each registry). Complete, the whole project
+ * (tests included) type-checks cleanly, so no fifth file needs it; with any
+ * piece left out, the type check names what is missing. The walkthrough's
+ * table must list exactly these four files.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -37,6 +39,8 @@ function modelModule(omit?: string, unlistedField = false): string {
     calibrateAnalytic: 'calibrateAnalytic: (_info, x) => x,',
     toJson: 'toJson: (layer) => plainJson(layer, FIELDS),',
     fromJson: "fromJson: (_f, { name }) => ({ kind: 'negate', name }),",
+    toQonnx: "toQonnx: (info, x, q) => ({ value: q.node('Neg', info.layer.name, [x.value]), flat: x.flat }),",
+    naive: 'naive: (_layer, x) => ({ ...x, data: x.data.map((v) => -v) }),',
   };
   const body = Object.entries(pieces)
     .filter(([name]) => name !== omit)
@@ -93,16 +97,19 @@ interface Variant {
   registerLowering?: boolean;
 }
 
-const options = (() => {
+const { options, projectFiles } = (() => {
   const config = ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile);
   const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
-  return { ...parsed.options, noEmit: true };
+  return { options: { ...parsed.options, noEmit: true }, projectFiles: parsed.fileNames };
 })();
 /** Parsed project files, shared by the programs (only the checker runs again). */
 const sourceCache = new Map<string, ts.SourceFile>();
 
-/** Type-checks the two registries and the fixture files; returns `file: message` lines. */
-function typeCheck(variant: Variant): string[] {
+/**
+ * Type-checks the two registries and the fixture files (`wholeProject`: every
+ * file of tsconfig.json as well); returns `file: message` lines.
+ */
+function typeCheck(variant: Variant, wholeProject = false): string[] {
   const virtual = new Map<string, string>([
     [MODEL_FIXTURE, modelModule(variant.omitPiece, variant.unlistedField)],
     [LOWERING_FIXTURE, LOWERING_MODULE],
@@ -139,8 +146,9 @@ function typeCheck(variant: Variant): string[] {
     return sf;
   };
   const roots = [MODELS_REGISTRY, COMPILER_REGISTRY, MODEL_FIXTURE, LOWERING_FIXTURE];
-  const program = ts.createProgram(roots, options, host);
-  const diagnostics = roots.flatMap((f) => [
+  const program = ts.createProgram(wholeProject ? [...roots, ...projectFiles] : roots, options, host);
+  const checked = wholeProject ? program.getRootFileNames() : roots;
+  const diagnostics = checked.flatMap((f) => [
     ...program.getSyntacticDiagnostics(program.getSourceFile(f)),
     ...program.getSemanticDiagnostics(program.getSourceFile(f)),
   ]);
@@ -156,11 +164,29 @@ describe('adding a layer kind is checked by the compiler', () => {
     typeCheck({});
   }, 120_000);
 
-  it('the complete kind (2 new modules + 1 entry per registry) type-checks', () => {
-    expect(typeCheck({})).toEqual([]);
+  it('the complete kind (2 new modules + 1 entry per registry) type-checks with the whole project', () => {
+    expect(typeCheck({}, true)).toEqual([]);
+  }, 120_000);
+
+  it("docs/extending.md's walkthrough lists exactly the files this kind touches, in order", () => {
+    const doc = readFileSync(join(ROOT, 'docs/extending.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Adding a layer kind'));
+    const table = section.slice(0, section.indexOf('\n\n', section.indexOf('| step |')));
+    const files = [...table.matchAll(/^\| \d+ \| `([^`]+)`/gm)].map((m) => m[1]!.replace(/identity/g, 'negate'));
+    const rel = (f: string) => f.slice(ROOT.length + 1);
+    expect(files).toEqual([MODEL_FIXTURE, MODELS_REGISTRY, LOWERING_FIXTURE, COMPILER_REGISTRY].map(rel));
   });
 
-  for (const piece of ['analyze', 'prepare', 'calibrateSamples', 'calibrateAnalytic', 'toJson', 'fromJson']) {
+  for (const piece of [
+    'analyze',
+    'prepare',
+    'calibrateSamples',
+    'calibrateAnalytic',
+    'toJson',
+    'fromJson',
+    'toQonnx',
+    'naive',
+  ]) {
     it(`a kind module without ${piece} fails, naming the piece`, () => {
       const errors = typeCheck({ omitPiece: piece });
       expect(errors.length).toBeGreaterThan(0);

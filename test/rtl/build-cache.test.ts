@@ -1,9 +1,27 @@
-/** rtl-gen/shell/build-cache.ts: a failed build keeps its tool log and the error names where (issue 16, item 5). */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+/**
+ * rtl-gen/shell/build-cache.ts, the one cache of every Verilator build: a
+ * failed build keeps its tool log and the error names where (issue 16, item
+ * 5); the core build (rtl-gen/verilator.ts) goes through it too, with its
+ * stamp and the sweep of killed builds' temporary directories (issue 11).
+ * The core build runs a stand-in `verilator` put first on PATH, so no real
+ * build runs here.
+ */
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cachedBuild, runTool } from '../../rtl-gen/index.js';
+import { DEFAULT_CONFIG, configHash } from '../../arch/index.js';
+import { buildVerilator, cachedBuild, runTool } from '../../rtl-gen/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nibble-build-cache-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -50,5 +68,103 @@ describe('cachedBuild', () => {
       root,
     );
     expect(again).toEqual({ dir: first.dir, built: false, buildMs: 0 });
+  });
+});
+
+describe('cachedBuild in place (the core build) and the stale-temp sweep', () => {
+  it('one directory per name, rebuilt when the sources change (stamp), reused while they do not', () => {
+    const builds: string[] = [];
+    const run = (text: string) =>
+      cachedBuild(
+        'core',
+        [{ name: 'c.v', text }],
+        (d) => existsSync(join(d, 'c.v')),
+        (tmp) => builds.push(tmp),
+        root,
+        {
+          inPlace: true,
+        },
+      );
+    const first = run('module c; endmodule\n');
+    expect(first.dir).toBe(join(root, 'core'));
+    expect(run('module c; endmodule\n').built).toBe(false);
+    const changed = run('module c2; endmodule\n');
+    expect(changed).toMatchObject({ dir: join(root, 'core'), built: true });
+    expect(readFileSync(join(changed.dir, 'c.v'), 'utf8')).toBe('module c2; endmodule\n');
+    expect(builds).toHaveLength(2);
+  });
+
+  it('a build removes temporary directories of killed builds older than an hour, and no others', () => {
+    const old = join(root, 'killed.tmp-old');
+    const fresh = join(root, 'running.tmp-new');
+    mkdirSync(old);
+    mkdirSync(fresh);
+    const twoHoursAgo = (Date.now() - 7_200_000) / 1000;
+    utimesSync(old, twoHoursAgo, twoHoursAgo);
+    cachedBuild(
+      'sweep',
+      [{ name: 's.v', text: 'x' }],
+      () => false,
+      () => undefined,
+      root,
+    );
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    rmSync(fresh, { recursive: true });
+  });
+});
+
+describe('buildVerilator goes through cachedBuild', () => {
+  /** runs fn with a stand-in `verilator` (a shell script) first on PATH */
+  function withFakeVerilator<T>(script: string, fn: () => T): T {
+    const bin = mkdtempSync(join(tmpdir(), 'nibble-fake-verilator-'));
+    writeFileSync(join(bin, 'verilator'), `#!/bin/sh\n${script}\n`);
+    chmodSync(join(bin, 'verilator'), 0o755);
+    const path = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${path ?? ''}`;
+    try {
+      return fn();
+    } finally {
+      process.env['PATH'] = path;
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }
+  const hash = configHash(DEFAULT_CONFIG);
+
+  it('a failed build keeps its log as <configHash>.failed.verilator.log, names it, and leaves no temporary directory', () => {
+    const cacheDir = mkdtempSync(join(root, 'core-fail-'));
+    const logDir = mkdtempSync(join(root, 'core-logs-'));
+    let message = '';
+    withFakeVerilator('echo "%Error: nibble_top.v:1: the stand-in fails"; exit 1', () => {
+      try {
+        buildVerilator(DEFAULT_CONFIG, { cacheDir, logDir });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+    });
+    const kept = join(cacheDir, `${hash}.failed.verilator.log`);
+    expect(readdirSync(cacheDir)).toEqual([`${hash}.failed.verilator.log`]);
+    expect(readFileSync(kept, 'utf8')).toContain('the stand-in fails');
+    expect(message).toContain(`verilator exited with 1 (log: ${kept})`);
+    expect(message).toContain('the stand-in fails');
+    expect(readFileSync(join(logDir, `verilator-${hash}.failed.log`), 'utf8')).toContain('the stand-in fails');
+  });
+
+  it('a build is stamped in <configHash>/ with its log, and reused', () => {
+    const cacheDir = mkdtempSync(join(root, 'core-ok-'));
+    const build = () =>
+      withFakeVerilator('echo built; mkdir -p obj && touch obj/Vnibble_top', () =>
+        buildVerilator(DEFAULT_CONFIG, { cacheDir }),
+      );
+    const first = build();
+    expect(first).toMatchObject({
+      dir: join(cacheDir, hash),
+      binary: join(cacheDir, hash, 'obj', 'Vnibble_top'),
+      built: true,
+    });
+    expect(readFileSync(join(first.dir, 'verilator.log'), 'utf8')).toContain('built');
+    expect(existsSync(join(first.dir, 'stamp'))).toBe(true);
+    expect(build().built).toBe(false);
+    expect(readdirSync(cacheDir)).toEqual([hash]);
   });
 });

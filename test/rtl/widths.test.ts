@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deriveArch, type DerivedArch } from '../../arch/index.js';
 import { isaLayout, type Mnemonic, type OpLayout } from '../../isa/index.js';
-import { generateVerilog, toolAvailable, type FactSources } from '../../rtl-gen/index.js';
+import { generateVerilog, type FactSources } from '../../rtl-gen/index.js';
 import { CFG4 } from './programs.js';
 import { constantsOf, declaredWidth } from './verilog-text.js';
+import { haveTools } from './tools-required.js';
 
 /** The layouts with one field `by` bits wider (the fields above it move up). */
 function widen(layouts: ReadonlyMap<Mnemonic, OpLayout>, op: Mnemonic, field: string, by: number) {
@@ -82,7 +83,7 @@ function lintClean(files: Map<string, string>): string[] {
   }
 }
 
-const HAVE_VERILATOR = toolAvailable('verilator');
+const HAVE_VERILATOR = haveTools('test/rtl/widths.test.ts', ['verilator']);
 
 describe('RTL widths follow the derived architecture', () => {
   const base: DerivedArch = deriveArch(CFG4);
