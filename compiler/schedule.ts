@@ -134,6 +134,9 @@ interface TensorWrite {
   nb: number;
   y0: number;
   y1: number;
+  /** channels [c0, c1) */
+  c0: number;
+  c1: number;
   store: Node;
 }
 
@@ -262,13 +265,26 @@ export class Scheduler {
     return nop;
   }
 
-  /** Waits for the STOREs that wrote rows [y0, y1) of images [b0, b0+nb) of tensor t. */
-  private dataWaits(t: ActTensor, b0: number, nb: number, y0: number, y1: number, group: number): Node[] {
+  /**
+   * Waits for the STOREs that wrote rows [y0, y1) of channels [c0, c1) of
+   * images [b0, b0+nb) of tensor t (so a layer's first ci chunk does not wait
+   * for the previous layer's last co blocks).
+   */
+  private dataWaits(
+    t: ActTensor,
+    b0: number,
+    nb: number,
+    y0: number,
+    y1: number,
+    c0: number,
+    c1: number,
+    group: number,
+  ): Node[] {
     const ws = this.writes.get(t.id);
     if (!ws) return [];
     let latest: Node | undefined;
     for (const w of ws) {
-      if (w.b0 < b0 + nb && b0 < w.b0 + w.nb && w.y0 < y1 && y0 < w.y1) {
+      if (w.b0 < b0 + nb && b0 < w.b0 + w.nb && w.y0 < y1 && y0 < w.y1 && w.c0 < c1 && c0 < w.c1) {
         if (!latest || w.store.storeIndex > latest.storeIndex) latest = w.store;
       }
     }
@@ -424,6 +440,8 @@ export class Scheduler {
         tile.nb,
         plan.stacked ? 0 : tt.iy0,
         plan.stacked ? src.h : tt.iy0 + tt.inH,
+        ch.c0 * this.n,
+        ch.c1 * this.n,
         group,
       ),
     ];
@@ -571,7 +589,15 @@ export class Scheduler {
     const stNode = this.node(st, 'store', group, [rqNode!]);
     a.item.lastUser = stNode;
     const list = this.writes.get(dst.id) ?? [];
-    list.push({ b0, nb, y0: plan.stacked ? 0 : tile.py0, y1: plan.stacked ? 1 : tile.py1, store: stNode });
+    list.push({
+      b0,
+      nb,
+      y0: plan.stacked ? 0 : tile.py0,
+      y1: plan.stacked ? 1 : tile.py1,
+      c0: ch,
+      c1: ch + run * this.cols,
+      store: stNode,
+    });
     this.writes.set(dst.id, list);
   }
 
