@@ -14,19 +14,12 @@ import { compileNetwork, estimateSchedule } from '../../compiler/index.js';
 import { calibrateNetwork } from '../../models/calibration.js';
 import type { Layer, Network } from '../../models/ir.js';
 import { simulate } from '../../sim/index.js';
-import { compileAndCompare, rng } from './harness.js';
+import { compileAndCompare, convLayer, requantLayer, rng } from './harness.js';
 
 function weights(n: number, r: () => number): Int8Array {
   return Int8Array.from({ length: n }, () => Math.floor(r() * 15) - 7);
 }
-const requant = (name: string, c: number, signed = false): Layer => ({
-  kind: 'requant',
-  name,
-  signed,
-  bits: 4,
-  bias: new Int32Array(c),
-  shift: new Int8Array(c),
-});
+const requant = requantLayer;
 const dense = (name: string, i: number, o: number, r: () => number): Layer => ({
   kind: 'dense',
   name,
@@ -34,19 +27,8 @@ const dense = (name: string, i: number, o: number, r: () => number): Layer => ({
   outFeatures: o,
   weights: weights(i * o, r),
 });
-const conv = (name: string, ci: number, co: number, k: number, r: () => number): Layer => ({
-  kind: 'conv2d',
-  name,
-  inChannels: ci,
-  outChannels: co,
-  kernelH: k,
-  kernelW: k,
-  strideH: 1,
-  strideW: 1,
-  padH: k >> 1,
-  padW: k >> 1,
-  weights: weights(co * ci * k * k, r),
-});
+const conv = (name: string, ci: number, co: number, k: number, r: () => number): Layer =>
+  convLayer(name, ci, co, k, 1, k >> 1, weights(co * ci * k * k, r));
 
 function net(name: string, input: Network['input'], layers: Layer[]): Network {
   const n: Network = { name, input, layers, weightBits: 4, accumulatorBits: 32 };
