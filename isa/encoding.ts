@@ -128,20 +128,95 @@ export function checkInstruction(inst: Instruction, cfg: ArchConfig, where = 'in
   }
 }
 
+/**
+ * The instruction word as four little-endian 32-bit words, in numbers: encoding and decoding are on every
+ * program load's path, and BigInt arithmetic (an allocation per operation) made decoding about 3 us an
+ * instruction (160 ms of a VGG-16 program).
+ */
+const WORDS = INSTRUCTION_BYTES / 4;
+
+/** Bits [lsb, lsb + width) of the word (width <= 53: every field's value is an exact double). */
+function fieldBits(w: Uint32Array, lsb: number, width: number): number {
+  let v = 0;
+  let scale = 1;
+  for (let pos = lsb, left = width; left > 0;) {
+    const off = pos & 31;
+    const take = Math.min(32 - off, left);
+    const word = w[pos >>> 5]!;
+    v += (take === 32 ? word : (word >>> off) & ((1 << take) - 1)) * scale;
+    scale *= 2 ** take;
+    pos += take;
+    left -= take;
+  }
+  return v;
+}
+
+/** OR value (a non-negative integer below 2^width) into bits [lsb, lsb + width) of the word. */
+function setFieldBits(w: Uint32Array, lsb: number, width: number, value: number): void {
+  let v = value;
+  for (let pos = lsb, left = width; left > 0;) {
+    const off = pos & 31;
+    const take = Math.min(32 - off, left);
+    const part = v % 2 ** take;
+    w[pos >>> 5] = (w[pos >>> 5]! | (part << off)) >>> 0;
+    v = (v - part) / 2 ** take;
+    pos += take;
+    left -= take;
+  }
+}
+
+const scratchWords = new Uint32Array(WORDS);
+
 /** Encode one instruction into 16 little-endian bytes. */
 export function encodeInstruction(inst: Instruction, cfg: ArchConfig, where?: string): Uint8Array {
   checkInstruction(inst, cfg, where);
   const layout = cachedLayout(cfg).get(inst.op)!;
-  let word = BigInt(layout.opcode);
-  for (const flag of DEP_FLAG_NAMES) word |= BigInt(inst[flag]) << BigInt(DEP_FLAG_BIT[flag]);
+  const w = scratchWords.fill(0);
+  w[0] = layout.opcode;
+  for (const flag of DEP_FLAG_NAMES) w[0] = (w[0]! | (inst[flag] << DEP_FLAG_BIT[flag])) >>> 0;
   const rec = inst as unknown as Record<string, number>;
-  for (const f of layout.fields) word |= BigInt(rec[f.name]!) << BigInt(f.lsb);
+  for (const f of layout.fields) setFieldBits(w, f.lsb, f.width, rec[f.name]!);
   const bytes = new Uint8Array(INSTRUCTION_BYTES);
-  for (let i = 0; i < INSTRUCTION_BYTES; i++) {
-    bytes[i] = Number(word & 0xffn);
-    word >>= 8n;
-  }
+  for (let i = 0; i < INSTRUCTION_BYTES; i++) bytes[i] = (w[i >>> 2]! >>> ((i & 3) * 8)) & 0xff;
   return bytes;
+}
+
+const decoders = new WeakMap<OpLayout, (w: Uint32Array) => Instruction>();
+const decoderBySource = new Map<string, (w: Uint32Array) => Instruction>();
+
+/**
+ * One generated function per opcode layout that builds the decoded instruction as one object literal (op, the
+ * flags, then the fields in table order). Not grown key by key: adding ~20 keyed stores to a five-property
+ * literal put V8's object in dictionary mode, and every engine loop over a decoded program ran 5-10x slower than
+ * over the compiler's objects (test/isa/decode-shape.test.ts checks the shape). One literal also allocates no
+ * [key, value] pairs (Object.fromEntries did: most of a large program's decoding time went to them).
+ */
+function decoderOf(layout: OpLayout): (w: Uint32Array) => Instruction {
+  let d = decoders.get(layout);
+  if (!d) {
+    // a field inside one 32-bit word is a shift and a mask; one that spans two goes through fieldBits
+    const bits = (lsb: number, width: number) => {
+      const off = lsb & 31;
+      const k = lsb >>> 5;
+      if (off + width > 32) return `bits(w, ${lsb}, ${width})`;
+      return width === 32 ? `w[${k}]` : `((w[${k}] >>> ${off}) & ${2 ** width - 1})`;
+    };
+    const props = [
+      `"op": ${JSON.stringify(layout.mnemonic)}`,
+      ...DEP_FLAG_NAMES.map((f) => `${JSON.stringify(f)}: (w[0] >>> ${DEP_FLAG_BIT[f]}) & 1`),
+      ...layout.fields.map((f) => `${JSON.stringify(f.name)}: ${bits(f.lsb, f.width)}`),
+    ];
+    const src = `return function (w) { return { ${props.join(', ')} }; };`;
+    // one function per distinct layout, whichever config object it came from: one object shape per opcode
+    d = decoderBySource.get(src);
+    if (!d) {
+      if (decoderBySource.size > 256) decoderBySource.clear();
+      d = (new Function('bits', src) as (b: typeof fieldBits) => (w: Uint32Array) => Instruction)(fieldBits);
+      decoderBySource.set(src, d);
+    }
+    decoders.set(layout, d);
+  }
+  return d;
 }
 
 /** Decode 16 bytes at `offset`. Throws IsaError (naming `where`) for an illegal opcode, out-of-range field or non-zero unused bits. */
@@ -157,24 +232,21 @@ export function decodeInstruction(
       where,
     );
   }
-  let word = 0n;
-  for (let i = INSTRUCTION_BYTES - 1; i >= 0; i--) word = (word << 8n) | BigInt(bytes[offset + i]!);
-  const opcode = Number(word & BigInt(OPCODE_MASK));
+  const w = scratchWords;
+  for (let k = 0; k < WORDS; k++) {
+    const o = offset + 4 * k;
+    w[k] = (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0;
+  }
+  const opcode = w[0]! & OPCODE_MASK;
   const def = OP_BY_OPCODE.get(opcode);
   if (!def) throw new IsaError(`illegal opcode ${opcode}`, where);
   const layout = cachedLayout(cfg).get(def.mnemonic)!;
-  const entries: [string, number | string][] = [['op', def.mnemonic]];
-  for (const flag of DEP_FLAG_NAMES) entries.push([flag, Number((word >> BigInt(DEP_FLAG_BIT[flag])) & 1n)]);
-  for (const f of layout.fields)
-    entries.push([f.name, Number((word >> BigInt(f.lsb)) & ((1n << BigInt(f.width)) - 1n))]);
-  if (word >> BigInt(layout.usedBits) !== 0n) {
-    throw new IsaError(`${def.mnemonic}: unused bits [127:${layout.usedBits}] must be zero`, where);
+  for (let k = 0; k < WORDS; k++) {
+    const from = layout.usedBits - 32 * k; // the word's first unused bit
+    if (from < 32 && (from <= 0 ? w[k] !== 0 : w[k]! >>> from !== 0))
+      throw new IsaError(`${def.mnemonic}: unused bits [127:${layout.usedBits}] must be zero`, where);
   }
-  // Built in one go, not by growing a five-property literal with ~20 keyed stores: that put V8's object in
-  // dictionary mode, and every engine loop over a decoded program ran 5-10x slower than over the compiler's
-  // objects (and slowed other programs in the same process). Object.fromEntries gives a fast-mode object,
-  // one hidden class per opcode.
-  const inst = Object.fromEntries(entries) as unknown as Instruction;
+  const inst = decoderOf(layout)(w);
   checkInstruction(inst, cfg, where);
   return inst;
 }

@@ -19,6 +19,7 @@ import { analyzeNetwork } from './analysis.js';
 import { layerWhere, type InputSpec, type Layer, type Network } from './ir.js';
 import { LAYER_KINDS, knownLayerModule, layerModule } from './layers/index.js';
 import { describeJson, Fields } from './layers/json-fields.js';
+import { readModelJsonFast } from './model-json-reader.js';
 
 export const MODEL_FORMAT = 'nibble-model';
 export const MODEL_VERSION = 1;
@@ -106,8 +107,9 @@ const INPUT_KEYS = ['channels', 'height', 'width', 'bits', 'signed'] as const;
  * error; syntax errors give `source:line:col`.
  */
 export function loadModelJson(text: string, source = '<model.json>'): Network {
-  // Strict: duplicate keys and nesting deeper than the readers below can follow are errors.
-  const doc = parseJsonStrict(text, source, ModelError);
+  // Strict: duplicate keys and nesting deeper than the readers below can follow are errors. The fast reader takes
+  // the documents nibble writes; anything else (and every error) is the strict reader's
+  const doc = readModelJsonFast(text) ?? parseJsonStrict(text, source, ModelError);
   const top = Fields.of(doc, source, 'a nibble model');
   if (top.obj['format'] !== MODEL_FORMAT) {
     top.fail('format', `expected "${MODEL_FORMAT}", got ${describeJson(top.obj['format'])} (not a nibble model file?)`);

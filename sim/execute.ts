@@ -92,15 +92,7 @@ export class FunctionalUnit {
     const { inp, wgt, acc } = this.sp;
     const pixels = g.out_h * g.out_w;
     const acc0 = g.acc_addr * n;
-    if (g.accumulate) {
-      let m = 0;
-      for (let j = acc0, e = acc0 + pixels * n; j < e; j++) {
-        const v = acc[j]!;
-        if (v > m) m = v;
-        else if (-v > m) m = -v;
-      }
-      if (!(bound + m <= limit)) return false;
-    }
+    if (g.accumulate && !(bound + this.accAbsMax(acc0, pixels * n) <= limit)) return false;
     if (this.core?.gemm(g, this.sp, a)) return true;
     const rows = passes * R;
     if (this.nzRows.length < rows) {
@@ -197,6 +189,20 @@ export class FunctionalUnit {
       }
     }
     return true;
+  }
+
+  /** The largest |ACC value| of `len` lanes from lane `from` (in the kernel's SIMD scan when ACC is resident there). */
+  private accAbsMax(from: number, len: number): number {
+    const m = this.units?.accAbsMax(from, len);
+    if (m !== undefined) return m;
+    const acc = this.sp.acc;
+    let max = 0;
+    for (let j = from, e = from + len; j < e; j++) {
+      const v = acc[j]!;
+      if (v > max) max = v;
+      else if (-v > max) max = -v;
+    }
+    return max;
   }
 
   /** Pass by pass, checking every ACC write against the accumulator range (the hardware's order). */

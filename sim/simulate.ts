@@ -45,9 +45,8 @@ export interface SimOptions {
    */
   gemm?: 'wasm' | 'js';
   /**
-   * 'fast' with the 'wasm' core: threads that run GEMMs (1, or 2: the main thread and one helper). Default: 2 for a
-   * program of at least 20 M array MACs on a multi-core machine when simulate() runs on the main thread, else 1.
-   * Results and counters are identical either way.
+   * 'fast' with the 'wasm' core: threads that run GEMMs (1, the default, or 2: the main thread and one helper that
+   * takes GEMMs whose ACC range the following instructions leave alone). Results and counters are identical.
    */
   threads?: number;
   /** energy estimate options (table from loadEnergyTable, DRAM kind); false = no estimate */
@@ -191,7 +190,7 @@ function runFastEngine(
   const resident = own?.resident(p);
   const { dram, randomInputs } = buildDram(program, p, opts.inputs, seed, resident?.dram);
   const sp = resident?.sp ?? newScratchpads(p);
-  const core = own ? fastEngineGemmCore(p, opts.threads) : undefined;
+  const core = own ? fastEngineGemmCore(opts.threads) : undefined;
   const units = own && resident ? new ResidentUnits(own, resident, p.arch) : undefined;
   const fu = new FunctionalUnit(p, sp, dram, core, units);
   for (let k = 0; k < order.length; k++) {

@@ -64,12 +64,22 @@ export class Fields {
     return v as string;
   }
 
-  /** Integer array of an exact length (`dims` explains the expected count) and range. */
-  ints(key: string, length: number, dims: string, lo: number, hi: number, rangeNote: string): number[] {
+  /**
+   * Integer array of an exact length (`dims` explains the expected count) and range. An Int8Array is the fast
+   * model-JSON reader's form of a weights array (models/model-json-reader.ts): checked the same way.
+   */
+  ints(key: string, length: number, dims: string, lo: number, hi: number, rangeNote: string): ArrayLike<number> {
     const v = this.obj[key];
-    if (!Array.isArray(v)) this.fail(key, `expected an array of integers, got ${describeJson(v)}`);
-    const a = v as unknown[];
+    if (!Array.isArray(v) && !(v instanceof Int8Array))
+      this.fail(key, `expected an array of integers, got ${describeJson(v)}`);
+    const a = v as ArrayLike<unknown>;
     if (a.length !== length) this.fail(key, `expected ${length} values (${dims}), got ${a.length}`);
+    if (a instanceof Int8Array) {
+      // integers by construction: only the range to check (the loop below names the first value outside it)
+      let inside = true;
+      for (let i = 0; i < a.length; i++) if (a[i]! < lo || a[i]! > hi) inside = false;
+      if (inside) return a;
+    }
     for (let i = 0; i < a.length; i++) {
       const x = a[i];
       if (typeof x !== 'number' || !Number.isInteger(x))
@@ -78,12 +88,13 @@ export class Fields {
         this.fail(`${key}[${i}]`, `value ${x} is outside [${lo}, ${hi}]${rangeNote}`);
       }
     }
-    return a as number[];
+    return a as ArrayLike<number>;
   }
 
   /** The `weights` field: `count` integers (`dims` explains the count) in the signed weightBits range. */
   weights(count: number, dims: string, weightBits: number): Int8Array {
     const { lo, hi } = signedRange(weightBits);
-    return Int8Array.from(this.ints('weights', count, dims, lo, hi, ` for weightBits ${weightBits}`));
+    const w = this.ints('weights', count, dims, lo, hi, ` for weightBits ${weightBits}`);
+    return w instanceof Int8Array ? w : Int8Array.from(w);
   }
 }

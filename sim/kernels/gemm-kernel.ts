@@ -44,6 +44,7 @@ export interface KernelExports {
     pdir: number,
   ): void;
   zero(dst: number, len: number): void;
+  absmax(src: number, len: number): number;
   unpack4(src: number, stride: number, rowBytes: number, rows: number, dst: number, signed: number): void;
   pack4(src: number, rowBytes: number, rows: number, dst: number, stride: number): void;
   requant(

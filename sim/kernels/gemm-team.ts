@@ -10,12 +10,10 @@
  * point that can observe it: results and counters are identical (the
  * schedule, and so every counter, is computed before any data moves).
  */
-import { availableParallelism } from 'node:os';
-import { isMainThread, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { SimError, type DerivedArch } from '../../arch/index.js';
 import type { GemmInst, Instruction } from '../../isa/index.js';
 import type { Scratchpads } from '../memory.js';
-import type { PreparedProgram } from '../prepare.js';
 import {
   builtKernelFile,
   gemmArrayMacs,
@@ -141,24 +139,16 @@ export function sharedGemmTeam(module: WebAssembly.Module, own: GemmKernel): Gem
   return team ?? undefined;
 }
 
-/** Below this many array MACs in GEMMs big enough to hand over, a program runs on one thread. */
-export const TEAM_MIN_MACS = 20e6;
-
-/** The fast engine's GEMM core for a program: the kernel alone, a team of two threads, or undefined (no kernel built). */
-export function fastEngineGemmCore(p: PreparedProgram, threads: number | undefined): GemmCore | undefined {
+/**
+ * The fast engine's GEMM core for a program: the kernel alone (the default), a team of two threads (threads >= 2),
+ * or undefined (no kernel built). One thread is the default because compiled programs chain their GEMMs: most
+ * accumulate into the ACC range of the GEMM before them (VGG-16: 17,897 of 20,068), so the main thread waits for
+ * the helper at almost every GEMM, and handing over (staging copies, a wake-up) made the run slower in wall and
+ * CPU time on every zoo network (docs/performance.md).
+ */
+export function fastEngineGemmCore(threads: number | undefined): GemmCore | undefined {
   const own = sharedGemmKernel();
   if (!own) return undefined;
-  let want = threads;
-  if (want === undefined) {
-    let macs = 0;
-    for (let i = 0; i < p.count; i++) {
-      const g = p.code[i]!;
-      if (g.op !== 'GEMM') continue;
-      const m = gemmArrayMacs(g, p.arch);
-      if (m >= HANDOFF_MIN_MACS) macs += m;
-    }
-    want = isMainThread && availableParallelism() > 1 && macs >= TEAM_MIN_MACS ? 2 : 1;
-  }
-  if (want < 2) return own;
+  if ((threads ?? 1) < 2) return own;
   return sharedGemmTeam(gemmKernelModule()!, own) ?? own;
 }

@@ -318,6 +318,22 @@
   ;; the fast engine runs LOAD and STORE of 4-bit lanes, REQUANT and POOL here too. Each is
   ;; bit-identical to its JavaScript loop (sim/ops/<op>.ts), the fallback and the oracle.
 
+  ;; The largest |v| of len i32 values from src (len a multiple of 4), as an unsigned
+  ;; i32 (|-2^31| = 2^31): the fast engine's no-overflow bound of an accumulating GEMM
+  ;; starts from what its ACC region already holds.
+  (func (export "absmax") (param $src i32) (param $len i32) (result i32)
+    (local $m v128) (local $end i32)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $len) (i32.const 2))))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $m (i32x4.max_u (local.get $m) (i32x4.abs (v128.load (local.get $src)))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $vec)))
+    (local.set $m (i32x4.max_u (local.get $m) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
+    (local.set $m (i32x4.max_u (local.get $m) (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $m) (local.get $m))))
+    (i32x4.extract_lane 0 (local.get $m)))
+
   ;; LOAD of 4-bit lanes: rows x rowBytes packed bytes (stride bytes apart from src) into
   ;; contiguous lanes at dst, two per byte, low nibble first; signed: sign-extended into i8.
   (func (export "unpack4")

@@ -51,6 +51,12 @@ export class ResidentUnits {
     this.requantWork = this.vector ? kernel.work(a.cols * 32) : undefined;
   }
 
+  /** The largest |v| of ACC lanes [from, from + len) (undefined: a length the SIMD scan does not take). */
+  accAbsMax(from: number, len: number): number | undefined {
+    if (len % 4 !== 0) return undefined;
+    return this.x.absmax(this.acc + from * 4, len) >>> 0;
+  }
+
   /** LOAD of 4-bit INP or WGT lanes (PARAM and other widths: false). */
   load(ld: LoadInst): boolean {
     const a = this.a;

@@ -15,6 +15,7 @@ import type { GemmInst } from '../../isa/index.js';
 import { randomConfig, randomProgram } from '../../sim/index.js';
 import { FunctionalUnit } from '../../sim/execute.js';
 import { kernelTakes, newGemmKernel, type GemmKernel } from '../../sim/kernels/gemm-kernel.js';
+import { ResidentUnits } from '../../sim/kernels/units.js';
 import { mulberry32, newScratchpads, type Scratchpads } from '../../sim/memory.js';
 import { prepareProgram, type PreparedProgram } from '../../sim/prepare.js';
 import { ins, makeProgram } from './helpers.js';
@@ -148,5 +149,27 @@ describe('WebAssembly GEMM kernel == JavaScript GEMM', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("scans an accumulating GEMM's ACC region for its largest |value| as JavaScript does (the no-overflow bound)", () => {
+    const p = prepareProgram(makeProgram([ins('HALT')]));
+    const m = kernel!.resident(p)!;
+    const units = new ResidentUnits(kernel!, m, p.arch);
+    const acc = m.sp.acc;
+    const rnd = mulberry32(5);
+    for (let j = 0; j < acc.length; j++) acc[j] = Math.floor((rnd() - 0.5) * 2 ** 20);
+    acc[37] = -(2 ** 31); // |-2^31| = 2^31 does not fit an i32: the scan answers unsigned
+    acc[900] = 2 ** 31 - 1;
+    const js = (from: number, len: number) => Math.max(0, ...Array.from(acc.subarray(from, from + len), Math.abs));
+    for (const [from, len] of [
+      [0, 16],
+      [16, 4096],
+      [32, 16],
+      [896, 16],
+      [1000, 64],
+      [0, 0],
+    ] as const)
+      expect(units.accAbsMax(from, len), `[${from}, +${len})`).toBe(js(from, len));
+    expect(units.accAbsMax(0, 6)).toBeUndefined(); // not whole vectors: the caller's JavaScript loop
   });
 });
