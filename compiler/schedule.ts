@@ -25,12 +25,12 @@ import {
   BUF_PARAM,
   BUF_WGT,
   NO_FLAGS,
-  UNITS,
   UNIT_COMPUTE,
   type Instruction,
+  type Machine,
   type Unit,
 } from '../isa/index.js';
-import { UnitTimeline } from '../sim/index.js';
+import { UnitTimeline, instructionTiming } from '../sim/index.js';
 import type { ActTensor } from './lower.js';
 import type { DramPlan } from './dram.js';
 import { windowTiles, type OpPlan, type Tile } from './tiling.js';
@@ -52,6 +52,15 @@ export interface Node {
 
 const flags = NO_FLAGS;
 
+/** LOADs after a waiting one that the prefetch looks through (estimate) */
+const PREFETCH_WINDOW = 48;
+
+/** Two LOADs' scratchpad entry ranges intersect. */
+function overlaps(a: Instruction & { op: 'LOAD' }, b: Instruction & { op: 'LOAD' }): boolean {
+  const len = (x: Instruction & { op: 'LOAD' }) => x.x_count * x.y_count;
+  return a.sram_addr < b.sram_addr + len(b) && b.sram_addr < a.sram_addr + len(a);
+}
+
 interface Item {
   key: string;
   start: number;
@@ -67,6 +76,13 @@ class Ring {
   private ptr = 0;
   private items: Item[] = [];
   private byKey = new Map<string, Item>();
+  /**
+   * Overwritten items' ranges and last readers, until fully overwritten: an
+   * item's WAR waits cover every reader of its range, not only those of the
+   * items it overwrites itself, so a LOAD moved ahead of another (estimate's
+   * prefetch) never relies on the other's waits.
+   */
+  private ghosts: { start: number; end: number; lastUser: Node }[] = [];
   constructor(
     readonly name: string,
     readonly size: number,
@@ -81,14 +97,26 @@ class Ring {
   alloc(key: string, len: number): { item: Item; waits: Node[] } {
     if (len > this.size) throw new Error(`internal: ${this.name} item of ${len} entries exceeds ${this.size}`);
     if (this.ptr + len > this.size) this.ptr = 0;
+    // An item that fits before the end but leaves no room for the next one
+    // goes to the end of the ring: it then overwrites only older items (those
+    // past ptr), and the next one wraps to 0 instead of onto this one.
+    else if (len <= this.size / 2 && this.ptr + 2 * len > this.size) this.ptr = this.size - len;
     const start = this.ptr;
     const end = start + len;
     const waits: Node[] = [];
+    this.ghosts = this.ghosts.filter((g) => {
+      if (g.start < end && start < g.end) waits.push(g.lastUser);
+      return g.start < start || g.end > end;
+    });
     const keep: Item[] = [];
     for (const it of this.items) {
       if (it.start < end && start < it.start + it.len) {
         it.valid = false;
-        if (it.lastUser) waits.push(it.lastUser);
+        if (it.lastUser) {
+          waits.push(it.lastUser);
+          if (it.start < start || it.start + it.len > end)
+            this.ghosts.push({ start: it.start, end: it.start + it.len, lastUser: it.lastUser });
+        }
         this.byKey.delete(it.key);
       } else keep.push(it);
     }
@@ -106,6 +134,9 @@ interface TensorWrite {
   nb: number;
   y0: number;
   y1: number;
+  /** channels [c0, c1) */
+  c0: number;
+  c1: number;
   store: Node;
 }
 
@@ -234,13 +265,26 @@ export class Scheduler {
     return nop;
   }
 
-  /** Waits for the STOREs that wrote rows [y0, y1) of images [b0, b0+nb) of tensor t. */
-  private dataWaits(t: ActTensor, b0: number, nb: number, y0: number, y1: number, group: number): Node[] {
+  /**
+   * Waits for the STOREs that wrote rows [y0, y1) of channels [c0, c1) of
+   * images [b0, b0+nb) of tensor t (so a layer's first ci chunk does not wait
+   * for the previous layer's last co blocks).
+   */
+  private dataWaits(
+    t: ActTensor,
+    b0: number,
+    nb: number,
+    y0: number,
+    y1: number,
+    c0: number,
+    c1: number,
+    group: number,
+  ): Node[] {
     const ws = this.writes.get(t.id);
     if (!ws) return [];
     let latest: Node | undefined;
     for (const w of ws) {
-      if (w.b0 < b0 + nb && b0 < w.b0 + w.nb && w.y0 < y1 && y0 < w.y1) {
+      if (w.b0 < b0 + nb && b0 < w.b0 + w.nb && w.y0 < y1 && y0 < w.y1 && w.c0 < c1 && c0 < w.c1) {
         if (!latest || w.store.storeIndex > latest.storeIndex) latest = w.store;
       }
     }
@@ -252,11 +296,15 @@ export class Scheduler {
     const n = this.n;
     const group = op.group;
     const consts = this.dram.constants[opIndex]!;
-    for (const { tile: ti, o } of plan.steps) {
+    for (const { tile: ti, o, acc = 0, chunk, run = 1 } of plan.steps) {
       const tile = plan.tiles[ti]!;
-      let first = true;
+      if (chunk === -1) {
+        this.requantAndStore(plan, opIndex, tile, o, acc, run);
+        continue;
+      }
+      let first = !chunk;
       const stepNote = plan.stacked
-        ? `${op.name}: images ${tile.b0}..${tile.b0 + tile.nb - 1}, co block ${o}`
+        ? `${op.name}: images ${tile.b0}..${tile.b0 + tile.nb - 1}, co block ${o}${chunk === undefined ? '' : `, ci chunk ${chunk}`}`
         : `${op.name}: image ${tile.b0}, rows ${tile.py0}..${tile.py1 - 1}, co block ${o}`;
       let noted = false;
       plan.terms.forEach((tp, k) => {
@@ -264,6 +312,7 @@ export class Scheduler {
         const src = t.src;
         const tt = tile.terms[k]!;
         tp.chunks.forEach((ch, c) => {
+          if (chunk !== undefined && c !== chunk) return;
           const cc = ch.c1 - ch.c0;
           const rowsPer = plan.stacked ? tile.nb * src.h : tt.inH;
           const blockLen = rowsPer * src.w;
@@ -312,7 +361,7 @@ export class Scheduler {
                   ...flags,
                   wgt_addr: w.start + b * tiles * n,
                   inp_addr: inp.start + p * planeLen + b * blockLen + rowShift * src.w + colShift,
-                  acc_addr: 0,
+                  acc_addr: acc,
                   in_h: inH,
                   in_w: src.w,
                   out_h: plan.stacked
@@ -344,7 +393,7 @@ export class Scheduler {
           });
         });
       });
-      this.requantAndStore(plan, opIndex, tile, o);
+      if (chunk === undefined) this.requantAndStore(plan, opIndex, tile, o, acc);
     }
   }
 
@@ -393,6 +442,8 @@ export class Scheduler {
         tile.nb,
         plan.stacked ? 0 : tt.iy0,
         plan.stacked ? src.h : tt.iy0 + tt.inH,
+        ch.c0 * this.n,
+        ch.c1 * this.n,
         group,
       ),
     ];
@@ -448,7 +499,8 @@ export class Scheduler {
     return inp;
   }
 
-  private requantAndStore(plan: OpPlan, opIndex: number, tile: Tile, o: number): void {
+  /** REQUANT and STORE of co block o (and, with run > 1, of the run's next co blocks, one STORE). */
+  private requantAndStore(plan: OpPlan, opIndex: number, tile: Tile, o: number, acc: number, run = 1): void {
     const op = plan.op;
     const group = op.group;
     const consts = this.dram.constants[opIndex]!;
@@ -473,8 +525,8 @@ export class Scheduler {
     for (let i = 0; i < images; i++) {
       const b0 = tile.b0 + i;
       const nb = tile.stackPitch ? 1 : tile.nb;
-      const accAddr = tile.stackPitch ? ((i * tile.stackPitch) / plan.terms[0]!.term.sh) * plan.owc : 0;
-      this.requantStore(plan, tile, o, prm, pc, b0, nb, accAddr);
+      const accAddr = tile.stackPitch ? ((i * tile.stackPitch) / plan.terms[0]!.term.sh) * plan.owc : acc;
+      this.requantStore(plan, tile, o, prm, pc, b0, nb, accAddr, run);
     }
   }
 
@@ -487,42 +539,34 @@ export class Scheduler {
     b0: number,
     nb: number,
     accAddr: number,
+    run: number,
   ): void {
     const op = plan.op;
     const group = op.group;
     const outH = plan.stacked ? nb : tile.py1 - tile.py0;
     const outW = plan.stacked ? 1 : op.pow;
-    const a = this.out.alloc(`o${this.store.length}`, outH * outW);
-    const rq: Instruction = {
-      op: 'REQUANT',
-      ...flags,
-      acc_addr: accAddr,
-      out_addr: a.item.start,
-      param_addr: prm.start + (o - pc * plan.paramChunk),
-      in_h: plan.stacked ? nb : tile.convRows,
-      in_w: plan.stacked ? 1 : plan.owc,
-      out_h: outH,
-      out_w: outW,
-      pool_k: op.poolK,
-      pool_s: op.poolS,
-      out_signed: op.outSigned ? 1 : 0,
-      clamp_bits: op.outBits,
-    };
+    const a = this.out.alloc(`o${this.store.length}`, outH * outW * run);
     // REQUANT r also waits for STORE r-2 (normally long done): it then relays that
     // STORE's completion to any later LOAD of the stored rows at no cost.
     const storeWaits = [...a.waits];
     const lagging = this.store[this.store.length - 2];
     if (lagging) storeWaits.push(lagging);
-    const rqNode = this.node(rq, 'compute', group, [prm.ready!, ...storeWaits]);
-    if (storeWaits.length) {
-      rqNode.waitsStore = Math.max(...storeWaits.map((w) => w.storeIndex));
-      this.storeWaiters.push(rqNode);
-    }
-    prm.lastUser = rqNode;
-    this.lastRequant = rqNode;
-    this.relayAnchor = undefined;
-    const dst = op.dst;
+    let rqNode: Node | undefined;
+    // a run of dense co blocks (one image): consecutive ACC, OUT and DRAM entries
+    for (let j = 0; j < run; j++)
+      rqNode = this.requantNode(
+        plan,
+        tile,
+        o + j,
+        prm,
+        pc,
+        nb,
+        accAddr + j * nb,
+        a.item.start + j * outH * outW,
+        j ? [] : storeWaits,
+      );
     const eb = this.eb;
+    const dst = op.dst;
     // co block o (channels o*C ..) is DRAM entry block floor(o*C / L), at its part of the entry
     const ch = o * this.cols;
     const at = (px: number) =>
@@ -542,15 +586,64 @@ export class Scheduler {
     const px = outH * outW;
     // a DRAM entry wider than an OUT entry (rows > cols): one row per pixel, one DRAM entry apart
     const st = plan.stacked
-      ? store(1, nb, dst.imageStrideBytes)
+      ? run > 1
+        ? store(run, 1, run * eb)
+        : store(1, nb, dst.imageStrideBytes)
       : this.lanes === this.cols
         ? store(px, 1, px * eb)
         : store(1, px, eb);
-    const stNode = this.node(st, 'store', group, [rqNode]);
+    const stNode = this.node(st, 'store', group, [rqNode!]);
     a.item.lastUser = stNode;
     const list = this.writes.get(dst.id) ?? [];
-    list.push({ b0, nb, y0: plan.stacked ? 0 : tile.py0, y1: plan.stacked ? 1 : tile.py1, store: stNode });
+    list.push({
+      b0,
+      nb,
+      y0: plan.stacked ? 0 : tile.py0,
+      y1: plan.stacked ? 1 : tile.py1,
+      c0: ch,
+      c1: ch + run * this.cols,
+      store: stNode,
+    });
     this.writes.set(dst.id, list);
+  }
+
+  /** The REQUANT of co block o from ACC `accAddr` into OUT `outAddr`; it also waits for `storeWaits`. */
+  private requantNode(
+    plan: OpPlan,
+    tile: Tile,
+    o: number,
+    prm: Item,
+    pc: number,
+    nb: number,
+    accAddr: number,
+    outAddr: number,
+    storeWaits: Node[],
+  ): Node {
+    const op = plan.op;
+    const rq: Instruction = {
+      op: 'REQUANT',
+      ...flags,
+      acc_addr: accAddr,
+      out_addr: outAddr,
+      param_addr: prm.start + (o - pc * plan.paramChunk),
+      in_h: plan.stacked ? nb : tile.convRows,
+      in_w: plan.stacked ? 1 : plan.owc,
+      out_h: plan.stacked ? nb : tile.py1 - tile.py0,
+      out_w: plan.stacked ? 1 : op.pow,
+      pool_k: op.poolK,
+      pool_s: op.poolS,
+      out_signed: op.outSigned ? 1 : 0,
+      clamp_bits: op.outBits,
+    };
+    const rqNode = this.node(rq, 'compute', op.group, [prm.ready!, ...storeWaits]);
+    if (storeWaits.length) {
+      rqNode.waitsStore = Math.max(...storeWaits.map((w) => w.storeIndex));
+      this.storeWaiters.push(rqNode);
+    }
+    prm.lastUser = rqNode;
+    this.lastRequant = rqNode;
+    this.relayAnchor = undefined;
+    return rqNode;
   }
 
   /**
@@ -558,41 +651,86 @@ export class Scheduler {
    * (sim/timing.ts), each unit's stream in order, an instruction ready when
    * the instructions it waits for have ended. Fetch is left out: the program
    * order is what this decides.
+   *
+   * The load stream is ordered here (prefetch): when the next LOAD must wait
+   * (typically for activations the previous layer is still computing), a
+   * later weight or parameter LOAD that can end before it could start goes
+   * first. That never delays any other LOAD, and it is safe: its waits (the
+   * readers of what it overwrites) have already been placed, and it does not
+   * overlap the scratchpad range of any LOAD it passes.
    */
   private estimate(): void {
     const m = { cfg: this.cfg, arch: deriveArch(this.cfg) };
     const timeline = new UnitTimeline(m.arch);
-    const seqs: Record<Unit, Node[]> = { load: this.load, compute: this.compute, store: this.store };
-    const ptr: Record<Unit, number> = { load: 0, compute: 0, store: 0 };
     const ready = (nd: Node) => nd.waits.every((w) => w.end >= 0);
-    let remaining = this.load.length + this.compute.length + this.store.length;
+    const waitEnd = (nd: Node) => nd.waits.reduce((t, w) => Math.max(t, w.end), 0);
+    const place = (nd: Node) => {
+      timeline.placeInstruction(nd.inst, m, waitEnd(nd));
+      nd.start = timeline.start;
+      nd.end = timeline.end;
+    };
+    const seqs = { compute: this.compute, store: this.store };
+    const ptr = { compute: 0, store: 0 };
+    const loads = this.load;
+    const order: Node[] = [];
+    let head = 0;
+    let loadFree = 0;
+    let remaining = loads.length + this.compute.length + this.store.length;
     while (remaining > 0) {
       let progress = false;
-      for (const u of UNITS) {
+      for (const u of ['compute', 'store'] as const) {
         const seq = seqs[u];
         while (ptr[u] < seq.length && ready(seq[ptr[u]]!)) {
-          const nd = seq[ptr[u]!]!;
-          timeline.placeInstruction(
-            nd.inst,
-            m,
-            nd.waits.reduce((t, w) => Math.max(t, w.end), 0),
-          );
-          nd.start = timeline.start;
-          nd.end = timeline.end;
-          ptr[u]++;
+          place(seq[ptr[u]++]!);
           remaining--;
           progress = true;
         }
       }
+      while (head < loads.length && loads[head]!.end >= 0) head++;
+      const h = loads[head];
+      if (h && ready(h)) {
+        const nd = this.prefetch(head, Math.max(loadFree, waitEnd(h)), loadFree, m) ?? h;
+        place(nd);
+        loadFree = nd.end;
+        order.push(nd);
+        remaining--;
+        progress = true;
+      }
       if (!progress) throw new Error('internal: compiler schedule deadlocks');
     }
+    loads.splice(0, loads.length, ...order);
+  }
+
+  /**
+   * A weight or parameter LOAD after loads[head] that is ready and ends by
+   * `by` when started at `free` or later, and overlaps no scratchpad range of
+   * the unplaced LOADs before it; undefined if none within a short window.
+   */
+  private prefetch(head: number, by: number, free: number, m: Machine): Node | undefined {
+    const loads = this.load;
+    const passed: Instruction[] = [];
+    const limit = Math.min(loads.length, head + PREFETCH_WINDOW);
+    for (let i = head; i < limit; i++) {
+      const nd = loads[i]!;
+      if (nd.end >= 0) continue;
+      const inst = nd.inst;
+      if (i > head && inst.op === 'LOAD' && (inst.buf === BUF_WGT || inst.buf === BUF_PARAM)) {
+        const ok =
+          nd.waits.every((w) => w.end >= 0) &&
+          !passed.some((q) => q.op === 'LOAD' && q.buf === inst.buf && overlaps(q, inst)) &&
+          Math.max(free, ...nd.waits.map((w) => w.end)) + instructionTiming(inst, m).cycles <= by;
+        if (ok) return nd;
+      }
+      passed.push(inst);
+    }
+    return undefined;
   }
 
   /** Token flags from waits; program order from estimated start times. */
   finish(): Scheduled {
     const seqs: Record<Unit, Node[]> = { load: this.load, compute: this.compute, store: this.store };
-    for (const u of ['load', 'compute', 'store'] as const) seqs[u].forEach((nd, i) => (nd.pos = i));
     this.estimate();
+    for (const u of ['load', 'compute', 'store'] as const) seqs[u].forEach((nd, i) => (nd.pos = i));
     const pop = (nd: Node, prodUnit: Unit): 'pop_prev' | 'pop_next' => {
       if (nd.unit === 'compute') return prodUnit === 'load' ? 'pop_prev' : 'pop_next';
       return nd.unit === 'load' ? 'pop_next' : 'pop_prev';

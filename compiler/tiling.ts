@@ -94,6 +94,24 @@ export interface Tile {
   stackPitch?: number;
 }
 
+/**
+ * One step of an op: the GEMMs of (tile, co block o) into ACC from `acc`,
+ * then its REQUANT and STORE. A dense op whose co blocks share ACC (OpPlan
+ * coGroup > 1) splits that: steps with `chunk` run only that ci chunk's GEMMs
+ * (accumulating when chunk > 0) and no REQUANT; the co blocks' REQUANT steps
+ * (`chunk` -1) follow the last chunk.
+ */
+export interface OpStep {
+  tile: number;
+  o: number;
+  /** ACC entry of the step's tile (0 unless co blocks share ACC) */
+  acc?: number;
+  /** only this ci chunk's GEMMs, no REQUANT; -1: only the REQUANT and STORE */
+  chunk?: number;
+  /** with chunk -1: REQUANT co blocks o .. o+run-1 (one image: consecutive entries), one STORE */
+  run?: number;
+}
+
 export interface OpPlan {
   op: ConvOp;
   coBlocks: number;
@@ -104,9 +122,11 @@ export interface OpPlan {
   /** images stacked per GEMM (dense ops) */
   stacked: boolean;
   /** (tile, co block) steps in execution order */
-  steps: { tile: number; o: number }[];
+  steps: OpStep[];
   /** co blocks per PARAM item */
   paramChunk: number;
+  /** co blocks whose ACC tiles are resident together (dense ops: nb entries each), 1 otherwise */
+  coGroup: number;
   /** entries of the OUT item of one (tile, co block) step, upper bound */
   outItem: number;
 }
@@ -152,6 +172,8 @@ interface TilePlan {
   tiles: Tile[];
   inpChunkMax: number[];
   outItem: number;
+  /** see OpPlan.coGroup (default 1) */
+  coGroup?: number;
 }
 
 /**
@@ -202,29 +224,36 @@ function weightChunk(windows: KernelWindow[], taps: TapPacking, cfg: ArchConfig)
   return Math.min(ISA_LIMITS.ciBlocks, Math.floor(cap / perBlock));
 }
 
-/** A dense op: each tile is a group of images stacked vertically in INP. */
+/**
+ * A dense op: each tile is a group of nb images stacked vertically in INP, so
+ * one pass streams nb pixels through one weight tile. A pass of P pixels costs
+ * max(P, R, (P + R + C) / 2) cycles (one WGT read port; a bank is reloaded
+ * only C cycles after its pass issued), so nb is as large as the scratchpads
+ * allow: one ci block of nb images in half of INP, nb ACC entries per co
+ * block, nb OUT entries. The co blocks of a tile keep their ACC tiles
+ * resident together (coGroup x nb <= A), so a ci chunk's input is loaded once
+ * for all of them and the weights once per tile.
+ */
 function planStackedTiles(op: ConvOp, info: TermInfo, cfg: ArchConfig, batch: number): TilePlan {
   const n = cfg.array.rows; // channels per INP block
   const sp = cfg.scratchpad;
   const t = info.t;
   const slack = info.slack;
   const perImageBlock = t.src.h * t.src.w * info.planes;
-  const canStack = t.src.h <= ISA_LIMITS.stride;
-  const fitsWhole = (nb: number) =>
-    nb <= sp.accEntries &&
-    nb <= sp.outputEntries / 2 &&
-    info.ciBlocks * perImageBlock * nb + slack <= sp.inputEntries / 2;
-  let nb = 1;
-  if (canStack) {
-    nb = Math.min(batch, sp.accEntries, Math.max(1, sp.outputEntries / 2));
-    while (nb > 1 && !fitsWhole(nb)) nb--;
-  }
   if (perImageBlock + slack > sp.inputEntries) {
     throw new CompileError(
       `one ${n}-channel block of its ${t.src.h}x${t.src.w} input needs ${perImageBlock + slack} INP entries but scratchpad.inputEntries is ${sp.inputEntries}: raise scratchpad.inputEntries`,
       op.where,
       'NB-C002',
     );
+  }
+  const fits = (nb: number) =>
+    nb <= sp.accEntries && nb <= sp.outputEntries / 2 && perImageBlock * nb + slack <= sp.inputEntries / 2;
+  let nb = 1;
+  // stride_h = H steps from image to image: the 3-bit field
+  if (t.src.h <= ISA_LIMITS.stride) {
+    nb = batch;
+    while (nb > 1 && !fits(nb)) nb--;
   }
   const icap = perImageBlock * nb + slack <= sp.inputEntries / 2 ? sp.inputEntries / 2 : sp.inputEntries;
   const inpChunkMax = [Math.max(1, Math.floor((icap - slack) / (perImageBlock * nb)))];
@@ -242,7 +271,13 @@ function planStackedTiles(op: ConvOp, info: TermInfo, cfg: ArchConfig, batch: nu
       terms: [{ iy0: 0, inH: t.src.h, padTop: 0 }],
     });
   }
-  return { tiles, inpChunkMax, outItem: nb };
+  const coBlocks = cdiv(op.co, cfg.array.cols);
+  return {
+    tiles,
+    inpChunkMax,
+    outItem: even,
+    coGroup: Math.max(1, Math.min(coBlocks, Math.floor(sp.accEntries / even))),
+  };
 }
 
 /**
@@ -560,9 +595,12 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, packing: bool
   const infos: TermInfo[] = stacked
     ? [denseTermInfo(op, cfg, batch, packing)]
     : op.terms.map((t) => termInfo(t, op.dense, Math.min(op.oh * op.ow, sp.accEntries), packing, cfg, op.where));
-  const { tiles, inpChunkMax, outItem } = stacked
-    ? planStackedTiles(op, infos[0]!, cfg, batch)
-    : planBandTiles(op, infos, owc, cfg, batch, cutAt);
+  const {
+    tiles,
+    inpChunkMax,
+    outItem,
+    coGroup = 1,
+  } = stacked ? planStackedTiles(op, infos[0]!, cfg, batch) : planBandTiles(op, infos, owc, cfg, batch, cutAt);
 
   const terms: TermPlan[] = infos.map((ti, k) => {
     const chunk = Math.max(1, Math.min(ti.wmax, inpChunkMax[k]!, ti.ciBlocks));
@@ -581,11 +619,45 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, packing: bool
   // Image-major steps: one image's band stays in INP for all co blocks. (A
   // weight-major order, band x co block x image, was measured: it moves fewer
   // weights at batch > 1 but no layer here is limited by that traffic.)
-  const steps: { tile: number; o: number }[] = [];
+  // one image per tile, one DRAM entry per co block (rows <= cols): a run of co
+  // blocks in one PARAM item is one STORE of consecutive OUT and DRAM entries
+  const storeRun =
+    outItem === 1 && cfg.array.rows <= cfg.array.cols && paramChunk <= sp.outputEntries / 2 ? paramChunk : 1;
+  const steps: OpStep[] = [];
   tiles.forEach((_, t) => {
-    for (let o = 0; o < coBlocks; o++) steps.push({ tile: t, o });
+    if (coGroup === 1) for (let o = 0; o < coBlocks; o++) steps.push({ tile: t, o });
+    else steps.push(...denseSteps(t, coBlocks, coGroup, outItem, terms[0]!.chunks.length, storeRun));
   });
-  return { op, coBlocks, terms, owc, tiles, stacked, paramChunk, outItem, steps };
+  return { op, coBlocks, terms, owc, tiles, stacked, paramChunk, coGroup, outItem, steps };
+}
+
+/**
+ * Steps of one tile of a dense op whose co blocks share ACC: per group of
+ * coGroup co blocks, ci chunk-major (each chunk's input serves the whole
+ * group; the GEMMs chain without a REQUANT draining the array between co
+ * blocks), then the group's REQUANTs.
+ */
+function denseSteps(
+  tile: number,
+  coBlocks: number,
+  coGroup: number,
+  nb: number,
+  chunks: number,
+  storeRun: number,
+): OpStep[] {
+  const steps: OpStep[] = [];
+  for (let g0 = 0; g0 < coBlocks; g0 += coGroup) {
+    const g1 = Math.min(coBlocks, g0 + coGroup);
+    for (let chunk = 0; chunk < chunks; chunk++)
+      for (let o = g0; o < g1; o++) steps.push({ tile, o, acc: (o - g0) * nb, chunk });
+    // a run stays within one PARAM item (storeRun is the PARAM chunk or 1)
+    for (let o = g0; o < g1;) {
+      const run = Math.min(g1 - o, storeRun - (o % storeRun));
+      steps.push({ tile, o, acc: (o - g0) * nb, chunk: -1, run });
+      o += run;
+    }
+  }
+  return steps;
 }
 
 /**

@@ -5,33 +5,15 @@ import { calibrateNetwork } from '../../models/calibration.js';
 import type { Layer, Network } from '../../models/ir.js';
 import { simulate } from '../../sim/index.js';
 import { compileNetwork } from '../../compiler/index.js';
-import { compileAndCompare, rng } from './harness.js';
+import { compileAndCompare, convLayer, requantLayer, rng } from './harness.js';
 
 function weights(n: number, seed: number): Int8Array {
   const r = rng(seed);
   return Int8Array.from({ length: n }, () => Math.floor(r() * 15) - 7);
 }
-const conv = (name: string, ci: number, co: number, k: number, s: number, p: number): Layer => ({
-  kind: 'conv2d',
-  name,
-  inChannels: ci,
-  outChannels: co,
-  kernelH: k,
-  kernelW: k,
-  strideH: s,
-  strideW: s,
-  padH: p,
-  padW: p,
-  weights: weights(co * ci * k * k, co + k),
-});
-const requant = (name: string, c: number, signed = false): Layer => ({
-  kind: 'requant',
-  name,
-  signed,
-  bits: 4,
-  bias: new Int32Array(c),
-  shift: new Int8Array(c),
-});
+const conv = (name: string, ci: number, co: number, k: number, s: number, p: number): Layer =>
+  convLayer(name, ci, co, k, s, p, weights(co * ci * k * k, co + k));
+const requant = requantLayer;
 
 function smallMapNet(): Network {
   const layers: Layer[] = [

@@ -4,7 +4,7 @@ import type { ArchConfig } from '../../arch/config.js';
 import { checkTokenBalance } from '../../isa/tokens.js';
 import type { Program } from '../../isa/program.js';
 import { runReference } from '../../models/reference.js';
-import type { Network } from '../../models/ir.js';
+import type { Layer, Network } from '../../models/ir.js';
 import { analyzeNetwork } from '../../models/index.js';
 import { simulate, type SimResult } from '../../sim/index.js';
 import { compileNetwork } from '../../compiler/index.js';
@@ -55,4 +55,34 @@ export function compileAndCompare(
     expect.fail(`output mismatch at ${i}: sim ${actual[i]} reference ${expected[i]} (of ${expected.length})`);
   }
   return { program, sim, expected, actual };
+}
+
+/** A conv2d layer (square kernel, stride and padding) with the given weights. */
+export function convLayer(
+  name: string,
+  ci: number,
+  co: number,
+  k: number,
+  s: number,
+  p: number,
+  weights: Int8Array,
+): Layer {
+  return {
+    kind: 'conv2d',
+    name,
+    inChannels: ci,
+    outChannels: co,
+    kernelH: k,
+    kernelW: k,
+    strideH: s,
+    strideW: s,
+    padH: p,
+    padW: p,
+    weights,
+  };
+}
+
+/** A requant of c channels with zero bias and shift (calibrateNetwork sets them). */
+export function requantLayer(name: string, c: number, signed = false): Layer {
+  return { kind: 'requant', name, signed, bits: 4, bias: new Int32Array(c), shift: new Int8Array(c) };
 }

@@ -112,4 +112,19 @@ describe('roofline accounting', () => {
       9,
     );
   });
+
+  it('prefetched weights count for their own layer, not for the layer whose range they were loaded in', () => {
+    const p = compileNetwork(zooNetwork('mnist'), DEFAULT_CONFIG, { batch: 1 });
+    const roof = rooflineOf(p, simulate(p, { engine: 'timing' }).counters);
+    const last = p.layers[p.layers.length - 1]!;
+    const weights = p.segments.find((s) => s.name === `${last.name}.weights`)!;
+    // the compiler loads the last layer's weights while earlier layers compute
+    const at = p.code.findIndex((i) => i.op === 'LOAD' && i.dram_addr === weights.dramAddr);
+    expect(at).toBeLessThan(last.firstInstruction);
+    const row = roof.layers.find((l) => l.name === last.name)!;
+    expect(row.readBytes).toBeGreaterThanOrEqual(weights.bytes.length);
+    // every byte is counted once in the layers as in the whole
+    const sum = roof.layers.reduce((s, l) => s + l.readBytes, 0);
+    expect(sum).toBeGreaterThanOrEqual(roof.network.readBytes);
+  });
 });
