@@ -85,7 +85,8 @@ function firstTimingMismatch(program: Program, sim: SimResult, rtl: HarnessRun):
  * an accumulator overflow, the timing engine's run (the cycles do not depend on
  * the data) and the overflow message without its instruction prefix.
  */
-function simulateOrOverflow(
+/** The fast simulator's result, or the timing engine's with the overflow text when the program overflows an accumulator. */
+export function simulateOrOverflow(
   program: Program,
   seed: number,
   inputs: VerifyOptions['inputs'],

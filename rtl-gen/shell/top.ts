@@ -284,7 +284,7 @@ function topRegsAndCore(p: ShellParams, m: RegisterMap, k: TopFacts): string {
 
   // ---------------------------------------------------------------- the core
   reg core_hold, core_start;
-  wire core_done, core_err, insn_rd;
+  wire core_done, core_err, core_acc_ovf, insn_rd;
   wire [${IX - 1}:0] insn_addr;
   wire [127:0] insn_data;
   wire rd_req_valid, rd_req_ready, rd_resp_ready;
@@ -303,7 +303,7 @@ function topRegsAndCore(p: ShellParams, m: RegisterMap, k: TopFacts): string {
   /* verilator lint_off PINCONNECTEMPTY */
   nibble_top u_core (
     .clk(ap_clk), .rst(rst || core_hold), .start(core_start), .done(core_done), .err(core_err),
-    .acc_ovf(),  // not in the status register yet (docs/rtl.md, "Compute unit")
+    .acc_ovf(core_acc_ovf),
     .insn_rd(insn_rd), .insn_addr(insn_addr), .insn_data(insn_data),
     .rd_req_valid(rd_req_valid), .rd_req_ready(rd_req_ready), .rd_req_addr(rd_req_addr),
     .rd_req_entries(rd_req_entries), .rd_req_entry_bytes(rd_req_entry_bytes),
@@ -409,6 +409,7 @@ function topSequencer(k: TopFacts): string {
     if (r_hs && m_axi_gmem_RRESP[1] && st == S_RUN) err_n[${E.READ_RESP}] = 1'b1;
     if (w_err) err_n[${E.WRITE_RESP}] = 1'b1;
     if (core_err && st == S_RUN) err_n[${E.ILLEGAL}] = 1'b1;
+    if (core_acc_ovf && st == S_RUN) err_n[${E.ACC_OVF}] = 1'b1;
   end
   wire first_bus_err = err_resp == 3'd0 && ((r_hs && m_axi_gmem_RRESP[1] && st != S_IDLE) || w_err);
   always @(posedge ap_clk) begin
