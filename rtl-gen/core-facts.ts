@@ -18,6 +18,8 @@ export interface RtlOptions {
   indexBits?: number;
   /** width of the performance counters (perf_macs has 2 log2 N more bits); default 32, 48 for N >= 16 */
   counterBits?: number;
+  /** an `insn_gnt` input on the instruction port: a word is taken only when granted, so an instruction memory may make fetch wait (the AXI shell's streaming buffer); default false: every read is granted */
+  insnHandshake?: boolean;
 }
 
 /** The options with defaults filled in and checked. */
@@ -33,7 +35,7 @@ export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): Required<Rtl
       'rtl options',
     );
   }
-  return { indexBits, counterBits };
+  return { indexBits, counterBits, insnHandshake: opts.insnHandshake ?? false };
 }
 
 /** Overrides for tests and studies: a derived architecture or an instruction layout other than the config's. */

@@ -212,7 +212,7 @@ describe.skipIf(!HAVE_VERILATOR)('shell: co-simulation', () => {
       dataBase: 0x1_0000_0000,
     });
     expect(r.driverStatus).toBe(-5);
-    expect(r.driverMessage).toBe('the program is longer than the instruction memory (NIBBLE_INSN_WORDS)');
+    expect(r.driverMessage).toBe('the program is longer than the shell runs (NIBBLE_MAX_PROGRAM_WORDS)');
     expect(r.coreStarted).toBe(false);
   });
 });
