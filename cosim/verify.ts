@@ -106,7 +106,12 @@ export function simulateOrOverflow(
  * `cycles` cycles need (a separately cached build). verifyProgram refuses a
  * program that explicit widths cannot represent.
  */
-function rtlWidthsFor(cfg: ArchConfig, instructions: number, cycles: number, given?: RtlOptions): Required<RtlOptions> {
+function rtlWidthsFor(
+  cfg: ArchConfig,
+  instructions: number,
+  cycles: number,
+  given?: RtlOptions,
+): ReturnType<typeof rtlOptions> {
   const defaults = rtlOptions(cfg);
   return rtlOptions(cfg, {
     indexBits: given?.indexBits ?? Math.max(defaults.indexBits, Math.ceil(Math.log2(instructions))),

@@ -212,8 +212,12 @@ async function withBoardSim(
   });
   let simErr = '';
   child.stderr.on('data', (d: Buffer) => (simErr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  // 'close': the model has exited and its stderr (the closing statistics line) is read to the end
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  let stopped = false;
   const done = async () => {
+    if (stopped) return;
+    stopped = true;
     child.kill('SIGTERM');
     await exited;
     rmSync(work, { recursive: true, force: true });
@@ -286,6 +290,7 @@ export interface BoardModelRun {
   /** the output tensor bytes of every image, as the host read them back */
   outputs: Uint8Array;
   hostOutput: string;
+  /** the board model's closing line: cycles, UART bytes, flash reads (commands) and flash bytes */
   simLog: string;
   wallMs: number;
 }
@@ -313,13 +318,15 @@ export async function runBoardModel(
     const { host } = r;
     if (host.status !== 0) throw new FpgaError(hostFailure(host), 'nibble_run classify');
     const rows = [...(host.stdout ?? '').matchAll(/^image (\d+) class (\d+) cycles (\d+) total_cycles (\d+)$/gm)];
+    const outputs = new Uint8Array(readFileSync(join(r.work, 'outputs.bin')));
+    await r.done();
     return {
       classes: rows.map((m) => Number(m[2])),
       cycles: rows.map((m) => Number(m[3])),
       totalCycles: rows.map((m) => Number(m[4])),
-      outputs: new Uint8Array(readFileSync(join(r.work, 'outputs.bin'))),
+      outputs,
       hostOutput: `${host.stdout ?? ''}${host.stderr ?? ''}`,
-      simLog: r.simLog(),
+      simLog: r.simLog().trim(),
       wallMs: r.wallMs,
     };
   } finally {

@@ -179,7 +179,8 @@ function boardMemory(k: BoardFacts): string {
   reg [31:0] fl_sh;
   reg [5:0] fl_bits;
   reg [6:0] fl_rx;  // the byte's first seven bits
-  reg [7:0] fl_q, fl_wait;
+  reg [7:0] fl_q;
+  reg [11:0] fl_wait;
   reg [23:0] fl_next;
   reg fl_ph, fl_open, fl_done, cs_r, sck_r, mosi_r;
   wire fl_go;
@@ -188,7 +189,7 @@ function boardMemory(k: BoardFacts): string {
   always @(posedge clk) begin
     fl_done <= 1'b0;
     if (rst) begin
-      fs <= F_WAKE; fl_sh <= {8'hAB, 24'd0}; fl_bits <= 6'd8; fl_ph <= 1'b0; fl_open <= 1'b0; fl_wait <= 8'd0;
+      fs <= F_WAKE; fl_sh <= {8'hAB, 24'd0}; fl_bits <= 6'd8; fl_ph <= 1'b0; fl_open <= 1'b0; fl_wait <= 12'd0;
       fl_rx <= 7'd0; fl_q <= 8'd0; fl_next <= 24'd0; cs_r <= 1'b1; sck_r <= 1'b0; mosi_r <= 1'b0;
     end else case (fs)
       F_WAKE, F_CMD: begin  // shift fl_bits bits of fl_sh out, MSB first: MOSI set while SCK is low, taken on its rise
@@ -197,14 +198,14 @@ function boardMemory(k: BoardFacts): string {
         else begin
           sck_r <= 1'b1; fl_sh <= {fl_sh[30:0], 1'b0}; fl_bits <= fl_bits - 6'd1; fl_ph <= 1'b0;
           if (fl_bits == 6'd1) begin
-            if (fs == F_WAKE) begin fs <= F_PAUSE; fl_wait <= 8'd255; end
+            if (fs == F_WAKE) begin fs <= F_PAUSE; fl_wait <= 12'd4095; end
             else begin fs <= F_DATA; fl_bits <= 6'd8; end
           end
         end
       end
-      F_PAUSE: begin  // CS high, SCK low: tRES1 (3 us) and more before the first read
+      F_PAUSE: begin  // CS high, SCK low: 4096 cycles (341 us at 12 MHz), above any flash's wake-up time, before the first read
         if (sck_r) sck_r <= 1'b0; else cs_r <= 1'b1;
-        if (fl_wait == 8'd0) fs <= F_IDLE; else fl_wait <= fl_wait - 8'd1;
+        if (fl_wait == 12'd0) fs <= F_IDLE; else fl_wait <= fl_wait - 12'd1;
       end
       F_IDLE: begin
         sck_r <= 1'b0;

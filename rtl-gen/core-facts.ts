@@ -23,7 +23,10 @@ export interface RtlOptions {
 }
 
 /** The options with defaults filled in and checked. */
-export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): Required<RtlOptions> {
+/** RtlOptions with the widths filled in; insnHandshake only when asked for (the default core has none). */
+export type ResolvedRtlOptions = Required<Omit<RtlOptions, 'insnHandshake'>> & Pick<RtlOptions, 'insnHandshake'>;
+
+export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): ResolvedRtlOptions {
   const indexBits = opts.indexBits ?? 16;
   const counterBits = opts.counterBits ?? (cfg.array.rows >= 16 ? 48 : 32);
   if (!Number.isInteger(indexBits) || indexBits < 4 || indexBits > 32)
@@ -35,7 +38,7 @@ export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): Required<Rtl
       'rtl options',
     );
   }
-  return { indexBits, counterBits, insnHandshake: opts.insnHandshake ?? false };
+  return { indexBits, counterBits, ...(opts.insnHandshake ? { insnHandshake: true } : {}) };
 }
 
 /** Overrides for tests and studies: a derived architecture or an instruction layout other than the config's. */

@@ -46,7 +46,9 @@ async function boardModel(term: Terminal, args: Record<string, unknown>, api: Fp
   const img = api.boardModelImage(program, board, target);
   const images = api.boardImages(img, values, data.count, board.config);
   const offset = `0x${img.flashOffset.toString(16)}`;
+  const driver = (await shellApi('nibble fpga model', ['driverFiles'])).driverFiles(board.config, board.shell);
   const files = [
+    ...driver.map((f) => ({ name: `driver/${f.name}`, data: f.text })),
     { name: 'flash.bin', data: img.flash },
     { name: 'model.txt', data: img.manifest },
     { name: 'images.bin', data: images },
@@ -65,6 +67,10 @@ async function boardModel(term: Terminal, args: Record<string, unknown>, api: Fp
     ],
     ['images', `${join(out, 'images.bin')}: ${data.count} MNIST test images, labels in labels.bin`],
     ['flash it', `iceprog -o ${offset} ${join(out, 'flash.bin')}   (after the bitstream: iceprog nibble.bin)`],
+    [
+      'host program',
+      `${join(out, 'driver')}: gcc -std=c99 -o nibble_run nibble_run.c nibble_driver.c nibble_io_linux.c nibble_io_uart.c`,
+    ],
     ['run it', `nibble_run classify /dev/ttyUSB1 ${join(out, 'model.txt')} ${join(out, 'images.bin')} outputs.bin`],
   ]);
   return { flash: join(out, 'flash.bin'), flashOffset: img.flashOffset, layout: l, images: data.count };

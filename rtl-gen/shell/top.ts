@@ -153,7 +153,8 @@ function streamRefill(p: ShellParams, k: TopFacts): string {
   wire [${SW - 1}:0] s_len = ${w(`program_length[${IX - 1}:0]`, IX)};
   wire [${SW - 1}:0] s_left = s_len - s_rq;
   wire [${SW - 1}:0] s_n = s_left < ${SW}'d${C} ? s_left : ${SW}'d${C};
-  wire s_issue = st == S_RUN && !s_busy && !s_err && s_rq != s_len && s_rq + s_n <= s_lo + ${SW}'d${p.insnWords};
+  // no new burst once the core is done: AP_DONE waits for the one in flight, so the next run never sees its beats
+  wire s_issue = st == S_RUN && !core_done && !s_busy && !s_err && s_rq != s_len && s_rq + s_n <= s_lo + ${SW}'d${p.insnWords};
   wire i_hs = m_axi_insn_RVALID;  // RREADY is always high
   assign m_axi_insn_RREADY = 1'b1;
   assign m_axi_insn_ARVALID = s_arvalid; assign m_axi_insn_ARADDR = s_araddr; assign m_axi_insn_ARLEN = s_arlen;

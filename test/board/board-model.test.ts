@@ -170,7 +170,7 @@ describe.skipIf(!HAVE_VERILATOR)('the board design with the flash path (Verilato
         expect(run.cycles[i]).toBeGreaterThan(sim.cycles);
       }
       console.log(
-        `MNIST on the simulated hx8k-breakout: classes ${run.classes.join(' ')}, ${run.cycles[0]} core cycles an image (simulator ${simulate(program, { engine: 'timing' }).cycles}), ${run.wallMs} ms for ${count} images`,
+        `MNIST on the simulated hx8k-breakout: classes ${run.classes.join(' ')}, ${run.cycles[0]} core cycles an image (simulator ${simulate(program, { engine: 'timing' }).cycles}), ${run.wallMs} ms for ${count} images; ${run.simLog}`,
       );
     },
   );
@@ -202,6 +202,8 @@ describe('nibble fpga model', () => {
       expect(readFileSync(join(out, 'images.bin')).length).toBe(5 * 1600);
       expect(readFileSync(join(out, 'labels.bin')).length).toBe(5);
       expect(readFileSync(join(out, 'model.txt'), 'utf8')).toMatch(/^program_words 5001$/m);
+      // the host program's driver is the board shell's: it streams, so it takes the 5,001-word program
+      expect(readFileSync(join(out, 'driver', 'nibble_regs.h'), 'utf8')).toMatch(/#define NIBBLE_INSN_STREAM +1 /);
       mkdirSync(join(dir, 'p'));
       const nbl = join(dir, 'p', 'default.nbl');
       expect((await nibble(['compile', MODEL, '-o', nbl, '-q'])).code).toBe(0);
