@@ -29,7 +29,7 @@ const fpgaApi = (feature: string) => requirePart<FpgaApi>('fpga', ['buildBoard',
  * `iceprog -o OFFSET`), model.txt for `nibble_run classify`, and the first --images MNIST test images in the
  * program's input layout with their labels. A model is compiled for the board's machine; a .nbl must be.
  */
-async function boardModel(term: Terminal, args: Record<string, unknown>, api: FpgaApi, target: string, out: string) {
+async function boardModel(args: Record<string, unknown>, api: FpgaApi, target: string, out: string) {
   const board = api.boardByName(str(args, 'board')!);
   const data = loadDataset('mnist-test', parsePositiveInt(args['images'], 'images') ?? 100);
   let program: Program;
@@ -54,9 +54,8 @@ async function boardModel(term: Terminal, args: Record<string, unknown>, api: Fp
     { name: 'images.bin', data: images },
     { name: 'labels.bin', data: data.labels },
   ];
-  writeOutputs({ directories: [{ path: out, files }] });
   const l = img.layout;
-  term.pairs([
+  const summary: [string, string][] = [
     [
       'flash image',
       `${join(out, 'flash.bin')}: ${formatNumber(img.flash.length)} bytes at flash ${offset} (program ${formatNumber(l.programWords)} words, read-only tensors ${formatNumber(l.roEnd)} bytes)`,
@@ -72,8 +71,15 @@ async function boardModel(term: Terminal, args: Record<string, unknown>, api: Fp
       `${join(out, 'driver')}: gcc -std=c99 -o nibble_run nibble_run.c nibble_driver.c nibble_io_linux.c nibble_io_uart.c`,
     ],
     ['run it', `nibble_run classify /dev/ttyUSB1 ${join(out, 'model.txt')} ${join(out, 'images.bin')} outputs.bin`],
-  ]);
-  return { flash: join(out, 'flash.bin'), flashOffset: img.flashOffset, layout: l, images: data.count };
+  ];
+  const doc = { flash: join(out, 'flash.bin'), flashOffset: img.flashOffset, layout: l, images: data.count };
+  /** write the files (all or none) and say what they are */
+  const write = (term: Terminal) => {
+    writeOutputs({ directories: [{ path: out, files }] });
+    term.pairs(summary);
+    return doc;
+  };
+  return { write };
 }
 
 async function build(term: Terminal, args: Record<string, unknown>): Promise<void> {
@@ -87,6 +93,7 @@ async function build(term: Terminal, args: Record<string, unknown>): Promise<voi
   // a model that cannot run on the board is refused before minutes of tool runs
   if (model && str(args, 'config'))
     throw new CliUsageError("--model runs on the board's own machine (preset:ice40-board): leave out --config");
+  const modelFiles = model ? await boardModel(args, api, model, out) : undefined;
   if (process.stderr.isTTY) term.note(`synthesizing, placing and routing for ${board.description}; minutes...`);
   await showToolProgress(term, 'nibble fpga build');
   const r = api.buildBoard({ board: board.name, out, config: cfg, seed: parsePositiveInt(args['seed'], 'seed') ?? 1 });
@@ -125,7 +132,7 @@ async function build(term: Terminal, args: Record<string, unknown>): Promise<voi
     doc['placedConfig'] = { file: join(out, 'config.json'), configHash: configHash(placed) };
     term.line(`config with clockMHz = ${clock} (the placed Fmax) written to ${join(out, 'config.json')}`);
   }
-  if (model) doc['model'] = await boardModel(term, args, api, model, out);
+  if (modelFiles) doc['model'] = modelFiles.write(term);
   if (term.json) term.document(doc);
 }
 
@@ -162,7 +169,7 @@ async function modelAction(term: Terminal, args: Record<string, unknown>): Promi
   if (!target || !out || !str(args, 'board'))
     throw new CliUsageError('nibble fpga model needs a model (or .nbl) file, --board NAME and -o DIR');
   const api = await requirePart<FpgaApi>('fpga', ['boardModelImage', 'boardByName'], 'nibble fpga model');
-  const doc = await boardModel(term, args, api, target, out);
+  const doc = (await boardModel(args, api, target, out)).write(term);
   if (term.json) term.document(doc);
 }
 

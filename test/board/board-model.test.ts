@@ -211,6 +211,11 @@ describe('nibble fpga model', () => {
         await nibble(['fpga', 'model', nbl, '--board', 'hx8k-breakout', '-o', join(dir, 'x')]),
         /^nibble: error\[NB-P000\]: .*default\.nbl: the program was compiled for config [0-9a-f]+, the hx8k-breakout board runs the ice40-board machine/,
       );
+      // nibble fpga build --model refuses it before minutes of synthesis, place and route
+      expectUserError(
+        await nibble(['fpga', 'build', '--board', 'hx8k-breakout', '--model', nbl, '-o', join(dir, 'b')]),
+        /^nibble: error\[NB-P000\]: .*default\.nbl: the program was compiled for config [0-9a-f]+, the hx8k-breakout board runs the ice40-board machine/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
