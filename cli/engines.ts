@@ -17,9 +17,15 @@ export async function compiler(feature: string): Promise<CompilerApi> {
   return requirePart<CompilerApi>('compiler', ['compileNetwork', 'compileListing'], feature);
 }
 
-export async function compileNetwork(net: Network, cfg: ArchConfig, batch: number, feature: string): Promise<Program> {
+export async function compileNetwork(
+  net: Network,
+  cfg: ArchConfig,
+  batch: number,
+  feature: string,
+  opts: { tapPacking?: boolean } = {},
+): Promise<Program> {
   const api = await compiler(feature);
-  return api.compileNetwork(net, cfg, { batch });
+  return api.compileNetwork(net, cfg, { batch, ...opts });
 }
 
 export type SimApi = typeof import('../sim/index.js');

@@ -3,6 +3,7 @@
  * tensors, grouped by IR layer. Tiling, the DRAM planner and the scheduler
  * consume these.
  */
+import type { TensorLayout } from '../isa/index.js';
 
 /** Largest values of the GEMM / REQUANT fields that are fixed by the ISA, not by the config. */
 export const ISA_LIMITS = { kernel: 15, stride: 7, pad: 7, poolK: 3, poolS: 3, ciBlocks: 255 } as const;
@@ -14,7 +15,7 @@ export interface ActTensor {
   c: number;
   h: number;
   w: number;
-  layout: 'blocked' | 'nibble-planes';
+  layout: TensorLayout;
   signed: boolean;
   /** value width (8 for the nibble-plane network input) */
   bits: number;

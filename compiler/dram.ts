@@ -8,7 +8,7 @@ import type { ArchConfig } from '../arch/index.js';
 import { CompileError } from '../arch/index.js';
 import { PARAM_LANE_BYTES, packEntry, packParamEntry, tensorImageBytes, type DramSegment } from '../isa/index.js';
 import type { ActTensor, Lowered } from './conv-op.js';
-import type { OpPlan } from './tiling.js';
+import { windowTiles, type KernelWindow, type OpPlan, type TermPlan } from './tiling.js';
 
 export const DRAM_ALIGN = 64;
 const align = (x: number) => Math.ceil(x / DRAM_ALIGN) * DRAM_ALIGN;
@@ -31,7 +31,35 @@ export interface DramPlan {
 }
 
 /**
- * Pack an op's weights as WGT items in GEMM read order: [co block][term][chunk][cb][kh][kw]
+ * The weight each row of a weight tile holds: tile q of ci block cb of kernel
+ * window `win`, row r -> (input channel, kernel y, kernel x), or undefined for
+ * a zero row. Ordinary: tile q is the window's tap q (row-major), row r channel
+ * cb*R + r. Tap-packed (g lanes): row j*g + l is tap q*T + j, channel l, or
+ * channel floor(l/2) with nibble lanes (docs/architecture.md 7.6).
+ */
+function rowSource(
+  tp: TermPlan,
+  win: KernelWindow,
+  R: number,
+): (cb: number, q: number, r: number) => { ci: number; y: number; x: number } | undefined {
+  const t = tp.term;
+  const ww = win.x1 - win.x0;
+  const taps = (win.y1 - win.y0) * ww;
+  const at = (ci: number, tap: number) => ({ ci, y: win.y0 + Math.floor(tap / ww), x: win.x0 + (tap % ww) });
+  const g = tp.taps.lanes;
+  if (!g) return (cb, q, r) => (cb * R + r < t.ci ? at(cb * R + r, q) : undefined);
+  const perPass = tp.taps.perPass;
+  // nibble lanes: lanes 2c and 2c+1 (low and high nibble of channel c) hold the same weight
+  const channel = tp.taps.nibbleLanes ? (l: number) => l >> 1 : (l: number) => l;
+  return (_cb, q, r) => {
+    const j = Math.floor(r / g);
+    const tap = q * perPass + j;
+    return j < perPass && tap < taps ? at(channel(r % g), tap) : undefined;
+  };
+}
+
+/**
+ * Pack an op's weights as WGT items in GEMM read order: [co block][term][chunk][window][cb][tile]
  * tiles of R entries (input lanes) of C lanes (output channels).
  */
 function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offsets: number[][][][] } {
@@ -42,7 +70,8 @@ function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offset
   const op = plan.op;
   let total = 0;
   for (let o = 0; o < plan.coBlocks; o++) {
-    for (const tp of plan.terms) total += tp.ciBlocks * tp.term.kh * tp.term.kw * R * eb;
+    for (const tp of plan.terms)
+      for (const win of tp.windows) total += tp.ciBlocks * windowTiles(tp.taps, win) * R * eb;
   }
   const bytes = new Uint8Array(total);
   const offsets: number[][][][] = [];
@@ -52,50 +81,34 @@ function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offset
     const perTerm: number[][][] = [];
     for (const tp of plan.terms) {
       const t = tp.term;
+      const kk = t.kh * t.kw;
+      const laneStride = t.ci * kk;
+      const lanesUsed = Math.max(0, Math.min(n, op.co - o * n));
+      const w = t.weights;
       const perChunk: number[][] = [];
       for (const ch of tp.chunks) {
         const perWindow: number[] = [];
         for (const win of tp.windows) {
           perWindow.push(off);
-          const wh = win.y1 - win.y0;
-          const ww = win.x1 - win.x0;
-          const lanesUsed = Math.max(0, Math.min(n, op.co - o * n));
-          const kk = t.kh * t.kw;
-          if (wb === 4) {
-            // Fast path: each byte of an entry at once, lanes c and c + 1 (lane c in the low
-            // nibble, as packEntry); unused lanes and rows stay zero.
-            const w = t.weights;
-            const laneStride = t.ci * kk;
-            for (let cb = ch.c0; cb < ch.c1; cb++) {
-              const rows = Math.min(R, t.ci - cb * R);
-              let at = off + (cb - ch.c0) * wh * ww * R * eb;
-              for (let y = win.y0; y < win.y1; y++) {
-                for (let x = win.x0; x < win.x1; x++) {
-                  for (let r = 0; r < rows; r++, at += eb) {
-                    let src = (o * n * t.ci + cb * R + r) * kk + y * t.kw + x;
-                    let c = 0;
-                    for (; c + 1 < lanesUsed; c += 2, src += 2 * laneStride)
-                      bytes[at + (c >> 1)] = (w[src]! & 15) | ((w[src + laneStride]! & 15) << 4);
-                    if (c < lanesUsed) bytes[at + (c >> 1)] = w[src]! & 15;
-                  }
-                  at += (R - rows) * eb;
-                }
-              }
-            }
-            off += (ch.c1 - ch.c0) * wh * ww * R * eb;
-          } else {
-            for (let cb = ch.c0; cb < ch.c1; cb++) {
-              for (let y = win.y0; y < win.y1; y++) {
-                for (let x = win.x0; x < win.x1; x++) {
-                  for (let r = 0; r < R; r++) {
-                    const ci = cb * R + r;
-                    lanes.fill(0);
-                    if (ci < t.ci)
-                      for (let c = 0; c < lanesUsed; c++)
-                        lanes[c] = t.weights[((o * n + c) * t.ci + ci) * kk + y * t.kw + x]!;
-                    packEntry(lanes, n, wb, bytes, off);
-                    off += eb;
-                  }
+          const tiles = windowTiles(tp.taps, win);
+          const source = rowSource(tp, win, R);
+          for (let cb = ch.c0; cb < ch.c1; cb++) {
+            for (let q = 0; q < tiles; q++) {
+              for (let r = 0; r < R; r++, off += eb) {
+                const s = source(cb, q, r);
+                if (!s) continue; // a zero row
+                let src = (o * n * t.ci + s.ci) * kk + s.y * t.kw + s.x;
+                if (wb === 4) {
+                  // Fast path: each byte of an entry at once, lanes c and c + 1 (lane c in the low
+                  // nibble, as packEntry); unused lanes stay zero.
+                  let c = 0;
+                  for (; c + 1 < lanesUsed; c += 2, src += 2 * laneStride)
+                    bytes[off + (c >> 1)] = (w[src]! & 15) | ((w[src + laneStride]! & 15) << 4);
+                  if (c < lanesUsed) bytes[off + (c >> 1)] = w[src]! & 15;
+                } else {
+                  lanes.fill(0);
+                  for (let c = 0; c < lanesUsed; c++) lanes[c] = w[src + c * laneStride]!;
+                  packEntry(lanes, n, wb, bytes, off);
                 }
               }
             }

@@ -5,7 +5,7 @@
  *   -> DRAM plan (weights, params, activations) -> schedule (three unit
  *   streams, rings, tokens, program order).
  */
-import { configHash, validateConfig, type ArchConfig, CompileError } from '../arch/index.js';
+import { configHash, deriveArch, validateConfig, type ArchConfig, CompileError } from '../arch/index.js';
 import {
   checkInstruction,
   disassembleProgram,
@@ -17,7 +17,7 @@ import {
 import type { Network } from '../models/index.js';
 import { scheduleProgram, type Schedule } from '../sim/index.js';
 import { planDram } from './dram.js';
-import { lowerNetwork, type ActTensor } from './lower.js';
+import { lowerNetwork, type ActTensor, type Lowered } from './lower.js';
 import { Scheduler } from './schedule.js';
 import { planOp } from './tiling.js';
 
@@ -28,6 +28,12 @@ export interface CompileOptions {
   batch?: number;
   /** told each phase as it starts ("planning layer 3 of 16", ...): the CLI shows it on a terminal */
   onPhase?: (phase: string) => void;
+  /**
+   * tap packing of layers with few input channels (docs/compiler.md 3a; default true).
+   * false: one kernel tap per pass everywhere, for machines without it (the generated
+   * RTL until it implements it, rtl-gen/pending.ts)
+   */
+  tapPacking?: boolean;
 }
 
 export const COMPILER_VERSION = '1';
@@ -62,10 +68,40 @@ export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptio
   const phase = opts.onPhase ?? (() => {});
   phase('lowering the network');
   const lowered = lowerNetwork(net, cfg);
+  const packing = opts.tapPacking ?? true;
+  const planes = buildProgram(net, lowered, cfg, batch, packing, phase);
+  if (!packing || !nibbleLanesFit(lowered, cfg)) return planes;
+  // An 8-bit input read only by layers that can tap-pack it two lanes per channel may
+  // instead be laid out as nibble lanes (half the INP entries, one GEMM per tile instead
+  // of one per nibble plane): the faster program by the timing model is the result.
+  lowered.input.layout = 'nibble-lanes';
+  const lanes = buildProgram(net, lowered, cfg, batch, true, (p) => phase(`${p} (nibble-lanes input)`));
+  if (Number(lanes.meta['estimatedCycles']) < Number(planes.meta['estimatedCycles'])) return lanes;
+  lowered.input.layout = 'nibble-planes';
+  return planes;
+}
+
+/** Every term that reads a nibble-plane input can read it as nibble lanes (tap-packed, 2 lanes per channel). */
+function nibbleLanesFit(lowered: Lowered, cfg: ArchConfig): boolean {
+  const input = lowered.input;
+  if (input.layout !== 'nibble-planes' || input.bits > 8) return false;
+  const maxLanes = deriveArch(cfg).maxTapLanes;
+  return lowered.ops.every((op) => op.terms.every((t) => t.src.id !== input.id || 2 * t.ci <= maxLanes));
+}
+
+/** Plan, lay out and schedule a lowered network; the program with its estimated cycles. */
+function buildProgram(
+  net: Network,
+  lowered: Lowered,
+  cfg: ArchConfig,
+  batch: number,
+  packing: boolean,
+  phase: (phase: string) => void,
+): Program {
   const ops = lowered.ops.length;
   const plans = lowered.ops.map((op, i) => {
     phase(`planning layer ${i + 1} of ${ops}`);
-    return planOp(op, cfg, batch);
+    return planOp(op, cfg, batch, packing);
   });
   // Align each layer's bands to the rows its successor's first band reads, so
   // that band can load while this layer still computes its last band.
@@ -75,7 +111,7 @@ export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptio
     const k = next.op.terms.findIndex((t) => t.src.id === lowered.ops[j]!.dst.id);
     const first = next.tiles[0]?.terms[k];
     if (k < 0 || !first) continue;
-    plans[j] = planOp(lowered.ops[j]!, cfg, batch, first.iy0 + first.inH);
+    plans[j] = planOp(lowered.ops[j]!, cfg, batch, packing, first.iy0 + first.inH);
   }
   const dram = planDram(lowered, plans, cfg, batch);
   const sched = new Scheduler(cfg, dram);

@@ -33,7 +33,7 @@ import {
 import { UnitTimeline } from '../sim/index.js';
 import type { ActTensor } from './lower.js';
 import type { DramPlan } from './dram.js';
-import type { OpPlan, Tile } from './tiling.js';
+import { windowTiles, type OpPlan, type Tile } from './tiling.js';
 
 export interface Node {
   inst: Instruction;
@@ -269,14 +269,16 @@ export class Scheduler {
           const blockLen = rowsPer * src.w;
           const planeLen = cc * blockLen;
           const wBytes = (this.cols * this.cfg.bits.weight) / 8;
+          const lanes = tp.taps.lanes; // tap-packed: lanes per tap, one ci block
           tp.windows.forEach((win, v) => {
             const kh = win.y1 - win.y0;
             const kw = win.x1 - win.x0;
-            // WGT item: this window's taps of the chunk's blocks
+            const tiles = windowTiles(tp.taps, win);
+            // WGT item: this window's weight tiles of the chunk's blocks
             const wKey = `w${opIndex}:${o}:${k}:${c}:${v}`;
             let w = this.wgt.lookup(wKey);
             if (!w) {
-              const len = cc * kh * kw * n;
+              const len = cc * tiles * n;
               const a = this.wgt.alloc(wKey, len);
               w = a.item;
               const what =
@@ -308,7 +310,7 @@ export class Scheduler {
                 const gemm: Instruction = {
                   op: 'GEMM',
                   ...flags,
-                  wgt_addr: w.start + b * kh * kw * n,
+                  wgt_addr: w.start + b * tiles * n,
                   inp_addr: inp.start + p * planeLen + b * blockLen + rowShift * src.w + colShift,
                   acc_addr: 0,
                   in_h: inH,
@@ -325,12 +327,12 @@ export class Scheduler {
                   stride_w: plan.stacked ? 1 : t.sw,
                   pad_top: Math.max(0, padTop - win.y0),
                   pad_left: Math.max(0, padLeft - win.x0),
-                  ci_blocks: perBlock ? 1 : cc,
+                  ci_blocks: lanes || (perBlock ? 1 : cc),
                   accumulate: first ? 0 : 1,
                   act_signed: src.signed ? 1 : 0,
                   pshift: 4 * p,
-                  taps: 0,
-                  nibble_lanes: 0,
+                  taps: lanes ? 1 : 0,
+                  nibble_lanes: tp.taps.nibbleLanes ? 1 : 0,
                 };
                 const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
                 noted = true;
@@ -397,7 +399,11 @@ export class Scheduler {
     const planeBytes = Math.ceil(src.c / this.lanes) * src.h * src.w * eb;
     const hw = src.h * src.w;
     const note = `${plan.op.name}: input ${src.name} ci blocks ${ch.c0}..${ch.c1 - 1}`;
-    const load = (inst: Instruction, what = note) => (inp.ready = this.node(inst, 'load', group, waits, what));
+    const load = (inst: Instruction, what = note) => {
+      // a tap-packed term's GEMM reads lane j*g + l of each entry: LOAD replicates the g channels
+      if (inst.op === 'LOAD' && tp.taps.lanes) inst.replicate = tp.taps.lanes;
+      inp.ready = this.node(inst, 'load', group, waits, what);
+    };
     for (let p = 0; p < tp.planes; p++) {
       const base = src.dramAddr + tile.b0 * src.imageStrideBytes + p * planeBytes;
       const sram = inp.start + p * planeLen;

@@ -8,8 +8,10 @@
  * (chunk * planes * in_h * W entries) one INP item. Items are sized to half a
  * scratchpad when possible so the next one loads while this one computes.
  */
-import type { ArchConfig } from '../arch/index.js';
+import { deriveArch, type ArchConfig } from '../arch/index.js';
 import { CompileError } from '../arch/index.js';
+import { BUF_INP, NO_FLAGS, type Instruction } from '../isa/index.js';
+import { UnitTimeline, instructionTiming } from '../sim/index.js';
 import { ISA_LIMITS, viewTensor, type ConvOp, type ConvTerm } from './conv-op.js';
 
 /** Kernel taps [y0, y1) x [x0, x1) computed by one GEMM. */
@@ -20,9 +22,37 @@ export interface KernelWindow {
   x1: number;
 }
 
+/**
+ * How a term's GEMMs put taps on the array rows (docs/compiler.md "Tap
+ * packing"): `lanes` = 0, one tap per pass per ci block; `lanes` = g (the
+ * term's input channels, 1 .. R/2), tap-packed: floor(R/g) taps per pass,
+ * INP loaded with LOAD replicate = g (docs/architecture.md 7.6). An input in
+ * the 'nibble-lanes' layout has two lanes per channel (g = 2 x channels,
+ * GEMM nibble_lanes = 1).
+ */
+export interface TapPacking {
+  lanes: number;
+  /** taps per pass (1 when not packed) */
+  perPass: number;
+  nibbleLanes: boolean;
+}
+
+const UNPACKED: TapPacking = { lanes: 0, perPass: 1, nibbleLanes: false };
+
+/** The tap packing of g lanes per tap on `rows` rows. */
+function tapPacking(g: number, rows: number, nibbleLanes: boolean): TapPacking {
+  return { lanes: g, perPass: Math.floor(rows / g), nibbleLanes };
+}
+
+/** Weight tiles (passes) of one ci block of a kernel window. */
+export function windowTiles(taps: TapPacking, w: KernelWindow): number {
+  return Math.ceil(((w.y1 - w.y0) * (w.x1 - w.x0)) / taps.perPass);
+}
+
 export interface TermPlan {
   term: ConvTerm;
   windows: KernelWindow[];
+  taps: TapPacking;
   planes: number;
   ciBlocks: number;
   /** ci blocks per chunk (the last chunk may be smaller) */
@@ -107,6 +137,7 @@ function maxInH(t: ConvTerm, convRows: number): number {
 /** Per-term facts the tile planners share. */
 interface TermInfo {
   t: ConvTerm;
+  taps: TapPacking;
   planes: number;
   ciBlocks: number;
   windows: KernelWindow[];
@@ -128,14 +159,23 @@ interface TilePlan {
  * whose dense map exceeds the 4-bit kernel fields) is cut into windows, each
  * its own GEMM accumulating into the same ACC tile. Convs cut rows only (the
  * right-edge zero padding needs the full width); dense ops (no padding) cut both.
+ * A tap-packed term needs one weight tile per `taps.perPass` taps.
  */
-function kernelWindows(t: ConvTerm, denseTerm: boolean, cfg: ArchConfig, where: string): KernelWindow[] {
-  const n = cfg.array.rows; // WGT entries per tap of one channel block
+function kernelWindows(
+  t: ConvTerm,
+  denseTerm: boolean,
+  taps: TapPacking,
+  cfg: ArchConfig,
+  where: string,
+): KernelWindow[] {
+  const n = cfg.array.rows; // WGT entries per weight tile
   const sp = cfg.scratchpad;
   const half = sp.weightEntries / 2;
   const maxK = ISA_LIMITS.kernel;
-  if (t.kh * t.kw * n <= half && t.kh <= maxK && t.kw <= maxK) return [{ y0: 0, y1: t.kh, x0: 0, x1: t.kw }];
-  const fitRows = (cols: number, cap: number) => Math.min(maxK, t.kh, Math.floor(cap / (cols * n)));
+  const whole = { y0: 0, y1: t.kh, x0: 0, x1: t.kw };
+  if (windowTiles(taps, whole) * n <= half && t.kh <= maxK && t.kw <= maxK) return [whole];
+  const fitRows = (cols: number, cap: number) =>
+    Math.min(maxK, t.kh, Math.floor((Math.floor(cap / n) * taps.perPass) / cols));
   let cols = denseTerm ? Math.min(t.kw, maxK) : t.kw;
   let cap = half;
   if (fitRows(cols, cap) < 1) cap = sp.weightEntries;
@@ -155,9 +195,9 @@ function kernelWindows(t: ConvTerm, denseTerm: boolean, cfg: ArchConfig, where: 
 }
 
 /** Weight chunks: prefer half of WGT so the next chunk loads during this one. */
-function weightChunk(windows: KernelWindow[], cfg: ArchConfig): number {
+function weightChunk(windows: KernelWindow[], taps: TapPacking, cfg: ArchConfig): number {
   const sp = cfg.scratchpad;
-  const perBlock = Math.max(...windows.map((w) => (w.y1 - w.y0) * (w.x1 - w.x0))) * cfg.array.rows;
+  const perBlock = Math.max(...windows.map((w) => windowTiles(taps, w))) * cfg.array.rows;
   const cap = perBlock <= sp.weightEntries / 2 ? sp.weightEntries / 2 : sp.weightEntries;
   return Math.min(ISA_LIMITS.ciBlocks, Math.floor(cap / perBlock));
 }
@@ -215,11 +255,11 @@ function planStackedTiles(op: ConvOp, info: TermInfo, cfg: ArchConfig, batch: nu
  * (H <= 7, the 3-bit stride_h field steps from image to image) where no such
  * view would and two images with the slack fit half of INP.
  */
-function denseTermInfo(op: ConvOp, cfg: ArchConfig, batch: number): TermInfo {
+function denseTermInfo(op: ConvOp, cfg: ArchConfig, batch: number, packing: boolean): TermInfo {
   const n = cfg.array.rows;
   const sp = cfg.scratchpad;
   const t = op.terms[0]!;
-  const info = termInfo(t, true, cfg, op.where);
+  const info = termInfo(t, true, 1, packing, cfg, op.where);
   const maxW = Math.min(ISA_LIMITS.kernel, Math.max(1, Math.floor(sp.weightEntries / 2 / n)));
   if (t.src.w <= maxW) return info;
   const pixels = t.src.h * t.src.w;
@@ -227,7 +267,7 @@ function denseTermInfo(op: ConvOp, cfg: ArchConfig, batch: number): TermInfo {
   for (let w = maxW; w >= 1; w--) if (pixels % w === 0) widths.push(w);
   const view = (w: number) => {
     const h = pixels / w;
-    return termInfo({ ...t, src: viewTensor(t.src, h, w), kh: h, kw: w }, true, cfg, op.where);
+    return termInfo({ ...t, src: viewTensor(t.src, h, w), kh: h, kw: w }, true, 1, packing, cfg, op.where);
   };
   if (batch > 1) {
     const stacking = widths.find((w) => pixels / w <= ISA_LIMITS.stride);
@@ -239,17 +279,106 @@ function denseTermInfo(op: ConvOp, cfg: ArchConfig, batch: number): TermInfo {
   return view(widths[0]!);
 }
 
-/** The per-term facts of one term read as `t` says. */
-function termInfo(t: ConvTerm, denseTerm: boolean, cfg: ArchConfig, where: string): TermInfo {
-  const windows = kernelWindows(t, denseTerm, cfg, where);
+/** The per-term facts of one term read as `t` says, tap-packed when `packing` allows and it is faster. */
+function termInfo(
+  t: ConvTerm,
+  denseTerm: boolean,
+  pixels: number,
+  packing: boolean,
+  cfg: ArchConfig,
+  where: string,
+): TermInfo {
+  const R = cfg.array.rows;
+  // a 'nibble-lanes' input is read tap-packed only (compileNetwork chooses that layout)
+  if (t.src.layout === 'nibble-lanes') return termInfoWith(t, denseTerm, tapPacking(2 * t.ci, R, true), cfg, where);
+  const unpacked = termInfoWith(t, denseTerm, UNPACKED, cfg, where);
+  if (!packing || t.ci > deriveArch(cfg).maxTapLanes) return unpacked;
+  const packed = termInfoWith(t, denseTerm, tapPacking(t.ci, R, false), cfg, where);
+  return gemmCycles(packed, pixels, cfg) < gemmCycles(unpacked, pixels, cfg) ? packed : unpacked;
+}
+
+function termInfoWith(t: ConvTerm, denseTerm: boolean, taps: TapPacking, cfg: ArchConfig, where: string): TermInfo {
+  const windows = kernelWindows(t, denseTerm, taps, cfg, where);
   return {
     t,
+    taps,
     planes: t.src.layout === 'nibble-planes' ? 2 : 1,
     ciBlocks: cdiv(t.ci, cfg.array.rows),
     windows,
-    wmax: weightChunk(windows, cfg),
+    wmax: weightChunk(windows, taps, cfg),
     slack: Math.max(0, ...windows.map((w) => w.x0 - t.pw)),
   };
+}
+
+/** A LOAD of `entries` entries into `buf` and a REQUANT of `reads` ACC reads, for their timing. */
+function loadOf(buf: number, entries: number): Instruction {
+  return {
+    op: 'LOAD',
+    ...NO_FLAGS,
+    buf,
+    sram_addr: 0,
+    dram_addr: 0,
+    x_count: entries,
+    y_count: 1,
+    dram_stride: 0,
+    replicate: 0,
+  };
+}
+
+function requantOf(reads: number): Instruction {
+  return {
+    op: 'REQUANT',
+    ...NO_FLAGS,
+    acc_addr: 0,
+    out_addr: 0,
+    param_addr: 0,
+    in_h: 1,
+    in_w: reads,
+    out_h: 1,
+    out_w: reads,
+    pool_k: 1,
+    pool_s: 1,
+    out_signed: 0,
+    clamp_bits: 4,
+  };
+}
+
+/**
+ * The compiler's timing model (sim/timing.ts) of one tile's GEMMs of a term,
+ * passes of `pixels` pixels: what tap packing is chosen by.
+ */
+function gemmCycles(ti: TermInfo, pixels: number, cfg: ArchConfig): number {
+  const m = { cfg, arch: deriveArch(cfg) };
+  const timeline = new UnitTimeline(m.arch);
+  for (const w of ti.windows) {
+    for (let p = 0; p < ti.planes; p++) {
+      const gemm: Instruction = {
+        op: 'GEMM',
+        ...NO_FLAGS,
+        wgt_addr: 0,
+        inp_addr: 0,
+        acc_addr: 0,
+        in_h: 1,
+        in_w: 1,
+        out_h: pixels,
+        out_w: 1,
+        kernel_h: w.y1 - w.y0,
+        kernel_w: w.x1 - w.x0,
+        stride_h: 1,
+        stride_w: 1,
+        pad_top: 0,
+        pad_left: 0,
+        ci_blocks: ti.taps.lanes || ti.ciBlocks,
+        accumulate: 0,
+        act_signed: 0,
+        pshift: 0,
+        taps: ti.taps.lanes ? 1 : 0,
+        nibble_lanes: ti.taps.nibbleLanes ? 1 : 0,
+      };
+      timeline.placeInstruction(gemm, m, 0);
+    }
+  }
+  return timeline.end;
 }
 
 /** Band height r (pooled rows) and the INP budget its chunks are sized to. */
@@ -305,6 +434,50 @@ function bandRows(op: ConvOp, termInfo: TermInfo[], owc: number, cfg: ArchConfig
   return { r: cdiv(rows, count), icap };
 }
 
+/**
+ * Band height of an op with a tap-packed term. Its few passes per input
+ * entry make a band's GEMMs about as long as its INP load, so the load of the
+ * first band is not hidden, and the band size trades that exposed load
+ * against the per-band overheads. Each height up to `most` (the largest whose
+ * two bands fit INP) is timed with the compiler's timing model: the bands'
+ * LOADs in order, each waiting for the INP half it overwrites; each band's
+ * GEMMs and REQUANTs (per co block) after its LOAD and the previous band.
+ */
+function packedBandRows(op: ConvOp, termInfo: TermInfo[], owc: number, most: number, cfg: ArchConfig): number {
+  const m = { cfg, arch: deriveArch(cfg) };
+  const coBlocks = cdiv(op.co, cfg.array.cols);
+  const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
+  const cycles = (inst: Instruction) => instructionTiming(inst, m).cycles;
+  const loadCycles = (pooled: number) =>
+    termInfo.reduce(
+      (sum, ti) => sum + ti.planes * cycles(loadOf(BUF_INP, maxInH(ti.t, convRowsOf(pooled)) * ti.t.src.w)),
+      0,
+    );
+  const computeCycles = (pooled: number) => {
+    const pixels = convRowsOf(pooled) * owc;
+    const gemms = termInfo.reduce((sum, ti) => sum + gemmCycles(ti, pixels, cfg), 0);
+    return coBlocks * (gemms + cycles(requantOf(pooled * op.pow * op.poolK * op.poolK)));
+  };
+  let best = most;
+  let bestCycles = Infinity;
+  for (let r = 1; r <= most; r++) {
+    let loadEnd = 0;
+    let computeEnd = 0;
+    let before = 0; // end of the compute of band b - 1 (the INP half band b + 1 overwrites)
+    for (const piece of evenChunks(op.poh, r)) {
+      const pooled = piece.c1 - piece.c0;
+      loadEnd = Math.max(loadEnd, before) + loadCycles(pooled);
+      before = computeEnd;
+      computeEnd = Math.max(computeEnd, loadEnd) + computeCycles(pooled);
+    }
+    if (computeEnd < bestCycles) {
+      best = r;
+      bestCycles = computeEnd;
+    }
+  }
+  return best;
+}
+
 /** A conv op: tiles are bands of pooled output rows (or, for small maps, stacks of whole images). */
 function planBandTiles(
   op: ConvOp,
@@ -316,7 +489,9 @@ function planBandTiles(
 ): TilePlan {
   const rows = op.poh;
   const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
-  const { r, icap } = bandRows(op, termInfo, owc, cfg);
+  const fit = bandRows(op, termInfo, owc, cfg);
+  const icap = fit.icap;
+  const r = termInfo.some((ti) => ti.taps.lanes) ? packedBandRows(op, termInfo, owc, fit.r, cfg) : fit.r;
   const convRows = convRowsOf(r);
   let inpChunkMax = termInfo.map((ti) =>
     Math.max(1, Math.floor(icap / (ti.planes * maxInH(ti.t, convRows) * ti.t.src.w))),
@@ -377,14 +552,14 @@ function planBandTiles(
  * next layer's first band, which reads only rows [0, cutAt), does not wait for
  * this layer's last band.
  */
-export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: number): OpPlan {
+export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, packing: boolean, cutAt?: number): OpPlan {
   const sp = cfg.scratchpad;
   const coBlocks = cdiv(op.co, cfg.array.cols);
   const owc = (op.pow - 1) * op.poolS + op.poolK;
   const stacked = op.dense && op.terms.length === 1;
   const infos: TermInfo[] = stacked
-    ? [denseTermInfo(op, cfg, batch)]
-    : op.terms.map((t) => termInfo(t, op.dense, cfg, op.where));
+    ? [denseTermInfo(op, cfg, batch, packing)]
+    : op.terms.map((t) => termInfo(t, op.dense, Math.min(op.oh * op.ow, sp.accEntries), packing, cfg, op.where));
   const { tiles, inpChunkMax, outItem } = stacked
     ? planStackedTiles(op, infos[0]!, cfg, batch)
     : planBandTiles(op, infos, owc, cfg, batch, cutAt);
@@ -394,6 +569,7 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, cutAt?: numbe
     return {
       term: ti.t,
       windows: ti.windows,
+      taps: ti.taps,
       planes: ti.planes,
       ciBlocks: ti.ciBlocks,
       chunk,

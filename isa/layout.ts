@@ -16,9 +16,14 @@ export { packEntry, packParamEntry, unpackEntry, unpackParamEntry } from './word
 export function tensorImageBytes(desc: Pick<TensorDescriptor, 'shape' | 'layout'>, cfg: ArchConfig): number {
   const { dramLanes: n, dramEntryBytes: entryBytes } = deriveArch(cfg);
   const [, c, h, w] = desc.shape;
-  const blocks = Math.ceil(c / n);
+  const blocks = Math.ceil(laneCount(desc.layout, c) / n);
   const planeBytes = blocks * h * w * entryBytes;
   return desc.layout === 'nibble-planes' ? 2 * planeBytes : planeBytes;
+}
+
+/** Lanes a tensor of `c` channels fills per pixel: two per channel for 'nibble-lanes'. */
+function laneCount(layout: TensorDescriptor['layout'], c: number): number {
+  return layout === 'nibble-lanes' ? 2 * c : c;
 }
 
 /**
@@ -59,7 +64,9 @@ export function packTensorInto(
   }
   checkTensorValues(desc, data);
   out.fill(0, offset, Math.min(out.length, offset + batch * desc.imageStrideBytes));
-  const blocks = Math.ceil(c / n);
+  const split = desc.layout === 'nibble-lanes';
+  const lanesUsed = laneCount(desc.layout, c);
+  const blocks = Math.ceil(lanesUsed / n);
   const planeBytes = blocks * h * w * entryBytes;
   const lanes = new Int32Array(n);
   const planes = desc.layout === 'nibble-planes' ? 2 : 1;
@@ -70,10 +77,16 @@ export function packTensorInto(
       const down = planes === 2 ? plane * 4 : 0;
       const mask = planes === 2 ? 15 : -1;
       for (let cb = 0; cb < blocks; cb++) {
-        const used = Math.min(n, c - cb * n);
+        const used = Math.min(n, lanesUsed - cb * n);
         lanes.fill(0);
         for (let px = 0; px < hw; px++) {
-          for (let l = 0; l < used; l++) lanes[l] = (data[(b * c + cb * n + l) * hw + px]! >> down) & mask;
+          if (split) {
+            // nibble lanes: lane 2c the low nibble of channel c, lane 2c+1 the high one
+            for (let l = 0; l < used; l++)
+              lanes[l] = (data[(b * c + ((cb * n + l) >> 1)) * hw + px]! >> (4 * (l & 1))) & 15;
+          } else {
+            for (let l = 0; l < used; l++) lanes[l] = (data[(b * c + cb * n + l) * hw + px]! >> down) & mask;
+          }
           const off = offset + b * desc.imageStrideBytes + plane * planeBytes + (cb * hw + px) * entryBytes;
           if (off + entryBytes <= out.length) packLanes(lanes, 0, n, ab, out, off);
         }

@@ -161,8 +161,8 @@ function readTensor(h: HeaderReader, v: unknown, path: string, cfg: ArchConfig):
   if (shape.length !== 4)
     h.fail(`${path}.shape`, `must be [batch, channels, height, width], got ${shape.length} numbers`);
   const layout = h.string(o['layout'], `${path}.layout`);
-  if (layout !== 'blocked' && layout !== 'nibble-planes')
-    h.fail(`${path}.layout`, `must be 'blocked' or 'nibble-planes', got '${layout}'`);
+  if (layout !== 'blocked' && layout !== 'nibble-planes' && layout !== 'nibble-lanes')
+    h.fail(`${path}.layout`, `must be 'blocked', 'nibble-planes' or 'nibble-lanes', got '${layout}'`);
   const t: TensorDescriptor = {
     name: h.string(o['name'], `${path}.name`),
     dramAddr: h.int(o['dramAddr'], `${path}.dramAddr`),
@@ -285,7 +285,7 @@ function checkInputsDisjoint(
  * A descriptor's element width must fit its layout, or packing would silently
  * cut the values: 'blocked' holds up to config.bits.activation bits per
  * element, 'nibble-planes' splits unsigned values of up to twice that width
- * into two planes.
+ * into two planes, 'nibble-lanes' into two lanes.
  */
 function checkTensorLayout(h: HeaderReader, t: TensorDescriptor, path: string, cfg: ArchConfig): void {
   const ab = cfg.bits.activation;
@@ -297,8 +297,10 @@ function checkTensorLayout(h: HeaderReader, t: TensorDescriptor, path: string, c
   if (t.layout === 'nibble-planes') {
     if (t.bits <= ab || t.bits > 2 * ab)
       h.fail(`${path}.bits`, `a 'nibble-planes' tensor holds ${ab + 1} to ${2 * ab} bits, got ${t.bits}`);
-    if (t.signed) h.fail(`${path}.signed`, "a 'nibble-planes' tensor is unsigned");
   }
+  if (t.layout === 'nibble-lanes' && (t.bits <= 4 || t.bits > 8))
+    h.fail(`${path}.bits`, `a 'nibble-lanes' tensor holds 5 to 8 bits (two 4-bit nibble lanes), got ${t.bits}`);
+  if (t.layout !== 'blocked' && t.signed) h.fail(`${path}.signed`, `a '${t.layout}' tensor is unsigned`);
 }
 
 /**

@@ -172,7 +172,7 @@ function readTensor(r: FieldReader): TensorDescriptor {
     name: r.text('name'),
     dramAddr: r.int('dram'),
     shape: shape as [number, number, number, number],
-    layout: r.choice('layout', ['blocked', 'nibble-planes'] as const),
+    layout: r.choice('layout', ['blocked', 'nibble-planes', 'nibble-lanes'] as const),
     bits: r.int('bits'),
     signed: signed === 1,
     imageStrideBytes: r.int('image-stride'),

@@ -16,8 +16,12 @@ import type { Instruction } from './table.js';
  * - 'nibble-planes': an 8-bit unsigned tensor as two 4-bit 'blocked' tensors, per
  *   image: low nibbles (all blocks) then high nibbles (all blocks). The GEMM runs a
  *   pass over each plane, the high one with pshift = 4.
+ * - 'nibble-lanes': the same unsigned values as one 4-bit 'blocked' tensor of twice
+ *   the channels: lane 2c holds the low nibble of channel c, lane 2c+1 its high
+ *   nibble (with 4-bit lanes, byte c of an entry is channel c's value). Read by
+ *   tap-packed GEMMs with nibble_lanes = 1 (docs/architecture.md 7.6).
  */
-export type TensorLayout = 'blocked' | 'nibble-planes';
+export type TensorLayout = 'blocked' | 'nibble-planes' | 'nibble-lanes';
 
 export interface TensorDescriptor {
   name: string;
@@ -26,7 +30,7 @@ export interface TensorDescriptor {
   /** [batch, channels, height, width] */
   shape: [number, number, number, number];
   layout: TensorLayout;
-  /** element width of the logical tensor (8 for nibble-planes inputs) */
+  /** element width of the logical tensor (8 for nibble-planes and nibble-lanes inputs) */
   bits: number;
   signed: boolean;
   /** bytes from one image to the next */

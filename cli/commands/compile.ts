@@ -29,6 +29,12 @@ export const compileCommand: CommandSpec = {
         describe: 'also write the assembly listing (per-layer comments) to this file',
         normalize: true,
       })
+      .option('tap-packing', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'tap packing of layers with few input channels (--no-tap-packing: one tap per pass, for the generated RTL until it has tap packing)',
+      })
       .example(
         '$0 compile ../shared/reference/integernet-mnist-4bit.txt -o mnist.nbl',
         'compile for the default config',
@@ -41,7 +47,7 @@ export const compileCommand: CommandSpec = {
     const net = await loadModel(str(args, 'model')!, str(args, 'format'), cfg);
     const api = await compiler('nibble compile');
     const program = term.stepWithPhases(`compiling ${net.name} (batch ${batch})`, (onPhase) =>
-      api.compileNetwork(net, cfg, { batch, onPhase }),
+      api.compileNetwork(net, cfg, { batch, onPhase, tapPacking: bool(args, 'tap-packing') }),
     );
     const out = str(args, 'output')!;
     const listing = str(args, 'listing');

@@ -15,6 +15,9 @@ import {
   refuseModelOptions,
 } from '../inputs.js';
 import { cosimApi } from '../modules.js';
+import type { ArchConfig } from '../../arch/index.js';
+import type { Program } from '../../isa/index.js';
+import type { Network } from '../../models/index.js';
 import { requireTools, VERILATOR_BUILD } from '../tools.js';
 import { withShellOptions } from '../shell-args.js';
 import { colour, Terminal } from '../terminal.js';
@@ -22,6 +25,15 @@ import { showToolProgress } from '../tool-progress.js';
 import { ensureOutputDirectory, writeOutputFile } from '../../io/index.js';
 import { checked, verifyRandomCli, throughputLine, type Checked, type RandomThroughput } from './verify-random.js';
 import { verifyShellPrograms, verifyShellRandomCli } from './verify-shell.js';
+
+/**
+ * A model compiled for co-simulation: with tap packing only when the generated RTL
+ * runs it (RTL_RANDOM, cosim/verify.ts; rtl-gen/pending.ts).
+ */
+async function compileForRtl(net: Network, cfg: ArchConfig): Promise<Program> {
+  const { RTL_RANDOM } = await cosimApi('nibble verify MODEL', ['verifyProgram']);
+  return compileNetwork(net, cfg, 1, 'nibble verify MODEL', { tapPacking: RTL_RANDOM.program.tapPacking });
+}
 
 export const verifyCommand: CommandSpec = {
   command: 'verify [target]',
@@ -138,7 +150,7 @@ export const verifyCommand: CommandSpec = {
       const net = await loadModel(target!, str(args, 'format'), cfg);
       const data = loadDataset('mnist-test', images);
       const inputs = modelInputs(net, data);
-      const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+      const program = await compileForRtl(net, cfg);
       const bar = term.progress('co-simulating (AXI shell)', data.count);
       const runs = Array.from({ length: data.count }, (_, i) => ({
         name: `test image ${i}`,
@@ -169,7 +181,7 @@ export const verifyCommand: CommandSpec = {
       const net = await loadModel(target!, str(args, 'format'), cfg);
       const data = loadDataset('mnist-test', images);
       const inputs = modelInputs(net, data);
-      const program = await compileNetwork(net, cfg, 1, 'nibble verify MODEL');
+      const program = await compileForRtl(net, cfg);
       requireTools('nibble verify --rtl', VERILATOR_BUILD);
       const api = await cosimApi('nibble verify MODEL', ['verifyProgram']);
       if (process.stderr.isTTY && term.verbosity !== 'quiet')

@@ -25,7 +25,7 @@ describe('compiled program structure', () => {
     expect(inp).toMatchObject({
       name: 'input',
       shape: [2, 1, 28, 28],
-      layout: 'nibble-planes',
+      layout: 'nibble-lanes', // conv1 reads the 8-bit pixels tap-packed as nibble lanes (tap-packing.test.ts)
       bits: 8,
       signed: false,
     });
@@ -73,7 +73,7 @@ describe('compiled program structure', () => {
   test('live activation buffers never overlap (residual inputs stay alive until the shortcut)', () => {
     const resnet = zooNetwork('resnet', { inputSize: 16 });
     const lowered = lowerNetwork(resnet, DEFAULT_CONFIG);
-    const plans = lowered.ops.map((op) => planOp(op, DEFAULT_CONFIG, 2));
+    const plans = lowered.ops.map((op) => planOp(op, DEFAULT_CONFIG, 2, true));
     planDram(lowered, plans, DEFAULT_CONFIG, 2);
     const ts = lowered.tensors.filter((t) => t.role === 'intermediate');
     const shortcutInputs = lowered.ops.filter((op) => op.terms.length === 2).map((op) => op.terms[1]!.src);

@@ -110,7 +110,7 @@ export const arbProgram: fc.Arbitrary<Program> = arbConfigAndCode.chain(([cfg, c
       fc.integer({ min: 1, max: 8 }),
       fc.integer({ min: 1, max: 8 }),
     ),
-    layout: fc.constantFrom('blocked' as const, 'nibble-planes' as const),
+    layout: fc.constantFrom('blocked' as const, 'nibble-planes' as const, 'nibble-lanes' as const),
     bits: fc.constantFrom(4, 8),
     signed: fc.boolean(),
     extraStride: fc.integer({ min: 0, max: 64 }),
@@ -140,7 +140,7 @@ export const arbProgram: fc.Arbitrary<Program> = arbConfigAndCode.chain(([cfg, c
       const fixTensor = (t: (typeof r.inputs)[number]) => {
         const n = cfg.array.rows;
         const image =
-          Math.ceil(t.shape[1] / n) *
+          Math.ceil(((t.layout === 'nibble-lanes' ? 2 : 1) * t.shape[1]) / n) *
           t.shape[2] *
           t.shape[3] *
           ((n * cfg.bits.activation) / 8) *
@@ -153,7 +153,12 @@ export const arbProgram: fc.Arbitrary<Program> = arbConfigAndCode.chain(([cfg, c
           shape: t.shape,
           layout: t.layout,
           // the element width fits the layout (program-file.ts checkTensorLayout)
-          bits: t.layout === 'blocked' ? Math.min(t.bits, cfg.bits.activation) : 2 * cfg.bits.activation,
+          bits:
+            t.layout === 'blocked'
+              ? Math.min(t.bits, cfg.bits.activation)
+              : t.layout === 'nibble-lanes'
+                ? 8
+                : 2 * cfg.bits.activation,
           signed: t.layout === 'blocked' && t.signed,
           imageStrideBytes: stride,
         };

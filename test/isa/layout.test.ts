@@ -9,7 +9,8 @@ function naivePack(desc: TensorDescriptor, data: ArrayLike<number>, cfg: ArchCon
   const n = cfg.array.rows;
   const ab = cfg.bits.activation;
   const [batch, c, h, w] = desc.shape;
-  const blocks = Math.ceil(c / n);
+  const split = desc.layout === 'nibble-lanes'; // lane 2c: low nibble of channel c, lane 2c+1: high nibble
+  const blocks = Math.ceil((split ? 2 * c : c) / n);
   const eb = (n * ab) / 8;
   const planes = desc.layout === 'nibble-planes' ? 2 : 1;
   for (let i = desc.dramAddr; i < Math.min(out.length, desc.dramAddr + batch * desc.imageStrideBytes); i++) out[i] = 0;
@@ -21,9 +22,11 @@ function naivePack(desc: TensorDescriptor, data: ArrayLike<number>, cfg: ArchCon
             const entry =
               desc.dramAddr + b * desc.imageStrideBytes + (plane * blocks * h * w + (cb * h + y) * w + x) * eb;
             for (let l = 0; l < n; l++) {
-              const ch = cb * n + l;
+              const lane = cb * n + l;
+              const ch = split ? Math.floor(lane / 2) : lane;
               let v = ch < c ? data[((b * c + ch) * h + y) * w + x]! : 0;
               if (planes === 2) v = plane === 0 ? v % 16 : Math.floor(v / 16);
+              if (split) v = lane % 2 === 0 ? v % 16 : Math.floor(v / 16);
               for (let k = 0; k < ab; k++) {
                 const bit = l * ab + k;
                 const at = entry + (bit >> 3);
@@ -51,16 +54,22 @@ describe('packTensorInto', () => {
         1 + Math.floor(rnd() * 6),
       ];
       const signed = rnd() < 0.5;
-      const planes = cfg.bits.activation === 4 && rnd() < 0.4;
-      const bits = planes ? 1 + Math.floor(rnd() * 8) : 1 + Math.floor(rnd() * cfg.bits.activation);
+      const wide = cfg.bits.activation === 4 && rnd() < 0.4;
+      const planes = wide && rnd() < 0.5;
+      const split = wide && !planes;
+      const bits = wide ? 1 + Math.floor(rnd() * 8) : 1 + Math.floor(rnd() * cfg.bits.activation);
       const imageBytes =
-        (planes ? 2 : 1) * Math.ceil(shape[1] / n) * shape[2] * shape[3] * ((n * cfg.bits.activation) / 8);
+        (planes ? 2 : 1) *
+        Math.ceil(((split ? 2 : 1) * shape[1]) / n) *
+        shape[2] *
+        shape[3] *
+        ((n * cfg.bits.activation) / 8);
       const desc: TensorDescriptor = {
         name: 'x',
         shape,
         bits,
-        signed: signed && !planes,
-        layout: planes ? 'nibble-planes' : 'blocked',
+        signed: signed && !wide,
+        layout: planes ? 'nibble-planes' : split ? 'nibble-lanes' : 'blocked',
         dramAddr: Math.floor(rnd() * 40),
         imageStrideBytes: imageBytes + Math.floor(rnd() * 3) * 5,
       };
@@ -76,7 +85,7 @@ describe('packTensorInto', () => {
       const actual = new Uint8Array(size).fill(0xa5);
       packTensorInto(desc, data, cfg, actual, desc.dramAddr);
       expect(Buffer.compare(Buffer.from(actual), Buffer.from(expected)), `seed ${seed}`).toBe(0);
-      if (!planes) expect(unpackTensor(desc, actual, cfg)).toEqual(data);
+      if (!wide) expect(unpackTensor(desc, actual, cfg)).toEqual(data);
       const whole = packTensor(desc, data, cfg);
       expect(whole.length).toBe(shape[0] * desc.imageStrideBytes);
       const common = Math.min(whole.length, size - desc.dramAddr);

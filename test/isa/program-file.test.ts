@@ -265,7 +265,7 @@ describe('.nbl program file: config, header, segment and code checks', () => {
       /header inputs\[0\]\.shape: must be \[batch, channels, height, width\]/,
     );
     expect(readError(withHeader(bytes, (h) => (h.outputs[0].layout = 'nchw')))).toMatch(
-      /header outputs\[0\]\.layout: must be 'blocked' or 'nibble-planes'/,
+      /header outputs\[0\]\.layout: must be 'blocked', 'nibble-planes' or 'nibble-lanes'/,
     );
     expect(readError(withHeader(bytes, (h) => (h.meta.x = null)))).toBe(
       'p.nbl: header meta.x: must be a number, got null',
@@ -380,6 +380,23 @@ describe('.nbl program file: tensor descriptors and a strict header', () => {
         }),
       ),
     ).toMatch(/inputs\[0\]\.bits: a 'nibble-planes' tensor holds 5 to 8 bits, got 16/);
+    expect(
+      readError(
+        withHeader(good, (h) => {
+          h.inputs[0].layout = 'nibble-lanes';
+          h.inputs[0].bits = 4;
+        }),
+      ),
+    ).toMatch(/inputs\[0\]\.bits: a 'nibble-lanes' tensor holds 5 to 8 bits \(two 4-bit nibble lanes\), got 4/);
+    expect(
+      readError(
+        withHeader(good, (h) => {
+          h.inputs[0].layout = 'nibble-lanes';
+          h.inputs[0].bits = 8;
+          h.inputs[0].signed = true;
+        }),
+      ),
+    ).toMatch(/inputs\[0\]\.signed: a 'nibble-lanes' tensor is unsigned/);
     expect(readError(withHeader(good, (h) => (h.outputs[0].bits = 5)))).toMatch(
       /outputs\[0\]\.bits: 5 bits do not fit/,
     );

@@ -90,7 +90,7 @@ describe('malformed program text', () => {
     ],
     [
       '.input name=x dram=0 shape=1x1x2x2 layout=planar bits=4 signed=0 image-stride=64',
-      "p.s:1:43: layout must be one of blocked, nibble-planes, got 'planar'",
+      "p.s:1:43: layout must be one of blocked, nibble-planes, nibble-lanes, got 'planar'",
     ],
     [
       '.layer name="unclosed kind=conv2d macs=1 instructions=1',
