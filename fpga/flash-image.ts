@@ -15,7 +15,7 @@
 import { configHash } from '../arch/index.js';
 import { packTensor, type Instruction, type Program, type TensorDescriptor } from '../isa/index.js';
 import { shellImage } from '../cosim/index.js';
-import { generateShell, type ShellParams } from '../rtl-gen/index.js';
+import { generateShell, rtlPendingUse, type ShellParams } from '../rtl-gen/index.js';
 import { BOARD_MAP, FpgaError, type Board } from './boards.js';
 
 export interface BoardModelLayout {
@@ -88,6 +88,8 @@ export function boardModelImage(program: Program, board: Board, where = 'program
       `the board runs a model with one input and one output, one image per run; this program has ${program.inputs.length} inputs, ${program.outputs.length} outputs (compile with --batch 1)`,
       where,
     );
+  const pending = rtlPendingUse(program.code);
+  if (pending) throw new FpgaError(`${pending} (compile with --no-tap-packing)`, where);
   const p = generateShell(board.config, board.shell).params;
   const img = shellImage(program, p);
   const { roEnd, rwStart, rwEnd } = splitDram(program, p, where);

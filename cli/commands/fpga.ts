@@ -12,7 +12,7 @@ import { configHash, type ArchConfig } from '../../arch/index.js';
 import { bool, str, withConfig, withJson, type CommandSpec } from '../command.js';
 import { writeOutputFile, writeOutputs } from '../../io/index.js';
 import { CliUsageError, loadConfig, loadModel, loadProgram, parsePositiveInt } from '../inputs.js';
-import { compileNetwork } from '../engines.js';
+import { compiler } from '../engines.js';
 import { datasetInputsFor, loadDataset } from '../../models/index.js';
 import type { Program } from '../../isa/index.js';
 import { cosimApi, requirePart, shellApi } from '../modules.js';
@@ -40,7 +40,8 @@ async function boardModel(args: Record<string, unknown>, api: FpgaApi, target: s
     values = data.images.map((v) => v >> (8 - bits));
   } else {
     const net = await loadModel(target, str(args, 'format'), board.config);
-    program = await compileNetwork(net, board.config, 1, 'nibble fpga model');
+    // the generated RTL has no tap packing yet (rtl-gen/pending.ts): compile without it
+    program = (await compiler('nibble fpga model')).compileNetwork(net, board.config, { batch: 1, tapPacking: false });
     values = datasetInputsFor(net, data).values;
   }
   const img = api.boardModelImage(program, board, target);

@@ -43,7 +43,8 @@ const cfg = presetConfig('ice40-board');
 const net = loadModelJsonFile(MODEL);
 let program: Program;
 beforeAll(() => {
-  program = compileNetwork(net, cfg);
+  // the generated RTL has no tap packing yet
+  program = compileNetwork(net, cfg, { tapPacking: false });
 });
 
 const nop: Instruction = { op: 'NOP', pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0, unit: 0 } as Instruction;
@@ -72,9 +73,16 @@ describe('the MNIST model laid out for the board', () => {
   });
 
   it('refuses a program for another machine, naming the preset to compile with', () => {
-    const other = compileNetwork(net, presetConfig('default'));
+    const other = compileNetwork(net, presetConfig('default'), { tapPacking: false });
     expect(thrownMessage(() => boardModelImage(other, board, 'm.nbl'), FpgaError)).toMatch(
       /^m\.nbl: the program was compiled for config [0-9a-f]{16}, the hx8k-breakout board runs the ice40-board machine \([0-9a-f]{16}\): compile with --config preset:ice40-board$/,
+    );
+  });
+
+  it('refuses a tap-packed program, which the generated RTL cannot run yet, naming the instruction and the fix', () => {
+    const packed = compileNetwork(net, cfg);
+    expect(thrownMessage(() => boardModelImage(packed, board), FpgaError)).toBe(
+      'program: instruction 1: LOAD replicate=1 (tap packing) is not in the generated RTL yet: the simulator runs it, the co-simulation cannot (compile with --no-tap-packing)',
     );
   });
 
@@ -206,7 +214,7 @@ describe('nibble fpga model', () => {
       expect(readFileSync(join(out, 'driver', 'nibble_regs.h'), 'utf8')).toMatch(/#define NIBBLE_INSN_STREAM +1 /);
       mkdirSync(join(dir, 'p'));
       const nbl = join(dir, 'p', 'default.nbl');
-      expect((await nibble(['compile', MODEL, '-o', nbl, '-q'])).code).toBe(0);
+      expect((await nibble(['compile', MODEL, '-o', nbl, '-q', '--no-tap-packing'])).code).toBe(0);
       expectUserError(
         await nibble(['fpga', 'model', nbl, '--board', 'hx8k-breakout', '-o', join(dir, 'x')]),
         /^nibble: error\[NB-P000\]: .*default\.nbl: the program was compiled for config [0-9a-f]+, the hx8k-breakout board runs the ice40-board machine/,
