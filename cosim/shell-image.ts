@@ -52,7 +52,12 @@ export function shellImage(
 ): ShellImage {
   const prepared = prepareProgram(program);
   const words = prepared.count;
-  if (words > p.insnWords) {
+  if (p.streaming && words > p.maxProgramWords)
+    throw new RtlError(
+      `the program has ${words} instruction words; the streaming shell's ${p.indexBits}-bit instruction index runs at most ${p.maxProgramWords}: generate it with a larger indexBits`,
+      'program',
+    );
+  if (!p.streaming && words > p.insnWords) {
     throw new RtlError(
       `the program has ${words} instruction words (${words * 16} bytes) but the shell's instruction memory holds ${p.insnWords}: ` +
         `generate the shell with insnWords >= ${2 ** Math.ceil(Math.log2(words))} (nibble rtl --shell axi --insn-words N)`,

@@ -23,12 +23,14 @@ import {
   driverFiles,
   generateShell,
   generateShellHarness,
+  ERROR_BITS,
   runTool,
   SHELL_TOP,
   verilatorBuildArgs,
 } from '../rtl-gen/index.js';
 import { randomConfig, randomProgram, simulate } from '../sim/index.js';
 import { alignProgram, shellBusBytes, shellImage } from './shell-image.js';
+import { simulateOrOverflow } from './verify.js';
 import {
   SHELL_READ_OVERHEAD,
   SHELL_WRITE_OVERHEAD,
@@ -230,9 +232,14 @@ export interface VerifyShellResult {
   rtlCycles: number;
   bytesCompared: number;
   mismatch?: string;
+  /** the simulator's accumulator-overflow refusal, when the shell also set ERROR.ACC_OVF (they agree) */
+  accOverflow?: string;
   run: ShellRun;
   buildMs: number;
 }
+
+/** ERROR.ACC_OVF: the core's sticky acc_ovf as the shell reports it. */
+const ACC_OVF_BIT = 1 << ERROR_BITS.findIndex(([name]) => name === 'ACC_OVF');
 
 function firstTimingMismatch(
   program: Program,
@@ -268,12 +275,7 @@ export function verifyShellProgram(program: Program, opts: VerifyShellOptions = 
     );
   const seed = opts.seed ?? 1;
   const img = shellImage(program, p, opts.inputs, seed);
-  const sim = simulate(program, {
-    engine: 'fast',
-    seed,
-    ...(opts.inputs ? { inputs: opts.inputs } : {}),
-    energy: false,
-  });
+  const { sim, overflow } = simulateOrOverflow(program, seed, opts.inputs);
   const build = buildShellVerilator(cfg, opts.shell, opts.cacheDir);
   // the bus map: data at an odd 4 KiB offset (so the 4 KiB rule cuts bursts where core addresses do not), program after it
   const wide = p.addrBits > 32;
@@ -308,7 +310,13 @@ export function verifyShellProgram(program: Program, opts: VerifyShellOptions = 
   };
   const fail = (mismatch: string): VerifyShellResult => ({ ok: false, ...base, mismatch });
   if (run.violation) return fail(run.violation);
-  if (run.driverStatus !== 0) {
+  // an accumulator overflow is one outcome on both sides: the simulator refuses, the shell sets ERROR.ACC_OVF (alone)
+  const ovf = (run.errorBits & ACC_OVF_BIT) !== 0;
+  if (overflow !== undefined && !ovf)
+    return fail(`the simulator reports an ${overflow}; the shell did not set ERROR.ACC_OVF`);
+  if (overflow === undefined && ovf)
+    return fail('the shell set ERROR.ACC_OVF (accumulator overflow); the simulator reports none');
+  if (run.driverStatus !== 0 && !(overflow !== undefined && run.errorBits === ACC_OVF_BIT)) {
     const bits = run.errorBits ? ` (ERROR = 0x${run.errorBits.toString(16)})` : '';
     return fail(`the driver reported status ${run.driverStatus}: ${run.driverMessage}${bits}`);
   }
@@ -329,6 +337,7 @@ export function verifyShellProgram(program: Program, opts: VerifyShellOptions = 
     for (const [k, v] of expect)
       if (run.counters[k] !== v) return fail(`counter ${k}: simulator ${v}, RTL ${run.counters[k]}`);
   }
+  if (overflow !== undefined) return { ok: true, ...base, accOverflow: overflow };
   const simDram = sim.dram!;
   for (let i = 0; i < img.data.length; i++) {
     const a = simDram[i] ?? 0;

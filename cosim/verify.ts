@@ -78,7 +78,8 @@ function firstTimingMismatch(program: Program, sim: SimResult, rtl: HarnessRun):
  * an accumulator overflow, the timing engine's run (the cycles do not depend on
  * the data) and the overflow message without its instruction prefix.
  */
-function simulateOrOverflow(
+/** The fast simulator's result, or the timing engine's with the overflow text when the program overflows an accumulator. */
+export function simulateOrOverflow(
   program: Program,
   seed: number,
   inputs: VerifyOptions['inputs'],
@@ -98,7 +99,12 @@ function simulateOrOverflow(
  * `cycles` cycles need (a separately cached build). verifyProgram refuses a
  * program that explicit widths cannot represent.
  */
-function rtlWidthsFor(cfg: ArchConfig, instructions: number, cycles: number, given?: RtlOptions): Required<RtlOptions> {
+function rtlWidthsFor(
+  cfg: ArchConfig,
+  instructions: number,
+  cycles: number,
+  given?: RtlOptions,
+): ReturnType<typeof rtlOptions> {
   const defaults = rtlOptions(cfg);
   return rtlOptions(cfg, {
     indexBits: given?.indexBits ?? Math.max(defaults.indexBits, Math.ceil(Math.log2(instructions))),

@@ -7,7 +7,7 @@
  * loads the program image into the board's memory, runs it, reads the counters
  * and the DRAM back. The outputs must equal the simulator's.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,24 +18,61 @@ import { cachedBuild, driverFiles, generateShell, runTool, verilatorBuildArgs } 
 
 import { simulate } from '../sim/index.js';
 import { boardTopModule } from './board-top.js';
-import { boardByName, FpgaError, type Board } from './boards.js';
+import { BOARD_MAP, boardByName, FpgaError, type Board } from './boards.js';
+import type { BoardModelImage } from './flash-image.js';
 
 /** UART clocks per bit in the simulation build (the board's real rate would cost 104 clocks a bit). */
 export const SIM_CLOCKS_PER_BIT = 16;
 
-function harness(): string {
+function harness(flashBytes: number): string {
   return `// Verilator bench for nibble_board_top: its UART bridged to a pseudo-terminal (fpga/board-sim.ts)
 #include "Vnibble_board_top.h"
 #include "verilated.h"
+#define FLASH_BYTES ${flashBytes}u
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <unistd.h>
+#include <vector>
 static volatile sig_atomic_t stop = 0;
 static void onTerm(int) { stop = 1; }
+
+// A behavioural SPI flash (mode 0): READ 0x03 and FAST READ 0x0B (8 dummy clocks) from any 24-bit address,
+// sequential until CS rises; other commands (0xAB release from power-down, ...) are taken and ignored.
+// MOSI is taken on SCK's rising edge, MISO changes after its falling edge, MSB first; unprogrammed bytes are 0xFF.
+struct SpiFlash {
+  std::vector<unsigned char> mem;
+  enum Phase { CMD, ADDR, DUMMY, DATA, IGNORE } phase = CMD;
+  unsigned sh = 0, bits = 0, addr = 0, cmd = 0;
+  int outBit = 7;
+  bool sck = false;
+  unsigned long long reads = 0, bytes = 0;
+  explicit SpiFlash(size_t size) : mem(size, 0xFF) {}
+  unsigned char at(unsigned a) const { return mem[a % mem.size()]; }
+  // after every clock edge of the design: its outputs; returns MISO
+  int step(bool csb, bool nsck, bool mosi, int miso) {
+    if (csb) { phase = CMD; sh = bits = 0; sck = nsck; return miso; }
+    if (!sck && nsck) {  // rising: take MOSI
+      if (phase == CMD || phase == ADDR || phase == DUMMY) { sh = (sh << 1) | (mosi ? 1u : 0u); bits++; }
+      if (phase == CMD && bits == 8) {
+        cmd = sh & 0xFF; sh = bits = 0;
+        phase = (cmd == 0x03 || cmd == 0x0B) ? ADDR : IGNORE;
+      } else if (phase == ADDR && bits == 24) {
+        addr = sh & 0xFFFFFF; sh = bits = 0; outBit = 7; reads++;
+        phase = cmd == 0x0B ? DUMMY : DATA;
+      } else if (phase == DUMMY && bits == 8) { phase = DATA; sh = bits = 0; }
+    } else if (sck && !nsck && phase == DATA) {  // falling: the next bit out
+      miso = (at(addr) >> outBit) & 1;
+      if (--outBit < 0) { outBit = 7; addr = (addr + 1) & 0xFFFFFF; bytes++; }
+    }
+    sck = nsck;
+    return miso;
+  }
+};
+
 int main(int argc, char** argv) {
-  if (argc < 4) { fprintf(stderr, "usage: sim pty-path-file max-cycles clocks-per-bit\\n"); return 3; }
+  if (argc < 4) { fprintf(stderr, "usage: sim pty-path-file max-cycles clocks-per-bit [flash.bin offset]\\n"); return 3; }
   Verilated::commandArgs(argc, argv);
   signal(SIGTERM, onTerm);
   int m = posix_openpt(O_RDWR | O_NOCTTY);
@@ -49,8 +86,21 @@ int main(int argc, char** argv) {
   fclose(f);
   unsigned long long maxCycles = strtoull(argv[2], nullptr, 10);
   int cpb = atoi(argv[3]);
+  SpiFlash flash(FLASH_BYTES);
+  if (argc >= 6) {
+    FILE* img = fopen(argv[4], "rb");
+    unsigned long off = strtoul(argv[5], nullptr, 0);
+    if (!img) { perror(argv[4]); return 3; }
+    int ch;
+    for (unsigned long a = off; (ch = fgetc(img)) != EOF; a++) {
+      if (a >= flash.mem.size()) { fprintf(stderr, "board sim: %s does not fit the %zu-byte flash at 0x%lx\\n", argv[4], flash.mem.size(), off); return 3; }
+      flash.mem[a] = (unsigned char)ch;
+    }
+    fclose(img);
+  }
   Vnibble_board_top* top = new Vnibble_board_top;
   top->rx = 1;
+  top->flash_miso = 1;
   int txBit = -1, txCnt = 0; unsigned char txByte = 0;  // host -> board
   int rxBit = -1, rxCnt = 0; unsigned char rxByte = 0;  // board -> host
   unsigned long long bytesIn = 0, bytesOut = 0, cyc = 0;
@@ -71,8 +121,10 @@ int main(int argc, char** argv) {
       if (++rxBit > 9) { rxBit = -1; while (write(m, &rxByte, 1) != 1) usleep(100); bytesOut++; }
     }
     top->clk = 1; top->eval();
+    top->flash_miso = flash.step(top->flash_csb, top->flash_sck, top->flash_mosi, top->flash_miso);
   }
-  fprintf(stderr, "board sim: %llu cycles, %llu bytes in, %llu bytes out\\n", cyc, bytesIn, bytesOut);
+  fprintf(stderr, "board sim: %llu cycles, %llu bytes in, %llu bytes out, %llu flash reads, %llu flash bytes\\n", cyc,
+          bytesIn, bytesOut, flash.reads, flash.bytes);
   top->final();
   delete top;
   close(keep);
@@ -100,7 +152,7 @@ export function buildBoardSim(boardName: string, cfg?: ArchConfig, cacheDir?: st
     { name: 'nibble_board_top.v', text: `\`default_nettype none\n${top}\n\`default_nettype wire\n` },
   ];
   const driver = driverFiles(board.config, board.shell);
-  const sources = [...rtl, { name: 'bench.cpp', text: harness() }, ...driver];
+  const sources = [...rtl, { name: 'bench.cpp', text: harness(board.flash.bytes) }, ...driver];
   const b = cachedBuild(
     `board-${board.name}`,
     sources,
@@ -132,6 +184,60 @@ export interface BoardSimResult {
   wallMs: number;
 }
 
+/**
+ * Start the board's Verilator model (optionally with a flash image at its offset), run the host program
+ * against its pseudo-terminal in a work directory holding `files`, and stop the model.
+ */
+async function withBoardSim(
+  build: BoardSimBuild,
+  files: Record<string, Uint8Array>,
+  maxCycles: number,
+  hostArgs: (tty: string) => string[],
+  flash?: { image: Uint8Array; offset: number },
+): Promise<{
+  host: SpawnSyncReturns<string>;
+  work: string;
+  wallMs: number;
+  simLog: () => string;
+  done: () => Promise<void>;
+}> {
+  const work = mkdtempSync(join(tmpdir(), 'nibble-board-'));
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(work, name), bytes);
+  if (flash) writeFileSync(join(work, 'flash.bin'), flash.image);
+  const t0 = Date.now();
+  const args = ['pty.txt', String(maxCycles), String(SIM_CLOCKS_PER_BIT)];
+  const child = spawn(build.sim, flash ? [...args, 'flash.bin', String(flash.offset)] : args, {
+    cwd: work,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let simErr = '';
+  child.stderr.on('data', (d: Buffer) => (simErr += d.toString()));
+  // 'close': the model has exited and its stderr (the closing statistics line) is read to the end
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  let stopped = false;
+  const done = async () => {
+    if (stopped) return;
+    stopped = true;
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < 200 && !existsSync(join(work, 'pty.txt')); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!existsSync(join(work, 'pty.txt')))
+      throw new FpgaError(`the board simulation did not start: ${simErr.trim()}`, 'board sim');
+    const tty = readFileSync(join(work, 'pty.txt'), 'utf8').trim();
+    const host = spawnSync(build.host, hostArgs(tty), { cwd: work, encoding: 'utf8', timeout: 1_800_000 });
+    return { host, work, wallMs: Date.now() - t0, simLog: () => simErr, done };
+  } catch (e) {
+    await done();
+    throw e;
+  }
+}
+
+const hostFailure = (host: SpawnSyncReturns<string>) =>
+  `the host program exited with ${host.status ?? host.signal}: ${(host.stderr ?? '').trim()}`;
+
 /** Run a program on the simulated board through its UART with the host program; compare with the simulator. */
 export async function runBoardSim(
   build: BoardSimBuild,
@@ -141,38 +247,27 @@ export async function runBoardSim(
   const g = generateShell(build.board.config, build.board.shell);
   const img = shellImage(program, g.params);
   const sim = simulate(program, { engine: 'fast', energy: false });
-  const work = mkdtempSync(join(tmpdir(), 'nibble-board-'));
-  const t0 = Date.now();
-  const child = spawn(build.sim, ['pty.txt', String(maxCycles), String(SIM_CLOCKS_PER_BIT)], {
-    cwd: work,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let simErr = '';
-  child.stderr.on('data', (d: Buffer) => (simErr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const r = await withBoardSim(build, { 'code.bin': img.code, 'data.bin': img.data }, maxCycles, (tty) => [
+    'uart',
+    tty,
+    `0x${BOARD_MAP.bramBase.toString(16)}`,
+    String(build.board.memBytes),
+    'code.bin',
+    'data.bin',
+    'out.bin',
+  ]);
   try {
-    for (let i = 0; i < 200 && !existsSync(join(work, 'pty.txt')); i++) await new Promise((r) => setTimeout(r, 50));
-    if (!existsSync(join(work, 'pty.txt')))
-      throw new FpgaError(`the board simulation did not start: ${simErr.trim()}`, 'board sim');
-    const tty = readFileSync(join(work, 'pty.txt'), 'utf8').trim();
-    writeFileSync(join(work, 'code.bin'), img.code);
-    writeFileSync(join(work, 'data.bin'), img.data);
-    const host = spawnSync(build.host, ['uart', tty, String(build.board.memBytes), 'code.bin', 'data.bin', 'out.bin'], {
-      cwd: work,
-      encoding: 'utf8',
-      timeout: 600_000,
-    });
-    const wallMs = Date.now() - t0;
+    const { host } = r;
     const counters: Record<string, number> = {};
     for (const m of (host.stdout ?? '').matchAll(/^(\w+)\s+(\d+)$/gm)) counters[m[1]!] = Number(m[2]);
-    const base = { hostOutput: `${host.stdout ?? ''}${host.stderr ?? ''}`, counters, simCycles: sim.cycles, wallMs };
-    if (host.status !== 0)
-      return {
-        ok: false,
-        ...base,
-        mismatch: `the host program exited with ${host.status ?? host.signal}: ${(host.stderr ?? '').trim()}`,
-      };
-    const dram = new Uint8Array(readFileSync(join(work, 'out.bin')));
+    const base = {
+      hostOutput: `${host.stdout ?? ''}${host.stderr ?? ''}`,
+      counters,
+      simCycles: sim.cycles,
+      wallMs: r.wallMs,
+    };
+    if (host.status !== 0) return { ok: false, ...base, mismatch: hostFailure(host) };
+    const dram = new Uint8Array(readFileSync(join(r.work, 'out.bin')));
     for (let i = 0; i < img.data.length; i++) {
       if (dram[i] !== sim.dram![i])
         return {
@@ -183,8 +278,58 @@ export async function runBoardSim(
     }
     return { ok: true, ...base };
   } finally {
-    child.kill('SIGTERM');
-    await exited;
-    rmSync(work, { recursive: true, force: true });
+    await r.done();
+  }
+}
+
+export interface BoardModelRun {
+  /** per image: the class the host program printed, the core's cycles and the whole run's (TOTAL_CYCLES) */
+  classes: number[];
+  cycles: number[];
+  totalCycles: number[];
+  /** the output tensor bytes of every image, as the host read them back */
+  outputs: Uint8Array;
+  hostOutput: string;
+  /** the board model's closing line: cycles, UART bytes, flash reads (commands) and flash bytes */
+  simLog: string;
+  wallMs: number;
+}
+
+/**
+ * Classify images on the simulated board: the flash model holds the model's flash image, the unchanged host
+ * program (`nibble_run classify`) writes each image into the block RAM, runs it and reads the output back.
+ * Throws FpgaError when the host program fails.
+ */
+export async function runBoardModel(
+  build: BoardSimBuild,
+  image: BoardModelImage,
+  images: Uint8Array,
+  maxCycles = 2_000_000_000,
+): Promise<BoardModelRun> {
+  const enc = new TextEncoder();
+  const r = await withBoardSim(
+    build,
+    { 'model.txt': enc.encode(image.manifest), 'images.bin': images },
+    maxCycles,
+    (tty) => ['classify', tty, 'model.txt', 'images.bin', 'outputs.bin', '1500000'],
+    { image: image.flash, offset: image.flashOffset },
+  );
+  try {
+    const { host } = r;
+    if (host.status !== 0) throw new FpgaError(hostFailure(host), 'nibble_run classify');
+    const rows = [...(host.stdout ?? '').matchAll(/^image (\d+) class (\d+) cycles (\d+) total_cycles (\d+)$/gm)];
+    const outputs = new Uint8Array(readFileSync(join(r.work, 'outputs.bin')));
+    await r.done();
+    return {
+      classes: rows.map((m) => Number(m[2])),
+      cycles: rows.map((m) => Number(m[3])),
+      totalCycles: rows.map((m) => Number(m[4])),
+      outputs,
+      hostOutput: `${host.stdout ?? ''}${host.stderr ?? ''}`,
+      simLog: r.simLog().trim(),
+      wallMs: r.wallMs,
+    };
+  } finally {
+    await r.done();
   }
 }

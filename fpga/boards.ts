@@ -11,6 +11,12 @@ export class FpgaError extends NibbleError {
   static override readonly defaultCode: DiagnosticCode = 'NB-P000';
 }
 
+/**
+ * The board design's AXI address map (fpga/board-top.ts), the same on every board: bus addresses below
+ * flashWindow read the SPI flash byte at that address (read only), the block RAM sits at bramBase.
+ */
+export const BOARD_MAP = { addrBits: 20, flashWindow: 0x80000, bramBase: 0x80000 } as const;
+
 export interface Board {
   name: string;
   description: string;
@@ -19,7 +25,16 @@ export interface Board {
   package: string;
   /** on-board oscillator driving the design (no PLL) */
   clockMHz: number;
-  pins: { clk: string; rx: string; tx: string; leds: string[] };
+  pins: {
+    clk: string;
+    rx: string;
+    tx: string;
+    leds: string[];
+    /** the configuration flash's SPI pins (free for the design once configured) */
+    flash: { csb: string; sck: string; mosi: string; miso: string };
+  };
+  /** the SPI flash: its size, and where nibble's image may start (past the bitstream) */
+  flash: { bytes: number; imageStart: number; part: string };
   /** LEDs are active low */
   ledsActiveLow: boolean;
   /** UART bit rate of the host link */
@@ -30,7 +45,7 @@ export interface Board {
   config: ArchConfig;
   shell: ShellOptions;
   /** how to program the board (docs/board.md) */
-  flash: string;
+  programming: string;
 }
 
 /** The boards' machine is the `ice40-board` preset (arch/presets.ts), so `--config preset:ice40-board` names it everywhere. */
@@ -43,13 +58,22 @@ export const BOARDS: Record<string, Board> = {
     device: 'hx8k',
     package: 'ct256',
     clockMHz: 12,
-    pins: { clk: 'J3', rx: 'B10', tx: 'B12', leds: ['B5', 'B4', 'A2', 'A1', 'C5', 'C4', 'B3', 'C3'] },
+    pins: {
+      clk: 'J3',
+      rx: 'B10',
+      tx: 'B12',
+      leds: ['B5', 'B4', 'A2', 'A1', 'C5', 'C4', 'B3', 'C3'],
+      flash: { csb: 'R12', sck: 'R11', mosi: 'P12', miso: 'P11' },
+    },
+    // N25Q032 (4 MiB); the HX8K bitstream is 135,100 bytes
+    flash: { bytes: 4 << 20, imageStart: 0x40000, part: 'Micron N25Q032 (4 MiB)' },
     ledsActiveLow: false,
     baud: 115200,
     memBytes: 4096,
     config: boardMachine(),
-    shell: { addrBits: 16, insnWords: 64, writeBurstBeats: 4 },
-    flash: 'iceprog nibble.bin (jumpers J6 horizontal, J7 in place: flash mode; or iceprog -S nibble.bin to load SRAM)',
+    shell: { addrBits: BOARD_MAP.addrBits, insnWords: 64, writeBurstBeats: 4, stream: true },
+    programming:
+      'iceprog nibble.bin (jumpers J6 horizontal, J7 in place: flash mode; or iceprog -S nibble.bin to load SRAM)',
   },
   icebreaker: {
     name: 'icebreaker',
@@ -57,13 +81,15 @@ export const BOARDS: Record<string, Board> = {
     device: 'up5k',
     package: 'sg48',
     clockMHz: 12,
-    pins: { clk: '35', rx: '6', tx: '9', leds: ['11', '37'] },
+    pins: { clk: '35', rx: '6', tx: '9', leds: ['11', '37'], flash: { csb: '16', sck: '15', mosi: '14', miso: '17' } },
+    // W25Q128 (16 MiB); the UP5K bitstream is 104,090 bytes
+    flash: { bytes: 16 << 20, imageStart: 0x40000, part: 'Winbond W25Q128 (16 MiB)' },
     ledsActiveLow: true,
     baud: 115200,
     memBytes: 4096,
     config: boardMachine(),
-    shell: { addrBits: 16, insnWords: 64, writeBurstBeats: 4 },
-    flash: 'iceprog nibble.bin',
+    shell: { addrBits: BOARD_MAP.addrBits, insnWords: 64, writeBurstBeats: 4, stream: true },
+    programming: 'iceprog nibble.bin',
   },
 };
 
@@ -82,6 +108,10 @@ export function pcf(b: Board): string {
     `set_io rx ${b.pins.rx}`,
     `set_io tx ${b.pins.tx}`,
     ...b.pins.leds.map((p, i) => `set_io led[${i}] ${p}`),
+    `set_io flash_csb ${b.pins.flash.csb}`,
+    `set_io flash_sck ${b.pins.flash.sck}`,
+    `set_io flash_mosi ${b.pins.flash.mosi}`,
+    `set_io flash_miso ${b.pins.flash.miso}`,
     '',
   ].join('\n');
 }

@@ -18,10 +18,15 @@ export interface RtlOptions {
   indexBits?: number;
   /** width of the performance counters (perf_macs has log2(rows x cols) more bits); default 32, 48 for rows >= 16 */
   counterBits?: number;
+  /** an `insn_gnt` input on the instruction port: a word is taken only when granted, so an instruction memory may make fetch wait (the AXI shell's streaming buffer); default false: every read is granted */
+  insnHandshake?: boolean;
 }
 
 /** The options with defaults filled in and checked. */
-export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): Required<RtlOptions> {
+/** RtlOptions with the widths filled in; insnHandshake only when asked for (the default core has none). */
+export type ResolvedRtlOptions = Required<Omit<RtlOptions, 'insnHandshake'>> & Pick<RtlOptions, 'insnHandshake'>;
+
+export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): ResolvedRtlOptions {
   const indexBits = opts.indexBits ?? 16;
   const counterBits = opts.counterBits ?? (cfg.array.rows >= 16 ? 48 : 32);
   if (!Number.isInteger(indexBits) || indexBits < 4 || indexBits > 32)
@@ -34,7 +39,7 @@ export function rtlOptions(cfg: ArchConfig, opts: RtlOptions = {}): Required<Rtl
       'rtl options',
     );
   }
-  return { indexBits, counterBits };
+  return { indexBits, counterBits, ...(opts.insnHandshake ? { insnHandshake: true } : {}) };
 }
 
 /** Overrides for tests and studies: a derived architecture or an instruction layout other than the config's. */

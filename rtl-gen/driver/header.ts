@@ -68,10 +68,12 @@ function configDefines(p: ShellParams): string[] {
     ['NIBBLE_CFG_QUEUE_STORE', String(c.queues.store)],
     ['NIBBLE_CFG_REQUANT_STAGES', String(c.requantStages)],
     ['NIBBLE_CFG_CLOCK_KHZ', String(Math.round(c.clockMHz * 1000))],
-    ['NIBBLE_INSN_WORDS', String(p.insnWords), 'instruction memory depth: the longest program'],
+    ['NIBBLE_INSN_WORDS', String(p.insnWords), 'instruction memory depth (the streaming ring when NIBBLE_INSN_STREAM)'],
+    ['NIBBLE_INSN_STREAM', p.streaming ? '1' : '0', 'the shell streams the program while the core runs'],
+    ['NIBBLE_MAX_PROGRAM_WORDS', String(p.maxProgramWords), 'the longest program the shell runs'],
     ['NIBBLE_AXI_ADDR_BITS', String(p.addrBits)],
     ['NIBBLE_COUNTER_BITS', String(p.counterBits)],
-    ['NIBBLE_PROGRAM_ALIGN', String(Math.max(16, c.dram.busBytes)), 'PROGRAM_BASE alignment in bytes'],
+    ['NIBBLE_PROGRAM_ALIGN', String(p.programAlign), 'PROGRAM_BASE alignment in bytes'],
     ['NIBBLE_DATA_ALIGN', String(c.dram.busBytes), 'DATA_BASE alignment in bytes'],
   ];
   return ['/* ---- the config (arch/config.ts) ---- */', ...rows.map(([n, v, d]) => define(n, v, d))];

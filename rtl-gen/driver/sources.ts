@@ -29,7 +29,7 @@ enum {
   NIBBLE_E_ID = -2,       /* the ID register does not read 'NIBL': no nibble shell at this address */
   NIBBLE_E_VERSION = -3,  /* the register map version differs from this header's */
   NIBBLE_E_CONFIG = -4,   /* the hardware was built for another config (CONFIG_HASH differs) */
-  NIBBLE_E_TOO_LONG = -5, /* the program is longer than NIBBLE_INSN_WORDS */
+  NIBBLE_E_TOO_LONG = -5, /* the program is longer than NIBBLE_MAX_PROGRAM_WORDS */
   NIBBLE_E_TOO_BIG = -6,  /* the data image is larger than NIBBLE_CFG_DRAM_SIZE_BYTES */
   NIBBLE_E_ALIGN = -7,    /* PROGRAM_BASE or DATA_BASE is not aligned (NIBBLE_PROGRAM_ALIGN, NIBBLE_DATA_ALIGN) */
   NIBBLE_E_BUSY = -8,     /* a run is in progress */
@@ -73,7 +73,8 @@ typedef struct nibble_counters {
 /* Check that io reaches a shell built for this header's config. */
 int nibble_open(nibble_dev *dev, const nibble_io *io);
 /* Copy the program (words x 16 bytes) and the data image (the core's DRAM from address 0) into memory and
-   program PROGRAM_BASE, PROGRAM_LENGTH and DATA_BASE. */
+   program PROGRAM_BASE, PROGRAM_LENGTH and DATA_BASE. code NULL: the program is already at program_base
+   (a board's flash); data_bytes 0: nothing is copied. */
 int nibble_load(nibble_dev *dev, const void *code, uint32_t words, uint64_t program_base, const void *data,
                 size_t data_bytes, uint64_t data_base);
 /* Start a run; use_irq: enable the DONE and ERROR interrupts (else they stay disabled). */
@@ -107,7 +108,7 @@ void nibble_io_baremetal(nibble_io *io, uintptr_t regs, uintptr_t mem_virt, uint
 int nibble_io_devmem(nibble_io *io, uint64_t regs_phys, uint64_t mem_phys, size_t mem_size);
 int nibble_io_uio(nibble_io *io, const char *uio_path, uint64_t mem_phys, size_t mem_size);
 /* Linux: a board's UART host link (nibble fpga build): registers and the board's memory over the link. */
-int nibble_io_uart(nibble_io *io, const char *tty, size_t mem_size);
+int nibble_io_uart(nibble_io *io, const char *tty, uint64_t mem_bus, size_t mem_size);
 void nibble_io_close(nibble_io *io);
 #endif
 
@@ -145,13 +146,15 @@ int nibble_open(nibble_dev *dev, const nibble_io *io) {
 int nibble_load(nibble_dev *dev, const void *code, uint32_t words, uint64_t program_base, const void *data,
                 size_t data_bytes, uint64_t data_base) {
   int r;
-  if (!dev || !dev->io || !code || (data_bytes && !data) || !dev->io->mem_write) return NIBBLE_E_ARG;
-  if (words == 0 || words > NIBBLE_INSN_WORDS) return NIBBLE_E_TOO_LONG;
+  if (!dev || !dev->io || (data_bytes && !data) || ((code || data_bytes) && !dev->io->mem_write)) return NIBBLE_E_ARG;
+  if (words == 0 || words > NIBBLE_MAX_PROGRAM_WORDS) return NIBBLE_E_TOO_LONG;
   if ((uint64_t)data_bytes > NIBBLE_CFG_DRAM_SIZE_BYTES) return NIBBLE_E_TOO_BIG;
   if (program_base % NIBBLE_PROGRAM_ALIGN || data_base % NIBBLE_DATA_ALIGN) return NIBBLE_E_ALIGN;
   if (!(rd(dev, NIBBLE_REG_CTRL) & NIBBLE_CTRL_AP_IDLE_MASK)) return NIBBLE_E_BUSY;
-  r = dev->io->mem_write(dev->io->ctx, program_base, code, (size_t)words * NIBBLE_INSN_BYTES);
-  if (r) return r;
+  if (code) { /* NULL: the program is in memory already (a board's flash) */
+    r = dev->io->mem_write(dev->io->ctx, program_base, code, (size_t)words * NIBBLE_INSN_BYTES);
+    if (r) return r;
+  }
   if (data_bytes) {
     r = dev->io->mem_write(dev->io->ctx, data_base, data, data_bytes);
     if (r) return r;
@@ -268,7 +271,7 @@ const char *nibble_strerror(int status) {
     case NIBBLE_E_ID: return "no nibble shell at this address (ID register mismatch)";
     case NIBBLE_E_VERSION: return "register map version differs from nibble_regs.h: regenerate the driver";
     case NIBBLE_E_CONFIG: return "the hardware was built for another config (CONFIG_HASH differs from nibble_regs.h)";
-    case NIBBLE_E_TOO_LONG: return "the program is longer than the instruction memory (NIBBLE_INSN_WORDS)";
+    case NIBBLE_E_TOO_LONG: return "the program is longer than the shell runs (NIBBLE_MAX_PROGRAM_WORDS)";
     case NIBBLE_E_TOO_BIG: return "the data image is larger than the core's DRAM (NIBBLE_CFG_DRAM_SIZE_BYTES)";
     case NIBBLE_E_ALIGN: return "PROGRAM_BASE or DATA_BASE is not aligned";
     case NIBBLE_E_BUSY: return "a run is in progress";
@@ -438,10 +441,14 @@ export const EXAMPLE_C = String.raw`/*
  * nibble_run.c: run a program image on the accelerator from Linux and write the DRAM back.
  *   nibble_run uio /dev/uio0 MEM_PHYS MEM_SIZE code.bin data.bin out.bin
  *   nibble_run devmem REGS_PHYS MEM_PHYS MEM_SIZE code.bin data.bin out.bin
- *   nibble_run uart /dev/ttyUSB1 MEM_SIZE code.bin data.bin out.bin      (a board: nibble fpga build)
+ *   nibble_run uart /dev/ttyUSB1 MEM_BUS MEM_SIZE code.bin data.bin out.bin      (a board: nibble fpga build)
  * code.bin: the instruction words (16 bytes each); data.bin: the core's DRAM image from address 0
  * (write both with: nibble fpga image PROGRAM.nbl -o DIR). The program goes at the start of the memory
  * window, the data right after it (64-byte aligned); out.bin receives the DRAM after the run.
+ *   nibble_run classify /dev/ttyUSB1 model.txt images.bin outputs.bin [TIMEOUT_MS]
+ * a model in the board's flash (nibble fpga build --model M: model.txt, flash.bin, images.bin): per image of
+ * images.bin, write it into the block RAM, run, read the output tensor back (appended to outputs.bin) and
+ * print its class.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -466,6 +473,118 @@ static int fail(const char *what, int status) {
   return 1;
 }
 
+static int report_run(nibble_dev *dev, int r) {
+  int a;
+  if (r == NIBBLE_E_RUN) {
+    for (a = 0; a < 32; a++)
+      if (nibble_error_bits(dev) >> a & 1u) fprintf(stderr, "nibble_run: error: %s\n", nibble_error_name((unsigned)a));
+    return 1;
+  }
+  return r ? fail("run", r) : 0;
+}
+
+/* model.txt (nibble fpga build --model): "key value..." lines */
+#define MAX_CLASSES 1024
+typedef struct model_file {
+  char config_hash[32];
+  uint64_t mem_bus, mem_size, program_base, program_words, data_base, rw_addr, rw_bytes;
+  uint64_t input_addr, input_bytes, output_addr, output_bytes, class_bits, classes;
+  uint64_t class_byte[MAX_CLASSES], class_shift[MAX_CLASSES];
+} model_file;
+
+static int read_model(const char *path, model_file *m) {
+  static const char *const keys[] = {"mem_bus", "mem_size", "program_base", "program_words", "data_base",
+                                     "rw_addr", "rw_bytes", "input_addr", "input_bytes", "output_addr",
+                                     "output_bytes", "class_bits"};
+  uint64_t *const vals[] = {&m->mem_bus, &m->mem_size, &m->program_base, &m->program_words, &m->data_base,
+                            &m->rw_addr, &m->rw_bytes, &m->input_addr, &m->input_bytes, &m->output_addr,
+                            &m->output_bytes, &m->class_bits};
+  char line[256], key[64], v1[64], v2[64], v3[64];
+  unsigned i, lineno = 0, seen = 0;
+  FILE *f = fopen(path, "r");
+  memset(m, 0, sizeof *m);
+  if (!f) { fprintf(stderr, "nibble_run: cannot read %s\n", path); return 1; }
+  while (fgets(line, sizeof line, f)) {
+    int n;
+    lineno++;
+    if (line[0] == '#' || line[0] == '\n') continue;
+    n = sscanf(line, "%63s %63s %63s %63s", key, v1, v2, v3);
+    if (n >= 2 && !strcmp(key, "config_hash")) { strncpy(m->config_hash, v1, sizeof m->config_hash - 1); continue; }
+    if (n == 4 && !strcmp(key, "class") && m->classes < MAX_CLASSES) {
+      m->class_byte[m->classes] = strtoull(v2, NULL, 0);
+      m->class_shift[m->classes++] = strtoull(v3, NULL, 0);
+      continue;
+    }
+    for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+      if (n == 2 && !strcmp(key, keys[i])) { *vals[i] = strtoull(v1, NULL, 0); seen |= 1u << i; break; }
+    if (i == sizeof keys / sizeof keys[0]) {
+      fprintf(stderr, "nibble_run: %s:%u: unknown line '%s'\n", path, lineno, key);
+      fclose(f);
+      return 1;
+    }
+  }
+  fclose(f);
+  for (i = 0; i < m->classes; i++)
+    if (m->class_byte[i] >= m->output_bytes || m->class_shift[i] + m->class_bits > 8) seen = 0;
+  if (seen != (1u << (sizeof keys / sizeof keys[0])) - 1u || !m->classes || !m->class_bits || m->class_bits > 8 ||
+      !m->input_bytes || !m->output_bytes) {
+    fprintf(stderr, "nibble_run: %s: incomplete (write it with nibble fpga build --model)\n", path);
+    return 1;
+  }
+  if (strcmp(m->config_hash, NIBBLE_CONFIG_HASH_STR)) {
+    fprintf(stderr, "nibble_run: %s: compiled for config %s, this driver is for %s\n", path, m->config_hash,
+            NIBBLE_CONFIG_HASH_STR);
+    return 1;
+  }
+  return 0;
+}
+
+static int classify(int argc, char **argv) {
+  nibble_io io;
+  nibble_dev dev;
+  nibble_counters c;
+  model_file m;
+  size_t images_len, k, count;
+  unsigned char *images, *out, *zeros;
+  uint32_t timeout = argc > 6 ? (uint32_t)strtoul(argv[6], NULL, 0) : 60000u;
+  FILE *outs;
+  int r;
+  if (read_model(argv[3], &m)) return 1;
+  images = (unsigned char *)slurp(argv[4], &images_len);
+  if (!images || images_len % m.input_bytes) { fprintf(stderr, "nibble_run: %s is not a whole number of %llu-byte images\n", argv[4], (unsigned long long)m.input_bytes); return 1; }
+  count = images_len / m.input_bytes;
+  if ((r = nibble_io_uart(&io, argv[2], m.mem_bus, (size_t)m.mem_size))) return fail("open", r);
+  if ((r = nibble_open(&dev, &io))) return fail("probe", r);
+  /* the program and the read-only tensors are in flash: only the registers are set */
+  r = nibble_load(&dev, NULL, (uint32_t)m.program_words, m.program_base, NULL, 0, m.data_base);
+  if (r) return fail("load", r);
+  zeros = (unsigned char *)calloc(m.rw_bytes ? m.rw_bytes : 1u, 1);
+  out = (unsigned char *)malloc(m.output_bytes ? m.output_bytes : 1u);
+  outs = fopen(argv[5], "wb");
+  if (!zeros || !out || !outs) { fprintf(stderr, "nibble_run: cannot write %s\n", argv[5]); return 1; }
+  if ((r = nibble_write_data(&dev, m.rw_addr, zeros, (size_t)m.rw_bytes))) return fail("clear the block RAM", r);
+  for (k = 0; k < count; k++) {
+    unsigned i, best = 0;
+    int best_v = -1000;
+    if ((r = nibble_write_data(&dev, m.input_addr, images + k * m.input_bytes, (size_t)m.input_bytes))) return fail("write the image", r);
+    if ((r = report_run(&dev, nibble_run(&dev, 0, timeout)))) return r;
+    nibble_read_counters(&dev, &c);
+    if ((r = nibble_read_data(&dev, m.output_addr, out, (size_t)m.output_bytes))) return fail("read the output", r);
+    if (fwrite(out, 1, (size_t)m.output_bytes, outs) != m.output_bytes) { fprintf(stderr, "nibble_run: cannot write %s\n", argv[5]); return 1; }
+    for (i = 0; i < m.classes; i++) {
+      unsigned raw = ((unsigned)out[m.class_byte[i]] >> m.class_shift[i]) & ((1u << m.class_bits) - 1u);
+      int v = raw >> (m.class_bits - 1) ? (int)raw - (1 << m.class_bits) : (int)raw; /* two's complement */
+      if (v > best_v) { best_v = v; best = i; }
+    }
+    printf("image %lu class %u cycles %llu total_cycles %llu\n", (unsigned long)k, best,
+           (unsigned long long)c.value[NIBBLE_COUNTER_CYCLES], (unsigned long long)c.value[NIBBLE_COUNTER_TOTAL_CYCLES]);
+    fflush(stdout);
+  }
+  if (fclose(outs)) { fprintf(stderr, "nibble_run: cannot write %s\n", argv[5]); return 1; }
+  nibble_io_close(&io);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   nibble_io io;
   nibble_dev dev;
@@ -473,20 +592,23 @@ int main(int argc, char **argv) {
   size_t code_len, data_len, mem_size;
   void *code, *data;
   uint64_t mem_base;
-  int mode, r, i, a, k;
+  int mode, r, i, k;
   FILE *out;
-  mode = argc > 1 ? argv[1][0] : 0; /* 'u' uio, 'd' devmem, 'a' uart (argv[1] = "uart") */
+  mode = argc > 1 ? argv[1][0] : 0; /* 'u' uio, 'd' devmem, 'a' uart (argv[1] = "uart"), 'c' classify */
   if (argc > 1 && !strcmp(argv[1], "uart")) mode = 'a';
-  if (!((mode == 'a' && argc == 7) || ((mode == 'u' || mode == 'd') && argc == 8))) {
+  if (argc > 1 && strcmp(argv[1], "classify") && mode == 'c') mode = 0;
+  if (!(((mode == 'u' || mode == 'd' || mode == 'a') && argc == 8) || (mode == 'c' && (argc == 6 || argc == 7)))) {
     fprintf(stderr, "usage: nibble_run uio /dev/uioN MEM_PHYS MEM_SIZE code.bin data.bin out.bin\n"
                     "       nibble_run devmem REGS_PHYS MEM_PHYS MEM_SIZE code.bin data.bin out.bin\n"
-                    "       nibble_run uart /dev/ttyUSBn MEM_SIZE code.bin data.bin out.bin\n");
+                    "       nibble_run uart /dev/ttyUSBn MEM_BUS MEM_SIZE code.bin data.bin out.bin\n"
+                    "       nibble_run classify /dev/ttyUSBn model.txt images.bin outputs.bin [TIMEOUT_MS]\n");
     return 2;
   }
-  k = mode == 'a' ? 4 : 5; /* first file argument */
-  mem_base = mode == 'a' ? 0 : strtoull(argv[3], NULL, 0);
-  mem_size = (size_t)strtoull(argv[k - 1], NULL, 0);
-  if (mode == 'a') r = nibble_io_uart(&io, argv[2], mem_size);
+  if (mode == 'c') return classify(argc, argv);
+  k = 5; /* first file argument */
+  mem_base = strtoull(argv[3], NULL, 0);
+  mem_size = (size_t)strtoull(argv[4], NULL, 0);
+  if (mode == 'a') r = nibble_io_uart(&io, argv[2], mem_base, mem_size);
   else if (mode == 'u') r = nibble_io_uio(&io, argv[2], mem_base, mem_size);
   else r = nibble_io_devmem(&io, strtoull(argv[2], NULL, 0), mem_base, mem_size);
   if (r) return fail("open", r);
@@ -497,13 +619,7 @@ int main(int argc, char **argv) {
   r = nibble_load(&dev, code, (uint32_t)(code_len / NIBBLE_INSN_BYTES), mem_base, data, data_len,
                   mem_base + ((code_len + 63u) & ~(size_t)63u));
   if (r) return fail("load", r);
-  r = nibble_run(&dev, mode == 'u', 10000u);
-  if (r == NIBBLE_E_RUN) {
-    for (a = 0; a < 32; a++)
-      if (nibble_error_bits(&dev) >> a & 1u) fprintf(stderr, "nibble_run: error: %s\n", nibble_error_name((unsigned)a));
-    return 1;
-  }
-  if (r) return fail("run", r);
+  if ((r = report_run(&dev, nibble_run(&dev, mode == 'u', 10000u)))) return r;
   nibble_read_counters(&dev, &c);
   for (i = 0; i < NIBBLE_COUNTER_COUNT; i++) printf("%-14s %llu\n", nibble_counter_name((unsigned)i), (unsigned long long)c.value[i]);
   if ((r = nibble_read_data(&dev, 0, data, data_len))) return fail("read back", r);
@@ -575,11 +691,12 @@ static int ux_mem(const nibble_io *io, char cmd, uint64_t addr, uint8_t *buf, si
     size_t n = len > 0xFFFFu ? 0xFFFFu : len;
     uint8_t c[6], k;
     int r;
-    if (addr + n > io->mem_size) return NIBBLE_E_RANGE;
+    uint64_t at = addr - io->mem_bus; /* the link addresses the board's memory from 0 */
+    if (addr < io->mem_bus || at + n > io->mem_size) return NIBBLE_E_RANGE;
     c[0] = (uint8_t)cmd;
-    c[1] = (uint8_t)addr;
-    c[2] = (uint8_t)(addr >> 8);
-    c[3] = (uint8_t)(addr >> 16);
+    c[1] = (uint8_t)at;
+    c[2] = (uint8_t)(at >> 8);
+    c[3] = (uint8_t)(at >> 16);
     c[4] = (uint8_t)n;
     c[5] = (uint8_t)(n >> 8);
     r = ux_put(io, c, 6);
@@ -608,8 +725,9 @@ static uint64_t ux_now_ms(void *ctx) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* tty: the board's UART (e.g. /dev/ttyUSB1); mem_size: the board's memory (nibble fpga boards). */
-int nibble_io_uart(nibble_io *io, const char *tty, size_t mem_size) {
+/* tty: the board's UART (e.g. /dev/ttyUSB1); [mem_bus, mem_bus + mem_size): the board's memory on its bus (the
+   block RAM, nibble fpga boards). */
+int nibble_io_uart(nibble_io *io, const char *tty, uint64_t mem_bus, size_t mem_size) {
   struct termios t;
   memset(io, 0, sizeof *io);
   io->ctx = io;
@@ -618,6 +736,7 @@ int nibble_io_uart(nibble_io *io, const char *tty, size_t mem_size) {
   io->mem_write = ux_mem_write;
   io->mem_read = ux_mem_read;
   io->now_ms = ux_now_ms;
+  io->mem_bus = mem_bus;
   io->mem_size = mem_size;
   io->mem_fd = -1;
   io->fd = open(tty, O_RDWR | O_NOCTTY);

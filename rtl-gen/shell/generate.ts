@@ -31,7 +31,11 @@ function moduleFile(cfg: ArchConfig, name: string, body: string): { name: string
 export function generateShell(cfg: ArchConfig, opts: ShellOptions = {}): GeneratedShell {
   const p = shellParams(cfg, opts);
   const regs = registerMap(p.cfg, opts);
-  const core = generateVerilog(p.cfg, { indexBits: p.indexBits, counterBits: p.counterBits });
+  const core = generateVerilog(p.cfg, {
+    indexBits: p.indexBits,
+    counterBits: p.counterBits,
+    insnHandshake: p.streaming,
+  });
   const files = [
     ...core.files,
     moduleFile(p.cfg, 'nibble_axil_regs', axilRegsModule(regs)),

@@ -33,6 +33,12 @@ export interface ShellOptions {
   insnWords?: number;
   /** beats of the write buffer, which is also the longest write burst (power of two, <= 256); default 16 (config.bus.writeBurst) */
   writeBurstBeats?: number;
+  /**
+   * stream the program while the core runs (docs/board.md, "Streaming instructions"): the instruction memory is a
+   * ring refilled over a second, read-only AXI4 master (m_axi_insn) and the core's fetch waits for its word, so a
+   * program may be longer than insnWords (up to 2^indexBits - 1 words); default false
+   */
+  stream?: boolean;
   /** bring the core's trace ports out of the shell top (verification builds); default false */
   trace?: boolean;
   /** the core's bookkeeping widths (index and counter bits) */
@@ -54,6 +60,12 @@ export interface ShellParams {
   modelled: boolean;
   /** the core has an instruction handshake, so a program longer than the instruction buffer streams through it */
   streaming: boolean;
+  /** streaming: words per refill burst (at most 256 beats and 4 KiB; PROGRAM_BASE is aligned to a burst) */
+  streamBurstWords: number;
+  /** the longest program the shell runs: insnWords, or 2^indexBits - 1 when streaming */
+  maxProgramWords: number;
+  /** PROGRAM_BASE alignment in bytes */
+  programAlign: number;
   trace: boolean;
   indexBits: number;
   counterBits: number;
@@ -116,6 +128,22 @@ function effectiveBus(cfg: ArchConfig, opts: ShellOptions): BusConfig {
   return cfg.bus;
 }
 
+/** Whether the shell streams its program; throws RtlError for a config the streaming buffer does not cover. */
+function streamCheck(cfg: ArchConfig, opts: ShellOptions, busBytes: number): boolean {
+  if (!opts.stream) return false;
+  if (cfg.bus)
+    throw new RtlError(
+      "stream: the simulator's bus model (config.bus) does not cover the streaming instruction buffer: drop the config's bus section or the stream option",
+      'shell options',
+    );
+  if (busBytes > 16)
+    throw new RtlError(
+      `stream: the refill assembles 128-bit words from beats of at most 16 bytes, the bus has ${busBytes}: set dram.busBytes to at most 16`,
+      'shell options',
+    );
+  return true;
+}
+
 /** Fill in and check the shell options for a config. */
 export function shellParams(cfgIn: ArchConfig, opts: ShellOptions = {}): ShellParams {
   const cfg = validateConfig(cfgIn);
@@ -141,6 +169,13 @@ export function shellParams(cfgIn: ArchConfig, opts: ShellOptions = {}): ShellPa
   const maxEntryBeats = Math.max(...entries.slice(0, 3).map((e) => e.beats));
   const programBeats = Math.ceil((insnWords * 16) / busBytes);
   const rowBeats = (2 ** a.dimBits - 1) * maxEntryBeats;
+  const streaming = streamCheck(cfg, opts, busBytes);
+  if (streaming && addrBits < indexBits + 4)
+    throw new RtlError(
+      `stream: addrBits ${addrBits} cannot address a program of 2^${indexBits} words: use addrBits >= ${indexBits + 4}`,
+      'shell options',
+    );
+  const streamBurstWords = Math.min(insnWords / 2, (256 * busBytes) / 16);
   return {
     cfg,
     addrBits,
@@ -150,7 +185,10 @@ export function shellParams(cfgIn: ArchConfig, opts: ShellOptions = {}): ShellPa
     writeBurstBeats,
     bus,
     modelled: cfg.bus !== undefined,
-    streaming: false,
+    streaming,
+    streamBurstWords,
+    maxProgramWords: streaming ? 2 ** indexBits - 1 : insnWords,
+    programAlign: streaming ? streamBurstWords * 16 : Math.max(16, busBytes),
     trace: opts.trace ?? false,
     indexBits,
     counterBits,

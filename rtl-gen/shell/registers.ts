@@ -61,7 +61,7 @@ export interface RegisterMap {
 /** 'NIBL' in ASCII: a register read that returns it proves the bus reaches a nibble shell. */
 export const SHELL_ID = 0x4e49424c;
 /** Bumped whenever an offset or a field of this map changes. */
-export const REGISTER_MAP_VERSION = 1;
+export const REGISTER_MAP_VERSION = 2;
 
 /** Bits of ERROR (sticky until the next ap_start). */
 export const ERROR_BITS = [
@@ -73,6 +73,10 @@ export const ERROR_BITS = [
   [
     'ALIGN',
     'PROGRAM_BASE is not aligned to 16 bytes and the bus width, or DATA_BASE not to the bus width: the run was refused',
+  ],
+  [
+    'ACC_OVF',
+    "a GEMM wrote an accumulator lane outside bits.accumulator (the core's sticky acc_ovf; the run continues, the ACC keeps the wrapped sum; the simulator refuses such a program)",
   ],
 ] as const;
 

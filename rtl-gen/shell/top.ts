@@ -70,7 +70,7 @@ ${axi('AR')}
   input wire m_axi_gmem_RLAST,
   input wire [0:0] m_axi_gmem_RID,
   input wire [1:0] m_axi_gmem_RRESP,
-  // AXI4-Lite slave: the register map (docs/registers.md)
+${p.streaming ? insnPorts(p) : ''}  // AXI4-Lite slave: the register map (docs/registers.md)
   input wire s_axi_control_AWVALID,
   output wire s_axi_control_AWREADY,
   input wire [${A - 1}:0] s_axi_control_AWADDR,
@@ -92,6 +92,97 @@ ${axi('AR')}
   output wire interrupt${trace}
   /* verilator lint_on SYMRSVDWORD */
 );`;
+}
+
+/** Streaming: the read-only AXI4 master that refills the instruction ring. */
+function insnPorts(p: ShellParams): string {
+  const AW = p.addrBits;
+  return `  // AXI4 master, read only: the streaming instruction refill
+  output wire m_axi_insn_ARVALID,
+  input wire m_axi_insn_ARREADY,
+  output wire [${AW - 1}:0] m_axi_insn_ARADDR,
+  output wire [0:0] m_axi_insn_ARID,
+  output wire [7:0] m_axi_insn_ARLEN,
+  output wire [2:0] m_axi_insn_ARSIZE,
+  output wire [1:0] m_axi_insn_ARBURST,
+  output wire [3:0] m_axi_insn_ARCACHE,
+  output wire [2:0] m_axi_insn_ARPROT,
+  input wire m_axi_insn_RVALID,
+  output wire m_axi_insn_RREADY,
+  input wire [${p.busBits - 1}:0] m_axi_insn_RDATA,
+  input wire m_axi_insn_RLAST,
+  input wire [1:0] m_axi_insn_RRESP,
+`;
+}
+
+/**
+ * Streaming (ShellOptions.stream): the instruction memory is a ring of
+ * insnWords words, word w in slot w mod insnWords. While the core runs, bursts
+ * of streamBurstWords words are requested on m_axi_insn, one at a time, as long
+ * as their slots hold only words the core has passed (below s_lo, its latest
+ * instruction address, which never decreases); the core's read is granted once
+ * its word has arrived (or lies past PROGRAM_LENGTH, or the refill failed:
+ * both read as an illegal opcode, so fetch stops and the run ends).
+ */
+function streamRefill(p: ShellParams, k: TopFacts): string {
+  const { AW, IX, IA } = k;
+  const SW = IX + 2;
+  const C = p.streamBurstWords;
+  const K = 128 / p.busBits;
+  const KB = Math.log2(K);
+  const w = (e: string, from: number) => zext(e, from, SW);
+  const assembly =
+    K === 1
+      ? `  wire s_word_done = i_hs;
+  wire [127:0] s_word = m_axi_insn_RDATA;`
+      : `  // ${K} beats per word, beat 0 in the low bytes
+  reg [${127 - p.busBits}:0] s_asm;
+  reg [${KB - 1}:0] s_k;
+  wire s_word_done = i_hs && s_k == ${KB}'d${K - 1};
+  wire [127:0] s_word = {m_axi_insn_RDATA, s_asm};
+  always @(posedge ap_clk) begin
+    if (rst || s_begin) begin s_asm <= 0; s_k <= 0; end
+    else if (i_hs) begin s_asm <= ${K === 2 ? 'm_axi_insn_RDATA' : `{m_axi_insn_RDATA, s_asm[${127 - p.busBits}:${p.busBits}]}`}; s_k <= s_k + 1'b1; end
+  end`;
+  return `  // ---------------------------------------------------------------- streaming instruction ring, refilled over m_axi_insn
+  wire s_begin = start && st == S_IDLE;  // f_begin
+  reg [${SW - 1}:0] s_rq, s_wp, s_lo;  // words requested, words written, the core's latest instruction address
+  reg s_busy, s_err, s_arvalid;
+  reg [${AW - 1}:0] s_araddr;
+  reg [7:0] s_arlen;
+  wire [${SW - 1}:0] s_len = ${w(`program_length[${IX - 1}:0]`, IX)};
+  wire [${SW - 1}:0] s_left = s_len - s_rq;
+  wire [${SW - 1}:0] s_n = s_left < ${SW}'d${C} ? s_left : ${SW}'d${C};
+  // no new burst once the core is done: AP_DONE waits for the one in flight, so the next run never sees its beats
+  wire s_issue = st == S_RUN && !core_done && !s_busy && !s_err && s_rq != s_len && s_rq + s_n <= s_lo + ${SW}'d${p.insnWords};
+  wire i_hs = m_axi_insn_RVALID;  // RREADY is always high
+  assign m_axi_insn_RREADY = 1'b1;
+  assign m_axi_insn_ARVALID = s_arvalid; assign m_axi_insn_ARADDR = s_araddr; assign m_axi_insn_ARLEN = s_arlen;
+  assign m_axi_insn_ARSIZE = 3'd${p.busSize}; assign m_axi_insn_ARBURST = 2'b01; assign m_axi_insn_ARID = 1'b0;
+  assign m_axi_insn_ARCACHE = 4'b0011; assign m_axi_insn_ARPROT = 3'b000;
+${assembly}
+  assign imem_we = s_word_done && !s_err;
+  assign imem_wa = s_wp[${IA - 1}:0];
+  assign imem_wd = s_word;
+  wire [${SW - 1}:0] s_at = ${w('insn_addr', IX)};
+  assign insn_gnt = s_at < s_wp || s_at >= s_len || s_err;
+  wire s_fault = i_hs && m_axi_insn_RRESP[1];
+  always @(posedge ap_clk) begin
+    if (rst || s_begin) begin
+      s_rq <= 0; s_wp <= 0; s_lo <= 0; s_busy <= 1'b0; s_err <= 1'b0; s_arvalid <= 1'b0; s_araddr <= 0; s_arlen <= 8'd0;
+    end else begin
+      if (s_issue) begin
+        s_arvalid <= 1'b1; s_busy <= 1'b1; s_rq <= s_rq + s_n;
+        s_araddr <= program_base + {${zext(`s_rq[${IX - 1}:0]`, IX, AW - 4)}, 4'd0};
+        s_arlen <= ${K === 1 ? `s_n[7:0] - 8'd1` : `{s_n[${7 - KB}:0], ${KB}'d0} - 8'd1`};
+      end else if (m_axi_insn_ARREADY) s_arvalid <= 1'b0;
+      if (i_hs && m_axi_insn_RLAST) s_busy <= 1'b0;
+      if (s_fault) s_err <= 1'b1;
+      if (s_word_done) s_wp <= s_wp + 1'b1;
+      if (insn_rd) s_lo <= s_at;
+    end
+  end
+`;
 }
 
 /** Program fetch: how R beats become 128-bit words of the instruction memory. */
@@ -204,7 +295,7 @@ function topFacts(p: ShellParams) {
   const macW = PC + Math.log2(p.cfg.array.rows * p.cfg.array.cols);
   const NE = ERROR_BITS.length;
   const bus = p.busBytes;
-  const alignBits = Math.max(4, p.busSize);
+  const alignBits = Math.log2(p.programAlign);
   // beats of the program: LENGTH x 16 / busBytes, rounded up
   const perWord = Math.log2(128 / Math.min(128, DW));
   const fetchBeats =
@@ -283,7 +374,7 @@ function topRegsAndCore(p: ShellParams, m: RegisterMap, k: TopFacts): string {
 
   // ---------------------------------------------------------------- the core
   reg core_hold, core_start;
-  wire core_done, core_err, insn_rd;
+  wire core_done, core_err, core_acc_ovf, insn_rd;${p.streaming ? '\n  wire insn_gnt;  // the streaming ring holds the word the core asks for' : ''}
   wire [${IX - 1}:0] insn_addr;
   wire [127:0] insn_data;
   wire rd_req_valid, rd_req_ready, rd_resp_ready;
@@ -302,8 +393,8 @@ function topRegsAndCore(p: ShellParams, m: RegisterMap, k: TopFacts): string {
   /* verilator lint_off PINCONNECTEMPTY */
   nibble_top u_core (
     .clk(ap_clk), .rst(rst || core_hold), .start(core_start), .done(core_done), .err(core_err),
-    .acc_ovf(),  // not in the status register yet (docs/rtl.md, "Compute unit")
-    .insn_rd(insn_rd), .insn_addr(insn_addr), .insn_data(insn_data),
+    .acc_ovf(core_acc_ovf),
+    .insn_rd(insn_rd), .insn_addr(insn_addr), .insn_data(insn_data),${p.streaming ? ' .insn_gnt(insn_gnt),' : ''}
     .rd_req_valid(rd_req_valid), .rd_req_ready(rd_req_ready), .rd_req_addr(rd_req_addr),
     .rd_req_entries(rd_req_entries), .rd_req_entry_bytes(rd_req_entry_bytes),
     .rd_resp_valid(rd_resp_valid), .rd_resp_data(rd_resp_data), .rd_resp_ready(rd_resp_ready),
@@ -328,11 +419,11 @@ function topMemoryPaths(p: ShellParams, k: TopFacts): string {
   wire [127:0] imem_wd, imem_q;
   nibble_sdp_ram #(.W(128), .AW(${IA})) u_imem (
     .clk(ap_clk), .we(imem_we), .wa(imem_wa), .wd(imem_wd), .re(insn_rd), .ra(insn_addr[${IA - 1}:0]), .rd(imem_q));
-  // a word at or past PROGRAM_LENGTH reads as an illegal opcode: a program without HALT stops with ERROR.ILLEGAL
+${p.streaming ? streamRefill(p, k) : ''}  // a word at or past PROGRAM_LENGTH reads as an illegal opcode: a program without HALT stops with ERROR.ILLEGAL
   reg past_end;
   always @(posedge ap_clk) begin
     if (rst) past_end <= 1'b0;
-    else if (insn_rd) past_end <= ${zext('insn_addr', IX, 32)} >= program_length;
+    else if (insn_rd) past_end <= ${zext('insn_addr', IX, 32)} >= program_length${p.streaming ? ' || s_err' : ''};
   end
   assign insn_data = past_end ? 128'h0F : imem_q;
 
@@ -340,7 +431,7 @@ function topMemoryPaths(p: ShellParams, k: TopFacts): string {
   wire rq_ready;
   reg f_req;
   wire f_begin = start && st == S_IDLE;
-  wire len_ok = program_length != 32'd0 && program_length <= 32'd${p.insnWords};
+  wire len_ok = program_length != 32'd0 && program_length <= 32'd${p.maxProgramWords};
   wire align_ok = program_base[${alignBits - 1}:0] == ${alignBits}'d0${p.busSize > 0 ? ` && data_base[${p.busSize - 1}:0] == ${p.busSize}'d0` : ''};
 ${requestShape(p)}
   wire [${AW - 1}:0] c_addr = data_base + ${zext('rd_req_addr', p.dramAddrBits, AW)};
@@ -366,10 +457,17 @@ ${coreReadPath(p)}
 ${fetchAssembly(p)}
   reg [${BC - 1}:0] f_left;
   reg [${IA}:0] f_word;
-  assign imem_we = f_word_done && st == S_FETCH && ${zext('f_word', IA + 1, 32)} < program_length;
+${
+  p.streaming
+    ? `  /* verilator lint_off UNUSEDSIGNAL */
+  wire unused_fetch = ^f_word_data;  // streaming: the ring is written by the refill
+  /* verilator lint_on UNUSEDSIGNAL */
+`
+    : `  assign imem_we = f_word_done && st == S_FETCH && ${zext('f_word', IA + 1, 32)} < program_length;
   assign imem_wa = f_word[${IA - 1}:0];
   assign imem_wd = f_word_data;
-  wire f_complete = st == S_FETCH && !f_req && f_left == 0 && !f_busy;
+`
+}  wire f_complete = st == S_FETCH && !f_req && f_left == 0 && !f_busy;
   always @(posedge ap_clk) begin
     if (rst) begin rd_resp_valid <= 1'b0; rd_resp_data <= 0; end
     else begin rd_resp_valid <= r_hs && st == S_RUN; rd_resp_data <= r_aligned; end
@@ -395,8 +493,9 @@ ${fetchAssembly(p)}
 }
 
 /** nibble_axi_top: the run sequencer, errors and the shell's counters. */
-function topSequencer(k: TopFacts): string {
+function topSequencer(p: ShellParams, k: TopFacts): string {
   const { NE, fetchBeats } = k;
+  const st = p.streaming;
   return `  // ---------------------------------------------------------------- sequencer, errors and counters
   reg [${NE - 1}:0] err_n;
   always @(*) begin
@@ -404,12 +503,13 @@ function topSequencer(k: TopFacts): string {
     if (f_begin) err_n = {${NE}{1'b0}};
     if (f_begin && !len_ok) err_n[${E.LENGTH}] = 1'b1;
     if (f_begin && !align_ok) err_n[${E.ALIGN}] = 1'b1;
-    if (r_hs && m_axi_gmem_RRESP[1] && st == S_FETCH) err_n[${E.FETCH_RESP}] = 1'b1;
+    if (r_hs && m_axi_gmem_RRESP[1] && st == S_FETCH) err_n[${E.FETCH_RESP}] = 1'b1;${st ? `\n    if (s_fault) err_n[${E.FETCH_RESP}] = 1'b1;` : ''}
     if (r_hs && m_axi_gmem_RRESP[1] && st == S_RUN) err_n[${E.READ_RESP}] = 1'b1;
     if (w_err) err_n[${E.WRITE_RESP}] = 1'b1;
     if (core_err && st == S_RUN) err_n[${E.ILLEGAL}] = 1'b1;
+    if (core_acc_ovf && st == S_RUN) err_n[${E.ACC_OVF}] = 1'b1;
   end
-  wire first_bus_err = err_resp == 3'd0 && ((r_hs && m_axi_gmem_RRESP[1] && st != S_IDLE) || w_err);
+  wire first_bus_err = err_resp == 3'd0 && ((r_hs && m_axi_gmem_RRESP[1] && st != S_IDLE) || w_err${st ? ' || s_fault' : ''});
   always @(posedge ap_clk) begin
     if (rst) begin
       st <= S_IDLE; core_hold <= 1'b1; core_start <= 1'b0; f_req <= 1'b0; f_left <= 0; f_word <= 0;
@@ -424,18 +524,18 @@ function topSequencer(k: TopFacts): string {
         done_sticky <= 1'b0; err_resp <= 3'd0; err_addr <= 0;
         c_fetch <= 0; c_total <= 0; c_rbeats <= 0; c_wbeats <= 0;
         if (len_ok && align_ok) begin
-          st <= S_FETCH; core_hold <= 1'b1; f_req <= 1'b1; f_word <= 0;
-          f_left <= ${fetchBeats};
+          st <= S_FETCH; core_hold <= 1'b1; f_req <= 1'b${st ? 0 : 1}; f_word <= 0;
+          f_left <= ${st ? '0' : fetchBeats};${st ? '  // streaming: the core starts next cycle, the ring fills as it runs' : ''}
         end else begin
           done_sticky <= 1'b1; done_evt <= 1'b1;
         end
       end else if (first_bus_err) begin
-        err_resp <= {w_err, w_err ? w_code : m_axi_gmem_RRESP};
-        err_addr <= w_err ? w_addr : ar_last;
+        err_resp <= {w_err, w_err ? w_code : ${st ? '(r_hs && m_axi_gmem_RRESP[1]) ? m_axi_gmem_RRESP : m_axi_insn_RRESP' : 'm_axi_gmem_RRESP'}};
+        err_addr <= w_err ? w_addr : ${st ? '(r_hs && m_axi_gmem_RRESP[1]) ? ar_last : s_araddr' : 'ar_last'};
       end
       if (st != S_IDLE) c_total <= c_total + 1'b1;
       if (st == S_FETCH) c_fetch <= c_fetch + 1'b1;
-      if (r_hs) c_rbeats <= c_rbeats + 1'b1;
+      ${st ? `c_rbeats <= c_rbeats + {${k.PC - 1}'d0, r_hs} + {${k.PC - 1}'d0, i_hs};` : "if (r_hs) c_rbeats <= c_rbeats + 1'b1;"}
       if (w_beat) c_wbeats <= c_wbeats + 1'b1;
       if (st == S_FETCH) begin
         if (f_req && rq_ready) f_req <= 1'b0;
@@ -446,7 +546,7 @@ function topSequencer(k: TopFacts): string {
           else begin st <= S_RUN; core_hold <= 1'b0; core_start <= 1'b1; end
         end
       end
-      if (st == S_RUN && core_done) begin st <= S_IDLE; done_sticky <= 1'b1; done_evt <= 1'b1; end
+      if (st == S_RUN && core_done${st ? ' && !s_busy' : ''}) begin st <= S_IDLE; done_sticky <= 1'b1; done_evt <= 1'b1; end
     end
   end
 endmodule
@@ -455,5 +555,5 @@ endmodule
 
 export function axiTopModule(p: ShellParams, m: RegisterMap): string {
   const k = topFacts(p);
-  return topRegsAndCore(p, m, k) + topMemoryPaths(p, k) + topSequencer(k);
+  return topRegsAndCore(p, m, k) + topMemoryPaths(p, k) + topSequencer(p, k);
 }

@@ -2,7 +2,9 @@
  * nibble_fetch, fetch and dispatch (docs/architecture.md section 3): one word
  * per cycle from the instruction port into the queue of its unit; a full
  * queue holds the word (and everything behind it); HALT or an illegal word
- * stops fetch. Also the run state and `done`.
+ * stops fetch. Also the run state and `done`. With the instruction handshake
+ * (RtlOptions.insnHandshake) a read counts only when `insn_gnt` is high, so a
+ * streaming instruction buffer can hold fetch until its word has arrived.
  */
 import { MNEMONICS, UNITS, type Mnemonic } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
@@ -30,6 +32,9 @@ function dispatchCases(f: CoreFacts): string[] {
   return [...groups].map(([rhs, ops]) => `${ops.map(opc).join(', ')}: f_tgt = ${rhs};`);
 }
 
+/** The instruction handshake (RtlOptions.insnHandshake): a read the memory does not grant is repeated next cycle. */
+export const INSN_GNT_DOC = "the memory takes this cycle's read: insn_data holds word insn_addr next cycle";
+
 export function fetchModule(f: CoreFacts): VerilogModule {
   const { d } = f;
   const m = new VerilogModule(
@@ -48,6 +53,7 @@ export function fetchModule(f: CoreFacts): VerilogModule {
   m.output('insn_rd');
   m.output('insn_addr', d.IX);
   m.input('insn_data', d.INSN_W);
+  if (f.opts.insnHandshake) m.input('insn_gnt', 1, { doc: INSN_GNT_DOC });
   m.portGroup('dispatch into the queues');
   for (const u of UNITS) m.input(`${QUEUE_PREFIX[u]}_full`);
   for (const u of UNITS) m.output(`${QUEUE_PREFIX[u]}_push`);
@@ -84,7 +90,7 @@ ${dispatchCases(f)
   m.assign('done', 'running && halted && all_idle');
   m.clocked(`
     if (start) running <= 1'b1;
-    if (running && !halted) fv <= 1'b1;
+    if (running && !halted) fv <= ${f.opts.insnHandshake ? 'insn_gnt' : "1'b1"};
     if (f_fire) begin
       fidx <= fidx + 1'b1;
       if (${tgt('halt')} || ${tgt('illegal')}) begin halted <= 1'b1; fv <= 1'b0; end

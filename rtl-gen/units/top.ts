@@ -6,6 +6,7 @@
 import { UNITS } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
+import { INSN_GNT_DOC } from './fetch.js';
 import { PERF_COUNTERS } from './perf.js';
 import { dramReadPorts, dramWritePorts, tracePorts } from './ports.js';
 import { queueParams } from './queue.js';
@@ -26,6 +27,7 @@ function corePorts(m: VerilogModule, f: CoreFacts): void {
   m.output('insn_rd');
   m.output('insn_addr', d.IX);
   m.input('insn_data', d.INSN_W);
+  if (f.opts.insnHandshake) m.input('insn_gnt', 1, { doc: INSN_GNT_DOC });
   m.portGroup('DRAM read channel (LOAD): request = entries of entry_bytes from addr; response = beats');
   dramReadPorts(m, f);
   m.portGroup('DRAM write channel (STORE): one beat per cycle, byte strobes, response after the last beat');

@@ -66,6 +66,9 @@ describe('generated C header', () => {
     }
     expect(h).toContain(`#define NIBBLE_CONFIG_HASH                       0x${configHash(CFG8)}ULL`);
     expect(h).toMatch(/#define NIBBLE_CFG_BUS_BYTES +2 /);
+    // the core's sticky accumulator overflow is ERROR bit 6, named for nibble_run's report
+    expect(h).toMatch(/#define NIBBLE_ERROR_ACC_OVF +0x40u /);
+    expect(h).toMatch(/#define NIBBLE_ERROR_NAMES \{ .*"acc_ovf" \}/);
   });
 
   it('carries the ISA field layout of the config (isaLayout), not a copy', () => {

@@ -23,7 +23,7 @@ import {
 } from '../../cosim/index.js';
 import { lintShell, shellParams } from '../../rtl-gen/index.js';
 import { randomProgram } from '../../sim/index.js';
-import { CFG4, CFG8, A_OUT, A_WGT, directedPrograms, halt, load, store } from '../rtl/programs.js';
+import { CFG4, CFG8, A_OUT, A_WGT, directedPrograms, halt, load, overflowProgram, store } from '../rtl/programs.js';
 import { thrownMessage } from '../thrown.js';
 
 const HAVE_VERILATOR = toolAvailable('verilator');
@@ -182,6 +182,20 @@ describe.skipIf(!HAVE_VERILATOR)('shell: co-simulation', () => {
     expect(f.run.counters['cycles']).toBe(0);
   });
 
+  it("reports the core's accumulator overflow as ERROR.ACC_OVF and the interrupt, with the simulator's timing", () => {
+    // 420 << 6 = 26880 fits 16 bits: no ERROR bit; 420 << 7 does not: the simulator refuses, the shell sets ACC_OVF
+    const fits = verifyShellProgram(overflowProgram([{ pshift: 6 }]), { irq: true });
+    expectOk(fits, 'a sum that just fits');
+    expect(fits.run.errorBits).toBe(0);
+    const over = verifyShellProgram(overflowProgram([{ pshift: 7 }]), { irq: true });
+    expectOk(over, 'the shift overflows');
+    expect(over.accOverflow).toMatch(/^accumulator overflow: ACC entry 0 lane 0 would become 53760/);
+    expect(over.run.errorBits).toBe(1 << 6);
+    expect(over.run.driverStatus).toBe(-10);
+    expect(over.run.driverMessage).toBe('the run finished with errors (see the ERROR register)');
+    expect(over.rtlCycles).toBe(over.simCycles);
+  });
+
   it('the driver itself refuses a program larger than the instruction memory, before touching the hardware', () => {
     const build = buildShellVerilator(CFG4);
     const words = build.params.insnWords + 1;
@@ -197,7 +211,7 @@ describe.skipIf(!HAVE_VERILATOR)('shell: co-simulation', () => {
       dataBase: 0x1_0000_0000,
     });
     expect(r.driverStatus).toBe(-5);
-    expect(r.driverMessage).toBe('the program is longer than the instruction memory (NIBBLE_INSN_WORDS)');
+    expect(r.driverMessage).toBe('the program is longer than the shell runs (NIBBLE_MAX_PROGRAM_WORDS)');
     expect(r.coreStarted).toBe(false);
   });
 });
