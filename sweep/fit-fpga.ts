@@ -6,10 +6,11 @@
  *   npm run fit:fpga               # both targets (about 10-20 minutes on 2 cores)
  *   npm run fit:fpga -- ice40      # one target
  *
- * Measurements are kept in .cache/fpga-fit/ by config hash, so an interrupted
+ * Measurements are kept in .cache/fpga-fit/ by config and Verilog hash, so an interrupted
  * run resumes where it stopped.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -20,7 +21,7 @@ import {
   resolveConfig,
   type ArchConfig,
 } from '../arch/index.js';
-import { ice40Config, synth } from '../rtl-gen/index.js';
+import { generateVerilog, ice40Config, synth } from '../rtl-gen/index.js';
 import { FPGA_TARGETS, type FpgaTarget } from './fpga-devices.js';
 import {
   estimateFpga,
@@ -74,7 +75,10 @@ function measure(
   cacheDir: string,
   overrides: Record<string, unknown>,
 ): FpgaSample {
-  const file = join(cacheDir, `${configHash(cfg)}-${target}.json`);
+  // keyed by the Verilog too: a generator change with the same config must be synthesized again
+  const rtl = createHash('sha256');
+  for (const f of generateVerilog(cfg).files) rtl.update(f.name).update(f.text);
+  const file = join(cacheDir, `${configHash(cfg)}-${rtl.digest('hex').slice(0, 16)}-${target}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as FpgaSample;
   process.stderr.write(`fit:fpga: yosys ${target} ${JSON.stringify(overrides)} ... `);
   const r = synth(cfg, target);

@@ -64,7 +64,8 @@ export function fpgaFeatures(cfg: ArchConfig, target: FpgaTarget): Record<string
     busBits: cfg.dram.busBytes * 8,
     addrBits: a.dramAddrBits + a.sramAddrBits + 2 * a.dimBits,
     bramTiles:
-      bramTiles(target, rows * a.activationBits, sp.inputEntries) +
+      // INP is one lane-wide RAM per array row (tap packing addresses each row itself)
+      rows * bramTiles(target, a.activationBits, sp.inputEntries) +
       bramTiles(target, n * a.weightBits, sp.weightEntries) +
       bramTiles(target, n * a.accBits, sp.accEntries) +
       2 * bramTiles(target, n * a.activationBits, sp.outputEntries) +
