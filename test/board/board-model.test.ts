@@ -28,14 +28,13 @@ import {
 } from '../../fpga/index.js';
 import type { Instruction, Program } from '../../isa/index.js';
 import { datasetInputsFor, loadDataset, loadModelJsonFile } from '../../models/index.js';
-import { generateShell, lintShell, shellParams, toolAvailable } from '../../rtl-gen/index.js';
+import { generateShell, lintShell, shellParams } from '../../rtl-gen/index.js';
 import { randomProgram, simulate } from '../../sim/index.js';
 import { ensureBuilt, expectUserError, nibble } from '../cli/nibble.js';
 import { thrownMessage } from '../thrown.js';
+import { haveTools } from '../rtl/tools-required.js';
 
-const HAVE_VERILATOR = toolAvailable('verilator');
-if (!HAVE_VERILATOR)
-  console.warn('SKIPPED the board runs in test/board/board-model.test.ts: verilator is not installed');
+const HAVE_VERILATOR = haveTools('test/board/board-model.test.ts', ['verilator']);
 
 const MODEL = new URL('../../models/embedded/mnist-4bit.json', import.meta.url).pathname;
 const board = boardByName('hx8k-breakout');

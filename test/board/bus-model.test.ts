@@ -7,14 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveConfig, RtlError, SimError, type ArchConfig } from '../../arch/index.js';
-import { toolAvailable } from '../../rtl-gen/index.js';
 import { shellRandomConfig, shellRandomProgram, verifyShellProgram, verifyShellRandom } from '../../cosim/index.js';
 import { shellParams } from '../../rtl-gen/index.js';
 import { randomProgram, simulate } from '../../sim/index.js';
 import { thrownMessage } from '../thrown.js';
 import { CFG4, CFG8, directedPrograms } from '../rtl/programs.js';
+import { haveTools } from '../rtl/tools-required.js';
 
-const HAVE_VERILATOR = toolAvailable('verilator');
+const HAVE_VERILATOR = haveTools('test/board/bus-model.test.ts', ['verilator']);
 
 /** A config with a bus section whose limits bind. */
 function withBus(cfg: ArchConfig, bus: Record<string, number>): ArchConfig {

@@ -27,23 +27,21 @@ import {
   type Tool,
 } from '../../fpga/index.js';
 import { FileError } from '../../io/index.js';
-import { toolAvailable } from '../../rtl-gen/index.js';
 import { shellRandomProgram } from '../../cosim/index.js';
 import { ensureBuilt, expectUserError, nibble } from '../cli/nibble.js';
 import { thrownMessage } from '../thrown.js';
+import { haveTools } from '../rtl/tools-required.js';
 
 const HAVE_ICE40 = ['yosys', 'nextpnr-ice40', 'icepack'].every((t) => locateTool(t as 'yosys') !== undefined);
-const HAVE_VERILATOR = toolAvailable('verilator');
+const HAVE_VERILATOR = haveTools('test/board/fpga.test.ts', ['verilator']);
 const YOWASP = (['yosys', 'nextpnr-ice40', 'icepack'] as const).map((t) => locateTool(t, true));
 const HAVE_YOWASP = YOWASP.every((t) => t?.via === 'yowasp');
 if (!HAVE_YOWASP)
   console.warn(
     'SKIPPED the YoWASP flow in test/board/fpga.test.ts: npm install @yowasp/yosys @yowasp/nextpnr-ice40 (and npm run build) to run it',
   );
-if (!HAVE_ICE40)
-  console.warn('SKIPPED the iCE40 builds in test/board/fpga.test.ts: yosys, nextpnr-ice40 or icepack missing');
-if (!HAVE_VERILATOR)
-  console.warn('SKIPPED the board simulation in test/board/fpga.test.ts: verilator is not installed');
+// the Debian tools or the YoWASP packages; with neither, skip with a line or, under CI, fail
+if (!HAVE_ICE40) haveTools('test/board/fpga.test.ts', ['yosys', 'nextpnr-ice40', 'icepack']);
 
 describe('boards', () => {
   it('pin constraints name every port of the board top on the board schematic pins', () => {

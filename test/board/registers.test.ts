@@ -12,10 +12,10 @@ import { configHash, DEFAULT_CONFIG } from '../../arch/index.js';
 import { isaLayout } from '../../isa/index.js';
 import { driverFiles, generateRegsHeader, registerMap, renderRegistersMarkdown } from '../../rtl-gen/shell/index.js';
 import { CFG4, CFG8 } from '../rtl/programs.js';
+import { haveTools } from '../rtl/tools-required.js';
 
 const docPath = new URL('../../docs/registers.md', import.meta.url);
-const HAVE_GCC = spawnSync('gcc', ['--version']).status === 0;
-if (!HAVE_GCC) console.warn('SKIPPED the C compile tests in test/board/registers.test.ts: gcc is not installed');
+const HAVE_GCC = haveTools('test/board/registers.test.ts', ['gcc']);
 
 describe('register map', () => {
   it('docs/registers.md is up to date (regenerate: UPDATE_DOCS=1 npx vitest run test/board/registers.test.ts)', () => {

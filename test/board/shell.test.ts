@@ -9,7 +9,6 @@
 import { describe, expect, it } from 'vitest';
 import { configHash, DEFAULT_CONFIG, RtlError, validateConfig, type ArchConfig } from '../../arch/index.js';
 import type { Program } from '../../isa/index.js';
-import { toolAvailable } from '../../rtl-gen/index.js';
 import {
   alignProgram,
   buildShellVerilator,
@@ -25,9 +24,9 @@ import { lintShell, shellParams } from '../../rtl-gen/index.js';
 import { randomProgram } from '../../sim/index.js';
 import { CFG4, CFG8, A_OUT, A_WGT, directedPrograms, halt, load, overflowProgram, store } from '../rtl/programs.js';
 import { thrownMessage } from '../thrown.js';
+import { haveTools } from '../rtl/tools-required.js';
 
-const HAVE_VERILATOR = toolAvailable('verilator');
-if (!HAVE_VERILATOR) console.warn('SKIPPED test/board/shell.test.ts (co-simulation, lint): verilator is not installed');
+const HAVE_VERILATOR = haveTools('test/board/shell.test.ts', ['verilator']);
 
 function expectOk(r: VerifyShellResult, what: string): void {
   if (!r.ok) throw new Error(`${what}: shell RTL != simulator: ${r.mismatch}`);

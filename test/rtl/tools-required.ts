@@ -1,19 +1,27 @@
 /**
- * The RTL tests need verilator, yosys and nextpnr-ice40 (Debian packages;
- * .ci/run installs them). Where one is missing a test file skips and says so,
+ * The RTL, board and queue tests need verilator, yosys, nextpnr-ice40,
+ * icepack, gcc and redis-server (Debian packages; .ci/run installs them). Where one is missing a test file skips and says so,
  * except when CI is set: then a missing tool is a failing test that names the
  * install command, so CI can never pass by skipping the RTL.
  */
+import { spawnSync } from 'node:child_process';
 import { it } from 'vitest';
-import { toolAvailable } from '../../rtl-gen/index.js';
 
-export type RtlTool = 'verilator' | 'yosys' | 'nextpnr-ice40';
+export type RtlTool = 'verilator' | 'yosys' | 'nextpnr-ice40' | 'icepack' | 'gcc' | 'redis-server';
 
 export const INSTALL: Record<RtlTool, string> = {
   verilator: 'apt-get install -y verilator',
   yosys: 'apt-get install -y yosys',
   'nextpnr-ice40': 'apt-get install -y nextpnr-ice40',
+  icepack: 'apt-get install -y fpga-icestorm',
+  gcc: 'apt-get install -y gcc',
+  'redis-server': 'apt-get install -y redis-server',
 };
+
+/** The tool is on PATH and starts (icepack has no --version: any exit status counts, only a failed spawn does not). */
+export function toolInstalled(tool: RtlTool): boolean {
+  return spawnSync(tool, ['--version'], { stdio: 'ignore' }).error === undefined;
+}
 
 /** CI is set to anything but an explicit no. */
 export function ciIsSet(env: Record<string, string | undefined> = process.env): boolean {
@@ -38,7 +46,7 @@ export function toolVerdict(
 export function haveTools(file: string, tools: readonly RtlTool[]): boolean {
   const v = toolVerdict(
     file,
-    tools.filter((t) => !toolAvailable(t)),
+    tools.filter((t) => !toolInstalled(t)),
     ciIsSet(),
   );
   if (v.action === 'run') return true;

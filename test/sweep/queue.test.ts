@@ -4,7 +4,7 @@
  * duplicates nothing; Redis unreachable or lost gives one line and the sweep
  * resumes.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,9 +21,9 @@ import {
 } from '../../models/index.js';
 import { ensureBuilt, expectUserError, nibble } from '../cli/nibble.js';
 import { expectEachPointOnce, resultLines, specDir, startNibble, waitFor, type Running } from './helpers.js';
+import { haveTools } from '../rtl/tools-required.js';
 
-const HAVE_REDIS = spawnSync('redis-server', ['--version']).status === 0;
-if (!HAVE_REDIS) console.warn('[test/sweep/queue] SKIPPED: redis-server is not installed (CI installs it)');
+const HAVE_REDIS = haveTools('test/sweep/queue.test.ts', ['redis-server']);
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
