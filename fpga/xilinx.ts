@@ -102,7 +102,7 @@ export function synthXilinx(cfg: ArchConfig, partName: string, dir: string, shel
   checkOutputDirectory(dir);
   const g = generateShell(cfg, shell);
   const key = createHash('sha256')
-    .update(JSON.stringify([part, g.files.map((f) => f.text)]))
+    .update(JSON.stringify([part, g.files.map((f) => f.text), xilinxScripts(part, g.files)]))
     .digest('hex')
     .slice(0, 16);
   const cache = join(packageRoot(), '.cache', 'fpga', `xilinx-${part.name}-${key}`);
@@ -134,6 +134,26 @@ export function synthXilinx(cfg: ArchConfig, partName: string, dir: string, shel
   }
 }
 
+/** The Yosys scripts of a part's synthesis (part of its cache key): resources, and logic depth for the clock estimate. */
+function xilinxScripts(part: XilinxPart, files: { name: string }[]): { script: string; depth: string } {
+  const read = `read_verilog ${files.map((f) => `rtl/${f.name}`).join(' ')}`;
+  const script = [read, `synth_xilinx -family ${part.family} -top ${SHELL_TOP} -flatten`, 'tee -o stat.txt stat'].join(
+    '; ',
+  );
+  // logic depth on a generic 6-input-LUT mapping, where ltp can tell flip-flops from logic (it cannot for FDRE cells)
+  const depth = [
+    read,
+    `synth -top ${SHELL_TOP} -flatten -run begin:fine`,
+    'opt -fast',
+    'memory -nomap',
+    'techmap',
+    'abc -lut 6',
+    'opt -fast',
+    'tee -o ltp.txt ltp -noff',
+  ].join('; ');
+  return { script, depth };
+}
+
 function synthXilinxUncached(
   cfg: ArchConfig,
   part: XilinxPart,
@@ -143,23 +163,8 @@ function synthXilinxUncached(
   const yosys = requireTool('yosys');
   for (const f of g.files) writeFileSync(join(dir, 'rtl', f.name), f.text);
   const t0 = Date.now();
-  const script = [
-    `read_verilog ${g.files.map((f) => `rtl/${f.name}`).join(' ')}`,
-    `synth_xilinx -family ${part.family} -top ${SHELL_TOP} -flatten`,
-    'tee -o stat.txt stat',
-  ].join('; ');
+  const { script, depth } = xilinxScripts(part, g.files);
   runLogged(yosys, ['-q', '-l', 'yosys-xilinx.log', '-p', script], dir, 'yosys-xilinx.stdout.log');
-  // logic depth on a generic 6-input-LUT mapping, where ltp can tell flip-flops from logic (it cannot for FDRE cells)
-  const depth = [
-    `read_verilog ${g.files.map((f) => `rtl/${f.name}`).join(' ')}`,
-    `synth -top ${SHELL_TOP} -flatten -run begin:fine`,
-    'opt -fast',
-    'memory -nomap',
-    'techmap',
-    'abc -lut 6',
-    'opt -fast',
-    'tee -o ltp.txt ltp -noff',
-  ].join('; ');
   runLogged(yosys, ['-q', '-l', 'yosys-depth.log', '-p', depth], dir, 'yosys-depth.stdout.log');
   const stat = readFileSync(join(dir, 'stat.txt'), 'utf8');
   const ltp = /length=(\d+)/.exec(readFileSync(join(dir, 'ltp.txt'), 'utf8'));
