@@ -19,7 +19,7 @@ import { scheduleProgram, type Schedule } from '../sim/index.js';
 import { planDram } from './dram.js';
 import { lowerNetwork, type ActTensor, type Lowered } from './lower.js';
 import { Scheduler } from './schedule.js';
-import { planOp } from './tiling.js';
+import { overlapCut, planOp } from './tiling.js';
 
 export { ISA_LIMITS } from './lower.js';
 
@@ -103,6 +103,15 @@ function buildProgram(
     phase(`planning layer ${i + 1} of ${ops}`);
     return planOp(op, cfg, batch, packing);
   });
+  // A single-band layer whose first band can do without the previous layer's
+  // last band gets a band boundary there when that is faster (overlapCut).
+  const cuts = plans.map((): number[] => []);
+  for (let j = 0; j + 1 < plans.length && batch === 1; j++) {
+    const cut = overlapCut(plans[j]!, plans[j + 1]!, cfg);
+    if (cut === undefined) continue;
+    cuts[j + 1]!.push(cut);
+    plans[j + 1] = planOp(lowered.ops[j + 1]!, cfg, batch, packing, cuts[j + 1]);
+  }
   // Align each layer's bands to the rows its successor's first band reads, so
   // that band can load while this layer still computes its last band.
   for (let j = 0; j + 1 < plans.length; j++) {
@@ -111,7 +120,7 @@ function buildProgram(
     const k = next.op.terms.findIndex((t) => t.src.id === lowered.ops[j]!.dst.id);
     const first = next.tiles[0]?.terms[k];
     if (k < 0 || !first) continue;
-    plans[j] = planOp(lowered.ops[j]!, cfg, batch, packing, first.iy0 + first.inH);
+    plans[j] = planOp(lowered.ops[j]!, cfg, batch, packing, [...cuts[j]!, first.iy0 + first.inH]);
   }
   const dram = planDram(lowered, plans, cfg, batch);
   const sched = new Scheduler(cfg, dram);

@@ -33,7 +33,7 @@ import {
 import { UnitTimeline, instructionTiming } from '../sim/index.js';
 import type { ActTensor } from './lower.js';
 import type { DramPlan } from './dram.js';
-import { windowTiles, type OpPlan, type Tile } from './tiling.js';
+import { windowTiles, type OpPlan, type TermTile, type Tile } from './tiling.js';
 
 export interface Node {
   inst: Instruction;
@@ -54,6 +54,15 @@ const flags = NO_FLAGS;
 
 /** LOADs after a waiting one that the prefetch looks through (estimate) */
 const PREFETCH_WINDOW = 48;
+
+/** compute instructions back from the latest that an early relay looks through */
+const RELAY_WINDOW = 256;
+
+/** About how long a compute instruction keeps the unit busy (GEMM: its passes; estimate only). */
+function roughCycles(inst: Instruction, m: Machine): number {
+  const o = instructionTiming(inst, m);
+  return o.kind === 'array' ? o.passes * Math.max(o.pixels, m.arch.rows) : o.cycles;
+}
 
 /** Two LOADs' scratchpad entry ranges intersect. */
 function overlaps(a: Instruction & { op: 'LOAD' }, b: Instruction & { op: 'LOAD' }): boolean {
@@ -128,6 +137,16 @@ class Ring {
     return { item, waits };
   }
 }
+
+/** Input rows [y0, y1) of a band, last written by `store` (undefined: not written by this program). */
+interface RowPiece {
+  y0: number;
+  y1: number;
+  store: Node | undefined;
+}
+
+/** a band's rows are loaded in pieces (rowPieces) only when its last rows come from one of these latest STOREs */
+const RECENT_STORES = 3;
 
 interface TensorWrite {
   b0: number;
@@ -236,7 +255,13 @@ export class Scheduler {
     };
   }
 
-  /** The compute instruction a LOAD of data stored by `store` must wait for. */
+  /**
+   * The compute instruction a LOAD of data stored by `store` must wait for:
+   * the earliest of a compute instruction that already waits for that STORE
+   * (or a later one) and a compute NOP placed at the first drained point (next
+   * to a REQUANT, between GEMMs never) at which the STORE has had time to
+   * finish (earlyRelaySlot); else a NOP right after the latest REQUANT.
+   */
   private relayFor(store: Node, group: number): Node {
     const w = this.storeWaiters;
     let lo = 0;
@@ -246,8 +271,22 @@ export class Scheduler {
       if (w[mid]!.waitsStore >= store.storeIndex) hi = mid;
       else lo = mid + 1;
     }
-    if (lo < w.length) return w[lo]!;
+    const existing = w[lo];
+    const early = this.earlyRelaySlot(store);
+    if (early >= 0 && (!existing || this.compute.lastIndexOf(existing) >= early)) {
+      // inside the producer's compute stream, the NOP counts to the producer's layer (Program.layers)
+      return this.relayNop(store, early < this.compute.length ? store.group : group, early);
+    }
+    if (existing) return existing;
     // Insert a compute NOP right after the latest REQUANT (the array is drained there, so it costs one cycle).
+    const anchor = this.relayAnchor ?? this.lastRequant!;
+    const nop = this.relayNop(store, group, this.compute.indexOf(anchor) + 1);
+    this.relayAnchor = nop;
+    return nop;
+  }
+
+  /** A compute NOP waiting for `store`, inserted before compute[at]; registered as a store waiter. */
+  private relayNop(store: Node, group: number, at: number): Node {
     const nop = this.node(
       { op: 'NOP', ...flags, unit: UNIT_COMPUTE },
       'compute',
@@ -256,13 +295,45 @@ export class Scheduler {
       'wait for stored activations',
     );
     this.compute.pop();
-    const anchor = this.relayAnchor ?? this.lastRequant!;
-    const at = this.compute.indexOf(anchor);
-    this.compute.splice(at + 1, 0, nop);
+    this.compute.splice(at, 0, nop);
     nop.waitsStore = store.storeIndex;
-    this.storeWaiters.push(nop);
-    this.relayAnchor = nop;
+    // storeWaiters stays in compute order (relayFor's search then finds an early one)
+    const w = this.storeWaiters;
+    let k = w.length;
+    while (k > 0 && this.compute.lastIndexOf(w[k - 1]!) > at) k--;
+    w.splice(k, 0, nop);
     return nop;
+  }
+
+  /**
+   * Where a relay NOP for `store` costs nothing: the first drained point of
+   * the compute stream after the STORE's REQUANT (next to a REQUANT, never
+   * between two GEMMs, which would drain the array) by which the compute
+   * work since that REQUANT lasts as long as the STORE. The insertion index
+   * into the compute stream, or -1 (the REQUANT is not among the recent
+   * compute instructions, or no such point exists yet).
+   */
+  private earlyRelaySlot(store: Node): number {
+    const c = this.compute;
+    const rq = store.waits[0];
+    const from = Math.max(0, c.length - RELAY_WINDOW);
+    let idx = -1;
+    for (let i = c.length - 1; i >= from; i--) {
+      if (c[i] === rq) {
+        idx = i;
+        break;
+      }
+    }
+    if (idx < 0) return -1;
+    const m = { cfg: this.cfg, arch: deriveArch(this.cfg) };
+    const need = instructionTiming(store.inst, m).cycles;
+    const vector = (nd: Node | undefined) => nd !== undefined && nd.inst.op !== 'GEMM';
+    let spent = 0;
+    for (let p = idx + 1; p < c.length; p++) {
+      spent += roughCycles(c[p]!.inst, m);
+      if (spent >= need && (vector(c[p]) || vector(c[p + 1]))) return p + 1;
+    }
+    return -1;
   }
 
   /**
@@ -434,6 +505,11 @@ export class Scheduler {
     const cc = ch.c1 - ch.c0;
     const a = this.inp.alloc(key, planeLen * tp.planes + tp.inpSlack);
     const inp = a.item;
+    const pieces = plan.stacked || tile.stackPitch || cc > 1 ? [] : this.rowPieces(src, tile.b0, tt, ch);
+    if (pieces.length > 1) {
+      this.loadBandPieces(plan, tile, k, ch, inp, a.waits, pieces);
+      return inp;
+    }
     const waits = [
       ...a.waits,
       ...this.dataWaits(
@@ -497,6 +573,76 @@ export class Scheduler {
       }
     }
     return inp;
+  }
+
+  /**
+   * A band's input rows cut by the STOREs that wrote them (one ci block,
+   * one image): when the band's last rows come from one of the latest
+   * STOREs, the rows written earlier load in their own LOAD, which waits
+   * only for their STOREs, so the LOAD that waits for the previous layer's
+   * last STORE is short. Runs of rows with the same latest STORE, all but the
+   * last two merged; [] when nothing is gained.
+   */
+  private rowPieces(src: ActTensor, b0: number, tt: TermTile, ch: { c0: number; c1: number }): RowPiece[] {
+    const ws = this.writes.get(src.id);
+    if (!ws) return [];
+    const c0 = ch.c0 * this.n;
+    const c1 = ch.c1 * this.n;
+    const runs: RowPiece[] = [];
+    for (let y = tt.iy0; y < tt.iy0 + tt.inH; y++) {
+      let latest: Node | undefined;
+      for (const w of ws) {
+        if (w.b0 <= b0 && b0 < w.b0 + w.nb && w.y0 <= y && y < w.y1 && w.c0 < c1 && c0 < w.c1) {
+          if (!latest || w.store.storeIndex > latest.storeIndex) latest = w.store;
+        }
+      }
+      const last = runs[runs.length - 1];
+      if (last && last.store === latest) last.y1 = y + 1;
+      else runs.push({ y0: y, y1: y + 1, store: latest });
+    }
+    const tail = runs[runs.length - 1]!.store;
+    if (runs.length < 2 || !tail || tail.storeIndex < this.store.length - RECENT_STORES) return [];
+    while (runs.length > 3) {
+      const [a, b] = runs.splice(0, 2) as [RowPiece, RowPiece];
+      const later = !a.store || (b.store && b.store.storeIndex > a.store.storeIndex) ? b.store : a.store;
+      runs.unshift({ y0: a.y0, y1: b.y1, store: later });
+    }
+    return runs;
+  }
+
+  /** The INP item of one band and ci block loaded piece by piece (rowPieces), each piece after its STOREs. */
+  private loadBandPieces(
+    plan: OpPlan,
+    tile: Tile,
+    k: number,
+    ch: { c0: number; c1: number },
+    inp: Item,
+    slotWaits: Node[],
+    pieces: RowPiece[],
+  ): void {
+    const group = plan.op.group;
+    const tp = plan.terms[k]!;
+    const src = tp.term.src;
+    const tt = tile.terms[k]!;
+    const note = `${plan.op.name}: input ${src.name} ci block ${ch.c0}`;
+    const planeLen = tt.inH * src.w;
+    const planeBytes = Math.ceil(src.c / this.lanes) * src.h * src.w * this.eb;
+    for (let p = 0; p < tp.planes; p++) {
+      const base = src.dramAddr + tile.b0 * src.imageStrideBytes + p * planeBytes;
+      for (const pc of pieces) {
+        const waits = [...slotWaits, ...(pc.store ? [this.relayFor(pc.store, group)] : [])];
+        const inst = this.pixelRun(
+          inp.start + p * planeLen + (pc.y0 - tt.iy0) * src.w,
+          src,
+          base,
+          ch.c0,
+          pc.y0 * src.w,
+          (pc.y1 - pc.y0) * src.w,
+        );
+        if (inst.op === 'LOAD' && tp.taps.lanes) inst.replicate = tp.taps.lanes;
+        inp.ready = this.node(inst, 'load', group, waits, `${note}, rows ${pc.y0}..${pc.y1 - 1}`);
+      }
+    }
   }
 
   /** REQUANT and STORE of co block o (and, with run > 1, of the run's next co blocks, one STORE). */

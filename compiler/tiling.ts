@@ -382,7 +382,11 @@ function requantOf(reads: number): Instruction {
  * The compiler's timing model (sim/timing.ts) of one tile's GEMMs of a term,
  * passes of `pixels` pixels: what tap packing is chosen by.
  */
-function gemmCycles(ti: TermInfo, pixels: number, cfg: ArchConfig): number {
+function gemmCycles(
+  ti: Pick<TermInfo, 'windows' | 'planes' | 'taps' | 'ciBlocks'>,
+  pixels: number,
+  cfg: ArchConfig,
+): number {
   const m = { cfg, arch: deriveArch(cfg) };
   const timeline = new UnitTimeline(m.arch);
   for (const w of ti.windows) {
@@ -478,7 +482,14 @@ function bandRows(op: ConvOp, termInfo: TermInfo[], owc: number, cfg: ArchConfig
  * LOADs in order, each waiting for the INP half it overwrites; each band's
  * GEMMs and REQUANTs (per co block) after its LOAD and the previous band.
  */
-function packedBandRows(op: ConvOp, termInfo: TermInfo[], owc: number, most: number, cfg: ArchConfig): number {
+function packedBandRows(
+  op: ConvOp,
+  termInfo: TermInfo[],
+  owc: number,
+  most: number,
+  cfg: ArchConfig,
+  batch: number,
+): { r: number; first: number } {
   const m = { cfg, arch: deriveArch(cfg) };
   const coBlocks = cdiv(op.co, cfg.array.cols);
   const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
@@ -493,21 +504,25 @@ function packedBandRows(op: ConvOp, termInfo: TermInfo[], owc: number, most: num
     const gemms = termInfo.reduce((sum, ti) => sum + gemmCycles(ti, pixels, cfg), 0);
     return coBlocks * (gemms + cycles(requantOf(pooled * op.pow * op.poolK * op.poolK)));
   };
-  let best = most;
+  let best = { r: most, first: most };
   let bestCycles = Infinity;
   for (let r = 1; r <= most; r++) {
-    let loadEnd = 0;
-    let computeEnd = 0;
-    let before = 0; // end of the compute of band b - 1 (the INP half band b + 1 overwrites)
-    for (const piece of evenChunks(op.poh, r)) {
-      const pooled = piece.c1 - piece.c0;
-      loadEnd = Math.max(loadEnd, before) + loadCycles(pooled);
-      before = computeEnd;
-      computeEnd = Math.max(computeEnd, loadEnd) + computeCycles(pooled);
-    }
-    if (computeEnd < bestCycles) {
-      best = r;
-      bestCycles = computeEnd;
+    // at batch 1, a smaller first band shortens the exposed first LOAD (later
+    // images' first bands load while the previous image computes)
+    for (let first = Math.min(r, op.poh); first >= (batch === 1 ? 1 : r); first--) {
+      let loadEnd = 0;
+      let computeEnd = 0;
+      let before = 0; // end of the compute of band b - 1 (the INP half band b + 1 overwrites)
+      const sizes = [first, ...evenChunks(op.poh - first, r).map((p) => p.c1 - p.c0)];
+      for (const pooled of sizes) {
+        loadEnd = Math.max(loadEnd, before) + loadCycles(pooled);
+        before = computeEnd;
+        computeEnd = Math.max(computeEnd, loadEnd) + computeCycles(pooled);
+      }
+      if (computeEnd < bestCycles) {
+        best = { r, first };
+        bestCycles = computeEnd;
+      }
     }
   }
   return best;
@@ -520,25 +535,27 @@ function planBandTiles(
   owc: number,
   cfg: ArchConfig,
   batch: number,
-  cutAt: number | undefined,
+  cutsAt: readonly number[],
 ): TilePlan {
+  let cuts = cutsAt;
   const rows = op.poh;
   const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
   const fit = bandRows(op, termInfo, owc, cfg);
   const icap = fit.icap;
-  const r = termInfo.some((ti) => ti.taps.lanes) ? packedBandRows(op, termInfo, owc, fit.r, cfg) : fit.r;
+  const packed = termInfo.some((ti) => ti.taps.lanes)
+    ? packedBandRows(op, termInfo, owc, fit.r, cfg, batch)
+    : undefined;
+  const r = packed?.r ?? fit.r;
+  if (packed && packed.first < r) cuts = [packed.first, ...cuts];
   const convRows = convRowsOf(r);
   let inpChunkMax = termInfo.map((ti) =>
     Math.max(1, Math.floor(icap / (ti.planes * maxInH(ti.t, convRows) * ti.t.src.w))),
   );
   const bands: [number, number][] = [];
-  const cut = cutAt !== undefined && cutAt > 0 && cutAt < rows ? cutAt : rows;
-  for (const [lo, hi] of [
-    [0, cut],
-    [cut, rows],
-  ] as const) {
-    if (hi <= lo) continue;
-    for (const piece of evenChunks(hi - lo, r)) bands.push([lo + piece.c0, lo + piece.c1]);
+  const bounds = [0, ...[...new Set(cuts)].filter((c) => c > 0 && c < rows).sort((a, b) => a - b), rows];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const lo = bounds[i]!;
+    for (const piece of evenChunks(bounds[i + 1]! - lo, r)) bands.push([lo + piece.c0, lo + piece.c1]);
   }
   const tiles: Tile[] = [];
   const stack = bands.length === 1 ? imageStack(op, termInfo[0]!.windows.length, convRows, owc, batch, cfg) : undefined;
@@ -583,11 +600,19 @@ function planBandTiles(
 }
 
 /**
- * Plan one op. `cutAt` (pooled output rows): put a band boundary there, so the
- * next layer's first band, which reads only rows [0, cutAt), does not wait for
- * this layer's last band.
+ * Plan one op. `cuts` (pooled output rows): put band boundaries there, e.g.
+ * so that the next layer's first band, which reads only rows [0, cut), does
+ * not wait for this layer's last band (compileNetwork), or so that this
+ * layer's first band does not wait for the previous layer's last
+ * (overlapCut).
  */
-export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, packing: boolean, cutAt?: number): OpPlan {
+export function planOp(
+  op: ConvOp,
+  cfg: ArchConfig,
+  batch: number,
+  packing: boolean,
+  cuts: readonly number[] = [],
+): OpPlan {
   const sp = cfg.scratchpad;
   const coBlocks = cdiv(op.co, cfg.array.cols);
   const owc = (op.pow - 1) * op.poolS + op.poolK;
@@ -600,7 +625,7 @@ export function planOp(op: ConvOp, cfg: ArchConfig, batch: number, packing: bool
     inpChunkMax,
     outItem,
     coGroup = 1,
-  } = stacked ? planStackedTiles(op, infos[0]!, cfg, batch) : planBandTiles(op, infos, owc, cfg, batch, cutAt);
+  } = stacked ? planStackedTiles(op, infos[0]!, cfg, batch) : planBandTiles(op, infos, owc, cfg, batch, cuts);
 
   const terms: TermPlan[] = infos.map((ti, k) => {
     const chunk = Math.max(1, Math.min(ti.wmax, inpChunkMax[k]!, ti.ciBlocks));
@@ -700,4 +725,51 @@ function imageStack(
   }
   if (nb === 1) return undefined;
   return { nb, pitch, icap };
+}
+
+function storeOf(entries: number): Instruction {
+  return { op: 'STORE', ...NO_FLAGS, sram_addr: 0, dram_addr: 0, x_count: entries, y_count: 1, dram_stride: 0 };
+}
+
+/**
+ * A band boundary for `next`, a single-band conv reading `prev`'s output at
+ * batch 1, so that its first band reads only rows `prev` stored before its
+ * last band: that band then computes while `prev` stores its last band and
+ * the rest of `next`'s input loads, instead of the array waiting for that
+ * STORE and LOAD. Chosen by the compiler's timing model when the wait it
+ * saves (the last STORE and the LOAD after it, at most the first band's
+ * compute) exceeds what the second band costs (one more pipeline drain,
+ * preload and REQUANT start per co block); undefined otherwise.
+ */
+export function overlapCut(prev: OpPlan, next: OpPlan, cfg: ArchConfig): number | undefined {
+  const op = next.op;
+  const t = op.terms[0]!;
+  const last = prev.tiles[prev.tiles.length - 1];
+  if (next.stacked || prev.stacked || op.terms.length !== 1 || t.src.id !== prev.op.dst.id) return undefined;
+  if (next.tiles.length !== 1 || prev.tiles.length < 2 || !last || last.b0 !== 0 || next.tiles[0]!.stackPitch) {
+    return undefined;
+  }
+  const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
+  const inEnd = (r: number) => Math.min(t.src.h, (convRowsOf(r) - 1) * t.sh - t.ph + t.kh);
+  let cut = 0;
+  for (let r = 1; r < op.poh; r++) if (inEnd(r) <= last.py0) cut = r;
+  if (cut === 0) return undefined;
+  const m = { cfg, arch: deriveArch(cfg) };
+  const cycles = (inst: Instruction) => instructionTiming(inst, m).cycles;
+  const tp = next.terms[0]!;
+  const band = (r: number) =>
+    next.coBlocks * (gemmCycles(tp, convRowsOf(r) * next.owc, cfg) + cycles(requantOf(convRowsOf(r) * next.owc)));
+  const loss = band(cut) + band(op.poh - cut) - band(op.poh);
+  // The single band's first GEMMs wait for prev's last STORE only if its first ci
+  // chunk reads the channels of prev's last co block; then for the LOAD after
+  // that STORE: the band's last rows (one ci block: the scheduler loads them
+  // apart), else the whole first chunk. Later chunks load during earlier GEMMs.
+  const chunk0 = tp.chunks[0]!;
+  if (chunk0.c1 * cfg.array.rows <= (prev.coBlocks - 1) * cfg.array.cols) return undefined;
+  const w = t.src.w * tp.planes;
+  const after = cycles(
+    loadOf(BUF_INP, tp.ciBlocks === 1 ? (t.src.h - last.py0) * w : (chunk0.c1 - chunk0.c0) * t.src.h * w),
+  );
+  const wait = cycles(storeOf((last.py1 - last.py0) * prev.op.pow)) + 1 + after;
+  return Math.min(wait, band(cut)) > loss ? cut : undefined;
 }
