@@ -19,7 +19,7 @@ import { scheduleProgram, type Schedule } from '../sim/index.js';
 import { planDram } from './dram.js';
 import { lowerNetwork, type ActTensor, type Lowered } from './lower.js';
 import { Scheduler } from './schedule.js';
-import { overlapCut, planOp } from './tiling.js';
+import { overlapCut, planOp, type OpPlan } from './tiling.js';
 
 export { ISA_LIMITS } from './lower.js';
 
@@ -89,6 +89,44 @@ function nibbleLanesFit(lowered: Lowered, cfg: ArchConfig): boolean {
   return lowered.ops.every((op) => op.terms.every((t) => t.src.id !== input.id || 2 * t.ci <= maxLanes));
 }
 
+/**
+ * Band boundaries between layers, in place. A single-band layer whose first
+ * band can do without the previous layer's last band gets a boundary there
+ * when that is faster (overlapCut); each layer gets a boundary at the last row
+ * its successor's first band reads, so that band can load while this layer
+ * still computes its last band. The two depend on each other (the cut on
+ * the previous layer's last band, the alignment on the cut), so they are
+ * repeated until the cuts settle (at most three rounds).
+ */
+function bandCuts(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, batch: number, packing: boolean): void {
+  const base = [...plans];
+  const overlap: (number | undefined)[] = plans.map(() => undefined);
+  const plan = (i: number, align?: number) =>
+    planOp(lowered.ops[i]!, cfg, batch, packing, [
+      ...(overlap[i] === undefined ? [] : [overlap[i]!]),
+      ...(align === undefined ? [] : [align]),
+    ]);
+  for (let round = 0; round < 3; round++) {
+    let changed = false;
+    for (let j = 0; j + 1 < plans.length && batch === 1; j++) {
+      const cut = overlapCut(plans[j]!, base[j + 1]!, cfg);
+      if (cut === undefined || cut === overlap[j + 1]) continue;
+      overlap[j + 1] = cut;
+      changed = true;
+      plans[j + 1] = plan(j + 1);
+    }
+    if (round > 0 && !changed) return;
+    for (let j = 0; j + 1 < plans.length; j++) {
+      const next = plans[j + 1]!;
+      if (plans[j]!.stacked || next.stacked) continue;
+      const k = next.op.terms.findIndex((t) => t.src.id === lowered.ops[j]!.dst.id);
+      const first = next.tiles[0]?.terms[k];
+      if (k < 0 || !first) continue;
+      plans[j] = plan(j, first.iy0 + first.inH);
+    }
+  }
+}
+
 /** Plan, lay out and schedule a lowered network; the program with its estimated cycles. */
 function buildProgram(
   net: Network,
@@ -103,25 +141,7 @@ function buildProgram(
     phase(`planning layer ${i + 1} of ${ops}`);
     return planOp(op, cfg, batch, packing);
   });
-  // A single-band layer whose first band can do without the previous layer's
-  // last band gets a band boundary there when that is faster (overlapCut).
-  const cuts = plans.map((): number[] => []);
-  for (let j = 0; j + 1 < plans.length && batch === 1; j++) {
-    const cut = overlapCut(plans[j]!, plans[j + 1]!, cfg);
-    if (cut === undefined) continue;
-    cuts[j + 1]!.push(cut);
-    plans[j + 1] = planOp(lowered.ops[j + 1]!, cfg, batch, packing, cuts[j + 1]);
-  }
-  // Align each layer's bands to the rows its successor's first band reads, so
-  // that band can load while this layer still computes its last band.
-  for (let j = 0; j + 1 < plans.length; j++) {
-    const next = plans[j + 1]!;
-    if (plans[j]!.stacked || next.stacked) continue;
-    const k = next.op.terms.findIndex((t) => t.src.id === lowered.ops[j]!.dst.id);
-    const first = next.tiles[0]?.terms[k];
-    if (k < 0 || !first) continue;
-    plans[j] = planOp(lowered.ops[j]!, cfg, batch, packing, [...cuts[j]!, first.iy0 + first.inH]);
-  }
+  bandCuts(lowered, plans, cfg, batch, packing);
   const dram = planDram(lowered, plans, cfg, batch);
   const sched = new Scheduler(cfg, dram);
   plans.forEach((p, i) => {
