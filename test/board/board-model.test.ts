@@ -52,7 +52,7 @@ describe('the MNIST model laid out for the board', () => {
   it('puts the program and the weights in flash past the bitstream, the activations in the block RAM', () => {
     const img = boardModelImage(program, board);
     const l = img.layout;
-    expect(l.programWords).toBe(4969);
+    expect(l.programWords).toBe(5050);
     expect(l.dataBase + l.rwStart).toBe(BOARD_MAP.bramBase);
     expect(l.roEnd).toBeLessThanOrEqual(l.rwStart);
     expect(l.rwEnd - l.rwStart).toBeLessThanOrEqual(board.memBytes);
@@ -66,7 +66,7 @@ describe('the MNIST model laid out for the board', () => {
     const seg = program.segments[3]!;
     const at = l.dataBase - l.programBase + seg.dramAddr;
     expect(img.flash.subarray(at, at + seg.bytes.length)).toEqual(seg.bytes);
-    expect(img.manifest).toMatch(/^program_words 4969$/m);
+    expect(img.manifest).toMatch(/^program_words 5050$/m);
     expect(img.manifest).toMatch(new RegExp(`^data_base 0x${l.dataBase.toString(16)}$`, 'm'));
     expect(img.manifest.match(/^class \d+ \d+ [04]$/gm)).toHaveLength(10);
   });
@@ -95,7 +95,7 @@ describe('the MNIST model laid out for the board', () => {
   it('refuses a program and tensors larger than the flash region, with both sizes', () => {
     const long = { ...program, code: [...Array.from({ length: 12_000 }, () => nop), ...program.code] };
     expect(thrownMessage(() => boardModelImage(long, board), FpgaError)).toBe(
-      "program: the program (16969 words, 265.1 KiB) and the read-only tensors (13.5 KiB) need 278.7 KiB of flash; the hx8k-breakout's flash region for them is 256.0 KiB (0x40000 to 0x80000, past the bitstream)",
+      "program: the program (17050 words, 266.4 KiB) and the read-only tensors (13.5 KiB) need 280.0 KiB of flash; the hx8k-breakout's flash region for them is 256.0 KiB (0x40000 to 0x80000, past the bitstream)",
     );
   });
 
@@ -201,8 +201,8 @@ describe('nibble fpga model', () => {
       expect(r.stdout).toMatch(/flash it +iceprog -o 0x[0-9a-f]+ .*flash\.bin/);
       expect(readFileSync(join(out, 'images.bin')).length).toBe(5 * 1600);
       expect(readFileSync(join(out, 'labels.bin')).length).toBe(5);
-      expect(readFileSync(join(out, 'model.txt'), 'utf8')).toMatch(/^program_words 4969$/m);
-      // the host program's driver is the board shell's: it streams, so it takes the 5,001-word program
+      expect(readFileSync(join(out, 'model.txt'), 'utf8')).toMatch(/^program_words 5050$/m);
+      // the host program's driver is the board shell's: it streams, so it takes the 5,050-word program
       expect(readFileSync(join(out, 'driver', 'nibble_regs.h'), 'utf8')).toMatch(/#define NIBBLE_INSN_STREAM +1 /);
       mkdirSync(join(dir, 'p'));
       const nbl = join(dir, 'p', 'default.nbl');
