@@ -86,3 +86,16 @@ export function convLayer(
 export function requantLayer(name: string, c: number, signed = false): Layer {
   return { kind: 'requant', name, signed, bits: 4, bias: new Int32Array(c), shift: new Int8Array(c) };
 }
+
+/**
+ * Run `program` on the fast and the cycle engine with seeded random inputs: the same
+ * outputs, and both engines' cycles equal to the compiler's estimate. Returns the fast run.
+ */
+export function expectEnginesAgree(program: Program, net: Network, batch: number, seed: number): SimResult {
+  const x = randomInputs(net, batch, seed);
+  const fast = simulate(program, { engine: 'fast', inputs: { input: x } });
+  const cycle = simulate(program, { engine: 'cycle', inputs: { input: x } });
+  expect(cycle.outputs['output']).toEqual(fast.outputs['output']);
+  expect([cycle.cycles, program.meta['estimatedCycles']]).toEqual([fast.cycles, fast.cycles]);
+  return fast;
+}

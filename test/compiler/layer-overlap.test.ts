@@ -16,8 +16,7 @@ import { calibrateNetwork } from '../../models/calibration.js';
 import { loadIntegerNetFile } from '../../models/integernet.js';
 import type { Layer, Network } from '../../models/ir.js';
 import { compileListing, compileNetwork } from '../../compiler/index.js';
-import { simulate } from '../../sim/index.js';
-import { compileAndCompare, convLayer, randomInputs, requantLayer, rng } from './harness.js';
+import { compileAndCompare, convLayer, expectEnginesAgree, requantLayer, rng } from './harness.js';
 import { randomConfig } from './random-network.js';
 
 interface Chain {
@@ -148,11 +147,7 @@ describe('overlapping layer boundaries stay bit-identical to the reference', () 
       const net = chainNet(c, k + 7);
       const program = compileNetwork(net, small);
       expect(pieceLoads(program)).toBeGreaterThan(0);
-      const x = randomInputs(net, 1, k + 7);
-      const fast = simulate(program, { engine: 'fast', inputs: { input: x } });
-      const cycle = simulate(program, { engine: 'cycle', inputs: { input: x } });
-      expect(cycle.outputs['output']).toEqual(fast.outputs['output']);
-      expect([cycle.cycles, program.meta['estimatedCycles']]).toEqual([fast.cycles, fast.cycles]);
+      expectEnginesAgree(program, net, 1, k + 7);
     });
   });
 
@@ -169,11 +164,7 @@ describe('overlapping layer boundaries stay bit-identical to the reference', () 
     // conv1's first band is smaller than its second (its LOAD is the exposed one)
     const bandRows = requants(layerCode(conv1)).map((r) => (r.op === 'REQUANT' ? r.out_h : 0));
     expect(bandRows[0]).toBeLessThan(bandRows[1]!);
-    const x = randomInputs(net, 1, 3);
-    const fast = simulate(program, { engine: 'fast', inputs: { input: x } });
-    const cycle = simulate(program, { engine: 'cycle', inputs: { input: x } });
-    expect(cycle.outputs['output']).toEqual(fast.outputs['output']);
-    expect([cycle.cycles, program.meta['estimatedCycles']]).toEqual([fast.cycles, fast.cycles]);
+    const fast = expectEnginesAgree(program, net, 1, 3);
     // main before this change: 7,359 cycles (npm run bench -- roofline)
     expect(fast.cycles).toBeLessThanOrEqual(6974);
   });

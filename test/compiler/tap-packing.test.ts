@@ -13,7 +13,7 @@ import { loadIntegerNetFile } from '../../models/integernet.js';
 import { BUF_INP, gemmPassCount, type Instruction } from '../../isa/index.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { simulate } from '../../sim/index.js';
-import { compileAndCompare, randomInputs, rng } from './harness.js';
+import { compileAndCompare, expectEnginesAgree, randomInputs, rng } from './harness.js';
 import { randomConfig } from './random-network.js';
 
 interface ConvCase {
@@ -169,11 +169,7 @@ describe('tap-packed conv layers match the reference executor', () => {
       const net = convNet(c, k + 1);
       const program = compileNetwork(net, DEFAULT_CONFIG, { batch: 2 });
       expect(gemms(program.code).some((g) => g.taps === 1)).toBe(true);
-      const x = randomInputs(net, 2, k + 1);
-      const fast = simulate(program, { engine: 'fast', inputs: { input: x } });
-      const cycle = simulate(program, { engine: 'cycle', inputs: { input: x } });
-      expect(cycle.outputs['output']).toEqual(fast.outputs['output']);
-      expect([cycle.cycles, program.meta['estimatedCycles']]).toEqual([fast.cycles, fast.cycles]);
+      expectEnginesAgree(program, net, 2, k + 1);
     });
   });
 
