@@ -113,7 +113,7 @@ describe('the MNIST model laid out for the board', () => {
       },
     };
     expect(thrownMessage(() => shellParams(withBus, { stream: true }), RtlError)).toMatch(
-      /^shell options: stream: the simulator's bus model \(config\.bus\) does not cover the streaming instruction buffer/,
+      /^shell options: stream true differs from config\.bus\.stream false: a config with a bus section sets it/,
     );
     expect(thrownMessage(() => shellParams(cfg, { stream: true, addrBits: 16 }), RtlError)).toBe(
       'shell options: stream: addrBits 16 cannot address a program of 2^16 words: use addrBits >= 20',
