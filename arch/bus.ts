@@ -44,6 +44,14 @@ export interface BusConfig {
   stream?: boolean;
 }
 
+/**
+ * Words per refill burst of a streaming shell (bus.stream): half its ring of `ringWords`, at most 256 beats of
+ * `busBytes` (so a burst never crosses 4 KiB: PROGRAM_BASE is aligned to one).
+ */
+export function streamBurstWords(ringWords: number, busBytes: number): number {
+  return Math.min(ringWords / 2, (256 * busBytes) / 16);
+}
+
 /** Field order (canonical JSON, docs, error messages). */
 export const BUS_FIELDS = [
   'readLatency',

@@ -9,6 +9,7 @@ import {
   deriveArch,
   entryTransfers as busEntryTransfers,
   isPowerOfTwo,
+  streamBurstWords,
   validateConfig,
   type ArchConfig,
   type BusConfig,
@@ -176,7 +177,7 @@ export function shellParams(cfgIn: ArchConfig, opts: ShellOptions = {}): ShellPa
       `stream: addrBits ${addrBits} cannot address a program of 2^${indexBits} words: use addrBits >= ${indexBits + 4}`,
       'shell options',
     );
-  const streamBurstWords = Math.min(insnWords / 2, (256 * busBytes) / 16);
+  const burstWords = streamBurstWords(insnWords, busBytes);
   return {
     cfg,
     addrBits,
@@ -187,9 +188,9 @@ export function shellParams(cfgIn: ArchConfig, opts: ShellOptions = {}): ShellPa
     bus,
     modelled: cfg.bus !== undefined,
     streaming,
-    streamBurstWords,
+    streamBurstWords: burstWords,
     maxProgramWords: streaming ? 2 ** indexBits - 1 : insnWords,
-    programAlign: streaming ? streamBurstWords * 16 : Math.max(16, busBytes),
+    programAlign: streaming ? burstWords * 16 : Math.max(16, busBytes),
     trace: opts.trace ?? false,
     indexBits,
     counterBits,

@@ -17,6 +17,7 @@
  * (n <= W / 2), so the ring is evaluated lazily, in program order, by every
  * engine from the dispatch cycles it has so far.
  */
+import { streamBurstWords } from '../../arch/index.js';
 import type { BusParams } from './params.js';
 
 export class InstructionRing {
@@ -35,7 +36,7 @@ export class InstructionRing {
     private readonly count: number,
   ) {
     this.words = p.bus.fetchWords;
-    this.burstWords = Math.min(this.words / 2, 16 * p.busBytes);
+    this.burstWords = streamBurstWords(this.words, p.busBytes);
     this.beatsPerWord = 16 / p.busBytes;
     this.latency = p.bus.readLatency;
   }
