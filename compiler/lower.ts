@@ -100,7 +100,8 @@ export function lowerNetwork(net: Network, cfg: ArchConfig): Lowered {
     false,
     inBits,
     'input',
-    inBits === 8 ? 'nibble-planes' : 'blocked',
+    // wider than the array's activations: two nibble-plane passes; otherwise read as is
+    inBits > cfg.bits.activation ? 'nibble-planes' : 'blocked',
   );
   const n = analysis.layers.length;
   const flow = lowerChain(

@@ -7,6 +7,7 @@
  */
 
 import { ModelError } from '../../arch/index.js';
+import { firstOutside, rowSums } from '../weight-scan.js';
 import { signedRange, type AccumulatorValue, type ActivationValue, type TensorShape, type ValueInfo } from '../ir.js';
 
 /** How a value of unknown type is shown in analysis errors, e.g. `"2" (a string)`. */
@@ -53,10 +54,8 @@ export function checkWeights(ck: Checker, expected: number, dims: string, weight
   const w = weights as Int8Array;
   if (w.length !== expected) ck.fail('weights', `expected ${expected} values (${dims}), got ${w.length}`);
   const { lo, hi } = signedRange(weightBits);
-  for (let i = 0; i < w.length; i++) {
-    const v = w[i]!;
-    if (v < lo || v > hi) ck.fail(`weights[${i}]`, `value ${v} is outside [${lo}, ${hi}] for weightBits ${weightBits}`);
-  }
+  const i = firstOutside(w, lo, hi);
+  if (i >= 0) ck.fail(`weights[${i}]`, `value ${w[i]} is outside [${lo}, ${hi}] for weightBits ${weightBits}`);
   return w;
 }
 
@@ -83,19 +82,12 @@ export function weightedSumBound(
 ): { lo: number; hi: number } {
   // Per row: with P = sum of positive weights and N = sum of negative ones,
   // the extremes are P*hi + N*lo and P*lo + N*hi (one pass, no per-term min/max).
+  const { sum, sumAbs } = rowSums(weights, rows, rowLength);
   let lo = 0;
   let hi = 0;
   for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    let sumAbs = 0;
-    const end = (r + 1) * rowLength;
-    for (let i = r * rowLength; i < end; i++) {
-      const w = weights[i]!;
-      sum += w;
-      sumAbs += w < 0 ? -w : w;
-    }
-    const pos = (sum + sumAbs) / 2;
-    const neg = (sum - sumAbs) / 2;
+    const pos = (sum[r]! + sumAbs[r]!) / 2;
+    const neg = (sum[r]! - sumAbs[r]!) / 2;
     const rhi = pos * input.hi + neg * input.lo;
     const rlo = pos * input.lo + neg * input.hi;
     if (rlo < lo) lo = rlo;

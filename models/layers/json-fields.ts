@@ -6,6 +6,7 @@
 
 import { ModelError } from '../../arch/index.js';
 import { signedRange } from '../ir.js';
+import { firstOutside } from '../weight-scan.js';
 
 /** How a JSON value of unknown type is shown in load errors, e.g. `the string "2"`. */
 export function describeJson(v: unknown): string {
@@ -76,9 +77,7 @@ export class Fields {
     if (a.length !== length) this.fail(key, `expected ${length} values (${dims}), got ${a.length}`);
     if (a instanceof Int8Array) {
       // integers by construction: only the range to check (the loop below names the first value outside it)
-      let inside = true;
-      for (let i = 0; i < a.length; i++) if (a[i]! < lo || a[i]! > hi) inside = false;
-      if (inside) return a;
+      if (firstOutside(a, lo, hi) < 0) return a;
     }
     for (let i = 0; i < a.length; i++) {
       const x = a[i];

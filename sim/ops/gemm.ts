@@ -6,37 +6,53 @@ import type { RandomRound } from './random-round.js';
 /** Passes per ci block. */
 export const blockPasses = (g: GemmInst, rows: number): number => gemmPassCount(g, rows) / gemmBlocks(g);
 
+/** The outputs o in [0, out) whose input o * stride + k - pad lies in [0, size): an interval [lo, hi], empty when lo > hi. */
+function inside(out: number, stride: number, pad: number, size: number, k: number): { lo: number; hi: number } {
+  return {
+    lo: Math.max(0, Math.ceil((pad - k) / stride)),
+    hi: Math.min(out - 1, Math.floor((size - 1 + pad - k) / stride)),
+  };
+}
+
 /**
  * Number of (pass, pixel) pairs of a GEMM that read INP: whose input lies inside the tile
- * (padding reads nothing); tap-packed, whose input of at least one row's tap does.
+ * (padding reads nothing); tap-packed, whose input of at least one row's tap does. Counted
+ * with intervals (each kernel offset's inside outputs are one per axis), not per pixel: this
+ * is a counter of every GEMM of every run (test/sim/inp-reads.test.ts checks it per pixel).
  */
 export function gemmInpReads(g: GemmInst, rows: number): number {
-  const inY = (oy: number, kh: number) => {
-    const iy = oy * g.stride_h + kh - g.pad_top;
-    return iy >= 0 && iy < g.in_h;
-  };
-  const inX = (ox: number, kw: number) => {
-    const ix = ox * g.stride_w + kw - g.pad_left;
-    return ix >= 0 && ix < g.in_w;
-  };
-  let total = 0;
+  const ys = (kh: number) => inside(g.out_h, g.stride_h, g.pad_top, g.in_h, kh);
+  const xs = (kw: number) => inside(g.out_w, g.stride_w, g.pad_left, g.in_w, kw);
+  const count = (r: { lo: number; hi: number }) => Math.max(0, r.hi - r.lo + 1);
   if (!g.taps) {
+    let total = 0;
     for (let kh = 0; kh < g.kernel_h; kh++) {
-      let ys = 0;
-      for (let oy = 0; oy < g.out_h; oy++) if (inY(oy, kh)) ys++;
-      for (let kw = 0; kw < g.kernel_w; kw++) {
-        let xs = 0;
-        for (let ox = 0; ox < g.out_w; ox++) if (inX(ox, kw)) xs++;
-        total += ys * xs;
-      }
+      const y = count(ys(kh));
+      for (let kw = 0; kw < g.kernel_w; kw++) total += y * count(xs(kw));
     }
     return total * g.ci_blocks;
   }
+  const yRange = Array.from({ length: g.kernel_h }, (_, kh) => ys(kh));
+  const xRange = Array.from({ length: g.kernel_w }, (_, kw) => xs(kw));
+  const used = new Uint8Array(g.kernel_w);
+  let total = 0;
   for (let q = 0, Q = blockPasses(g, rows); q < Q; q++) {
     const taps = [...new Set(passRowTaps(g, rows, q))].filter((t) => t >= 0);
     for (let oy = 0; oy < g.out_h; oy++) {
-      const rowTaps = taps.filter((t) => inY(oy, Math.floor(t / g.kernel_w)));
-      for (let ox = 0; ox < g.out_w; ox++) if (rowTaps.some((t) => inX(ox, t % g.kernel_w))) total++;
+      used.fill(0);
+      for (const t of taps) {
+        const y = yRange[Math.floor(t / g.kernel_w)]!;
+        if (oy >= y.lo && oy <= y.hi) used[t % g.kernel_w] = 1;
+      }
+      // the union of the used offsets' x intervals: by falling kw their starts rise
+      let end = -1;
+      for (let kw = g.kernel_w - 1; kw >= 0; kw--) {
+        if (!used[kw]) continue;
+        const x = xRange[kw]!;
+        const from = Math.max(x.lo, end + 1);
+        if (x.hi >= from) total += x.hi - from + 1;
+        end = Math.max(end, x.hi);
+      }
     }
   }
   return total;

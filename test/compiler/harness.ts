@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { ArchConfig } from '../../arch/config.js';
 import { checkTokenBalance } from '../../isa/tokens.js';
 import type { Program } from '../../isa/program.js';
+import { readProgramFile, writeProgramFile } from '../../isa/index.js';
 import { runReference } from '../../models/reference.js';
 import type { Layer, Network } from '../../models/ir.js';
 import { analyzeNetwork } from '../../models/index.js';
@@ -42,6 +43,8 @@ export function compileAndCompare(
 ): RunResult {
   const program = compileNetwork(net, cfg, { batch });
   checkTokenBalance(program.code, { queues: cfg.queues, strict: true });
+  // every compiled program can be written as a program file and read back
+  readProgramFile(writeProgramFile(program));
   const x = inputs ?? randomInputs(net, batch, seed);
   const sim = simulate(program, { engine: 'fast', inputs: { input: x } });
   const ref = runReference(net, x, batch);
