@@ -110,11 +110,13 @@ export function requantLaneModule(f: CoreFacts): VerilogModule {
  * but GEMM (the gemm unit's). compute.ts decodes them and tells them from a
  * compute NOP by this list. A new compute opcode is a compile error here until
  * it has a wire, and then needs its datapath in this file (docs/extending.md).
+ * Declared with its type, not `satisfies`: a missing opcode fails here only,
+ * not again in compute.ts.
  */
-export const REQUANT_UNIT_HEADS = { REQUANT: 'ch_rq', POOL: 'ch_pool' } as const satisfies Record<
-  Exclude<MnemonicOn<'compute'>, 'GEMM'>,
-  string
->;
+export const REQUANT_UNIT_HEADS: Readonly<Record<Exclude<MnemonicOn<'compute'>, 'GEMM'>, string>> = {
+  REQUANT: 'ch_rq',
+  POOL: 'ch_pool',
+};
 const HEAD_WIRES: readonly string[] = Object.values(REQUANT_UNIT_HEADS);
 /** Verilog: the compute queue head is one of this unit's opcodes */
 export const REQUANT_UNIT_HEAD = `(${HEAD_WIRES.join(' || ')})`;
