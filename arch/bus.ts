@@ -13,7 +13,8 @@
  *    `readOutstanding` of them in flight; write bursts of at most `writeBurst`
  *    beats (its write buffer), at most `writeOutstanding` awaiting B; an
  *    instruction memory of `fetchWords` words, filled over the same AXI
- *    master before the core starts (a longer program is refused).
+ *    master before the core starts (a longer program is refused), or, with
+ *    `stream`, a ring of `fetchWords` words refilled while the core runs.
  *
  * The beat width is dram.busBytes. How each kind of DMA entry becomes AXI
  * beats is `entryTransfers` (also the shell generator's rule).
@@ -33,8 +34,22 @@ export interface BusConfig {
   readOutstanding: number;
   /** write bursts awaiting their B at most */
   writeOutstanding: number;
-  /** instruction memory depth (128-bit words, power of two): the longest program the shell runs */
+  /** instruction memory depth (128-bit words, power of two): the longest program the shell runs, or the streaming ring */
   fetchWords: number;
+  /**
+   * the shell streams the program (docs/board.md, "Streaming instructions"): the instruction memory is a ring of
+   * fetchWords words refilled over a second read master while the core runs, in bursts of
+   * min(fetchWords / 2, 16 x busBytes) words, one at a time, from a slave with readLatency; default false
+   */
+  stream?: boolean;
+}
+
+/**
+ * Words per refill burst of a streaming shell (bus.stream): half its ring of `ringWords`, at most 256 beats of
+ * `busBytes` (so a burst never crosses 4 KiB: PROGRAM_BASE is aligned to one).
+ */
+export function streamBurstWords(ringWords: number, busBytes: number): number {
+  return Math.min(ringWords / 2, (256 * busBytes) / 16);
 }
 
 /** Field order (canonical JSON, docs, error messages). */
@@ -46,6 +61,7 @@ export const BUS_FIELDS = [
   'readOutstanding',
   'writeOutstanding',
   'fetchWords',
+  'stream',
 ] as const satisfies readonly (keyof BusConfig)[];
 
 /**
@@ -104,6 +120,8 @@ export function validateBus(bus: BusConfig): void {
   busInt(bus, 'readOutstanding', 1, 256);
   busInt(bus, 'writeOutstanding', 1, 256);
   busInt(bus, 'fetchWords', 2, 1 << 20, true);
+  if (bus.stream !== undefined && typeof bus.stream !== 'boolean')
+    throw new ConfigError(`must be true or false, got ${JSON.stringify(bus.stream)}`, 'config.bus.stream');
 }
 
 /** One kind of DMA entry as the AXI master moves it: whole bus beats, or one narrow transfer per entry. */

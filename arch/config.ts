@@ -287,6 +287,11 @@ function validateBusOf(cfg: ArchConfig): void {
     param: a.paramEntryBytes,
     out: a.outEntryBytes,
   });
+  if (bus.stream && cfg.dram.busBytes > 16)
+    throw new ConfigError(
+      `the streaming refill (bus.stream) assembles 128-bit instruction words from beats of at most 16 bytes, the bus has ${cfg.dram.busBytes}: set dram.busBytes to at most 16`,
+      'config.dram.busBytes',
+    );
 }
 
 const SHAPE: Record<string, Record<string, true> | true> = {

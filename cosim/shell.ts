@@ -261,6 +261,17 @@ function firstTimingMismatch(
   return undefined;
 }
 
+/**
+ * The program as the simulator models the shell: a streaming shell generated for a config without a bus section
+ * is the bus model of the shell's own limits with `stream` (a loading one is the core model, which the default bus
+ * section equals).
+ */
+function modelledProgram(program: Program, p: ShellParams): Program {
+  if (!p.streaming || program.config.bus) return program;
+  const config: ArchConfig = { ...program.config, bus: { ...p.bus, stream: true } };
+  return { ...program, config, ...(program.configHash ? { configHash: configHash(config) } : {}) };
+}
+
 /** Co-simulate one program on the AXI shell. Throws RtlError when a tool fails or the program cannot run on the shell. */
 export function verifyShellProgram(program: Program, opts: VerifyShellOptions = {}): VerifyShellResult {
   const bus = opts.bus ?? 'deterministic';
@@ -275,12 +286,12 @@ export function verifyShellProgram(program: Program, opts: VerifyShellOptions = 
     );
   const seed = opts.seed ?? 1;
   const img = shellImage(program, p, opts.inputs, seed);
-  const { sim, overflow } = simulateOrOverflow(program, seed, opts.inputs);
+  const { sim, overflow } = simulateOrOverflow(modelledProgram(program, p), seed, opts.inputs);
   const build = buildShellVerilator(cfg, opts.shell, opts.cacheDir);
   // the bus map: data at an odd 4 KiB offset (so the 4 KiB rule cuts bursts where core addresses do not), program after it
   const wide = p.addrBits > 32;
   const memBase = wide ? 0x1_0000_0000 : 0x4000_0000;
-  const beat = Math.max(16, p.busBytes);
+  const beat = p.programAlign;
   const dataBase = opts.dataBase ?? memBase + 0x3000 + (typeof bus === 'number' ? ((bus * 37) % 64) * p.busBytes : 0);
   const programBase = opts.programBase ?? Math.ceil((dataBase + img.data.length + 0x1100) / beat) * beat;
   const memSize = programBase + img.code.length + 0x2000 - memBase;

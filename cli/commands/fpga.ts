@@ -40,9 +40,9 @@ async function boardModel(args: Record<string, unknown>, api: FpgaApi, target: s
     values = data.images.map((v) => v >> (8 - bits));
   } else {
     const net = await loadModel(target, str(args, 'format'), board.config);
-    // the board flow (flash layout, the end-to-end Verilator run, docs/board.md's figures) is verified on the
-    // program without tap packing; the packed program on the board is not yet
-    program = (await compiler('nibble fpga model')).compileNetwork(net, board.config, { batch: 1, tapPacking: false });
+    // compiled as `nibble compile --config preset:ice40-board` would: tap packing where the board's machine gains
+    // from it (the board's core has it; test/board/board-model.test.ts runs that program end to end)
+    program = (await compiler('nibble fpga model')).compileNetwork(net, board.config, { batch: 1 });
     values = datasetInputsFor(net, data).values;
   }
   const img = api.boardModelImage(program, board, target);
@@ -120,8 +120,11 @@ async function build(term: Terminal, args: Record<string, unknown>): Promise<voi
     const sim = await requirePart<SimApi>('sim', ['simulate'], 'nibble fpga build --program');
     const cycles = sim.simulate(program, { engine: 'timing', energy: false }).cycles;
     doc['program'] = { file: prog, cycles, clockMHz: clock, latencyUs: cycles / clock };
+    // every board design streams its program through the board's slave (one burst at a time, the SPI flash), which
+    // the simulator does not model: the run takes longer on the board
+    const model = " (the simulator's core memory model; streamed from the board's flash it takes more, docs/board.md)";
     term.pairs([
-      ['program', `${prog}: ${formatNumber(cycles)} cycles`],
+      ['program', `${prog}: ${formatNumber(cycles)} cycles${model}`],
       [
         'latency',
         `${formatNumber(cycles / clock)} us at ${clock} MHz${bool(args, 'clock-from-pnr') ? ' (the placed Fmax)' : ''}`,

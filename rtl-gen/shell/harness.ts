@@ -7,6 +7,9 @@
  *    cycles after the burst's last W beat and AW, beats back to back) or
  *    seeded random READYs, latencies, gaps between beats and an "AW before W"
  *    slave on some seeds;
+ *  - a streaming shell's refill master m_axi_insn gets a read-only slave port
+ *    of its own on the same memory, with the same latencies and faults (the
+ *    deterministic bus model's slave, or seeded random READY, latency, gaps);
  *  - a protocol checker on every cycle: VALID held until READY with a stable
  *    payload (AR, AW, W; and the shell's AXI-Lite R and B), INCR only, beats
  *    aligned to AxSIZE <= the bus, no burst across 4 KiB, WLAST on the last
@@ -69,10 +72,10 @@ static std::vector<uint8_t> readFile(const char* path) {
 }
 
 ${harnessSlaveState()}
-${harnessBus()}
-${harnessTick()}
+${p.streaming ? `${insnSlaveState()}\n` : ''}${harnessBus(p.streaming)}
+${harnessTick(p.streaming)}
 ${harnessTransport()}
-${harnessMain()}
+${harnessMain(p.streaming)}
 `;
 }
 
@@ -170,8 +173,68 @@ template <typename T> static void pushBytes(std::vector<uint8_t>& v, const T& x,
 `;
 }
 
+/** Testbench part (streaming shells): the refill master's slave port and its checks. */
+function insnSlaveState(): string {
+  return `// ---------------------------------------------------------------- the refill master m_axi_insn: its own read port on the memory
+static std::deque<Burst> iarq;    // accepted, not yet fully returned
+static int iBeat = 0;
+static bool iValid = false;
+static uint64_t iNext = 0;
+static Held hIar;
+static uint64_t nIar = 0, nIBeats = 0;
+
+static void driveInsnSlave() {
+  if (!iValid && !iarq.empty() && cyc >= iNext && !(randomBus && chance(gapPct))) {
+    Burst& b = iarq.front();
+    if (iBeat > 0 || cyc >= b.t + rdLatency) {
+      uint64_t a = b.addr + ((uint64_t)iBeat << b.size);
+      uint8_t beat[512];
+      int resp = respFor(a, 1 << b.size);
+      for (int i = 0; i < BUS; i++) beat[i] = resp == 3 ? 0xEE : mem[a + i - memBase];
+      setBytes(top->m_axi_insn_RDATA, beat, BUS);
+      top->m_axi_insn_RRESP = resp;
+      top->m_axi_insn_RLAST = iBeat == b.len;
+      iValid = true;
+    }
+  }
+  top->m_axi_insn_RVALID = iValid;
+  top->m_axi_insn_ARREADY = !randomBus || chance(readyPct);
+}
+
+// sampled before the clock edge: returns the accepted AR (len -1: none) and whether a beat was taken
+static Burst sampleInsn(bool inReset, bool& rHs) {
+  if (inReset && cyc > 0 && top->m_axi_insn_ARVALID) violation("VALID during reset", "m_axi_insn");
+  bool arHs = top->m_axi_insn_ARVALID && top->m_axi_insn_ARREADY;
+  holdCheck(hIar, top->m_axi_insn_ARVALID, top->m_axi_insn_ARREADY, "m_axi_insn AR", [&] {
+    std::vector<uint8_t> v; pushBytes(v, top->m_axi_insn_ARADDR, 8); v.push_back(top->m_axi_insn_ARLEN);
+    v.push_back(top->m_axi_insn_ARSIZE); v.push_back(top->m_axi_insn_ARBURST); return v; });
+  Burst ar{0, -1, 0, 0, 0};
+  if (arHs) {
+    ar = {u64(top->m_axi_insn_ARADDR), (int)top->m_axi_insn_ARLEN, (int)top->m_axi_insn_ARSIZE, cyc, 0};
+    if (randomBus) ar.t += between(0, maxExtraLatency);
+    checkBurst("m_axi_insn AR", ar.addr, ar.len, ar.size, top->m_axi_insn_ARBURST, top->m_axi_insn_ARID, 0);
+    nIar++;
+  }
+  rHs = iValid && top->m_axi_insn_RREADY;
+  return ar;
+}
+
+// after the clock edge
+static void updateInsn(const Burst& ar, bool rHs) {
+  if (ar.len >= 0) iarq.push_back(ar);
+  if (rHs) {
+    iValid = false;
+    iNext = cyc + 1;
+    nIBeats++;
+    if (++iBeat > iarq.front().len) { iarq.pop_front(); iBeat = 0; }
+  }
+}
+
+`;
+}
+
 /** Testbench part: the AXI-Lite master state, the slave driving its outputs, writes matched to AWs, trace lines. */
-function harnessBus(): string {
+function harnessBus(streaming: boolean): string {
   return `// ---------------------------------------------------------------- AXI-Lite master (the host's register accesses)
 static bool lAw = false, lW = false, lAr = false, lB = false, lR = false;
 static uint32_t lAddr = 0, lData = 0;
@@ -207,7 +270,7 @@ static void driveSlave() {
   top->m_axi_gmem_AWREADY = !randomBus || chance(readyPct);
   bool wReady = !randomBus || chance(readyPct);
   if (awFirst && (awq.empty() || (int)wq.size() > 0)) wReady = false;  // takes W only for a burst whose AW it holds
-  top->m_axi_gmem_WREADY = wReady;
+  top->m_axi_gmem_WREADY = wReady;${streaming ? '\n  driveInsnSlave();' : ''}
   // AXI-Lite master outputs
   top->s_axi_control_AWVALID = lAw; top->s_axi_control_AWADDR = lAddr;
   top->s_axi_control_WVALID = lW; top->s_axi_control_WDATA = lData; top->s_axi_control_WSTRB = 0xF;
@@ -261,7 +324,7 @@ static void traceEvent(char kind, unsigned idx, uint64_t t) {
 }
 
 /** Testbench part: one clock cycle: drive, sample and check, clock, update the slave. */
-function harnessTick(): string {
+function harnessTick(streaming: boolean): string {
   return `static void tick() {
   driveSlave();
   top->ap_clk = 0;
@@ -313,7 +376,7 @@ function harnessTick(): string {
     if (awq.empty()) wBeforeAw++;
   }
   bool rHs = rValid && top->m_axi_gmem_RREADY;
-  bool bHs = bValid && top->m_axi_gmem_BREADY;
+  bool bHs = bValid && top->m_axi_gmem_BREADY;${streaming ? '\n  bool iRHs = false;\n  Burst iAr = sampleInsn(inReset, iRHs);' : ''}
   // AXI-Lite handshakes seen by the master
   bool lArHs = lAr && top->s_axi_control_ARREADY, lAwHs = lAw && top->s_axi_control_AWREADY, lWHs = lW && top->s_axi_control_WREADY;
   bool lRHs = lR && top->s_axi_control_RVALID, lBHs = lB && top->s_axi_control_BVALID;
@@ -345,7 +408,7 @@ function harnessTick(): string {
     rNext = cyc + 1;
     if (++rBeat > b.len) { arq.pop_front(); rBeat = 0; }
   }
-  if (bHs) bValid = false;
+  if (bHs) bValid = false;${streaming ? '\n  updateInsn(iAr, iRHs);' : ''}
   if (lArHs) { lAr = false; lOutR++; }
   if (lRHs) { lR = false; lOutR--; }
   if (lAwHs) { lAw = false; lAwDone++; }
@@ -413,7 +476,7 @@ static uint64_t simNowMs(void*) { return cyc / 1000; }
 }
 
 /** Testbench part: main: load the files, run the driver, write result.txt and dump.bin. */
-function harnessMain(): string {
+function harnessMain(streaming: boolean): string {
   return `int main(int argc, char** argv) {
   if (argc < 13)
     die("usage: sim code.bin data.bin regions.txt outdir max_cycles bus(det|SEED) rd_latency wr_latency mem_base mem_size program_base data_base [irq] [faults]", nullptr);
@@ -490,7 +553,7 @@ function harnessMain(): string {
   fprintf(res, "bus_ar %llu\\nbus_aw %llu\\nbus_max_ar_len %llu\\nbus_max_aw_len %llu\\nbus_r_beats %llu\\nbus_w_beats %llu\\nbus_w_before_aw %llu\\nbus_at_4k %llu\\n",
           (unsigned long long)nAr, (unsigned long long)nAw, (unsigned long long)maxArLen, (unsigned long long)maxAwLen,
           (unsigned long long)nRBeats, (unsigned long long)nWBeats, (unsigned long long)wBeforeAw, (unsigned long long)at4k);
-  fprintf(res, "bus_mode %s ready %d gap %d extra %d aw_first %d\\n", randomBus ? "random" : "det", readyPct, gapPct, maxExtraLatency, awFirst ? 1 : 0);
+${streaming ? '  fprintf(res, "bus_insn_ar %llu\\nbus_insn_beats %llu\\n", (unsigned long long)nIar, (unsigned long long)nIBeats);\n' : ''}  fprintf(res, "bus_mode %s ready %d gap %d extra %d aw_first %d\\n", randomBus ? "random" : "det", readyPct, gapPct, maxExtraLatency, awFirst ? 1 : 0);
   fprintf(res, "sim_cycles %llu\\n", (unsigned long long)cyc);
   fclose(res);
   FILE* d = fopen((outdir + "/dump.bin").c_str(), "wb");

@@ -9,6 +9,7 @@ import {
   deriveArch,
   entryTransfers as busEntryTransfers,
   isPowerOfTwo,
+  streamBurstWords,
   validateConfig,
   type ArchConfig,
   type BusConfig,
@@ -36,7 +37,7 @@ export interface ShellOptions {
   /**
    * stream the program while the core runs (docs/board.md, "Streaming instructions"): the instruction memory is a
    * ring refilled over a second, read-only AXI4 master (m_axi_insn) and the core's fetch waits for its word, so a
-   * program may be longer than insnWords (up to 2^indexBits - 1 words); default false
+   * program may be longer than insnWords (up to 2^indexBits - 1 words); default false (config.bus.stream)
    */
   stream?: boolean;
   /** bring the core's trace ports out of the shell top (verification builds); default false */
@@ -128,14 +129,15 @@ function effectiveBus(cfg: ArchConfig, opts: ShellOptions): BusConfig {
   return cfg.bus;
 }
 
-/** Whether the shell streams its program; throws RtlError for a config the streaming buffer does not cover. */
+/** Whether the shell streams its program (config.bus.stream, else the option); throws RtlError for a config the streaming buffer does not cover. */
 function streamCheck(cfg: ArchConfig, opts: ShellOptions, busBytes: number): boolean {
-  if (!opts.stream) return false;
-  if (cfg.bus)
+  if (cfg.bus && opts.stream !== undefined && opts.stream !== (cfg.bus.stream ?? false))
     throw new RtlError(
-      "stream: the simulator's bus model (config.bus) does not cover the streaming instruction buffer: drop the config's bus section or the stream option",
+      `stream ${opts.stream} differs from config.bus.stream ${cfg.bus.stream ?? false}: a config with a bus section sets it (the simulator models the shell from the config)`,
       'shell options',
     );
+  const stream = cfg.bus ? (cfg.bus.stream ?? false) : (opts.stream ?? false);
+  if (!stream) return false;
   if (busBytes > 16)
     throw new RtlError(
       `stream: the refill assembles 128-bit words from beats of at most 16 bytes, the bus has ${busBytes}: set dram.busBytes to at most 16`,
@@ -175,7 +177,7 @@ export function shellParams(cfgIn: ArchConfig, opts: ShellOptions = {}): ShellPa
       `stream: addrBits ${addrBits} cannot address a program of 2^${indexBits} words: use addrBits >= ${indexBits + 4}`,
       'shell options',
     );
-  const streamBurstWords = Math.min(insnWords / 2, (256 * busBytes) / 16);
+  const burstWords = streamBurstWords(insnWords, busBytes);
   return {
     cfg,
     addrBits,
@@ -186,9 +188,9 @@ export function shellParams(cfgIn: ArchConfig, opts: ShellOptions = {}): ShellPa
     bus,
     modelled: cfg.bus !== undefined,
     streaming,
-    streamBurstWords,
+    streamBurstWords: burstWords,
     maxProgramWords: streaming ? 2 ** indexBits - 1 : insnWords,
-    programAlign: streaming ? streamBurstWords * 16 : Math.max(16, busBytes),
+    programAlign: streaming ? burstWords * 16 : Math.max(16, busBytes),
     trace: opts.trace ?? false,
     indexBits,
     counterBits,

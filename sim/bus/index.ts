@@ -11,3 +11,4 @@ export type { ReadRequest } from './read-path.js';
 export { WritePath } from './write-path.js';
 export { LoadTraffic, StoreTraffic, loadBeats, storeBeats } from './traffic.js';
 export { computeBusSchedule } from './schedule.js';
+export { InstructionRing } from './stream-ring.js';

@@ -21,12 +21,13 @@ export interface BusParams {
 /**
  * The bus model's parameters; throws SimError when the config has no bus
  * section or the program does not fit the shell's instruction memory (the
- * shell refuses it with ERROR.LENGTH).
+ * shell refuses it with ERROR.LENGTH; a streaming ring takes any length).
  */
 export function busParams(cfg: ArchConfig, programWords: number): BusParams {
   const bus = cfg.bus;
   if (!bus) throw new SimError('the config has no bus section (config.bus): the bus model needs one', 'config.bus');
-  if (programWords > bus.fetchWords)
+  // a streaming shell's ring holds any program; a loading shell's instruction memory the whole program
+  if (!bus.stream && programWords > bus.fetchWords)
     throw new SimError(
       `the program has ${programWords} instruction words, more than the shell's instruction memory of config.bus.fetchWords = ${bus.fetchWords}: ` +
         `raise bus.fetchWords to at least ${2 ** Math.ceil(Math.log2(programWords))} (or simulate with memory: 'core')`,

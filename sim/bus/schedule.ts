@@ -12,6 +12,7 @@ import { UnitTimeline } from '../timing.js';
 import type { LoadInst, StoreInst } from '../../isa/index.js';
 import { busParams, type BusParams } from './params.js';
 import { ReadPath, type ReadRequest } from './read-path.js';
+import { InstructionRing } from './stream-ring.js';
 import { LoadTraffic, StoreTraffic } from './traffic.js';
 import { WritePath } from './write-path.js';
 
@@ -37,6 +38,8 @@ class BusScheduler {
   private readonly head = [0, 0, 0];
   private readonly Q: number[];
   private readonly dma: (DmaState | undefined)[] = [undefined, undefined, undefined];
+  /** the streaming shell's instruction ring (bus.stream), else every word is there from cycle 1 */
+  private readonly ring: InstructionRing | undefined;
   private pc = 0;
   private halted = false;
 
@@ -61,6 +64,7 @@ class BusScheduler {
       }
     }
     this.Q = [p.cfg.queues.load, p.cfg.queues.compute, p.cfg.queues.store];
+    this.ring = bp.bus.stream ? new InstructionRing(bp, n) : undefined;
   }
 
   get finished(): boolean {
@@ -88,6 +92,7 @@ class BusScheduler {
     };
     if (!this.halted) {
       at(1); // fetch starts in cycle 1
+      if (this.ring) at(this.ring.ready(this.pc, this.D));
       const u = this.p.unit[this.pc]!;
       const k = this.pos[this.pc]!;
       if (u !== U_HALT && k >= this.Q[u]!) at(this.S[this.lists[u]![k - this.Q[u]!]!]! + 1);
@@ -115,6 +120,7 @@ class BusScheduler {
   private fetch(t: number): boolean {
     if (t < 1 || this.halted) return false;
     const i = this.pc;
+    if (this.ring && this.ring.ready(i, this.D) > t) return false;
     const u = this.p.unit[i]!;
     if (u !== U_HALT) {
       const k = this.pos[i]!;

@@ -1,4 +1,8 @@
-/** Fetch and dispatch: one instruction per cycle from cycle 1, in order, into its unit's queue; HALT stops it. */
+/**
+ * Fetch and dispatch: one instruction per cycle from cycle 1, in order, into its unit's queue; HALT stops it.
+ * With a streaming shell (bus.stream) a word is dispatched once the instruction ring holds it.
+ */
+import { InstructionRing } from '../bus/index.js';
 import { U_HALT } from '../prepare.js';
 import type { CycleContext } from './context.js';
 
@@ -11,7 +15,12 @@ export class FetchUnit {
   dispatched = -1;
   state: FetchState = 'idle';
 
-  constructor(private readonly ctx: CycleContext) {}
+  private readonly ring: InstructionRing | undefined;
+
+  constructor(private readonly ctx: CycleContext) {
+    const bus = ctx.bus?.params;
+    this.ring = bus?.bus.stream ? new InstructionRing(bus, ctx.p.count) : undefined;
+  }
 
   /** Queue lengths as left by earlier cycles decide; returns whether fetch made progress. */
   step(t: number): boolean {
@@ -20,6 +29,12 @@ export class FetchUnit {
     this.dispatched = -1;
     this.state = 'idle';
     if (t < 1 || this.halted || this.pc >= p.count) return false;
+    // waiting for the ring counts as a stall, as the schedule engines' counters count every gap between dispatches;
+    // the refill is in flight, so it is progress (not a deadlock)
+    if (this.ring && this.ring.ready(this.pc, this.ctx.D) > t) {
+      this.state = 'stall';
+      return true;
+    }
     const u = p.unit[this.pc]!;
     if (u !== U_HALT && queues[u]!.length >= Q[u]!) {
       this.state = 'stall';
