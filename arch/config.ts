@@ -4,8 +4,8 @@
  * derived from it (see `deriveArch`), in the spirit of VTA's hw_spec header: one
  * place defines every number.
  */
-import { createHash } from 'node:crypto';
 import { BUS_FIELDS, defaultBus, entryTransfers, validateBus, type BusConfig } from './bus.js';
+import { contentKey } from './content-key.js';
 import { ConfigError } from './errors.js';
 import { parseJsonStrict } from './json.js';
 import { didYouMean } from './names.js';
@@ -391,5 +391,5 @@ export function canonicalConfigJson(cfg: ArchConfig): string {
 
 /** Stable 16-hex-digit hash of the config (SHA-256 of its canonical JSON, truncated). */
 export function configHash(cfg: ArchConfig): string {
-  return createHash('sha256').update(canonicalConfigJson(cfg)).digest('hex').slice(0, 16);
+  return contentKey(canonicalConfigJson(cfg));
 }

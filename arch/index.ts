@@ -5,6 +5,7 @@
  */
 export * from './assert-never.js';
 export * from './config.js';
+export * from './content-key.js';
 export * from './errors.js';
 export * from './package-root.js';
 export * from './json.js';

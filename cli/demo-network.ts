@@ -1,9 +1,7 @@
 /** The demo's network: the trained model the repository embeds, else the seeded MNIST zoo network. */
 import { ModelError } from '../arch/index.js';
-import type { Network } from '../models/index.js';
+import type { Network, TrainingApi } from '../models/index.js';
 import { modelsApi, requirePart, UnavailableError } from './modules.js';
-
-export type TrainingApi = typeof import('../models/training/index.js');
 
 /**
  * The demo's network: the trained model shipped in the repository

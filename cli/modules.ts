@@ -56,9 +56,9 @@ const PARTS = {
   },
   fpga: { path: '../fpga/index.js', load: () => import('../fpga/index.js'), what: 'the board flows (fpga/index.ts)' },
   training: {
-    path: '../models/training/index.js',
-    load: () => import('../models/training/index.js'),
-    what: 'the trained-model package (models/training/index.ts)',
+    path: '../models/index.js',
+    load: async () => (await import('../models/index.js')).loadTraining(),
+    what: 'the trained-model package (models/training, through models/index.ts)',
   },
   sweep: {
     path: '../sweep/index.js',

@@ -6,11 +6,10 @@
  * timing summary and build.json. Builds are cached by the hash of their inputs
  * (.cache/fpga/), so the tests and the bench place a design once.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configHash, packageRoot, type ArchConfig, type Warning } from '../arch/index.js';
+import { configHash, contentKey, packageRoot, type ArchConfig, type Warning } from '../arch/index.js';
 import { generateShell, headerComment, type ShellOptions } from '../rtl-gen/index.js';
 import { boardTopModule } from './board-top.js';
 import { boardByName, FpgaError, pcf, type Board } from './boards.js';
@@ -139,18 +138,15 @@ export function buildBoard(opts: FpgaBuildOptions): FpgaBuildResult {
   checkOutputDirectory(out);
   const files = designFiles(b, cfg, shell);
   const tools = { yosys: requireTool('yosys'), nextpnr: requireTool('nextpnr-ice40'), icepack: requireTool('icepack') };
-  const key = createHash('sha256')
-    .update(
-      JSON.stringify({
-        b: b.name,
-        seed,
-        files: files.map((f) => f.text),
-        yosys: yosysScript(b, files),
-        tools: Object.values(tools).map((t) => t.via),
-      }),
-    )
-    .digest('hex')
-    .slice(0, 16);
+  const key = contentKey(
+    JSON.stringify({
+      b: b.name,
+      seed,
+      files: files.map((f) => f.text),
+      yosys: yosysScript(b, files),
+      tools: Object.values(tools).map((t) => t.via),
+    }),
+  );
   const cacheRoot = opts.cacheDir === false ? undefined : (opts.cacheDir ?? join(packageRoot(), '.cache', 'fpga'));
   const cached = cacheRoot ? join(cacheRoot, `${b.name}-${key}`) : undefined;
   const t0 = Date.now();

@@ -6,10 +6,9 @@
  * at a per-level delay of the part's family and speed grade. The estimate is a
  * first look for sizing a design, not timing closure: Vivado's report decides.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configHash, packageRoot, type ArchConfig } from '../arch/index.js';
+import { configHash, contentKey, packageRoot, type ArchConfig } from '../arch/index.js';
 import { generateShell, SHELL_TOP, type ShellOptions } from '../rtl-gen/index.js';
 import { FpgaError } from './boards.js';
 import { checkOutputDirectory, deliverDirectory } from './deliver.js';
@@ -101,10 +100,7 @@ export function synthXilinx(cfg: ArchConfig, partName: string, dir: string, shel
   const part = xilinxPart(partName);
   checkOutputDirectory(dir);
   const g = generateShell(cfg, shell);
-  const key = createHash('sha256')
-    .update(JSON.stringify([part, g.files.map((f) => f.text), xilinxScripts(part, g.files)]))
-    .digest('hex')
-    .slice(0, 16);
+  const key = contentKey(JSON.stringify([part, g.files.map((f) => f.text), xilinxScripts(part, g.files)]));
   const cache = join(packageRoot(), '.cache', 'fpga', `xilinx-${part.name}-${key}`);
   if (existsSync(join(cache, 'result.json'))) {
     deliverDirectory(cache, dir);

@@ -99,3 +99,11 @@ export { DEFAULT_LOWER_OPTIONS, importOnnxGraph, looksLikeOnnx, readOnnxFile, re
 export type { CheckResult } from './onnx/check.js';
 export { checkImport, compareOutputs, modelOutputs, nibbleOutputs } from './onnx/check.js';
 export { exportQonnx } from './onnx/export.js';
+
+/**
+ * The training package (quantisation-aware training, the embedded trained
+ * model), loaded on demand: most uses of models/ never need it, and
+ * cli/modules.ts loads it lazily through this entry.
+ */
+export type TrainingApi = typeof import('./training/index.js');
+export const loadTraining = (): Promise<TrainingApi> => import('./training/index.js');

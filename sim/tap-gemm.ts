@@ -53,6 +53,12 @@ export function gemmTapped(fu: Machine, i: number, g: GemmInst): void {
   if (!tappedUnchecked(fu, g, plan)) tappedChecked(fu, i, g, plan);
 }
 
+/** The two paths of gemmTapped one at a time, for the test that they agree (test/sim/gemm-paths.test.ts). */
+export const tappedPaths = {
+  unchecked: (fu: Machine, g: GemmInst): boolean => tappedUnchecked(fu, g, rowPlan(g, fu.p.arch.rows)),
+  checked: (fu: Machine, i: number, g: GemmInst): void => tappedChecked(fu, i, g, rowPlan(g, fu.p.arch.rows)),
+};
+
 /** The activation of row r at output pixel (oy, ox) in block pass `bq` of ci block cb (0 outside the tile). */
 function rowInput(
   fu: Machine,

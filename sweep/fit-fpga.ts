@@ -10,11 +10,11 @@
  * run resumes where it stopped.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   configHash,
+  contentKey,
   DEFAULT_CONFIG,
   isNibbleError,
   packageRoot,
@@ -76,9 +76,8 @@ function measure(
   overrides: Record<string, unknown>,
 ): FpgaSample {
   // keyed by the Verilog too: a generator change with the same config must be synthesized again
-  const rtl = createHash('sha256');
-  for (const f of generateVerilog(cfg).files) rtl.update(f.name).update(f.text);
-  const file = join(cacheDir, `${configHash(cfg)}-${rtl.digest('hex').slice(0, 16)}-${target}.json`);
+  const rtl = contentKey(...generateVerilog(cfg).files.flatMap((f) => [f.name, f.text]));
+  const file = join(cacheDir, `${configHash(cfg)}-${rtl}-${target}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as FpgaSample;
   process.stderr.write(`fit:fpga: yosys ${target} ${JSON.stringify(overrides)} ... `);
   const r = synth(cfg, target);

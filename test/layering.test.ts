@@ -5,9 +5,8 @@
  * are that package's own business). Every import counts: static and
  * type-only imports, re-exports, import() and any relative `*.js` string
  * literal (the lazily loaded parts in cli/modules.ts, `new URL(..., import.meta.url)`).
- * Tests are excluded. Known violations that belong to a refactor in progress
- * are listed in ALLOWED, each naming who removes it; an entry that no longer
- * matches anything fails the test, so the list only shrinks.
+ * Tests are excluded. There are no exceptions: a lazily loaded sub-package
+ * goes through its package's index.ts too (models/index.ts `loadTraining`).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -17,27 +16,6 @@ import { packageRoot } from '../arch/index.js';
 const ROOT = packageRoot();
 /** top-level folders that are not source packages */
 const NOT_SOURCE = new Set(['node_modules', 'dist', 'test', 'out', 'docs']);
-
-interface Allowed {
-  from: string;
-  to: string;
-  /** who removes it, and how */
-  owner: string;
-}
-
-const ALLOWED: readonly Allowed[] = [
-  {
-    // the lazily loaded trained-model package is imported past models/index.ts
-    from: 'cli/demo-network.ts',
-    to: 'models/training/index.ts',
-    owner: 'layers (issue 11 item 5, models/): give models/index.ts a lazy entry for models/training',
-  },
-  {
-    from: 'cli/modules.ts',
-    to: 'models/training/index.ts',
-    owner: 'layers (issue 11 item 5, models/): the same entry, in the PARTS table',
-  },
-];
 
 function sourceFiles(): string[] {
   const out: string[] = [];
@@ -112,20 +90,18 @@ function cycles(nodes: readonly string[], next: (n: string) => readonly string[]
 
 const files = sourceFiles();
 const known = new Set(files);
-const allowed = (from: string, to: string) => ALLOWED.some((a) => a.from === from && a.to === to);
 const graph = new Map(files.map((f) => [f, importsOf(f, readFileSync(join(ROOT, f), 'utf8'), known)]));
-/** the graph without the allowed edges */
-const edges = new Map([...graph].map(([f, ts]) => [f, ts.filter((t) => !allowed(f, t))]));
 
 describe('layering (imports of every source file, tests excluded)', () => {
   it('finds the packages and their imports', () => {
     expect(files.length).toBeGreaterThan(50);
     expect(graph.get('cosim/verify.ts')).toContain('sim/index.ts');
     expect(graph.get('cli/modules.ts')).toContain('rtl-gen/index.ts'); // a lazily loaded part
+    expect(graph.get('models/index.ts')).toContain('models/training/index.ts'); // its lazy entry
   });
 
   it('no file reaches past another package’s index.ts', () => {
-    const bad = [...edges].flatMap(([f, ts]) =>
+    const bad = [...graph].flatMap(([f, ts]) =>
       ts.filter((t) => pkg(t) !== pkg(f) && t !== `${pkg(t)}/index.ts`).map((t) => `${f} -> ${t}`),
     );
     expect(bad).toEqual([]);
@@ -135,7 +111,7 @@ describe('layering (imports of every source file, tests excluded)', () => {
     const pkgs = [...new Set(files.map(pkg))];
     const next = (p: string) => [
       ...new Set(
-        [...edges]
+        [...graph]
           .filter(([f]) => pkg(f) === p)
           .flatMap(([, ts]) => ts.map(pkg))
           .filter((q) => q !== p),
@@ -145,12 +121,12 @@ describe('layering (imports of every source file, tests excluded)', () => {
   });
 
   it('no import cycle between files', () => {
-    expect(cycles(files, (f) => edges.get(f) ?? [])).toEqual([]);
+    expect(cycles(files, (f) => graph.get(f) ?? [])).toEqual([]);
   });
 
   it('co-simulation sits above sim/ and rtl-gen/, which do not import it or each other', () => {
     const pkgImports = (p: string) =>
-      new Set([...edges].filter(([f]) => pkg(f) === p).flatMap(([, ts]) => ts.map(pkg)));
+      new Set([...graph].filter(([f]) => pkg(f) === p).flatMap(([, ts]) => ts.map(pkg)));
     expect([...pkgImports('cosim')]).toEqual(expect.arrayContaining(['sim', 'rtl-gen']));
     for (const [a, b] of [
       ['sim', 'cosim'],
@@ -159,11 +135,6 @@ describe('layering (imports of every source file, tests excluded)', () => {
       ['rtl-gen', 'sim'],
     ])
       expect(pkgImports(a!).has(b!), `${a} imports ${b}`).toBe(false);
-  });
-
-  it('every allow-list entry still matches an import (remove it once fixed)', () => {
-    const stale = ALLOWED.filter((a) => !(graph.get(a.from) ?? []).includes(a.to)).map((a) => `${a.from} -> ${a.to}`);
-    expect(stale).toEqual([]);
   });
 });
 

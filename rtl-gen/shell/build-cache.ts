@@ -7,7 +7,6 @@
  * board simulation's): one place keeps a failed build's logs and sweeps the
  * temporary directories that killed builds left.
  */
-import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -20,7 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../arch/index.js';
+import { contentKey, packageRoot } from '../../arch/index.js';
 import { withLogMoved } from '../tool-run.js';
 
 export interface CachedBuild {
@@ -54,10 +53,7 @@ export function cachedBuild(
   root = join(packageRoot(), '.cache', 'rtl'),
   opts: CachedBuildOptions = {},
 ): CachedBuild {
-  const hash = createHash('sha256')
-    .update(sources.map((f) => `${f.name}\n${f.text}`).join('\n'))
-    .digest('hex')
-    .slice(0, 16);
+  const hash = contentKey(sources.map((f) => `${f.name}\n${f.text}`).join('\n'));
   const dirName = opts.inPlace ? name : `${name}-${hash}`;
   const dir = join(root, dirName);
   const stampFile = join(dir, 'stamp');

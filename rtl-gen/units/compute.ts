@@ -9,15 +9,15 @@ import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { lit } from '../emit/width.js';
 import { readPort, traceEvents, tracePorts, unitPorts, writePort } from './ports.js';
+import { NOT_REQUANT_UNIT_HEAD, REQUANT_UNIT_HEAD, REQUANT_UNIT_HEADS } from './requant.js';
 import { tokenEvents, tokensReady } from './tokens.js';
 
 /**
- * The decode wire of every compute opcode. A new compute opcode in isa/table.ts
- * is a compile error here until it has one, and then needs its datapath (a
- * unit's start and retire, like REQUANT and POOL in requant.ts): without it the
- * word would retire as a compute NOP (docs/extending.md).
+ * The decode wire of every compute opcode: GEMM's, and those of the opcodes
+ * the requant unit runs (REQUANT_UNIT_HEADS, where a new compute opcode gets
+ * its wire and its datapath; docs/extending.md).
  */
-const COMPUTE_HEADS = { GEMM: 'ch_gemm', REQUANT: 'ch_rq', POOL: 'ch_pool' } as const satisfies Record<
+const COMPUTE_HEADS = { GEMM: 'ch_gemm', ...REQUANT_UNIT_HEADS } as const satisfies Record<
   MnemonicOn<'compute'>,
   string
 >;
@@ -56,7 +56,7 @@ export function computeModule(
   );
   m.wire('cp_start_gemm', 1, { value: 'running && cq_ne && ch_gemm && cp_tok && !ng_busy && gemm_ready' });
   m.wire('cp_start_ng', 1, { value: 'running && cq_ne && !ch_gemm && cp_tok && !ng_busy && !gemm_any' });
-  m.wire('cp_start_nop', 1, { value: 'cp_start_ng && !ch_rq && !ch_pool' });
+  m.wire('cp_start_nop', 1, { value: `cp_start_ng && ${NOT_REQUANT_UNIT_HEAD}` });
   m.assign('cp_start', 'cp_start_gemm || cp_start_ng');
   m.assign('cp_busy', 'ng_busy || gemm_any');
   m.section('GEMM and the array; REQUANT / POOL');
@@ -72,7 +72,7 @@ export function computeModule(
   m.reg('ng_idx', d.IX, { doc: 'index and push flags of the REQUANT / POOL in flight' });
   m.regs(['ng_pp', 'ng_pn']);
   m.clocked(`
-    if (cp_start_ng && (ch_rq || ch_pool)) begin
+    if (cp_start_ng && ${REQUANT_UNIT_HEAD}) begin
       ng_idx <= ch_idx; ng_pp <= ${head.slice('cq_head', 'push_prev')}; ng_pn <= ${head.slice('cq_head', 'push_next')};
     end
   `);

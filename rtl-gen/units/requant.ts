@@ -4,6 +4,7 @@
  * `requantStages` registers, and nibble_requant, the window address generator
  * over ACC or OUT, the C lanes (window max, requant, pool max) and the OUT write.
  */
+import type { MnemonicOn } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { lit, sext, zext, type Width } from '../emit/width.js';
@@ -104,13 +105,30 @@ export function requantLaneModule(f: CoreFacts): VerilogModule {
   return m;
 }
 
+/**
+ * The opcodes this unit runs, with their decode wires: every compute opcode
+ * but GEMM (the gemm unit's). compute.ts decodes them and tells them from a
+ * compute NOP by this list. A new compute opcode is a compile error here until
+ * it has a wire, and then needs its datapath in this file (docs/extending.md).
+ * Declared with its type, not `satisfies`: a missing opcode fails here only,
+ * not again in compute.ts.
+ */
+export const REQUANT_UNIT_HEADS: Readonly<Record<Exclude<MnemonicOn<'compute'>, 'GEMM'>, string>> = {
+  REQUANT: 'ch_rq',
+  POOL: 'ch_pool',
+};
+const HEAD_WIRES: readonly string[] = Object.values(REQUANT_UNIT_HEADS);
+/** Verilog: the compute queue head is one of this unit's opcodes */
+export const REQUANT_UNIT_HEAD = `(${HEAD_WIRES.join(' || ')})`;
+/** Verilog: the compute queue head is none of this unit's opcodes */
+export const NOT_REQUANT_UNIT_HEAD = HEAD_WIRES.map((w) => `!${w}`).join(' && ');
+
 function requantPorts(m: VerilogModule, f: CoreFacts): void {
   const { d } = f;
   m.input('clk');
   m.input('rst');
   m.input('ng_start', 1, { doc: 'the compute queue head, not a GEMM, starts this cycle' });
-  m.input('ch_rq', 1, { doc: 'the head is a REQUANT' });
-  m.input('ch_pool', 1, { doc: 'the head is a POOL' });
+  for (const [op, wire] of Object.entries(REQUANT_UNIT_HEADS)) m.input(wire, 1, { doc: `the head is a ${op}` });
   m.input('cq_head', d.QW, { lintOff: ['UNUSEDSIGNAL'], doc: 'REQUANT / POOL fields decoded here' });
   m.output('ng_busy', 1, { reg: true, doc: 'a REQUANT or POOL is running' });
   m.output('ng_rq', 1, { reg: true, doc: 'it is a REQUANT: the ACC read port is ours' });
@@ -295,7 +313,7 @@ function outWrite(m: VerilogModule, f: CoreFacts): void {
   const one = lit(C, 1);
   m.clocked(`
     rq_go_d <= rq_start;
-    if (ng_start && (ch_rq || ch_pool)) begin
+    if (ng_start && ${REQUANT_UNIT_HEAD}) begin
       ng_busy <= 1'b1; ng_rq <= ch_rq; ng_pool <= ch_pool; ng_pasig <= ph_act_signed;
       rq_base <= rh_acc_addr; rq_in_w <= rh_in_w; rq_oh <= rh_out_h; rq_ow <= rh_out_w; rq_k <= rh_pool_k; rq_s <= rh_pool_s;
       rq_hi <= rh_out_signed ? ((${one} << (rh_clamp_bits - 1'b1)) - ${one}) : ((${one} << rh_clamp_bits) - ${one});

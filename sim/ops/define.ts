@@ -2,14 +2,16 @@
  * What one opcode's engine module (sim/ops/<op>.ts) defines, next to its ISA
  * module (isa/ops/<op>.ts): its timing in the shared timing model, its data
  * effect in the fast engine, its behaviour in the cycle engine, the actions
- * it counts (SRAM, DRAM, array, requant, compares: counters and energy) and
- * how random programs generate it. The registry sim/ops/index.ts checks
+ * it counts (SRAM, DRAM, array, requant, compares: counters and energy),
+ * how random programs generate it, and its naive semantics (the tests'
+ * oracle). The registry sim/ops/index.ts checks
  * that every opcode of the ISA table has all of them.
  */
 import type { ArchConfig } from '../../arch/index.js';
 import type { InstructionOf, Machine, Mnemonic } from '../../isa/index.js';
 import type { FunctionalUnit } from '../execute.js';
 import type { Scratchpads } from '../memory.js';
+import type { NaiveMachine } from './naive.js';
 import type { RandomRound } from './random-round.js';
 
 /**
@@ -120,6 +122,8 @@ export interface SimOp<M extends Mnemonic> {
   /** requant and pooling work for the energy model */
   laneActions(inst: InstructionOf<M>, m: Machine): LaneActions;
   random: RandomGenerator;
+  /** the tests' independent oracle: the instruction's data effect in plain loops (sim/ops/naive.ts) */
+  naive(inst: InstructionOf<M>, m: NaiveMachine): void;
 }
 
 /** For instructions without data effect or accesses. */

@@ -1,6 +1,7 @@
 /** GEMM in the engines: passes through the array pipeline; the fast engine's kernel is in sim/execute.ts. */
 import { NO_FLAGS, gemmBlocks, gemmPassCount, passRowTaps, type GemmInst } from '../../isa/index.js';
 import { noLaneActions, occupancy, type SimOp } from './define.js';
+import type { NaiveMachine } from './naive.js';
 import type { RandomRound } from './random-round.js';
 
 /** Passes per ci block. */
@@ -133,6 +134,55 @@ function planGemms(round: RandomRound): void {
   round.gemm = { outH, outW, accAddr, wgtBase, list: gemms, macs };
 }
 
+/**
+ * GEMM, naively: pass by pass, pixel by pixel, every dot product lane by lane.
+ * A pass is one tap of one channel block, or tap-packed (taps = 1, ci_blocks
+ * then the tap group g) floor(R / g) taps at once, row j*g + l holding lane l
+ * of tap j of the pass.
+ */
+function naiveGemm(g: GemmInst, m: NaiveMachine): void {
+  const a = m.arch;
+  const { rows: R, cols: n } = a;
+  const T = g.kernel_h * g.kernel_w;
+  const lanes = g.taps ? g.ci_blocks : 0;
+  const blocks = g.taps ? 1 : g.ci_blocks;
+  const per = lanes ? Math.floor(R / lanes) : 1;
+  const groups = Math.ceil(T / per);
+  let pass = 0;
+  for (let cb = 0; cb < blocks; cb++)
+    for (let q = 0; q < groups; q++, pass++) {
+      const rowTap = (r: number): number => {
+        if (!lanes) return q;
+        const j = Math.floor(r / lanes);
+        return j < per && q * per + j < T ? q * per + j : -1;
+      };
+      for (let oy = 0; oy < g.out_h; oy++)
+        for (let ox = 0; ox < g.out_w; ox++) {
+          const av = new Array<number>(R).fill(0);
+          for (let r = 0; r < R; r++) {
+            const t = rowTap(r);
+            if (t < 0) continue;
+            const iy = oy * g.stride_h + Math.floor(t / g.kernel_w) - g.pad_top;
+            const ix = ox * g.stride_w + (t % g.kernel_w) - g.pad_left;
+            if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+            const entry = g.inp_addr + cb * g.in_h * g.in_w + iy * g.in_w + ix;
+            const v = m.lane(m.inp, a.inpEntryBytes, entry, a.activationBits, g.act_signed === 1, R);
+            const high = g.nibble_lanes && (r % lanes) % 2 === 1;
+            av[r] = v[r]! * (high ? 16 : 1);
+          }
+          const accRow = m.acc[g.acc_addr + oy * g.out_w + ox]!;
+          for (let c = 0; c < n; c++) {
+            let s = 0;
+            for (let r = 0; r < R; r++)
+              s += av[r]! * m.lane(m.wgt, a.wgtEntryBytes, g.wgt_addr + pass * R + r, a.weightBits, true)[c]!;
+            const v = s * 2 ** g.pshift + (pass === 0 && !g.accumulate ? 0 : accRow[c]!);
+            if (v < a.accMin || v > a.accMax) throw new Error(`naive: overflow`);
+            accRow[c] = v;
+          }
+        }
+    }
+}
+
 export const GEMM_SIM: SimOp<'GEMM'> = {
   timing: (g, m) => occupancy('array', 0, 0, gemmPasses(g, m.arch.rows), g.out_h * g.out_w),
   execute: (fu, i, g) => fu.gemm(i, g),
@@ -157,4 +207,5 @@ export const GEMM_SIM: SimOp<'GEMM'> = {
       if (round.compute.length === 0) round.compute.push(round.nop(1));
     },
   },
+  naive: naiveGemm,
 };

@@ -7,6 +7,9 @@ export const HALT_SIM: SimOp<'HALT'> = {
   cycle: { unit: 'fetch' },
   access: NOTHING,
   laneActions: noLaneActions,
+  naive(_h, m) {
+    m.halted = true;
+  },
   // random programs end with the one HALT the generator appends
   random: {},
 };

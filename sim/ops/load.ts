@@ -7,10 +7,13 @@ import {
   UNIT_LOAD,
   gemmPassCount,
   loadEntryBytes,
+  packEntry,
   tapLanesOf,
+  type LoadInst,
 } from '../../isa/index.js';
 import { loadEntries } from '../memory.js';
 import { dmaBeats, noLaneActions, occupancy, type SimOp } from './define.js';
+import type { NaiveMachine } from './naive.js';
 import type { RandomRound } from './random-round.js';
 
 /** The round's input tile: up to three channel blocks of at most maxDim x maxDim pixels, in its INP half. */
@@ -96,6 +99,29 @@ function emitLoads(round: RandomRound): void {
   round.param = { base: paramBase, count: pCount };
 }
 
+/** LOAD, naively: entry by entry from DRAM; a replicated INP entry's lane l becomes lane l mod replicate. */
+function naiveLoad(ld: LoadInst, m: NaiveMachine): void {
+  const a = m.arch;
+  const [buf, eb] =
+    ld.buf === 0 ? [m.inp, a.inpEntryBytes] : ld.buf === 1 ? [m.wgt, a.wgtEntryBytes] : [m.param, a.paramEntryBytes];
+  let e = ld.sram_addr;
+  for (let y = 0; y < ld.y_count; y++)
+    for (let x = 0; x < ld.x_count; x++, e++) {
+      const from = ld.dram_addr + y * ld.dram_stride + x * eb;
+      buf.set(m.dram.subarray(from, from + eb), e * eb);
+      if (ld.replicate) {
+        const v = m.lane(m.inp, eb, e, a.activationBits, false, a.rows);
+        packEntry(
+          v.map((_, l) => v[l % ld.replicate]!),
+          a.rows,
+          a.activationBits,
+          m.inp,
+          e * eb,
+        );
+      }
+    }
+}
+
 export const LOAD_SIM: SimOp<'LOAD'> = {
   timing(ld, m) {
     const L = m.cfg.dram.latency;
@@ -118,4 +144,5 @@ export const LOAD_SIM: SimOp<'LOAD'> = {
   },
   laneActions: noLaneActions,
   random: { plan: planInputTile, load: emitLoads },
+  naive: naiveLoad,
 };

@@ -8,6 +8,8 @@ export const NOP_SIM: SimOp<'NOP'> = {
   cycle: { unit: 'token' },
   access: NOTHING,
   laneActions: noLaneActions,
+  // tokens only: no data effect
+  naive: () => undefined,
   random: {
     load(round) {
       // from round 2 on, the loads into this round's buffer half wait for the compute of round r-2

@@ -1,7 +1,8 @@
 /** POOL in the engines: max pooling of OUT activations into OUT. */
-import { NO_FLAGS, type PoolInst } from '../../isa/index.js';
+import { NO_FLAGS, packEntry, type PoolInst } from '../../isa/index.js';
 import type { FunctionalUnit } from '../execute.js';
 import { occupancy, windowEntries, type SimOp } from './define.js';
+import type { NaiveMachine } from './naive.js';
 import type { RandomRound } from './random-round.js';
 
 function executePool(fu: FunctionalUnit, q: PoolInst): void {
@@ -50,6 +51,23 @@ function emitPool(round: RandomRound): void {
   round.out = { addr: dst, h: pw.oh, w: pw.ow, signed: src.signed };
 }
 
+/** POOL, naively: the max of each window's OUT entries, lane by lane. */
+function naivePool(q: PoolInst, m: NaiveMachine): void {
+  const a = m.arch;
+  const n = a.cols;
+  for (let oy = 0; oy < q.out_h; oy++)
+    for (let ox = 0; ox < q.out_w; ox++) {
+      const res = new Array<number>(n).fill(-Infinity);
+      for (let ky = 0; ky < q.pool_k; ky++)
+        for (let kx = 0; kx < q.pool_k; kx++) {
+          const entry = q.src_addr + (oy * q.pool_s + ky) * q.in_w + ox * q.pool_s + kx;
+          const v = m.lane(m.out, a.outEntryBytes, entry, a.activationBits, q.act_signed === 1);
+          for (let c = 0; c < n; c++) res[c] = Math.max(res[c]!, v[c]!);
+        }
+      packEntry(res, n, a.activationBits, m.out, (q.dst_addr + oy * q.out_w + ox) * a.outEntryBytes);
+    }
+}
+
 export const POOL_SIM: SimOp<'POOL'> = {
   timing: (q) => occupancy('vector', q.out_h * q.out_w * q.pool_k * q.pool_k + 2),
   execute: (fu, _i, q) => fu.units?.pool(q) || executePool(fu, q),
@@ -84,4 +102,5 @@ export const POOL_SIM: SimOp<'POOL'> = {
     pipelineRegisterBits: 0,
   }),
   random: { compute: emitPool },
+  naive: naivePool,
 };

@@ -6,10 +6,13 @@ import {
   requantScale,
   requantScaled,
   requantValue,
+  packEntry,
+  unpackParamEntry,
   type RequantInst,
 } from '../../isa/index.js';
 import type { FunctionalUnit } from '../execute.js';
 import { occupancy, windowEntries, type SimOp } from './define.js';
+import type { NaiveMachine } from './naive.js';
 import type { RandomRound } from './random-round.js';
 
 /** The fast engine: per lane scale and bias precomputed, windows maxed in place. */
@@ -79,6 +82,34 @@ function emitRequant(round: RandomRound): void {
   round.out = { addr: q0, h: rw.oh, w: rw.ow, signed: outSigned === 1 };
 }
 
+/** REQUANT, naively: window max, then floor((m - bias) / 2^shift) in BigInt, clamped, lane by lane. */
+function naiveRequant(r: RequantInst, m: NaiveMachine): void {
+  const a = m.arch;
+  const n = a.cols;
+  const { bias, shift } = unpackParamEntry(m.param, r.param_addr * a.paramEntryBytes, n);
+  const b = r.clamp_bits;
+  const lo = r.out_signed ? -(2 ** (b - 1) - 1) : 0;
+  const hi = r.out_signed ? 2 ** (b - 1) - 1 : 2 ** b - 1;
+  for (let oy = 0; oy < r.out_h; oy++)
+    for (let ox = 0; ox < r.out_w; ox++) {
+      const res: number[] = [];
+      for (let c = 0; c < n; c++) {
+        let mx = -Infinity;
+        for (let ky = 0; ky < r.pool_k; ky++)
+          for (let kx = 0; kx < r.pool_k; kx++)
+            mx = Math.max(mx, m.acc[r.acc_addr + (oy * r.pool_s + ky) * r.in_w + ox * r.pool_s + kx]![c]!);
+        const v = BigInt(mx) - BigInt(bias[c]!);
+        const s = shift[c]!;
+        // floor division by 2^s with BigInt (>> on negative BigInt is floor)
+        let q = s >= 0 ? v >> BigInt(s) : v << BigInt(-s);
+        if (q < BigInt(lo)) q = BigInt(lo);
+        if (q > BigInt(hi)) q = BigInt(hi);
+        res.push(Number(q));
+      }
+      packEntry(res, n, a.activationBits, m.out, (r.out_addr + oy * r.out_w + ox) * a.outEntryBytes);
+    }
+}
+
 export const REQUANT_SIM: SimOp<'REQUANT'> = {
   timing: (r, m) => occupancy('vector', r.out_h * r.out_w * r.pool_k * r.pool_k + m.cfg.requantStages + 2),
   execute: (fu, _i, r) => fu.units?.requant(r) || executeRequant(fu, r),
@@ -121,4 +152,5 @@ export const REQUANT_SIM: SimOp<'REQUANT'> = {
     };
   },
   random: { compute: emitRequant },
+  naive: naiveRequant,
 };

@@ -2,6 +2,7 @@
 import { NO_FLAGS, UNIT_STORE, type StoreInst, type TensorDescriptor } from '../../isa/index.js';
 import { storeEntries } from '../memory.js';
 import { dmaBeats, noLaneActions, occupancy, type SimOp } from './define.js';
+import type { NaiveMachine } from './naive.js';
 import type { RandomRound } from './random-round.js';
 
 /** The STORE block: the round's output tile is one output tensor, stored in one or two row ranges. */
@@ -37,6 +38,15 @@ function emitStores(round: RandomRound): void {
   round.maybeNop(S, UNIT_STORE);
 }
 
+/** STORE, naively: OUT entry by entry into DRAM rows. */
+function naiveStore(st: StoreInst, m: NaiveMachine): void {
+  const eb = m.arch.outEntryBytes;
+  let e = st.sram_addr;
+  for (let y = 0; y < st.y_count; y++)
+    for (let x = 0; x < st.x_count; x++, e++)
+      m.dram.set(m.out.subarray(e * eb, (e + 1) * eb), st.dram_addr + y * st.dram_stride + x * eb);
+}
+
 export const STORE_SIM: SimOp<'STORE'> = {
   timing(st, m) {
     const L = m.cfg.dram.latency;
@@ -58,4 +68,5 @@ export const STORE_SIM: SimOp<'STORE'> = {
   },
   laneActions: noLaneActions,
   random: { store: emitStores },
+  naive: naiveStore,
 };

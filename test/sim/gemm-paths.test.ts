@@ -11,11 +11,13 @@ import { randomConfig, randomProgram } from '../../sim/index.js';
 import { FunctionalUnit } from '../../sim/execute.js';
 import { mulberry32, newScratchpads } from '../../sim/memory.js';
 import { prepareProgram } from '../../sim/prepare.js';
+import { tappedPaths } from '../../sim/tap-gemm.js';
 import { ins, makeProgram } from './helpers.js';
 
 describe('fast GEMM: unchecked path == checked path', () => {
   it('on every GEMM of 150 random programs', () => {
     let compared = 0;
+    let tapped = 0;
     for (let seed = 5000; seed < 5150; seed++) {
       const p = prepareProgram(randomProgram(seed, randomConfig(seed)));
       const a = p.arch;
@@ -31,15 +33,19 @@ describe('fast GEMM: unchecked path == checked path', () => {
       }
       for (let j = 0; j < sp.acc.length; j++) sp.acc[j] = Math.floor((rnd() - 0.5) * 2000);
       const fu = new FunctionalUnit(p, sp, new Uint8Array(0));
-      const unchecked = fu as unknown as { gemmUnchecked(g: GemmInst): boolean };
+      const plain = fu as unknown as { gemmUnchecked(g: GemmInst): boolean };
+      // a tap-packed GEMM has its own two paths (sim/tap-gemm.ts): the plain ones never see it
+      const unchecked = (g: GemmInst) => (g.taps ? tappedPaths.unchecked(fu, g) : plain.gemmUnchecked(g));
+      const checked = (i: number, g: GemmInst) => (g.taps ? tappedPaths.checked(fu, i, g) : fu.gemmChecked(i, g));
       for (let i = 0; i < p.count; i++) {
         const g = p.code[i]!;
         if (g.op !== 'GEMM') continue;
         const before = sp.acc.slice();
-        if (!unchecked.gemmUnchecked(g)) continue;
+        if (!unchecked(g)) continue;
         const fast = sp.acc.slice();
         sp.acc.set(before);
-        fu.gemmChecked(i, g);
+        checked(i, g);
+        if (g.taps) tapped++;
         expect(
           Buffer.compare(Buffer.from(fast.buffer), Buffer.from(sp.acc.buffer)),
           `seed ${seed} instruction ${i}`,
@@ -48,6 +54,7 @@ describe('fast GEMM: unchecked path == checked path', () => {
       }
     }
     expect(compared).toBeGreaterThan(300);
+    expect(tapped).toBeGreaterThan(100);
   });
 
   it('with wide sums (one lane per double: 8-bit operands, 135 passes) and with odd lane groups', () => {

@@ -90,7 +90,7 @@ function typeErrors(files: Record<string, string>, extraRoots: string[] = [], on
   }));
 }
 
-const PIECES = ['timing', 'execute', 'cycle', 'access', 'laneActions', 'random'] as const;
+const PIECES = ['timing', 'execute', 'cycle', 'access', 'laneActions', 'random', 'naive'] as const;
 
 /** The engine module without one piece: from the piece's line to the next property at the same indentation. */
 function withoutPiece(piece: string): string {

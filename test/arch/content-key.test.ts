@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { configHash, contentKey, DEFAULT_CONFIG } from '../../arch/index.js';
+
+describe('contentKey (the caches’ directory names: must not change)', () => {
+  it('is the first 16 hex digits of the SHA-256 of the parts hashed in order', () => {
+    const text = 'nibble_core.v\nmodule nibble_core; endmodule\n';
+    expect(contentKey(text)).toBe(createHash('sha256').update(text).digest('hex').slice(0, 16));
+    expect(contentKey('nibble_core.v', '\nmodule ', 'nibble_core; endmodule\n')).toBe(contentKey(text));
+    expect(contentKey('µ', 'x')).toBe(createHash('sha256').update('µ').update('x').digest('hex').slice(0, 16));
+  });
+
+  it('keeps its values (a change would orphan every cache and rename the configs)', () => {
+    expect(contentKey('')).toBe('e3b0c44298fc1c14');
+    expect(contentKey('nibble')).toBe('32a4c20f8b4b39d7');
+    expect(configHash(DEFAULT_CONFIG)).toBe('90b53b8444bdf957');
+  });
+});
