@@ -145,10 +145,11 @@ function mutate(code: Instruction[], rnd: () => number): string {
       code[i] = inst as unknown as Instruction;
       return `instruction ${i}: ${f} ${d > 0 ? '+' : ''}${d}`;
     }
-    default:
+    case 5:
       code.splice(i, 0, { ...code[i]! });
       return `instruction ${i} duplicated`;
   }
+  throw new Error('internal error: mutation kind out of 0..5');
 }
 
 /** The base program of a seed and its mutated copies. */
