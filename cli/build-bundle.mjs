@@ -8,9 +8,11 @@
 // `npm run build` after tsc; dist/cli/bundle-meta.json lists each chunk's
 // sources (test/cli/startup.test.ts reads it), the .map files map stack
 // traces back to the TypeScript sources (cli/stack.ts).
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import process from 'node:process';
 import { build } from 'esbuild';
 
@@ -19,6 +21,17 @@ const outdir = join(root, 'dist', 'cli');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 // yargs (about 45 modules) is what start-up pays for; the other packages load only in the commands that use them
 const external = Object.keys(pkg.dependencies).filter((d) => d !== 'yargs' && d !== 'chalk');
+
+function fail(e) {
+  const errors = e.errors ?? [];
+  for (const m of errors)
+    process.stderr.write(
+      `cli/build-bundle.mjs: ${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}\n`,
+    );
+  if (errors.length === 0)
+    process.stderr.write(`cli/build-bundle.mjs: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+}
 
 for (const f of readdirSync(outdir)) if (/^bundle-.*\.js(\.map)?$/.test(f)) rmSync(join(outdir, f));
 let result;
@@ -49,14 +62,41 @@ try {
     logLevel: 'silent',
   });
 } catch (e) {
-  const errors = e.errors ?? [];
-  for (const m of errors)
-    process.stderr.write(
-      `cli/build-bundle.mjs: ${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}\n`,
-    );
-  if (errors.length === 0)
-    process.stderr.write(`cli/build-bundle.mjs: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
+  fail(e);
+}
+// The same program as one CommonJS script for V8's code cache (cli/code-cache.ts): a function expression, which
+// cli/code-cache.ts runs with CommonJS's arguments; import.meta.url is the script's own URL, in dist/cli/ as the
+// chunks are.
+const scriptFile = join(outdir, 'nibble-cjs.js');
+rmSync(`${scriptFile}.cache`, { force: true });
+try {
+  await build({
+    absWorkingDir: root,
+    stdin: {
+      contents: "export { runNibble } from './cli/nibble.ts'; export { hideBin } from 'yargs/helpers';",
+      resolveDir: root,
+      sourcefile: 'cli/code-cache-entry.ts',
+      loader: 'ts',
+    },
+    outfile: scriptFile,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    external,
+    alias: { 'string-width': './cli/string-width-fast.ts' },
+    define: { 'import.meta.url': '__nibbleScriptUrl' },
+    banner: {
+      js: "(function (exports, require, module, __filename, __dirname) { const __nibbleScriptUrl = require('node:url').pathToFileURL(__filename).href;",
+    },
+    footer: { js: '})' },
+    logLevel: 'silent',
+  });
+} catch (e) {
+  fail(e);
 }
 const meta = {};
 for (const [out, o] of Object.entries(result.metafile.outputs)) {
@@ -64,3 +104,43 @@ for (const [out, o] of Object.entries(result.metafile.outputs)) {
   meta[out.slice(out.lastIndexOf('/') + 1)] = Object.keys(o.inputs);
 }
 writeFileSync(join(outdir, 'bundle-meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
+
+// The code cache: a small timing-engine run of the script, in a process of its own (the run's output discarded),
+// then checked in a fresh process: V8 takes it only from the same Node binary with the same flags. A cache that
+// cannot be made or is not taken is left out (the CLI then compiles from source) with a note, not a failed build.
+const work = mkdtempSync(join(tmpdir(), 'nibble-code-cache-'));
+const dist = (p) => JSON.stringify(pathToFileURL(join(root, 'dist', p)).href);
+const interruptBudget = /--interrupt-budget=(\d+)/.exec(
+  spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8' }).stdout ?? '',
+);
+const train = [
+  `import { writeFileSync } from 'node:fs';`,
+  `import { DEFAULT_CONFIG } from ${dist('arch/index.js')};`,
+  `import { compileNetwork } from ${dist('compiler/index.js')};`,
+  `import { writeProgramFile } from ${dist('isa/index.js')};`,
+  `import { zooNetwork } from ${dist('models/index.js')};`,
+  `import { writeCodeCache } from ${dist('cli/code-cache.js')};`,
+  `const program = compileNetwork(zooNetwork('mnist', { inputSize: 16 }), DEFAULT_CONFIG, { batch: 1 });`,
+  `writeFileSync('small.nbl', writeProgramFile(program));`,
+  `await writeCodeCache(['sim', 'small.nbl', '--engine', 'timing'], ${JSON.stringify(
+    interruptBudget ? [`--interrupt-budget=${interruptBudget[1]}`] : [],
+  )});`,
+].join('\n');
+const check = `import { loadProgram } from ${dist('cli/code-cache.js')}; process.stdout.write(String(loadProgram()?.cacheUsed));`;
+try {
+  const made = spawnSync(process.execPath, ['--input-type=module', '-e', train], {
+    cwd: work,
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const taken =
+    made.status === 0 && spawnSync(process.execPath, ['--input-type=module', '-e', check], { encoding: 'utf8' }).stdout;
+  if (taken !== 'true') {
+    rmSync(`${scriptFile}.cache`, { force: true });
+    const why = made.status !== 0 ? (made.stderr ?? '').trim().split('\n')[0] : 'V8 did not take it';
+    process.stderr.write(`cli/build-bundle.mjs: note: no code cache for the CLI (${why}); it starts a little slower\n`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

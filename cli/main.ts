@@ -5,6 +5,7 @@
  * The program itself is in cli/nibble.ts, loaded only when there is more to
  * do than print the version (start-up time: yargs alone costs more than Node).
  */
+import type { NibbleProgram } from './code-cache.js';
 import { stdoutFailed } from './stdout.js';
 import { packageVersion } from './version.js';
 
@@ -15,7 +16,13 @@ const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version') {
   process.stdout.write(`${packageVersion()}\n`);
 } else {
-  const [{ hideBin }, { runNibble }] = await Promise.all([import('yargs/helpers'), import('./nibble.js')]);
+  // From V8's code cache when the build wrote one (cli/code-cache.ts), else from the ES module chunks.
+  const { runNibble, hideBin }: NibbleProgram =
+    (await import('./code-cache.js')).loadProgram()?.program ??
+    (await Promise.all([import('./nibble.js'), import('yargs/helpers')]).then(([n, h]) => ({
+      runNibble: (argv: string[]) => n.runNibble(argv),
+      hideBin: h.hideBin,
+    })));
   // Set the code rather than exit, so pending stdout writes (large --json documents to a pipe) drain.
   process.exitCode = await runNibble(hideBin(process.argv));
 }

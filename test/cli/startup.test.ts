@@ -1,10 +1,12 @@
 /**
  * Start-up: a command loads only what it needs (issue 17). Which modules a
- * process loads is read from a module-resolution hook, not from a timing; the
- * start-up times themselves are figures of `npm run bench -- startup`.
+ * process loads is read from a module-resolution hook on the ES module chunks
+ * (NIBBLE_CODE_CACHE=0), and which modules the code-cached CommonJS script
+ * (cli/code-cache.ts) evaluates from V8's function coverage, not from a
+ * timing; the start-up times themselves are figures of `npm run bench -- startup`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -56,12 +58,12 @@ function bundledSources(): Record<string, string[]> {
   return JSON.parse(readFileSync(join(REPO, 'dist/cli/bundle-meta.json'), 'utf8')) as Record<string, string[]>;
 }
 
-/** The repository folders (arch, cli, isa, ...) and packages whose modules `nibble args` loads. */
+/** The repository folders (arch, cli, isa, ...) and packages whose modules `nibble args` loads from the chunks. */
 function loadedParts(args: string[]): { parts: Set<string>; stdout: string; code: number | null } {
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, BIN, ...args], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', NIBBLE_CODE_CACHE: '0' },
   });
   const parts = new Set<string>();
   const dist = pathToFileURL(join(REPO, 'dist')).href + '/';
@@ -79,7 +81,55 @@ function loadedParts(args: string[]): { parts: Set<string>; stdout: string; code
   return { parts, stdout: r.stdout, code: r.status };
 }
 
+/**
+ * The parts whose modules the code-cached script evaluates in `nibble args`: esbuild wraps each module that is
+ * reached only through import() or require() in a function named by its source path, run on first use. (The
+ * entry's static imports are not wrapped and always run, as the entry chunk's modules do.)
+ */
+function evaluatedParts(args: string[]): { parts: Set<string>; code: number | null } {
+  const cov = mkdtempSync(join(dir, 'coverage-'));
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', NODE_V8_COVERAGE: cov },
+  });
+  const parts = new Set<string>();
+  let scripts = 0;
+  for (const f of readdirSync(cov)) {
+    const report = JSON.parse(readFileSync(join(cov, f), 'utf8')) as {
+      result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[];
+    };
+    for (const s of report.result) {
+      if (!s.url.endsWith('/dist/cli/nibble-cjs.js')) continue;
+      scripts++;
+      for (const fn of s.functions)
+        if (/^[\w@.-]+\/.*\.(ts|js|json)$/.test(fn.functionName) && fn.ranges[0]!.count > 0)
+          parts.add(partOf(fn.functionName));
+    }
+  }
+  rmSync(cov, { recursive: true, force: true });
+  expect(scripts).toBe(1);
+  return { parts, code: r.status };
+}
+
 describe('start-up', () => {
+  it('the build writes a code cache that V8 takes', () => {
+    const script = `import { loadProgram } from ${JSON.stringify(pathToFileURL(join(REPO, 'dist/cli/code-cache.js')).href)}; process.stdout.write(String(loadProgram()?.cacheUsed));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stdout).toBe('true');
+  });
+
+  it('the code-cached timing-engine run evaluates the simulator, not the compiler, models, reports or rtl-gen', () => {
+    const r = evaluatedParts(['sim', 'small.nbl', '--engine', 'timing']);
+    expect(r.code).toBe(0);
+    for (const p of ['isa', 'sim']) expect(r.parts).toContain(p);
+    for (const p of ['compiler', 'models', 'rtl-gen', 'cli/report', 'npm:cli-progress'])
+      expect(r.parts).not.toContain(p);
+    const c = evaluatedParts(['compile', 'small.json', '-o', 'small-compiled.nbl']);
+    expect(c.code).toBe(0);
+    for (const p of ['models', 'compiler']) expect(c.parts).toContain(p);
+  });
+
   it('the bundled executable prints the same help as the modules tsc built (string-width stand-in, cli/string-width-fast.ts)', () => {
     const tscBuilt = pathToFileURL(join(REPO, 'dist/cli/nibble.js')).href;
     for (const args of [['--help'], ['sim', '--help'], ['compile', '--help']]) {
