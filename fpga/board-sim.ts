@@ -223,10 +223,15 @@ async function withBoardSim(
     rmSync(work, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < 200 && !existsSync(join(work, 'pty.txt')); i++) await new Promise((r) => setTimeout(r, 50));
-    if (!existsSync(join(work, 'pty.txt')))
-      throw new FpgaError(`the board simulation did not start: ${simErr.trim()}`, 'board sim');
-    const tty = readFileSync(join(work, 'pty.txt'), 'utf8').trim();
+    // the model creates pty.txt before it writes the name: wait for the whole line, not the file
+    const ptyName = () => {
+      const f = join(work, 'pty.txt');
+      const text = existsSync(f) ? readFileSync(f, 'utf8') : '';
+      return text.endsWith('\n') ? text.trim() : undefined;
+    };
+    for (let i = 0; i < 200 && ptyName() === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    const tty = ptyName();
+    if (tty === undefined) throw new FpgaError(`the board simulation did not start: ${simErr.trim()}`, 'board sim');
     const host = spawnSync(build.host, hostArgs(tty), { cwd: work, encoding: 'utf8', timeout: 1_800_000 });
     return { host, work, wallMs: Date.now() - t0, simLog: () => simErr, done };
   } catch (e) {
