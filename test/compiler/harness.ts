@@ -4,6 +4,7 @@ import type { ArchConfig } from '../../arch/config.js';
 import { checkTokenBalance } from '../../isa/tokens.js';
 import type { Program } from '../../isa/program.js';
 import { readProgramFile, writeProgramFile } from '../../isa/index.js';
+import { calibrateNetwork } from '../../models/calibration.js';
 import { runReference } from '../../models/reference.js';
 import type { Layer, Network } from '../../models/ir.js';
 import { analyzeNetwork } from '../../models/index.js';
@@ -83,6 +84,18 @@ export function convLayer(
     padW: p,
     weights,
   };
+}
+
+/** A network of `layers` on an unsigned input, its requant parameters calibrated on 3 seeded samples. */
+export function calibratedNetwork(
+  name: string,
+  input: Omit<Network['input'], 'signed'>,
+  layers: Layer[],
+  seed: number,
+): Network {
+  const net: Network = { name, input: { ...input, signed: false }, layers, weightBits: 4, accumulatorBits: 32 };
+  calibrateNetwork(net, { method: 'samples', samples: 3, seed });
+  return net;
 }
 
 /** A requant of c channels with zero bias and shift (calibrateNetwork sets them). */

@@ -12,11 +12,10 @@ import { describe, expect, test } from 'vitest';
 import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
 import { CompileError } from '../../arch/errors.js';
 import { BUF_INP, type Instruction, type Program } from '../../isa/index.js';
-import { calibrateNetwork } from '../../models/calibration.js';
 import { loadIntegerNetFile } from '../../models/integernet.js';
 import type { Layer, Network } from '../../models/ir.js';
 import { compileListing, compileNetwork } from '../../compiler/index.js';
-import { compileAndCompare, convLayer, expectEnginesAgree, requantLayer, rng } from './harness.js';
+import { calibratedNetwork, compileAndCompare, convLayer, expectEnginesAgree, requantLayer, rng } from './harness.js';
 import { randomConfig } from './random-network.js';
 
 interface Chain {
@@ -45,15 +44,7 @@ function chainNet(c: Chain, seed: number): Network {
     }
     ci = l.co;
   });
-  const net: Network = {
-    name: 'chain',
-    input: { channels: c.c0, height: c.h, width: c.w, bits: c.bits, signed: false },
-    layers,
-    weightBits: 4,
-    accumulatorBits: 32,
-  };
-  calibrateNetwork(net, { method: 'samples', samples: 3, seed });
-  return net;
+  return calibratedNetwork('chain', { channels: c.c0, height: c.h, width: c.w, bits: c.bits }, layers, seed);
 }
 
 const chainArb = fc.record({

@@ -7,13 +7,20 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_CONFIG, type ArchConfig } from '../../arch/config.js';
 import { CompileError } from '../../arch/errors.js';
-import { calibrateNetwork } from '../../models/calibration.js';
 import type { Layer, Network } from '../../models/ir.js';
 import { loadIntegerNetFile } from '../../models/integernet.js';
 import { BUF_INP, gemmPassCount, type Instruction } from '../../isa/index.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { simulate } from '../../sim/index.js';
-import { compileAndCompare, expectEnginesAgree, randomInputs, rng } from './harness.js';
+import {
+  calibratedNetwork,
+  compileAndCompare,
+  convLayer,
+  expectEnginesAgree,
+  randomInputs,
+  requantLayer,
+  rng,
+} from './harness.js';
 import { randomConfig } from './random-network.js';
 
 interface ConvCase {
@@ -37,20 +44,8 @@ function convNet(c: ConvCase, seed: number): Network {
   const w = (n: number) => Int8Array.from({ length: n }, () => Math.floor(r() * 15) - 7);
   // network inputs are unsigned: a signed input to the layer under test comes from a 1x1 conv before it
   const signedPrefix: Layer[] = [
-    {
-      kind: 'conv2d',
-      name: 'pre',
-      inChannels: c.ci,
-      outChannels: c.ci,
-      kernelH: 1,
-      kernelW: 1,
-      strideH: 1,
-      strideW: 1,
-      padH: 0,
-      padW: 0,
-      weights: w(c.ci * c.ci),
-    },
-    { kind: 'requant', name: 'pre.rq', signed: true, bits: 4, bias: new Int32Array(c.ci), shift: new Int8Array(c.ci) },
+    convLayer('pre', c.ci, c.ci, 1, 1, 0, w(c.ci * c.ci)),
+    requantLayer('pre.rq', c.ci, true),
   ];
   const layers: Layer[] = [
     ...(c.signed ? signedPrefix : []),
@@ -67,20 +62,12 @@ function convNet(c: ConvCase, seed: number): Network {
       padW: c.pw,
       weights: w(c.co * c.ci * c.kh * c.kw),
     },
-    { kind: 'requant', name: 'rq', signed: false, bits: 4, bias: new Int32Array(c.co), shift: new Int8Array(c.co) },
+    requantLayer('rq', c.co),
   ];
   const oh = Math.floor((c.h + 2 * c.ph - c.kh) / c.sh) + 1;
   const ow = Math.floor((c.w + 2 * c.pw - c.kw) / c.sw) + 1;
   if (c.pool && oh >= 2 && ow >= 2) layers.push({ kind: 'maxpool', name: 'pool', kernel: 2, stride: 2 });
-  const net: Network = {
-    name: 'tap',
-    input: { channels: c.ci, height: c.h, width: c.w, bits: c.bits, signed: false },
-    layers,
-    weightBits: 4,
-    accumulatorBits: 32,
-  };
-  calibrateNetwork(net, { method: 'samples', samples: 3, seed });
-  return net;
+  return calibratedNetwork('tap', { channels: c.ci, height: c.h, width: c.w, bits: c.bits }, layers, seed);
 }
 
 const gemms = (code: Instruction[]) => code.filter((i): i is Extract<Instruction, { op: 'GEMM' }> => i.op === 'GEMM');
