@@ -56,7 +56,8 @@ export interface BusConfig {
  * read. Bus addresses below flashWindow read the SPI flash byte at that address, the block RAM sits at bramBase.
  * Reads: a burst is taken when the slave is idle (m_axi_gmem first, m_axi_insn only when gmem's ARVALID is low);
  * from the block RAM its beat j comes bramFirstBeat + j cycles after the AR; from the flash one byte a
- * flashByteCycles() (SPI mode 0, READ 0x03, SCK = clock / flashBitCycles, plus the byte's 2-cycle hand-over), and
+ * flashByteCycles() (SPI mode 0, READ 0x03, SCK = clock / flashBitCycles, running on from byte to byte within a
+ * burst; the burst's first byte adds a 2-cycle hand-over), and
  * the read stays open (CS low) between bytes and bursts: a burst that does not start at the byte after the last one
  * read first closes it for flashGapCycles and sends a new command of flashCommandBits bits (command and 24-bit
  * address). The slave is free again the cycle after a burst's last beat. Writes: AWREADY while no write burst is
@@ -71,7 +72,7 @@ export const BOARD_SLAVE = {
   flashReadCommand: 0x03,
   /** clock cycles per SCK period */
   flashBitCycles: 2,
-  /** clock cycles from a byte's last SCK rise to the next byte's first (fl_done, then fl_pend) */
+  /** clock cycles from a burst's first byte's last SCK rise to its R beat and the reader's next request (fl_done, then fl_pend) */
   flashHandoverCycles: 2,
   /** command byte and 24-bit address */
   flashCommandBits: 32,
@@ -83,9 +84,12 @@ export const BOARD_SLAVE = {
   bramFirstBeat: 2,
 } as const;
 
-/** Clock cycles per flash byte while a read is open (18 on the boards). */
+/**
+ * Clock cycles per flash byte within a burst (16 on the boards: SCK keeps running from byte to byte); a burst's
+ * first byte comes flashByteCycles() + flashHandoverCycles after the reader is asked for it.
+ */
 export function flashByteCycles(): number {
-  return 8 * BOARD_SLAVE.flashBitCycles + BOARD_SLAVE.flashHandoverCycles;
+  return 8 * BOARD_SLAVE.flashBitCycles;
 }
 
 /** Extra cycles of a flash burst that does not continue the open read: the command and address, after the gap if a read was open. */

@@ -21,7 +21,7 @@ import { BOARD_MAP, FpgaError, type Board } from './boards.js';
 
 /** SPI flash command the reader sends: READ (0x03, no dummy cycles); SCK runs at half the clock. */
 export const FLASH_READ_COMMAND = BOARD_SLAVE.flashReadCommand;
-/** Clock cycles per flash byte once a read is open: 8 SCK periods of 2 cycles, plus the slave's 2-cycle handover. */
+/** Clock cycles per flash byte within a burst: 8 SCK periods of 2 cycles (a burst's first byte adds the 2-cycle hand-over). */
 export const FLASH_CYCLES_PER_BYTE = flashByteCycles();
 
 /** The shell's trace ports (verification builds): the board top passes them out for its Verilator bench. */
@@ -215,15 +215,15 @@ function boardMemory(k: BoardFacts): string {
   reg [7:0] fl_q;
   reg [11:0] fl_wait;
   reg [23:0] fl_next;
-  reg fl_ph, fl_open, fl_done, cs_r, sck_r, mosi_r;
-  wire fl_go;
+  reg fl_ph, fl_open, fl_done, fl_cont, cs_r, sck_r, mosi_r;
+  wire fl_go, fl_more;
   wire [23:0] fl_addr;
   assign flash_csb = cs_r; assign flash_sck = sck_r; assign flash_mosi = mosi_r;
   always @(posedge clk) begin
     fl_done <= 1'b0;
     if (rst) begin
       fs <= F_WAKE; fl_sh <= {8'hAB, 24'd0}; fl_bits <= 6'd8; fl_ph <= 1'b0; fl_open <= 1'b0; fl_wait <= 12'd0;
-      fl_rx <= 7'd0; fl_q <= 8'd0; fl_next <= 24'd0; cs_r <= 1'b1; sck_r <= 1'b0; mosi_r <= 1'b0;
+      fl_rx <= 7'd0; fl_q <= 8'd0; fl_next <= 24'd0; fl_cont <= 1'b0; cs_r <= 1'b1; sck_r <= 1'b0; mosi_r <= 1'b0;
     end else case (fs)
       F_WAKE, F_CMD: begin  // shift fl_bits bits of fl_sh out, MSB first: MOSI set while SCK is low, taken on its rise
         cs_r <= 1'b0;
@@ -256,7 +256,9 @@ function boardMemory(k: BoardFacts): string {
         else begin
           sck_r <= 1'b1; fl_rx <= {fl_rx[5:0], flash_miso}; fl_bits <= fl_bits - 6'd1; fl_ph <= 1'b0;
           if (fl_bits == 6'd1) begin
-            fs <= F_IDLE; fl_done <= 1'b1; fl_q <= {fl_rx[6:0], flash_miso}; fl_next <= fl_next + 24'd1;
+            fl_done <= 1'b1; fl_q <= {fl_rx[6:0], flash_miso}; fl_next <= fl_next + 24'd1; fl_cont <= fl_more;
+            // the burst wants the next byte: SCK keeps running into it (no hand-over through F_IDLE)
+            if (fl_more) fl_bits <= 6'd8; else fs <= F_IDLE;
           end
         end
       end
@@ -280,6 +282,7 @@ function boardMemory(k: BoardFacts): string {
   assign i_rlast = m_rlast;
   wire r_issue = r_act && !r_fl;
   assign fl_go = r_act && r_fl && !fl_pend;
+  assign fl_more = r_left != 8'd0;  // the byte in flight is not its burst's last
   assign fl_addr = ${AW >= 24 ? 'r_addr[23:0]' : `{${24 - AW}'d0, r_addr}`};
   // AXI4 slave, write side: W only after its AW; the flash window is read only (SLVERR, nothing written)
   reg w_act, b_v, w_ro; reg [${AW - 1}:0] w_addr; reg [2:0] w_size;
@@ -336,7 +339,7 @@ function boardBridge(k: BoardFacts): string {
         r_addr <= r_addr + (${AW}'d1 << r_size);
         if (r_left == 8'd0) r_act <= 1'b0; else r_left <= r_left - 8'd1;
       end
-      if (fl_done) fl_pend <= 1'b0;
+      if (fl_done && !fl_cont) fl_pend <= 1'b0;
       // ---- AXI slave: writes
       if (m_awvalid && m_awready) begin w_act <= 1'b1; w_addr <= m_awaddr; w_size <= m_awsize; w_ro <= !m_awaddr[${hi}]; end
       if (w_hs) begin

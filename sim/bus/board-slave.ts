@@ -3,7 +3,8 @@
  * its facts), register by register as the read path, the write path and the instruction ring see it:
  *  - reads: one burst at a time over both read masters: ARREADY of m_axi_gmem is "idle", m_axi_insn's "idle and
  *    gmem's ARVALID low"; a block-RAM burst's beat j comes bramFirstBeat + j cycles after its AR, a flash burst's
- *    one byte every flashByteCycles(), after a new READ command when it does not continue the open read; the slave
+ *    first byte flashByteCycles() + flashHandoverCycles after the AR's next cycle (after a new READ command when it
+ *    does not continue the open read), then one every flashByteCycles(); the slave
  *    is idle again the cycle after the burst's last beat;
  *  - writes: AWREADY while no burst is open and no B is pending, WREADY from the cycle after AW until WLAST, B the
  *    cycle after WLAST.
@@ -76,7 +77,7 @@ export class BoardSlave {
       if (!cont) this.flashCommands++;
       const lead = cont ? 0 : flashNewReadCycles(this.flashNext !== null);
       this.step = flashByteCycles();
-      this.first = t + 1 + lead + this.step;
+      this.first = t + 1 + lead + this.step + BOARD_SLAVE.flashHandoverCycles;
       this.flashNext = a + beats;
       this.flashBytes += beats;
     } else {

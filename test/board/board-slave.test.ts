@@ -55,8 +55,8 @@ describe('the board slave model', () => {
     }
   });
 
-  it('a flash burst costs the reader its command once, then flashByteCycles() a byte; the open read carries over', () => {
-    expect(flashByteCycles()).toBe(18);
+  it('a flash burst costs its command once, a hand-over, then flashByteCycles() a byte; the open read carries over', () => {
+    expect(flashByteCycles()).toBe(16);
     expect(flashNewReadCycles(true)).toBe(65);
     expect(flashNewReadCycles(false)).toBe(64);
     const d = directedPrograms(CFG)['load-gemm-requant-store']!;
@@ -69,8 +69,12 @@ describe('the board slave model', () => {
     const closed = sim({ ...flash, flashNext: null });
     const open = sim({ ...flash, flashNext: 0x12345 });
     const continued = sim({ ...flash, flashNext: 0x40000 });
-    // the block RAM: a beat a cycle; the flash: 18 cycles a byte, plus its command (and the gap when a read was open)
-    expect(closed.cycles - bram.cycles).toBe(16 * (flashByteCycles() - 1) + flashNewReadCycles(false));
+    // the block RAM: first beat 2 cycles after AR, then a beat a cycle; the flash: its command (64 cycles: the read
+    // is closed), the first byte 1 + 18 cycles after AR, then 16 a byte: 15 x 15 + 64 + 19 - 2 = 306 more
+    expect(closed.cycles - bram.cycles).toBe(
+      15 * (flashByteCycles() - 1) + flashNewReadCycles(false) + 1 + flashByteCycles() + 2 - BOARD_SLAVE.bramFirstBeat,
+    );
+    expect(closed.cycles - bram.cycles).toBe(306);
     expect(open.cycles - closed.cycles).toBe(1);
     expect(open.cycles - continued.cycles).toBe(flashNewReadCycles(true));
     expect(closed.board).toEqual({ flashNext: 0x40000 + 16, flashBytes: 16, flashCommands: 1 });
