@@ -10,6 +10,7 @@ import {
   checkInstruction,
   disassembleProgram,
   isaLayout,
+  legalityTest,
   type LayerInfo,
   type Program,
   type TensorDescriptor,
@@ -173,7 +174,10 @@ function buildProgram(net: Network, planner: OpPlanner, phase: (phase: string) =
   });
   const s = sched.finish();
   phase(`checking ${s.code.length} instructions`);
-  s.code.forEach((inst, i) => checkInstruction(inst, cfg, `compiled instruction ${i}`));
+  const legal = legalityTest(cfg);
+  s.code.forEach((inst, i) => {
+    if (!legal(inst)) checkInstruction(inst, cfg, `compiled instruction ${i}`);
+  });
 
   // Layer ranges partition the code at each layer's first compute instruction, so a
   // layer's span (first start .. last end) runs from its own compute to the next
