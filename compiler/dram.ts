@@ -67,24 +67,25 @@ function rowSources(tp: TermPlan, win: KernelWindow, R: number): Int32Array {
   return rows;
 }
 
+/** Rows [from, to) of `rows` (rowSources) of one co block: lane c of row i is weight w[base + rows[i] + c * laneStride]. */
+interface RowRun {
+  w: Int8Array;
+  rows: Int32Array;
+  from: number;
+  to: number;
+  base: number;
+  laneStride: number;
+  /** lanes used (the co block's output channels); the others stay zero */
+  lanes: number;
+}
+
 /**
- * Rows [from, to) of `rows` (rowSources) as WGT entries of 4-bit lanes from bytes[off] on, `eb` bytes
- * each: lane c is weight base + rows[i] + c * laneStride, lanes c and c + 1 in one byte (lane c in the low
- * nibble, as packEntry); lanes from `lanes` on and zero rows stay zero. Returns the offset after the last.
+ * A run of rows as WGT entries of 4-bit lanes from bytes[off] on, `eb` bytes each: lanes c and c + 1 in
+ * one byte (lane c in the low nibble, as packEntry); zero rows stay zero. Returns the offset after the last.
  */
-function packNibbleRows(
-  bytes: Uint8Array,
-  off: number,
-  eb: number,
-  w: Int8Array,
-  rows: Int32Array,
-  from: number,
-  to: number,
-  base: number,
-  laneStride: number,
-  lanes: number,
-): number {
-  for (let i = from; i < to; i++, off += eb) {
+function packNibbleRows(bytes: Uint8Array, off: number, eb: number, run: RowRun): number {
+  const { w, rows, base, laneStride, lanes } = run;
+  for (let i = run.from; i < run.to; i++, off += eb) {
     const s = rows[i]!;
     if (s < 0) continue;
     let src = base + s;
@@ -97,24 +98,14 @@ function packNibbleRows(
 }
 
 /** packNibbleRows for any weight width, through packEntry. */
-function packRows(
-  bytes: Uint8Array,
-  off: number,
-  cfg: ArchConfig,
-  w: Int8Array,
-  rows: Int32Array,
-  from: number,
-  to: number,
-  base: number,
-  laneStride: number,
-  lanes: number,
-): number {
+function packRows(bytes: Uint8Array, off: number, cfg: ArchConfig, run: RowRun): number {
   const n = cfg.array.cols;
   const wb = cfg.bits.weight;
   const eb = (n * wb) / 8;
-  if (wb === 4) return packNibbleRows(bytes, off, eb, w, rows, from, to, base, laneStride, lanes);
+  if (wb === 4) return packNibbleRows(bytes, off, eb, run);
+  const { w, rows, base, laneStride, lanes } = run;
   const values = new Int32Array(n);
-  for (let i = from; i < to; i++, off += eb) {
+  for (let i = run.from; i < run.to; i++, off += eb) {
     const s = rows[i]!;
     if (s < 0) continue;
     values.fill(0);
@@ -156,19 +147,15 @@ function packWeights(plan: OpPlan, cfg: ArchConfig): PackedWeights {
           tp.windows.map((win, v) => {
             const start = off;
             const per = windowTiles(tp.taps, win) * R;
-            const rows = sources[k]![v]!;
-            off = packRows(
-              bytes,
-              off,
-              cfg,
-              t.weights,
-              rows,
-              ch.c0 * per,
-              ch.c1 * per,
-              o * n * laneStride,
+            off = packRows(bytes, off, cfg, {
+              w: t.weights,
+              rows: sources[k]![v]!,
+              from: ch.c0 * per,
+              to: ch.c1 * per,
+              base: o * n * laneStride,
               laneStride,
               lanes,
-            );
+            });
             return start;
           }),
         );
