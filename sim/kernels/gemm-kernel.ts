@@ -429,7 +429,7 @@ export class GemmKernel implements GemmCore {
       args[k++] = L.taps.count;
       args[k++] = L.tapWords;
       args[k++] = L.tapFactors;
-      args[k++] = L.cols;
+      args[k] = L.cols;
     }
     return { args, accIndex: acc / 4, accAddr: g.acc_addr, pixels, lanes, n, inPlace: direct };
   }
