@@ -140,7 +140,7 @@ describe('WebAssembly GEMM kernel == JavaScript GEMM', () => {
   it('on every GEMM of 150 random programs', () => {
     let compared = 0;
     for (let seed = 7000; seed < 7150; seed++) {
-      // the kernel runs square arrays' ordinary GEMMs (kernelTakes): tap-packed and rectangular ones stay in JavaScript
+      // square arrays' ordinary GEMMs here (rectangular ones stay in JavaScript); tap-packed ones in the next test
       const cfg = randomConfig(seed, { rectangular: false });
       const p = prepareProgram(randomProgram(seed, cfg, { tapPacking: false }));
       const sp = newScratchpads(p);
