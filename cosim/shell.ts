@@ -27,6 +27,7 @@ import {
   runTool,
   SHELL_TOP,
   verilatorBuildArgs,
+  verilatorBuildKey,
 } from '../rtl-gen/index.js';
 import { randomConfig, randomProgram, simulate } from '../sim/index.js';
 import { alignProgram, shellBusBytes, shellImage } from './shell-image.js';
@@ -53,20 +54,17 @@ export function buildShellVerilator(cfg: ArchConfig, opts: ShellOptions = {}, ca
   const p = g.params;
   const harness = generateShellHarness(p.cfg, p);
   const driver = driverFiles(p.cfg, { ...opts, trace: true }).filter((f) => /^nibble_(regs|driver)\./.test(f.name));
-  const sources = [...g.files, { name: 'harness.cpp', text: harness }, ...driver];
+  const args = verilatorBuildArgs(SHELL_TOP, [...g.files.map((f) => f.name), 'harness.cpp'], ['-CFLAGS', '-I..']);
+  const sources = [...g.files, { name: 'harness.cpp', text: harness }, ...driver, verilatorBuildKey(args)];
   const binary = (dir: string) => join(dir, 'obj', `V${SHELL_TOP}`);
   const b = cachedBuild(
     `shell-${configHash(p.cfg)}`,
     sources,
     (dir) => existsSync(binary(dir)),
     (tmp) =>
-      runTool(
-        'verilator',
-        verilatorBuildArgs(SHELL_TOP, [...g.files.map((f) => f.name), 'harness.cpp'], ['-CFLAGS', '-I..']),
-        tmp,
-        `verilator build of the AXI shell for config ${configHash(p.cfg)}`,
-        { phases: 'verilator' },
-      ),
+      runTool('verilator', args, tmp, `verilator build of the AXI shell for config ${configHash(p.cfg)}`, {
+        phases: 'verilator',
+      }),
     ...(cacheDir ? [cacheDir] : []),
   );
   return { ...b, binary: binary(b.dir), params: p };

@@ -14,7 +14,15 @@ import { join } from 'node:path';
 import { configHash, type ArchConfig, type BusRun } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
 import { firstTimingMismatch, shellImage } from '../cosim/index.js';
-import { cachedBuild, driverFiles, generateShell, runTool, shellParams, verilatorBuildArgs } from '../rtl-gen/index.js';
+import {
+  cachedBuild,
+  driverFiles,
+  generateShell,
+  runTool,
+  shellParams,
+  verilatorBuildArgs,
+  verilatorBuildKey,
+} from '../rtl-gen/index.js';
 
 import { simulate, type SimResult } from '../sim/index.js';
 import { boardTopModule } from './board-top.js';
@@ -169,22 +177,22 @@ export function buildBoardSim(boardName: string, cfg?: ArchConfig, cacheDir?: st
     { name: 'nibble_board_top.v', text: `\`default_nettype none\n${top}\n\`default_nettype wire\n` },
   ];
   const driver = driverFiles(board.config, { ...board.shell, trace: true });
-  const sources = [...rtl, { name: 'bench.cpp', text: harness(board.flash.bytes) }, ...driver];
+  const args = verilatorBuildArgs('nibble_board_top', [...rtl.map((f) => f.name), 'bench.cpp']);
+  const hostC = ['nibble_run.c', 'nibble_driver.c', 'nibble_io_linux.c', 'nibble_io_uart.c'];
+  const hostArgs = ['-std=c99', '-O2', '-Wall', '-o', 'nibble_run', ...hostC];
+  const sources = [
+    ...rtl,
+    { name: 'bench.cpp', text: harness(board.flash.bytes) },
+    ...driver,
+    verilatorBuildKey(args, `gcc ${hostArgs.join(' ')}\n`),
+  ];
   const b = cachedBuild(
     `board-${board.name}`,
     sources,
     (dir) => existsSync(join(dir, 'obj', 'Vnibble_board_top')) && existsSync(join(dir, 'nibble_run')),
     (tmp) => {
-      const files = [...rtl.map((f) => f.name), 'bench.cpp'];
-      runTool(
-        'verilator',
-        verilatorBuildArgs('nibble_board_top', files),
-        tmp,
-        `verilator build of the ${board.name} board design`,
-        { phases: 'verilator' },
-      );
-      const c = ['nibble_run.c', 'nibble_driver.c', 'nibble_io_linux.c', 'nibble_io_uart.c'];
-      runTool('gcc', ['-std=c99', '-O2', '-Wall', '-o', 'nibble_run', ...c], tmp, 'gcc (the host program)');
+      runTool('verilator', args, tmp, `verilator build of the ${board.name} board design`, { phases: 'verilator' });
+      runTool('gcc', hostArgs, tmp, 'gcc (the host program)');
     },
     ...(cacheDir ? [cacheDir] : []),
   );

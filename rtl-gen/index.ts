@@ -23,7 +23,7 @@ export { Dim, bitsFor, indexBits, lit, range, sext, widthValue, zext } from './e
 export type { Width } from './emit/width.js';
 export { renderRtlConstants, renderRtlModules } from './docs.js';
 export { generateHarness } from './harness.js';
-export { buildVerilator, runHarness, toolAvailable } from './verilator.js';
+export { buildVerilator, cxxOptimization, runHarness, toolAvailable } from './verilator.js';
 export { lastPhase, runTool, setToolWatcher, TOOL_PHASES, toolRunInfo, watchTool } from './tool-run.js';
 export type { PhaseRule, PhaseSet, ToolRunInfo, ToolRunOptions, ToolWatcher } from './tool-run.js';
 export type { VerilatorBuild, BuildOptions, HarnessRun, HarnessInput } from './verilator.js';

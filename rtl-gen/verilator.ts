@@ -62,7 +62,15 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
   const keepLog = (from: string, name: string) => {
     if (opts.logDir && existsSync(from)) copyFileSync(from, join(opts.logDir, name));
   };
-  const sources = [...rtl.files, { name: 'harness.cpp', text: harness }];
+  const files = [...rtl.files, { name: 'harness.cpp', text: harness }];
+  const args = [
+    ...(opts.trace ? ['--trace'] : []),
+    ...verilatorBuildArgs(
+      'nibble_top',
+      files.map((f) => f.name),
+    ),
+  ];
+  const sources = [...files, verilatorBuildKey(args)];
   const binaryIn = (d: string) => join(d, 'obj', 'Vnibble_top');
   let b: CachedBuild;
   try {
@@ -72,19 +80,10 @@ export function buildVerilator(cfg: ArchConfig, opts: BuildOptions = {}): Verila
       sources,
       (d) => existsSync(binaryIn(d)),
       (tmp) =>
-        runTool(
-          'verilator',
-          [
-            ...(opts.trace ? ['--trace'] : []),
-            ...verilatorBuildArgs(
-              'nibble_top',
-              sources.map((f) => f.name),
-            ),
-          ],
-          tmp,
-          `verilator build of config ${hash}`,
-          { log: VERILATOR_LOG, phases: 'verilator' },
-        ),
+        runTool('verilator', args, tmp, `verilator build of config ${hash}`, {
+          log: VERILATOR_LOG,
+          phases: 'verilator',
+        }),
       root,
       { inPlace: true },
     );
@@ -190,6 +189,21 @@ export function runHarness(build: VerilatorBuild, input: HarnessInput): HarnessR
   }
 }
 
+let toolVersions: string | undefined;
+
+/**
+ * The part of a Verilator build's cache key that is not its sources: the
+ * Verilator and C++ compiler versions and the exact command line. Kept in the
+ * build directory as build-key.txt (a source file of the cache entry, not
+ * given to Verilator), so a new tool or a changed flag rebuilds.
+ */
+export function verilatorBuildKey(args: string[], extra = ''): { name: string; text: string } {
+  toolVersions ??= ['verilator', 'g++']
+    .map((t) => spawnSync(t, ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? `${t}: not found`)
+    .join('\n');
+  return { name: 'build-key.txt', text: `${toolVersions}\nverilator ${args.join(' ')}\n${extra}` };
+}
+
 /** The verilator --build arguments every nibble testbench uses. */
 export function verilatorBuildArgs(top: string, files: string[], extra: string[] = []): string[] {
   return [
@@ -210,7 +224,27 @@ export function verilatorBuildArgs(top: string, files: string[], extra: string[]
     'obj',
     ...extra,
     '-MAKEFLAGS',
-    'OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1',
+    CXX_OPT[cxxOptimization()],
     ...files,
   ];
+}
+
+/**
+ * How the C++ of a Verilator model is optimized. `run` (the default, what
+ * users and the bench get): -O2 on the per-cycle code. `build`: -O1 on it,
+ * -O0 on the once-per-run code: several times quicker to compile, a little
+ * slower to run, the test suite's choice (vitest.config.ts) for its many
+ * short runs. Either gives the same results; the level is part of the cache key.
+ */
+const CXX_OPT = {
+  run: 'OPT_FAST=-O2 OPT_GLOBAL=-O2 OPT_SLOW=-O1',
+  build: 'OPT_FAST=-O1 OPT_GLOBAL=-O1 OPT_SLOW=-O0',
+} as const;
+
+/** NIBBLE_VERILATOR_OPT: `run` (default) or `build` (see CXX_OPT). */
+export function cxxOptimization(env: NodeJS.ProcessEnv = process.env): keyof typeof CXX_OPT {
+  const v = env['NIBBLE_VERILATOR_OPT'];
+  if (v === undefined || v === '') return 'run';
+  if (v === 'run' || v === 'build') return v;
+  throw new RtlError(`must be run or build, got '${v}'`, 'NIBBLE_VERILATOR_OPT');
 }

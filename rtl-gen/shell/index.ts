@@ -23,4 +23,4 @@ export type { DriverFile } from '../driver/index.js';
 export { lintShell } from './lint.js';
 export type { ShellLintResult } from './lint.js';
 export { cachedBuild } from './build-cache.js';
-export { verilatorBuildArgs } from '../verilator.js';
+export { verilatorBuildArgs, verilatorBuildKey } from '../verilator.js';

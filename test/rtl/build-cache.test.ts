@@ -21,7 +21,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, configHash } from '../../arch/index.js';
-import { buildVerilator, cachedBuild, runTool } from '../../rtl-gen/index.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { RtlError } from '../../arch/index.js';
+import { buildVerilator, cachedBuild, cxxOptimization, runTool, verilatorBuildArgs } from '../../rtl-gen/index.js';
+import { thrownMessage } from '../thrown.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nibble-build-cache-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -68,6 +71,73 @@ describe('cachedBuild', () => {
       root,
     );
     expect(again).toEqual({ dir: first.dir, built: false, buildMs: 0 });
+  });
+});
+
+describe('cachedBuild under parallel workers', () => {
+  const sources = [{ name: 'p.v', text: 'module p; endmodule\n' }];
+  const done = (d: string) => existsSync(join(d, 'p.v'));
+
+  it('keeps the directory a parallel worker finished first (it may be running from it) and drops its own', () => {
+    const dir = mkdtempSync(join(root, 'par-'));
+    const first = cachedBuild('x', sources, done, () => undefined, dir);
+    rmSync(first.dir, { recursive: true });
+    const r = cachedBuild(
+      'x',
+      sources,
+      done,
+      () => {
+        // the other worker lands the same build while this one compiles
+        mkdirSync(first.dir);
+        writeFileSync(join(first.dir, 'p.v'), sources[0]!.text);
+        writeFileSync(join(first.dir, 'theirs'), '');
+      },
+      dir,
+    );
+    expect(r.dir).toBe(first.dir);
+    expect(existsSync(join(r.dir, 'theirs'))).toBe(true);
+    expect(readdirSync(dir)).toEqual([r.dir.slice(dir.length + 1)]);
+  });
+
+  it('waits while a live process holds the build lock, then uses what it built', async () => {
+    const dir = mkdtempSync(join(root, 'lock-'));
+    const probe = cachedBuild('y', sources, done, () => undefined, dir);
+    rmSync(probe.dir, { recursive: true });
+    const lock = `${probe.dir}.lock`;
+    mkdirSync(lock);
+    // the other builder: lands the build after a moment, then lets go of the lock
+    const other = spawn('sh', ['-c', `sleep 1; mkdir "${probe.dir}"; echo x > "${probe.dir}/p.v"; rm -rf "${lock}"`], {
+      stdio: 'ignore',
+    });
+    writeFileSync(join(lock, 'pid'), String(other.pid));
+    const exited = new Promise((r) => other.on('exit', r));
+    let built = 0;
+    const r = cachedBuild('y', sources, done, () => void built++, dir);
+    await exited;
+    expect(built).toBe(0);
+    expect(r).toEqual({ dir: probe.dir, built: false, buildMs: 0 });
+  });
+
+  it('takes over the lock of a process that died, builds, and lets go', () => {
+    const dir = mkdtempSync(join(root, 'dead-'));
+    const gone = spawnSync('true').pid;
+    const probe = cachedBuild('z', sources, done, () => undefined, dir);
+    rmSync(probe.dir, { recursive: true });
+    mkdirSync(`${probe.dir}.lock`);
+    writeFileSync(join(`${probe.dir}.lock`, 'pid'), String(gone));
+    const r = cachedBuild('z', sources, done, () => undefined, dir);
+    expect(r.built).toBe(true);
+    expect(readdirSync(dir)).toEqual([r.dir.slice(dir.length + 1)]);
+  });
+});
+
+describe('the C++ optimization of the Verilator models (NIBBLE_VERILATOR_OPT)', () => {
+  it('run by default, build on request, anything else one line naming the variable', () => {
+    expect(cxxOptimization({})).toBe('run');
+    expect(cxxOptimization({ NIBBLE_VERILATOR_OPT: 'build' })).toBe('build');
+    expect(thrownMessage(() => cxxOptimization({ NIBBLE_VERILATOR_OPT: 'fast' }), RtlError)).toBe(
+      "NIBBLE_VERILATOR_OPT: must be run or build, got 'fast'",
+    );
   });
 });
 
@@ -166,5 +236,27 @@ describe('buildVerilator goes through cachedBuild', () => {
     expect(existsSync(join(first.dir, 'stamp'))).toBe(true);
     expect(build().built).toBe(false);
     expect(readdirSync(cacheDir)).toEqual([hash]);
+  });
+
+  it('the tool versions and the command line are part of the key: another optimization level rebuilds', () => {
+    const cacheDir = mkdtempSync(join(root, 'core-key-'));
+    const build = () =>
+      withFakeVerilator('mkdir -p obj && touch obj/Vnibble_top', () => buildVerilator(DEFAULT_CONFIG, { cacheDir }));
+    const level = process.env['NIBBLE_VERILATOR_OPT'];
+    try {
+      process.env['NIBBLE_VERILATOR_OPT'] = 'run';
+      expect(build().built).toBe(true);
+      expect(build().built).toBe(false);
+      process.env['NIBBLE_VERILATOR_OPT'] = 'build';
+      const quick = build();
+      expect(quick.built).toBe(true);
+      const key = readFileSync(join(quick.dir, 'build-key.txt'), 'utf8');
+      expect(key).toContain(verilatorBuildArgs('nibble_top', []).join(' '));
+      expect(key).toContain('OPT_FAST=-O1');
+      expect(key.split('\n')[1]).toMatch(/^g\+\+ /);
+    } finally {
+      if (level === undefined) delete process.env['NIBBLE_VERILATOR_OPT'];
+      else process.env['NIBBLE_VERILATOR_OPT'] = level;
+    }
   });
 });
