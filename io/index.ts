@@ -5,6 +5,7 @@
  * arch/json.ts (configs are parsed in arch/, below this package).
  */
 export { errnoCode, errnoDiagnostic, errnoReason, FileError } from './errors.js';
+export { processAlive } from './process-alive.js';
 export {
   checkInputFile,
   describeBinary,

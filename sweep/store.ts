@@ -22,6 +22,7 @@ import {
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ArchConfig } from '../arch/index.js';
+import { processAlive } from '../io/index.js';
 import { ResultsStoreError } from './errors.js';
 import type { PointOutcome } from './evaluate.js';
 import { METRIC_NAMES } from './metrics.js';
@@ -69,15 +70,6 @@ const LOCK_FILE = '.lock';
 
 function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class ResultsStore {

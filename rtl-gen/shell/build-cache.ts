@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { contentKey, packageRoot, RtlError } from '../../arch/index.js';
+import { processAlive } from '../../io/index.js';
 import { withLogMoved } from '../tool-run.js';
 
 export interface CachedBuild {
@@ -84,15 +85,6 @@ export function cachedBuild(
 
 /** How long a build waits for another process's build of the same directory before giving up. */
 const LOCK_WAIT_MS = 3_600_000;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Takes the build lock (a directory holding the owner's pid), or waits while
