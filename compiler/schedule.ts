@@ -26,6 +26,7 @@ import {
   BUF_WGT,
   NO_FLAGS,
   UNIT_COMPUTE,
+  mayStartBeside,
   type Instruction,
   type Machine,
   type Unit,
@@ -453,6 +454,7 @@ export class Scheduler {
                   pshift: 4 * p,
                   taps: lanes ? 1 : 0,
                   nibble_lanes: tp.taps.nibbleLanes ? 1 : 0,
+                  beside_requant: 0,
                 };
                 const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
                 noted = true;
@@ -671,7 +673,7 @@ export class Scheduler {
     for (let i = 0; i < images; i++) {
       const b0 = tile.b0 + i;
       const nb = tile.stackPitch ? 1 : tile.nb;
-      const accAddr = tile.stackPitch ? ((i * tile.stackPitch) / plan.terms[0]!.term.sh) * plan.owc : acc;
+      const accAddr = acc + (tile.stackPitch ? ((i * tile.stackPitch) / plan.terms[0]!.term.sh) * plan.owc : 0);
       this.requantStore(plan, tile, o, prm, pc, b0, nb, accAddr, run);
     }
   }
@@ -872,9 +874,24 @@ export class Scheduler {
     return undefined;
   }
 
+  /**
+   * beside_requant on each GEMM right after a REQUANT in the compute stream
+   * whose ACC entries it does not touch: it starts while the REQUANT drains
+   * (docs/architecture.md 7.3).
+   */
+  private besideRequants(): void {
+    const m = { cfg: this.cfg, arch: deriveArch(this.cfg) };
+    const c = this.compute;
+    for (let i = 1; i < c.length; i++) {
+      const g = c[i]!.inst;
+      if (g.op === 'GEMM' && mayStartBeside(c[i - 1]!.inst, g, m)) g.beside_requant = 1;
+    }
+  }
+
   /** Token flags from waits; program order from estimated start times. */
   finish(): Scheduled {
     const seqs: Record<Unit, Node[]> = { load: this.load, compute: this.compute, store: this.store };
+    this.besideRequants();
     this.estimate();
     for (const u of ['load', 'compute', 'store'] as const) seqs[u].forEach((nd, i) => (nd.pos = i));
     const pop = (nd: Node, prodUnit: Unit): 'pop_prev' | 'pop_next' => {

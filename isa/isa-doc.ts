@@ -100,6 +100,7 @@ function example(cfg: ArchConfig): string {
       pshift: 0,
       taps: 0,
       nibble_lanes: 0,
+      beside_requant: 0,
     },
     {
       op: 'REQUANT',

@@ -17,7 +17,9 @@ import {
   MNEMONICS,
   NO_FLAGS,
   isaLayout,
+  mayStartBeside,
   packParamEntry,
+  unitOf,
   type DramSegment,
   type Instruction,
   type LayerInfo,
@@ -154,6 +156,17 @@ function buildRound(round: RandomRound): Block[] {
   ];
 }
 
+/** beside_requant on every GEMM right after a REQUANT (compute order) whose ACC entries it does not touch. */
+function markBeside(code: Instruction[], cfg: ArchConfig): void {
+  const m = { cfg, arch: deriveArch(cfg) };
+  let prev: Instruction | undefined;
+  code.forEach((inst, i) => {
+    if (unitOf(inst) !== 'compute') return;
+    if (prev && inst.op === 'GEMM' && mayStartBeside(prev, inst, m)) code[i] = { ...inst, beside_requant: 1 };
+    prev = code[i];
+  });
+}
+
 /** A random valid program for `cfg` (see the file comment for its structure). */
 export function randomProgram(seed: number, cfg: ArchConfig, opts: RandomProgramOptions = {}): Program {
   const rnd = mulberry32(seed);
@@ -197,6 +210,7 @@ export function randomProgram(seed: number, cfg: ArchConfig, opts: RandomProgram
     code.push(...b.code);
     lastIdx[b.round] = code.length - 1;
   }
+  markBeside(code, cfg);
   code.push({ op: 'HALT', ...NO_FLAGS });
   const layers: LayerInfo[] = layerMacs.map((macs, r) => ({
     name: `round${r}`,

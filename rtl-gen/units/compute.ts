@@ -1,8 +1,9 @@
 /**
  * nibble_compute, the compute unit: decodes its queue head, starts a GEMM
  * (nibble_gemm + nibble_array) or a REQUANT / POOL (nibble_requant) when the
- * tokens and the units allow, shares the ACC read port between them, retires
- * a compute NOP at once, and reports every retire with its instruction index.
+ * tokens and the units allow (a GEMM with beside_requant beside a running
+ * REQUANT, each on its own ACC read port), retires a compute NOP at once, and
+ * reports every retire with its instruction index, in order.
  */
 import type { MnemonicOn } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
@@ -25,7 +26,7 @@ const COMPUTE_HEADS = { GEMM: 'ch_gemm', ...REQUANT_UNIT_HEADS } as const satisf
 function ports(m: VerilogModule, f: CoreFacts): void {
   unitPorts(m, f, 'compute', { decodesPart: false, busyReg: false });
   m.portGroup('scratchpad ports');
-  for (const r of ['inp', 'wgt', 'acc', 'par', 'outp'] as const) readPort(m, f, r);
+  for (const r of ['inp', 'wgt', 'acc', 'accr', 'par', 'outp'] as const) readPort(m, f, r);
   writePort(m, f, 'acc');
   writePort(m, f, 'out');
   m.portGroup('activity and trace');
@@ -52,22 +53,27 @@ export function computeModule(
   m.wire('ch_idx', d.IX, { value: head.slice('cq_head', 'idx') });
   m.wire('cp_tok', 1, { value: tokensReady(f, 'compute', head, 'cq_head') });
   m.comment(
-    'a GEMM starts while an earlier one drains (its next bank free); anything else waits for the array to drain',
+    'a GEMM starts while an earlier one drains (its next bank free), and one with beside_requant while the REQUANT\n' +
+      'before it runs; anything else waits for the array to drain and every retire to be reported',
   );
-  m.wire('cp_start_gemm', 1, { value: 'running && cq_ne && ch_gemm && cp_tok && !ng_busy && gemm_ready' });
-  m.wire('cp_start_ng', 1, { value: 'running && cq_ne && !ch_gemm && cp_tok && !ng_busy && !gemm_any' });
+  m.wire('ch_beside', 1, { value: head.slice('cq_head', 'beside_requant') });
+  m.reg('rq_side', 1, { doc: 'a GEMM has started beside the running REQUANT' });
+  m.wire('cp_start_gemm', 1, {
+    value: 'running && cq_ne && ch_gemm && cp_tok && gemm_ready && (!ng_busy || (ng_rq && ch_beside && !rq_side))',
+  });
+  m.wire('cp_start_ng', 1, { value: 'running && cq_ne && !ch_gemm && cp_tok && !ng_busy && !gemm_any && !gh_held' });
   m.wire('cp_start_nop', 1, { value: `cp_start_ng && ${NOT_REQUANT_UNIT_HEAD}` });
   m.assign('cp_start', 'cp_start_gemm || cp_start_ng');
-  m.assign('cp_busy', 'ng_busy || gemm_any');
+  m.assign('cp_busy', 'ng_busy || gemm_any || gh_held');
   m.section('GEMM and the array; REQUANT / POOL');
   m.instance(units.gemm, 'u_gemm', { ports: { gemm_start: 'cp_start_gemm' } });
   m.instance(units.array, 'u_array');
   m.instance(units.requant, 'u_rq', {
     ports: { ng_start: 'cp_start_ng' },
   });
-  m.comment('the ACC read port: REQUANT while it runs, else the GEMM read-modify-write');
-  m.assign('acc_re', 'ng_rq ? rq_acc_re : gemm_acc_re');
-  m.assign('acc_ra', 'ng_rq ? rq_acc_ra : gemm_acc_ra');
+  m.comment('ACC read ports: the GEMM read-modify-write on acc_*, the REQUANT on accr_* (its own RAM)');
+  m.assign('acc_re', 'gemm_acc_re');
+  m.assign('acc_ra', 'gemm_acc_ra');
   m.section('retire');
   m.reg('ng_idx', d.IX, { doc: 'index and push flags of the REQUANT / POOL in flight' });
   m.regs(['ng_pp', 'ng_pn']);
@@ -76,16 +82,33 @@ export function computeModule(
       ng_idx <= ch_idx; ng_pp <= ${head.slice('cq_head', 'push_prev')}; ng_pn <= ${head.slice('cq_head', 'push_next')};
     end
   `);
-  m.wire('cp_ret', 1, { value: 'cp_start_nop || g_ret || ng_done' });
+  m.comment(
+    'a GEMM beside a REQUANT that drains first retires after it (in order, one retire a cycle): held until then',
+  );
+  m.reg('gh_held', 1, { doc: 'a drained GEMM waits for the REQUANT beside it to retire' });
+  m.reg('gh_idx', d.IX);
+  m.regs(['gh_pp', 'gh_pn']);
+  m.clocked(`
+    if (cp_start_gemm && ng_busy) rq_side <= 1'b1;
+    else if (!ng_busy) rq_side <= 1'b0;
+    if (g_ret && ng_busy) begin
+      gh_held <= 1'b1; gh_idx <= g_ret_idx; gh_pp <= g_ret_pp; gh_pn <= g_ret_pn;
+    end else if (!ng_busy) gh_held <= 1'b0;
+  `);
+  m.wire('gr_now', 1, { value: '(g_ret || gh_held) && !ng_busy' });
+  m.wire('gr_idx', d.IX, { value: 'gh_held ? gh_idx : g_ret_idx' });
+  m.wire('gr_pp', 1, { value: 'gh_held ? gh_pp : g_ret_pp' });
+  m.wire('gr_pn', 1, { value: 'gh_held ? gh_pn : g_ret_pn' });
+  m.wire('cp_ret', 1, { value: 'cp_start_nop || gr_now || ng_done' });
   traceEvents(m, 'cp', {
     headIdx: 'ch_idx',
     ret: 'cp_ret',
-    retIdx: 'cp_start_nop ? ch_idx : g_ret ? g_ret_idx : ng_idx',
+    retIdx: 'cp_start_nop ? ch_idx : gr_now ? gr_idx : ng_idx',
   });
-  const retFlag = { push_prev: ['g_ret_pp', 'ng_pp'], push_next: ['g_ret_pn', 'ng_pn'] } as const;
+  const retFlag = { push_prev: ['gr_pp', 'ng_pp'], push_next: ['gr_pn', 'ng_pn'] } as const;
   tokenEvents(m, f, 'compute', 'cp_start', head, 'cq_head', 'cp_ret', (flag) => {
     const [g, n] = retFlag[flag as keyof typeof retFlag];
-    return `(cp_start_nop ? ${head.slice('cq_head', flag)} : g_ret ? ${g} : ${n})`;
+    return `(cp_start_nop ? ${head.slice('cq_head', flag)} : gr_now ? ${g} : ${n})`;
   });
   return m;
 }

@@ -151,7 +151,8 @@ function passSelect(m: VerilogModule, f: CoreFacts): void {
     ...f.isa.layouts
       .get('GEMM')!
       .fields.map((x) => x.name)
-      .filter((x) => f.nibbleLanes || x !== 'nibble_lanes'),
+      // beside_requant is the compute unit's start rule (nibble_compute)
+      .filter((x) => (f.nibbleLanes || x !== 'nibble_lanes') && x !== 'beside_requant'),
     'push_prev',
     'push_next',
     'idx',

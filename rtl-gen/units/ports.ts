@@ -77,16 +77,28 @@ export function tracePorts(m: VerilogModule, f: CoreFacts, unit: string, events:
 }
 
 export type Buffer = 'inp' | 'wgt' | 'par' | 'acc' | 'out';
-/** The RAM read ports; OUT has two (STORE and POOL). */
-export type Reader = 'inp' | 'wgt' | 'par' | 'acc' | 'outs' | 'outp';
+/** The RAM read ports; OUT has two (STORE and POOL), ACC two (GEMM and REQUANT: a GEMM beside a REQUANT). */
+export type Reader = 'inp' | 'wgt' | 'par' | 'acc' | 'accr' | 'outs' | 'outp';
 
 export const READS: Readonly<Record<Reader, Buffer>> = {
   inp: 'inp',
   wgt: 'wgt',
   par: 'par',
   acc: 'acc',
+  accr: 'acc',
   outs: 'out',
   outp: 'out',
+};
+
+/** Instance-name suffix of a reader's RAM where its buffer has several readers (each a RAM written together). */
+export const READER_RAM: Readonly<Record<Reader, string>> = {
+  inp: '',
+  wgt: '',
+  par: '',
+  acc: 'gm',
+  accr: 'rq',
+  outs: 'st',
+  outp: 'pl',
 };
 
 export function geometry(f: CoreFacts, b: Buffer): { aw: Dim; w: Dim } {

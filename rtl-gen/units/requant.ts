@@ -131,10 +131,10 @@ function requantPorts(m: VerilogModule, f: CoreFacts): void {
   for (const [op, wire] of Object.entries(REQUANT_UNIT_HEADS)) m.input(wire, 1, { doc: `the head is a ${op}` });
   m.input('cq_head', d.QW, { lintOff: ['UNUSEDSIGNAL'], doc: 'REQUANT / POOL fields decoded here' });
   m.output('ng_busy', 1, { reg: true, doc: 'a REQUANT or POOL is running' });
-  m.output('ng_rq', 1, { reg: true, doc: 'it is a REQUANT: the ACC read port is ours' });
+  m.output('ng_rq', 1, { reg: true, doc: 'it is a REQUANT (a GEMM with beside_requant may start beside it)' });
   m.output('ng_done', 1, { doc: 'its last output is written this cycle' });
   m.portGroup('reads');
-  readPort(m, f, 'acc', 'unit', 'rq_acc');
+  readPort(m, f, 'accr');
   readPort(m, f, 'par');
   readPort(m, f, 'outp');
   m.portGroup('OUT write');
@@ -246,8 +246,8 @@ function windowGenerator(m: VerilogModule, f: CoreFacts): void {
       end
     end
   `);
-  m.assign('rq_acc_re', 'w_valid');
-  m.assign('rq_acc_ra', 'w_addr[ACC_AW-1:0]');
+  m.assign('accr_re', 'w_valid');
+  m.assign('accr_ra', 'w_addr[ACC_AW-1:0]');
   m.assign('outp_re', '(ng_pool || pool_start) && w_valid');
   m.assign('outp_ra', 'w_addr[OUT_AW-1:0]');
   m.assign('par_re', 'rq_start');
@@ -271,7 +271,7 @@ function lanes(m: VerilogModule, f: CoreFacts, lane: VerilogModule): void {
   `);
   m.wire('pool_y', d.OUT_W);
   m.forEach('g_lane', 'l', d.C, (b) => {
-    b.wire('acc_l', d.ACCB, { signed: true, value: '$signed(acc_q[l*ACCB +: ACCB])' });
+    b.wire('acc_l', d.ACCB, { signed: true, value: '$signed(accr_q[l*ACCB +: ACCB])' });
     b.reg('mx_r', d.ACCB, { signed: true });
     b.wire('rq_mx_l', d.ACCB, { signed: true, value: '(r_first || acc_l > mx_r) ? acc_l : mx_r' });
     b.clocked('if (r_v) mx_r <= rq_mx_l;');

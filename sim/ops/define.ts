@@ -31,14 +31,27 @@ export interface Occupancy {
   dramWait: number;
   passes: number;
   pixels: number;
+  /**
+   * vector: a GEMM with beside_requant = 1 may start while it runs (a REQUANT);
+   * array: it starts beside a running REQUANT (docs/architecture.md 7.3)
+   */
+  beside: boolean;
 }
 
-export const occupancy = (kind: OccupancyKind, cycles: number, dramWait = 0, passes = 0, pixels = 0): Occupancy => ({
+export const occupancy = (
+  kind: OccupancyKind,
+  cycles: number,
+  dramWait = 0,
+  passes = 0,
+  pixels = 0,
+  beside = false,
+): Occupancy => ({
   kind,
   cycles,
   dramWait,
   passes,
   pixels,
+  beside,
 });
 
 /** Entry accesses an instruction makes (static: they depend only on its fields). */

@@ -1,5 +1,13 @@
 /** GEMM in the engines: passes through the array pipeline; the fast engine's kernel is in sim/execute.ts. */
-import { NO_FLAGS, gemmBlocks, gemmPassCount, passRowTaps, type GemmInst } from '../../isa/index.js';
+import {
+  BESIDE_GUEST,
+  NO_FLAGS,
+  besideRole,
+  gemmBlocks,
+  gemmPassCount,
+  passRowTaps,
+  type GemmInst,
+} from '../../isa/index.js';
 import { noLaneActions, occupancy, type SimOp } from './define.js';
 import type { NaiveMachine } from './naive.js';
 import type { RandomRound } from './random-round.js';
@@ -127,6 +135,7 @@ function planGemms(round: RandomRound): void {
       pshift,
       taps,
       nibble_lanes: nibbleLanes,
+      beside_requant: 0,
     });
     wgtUsed += tiles * n;
     macs += tiles * P * n * cols;
@@ -184,7 +193,8 @@ function naiveGemm(g: GemmInst, m: NaiveMachine): void {
 }
 
 export const GEMM_SIM: SimOp<'GEMM'> = {
-  timing: (g, m) => occupancy('array', 0, 0, gemmPasses(g, m.arch.rows), g.out_h * g.out_w),
+  timing: (g, m) =>
+    occupancy('array', 0, 0, gemmPasses(g, m.arch.rows), g.out_h * g.out_w, besideRole(g) === BESIDE_GUEST),
   execute: (fu, i, g) => fu.gemm(i, g),
   cycle: { unit: 'array' },
   access(g, m, c) {

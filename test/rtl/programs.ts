@@ -96,6 +96,7 @@ export function gemm(g: Partial<Record<string, number>>, f: Flags = {}): Instruc
     pshift: 0,
     taps: 0,
     nibble_lanes: 0,
+    beside_requant: 0,
     ...g,
   } as Instruction;
 }

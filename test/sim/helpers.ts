@@ -9,7 +9,7 @@ export const F = { pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 } as con
 /** The fields whose 0 leaves the instruction as it was before they existed (tap packing): defaulted here. */
 const OFF: Partial<Record<Mnemonic, Record<string, number>>> = {
   LOAD: { replicate: 0 },
-  GEMM: { taps: 0, nibble_lanes: 0 },
+  GEMM: { taps: 0, nibble_lanes: 0, beside_requant: 0 },
 };
 
 /** An instruction with zero token flags unless given (and tap packing off unless given). */
