@@ -454,7 +454,6 @@ export class Scheduler {
                   pshift: 4 * p,
                   taps: lanes ? 1 : 0,
                   nibble_lanes: tp.taps.nibbleLanes ? 1 : 0,
-                  beside_requant: 0,
                 };
                 const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
                 noted = true;
@@ -782,6 +781,7 @@ export class Scheduler {
       pool_s: op.poolS,
       out_signed: op.outSigned ? 1 : 0,
       clamp_bits: op.outBits,
+      gemm_beside: 0,
     };
     const rqNode = this.node(rq, 'compute', op.group, [prm.ready!, ...storeWaits]);
     if (storeWaits.length) {
@@ -875,8 +875,8 @@ export class Scheduler {
   }
 
   /**
-   * beside_requant on each GEMM right after a REQUANT in the compute stream
-   * whose ACC entries it does not touch: it starts while the REQUANT drains
+   * gemm_beside on each REQUANT right before a GEMM in the compute stream
+   * whose ACC entries that GEMM does not touch: it starts while the REQUANT drains
    * (docs/architecture.md 7.3).
    */
   private besideRequants(): void {
@@ -884,7 +884,8 @@ export class Scheduler {
     const c = this.compute;
     for (let i = 1; i < c.length; i++) {
       const g = c[i]!.inst;
-      if (g.op === 'GEMM' && mayStartBeside(c[i - 1]!.inst, g, m)) g.beside_requant = 1;
+      const rq = c[i - 1]!.inst;
+      if (rq.op === 'REQUANT' && mayStartBeside(rq, g, m)) rq.gemm_beside = 1;
     }
   }
 

@@ -375,6 +375,7 @@ function requantOf(reads: number): Instruction {
     pool_s: 1,
     out_signed: 0,
     clamp_bits: 4,
+    gemm_beside: 0,
   };
 }
 
@@ -413,7 +414,6 @@ function gemmCycles(
         pshift: 0,
         taps: ti.taps.lanes ? 1 : 0,
         nibble_lanes: ti.taps.nibbleLanes ? 1 : 0,
-        beside_requant: 0,
       };
       timeline.placeInstruction(gemm, m, 0);
     }
@@ -666,7 +666,7 @@ export function bandAccEntries(tile: Tile, owc: number, sh: number): number {
 /**
  * Steps alternate between the bottom and the top of ACC where two fit, so
  * that a step's GEMMs can start beside the previous step's REQUANT
- * (beside_requant, docs/architecture.md 7.3; compiler/schedule.ts sets it).
+ * (REQUANT gemm_beside, docs/architecture.md 7.3; compiler/schedule.ts sets it).
  */
 function alternateAcc(steps: OpStep[], tiles: readonly Tile[], owc: number, sh: number, accEntries: number): void {
   let prev = { at: 0, len: accEntries };

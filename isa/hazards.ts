@@ -35,13 +35,13 @@ export interface Race {
   kind: 'read-after-write' | 'write-after-read' | 'write-after-write';
   /** entries (bytes) both touch: the first overlapping run */
   overlap: { first: number; last: number };
-  /** the second is a GEMM started beside the REQUANT `first` (same unit: beside_requant, not tokens) */
+  /** the second is a GEMM started beside the REQUANT `first` (same unit: gemm_beside, not tokens) */
   beside?: true;
 }
 
-/** besideRole: a GEMM may start beside it (REQUANT) */
+/** besideRole: the GEMM right after it may start beside it (REQUANT gemm_beside = 1) */
 export const BESIDE_HOST = 1;
-/** besideRole: it starts beside the REQUANT right before it, if any (GEMM beside_requant = 1) */
+/** besideRole: it starts beside the REQUANT right before it if that one is a host (a GEMM) */
 export const BESIDE_GUEST = 2;
 
 /**
@@ -49,17 +49,17 @@ export const BESIDE_GUEST = 2;
  * 7.3): BESIDE_HOST, BESIDE_GUEST, or 0.
  */
 export function besideRole(inst: Instruction): number {
-  if (inst.op === 'REQUANT') return BESIDE_HOST;
-  return inst.op === 'GEMM' && inst.beside_requant === 1 ? BESIDE_GUEST : 0;
+  if (inst.op === 'REQUANT') return inst.gemm_beside === 1 ? BESIDE_HOST : 0;
+  return inst.op === 'GEMM' ? BESIDE_GUEST : 0;
 }
 
 /**
- * GEMM `g` may take beside_requant = 1 right after `host`: host is a
- * REQUANT and they touch no common entries (the GEMM's ACC writes miss the
+ * REQUANT `host` may take gemm_beside = 1 with GEMM `g` right after it:
+ * they touch no common entries (the GEMM's ACC writes miss the
  * REQUANT's ACC reads). For the compiler and the random programs.
  */
 export function mayStartBeside(host: Instruction, g: Instruction, m: Machine): boolean {
-  if (besideRole(host) !== BESIDE_HOST || g.op !== 'GEMM') return false;
+  if (host.op !== 'REQUANT' || g.op !== 'GEMM') return false;
   const f = flatten([opOf(host).accesses(host, m), opOf(g).accesses(g, m)], 2);
   return conflict(f, 0, 1) === undefined;
 }
@@ -344,6 +344,6 @@ export function describeRace(
     message:
       `${b.op} (${unit(b)} unit) ${verb(race.secondAccess)} ${region(race.secondAccess)} while ` +
       `${place(race.first)}, a ${a.op} (${unit(a)} unit) ${verbing(race.firstAccess)} ${region(race.firstAccess)}, ` +
-      `may still run: ${race.beside ? 'beside_requant=1 starts the GEMM beside that REQUANT' : 'no dependency token orders them'} (${race.kind} race on ${at})`,
+      `may still run: ${race.beside ? 'its gemm_beside=1 starts the GEMM beside it' : 'no dependency token orders them'} (${race.kind} race on ${at})`,
   };
 }

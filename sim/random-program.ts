@@ -156,14 +156,15 @@ function buildRound(round: RandomRound): Block[] {
   ];
 }
 
-/** beside_requant on every GEMM right after a REQUANT (compute order) whose ACC entries it does not touch. */
+/** gemm_beside on every REQUANT right before a GEMM (compute order) whose ACC entries that GEMM does not touch. */
 function markBeside(code: Instruction[], cfg: ArchConfig): void {
   const m = { cfg, arch: deriveArch(cfg) };
-  let prev: Instruction | undefined;
+  let prev: { inst: Instruction; at: number } | undefined;
   code.forEach((inst, i) => {
     if (unitOf(inst) !== 'compute') return;
-    if (prev && inst.op === 'GEMM' && mayStartBeside(prev, inst, m)) code[i] = { ...inst, beside_requant: 1 };
-    prev = code[i];
+    if (prev && prev.inst.op === 'REQUANT' && mayStartBeside(prev.inst, inst, m))
+      code[prev.at] = { ...prev.inst, gemm_beside: 1 };
+    prev = { inst, at: i };
   });
 }
 

@@ -18,8 +18,8 @@
  *      IS_j = max(PL_j + R, IS_{j-1} + P_{j-1}),
  *    across GEMMs; S = max(ready, PL_prev + R, IS_{-2} + P_{-2} + C, E of the latest
  *    vector instruction); E = IS_last + P + G (G = arch.gemmDepth = R + C + 2).
- *    Beside a REQUANT (beside_requant = 1, the instruction right after a
- *    REQUANT, the only GEMM started while it runs): S >= S_rq + 1 instead of
+ *    Beside a REQUANT (the instruction right after a REQUANT with gemm_beside
+ *    = 1, the only GEMM started while it runs): S >= S_rq + 1 instead of
  *    E_rq, and E >= E_rq + 1 (compute instructions complete in order, one a cycle).
  */
 import type { DerivedArch } from '../arch/index.js';
@@ -31,7 +31,7 @@ export const OCC_DMA = 0;
 export const OCC_VECTOR = 1;
 export const OCC_ARRAY = 2;
 export const OCC_FETCH = 3;
-/** added to a kind code: Occupancy.beside (a REQUANT, or a GEMM started beside one) */
+/** added to a kind code: Occupancy.beside (a REQUANT the next GEMM may start beside) */
 export const OCC_BESIDE = 4;
 export const OCCUPANCY_CODE: Readonly<Record<OccupancyKind, number>> = {
   dma: OCC_DMA,
@@ -50,7 +50,7 @@ export class UnitTimeline {
   private computeEnd = 0;
   /** end of the latest vector instruction (REQUANT, POOL, compute NOP) */
   private vectorEnd = 0;
-  /** the latest compute instruction is a REQUANT (start and end), else -1 */
+  /** the latest compute instruction is a REQUANT with gemm_beside (start and end), else -1 */
   private requantStart = -1;
   private requantEnd = -1;
   /** PL of the previous pass, IS + P of the previous pass and of the one before it */
@@ -74,14 +74,14 @@ export class UnitTimeline {
    */
   place(unit: number, code: number, cycles: number, passes: number, pixels: number, ready: number): void {
     const kind = code & (OCC_BESIDE - 1);
-    const beside = code >= OCC_BESIDE;
+    const beside = code >= OCC_BESIDE; // a vector instruction the next GEMM may start beside
     if (kind === OCC_DMA) {
       const s = Math.max(ready, this.dmaEnd[unit]!);
       this.start = s;
       this.end = s + cycles;
       this.dmaEnd[unit] = this.end;
     } else if (kind === OCC_ARRAY) {
-      this.placeGemm(ready, passes, pixels, beside && this.requantStart >= 0);
+      this.placeGemm(ready, passes, pixels, this.requantStart >= 0);
     } else if (kind === OCC_VECTOR) {
       const s = Math.max(ready, this.computeEnd);
       this.start = s;

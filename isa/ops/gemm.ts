@@ -114,11 +114,6 @@ export const GEMM = defineOp(
         width: bits(1),
         doc: 'with taps = 1: odd lanes of each tap group are high nibbles (products shifted 4 more bits)',
       },
-      {
-        name: 'beside_requant',
-        width: bits(1),
-        doc: "1: may start while the REQUANT just before it runs (its ACC range must not meet that REQUANT's); ends after it",
-      },
     ],
   },
   {

@@ -28,6 +28,11 @@ export const REQUANT = defineOp(
         max: (a) => a.activationBits,
         doc: 'b: output width (<= activation bits)',
       },
+      {
+        name: 'gemm_beside',
+        width: bits(1),
+        doc: "1: a GEMM right after it may start while it runs (the GEMM's ACC range must not meet its ACC reads); that GEMM ends after it",
+      },
     ],
   },
   {

@@ -1,8 +1,8 @@
 /**
  * nibble_compute, the compute unit: decodes its queue head, starts a GEMM
  * (nibble_gemm + nibble_array) or a REQUANT / POOL (nibble_requant) when the
- * tokens and the units allow (a GEMM with beside_requant beside a running
- * REQUANT, each on its own ACC read port), retires a compute NOP at once, and
+ * tokens and the units allow (a GEMM beside a running REQUANT with
+ * gemm_beside, each on its own ACC read port), retires a compute NOP at once, and
  * reports every retire with its instruction index, in order.
  */
 import type { MnemonicOn } from '../../isa/index.js';
@@ -53,13 +53,12 @@ export function computeModule(
   m.wire('ch_idx', d.IX, { value: head.slice('cq_head', 'idx') });
   m.wire('cp_tok', 1, { value: tokensReady(f, 'compute', head, 'cq_head') });
   m.comment(
-    'a GEMM starts while an earlier one drains (its next bank free), and one with beside_requant while the REQUANT\n' +
-      'before it runs; anything else waits for the array to drain and every retire to be reported',
+    'a GEMM starts while an earlier one drains (its next bank free), and the first one after a REQUANT with\n' +
+      'gemm_beside while that runs; anything else waits for the array to drain and every retire to be reported',
   );
-  m.wire('ch_beside', 1, { value: head.slice('cq_head', 'beside_requant') });
   m.reg('rq_side', 1, { doc: 'a GEMM has started beside the running REQUANT' });
   m.wire('cp_start_gemm', 1, {
-    value: 'running && cq_ne && ch_gemm && cp_tok && gemm_ready && (!ng_busy || (ng_rq && ch_beside && !rq_side))',
+    value: 'running && cq_ne && ch_gemm && cp_tok && gemm_ready && (!ng_busy || (ng_gb && !rq_side))',
   });
   m.wire('cp_start_ng', 1, { value: 'running && cq_ne && !ch_gemm && cp_tok && !ng_busy && !gemm_any && !gh_held' });
   m.wire('cp_start_nop', 1, { value: `cp_start_ng && ${NOT_REQUANT_UNIT_HEAD}` });

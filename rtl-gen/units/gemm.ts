@@ -151,8 +151,7 @@ function passSelect(m: VerilogModule, f: CoreFacts): void {
     ...f.isa.layouts
       .get('GEMM')!
       .fields.map((x) => x.name)
-      // beside_requant is the compute unit's start rule (nibble_compute)
-      .filter((x) => (f.nibbleLanes || x !== 'nibble_lanes') && x !== 'beside_requant'),
+      .filter((x) => f.nibbleLanes || x !== 'nibble_lanes'),
     'push_prev',
     'push_next',
     'idx',

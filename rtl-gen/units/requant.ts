@@ -131,7 +131,7 @@ function requantPorts(m: VerilogModule, f: CoreFacts): void {
   for (const [op, wire] of Object.entries(REQUANT_UNIT_HEADS)) m.input(wire, 1, { doc: `the head is a ${op}` });
   m.input('cq_head', d.QW, { lintOff: ['UNUSEDSIGNAL'], doc: 'REQUANT / POOL fields decoded here' });
   m.output('ng_busy', 1, { reg: true, doc: 'a REQUANT or POOL is running' });
-  m.output('ng_rq', 1, { reg: true, doc: 'it is a REQUANT (a GEMM with beside_requant may start beside it)' });
+  m.output('ng_gb', 1, { reg: true, doc: 'it is a REQUANT with gemm_beside: the next GEMM may start beside it' });
   m.output('ng_done', 1, { doc: 'its last output is written this cycle' });
   m.portGroup('reads');
   readPort(m, f, 'accr');
@@ -171,10 +171,12 @@ function windowGenerator(m: VerilogModule, f: CoreFacts): void {
       'pool_s',
       'out_signed',
       'clamp_bits',
+      'gemm_beside',
     ]);
   f.isa
     .entryView('POOL', d.IX.value)
     .unpack(m, 'cq_head', 'ph', ['src_addr', 'dst_addr', 'in_w', 'out_h', 'out_w', 'pool_k', 'pool_s', 'act_signed']);
+  m.reg('ng_rq', 1, { doc: 'it is a REQUANT' });
   m.regs(['ng_pool', 'rq_go_d', 'ng_pasig']);
   m.reg('rq_base', d.ACC_AW);
   m.regs(['rq_in_w', 'rq_oh', 'rq_ow'], d.ODIMB);
@@ -314,13 +316,13 @@ function outWrite(m: VerilogModule, f: CoreFacts): void {
   m.clocked(`
     rq_go_d <= rq_start;
     if (ng_start && ${REQUANT_UNIT_HEAD}) begin
-      ng_busy <= 1'b1; ng_rq <= ch_rq; ng_pool <= ch_pool; ng_pasig <= ph_act_signed;
+      ng_busy <= 1'b1; ng_rq <= ch_rq; ng_gb <= ch_rq && rh_gemm_beside; ng_pool <= ch_pool; ng_pasig <= ph_act_signed;
       rq_base <= rh_acc_addr; rq_in_w <= rh_in_w; rq_oh <= rh_out_h; rq_ow <= rh_out_w; rq_k <= rh_pool_k; rq_s <= rh_pool_s;
       rq_hi <= rh_out_signed ? ((${one} << (rh_clamp_bits - 1'b1)) - ${one}) : ((${one} << rh_clamp_bits) - ${one});
       rq_lo <= rh_out_signed ? (${one} - (${one} << (rh_clamp_bits - 1'b1))) : ${lit(C, 0)};
       ow_ptr <= ch_rq ? rh_out_addr : ph_dst_addr;
     end else if (out_we) ow_ptr <= ow_ptr + 1'b1;
-    if (ng_done) begin ng_busy <= 1'b0; ng_rq <= 1'b0; ng_pool <= 1'b0; end
+    if (ng_done) begin ng_busy <= 1'b0; ng_rq <= 1'b0; ng_gb <= 1'b0; ng_pool <= 1'b0; end
   `);
 }
 

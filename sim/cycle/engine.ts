@@ -13,7 +13,6 @@ import { finishCounters, type Counters, type UnitCounters } from '../counters.js
 import type { Scratchpads } from '../memory.js';
 import { U_COMPUTE, U_HALT, type PreparedProgram } from '../prepare.js';
 import { budgetError, deadlockError } from '../schedule.js';
-import { OCC_BESIDE } from '../timing.js';
 import { busParams, ReadPath, WritePath } from '../bus/index.js';
 import { ArrayUnit } from './array.js';
 import { CycleContext, type CycleBus, type UnitState } from './context.js';
@@ -103,7 +102,7 @@ class CycleMachine {
     if (this.load.step(t)) progress = true;
     if (this.store.step(t)) progress = true;
     // compute: a REQUANT / POOL / NOP starts once all earlier compute work is done, a GEMM while none runs
-    // or, with beside_requant, one GEMM beside a REQUANT from the cycle after it started
+    // or one GEMM beside a REQUANT with gemm_beside, from the cycle after it started
     const { array, vector } = this;
     let computeActive = array.busy || vector.busy;
     if (vector.tryStart(t, !array.busy)) computeActive = true;
@@ -115,8 +114,7 @@ class CycleMachine {
       vector.busy &&
       vector.besideable &&
       this.besideOf !== vector.inst &&
-      t > this.ctx.S[vector.inst]! &&
-      (this.ctx.p.occupancy[head]! & OCC_BESIDE) !== 0;
+      t > this.ctx.S[vector.inst]!;
     if (array.step(t, headIsGemm && (!vector.busy || beside), beside ? vector.inst : -1)) {
       computeActive = true;
       if (beside) this.besideOf = vector.inst;

@@ -47,7 +47,7 @@ export class VectorUnit {
     return this.run ? this.run.inst : -1;
   }
 
-  /** What runs lets a GEMM with beside_requant start beside it (a REQUANT: Occupancy.beside). */
+  /** What runs lets the next GEMM start beside it (a REQUANT with gemm_beside: Occupancy.beside). */
   get besideable(): boolean {
     return this.run !== undefined && (this.ctx.p.occupancy[this.run.inst]! & OCC_BESIDE) !== 0;
   }

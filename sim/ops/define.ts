@@ -32,8 +32,8 @@ export interface Occupancy {
   passes: number;
   pixels: number;
   /**
-   * vector: a GEMM with beside_requant = 1 may start while it runs (a REQUANT);
-   * array: it starts beside a running REQUANT (docs/architecture.md 7.3)
+   * vector: the GEMM right after it may start while it runs (a REQUANT with
+   * gemm_beside = 1, docs/architecture.md 7.3)
    */
   beside: boolean;
 }

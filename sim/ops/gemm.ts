@@ -1,8 +1,6 @@
 /** GEMM in the engines: passes through the array pipeline; the fast engine's kernel is in sim/execute.ts. */
 import {
-  BESIDE_GUEST,
   NO_FLAGS,
-  besideRole,
   gemmBlocks,
   gemmPassCount,
   passRowTaps,
@@ -135,7 +133,6 @@ function planGemms(round: RandomRound): void {
       pshift,
       taps,
       nibble_lanes: nibbleLanes,
-      beside_requant: 0,
     });
     wgtUsed += tiles * n;
     macs += tiles * P * n * cols;
@@ -194,7 +191,7 @@ function naiveGemm(g: GemmInst, m: NaiveMachine): void {
 
 export const GEMM_SIM: SimOp<'GEMM'> = {
   timing: (g, m) =>
-    occupancy('array', 0, 0, gemmPasses(g, m.arch.rows), g.out_h * g.out_w, besideRole(g) === BESIDE_GUEST),
+    occupancy('array', 0, 0, gemmPasses(g, m.arch.rows), g.out_h * g.out_w),
   execute: (fu, i, g) => fu.gemm(i, g),
   cycle: { unit: 'array' },
   access(g, m, c) {

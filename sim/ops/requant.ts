@@ -78,6 +78,7 @@ function emitRequant(round: RandomRound): void {
     pool_s: rw.s,
     out_signed: outSigned,
     clamp_bits: round.int(1, a.activationBits),
+    gemm_beside: 0,
   };
   round.maybeNop(round.compute, UNIT_COMPUTE);
   round.compute.push(rq);

@@ -13,7 +13,7 @@ const RACY = `; racy: the second LOAD does not wait for the GEMM
 LOAD buf=wgt sram_addr=0 dram_addr=0x100 x_count=16 y_count=1 dram_stride=0 replicate=0
 LOAD buf=param sram_addr=0 dram_addr=0x200 x_count=1 y_count=1 dram_stride=0 replicate=0
 LOAD push_next buf=inp sram_addr=0 dram_addr=0x0 x_count=4 y_count=1 dram_stride=0 replicate=0
-GEMM pop_prev wgt_addr=0 inp_addr=0 acc_addr=0 in_h=2 in_w=2 out_h=2 out_w=2 kernel_h=1 kernel_w=1 stride_h=1 stride_w=1 pad_top=0 pad_left=0 ci_blocks=1 accumulate=0 act_signed=0 pshift=0 taps=0 nibble_lanes=0 beside_requant=0
+GEMM pop_prev wgt_addr=0 inp_addr=0 acc_addr=0 in_h=2 in_w=2 out_h=2 out_w=2 kernel_h=1 kernel_w=1 stride_h=1 stride_w=1 pad_top=0 pad_left=0 ci_blocks=1 accumulate=0 act_signed=0 pshift=0 taps=0 nibble_lanes=0
 
 LOAD buf=inp sram_addr=0 dram_addr=0x40 x_count=4 y_count=1 dram_stride=0 replicate=0
 HALT

@@ -96,7 +96,6 @@ export function gemm(g: Partial<Record<string, number>>, f: Flags = {}): Instruc
     pshift: 0,
     taps: 0,
     nibble_lanes: 0,
-    beside_requant: 0,
     ...g,
   } as Instruction;
 }
@@ -116,6 +115,7 @@ export function requant(r: Partial<Record<string, number>>, f: Flags = {}): Inst
     pool_s: 1,
     out_signed: 0,
     clamp_bits: 4,
+    gemm_beside: 0,
     ...r,
   } as Instruction;
 }
@@ -444,27 +444,30 @@ function tokenOverlap(c: Ctx): Program {
 
 function besideRequant(c: Ctx): Program {
   const { cfg, n, normal } = c;
-  // GEMMs beside REQUANTs (beside_requant): a long GEMM that drains after its REQUANT, a short one
+  // GEMMs beside REQUANTs (gemm_beside): a long GEMM that drains after its REQUANT, a short one
   // held until the REQUANT before it retires, and a GEMM after a beside one, which waits for the REQUANT
-  const band = (acc: number, beside: number, f: Flags = {}) =>
-    gemm({ in_h: 6, in_w: 6, out_h: 4, out_w: 4, kernel_h: 3, kernel_w: 3, acc_addr: acc, beside_requant: beside }, f);
-  const rq = (acc: number, out: number, rows: number, f: Flags = {}) =>
-    requant({ acc_addr: acc, out_addr: out, in_h: rows, in_w: 4, out_h: rows, out_w: 4, param_addr: 1 }, f);
+  const band = (acc: number, f: Flags = {}) =>
+    gemm({ in_h: 6, in_w: 6, out_h: 4, out_w: 4, kernel_h: 3, kernel_w: 3, acc_addr: acc }, f);
+  const rq = (acc: number, out: number, rows: number, beside: number, f: Flags = {}) =>
+    requant(
+      { acc_addr: acc, out_addr: out, in_h: rows, in_w: 4, out_h: rows, out_w: 4, param_addr: 1, gemm_beside: beside },
+      f,
+    );
   return program(
     cfg,
     [
       load(0, 0, A_INP, 36, 1, 0),
       load(1, 0, A_WGT, 9 * n, 1, 0),
       load(2, 0, A_PAR, 2, 1, 0, { push_next: 1 }),
-      band(0, 0, { pop_prev: 1 }),
-      rq(0, 0, 4),
-      band(16, 1),
-      rq(16, 16, 4),
-      gemm({ acc_addr: 40, beside_requant: 1 }),
-      gemm({ acc_addr: 41, beside_requant: 1, accumulate: 1 }),
-      rq(40, 32, 1),
-      band(48, 1),
-      rq(48, 36, 4, { push_next: 1 }),
+      band(0, { pop_prev: 1 }),
+      rq(0, 0, 4, 1),
+      band(16),
+      rq(16, 16, 4, 1),
+      gemm({ acc_addr: 40 }),
+      gemm({ acc_addr: 41, accumulate: 1 }),
+      rq(40, 32, 1, 1),
+      band(48),
+      rq(48, 36, 4, 0, { push_next: 1 }),
       store(0, A_OUT, 52, 1, 0, { pop_prev: 1 }),
     ],
     normal,

@@ -1,6 +1,6 @@
 /**
- * Issue 12: a GEMM with beside_requant = 1 starts while the REQUANT right
- * before it runs (docs/architecture.md 7.3): S >= S_rq + 1 instead of E_rq,
+ * Issue 12: the GEMM right after a REQUANT with gemm_beside = 1 starts while
+ * that REQUANT runs (docs/architecture.md 7.3): S >= S_rq + 1 instead of E_rq,
  * E >= E_rq + 1, one such GEMM per REQUANT. The three engines agree on every
  * start and end; outputs equal those without the flag; a beside GEMM whose
  * ACC writes meet the REQUANT's ACC reads is refused, naming both.
@@ -45,8 +45,8 @@ function twoBands(beside: number, second: { h: number; acc: number } = { h: 8, a
     load(2, 0, 2048, 1),
     load(0, 0, 0, 64, { push_next: 1 }),
     gemm(8, 0, { pop_prev: 1 }),
-    requant(6, 0, 0),
-    gemm(second.h, second.acc, { beside_requant: beside }),
+    requant(6, 0, 0, { gemm_beside: beside }),
+    gemm(second.h, second.acc),
     requant(r2, second.acc, 36, { push_next: 1 }),
     store(0, 3072, 36 + r2 * 6, { pop_prev: 1 }),
     HALT,
@@ -55,7 +55,7 @@ function twoBands(beside: number, second: { h: number; acc: number } = { h: 8, a
 
 const run = (code: Instruction[]) => runAll(makeProgram(code, { segments }));
 
-describe('GEMM beside a REQUANT (beside_requant)', () => {
+describe('GEMM beside a REQUANT (REQUANT gemm_beside)', () => {
   it('starts the cycle after the REQUANT starts and ends after it; same outputs, fewer cycles', () => {
     const off = run(twoBands(0));
     const on = run(twoBands(1));
@@ -72,8 +72,8 @@ describe('GEMM beside a REQUANT (beside_requant)', () => {
     const code = twoBands(1);
     code[2] = load(0, 0, 0, 160, { push_next: 1 });
     code[3] = gemm(20, 0, { pop_prev: 1 });
-    code[4] = requant(18, 0, 0);
-    code[5] = gemmIns({ in_h: 1, in_w: 1, out_h: 1, out_w: 1, acc_addr: 120, beside_requant: 1 });
+    code[4] = requant(18, 0, 0, { gemm_beside: 1 });
+    code[5] = gemmIns({ in_h: 1, in_w: 1, out_h: 1, out_w: 1, acc_addr: 120 });
     code[6] = requant(1, 120, 108, { push_next: 1 });
     code[7] = store(0, 3072, 109, { pop_prev: 1 });
     const r = run(code);
@@ -82,7 +82,7 @@ describe('GEMM beside a REQUANT (beside_requant)', () => {
 
   it('only the first GEMM after the REQUANT starts beside it', () => {
     const code = twoBands(1);
-    code.splice(6, 0, gemm(8, 200, { beside_requant: 1, accumulate: 0 }));
+    code.splice(6, 0, gemm(8, 200));
     code[7] = requant(6, 200, 36, { push_next: 1 });
     const r = run(code);
     expect(r.start[6]).toBeGreaterThanOrEqual(r.end[4]!);
@@ -91,7 +91,7 @@ describe('GEMM beside a REQUANT (beside_requant)', () => {
   it('refuses a beside GEMM writing ACC entries the REQUANT reads, naming both', () => {
     const msg =
       'GEMM (compute unit) writes ACC [30, 65] while instruction 4, a REQUANT (compute unit) reading ACC [0, 35], ' +
-      'may still run: beside_requant=1 starts the GEMM beside that REQUANT (write-after-read race on ACC [30, 35])';
+      'may still run: its gemm_beside=1 starts the GEMM beside it (write-after-read race on ACC [30, 35])';
     const racy = twoBands(1, { h: 8, acc: 30 });
     expect(errorOfAll(makeProgram(racy, { segments }))).toBe(`SimError: instruction 5: ${msg}`);
     // the static checker names it too
