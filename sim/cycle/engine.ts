@@ -110,11 +110,7 @@ class CycleMachine {
     const head = q.length > 0 ? q[0]! : -1;
     const headIsGemm = head >= 0 && this.ctx.behaviour(head).unit === 'array';
     const beside =
-      headIsGemm &&
-      vector.busy &&
-      vector.besideable &&
-      this.besideOf !== vector.inst &&
-      t > this.ctx.S[vector.inst]!;
+      headIsGemm && vector.busy && vector.besideable && this.besideOf !== vector.inst && t > this.ctx.S[vector.inst]!;
     if (array.step(t, headIsGemm && (!vector.busy || beside), beside ? vector.inst : -1)) {
       computeActive = true;
       if (beside) this.besideOf = vector.inst;

@@ -1,11 +1,5 @@
 /** GEMM in the engines: passes through the array pipeline; the fast engine's kernel is in sim/execute.ts. */
-import {
-  NO_FLAGS,
-  gemmBlocks,
-  gemmPassCount,
-  passRowTaps,
-  type GemmInst,
-} from '../../isa/index.js';
+import { NO_FLAGS, gemmBlocks, gemmPassCount, passRowTaps, type GemmInst } from '../../isa/index.js';
 import { noLaneActions, occupancy, type SimOp } from './define.js';
 import type { NaiveMachine } from './naive.js';
 import type { RandomRound } from './random-round.js';
@@ -190,8 +184,7 @@ function naiveGemm(g: GemmInst, m: NaiveMachine): void {
 }
 
 export const GEMM_SIM: SimOp<'GEMM'> = {
-  timing: (g, m) =>
-    occupancy('array', 0, 0, gemmPasses(g, m.arch.rows), g.out_h * g.out_w),
+  timing: (g, m) => occupancy('array', 0, 0, gemmPasses(g, m.arch.rows), g.out_h * g.out_w),
   execute: (fu, i, g) => fu.gemm(i, g),
   cycle: { unit: 'array' },
   access(g, m, c) {
