@@ -42,6 +42,71 @@ export interface BusConfig {
    * min(fetchWords / 2, 16 x busBytes) words, one at a time, from a slave with readLatency; default false
    */
   stream?: boolean;
+  /**
+   * the slave behind the shell: 'deterministic' (default: the latencies above, every READY high) or 'board', the
+   * iCE40 boards' own slave (fpga/board-top.ts, BOARD_SLAVE below): one read burst at a time shared by both read
+   * masters (m_axi_gmem first), W only after AW, block RAM and an SPI flash behind it; readLatency and writeLatency
+   * are then unused. A 'board' run also has its bases and the flash's open read (BusRun).
+   */
+  slave?: 'deterministic' | 'board';
+}
+
+/**
+ * The iCE40 boards' AXI slave (fpga/board-top.ts generates it, sim/bus/board-slave.ts models it): the facts both
+ * read. Bus addresses below flashWindow read the SPI flash byte at that address, the block RAM sits at bramBase.
+ * Reads: a burst is taken when the slave is idle (m_axi_gmem first, m_axi_insn only when gmem's ARVALID is low);
+ * from the block RAM its beat j comes bramFirstBeat + j cycles after the AR; from the flash one byte a
+ * flashByteCycles() (SPI mode 0, READ 0x03, SCK = clock / flashBitCycles, running on from byte to byte within a
+ * burst; the burst's first byte adds a 2-cycle hand-over), and
+ * the read stays open (CS low) between bytes and bursts: a burst that does not start at the byte after the last one
+ * read first closes it for flashGapCycles and sends a new command of flashCommandBits bits (command and 24-bit
+ * address). The slave is free again the cycle after a burst's last beat. Writes: AWREADY while no write burst is
+ * open and no B pending; W is taken only after its AW; B the cycle after WLAST; AWREADY again the cycle after B.
+ */
+export const BOARD_SLAVE = {
+  /** AXI address bits of the board design */
+  addrBits: 20,
+  flashWindow: 0x80000,
+  bramBase: 0x80000,
+  /** SPI READ command (no dummy cycles) */
+  flashReadCommand: 0x03,
+  /** clock cycles per SCK period */
+  flashBitCycles: 2,
+  /** clock cycles from a burst's first byte's last SCK rise to its R beat and the reader's next request (fl_done, then fl_pend) */
+  flashHandoverCycles: 2,
+  /** command byte and 24-bit address */
+  flashCommandBits: 32,
+  /** cycles with CS high between an open read and a new command */
+  flashGapCycles: 1,
+  /** clock cycles after reset for the release from deep power-down (0xAB) and the wait before the first read */
+  flashWakeCycles: 4096,
+  /** a block-RAM burst's first R beat, cycles after its AR */
+  bramFirstBeat: 2,
+} as const;
+
+/**
+ * Clock cycles per flash byte within a burst (16 on the boards: SCK keeps running from byte to byte); a burst's
+ * first byte comes flashByteCycles() + flashHandoverCycles after the reader is asked for it.
+ */
+export function flashByteCycles(): number {
+  return 8 * BOARD_SLAVE.flashBitCycles;
+}
+
+/** Extra cycles of a flash burst that does not continue the open read: the command and address, after the gap if a read was open. */
+export function flashNewReadCycles(wasOpen: boolean): number {
+  return (wasOpen ? BOARD_SLAVE.flashGapCycles : 0) + BOARD_SLAVE.flashCommandBits * BOARD_SLAVE.flashBitCycles;
+}
+
+/**
+ * A run on the board slave (bus.slave 'board'): where the program and the data lie on the bus, and the flash's
+ * open read at the start (the address of the byte after the last one read, carried over from the previous run;
+ * null: closed, as after reset). Defaults: what `nibble_run uart` does, the program at bramBase, the data after it
+ * on 64 bytes, the flash closed.
+ */
+export interface BusRun {
+  programBase: number;
+  dataBase: number;
+  flashNext: number | null;
 }
 
 /**
@@ -62,6 +127,7 @@ export const BUS_FIELDS = [
   'writeOutstanding',
   'fetchWords',
   'stream',
+  'slave',
 ] as const satisfies readonly (keyof BusConfig)[];
 
 /**
@@ -122,6 +188,10 @@ export function validateBus(bus: BusConfig): void {
   busInt(bus, 'fetchWords', 2, 1 << 20, true);
   if (bus.stream !== undefined && typeof bus.stream !== 'boolean')
     throw new ConfigError(`must be true or false, got ${JSON.stringify(bus.stream)}`, 'config.bus.stream');
+  if (bus.slave !== undefined && bus.slave !== 'deterministic' && bus.slave !== 'board')
+    throw new ConfigError(`must be 'deterministic' or 'board', got ${JSON.stringify(bus.slave)}`, 'config.bus.slave');
+  if (bus.slave === 'board' && !bus.stream)
+    throw new ConfigError('the board slave serves a streaming shell: set bus.stream to true', 'config.bus.slave');
 }
 
 /** One kind of DMA entry as the AXI master moves it: whole bus beats, or one narrow transfer per entry. */

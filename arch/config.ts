@@ -287,6 +287,11 @@ function validateBusOf(cfg: ArchConfig): void {
     param: a.paramEntryBytes,
     out: a.outEntryBytes,
   });
+  if (bus.slave === 'board' && cfg.dram.busBytes !== 1)
+    throw new ConfigError(
+      `the board slave (bus.slave 'board') moves one flash byte a beat, the bus has ${cfg.dram.busBytes}: set dram.busBytes to 1`,
+      'config.dram.busBytes',
+    );
   if (bus.stream && cfg.dram.busBytes > 16)
     throw new ConfigError(
       `the streaming refill (bus.stream) assembles 128-bit instruction words from beats of at most 16 bytes, the bus has ${cfg.dram.busBytes}: set dram.busBytes to at most 16`,

@@ -31,94 +31,136 @@ export interface DramPlan {
 }
 
 /**
- * The weight each row of a weight tile holds: tile q of ci block cb of kernel
- * window `win`, row r -> (input channel, kernel y, kernel x), or undefined for
- * a zero row. Ordinary: tile q is the window's tap q (row-major), row r channel
- * cb*R + r. Tap-packed (g lanes): row j*g + l is tap q*T + j, channel l, or
- * channel floor(l/2) with nibble lanes (docs/architecture.md 7.6).
+ * The weight each row of a weight tile holds, for every row of every tile of
+ * one kernel window: rows[(cb * tiles + q) * R + r] is the offset in co
+ * block 0's weights of (input channel, kernel y, kernel x) of row r of tile q
+ * of ci block cb, or -1 for a zero row. Ordinary: tile q is the window's tap
+ * q (row-major), row r channel cb*R + r. Tap-packed (g lanes, one ci block):
+ * row j*g + l is tap q*T + j, channel l, or channel floor(l/2) with nibble
+ * lanes (docs/architecture.md 7.6). The same for every co block, so it is
+ * built once per window (co block o adds o * C * ci * kh * kw).
  */
-function rowSource(
-  tp: TermPlan,
-  win: KernelWindow,
-  R: number,
-): (cb: number, q: number, r: number) => { ci: number; y: number; x: number } | undefined {
+function rowSources(tp: TermPlan, win: KernelWindow, R: number): Int32Array {
   const t = tp.term;
   const ww = win.x1 - win.x0;
   const taps = (win.y1 - win.y0) * ww;
-  const at = (ci: number, tap: number) => ({ ci, y: win.y0 + Math.floor(tap / ww), x: win.x0 + (tap % ww) });
+  const tiles = windowTiles(tp.taps, win);
+  const at = (ci: number, tap: number) => (ci * t.kh + win.y0 + Math.floor(tap / ww)) * t.kw + win.x0 + (tap % ww);
+  const rows = new Int32Array(tp.ciBlocks * tiles * R).fill(-1);
   const g = tp.taps.lanes;
-  if (!g) return (cb, q, r) => (cb * R + r < t.ci ? at(cb * R + r, q) : undefined);
   const perPass = tp.taps.perPass;
-  // nibble lanes: lanes 2c and 2c+1 (low and high nibble of channel c) hold the same weight
-  const channel = tp.taps.nibbleLanes ? (l: number) => l >> 1 : (l: number) => l;
-  return (_cb, q, r) => {
-    const j = Math.floor(r / g);
-    const tap = q * perPass + j;
-    return j < perPass && tap < taps ? at(channel(r % g), tap) : undefined;
-  };
+  for (let cb = 0; cb < tp.ciBlocks; cb++) {
+    for (let q = 0; q < tiles; q++) {
+      for (let r = 0; r < R; r++) {
+        const i = (cb * tiles + q) * R + r;
+        if (!g) {
+          if (cb * R + r < t.ci) rows[i] = at(cb * R + r, q);
+          continue;
+        }
+        const j = Math.floor(r / g);
+        const tap = q * perPass + j;
+        // nibble lanes: lanes 2c and 2c+1 (low and high nibble of channel c) hold the same weight
+        if (j < perPass && tap < taps) rows[i] = at(tp.taps.nibbleLanes ? (r % g) >> 1 : r % g, tap);
+      }
+    }
+  }
+  return rows;
+}
+
+/** Rows [from, to) of `rows` (rowSources) of one co block: lane c of row i is weight w[base + rows[i] + c * laneStride]. */
+interface RowRun {
+  w: Int8Array;
+  rows: Int32Array;
+  from: number;
+  to: number;
+  base: number;
+  laneStride: number;
+  /** lanes used (the co block's output channels); the others stay zero */
+  lanes: number;
+}
+
+/**
+ * A run of rows as WGT entries of 4-bit lanes from bytes[off] on, `eb` bytes each: lanes c and c + 1 in
+ * one byte (lane c in the low nibble, as packEntry); zero rows stay zero. Returns the offset after the last.
+ */
+function packNibbleRows(bytes: Uint8Array, off: number, eb: number, run: RowRun): number {
+  const { w, rows, base, laneStride, lanes } = run;
+  for (let i = run.from; i < run.to; i++, off += eb) {
+    const s = rows[i]!;
+    if (s < 0) continue;
+    let src = base + s;
+    let c = 0;
+    for (; c + 1 < lanes; c += 2, src += 2 * laneStride)
+      bytes[off + (c >> 1)] = (w[src]! & 15) | ((w[src + laneStride]! & 15) << 4);
+    if (c < lanes) bytes[off + (c >> 1)] = w[src]! & 15;
+  }
+  return off;
+}
+
+/** packNibbleRows for any weight width, through packEntry. */
+function packRows(bytes: Uint8Array, off: number, cfg: ArchConfig, run: RowRun): number {
+  const n = cfg.array.cols;
+  const wb = cfg.bits.weight;
+  const eb = (n * wb) / 8;
+  if (wb === 4) return packNibbleRows(bytes, off, eb, run);
+  const { w, rows, base, laneStride, lanes } = run;
+  const values = new Int32Array(n);
+  for (let i = run.from; i < run.to; i++, off += eb) {
+    const s = rows[i]!;
+    if (s < 0) continue;
+    values.fill(0);
+    for (let c = 0; c < lanes; c++) values[c] = w[base + s + c * laneStride]!;
+    packEntry(values, n, wb, bytes, off);
+  }
+  return off;
+}
+
+/** An op's weights as WGT items (packWeights) and where each item starts. */
+interface PackedWeights {
+  bytes: Uint8Array;
+  /** byte offset of item [co block][term][chunk][window] */
+  offsets: number[][][][];
 }
 
 /**
  * Pack an op's weights as WGT items in GEMM read order: [co block][term][chunk][window][cb][tile]
  * tiles of R entries (input lanes) of C lanes (output channels).
  */
-function packWeights(plan: OpPlan, cfg: ArchConfig): { bytes: Uint8Array; offsets: number[][][][] } {
+function packWeights(plan: OpPlan, cfg: ArchConfig): PackedWeights {
   const R = cfg.array.rows;
   const n = cfg.array.cols;
-  const wb = cfg.bits.weight;
-  const eb = (n * wb) / 8;
+  const eb = (n * cfg.bits.weight) / 8;
   const op = plan.op;
+  const sources = plan.terms.map((tp) => tp.windows.map((win) => rowSources(tp, win, R)));
   let total = 0;
-  for (let o = 0; o < plan.coBlocks; o++) {
-    for (const tp of plan.terms)
-      for (const win of tp.windows) total += tp.ciBlocks * windowTiles(tp.taps, win) * R * eb;
-  }
-  const bytes = new Uint8Array(total);
+  for (const perWindow of sources) for (const rows of perWindow) total += rows.length * eb;
+  const bytes = new Uint8Array(total * plan.coBlocks);
   const offsets: number[][][][] = [];
-  const lanes = new Int32Array(n);
   let off = 0;
   for (let o = 0; o < plan.coBlocks; o++) {
-    const perTerm: number[][][] = [];
-    for (const tp of plan.terms) {
-      const t = tp.term;
-      const kk = t.kh * t.kw;
-      const laneStride = t.ci * kk;
-      const lanesUsed = Math.max(0, Math.min(n, op.co - o * n));
-      const w = t.weights;
-      const perChunk: number[][] = [];
-      for (const ch of tp.chunks) {
-        const perWindow: number[] = [];
-        for (const win of tp.windows) {
-          perWindow.push(off);
-          const tiles = windowTiles(tp.taps, win);
-          const source = rowSource(tp, win, R);
-          for (let cb = ch.c0; cb < ch.c1; cb++) {
-            for (let q = 0; q < tiles; q++) {
-              for (let r = 0; r < R; r++, off += eb) {
-                const s = source(cb, q, r);
-                if (!s) continue; // a zero row
-                let src = (o * n * t.ci + s.ci) * kk + s.y * t.kw + s.x;
-                if (wb === 4) {
-                  // Fast path: each byte of an entry at once, lanes c and c + 1 (lane c in the low
-                  // nibble, as packEntry); unused lanes stay zero.
-                  let c = 0;
-                  for (; c + 1 < lanesUsed; c += 2, src += 2 * laneStride)
-                    bytes[off + (c >> 1)] = (w[src]! & 15) | ((w[src + laneStride]! & 15) << 4);
-                  if (c < lanesUsed) bytes[off + (c >> 1)] = w[src]! & 15;
-                } else {
-                  lanes.fill(0);
-                  for (let c = 0; c < lanesUsed; c++) lanes[c] = w[src + c * laneStride]!;
-                  packEntry(lanes, n, wb, bytes, off);
-                }
-              }
-            }
-          }
-        }
-        perChunk.push(perWindow);
-      }
-      perTerm.push(perChunk);
-    }
-    offsets.push(perTerm);
+    const lanes = Math.max(0, Math.min(n, op.co - o * n));
+    offsets.push(
+      plan.terms.map((tp, k) => {
+        const t = tp.term;
+        const laneStride = t.ci * t.kh * t.kw;
+        return tp.chunks.map((ch) =>
+          tp.windows.map((win, v) => {
+            const start = off;
+            const per = windowTiles(tp.taps, win) * R;
+            off = packRows(bytes, off, cfg, {
+              w: t.weights,
+              rows: sources[k]![v]!,
+              from: ch.c0 * per,
+              to: ch.c1 * per,
+              base: o * n * laneStride,
+              laneStride,
+              lanes,
+            });
+            return start;
+          }),
+        );
+      }),
+    );
   }
   return { bytes, offsets };
 }
@@ -140,13 +182,26 @@ function packParams(plan: OpPlan, cfg: ArchConfig): Uint8Array {
   return bytes;
 }
 
-export function planDram(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, batch: number): DramPlan {
+/** Packed weights and parameters of plans already laid out (a plan's constants do not depend on where they go). */
+export type ConstantsMemo = WeakMap<OpPlan, { w: PackedWeights; p: Uint8Array }>;
+
+export function planDram(
+  lowered: Lowered,
+  plans: OpPlan[],
+  cfg: ArchConfig,
+  batch: number,
+  memo: ConstantsMemo = new WeakMap(),
+): DramPlan {
   const segments: DramSegment[] = [];
   const constants: OpConstants[] = [];
   let top = 0;
   for (const plan of plans) {
-    const w = packWeights(plan, cfg);
-    const p = packParams(plan, cfg);
+    let packed = memo.get(plan);
+    if (!packed) {
+      packed = { w: packWeights(plan, cfg), p: packParams(plan, cfg) };
+      memo.set(plan, packed);
+    }
+    const { w, p } = packed;
     const wAddr = top;
     top = align(top + w.bytes.length);
     const pAddr = top;

@@ -10,13 +10,14 @@ import {
   checkInstruction,
   disassembleProgram,
   isaLayout,
+  legalityTest,
   type LayerInfo,
   type Program,
   type TensorDescriptor,
 } from '../isa/index.js';
 import type { Network } from '../models/index.js';
 import { scheduleProgram, type Schedule } from '../sim/index.js';
-import { planDram } from './dram.js';
+import { planDram, type ConstantsMemo } from './dram.js';
 import { lowerNetwork, type ActTensor, type Lowered } from './lower.js';
 import { Scheduler } from './schedule.js';
 import { overlapCut, planOp, type OpPlan } from './tiling.js';
@@ -69,13 +70,15 @@ export function compileNetwork(net: Network, cfg: ArchConfig, opts: CompileOptio
   phase('lowering the network');
   const lowered = lowerNetwork(net, cfg);
   const packing = opts.tapPacking ?? true;
-  const planes = buildProgram(net, lowered, cfg, batch, packing, phase);
+  const planner = new OpPlanner(lowered, cfg, batch, packing);
+  const planes = buildProgram(net, planner, phase);
   if (!packing || !nibbleLanesFit(lowered, cfg)) return planes;
   // An 8-bit input read only by layers that can tap-pack it two lanes per channel may
   // instead be laid out as nibble lanes (half the INP entries, one GEMM per tile instead
   // of one per nibble plane): the faster program by the timing model is the result.
+  // The second build plans and packs only the ops that read the input again (OpPlanner).
   lowered.input.layout = 'nibble-lanes';
-  const lanes = buildProgram(net, lowered, cfg, batch, true, (p) => phase(`${p} (nibble-lanes input)`));
+  const lanes = buildProgram(net, planner, (p) => phase(`${p} (nibble-lanes input)`));
   if (Number(lanes.meta['estimatedCycles']) < Number(planes.meta['estimatedCycles'])) return lanes;
   lowered.input.layout = 'nibble-planes';
   return planes;
@@ -90,6 +93,35 @@ function nibbleLanesFit(lowered: Lowered, cfg: ArchConfig): boolean {
 }
 
 /**
+ * planOp of one compileNetwork's ops, each (op, band cuts, layouts of the op's
+ * inputs) planned once: band cuts are settled by repeated planning
+ * (bandCuts), and the two input layouts' builds share every op that does not
+ * read the input. Plans are never changed after planning, so one may serve
+ * both programs; so may its packed constants (the DRAM plan's memo).
+ */
+class OpPlanner {
+  private readonly plans = new Map<string, OpPlan>();
+  readonly constants: ConstantsMemo = new WeakMap();
+  constructor(
+    readonly lowered: Lowered,
+    readonly cfg: ArchConfig,
+    readonly batch: number,
+    readonly packing: boolean,
+  ) {}
+
+  plan(i: number, cuts: readonly number[] = []): OpPlan {
+    const op = this.lowered.ops[i]!;
+    const key = `${i}:${op.terms.map((t) => t.src.layout).join()}:${cuts.join()}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = planOp(op, this.cfg, this.batch, this.packing, cuts);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+}
+
+/**
  * Band boundaries between layers, in place. A single-band layer whose first
  * band can do without the previous layer's last band gets a boundary there
  * when that is faster (overlapCut); each layer gets a boundary at the last row
@@ -98,14 +130,12 @@ function nibbleLanesFit(lowered: Lowered, cfg: ArchConfig): boolean {
  * the previous layer's last band, the alignment on the cut), so they are
  * repeated until the cuts settle (at most three rounds).
  */
-function bandCuts(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, batch: number, packing: boolean): void {
+function bandCuts(planner: OpPlanner, plans: OpPlan[]): void {
+  const { lowered, cfg, batch } = planner;
   const base = [...plans];
   const overlap: (number | undefined)[] = plans.map(() => undefined);
   const plan = (i: number, align?: number) =>
-    planOp(lowered.ops[i]!, cfg, batch, packing, [
-      ...(overlap[i] === undefined ? [] : [overlap[i]!]),
-      ...(align === undefined ? [] : [align]),
-    ]);
+    planner.plan(i, [...(overlap[i] === undefined ? [] : [overlap[i]!]), ...(align === undefined ? [] : [align])]);
   for (let round = 0; round < 3; round++) {
     let changed = false;
     for (let j = 0; j + 1 < plans.length && batch === 1; j++) {
@@ -128,21 +158,15 @@ function bandCuts(lowered: Lowered, plans: OpPlan[], cfg: ArchConfig, batch: num
 }
 
 /** Plan, lay out and schedule a lowered network; the program with its estimated cycles. */
-function buildProgram(
-  net: Network,
-  lowered: Lowered,
-  cfg: ArchConfig,
-  batch: number,
-  packing: boolean,
-  phase: (phase: string) => void,
-): Program {
+function buildProgram(net: Network, planner: OpPlanner, phase: (phase: string) => void): Program {
+  const { lowered, cfg, batch } = planner;
   const ops = lowered.ops.length;
-  const plans = lowered.ops.map((op, i) => {
+  const plans = lowered.ops.map((_, i) => {
     phase(`planning layer ${i + 1} of ${ops}`);
-    return planOp(op, cfg, batch, packing);
+    return planner.plan(i);
   });
-  bandCuts(lowered, plans, cfg, batch, packing);
-  const dram = planDram(lowered, plans, cfg, batch);
+  bandCuts(planner, plans);
+  const dram = planDram(lowered, plans, cfg, batch, planner.constants);
   const sched = new Scheduler(cfg, dram);
   plans.forEach((p, i) => {
     phase(`scheduling layer ${i + 1} of ${ops}`);
@@ -150,7 +174,10 @@ function buildProgram(
   });
   const s = sched.finish();
   phase(`checking ${s.code.length} instructions`);
-  s.code.forEach((inst, i) => checkInstruction(inst, cfg, `compiled instruction ${i}`));
+  const legal = legalityTest(cfg);
+  s.code.forEach((inst, i) => {
+    if (!legal(inst)) checkInstruction(inst, cfg, `compiled instruction ${i}`);
+  });
 
   // Layer ranges partition the code at each layer's first compute instruction, so a
   // layer's span (first start .. last end) runs from its own compute to the next

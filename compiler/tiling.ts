@@ -495,16 +495,20 @@ function packedBandRows(
   const coBlocks = cdiv(op.co, cfg.array.cols);
   const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
   const cycles = (inst: Instruction) => instructionTiming(inst, m).cycles;
-  const loadCycles = (pooled: number) =>
-    termInfo.reduce(
-      (sum, ti) => sum + ti.planes * cycles(loadOf(BUF_INP, maxInH(ti.t, convRowsOf(pooled)) * ti.t.src.w)),
-      0,
+  // every band below has 1 .. most pooled rows: each size's LOAD and compute timed once
+  const loadCycles: number[] = [0];
+  const computeCycles: number[] = [0];
+  for (let pooled = 1; pooled <= most; pooled++) {
+    loadCycles.push(
+      termInfo.reduce(
+        (sum, ti) => sum + ti.planes * cycles(loadOf(BUF_INP, maxInH(ti.t, convRowsOf(pooled)) * ti.t.src.w)),
+        0,
+      ),
     );
-  const computeCycles = (pooled: number) => {
     const pixels = convRowsOf(pooled) * owc;
     const gemms = termInfo.reduce((sum, ti) => sum + gemmCycles(ti, pixels, cfg), 0);
-    return coBlocks * (gemms + cycles(requantOf(pooled * op.pow * op.poolK * op.poolK)));
-  };
+    computeCycles.push(coBlocks * (gemms + cycles(requantOf(pooled * op.pow * op.poolK * op.poolK))));
+  }
   let best = { r: most, first: most };
   let bestCycles = Infinity;
   for (let r = 1; r <= most; r++) {
@@ -516,9 +520,9 @@ function packedBandRows(
       let before = 0; // end of the compute of band b - 1 (the INP half band b + 1 overwrites)
       const sizes = [first, ...evenChunks(op.poh - first, r).map((p) => p.c1 - p.c0)];
       for (const pooled of sizes) {
-        loadEnd = Math.max(loadEnd, before) + loadCycles(pooled);
+        loadEnd = Math.max(loadEnd, before) + loadCycles[pooled]!;
         before = computeEnd;
-        computeEnd = Math.max(computeEnd, loadEnd) + computeCycles(pooled);
+        computeEnd = Math.max(computeEnd, loadEnd) + computeCycles[pooled]!;
       }
       if (computeEnd < bestCycles) {
         best = { r, first };

@@ -24,6 +24,7 @@ export {
   verifyShellRandom,
   shellRandomConfig,
   shellRandomProgram,
+  firstTimingMismatch,
 } from './shell.js';
 export type {
   ShellBuild,

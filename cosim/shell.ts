@@ -241,11 +241,12 @@ export interface VerifyShellResult {
 /** ERROR.ACC_OVF: the core's sticky acc_ovf as the shell reports it. */
 const ACC_OVF_BIT = 1 << ERROR_BITS.findIndex(([name]) => name === 'ACC_OVF');
 
-function firstTimingMismatch(
+/** The first instruction whose D, S or E-1 differs between the simulator and a traced RTL run (the board's too). */
+export function firstTimingMismatch(
   program: Program,
   words: number,
   sim: ReturnType<typeof simulate>,
-  run: ShellRun,
+  run: Pick<ShellRun, 'dispatch' | 'start' | 'retire'>,
 ): string | undefined {
   for (let i = 0; i < words; i++) {
     const name = `instruction ${i} (${program.code[i]!.op})`;

@@ -11,12 +11,12 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ArchConfig } from '../arch/index.js';
+import { configHash, type ArchConfig, type BusRun } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
-import { shellImage } from '../cosim/index.js';
-import { cachedBuild, driverFiles, generateShell, runTool, verilatorBuildArgs } from '../rtl-gen/index.js';
+import { firstTimingMismatch, shellImage } from '../cosim/index.js';
+import { cachedBuild, driverFiles, generateShell, runTool, shellParams, verilatorBuildArgs } from '../rtl-gen/index.js';
 
-import { simulate } from '../sim/index.js';
+import { simulate, type SimResult } from '../sim/index.js';
 import { boardTopModule } from './board-top.js';
 import { BOARD_MAP, boardByName, FpgaError, type Board } from './boards.js';
 import type { BoardModelImage } from './flash-image.js';
@@ -98,6 +98,10 @@ int main(int argc, char** argv) {
     }
     fclose(img);
   }
+  // the core's trace, per run (a line "run" at each core start), in core cycles as cosim/shell.ts reads them
+  FILE* tr = fopen("trace.txt", "w");
+  if (!tr) return 3;
+  long long coreStart = -1;
   Vnibble_board_top* top = new Vnibble_board_top;
   top->rx = 1;
   top->flash_miso = 1;
@@ -114,6 +118,17 @@ int main(int argc, char** argv) {
       if (--txCnt == 0) { txCnt = cpb; if (++txBit > 9) txBit = -1; }
     } else top->rx = 1;
     top->clk = 0; top->eval();
+    if (top->tr_core_start) { coreStart = (long long)cyc; fputs("run\\n", tr); }
+    if (coreStart >= 0) {
+      long long t = (long long)cyc - coreStart - 1;
+      if (top->tr_disp) fprintf(tr, "D %u %lld\\n", (unsigned)top->tr_disp_idx, t);
+      if (top->tr_ld_start) fprintf(tr, "S %u %lld\\n", (unsigned)top->tr_ld_start_idx, t);
+      if (top->tr_cp_start) fprintf(tr, "S %u %lld\\n", (unsigned)top->tr_cp_start_idx, t);
+      if (top->tr_st_start) fprintf(tr, "S %u %lld\\n", (unsigned)top->tr_st_start_idx, t);
+      if (top->tr_ld_ret) fprintf(tr, "R %u %lld\\n", (unsigned)top->tr_ld_ret_idx, t);
+      if (top->tr_cp_ret) fprintf(tr, "R %u %lld\\n", (unsigned)top->tr_cp_ret_idx, t);
+      if (top->tr_st_ret) fprintf(tr, "R %u %lld\\n", (unsigned)top->tr_st_ret_idx, t);
+    }
     if (rxBit < 0) { if (!top->tx && cyc >= 256) { rxBit = 0; rxCnt = cpb / 2; } }
     else if (--rxCnt == 0) {
       rxCnt = cpb;
@@ -125,6 +140,7 @@ int main(int argc, char** argv) {
   }
   fprintf(stderr, "board sim: %llu cycles, %llu bytes in, %llu bytes out, %llu flash reads, %llu flash bytes\\n", cyc,
           bytesIn, bytesOut, flash.reads, flash.bytes);
+  fclose(tr);
   top->final();
   delete top;
   close(keep);
@@ -145,13 +161,14 @@ export interface BoardSimBuild {
 export function buildBoardSim(boardName: string, cfg?: ArchConfig, cacheDir?: string): BoardSimBuild {
   const real = boardByName(boardName);
   const board: Board = { ...real, baud: (real.clockMHz * 1e6) / SIM_CLOCKS_PER_BIT, ...(cfg ? { config: cfg } : {}) };
-  const g = generateShell(board.config, board.shell);
+  // the shell with its trace ports (the core's events, per instruction), which the board top passes out
+  const g = generateShell(board.config, { ...board.shell, trace: true });
   const top = boardTopModule(board, g.params, g.registers.addrBits);
   const rtl = [
     ...g.files,
     { name: 'nibble_board_top.v', text: `\`default_nettype none\n${top}\n\`default_nettype wire\n` },
   ];
-  const driver = driverFiles(board.config, board.shell);
+  const driver = driverFiles(board.config, { ...board.shell, trace: true });
   const sources = [...rtl, { name: 'bench.cpp', text: harness(board.flash.bytes) }, ...driver];
   const b = cachedBuild(
     `board-${board.name}`,
@@ -180,8 +197,69 @@ export interface BoardSimResult {
   /** the host program's output (counters) */
   hostOutput: string;
   counters: Record<string, number>;
+  /** the simulator's T with the board slave (boardProgram), and the board's (its CYCLES counter) */
   simCycles: number;
+  boardCycles: number;
   wallMs: number;
+}
+
+/** The core's events of one run on the board (trace.txt), in core cycles. */
+export interface BoardTrace {
+  dispatch: Map<number, number>;
+  start: Map<number, number>;
+  retire: Map<number, number>;
+}
+
+/** The runs of the board bench's trace file, in order; the first event per instruction and kind counts. */
+function readTraces(file: string): BoardTrace[] {
+  const runs: BoardTrace[] = [];
+  if (!existsSync(file)) return runs;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line === 'run') runs.push({ dispatch: new Map(), start: new Map(), retire: new Map() });
+    const [k, a, b] = line.split(' ');
+    const r = runs[runs.length - 1];
+    if (!r || (k !== 'D' && k !== 'S' && k !== 'R')) continue;
+    const m = k === 'D' ? r.dispatch : k === 'S' ? r.start : r.retire;
+    if (!m.has(Number(a))) m.set(Number(a), Number(b));
+  }
+  return runs;
+}
+
+/**
+ * The program as the simulator models the board (docs/board.md, "Cycle-exact on the board"): the board shell's
+ * memory path (its limits, the ring) with the board slave (bus.slave 'board') behind it.
+ */
+export function boardProgram(program: Program, board: Board): Program {
+  const p = shellParams(board.config, board.shell);
+  const config: ArchConfig = { ...program.config, bus: { ...p.bus, stream: true, slave: 'board' } };
+  return { ...program, config, ...(program.configHash ? { configHash: configHash(config) } : {}) };
+}
+
+/** Simulate `program` as it runs on the board, from the run's bases and the flash's open read. */
+export function simulateOnBoard(
+  program: Program,
+  board: Board,
+  run: Partial<BusRun>,
+  inputs?: Record<string, Int32Array | Uint8Array>,
+): SimResult {
+  return simulate(boardProgram(program, board), {
+    engine: 'fast',
+    energy: false,
+    busRun: run,
+    ...(inputs ? { inputs } : {}),
+  });
+}
+
+/** T and every instruction's D, S, E-1 of a board run against the simulator's; undefined when equal. */
+export function boardTimingMismatch(
+  program: Program,
+  sim: SimResult,
+  boardCycles: number,
+  trace: BoardTrace | undefined,
+): string | undefined {
+  if (!trace) return 'the board trace has no run';
+  if (boardCycles !== sim.cycles) return `cycles: simulator ${sim.cycles}, board ${boardCycles}`;
+  return firstTimingMismatch(program, program.code.length, sim, trace);
 }
 
 /**
@@ -199,6 +277,8 @@ async function withBoardSim(
   work: string;
   wallMs: number;
   simLog: () => string;
+  /** stop the model (its trace file is complete then) */
+  stop: () => Promise<void>;
   done: () => Promise<void>;
 }> {
   const work = mkdtempSync(join(tmpdir(), 'nibble-board-'));
@@ -215,12 +295,16 @@ async function withBoardSim(
   // 'close': the model has exited and its stderr (the closing statistics line) is read to the end
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   let stopped = false;
-  const done = async () => {
-    if (stopped) return;
+  const stop = async () => {
+    if (!stopped) child.kill('SIGTERM');
     stopped = true;
-    child.kill('SIGTERM');
     await exited;
-    rmSync(work, { recursive: true, force: true });
+  };
+  let removed = false;
+  const done = async () => {
+    await stop();
+    if (!removed) rmSync(work, { recursive: true, force: true });
+    removed = true;
   };
   try {
     // the model creates pty.txt before it writes the name: wait for the whole line, not the file
@@ -233,7 +317,7 @@ async function withBoardSim(
     const tty = ptyName();
     if (tty === undefined) throw new FpgaError(`the board simulation did not start: ${simErr.trim()}`, 'board sim');
     const host = spawnSync(build.host, hostArgs(tty), { cwd: work, encoding: 'utf8', timeout: 1_800_000 });
-    return { host, work, wallMs: Date.now() - t0, simLog: () => simErr, done };
+    return { host, work, wallMs: Date.now() - t0, simLog: () => simErr, stop, done };
   } catch (e) {
     await done();
     throw e;
@@ -251,7 +335,8 @@ export async function runBoardSim(
 ): Promise<BoardSimResult> {
   const g = generateShell(build.board.config, build.board.shell);
   const img = shellImage(program, g.params);
-  const sim = simulate(program, { engine: 'fast', energy: false });
+  // nibble_run uart: the program at the block RAM's base, the data after it (the board slave's default run)
+  const sim = simulateOnBoard(program, build.board, {});
   const r = await withBoardSim(build, { 'code.bin': img.code, 'data.bin': img.data }, maxCycles, (tty) => [
     'uart',
     tty,
@@ -269,6 +354,7 @@ export async function runBoardSim(
       hostOutput: `${host.stdout ?? ''}${host.stderr ?? ''}`,
       counters,
       simCycles: sim.cycles,
+      boardCycles: counters['cycles'] ?? NaN,
       wallMs: r.wallMs,
     };
     if (host.status !== 0) return { ok: false, ...base, mismatch: hostFailure(host) };
@@ -281,6 +367,9 @@ export async function runBoardSim(
           mismatch: `DRAM byte ${i}: simulator 0x${sim.dram![i]!.toString(16)}, board 0x${(dram[i] ?? 0).toString(16)}`,
         };
     }
+    await r.stop();
+    const timing = boardTimingMismatch(program, sim, base.boardCycles, readTraces(join(r.work, 'trace.txt'))[0]);
+    if (timing) return { ok: false, ...base, mismatch: timing };
     return { ok: true, ...base };
   } finally {
     await r.done();
@@ -297,6 +386,8 @@ export interface BoardModelRun {
   hostOutput: string;
   /** the board model's closing line: cycles, UART bytes, flash reads (commands) and flash bytes */
   simLog: string;
+  /** per image: the core's events (boardTimingMismatch compares them) */
+  traces: BoardTrace[];
   wallMs: number;
 }
 
@@ -324,7 +415,8 @@ export async function runBoardModel(
     if (host.status !== 0) throw new FpgaError(hostFailure(host), 'nibble_run classify');
     const rows = [...(host.stdout ?? '').matchAll(/^image (\d+) class (\d+) cycles (\d+) total_cycles (\d+)$/gm)];
     const outputs = new Uint8Array(readFileSync(join(r.work, 'outputs.bin')));
-    await r.done();
+    await r.stop();
+    const traces = readTraces(join(r.work, 'trace.txt'));
     return {
       classes: rows.map((m) => Number(m[2])),
       cycles: rows.map((m) => Number(m[3])),
@@ -332,6 +424,7 @@ export async function runBoardModel(
       outputs,
       hostOutput: `${host.stdout ?? ''}${host.stderr ?? ''}`,
       simLog: r.simLog().trim(),
+      traces,
       wallMs: r.wallMs,
     };
   } finally {

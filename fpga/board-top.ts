@@ -15,16 +15,47 @@
  *
  * LEDs: 0 heartbeat, 1 interrupt, 2 a UART byte arrived, the rest off.
  */
+import { BOARD_SLAVE, flashByteCycles } from '../arch/index.js';
 import type { ShellParams } from '../rtl-gen/index.js';
 import { BOARD_MAP, FpgaError, type Board } from './boards.js';
 
 /** SPI flash command the reader sends: READ (0x03, no dummy cycles); SCK runs at half the clock. */
-export const FLASH_READ_COMMAND = 0x03;
-/** Clock cycles per flash byte once a read is open: 8 SCK periods of 2 cycles, plus the slave's 2-cycle handover. */
-export const FLASH_CYCLES_PER_BYTE = 18;
+export const FLASH_READ_COMMAND = BOARD_SLAVE.flashReadCommand;
+/** Clock cycles per flash byte within a burst: 8 SCK periods of 2 cycles (a burst's first byte adds the 2-cycle hand-over). */
+export const FLASH_CYCLES_PER_BYTE = flashByteCycles();
+
+/** The shell's trace ports (verification builds): the board top passes them out for its Verilator bench. */
+const TRACE_PORTS = [
+  'tr_core_start',
+  'tr_disp',
+  'tr_ld_start',
+  'tr_cp_start',
+  'tr_st_start',
+  'tr_ld_ret',
+  'tr_cp_ret',
+  'tr_st_ret',
+];
+
+/** Verification builds: the board top's trace outputs. */
+function tracePorts(k: BoardFacts): string {
+  if (!k.trace) return '';
+  const port = (n: string) =>
+    n === 'tr_core_start' ? `  output wire ${n}` : `  output wire ${n}, output wire [${k.IX - 1}:0] ${n}_idx`;
+  return `,\n  // the shell's trace (verification builds only)\n${TRACE_PORTS.map(port).join(',\n')}`;
+}
+
+/** Verification builds: the shell's trace ports wired to the board top's. */
+function traceConnections(k: BoardFacts): string {
+  if (!k.trace) return '';
+  const con = (n: string) => (n === 'tr_core_start' ? `.${n}(${n})` : `.${n}(${n}), .${n}_idx(${n}_idx)`);
+  return `,\n    ${TRACE_PORTS.map(con).join(', ')}`;
+}
 
 /** Widths and constants the parts of nibble_board_top use. */
 function boardFacts(b: Board, p: ShellParams, controlAddrBits: number) {
+  // the flash reader's FSM is written for these: SCK = clock / 2 (one phase a cycle) and a 2-cycle hand-over
+  if (BOARD_SLAVE.flashBitCycles !== 2 || BOARD_SLAVE.flashHandoverCycles !== 2 || BOARD_SLAVE.flashGapCycles !== 1)
+    throw new Error('internal: BOARD_SLAVE timing out of step with the flash reader in fpga/board-top.ts');
   if (p.busBytes !== 1 || !p.streaming || p.addrBits !== BOARD_MAP.addrBits)
     throw new FpgaError(
       `the board design needs a 1-byte bus, a streaming shell and ${BOARD_MAP.addrBits}-bit AXI addresses (the flash reader moves one byte a beat); got ${p.busBytes} bytes, stream ${p.streaming}, ${p.addrBits} bits`,
@@ -42,7 +73,9 @@ function boardFacts(b: Board, p: ShellParams, controlAddrBits: number) {
   const inv = b.ledsActiveLow ? '~' : '';
   const lane = (addr: string) => (LB > 0 ? `${addr}[${LB - 1}:0]` : "1'b0");
   const word = (addr: string) => `${addr}[${MA + LB - 1}:${LB}]`;
-  return { b, SB, DW, AW, memWords, MA, LB, div, A, nl, inv, lane, word };
+  const IX = p.indexBits;
+  const trace = p.trace;
+  return { b, SB, DW, AW, memWords, MA, LB, div, A, nl, inv, lane, word, IX, trace };
 }
 type BoardFacts = ReturnType<typeof boardFacts>;
 
@@ -59,7 +92,7 @@ module nibble_board_top (
   output wire flash_csb,
   output wire flash_sck,
   output wire flash_mosi,
-  input wire flash_miso
+  input wire flash_miso${tracePorts(k)}
 );
   // ---------------------------------------------------------------- power-on reset (FFs start at 0)
   reg [3:0] por = 4'd0;
@@ -143,7 +176,7 @@ function boardShell(k: BoardFacts): string {
     .s_axi_control_WSTRB(4'hf), .s_axi_control_ARVALID(s_arvalid), .s_axi_control_ARREADY(s_arready),
     .s_axi_control_ARADDR(s_addr), .s_axi_control_RVALID(s_rvalid), .s_axi_control_RREADY(1'b1),
     .s_axi_control_RDATA(s_rdata), .s_axi_control_RRESP(s_rresp), .s_axi_control_BVALID(s_bvalid),
-    .s_axi_control_BREADY(1'b1), .s_axi_control_BRESP(s_bresp), .interrupt(irq));
+    .s_axi_control_BREADY(1'b1), .s_axi_control_BRESP(s_bresp), .interrupt(irq)${traceConnections(k)});
   /* verilator lint_on PINCONNECTEMPTY */
   /* verilator lint_off UNUSEDSIGNAL */
   wire unused = ^{s_bresp, s_rresp, m_rready, m_bready, i_rready, m_awlen, idx, args[7:0], m_awaddr[${AW - 2}:${MA + LB}], m_araddr[${AW - 2}:${MA + LB}], i_araddr[${AW - 2}:${MA + LB}]};
@@ -182,15 +215,15 @@ function boardMemory(k: BoardFacts): string {
   reg [7:0] fl_q;
   reg [11:0] fl_wait;
   reg [23:0] fl_next;
-  reg fl_ph, fl_open, fl_done, cs_r, sck_r, mosi_r;
-  wire fl_go;
+  reg fl_ph, fl_open, fl_done, fl_cont, cs_r, sck_r, mosi_r;
+  wire fl_go, fl_more;
   wire [23:0] fl_addr;
   assign flash_csb = cs_r; assign flash_sck = sck_r; assign flash_mosi = mosi_r;
   always @(posedge clk) begin
     fl_done <= 1'b0;
     if (rst) begin
       fs <= F_WAKE; fl_sh <= {8'hAB, 24'd0}; fl_bits <= 6'd8; fl_ph <= 1'b0; fl_open <= 1'b0; fl_wait <= 12'd0;
-      fl_rx <= 7'd0; fl_q <= 8'd0; fl_next <= 24'd0; cs_r <= 1'b1; sck_r <= 1'b0; mosi_r <= 1'b0;
+      fl_rx <= 7'd0; fl_q <= 8'd0; fl_next <= 24'd0; fl_cont <= 1'b0; cs_r <= 1'b1; sck_r <= 1'b0; mosi_r <= 1'b0;
     end else case (fs)
       F_WAKE, F_CMD: begin  // shift fl_bits bits of fl_sh out, MSB first: MOSI set while SCK is low, taken on its rise
         cs_r <= 1'b0;
@@ -198,7 +231,7 @@ function boardMemory(k: BoardFacts): string {
         else begin
           sck_r <= 1'b1; fl_sh <= {fl_sh[30:0], 1'b0}; fl_bits <= fl_bits - 6'd1; fl_ph <= 1'b0;
           if (fl_bits == 6'd1) begin
-            if (fs == F_WAKE) begin fs <= F_PAUSE; fl_wait <= 12'd4095; end
+            if (fs == F_WAKE) begin fs <= F_PAUSE; fl_wait <= 12'd${BOARD_SLAVE.flashWakeCycles - 1}; end
             else begin fs <= F_DATA; fl_bits <= 6'd8; end
           end
         end
@@ -212,18 +245,20 @@ function boardMemory(k: BoardFacts): string {
         if (fl_go) begin
           if (fl_open && fl_next == fl_addr) begin fs <= F_DATA; fl_bits <= 6'd8; fl_ph <= 1'b0; end
           else if (fl_open) begin cs_r <= 1'b1; fl_open <= 1'b0; fs <= F_GAP; end
-          else begin fs <= F_CMD; fl_sh <= {8'h${FLASH_READ_COMMAND.toString(16).padStart(2, '0')}, fl_addr}; fl_bits <= 6'd32; fl_ph <= 1'b0; fl_open <= 1'b1; fl_next <= fl_addr; end
+          else begin fs <= F_CMD; fl_sh <= {8'h${FLASH_READ_COMMAND.toString(16).padStart(2, '0')}, fl_addr}; fl_bits <= 6'd${BOARD_SLAVE.flashCommandBits}; fl_ph <= 1'b0; fl_open <= 1'b1; fl_next <= fl_addr; end
         end
       end
       F_GAP: begin  // one cycle with CS high, then the new read (fl_addr holds while the byte is pending)
-        fs <= F_CMD; fl_sh <= {8'h${FLASH_READ_COMMAND.toString(16).padStart(2, '0')}, fl_addr}; fl_bits <= 6'd32; fl_ph <= 1'b0; fl_open <= 1'b1; fl_next <= fl_addr;
+        fs <= F_CMD; fl_sh <= {8'h${FLASH_READ_COMMAND.toString(16).padStart(2, '0')}, fl_addr}; fl_bits <= 6'd${BOARD_SLAVE.flashCommandBits}; fl_ph <= 1'b0; fl_open <= 1'b1; fl_next <= fl_addr;
       end
       F_DATA: begin  // SCK falls (the flash shifts its next bit out), then rises (the bit is taken)
         if (!fl_ph) begin sck_r <= 1'b0; fl_ph <= 1'b1; end
         else begin
           sck_r <= 1'b1; fl_rx <= {fl_rx[5:0], flash_miso}; fl_bits <= fl_bits - 6'd1; fl_ph <= 1'b0;
           if (fl_bits == 6'd1) begin
-            fs <= F_IDLE; fl_done <= 1'b1; fl_q <= {fl_rx[6:0], flash_miso}; fl_next <= fl_next + 24'd1;
+            fl_done <= 1'b1; fl_q <= {fl_rx[6:0], flash_miso}; fl_next <= fl_next + 24'd1; fl_cont <= fl_more;
+            // the burst wants the next byte: SCK keeps running into it (no hand-over through F_IDLE)
+            if (fl_more) fl_bits <= 6'd8; else fs <= F_IDLE;
           end
         end
       end
@@ -247,6 +282,7 @@ function boardMemory(k: BoardFacts): string {
   assign i_rlast = m_rlast;
   wire r_issue = r_act && !r_fl;
   assign fl_go = r_act && r_fl && !fl_pend;
+  assign fl_more = r_left != 8'd0;  // the byte in flight is not its burst's last
   assign fl_addr = ${AW >= 24 ? 'r_addr[23:0]' : `{${24 - AW}'d0, r_addr}`};
   // AXI4 slave, write side: W only after its AW; the flash window is read only (SLVERR, nothing written)
   reg w_act, b_v, w_ro; reg [${AW - 1}:0] w_addr; reg [2:0] w_size;
@@ -303,7 +339,7 @@ function boardBridge(k: BoardFacts): string {
         r_addr <= r_addr + (${AW}'d1 << r_size);
         if (r_left == 8'd0) r_act <= 1'b0; else r_left <= r_left - 8'd1;
       end
-      if (fl_done) fl_pend <= 1'b0;
+      if (fl_done && !fl_cont) fl_pend <= 1'b0;
       // ---- AXI slave: writes
       if (m_awvalid && m_awready) begin w_act <= 1'b1; w_addr <= m_awaddr; w_size <= m_awsize; w_ro <= !m_awaddr[${hi}]; end
       if (w_hs) begin

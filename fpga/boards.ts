@@ -3,7 +3,7 @@
  * and the machine (an ArchConfig plus shell options) that fits the device.
  * Pins are from the boards' schematics (12 MHz oscillator, FTDI UART, LEDs).
  */
-import { presetConfig, type ArchConfig, type DiagnosticCode, NibbleError } from '../arch/index.js';
+import { BOARD_SLAVE, presetConfig, type ArchConfig, type DiagnosticCode, NibbleError } from '../arch/index.js';
 import type { ShellOptions } from '../rtl-gen/index.js';
 
 /** A board flow failed or cannot start: a missing tool, a design that does not fit, an unknown board. */
@@ -15,7 +15,11 @@ export class FpgaError extends NibbleError {
  * The board design's AXI address map (fpga/board-top.ts), the same on every board: bus addresses below
  * flashWindow read the SPI flash byte at that address (read only), the block RAM sits at bramBase.
  */
-export const BOARD_MAP = { addrBits: 20, flashWindow: 0x80000, bramBase: 0x80000 } as const;
+export const BOARD_MAP = {
+  addrBits: BOARD_SLAVE.addrBits,
+  flashWindow: BOARD_SLAVE.flashWindow,
+  bramBase: BOARD_SLAVE.bramBase,
+} as const;
 
 export interface Board {
   name: string;

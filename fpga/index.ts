@@ -9,8 +9,16 @@ export { buildBoard, clockWarnings, DEVICE_CAPACITY } from './build.js';
 export type { FpgaBuildOptions, FpgaBuildResult } from './build.js';
 export { locateTool, requireTool, relevantLines, runLogged } from './tools.js';
 export type { Tool, ToolName } from './tools.js';
-export { buildBoardSim, runBoardSim, runBoardModel, SIM_CLOCKS_PER_BIT } from './board-sim.js';
-export type { BoardSimBuild, BoardSimResult, BoardModelRun } from './board-sim.js';
+export {
+  boardProgram,
+  boardTimingMismatch,
+  buildBoardSim,
+  runBoardSim,
+  runBoardModel,
+  simulateOnBoard,
+  SIM_CLOCKS_PER_BIT,
+} from './board-sim.js';
+export type { BoardSimBuild, BoardSimResult, BoardModelRun, BoardTrace } from './board-sim.js';
 export { synthXilinx, xilinxPart, XILINX_PARTS } from './xilinx.js';
 export type { XilinxPart, XilinxResult } from './xilinx.js';
 export { boardModelImage, boardImages } from './flash-image.js';

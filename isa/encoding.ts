@@ -96,8 +96,72 @@ function knownKeysOf(layout: OpLayout): Set<string> {
   return known;
 }
 
+/** Generated field tests by source text: one function per distinct opcode layout, whichever config it came from. */
+const generatedTests = new Map<string, (rec: Record<string, unknown>) => boolean>();
+
+/** One generated test of an opcode's keys, flags and fields: its property reads see a single object shape. */
+function fieldTest(layout: OpLayout): ((rec: Record<string, unknown>) => boolean) | undefined {
+  const names = ['op', ...DEP_FLAG_NAMES, ...layout.fields.map((f) => f.name)];
+  // a name that is no identifier never appears: its opcode's instructions all take the slow path
+  if (!names.every((k) => /^[a-z_][a-z0-9_]*$/.test(k))) return undefined;
+  const lines = [
+    // every enumerable key (own ones included, which is what checkInstruction looks at) must be a known one
+    `for (var k in r) { if (${names.map((k) => `k !== '${k}'`).join(' && ')}) return false; }`,
+    ...DEP_FLAG_NAMES.map((k) => `if (r.${k} !== 0 && r.${k} !== 1) return false;`),
+    ...layout.fields.map(
+      (f) =>
+        `v = r.${f.name}; if (typeof v !== 'number' || !Number.isInteger(v) || v < ${f.min} || v > ${f.max}) return false;`,
+    ),
+  ];
+  const src = `return function (r) { var v; ${lines.join(' ')} return true; };`;
+  let fn = generatedTests.get(src);
+  if (!fn) {
+    if (generatedTests.size > 256) generatedTests.clear();
+    fn = new Function(src)() as (rec: Record<string, unknown>) => boolean;
+    generatedTests.set(src, fn);
+  }
+  return fn;
+}
+
+/** The legality test of each config's layouts (isaLayout, cached per config object). */
+const legalityTests = new WeakMap<Map<Mnemonic, OpLayout>, (inst: Instruction) => boolean>();
+
+/**
+ * A quick acceptance test with exactly checkInstruction's conditions, one
+ * generated function per opcode layout: it only answers "certainly legal";
+ * anything it rejects goes the slow way, which names the field and reason.
+ * (The slow way looks up a key set and walks Object.keys per instruction: the
+ * biggest per-instruction cost of compiling, writing, reading and checking a
+ * program, each of which checks every instruction.)
+ */
+export function legalityTest(cfg: ArchConfig): (inst: Instruction) => boolean {
+  const layouts = cachedLayout(cfg);
+  let test = legalityTests.get(layouts);
+  if (!test) {
+    const byOp = new Map<string, (rec: Record<string, unknown>) => boolean>();
+    for (const [op, l] of layouts) {
+      const t = fieldTest(l);
+      if (t) byOp.set(op, t);
+    }
+    test = (inst: Instruction) => {
+      const check = byOp.get(inst.op);
+      if (!check || !check(inst as unknown as Record<string, unknown>)) return false;
+      const unit = unitOf(inst);
+      for (const flag of DEP_FLAG_NAMES) if (inst[flag] && depFlagError(inst.op, unit, flag)) return false;
+      return true;
+    };
+    legalityTests.set(layouts, test);
+  }
+  return test;
+}
+
 /** Check an instruction's fields against the table and config; throws IsaError naming `where` and the field. */
 export function checkInstruction(inst: Instruction, cfg: ArchConfig, where = 'instruction'): void {
+  if (!legalityTest(cfg)(inst)) explainIllegal(inst, cfg, where);
+}
+
+/** Throw the IsaError of the first thing wrong with an instruction (none: return). */
+function explainIllegal(inst: Instruction, cfg: ArchConfig, where: string): void {
   const layout = cachedLayout(cfg).get(inst.op as Mnemonic);
   if (!layout) throw new IsaError(`unknown operation '${String((inst as { op: unknown }).op)}'`, where);
   const rec = inst as unknown as Record<string, unknown>;
@@ -167,17 +231,62 @@ function setFieldBits(w: Uint32Array, lsb: number, width: number, value: number)
 
 const scratchWords = new Uint32Array(WORDS);
 
+const encoders = new WeakMap<OpLayout, (inst: Record<string, number>, w: Uint32Array) => void>();
+const encoderBySource = new Map<string, (inst: Record<string, number>, w: Uint32Array) => void>();
+
+/**
+ * One generated function per opcode layout that ORs a checked instruction's
+ * opcode, flags and fields into a zeroed word (the decoder's mirror): a field
+ * inside one 32-bit word is a shift, one that spans two goes through setFieldBits.
+ */
+function encoderOf(layout: OpLayout): (inst: Record<string, number>, w: Uint32Array) => void {
+  let e = encoders.get(layout);
+  if (!e) {
+    const words: string[][] = Array.from({ length: WORDS }, () => []);
+    const spanning: string[] = [];
+    words[0]!.push(String(layout.opcode), ...DEP_FLAG_NAMES.map((f) => `(r.${f} << ${DEP_FLAG_BIT[f]})`));
+    for (const f of layout.fields) {
+      const off = f.lsb & 31;
+      if (off + f.width > 32) spanning.push(`set(w, ${f.lsb}, ${f.width}, r.${f.name});`);
+      else words[f.lsb >>> 5]!.push(off === 0 ? `r.${f.name}` : `(r.${f.name} << ${off})`);
+    }
+    const body = [
+      ...words.map((parts, k) => (parts.length ? `w[${k}] = (${parts.join(' | ')}) >>> 0;` : `w[${k}] = 0;`)),
+      ...spanning,
+    ];
+    const src = `return function (r, w) { ${body.join(' ')} };`;
+    e = encoderBySource.get(src);
+    if (!e) {
+      if (encoderBySource.size > 256) encoderBySource.clear();
+      e = (
+        new Function('set', src) as (set: typeof setFieldBits) => (inst: Record<string, number>, w: Uint32Array) => void
+      )(setFieldBits);
+      encoderBySource.set(src, e);
+    }
+    encoders.set(layout, e);
+  }
+  return e;
+}
+
+/** Check one instruction and write its 16 little-endian bytes at out[offset]. */
+function encodeInto(inst: Instruction, cfg: ArchConfig, out: Uint8Array, offset: number, where?: string): void {
+  checkInstruction(inst, cfg, where);
+  const w = scratchWords;
+  encoderOf(cachedLayout(cfg).get(inst.op)!)(inst as unknown as Record<string, number>, w);
+  for (let k = 0; k < WORDS; k++) {
+    const v = w[k]!;
+    const o = offset + 4 * k;
+    out[o] = v & 0xff;
+    out[o + 1] = (v >>> 8) & 0xff;
+    out[o + 2] = (v >>> 16) & 0xff;
+    out[o + 3] = v >>> 24;
+  }
+}
+
 /** Encode one instruction into 16 little-endian bytes. */
 export function encodeInstruction(inst: Instruction, cfg: ArchConfig, where?: string): Uint8Array {
-  checkInstruction(inst, cfg, where);
-  const layout = cachedLayout(cfg).get(inst.op)!;
-  const w = scratchWords.fill(0);
-  w[0] = layout.opcode;
-  for (const flag of DEP_FLAG_NAMES) w[0] = (w[0]! | (inst[flag] << DEP_FLAG_BIT[flag])) >>> 0;
-  const rec = inst as unknown as Record<string, number>;
-  for (const f of layout.fields) setFieldBits(w, f.lsb, f.width, rec[f.name]!);
   const bytes = new Uint8Array(INSTRUCTION_BYTES);
-  for (let i = 0; i < INSTRUCTION_BYTES; i++) bytes[i] = (w[i >>> 2]! >>> ((i & 3) * 8)) & 0xff;
+  encodeInto(inst, cfg, bytes, 0, where);
   return bytes;
 }
 
@@ -254,7 +363,12 @@ export function decodeInstruction(
 /** Encode a whole program's code section. */
 export function encodeProgramCode(code: readonly Instruction[], cfg: ArchConfig): Uint8Array {
   const out = new Uint8Array(code.length * INSTRUCTION_BYTES);
-  code.forEach((inst, i) => out.set(encodeInstruction(inst, cfg, `instruction ${i}`), i * INSTRUCTION_BYTES));
+  const legal = legalityTest(cfg);
+  for (let i = 0; i < code.length; i++) {
+    const inst = code[i]!;
+    // the place is named only for an instruction the quick test does not pass
+    encodeInto(inst, cfg, out, i * INSTRUCTION_BYTES, legal(inst) ? undefined : `instruction ${i}`);
+  }
   return out;
 }
 

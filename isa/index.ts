@@ -79,6 +79,7 @@ export {
   encodeInstruction,
   encodeProgramCode,
   isaLayout,
+  legalityTest,
 } from './encoding.js';
 export type { FieldLayout, OpLayout } from './encoding.js';
 export {

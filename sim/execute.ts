@@ -30,7 +30,7 @@ export class FunctionalUnit {
     readonly sp: Scratchpads,
     readonly dram: Uint8Array,
     /** the WebAssembly GEMM core (one thread or a team) for GEMMs the no-overflow bound covers; undefined: JavaScript loops only */
-    private readonly core?: GemmCore,
+    readonly core?: GemmCore,
     /** LOAD, STORE, REQUANT and POOL in WebAssembly (memories resident in the kernel's); undefined: JavaScript loops */
     readonly units?: ResidentUnits,
   ) {
@@ -192,7 +192,7 @@ export class FunctionalUnit {
   }
 
   /** The largest |ACC value| of `len` lanes from lane `from` (in the kernel's SIMD scan when ACC is resident there). */
-  private accAbsMax(from: number, len: number): number {
+  accAbsMax(from: number, len: number): number {
     const m = this.units?.accAbsMax(from, len);
     if (m !== undefined) return m;
     const acc = this.sp.acc;

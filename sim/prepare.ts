@@ -5,7 +5,6 @@
  * disagree about which instruction is out of range.
  */
 import {
-  canonicalConfigJson,
   configHash,
   deriveArch,
   validateConfig,
@@ -23,11 +22,10 @@ import {
   instructionPlace,
   type Access,
   checkInstruction,
-  depFlagError,
+  legalityTest,
   isaLayout,
   opOf,
   stopsFetch,
-  type FieldLayout,
   tensorImageBytes,
   DEP_FLAG_NAMES,
   TOKEN_CHANNELS,
@@ -107,65 +105,6 @@ function tensorEnd(desc: TensorDescriptor, cfg: ArchConfig): number {
   return desc.dramAddr + (desc.shape[0] - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg);
 }
 
-/** Generated checkers by source text: a config's checkers are compiled once, not on every run. */
-const generatedCheckers = new Map<string, (rec: Record<string, unknown>) => boolean>();
-
-/** One generated checker per opcode: its property reads see a single object shape, so they stay fast. */
-function fieldChecker(
-  names: readonly string[],
-  fields: readonly FieldLayout[],
-): (rec: Record<string, unknown>) => boolean {
-  const lines = [
-    // every enumerable key (own ones included, which is what checkInstruction looks at) must be a known one
-    `for (var k in r) { if (${names.map((k) => `k !== '${k}'`).join(' && ')}) return false; }`,
-    ...DEP_FLAG_NAMES.map((k) => `if (r.${k} !== 0 && r.${k} !== 1) return false;`),
-    ...fields.map(
-      (f) =>
-        `v = r.${f.name}; if (typeof v !== 'number' || !Number.isInteger(v) || v < ${f.min} || v > ${f.max}) return false;`,
-    ),
-  ];
-  const src = `return function (r) { var v; ${lines.join(' ')} return true; };`;
-  let fn = generatedCheckers.get(src);
-  if (!fn) {
-    if (generatedCheckers.size > 256) generatedCheckers.clear();
-    fn = new Function(src)() as (rec: Record<string, unknown>) => boolean;
-    generatedCheckers.set(src, fn);
-  }
-  return fn;
-}
-
-/**
- * A quick acceptance test with exactly checkInstruction's conditions
- * (isa/encoding.ts), built once per program: it only answers "certainly
- * legal", so anything it rejects goes through checkInstruction, which names
- * the field and reason. (checkInstruction builds a Set per call, which made
- * validation the biggest per-instruction cost of a fast-engine run.)
- */
-function legalityFilter(cfg: ArchConfig, layouts: ReturnType<typeof isaLayout>): (inst: Instruction) => boolean {
-  const key = canonicalConfigJson(cfg);
-  const cached = filters.get(key);
-  if (cached) return cached;
-  const byOp = new Map<string, (rec: Record<string, unknown>) => boolean>();
-  const filter = (inst: Instruction) => {
-    const check = byOp.get(inst.op);
-    if (!check || !check(inst as unknown as Record<string, unknown>)) return false;
-    const unit = unitOf(inst);
-    for (const flag of DEP_FLAG_NAMES) if (inst[flag] && depFlagError(inst.op, unit, flag)) return false;
-    return true;
-  };
-  if (filters.size > 64) filters.clear();
-  filters.set(key, filter);
-  for (const [op, l] of layouts) {
-    const names = ['op', ...DEP_FLAG_NAMES, ...l.fields.map((f) => f.name)];
-    // a name that is no identifier never appears: its opcode's instructions all take the slow path
-    if (names.every((k) => /^[a-z_][a-z0-9_]*$/.test(k))) byOp.set(op, fieldChecker(names, l.fields));
-  }
-  return filter;
-}
-
-/** The filter of each config, by its canonical JSON (a simulation of many images reuses its program's config). */
-const filters = new Map<string, (inst: Instruction) => boolean>();
-
 /** The program's config, checked: valid, encodable (its layout), and the one its hash names. */
 function checkedConfig(program: Program): { cfg: ArchConfig; layouts: ReturnType<typeof isaLayout> } {
   const cfg = program.config;
@@ -224,7 +163,7 @@ function dataBytes(program: Program, cfg: ArchConfig): number {
  * DRAM ranges, in program order) and precompute what the engines need.
  */
 export function prepareProgram(program: Program): PreparedProgram {
-  const { cfg, layouts } = checkedConfig(program);
+  const { cfg } = checkedConfig(program);
   const arch = deriveArch(cfg);
   const m = { cfg, arch };
   const code = fetchedCode(program);
@@ -248,7 +187,7 @@ export function prepareProgram(program: Program): PreparedProgram {
     dramBytes: 0,
   };
   let dramBytes = 0;
-  const legal = legalityFilter(cfg, layouts);
+  const legal = legalityTest(cfg);
   let at = 0;
   const reject = (message: string): never => {
     throw new SimError(message, instructionPlace(program, at), 'NB-S006');

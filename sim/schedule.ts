@@ -21,6 +21,14 @@ export interface Schedule {
   cycles: number;
   /** with a bus model (sim/bus/): per DMA instruction, the cycles of S..E-1 it waited for the bus (otherwise its occupancy's dramWait) */
   dramWait?: Float64Array;
+  /** with the board slave (bus.slave 'board'): the flash's open read at the end (the next run's BusRun.flashNext), its bytes and READ commands */
+  board?: BoardRunEnd;
+}
+
+export interface BoardRunEnd {
+  flashNext: number | null;
+  flashBytes: number;
+  flashCommands: number;
 }
 
 /** Machine state at a deadlock, from either engine; both build the same message from it. */

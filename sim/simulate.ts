@@ -4,7 +4,7 @@
  *  - 'fast':   schedule + functional execution of each instruction in start order;
  *  - 'cycle':  every unit stepped every cycle (the software twin of the RTL).
  */
-import { NibbleError, SimError } from '../arch/index.js';
+import { NibbleError, SimError, type BusRun } from '../arch/index.js';
 import { unpackTensor } from '../isa/index.js';
 import type { Program } from '../isa/index.js';
 import { countersFromSchedule, type Counters } from './counters.js';
@@ -17,7 +17,7 @@ import { ResidentUnits } from './kernels/units.js';
 import { simOpOf } from './ops/index.js';
 import { buildDram, copyScratchpads, newScratchpads, type Scratchpads } from './memory.js';
 import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
-import { computeSchedule, type Schedule } from './schedule.js';
+import { computeSchedule, type BoardRunEnd, type Schedule } from './schedule.js';
 import { computeBusSchedule } from './bus/index.js';
 
 export type Engine = 'fast' | 'cycle' | 'timing';
@@ -57,6 +57,11 @@ export interface SimOptions {
    * sees them. Without a bus section the core's channels are modelled either way.
    */
   memory?: 'bus' | 'core';
+  /**
+   * With the board slave (config.bus.slave 'board', docs/board.md): the run's PROGRAM_BASE, DATA_BASE and the flash's
+   * open read at its start (a previous run's result.board.flashNext); defaults: `nibble_run uart`'s bases, closed.
+   */
+  busRun?: Partial<BusRun>;
 }
 
 export interface SimResult {
@@ -83,6 +88,8 @@ export interface SimResult {
   program: Program;
   /** energy estimate (sim/energy.ts) unless options.energy === false */
   energy?: EnergyReport;
+  /** with the board slave: the flash's open read at the end (the next run's busRun.flashNext), its bytes and commands */
+  board?: BoardRunEnd;
 }
 
 export const DEFAULT_MAX_CYCLES = 2e9;
@@ -106,9 +113,15 @@ export function scheduleProgram(program: Program, maxCycles = DEFAULT_MAX_CYCLES
   return schedule(prepareProgram(program), maxCycles, true);
 }
 
+/** A board-slave run's result: the flash state at the end. */
+function withBoard<T extends SimResult>(r: T, board: BoardRunEnd | undefined): T {
+  if (board) r.board = board;
+  return r;
+}
+
 /** The schedule engines' timing: the bus model when the config has one (and it is wanted), else the core's. */
-function schedule(p: PreparedProgram, maxCycles: number, bus: boolean): Schedule {
-  return bus && p.cfg.bus ? computeBusSchedule(p, maxCycles) : computeSchedule(p, maxCycles);
+function schedule(p: PreparedProgram, maxCycles: number, bus: boolean, run?: Partial<BusRun>): Schedule {
+  return bus && p.cfg.bus ? computeBusSchedule(p, maxCycles, run) : computeSchedule(p, maxCycles);
 }
 
 /** Energy of a finished simulation with another table or DRAM kind (simulate() already attaches one with the defaults). */
@@ -137,23 +150,26 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
     throw new SimError(`unknown memory model '${String(opts.memory)}' (use bus or core)`, 'options.memory');
   const bus = p.cfg.bus !== undefined && opts.memory !== 'core';
   if (engine === 'timing') {
-    const sch = schedule(p, maxCycles, bus);
+    const sch = schedule(p, maxCycles, bus, opts.busRun);
     const counters = countersFromSchedule(p, program, sch);
-    return {
-      engine,
-      cycles: sch.cycles,
-      dispatch: sch.dispatch,
-      start: sch.start,
-      end: sch.end,
-      retire: sch.end.map((e) => e - 1),
-      counters,
-      outputs: {},
-      dram: undefined,
-      scratchpads: undefined,
-      // no data, so nothing was filled
-      randomInputs: [],
-      program,
-    };
+    return withBoard(
+      {
+        engine,
+        cycles: sch.cycles,
+        dispatch: sch.dispatch,
+        start: sch.start,
+        end: sch.end,
+        retire: sch.end.map((e) => e - 1),
+        counters,
+        outputs: {},
+        dram: undefined,
+        scratchpads: undefined,
+        // no data, so nothing was filled
+        randomInputs: [],
+        program,
+      },
+      sch.board,
+    );
   }
   if (engine === 'fast') return runFastEngine(program, p, opts, maxCycles, seed, bus);
   const { dram, randomInputs } = buildDram(program, p, opts.inputs, seed);
@@ -162,11 +178,12 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
     maxCycles,
     bus,
     keepTrace: opts.collect?.trace === true,
+    ...(opts.busRun ? { busRun: opts.busRun } : {}),
     ...(opts.onCycle ? { onCycle: opts.onCycle } : {}),
   });
   const res = finish(program, p.cfg, engine, r.cycles, r.dispatch, r.start, r.end, r.counters, dram, sp, randomInputs);
   if (r.trace) res.trace = r.trace;
-  return res;
+  return withBoard(res, r.board);
 }
 
 /**
@@ -183,7 +200,7 @@ function runFastEngine(
   seed: number,
   bus: boolean,
 ) {
-  const sch = schedule(p, maxCycles, bus);
+  const sch = schedule(p, maxCycles, bus, opts.busRun);
   const counters = countersFromSchedule(p, program, sch);
   const order = startOrder(p, sch.start, sch.cycles);
   const own = opts.gemm === 'js' ? undefined : sharedGemmKernel();
@@ -200,18 +217,21 @@ function runFastEngine(
     simOpOf(inst).execute(fu, i, inst as never);
   }
   fu.finish();
-  return finish(
-    program,
-    p.cfg,
-    'fast',
-    sch.cycles,
-    sch.dispatch,
-    sch.start,
-    sch.end,
-    counters,
-    resident ? dram.slice() : dram,
-    resident ? copyScratchpads(sp) : sp,
-    randomInputs,
+  return withBoard(
+    finish(
+      program,
+      p.cfg,
+      'fast',
+      sch.cycles,
+      sch.dispatch,
+      sch.start,
+      sch.end,
+      counters,
+      resident ? dram.slice() : dram,
+      resident ? copyScratchpads(sp) : sp,
+      randomInputs,
+    ),
+    sch.board,
   );
 }
 

@@ -4,11 +4,15 @@
  * lane r of the entry of its own kernel tap. Same two paths as the ordinary
  * kernel (sim/execute.ts): when a bound proves no ACC value can leave the
  * accumulator range, each pixel gathers its nonzero (activation, weight row)
- * pairs over all passes and runs packed dot products; otherwise the pass-by-pass
- * loop checks every ACC write in the hardware's order.
+ * pairs over all passes and runs packed dot products (or the WebAssembly
+ * kernel runs it, gathered into an ordinary GEMM: sim/kernels/gemm.wat
+ * gemmTapped); otherwise the pass-by-pass loop checks every ACC write in the
+ * hardware's order.
  */
 import { gemmBlocks, gemmPassCount, passRowTaps, rowNibbleShift, type GemmInst } from '../isa/index.js';
 import type { DerivedArch } from '../arch/index.js';
+import { InstructionMemo } from './instruction-memo.js';
+import type { GemmCore } from './kernels/gemm-kernel.js';
 import { overflowError, type Scratchpads } from './memory.js';
 import { dotPixel, type PackedDot } from './packed-dot.js';
 
@@ -18,6 +22,10 @@ interface Machine {
   readonly sp: Scratchpads;
   readonly signExt: Int32Array;
   readonly unsignedExt: Int32Array;
+  /** the WebAssembly GEMM core, when there is one */
+  readonly core?: GemmCore | undefined;
+  /** the largest |ACC value| of `len` lanes from lane `from` */
+  accAbsMax(from: number, len: number): number;
 }
 
 /** Per pass and row: the tap offsets (dy < 0: the row reads zero) and the product factor (16 for high-nibble lanes). */
@@ -29,7 +37,11 @@ interface RowPlan {
   factor: Int32Array;
 }
 
-function rowPlan(g: GemmInst, R: number): RowPlan {
+/** g's row plan on R rows, once per instruction (a program's GEMMs run again in every simulation). */
+const rowPlans = new InstructionMemo(newRowPlan);
+const rowPlan = (g: GemmInst, R: number): RowPlan => rowPlans.get(g, R);
+
+function newRowPlan(g: GemmInst, R: number): RowPlan {
   const passes = gemmPassCount(g, R);
   const perBlock = passes / gemmBlocks(g);
   const dy = new Int32Array(perBlock * R);
@@ -50,12 +62,16 @@ function rowPlan(g: GemmInst, R: number): RowPlan {
 /** Run one tap-packed GEMM on the fast engine's memories. */
 export function gemmTapped(fu: Machine, i: number, g: GemmInst): void {
   const plan = rowPlan(g, fu.p.arch.rows);
-  if (!tappedUnchecked(fu, g, plan)) tappedChecked(fu, i, g, plan);
+  if (!tappedUnchecked(fu, g, plan, fu.core)) tappedChecked(fu, i, g, plan);
 }
 
-/** The two paths of gemmTapped one at a time, for the test that they agree (test/sim/gemm-paths.test.ts). */
+/**
+ * The paths of gemmTapped one at a time, for the tests that they agree (test/sim/gemm-paths.test.ts,
+ * test/sim/kernel.test.ts): unchecked in JavaScript alone, or with the machine's WebAssembly core.
+ */
 export const tappedPaths = {
   unchecked: (fu: Machine, g: GemmInst): boolean => tappedUnchecked(fu, g, rowPlan(g, fu.p.arch.rows)),
+  kernel: (fu: Machine, g: GemmInst): boolean => tappedUnchecked(fu, g, rowPlan(g, fu.p.arch.rows), fu.core),
   checked: (fu: Machine, i: number, g: GemmInst): void => tappedChecked(fu, i, g, rowPlan(g, fu.p.arch.rows)),
 };
 
@@ -114,10 +130,11 @@ function tappedChecked(fu: Machine, i: number, g: GemmInst, plan: RowPlan): void
 
 /**
  * All passes at once per pixel, when no ACC value can leave the range (so sums
- * regroup freely): nonzero (activation, weight row) pairs, packed dot products.
+ * regroup freely): in the WebAssembly core when there is one and it takes g,
+ * else nonzero (activation, weight row) pairs and packed dot products.
  * Returns false when the bound does not hold.
  */
-function tappedUnchecked(fu: Machine, g: GemmInst, plan: RowPlan): boolean {
+function tappedUnchecked(fu: Machine, g: GemmInst, plan: RowPlan, core?: GemmCore): boolean {
   const a = fu.p.arch;
   const { rows: R, cols: n } = a;
   const { wgt, acc } = fu.sp;
@@ -144,11 +161,8 @@ function tappedUnchecked(fu: Machine, g: GemmInst, plan: RowPlan): boolean {
   if (!(bound <= limit) || bound > 2 ** 52) return false;
   const pixels = g.out_h * g.out_w;
   const acc0 = g.acc_addr * n;
-  if (g.accumulate) {
-    let m = 0;
-    for (let j = acc0, e = acc0 + pixels * n; j < e; j++) m = Math.max(m, Math.abs(acc[j]!));
-    if (!(bound + m <= limit)) return false;
-  }
+  if (g.accumulate && !(bound + fu.accAbsMax(acc0, pixels * n) <= limit)) return false;
+  if (core?.gemm(g, fu.sp, a)) return true;
   // SWAR: k output lanes per double in f-bit fields (as in sim/execute.ts: exact, every partial sum < 2^52)
   const f = Math.ceil(Math.log2((2 * bound) / scale + 1));
   const k = Math.max(1, Math.min(n, Math.floor(52 / f)));

@@ -1,5 +1,4 @@
 /** `nibble sim`: run a program file on the simulator. */
-import { setFlagsFromString } from 'node:v8';
 import { bool, str, withJson, type CommandSpec } from '../command.js';
 import {
   SIM_ENGINES,
@@ -13,14 +12,12 @@ import { writeOutputs, type OutputFile } from '../../io/index.js';
 import { loadInputTensors, loadProgram } from '../inputs.js';
 import { areaLine, areaOf, type AreaReport } from '../area-figures.js';
 import { isaApi } from '../modules.js';
+import { useOneShotBudget } from '../v8-budget.js';
 import { energyOf, utilizationOf } from '../sim-figures.js';
 import { colour, formatNumber, percent, Terminal } from '../terminal.js';
 import type { Program } from '../../isa/index.js';
 import type { Roofline } from '../../sim/index.js';
 import type { Warning } from '../../arch/index.js';
-
-/** V8's profiler budget (bytes of bytecode run per tick) for a sim process: 4x the default. */
-export const SIM_INTERRUPT_BUDGET = 4 * 67584;
 
 export const simCommand: CommandSpec = {
   command: 'sim <program>',
@@ -59,11 +56,8 @@ export const simCommand: CommandSpec = {
       .example('$0 sim mnist.nbl --trace mnist.trace.json', 'open the trace in https://ui.perfetto.dev')
       .example('$0 sim small.nbl --engine cycle --vcd small.vcd', 'waveform of the cycle engine'),
   handler: async (args) => {
-    // One simulation runs most of the engine's code a few hundred to a few thousand times: at
-    // V8's default budget much of it goes through TurboFan in background threads, which costs
-    // a one-shot process more CPU than it saves (CIFAR10NET_INT on the timing engine: about 160
-    // against 120 ms of process CPU, docs/performance.md); hot loops are still optimized.
-    setFlagsFromString(`--interrupt-budget=${SIM_INTERRUPT_BUDGET}`);
+    // a one-shot process: fewer background TurboFan compiles (CIFAR10NET_INT on the timing engine: 160 -> 120 ms CPU)
+    useOneShotBudget();
     const term = new Terminal(bool(args, 'json'));
     const file = str(args, 'program')!;
     const program = await loadProgram(file);

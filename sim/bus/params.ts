@@ -8,14 +8,18 @@ import {
   SimError,
   type ArchConfig,
   type BusConfig,
+  type BusRun,
   type EntryTransfer,
 } from '../../arch/index.js';
+import { boardRun } from './board-slave.js';
 
 export interface BusParams {
   bus: BusConfig;
   busBytes: number;
   /** INP, WGT, PARAM (LOAD `buf` order), then OUT: AXI beats and AxSIZE per entry */
   entries: EntryTransfer[];
+  /** the board slave's run (bus.slave 'board'), else undefined: the deterministic slave */
+  board: BusRun | undefined;
 }
 
 /**
@@ -23,7 +27,7 @@ export interface BusParams {
  * section or the program does not fit the shell's instruction memory (the
  * shell refuses it with ERROR.LENGTH; a streaming ring takes any length).
  */
-export function busParams(cfg: ArchConfig, programWords: number): BusParams {
+export function busParams(cfg: ArchConfig, programWords: number, run?: Partial<BusRun>): BusParams {
   const bus = cfg.bus;
   if (!bus) throw new SimError('the config has no bus section (config.bus): the bus model needs one', 'config.bus');
   // a streaming shell's ring holds any program; a loading shell's instruction memory the whole program
@@ -40,5 +44,6 @@ export function busParams(cfg: ArchConfig, programWords: number): BusParams {
     param: a.paramEntryBytes,
     out: a.outEntryBytes,
   });
-  return { bus, busBytes: cfg.dram.busBytes, entries };
+  const board = bus.slave === 'board' ? boardRun(programWords, run) : undefined;
+  return { bus, busBytes: cfg.dram.busBytes, entries, board };
 }

@@ -11,7 +11,12 @@
  * the core's: the shell runs from cycle -1 (the cycle the core's start pulse
  * is high); the program fetch has finished before it (the instruction memory
  * holds the whole program, config.bus.fetchWords words at most).
+ *
+ * With the board slave (bus.slave 'board', sim/bus/board-slave.ts) the AR register waits for ARREADY (the next
+ * burst is cut only once it is free: ar_free), burst addresses are bus addresses (DATA_BASE + the core's: the
+ * 4 KiB cuts fall where the shell makes them) and the beats come when the slave sends them.
  */
+import { GMEM, type BoardSlave } from './board-slave.js';
 import type { BusParams } from './params.js';
 
 interface Burst {
@@ -45,23 +50,41 @@ export class ReadPath {
   private head = 0;
   private lastBeat = -Infinity;
   private respNext = false;
+  // board slave: the AR register (ARVALID, address, beats) and the base of the core's addresses
+  private arValid = false;
+  private arAddr = 0;
+  private arBeats = 0;
+  private readonly base: number;
 
-  constructor(private readonly p: BusParams) {}
+  constructor(
+    private readonly p: BusParams,
+    private readonly slave?: BoardSlave,
+  ) {
+    this.base = slave ? p.board!.dataBase : 0;
+  }
+
+  /** m_axi_gmem's ARVALID this cycle (the board slave's arbitration reads it) */
+  get arValidNow(): boolean {
+    return this.arValid;
+  }
 
   /** Start of cycle t: what the core sees from the registers. */
   begin(): void {
-    this.issueNow = this.act && this.outstanding < this.p.bus.readOutstanding;
+    const arFree = !this.slave || !this.arValid || this.slave.arReadyGmem;
+    this.issueNow = this.act && arFree && this.outstanding < this.p.bus.readOutstanding;
     this.ready = !this.act || (this.issueNow && this.sLeft === this.burstBeats());
     this.coreBeat = this.respNext;
   }
 
   /** Nothing in flight. */
   get idle(): boolean {
+    if (this.slave) return !this.act && !this.arValid && this.outstanding === 0 && !this.respNext;
     return !this.act && this.head === this.bursts.length && !this.respNext;
   }
 
   /** End of cycle t: the core offered `offer` (accepted when `ready`). */
   end(t: number, offer: ReadRequest | undefined): void {
+    if (this.slave) return this.endBoard(t, offer, this.slave);
     if (this.issueNow) {
       const len = this.burstBeats();
       this.bursts.push({ ar: t + 1, beats: len, received: 0 });
@@ -91,6 +114,29 @@ export class ReadPath {
         }
       }
     }
+  }
+
+  /** end() with the board slave: the AR register handshakes when the slave is free, beats come from the slave. */
+  private endBoard(t: number, offer: ReadRequest | undefined, slave: BoardSlave): void {
+    if (this.arValid && slave.arReadyGmem) slave.acceptRead(t, GMEM, this.arAddr, this.arBeats);
+    if (this.issueNow) {
+      const len = this.burstBeats();
+      this.arValid = true;
+      this.arAddr = this.sAddr;
+      this.arBeats = len;
+      this.sAddr += len * 2 ** this.sSize;
+      this.sLeft -= len;
+      this.outstanding++;
+      if (this.sLeft === 0) this.act = false;
+    } else if (slave.arReadyGmem) this.arValid = false;
+    if (this.ready && offer) {
+      this.act = offer.beats !== 0;
+      this.sAddr = this.base + offer.addr;
+      this.sLeft = offer.beats;
+      this.sSize = offer.size;
+    }
+    this.respNext = slave.beatTo === GMEM;
+    if (this.respNext && slave.beatLast) this.outstanding--;
   }
 
   /** Beats of the burst the splitter would issue now: up to readBurst, up to the 4 KiB boundary. */

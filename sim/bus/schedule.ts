@@ -10,11 +10,13 @@ import { U_COMPUTE, U_HALT, U_LOAD, U_STORE, type PreparedProgram } from '../pre
 import { budgetError, deadlockError, TokenTimes, type Schedule } from '../schedule.js';
 import { UnitTimeline } from '../timing.js';
 import type { LoadInst, StoreInst } from '../../isa/index.js';
+import type { BusRun } from '../../arch/index.js';
 import { busParams, type BusParams } from './params.js';
-import { ReadPath, type ReadRequest } from './read-path.js';
-import { InstructionRing } from './stream-ring.js';
+import { beginBusCycle, busPaths, busPathsIdle, type BusPaths } from './paths.js';
+import type { ReadPath, ReadRequest } from './read-path.js';
+import type { RingModel } from './stream-ring.js';
 import { LoadTraffic, StoreTraffic } from './traffic.js';
-import { WritePath } from './write-path.js';
+import type { WritePath } from './write-path.js';
 
 interface DmaState {
   inst: number;
@@ -38,8 +40,9 @@ class BusScheduler {
   private readonly head = [0, 0, 0];
   private readonly Q: number[];
   private readonly dma: (DmaState | undefined)[] = [undefined, undefined, undefined];
+  readonly paths: BusPaths;
   /** the streaming shell's instruction ring (bus.stream), else every word is there from cycle 1 */
-  private readonly ring: InstructionRing | undefined;
+  private readonly ring: RingModel | undefined;
   private pc = 0;
   private halted = false;
 
@@ -52,8 +55,10 @@ class BusScheduler {
     this.S = new Float64Array(n).fill(NaN);
     this.E = new Float64Array(n).fill(NaN);
     this.dramWait = new Float64Array(n);
-    this.read = new ReadPath(bp);
-    this.write = new WritePath(bp);
+    this.paths = busPaths(bp, n);
+    this.read = this.paths.read;
+    this.write = this.paths.write;
+    this.ring = this.paths.ring;
     this.timeline = new UnitTimeline(p.arch);
     this.pos = new Int32Array(n);
     for (let i = 0; i < n; i++) {
@@ -64,7 +69,6 @@ class BusScheduler {
       }
     }
     this.Q = [p.cfg.queues.load, p.cfg.queues.compute, p.cfg.queues.store];
-    this.ring = bp.bus.stream ? new InstructionRing(bp, n) : undefined;
   }
 
   get finished(): boolean {
@@ -73,15 +77,15 @@ class BusScheduler {
 
   /** One cycle; returns whether anything changed. */
   step(t: number): boolean {
-    this.read.begin();
-    this.write.begin();
+    beginBusCycle(this.paths, t, this.pc);
     let progress = this.fetch(t);
     if (this.placeCompute()) progress = true;
     const offer = this.loadUnit(t);
     if (offer.progress) progress = true;
     if (this.storeUnit(t)) progress = true;
     this.read.end(t, offer.request);
-    return progress || !this.read.idle || !this.write.idle;
+    this.ring?.end(t);
+    return progress || !busPathsIdle(this.paths, this.pc);
   }
 
   /** The cycle after `t` at which something can happen again (Infinity: never), when nothing is in flight. */
@@ -251,8 +255,8 @@ class BusScheduler {
 }
 
 /** The schedule of a program with the bus model of its config's `bus` section. */
-export function computeBusSchedule(p: PreparedProgram, maxCycles: number): Schedule {
-  const m = new BusScheduler(p, busParams(p.cfg, p.count));
+export function computeBusSchedule(p: PreparedProgram, maxCycles: number, run?: Partial<BusRun>): Schedule {
+  const m = new BusScheduler(p, busParams(p.cfg, p.count, run));
   for (let t = -1; ; t++) {
     if (t > maxCycles) throw budgetError(maxCycles);
     const busy = m.step(t);
@@ -267,5 +271,15 @@ export function computeBusSchedule(p: PreparedProgram, maxCycles: number): Sched
   for (let i = 0; i < p.count; i++) if (m.E[i]! > T) T = m.E[i]!;
   m.checkTokens();
   if (T > maxCycles) throw budgetError(maxCycles);
-  return { dispatch: m.D, start: m.S, end: m.E, cycles: T, dramWait: m.dramWait };
+  const slave = m.paths.slave;
+  return {
+    dispatch: m.D,
+    start: m.S,
+    end: m.E,
+    cycles: T,
+    dramWait: m.dramWait,
+    ...(slave
+      ? { board: { flashNext: slave.flashNext, flashBytes: slave.flashBytes, flashCommands: slave.flashCommands } }
+      : {}),
+  };
 }

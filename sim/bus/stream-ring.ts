@@ -18,9 +18,22 @@
  * engine from the dispatch cycles it has so far.
  */
 import { streamBurstWords } from '../../arch/index.js';
+import { INSN, type BoardSlave } from './board-slave.js';
 import type { BusParams } from './params.js';
 
-export class InstructionRing {
+/** The ring as fetch and the bus step see it: evaluated lazily (the deterministic slave) or stepped (the board's). */
+export interface RingModel {
+  /** The first cycle in which fetch may dispatch instruction i, as far as the ring decides (Infinity: not known yet). */
+  ready(i: number, D: Float64Array): number;
+  /** Start of cycle t; `lo` words have been dispatched before it (s_lo). */
+  begin(t: number, lo: number): void;
+  /** End of cycle t. */
+  end(t: number): void;
+  /** Something in flight or about to be requested once `lo` words are dispatched. */
+  busy(lo: number): boolean;
+}
+
+export class InstructionRing implements RingModel {
   /** words per refill burst */
   readonly burstWords: number;
   /** AXI beats per 128-bit word */
@@ -50,6 +63,12 @@ export class InstructionRing {
     return Math.max(i === 0 ? 0 : D[i - 1]!, arrival) + 1;
   }
 
+  begin(): void {}
+  end(): void {}
+  busy(): boolean {
+    return false;
+  }
+
   private decide(b: number, D: Float64Array): void {
     const C = this.burstWords;
     const n = Math.min(C, this.count - b * C);
@@ -58,5 +77,78 @@ export class InstructionRing {
     const t = Math.max(-1, this.lastBeat + 1, m > 0 ? D[m - 1]! + 1 : -1);
     this.issue.push(t);
     this.lastBeat = t + this.latency + n * this.beatsPerWord;
+  }
+}
+
+/**
+ * The ring's refill on the board slave (bus.slave 'board'), stepped cycle by cycle with the read path, since its
+ * bursts wait for the slave the LOADs share (rtl-gen/shell/top.ts `streamRefill`, register by register): s_issue
+ * when no burst is in flight, words are left and their slots are free (s_rq + n <= s_lo + W); the AR register
+ * held until m_axi_insn's ARREADY; a word counted (s_wp) the cycle after its last beat, dispatched at the earliest
+ * the cycle after that.
+ */
+export class BoardRing implements RingModel {
+  private readonly burstWords: number;
+  private readonly beatsPerWord: number;
+  private readonly words: number;
+  private readonly base: number;
+  /** per word: the first cycle s_wp counts it */
+  private readonly granted: Float64Array;
+  private rq = 0;
+  private wp = 0;
+  private beat = 0;
+  private busyBurst = false;
+  private arValid = false;
+  private arAddr = 0;
+  private arBeats = 0;
+  private issueNow = false;
+
+  constructor(
+    p: BusParams,
+    private readonly count: number,
+    private readonly slave: BoardSlave,
+  ) {
+    this.words = p.bus.fetchWords;
+    this.burstWords = streamBurstWords(this.words, p.busBytes);
+    this.beatsPerWord = 16 / p.busBytes;
+    this.base = p.board!.programBase;
+    this.granted = new Float64Array(count).fill(Infinity);
+  }
+
+  ready(i: number, D: Float64Array): number {
+    return Math.max(i === 0 ? 0 : D[i - 1]!, this.granted[i]!) + 1;
+  }
+
+  begin(_t: number, lo: number): void {
+    this.issueNow = !this.busyBurst && this.canIssue(lo);
+  }
+
+  end(t: number): void {
+    const slave = this.slave;
+    if (this.arValid && slave.arReadyInsn) slave.acceptRead(t, INSN, this.arAddr, this.arBeats);
+    if (this.issueNow) {
+      const n = Math.min(this.burstWords, this.count - this.rq);
+      this.arValid = true;
+      this.busyBurst = true;
+      this.arAddr = this.base + this.rq * 16;
+      this.arBeats = n * this.beatsPerWord;
+      this.rq += n;
+    } else if (slave.arReadyInsn) this.arValid = false;
+    if (slave.beatTo === INSN) {
+      if (++this.beat === this.beatsPerWord) {
+        this.beat = 0;
+        this.granted[this.wp++] = t + 1;
+      }
+      if (slave.beatLast) this.busyBurst = false;
+    }
+  }
+
+  busy(lo: number): boolean {
+    return this.arValid || this.busyBurst || this.canIssue(lo);
+  }
+
+  private canIssue(lo: number): boolean {
+    const n = Math.min(this.burstWords, this.count - this.rq);
+    return this.rq !== this.count && this.rq + n <= lo + this.words;
   }
 }

@@ -9,8 +9,10 @@
  * the beat (and the core). The slave takes W every cycle and answers a burst
  * `writeLatency` cycles after the later of its AW and its last beat, in order,
  * one B per cycle; the core's write response is the cycle after the STORE's
- * last B.
+ * last B. With the board slave (sim/bus/board-slave.ts) AW waits for AWREADY (a closing beat waits for a free AW
+ * register: aw_free), W for WREADY, and B comes when the slave sends it.
  */
+import type { BoardSlave } from './board-slave.js';
 import type { BusParams } from './params.js';
 
 export class WritePath {
@@ -37,7 +39,10 @@ export class WritePath {
   private lastB = -Infinity;
   private readonly beatBytes: number;
 
-  constructor(private readonly p: BusParams) {
+  constructor(
+    private readonly p: BusParams,
+    private readonly slave?: BoardSlave,
+  ) {
     this.beatBytes = 2 ** p.entries[3]!.size;
   }
 
@@ -59,25 +64,16 @@ export class WritePath {
     const known = this.hLast || pageEnd || cap || valid;
     const close = this.hLast || pageEnd || cap || !contig;
     const qFull = this.queued === bus.writeBurst;
-    const move = this.hv && known && !qFull && (!close || this.bOut < bus.writeOutstanding);
+    const awReady = this.slave ? this.slave.awReady : true;
+    const awFree = !this.awValid || awReady;
+    const move = this.hv && known && !qFull && (!close || (awFree && this.bOut < bus.writeOutstanding));
     const ready = !this.hv || move;
     // the channels this cycle: AW (held from last cycle), the W buffer's head, a due B
-    if (this.awValid) this.awAt.push(t);
-    if (this.queued > 0) {
-      this.queued--;
-      if (this.wq.shift()) this.wLastAt.push(t);
-    }
-    this.schedule();
-    let bHs = false;
-    if (this.bNext < this.bDue.length && this.bDue[this.bNext]! <= t && t > this.lastB) {
-      bHs = true;
-      this.lastB = t;
-      this.bNext++;
-    }
+    const bHs = this.slave ? this.boardChannels(this.slave) : this.channels(t);
     // register updates (every right-hand side is this cycle's register value)
     const closing = move && close;
     const closingLast = closing && this.hLast;
-    this.awValid = closing;
+    this.awValid = closing || (this.awValid && !awReady);
     if (move) {
       this.bCnt = close ? 0 : this.bCnt + 1;
       this.wq.push(close);
@@ -92,6 +88,35 @@ export class WritePath {
     if (this.response) this.lastPend = false;
     else if (closingLast) this.lastPend = true;
     return ready;
+  }
+
+  /** The deterministic slave's channels in cycle t: AW and W always ready, B when due; returns the B handshake. */
+  private channels(t: number): boolean {
+    if (this.awValid) this.awAt.push(t);
+    if (this.queued > 0) {
+      this.queued--;
+      if (this.wq.shift()) this.wLastAt.push(t);
+    }
+    this.schedule();
+    if (this.bNext < this.bDue.length && this.bDue[this.bNext]! <= t && t > this.lastB) {
+      this.lastB = t;
+      this.bNext++;
+      return true;
+    }
+    return false;
+  }
+
+  /** The board slave's channels this cycle (its begin() ran): AW when it is ready, W once its AW is in, its B. */
+  private boardChannels(slave: BoardSlave): boolean {
+    const awHs = this.awValid && slave.awReady;
+    let wLast = false;
+    if (this.queued > 0 && slave.wReady) {
+      this.queued--;
+      wLast = this.wq.shift()!;
+    }
+    const bHs = slave.bValid;
+    slave.endWrite(awHs, wLast);
+    return bHs;
   }
 
   /** Bursts whose AW and last beat have both been seen get their B cycle. */

@@ -4,7 +4,8 @@
  * instruction's dispatch D, start S and end E as they happen.
  */
 import type { Program } from '../../isa/index.js';
-import type { BusParams, ReadPath, ReadRequest, WritePath } from '../bus/index.js';
+import type { BusParams, ReadPath, ReadRequest, RingModel, WritePath } from '../bus/index.js';
+import type { BusPaths } from '../bus/index.js';
 import { emptyCounters, type Counters } from '../counters.js';
 import type { Scratchpads } from '../memory.js';
 import { simOpOf, type CycleBehaviour } from '../ops/index.js';
@@ -18,6 +19,8 @@ export interface CycleBus {
   params: BusParams;
   read: ReadPath;
   write: WritePath;
+  ring: RingModel | undefined;
+  paths: BusPaths;
   /** the LOAD unit's row request this cycle */
   offer: ReadRequest | undefined;
   /** the STORE unit stepped the write path this cycle */

@@ -13,7 +13,9 @@ import { finishCounters, type Counters, type UnitCounters } from '../counters.js
 import type { Scratchpads } from '../memory.js';
 import { U_COMPUTE, U_HALT, type PreparedProgram } from '../prepare.js';
 import { budgetError, deadlockError } from '../schedule.js';
-import { busParams, ReadPath, WritePath } from '../bus/index.js';
+import type { BusRun } from '../../arch/index.js';
+import type { BoardRunEnd } from '../schedule.js';
+import { beginBusCycle, busParams, busPaths, busPathsIdle } from '../bus/index.js';
 import { ArrayUnit } from './array.js';
 import { CycleContext, type CycleBus, type UnitState } from './context.js';
 import { FetchUnit, type FetchState } from './fetch.js';
@@ -59,6 +61,8 @@ export interface CycleRunOptions {
   maxCycles: number;
   /** model the config's bus section (sim/bus/): fetch, LOAD and STORE through the shell's read and write paths */
   bus?: boolean;
+  /** the board slave's run (bus.slave 'board') */
+  busRun?: Partial<BusRun>;
   keepTrace: boolean;
   onCycle?: (s: CycleSnapshot) => void;
 }
@@ -70,6 +74,7 @@ export interface CycleRunResult {
   end: Float64Array;
   counters: Counters;
   trace?: CycleSnapshot[];
+  board?: BoardRunEnd;
 }
 
 /** The machine: its units and what they share. */
@@ -97,7 +102,7 @@ class CycleMachine {
   /** One cycle of every unit, in the order their decisions depend on; returns whether anything progressed. */
   step(t: number): boolean {
     const bus = this.ctx.bus;
-    if (bus) busBegin(bus);
+    if (bus) busBegin(bus, t, this.fetch.pc);
     let progress = this.fetch.step(t);
     if (this.load.step(t)) progress = true;
     if (this.store.step(t)) progress = true;
@@ -129,7 +134,7 @@ class CycleMachine {
   /** Nothing in flight on the bus (always, without the bus model). */
   get busIdle(): boolean {
     const bus = this.ctx.bus;
-    return !bus || (bus.read.idle && bus.write.idle);
+    return !bus || busPathsIdle(bus.paths, this.fetch.pc);
   }
 
   get busy(): boolean {
@@ -175,9 +180,8 @@ class CycleMachine {
   }
 }
 
-function busBegin(bus: CycleBus): void {
-  bus.read.begin();
-  bus.write.begin();
+function busBegin(bus: CycleBus, t: number, lo: number): void {
+  beginBusCycle(bus.paths, t, lo);
   bus.offer = undefined;
   bus.wrote = false;
 }
@@ -186,19 +190,23 @@ function busBegin(bus: CycleBus): void {
 function busEnd(bus: CycleBus, t: number): void {
   if (!bus.wrote) bus.write.cycle(t, false, 0, false);
   bus.read.end(t, bus.offer);
+  bus.ring?.end(t);
 }
 
-function newBus(p: PreparedProgram): CycleBus {
-  const params = busParams(p.cfg, p.count);
+function newBus(p: PreparedProgram, run: Partial<BusRun> | undefined): CycleBus {
+  const params = busParams(p.cfg, p.count, run);
+  const paths = busPaths(params, p.count);
   const bus: CycleBus = {
     params,
-    read: new ReadPath(params),
-    write: new WritePath(params),
+    read: paths.read,
+    write: paths.write,
+    ring: paths.ring,
+    paths,
     offer: undefined,
     wrote: false,
   };
   // the shell's first cycle of the run is the one in which the core's start pulse is high
-  busBegin(bus);
+  busBegin(bus, -1, 0);
   busEnd(bus, -1);
   return bus;
 }
@@ -217,7 +225,7 @@ export function runCycleEngine(
   sp: Scratchpads,
   opts: CycleRunOptions,
 ): CycleRunResult {
-  const m = new CycleMachine(p, program, dram, sp, opts.bus && p.cfg.bus ? newBus(p) : undefined);
+  const m = new CycleMachine(p, program, dram, sp, opts.bus && p.cfg.bus ? newBus(p, opts.busRun) : undefined);
   const { ctx } = m;
   const trace: CycleSnapshot[] | undefined = opts.keepTrace ? [] : undefined;
   const wantSnap = opts.keepTrace || opts.onCycle !== undefined;
@@ -256,5 +264,8 @@ export function runCycleEngine(
   finishCounters(c, p, program, ctx.S, ctx.E);
   const result: CycleRunResult = { cycles: T, dispatch: ctx.D, start: ctx.S, end: ctx.E, counters: c };
   if (trace) result.trace = trace;
+  const slave = ctx.bus?.paths.slave;
+  if (slave)
+    result.board = { flashNext: slave.flashNext, flashBytes: slave.flashBytes, flashCommands: slave.flashCommands };
   return result;
 }

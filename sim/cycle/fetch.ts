@@ -2,7 +2,7 @@
  * Fetch and dispatch: one instruction per cycle from cycle 1, in order, into its unit's queue; HALT stops it.
  * With a streaming shell (bus.stream) a word is dispatched once the instruction ring holds it.
  */
-import { InstructionRing } from '../bus/index.js';
+import type { RingModel } from '../bus/index.js';
 import { U_HALT } from '../prepare.js';
 import type { CycleContext } from './context.js';
 
@@ -15,11 +15,10 @@ export class FetchUnit {
   dispatched = -1;
   state: FetchState = 'idle';
 
-  private readonly ring: InstructionRing | undefined;
+  private readonly ring: RingModel | undefined;
 
   constructor(private readonly ctx: CycleContext) {
-    const bus = ctx.bus?.params;
-    this.ring = bus?.bus.stream ? new InstructionRing(bus, ctx.p.count) : undefined;
+    this.ring = ctx.bus?.ring;
   }
 
   /** Queue lengths as left by earlier cycles decide; returns whether fetch made progress. */

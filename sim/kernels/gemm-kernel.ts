@@ -2,7 +2,8 @@
  * The WebAssembly SIMD GEMM kernel (sim/kernels/gemm.wat, built to
  * dist/sim/kernels/gemm.wasm by `npm run build`) behind a typed-array
  * interface: it copies one GEMM instruction's INP, WGT and ACC regions into
- * its memory (stage), runs (compute), and copies ACC back (unstage). It
+ * its memory (stage), runs (compute), and copies ACC back (unstage); a
+ * tap-packed GEMM (taps = 1) is gathered into an ordinary one first. It
  * computes exact i32 sums in its own order, so the caller must only use it
  * where the fast engine's no-overflow bound holds (the checked, pass-by-pass
  * JavaScript path handles the rest and names the overflowing lane).
@@ -11,7 +12,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { builtFile, type DerivedArch } from '../../arch/index.js';
-import { gemmPassCount, type GemmInst, type Instruction } from '../../isa/index.js';
+import {
+  gemmBlocks,
+  gemmPassCount,
+  passRowTaps,
+  rowNibbleShift,
+  type GemmInst,
+  type Instruction,
+} from '../../isa/index.js';
+import { InstructionMemo } from '../instruction-memo.js';
 import type { MemoryShape, Scratchpads } from '../memory.js';
 
 /** The exports of gemm.wat. */
@@ -43,9 +52,38 @@ export interface KernelExports {
     wp: number,
     pdir: number,
   ): void;
+  gemmTapped(
+    inp: number,
+    inH: number,
+    inW: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+    outH: number,
+    outW: number,
+    n: number,
+    sext: number,
+    acc: number,
+    accumulate: number,
+    pshift: number,
+    pstart: number,
+    pact: number,
+    packed: number,
+    wide: number,
+    hp: number,
+    wp: number,
+    pdir: number,
+    passes: number,
+    ntaps: number,
+    taps: number,
+    tmul: number,
+    cols: number,
+  ): void;
   zero(dst: number, len: number): void;
   absmax(src: number, len: number): number;
   unpack4(src: number, stride: number, rowBytes: number, rows: number, dst: number, signed: number): void;
+  replicate(dst: number, entries: number, n: number, idx: number): void;
   pack4(src: number, rowBytes: number, rows: number, dst: number, stride: number): void;
   requant(
     acc: number,
@@ -93,8 +131,10 @@ const CHUNK = 16;
 const PAGE = 65536;
 /** Must match the memory import of gemm.wat (1 GiB). */
 export const MAX_PAGES = 16384;
-/** Arguments of one staged GEMM: 6 for pack, 24 for gemm. */
-export const STAGED_ARGS = 30;
+/** Arguments of one staged GEMM: its kind (GEMM or TAPPED), 6 for pack, 24 for gemm or 26 for gemmTapped. */
+export const STAGED_ARGS = 33;
+const GEMM = 0;
+const TAPPED = 1;
 
 /** N x N MACs of all of g's passes and pixels: the work the kernel does (lanes padded to 16 below 16). */
 export function gemmArrayMacs(g: GemmInst, a: Pick<DerivedArch, 'rows' | 'cols'>): number {
@@ -108,8 +148,8 @@ export function gemmArrayMacs(g: GemmInst, a: Pick<DerivedArch, 'rows' | 'cols'>
  * quicker in the kernel, an 8-lane one needs about 30 k MACs.
  */
 export function kernelTakes(g: GemmInst, a: Pick<DerivedArch, 'rows' | 'cols'>): boolean {
-  // the kernel runs square arrays' ordinary GEMMs (tap-packed ones have their own JavaScript kernel)
-  if (a.rows !== a.cols || g.taps) return false;
+  // the kernel runs square arrays' GEMMs (rectangular ones stay in the JavaScript kernels)
+  if (a.rows !== a.cols) return false;
   return gemmArrayMacs(g, a) >= (a.rows >= CHUNK ? 4096 : 32768);
 }
 
@@ -139,17 +179,65 @@ export interface StagedGemm {
   inPlace: boolean;
 }
 
+/** The zero-bordered image the kernel widens a GEMM's tile into: it covers the tile and every window. */
+function borderedImage(g: GemmInst): { hp: number; wp: number } {
+  return {
+    hp: Math.max(g.pad_top + g.in_h, (g.out_h - 1) * g.stride_h + g.kernel_h),
+    wp: Math.max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.kernel_w),
+  };
+}
+
+/**
+ * A tap-packed GEMM's tap table as the kernel's gather reads it (gemm.wat
+ * gemmTapped), on an array of R rows (lanes: R padded to 16): per kernel tap
+ * some row reads, in pass order, its pass and the byte offset of its entry
+ * from a pixel's window origin in the bordered image (words), and per lane
+ * the factor of the row that reads it there (its product factor, 16 for a
+ * high-nibble lane) or 0 (factors). From passRowTaps and rowNibbleShift.
+ */
+interface TapTable {
+  count: number;
+  words: Int32Array;
+  factors: Int16Array;
+}
+
+function newTapTable(g: GemmInst, R: number): TapTable {
+  const lanes = Math.max(CHUNK, R);
+  const taps = g.kernel_h * g.kernel_w;
+  const { wp } = borderedImage(g);
+  const words = new Int32Array(2 * taps);
+  const factors = new Int16Array(taps * lanes);
+  let e = 0;
+  for (let q = 0, passes = gemmPassCount(g, R); q < passes; q++) {
+    const rowTaps = passRowTaps(g, R, q);
+    for (const tap of new Set(rowTaps)) {
+      if (tap < 0) continue;
+      words[2 * e] = q;
+      words[2 * e + 1] = (Math.floor(tap / g.kernel_w) * wp + (tap % g.kernel_w)) * lanes * 2;
+      for (let r = 0; r < R; r++) if (rowTaps[r] === tap) factors[e * lanes + r] = 2 ** rowNibbleShift(g, r);
+      e++;
+    }
+  }
+  return { count: e, words: words.subarray(0, 2 * e), factors: factors.subarray(0, e * lanes) };
+}
+
+/** Once per instruction: a program's GEMMs run again in every simulation of it. */
+const tapTables = new InstructionMemo(newTapTable);
+
 /**
  * Kernel memory one GEMM needs from `base` on: offsets of its regions. Direct
  * (its INP, WGT and ACC are resident scratchpads, read and written in place):
- * no copies of those.
+ * no copies of those. A tap-packed GEMM also needs its tap table and the
+ * gathered entries (one per pass and pixel).
  */
-function layout(g: GemmInst, lanes: number, base: number, direct: boolean) {
-  const passes = g.ci_blocks * g.kernel_h * g.kernel_w;
+function layout(g: GemmInst, n: number, lanes: number, base: number, direct: boolean) {
+  const passes = gemmPassCount(g, n);
+  const blocks = gemmBlocks(g);
   const pairs = passes * (lanes / 2);
-  // the zero-bordered image covers the tile and every window (padding on all sides)
-  const hp = Math.max(g.pad_top + g.in_h, (g.out_h - 1) * g.stride_h + g.kernel_h);
-  const wp = Math.max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.kernel_w);
+  const pixels = g.out_h * g.out_w;
+  const taps = g.taps ? tapTables.get(g, n) : undefined;
+  const ntaps = taps ? taps.count : 0;
+  const { hp, wp } = borderedImage(g);
   let at = base;
   const take = (bytes: number) => {
     const off = at;
@@ -158,16 +246,21 @@ function layout(g: GemmInst, lanes: number, base: number, direct: boolean) {
   };
   return {
     passes,
+    blocks,
+    taps,
     hp,
     wp,
-    inp: direct ? 0 : take(g.ci_blocks * g.in_h * g.in_w * lanes),
+    inp: direct ? 0 : take(blocks * g.in_h * g.in_w * lanes),
     wgt: direct ? 0 : take(passes * lanes * lanes),
-    acc: direct ? 0 : take(g.out_h * g.out_w * lanes * 4),
+    acc: direct ? 0 : take(pixels * lanes * 4),
     pstart: take((passes + 1) * 4),
     pact: take(pairs * 4),
     packed: take(pairs * lanes * 4),
-    wide: take(g.ci_blocks * hp * wp * lanes * 2),
+    wide: take(blocks * hp * wp * lanes * 2),
     pdir: take(pairs * 4),
+    tapWords: take(ntaps * 8),
+    tapFactors: take(ntaps * lanes * 2),
+    cols: take(passes * pixels * lanes * 2),
     total: at,
   };
 }
@@ -204,6 +297,7 @@ export class GemmKernel implements GemmCore {
   readonly x: KernelExports;
   private u8 = new Uint8Array(0);
   private i8 = new Int8Array(0);
+  private i16 = new Int16Array(0);
   private i32 = new Int32Array(0);
   /** where a GEMM's work regions start: after the resident memories of the current run */
   private workBase = 0;
@@ -231,6 +325,7 @@ export class GemmKernel implements GemmCore {
     if (this.u8.byteLength !== mem.buffer.byteLength) {
       this.u8 = new Uint8Array(mem.buffer);
       this.i8 = new Int8Array(mem.buffer);
+      this.i16 = new Int16Array(mem.buffer);
       this.i32 = new Int32Array(mem.buffer);
     }
     return true;
@@ -270,16 +365,17 @@ export class GemmKernel implements GemmCore {
   }
 
   /**
-   * The arguments of g's pack and gemm calls. Its INP, WGT (and ACC when it
-   * accumulates) are copied into kernel memory, except when they are this
-   * kernel's resident scratchpads with at least 16 lanes: then the kernel
-   * reads and writes them in place. Undefined when memory cannot grow that far.
+   * The arguments of g's pack and gemm (or gemmTapped) calls. Its INP, WGT
+   * (and ACC when it accumulates) are copied into kernel memory, except when
+   * they are this kernel's resident scratchpads with at least 16 lanes: then
+   * the kernel reads and writes them in place. Undefined when memory cannot
+   * grow that far.
    */
   stage(g: GemmInst, sp: Scratchpads, a: DerivedArch): StagedGemm | undefined {
     const n = a.rows; // square arrays only (kernelTakes)
     const lanes = Math.max(CHUNK, n);
     const direct = lanes === n && sp === this.residentSp;
-    const L = layout(g, lanes, this.workBase, direct);
+    const L = layout(g, n, lanes, this.workBase, direct);
     if (!this.reserve(L.total)) return undefined;
     const pixels = g.out_h * g.out_w;
     let inp = L.inp;
@@ -292,43 +388,56 @@ export class GemmKernel implements GemmCore {
     } else this.copyIn(g, sp, n, lanes, L);
     const sext = g.act_signed ? 16 - a.activationBits : 0;
     const args = this.args;
-    args[0] = wgt;
-    args[1] = L.passes;
-    args[2] = lanes;
-    args[3] = L.pstart;
-    args[4] = L.pact;
-    args[5] = L.packed;
-    args[6] = inp;
-    args[7] = g.in_h;
-    args[8] = g.in_w;
-    args[9] = g.ci_blocks;
-    args[10] = g.kernel_h;
-    args[11] = g.kernel_w;
-    args[12] = g.stride_h;
-    args[13] = g.stride_w;
-    args[14] = g.pad_top;
-    args[15] = g.pad_left;
-    args[16] = g.out_h;
-    args[17] = g.out_w;
-    args[18] = lanes;
-    args[19] = sext;
-    args[20] = acc;
-    args[21] = g.accumulate;
-    args[22] = g.pshift;
-    args[23] = L.pstart;
-    args[24] = L.pact;
-    args[25] = L.packed;
-    args[26] = L.wide;
-    args[27] = L.hp;
-    args[28] = L.wp;
-    args[29] = L.pdir;
+    args[0] = g.taps ? TAPPED : GEMM;
+    args[1] = wgt;
+    args[2] = L.passes;
+    args[3] = lanes;
+    args[4] = L.pstart;
+    args[5] = L.pact;
+    args[6] = L.packed;
+    args[7] = inp;
+    args[8] = g.in_h;
+    args[9] = g.in_w;
+    let k = 10;
+    if (!g.taps) {
+      args[k++] = g.ci_blocks;
+      args[k++] = g.kernel_h;
+      args[k++] = g.kernel_w;
+    }
+    args[k++] = g.stride_h;
+    args[k++] = g.stride_w;
+    args[k++] = g.pad_top;
+    args[k++] = g.pad_left;
+    args[k++] = g.out_h;
+    args[k++] = g.out_w;
+    args[k++] = lanes;
+    args[k++] = sext;
+    args[k++] = acc;
+    args[k++] = g.accumulate;
+    args[k++] = g.pshift;
+    args[k++] = L.pstart;
+    args[k++] = L.pact;
+    args[k++] = L.packed;
+    args[k++] = L.wide;
+    args[k++] = L.hp;
+    args[k++] = L.wp;
+    args[k++] = L.pdir;
+    if (L.taps) {
+      this.i32.set(L.taps.words, L.tapWords / 4);
+      this.i16.set(L.taps.factors, L.tapFactors / 2);
+      args[k++] = L.passes;
+      args[k++] = L.taps.count;
+      args[k++] = L.tapWords;
+      args[k++] = L.tapFactors;
+      args[k] = L.cols;
+    }
     return { args, accIndex: acc / 4, accAddr: g.acc_addr, pixels, lanes, n, inPlace: direct };
   }
 
   /** Copy g's INP, WGT (and ACC when it accumulates) into its regions of kernel memory (16 lanes at least). */
   private copyIn(g: GemmInst, sp: Scratchpads, n: number, lanes: number, L: ReturnType<typeof layout>): void {
     const { u8, i8, i32 } = this;
-    const inpEntries = g.ci_blocks * g.in_h * g.in_w;
+    const inpEntries = L.blocks * g.in_h * g.in_w;
     const wgtRows = L.passes * n;
     const pixels = g.out_h * g.out_w;
     if (lanes === n) {
@@ -354,34 +463,64 @@ export class GemmKernel implements GemmCore {
   /** ACC[acc_addr ..] (+)= the GEMM's sums << pshift, in kernel memory. */
   static compute(x: KernelExports, args: Int32Array): void {
     const a = args;
-    x.pack(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
+    x.pack(a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!);
     // spelled out: a spread call over a typed array is a slow generic path, once per GEMM
-    x.gemm(
-      a[6]!,
-      a[7]!,
-      a[8]!,
-      a[9]!,
-      a[10]!,
-      a[11]!,
-      a[12]!,
-      a[13]!,
-      a[14]!,
-      a[15]!,
-      a[16]!,
-      a[17]!,
-      a[18]!,
-      a[19]!,
-      a[20]!,
-      a[21]!,
-      a[22]!,
-      a[23]!,
-      a[24]!,
-      a[25]!,
-      a[26]!,
-      a[27]!,
-      a[28]!,
-      a[29]!,
-    );
+    if (a[0] === TAPPED)
+      x.gemmTapped(
+        a[7]!,
+        a[8]!,
+        a[9]!,
+        a[10]!,
+        a[11]!,
+        a[12]!,
+        a[13]!,
+        a[14]!,
+        a[15]!,
+        a[16]!,
+        a[17]!,
+        a[18]!,
+        a[19]!,
+        a[20]!,
+        a[21]!,
+        a[22]!,
+        a[23]!,
+        a[24]!,
+        a[25]!,
+        a[26]!,
+        a[27]!,
+        a[28]!,
+        a[29]!,
+        a[30]!,
+        a[31]!,
+        a[32]!,
+      );
+    else
+      x.gemm(
+        a[7]!,
+        a[8]!,
+        a[9]!,
+        a[10]!,
+        a[11]!,
+        a[12]!,
+        a[13]!,
+        a[14]!,
+        a[15]!,
+        a[16]!,
+        a[17]!,
+        a[18]!,
+        a[19]!,
+        a[20]!,
+        a[21]!,
+        a[22]!,
+        a[23]!,
+        a[24]!,
+        a[25]!,
+        a[26]!,
+        a[27]!,
+        a[28]!,
+        a[29]!,
+        a[30]!,
+      );
   }
 
   /** Copy a computed GEMM's ACC back into the scratchpad. */

@@ -2,7 +2,7 @@
 export const STATE = 0;
 /** the staged GEMM's arguments start here (STAGED_ARGS of them) */
 export const ARGS_AT = 1;
-export const CONTROL_INTS = 32;
+export const CONTROL_INTS = 40;
 
 /** helper states: STARTING until its instance is ready; JOB posted by the main thread; DONE/ERROR by the helper */
 export const STARTING = 0;

@@ -213,30 +213,20 @@
         (i32.mul (i32.rem_u (local.get $k) (local.get $out_w)) (local.get $sw)))
       (i32.shl (local.get $n) (i32.const 1))))
 
-  ;; One GEMM instruction over all out_h x out_w pixels (pack must have run on its
-  ;; weights). hp x wp is the zero-bordered image (the caller sizes it to cover
-  ;; every window: hp >= (out_h - 1)*sh + kh, wp >= (out_w - 1)*sw + kw).
-  (func (export "gemm")
-    (param $inp i32) (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
-    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
-    (param $out_h i32) (param $out_w i32) (param $n i32) (param $sext i32)
-    (param $acc i32) (param $accumulate i32) (param $pshift i32)
-    (param $pstart i32) (param $pact i32) (param $packed i32)
-    (param $wide i32) (param $hp i32) (param $wp i32) (param $pdir i32)
-    (local $passes i32) (local $npairs i32) (local $pixels i32) (local $k i32)
+  ;; The pixel loop of a GEMM over the widened image (pack and offsets done): every output
+  ;; pixel k of out_w per row reads its window from wide + origin(k), each nonzero pair z at
+  ;; pdir[z] from the origin, weights at packed; ACC (+)= the sums << pshift.
+  (func $core
+    (param $wide i32) (param $wp i32) (param $sh i32) (param $sw i32) (param $out_w i32) (param $pixels i32)
+    (param $n i32) (param $acc i32) (param $accumulate i32) (param $pshift i32)
+    (param $npairs i32) (param $packed i32) (param $pdir i32)
+    (local $k i32)
     (local $baseA i32) (local $baseB i32) (local $two i32) (local $chunk i32)
     (local $pa i32) (local $pe i32) (local $pw i32) (local $wstride i32) (local $addr i32)
     (local $sa v128) (local $sb v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
-    (local.set $passes (i32.mul (local.get $ci_blocks) (i32.mul (local.get $kh) (local.get $kw))))
-    (local.set $pixels (i32.mul (local.get $out_h) (local.get $out_w)))
-    (local.set $npairs (i32.load (i32.add (local.get $pstart) (i32.shl (local.get $passes) (i32.const 2)))))
     (local.set $wstride (i32.shl (local.get $n) (i32.const 2)))
-    (call $widen (local.get $inp) (local.get $n) (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
-      (local.get $pt) (local.get $pl) (local.get $hp) (local.get $wp) (local.get $sext) (local.get $wide))
-    (call $offsets (local.get $pstart) (local.get $pact) (local.get $pdir) (local.get $n)
-      (local.get $hp) (local.get $wp) (local.get $ci_blocks) (local.get $kh) (local.get $kw))
     (local.set $k (i32.const 0))
     (block $pixels_done
       (loop $pixel
@@ -307,6 +297,112 @@
             (local.set $chunk (i32.add (local.get $chunk) (i32.const 16)))
             (br $chunk_loop)))
         (local.set $k (i32.add (local.get $k) (i32.const 2)))
+        (br $pixel))))
+
+  ;; One GEMM instruction over all out_h x out_w pixels (pack must have run on its
+  ;; weights). hp x wp is the zero-bordered image (the caller sizes it to cover
+  ;; every window: hp >= (out_h - 1)*sh + kh, wp >= (out_w - 1)*sw + kw).
+  (func (export "gemm")
+    (param $inp i32) (param $in_h i32) (param $in_w i32) (param $ci_blocks i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (param $out_h i32) (param $out_w i32) (param $n i32) (param $sext i32)
+    (param $acc i32) (param $accumulate i32) (param $pshift i32)
+    (param $pstart i32) (param $pact i32) (param $packed i32)
+    (param $wide i32) (param $hp i32) (param $wp i32) (param $pdir i32)
+    (local $passes i32)
+    (local.set $passes (i32.mul (local.get $ci_blocks) (i32.mul (local.get $kh) (local.get $kw))))
+    (call $widen (local.get $inp) (local.get $n) (local.get $in_h) (local.get $in_w) (local.get $ci_blocks)
+      (local.get $pt) (local.get $pl) (local.get $hp) (local.get $wp) (local.get $sext) (local.get $wide))
+    (call $offsets (local.get $pstart) (local.get $pact) (local.get $pdir) (local.get $n)
+      (local.get $hp) (local.get $wp) (local.get $ci_blocks) (local.get $kh) (local.get $kw))
+    (call $core (local.get $wide) (local.get $wp) (local.get $sh) (local.get $sw) (local.get $out_w)
+      (i32.mul (local.get $out_h) (local.get $out_w)) (local.get $n) (local.get $acc) (local.get $accumulate)
+      (local.get $pshift) (i32.load (i32.add (local.get $pstart) (i32.shl (local.get $passes) (i32.const 2))))
+      (local.get $packed) (local.get $pdir)))
+
+  ;; Tap-packed GEMMs (taps = 1): every array row reads the input of its own kernel tap. The
+  ;; tile, widened and zero-bordered as for an ordinary GEMM (one channel block), is gathered
+  ;; into one entry per (pass, pixel) in cols whose lane r is what row r reads in that pass,
+  ;; times its product factor (16 for a high-nibble lane): then the GEMM is an ordinary 1 x 1
+  ;; GEMM with one block per pass over out_h x out_w entries, and runs the same pixel loop.
+  ;;   taps  per tap e (ntaps of them, in pass order): i32 pass, i32 byte offset of the tap's
+  ;;         entry from a pixel's window origin in wide
+  ;;   tmul  n i16 per tap e: lane r's factor when row r reads tap e in its pass, else 0
+  (func (export "gemmTapped")
+    (param $inp i32) (param $in_h i32) (param $in_w i32) (param $sh i32) (param $sw i32)
+    (param $pt i32) (param $pl i32) (param $out_h i32) (param $out_w i32) (param $n i32) (param $sext i32)
+    (param $acc i32) (param $accumulate i32) (param $pshift i32)
+    (param $pstart i32) (param $pact i32) (param $packed i32)
+    (param $wide i32) (param $hp i32) (param $wp i32) (param $pdir i32)
+    (param $passes i32) (param $ntaps i32) (param $taps i32) (param $tmul i32) (param $cols i32)
+    (local $pixels i32)
+    (local.set $pixels (i32.mul (local.get $out_h) (local.get $out_w)))
+    (call $widen (local.get $inp) (local.get $n) (local.get $in_h) (local.get $in_w) (i32.const 1)
+      (local.get $pt) (local.get $pl) (local.get $hp) (local.get $wp) (local.get $sext) (local.get $wide))
+    (call $gather (local.get $wide) (local.get $n) (local.get $wp) (local.get $sh) (local.get $sw)
+      (local.get $out_w) (local.get $pixels) (local.get $passes) (local.get $ntaps) (local.get $taps)
+      (local.get $tmul) (local.get $cols))
+    (call $offsets (local.get $pstart) (local.get $pact) (local.get $pdir) (local.get $n)
+      (local.get $out_h) (local.get $out_w) (local.get $passes) (i32.const 1) (i32.const 1))
+    (call $core (local.get $cols) (local.get $out_w) (i32.const 1) (i32.const 1) (local.get $out_w)
+      (local.get $pixels) (local.get $n) (local.get $acc) (local.get $accumulate) (local.get $pshift)
+      (i32.load (i32.add (local.get $pstart) (i32.shl (local.get $passes) (i32.const 2))))
+      (local.get $packed) (local.get $pdir)))
+
+  ;; cols[(p*pixels + k)*n + r] = sum over the taps e of pass p of wide[origin(k) + off(e)][r] * tmul[e][r],
+  ;; in 16-lane chunks (two v128 of i16); a pass's taps are consecutive in the table.
+  (func $gather
+    (param $wide i32) (param $n i32) (param $wp i32) (param $sh i32) (param $sw i32) (param $out_w i32)
+    (param $pixels i32) (param $passes i32) (param $ntaps i32) (param $taps i32) (param $tmul i32) (param $cols i32)
+    (local $bytes i32) (local $k i32) (local $org i32) (local $c i32) (local $e i32) (local $p i32)
+    (local $src i32) (local $m i32) (local $dst i32) (local $v0 v128) (local $v1 v128)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 1)))
+    ;; a pass without taps (none is made so) reads zeros
+    (memory.fill (local.get $cols) (i32.const 0)
+      (i32.mul (i32.mul (local.get $passes) (local.get $pixels)) (local.get $bytes)))
+    (local.set $k (i32.const 0))
+    (block $pixels_done
+      (loop $pixel
+        (br_if $pixels_done (i32.ge_u (local.get $k) (local.get $pixels)))
+        (local.set $org
+          (i32.add (local.get $wide)
+            (call $origin (local.get $k) (local.get $n) (local.get $wp) (local.get $sh) (local.get $sw) (local.get $out_w))))
+        (local.set $c (i32.const 0))
+        (block $chunks_done
+          (loop $chunk
+            (br_if $chunks_done (i32.ge_u (local.get $c) (local.get $bytes)))
+            (local.set $e (i32.const 0))
+            (block $taps_done
+              (loop $pass
+                (br_if $taps_done (i32.ge_u (local.get $e) (local.get $ntaps)))
+                (local.set $p (i32.load (i32.add (local.get $taps) (i32.shl (local.get $e) (i32.const 3)))))
+                (local.set $v0 (v128.const i32x4 0 0 0 0))
+                (local.set $v1 (v128.const i32x4 0 0 0 0))
+                (block $pass_done
+                  (loop $tap
+                    (br_if $pass_done (i32.ge_u (local.get $e) (local.get $ntaps)))
+                    (br_if $pass_done
+                      (i32.ne (local.get $p) (i32.load (i32.add (local.get $taps) (i32.shl (local.get $e) (i32.const 3))))))
+                    (local.set $src
+                      (i32.add (i32.add (local.get $org) (local.get $c))
+                        (i32.load offset=4 (i32.add (local.get $taps) (i32.shl (local.get $e) (i32.const 3))))))
+                    (local.set $m (i32.add (i32.add (local.get $tmul) (i32.mul (local.get $e) (local.get $bytes))) (local.get $c)))
+                    (local.set $v0 (i16x8.add (local.get $v0) (i16x8.mul (v128.load (local.get $src)) (v128.load (local.get $m)))))
+                    (local.set $v1
+                      (i16x8.add (local.get $v1) (i16x8.mul (v128.load offset=16 (local.get $src)) (v128.load offset=16 (local.get $m)))))
+                    (local.set $e (i32.add (local.get $e) (i32.const 1)))
+                    (br $tap)))
+                (local.set $dst
+                  (i32.add (local.get $cols)
+                    (i32.add
+                      (i32.mul (i32.add (i32.mul (local.get $p) (local.get $pixels)) (local.get $k)) (local.get $bytes))
+                      (local.get $c))))
+                (v128.store (local.get $dst) (local.get $v0))
+                (v128.store offset=16 (local.get $dst) (local.get $v1))
+                (br $pass)))
+            (local.set $c (i32.add (local.get $c) (i32.const 32)))
+            (br $chunk)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $pixel))))
 
   ;; ---------------------------------------------------------------- the other units' data paths
@@ -381,7 +477,27 @@
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $row))))
 
-  ;; STORE of 4-bit lanes: rows x 2*rowBytes contiguous lanes from src packed two per byte
+;; LOAD with replicate = g (INP): lane l of each of `entries` entries of n lanes from dst
+  ;; becomes lane idx[l] of the same entry (idx: n bytes, each < 16, from the caller).
+  (func (export "replicate") (param $dst i32) (param $entries i32) (param $n i32) (param $idx i32)
+    (local $end i32) (local $c i32) (local $v v128)
+    (local.set $end (i32.add (local.get $dst) (i32.mul (local.get $entries) (local.get $n))))
+    (block $done
+      (loop $entry
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (local.set $v (v128.load (local.get $dst)))
+        (local.set $c (i32.const 0))
+        (block $chunks_done
+          (loop $chunk
+            (br_if $chunks_done (i32.ge_u (local.get $c) (local.get $n)))
+            (v128.store (i32.add (local.get $dst) (local.get $c))
+              (i8x16.swizzle (local.get $v) (v128.load (i32.add (local.get $idx) (local.get $c)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $chunk)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $n)))
+        (br $entry))))
+
+    ;; STORE of 4-bit lanes: rows x 2*rowBytes contiguous lanes from src packed two per byte
   ;; (low nibble first, values masked to 4 bits) into rows stride bytes apart from dst.
   (func (export "pack4")
     (param $src i32) (param $rowBytes i32) (param $rows i32) (param $dst i32) (param $stride i32)

@@ -30,8 +30,9 @@ export class ResidentUnits {
   private readonly shift: number;
   private readonly acc: number;
   private readonly out: number;
-  /** REQUANT's (bias, scale) doubles: 32 bytes per lane */
-  private readonly requantWork: number | undefined;
+  /** REQUANT's (bias, scale) doubles (32 bytes per lane), or a replicating LOAD's lane table (one byte per lane) */
+  private readonly work: number | undefined;
+  private readonly memory: WebAssembly.Memory;
   private readonly vector: boolean;
 
   constructor(
@@ -47,8 +48,9 @@ export class ResidentUnits {
     this.shift = m.sp.shift.byteOffset;
     this.acc = m.sp.acc.byteOffset;
     this.out = m.sp.out.byteOffset;
+    this.memory = kernel.memory;
     this.vector = a.cols % VECTOR_LANES === 0;
-    this.requantWork = this.vector ? kernel.work(a.cols * 32) : undefined;
+    this.work = kernel.work(Math.max(a.cols * 32, a.rows));
   }
 
   /** The largest |v| of ACC lanes [from, from + len) (undefined: a length the SIMD scan does not take). */
@@ -57,10 +59,11 @@ export class ResidentUnits {
     return this.x.absmax(this.acc + from * 4, len) >>> 0;
   }
 
-  /** LOAD of 4-bit INP or WGT lanes (PARAM and other widths: false). */
+  /** LOAD of 4-bit INP or WGT lanes, replicated (tap packing) when its lanes fill whole vectors (PARAM, other widths: false). */
   load(ld: LoadInst): boolean {
     const a = this.a;
-    if (ld.replicate) return false; // tap-packing replication: the plain path
+    const g = ld.buf === BUF_INP ? ld.replicate : 0; // INP only (as sim/memory.ts loadEntries)
+    if (g && (a.rows % VECTOR_LANES !== 0 || g > VECTOR_LANES || this.work === undefined)) return false;
     const n = ld.buf === BUF_INP ? a.rows : a.cols;
     let dst: number;
     let signed: number;
@@ -72,6 +75,12 @@ export class ResidentUnits {
       signed = 1;
     } else return false;
     this.x.unpack4(this.dram + ld.dram_addr, ld.dram_stride, (ld.x_count * n) / 2, ld.y_count, dst, signed);
+    if (g && this.work !== undefined) {
+      // lane l of every entry written is lane l mod g of the entry read (sim/memory.ts loadEntries)
+      const idx = new Uint8Array(this.memory.buffer, this.work, n);
+      for (let l = 0; l < n; l++) idx[l] = l % g;
+      this.x.replicate(dst, ld.x_count * ld.y_count, n, this.work);
+    }
     return true;
   }
 
@@ -85,7 +94,7 @@ export class ResidentUnits {
   }
 
   requant(r: RequantInst): boolean {
-    if (this.requantWork === undefined) return false;
+    if (!this.vector || this.work === undefined) return false;
     const a = this.a;
     const n = a.cols;
     const { lo, hi } = requantClampRange(r.out_signed === 1, r.clamp_bits);
@@ -103,7 +112,7 @@ export class ResidentUnits {
       lo,
       hi,
       (1 << a.activationBits) - 1,
-      this.requantWork,
+      this.work,
     );
     return true;
   }

@@ -1,5 +1,6 @@
 /** GEMM in the engines: passes through the array pipeline; the fast engine's kernel is in sim/execute.ts. */
 import { NO_FLAGS, gemmBlocks, gemmPassCount, passRowTaps, type GemmInst } from '../../isa/index.js';
+import { InstructionMemo } from '../instruction-memo.js';
 import { noLaneActions, occupancy, type SimOp } from './define.js';
 import type { NaiveMachine } from './naive.js';
 import type { RandomRound } from './random-round.js';
@@ -22,6 +23,13 @@ function inside(out: number, stride: number, pad: number, size: number, k: numbe
  * is a counter of every GEMM of every run (test/sim/inp-reads.test.ts checks it per pixel).
  */
 export function gemmInpReads(g: GemmInst, rows: number): number {
+  return inpReads.get(g, rows);
+}
+
+/** Once per instruction: the counters of a program's GEMMs are counted again in every simulation of it. */
+const inpReads = new InstructionMemo(countInpReads);
+
+function countInpReads(g: GemmInst, rows: number): number {
   const ys = (kh: number) => inside(g.out_h, g.stride_h, g.pad_top, g.in_h, kh);
   const xs = (kw: number) => inside(g.out_w, g.stride_w, g.pad_left, g.in_w, kw);
   const count = (r: { lo: number; hi: number }) => Math.max(0, r.hi - r.lo + 1);

@@ -4,8 +4,10 @@
  * model that does not fit, the streaming shell and the board design lint-clean,
  * and end to end in Verilator: the flash model holds the image, the unchanged
  * host program (`nibble_run classify`, the C driver over the UART) classifies
- * MNIST test images, and every output byte equals the simulator's. Also a
- * random program of more than twice the instruction ring, streamed.
+ * MNIST test images, and every output byte, each image's cycles and every
+ * instruction's D, S, E-1 equal the simulator's with the board slave
+ * (bus.slave 'board', the flash's open read carried from image to image).
+ * Also a random program of more than twice the instruction ring, streamed.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,11 +22,13 @@ import {
   boardByName,
   boardImages,
   boardModelImage,
+  boardTimingMismatch,
   boardTopModule,
   buildBoardSim,
   FpgaError,
   runBoardModel,
   runBoardSim,
+  simulateOnBoard,
 } from '../../fpga/index.js';
 import type { Instruction, Program } from '../../isa/index.js';
 import { datasetInputsFor, loadDataset, loadModelJsonFile } from '../../models/index.js';
@@ -156,7 +160,7 @@ describe.skipIf(!HAVE_VERILATOR)('the board design with the flash path (Verilato
   });
 
   it(
-    'classifies MNIST test images from the flash with nibble_run classify; every output byte == simulator',
+    'classifies MNIST test images from the flash with nibble_run classify; outputs, cycles and every instruction == simulator',
     { timeout: 900_000 },
     async () => {
       const build = buildBoardSim('hx8k-breakout');
@@ -166,27 +170,33 @@ describe.skipIf(!HAVE_VERILATOR)('the board design with the flash path (Verilato
       const values = datasetInputsFor(net, data).values;
       const run = await runBoardModel(build, img, boardImages(img, values, count, cfg));
       expect(run.classes).toHaveLength(count);
+      expect(run.traces).toHaveLength(count);
       const o = img.output;
+      const l = img.layout;
+      // the flash is closed after reset; each later image starts with the read the one before left open
+      let flashNext: number | null = null;
       for (let i = 0; i < count; i++) {
-        const sim = simulate(program, {
-          engine: 'fast',
-          energy: false,
-          inputs: { input: values.subarray(i * 784, (i + 1) * 784) },
-        });
+        const inputs = { input: values.subarray(i * 784, (i + 1) * 784) };
+        const sim = simulateOnBoard(
+          program,
+          board,
+          { programBase: l.programBase, dataBase: l.dataBase, flashNext },
+          inputs,
+        );
         const want = sim.dram!.subarray(o.dramAddr, o.dramAddr + o.imageStrideBytes);
         expect(run.outputs.subarray(i * o.imageStrideBytes, (i + 1) * o.imageStrideBytes), `image ${i}`).toEqual(want);
         expect(run.classes[i], `image ${i}`).toBe(data.labels[i]);
-        // streaming from the flash costs cycles the core model does not have (docs/board.md)
-        expect(run.cycles[i]).toBeGreaterThan(sim.cycles);
+        expect(boardTimingMismatch(program, sim, run.cycles[i]!, run.traces[i]), `image ${i}`).toBeUndefined();
+        flashNext = sim.board!.flashNext;
       }
       console.log(
-        `MNIST on the simulated hx8k-breakout: classes ${run.classes.join(' ')}, ${run.cycles[0]} core cycles an image (simulator ${simulate(program, { engine: 'timing' }).cycles}), ${run.wallMs} ms for ${count} images; ${run.simLog}`,
+        `MNIST on the simulated hx8k-breakout: classes ${run.classes.join(' ')}, ${run.cycles.join(' ')} core cycles (== simulator with the board slave; core model ${simulate(program, { engine: 'timing' }).cycles}), ${run.wallMs} ms for ${count} images; ${run.simLog}`,
       );
     },
   );
 
   it(
-    'streams a random program of more than twice its 64-word instruction ring; DRAM == simulator',
+    'streams a random program of more than twice its 64-word instruction ring; DRAM, cycles and every instruction == simulator',
     {
       timeout: 900_000,
     },
