@@ -892,7 +892,7 @@ export class Scheduler {
   /** Token flags from waits; program order from estimated start times. */
   finish(): Scheduled {
     const seqs: Record<Unit, Node[]> = { load: this.load, compute: this.compute, store: this.store };
-    this.besideRequants();
+    if (this.cfg.gemmBeside) this.besideRequants();
     this.estimate();
     for (const u of ['load', 'compute', 'store'] as const) seqs[u].forEach((nd, i) => (nd.pos = i));
     const pop = (nd: Node, prodUnit: Unit): 'pop_prev' | 'pop_next' => {

@@ -658,7 +658,7 @@ export function planOp(
     if (coGroup === 1) for (let o = 0; o < coBlocks; o++) steps.push({ tile: t, o });
     else steps.push(...denseSteps(t, coBlocks, coGroup, outItem, terms[0]!.chunks.length, storeRun));
   });
-  if (coGroup === 1 && !stacked) alternateAcc(steps, tiles, owc, terms[0]!.term.sh, sp.accEntries);
+  if (cfg.gemmBeside && coGroup === 1 && !stacked) alternateAcc(steps, tiles, owc, terms[0]!.term.sh, sp.accEntries);
   return { op, coBlocks, terms, owc, tiles, stacked, paramChunk, coGroup, outItem, steps };
 }
 
