@@ -31,7 +31,7 @@ export const REQUANT = defineOp(
       {
         name: 'gemm_beside',
         width: bits(1),
-        doc: "1: a GEMM right after it may start while it runs (the GEMM's ACC range must not meet its ACC reads); that GEMM ends after it",
+        doc: "1: a GEMM right after it may start while it runs (the GEMM's ACC range must not meet its ACC reads); that GEMM ends after it. 0 on a machine without config gemmBeside",
       },
     ],
   },
