@@ -3,8 +3,7 @@
  * (sim/area-table.json, overridable) and the ArchConfig alone, at the config's
  * technology node. The component list follows the generated RTL
  * (rtl-gen/verilog.ts): the PE array, five scratchpads (OUT twice: the RTL keeps
- * one copy per read port, STORE and POOL; ACC twice with config gemmBeside, GEMM
- * and REQUANT), the requant lanes (bias subtract,
+ * one copy per read port, STORE and POOL), the requant lanes (bias subtract,
  * shift, two clamp compares, the fused max-pool compare, pipeline registers),
  * the pool lanes, the systolic skew registers, the instruction queues, the two
  * DMA channels and the fetch/dispatch control. Logic outside the PEs is counted
@@ -206,7 +205,7 @@ export function estimateArea(cfg: ArchConfig, opts: { table?: AreaTable } = {}):
   const sram = {
     inp: sramBanking(table, sp.inputEntries, a.inpEntryBytes),
     wgt: sramBanking(table, sp.weightEntries, a.wgtEntryBytes),
-    acc: sramBanking(table, sp.accEntries, a.accEntryBytes, cfg.gemmBeside ? 2 : 1),
+    acc: sramBanking(table, sp.accEntries, a.accEntryBytes),
     out: sramBanking(table, sp.outputEntries, a.outEntryBytes, 2),
     param: sramBanking(table, sp.paramEntries, a.paramEntryBytes),
   };

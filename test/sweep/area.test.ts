@@ -43,10 +43,8 @@ describe('area model', () => {
   test('a wide scratchpad is built from 32-bit banks; one over 16 KB per bank from more banks', () => {
     // ACC: 1024 entries x 16 lanes x 32 bits = 64 KB, 512 bits wide -> 16 banks of 4 KB
     const acc = estimateArea(DEFAULT_CONFIG).sram.acc;
-    // two copies: config gemmBeside gives the REQUANT its own ACC read port (one copy without it)
-    expect(acc).toEqual({ bytes: 65536, widthBits: 512, copies: 2, banks: 16, bankBytes: 4096 });
-    expect(estimateArea(DEFAULT_CONFIG).byComponent['sram.acc']).toBeCloseTo(2 * 16 * 0.03, 12);
-    expect(estimateArea({ ...DEFAULT_CONFIG, gemmBeside: false }).byComponent['sram.acc']).toBeCloseTo(16 * 0.03, 12);
+    expect(acc).toEqual({ bytes: 65536, widthBits: 512, copies: 1, banks: 16, bankBytes: 4096 });
+    expect(estimateArea(DEFAULT_CONFIG).byComponent['sram.acc']).toBeCloseTo(16 * 0.03, 12);
     // 2^20 entries x 8 bytes = 8 MB, 64 bits wide -> 512 banks of 16 KB
     expect(sramBanking(DEFAULT_AREA_TABLE, 1 << 20, 8).banks).toBe(512);
     expect(estimateArea(DEFAULT_CONFIG).sram.out.copies).toBe(2);
