@@ -268,9 +268,8 @@ function encoderOf(layout: OpLayout): (inst: Record<string, number>, w: Uint32Ar
   return e;
 }
 
-/** Check one instruction and write its 16 little-endian bytes at out[offset]. */
-function encodeInto(inst: Instruction, cfg: ArchConfig, out: Uint8Array, offset: number, where?: string): void {
-  checkInstruction(inst, cfg, where);
+/** Write a checked instruction's 16 little-endian bytes at out[offset]. */
+function encodeInto(inst: Instruction, cfg: ArchConfig, out: Uint8Array, offset: number): void {
   const w = scratchWords;
   encoderOf(cachedLayout(cfg).get(inst.op)!)(inst as unknown as Record<string, number>, w);
   for (let k = 0; k < WORDS; k++) {
@@ -285,8 +284,9 @@ function encodeInto(inst: Instruction, cfg: ArchConfig, out: Uint8Array, offset:
 
 /** Encode one instruction into 16 little-endian bytes. */
 export function encodeInstruction(inst: Instruction, cfg: ArchConfig, where?: string): Uint8Array {
+  checkInstruction(inst, cfg, where);
   const bytes = new Uint8Array(INSTRUCTION_BYTES);
-  encodeInto(inst, cfg, bytes, 0, where);
+  encodeInto(inst, cfg, bytes, 0);
   return bytes;
 }
 
@@ -366,8 +366,9 @@ export function encodeProgramCode(code: readonly Instruction[], cfg: ArchConfig)
   const legal = legalityTest(cfg);
   for (let i = 0; i < code.length; i++) {
     const inst = code[i]!;
-    // the place is named only for an instruction the quick test does not pass
-    encodeInto(inst, cfg, out, i * INSTRUCTION_BYTES, legal(inst) ? undefined : `instruction ${i}`);
+    // the quick test once per instruction; the place is named only for one it does not pass
+    if (!legal(inst)) checkInstruction(inst, cfg, `instruction ${i}`);
+    encodeInto(inst, cfg, out, i * INSTRUCTION_BYTES);
   }
   return out;
 }
