@@ -768,7 +768,7 @@ export class Scheduler {
   private mirrorAcc(plan: OpPlan): boolean {
     const rq = this.lastRequant?.inst;
     const step = plan.steps[0];
-    if (plan.coGroup !== 1 || plan.stacked || !step || rq?.op !== 'REQUANT') return false;
+    if (!this.cfg.gemmBeside || plan.coGroup !== 1 || plan.stacked || !step || rq?.op !== 'REQUANT') return false;
     const len = bandAccEntries(plan.tiles[step.tile]!, plan.owc, plan.terms[0]!.term.sh);
     const at = step.acc ?? 0;
     const free = (lo: number) => lo >= rq.acc_addr + rq.in_h * rq.in_w || lo + len <= rq.acc_addr;
@@ -913,7 +913,7 @@ export class Scheduler {
   /** Token flags from waits; program order from estimated start times. */
   finish(): Scheduled {
     const seqs: Record<Unit, Node[]> = { load: this.load, compute: this.compute, store: this.store };
-    this.besideRequants();
+    if (this.cfg.gemmBeside) this.besideRequants();
     this.estimate();
     for (const u of ['load', 'compute', 'store'] as const) seqs[u].forEach((nd, i) => (nd.pos = i));
     const pop = (nd: Node, prodUnit: Unit): 'pop_prev' | 'pop_next' => {

@@ -484,7 +484,8 @@ function bandRows(op: ConvOp, termInfo: TermInfo[], owc: number, cfg: ArchConfig
  * half it overwrites); each step's (band, co block) GEMMs after its LOAD and
  * the previous step, its REQUANT after them. A step's GEMMs start beside the
  * previous step's REQUANT (REQUANT gemm_beside, docs/architecture.md 7.3)
- * when the two ACC tiles fit ACC together (alternateAcc), else after it.
+ * when the machine has them (config gemmBeside) and the two ACC tiles fit
+ * ACC together (alternateAcc), else after it.
  */
 function packedBandRows(
   op: ConvOp,
@@ -530,7 +531,7 @@ function packedBandRows(
       before = gemmEnd;
       const acc = convRowsOf(pooled) * owc;
       for (let o = 0; o < coBlocks; o++) {
-        const beside = prevAcc + acc <= cfg.scratchpad.accEntries;
+        const beside = cfg.gemmBeside && prevAcc + acc <= cfg.scratchpad.accEntries;
         const start = Math.max(o === 0 ? loadEnd : 0, beside ? requantStart + 1 : requantEnd);
         gemmEnd = Math.max(start + gemmsCycles[pooled]!, beside ? requantEnd + 1 : 0);
         requantStart = Math.max(gemmEnd, requantEnd);
@@ -692,7 +693,7 @@ export function planOp(
     if (coGroup === 1) for (let o = 0; o < coBlocks; o++) steps.push({ tile: t, o });
     else steps.push(...denseSteps(t, coBlocks, coGroup, outItem, terms[0]!.chunks.length, storeRun));
   });
-  if (coGroup === 1 && !stacked) alternateAcc(steps, tiles, owc, terms[0]!.term.sh, sp.accEntries);
+  if (cfg.gemmBeside && coGroup === 1 && !stacked) alternateAcc(steps, tiles, owc, terms[0]!.term.sh, sp.accEntries);
   return { op, coBlocks, terms, owc, tiles, stacked, paramChunk, coGroup, outItem, steps };
 }
 

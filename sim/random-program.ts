@@ -77,6 +77,7 @@ export function randomConfig(seed: number, opts: RandomConfigOptions = {}): Arch
     dram: { busBytes: pow2(rnd, 0, 4), latency: int(rnd, 1, 30), sizeBytes: pow2(rnd, 16, 20) },
     queues: { load: int(rnd, 1, 6), compute: int(rnd, 1, 6), store: int(rnd, 1, 6) },
     requantStages: int(rnd, 1, 4),
+    gemmBeside: true,
     clockMHz: pick(rnd, [100, 250, 500, 800]),
     techNodeNm: pick(rnd, [45, 28, 22] as const),
   };
@@ -86,6 +87,8 @@ export function randomConfig(seed: number, opts: RandomConfigOptions = {}): Arch
     const ok = [n / 2, 2 * n, 4 * n].filter((c) => c >= 2 && c <= 64 && (c * wb) % 8 === 0 && (c * ab) % 8 === 0);
     if (ok.length > 0) cfg.array.cols = pick(rnd, ok);
   }
+  // a quarter of the machines without GEMMs beside REQUANTs (the iCE40 boards' choice), drawn after the rest
+  cfg.gemmBeside = rnd() >= 1 / 4;
   validateConfig(cfg);
   isaLayout(cfg);
   return cfg;
@@ -158,6 +161,7 @@ function buildRound(round: RandomRound): Block[] {
 
 /** gemm_beside on every REQUANT right before a GEMM (compute order) whose ACC entries that GEMM does not touch. */
 function markBeside(code: Instruction[], cfg: ArchConfig): void {
+  if (!cfg.gemmBeside) return;
   const m = { cfg, arch: deriveArch(cfg) };
   let prev: { inst: Instruction; at: number } | undefined;
   code.forEach((inst, i) => {

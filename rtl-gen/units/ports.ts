@@ -101,6 +101,19 @@ export const READER_RAM: Readonly<Record<Reader, string>> = {
   outp: 'pl',
 };
 
+/**
+ * The reader a machine builds: ACC's second (REQUANT) RAM only with config
+ * gemmBeside; without it the REQUANT shares the GEMM's port (nibble_compute muxes it).
+ */
+export function builtReaders(f: CoreFacts): Reader[] {
+  return (Object.keys(READS) as Reader[]).filter((r) => r !== 'accr' || f.cfg.gemmBeside);
+}
+
+/** The REQUANT's ACC read port: its own RAM's (accr) with gemmBeside, else requests rq_acc_* on the shared port. */
+export function requantAccPort(f: CoreFacts): { reader: Reader; prefix: string } {
+  return f.cfg.gemmBeside ? { reader: 'accr', prefix: 'accr' } : { reader: 'acc', prefix: 'rq_acc' };
+}
+
 export function geometry(f: CoreFacts, b: Buffer): { aw: Dim; w: Dim } {
   const { d } = f;
   const table: Record<Buffer, { aw: Dim; w: Dim }> = {

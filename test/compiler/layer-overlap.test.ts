@@ -17,6 +17,7 @@ import type { Layer, Network } from '../../models/ir.js';
 import { compileListing, compileNetwork } from '../../compiler/index.js';
 import { calibratedNetwork, compileAndCompare, convLayer, expectEnginesAgree, requantLayer, rng } from './harness.js';
 import { randomConfig } from './random-network.js';
+import { simulate } from '../../sim/index.js';
 
 interface Chain {
   c0: number;
@@ -186,5 +187,17 @@ describe('overlapping layer boundaries stay bit-identical to the reference', () 
     // main before this change: 7,359 cycles; 6,974 without gemm_beside, 6,290 with it before conv1's bands were
     // timed with it and layers mirrored their ACC tiles (npm run bench -- roofline)
     expect(fast.cycles).toBeLessThanOrEqual(6221);
+  });
+
+  test('a machine without gemmBeside (config): no REQUANT sets it, no ACC halves, the cycles of before', () => {
+    const net = loadIntegerNetFile('../shared/reference/integernet-mnist-4bit.txt');
+    const program = compileNetwork(net, { ...structuredClone(DEFAULT_CONFIG), gemmBeside: false });
+    expect(program.code.filter((i) => i.op === 'REQUANT' && i.gemm_beside)).toEqual([]);
+    const conv1 = program.layers[0]!;
+    const gemms = program.code.slice(conv1.firstInstruction, conv1.lastInstruction + 1).filter((i) => i.op === 'GEMM');
+    expect(gemms.every((g) => g.acc_addr === 0)).toBe(true);
+    // 6,974 before gemm_beside; 6,979 since conv1's band planner times the band cuts it will make (it picks
+    // other bands: +5 here, faster on 7 of the zoo and random programs compared, slower on none else)
+    expect(simulate(program, { engine: 'fast' }).cycles).toBe(6979);
   });
 });

@@ -102,4 +102,13 @@ describe('GEMM beside a REQUANT (REQUANT gemm_beside)', () => {
     // without the flag the same ACC reuse is ordered (the GEMM waits for the REQUANT)
     expect(() => run(twoBands(0, { h: 8, acc: 30 }))).not.toThrow();
   });
+
+  it('a machine without gemmBeside (config) refuses the flag on every engine; without the flag it runs as before', () => {
+    const config = { gemmBeside: false };
+    expect(errorOfAll(makeProgram(twoBands(1), { segments, config }))).toBe(
+      'SimError: instruction 4: REQUANT gemm_beside = 1 needs a machine that starts a GEMM beside a REQUANT (config gemmBeside is false)',
+    );
+    const off = runAll(makeProgram(twoBands(0), { segments, config }));
+    expect(off.cycles).toBe(run(twoBands(0)).cycles);
+  });
 });
