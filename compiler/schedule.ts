@@ -34,7 +34,7 @@ import {
 import { UnitTimeline, instructionTiming } from '../sim/index.js';
 import type { ActTensor } from './lower.js';
 import type { DramPlan } from './dram.js';
-import { windowTiles, type OpPlan, type TermTile, type Tile } from './tiling.js';
+import { bandAccEntries, windowTiles, type OpPlan, type TermTile, type Tile } from './tiling.js';
 
 export interface Node {
   inst: Instruction;
@@ -368,8 +368,12 @@ export class Scheduler {
     const n = this.n;
     const group = op.group;
     const consts = this.dram.constants[opIndex]!;
-    for (const { tile: ti, o, acc = 0, chunk, run = 1 } of plan.steps) {
+    const mirror = this.mirrorAcc(plan);
+    for (const { tile: ti, o, acc: at = 0, chunk, run = 1 } of plan.steps) {
       const tile = plan.tiles[ti]!;
+      const acc = mirror
+        ? this.cfg.scratchpad.accEntries - bandAccEntries(tile, plan.owc, plan.terms[0]!.term.sh) - at
+        : at;
       if (chunk === -1) {
         this.requantAndStore(plan, opIndex, tile, o, acc, run);
         continue;
@@ -752,6 +756,23 @@ export class Scheduler {
       store: stNode,
     });
     this.writes.set(dst.id, list);
+  }
+
+  /**
+   * Whether an op's ACC tiles, which alternate between the bottom and the top of
+   * ACC (tiling.ts alternateAcc, always starting at the bottom), are mirrored: when
+   * its first tile overlaps the ACC entries of the previous op's last REQUANT and
+   * the mirrored one does not, so that its first GEMM can start beside that
+   * REQUANT too (REQUANT gemm_beside, set in besideRequants).
+   */
+  private mirrorAcc(plan: OpPlan): boolean {
+    const rq = this.lastRequant?.inst;
+    const step = plan.steps[0];
+    if (!this.cfg.gemmBeside || plan.coGroup !== 1 || plan.stacked || !step || rq?.op !== 'REQUANT') return false;
+    const len = bandAccEntries(plan.tiles[step.tile]!, plan.owc, plan.terms[0]!.term.sh);
+    const at = step.acc ?? 0;
+    const free = (lo: number) => lo >= rq.acc_addr + rq.in_h * rq.in_w || lo + len <= rq.acc_addr;
+    return !free(at) && free(this.cfg.scratchpad.accEntries - len - at);
   }
 
   /** The REQUANT of co block o from ACC `accAddr` into OUT `outAddr`; it also waits for `storeWaits`. */

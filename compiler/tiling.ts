@@ -10,7 +10,7 @@
  */
 import { deriveArch, type ArchConfig } from '../arch/index.js';
 import { CompileError } from '../arch/index.js';
-import { BUF_INP, NO_FLAGS, type Instruction } from '../isa/index.js';
+import { BUF_INP, BUF_PARAM, NO_FLAGS, type Instruction } from '../isa/index.js';
 import { UnitTimeline, instructionTiming } from '../sim/index.js';
 import { ISA_LIMITS, viewTensor, type ConvOp, type ConvTerm } from './conv-op.js';
 
@@ -480,8 +480,12 @@ function bandRows(op: ConvOp, termInfo: TermInfo[], owc: number, cfg: ArchConfig
  * first band is not hidden, and the band size trades that exposed load
  * against the per-band overheads. Each height up to `most` (the largest whose
  * two bands fit INP) is timed with the compiler's timing model: the bands'
- * LOADs in order, each waiting for the INP half it overwrites; each band's
- * GEMMs and REQUANTs (per co block) after its LOAD and the previous band.
+ * LOADs in order, each waiting for the GEMMs of the band before last (the INP
+ * half it overwrites); each step's (band, co block) GEMMs after its LOAD and
+ * the previous step, its REQUANT after them. A step's GEMMs start beside the
+ * previous step's REQUANT (REQUANT gemm_beside, docs/architecture.md 7.3)
+ * when the machine has them (config gemmBeside) and the two ACC tiles fit
+ * ACC together (alternateAcc), else after it.
  */
 function packedBandRows(
   op: ConvOp,
@@ -490,14 +494,16 @@ function packedBandRows(
   most: number,
   cfg: ArchConfig,
   batch: number,
+  cuts: readonly number[],
 ): { r: number; first: number } {
   const m = { cfg, arch: deriveArch(cfg) };
   const coBlocks = cdiv(op.co, cfg.array.cols);
   const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
   const cycles = (inst: Instruction) => instructionTiming(inst, m).cycles;
-  // every band below has 1 .. most pooled rows: each size's LOAD and compute timed once
+  // every band below has 1 .. most pooled rows: each size's LOAD, GEMMs and REQUANT timed once
   const loadCycles: number[] = [0];
-  const computeCycles: number[] = [0];
+  const gemmsCycles: number[] = [0];
+  const requantCycles: number[] = [0];
   for (let pooled = 1; pooled <= most; pooled++) {
     loadCycles.push(
       termInfo.reduce(
@@ -506,31 +512,65 @@ function packedBandRows(
       ),
     );
     const pixels = convRowsOf(pooled) * owc;
-    const gemms = termInfo.reduce((sum, ti) => sum + gemmCycles(ti, pixels, cfg), 0);
-    computeCycles.push(coBlocks * (gemms + cycles(requantOf(pooled * op.pow * op.poolK * op.poolK))));
+    gemmsCycles.push(termInfo.reduce((sum, ti) => sum + gemmCycles(ti, pixels, cfg), 0));
+    requantCycles.push(cycles(requantOf(pooled * op.pow * op.poolK * op.poolK)));
   }
+  // the first band's REQUANT needs its PARAM item, loaded right after that band's INP
+  const paramLoad = cycles(loadOf(BUF_PARAM, Math.min(coBlocks, Math.floor(cfg.scratchpad.paramEntries / 2) || 1)));
+  const bandEnd = (sizes: readonly number[]): number => {
+    let loadFree = 0; // the load unit: each band's INP LOAD, the PARAM item after the first
+    let loadEnd = 0;
+    let before = 0; // end of the GEMMs of band b - 1 (the INP half band b + 1 overwrites)
+    let gemmEnd = 0;
+    let requantStart = 0;
+    let requantEnd = 0;
+    let prevAcc = Infinity; // ACC entries of the previous step's tile
+    sizes.forEach((pooled, b) => {
+      loadEnd = Math.max(loadFree, before) + loadCycles[pooled]!;
+      loadFree = loadEnd + (b === 0 ? paramLoad : 0);
+      before = gemmEnd;
+      const acc = convRowsOf(pooled) * owc;
+      for (let o = 0; o < coBlocks; o++) {
+        const beside = cfg.gemmBeside && prevAcc + acc <= cfg.scratchpad.accEntries;
+        const start = Math.max(o === 0 ? loadEnd : 0, beside ? requantStart + 1 : requantEnd);
+        gemmEnd = Math.max(start + gemmsCycles[pooled]!, beside ? requantEnd + 1 : 0);
+        requantStart = Math.max(gemmEnd, requantEnd);
+        requantEnd = requantStart + requantCycles[pooled]!;
+        prevAcc = acc;
+      }
+    });
+    return requantEnd;
+  };
   let best = { r: most, first: most };
   let bestCycles = Infinity;
   for (let r = 1; r <= most; r++) {
     // at batch 1, a smaller first band shortens the exposed first LOAD (later
     // images' first bands load while the previous image computes)
     for (let first = Math.min(r, op.poh); first >= (batch === 1 ? 1 : r); first--) {
-      let loadEnd = 0;
-      let computeEnd = 0;
-      let before = 0; // end of the compute of band b - 1 (the INP half band b + 1 overwrites)
-      const sizes = [first, ...evenChunks(op.poh - first, r).map((p) => p.c1 - p.c0)];
-      for (const pooled of sizes) {
-        loadEnd = Math.max(loadEnd, before) + loadCycles[pooled]!;
-        before = computeEnd;
-        computeEnd = Math.max(computeEnd, loadEnd) + computeCycles[pooled]!;
-      }
-      if (computeEnd < bestCycles) {
+      const sizes = bandSizes(op.poh, r, first < r ? [first, ...cuts] : cuts).map(([a, b]) => b - a);
+      // with a batch, the next image's first band loads while this one computes
+      const end = bandEnd(batch === 1 ? sizes : [...sizes, ...sizes]);
+      if (end < bestCycles) {
         best = { r, first };
-        bestCycles = computeEnd;
+        bestCycles = end;
       }
     }
   }
   return best;
+}
+
+/**
+ * Pooled-row sizes of an op's bands: boundaries at `cuts`, each piece between
+ * them cut into the fewest even bands of at most `r` rows.
+ */
+function bandSizes(rows: number, r: number, cuts: readonly number[]): [number, number][] {
+  const bands: [number, number][] = [];
+  const bounds = [0, ...[...new Set(cuts)].filter((c) => c > 0 && c < rows).sort((a, b) => a - b), rows];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const lo = bounds[i]!;
+    for (const piece of evenChunks(bounds[i + 1]! - lo, r)) bands.push([lo + piece.c0, lo + piece.c1]);
+  }
+  return bands;
 }
 
 /** A conv op: tiles are bands of pooled output rows (or, for small maps, stacks of whole images). */
@@ -548,7 +588,7 @@ function planBandTiles(
   const fit = bandRows(op, termInfo, owc, cfg);
   const icap = fit.icap;
   const packed = termInfo.some((ti) => ti.taps.lanes)
-    ? packedBandRows(op, termInfo, owc, fit.r, cfg, batch)
+    ? packedBandRows(op, termInfo, owc, fit.r, cfg, batch, cuts)
     : undefined;
   const r = packed?.r ?? fit.r;
   if (packed && packed.first < r) cuts = [packed.first, ...cuts];
@@ -556,12 +596,7 @@ function planBandTiles(
   let inpChunkMax = termInfo.map((ti) =>
     Math.max(1, Math.floor(icap / (ti.planes * maxInH(ti.t, convRows) * ti.t.src.w))),
   );
-  const bands: [number, number][] = [];
-  const bounds = [0, ...[...new Set(cuts)].filter((c) => c > 0 && c < rows).sort((a, b) => a - b), rows];
-  for (let i = 0; i + 1 < bounds.length; i++) {
-    const lo = bounds[i]!;
-    for (const piece of evenChunks(bounds[i + 1]! - lo, r)) bands.push([lo + piece.c0, lo + piece.c1]);
-  }
+  const bands = bandSizes(rows, r, cuts);
   const tiles: Tile[] = [];
   const stack = bands.length === 1 ? imageStack(op, termInfo[0]!.windows.length, convRows, owc, batch, cfg) : undefined;
   if (stack) {
