@@ -117,6 +117,14 @@ export function streamBurstWords(ringWords: number, busBytes: number): number {
   return Math.min(ringWords / 2, (256 * busBytes) / 16);
 }
 
+/**
+ * PROGRAM_BASE's alignment in bytes (the shell refuses a run with ERROR.ALIGN otherwise): a streaming shell's refill
+ * burst (streamBurstWords x 16, so no burst crosses its own alignment), else 16 bytes and the bus width.
+ */
+export function programAlignBytes(streaming: boolean, ringWords: number, busBytes: number): number {
+  return streaming ? streamBurstWords(ringWords, busBytes) * 16 : Math.max(16, busBytes);
+}
+
 /** Field order (canonical JSON, docs, error messages). */
 export const BUS_FIELDS = [
   'readLatency',

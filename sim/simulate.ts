@@ -18,7 +18,7 @@ import { simOpOf } from './ops/index.js';
 import { buildDram, copyScratchpads, newScratchpads, type Scratchpads } from './memory.js';
 import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
 import { computeSchedule, type BoardRunEnd, type Schedule } from './schedule.js';
-import { computeBusSchedule } from './bus/index.js';
+import { checkBusRun, computeBusSchedule } from './bus/index.js';
 
 export type Engine = 'fast' | 'cycle' | 'timing';
 
@@ -149,6 +149,7 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
   if (opts.memory !== undefined && opts.memory !== 'bus' && opts.memory !== 'core')
     throw new SimError(`unknown memory model '${String(opts.memory)}' (use bus or core)`, 'options.memory');
   const bus = p.cfg.bus !== undefined && opts.memory !== 'core';
+  checkBusRun(opts.busRun, p.cfg, bus, program.code.length);
   if (engine === 'timing') {
     const sch = schedule(p, maxCycles, bus, opts.busRun);
     const counters = countersFromSchedule(p, program, sch);

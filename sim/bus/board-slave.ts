@@ -11,7 +11,15 @@
  * Each cycle: begin(t) (what the registers show), then the masters hand over their AR and W events (acceptRead,
  * endWrite).
  */
-import { BOARD_SLAVE, flashByteCycles, flashNewReadCycles, type BusRun } from '../../arch/index.js';
+import {
+  BOARD_SLAVE,
+  flashByteCycles,
+  flashNewReadCycles,
+  programAlignBytes,
+  SimError,
+  type ArchConfig,
+  type BusRun,
+} from '../../arch/index.js';
 
 /** Read masters of the board slave. */
 export const GMEM = 0;
@@ -106,4 +114,64 @@ export function boardRun(programWords: number, run?: Partial<BusRun>): BusRun {
     dataBase: run?.dataBase ?? programBase + Math.ceil((programWords * 16) / 64) * 64,
     flashNext: run?.flashNext ?? null,
   };
+}
+
+const BUS_RUN_FIELDS = ['programBase', 'dataBase', 'flashNext'] as const satisfies readonly (keyof BusRun)[];
+
+/**
+ * Throw a SimError naming the field when a board run's bases or flash state is one the board cannot have: the
+ * option without the board slave, an unknown field, a base off the bus or one its shell refuses (ERROR.ALIGN), an
+ * open flash read outside the flash.
+ */
+export function checkBusRun(
+  run: Partial<BusRun> | undefined,
+  cfg: ArchConfig,
+  busModelled: boolean,
+  programWords: number,
+): void {
+  if (run === undefined) return;
+  const where = 'options.busRun';
+  if (!busModelled || cfg.bus?.slave !== 'board')
+    throw new SimError("applies only to a config with bus.slave 'board' simulated with its bus (memory 'bus')", where);
+  if (typeof run !== 'object' || run === null) throw new SimError(`must be an object, got ${String(run)}`, where);
+  for (const k of Object.keys(run))
+    if (!(BUS_RUN_FIELDS as readonly string[]).includes(k))
+      throw new SimError(`unknown field '${k}' (use ${BUS_RUN_FIELDS.join(', ')})`, where);
+  const bus = cfg.bus;
+  const busBytes = cfg.dram.busBytes;
+  const top = 2 ** BOARD_SLAVE.addrBits;
+  const at = (k: string) => `${where}.${k}`;
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  const address = (k: string, v: unknown, align: number, bytes: number) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= top)
+      throw new SimError(
+        `must be an integer byte address on the board's ${BOARD_SLAVE.addrBits}-bit bus [0, ${hex(top)}), got ${String(v)}`,
+        at(k),
+      );
+    if (v + bytes > top)
+      throw new SimError(
+        `the program's ${bytes} bytes from ${hex(v)} run past the end of the bus (${hex(top)})`,
+        at(k),
+      );
+    if (v % align !== 0)
+      throw new SimError(`${hex(v)} is not a multiple of ${align}: the shell refuses the run (ERROR.ALIGN)`, at(k));
+  };
+  if (run.programBase !== undefined)
+    address(
+      'programBase',
+      run.programBase,
+      programAlignBytes(bus.stream === true, bus.fetchWords, busBytes),
+      programWords * 16,
+    );
+  if (run.dataBase !== undefined) address('dataBase', run.dataBase, busBytes, 0);
+  const f = run.flashNext;
+  if (
+    f !== undefined &&
+    f !== null &&
+    !(typeof f === 'number' && Number.isInteger(f) && f >= 0 && f <= BOARD_SLAVE.flashWindow)
+  )
+    throw new SimError(
+      `must be null (closed) or a flash byte address in [0, ${BOARD_SLAVE.flashWindow}], got ${String(f)}`,
+      at('flashNext'),
+    );
 }

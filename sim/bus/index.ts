@@ -13,6 +13,6 @@ export { LoadTraffic, StoreTraffic, loadBeats, storeBeats } from './traffic.js';
 export { computeBusSchedule } from './schedule.js';
 export { BoardRing, InstructionRing } from './stream-ring.js';
 export type { RingModel } from './stream-ring.js';
-export { BoardSlave, boardRun } from './board-slave.js';
+export { BoardSlave, boardRun, checkBusRun } from './board-slave.js';
 export { beginBusCycle, busPaths, busPathsIdle } from './paths.js';
 export type { BusPaths } from './paths.js';

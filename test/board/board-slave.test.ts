@@ -14,6 +14,7 @@ import {
   flashNewReadCycles,
   presetConfig,
   resolveConfig,
+  SimError,
 } from '../../arch/index.js';
 import { boardByName, boardProgram } from '../../fpga/index.js';
 import type { Instruction, Program } from '../../isa/index.js';
@@ -95,6 +96,44 @@ describe('the board slave model', () => {
     const wide = { ...structuredClone(CFG), dram: { ...CFG.dram, busBytes: 2 }, bus };
     expect(thrownMessage(() => resolveConfig(wide), ConfigError)).toBe(
       "config.dram.busBytes: the board slave (bus.slave 'board') moves one flash byte a beat, the bus has 2: set dram.busBytes to 1",
+    );
+  });
+  it("a board run's bases or flash state the board cannot have is one located error, on every engine", () => {
+    const prog = onBoard(directedPrograms(CFG)['load-gemm-requant-store']!);
+    const ok = { programBase: 0x40000, dataBase: 0x7c000, flashNext: 0x40100 };
+    expect(simulate(prog, { engine: 'timing', energy: false, busRun: ok }).cycles).toBeGreaterThan(0);
+    const bad: [object, string][] = [
+      [
+        { programBase: 0x40010 },
+        'options.busRun.programBase: 0x40010 is not a multiple of 256: the shell refuses the run (ERROR.ALIGN)',
+      ],
+      [
+        { programBase: -256 },
+        "options.busRun.programBase: must be an integer byte address on the board's 20-bit bus [0, 0x100000), got -256",
+      ],
+      [
+        { programBase: 0xfffc0 },
+        "options.busRun.programBase: the program's 112 bytes from 0xfffc0 run past the end of the bus (0x100000)",
+      ],
+      [{ dataBase: 1.5 }, 'options.busRun.dataBase: must be an integer byte address on the board'],
+      [{ dataBase: 0x100000 }, 'got 1048576'],
+      [
+        { flashNext: 0x80001 },
+        'options.busRun.flashNext: must be null (closed) or a flash byte address in [0, 524288], got 524289',
+      ],
+      [{ flashnext: 0 }, "options.busRun: unknown field 'flashnext' (use programBase, dataBase, flashNext)"],
+    ];
+    for (const engine of ['fast', 'cycle', 'timing'] as const)
+      for (const [run, message] of bad)
+        expect(thrownMessage(() => simulate(prog, { engine, energy: false, busRun: run }), SimError)).toContain(
+          message,
+        );
+    const plain = directedPrograms(CFG)['load-gemm-requant-store']!;
+    expect(thrownMessage(() => simulate(plain, { engine: 'timing', busRun: {} }), SimError)).toBe(
+      "options.busRun: applies only to a config with bus.slave 'board' simulated with its bus (memory 'bus')",
+    );
+    expect(thrownMessage(() => simulate(prog, { engine: 'timing', memory: 'core', busRun: {} }), SimError)).toContain(
+      'applies only to a config',
     );
   });
 });
