@@ -133,8 +133,12 @@ const EXTENSIONS: Record<string, ModelFormat> = {
   '.onnx': 'onnx',
 };
 
-/** A file's first 64 bytes (fewer for a shorter file; none when it cannot be read). */
+/**
+ * A regular file's first 64 bytes (fewer for a shorter file; none when it cannot be read or is no regular
+ * file: opening a FIFO would wait for a writer, and its reader refuses it with the reason).
+ */
 function fileHead(path: string): Buffer {
+  if (!isFile(path)) return Buffer.alloc(0);
   try {
     const fd = openSync(path, 'r');
     try {
