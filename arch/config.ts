@@ -50,6 +50,14 @@ export interface ArchConfig {
   queues: { load: number; compute: number; store: number };
   /** pipeline stages of the requant lane (bias-subtract, shift, clamp registered) */
   requantStages: number;
+  /**
+   * A GEMM may start beside a running REQUANT (the REQUANT's gemm_beside field,
+   * docs/architecture.md 7.3): the RTL builds ACC as two RAMs (a read port each)
+   * and holds the GEMM's retire; the compiler sets the field. false: the field
+   * must be 0 and the RTL has none of that (the iCE40 boards' machine). A full
+   * config stored before the field existed lacks it: false (BEFORE_FIELD).
+   */
+  gemmBeside: boolean;
   /** clock for reports (MHz); does not change cycle counts */
   clockMHz: number;
   /** technology node for the energy model */
@@ -75,6 +83,7 @@ export const DEFAULT_CONFIG: ArchConfig = Object.freeze({
   dram: { busBytes: 8, latency: 24, sizeBytes: 1 << 28 },
   queues: { load: 8, compute: 8, store: 8 },
   requantStages: 3,
+  gemmBeside: true,
   clockMHz: 500,
   techNodeNm: 45,
 }) as ArchConfig;
@@ -257,6 +266,9 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
   checkInt(cfg.queues.compute, 'queues.compute', 1, 256);
   checkInt(cfg.queues.store, 'queues.store', 1, 256);
   checkInt(cfg.requantStages, 'requantStages', 1, 8);
+  // absent (a full config stored before the field existed): the machine it describes, without (BEFORE_FIELD)
+  if (cfg.gemmBeside !== undefined && typeof cfg.gemmBeside !== 'boolean')
+    throw new ConfigError(`must be true or false, got ${JSON.stringify(cfg.gemmBeside)}`, 'config.gemmBeside');
   // A lower bound too: 5e-324 MHz would turn every latency into Infinity.
   if (typeof cfg.clockMHz !== 'number' || !(cfg.clockMHz >= MIN_CLOCK_MHZ) || !(cfg.clockMHz <= MAX_CLOCK_MHZ)) {
     throw new ConfigError(
@@ -306,6 +318,7 @@ const SHAPE: Record<string, Record<string, true> | true> = {
   dram: { busBytes: true, latency: true, sizeBytes: true },
   queues: { load: true, compute: true, store: true },
   requantStages: true,
+  gemmBeside: true,
   clockMHz: true,
   techNodeNm: true,
   bus: Object.fromEntries(BUS_FIELDS.map((k) => [k, true])) as Record<string, true>,
@@ -378,12 +391,21 @@ export function parseConfigJson(text: string, file = 'config'): ArchConfig {
   return resolveConfig(parseJsonStrict(text, file, ConfigError), file);
 }
 
+/**
+ * Fields at the value that leaves the machine as it was before they existed:
+ * left out of the canonical JSON, so that machine keeps its hash (its program
+ * files and caches stay valid), and what a full config stored before them
+ * (a program file) means without them; any other value is a different machine.
+ */
+export const BEFORE_FIELD: Readonly<Record<string, unknown>> = { gemmBeside: false };
+
 /** Canonical JSON: keys in the fixed SHAPE order, so the hash is stable. */
 export function canonicalConfigJson(cfg: ArchConfig): string {
   const ordered: Record<string, unknown> = {};
   const src = cfg as unknown as Record<string, unknown>;
   for (const [k, shape] of Object.entries(SHAPE)) {
     if (OPTIONAL_SECTIONS.has(k) && src[k] === undefined) continue;
+    if (k in BEFORE_FIELD && (src[k] === BEFORE_FIELD[k] || src[k] === undefined)) continue;
     if (shape === true) ordered[k] = src[k];
     else {
       const sub: Record<string, unknown> = {};

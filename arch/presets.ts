@@ -69,6 +69,8 @@ export const PRESETS: readonly MachinePreset[] = [
       dram: { busBytes: 1, latency: 4, sizeBytes: 1 << 16 },
       queues: { load: 1, compute: 1, store: 1 },
       requantStages: 3,
+      // the HX8K has no cells to spare for the second ACC read port and the held retire
+      gemmBeside: false,
       clockMHz: 12,
     },
   },

@@ -26,6 +26,7 @@ import {
   BUF_WGT,
   NO_FLAGS,
   UNIT_COMPUTE,
+  mayStartBeside,
   type Instruction,
   type Machine,
   type Unit,
@@ -685,7 +686,7 @@ export class Scheduler {
     for (let i = 0; i < images; i++) {
       const b0 = tile.b0 + i;
       const nb = tile.stackPitch ? 1 : tile.nb;
-      const accAddr = tile.stackPitch ? ((i * tile.stackPitch) / plan.terms[0]!.term.sh) * plan.owc : acc;
+      const accAddr = acc + (tile.stackPitch ? ((i * tile.stackPitch) / plan.terms[0]!.term.sh) * plan.owc : 0);
       this.requantStore(plan, tile, o, prm, pc, b0, nb, accAddr, run);
     }
   }
@@ -794,6 +795,7 @@ export class Scheduler {
       pool_s: op.poolS,
       out_signed: op.outSigned ? 1 : 0,
       clamp_bits: op.outBits,
+      gemm_beside: 0,
     };
     const rqNode = this.node(rq, 'compute', op.group, [prm.ready!, ...storeWaits]);
     if (storeWaits.length) {
@@ -890,9 +892,25 @@ export class Scheduler {
     return undefined;
   }
 
+  /**
+   * gemm_beside on each REQUANT right before a GEMM in the compute stream
+   * whose ACC entries that GEMM does not touch: it starts while the REQUANT drains
+   * (docs/architecture.md 7.3).
+   */
+  private besideRequants(): void {
+    const m = { cfg: this.cfg, arch: deriveArch(this.cfg) };
+    const c = this.compute;
+    for (let i = 1; i < c.length; i++) {
+      const g = c[i]!.inst;
+      const rq = c[i - 1]!.inst;
+      if (rq.op === 'REQUANT' && mayStartBeside(rq, g, m)) rq.gemm_beside = 1;
+    }
+  }
+
   /** Token flags from waits; program order from estimated start times. */
   finish(): Scheduled {
     const seqs: Record<Unit, Node[]> = { load: this.load, compute: this.compute, store: this.store };
+    if (this.cfg.gemmBeside) this.besideRequants();
     this.estimate();
     for (const u of ['load', 'compute', 'store'] as const) seqs[u].forEach((nd, i) => (nd.pos = i));
     const pop = (nd: Node, prodUnit: Unit): 'pop_prev' | 'pop_next' => {

@@ -375,6 +375,7 @@ function requantOf(reads: number): Instruction {
     pool_s: 1,
     out_signed: 0,
     clamp_bits: 4,
+    gemm_beside: 0,
   };
 }
 
@@ -657,7 +658,28 @@ export function planOp(
     if (coGroup === 1) for (let o = 0; o < coBlocks; o++) steps.push({ tile: t, o });
     else steps.push(...denseSteps(t, coBlocks, coGroup, outItem, terms[0]!.chunks.length, storeRun));
   });
+  if (cfg.gemmBeside && coGroup === 1 && !stacked) alternateAcc(steps, tiles, owc, terms[0]!.term.sh, sp.accEntries);
   return { op, coBlocks, terms, owc, tiles, stacked, paramChunk, coGroup, outItem, steps };
+}
+
+/** ACC entries of a band tile's GEMMs (an image stack: every image's rows at its pitch). */
+export function bandAccEntries(tile: Tile, owc: number, sh: number): number {
+  return (tile.stackPitch ? ((tile.nb - 1) * tile.stackPitch) / sh + tile.convRows : tile.convRows) * owc;
+}
+
+/**
+ * Steps alternate between the bottom and the top of ACC where two fit, so
+ * that a step's GEMMs can start beside the previous step's REQUANT
+ * (REQUANT gemm_beside, docs/architecture.md 7.3; compiler/schedule.ts sets it).
+ */
+function alternateAcc(steps: OpStep[], tiles: readonly Tile[], owc: number, sh: number, accEntries: number): void {
+  let prev = { at: 0, len: accEntries };
+  for (const st of steps) {
+    const len = bandAccEntries(tiles[st.tile]!, owc, sh);
+    const top = prev.at === 0 && prev.len + len <= accEntries;
+    st.acc = top ? accEntries - len : 0;
+    prev = { at: st.acc, len };
+  }
 }
 
 /**

@@ -20,7 +20,7 @@
  */
 import type { ArchConfig } from '../arch/index.js';
 import { deriveArch } from '../arch/index.js';
-import { accessEnd, type Access } from './ops/define.js';
+import { accessEnd, type Access, type Machine } from './ops/define.js';
 import { opOf, stopsFetch, unitOf, type Instruction } from './table.js';
 import { decodeTokens } from './token-use.js';
 import { TOKEN_CHANNELS, UNITS, type TokenChannel } from './word.js';
@@ -35,6 +35,33 @@ export interface Race {
   kind: 'read-after-write' | 'write-after-read' | 'write-after-write';
   /** entries (bytes) both touch: the first overlapping run */
   overlap: { first: number; last: number };
+  /** the second is a GEMM started beside the REQUANT `first` (same unit: gemm_beside, not tokens) */
+  beside?: true;
+}
+
+/** besideRole: the GEMM right after it may start beside it (REQUANT gemm_beside = 1) */
+export const BESIDE_HOST = 1;
+/** besideRole: it starts beside the REQUANT right before it if that one is a host (a GEMM) */
+export const BESIDE_GUEST = 2;
+
+/**
+ * How an instruction takes part in a GEMM beside a REQUANT (docs/architecture.md
+ * 7.3): BESIDE_HOST, BESIDE_GUEST, or 0.
+ */
+export function besideRole(inst: Instruction): number {
+  if (inst.op === 'REQUANT') return inst.gemm_beside === 1 ? BESIDE_HOST : 0;
+  return inst.op === 'GEMM' ? BESIDE_GUEST : 0;
+}
+
+/**
+ * REQUANT `host` may take gemm_beside = 1 with GEMM `g` right after it:
+ * they touch no common entries (the GEMM's ACC writes miss the
+ * REQUANT's ACC reads). For the compiler and the random programs.
+ */
+export function mayStartBeside(host: Instruction, g: Instruction, m: Machine): boolean {
+  if (host.op !== 'REQUANT' || g.op !== 'GEMM') return false;
+  const f = flatten([opOf(host).accesses(host, m), opOf(g).accesses(g, m)], 2);
+  return conflict(f, 0, 1) === undefined;
 }
 
 /** Unit codes (ISA order) and channel codes (TOKEN_CHANNELS order) of the fetched instructions. */
@@ -47,6 +74,8 @@ export interface TokenGraph {
   pop1: ArrayLike<number>;
   push0: ArrayLike<number>;
   push1: ArrayLike<number>;
+  /** besideRole of each instruction (absent: none takes part) */
+  beside?: ArrayLike<number>;
 }
 
 /**
@@ -222,7 +251,31 @@ export function findRace(g: TokenGraph, accesses: readonly (readonly Access[])[]
       }
     }
   }
-  return best;
+  const rb = besideRace(g, f);
+  return rb && (!best || rb.second < best.second || (rb.second === best.second && rb.first < best.first)) ? rb : best;
+}
+
+/**
+ * The first GEMM started beside a REQUANT (the compute instruction right
+ * before it) whose accesses meet the REQUANT's (its ACC writes, the
+ * REQUANT's ACC reads), or undefined.
+ */
+function besideRace(g: TokenGraph, f: Flat): Race | undefined {
+  const roles = g.beside;
+  if (!roles) return undefined;
+  let prev = -1;
+  for (let i = 0; i < g.count; i++) {
+    if (g.unit[i] !== UNITS.indexOf('compute')) continue;
+    if (roles[i] === BESIDE_GUEST && prev >= 0 && roles[prev] === BESIDE_HOST) {
+      const c = conflict(f, prev, i);
+      if (c) {
+        const kind = c.a.write ? (c.b.write ? 'write-after-write' : 'read-after-write') : 'write-after-read';
+        return { first: prev, second: i, firstAccess: c.a, secondAccess: c.b, kind, overlap: c.at, beside: true };
+      }
+    }
+    prev = i;
+  }
+  return undefined;
 }
 
 /**
@@ -251,7 +304,8 @@ export function findProgramRace(code: readonly Instruction[], cfg: ArchConfig): 
     push1[i] = channel(d.pushes[1]);
     accesses.push(opOf(code[i]!).accesses(code[i]!, m));
   }
-  const g: TokenGraph = { count, unit, pop0, pop1, push0, push1 };
+  const beside = Uint8Array.from(code.slice(0, count), besideRole);
+  const g: TokenGraph = { count, unit, pop0, pop1, push0, push1, beside };
   return findRace(g, accesses);
 }
 
@@ -290,6 +344,6 @@ export function describeRace(
     message:
       `${b.op} (${unit(b)} unit) ${verb(race.secondAccess)} ${region(race.secondAccess)} while ` +
       `${place(race.first)}, a ${a.op} (${unit(a)} unit) ${verbing(race.firstAccess)} ${region(race.firstAccess)}, ` +
-      `may still run: no dependency token orders them (${race.kind} race on ${at})`,
+      `may still run: ${race.beside ? 'its gemm_beside=1 starts the GEMM beside it' : 'no dependency token orders them'} (${race.kind} race on ${at})`,
   };
 }

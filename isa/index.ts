@@ -93,7 +93,15 @@ export type { DisassembleOptions } from './assembly.js';
 export { assembleProgramText, programText } from './program-text.js';
 export type { AssembleTextOptions, ProgramTextOptions } from './program-text.js';
 export { checkTokenBalance } from './tokens.js';
-export { describeRace, findProgramRace, findRace } from './hazards.js';
+export {
+  BESIDE_GUEST,
+  BESIDE_HOST,
+  besideRole,
+  describeRace,
+  findProgramRace,
+  findRace,
+  mayStartBeside,
+} from './hazards.js';
 export type { Race, TokenGraph } from './hazards.js';
 export type { TokenCheckOptions, TokenCheckResult } from './tokens.js';
 export {

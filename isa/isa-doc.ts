@@ -116,6 +116,7 @@ function example(cfg: ArchConfig): string {
       pool_s: 2,
       out_signed: 0,
       clamp_bits: cfg.bits.activation,
+      gemm_beside: 0,
     },
     { op: 'STORE', ...flags, pop_prev: 1, sram_addr: 0, dram_addr: 0x30000, x_count: 16, y_count: 1, dram_stride: 0 },
     { op: 'HALT', ...flags },

@@ -20,6 +20,7 @@ import {
   canonicalConfigJson,
   configHash,
   resolveConfig,
+  BEFORE_FIELD,
   type ArchConfig,
   IsaError,
   NibbleError,
@@ -139,8 +140,9 @@ const SEGMENT_KEYS = ['name', 'dramAddr', 'size', 'offset'] as const;
 const HEADER_KEYS = ['config', 'configHash', 'code', 'segments', 'inputs', 'outputs', 'layers', 'meta'] as const;
 
 function readConfig(h: HeaderReader, v: unknown): ArchConfig {
-  const o = h.object(v, 'config');
-  // Every field must be present: resolveConfig alone would fill gaps with defaults.
+  const o = { ...BEFORE_FIELD, ...h.object(v, 'config') };
+  // Every field must be present (but those of BEFORE_FIELD, for files written before them): resolveConfig
+  // alone would fill gaps with defaults.
   const defaults = DEFAULT_CONFIG as unknown as Record<string, unknown>;
   h.keys(o, 'config', Object.keys(defaults));
   for (const [k, dv] of Object.entries(defaults)) {

@@ -21,6 +21,7 @@
  * list for the config the caller gives.
  */
 import {
+  BEFORE_FIELD,
   canonicalConfigJson,
   configHash,
   resolveConfig,
@@ -409,7 +410,11 @@ export function programText(
   lines.push(
     `; nibble program${model !== undefined ? ` '${String(model)}'` : ''}: ${program.code.length} instructions`,
   );
-  lines.push(`.config ${canonicalConfigJson(program.config)}`);
+  // the canonical JSON leaves out fields at their before-value (BEFORE_FIELD); a .config is merged over the
+  // defaults, so they are written out
+  const full = { ...(JSON.parse(canonicalConfigJson(program.config)) as object) } as Record<string, unknown>;
+  for (const k of Object.keys(BEFORE_FIELD)) full[k] = (program.config as unknown as Record<string, unknown>)[k];
+  lines.push(`.config ${JSON.stringify(full)}`);
   lines.push(`.config-hash ${program.configHash}`);
   lines.push(`.meta ${JSON.stringify(program.meta)}`);
   const tensor = (d: string, t: TensorDescriptor) =>

@@ -16,6 +16,7 @@ import {
 import {
   accessEnd,
   checkAccesses,
+  besideRole,
   describeRace,
   findRace,
   instructionPlace,
@@ -37,7 +38,7 @@ import {
   type Instruction,
 } from '../isa/index.js';
 import { instructionTiming } from './ops/index.js';
-import { OCCUPANCY_CODE } from './timing.js';
+import { OCC_BESIDE, OCCUPANCY_CODE } from './timing.js';
 import type { Program, TensorDescriptor } from '../isa/index.js';
 
 /** Unit codes used in typed arrays: the ISA's unit codes (0 load, 1 compute, 2 store), and 3 for HALT. */
@@ -63,6 +64,8 @@ export interface PreparedProgram {
   pop1: Int8Array;
   push0: Int8Array;
   push1: Int8Array;
+  /** isa besideRole of each instruction: a GEMM started beside a REQUANT (the race check) */
+  beside: Uint8Array;
   /** the timing model's view of each instruction (sim/timing.ts): kind code, cycles, DRAM wait, passes, pixels */
   occupancy: Uint8Array;
   cycles: Float64Array;
@@ -175,6 +178,7 @@ export function prepareProgram(program: Program): PreparedProgram {
     pop1: new Int8Array(count).fill(-1),
     push0: new Int8Array(count).fill(-1),
     push1: new Int8Array(count).fill(-1),
+    beside: new Uint8Array(count),
     occupancy: new Uint8Array(count),
     cycles: new Float64Array(count),
     dramWait: new Float64Array(count),
@@ -208,7 +212,8 @@ export function prepareProgram(program: Program): PreparedProgram {
     p.unit[i] = u;
     setChannels(p, i, u, inst);
     const o = instructionTiming(inst, m);
-    p.occupancy[i] = OCCUPANCY_CODE[o.kind];
+    p.occupancy[i] = OCCUPANCY_CODE[o.kind] + (o.beside ? OCC_BESIDE : 0);
+    p.beside[i] = besideRole(inst);
     p.cycles[i] = o.cycles;
     p.dramWait[i] = o.dramWait;
     p.passes[i] = o.passes;

@@ -17,7 +17,9 @@ import {
   MNEMONICS,
   NO_FLAGS,
   isaLayout,
+  mayStartBeside,
   packParamEntry,
+  unitOf,
   type DramSegment,
   type Instruction,
   type LayerInfo,
@@ -75,6 +77,7 @@ export function randomConfig(seed: number, opts: RandomConfigOptions = {}): Arch
     dram: { busBytes: pow2(rnd, 0, 4), latency: int(rnd, 1, 30), sizeBytes: pow2(rnd, 16, 20) },
     queues: { load: int(rnd, 1, 6), compute: int(rnd, 1, 6), store: int(rnd, 1, 6) },
     requantStages: int(rnd, 1, 4),
+    gemmBeside: true,
     clockMHz: pick(rnd, [100, 250, 500, 800]),
     techNodeNm: pick(rnd, [45, 28, 22] as const),
   };
@@ -84,6 +87,8 @@ export function randomConfig(seed: number, opts: RandomConfigOptions = {}): Arch
     const ok = [n / 2, 2 * n, 4 * n].filter((c) => c >= 2 && c <= 64 && (c * wb) % 8 === 0 && (c * ab) % 8 === 0);
     if (ok.length > 0) cfg.array.cols = pick(rnd, ok);
   }
+  // a quarter of the machines without GEMMs beside REQUANTs (the iCE40 boards' choice), drawn after the rest
+  cfg.gemmBeside = rnd() >= 1 / 4;
   validateConfig(cfg);
   isaLayout(cfg);
   return cfg;
@@ -154,6 +159,19 @@ function buildRound(round: RandomRound): Block[] {
   ];
 }
 
+/** gemm_beside on every REQUANT right before a GEMM (compute order) whose ACC entries that GEMM does not touch. */
+function markBeside(code: Instruction[], cfg: ArchConfig): void {
+  if (!cfg.gemmBeside) return;
+  const m = { cfg, arch: deriveArch(cfg) };
+  let prev: { inst: Instruction; at: number } | undefined;
+  code.forEach((inst, i) => {
+    if (unitOf(inst) !== 'compute') return;
+    if (prev && prev.inst.op === 'REQUANT' && mayStartBeside(prev.inst, inst, m))
+      code[prev.at] = { ...prev.inst, gemm_beside: 1 };
+    prev = { inst, at: i };
+  });
+}
+
 /** A random valid program for `cfg` (see the file comment for its structure). */
 export function randomProgram(seed: number, cfg: ArchConfig, opts: RandomProgramOptions = {}): Program {
   const rnd = mulberry32(seed);
@@ -197,6 +215,7 @@ export function randomProgram(seed: number, cfg: ArchConfig, opts: RandomProgram
     code.push(...b.code);
     lastIdx[b.round] = code.length - 1;
   }
+  markBeside(code, cfg);
   code.push({ op: 'HALT', ...NO_FLAGS });
   const layers: LayerInfo[] = layerMacs.map((macs, r) => ({
     name: `round${r}`,

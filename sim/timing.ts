@@ -16,8 +16,11 @@
  *      PL_j = max(S, PL_{j-1} + R, IS_{j-2} + P_{j-2} + C)  (two weight banks)
  *    and issues its pixels from
  *      IS_j = max(PL_j + R, IS_{j-1} + P_{j-1}),
- *    across GEMMs; S = max(ready, PL_prev + R, IS_{-2} + P_{-2} + C) and, after a
- *    non-GEMM, the latest compute E; E = IS_last + P + G (G = arch.gemmDepth = R + C + 2).
+ *    across GEMMs; S = max(ready, PL_prev + R, IS_{-2} + P_{-2} + C, E of the latest
+ *    vector instruction); E = IS_last + P + G (G = arch.gemmDepth = R + C + 2).
+ *    Beside a REQUANT (the instruction right after a REQUANT with gemm_beside
+ *    = 1, the only GEMM started while it runs): S >= S_rq + 1 instead of
+ *    E_rq, and E >= E_rq + 1 (compute instructions complete in order, one a cycle).
  */
 import type { DerivedArch } from '../arch/index.js';
 import { UNITS, unitOf, type Instruction, type Machine } from '../isa/index.js';
@@ -28,6 +31,8 @@ export const OCC_DMA = 0;
 export const OCC_VECTOR = 1;
 export const OCC_ARRAY = 2;
 export const OCC_FETCH = 3;
+/** added to a kind code: Occupancy.beside (a REQUANT the next GEMM may start beside) */
+export const OCC_BESIDE = 4;
 export const OCCUPANCY_CODE: Readonly<Record<OccupancyKind, number>> = {
   dma: OCC_DMA,
   vector: OCC_VECTOR,
@@ -43,7 +48,11 @@ export class UnitTimeline {
 
   private readonly dmaEnd = [0, 0, 0];
   private computeEnd = 0;
-  private lastWasGemm = false;
+  /** end of the latest vector instruction (REQUANT, POOL, compute NOP) */
+  private vectorEnd = 0;
+  /** the latest compute instruction is a REQUANT with gemm_beside (start and end), else -1 */
+  private requantStart = -1;
+  private requantEnd = -1;
   /** PL of the previous pass, IS + P of the previous pass and of the one before it */
   private plPrev = -Infinity;
   private isp1 = -Infinity;
@@ -55,36 +64,43 @@ export class UnitTimeline {
   placeInstruction(inst: Instruction, m: Machine, ready: number): void {
     const u = unitOf(inst);
     const o = instructionTiming(inst, m);
-    this.place(u === undefined ? -1 : UNITS.indexOf(u), OCCUPANCY_CODE[o.kind], o.cycles, o.passes, o.pixels, ready);
+    const code = OCCUPANCY_CODE[o.kind] + (o.beside ? OCC_BESIDE : 0);
+    this.place(u === undefined ? -1 : UNITS.indexOf(u), code, o.cycles, o.passes, o.pixels, ready);
   }
 
   /**
    * Place an instruction of occupancy `kind` on `unit` (0 load, 1 compute,
    * 2 store) that may start from cycle `ready`: sets start and end.
    */
-  place(unit: number, kind: number, cycles: number, passes: number, pixels: number, ready: number): void {
+  place(unit: number, code: number, cycles: number, passes: number, pixels: number, ready: number): void {
+    const kind = code & (OCC_BESIDE - 1);
+    const beside = code >= OCC_BESIDE; // a vector instruction the next GEMM may start beside
     if (kind === OCC_DMA) {
       const s = Math.max(ready, this.dmaEnd[unit]!);
       this.start = s;
       this.end = s + cycles;
       this.dmaEnd[unit] = this.end;
     } else if (kind === OCC_ARRAY) {
-      this.placeGemm(ready, passes, pixels);
+      this.placeGemm(ready, passes, pixels, this.requantStart >= 0);
     } else if (kind === OCC_VECTOR) {
       const s = Math.max(ready, this.computeEnd);
       this.start = s;
       this.end = s + cycles;
       this.computeEnd = this.end;
-      this.lastWasGemm = false;
+      this.vectorEnd = this.end;
+      this.requantStart = beside ? s : -1;
+      this.requantEnd = beside ? this.end : -1;
     } else {
       this.start = ready;
       this.end = ready + cycles;
     }
   }
 
-  private placeGemm(ready: number, passes: number, P: number): void {
+  /** `beside`: it starts beside the REQUANT just placed (docs/architecture.md 7.3). */
+  private placeGemm(ready: number, passes: number, P: number, beside: boolean): void {
     const { rows, cols } = this.arch;
-    const s = Math.max(ready, this.plPrev + rows, this.isp2 + cols, this.lastWasGemm ? 0 : this.computeEnd);
+    const after = beside ? this.requantStart + 1 : this.vectorEnd;
+    const s = Math.max(ready, this.plPrev + rows, this.isp2 + cols, after);
     let pl = this.plPrev;
     let isp1 = this.isp1;
     let isp2 = this.isp2;
@@ -111,8 +127,9 @@ export class UnitTimeline {
     this.isp1 = isp1;
     this.isp2 = isp2;
     this.start = s;
-    this.end = isp1 + this.arch.gemmDepth;
-    this.lastWasGemm = true;
+    this.end = beside ? Math.max(isp1 + this.arch.gemmDepth, this.requantEnd + 1) : isp1 + this.arch.gemmDepth;
+    // a second GEMM after the REQUANT waits for its end (vectorEnd)
+    this.requantStart = -1;
     if (this.end > this.computeEnd) this.computeEnd = this.end;
   }
 }

@@ -28,6 +28,11 @@ export const REQUANT = defineOp(
         max: (a) => a.activationBits,
         doc: 'b: output width (<= activation bits)',
       },
+      {
+        name: 'gemm_beside',
+        width: bits(1),
+        doc: "1: a GEMM right after it may start while it runs (the GEMM's ACC range must not meet its ACC reads); that GEMM ends after it. 0 on a machine without config gemmBeside",
+      },
     ],
   },
   {
@@ -36,6 +41,12 @@ export const REQUANT = defineOp(
       sramAccess('out', true, 'OUT write', r.out_addr, r.out_h * r.out_w),
       sramAccess('param', false, 'PARAM read', r.param_addr, 1),
     ],
-    checkRanges: (r, _m, reject) => checkWindows(reject, r),
+    checkRanges: (r, m, reject) => {
+      if (r.gemm_beside && !m.cfg.gemmBeside)
+        reject(
+          'REQUANT gemm_beside = 1 needs a machine that starts a GEMM beside a REQUANT (config gemmBeside is false)',
+        );
+      checkWindows(reject, r);
+    },
   },
 );

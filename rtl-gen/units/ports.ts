@@ -77,17 +77,42 @@ export function tracePorts(m: VerilogModule, f: CoreFacts, unit: string, events:
 }
 
 export type Buffer = 'inp' | 'wgt' | 'par' | 'acc' | 'out';
-/** The RAM read ports; OUT has two (STORE and POOL). */
-export type Reader = 'inp' | 'wgt' | 'par' | 'acc' | 'outs' | 'outp';
+/** The RAM read ports; OUT has two (STORE and POOL), ACC two (GEMM and REQUANT: a GEMM beside a REQUANT). */
+export type Reader = 'inp' | 'wgt' | 'par' | 'acc' | 'accr' | 'outs' | 'outp';
 
 export const READS: Readonly<Record<Reader, Buffer>> = {
   inp: 'inp',
   wgt: 'wgt',
   par: 'par',
   acc: 'acc',
+  accr: 'acc',
   outs: 'out',
   outp: 'out',
 };
+
+/** Instance-name suffix of a reader's RAM where its buffer has several readers (each a RAM written together). */
+export const READER_RAM: Readonly<Record<Reader, string>> = {
+  inp: '',
+  wgt: '',
+  par: '',
+  acc: 'gm',
+  accr: 'rq',
+  outs: 'st',
+  outp: 'pl',
+};
+
+/**
+ * The reader a machine builds: ACC's second (REQUANT) RAM only with config
+ * gemmBeside; without it the REQUANT shares the GEMM's port (nibble_compute muxes it).
+ */
+export function builtReaders(f: CoreFacts): Reader[] {
+  return (Object.keys(READS) as Reader[]).filter((r) => r !== 'accr' || f.cfg.gemmBeside);
+}
+
+/** The REQUANT's ACC read port: its own RAM's (accr) with gemmBeside, else requests rq_acc_* on the shared port. */
+export function requantAccPort(f: CoreFacts): { reader: Reader; prefix: string } {
+  return f.cfg.gemmBeside ? { reader: 'accr', prefix: 'accr' } : { reader: 'acc', prefix: 'rq_acc' };
+}
 
 export function geometry(f: CoreFacts, b: Buffer): { aw: Dim; w: Dim } {
   const { d } = f;

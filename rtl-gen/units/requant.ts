@@ -8,7 +8,7 @@ import type { MnemonicOn } from '../../isa/index.js';
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule } from '../emit/module.js';
 import { lit, sext, zext, type Width } from '../emit/width.js';
-import { readPort, writePort } from './ports.js';
+import { readPort, requantAccPort, writePort } from './ports.js';
 
 /**
  * One requant lane. Widths are cut to what the clamp can observe (its bounds
@@ -131,10 +131,13 @@ function requantPorts(m: VerilogModule, f: CoreFacts): void {
   for (const [op, wire] of Object.entries(REQUANT_UNIT_HEADS)) m.input(wire, 1, { doc: `the head is a ${op}` });
   m.input('cq_head', d.QW, { lintOff: ['UNUSEDSIGNAL'], doc: 'REQUANT / POOL fields decoded here' });
   m.output('ng_busy', 1, { reg: true, doc: 'a REQUANT or POOL is running' });
-  m.output('ng_rq', 1, { reg: true, doc: 'it is a REQUANT: the ACC read port is ours' });
+  if (f.cfg.gemmBeside)
+    m.output('ng_gb', 1, { reg: true, doc: 'it is a REQUANT with gemm_beside: the next GEMM may start beside it' });
+  else m.output('ng_rq', 1, { reg: true, doc: 'it is a REQUANT: the ACC read port is ours' });
   m.output('ng_done', 1, { doc: 'its last output is written this cycle' });
   m.portGroup('reads');
-  readPort(m, f, 'acc', 'unit', 'rq_acc');
+  const acc = requantAccPort(f);
+  readPort(m, f, acc.reader, 'unit', acc.prefix);
   readPort(m, f, 'par');
   readPort(m, f, 'outp');
   m.portGroup('OUT write');
@@ -171,10 +174,12 @@ function windowGenerator(m: VerilogModule, f: CoreFacts): void {
       'pool_s',
       'out_signed',
       'clamp_bits',
+      ...(f.cfg.gemmBeside ? ['gemm_beside'] : []),
     ]);
   f.isa
     .entryView('POOL', d.IX.value)
     .unpack(m, 'cq_head', 'ph', ['src_addr', 'dst_addr', 'in_w', 'out_h', 'out_w', 'pool_k', 'pool_s', 'act_signed']);
+  if (f.cfg.gemmBeside) m.reg('ng_rq', 1, { doc: 'it is a REQUANT' });
   m.regs(['ng_pool', 'rq_go_d', 'ng_pasig']);
   m.reg('rq_base', d.ACC_AW);
   m.regs(['rq_in_w', 'rq_oh', 'rq_ow'], d.ODIMB);
@@ -246,8 +251,9 @@ function windowGenerator(m: VerilogModule, f: CoreFacts): void {
       end
     end
   `);
-  m.assign('rq_acc_re', 'w_valid');
-  m.assign('rq_acc_ra', 'w_addr[ACC_AW-1:0]');
+  const acc = requantAccPort(f).prefix;
+  m.assign(`${acc}_re`, 'w_valid');
+  m.assign(`${acc}_ra`, 'w_addr[ACC_AW-1:0]');
   m.assign('outp_re', '(ng_pool || pool_start) && w_valid');
   m.assign('outp_ra', 'w_addr[OUT_AW-1:0]');
   m.assign('par_re', 'rq_start');
@@ -271,7 +277,7 @@ function lanes(m: VerilogModule, f: CoreFacts, lane: VerilogModule): void {
   `);
   m.wire('pool_y', d.OUT_W);
   m.forEach('g_lane', 'l', d.C, (b) => {
-    b.wire('acc_l', d.ACCB, { signed: true, value: '$signed(acc_q[l*ACCB +: ACCB])' });
+    b.wire('acc_l', d.ACCB, { signed: true, value: `$signed(${requantAccPort(f).reader}_q[l*ACCB +: ACCB])` });
     b.reg('mx_r', d.ACCB, { signed: true });
     b.wire('rq_mx_l', d.ACCB, { signed: true, value: '(r_first || acc_l > mx_r) ? acc_l : mx_r' });
     b.clocked('if (r_v) mx_r <= rq_mx_l;');
@@ -311,16 +317,17 @@ function outWrite(m: VerilogModule, f: CoreFacts): void {
   m.assign('out_wd', 'rq_wr ? rq_y : pool_y');
   m.assign('ng_done', `(rq_wr && rqp_last[${S}]) || (pw_v && pw_last)`);
   const one = lit(C, 1);
+  const gb = f.cfg.gemmBeside;
   m.clocked(`
     rq_go_d <= rq_start;
     if (ng_start && ${REQUANT_UNIT_HEAD}) begin
-      ng_busy <= 1'b1; ng_rq <= ch_rq; ng_pool <= ch_pool; ng_pasig <= ph_act_signed;
+      ng_busy <= 1'b1; ng_rq <= ch_rq;${gb ? ' ng_gb <= ch_rq && rh_gemm_beside;' : ''} ng_pool <= ch_pool; ng_pasig <= ph_act_signed;
       rq_base <= rh_acc_addr; rq_in_w <= rh_in_w; rq_oh <= rh_out_h; rq_ow <= rh_out_w; rq_k <= rh_pool_k; rq_s <= rh_pool_s;
       rq_hi <= rh_out_signed ? ((${one} << (rh_clamp_bits - 1'b1)) - ${one}) : ((${one} << rh_clamp_bits) - ${one});
       rq_lo <= rh_out_signed ? (${one} - (${one} << (rh_clamp_bits - 1'b1))) : ${lit(C, 0)};
       ow_ptr <= ch_rq ? rh_out_addr : ph_dst_addr;
     end else if (out_we) ow_ptr <= ow_ptr + 1'b1;
-    if (ng_done) begin ng_busy <= 1'b0; ng_rq <= 1'b0; ng_pool <= 1'b0; end
+    if (ng_done) begin ng_busy <= 1'b0; ng_rq <= 1'b0;${gb ? " ng_gb <= 1'b0;" : ''} ng_pool <= 1'b0; end
   `);
 }
 

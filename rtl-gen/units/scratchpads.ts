@@ -5,7 +5,7 @@
  */
 import type { CoreFacts } from '../core-facts.js';
 import { VerilogModule, type Constants } from '../emit/module.js';
-import { geometry, READS, readPort, writePort, type Buffer, type Reader } from './ports.js';
+import { builtReaders, geometry, READER_RAM, READS, readPort, writePort, type Buffer } from './ports.js';
 
 export function sdpRamModule(c: Constants): VerilogModule {
   const m = new VerilogModule(
@@ -49,12 +49,13 @@ export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModu
   const m = new VerilogModule(
     'nibble_scratchpads',
     'The scratchpads: INP (R lane RAMs with one read address each), WGT, PARAM, ACC and OUT, simple\n' +
-      'dual-port RAMs; OUT has two readers (STORE and POOL), so it is two RAMs written together.',
+      'dual-port RAMs; OUT has two readers (STORE and POOL) and, with config gemmBeside, ACC two (GEMM and\n' +
+      'REQUANT), so each is two RAMs written together.',
     f.c,
   );
   m.input('clk');
   const buffers = ['inp', 'wgt', 'par', 'acc', 'out'] as const;
-  const readers = (b: Buffer) => (Object.keys(READS) as Reader[]).filter((r) => READS[r] === b);
+  const readers = (b: Buffer) => builtReaders(f).filter((r) => READS[r] === b);
   for (const b of buffers) {
     const rs = readers(b);
     m.portGroup(`${b.toUpperCase()}: ${rs.length > 1 ? `readers ${rs.join(', ')}` : 'one reader'}`);
@@ -83,7 +84,7 @@ export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModu
     const rs = readers(b);
     const { aw, w } = geometry(f, b);
     for (const r of rs) {
-      const name = rs.length > 1 ? `u_${b}_${r === 'outs' ? 'st' : 'pl'}` : `u_${b}`;
+      const name = rs.length > 1 ? `u_${b}_${READER_RAM[r]}` : `u_${b}`;
       m.instance(ram, name, {
         params: { W: w, AW: aw },
         ports: { clk: 'clk', we: `${b}_we`, wa: `${b}_wa`, wd: `${b}_wd`, re: `${r}_re`, ra: `${r}_ra`, rd: `${r}_q` },

@@ -93,7 +93,10 @@ export class ArrayUnit {
   private issueFreeAt = 0;
   private readonly bankFree = [0, 0];
   private accPending: AccWrite | undefined;
-  private readonly retireAt: { inst: number; cycle: number }[] = [];
+  /** GEMMs due to retire: from `cycle`, and once the REQUANT `after` (or -1) has retired */
+  private readonly retireAt: { inst: number; cycle: number; after: number }[] = [];
+  /** per started GEMM: the REQUANT it started beside, or -1 */
+  private readonly besideOf = new Map<number, number>();
 
   constructor(private readonly ctx: CycleContext) {
     const { rows: R, cols: C } = ctx.p.arch;
@@ -133,10 +136,12 @@ export class ArrayUnit {
 
   /**
    * One cycle. `mayStart`: the compute queue head is a GEMM and no REQUANT /
-   * POOL / NOP is running. Returns whether a GEMM started.
+   * POOL / NOP is running, or it may start beside the REQUANT `beside` (else
+   * -1). Returns whether a GEMM started.
    */
-  step(t: number, mayStart: boolean): boolean {
+  step(t: number, mayStart: boolean, beside = -1): boolean {
     const started = this.preloadStart(t, mayStart);
+    if (started) this.besideOf.set(this.newest, beside);
     const weightWrite = this.pendingWeight;
     this.pendingWeight = undefined;
     this.preloadStep(t);
@@ -145,9 +150,11 @@ export class ArrayUnit {
     this.accumulate(t);
     // the weight row is written into its bank after this cycle's multiplies used the old value
     if (weightWrite) this.W.set(weightWrite.values, (weightWrite.bank * this.R + weightWrite.row) * this.C);
-    // GEMM retire: one cycle after its last ACC write (E = DR = IS + P + G)
-    if (this.retireAt.length > 0 && this.retireAt[0]!.cycle === t) {
+    // GEMM retire: one cycle after its last ACC write (E = DR = IS + P + G); beside a REQUANT, after it
+    const due = this.retireAt[0];
+    if (due && due.cycle <= t && (due.after < 0 || this.ctx.E[due.after]! <= t)) {
       const { inst } = this.retireAt.shift()!;
+      this.besideOf.delete(inst);
       this.ctx.retire(inst, t);
       this.gemms.splice(
         this.gemms.findIndex((r) => r.inst === inst),
@@ -334,7 +341,7 @@ export class ArrayUnit {
         sp.acc[base + l] = v;
       }
       c.sram.acc.writes++;
-      if (w.last) this.retireAt.push({ inst: w.inst, cycle: t + 1 });
+      if (w.last) this.retireAt.push({ inst: w.inst, cycle: t + 1, after: this.besideOf.get(w.inst) ?? -1 });
       this.accPending = undefined;
     }
     const ms = t % H;

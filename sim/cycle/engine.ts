@@ -87,6 +87,8 @@ class CycleMachine {
   readonly vector: VectorUnit;
   compute: UnitState = 'idle';
   computeInst = -1;
+  /** the REQUANT a GEMM started beside (one per REQUANT), or -1 */
+  private besideOf = -1;
 
   constructor(p: PreparedProgram, program: Program, dram: Uint8Array, sp: Scratchpads, bus?: CycleBus) {
     this.ctx = new CycleContext(p, program, dram, sp, bus);
@@ -105,12 +107,19 @@ class CycleMachine {
     if (this.load.step(t)) progress = true;
     if (this.store.step(t)) progress = true;
     // compute: a REQUANT / POOL / NOP starts once all earlier compute work is done, a GEMM while none runs
+    // or one GEMM beside a REQUANT with gemm_beside, from the cycle after it started
     const { array, vector } = this;
     let computeActive = array.busy || vector.busy;
     if (vector.tryStart(t, !array.busy)) computeActive = true;
-    const headIsGemm =
-      this.ctx.queues[U_COMPUTE]!.length > 0 && this.ctx.behaviour(this.ctx.queues[U_COMPUTE]![0]!).unit === 'array';
-    if (array.step(t, headIsGemm && !vector.busy)) computeActive = true;
+    const q = this.ctx.queues[U_COMPUTE]!;
+    const head = q.length > 0 ? q[0]! : -1;
+    const headIsGemm = head >= 0 && this.ctx.behaviour(head).unit === 'array';
+    const beside =
+      headIsGemm && vector.busy && vector.besideable && this.besideOf !== vector.inst && t > this.ctx.S[vector.inst]!;
+    if (array.step(t, headIsGemm && (!vector.busy || beside), beside ? vector.inst : -1)) {
+      computeActive = true;
+      if (beside) this.besideOf = vector.inst;
+    }
     this.computeInst = vector.inst >= 0 ? vector.inst : array.newest;
     vector.step(t);
     this.compute = computeActive ? 'busy' : this.ctx.queues[U_COMPUTE]!.length > 0 ? 'token' : 'idle';

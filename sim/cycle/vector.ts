@@ -10,6 +10,7 @@
 import { assertNever } from '../../arch/index.js';
 import type { VectorBehaviour, VectorLanes } from '../ops/index.js';
 import { U_COMPUTE } from '../prepare.js';
+import { OCC_BESIDE } from '../timing.js';
 import type { CycleContext } from './context.js';
 
 interface Running {
@@ -44,6 +45,11 @@ export class VectorUnit {
 
   get inst(): number {
     return this.run ? this.run.inst : -1;
+  }
+
+  /** What runs lets the next GEMM start beside it (a REQUANT with gemm_beside: Occupancy.beside). */
+  get besideable(): boolean {
+    return this.run !== undefined && (this.ctx.p.occupancy[this.run.inst]! & OCC_BESIDE) !== 0;
   }
 
   /**

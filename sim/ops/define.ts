@@ -31,14 +31,27 @@ export interface Occupancy {
   dramWait: number;
   passes: number;
   pixels: number;
+  /**
+   * vector: the GEMM right after it may start while it runs (a REQUANT with
+   * gemm_beside = 1, docs/architecture.md 7.3)
+   */
+  beside: boolean;
 }
 
-export const occupancy = (kind: OccupancyKind, cycles: number, dramWait = 0, passes = 0, pixels = 0): Occupancy => ({
+export const occupancy = (
+  kind: OccupancyKind,
+  cycles: number,
+  dramWait = 0,
+  passes = 0,
+  pixels = 0,
+  beside = false,
+): Occupancy => ({
   kind,
   cycles,
   dramWait,
   passes,
   pixels,
+  beside,
 });
 
 /** Entry accesses an instruction makes (static: they depend only on its fields). */

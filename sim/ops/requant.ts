@@ -1,7 +1,9 @@
 /** REQUANT in the engines: window max over ACC, then clamp(floor((m - bias) / 2^shift)) per lane into OUT. */
 import {
+  BESIDE_HOST,
   NO_FLAGS,
   UNIT_COMPUTE,
+  besideRole,
   requantClampRange,
   requantScale,
   requantScaled,
@@ -76,6 +78,7 @@ function emitRequant(round: RandomRound): void {
     pool_s: rw.s,
     out_signed: outSigned,
     clamp_bits: round.int(1, a.activationBits),
+    gemm_beside: 0,
   };
   round.maybeNop(round.compute, UNIT_COMPUTE);
   round.compute.push(rq);
@@ -111,7 +114,15 @@ function naiveRequant(r: RequantInst, m: NaiveMachine): void {
 }
 
 export const REQUANT_SIM: SimOp<'REQUANT'> = {
-  timing: (r, m) => occupancy('vector', r.out_h * r.out_w * r.pool_k * r.pool_k + m.cfg.requantStages + 2),
+  timing: (r, m) =>
+    occupancy(
+      'vector',
+      r.out_h * r.out_w * r.pool_k * r.pool_k + m.cfg.requantStages + 2,
+      0,
+      0,
+      0,
+      besideRole(r) === BESIDE_HOST,
+    ),
   execute: (fu, _i, r) => fu.units?.requant(r) || executeRequant(fu, r),
   cycle: {
     unit: 'vector',

@@ -83,6 +83,9 @@ describe('ArchConfig validation', () => {
       'config.bits.weight: must be an integer, got "4"',
     );
     expect(configError((c) => delete (c as Partial<ArchConfig>).queues)).toBe('config.queues: must be an object');
+    expect(configError((c) => ((c as { gemmBeside: unknown }).gemmBeside = 1))).toBe(
+      'config.gemmBeside: must be true or false, got 1',
+    );
     expect(configError((c) => ((c as { techNodeNm: number }).techNodeNm = 7))).toMatch(
       /^config\.techNodeNm: must be 45, 28 or 22/,
     );

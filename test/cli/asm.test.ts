@@ -12,7 +12,7 @@ LOAD buf=wgt sram_addr=0 dram_addr=0x1000 x_count=144 y_count=1 dram_stride=0 re
 LOAD buf=param sram_addr=0 dram_addr=0x8000 x_count=1 y_count=1 dram_stride=0 replicate=0
 LOAD push_next buf=inp sram_addr=0 dram_addr=0x20000 x_count=10 y_count=10 dram_stride=80 replicate=0
 GEMM pop_prev wgt_addr=0 inp_addr=0 acc_addr=0 in_h=10 in_w=10 out_h=8 out_w=8 kernel_h=3 kernel_w=3 stride_h=1 stride_w=1 pad_top=0 pad_left=0 ci_blocks=1 accumulate=0 act_signed=0 pshift=0 taps=0 nibble_lanes=0
-REQUANT push_next acc_addr=0 out_addr=0 param_addr=0 in_h=8 in_w=8 out_h=4 out_w=4 pool_k=2 pool_s=2 out_signed=0 clamp_bits=4
+REQUANT push_next acc_addr=0 out_addr=0 param_addr=0 in_h=8 in_w=8 out_h=4 out_w=4 pool_k=2 pool_s=2 out_signed=0 clamp_bits=4 gemm_beside=0
 STORE pop_prev sram_addr=0 dram_addr=0x30000 x_count=16 y_count=1 dram_stride=0
 HALT
 `;

@@ -17,6 +17,7 @@ import type { Layer, Network } from '../../models/ir.js';
 import { compileListing, compileNetwork } from '../../compiler/index.js';
 import { calibratedNetwork, compileAndCompare, convLayer, expectEnginesAgree, requantLayer, rng } from './harness.js';
 import { randomConfig } from './random-network.js';
+import { simulate } from '../../sim/index.js';
 
 interface Chain {
   c0: number;
@@ -155,8 +156,25 @@ describe('overlapping layer boundaries stay bit-identical to the reference', () 
     // conv1's first band is smaller than its second (its LOAD is the exposed one)
     const bandRows = requants(layerCode(conv1)).map((r) => (r.op === 'REQUANT' ? r.out_h : 0));
     expect(bandRows[0]).toBeLessThan(bandRows[1]!);
+    // every band after conv1's first starts beside the REQUANT before it, bands alternating between the ends of ACC
+    const code = layerCode(conv1);
+    const rqBeside = code.flatMap((i) => (i.op === 'REQUANT' ? [i.gemm_beside] : []));
+    // (the last one too: conv2's first GEMM starts beside it)
+    expect(rqBeside).toEqual(bandRows.map(() => 1));
+    const gemmAcc = code.flatMap((i) => (i.op === 'GEMM' ? [i.acc_addr > 0] : []));
+    expect(gemmAcc).toEqual(bandRows.map((_, k) => k % 2 === 1));
     const fast = expectEnginesAgree(program, net, 1, 3);
-    // main before this change: 7,359 cycles (npm run bench -- roofline)
-    expect(fast.cycles).toBeLessThanOrEqual(6974);
+    // main before this change: 7,359 cycles; 6,974 without gemm_beside (npm run bench -- roofline)
+    expect(fast.cycles).toBeLessThanOrEqual(6290);
+  });
+
+  test('a machine without gemmBeside (config): no REQUANT sets it, no ACC halves, the cycles of before', () => {
+    const net = loadIntegerNetFile('../shared/reference/integernet-mnist-4bit.txt');
+    const program = compileNetwork(net, { ...structuredClone(DEFAULT_CONFIG), gemmBeside: false });
+    expect(program.code.filter((i) => i.op === 'REQUANT' && i.gemm_beside)).toEqual([]);
+    const conv1 = program.layers[0]!;
+    const gemms = program.code.slice(conv1.firstInstruction, conv1.lastInstruction + 1).filter((i) => i.op === 'GEMM');
+    expect(gemms.every((g) => g.acc_addr === 0)).toBe(true);
+    expect(simulate(program, { engine: 'fast' }).cycles).toBe(6974);
   });
 });

@@ -252,6 +252,16 @@ describe('.nbl program file: config, header, segment and code checks', () => {
     );
   });
 
+  it('a file written before config gemmBeside existed reads as the machine without it (same hash)', () => {
+    const p = sample();
+    p.config.gemmBeside = false;
+    p.configHash = configHash(p.config);
+    const old = withHeader(writeProgramFile(p), (h) => delete h.config.gemmBeside);
+    const back = readProgramFile(old, { file: 'p.nbl' });
+    expect(back.config.gemmBeside).toBe(false);
+    expect(back.configHash).toBe(configHash({ ...DEFAULT_CONFIG, gemmBeside: false }));
+  });
+
   it('rejects invalid JSON and missing or mistyped header fields', () => {
     const bytes = writeProgramFile(sample());
     const bad = bytes.slice();

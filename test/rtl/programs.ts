@@ -115,6 +115,7 @@ export function requant(r: Partial<Record<string, number>>, f: Flags = {}): Inst
     pool_s: 1,
     out_signed: 0,
     clamp_bits: 4,
+    gemm_beside: 0,
     ...r,
   } as Instruction;
 }
@@ -441,6 +442,38 @@ function tokenOverlap(c: Ctx): Program {
   return program(cfg, ov, normal);
 }
 
+function besideRequant(c: Ctx): Program {
+  const { cfg, n, normal } = c;
+  // GEMMs beside REQUANTs (gemm_beside): a long GEMM that drains after its REQUANT, a short one
+  // held until the REQUANT before it retires, and a GEMM after a beside one, which waits for the REQUANT
+  const band = (acc: number, f: Flags = {}) =>
+    gemm({ in_h: 6, in_w: 6, out_h: 4, out_w: 4, kernel_h: 3, kernel_w: 3, acc_addr: acc }, f);
+  const rq = (acc: number, out: number, rows: number, beside: number, f: Flags = {}) =>
+    requant(
+      { acc_addr: acc, out_addr: out, in_h: rows, in_w: 4, out_h: rows, out_w: 4, param_addr: 1, gemm_beside: beside },
+      f,
+    );
+  return program(
+    cfg,
+    [
+      load(0, 0, A_INP, 36, 1, 0),
+      load(1, 0, A_WGT, 9 * n, 1, 0),
+      load(2, 0, A_PAR, 2, 1, 0, { push_next: 1 }),
+      band(0, { pop_prev: 1 }),
+      rq(0, 0, 4, 1),
+      band(16),
+      rq(16, 16, 4, 1),
+      gemm({ acc_addr: 40 }),
+      gemm({ acc_addr: 41, accumulate: 1 }),
+      rq(40, 32, 1, 1),
+      band(48),
+      rq(48, 36, 4, 0, { push_next: 1 }),
+      store(0, A_OUT, 52, 1, 0, { pop_prev: 1 }),
+    ],
+    normal,
+  );
+}
+
 /** The directed programs for one config: name -> program. */
 export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
   const c = context(cfg);
@@ -451,6 +484,7 @@ export function directedPrograms(cfg: ArchConfig): Record<string, Program> {
     'requant-extremes': requantExtremes(c),
     'gemm-back-to-back': gemmBackToBack(c),
     'token-overlap': tokenOverlap(c),
+    'beside-requant': besideRequant(c),
   };
 }
 

@@ -6,10 +6,11 @@ import { simulate, type Engine, type SimResult } from '../../sim/index.js';
 
 export const F = { pop_prev: 0, pop_next: 0, push_prev: 0, push_next: 0 } as const;
 
-/** The fields whose 0 leaves the instruction as it was before they existed (tap packing): defaulted here. */
+/** The fields whose 0 leaves the instruction as it was before they existed (tap packing, gemm_beside): defaulted here. */
 const OFF: Partial<Record<Mnemonic, Record<string, number>>> = {
   LOAD: { replicate: 0 },
   GEMM: { taps: 0, nibble_lanes: 0 },
+  REQUANT: { gemm_beside: 0 },
 };
 
 /** An instruction with zero token flags unless given (and tap packing off unless given). */
