@@ -33,6 +33,22 @@ function fail(e) {
   process.exit(1);
 }
 
+// Modules the bundled packages import, replaced by nibble's stand-ins: each would load Node modules no command needs
+// (cli/supports-color-none.ts, cli/assert-invariants.ts). Package imports (`#name`) are not aliases, hence a plugin.
+const STAND_INS = [
+  { filter: /^#supports-color$/, importer: /[\\/]node_modules[\\/]chalk[\\/]/, path: 'cli/supports-color-none.ts' },
+  { filter: /^assert$/, importer: /[\\/]node_modules[\\/]yargs[\\/]/, path: 'cli/assert-invariants.ts' },
+];
+const standIns = {
+  name: 'nibble-stand-ins',
+  setup(b) {
+    for (const s of STAND_INS)
+      b.onResolve({ filter: s.filter }, (args) =>
+        s.importer.test(args.importer) ? { path: join(root, s.path) } : undefined,
+      );
+  },
+};
+
 for (const f of readdirSync(outdir)) if (/^bundle-.*\.js(\.map)?$/.test(f)) rmSync(join(outdir, f));
 let result;
 try {
@@ -55,6 +71,7 @@ try {
     external,
     // measured only for help text: see cli/string-width-fast.ts
     alias: { 'string-width': './cli/string-width-fast.ts' },
+    plugins: [standIns],
     // CommonJS inside the bundle (yargs's helpers) calls require()
     banner: {
       js: "import { createRequire as __nibbleRequire } from 'node:module'; const require = __nibbleRequire(import.meta.url);",
@@ -88,6 +105,7 @@ try {
     minifySyntax: true,
     external,
     alias: { 'string-width': './cli/string-width-fast.ts' },
+    plugins: [standIns],
     define: { 'import.meta.url': '__nibbleScriptUrl' },
     banner: {
       js: "(function (exports, require, module, __filename, __dirname) { const __nibbleScriptUrl = require('node:url').pathToFileURL(__filename).href;",
@@ -105,26 +123,28 @@ for (const [out, o] of Object.entries(result.metafile.outputs)) {
 }
 writeFileSync(join(outdir, 'bundle-meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
 
-// The code cache: a small timing-engine run of the script, in a process of its own (the run's output discarded),
-// then checked in a fresh process: V8 takes it only from the same Node binary with the same flags. A cache that
-// cannot be made or is not taken is left out (the CLI then compiles from source) with a note, not a failed build.
+// The code cache: the commands of issue 17's pipeline on a small model (`nibble compile` from JSON, `nibble sim` of
+// the program on the timing engine, `nibble sim` of the .nbm model, which compiles it), run from the script in a
+// process of its own (the output discarded), then checked in a fresh process: V8 takes it only from the same Node
+// binary with the same flags. A cache that cannot be made or is not taken is left out (the CLI then compiles from
+// source) with a note, not a failed build.
 const work = mkdtempSync(join(tmpdir(), 'nibble-code-cache-'));
 const dist = (p) => JSON.stringify(pathToFileURL(join(root, 'dist', p)).href);
 const interruptBudget = /--interrupt-budget=(\d+)/.exec(
   spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8' }).stdout ?? '',
 );
 const train = [
+  `import { saveModelBinary, saveModelJson, zooNetwork } from ${dist('models/index.js')};`,
   `import { writeFileSync } from 'node:fs';`,
-  `import { DEFAULT_CONFIG } from ${dist('arch/index.js')};`,
-  `import { compileNetwork } from ${dist('compiler/index.js')};`,
-  `import { writeProgramFile } from ${dist('isa/index.js')};`,
-  `import { zooNetwork } from ${dist('models/index.js')};`,
   `import { writeCodeCache } from ${dist('cli/code-cache.js')};`,
-  `const program = compileNetwork(zooNetwork('mnist', { inputSize: 16 }), DEFAULT_CONFIG, { batch: 1 });`,
-  `writeFileSync('small.nbl', writeProgramFile(program));`,
-  `await writeCodeCache(['sim', 'small.nbl', '--engine', 'timing'], ${JSON.stringify(
-    interruptBudget ? [`--interrupt-budget=${interruptBudget[1]}`] : [],
-  )});`,
+  `const net = zooNetwork('mnist', { inputSize: 16 });`,
+  `writeFileSync('small.json', saveModelJson(net));`,
+  `saveModelBinary('small.nbm', net);`,
+  `await writeCodeCache(${JSON.stringify([
+    ['compile', 'small.json', '-o', 'small.nbl'],
+    ['sim', 'small.nbl', '--engine', 'timing'],
+    ['sim', 'small.nbm', '--engine', 'timing'],
+  ])}, ${JSON.stringify(interruptBudget ? [`--interrupt-budget=${interruptBudget[1]}`] : [])});`,
 ].join('\n');
 const check = `import { loadProgram } from ${dist('cli/code-cache.js')}; process.stdout.write(String(loadProgram()?.cacheUsed));`;
 try {

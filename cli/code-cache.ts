@@ -85,16 +85,18 @@ export function loadProgram(useCache = true): LoadedProgram | undefined {
 
 /**
  * Build time only (cli/build-bundle.mjs, in a process of its own with stdout
- * discarded): run `argv` from the script compiled without a cache, then write
- * the code V8 compiled for it. Flags a command changed (`nibble sim`'s
- * interrupt budget) are set back first: V8 takes a cache only under the flags
- * it was made with.
+ * discarded): run each command line from the script compiled without a
+ * cache, then write the code V8 compiled for them. Flags a command changed
+ * (`nibble sim`'s interrupt budget) are set back first: V8 takes a cache only
+ * under the flags it was made with.
  */
-export async function writeCodeCache(argv: string[], defaultFlags: string[]): Promise<void> {
+export async function writeCodeCache(argvs: readonly string[][], defaultFlags: string[]): Promise<void> {
   const loaded = loadProgram(false);
   if (!loaded) throw new Error(`cannot read ${SCRIPT_FILE}`);
-  const code = await loaded.program.runNibble(argv);
-  if (code !== 0) throw new Error(`nibble ${argv.join(' ')} exited ${code}`);
+  for (const argv of argvs) {
+    const code = await loaded.program.runNibble(argv);
+    if (code !== 0) throw new Error(`nibble ${argv.join(' ')} exited ${code}`);
+  }
   const { setFlagsFromString } = await import('node:v8');
   for (const f of defaultFlags) setFlagsFromString(f);
   writeFileSync(CACHE_FILE, loaded.script.createCachedData());

@@ -32,7 +32,7 @@ import {
   type OutputKind,
 } from '../io/index.js';
 import type { Network, WithHost } from '../models/index.js';
-import { isaLayout, type Program } from '../isa/index.js';
+import { isaLayout, PROGRAM_FILE_MAGIC, type Program } from '../isa/index.js';
 import { isaApi, modelsApi, requirePart } from './modules.js';
 import { Terminal } from './terminal.js';
 
@@ -133,20 +133,27 @@ const EXTENSIONS: Record<string, ModelFormat> = {
   '.onnx': 'onnx',
 };
 
-/** The format a model file's first bytes show (undefined when they do not tell, or the file is unreadable). */
-export function sniffModelFormat(path: string): ModelFormat | undefined {
-  let head: Buffer;
+/**
+ * A regular file's first 64 bytes (fewer for a shorter file; none when it cannot be read or is no regular
+ * file: opening a FIFO would wait for a writer, and its reader refuses it with the reason).
+ */
+function fileHead(path: string): Buffer {
+  if (!isFile(path)) return Buffer.alloc(0);
   try {
     const fd = openSync(path, 'r');
     try {
-      head = Buffer.alloc(64);
-      head = head.subarray(0, readSync(fd, head, 0, 64, 0));
+      const head = Buffer.alloc(64);
+      return head.subarray(0, readSync(fd, head, 0, 64, 0));
     } finally {
       closeSync(fd);
     }
   } catch {
-    return undefined;
+    return Buffer.alloc(0);
   }
+}
+
+/** The model format a file's first bytes show (undefined when they do not tell). */
+function modelFormatOf(head: Buffer): ModelFormat | undefined {
   if (head.toString('latin1', 0, 8) === 'NIBBLEM2') return 'nbm';
   const text = head.toString('latin1').trimStart();
   if (text.startsWith('{')) return 'json';
@@ -154,6 +161,28 @@ export function sniffModelFormat(path: string): ModelFormat | undefined {
   // an ONNX ModelProto starts with field 1 (ir_version, varint) or another small field tag
   if (head.length > 2 && (head[0] === 0x08 || head[0] === 0x12 || head[0] === 0x3a || head[0] === 0x42)) return 'onnx';
   return undefined;
+}
+
+/** The format a model file's first bytes show (undefined when they do not tell, or the file is unreadable). */
+export function sniffModelFormat(path: string): ModelFormat | undefined {
+  return modelFormatOf(fileHead(path));
+}
+
+/**
+ * Whether a command that takes a program or a model (`nibble sim`) got a
+ * model, to compile first: not when the extension (.nbl, .s, .asm) or the
+ * first bytes (the program file's magic) say program; yes when --format is
+ * given, or the first bytes or the extension say model. Anything else (a
+ * missing file, a directory, bytes of no known format) is taken for a
+ * program, whose reader names what is wrong with it.
+ */
+export function isModelInput(path: string, format: string | undefined): boolean {
+  if (looksLikeProgramFile(path)) return false;
+  const head = fileHead(path);
+  if (head.toString('latin1', 0, PROGRAM_FILE_MAGIC.length) === PROGRAM_FILE_MAGIC) return false;
+  return (
+    format !== undefined || modelFormatOf(head) !== undefined || EXTENSIONS[extname(path).toLowerCase()] !== undefined
+  );
 }
 
 export function detectModelFormat(path: string, format: string | undefined): ModelFormat {

@@ -83,8 +83,9 @@ export class Terminal {
     const tty = process.stderr.isTTY === true && verbosity !== 'quiet';
     let last = -Infinity; // the first phase always shows
     const phase = (what: string) => {
+      if (!tty) return; // before the clock: the first performance.now() loads node:perf_hooks
       const now = performance.now();
-      if (!tty || now - last < 100) return;
+      if (now - last < 100) return;
       last = now;
       process.stderr.write(`\r\x1b[K${colour.dim(`${label}... ${what}`)}`);
     };

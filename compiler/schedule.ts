@@ -71,6 +71,20 @@ function overlaps(a: Instruction & { op: 'LOAD' }, b: Instruction & { op: 'LOAD'
   return a.sram_addr < b.sram_addr + len(b) && b.sram_addr < a.sram_addr + len(a);
 }
 
+/** Whether a LOAD overlaps the scratchpad range of an unplaced LOAD of its buffer in loads[from, to). */
+function overlapsUnplaced(
+  loads: readonly Node[],
+  from: number,
+  to: number,
+  inst: Instruction & { op: 'LOAD' },
+): boolean {
+  for (let j = from; j < to; j++) {
+    const q = loads[j]!;
+    if (q.end < 0 && q.inst.op === 'LOAD' && q.inst.buf === inst.buf && overlaps(q.inst, inst)) return true;
+  }
+  return false;
+}
+
 interface Item {
   key: string;
   start: number;
@@ -877,20 +891,24 @@ export class Scheduler {
    */
   private prefetch(head: number, by: number, free: number, m: Machine): Node | undefined {
     const loads = this.load;
-    const passed: Instruction[] = [];
     const limit = Math.min(loads.length, head + PREFETCH_WINDOW);
-    for (let i = head; i < limit; i++) {
+    // loads[head] is unplaced and never a candidate: the loads passed are the unplaced ones from head on.
+    // No arrays per call: this runs once per LOAD placed, over up to PREFETCH_WINDOW loads each.
+    for (let i = head + 1; i < limit; i++) {
       const nd = loads[i]!;
-      if (nd.end >= 0) continue;
       const inst = nd.inst;
-      if (i > head && inst.op === 'LOAD' && (inst.buf === BUF_WGT || inst.buf === BUF_PARAM)) {
-        const ok =
-          nd.waits.every((w) => w.end >= 0) &&
-          !passed.some((q) => q.op === 'LOAD' && q.buf === inst.buf && overlaps(q, inst)) &&
-          Math.max(free, ...nd.waits.map((w) => w.end)) + instructionTiming(inst, m).cycles <= by;
-        if (ok) return nd;
+      if (nd.end >= 0 || inst.op !== 'LOAD' || (inst.buf !== BUF_WGT && inst.buf !== BUF_PARAM)) continue;
+      let start = free;
+      let ready = true;
+      for (const w of nd.waits) {
+        if (w.end < 0) {
+          ready = false;
+          break;
+        }
+        if (w.end > start) start = w.end;
       }
-      passed.push(inst);
+      if (ready && start + instructionTiming(inst, m).cycles <= by && !overlapsUnplaced(loads, head, i, inst))
+        return nd;
     }
     return undefined;
   }

@@ -1,6 +1,7 @@
-/** `nibble sim`: run a program file on the simulator. */
-import { bool, str, withJson, type CommandSpec } from '../command.js';
+/** `nibble sim`: run a program file on the simulator, or a model compiled in the same process. */
+import { bool, str, withConfig, withFormat, withJson, type CommandSpec } from '../command.js';
 import {
+  compiler,
   SIM_ENGINES,
   simulateWithProgress,
   simulator,
@@ -9,7 +10,16 @@ import {
   type SimResult,
 } from '../engines.js';
 import { writeOutputs, type OutputFile } from '../../io/index.js';
-import { loadInputTensors, loadProgram } from '../inputs.js';
+import {
+  checkProgramConfig,
+  isModelInput,
+  loadConfig,
+  loadInputTensors,
+  loadModel,
+  loadProgram,
+  parsePositiveInt,
+  refuseModelOptions,
+} from '../inputs.js';
 import { areaLine, areaOf, type AreaReport } from '../area-figures.js';
 import { isaApi } from '../modules.js';
 import { useOneShotBudget } from '../v8-budget.js';
@@ -20,11 +30,21 @@ import type { Roofline } from '../../sim/index.js';
 import type { Warning } from '../../arch/index.js';
 
 export const simCommand: CommandSpec = {
-  command: 'sim <program>',
-  describe: 'simulate a program file: cycles, counters, per-layer figures, energy',
+  command: 'sim <target>',
+  describe: 'simulate a program file, or compile a model and simulate it: cycles, counters, per-layer figures, energy',
   builder: (y) =>
-    withJson(y)
-      .positional('program', { type: 'string', describe: 'program file (.nbl)', normalize: true })
+    withJson(
+      withConfig(
+        withFormat(y),
+        'ArchConfig JSON file or preset:NAME to compile a model for (default: the built-in default config; a program fixes its own)',
+      ),
+    )
+      .positional('target', {
+        type: 'string',
+        describe: 'program file (.nbl, or assembly .s), or a model file (.nbm, .json, .txt, .onnx) compiled first',
+        normalize: true,
+      })
+      .option('batch', { requiresArg: true, describe: 'images per program when compiling a model (default 1)' })
       .option('engine', {
         type: 'string',
         choices: [...SIM_ENGINES],
@@ -52,6 +72,7 @@ export const simCommand: CommandSpec = {
         normalize: true,
       })
       .example('$0 sim mnist.nbl', 'cycles, utilization and energy with random inputs')
+      .example('$0 sim cifar10.nbm --engine timing', 'compile a model and simulate it in one process (no program file)')
       .example('$0 sim mnist.nbl --input image.json --json', 'with given inputs; the outputs are in the JSON')
       .example('$0 sim mnist.nbl --trace mnist.trace.json', 'open the trace in https://ui.perfetto.dev')
       .example('$0 sim small.nbl --engine cycle --vcd small.vcd', 'waveform of the cycle engine'),
@@ -59,8 +80,8 @@ export const simCommand: CommandSpec = {
     // a one-shot process: fewer background TurboFan compiles (CIFAR10NET_INT on the timing engine: 160 -> 120 ms CPU)
     useOneShotBudget();
     const term = new Terminal(bool(args, 'json'));
-    const file = str(args, 'program')!;
-    const program = await loadProgram(file);
+    const file = str(args, 'target')!;
+    const { program, compiled } = await programOf(term, args, file);
     let engine = (str(args, 'engine') ?? 'fast') as SimEngine;
     const vcd = str(args, 'vcd');
     if (vcd && engine !== 'cycle') {
@@ -94,11 +115,18 @@ export const simCommand: CommandSpec = {
     const area = await areaOf(program.config, 'nibble sim');
     const roofline = sim.rooflineOf(program, result.counters);
     const doc = {
-      ...simDocument(file, program, engine, result, randomInputs),
+      ...simDocument(
+        compiled ? { model: file, ...compiled } : { program: file },
+        program,
+        engine,
+        result,
+        randomInputs,
+      ),
       tokenWarnings: tokenWarnings.map((w) => w.message),
     };
     if (term.json)
       return term.document({ ...doc, roofline, area, ...(trace ? { trace } : {}), ...(vcd ? { vcd } : {}) });
+    if (compiled) term.heading(`compiled ${compiled.network} (batch ${compiled.batch}) from ${file}`);
     printSim(term, program, engine, result, randomInputs, area);
     printRoofline(term, roofline);
     for (const w of tokenWarnings) term.line(colour.yellow(`  token warning: ${w.message} [${w.code}]`));
@@ -106,6 +134,40 @@ export const simCommand: CommandSpec = {
     if (vcd) term.line(`  VCD written to ${vcd}`);
   },
 };
+
+/** How a model input became the program: the network's name and the batch it was compiled for. */
+interface CompiledFrom {
+  network: string;
+  batch: number;
+  configHash: string;
+}
+
+/**
+ * The program to simulate: a program file as it is (model-only options refused, a --config must be its
+ * machine), or a model compiled here as `nibble compile` would (same defaults), without a program file in
+ * between: one process instead of two (issue 17).
+ */
+async function programOf(
+  term: Terminal,
+  args: Record<string, unknown>,
+  file: string,
+): Promise<{ program: Program; compiled?: CompiledFrom }> {
+  const configPath = str(args, 'config');
+  if (!isModelInput(file, str(args, 'format'))) {
+    const program = await loadProgram(file);
+    refuseModelOptions(args, file, program, ['batch', 'format']);
+    if (configPath !== undefined) checkProgramConfig(file, program, configPath, loadConfig(configPath));
+    return { program };
+  }
+  const cfg = loadConfig(configPath);
+  const batch = parsePositiveInt(args['batch'], 'batch') ?? 1;
+  const net = await loadModel(file, str(args, 'format'), cfg);
+  const api = await compiler('nibble sim');
+  const program = term.stepWithPhases(`compiling ${net.name} (batch ${batch})`, (onPhase) =>
+    api.compileNetwork(net, cfg, { batch, onPhase }),
+  );
+  return { program, compiled: { network: net.name, batch, configHash: program.configHash } };
+}
 
 /**
  * The static token checker's warnings (leftover tokens, code after HALT).
@@ -122,7 +184,7 @@ async function tokenCheckWarnings(program: Program): Promise<Warning[]> {
 }
 
 export function simDocument(
-  file: string,
+  source: { program: string } | ({ model: string } & CompiledFrom),
   program: Program,
   engine: SimEngine,
   result: SimResult,
@@ -131,7 +193,7 @@ export function simDocument(
   const { cycles, counters, outputs } = result;
   const cfg = program.config;
   return {
-    program: file,
+    ...source,
     engine,
     instructions: program.code.length,
     cycles,

@@ -10,7 +10,8 @@
  * point that can observe it: results and counters are identical (the
  * schedule, and so every counter, is computed before any data moves).
  */
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import { SimError, type DerivedArch } from '../../arch/index.js';
 import type { GemmInst, Instruction } from '../../isa/index.js';
 import type { Scratchpads } from '../memory.js';
@@ -27,6 +28,11 @@ import {
   type StagedGemm,
 } from './gemm-kernel.js';
 import { ARGS_AT, CONTROL_INTS, DEAD, DONE, ERROR, IDLE, JOB, SPINS, STARTING, STATE } from './gemm-protocol.js';
+
+/** node:worker_threads, loaded by the first team: the timing engine and one-thread runs never need it (start-up time). */
+function workerThreads(): typeof import('node:worker_threads') {
+  return createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+}
 
 /** ACC entries [lo, hi) an instruction reads or writes (none: lo === hi). */
 function accRange(inst: Instruction): [number, number] {
@@ -60,7 +66,9 @@ export class GemmTeam implements GemmCore {
     const memory = newKernelMemory();
     this.staging = new GemmKernel(module, memory);
     this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
-    this.worker = new Worker(workerFile, { workerData: { module, memory, control: this.ctl.buffer } });
+    this.worker = new (workerThreads().Worker)(workerFile, {
+      workerData: { module, memory, control: this.ctl.buffer },
+    });
     // the helper never keeps the process alive; it sleeps on the control word between runs
     this.worker.unref();
   }

@@ -218,6 +218,7 @@ describe('inputs that are not regular files, too big, or too deep', () => {
       ],
       [['run', '--model', fifo, '--format', 'integernet'], /fifo: cannot read model file: a FIFO \(named pipe\)/],
       [['sim', fifo], /fifo: cannot read program file: a FIFO/],
+      [['sim', fifo, '--format', 'json'], /fifo: cannot read model file: a FIFO/],
       [['sim', prog, '--input', '/dev/zero'], /\/dev\/zero: cannot read input file: a character device/],
       [['sim', prog, '--energy', fifo], /fifo: cannot read energy table: a FIFO/],
       [['report', prog, '--resources', '/dev/zero', '-o', join(tmp, 'r.html')], /cannot read resources file/],

@@ -164,6 +164,30 @@ describe('start-up', () => {
       expect(r.parts).not.toContain(p);
   });
 
+  it('a timing-engine run, and a model compiled and simulated in one command, load no Node module they do not use', () => {
+    // node:tty (chalk's supports-color), node:assert (yargs), node:worker_threads (the fast engine's
+    // helper thread), node:perf_hooks (the clock of progress lines nobody sees): cli/build-bundle.mjs's stand-ins
+    const preload = join(dir, 'builtins.mjs');
+    writeFileSync(
+      preload,
+      "import { writeSync } from 'node:fs';\nprocess.on('exit', () => writeSync(2, 'BUILTINS ' + process.moduleLoadList.join(',') + '\\n'));\n",
+    );
+    const unused = ['tty', 'assert', 'worker_threads', 'perf_hooks'];
+    for (const args of [
+      ['sim', 'small.nbl', '--engine', 'timing'],
+      ['sim', 'small.json', '--engine', 'timing'],
+    ]) {
+      const r = spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, BIN, ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const loaded = /^BUILTINS (.*)$/m.exec(r.stderr)![1]!.split(',');
+      expect(loaded).toContain('NativeModule vm'); // the list is Node's own
+      for (const m of unused) expect(loaded, `${args.join(' ')} loads node:${m}`).not.toContain(`NativeModule ${m}`);
+    }
+  });
+
   it('compiling a JSON model loads the models and the compiler, not protobufjs (ONNX only)', () => {
     const r = loadedParts(['compile', 'small.json', '-o', 'small-compiled.nbl']);
     expect(r.code).toBe(0);
