@@ -58,6 +58,16 @@ export interface ArchConfig {
    * config stored before the field existed lacks it: false (BEFORE_FIELD).
    */
   gemmBeside: boolean;
+  /**
+   * The GEMM preloads two weight rows a cycle (WGT built as two RAMs, even and
+   * odd entries) for its passes without tap packing, and such a pass issues
+   * from the cycle after its preload starts (docs/architecture.md 7.2): a pass
+   * of one pixel (a dense layer at batch 1) every R/4 + C/2 + 1/2 cycles
+   * instead of R/2 + C/2 + 1/2. false: one row a cycle, the pass issues once
+   * its tile is in (the iCE40 boards' machine). Absent in a config stored
+   * before the field existed: false (BEFORE_FIELD).
+   */
+  fastPreload: boolean;
   /** clock for reports (MHz); does not change cycle counts */
   clockMHz: number;
   /** technology node for the energy model */
@@ -84,6 +94,7 @@ export const DEFAULT_CONFIG: ArchConfig = Object.freeze({
   queues: { load: 8, compute: 8, store: 8 },
   requantStages: 3,
   gemmBeside: true,
+  fastPreload: true,
   clockMHz: 500,
   techNodeNm: 45,
 }) as ArchConfig;
@@ -132,6 +143,10 @@ export interface DerivedArch {
   tapBits: number;
   /** GEMM pipeline depth: cycles from a pixel's INP read to its ACC write (see docs/architecture.md) */
   gemmDepth: number;
+  /** config fastPreload: a pass without tap packing preloads two weight rows a cycle and issues from PL + 1 */
+  pairPreload: boolean;
+  /** cycles from IS + P of a pass until its weight bank may take the next preload: C, or C + R/2 - 1 with pairPreload (docs/architecture.md 7.2) */
+  bankHold: number;
   /** cycles from a window's last ACC read to its OUT write in REQUANT */
   requantDepth: number;
   accMin: number;
@@ -184,6 +199,8 @@ export function deriveArch(cfg: ArchConfig): DerivedArch {
     maxTapLanes: Math.floor(rows / 2),
     tapBits: bitsFor(Math.floor(rows / 2)),
     gemmDepth: rows + cols + 2,
+    pairPreload: cfg.fastPreload === true,
+    bankHold: cfg.fastPreload === true ? cols + rows / 2 - 1 : cols,
     requantDepth: cfg.requantStages + 2,
     accMin: -(2 ** (cfg.bits.accumulator - 1)),
     accMax: 2 ** (cfg.bits.accumulator - 1) - 1,
@@ -269,6 +286,8 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
   // absent (a full config stored before the field existed): the machine it describes, without (BEFORE_FIELD)
   if (cfg.gemmBeside !== undefined && typeof cfg.gemmBeside !== 'boolean')
     throw new ConfigError(`must be true or false, got ${JSON.stringify(cfg.gemmBeside)}`, 'config.gemmBeside');
+  if (cfg.fastPreload !== undefined && typeof cfg.fastPreload !== 'boolean')
+    throw new ConfigError(`must be true or false, got ${JSON.stringify(cfg.fastPreload)}`, 'config.fastPreload');
   // A lower bound too: 5e-324 MHz would turn every latency into Infinity.
   if (typeof cfg.clockMHz !== 'number' || !(cfg.clockMHz >= MIN_CLOCK_MHZ) || !(cfg.clockMHz <= MAX_CLOCK_MHZ)) {
     throw new ConfigError(
@@ -319,6 +338,7 @@ const SHAPE: Record<string, Record<string, true> | true> = {
   queues: { load: true, compute: true, store: true },
   requantStages: true,
   gemmBeside: true,
+  fastPreload: true,
   clockMHz: true,
   techNodeNm: true,
   bus: Object.fromEntries(BUS_FIELDS.map((k) => [k, true])) as Record<string, true>,
@@ -397,7 +417,7 @@ export function parseConfigJson(text: string, file = 'config'): ArchConfig {
  * files and caches stay valid), and what a full config stored before them
  * (a program file) means without them; any other value is a different machine.
  */
-export const BEFORE_FIELD: Readonly<Record<string, unknown>> = { gemmBeside: false };
+export const BEFORE_FIELD: Readonly<Record<string, unknown>> = { gemmBeside: false, fastPreload: false };
 
 /** Canonical JSON: keys in the fixed SHAPE order, so the hash is stable. */
 export function canonicalConfigJson(cfg: ArchConfig): string {
