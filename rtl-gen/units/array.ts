@@ -70,6 +70,13 @@ export function arrayModule(f: CoreFacts, pe: VerilogModule): VerilogModule {
   m.input('pl_wr_v');
   m.input('pl_wr_row', d.LR);
   m.input('pl_wr_bank');
+  const pair = f.arch.pairPreload;
+  if (pair) {
+    m.input('wgt_q2', d.WGT_W, { doc: 'config fastPreload: the WGT entry after wgt_q (read together)' });
+    m.input('pl_wr_pair', 1, { doc: 'rows pl_wr_row (wgt_q) and pl_wr_row + 1 (wgt_q2) are written' });
+    m.comment('an odd row of a pair takes the second entry; one mux for all odd rows');
+    m.wire('wgt_odd', d.WGT_W, { value: 'pl_wr_pair ? wgt_q2 : wgt_q' });
+  }
   m.output('col_sums', Dim.product(d.C, d.CW), {
     doc: 'column c in [c*CW +: CW], aligned to the pixel at stage R+C+1',
   });
@@ -104,7 +111,12 @@ export function arrayModule(f: CoreFacts, pe: VerilogModule): VerilogModule {
     row.assign('a_w[gr][0]', 'sk_a[gr]');
     row.assign('bank_w[gr][0]', 'sk_b[gr]');
     row.assign('sh_w[gr][0]', 'sk_s[gr]');
-    row.wire('row_we', 1, { value: 'pl_wr_v && pl_wr_row == gr' });
+    row.wire('row_we', 1, {
+      value: pair
+        ? 'pl_wr_v && (pl_wr_row == gr || (pl_wr_pair && (gr % 2) == 1 && pl_wr_row == gr - 1))'
+        : 'pl_wr_v && pl_wr_row == gr',
+    });
+    if (pair) row.wire('row_w', d.WGT_W, { value: '(gr % 2) == 1 ? wgt_odd : wgt_q' });
     row.forEach('g_col', 'gc', d.C, (col) =>
       col.instance(pe, 'u_pe', {
         params: { AB: d.AB, WB: d.WB, CW: d.CW, NS: f.nibbleLanes ? `(gr % 2) * ${NIBBLE_SHIFT}` : '0' },
@@ -117,7 +129,7 @@ export function arrayModule(f: CoreFacts, pe: VerilogModule): VerilogModule {
           psum_in: 'ps_w[gr][gc]',
           we0: 'row_we && !pl_wr_bank',
           we1: 'row_we && pl_wr_bank',
-          w_in: 'wgt_q[gc*WB +: WB]',
+          w_in: pair ? 'row_w[gc*WB +: WB]' : 'wgt_q[gc*WB +: WB]',
           a_out: 'a_w[gr][gc+1]',
           bank_out: 'bank_w[gr][gc+1]',
           sh_out: 'sh_w[gr][gc+1]',

@@ -43,6 +43,17 @@ function gemmWidths(f: CoreFacts) {
 /** The nibble_lanes flag of a pass and its pixels, on a machine that can run it (R >= 4). */
 const nibField = (f: CoreFacts): (readonly ['nib', 1])[] => (f.nibbleLanes ? [['nib', 1]] : []);
 
+/** Config fastPreload: passes without tap packing read two weight rows a cycle (docs/architecture.md 7.2). */
+const pairPreload = (f: CoreFacts): boolean => f.arch.pairPreload;
+/** The bank hold counters count arch.bankHold cycles down (C + 1 states on the one-row machine, as before). */
+const bankCountBits = (f: CoreFacts): Width => (f.arch.pairPreload ? bitsFor(f.arch.bankHold) : f.d.LC.plus(1));
+
+/** A `w`-bit step of 2 when `pair` is set, else 1 (mod 2^w). */
+function rowStep(w: number, pair: string): string {
+  if (w === 1) return `!${pair}`;
+  return w === 2 ? `{${pair}, !${pair}}` : `{${w - 2}'d0, ${pair}, !${pair}}`;
+}
+
 const pdw = (f: CoreFacts) => f.c.define('PDW', passDescriptor(f).width, 'pass descriptor bits');
 const pfCountBits = (f: CoreFacts) => bitsFor(f.d.WBANKS.value);
 
@@ -119,6 +130,7 @@ function ports(m: VerilogModule, f: CoreFacts): void {
   m.output('pl_wr_v', 1, { reg: true });
   m.output('pl_wr_row', d.LR, { reg: true });
   m.output('pl_wr_bank', 1, { reg: true });
+  if (pairPreload(f)) m.output('pl_wr_pair', 1, { reg: true, doc: 'two rows: pl_wr_row from wgt_q, the next from wgt_q2' });
   m.output('m1_intile', d.R, { reg: true });
   m.output('m1_asig');
   m.output('m1_bank');
@@ -220,6 +232,8 @@ function passSelect(m: VerilogModule, f: CoreFacts): void {
   m.wire('v_last_cb', 1, { value: "v_cb == v_cb_n - 1'b1" });
   m.comment('a tap-packed pass learns whether it is the last at the end of its row walk (rowWalk)');
   m.wire('v_last', 1, { value: '!v_taps && v_last_kw && v_last_kh && v_last_cb' });
+  if (pairPreload(f))
+    m.wire('v_pair', 1, { value: '!v_taps', doc: 'config fastPreload: two weight rows a cycle (not tap-packed)' });
 }
 
 function preloadEngine(m: VerilogModule, f: CoreFacts): void {
@@ -273,21 +287,43 @@ function preloadEngine(m: VerilogModule, f: CoreFacts): void {
   });
   m.assign('wgt_re', 'pl_go || pl_active');
   m.assign('wgt_ra', 'pl_go ? v_wbase : pl_rd');
-  m.wire('pl_end', 1, { value: "pl_active && pl_row == {LR{1'b1}}", doc: 'the last row of a preload' });
-  m.wire('pf_push', 1, { value: 'pl_end' });
-  m.comment('WGT data of the row read last cycle goes into PE row pl_wr_row, bank pl_wr_bank');
+  const pair = pairPreload(f);
+  if (pair) {
+    m.reg('pl_pair', 1, { doc: 'the preload in progress reads two rows a cycle' });
+    m.wire('pl_end', 1, {
+      value: `pl_active && (pl_pair ? pl_row == ${lit(d.LR, f.arch.rows - 2)} : pl_row == {LR{1'b1}})`,
+      doc: 'the last row (pair) of a preload',
+    });
+    m.comment('a pair pass may issue from PL + 1 (its rows stay ahead of its pixels); a one-row pass once its tile is in');
+    m.wire('pf_push', 1, { value: '(pl_go && v_pair) || (pl_end && !pl_pair)' });
+  } else {
+    m.wire('pl_end', 1, { value: "pl_active && pl_row == {LR{1'b1}}", doc: 'the last row of a preload' });
+    m.wire('pf_push', 1, { value: 'pl_end' });
+  }
+  m.comment(
+    pair
+      ? 'WGT data of the row (pair) read last cycle goes into PE row pl_wr_row (and the next), bank pl_wr_bank'
+      : 'WGT data of the row read last cycle goes into PE row pl_wr_row, bank pl_wr_bank',
+  );
   m.reg('pl_bank_cur');
   m.comment('an ordinary GEMM steps its pass here; a tap-packed one at the end of the row walk');
+  // a pair preload of R = 2 rows is all in its first cycle
+  const startActive = pair ? (f.arch.rows === 2 ? '!v_pair' : "1'b1") : "1'b1";
+  const first = pair ? rowStep(widthValue(d.LR), 'v_pair') : '1';
+  const next = pair ? rowStep(widthValue(d.LR), 'pl_pair') : "1'b1";
+  const firstRd = pair ? rowStep(widthValue(g.wgt), 'v_pair') : "1'b1";
+  const nextRd = pair ? rowStep(widthValue(g.wgt), 'pl_pair') : "1'b1";
+  const pairLines = pair ? '\n    pl_wr_pair <= pl_go ? v_pair : pl_pair;\n    if (pl_go) pl_pair <= v_pair;' : '';
   m.clocked(`
     pl_wr_v <= wgt_re;
     pl_wr_row <= pl_go ? {LR{1'b0}} : pl_row;
-    pl_wr_bank <= pl_go ? pl_next_bank : pl_bank_cur;
+    pl_wr_bank <= pl_go ? pl_next_bank : pl_bank_cur;${pairLines}
     if (pl_go) begin
       g_kh_n <= v_kh_n; g_kw_n <= v_kw_n; g_cb_n <= v_cb_n; g_in_h <= v_in_h; g_in_w <= v_in_w;
       g_out_h <= v_out_h; g_out_w <= v_out_w; g_sh <= v_sh; g_sw <= v_sw; g_pt <= v_pt; g_pl <= v_pl;
       g_psh <= v_psh; g_acc <= v_acc; g_accum <= v_accum; g_asig <= v_asig; g_nib <= v_nib; g_taps <= v_taps;
       g_pp <= v_pp; g_pn <= v_pn; g_idx <= v_idx;
-      pl_active <= 1'b1; pl_row <= 1; pl_rd <= v_wbase + 1'b1; pl_bank_cur <= pl_next_bank;
+      pl_active <= ${startActive}; pl_row <= ${first}; pl_rd <= v_wbase + ${firstRd}; pl_bank_cur <= pl_next_bank;
       pl_next_bank <= !pl_next_bank;
       pl_more <= !v_last; pl_first <= 1'b0;
       pl_wbase <= v_wbase + R[WGT_AW-1:0];
@@ -303,8 +339,8 @@ function preloadEngine(m: VerilogModule, f: CoreFacts): void {
         end
       end
     end else if (pl_active) begin
-      pl_row <= pl_row + 1'b1; pl_rd <= pl_rd + 1'b1;
-      if (pl_row == {LR{1'b1}}) pl_active <= 1'b0;
+      pl_row <= pl_row + ${next}; pl_rd <= pl_rd + ${nextRd};
+      if (pl_end) pl_active <= 1'b0;
       if (pl_end && g_taps) begin
         pl_kh <= n_kh; pl_kw <= n_kw; pl_off <= n_off; pl_offrow <= n_offrow; pl_more <= !n_bey;
       end
@@ -397,6 +433,7 @@ function issueEngine(m: VerilogModule, f: CoreFacts): void {
   const { d } = f;
   const g = gemmWidths(f);
   const pd = passDescriptor(f);
+  const hold = pairPreload(f) ? lit(bankCountBits(f), f.arch.bankHold) : 'C';
   m.section('issue engine (one pixel per cycle)');
   m.wire('d', pdw(f), { value: '(is_start ? pf_rp : is_slot) ? pf1 : pf0' });
   pd.unpack(
@@ -437,11 +474,12 @@ function issueEngine(m: VerilogModule, f: CoreFacts): void {
         is_rowbase <= e_rowbase;
       end
     end
-    // bank j mod 2 is busy from its preload until C cycles after its pass's last issue
+    // bank j mod 2 is busy from its preload until arch.bankHold (C, or C + R/2 - 1 with a pair preload) cycles
+    // after its pass's last issue
     if (pl_go) bank_inuse[pl_next_bank] <= 1'b1;
     if (e_valid && e_pass_end) bank_inuse[d_bank] <= 1'b0;
-    if (e_valid && e_pass_end && d_bank == 1'b0) bank_cnt0 <= C; else if (bank_cnt0 != 0) bank_cnt0 <= bank_cnt0 - 1'b1;
-    if (e_valid && e_pass_end && d_bank == 1'b1) bank_cnt1 <= C; else if (bank_cnt1 != 0) bank_cnt1 <= bank_cnt1 - 1'b1;
+    if (e_valid && e_pass_end && d_bank == 1'b0) bank_cnt0 <= ${hold}; else if (bank_cnt0 != 0) bank_cnt0 <= bank_cnt0 - 1'b1;
+    if (e_valid && e_pass_end && d_bank == 1'b1) bank_cnt1 <= ${hold}; else if (bank_cnt1 != 0) bank_cnt1 <= bank_cnt1 - 1'b1;
   `);
 }
 
@@ -456,7 +494,7 @@ function rowTaps(m: VerilogModule, f: CoreFacts): void {
   m.forEach('g_rows', 'gr', d.R, (b) => {
     b.regs(['rk0', 'rk1'], rt.width, { doc: "this row's tap in weight bank 0 / 1" });
     b.clocked(`
-      if (wk_step && c_r == gr) begin if (wk_bank) rk1 <= c_rt; else rk0 <= c_rt; end
+      if (wk_step && (c_r == gr${pairPreload(f) ? ' || (pl_go && v_pair)' : ''})) begin if (wk_bank) rk1 <= c_rt; else rk0 <= c_rt; end
     `);
     b.wire('rk', rt.width, { value: 'd_bank ? rk1 : rk0' });
     const t = rt.unpack(b, 'rk', 'rt');
@@ -559,7 +597,7 @@ export function gemmModule(f: CoreFacts): VerilogModule {
   ports(m, f);
   m.section('banks and activity');
   m.reg('bank_inuse', d.WBANKS);
-  m.regs(['bank_cnt0', 'bank_cnt1'], d.LC.plus(1));
+  m.regs(['bank_cnt0', 'bank_cnt1'], bankCountBits(f));
   m.wire('bank_free', d.WBANKS, { value: '{!bank_inuse[1] && bank_cnt1 == 0, !bank_inuse[0] && bank_cnt0 == 0}' });
   m.regs(['pl_active', 'pl_more', 'pl_next_bank', 'is_active']);
   m.reg('pf_cnt', pfCountBits(f), { doc: 'passes in the pass FIFO: 0..WBANKS' });
