@@ -1,6 +1,7 @@
 /**
  * nibble_gemm, the GEMM controller (docs/rtl.md, "Compute unit"): the preload
- * engine (one pass = R WGT reads into a weight bank, and the row walk that gives
+ * engine (one pass = R WGT reads into a weight bank, or R/2 reads of two rows
+ * with config fastPreload, docs/architecture.md 7.2; and the row walk that gives
  * every array row its kernel tap), the 2-entry pass FIFO, the issue engine (one
  * pixel per cycle, incremental addresses, one INP address and padding test per
  * row), the G-deep pixel metadata delay line and the ACC read-modify-write with

@@ -50,7 +50,8 @@ export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModu
     'nibble_scratchpads',
     'The scratchpads: INP (R lane RAMs with one read address each), WGT, PARAM, ACC and OUT, simple\n' +
       'dual-port RAMs; OUT has two readers (STORE and POOL) and, with config gemmBeside, ACC two (GEMM and\n' +
-      'REQUANT), so each is two RAMs written together.',
+      'REQUANT), so each is two RAMs written together; with config fastPreload WGT is two RAMs of even and odd\n' +
+      'entries (two entries a cycle).',
     f.c,
   );
   m.input('clk');
