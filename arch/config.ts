@@ -68,6 +68,15 @@ export interface ArchConfig {
    * before the field existed: false (BEFORE_FIELD).
    */
   fastPreload: boolean;
+  /**
+   * Weight banks per PE: pass j preloads bank j mod weightBanks (docs/architecture.md
+   * 7.2). 3: a pass's bank is preloaded again only three passes later, so
+   * passes of one pixel no longer wait for the bank hold of the pass two
+   * before (with fastPreload: a pass every R/2 + 1/3 cycles instead of 12.5 at
+   * 16 x 16); the RTL has a third R x C x bits.weight weight register. Absent
+   * in a config stored before the field existed: 2 (BEFORE_FIELD).
+   */
+  weightBanks: 2 | 3;
   /** clock for reports (MHz); does not change cycle counts */
   clockMHz: number;
   /** technology node for the energy model */
@@ -95,6 +104,7 @@ export const DEFAULT_CONFIG: ArchConfig = Object.freeze({
   requantStages: 3,
   gemmBeside: true,
   fastPreload: true,
+  weightBanks: 3,
   clockMHz: 500,
   techNodeNm: 45,
 }) as ArchConfig;
@@ -145,6 +155,8 @@ export interface DerivedArch {
   gemmDepth: number;
   /** config fastPreload: a pass without tap packing preloads two weight rows a cycle and issues from PL + 1 */
   pairPreload: boolean;
+  /** weight banks per PE (config weightBanks): pass j uses bank j mod weightBanks */
+  weightBanks: number;
   /** cycles from IS + P of a pass until its weight bank may take the next preload: C, or C + R/2 - 1 with pairPreload (docs/architecture.md 7.2) */
   bankHold: number;
   /** cycles from a window's last ACC read to its OUT write in REQUANT */
@@ -200,6 +212,7 @@ export function deriveArch(cfg: ArchConfig): DerivedArch {
     tapBits: bitsFor(Math.floor(rows / 2)),
     gemmDepth: rows + cols + 2,
     pairPreload: cfg.fastPreload === true,
+    weightBanks: cfg.weightBanks ?? 2,
     bankHold: cfg.fastPreload === true ? cols + rows / 2 - 1 : cols,
     requantDepth: cfg.requantStages + 2,
     accMin: -(2 ** (cfg.bits.accumulator - 1)),
@@ -288,6 +301,8 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
     throw new ConfigError(`must be true or false, got ${JSON.stringify(cfg.gemmBeside)}`, 'config.gemmBeside');
   if (cfg.fastPreload !== undefined && typeof cfg.fastPreload !== 'boolean')
     throw new ConfigError(`must be true or false, got ${JSON.stringify(cfg.fastPreload)}`, 'config.fastPreload');
+  if (cfg.weightBanks !== undefined && cfg.weightBanks !== 2 && cfg.weightBanks !== 3)
+    throw new ConfigError(`must be 2 or 3, got ${JSON.stringify(cfg.weightBanks)}`, 'config.weightBanks');
   // A lower bound too: 5e-324 MHz would turn every latency into Infinity.
   if (typeof cfg.clockMHz !== 'number' || !(cfg.clockMHz >= MIN_CLOCK_MHZ) || !(cfg.clockMHz <= MAX_CLOCK_MHZ)) {
     throw new ConfigError(
@@ -339,6 +354,7 @@ const SHAPE: Record<string, Record<string, true> | true> = {
   requantStages: true,
   gemmBeside: true,
   fastPreload: true,
+  weightBanks: true,
   clockMHz: true,
   techNodeNm: true,
   bus: Object.fromEntries(BUS_FIELDS.map((k) => [k, true])) as Record<string, true>,
@@ -417,7 +433,11 @@ export function parseConfigJson(text: string, file = 'config'): ArchConfig {
  * files and caches stay valid), and what a full config stored before them
  * (a program file) means without them; any other value is a different machine.
  */
-export const BEFORE_FIELD: Readonly<Record<string, unknown>> = { gemmBeside: false, fastPreload: false };
+export const BEFORE_FIELD: Readonly<Record<string, unknown>> = {
+  gemmBeside: false,
+  fastPreload: false,
+  weightBanks: 2,
+};
 
 /** Canonical JSON: keys in the fixed SHAPE order, so the hash is stable. */
 export function canonicalConfigJson(cfg: ArchConfig): string {

@@ -73,6 +73,8 @@ export const PRESETS: readonly MachinePreset[] = [
       gemmBeside: false,
       // nor for the second WGT RAM's muxes and the pair write of the fast preload
       fastPreload: false,
+      // nor for a third weight register in every PE
+      weightBanks: 2,
       clockMHz: 12,
     },
   },

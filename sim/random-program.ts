@@ -79,6 +79,7 @@ export function randomConfig(seed: number, opts: RandomConfigOptions = {}): Arch
     requantStages: int(rnd, 1, 4),
     gemmBeside: true,
     fastPreload: true,
+    weightBanks: 3,
     clockMHz: pick(rnd, [100, 250, 500, 800]),
     techNodeNm: pick(rnd, [45, 28, 22] as const),
   };
@@ -92,6 +93,8 @@ export function randomConfig(seed: number, opts: RandomConfigOptions = {}): Arch
   cfg.gemmBeside = rnd() >= 1 / 4;
   // a quarter without the fast weight preload (the iCE40 boards' choice too), drawn after that
   cfg.fastPreload = rnd() >= 1 / 4;
+  // half with a third weight bank
+  cfg.weightBanks = rnd() < 1 / 2 ? 3 : 2;
   validateConfig(cfg);
   isaLayout(cfg);
   return cfg;

@@ -13,13 +13,13 @@
  *      S = max(ready, latest compute E), E = S + cycles.
  *  - Array (GEMM): passes of P pixels on an R x C array. Pass j preloads its
  *    R weight rows in T_j cycles at
- *      PL_j = max(S, PL_{j-1} + T_{j-1}, IS_{j-2} + P_{j-2} + H)  (two weight banks)
+ *      PL_j = max(S, PL_{j-1} + T_{j-1}, IS_{j-B} + P_{j-B} + H)  (B = weightBanks, 2 or 3)
  *    and issues its pixels from
  *      IS_j = max(PL_j + U_j, IS_{j-1} + P_{j-1}),
  *    across GEMMs; T = U = R, H = C (arch.bankHold); with config fastPreload a
  *    pass without tap packing has T = R/2 (two rows a cycle) and U = 1, and
  *    H = C + R/2 - 1 for every pass. S = max(ready, PL_prev + T_prev,
- *    IS_{-2} + P_{-2} + H, E of the latest vector instruction);
+ *    IS_{-B} + P_{-B} + H, E of the latest vector instruction);
  *    E = IS_last + P + G (G = arch.gemmDepth = R + C + 2).
  *    Beside a REQUANT (the instruction right after a REQUANT with gemm_beside
  *    = 1, the only GEMM started while it runs): S >= S_rq + 1 instead of
@@ -64,12 +64,21 @@ export class UnitTimeline {
   /** the latest compute instruction is a REQUANT with gemm_beside (start and end), else -1 */
   private requantStart = -1;
   private requantEnd = -1;
-  /** PL + T of the previous pass (the WGT read port free), IS + P of the previous pass and of the one before it */
+  /** PL + T of the previous pass (the WGT read port free) */
   private plFree = -Infinity;
-  private isp1 = -Infinity;
-  private isp2 = -Infinity;
+  /** IS + P of the previous weightBanks passes, the latest first */
+  private readonly isp: number[];
 
-  constructor(private readonly arch: DerivedArch) {}
+  constructor(private readonly arch: DerivedArch) {
+    this.isp = new Array<number>(arch.weightBanks).fill(-Infinity);
+  }
+
+  /** The passes in `isp` issued `delta` apart. */
+  private settled(delta: number): boolean {
+    const isp = this.isp;
+    for (let k = 1; k < isp.length; k++) if (isp[k - 1]! - isp[k]! !== delta) return false;
+    return true;
+  }
 
   /** Place `inst` (not HALT) by its module's timing, from cycle `ready`; sets start and end. */
   placeInstruction(inst: Instruction, m: Machine, ready: number): void {
@@ -110,37 +119,35 @@ export class UnitTimeline {
   /** `beside`: it starts beside the REQUANT just placed (docs/architecture.md 7.3); `pairs`: two weight rows a cycle (7.2). */
   private placeGemm(ready: number, passes: number, P: number, beside: boolean, pairs: boolean): void {
     const { rows, bankHold } = this.arch;
+    const isp = this.isp;
+    const B = isp.length;
     const T = pairs ? rows / 2 : rows;
     const U = pairs ? 1 : rows;
     const after = beside ? this.requantStart + 1 : this.vectorEnd;
-    const s = Math.max(ready, this.plFree, this.isp2 + bankHold, after);
+    const s = Math.max(ready, this.plFree, isp[B - 1]! + bankHold, after);
     let plFree = this.plFree;
-    let isp1 = this.isp1;
-    let isp2 = this.isp2;
     let plLast = -Infinity;
     for (let j = 0; j < passes; j++) {
-      const pl = Math.max(s, plFree, isp2 + bankHold);
-      const is = Math.max(pl + U, isp1);
-      // closed form once the pass recurrence has settled into a fixed period
-      if (j >= 2 && is - isp1 + P === isp1 - isp2 && pl - plLast === is + P - isp1 && j < passes - 1) {
-        const delta = is + P - isp1;
+      const pl = Math.max(s, plFree, isp[B - 1]! + bankHold);
+      const is = Math.max(pl + U, isp[0]!);
+      const delta = is + P - isp[0]!;
+      // closed form once the pass recurrence has settled into a fixed period (the state shifted by delta)
+      if (j >= B && j < passes - 1 && pl - plLast === delta && this.settled(delta)) {
         const rest = passes - 1 - j;
         const last = is + rest * delta;
         plFree = pl + rest * delta + T;
-        isp2 = last - delta + P;
-        isp1 = last + P;
+        for (let k = 0; k < B; k++) isp[k] = last + P - k * delta;
         break;
       }
       plLast = pl;
       plFree = pl + T;
-      isp2 = isp1;
-      isp1 = is + P;
+      for (let k = B - 1; k > 0; k--) isp[k] = isp[k - 1]!;
+      isp[0] = is + P;
     }
     this.plFree = plFree;
-    this.isp1 = isp1;
-    this.isp2 = isp2;
     this.start = s;
-    this.end = beside ? Math.max(isp1 + this.arch.gemmDepth, this.requantEnd + 1) : isp1 + this.arch.gemmDepth;
+    const e = isp[0]! + this.arch.gemmDepth;
+    this.end = beside ? Math.max(e, this.requantEnd + 1) : e;
     // a second GEMM after the REQUANT waits for its end (vectorEnd)
     this.requantStart = -1;
     if (this.end > this.computeEnd) this.computeEnd = this.end;

@@ -55,6 +55,21 @@ function rowStep(w: number, pair: string): string {
   return w === 2 ? `{${pair}, !${pair}}` : `{${w - 2}'d0, ${pair}, !${pair}}`;
 }
 
+/** Bits of a weight bank index: 1 for two banks, 2 for three (config weightBanks). */
+const bankBits = (f: CoreFacts): number => (f.arch.weightBanks === 3 ? 2 : 1);
+/** `sel` picks one of the per-bank values `xs` (the two-bank text as before: `sel ? x1 : x0`). */
+function bankMux(f: CoreFacts, sel: string, xs: readonly string[]): string {
+  return f.arch.weightBanks === 3 ? `${sel} == 2'd2 ? ${xs[2]} : ${sel}[0] ? ${xs[1]} : ${xs[0]}` : `${sel} ? ${xs[1]} : ${xs[0]}`;
+}
+/** Verilog that does `stmt(k)` for the bank `sel` = k. */
+function bankCase(f: CoreFacts, sel: string, stmt: (k: number) => string): string {
+  if (f.arch.weightBanks === 2) return `if (${sel}) ${stmt(1)} else ${stmt(0)}`;
+  return `if (${sel} == 2'd2) ${stmt(2)} else if (${sel}[0]) ${stmt(1)} else ${stmt(0)}`;
+}
+/** The names `base0`, `base1` (, `base2`): one per weight bank. */
+const perBank = (f: CoreFacts, base: string): string[] =>
+  Array.from({ length: f.arch.weightBanks }, (_, k) => `${base}${k}`);
+
 const pdw = (f: CoreFacts) => f.c.define('PDW', passDescriptor(f).width, 'pass descriptor bits');
 const pfCountBits = (f: CoreFacts) => bitsFor(f.d.WBANKS.value);
 
@@ -63,7 +78,7 @@ function passDescriptor(f: CoreFacts) {
   const { d } = f;
   const g = gemmWidths(f);
   return BitFields.concat([
-    ['bank', 1],
+    ['bank', bankBits(f)],
     ['ovw', 1],
     ['last', 1],
     ['idx', d.IX],
@@ -103,7 +118,7 @@ function pixelMeta(f: CoreFacts) {
   return BitFields.concat([
     ['asig', 1],
     ...nibField(f),
-    ['bank', 1],
+    ['bank', bankBits(f)],
     ['acc', g.acc],
     ['ovw', 1],
     ['psh', g.psh],
@@ -130,11 +145,11 @@ function ports(m: VerilogModule, f: CoreFacts): void {
   m.portGroup('to the array: weight writes and the tags of the pixel at delay-line stage 1');
   m.output('pl_wr_v', 1, { reg: true });
   m.output('pl_wr_row', d.LR, { reg: true });
-  m.output('pl_wr_bank', 1, { reg: true });
+  m.output('pl_wr_bank', bankBits(f), { reg: true });
   if (pairPreload(f)) m.output('pl_wr_pair', 1, { reg: true, doc: 'two rows: pl_wr_row from wgt_q, the next from wgt_q2' });
   m.output('m1_intile', d.R, { reg: true });
   m.output('m1_asig');
-  m.output('m1_bank');
+  m.output('m1_bank', bankBits(f));
   if (f.nibbleLanes) m.output('m1_nib');
   m.input('col_sums', Dim.product(d.C, d.CW));
   m.portGroup('ACC: the read-modify-write (the read port is shared with REQUANT)');
@@ -306,7 +321,7 @@ function preloadEngine(m: VerilogModule, f: CoreFacts): void {
       ? 'WGT data of the row (pair) read last cycle goes into PE row pl_wr_row (and the next), bank pl_wr_bank'
       : 'WGT data of the row read last cycle goes into PE row pl_wr_row, bank pl_wr_bank',
   );
-  m.reg('pl_bank_cur');
+  m.reg('pl_bank_cur', bankBits(f));
   m.comment('an ordinary GEMM steps its pass here; a tap-packed one at the end of the row walk');
   // a pair preload of R = 2 rows is all in its first cycle
   const startActive = pair ? (f.arch.rows === 2 ? '!v_pair' : "1'b1") : "1'b1";
@@ -325,7 +340,7 @@ function preloadEngine(m: VerilogModule, f: CoreFacts): void {
       g_psh <= v_psh; g_acc <= v_acc; g_accum <= v_accum; g_asig <= v_asig; g_nib <= v_nib; g_taps <= v_taps;
       g_pp <= v_pp; g_pn <= v_pn; g_idx <= v_idx;
       pl_active <= ${startActive}; pl_row <= ${first}; pl_rd <= v_wbase + ${firstRd}; pl_bank_cur <= pl_next_bank;
-      pl_next_bank <= !pl_next_bank;
+      pl_next_bank <= ${f.arch.weightBanks === 3 ? "pl_next_bank == 2'd2 ? 2'd0 : pl_next_bank + 1'b1" : '!pl_next_bank'};
       pl_more <= !v_last; pl_first <= 1'b0;
       pl_wbase <= v_wbase + R[WGT_AW-1:0];
       if (v_taps) begin pl_cb <= v_cb; pl_blk <= v_blk; end
@@ -397,7 +412,7 @@ function rowWalk(m: VerilogModule, f: CoreFacts): void {
   });
   m.wire('n_bey', 1, { value: 'c_bey || (c_adv && c_kw_end && c_kh_end)' });
   m.wire('wk_step', 1, { value: 'pl_go || pl_active' });
-  m.wire('wk_bank', 1, { value: 'pl_go ? pl_next_bank : pl_bank_cur' });
+  m.wire('wk_bank', bankBits(f), { value: 'pl_go ? pl_next_bank : pl_bank_cur' });
   m.clocked(`
     if (wk_step) begin
       wk_kh <= n_kh; wk_kw <= n_kw; wk_off <= n_off; wk_offrow <= n_offrow; wk_bey <= n_bey;
@@ -413,19 +428,20 @@ function rowWalk(m: VerilogModule, f: CoreFacts): void {
 function passFifo(m: VerilogModule, f: CoreFacts): void {
   m.section('pass FIFO (one slot per weight bank)');
   m.comment(
-    "Pass j's descriptor lives in slot j mod 2, written at its PL and counted at PL+R-1 (pf_push). Slot and\n" +
-      'weight bank share the parity j mod 2, and pass j+2 preloads only once bank j mod 2 is free (C cycles after\n' +
-      "pass j's last issue), so the issue engine reads its pass straight from the slot: no staging or copy registers.",
+    "Pass j's descriptor lives in slot j mod B (B weight banks), written at its PL and counted at PL+R-1 (a pair\n" +
+      'pass: at PL, pf_push). Slot and weight bank share the index j mod B, and pass j+B preloads only once bank\n' +
+      "j mod B is free (bankHold cycles after pass j's last issue), so the issue engine reads its pass straight\n" +
+      'from the slot: no staging or copy registers.',
   );
-  m.regs(['pf0', 'pf1'], pdw(f));
-  m.regs(['pf_rp', 'is_slot']);
+  m.regs(perBank(f, 'pf'), pdw(f));
+  m.regs(['pf_rp', 'is_slot'], bankBits(f));
   m.wire('is_start', 1, { value: 'pf_cnt != 0 && !is_active' });
   const last = (slot: string) => passDescriptor(f).slice(slot, 'last');
   m.comment("a tap-packed pass's last flag is known at the end of its row walk, and read from PL+R on");
   m.clocked(`
-    if (pl_go) begin if (pl_next_bank) pf1 <= v_pd; else pf0 <= v_pd; end
-    if (pl_end && g_taps) begin if (pl_bank_cur) ${last('pf1')} <= n_bey; else ${last('pf0')} <= n_bey; end
-    if (is_start) begin pf_rp <= !pf_rp; is_slot <= pf_rp; end
+    if (pl_go) begin ${bankCase(f, 'pl_next_bank', (k) => `pf${k} <= v_pd;`)} end
+    if (pl_end && g_taps) begin ${bankCase(f, 'pl_bank_cur', (k) => `${last(`pf${k}`)} <= n_bey;`)} end
+    if (is_start) begin pf_rp <= ${f.arch.weightBanks === 3 ? "pf_rp == 2'd2 ? 2'd0 : pf_rp + 1'b1" : '!pf_rp'}; is_slot <= pf_rp; end
     pf_cnt <= pf_cnt + ${zext('pf_push', 1, pfCountBits(f))} - ${zext('is_start', 1, pfCountBits(f))};
   `);
 }
@@ -436,7 +452,8 @@ function issueEngine(m: VerilogModule, f: CoreFacts): void {
   const pd = passDescriptor(f);
   const hold = pairPreload(f) ? lit(bankCountBits(f), f.arch.bankHold) : 'C';
   m.section('issue engine (one pixel per cycle)');
-  m.wire('d', pdw(f), { value: '(is_start ? pf_rp : is_slot) ? pf1 : pf0' });
+  m.wire('d_slot', bankBits(f), { value: 'is_start ? pf_rp : is_slot' });
+  m.wire('d', pdw(f), { value: bankMux(f, 'd_slot', perBank(f, 'pf')) });
   pd.unpack(
     m,
     'd',
@@ -475,12 +492,16 @@ function issueEngine(m: VerilogModule, f: CoreFacts): void {
         is_rowbase <= e_rowbase;
       end
     end
-    // bank j mod 2 is busy from its preload until arch.bankHold (C, or C + R/2 - 1 with a pair preload) cycles
+    // bank j mod B is busy from its preload until arch.bankHold (C, or C + R/2 - 1 with a pair preload) cycles
     // after its pass's last issue
     if (pl_go) bank_inuse[pl_next_bank] <= 1'b1;
     if (e_valid && e_pass_end) bank_inuse[d_bank] <= 1'b0;
-    if (e_valid && e_pass_end && d_bank == 1'b0) bank_cnt0 <= ${hold}; else if (bank_cnt0 != 0) bank_cnt0 <= bank_cnt0 - 1'b1;
-    if (e_valid && e_pass_end && d_bank == 1'b1) bank_cnt1 <= ${hold}; else if (bank_cnt1 != 0) bank_cnt1 <= bank_cnt1 - 1'b1;
+${perBank(f, 'bank_cnt')
+    .map(
+      (cnt, k) =>
+        `    if (e_valid && e_pass_end && d_bank == ${f.arch.weightBanks === 3 ? `2'd${k}` : `1'b${k}`}) ${cnt} <= ${hold}; else if (${cnt} != 0) ${cnt} <= ${cnt} - 1'b1;`,
+    )
+    .join('\n')}
   `);
 }
 
@@ -493,11 +514,11 @@ function rowTaps(m: VerilogModule, f: CoreFacts): void {
   const g = gemmWidths(f);
   const rt = rowTap(f);
   m.forEach('g_rows', 'gr', d.R, (b) => {
-    b.regs(['rk0', 'rk1'], rt.width, { doc: "this row's tap in weight bank 0 / 1" });
+    b.regs(perBank(f, 'rk'), rt.width, { doc: "this row's tap in each weight bank" });
     b.clocked(`
-      if (wk_step && (c_r == gr${pairPreload(f) ? ' || (pl_go && v_pair)' : ''})) begin if (wk_bank) rk1 <= c_rt; else rk0 <= c_rt; end
+      if (wk_step && (c_r == gr${pairPreload(f) ? ' || (pl_go && v_pair)' : ''})) begin ${bankCase(f, 'wk_bank', (k) => `rk${k} <= c_rt;`)} end
     `);
-    b.wire('rk', rt.width, { value: 'd_bank ? rk1 : rk0' });
+    b.wire('rk', rt.width, { value: bankMux(f, 'd_bank', perBank(f, 'rk')) });
     const t = rt.unpack(b, 'rk', 'rt');
     b.wire('iy', d.IW, { signed: true, value: `e_iy + $signed(${zext(t.kh.name, g.kh, d.IW)})` });
     b.wire('ix', d.IW, { signed: true, value: `e_ix + $signed(${zext(t.kw.name, g.kw, d.IW)})` });
@@ -598,9 +619,11 @@ export function gemmModule(f: CoreFacts): VerilogModule {
   ports(m, f);
   m.section('banks and activity');
   m.reg('bank_inuse', d.WBANKS);
-  m.regs(['bank_cnt0', 'bank_cnt1'], bankCountBits(f));
-  m.wire('bank_free', d.WBANKS, { value: '{!bank_inuse[1] && bank_cnt1 == 0, !bank_inuse[0] && bank_cnt0 == 0}' });
-  m.regs(['pl_active', 'pl_more', 'pl_next_bank', 'is_active']);
+  m.regs(perBank(f, 'bank_cnt'), bankCountBits(f));
+  const free = perBank(f, 'bank_cnt').map((cnt, k) => `!bank_inuse[${k}] && ${cnt} == 0`);
+  m.wire('bank_free', d.WBANKS, { value: `{${free.reverse().join(', ')}}` });
+  m.regs(['pl_active', 'pl_more', 'is_active']);
+  m.reg('pl_next_bank', bankBits(f));
   m.reg('pf_cnt', pfCountBits(f), { doc: 'passes in the pass FIFO: 0..WBANKS' });
   m.reg('dl_v', d.G, { lsb: 1, doc: 'dl_v[k]: a pixel is at delay-line stage k' });
   m.assign('gemm_any', 'pl_active || pl_more || pf_cnt != 0 || is_active || (|dl_v)');

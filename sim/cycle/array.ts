@@ -1,7 +1,7 @@
 /**
  * The COMPUTE unit's GEMM machinery (docs/architecture.md 7.1-7.3), register
  * by register: the preload sequencer reads a pass's R weight rows into one of
- * two PE weight banks; the issue sequencer sends one pixel per cycle into the
+ * the PE weight banks (two or three: config weightBanks); the issue sequencer sends one pixel per cycle into the
  * skewed R x C array (row r delayed r cycles); PE(r, c) adds a * w to the
  * partial sum from above; the bottom row leaves through the de-skew (column c
  * delayed C - 1 - c cycles) into the ACC read-modify-write (with bypass).
@@ -63,7 +63,7 @@ export class ArrayUnit {
   private readonly C: number;
   /** ring length of the skew / de-skew / ACC metadata histories */
   private readonly H: number;
-  /** two weight banks of R x C */
+  /** weightBanks (2 or 3) weight banks of R x C */
   private readonly W: Int8Array;
   /** per PE: activation, partial sum, valid, bank */
   private readonly peA: Int32Array;
@@ -97,7 +97,9 @@ export class ArrayUnit {
   private lastIssue = -Infinity;
   private issueStart = 0;
   private issueFreeAt = 0;
-  private readonly bankFree = [0, 0];
+  /** per weight bank: the cycle from which it may take a preload */
+  private readonly bankFree: number[];
+  private readonly banks: number;
   private accPending: AccWrite | undefined;
   /** GEMMs due to retire: from `cycle`, and once the REQUANT `after` (or -1) has retired */
   private readonly retireAt: { inst: number; cycle: number; after: number }[] = [];
@@ -109,7 +111,9 @@ export class ArrayUnit {
     this.R = R;
     this.C = C;
     this.H = R + C + 4;
-    this.W = new Int8Array(2 * R * C);
+    this.banks = ctx.p.arch.weightBanks;
+    this.bankFree = new Array<number>(this.banks).fill(0);
+    this.W = new Int8Array(this.banks * R * C);
     this.peA = new Int32Array(R * C);
     this.peP = new Int32Array(R * C);
     this.peV = new Uint8Array(R * C);
@@ -174,7 +178,7 @@ export class ArrayUnit {
   private preloadStart(t: number, mayStart: boolean): boolean {
     const { ctx, R } = this;
     this.preloadInst = -1;
-    if (this.preload || t < this.plFree || this.bankFree[this.globalPass & 1]! > t) return false;
+    if (this.preload || t < this.plFree || this.bankFree[this.globalPass % this.banks]! > t) return false;
     let started = false;
     let run = this.gemms.length > 0 ? this.gemms[this.gemms.length - 1]! : undefined;
     if (run && run.preloaded >= run.passes) run = undefined;
@@ -188,7 +192,7 @@ export class ArrayUnit {
     if (!run) return started;
     const g = run.g;
     const j = run.preloaded++;
-    const bank = this.globalPass & 1;
+    const bank = this.globalPass % this.banks;
     const perBlock = run.passes / gemmBlocks(g);
     const taps = passRowTaps(g, R, j % perBlock);
     const dy = taps.map((t) => (t < 0 ? -1 : Math.floor(t / g.kernel_w)));

@@ -147,12 +147,13 @@ describe('GEMM timing (docs/architecture.md 7.2-7.4)', () => {
   it('P = 1 passes wait for the weight preload and the bank rule', () => {
     // 3 passes (ci_blocks 3), P = 1, one row a cycle. j0: PL 2, IS 18. j1: PL = max(18, -) = 18,
     // IS = max(34, 19) = 34. j2: PL = max(34, IS0 + P + N = 35) = 35, IS = max(51, 35) = 51. E = 51 + 1 + 34 = 86.
-    expect(arr(runAll(makeProgram([gemm({ ci_blocks: 3 }), HALT], { config: { fastPreload: false } })).end)).toEqual([
-      86, 3,
-    ]);
+    const run = (config: unknown) => arr(runAll(makeProgram([gemm({ ci_blocks: 3 }), HALT], { config })).end);
+    expect(run({ fastPreload: false, weightBanks: 2 })).toEqual([86, 3]);
     // two rows a cycle (T = 8, U = 1, bank hold H = 16 + 8 - 1 = 23). j0: PL 2, IS 3. j1: PL = 2 + 8 = 10, IS 11.
     // j2: PL = max(18, IS0 + 1 + 23 = 27) = 27, IS 28. E = 28 + 1 + 34 = 63.
-    expect(arr(runAll(makeProgram([gemm({ ci_blocks: 3 }), HALT])).end)).toEqual([63, 3]);
+    expect(run({ weightBanks: 2 })).toEqual([63, 3]);
+    // and three weight banks (the default): j2 preloads bank 2, PL = 18, IS 19. E = 19 + 1 + 34 = 54
+    expect(run({})).toEqual([54, 3]);
   });
 
   it('a second GEMM starts (preloads) while the first still issues and drains', () => {

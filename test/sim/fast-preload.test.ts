@@ -12,8 +12,10 @@ import { simulate } from '../../sim/index.js';
 import { OCC_ARRAY, OCC_PAIRS, UnitTimeline } from '../../sim/timing.js';
 import { gemmIns, HALT, ins, makeProgram, runAll } from './helpers.js';
 
-const fast = deriveArch(DEFAULT_CONFIG);
-const slow = deriveArch({ ...DEFAULT_CONFIG, fastPreload: false });
+const fast = deriveArch({ ...DEFAULT_CONFIG, weightBanks: 2 });
+const slow = deriveArch({ ...DEFAULT_CONFIG, fastPreload: false, weightBanks: 2 });
+/** the default machine: fastPreload and three weight banks */
+const fast3 = deriveArch(DEFAULT_CONFIG);
 
 /** E of `passes` passes of `P` pixels placed as one GEMM from cycle 0. */
 function gemmEnd(arch: typeof fast, passes: number, P: number, pairs: boolean): number {
@@ -35,9 +37,21 @@ describe('fast weight preload (config fastPreload)', () => {
     // one row a cycle: two passes per 33 cycles (PL_j >= IS_{j-2} + 1 + 16, IS = PL + 16)
     expect(gemmEnd(slow, 72, 1, false)).toBe(16 + 35 * 33 + 16 + 1 + 34);
     // the closed form of the settled recurrence gives what pass-by-pass placing gives
-    const one = new UnitTimeline(fast);
-    for (let j = 0; j < 72; j++) one.place(1, OCC_ARRAY + OCC_PAIRS, 0, 1, 1, 0);
-    expect(one.end).toBe(gemmEnd(fast, 72, 1, true));
+    for (const arch of [fast, fast3]) {
+      const one = new UnitTimeline(arch);
+      for (let j = 0; j < 72; j++) one.place(1, OCC_ARRAY + OCC_PAIRS, 0, 1, 1, 0);
+      expect(one.end).toBe(gemmEnd(arch, 72, 1, true));
+    }
+  });
+
+  it('three weight banks (config weightBanks): the bank rule looks three passes back, 8.33 cycles a pass', () => {
+    // PL_j = max(PL_{j-1} + 8, IS_{j-3} + 1 + 23), IS = PL + 1: three passes per 25 cycles,
+    // IS_j = 1 + 8 (j mod 3) + 25 floor(j / 3); pass 71: 1 + 16 + 575 = 592
+    expect(fast3.weightBanks).toBe(3);
+    expect(gemmEnd(fast3, 72, 1, true)).toBe(592 + 1 + 34);
+    // one row a cycle, three banks: the read port (16 a pass) binds
+    const slow3 = deriveArch({ ...DEFAULT_CONFIG, fastPreload: false });
+    expect(gemmEnd(slow3, 72, 1, false)).toBe(16 + 71 * 16 + 1 + 34);
   });
 
   it('a tap-packed GEMM keeps one row a cycle (its row walk), under the longer bank hold', () => {
@@ -48,6 +62,11 @@ describe('fast weight preload (config fastPreload)', () => {
     t.place(1, OCC_ARRAY + OCC_PAIRS, 0, 1, 1, 0); // PL = max(32, IS_0 + 1 + 23 = 40), IS 41
     expect(t.start).toBe(40);
     expect(t.end).toBe(41 + 1 + 34);
+    // with a third bank the pass after them takes bank 2 at once: PL = PL_1 + 16 = 32
+    const t3 = new UnitTimeline(fast3);
+    t3.place(1, OCC_ARRAY, 0, 2, 1, 0);
+    t3.place(1, OCC_ARRAY + OCC_PAIRS, 0, 1, 1, 0);
+    expect([t3.start, t3.end]).toEqual([32, 33 + 1 + 34]);
   });
 
   it('back-to-back one-pixel passes: the cycle engine (register level) computes what the fast engine does', () => {
@@ -100,8 +119,11 @@ describe('fast weight preload (config fastPreload)', () => {
       return { acc: Array.from(r.scratchpads!.acc.subarray(0, 2 * N)), cycles: r.cycles };
     };
     const on = acc();
-    const off = acc({ fastPreload: false });
+    const two = acc({ weightBanks: 2 });
+    const off = acc({ fastPreload: false, weightBanks: 2 });
     expect(on.acc).toEqual(off.acc);
+    expect(two.acc).toEqual(off.acc);
+    expect(on.cycles).toBeLessThan(two.cycles);
     // the sum of all six tiles, two ways
     expect(on.acc.slice(0, N)).toEqual(on.acc.slice(N));
     expect(on.cycles).toBeLessThan(off.cycles);
