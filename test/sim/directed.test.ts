@@ -156,6 +156,12 @@ describe('GEMM timing (docs/architecture.md 7.2-7.4)', () => {
     expect(run({})).toEqual([54, 3]);
   });
 
+  it('the dense row of docs/architecture.md 7.5: 3x3 kernel over a 3x3 map, 9 passes of one pixel', () => {
+    const g = gemm({ in_h: 3, in_w: 3, kernel_h: 3, kernel_w: 3 });
+    const end = (config: unknown) => arr(runAll(makeProgram([g, HALT], { config })).end)[0]! - 2;
+    expect([end({}), end({ weightBanks: 2 }), end({ fastPreload: false, weightBanks: 2 })]).toEqual([102, 136, 183]);
+  });
+
   it('a second GEMM starts (preloads) while the first still issues and drains', () => {
     // G1: S 2, IS 3, E = 3 + 64 + 34 = 101. G2: S = max(D + 1 = 3, PL(prev) + N/2 = 10) = 10,
     // IS = max(11, 3 + 64) = 67, E = 67 + 64 + 34 = 165. Compute busy = union [2, 165) = 163.
