@@ -132,7 +132,11 @@ export function arrayModule(f: CoreFacts, pe: VerilogModule): VerilogModule {
           sh_in: 'sh_w[gr][gc]',
           psum_in: 'ps_w[gr][gc]',
           ...(BW === 2
-            ? { we0: "row_we && pl_wr_bank == 2'd0", we1: "row_we && pl_wr_bank == 2'd1", we2: "row_we && pl_wr_bank == 2'd2" }
+            ? {
+                we0: "row_we && pl_wr_bank == 2'd0",
+                we1: "row_we && pl_wr_bank == 2'd1",
+                we2: "row_we && pl_wr_bank == 2'd2",
+              }
             : { we0: 'row_we && !pl_wr_bank', we1: 'row_we && pl_wr_bank' }),
           w_in: pair ? 'row_w[gc*WB +: WB]' : 'wgt_q[gc*WB +: WB]',
           a_out: 'a_w[gr][gc+1]',

@@ -59,7 +59,9 @@ function rowStep(w: number, pair: string): string {
 const bankBits = (f: CoreFacts): number => (f.arch.weightBanks === 3 ? 2 : 1);
 /** `sel` picks one of the per-bank values `xs` (the two-bank text as before: `sel ? x1 : x0`). */
 function bankMux(f: CoreFacts, sel: string, xs: readonly string[]): string {
-  return f.arch.weightBanks === 3 ? `${sel} == 2'd2 ? ${xs[2]} : ${sel}[0] ? ${xs[1]} : ${xs[0]}` : `${sel} ? ${xs[1]} : ${xs[0]}`;
+  return f.arch.weightBanks === 3
+    ? `${sel} == 2'd2 ? ${xs[2]} : ${sel}[0] ? ${xs[1]} : ${xs[0]}`
+    : `${sel} ? ${xs[1]} : ${xs[0]}`;
 }
 /** Verilog that does `stmt(k)` for the bank `sel` = k. */
 function bankCase(f: CoreFacts, sel: string, stmt: (k: number) => string): string {
@@ -146,7 +148,8 @@ function ports(m: VerilogModule, f: CoreFacts): void {
   m.output('pl_wr_v', 1, { reg: true });
   m.output('pl_wr_row', d.LR, { reg: true });
   m.output('pl_wr_bank', bankBits(f), { reg: true });
-  if (pairPreload(f)) m.output('pl_wr_pair', 1, { reg: true, doc: 'two rows: pl_wr_row from wgt_q, the next from wgt_q2' });
+  if (pairPreload(f))
+    m.output('pl_wr_pair', 1, { reg: true, doc: 'two rows: pl_wr_row from wgt_q, the next from wgt_q2' });
   m.output('m1_intile', d.R, { reg: true });
   m.output('m1_asig');
   m.output('m1_bank', bankBits(f));
@@ -310,7 +313,9 @@ function preloadEngine(m: VerilogModule, f: CoreFacts): void {
       value: `pl_active && (pl_pair ? pl_row == ${lit(d.LR, f.arch.rows - 2)} : pl_row == {LR{1'b1}})`,
       doc: 'the last row (pair) of a preload',
     });
-    m.comment('a pair pass may issue from PL + 1 (its rows stay ahead of its pixels); a one-row pass once its tile is in');
+    m.comment(
+      'a pair pass may issue from PL + 1 (its rows stay ahead of its pixels); a one-row pass once its tile is in',
+    );
     m.wire('pf_push', 1, { value: '(pl_go && v_pair) || (pl_end && !pl_pair)' });
   } else {
     m.wire('pl_end', 1, { value: "pl_active && pl_row == {LR{1'b1}}", doc: 'the last row of a preload' });
@@ -497,11 +502,11 @@ function issueEngine(m: VerilogModule, f: CoreFacts): void {
     if (pl_go) bank_inuse[pl_next_bank] <= 1'b1;
     if (e_valid && e_pass_end) bank_inuse[d_bank] <= 1'b0;
 ${perBank(f, 'bank_cnt')
-    .map(
-      (cnt, k) =>
-        `    if (e_valid && e_pass_end && d_bank == ${f.arch.weightBanks === 3 ? `2'd${k}` : `1'b${k}`}) ${cnt} <= ${hold}; else if (${cnt} != 0) ${cnt} <= ${cnt} - 1'b1;`,
-    )
-    .join('\n')}
+  .map(
+    (cnt, k) =>
+      `    if (e_valid && e_pass_end && d_bank == ${f.arch.weightBanks === 3 ? `2'd${k}` : `1'b${k}`}) ${cnt} <= ${hold}; else if (${cnt} != 0) ${cnt} <= ${cnt} - 1'b1;`,
+  )
+  .join('\n')}
   `);
 }
 

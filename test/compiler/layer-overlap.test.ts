@@ -192,7 +192,9 @@ describe('overlapping layer boundaries stay bit-identical to the reference', () 
 
   test('a machine without gemmBeside (config): no REQUANT sets it, no ACC halves, the cycles of before', () => {
     const net = loadIntegerNetFile('../shared/reference/integernet-mnist-4bit.txt');
-    const program = compileNetwork(net, { ...structuredClone(DEFAULT_CONFIG), gemmBeside: false,
+    const program = compileNetwork(net, {
+      ...structuredClone(DEFAULT_CONFIG),
+      gemmBeside: false,
       fastPreload: false,
       weightBanks: 2,
     });

@@ -115,7 +115,9 @@ describe('fast weight preload (config fastPreload)', () => {
       const p = makeProgram(code, { segments, ...(config ? { config } : {}) });
       const r = runAll(p); // the three engines agree on every S, E and counter
       const c = simulate(p, { engine: 'cycle' });
-      expect(Array.from(c.scratchpads!.acc.subarray(0, 2 * N))).toEqual(Array.from(r.scratchpads!.acc.subarray(0, 2 * N)));
+      expect(Array.from(c.scratchpads!.acc.subarray(0, 2 * N))).toEqual(
+        Array.from(r.scratchpads!.acc.subarray(0, 2 * N)),
+      );
       return { acc: Array.from(r.scratchpads!.acc.subarray(0, 2 * N)), cycles: r.cycles };
     };
     const on = acc();
