@@ -78,6 +78,8 @@ export function packTensorInto(
       const mask = planes === 2 ? 15 : -1;
       for (let cb = 0; cb < blocks; cb++) {
         const used = Math.min(n, lanesUsed - cb * n);
+        // packLanes' 4-bit path takes lane pairs
+        const packed = ab === 4 ? Math.min(n, used + (used & 1)) : used;
         lanes.fill(0);
         for (let px = 0; px < hw; px++) {
           if (split) {
@@ -88,7 +90,8 @@ export function packTensorInto(
             for (let l = 0; l < used; l++) lanes[l] = (data[(b * c + cb * n + l) * hw + px]! >> down) & mask;
           }
           const off = offset + b * desc.imageStrideBytes + plane * planeBytes + (cb * hw + px) * entryBytes;
-          if (off + entryBytes <= out.length) packLanes(lanes, 0, n, ab, out, off);
+          // the region is zeroed: only the bytes of the used lanes need writing
+          if (off + entryBytes <= out.length) packLanes(lanes, 0, packed, ab, out, off);
         }
       }
     }

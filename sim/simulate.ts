@@ -16,7 +16,7 @@ import { fastEngineGemmCore } from './kernels/gemm-team.js';
 import { ResidentUnits } from './kernels/units.js';
 import { simOpOf } from './ops/index.js';
 import { buildDram, copyScratchpads, newScratchpads, type Scratchpads } from './memory.js';
-import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
+import { preparedProgram, U_HALT, type PreparedProgram } from './prepare.js';
 import { computeSchedule, type BoardRunEnd, type Schedule } from './schedule.js';
 import { checkBusRun, computeBusSchedule } from './bus/index.js';
 
@@ -110,7 +110,7 @@ export function simulate(program: Program, opts: SimOptions): SimResult {
  * the 'timing' engine computes, without counters. The compiler's estimate.
  */
 export function scheduleProgram(program: Program, maxCycles = DEFAULT_MAX_CYCLES): Schedule {
-  return schedule(prepareProgram(program), maxCycles, true);
+  return schedule(preparedProgram(program), maxCycles, true);
 }
 
 /** A board-slave run's result: the flash state at the end. */
@@ -126,11 +126,11 @@ function schedule(p: PreparedProgram, maxCycles: number, bus: boolean, run?: Par
 
 /** Energy of a finished simulation with another table or DRAM kind (simulate() already attaches one with the defaults). */
 export function estimateEnergy(result: SimResult, opts: EnergyOptions = {}): EnergyReport {
-  return computeEnergy(result.program, prepareProgram(result.program), result.counters, opts);
+  return computeEnergy(result.program, preparedProgram(result.program), result.counters, opts);
 }
 
 function simulateInner(program: Program, opts: SimOptions): SimResult {
-  const p = prepareProgram(program);
+  const p = preparedProgram(program);
   const r = runEngine(program, p, opts);
   if (opts.energy !== false) r.energy = computeEnergy(program, p, r.counters, opts.energy ?? {});
   return r;
