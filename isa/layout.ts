@@ -4,7 +4,7 @@
  * compiler (laying out weights and params), the simulator (inputs/outputs,
  * DMA) and the RTL testbench (memory images).
  */
-import { deriveArch, type ArchConfig } from '../arch/index.js';
+import { deriveArch, type ArchConfig, type DerivedArch } from '../arch/index.js';
 import { IsaError } from '../arch/index.js';
 import type { TensorDescriptor } from './program.js';
 import { packLanes, unpackEntry } from './word.js';
@@ -13,8 +13,12 @@ import { packLanes, unpackEntry } from './word.js';
 export { packEntry, packParamEntry, unpackEntry, unpackParamEntry } from './word.js';
 
 /** Bytes one image of a tensor occupies in DRAM under its layout. */
-export function tensorImageBytes(desc: Pick<TensorDescriptor, 'shape' | 'layout'>, cfg: ArchConfig): number {
-  const { dramLanes: n, dramEntryBytes: entryBytes } = deriveArch(cfg);
+export function tensorImageBytes(
+  desc: Pick<TensorDescriptor, 'shape' | 'layout'>,
+  cfg: ArchConfig,
+  arch: Pick<DerivedArch, 'dramLanes' | 'dramEntryBytes'> = deriveArch(cfg),
+): number {
+  const { dramLanes: n, dramEntryBytes: entryBytes } = arch;
   const [, c, h, w] = desc.shape;
   const blocks = Math.ceil(laneCount(desc.layout, c) / n);
   const planeBytes = blocks * h * w * entryBytes;
@@ -49,8 +53,9 @@ export function packTensorInto(
   cfg: ArchConfig,
   out: Uint8Array,
   offset: number,
+  arch: Pick<DerivedArch, 'dramLanes' | 'dramEntryBytes'> = deriveArch(cfg),
 ): void {
-  const { dramLanes: n, dramEntryBytes: entryBytes } = deriveArch(cfg);
+  const { dramLanes: n, dramEntryBytes: entryBytes } = arch;
   const ab = cfg.bits.activation;
   const [batch, c, h, w] = desc.shape;
   if (data.length !== batch * c * h * w) {
@@ -58,7 +63,7 @@ export function packTensorInto(
       `tensor '${desc.name}' needs ${batch * c * h * w} values (${desc.shape.join('x')}), got ${data.length}`,
     );
   }
-  const imageBytes = tensorImageBytes(desc, cfg);
+  const imageBytes = tensorImageBytes(desc, cfg, arch);
   if (desc.imageStrideBytes < imageBytes) {
     throw new IsaError(`tensor '${desc.name}': image stride ${desc.imageStrideBytes} < image size ${imageBytes}`);
   }
@@ -112,13 +117,18 @@ function checkTensorValues(desc: TensorDescriptor, data: ArrayLike<number>): voi
 }
 
 /** Inverse of packTensor for 'blocked' tensors: read a logical NCHW tensor out of DRAM bytes (absolute addresses). */
-export function unpackTensor(desc: TensorDescriptor, dram: Uint8Array, cfg: ArchConfig): Int32Array {
+export function unpackTensor(
+  desc: TensorDescriptor,
+  dram: Uint8Array,
+  cfg: ArchConfig,
+  arch: Pick<DerivedArch, 'dramLanes' | 'dramEntryBytes'> = deriveArch(cfg),
+): Int32Array {
   if (desc.layout !== 'blocked') throw new IsaError(`tensor '${desc.name}': only 'blocked' tensors can be read back`);
-  const { dramLanes: n, dramEntryBytes: entryBytes } = deriveArch(cfg);
+  const { dramLanes: n, dramEntryBytes: entryBytes } = arch;
   const ab = cfg.bits.activation;
   const [batch, c, h, w] = desc.shape;
   const blocks = Math.ceil(c / n);
-  const end = desc.dramAddr + (batch - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg);
+  const end = desc.dramAddr + (batch - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg, arch);
   if (end > dram.length)
     throw new IsaError(`tensor '${desc.name}' ends at byte ${end}, beyond DRAM (${dram.length} bytes)`);
   const out = new Int32Array(batch * c * h * w);

@@ -97,7 +97,7 @@ export function buildDram(
       randomInputs.push(desc.name);
     }
     try {
-      packTensorInto(desc, data, p.cfg, dram, desc.dramAddr);
+      packTensorInto(desc, data, p.cfg, dram, desc.dramAddr, p.arch);
     } catch (e) {
       throw new SimError((e as Error).message, `input '${desc.name}'`);
     }

@@ -103,8 +103,8 @@ function setChannels(p: PreparedProgram, i: number, u: number, inst: Instruction
   if (inst.push_next) p[p.push0[i]! < 0 ? 'push0' : 'push1'][i] = CHANNEL_CODE[base + 3]!;
 }
 
-function tensorEnd(desc: TensorDescriptor, cfg: ArchConfig): number {
-  return desc.dramAddr + (desc.shape[0] - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg);
+function tensorEnd(desc: TensorDescriptor, cfg: ArchConfig, arch: DerivedArch): number {
+  return desc.dramAddr + (desc.shape[0] - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg, arch);
 }
 
 /** The program's config, checked: valid, encodable (its layout), and the one its hash names. */
@@ -136,7 +136,7 @@ function fetchedCode(program: Program): Instruction[] {
 }
 
 /** DRAM bytes the segments and tensors need; each must lie inside the configured DRAM. */
-function dataBytes(program: Program, cfg: ArchConfig): number {
+function dataBytes(program: Program, cfg: ArchConfig, arch: DerivedArch): number {
   const dramLimit = cfg.dram.sizeBytes;
   let dramBytes = 0;
   for (const s of program.segments) {
@@ -149,7 +149,7 @@ function dataBytes(program: Program, cfg: ArchConfig): number {
     if (end > dramBytes) dramBytes = end;
   }
   for (const d of [...program.inputs, ...program.outputs]) {
-    const end = tensorEnd(d, cfg);
+    const end = tensorEnd(d, cfg, arch);
     if (d.dramAddr < 0 || end > dramLimit)
       throw new SimError(
         `tensor '${d.name}' [${d.dramAddr}, ${end - 1}] is outside the ${dramLimit}-byte DRAM`,
@@ -225,7 +225,7 @@ function prepareChecked(program: Program): { p: PreparedProgram; accessBytes: nu
     p.passes[i] = o.passes;
     p.pixels[i] = o.pixels;
   }
-  p.dramBytes = Math.max(dramBytes, dataBytes(program, cfg));
+  p.dramBytes = Math.max(dramBytes, dataBytes(program, cfg, arch));
   // a program whose result depends on timing: every engine refuses it, naming both instructions
   const race = findRace(p, accessesOf);
   if (race) {
@@ -261,7 +261,7 @@ const preparedMemo = new WeakMap<Program, PreparedEntry>();
 export function preparedProgram(program: Program): PreparedProgram {
   const e = preparedMemo.get(program);
   if (e && unchanged(e, program)) {
-    const bytes = Math.max(e.accessBytes, dataBytes(program, e.p.cfg));
+    const bytes = Math.max(e.accessBytes, dataBytes(program, e.p.cfg, e.p.arch));
     if (bytes === e.p.dramBytes) return e.p;
   }
   const { p, accessBytes } = prepareChecked(program);

@@ -182,7 +182,7 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
     ...(opts.busRun ? { busRun: opts.busRun } : {}),
     ...(opts.onCycle ? { onCycle: opts.onCycle } : {}),
   });
-  const res = finish(program, p.cfg, engine, r.cycles, r.dispatch, r.start, r.end, r.counters, dram, sp, randomInputs);
+  const res = finish(program, p, engine, r.cycles, r.dispatch, r.start, r.end, r.counters, dram, sp, randomInputs);
   if (r.trace) res.trace = r.trace;
   return withBoard(res, r.board);
 }
@@ -221,7 +221,7 @@ function runFastEngine(
   return withBoard(
     finish(
       program,
-      p.cfg,
+      p,
       'fast',
       sch.cycles,
       sch.dispatch,
@@ -258,7 +258,7 @@ function startOrder(p: PreparedProgram, S: Float64Array, cycles: number): Int32A
 
 function finish(
   program: Program,
-  cfg: Program['config'],
+  m: Pick<PreparedProgram, 'cfg' | 'arch'>,
   engine: Engine,
   cycles: number,
   D: Float64Array,
@@ -272,7 +272,7 @@ function finish(
   const outputs: Record<string, Int32Array> = {};
   for (const d of program.outputs) {
     try {
-      outputs[d.name] = unpackTensor(d, dram, cfg);
+      outputs[d.name] = unpackTensor(d, dram, m.cfg, m.arch);
     } catch (e) {
       throw new SimError((e as Error).message, `output '${d.name}'`);
     }
