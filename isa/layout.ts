@@ -83,10 +83,15 @@ export function packTensorInto(
       const mask = planes === 2 ? 15 : -1;
       for (let cb = 0; cb < blocks; cb++) {
         const used = Math.min(n, lanesUsed - cb * n);
-        // packLanes' 4-bit path takes lane pairs
-        const packed = ab === 4 ? Math.min(n, used + (used & 1)) : used;
         lanes.fill(0);
+        const ch0 = b * c + (split ? (cb * n) >> 1 : cb * n);
         for (let px = 0; px < hw; px++) {
+          const off = offset + b * desc.imageStrideBytes + plane * planeBytes + (cb * hw + px) * entryBytes;
+          if (ab === 4 && n % 2 === 0) {
+            // 4-bit lanes, two per byte, straight from the data: the lane pair of a nibble-lanes channel is its byte
+            if (off + entryBytes <= out.length) packPixel4(data, ch0, hw, px, used, split, down, out, off);
+            continue;
+          }
           if (split) {
             // nibble lanes: lane 2c the low nibble of channel c, lane 2c+1 the high one
             for (let l = 0; l < used; l++)
@@ -94,12 +99,39 @@ export function packTensorInto(
           } else {
             for (let l = 0; l < used; l++) lanes[l] = (data[(b * c + cb * n + l) * hw + px]! >> down) & mask;
           }
-          const off = offset + b * desc.imageStrideBytes + plane * planeBytes + (cb * hw + px) * entryBytes;
           // the region is zeroed: only the bytes of the used lanes need writing
-          if (off + entryBytes <= out.length) packLanes(lanes, 0, packed, ab, out, off);
+          if (off + entryBytes <= out.length) packLanes(lanes, 0, used, ab, out, off);
         }
       }
     }
+  }
+}
+
+/**
+ * One pixel's `used` 4-bit lanes of a channel block into bytes from `off`
+ * (lane 2j the low nibble of byte j), as packLanes packs them: nibble lanes
+ * take channel ch0 + j's low 8 bits as byte j, other layouts lane l from
+ * channel ch0 + l (shifted down by `down` for the high nibble plane).
+ */
+function packPixel4(
+  data: ArrayLike<number>,
+  ch0: number,
+  hw: number,
+  px: number,
+  used: number,
+  split: boolean,
+  down: number,
+  out: Uint8Array,
+  off: number,
+): void {
+  if (split) {
+    for (let j = 0; j < used >> 1; j++) out[off + j] = data[(ch0 + j) * hw + px]! & 255;
+    return;
+  }
+  for (let l = 0; l < used; l += 2) {
+    const lo = (data[(ch0 + l) * hw + px]! >> down) & 15;
+    const hi = l + 1 < used ? (data[(ch0 + l + 1) * hw + px]! >> down) & 15 : 0;
+    out[off + (l >> 1)] = lo | (hi << 4);
   }
 }
 

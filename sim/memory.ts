@@ -93,7 +93,7 @@ export function buildDram(
   program.inputs.forEach((desc, k) => {
     let data: ArrayLike<number> | undefined = given[desc.name];
     if (!data) {
-      data = randomTensor(desc, seed + 7919 * (k + 1));
+      data = randomFill(desc, seed + 7919 * (k + 1));
       randomInputs.push(desc.name);
     }
     try {
@@ -103,6 +103,18 @@ export function buildDram(
     }
   });
   return { dram, randomInputs };
+}
+
+/** The last seeded fill of each input descriptor, for the next simulation of its program (never mutated). */
+const randomFills = new WeakMap<TensorDescriptor, { key: string; data: Int32Array }>();
+
+function randomFill(desc: TensorDescriptor, seed: number): Int32Array {
+  const key = `${desc.shape.join('x')} ${desc.bits} ${desc.signed} ${seed}`;
+  const m = randomFills.get(desc);
+  if (m && m.key === key) return m.data;
+  const data = randomTensor(desc, seed);
+  randomFills.set(desc, { key, data });
+  return data;
 }
 
 export function randomTensor(desc: TensorDescriptor, seed: number): Int32Array {
