@@ -156,10 +156,70 @@ export function computeEnergy(
 ): EnergyReport {
   const table = opts.table ?? DEFAULT_ENERGY_TABLE;
   const cfg = program.config;
+  const dramKind = opts.dram ?? table.dram.default;
+  const st = energyStatics(p, table, dramKind);
+  const { totalPj, perInst, rqOutputs } = st;
+  const byLayer = program.layers.map((l) => {
+    let s = 0;
+    for (let i = Math.max(0, l.firstInstruction); i <= Math.min(l.lastInstruction, p.count - 1); i++)
+      if (p.unit[i] !== U_HALT) s += perInst[i]!;
+    return s;
+  });
+  const macs = counters.array.usefulMacs > 0 ? counters.array.usefulMacs : counters.array.macsIssued;
+  const shiftPj = rqOutputs * st.rqPj;
+  const multiplierPj = rqOutputs * st.rqMultPj;
+  return {
+    totalPj,
+    byComponent: { ...st.byComponent },
+    byClass: { ...st.byClass },
+    byLayer,
+    pjPerMac: macs > 0 ? totalPj / macs : 0,
+    macBasis: counters.array.usefulMacs > 0 ? 'useful' : 'issued',
+    topsPerWatt: totalPj > 0 ? (2 * macs) / totalPj : 0,
+    powerMw: counters.cycles > 0 ? (totalPj * cfg.clockMHz) / counters.cycles / 1000 : 0,
+    requant: {
+      outputs: rqOutputs,
+      shiftPj,
+      multiplierPj,
+      ratio: shiftPj > 0 ? multiplierPj / shiftPj : 0,
+      multiplierTotalPj: totalPj - shiftPj + multiplierPj,
+    },
+    sramPjPerBit: { ...st.sramBit },
+    nodeNm: cfg.techNodeNm,
+    dramKind,
+  };
+}
+
+/** The run-independent part of an energy report: every instruction's energy (its action counts are static). */
+interface EnergyStatics {
+  table: EnergyTable;
+  dramKind: string;
+  totalPj: number;
+  byComponent: Record<string, number>;
+  byClass: Record<string, number>;
+  perInst: Float64Array;
+  rqOutputs: number;
+  rqPj: number;
+  rqMultPj: number;
+  sramBit: Record<string, number>;
+}
+
+/** The last table and DRAM kind's statics per prepared program (the next simulation of it reuses them). */
+const staticsMemo = new WeakMap<PreparedProgram, EnergyStatics>();
+
+function energyStatics(p: PreparedProgram, table: EnergyTable, dramKind: string): EnergyStatics {
+  const m = staticsMemo.get(p);
+  if (m && m.table === table && m.dramKind === dramKind && table === DEFAULT_ENERGY_TABLE) return m;
+  const st = computeStatics(p, table, dramKind);
+  staticsMemo.set(p, st);
+  return st;
+}
+
+function computeStatics(p: PreparedProgram, table: EnergyTable, dramKind: string): EnergyStatics {
+  const cfg = p.cfg;
   const a = p.arch;
   const { rows, cols } = a;
   const k = nodeScale(table, cfg.techNodeNm);
-  const dramKind = opts.dram ?? table.dram.default;
   const dk = table.dram.kinds[dramKind];
   if (!dk)
     throw new ConfigError(
@@ -258,33 +318,5 @@ export function computeEnergy(
     fetch: eFetch,
   };
   const totalPj = Object.values(byComponent).reduce((x, y) => x + y, 0);
-  const byLayer = program.layers.map((l) => {
-    let s = 0;
-    for (let i = Math.max(0, l.firstInstruction); i <= Math.min(l.lastInstruction, p.count - 1); i++)
-      if (p.unit[i] !== U_HALT) s += perInst[i]!;
-    return s;
-  });
-  const macs = counters.array.usefulMacs > 0 ? counters.array.usefulMacs : counters.array.macsIssued;
-  const shiftPj = rqOutputs * rqPj;
-  const multiplierPj = rqOutputs * rqMultPj;
-  return {
-    totalPj,
-    byComponent,
-    byClass,
-    byLayer,
-    pjPerMac: macs > 0 ? totalPj / macs : 0,
-    macBasis: counters.array.usefulMacs > 0 ? 'useful' : 'issued',
-    topsPerWatt: totalPj > 0 ? (2 * macs) / totalPj : 0,
-    powerMw: counters.cycles > 0 ? (totalPj * cfg.clockMHz) / counters.cycles / 1000 : 0,
-    requant: {
-      outputs: rqOutputs,
-      shiftPj,
-      multiplierPj,
-      ratio: shiftPj > 0 ? multiplierPj / shiftPj : 0,
-      multiplierTotalPj: totalPj - shiftPj + multiplierPj,
-    },
-    sramPjPerBit: sramBit,
-    nodeNm: cfg.techNodeNm,
-    dramKind,
-  };
+  return { table, dramKind, totalPj, byComponent, byClass, perInst, rqOutputs, rqPj, rqMultPj, sramBit };
 }
