@@ -2,10 +2,13 @@
  * Energy model: per-action energies (sim/energy-table.json, overridable) times
  * the action counts the simulator measured. Dynamic energy only (leakage is
  * left out, about 11-14 % in the Bit Fusion data). Everything but DRAM scales
- * with the technology node.
+ * with the technology node. A scratchpad the RTL builds as two RAMs written
+ * together (OUT; ACC with config gemmBeside: sim/area.ts scratchpadRams) pays
+ * each write twice and each read once; PARAM moves the bits its RAM keeps.
  */
 import { ConfigError } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
+import { scratchpadRams, type ScratchpadRams } from './area.js';
 import { addAccessCounts, emptyCounters, type Counters } from './counters.js';
 import defaultTableJson from './energy-table.json' with { type: 'json' };
 import { readJsonTable } from './json-table.js';
@@ -239,14 +242,21 @@ function computeStatics(p: PreparedProgram, table: EnergyTable, dramKind: string
   const rqMultPj = k * act['requant.mult'].pJ;
   const cmpPj = k * act['compare'].pJ;
   const regPj = k * act['reg'].pJ;
-  const sp = cfg.scratchpad;
+  // per bit by the size of one of the RAMs the RTL builds (sim/area.ts scratchpadRams); INP's R lane RAMs at
+  // the whole buffer's: a narrow RAM is folded onto a wider row, so an access costs about what the buffer's does
+  const rams = scratchpadRams(cfg);
+  const ramBit = (r: ScratchpadRams) => k * sramPjPerBit(table, (r.depth * r.widthBits) / 8);
   const sramBit = {
-    inp: k * sramPjPerBit(table, sp.inputEntries * a.inpEntryBytes),
-    wgt: k * sramPjPerBit(table, sp.weightEntries * a.wgtEntryBytes),
-    param: k * sramPjPerBit(table, sp.paramEntries * a.paramEntryBytes),
-    acc: k * sramPjPerBit(table, sp.accEntries * a.accEntryBytes),
-    out: k * sramPjPerBit(table, sp.outputEntries * a.outEntryBytes),
+    inp: k * sramPjPerBit(table, cfg.scratchpad.inputEntries * a.inpEntryBytes),
+    wgt: ramBit(rams.wgt),
+    param: ramBit(rams.param),
+    acc: ramBit(rams.acc),
+    out: ramBit(rams.out),
   };
+  // every copy of a scratchpad is written; a read reads one
+  const accCopies = rams.acc.rams;
+  const outCopies = rams.out.rams;
+  const paramBits = rams.param.widthBits;
   // registers outside the PEs: row skew (activations) and column de-skew (sums) per issued pixel, requant pipeline per output
   const skewBitsPerPixel = ((rows * (rows - 1)) / 2) * a.activationBits + ((cols * (cols - 1)) / 2) * a.accBits;
   const byClass: Record<string, number> = {};
@@ -277,9 +287,9 @@ function computeStatics(p: PreparedProgram, table: EnergyTable, dramKind: string
     addAccessCounts(p, i, c);
     const vInp = (inp.reads + inp.writes) * rows * ab * sramBit.inp;
     const vWgt = (wgt.reads + wgt.writes) * cols * a.weightBits * sramBit.wgt;
-    const vParam = (param.reads + param.writes) * cols * 64 * sramBit.param;
-    const vAcc = (acc.reads + acc.writes) * cols * a.accBits * sramBit.acc;
-    const vOut = (out.reads + out.writes) * cols * ab * sramBit.out;
+    const vParam = (param.reads + param.writes) * paramBits * sramBit.param;
+    const vAcc = (acc.reads + accCopies * acc.writes) * cols * a.accBits * sramBit.acc;
+    const vOut = (out.reads + outCopies * out.writes) * cols * ab * sramBit.out;
     const vDram = (c.dram.readBytes + c.dram.writeBytes) * 8 * dramBit;
     const vMac = c.array.issueCycles * rows * cols * macPj;
     // requant lanes and pooling compares (the module's laneActions); requant pipeline registers per output lane
