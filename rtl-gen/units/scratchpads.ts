@@ -105,7 +105,11 @@ export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModu
  */
 function pairWgt(m: VerilogModule, f: CoreFacts, ram: VerilogModule): void {
   const { d } = f;
-  const half = d.WGT_AW.minus(1);
+  const half = f.c.define(
+    'WGT_PAW',
+    Math.max(1, f.arch.wgtAddrBits - 1),
+    'address bits of each of the even and odd WGT RAMs (config fastPreload)',
+  );
   m.comment('WGT: even entries in u_wgt_e, odd in u_wgt_o; a read of a returns a (wgt_q) and a + 1 (wgt_q2)');
   m.comment('its low bit is the parity already known from wgt_ra');
   m.lintOff(['UNUSEDSIGNAL'], () => m.wire('wgt_ra1', d.WGT_AW, { value: "wgt_ra + 1'b1" }));
@@ -113,14 +117,14 @@ function pairWgt(m: VerilogModule, f: CoreFacts, ram: VerilogModule): void {
   m.wire('wgt_qo', d.WGT_W);
   m.reg('wgt_odd', 1, { doc: 'the entry read last is odd: the outputs swap' });
   m.clocked('if (wgt_re) wgt_odd <= wgt_ra[0];', { reset: false });
-  const half0 = half.value === 0;
+  const half0 = f.arch.wgtAddrBits === 1;
   const hi = (a: string) => (half0 ? "1'b0" : `${a}[WGT_AW-1:1]`);
   for (const [name, q, ra, par] of [
     ['u_wgt_e', 'wgt_qe', hi('wgt_ra1'), '!wgt_wa[0]'],
     ['u_wgt_o', 'wgt_qo', hi('wgt_ra'), 'wgt_wa[0]'],
   ] as const)
     m.instance(ram, name, {
-      params: { W: d.WGT_W, AW: half0 ? 1 : half },
+      params: { W: d.WGT_W, AW: half },
       ports: { clk: 'clk', we: `wgt_we && ${par}`, wa: hi('wgt_wa'), wd: 'wgt_wd', re: 'wgt_re', ra, rd: q },
     });
   m.assign('wgt_q', 'wgt_odd ? wgt_qo : wgt_qe');
