@@ -186,7 +186,11 @@ function wholeProgramSection(L: string[]): void {
       'the complete machine config, one line (before the first instruction)',
       '`.config {"array":{"rows":16,"cols":16},...}`',
     ],
-    ['`.config-hash H`', 'configHash of the config; checked', '`.config-hash 90b53b8444bdf957`'],
+    [
+      '`.config-hash H`',
+      'configHash of the config; checked. A `.config` without a field added since (a text from before it, e.g. `gemmBeside`) whose hash is the machine without that field assembles as that machine',
+      '`.config-hash 90b53b8444bdf957`',
+    ],
     ['`.meta JSON`', 'provenance: an object of strings and numbers', '`.meta {"model":"mnist","batch":1}`'],
     [
       '`.input` / `.output`',

@@ -4,7 +4,7 @@
  * compiler (laying out weights and params), the simulator (inputs/outputs,
  * DMA) and the RTL testbench (memory images).
  */
-import { deriveArch, type ArchConfig } from '../arch/index.js';
+import { deriveArch, type ArchConfig, type DerivedArch } from '../arch/index.js';
 import { IsaError } from '../arch/index.js';
 import type { TensorDescriptor } from './program.js';
 import { packLanes, unpackEntry } from './word.js';
@@ -13,8 +13,12 @@ import { packLanes, unpackEntry } from './word.js';
 export { packEntry, packParamEntry, unpackEntry, unpackParamEntry } from './word.js';
 
 /** Bytes one image of a tensor occupies in DRAM under its layout. */
-export function tensorImageBytes(desc: Pick<TensorDescriptor, 'shape' | 'layout'>, cfg: ArchConfig): number {
-  const { dramLanes: n, dramEntryBytes: entryBytes } = deriveArch(cfg);
+export function tensorImageBytes(
+  desc: Pick<TensorDescriptor, 'shape' | 'layout'>,
+  cfg: ArchConfig,
+  arch: Pick<DerivedArch, 'dramLanes' | 'dramEntryBytes'> = deriveArch(cfg),
+): number {
+  const { dramLanes: n, dramEntryBytes: entryBytes } = arch;
   const [, c, h, w] = desc.shape;
   const blocks = Math.ceil(laneCount(desc.layout, c) / n);
   const planeBytes = blocks * h * w * entryBytes;
@@ -49,8 +53,9 @@ export function packTensorInto(
   cfg: ArchConfig,
   out: Uint8Array,
   offset: number,
+  arch: Pick<DerivedArch, 'dramLanes' | 'dramEntryBytes'> = deriveArch(cfg),
 ): void {
-  const { dramLanes: n, dramEntryBytes: entryBytes } = deriveArch(cfg);
+  const { dramLanes: n, dramEntryBytes: entryBytes } = arch;
   const ab = cfg.bits.activation;
   const [batch, c, h, w] = desc.shape;
   if (data.length !== batch * c * h * w) {
@@ -58,7 +63,7 @@ export function packTensorInto(
       `tensor '${desc.name}' needs ${batch * c * h * w} values (${desc.shape.join('x')}), got ${data.length}`,
     );
   }
-  const imageBytes = tensorImageBytes(desc, cfg);
+  const imageBytes = tensorImageBytes(desc, cfg, arch);
   if (desc.imageStrideBytes < imageBytes) {
     throw new IsaError(`tensor '${desc.name}': image stride ${desc.imageStrideBytes} < image size ${imageBytes}`);
   }
@@ -79,7 +84,14 @@ export function packTensorInto(
       for (let cb = 0; cb < blocks; cb++) {
         const used = Math.min(n, lanesUsed - cb * n);
         lanes.fill(0);
+        const ch0 = b * c + (split ? (cb * n) >> 1 : cb * n);
         for (let px = 0; px < hw; px++) {
+          const off = offset + b * desc.imageStrideBytes + plane * planeBytes + (cb * hw + px) * entryBytes;
+          if (ab === 4 && n % 2 === 0) {
+            // 4-bit lanes, two per byte, straight from the data: the lane pair of a nibble-lanes channel is its byte
+            if (off + entryBytes <= out.length) packPixel4(data, ch0, hw, px, used, split, down, out, off);
+            continue;
+          }
           if (split) {
             // nibble lanes: lane 2c the low nibble of channel c, lane 2c+1 the high one
             for (let l = 0; l < used; l++)
@@ -87,11 +99,39 @@ export function packTensorInto(
           } else {
             for (let l = 0; l < used; l++) lanes[l] = (data[(b * c + cb * n + l) * hw + px]! >> down) & mask;
           }
-          const off = offset + b * desc.imageStrideBytes + plane * planeBytes + (cb * hw + px) * entryBytes;
-          if (off + entryBytes <= out.length) packLanes(lanes, 0, n, ab, out, off);
+          // the region is zeroed: only the bytes of the used lanes need writing
+          if (off + entryBytes <= out.length) packLanes(lanes, 0, used, ab, out, off);
         }
       }
     }
+  }
+}
+
+/**
+ * One pixel's `used` 4-bit lanes of a channel block into bytes from `off`
+ * (lane 2j the low nibble of byte j), as packLanes packs them: nibble lanes
+ * take channel ch0 + j's low 8 bits as byte j, other layouts lane l from
+ * channel ch0 + l (shifted down by `down` for the high nibble plane).
+ */
+function packPixel4(
+  data: ArrayLike<number>,
+  ch0: number,
+  hw: number,
+  px: number,
+  used: number,
+  split: boolean,
+  down: number,
+  out: Uint8Array,
+  off: number,
+): void {
+  if (split) {
+    for (let j = 0; j < used >> 1; j++) out[off + j] = data[(ch0 + j) * hw + px]! & 255;
+    return;
+  }
+  for (let l = 0; l < used; l += 2) {
+    const lo = (data[(ch0 + l) * hw + px]! >> down) & 15;
+    const hi = l + 1 < used ? (data[(ch0 + l + 1) * hw + px]! >> down) & 15 : 0;
+    out[off + (l >> 1)] = lo | (hi << 4);
   }
 }
 
@@ -109,13 +149,18 @@ function checkTensorValues(desc: TensorDescriptor, data: ArrayLike<number>): voi
 }
 
 /** Inverse of packTensor for 'blocked' tensors: read a logical NCHW tensor out of DRAM bytes (absolute addresses). */
-export function unpackTensor(desc: TensorDescriptor, dram: Uint8Array, cfg: ArchConfig): Int32Array {
+export function unpackTensor(
+  desc: TensorDescriptor,
+  dram: Uint8Array,
+  cfg: ArchConfig,
+  arch: Pick<DerivedArch, 'dramLanes' | 'dramEntryBytes'> = deriveArch(cfg),
+): Int32Array {
   if (desc.layout !== 'blocked') throw new IsaError(`tensor '${desc.name}': only 'blocked' tensors can be read back`);
-  const { dramLanes: n, dramEntryBytes: entryBytes } = deriveArch(cfg);
+  const { dramLanes: n, dramEntryBytes: entryBytes } = arch;
   const ab = cfg.bits.activation;
   const [batch, c, h, w] = desc.shape;
   const blocks = Math.ceil(c / n);
-  const end = desc.dramAddr + (batch - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg);
+  const end = desc.dramAddr + (batch - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg, arch);
   if (end > dram.length)
     throw new IsaError(`tensor '${desc.name}' ends at byte ${end}, beyond DRAM (${dram.length} bytes)`);
   const out = new Int32Array(batch * c * h * w);

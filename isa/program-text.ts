@@ -4,7 +4,8 @@
  * rebuilds a program whose file is identical byte for byte.
  *
  *     .config {...}                  the complete machine config, one line of JSON
- *     .config-hash 90b53b8444bdf957  checked against the config
+ *     .config-hash 90b53b8444bdf957  checked against the config (a .config from before a field,
+ *                                    BEFORE_FIELD, lacks it: the hash says which machine it is)
  *     .meta {...}                    provenance, one line of JSON (strings and numbers)
  *     .input  name=input dram=0x1000 shape=1x1x28x28 layout=nibble-planes bits=8 signed=0 image-stride=1600
  *     .output name=output ...        (same keys)
@@ -181,8 +182,25 @@ function readTensor(r: FieldReader): TensorDescriptor {
 }
 
 /** What the text has built so far. */
+/** How assembleProgramText reads a `.config`: options, and whether a field it lacks takes its BEFORE_FIELD value. */
+interface ReadOptions extends AssembleTextOptions {
+  beforeFields?: boolean;
+}
+
+/**
+ * The `.config` object with the BEFORE_FIELD values of the fields it lacks
+ * (a text written before them), or undefined when it names them all.
+ */
+function withBeforeFields(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const missing = Object.entries(BEFORE_FIELD).filter(([k]) => !(k in raw));
+  return missing.length ? { ...Object.fromEntries(missing), ...raw } : undefined;
+}
+
 class TextProgram {
   config: ArchConfig | undefined;
+  /** the `.config` line's JSON */
+  configJson: unknown;
   hash: { value: string; at: string } | undefined;
   meta: Record<string, string | number> | undefined;
   readonly inputs: TensorDescriptor[] = [];
@@ -221,15 +239,16 @@ type Directive = (
   tokens: Token[],
   content: string,
   at: (col: number) => string,
-  opts: AssembleTextOptions,
+  opts: ReadOptions,
 ) => void;
 
 const DIRECTIVES: Record<string, Directive> = {
-  '.config'(p, tokens, content, at) {
+  '.config'(p, tokens, content, at, opts) {
     if (p.code.length)
       throw new IsaError('.config must come before the first instruction (field widths follow it)', at(1));
     try {
-      p.config = resolveConfig(jsonPayload(content, '.config', at(1)));
+      p.configJson = jsonPayload(content, '.config', at(1));
+      p.config = resolveConfig((opts.beforeFields && withBeforeFields(p.configJson)) || p.configJson);
     } catch (e) {
       // the field's error, at the line
       if (e instanceof ConfigError) throw new ConfigError(e.message, at(tokens[0]!.col));
@@ -336,6 +355,10 @@ function directive(p: TextProgram, content: string, at: (col: number) => string,
  * file writer's, which the caller runs when it writes the file.
  */
 export function assembleProgramText(text: string, opts: AssembleTextOptions = {}): Program {
+  return assembleText(text, opts);
+}
+
+function assembleText(text: string, opts: ReadOptions): Program {
   const file = opts.file ?? '<input>';
   const p = new TextProgram();
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -357,6 +380,11 @@ export function assembleProgramText(text: string, opts: AssembleTextOptions = {}
   if (!config) throw new IsaError('no machine config: add a .config line, or give one', file);
   const hash = configHash(config);
   if (p.hash && p.hash.value !== hash) {
+    // a text from before a config field: its full .config lacks the field, and its hash is the machine
+    // without it (BEFORE_FIELD); assembled again as that machine (field checks included)
+    const before = opts.beforeFields ? undefined : withBeforeFields(p.configJson);
+    if (before && configHash(resolveConfig(before)) === p.hash.value)
+      return assembleText(text, { ...opts, beforeFields: true });
     throw new IsaError(
       p.config
         ? `.config-hash ${p.hash.value} does not match the .config (hash ${hash})`

@@ -2,8 +2,9 @@
  * Area model: silicon area per component of a machine, from sourced anchors
  * (sim/area-table.json, overridable) and the ArchConfig alone, at the config's
  * technology node. The component list follows the generated RTL
- * (rtl-gen/verilog.ts): the PE array, five scratchpads (OUT twice: the RTL keeps
- * one copy per read port, STORE and POOL), the requant lanes (bias subtract,
+ * (rtl-gen/units/): the PE array, the five scratchpads as the RAMs the RTL
+ * builds (scratchpadRams: INP as R lane RAMs, OUT twice and ACC twice with
+ * config gemmBeside, one copy per read port), the requant lanes (bias subtract,
  * shift, two clamp compares, the fused max-pool compare, pipeline registers),
  * the pool lanes, the systolic skew registers, the instruction queues, the two
  * DMA channels and the fetch/dispatch control. Logic outside the PEs is counted
@@ -12,6 +13,7 @@
  * not a floorplan (docs/sweep.md, "Area model").
  */
 import { ConfigError, deriveArch, type ArchConfig } from '../arch/index.js';
+import { PARAM_LANE_USED_BITS } from '../isa/index.js';
 import defaultAreaJson from './area-table.json' with { type: 'json' };
 import { readJsonTable } from './json-table.js';
 
@@ -41,13 +43,42 @@ export interface AreaTable {
 
 export const DEFAULT_AREA_TABLE: AreaTable = defaultAreaJson as unknown as AreaTable;
 
-/** How one scratchpad is built from banks. */
-export interface SramBanking {
-  bytes: number;
-  /** entry width in bits */
+export const SCRATCHPADS = ['inp', 'wgt', 'acc', 'out', 'param'] as const;
+export type Scratchpad = (typeof SCRATCHPADS)[number];
+
+/** The RAMs the RTL builds for one scratchpad: `rams` simple dual-port RAMs of depth x widthBits each. */
+export interface ScratchpadRams {
+  rams: number;
+  depth: number;
   widthBits: number;
-  /** copies (OUT has two: one per read port) */
-  copies: number;
+}
+
+/**
+ * The RAMs of nibble_scratchpads (rtl-gen/units/scratchpads.ts), per
+ * scratchpad: INP is R lane RAMs (each array row reads its own address: tap
+ * packing); a scratchpad with two readers is two RAMs written together, one
+ * per read port: OUT (STORE and POOL) always, ACC (GEMM and REQUANT) with
+ * config gemmBeside; PARAM keeps the PARAM_LANE_USED_BITS of each lane; a
+ * RAM's depth is 2^address bits. test/sweep/area.test.ts checks this against
+ * the generated Verilog's nibble_sdp_ram instances.
+ */
+export function scratchpadRams(cfg: ArchConfig): Record<Scratchpad, ScratchpadRams> {
+  const a = deriveArch(cfg);
+  return {
+    inp: { rams: a.rows, depth: 2 ** a.inpAddrBits, widthBits: a.activationBits },
+    wgt: { rams: 1, depth: 2 ** a.wgtAddrBits, widthBits: 8 * a.wgtEntryBytes },
+    // a stored config from before the field lacks it: false, one RAM (arch BEFORE_FIELD)
+    acc: { rams: cfg.gemmBeside === true ? 2 : 1, depth: 2 ** a.accAddrBits, widthBits: a.cols * a.accBits },
+    out: { rams: 2, depth: 2 ** a.outAddrBits, widthBits: 8 * a.outEntryBytes },
+    param: { rams: 1, depth: 2 ** a.paramAddrBits, widthBits: a.cols * PARAM_LANE_USED_BITS },
+  };
+}
+
+/** How one scratchpad's RAMs are built from banks. */
+export interface SramBanking extends ScratchpadRams {
+  /** bytes of one RAM */
+  bytes: number;
+  /** banks per RAM */
   banks: number;
   bankBytes: number;
 }
@@ -72,7 +103,7 @@ export interface AreaReport {
   totalMm2: number;
   /** mm^2 per component, in AREA_COMPONENTS order */
   byComponent: Record<AreaComponent, number>;
-  sram: Record<'inp' | 'wgt' | 'acc' | 'out' | 'param', SramBanking>;
+  sram: Record<Scratchpad, SramBanking>;
   nodeNm: number;
 }
 
@@ -166,17 +197,19 @@ function nodeFactor(table: AreaTable, fromNm: number, toNm: number): number {
   return to / from;
 }
 
-/** Banks of one scratchpad: 32-bit-port banks side by side for the entry width, more if a bank would exceed maxBankBytes. */
-export function sramBanking(table: AreaTable, entries: number, entryBytes: number, copies = 1): SramBanking {
-  const bytes = entries * entryBytes;
-  const widthBits = entryBytes * 8;
-  const banks = Math.max(Math.ceil(widthBits / table.sram.portBits), Math.ceil(bytes / table.sram.maxBankBytes));
-  return { bytes, widthBits, copies, banks, bankBytes: bytes / banks };
+/**
+ * Banks of one RAM: 32-bit-port banks side by side for its width, more if a
+ * bank would exceed maxBankBytes. Every RAM of a scratchpad is built alike.
+ */
+export function sramBanking(table: AreaTable, ram: ScratchpadRams): SramBanking {
+  const bytes = (ram.depth * ram.widthBits) / 8;
+  const banks = Math.max(Math.ceil(ram.widthBits / table.sram.portBits), Math.ceil(bytes / table.sram.maxBankBytes));
+  return { ...ram, bytes, banks, bankBytes: bytes / banks };
 }
 
 function sramMm2(table: AreaTable, b: SramBanking): number {
   const pts = table.sram.points.map((p) => [p.bytes, p.mm2] as const);
-  return b.copies * b.banks * logLogInterpolate(pts, b.bankBytes);
+  return b.rams * b.banks * logLogInterpolate(pts, b.bankBytes);
 }
 
 /**
@@ -201,14 +234,11 @@ export function estimateArea(cfg: ArchConfig, opts: { table?: AreaTable } = {}):
       table.pe.points.map((p) => [p.bits, p.um2] as const),
       Math.max(a.weightBits, a.activationBits),
     );
-  const sp = cfg.scratchpad;
-  const sram = {
-    inp: sramBanking(table, sp.inputEntries, a.inpEntryBytes),
-    wgt: sramBanking(table, sp.weightEntries, a.wgtEntryBytes),
-    acc: sramBanking(table, sp.accEntries, a.accEntryBytes),
-    out: sramBanking(table, sp.outputEntries, a.outEntryBytes, 2),
-    param: sramBanking(table, sp.paramEntries, a.paramEntryBytes),
-  };
+  const rams = scratchpadRams(cfg);
+  const sram = Object.fromEntries(SCRATCHPADS.map((b) => [b, sramBanking(table, rams[b])])) as Record<
+    Scratchpad,
+    SramBanking
+  >;
   // bias subtraction and shift are one bit wider than the accumulator (the RTL's 33-bit lane)
   const lane = a.accBits + 1;
   const requantLane = add(lane) + shifter(lane) + 2 * cmp(lane) + cmp(a.accBits) + reg(cfg.requantStages * lane);

@@ -94,6 +94,19 @@ export function addAccessCounts(p: PreparedProgram, i: number, c: Counters): voi
   simOpOf(inst).access(inst as never, p, c);
 }
 
+/** Every instruction's entry accesses summed, per prepared program (static, so computed once per program). */
+const accessTotals = new WeakMap<PreparedProgram, Counters>();
+
+function staticAccessCounts(p: PreparedProgram): Counters {
+  let t = accessTotals.get(p);
+  if (!t) {
+    t = emptyCounters();
+    for (let i = 0; i < p.count; i++) if (p.unit[i] !== U_HALT) addAccessCounts(p, i, t);
+    accessTotals.set(p, t);
+  }
+  return t;
+}
+
 /** Fill the derived fields: bits, MACs, utilizations, per-layer numbers. */
 export function finishCounters(
   c: Counters,
@@ -147,6 +160,15 @@ export function finishCounters(
 /** Closed-form counters from the schedule (timing and fast engines). */
 export function countersFromSchedule(p: PreparedProgram, program: Program, sch: Schedule): Counters {
   const c = emptyCounters();
+  const t = staticAccessCounts(p);
+  for (const k of Object.keys(c.sram) as (keyof Counters['sram'])[]) {
+    c.sram[k].reads = t.sram[k].reads;
+    c.sram[k].writes = t.sram[k].writes;
+  }
+  c.dram.readBytes = t.dram.readBytes;
+  c.dram.writeBytes = t.dram.writeBytes;
+  c.array.passes = t.array.passes;
+  c.array.issueCycles = t.array.issueCycles;
   const T = sch.cycles;
   c.cycles = T;
   const { dispatch: D, start: S, end: E } = sch;
@@ -175,7 +197,6 @@ export function countersFromSchedule(p: PreparedProgram, program: Program, sch: 
       uc.stallDram += wait;
       prevEnd[u] = E[i]!;
     }
-    addAccessCounts(p, i, c);
   }
   c.fetch.busy = c.fetch.instructions;
   c.fetch.idle = T - c.fetch.busy - c.fetch.stallQueueFull;

@@ -2,10 +2,13 @@
  * Energy model: per-action energies (sim/energy-table.json, overridable) times
  * the action counts the simulator measured. Dynamic energy only (leakage is
  * left out, about 11-14 % in the Bit Fusion data). Everything but DRAM scales
- * with the technology node.
+ * with the technology node. A scratchpad the RTL builds as two RAMs written
+ * together (OUT; ACC with config gemmBeside: sim/area.ts scratchpadRams) pays
+ * each write twice and each read once; PARAM moves the bits its RAM keeps.
  */
 import { ConfigError } from '../arch/index.js';
 import type { Program } from '../isa/index.js';
+import { scratchpadRams, type ScratchpadRams } from './area.js';
 import { addAccessCounts, emptyCounters, type Counters } from './counters.js';
 import defaultTableJson from './energy-table.json' with { type: 'json' };
 import { readJsonTable } from './json-table.js';
@@ -156,10 +159,70 @@ export function computeEnergy(
 ): EnergyReport {
   const table = opts.table ?? DEFAULT_ENERGY_TABLE;
   const cfg = program.config;
+  const dramKind = opts.dram ?? table.dram.default;
+  const st = energyStatics(p, table, dramKind);
+  const { totalPj, perInst, rqOutputs } = st;
+  const byLayer = program.layers.map((l) => {
+    let s = 0;
+    for (let i = Math.max(0, l.firstInstruction); i <= Math.min(l.lastInstruction, p.count - 1); i++)
+      if (p.unit[i] !== U_HALT) s += perInst[i]!;
+    return s;
+  });
+  const macs = counters.array.usefulMacs > 0 ? counters.array.usefulMacs : counters.array.macsIssued;
+  const shiftPj = rqOutputs * st.rqPj;
+  const multiplierPj = rqOutputs * st.rqMultPj;
+  return {
+    totalPj,
+    byComponent: { ...st.byComponent },
+    byClass: { ...st.byClass },
+    byLayer,
+    pjPerMac: macs > 0 ? totalPj / macs : 0,
+    macBasis: counters.array.usefulMacs > 0 ? 'useful' : 'issued',
+    topsPerWatt: totalPj > 0 ? (2 * macs) / totalPj : 0,
+    powerMw: counters.cycles > 0 ? (totalPj * cfg.clockMHz) / counters.cycles / 1000 : 0,
+    requant: {
+      outputs: rqOutputs,
+      shiftPj,
+      multiplierPj,
+      ratio: shiftPj > 0 ? multiplierPj / shiftPj : 0,
+      multiplierTotalPj: totalPj - shiftPj + multiplierPj,
+    },
+    sramPjPerBit: { ...st.sramBit },
+    nodeNm: cfg.techNodeNm,
+    dramKind,
+  };
+}
+
+/** The run-independent part of an energy report: every instruction's energy (its action counts are static). */
+interface EnergyStatics {
+  table: EnergyTable;
+  dramKind: string;
+  totalPj: number;
+  byComponent: Record<string, number>;
+  byClass: Record<string, number>;
+  perInst: Float64Array;
+  rqOutputs: number;
+  rqPj: number;
+  rqMultPj: number;
+  sramBit: Record<string, number>;
+}
+
+/** The last table and DRAM kind's statics per prepared program (the next simulation of it reuses them). */
+const staticsMemo = new WeakMap<PreparedProgram, EnergyStatics>();
+
+function energyStatics(p: PreparedProgram, table: EnergyTable, dramKind: string): EnergyStatics {
+  const m = staticsMemo.get(p);
+  if (m && m.table === table && m.dramKind === dramKind && table === DEFAULT_ENERGY_TABLE) return m;
+  const st = computeStatics(p, table, dramKind);
+  staticsMemo.set(p, st);
+  return st;
+}
+
+function computeStatics(p: PreparedProgram, table: EnergyTable, dramKind: string): EnergyStatics {
+  const cfg = p.cfg;
   const a = p.arch;
   const { rows, cols } = a;
   const k = nodeScale(table, cfg.techNodeNm);
-  const dramKind = opts.dram ?? table.dram.default;
   const dk = table.dram.kinds[dramKind];
   if (!dk)
     throw new ConfigError(
@@ -179,14 +242,21 @@ export function computeEnergy(
   const rqMultPj = k * act['requant.mult'].pJ;
   const cmpPj = k * act['compare'].pJ;
   const regPj = k * act['reg'].pJ;
-  const sp = cfg.scratchpad;
+  // per bit by the size of one of the RAMs the RTL builds (sim/area.ts scratchpadRams); INP's R lane RAMs at
+  // the whole buffer's: a narrow RAM is folded onto a wider row, so an access costs about what the buffer's does
+  const rams = scratchpadRams(cfg);
+  const ramBit = (r: ScratchpadRams) => k * sramPjPerBit(table, (r.depth * r.widthBits) / 8);
   const sramBit = {
-    inp: k * sramPjPerBit(table, sp.inputEntries * a.inpEntryBytes),
-    wgt: k * sramPjPerBit(table, sp.weightEntries * a.wgtEntryBytes),
-    param: k * sramPjPerBit(table, sp.paramEntries * a.paramEntryBytes),
-    acc: k * sramPjPerBit(table, sp.accEntries * a.accEntryBytes),
-    out: k * sramPjPerBit(table, sp.outputEntries * a.outEntryBytes),
+    inp: k * sramPjPerBit(table, cfg.scratchpad.inputEntries * a.inpEntryBytes),
+    wgt: ramBit(rams.wgt),
+    param: ramBit(rams.param),
+    acc: ramBit(rams.acc),
+    out: ramBit(rams.out),
   };
+  // every copy of a scratchpad is written; a read reads one
+  const accCopies = rams.acc.rams;
+  const outCopies = rams.out.rams;
+  const paramBits = rams.param.widthBits;
   // registers outside the PEs: row skew (activations) and column de-skew (sums) per issued pixel, requant pipeline per output
   const skewBitsPerPixel = ((rows * (rows - 1)) / 2) * a.activationBits + ((cols * (cols - 1)) / 2) * a.accBits;
   const byClass: Record<string, number> = {};
@@ -217,9 +287,9 @@ export function computeEnergy(
     addAccessCounts(p, i, c);
     const vInp = (inp.reads + inp.writes) * rows * ab * sramBit.inp;
     const vWgt = (wgt.reads + wgt.writes) * cols * a.weightBits * sramBit.wgt;
-    const vParam = (param.reads + param.writes) * cols * 64 * sramBit.param;
-    const vAcc = (acc.reads + acc.writes) * cols * a.accBits * sramBit.acc;
-    const vOut = (out.reads + out.writes) * cols * ab * sramBit.out;
+    const vParam = (param.reads + param.writes) * paramBits * sramBit.param;
+    const vAcc = (acc.reads + accCopies * acc.writes) * cols * a.accBits * sramBit.acc;
+    const vOut = (out.reads + outCopies * out.writes) * cols * ab * sramBit.out;
     const vDram = (c.dram.readBytes + c.dram.writeBytes) * 8 * dramBit;
     const vMac = c.array.issueCycles * rows * cols * macPj;
     // requant lanes and pooling compares (the module's laneActions); requant pipeline registers per output lane
@@ -258,33 +328,5 @@ export function computeEnergy(
     fetch: eFetch,
   };
   const totalPj = Object.values(byComponent).reduce((x, y) => x + y, 0);
-  const byLayer = program.layers.map((l) => {
-    let s = 0;
-    for (let i = Math.max(0, l.firstInstruction); i <= Math.min(l.lastInstruction, p.count - 1); i++)
-      if (p.unit[i] !== U_HALT) s += perInst[i]!;
-    return s;
-  });
-  const macs = counters.array.usefulMacs > 0 ? counters.array.usefulMacs : counters.array.macsIssued;
-  const shiftPj = rqOutputs * rqPj;
-  const multiplierPj = rqOutputs * rqMultPj;
-  return {
-    totalPj,
-    byComponent,
-    byClass,
-    byLayer,
-    pjPerMac: macs > 0 ? totalPj / macs : 0,
-    macBasis: counters.array.usefulMacs > 0 ? 'useful' : 'issued',
-    topsPerWatt: totalPj > 0 ? (2 * macs) / totalPj : 0,
-    powerMw: counters.cycles > 0 ? (totalPj * cfg.clockMHz) / counters.cycles / 1000 : 0,
-    requant: {
-      outputs: rqOutputs,
-      shiftPj,
-      multiplierPj,
-      ratio: shiftPj > 0 ? multiplierPj / shiftPj : 0,
-      multiplierTotalPj: totalPj - shiftPj + multiplierPj,
-    },
-    sramPjPerBit: sramBit,
-    nodeNm: cfg.techNodeNm,
-    dramKind,
-  };
+  return { table, dramKind, totalPj, byComponent, byClass, perInst, rqOutputs, rqPj, rqMultPj, sramBit };
 }

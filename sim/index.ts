@@ -34,10 +34,12 @@ export {
   loadAreaTable,
   validateAreaTable,
   sramBanking,
+  scratchpadRams,
+  SCRATCHPADS,
   logLogInterpolate,
   AREA_COMPONENTS,
   DEFAULT_AREA_TABLE,
 } from './area.js';
-export type { AreaTable, AreaReport, AreaComponent, SramBanking } from './area.js';
+export type { AreaTable, AreaReport, AreaComponent, Scratchpad, ScratchpadRams, SramBanking } from './area.js';
 // the fast engine's WebAssembly GEMM kernel alone (the bench's ceiling section measures it)
 export { newGemmKernel, type GemmKernel } from './kernels/gemm-kernel.js';

@@ -7,19 +7,35 @@
  * was computed from; one edited in place is computed again.
  */
 export class InstructionMemo<I extends object, V> {
-  private readonly memo = new WeakMap<I, { fields: I; count: number; same: Same; rows: number; value: V }>();
+  private readonly memo = new WeakMap<I, { fields: FieldSnapshot<I>; rows: number; value: V }>();
 
   /** compute(inst, rows): a value that depends on inst's fields and the array's rows only, never mutated by callers */
   constructor(private readonly compute: (inst: I, rows: number) => V) {}
 
   get(inst: I, rows: number): V {
     const m = this.memo.get(inst);
-    if (m && m.rows === rows && m.same(m.fields, inst) && fieldCount(inst) === m.count) return m.value;
+    if (m && m.rows === rows && unchangedSince(m.fields, inst)) return m.value;
     const value = this.compute(inst, rows);
-    const keys = Object.keys(inst);
-    this.memo.set(inst, { fields: { ...inst }, count: keys.length, same: comparator(keys), rows, value });
+    this.memo.set(inst, { fields: snapshotFields(inst), rows, value });
     return value;
   }
+}
+
+/** An object's own fields at one moment (a shallow copy), and how to tell whether it still has exactly them. */
+export interface FieldSnapshot<I extends object> {
+  readonly fields: I;
+  readonly count: number;
+  readonly same: Same;
+}
+
+export function snapshotFields<I extends object>(inst: I): FieldSnapshot<I> {
+  const keys = Object.keys(inst);
+  return { fields: { ...inst }, count: keys.length, same: comparator(keys) };
+}
+
+/** `inst` has the snapshot's fields with the same values, and no others. */
+export function unchangedSince<I extends object>(s: FieldSnapshot<I>, inst: I): boolean {
+  return s.same(s.fields, inst) && fieldCount(inst) === s.count;
 }
 
 type Same = (a: object, b: object) => boolean;

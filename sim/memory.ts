@@ -93,16 +93,28 @@ export function buildDram(
   program.inputs.forEach((desc, k) => {
     let data: ArrayLike<number> | undefined = given[desc.name];
     if (!data) {
-      data = randomTensor(desc, seed + 7919 * (k + 1));
+      data = randomFill(desc, seed + 7919 * (k + 1));
       randomInputs.push(desc.name);
     }
     try {
-      packTensorInto(desc, data, p.cfg, dram, desc.dramAddr);
+      packTensorInto(desc, data, p.cfg, dram, desc.dramAddr, p.arch);
     } catch (e) {
       throw new SimError((e as Error).message, `input '${desc.name}'`);
     }
   });
   return { dram, randomInputs };
+}
+
+/** The last seeded fill of each input descriptor, for the next simulation of its program (never mutated). */
+const randomFills = new WeakMap<TensorDescriptor, { key: string; data: Int32Array }>();
+
+function randomFill(desc: TensorDescriptor, seed: number): Int32Array {
+  const key = `${desc.shape.join('x')} ${desc.bits} ${desc.signed} ${seed}`;
+  const m = randomFills.get(desc);
+  if (m && m.key === key) return m.data;
+  const data = randomTensor(desc, seed);
+  randomFills.set(desc, { key, data });
+  return data;
 }
 
 export function randomTensor(desc: TensorDescriptor, seed: number): Int32Array {

@@ -4,6 +4,7 @@
  * rules, isa/ops/<op>.ts), before anything runs, so the engines never
  * disagree about which instruction is out of range.
  */
+import { isDeepStrictEqual } from 'node:util';
 import {
   configHash,
   deriveArch,
@@ -37,6 +38,7 @@ import {
   unitOf,
   type Instruction,
 } from '../isa/index.js';
+import { snapshotFields, unchangedSince, type FieldSnapshot } from './instruction-memo.js';
 import { instructionTiming } from './ops/index.js';
 import { OCC_BESIDE, OCCUPANCY_CODE } from './timing.js';
 import type { Program, TensorDescriptor } from '../isa/index.js';
@@ -101,8 +103,8 @@ function setChannels(p: PreparedProgram, i: number, u: number, inst: Instruction
   if (inst.push_next) p[p.push0[i]! < 0 ? 'push0' : 'push1'][i] = CHANNEL_CODE[base + 3]!;
 }
 
-function tensorEnd(desc: TensorDescriptor, cfg: ArchConfig): number {
-  return desc.dramAddr + (desc.shape[0] - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg);
+function tensorEnd(desc: TensorDescriptor, cfg: ArchConfig, arch: DerivedArch): number {
+  return desc.dramAddr + (desc.shape[0] - 1) * desc.imageStrideBytes + tensorImageBytes(desc, cfg, arch);
 }
 
 /** The program's config, checked: valid, encodable (its layout), and the one its hash names. */
@@ -134,7 +136,7 @@ function fetchedCode(program: Program): Instruction[] {
 }
 
 /** DRAM bytes the segments and tensors need; each must lie inside the configured DRAM. */
-function dataBytes(program: Program, cfg: ArchConfig): number {
+function dataBytes(program: Program, cfg: ArchConfig, arch: DerivedArch): number {
   const dramLimit = cfg.dram.sizeBytes;
   let dramBytes = 0;
   for (const s of program.segments) {
@@ -147,7 +149,7 @@ function dataBytes(program: Program, cfg: ArchConfig): number {
     if (end > dramBytes) dramBytes = end;
   }
   for (const d of [...program.inputs, ...program.outputs]) {
-    const end = tensorEnd(d, cfg);
+    const end = tensorEnd(d, cfg, arch);
     if (d.dramAddr < 0 || end > dramLimit)
       throw new SimError(
         `tensor '${d.name}' [${d.dramAddr}, ${end - 1}] is outside the ${dramLimit}-byte DRAM`,
@@ -163,6 +165,10 @@ function dataBytes(program: Program, cfg: ArchConfig): number {
  * DRAM ranges, in program order) and precompute what the engines need.
  */
 export function prepareProgram(program: Program): PreparedProgram {
+  return prepareChecked(program).p;
+}
+
+function prepareChecked(program: Program): { p: PreparedProgram; accessBytes: number } {
   const { cfg } = checkedConfig(program);
   const arch = deriveArch(cfg);
   const m = { cfg, arch };
@@ -219,12 +225,71 @@ export function prepareProgram(program: Program): PreparedProgram {
     p.passes[i] = o.passes;
     p.pixels[i] = o.pixels;
   }
-  p.dramBytes = Math.max(dramBytes, dataBytes(program, cfg));
+  p.dramBytes = Math.max(dramBytes, dataBytes(program, cfg, arch));
   // a program whose result depends on timing: every engine refuses it, naming both instructions
   const race = findRace(p, accessesOf);
   if (race) {
     const { where, message } = describeRace(race, code, (i) => instructionPlace(program, i));
     throw new SimError(message, where, 'NB-S008');
   }
+  return { p, accessBytes: dramBytes };
+}
+
+/** What a PreparedProgram was computed from: the config's contents and every fetched instruction's fields. */
+interface PreparedEntry {
+  p: PreparedProgram;
+  /** DRAM bytes the instructions' accesses need (the segments' and tensors' are checked again on every use) */
+  accessBytes: number;
+  config: ArchConfig;
+  configCopy: ArchConfig;
+  configHash: string | undefined;
+  insts: Instruction[];
+  fields: FieldSnapshot<Instruction>[];
+}
+
+const preparedMemo = new WeakMap<Program, PreparedEntry>();
+
+/**
+ * prepareProgram, kept per program object for the next simulation of it (a
+ * dataset, a benchmark): the checks and facts depend on the config and the
+ * fetched instructions only, so the entry is used while the config has the
+ * same contents and every instruction up to HALT is the same object with the
+ * same fields (programs are plain data: one edited in place is prepared
+ * again). Segments and tensors are checked against DRAM on every call.
+ * Callers never mutate the result.
+ */
+export function preparedProgram(program: Program): PreparedProgram {
+  const e = preparedMemo.get(program);
+  if (e && unchanged(e, program)) {
+    const bytes = Math.max(e.accessBytes, dataBytes(program, e.p.cfg, e.p.arch));
+    if (bytes === e.p.dramBytes) return e.p;
+  }
+  const { p, accessBytes } = prepareChecked(program);
+  preparedMemo.set(program, {
+    p,
+    accessBytes,
+    config: program.config,
+    configCopy: structuredClone(program.config),
+    configHash: program.configHash,
+    insts: p.code.slice(),
+    fields: p.code.map(snapshotFields),
+  });
   return p;
+}
+
+function unchanged(e: PreparedEntry, program: Program): boolean {
+  if (
+    program.config !== e.config ||
+    program.configHash !== e.configHash ||
+    !isDeepStrictEqual(program.config, e.configCopy)
+  )
+    return false;
+  const code = program.code;
+  const insts = e.insts;
+  if (code.length < insts.length) return false;
+  for (let i = 0; i < insts.length; i++) {
+    const inst = code[i]!;
+    if (inst !== insts[i] || !unchangedSince(e.fields[i]!, inst)) return false;
+  }
+  return true;
 }

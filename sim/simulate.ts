@@ -16,7 +16,7 @@ import { fastEngineGemmCore } from './kernels/gemm-team.js';
 import { ResidentUnits } from './kernels/units.js';
 import { simOpOf } from './ops/index.js';
 import { buildDram, copyScratchpads, newScratchpads, type Scratchpads } from './memory.js';
-import { prepareProgram, U_HALT, type PreparedProgram } from './prepare.js';
+import { preparedProgram, U_HALT, type PreparedProgram } from './prepare.js';
 import { computeSchedule, type BoardRunEnd, type Schedule } from './schedule.js';
 import { checkBusRun, computeBusSchedule } from './bus/index.js';
 
@@ -110,7 +110,7 @@ export function simulate(program: Program, opts: SimOptions): SimResult {
  * the 'timing' engine computes, without counters. The compiler's estimate.
  */
 export function scheduleProgram(program: Program, maxCycles = DEFAULT_MAX_CYCLES): Schedule {
-  return schedule(prepareProgram(program), maxCycles, true);
+  return schedule(preparedProgram(program), maxCycles, true);
 }
 
 /** A board-slave run's result: the flash state at the end. */
@@ -126,11 +126,11 @@ function schedule(p: PreparedProgram, maxCycles: number, bus: boolean, run?: Par
 
 /** Energy of a finished simulation with another table or DRAM kind (simulate() already attaches one with the defaults). */
 export function estimateEnergy(result: SimResult, opts: EnergyOptions = {}): EnergyReport {
-  return computeEnergy(result.program, prepareProgram(result.program), result.counters, opts);
+  return computeEnergy(result.program, preparedProgram(result.program), result.counters, opts);
 }
 
 function simulateInner(program: Program, opts: SimOptions): SimResult {
-  const p = prepareProgram(program);
+  const p = preparedProgram(program);
   const r = runEngine(program, p, opts);
   if (opts.energy !== false) r.energy = computeEnergy(program, p, r.counters, opts.energy ?? {});
   return r;
@@ -182,7 +182,7 @@ function runEngine(program: Program, p: PreparedProgram, opts: SimOptions): SimR
     ...(opts.busRun ? { busRun: opts.busRun } : {}),
     ...(opts.onCycle ? { onCycle: opts.onCycle } : {}),
   });
-  const res = finish(program, p.cfg, engine, r.cycles, r.dispatch, r.start, r.end, r.counters, dram, sp, randomInputs);
+  const res = finish(program, p, engine, r.cycles, r.dispatch, r.start, r.end, r.counters, dram, sp, randomInputs);
   if (r.trace) res.trace = r.trace;
   return withBoard(res, r.board);
 }
@@ -221,7 +221,7 @@ function runFastEngine(
   return withBoard(
     finish(
       program,
-      p.cfg,
+      p,
       'fast',
       sch.cycles,
       sch.dispatch,
@@ -258,7 +258,7 @@ function startOrder(p: PreparedProgram, S: Float64Array, cycles: number): Int32A
 
 function finish(
   program: Program,
-  cfg: Program['config'],
+  m: Pick<PreparedProgram, 'cfg' | 'arch'>,
   engine: Engine,
   cycles: number,
   D: Float64Array,
@@ -272,7 +272,7 @@ function finish(
   const outputs: Record<string, Int32Array> = {};
   for (const d of program.outputs) {
     try {
-      outputs[d.name] = unpackTensor(d, dram, cfg);
+      outputs[d.name] = unpackTensor(d, dram, m.cfg, m.arch);
     } catch (e) {
       throw new SimError((e as Error).message, `output '${d.name}'`);
     }

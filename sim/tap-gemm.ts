@@ -181,19 +181,40 @@ function tappedUnchecked(fu: Machine, g: GemmInst, plan: RowPlan, core?: GemmCor
   const gw = new Int32Array(rows.length);
   const overwrite = g.accumulate === 0;
   const dot: PackedDot = { ga, gw, packed, acc, G, k, n, B, invB: 1 / B, scale, overwrite };
+  // per gathered row z: its tap offsets less the padding, INP lane offset of its block, factor (rowInput, hoisted)
+  const Z = rows.length;
+  const zy = new Int32Array(Z);
+  const zx = new Int32Array(Z);
+  const zBase = new Int32Array(Z);
+  const zFactor = new Int32Array(Z);
+  const { in_h, in_w, stride_h, stride_w, out_w } = g;
+  for (let z = 0; z < Z; z++) {
+    const row = rows[z]!;
+    const pass = Math.floor(row / R);
+    const r = row % R;
+    const q = pass % plan.perBlock;
+    const cb = Math.floor(pass / plan.perBlock);
+    zy[z] = plan.dy[q * R + r]! - g.pad_top;
+    zx[z] = plan.dx[q * R + r]! - g.pad_left;
+    zBase[z] = (g.inp_addr + cb * in_h * in_w) * R + r;
+    zFactor[z] = plan.factor[q * R + r]!;
+  }
+  const inp = fu.sp.inp;
+  const ext = g.act_signed ? fu.signExt : fu.unsignedExt;
   for (let oy = 0; oy < g.out_h; oy++) {
-    for (let ox = 0; ox < g.out_w; ox++) {
+    for (let ox = 0; ox < out_w; ox++) {
       let cnt = 0;
-      for (let z = 0; z < rows.length; z++) {
-        const row = rows[z]!;
-        const pass = Math.floor(row / R);
-        const v = rowInput(fu, g, plan, Math.floor(pass / plan.perBlock), pass % plan.perBlock, row % R, oy, ox);
+      for (let z = 0; z < Z; z++) {
+        const iy = oy * stride_h + zy[z]!;
+        const ix = ox * stride_w + zx[z]!;
+        if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) continue;
+        const v = ext[inp[zBase[z]! + (iy * in_w + ix) * R]!]! * zFactor[z]!;
         if (v === 0) continue;
         ga[cnt] = v;
         gw[cnt] = z * G;
         cnt++;
       }
-      const accBase = acc0 + (oy * g.out_w + ox) * n;
+      const accBase = acc0 + (oy * out_w + ox) * n;
       if (cnt === 0) {
         if (overwrite) acc.fill(0, accBase, accBase + n);
         continue;

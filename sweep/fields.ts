@@ -26,8 +26,16 @@ export function configPathsOf(field: string): string[] {
   return field === ARRAY_SIZE_FIELD ? ['array.rows', 'array.cols'] : [field];
 }
 
+/** An axis value: a number, or true/false for a switch (`gemmBeside`). */
+export type AxisValue = number | boolean;
+
+/** Whether a field is a switch (true/false in the config) or a number: what its axis values must be. */
+export function fieldKind(field: string): 'boolean' | 'number' {
+  return typeof fieldValue(DEFAULT_CONFIG, field) === 'boolean' ? 'boolean' : 'number';
+}
+
 /** A copy of `cfg` with `field` set to `value`. */
-export function withField(cfg: ArchConfig, field: string, value: number): ArchConfig {
+export function withField(cfg: ArchConfig, field: string, value: AxisValue): ArchConfig {
   const out = structuredClone(cfg) as unknown as Record<string, Record<string, unknown> | unknown>;
   for (const path of configPathsOf(field)) {
     const parts = path.split('.');

@@ -46,6 +46,8 @@ export const FITTING_SET: Record<string, unknown>[] = [
   { scratchpad: { inputEntries: 512, outputEntries: 512 } },
   { requantStages: 1 },
   { scratchpad: { weightEntries: 256, accEntries: 256 }, dram: { busBytes: 4 } },
+  // the second ACC RAM and the GEMM-beside-REQUANT control (off in ice40Config())
+  { gemmBeside: true },
 ];
 
 /** Larger machines, synthesized once to measure how far the fit extrapolates. */

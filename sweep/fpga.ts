@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { configHash, deriveArch, NibbleError, type ArchConfig } from '../arch/index.js';
 import { synth } from '../rtl-gen/index.js';
+import { SCRATCHPADS, scratchpadRams } from '../sim/index.js';
 import type { FpgaTarget } from './fpga-devices.js';
 import fitJson from './fpga-fit.json' with { type: 'json' };
 
@@ -50,7 +51,7 @@ export function fpgaFeatures(cfg: ArchConfig, target: FpgaTarget): Record<string
   const a = deriveArch(cfg);
   const { rows, cols } = a;
   const n = cols;
-  const sp = cfg.scratchpad;
+  const rams = scratchpadRams(cfg);
   const q = cfg.queues;
   return {
     one: 1,
@@ -63,20 +64,17 @@ export function fpgaFeatures(cfg: ArchConfig, target: FpgaTarget): Record<string
     queueSlots: q.load + q.compute + q.store,
     busBits: cfg.dram.busBytes * 8,
     addrBits: a.dramAddrBits + a.sramAddrBits + 2 * a.dimBits,
-    bramTiles:
-      // INP is one lane-wide RAM per array row (tap packing addresses each row itself)
-      rows * bramTiles(target, a.activationBits, sp.inputEntries) +
-      bramTiles(target, n * a.weightBits, sp.weightEntries) +
-      bramTiles(target, n * a.accBits, sp.accEntries) +
-      2 * bramTiles(target, n * a.activationBits, sp.outputEntries) +
-      bramTiles(target, n * 64, sp.paramEntries),
+    /** config gemmBeside: the REQUANT's own ACC read port and the GEMM's held retire (its RAM is in bramTiles) */
+    beside: cfg.gemmBeside === true ? 1 : 0,
+    // every RAM nibble_scratchpads builds (sim/area.ts scratchpadRams: INP lane RAMs, OUT and ACC copies)
+    bramTiles: SCRATCHPADS.reduce((t, b) => t + rams[b].rams * bramTiles(target, rams[b].widthBits, rams[b].depth), 0),
   };
 }
 
 /** Which features each resource is fitted on. */
 export const FPGA_MODEL_FEATURES: Record<FpgaResource, string[]> = {
-  luts: ['one', 'n', 'pe', 'laneBits', 'queueSlots', 'busBits', 'addrBits'],
-  ffs: ['one', 'n', 'pe', 'laneBits', 'queueSlots', 'addrBits'],
+  luts: ['one', 'n', 'pe', 'laneBits', 'queueSlots', 'busBits', 'addrBits', 'beside'],
+  ffs: ['one', 'n', 'pe', 'laneBits', 'queueSlots', 'addrBits', 'beside'],
   brams: ['one', 'bramTiles'],
   dsps: ['one', 'pe'],
 };

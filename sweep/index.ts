@@ -4,7 +4,8 @@
  * execution, Pareto analysis, the FPGA resource model and the HTML report.
  */
 export { SweepSpecError, ResultsStoreError, QueueError } from './errors.js';
-export { ARRAY_SIZE_FIELD, SWEEP_FIELDS, withField, fieldValue, configPathsOf } from './fields.js';
+export { ARRAY_SIZE_FIELD, SWEEP_FIELDS, withField, fieldValue, fieldKind, configPathsOf } from './fields.js';
+export type { AxisValue } from './fields.js';
 export { parseSpec, loadSpec, SWEEP_ENGINES, MAX_POINTS } from './spec.js';
 export type { SweepSpec, SweepEngine, ModelRef, SpecAxis, SpecBase, Constraint, ConstraintOp } from './spec.js';
 export { METRICS, METRIC_NAMES, DEFAULT_OBJECTIVES, isMetricName, formatMetric } from './metrics.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { configHash, isNibbleError, packageRoot, validateConfig, type ArchConfig } from '../arch/index.js';
 import { COMPILER_VERSION } from '../compiler/index.js';
 import { DEFAULT_AREA_TABLE, DEFAULT_ENERGY_TABLE } from '../sim/index.js';
-import { withField } from './fields.js';
+import { withField, type AxisValue } from './fields.js';
 import type { LoadedModel } from './models.js';
 import type { ModelRef, SpecDataset, SweepEngine, SweepSpec } from './spec.js';
 import type { FpgaTarget } from './fpga-devices.js';
@@ -64,7 +64,7 @@ export interface SweepPoint extends PointTask {
   /** the base's label (default, preset:edge, a file) */
   base: string;
   /** axis field -> value of this point */
-  params: Record<string, number>;
+  params: Record<string, AxisValue>;
   configHash: string;
   modelLabel: string;
   toolVersion: string;
@@ -90,9 +90,9 @@ export function pointKey(
 /** Every point of the spec, in order. */
 export function expandPoints(spec: SweepSpec, models: LoadedModel[], tool = toolVersion()): SweepPoint[] {
   const points: SweepPoint[] = [];
-  const combos: Record<string, number>[] = [{}];
+  const combos: Record<string, AxisValue>[] = [{}];
   for (const axis of spec.axes) {
-    const next: Record<string, number>[] = [];
+    const next: Record<string, AxisValue>[] = [];
     for (const c of combos) for (const v of axis.values) next.push({ ...c, [axis.field]: v });
     combos.splice(0, combos.length, ...next);
   }

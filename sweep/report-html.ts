@@ -7,6 +7,7 @@
  */
 import { canonicalConfigJson } from '../arch/index.js';
 import type { SweepAnalysis } from './analysis.js';
+import type { AxisValue } from './fields.js';
 import { staticFigures } from './evaluate.js';
 import { METRIC_NAMES, METRICS } from './metrics.js';
 import type { SweepRun } from './run.js';
@@ -23,7 +24,7 @@ export interface SweepReportData {
   points: {
     key: string;
     base: string;
-    params: Record<string, number>;
+    params: Record<string, AxisValue>;
     model: string;
     batch: number;
     /** excluded: broke a constraint on a config-only figure, so it never ran */
@@ -112,7 +113,7 @@ const SCRIPT = `
 var D=JSON.parse(document.getElementById('sweep-data').textContent);
 var $=function(id){return document.getElementById(id)};
 var axes=D.metrics.map(function(m){return {id:'m:'+m.name,label:m.name+(m.unit?' ('+m.unit+')':''),get:function(p){return p.metrics[m.name]}}})
- .concat(D.params.map(function(f){return {id:'p:'+f,label:f,get:function(p){return p.params[f]}}}))
+ .concat(D.params.map(function(f){return {id:'p:'+f,label:f,get:function(p){var v=p.params[f];return typeof v==='boolean'?+v:v}}}))
  .concat([{id:'batch',label:'batch',get:function(p){return p.batch}}]);
 function opt(sel,def){axes.forEach(function(a){var o=document.createElement('option');o.value=a.id;o.textContent=a.label;sel.appendChild(o)});sel.value=def}
 var o=D.objectives;opt($('x-axis'),'m:'+o[0]);opt($('y-axis'),'m:'+(o[1]||o[0]));

@@ -20,7 +20,7 @@ import {
 import { closestName } from '../isa/index.js';
 import { DATASETS, zooNames, type DatasetName } from '../models/index.js';
 import { SweepSpecError } from './errors.js';
-import { configPathsOf, SWEEP_FIELDS, withField } from './fields.js';
+import { configPathsOf, fieldKind, SWEEP_FIELDS, withField, type AxisValue } from './fields.js';
 import { FPGA_DEVICES, FPGA_TARGETS, type FpgaTarget } from './fpga-devices.js';
 import { DEFAULT_OBJECTIVES, isMetricName, METRIC_NAMES, METRICS, type MetricName } from './metrics.js';
 
@@ -53,7 +53,8 @@ export interface SpecDataset {
 
 export interface SpecAxis {
   field: string;
-  values: number[];
+  /** numbers, or true/false for a switch field (fieldKind) */
+  values: AxisValue[];
 }
 
 export interface SpecBase {
@@ -199,10 +200,27 @@ function axisValues(src: SpecSource, v: unknown, path: Path): number[] {
       for (let i = 0; lo + i * step <= hi + 1e-9 * step; i++) values.push(Number((lo + i * step).toPrecision(12)));
     } else src.fail(path, 'give a list, {pow2: [lo, hi]}, {range: [lo, hi], step: s} or {values: [...]}');
   } else src.fail(path, `must be a number, a list or {pow2|range|values}, got ${show(v)}`);
+  return distinct(src, values, path);
+}
+
+function distinct<T>(src: SpecSource, values: T[], path: Path): T[] {
   if (values.length === 0) src.fail(path, 'has no values: the design space would be empty');
   const dup = values.find((x, i) => values.indexOf(x) !== i);
-  if (dup !== undefined) src.fail(path, `lists ${dup} twice`);
+  if (dup !== undefined) src.fail(path, `lists ${String(dup)} twice`);
   return values;
+}
+
+/** Values of a switch field's axis: true, false, a list of them or {values: [...]}. */
+function switchValues(src: SpecSource, field: string, v: unknown, path: Path): boolean[] {
+  const one = (x: unknown, at: Path): boolean => {
+    if (typeof x !== 'boolean') src.fail(at, `must be true or false (${field} is a switch), got ${show(x)}`);
+    return x;
+  };
+  if (isObject(v)) {
+    checkKeys(src, v, ['values'], path);
+    return switchValues(src, field, v['values'], [...path, 'values']);
+  }
+  return distinct(src, Array.isArray(v) ? v.map((x, i) => one(x, [...path, i])) : [one(v, path)], path);
 }
 
 function pair(src: SpecSource, v: unknown, path: Path): [number, number] {
@@ -379,7 +397,7 @@ function checkAxisValues(src: SpecSource, axis: SpecAxis, bases: SpecBase[], pat
     for (const b of bases) {
       const err = configErrorOf(withField(b.config, axis.field, value));
       if (err && own.some((w) => err.where === w || err.where?.startsWith(`${w}.`)))
-        src.fail([...path, i], `${value} is impossible: ${err.message.replace(/^config\.[\w.]+: /, '')}`);
+        src.fail([...path, i], `${String(value)} is impossible: ${err.message.replace(/^config\.[\w.]+: /, '')}`);
     }
   });
 }
@@ -446,7 +464,11 @@ export function parseSpec(text: string, file: string): SweepSpec {
     const written = configPathsOf(field);
     const clash = axes.find((a) => configPathsOf(a.field).some((p) => written.includes(p)));
     if (clash) src.fail(['axes', field], `sets the same config field as axis '${clash.field}'`, true);
-    const axis = { field, values: axisValues(src, v, ['axes', field]) };
+    const at: Path = ['axes', field];
+    const axis = {
+      field,
+      values: fieldKind(field) === 'boolean' ? switchValues(src, field, v, at) : axisValues(src, v, at),
+    };
     checkAxisValues(src, axis, bases, ['axes', field]);
     axes.push(axis);
   }

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import type { ArchConfig } from '../arch/index.js';
 import { processAlive } from '../io/index.js';
 import { ResultsStoreError } from './errors.js';
+import type { AxisValue } from './fields.js';
 import type { PointOutcome } from './evaluate.js';
 import { METRIC_NAMES } from './metrics.js';
 import type { SweepPoint } from './points.js';
@@ -32,7 +33,7 @@ export interface PointRecord extends PointOutcome {
   key: string;
   sweep: string;
   base: string;
-  params: Record<string, number>;
+  params: Record<string, AxisValue>;
   model: string;
   modelHash: string;
   configHash: string;

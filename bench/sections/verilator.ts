@@ -11,7 +11,6 @@ import { compileNetwork } from '../../compiler/index.js';
 import type { Program } from '../../isa/index.js';
 import { loadIntegerNetFile, zooNetwork, type Network } from '../../models/index.js';
 import { randomProgram } from '../../sim/index.js';
-import { timeOnce } from '../measure.js';
 import { ms, si, type Goal, type Table } from '../report.js';
 import { SectionUnavailable, type BenchContext, type Section, type SectionOutput } from '../section.js';
 import { measureEngine, type EngineRun } from './sim.js';
@@ -47,9 +46,13 @@ export interface RtlRow {
   match: boolean;
   mismatch?: string;
   buildMs: number;
-  /** Verilator process wall time, startup included */
+  /** Verilator runs of the program in the measured block (and as many of the HALT program) */
+  rtlRuns: number;
+  /** Verilator process wall time per run, startup included */
   rtlMs: number;
-  /** rtlMs minus the same config's startup time (a one-instruction program) */
+  /** the same binary's wall time per run on a one-instruction (HALT) program */
+  startupMs: number;
+  /** rtlMs minus startupMs */
   rtlNetMs: number;
   fast: EngineRun;
   cycle: EngineRun | undefined;
@@ -58,9 +61,17 @@ export interface RtlRow {
   fastOverRtl: number;
   /** Verilator CPU ms (its process, minus its startup's), when /proc tells */
   rtlNetCpuMs: number | undefined;
+  /** the CPU-time ticks' share of rtlNetCpuMs (at most 2 % unless the run cap was hit) */
+  rtlTickShare: number | undefined;
   /** fast cycles per CPU second over Verilator cycles per CPU second */
   fastOverRtlCpu: number | undefined;
 }
+
+/** the kernel's unit for a child's CPU time in /proc/self/stat (USER_HZ = 100 on Linux) */
+const TICK_MS = 10;
+/** repeat Verilator runs until the CPU-time ticks are at most this share of the net figure */
+const MAX_TICK_SHARE = 0.02;
+const MAX_RTL_RUNS = 64;
 
 /**
  * CPU ms of this process's waited-for children so far (utime + stime of the
@@ -78,15 +89,66 @@ function childrenCpuMs(): number | undefined {
   }
 }
 
-/** verifyProgram with the Verilator child's CPU time. */
-function verifyTimed(
+type Verified = ReturnType<RtlApi['verifyProgram']>;
+
+/** `runs` back-to-back co-simulations of one program: the last result, Verilator's wall and CPU ms summed. */
+function verifyBlock(
   rtl: RtlApi,
   program: Program,
-): { v: ReturnType<RtlApi['verifyProgram']>; cpuMs: number | undefined } {
+  runs: number,
+): { v: Verified; wallMs: number; cpuMs: number | undefined } {
   const c0 = childrenCpuMs();
-  const v = rtl.verifyProgram(program);
+  let v = rtl.verifyProgram(program);
+  let wallMs = v.runMs;
+  for (let i = 1; i < runs; i++) {
+    const next = rtl.verifyProgram(program);
+    if (!next.ok && v.ok) v = next; // a mismatch in any run is the row's result
+    wallMs += next.runMs;
+  }
   const c1 = childrenCpuMs();
-  return { v, cpuMs: c0 === undefined || c1 === undefined ? undefined : c1 - c0 };
+  return { v, wallMs, cpuMs: c0 === undefined || c1 === undefined ? undefined : c1 - c0 };
+}
+
+export interface RtlTiming {
+  v: Verified;
+  /** Verilator runs of the program (and as many of the HALT program) in the measured block */
+  runs: number;
+  /** mean Verilator wall ms per run, and its startup's (the HALT program) */
+  runMs: number;
+  startupMs: number;
+  /** mean Verilator CPU ms per run minus its startup's (at least one tick), when /proc tells */
+  netCpuMs: number | undefined;
+  /** the two blocks' tick truncation (2 x 10 ms) over the block's net CPU: the figure's granularity */
+  tickShare: number | undefined;
+}
+
+/**
+ * Verilator's time on `program`, startup (the same binary on a HALT program)
+ * subtracted. A child's CPU time comes in 10 ms ticks, so both are run in
+ * blocks of `runs` back-to-back runs, sized from a first one-run estimate
+ * (the warm-up, discarded when a bigger block follows) until the two blocks'
+ * truncation is at most 2 % of the net CPU time.
+ */
+function timeVerilator(rtl: RtlApi, program: Program, halt: Program, quick: boolean): RtlTiming {
+  let runs = 1;
+  for (;;) {
+    const p = verifyBlock(rtl, program, runs);
+    const h = verifyBlock(rtl, halt, runs);
+    const net = p.cpuMs === undefined || h.cpuMs === undefined ? undefined : p.cpuMs - h.cpuMs;
+    const tickShare = net === undefined ? undefined : (2 * TICK_MS) / Math.max(TICK_MS, net);
+    const timing: RtlTiming = {
+      v: p.v,
+      runs,
+      runMs: p.wallMs / runs,
+      startupMs: h.wallMs / runs,
+      netCpuMs: net === undefined ? undefined : Math.max(TICK_MS, net) / runs,
+      tickShare,
+    };
+    if (quick || tickShare === undefined || tickShare <= MAX_TICK_SHARE || runs >= MAX_RTL_RUNS) return timing;
+    // 25 % above the estimate, so the block is big enough even when this one read low
+    const perRun = Math.max(TICK_MS, net!) / runs;
+    runs = Math.min(MAX_RTL_RUNS, Math.max(runs + 1, Math.ceil((1.25 * 2 * TICK_MS) / MAX_TICK_SHARE / perRun)));
+  }
 }
 
 function haltOnly(cfg: ArchConfig): Program {
@@ -127,8 +189,6 @@ export const verilatorSection: Section = {
       const make = (c: ArchConfig) => compileNetwork(cifar, c, { batch: 1 });
       cases.push({ label: 'zoo cifar10', cfg: arrayConfig(16), make });
     }
-    const startup = new Map<number, number>();
-    const startupCpu = new Map<number, number | undefined>();
     const buildMs = new Map<number, number>();
     const rows: RtlRow[] = [];
     for (const c of cases) {
@@ -137,42 +197,41 @@ export const verilatorSection: Section = {
       ctx.log(
         `verilator: ${c.label} on ${n}x${c.cfg.array.cols} (the first use of a config builds its Verilator model)`,
       );
-      if (!startup.has(n)) {
-        const warm = rtl.verifyProgram(haltOnly(c.cfg)); // builds the model if needed
-        const again = timeOnce(() => verifyTimed(rtl, haltOnly(c.cfg)));
-        startup.set(n, Math.min(warm.runMs, again.value.v.runMs));
-        startupCpu.set(n, again.value.cpuMs);
-        buildMs.set(n, warm.buildMs);
-      }
-      const { v, cpuMs: rtlCpuMs } = verifyTimed(rtl, program);
+      const halt = haltOnly(c.cfg);
+      if (!buildMs.has(n)) buildMs.set(n, rtl.verifyProgram(halt).buildMs); // builds the model if needed
+      const t = timeVerilator(rtl, program, halt, quick);
+      const v = t.v;
       ctx.sampler.sample();
       const fast = measureEngine(c.label, program, 'fast', { minMs: quick ? 50 : 1000, sampler: ctx.sampler });
       const cycle =
         quick || v.simCycles > 3e6
           ? undefined
           : measureEngine(c.label, program, 'cycle', { minMs: 500, sampler: ctx.sampler });
-      const net = Math.max(1, v.runMs - startup.get(n)!);
+      const net = Math.max(1, t.runMs - t.startupMs);
       const rtlCps = (v.rtlCycles / net) * 1000;
-      const sCpu = startupCpu.get(n);
-      const rtlNetCpuMs = rtlCpuMs === undefined || sCpu === undefined ? undefined : Math.max(10, rtlCpuMs - sCpu);
       const fastCpuMs = fast.ms * fast.cpuShare;
-      const fastOverRtlCpu =
-        rtlNetCpuMs === undefined ? undefined : v.rtlCycles / fastCpuMs / (v.rtlCycles / rtlNetCpuMs);
+      const fastOverRtlCpu = t.netCpuMs === undefined ? undefined : t.netCpuMs / fastCpuMs;
+      // the same program on both sides: the fast engine's measured runs end on the RTL's cycle count
+      const sameRun = fast.cycles === v.rtlCycles;
+      const mismatch = v.mismatch ?? (sameRun ? undefined : `fast engine ${fast.cycles} cycles, RTL ${v.rtlCycles}`);
       rows.push({
         program: c.label,
         config: `${n}x${n}`,
         instructions: program.code.length,
         cycles: v.rtlCycles,
-        match: v.ok,
-        ...(v.mismatch ? { mismatch: v.mismatch } : {}),
+        match: v.ok && sameRun,
+        ...(mismatch ? { mismatch } : {}),
         buildMs: buildMs.get(n) ?? 0,
-        rtlMs: v.runMs,
+        rtlRuns: t.runs,
+        rtlMs: t.runMs,
+        startupMs: t.startupMs,
         rtlNetMs: net,
         fast,
         cycle,
         rtlCyclesPerSecond: rtlCps,
         fastOverRtl: fast.cyclesPerSecond / rtlCps,
-        rtlNetCpuMs,
+        rtlNetCpuMs: t.netCpuMs,
+        rtlTickShare: t.tickShare,
         fastOverRtlCpu,
       });
     }
@@ -185,6 +244,7 @@ export const verilatorSection: Section = {
         'instr',
         'cycles',
         'co-sim',
+        'Verilator runs',
         'Verilator run',
         'startup',
         'Verilator cycles/s',
@@ -200,13 +260,14 @@ export const verilatorSection: Section = {
         r.instructions,
         r.cycles,
         r.match ? 'match' : 'MISMATCH',
+        r.rtlRuns,
         ms(r.rtlMs),
-        ms(startup.get(Number(r.config.split('x')[0]))!),
+        ms(r.startupMs),
         si(r.rtlCyclesPerSecond),
         si(r.fast.cyclesPerSecond),
         r.cycle ? si(r.cycle.cyclesPerSecond) : '-',
         `${r.fastOverRtl.toFixed(1)}x`,
-        r.rtlNetCpuMs === undefined ? '-' : ms(r.rtlNetCpuMs),
+        r.rtlNetCpuMs === undefined ? '-' : `${ms(r.rtlNetCpuMs)} (±${(100 * r.rtlTickShare!).toFixed(1)} %)`,
         r.fastOverRtlCpu === undefined ? '-' : `${r.fastOverRtlCpu.toFixed(1)}x`,
       ]),
     };
@@ -230,8 +291,9 @@ export const verilatorSection: Section = {
     const notes = [
       `Verilator model builds (0 = cached in .cache/rtl): ${[...buildMs].map(([n, t]) => `${n}x${n} ${ms(t)}`).join(', ')}`,
       "startup = the Verilator binary's wall time on a one-instruction (HALT) program of the same config: process start, DRAM image load, result dump; it is subtracted so the figure is simulation speed",
-      'the fast engine is timed as simulate(program) (schedule + functional execution + counters), mean of warm runs',
-      "per CPU second: Verilator's CPU time from the kernel's account of this process's children (/proc/self/stat, 10 ms ticks, so short runs are coarse; at least 10 ms is assumed), minus its startup's; the fast engine's is this process's CPU time over its measured runs (all threads)",
+      `Verilator runs: one warm-up run of each program (and of the HALT program) sizes a block of back-to-back runs of both, repeated until the 10 ms CPU ticks of the two blocks are at most ${100 * MAX_TICK_SHARE} % of the net CPU time (the ± beside Verilator CPU; at most ${MAX_RTL_RUNS} runs); every run is a co-simulation and must match`,
+      'the fast engine is timed as simulate(program) (schedule + functional execution + counters), mean of warm runs after a discarded warm-up (both sides exclude warm-up: JIT on one, process start-up on the other); its last run must end on the RTL cycle count (the same program)',
+      "per CPU second: Verilator's CPU time per run from the kernel's account of this process's children (/proc/self/stat, in 10 ms ticks), minus its startup's; the fast engine's is this process's CPU time over its measured runs (all threads, microseconds)",
     ];
     for (const r of rows) if (r.mismatch) notes.push(`${r.program} ${r.config}: ${r.mismatch}`);
     return {
@@ -240,7 +302,6 @@ export const verilatorSection: Section = {
       notes,
       data: {
         buildMs: Object.fromEntries(buildMs),
-        startupMs: Object.fromEntries(startup),
         rows: rows.map((r) => ({
           ...r,
           fast: { ms: r.fast.ms, cyclesPerSecond: r.fast.cyclesPerSecond },

@@ -204,13 +204,14 @@
     (v128.store offset=32 (local.get $addr) (local.get $s2))
     (v128.store offset=48 (local.get $addr) (local.get $s3)))
 
-  ;; Byte offset of output pixel k's window origin in the widened image.
-  (func $origin (param $k i32) (param $n i32) (param $wp i32) (param $sh i32) (param $sw i32) (param $out_w i32)
+  ;; Byte offset of the window origin of the output pixel in row y, column x in the widened image
+  ;; (the pixel loops step y and x along, so no pixel pays a division).
+  (func $origin (param $y i32) (param $x i32) (param $n i32) (param $wp i32) (param $sh i32) (param $sw i32)
     (result i32)
     (i32.mul
       (i32.add
-        (i32.mul (i32.mul (i32.div_u (local.get $k) (local.get $out_w)) (local.get $sh)) (local.get $wp))
-        (i32.mul (i32.rem_u (local.get $k) (local.get $out_w)) (local.get $sw)))
+        (i32.mul (i32.mul (local.get $y) (local.get $sh)) (local.get $wp))
+        (i32.mul (local.get $x) (local.get $sw)))
       (i32.shl (local.get $n) (i32.const 1))))
 
   ;; The pixel loop of a GEMM over the widened image (pack and offsets done): every output
@@ -220,7 +221,7 @@
     (param $wide i32) (param $wp i32) (param $sh i32) (param $sw i32) (param $out_w i32) (param $pixels i32)
     (param $n i32) (param $acc i32) (param $accumulate i32) (param $pshift i32)
     (param $npairs i32) (param $packed i32) (param $pdir i32)
-    (local $k i32)
+    (local $k i32) (local $y i32) (local $x i32) (local $yb i32) (local $xb i32)
     (local $baseA i32) (local $baseB i32) (local $two i32) (local $chunk i32)
     (local $pa i32) (local $pe i32) (local $pw i32) (local $wstride i32) (local $addr i32)
     (local $sa v128) (local $sb v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
@@ -232,15 +233,19 @@
       (loop $pixel
         (br_if $pixels_done (i32.ge_u (local.get $k) (local.get $pixels)))
         (local.set $two (i32.lt_u (i32.add (local.get $k) (i32.const 1)) (local.get $pixels)))
+        ;; pixel k is in row y, column x; pixel k + 1 in row yb, column xb
         (local.set $baseA
           (i32.add (local.get $wide)
-            (call $origin (local.get $k) (local.get $n) (local.get $wp) (local.get $sh) (local.get $sw) (local.get $out_w))))
+            (call $origin (local.get $y) (local.get $x) (local.get $n) (local.get $wp) (local.get $sh) (local.get $sw))))
+        (local.set $xb (i32.add (local.get $x) (i32.const 1)))
+        (local.set $yb (local.get $y))
+        (if (i32.ge_u (local.get $xb) (local.get $out_w))
+          (then (local.set $xb (i32.const 0)) (local.set $yb (i32.add (local.get $y) (i32.const 1)))))
         ;; without a second pixel, B repeats A (its sums are not stored)
         (local.set $baseB
           (select
             (i32.add (local.get $wide)
-              (call $origin (i32.add (local.get $k) (i32.const 1)) (local.get $n) (local.get $wp)
-                (local.get $sh) (local.get $sw) (local.get $out_w)))
+              (call $origin (local.get $yb) (local.get $xb) (local.get $n) (local.get $wp) (local.get $sh) (local.get $sw)))
             (local.get $baseA)
             (local.get $two)))
         (local.set $chunk (i32.const 0))
@@ -296,6 +301,10 @@
                   (local.get $b0) (local.get $b1) (local.get $b2) (local.get $b3))))
             (local.set $chunk (i32.add (local.get $chunk) (i32.const 16)))
             (br $chunk_loop)))
+        (local.set $x (i32.add (local.get $xb) (i32.const 1)))
+        (local.set $y (local.get $yb))
+        (if (i32.ge_u (local.get $x) (local.get $out_w))
+          (then (local.set $x (i32.const 0)) (local.set $y (i32.add (local.get $yb) (i32.const 1)))))
         (local.set $k (i32.add (local.get $k) (i32.const 2)))
         (br $pixel))))
 
@@ -354,7 +363,7 @@
   (func $gather
     (param $wide i32) (param $n i32) (param $wp i32) (param $sh i32) (param $sw i32) (param $out_w i32)
     (param $pixels i32) (param $passes i32) (param $ntaps i32) (param $taps i32) (param $tmul i32) (param $cols i32)
-    (local $bytes i32) (local $k i32) (local $org i32) (local $c i32) (local $e i32) (local $p i32)
+    (local $bytes i32) (local $k i32) (local $y i32) (local $x i32) (local $org i32) (local $c i32) (local $e i32) (local $p i32)
     (local $src i32) (local $m i32) (local $dst i32) (local $v0 v128) (local $v1 v128)
     (local.set $bytes (i32.shl (local.get $n) (i32.const 1)))
     ;; a pass without taps (none is made so) reads zeros
@@ -364,9 +373,10 @@
     (block $pixels_done
       (loop $pixel
         (br_if $pixels_done (i32.ge_u (local.get $k) (local.get $pixels)))
+        ;; pixel k is in row y, column x
         (local.set $org
           (i32.add (local.get $wide)
-            (call $origin (local.get $k) (local.get $n) (local.get $wp) (local.get $sh) (local.get $sw) (local.get $out_w))))
+            (call $origin (local.get $y) (local.get $x) (local.get $n) (local.get $wp) (local.get $sh) (local.get $sw))))
         (local.set $c (i32.const 0))
         (block $chunks_done
           (loop $chunk
@@ -402,6 +412,9 @@
                 (br $pass)))
             (local.set $c (i32.add (local.get $c) (i32.const 32)))
             (br $chunk)))
+        (local.set $x (i32.add (local.get $x) (i32.const 1)))
+        (if (i32.ge_u (local.get $x) (local.get $out_w))
+          (then (local.set $x (i32.const 0)) (local.set $y (i32.add (local.get $y) (i32.const 1)))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $pixel))))
 

@@ -115,6 +115,29 @@ describe('asm / disasm', () => {
     );
   });
 
+  test('gemmBeside off: the disassembly round-trips; the same text from before gemmBeside (no such key) assembles as it', async () => {
+    const cfg = join(tmp, 'no-beside.json');
+    writeFileSync(cfg, JSON.stringify({ gemmBeside: false }));
+    const src = join(tmp, 'nb.s');
+    writeFileSync(src, KERNEL);
+    const p1 = join(tmp, 'nb.nbl');
+    expect((await nibble(['asm', src, '--config', cfg, '-o', p1])).code).toBe(0);
+    const d = await nibble(['disasm', p1]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toContain(',"gemmBeside":false}');
+    const again = join(tmp, 'nb2.s');
+    writeFileSync(again, d.stdout);
+    const p2 = join(tmp, 'nb2.nbl');
+    expect((await nibble(['asm', again, '-o', p2])).code).toBe(0);
+    expect((await nibble(['disasm', p2])).stdout).toBe(d.stdout);
+    const old = join(tmp, 'nb-old.s');
+    writeFileSync(old, d.stdout.replace(',"gemmBeside":false}', '}'));
+    const p3 = join(tmp, 'nb-old.nbl');
+    const r = await nibble(['asm', old, '-o', p3]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await nibble(['disasm', p3])).stdout).toBe(d.stdout);
+  });
+
   test("a program for another config is assembled with that config's field widths", async () => {
     const cfg = join(tmp, 'small.json');
     writeFileSync(

@@ -5,7 +5,9 @@
  * byte. Malformed directives are one-line errors naming file:line:col.
  */
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_CONFIG } from '../../arch/config.js';
+import { configHash, DEFAULT_CONFIG } from '../../arch/config.js';
+
+const DEFAULT_CONFIG_HASH = configHash(DEFAULT_CONFIG);
 import { ConfigError, IsaError } from '../../arch/errors.js';
 import { compileNetwork } from '../../compiler/index.js';
 import { writeProgramFile } from '../../isa/program-file.js';
@@ -40,6 +42,35 @@ describe('whole programs in assembly', () => {
   test('a batch, and random programs on random machines', () => {
     roundTrip(compileNetwork(zooNetwork('mnist'), DEFAULT_CONFIG, { batch: 3 }));
     for (let seed = 1; seed <= 30; seed++) roundTrip(randomProgram(seed, randomConfig(seed)));
+  });
+
+  test('a text from before config gemmBeside (a full .config without it and its .config-hash) assembles as that machine', () => {
+    const cfg = { ...DEFAULT_CONFIG, gemmBeside: false };
+    const p = compileNetwork(zooNetwork('mnist'), cfg, { batch: 1 });
+    const bytes = Buffer.from(writeProgramFile(p));
+    const { text } = programText(p);
+    expect(text).toContain(',"gemmBeside":false');
+    const old = text.replace(',"gemmBeside":false', '');
+    const q = assembleProgramText(old, { file: 'old.s' });
+    expect(q.config.gemmBeside).toBe(false);
+    expect(q.configHash).toBe(p.configHash);
+    expect(Buffer.from(writeProgramFile(q)).equals(bytes)).toBe(true);
+    // the hash after the first instruction: the same machine (the text is read again as it)
+    const lines = old.split('\n');
+    const hashLine = lines.findIndex((l) => l.startsWith('.config-hash'));
+    const moved = [...lines.slice(0, hashLine), ...lines.slice(hashLine + 1), lines[hashLine]!].join('\n');
+    expect(assembleProgramText(moved, { file: 'old.s' }).config.gemmBeside).toBe(false);
+    // the hash decides: the same .config with the default machine's hash is today's machine
+    const today = compileNetwork(zooNetwork('mnist'), DEFAULT_CONFIG, { batch: 1 });
+    const current = programText(today).text.replace(',"gemmBeside":true', '');
+    expect(assembleProgramText(current, { file: 'new.s' }).config.gemmBeside).toBe(true);
+    // a hash of neither machine is refused as before
+    const wrong = old.replace(/^\.config-hash \w+$/m, '.config-hash 0123456789abcdef');
+    expect(thrownMessage(() => assembleProgramText(wrong, { file: 'old.s' }), IsaError)).toMatch(
+      new RegExp(
+        `^old\\.s:3:14: \\.config-hash 0123456789abcdef does not match the \\.config \\(hash ${DEFAULT_CONFIG_HASH}\\)$`,
+      ),
+    );
   });
 
   test('the text keeps every instruction line, so errors can name them', () => {

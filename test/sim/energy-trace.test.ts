@@ -85,6 +85,19 @@ describe('energy', () => {
     expect(estimateEnergy(r, { dram: 'ddr3' }).byComponent['fetch']).toBeCloseTo((e.byComponent['fetch']! * 20) / 8, 6);
   });
 
+  it('a scratchpad built as two RAMs (OUT; ACC with gemmBeside) pays each write twice, each read once', () => {
+    const on = simulate(gemmProgram(), { engine: 'timing' });
+    const off = simulate(gemmProgram({ gemmBeside: false }), { engine: 'timing' });
+    const { acc, out } = on.counters.sram;
+    expect(acc.writes).toBeGreaterThan(0);
+    expect(off.counters.sram.acc).toEqual(acc);
+    const bit = on.energy!.sramPjPerBit;
+    // ACC entries are 16 lanes x 32 bits, OUT entries 16 x 4 bits
+    expect(on.energy!.byComponent['sram.acc']).toBeCloseTo((acc.reads + 2 * acc.writes) * 512 * bit['acc']!, 6);
+    expect(off.energy!.byComponent['sram.acc']).toBeCloseTo((acc.reads + acc.writes) * 512 * bit['acc']!, 6);
+    expect(on.energy!.byComponent['sram.out']).toBeCloseTo((out.reads + 2 * out.writes) * 64 * bit['out']!, 6);
+  });
+
   it('SRAM energy per bit interpolates in log-log space', () => {
     expect(sramPjPerBit(DEFAULT_ENERGY_TABLE, 1024)).toBeCloseTo(0.035, 9);
     expect(sramPjPerBit(DEFAULT_ENERGY_TABLE, 64)).toBeCloseTo(0.021, 9);

@@ -1,6 +1,9 @@
-/** Per-instruction memos (sim/instruction-memo.ts): reused while the instruction is unchanged, recomputed when edited in place. */
+/** Per-instruction memos (sim/instruction-memo.ts) and per-program ones (sim/prepare.ts preparedProgram): reused while unchanged, recomputed when edited in place. */
 import { describe, expect, it } from 'vitest';
+import { configHash, DEFAULT_CONFIG } from '../../arch/index.js';
+import { randomProgram, simulate } from '../../sim/index.js';
 import { InstructionMemo } from '../../sim/instruction-memo.js';
+import { preparedProgram } from '../../sim/prepare.js';
 
 describe('InstructionMemo', () => {
   it('computes once per instruction and rows, again after an in-place edit or an added field', () => {
@@ -22,5 +25,40 @@ describe('InstructionMemo', () => {
     expect(memo.get(g, 8)).toBe(41);
     expect(memo.get(g, 8)).toBe(41);
     expect(calls).toBe(5);
+  });
+});
+
+describe('preparedProgram (per program object)', () => {
+  const cfg = { ...DEFAULT_CONFIG, array: { rows: 4, cols: 4 } };
+
+  it('is reused while config and instructions are unchanged, prepared again after an in-place edit', () => {
+    const program = randomProgram(17051, cfg, { rounds: 20 });
+    const p = preparedProgram(program);
+    expect(preparedProgram(program)).toBe(p);
+    expect(preparedProgram({ ...program })).not.toBe(p); // another program object: its own entry
+    const load = program.code.find((i) => i.op === 'LOAD')! as { sram_addr: number };
+    const was = load.sram_addr;
+    load.sram_addr = 1 << 20; // out of every buffer: the check runs again and refuses it
+    expect(() => preparedProgram(program)).toThrow(/illegal instruction|outside|range/);
+    load.sram_addr = was;
+    expect(preparedProgram(program)).toBe(p); // the fields it was prepared from again
+    program.config.queues = { ...program.config.queues, load: program.config.queues.load + 1 }; // same object, new contents
+    expect(() => preparedProgram(program)).toThrow(/configHash .* does not match its config/);
+    program.configHash = configHash(program.config);
+    const again = preparedProgram(program);
+    expect(again).not.toBe(p);
+    expect(preparedProgram(program)).toBe(again);
+  });
+
+  it('repeated simulations give the first run counters, energy and DRAM', () => {
+    const program = randomProgram(17052, cfg, { rounds: 30 });
+    const first = simulate(program, { engine: 'fast' });
+    const second = simulate(program, { engine: 'fast' });
+    expect(second.counters).toEqual(first.counters);
+    expect(second.energy).toEqual(first.energy);
+    expect(second.dram).toEqual(first.dram);
+    const fresh = simulate(structuredClone(program), { engine: 'fast' });
+    expect(fresh.counters).toEqual(first.counters);
+    expect(fresh.energy).toEqual(first.energy);
   });
 });

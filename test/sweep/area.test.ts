@@ -10,9 +10,12 @@ import {
   DEFAULT_AREA_TABLE,
   estimateArea,
   loadAreaTable,
+  scratchpadRams,
   sramBanking,
   validateAreaTable,
+  type ScratchpadRams,
 } from '../../sim/index.js';
+import { generateVerilog } from '../../rtl-gen/index.js';
 import { thrownMessage } from '../thrown.js';
 import { FileError } from '../../io/index.js';
 
@@ -40,14 +43,51 @@ describe('area model', () => {
     expect(estimateArea(c8).byComponent.pe).toBeCloseTo(256 * 511e-6, 12);
   });
 
-  test('a wide scratchpad is built from 32-bit banks; one over 16 KB per bank from more banks', () => {
-    // ACC: 1024 entries x 16 lanes x 32 bits = 64 KB, 512 bits wide -> 16 banks of 4 KB
+  test('a wide RAM is built from 32-bit banks; one over 16 KB per bank from more banks', () => {
+    // ACC: 1024 entries x 16 lanes x 32 bits = 64 KB, 512 bits wide -> 16 banks of 4 KB, twice with gemmBeside
     const acc = estimateArea(DEFAULT_CONFIG).sram.acc;
-    expect(acc).toEqual({ bytes: 65536, widthBits: 512, copies: 1, banks: 16, bankBytes: 4096 });
-    expect(estimateArea(DEFAULT_CONFIG).byComponent['sram.acc']).toBeCloseTo(16 * 0.03, 12);
-    // 2^20 entries x 8 bytes = 8 MB, 64 bits wide -> 512 banks of 16 KB
-    expect(sramBanking(DEFAULT_AREA_TABLE, 1 << 20, 8).banks).toBe(512);
-    expect(estimateArea(DEFAULT_CONFIG).sram.out.copies).toBe(2);
+    expect(acc).toEqual({ rams: 2, depth: 1024, widthBits: 512, bytes: 65536, banks: 16, bankBytes: 4096 });
+    expect(estimateArea(DEFAULT_CONFIG).byComponent['sram.acc']).toBeCloseTo(2 * 16 * 0.03, 12);
+    // 2^20 entries x 64 bits = 8 MB -> 512 banks of 16 KB
+    expect(sramBanking(DEFAULT_AREA_TABLE, { rams: 1, depth: 1 << 20, widthBits: 64 }).banks).toBe(512);
+  });
+
+  test('the scratchpads are the RAMs the RTL builds: INP R lane RAMs, OUT twice, ACC twice with gemmBeside', () => {
+    const r = estimateArea(DEFAULT_CONFIG).sram;
+    // INP: 16 lane RAMs of 2048 x 4 bits (1 KB each), not one 64-bit 16 KB buffer
+    expect(r.inp).toEqual({ rams: 16, depth: 2048, widthBits: 4, bytes: 1024, banks: 1, bankBytes: 1024 });
+    expect(r.out.rams).toBe(2);
+    // PARAM keeps 40 bits (bias and shift) of each 64-bit lane: 640 bits -> 20 banks of 256 B
+    expect(r.param).toMatchObject({ widthBits: 640, banks: 20, bankBytes: 256 });
+    const off = estimateArea({ ...DEFAULT_CONFIG, gemmBeside: false });
+    expect(off.sram.acc.rams).toBe(1);
+    expect(estimateArea(DEFAULT_CONFIG).totalMm2 - off.totalMm2).toBeCloseTo(16 * 0.03, 12);
+  });
+
+  test('scratchpadRams matches the nibble_sdp_ram instances of the generated nibble_scratchpads.v', () => {
+    const machines: [string, ArchConfig][] = [
+      ['default', DEFAULT_CONFIG],
+      ['default, gemmBeside off', { ...DEFAULT_CONFIG, gemmBeside: false }],
+      ['ice40-board', presetConfig('ice40-board')],
+      ['8 x 4, one PARAM entry', cfgWith((c) => ((c.array = { rows: 8, cols: 4 }), (c.scratchpad.paramEntries = 1)))],
+    ];
+    for (const [name, cfg] of machines) {
+      const text = generateVerilog(cfg).files.find((f) => f.name === 'nibble_scratchpads.v')!.text;
+      const param = (k: string) => {
+        const m = new RegExp(`(?:local)?param(?:eter)? ${k} = (\\d+)`).exec(text);
+        expect(m, `${name}: parameter ${k}`).not.toBeNull();
+        return Number(m![1]);
+      };
+      const lanes = /for \(gl = 0; gl < (\w+);/.exec(text)?.[1];
+      const built: Record<string, ScratchpadRams> = {};
+      for (const m of text.matchAll(/nibble_sdp_ram #\(\.W\((\w+)\), \.AW\((\w+)\)\) u_(\w+?)(?:_\w+)? \(/g)) {
+        const buffer = m[3] === 'par' ? 'param' : m[3]!;
+        const rams = buffer === 'inp' ? param(lanes!) : 1;
+        const r = built[buffer] ?? { rams: 0, depth: 2 ** param(m[2]!), widthBits: param(m[1]!) };
+        built[buffer] = { ...r, rams: r.rams + rams };
+      }
+      expect(built, name).toEqual(scratchpadRams(cfg));
+    }
   });
 
   test('area grows with the array, the buffers and the accumulator; shrinks with the node', () => {

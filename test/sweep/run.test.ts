@@ -68,10 +68,11 @@ describe('runSweep', () => {
   });
 
   test('constraints on config-only figures exclude points before they run; an all-excluded space is an error', async () => {
-    const { spec, out } = setup('models: [mnist]\naxes:\n  array.size: [4, 8, 16]\nconstraints: ["area <= 0.7"]\n');
+    // the default machine at 4, 8, 16: 0.429, 0.829, 1.667 mm2 (two ACC RAMs with gemmBeside)
+    const { spec, out } = setup('models: [mnist]\naxes:\n  array.size: [4, 8, 16]\nconstraints: ["area <= 1"]\n');
     const run = await runSweep(spec, { outDir: out, executor: inline });
     expect(run.excluded.map((e) => e.point.params['array.size'])).toEqual([16]);
-    expect(run.excluded[0]!.reason).toBe('area <= 0.7');
+    expect(run.excluded[0]!.reason).toBe('area <= 1');
     expect(run.records).toHaveLength(2);
     const empty = setup('models: [mnist]\naxes:\n  array.size: [8, 16]\nconstraints: ["area <= 0.01"]\n');
     const msg = await runSweep(empty.spec, { outDir: empty.out, executor: inline }).then(
@@ -95,6 +96,23 @@ describe('runSweep', () => {
       expect(r.fpga).toMatchObject({ target: 'ice40', source: 'model' });
       expect(r.metrics.luts).toBeGreaterThan(1000);
     }
+  });
+
+  test('a switch axis: gemmBeside false and true as two machines, in the records, the CSV and the area', async () => {
+    const { spec, out } = setup('models: [mnist]\nbase: preset:edge\naxes:\n  gemmBeside: [false, true]\n');
+    const run = await runSweep(spec, { outDir: out, executor: inline });
+    expect(run.records.map((r) => [r.status, r.params, r.config.gemmBeside])).toEqual([
+      ['ok', { gemmBeside: false }, false],
+      ['ok', { gemmBeside: true }, true],
+    ]);
+    const [off, on] = run.records;
+    // the second ACC RAM (edge: 512 entries x 8 lanes x 32 bits = 16 KB, 8 banks of 2 KB at 0.015 mm2, x0.38 at 28 nm)
+    expect(on!.metrics.area! - off!.metrics.area!).toBeCloseTo(8 * 0.015 * 0.38, 9);
+    expect(on!.metrics.cycles!).toBeLessThanOrEqual(off!.metrics.cycles!);
+    const csv = readFileSync(run.csvFile, 'utf8').split('\n');
+    const col = csv[0]!.split(',').indexOf('gemmBeside');
+    expect(col).toBeGreaterThan(0);
+    expect(csv.slice(1, 3).map((l) => l.split(',')[col])).toEqual(['false', 'true']);
   });
 
   test('fpga synth: true reads real synthesis results from the cache by config hash (no Yosys run here)', async () => {

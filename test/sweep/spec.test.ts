@@ -115,6 +115,27 @@ describe('sweep spec: bad input', () => {
     );
   });
 
+  test('a switch axis (gemmBeside): true and false, a list or {values}; anything else is one located line', () => {
+    const axes = (v: string) => parseSpec(`models: [mnist]\naxes:\n  gemmBeside: ${v}\n`, file).axes;
+    expect(axes('[false, true]')).toEqual([{ field: 'gemmBeside', values: [false, true] }]);
+    expect(axes('false')).toEqual([{ field: 'gemmBeside', values: [false] }]);
+    expect(axes('{values: [true]}')).toEqual([{ field: 'gemmBeside', values: [true] }]);
+    expect(errorOf('models: [mnist]\naxes:\n  gemmBeside: [false, 1]\n')).toBe(
+      `${file}:3:23: axes.gemmBeside.1: must be true or false (gemmBeside is a switch), got 1`,
+    );
+    expect(errorOf('models: [mnist]\naxes:\n  gemmBeside: {pow2: [0, 1]}\n')).toBe(
+      `${file}:3:16: axes.gemmBeside.pow2: unknown key 'pow2'; known: values`,
+    );
+    expect(errorOf('models: [mnist]\naxes:\n  gemmBeside: [true, true]\n')).toBe(
+      `${file}:3:15: axes.gemmBeside: lists true twice`,
+    );
+    expect(errorOf('models: [mnist]\naxes:\n  gemmBeside: []\n')).toMatch(/axes\.gemmBeside: has no values/);
+    // and a number field refuses a switch value
+    expect(errorOf('models: [mnist]\naxes:\n  clockMHz: [true]\n')).toBe(
+      `${file}:3:14: axes.clockMHz.0: must be a number, got true`,
+    );
+  });
+
   test('an empty space: empty axis, empty model list, an empty range, an empty preset list', () => {
     expect(errorOf('models: [mnist]\naxes:\n  array.size: []\n')).toBe(
       `${file}:3:15: axes.array.size: has no values: the design space would be empty`,
