@@ -34,7 +34,7 @@ import {
 import { UnitTimeline, instructionTiming } from '../sim/index.js';
 import type { ActTensor } from './lower.js';
 import type { DramPlan } from './dram.js';
-import { bandAccEntries, windowTiles, type OpPlan, type TermTile, type Tile } from './tiling.js';
+import { bandAccEntries, gemmPieces, windowTiles, type OpPlan, type TermTile, type Tile } from './tiling.js';
 
 export interface Node {
   inst: Instruction;
@@ -94,6 +94,8 @@ interface Item {
   lastUser?: Node;
   /** last LOAD that fills it */
   ready?: Node;
+  /** a band loaded piece by piece for its GEMM pieces (Tile.gemmRows): the LOAD that ends each piece's rows */
+  rowsReady?: { y1: number; node: Node }[];
 }
 
 class Ring {
@@ -293,6 +295,14 @@ export class Scheduler {
       return this.relayNop(store, early < this.compute.length ? store.group : group, early);
     }
     if (existing) return existing;
+    // With gemmBeside, a NOP after the latest REQUANT would keep the next GEMM from
+    // starting beside it: the NOP goes before that REQUANT (the array is drained there
+    // too) unless the STORE is that REQUANT's own.
+    const latest = this.compute.indexOf(this.lastRequant!);
+    const rq = this.compute.lastIndexOf(store.waits[0]!, latest);
+    // (inside the producer's compute stream, so it counts to the producer's layer)
+    if (this.cfg.gemmBeside && !this.relayAnchor && rq >= 0 && rq < latest)
+      return this.relayNop(store, store.group, latest);
     // Insert a compute NOP right after the latest REQUANT (the array is drained there, so it costs one cycle).
     const anchor = this.relayAnchor ?? this.lastRequant!;
     const nop = this.relayNop(store, group, this.compute.indexOf(anchor) + 1);
@@ -341,12 +351,18 @@ export class Scheduler {
     }
     if (idx < 0) return -1;
     const m = { cfg: this.cfg, arch: deriveArch(this.cfg) };
-    const need = instructionTiming(store.inst, m).cycles;
+    // a GEMM right after the REQUANT runs beside it (gemm_beside, set at finish): the
+    // STORE then starts only when the REQUANT ends, while that GEMM's cycles pass
+    const rqNext = c[idx + 1]?.inst;
+    const beside = this.cfg.gemmBeside && rqNext !== undefined && mayStartBeside(rq!.inst, rqNext, m);
+    const need = instructionTiming(store.inst, m).cycles + (beside ? instructionTiming(rq!.inst, m).cycles : 0);
     const vector = (nd: Node | undefined) => nd !== undefined && nd.inst.op !== 'GEMM';
+    // with gemmBeside, not between a REQUANT and the GEMM that would start beside it
+    const after = (nd: Node) => vector(nd) && !(this.cfg.gemmBeside && nd.inst.op === 'REQUANT');
     let spent = 0;
     for (let p = idx + 1; p < c.length; p++) {
       spent += roughCycles(c[p]!.inst, m);
-      if (spent >= need && (vector(c[p]) || vector(c[p + 1]))) return p + 1;
+      if (spent >= need && (after(c[p]!) || vector(c[p + 1]))) return p + 1;
     }
     return -1;
   }
@@ -443,41 +459,51 @@ export class Scheduler {
             const inH = rowsPer - rowShift;
             if (inH < 1) return; // the window only sees rows below the map: zeros
             const perBlock = rowShift > 0;
-            for (let p = 0; p < tp.planes; p++) {
-              const blocks = perBlock ? cc : 1;
-              for (let b = 0; b < blocks; b++) {
-                const gemm: Instruction = {
-                  op: 'GEMM',
-                  ...flags,
-                  wgt_addr: w.start + b * tiles * n,
-                  inp_addr: inp.start + p * planeLen + b * blockLen + rowShift * src.w + colShift,
-                  acc_addr: acc,
-                  in_h: inH,
-                  in_w: src.w,
-                  out_h: plan.stacked
-                    ? tile.nb
-                    : tile.stackPitch
-                      ? ((tile.nb - 1) * tile.stackPitch) / t.sh + tile.convRows
-                      : tile.convRows,
-                  out_w: plan.stacked ? 1 : plan.owc,
-                  kernel_h: kh,
-                  kernel_w: kw,
-                  stride_h: plan.stacked ? (tile.nb > 1 ? src.h : 1) : t.sh,
-                  stride_w: plan.stacked ? 1 : t.sw,
-                  pad_top: Math.max(0, padTop - win.y0),
-                  pad_left: Math.max(0, padLeft - win.x0),
-                  ci_blocks: lanes || (perBlock ? 1 : cc),
-                  accumulate: first ? 0 : 1,
-                  act_signed: src.signed ? 1 : 0,
-                  pshift: 4 * p,
-                  taps: lanes ? 1 : 0,
-                  nibble_lanes: tp.taps.nibbleLanes ? 1 : 0,
-                };
-                const g = this.node(gemm, 'compute', group, [w.ready!, inp.ready!], noted ? undefined : stepNote);
-                noted = true;
-                w.lastUser = g;
-                inp.lastUser = g;
-                first = false;
+            // one piece (the band), or the band's GEMM pieces, each after the LOAD of its rows
+            const pieces = inp.rowsReady ? gemmPieces(tile, t) : [undefined];
+            const firstOfStep = first;
+            for (const pc of pieces) {
+              const ready = pc ? inp.rowsReady!.find((r) => r.y1 >= pc.iy1)!.node : inp.ready!;
+              const pcShift = pc ? (pc.iy0 - tt.iy0) * src.w : 0;
+              if (pc) first = firstOfStep;
+              for (let p = 0; p < tp.planes; p++) {
+                const blocks = perBlock ? cc : 1;
+                for (let b = 0; b < blocks; b++) {
+                  const gemm: Instruction = {
+                    op: 'GEMM',
+                    ...flags,
+                    wgt_addr: w.start + b * tiles * n,
+                    inp_addr: inp.start + p * planeLen + b * blockLen + rowShift * src.w + colShift + pcShift,
+                    acc_addr: acc + (pc ? pc.c0 * plan.owc : 0),
+                    in_h: pc ? pc.inH : inH,
+                    in_w: src.w,
+                    out_h: pc
+                      ? pc.c1 - pc.c0
+                      : plan.stacked
+                        ? tile.nb
+                        : tile.stackPitch
+                          ? ((tile.nb - 1) * tile.stackPitch) / t.sh + tile.convRows
+                          : tile.convRows,
+                    out_w: plan.stacked ? 1 : plan.owc,
+                    kernel_h: kh,
+                    kernel_w: kw,
+                    stride_h: plan.stacked ? (tile.nb > 1 ? src.h : 1) : t.sh,
+                    stride_w: plan.stacked ? 1 : t.sw,
+                    pad_top: Math.max(0, (pc ? pc.padTop : padTop) - win.y0),
+                    pad_left: Math.max(0, padLeft - win.x0),
+                    ci_blocks: lanes || (perBlock ? 1 : cc),
+                    accumulate: first ? 0 : 1,
+                    act_signed: src.signed ? 1 : 0,
+                    pshift: 4 * p,
+                    taps: lanes ? 1 : 0,
+                    nibble_lanes: tp.taps.nibbleLanes ? 1 : 0,
+                  };
+                  const g = this.node(gemm, 'compute', group, [w.ready!, ready], noted ? undefined : stepNote);
+                  noted = true;
+                  w.lastUser = g;
+                  inp.lastUser = g;
+                  first = false;
+                }
               }
             }
           });
@@ -543,6 +569,10 @@ export class Scheduler {
       ),
     ];
     const planeBytes = Math.ceil(src.c / this.lanes) * src.h * src.w * eb;
+    if (tile.gemmRows && !plan.stacked && !tile.stackPitch && cc === 1) {
+      this.loadGemmPieces(plan, tile, k, ch, inp, waits, planeLen, planeBytes);
+      return inp;
+    }
     const hw = src.h * src.w;
     const note = `${plan.op.name}: input ${src.name} ci blocks ${ch.c0}..${ch.c1 - 1}`;
     const load = (inst: Instruction, what = note) => {
@@ -592,6 +622,53 @@ export class Scheduler {
       }
     }
     return inp;
+  }
+
+  /**
+   * The INP item of a band whose GEMMs run in pieces (Tile.gemmRows): one
+   * LOAD per piece of the input rows it reads first, so the first piece's
+   * GEMMs wait for only its own rows (item.rowsReady).
+   */
+  private loadGemmPieces(
+    plan: OpPlan,
+    tile: Tile,
+    k: number,
+    ch: { c0: number; c1: number },
+    inp: Item,
+    waits: Node[],
+    planeLen: number,
+    planeBytes: number,
+  ): void {
+    const tp = plan.terms[k]!;
+    const src = tp.term.src;
+    const tt = tile.terms[k]!;
+    const rowsReady: { y1: number; node: Node }[] = [];
+    let y0 = tt.iy0;
+    for (const piece of gemmPieces(tile, tp.term)) {
+      if (piece.iy1 <= y0) continue;
+      for (let p = 0; p < tp.planes; p++) {
+        const base = src.dramAddr + tile.b0 * src.imageStrideBytes + p * planeBytes;
+        const inst = this.pixelRun(
+          inp.start + p * planeLen + (y0 - tt.iy0) * src.w,
+          src,
+          base,
+          ch.c0,
+          y0 * src.w,
+          (piece.iy1 - y0) * src.w,
+        );
+        if (inst.op === 'LOAD' && tp.taps.lanes) inst.replicate = tp.taps.lanes;
+        inp.ready = this.node(
+          inst,
+          'load',
+          plan.op.group,
+          waits,
+          `${plan.op.name}: input ${src.name} rows ${y0}..${piece.iy1 - 1}`,
+        );
+      }
+      rowsReady.push({ y1: piece.iy1, node: inp.ready! });
+      y0 = piece.iy1;
+    }
+    inp.rowsReady = rowsReady;
   }
 
   /**

@@ -75,6 +75,13 @@ export interface TermTile {
   padTop: number;
 }
 
+/** One GEMM piece of a band (gemmPieces): conv rows [c0, c1) of the band, input rows [iy0, iy1). */
+export interface GemmPiece extends TermTile {
+  iy1: number;
+  c0: number;
+  c1: number;
+}
+
 export interface Tile {
   /** first image and image count */
   b0: number;
@@ -92,6 +99,14 @@ export interface Tile {
    * i * stackPitch / stride + y is row y of image b0 + i.
    */
   stackPitch?: number;
+  /**
+   * Conv-row boundaries (relative to cy0) at which a band's GEMMs are cut,
+   * each piece's GEMMs after the LOAD of only its own input rows: the first
+   * band of a tap-packed op, whose GEMMs then start after the load of one
+   * row instead of the whole band (GEMMs follow each other without a
+   * drain, so the pieces cost no array time). Absent: one GEMM per pass set.
+   */
+  gemmRows?: number[];
 }
 
 /**
@@ -495,7 +510,7 @@ function packedBandRows(
   cfg: ArchConfig,
   batch: number,
   cuts: readonly number[],
-): { r: number; first: number } {
+): { r: number; cuts: number[] } {
   const m = { cfg, arch: deriveArch(cfg) };
   const coBlocks = cdiv(op.co, cfg.array.cols);
   const convRowsOf = (r: number) => (r - 1) * op.poolS + op.poolK;
@@ -517,6 +532,29 @@ function packedBandRows(
   }
   // the first band's REQUANT needs its PARAM item, loaded right after that band's INP
   const paramLoad = cycles(loadOf(BUF_PARAM, Math.min(coBlocks, Math.floor(cfg.scratchpad.paramEntries / 2) || 1)));
+  // the first band in GEMM pieces: when its last LOAD ends, and the latest start its GEMMs
+  // could have as one run (each piece's LOAD end minus the GEMM time before that piece)
+  const pieces = rowPiecesOf(termInfo, cfg);
+  const lags = new Map<number, { loadEnd: number; gemmStart: number }>();
+  const firstBandLag = (pooled: number): { loadEnd: number; gemmStart: number } => {
+    const known = lags.get(pooled);
+    if (known) return known;
+    const ti = termInfo[0]!;
+    const cr = convRowsOf(pooled);
+    const bounds = [0, ...pieces!(cr), cr];
+    let loadEnd = 0;
+    let gemmStart = 0;
+    let y1 = 0;
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const rows = termRows(ti.t, ti.t.src.h, bounds[i]!, bounds[i + 1]! - bounds[i]!);
+      const iy1 = rows.iy0 + rows.inH;
+      loadEnd += ti.planes * cycles(loadOf(BUF_INP, (iy1 - y1) * ti.t.src.w));
+      y1 = iy1;
+      gemmStart = Math.max(gemmStart, loadEnd - (bounds[i]! > 0 ? gemmCycles(ti, bounds[i]! * owc, cfg) : 0));
+    }
+    lags.set(pooled, { loadEnd, gemmStart });
+    return { loadEnd, gemmStart };
+  };
   const bandEnd = (sizes: readonly number[]): number => {
     let loadFree = 0; // the load unit: each band's INP LOAD, the PARAM item after the first
     let loadEnd = 0;
@@ -526,13 +564,15 @@ function packedBandRows(
     let requantEnd = 0;
     let prevAcc = Infinity; // ACC entries of the previous step's tile
     sizes.forEach((pooled, b) => {
-      loadEnd = Math.max(loadFree, before) + loadCycles[pooled]!;
+      // the first band's GEMM pieces (Tile.gemmRows) each wait for their own rows' LOAD
+      const lag = b === 0 && pieces ? firstBandLag(pooled) : undefined;
+      loadEnd = lag ? lag.loadEnd : Math.max(loadFree, before) + loadCycles[pooled]!;
       loadFree = loadEnd + (b === 0 ? paramLoad : 0);
       before = gemmEnd;
       const acc = convRowsOf(pooled) * owc;
       for (let o = 0; o < coBlocks; o++) {
         const beside = cfg.gemmBeside && prevAcc + acc <= cfg.scratchpad.accEntries;
-        const start = Math.max(o === 0 ? loadEnd : 0, beside ? requantStart + 1 : requantEnd);
+        const start = Math.max(o === 0 ? (lag ? lag.gemmStart : loadEnd) : 0, beside ? requantStart + 1 : requantEnd);
         gemmEnd = Math.max(start + gemmsCycles[pooled]!, beside ? requantEnd + 1 : 0);
         requantStart = Math.max(gemmEnd, requantEnd);
         requantEnd = requantStart + requantCycles[pooled]!;
@@ -541,22 +581,91 @@ function packedBandRows(
     });
     return requantEnd;
   };
-  let best = { r: most, first: most };
+  let best = { r: most, cuts: [...cuts] };
   let bestCycles = Infinity;
-  for (let r = 1; r <= most; r++) {
-    // at batch 1, a smaller first band shortens the exposed first LOAD (later
-    // images' first bands load while the previous image computes)
-    for (let first = Math.min(r, op.poh); first >= (batch === 1 ? 1 : r); first--) {
-      const sizes = bandSizes(op.poh, r, first < r ? [first, ...cuts] : cuts).map(([a, b]) => b - a);
-      // with a batch, the next image's first band loads while this one computes
-      const end = bandEnd(batch === 1 ? sizes : [...sizes, ...sizes]);
-      if (end < bestCycles) {
-        best = { r, first };
-        bestCycles = end;
-      }
+  for (const sizes of bandCandidates(op.poh, most, batch === 1, cfg.gemmBeside, cuts)) {
+    // with a batch, the next image's first band loads while this one computes
+    const end = bandEnd(batch === 1 ? sizes : [...sizes, ...sizes]);
+    if (end < bestCycles) {
+      let at = 0;
+      best = { r: Math.max(...sizes), cuts: sizes.slice(0, -1).map((s) => (at += s)) };
+      bestCycles = end;
     }
   }
   return best;
+}
+
+/**
+ * Band sizes (pooled rows, summing to `rows`) that packedBandRows times: a
+ * first band (at batch 1: any size up to r, a small one shortens the exposed
+ * first LOAD; later images' first bands load while the previous image
+ * computes), bands of r in the middle, and a tail of up to three shrinking
+ * bands (a half or three quarters of r, then halving, so each band's GEMMs
+ * still cover the REQUANT of the one before beside them): a small last band shortens
+ * the REQUANT after the last GEMM. Every boundary in `cuts` is kept (a band it falls in is split).
+ */
+function bandCandidates(
+  rows: number,
+  most: number,
+  smallFirst: boolean,
+  tapered: boolean,
+  cuts: readonly number[],
+): number[][] {
+  const out: number[][] = [];
+  const seen = new Set<string>();
+  const keep = new Uint8Array(rows + 1);
+  for (const c of cuts) if (c > 0 && c < rows) keep[c] = 1;
+  keep[rows] = 1;
+  const add = (sizes: number[]) => {
+    const bounds = keep.slice();
+    let at = 0;
+    for (let i = 0; i + 1 < sizes.length; i++) bounds[(at += sizes[i]!)] = 1;
+    const split: number[] = [];
+    for (let b = 1, prev = 0; b <= rows; b++) {
+      if (!bounds[b]) continue;
+      split.push(b - prev);
+      prev = b;
+    }
+    const key = split.join();
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(split);
+    }
+  };
+  // a tail starts at a half or three quarters of r, then halves (up to three bands)
+  const tailsOf = (r: number): number[][] => {
+    const tails: number[][] = [[]];
+    for (const s of new Set([Math.ceil(r / 2), Math.ceil((3 * r) / 4)])) {
+      if (s >= r) continue;
+      const t = [s];
+      tails.push([...t]);
+      while (t.length < 3 && t[t.length - 1]! > 1) {
+        t.push(Math.ceil(t[t.length - 1]! / 2));
+        tails.push([...t]);
+      }
+    }
+    return tails;
+  };
+  for (let r = 1; r <= most; r++) {
+    if (!tapered) {
+      // a first band, then the fewest even bands of at most r between the cuts
+      for (let first = Math.min(r, rows); first >= (smallFirst ? 1 : r); first--) {
+        out.push(bandSizes(rows, r, first < r ? [first, ...cuts] : cuts).map(([a, b]) => b - a));
+      }
+      continue;
+    }
+    add(evenChunks(rows, r).map((c) => c.c1 - c.c0));
+    const tails = tailsOf(r);
+    for (let first = Math.min(r, rows); first >= (smallFirst ? 1 : r); first--) {
+      for (const tail of tails) {
+        const mid = rows - first - tail.reduce((a, b) => a + b, 0);
+        if (mid < 0) continue;
+        const middle = mid > 0 ? evenChunks(mid, r).map((c) => c.c1 - c.c0) : [];
+        add([first, ...middle, ...tail].filter((s) => s > 0));
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -571,6 +680,41 @@ function bandSizes(rows: number, r: number, cuts: readonly number[]): [number, n
     for (const piece of evenChunks(bounds[i + 1]! - lo, r)) bands.push([lo + piece.c0, lo + piece.c1]);
   }
   return bands;
+}
+
+/**
+ * GEMM pieces of a tap-packed op's first band (Tile.gemmRows): conv rows
+ * 1, 1, 2, 4, ... so that each piece's input LOAD (one entry per cycle) is
+ * done before the GEMMs of the piece before it (two passes or more per
+ * entry); undefined for ops that cannot be cut (several terms, kernel
+ * windows or ci chunks) and on machines without gemmBeside, whose bands'
+ * REQUANTs do not overlap GEMMs: there the band search needs the first band
+ * small for the next layer to overlap, and pieces would only add LOADs.
+ */
+function rowPiecesOf(termInfo: readonly TermInfo[], cfg: ArchConfig): ((convRows: number) => number[]) | undefined {
+  const ti = termInfo[0]!;
+  if (!cfg.gemmBeside || termInfo.length !== 1 || !ti.taps.lanes || ti.windows.length !== 1 || ti.ciBlocks !== 1)
+    return undefined;
+  return (convRows) => {
+    const cuts: number[] = [];
+    for (let at = 1, size = 1; at < convRows; size = cuts.length < 2 ? 1 : size * 2, at += size) cuts.push(at);
+    return cuts;
+  };
+}
+
+/**
+ * The GEMM pieces of a band with Tile.gemmRows, for term t: conv rows
+ * [c0, c1) relative to the band, and the input rows and top padding of each.
+ */
+export function gemmPieces(tile: Tile, t: ConvTerm): GemmPiece[] {
+  const bounds = [0, ...(tile.gemmRows ?? []), tile.convRows];
+  const out: GemmPiece[] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const [c0, c1] = [bounds[i]!, bounds[i + 1]!];
+    const rows = termRows(t, t.src.h, tile.cy0 + c0, c1 - c0);
+    out.push({ ...rows, iy1: rows.iy0 + rows.inH, c0, c1 });
+  }
+  return out;
 }
 
 /** A conv op: tiles are bands of pooled output rows (or, for small maps, stacks of whole images). */
@@ -591,7 +735,7 @@ function planBandTiles(
     ? packedBandRows(op, termInfo, owc, fit.r, cfg, batch, cuts)
     : undefined;
   const r = packed?.r ?? fit.r;
-  if (packed && packed.first < r) cuts = [packed.first, ...cuts];
+  if (packed) cuts = packed.cuts;
   const convRows = convRowsOf(r);
   let inpChunkMax = termInfo.map((ti) =>
     Math.max(1, Math.floor(icap / (ti.planes * maxInH(ti.t, convRows) * ti.t.src.w))),
@@ -621,6 +765,7 @@ function planBandTiles(
       Math.max(1, Math.floor(stack.icap / (termInfo[0]!.planes * ((stack.nb - 1) * stack.pitch + t.src.h) * t.src.w))),
     ];
   }
+  const pieces = rowPiecesOf(termInfo, cfg);
   for (let b = 0; b < batch && !stack; b++) {
     for (const [py0, py1] of bands) {
       const cy0 = py0 * op.poolS;
@@ -633,6 +778,7 @@ function planBandTiles(
         cy0,
         convRows: cr,
         terms: op.terms.map((t) => termRows(t, t.src.h, cy0, cr)),
+        ...(pieces && tiles.length === 0 ? { gemmRows: pieces(cr) } : {}),
       });
     }
   }
