@@ -58,6 +58,25 @@ export interface ArchConfig {
    * config stored before the field existed lacks it: false (BEFORE_FIELD).
    */
   gemmBeside: boolean;
+  /**
+   * The GEMM preloads two weight rows a cycle (WGT built as two RAMs, even and
+   * odd entries) for its passes without tap packing, and such a pass issues
+   * from the cycle after its preload starts (docs/architecture.md 7.2): a pass
+   * of one pixel (a dense layer at batch 1) every R/4 + C/2 + 1/2 cycles
+   * instead of R/2 + C/2 + 1/2. false: one row a cycle, the pass issues once
+   * its tile is in (the iCE40 boards' machine). Absent in a config stored
+   * before the field existed: false (BEFORE_FIELD).
+   */
+  fastPreload: boolean;
+  /**
+   * Weight banks per PE: pass j preloads bank j mod weightBanks (docs/architecture.md
+   * 7.2). 3: a pass's bank is preloaded again only three passes later, so
+   * passes of one pixel no longer wait for the bank hold of the pass two
+   * before (with fastPreload: a pass every R/2 + 1/3 cycles instead of 12.5 at
+   * 16 x 16); the RTL has a third R x C x bits.weight weight register. Absent
+   * in a config stored before the field existed: 2 (BEFORE_FIELD).
+   */
+  weightBanks: 2 | 3;
   /** clock for reports (MHz); does not change cycle counts */
   clockMHz: number;
   /** technology node for the energy model */
@@ -84,6 +103,8 @@ export const DEFAULT_CONFIG: ArchConfig = Object.freeze({
   queues: { load: 8, compute: 8, store: 8 },
   requantStages: 3,
   gemmBeside: true,
+  fastPreload: true,
+  weightBanks: 3,
   clockMHz: 500,
   techNodeNm: 45,
 }) as ArchConfig;
@@ -132,6 +153,12 @@ export interface DerivedArch {
   tapBits: number;
   /** GEMM pipeline depth: cycles from a pixel's INP read to its ACC write (see docs/architecture.md) */
   gemmDepth: number;
+  /** config fastPreload: a pass without tap packing preloads two weight rows a cycle and issues from PL + 1 */
+  pairPreload: boolean;
+  /** weight banks per PE (config weightBanks): pass j uses bank j mod weightBanks */
+  weightBanks: number;
+  /** cycles from IS + P of a pass until its weight bank may take the next preload: C, or C + R/2 - 1 with pairPreload (docs/architecture.md 7.2) */
+  bankHold: number;
   /** cycles from a window's last ACC read to its OUT write in REQUANT */
   requantDepth: number;
   accMin: number;
@@ -184,6 +211,9 @@ export function deriveArch(cfg: ArchConfig): DerivedArch {
     maxTapLanes: Math.floor(rows / 2),
     tapBits: bitsFor(Math.floor(rows / 2)),
     gemmDepth: rows + cols + 2,
+    pairPreload: cfg.fastPreload === true,
+    weightBanks: cfg.weightBanks ?? 2,
+    bankHold: cfg.fastPreload === true ? cols + rows / 2 - 1 : cols,
     requantDepth: cfg.requantStages + 2,
     accMin: -(2 ** (cfg.bits.accumulator - 1)),
     accMax: 2 ** (cfg.bits.accumulator - 1) - 1,
@@ -269,6 +299,10 @@ export function validateConfig(cfg: ArchConfig): ArchConfig {
   // absent (a full config stored before the field existed): the machine it describes, without (BEFORE_FIELD)
   if (cfg.gemmBeside !== undefined && typeof cfg.gemmBeside !== 'boolean')
     throw new ConfigError(`must be true or false, got ${JSON.stringify(cfg.gemmBeside)}`, 'config.gemmBeside');
+  if (cfg.fastPreload !== undefined && typeof cfg.fastPreload !== 'boolean')
+    throw new ConfigError(`must be true or false, got ${JSON.stringify(cfg.fastPreload)}`, 'config.fastPreload');
+  if (cfg.weightBanks !== undefined && cfg.weightBanks !== 2 && cfg.weightBanks !== 3)
+    throw new ConfigError(`must be 2 or 3, got ${JSON.stringify(cfg.weightBanks)}`, 'config.weightBanks');
   // A lower bound too: 5e-324 MHz would turn every latency into Infinity.
   if (typeof cfg.clockMHz !== 'number' || !(cfg.clockMHz >= MIN_CLOCK_MHZ) || !(cfg.clockMHz <= MAX_CLOCK_MHZ)) {
     throw new ConfigError(
@@ -319,6 +353,8 @@ const SHAPE: Record<string, Record<string, true> | true> = {
   queues: { load: true, compute: true, store: true },
   requantStages: true,
   gemmBeside: true,
+  fastPreload: true,
+  weightBanks: true,
   clockMHz: true,
   techNodeNm: true,
   bus: Object.fromEntries(BUS_FIELDS.map((k) => [k, true])) as Record<string, true>,
@@ -397,7 +433,11 @@ export function parseConfigJson(text: string, file = 'config'): ArchConfig {
  * files and caches stay valid), and what a full config stored before them
  * (a program file) means without them; any other value is a different machine.
  */
-export const BEFORE_FIELD: Readonly<Record<string, unknown>> = { gemmBeside: false };
+export const BEFORE_FIELD: Readonly<Record<string, unknown>> = {
+  gemmBeside: false,
+  fastPreload: false,
+  weightBanks: 2,
+};
 
 /** Canonical JSON: keys in the fixed SHAPE order, so the hash is stable. */
 export function canonicalConfigJson(cfg: ArchConfig): string {

@@ -71,6 +71,10 @@ export const PRESETS: readonly MachinePreset[] = [
       requantStages: 3,
       // the HX8K has no cells to spare for the second ACC read port and the held retire
       gemmBeside: false,
+      // nor for the second WGT RAM's muxes and the pair write of the fast preload
+      fastPreload: false,
+      // nor for a third weight register in every PE
+      weightBanks: 2,
       clockMHz: 12,
     },
   },

@@ -123,7 +123,13 @@ export function coreFacts(cfgIn: ArchConfig, optsIn: RtlOptions = {}, sources: F
         : 'exact column sum: (AB+1) x WB products summed over R rows',
     ),
     G: c.define('G', a.gemmDepth, 'GEMM pipeline depth: INP read to ACC write (R+C+2)'),
-    WBANKS: c.define('WBANKS', 2, 'weight banks per PE: pass j preloads bank j mod 2 while pass j-1 computes'),
+    WBANKS: c.define(
+      'WBANKS',
+      a.weightBanks,
+      a.weightBanks === 2
+        ? 'weight banks per PE: pass j preloads bank j mod 2 while pass j-1 computes'
+        : 'weight banks per PE (config weightBanks): pass j preloads bank j mod 3 while passes j-1 and j-2 compute',
+    ),
     BUSW: c.define('BUSW', bus * 8, 'DRAM bus bits (8 x config.dram.busBytes)'),
     BUSB: c.define('BUSB', bus, 'DRAM bus bytes'),
     INP_AW: c.define('INP_AW', a.inpAddrBits, 'INP address bits (log2 inputEntries)'),

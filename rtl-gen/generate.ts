@@ -44,7 +44,7 @@ export function headerComment(cfg: ArchConfig, what: string, prefix = '//'): str
 export function coreModules(f: CoreFacts): VerilogModule[] {
   const ram = sdpRamModule(f.c);
   const queue = queueModule(f.c);
-  const pe = peModule(f.c);
+  const pe = peModule(f.c, f.arch.weightBanks);
   const array = arrayModule(f, pe);
   const gemm = gemmModule(f);
   const lane = requantLaneModule(f);

@@ -247,7 +247,7 @@ function placeAndRouteOnce(
 /**
  * A 4 x 4 machine that places and routes on an iCE40 HX8K (16-bit accumulators,
  * small buffers: at most 128 entries, so dimensions are 8 bits; 8-byte bus, so a
- * PARAM entry assembles from 4 beats; one-deep queues; config gemmBeside off). `requantStages`
+ * PARAM entry assembles from 4 beats; one-deep queues; config gemmBeside and fastPreload off, two weight banks). `requantStages`
  * defaults to 3; pass 1 for the unpipelined lane.
  */
 export function ice40Config(requantStages = 3): ArchConfig {
@@ -261,6 +261,8 @@ export function ice40Config(requantStages = 3): ArchConfig {
     requantStages,
     // as on the boards' machine (preset ice40-board): no cells to spare for GEMMs beside REQUANTs
     gemmBeside: false,
+    fastPreload: false,
+    weightBanks: 2,
   });
 }
 

@@ -58,7 +58,7 @@ export interface ScratchpadRams {
  * scratchpad: INP is R lane RAMs (each array row reads its own address: tap
  * packing); a scratchpad with two readers is two RAMs written together, one
  * per read port: OUT (STORE and POOL) always, ACC (GEMM and REQUANT) with
- * config gemmBeside; PARAM keeps the PARAM_LANE_USED_BITS of each lane; a
+ * config gemmBeside; WGT is even and odd entries in two RAMs with config fastPreload; PARAM keeps the PARAM_LANE_USED_BITS of each lane; a
  * RAM's depth is 2^address bits. test/sweep/area.test.ts checks this against
  * the generated Verilog's nibble_sdp_ram instances.
  */
@@ -66,7 +66,10 @@ export function scratchpadRams(cfg: ArchConfig): Record<Scratchpad, ScratchpadRa
   const a = deriveArch(cfg);
   return {
     inp: { rams: a.rows, depth: 2 ** a.inpAddrBits, widthBits: a.activationBits },
-    wgt: { rams: 1, depth: 2 ** a.wgtAddrBits, widthBits: 8 * a.wgtEntryBytes },
+    // config fastPreload: even and odd entries in two RAMs of half depth (at least 2 entries each)
+    wgt: a.pairPreload
+      ? { rams: 2, depth: 2 ** Math.max(1, a.wgtAddrBits - 1), widthBits: 8 * a.wgtEntryBytes }
+      : { rams: 1, depth: 2 ** a.wgtAddrBits, widthBits: 8 * a.wgtEntryBytes },
     // a stored config from before the field lacks it: false, one RAM (arch BEFORE_FIELD)
     acc: { rams: cfg.gemmBeside === true ? 2 : 1, depth: 2 ** a.accAddrBits, widthBits: a.cols * a.accBits },
     out: { rams: 2, depth: 2 ** a.outAddrBits, widthBits: 8 * a.outEntryBytes },

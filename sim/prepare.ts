@@ -40,7 +40,7 @@ import {
 } from '../isa/index.js';
 import { snapshotFields, unchangedSince, type FieldSnapshot } from './instruction-memo.js';
 import { instructionTiming } from './ops/index.js';
-import { OCC_BESIDE, OCCUPANCY_CODE } from './timing.js';
+import { occupancyCode } from './timing.js';
 import type { Program, TensorDescriptor } from '../isa/index.js';
 
 /** Unit codes used in typed arrays: the ISA's unit codes (0 load, 1 compute, 2 store), and 3 for HALT. */
@@ -218,7 +218,7 @@ function prepareChecked(program: Program): { p: PreparedProgram; accessBytes: nu
     p.unit[i] = u;
     setChannels(p, i, u, inst);
     const o = instructionTiming(inst, m);
-    p.occupancy[i] = OCCUPANCY_CODE[o.kind] + (o.beside ? OCC_BESIDE : 0);
+    p.occupancy[i] = occupancyCode(o);
     p.beside[i] = besideRole(inst);
     p.cycles[i] = o.cycles;
     p.dramWait[i] = o.dramWait;

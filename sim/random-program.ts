@@ -78,6 +78,8 @@ export function randomConfig(seed: number, opts: RandomConfigOptions = {}): Arch
     queues: { load: int(rnd, 1, 6), compute: int(rnd, 1, 6), store: int(rnd, 1, 6) },
     requantStages: int(rnd, 1, 4),
     gemmBeside: true,
+    fastPreload: true,
+    weightBanks: 3,
     clockMHz: pick(rnd, [100, 250, 500, 800]),
     techNodeNm: pick(rnd, [45, 28, 22] as const),
   };
@@ -89,6 +91,10 @@ export function randomConfig(seed: number, opts: RandomConfigOptions = {}): Arch
   }
   // a quarter of the machines without GEMMs beside REQUANTs (the iCE40 boards' choice), drawn after the rest
   cfg.gemmBeside = rnd() >= 1 / 4;
+  // a quarter without the fast weight preload (the iCE40 boards' choice too), drawn after that
+  cfg.fastPreload = rnd() >= 1 / 4;
+  // half with a third weight bank
+  cfg.weightBanks = rnd() < 1 / 2 ? 3 : 2;
   validateConfig(cfg);
   isaLayout(cfg);
   return cfg;

@@ -12,12 +12,15 @@
  *  - Vector (REQUANT, POOL, compute NOP): after all earlier compute work:
  *      S = max(ready, latest compute E), E = S + cycles.
  *  - Array (GEMM): passes of P pixels on an R x C array. Pass j preloads its
- *    R weight rows at
- *      PL_j = max(S, PL_{j-1} + R, IS_{j-2} + P_{j-2} + C)  (two weight banks)
+ *    R weight rows in T_j cycles at
+ *      PL_j = max(S, PL_{j-1} + T_{j-1}, IS_{j-B} + P_{j-B} + H)  (B = weightBanks, 2 or 3)
  *    and issues its pixels from
- *      IS_j = max(PL_j + R, IS_{j-1} + P_{j-1}),
- *    across GEMMs; S = max(ready, PL_prev + R, IS_{-2} + P_{-2} + C, E of the latest
- *    vector instruction); E = IS_last + P + G (G = arch.gemmDepth = R + C + 2).
+ *      IS_j = max(PL_j + U_j, IS_{j-1} + P_{j-1}),
+ *    across GEMMs; T = U = R, H = C (arch.bankHold); with config fastPreload a
+ *    pass without tap packing has T = R/2 (two rows a cycle) and U = 1, and
+ *    H = C + R/2 - 1 for every pass. S = max(ready, PL_prev + T_prev,
+ *    IS_{-B} + P_{-B} + H, E of the latest vector instruction);
+ *    E = IS_last + P + G (G = arch.gemmDepth = R + C + 2).
  *    Beside a REQUANT (the instruction right after a REQUANT with gemm_beside
  *    = 1, the only GEMM started while it runs): S >= S_rq + 1 instead of
  *    E_rq, and E >= E_rq + 1 (compute instructions complete in order, one a cycle).
@@ -33,6 +36,14 @@ export const OCC_ARRAY = 2;
 export const OCC_FETCH = 3;
 /** added to a kind code: Occupancy.beside (a REQUANT the next GEMM may start beside) */
 export const OCC_BESIDE = 4;
+/** added to a kind code: Occupancy.pairs (a GEMM whose passes preload two weight rows a cycle) */
+export const OCC_PAIRS = 8;
+/** the kind code, Occupancy.kind, of an occupancy code */
+export const OCC_KIND_MASK = 3;
+
+/** An instruction's occupancy code (kind plus flags), as `place` takes it. */
+export const occupancyCode = (o: { kind: OccupancyKind; beside: boolean; pairs: boolean }): number =>
+  OCCUPANCY_CODE[o.kind] + (o.beside ? OCC_BESIDE : 0) + (o.pairs ? OCC_PAIRS : 0);
 export const OCCUPANCY_CODE: Readonly<Record<OccupancyKind, number>> = {
   dma: OCC_DMA,
   vector: OCC_VECTOR,
@@ -53,18 +64,27 @@ export class UnitTimeline {
   /** the latest compute instruction is a REQUANT with gemm_beside (start and end), else -1 */
   private requantStart = -1;
   private requantEnd = -1;
-  /** PL of the previous pass, IS + P of the previous pass and of the one before it */
-  private plPrev = -Infinity;
-  private isp1 = -Infinity;
-  private isp2 = -Infinity;
+  /** PL + T of the previous pass (the WGT read port free) */
+  private plFree = -Infinity;
+  /** IS + P of the previous weightBanks passes, the latest first */
+  private readonly isp: number[];
 
-  constructor(private readonly arch: DerivedArch) {}
+  constructor(private readonly arch: DerivedArch) {
+    this.isp = new Array<number>(arch.weightBanks).fill(-Infinity);
+  }
+
+  /** The passes in `isp` issued `delta` apart. */
+  private settled(delta: number): boolean {
+    const isp = this.isp;
+    for (let k = 1; k < isp.length; k++) if (isp[k - 1]! - isp[k]! !== delta) return false;
+    return true;
+  }
 
   /** Place `inst` (not HALT) by its module's timing, from cycle `ready`; sets start and end. */
   placeInstruction(inst: Instruction, m: Machine, ready: number): void {
     const u = unitOf(inst);
     const o = instructionTiming(inst, m);
-    const code = OCCUPANCY_CODE[o.kind] + (o.beside ? OCC_BESIDE : 0);
+    const code = occupancyCode(o);
     this.place(u === undefined ? -1 : UNITS.indexOf(u), code, o.cycles, o.passes, o.pixels, ready);
   }
 
@@ -73,15 +93,15 @@ export class UnitTimeline {
    * 2 store) that may start from cycle `ready`: sets start and end.
    */
   place(unit: number, code: number, cycles: number, passes: number, pixels: number, ready: number): void {
-    const kind = code & (OCC_BESIDE - 1);
-    const beside = code >= OCC_BESIDE; // a vector instruction the next GEMM may start beside
+    const kind = code & OCC_KIND_MASK;
+    const beside = (code & OCC_BESIDE) !== 0; // a vector instruction the next GEMM may start beside
     if (kind === OCC_DMA) {
       const s = Math.max(ready, this.dmaEnd[unit]!);
       this.start = s;
       this.end = s + cycles;
       this.dmaEnd[unit] = this.end;
     } else if (kind === OCC_ARRAY) {
-      this.placeGemm(ready, passes, pixels, this.requantStart >= 0);
+      this.placeGemm(ready, passes, pixels, this.requantStart >= 0, (code & OCC_PAIRS) !== 0);
     } else if (kind === OCC_VECTOR) {
       const s = Math.max(ready, this.computeEnd);
       this.start = s;
@@ -96,38 +116,38 @@ export class UnitTimeline {
     }
   }
 
-  /** `beside`: it starts beside the REQUANT just placed (docs/architecture.md 7.3). */
-  private placeGemm(ready: number, passes: number, P: number, beside: boolean): void {
-    const { rows, cols } = this.arch;
+  /** `beside`: it starts beside the REQUANT just placed (docs/architecture.md 7.3); `pairs`: two weight rows a cycle (7.2). */
+  private placeGemm(ready: number, passes: number, P: number, beside: boolean, pairs: boolean): void {
+    const { rows, bankHold } = this.arch;
+    const isp = this.isp;
+    const B = isp.length;
+    const T = pairs ? rows / 2 : rows;
+    const U = pairs ? 1 : rows;
     const after = beside ? this.requantStart + 1 : this.vectorEnd;
-    const s = Math.max(ready, this.plPrev + rows, this.isp2 + cols, after);
-    let pl = this.plPrev;
-    let isp1 = this.isp1;
-    let isp2 = this.isp2;
-    let plPrev = this.plPrev;
+    const s = Math.max(ready, this.plFree, isp[B - 1]! + bankHold, after);
+    let plFree = this.plFree;
+    let plLast = -Infinity;
     for (let j = 0; j < passes; j++) {
-      pl = Math.max(s, pl + rows, isp2 + cols);
-      const is = Math.max(pl + rows, isp1);
-      // closed form once the pass recurrence has settled into a fixed period
-      if (j >= 2 && is - isp1 + P === isp1 - isp2 && pl - plPrev === is + P - isp1 && j < passes - 1) {
-        const delta = is + P - isp1;
+      const pl = Math.max(s, plFree, isp[B - 1]! + bankHold);
+      const is = Math.max(pl + U, isp[0]!);
+      const delta = is + P - isp[0]!;
+      // closed form once the pass recurrence has settled into a fixed period (the state shifted by delta)
+      if (j >= B && j < passes - 1 && pl - plLast === delta && this.settled(delta)) {
         const rest = passes - 1 - j;
-        pl += rest * delta;
         const last = is + rest * delta;
-        isp2 = last - delta + P;
-        isp1 = last + P;
-        plPrev = pl;
+        plFree = pl + rest * delta + T;
+        for (let k = 0; k < B; k++) isp[k] = last + P - k * delta;
         break;
       }
-      plPrev = pl;
-      isp2 = isp1;
-      isp1 = is + P;
+      plLast = pl;
+      plFree = pl + T;
+      for (let k = B - 1; k > 0; k--) isp[k] = isp[k - 1]!;
+      isp[0] = is + P;
     }
-    this.plPrev = plPrev;
-    this.isp1 = isp1;
-    this.isp2 = isp2;
+    this.plFree = plFree;
     this.start = s;
-    this.end = beside ? Math.max(isp1 + this.arch.gemmDepth, this.requantEnd + 1) : isp1 + this.arch.gemmDepth;
+    const e = isp[0]! + this.arch.gemmDepth;
+    this.end = beside ? Math.max(e, this.requantEnd + 1) : e;
     // a second GEMM after the REQUANT waits for its end (vectorEnd)
     this.requantStart = -1;
     if (this.end > this.computeEnd) this.computeEnd = this.end;

@@ -1,6 +1,6 @@
 /**
  * The systolic array (docs/rtl.md, "Compute unit"): nibble_pe, one
- * weight-stationary PE with two weight banks, and nibble_array, R x C PEs with
+ * weight-stationary PE with two (or three: config weightBanks) weight banks, and nibble_array, R x C PEs with
  * the input skew (row r delayed r + 1 cycles) and the output de-skew (column c
  * delayed C - 1 - c cycles), so column sums leave aligned. On a machine that
  * can run nibble_lanes (R >= 4) the odd rows' PEs shift a tagged product 4 bits.
@@ -9,13 +9,15 @@ import { NIBBLE_SHIFT, type CoreFacts } from '../core-facts.js';
 import { VerilogModule, type Constants } from '../emit/module.js';
 import { Dim } from '../emit/width.js';
 
-export function peModule(c: Constants): VerilogModule {
+export function peModule(c: Constants, banks: number): VerilogModule {
+  const three = banks === 3;
   const m = new VerilogModule(
     'nibble_pe',
-    'Weight-stationary PE: two weight banks; the bank tag (and on a high-nibble row the shift tag) travels with\n' +
+    `Weight-stationary PE: ${three ? 'three' : 'two'} weight banks; the bank tag (and on a high-nibble row the shift tag) travels with\n` +
       'the activation.',
     c,
   );
+  const BW = three ? 2 : 1;
   const AB = m.param('AB', 4, 'activation bits (the PE sees them extended to AB+1 signed bits)');
   const WB = m.param('WB', 4, 'weight bits');
   const CW = m.param('CW', 16, 'partial sum bits');
@@ -23,18 +25,19 @@ export function peModule(c: Constants): VerilogModule {
   m.input('clk');
   m.input('rst');
   m.input('a_in', AB.plus(1), { signed: true });
-  m.input('bank_in');
+  m.input('bank_in', BW);
   m.input('sh_in', 1, { doc: 'shift this product NS bits (a nibble_lanes high nibble)' });
   m.input('psum_in', CW, { signed: true });
   m.input('we0');
   m.input('we1');
+  if (three) m.input('we2');
   m.input('w_in', WB, { signed: true });
   m.output('a_out', AB.plus(1), { signed: true, reg: true });
-  m.output('bank_out', 1, { reg: true });
+  m.output('bank_out', BW, { reg: true });
   m.output('sh_out', 1, { reg: true });
   m.output('psum_out', CW, { signed: true, reg: true });
-  m.regs(['w0', 'w1'], WB, { signed: true });
-  m.wire('w', WB, { signed: true, value: 'bank_in ? w1 : w0' });
+  m.regs(three ? ['w0', 'w1', 'w2'] : ['w0', 'w1'], WB, { signed: true });
+  m.wire('w', WB, { signed: true, value: three ? "bank_in == 2'd2 ? w2 : bank_in[0] ? w1 : w0" : 'bank_in ? w1 : w0' });
   m.wire('prod', AB.plus(WB).plus(1), { signed: true, value: 'a_in * w' });
   m.wire('prod_x', CW, { signed: true, value: '{{(CW-AB-WB-1){prod[AB+WB]}}, prod}' });
   m.wire('prod_s', CW, { signed: true, value: 'sh_in ? prod_x <<< NS : prod_x' });
@@ -44,7 +47,7 @@ export function peModule(c: Constants): VerilogModule {
     sh_out <= sh_in;
     psum_out <= psum_in + prod_s;
     if (we0) w0 <= w_in;
-    if (we1) w1 <= w_in;
+    if (we1) w1 <= w_in;${three ? '\n    if (we2) w2 <= w_in;' : ''}
   `);
   return m;
 }
@@ -63,18 +66,26 @@ export function arrayModule(f: CoreFacts, pe: VerilogModule): VerilogModule {
   m.input('inp_q', d.INP_W, { doc: 'lane r from lane RAM r, read at the address of row r' });
   m.input('m1_intile', d.R, { doc: "row r's input lies inside the tile and its tap exists (else zero: padding)" });
   m.input('m1_asig', 1, { doc: 'activations are signed' });
-  m.input('m1_bank', 1, { doc: "weight bank of the pixel's pass" });
+  const BW = f.arch.weightBanks === 3 ? 2 : 1;
+  m.input('m1_bank', BW, { doc: "weight bank of the pixel's pass" });
   if (f.nibbleLanes) m.input('m1_nib', 1, { doc: 'nibble_lanes: the odd rows hold high nibbles' });
   m.portGroup('weight preload: WGT data of the row read last cycle goes into PE row pl_wr_row, bank pl_wr_bank');
   m.input('wgt_q', d.WGT_W);
   m.input('pl_wr_v');
   m.input('pl_wr_row', d.LR);
-  m.input('pl_wr_bank');
+  m.input('pl_wr_bank', BW);
+  const pair = f.arch.pairPreload;
+  if (pair) {
+    m.input('wgt_q2', d.WGT_W, { doc: 'config fastPreload: the WGT entry after wgt_q (read together)' });
+    m.input('pl_wr_pair', 1, { doc: 'rows pl_wr_row (wgt_q) and pl_wr_row + 1 (wgt_q2) are written' });
+    m.comment('an odd row of a pair takes the second entry; one mux for all odd rows');
+    m.wire('wgt_odd', d.WGT_W, { value: 'pl_wr_pair ? wgt_q2 : wgt_q' });
+  }
   m.output('col_sums', Dim.product(d.C, d.CW), {
     doc: 'column c in [c*CW +: CW], aligned to the pixel at stage R+C+1',
   });
   m.wire('a_w', d.AB.plus(1), { signed: true, array: '0:R-1][0:C' });
-  m.wire('bank_w', 1, { array: '0:R-1][0:C' });
+  m.wire('bank_w', BW, { array: '0:R-1][0:C' });
   m.wire('sh_w', 1, { array: '0:R-1][0:C' });
   m.wire('ps_w', d.CW, { signed: true, array: '0:R][0:C-1' });
   m.forEach('g_row', 'gr', d.R, (row) => {
@@ -87,7 +98,7 @@ export function arrayModule(f: CoreFacts, pe: VerilogModule): VerilogModule {
       value: "m1_intile[gr] ? {m1_asig & lane[AB-1], lane} : {(AB+1){1'b0}}",
     });
     row.reg('sk_a', d.AB.plus(1), { signed: true, array: '0:gr' });
-    row.reg('sk_b', 1, { array: '0:gr' });
+    row.reg('sk_b', BW, { array: '0:gr' });
     row.reg('sk_s', 1, { array: '0:gr' });
     row.comment(
       f.nibbleLanes
@@ -104,7 +115,12 @@ export function arrayModule(f: CoreFacts, pe: VerilogModule): VerilogModule {
     row.assign('a_w[gr][0]', 'sk_a[gr]');
     row.assign('bank_w[gr][0]', 'sk_b[gr]');
     row.assign('sh_w[gr][0]', 'sk_s[gr]');
-    row.wire('row_we', 1, { value: 'pl_wr_v && pl_wr_row == gr' });
+    row.wire('row_we', 1, {
+      value: pair
+        ? 'pl_wr_v && (pl_wr_row == gr || (pl_wr_pair && (gr % 2) == 1 && pl_wr_row == gr - 1))'
+        : 'pl_wr_v && pl_wr_row == gr',
+    });
+    if (pair) row.wire('row_w', d.WGT_W, { value: '(gr % 2) == 1 ? wgt_odd : wgt_q' });
     row.forEach('g_col', 'gc', d.C, (col) =>
       col.instance(pe, 'u_pe', {
         params: { AB: d.AB, WB: d.WB, CW: d.CW, NS: f.nibbleLanes ? `(gr % 2) * ${NIBBLE_SHIFT}` : '0' },
@@ -115,9 +131,14 @@ export function arrayModule(f: CoreFacts, pe: VerilogModule): VerilogModule {
           bank_in: 'bank_w[gr][gc]',
           sh_in: 'sh_w[gr][gc]',
           psum_in: 'ps_w[gr][gc]',
-          we0: 'row_we && !pl_wr_bank',
-          we1: 'row_we && pl_wr_bank',
-          w_in: 'wgt_q[gc*WB +: WB]',
+          ...(BW === 2
+            ? {
+                we0: "row_we && pl_wr_bank == 2'd0",
+                we1: "row_we && pl_wr_bank == 2'd1",
+                we2: "row_we && pl_wr_bank == 2'd2",
+              }
+            : { we0: 'row_we && !pl_wr_bank', we1: 'row_we && pl_wr_bank' }),
+          w_in: pair ? 'row_w[gc*WB +: WB]' : 'wgt_q[gc*WB +: WB]',
           a_out: 'a_w[gr][gc+1]',
           bank_out: 'bank_w[gr][gc+1]',
           sh_out: 'sh_w[gr][gc+1]',

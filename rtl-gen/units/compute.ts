@@ -29,6 +29,7 @@ function ports(m: VerilogModule, f: CoreFacts): void {
   m.portGroup('scratchpad ports');
   const readers = ['inp', 'wgt', 'acc', 'accr', 'par', 'outp'] as const;
   for (const r of readers.filter((x) => builtReaders(f).includes(x))) readPort(m, f, r);
+  if (f.arch.pairPreload) m.input('wgt_q2', f.d.WGT_W, { doc: 'config fastPreload: the WGT entry after wgt_q' });
   writePort(m, f, 'acc');
   writePort(m, f, 'out');
   m.portGroup('activity and trace');

@@ -1,6 +1,7 @@
 /**
  * nibble_gemm, the GEMM controller (docs/rtl.md, "Compute unit"): the preload
- * engine (one pass = R WGT reads into a weight bank, and the row walk that gives
+ * engine (one pass = R WGT reads into a weight bank, or R/2 reads of two rows
+ * with config fastPreload, docs/architecture.md 7.2; and the row walk that gives
  * every array row its kernel tap), the 2-entry pass FIFO, the issue engine (one
  * pixel per cycle, incremental addresses, one INP address and padding test per
  * row), the G-deep pixel metadata delay line and the ACC read-modify-write with
@@ -43,6 +44,34 @@ function gemmWidths(f: CoreFacts) {
 /** The nibble_lanes flag of a pass and its pixels, on a machine that can run it (R >= 4). */
 const nibField = (f: CoreFacts): (readonly ['nib', 1])[] => (f.nibbleLanes ? [['nib', 1]] : []);
 
+/** Config fastPreload: passes without tap packing read two weight rows a cycle (docs/architecture.md 7.2). */
+const pairPreload = (f: CoreFacts): boolean => f.arch.pairPreload;
+/** The bank hold counters count arch.bankHold cycles down (C + 1 states on the one-row machine, as before). */
+const bankCountBits = (f: CoreFacts): Width => (f.arch.pairPreload ? bitsFor(f.arch.bankHold) : f.d.LC.plus(1));
+
+/** A `w`-bit step of 2 when `pair` is set, else 1 (mod 2^w). */
+function rowStep(w: number, pair: string): string {
+  if (w === 1) return `!${pair}`;
+  return w === 2 ? `{${pair}, !${pair}}` : `{${w - 2}'d0, ${pair}, !${pair}}`;
+}
+
+/** Bits of a weight bank index: 1 for two banks, 2 for three (config weightBanks). */
+const bankBits = (f: CoreFacts): number => (f.arch.weightBanks === 3 ? 2 : 1);
+/** `sel` picks one of the per-bank values `xs` (the two-bank text as before: `sel ? x1 : x0`). */
+function bankMux(f: CoreFacts, sel: string, xs: readonly string[]): string {
+  return f.arch.weightBanks === 3
+    ? `${sel} == 2'd2 ? ${xs[2]} : ${sel}[0] ? ${xs[1]} : ${xs[0]}`
+    : `${sel} ? ${xs[1]} : ${xs[0]}`;
+}
+/** Verilog that does `stmt(k)` for the bank `sel` = k. */
+function bankCase(f: CoreFacts, sel: string, stmt: (k: number) => string): string {
+  if (f.arch.weightBanks === 2) return `if (${sel}) ${stmt(1)} else ${stmt(0)}`;
+  return `if (${sel} == 2'd2) ${stmt(2)} else if (${sel}[0]) ${stmt(1)} else ${stmt(0)}`;
+}
+/** The names `base0`, `base1` (, `base2`): one per weight bank. */
+const perBank = (f: CoreFacts, base: string): string[] =>
+  Array.from({ length: f.arch.weightBanks }, (_, k) => `${base}${k}`);
+
 const pdw = (f: CoreFacts) => f.c.define('PDW', passDescriptor(f).width, 'pass descriptor bits');
 const pfCountBits = (f: CoreFacts) => bitsFor(f.d.WBANKS.value);
 
@@ -51,7 +80,7 @@ function passDescriptor(f: CoreFacts) {
   const { d } = f;
   const g = gemmWidths(f);
   return BitFields.concat([
-    ['bank', 1],
+    ['bank', bankBits(f)],
     ['ovw', 1],
     ['last', 1],
     ['idx', d.IX],
@@ -91,7 +120,7 @@ function pixelMeta(f: CoreFacts) {
   return BitFields.concat([
     ['asig', 1],
     ...nibField(f),
-    ['bank', 1],
+    ['bank', bankBits(f)],
     ['acc', g.acc],
     ['ovw', 1],
     ['psh', g.psh],
@@ -118,10 +147,12 @@ function ports(m: VerilogModule, f: CoreFacts): void {
   m.portGroup('to the array: weight writes and the tags of the pixel at delay-line stage 1');
   m.output('pl_wr_v', 1, { reg: true });
   m.output('pl_wr_row', d.LR, { reg: true });
-  m.output('pl_wr_bank', 1, { reg: true });
+  m.output('pl_wr_bank', bankBits(f), { reg: true });
+  if (pairPreload(f))
+    m.output('pl_wr_pair', 1, { reg: true, doc: 'two rows: pl_wr_row from wgt_q, the next from wgt_q2' });
   m.output('m1_intile', d.R, { reg: true });
   m.output('m1_asig');
-  m.output('m1_bank');
+  m.output('m1_bank', bankBits(f));
   if (f.nibbleLanes) m.output('m1_nib');
   m.input('col_sums', Dim.product(d.C, d.CW));
   m.portGroup('ACC: the read-modify-write (the read port is shared with REQUANT)');
@@ -220,6 +251,8 @@ function passSelect(m: VerilogModule, f: CoreFacts): void {
   m.wire('v_last_cb', 1, { value: "v_cb == v_cb_n - 1'b1" });
   m.comment('a tap-packed pass learns whether it is the last at the end of its row walk (rowWalk)');
   m.wire('v_last', 1, { value: '!v_taps && v_last_kw && v_last_kh && v_last_cb' });
+  if (pairPreload(f))
+    m.wire('v_pair', 1, { value: '!v_taps', doc: 'config fastPreload: two weight rows a cycle (not tap-packed)' });
 }
 
 function preloadEngine(m: VerilogModule, f: CoreFacts): void {
@@ -273,22 +306,46 @@ function preloadEngine(m: VerilogModule, f: CoreFacts): void {
   });
   m.assign('wgt_re', 'pl_go || pl_active');
   m.assign('wgt_ra', 'pl_go ? v_wbase : pl_rd');
-  m.wire('pl_end', 1, { value: "pl_active && pl_row == {LR{1'b1}}", doc: 'the last row of a preload' });
-  m.wire('pf_push', 1, { value: 'pl_end' });
-  m.comment('WGT data of the row read last cycle goes into PE row pl_wr_row, bank pl_wr_bank');
-  m.reg('pl_bank_cur');
+  const pair = pairPreload(f);
+  if (pair) {
+    m.reg('pl_pair', 1, { doc: 'the preload in progress reads two rows a cycle' });
+    m.wire('pl_end', 1, {
+      value: `pl_active && (pl_pair ? pl_row == ${lit(d.LR, f.arch.rows - 2)} : pl_row == {LR{1'b1}})`,
+      doc: 'the last row (pair) of a preload',
+    });
+    m.comment(
+      'a pair pass may issue from PL + 1 (its rows stay ahead of its pixels); a one-row pass once its tile is in',
+    );
+    m.wire('pf_push', 1, { value: '(pl_go && v_pair) || (pl_end && !pl_pair)' });
+  } else {
+    m.wire('pl_end', 1, { value: "pl_active && pl_row == {LR{1'b1}}", doc: 'the last row of a preload' });
+    m.wire('pf_push', 1, { value: 'pl_end' });
+  }
+  m.comment(
+    pair
+      ? 'WGT data of the row (pair) read last cycle goes into PE row pl_wr_row (and the next), bank pl_wr_bank'
+      : 'WGT data of the row read last cycle goes into PE row pl_wr_row, bank pl_wr_bank',
+  );
+  m.reg('pl_bank_cur', bankBits(f));
   m.comment('an ordinary GEMM steps its pass here; a tap-packed one at the end of the row walk');
+  // a pair preload of R = 2 rows is all in its first cycle
+  const startActive = pair ? (f.arch.rows === 2 ? '!v_pair' : "1'b1") : "1'b1";
+  const first = pair ? rowStep(widthValue(d.LR), 'v_pair') : '1';
+  const next = pair ? rowStep(widthValue(d.LR), 'pl_pair') : "1'b1";
+  const firstRd = pair ? rowStep(widthValue(g.wgt), 'v_pair') : "1'b1";
+  const nextRd = pair ? rowStep(widthValue(g.wgt), 'pl_pair') : "1'b1";
+  const pairLines = pair ? '\n    pl_wr_pair <= pl_go ? v_pair : pl_pair;\n    if (pl_go) pl_pair <= v_pair;' : '';
   m.clocked(`
     pl_wr_v <= wgt_re;
     pl_wr_row <= pl_go ? {LR{1'b0}} : pl_row;
-    pl_wr_bank <= pl_go ? pl_next_bank : pl_bank_cur;
+    pl_wr_bank <= pl_go ? pl_next_bank : pl_bank_cur;${pairLines}
     if (pl_go) begin
       g_kh_n <= v_kh_n; g_kw_n <= v_kw_n; g_cb_n <= v_cb_n; g_in_h <= v_in_h; g_in_w <= v_in_w;
       g_out_h <= v_out_h; g_out_w <= v_out_w; g_sh <= v_sh; g_sw <= v_sw; g_pt <= v_pt; g_pl <= v_pl;
       g_psh <= v_psh; g_acc <= v_acc; g_accum <= v_accum; g_asig <= v_asig; g_nib <= v_nib; g_taps <= v_taps;
       g_pp <= v_pp; g_pn <= v_pn; g_idx <= v_idx;
-      pl_active <= 1'b1; pl_row <= 1; pl_rd <= v_wbase + 1'b1; pl_bank_cur <= pl_next_bank;
-      pl_next_bank <= !pl_next_bank;
+      pl_active <= ${startActive}; pl_row <= ${first}; pl_rd <= v_wbase + ${firstRd}; pl_bank_cur <= pl_next_bank;
+      pl_next_bank <= ${f.arch.weightBanks === 3 ? "pl_next_bank == 2'd2 ? 2'd0 : pl_next_bank + 1'b1" : '!pl_next_bank'};
       pl_more <= !v_last; pl_first <= 1'b0;
       pl_wbase <= v_wbase + R[WGT_AW-1:0];
       if (v_taps) begin pl_cb <= v_cb; pl_blk <= v_blk; end
@@ -303,8 +360,8 @@ function preloadEngine(m: VerilogModule, f: CoreFacts): void {
         end
       end
     end else if (pl_active) begin
-      pl_row <= pl_row + 1'b1; pl_rd <= pl_rd + 1'b1;
-      if (pl_row == {LR{1'b1}}) pl_active <= 1'b0;
+      pl_row <= pl_row + ${next}; pl_rd <= pl_rd + ${nextRd};
+      if (pl_end) pl_active <= 1'b0;
       if (pl_end && g_taps) begin
         pl_kh <= n_kh; pl_kw <= n_kw; pl_off <= n_off; pl_offrow <= n_offrow; pl_more <= !n_bey;
       end
@@ -360,7 +417,7 @@ function rowWalk(m: VerilogModule, f: CoreFacts): void {
   });
   m.wire('n_bey', 1, { value: 'c_bey || (c_adv && c_kw_end && c_kh_end)' });
   m.wire('wk_step', 1, { value: 'pl_go || pl_active' });
-  m.wire('wk_bank', 1, { value: 'pl_go ? pl_next_bank : pl_bank_cur' });
+  m.wire('wk_bank', bankBits(f), { value: 'pl_go ? pl_next_bank : pl_bank_cur' });
   m.clocked(`
     if (wk_step) begin
       wk_kh <= n_kh; wk_kw <= n_kw; wk_off <= n_off; wk_offrow <= n_offrow; wk_bey <= n_bey;
@@ -376,19 +433,20 @@ function rowWalk(m: VerilogModule, f: CoreFacts): void {
 function passFifo(m: VerilogModule, f: CoreFacts): void {
   m.section('pass FIFO (one slot per weight bank)');
   m.comment(
-    "Pass j's descriptor lives in slot j mod 2, written at its PL and counted at PL+R-1 (pf_push). Slot and\n" +
-      'weight bank share the parity j mod 2, and pass j+2 preloads only once bank j mod 2 is free (C cycles after\n' +
-      "pass j's last issue), so the issue engine reads its pass straight from the slot: no staging or copy registers.",
+    "Pass j's descriptor lives in slot j mod B (B weight banks), written at its PL and counted at PL+R-1 (a pair\n" +
+      'pass: at PL, pf_push). Slot and weight bank share the index j mod B, and pass j+B preloads only once bank\n' +
+      "j mod B is free (bankHold cycles after pass j's last issue), so the issue engine reads its pass straight\n" +
+      'from the slot: no staging or copy registers.',
   );
-  m.regs(['pf0', 'pf1'], pdw(f));
-  m.regs(['pf_rp', 'is_slot']);
+  m.regs(perBank(f, 'pf'), pdw(f));
+  m.regs(['pf_rp', 'is_slot'], bankBits(f));
   m.wire('is_start', 1, { value: 'pf_cnt != 0 && !is_active' });
   const last = (slot: string) => passDescriptor(f).slice(slot, 'last');
   m.comment("a tap-packed pass's last flag is known at the end of its row walk, and read from PL+R on");
   m.clocked(`
-    if (pl_go) begin if (pl_next_bank) pf1 <= v_pd; else pf0 <= v_pd; end
-    if (pl_end && g_taps) begin if (pl_bank_cur) ${last('pf1')} <= n_bey; else ${last('pf0')} <= n_bey; end
-    if (is_start) begin pf_rp <= !pf_rp; is_slot <= pf_rp; end
+    if (pl_go) begin ${bankCase(f, 'pl_next_bank', (k) => `pf${k} <= v_pd;`)} end
+    if (pl_end && g_taps) begin ${bankCase(f, 'pl_bank_cur', (k) => `${last(`pf${k}`)} <= n_bey;`)} end
+    if (is_start) begin pf_rp <= ${f.arch.weightBanks === 3 ? "pf_rp == 2'd2 ? 2'd0 : pf_rp + 1'b1" : '!pf_rp'}; is_slot <= pf_rp; end
     pf_cnt <= pf_cnt + ${zext('pf_push', 1, pfCountBits(f))} - ${zext('is_start', 1, pfCountBits(f))};
   `);
 }
@@ -397,8 +455,10 @@ function issueEngine(m: VerilogModule, f: CoreFacts): void {
   const { d } = f;
   const g = gemmWidths(f);
   const pd = passDescriptor(f);
+  const hold = pairPreload(f) ? lit(bankCountBits(f), f.arch.bankHold) : 'C';
   m.section('issue engine (one pixel per cycle)');
-  m.wire('d', pdw(f), { value: '(is_start ? pf_rp : is_slot) ? pf1 : pf0' });
+  m.wire('d_slot', bankBits(f), { value: 'is_start ? pf_rp : is_slot' });
+  m.wire('d', pdw(f), { value: bankMux(f, 'd_slot', perBank(f, 'pf')) });
   pd.unpack(
     m,
     'd',
@@ -437,11 +497,16 @@ function issueEngine(m: VerilogModule, f: CoreFacts): void {
         is_rowbase <= e_rowbase;
       end
     end
-    // bank j mod 2 is busy from its preload until C cycles after its pass's last issue
+    // bank j mod B is busy from its preload until arch.bankHold (C, or C + R/2 - 1 with a pair preload) cycles
+    // after its pass's last issue
     if (pl_go) bank_inuse[pl_next_bank] <= 1'b1;
     if (e_valid && e_pass_end) bank_inuse[d_bank] <= 1'b0;
-    if (e_valid && e_pass_end && d_bank == 1'b0) bank_cnt0 <= C; else if (bank_cnt0 != 0) bank_cnt0 <= bank_cnt0 - 1'b1;
-    if (e_valid && e_pass_end && d_bank == 1'b1) bank_cnt1 <= C; else if (bank_cnt1 != 0) bank_cnt1 <= bank_cnt1 - 1'b1;
+${perBank(f, 'bank_cnt')
+  .map(
+    (cnt, k) =>
+      `    if (e_valid && e_pass_end && d_bank == ${f.arch.weightBanks === 3 ? `2'd${k}` : `1'b${k}`}) ${cnt} <= ${hold}; else if (${cnt} != 0) ${cnt} <= ${cnt} - 1'b1;`,
+  )
+  .join('\n')}
   `);
 }
 
@@ -454,11 +519,11 @@ function rowTaps(m: VerilogModule, f: CoreFacts): void {
   const g = gemmWidths(f);
   const rt = rowTap(f);
   m.forEach('g_rows', 'gr', d.R, (b) => {
-    b.regs(['rk0', 'rk1'], rt.width, { doc: "this row's tap in weight bank 0 / 1" });
+    b.regs(perBank(f, 'rk'), rt.width, { doc: "this row's tap in each weight bank" });
     b.clocked(`
-      if (wk_step && c_r == gr) begin if (wk_bank) rk1 <= c_rt; else rk0 <= c_rt; end
+      if (wk_step && (c_r == gr${pairPreload(f) ? ' || (pl_go && v_pair)' : ''})) begin ${bankCase(f, 'wk_bank', (k) => `rk${k} <= c_rt;`)} end
     `);
-    b.wire('rk', rt.width, { value: 'd_bank ? rk1 : rk0' });
+    b.wire('rk', rt.width, { value: bankMux(f, 'd_bank', perBank(f, 'rk')) });
     const t = rt.unpack(b, 'rk', 'rt');
     b.wire('iy', d.IW, { signed: true, value: `e_iy + $signed(${zext(t.kh.name, g.kh, d.IW)})` });
     b.wire('ix', d.IW, { signed: true, value: `e_ix + $signed(${zext(t.kw.name, g.kw, d.IW)})` });
@@ -559,9 +624,11 @@ export function gemmModule(f: CoreFacts): VerilogModule {
   ports(m, f);
   m.section('banks and activity');
   m.reg('bank_inuse', d.WBANKS);
-  m.regs(['bank_cnt0', 'bank_cnt1'], d.LC.plus(1));
-  m.wire('bank_free', d.WBANKS, { value: '{!bank_inuse[1] && bank_cnt1 == 0, !bank_inuse[0] && bank_cnt0 == 0}' });
-  m.regs(['pl_active', 'pl_more', 'pl_next_bank', 'is_active']);
+  m.regs(perBank(f, 'bank_cnt'), bankCountBits(f));
+  const free = perBank(f, 'bank_cnt').map((cnt, k) => `!bank_inuse[${k}] && ${cnt} == 0`);
+  m.wire('bank_free', d.WBANKS, { value: `{${free.reverse().join(', ')}}` });
+  m.regs(['pl_active', 'pl_more', 'is_active']);
+  m.reg('pl_next_bank', bankBits(f));
   m.reg('pf_cnt', pfCountBits(f), { doc: 'passes in the pass FIFO: 0..WBANKS' });
   m.reg('dl_v', d.G, { lsb: 1, doc: 'dl_v[k]: a pixel is at delay-line stage k' });
   m.assign('gemm_any', 'pl_active || pl_more || pf_cnt != 0 || is_active || (|dl_v)');

@@ -50,7 +50,8 @@ export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModu
     'nibble_scratchpads',
     'The scratchpads: INP (R lane RAMs with one read address each), WGT, PARAM, ACC and OUT, simple\n' +
       'dual-port RAMs; OUT has two readers (STORE and POOL) and, with config gemmBeside, ACC two (GEMM and\n' +
-      'REQUANT), so each is two RAMs written together.',
+      'REQUANT), so each is two RAMs written together; with config fastPreload WGT is two RAMs of even and odd\n' +
+      'entries (two entries a cycle).',
     f.c,
   );
   m.input('clk');
@@ -61,6 +62,8 @@ export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModu
     m.portGroup(`${b.toUpperCase()}: ${rs.length > 1 ? `readers ${rs.join(', ')}` : 'one reader'}`);
     writePort(m, f, b, 'ram');
     for (const r of rs) readPort(m, f, r, 'ram');
+    if (b === 'wgt' && f.arch.pairPreload)
+      m.output('wgt_q2', f.d.WGT_W, { doc: 'config fastPreload: the entry after wgt_q, read in the same cycle' });
   }
   m.comment(
     'INP is R lane RAMs written together, each read at its own address: an array row reads its own kernel tap\n' +
@@ -80,7 +83,8 @@ export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModu
       },
     }),
   );
-  for (const b of buffers.filter((x) => x !== 'inp')) {
+  if (f.arch.pairPreload) pairWgt(m, f, ram);
+  for (const b of buffers.filter((x) => x !== 'inp' && (x !== 'wgt' || !f.arch.pairPreload))) {
     const rs = readers(b);
     const { aw, w } = geometry(f, b);
     for (const r of rs) {
@@ -92,4 +96,37 @@ export function scratchpadsModule(f: CoreFacts, ram: VerilogModule): VerilogModu
     }
   }
   return m;
+}
+
+/**
+ * Config fastPreload: WGT as two RAMs of half depth, even and odd entries, so that entries a and a + 1 are
+ * read in one cycle whatever a's parity (docs/architecture.md 7.2): the same bits as one RAM, plus the
+ * address increment and the swap of the two outputs by a's parity.
+ */
+function pairWgt(m: VerilogModule, f: CoreFacts, ram: VerilogModule): void {
+  const { d } = f;
+  const half = f.c.define(
+    'WGT_PAW',
+    Math.max(1, f.arch.wgtAddrBits - 1),
+    'address bits of each of the even and odd WGT RAMs (config fastPreload)',
+  );
+  m.comment('WGT: even entries in u_wgt_e, odd in u_wgt_o; a read of a returns a (wgt_q) and a + 1 (wgt_q2)');
+  m.comment('its low bit is the parity already known from wgt_ra');
+  m.lintOff(['UNUSEDSIGNAL'], () => m.wire('wgt_ra1', d.WGT_AW, { value: "wgt_ra + 1'b1" }));
+  m.wire('wgt_qe', d.WGT_W);
+  m.wire('wgt_qo', d.WGT_W);
+  m.reg('wgt_odd', 1, { doc: 'the entry read last is odd: the outputs swap' });
+  m.clocked('if (wgt_re) wgt_odd <= wgt_ra[0];', { reset: false });
+  const half0 = f.arch.wgtAddrBits === 1;
+  const hi = (a: string) => (half0 ? "1'b0" : `${a}[WGT_AW-1:1]`);
+  for (const [name, q, ra, par] of [
+    ['u_wgt_e', 'wgt_qe', hi('wgt_ra1'), '!wgt_wa[0]'],
+    ['u_wgt_o', 'wgt_qo', hi('wgt_ra'), 'wgt_wa[0]'],
+  ] as const)
+    m.instance(ram, name, {
+      params: { W: d.WGT_W, AW: half },
+      ports: { clk: 'clk', we: `wgt_we && ${par}`, wa: hi('wgt_wa'), wd: 'wgt_wd', re: 'wgt_re', ra, rd: q },
+    });
+  m.assign('wgt_q', 'wgt_odd ? wgt_qo : wgt_qe');
+  m.assign('wgt_q2', 'wgt_odd ? wgt_qe : wgt_qo');
 }

@@ -1,7 +1,7 @@
 /**
  * The COMPUTE unit's GEMM machinery (docs/architecture.md 7.1-7.3), register
  * by register: the preload sequencer reads a pass's R weight rows into one of
- * two PE weight banks; the issue sequencer sends one pixel per cycle into the
+ * the PE weight banks (two or three: config weightBanks); the issue sequencer sends one pixel per cycle into the
  * skewed R x C array (row r delayed r cycles); PE(r, c) adds a * w to the
  * partial sum from above; the bottom row leaves through the de-skew (column c
  * delayed C - 1 - c cycles) into the ACC read-modify-write (with bypass).
@@ -9,6 +9,7 @@
  */
 import { gemmBlocks, gemmPassCount, passRowTaps, rowNibbleShift, type GemmInst } from '../../isa/index.js';
 import { overflowError } from '../memory.js';
+import { pairPreloads } from '../ops/index.js';
 import { U_COMPUTE } from '../prepare.js';
 import type { CycleContext } from './context.js';
 
@@ -24,6 +25,9 @@ interface Pass {
   shift: Int32Array;
   bank: number;
   pl: number;
+  /** WGT rows read a cycle (2: config fastPreload, 7.2) and the first cycle it may issue */
+  rowsPerCycle: number;
+  issueFrom: number;
   p: number;
   overwrite: boolean;
   lastOfGemm: boolean;
@@ -59,7 +63,7 @@ export class ArrayUnit {
   private readonly C: number;
   /** ring length of the skew / de-skew / ACC metadata histories */
   private readonly H: number;
-  /** two weight banks of R x C */
+  /** weightBanks (2 or 3) weight banks of R x C */
   private readonly W: Int8Array;
   /** per PE: activation, partial sum, valid, bank */
   private readonly peA: Int32Array;
@@ -83,15 +87,19 @@ export class ArrayUnit {
   /** started, not retired */
   readonly gemms: GemmRun[] = [];
   private globalPass = 0;
-  private plPrev = -Infinity;
+  /** the WGT read port is free from this cycle (the previous preload's PL + T) */
+  private plFree = -Infinity;
   private preload: Pass | undefined;
+  /** the rows read last cycle (one, or two consecutive ones), written into their bank this cycle */
   private pendingWeight: { bank: number; row: number; values: Int8Array } | undefined;
   private readonly issueQueue: Pass[] = [];
   private issuing: Pass | undefined;
   private lastIssue = -Infinity;
   private issueStart = 0;
   private issueFreeAt = 0;
-  private readonly bankFree = [0, 0];
+  /** per weight bank: the cycle from which it may take a preload */
+  private readonly bankFree: number[];
+  private readonly banks: number;
   private accPending: AccWrite | undefined;
   /** GEMMs due to retire: from `cycle`, and once the REQUANT `after` (or -1) has retired */
   private readonly retireAt: { inst: number; cycle: number; after: number }[] = [];
@@ -103,7 +111,9 @@ export class ArrayUnit {
     this.R = R;
     this.C = C;
     this.H = R + C + 4;
-    this.W = new Int8Array(2 * R * C);
+    this.banks = ctx.p.arch.weightBanks;
+    this.bankFree = new Array<number>(this.banks).fill(0);
+    this.W = new Int8Array(this.banks * R * C);
     this.peA = new Int32Array(R * C);
     this.peP = new Int32Array(R * C);
     this.peV = new Uint8Array(R * C);
@@ -168,7 +178,7 @@ export class ArrayUnit {
   private preloadStart(t: number, mayStart: boolean): boolean {
     const { ctx, R } = this;
     this.preloadInst = -1;
-    if (this.preload || t < this.plPrev + R || this.bankFree[this.globalPass & 1]! > t) return false;
+    if (this.preload || t < this.plFree || this.bankFree[this.globalPass % this.banks]! > t) return false;
     let started = false;
     let run = this.gemms.length > 0 ? this.gemms[this.gemms.length - 1]! : undefined;
     if (run && run.preloaded >= run.passes) run = undefined;
@@ -182,10 +192,11 @@ export class ArrayUnit {
     if (!run) return started;
     const g = run.g;
     const j = run.preloaded++;
-    const bank = this.globalPass & 1;
+    const bank = this.globalPass % this.banks;
     const perBlock = run.passes / gemmBlocks(g);
     const taps = passRowTaps(g, R, j % perBlock);
     const dy = taps.map((t) => (t < 0 ? -1 : Math.floor(t / g.kernel_w)));
+    const pairs = pairPreloads(g, ctx.p.arch);
     this.preload = {
       inst: run.inst,
       g,
@@ -196,6 +207,8 @@ export class ArrayUnit {
       shift: taps.map((_, r) => rowNibbleShift(g, r)),
       bank,
       pl: t,
+      rowsPerCycle: pairs ? 2 : 1,
+      issueFrom: pairs ? t + 1 : t + R,
       p: g.out_h * g.out_w,
       overwrite: j === 0 && g.accumulate === 0,
       lastOfGemm: j === run.passes - 1,
@@ -203,22 +216,28 @@ export class ArrayUnit {
     this.bankFree[bank] = Infinity;
     this.globalPass++;
     ctx.c.array.passes++;
-    this.plPrev = t;
+    this.plFree = t + R / this.preload.rowsPerCycle;
+    // a pair preload stays ahead of the pixels (row r is in before the first pixel reaches it): it may issue at once
+    if (pairs) this.issueQueue.push(this.preload);
     return started;
   }
 
-  /** Preload step: WGT row r is read at PL + r and written into the PE bank at PL + r + 1. */
+  /**
+   * Preload step: WGT row r is read at PL + r and written into the PE bank at
+   * PL + r + 1; two rows a cycle, rows 2i and 2i + 1 at PL + i and PL + i + 1.
+   */
   private preloadStep(t: number): void {
     const pre = this.preload;
     if (!pre) return;
     const { R, C } = this;
     this.preloadInst = pre.inst;
-    const r = t - pre.pl;
+    const k = pre.rowsPerCycle;
+    const r = (t - pre.pl) * k;
     const entry = pre.g.wgt_addr + pre.index * R + r;
-    this.pendingWeight = { bank: pre.bank, row: r, values: this.ctx.sp.wgt.slice(entry * C, entry * C + C) };
-    this.ctx.c.sram.wgt.reads++;
-    if (r === R - 1) {
-      this.issueQueue.push(pre);
+    this.pendingWeight = { bank: pre.bank, row: r, values: this.ctx.sp.wgt.slice(entry * C, (entry + k) * C) };
+    this.ctx.c.sram.wgt.reads += k;
+    if (r + k === R) {
+      if (k === 1) this.issueQueue.push(pre);
       this.preload = undefined;
     }
   }
@@ -229,7 +248,7 @@ export class ArrayUnit {
     const hs = (t + 1) % H;
     this.histValid[hs] = 0;
     this.issueInst = -1;
-    if (!this.issuing && this.issueQueue.length > 0 && this.issueQueue[0]!.pl + R <= t && t >= this.issueFreeAt) {
+    if (!this.issuing && this.issueQueue.length > 0 && this.issueQueue[0]!.issueFrom <= t && t >= this.issueFreeAt) {
       this.issuing = this.issueQueue.shift()!;
       this.issueStart = t;
     }
@@ -270,7 +289,7 @@ export class ArrayUnit {
     this.metaInst[ms] = ps.inst;
     this.metaLast[ms] = ps.lastOfGemm && px === ps.p - 1 ? 1 : 0;
     if (px === ps.p - 1) {
-      this.bankFree[ps.bank] = t + 1 + C;
+      this.bankFree[ps.bank] = t + 1 + ctx.p.arch.bankHold;
       this.issueFreeAt = t + 1;
       this.issuing = undefined;
     }

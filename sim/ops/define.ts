@@ -36,6 +36,8 @@ export interface Occupancy {
    * gemm_beside = 1, docs/architecture.md 7.3)
    */
   beside: boolean;
+  /** array: its passes preload two weight rows a cycle (config fastPreload, a GEMM without tap packing; 7.2) */
+  pairs: boolean;
 }
 
 export const occupancy = (
@@ -45,6 +47,7 @@ export const occupancy = (
   passes = 0,
   pixels = 0,
   beside = false,
+  pairs = false,
 ): Occupancy => ({
   kind,
   cycles,
@@ -52,6 +55,7 @@ export const occupancy = (
   passes,
   pixels,
   beside,
+  pairs,
 });
 
 /** Entry accesses an instruction makes (static: they depend only on its fields). */

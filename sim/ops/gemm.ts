@@ -1,5 +1,6 @@
 /** GEMM in the engines: passes through the array pipeline; the fast engine's kernel is in sim/execute.ts. */
 import { NO_FLAGS, gemmBlocks, gemmPassCount, passRowTaps, type GemmInst } from '../../isa/index.js';
+import type { DerivedArch } from '../../arch/index.js';
 import { InstructionMemo } from '../instruction-memo.js';
 import { noLaneActions, occupancy, type SimOp } from './define.js';
 import type { NaiveMachine } from './naive.js';
@@ -68,6 +69,14 @@ function countInpReads(g: GemmInst, rows: number): number {
 }
 
 export const gemmPasses = (g: GemmInst, rows: number): number => gemmPassCount(g, rows);
+
+/**
+ * Its passes preload two weight rows a cycle and issue from PL + 1 (config
+ * fastPreload, docs/architecture.md 7.2): every GEMM but a tap-packed one, whose
+ * row walk gives the rows their taps one row a cycle.
+ */
+export const pairPreloads = (g: Pick<GemmInst, 'taps'>, arch: Pick<DerivedArch, 'pairPreload'>): boolean =>
+  arch.pairPreload && !g.taps;
 
 /** The round's GEMMs: one ACC region per round; the first GEMM may overwrite, later ones accumulate. */
 function planGemms(round: RandomRound): void {
@@ -192,7 +201,8 @@ function naiveGemm(g: GemmInst, m: NaiveMachine): void {
 }
 
 export const GEMM_SIM: SimOp<'GEMM'> = {
-  timing: (g, m) => occupancy('array', 0, 0, gemmPasses(g, m.arch.rows), g.out_h * g.out_w),
+  timing: (g, m) =>
+    occupancy('array', 0, 0, gemmPasses(g, m.arch.rows), g.out_h * g.out_w, false, pairPreloads(g, m.arch)),
   execute: (fu, i, g) => fu.gemm(i, g),
   cycle: { unit: 'array' },
   access(g, m, c) {

@@ -47,4 +47,4 @@ export type {
   VectorContext,
   VectorLanes,
 } from './define.js';
-export { gemmInpReads } from './gemm.js';
+export { gemmInpReads, pairPreloads } from './gemm.js';

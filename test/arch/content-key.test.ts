@@ -14,7 +14,11 @@ describe('contentKey (the caches’ directory names: must not change)', () => {
     expect(contentKey('')).toBe('e3b0c44298fc1c14');
     expect(contentKey('nibble')).toBe('32a4c20f8b4b39d7');
     // the default machine before GEMMs beside REQUANTs keeps its hash; with them (config gemmBeside) it is another
-    expect(configHash({ ...DEFAULT_CONFIG, gemmBeside: false })).toBe('90b53b8444bdf957');
-    expect(configHash(DEFAULT_CONFIG)).toBe('d561d764d6457905');
+    const before = { fastPreload: false, weightBanks: 2 } as const;
+    expect(configHash({ ...DEFAULT_CONFIG, ...before, gemmBeside: false })).toBe('90b53b8444bdf957');
+    // and before the fast weight preload and the third weight bank (config fastPreload, weightBanks)
+    expect(configHash({ ...DEFAULT_CONFIG, ...before })).toBe('d561d764d6457905');
+    expect(configHash({ ...DEFAULT_CONFIG, weightBanks: 2 })).toBe('2422810e6e872dd7');
+    expect(configHash(DEFAULT_CONFIG)).toBe('f9765646d11e98f6');
   });
 });

@@ -45,14 +45,14 @@ describe('silent acceptance becomes an error', () => {
   test('verify PROGRAM --config X for another machine is refused, not a check of the wrong config', async () =>
     expectUserError(
       await nibble(['verify', prog, '--rtl', '--config', small]),
-      /--config .*small\.json is config [0-9a-f]{16}, but .*m\.nbl was compiled for config d561d764d6457905: recompile/,
+      /--config .*small\.json is config [0-9a-f]{16}, but .*m\.nbl was compiled for config f9765646d11e98f6: recompile/,
     ));
 
   test('report PROGRAM --config X / --batch N, verify PROGRAM --images N: refused, not ignored', async () => {
     const html = join(tmp, 'r.html');
     expectUserError(
       await nibble(['report', prog, '--config', small, '-o', html]),
-      /--config .*small\.json is config [0-9a-f]{16}, but .*m\.nbl was compiled for config d561d764d6457905/,
+      /--config .*small\.json is config [0-9a-f]{16}, but .*m\.nbl was compiled for config f9765646d11e98f6/,
     );
     expectUserError(
       await nibble(['report', prog, '--batch', '4', '-o', html]),

@@ -52,7 +52,10 @@ describe('zoo', () => {
     );
     expect(sdoc.roofline.network.cycles).toBe(sdoc.cycles);
     expect(sdoc.roofline.layers[0].inputPasses).toBe(2); // 8-bit pixels: two nibble planes
-    for (const l of [...sdoc.roofline.layers, sdoc.roofline.network]) expect(l.ratio).toBeGreaterThanOrEqual(1);
+    // (a layer's bounds are not floors for its span: prefetched weights, passes overlapping the layer before;
+    // test/sim/roofline.test.ts)
+    for (const l of sdoc.roofline.layers) expect(l.ratio).toBeGreaterThan(0.5);
+    expect(sdoc.roofline.network.ratio).toBeGreaterThanOrEqual(1);
 
     // the same cycles from the timing engine; given inputs are used and reported as such
     const t = JSON.parse((await nibble(['sim', prog, '--engine', 'timing', '--json'])).stdout);

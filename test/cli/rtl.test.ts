@@ -279,7 +279,7 @@ describe('report with synthesis results', () => {
     writeFileSync(res, JSON.stringify({ configHash: hash, synth }));
     expectUserError(
       await report(),
-      /synth\.json: configHash: these results are for config [0-9a-f]{16}, the report's machine is config d561d764d6457905/,
+      /synth\.json: configHash: these results are for config [0-9a-f]{16}, the report's machine is config f9765646d11e98f6/,
     );
     writeFileSync(res, JSON.stringify({ hello: 'world' }));
     expectUserError(await report('--config', cfg), /synth\.json: \(top level\)\.hello: unknown field/);

@@ -47,7 +47,9 @@ describe('batching', () => {
     const c1 = r.program.code.filter((i) => i.op === 'GEMM' && i.kernel_h === 3 && i.stride_h === 1);
     expect(Math.max(...c1.map((g) => (g.op === 'GEMM' ? g.out_h : 0)))).toBeGreaterThan(5);
     const one = simulate(compileNetwork(net, DEFAULT_CONFIG, { batch: 1 }), { engine: 'timing' }).cycles;
-    expect(r.sim.cycles / 6).toBeLessThan(0.85 * one);
+    // 0.99 of batch 1 per image (0.85 before config fastPreload and weightBanks: stacking amortized the weight
+    // preload of short passes, which now costs batch 1 little)
+    expect(r.sim.cycles / 6).toBeLessThan(one);
   });
 
   test('dense layers stream every image of a batch through one weight tile (stride_h = H)', () => {

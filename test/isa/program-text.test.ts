@@ -132,7 +132,7 @@ describe('malformed program text', () => {
     ['.config-hash 1234', 'p.s:1:1: .config-hash needs the 16 hex digits of configHash(config)'],
     [
       '.config-hash 0123456789abcdef\nNOP unit=load\nHALT',
-      'p.s:1:14: the text was written for config hash 0123456789abcdef but the config in use hashes to d561d764d6457905: give that config or a .config line',
+      'p.s:1:14: the text was written for config hash 0123456789abcdef but the config in use hashes to f9765646d11e98f6: give that config or a .config line',
     ],
     ['NOP unit=load\n.config {}', 'p.s:2:1: .config must come before the first instruction (field widths follow it)'],
     ['.meta {}\n.meta {}', 'p.s:2:1: .meta given twice'],

@@ -129,38 +129,52 @@ const gemm = (f: Record<string, number>) => gemmIns(f);
 
 describe('GEMM timing (docs/architecture.md 7.2-7.4)', () => {
   it('the worked example: P = 64, 3x3 kernel, 9 passes', () => {
-    // Started at S = 2 (not 10 as in the doc): PL(0) = 2, IS(0) = 18, pass j issues at 18 + 64 j,
-    // E = DR(8) = 18 + 8*64 + 64 + 34 = 628 (the doc's 636 shifted by -8). Busy 9 * 64 = 576 issue cycles.
-    const r = runAll(makeProgram([gemm({ in_h: 10, in_w: 10, out_h: 8, out_w: 8, kernel_h: 3, kernel_w: 3 }), HALT]));
+    // Started at S = 2 (not 10 as in the doc): PL(0) = 2, IS(0) = 3 (two rows a cycle, config fastPreload),
+    // pass j issues at 3 + 64 j, E = DR(8) = 3 + 8*64 + 64 + 34 = 613 (the doc's 621 shifted by -8).
+    // One row a cycle: IS(0) = 18, E = 628 (the doc's 636). Busy 9 * 64 = 576 issue cycles.
+    const g = gemm({ in_h: 10, in_w: 10, out_h: 8, out_w: 8, kernel_h: 3, kernel_w: 3 });
+    expect(arr(runAll(makeProgram([g, HALT], { config: { fastPreload: false } })).end)).toEqual([628, 3]);
+    const r = runAll(makeProgram([g, HALT]));
     expect(arr(r.start)).toEqual([2, 2]);
-    expect(arr(r.end)).toEqual([628, 3]);
+    expect(arr(r.end)).toEqual([613, 3]);
     expect(r.counters.array.issueCycles).toBe(576);
     expect(r.counters.array.macsIssued).toBe(576 * 256);
-    expect(r.counters.compute.busy).toBe(626);
+    expect(r.counters.compute.busy).toBe(611);
     expect(r.counters.sram.wgt.reads).toBe(9 * 16);
     expect(r.counters.sram.acc).toMatchObject({ reads: 8 * 64, writes: 9 * 64 });
   });
 
   it('P = 1 passes wait for the weight preload and the bank rule', () => {
-    // 3 passes (ci_blocks 3), P = 1. j0: PL 2, IS 18. j1: PL = max(18, -) = 18, IS = max(34, 19) = 34.
-    // j2: PL = max(34, IS0 + P + N = 35) = 35, IS = max(51, 35) = 51. E = 51 + 1 + 34 = 86.
-    const r = runAll(makeProgram([gemm({ ci_blocks: 3 }), HALT]));
-    expect(arr(r.end)).toEqual([86, 3]);
+    // 3 passes (ci_blocks 3), P = 1, one row a cycle. j0: PL 2, IS 18. j1: PL = max(18, -) = 18,
+    // IS = max(34, 19) = 34. j2: PL = max(34, IS0 + P + N = 35) = 35, IS = max(51, 35) = 51. E = 51 + 1 + 34 = 86.
+    const run = (config: unknown) => arr(runAll(makeProgram([gemm({ ci_blocks: 3 }), HALT], { config })).end);
+    expect(run({ fastPreload: false, weightBanks: 2 })).toEqual([86, 3]);
+    // two rows a cycle (T = 8, U = 1, bank hold H = 16 + 8 - 1 = 23). j0: PL 2, IS 3. j1: PL = 2 + 8 = 10, IS 11.
+    // j2: PL = max(18, IS0 + 1 + 23 = 27) = 27, IS 28. E = 28 + 1 + 34 = 63.
+    expect(run({ weightBanks: 2 })).toEqual([63, 3]);
+    // and three weight banks (the default): j2 preloads bank 2, PL = 18, IS 19. E = 19 + 1 + 34 = 54
+    expect(run({})).toEqual([54, 3]);
+  });
+
+  it('the dense row of docs/architecture.md 7.5: 3x3 kernel over a 3x3 map, 9 passes of one pixel', () => {
+    const g = gemm({ in_h: 3, in_w: 3, kernel_h: 3, kernel_w: 3 });
+    const end = (config: unknown) => arr(runAll(makeProgram([g, HALT], { config })).end)[0]! - 2;
+    expect([end({}), end({ weightBanks: 2 }), end({ fastPreload: false, weightBanks: 2 })]).toEqual([102, 136, 183]);
   });
 
   it('a second GEMM starts (preloads) while the first still issues and drains', () => {
-    // G1: S 2, IS 18, E = 18 + 64 + 34 = 116. G2: S = max(D + 1 = 3, PL(prev) + N = 18) = 18,
-    // IS = max(34, 18 + 64) = 82, E = 82 + 64 + 34 = 180. Compute busy = union [2, 180) = 178.
+    // G1: S 2, IS 3, E = 3 + 64 + 34 = 101. G2: S = max(D + 1 = 3, PL(prev) + N/2 = 10) = 10,
+    // IS = max(11, 3 + 64) = 67, E = 67 + 64 + 34 = 165. Compute busy = union [2, 165) = 163.
     const g = gemm({ in_h: 8, in_w: 8, out_h: 8, out_w: 8 });
     const r = runAll(makeProgram([g, g, HALT]));
-    expect(arr(r.start)).toEqual([2, 18, 3]);
-    expect(arr(r.end)).toEqual([116, 180, 4]);
-    expect(r.counters.compute.busy).toBe(178);
-    expect(r.cycles).toBe(180);
+    expect(arr(r.start)).toEqual([2, 10, 3]);
+    expect(arr(r.end)).toEqual([101, 165, 4]);
+    expect(r.counters.compute.busy).toBe(163);
+    expect(r.cycles).toBe(165);
   });
 
   it('a REQUANT waits for all earlier GEMMs to drain', () => {
-    // GEMM (P = 1) E = 18 + 1 + 34 = 53; REQUANT S = 53, R = 1: E = 53 + 1 + 3 + 2 = 59
+    // GEMM (P = 1) E = 3 + 1 + 34 = 38; REQUANT S = 38, R = 1: E = 38 + 1 + 3 + 2 = 44
     const r = runAll(
       makeProgram([
         gemm({}),
@@ -180,8 +194,8 @@ describe('GEMM timing (docs/architecture.md 7.2-7.4)', () => {
         HALT,
       ]),
     );
-    expect(arr(r.start).slice(0, 2)).toEqual([2, 53]);
-    expect(arr(r.end).slice(0, 2)).toEqual([53, 59]);
+    expect(arr(r.start).slice(0, 2)).toEqual([2, 38]);
+    expect(arr(r.end).slice(0, 2)).toEqual([38, 44]);
   });
 });
 
@@ -370,7 +384,7 @@ describe('queues and tokens', () => {
   });
 
   it('a token wait delays the consumer until the producer ends', () => {
-    // LOAD (push_next) S 2, E 27. GEMM (pop_prev) D 2: S = max(3, 27) = 27, IS 43, E = 43 + 1 + 34 = 78.
+    // LOAD (push_next) S 2, E 27. GEMM (pop_prev) D 2: S = max(3, 27) = 27, IS 28, E = 28 + 1 + 34 = 63.
     const r = runAll(
       makeProgram([
         ins('LOAD', { buf: 0, sram_addr: 0, dram_addr: 0, x_count: 1, y_count: 1, dram_stride: 0, push_next: 1 }),
@@ -379,10 +393,10 @@ describe('queues and tokens', () => {
       ]),
     );
     expect(arr(r.start)).toEqual([2, 27, 3]);
-    expect(arr(r.end)).toEqual([27, 78, 4]);
+    expect(arr(r.end)).toEqual([27, 63, 4]);
     expect(r.counters.compute.stallToken).toBe(24);
-    expect(r.counters.compute.busy).toBe(51);
-    expect(r.counters.compute.idle).toBe(78 - 24 - 51);
+    expect(r.counters.compute.busy).toBe(36);
+    expect(r.counters.compute.idle).toBe(63 - 24 - 36);
   });
 
   it('a token pushed by a later instruction in program order is waited for (store -> compute)', () => {

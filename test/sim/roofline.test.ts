@@ -103,10 +103,14 @@ describe('roofline accounting', () => {
     const p = compileNetwork(zooNetwork('mnist'), DEFAULT_CONFIG, { batch: 2 });
     const roof = rooflineOf(p, simulate(p, { engine: 'timing' }).counters);
     expect(roof.layers.length).toBeGreaterThan(3);
-    for (const l of [...roof.layers, roof.network]) {
+    // a layer's bounds are not floors for its span: its DRAM bound counts the weights prefetched during
+    // earlier layers, and its first passes run while the layer before drains (with the fast weight preload,
+    // config fastPreload: conv3 0.98 and fc1 0.94 of their bounds); the whole program meets both
+    for (const l of roof.layers) {
       expect(l.bound, l.name).toBeGreaterThan(0);
-      expect(l.ratio, l.name).toBeGreaterThanOrEqual(1);
+      expect(l.ratio, l.name).toBeGreaterThan(0.5);
     }
+    expect(roof.network.ratio).toBeGreaterThanOrEqual(1);
     expect(roof.network.computeBound).toBeCloseTo(
       roof.layers.reduce((s, l) => s + l.computeBound, 0),
       9,
